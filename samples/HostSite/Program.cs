@@ -1,0 +1,98 @@
+using System.Security.Claims;
+using HostSite.Components;
+using HostSite.Demo;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Mvc;
+using Portal.Payments.Sync;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // appsettings.json and wwwroot live beside the binaries, so any working directory works.
+    ContentRootPath = AppContext.BaseDirectory,
+});
+
+// Data beside the working directory (or HostSite:DataDirectory), so a publish folder stays read-only.
+var dataDirectory = builder.Configuration["HostSite:DataDirectory"] is { Length: > 0 } configured
+    ? Path.GetFullPath(configured)
+    : Path.Combine(Directory.GetCurrentDirectory(), "App_Data");
+Directory.CreateDirectory(dataDirectory);
+
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddCascadingAuthenticationState();
+builder.Services.AddHttpContextAccessor();
+builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+    .AddCookie(o =>
+    {
+        o.LoginPath = "/login";
+        o.Cookie.Name = "hostsite.auth";
+        o.SlidingExpiration = true;
+    });
+builder.Services.AddAuthorization();
+
+var portal = builder.Services.AddCustomerPortalPayments()
+    .UseUserContext<DemoUserContext>();
+if (builder.Configuration.GetConnectionString("PortalPostgres") is { Length: > 0 } postgres)
+{
+    portal.UsePostgres(postgres);
+}
+else
+{
+    portal.UseSqlite($"Data Source={Path.Combine(dataDirectory, "portal.db")}");
+}
+
+var app = builder.Build();
+
+await app.Services.MigratePortalPaymentsAsync();
+await SeedDemoDataAsync(app.Services, app.Logger);
+
+if (!app.Environment.IsDevelopment())
+{
+    app.UseExceptionHandler("/Error", createScopeForErrors: true);
+}
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapRazorComponents<App>()
+    .AddInteractiveServerRenderMode()
+    .AddAdditionalAssemblies(typeof(Portal.Payments.Ui.PortalRoutes).Assembly);
+app.MapCustomerPortalPayments();
+
+app.MapPost("/account/login", async (HttpContext context, [FromForm] string userId, [FromForm] string? returnUrl) =>
+{
+    var user = DemoUsers.Find(userId);
+    if (user is null)
+    {
+        return Results.Redirect("/login?error=unknown");
+    }
+    var identity = new ClaimsIdentity(
+        [new Claim(ClaimTypes.NameIdentifier, user.Id), new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Email, user.Email)],
+        CookieAuthenticationDefaults.AuthenticationScheme);
+    await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+    return Results.LocalRedirect(returnUrl is { Length: > 0 } r && r.StartsWith('/') && !r.StartsWith("//", StringComparison.Ordinal) ? r : "/");
+});
+app.MapPost("/account/logout", async (HttpContext context) =>
+{
+    await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+    return Results.LocalRedirect("/login");
+});
+
+app.Run();
+
+// Pull every demo account from the demo ERP so the portal opens with data.
+static async Task SeedDemoDataAsync(IServiceProvider services, ILogger logger)
+{
+    using var scope = services.CreateScope();
+    var sync = scope.ServiceProvider.GetRequiredService<ErpSyncService>();
+    foreach (var account in DemoUsers.AccountNames.Keys)
+    {
+        var result = await sync.SyncAccountAsync(account);
+        logger.LogInformation("Demo account {Account}: {Inserted} items loaded, {Updated} updated", account, result.Inserted, result.Updated);
+    }
+}
+
+/// <summary>Entry point, public for test hosts.</summary>
+public partial class Program;

@@ -1,0 +1,497 @@
+using Portal.Payments.Erp;
+using Portal.Payments.Gateways;
+using Portal.Payments.Notifications;
+
+namespace Portal.Payments.Data;
+
+// Money columns are integer minor units (cents) named *Minor: exact, and they sort and sum in SQL
+// on SQLite too (EF Core stores SQLite decimals as TEXT, which neither sorts nor sums correctly).
+// Timestamps are UTC DateTime (SQLite TEXT in ISO order sorts correctly; PostgreSQL timestamptz).
+
+/// <summary>Local status of an open item while the portal is paying it.</summary>
+public enum InvoiceStatus
+{
+    /// <summary>Payable.</summary>
+    Open = 0,
+    /// <summary>A payment was initiated and waits for the gateway or the ERP.</summary>
+    Pending = 1,
+    /// <summary>A scheduled payment will pay it.</summary>
+    Scheduled = 2,
+    /// <summary>The gateway is processing the payment (slow rails).</summary>
+    Processing = 3,
+}
+
+/// <summary>Kind of portal payment.</summary>
+public enum PaymentKind
+{
+    /// <summary>Pays one or more invoices.</summary>
+    InvoicePayment = 1,
+    /// <summary>Cash on account.</summary>
+    Deposit = 2,
+}
+
+/// <summary>Lifecycle of a portal payment.</summary>
+public enum PaymentStatus
+{
+    /// <summary>Waits for its date.</summary>
+    Scheduled = 1,
+    /// <summary>Sent to the gateway, or accepted and not final.</summary>
+    Processing = 2,
+    /// <summary>Money received.</summary>
+    Succeeded = 3,
+    /// <summary>Declined or failed; nothing charged.</summary>
+    Failed = 4,
+    /// <summary>A bank debit returned after it succeeded.</summary>
+    Returned = 5,
+    /// <summary>A scheduled payment cancelled before it ran.</summary>
+    Cancelled = 6,
+}
+
+/// <summary>A stored payment method (token + display data only).</summary>
+public class PaymentMethodRecord
+{
+    /// <summary>Id.</summary>
+    public Guid Id { get; set; }
+    /// <summary>Owning account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>Gateway that holds the token.</summary>
+    public string GatewayKey { get; set; } = "";
+    /// <summary>Gateway token.</summary>
+    public string Token { get; set; } = "";
+    /// <summary>Card or bank account.</summary>
+    public PaymentMethodType Type { get; set; }
+    /// <summary>Brand or bank name.</summary>
+    public string? BrandOrBank { get; set; }
+    /// <summary>Last four digits.</summary>
+    public string Last4 { get; set; } = "";
+    /// <summary>Card expiry month.</summary>
+    public int? ExpiryMonth { get; set; }
+    /// <summary>Card expiry year.</summary>
+    public int? ExpiryYear { get; set; }
+    /// <summary>Holder name.</summary>
+    public string? HolderName { get; set; }
+    /// <summary>Billing postal code.</summary>
+    public string? BillingPostalCode { get; set; }
+    /// <summary>Routing number (bank accounts).</summary>
+    public string? RoutingNumber { get; set; }
+    /// <summary>Checking or savings.</summary>
+    public BankAccountType? BankAccountType { get; set; }
+    /// <summary>Business or personal.</summary>
+    public BankAccountHolderType? HolderType { get; set; }
+    /// <summary>User's nickname.</summary>
+    public string? Nickname { get; set; }
+    /// <summary>The account's default method.</summary>
+    public bool IsDefault { get; set; }
+    /// <summary>Gateway still verifying.</summary>
+    public bool VerificationPending { get; set; }
+    /// <summary>Created (UTC).</summary>
+    public DateTime CreatedAt { get; set; }
+    /// <summary>Who added it.</summary>
+    public string CreatedByUserId { get; set; } = "";
+    /// <summary>Last change (UTC).</summary>
+    public DateTime UpdatedAt { get; set; }
+    /// <summary>Deleted (UTC); deleted methods stay for history and receipts.</summary>
+    public DateTime? DeletedAt { get; set; }
+}
+
+/// <summary>An immutable ACH debit authorization: written once, never updated.</summary>
+public class AchAuthorizationRecord
+{
+    /// <summary>Id.</summary>
+    public Guid Id { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>The bank account method it authorizes.</summary>
+    public Guid PaymentMethodId { get; set; }
+    /// <summary>Agreement text version.</summary>
+    public string AgreementVersion { get; set; } = "";
+    /// <summary>SHA-256 (hex) of the agreement text shown.</summary>
+    public string AgreementSha256 { get; set; } = "";
+    /// <summary>Name typed as the signature.</summary>
+    public string SignerName { get; set; } = "";
+    /// <summary>Signing user.</summary>
+    public string UserId { get; set; } = "";
+    /// <summary>When signed (UTC).</summary>
+    public DateTime SignedAt { get; set; }
+    /// <summary>Signer's IP address.</summary>
+    public string? IpAddress { get; set; }
+    /// <summary>Signer's user agent.</summary>
+    public string? UserAgent { get; set; }
+    /// <summary>Bank account last four.</summary>
+    public string AccountLast4 { get; set; } = "";
+}
+
+/// <summary>Revocation of an ACH authorization (a separate row, so the authorization itself stays untouched).</summary>
+public class AchRevocationRecord
+{
+    /// <summary>The revoked authorization.</summary>
+    public Guid AuthorizationId { get; set; }
+    /// <summary>When revoked (UTC).</summary>
+    public DateTime RevokedAt { get; set; }
+    /// <summary>Who revoked it.</summary>
+    public string UserId { get; set; } = "";
+    /// <summary>Keep until (UTC): at least two years after revocation.</summary>
+    public DateTime RetainUntil { get; set; }
+}
+
+/// <summary>Local read model of an ERP open item, kept current by the ERP sync.</summary>
+public class InvoiceRecord
+{
+    /// <summary>Id.</summary>
+    public long Id { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>ERP id.</summary>
+    public string ExternalId { get; set; } = "";
+    /// <summary>Document number.</summary>
+    public string Number { get; set; } = "";
+    /// <summary>Invoice, credit memo, unapplied cash.</summary>
+    public OpenItemType Type { get; set; }
+    /// <summary>PO number.</summary>
+    public string? PoNumber { get; set; }
+    /// <summary>Reference.</summary>
+    public string? Reference { get; set; }
+    /// <summary>Document date.</summary>
+    public DateOnly DocumentDate { get; set; }
+    /// <summary>Due date.</summary>
+    public DateOnly DueDate { get; set; }
+    /// <summary>ISO 4217 code.</summary>
+    public string Currency { get; set; } = "";
+    /// <summary>Original amount in minor units.</summary>
+    public long OriginalMinor { get; set; }
+    /// <summary>Open balance in minor units, as the ERP reports it.</summary>
+    public long OpenMinor { get; set; }
+    /// <summary>Early-payment discount in minor units.</summary>
+    public long? DiscountMinor { get; set; }
+    /// <summary>Last discount day.</summary>
+    public DateOnly? DiscountDate { get; set; }
+    /// <summary>False once settled in the ERP (leaves the open list).</summary>
+    public bool IsOpen { get; set; }
+    /// <summary>Local payment status.</summary>
+    public InvoiceStatus Status { get; set; }
+    /// <summary>Scheduled payment date when <see cref="Status"/> is Scheduled.</summary>
+    public DateOnly? ScheduledFor { get; set; }
+    /// <summary>Payment currently holding the invoice.</summary>
+    public Guid? ActivePaymentId { get; set; }
+    /// <summary>Number of comments.</summary>
+    public int CommentCount { get; set; }
+    /// <summary>Last sync that touched it (UTC).</summary>
+    public DateTime SyncedAt { get; set; }
+    /// <summary>Optimistic concurrency version, bumped by every status change.</summary>
+    public int Version { get; set; }
+}
+
+/// <summary>A comment on an invoice.</summary>
+public class InvoiceCommentRecord
+{
+    /// <summary>Id.</summary>
+    public Guid Id { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>Invoice.</summary>
+    public long InvoiceId { get; set; }
+    /// <summary>Author's user id.</summary>
+    public string AuthorUserId { get; set; } = "";
+    /// <summary>Author's name.</summary>
+    public string AuthorName { get; set; } = "";
+    /// <summary>Plain text.</summary>
+    public string Text { get; set; } = "";
+    /// <summary>When (UTC).</summary>
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A portal payment.</summary>
+public class PaymentRecord
+{
+    /// <summary>Id.</summary>
+    public Guid Id { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>Invoice payment or deposit.</summary>
+    public PaymentKind Kind { get; set; }
+    /// <summary>Status.</summary>
+    public PaymentStatus Status { get; set; }
+    /// <summary>ISO 4217 code.</summary>
+    public string Currency { get; set; } = "";
+    /// <summary>Amount charged, minor units.</summary>
+    public long AmountMinor { get; set; }
+    /// <summary>Discounts taken, minor units.</summary>
+    public long DiscountMinor { get; set; }
+    /// <summary>Short-paid, minor units.</summary>
+    public long ShortMinor { get; set; }
+    /// <summary>Method used.</summary>
+    public Guid? PaymentMethodId { get; set; }
+    /// <summary>Masked method description at payment time.</summary>
+    public string MethodDescription { get; set; } = "";
+    /// <summary>Scheduled date.</summary>
+    public DateOnly? ScheduledFor { get; set; }
+    /// <summary>One key per payment, sent with every charge attempt.</summary>
+    public string IdempotencyKey { get; set; } = "";
+    /// <summary>Gateway used.</summary>
+    public string GatewayKey { get; set; } = "";
+    /// <summary>Gateway's charge reference.</summary>
+    public string? GatewayReference { get; set; }
+    /// <summary>Receipt number.</summary>
+    public string ReceiptNumber { get; set; } = "";
+    /// <summary>Creator's user id.</summary>
+    public string CreatedByUserId { get; set; } = "";
+    /// <summary>Creator's name.</summary>
+    public string CreatedByName { get; set; } = "";
+    /// <summary>Creator's email.</summary>
+    public string CreatedByEmail { get; set; } = "";
+    /// <summary>Created (UTC).</summary>
+    public DateTime CreatedAt { get; set; }
+    /// <summary>Final outcome time (UTC).</summary>
+    public DateTime? CompletedAt { get; set; }
+    /// <summary>Why it failed.</summary>
+    public string? FailureReason { get; set; }
+    /// <summary>Deposit memo.</summary>
+    public string? Memo { get; set; }
+    /// <summary>Number of items paid.</summary>
+    public int InvoiceCount { get; set; }
+    /// <summary>Node holding the runner lease.</summary>
+    public string? LeaseOwner { get; set; }
+    /// <summary>Lease expiry (UTC).</summary>
+    public DateTime? LeaseExpiresAt { get; set; }
+    /// <summary>Charge attempts so far.</summary>
+    public int Attempts { get; set; }
+    /// <summary>Next status check for Processing payments (UTC).</summary>
+    public DateTime? NextCheckAt { get; set; }
+    /// <summary>Allocations.</summary>
+    public List<PaymentAllocationRecord> Allocations { get; set; } = [];
+}
+
+/// <summary>How a payment was applied to one item.</summary>
+public class PaymentAllocationRecord
+{
+    /// <summary>Id.</summary>
+    public long Id { get; set; }
+    /// <summary>Payment.</summary>
+    public Guid PaymentId { get; set; }
+    /// <summary>Local invoice id.</summary>
+    public long InvoiceId { get; set; }
+    /// <summary>ERP id.</summary>
+    public string InvoiceExternalId { get; set; } = "";
+    /// <summary>Document number.</summary>
+    public string InvoiceNumber { get; set; } = "";
+    /// <summary>Item type.</summary>
+    public OpenItemType InvoiceType { get; set; }
+    /// <summary>Open balance at payment time.</summary>
+    public long OpenBalanceMinor { get; set; }
+    /// <summary>Discount taken.</summary>
+    public long DiscountMinor { get; set; }
+    /// <summary>Short-paid amount.</summary>
+    public long ShortMinor { get; set; }
+    /// <summary>Cash applied (negative for credits).</summary>
+    public long AppliedMinor { get; set; }
+    /// <summary>Short-pay reason.</summary>
+    public string? ShortReason { get; set; }
+    /// <summary>Comment.</summary>
+    public string? Comment { get; set; }
+}
+
+/// <summary>A saved grid layout.</summary>
+public class SavedViewRecord
+{
+    /// <summary>Id.</summary>
+    public Guid Id { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>Owner.</summary>
+    public string OwnerUserId { get; set; } = "";
+    /// <summary>Which grid ("invoices", "history").</summary>
+    public string Grid { get; set; } = "";
+    /// <summary>Name.</summary>
+    public string Name { get; set; } = "";
+    /// <summary>Shared with every user of the account.</summary>
+    public bool IsShared { get; set; }
+    /// <summary>The owner's default.</summary>
+    public bool IsDefault { get; set; }
+    /// <summary>Layout JSON.</summary>
+    public string LayoutJson { get; set; } = "{}";
+    /// <summary>Created (UTC).</summary>
+    public DateTime CreatedAt { get; set; }
+    /// <summary>Updated (UTC).</summary>
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>Kind of outbox work.</summary>
+public enum OutboxKind
+{
+    /// <summary>Post a payment to the ERP.</summary>
+    ErpPayment = 1,
+    /// <summary>Post a deposit to the ERP.</summary>
+    ErpDeposit = 2,
+    /// <summary>Post a comment to the ERP.</summary>
+    ErpComment = 3,
+    /// <summary>Send an email.</summary>
+    Email = 4,
+}
+
+/// <summary>Work to do outside the transaction that decided it, retried with backoff.</summary>
+public class OutboxMessageRecord
+{
+    /// <summary>Id.</summary>
+    public Guid Id { get; set; }
+    /// <summary>Kind.</summary>
+    public OutboxKind Kind { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>JSON payload.</summary>
+    public string PayloadJson { get; set; } = "";
+    /// <summary>Created (UTC).</summary>
+    public DateTime CreatedAt { get; set; }
+    /// <summary>Next attempt (UTC).</summary>
+    public DateTime NextAttemptAt { get; set; }
+    /// <summary>Attempts so far.</summary>
+    public int Attempts { get; set; }
+    /// <summary>Last error.</summary>
+    public string? LastError { get; set; }
+    /// <summary>Done (UTC).</summary>
+    public DateTime? CompletedAt { get; set; }
+    /// <summary>Gave up after too many attempts (UTC).</summary>
+    public DateTime? DeadLetteredAt { get; set; }
+    /// <summary>Node working on it.</summary>
+    public string? LeaseOwner { get; set; }
+    /// <summary>Lease expiry (UTC).</summary>
+    public DateTime? LeaseExpiresAt { get; set; }
+}
+
+/// <summary>An email the portal sent (the mailbox).</summary>
+public class SentEmailRecord
+{
+    /// <summary>Id (the <see cref="PortalEmail.Id"/>).</summary>
+    public Guid Id { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>Recipient.</summary>
+    public string To { get; set; } = "";
+    /// <summary>Subject.</summary>
+    public string Subject { get; set; } = "";
+    /// <summary>Text body.</summary>
+    public string TextBody { get; set; } = "";
+    /// <summary>HTML body.</summary>
+    public string? HtmlBody { get; set; }
+    /// <summary>Kind.</summary>
+    public NotificationKind Kind { get; set; }
+    /// <summary>Payment.</summary>
+    public Guid? PaymentId { get; set; }
+    /// <summary>When (UTC).</summary>
+    public DateTime SentAt { get; set; }
+    /// <summary>How it went out ("stored", "smtp").</summary>
+    public string Transport { get; set; } = "";
+}
+
+/// <summary>An audit trail entry.</summary>
+public class AuditEventRecord
+{
+    /// <summary>Id.</summary>
+    public long Id { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>User.</summary>
+    public string UserId { get; set; } = "";
+    /// <summary>What happened ("payment.created").</summary>
+    public string Action { get; set; } = "";
+    /// <summary>Subject id.</summary>
+    public string? SubjectId { get; set; }
+    /// <summary>Details (JSON, never card or account numbers).</summary>
+    public string? DetailJson { get; set; }
+    /// <summary>When (UTC).</summary>
+    public DateTime At { get; set; }
+}
+
+/// <summary>ERP sync progress per account.</summary>
+public class ErpSyncStateRecord
+{
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>Cursor to pass next.</summary>
+    public string? Cursor { get; set; }
+    /// <summary>Last successful sync (UTC).</summary>
+    public DateTime? LastSyncedAt { get; set; }
+    /// <summary>Last error.</summary>
+    public string? LastError { get; set; }
+    /// <summary>Node holding the sync lease.</summary>
+    public string? LeaseOwner { get; set; }
+    /// <summary>Lease expiry (UTC).</summary>
+    public DateTime? LeaseExpiresAt { get; set; }
+}
+
+/// <summary>A charge the sandbox gateway took (its own ledger, shared by every node).</summary>
+public class SandboxChargeRecord
+{
+    /// <summary>Gateway reference.</summary>
+    public string Reference { get; set; } = "";
+    /// <summary>Idempotency key (unique: a key is charged at most once).</summary>
+    public string IdempotencyKey { get; set; } = "";
+    /// <summary>Hash of the request parameters, to detect a key reused with other parameters.</summary>
+    public string RequestHash { get; set; } = "";
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>Portal payment.</summary>
+    public Guid PaymentId { get; set; }
+    /// <summary>Method token.</summary>
+    public string MethodToken { get; set; } = "";
+    /// <summary>Amount.</summary>
+    public long AmountMinor { get; set; }
+    /// <summary>Currency.</summary>
+    public string Currency { get; set; } = "";
+    /// <summary>Test scenario.</summary>
+    public string Scenario { get; set; } = "";
+    /// <summary>Status at the time of charging.</summary>
+    public ChargeStatus InitialStatus { get; set; }
+    /// <summary>Error code of a refusal.</summary>
+    public GatewayErrorCode ErrorCode { get; set; }
+    /// <summary>When (UTC).</summary>
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>The demo ERP's per-account state.</summary>
+public class DemoErpAccountRecord
+{
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>Day the generated ledger is anchored to.</summary>
+    public DateOnly AnchorDate { get; set; }
+    /// <summary>Last change sequence handed out.</summary>
+    public long ChangeSequence { get; set; }
+}
+
+/// <summary>A posting the demo ERP received.</summary>
+public class DemoErpPostingRecord
+{
+    /// <summary>The portal's payment or comment id (duplicate key).</summary>
+    public Guid Id { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>"payment", "deposit", "comment".</summary>
+    public string Kind { get; set; } = "";
+    /// <summary>Posting JSON.</summary>
+    public string PayloadJson { get; set; } = "";
+    /// <summary>ERP document number.</summary>
+    public string ErpReference { get; set; } = "";
+    /// <summary>Received (UTC).</summary>
+    public DateTime PostedAt { get; set; }
+    /// <summary>Change sequence at which it settled, once settled.</summary>
+    public long? SettledSequence { get; set; }
+}
+
+/// <summary>One item line of a demo-ERP payment posting (for settling balances in SQL).</summary>
+public class DemoErpAllocationRecord
+{
+    /// <summary>Id.</summary>
+    public long Id { get; set; }
+    /// <summary>Posting.</summary>
+    public Guid PostingId { get; set; }
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>Item index in the generated ledger, or -1 for an item created by a posting (a deposit).</summary>
+    public int ItemIndex { get; set; }
+    /// <summary>The item's ERP id.</summary>
+    public string ItemExternalId { get; set; } = "";
+    /// <summary>Applied + discount, minor units (what it removes from the open balance).</summary>
+    public long ClearedMinor { get; set; }
+    /// <summary>Change sequence when settled.</summary>
+    public long? SettledSequence { get; set; }
+}

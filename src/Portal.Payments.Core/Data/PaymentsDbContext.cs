@@ -1,0 +1,277 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Portal.Payments.Data;
+
+/// <summary>
+/// The portal's data. Provider-specific subclasses (<see cref="SqlitePaymentsDbContext"/>,
+/// <see cref="PostgresPaymentsDbContext"/>) carry their own migrations; services use this type.
+/// Tables are prefixed <c>pp_</c> so they can share a database with the host.
+/// </summary>
+public abstract class PaymentsDbContext : DbContext
+{
+    /// <summary>Creates the context.</summary>
+    protected PaymentsDbContext(DbContextOptions options) : base(options)
+    {
+    }
+
+    /// <summary>Stored payment methods.</summary>
+    public DbSet<PaymentMethodRecord> PaymentMethods => Set<PaymentMethodRecord>();
+    /// <summary>ACH authorizations (immutable).</summary>
+    public DbSet<AchAuthorizationRecord> AchAuthorizations => Set<AchAuthorizationRecord>();
+    /// <summary>ACH revocations.</summary>
+    public DbSet<AchRevocationRecord> AchRevocations => Set<AchRevocationRecord>();
+    /// <summary>Invoice read model.</summary>
+    public DbSet<InvoiceRecord> Invoices => Set<InvoiceRecord>();
+    /// <summary>Invoice comments.</summary>
+    public DbSet<InvoiceCommentRecord> InvoiceComments => Set<InvoiceCommentRecord>();
+    /// <summary>Payments.</summary>
+    public DbSet<PaymentRecord> Payments => Set<PaymentRecord>();
+    /// <summary>Payment allocations.</summary>
+    public DbSet<PaymentAllocationRecord> PaymentAllocations => Set<PaymentAllocationRecord>();
+    /// <summary>Saved grid views.</summary>
+    public DbSet<SavedViewRecord> SavedViews => Set<SavedViewRecord>();
+    /// <summary>Outbox.</summary>
+    public DbSet<OutboxMessageRecord> Outbox => Set<OutboxMessageRecord>();
+    /// <summary>Sent emails (mailbox).</summary>
+    public DbSet<SentEmailRecord> SentEmails => Set<SentEmailRecord>();
+    /// <summary>Audit trail.</summary>
+    public DbSet<AuditEventRecord> AuditEvents => Set<AuditEventRecord>();
+    /// <summary>ERP sync progress.</summary>
+    public DbSet<ErpSyncStateRecord> ErpSyncStates => Set<ErpSyncStateRecord>();
+    /// <summary>Sandbox gateway ledger.</summary>
+    public DbSet<SandboxChargeRecord> SandboxCharges => Set<SandboxChargeRecord>();
+    /// <summary>Demo ERP accounts.</summary>
+    public DbSet<DemoErpAccountRecord> DemoErpAccounts => Set<DemoErpAccountRecord>();
+    /// <summary>Demo ERP postings.</summary>
+    public DbSet<DemoErpPostingRecord> DemoErpPostings => Set<DemoErpPostingRecord>();
+    /// <summary>Demo ERP allocations.</summary>
+    public DbSet<DemoErpAllocationRecord> DemoErpAllocations => Set<DemoErpAllocationRecord>();
+
+    /// <inheritdoc />
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        const int Id = 64, Name = 200, Text = 2000;
+
+        b.Entity<PaymentMethodRecord>(e =>
+        {
+            e.ToTable("pp_payment_methods");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.GatewayKey).HasMaxLength(Id);
+            e.Property(x => x.Token).HasMaxLength(Name);
+            e.Property(x => x.BrandOrBank).HasMaxLength(100);
+            e.Property(x => x.Last4).HasMaxLength(4);
+            e.Property(x => x.HolderName).HasMaxLength(Name);
+            e.Property(x => x.BillingPostalCode).HasMaxLength(20);
+            e.Property(x => x.RoutingNumber).HasMaxLength(9);
+            e.Property(x => x.Nickname).HasMaxLength(50);
+            e.Property(x => x.CreatedByUserId).HasMaxLength(Id);
+            e.HasIndex(x => new { x.AccountId, x.DeletedAt });
+        });
+
+        b.Entity<AchAuthorizationRecord>(e =>
+        {
+            e.ToTable("pp_ach_authorizations");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.AgreementVersion).HasMaxLength(50);
+            e.Property(x => x.AgreementSha256).HasMaxLength(64);
+            e.Property(x => x.SignerName).HasMaxLength(Name);
+            e.Property(x => x.UserId).HasMaxLength(Id);
+            e.Property(x => x.IpAddress).HasMaxLength(64);
+            e.Property(x => x.UserAgent).HasMaxLength(512);
+            e.Property(x => x.AccountLast4).HasMaxLength(4);
+            e.HasIndex(x => new { x.AccountId, x.PaymentMethodId });
+        });
+
+        b.Entity<AchRevocationRecord>(e =>
+        {
+            e.ToTable("pp_ach_revocations");
+            e.HasKey(x => x.AuthorizationId);
+            e.Property(x => x.UserId).HasMaxLength(Id);
+        });
+
+        b.Entity<InvoiceRecord>(e =>
+        {
+            e.ToTable("pp_invoices");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.ExternalId).HasMaxLength(Id);
+            e.Property(x => x.Number).HasMaxLength(Id);
+            e.Property(x => x.PoNumber).HasMaxLength(Id);
+            e.Property(x => x.Reference).HasMaxLength(Name);
+            e.Property(x => x.Currency).HasMaxLength(3);
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasIndex(x => new { x.AccountId, x.ExternalId }).IsUnique();
+            // Grid paths: open items by due date, by status, and prefix search on number / PO.
+            e.HasIndex(x => new { x.AccountId, x.IsOpen, x.DueDate });
+            e.HasIndex(x => new { x.AccountId, x.IsOpen, x.Status, x.DueDate });
+            e.HasIndex(x => new { x.AccountId, x.Number });
+            e.HasIndex(x => new { x.AccountId, x.PoNumber });
+        });
+
+        b.Entity<InvoiceCommentRecord>(e =>
+        {
+            e.ToTable("pp_invoice_comments");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.AuthorUserId).HasMaxLength(Id);
+            e.Property(x => x.AuthorName).HasMaxLength(Name);
+            e.Property(x => x.Text).HasMaxLength(Text);
+            e.HasIndex(x => new { x.AccountId, x.InvoiceId, x.CreatedAt });
+        });
+
+        b.Entity<PaymentRecord>(e =>
+        {
+            e.ToTable("pp_payments");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.Currency).HasMaxLength(3);
+            e.Property(x => x.MethodDescription).HasMaxLength(Name);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(Id);
+            e.Property(x => x.GatewayKey).HasMaxLength(Id);
+            e.Property(x => x.GatewayReference).HasMaxLength(Name);
+            e.Property(x => x.ReceiptNumber).HasMaxLength(32);
+            e.Property(x => x.CreatedByUserId).HasMaxLength(Id);
+            e.Property(x => x.CreatedByName).HasMaxLength(Name);
+            e.Property(x => x.CreatedByEmail).HasMaxLength(Name);
+            e.Property(x => x.FailureReason).HasMaxLength(500);
+            e.Property(x => x.Memo).HasMaxLength(500);
+            e.Property(x => x.LeaseOwner).HasMaxLength(Name);
+            e.HasIndex(x => x.IdempotencyKey).IsUnique();
+            e.HasIndex(x => x.ReceiptNumber).IsUnique();
+            e.HasIndex(x => new { x.AccountId, x.CreatedAt });
+            e.HasIndex(x => new { x.Status, x.ScheduledFor });
+            e.HasMany(x => x.Allocations).WithOne().HasForeignKey(x => x.PaymentId);
+        });
+
+        b.Entity<PaymentAllocationRecord>(e =>
+        {
+            e.ToTable("pp_payment_allocations");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.InvoiceExternalId).HasMaxLength(Id);
+            e.Property(x => x.InvoiceNumber).HasMaxLength(Id);
+            e.Property(x => x.ShortReason).HasMaxLength(100);
+            e.Property(x => x.Comment).HasMaxLength(Text);
+            e.HasIndex(x => x.InvoiceId);
+            e.HasIndex(x => x.InvoiceNumber);
+        });
+
+        b.Entity<SavedViewRecord>(e =>
+        {
+            e.ToTable("pp_saved_views");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.OwnerUserId).HasMaxLength(Id);
+            e.Property(x => x.Grid).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(100);
+            e.HasIndex(x => new { x.AccountId, x.Grid, x.OwnerUserId });
+        });
+
+        b.Entity<OutboxMessageRecord>(e =>
+        {
+            e.ToTable("pp_outbox");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.LastError).HasMaxLength(Text);
+            e.Property(x => x.LeaseOwner).HasMaxLength(Name);
+            e.HasIndex(x => new { x.CompletedAt, x.NextAttemptAt });
+        });
+
+        b.Entity<SentEmailRecord>(e =>
+        {
+            e.ToTable("pp_sent_emails");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.To).HasMaxLength(Name);
+            e.Property(x => x.Subject).HasMaxLength(300);
+            e.Property(x => x.Transport).HasMaxLength(20);
+            e.HasIndex(x => new { x.AccountId, x.SentAt });
+        });
+
+        b.Entity<AuditEventRecord>(e =>
+        {
+            e.ToTable("pp_audit_events");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.UserId).HasMaxLength(Id);
+            e.Property(x => x.Action).HasMaxLength(64);
+            e.Property(x => x.SubjectId).HasMaxLength(Id);
+            e.HasIndex(x => new { x.AccountId, x.At });
+        });
+
+        b.Entity<ErpSyncStateRecord>(e =>
+        {
+            e.ToTable("pp_erp_sync_state");
+            e.HasKey(x => x.AccountId);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.Cursor).HasMaxLength(Name);
+            e.Property(x => x.LastError).HasMaxLength(Text);
+            e.Property(x => x.LeaseOwner).HasMaxLength(Name);
+        });
+
+        b.Entity<SandboxChargeRecord>(e =>
+        {
+            e.ToTable("pp_sandbox_charges");
+            e.HasKey(x => x.Reference);
+            e.Property(x => x.Reference).HasMaxLength(Id);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(Id);
+            e.Property(x => x.RequestHash).HasMaxLength(64);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.MethodToken).HasMaxLength(Name);
+            e.Property(x => x.Currency).HasMaxLength(3);
+            e.Property(x => x.Scenario).HasMaxLength(32);
+            e.HasIndex(x => x.IdempotencyKey).IsUnique();
+        });
+
+        b.Entity<DemoErpAccountRecord>(e =>
+        {
+            e.ToTable("pp_demo_erp_accounts");
+            e.HasKey(x => x.AccountId);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.ChangeSequence).IsConcurrencyToken();
+        });
+
+        b.Entity<DemoErpPostingRecord>(e =>
+        {
+            e.ToTable("pp_demo_erp_postings");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.Kind).HasMaxLength(16);
+            e.Property(x => x.ErpReference).HasMaxLength(32);
+            e.HasIndex(x => new { x.AccountId, x.SettledSequence });
+        });
+
+        b.Entity<DemoErpAllocationRecord>(e =>
+        {
+            e.ToTable("pp_demo_erp_allocations");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.HasIndex(x => new { x.AccountId, x.SettledSequence });
+            e.Property(x => x.ItemExternalId).HasMaxLength(Id);
+            e.HasIndex(x => new { x.AccountId, x.ItemIndex });
+            e.HasIndex(x => new { x.AccountId, x.ItemExternalId });
+        });
+    }
+}
+
+/// <summary>The SQLite flavour (embedded default), with SQLite migrations.</summary>
+public sealed class SqlitePaymentsDbContext(DbContextOptions<SqlitePaymentsDbContext> options) : PaymentsDbContext(options);
+
+/// <summary>The PostgreSQL flavour (production, several nodes), with PostgreSQL migrations.</summary>
+public sealed class PostgresPaymentsDbContext(DbContextOptions<PostgresPaymentsDbContext> options) : PaymentsDbContext(options);
+
+/// <summary>Design-time factory for <c>dotnet ef migrations add --context SqlitePaymentsDbContext</c>.</summary>
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqlitePaymentsDbContext>
+{
+    public SqlitePaymentsDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqlitePaymentsDbContext>().UseSqlite("Data Source=design.db").Options);
+}
+
+/// <summary>Design-time factory for <c>dotnet ef migrations add --context PostgresPaymentsDbContext</c>.</summary>
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresPaymentsDbContext>
+{
+    public PostgresPaymentsDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresPaymentsDbContext>().UseNpgsql("Host=localhost;Database=design").Options);
+}

@@ -1,0 +1,116 @@
+namespace Portal.Payments.Hosting;
+
+/// <summary>
+/// Options of the portal, bound from configuration section <see cref="SectionName"/> and from the
+/// lambda passed to <c>AddCustomerPortalPayments</c>; validated when the host starts.
+/// </summary>
+public sealed class PortalPaymentsOptions
+{
+    /// <summary>Configuration section name: <c>CustomerPortalPayments</c>.</summary>
+    public const string SectionName = "CustomerPortalPayments";
+
+    /// <summary>Default short-pay reasons when none are configured.</summary>
+    public static readonly IReadOnlyList<string> DefaultShortPayReasons =
+        ["Incorrect price", "Incorrect tax", "Item not received", "Damaged", "Other"];
+
+    /// <summary>Default aging bucket limits (days past due): current, 1–30, 31–60, 61–90, over 90.</summary>
+    public static readonly IReadOnlyList<int> DefaultAgingBuckets = [30, 60, 90];
+
+    /// <summary>ISO 4217 currency of the portal. Default "USD".</summary>
+    public string Currency { get; set; } = "USD";
+
+    /// <summary>Short-pay reasons offered to payers; null means <see cref="DefaultShortPayReasons"/>. Must not be empty.</summary>
+    public List<string>? ShortPayReasons { get; set; }
+
+    /// <summary>Upper limits (days past due) of the aging buckets after "current"; null means 30, 60, 90.</summary>
+    public List<int>? AgingBuckets { get; set; }
+
+    /// <summary>Database provider and connection string.</summary>
+    public DatabaseOptions Database { get; set; } = new();
+
+    /// <summary>How often every known account is pulled from the ERP. Default 1 minute.</summary>
+    public TimeSpan ErpSyncInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the outbox looks for due work. Default 2 seconds.</summary>
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Attempts before an outbox message is dead-lettered. Default 12 (about 4 hours with backoff).</summary>
+    public int OutboxMaxAttempts { get; set; } = 12;
+
+    /// <summary>Run the background services (ERP sync, outbox) in this process. Default true.</summary>
+    public bool RunBackgroundServices { get; set; } = true;
+
+    /// <summary>Name of this node in leases; default machine name and process id.</summary>
+    public string NodeName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>Discount on short payments: "prorate" (default), "keep" or "forfeit"; ignored when the host registers its own <c>IDiscountPolicy</c>.</summary>
+    public string DiscountPolicy { get; set; } = "prorate";
+
+    /// <summary>
+    /// Shared secret the ERP sends in the <c>X-Portal-Ingest-Key</c> header to trigger a pull of an
+    /// account (<c>POST /portal-payments/api/erp/accounts/{accountId}/sync</c>). Unset: the endpoint answers 404.
+    /// </summary>
+    public string? IngestApiKey { get; set; }
+
+    /// <summary>Email settings.</summary>
+    public NotificationOptions Notifications { get; set; } = new();
+
+    /// <summary>The short-pay reasons in force.</summary>
+    public IReadOnlyList<string> EffectiveShortPayReasons => ShortPayReasons ?? DefaultShortPayReasons;
+
+    /// <summary>The aging bucket limits in force.</summary>
+    public IReadOnlyList<int> EffectiveAgingBuckets => AgingBuckets ?? DefaultAgingBuckets;
+}
+
+/// <summary>Which database the portal uses.</summary>
+public enum DatabaseProvider
+{
+    /// <summary>Not configured (an error at start).</summary>
+    None = 0,
+    /// <summary>Embedded SQLite file.</summary>
+    Sqlite = 1,
+    /// <summary>PostgreSQL server.</summary>
+    Postgres = 2,
+}
+
+/// <summary>Database settings.</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary>Provider: Sqlite or Postgres.</summary>
+    public DatabaseProvider Provider { get; set; }
+
+    /// <summary>ADO.NET connection string.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>How emails leave.</summary>
+public sealed class NotificationOptions
+{
+    /// <summary>"Store" (default: kept in the mailbox table and logged) or "Smtp" (MailKit).</summary>
+    public string Transport { get; set; } = "Store";
+
+    /// <summary>Base URL of the portal, for links in emails. Default "http://localhost:5080".</summary>
+    public string PortalBaseUrl { get; set; } = "http://localhost:5080";
+
+    /// <summary>SMTP settings when <see cref="Transport"/> is "Smtp".</summary>
+    public SmtpOptions Smtp { get; set; } = new();
+}
+
+/// <summary>SMTP server settings.</summary>
+public sealed class SmtpOptions
+{
+    /// <summary>Server host name.</summary>
+    public string? Host { get; set; }
+    /// <summary>Port. Default 587.</summary>
+    public int Port { get; set; } = 587;
+    /// <summary>"None", "StartTls", "SslOnConnect" or "Auto". Default "Auto".</summary>
+    public string Security { get; set; } = "Auto";
+    /// <summary>User name, if the server needs authentication.</summary>
+    public string? UserName { get; set; }
+    /// <summary>Password.</summary>
+    public string? Password { get; set; }
+    /// <summary>From address.</summary>
+    public string FromAddress { get; set; } = "payments@portal.invalid";
+    /// <summary>From display name.</summary>
+    public string FromName { get; set; } = "Customer Portal Payments";
+}

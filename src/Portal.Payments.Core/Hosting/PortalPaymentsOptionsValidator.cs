@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Options;
+
+namespace Portal.Payments.Hosting;
+
+/// <summary>Checks the options at start and says what to fix.</summary>
+internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPaymentsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PortalPaymentsOptions o)
+    {
+        var errors = new List<string>();
+        const string S = PortalPaymentsOptions.SectionName;
+
+        if (o.Database.Provider == DatabaseProvider.None)
+        {
+            errors.Add($"No database configured. Call .UseSqlite(\"Data Source=portal.db\") or .UsePostgres(connectionString) after AddCustomerPortalPayments(), or set {S}:Database:Provider (Sqlite or Postgres) and {S}:Database:ConnectionString.");
+        }
+        else if (string.IsNullOrWhiteSpace(o.Database.ConnectionString))
+        {
+            errors.Add($"The {o.Database.Provider} database has no connection string. Set {S}:Database:ConnectionString or pass one to .Use{o.Database.Provider}(...).");
+        }
+
+        if (!CurrencyInfo.IsKnown(o.Currency))
+        {
+            errors.Add($"Currency '{o.Currency}' is not an ISO 4217 code. Set {S}:Currency to a code such as USD, EUR or GBP.");
+        }
+
+        if (o.ShortPayReasons is { Count: 0 })
+        {
+            errors.Add($"The short-pay reason list is empty. Leave {S}:ShortPayReasons unset for the defaults ({string.Join(", ", PortalPaymentsOptions.DefaultShortPayReasons)}) or list at least one reason.");
+        }
+        else if (o.ShortPayReasons is not null)
+        {
+            if (o.ShortPayReasons.Any(string.IsNullOrWhiteSpace))
+            {
+                errors.Add($"{S}:ShortPayReasons contains a blank reason; remove it.");
+            }
+            var dupes = o.ShortPayReasons.GroupBy(r => r.Trim(), StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+            if (dupes.Count > 0)
+            {
+                errors.Add($"{S}:ShortPayReasons lists {string.Join(", ", dupes)} more than once.");
+            }
+            if (o.ShortPayReasons.Any(r => r.Length > 100))
+            {
+                errors.Add($"{S}:ShortPayReasons has a reason longer than 100 characters.");
+            }
+        }
+
+        var buckets = o.EffectiveAgingBuckets;
+        if (buckets.Count == 0 || buckets.Any(d => d <= 0) || buckets.Zip(buckets.Skip(1)).Any(p => p.Second <= p.First))
+        {
+            errors.Add($"{S}:AgingBuckets must be positive day limits in increasing order, e.g. [30, 60, 90].");
+        }
+
+        if (o.ErpSyncInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:ErpSyncInterval must be positive (e.g. 00:01:00).");
+        }
+        if (o.OutboxPollInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:OutboxPollInterval must be positive (e.g. 00:00:02).");
+        }
+        if (o.OutboxMaxAttempts < 1)
+        {
+            errors.Add($"{S}:OutboxMaxAttempts must be at least 1.");
+        }
+
+        if (o.DiscountPolicy is not ("prorate" or "keep" or "forfeit"))
+        {
+            errors.Add($"{S}:DiscountPolicy is '{o.DiscountPolicy}'; use prorate, keep or forfeit (or register your own IDiscountPolicy).");
+        }
+
+        var transport = o.Notifications.Transport;
+        if (!string.Equals(transport, "Store", StringComparison.OrdinalIgnoreCase) && !string.Equals(transport, "Smtp", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{S}:Notifications:Transport is '{transport}'; use Store or Smtp.");
+        }
+        else if (string.Equals(transport, "Smtp", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(o.Notifications.Smtp.Host))
+        {
+            errors.Add($"Notifications go through SMTP but {S}:Notifications:Smtp:Host is not set.");
+        }
+        if (!Uri.TryCreate(o.Notifications.PortalBaseUrl, UriKind.Absolute, out _))
+        {
+            errors.Add($"{S}:Notifications:PortalBaseUrl must be an absolute URL such as https://portal.example.com.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

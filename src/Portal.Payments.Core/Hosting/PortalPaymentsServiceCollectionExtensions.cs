@@ -1,0 +1,114 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.DemoErp;
+using Portal.Payments.Discounts;
+using Portal.Payments.Erp;
+using Portal.Payments.Gateways;
+using Portal.Payments.Hosting;
+using Portal.Payments.Notifications;
+using Portal.Payments.Outbox;
+using Portal.Payments.Sandbox;
+using Portal.Payments.Services;
+using Portal.Payments.Sync;
+
+// The conventional namespace for service-registration extensions, so hosts need no extra using.
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Portal.Payments' core services.</summary>
+public static class PortalPaymentsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the core (data, rules, background runners, sandbox gateway and demo ERP as defaults)
+    /// without any UI. Hosts normally call <c>AddCustomerPortalPayments()</c> from Portal.Payments.Ui,
+    /// which calls this. Safe to call more than once: services are registered once, each
+    /// <paramref name="configure"/> is applied. Options bind from the <c>CustomerPortalPayments</c> section
+    /// first; the lambda and builder calls override them.
+    /// </summary>
+    public static PortalPaymentsBuilder AddPortalPaymentsCore(this IServiceCollection services, Action<PortalPaymentsOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var builder = new PortalPaymentsBuilder(services);
+        if (!services.Any(d => d.ServiceType == typeof(CoreMarker)))
+        {
+            services.AddSingleton<CoreMarker>();
+            Register(services);
+        }
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+        return builder;
+    }
+
+    /// <summary>Applies the EF Core migrations of the configured provider (creating the database if needed).</summary>
+    public static async Task MigratePortalPaymentsAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var factory = services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers and one writer work at once; the file stays a single database.
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    private static void Register(IServiceCollection services)
+    {
+        services.AddOptions();
+        services.AddLogging();
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddSingleton<IConfigureOptions<PortalPaymentsOptions>>(sp => new BindFromConfiguration<PortalPaymentsOptions>(sp, PortalPaymentsOptions.SectionName));
+        services.AddSingleton<IConfigureOptions<DemoErpOptions>>(sp => new BindFromConfiguration<DemoErpOptions>(sp, PortalPaymentsOptions.SectionName + ":DemoErp"));
+        services.AddSingleton<IConfigureOptions<SandboxGatewayOptions>>(sp => new BindFromConfiguration<SandboxGatewayOptions>(sp, PortalPaymentsOptions.SectionName + ":SandboxGateway"));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalPaymentsOptions>, PortalPaymentsOptionsValidator>());
+        services.AddOptions<PortalPaymentsOptions>().ValidateOnStart();
+
+        services.TryAddSingleton<IDbContextFactory<PaymentsDbContext>, PaymentsDbContextFactory>();
+
+        // Built-in adapters; the host's registrations (before or after, through the builder) win.
+        services.TryAddSingleton<SandboxGateway>();
+        services.TryAddScoped<IPaymentGateway>(sp => sp.GetRequiredService<SandboxGateway>());
+        services.TryAddSingleton<DemoErpAdapter>();
+        services.TryAddScoped<IErpAdapter>(sp => sp.GetRequiredService<DemoErpAdapter>());
+        services.TryAddScoped<INotificationSender>(sp =>
+            string.Equals(sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Notifications.Transport, "Smtp", StringComparison.OrdinalIgnoreCase)
+                ? ActivatorUtilities.CreateInstance<SmtpNotificationSender>(sp)
+                : ActivatorUtilities.CreateInstance<StoredEmailSender>(sp));
+        services.TryAddSingleton<IDiscountPolicy>(sp => sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.DiscountPolicy switch
+        {
+            "keep" => new KeepDiscountPolicy(),
+            "forfeit" => new ForfeitDiscountPolicy(),
+            _ => new ProRateDiscountPolicy(),
+        });
+
+        services.TryAddScoped<PortalAccess>();
+        services.TryAddScoped<ErpSyncService>();
+        services.TryAddScoped<AccountOverviewService>();
+        services.TryAddScoped<MailboxService>();
+        services.TryAddSingleton<OutboxProcessor>();
+
+        services.AddHostedService<ErpSyncBackgroundService>();
+        services.AddHostedService<OutboxBackgroundService>();
+    }
+
+    private sealed class CoreMarker;
+
+    /// <summary>Binds a section when the host has configuration (test containers may not).</summary>
+    private sealed class BindFromConfiguration<T>(IServiceProvider sp, string section) : IConfigureOptions<T> where T : class
+    {
+        public void Configure(T options)
+        {
+            if (sp.GetService<IConfiguration>() is { } configuration)
+            {
+                configuration.GetSection(section).Bind(options);
+            }
+        }
+    }
+}

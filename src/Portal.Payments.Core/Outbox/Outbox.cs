@@ -1,0 +1,230 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Hosting;
+using Portal.Payments.Notifications;
+
+namespace Portal.Payments.Outbox;
+
+/// <summary>Adds outbox messages to a context, so they commit in the same transaction as the change that caused them.</summary>
+public static class OutboxWriter
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Queues an ERP payment posting.</summary>
+    public static void EnqueuePayment(PaymentsDbContext db, ErpPaymentPosting posting, DateTime now) =>
+        Add(db, OutboxKind.ErpPayment, posting.AccountId, posting, now);
+
+    /// <summary>Queues an ERP deposit posting.</summary>
+    public static void EnqueueDeposit(PaymentsDbContext db, ErpDepositPosting posting, DateTime now) =>
+        Add(db, OutboxKind.ErpDeposit, posting.AccountId, posting, now);
+
+    /// <summary>Queues an ERP comment posting.</summary>
+    public static void EnqueueComment(PaymentsDbContext db, ErpCommentPosting posting, DateTime now) =>
+        Add(db, OutboxKind.ErpComment, posting.AccountId, posting, now);
+
+    /// <summary>Queues an email.</summary>
+    public static void EnqueueEmail(PaymentsDbContext db, PortalEmail email, DateTime now) =>
+        Add(db, OutboxKind.Email, email.AccountId, email, now);
+
+    private static void Add<T>(PaymentsDbContext db, OutboxKind kind, string accountId, T payload, DateTime now) =>
+        db.Outbox.Add(new OutboxMessageRecord
+        {
+            Id = Guid.NewGuid(),
+            Kind = kind,
+            AccountId = accountId,
+            PayloadJson = JsonSerializer.Serialize(payload, Json),
+            CreatedAt = now,
+            NextAttemptAt = now,
+        });
+}
+
+/// <summary>
+/// Delivers due outbox messages (ERP postings, emails). Each message is claimed with a conditional
+/// update and a lease, so several nodes never deliver one message at the same time; failures are
+/// retried with exponential backoff and dead-lettered after <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/>.
+/// Adapters drop duplicates by id, which covers a crash between delivery and marking it done.
+/// </summary>
+public sealed class OutboxProcessor(
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    IServiceProvider services,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<OutboxProcessor> logger)
+{
+    private static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan MaxRetry = TimeSpan.FromHours(1);
+
+    /// <summary>Delivers every message due now; returns how many were delivered.</summary>
+    public async Task<int> RunDueAsync(CancellationToken cancellationToken = default)
+    {
+        var node = options.Value.NodeName;
+        var delivered = 0;
+        while (true)
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            List<Guid> candidates;
+            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            {
+                candidates = await db.Outbox
+                    .Where(m => m.CompletedAt == null && m.DeadLetteredAt == null && m.NextAttemptAt <= now
+                                && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
+                    .OrderBy(m => m.NextAttemptAt)
+                    .Select(m => m.Id)
+                    .Take(50)
+                    .ToListAsync(cancellationToken);
+            }
+            if (candidates.Count == 0)
+            {
+                return delivered;
+            }
+            var progressed = false;
+            foreach (var id in candidates)
+            {
+                if (await TryDeliverAsync(id, node, cancellationToken))
+                {
+                    delivered++;
+                }
+                progressed = true;
+            }
+            if (!progressed)
+            {
+                return delivered;
+            }
+        }
+    }
+
+    private async Task<bool> TryDeliverAsync(Guid id, string node, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var until = now + LeaseLength;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var claimed = await db.Outbox
+            .Where(m => m.Id == id && m.CompletedAt == null && m.DeadLetteredAt == null && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseOwner, node).SetProperty(m => m.LeaseExpiresAt, until), ct);
+        if (claimed != 1)
+        {
+            return false;
+        }
+        var message = await db.Outbox.AsNoTracking().FirstAsync(m => m.Id == id, ct);
+        string? error;
+        try
+        {
+            error = await DispatchAsync(message, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            error = ex.Message;
+            logger.LogWarning(ex, "Outbox {Kind} {Id} failed (attempt {Attempt})", message.Kind, message.Id, message.Attempts + 1);
+        }
+
+        var attempts = message.Attempts + 1;
+        var after = clock.GetUtcNow().UtcDateTime;
+        if (error is null)
+        {
+            await db.Outbox.Where(m => m.Id == id).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.CompletedAt, after)
+                .SetProperty(m => m.Attempts, attempts)
+                .SetProperty(m => m.LastError, (string?)null)
+                .SetProperty(m => m.LeaseOwner, (string?)null)
+                .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None);
+            return true;
+        }
+
+        var dead = attempts >= options.Value.OutboxMaxAttempts ? after : (DateTime?)null;
+        var next = after + Backoff(attempts);
+        var trimmed = error.Length > 2000 ? error[..2000] : error;
+        await db.Outbox.Where(m => m.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(m => m.Attempts, attempts)
+            .SetProperty(m => m.LastError, trimmed)
+            .SetProperty(m => m.NextAttemptAt, next)
+            .SetProperty(m => m.DeadLetteredAt, dead)
+            .SetProperty(m => m.LeaseOwner, (string?)null)
+            .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None);
+        if (dead is not null)
+        {
+            logger.LogError("Outbox {Kind} {Id} dead-lettered after {Attempts} attempts: {Error}", message.Kind, id, attempts, trimmed);
+        }
+        return false;
+    }
+
+    /// <summary>5 s, 10 s, 20 s … capped at one hour.</summary>
+    internal static TimeSpan Backoff(int attempts)
+    {
+        var factor = Math.Pow(2, Math.Min(attempts - 1, 20));
+        var delay = TimeSpan.FromTicks((long)Math.Min(FirstRetry.Ticks * factor, MaxRetry.Ticks));
+        return delay;
+    }
+
+    /// <summary>Delivers one message; null on success, otherwise the error to retry on.</summary>
+    private async Task<string?> DispatchAsync(OutboxMessageRecord message, CancellationToken ct)
+    {
+        using var scope = services.CreateScope();
+        var sp = scope.ServiceProvider;
+        switch (message.Kind)
+        {
+            case OutboxKind.ErpPayment:
+            {
+                var posting = Deserialize<ErpPaymentPosting>(message);
+                var result = await sp.GetRequiredService<IErpAdapter>().PostPaymentAsync(posting, ct);
+                return result.Accepted ? null : result.Error ?? "The ERP refused the payment posting.";
+            }
+            case OutboxKind.ErpDeposit:
+            {
+                var posting = Deserialize<ErpDepositPosting>(message);
+                var result = await sp.GetRequiredService<IErpAdapter>().PostDepositAsync(posting, ct);
+                return result.Accepted ? null : result.Error ?? "The ERP refused the deposit posting.";
+            }
+            case OutboxKind.ErpComment:
+            {
+                var posting = Deserialize<ErpCommentPosting>(message);
+                var result = await sp.GetRequiredService<IErpAdapter>().PostCommentAsync(posting, ct);
+                return result.Accepted ? null : result.Error ?? "The ERP refused the comment.";
+            }
+            case OutboxKind.Email:
+                await sp.GetRequiredService<INotificationSender>().SendAsync(Deserialize<PortalEmail>(message), ct);
+                return null;
+            default:
+                return $"Unknown outbox kind {message.Kind}.";
+        }
+    }
+
+    private static T Deserialize<T>(OutboxMessageRecord message) =>
+        System.Text.Json.JsonSerializer.Deserialize<T>(message.PayloadJson, OutboxWriter.Json)
+        ?? throw new InvalidOperationException($"Outbox message {message.Id} has an empty payload.");
+}
+
+/// <summary>Runs <see cref="OutboxProcessor"/> on every node at <see cref="PortalPaymentsOptions.OutboxPollInterval"/>.</summary>
+internal sealed class OutboxBackgroundService(
+    OutboxProcessor processor,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<OutboxBackgroundService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.RunBackgroundServices)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(options.Value.OutboxPollInterval, clock);
+        do
+        {
+            try
+            {
+                await processor.RunDueAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Outbox run failed; retrying in {Interval}", options.Value.OutboxPollInterval);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}

@@ -1,0 +1,362 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Gateways;
+
+namespace Portal.Payments.Sandbox;
+
+/// <summary>Timings of the sandbox gateway's slow paths.</summary>
+public sealed class SandboxGatewayOptions
+{
+    /// <summary>How long the "processing" test card stays Processing. Default 30 seconds.</summary>
+    public TimeSpan CardProcessingDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an ACH debit stays Processing before it settles (or is returned). Default 2 days.</summary>
+    public TimeSpan AchSettlementDelay { get; set; } = TimeSpan.FromDays(2);
+}
+
+/// <summary>Card details typed into the sandbox capture form (development only).</summary>
+public sealed record SandboxCardInput(string Number, int ExpiryMonth, int ExpiryYear, string Cvc, string HolderName, string? PostalCode);
+
+/// <summary>Bank details typed into the sandbox capture form (development only).</summary>
+public sealed record SandboxBankInput(string RoutingNumber, string AccountNumber, string HolderName, BankAccountType AccountType, BankAccountHolderType HolderType);
+
+/// <summary>
+/// The built-in test gateway, used by default and in the demo. It behaves like a real one: idempotency
+/// keys replay the first answer and never charge twice (a unique index in its ledger table), declines
+/// are values, slow rails report later through <see cref="GetChargeStatusAsync"/>. Magic numbers:
+/// <list type="bullet">
+/// <item>4242 4242 4242 4242, 5555 5555 5555 4444, 3782 822463 10005 and any other Luhn-valid number: succeeds.</item>
+/// <item>4000 0000 0000 0002: declined. 4000 0000 0000 9995: insufficient funds. 4000 0000 0000 0069: expired card.</item>
+/// <item>4000 0000 0000 0077: Processing, then Succeeded after <see cref="SandboxGatewayOptions.CardProcessingDelay"/>.</item>
+/// <item>4000 0000 0000 0119: charges, then times out (the answer is lost; a status lookup by key finds it Succeeded).</item>
+/// <item>Bank accounts (routing numbers must pass the ABA checksum, e.g. 110000000): Processing, then Succeeded
+/// after <see cref="SandboxGatewayOptions.AchSettlementDelay"/>; account 000111111116 is Returned (R01) instead.</item>
+/// </list>
+/// </summary>
+public sealed class SandboxGateway(
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    IOptions<SandboxGatewayOptions> options,
+    TimeProvider clock) : PaymentGatewayBase
+{
+    /// <summary>The gateway key.</summary>
+    public const string GatewayKey = "sandbox";
+
+    /// <summary>Bank account number whose debits are returned R01.</summary>
+    public const string ReturnedBankAccount = "000111111116";
+
+    private const string CapturePrefix = "sbx_cap_";
+    private const string MethodPrefix = "sbx_pm_";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <inheritdoc />
+    public override string Key => GatewayKey;
+
+    /// <inheritdoc />
+    public override GatewayCapabilities Capabilities =>
+        GatewayCapabilities.Cards | GatewayCapabilities.BankAccounts | GatewayCapabilities.StoreMethods
+        | GatewayCapabilities.UpdateMethods | GatewayCapabilities.StatusLookup;
+
+    /// <inheritdoc />
+    public override Type CaptureComponent => typeof(SandboxCaptureForm);
+
+    /// <summary>Validates card details and returns a capture token holding only display data and the test scenario.</summary>
+    public StoreMethodResult CaptureCard(SandboxCardInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var digits = PaymentChecks.DigitsOnly(input.Number);
+        if (digits is null || !PaymentChecks.IsValidCardNumber(digits))
+        {
+            return Refuse(GatewayErrorCode.InvalidCardNumber, "The card number is not valid. Check the digits.");
+        }
+        var now = clock.GetUtcNow();
+        if (input.ExpiryMonth is < 1 or > 12 || input.ExpiryYear < 2000 || input.ExpiryYear > now.Year + 25)
+        {
+            return Refuse(GatewayErrorCode.InvalidExpiry, "The expiry date is not a real month and year.");
+        }
+        if (input.ExpiryYear < now.Year || (input.ExpiryYear == now.Year && input.ExpiryMonth < now.Month))
+        {
+            return Refuse(GatewayErrorCode.ExpiredCard, "The card has expired.");
+        }
+        var cvcLength = PaymentChecks.CardBrand(digits) == "American Express" ? 4 : 3;
+        if (input.Cvc is null || input.Cvc.Length != cvcLength || !input.Cvc.All(char.IsAsciiDigit))
+        {
+            return Refuse(GatewayErrorCode.InvalidSecurityCode, $"The security code must be {cvcLength} digits.");
+        }
+        if (string.IsNullOrWhiteSpace(input.HolderName))
+        {
+            return Refuse(GatewayErrorCode.InvalidRequest, "Enter the name on the card.");
+        }
+        var payload = new CapturePayload(
+            "card", CardScenario(digits), digits[^4..], PaymentChecks.CardBrand(digits), input.ExpiryMonth, input.ExpiryYear,
+            input.HolderName.Trim(), input.PostalCode?.Trim(), null, null, null);
+        return Captured(payload, PaymentMethodType.Card);
+    }
+
+    /// <summary>Validates bank details and returns a capture token holding only display data and the test scenario.</summary>
+    public StoreMethodResult CaptureBankAccount(SandboxBankInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (!PaymentChecks.IsValidRoutingNumber(input.RoutingNumber))
+        {
+            return Refuse(GatewayErrorCode.InvalidRoutingNumber, "The routing number is not valid: it must be 9 digits passing the ABA checksum.");
+        }
+        if (input.AccountNumber is not { Length: >= 4 and <= 17 } || !input.AccountNumber.All(char.IsAsciiDigit))
+        {
+            return Refuse(GatewayErrorCode.InvalidAccountNumber, "The account number must be 4 to 17 digits.");
+        }
+        if (string.IsNullOrWhiteSpace(input.HolderName))
+        {
+            return Refuse(GatewayErrorCode.InvalidRequest, "Enter the account holder's name.");
+        }
+        var scenario = input.AccountNumber == ReturnedBankAccount ? "ach_return" : "ach";
+        var payload = new CapturePayload(
+            "bank", scenario, input.AccountNumber[^4..], "Sandbox Bank", null, null, input.HolderName.Trim(), null,
+            input.RoutingNumber, input.AccountType, input.HolderType);
+        return Captured(payload, PaymentMethodType.BankAccount);
+    }
+
+    /// <inheritdoc />
+    public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!TryReadCapture(request.CaptureToken, out var p))
+        {
+            return Task.FromResult(Refuse(GatewayErrorCode.InvalidToken, "The card or bank details expired; please enter them again."));
+        }
+        // Same idempotency key → same token, so a double click stores one method.
+        var id = Hash(request.IdempotencyKey + "|" + request.AccountId)[..20];
+        var token = $"{MethodPrefix}{p.Kind}_{p.Scenario}_{id}";
+        return Task.FromResult(new StoreMethodResult { Method = p.ToDetails(token) });
+    }
+
+    /// <inheritdoc />
+    public override Task<GatewayOperationResult> UpdateMethodAsync(UpdateMethodRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!TryReadMethod(request.Token, out _, out _))
+        {
+            return Task.FromResult(GatewayOperationResult.Fail(GatewayErrorCode.NotFound, "The payment method is unknown to the gateway."));
+        }
+        if (request.ExpiryMonth is { } m && (m < 1 || m > 12))
+        {
+            return Task.FromResult(GatewayOperationResult.Fail(GatewayErrorCode.InvalidExpiry, "The expiry month must be 1 to 12."));
+        }
+        return Task.FromResult(GatewayOperationResult.Ok());
+    }
+
+    /// <inheritdoc />
+    public override Task<GatewayOperationResult> RemoveMethodAsync(string token, CancellationToken cancellationToken = default) =>
+        Task.FromResult(TryReadMethod(token, out _, out _)
+            ? GatewayOperationResult.Ok()
+            : GatewayOperationResult.Fail(GatewayErrorCode.NotFound, "The payment method is unknown to the gateway."));
+
+    /// <inheritdoc />
+    public override async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 64)
+        {
+            return Fail(GatewayErrorCode.InvalidRequest, "An idempotency key of 1 to 64 characters is required.");
+        }
+        if (request.Amount.Currency is null || request.Amount.Amount <= 0m)
+        {
+            return Fail(GatewayErrorCode.InvalidRequest, "The amount must be more than zero.");
+        }
+        if (!TryReadMethod(request.MethodToken, out var kind, out var scenario))
+        {
+            return Fail(GatewayErrorCode.InvalidToken, "The payment method is unknown to the gateway.");
+        }
+
+        var hash = Hash($"{request.MethodToken}|{request.Amount.ToMinorUnits()}|{request.Amount.Currency}|{request.AccountId}");
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var prior = await db.SandboxCharges.AsNoTracking().FirstOrDefaultAsync(c => c.IdempotencyKey == request.IdempotencyKey, cancellationToken);
+        if (prior is not null)
+        {
+            return Replay(prior, hash);
+        }
+
+        var (status, code) = (kind, scenario) switch
+        {
+            ("card", "declined") => (ChargeStatus.Declined, GatewayErrorCode.Declined),
+            ("card", "insufficient_funds") => (ChargeStatus.Declined, GatewayErrorCode.InsufficientFunds),
+            ("card", "expired") => (ChargeStatus.Declined, GatewayErrorCode.ExpiredCard),
+            ("card", "processing") => (ChargeStatus.Processing, GatewayErrorCode.None),
+            ("card", _) => (ChargeStatus.Succeeded, GatewayErrorCode.None),
+            _ => (ChargeStatus.Processing, GatewayErrorCode.None), // ACH always starts in flight
+        };
+        var record = new SandboxChargeRecord
+        {
+            Reference = "sbx_ch_" + Guid.NewGuid().ToString("N")[..24],
+            IdempotencyKey = request.IdempotencyKey,
+            RequestHash = hash,
+            AccountId = request.AccountId,
+            PaymentId = request.PaymentId,
+            MethodToken = request.MethodToken,
+            AmountMinor = request.Amount.ToMinorUnits(),
+            Currency = request.Amount.Currency,
+            Scenario = scenario,
+            InitialStatus = status,
+            ErrorCode = code,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        };
+        db.SandboxCharges.Add(record);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // A concurrent request with the same key won the unique index: answer as it did.
+            await using var again = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var winner = await again.SandboxCharges.AsNoTracking().FirstAsync(c => c.IdempotencyKey == request.IdempotencyKey, cancellationToken);
+            return Replay(winner, hash);
+        }
+
+        if (scenario == "timeout")
+        {
+            // The charge went through, but the answer never arrives.
+            return new ChargeResult { Status = ChargeStatus.Processing, ErrorCode = GatewayErrorCode.Timeout, Message = "The gateway did not answer in time." };
+        }
+        return ToResult(record, replayed: false);
+    }
+
+    /// <inheritdoc />
+    public override async Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lookup);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var record = lookup.Reference is not null
+            ? await db.SandboxCharges.AsNoTracking().FirstOrDefaultAsync(c => c.Reference == lookup.Reference, cancellationToken)
+            : await db.SandboxCharges.AsNoTracking().FirstOrDefaultAsync(c => c.IdempotencyKey == lookup.IdempotencyKey, cancellationToken);
+        return record is null
+            ? Fail(GatewayErrorCode.NotFound, "No charge was made with that key.")
+            : ToResult(record, replayed: false);
+    }
+
+    /// <summary>Charges that moved money (not declines), for "charged exactly once" assertions.</summary>
+    public async Task<int> CountChargesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.SandboxCharges.CountAsync(c => c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing, cancellationToken);
+    }
+
+    /// <summary>Charges that moved money for one portal payment.</summary>
+    public async Task<int> CountChargesForPaymentAsync(Guid paymentId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.SandboxCharges.CountAsync(c => c.PaymentId == paymentId && (c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing), cancellationToken);
+    }
+
+    private ChargeResult Replay(SandboxChargeRecord prior, string hash) =>
+        prior.RequestHash != hash
+            ? Fail(GatewayErrorCode.IdempotencyConflict, "This idempotency key was already used for a different charge.")
+            : ToResult(prior, replayed: true);
+
+    private ChargeResult ToResult(SandboxChargeRecord c, bool replayed)
+    {
+        var age = clock.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(c.CreatedAt, DateTimeKind.Utc);
+        var o = options.Value;
+        var (status, code, message) = c.InitialStatus switch
+        {
+            ChargeStatus.Processing when c.Scenario == "processing" && age >= o.CardProcessingDelay => (ChargeStatus.Succeeded, GatewayErrorCode.None, (string?)null),
+            ChargeStatus.Processing when c.Scenario == "ach" && age >= o.AchSettlementDelay => (ChargeStatus.Succeeded, GatewayErrorCode.None, null),
+            ChargeStatus.Processing when c.Scenario == "ach_return" && age >= o.AchSettlementDelay =>
+                (ChargeStatus.Returned, GatewayErrorCode.Returned, "R01: the bank returned the debit for insufficient funds."),
+            ChargeStatus.Declined => (ChargeStatus.Declined, c.ErrorCode, DeclineMessage(c.ErrorCode)),
+            var s => (s, GatewayErrorCode.None, null),
+        };
+        return new ChargeResult { Status = status, ErrorCode = code, Message = message, Reference = c.Reference, Replayed = replayed };
+    }
+
+    private static string DeclineMessage(GatewayErrorCode code) => code switch
+    {
+        GatewayErrorCode.InsufficientFunds => "The card was declined: insufficient funds.",
+        GatewayErrorCode.ExpiredCard => "The card was declined: it has expired.",
+        _ => "The card was declined by the issuer.",
+    };
+
+    private static string CardScenario(string digits) => digits switch
+    {
+        "4000000000000002" => "declined",
+        "4000000000009995" => "insufficient_funds",
+        "4000000000000069" => "expired",
+        "4000000000000077" => "processing",
+        "4000000000000119" => "timeout",
+        _ => "ok",
+    };
+
+    private static StoreMethodResult Refuse(GatewayErrorCode code, string message) => new() { ErrorCode = code, Message = message };
+
+    private static ChargeResult Fail(GatewayErrorCode code, string message) => new() { Status = ChargeStatus.Failed, ErrorCode = code, Message = message };
+
+    private static StoreMethodResult Captured(CapturePayload payload, PaymentMethodType type)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(payload, Json);
+        var token = CapturePrefix + Convert.ToBase64String(json).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return new StoreMethodResult { Method = payload.ToDetails(token) with { Type = type } };
+    }
+
+    private static bool TryReadCapture(string? token, out CapturePayload payload)
+    {
+        payload = null!;
+        if (token is null || !token.StartsWith(CapturePrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        try
+        {
+            var b64 = token[CapturePrefix.Length..].Replace('-', '+').Replace('_', '/');
+            b64 = b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '=');
+            payload = JsonSerializer.Deserialize<CapturePayload>(Convert.FromBase64String(b64), Json)!;
+            return payload is not null;
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static bool TryReadMethod(string? token, out string kind, out string scenario)
+    {
+        kind = scenario = "";
+        if (token is null || !token.StartsWith(MethodPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var parts = token[MethodPrefix.Length..].Split('_');
+        if (parts.Length < 3 || parts[0] is not ("card" or "bank"))
+        {
+            return false;
+        }
+        kind = parts[0];
+        scenario = string.Join('_', parts[1..^1]);
+        return true;
+    }
+
+    private static string Hash(string s) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(s))).ToLowerInvariant();
+
+    private sealed record CapturePayload(
+        string Kind, string Scenario, string Last4, string? Brand, int? ExpiryMonth, int? ExpiryYear, string? Holder,
+        string? PostalCode, string? Routing, BankAccountType? AccountType, BankAccountHolderType? HolderType)
+    {
+        public StoredMethodDetails ToDetails(string token) => new()
+        {
+            Token = token,
+            Type = Kind == "card" ? PaymentMethodType.Card : PaymentMethodType.BankAccount,
+            Last4 = Last4,
+            BrandOrBank = Brand,
+            ExpiryMonth = ExpiryMonth,
+            ExpiryYear = ExpiryYear,
+            HolderName = Holder,
+            BillingPostalCode = PostalCode,
+            RoutingNumber = Routing,
+            BankAccountType = AccountType,
+            HolderType = HolderType,
+        };
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Hosting;
+
+namespace Portal.Payments.Sync;
+
+/// <summary>Pulls every known account from the ERP on a timer (accounts become known on first visit).</summary>
+internal sealed class ErpSyncBackgroundService(
+    IServiceProvider services,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<ErpSyncBackgroundService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.RunBackgroundServices)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(options.Value.ErpSyncInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await SyncKnownAccountsAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Scheduled ERP sync failed; it will run again in {Interval}", options.Value.ErpSyncInterval);
+            }
+        }
+    }
+
+    private async Task SyncKnownAccountsAsync(CancellationToken ct)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        List<string> accounts;
+        await using (var db = await factory.CreateDbContextAsync(ct))
+        {
+            accounts = await db.ErpSyncStates.Select(s => s.AccountId).ToListAsync(ct);
+        }
+        var sync = services.GetRequiredService<ErpSyncService>();
+        foreach (var account in accounts)
+        {
+            try
+            {
+                await sync.SyncAccountAsync(account, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "ERP sync of {AccountId} failed", account);
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Hosting;
+
+namespace Portal.Payments.Sync;
+
+/// <summary>Outcome of one account sync.</summary>
+/// <param name="AccountId">Account.</param>
+/// <param name="Inserted">New items.</param>
+/// <param name="Updated">Changed items.</param>
+/// <param name="Closed">Items the ERP reported settled (they left the open list).</param>
+/// <param name="Skipped">True when another node held the sync lease.</param>
+public sealed record ErpSyncResult(string AccountId, int Inserted, int Updated, int Closed, bool Skipped);
+
+/// <summary>
+/// Pulls changed open items from the ERP and upserts them into the local read model, idempotently:
+/// the cursor is saved in the same transaction as the page it belongs to, so a crash repeats at
+/// most one page and a repeated page changes nothing. A database lease keeps nodes from syncing
+/// one account at the same time.
+/// </summary>
+public sealed class ErpSyncService(
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    IErpAdapter erp,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<ErpSyncService> logger)
+{
+    private const int PageSize = 1000;
+    private static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(2);
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> LocalLocks = new(StringComparer.Ordinal);
+
+    /// <summary>Syncs the account if it has never been synced (first visit), otherwise returns at once.</summary>
+    public async Task EnsureSyncedAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (await db.ErpSyncStates.AnyAsync(s => s.AccountId == accountId && s.LastSyncedAt != null, cancellationToken))
+            {
+                return;
+            }
+        }
+        for (var attempt = 0; attempt < 120; attempt++)
+        {
+            var result = await SyncAccountAsync(accountId, cancellationToken);
+            if (!result.Skipped)
+            {
+                return;
+            }
+            // Another node is doing the first sync: wait for it.
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            if (await db.ErpSyncStates.AnyAsync(s => s.AccountId == accountId && s.LastSyncedAt != null, cancellationToken))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Pulls every change since the stored cursor.</summary>
+    public async Task<ErpSyncResult> SyncAccountAsync(string accountId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
+        var gate = LocalLocks.GetOrAdd(accountId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var node = options.Value.NodeName;
+            if (!await TryTakeLeaseAsync(accountId, node, cancellationToken))
+            {
+                return new ErpSyncResult(accountId, 0, 0, 0, Skipped: true);
+            }
+            try
+            {
+                return await PullAllAsync(accountId, node, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "ERP sync of account {AccountId} failed", accountId);
+                await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+                await db.ErpSyncStates.Where(s => s.AccountId == accountId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastError, Truncate(ex.Message, 2000)), CancellationToken.None);
+                throw;
+            }
+            finally
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+                await db.ErpSyncStates.Where(s => s.AccountId == accountId && s.LeaseOwner == node)
+                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), CancellationToken.None);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<bool> TryTakeLeaseAsync(string accountId, string node, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await db.ErpSyncStates.AnyAsync(s => s.AccountId == accountId, ct))
+        {
+            db.ErpSyncStates.Add(new ErpSyncStateRecord { AccountId = accountId });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException)
+            {
+                // Another node created the row first; the lease below decides who syncs.
+            }
+        }
+        var until = now + LeaseLength;
+        var won = await db.ErpSyncStates
+            .Where(s => s.AccountId == accountId && (s.LeaseExpiresAt == null || s.LeaseExpiresAt < now || s.LeaseOwner == node))
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, node).SetProperty(x => x.LeaseExpiresAt, until), ct);
+        return won == 1;
+    }
+
+    private async Task<ErpSyncResult> PullAllAsync(string accountId, string node, CancellationToken ct)
+    {
+        int inserted = 0, updated = 0, closed = 0;
+        string? cursor;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            cursor = await db.ErpSyncStates.Where(s => s.AccountId == accountId).Select(s => s.Cursor).FirstOrDefaultAsync(ct);
+        }
+
+        while (true)
+        {
+            var page = await erp.PullOpenItemsAsync(accountId, cursor, PageSize, ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+
+            // One round trip per page for the existing rows (parameterised IN list).
+            var ids = page.Items.Select(i => i.ExternalId).Distinct().ToList();
+            var existing = ids.Count == 0
+                ? new Dictionary<string, InvoiceRecord>()
+                : await db.Invoices.Where(i => i.AccountId == accountId && ids.Contains(i.ExternalId)).ToDictionaryAsync(i => i.ExternalId, ct);
+
+            foreach (var item in page.Items)
+            {
+                if (existing.TryGetValue(item.ExternalId, out var row))
+                {
+                    var wasOpen = row.IsOpen;
+                    if (Apply(row, item, now))
+                    {
+                        updated++;
+                        if (wasOpen && !row.IsOpen)
+                        {
+                            closed++;
+                        }
+                    }
+                }
+                else
+                {
+                    var fresh = new InvoiceRecord { AccountId = accountId, ExternalId = item.ExternalId, Status = InvoiceStatus.Open };
+                    Apply(fresh, item, now);
+                    db.Invoices.Add(fresh);
+                    existing[item.ExternalId] = fresh;
+                    inserted++;
+                }
+            }
+
+            var state = await db.ErpSyncStates.FirstAsync(s => s.AccountId == accountId, ct);
+            state.Cursor = page.NextCursor;
+            state.LastError = null;
+            state.LeaseExpiresAt = now + LeaseLength;
+            if (!page.HasMore)
+            {
+                state.LastSyncedAt = now;
+            }
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            cursor = page.NextCursor;
+            if (!page.HasMore)
+            {
+                break;
+            }
+        }
+
+        if (inserted + updated > 0)
+        {
+            logger.LogInformation("ERP sync of {AccountId}: {Inserted} new, {Updated} changed, {Closed} settled", accountId, inserted, updated, closed);
+        }
+        return new ErpSyncResult(accountId, inserted, updated, closed, Skipped: false);
+    }
+
+    /// <summary>Copies ERP fields onto the row; true when anything changed.</summary>
+    internal static bool Apply(InvoiceRecord row, ErpOpenItem item, DateTime now)
+    {
+        var open = item.OpenAmount.ToMinorUnits();
+        var discount = item.DiscountAmount?.ToMinorUnits();
+        var changed = row.Number != item.Number || row.Type != item.Type || row.PoNumber != item.PoNumber
+            || row.Reference != item.Reference || row.DocumentDate != item.DocumentDate || row.DueDate != item.DueDate
+            || row.Currency != item.OpenAmount.Currency || row.OriginalMinor != item.OriginalAmount.ToMinorUnits()
+            || row.OpenMinor != open || row.DiscountMinor != discount || row.DiscountDate != item.DiscountDate
+            || row.IsOpen != item.IsOpen;
+        if (!changed)
+        {
+            return false;
+        }
+
+        // The ERP applied a payment (balance fell) or settled the item: release the local hold.
+        if (row.Id != 0 && row.Status == InvoiceStatus.Pending && (!item.IsOpen || open != row.OpenMinor))
+        {
+            row.Status = InvoiceStatus.Open;
+            row.ActivePaymentId = null;
+            row.Version++;
+        }
+
+        row.Number = item.Number;
+        row.Type = item.Type;
+        row.PoNumber = item.PoNumber;
+        row.Reference = item.Reference;
+        row.DocumentDate = item.DocumentDate;
+        row.DueDate = item.DueDate;
+        row.Currency = item.OpenAmount.Currency;
+        row.OriginalMinor = item.OriginalAmount.ToMinorUnits();
+        row.OpenMinor = open;
+        row.DiscountMinor = discount;
+        row.DiscountDate = item.DiscountDate;
+        row.IsOpen = item.IsOpen;
+        row.SyncedAt = now;
+        return true;
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}

@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Hosting;
+using Portal.Payments.Services;
+using Portal.Payments.Sync;
+using Portal.Payments.Ui;
+
+// The conventional namespace for endpoint-mapping extensions.
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the portal's HTTP endpoints (downloads, ERP ingest).</summary>
+public static class PortalEndpoints
+{
+    /// <summary>
+    /// Maps the endpoints under <see cref="PortalRoutes.ApiPrefix"/>. Every endpoint is scoped to the
+    /// signed-in user's current account through <c>IPortalUserContext</c>; the ERP ingest endpoint is
+    /// protected by <see cref="PortalPaymentsOptions.IngestApiKey"/> instead.
+    /// </summary>
+    public static RouteGroupBuilder MapCustomerPortalPayments(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var api = endpoints.MapGroup(PortalRoutes.ApiPrefix);
+        api.AddEndpointFilter(async (context, next) =>
+        {
+            try
+            {
+                return await next(context);
+            }
+            catch (PortalAccessDeniedException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: ex.NotSignedIn ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
+            }
+            catch (PortalNotFoundException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound);
+            }
+            catch (PortalValidationException ex)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [ex.Message] });
+            }
+        });
+
+        api.MapGet("/summary", async (AccountOverviewService overview, CancellationToken ct) =>
+        {
+            var s = await overview.GetSummaryAsync(ct);
+            return Results.Ok(new
+            {
+                s.AccountId,
+                s.AccountName,
+                TotalBalance = s.TotalBalance,
+                s.OpenItemCount,
+                Buckets = s.Buckets.Select(b => new { b.Label, b.MinDaysPastDue, b.MaxDaysPastDue, b.Balance, b.ItemCount }),
+                s.LastSyncedAt,
+            });
+        }).WithName("PortalPaymentsSummary");
+
+        api.MapPost("/erp/accounts/{accountId}/sync", async (string accountId, HttpRequest request, IOptions<PortalPaymentsOptions> options, ErpSyncService sync, CancellationToken ct) =>
+        {
+            var expected = options.Value.IngestApiKey;
+            if (string.IsNullOrEmpty(expected))
+            {
+                return Results.NotFound();
+            }
+            var given = request.Headers["X-Portal-Ingest-Key"].ToString();
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected)))
+            {
+                return Results.Problem("The X-Portal-Ingest-Key header is missing or wrong.", statusCode: StatusCodes.Status401Unauthorized);
+            }
+            if (accountId.Length is 0 or > 64)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["accountId"] = ["An account id has 1 to 64 characters."] });
+            }
+            var result = await sync.SyncAccountAsync(accountId, ct);
+            return Results.Ok(new { result.AccountId, result.Inserted, result.Updated, result.Closed, result.Skipped });
+        }).WithName("PortalPaymentsErpSync");
+
+        return api;
+    }
+}

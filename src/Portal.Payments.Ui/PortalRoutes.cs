@@ -1,0 +1,11 @@
+namespace Portal.Payments.Ui;
+
+/// <summary>Routes of the portal's pages and endpoints, for host navigation and links.</summary>
+public static class PortalRoutes
+{
+    /// <summary>Account overview (balances and aging): <c>/portal</c>.</summary>
+    public const string Overview = "/portal";
+
+    /// <summary>Prefix of the HTTP endpoints mapped by <c>MapCustomerPortalPayments()</c>.</summary>
+    public const string ApiPrefix = "/portal-payments/api";
+}
