@@ -1,0 +1,171 @@
+using Portal.Payments.Erp;
+using Xunit;
+
+namespace Portal.Payments.Testing;
+
+/// <summary>
+/// Conformance suite for <see cref="IErpAdapter"/> implementations. Subclass it, point it at a test
+/// account of your ERP, and every [Fact] checks your adapter: incremental pulls with cursors,
+/// consistent item data, documents, and postings that drop duplicates.
+/// </summary>
+public abstract class ErpAdapterConformanceTests
+{
+    /// <summary>The adapter under test.</summary>
+    protected abstract IErpAdapter Adapter { get; }
+
+    /// <summary>A test account with at least a dozen open invoices; postings will be made against it.</summary>
+    protected abstract string AccountId { get; }
+
+    /// <summary>Makes postings made so far settle in the ERP (run the ERP's posting job, or advance a fake clock).</summary>
+    protected abstract Task SettlePostingsAsync();
+
+    /// <summary>Pulls every item from <paramref name="cursor"/> on, page by page.</summary>
+    protected async Task<(List<ErpOpenItem> Items, string Cursor)> PullAllAsync(string? cursor, int pageSize)
+    {
+        var items = new List<ErpOpenItem>();
+        for (var guard = 0; guard < 100_000; guard++)
+        {
+            var page = await Adapter.PullOpenItemsAsync(AccountId, cursor, pageSize);
+            Assert.NotNull(page.NextCursor);
+            items.AddRange(page.Items);
+            cursor = page.NextCursor;
+            if (!page.HasMore)
+            {
+                return (items, cursor);
+            }
+        }
+        throw new InvalidOperationException("The adapter never said HasMore = false.");
+    }
+
+    /// <summary>Small pages give the same items as one big page, each page within the size asked for.</summary>
+    [Fact]
+    public async Task Paged_pull_returns_the_same_items_as_one_pull()
+    {
+        var (all, _) = await PullAllAsync(null, 100_000);
+        var (paged, _) = await PullAllAsync(null, 7);
+        Assert.NotEmpty(all);
+        Assert.Equal(all.Select(i => i.ExternalId).Order(), paged.Select(i => i.ExternalId).Order());
+        var first = await Adapter.PullOpenItemsAsync(AccountId, null, 7);
+        Assert.InRange(first.Items.Count, 1, 7);
+    }
+
+    /// <summary>Pulling again from the last cursor returns nothing when nothing changed.</summary>
+    [Fact]
+    public async Task Pull_from_the_last_cursor_returns_no_unchanged_items()
+    {
+        var (_, cursor) = await PullAllAsync(null, 500);
+        var again = await Adapter.PullOpenItemsAsync(AccountId, cursor, 500);
+        Assert.Empty(again.Items);
+        Assert.False(again.HasMore);
+    }
+
+    /// <summary>Items are consistent: one currency, invoices positive with open ≤ original, credits negative, unique ids.</summary>
+    [Fact]
+    public async Task Items_are_consistent()
+    {
+        var (items, _) = await PullAllAsync(null, 500);
+        Assert.Equal(items.Count, items.Select(i => i.ExternalId).Distinct().Count());
+        Assert.Single(items.Select(i => i.OpenAmount.Currency).Distinct());
+        foreach (var item in items)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(item.Number));
+            Assert.Equal(item.OriginalAmount.Currency, item.OpenAmount.Currency);
+            if (item.Type == OpenItemType.Invoice)
+            {
+                Assert.True(item.OriginalAmount.Amount > 0m, $"{item.Number}: invoice amount must be positive");
+                Assert.InRange(item.OpenAmount.Amount, 0m, item.OriginalAmount.Amount);
+                Assert.True(item.DueDate >= item.DocumentDate, $"{item.Number}: due before its date");
+            }
+            else
+            {
+                Assert.True(item.OriginalAmount.Amount < 0m, $"{item.Number}: credits carry negative amounts");
+            }
+            Assert.Equal(item.IsOpen, !item.OpenAmount.IsZero);
+            if (item.DiscountAmount is { } d)
+            {
+                Assert.NotNull(item.DiscountDate);
+                Assert.True(d.Amount > 0m && d <= item.OriginalAmount, $"{item.Number}: discount out of range");
+            }
+        }
+    }
+
+    /// <summary>An invoice's document can be fetched; an unknown id gives null.</summary>
+    [Fact]
+    public async Task Invoice_document_is_available()
+    {
+        var (items, _) = await PullAllAsync(null, 500);
+        var invoice = items.First(i => i.Type == OpenItemType.Invoice);
+        var document = await Adapter.GetDocumentAsync(AccountId, invoice.ExternalId);
+        Assert.NotNull(document);
+        Assert.Contains(document!.ContentType, new[] { "application/pdf", "text/html" });
+        Assert.NotEmpty(document.Content);
+        Assert.Null(await Adapter.GetDocumentAsync(AccountId, "no-such-item-" + Guid.NewGuid().ToString("N")));
+    }
+
+    /// <summary>A payment posted twice is applied once: the second posting is dropped as a duplicate.</summary>
+    [Fact]
+    public async Task Duplicate_payment_posting_is_applied_once()
+    {
+        var (items, cursor) = await PullAllAsync(null, 500);
+        var invoice = items.Where(i => i.Type == OpenItemType.Invoice && i.IsOpen && i.OpenAmount.Amount > 10m).Skip(3).First();
+        var part = Money.Create(decimal.Round(invoice.OpenAmount.Amount / 2, 2), invoice.OpenAmount.Currency);
+        var posting = new ErpPaymentPosting
+        {
+            PaymentId = Guid.NewGuid(),
+            AccountId = AccountId,
+            ReceiptNumber = "CONF-" + Random.Shared.Next(100000, 999999),
+            Amount = part,
+            PaidAt = DateTimeOffset.UtcNow,
+            MethodDescription = "Visa •••• 4242",
+            Allocations = [new ErpAllocation { ItemExternalId = invoice.ExternalId, ItemNumber = invoice.Number, Applied = part }],
+        };
+        var first = await Adapter.PostPaymentAsync(posting);
+        var second = await Adapter.PostPaymentAsync(posting);
+        Assert.True(first.Accepted, first.Error);
+        Assert.False(first.Duplicate);
+        Assert.True(second.Accepted, second.Error);
+        Assert.True(second.Duplicate, "The second posting with the same payment id must be reported as a duplicate.");
+
+        await SettlePostingsAsync();
+        var (changes, _) = await PullAllAsync(cursor, 500);
+        var changed = Assert.Single(changes, i => i.ExternalId == invoice.ExternalId);
+        Assert.Equal(invoice.OpenAmount - part, changed.OpenAmount);
+    }
+
+    /// <summary>A deposit posted twice is recorded once.</summary>
+    [Fact]
+    public async Task Duplicate_deposit_posting_is_dropped()
+    {
+        var posting = new ErpDepositPosting
+        {
+            PaymentId = Guid.NewGuid(),
+            AccountId = AccountId,
+            ReceiptNumber = "CONF-D" + Random.Shared.Next(100000, 999999),
+            Amount = Money.Create(250m, "USD"),
+            PaidAt = DateTimeOffset.UtcNow,
+            MethodDescription = "Checking •••• 6789",
+            Memo = "Prepayment",
+        };
+        Assert.False((await Adapter.PostDepositAsync(posting)).Duplicate);
+        var again = await Adapter.PostDepositAsync(posting);
+        Assert.True(again.Accepted && again.Duplicate);
+    }
+
+    /// <summary>A comment posted twice is recorded once.</summary>
+    [Fact]
+    public async Task Duplicate_comment_posting_is_dropped()
+    {
+        var (items, _) = await PullAllAsync(null, 500);
+        var posting = new ErpCommentPosting
+        {
+            CommentId = Guid.NewGuid(),
+            AccountId = AccountId,
+            ItemExternalId = items[0].ExternalId,
+            Author = "Conformance",
+            Text = "Please send a copy of the delivery note.",
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        Assert.False((await Adapter.PostCommentAsync(posting)).Duplicate);
+        Assert.True((await Adapter.PostCommentAsync(posting)).Duplicate);
+    }
+}

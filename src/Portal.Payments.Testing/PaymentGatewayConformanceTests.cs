@@ -1,0 +1,183 @@
+using Portal.Payments.Gateways;
+using Xunit;
+
+namespace Portal.Payments.Testing;
+
+/// <summary>How a test payment method should behave when charged.</summary>
+public enum ConformanceMethod
+{
+    /// <summary>Charges succeed (at once, or Processing then Succeeded for slow rails).</summary>
+    Succeeds,
+    /// <summary>Charges are declined.</summary>
+    Declines,
+    /// <summary>Charges stay Processing until time passes, then succeed.</summary>
+    ProcessingThenSucceeds,
+}
+
+/// <summary>
+/// Conformance suite for <see cref="IPaymentGateway"/> implementations. Subclass it in your test project,
+/// implement the abstract members against your gateway's test environment, and every [Fact] here runs
+/// against your adapter: idempotency, declines as values, no card number echoed back, status lookups
+/// and status transitions.
+/// </summary>
+public abstract class PaymentGatewayConformanceTests
+{
+    /// <summary>The gateway under test.</summary>
+    protected abstract IPaymentGateway Gateway { get; }
+
+    /// <summary>Currency of the test charges. Default "USD".</summary>
+    protected virtual string Currency => "USD";
+
+    /// <summary>
+    /// Stores a test method with the given behaviour and returns its token plus the full number that was
+    /// entered (card or bank account number), so the suite can check the number never comes back.
+    /// </summary>
+    protected abstract Task<(string Token, string FullNumber)> CreateMethodAsync(ConformanceMethod behaviour);
+
+    /// <summary>Lets time pass at the gateway (a fake clock, or a real wait in a test environment).</summary>
+    protected abstract Task AdvanceTimeAsync(TimeSpan by);
+
+    /// <summary>How long <see cref="ConformanceMethod.ProcessingThenSucceeds"/> stays Processing at most.</summary>
+    protected virtual TimeSpan ProcessingTime => TimeSpan.FromDays(3);
+
+    /// <summary>A request for <paramref name="amount"/> with a fresh idempotency key.</summary>
+    protected ChargeRequest NewCharge(string token, decimal amount = 125.50m, string? key = null) => new()
+    {
+        IdempotencyKey = key ?? "conf-" + Guid.NewGuid().ToString("N"),
+        MethodToken = token,
+        Amount = Money.Create(amount, Currency),
+        AccountId = "CONFORMANCE",
+        PaymentId = Guid.NewGuid(),
+        Description = "Conformance test",
+    };
+
+    /// <summary>Charging twice with one key answers the same charge (same reference), never a second one.</summary>
+    [Fact]
+    public async Task Same_idempotency_key_returns_the_first_charge()
+    {
+        var (token, _) = await CreateMethodAsync(ConformanceMethod.Succeeds);
+        var request = NewCharge(token);
+        var first = await Gateway.ChargeAsync(request);
+        var second = await Gateway.ChargeAsync(request with { PaymentId = request.PaymentId });
+        Assert.True(first.Status is ChargeStatus.Succeeded or ChargeStatus.Processing, $"First charge: {first.Status} {first.ErrorCode} {first.Message}");
+        Assert.Equal(first.Reference, second.Reference);
+        Assert.Equal(first.Status, second.Status);
+    }
+
+    /// <summary>Reusing a key for a different amount never creates a second charge.</summary>
+    [Fact]
+    public async Task Reusing_a_key_with_other_parameters_does_not_charge_again()
+    {
+        var (token, _) = await CreateMethodAsync(ConformanceMethod.Succeeds);
+        var request = NewCharge(token, 10m);
+        var first = await Gateway.ChargeAsync(request);
+        var other = await Gateway.ChargeAsync(request with { Amount = Money.Create(20m, Currency) });
+        Assert.True(other.ErrorCode == GatewayErrorCode.IdempotencyConflict || other.Reference == first.Reference,
+            $"A reused key produced a new charge {other.Reference} ({other.Status}).");
+    }
+
+    /// <summary>Concurrent requests with one key produce one charge.</summary>
+    [Fact]
+    public async Task Concurrent_requests_with_one_key_produce_one_charge()
+    {
+        var (token, _) = await CreateMethodAsync(ConformanceMethod.Succeeds);
+        var request = NewCharge(token);
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Gateway.ChargeAsync(request)));
+        var references = results.Where(r => r.Reference is not null).Select(r => r.Reference).Distinct().ToList();
+        Assert.Single(references);
+    }
+
+    /// <summary>A decline is a value with a status and an error code, not an exception.</summary>
+    [Fact]
+    public async Task Decline_is_a_value_with_an_error_code()
+    {
+        var (token, _) = await CreateMethodAsync(ConformanceMethod.Declines);
+        var result = await Gateway.ChargeAsync(NewCharge(token));
+        Assert.Equal(ChargeStatus.Declined, result.Status);
+        Assert.NotEqual(GatewayErrorCode.None, result.ErrorCode);
+        Assert.False(string.IsNullOrWhiteSpace(result.Message), "A decline needs a message for the payer.");
+    }
+
+    /// <summary>Neither the stored method nor any answer contains the full card or account number.</summary>
+    [Fact]
+    public async Task The_full_number_is_never_echoed_back()
+    {
+        var (token, number) = await CreateMethodAsync(ConformanceMethod.Succeeds);
+        Assert.DoesNotContain(number, token, StringComparison.Ordinal);
+        var charge = await Gateway.ChargeAsync(NewCharge(token));
+        var status = await Gateway.GetChargeStatusAsync(new ChargeLookup("unused", charge.Reference));
+        foreach (var text in new[] { charge.Reference, charge.Message, status.Reference, status.Message })
+        {
+            Assert.DoesNotContain(number, text ?? "", StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>A charge can be found by its idempotency key (the lookup after a timeout) and by its reference.</summary>
+    [Fact]
+    public async Task Charge_can_be_looked_up_by_key_and_by_reference()
+    {
+        var (token, _) = await CreateMethodAsync(ConformanceMethod.Succeeds);
+        var request = NewCharge(token);
+        var charge = await Gateway.ChargeAsync(request);
+        var byKey = await Gateway.GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey));
+        var byReference = await Gateway.GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey, charge.Reference));
+        Assert.Equal(charge.Reference, byKey.Reference);
+        Assert.Equal(charge.Reference, byReference.Reference);
+        Assert.True(byKey.Status is ChargeStatus.Succeeded or ChargeStatus.Processing);
+    }
+
+    /// <summary>Looking up a key that was never charged says NotFound (so a caller knows it is safe to charge).</summary>
+    [Fact]
+    public async Task Unknown_key_lookup_is_not_found()
+    {
+        var result = await Gateway.GetChargeStatusAsync(new ChargeLookup("never-used-" + Guid.NewGuid().ToString("N")));
+        Assert.Equal(GatewayErrorCode.NotFound, result.ErrorCode);
+        Assert.Null(result.Reference);
+    }
+
+    /// <summary>A processing charge moves forward to a final status once time passes, and stays there.</summary>
+    [Fact]
+    public async Task Processing_charge_becomes_final_after_time_passes()
+    {
+        var (token, _) = await CreateMethodAsync(ConformanceMethod.ProcessingThenSucceeds);
+        var request = NewCharge(token);
+        var first = await Gateway.ChargeAsync(request);
+        Assert.Equal(ChargeStatus.Processing, first.Status);
+        await AdvanceTimeAsync(ProcessingTime);
+        var later = await Gateway.GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey, first.Reference));
+        Assert.Equal(ChargeStatus.Succeeded, later.Status);
+        await AdvanceTimeAsync(ProcessingTime);
+        var again = await Gateway.GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey, first.Reference));
+        Assert.Equal(ChargeStatus.Succeeded, again.Status);
+    }
+
+    /// <summary>Zero or negative amounts are refused as values, with nothing charged.</summary>
+    [Fact]
+    public async Task Non_positive_amount_is_refused()
+    {
+        var (token, _) = await CreateMethodAsync(ConformanceMethod.Succeeds);
+        var request = NewCharge(token, 0m);
+        var result = await Gateway.ChargeAsync(request);
+        Assert.NotEqual(ChargeStatus.Succeeded, result.Status);
+        Assert.NotEqual(GatewayErrorCode.None, result.ErrorCode);
+        var lookup = await Gateway.GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey));
+        Assert.Equal(GatewayErrorCode.NotFound, lookup.ErrorCode);
+    }
+
+    /// <summary>Operations outside the declared capabilities answer Unsupported instead of throwing.</summary>
+    [Fact]
+    public async Task Undeclared_operations_answer_unsupported()
+    {
+        var reversal = new ReversalRequest("ref", "key-" + Guid.NewGuid().ToString("N"));
+        if (!Gateway.Capabilities.HasFlag(GatewayCapabilities.Refund))
+        {
+            Assert.Equal(GatewayErrorCode.Unsupported, (await Gateway.RefundAsync(reversal)).ErrorCode);
+        }
+        if (!Gateway.Capabilities.HasFlag(GatewayCapabilities.Void))
+        {
+            Assert.Equal(GatewayErrorCode.Unsupported, (await Gateway.VoidAsync(reversal)).ErrorCode);
+        }
+        Assert.False(string.IsNullOrWhiteSpace(Gateway.Key));
+        Assert.Contains(Gateway.CaptureComponent.GetInterfaces(), i => i.FullName == "Microsoft.AspNetCore.Components.IComponent");
+    }
+}

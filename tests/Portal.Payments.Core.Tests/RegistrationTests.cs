@@ -1,0 +1,192 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Portal.Payments.DemoErp;
+using Portal.Payments.Discounts;
+using Portal.Payments.Erp;
+using Portal.Payments.Gateways;
+using Portal.Payments.Hosting;
+using Portal.Payments.Notifications;
+using Portal.Payments.Sandbox;
+using Portal.Payments.Testing;
+using Portal.Payments.Users;
+using Xunit;
+
+namespace Portal.Payments.Core.Tests;
+
+public class RegistrationTests
+{
+    private static ServiceProvider Build(Action<IServiceCollection> register, Dictionary<string, string?>? config = null)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(config ?? []).Build());
+        register(services);
+        return services.BuildServiceProvider();
+    }
+
+    private static string ValidationMessage(Action<PortalPaymentsBuilder> configure, Dictionary<string, string?>? config = null)
+    {
+        using var sp = Build(s => configure(s.AddPortalPaymentsCore()), config);
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value);
+        return ex.Message;
+    }
+
+    [Fact]
+    public void Missing_database_says_how_to_configure_one()
+    {
+        var message = ValidationMessage(_ => { });
+        Assert.Contains("No database configured", message);
+        Assert.Contains("UseSqlite", message);
+        Assert.Contains("CustomerPortalPayments:Database:Provider", message);
+    }
+
+    [Fact]
+    public void Unknown_currency_is_named_in_the_error() =>
+        Assert.Contains("Currency 'DOLLARS' is not an ISO 4217 code", ValidationMessage(b => b.UseSqlite("Data Source=x.db").Services.Configure<PortalPaymentsOptions>(o => o.Currency = "DOLLARS")));
+
+    [Fact]
+    public void Empty_short_pay_reason_list_is_refused() =>
+        Assert.Contains("short-pay reason list is empty", ValidationMessage(b => b.UseSqlite("Data Source=x.db").Services.Configure<PortalPaymentsOptions>(o => o.ShortPayReasons = [])));
+
+    [Fact]
+    public void Duplicate_and_blank_reasons_and_bad_buckets_are_refused()
+    {
+        var message = ValidationMessage(b => b.UseSqlite("Data Source=x.db").Services.Configure<PortalPaymentsOptions>(o =>
+        {
+            o.ShortPayReasons = ["Damaged", "damaged", " "];
+            o.AgingBuckets = [60, 30];
+        }));
+        Assert.Contains("more than once", message);
+        Assert.Contains("blank reason", message);
+        Assert.Contains("AgingBuckets", message);
+    }
+
+    [Fact]
+    public void Smtp_transport_without_host_is_refused() =>
+        Assert.Contains("Smtp:Host is not set", ValidationMessage(b => b.UseSqlite("Data Source=x.db"),
+            new() { ["CustomerPortalPayments:Notifications:Transport"] = "Smtp" }));
+
+    [Fact]
+    public async Task Invalid_options_stop_the_host_at_start()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false);
+        using var host = builder.Build();
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Contains("No database configured", ex.Message);
+    }
+
+    [Fact]
+    public void Options_bind_from_configuration_and_the_lambda_wins()
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore(o => o.Currency = "EUR"), new()
+        {
+            ["CustomerPortalPayments:Currency"] = "GBP",
+            ["CustomerPortalPayments:Database:Provider"] = "Sqlite",
+            ["CustomerPortalPayments:Database:ConnectionString"] = "Data Source=cfg.db",
+            ["CustomerPortalPayments:ShortPayReasons:0"] = "Wrong item",
+            ["CustomerPortalPayments:DemoErp:DefaultInvoiceCount"] = "123",
+        });
+        var o = sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value;
+        Assert.Equal("EUR", o.Currency);
+        Assert.Equal(DatabaseProvider.Sqlite, o.Database.Provider);
+        Assert.Equal(["Wrong item"], o.EffectiveShortPayReasons);
+        Assert.Equal(123, sp.GetRequiredService<IOptions<DemoErpOptions>>().Value.DefaultInvoiceCount);
+    }
+
+    [Fact]
+    public void Calling_registration_twice_registers_nothing_twice()
+    {
+        var once = new ServiceCollection();
+        once.AddPortalPaymentsCore().UseSqlite("Data Source=a.db");
+        var twice = new ServiceCollection();
+        twice.AddPortalPaymentsCore().UseSqlite("Data Source=a.db");
+        twice.AddPortalPaymentsCore();
+        var onceCounts = once.GroupBy(d => d.ServiceType).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var group in twice.Where(d => d.ServiceType != typeof(IConfigureOptions<PortalPaymentsOptions>)).GroupBy(d => d.ServiceType))
+        {
+            Assert.True(onceCounts.TryGetValue(group.Key, out var expected), $"{group.Key} only registered by the second call");
+            Assert.True(expected == group.Count(), $"{group.Key} registered {group.Count()} times instead of {expected}");
+        }
+    }
+
+    [Fact]
+    public void Defaults_are_the_sandbox_gateway_demo_erp_stored_emails_and_prorate()
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseUserContext<FakePortalUserContext>());
+        using var scope = sp.CreateScope();
+        Assert.IsType<SandboxGateway>(scope.ServiceProvider.GetRequiredService<IPaymentGateway>());
+        Assert.IsType<DemoErpAdapter>(scope.ServiceProvider.GetRequiredService<IErpAdapter>());
+        Assert.IsType<StoredEmailSender>(scope.ServiceProvider.GetRequiredService<INotificationSender>());
+        Assert.IsType<ProRateDiscountPolicy>(scope.ServiceProvider.GetRequiredService<IDiscountPolicy>());
+    }
+
+    [Fact]
+    public void Smtp_transport_selects_the_MailKit_sender()
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db"), new()
+        {
+            ["CustomerPortalPayments:Notifications:Transport"] = "Smtp",
+            ["CustomerPortalPayments:Notifications:Smtp:Host"] = "127.0.0.1",
+        });
+        using var scope = sp.CreateScope();
+        Assert.IsType<SmtpNotificationSender>(scope.ServiceProvider.GetRequiredService<INotificationSender>());
+    }
+
+    [Fact]
+    public void Host_registrations_win_before_or_after()
+    {
+        using var before = Build(s =>
+        {
+            s.AddScoped<IPaymentGateway, TestGateway>();
+            s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db");
+        });
+        using (var scope = before.CreateScope())
+        {
+            Assert.IsType<TestGateway>(scope.ServiceProvider.GetRequiredService<IPaymentGateway>());
+        }
+
+        using var after = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseDiscountPolicy<ForfeitDiscountPolicy>());
+        using var scope2 = after.CreateScope();
+        Assert.IsType<TestGateway>(scope2.ServiceProvider.GetRequiredService<IPaymentGateway>());
+        Assert.IsType<TestErp>(scope2.ServiceProvider.GetRequiredService<IErpAdapter>());
+        Assert.IsType<ForfeitDiscountPolicy>(scope2.ServiceProvider.GetRequiredService<IDiscountPolicy>());
+        Assert.Single(after.GetServices<IPaymentGateway>());
+    }
+
+    [Fact]
+    public void Adapters_are_found_by_assembly_scan()
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").AddAdaptersFromAssemblyOf<TestGateway>());
+        using var scope = sp.CreateScope();
+        // The scan replaces the built-in adapters with this assembly's own.
+        var here = typeof(TestGateway).Assembly;
+        Assert.Equal(here, scope.ServiceProvider.GetRequiredService<IPaymentGateway>().GetType().Assembly);
+        Assert.Equal(here, scope.ServiceProvider.GetRequiredService<IErpAdapter>().GetType().Assembly);
+        Assert.Equal(here, scope.ServiceProvider.GetRequiredService<IPortalUserContext>().GetType().Assembly);
+    }
+}
+
+internal sealed class TestGateway : PaymentGatewayBase
+{
+    public override string Key => "test";
+    public override GatewayCapabilities Capabilities => GatewayCapabilities.Cards;
+    public override Type CaptureComponent => typeof(SandboxCaptureForm);
+    public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+}
+
+internal sealed class TestErp : IErpAdapter
+{
+    public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken cancellationToken = default) => Task.FromResult(new OpenItemsPage([], "0", false));
+    public Task<ErpDocument?> GetDocumentAsync(string accountId, string itemExternalId, CancellationToken cancellationToken = default) => Task.FromResult<ErpDocument?>(null);
+    public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken cancellationToken = default) => Task.FromResult(ErpPostingResult.Ok(null));
+    public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken cancellationToken = default) => Task.FromResult(ErpPostingResult.Ok(null));
+    public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken cancellationToken = default) => Task.FromResult(ErpPostingResult.Ok(null));
+}
+
+internal sealed class TestUserContext : IPortalUserContext
+{
+    public ValueTask<PortalUser?> GetCurrentUserAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult<PortalUser?>(null);
+}

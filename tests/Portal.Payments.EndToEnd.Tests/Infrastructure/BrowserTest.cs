@@ -1,0 +1,166 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// Base of the browser tests: a fresh browser context per test, a screenshot when a test fails, and an
+/// axe-core scan of every page the test visits (a serious or critical violation fails the test).
+/// </summary>
+[Collection(HostSiteCollection.Name)]
+public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output)
+{
+    /// <summary>Axe impacts that fail a test.</summary>
+    private static readonly HashSet<string> FailingImpacts = new(StringComparer.OrdinalIgnoreCase) { "serious", "critical" };
+
+    /// <summary>Axe computes node details for violations only (passes are counted, not detailed): faster scans.</summary>
+    private static readonly AxeRunOptions ScanOptions = new() { ResultTypes = [ResultType.Violations] };
+
+    /// <summary>Timeout of actions and auto-waiting assertions (Blazor Server on a 2-core machine).</summary>
+    protected const float TimeoutMs = 20_000;
+
+    private readonly object _pagesLock = new();
+    private readonly List<string> _visited = [];
+    private readonly HashSet<string> _scanned = new(StringComparer.Ordinal);
+
+    static BrowserTest() => Assertions.SetDefaultExpectTimeout(TimeoutMs);
+
+    /// <summary>The shared host.</summary>
+    protected HostSiteFixture Host { get; } = host;
+
+    /// <summary>The xunit output of the running test.</summary>
+    protected ITestOutputHelper Output { get; } = output;
+
+    /// <summary>
+    /// Runs <paramref name="test"/> on a new page in a new browser context. On failure saves
+    /// <c>screenshots/&lt;Class&gt;.&lt;test&gt;.png</c> under the test binaries and rethrows. Afterwards
+    /// checks that every page the test navigated to had an accessibility scan.
+    /// </summary>
+    protected async Task RunPageTest(Func<IPage, Task> test, [CallerMemberName] string testName = "")
+    {
+        var browser = await Host.GetBrowserAsync();
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = Host.BaseUrl,
+            Locale = "en-US",
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        context.SetDefaultTimeout(TimeoutMs);
+        context.SetDefaultNavigationTimeout(TimeoutMs);
+        var page = await context.NewPageAsync();
+        page.FrameNavigated += (_, frame) =>
+        {
+            if (frame == page.MainFrame && PathOf(frame.Url) is { } path)
+            {
+                lock (_pagesLock)
+                {
+                    _visited.Add(path);
+                }
+            }
+        };
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                Output.WriteLine($"[http {response.Status}] {response.Request.Method} {response.Url}");
+            }
+        };
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                Output.WriteLine($"[browser console error] {message.Text}");
+            }
+        };
+
+        try
+        {
+            await test(page);
+            AssertEveryVisitedPageWasScanned();
+        }
+        catch (Exception)
+        {
+            await SaveScreenshotAsync(page, testName);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs axe-core on the page as it is now and fails on any serious or critical violation, listing
+    /// rule, impact and target selectors. Lesser findings are written to the test output.
+    /// </summary>
+    protected async Task AssertAccessibleAsync(IPage page)
+    {
+        var path = PathOf(page.Url) ?? page.Url;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        AxeResult result = await page.RunAxe(ScanOptions);
+        Output.WriteLine($"[axe] {path}: {result.Violations?.Length ?? 0} violation(s), {result.Passes?.Length ?? 0} rules passed, scanned in {watch.ElapsedMilliseconds} ms");
+        lock (_pagesLock)
+        {
+            _scanned.Add(path);
+        }
+
+        var failing = (result.Violations ?? []).Where(v => v.Impact is not null && FailingImpacts.Contains(v.Impact)).ToList();
+        foreach (var minor in (result.Violations ?? []).Except(failing))
+        {
+            Output.WriteLine($"[axe {minor.Impact}] {path}: {minor.Id} {minor.Help} ({Targets(minor)})");
+        }
+        if (failing.Count == 0)
+        {
+            return;
+        }
+
+        var message = new StringBuilder($"axe-core found {failing.Count} serious or critical accessibility violation(s) on {path}:");
+        foreach (var violation in failing)
+        {
+            message.AppendLine().Append($"- rule '{violation.Id}' (impact {violation.Impact}): {violation.Help} [{violation.HelpUrl}]");
+            foreach (var node in violation.Nodes ?? [])
+            {
+                message.AppendLine().Append($"    target: {node.Target} html: {Shorten(node.Html)}");
+            }
+        }
+        Assert.Fail(message.ToString());
+    }
+
+    private void AssertEveryVisitedPageWasScanned()
+    {
+        List<string> missing;
+        lock (_pagesLock)
+        {
+            missing = _visited.Distinct().Where(p => !_scanned.Contains(p)).ToList();
+        }
+        Assert.True(missing.Count == 0,
+            $"The test visited {string.Join(", ", missing)} without an accessibility scan; call AssertAccessibleAsync(page) on every page visited.");
+    }
+
+    private async Task SaveScreenshotAsync(IPage page, string testName)
+    {
+        try
+        {
+            var folder = Path.Combine(RepoPaths.TestBinDirectory, "screenshots");
+            Directory.CreateDirectory(folder);
+            var file = Path.Combine(folder, $"{GetType().Name}.{testName}.png");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = file, FullPage = true, Timeout = 10_000 });
+            Output.WriteLine($"Screenshot of the failed test: {file} (page {page.Url})");
+        }
+        catch (Exception ex) when (ex is PlaywrightException or TimeoutException or IOException)
+        {
+            Output.WriteLine($"Could not save a screenshot: {ex.Message}");
+        }
+        Output.WriteLine("--- last host output ---");
+        var log = Host.Output;
+        Output.WriteLine(log.Length > 8000 ? log[^8000..] : log);
+    }
+
+    /// <summary>The path of an http(s) URL (no query), or null for about:blank and the like.</summary>
+    private static string? PathOf(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme.StartsWith("http", StringComparison.Ordinal) ? uri.AbsolutePath : null;
+
+    private static string Targets(AxeResultItem item) => string.Join("; ", (item.Nodes ?? []).Select(n => n.Target?.ToString()));
+
+    private static string Shorten(string? html) => html is null ? "" : html.Length > 200 ? html[..200] + "…" : html;
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
+
+/// <summary>What the account overview shows.</summary>
+/// <param name="Total">The total balance.</param>
+/// <param name="AccountLine">The line under the total: "Acme Manufacturing · 40 open items".</param>
+/// <param name="Buckets">Aging buckets: label and amount, in page order.</param>
+public sealed record OverviewSnapshot(MoneyText Total, string AccountLine, IReadOnlyList<(string Label, MoneyText Amount)> Buckets)
+{
+    /// <summary>The open item count from <see cref="AccountLine"/>.</summary>
+    public int OpenItems
+    {
+        get
+        {
+            var match = Regex.Match(AccountLine, @"([0-9][0-9,]*) open items");
+            Assert.True(match.Success, $"No open item count in '{AccountLine}'.");
+            return int.Parse(match.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        }
+    }
+}
+
+/// <summary>Steps through the sample host's pages; each page landed on gets an accessibility scan.</summary>
+public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions.ITestOutputHelper output) : BrowserTest(host, output)
+{
+    /// <summary>The demo users: id (data-user on the login page) and display name.</summary>
+    protected static class Users
+    {
+        public const string Pat = "pat";
+        public const string Val = "val";
+        public const string Gus = "gus";
+
+        public static string NameOf(string id) => id switch
+        {
+            Pat => "Pat Payer",
+            Val => "Val Viewer",
+            Gus => "Gus Globex",
+            _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Not a demo user."),
+        };
+    }
+
+    /// <summary>Opens /login, scans it, signs in as <paramref name="userId"/> and waits for Home.</summary>
+    protected async Task SignInAsync(IPage page, string userId)
+    {
+        var name = Users.NameOf(userId);
+        await page.GotoAsync("/login");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in", Level = 1 })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+
+        var button = page.Locator($"button[data-user='{userId}']");
+        await Expect(button).ToContainTextAsync($"Sign in as {name}");
+        await button.ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome to the Northwind Supply customer portal", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.Locator("header")).ToContainTextAsync($"Signed in as {name}");
+        await AssertAccessibleAsync(page);
+    }
+
+    /// <summary>Opens "Account overview" from the Payments navigation of the host layout and waits for the balances.</summary>
+    protected async Task<OverviewSnapshot> OpenOverviewFromNavAsync(IPage page)
+    {
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
+        await payments.GetByRole(AriaRole.Link, new() { Name = "Account overview" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Account overview", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("total-balance")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("aging-bucket")).ToHaveCountAsync(5);
+        var snapshot = await ReadOverviewAsync(page);
+        await AssertAccessibleAsync(page);
+        return snapshot;
+    }
+
+    /// <summary>Signs out with the header button and waits for the login page.</summary>
+    protected async Task SignOutAsync(IPage page)
+    {
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/login(\\?.*)?$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByText("Signed in as")).ToHaveCountAsync(0);
+        await AssertAccessibleAsync(page);
+    }
+
+    private static async Task<OverviewSnapshot> ReadOverviewAsync(IPage page)
+    {
+        var total = MoneyText.Parse(await page.GetByTestId("total-balance").InnerTextAsync());
+        var card = page.Locator(".pp-total");
+        var accountLine = (await card.Locator("p.pp-muted").InnerTextAsync()).Trim();
+        var buckets = new List<(string, MoneyText)>();
+        foreach (var bucket in await page.GetByTestId("aging-bucket").AllAsync())
+        {
+            var label = (await bucket.Locator(".pp-bucket-label").InnerTextAsync()).Trim();
+            var amount = MoneyText.Parse(await bucket.Locator(".pp-amount").InnerTextAsync());
+            buckets.Add((label, amount));
+        }
+        return new OverviewSnapshot(total, accountLine, buckets);
+    }
+}

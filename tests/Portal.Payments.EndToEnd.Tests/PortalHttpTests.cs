@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text.Json;
+using Portal.Payments.EndToEnd.Tests.Infrastructure;
+
+namespace Portal.Payments.EndToEnd.Tests;
+
+/// <summary>The portal's HTTP endpoints over real HTTP against the running sample host (no browser).</summary>
+[Collection(HostSiteCollection.Name)]
+public sealed class PortalHttpTests(HostSiteFixture host)
+{
+    [Fact]
+    public async Task Summary_without_a_cookie_is_401()
+    {
+        using var client = host.CreateHttpClient();
+
+        using var response = await client.GetAsync("/portal-payments/api/summary");
+
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized,
+            $"Expected 401, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [Fact]
+    public async Task Summary_after_signing_in_as_pat_is_the_acme_account()
+    {
+        var cookies = new CookieContainer();
+        using var client = host.CreateHttpClient(cookies);
+        await HostHttp.SignInAsync(client, "pat");
+
+        using var summary = await HostHttp.GetSummaryAsync(client);
+
+        var root = summary.RootElement;
+        Assert.Equal("ACME", root.GetProperty("accountId").GetString());
+        Assert.Equal("Acme Manufacturing", root.GetProperty("accountName").GetString());
+        var buckets = root.GetProperty("buckets").EnumerateArray().ToList();
+        Assert.Equal(5, buckets.Count);
+        Assert.Equal(Amount(root.GetProperty("totalBalance")), buckets.Sum(b => Amount(b.GetProperty("balance"))));
+        Assert.Equal(root.GetProperty("openItemCount").GetInt32(), buckets.Sum(b => b.GetProperty("itemCount").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Summary_after_signing_in_as_gus_is_the_globex_account()
+    {
+        var cookies = new CookieContainer();
+        using var client = host.CreateHttpClient(cookies);
+        await HostHttp.SignInAsync(client, "gus");
+
+        using var summary = await HostHttp.GetSummaryAsync(client);
+
+        Assert.Equal("GLOBEX", summary.RootElement.GetProperty("accountId").GetString());
+        Assert.True(summary.RootElement.GetProperty("openItemCount").GetInt32() >= 1000, summary.RootElement.GetRawText());
+    }
+
+    [Fact]
+    public async Task Login_post_without_the_antiforgery_token_is_rejected()
+    {
+        var cookies = new CookieContainer();
+        using var client = host.CreateHttpClient(cookies);
+        using (await client.GetAsync("/login"))
+        {
+        }
+
+        using var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["userId"] = "pat",
+            ["returnUrl"] = "/",
+        }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == "hostsite.auth");
+    }
+
+    [Fact]
+    public async Task Erp_sync_without_a_configured_ingest_key_is_404()
+    {
+        using var client = host.CreateHttpClient();
+
+        using var response = await client.PostAsync("/portal-payments/api/erp/accounts/ACME/sync", content: null);
+
+        Assert.True(response.StatusCode == HttpStatusCode.NotFound,
+            $"Expected 404 (no CustomerPortalPayments:IngestApiKey configured), got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [Fact]
+    public void Host_log_reports_the_seeded_demo_accounts()
+    {
+        var log = host.Output;
+
+        Assert.Contains("Demo account ACME:", log, StringComparison.Ordinal);
+        Assert.Contains("Demo account GLOBEX:", log, StringComparison.Ordinal);
+    }
+
+    /// <summary>A Money value: {"amount":12.34,"currency":"USD"}.</summary>
+    private static decimal Amount(JsonElement money) => money.GetProperty("amount").GetDecimal();
+}

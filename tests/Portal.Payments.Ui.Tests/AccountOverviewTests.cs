@@ -1,0 +1,151 @@
+using System.Globalization;
+using AngleSharp.Dom;
+using Portal.Payments.Services;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+public class AccountOverviewTests : PortalTestContext
+{
+    private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(15);
+    private static readonly CultureInfo EnUs = CultureInfo.GetCultureInfo("en-US");
+
+    [Fact]
+    public async Task Shows_heading_total_and_five_aging_buckets_that_add_up_to_the_total()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignIn(PortalPermissions.Pay);
+
+        var cut = Render<AccountOverview>();
+        var total = WaitForTotal(cut);
+
+        Assert.Equal("Account overview", cut.Find("h1").TextContent.Trim());
+        Assert.Matches(@"^USD -?\d{1,3}(,\d{3})*\.\d{2}$", total);
+
+        var buckets = cut.FindAll("[data-testid=aging-bucket]");
+        Assert.Equal(5, buckets.Count);
+        Assert.Equal(
+            ["Current", "1\u201330 days", "31\u201360 days", "61\u201390 days", "Over 90 days"],
+            buckets.Select(BucketLabel).ToArray());
+
+        var totalAmount = ParseUsd(total);
+        Assert.NotEqual(0m, totalAmount); // a ledger of 40 items is never empty: zero would mean nothing loaded
+        Assert.Equal(totalAmount, buckets.Sum(b => ParseUsd(b.QuerySelector(".pp-amount")!.TextContent)));
+
+        // The item counts of the buckets add up to the open items shown under the total.
+        var itemCounts = buckets.Sum(b => int.Parse(b.QuerySelector(".pp-muted")!.TextContent.Replace(" items", ""), NumberStyles.AllowThousands, EnUs));
+        Assert.Contains($"{itemCounts.ToString("N0", EnUs)} open items", cut.Find(".pp-total").TextContent);
+        Assert.Equal(40, itemCounts);
+    }
+
+    [Fact]
+    public async Task Custom_aging_buckets_show_four_periods_with_matching_labels()
+    {
+        await AddPortalAndMigrateAsync(o => o.AgingBuckets = [15, 45]);
+        Users.SignIn(PortalPermissions.Pay);
+
+        var cut = Render<AccountOverview>();
+        var total = WaitForTotal(cut);
+
+        var buckets = cut.FindAll("[data-testid=aging-bucket]");
+        Assert.Equal(
+            ["Current", "1\u201315 days", "16\u201345 days", "Over 45 days"],
+            buckets.Select(BucketLabel).ToArray());
+        Assert.Equal(ParseUsd(total), buckets.Sum(b => ParseUsd(b.QuerySelector(".pp-amount")!.TextContent)));
+    }
+
+    [Fact]
+    public async Task Nobody_signed_in_sees_the_sign_in_message_and_no_balance()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignOut();
+
+        var cut = Render<AccountOverview>();
+
+        cut.WaitForAssertion(
+            () => Assert.Contains("Please sign in to use the payment portal.", cut.Find("[role=alert]").TextContent),
+            LoadTimeout);
+        Assert.Empty(cut.FindAll("[data-testid=total-balance]"));
+        Assert.Empty(cut.FindAll("[data-testid=aging-bucket]"));
+        Assert.Empty(cut.FindAll("[role=status]"));
+    }
+
+    [Fact]
+    public async Task A_view_only_user_still_sees_the_overview()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignIn(PortalPermissions.View);
+
+        var cut = Render<AccountOverview>();
+        var total = WaitForTotal(cut);
+
+        Assert.Matches(@"^USD -?\d{1,3}(,\d{3})*\.\d{2}$", total);
+        Assert.Equal(5, cut.FindAll("[data-testid=aging-bucket]").Count);
+        Assert.Empty(cut.FindAll("[role=alert]"));
+        Assert.Contains(AccountName, cut.Find(".pp-total").TextContent);
+    }
+
+    [Fact]
+    public async Task OnLoaded_fires_with_the_summary_that_is_shown()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        var loaded = new List<AccountSummary>();
+
+        var cut = Render<AccountOverview>(p => p.Add(x => x.OnLoaded, (AccountSummary s) => loaded.Add(s)));
+        var total = WaitForTotal(cut);
+
+        var summary = Assert.Single(loaded);
+        Assert.Equal(AccountId, summary.AccountId);
+        Assert.Equal(AccountName, summary.AccountName);
+        Assert.Equal(total, summary.TotalBalance.ToString(EnUs));
+        Assert.Equal(5, summary.Buckets.Count);
+        Assert.Equal(40, summary.OpenItemCount);
+    }
+
+    [Fact]
+    public async Task Refresh_keeps_showing_the_data_and_reloads_it()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        var loads = 0;
+
+        var cut = Render<AccountOverview>(p => p.Add(x => x.OnLoaded, (AccountSummary _) => loads++));
+        var before = WaitForTotal(cut);
+        Assert.Equal(1, loads);
+
+        var refresh = RefreshButton(cut);
+        Assert.False(refresh.HasAttribute("disabled"));
+        refresh.Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(2, loads), LoadTimeout);
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Equal(before, cut.Find("[data-testid=total-balance]").TextContent.Trim());
+            Assert.Equal(5, cut.FindAll("[data-testid=aging-bucket]").Count);
+            Assert.False(RefreshButton(cut).HasAttribute("disabled"));
+        }, LoadTimeout);
+        Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
+    private static string WaitForTotal(IRenderedComponent<AccountOverview> cut)
+    {
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=total-balance]")), LoadTimeout);
+        return cut.Find("[data-testid=total-balance]").TextContent.Trim();
+    }
+
+    private static IElement RefreshButton(IRenderedComponent<AccountOverview> cut) =>
+        Assert.Single(cut.FindAll("button"), b =>
+            (b.GetAttribute("aria-label") ?? b.TextContent).Contains("Refresh", StringComparison.Ordinal));
+
+    private static string BucketLabel(IElement bucket) => bucket.QuerySelector(".pp-bucket-label")!.TextContent.Trim();
+
+    private static decimal ParseUsd(string text)
+    {
+        text = text.Trim();
+        Assert.StartsWith("USD ", text);
+        return decimal.Parse(text["USD ".Length..], NumberStyles.Number, EnUs);
+    }
+}

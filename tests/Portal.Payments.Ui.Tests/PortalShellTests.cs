@@ -1,0 +1,132 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Ui.Components;
+using Radzen;
+
+namespace Portal.Payments.Ui.Tests;
+
+public class PortalShellTests : BunitContext
+{
+    private static readonly RenderFragment Content = b =>
+    {
+        b.OpenElement(0, "p");
+        b.AddAttribute(1, "data-testid", "child");
+        b.AddContent(2, "Invoice list");
+        b.CloseElement();
+    };
+
+    public PortalShellTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddRadzenComponents();
+    }
+
+    [Fact]
+    public void Shows_child_content_when_neither_loading_nor_failed()
+    {
+        var cut = Render<PortalShell>(p => p.AddChildContent(Content));
+
+        Assert.Equal("Invoice list", cut.Find("[data-testid=child]").TextContent);
+        Assert.Empty(cut.FindAll("[role=status]"));
+        Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
+    [Fact]
+    public void Loading_shows_a_status_region_and_no_child_content()
+    {
+        var cut = Render<PortalShell>(p => p
+            .Add(x => x.Loading, true)
+            .AddChildContent(Content));
+
+        var status = cut.Find("[role=status]");
+        Assert.Contains("Loading\u2026", status.TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=child]"));
+        Assert.DoesNotContain("Invoice list", cut.Markup);
+    }
+
+    // Remove Skip once src/Portal.Payments.Ui/Components/PortalShell/PortalShell.razor line 17 uses
+    // AriaLabel="Loading": Radzen 13 drops a lowercase aria-label on RadzenProgressBarCircular, so the
+    // role="progressbar" element has no accessible name (axe: aria-progressbar-name).
+    [Fact(Skip = "Known bug: PortalShell's spinner has no accessible name (see comment).")]
+    public void Loading_spinner_has_an_accessible_name()
+    {
+        var cut = Render<PortalShell>(p => p.Add(x => x.Loading, true));
+
+        var progress = cut.Find("[role=progressbar]");
+        Assert.Equal("Loading", progress.GetAttribute("aria-label"));
+    }
+
+    [Fact]
+    public void Error_shows_an_alert_with_the_text_and_hides_child_content()
+    {
+        var cut = Render<PortalShell>(p => p
+            .Add(x => x.Error, "The balances could not be loaded right now.")
+            .AddChildContent(Content));
+
+        var alert = Assert.Single(cut.FindAll("[role=alert]"));
+        Assert.Contains("The balances could not be loaded right now.", alert.TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=child]"));
+        Assert.Empty(cut.FindAll("[role=status]"));
+    }
+
+    [Fact]
+    public void Error_wins_over_loading()
+    {
+        var cut = Render<PortalShell>(p => p
+            .Add(x => x.Loading, true)
+            .Add(x => x.Error, "You do not have access to this customer account.")
+            .AddChildContent(Content));
+
+        Assert.Contains("You do not have access to this customer account.", cut.Find("[role=alert]").TextContent);
+        Assert.Empty(cut.FindAll("[role=status]"));
+        Assert.Empty(cut.FindAll("[data-testid=child]"));
+    }
+
+    [Fact]
+    public void Title_renders_as_the_h1_that_names_the_region()
+    {
+        var cut = Render<PortalShell>(p => p.Add(x => x.Title, "Payment history"));
+
+        var h1 = Assert.Single(cut.FindAll("h1"));
+        Assert.Equal("Payment history", h1.TextContent.Trim());
+        var section = cut.Find("section");
+        Assert.False(string.IsNullOrEmpty(h1.Id));
+        Assert.Equal(h1.Id, section.GetAttribute("aria-labelledby"));
+    }
+
+    [Fact]
+    public void Title_defaults_to_Payments()
+    {
+        var cut = Render<PortalShell>();
+
+        Assert.Equal("Payments", cut.Find("h1").TextContent.Trim());
+    }
+
+    [Fact]
+    public void Actions_render_in_the_header()
+    {
+        var cut = Render<PortalShell>(p => p
+            .Add(x => x.Title, "Payments")
+            .Add(x => x.Actions, b =>
+            {
+                b.OpenElement(0, "button");
+                b.AddAttribute(1, "type", "button");
+                b.AddContent(2, "Export");
+                b.CloseElement();
+            }));
+
+        var button = cut.Find("header button");
+        Assert.Equal("Export", button.TextContent);
+    }
+
+    [Fact]
+    public void Actions_still_render_while_loading()
+    {
+        var cut = Render<PortalShell>(p => p
+            .Add(x => x.Loading, true)
+            .Add(x => x.Actions, b => b.AddMarkupContent(0, "<button type=\"button\">Export</button>")));
+
+        Assert.Equal("Export", cut.Find("header button").TextContent);
+        Assert.NotNull(cut.Find("[role=status]"));
+    }
+}

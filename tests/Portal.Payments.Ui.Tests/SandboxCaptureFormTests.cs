@@ -1,0 +1,192 @@
+using System.Text;
+using AngleSharp.Dom;
+using Portal.Payments.Gateways;
+using Portal.Payments.Sandbox;
+using Portal.Payments.Ui.Tests.Infrastructure;
+
+namespace Portal.Payments.Ui.Tests;
+
+public class SandboxCaptureFormTests : PortalTestContext
+{
+    private static readonly string FutureYear = (DateTime.UtcNow.Year + 2).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private readonly List<CapturedPaymentMethod> _captured = [];
+
+    public SandboxCaptureFormTests() => AddPortal();
+
+    [Fact]
+    public void Card_number_failing_Luhn_shows_the_error_next_to_the_field_and_captures_nothing()
+    {
+        var cut = RenderForm(PaymentMethodType.Card);
+
+        FillCard(cut, number: "4242 4242 4242 4241");
+        Continue(cut);
+
+        var number = Input(cut, "Card number");
+        var error = ErrorFor(cut, number);
+        Assert.Contains("The card number is not valid", error.TextContent);
+        // "Next to the field": the message sits in the field's own wrapper.
+        Assert.NotNull(number.ParentElement!.QuerySelector($"#{error.Id}"));
+        Assert.Empty(_captured);
+    }
+
+    [Fact]
+    public void Expired_card_shows_the_card_has_expired()
+    {
+        var cut = RenderForm(PaymentMethodType.Card);
+
+        FillCard(cut, month: "1", year: "2020");
+        Continue(cut);
+
+        var error = ErrorFor(cut, Input(cut, "Expiry month"));
+        Assert.Equal("The card has expired.", error.TextContent.Trim());
+        Assert.Equal(error.Id, ErrorFor(cut, Input(cut, "Expiry year")).Id);
+        Assert.Empty(_captured);
+    }
+
+    [Fact]
+    public void Valid_card_calls_OnCaptured_once_with_a_token_free_of_the_number_and_security_code()
+    {
+        var cut = RenderForm(PaymentMethodType.Card);
+
+        FillCard(cut);
+        Continue(cut);
+
+        var method = Assert.Single(_captured);
+        Assert.Equal(PaymentMethodType.Card, method.Type);
+        Assert.False(string.IsNullOrWhiteSpace(method.CaptureToken));
+        foreach (var text in new[] { method.CaptureToken, DecodeToken(method.CaptureToken) })
+        {
+            Assert.DoesNotContain("4242424242424242", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("4242 4242 4242 4242", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("123", text, StringComparison.Ordinal);
+        }
+        Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
+    [Fact]
+    public void Bank_account_numbers_that_differ_show_do_not_match()
+    {
+        var cut = RenderForm(PaymentMethodType.BankAccount);
+
+        FillBank(cut, account: "000123456789", confirm: "000123456780");
+        Continue(cut);
+
+        var error = ErrorFor(cut, Input(cut, "Confirm account number"));
+        Assert.Equal("The account numbers do not match.", error.TextContent.Trim());
+        Assert.Empty(_captured);
+    }
+
+    [Fact]
+    public void Bank_routing_number_failing_the_checksum_shows_the_routing_error()
+    {
+        var cut = RenderForm(PaymentMethodType.BankAccount);
+
+        FillBank(cut, routing: "123456789");
+        Continue(cut);
+
+        var error = ErrorFor(cut, Input(cut, "Routing number"));
+        Assert.Contains("The routing number is not valid", error.TextContent);
+        Assert.Empty(_captured);
+    }
+
+    [Fact]
+    public void Valid_bank_account_calls_OnCaptured_with_type_BankAccount()
+    {
+        var cut = RenderForm(PaymentMethodType.BankAccount);
+
+        FillBank(cut);
+        Continue(cut);
+
+        var method = Assert.Single(_captured);
+        Assert.Equal(PaymentMethodType.BankAccount, method.Type);
+        Assert.DoesNotContain("000123456789", DecodeToken(method.CaptureToken), StringComparison.Ordinal);
+        Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
+    [Fact]
+    public void Bank_form_has_no_card_fields_and_card_form_has_no_bank_fields()
+    {
+        var bank = RenderForm(PaymentMethodType.BankAccount);
+        Assert.Equal("Bank account details", bank.Find("[role=group]").GetAttribute("aria-label"));
+        Assert.DoesNotContain(bank.FindAll("label"), l => l.TextContent == "Card number");
+
+        var card = RenderForm(PaymentMethodType.Card);
+        Assert.Equal("Card details", card.Find("[role=group]").GetAttribute("aria-label"));
+        Assert.DoesNotContain(card.FindAll("label"), l => l.TextContent == "Routing number");
+    }
+
+    private IRenderedComponent<SandboxCaptureForm> RenderForm(PaymentMethodType kind) =>
+        Render<SandboxCaptureForm>(p => p
+            .Add(x => x.Kind, kind)
+            .Add(x => x.OnCaptured, m =>
+            {
+                _captured.Add(m);
+                return Task.CompletedTask;
+            }));
+
+    private static void FillCard(
+        IRenderedComponent<SandboxCaptureForm> cut,
+        string number = "4242 4242 4242 4242",
+        string month = "12",
+        string? year = null,
+        string cvc = "123",
+        string holder = "Jane Doe")
+    {
+        Input(cut, "Card number").Change(number);
+        Input(cut, "Expiry month").Change(month);
+        Input(cut, "Expiry year").Change(year ?? FutureYear);
+        Input(cut, "Security code").Change(cvc);
+        Input(cut, "Name on card").Change(holder);
+        Input(cut, "Billing postal code").Change("94107");
+    }
+
+    private static void FillBank(
+        IRenderedComponent<SandboxCaptureForm> cut,
+        string routing = "110000000",
+        string account = "000123456789",
+        string? confirm = null)
+    {
+        Input(cut, "Account holder name").Change("Acme Industrial Supply");
+        Input(cut, "Routing number").Change(routing);
+        Input(cut, "Account number").Change(account);
+        Input(cut, "Confirm account number").Change(confirm ?? account);
+    }
+
+    private static void Continue(IRenderedComponent<SandboxCaptureForm> cut) =>
+        Assert.Single(cut.FindAll("button"), b => b.TextContent.Trim() == "Continue").Click();
+
+    /// <summary>The input a visible label names (label[for] → id), as a person or screen reader finds it.</summary>
+    private static IElement Input(IRenderedComponent<SandboxCaptureForm> cut, string label)
+    {
+        var l = Assert.Single(cut.FindAll("label"), x => x.TextContent.Trim() == label);
+        var id = l.GetAttribute("for");
+        Assert.False(string.IsNullOrEmpty(id), $"The label '{label}' is not tied to an input.");
+        return cut.Find($"#{id}");
+    }
+
+    /// <summary>The error message the field points at through aria-describedby.</summary>
+    private static IElement ErrorFor(IRenderedComponent<SandboxCaptureForm> cut, IElement input)
+    {
+        var describedBy = input.GetAttribute("aria-describedby");
+        Assert.False(string.IsNullOrEmpty(describedBy), $"#{input.Id} points at no error message:\n{cut.Markup}");
+        var error = cut.Find($"#{describedBy}");
+        Assert.Equal("alert", error.GetAttribute("role"));
+        return error;
+    }
+
+    /// <summary>The token's payload if it is base64url after a prefix (so an encoded card number is caught too).</summary>
+    private static string DecodeToken(string token)
+    {
+        var b64 = token.StartsWith("sbx_cap_", StringComparison.Ordinal) ? token["sbx_cap_".Length..] : token;
+        b64 = b64.Replace('-', '+').Replace('_', '/');
+        b64 = b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '=');
+        try
+        {
+            return Encoding.UTF8.GetString(Convert.FromBase64String(b64));
+        }
+        catch (FormatException)
+        {
+            return token;
+        }
+    }
+}
