@@ -58,7 +58,8 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode()
-    .AddAdditionalAssemblies(typeof(Portal.Payments.Ui.PortalRoutes).Assembly);
+    .AddAdditionalAssemblies(typeof(Portal.Payments.Ui.PortalRoutes).Assembly)
+    .RequireAuthorization(); // every page needs a signed-in user, except those marked [AllowAnonymous]
 app.MapCustomerPortalPayments();
 
 app.MapPost("/account/login", async (HttpContext context, [FromForm] string userId, [FromForm] string? returnUrl) =>

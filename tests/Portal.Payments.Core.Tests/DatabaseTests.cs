@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;

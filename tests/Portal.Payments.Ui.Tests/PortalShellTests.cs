@@ -44,10 +44,9 @@ public class PortalShellTests : BunitContext
         Assert.DoesNotContain("Invoice list", cut.Markup);
     }
 
-    // Remove Skip once src/Portal.Payments.Ui/Components/PortalShell/PortalShell.razor line 17 uses
-    // AriaLabel="Loading": Radzen 13 drops a lowercase aria-label on RadzenProgressBarCircular, so the
-    // role="progressbar" element has no accessible name (axe: aria-progressbar-name).
-    [Fact(Skip = "Known bug: PortalShell's spinner has no accessible name (see comment).")]
+    // Radzen 13 drops a lowercase aria-label on RadzenProgressBarCircular; the shell must use AriaLabel
+    // so the role="progressbar" element has an accessible name (axe: aria-progressbar-name).
+    [Fact]
     public void Loading_spinner_has_an_accessible_name()
     {
         var cut = Render<PortalShell>(p => p.Add(x => x.Loading, true));

@@ -43,7 +43,8 @@ internal sealed class ErpSyncBackgroundService(
         {
             accounts = await db.ErpSyncStates.Select(s => s.AccountId).ToListAsync(ct);
         }
-        var sync = services.GetRequiredService<ErpSyncService>();
+        await using var scope = services.CreateAsyncScope();
+        var sync = scope.ServiceProvider.GetRequiredService<ErpSyncService>();
         foreach (var account in accounts)
         {
             try

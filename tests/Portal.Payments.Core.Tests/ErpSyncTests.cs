@@ -1,0 +1,107 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
+using Portal.Payments.DemoErp;
+using Portal.Payments.Erp;
+using Portal.Payments.Sync;
+using Xunit;
+
+namespace Portal.Payments.Core.Tests;
+
+public abstract class ErpSyncTests(TestDatabase database)
+{
+    private static async Task<List<InvoiceRecord>> InvoicesAsync(PortalHarness h, string account)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.Invoices.AsNoTracking().Where(i => i.AccountId == account).ToListAsync();
+    }
+
+    [Fact]
+    public async Task First_sync_loads_the_whole_ledger_into_the_read_model()
+    {
+        var account = "BIG" + Guid.NewGuid().ToString("N")[..6];
+        await using var h2 = new PortalHarness(database, b => b.ConfigureDemoErp(o => o.Accounts.Add(new() { AccountId = account, InvoiceCount = 2500 })));
+        var result = await h2.Get<ErpSyncService>().SyncAccountAsync(account);
+        Assert.Equal(2500, result.Inserted);
+        var rows = await InvoicesAsync(h2, account);
+        Assert.Equal(2500, rows.Count);
+        Assert.All(rows, r => Assert.Equal(InvoiceStatus.Open, r.Status));
+        Assert.Contains(rows, r => r.Type == OpenItemType.CreditMemo);
+        Assert.Contains(rows, r => r.Type == OpenItemType.UnappliedCash);
+        Assert.Contains(rows, r => r.DiscountMinor > 0);
+    }
+
+    [Fact]
+    public async Task Sync_is_idempotent()
+    {
+        await using var h = new PortalHarness(database);
+        var account = PortalHarness.NewAccount();
+        var sync = h.Get<ErpSyncService>();
+        await sync.SyncAccountAsync(account);
+        var before = await InvoicesAsync(h, account);
+        var again = await sync.SyncAccountAsync(account);
+        Assert.Equal((0, 0), (again.Inserted, again.Updated));
+        var after = await InvoicesAsync(h, account);
+        Assert.Equal(before.Select(i => (i.ExternalId, i.OpenMinor)).Order(), after.Select(i => (i.ExternalId, i.OpenMinor)).Order());
+    }
+
+    [Fact]
+    public async Task Replaying_a_page_changes_nothing()
+    {
+        await using var h = new PortalHarness(database);
+        var account = PortalHarness.NewAccount();
+        var erp = h.Get<IErpAdapter>();
+        var page = await erp.PullOpenItemsAsync(account, null, 10);
+        var row = new InvoiceRecord();
+        Assert.True(ErpSyncService.Apply(row, page.Items[0], DateTime.UtcNow));
+        Assert.False(ErpSyncService.Apply(row, page.Items[0], DateTime.UtcNow));
+    }
+
+    [Fact]
+    public async Task Settled_payment_closes_the_invoice_and_releases_the_pending_hold()
+    {
+        await using var h = new PortalHarness(database);
+        var account = PortalHarness.NewAccount();
+        var sync = h.Get<ErpSyncService>();
+        await sync.SyncAccountAsync(account);
+        var invoice = (await InvoicesAsync(h, account)).First(i => i.Type == OpenItemType.Invoice && i.OpenMinor > 0);
+        var factory = h.Get<IDbContextFactory<PaymentsDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            await db.Invoices.Where(i => i.Id == invoice.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, InvoiceStatus.Pending));
+        }
+        var open = Money.FromMinorUnits(invoice.OpenMinor, "USD");
+        var posted = await h.Get<IErpAdapter>().PostPaymentAsync(new ErpPaymentPosting
+        {
+            PaymentId = Guid.NewGuid(), AccountId = account, ReceiptNumber = "R-1", Amount = open, PaidAt = h.Clock.GetUtcNow(),
+            MethodDescription = "Visa •••• 4242",
+            Allocations = [new ErpAllocation { ItemExternalId = invoice.ExternalId, ItemNumber = invoice.Number, Applied = open }],
+        });
+        Assert.True(posted.Accepted);
+
+        Assert.Equal(0, (await sync.SyncAccountAsync(account)).Updated); // not settled yet
+        h.Clock.Advance(TimeSpan.FromMinutes(3));
+        var result = await sync.SyncAccountAsync(account);
+        Assert.Equal(1, result.Closed);
+        var row = (await InvoicesAsync(h, account)).Single(i => i.Id == invoice.Id);
+        Assert.False(row.IsOpen);
+        Assert.Equal(0, row.OpenMinor);
+        Assert.Equal(InvoiceStatus.Open, row.Status);
+    }
+
+    [Fact]
+    public async Task Two_nodes_syncing_at_once_insert_each_item_once()
+    {
+        var account = PortalHarness.NewAccount();
+        await using var a = new PortalHarness(database, b => b.ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = account, InvoiceCount = 1500 })));
+        await using var b2 = new PortalHarness(database, b => b.ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = account, InvoiceCount = 1500 })));
+        await Task.WhenAll(a.Get<ErpSyncService>().EnsureSyncedAsync(account), b2.Get<ErpSyncService>().EnsureSyncedAsync(account));
+        var rows = await InvoicesAsync(a, account);
+        Assert.Equal(1500, rows.Count);
+        Assert.Equal(1500, rows.Select(r => r.ExternalId).Distinct().Count());
+    }
+}
+
+public sealed class ErpSyncTests_Sqlite(SqliteDatabase db) : ErpSyncTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class ErpSyncTests_Postgres(PostgresDatabase db) : ErpSyncTests(db), IClassFixture<PostgresDatabase>;

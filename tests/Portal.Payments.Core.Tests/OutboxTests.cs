@@ -1,0 +1,157 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
+using Portal.Payments.DemoErp;
+using Portal.Payments.Erp;
+using Portal.Payments.Notifications;
+using Portal.Payments.Outbox;
+using Portal.Payments.Testing;
+using Xunit;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>Counts calls and fails the first N, in front of the real demo ERP.</summary>
+public sealed class FlakyErpState
+{
+    public int FailuresLeft;
+    public int Calls;
+}
+
+public sealed class FlakyErp(DemoErpAdapter inner, FlakyErpState state) : IErpAdapter
+{
+    public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) => inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
+    public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
+    public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
+    public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
+
+    public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default)
+    {
+        Interlocked.Increment(ref state.Calls);
+        return Interlocked.Decrement(ref state.FailuresLeft) >= 0
+            ? Task.FromResult(ErpPostingResult.Refused("ERP is down for maintenance"))
+            : inner.PostPaymentAsync(posting, ct);
+    }
+}
+
+public abstract class OutboxTests(TestDatabase database)
+{
+    private static ErpPaymentPosting Posting(string account, ErpOpenItem item) => new()
+    {
+        PaymentId = Guid.NewGuid(), AccountId = account, ReceiptNumber = "R-" + Guid.NewGuid().ToString("N")[..8],
+        Amount = item.OpenAmount, PaidAt = DateTimeOffset.UtcNow, MethodDescription = "Visa •••• 4242",
+        Allocations = [new ErpAllocation { ItemExternalId = item.ExternalId, ItemNumber = item.Number, Applied = item.OpenAmount }],
+    };
+
+    private static async Task EnqueueAsync(PortalHarness h, Action<PaymentsDbContext> add)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        add(db);
+        await db.SaveChangesAsync();
+    }
+
+    private static async Task<OutboxMessageRecord> MessageAsync(PortalHarness h, string account)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account);
+    }
+
+    [Fact]
+    public async Task Erp_posting_is_delivered_and_marked_done()
+    {
+        await using var h = new PortalHarness(database);
+        var account = PortalHarness.NewAccount();
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var posting = Posting(account, item);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, posting, h.Clock.GetUtcNow().UtcDateTime));
+
+        Assert.True(await h.Get<OutboxProcessor>().RunDueAsync() >= 1);
+        var message = await MessageAsync(h, account);
+        Assert.NotNull(message.CompletedAt);
+        var postings = await h.Get<DemoErpAdapter>().GetPostingsAsync(account);
+        Assert.Equal(posting.PaymentId, Assert.Single(postings).Id);
+    }
+
+    [Fact]
+    public async Task Failures_are_retried_with_backoff_then_delivered()
+    {
+        var state = new FlakyErpState { FailuresLeft = 2 };
+        await using var h = new PortalHarness(database, b => { b.Services.AddSingleton(state); b.AddErpAdapter<FlakyErp>(); });
+        var account = PortalHarness.NewAccount();
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), h.Clock.GetUtcNow().UtcDateTime));
+        var outbox = h.Get<OutboxProcessor>();
+
+        await outbox.RunDueAsync();
+        var failed = await MessageAsync(h, account);
+        Assert.Equal(1, failed.Attempts);
+        Assert.Contains("maintenance", failed.LastError);
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime.AddSeconds(5), failed.NextAttemptAt, TimeSpan.FromSeconds(1));
+
+        await outbox.RunDueAsync(); // not due yet
+        Assert.Equal(1, state.Calls);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        await outbox.RunDueAsync();
+        Assert.Equal(2, (await MessageAsync(h, account)).Attempts);
+        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        await outbox.RunDueAsync();
+        var done = await MessageAsync(h, account);
+        Assert.NotNull(done.CompletedAt);
+        Assert.Equal(3, state.Calls);
+    }
+
+    [Fact]
+    public async Task Gives_up_after_the_maximum_attempts()
+    {
+        var state = new FlakyErpState { FailuresLeft = 100 };
+        await using var h = new PortalHarness(database, b => { b.Services.AddSingleton(state); b.AddErpAdapter<FlakyErp>(); }, o => o.OutboxMaxAttempts = 3);
+        var account = PortalHarness.NewAccount();
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), h.Clock.GetUtcNow().UtcDateTime));
+        for (var i = 0; i < 6; i++)
+        {
+            await h.Get<OutboxProcessor>().RunDueAsync();
+            h.Clock.Advance(TimeSpan.FromHours(1));
+        }
+        var message = await MessageAsync(h, account);
+        Assert.Equal(3, state.Calls);
+        Assert.NotNull(message.DeadLetteredAt);
+        Assert.Null(message.CompletedAt);
+    }
+
+    [Fact]
+    public async Task Two_nodes_deliver_each_message_once()
+    {
+        var state = new FlakyErpState();
+        await using var a = new PortalHarness(database, b => { b.Services.AddSingleton(state); b.AddErpAdapter<FlakyErp>(); });
+        await using var b2 = new PortalHarness(database, b => { b.Services.AddSingleton(state); b.AddErpAdapter<FlakyErp>(); });
+        var account = PortalHarness.NewAccount();
+        var items = (await a.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.Where(i => i.Type == OpenItemType.Invoice).Take(20).ToList();
+        await EnqueueAsync(a, db => items.ForEach(i => OutboxWriter.EnqueuePayment(db, Posting(account, i), a.Clock.GetUtcNow().UtcDateTime)));
+        b2.Clock.SetUtcNow(a.Clock.GetUtcNow());
+        await Task.WhenAll(a.Get<OutboxProcessor>().RunDueAsync(), b2.Get<OutboxProcessor>().RunDueAsync());
+        Assert.Equal(items.Count, state.Calls);
+        Assert.Equal(items.Count, (await a.Get<DemoErpAdapter>().GetPostingsAsync(account)).Count);
+    }
+
+    [Fact]
+    public async Task Emails_go_through_the_notification_sender()
+    {
+        var sender = new RecordingNotificationSender();
+        await using var h = new PortalHarness(database, b => b.Services.AddSingleton(sender).AddScoped<INotificationSender>(sp => sp.GetRequiredService<RecordingNotificationSender>()));
+        var account = PortalHarness.NewAccount();
+        var email = new PortalEmail { Id = Guid.NewGuid(), To = "pat@acme.test", Subject = "Payment received", TextBody = "USD 10.00", Kind = NotificationKind.PaymentProcessed, AccountId = account };
+        sender.FailNext(1);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueueEmail(db, email, h.Clock.GetUtcNow().UtcDateTime));
+        await h.Get<OutboxProcessor>().RunDueAsync();
+        Assert.Empty(sender.Sent);
+        h.Clock.Advance(TimeSpan.FromSeconds(6));
+        await h.Get<OutboxProcessor>().RunDueAsync();
+        Assert.Equal(email, Assert.Single(sender.Sent));
+    }
+}
+
+public sealed class OutboxTests_Sqlite(SqliteDatabase db) : OutboxTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class OutboxTests_Postgres(PostgresDatabase db) : OutboxTests(db), IClassFixture<PostgresDatabase>;
