@@ -6,6 +6,9 @@ public static class PortalRoutes
     /// <summary>Account overview (balances and aging): <c>/portal</c>.</summary>
     public const string Overview = "/portal";
 
+    /// <summary>Stored payment methods: <c>/portal/payment-methods</c>.</summary>
+    public const string PaymentMethods = "/portal/payment-methods";
+
     /// <summary>Prefix of the HTTP endpoints mapped by <c>MapCustomerPortalPayments()</c>.</summary>
     public const string ApiPrefix = "/portal-payments/api";
 }

@@ -8,7 +8,7 @@ namespace HostSite.Demo;
 /// The host's <see cref="IPortalUserContext"/>: reads the signed-in user from the HTTP request
 /// (endpoints, prerendering) or from the Blazor circuit's authentication state.
 /// </summary>
-public sealed class DemoUserContext(IHttpContextAccessor http, IServiceProvider services) : IPortalUserContext
+public sealed class DemoUserContext(IHttpContextAccessor http, IServiceProvider services, ClientInfo client) : IPortalUserContext
 {
     /// <inheritdoc />
     public async ValueTask<PortalUser?> GetCurrentUserAsync(CancellationToken cancellationToken = default)
@@ -38,6 +38,8 @@ public sealed class DemoUserContext(IHttpContextAccessor http, IServiceProvider 
             Email = user.Email,
             CurrentAccountId = user.Accounts[0].AccountId,
             Accounts = user.Accounts,
+            IpAddress = http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? client.IpAddress,
+            UserAgent = http.HttpContext?.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua : client.UserAgent,
         };
     }
 }

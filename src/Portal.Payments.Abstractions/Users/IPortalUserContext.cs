@@ -32,6 +32,11 @@ public sealed record PortalUser
     /// <summary>Every account the user belongs to.</summary>
     public required IReadOnlyList<PortalAccountAccess> Accounts { get; init; }
 
+    /// <summary>The user's IP address, recorded with ACH authorizations (optional).</summary>
+    public string? IpAddress { get; init; }
+    /// <summary>The user's browser user agent, recorded with ACH authorizations (optional).</summary>
+    public string? UserAgent { get; init; }
+
     /// <summary>The user's access to the current account, or null when it is not one of theirs.</summary>
     public PortalAccountAccess? CurrentAccount =>
         Accounts.FirstOrDefault(a => string.Equals(a.AccountId, CurrentAccountId, StringComparison.Ordinal));

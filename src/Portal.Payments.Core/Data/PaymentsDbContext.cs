@@ -49,6 +49,29 @@ public abstract class PaymentsDbContext : DbContext
     public DbSet<DemoErpAllocationRecord> DemoErpAllocations => Set<DemoErpAllocationRecord>();
 
     /// <inheritdoc />
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        RefuseAchChanges();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    /// <inheritdoc />
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        RefuseAchChanges();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    // ACH authorizations are evidence: written once, never changed (database triggers enforce the same).
+    private void RefuseAchChanges()
+    {
+        if (ChangeTracker.Entries<AchAuthorizationRecord>().Any(e => e.State is EntityState.Modified or EntityState.Deleted))
+        {
+            throw new InvalidOperationException("ACH authorizations are immutable; record a revocation instead.");
+        }
+    }
+
+    /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder b)
     {
         const int Id = 64, Name = 200, Text = 2000;
@@ -68,6 +91,7 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.Nickname).HasMaxLength(50);
             e.Property(x => x.CreatedByUserId).HasMaxLength(Id);
             e.HasIndex(x => new { x.AccountId, x.DeletedAt });
+            e.HasIndex(x => new { x.AccountId, x.GatewayKey, x.Token }).IsUnique();
         });
 
         b.Entity<AchAuthorizationRecord>(e =>

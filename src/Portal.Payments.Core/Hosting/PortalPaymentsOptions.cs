@@ -55,11 +55,39 @@ public sealed class PortalPaymentsOptions
     /// <summary>Email settings.</summary>
     public NotificationOptions Notifications { get; set; } = new();
 
+    /// <summary>The ACH debit authorization payers accept before a bank account is saved.</summary>
+    public AchAgreementOptions AchAgreement { get; set; } = new();
+
     /// <summary>The short-pay reasons in force.</summary>
     public IReadOnlyList<string> EffectiveShortPayReasons => ShortPayReasons ?? DefaultShortPayReasons;
 
     /// <summary>The aging bucket limits in force.</summary>
     public IReadOnlyList<int> EffectiveAgingBuckets => AgingBuckets ?? DefaultAgingBuckets;
+}
+
+/// <summary>
+/// The ACH debit authorization text. Change <see cref="Version"/> whenever <see cref="Text"/> changes:
+/// every signature records the version and the SHA-256 of the exact text shown.
+/// </summary>
+public sealed class AchAgreementOptions
+{
+    /// <summary>Version label of the text, e.g. "2026-01". Default "2026-01".</summary>
+    public string Version { get; set; } = "2026-01";
+
+    /// <summary>Company named in the default text. Default "the merchant".</summary>
+    public string CompanyName { get; set; } = "the merchant";
+
+    /// <summary>The full agreement text; null uses the built-in text naming <see cref="CompanyName"/>.</summary>
+    public string? Text { get; set; }
+
+    /// <summary>The text in force.</summary>
+    public string EffectiveText => Text ??
+        $"I authorize {CompanyName} to electronically debit the bank account I have provided for the payments I make or " +
+        "schedule in this portal, and, if necessary, to electronically credit the account to correct erroneous debits. " +
+        "Each debit will be for the amount and on the date I confirm in the portal. This authorization stays in effect " +
+        $"until I remove the bank account from the portal or notify {CompanyName} in writing, in a time and manner that " +
+        "gives it a reasonable opportunity to act. I confirm that I am authorized to debit this account, and that the ACH " +
+        "transactions I authorize comply with applicable law and the NACHA Operating Rules.";
 }
 
 /// <summary>Which database the portal uses.</summary>

@@ -69,6 +69,15 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             errors.Add($"{S}:DiscountPolicy is '{o.DiscountPolicy}'; use prorate, keep or forfeit (or register your own IDiscountPolicy).");
         }
 
+        if (string.IsNullOrWhiteSpace(o.AchAgreement.Version) || o.AchAgreement.Version.Length > 50)
+        {
+            errors.Add($"{S}:AchAgreement:Version must be set (1 to 50 characters) so each signature records which text was accepted.");
+        }
+        if (o.AchAgreement.Text is { } achText && string.IsNullOrWhiteSpace(achText))
+        {
+            errors.Add($"{S}:AchAgreement:Text is blank; leave it unset for the built-in text or write the full agreement.");
+        }
+
         var transport = o.Notifications.Transport;
         if (!string.Equals(transport, "Store", StringComparison.OrdinalIgnoreCase) && !string.Equals(transport, "Smtp", StringComparison.OrdinalIgnoreCase))
         {

@@ -92,6 +92,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<ErpSyncService>();
         services.TryAddScoped<AccountOverviewService>();
         services.TryAddScoped<MailboxService>();
+        services.TryAddScoped<PaymentMethodService>();
         services.TryAddSingleton<OutboxProcessor>();
 
         services.AddHostedService<ErpSyncBackgroundService>();

@@ -139,6 +139,9 @@ public sealed class PortalHarness : IAsyncDisposable
     /// <summary>The settable signed-in user.</summary>
     public FakePortalUserContext Users { get; } = new();
 
+    /// <summary>The root provider, for extra scopes.</summary>
+    public IServiceProvider Root => _root;
+
     /// <summary>A scope, as one Blazor circuit or request would have.</summary>
     public AsyncServiceScope Scope { get; }
 

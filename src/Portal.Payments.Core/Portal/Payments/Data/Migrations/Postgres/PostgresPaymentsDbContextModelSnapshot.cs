@@ -595,6 +595,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.HasIndex("AccountId", "DeletedAt");
 
+                    b.HasIndex("AccountId", "GatewayKey", "Token")
+                        .IsUnique();
+
                     b.ToTable("pp_payment_methods", (string)null);
                 });
 

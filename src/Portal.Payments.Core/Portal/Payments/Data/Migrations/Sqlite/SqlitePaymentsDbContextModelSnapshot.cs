@@ -582,6 +582,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.HasIndex("AccountId", "DeletedAt");
 
+                    b.HasIndex("AccountId", "GatewayKey", "Token")
+                        .IsUnique();
+
                     b.ToTable("pp_payment_methods", (string)null);
                 });
 

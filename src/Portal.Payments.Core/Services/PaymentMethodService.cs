@@ -1,0 +1,561 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Gateways;
+using Portal.Payments.Hosting;
+
+namespace Portal.Payments.Services;
+
+/// <summary>Where a stored method stands.</summary>
+public enum PaymentMethodStatus
+{
+    /// <summary>Usable.</summary>
+    Active,
+    /// <summary>A card whose expiry falls within the next 30 days.</summary>
+    ExpiringSoon,
+    /// <summary>A card past its expiry month.</summary>
+    Expired,
+    /// <summary>The gateway is still verifying it.</summary>
+    VerificationPending,
+}
+
+/// <summary>A stored payment method as the portal shows it (masked: last four digits only).</summary>
+public sealed record PaymentMethodView
+{
+    /// <summary>Id.</summary>
+    public required Guid Id { get; init; }
+    /// <summary>Card or bank account.</summary>
+    public required PaymentMethodType Type { get; init; }
+    /// <summary>"Visa •••• 4242", "Sandbox Bank checking •••• 6789".</summary>
+    public required string Display { get; init; }
+    /// <summary>Brand or bank name.</summary>
+    public string? BrandOrBank { get; init; }
+    /// <summary>Last four digits.</summary>
+    public required string Last4 { get; init; }
+    /// <summary>Card expiry month.</summary>
+    public int? ExpiryMonth { get; init; }
+    /// <summary>Card expiry year.</summary>
+    public int? ExpiryYear { get; init; }
+    /// <summary>Holder name.</summary>
+    public string? HolderName { get; init; }
+    /// <summary>Card billing postal code.</summary>
+    public string? BillingPostalCode { get; init; }
+    /// <summary>Checking or savings.</summary>
+    public BankAccountType? BankAccountType { get; init; }
+    /// <summary>Business or personal.</summary>
+    public BankAccountHolderType? HolderType { get; init; }
+    /// <summary>User's nickname.</summary>
+    public string? Nickname { get; init; }
+    /// <summary>The account's default method.</summary>
+    public required bool IsDefault { get; init; }
+    /// <summary>Status.</summary>
+    public required PaymentMethodStatus Status { get; init; }
+    /// <summary>Added (UTC).</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>"MM/YYYY" for cards, null otherwise.</summary>
+    public string? Expiry => ExpiryMonth is { } m && ExpiryYear is { } y ? $"{m:00}/{y}" : null;
+}
+
+/// <summary>The ACH agreement in force: what the payer reads and signs.</summary>
+/// <param name="Version">Version label.</param>
+/// <param name="Text">Full text.</param>
+/// <param name="Sha256">SHA-256 (hex) of the text.</param>
+public sealed record AchAgreement(string Version, string Text, string Sha256);
+
+/// <summary>The payer's ACH signature.</summary>
+/// <param name="SignerName">Name typed as the signature.</param>
+/// <param name="Consented">The consent box was ticked.</param>
+/// <param name="AgreementVersion">The agreement version that was shown.</param>
+public sealed record AchSignature(string? SignerName, bool Consented, string? AgreementVersion);
+
+/// <summary>Adds a card captured by the gateway's capture component.</summary>
+/// <param name="Captured">The capture token.</param>
+/// <param name="Nickname">Optional nickname (up to 50 characters).</param>
+/// <param name="IdempotencyKey">One key per add form: a double click stores one method.</param>
+public sealed record AddCardRequest(CapturedPaymentMethod Captured, string? Nickname, string IdempotencyKey);
+
+/// <summary>Adds a bank account with its ACH authorization.</summary>
+/// <param name="Captured">The capture token.</param>
+/// <param name="Nickname">Optional nickname.</param>
+/// <param name="IdempotencyKey">One key per add form.</param>
+/// <param name="Signature">The ACH signature.</param>
+public sealed record AddBankAccountRequest(CapturedPaymentMethod Captured, string? Nickname, string IdempotencyKey, AchSignature Signature);
+
+/// <summary>Changes to a stored method; null fields stay as they are. Cards: expiry, holder, postal code, nickname. Bank accounts: holder, nickname.</summary>
+public sealed record PaymentMethodChanges
+{
+    /// <summary>New expiry month (cards).</summary>
+    public int? ExpiryMonth { get; init; }
+    /// <summary>New expiry year (cards).</summary>
+    public int? ExpiryYear { get; init; }
+    /// <summary>New holder name.</summary>
+    public string? HolderName { get; init; }
+    /// <summary>New billing postal code (cards).</summary>
+    public string? BillingPostalCode { get; init; }
+    /// <summary>New nickname; an empty string clears it.</summary>
+    public string? Nickname { get; init; }
+}
+
+/// <summary>An ACH authorization record, as kept.</summary>
+public sealed record AchAuthorizationView(Guid Id, Guid PaymentMethodId, string AgreementVersion, string AgreementSha256, string SignerName,
+    string UserId, string AccountId, DateTimeOffset SignedAt, string? IpAddress, string? UserAgent, string AccountLast4, DateTimeOffset? RevokedAt, DateTimeOffset? RetainUntil);
+
+/// <summary>
+/// The account's stored payment methods: list, add (card, or bank account with the ACH authorization),
+/// edit, set default, delete. Only tokens and display data are stored; numbers stay with the gateway.
+/// </summary>
+public sealed class PaymentMethodService(
+    PortalAccess access,
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    IPaymentGateway gateway,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<PaymentMethodService> logger)
+{
+    /// <summary>Longest nickname.</summary>
+    public const int MaxNicknameLength = 50;
+
+    /// <summary>Longest holder or signer name.</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>Cards expiring within this many days show as expiring soon.</summary>
+    public const int ExpiringSoonDays = 30;
+
+    /// <summary>How long an ACH authorization is kept after revocation.</summary>
+    public static readonly TimeSpan AchRetention = TimeSpan.FromDays(2 * 365 + 1);
+
+    /// <summary>What the gateway accepts, for the add form.</summary>
+    public GatewayCapabilities Capabilities => gateway.Capabilities;
+
+    /// <summary>The gateway's capture component.</summary>
+    public Type CaptureComponent => gateway.CaptureComponent;
+
+    /// <summary>The ACH agreement in force.</summary>
+    public AchAgreement CurrentAgreement
+    {
+        get
+        {
+            var o = options.Value.AchAgreement;
+            var text = o.EffectiveText;
+            return new AchAgreement(o.Version, text, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant());
+        }
+    }
+
+    /// <summary>Every stored method of the current account, default first.</summary>
+    public async Task<IReadOnlyList<PaymentMethodView>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForViewAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.PaymentMethods.AsNoTracking()
+            .Where(m => m.AccountId == scope.AccountId && m.DeletedAt == null)
+            .OrderByDescending(m => m.IsDefault).ThenBy(m => m.CreatedAt)
+            .ToListAsync(cancellationToken);
+        var today = Today;
+        return rows.Select(r => ToView(r, today)).ToList();
+    }
+
+    /// <summary>One method of the current account; <see cref="PortalNotFoundException"/> otherwise.</summary>
+    public async Task<PaymentMethodView> GetAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForViewAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return ToView(await FindAsync(db, scope, id, cancellationToken), Today);
+    }
+
+    /// <summary>Stores a card. The first method of an account becomes its default.</summary>
+    public async Task<PaymentMethodView> AddCardAsync(AddCardRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var scope = await access.ForPayAsync(cancellationToken);
+        if (request.Captured.Type != PaymentMethodType.Card)
+        {
+            throw new PortalValidationException("type", "These are bank account details; add them as a bank account.");
+        }
+        RequireCapability(GatewayCapabilities.Cards, "Cards are not accepted here.");
+        var nickname = ValidNickname(request.Nickname);
+        var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, cancellationToken);
+        return await SaveAsync(scope, details, nickname, signature: null, cancellationToken);
+    }
+
+    /// <summary>Stores a bank account and its immutable ACH authorization in one transaction.</summary>
+    public async Task<PaymentMethodView> AddBankAccountAsync(AddBankAccountRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var scope = await access.ForPayAsync(cancellationToken);
+        if (request.Captured.Type != PaymentMethodType.BankAccount)
+        {
+            throw new PortalValidationException("type", "These are card details; add them as a card.");
+        }
+        RequireCapability(GatewayCapabilities.BankAccounts, "Bank accounts are not accepted here.");
+        var nickname = ValidNickname(request.Nickname);
+        var signature = request.Signature ?? new AchSignature(null, false, null);
+        var agreement = CurrentAgreement;
+        if (!string.Equals(signature.AgreementVersion, agreement.Version, StringComparison.Ordinal))
+        {
+            throw new PortalValidationException("agreement", "The authorization text has changed since you opened this form. Please read it again and sign.");
+        }
+        var signer = signature.SignerName?.Trim();
+        if (string.IsNullOrEmpty(signer))
+        {
+            throw new PortalValidationException("signerName", "Type your full name to sign the authorization.");
+        }
+        if (signer.Length > MaxNameLength)
+        {
+            throw new PortalValidationException("signerName", $"The name can be at most {MaxNameLength} characters.");
+        }
+        if (!signature.Consented)
+        {
+            throw new PortalValidationException("consent", "Tick the box to authorize debits from this bank account.");
+        }
+        var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, cancellationToken);
+        return await SaveAsync(scope, details, nickname, (signer, agreement), cancellationToken);
+    }
+
+    /// <summary>Edits a method: cards take expiry, holder name, postal code and nickname; bank accounts take holder name and nickname.</summary>
+    public async Task<PaymentMethodView> UpdateAsync(Guid id, PaymentMethodChanges changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var row = await FindAsync(db, scope, id, cancellationToken);
+
+        var isCard = row.Type == PaymentMethodType.Card;
+        if (!isCard && (changes.ExpiryMonth is not null || changes.ExpiryYear is not null || changes.BillingPostalCode is not null))
+        {
+            throw new PortalValidationException("expiry", "A bank account has no expiry date or postal code.");
+        }
+        int? month = changes.ExpiryMonth ?? (changes.ExpiryYear is not null ? row.ExpiryMonth : null);
+        int? year = changes.ExpiryYear ?? (changes.ExpiryMonth is not null ? row.ExpiryYear : null);
+        if (month is not null || year is not null)
+        {
+            ValidateExpiry(month, year);
+        }
+        string? holder = null;
+        if (changes.HolderName is not null)
+        {
+            holder = changes.HolderName.Trim();
+            if (holder.Length == 0)
+            {
+                throw new PortalValidationException("holderName", "Enter the holder's name.");
+            }
+            if (holder.Length > MaxNameLength)
+            {
+                throw new PortalValidationException("holderName", $"The name can be at most {MaxNameLength} characters.");
+            }
+        }
+        string? postal = null;
+        if (changes.BillingPostalCode is not null)
+        {
+            postal = changes.BillingPostalCode.Trim();
+            if (postal.Length > 20 || postal.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is ' ' or '-')))
+            {
+                throw new PortalValidationException("postalCode", "Enter a postal code of up to 20 letters, digits, spaces or dashes.");
+            }
+        }
+        var nickname = changes.Nickname is null ? row.Nickname : ValidNickname(changes.Nickname);
+
+        if (month is not null || holder is not null || postal is not null)
+        {
+            var result = await gateway.UpdateMethodAsync(new UpdateMethodRequest(row.Token)
+            {
+                ExpiryMonth = month, ExpiryYear = year, HolderName = holder, BillingPostalCode = postal,
+            }, cancellationToken);
+            if (!result.Succeeded)
+            {
+                throw new PortalValidationException(FieldFor(result.ErrorCode), result.Message ?? "The gateway refused the change.");
+            }
+        }
+        row.ExpiryMonth = month ?? row.ExpiryMonth;
+        row.ExpiryYear = year ?? row.ExpiryYear;
+        row.HolderName = holder ?? row.HolderName;
+        row.BillingPostalCode = postal is null ? row.BillingPostalCode : postal.Length == 0 ? null : postal;
+        row.Nickname = nickname;
+        row.UpdatedAt = Now;
+        Audit(db, scope, "payment-method.updated", row.Id);
+        await db.SaveChangesAsync(cancellationToken);
+        return ToView(row, Today);
+    }
+
+    /// <summary>Makes a method the account's default.</summary>
+    public async Task SetDefaultAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var row = await FindAsync(db, scope, id, cancellationToken);
+        await db.PaymentMethods.Where(m => m.AccountId == scope.AccountId && m.IsDefault && m.Id != id)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, false), cancellationToken);
+        row.IsDefault = true;
+        row.UpdatedAt = Now;
+        Audit(db, scope, "payment-method.default", row.Id);
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes a method: removed at the gateway, kept locally (soft delete) for history, and its ACH
+    /// authorization revoked. Refused while scheduled payments use it, naming them.
+    /// </summary>
+    public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var row = await FindAsync(db, scope, id, cancellationToken);
+        var scheduled = await db.Payments.AsNoTracking()
+            .Where(p => p.AccountId == scope.AccountId && p.PaymentMethodId == id && p.Status == PaymentStatus.Scheduled)
+            .OrderBy(p => p.ScheduledFor)
+            .Select(p => new { p.ReceiptNumber, p.ScheduledFor, p.AmountMinor, p.Currency })
+            .ToListAsync(cancellationToken);
+        if (scheduled.Count > 0)
+        {
+            var list = string.Join(", ", scheduled.Select(p => $"{p.ReceiptNumber} on {p.ScheduledFor:yyyy-MM-dd} ({Money.FromMinorUnits(p.AmountMinor, p.Currency)})"));
+            throw new PortalValidationException("method",
+                $"This method pays {(scheduled.Count == 1 ? "a scheduled payment" : $"{scheduled.Count} scheduled payments")}: {list}. Cancel {(scheduled.Count == 1 ? "it" : "them")} first, then delete the method.");
+        }
+
+        var removed = await gateway.RemoveMethodAsync(row.Token, cancellationToken);
+        if (!removed.Succeeded && removed.ErrorCode != GatewayErrorCode.NotFound)
+        {
+            throw new PortalValidationException("method", removed.Message ?? "The gateway could not remove the method; try again later.");
+        }
+
+        var now = Now;
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        row.DeletedAt = now;
+        row.UpdatedAt = now;
+        if (row.IsDefault)
+        {
+            row.IsDefault = false;
+            var next = await db.PaymentMethods.Where(m => m.AccountId == scope.AccountId && m.DeletedAt == null && m.Id != id)
+                .OrderBy(m => m.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            if (next is not null)
+            {
+                next.IsDefault = true;
+            }
+        }
+        var authorizations = await db.AchAuthorizations.AsNoTracking()
+            .Where(a => a.AccountId == scope.AccountId && a.PaymentMethodId == id && !db.AchRevocations.Any(r => r.AuthorizationId == a.Id))
+            .Select(a => a.Id).ToListAsync(cancellationToken);
+        foreach (var authorization in authorizations)
+        {
+            db.AchRevocations.Add(new AchRevocationRecord { AuthorizationId = authorization, RevokedAt = now, UserId = scope.User.UserId, RetainUntil = now + AchRetention });
+        }
+        Audit(db, scope, "payment-method.deleted", row.Id);
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The ACH authorizations of a method (kept after deletion).</summary>
+    public async Task<IReadOnlyList<AchAuthorizationView>> GetAchAuthorizationsAsync(Guid methodId, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForViewAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.AchAuthorizations.AsNoTracking()
+            .Where(a => a.AccountId == scope.AccountId && a.PaymentMethodId == methodId)
+            .Select(a => new { a, r = db.AchRevocations.FirstOrDefault(r => r.AuthorizationId == a.Id) })
+            .ToListAsync(cancellationToken);
+        return rows.Select(x => new AchAuthorizationView(x.a.Id, x.a.PaymentMethodId, x.a.AgreementVersion, x.a.AgreementSha256, x.a.SignerName,
+            x.a.UserId, x.a.AccountId, Utc(x.a.SignedAt), x.a.IpAddress, x.a.UserAgent, x.a.AccountLast4,
+            x.r is null ? null : Utc(x.r.RevokedAt), x.r is null ? null : Utc(x.r.RetainUntil))).ToList();
+    }
+
+    private async Task<StoredMethodDetails> StoreAtGatewayAsync(AccountScope scope, CapturedPaymentMethod captured, string idempotencyKey, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > 64)
+        {
+            throw new PortalValidationException("method", "This form expired; please open it again.");
+        }
+        var result = await gateway.StoreMethodAsync(new StoreMethodRequest(scope.AccountId, captured.CaptureToken, idempotencyKey), ct);
+        if (!result.Succeeded || result.Method is null)
+        {
+            throw new PortalValidationException(FieldFor(result.ErrorCode), result.Message ?? "The payment method was not accepted.");
+        }
+        if (result.Method.Type != captured.Type)
+        {
+            throw new PortalValidationException("type", "The details entered do not match the kind of method chosen.");
+        }
+        return result.Method;
+    }
+
+    private async Task<PaymentMethodView> SaveAsync(AccountScope scope, StoredMethodDetails d, string? nickname, (string Signer, AchAgreement Agreement)? signature, CancellationToken ct)
+    {
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // A double click sends the same idempotency key: the gateway answers the same token, so return what the first click stored.
+        var existing = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.AccountId == scope.AccountId && m.GatewayKey == gateway.Key && m.Token == d.Token, ct);
+        if (existing is not null)
+        {
+            return ToView(existing, Today);
+        }
+
+        var row = new PaymentMethodRecord
+        {
+            Id = Guid.NewGuid(),
+            AccountId = scope.AccountId,
+            GatewayKey = gateway.Key,
+            Token = d.Token,
+            Type = d.Type,
+            BrandOrBank = d.BrandOrBank,
+            Last4 = d.Last4,
+            ExpiryMonth = d.ExpiryMonth,
+            ExpiryYear = d.ExpiryYear,
+            HolderName = d.HolderName,
+            BillingPostalCode = d.BillingPostalCode,
+            RoutingNumber = d.RoutingNumber,
+            BankAccountType = d.BankAccountType,
+            HolderType = d.HolderType,
+            Nickname = nickname,
+            VerificationPending = d.VerificationPending,
+            CreatedAt = now,
+            UpdatedAt = now,
+            CreatedByUserId = scope.User.UserId,
+            IsDefault = !await db.PaymentMethods.AnyAsync(m => m.AccountId == scope.AccountId && m.DeletedAt == null, ct),
+        };
+        db.PaymentMethods.Add(row);
+        if (signature is { } s)
+        {
+            db.AchAuthorizations.Add(new AchAuthorizationRecord
+            {
+                Id = Guid.NewGuid(),
+                AccountId = scope.AccountId,
+                PaymentMethodId = row.Id,
+                AgreementVersion = s.Agreement.Version,
+                AgreementSha256 = s.Agreement.Sha256,
+                SignerName = s.Signer,
+                UserId = scope.User.UserId,
+                SignedAt = now,
+                IpAddress = Truncate(scope.User.IpAddress, 64),
+                UserAgent = Truncate(scope.User.UserAgent, 512),
+                AccountLast4 = d.Last4,
+            });
+        }
+        Audit(db, scope, signature is null ? "payment-method.added" : "payment-method.added-with-ach", row.Id);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The other click won the unique (account, gateway, token) index.
+            await using var again = await dbFactory.CreateDbContextAsync(ct);
+            var winner = await again.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.AccountId == scope.AccountId && m.GatewayKey == gateway.Key && m.Token == d.Token, ct);
+            if (winner is null)
+            {
+                throw;
+            }
+            return ToView(winner, Today);
+        }
+        logger.LogInformation("Payment method {MethodId} ({Type} ending {Last4}) added to {AccountId}", row.Id, row.Type, row.Last4, scope.AccountId);
+        return ToView(row, Today);
+    }
+
+    private static async Task<PaymentMethodRecord> FindAsync(PaymentsDbContext db, AccountScope scope, Guid id, CancellationToken ct) =>
+        await db.PaymentMethods.FirstOrDefaultAsync(m => m.Id == id && m.AccountId == scope.AccountId && m.DeletedAt == null, ct)
+        ?? throw new PortalNotFoundException("That payment method was not found. It may have been deleted.");
+
+    private void ValidateExpiry(int? month, int? year)
+    {
+        if (month is not (>= 1 and <= 12) || year is not (>= 2000 and <= 2100))
+        {
+            throw new PortalValidationException("expiry", "Enter a real expiry month (1–12) and four-digit year.");
+        }
+        var today = Today;
+        if (year < today.Year || (year == today.Year && month < today.Month))
+        {
+            throw new PortalValidationException("expiry", "That expiry date is in the past.");
+        }
+        if (year > today.Year + 25)
+        {
+            throw new PortalValidationException("expiry", "That expiry date is too far in the future.");
+        }
+    }
+
+    private static string? ValidNickname(string? nickname)
+    {
+        var trimmed = nickname?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+        {
+            return null;
+        }
+        return trimmed.Length > MaxNicknameLength
+            ? throw new PortalValidationException("nickname", $"The nickname can be at most {MaxNicknameLength} characters (it has {trimmed.Length}).")
+            : trimmed;
+    }
+
+    private void RequireCapability(GatewayCapabilities capability, string message)
+    {
+        if (!gateway.Capabilities.HasFlag(capability))
+        {
+            throw new PortalValidationException("type", message);
+        }
+    }
+
+    private static string FieldFor(GatewayErrorCode code) => code switch
+    {
+        GatewayErrorCode.InvalidExpiry or GatewayErrorCode.ExpiredCard => "expiry",
+        GatewayErrorCode.InvalidCardNumber or GatewayErrorCode.InvalidAccountNumber or GatewayErrorCode.InvalidRoutingNumber or GatewayErrorCode.InvalidSecurityCode => "details",
+        _ => "method",
+    };
+
+    internal static PaymentMethodView ToView(PaymentMethodRecord r, DateOnly today) => new()
+    {
+        Id = r.Id,
+        Type = r.Type,
+        Display = Describe(r),
+        BrandOrBank = r.BrandOrBank,
+        Last4 = r.Last4,
+        ExpiryMonth = r.ExpiryMonth,
+        ExpiryYear = r.ExpiryYear,
+        HolderName = r.HolderName,
+        BillingPostalCode = r.BillingPostalCode,
+        BankAccountType = r.BankAccountType,
+        HolderType = r.HolderType,
+        Nickname = r.Nickname,
+        IsDefault = r.IsDefault,
+        Status = StatusOf(r, today),
+        CreatedAt = Utc(r.CreatedAt),
+    };
+
+    /// <summary>Masked description, e.g. "Visa •••• 4242" or "Sandbox Bank checking •••• 6789".</summary>
+    internal static string Describe(PaymentMethodRecord r) => r.Type == PaymentMethodType.Card
+        ? $"{r.BrandOrBank ?? "Card"} •••• {r.Last4}"
+        : $"{r.BrandOrBank ?? "Bank account"} {(r.BankAccountType == BankAccountType.Savings ? "savings" : "checking")} •••• {r.Last4}";
+
+    internal static PaymentMethodStatus StatusOf(PaymentMethodRecord r, DateOnly today)
+    {
+        if (r.VerificationPending)
+        {
+            return PaymentMethodStatus.VerificationPending;
+        }
+        if (r.Type != PaymentMethodType.Card || r.ExpiryMonth is not { } m || r.ExpiryYear is not { } y)
+        {
+            return PaymentMethodStatus.Active;
+        }
+        var lastValidDay = new DateOnly(y, m, DateTime.DaysInMonth(y, m));
+        return lastValidDay < today ? PaymentMethodStatus.Expired
+            : lastValidDay.DayNumber - today.DayNumber <= ExpiringSoonDays ? PaymentMethodStatus.ExpiringSoon
+            : PaymentMethodStatus.Active;
+    }
+
+    private void Audit(PaymentsDbContext db, AccountScope scope, string action, Guid subject) =>
+        db.AuditEvents.Add(new AuditEventRecord
+        {
+            AccountId = scope.AccountId,
+            UserId = scope.User.UserId,
+            Action = action,
+            SubjectId = subject.ToString(),
+            At = Now,
+        });
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+
+    private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
+
+    private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..max];
+}
