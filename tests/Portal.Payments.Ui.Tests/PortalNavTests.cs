@@ -7,15 +7,15 @@ namespace Portal.Payments.Ui.Tests;
 public class PortalNavTests : BunitContext
 {
     [Fact]
-    public void Renders_a_Payments_navigation_landmark_with_a_link_to_the_overview()
+    public void Renders_a_Payments_navigation_landmark_with_links_to_the_overview_and_payment_methods()
     {
         var cut = Render<PortalNav>();
 
         var nav = Assert.Single(cut.FindAll("nav"));
         Assert.Equal("Payments", nav.GetAttribute("aria-label"));
-        var link = Assert.Single(nav.QuerySelectorAll("a"));
-        Assert.Equal("portal", link.GetAttribute("href"));
-        Assert.Equal("Account overview", link.TextContent.Trim());
+        Assert.Equal(
+            [("portal", "Account overview"), ("portal/payment-methods", "Payment methods")],
+            nav.QuerySelectorAll("a").Select(a => (a.GetAttribute("href"), a.TextContent.Trim())).ToArray());
     }
 
     [Fact]
@@ -38,5 +38,17 @@ public class PortalNavTests : BunitContext
 
         var link = cut.Find("a[href='portal']");
         Assert.Contains("active", link.ClassList);
+    }
+
+    [Fact]
+    public void Only_the_payment_methods_link_is_marked_current_on_the_payment_methods_page()
+    {
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("portal/payment-methods");
+
+        var cut = Render<PortalNav>();
+
+        Assert.Contains("active", cut.Find("a[href='portal/payment-methods']").ClassList);
+        Assert.DoesNotContain("active", cut.Find("a[href='portal']").ClassList);
     }
 }

@@ -1,0 +1,199 @@
+using AngleSharp.Dom;
+using Portal.Payments.Gateways;
+using Portal.Payments.Services;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>Adding cards and bank accounts from the "Payment methods" page, through the sandbox capture form.</summary>
+public class AddPaymentMethodFormTests : PaymentMethodTestContext
+{
+    private const string SignatureLabel = "Your full name (signature)";
+    private const string ConsentLabel = "I authorize debits from this bank account as described above.";
+
+    [Fact]
+    public async Task Adding_a_card_through_the_capture_form_shows_the_notice_and_the_new_row()
+    {
+        await StartAsync();
+        var cut = OpenAddForm();
+
+        EnterCard(cut);
+
+        cut.WaitForAssertion(() => Assert.Equal("Visa •••• 4242 was added.", Notice(cut)), Timeout);
+        var row = Assert.Single(cut.FindAll("[data-testid=method-row]"));
+        Assert.StartsWith("Visa •••• 4242", row.QuerySelector("th")!.TextContent.Trim());
+        Assert.Contains("Expires 12/2030", row.TextContent);
+        Assert.Contains("Default", row.QuerySelector("th")!.TextContent); // the first method becomes the default
+        // Back to the list: the form is gone and the Add button is back.
+        Assert.DoesNotContain(cut.FindAll("label"), l => l.TextContent.Trim() == "Card number");
+        Assert.Single(cut.FindAll("button"), b => ButtonName(b) == "Add payment method");
+        Assert.Equal("4242", Assert.Single(await Methods.ListAsync()).Last4);
+    }
+
+    [Fact]
+    public async Task A_nickname_over_50_characters_shows_the_error_by_the_field_saves_nothing_and_Save_card_saves_without_retyping()
+    {
+        await StartAsync();
+        var cut = OpenAddForm();
+        Input(cut, "Nickname (optional)").Input(new string('n', 51));
+
+        EnterCard(cut);
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[role=alert]")), Timeout);
+        var nickname = Input(cut, "Nickname (optional)");
+        var error = ErrorFor(cut, nickname);
+        Assert.Equal("The nickname can be at most 50 characters (it has 51).", error.TextContent.Trim());
+        Assert.Same(nickname.ParentElement, error.ParentElement); // next to the field, in its own wrapper
+        Assert.Empty(await Methods.ListAsync());
+        Assert.Empty(cut.FindAll("[data-testid=method-row]"));
+        Assert.Null(cut.FindAll(".pp-notice").FirstOrDefault());
+        // The card details were captured already: no card fields to fill again.
+        Assert.DoesNotContain(cut.FindAll("label"), l => l.TextContent.Trim() == "Card number");
+
+        Input(cut, "Nickname (optional)").Input("AP card");
+        Button(cut, "Save card").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Visa •••• 4242 was added.", Notice(cut)), Timeout);
+        var row = Assert.Single(cut.FindAll("[data-testid=method-row]"));
+        Assert.Equal("AP card", row.QuerySelectorAll("td")[1].TextContent.Trim());
+        var stored = Assert.Single(await Methods.ListAsync());
+        Assert.Equal("AP card", stored.Nickname);
+        Assert.Equal("4242", stored.Last4);
+    }
+
+    [Fact]
+    public async Task A_bank_account_without_consent_shows_the_consent_error_saves_nothing_and_ticking_it_saves()
+    {
+        await StartAsync();
+        var cut = OpenAddForm();
+        ChooseBankAccount(cut);
+        Input(cut, SignatureLabel).Input("Pat Payer");
+
+        EnterBankAccount(cut);
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[role=alert]")), Timeout);
+        var consent = Input(cut, ConsentLabel);
+        Assert.Equal("checkbox", consent.GetAttribute("type"));
+        Assert.Equal("Tick the box to authorize debits from this bank account.", ErrorFor(cut, consent).TextContent.Trim());
+        Assert.Empty(await Methods.ListAsync());
+        Assert.Empty(cut.FindAll("[data-testid=method-row]"));
+        Assert.DoesNotContain(cut.FindAll("label"), l => l.TextContent.Trim() == "Routing number");
+
+        Input(cut, ConsentLabel).Change(true);
+        Button(cut, "Authorize and save").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Sandbox Bank checking •••• 6789 was added.", Notice(cut)), Timeout);
+        var row = Assert.Single(cut.FindAll("[data-testid=method-row]"));
+        Assert.Contains("Checking · Business", row.TextContent);
+        var stored = Assert.Single(await Methods.ListAsync());
+        Assert.Equal(PaymentMethodType.BankAccount, stored.Type);
+        var authorization = Assert.Single(await Methods.GetAchAuthorizationsAsync(stored.Id));
+        Assert.Equal("Pat Payer", authorization.SignerName);
+        Assert.Equal(Methods.CurrentAgreement.Version, authorization.AgreementVersion);
+        Assert.Equal(Methods.CurrentAgreement.Sha256, authorization.AgreementSha256);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("   ")]
+    public async Task An_empty_or_blank_signature_asks_for_the_full_name_and_saves_nothing(string? typed)
+    {
+        await StartAsync();
+        var cut = OpenAddForm();
+        ChooseBankAccount(cut);
+        if (typed is not null)
+        {
+            Input(cut, SignatureLabel).Input(typed);
+        }
+        Input(cut, ConsentLabel).Change(true);
+
+        EnterBankAccount(cut);
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[role=alert]")), Timeout);
+        var signer = Input(cut, SignatureLabel);
+        Assert.Equal("Type your full name to sign the authorization.", ErrorFor(cut, signer).TextContent.Trim());
+        Assert.Empty(await Methods.ListAsync());
+
+        // Signing then saving works without typing the bank details again.
+        Input(cut, SignatureLabel).Input("Pat Payer");
+        Button(cut, "Authorize and save").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Sandbox Bank checking •••• 6789 was added.", Notice(cut)), Timeout);
+        Assert.Equal("Pat Payer", Assert.Single(await Methods.GetAchAuthorizationsAsync(Assert.Single(await Methods.ListAsync()).Id)).SignerName);
+    }
+
+    [Fact]
+    public async Task The_ACH_authorization_text_is_shown_in_full_with_its_version()
+    {
+        const string text =
+            "I authorize Acme Billing Co. to debit the bank account I provide for payments I make or schedule here. " +
+            "This authorization stays in effect until I remove the account or tell Acme Billing Co. in writing. " +
+            "LAST SENTENCE OF THE AGREEMENT.";
+        await StartAsync(configure: o =>
+        {
+            o.AchAgreement.Version = "2027-TEST-7";
+            o.AchAgreement.Text = text;
+        });
+        var cut = OpenAddForm();
+        Assert.Empty(cut.FindAll("[data-testid=ach-text]")); // cards need no ACH authorization
+
+        ChooseBankAccount(cut);
+
+        var shown = cut.Find("[data-testid=ach-text]");
+        Assert.Equal(text, shown.TextContent);
+        Assert.Contains("2027-TEST-7", shown.GetAttribute("aria-label"));
+        Assert.Equal("0", shown.GetAttribute("tabindex")); // scrollable text reachable by keyboard
+        Assert.Contains(cut.FindAll("p"), p => p.TextContent.Trim() == "Version 2027-TEST-7");
+        Assert.Equal("ACH debit authorization", cut.Find("fieldset.pp-ach legend").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task The_built_in_ACH_text_is_shown_in_full()
+    {
+        await StartAsync();
+        var cut = OpenAddForm();
+
+        ChooseBankAccount(cut);
+
+        var agreement = Methods.CurrentAgreement;
+        var shown = cut.Find("[data-testid=ach-text]");
+        Assert.Equal(agreement.Text, shown.TextContent);
+        Assert.EndsWith("NACHA Operating Rules.", shown.TextContent.Trim());
+        Assert.Contains(cut.FindAll("p"), p => p.TextContent.Trim() == $"Version {agreement.Version}");
+    }
+
+    [Fact]
+    public async Task The_add_form_used_alone_raises_OnAdded_with_the_stored_method()
+    {
+        await StartAsync();
+        var added = new List<PaymentMethodView>();
+        var cut = Render<AddPaymentMethodForm>(p => p.Add(x => x.OnAdded, (PaymentMethodView m) => added.Add(m)));
+
+        EnterCard(cut, number: "5555 5555 5555 4444", month: "6", year: "2029");
+
+        cut.WaitForAssertion(() => Assert.Single(added), Timeout);
+        Assert.Equal("Mastercard •••• 4444", added[0].Display);
+        Assert.Equal("06/2029", added[0].Expiry);
+        Assert.Equal(added[0].Id, Assert.Single(await Methods.ListAsync()).Id);
+    }
+
+    private IRenderedComponent<PaymentMethodsManager> OpenAddForm()
+    {
+        var cut = Render<PaymentMethodsManager>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=methods], [data-testid=methods-empty]")), Timeout);
+        Button(cut, "Add payment method").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+        return cut;
+    }
+
+    private static void ChooseBankAccount(IRenderedComponent<PaymentMethodsManager> cut)
+    {
+        var label = Assert.Single(cut.FindAll("fieldset.pp-kind label"), l => l.TextContent.Trim() == "Bank account");
+        label.QuerySelector("input[type=radio]")!.Change(true);
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Routing number")), Timeout);
+    }
+
+    private static string? Notice(IRenderedComponent<PaymentMethodsManager> cut) =>
+        cut.FindAll(".pp-notice[role=status]").FirstOrDefault()?.TextContent.Trim();
+}

@@ -1,0 +1,169 @@
+using AngleSharp.Dom;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>Editing a stored method from the "Payment methods" page. Today is 10 March 2027.</summary>
+public class EditPaymentMethodFormTests : PaymentMethodTestContext
+{
+    private const string Visa = "Visa •••• 4242";
+    private const string Bank = "Sandbox Bank checking •••• 6789";
+    private const string NumbersMessage = "Enter the expiry month (1–12) and the four-digit year as numbers.";
+
+    [Fact]
+    public async Task The_form_opens_with_the_cards_current_details()
+    {
+        await StartAsync();
+        await AddCardAsync(month: 12, year: 2030, nickname: "AP card");
+
+        var cut = OpenEdit(Visa);
+
+        Assert.Contains(cut.FindAll("h2"), h => h.TextContent.Trim() == $"Edit {Visa}");
+        Assert.Equal("12", Input(cut, "Expiry month").GetAttribute("value"));
+        Assert.Equal("2030", Input(cut, "Expiry year").GetAttribute("value"));
+        Assert.Equal("Jane Doe", Input(cut, "Name on card").GetAttribute("value"));
+        Assert.Equal("94107", Input(cut, "Billing postal code").GetAttribute("value"));
+        Assert.Equal("AP card", Input(cut, "Nickname").GetAttribute("value"));
+        Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
+    [Fact]
+    public async Task An_expiry_in_the_past_shows_the_error_next_to_the_expiry_fields_and_changes_nothing()
+    {
+        await StartAsync();
+        await AddCardAsync(month: 12, year: 2030);
+        var cut = OpenEdit(Visa);
+
+        Input(cut, "Expiry month").Change("2");
+        Input(cut, "Expiry year").Change("2027");
+        Button(cut, "Save changes").Click();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("section.pp-edit-method [role=alert]")), Timeout);
+        var month = Input(cut, "Expiry month");
+        var error = ErrorFor(cut, month);
+        Assert.Equal("That expiry date is in the past.", error.TextContent.Trim());
+        Assert.Equal(error.Id, ErrorFor(cut, Input(cut, "Expiry year")).Id);
+        // Next to the fields: straight after the row holding month and year.
+        Assert.Same(month.Closest(".pp-field-row"), error.PreviousElementSibling);
+        // Still editing, nothing saved.
+        Assert.Contains(cut.FindAll("h2"), h => h.TextContent.Trim() == $"Edit {Visa}");
+        Assert.Contains("Expires 12/2030", RowFor(cut, Visa).TextContent);
+        Assert.Equal("12/2030", Assert.Single(await Methods.ListAsync()).Expiry);
+    }
+
+    [Theory]
+    [InlineData("ab", "2031")]
+    [InlineData("1", "20x1")]
+    [InlineData("", "2031")]
+    [InlineData("-1", "2031")]
+    public async Task An_expiry_that_is_not_a_number_shows_the_numbers_message(string month, string year)
+    {
+        await StartAsync();
+        await AddCardAsync(month: 12, year: 2030);
+        var cut = OpenEdit(Visa);
+
+        Input(cut, "Expiry month").Change(month);
+        Input(cut, "Expiry year").Change(year);
+        Button(cut, "Save changes").Click();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("section.pp-edit-method [role=alert]")), Timeout);
+        Assert.Equal(NumbersMessage, ErrorFor(cut, Input(cut, "Expiry month")).TextContent.Trim());
+        Assert.Equal(NumbersMessage, ErrorFor(cut, Input(cut, "Expiry year")).TextContent.Trim());
+        Assert.Equal("12/2030", Assert.Single(await Methods.ListAsync()).Expiry);
+    }
+
+    [Fact]
+    public async Task A_valid_new_expiry_updates_the_row()
+    {
+        await StartAsync();
+        await AddCardAsync(month: 3, year: 2027);                         // expiring soon
+        var cut = OpenEdit(Visa);
+        Assert.Equal("Expires within 30 days", Status(RowFor(cut, Visa)));
+
+        Input(cut, "Expiry month").Change("1");
+        Input(cut, "Expiry year").Change("2031");
+        Input(cut, "Nickname").Change("Travel card");
+        Button(cut, "Save changes").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal($"{Visa} was updated.", cut.Find(".pp-notice[role=status]").TextContent.Trim()), Timeout);
+        Assert.Empty(cut.FindAll("section.pp-edit-method"));
+        var row = RowFor(cut, Visa);
+        Assert.Contains("Expires 01/2031", row.TextContent);
+        Assert.DoesNotContain("03/2027", row.TextContent);
+        Assert.Contains("Travel card", row.TextContent);
+        Assert.Equal("Active", Status(row));
+        var stored = Assert.Single(await Methods.ListAsync());
+        Assert.Equal("01/2031", stored.Expiry);
+        Assert.Equal("Travel card", stored.Nickname);
+    }
+
+    [Fact]
+    public async Task Cancel_closes_the_form_and_keeps_the_old_expiry()
+    {
+        await StartAsync();
+        await AddCardAsync(month: 12, year: 2030);
+        var cut = OpenEdit(Visa);
+
+        Input(cut, "Expiry month").Change("1");
+        Input(cut, "Expiry year").Change("2031");
+        Button(cut, "Cancel").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("section.pp-edit-method")), Timeout);
+        Assert.Contains("Expires 12/2030", RowFor(cut, Visa).TextContent);
+        Assert.Equal("12/2030", Assert.Single(await Methods.ListAsync()).Expiry);
+    }
+
+    [Fact]
+    public async Task A_bank_account_has_no_expiry_or_postal_code_fields_and_its_nickname_can_change()
+    {
+        await StartAsync();
+        await AddBankAccountAsync();
+        var cut = OpenEdit(Bank);
+
+        var form = cut.Find("section.pp-edit-method");
+        var labels = form.QuerySelectorAll("label").Select(l => l.TextContent.Trim()).ToList();
+        Assert.Equal(["Account holder name", "Nickname"], labels);
+        Assert.DoesNotContain("Expiry", form.TextContent);
+        Assert.Empty(form.QuerySelectorAll("[inputmode=numeric]"));
+        Assert.Equal("Acme Industrial Supply", Input(cut, "Account holder name").GetAttribute("value"));
+
+        Input(cut, "Nickname").Change("Operating account");
+        Button(cut, "Save changes").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal($"{Bank} was updated.", cut.Find(".pp-notice[role=status]").TextContent.Trim()), Timeout);
+        Assert.Contains("Operating account", RowFor(cut, Bank).TextContent);
+        Assert.Equal("Operating account", Assert.Single(await Methods.ListAsync()).Nickname);
+    }
+
+    [Fact]
+    public async Task An_expired_card_can_still_be_renamed()
+    {
+        await StartAsync();
+        await InsertCardRowAsync(month: 2, year: 2027, last4: "4444");
+        var cut = OpenEdit("Mastercard •••• 4444");
+
+        Input(cut, "Nickname").Change("Old card");
+        Button(cut, "Save changes").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("was updated", cut.Find(".pp-notice[role=status]").TextContent), Timeout);
+        var stored = Assert.Single(await Methods.ListAsync());
+        Assert.Equal("Old card", stored.Nickname);
+        Assert.Equal("02/2027", stored.Expiry);
+    }
+
+    private IRenderedComponent<PaymentMethodsManager> OpenEdit(string display)
+    {
+        var cut = Render<PaymentMethodsManager>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=method-row]")), Timeout);
+        Button(cut, $"Edit {display}").Click();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("section.pp-edit-method")), Timeout);
+        return cut;
+    }
+
+    private static IElement RowFor(IRenderedComponent<PaymentMethodsManager> cut, string display) =>
+        Assert.Single(cut.FindAll("[data-testid=method-row]"),
+            r => r.QuerySelector("th[scope=row]")!.TextContent.Trim().StartsWith(display, StringComparison.Ordinal));
+
+    private static string Status(IElement row) => row.QuerySelector("[data-testid=method-status]")!.TextContent.Trim();
+}

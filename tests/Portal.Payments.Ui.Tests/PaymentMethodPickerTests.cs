@@ -1,0 +1,168 @@
+using AngleSharp.Dom;
+using Portal.Payments.Services;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The "Pay with" picker used by payment forms. Today is 10 March 2027.</summary>
+public class PaymentMethodPickerTests : PaymentMethodTestContext
+{
+    private readonly List<Guid?> _values = [];
+    private readonly List<PaymentMethodView> _selected = [];
+
+    [Fact]
+    public async Task The_default_method_is_preselected()
+    {
+        await StartAsync();
+        var visa = await AddCardAsync();
+        await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
+
+        var cut = RenderPicker();
+        WaitForOptions(cut);
+
+        var chosen = Assert.Single(cut.FindAll("[data-testid=picker-option]"), o => o.HasAttribute("checked"));
+        Assert.Equal(visa.Id.ToString(), chosen.GetAttribute("value"));
+        Assert.StartsWith("Visa •••• 4242", LabelOf(cut, chosen).TextContent.Trim());
+        Assert.Contains("default", LabelOf(cut, chosen).TextContent);
+        Assert.Equal([visa.Id], _values);
+        Assert.Equal(visa.Id, Assert.Single(_selected).Id);
+        Assert.Equal("Pay with", cut.Find("fieldset.pp-picker > legend").TextContent.Trim());
+        Assert.Empty(cut.FindAll("section.pp-add-method"));
+    }
+
+    [Fact]
+    public async Task Expired_methods_are_shown_but_cannot_be_chosen()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        await InsertCardRowAsync(month: 2, year: 2027, last4: "4444");
+
+        var cut = RenderPicker();
+        WaitForOptions(cut);
+
+        var expired = Option(cut, "Mastercard •••• 4444");
+        Assert.True(expired.HasAttribute("disabled"));
+        Assert.False(expired.HasAttribute("checked"));
+        Assert.Contains("expired", LabelOf(cut, expired).TextContent);
+        var visa = Option(cut, "Visa •••• 4242");
+        Assert.False(visa.HasAttribute("disabled"));
+        Assert.DoesNotContain("expired", LabelOf(cut, visa).TextContent);
+    }
+
+    [Fact]
+    public async Task An_expired_default_is_not_preselected()
+    {
+        await StartAsync();
+        await InsertCardRowAsync(month: 2, year: 2027, last4: "4444", isDefault: true);
+        await AddCardAsync();                                                   // not the default: one exists
+
+        var cut = RenderPicker();
+        WaitForOptions(cut);
+
+        Assert.DoesNotContain(cut.FindAll("input[type=radio]"), o => o.HasAttribute("checked"));
+        Assert.Empty(_values);
+        Assert.True(Option(cut, "Mastercard •••• 4444").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task Choosing_Add_a_payment_method_shows_the_form_inline_and_the_new_card_is_selected()
+    {
+        await StartAsync();
+        var visa = await AddCardAsync();
+        var cut = RenderPicker();
+        WaitForOptions(cut);
+        Assert.Equal([visa.Id], _values);
+
+        Input(cut, "Add a payment method").Change(true);
+
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+        Assert.True(Input(cut, "Add a payment method").HasAttribute("checked"));
+        Assert.False(Option(cut, "Visa •••• 4242").HasAttribute("checked"));
+        Assert.Null(_values[^1]);
+        // Inline: the form sits inside the picker's group.
+        Assert.NotNull(cut.Find("fieldset.pp-picker section.pp-add-method"));
+
+        EnterCard(cut, number: "5555 5555 5555 4444", month: "6", year: "2029");
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("section.pp-add-method")), Timeout);
+        var added = (await Methods.ListAsync()).Single(m => m.Last4 == "4444");
+        Assert.Equal(added.Id, _values[^1]);
+        Assert.Equal(added.Id, _selected[^1].Id);
+        var option = Option(cut, "Mastercard •••• 4444");
+        Assert.True(option.HasAttribute("checked"));
+        Assert.False(Option(cut, "Visa •••• 4242").HasAttribute("checked"));
+        Assert.False(Input(cut, "Add a payment method").HasAttribute("checked"));
+    }
+
+    [Fact]
+    public async Task With_no_methods_the_add_form_shows_straight_away_and_the_added_card_is_selected()
+    {
+        await StartAsync();
+
+        var cut = RenderPicker();
+
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=picker-option]"));
+        Assert.True(Input(cut, "Add a payment method").HasAttribute("checked"));
+        Assert.Empty(_values);
+
+        EnterCard(cut);
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=picker-option]")), Timeout);
+        var added = Assert.Single(await Methods.ListAsync());
+        Assert.Equal(added.Id, Assert.Single(_values));
+        var option = Option(cut, "Visa •••• 4242");
+        Assert.True(option.HasAttribute("checked"));
+        Assert.Empty(cut.FindAll("section.pp-add-method"));
+    }
+
+    [Fact]
+    public async Task Choosing_another_method_raises_ValueChanged_with_its_id()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var mastercard = await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
+        var cut = RenderPicker();
+        WaitForOptions(cut);
+
+        Option(cut, "Mastercard •••• 4444").Change(true);
+
+        cut.WaitForAssertion(() => Assert.Equal(mastercard.Id, _values[^1]), Timeout);
+        Assert.True(Option(cut, "Mastercard •••• 4444").HasAttribute("checked"));
+        Assert.False(Option(cut, "Visa •••• 4242").HasAttribute("checked"));
+    }
+
+    [Fact]
+    public async Task Cancelling_an_inline_add_restores_the_previous_choice()
+    {
+        await StartAsync();
+        var visa = await AddCardAsync();
+        var cut = RenderPicker();
+        WaitForOptions(cut);
+
+        Input(cut, "Add a payment method").Change(true);
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+        Button(cut, "Cancel").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("section.pp-add-method")), Timeout);
+        Assert.Equal(visa.Id, _values[^1]);
+        Assert.True(Option(cut, "Visa •••• 4242").HasAttribute("checked"));
+    }
+
+    private IRenderedComponent<PaymentMethodPicker> RenderPicker() =>
+        Render<PaymentMethodPicker>(p => p
+            .Add(x => x.ValueChanged, (Guid? v) => _values.Add(v))
+            .Add(x => x.OnSelected, (PaymentMethodView m) => _selected.Add(m)));
+
+    private static void WaitForOptions(IRenderedComponent<PaymentMethodPicker> cut) =>
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=picker-option]")), Timeout);
+
+    /// <summary>The radio whose label starts with <paramref name="display"/>.</summary>
+    private static IElement Option(IRenderedComponent<PaymentMethodPicker> cut, string display) =>
+        Assert.Single(cut.FindAll("[data-testid=picker-option]"),
+            o => LabelOf(cut, o).TextContent.Trim().StartsWith(display, StringComparison.Ordinal));
+
+    private static IElement LabelOf(IRenderedComponent<PaymentMethodPicker> cut, IElement input) =>
+        cut.Find($"label[for='{input.Id}']");
+}

@@ -1,0 +1,272 @@
+using AngleSharp.Dom;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The "Payment methods" page: list, statuses, permissions, set default and delete. Today is 10 March 2027.</summary>
+public class PaymentMethodsManagerTests : PaymentMethodTestContext
+{
+    private const string Visa = "Visa •••• 4242";
+    private const string Mastercard = "Mastercard •••• 4444";
+    private const string Bank = "Sandbox Bank checking •••• 6789";
+
+    [Fact]
+    public async Task Empty_list_shows_the_empty_message_and_an_Add_button_for_a_pay_user()
+    {
+        await StartAsync();
+
+        var cut = RenderLoaded();
+
+        var empty = cut.Find("[data-testid=methods-empty]");
+        Assert.StartsWith("No payment methods yet.", empty.TextContent.Trim());
+        Assert.Contains("Add a card or a bank account", empty.TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=method-row]"));
+        Assert.Equal("Payment methods", cut.Find("h1").TextContent.Trim());
+        var add = Button(cut, "Add payment method");
+        Assert.False(add.HasAttribute("disabled"));
+
+        add.Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+        Assert.Contains(cut.FindAll("h2"), h => h.TextContent.Trim() == "Add a payment method");
+    }
+
+    [Fact]
+    public async Task The_payment_methods_page_shows_the_manager()
+    {
+        await StartAsync();
+        await AddCardAsync();
+
+        var cut = Render<Portal.Payments.Ui.Pages.PaymentMethodsPage>();
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=method-row]")), Timeout);
+        Assert.Equal("Payment methods", cut.Find("h1").TextContent.Trim());
+        Assert.Contains("Visa •••• 4242", cut.Find("[data-testid=methods]").TextContent);
+    }
+
+    [Fact]
+    public async Task A_stored_Visa_shows_its_masked_number_the_Default_badge_and_its_expiry()
+    {
+        await StartAsync();
+        await AddCardAsync(month: 12, year: 2030, nickname: "AP card");
+
+        var cut = RenderLoaded();
+
+        var row = Assert.Single(cut.FindAll("[data-testid=method-row]"));
+        var heading = row.QuerySelector("th[scope=row]")!;
+        Assert.StartsWith(Visa, heading.TextContent.Trim());
+        Assert.Equal("Default", heading.QuerySelector(".rz-badge")?.TextContent.Trim());
+        Assert.Contains("Expires 12/2030", row.TextContent);
+        Assert.Contains("Jane Doe", row.TextContent);
+        Assert.Contains("AP card", row.TextContent);
+        Assert.Equal("Active", Status(row));
+        // The full number never reaches the page.
+        Assert.DoesNotContain("4242424242424242", cut.Markup);
+        Assert.DoesNotContain("4242 4242 4242 4242", cut.Markup);
+    }
+
+    [Fact]
+    public async Task A_card_expiring_within_30_days_says_so_and_one_expiring_later_is_active()
+    {
+        await StartAsync();
+        await AddCardAsync(month: 3, year: 2027);                                  // last valid day 31 March: 21 days away
+        await AddCardAsync(number: "5555555555554444", month: 4, year: 2027);      // 30 April: 51 days away
+
+        var cut = RenderLoaded();
+
+        var soon = RowFor(cut, Visa);
+        Assert.Contains("Expires 03/2027", soon.TextContent);
+        Assert.Equal("Expires within 30 days", Status(soon));
+        var later = RowFor(cut, Mastercard);
+        Assert.Contains("Expires 04/2027", later.TextContent);
+        Assert.Equal("Active", Status(later));
+    }
+
+    [Fact]
+    public async Task An_expired_card_shows_Expired()
+    {
+        await StartAsync();
+        await AddCardAsync(month: 12, year: 2030);
+        await InsertCardRowAsync(month: 2, year: 2027, last4: "4444");             // February 2027: expired since 1 March
+
+        var cut = RenderLoaded();
+
+        var expired = RowFor(cut, Mastercard);
+        Assert.Contains("Expires 02/2027", expired.TextContent);
+        Assert.Equal("Expired", Status(expired));
+        Assert.Equal("Active", Status(RowFor(cut, Visa)));
+    }
+
+    [Fact]
+    public async Task A_view_only_user_sees_the_list_but_no_buttons_to_change_it()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
+        Users.SignIn(PortalPermissions.View);
+
+        var cut = RenderLoaded();
+
+        Assert.Equal(2, cut.FindAll("[data-testid=method-row]").Count);
+        Assert.Contains("Expires 12/2030", RowFor(cut, Visa).TextContent);
+        Assert.Contains("Expires 06/2029", RowFor(cut, Mastercard).TextContent);
+        var names = cut.FindAll("button").Select(ButtonName).ToList();
+        Assert.DoesNotContain(names, n => n.Contains("Add", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(names, n => n.StartsWith("Edit", StringComparison.Ordinal));
+        Assert.DoesNotContain(names, n => n.Contains("default", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(names, n => n.StartsWith("Delete", StringComparison.Ordinal));
+        Assert.Empty(cut.FindAll(".pp-row-actions"));
+        Assert.DoesNotContain(cut.FindAll("th[scope=col]"), th => th.TextContent.Trim() == "Actions");
+        Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
+    [Fact]
+    public async Task A_view_only_user_with_no_methods_is_not_invited_to_add_one()
+    {
+        await StartAsync(PortalPermissions.View);
+
+        var cut = RenderLoaded();
+
+        Assert.Equal("No payment methods yet.", cut.Find("[data-testid=methods-empty]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("button"));
+    }
+
+    [Fact]
+    public async Task Set_default_moves_the_Default_badge()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
+        var cut = RenderLoaded();
+        Assert.NotNull(DefaultBadge(RowFor(cut, Visa)));
+        Assert.Null(DefaultBadge(RowFor(cut, Mastercard)));
+        Assert.Empty(Buttons(RowFor(cut, Visa), $"Set default: {Visa}"));
+
+        Assert.Single(Buttons(RowFor(cut, Mastercard), $"Set default: {Mastercard}")).Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(DefaultBadge(RowFor(cut, Mastercard))), Timeout);
+        Assert.Null(DefaultBadge(RowFor(cut, Visa)));
+        Assert.Single(cut.FindAll(".rz-badge"), b => b.TextContent.Trim() == "Default");
+        Assert.Equal($"{Mastercard} is now the default.", cut.Find(".pp-notice[role=status]").TextContent.Trim());
+        // Default first, and the old default can now be made default again.
+        Assert.StartsWith(Mastercard, cut.FindAll("[data-testid=method-row]")[0].QuerySelector("th")!.TextContent.Trim());
+        Assert.Single(Buttons(RowFor(cut, Visa), $"Set default: {Visa}"));
+        Assert.Empty(Buttons(RowFor(cut, Mastercard), $"Set default: {Mastercard}"));
+        Assert.True((await Methods.ListAsync()).Single(m => m.Last4 == "4444").IsDefault);
+    }
+
+    [Fact]
+    public async Task Delete_asks_for_confirmation_and_Keep_it_keeps_the_method()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var cut = RenderLoaded();
+
+        Button(cut, $"Delete {Visa}").Click();
+
+        var dialog = cut.Find("[role=alertdialog]");
+        var titleId = dialog.GetAttribute("aria-labelledby");
+        Assert.Equal($"Delete {Visa}?", cut.Find($"#{titleId}").TextContent.Trim());
+        Assert.Contains("It will no longer be offered for payments.", dialog.TextContent);
+        Assert.DoesNotContain("ACH", dialog.TextContent); // a card has no ACH authorization to revoke
+
+        Assert.Single(Buttons(dialog, "Keep it")).Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=alertdialog]")), Timeout);
+        Assert.Contains("Expires 12/2030", RowFor(cut, Visa).TextContent);
+        Assert.Single(await Methods.ListAsync());
+    }
+
+    [Fact]
+    public async Task Delete_confirmed_removes_the_row_and_the_next_method_becomes_default()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
+        var cut = RenderLoaded();
+
+        Button(cut, $"Delete {Visa}").Click();
+        var dialog = cut.Find("[role=alertdialog]");
+        Assert.Single(Buttons(dialog, "Delete")).Click();
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=method-row]")), Timeout);
+        Assert.Empty(cut.FindAll("[role=alertdialog]"));
+        Assert.DoesNotContain(Visa, cut.Find("[data-testid=methods]").TextContent);
+        Assert.Equal($"{Visa} was deleted.", cut.Find(".pp-notice[role=status]").TextContent.Trim());
+        Assert.NotNull(DefaultBadge(RowFor(cut, Mastercard)));
+        Assert.Equal("4444", Assert.Single(await Methods.ListAsync()).Last4);
+    }
+
+    [Fact]
+    public async Task Deleting_the_only_method_leaves_the_empty_message()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var cut = RenderLoaded();
+
+        Button(cut, $"Delete {Visa}").Click();
+        Assert.Single(Buttons(cut.Find("[role=alertdialog]"), "Delete")).Click();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=methods-empty]")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=method-row]"));
+        Assert.Empty(await Methods.ListAsync());
+    }
+
+    [Fact]
+    public async Task Deleting_a_bank_account_that_pays_a_scheduled_payment_names_the_payment_and_keeps_the_row()
+    {
+        await StartAsync();
+        var bank = await AddBankAccountAsync();
+        await InsertScheduledPaymentAsync(bank.Id, "R-SCHED1", new DateOnly(2027, 4, 1), amountMinor: 125_000);
+        var cut = RenderLoaded();
+        var row = RowFor(cut, Bank);
+        Assert.Contains("Checking · Business", row.TextContent);
+        Assert.Equal("Active", Status(row));
+
+        Button(cut, $"Delete {Bank}").Click();
+        var dialog = cut.Find("[role=alertdialog]");
+        Assert.Contains("ACH debit authorization is revoked", dialog.TextContent);
+        Assert.Single(Buttons(dialog, "Delete")).Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("R-SCHED1", cut.Find("[role=alertdialog] .rz-alert").TextContent), Timeout);
+        var alert = cut.Find("[role=alertdialog] .rz-alert");
+        Assert.Contains("2027-04-01", alert.TextContent);
+        Assert.Contains("Cancel it first", alert.TextContent);
+        Assert.NotNull(RowFor(cut, Bank));
+        Assert.Empty(cut.FindAll(".pp-notice"));
+        Assert.Equal(bank.Id, Assert.Single(await Methods.ListAsync()).Id);
+        // The authorization is still in force: nothing was revoked.
+        Assert.Null(Assert.Single(await Methods.GetAchAuthorizationsAsync(bank.Id)).RevokedAt);
+
+        // Keep it closes the dialog, the row stays.
+        Assert.Single(Buttons(cut.Find("[role=alertdialog]"), "Keep it")).Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=alertdialog]")), Timeout);
+        Assert.Empty(cut.FindAll(".rz-alert"));
+        Assert.NotNull(RowFor(cut, Bank));
+    }
+
+    private IRenderedComponent<PaymentMethodsManager> RenderLoaded()
+    {
+        var cut = Render<PaymentMethodsManager>();
+        cut.WaitForAssertion(
+            () => Assert.NotEmpty(cut.FindAll("[data-testid=methods], [data-testid=methods-empty]")),
+            Timeout);
+        return cut;
+    }
+
+    private static IElement RowFor(IRenderedComponent<PaymentMethodsManager> cut, string display)
+    {
+        var rows = cut.FindAll("[data-testid=method-row]")
+            .Where(r => r.QuerySelector("th[scope=row]")!.TextContent.Trim().StartsWith(display, StringComparison.Ordinal))
+            .ToList();
+        Assert.True(rows.Count == 1, $"Expected one row for '{display}', found {rows.Count}:\n{cut.Markup}");
+        return rows[0];
+    }
+
+    private static string Status(IElement row) => row.QuerySelector("[data-testid=method-status]")!.TextContent.Trim();
+
+    private static IElement? DefaultBadge(IElement row) =>
+        row.QuerySelectorAll("th .rz-badge").FirstOrDefault(b => b.TextContent.Trim() == "Default");
+}
