@@ -9,6 +9,12 @@ public static class PortalRoutes
     /// <summary>Stored payment methods: <c>/portal/payment-methods</c>.</summary>
     public const string PaymentMethods = "/portal/payment-methods";
 
+    /// <summary>Open invoices (balances, grid, pay now): <c>/portal/invoices</c>.</summary>
+    public const string Invoices = "/portal/invoices";
+
+    /// <summary>A payment's receipt: <c>/portal/payments/{id}/receipt</c>.</summary>
+    public static string Receipt(Guid paymentId) => $"/portal/payments/{paymentId}/receipt";
+
     /// <summary>Prefix of the HTTP endpoints mapped by <c>MapCustomerPortalPayments()</c>.</summary>
     public const string ApiPrefix = "/portal-payments/api";
 }

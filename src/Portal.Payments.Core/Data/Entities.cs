@@ -151,6 +151,12 @@ public class InvoiceRecord
     public string? PoNumber { get; set; }
     /// <summary>Reference.</summary>
     public string? Reference { get; set; }
+    /// <summary>Search key of <see cref="Number"/>: <see cref="SearchKeys.Normalize"/> (upper case, ordinal), for index-friendly prefix search.</summary>
+    public string NumberKey { get; set; } = "";
+    /// <summary>Search key of <see cref="PoNumber"/> ("" when none).</summary>
+    public string PoKey { get; set; } = "";
+    /// <summary>Search key of <see cref="Reference"/> ("" when none).</summary>
+    public string ReferenceKey { get; set; } = "";
     /// <summary>Document date.</summary>
     public DateOnly DocumentDate { get; set; }
     /// <summary>Due date.</summary>
@@ -303,14 +309,29 @@ public class SavedViewRecord
     public string Grid { get; set; } = "";
     /// <summary>Name.</summary>
     public string Name { get; set; } = "";
+    /// <summary>Owner's display name (shown to the users it is shared with).</summary>
+    public string OwnerName { get; set; } = "";
     /// <summary>Shared with every user of the account.</summary>
     public bool IsShared { get; set; }
-    /// <summary>The owner's default.</summary>
-    public bool IsDefault { get; set; }
     /// <summary>Layout JSON.</summary>
     public string LayoutJson { get; set; } = "{}";
     /// <summary>Created (UTC).</summary>
     public DateTime CreatedAt { get; set; }
+    /// <summary>Updated (UTC).</summary>
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>A user's preferences for one grid of one account (which saved view opens by default).</summary>
+public class GridPreferenceRecord
+{
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>User.</summary>
+    public string UserId { get; set; } = "";
+    /// <summary>Which grid ("invoices", "history").</summary>
+    public string Grid { get; set; } = "";
+    /// <summary>The view that opens by default (the user's own or one shared with the account); null for the built-in layout.</summary>
+    public Guid? DefaultViewId { get; set; }
     /// <summary>Updated (UTC).</summary>
     public DateTime UpdatedAt { get; set; }
 }

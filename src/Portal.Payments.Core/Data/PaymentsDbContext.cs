@@ -31,6 +31,8 @@ public abstract class PaymentsDbContext : DbContext
     public DbSet<PaymentAllocationRecord> PaymentAllocations => Set<PaymentAllocationRecord>();
     /// <summary>Saved grid views.</summary>
     public DbSet<SavedViewRecord> SavedViews => Set<SavedViewRecord>();
+    /// <summary>Per-user grid preferences (default view).</summary>
+    public DbSet<GridPreferenceRecord> GridPreferences => Set<GridPreferenceRecord>();
     /// <summary>Outbox.</summary>
     public DbSet<OutboxMessageRecord> Outbox => Set<OutboxMessageRecord>();
     /// <summary>Sent emails (mailbox).</summary>
@@ -75,6 +77,7 @@ public abstract class PaymentsDbContext : DbContext
     protected override void OnModelCreating(ModelBuilder b)
     {
         const int Id = 64, Name = 200, Text = 2000;
+        var ordinalCollation = this is PostgresPaymentsDbContext ? "C" : "BINARY";
 
         b.Entity<PaymentMethodRecord>(e =>
         {
@@ -126,13 +129,18 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.PoNumber).HasMaxLength(Id);
             e.Property(x => x.Reference).HasMaxLength(Name);
             e.Property(x => x.Currency).HasMaxLength(3);
+            // Search keys compare ordinally (byte order) on both providers, so a prefix is an index range.
+            e.Property(x => x.NumberKey).HasMaxLength(Id).UseCollation(ordinalCollation);
+            e.Property(x => x.PoKey).HasMaxLength(Id).UseCollation(ordinalCollation);
+            e.Property(x => x.ReferenceKey).HasMaxLength(Name).UseCollation(ordinalCollation);
             e.Property(x => x.Version).IsConcurrencyToken();
             e.HasIndex(x => new { x.AccountId, x.ExternalId }).IsUnique();
-            // Grid paths: open items by due date, by status, and prefix search on number / PO.
+            // Grid paths: open items by due date, by status, and prefix search on number / PO / reference.
             e.HasIndex(x => new { x.AccountId, x.IsOpen, x.DueDate });
             e.HasIndex(x => new { x.AccountId, x.IsOpen, x.Status, x.DueDate });
-            e.HasIndex(x => new { x.AccountId, x.Number });
-            e.HasIndex(x => new { x.AccountId, x.PoNumber });
+            e.HasIndex(x => new { x.AccountId, x.IsOpen, x.NumberKey });
+            e.HasIndex(x => new { x.AccountId, x.IsOpen, x.PoKey });
+            e.HasIndex(x => new { x.AccountId, x.IsOpen, x.ReferenceKey });
         });
 
         b.Entity<InvoiceCommentRecord>(e =>
@@ -190,7 +198,18 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.OwnerUserId).HasMaxLength(Id);
             e.Property(x => x.Grid).HasMaxLength(32);
             e.Property(x => x.Name).HasMaxLength(100);
-            e.HasIndex(x => new { x.AccountId, x.Grid, x.OwnerUserId });
+            e.Property(x => x.OwnerName).HasMaxLength(Name);
+            e.HasIndex(x => new { x.AccountId, x.Grid, x.OwnerUserId, x.Name }).IsUnique();
+            e.HasIndex(x => new { x.AccountId, x.Grid, x.IsShared });
+        });
+
+        b.Entity<GridPreferenceRecord>(e =>
+        {
+            e.ToTable("pp_grid_preferences");
+            e.HasKey(x => new { x.AccountId, x.UserId, x.Grid });
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.UserId).HasMaxLength(Id);
+            e.Property(x => x.Grid).HasMaxLength(32);
         });
 
         b.Entity<OutboxMessageRecord>(e =>

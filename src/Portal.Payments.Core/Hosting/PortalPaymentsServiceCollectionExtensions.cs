@@ -12,6 +12,9 @@ using Portal.Payments.Notifications;
 using Portal.Payments.Outbox;
 using Portal.Payments.Sandbox;
 using Portal.Payments.Services;
+using Portal.Payments.Services.Invoices;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Services.Views;
 using Portal.Payments.Sync;
 
 // The conventional namespace for service-registration extensions, so hosts need no extra using.
@@ -93,6 +96,11 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<AccountOverviewService>();
         services.TryAddScoped<MailboxService>();
         services.TryAddScoped<PaymentMethodService>();
+        services.TryAddScoped<InvoiceQueryService>();
+        services.TryAddScoped<InvoiceCommentService>();
+        services.TryAddScoped<InvoiceDocumentService>();
+        services.TryAddScoped<SavedViewService>();
+        services.TryAddScoped<PaymentService>();
         services.TryAddSingleton<OutboxProcessor>();
 
         services.AddHostedService<ErpSyncBackgroundService>();

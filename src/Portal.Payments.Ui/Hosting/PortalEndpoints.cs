@@ -78,6 +78,8 @@ public static class PortalEndpoints
             return Results.Ok(new { result.AccountId, result.Inserted, result.Updated, result.Closed, result.Skipped });
         }).WithName("PortalPaymentsErpSync");
 
+        InvoiceExportEndpoints.MapInvoiceExport(api);
+        InvoiceDocumentEndpoints.MapInvoiceDocuments(api);
         return api;
     }
 }

@@ -267,6 +267,31 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.ToTable("pp_erp_sync_state", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Payments.Data.GridPreferenceRecord", b =>
+                {
+                    b.Property<string>("AccountId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Grid")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<Guid?>("DefaultViewId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("AccountId", "UserId", "Grid");
+
+                    b.ToTable("pp_grid_preferences", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Payments.Data.InvoiceCommentRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -355,11 +380,23 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("NumberKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
                     b.Property<long>("OpenMinor")
                         .HasColumnType("bigint");
 
                     b.Property<long>("OriginalMinor")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("PoKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
 
                     b.Property<string>("PoNumber")
                         .HasMaxLength(64)
@@ -368,6 +405,12 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.Property<string>("Reference")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<string>("ReferenceKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
 
                     b.Property<DateOnly?>("ScheduledFor")
                         .HasColumnType("date");
@@ -390,11 +433,13 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.HasIndex("AccountId", "ExternalId")
                         .IsUnique();
 
-                    b.HasIndex("AccountId", "Number");
-
-                    b.HasIndex("AccountId", "PoNumber");
-
                     b.HasIndex("AccountId", "IsOpen", "DueDate");
+
+                    b.HasIndex("AccountId", "IsOpen", "NumberKey");
+
+                    b.HasIndex("AccountId", "IsOpen", "PoKey");
+
+                    b.HasIndex("AccountId", "IsOpen", "ReferenceKey");
 
                     b.HasIndex("AccountId", "IsOpen", "Status", "DueDate");
 
@@ -800,9 +845,6 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
-                    b.Property<bool>("IsDefault")
-                        .HasColumnType("boolean");
-
                     b.Property<bool>("IsShared")
                         .HasColumnType("boolean");
 
@@ -815,6 +857,11 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("OwnerName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("OwnerUserId")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -825,7 +872,10 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("AccountId", "Grid", "OwnerUserId");
+                    b.HasIndex("AccountId", "Grid", "IsShared");
+
+                    b.HasIndex("AccountId", "Grid", "OwnerUserId", "Name")
+                        .IsUnique();
 
                     b.ToTable("pp_saved_views", (string)null);
                 });

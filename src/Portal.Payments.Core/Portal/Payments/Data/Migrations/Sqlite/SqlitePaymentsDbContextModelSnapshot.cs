@@ -258,6 +258,31 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.ToTable("pp_erp_sync_state", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Payments.Data.GridPreferenceRecord", b =>
+                {
+                    b.Property<string>("AccountId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Grid")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("DefaultViewId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AccountId", "UserId", "Grid");
+
+                    b.ToTable("pp_grid_preferences", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Payments.Data.InvoiceCommentRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -344,11 +369,23 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("NumberKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
+
                     b.Property<long>("OpenMinor")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("OriginalMinor")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("PoKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
 
                     b.Property<string>("PoNumber")
                         .HasMaxLength(64)
@@ -357,6 +394,12 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<string>("Reference")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("ReferenceKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
 
                     b.Property<DateOnly?>("ScheduledFor")
                         .HasColumnType("TEXT");
@@ -379,11 +422,13 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.HasIndex("AccountId", "ExternalId")
                         .IsUnique();
 
-                    b.HasIndex("AccountId", "Number");
-
-                    b.HasIndex("AccountId", "PoNumber");
-
                     b.HasIndex("AccountId", "IsOpen", "DueDate");
+
+                    b.HasIndex("AccountId", "IsOpen", "NumberKey");
+
+                    b.HasIndex("AccountId", "IsOpen", "PoKey");
+
+                    b.HasIndex("AccountId", "IsOpen", "ReferenceKey");
 
                     b.HasIndex("AccountId", "IsOpen", "Status", "DueDate");
 
@@ -787,9 +832,6 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
-                    b.Property<bool>("IsDefault")
-                        .HasColumnType("INTEGER");
-
                     b.Property<bool>("IsShared")
                         .HasColumnType("INTEGER");
 
@@ -802,6 +844,11 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OwnerName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OwnerUserId")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -812,7 +859,10 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("AccountId", "Grid", "OwnerUserId");
+                    b.HasIndex("AccountId", "Grid", "IsShared");
+
+                    b.HasIndex("AccountId", "Grid", "OwnerUserId", "Name")
+                        .IsUnique();
 
                     b.ToTable("pp_saved_views", (string)null);
                 });

@@ -1,0 +1,175 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Portal.Payments.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class InvoiceSearchAndViews : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_pp_saved_views_AccountId_Grid_OwnerUserId",
+                table: "pp_saved_views");
+
+            migrationBuilder.DropIndex(
+                name: "IX_pp_invoices_AccountId_Number",
+                table: "pp_invoices");
+
+            migrationBuilder.DropIndex(
+                name: "IX_pp_invoices_AccountId_PoNumber",
+                table: "pp_invoices");
+
+            migrationBuilder.DropColumn(
+                name: "IsDefault",
+                table: "pp_saved_views");
+
+            migrationBuilder.AddColumn<string>(
+                name: "OwnerName",
+                table: "pp_saved_views",
+                type: "character varying(200)",
+                maxLength: 200,
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<string>(
+                name: "NumberKey",
+                table: "pp_invoices",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: false,
+                defaultValue: "",
+                collation: "C");
+
+            migrationBuilder.AddColumn<string>(
+                name: "PoKey",
+                table: "pp_invoices",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: false,
+                defaultValue: "",
+                collation: "C");
+
+            migrationBuilder.AddColumn<string>(
+                name: "ReferenceKey",
+                table: "pp_invoices",
+                type: "character varying(200)",
+                maxLength: 200,
+                nullable: false,
+                defaultValue: "",
+                collation: "C");
+
+            // Existing rows get their search keys (the ERP sync keeps them current from now on).
+            migrationBuilder.Sql("UPDATE \"pp_invoices\" SET \"NumberKey\" = upper(trim(\"Number\")), \"PoKey\" = upper(trim(coalesce(\"PoNumber\", ''))), \"ReferenceKey\" = upper(trim(coalesce(\"Reference\", '')));");
+
+            migrationBuilder.CreateTable(
+                name: "pp_grid_preferences",
+                columns: table => new
+                {
+                    AccountId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Grid = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    DefaultViewId = table.Column<Guid>(type: "uuid", nullable: true),
+                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_pp_grid_preferences", x => new { x.AccountId, x.UserId, x.Grid });
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_pp_saved_views_AccountId_Grid_IsShared",
+                table: "pp_saved_views",
+                columns: new[] { "AccountId", "Grid", "IsShared" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_pp_saved_views_AccountId_Grid_OwnerUserId_Name",
+                table: "pp_saved_views",
+                columns: new[] { "AccountId", "Grid", "OwnerUserId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_pp_invoices_AccountId_IsOpen_NumberKey",
+                table: "pp_invoices",
+                columns: new[] { "AccountId", "IsOpen", "NumberKey" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_pp_invoices_AccountId_IsOpen_PoKey",
+                table: "pp_invoices",
+                columns: new[] { "AccountId", "IsOpen", "PoKey" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_pp_invoices_AccountId_IsOpen_ReferenceKey",
+                table: "pp_invoices",
+                columns: new[] { "AccountId", "IsOpen", "ReferenceKey" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "pp_grid_preferences");
+
+            migrationBuilder.DropIndex(
+                name: "IX_pp_saved_views_AccountId_Grid_IsShared",
+                table: "pp_saved_views");
+
+            migrationBuilder.DropIndex(
+                name: "IX_pp_saved_views_AccountId_Grid_OwnerUserId_Name",
+                table: "pp_saved_views");
+
+            migrationBuilder.DropIndex(
+                name: "IX_pp_invoices_AccountId_IsOpen_NumberKey",
+                table: "pp_invoices");
+
+            migrationBuilder.DropIndex(
+                name: "IX_pp_invoices_AccountId_IsOpen_PoKey",
+                table: "pp_invoices");
+
+            migrationBuilder.DropIndex(
+                name: "IX_pp_invoices_AccountId_IsOpen_ReferenceKey",
+                table: "pp_invoices");
+
+            migrationBuilder.DropColumn(
+                name: "OwnerName",
+                table: "pp_saved_views");
+
+            migrationBuilder.DropColumn(
+                name: "NumberKey",
+                table: "pp_invoices");
+
+            migrationBuilder.DropColumn(
+                name: "PoKey",
+                table: "pp_invoices");
+
+            migrationBuilder.DropColumn(
+                name: "ReferenceKey",
+                table: "pp_invoices");
+
+            migrationBuilder.AddColumn<bool>(
+                name: "IsDefault",
+                table: "pp_saved_views",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_pp_saved_views_AccountId_Grid_OwnerUserId",
+                table: "pp_saved_views",
+                columns: new[] { "AccountId", "Grid", "OwnerUserId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_pp_invoices_AccountId_Number",
+                table: "pp_invoices",
+                columns: new[] { "AccountId", "Number" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_pp_invoices_AccountId_PoNumber",
+                table: "pp_invoices",
+                columns: new[] { "AccountId", "PoNumber" });
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+
+namespace Portal.Payments.Services.Payments;
+
+/// <summary>One item of a payment preview, computed by the server.</summary>
+public sealed record PaymentPreviewLine
+{
+    /// <summary>Local invoice id.</summary>
+    public required long InvoiceId { get; init; }
+    /// <summary>Document number.</summary>
+    public required string Number { get; init; }
+    /// <summary>Invoice or credit memo (unapplied cash counts as a credit).</summary>
+    public required OpenItemType Type { get; init; }
+    /// <summary>Due date.</summary>
+    public required DateOnly DueDate { get; init; }
+    /// <summary>Open balance (negative for credits).</summary>
+    public required Money OpenBalance { get; init; }
+    /// <summary>Discount taken if paid on the payment date (zero when none).</summary>
+    public required Money Discount { get; init; }
+    /// <summary>Cash applied: balance minus discount for invoices; the (negative) credit applied for credits.</summary>
+    public required Money AmountToPay { get; init; }
+}
+
+/// <summary>A payment preview: every figure computed by the server from the database, never from the browser.</summary>
+public sealed record PaymentPreview
+{
+    /// <summary>Items, invoices first then credits.</summary>
+    public required IReadOnlyList<PaymentPreviewLine> Lines { get; init; }
+    /// <summary>Sum of invoice balances.</summary>
+    public required Money InvoiceBalanceTotal { get; init; }
+    /// <summary>Sum of discounts taken.</summary>
+    public required Money DiscountTotal { get; init; }
+    /// <summary>Credits applied (a positive amount), never more than the invoices net of discounts.</summary>
+    public required Money CreditsApplied { get; init; }
+    /// <summary>Amount to charge: invoices − discounts − credits, never below zero.</summary>
+    public required Money Total { get; init; }
+    /// <summary>The date the discounts are computed for.</summary>
+    public required DateOnly PaymentDate { get; init; }
+}
+
+/// <summary>Pay selected invoices now.</summary>
+/// <param name="InvoiceIds">Local invoice ids (invoices and credit memos).</param>
+/// <param name="PaymentMethodId">A stored method of the account.</param>
+/// <param name="IdempotencyKey">One key per confirmation (the UI creates it when the preview is shown): a double click or resubmit with the same key returns the first outcome.</param>
+public sealed record PayInvoicesRequest(IReadOnlyList<long> InvoiceIds, Guid PaymentMethodId, string IdempotencyKey)
+{
+    /// <summary>The total the user saw; when the server's recomputation differs, the payment is refused and nothing is charged.</summary>
+    public Money? ExpectedTotal { get; init; }
+}
+
+/// <summary>What happened to a payment attempt.</summary>
+public sealed record PaymentOutcome
+{
+    /// <summary>Payment id (for the receipt).</summary>
+    public required Guid PaymentId { get; init; }
+    /// <summary>Receipt number.</summary>
+    public required string ReceiptNumber { get; init; }
+    /// <summary>Succeeded, Processing (bank rails) or Failed (declined).</summary>
+    public required PaymentStatus Status { get; init; }
+    /// <summary>Amount charged (or attempted).</summary>
+    public required Money Amount { get; init; }
+    /// <summary>The gateway's reason when Failed.</summary>
+    public string? FailureReason { get; init; }
+    /// <summary>True when this call found the payment made by an earlier call with the same key.</summary>
+    public bool Replayed { get; init; }
+}
+
+/// <summary>One line of a receipt's invoice breakdown.</summary>
+public sealed record ReceiptLine
+{
+    /// <summary>Document number.</summary>
+    public required string InvoiceNumber { get; init; }
+    /// <summary>Invoice or credit.</summary>
+    public required OpenItemType Type { get; init; }
+    /// <summary>Open balance at payment time.</summary>
+    public required Money OpenBalance { get; init; }
+    /// <summary>Discount taken.</summary>
+    public required Money Discount { get; init; }
+    /// <summary>Short-paid amount.</summary>
+    public required Money ShortAmount { get; init; }
+    /// <summary>Short-pay reason.</summary>
+    public string? ShortReason { get; init; }
+    /// <summary>Short-pay comment.</summary>
+    public string? Comment { get; init; }
+    /// <summary>Cash applied (negative for credits).</summary>
+    public required Money Applied { get; init; }
+}
+
+/// <summary>A payment's receipt.</summary>
+public sealed record PaymentReceipt
+{
+    /// <summary>Payment id.</summary>
+    public required Guid PaymentId { get; init; }
+    /// <summary>Receipt number.</summary>
+    public required string ReceiptNumber { get; init; }
+    /// <summary>Customer account id.</summary>
+    public required string AccountId { get; init; }
+    /// <summary>Customer account name.</summary>
+    public required string AccountName { get; init; }
+    /// <summary>Invoice payment or deposit.</summary>
+    public required PaymentKind Kind { get; init; }
+    /// <summary>Status.</summary>
+    public required PaymentStatus Status { get; init; }
+    /// <summary>When it was made.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+    /// <summary>Scheduled date, for scheduled payments.</summary>
+    public DateOnly? ScheduledFor { get; init; }
+    /// <summary>Who paid (name).</summary>
+    public required string PaidBy { get; init; }
+    /// <summary>Masked method ("Visa •••• 4242").</summary>
+    public required string MethodDescription { get; init; }
+    /// <summary>Amount charged.</summary>
+    public required Money Amount { get; init; }
+    /// <summary>Discounts taken.</summary>
+    public required Money DiscountTotal { get; init; }
+    /// <summary>Short-paid total.</summary>
+    public required Money ShortTotal { get; init; }
+    /// <summary>Credits applied (positive).</summary>
+    public required Money CreditsApplied { get; init; }
+    /// <summary>Invoice breakdown.</summary>
+    public required IReadOnlyList<ReceiptLine> Lines { get; init; }
+    /// <summary>Deposit note.</summary>
+    public string? Memo { get; init; }
+    /// <summary>Why it failed, when it did.</summary>
+    public string? FailureReason { get; init; }
+    /// <summary>Gateway reference.</summary>
+    public string? GatewayReference { get; init; }
+}
+
+/// <summary>
+/// Some of the selected items are already being paid (Pending, Scheduled or Processing), or were paid meanwhile:
+/// nothing was charged.
+/// </summary>
+public sealed class PaymentConflictException(string message, IReadOnlyList<string> invoiceNumbers) : Exception(message)
+{
+    /// <summary>The items that could not be paid.</summary>
+    public IReadOnlyList<string> InvoiceNumbers { get; } = invoiceNumbers;
+}
