@@ -1,0 +1,176 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.EntityFrameworkCore;
+using MimeKit;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
+using Portal.Payments.Notifications;
+using Portal.Payments.Outbox;
+using SmtpServer;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+using Xunit;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>
+/// A real SMTP server on 127.0.0.1 (the SmtpServer package) that keeps every message it receives, parsed
+/// with MimeKit, with the envelope recipients the client gave.
+/// </summary>
+public sealed class LocalSmtpServer : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _running;
+
+    private LocalSmtpServer(int port)
+    {
+        Port = port;
+        var options = new SmtpServerOptionsBuilder()
+            .ServerName("localhost")
+            .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, port)))
+            .Build();
+        var services = new SmtpServer.ComponentModel.ServiceProvider();
+        services.Add(new Store(Received));
+        _running = new SmtpServer.SmtpServer(options, services).StartAsync(_stop.Token);
+    }
+
+    /// <summary>The port it listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>Messages received, in order.</summary>
+    public ConcurrentQueue<(IReadOnlyList<string> Recipients, MimeMessage Message)> Received { get; } = new();
+
+    /// <summary>Starts a server on a free port.</summary>
+    public static LocalSmtpServer Start()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return new LocalSmtpServer(port);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _running;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+        _stop.Dispose();
+    }
+
+    private sealed class Store(ConcurrentQueue<(IReadOnlyList<string>, MimeMessage)> received) : MessageStore
+    {
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            using var stream = new MemoryStream(buffer.ToArray());
+            var message = await MimeMessage.LoadAsync(stream, cancellationToken);
+            received.Enqueue((transaction.To.Select(m => $"{m.User}@{m.Host}").ToList(), message));
+            return SmtpResponse.Ok;
+        }
+    }
+}
+
+/// <summary>The SMTP transport delivers outbox emails to a real SMTP server, and records them in the mailbox.</summary>
+public abstract class SmtpDeliveryTests(TestDatabase database)
+{
+    [Fact]
+    public async Task Outbox_email_reaches_the_SMTP_server_with_recipient_subject_and_amounts()
+    {
+        await using var smtp = LocalSmtpServer.Start();
+        await using var h = new PortalHarness(database, options: o =>
+        {
+            o.Notifications.Transport = "Smtp";
+            o.Notifications.Smtp.Host = "127.0.0.1";
+            o.Notifications.Smtp.Port = smtp.Port;
+            o.Notifications.Smtp.Security = "None";
+            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
+            o.Notifications.Smtp.FromName = "Vendor AR";
+        });
+        var account = PortalHarness.NewAccount();
+        var email = new PortalEmail
+        {
+            Id = Guid.NewGuid(),
+            AccountId = account,
+            To = "pat@customer.example",
+            ToName = "Pat Payer",
+            Kind = NotificationKind.PaymentProcessed,
+            Subject = "Payment R-260302-ABC123 of $1,234.56 received",
+            TextBody = "We received your payment of $1,234.56 for INV-1001 ($1,000.00) and INV-1002 ($234.56).",
+            HtmlBody = "<p>We received your payment of <strong>$1,234.56</strong>.</p>",
+        };
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            OutboxWriter.EnqueueEmail(db, email, h.Clock.GetUtcNow().UtcDateTime);
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
+
+        var (recipients, message) = Assert.Single(smtp.Received);
+        Assert.Equal(["pat@customer.example"], recipients);
+        var to = Assert.IsType<MailboxAddress>(Assert.Single(message.To));
+        Assert.Equal(("pat@customer.example", "Pat Payer"), (to.Address, to.Name));
+        var from = Assert.IsType<MailboxAddress>(Assert.Single(message.From));
+        Assert.Equal("ar@vendor.example", from.Address);
+        Assert.Equal("Payment R-260302-ABC123 of $1,234.56 received", message.Subject);
+        Assert.Contains("$1,234.56", message.TextBody);
+        Assert.Contains("INV-1001 ($1,000.00)", message.TextBody);
+        Assert.Contains("<strong>$1,234.56</strong>", message.HtmlBody);
+
+        await using var check = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var stored = await check.SentEmails.AsNoTracking().SingleAsync(e => e.AccountId == account);
+        Assert.Equal(("smtp", email.Subject), (stored.Transport, stored.Subject));
+        Assert.NotNull((await check.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account)).CompletedAt);
+    }
+
+    [Fact]
+    public async Task Unreachable_SMTP_server_leaves_the_email_queued_for_retry()
+    {
+        int closedPort;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        await using var h = new PortalHarness(database, options: o =>
+        {
+            o.Notifications.Transport = "Smtp";
+            o.Notifications.Smtp.Host = "127.0.0.1";
+            o.Notifications.Smtp.Port = closedPort;
+            o.Notifications.Smtp.Security = "None";
+        });
+        var account = PortalHarness.NewAccount();
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            OutboxWriter.EnqueueEmail(db, new PortalEmail
+            {
+                Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.General,
+                Subject = "Hello", TextBody = "Hello",
+            }, h.Clock.GetUtcNow().UtcDateTime);
+            await db.SaveChangesAsync();
+        }
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        await using var check = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var message = await check.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account);
+        Assert.Null(message.CompletedAt);
+        Assert.Equal(1, message.Attempts);
+        Assert.NotNull(message.LastError);
+        Assert.True(message.NextAttemptAt > h.Clock.GetUtcNow().UtcDateTime);
+        Assert.False(await check.SentEmails.AnyAsync(e => e.AccountId == account));
+    }
+}
+
+public sealed class SmtpDeliveryTests_Sqlite(SqliteDatabase db) : SmtpDeliveryTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class SmtpDeliveryTests_Postgres(PostgresDatabase db) : SmtpDeliveryTests(db), IClassFixture<PostgresDatabase>;
