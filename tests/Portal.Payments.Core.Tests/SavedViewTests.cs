@@ -301,6 +301,24 @@ public abstract class SavedViewTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Overwriting_a_shared_view_as_private_also_resets_the_other_users_default()
+    {
+        await using var h = Harness(out var people);
+        var s = h.Get<SavedViewService>();
+        var team = await s.SaveAsync(View("Team", shared: true));
+        people.Sam();
+        await s.SetDefaultAsync(Invoices, team.Id);
+
+        people.Pat();
+        await s.SaveAsync(View("Team", shared: false, makeDefault: true, layout: "{}") with { ReplaceId = team.Id });
+
+        Assert.Equal(team.Id, (await s.GetDefaultAsync(Invoices))?.Id);
+        people.Sam();
+        Assert.Null(await s.GetDefaultAsync(Invoices));
+        Assert.Empty(await s.ListAsync(Invoices));
+    }
+
+    [Fact]
     public async Task A_default_the_user_can_no_longer_see_is_ignored()
     {
         await using var h = Harness(out var people);

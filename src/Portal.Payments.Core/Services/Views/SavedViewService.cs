@@ -118,13 +118,13 @@ public sealed class SavedViewService(
                 throw new PortalValidationException("grid", "That view belongs to another grid.");
             }
             await EnsureNameFreeAsync(db, scope, key, name, row.Id, cancellationToken);
-            if (!row.IsShared || request.IsShared)
+            if (row.IsShared && !request.IsShared)
             {
-                row.IsShared = request.IsShared;
+                await UnshareAsync(db, scope, row, cancellationToken);
             }
             else
             {
-                await UnshareAsync(db, scope, row, cancellationToken);
+                row.IsShared = request.IsShared;
             }
         }
         else
