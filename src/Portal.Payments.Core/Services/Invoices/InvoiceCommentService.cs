@@ -1,19 +1,119 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Outbox;
+
 namespace Portal.Payments.Services.Invoices;
 
 /// <summary>A comment on an invoice, as plain text.</summary>
 public sealed record InvoiceComment(Guid Id, string AuthorName, string Text, DateTimeOffset CreatedAt);
 
 /// <summary>Invoice comments: list and add (sent to the ERP through the outbox).</summary>
-public sealed class InvoiceCommentService
+public sealed class InvoiceCommentService(
+    PortalAccess access,
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    TimeProvider clock,
+    ILogger<InvoiceCommentService> logger)
 {
     /// <summary>Maximum comment length.</summary>
     public const int MaxLength = 2000;
 
-    /// <summary>Comments of an invoice of the signed-in account, oldest first.</summary>
-    public Task<IReadOnlyList<InvoiceComment>> ListAsync(long invoiceId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
+    private const int MaxAuthorLength = 200;
 
-    /// <summary>Adds a comment (1 to 2,000 characters, not blank) and queues it for the ERP.</summary>
-    public Task<InvoiceComment> AddAsync(long invoiceId, string text, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
+    /// <summary>Comments of an invoice of the signed-in account, oldest first.</summary>
+    public async Task<IReadOnlyList<InvoiceComment>> ListAsync(long invoiceId, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForViewAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await FindInvoiceAsync(db, scope, invoiceId, cancellationToken);
+        var rows = await db.InvoiceComments.AsNoTracking()
+            .Where(c => c.AccountId == scope.AccountId && c.InvoiceId == invoiceId)
+            .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id)
+            .ToListAsync(cancellationToken);
+        return rows.Select(ToComment).ToList();
+    }
+
+    /// <summary>The invoice's comment count as stored on the invoice (what the grid shows).</summary>
+    public async Task<int> CountAsync(long invoiceId, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForViewAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return (await FindInvoiceAsync(db, scope, invoiceId, cancellationToken)).CommentCount;
+    }
+
+    /// <summary>
+    /// Adds a comment (1 to 2,000 characters, not blank) and queues it for the ERP. Comments reach the
+    /// AR team as the customer's word on an invoice (disputes, promises to pay), so like every other
+    /// change they need the accounts-payable (Pay) permission; view-only users read them only.
+    /// </summary>
+    public async Task<InvoiceComment> AddAsync(long invoiceId, string text, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        var trimmed = ValidText(text);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var invoice = await FindInvoiceAsync(db, scope, invoiceId, cancellationToken);
+        var counted = await db.Invoices
+            .Where(i => i.Id == invoiceId && i.AccountId == scope.AccountId)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.CommentCount, i => i.CommentCount + 1), cancellationToken);
+        if (counted != 1)
+        {
+            throw new PortalNotFoundException("That invoice was not found on this account.");
+        }
+        var author = scope.User.DisplayName.Trim();
+        var row = new InvoiceCommentRecord
+        {
+            Id = Guid.NewGuid(),
+            AccountId = scope.AccountId,
+            InvoiceId = invoiceId,
+            AuthorUserId = scope.User.UserId,
+            AuthorName = author.Length > MaxAuthorLength ? author[..MaxAuthorLength] : author,
+            Text = trimmed,
+            CreatedAt = now,
+        };
+        db.InvoiceComments.Add(row);
+        OutboxWriter.EnqueueComment(db, new ErpCommentPosting
+        {
+            CommentId = row.Id,
+            AccountId = scope.AccountId,
+            ItemExternalId = invoice.ExternalId,
+            Author = row.AuthorName,
+            Text = row.Text,
+            CreatedAt = Utc(now),
+        }, now);
+        db.AuditEvents.Add(new AuditEventRecord
+        {
+            AccountId = scope.AccountId,
+            UserId = scope.User.UserId,
+            Action = "invoice.comment-added",
+            SubjectId = invoiceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            At = now,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        logger.LogInformation("Comment {CommentId} added to invoice {InvoiceId} of {AccountId}", row.Id, invoiceId, scope.AccountId);
+        return ToComment(row);
+    }
+
+    private static string ValidText(string? text)
+    {
+        var trimmed = text?.Trim() ?? "";
+        if (trimmed.Length == 0)
+        {
+            throw new PortalValidationException("text", "Write a comment before adding it.");
+        }
+        return trimmed.Length > MaxLength
+            ? throw new PortalValidationException("text", $"A comment can be at most {MaxLength:N0} characters; this one has {trimmed.Length:N0}.")
+            : trimmed;
+    }
+
+    private static async Task<InvoiceRecord> FindInvoiceAsync(PaymentsDbContext db, AccountScope scope, long invoiceId, CancellationToken ct) =>
+        await db.Invoices.AsNoTracking().FirstOrDefaultAsync(i => i.Id == invoiceId && i.AccountId == scope.AccountId, ct)
+        ?? throw new PortalNotFoundException("That invoice was not found on this account.");
+
+    private static InvoiceComment ToComment(InvoiceCommentRecord r) => new(r.Id, r.AuthorName, r.Text, Utc(r.CreatedAt));
+
+    private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 }

@@ -1,0 +1,232 @@
+using AngleSharp.Dom;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Services.Views;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The saved-views bar: default on load, switch, save, overwrite, rename, share, default, delete; shared views of another user.</summary>
+public class SavedViewsBarTests : PaymentMethodTestContext
+{
+    private const string Grid = "invoices";
+    private const string Wide = """{"columns":[{"property":"Number","width":"300px"}],"pageSize":100}""";
+    private const string Narrow = """{"columns":[{"property":"Number","width":"90px"}],"pageSize":25}""";
+    private readonly List<string?> _applied = [];
+    private string _currentLayout = Wide;
+
+    private SavedViewService Views => Services.GetRequiredService<SavedViewService>();
+
+    private void SignInSam() => Users.Current = Users.Current! with { UserId = "u-sam", DisplayName = "Sam Second" };
+
+    private IRenderedComponent<SavedViewsBar> RenderBar()
+    {
+        var cut = Render<SavedViewsBar>(p => p
+            .Add(x => x.Grid, Grid)
+            .Add(x => x.GetCurrentLayout, () => _currentLayout)
+            .Add(x => x.OnApplyLayout, (string? json) => _applied.Add(json)));
+        cut.WaitForAssertion(() => Assert.False(Select(cut).HasAttribute("disabled")), Timeout);
+        return cut;
+    }
+
+    private static IElement Select(IRenderedComponent<SavedViewsBar> cut) => Input(cut, "View");
+
+    private static string[] Options(IRenderedComponent<SavedViewsBar> cut) =>
+        Select(cut).QuerySelectorAll("option").Select(o => o.TextContent.Trim()).ToArray();
+
+    private static string Status(IRenderedComponent<SavedViewsBar> cut) => cut.Find("[role=status]").TextContent.Trim();
+
+    [Fact]
+    public async Task The_users_default_view_is_applied_once_after_loading()
+    {
+        await StartAsync();
+        var view = await Views.SaveAsync(new SaveViewRequest(Grid, "Overdue", Narrow) { MakeDefault = true });
+
+        var cut = RenderBar();
+
+        cut.WaitForAssertion(() => Assert.Equal([Narrow], _applied), Timeout);
+        Assert.Equal(view.Id.ToString(), Select(cut).GetAttribute("value"));
+        Assert.Equal(["Standard view", "Overdue (my default)"], Options(cut));
+        cut.Render();
+        Assert.Equal([Narrow], _applied);
+    }
+
+    [Fact]
+    public async Task Without_a_default_nothing_is_applied_and_the_standard_view_is_selected()
+    {
+        await StartAsync();
+        await Views.SaveAsync(new SaveViewRequest(Grid, "Overdue", Narrow));
+
+        var cut = RenderBar();
+
+        Assert.Equal("", Select(cut).GetAttribute("value"));
+        Assert.Empty(_applied);
+        Assert.Equal(["Standard view", "Overdue"], Options(cut));
+        Assert.Equal("Saved views", cut.Find("[role=group]").GetAttribute("aria-label"));
+    }
+
+    [Fact]
+    public async Task Switching_views_applies_their_layout_and_the_standard_view_applies_null()
+    {
+        await StartAsync();
+        var view = await Views.SaveAsync(new SaveViewRequest(Grid, "Overdue", Narrow));
+        var cut = RenderBar();
+
+        Select(cut).Change(view.Id.ToString());
+        Assert.Equal([Narrow], _applied);
+        Assert.Equal("Showing the view “Overdue”.", Status(cut));
+
+        Select(cut).Change("");
+        Assert.Equal([Narrow, null], _applied);
+        Assert.Equal("Showing the standard view.", Status(cut));
+    }
+
+    [Fact]
+    public async Task Shared_views_of_others_are_marked_and_cannot_be_changed_but_can_be_my_default()
+    {
+        await StartAsync();
+        SignInSam();
+        await Views.SaveAsync(new SaveViewRequest(Grid, "Team", Narrow) { IsShared = true });
+        await Views.SaveAsync(new SaveViewRequest(Grid, "Sam private", Wide));
+        Users.SignIn(PortalPermissions.Pay);
+        await Views.SaveAsync(new SaveViewRequest(Grid, "Mine", Wide) { IsShared = true });
+        var cut = RenderBar();
+
+        Assert.Equal(["Standard view", "Mine (shared)", "Team (shared by Sam Second)"], Options(cut));
+        var team = (await Views.ListAsync(Grid)).Single(v => v.Name == "Team");
+        Select(cut).Change(team.Id.ToString());
+
+        var bar = cut.Find(".pp-views-bar");
+        Assert.Empty(Buttons(bar, "Rename"));
+        Assert.Empty(Buttons(bar, "Delete"));
+        Assert.Empty(Buttons(bar, "Share"));
+        Assert.Empty(Buttons(bar, "Unshare"));
+        Button(cut, "Set as my default").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("“Team” is now your default view.", Status(cut)), Timeout);
+        Assert.Equal(team.Id, (await Views.GetDefaultAsync(Grid))?.Id);
+        Assert.Contains("Team (shared by Sam Second) (my default)", Options(cut));
+        Button(cut, "Clear default").Click();
+        cut.WaitForAssertion(() => Assert.Equal("The standard view is your default again.", Status(cut)), Timeout);
+        Assert.Null(await Views.GetDefaultAsync(Grid));
+    }
+
+    [Fact]
+    public async Task Save_view_stores_the_current_layout_shared_and_as_default()
+    {
+        await StartAsync();
+        var cut = RenderBar();
+
+        Button(cut, "Save view…").Click();
+        var form = cut.Find("form");
+        Assert.Equal("Save view", cut.Find($"#{form.GetAttribute("aria-labelledby")}").TextContent.Trim());
+        Assert.DoesNotContain(cut.FindAll("form label"), l => l.TextContent.StartsWith("Overwrite", StringComparison.Ordinal));
+        Input(cut, "View name").Input("  Due this week ");
+        Input(cut, "Share with everyone on this account").Change(true);
+        Input(cut, "Make this my default").Change(true);
+        Button(cut, "Save").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("form")), Timeout);
+        Assert.Equal("Saved the view “Due this week”, shared with everyone on this account, as your default.", Status(cut));
+        var saved = Assert.Single(await Views.ListAsync(Grid));
+        Assert.Equal(("Due this week", Wide, true, true), (saved.Name, saved.LayoutJson, saved.IsShared, saved.IsMyDefault));
+        Assert.Equal(saved.Id.ToString(), Select(cut).GetAttribute("value"));
+        Assert.Contains("Due this week (shared) (my default)", Options(cut));
+    }
+
+    [Fact]
+    public async Task A_duplicate_name_is_reported_at_the_name_field()
+    {
+        await StartAsync();
+        await Views.SaveAsync(new SaveViewRequest(Grid, "Overdue", Narrow));
+        var cut = RenderBar();
+
+        Button(cut, "Save view…").Click();
+        Input(cut, "View name").Input("overdue");
+        Button(cut, "Save").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("You already have a view named", ErrorFor(cut, Input(cut, "View name")).TextContent), Timeout);
+        Assert.Single(await Views.ListAsync(Grid));
+        Button(cut, "Cancel").Click();
+        Assert.Empty(cut.FindAll("form"));
+    }
+
+    [Fact]
+    public async Task Overwriting_my_current_view_keeps_its_id_and_takes_the_current_layout()
+    {
+        await StartAsync();
+        var view = await Views.SaveAsync(new SaveViewRequest(Grid, "Overdue", Narrow));
+        var cut = RenderBar();
+        Select(cut).Change(view.Id.ToString());
+
+        Button(cut, "Save view…").Click();
+        Input(cut, "Overwrite “Overdue” with the current layout").Change(true);
+        Assert.Equal("Overdue", Input(cut, "View name").GetAttribute("value"));
+        Button(cut, "Save").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("form")), Timeout);
+        var saved = Assert.Single(await Views.ListAsync(Grid));
+        Assert.Equal((view.Id, Wide), (saved.Id, saved.LayoutJson));
+    }
+
+    [Fact]
+    public async Task Rename_share_and_unshare_my_view()
+    {
+        await StartAsync();
+        var view = await Views.SaveAsync(new SaveViewRequest(Grid, "Draft", Narrow));
+        var cut = RenderBar();
+        Select(cut).Change(view.Id.ToString());
+
+        Button(cut, "Rename").Click();
+        Assert.Equal("Draft", Input(cut, "New name").GetAttribute("value"));
+        Input(cut, "New name").Input("Final");
+        Button(cut, "Save name").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Renamed the view to “Final”.", Status(cut)), Timeout);
+        Assert.Equal(["Standard view", "Final"], Options(cut));
+
+        Button(cut, "Share").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["Standard view", "Final (shared)"], Options(cut)), Timeout);
+        Assert.True((await Views.ListAsync(Grid)).Single().IsShared);
+        Button(cut, "Unshare").Click();
+        cut.WaitForAssertion(() => Assert.Equal("“Final” is no longer shared.", Status(cut)), Timeout);
+        Assert.False((await Views.ListAsync(Grid)).Single().IsShared);
+    }
+
+    [Fact]
+    public async Task Delete_asks_first_and_then_returns_to_the_standard_view()
+    {
+        await StartAsync();
+        var view = await Views.SaveAsync(new SaveViewRequest(Grid, "Old", Narrow));
+        var cut = RenderBar();
+        Select(cut).Change(view.Id.ToString());
+
+        Button(cut, "Delete").Click();
+        var confirm = cut.Find("[role=alertdialog]");
+        Assert.Equal("Delete the view “Old”?", cut.Find($"#{confirm.GetAttribute("aria-labelledby")}").TextContent.Trim());
+        Assert.Single(Buttons(confirm, "Keep it")).Click();
+        Assert.Empty(cut.FindAll("[role=alertdialog]"));
+        Assert.Single(await Views.ListAsync(Grid));
+
+        Button(cut, "Delete").Click();
+        Assert.Single(Buttons(cut.Find("[role=alertdialog]"), "Delete")).Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Deleted the view “Old”. Showing the standard view.", Status(cut)), Timeout);
+        Assert.Empty(await Views.ListAsync(Grid));
+        Assert.Equal(["Standard view"], Options(cut));
+        Assert.Equal([Narrow, null], _applied);
+    }
+
+    [Fact]
+    public async Task A_view_only_user_can_save_views()
+    {
+        await StartAsync(PortalPermissions.View);
+        var cut = RenderBar();
+
+        Button(cut, "Save view…").Click();
+        Input(cut, "View name").Input("Viewer layout");
+        Button(cut, "Save").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(["Standard view", "Viewer layout"], Options(cut)), Timeout);
+    }
+}
