@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.Discounts;
@@ -429,6 +431,46 @@ public abstract class PayInvoicesTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task A_charge_that_throws_stays_processing_and_is_not_retried_under_a_new_key()
+    {
+        await using var h = new PortalHarness(database, b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new AnswerLostGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var account = PortalHarness.NewAccount();
+        h.SignIn(account);
+        var ids = await SeedAsync(h, account, new Item("INV-120", 4_200));
+        var visa = await CardAsync(h);
+
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, visa.Id, Key()));
+
+        Assert.Equal(PaymentStatus.Processing, outcome.Status);
+        var row = Assert.Single(await PaymentsAsync(h, account));
+        Assert.NotNull(row.NextCheckAt);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoicesAsync(h, ids)).Single().Status);
+        Assert.Equal(1, await ChargesAsync(h, account));
+        Assert.Empty(await OutboxAsync(h, account, OutboxKind.ErpPayment));
+    }
+
+    [Fact]
+    public async Task A_bank_debit_is_processing_with_the_erp_posting_and_email_queued()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await SeedAsync(h, account, new Item("INV-130", 60_000));
+        var methods = h.Get<PaymentMethodService>();
+        var captured = h.Get<SandboxGateway>().CaptureBankAccount(new SandboxBankInput("110000000", "000123456789", "Acme AP", BankAccountType.Checking, BankAccountHolderType.Business));
+        var bank = await methods.AddBankAccountAsync(new AddBankAccountRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.BankAccount), null, Key(),
+            new AchSignature("Pat Payer", true, methods.CurrentAgreement.Version)));
+
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, Key()));
+
+        Assert.Equal(PaymentStatus.Processing, outcome.Status);
+        Assert.Equal("Sandbox Bank checking •••• 6789", Assert.Single(await PaymentsAsync(h, account)).MethodDescription);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoicesAsync(h, ids)).Single().Status);
+        Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpPayment));
+        var email = JsonSerializer.Deserialize<PortalEmail>(Assert.Single(await OutboxAsync(h, account, OutboxKind.Email)).PayloadJson, Json)!;
+        Assert.StartsWith("Payment processing", email.Subject);
+    }
+
+    [Fact]
     public async Task When_the_erp_settles_the_paid_invoice_it_leaves_the_open_list()
     {
         await using var h = Harness(database, out var account);
@@ -451,6 +493,25 @@ public abstract class PayInvoicesTests(TestDatabase database)
         var row = (await InvoicesAsync(h, [invoiceId])).Single();
         Assert.False(row.IsOpen);
         Assert.Equal((InvoiceStatus.Open, (Guid?)null, 0L), (row.Status, row.ActivePaymentId, row.OpenMinor));
+    }
+}
+
+/// <summary>The sandbox, except that a charge's answer is lost after the money moved.</summary>
+internal sealed class AnswerLostGateway(SandboxGateway inner) : PaymentGatewayBase
+{
+    public override string Key => inner.Key;
+
+    public override GatewayCapabilities Capabilities => inner.Capabilities;
+
+    public override Type CaptureComponent => inner.CaptureComponent;
+
+    public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
+        inner.StoreMethodAsync(request, cancellationToken);
+
+    public override async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default)
+    {
+        await inner.ChargeAsync(request, cancellationToken);
+        throw new TimeoutException("The gateway did not answer.");
     }
 }
 
