@@ -266,7 +266,13 @@ public sealed class PaymentService(
             logger.LogWarning(ex, "Charge for payment {PaymentId} ({ReceiptNumber}) got no answer; left Processing for the status check", payment.Id, payment.ReceiptNumber);
             result = null;
         }
+        return await RecordAsync(scope, payment, preview, items, result);
+    }
 
+    /// <summary>Writes the gateway's answer (null: none arrived) with its follow-ups in one transaction.</summary>
+    private async Task<PaymentOutcome> RecordAsync(AccountScope scope, PaymentRecord payment, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, ChargeResult? result)
+    {
+        var ct = CancellationToken.None;
         var now = Now;
         var unknown = result is null || result.ErrorCode == GatewayErrorCode.Timeout;
         var status = unknown ? PaymentStatus.Processing : result!.Status switch
