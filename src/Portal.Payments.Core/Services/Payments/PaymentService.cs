@@ -1,17 +1,499 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Discounts;
+using Portal.Payments.Erp;
+using Portal.Payments.Gateways;
+using Portal.Payments.Hosting;
+using Portal.Payments.Notifications;
+using Portal.Payments.Outbox;
+
 namespace Portal.Payments.Services.Payments;
 
 /// <summary>Pay-now: server-computed preview, one charge per confirmation, receipts.</summary>
-public sealed class PaymentService
+public sealed class PaymentService(
+    PortalAccess access,
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    IPaymentGateway gateway,
+    IDiscountPolicy discountPolicy,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<PaymentService> logger)
 {
+    /// <summary>The message when the browser's total no longer matches the server's.</summary>
+    public const string AmountsChangedMessage = "The amounts changed since you reviewed them; review the new total and confirm again.";
+
+    /// <summary>The message when the selected credits cover the selected invoices.</summary>
+    public const string CreditsCoverInvoicesMessage = "The selected credits cover the selected invoices; select fewer credits or more invoices";
+
+    /// <summary>How long after an unanswered charge the reconciler looks it up.</summary>
+    internal static readonly TimeSpan StatusCheckDelay = TimeSpan.FromMinutes(5);
+
+    private const string ReceiptAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    private const int MaxReceiptAttempts = 5;
+
     /// <summary>The server's preview of paying <paramref name="invoiceIds"/> today.</summary>
-    public Task<PaymentPreview> PreviewAsync(IReadOnlyList<long> invoiceIds, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
+    public async Task<PaymentPreview> PreviewAsync(IReadOnlyList<long> invoiceIds, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return (await ComputeAsync(db, scope, invoiceIds, cancellationToken)).Preview;
+    }
 
     /// <summary>Recomputes, holds the items, charges once under the request's idempotency key, records the outcome.</summary>
-    public Task<PaymentOutcome> PayInvoicesAsync(PayInvoicesRequest request, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
+    public async Task<PaymentOutcome> PayInvoicesAsync(PayInvoicesRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var scope = await access.ForPayAsync(cancellationToken);
+        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 64)
+        {
+            throw new PortalValidationException("payment", "This payment form expired; please open it again.");
+        }
+        if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+        try
+        {
+            return await PayNewAsync(scope, request, cancellationToken);
+        }
+        catch (PaymentConflictException)
+        {
+            // A double submit of this confirmation may have held the items first: answer with its outcome.
+            var winner = await ReplayAsync(scope, request.IdempotencyKey, CancellationToken.None);
+            if (winner is null)
+            {
+                throw;
+            }
+            return winner;
+        }
+    }
 
     /// <summary>The receipt of a payment of the signed-in account (not found for any other).</summary>
-    public Task<PaymentReceipt> GetReceiptAsync(Guid paymentId, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
+    public async Task<PaymentReceipt> GetReceiptAsync(Guid paymentId, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForViewAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var p = await db.Payments.AsNoTracking().Include(x => x.Allocations)
+                    .FirstOrDefaultAsync(x => x.Id == paymentId && x.AccountId == scope.AccountId, cancellationToken)
+                ?? throw new PortalNotFoundException("That receipt was not found.");
+        var allocations = p.Allocations.OrderBy(a => a.Id).ToList();
+        Money M(long minor) => Money.FromMinorUnits(minor, p.Currency);
+        return new PaymentReceipt
+        {
+            PaymentId = p.Id,
+            ReceiptNumber = p.ReceiptNumber,
+            AccountId = p.AccountId,
+            AccountName = scope.AccountName,
+            Kind = p.Kind,
+            Status = p.Status,
+            CreatedAt = Utc(p.CreatedAt),
+            ScheduledFor = p.ScheduledFor,
+            PaidBy = p.CreatedByName,
+            MethodDescription = p.MethodDescription,
+            Amount = M(p.AmountMinor),
+            DiscountTotal = M(p.DiscountMinor),
+            ShortTotal = M(p.ShortMinor),
+            CreditsApplied = M(-allocations.Where(a => a.AppliedMinor < 0).Sum(a => a.AppliedMinor)),
+            Lines = allocations.Select(a => new ReceiptLine
+            {
+                InvoiceNumber = a.InvoiceNumber,
+                Type = a.InvoiceType,
+                OpenBalance = M(a.OpenBalanceMinor),
+                Discount = M(a.DiscountMinor),
+                ShortAmount = M(a.ShortMinor),
+                ShortReason = a.ShortReason,
+                Comment = a.Comment,
+                Applied = M(a.AppliedMinor),
+            }).ToList(),
+            Memo = p.Memo,
+            FailureReason = p.FailureReason,
+            GatewayReference = p.GatewayReference,
+        };
+    }
+
+    private async Task<PaymentOutcome> PayNewAsync(AccountScope scope, PayInvoicesRequest request, CancellationToken ct)
+    {
+        PaymentPreview preview;
+        IReadOnlyList<InvoiceRecord> items;
+        PaymentMethodRecord method;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            (preview, items) = await ComputeAsync(db, scope, request.InvoiceIds, ct);
+            if (request.ExpectedTotal is { } expected && expected != preview.Total)
+            {
+                throw new PortalValidationException("total", AmountsChangedMessage);
+            }
+            method = await UsableMethodAsync(db, scope, request.PaymentMethodId, ct);
+        }
+
+        var (payment, winner) = await HoldAsync(scope, request.IdempotencyKey, preview, items, method, ct);
+        if (winner is not null)
+        {
+            return winner;
+        }
+        logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} for {Count} items of {AccountId} created",
+            payment!.Id, payment.ReceiptNumber, preview.Total, items.Count, scope.AccountId);
+        return await ChargeAsync(scope, payment, preview, items, method);
+    }
+
+    /// <summary>
+    /// Inserts the payment and its allocations and holds the items, all in one transaction; or, when a
+    /// concurrent submit with the same key won, that payment's outcome.
+    /// </summary>
+    private async Task<(PaymentRecord? Payment, PaymentOutcome? Winner)> HoldAsync(AccountScope scope, string key, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items,
+        PaymentMethodRecord method, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var now = Now;
+            var payment = NewPayment(scope, key, preview, items, method, now);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            db.Payments.Add(payment);
+            Audit(db, scope, "payment.created", payment.Id, new { payment.ReceiptNumber, payment.AmountMinor, payment.Currency, Items = items.Count }, now);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException ex)
+            {
+                await tx.RollbackAsync(CancellationToken.None);
+                // The unique idempotency key: a concurrent submit of the same confirmation won.
+                if (await ReplayAsync(scope, key, CancellationToken.None) is { } winner)
+                {
+                    return (null, winner);
+                }
+                if (attempt >= MaxReceiptAttempts)
+                {
+                    throw;
+                }
+                logger.LogWarning(ex, "Payment insert failed (receipt number {ReceiptNumber} taken?); retrying with a new number", payment.ReceiptNumber);
+                continue;
+            }
+
+            var ids = items.Select(i => i.Id).ToList();
+            var accountId = scope.AccountId;
+            var paymentId = payment.Id;
+            var held = await db.Invoices
+                .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && i.IsOpen && i.Status == InvoiceStatus.Open)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(i => i.Status, InvoiceStatus.Pending)
+                    .SetProperty(i => i.ActivePaymentId, paymentId)
+                    .SetProperty(i => i.Version, i => i.Version + 1), ct);
+            if (held != items.Count)
+            {
+                await tx.RollbackAsync(CancellationToken.None);
+                throw await ConflictAsync(accountId, ids);
+            }
+            // The items are now ours (locked until commit): make sure the ERP did not change them since the preview.
+            var current = await db.Invoices.AsNoTracking()
+                .Where(i => i.AccountId == accountId && i.ActivePaymentId == paymentId)
+                .Select(i => new { i.Id, i.OpenMinor, i.DiscountMinor, i.DiscountDate })
+                .ToListAsync(ct);
+            var seen = items.ToDictionary(i => i.Id);
+            if (current.Count != items.Count || current.Any(c =>
+                    seen[c.Id].OpenMinor != c.OpenMinor || seen[c.Id].DiscountMinor != c.DiscountMinor || seen[c.Id].DiscountDate != c.DiscountDate))
+            {
+                await tx.RollbackAsync(CancellationToken.None);
+                throw new PortalValidationException("total", AmountsChangedMessage);
+            }
+            await tx.CommitAsync(ct);
+            return (payment, null);
+        }
+    }
+
+    private PaymentRecord NewPayment(AccountScope scope, string key, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, PaymentMethodRecord method, DateTime now)
+    {
+        var byId = items.ToDictionary(i => i.Id);
+        return new PaymentRecord
+        {
+            Id = Guid.NewGuid(),
+            AccountId = scope.AccountId,
+            Kind = PaymentKind.InvoicePayment,
+            Status = PaymentStatus.Processing,
+            Currency = preview.Total.Currency,
+            AmountMinor = preview.Total.ToMinorUnits(),
+            DiscountMinor = preview.DiscountTotal.ToMinorUnits(),
+            PaymentMethodId = method.Id,
+            MethodDescription = PaymentMethodService.Describe(method),
+            IdempotencyKey = key,
+            GatewayKey = gateway.Key,
+            ReceiptNumber = NewReceiptNumber(now),
+            CreatedByUserId = scope.User.UserId,
+            CreatedByName = scope.User.DisplayName,
+            CreatedByEmail = scope.User.Email,
+            CreatedAt = now,
+            InvoiceCount = items.Count,
+            Allocations = preview.Lines.Select(l => new PaymentAllocationRecord
+            {
+                InvoiceId = l.InvoiceId,
+                InvoiceExternalId = byId[l.InvoiceId].ExternalId,
+                InvoiceNumber = l.Number,
+                InvoiceType = l.Type,
+                OpenBalanceMinor = l.OpenBalance.ToMinorUnits(),
+                DiscountMinor = l.Discount.ToMinorUnits(),
+                AppliedMinor = l.AmountToPay.ToMinorUnits(),
+            }).ToList(),
+        };
+    }
+
+    /// <summary>Charges once under the payment's key (after the hold committed) and records what the gateway said.</summary>
+    private async Task<PaymentOutcome> ChargeAsync(AccountScope scope, PaymentRecord payment, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, PaymentMethodRecord method)
+    {
+        // Once the charge is sent, finish recording whatever the caller does: money may have moved.
+        var ct = CancellationToken.None;
+        ChargeResult? result;
+        try
+        {
+            result = await gateway.ChargeAsync(new ChargeRequest
+            {
+                IdempotencyKey = payment.IdempotencyKey,
+                MethodToken = method.Token,
+                Amount = preview.Total,
+                AccountId = scope.AccountId,
+                PaymentId = payment.Id,
+                Description = $"Payment {payment.ReceiptNumber}",
+            }, ct);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Charge for payment {PaymentId} ({ReceiptNumber}) got no answer; left Processing for the status check", payment.Id, payment.ReceiptNumber);
+            result = null;
+        }
+        return await RecordAsync(scope, payment, preview, items, result);
+    }
+
+    /// <summary>Writes the gateway's answer (null: none arrived) with its follow-ups in one transaction.</summary>
+    private async Task<PaymentOutcome> RecordAsync(AccountScope scope, PaymentRecord payment, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, ChargeResult? result)
+    {
+        var ct = CancellationToken.None;
+        var now = Now;
+        var unknown = result is null || result.ErrorCode == GatewayErrorCode.Timeout;
+        var status = unknown ? PaymentStatus.Processing : result!.Status switch
+        {
+            ChargeStatus.Succeeded => PaymentStatus.Succeeded,
+            ChargeStatus.Processing => PaymentStatus.Processing,
+            _ => PaymentStatus.Failed,
+        };
+        var reason = status == PaymentStatus.Failed ? Truncate(result!.Message ?? "The payment was declined.", 500) : null;
+        var reference = result?.Reference;
+        DateTime? completed = status is PaymentStatus.Succeeded or PaymentStatus.Failed ? now : null;
+        DateTime? nextCheck = status == PaymentStatus.Processing ? now + StatusCheckDelay : null;
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var paymentId = payment.Id;
+        var updated = await db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Processing && p.CompletedAt == null)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.Status, status)
+                .SetProperty(p => p.GatewayReference, reference)
+                .SetProperty(p => p.FailureReason, reason)
+                .SetProperty(p => p.CompletedAt, completed)
+                .SetProperty(p => p.NextCheckAt, nextCheck)
+                .SetProperty(p => p.Attempts, p => p.Attempts + 1), ct);
+        if (updated == 1)
+        {
+            if (status == PaymentStatus.Failed)
+            {
+                await ReleaseAsync(db, scope.AccountId, paymentId, ct);
+            }
+            else if (!unknown)
+            {
+                EnqueueFollowUps(db, scope, payment, status, preview, items, reference, now);
+            }
+            Audit(db, scope, unknown ? "payment.unanswered" : $"payment.{status.ToString().ToLowerInvariant()}", paymentId,
+                new { payment.ReceiptNumber, GatewayReference = reference, FailureReason = reason }, now);
+            await db.SaveChangesAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+
+        logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount}: {Status}", paymentId, payment.ReceiptNumber, preview.Total, status);
+        return Outcome(payment, replayed: false) with { Status = status, FailureReason = reason };
+    }
+
+    /// <summary>A declined payment charged nothing: its items are payable again.</summary>
+    private static Task<int> ReleaseAsync(PaymentsDbContext db, string accountId, Guid paymentId, CancellationToken ct) =>
+        db.Invoices.Where(i => i.AccountId == accountId && i.ActivePaymentId == paymentId && i.Status == InvoiceStatus.Pending)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, InvoiceStatus.Open)
+                .SetProperty(i => i.ActivePaymentId, (Guid?)null)
+                .SetProperty(i => i.Version, i => i.Version + 1), ct);
+
+    /// <summary>The ERP posting and the confirmation email, committed with the status change.</summary>
+    private void EnqueueFollowUps(PaymentsDbContext db, AccountScope scope, PaymentRecord payment, PaymentStatus status, PaymentPreview preview,
+        IReadOnlyList<InvoiceRecord> items, string? reference, DateTime now)
+    {
+        var byId = items.ToDictionary(i => i.Id);
+        OutboxWriter.EnqueuePayment(db, new ErpPaymentPosting
+        {
+            PaymentId = payment.Id,
+            AccountId = scope.AccountId,
+            ReceiptNumber = payment.ReceiptNumber,
+            Amount = preview.Total,
+            PaidAt = Utc(now),
+            MethodDescription = payment.MethodDescription,
+            GatewayReference = reference,
+            Allocations = preview.Lines.Select(l => new ErpAllocation
+            {
+                ItemExternalId = byId[l.InvoiceId].ExternalId,
+                ItemNumber = l.Number,
+                Applied = l.AmountToPay,
+                DiscountTaken = l.Discount,
+            }).ToList(),
+        }, now);
+        OutboxWriter.EnqueueEmail(db, ConfirmationEmail(scope, payment, status, preview), now);
+    }
+
+    private PortalEmail ConfirmationEmail(AccountScope scope, PaymentRecord payment, PaymentStatus status, PaymentPreview preview)
+    {
+        var link = $"{options.Value.Notifications.PortalBaseUrl.TrimEnd('/')}/portal/payments/{payment.Id}/receipt";
+        var text = new StringBuilder()
+            .AppendLine(CultureInfo.InvariantCulture, $"Hello {scope.User.DisplayName},")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"{(status == PaymentStatus.Succeeded ? "We received your payment" : "Your payment is being processed")} of {preview.Total} for {scope.AccountName} ({scope.AccountId}).")
+            .AppendLine(CultureInfo.InvariantCulture, $"Receipt number: {payment.ReceiptNumber}")
+            .AppendLine();
+        foreach (var line in preview.Lines)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {line.Number}: {line.AmountToPay}{(line.Discount.IsZero ? "" : $" (discount {line.Discount})")}");
+        }
+        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"View your receipt: {link}");
+        return new PortalEmail
+        {
+            Id = Guid.NewGuid(),
+            To = scope.User.Email,
+            ToName = scope.User.DisplayName,
+            Subject = status == PaymentStatus.Succeeded
+                ? $"Payment received: {payment.ReceiptNumber}"
+                : $"Payment processing: {payment.ReceiptNumber}",
+            TextBody = text.ToString(),
+            Kind = NotificationKind.PaymentProcessed,
+            AccountId = scope.AccountId,
+            PaymentId = payment.Id,
+        };
+    }
+
+    /// <summary>Loads, checks and prices the selection.</summary>
+    private async Task<(PaymentPreview Preview, IReadOnlyList<InvoiceRecord> Items)> ComputeAsync(PaymentsDbContext db, AccountScope scope, IReadOnlyList<long>? invoiceIds, CancellationToken ct)
+    {
+        var ids = (invoiceIds ?? []).Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            throw new PortalValidationException("invoices", "Select at least one invoice to pay.");
+        }
+        var accountId = scope.AccountId;
+        var items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(ct);
+        if (items.Count != ids.Count)
+        {
+            throw new PortalNotFoundException("Some of the selected invoices were not found. Refresh the list and select them again.");
+        }
+        var busy = items.Where(i => !i.IsOpen || i.Status != InvoiceStatus.Open).ToList();
+        if (busy.Count > 0)
+        {
+            throw Conflict(busy);
+        }
+        var currency = options.Value.Currency;
+        if (items.FirstOrDefault(i => !string.Equals(i.Currency, currency, StringComparison.Ordinal)) is { } foreign)
+        {
+            throw new PortalValidationException("invoices", $"{foreign.Number} is in {foreign.Currency}; only {currency} items can be paid here.");
+        }
+        var preview = PaymentCalculator.Compute(items, Today, discountPolicy, currency);
+        if (preview.Total.Amount <= 0m)
+        {
+            throw new PortalValidationException("invoices", CreditsCoverInvoicesMessage);
+        }
+        return (preview, items);
+    }
+
+    /// <summary>A stored, not deleted, not expired method of the account.</summary>
+    private async Task<PaymentMethodRecord> UsableMethodAsync(PaymentsDbContext db, AccountScope scope, Guid methodId, CancellationToken ct)
+    {
+        var accountId = scope.AccountId;
+        var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == methodId && m.AccountId == accountId, ct)
+            ?? throw new PortalNotFoundException("That payment method was not found. Choose another one.");
+        if (method.DeletedAt is not null)
+        {
+            throw new PortalValidationException("method", "That payment method was deleted. Choose another one.");
+        }
+        if (PaymentMethodService.StatusOf(method, Today) == PaymentMethodStatus.Expired)
+        {
+            throw new PortalValidationException("method", $"{PaymentMethodService.Describe(method)} has expired. Choose another method or update its expiry date.");
+        }
+        if (!string.Equals(method.GatewayKey, gateway.Key, StringComparison.Ordinal))
+        {
+            throw new PortalValidationException("method", "That payment method cannot be used here any more. Choose another one.");
+        }
+        return method;
+    }
+
+    /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
+    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var earlier = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.IdempotencyKey == key, ct);
+        if (earlier is null)
+        {
+            return null;
+        }
+        return earlier.AccountId == scope.AccountId
+            ? Outcome(earlier, replayed: true)
+            : throw new PortalNotFoundException("That payment was not found.");
+    }
+
+    private async Task<PaymentConflictException> ConflictAsync(string accountId, List<long> ids)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var busy = await db.Invoices.AsNoTracking()
+            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && (!i.IsOpen || i.Status != InvoiceStatus.Open))
+            .ToListAsync(CancellationToken.None);
+        return Conflict(busy);
+    }
+
+    private static PaymentConflictException Conflict(IReadOnlyList<InvoiceRecord> busy)
+    {
+        var ordered = busy.OrderBy(i => i.Number, StringComparer.Ordinal).ToList();
+        var parts = ordered.Select(i => i.IsOpen ? $"{i.Number} is already being paid ({i.Status})" : $"{i.Number} was paid meanwhile and is no longer open");
+        var message = ordered.Count == 0
+            ? "The selected items are already being paid. Nothing was charged; refresh the list."
+            : $"{string.Join("; ", parts)}. Nothing was charged; refresh the list and select again.";
+        return new PaymentConflictException(message, ordered.Select(i => i.Number).ToList());
+    }
+
+    private static PaymentOutcome Outcome(PaymentRecord p, bool replayed) => new()
+    {
+        PaymentId = p.Id,
+        ReceiptNumber = p.ReceiptNumber,
+        Status = p.Status,
+        Amount = Money.FromMinorUnits(p.AmountMinor, p.Currency),
+        FailureReason = p.FailureReason,
+        Replayed = replayed,
+    };
+
+    private static string NewReceiptNumber(DateTime now) =>
+        $"R-{now.ToString("yyMMdd", CultureInfo.InvariantCulture)}-{RandomNumberGenerator.GetString(ReceiptAlphabet, 6)}";
+
+    private static void Audit(PaymentsDbContext db, AccountScope scope, string action, Guid subject, object detail, DateTime now) =>
+        db.AuditEvents.Add(new AuditEventRecord
+        {
+            AccountId = scope.AccountId,
+            UserId = scope.User.UserId,
+            Action = action,
+            SubjectId = subject.ToString(),
+            DetailJson = JsonSerializer.Serialize(detail),
+            At = now,
+        });
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+
+    private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

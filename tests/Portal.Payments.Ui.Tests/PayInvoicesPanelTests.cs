@@ -1,0 +1,203 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>Seeds open items of the test account straight into the database, with known figures. Today is 10 March 2027.</summary>
+public abstract class PayTestContext : PaymentMethodTestContext
+{
+    /// <summary>Today's date in the tests.</summary>
+    protected static readonly DateOnly TodayDate = DateOnly.FromDateTime(Today.UtcDateTime);
+
+    /// <summary>The real pay-now service.</summary>
+    protected PaymentService Payments => Services.GetRequiredService<PaymentService>();
+
+    /// <summary>Inserts open items (amounts in cents) and returns their ids in order.</summary>
+    protected async Task<long[]> SeedAsync(params (string Number, long OpenMinor, long? DiscountMinor, OpenItemType Type)[] items)
+    {
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        var rows = items.Select((i, n) => new InvoiceRecord
+        {
+            AccountId = AccountId,
+            ExternalId = "T-" + i.Number,
+            Number = i.Number,
+            NumberKey = SearchKeys.Normalize(i.Number, 64),
+            Type = i.Type,
+            DocumentDate = TodayDate.AddDays(-20),
+            DueDate = TodayDate.AddDays(10 + n),
+            Currency = "USD",
+            OriginalMinor = Math.Abs(i.OpenMinor),
+            OpenMinor = i.OpenMinor,
+            DiscountMinor = i.DiscountMinor,
+            DiscountDate = i.DiscountMinor is null ? null : TodayDate.AddDays(5),
+            IsOpen = true,
+            Status = InvoiceStatus.Open,
+            SyncedAt = Today.UtcDateTime,
+        }).ToList();
+        db.Invoices.AddRange(rows);
+        await db.SaveChangesAsync();
+        return rows.Select(r => r.Id).ToArray();
+    }
+
+    /// <summary>The items' current rows.</summary>
+    protected async Task<List<InvoiceRecord>> InvoicesAsync(IEnumerable<long> ids)
+    {
+        var list = ids.ToList();
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        return await db.Invoices.AsNoTracking().Where(i => list.Contains(i.Id)).ToListAsync();
+    }
+}
+
+/// <summary>The "Pay selected invoices" panel on real services and SQLite.</summary>
+public class PayInvoicesPanelTests : PayTestContext
+{
+    private readonly List<PaymentOutcome> _paid = [];
+    private int _closed;
+
+    private IRenderedComponent<PayInvoicesPanel> RenderPanel(IReadOnlyList<long> ids) =>
+        Render<PayInvoicesPanel>(p => p
+            .Add(x => x.InvoiceIds, ids)
+            .Add(x => x.OnPaid, (PaymentOutcome o) => _paid.Add(o))
+            .Add(x => x.OnClosed, () => _closed++));
+
+    private static void WaitForPreview(IRenderedComponent<PayInvoicesPanel> cut) =>
+        cut.WaitForAssertion(() =>
+        {
+            Assert.NotEmpty(cut.FindAll("[data-testid=pay-line]"));
+            Assert.NotEmpty(cut.FindAll("[data-testid=picker-option]"));
+        }, Timeout);
+
+    private static string Text(IRenderedComponent<PayInvoicesPanel> cut, string testId) => cut.Find($"[data-testid={testId}]").TextContent.Trim();
+
+    [Fact]
+    public async Task The_servers_preview_is_shown_line_by_line_with_totals()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1001", 100_000, 2_000, OpenItemType.Invoice), ("INV-1002", 25_050, null, OpenItemType.Invoice),
+            ("CM-2001", -30_000, null, OpenItemType.CreditMemo));
+        await AddCardAsync();
+
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        var rows = cut.FindAll("[data-testid=pay-line]").Select(r => r.Children.Select(c => c.TextContent.Trim()).ToArray()).ToList();
+        Assert.Equal(["INV-1001", "Invoice", "3/20/2027", "USD 1,000.00", "USD 20.00", "USD 980.00"], rows[0]);
+        Assert.Equal(["INV-1002", "Invoice", "3/21/2027", "USD 250.50", "—", "USD 250.50"], rows[1]);
+        Assert.Equal(["CM-2001", "Credit memo", "3/22/2027", "USD -300.00", "—", "USD -300.00"], rows[2]);
+        Assert.Equal("USD 1,250.50", Text(cut, "total-invoices"));
+        Assert.Equal("USD -20.00", Text(cut, "total-discounts"));
+        Assert.Equal("USD -300.00", Text(cut, "total-credits"));
+        Assert.Equal("USD 930.50", Text(cut, "total"));
+        Assert.Contains(cut.FindAll("th[scope=col]"), th => th.TextContent.Trim() == "Discount if paid today");
+        Assert.False(Button(cut, "Make payment").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task Make_payment_confirms_with_the_receipt_number_and_a_View_receipt_link()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1101", 40_000, null, OpenItemType.Invoice), ("INV-1102", 10_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        var outcome = Assert.Single(_paid);
+        Assert.Equal(PaymentStatus.Succeeded, outcome.Status);
+        Assert.Equal(outcome.ReceiptNumber, Text(cut, "receipt-number"));
+        Assert.Equal("Payment succeeded.", Text(cut, "pay-status"));
+        Assert.Equal("status", cut.Find("[data-testid=pay-status]").GetAttribute("role"));
+        var link = Assert.Single(cut.FindAll("a"), a => a.TextContent.Trim() == "View receipt");
+        Assert.Equal(PortalRoutes.Receipt(outcome.PaymentId), link.GetAttribute("href"));
+        Assert.Empty(Buttons(cut.Find("[data-testid=pay-panel]"), "Make payment"));
+        Assert.All(await InvoicesAsync(ids), i => Assert.Equal(InvoiceStatus.Pending, i.Status));
+
+        Button(cut, "Close").Click();
+        Assert.Equal(1, _closed);
+    }
+
+    [Fact]
+    public async Task A_decline_shows_the_reason_and_another_method_can_pay_as_a_new_payment()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1201", 15_000, null, OpenItemType.Invoice));
+        await AddCardAsync(number: "4000000000009995");
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("insufficient funds", Text(cut, "pay-error")), Timeout);
+        Assert.Equal("alert", cut.Find("[data-testid=pay-error]").GetAttribute("role"));
+        Assert.Contains("still open", Text(cut, "pay-error"));
+        Assert.Empty(_paid);
+        Assert.Equal(InvoiceStatus.Open, (await InvoicesAsync(ids)).Single().Status);
+
+        Input(cut, "Add a payment method").Change(true);
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+        EnterCard(cut, number: "5555 5555 5555 4444", month: "6", year: "2029");
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("section.pp-add-method")), Timeout);
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(_paid).Status);
+        Assert.Empty(cut.FindAll("[data-testid=pay-error]"));
+    }
+
+    [Fact]
+    public async Task An_invoice_paid_meanwhile_in_another_tab_gets_the_already_being_paid_message()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1301", 15_000, null, OpenItemType.Invoice));
+        var visa = await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        await Payments.PayInvoicesAsync(new PayInvoicesRequest(ids, visa.Id, Guid.NewGuid().ToString("N")));   // the other tab
+
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("INV-1301 is already being paid (Pending)", Text(cut, "pay-error")), Timeout);
+        Assert.Empty(_paid);
+        Assert.Empty(cut.FindAll("[data-testid=pay-confirmation]"));
+    }
+
+    [Fact]
+    public async Task A_view_only_user_is_told_and_offered_no_payment()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1401", 15_000, null, OpenItemType.Invoice));
+        Users.SignIn(PortalPermissions.View);
+
+        var cut = RenderPanel(ids);
+
+        cut.WaitForAssertion(() => Assert.Contains("view-only", Text(cut, "pay-error")), Timeout);
+        Assert.Empty(Buttons(cut.Find("[data-testid=pay-panel]"), "Make payment"));
+        Assert.Empty(cut.FindAll("[data-testid=pay-line]"));
+    }
+
+    [Fact]
+    public async Task Cancel_closes_without_paying()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1501", 15_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        Button(cut, "Cancel").Click();
+
+        Assert.Equal(1, _closed);
+        Assert.Empty(_paid);
+        Assert.Equal(InvoiceStatus.Open, (await InvoicesAsync(ids)).Single().Status);
+    }
+}

@@ -1,0 +1,116 @@
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Pages;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The printable receipt, on real services and SQLite.</summary>
+public class ReceiptViewTests : PayTestContext
+{
+    private async Task<PaymentOutcome> PayAsync(string number = "4242424242424242")
+    {
+        var ids = await SeedAsync(("INV-3001", 100_000, 2_000, OpenItemType.Invoice), ("CM-3002", -10_000, null, OpenItemType.CreditMemo));
+        var card = await AddCardAsync(number);
+        return await Payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Guid.NewGuid().ToString("N")));
+    }
+
+    private IRenderedComponent<ReceiptView> RenderLoaded(Guid paymentId)
+    {
+        var cut = Render<ReceiptView>(p => p.Add(x => x.PaymentId, paymentId));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=status]")), Timeout);
+        return cut;
+    }
+
+    private static string Fact(IRenderedComponent<ReceiptView> cut, string term)
+    {
+        var dt = Assert.Single(cut.FindAll("[data-testid=receipt-facts] dt"), d => d.TextContent.Trim() == term);
+        return dt.NextElementSibling!.TextContent.Trim();
+    }
+
+    [Fact]
+    public async Task The_receipt_shows_payer_method_status_breakdown_and_totals()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        Assert.Equal($"Receipt {paid.ReceiptNumber}", cut.Find("h1").TextContent.Trim());
+        Assert.Equal("Acme Industrial Supply (ACME)", Fact(cut, "Payer"));
+        Assert.Equal("Pat Payer", Fact(cut, "Paid by"));
+        Assert.Equal("Mar 10, 2027 12:00 UTC", Fact(cut, "Date"));
+        Assert.Equal(paid.ReceiptNumber, Fact(cut, "Receipt number"));
+        Assert.Equal("Visa •••• 4242", Fact(cut, "Method"));
+        Assert.Equal("Paid", Fact(cut, "Status"));
+        var rows = cut.FindAll("[data-testid=receipt-line]").Select(r => r.Children.Select(c => c.TextContent.Trim()).ToArray()).ToList();
+        Assert.Equal(["INV-3001", "Invoice", "USD 1,000.00", "USD 20.00", "USD 980.00"], rows[0]);
+        Assert.Equal(["CM-3002", "Credit memo", "USD -100.00", "—", "USD -100.00"], rows[1]);
+        Assert.Equal("USD 1,000.00", cut.Find("[data-testid=receipt-invoices]").TextContent.Trim());
+        Assert.Equal("USD -20.00", cut.Find("[data-testid=receipt-discounts]").TextContent.Trim());
+        Assert.Equal("USD -100.00", cut.Find("[data-testid=receipt-credits]").TextContent.Trim());
+        Assert.Equal("USD 880.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=receipt-failure]"));
+    }
+
+    [Fact]
+    public async Task Print_asks_the_browser_to_print()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+        var cut = RenderLoaded(paid.PaymentId);
+        var print = Button(cut, "Print");
+        Assert.NotNull(print.Closest(".pp-no-print"));
+
+        print.Click();
+
+        JSInterop.VerifyInvoke("print");
+    }
+
+    [Fact]
+    public async Task A_declined_payment_shows_the_reason_and_that_nothing_was_charged()
+    {
+        await StartAsync();
+        var declined = await PayAsync("4000000000000002");
+
+        var cut = RenderLoaded(declined.PaymentId);
+
+        Assert.Equal("Failed (nothing charged)", Fact(cut, "Status"));
+        Assert.Contains("The card was declined by the issuer.", cut.Find("[data-testid=receipt-failure]").TextContent);
+        Assert.Equal("Amount attempted", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task An_unknown_or_another_accounts_receipt_is_not_found_without_details()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+
+        var unknown = RenderLoaded(Guid.NewGuid());
+        Assert.Equal("Receipt not found", unknown.Find("h1").TextContent.Trim());
+        Assert.Equal("alert", unknown.Find("[data-testid=receipt-error]").GetAttribute("role"));
+
+        Users.SignIn(PortalPermissions.Pay, accountId: "OTHER", accountName: "Other Co");
+        var theirs = RenderLoaded(paid.PaymentId);
+        Assert.Equal("Receipt not found", theirs.Find("h1").TextContent.Trim());
+        Assert.DoesNotContain(paid.ReceiptNumber, theirs.Markup);
+        Assert.DoesNotContain("Acme", theirs.Markup);
+        Assert.Empty(theirs.FindAll("[data-testid=receipt-lines]"));
+    }
+
+    [Fact]
+    public async Task The_receipt_page_shows_the_receipt_for_a_view_only_user()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+        Users.SignIn(PortalPermissions.View);
+
+        var cut = Render<ReceiptPage>(p => p.Add(x => x.PaymentId, paid.PaymentId));
+
+        cut.WaitForAssertion(() => Assert.Equal($"Receipt {paid.ReceiptNumber}", cut.Find("h1").TextContent.Trim()), Timeout);
+        Assert.Equal(2, cut.FindAll("[data-testid=receipt-line]").Count);
+        Assert.Equal(PaymentStatus.Succeeded, paid.Status);
+    }
+}
