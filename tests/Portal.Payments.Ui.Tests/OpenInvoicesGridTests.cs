@@ -9,6 +9,7 @@ using Portal.Payments.Sync;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
+using Radzen;
 
 namespace Portal.Payments.Ui.Tests;
 
@@ -202,5 +203,158 @@ public class OpenInvoicesGridTests : PortalTestContext
         var cut = Render<OpenInvoicesGrid>();
         cut.WaitForAssertion(() => Assert.Contains("Please sign in", cut.Find("[role=alert]").TextContent), Timeout);
         Assert.Empty(cut.FindAll(".rz-data-grid"));
+    }
+
+    [Fact]
+    public async Task Saved_view_layout_carries_search_and_period_and_null_restores_the_built_in_layout()
+    {
+        var cut = await RenderLoadedAsync();
+        var summary = await Services.GetRequiredService<AccountOverviewService>().GetSummaryAsync();
+        var index = Enumerable.Range(0, summary.Buckets.Count).First(i => summary.Buckets[i].ItemCount > 0);
+        Search(cut, "INV");
+        cut.WaitForAssertion(() => Assert.All(RowNumbers(cut), n => Assert.StartsWith("INV", n)), Timeout);
+        cut.FindAll("[data-testid=bucket-toggle]")[index].Click();
+        var expected = await QueryAsync(new InvoiceQuery { Search = "INV", AgingBucket = index, Take = 25 });
+        cut.WaitForAssertion(() => Assert.Equal(expected.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
+
+        var bar = cut.FindComponent<SavedViewsBar>();
+        Assert.Equal("invoices", bar.Instance.Grid);
+        var layout = bar.Instance.GetCurrentLayout();
+        using (var json = System.Text.Json.JsonDocument.Parse(layout))
+        {
+            Assert.Equal("INV", json.RootElement.GetProperty("search").GetString());
+            Assert.Equal(index, json.RootElement.GetProperty("agingBucket").GetInt32());
+        }
+
+        await cut.InvokeAsync(() => bar.Instance.OnApplyLayout.InvokeAsync(null));
+        cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
+        Assert.Equal("", cut.Find("input[type=search]").GetAttribute("value") ?? "");
+        Assert.All(cut.FindAll("[data-testid=bucket-toggle]"), b => Assert.Equal("false", b.GetAttribute("aria-pressed")));
+
+        await cut.InvokeAsync(() => cut.FindComponent<SavedViewsBar>().Instance.OnApplyLayout.InvokeAsync(layout));
+        cut.WaitForAssertion(() => Assert.Equal(expected.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
+        Assert.Equal("INV", cut.Find("input[type=search]").GetAttribute("value"));
+        Assert.Equal("true", cut.FindAll("[data-testid=bucket-toggle]")[index].GetAttribute("aria-pressed"));
+    }
+
+    [Fact]
+    public async Task Preview_and_comments_open_their_panels_for_the_row_and_close_on_request()
+    {
+        var cut = await RenderLoadedAsync();
+        var number = RowNumbers(cut)[0];
+
+        cut.Find($"button[aria-label='Preview invoice {number}']").Click();
+        var preview = cut.FindComponent<InvoicePreviewDialog>();
+        Assert.Equal(number, preview.Instance.InvoiceNumber);
+        await cut.InvokeAsync(() => preview.Instance.OnClosed.InvokeAsync());
+        Assert.Empty(cut.FindComponents<InvoicePreviewDialog>());
+
+        cut.Find($"button[aria-label^='Comments (0) on invoice {number}']").Click();
+        var comments = cut.FindComponent<InvoiceCommentsPanel>();
+        Assert.Equal(number, comments.Instance.InvoiceNumber);
+        await cut.InvokeAsync(() => comments.Instance.OnCommentCountChanged.InvokeAsync(3));
+        Assert.Equal("Comments (3)", cut.Find($"button[aria-label^='Comments (3) on invoice {number}']").TextContent.Trim());
+        await cut.InvokeAsync(() => comments.Instance.OnClosed.InvokeAsync());
+        Assert.Empty(cut.FindComponents<InvoiceCommentsPanel>());
+    }
+
+    [Fact]
+    public async Task Pay_selected_hosts_the_pay_panel_with_the_selection_kept_across_pages()
+    {
+        var cut = await RenderLoadedAsync();
+        var first = (await QueryAsync(new InvoiceQuery { Take = 25 })).Items.First(r => r.CanSelect);
+        var later = (await QueryAsync(new InvoiceQuery { Skip = 25, Take = 25 })).Items.First(r => r.CanSelect);
+        cut.Find($"input[aria-label='Select invoice {first.Number}']").Change(true);
+        cut.Find(".rz-pager-next").Click();
+        cut.WaitForAssertion(() => Assert.Contains(later.Number, RowNumbers(cut)), Timeout);
+        cut.Find($"input[aria-label='Select invoice {later.Number}']").Change(true);
+
+        cut.Find("[data-testid=pay-selected]").Click();
+        var panel = cut.FindComponent<PayInvoicesPanel>();
+        Assert.Equal(new[] { first.Id, later.Id }.Order(), panel.Instance.InvoiceIds.Order());
+
+        await cut.InvokeAsync(() => panel.Instance.OnPaid.InvokeAsync(null!));
+        Assert.Contains("Select one or more open invoices", cut.Find(".pp-inv-pay-hint").TextContent);
+        await cut.InvokeAsync(() => cut.FindComponent<PayInvoicesPanel>().Instance.OnClosed.InvokeAsync());
+        Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
+    }
+}
+
+public class InvoiceGridMappingTests
+{
+    private static LoadDataArgs Args(params FilterDescriptor[] filters) => new() { Skip = 50, Top = 25, Filters = filters, Sorts = [] };
+
+    [Fact]
+    public void Filters_and_sorts_map_to_the_core_query_with_invariant_values()
+    {
+        var args = Args(
+            new FilterDescriptor { Property = "DueDate", FilterValue = new DateOnly(2026, 1, 5), FilterOperator = FilterOperator.GreaterThanOrEquals, SecondFilterValue = new DateTime(2026, 2, 1, 13, 0, 0), SecondFilterOperator = FilterOperator.LessThan, LogicalFilterOperator = LogicalFilterOperator.And },
+            new FilterDescriptor { Property = "OpenBalance.Amount", FilterValue = 1234.5m, FilterOperator = FilterOperator.GreaterThan },
+            new FilterDescriptor { Property = "Status", FilterValue = InvoiceStatus.Pending, FilterOperator = FilterOperator.Equals },
+            new FilterDescriptor { Property = "PoNumber", FilterOperator = FilterOperator.IsEmpty },
+            new FilterDescriptor { Property = "Number", FilterValue = null, FilterOperator = FilterOperator.Contains });
+        args.Sorts = [new SortDescriptor { Property = "DueDate", SortOrder = SortOrder.Descending }, new SortDescriptor { Property = "Number", SortOrder = SortOrder.Ascending }];
+
+        var q = InvoiceGridMapping.ToQuery(args, "  inv ", 2, 25);
+
+        Assert.Equal("inv", q.Search);
+        Assert.Equal(2, q.AgingBucket);
+        Assert.Equal(50, q.Skip);
+        Assert.Equal(25, q.Take);
+        Assert.Equal(
+        [
+            new GridFilter(InvoiceFields.DueDate, GridFilterOperator.GreaterThanOrEqual, "2026-01-05"),
+            new GridFilter(InvoiceFields.DueDate, GridFilterOperator.LessThan, "2026-02-01"),
+            new GridFilter(InvoiceFields.OpenBalance, GridFilterOperator.GreaterThan, "1234.5"),
+            new GridFilter(InvoiceFields.Status, GridFilterOperator.Equals, "Pending"),
+            new GridFilter(InvoiceFields.PoNumber, GridFilterOperator.IsEmpty, null),
+        ], q.Filters);
+        Assert.Equal([new GridSort(InvoiceFields.DueDate, true), new GridSort(InvoiceFields.Number, false)], q.Sorts);
+    }
+
+    [Fact]
+    public void Or_inside_one_column_and_unsupported_operators_are_refused_not_guessed()
+    {
+        var or = Assert.Throws<PortalValidationException>(() => InvoiceGridMapping.ToQuery(Args(new FilterDescriptor
+        {
+            Property = "Original.Amount", FilterValue = 10m, FilterOperator = FilterOperator.LessThan,
+            SecondFilterValue = 100m, SecondFilterOperator = FilterOperator.GreaterThan, LogicalFilterOperator = LogicalFilterOperator.Or,
+        }), null, null, 25));
+        Assert.Contains("Or", or.Message);
+        var ends = Assert.Throws<PortalValidationException>(() => InvoiceGridMapping.ToQuery(Args(new FilterDescriptor
+        {
+            Property = "Number", FilterValue = "01", FilterOperator = FilterOperator.EndsWith,
+        }), null, null, 25));
+        Assert.Equal(InvoiceFields.Number, ends.Field);
+    }
+
+    [Fact]
+    public void Visible_fields_follow_the_settings_order_and_visibility()
+    {
+        Assert.Equal(InvoiceFields.DefaultColumns, InvoiceGridMapping.VisibleFields(null));
+        var settings = new DataGridSettings
+        {
+            Columns =
+            [
+                new DataGridColumnSettings { UniqueID = "select", Visible = true, OrderIndex = 0 },
+                new DataGridColumnSettings { Property = "Number", Visible = true, OrderIndex = 3 },
+                new DataGridColumnSettings { Property = "DueDate", Visible = true, OrderIndex = 1 },
+                new DataGridColumnSettings { Property = "OpenBalance.Amount", Visible = true, OrderIndex = 2 },
+                new DataGridColumnSettings { Property = "PoNumber", Visible = false, OrderIndex = 4 },
+            ],
+        };
+        Assert.Equal([InvoiceFields.DueDate, InvoiceFields.OpenBalance, InvoiceFields.Number], InvoiceGridMapping.VisibleFields(settings));
+    }
+
+    [Fact]
+    public void Layout_json_round_trips_and_junk_is_ignored()
+    {
+        var layout = new InvoiceGridLayout(new DataGridSettings { PageSize = 50 }, "PO-1", 3);
+        var back = InvoiceGridMapping.Deserialize(InvoiceGridMapping.Serialize(layout));
+        Assert.Equal(50, back!.Grid!.PageSize);
+        Assert.Equal("PO-1", back.Search);
+        Assert.Equal(3, back.AgingBucket);
+        Assert.Null(InvoiceGridMapping.Deserialize("not json"));
+        Assert.Null(InvoiceGridMapping.Deserialize(null));
     }
 }
