@@ -118,4 +118,19 @@ public class DepositFormTests : PayTestContext
         Assert.Contains("view-only", cut.Markup);
         Assert.Empty(cut.FindAll("input"));
     }
+
+    [Fact]
+    public async Task The_deposit_receipt_says_on_account_and_shows_the_note()
+    {
+        await StartAsync();
+        var card = await AddCardAsync();
+        var made = await Services.GetRequiredService<DepositService>().MakeDepositAsync(new DepositRequest(Money.Create(75m, "USD"), "For May", card.Id, Guid.NewGuid().ToString("N")));
+
+        var cut = Render<ReceiptView>(p => p.Add(x => x.PaymentId, made.PaymentId));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=receipt-deposit]")), Timeout);
+
+        Assert.Equal("Note: For May", cut.Find("[data-testid=receipt-memo]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=receipt-lines]"));
+        Assert.Equal("USD 75.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
+    }
 }

@@ -113,4 +113,26 @@ public class ShortPayEditorTests : PayTestContext
         Assert.Empty(cut.FindAll("[data-testid=short-row]"));
         Assert.False(Button(cut, "Make payment").HasAttribute("disabled"));
     }
+
+    [Fact]
+    public async Task The_receipt_shows_the_short_amount_reason_and_comment_as_text()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-5301", 50_000, null, OpenItemType.Invoice), ("INV-5302", 10_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var paid = await Payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Guid.NewGuid().ToString("N"))
+        {
+            Lines = [new PayLine(ids[0]) { Amount = Money.Create(450m, "USD"), Reason = "Other", Comment = "<i>short</i> by one crate" }],
+        });
+
+        var cut = Render<ReceiptView>(p => p.Add(x => x.PaymentId, paid.PaymentId));
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=receipt-line]")), Timeout);
+
+        var rows = cut.FindAll("[data-testid=receipt-line]").Select(r => r.Children.Select(c => c.TextContent.Trim()).ToArray()).ToList();
+        Assert.Equal(["INV-5301", "Invoice", "USD 500.00", "—", "USD 50.00", "Other: <i>short</i> by one crate", "USD 450.00"], rows[0]);
+        Assert.Equal(["INV-5302", "Invoice", "USD 100.00", "—", "—", "", "USD 100.00"], rows[1]);
+        Assert.Empty(cut.FindAll("[data-testid=receipt-line] i"));
+        Assert.Equal("USD -50.00", cut.Find("[data-testid=receipt-short-total]").TextContent.Trim());
+        Assert.Equal("USD 550.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
+    }
 }
