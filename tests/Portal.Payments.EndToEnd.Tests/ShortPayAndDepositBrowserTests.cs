@@ -89,4 +89,90 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await Expect(mail.Locator("pre")).ToContainTextAsync($"Note: {note}");
         await AssertAccessibleAsync(page);
     });
+
+    [Fact]
+    public Task Pat_short_pays_one_invoice_with_reason_Other_and_a_comment_and_sees_it_on_the_receipt() => RunPageTest(async page =>
+    {
+        var comment = $"E2E short pay {Guid.NewGuid().ToString("N")[..8]}: two cartons damaged";
+
+        await SignInAsync(page, Users.Pat);
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
+        await payments.GetByRole(AriaRole.Link, new() { Name = "Open invoices", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
+        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
+        await search.FillAsync("INV-");
+        await search.PressAsync("Enter");
+        await Expect(page.Locator(".pp-inv-grid .pp-inv-number").First).ToContainTextAsync("INV-");
+        await AssertAccessibleAsync(page);
+
+        // The first payable invoice.
+        string? number = null;
+        foreach (var box in await page.GetByRole(AriaRole.Checkbox, new() { NameRegex = SelectLabel() }).AllAsync())
+        {
+            if (await box.IsEnabledAsync())
+            {
+                number = SelectLabel().Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value;
+                await box.CheckAsync();
+                break;
+            }
+        }
+        Assert.NotNull(number);
+        await page.GetByTestId("pay-selected").ClickAsync();
+        var panel = page.GetByTestId("pay-panel");
+        var amount = panel.GetByLabel($"Amount to pay for {number}", new() { Exact = true });
+        await Expect(amount).ToHaveValueAsync(new Regex(@"^\d+\.\d{2}$"));
+        var full = decimal.Parse(await amount.InputValueAsync(), CultureInfo.InvariantCulture);
+        var part = decimal.Round(full / 2, 2);
+        var partText = part.ToString("N2", CultureInfo.InvariantCulture);
+        await Expect(panel.GetByTestId("total")).ToContainTextAsync(full.ToString("N2", CultureInfo.InvariantCulture));
+        await AssertAccessibleAsync(page);
+
+        // Pay half: a reason is needed, and "Other" needs a comment.
+        await amount.FillAsync(part.ToString("0.00", CultureInfo.InvariantCulture));
+        await amount.PressAsync("Tab");
+        var reason = panel.GetByLabel($"Short-pay reason for {number}", new() { Exact = true });
+        await Expect(panel.GetByTestId("reason-error")).ToContainTextAsync($"for {number}");
+        await reason.SelectOptionAsync("Other");
+        await Expect(panel.GetByTestId("comment-error")).ToHaveTextAsync($"Explain the reason \"Other\" for {number} in the comment.");
+        await AssertAccessibleAsync(page);
+        var commentBox = panel.GetByLabel($"Comment for {number} (required)", new() { Exact = true });
+        await commentBox.FillAsync(comment);
+        await commentBox.PressAsync("Tab");
+
+        // The server's adjusted preview.
+        await Expect(panel.GetByTestId("total")).ToContainTextAsync(partText);
+        await Expect(panel.GetByTestId("comment-error")).ToHaveCountAsync(0);
+        await Expect(panel.GetByTestId("line-short")).Not.ToHaveTextAsync("—");
+        await Expect(panel.GetByTestId("total-short")).ToContainTextAsync("-");
+        await AssertAccessibleAsync(page);
+
+        await panel.GetByLabel("Add a payment method", new() { Exact = true }).CheckAsync();
+        await panel.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await panel.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("11");
+        await panel.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+        await panel.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
+        await panel.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
+        await panel.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
+        await panel.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = "Make payment", Exact = true });
+        await Expect(makePayment).ToBeEnabledAsync();
+        await makePayment.ClickAsync();
+
+        var confirmation = panel.GetByTestId("pay-confirmation");
+        await Expect(confirmation).ToBeVisibleAsync();
+        var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
+        await confirmation.GetByRole(AriaRole.Link, new() { Name = "View receipt" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Receipt {receiptNumber}", Level = 1 })).ToBeVisibleAsync();
+        var line = page.GetByTestId("receipt-line").Filter(new() { HasText = number });
+        await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync("Other");
+        await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync(comment);
+        await Expect(line.GetByTestId("receipt-short")).Not.ToHaveTextAsync("—");
+        await Expect(page.GetByTestId("receipt-amount")).ToContainTextAsync(partText);
+        await AssertAccessibleAsync(page);
+    });
+
+    [GeneratedRegex(@"^Select invoice (INV-.+)$")]
+    private static partial Regex SelectLabel();
 }
