@@ -26,12 +26,12 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await payments.GetByRole(AriaRole.Link, new() { Name = "Make a deposit", Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/deposit");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Make a deposit", Level = 1 })).ToBeVisibleAsync();
-        await Expect(page.GetByLabel("Add a payment method", new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
 
         // A bad amount is refused at the field.
         await page.GetByLabel("Amount", new() { Exact = true }).FillAsync("12.345");
-        await page.GetByLabel("Add a payment method", new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
         await page.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
         await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("10");
         await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
@@ -147,7 +147,7 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await Expect(panel.GetByTestId("total-short")).ToContainTextAsync("-");
         await AssertAccessibleAsync(page);
 
-        await panel.GetByLabel("Add a payment method", new() { Exact = true }).CheckAsync();
+        await panel.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
         await panel.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
         await panel.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("11");
         await panel.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
