@@ -49,6 +49,22 @@ public static class ShortPayRules
         return true;
     }
 
+    /// <summary>The refusal of more than the open balance, pointing to deposits.</summary>
+    public static string MoreThanBalanceMessage(string invoiceNumber, Money open) =>
+        $"The amount to pay for {invoiceNumber} is more than its open balance of {open}. To pay more than you owe, make a deposit.";
+
+    /// <summary>The request for a reason on a short payment.</summary>
+    public static string ReasonRequiredMessage(string invoiceNumber, Money fullPayment) =>
+        $"Choose why you are paying less than {fullPayment} for {invoiceNumber}.";
+
+    /// <summary>The request for a comment with the reason "Other".</summary>
+    public static string CommentRequiredMessage(string invoiceNumber) =>
+        $"Explain the reason \"{OtherReason}\" for {invoiceNumber} in the comment.";
+
+    /// <summary>The refusal of a comment over <see cref="MaxCommentLength"/> characters.</summary>
+    public static string CommentTooLongMessage(string invoiceNumber, int length) =>
+        string.Create(CultureInfo.InvariantCulture, $"The comment for {invoiceNumber} is {length:N0} characters; shorten it to {MaxCommentLength:N0} or fewer.");
+
     /// <summary>True when <paramref name="reason"/> is the one that needs a comment.</summary>
     public static bool NeedsComment(string? reason) => string.Equals(reason?.Trim(), OtherReason, StringComparison.OrdinalIgnoreCase);
 
@@ -70,8 +86,7 @@ public static class ShortPayRules
             }
             if (amount > open)
             {
-                throw new PortalValidationException(AmountField(invoiceId),
-                    $"The amount to pay for {number} is more than its open balance of {open}. To pay more than you owe, make a deposit.");
+                throw new PortalValidationException(AmountField(invoiceId), MoreThanBalanceMessage(number, open));
             }
         }
         var isShort = line.Amount is { } paid && paid < fullPayment;
@@ -88,17 +103,17 @@ public static class ShortPayRules
         }
         if (reason is null)
         {
-            throw new PortalValidationException(ReasonField(invoiceId), $"Choose why you are paying less than {fullPayment} for {number}.");
+            throw new PortalValidationException(ReasonField(invoiceId), ReasonRequiredMessage(number, fullPayment));
         }
         var known = reasons.FirstOrDefault(r => string.Equals(r.Trim(), reason, StringComparison.OrdinalIgnoreCase))
             ?? throw new PortalValidationException(ReasonField(invoiceId), $"Choose one of the listed reasons for paying less on {number}.");
         if (NeedsComment(known) && comment is null)
         {
-            throw new PortalValidationException(CommentField(invoiceId), $"Explain the reason \"{OtherReason}\" for {number} in the comment.");
+            throw new PortalValidationException(CommentField(invoiceId), CommentRequiredMessage(number));
         }
         if (comment is { Length: > MaxCommentLength })
         {
-            throw new PortalValidationException(CommentField(invoiceId), $"The comment for {number} is {comment.Length:N0} characters; shorten it to {MaxCommentLength:N0} or fewer.");
+            throw new PortalValidationException(CommentField(invoiceId), CommentTooLongMessage(number, comment.Length));
         }
         return known;
     }
