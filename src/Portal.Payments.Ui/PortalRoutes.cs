@@ -12,6 +12,9 @@ public static class PortalRoutes
     /// <summary>Open invoices (balances, grid, pay now): <c>/portal/invoices</c>.</summary>
     public const string Invoices = "/portal/invoices";
 
+    /// <summary>Make a deposit (a payment on account): <c>/portal/deposit</c>.</summary>
+    public const string Deposit = "/portal/deposit";
+
     /// <summary>A payment's receipt: <c>/portal/payments/{id}/receipt</c>.</summary>
     public static string Receipt(Guid paymentId) => $"/portal/payments/{paymentId}/receipt";
 

@@ -141,7 +141,7 @@ public class DiscountPolicyTests
     public void Short_payment_of_600_on_day_5_under_each_policy()
     {
         Assert.Equal(20m, new KeepDiscountPolicy().DiscountFor(Context(600m)).Amount);
-        Assert.Equal(12.24m, new ProRateDiscountPolicy().DiscountFor(Context(600m)).Amount); // 20 × 600 / 980
+        Assert.Equal(12m, new ProRateDiscountPolicy().DiscountFor(Context(600m)).Amount); // 2% rate (20 / 1,000) × 600 paid
         Assert.Equal(0m, new ForfeitDiscountPolicy().DiscountFor(Context(600m)).Amount);
     }
 

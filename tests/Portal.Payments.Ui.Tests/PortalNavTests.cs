@@ -1,11 +1,14 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Hosting;
 using Portal.Payments.Ui.Components;
 
 namespace Portal.Payments.Ui.Tests;
 
 public class PortalNavTests : BunitContext
 {
+    public PortalNavTests() => Services.AddOptions();
+
     [Fact]
     public void Renders_a_Payments_navigation_landmark_with_links_to_the_overview_open_invoices_and_payment_methods()
     {
@@ -14,7 +17,7 @@ public class PortalNavTests : BunitContext
         var nav = Assert.Single(cut.FindAll("nav"));
         Assert.Equal("Payments", nav.GetAttribute("aria-label"));
         Assert.Equal(
-            [("portal", "Account overview"), ("portal/invoices", "Open invoices"), ("portal/payment-methods", "Payment methods")],
+            [("portal", "Account overview"), ("portal/invoices", "Open invoices"), ("portal/deposit", "Make a deposit"), ("portal/payment-methods", "Payment methods")],
             nav.QuerySelectorAll("a").Select(a => (a.GetAttribute("href"), a.TextContent.Trim())).ToArray());
     }
 
@@ -50,5 +53,16 @@ public class PortalNavTests : BunitContext
 
         Assert.Contains("active", cut.Find("a[href='portal/payment-methods']").ClassList);
         Assert.DoesNotContain("active", cut.Find("a[href='portal']").ClassList);
+    }
+
+    [Fact]
+    public void No_deposit_link_when_the_host_turned_deposits_off()
+    {
+        Services.Configure<PortalPaymentsOptions>(o => o.Deposits.Enabled = false);
+
+        var cut = Render<PortalNav>();
+
+        Assert.Empty(cut.FindAll("a[href='portal/deposit']"));
+        Assert.Equal(3, cut.FindAll("a").Count);
     }
 }

@@ -46,8 +46,8 @@ public class ReceiptViewTests : PayTestContext
         Assert.Equal("Visa •••• 4242", Fact(cut, "Method"));
         Assert.Equal("Paid", Fact(cut, "Status"));
         var rows = cut.FindAll("[data-testid=receipt-line]").Select(r => r.Children.Select(c => c.TextContent.Trim()).ToArray()).ToList();
-        Assert.Equal(["INV-3001", "Invoice", "USD 1,000.00", "USD 20.00", "USD 980.00"], rows[0]);
-        Assert.Equal(["CM-3002", "Credit memo", "USD -100.00", "—", "USD -100.00"], rows[1]);
+        Assert.Equal(["INV-3001", "Invoice", "USD 1,000.00", "USD 20.00", "—", "", "USD 980.00"], rows[0]);
+        Assert.Equal(["CM-3002", "Credit memo", "USD -100.00", "—", "—", "", "USD -100.00"], rows[1]);
         Assert.Equal("USD 1,000.00", cut.Find("[data-testid=receipt-invoices]").TextContent.Trim());
         Assert.Equal("USD -20.00", cut.Find("[data-testid=receipt-discounts]").TextContent.Trim());
         Assert.Equal("USD -100.00", cut.Find("[data-testid=receipt-credits]").TextContent.Trim());

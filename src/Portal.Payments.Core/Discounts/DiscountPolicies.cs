@@ -41,9 +41,9 @@ public sealed class KeepDiscountPolicy : DiscountPolicyBase
 }
 
 /// <summary>
-/// The default: a short payment earns the discount in proportion to what it pays
-/// (discount × paid ÷ full payment, rounded to the currency's minor unit). For a $1,000 invoice with
-/// a $20 discount, paying $600 of the $980 due earns $12.24.
+/// The default: a short payment earns the discount at the invoice's discount rate on the cash it sends
+/// (discount × paid ÷ open balance, rounded to the currency's minor unit). For a $1,000 invoice on 2/10 net 30,
+/// paying $600 within the discount period earns 2% × $600 = $12, and $388 stays open as the short amount.
 /// </summary>
 public sealed class ProRateDiscountPolicy : DiscountPolicyBase
 {
@@ -52,7 +52,7 @@ public sealed class ProRateDiscountPolicy : DiscountPolicyBase
 
     /// <inheritdoc />
     protected override Money ForPartialPayment(Money available, Money fullPayment, Money paid) =>
-        fullPayment.Amount == 0m ? available : available.MultiplyAndRound(paid.Amount / fullPayment.Amount);
+        available.MultiplyAndRound(paid.Amount / (fullPayment + available).Amount);
 }
 
 /// <summary>A short payment forfeits the discount.</summary>

@@ -58,6 +58,9 @@ public sealed class PortalPaymentsOptions
     /// <summary>The ACH debit authorization payers accept before a bank account is saved.</summary>
     public AchAgreementOptions AchAgreement { get; set; } = new();
 
+    /// <summary>Deposits (payments on account): whether they are offered, and the smallest and largest amount.</summary>
+    public DepositOptions Deposits { get; set; } = new();
+
     /// <summary>The short-pay reasons in force.</summary>
     public IReadOnlyList<string> EffectiveShortPayReasons => ShortPayReasons ?? DefaultShortPayReasons;
 
@@ -88,6 +91,19 @@ public sealed class AchAgreementOptions
         $"until I remove the bank account from the portal or notify {CompanyName} in writing, in a time and manner that " +
         "gives it a reasonable opportunity to act. I confirm that I am authorized to debit this account, and that the ACH " +
         "transactions I authorize comply with applicable law and the NACHA Operating Rules.";
+}
+
+/// <summary>Deposits: payments on account, posted to the ERP as unapplied cash.</summary>
+public sealed class DepositOptions
+{
+    /// <summary>Offer the "Make a deposit" page. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Smallest deposit, in the portal currency. Default 1.00.</summary>
+    public decimal Minimum { get; set; } = 1m;
+
+    /// <summary>Largest deposit, in the portal currency. Default 100,000.00.</summary>
+    public decimal Maximum { get; set; } = 100_000m;
 }
 
 /// <summary>Which database the portal uses.</summary>

@@ -78,6 +78,8 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             errors.Add($"{S}:AchAgreement:Text is blank; leave it unset for the built-in text or write the full agreement.");
         }
 
+        ValidateDeposits(o, errors);
+
         var transport = o.Notifications.Transport;
         if (!string.Equals(transport, "Store", StringComparison.OrdinalIgnoreCase) && !string.Equals(transport, "Smtp", StringComparison.OrdinalIgnoreCase))
         {
@@ -93,5 +95,24 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateDeposits(PortalPaymentsOptions o, List<string> errors)
+    {
+        const string S = PortalPaymentsOptions.SectionName;
+        var d = o.Deposits;
+        if (d.Minimum <= 0m)
+        {
+            errors.Add($"{S}:Deposits:Minimum must be greater than zero (e.g. 1.00).");
+        }
+        if (d.Maximum < d.Minimum)
+        {
+            errors.Add($"{S}:Deposits:Maximum ({d.Maximum}) must not be less than {S}:Deposits:Minimum ({d.Minimum}).");
+        }
+        if (CurrencyInfo.TryGet(o.Currency, out var currency)
+            && (decimal.Round(d.Minimum, currency.MinorUnits) != d.Minimum || decimal.Round(d.Maximum, currency.MinorUnits) != d.Maximum))
+        {
+            errors.Add($"{S}:Deposits:Minimum and Maximum must have at most {currency.MinorUnits} decimal places for {currency.Code}.");
+        }
     }
 }

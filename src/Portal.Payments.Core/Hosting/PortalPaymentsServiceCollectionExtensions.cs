@@ -102,6 +102,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<SavedViewService>();
         services.TryAddScoped<PaymentCharger>();
         services.TryAddScoped<PaymentService>();
+        services.TryAddScoped<DepositService>();
         services.TryAddSingleton<OutboxProcessor>();
 
         services.AddHostedService<ErpSyncBackgroundService>();

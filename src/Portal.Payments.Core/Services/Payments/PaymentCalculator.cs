@@ -5,51 +5,92 @@ namespace Portal.Payments.Services.Payments;
 
 /// <summary>
 /// The pay-now arithmetic, in one place for the preview and the payment: invoices less the discount
-/// the policy allows today, then credits (negative balances, oldest first) netted against them and
+/// the policy allows today (or the amount the payer entered, with the policy's discount on it and the rest
+/// short-paid), then credits (negative balances, oldest first) netted against them and
 /// capped so the total never goes below zero.
 /// </summary>
 internal static class PaymentCalculator
 {
-    /// <summary>The preview of paying <paramref name="items"/> (already checked to be open and of the account) on <paramref name="paymentDate"/>.</summary>
-    public static PaymentPreview Compute(IReadOnlyList<InvoiceRecord> items, DateOnly paymentDate, IDiscountPolicy policy, string currency)
+    /// <summary>
+    /// The preview of paying <paramref name="items"/> (already checked to be open and of the account) on <paramref name="paymentDate"/>;
+    /// <paramref name="lines"/> carry the amounts of short-paid invoices (checked against <paramref name="reasons"/>).
+    /// </summary>
+    public static PaymentPreview Compute(IReadOnlyList<InvoiceRecord> items, DateOnly paymentDate, IDiscountPolicy policy, string currency,
+        IReadOnlyDictionary<long, PayLine>? lines = null, IReadOnlyList<string>? reasons = null)
     {
         var zero = Money.Zero(currency);
-        var lines = new List<PaymentPreviewLine>(items.Count);
+        var result = new List<PaymentPreviewLine>(items.Count);
         Money balances = zero, discounts = zero, net = zero;
         foreach (var item in items.Where(i => i.OpenMinor >= 0).OrderBy(i => i.DueDate).ThenBy(i => i.Number, StringComparer.Ordinal))
         {
-            var open = Money.FromMinorUnits(item.OpenMinor, currency);
-            var discount = policy.DiscountFor(new DiscountContext
-            {
-                OpenBalance = open,
-                DiscountAvailable = item.DiscountMinor is { } d ? Money.FromMinorUnits(d, currency) : null,
-                DiscountDate = item.DiscountDate,
-                PaymentDate = paymentDate,
-            });
-            balances += open;
-            discounts += discount;
-            net += open - discount;
-            lines.Add(Line(item, open, discount, open - discount));
+            var line = InvoiceLine(item, paymentDate, policy, currency, lines?.GetValueOrDefault(item.Id), reasons ?? []);
+            balances += line.OpenBalance;
+            discounts += line.Discount;
+            net += line.AmountToPay;
+            result.Add(line);
         }
 
         var remaining = net;
         foreach (var item in items.Where(i => i.OpenMinor < 0).OrderBy(i => i.DueDate).ThenBy(i => i.Number, StringComparer.Ordinal))
         {
+            if (lines?.GetValueOrDefault(item.Id) is { } credit && (credit.Amount is not null || credit.Reason is not null || credit.Comment is not null))
+            {
+                throw new PortalValidationException(ShortPayRules.AmountField(item.Id), $"{item.Number} is a credit: it is applied in full and cannot be short-paid.");
+            }
             var open = Money.FromMinorUnits(item.OpenMinor, currency);
             var available = -open;
             var applied = available > remaining ? remaining : available;
             remaining -= applied;
-            lines.Add(Line(item, open, zero, -applied));
+            result.Add(Line(item, open, zero, -applied));
         }
 
         return new PaymentPreview
         {
-            Lines = lines,
+            Lines = result,
             InvoiceBalanceTotal = balances,
             DiscountTotal = discounts,
             CreditsApplied = net - remaining,
             Total = remaining,
             PaymentDate = paymentDate,
+        };
+    }
+
+    /// <summary>
+    /// One invoice: in full (balance − the discount available today), or short — the policy decides the discount on
+    /// the amount paid, and what stays open is the short amount. An amount between the full payment and the
+    /// balance takes only the discount still needed to settle the invoice.
+    /// </summary>
+    private static PaymentPreviewLine InvoiceLine(InvoiceRecord item, DateOnly paymentDate, IDiscountPolicy policy, string currency, PayLine? payLine, IReadOnlyList<string> reasons)
+    {
+        var open = Money.FromMinorUnits(item.OpenMinor, currency);
+        var context = new DiscountContext
+        {
+            OpenBalance = open,
+            DiscountAvailable = item.DiscountMinor is { } d ? Money.FromMinorUnits(d, currency) : null,
+            DiscountDate = item.DiscountDate,
+            PaymentDate = paymentDate,
+        };
+        var fullDiscount = policy.DiscountFor(context);
+        var full = open - fullDiscount;
+        if (payLine?.Amount is not { } paid || paid == full)
+        {
+            ShortPayRules.Check(item.Id, item.Number, payLine ?? new PayLine(item.Id), open, full, reasons);
+            return Line(item, open, fullDiscount, full) with { FullPayment = full, AmountEntered = payLine?.Amount };
+        }
+        var reason = ShortPayRules.Check(item.Id, item.Number, payLine, open, full, reasons);
+        var discount = policy.DiscountFor(context with { AmountPaid = paid });
+        discount = discount > open - paid ? open - paid : discount;
+        var shortAmount = open - paid - discount;
+        return Line(item, open, discount, paid) with
+        {
+            FullPayment = full,
+            AmountEntered = paid,
+            ShortAmount = shortAmount.IsZero ? null : shortAmount,
+            ShortReason = reason,
+            Comment = reason is null ? null : payLine.Comment,
+            DiscountNotice = discount != fullDiscount
+                ? $"The amount entered for {item.Number} changes its discount from {fullDiscount} to {discount}."
+                : null,
         };
     }
 

@@ -20,6 +20,20 @@ public sealed record PaymentPreviewLine
     public required Money Discount { get; init; }
     /// <summary>Cash applied: balance minus discount for invoices; the (negative) credit applied for credits.</summary>
     public required Money AmountToPay { get; init; }
+    /// <summary>A full payment of an invoice today: open balance minus the discount available (null for credits).</summary>
+    public Money? FullPayment { get; init; }
+    /// <summary>The amount the payer entered (echoed), or null when the invoice is paid in full.</summary>
+    public Money? AmountEntered { get; init; }
+    /// <summary>What stays unpaid on a short payment (balance − amount paid − discount taken); null when paid in full.</summary>
+    public Money? ShortAmount { get; init; }
+    /// <summary>The short-pay reason (one of the host's reasons), on a short payment.</summary>
+    public string? ShortReason { get; init; }
+    /// <summary>The payer's comment on a short payment.</summary>
+    public string? Comment { get; init; }
+    /// <summary>Set when paying less changed the discount (the discount policy), e.g. "Paying less reduced the discount from $20.00 to $12.00."</summary>
+    public string? DiscountNotice { get; init; }
+    /// <summary>True for a short payment.</summary>
+    public bool IsShort => ShortAmount is { IsZero: false };
 }
 
 /// <summary>A payment preview: every figure computed by the server from the database, never from the browser.</summary>
@@ -37,6 +51,25 @@ public sealed record PaymentPreview
     public required Money Total { get; init; }
     /// <summary>The date the discounts are computed for.</summary>
     public required DateOnly PaymentDate { get; init; }
+    /// <summary>Sum of the short-pay adjustments (what stays unpaid on short-paid invoices).</summary>
+    public Money ShortTotal => Lines.Aggregate(Money.Zero(Total.Currency), (sum, l) => l.ShortAmount is { } s ? sum + s : sum);
+    /// <summary>True when a partial payment changed at least one discount.</summary>
+    public bool DiscountChanged => Lines.Any(l => l.DiscountNotice is not null);
+}
+
+/// <summary>
+/// The amount to pay for one selected invoice, when it is not the full amount. An invoice without a line
+/// is paid in full (open balance minus the discount available today).
+/// </summary>
+/// <param name="InvoiceId">Local invoice id; must be an invoice (credits cannot be short-paid).</param>
+public sealed record PayLine(long InvoiceId)
+{
+    /// <summary>Cash to apply; null pays in full. Less than the full payment is a short payment.</summary>
+    public Money? Amount { get; init; }
+    /// <summary>Short-pay reason, one of <c>PortalPaymentsOptions.EffectiveShortPayReasons</c>; only on a short payment.</summary>
+    public string? Reason { get; init; }
+    /// <summary>Comment (up to 2,000 characters); required when the reason is "Other".</summary>
+    public string? Comment { get; init; }
 }
 
 /// <summary>Pay selected invoices now.</summary>
@@ -47,6 +80,8 @@ public sealed record PayInvoicesRequest(IReadOnlyList<long> InvoiceIds, Guid Pay
 {
     /// <summary>The total the user saw; when the server's recomputation differs, the payment is refused and nothing is charged.</summary>
     public Money? ExpectedTotal { get; init; }
+    /// <summary>Amounts, reasons and comments for short-paid invoices; ids not in <see cref="InvoiceIds"/> are added to the selection.</summary>
+    public IReadOnlyList<PayLine>? Lines { get; init; }
 }
 
 /// <summary>What happened to a payment attempt.</summary>

@@ -38,7 +38,19 @@ public sealed class PaymentService(
     {
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return (await ComputeAsync(db, scope, invoiceIds, cancellationToken)).Preview;
+        return (await ComputeAsync(db, scope, invoiceIds, null, cancellationToken)).Preview;
+    }
+
+    /// <summary>
+    /// The server's preview of paying <paramref name="invoiceIds"/> today with the amounts, reasons and comments of
+    /// <paramref name="lines"/> (short payments); bad input is refused with a <see cref="PortalValidationException"/>
+    /// whose field is <see cref="ShortPayRules.AmountField"/>, <see cref="ShortPayRules.ReasonField"/> or <see cref="ShortPayRules.CommentField"/>.
+    /// </summary>
+    public async Task<PaymentPreview> PreviewAsync(IReadOnlyList<long> invoiceIds, IReadOnlyList<PayLine>? lines, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return (await ComputeAsync(db, scope, invoiceIds, lines, cancellationToken)).Preview;
     }
 
     /// <summary>Recomputes, holds the items, charges once under the request's idempotency key, records the outcome.</summary>
@@ -120,12 +132,12 @@ public sealed class PaymentService(
         PaymentMethodRecord method;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            (preview, items) = await ComputeAsync(db, scope, request.InvoiceIds, ct);
+            (preview, items) = await ComputeAsync(db, scope, request.InvoiceIds, request.Lines, ct);
             if (request.ExpectedTotal is { } expected && expected != preview.Total)
             {
                 throw new PortalValidationException("total", AmountsChangedMessage);
             }
-            method = await UsableMethodAsync(db, scope, request.PaymentMethodId, ct);
+            method = await UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId, Today, charger.GatewayKey, ct);
         }
 
         var (payment, winner) = await HoldAsync(scope, request.IdempotencyKey, preview, items, method, ct);
@@ -216,6 +228,7 @@ public sealed class PaymentService(
             Currency = preview.Total.Currency,
             AmountMinor = preview.Total.ToMinorUnits(),
             DiscountMinor = preview.DiscountTotal.ToMinorUnits(),
+            ShortMinor = preview.ShortTotal.ToMinorUnits(),
             PaymentMethodId = method.Id,
             MethodDescription = PaymentMethodService.Describe(method),
             IdempotencyKey = key,
@@ -235,14 +248,19 @@ public sealed class PaymentService(
                 OpenBalanceMinor = l.OpenBalance.ToMinorUnits(),
                 DiscountMinor = l.Discount.ToMinorUnits(),
                 AppliedMinor = l.AmountToPay.ToMinorUnits(),
+                ShortMinor = l.ShortAmount?.ToMinorUnits() ?? 0,
+                ShortReason = l.ShortReason,
+                Comment = l.Comment,
             }).ToList(),
         };
     }
 
     /// <summary>Loads, checks and prices the selection.</summary>
-    private async Task<(PaymentPreview Preview, IReadOnlyList<InvoiceRecord> Items)> ComputeAsync(PaymentsDbContext db, AccountScope scope, IReadOnlyList<long>? invoiceIds, CancellationToken ct)
+    private async Task<(PaymentPreview Preview, IReadOnlyList<InvoiceRecord> Items)> ComputeAsync(PaymentsDbContext db, AccountScope scope, IReadOnlyList<long>? invoiceIds,
+        IReadOnlyList<PayLine>? lines, CancellationToken ct)
     {
-        var ids = (invoiceIds ?? []).Distinct().ToList();
+        var byId = LinesById(lines);
+        var ids = (invoiceIds ?? []).Concat(byId.Keys).Distinct().ToList();
         if (ids.Count == 0)
         {
             throw new PortalValidationException("invoices", "Select at least one invoice to pay.");
@@ -263,7 +281,7 @@ public sealed class PaymentService(
         {
             throw new PortalValidationException("invoices", $"{foreign.Number} is in {foreign.Currency}; only {currency} items can be paid here.");
         }
-        var preview = PaymentCalculator.Compute(items, Today, discountPolicy, currency);
+        var preview = PaymentCalculator.Compute(items, Today, discountPolicy, currency, byId, options.Value.EffectiveShortPayReasons);
         if (preview.Total.Amount <= 0m)
         {
             throw new PortalValidationException("invoices", CreditsCoverInvoicesMessage);
@@ -271,21 +289,33 @@ public sealed class PaymentService(
         return (preview, items);
     }
 
-    /// <summary>A stored, not deleted, not expired method of the account.</summary>
-    private async Task<PaymentMethodRecord> UsableMethodAsync(PaymentsDbContext db, AccountScope scope, Guid methodId, CancellationToken ct)
+    private static Dictionary<long, PayLine> LinesById(IReadOnlyList<PayLine>? lines)
     {
-        var accountId = scope.AccountId;
+        var byId = new Dictionary<long, PayLine>();
+        foreach (var line in lines ?? [])
+        {
+            if (!byId.TryAdd(line.InvoiceId, line))
+            {
+                throw new PortalValidationException(ShortPayRules.AmountField(line.InvoiceId), "Each invoice takes one amount to pay.");
+            }
+        }
+        return byId;
+    }
+
+    /// <summary>A stored, not deleted, not expired method of the account, of the gateway in use (shared with deposits).</summary>
+    internal static async Task<PaymentMethodRecord> UsableMethodAsync(PaymentsDbContext db, string accountId, Guid methodId, DateOnly today, string gatewayKey, CancellationToken ct)
+    {
         var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == methodId && m.AccountId == accountId, ct)
             ?? throw new PortalNotFoundException("That payment method was not found. Choose another one.");
         if (method.DeletedAt is not null)
         {
             throw new PortalValidationException("method", "That payment method was deleted. Choose another one.");
         }
-        if (PaymentMethodService.StatusOf(method, Today) == PaymentMethodStatus.Expired)
+        if (PaymentMethodService.StatusOf(method, today) == PaymentMethodStatus.Expired)
         {
             throw new PortalValidationException("method", $"{PaymentMethodService.Describe(method)} has expired. Choose another method or update its expiry date.");
         }
-        if (!string.Equals(method.GatewayKey, charger.GatewayKey, StringComparison.Ordinal))
+        if (!string.Equals(method.GatewayKey, gatewayKey, StringComparison.Ordinal))
         {
             throw new PortalValidationException("method", "That payment method cannot be used here any more. Choose another one.");
         }
@@ -325,7 +355,8 @@ public sealed class PaymentService(
         return new PaymentConflictException(message, ordered.Select(i => i.Number).ToList());
     }
 
-    private static PaymentOutcome Outcome(PaymentRecord p, bool replayed) => new()
+    /// <summary>The outcome recorded on a payment (shared with deposits).</summary>
+    internal static PaymentOutcome Outcome(PaymentRecord p, bool replayed) => new()
     {
         PaymentId = p.Id,
         ReceiptNumber = p.ReceiptNumber,
@@ -335,7 +366,8 @@ public sealed class PaymentService(
         Replayed = replayed,
     };
 
-    private static string NewReceiptNumber(DateTime now) =>
+    /// <summary>A new receipt number (shared with deposits); unique in the database, retried on a clash.</summary>
+    internal static string NewReceiptNumber(DateTime now) =>
         $"R-{now.ToString("yyMMdd", CultureInfo.InvariantCulture)}-{RandomNumberGenerator.GetString(ReceiptAlphabet, 6)}";
 
     private static void Audit(PaymentsDbContext db, AccountScope scope, string action, Guid subject, object detail, DateTime now) =>

@@ -1,0 +1,192 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Hosting;
+
+namespace Portal.Payments.Services.Payments;
+
+/// <summary>What the host allows for deposits, for the deposit page.</summary>
+/// <param name="Enabled">Deposits are offered.</param>
+/// <param name="Minimum">Smallest deposit.</param>
+/// <param name="Maximum">Largest deposit.</param>
+public sealed record DepositLimits(bool Enabled, Money Minimum, Money Maximum);
+
+/// <summary>The server's review of a deposit before it is confirmed.</summary>
+public sealed record DepositPreview
+{
+    /// <summary>Amount to charge.</summary>
+    public required Money Amount { get; init; }
+    /// <summary>The note (memo) as it will be stored, or null.</summary>
+    public string? Note { get; init; }
+    /// <summary>Masked method ("Visa •••• 4242").</summary>
+    public required string MethodDescription { get; init; }
+}
+
+/// <summary>Make a deposit (a payment on account, posted to the ERP as unapplied cash).</summary>
+/// <param name="Amount">Amount in the portal currency, within the host's limits.</param>
+/// <param name="Note">Optional note for the AR team (up to 500 characters).</param>
+/// <param name="PaymentMethodId">A stored method of the account.</param>
+/// <param name="IdempotencyKey">One key per review: a double click or resubmit with the same key returns the first outcome.</param>
+public sealed record DepositRequest(Money Amount, string? Note, Guid PaymentMethodId, string IdempotencyKey);
+
+/// <summary>Deposits: validated by the server, one charge per confirmation, charged and posted through <see cref="PaymentCharger"/>.</summary>
+public sealed class DepositService(
+    PortalAccess access,
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    PaymentCharger charger,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<DepositService> logger)
+{
+    /// <summary>Longest deposit note.</summary>
+    public const int MaxNoteLength = 500;
+
+    /// <summary>The refusal when the host turned deposits off.</summary>
+    public const string DisabledMessage = "Deposits are not available in this portal. Contact your accounts receivable team to pay on account.";
+
+    private const int MaxReceiptAttempts = 5;
+
+    /// <summary>The host's deposit settings in the portal currency.</summary>
+    public DepositLimits Limits
+    {
+        get
+        {
+            var o = options.Value;
+            return new DepositLimits(o.Deposits.Enabled, Money.Create(o.Deposits.Minimum, o.Currency), Money.Create(o.Deposits.Maximum, o.Currency));
+        }
+    }
+
+    /// <summary>Checks a deposit (amount, note, method) for the review step; nothing is stored or charged.</summary>
+    public async Task<DepositPreview> PreviewAsync(Money amount, string? note, Guid paymentMethodId, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        var (preview, _) = await CheckAsync(scope, amount, note, paymentMethodId, cancellationToken);
+        return preview;
+    }
+
+    /// <summary>Records the deposit, charges it once under the request's key and records the outcome (ERP posting and email on success).</summary>
+    public async Task<PaymentOutcome> MakeDepositAsync(DepositRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var scope = await access.ForPayAsync(cancellationToken);
+        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 64)
+        {
+            throw new PortalValidationException("deposit", "This deposit form expired; please review the deposit again.");
+        }
+        if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+        var (preview, method) = await CheckAsync(scope, request.Amount, request.Note, request.PaymentMethodId, cancellationToken);
+        var (payment, winner) = await InsertAsync(scope, request.IdempotencyKey, preview, method, cancellationToken);
+        if (winner is not null)
+        {
+            return winner;
+        }
+        logger.LogInformation("Deposit {PaymentId} ({ReceiptNumber}) of {Amount} for {AccountId} created", payment!.Id, payment.ReceiptNumber, preview.Amount, scope.AccountId);
+        return await charger.ChargeAsync(payment, method.Token, new ChargeContext(scope.User.UserId, scope.AccountName));
+    }
+
+    private async Task<(DepositPreview Preview, PaymentMethodRecord Method)> CheckAsync(AccountScope scope, Money amount, string? note, Guid methodId, CancellationToken ct)
+    {
+        var limits = Limits;
+        if (!limits.Enabled)
+        {
+            throw new PortalValidationException("deposit", DisabledMessage);
+        }
+        if (!string.Equals(amount.Currency, limits.Minimum.Currency, StringComparison.Ordinal))
+        {
+            throw new PortalValidationException("amount", $"Enter the deposit in {limits.Minimum.Currency}.");
+        }
+        if (amount.Amount <= 0m)
+        {
+            throw new PortalValidationException("amount", "The deposit must be greater than zero.");
+        }
+        if (amount < limits.Minimum || amount > limits.Maximum)
+        {
+            throw new PortalValidationException("amount", $"Deposits are from {limits.Minimum} to {limits.Maximum}.");
+        }
+        var memo = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
+        if (memo is { Length: > MaxNoteLength })
+        {
+            throw new PortalValidationException("note", $"The note is {memo.Length:N0} characters; shorten it to {MaxNoteLength} or fewer.");
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var method = await PaymentService.UsableMethodAsync(db, scope.AccountId, methodId, Today, charger.GatewayKey, ct);
+        return (new DepositPreview { Amount = amount, Note = memo, MethodDescription = PaymentMethodService.Describe(method) }, method);
+    }
+
+    /// <summary>Inserts the deposit (Processing, no allocations), or answers with the winner of a concurrent submit of the same key.</summary>
+    private async Task<(PaymentRecord? Payment, PaymentOutcome? Winner)> InsertAsync(AccountScope scope, string key, DepositPreview preview, PaymentMethodRecord method, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var payment = new PaymentRecord
+            {
+                Id = Guid.NewGuid(),
+                AccountId = scope.AccountId,
+                Kind = PaymentKind.Deposit,
+                Status = PaymentStatus.Processing,
+                Currency = preview.Amount.Currency,
+                AmountMinor = preview.Amount.ToMinorUnits(),
+                PaymentMethodId = method.Id,
+                MethodDescription = preview.MethodDescription,
+                IdempotencyKey = key,
+                GatewayKey = charger.GatewayKey,
+                ReceiptNumber = PaymentService.NewReceiptNumber(now),
+                CreatedByUserId = scope.User.UserId,
+                CreatedByName = scope.User.DisplayName,
+                CreatedByEmail = scope.User.Email,
+                CreatedAt = now,
+                Memo = preview.Note,
+            };
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            db.Payments.Add(payment);
+            db.AuditEvents.Add(new AuditEventRecord
+            {
+                AccountId = scope.AccountId,
+                UserId = scope.User.UserId,
+                Action = "deposit.created",
+                SubjectId = payment.Id.ToString(),
+                DetailJson = JsonSerializer.Serialize(new { payment.ReceiptNumber, payment.AmountMinor, payment.Currency }),
+                At = now,
+            });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return (payment, null);
+            }
+            catch (DbUpdateException ex)
+            {
+                if (await ReplayAsync(scope, key, CancellationToken.None) is { } winner)
+                {
+                    return (null, winner);
+                }
+                if (attempt >= MaxReceiptAttempts)
+                {
+                    throw;
+                }
+                logger.LogWarning(ex, "Deposit insert failed (receipt number {ReceiptNumber} taken?); retrying with a new number", payment.ReceiptNumber);
+            }
+        }
+    }
+
+    /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
+    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var earlier = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.IdempotencyKey == key, ct);
+        if (earlier is null)
+        {
+            return null;
+        }
+        return earlier.AccountId == scope.AccountId
+            ? PaymentService.Outcome(earlier, replayed: true)
+            : throw new PortalNotFoundException("That payment was not found.");
+    }
+
+    private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Portal.Payments.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Payments.EndToEnd.Tests;
+
+/// <summary>
+/// Deposits (/portal/deposit) and short payments from the open-invoices pay panel, in Chromium against the
+/// sample host: the deposit's confirmation, receipt and email; the short payment's adjusted preview and receipt.
+/// </summary>
+/// <remarks>Pat works on the shared Acme account: amounts and notes are unique per run, rows are found by what the test reads.</remarks>
+public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
+{
+    [Fact]
+    public Task Pat_makes_a_deposit_with_a_new_card_and_finds_the_receipt_and_the_email() => RunPageTest(async page =>
+    {
+        var note = $"E2E deposit {Guid.NewGuid().ToString("N")[..8]}";
+        var amount = 100m + Random.Shared.Next(1, 9_999) / 100m;
+        var amountText = amount.ToString("0.00", CultureInfo.InvariantCulture);
+
+        await SignInAsync(page, Users.Pat);
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
+        await payments.GetByRole(AriaRole.Link, new() { Name = "Make a deposit", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/deposit");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Make a deposit", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+
+        // A bad amount is refused at the field.
+        await page.GetByLabel("Amount", new() { Exact = true }).FillAsync("12.345");
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
+        await page.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("10");
+        await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+        await page.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
+        await page.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
+        await page.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        var review = page.GetByRole(AriaRole.Button, new() { Name = "Review deposit", Exact = true });
+        await Expect(review).ToBeEnabledAsync();
+        await review.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "at most 2 decimal places" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+
+        // Amount, note, review, confirm.
+        await page.GetByLabel("Amount", new() { Exact = true }).FillAsync(amountText);
+        await page.GetByLabel("Note (optional)", new() { Exact = true }).FillAsync(note);
+        await Expect(page.GetByTestId("note-counter")).ToHaveTextAsync($"{note.Length} / 500");
+        await review.ClickAsync();
+        var reviewed = page.GetByTestId("deposit-review");
+        await Expect(reviewed.GetByTestId("review-amount")).ToContainTextAsync(amount.ToString("N2", CultureInfo.InvariantCulture));
+        await Expect(reviewed.GetByTestId("review-note")).ToHaveTextAsync(note);
+        await Expect(reviewed.GetByTestId("review-method")).ToContainTextAsync("4242");
+        await AssertAccessibleAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm deposit", Exact = true }).ClickAsync();
+
+        var confirmation = page.GetByTestId("deposit-confirmation");
+        await Expect(confirmation).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync("Deposit succeeded.");
+        var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
+        Assert.Matches("^R-\\d{6}-[0-9A-Z]{6}$", receiptNumber);
+        await AssertAccessibleAsync(page);
+
+        // The receipt: on account, with the note.
+        await confirmation.GetByRole(AriaRole.Link, new() { Name = "View receipt" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Receipt {receiptNumber}", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("receipt-deposit")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("receipt-memo")).ToHaveTextAsync($"Note: {note}");
+        await Expect(page.GetByTestId("receipt-amount")).ToContainTextAsync(amount.ToString("N2", CultureInfo.InvariantCulture));
+        await AssertAccessibleAsync(page);
+
+        // The email, once the outbox has sent it.
+        await page.GotoAsync("/mailbox");
+        var mail = page.GetByTestId("mailbox").Locator("li").Filter(new() { HasText = receiptNumber });
+        for (var attempt = 0; attempt < 20 && await mail.CountAsync() == 0; attempt++)
+        {
+            await page.WaitForTimeoutAsync(1_000);
+            await page.ReloadAsync();
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailbox", Level = 1 })).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("mailbox-empty").Or(page.GetByTestId("mailbox"))).ToBeVisibleAsync();
+        }
+        await Expect(mail).ToHaveCountAsync(1);
+        await mail.Locator("summary").ClickAsync();
+        await Expect(mail.Locator("pre")).ToContainTextAsync(receiptNumber);
+        await Expect(mail.Locator("pre")).ToContainTextAsync($"Note: {note}");
+        await AssertAccessibleAsync(page);
+    });
+
+    [Fact]
+    public Task Pat_short_pays_one_invoice_with_reason_Other_and_a_comment_and_sees_it_on_the_receipt() => RunPageTest(async page =>
+    {
+        var comment = $"E2E short pay {Guid.NewGuid().ToString("N")[..8]}: two cartons damaged";
+
+        await SignInAsync(page, Users.Pat);
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
+        await payments.GetByRole(AriaRole.Link, new() { Name = "Open invoices", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
+        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
+        await search.FillAsync("INV-");
+        await search.PressAsync("Enter");
+        await Expect(page.Locator(".pp-inv-grid .pp-inv-number").First).ToContainTextAsync("INV-");
+        await AssertAccessibleAsync(page);
+
+        // The first payable invoice.
+        string? number = null;
+        foreach (var box in await page.GetByRole(AriaRole.Checkbox, new() { NameRegex = SelectLabel() }).AllAsync())
+        {
+            if (await box.IsEnabledAsync())
+            {
+                number = SelectLabel().Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value;
+                await box.CheckAsync();
+                break;
+            }
+        }
+        Assert.NotNull(number);
+        await page.GetByTestId("pay-selected").ClickAsync();
+        var panel = page.GetByTestId("pay-panel");
+        var amount = panel.GetByLabel($"Amount to pay for {number}", new() { Exact = true });
+        await Expect(amount).ToHaveValueAsync(new Regex(@"^\d+\.\d{2}$"));
+        var full = decimal.Parse(await amount.InputValueAsync(), CultureInfo.InvariantCulture);
+        var part = decimal.Round(full / 2, 2);
+        var partText = part.ToString("N2", CultureInfo.InvariantCulture);
+        await Expect(panel.GetByTestId("total")).ToContainTextAsync(full.ToString("N2", CultureInfo.InvariantCulture));
+        await AssertAccessibleAsync(page);
+
+        // Pay half: a reason is needed, and "Other" needs a comment.
+        await amount.FillAsync(part.ToString("0.00", CultureInfo.InvariantCulture));
+        await amount.PressAsync("Tab");
+        var reason = panel.GetByLabel($"Short-pay reason for {number}", new() { Exact = true });
+        await Expect(panel.GetByTestId("reason-error")).ToContainTextAsync($"for {number}");
+        await reason.SelectOptionAsync("Other");
+        await Expect(panel.GetByTestId("comment-error")).ToHaveTextAsync($"Explain the reason \"Other\" for {number} in the comment.");
+        await AssertAccessibleAsync(page);
+        var commentBox = panel.GetByLabel($"Comment for {number} (required)", new() { Exact = true });
+        await commentBox.FillAsync(comment);
+        await commentBox.PressAsync("Tab");
+
+        // The server's adjusted preview.
+        await Expect(panel.GetByTestId("total")).ToContainTextAsync(partText);
+        await Expect(panel.GetByTestId("comment-error")).ToHaveCountAsync(0);
+        await Expect(panel.GetByTestId("line-short")).Not.ToHaveTextAsync("—");
+        await Expect(panel.GetByTestId("total-short")).ToContainTextAsync("-");
+        await AssertAccessibleAsync(page);
+
+        await panel.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
+        await panel.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await panel.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("11");
+        await panel.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+        await panel.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
+        await panel.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
+        await panel.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
+        await panel.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = "Make payment", Exact = true });
+        await Expect(makePayment).ToBeEnabledAsync();
+        await makePayment.ClickAsync();
+
+        var confirmation = panel.GetByTestId("pay-confirmation");
+        await Expect(confirmation).ToBeVisibleAsync();
+        var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
+        await confirmation.GetByRole(AriaRole.Link, new() { Name = "View receipt" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Receipt {receiptNumber}", Level = 1 })).ToBeVisibleAsync();
+        var line = page.GetByTestId("receipt-line").Filter(new() { HasText = number });
+        await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync("Other");
+        await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync(comment);
+        await Expect(line.GetByTestId("receipt-short")).Not.ToHaveTextAsync("—");
+        await Expect(page.GetByTestId("receipt-amount")).ToContainTextAsync(partText);
+        await AssertAccessibleAsync(page);
+    });
+
+    [GeneratedRegex(@"^Select invoice (INV-.+)$")]
+    private static partial Regex SelectLabel();
+}

@@ -1,0 +1,136 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The "Make a deposit" page on real services and SQLite (deposits 1.00–100,000.00 by default).</summary>
+public class DepositFormTests : PayTestContext
+{
+    private IRenderedComponent<DepositForm> RenderForm(bool waitForMethods = true)
+    {
+        var cut = Render<DepositForm>();
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Empty(cut.FindAll(".pp-shell-loading"));
+            if (waitForMethods)
+            {
+                Assert.NotEmpty(cut.FindAll("[data-testid=picker-option]"));
+            }
+        }, Timeout);
+        return cut;
+    }
+
+    private async Task<List<PaymentRecord>> DepositsAsync()
+    {
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        return await db.Payments.AsNoTracking().Where(p => p.AccountId == AccountId && p.Kind == PaymentKind.Deposit).ToListAsync();
+    }
+
+    [Fact]
+    public async Task Amount_note_and_method_are_reviewed_then_confirmed_once_with_a_receipt_link()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var cut = RenderForm();
+        Assert.Equal("Make a deposit", cut.Find("h1").TextContent.Trim());
+
+        Input(cut, "Amount").Change("1,250.5");
+        Input(cut, "Note (optional)").Input("Advance for <b>April</b>");
+        Assert.Equal("24 / 500", cut.Find("[data-testid=note-counter]").TextContent.Trim());
+        Button(cut, "Review deposit").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-review]")), Timeout);
+        Assert.Equal("USD 1,250.50", cut.Find("[data-testid=review-amount]").TextContent.Trim());
+        Assert.Equal("Advance for <b>April</b>", cut.Find("[data-testid=review-note]").TextContent.Trim());
+        Assert.Equal("Visa •••• 4242", cut.Find("[data-testid=review-method]").TextContent.Trim());
+        Assert.Empty(await DepositsAsync());
+
+        Button(cut, "Confirm deposit").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-confirmation]")), Timeout);
+        var deposit = Assert.Single(await DepositsAsync());
+        Assert.Equal((125_050L, "Advance for <b>April</b>", PaymentStatus.Succeeded), (deposit.AmountMinor, deposit.Memo, deposit.Status));
+        Assert.Equal(deposit.ReceiptNumber, cut.Find("[data-testid=receipt-number]").TextContent.Trim());
+        Assert.Equal("Deposit succeeded.", cut.Find("[data-testid=deposit-status]").TextContent.Trim());
+        var link = Assert.Single(cut.FindAll("a"), a => a.TextContent.Trim() == "View receipt");
+        Assert.Equal(PortalRoutes.Receipt(deposit.Id), link.GetAttribute("href"));
+    }
+
+    [Theory]
+    [InlineData("ten", "amount", "Enter the deposit amount as a number, e.g. 250.00.")]
+    [InlineData("0", "amount", "The deposit must be greater than zero.")]
+    [InlineData("10.001", "amount", "USD amounts have at most 2 decimal places.")]
+    [InlineData("0.50", "amount", "Deposits are from USD 1.00 to USD 100,000.00.")]
+    [InlineData("100000.01", "amount", "Deposits are from USD 1.00 to USD 100,000.00.")]
+    public async Task Bad_amounts_are_refused_at_the_field(string typed, string field, string message)
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var cut = RenderForm();
+
+        Input(cut, "Amount").Change(typed);
+        Button(cut, "Review deposit").Click();
+
+        var input = Input(cut, field == "amount" ? "Amount" : "Note (optional)");
+        Assert.Equal(message, ErrorFor(cut, input).TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=deposit-review]"));
+    }
+
+    [Fact]
+    public async Task A_note_over_500_characters_is_refused_at_the_field()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var cut = RenderForm();
+
+        Input(cut, "Amount").Change("10");
+        Input(cut, "Note (optional)").Input(new string('n', 501));
+        Assert.Contains("pp-counter-over", cut.Find("[data-testid=note-counter]").ClassList);
+        Button(cut, "Review deposit").Click();
+
+        Assert.Equal("The note is 501 characters; shorten it to 500 or fewer.", ErrorFor(cut, Input(cut, "Note (optional)")).TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task Disabled_deposits_show_only_the_explanation()
+    {
+        await StartAsync(configure: o => o.Deposits.Enabled = false);
+
+        var cut = RenderForm(waitForMethods: false);
+
+        Assert.Contains(DepositService.DisabledMessage, cut.Markup);
+        Assert.Empty(cut.FindAll("input"));
+        Assert.Empty(cut.FindAll("button"));
+    }
+
+    [Fact]
+    public async Task A_view_only_user_is_told_and_offered_nothing_to_do()
+    {
+        await StartAsync(PortalPermissions.View);
+
+        var cut = RenderForm(waitForMethods: false);
+
+        Assert.Contains("view-only", cut.Markup);
+        Assert.Empty(cut.FindAll("input"));
+    }
+
+    [Fact]
+    public async Task The_deposit_receipt_says_on_account_and_shows_the_note()
+    {
+        await StartAsync();
+        var card = await AddCardAsync();
+        var made = await Services.GetRequiredService<DepositService>().MakeDepositAsync(new DepositRequest(Money.Create(75m, "USD"), "For May", card.Id, Guid.NewGuid().ToString("N")));
+
+        var cut = Render<ReceiptView>(p => p.Add(x => x.PaymentId, made.PaymentId));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=receipt-deposit]")), Timeout);
+
+        Assert.Equal("Note: For May", cut.Find("[data-testid=receipt-memo]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=receipt-lines]"));
+        Assert.Equal("USD 75.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
+    }
+}

@@ -1,0 +1,138 @@
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Ui.Components;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>
+/// The amount / reason / comment editor of the pay panel, on real services and SQLite. The seeded $1,000 invoice has
+/// a $20 discount until five days from today; the default policy pro-rates it (2% of what is paid).
+/// </summary>
+public class ShortPayEditorTests : PayTestContext
+{
+    private IRenderedComponent<PayInvoicesPanel> RenderPanel(IReadOnlyList<long> ids)
+    {
+        var cut = Render<PayInvoicesPanel>(p => p.Add(x => x.InvoiceIds, ids));
+        cut.WaitForAssertion(() =>
+        {
+            Assert.NotEmpty(cut.FindAll("[data-testid=amount-input]"));
+            Assert.NotEmpty(cut.FindAll("[data-testid=picker-option]"));
+        }, Timeout);
+        return cut;
+    }
+
+    private static string Text(IRenderedComponent<PayInvoicesPanel> cut, string testId) => cut.Find($"[data-testid={testId}]").TextContent.Trim();
+
+    [Fact]
+    public async Task A_short_amount_asks_for_a_reason_then_a_comment_for_Other_and_the_server_recomputes_the_preview()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-5001", 100_000, 2_000, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        Assert.Equal("USD 980.00", Text(cut, "total"));
+        Assert.Empty(cut.FindAll("[data-testid=short-row]"));
+
+        Input(cut, "Amount to pay for INV-5001").Change("600");
+
+        var reason = Input(cut, "Short-pay reason for INV-5001");
+        Assert.Equal("Choose why you are paying less than USD 980.00 for INV-5001.", ErrorFor(cut, reason).TextContent.Trim());
+        Assert.True(Button(cut, "Make payment").HasAttribute("disabled"));
+        Assert.Equal(["", "Incorrect price", "Incorrect tax", "Item not received", "Damaged", "Other"], reason.QuerySelectorAll("option").Select(o => o.GetAttribute("value")));
+
+        reason.Change("Other");
+        var comment = Input(cut, "Comment for INV-5001 (required)");
+        Assert.Equal("Explain the reason \"Other\" for INV-5001 in the comment.", ErrorFor(cut, comment).TextContent.Trim());
+
+        Input(cut, "Comment for INV-5001 (required)").Change("Two pallets arrived crushed");
+
+        cut.WaitForAssertion(() => Assert.Equal("USD 600.00", Text(cut, "total")), Timeout);
+        Assert.Empty(cut.FindAll("[role=alert]"));
+        Assert.Equal("USD -388.00", Text(cut, "line-short"));
+        Assert.Equal("USD -12.00", Text(cut, "total-discounts"));
+        Assert.Equal("USD -388.00", Text(cut, "total-short"));
+        Assert.Contains("changes its discount from USD 20.00 to USD 12.00", Text(cut, "discount-notice"));
+        Assert.Equal("status", cut.Find("[data-testid=discount-notice]").GetAttribute("role"));
+        Assert.Equal("27 / 2,000", cut.Find("[data-testid=short-row] .pp-counter").TextContent.Trim());
+
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        var receipt = (await Payments.GetReceiptAsync((await InvoicesAsync(ids)).Single().ActivePaymentId!.Value)).Lines.Single();
+        Assert.Equal((Money.Create(600m, "USD"), Money.Create(388m, "USD"), "Other", "Two pallets arrived crushed"),
+            (receipt.Applied, receipt.ShortAmount, receipt.ShortReason, receipt.Comment));
+    }
+
+    [Theory]
+    [InlineData("abc", "Enter the amount to pay for INV-5101 as a number, e.g. 125.50.")]
+    [InlineData("0", "The amount to pay for INV-5101 must be greater than zero.")]
+    [InlineData("-5", "The amount to pay for INV-5101 must be greater than zero.")]
+    [InlineData("12.345", "The amount to pay for INV-5101: USD amounts have at most 2 decimal places.")]
+    [InlineData("250.01", "The amount to pay for INV-5101 is more than its open balance of USD 250.00. To pay more than you owe, make a deposit.")]
+    public async Task Bad_amounts_are_refused_at_the_field_and_nothing_can_be_paid(string typed, string message)
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-5101", 25_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+
+        Input(cut, "Amount to pay for INV-5101").Change(typed);
+
+        var input = Input(cut, "Amount to pay for INV-5101");
+        Assert.Equal(message, ErrorFor(cut, input).TextContent.Trim());
+        Assert.True(Button(cut, "Make payment").HasAttribute("disabled"));
+        Assert.Equal("USD 250.00", Text(cut, "total"));
+
+        Input(cut, "Amount to pay for INV-5101").Change("250.00");
+        Assert.Empty(cut.FindAll("[data-testid=amount-error]"));
+        Assert.Null(Input(cut, "Amount to pay for INV-5101").GetAttribute("aria-invalid"));
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+    }
+
+    [Fact]
+    public async Task Going_back_to_the_full_amount_drops_the_reason_and_a_too_long_comment_is_refused()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-5201", 40_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+
+        Input(cut, "Amount to pay for INV-5201").Change("100");
+        Input(cut, "Short-pay reason for INV-5201").Change("Damaged");
+        Input(cut, "Comment for INV-5201 (optional)").Change(new string('x', 2001));
+        var comment = Input(cut, "Comment for INV-5201 (optional)");
+        Assert.Equal("The comment for INV-5201 is 2,001 characters; shorten it to 2,000 or fewer.", ErrorFor(cut, comment).TextContent.Trim());
+        Assert.True(Button(cut, "Make payment").HasAttribute("disabled"));
+
+        Input(cut, "Comment for INV-5201 (optional)").Change("Box 3 of 4 dented");
+        cut.WaitForAssertion(() => Assert.Equal("USD 100.00", Text(cut, "total")), Timeout);
+
+        Input(cut, "Amount to pay for INV-5201").Change("400.00");
+        cut.WaitForAssertion(() => Assert.Equal("USD 400.00", Text(cut, "total")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=short-row]"));
+        Assert.False(Button(cut, "Make payment").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task The_receipt_shows_the_short_amount_reason_and_comment_as_text()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-5301", 50_000, null, OpenItemType.Invoice), ("INV-5302", 10_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var paid = await Payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Guid.NewGuid().ToString("N"))
+        {
+            Lines = [new PayLine(ids[0]) { Amount = Money.Create(450m, "USD"), Reason = "Other", Comment = "<i>short</i> by one crate" }],
+        });
+
+        var cut = Render<ReceiptView>(p => p.Add(x => x.PaymentId, paid.PaymentId));
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=receipt-line]")), Timeout);
+
+        var rows = cut.FindAll("[data-testid=receipt-line]").Select(r => r.Children.Select(c => c.TextContent.Trim()).ToArray()).ToList();
+        Assert.Equal(["INV-5301", "Invoice", "USD 500.00", "—", "USD 50.00", "Other: <i>short</i> by one crate", "USD 450.00"], rows[0]);
+        Assert.Equal(["INV-5302", "Invoice", "USD 100.00", "—", "—", "", "USD 100.00"], rows[1]);
+        Assert.Empty(cut.FindAll("[data-testid=receipt-line] i"));
+        Assert.Equal("USD -50.00", cut.Find("[data-testid=receipt-short-total]").TextContent.Trim());
+        Assert.Equal("USD 550.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
+    }
+}
