@@ -103,9 +103,12 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<PaymentCharger>();
         services.TryAddScoped<PaymentService>();
         services.TryAddSingleton<OutboxProcessor>();
+        services.TryAddScoped<ScheduledPaymentService>();
+        services.TryAddSingleton<ScheduledPaymentRunner>();
 
         services.AddHostedService<ErpSyncBackgroundService>();
         services.AddHostedService<OutboxBackgroundService>();
+        services.AddHostedService<ScheduledPaymentBackgroundService>();
     }
 
     private sealed class CoreMarker;

@@ -272,7 +272,7 @@ public sealed class PaymentService(
     }
 
     /// <summary>A stored, not deleted, not expired method of the account.</summary>
-    private async Task<PaymentMethodRecord> UsableMethodAsync(PaymentsDbContext db, AccountScope scope, Guid methodId, CancellationToken ct)
+    internal async Task<PaymentMethodRecord> UsableMethodAsync(PaymentsDbContext db, AccountScope scope, Guid methodId, CancellationToken ct)
     {
         var accountId = scope.AccountId;
         var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == methodId && m.AccountId == accountId, ct)
@@ -335,7 +335,7 @@ public sealed class PaymentService(
         Replayed = replayed,
     };
 
-    private static string NewReceiptNumber(DateTime now) =>
+    internal static string NewReceiptNumber(DateTime now) =>
         $"R-{now.ToString("yyMMdd", CultureInfo.InvariantCulture)}-{RandomNumberGenerator.GetString(ReceiptAlphabet, 6)}";
 
     private static void Audit(PaymentsDbContext db, AccountScope scope, string action, Guid subject, object detail, DateTime now) =>
