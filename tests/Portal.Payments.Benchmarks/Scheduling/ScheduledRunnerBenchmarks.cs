@@ -1,5 +1,8 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,7 +24,7 @@ namespace Portal.Payments.Benchmarks.Scheduling;
 /// charged by 1 or 3 runners, each in its own service provider (as separate nodes), on SQLite and PostgreSQL.
 /// Every operation is one payment claimed, re-checked, charged and recorded (status, ERP posting, email).
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3, invocationCount: 1)]
+[Config(typeof(RunnerConfig))]
 public class ScheduledRunnerBenchmarks
 {
     /// <summary>Due payments per iteration.</summary>
@@ -138,6 +141,15 @@ public class ScheduledRunnerBenchmarks
         await db.SaveChangesAsync();
         // The method belongs to "BENCH"; the runner looks it up by the payment's account.
         await db.PaymentMethods.Where(m => m.Id == _methodId).ExecuteUpdateAsync(s => s.SetProperty(m => m.AccountId, account));
+    }
+
+    /// <summary>In process (the loaded build box times out building a separate benchmark process), one warm-up and three measured runs.</summary>
+    private sealed class RunnerConfig : ManualConfig
+    {
+        public RunnerConfig() => AddJob(Job.Default
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithStrategy(RunStrategy.Monitoring)
+            .WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3).WithInvocationCount(1).WithUnrollFactor(1));
     }
 
     private static async Task<string> NewPostgresDatabaseAsync()
