@@ -81,7 +81,7 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
 
         if (addCard)
         {
-            await panel.GetByLabel("Add a payment method", new() { Exact = true }).CheckAsync();
+            await panel.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
             await panel.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
             await panel.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("09");
             await panel.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
