@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -53,15 +52,13 @@ public sealed class ScheduledRunnerScaleOutTests(PostgresDatabase database, ITes
         var account = PortalHarness.NewAccount();
         await using var seed = Node();
         await SeedDueAsync(seed, account);
-        using var stop = new CancellationTokenSource();
-        var counter = new StrongBox<int>();
-        var stopping = Node(b => b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp =>
-            new StopAfterGateway(sp.GetRequiredService<SandboxGateway>(), counter, 5, stop))));
+        using var signal = new StopSignal(afterCharges: 5);
+        var stopping = Node(b => b.Services.AddSingleton(signal).Replace(ServiceDescriptor.Scoped<IPaymentGateway, StopAfterGateway>()));
         var nodes = new[] { stopping, Node(), Node() };
         try
         {
             var first = await Task.WhenAll(
-                Task.Run(() => stopping.Get<ScheduledPaymentRunner>().RunDueAsync(stop.Token)),
+                Task.Run(() => stopping.Get<ScheduledPaymentRunner>().RunDueAsync(signal.Stop.Token)),
                 Task.Run(() => nodes[1].Get<ScheduledPaymentRunner>().RunDueAsync()),
                 Task.Run(() => nodes[2].Get<ScheduledPaymentRunner>().RunDueAsync()));
             var stranded = await StrandedAsync(seed, account, stopping);
@@ -145,8 +142,26 @@ public sealed class ScheduledRunnerScaleOutTests(PostgresDatabase database, ITes
         await db.SaveChangesAsync();
     }
 
-    /// <summary>The sandbox; after <paramref name="charges"/> charges the node is told to stop (as a shutdown would).</summary>
-    private sealed class StopAfterGateway(SandboxGateway inner, StrongBox<int> count, int charges, CancellationTokenSource stop) : PaymentGatewayBase
+    /// <summary>Tells a node to stop (as a shutdown would) after a number of charges.</summary>
+    internal sealed class StopSignal(int afterCharges) : IDisposable
+    {
+        private int _charges;
+
+        public CancellationTokenSource Stop { get; } = new();
+
+        public async Task ChargedAsync()
+        {
+            if (Interlocked.Increment(ref _charges) >= afterCharges)
+            {
+                await Stop.CancelAsync();
+            }
+        }
+
+        public void Dispose() => Stop.Dispose();
+    }
+
+    /// <summary>The sandbox, reporting each charge to the node's <see cref="StopSignal"/> (none: a plain pass-through, e.g. when found by an assembly scan).</summary>
+    internal sealed class StopAfterGateway(SandboxGateway inner, StopSignal? signal = null) : PaymentGatewayBase
     {
         public override string Key => inner.Key;
 
@@ -160,9 +175,9 @@ public sealed class ScheduledRunnerScaleOutTests(PostgresDatabase database, ITes
         public override async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default)
         {
             var result = await inner.ChargeAsync(request, cancellationToken);
-            if (Interlocked.Increment(ref count.Value) >= charges)
+            if (signal is not null)
             {
-                await stop.CancelAsync();
+                await signal.ChargedAsync();
             }
             return result;
         }
