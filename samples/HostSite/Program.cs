@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using HostSite.Components;
 using HostSite.Demo;
+using HostSite.Testing;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
@@ -32,6 +33,14 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
     });
 builder.Services.AddAuthorization();
 
+// TEST ONLY: an adjustable clock for the end-to-end tests (HostSite:TestClock=true); registered before the
+// portal so its TryAdd keeps it. Never registered or mapped otherwise.
+var testClock = builder.Configuration.GetValue<bool>("HostSite:TestClock") ? new TestClock() : null;
+if (testClock is not null)
+{
+    builder.Services.AddSingleton<TimeProvider>(testClock);
+}
+
 var portal = builder.Services.AddCustomerPortalPayments()
     .UseUserContext<DemoUserContext>();
 if (builder.Configuration.GetConnectionString("PortalPostgres") is { Length: > 0 } postgres)
@@ -62,6 +71,10 @@ app.MapRazorComponents<App>()
     .AddAdditionalAssemblies(typeof(Portal.Payments.Ui.PortalRoutes).Assembly)
     .RequireAuthorization(); // every page needs a signed-in user, except those marked [AllowAnonymous]
 app.MapCustomerPortalPayments();
+if (testClock is not null)
+{
+    TestClock.Map(app, testClock); // TEST ONLY
+}
 
 app.MapPost("/account/login", async (HttpContext context, [FromForm] string userId, [FromForm] string? returnUrl) =>
 {

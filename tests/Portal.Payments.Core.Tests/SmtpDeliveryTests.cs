@@ -8,6 +8,7 @@ using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.Notifications;
 using Portal.Payments.Outbox;
+using Portal.Payments.Services.Payments;
 using SmtpServer;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
@@ -130,6 +131,34 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         var stored = await check.SentEmails.AsNoTracking().SingleAsync(e => e.AccountId == account);
         Assert.Equal(("smtp", email.Subject), (stored.Transport, stored.Subject));
         Assert.NotNull((await check.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account)).CompletedAt);
+    }
+
+    [Fact]
+    public async Task A_scheduled_payment_email_reaches_the_SMTP_server_with_recipient_subject_and_amounts()
+    {
+        await using var smtp = LocalSmtpServer.Start();
+        await using var h = ScheduledSeed.Harness(database, out var account, options: o =>
+        {
+            o.Notifications.Transport = "Smtp";
+            o.Notifications.Smtp.Host = "127.0.0.1";
+            o.Notifications.Smtp.Port = smtp.Port;
+            o.Notifications.Smtp.Security = "None";
+        });
+        var ids = await ScheduledSeed.InvoicesAsync(h, account,
+            new ScheduledSeed.Item("INV-7001", 123_456, DiscountMinor: 1_456, DiscountDate: ScheduledSeed.Today.AddDays(10)), new ScheduledSeed.Item("INV-7002", 50_000));
+        var card = await ScheduledSeed.CardAsync(h);
+        var outcome = await h.Get<ScheduledPaymentService>().ScheduleAsync(
+            new SchedulePaymentRequest(ids, ScheduledSeed.Today.AddDays(9), card.Id, ScheduledSeed.Key()));
+
+        Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
+
+        var (recipients, message) = Assert.Single(smtp.Received);
+        Assert.Equal(["user-1@example.test"], recipients);
+        Assert.Equal("Pat Payer", Assert.IsType<MailboxAddress>(Assert.Single(message.To)).Name);
+        Assert.Equal($"Payment scheduled for March 11, 2026: USD 1,720.00 ({outcome.ReceiptNumber})", message.Subject);
+        Assert.Contains("Your payment of USD 1,720.00", message.TextBody);
+        Assert.Contains("INV-7001: USD 1,220.00 (discount USD 14.56)", message.TextBody);
+        Assert.Contains("INV-7002: USD 500.00", message.TextBody);
     }
 
     [Fact]

@@ -55,6 +55,9 @@ public sealed class PortalPaymentsOptions
     /// <summary>Email settings.</summary>
     public NotificationOptions Notifications { get; set; } = new();
 
+    /// <summary>Scheduled payments: the date range offered and the background runner.</summary>
+    public SchedulingOptions Scheduling { get; set; } = new();
+
     /// <summary>The ACH debit authorization payers accept before a bank account is saved.</summary>
     public AchAgreementOptions AchAgreement { get; set; } = new();
 
@@ -104,6 +107,25 @@ public sealed class DepositOptions
 
     /// <summary>Largest deposit, in the portal currency. Default 100,000.00.</summary>
     public decimal Maximum { get; set; } = 100_000m;
+}
+
+/// <summary>Scheduled payments: which dates may be chosen, and how the background runner works.</summary>
+public sealed class SchedulingOptions
+{
+    /// <summary>Latest date offered, in days after today. Default 90.</summary>
+    public int HorizonDays { get; set; } = 90;
+
+    /// <summary>When true, a payment cannot be scheduled after the earliest due date of the selected invoices. Default false.</summary>
+    public bool NoLaterThanEarliestDueDate { get; set; }
+
+    /// <summary>How often the runner looks for due payments and status checks. Default 30 seconds.</summary>
+    public TimeSpan RunnerInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Payments one runner claims at a time. Default 50.</summary>
+    public int RunnerBatchSize { get; set; } = 50;
+
+    /// <summary>How long a claimed payment belongs to its node; after that another node may take it over. Default 2 minutes.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>Which database the portal uses.</summary>

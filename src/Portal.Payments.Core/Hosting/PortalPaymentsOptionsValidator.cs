@@ -64,6 +64,24 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             errors.Add($"{S}:OutboxMaxAttempts must be at least 1.");
         }
 
+        var scheduling = o.Scheduling;
+        if (scheduling.HorizonDays is < 1 or > 3660)
+        {
+            errors.Add($"{S}:Scheduling:HorizonDays must be 1 to 3660 days.");
+        }
+        if (scheduling.RunnerInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:Scheduling:RunnerInterval must be positive (e.g. 00:00:30).");
+        }
+        if (scheduling.RunnerBatchSize is < 1 or > 1000)
+        {
+            errors.Add($"{S}:Scheduling:RunnerBatchSize must be 1 to 1000.");
+        }
+        if (scheduling.LeaseDuration < TimeSpan.FromSeconds(5))
+        {
+            errors.Add($"{S}:Scheduling:LeaseDuration must be at least 5 seconds (e.g. 00:02:00): a charge must finish within it.");
+        }
+
         if (o.DiscountPolicy is not ("prorate" or "keep" or "forfeit"))
         {
             errors.Add($"{S}:DiscountPolicy is '{o.DiscountPolicy}'; use prorate, keep or forfeit (or register your own IDiscountPolicy).");

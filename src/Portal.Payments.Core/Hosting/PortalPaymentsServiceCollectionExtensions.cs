@@ -104,9 +104,12 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<PaymentService>();
         services.TryAddScoped<DepositService>();
         services.TryAddSingleton<OutboxProcessor>();
+        services.TryAddScoped<ScheduledPaymentService>();
+        services.TryAddSingleton<ScheduledPaymentRunner>();
 
         services.AddHostedService<ErpSyncBackgroundService>();
         services.AddHostedService<OutboxBackgroundService>();
+        services.AddHostedService<ScheduledPaymentBackgroundService>();
     }
 
     private sealed class CoreMarker;

@@ -91,6 +91,9 @@ public sealed class HostSiteFixture : IAsyncLifetime
         start.Environment["HostSite__DataDirectory"] = DataDirectory;
         start.Environment["CustomerPortalPayments__Notifications__PortalBaseUrl"] = BaseUrl;
         start.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
+        // The test-only clock (POST /test/clock/advance) and a quick scheduled-payment runner.
+        start.Environment["HostSite__TestClock"] = "true";
+        start.Environment["CustomerPortalPayments__Scheduling__RunnerInterval"] = "00:00:01";
         start.Environment["DOTNET_NOLOGO"] = "1";
 
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };

@@ -13,7 +13,17 @@ namespace Portal.Payments.Services.Payments;
 /// <summary>Who asked for a charge, for the audit trail and the confirmation email.</summary>
 /// <param name="UserId">Acting user id (the payer, or "system" for the background runner).</param>
 /// <param name="AccountName">Customer account name for the email, when known.</param>
-public sealed record ChargeContext(string UserId, string? AccountName);
+public sealed record ChargeContext(string UserId, string? AccountName)
+{
+    /// <summary>
+    /// The background runner's node: the outcome is recorded only while this node still holds the payment's
+    /// lease (a node that lost it to another never records twice), and the lease is released with it.
+    /// </summary>
+    public string? LeaseOwner { get; init; }
+
+    /// <summary>Email the payer when the charge fails (nobody is watching a background charge).</summary>
+    public bool EmailFailure { get; init; }
+}
 
 /// <summary>
 /// Charges a stored payment once, under the payment's own idempotency key, and records what the gateway said —
@@ -86,19 +96,31 @@ public sealed class PaymentCharger(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var paymentId = payment.Id;
-        var updated = await db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Processing && p.CompletedAt == null)
+        var owner = context.LeaseOwner;
+        var recordable = db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Processing && p.CompletedAt == null);
+        if (owner is not null)
+        {
+            recordable = recordable.Where(p => p.LeaseOwner == owner);
+        }
+        var updated = await recordable
             .ExecuteUpdateAsync(s => s
                 .SetProperty(p => p.Status, status)
                 .SetProperty(p => p.GatewayReference, reference)
                 .SetProperty(p => p.FailureReason, reason)
                 .SetProperty(p => p.CompletedAt, completed)
                 .SetProperty(p => p.NextCheckAt, nextCheck)
+                .SetProperty(p => p.LeaseOwner, (string?)null)
+                .SetProperty(p => p.LeaseExpiresAt, (DateTime?)null)
                 .SetProperty(p => p.Attempts, p => p.Attempts + 1), ct);
         if (updated == 1)
         {
             if (status == PaymentStatus.Failed)
             {
                 await ReleaseItemsAsync(db, payment.AccountId, paymentId, ct);
+                if (context.EmailFailure)
+                {
+                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Failed(payment, status, reason!, context.AccountName, options.Value.Notifications.PortalBaseUrl), now);
+                }
             }
             else if (!unknown)
             {
@@ -138,7 +160,7 @@ public sealed class PaymentCharger(
                 .SetProperty(i => i.Version, i => i.Version + 1), ct);
 
     /// <summary>The ERP posting (payment or deposit) and the confirmation email, committed with the status change.</summary>
-    private void EnqueueFollowUps(PaymentsDbContext db, PaymentRecord payment, PaymentStatus status, string? reference, ChargeContext context, DateTime now)
+    internal void EnqueueFollowUps(PaymentsDbContext db, PaymentRecord payment, PaymentStatus status, string? reference, ChargeContext context, DateTime now)
     {
         var paidAt = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc));
         Money M(long minor) => Money.FromMinorUnits(minor, payment.Currency);

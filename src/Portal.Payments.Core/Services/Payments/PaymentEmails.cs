@@ -25,22 +25,7 @@ public static class PaymentEmails
                 $"{(status == PaymentStatus.Succeeded ? $"We received your {what}" : $"Your {what} is being processed")} of {amount} for {Account(payment, accountName)}.")
             .AppendLine(CultureInfo.InvariantCulture, $"Receipt number: {payment.ReceiptNumber}")
             .AppendLine();
-        foreach (var line in payment.Allocations.OrderBy(a => a.Id))
-        {
-            var applied = Money.FromMinorUnits(line.AppliedMinor, payment.Currency);
-            var discount = Money.FromMinorUnits(line.DiscountMinor, payment.Currency);
-            var shortPaid = Money.FromMinorUnits(line.ShortMinor, payment.Currency);
-            text.Append(CultureInfo.InvariantCulture, $"  {line.InvoiceNumber}: {applied}");
-            if (!discount.IsZero)
-            {
-                text.Append(CultureInfo.InvariantCulture, $" (discount {discount})");
-            }
-            if (!shortPaid.IsZero)
-            {
-                text.Append(CultureInfo.InvariantCulture, $" (short-paid {shortPaid}: {line.ShortReason})");
-            }
-            text.AppendLine();
-        }
+        AppendLines(text, payment);
         if (!string.IsNullOrEmpty(payment.Memo))
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"Note: {payment.Memo}");
@@ -62,7 +47,103 @@ public static class PaymentEmails
         };
     }
 
+    /// <summary>"Payment scheduled": the date, the amount, the items and how to cancel.</summary>
+    public static PortalEmail Scheduled(PaymentRecord payment, string? accountName, string portalBaseUrl)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        var text = Opening(payment)
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"Your payment of {Amount(payment)} for {Account(payment, accountName)} is scheduled for {Date(payment)}, using {payment.MethodDescription}.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Reference: {payment.ReceiptNumber}")
+            .AppendLine();
+        AppendLines(text, payment);
+        text.AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"To cancel it before {Date(payment)}, use Cancel selected scheduled payments on your open invoices: {OpenInvoicesLink(portalBaseUrl)}");
+        return Email(payment, NotificationKind.PaymentScheduled, $"Payment scheduled for {Date(payment)}: {Amount(payment)} ({payment.ReceiptNumber})", text);
+    }
+
+    /// <summary>"Scheduled payment cancelled".</summary>
+    public static PortalEmail Cancelled(PaymentRecord payment, string? accountName, string cancelledBy, string portalBaseUrl)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        var text = Opening(payment)
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"{cancelledBy} cancelled the payment of {Amount(payment)} for {Account(payment, accountName)} scheduled for {Date(payment)}. Nothing was charged.")
+            .AppendLine(CultureInfo.InvariantCulture, $"Reference: {payment.ReceiptNumber}")
+            .AppendLine();
+        AppendLines(text, payment);
+        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"The invoices are open again: {OpenInvoicesLink(portalBaseUrl)}");
+        return Email(payment, NotificationKind.PaymentCancelled, $"Scheduled payment cancelled: {Amount(payment)} ({payment.ReceiptNumber})", text);
+    }
+
+    /// <summary>"Payment failed" (nothing charged) or "Payment returned" (the bank returned the debit), with the reason and a link back.</summary>
+    public static PortalEmail Failed(PaymentRecord payment, PaymentStatus status, string reason, string? accountName, string portalBaseUrl)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        var returned = status == PaymentStatus.Returned;
+        var what = payment.ScheduledFor is null ? "payment" : $"payment scheduled for {Date(payment)}";
+        var headline = returned
+            ? $"Your bank returned your {what} of {Amount(payment)} for {Account(payment, accountName)}."
+            : $"Your {what} of {Amount(payment)} for {Account(payment, accountName)} failed. Nothing was charged.";
+        var text = Opening(payment)
+            .AppendLine(headline)
+            .AppendLine(CultureInfo.InvariantCulture, $"Reason: {reason}")
+            .AppendLine(CultureInfo.InvariantCulture, $"Reference: {payment.ReceiptNumber}")
+            .AppendLine();
+        AppendLines(text, payment);
+        text.AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"The invoices are open again; pay or schedule them here: {OpenInvoicesLink(portalBaseUrl)}")
+            .AppendLine(CultureInfo.InvariantCulture, $"Payment details: {ReceiptLink(portalBaseUrl, payment.Id)}");
+        var subject = returned
+            ? $"Payment returned: {Amount(payment)} ({payment.ReceiptNumber})"
+            : $"Payment failed: {Amount(payment)} ({payment.ReceiptNumber})";
+        return Email(payment, NotificationKind.PaymentFailed, subject, text);
+    }
+
+    /// <summary>The open invoices page link.</summary>
+    public static string OpenInvoicesLink(string portalBaseUrl) => $"{portalBaseUrl.TrimEnd('/')}/portal/invoices";
+
     /// <summary>"Acme Manufacturing (ACME)", or the id alone when the name is not known.</summary>
     public static string Account(PaymentRecord payment, string? accountName) =>
         string.IsNullOrEmpty(accountName) ? payment.AccountId : $"{accountName} ({payment.AccountId})";
+
+    private static StringBuilder Opening(PaymentRecord payment) =>
+        new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"Hello {payment.CreatedByName},").AppendLine();
+
+    private static void AppendLines(StringBuilder text, PaymentRecord payment)
+    {
+        foreach (var line in payment.Allocations.OrderBy(a => a.Id))
+        {
+            var applied = Money.FromMinorUnits(line.AppliedMinor, payment.Currency);
+            var discount = Money.FromMinorUnits(line.DiscountMinor, payment.Currency);
+            var shortPaid = Money.FromMinorUnits(line.ShortMinor, payment.Currency);
+            text.Append(CultureInfo.InvariantCulture, $"  {line.InvoiceNumber}: {applied}");
+            if (!discount.IsZero)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" (discount {discount})");
+            }
+            if (!shortPaid.IsZero)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" (short-paid {shortPaid}: {line.ShortReason})");
+            }
+            text.AppendLine();
+        }
+    }
+
+    private static PortalEmail Email(PaymentRecord payment, NotificationKind kind, string subject, StringBuilder text) => new()
+    {
+        Id = Guid.NewGuid(),
+        To = payment.CreatedByEmail,
+        ToName = payment.CreatedByName,
+        Subject = subject,
+        TextBody = text.ToString(),
+        Kind = kind,
+        AccountId = payment.AccountId,
+        PaymentId = payment.Id,
+    };
+
+    private static Money Amount(PaymentRecord payment) => Money.FromMinorUnits(payment.AmountMinor, payment.Currency);
+
+    private static string Date(PaymentRecord payment) =>
+        payment.ScheduledFor?.ToString("MMMM d, yyyy", CultureInfo.InvariantCulture) ?? "";
 }

@@ -1,0 +1,392 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Discounts;
+using Portal.Payments.Hosting;
+using Portal.Payments.Outbox;
+
+namespace Portal.Payments.Services.Payments;
+
+/// <summary>
+/// Scheduled payments: preview for a date (discounts that still apply on it), schedule (the invoices are held
+/// Scheduled with one conditional update), cancel. <see cref="ScheduledPaymentRunner"/> charges them on the day.
+/// </summary>
+public sealed class ScheduledPaymentService(
+    PortalAccess access,
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    PaymentCharger charger,
+    IDiscountPolicy discountPolicy,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<ScheduledPaymentService> logger)
+{
+    /// <summary>The dates the selection may be scheduled for (the latest respects the horizon and, if set, the earliest due date).</summary>
+    public async Task<ScheduleWindow> GetWindowAsync(IReadOnlyList<long> invoiceIds, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return Window(await LoadAsync(db, scope, invoiceIds, cancellationToken));
+    }
+
+    /// <summary>The server's preview of paying <paramref name="invoiceIds"/> on <paramref name="paymentDate"/>.</summary>
+    public async Task<PaymentPreview> PreviewAsync(IReadOnlyList<long> invoiceIds, DateOnly? paymentDate, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var items = await LoadAsync(db, scope, invoiceIds, cancellationToken);
+        return Compute(items, CheckDate(paymentDate, Window(items)));
+    }
+
+    /// <summary>Stores a Scheduled payment and holds its invoices; a repeat of the same confirmation returns the first outcome.</summary>
+    public async Task<ScheduledPaymentOutcome> ScheduleAsync(SchedulePaymentRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var scope = await access.ForPayAsync(cancellationToken);
+        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 64)
+        {
+            throw new PortalValidationException("payment", "This payment form expired; please open it again.");
+        }
+        if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+
+        PaymentPreview preview;
+        IReadOnlyList<InvoiceRecord> items;
+        PaymentMethodRecord method;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            items = await LoadAsync(db, scope, request.InvoiceIds, cancellationToken);
+            preview = Compute(items, CheckDate(request.PaymentDate, Window(items)));
+            if (request.ExpectedTotal is { } expected && expected != preview.Total)
+            {
+                throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+            }
+            method = await PaymentService.UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId,
+                Today, charger.GatewayKey, cancellationToken);
+        }
+
+        var payment = NewPayment(scope, request.IdempotencyKey, preview, items, method);
+        if (!await HoldAsync(scope, payment, items, cancellationToken))
+        {
+            return await ReplayAsync(scope, request.IdempotencyKey, CancellationToken.None)
+                ?? throw new PortalValidationException("payment", "The payment could not be stored; try again.");
+        }
+        logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} scheduled for {Date} by {AccountId}",
+            payment.Id, payment.ReceiptNumber, preview.Total, payment.ScheduledFor, scope.AccountId);
+        return Outcome(payment, replayed: false);
+    }
+
+    /// <summary>
+    /// Cancels scheduled payments of the account: the payments become Cancelled, their invoices Open, and the payer
+    /// is emailed. All or nothing: if any of them already ran (or is running), nothing changes.
+    /// </summary>
+    public async Task<CancelScheduledOutcome> CancelAsync(IReadOnlyList<Guid> paymentIds, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        var ids = (paymentIds ?? []).Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            throw new PortalValidationException("payments", "Select at least one scheduled payment to cancel.");
+        }
+        var accountId = scope.AccountId;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Payments.AsNoTracking().Include(p => p.Allocations)
+            .Where(p => p.AccountId == accountId && ids.Contains(p.Id)).ToListAsync(cancellationToken);
+        if (rows.Count != ids.Count)
+        {
+            throw new PortalNotFoundException("Some of the selected scheduled payments were not found. Refresh the list and select them again.");
+        }
+        ThrowIfNotCancellable(rows);
+
+        var now = Now;
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var cancelled = await db.Payments
+            .Where(p => p.AccountId == accountId && ids.Contains(p.Id) && p.Status == PaymentStatus.Scheduled)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.Status, PaymentStatus.Cancelled)
+                .SetProperty(p => p.CompletedAt, now), cancellationToken);
+        if (cancelled != ids.Count)
+        {
+            // The runner took one of them meanwhile.
+            await tx.RollbackAsync(CancellationToken.None);
+            await using var again = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            ThrowIfNotCancellable(await again.Payments.AsNoTracking().Where(p => p.AccountId == accountId && ids.Contains(p.Id)).ToListAsync(CancellationToken.None));
+            throw new PortalValidationException("payments", "The scheduled payments changed meanwhile; nothing was cancelled. Refresh the list.");
+        }
+        var reopened = 0;
+        var baseUrl = options.Value.Notifications.PortalBaseUrl;
+        foreach (var payment in rows)
+        {
+            reopened += await PaymentCharger.ReleaseItemsAsync(db, accountId, payment.Id, cancellationToken);
+            OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(payment, scope.AccountName, scope.User.DisplayName, baseUrl), now);
+            Audit(db, scope, "payment.cancelled", payment.Id, new { payment.ReceiptNumber, payment.ScheduledFor }, now);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        logger.LogInformation("{Count} scheduled payments of {AccountId} cancelled", rows.Count, accountId);
+        return new CancelScheduledOutcome(rows.OrderBy(p => p.ScheduledFor).Select(p => p.ReceiptNumber).ToList(), reopened);
+    }
+
+    /// <summary>Cancels the scheduled payments holding the selected invoices (the grid selects invoices, not payments).</summary>
+    public async Task<CancelScheduledOutcome> CancelForInvoicesAsync(IReadOnlyList<long> invoiceIds, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        var ids = (invoiceIds ?? []).Distinct().ToList();
+        var accountId = scope.AccountId;
+        List<InvoiceRecord> items;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(cancellationToken);
+        }
+        if (items.Count != ids.Count)
+        {
+            throw new PortalNotFoundException("Some of the selected invoices were not found. Refresh the list and select them again.");
+        }
+        if (items.FirstOrDefault(i => i.Status != InvoiceStatus.Scheduled || i.ActivePaymentId is null) is { } other)
+        {
+            throw new PortalValidationException("invoices", $"{other.Number} has no scheduled payment. Select only Scheduled invoices to cancel their payments.");
+        }
+        return await CancelAsync(items.Select(i => i.ActivePaymentId!.Value).Distinct().ToList(), cancellationToken);
+    }
+
+    private static void ThrowIfNotCancellable(IEnumerable<PaymentRecord> rows)
+    {
+        var done = rows.Where(p => p.Status != PaymentStatus.Scheduled).OrderBy(p => p.ReceiptNumber, StringComparer.Ordinal).ToList();
+        if (done.Count > 0)
+        {
+            var parts = done.Select(p => p.Status switch
+            {
+                PaymentStatus.Cancelled => $"{p.ReceiptNumber} is already cancelled",
+                PaymentStatus.Processing => $"{p.ReceiptNumber} is being charged now",
+                _ => $"{p.ReceiptNumber} was already processed ({p.Status})",
+            });
+            throw new PortalValidationException("payments", $"{string.Join("; ", parts)}, so it can no longer be cancelled. Nothing was changed.");
+        }
+    }
+
+    /// <summary>Loads and checks the selection: of the account, open, not held by another payment, in the portal currency.</summary>
+    private async Task<IReadOnlyList<InvoiceRecord>> LoadAsync(PaymentsDbContext db, AccountScope scope, IReadOnlyList<long>? invoiceIds, CancellationToken ct)
+    {
+        var ids = (invoiceIds ?? []).Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            throw new PortalValidationException("invoices", "Select at least one invoice to schedule a payment for.");
+        }
+        var accountId = scope.AccountId;
+        var items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(ct);
+        if (items.Count != ids.Count)
+        {
+            throw new PortalNotFoundException("Some of the selected invoices were not found. Refresh the list and select them again.");
+        }
+        var busy = items.Where(i => !i.IsOpen || i.Status != InvoiceStatus.Open).OrderBy(i => i.Number, StringComparer.Ordinal).ToList();
+        if (busy.Count > 0)
+        {
+            throw new PaymentConflictException(BusyMessage(busy), busy.Select(i => i.Number).ToList());
+        }
+        var currency = options.Value.Currency;
+        if (items.FirstOrDefault(i => !string.Equals(i.Currency, currency, StringComparison.Ordinal)) is { } foreign)
+        {
+            throw new PortalValidationException("invoices", $"{foreign.Number} is in {foreign.Currency}; only {currency} items can be paid here.");
+        }
+        return items;
+    }
+
+    private static string BusyMessage(IEnumerable<InvoiceRecord> busy) =>
+        string.Join("; ", busy.Select(i => (i.IsOpen, i.Status) switch
+        {
+            (false, _) => $"{i.Number} was paid meanwhile and is no longer open",
+            (_, InvoiceStatus.Scheduled) => $"{i.Number} is already scheduled for {i.ScheduledFor?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}",
+            _ => $"{i.Number} is already being paid ({i.Status})",
+        })) + ". Nothing was scheduled; refresh the list and select again.";
+
+    private ScheduleWindow Window(IReadOnlyList<InvoiceRecord> items)
+    {
+        var s = options.Value.Scheduling;
+        var earliest = Today.AddDays(1);
+        var latest = Today.AddDays(s.HorizonDays);
+        if (s.NoLaterThanEarliestDueDate && items.Where(i => i.OpenMinor > 0).Select(i => (DateOnly?)i.DueDate).Min() is { } due && due < latest)
+        {
+            latest = due;
+        }
+        return new ScheduleWindow(earliest, latest);
+    }
+
+    private DateOnly CheckDate(DateOnly? date, ScheduleWindow window)
+    {
+        if (date is not { } d)
+        {
+            throw new PortalValidationException("date", "Enter the payment date as a calendar date, for example " + window.Earliest.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ".");
+        }
+        if (d < Today)
+        {
+            throw new PortalValidationException("date", $"{Format(d)} is in the past. Choose a date from {Format(window.Earliest)}.");
+        }
+        if (d == Today)
+        {
+            throw new PortalValidationException("date", $"A payment cannot be scheduled for today; use Pay now, or choose a date from {Format(window.Earliest)}.");
+        }
+        if (window.Latest < window.Earliest)
+        {
+            throw new PortalValidationException("date", $"An invoice in the selection is due before {Format(window.Earliest)}; pay it now instead of scheduling it.");
+        }
+        if (d > window.Latest)
+        {
+            var why = window.Latest < Today.AddDays(options.Value.Scheduling.HorizonDays) ? "the earliest due date of the selected invoices" : "the latest date payments can be scheduled";
+            throw new PortalValidationException("date", $"{Format(d)} is after {Format(window.Latest)}, {why}. Choose an earlier date.");
+        }
+        return d;
+    }
+
+    private PaymentPreview Compute(IReadOnlyList<InvoiceRecord> items, DateOnly date)
+    {
+        var preview = PaymentCalculator.Compute(items, date, discountPolicy, options.Value.Currency);
+        if (preview.Total.Amount <= 0m)
+        {
+            throw new PortalValidationException("invoices", PaymentService.CreditsCoverInvoicesMessage);
+        }
+        return preview;
+    }
+
+    /// <summary>Inserts the payment and holds its items with one conditional update, in one transaction, with the "scheduled" email.</summary>
+    private async Task<bool> HoldAsync(AccountScope scope, PaymentRecord payment, IReadOnlyList<InvoiceRecord> items, CancellationToken ct)
+    {
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.Payments.Add(payment);
+        OutboxWriter.EnqueueEmail(db, PaymentEmails.Scheduled(payment, scope.AccountName, options.Value.Notifications.PortalBaseUrl), now);
+        Audit(db, scope, "payment.scheduled", payment.Id, new { payment.ReceiptNumber, payment.AmountMinor, payment.ScheduledFor, Items = items.Count }, now);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex)
+        {
+            // A concurrent confirmation with the same key won the unique index.
+            logger.LogInformation(ex, "Scheduled payment insert lost to a concurrent confirmation");
+            await tx.RollbackAsync(CancellationToken.None);
+            return false;
+        }
+
+        var ids = items.Select(i => i.Id).ToList();
+        var accountId = scope.AccountId;
+        var paymentId = payment.Id;
+        var date = payment.ScheduledFor;
+        var held = await db.Invoices
+            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && i.IsOpen && i.Status == InvoiceStatus.Open)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, InvoiceStatus.Scheduled)
+                .SetProperty(i => i.ScheduledFor, date)
+                .SetProperty(i => i.ActivePaymentId, paymentId)
+                .SetProperty(i => i.Version, i => i.Version + 1), ct);
+        if (held != items.Count)
+        {
+            await tx.RollbackAsync(CancellationToken.None);
+            var busy = await BusyAsync(accountId, ids);
+            throw new PaymentConflictException(BusyMessage(busy), busy.Select(i => i.Number).ToList());
+        }
+        var current = await db.Invoices.AsNoTracking()
+            .Where(i => i.AccountId == accountId && i.ActivePaymentId == paymentId)
+            .Select(i => new { i.Id, i.OpenMinor, i.DiscountMinor, i.DiscountDate })
+            .ToListAsync(ct);
+        var seen = items.ToDictionary(i => i.Id);
+        if (current.Count != items.Count || current.Any(c =>
+                seen[c.Id].OpenMinor != c.OpenMinor || seen[c.Id].DiscountMinor != c.DiscountMinor || seen[c.Id].DiscountDate != c.DiscountDate))
+        {
+            await tx.RollbackAsync(CancellationToken.None);
+            throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+        }
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    private async Task<List<InvoiceRecord>> BusyAsync(string accountId, List<long> ids)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        return await db.Invoices.AsNoTracking()
+            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && (!i.IsOpen || i.Status != InvoiceStatus.Open))
+            .OrderBy(i => i.Number)
+            .ToListAsync(CancellationToken.None);
+    }
+
+    private PaymentRecord NewPayment(AccountScope scope, string key, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, PaymentMethodRecord method)
+    {
+        var now = Now;
+        var byId = items.ToDictionary(i => i.Id);
+        return new PaymentRecord
+        {
+            Id = Guid.NewGuid(),
+            AccountId = scope.AccountId,
+            Kind = PaymentKind.InvoicePayment,
+            Status = PaymentStatus.Scheduled,
+            ScheduledFor = preview.PaymentDate,
+            Currency = preview.Total.Currency,
+            AmountMinor = preview.Total.ToMinorUnits(),
+            DiscountMinor = preview.DiscountTotal.ToMinorUnits(),
+            PaymentMethodId = method.Id,
+            MethodDescription = PaymentMethodService.Describe(method),
+            IdempotencyKey = key,
+            GatewayKey = charger.GatewayKey,
+            ReceiptNumber = PaymentService.NewReceiptNumber(now),
+            CreatedByUserId = scope.User.UserId,
+            CreatedByName = scope.User.DisplayName,
+            CreatedByEmail = scope.User.Email,
+            CreatedAt = now,
+            InvoiceCount = items.Count,
+            Allocations = preview.Lines.Select(l => new PaymentAllocationRecord
+            {
+                InvoiceId = l.InvoiceId,
+                InvoiceExternalId = byId[l.InvoiceId].ExternalId,
+                InvoiceNumber = l.Number,
+                InvoiceType = l.Type,
+                OpenBalanceMinor = l.OpenBalance.ToMinorUnits(),
+                DiscountMinor = l.Discount.ToMinorUnits(),
+                AppliedMinor = l.AmountToPay.ToMinorUnits(),
+            }).ToList(),
+        };
+    }
+
+    private async Task<ScheduledPaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var earlier = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.IdempotencyKey == key, ct);
+        if (earlier is null)
+        {
+            return null;
+        }
+        return earlier.AccountId == scope.AccountId && earlier.ScheduledFor is not null
+            ? Outcome(earlier, replayed: true)
+            : throw new PortalNotFoundException("That payment was not found.");
+    }
+
+    private static ScheduledPaymentOutcome Outcome(PaymentRecord p, bool replayed) => new()
+    {
+        PaymentId = p.Id,
+        ReceiptNumber = p.ReceiptNumber,
+        ScheduledFor = p.ScheduledFor!.Value,
+        Amount = Money.FromMinorUnits(p.AmountMinor, p.Currency),
+        MethodDescription = p.MethodDescription,
+        Replayed = replayed,
+    };
+
+    private static void Audit(PaymentsDbContext db, AccountScope scope, string action, Guid subject, object detail, DateTime now) =>
+        db.AuditEvents.Add(new AuditEventRecord
+        {
+            AccountId = scope.AccountId,
+            UserId = scope.User.UserId,
+            Action = action,
+            SubjectId = subject.ToString(),
+            DetailJson = JsonSerializer.Serialize(detail),
+            At = now,
+        });
+
+    private static string Format(DateOnly d) => d.ToString("MMMM d, yyyy", CultureInfo.InvariantCulture);
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+}

@@ -1,0 +1,373 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
+using Portal.Payments.Gateways;
+using Portal.Payments.Notifications;
+using Portal.Payments.Sandbox;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Users;
+using Xunit;
+using static Portal.Payments.Core.Tests.Infrastructure.ScheduledSeed;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>Scheduling, cancelling and the runner. The harness clock reads 2026-03-02 09:00 UTC.</summary>
+public abstract class ScheduledPaymentTests(TestDatabase database)
+{
+    private static SchedulePaymentRequest Request(long[] ids, DateOnly? date, Guid method, string? key = null) => new(ids, date, method, key ?? Key());
+
+    [Fact]
+    public async Task Preview_takes_the_discounts_that_still_apply_on_the_chosen_date()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account,
+            new Item("INV-A", 100_000, DiscountMinor: 2_000, DiscountDate: Today.AddDays(10)),
+            new Item("INV-B", 50_000, DiscountMinor: 1_000, DiscountDate: Today.AddDays(3)));
+        var service = h.Get<ScheduledPaymentService>();
+
+        var early = await service.PreviewAsync(ids, Today.AddDays(2));
+        var middle = await service.PreviewAsync(ids, Today.AddDays(5));
+        var late = await service.PreviewAsync(ids, Today.AddDays(11));
+
+        Assert.Equal((Usd(30m), Usd(1470m), Today.AddDays(2)), (early.DiscountTotal, early.Total, early.PaymentDate));
+        Assert.Equal((Usd(20m), Usd(1480m)), (middle.DiscountTotal, middle.Total));   // INV-B's discount ended on day 3
+        Assert.Equal((Usd(0m), Usd(1500m)), (late.DiscountTotal, late.Total));
+    }
+
+    [Fact]
+    public async Task Scheduling_holds_the_invoices_with_the_date_stores_the_payment_and_emails_once_per_confirmation()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account,
+            new Item("INV-1", 40_000, DiscountMinor: 800, DiscountDate: Today.AddDays(7)), new Item("INV-2", 10_050));
+        var card = await CardAsync(h);
+        var date = Today.AddDays(5);
+        var key = Key();
+
+        var outcome = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, date, card.Id, key) with { ExpectedTotal = Usd(492.50m) });
+        var again = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, date, card.Id, key));
+
+        Assert.Equal((date, Usd(492.50m), false), (outcome.ScheduledFor, outcome.Amount, outcome.Replayed));
+        Assert.Equal((outcome.PaymentId, true), (again.PaymentId, again.Replayed));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Scheduled, date, 49_250L, 800L, key), (payment.Status, payment.ScheduledFor, payment.AmountMinor, payment.DiscountMinor, payment.IdempotencyKey));
+        Assert.Equal(2, payment.Allocations.Count);
+        Assert.All(await InvoiceRowsAsync(h, ids), i => Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)date, (Guid?)payment.Id), (i.Status, i.ScheduledFor, i.ActivePaymentId)));
+        var email = Assert.Single(await EmailsAsync(h, account));
+        Assert.Equal((NotificationKind.PaymentScheduled, "user-1@example.test"), (email.Kind, email.To));
+        Assert.Equal($"Payment scheduled for March 7, 2026: USD 492.50 ({payment.ReceiptNumber})", email.Subject);
+        Assert.Contains("INV-1: USD 392.00 (discount USD 8.00)", email.TextBody);
+        Assert.Empty(await ChargesAsync(h, account));
+    }
+
+    [Fact]
+    public async Task Dates_outside_tomorrow_to_the_horizon_are_refused_with_a_reason()
+    {
+        await using var h = Harness(database, out var account, options: o => o.Scheduling.HorizonDays = 30);
+        var ids = await InvoicesAsync(h, account, new Item("INV-9", 10_000, DueInDays: 60));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+
+        async Task<string> Refused(DateOnly? date) =>
+            (await Assert.ThrowsAsync<PortalValidationException>(() => service.ScheduleAsync(Request(ids, date, card.Id)))).Message;
+
+        Assert.Contains("in the past", await Refused(Today.AddDays(-1)));
+        Assert.Contains("cannot be scheduled for today", await Refused(Today));
+        Assert.Contains("after April 1, 2026, the latest date payments can be scheduled", await Refused(Today.AddDays(31)));
+        Assert.Contains("calendar date", await Refused(null));
+        Assert.Equal(new ScheduleWindow(Today.AddDays(1), Today.AddDays(30)), await service.GetWindowAsync(ids));
+        var last = await service.ScheduleAsync(Request(ids, Today.AddDays(30), card.Id));
+        Assert.Equal(Today.AddDays(30), last.ScheduledFor);
+        Assert.Single(await PaymentsAsync(h, account));
+    }
+
+    [Fact]
+    public async Task The_earliest_due_date_caps_the_window_when_the_host_asks()
+    {
+        await using var h = Harness(database, out var account, options: o => o.Scheduling.NoLaterThanEarliestDueDate = true);
+        var ids = await InvoicesAsync(h, account, new Item("INV-10", 10_000, DueInDays: 12), new Item("INV-11", 5_000, DueInDays: 40));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+
+        Assert.Equal(new ScheduleWindow(Today.AddDays(1), Today.AddDays(12)), await service.GetWindowAsync(ids));
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => service.ScheduleAsync(Request(ids, Today.AddDays(13), card.Id)));
+        Assert.Contains("earliest due date", refused.Message);
+        Assert.Empty(await PaymentsAsync(h, account));
+    }
+
+    [Fact]
+    public async Task Busy_invoices_other_accounts_and_view_only_users_are_refused_and_nothing_is_stored()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-20", 10_000), new Item("INV-21", 10_000, Status: InvoiceStatus.Pending));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request([ids[0]], Today.AddDays(3), card.Id));
+
+        var pending = await Assert.ThrowsAsync<PaymentConflictException>(() => service.ScheduleAsync(Request([ids[1]], Today.AddDays(3), card.Id)));
+        Assert.Contains("INV-21 is already being paid (Pending)", pending.Message);
+        var twice = await Assert.ThrowsAsync<PaymentConflictException>(() => service.ScheduleAsync(Request([ids[0]], Today.AddDays(4), card.Id)));
+        Assert.Contains("INV-20 is already scheduled for 2026-03-05", twice.Message);
+
+        var other = PortalHarness.NewAccount();
+        var foreign = await InvoicesAsync(h, other, new Item("INV-X", 10_000));
+        await Assert.ThrowsAsync<PortalNotFoundException>(() => service.ScheduleAsync(Request(foreign, Today.AddDays(3), card.Id)));
+        await Assert.ThrowsAsync<PortalNotFoundException>(() => service.CancelAsync([Guid.NewGuid()]));
+
+        h.SignIn(account, PortalPermissions.View);
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => service.ScheduleAsync(Request([ids[1]], Today.AddDays(3), card.Id)));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => service.CancelAsync([scheduled.PaymentId]));
+        Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Scheduled, (await PaymentsAsync(h, account))[0].Status);
+    }
+
+    [Fact]
+    public async Task Cancelling_reopens_the_invoices_and_emails_but_a_processed_payment_cannot_be_cancelled()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-30", 10_000), new Item("INV-31", 20_000), new Item("INV-32", 30_000, DueInDays: 60));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var first = await service.ScheduleAsync(Request([ids[0], ids[1]], Today.AddDays(2), card.Id));
+        var later = await service.ScheduleAsync(Request([ids[2]], Today.AddDays(20), card.Id));
+
+        var cancelled = await service.CancelForInvoicesAsync([ids[2]]);
+
+        Assert.Equal([later.ReceiptNumber], cancelled.ReceiptNumbers);
+        Assert.Equal(1, cancelled.InvoicesReopened);
+        var rows = await InvoiceRowsAsync(h, ids);
+        Assert.Equal((InvoiceStatus.Open, (Guid?)null, (DateOnly?)null), (rows[2].Status, rows[2].ActivePaymentId, rows[2].ScheduledFor));
+        Assert.Equal(PaymentStatus.Cancelled, (await PaymentsAsync(h, account)).Single(p => p.Id == later.PaymentId).Status);
+        var email = (await EmailsAsync(h, account)).Single(e => e.Kind == NotificationKind.PaymentCancelled);
+        Assert.Equal($"Scheduled payment cancelled: USD 300.00 ({later.ReceiptNumber})", email.Subject);
+
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => service.CancelAsync([first.PaymentId]));
+        Assert.Equal($"{first.ReceiptNumber} was already processed (Succeeded), so it can no longer be cancelled. Nothing was changed.", refused.Message);
+        Assert.Equal(PaymentStatus.Succeeded, (await PaymentsAsync(h, account)).Single(p => p.Id == first.PaymentId).Status);
+        Assert.All((await InvoiceRowsAsync(h, ids)).Take(2), i => Assert.Equal(InvoiceStatus.Pending, i.Status));
+        var again = await Assert.ThrowsAsync<PortalValidationException>(() => service.CancelAsync([later.PaymentId]));
+        Assert.Contains("is already cancelled", again.Message);
+    }
+
+    [Fact]
+    public async Task A_method_used_by_a_scheduled_payment_cannot_be_deleted()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-40", 10_000));
+        var card = await CardAsync(h);
+        var outcome = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(4), card.Id));
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => h.Get<PaymentMethodService>().DeleteAsync(card.Id));
+        Assert.Contains($"{outcome.ReceiptNumber} on 2026-03-06 (USD 100.00)", refused.Message);
+    }
+
+    [Fact]
+    public async Task The_runner_charges_on_the_date_once_records_the_posting_and_emails()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-50", 25_000, DiscountMinor: 500, DiscountDate: Today.AddDays(3)));
+        var card = await CardAsync(h);
+        var outcome = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        var runner = h.Get<ScheduledPaymentRunner>();
+
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        await runner.RunDueAsync();
+        Assert.Empty(await ChargesAsync(h, account));
+        Assert.Equal(PaymentStatus.Scheduled, Assert.Single(await PaymentsAsync(h, account)).Status);
+
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await runner.RunDueAsync();
+        Assert.Equal(0, await runner.RunDueAsync());
+
+        var charge = Assert.Single(await ChargesAsync(h, account));
+        Assert.Equal((outcome.PaymentId, 24_500L), (charge.PaymentId, charge.AmountMinor));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Succeeded, (string?)null, (string?)null, charge.IdempotencyKey), (payment.Status, payment.LeaseOwner, payment.FailureReason, payment.IdempotencyKey));
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        var received = (await EmailsAsync(h, account)).Single(e => e.Kind == NotificationKind.PaymentProcessed);
+        Assert.Equal($"Payment received: {payment.ReceiptNumber}", received.Subject);
+    }
+
+    [Fact]
+    public async Task A_removed_method_or_a_settled_invoice_fails_the_payment_without_charging_and_emails_the_reason()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-60", 10_000), new Item("INV-61", 20_000), new Item("INV-62", 5_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var removed = await service.ScheduleAsync(Request([ids[0]], Today.AddDays(1), card.Id));
+        var settled = await service.ScheduleAsync(Request([ids[1], ids[2]], Today.AddDays(1), card.Id));
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // Outside the portal's own rules: the method disappears (e.g. removed at the gateway), the ERP settles INV-61.
+            await db.Payments.Where(p => p.Id == removed.PaymentId).ExecuteUpdateAsync(s => s.SetProperty(p => p.PaymentMethodId, Guid.NewGuid()));
+            await db.Invoices.Where(i => i.Id == ids[1]).ExecuteUpdateAsync(s => s.SetProperty(i => i.IsOpen, false));
+        }
+
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        Assert.Empty(await ChargesAsync(h, account));
+        var payments = await PaymentsAsync(h, account);
+        Assert.Equal((PaymentStatus.Failed, ScheduledPaymentRunner.MethodRemoved), (payments.Single(p => p.Id == removed.PaymentId).Status, payments.Single(p => p.Id == removed.PaymentId).FailureReason));
+        var other = payments.Single(p => p.Id == settled.PaymentId);
+        Assert.Equal((PaymentStatus.Failed, "INV-61 was paid or settled meanwhile. Nothing was charged; select the invoices again."), (other.Status, other.FailureReason));
+        var rows = await InvoiceRowsAsync(h, ids);
+        Assert.Equal([InvoiceStatus.Open, InvoiceStatus.Open, InvoiceStatus.Open], rows.Select(r => r.Status));
+        Assert.All(rows, r => Assert.Null(r.ActivePaymentId));
+        var failures = (await EmailsAsync(h, account)).Where(e => e.Kind == NotificationKind.PaymentFailed).ToList();
+        Assert.Equal(2, failures.Count);
+        Assert.Contains(failures, e => e.Subject == $"Payment failed: USD 100.00 ({removed.ReceiptNumber})" && e.TextBody.Contains("Reason: The payment method was removed.")
+                                       && e.TextBody.Contains("/portal/invoices"));
+    }
+
+    [Fact]
+    public async Task A_declined_card_fails_with_the_gateway_reason_reopens_the_invoices_and_emails()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-70", 10_000));
+        var card = await CardAsync(h, "4000000000009995");
+        var outcome = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(1), card.Id));
+
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Failed, "The card was declined: insufficient funds."), (payment.Status, payment.FailureReason));
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        var email = (await EmailsAsync(h, account)).Single(e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.Contains("insufficient funds", email.TextBody);
+        Assert.Contains($"/portal/payments/{outcome.PaymentId}/receipt", email.TextBody);
+    }
+
+    [Fact]
+    public async Task An_expired_claim_is_taken_over_and_retried_with_the_same_key_so_the_gateway_replays()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-80", 12_300));
+        var card = await CardAsync(h);
+        var outcome = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(1), card.Id));
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        string token;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            token = (await db.PaymentMethods.SingleAsync(m => m.Id == card.Id)).Token;
+        }
+        // A node claimed it, charged, and died before recording anything.
+        var first = await h.Get<SandboxGateway>().ChargeAsync(new ChargeRequest
+        {
+            IdempotencyKey = payment.IdempotencyKey, MethodToken = token, Amount = Usd(123m), AccountId = account, PaymentId = payment.Id, Description = "x",
+        });
+        var dead = h.Clock.GetUtcNow().UtcDateTime.AddMinutes(1);
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Payments.Where(p => p.Id == payment.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.Status, PaymentStatus.Processing).SetProperty(p => p.LeaseOwner, "dead-node").SetProperty(p => p.LeaseExpiresAt, dead));
+        }
+        var runner = h.Get<ScheduledPaymentRunner>();
+        await runner.RunDueAsync();
+        var held = Assert.Single(await PaymentsAsync(h, account));        // the lease still runs
+        Assert.Equal(("dead-node", PaymentStatus.Processing), (held.LeaseOwner, held.Status));
+
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        await runner.RunDueAsync();
+
+        var charge = Assert.Single(await ChargesAsync(h, account));
+        Assert.Equal(first.Reference, charge.Reference);
+        var after = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Succeeded, first.Reference, (string?)null), (after.Status, after.GatewayReference, after.LeaseOwner));
+        Assert.Equal(outcome.PaymentId, after.Id);
+    }
+
+    [Fact]
+    public async Task A_timeout_leaves_it_processing_and_the_reconciler_records_the_charge_without_a_new_key()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-90", 15_000));
+        var card = await CardAsync(h, "4000000000000119");
+        await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(1), card.Id));
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        var runner = h.Get<ScheduledPaymentRunner>();
+
+        await runner.RunDueAsync();
+        var waiting = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Processing, (string?)null), (waiting.Status, waiting.LeaseOwner));
+        Assert.NotNull(waiting.NextCheckAt);
+        await runner.ReconcileAsync();                                  // not due yet
+        Assert.Equal(PaymentStatus.Processing, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+
+        h.Clock.Advance(PaymentCharger.StatusCheckDelay);
+        await runner.RunDueAsync();                                     // never charged again
+        await runner.ReconcileAsync();
+
+        var charge = Assert.Single(await ChargesAsync(h, account));
+        var done = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Succeeded, charge.Reference, charge.IdempotencyKey), (done.Status, done.GatewayReference, done.IdempotencyKey));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentProcessed);
+    }
+
+    [Fact]
+    public async Task Bank_debits_settle_through_the_reconciler_and_an_R01_return_reopens_the_invoices_and_emails()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-100", 30_000), new Item("INV-101", 40_000));
+        var good = await BankAsync(h);
+        var bad = await BankAsync(h, SandboxGateway.ReturnedBankAccount);
+        var service = h.Get<ScheduledPaymentService>();
+        var settles = await service.ScheduleAsync(Request([ids[0]], Today.AddDays(1), good.Id));
+        var returns = await service.ScheduleAsync(Request([ids[1]], Today.AddDays(1), bad.Id));
+        var runner = h.Get<ScheduledPaymentRunner>();
+
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await runner.RunDueAsync();
+        Assert.All(await PaymentsAsync(h, account), p => Assert.Equal(PaymentStatus.Processing, p.Status));
+        h.Clock.Advance(TimeSpan.FromHours(1));
+        await runner.ReconcileAsync();                                  // still in flight at the bank
+        Assert.All(await PaymentsAsync(h, account), p => Assert.Equal(PaymentStatus.Processing, p.Status));
+
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        await runner.ReconcileAsync();
+
+        var payments = await PaymentsAsync(h, account);
+        Assert.Equal(PaymentStatus.Succeeded, payments.Single(p => p.Id == settles.PaymentId).Status);
+        var returned = payments.Single(p => p.Id == returns.PaymentId);
+        Assert.Equal((PaymentStatus.Returned, "R01: the bank returned the debit for insufficient funds."), (returned.Status, returned.FailureReason));
+        var rows = await InvoiceRowsAsync(h, ids);
+        Assert.Equal((InvoiceStatus.Pending, InvoiceStatus.Open, (Guid?)null), (rows[0].Status, rows[1].Status, rows[1].ActivePaymentId));
+        Assert.Equal(2, (await ChargesAsync(h, account)).Count);
+        var email = (await EmailsAsync(h, account)).Single(e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.Equal($"Payment returned: USD 400.00 ({returns.ReceiptNumber})", email.Subject);
+    }
+
+    [Fact]
+    public async Task A_node_that_lost_its_lease_does_not_record_the_outcome()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-110", 9_900));
+        var card = await CardAsync(h);
+        var outcome = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(1), card.Id));
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Payments.Where(p => p.Id == outcome.PaymentId).ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.Status, PaymentStatus.Processing).SetProperty(p => p.LeaseOwner, "other-node"));
+        }
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+
+        await h.Get<PaymentCharger>().ChargeAsync(payment, "sbx_pm_card_ok_x", new ChargeContext("system", null) { LeaseOwner = "this-node" });
+
+        var after = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Processing, "other-node", 0), (after.Status, after.LeaseOwner, after.Attempts));
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+    }
+}
+
+public sealed class ScheduledPaymentTests_Sqlite(SqliteDatabase db) : ScheduledPaymentTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class ScheduledPaymentTests_Postgres(PostgresDatabase db) : ScheduledPaymentTests(db), IClassFixture<PostgresDatabase>;

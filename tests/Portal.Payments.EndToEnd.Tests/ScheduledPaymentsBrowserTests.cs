@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Portal.Payments.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Payments.EndToEnd.Tests;
+
+/// <summary>
+/// Scheduled payments in Chromium against the sample host (test-only clock, 1 s runner interval): schedule two
+/// invoices for a date, see them Scheduled, cancel one, advance the host's clock, and see the other charged
+/// and its emails in the Mailbox page.
+/// </summary>
+/// <remarks>Pat works on the Acme account, which other test classes share: rows are found by number, never by position.</remarks>
+public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
+{
+    [Fact]
+    public Task Schedule_two_invoices_cancel_one_advance_the_clock_and_the_other_is_charged_and_emailed() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        var today = DateOnly.FromDateTime((await HostNowAsync(page)).UtcDateTime);
+        var date = today.AddDays(3);
+        await OpenInvoicesAsync(page);
+
+        var numbers = await FirstSelectableInvoicesAsync(page, 2);
+        var kept = await ScheduleAsync(page, numbers[0], date, addCard: true);
+        var cancelled = await ScheduleAsync(page, numbers[1], date, addCard: false);
+
+        // Both show Scheduled with the date.
+        foreach (var n in numbers)
+        {
+            await SearchAsync(page, n);
+            await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([new Regex("^Scheduled for ")]);
+        }
+        await AssertAccessibleAsync(page);
+
+        // Cancel the second: its row is selectable, and it is open again.
+        await SearchAsync(page, numbers[1]);
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = $"Select invoice {numbers[1]}", Exact = true }).CheckAsync();
+        await page.GetByTestId("cancel-scheduled").ClickAsync();
+        await Expect(page.GetByText($"Cancelled {cancelled}.")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("row-status")).ToHaveTextAsync(["Open"]);
+        await AssertAccessibleAsync(page);
+
+        // The payment date arrives: the runner charges the first.
+        var advanced = await page.APIRequest.PostAsync($"{Host.BaseUrl}/test/clock/advance?days=3");
+        Assert.Equal(200, advanced.Status);
+
+        var mailbox = page.GetByTestId("mailbox");
+        var received = $"Payment received: {kept}";
+        for (var attempt = 0; attempt < 20 && await mailbox.GetByText(received).CountAsync() == 0; attempt++)
+        {
+            await page.GotoAsync($"{Host.BaseUrl}/mailbox");
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailbox", Level = 1 })).ToBeVisibleAsync();
+            await page.WaitForTimeoutAsync(1_000);
+        }
+        await Expect(mailbox.GetByText(received)).ToBeVisibleAsync();
+        await Expect(mailbox.GetByText(new Regex($@"^Payment scheduled for .*\({Regex.Escape(kept)}\)$"))).ToBeVisibleAsync();
+        await Expect(mailbox.GetByText(new Regex($@"^Scheduled payment cancelled: .*\({Regex.Escape(cancelled)}\)$"))).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+    });
+
+    /// <summary>Selects one invoice, schedules it for <paramref name="date"/> and returns the payment's reference.</summary>
+    private async Task<string> ScheduleAsync(IPage page, string number, DateOnly date, bool addCard)
+    {
+        await SearchAsync(page, number);
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = $"Select invoice {number}", Exact = true }).CheckAsync();
+        await page.GetByTestId("schedule-selected").ClickAsync();
+        var panel = page.GetByTestId("schedule-panel");
+        await Expect(panel.GetByTestId("pay-line")).ToHaveCountAsync(1);
+
+        var dateBox = panel.GetByLabel("Payment date", new() { Exact = true });
+        var text = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        await dateBox.FillAsync(text);
+        await dateBox.PressAsync("Tab");
+        await Expect(panel.GetByRole(AriaRole.Columnheader, new() { NameRegex = new Regex("^Discount on ") })).ToBeVisibleAsync();
+        await Expect(dateBox).ToHaveValueAsync(text);
+        await AssertAccessibleAsync(page);
+
+        if (addCard)
+        {
+            await panel.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
+            await panel.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+            await panel.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("09");
+            await panel.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+            await panel.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
+            await panel.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
+            await panel.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
+            await panel.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        }
+        else if (await panel.GetByTestId("picker-option").CountAsync() > 0 && !await panel.GetByRole(AriaRole.Button, new() { Name = "Confirm scheduled payment", Exact = true }).IsEnabledAsync())
+        {
+            await panel.GetByTestId("picker-option").First.ClickAsync();
+        }
+        var confirm = panel.GetByRole(AriaRole.Button, new() { Name = "Confirm scheduled payment", Exact = true });
+        await Expect(confirm).ToBeEnabledAsync();
+        await confirm.ClickAsync();
+
+        var confirmation = panel.GetByTestId("schedule-confirmation");
+        await Expect(confirmation).ToBeVisibleAsync();
+        var reference = (await confirmation.GetByTestId("schedule-reference").InnerTextAsync()).Trim();
+        Assert.Matches("^R-\\d{6}-[0-9A-Z]{6}$", reference);
+        await AssertAccessibleAsync(page);
+        await confirmation.GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+        return reference;
+    }
+
+    private async Task<DateTimeOffset> HostNowAsync(IPage page)
+    {
+        var response = await page.APIRequest.GetAsync($"{Host.BaseUrl}/test/clock");
+        Assert.Equal(200, response.Status);
+        using var json = JsonDocument.Parse(await response.TextAsync());
+        return json.RootElement.GetProperty("utcNow").GetDateTimeOffset();
+    }
+
+    private async Task OpenInvoicesAsync(IPage page)
+    {
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
+        await payments.GetByRole(AriaRole.Link, new() { Name = "Open invoices", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
+        await Expect(Numbers(page).First).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+    }
+
+    /// <summary>The first <paramref name="count"/> invoices whose check boxes are enabled and that are Open.</summary>
+    private static async Task<List<string>> FirstSelectableInvoicesAsync(IPage page, int count)
+    {
+        await SearchAsync(page, "INV-");
+        var rows = page.Locator(".pp-inv-grid tr").Filter(new() { Has = page.GetByTestId("row-status").GetByText("Open", new() { Exact = true }) });
+        var numbers = new List<string>();
+        foreach (var row in await rows.AllAsync())
+        {
+            if (numbers.Count == count)
+            {
+                break;
+            }
+            var box = row.GetByRole(AriaRole.Checkbox, new() { NameRegex = new Regex("^Select invoice INV-") });
+            if (await box.CountAsync() == 1 && await box.IsEnabledAsync())
+            {
+                numbers.Add(SelectLabel().Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value);
+            }
+        }
+        Assert.Equal(count, numbers.Count);
+        return numbers;
+    }
+
+    private static ILocator Numbers(IPage page) => page.Locator(".pp-inv-grid .pp-inv-number");
+
+    private static async Task SearchAsync(IPage page, string text)
+    {
+        var box = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
+        await box.FillAsync(text);
+        await box.PressAsync("Enter");
+        await Expect(box).ToHaveValueAsync(text);
+        await Expect(page.Locator(".pp-inv-grid .rz-datatable-loading, .pp-inv-grid .rz-grid-loading")).ToHaveCountAsync(0);
+        await Expect(Numbers(page).First).ToContainTextAsync(text[..Math.Min(text.Length, 4)], new() { IgnoreCase = true });
+    }
+
+    [GeneratedRegex(@"^Select invoice (.+)$")]
+    private static partial Regex SelectLabel();
+}

@@ -1,0 +1,134 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Users;
+using Radzen.Blazor;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The "Schedule payment" panel on real services and SQLite. Today is 10 March 2027.</summary>
+public class SchedulePaymentPanelTests : PayTestContext
+{
+    private readonly List<ScheduledPaymentOutcome> _scheduled = [];
+
+    private IRenderedComponent<SchedulePaymentPanel> RenderPanel(IReadOnlyList<long> ids) =>
+        Render<SchedulePaymentPanel>(p => p
+            .Add(x => x.InvoiceIds, ids)
+            .Add(x => x.OnScheduled, (ScheduledPaymentOutcome o) => _scheduled.Add(o)));
+
+    private static void WaitForPreview(IRenderedComponent<SchedulePaymentPanel> cut) =>
+        cut.WaitForAssertion(() =>
+        {
+            Assert.NotEmpty(cut.FindAll("[data-testid=pay-line]"));
+            Assert.NotEmpty(cut.FindAll("[data-testid=picker-option]"));
+        }, Timeout);
+
+    private static string Text(IRenderedComponent<SchedulePaymentPanel> cut, string testId) => cut.Find($"[data-testid={testId}]").TextContent.Trim();
+
+    private static Task PickDateAsync(IRenderedComponent<SchedulePaymentPanel> cut, DateTime? date) =>
+        cut.InvokeAsync(() => cut.FindComponent<RadzenDatePicker<DateTime?>>().Instance.Change.InvokeAsync(date));
+
+    [Fact]
+    public async Task The_calendar_runs_from_tomorrow_to_the_horizon_and_the_preview_follows_the_chosen_date()
+    {
+        await StartAsync(configure: o => o.Scheduling.HorizonDays = 60);
+        var ids = await SeedAsync(("INV-3001", 100_000, 2_000, OpenItemType.Invoice), ("INV-3002", 20_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        var picker = cut.FindComponent<RadzenDatePicker<DateTime?>>().Instance;
+        Assert.Equal((new DateTime(2027, 3, 11), new DateTime(2027, 5, 9)), (picker.Min, picker.Max));
+        Assert.Equal(new DateTime(2027, 3, 11), picker.Value);
+        var label = Assert.Single(cut.FindAll("label"), l => l.TextContent.Trim() == "Payment date");
+        Assert.NotNull(cut.Find($"input#{label.GetAttribute("for")}"));
+        Assert.Equal("USD 1,180.00", Text(cut, "total"));            // the discount (until 15 March) still applies on the 11th
+        Assert.Contains(cut.FindAll("th[scope=col]"), th => th.TextContent.Trim() == "Discount on 3/11/2027");
+
+        await PickDateAsync(cut, new DateTime(2027, 3, 20));
+
+        cut.WaitForAssertion(() => Assert.Equal("USD 1,200.00", Text(cut, "total")), Timeout);
+        Assert.Contains(cut.FindAll("th[scope=col]"), th => th.TextContent.Trim() == "Discount on 3/20/2027");
+    }
+
+    [Fact]
+    public async Task Confirm_schedules_the_payment_and_the_invoices_show_Scheduled_with_the_date()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-3101", 40_000, null, OpenItemType.Invoice), ("INV-3102", 10_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        await PickDateAsync(cut, new DateTime(2027, 3, 25));
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("th[scope=col]"), th => th.TextContent.Trim() == "Discount on 3/25/2027"), Timeout);
+
+        Button(cut, "Confirm scheduled payment").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=schedule-confirmation]")), Timeout);
+        var outcome = Assert.Single(_scheduled);
+        Assert.Equal((new DateOnly(2027, 3, 25), "USD 500.00"), (outcome.ScheduledFor, outcome.Amount.ToString()));
+        Assert.Equal(outcome.ReceiptNumber, Text(cut, "schedule-reference"));
+        Assert.Equal("Thursday, March 25, 2027", Text(cut, "schedule-date"));
+        Assert.Equal("Payment scheduled for Thursday, March 25, 2027.", Text(cut, "schedule-status"));
+        Assert.All(await InvoicesAsync(ids), i => Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)new DateOnly(2027, 3, 25)), (i.Status, i.ScheduledFor)));
+    }
+
+    [Fact]
+    public async Task A_date_that_is_not_allowed_or_not_a_date_shows_the_reason_and_hides_the_confirm_button()
+    {
+        await StartAsync(configure: o => o.Scheduling.HorizonDays = 30);
+        var ids = await SeedAsync(("INV-3201", 15_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        await PickDateAsync(cut, new DateTime(2027, 3, 10));
+        cut.WaitForAssertion(() => Assert.Contains("cannot be scheduled for today", Text(cut, "schedule-error")), Timeout);
+        Assert.Equal("alert", cut.Find("[data-testid=schedule-error]").GetAttribute("role"));
+        Assert.Empty(Buttons(cut.Find("[data-testid=schedule-panel]"), "Confirm scheduled payment"));
+
+        await PickDateAsync(cut, new DateTime(2027, 5, 1));
+        cut.WaitForAssertion(() => Assert.Contains("the latest date payments can be scheduled", Text(cut, "schedule-error")), Timeout);
+
+        await PickDateAsync(cut, null);
+        cut.WaitForAssertion(() => Assert.Contains("calendar date", Text(cut, "schedule-error")), Timeout);
+
+        await PickDateAsync(cut, new DateTime(2027, 3, 12));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=schedule-error]")), Timeout);
+        Assert.Single(Buttons(cut.Find("[data-testid=schedule-panel]"), "Confirm scheduled payment"));
+        Assert.Empty(_scheduled);
+    }
+
+    [Fact]
+    public async Task An_invoice_already_scheduled_cannot_be_scheduled_again()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-3301", 15_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        await Services.GetRequiredService<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 15), card.Id, Guid.NewGuid().ToString("N")));
+
+        var cut = RenderPanel(ids);
+
+        cut.WaitForAssertion(() => Assert.Contains("INV-3301 is already scheduled for 2027-03-15", Text(cut, "schedule-error")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=pay-line]"));
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        Assert.Equal(1, await db.Payments.CountAsync());
+    }
+
+    [Fact]
+    public async Task A_view_only_user_is_refused()
+    {
+        await StartAsync(PortalPermissions.View);
+        var ids = await SeedAsync(("INV-3401", 15_000, null, OpenItemType.Invoice));
+
+        var cut = RenderPanel(ids);
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(Text(cut, "schedule-error")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=pay-line]"));
+    }
+}
