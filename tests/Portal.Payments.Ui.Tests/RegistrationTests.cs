@@ -38,8 +38,8 @@ public class RegistrationTests
         {
             Assert.True(Count(services, type) == 1, $"{type.Name} is registered {Count(services, type)} times.");
         }
-        var hosted = services.Where(d => d.ServiceType == typeof(IHostedService)).ToList();
-        Assert.Equal(2, hosted.Count);
+        var hosted = services.Where(d => d.ServiceType == typeof(IHostedService)).Select(d => d.ImplementationType?.Name).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["ErpSyncBackgroundService", "OutboxBackgroundService", "ScheduledPaymentBackgroundService"], hosted);
     }
 
     [Fact]
