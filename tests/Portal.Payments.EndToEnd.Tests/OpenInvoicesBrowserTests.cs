@@ -192,7 +192,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         {
             await Expect(panel.GetByTestId("pay-lines")).ToContainTextAsync(n);
         }
-        await Expect(panel.GetByTestId("total")).ToContainTextAsync("$");
+        await Expect(panel.GetByTestId("total")).ToHaveTextAsync(new Regex("^\\s*USD [\\d,]+\\.\\d{2}\\s*$"));
         await AssertAccessibleAsync(page);
 
         // A new card, added inline from the picker.
