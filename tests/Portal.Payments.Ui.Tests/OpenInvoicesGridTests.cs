@@ -1,0 +1,360 @@
+using AngleSharp.Dom;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
+using Portal.Payments.Grid;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Invoices;
+using Portal.Payments.Sync;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
+using Portal.Payments.Users;
+using Radzen;
+
+namespace Portal.Payments.Ui.Tests;
+
+public class OpenInvoicesGridTests : PortalTestContext
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    private async Task<IRenderedComponent<OpenInvoicesGrid>> RenderLoadedAsync(PortalPermissions permissions = PortalPermissions.Pay, int invoiceCount = 40, Func<Task>? arrange = null)
+    {
+        await AddPortalAndMigrateAsync(invoiceCount: invoiceCount);
+        Users.SignIn(permissions);
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        if (arrange is not null)
+        {
+            await arrange();
+        }
+        var cut = Render<OpenInvoicesGrid>();
+        if (invoiceCount > 0)
+        {
+            cut.WaitForAssertion(() => Assert.NotEmpty(RowNumbers(cut)), Timeout);
+        }
+        return cut;
+    }
+
+    private static IReadOnlyList<string> RowNumbers(IRenderedComponent<OpenInvoicesGrid> cut) =>
+        [.. cut.FindAll(".pp-inv-number").Select(e => e.TextContent.Trim())];
+
+    private static IElement Button(IRenderedComponent<OpenInvoicesGrid> cut, string text) =>
+        Assert.Single(cut.FindAll("button"), b => b.TextContent.Trim() == text);
+
+    private Task<GridPage<InvoiceRow>> QueryAsync(InvoiceQuery query) => Services.GetRequiredService<InvoiceQueryService>().QueryAsync(query);
+
+    private void Search(IRenderedComponent<OpenInvoicesGrid> cut, string text)
+    {
+        cut.Find("input[type=search]").Input(text);
+        cut.Find("form[role=search]").Submit();
+    }
+
+    [Fact]
+    public async Task Shows_heading_first_page_of_rows_and_the_total_count()
+    {
+        var cut = await RenderLoadedAsync();
+
+        Assert.Equal("Open invoices", cut.Find("h1").TextContent.Trim());
+        var expected = await QueryAsync(new InvoiceQuery { Take = 25 });
+        Assert.Equal(expected.Items.Select(r => r.Number), RowNumbers(cut));
+        Assert.Equal(40, expected.TotalCount);
+        Assert.Contains("40", cut.Find(".rz-pager-summary").TextContent);
+        Assert.Equal("Search invoices", cut.Find($"label[for='{cut.Find("input[type=search]").Id}']").TextContent.Trim());
+        Assert.Equal(5, cut.FindAll("[data-testid=bucket-toggle]").Count);
+    }
+
+    [Fact]
+    public async Task Search_box_queries_by_number_and_clear_restores_every_row()
+    {
+        var cut = await RenderLoadedAsync();
+        var target = (await QueryAsync(new InvoiceQuery { Take = 40 })).Items[^1];
+
+        Search(cut, target.Number.ToLowerInvariant());
+        cut.WaitForAssertion(() => Assert.Equal([target.Number], RowNumbers(cut)), Timeout);
+
+        cut.Find("button[aria-label='Clear search']").Click();
+        cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
+        Assert.Equal("", cut.Find("input[type=search]").GetAttribute("value") ?? "");
+    }
+
+    [Fact]
+    public async Task Aging_bucket_toggle_filters_the_grid_and_a_second_click_clears_it()
+    {
+        var cut = await RenderLoadedAsync();
+        var summary = await Services.GetRequiredService<AccountOverviewService>().GetSummaryAsync();
+        var index = Enumerable.Range(0, summary.Buckets.Count).First(i => summary.Buckets[i].ItemCount is > 0 and < 25);
+        var inBucket = await QueryAsync(new InvoiceQuery { AgingBucket = index, Take = 100 });
+        Assert.Equal(summary.Buckets[index].ItemCount, inBucket.TotalCount);
+
+        var toggle = cut.FindAll("[data-testid=bucket-toggle]")[index];
+        Assert.Equal("false", toggle.GetAttribute("aria-pressed"));
+        toggle.Click();
+        cut.WaitForAssertion(() => Assert.Equal(inBucket.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
+        Assert.Equal("true", cut.FindAll("[data-testid=bucket-toggle]")[index].GetAttribute("aria-pressed"));
+
+        cut.FindAll("[data-testid=bucket-toggle]")[index].Click();
+        cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
+        Assert.All(cut.FindAll("[data-testid=bucket-toggle]"), b => Assert.Equal("false", b.GetAttribute("aria-pressed")));
+    }
+
+    [Fact]
+    public async Task Pending_rows_have_a_disabled_checkbox_and_open_rows_can_be_selected_for_payment()
+    {
+        string pending = "";
+        var cut = await RenderLoadedAsync(arrange: async () =>
+        {
+            await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+            var first = (await QueryAsync(new InvoiceQuery { Take = 1 })).Items[0];
+            pending = first.Number;
+            await db.Invoices.Where(i => i.Id == first.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, InvoiceStatus.Pending));
+        });
+
+        var pendingBox = cut.Find($"input[aria-label='Select invoice {pending}']");
+        Assert.True(pendingBox.HasAttribute("disabled"));
+        Assert.Contains("Pending", cut.FindAll("[data-testid=row-status]")[0].TextContent);
+
+        var pay = cut.Find("[data-testid=pay-selected]");
+        Assert.True(pay.HasAttribute("disabled"));
+        Assert.Contains("Select one or more open invoices", cut.Find($"#{pay.GetAttribute("aria-describedby")}").TextContent);
+
+        var open = RowNumbers(cut)[1];
+        var openBox = cut.Find($"input[aria-label='Select invoice {open}']");
+        Assert.False(openBox.HasAttribute("disabled"));
+        openBox.Change(true);
+        Assert.False(cut.Find("[data-testid=pay-selected]").HasAttribute("disabled"));
+        Assert.Contains("1 selected", cut.Find($"#{pay.GetAttribute("aria-describedby")}").TextContent);
+    }
+
+    [Fact]
+    public async Task View_only_users_see_no_pay_button_but_can_see_and_export_rows()
+    {
+        var cut = await RenderLoadedAsync(PortalPermissions.View);
+
+        Assert.Empty(cut.FindAll("[data-testid=pay-selected]"));
+        Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Contains("Pay selected", StringComparison.Ordinal));
+        Assert.Equal(25, RowNumbers(cut).Count);
+        Assert.NotNull(cut.Find("[data-testid=export-csv]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task An_account_without_open_items_shows_the_empty_state()
+    {
+        var cut = await RenderLoadedAsync(invoiceCount: 0);
+
+        cut.WaitForAssertion(() => Assert.Contains("no open invoices", cut.Find("[data-testid=grid-empty]").TextContent), Timeout);
+        Assert.Empty(cut.FindAll(".rz-data-grid"));
+        Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
+    [Fact]
+    public async Task A_search_without_matches_shows_no_results_and_clear_filters_brings_rows_back()
+    {
+        var cut = await RenderLoadedAsync();
+
+        Search(cut, "' OR 1=1 -- <b>x</b>");
+        cut.WaitForAssertion(() => Assert.Contains("No invoices match", cut.Find("[data-testid=grid-no-results]").TextContent), Timeout);
+        Assert.Empty(RowNumbers(cut));
+        Assert.Empty(cut.FindAll("b"));
+
+        Button(cut, "Clear filters").Click();
+        cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=grid-no-results]"));
+        Assert.Equal("", cut.Find("input[type=search]").GetAttribute("value") ?? "");
+    }
+
+    [Fact]
+    public async Task Spreadsheet_view_shows_the_result_as_a_keyboard_grid()
+    {
+        var cut = await RenderLoadedAsync();
+
+        cut.Find("[data-testid=spreadsheet-toggle]").Change(true);
+
+        var table = cut.WaitForElement("table[role=grid]", Timeout);
+        cut.WaitForAssertion(() => Assert.Equal("41", cut.Find("table[role=grid]").GetAttribute("aria-rowcount")), Timeout);
+        var headers = table.QuerySelectorAll("th[role=columnheader]").Select(h => h.TextContent.Trim()).ToArray();
+        Assert.Equal(["Invoice number", "PO number", "Invoice date", "Due date", "Original amount", "Open balance", "Discount available", "Discount date", "Type", "Status", "Comments"], headers);
+        Assert.Equal("0", table.QuerySelector("th[data-r='0'][data-c='0']")!.GetAttribute("tabindex"));
+        var first = (await QueryAsync(new InvoiceQuery { Take = 1 })).Items[0];
+        cut.WaitForAssertion(() => Assert.Equal(first.Number, cut.Find("td[data-r='1'][data-c='0']").TextContent.Trim()), Timeout);
+        Assert.Empty(cut.FindAll(".rz-data-grid"));
+    }
+
+    [Fact]
+    public async Task Export_link_carries_the_current_query_and_the_visible_columns()
+    {
+        var cut = await RenderLoadedAsync();
+        Search(cut, "INV");
+        cut.WaitForAssertion(() => Assert.All(RowNumbers(cut), n => Assert.StartsWith("INV", n)), Timeout);
+
+        var href = cut.Find("[data-testid=export-csv]").GetAttribute("href")!;
+        Assert.True(cut.Find("[data-testid=export-csv]").HasAttribute("download"));
+        Assert.StartsWith(PortalRoutes.ApiPrefix + "/invoices/export.csv?", href);
+        var parameters = href[(href.IndexOf('?') + 1)..].Split('&').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1]));
+        var query = InvoiceQueryCodec.Decode(parameters["q"]);
+        Assert.Equal("INV", query.Search);
+        Assert.Null(query.AgingBucket);
+        Assert.Equal(string.Join(',', InvoiceFields.DefaultColumns), parameters["columns"]);
+    }
+
+    [Fact]
+    public async Task Nobody_signed_in_sees_the_access_message()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignOut();
+        var cut = Render<OpenInvoicesGrid>();
+        cut.WaitForAssertion(() => Assert.Contains("Please sign in", cut.Find("[role=alert]").TextContent), Timeout);
+        Assert.Empty(cut.FindAll(".rz-data-grid"));
+    }
+
+    [Fact]
+    public async Task Saved_view_layout_carries_search_and_period_and_null_restores_the_built_in_layout()
+    {
+        var cut = await RenderLoadedAsync();
+        var summary = await Services.GetRequiredService<AccountOverviewService>().GetSummaryAsync();
+        var index = Enumerable.Range(0, summary.Buckets.Count).First(i => summary.Buckets[i].ItemCount > 0);
+        Search(cut, "INV");
+        cut.WaitForAssertion(() => Assert.All(RowNumbers(cut), n => Assert.StartsWith("INV", n)), Timeout);
+        cut.FindAll("[data-testid=bucket-toggle]")[index].Click();
+        var expected = await QueryAsync(new InvoiceQuery { Search = "INV", AgingBucket = index, Take = 25 });
+        cut.WaitForAssertion(() => Assert.Equal(expected.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
+
+        var bar = cut.FindComponent<SavedViewsBar>();
+        Assert.Equal("invoices", bar.Instance.Grid);
+        var layout = bar.Instance.GetCurrentLayout();
+        using (var json = System.Text.Json.JsonDocument.Parse(layout))
+        {
+            Assert.Equal("INV", json.RootElement.GetProperty("search").GetString());
+            Assert.Equal(index, json.RootElement.GetProperty("agingBucket").GetInt32());
+        }
+
+        await cut.InvokeAsync(() => bar.Instance.OnApplyLayout.InvokeAsync(null));
+        cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
+        Assert.Equal("", cut.Find("input[type=search]").GetAttribute("value") ?? "");
+        Assert.All(cut.FindAll("[data-testid=bucket-toggle]"), b => Assert.Equal("false", b.GetAttribute("aria-pressed")));
+
+        await cut.InvokeAsync(() => cut.FindComponent<SavedViewsBar>().Instance.OnApplyLayout.InvokeAsync(layout));
+        cut.WaitForAssertion(() => Assert.Equal(expected.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
+        Assert.Equal("INV", cut.Find("input[type=search]").GetAttribute("value"));
+        Assert.Equal("true", cut.FindAll("[data-testid=bucket-toggle]")[index].GetAttribute("aria-pressed"));
+    }
+
+    [Fact]
+    public async Task Preview_and_comments_open_their_panels_for_the_row_and_close_on_request()
+    {
+        var cut = await RenderLoadedAsync();
+        var number = RowNumbers(cut)[0];
+
+        cut.Find($"button[aria-label='Preview invoice {number}']").Click();
+        var preview = cut.FindComponent<InvoicePreviewDialog>();
+        Assert.Equal(number, preview.Instance.InvoiceNumber);
+        await cut.InvokeAsync(() => preview.Instance.OnClosed.InvokeAsync());
+        Assert.Empty(cut.FindComponents<InvoicePreviewDialog>());
+
+        cut.Find($"button[aria-label^='Comments (0) on invoice {number}']").Click();
+        var comments = cut.FindComponent<InvoiceCommentsPanel>();
+        Assert.Equal(number, comments.Instance.InvoiceNumber);
+        await cut.InvokeAsync(() => comments.Instance.OnCommentCountChanged.InvokeAsync(3));
+        Assert.Equal("Comments (3)", cut.Find($"button[aria-label^='Comments (3) on invoice {number}']").TextContent.Trim());
+        await cut.InvokeAsync(() => comments.Instance.OnClosed.InvokeAsync());
+        Assert.Empty(cut.FindComponents<InvoiceCommentsPanel>());
+    }
+
+    [Fact]
+    public async Task Pay_selected_hosts_the_pay_panel_with_the_selection_kept_across_pages()
+    {
+        var cut = await RenderLoadedAsync();
+        var first = (await QueryAsync(new InvoiceQuery { Take = 25 })).Items.First(r => r.CanSelect);
+        var later = (await QueryAsync(new InvoiceQuery { Skip = 25, Take = 25 })).Items.First(r => r.CanSelect);
+        cut.Find($"input[aria-label='Select invoice {first.Number}']").Change(true);
+        cut.Find(".rz-pager-next").Click();
+        cut.WaitForAssertion(() => Assert.Contains(later.Number, RowNumbers(cut)), Timeout);
+        cut.Find($"input[aria-label='Select invoice {later.Number}']").Change(true);
+
+        cut.Find("[data-testid=pay-selected]").Click();
+        var panel = cut.FindComponent<PayInvoicesPanel>();
+        Assert.Equal(new[] { first.Id, later.Id }.Order(), panel.Instance.InvoiceIds.Order());
+
+        await cut.InvokeAsync(() => panel.Instance.OnPaid.InvokeAsync(null!));
+        Assert.Contains("Select one or more open invoices", cut.Find(".pp-inv-pay-hint").TextContent);
+        await cut.InvokeAsync(() => cut.FindComponent<PayInvoicesPanel>().Instance.OnClosed.InvokeAsync());
+        Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
+    }
+}
+
+public class InvoiceGridMappingTests
+{
+    private static LoadDataArgs Args(params FilterDescriptor[] filters) => new() { Skip = 50, Top = 25, Filters = filters, Sorts = [] };
+
+    [Fact]
+    public void Filters_and_sorts_map_to_the_core_query_with_invariant_values()
+    {
+        var args = Args(
+            new FilterDescriptor { Property = "DueDate", FilterValue = new DateOnly(2026, 1, 5), FilterOperator = FilterOperator.GreaterThanOrEquals, SecondFilterValue = new DateTime(2026, 2, 1, 13, 0, 0), SecondFilterOperator = FilterOperator.LessThan, LogicalFilterOperator = LogicalFilterOperator.And },
+            new FilterDescriptor { Property = "OpenBalance.Amount", FilterValue = 1234.5m, FilterOperator = FilterOperator.GreaterThan },
+            new FilterDescriptor { Property = "Status", FilterValue = InvoiceStatus.Pending, FilterOperator = FilterOperator.Equals },
+            new FilterDescriptor { Property = "PoNumber", FilterOperator = FilterOperator.IsEmpty },
+            new FilterDescriptor { Property = "Number", FilterValue = null, FilterOperator = FilterOperator.Contains });
+        args.Sorts = [new SortDescriptor { Property = "DueDate", SortOrder = SortOrder.Descending }, new SortDescriptor { Property = "Number", SortOrder = SortOrder.Ascending }];
+
+        var q = InvoiceGridMapping.ToQuery(args, "  inv ", 2, 25);
+
+        Assert.Equal("inv", q.Search);
+        Assert.Equal(2, q.AgingBucket);
+        Assert.Equal(50, q.Skip);
+        Assert.Equal(25, q.Take);
+        Assert.Equal(
+        [
+            new GridFilter(InvoiceFields.DueDate, GridFilterOperator.GreaterThanOrEqual, "2026-01-05"),
+            new GridFilter(InvoiceFields.DueDate, GridFilterOperator.LessThan, "2026-02-01"),
+            new GridFilter(InvoiceFields.OpenBalance, GridFilterOperator.GreaterThan, "1234.5"),
+            new GridFilter(InvoiceFields.Status, GridFilterOperator.Equals, "Pending"),
+            new GridFilter(InvoiceFields.PoNumber, GridFilterOperator.IsEmpty, null),
+        ], q.Filters);
+        Assert.Equal([new GridSort(InvoiceFields.DueDate, true), new GridSort(InvoiceFields.Number, false)], q.Sorts);
+    }
+
+    [Fact]
+    public void Or_inside_one_column_and_unsupported_operators_are_refused_not_guessed()
+    {
+        var or = Assert.Throws<PortalValidationException>(() => InvoiceGridMapping.ToQuery(Args(new FilterDescriptor
+        {
+            Property = "Original.Amount", FilterValue = 10m, FilterOperator = FilterOperator.LessThan,
+            SecondFilterValue = 100m, SecondFilterOperator = FilterOperator.GreaterThan, LogicalFilterOperator = LogicalFilterOperator.Or,
+        }), null, null, 25));
+        Assert.Contains("Or", or.Message);
+        var ends = Assert.Throws<PortalValidationException>(() => InvoiceGridMapping.ToQuery(Args(new FilterDescriptor
+        {
+            Property = "Number", FilterValue = "01", FilterOperator = FilterOperator.EndsWith,
+        }), null, null, 25));
+        Assert.Equal(InvoiceFields.Number, ends.Field);
+    }
+
+    [Fact]
+    public void Visible_fields_follow_the_settings_order_and_visibility()
+    {
+        Assert.Equal(InvoiceFields.DefaultColumns, InvoiceGridMapping.VisibleFields(null));
+        var settings = new DataGridSettings
+        {
+            Columns =
+            [
+                new DataGridColumnSettings { UniqueID = "select", Visible = true, OrderIndex = 0 },
+                new DataGridColumnSettings { Property = "Number", Visible = true, OrderIndex = 3 },
+                new DataGridColumnSettings { Property = "DueDate", Visible = true, OrderIndex = 1 },
+                new DataGridColumnSettings { Property = "OpenBalance.Amount", Visible = true, OrderIndex = 2 },
+                new DataGridColumnSettings { Property = "PoNumber", Visible = false, OrderIndex = 4 },
+            ],
+        };
+        Assert.Equal([InvoiceFields.DueDate, InvoiceFields.OpenBalance, InvoiceFields.Number], InvoiceGridMapping.VisibleFields(settings));
+    }
+
+    [Fact]
+    public void Layout_json_round_trips_and_junk_is_ignored()
+    {
+        var layout = new InvoiceGridLayout(new DataGridSettings { PageSize = 50 }, "PO-1", 3);
+        var back = InvoiceGridMapping.Deserialize(InvoiceGridMapping.Serialize(layout));
+        Assert.Equal(50, back!.Grid!.PageSize);
+        Assert.Equal("PO-1", back.Search);
+        Assert.Equal(3, back.AgingBucket);
+        Assert.Null(InvoiceGridMapping.Deserialize("not json"));
+        Assert.Null(InvoiceGridMapping.Deserialize(null));
+    }
+}
