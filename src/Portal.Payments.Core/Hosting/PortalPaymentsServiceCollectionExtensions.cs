@@ -101,6 +101,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<InvoiceDocumentService>();
         services.TryAddScoped<SavedViewService>();
         services.TryAddScoped<PaymentService>();
+        services.TryAddScoped<Portal.Payments.Services.History.PaymentHistoryService>();
         services.TryAddSingleton<OutboxProcessor>();
 
         services.AddHostedService<ErpSyncBackgroundService>();
