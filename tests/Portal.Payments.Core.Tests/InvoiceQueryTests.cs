@@ -314,6 +314,9 @@ public abstract class InvoiceQueryTests(TestDatabase database)
         Assert.Equal("take", (await Assert.ThrowsAsync<PortalValidationException>(() => s.QueryAsync(new InvoiceQuery { Take = 0 }))).Field);
         Assert.Equal("take", (await Assert.ThrowsAsync<PortalValidationException>(() => s.QueryAsync(new InvoiceQuery { Take = 501 }))).Field);
         Assert.Equal("skip", (await Assert.ThrowsAsync<PortalValidationException>(() => s.QueryAsync(new InvoiceQuery { Skip = -1 }))).Field);
+        var tooMany = Enumerable.Repeat(new GridFilter(InvoiceFields.Comments, GridFilterOperator.GreaterThanOrEqual, "0"), 41).ToList();
+        Assert.Equal("filter", (await Assert.ThrowsAsync<PortalValidationException>(() => s.QueryAsync(new InvoiceQuery { Filters = tooMany }))).Field);
+        Assert.Equal(6, (await s.QueryAsync(new InvoiceQuery { Filters = tooMany[..40] })).TotalCount);
         Assert.Equal(6, (await s.QueryAsync(new InvoiceQuery { Take = 500 })).Items.Count);
         Assert.Equal("columns", (await Assert.ThrowsAsync<PortalValidationException>(() => s.WriteCsvAsync(All(), ["Number", "Secret"], new StringWriter()))).Field);
         Assert.Equal("columns", (await Assert.ThrowsAsync<PortalValidationException>(() => s.WriteCsvAsync(All(), [], new StringWriter()))).Field);
@@ -356,6 +359,42 @@ public abstract class InvoiceQueryTests(TestDatabase database)
         Assert.Equal("Invoice number", lines[0]);
         Assert.Equal("BULK-0619", lines[1]);
         Assert.Equal("BULK-0000", lines[^1]);
+    }
+
+    [Fact]
+    public async Task The_builder_is_generic_guid_ids_and_utc_timestamps_filter_by_whole_days()
+    {
+        await using var h = await SeededAsync(database);
+        var account = h.Users.User!.CurrentAccount!.AccountId;
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var invoiceId = await db.Invoices.Where(i => i.AccountId == account).Select(i => i.Id).FirstAsync();
+        DateTime At(int day, int hour, int minute = 0) => new(2026, 3, day, hour, minute, 0, DateTimeKind.Utc);
+        var times = new[] { At(1, 0), At(1, 23, 59), At(2, 0), At(2, 12), At(3, 8) };
+        foreach (var (t, n) in times.Select((t, n) => (t, n)))
+        {
+            db.InvoiceComments.Add(new InvoiceCommentRecord { Id = Guid.NewGuid(), AccountId = account, InvoiceId = invoiceId, AuthorUserId = "u", AuthorName = "U", Text = $"c{n}", CreatedAt = t });
+        }
+        await db.SaveChangesAsync();
+
+        var grid = new GridQueryBuilder<InvoiceCommentRecord>(c => c.Id)
+            .Date("CreatedAt", "Created", c => c.CreatedAt)
+            .Text("Author", "Author", c => c.AuthorName);
+        async Task<string[]> TextsAsync(params GridFilter[] filters)
+        {
+            var query = new GridQuery { Filters = filters, Sorts = [new GridSort("createdat", Descending: true)] };
+            var source = grid.Filter(db.InvoiceComments.Where(c => c.AccountId == account), query, CurrencyInfo.Get("USD"));
+            return [.. await GridQueryBuilder<InvoiceCommentRecord>.Page(grid.Sort(source, query), query).Select(c => c.Text).ToListAsync()];
+        }
+
+        Assert.Equal(["c4", "c3", "c2", "c1", "c0"], await TextsAsync());
+        Assert.Equal(["c1", "c0"], await TextsAsync(new GridFilter("CreatedAt", GridFilterOperator.Equals, "2026-03-01")));
+        Assert.Equal(["c4", "c1", "c0"], await TextsAsync(new GridFilter("CreatedAt", GridFilterOperator.NotEquals, "2026-03-02")));
+        Assert.Equal(["c4"], await TextsAsync(new GridFilter("CreatedAt", GridFilterOperator.GreaterThan, "2026-03-02")));
+        Assert.Equal(["c3", "c2", "c1", "c0"], await TextsAsync(new GridFilter("CreatedAt", GridFilterOperator.LessThanOrEqual, "2026-03-02")));
+        Assert.Equal(["c3", "c2"], await TextsAsync(
+            new GridFilter("CreatedAt", GridFilterOperator.GreaterThanOrEqual, "2026-03-02"),
+            new GridFilter("CreatedAt", GridFilterOperator.LessThan, "2026-03-03")));
+        await Assert.ThrowsAsync<PortalValidationException>(() => TextsAsync(new GridFilter("Text", GridFilterOperator.Equals, "c1")));
     }
 
     [Fact]

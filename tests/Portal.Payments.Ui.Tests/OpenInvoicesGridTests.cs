@@ -206,6 +206,40 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task A_range_filter_set_on_the_radzen_column_runs_as_a_database_query_and_or_is_refused_with_a_message()
+    {
+        var cut = await RenderLoadedAsync();
+        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<InvoiceRow>>().Instance;
+        var column = grid.ColumnsCollection.Single(c => c.Property == "OpenBalance.Amount");
+        var expected = await QueryAsync(new InvoiceQuery
+        {
+            Filters = [new GridFilter(InvoiceFields.OpenBalance, GridFilterOperator.GreaterThanOrEqual, "1000"), new GridFilter(InvoiceFields.OpenBalance, GridFilterOperator.LessThan, "9000")],
+            Take = 25,
+        });
+        Assert.InRange(expected.TotalCount, 1, 39);
+
+        await cut.InvokeAsync(async () =>
+        {
+            column.SetFilterOperator(FilterOperator.GreaterThanOrEquals);
+            column.SetFilterValue(1000m, true);
+            column.SetSecondFilterOperator(FilterOperator.LessThan);
+            column.SetFilterValue(9000m, false);
+            column.SetLogicalFilterOperator(LogicalFilterOperator.And);
+            await grid.Reload();
+        });
+        cut.WaitForAssertion(() => Assert.Equal(expected.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
+
+        await cut.InvokeAsync(async () =>
+        {
+            column.SetLogicalFilterOperator(LogicalFilterOperator.Or);
+            await grid.Reload();
+        });
+        cut.WaitForAssertion(() => Assert.Contains("\"Or\" is not supported", cut.Find("[data-testid=grid-error]").TextContent), Timeout);
+        Assert.Equal("alert", cut.Find("[data-testid=grid-error]").GetAttribute("role"));
+        Assert.Empty(RowNumbers(cut));
+    }
+
+    [Fact]
     public async Task Saved_view_layout_carries_search_and_period_and_null_restores_the_built_in_layout()
     {
         var cut = await RenderLoadedAsync();
@@ -275,6 +309,7 @@ public class OpenInvoicesGridTests : PortalTestContext
 
         await cut.InvokeAsync(() => panel.Instance.OnPaid.InvokeAsync(null!));
         Assert.Contains("Select one or more open invoices", cut.Find(".pp-inv-pay-hint").TextContent);
+        Assert.Contains("Payment submitted", cut.Find("p[role=status]").TextContent);
         await cut.InvokeAsync(() => cut.FindComponent<PayInvoicesPanel>().Instance.OnClosed.InvokeAsync());
         Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
     }

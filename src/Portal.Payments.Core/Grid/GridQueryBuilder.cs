@@ -13,7 +13,7 @@ public enum GridFieldKind
     Text,
     /// <summary>Money stored as integer minor units; filter values are decimals in the currency ("1234.50").</summary>
     Money,
-    /// <summary>A <see cref="DateOnly"/>; filter values are "yyyy-MM-dd".</summary>
+    /// <summary>A <see cref="DateOnly"/>, or a UTC <see cref="DateTime"/> compared by whole days; filter values are "yyyy-MM-dd".</summary>
     Date,
     /// <summary>An enum; filter values are member names (case-insensitive).</summary>
     Enum,
@@ -41,6 +41,9 @@ public sealed class GridQueryBuilder<TRecord>
     /// <summary>Largest page a grid may ask for.</summary>
     public const int MaxPageSize = 500;
 
+    /// <summary>Most column filters, and most sort keys, one query may carry.</summary>
+    public const int MaxConditions = 40;
+
     private static readonly MethodInfo StringCompare = typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!;
     private static readonly MethodInfo StringContains = typeof(string).GetMethod(nameof(string.Contains), [typeof(string)])!;
 
@@ -49,10 +52,10 @@ public sealed class GridQueryBuilder<TRecord>
     private readonly List<(LambdaExpression Children, LambdaExpression Key, Type Child)> _childSearches = [];
     private readonly LambdaExpression _id;
 
-    /// <summary>Starts a builder whose stable tie-breaker (last sort key) is <paramref name="id"/>.</summary>
+    /// <summary>Starts a builder whose stable tie-breaker (last sort key) is the numeric <paramref name="id"/>.</summary>
     public GridQueryBuilder(Expression<Func<TRecord, long>> id) => _id = id;
 
-    /// <summary>Starts a builder whose stable tie-breaker (last sort key) is the GUID <paramref name="id"/>.</summary>
+    /// <summary>Starts a builder whose stable tie-breaker (last sort key) is the <see cref="Guid"/> <paramref name="id"/>.</summary>
     public GridQueryBuilder(Expression<Func<TRecord, Guid>> id) => _id = id;
 
     /// <summary>The fields, by name (case-insensitive).</summary>
@@ -73,11 +76,11 @@ public sealed class GridQueryBuilder<TRecord>
     /// <summary>Adds an optional date field.</summary>
     public GridQueryBuilder<TRecord> Date(string name, string title, Expression<Func<TRecord, DateOnly?>> column) => Add(name, title, GridFieldKind.Date, column);
 
-    /// <summary>
-    /// Adds a date field over a UTC timestamp: it sorts by the timestamp and filters by the UTC day
-    /// ("equals 2026-03-31" is the whole day), as ranges on the timestamp so an index on it is used.
-    /// </summary>
-    public GridQueryBuilder<TRecord> Date(string name, string title, Expression<Func<TRecord, DateTime>> utcTimestamp) => Add(name, title, GridFieldKind.Date, utcTimestamp);
+    /// <summary>Adds a UTC timestamp field filtered by whole days (a date value means that UTC day).</summary>
+    public GridQueryBuilder<TRecord> Date(string name, string title, Expression<Func<TRecord, DateTime>> column) => Add(name, title, GridFieldKind.Date, column);
+
+    /// <summary>Adds an optional UTC timestamp field filtered by whole days.</summary>
+    public GridQueryBuilder<TRecord> Date(string name, string title, Expression<Func<TRecord, DateTime?>> column) => Add(name, title, GridFieldKind.Date, column);
 
     /// <summary>Adds an enum field.</summary>
     public GridQueryBuilder<TRecord> Enum<TEnum>(string name, string title, Expression<Func<TRecord, TEnum>> column) where TEnum : struct, System.Enum =>
@@ -113,6 +116,10 @@ public sealed class GridQueryBuilder<TRecord>
     public IQueryable<TRecord> Filter(IQueryable<TRecord> source, GridQuery query, CurrencyInfo currency)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (query.Filters.Count > MaxConditions)
+        {
+            throw new PortalValidationException("filter", $"Use at most {MaxConditions} filters at a time.");
+        }
         source = Search(source, query.Search);
         foreach (var filter in query.Filters)
         {
@@ -125,6 +132,10 @@ public sealed class GridQueryBuilder<TRecord>
     public IOrderedQueryable<TRecord> Sort(IQueryable<TRecord> source, GridQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (query.Sorts.Count > MaxConditions)
+        {
+            throw new PortalValidationException("sort", $"Sort by at most {MaxConditions} columns.");
+        }
         IOrderedQueryable<TRecord>? ordered = null;
         foreach (var sort in query.Sorts)
         {
@@ -228,11 +239,12 @@ public sealed class GridQueryBuilder<TRecord>
         {
             throw Unsupported(field, filter.Operator);
         }
-        if (column.Type == typeof(DateTime))
+        var parsed = Parse(field, filter.Value, Nullable.GetUnderlyingType(column.Type) ?? column.Type, currency);
+        if (parsed is DateOnly day && (Nullable.GetUnderlyingType(column.Type) ?? column.Type) == typeof(DateTime))
         {
-            return DayPredicate(field, column, filter, currency);
+            return DayPredicate(field, column, filter.Operator, day);
         }
-        var value = Holder.Of(Parse(field, filter.Value, Nullable.GetUnderlyingType(column.Type) ?? column.Type, currency), column.Type);
+        var value = Holder.Of(parsed, column.Type);
         return filter.Operator switch
         {
             GridFilterOperator.Equals => Expression.Equal(column, value),
@@ -245,22 +257,20 @@ public sealed class GridQueryBuilder<TRecord>
         };
     }
 
-    /// <summary>A day filter on a UTC timestamp, as half-open ranges <c>[day, next day)</c>.</summary>
-    private static Expression DayPredicate(GridField field, Expression column, GridFilter filter, CurrencyInfo currency)
+    /// <summary>A timestamp against a whole UTC day: "on d" is <c>[d, d+1)</c>, "after d" is <c>&gt;= d+1</c>, and so on.</summary>
+    private static Expression DayPredicate(GridField field, Expression column, GridFilterOperator op, DateOnly day)
     {
-        var day = ((DateOnly)Parse(field, filter.Value, typeof(DateOnly), currency)).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var start = Holder.Of(day, typeof(DateTime));
-        var next = Holder.Of(day.AddDays(1), typeof(DateTime));
-        var onDay = Expression.AndAlso(Expression.GreaterThanOrEqual(column, start), Expression.LessThan(column, next));
-        return filter.Operator switch
+        var start = Holder.Of(day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), column.Type);
+        var next = Holder.Of(day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), column.Type);
+        return op switch
         {
-            GridFilterOperator.Equals => onDay,
-            GridFilterOperator.NotEquals => Expression.Not(onDay),
+            GridFilterOperator.Equals => Expression.AndAlso(Expression.GreaterThanOrEqual(column, start), Expression.LessThan(column, next)),
+            GridFilterOperator.NotEquals => Expression.OrElse(Expression.LessThan(column, start), Expression.GreaterThanOrEqual(column, next)),
             GridFilterOperator.LessThan => Expression.LessThan(column, start),
             GridFilterOperator.LessThanOrEqual => Expression.LessThan(column, next),
             GridFilterOperator.GreaterThan => Expression.GreaterThanOrEqual(column, next),
             GridFilterOperator.GreaterThanOrEqual => Expression.GreaterThanOrEqual(column, start),
-            _ => throw Unsupported(field, filter.Operator),
+            _ => throw Unsupported(field, op),
         };
     }
 
