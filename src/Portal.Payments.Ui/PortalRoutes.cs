@@ -12,6 +12,9 @@ public static class PortalRoutes
     /// <summary>Open invoices (balances, grid, pay now): <c>/portal/invoices</c>.</summary>
     public const string Invoices = "/portal/invoices";
 
+    /// <summary>Payment history (every portal payment, receipts): <c>/portal/payments</c>.</summary>
+    public const string History = "/portal/payments";
+
     /// <summary>A payment's receipt: <c>/portal/payments/{id}/receipt</c>.</summary>
     public static string Receipt(Guid paymentId) => $"/portal/payments/{paymentId}/receipt";
 

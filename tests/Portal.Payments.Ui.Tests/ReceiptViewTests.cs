@@ -46,13 +46,34 @@ public class ReceiptViewTests : PayTestContext
         Assert.Equal("Visa •••• 4242", Fact(cut, "Method"));
         Assert.Equal("Paid", Fact(cut, "Status"));
         var rows = cut.FindAll("[data-testid=receipt-line]").Select(r => r.Children.Select(c => c.TextContent.Trim()).ToArray()).ToList();
-        Assert.Equal(["INV-3001", "Invoice", "USD 1,000.00", "USD 20.00", "USD 980.00"], rows[0]);
-        Assert.Equal(["CM-3002", "Credit memo", "USD -100.00", "—", "USD -100.00"], rows[1]);
+        Assert.Equal(["INV-3001", "Invoice", "USD 1,000.00", "USD 20.00", "—", "", "USD 980.00"], rows[0]);
+        Assert.Equal(["CM-3002", "Credit memo", "USD -100.00", "—", "—", "", "USD -100.00"], rows[1]);
         Assert.Equal("USD 1,000.00", cut.Find("[data-testid=receipt-invoices]").TextContent.Trim());
         Assert.Equal("USD -20.00", cut.Find("[data-testid=receipt-discounts]").TextContent.Trim());
         Assert.Equal("USD -100.00", cut.Find("[data-testid=receipt-credits]").TextContent.Trim());
         Assert.Equal("USD 880.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
         Assert.Empty(cut.FindAll("[data-testid=receipt-failure]"));
+    }
+
+    [Fact]
+    public async Task Save_as_pdf_and_remittance_detail_link_to_the_account_scoped_downloads()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        var pdf = cut.Find("[data-testid=receipt-pdf]");
+        Assert.Equal("Save as PDF", pdf.TextContent.Trim());
+        Assert.Equal($"/portal-payments/api/payments/{paid.PaymentId}/receipt.pdf", pdf.GetAttribute("href"));
+        Assert.NotNull(pdf.Closest(".pp-no-print"));
+        var remittance = cut.Find("[data-testid=remittance]");
+        Assert.Equal("Remittance detail", remittance.QuerySelector("h2")!.TextContent.Trim());
+        Assert.Equal(["INV-3001 USD 980.00", "CM-3002 USD -100.00"],
+            cut.FindAll("[data-testid=remittance-line]").Select(l => string.Join(' ', l.Children.Select(c => c.TextContent.Trim()))));
+        var csv = cut.Find("[data-testid=remittance-csv]");
+        Assert.Equal("Export remittance CSV", csv.TextContent.Trim());
+        Assert.Equal($"/portal-payments/api/payments/{paid.PaymentId}/remittance.csv", csv.GetAttribute("href"));
     }
 
     [Fact]
