@@ -71,7 +71,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         Search(cut, target.Number.ToLowerInvariant());
         cut.WaitForAssertion(() => Assert.Equal([target.Number], RowNumbers(cut)), Timeout);
 
-        cut.Find("button[aria-label='Clear search']").Click();
+        await cut.InvokeAsync(() => cut.Find("button[aria-label='Clear search']").Click());
         cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
         Assert.Equal("", cut.Find("input[type=search]").GetAttribute("value") ?? "");
     }
@@ -87,11 +87,11 @@ public class OpenInvoicesGridTests : PortalTestContext
 
         var toggle = cut.FindAll("[data-testid=bucket-toggle]")[index];
         Assert.Equal("false", toggle.GetAttribute("aria-pressed"));
-        toggle.Click();
+        await cut.InvokeAsync(() => cut.FindAll("[data-testid=bucket-toggle]")[index].Click());
         cut.WaitForAssertion(() => Assert.Equal(inBucket.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
         Assert.Equal("true", cut.FindAll("[data-testid=bucket-toggle]")[index].GetAttribute("aria-pressed"));
 
-        cut.FindAll("[data-testid=bucket-toggle]")[index].Click();
+        await cut.InvokeAsync(() => cut.FindAll("[data-testid=bucket-toggle]")[index].Click());
         cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
         Assert.All(cut.FindAll("[data-testid=bucket-toggle]"), b => Assert.Equal("false", b.GetAttribute("aria-pressed")));
     }
@@ -155,7 +155,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Empty(RowNumbers(cut));
         Assert.Empty(cut.FindAll("b"));
 
-        Button(cut, "Clear filters").Click();
+        await cut.InvokeAsync(() => Button(cut, "Clear filters").Click());
         cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
         Assert.Empty(cut.FindAll("[data-testid=grid-no-results]"));
         Assert.Equal("", cut.Find("input[type=search]").GetAttribute("value") ?? "");
@@ -247,7 +247,8 @@ public class OpenInvoicesGridTests : PortalTestContext
         var index = Enumerable.Range(0, summary.Buckets.Count).First(i => summary.Buckets[i].ItemCount > 0);
         Search(cut, "INV");
         cut.WaitForAssertion(() => Assert.All(RowNumbers(cut), n => Assert.StartsWith("INV", n)), Timeout);
-        cut.FindAll("[data-testid=bucket-toggle]")[index].Click();
+        // Find and click in one dispatcher turn: the search box's debounce may re-render in between otherwise.
+        await cut.InvokeAsync(() => cut.FindAll("[data-testid=bucket-toggle]")[index].Click());
         var expected = await QueryAsync(new InvoiceQuery { Search = "INV", AgingBucket = index, Take = 25 });
         cut.WaitForAssertion(() => Assert.Equal(expected.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
 
@@ -277,13 +278,13 @@ public class OpenInvoicesGridTests : PortalTestContext
         var cut = await RenderLoadedAsync();
         var number = RowNumbers(cut)[0];
 
-        cut.Find($"button[aria-label='Preview invoice {number}']").Click();
+        await cut.InvokeAsync(() => cut.Find($"button[aria-label='Preview invoice {number}']").Click());
         var preview = cut.FindComponent<InvoicePreviewDialog>();
         Assert.Equal(number, preview.Instance.InvoiceNumber);
         await cut.InvokeAsync(() => preview.Instance.OnClosed.InvokeAsync());
         Assert.Empty(cut.FindComponents<InvoicePreviewDialog>());
 
-        cut.Find($"button[aria-label^='Comments (0) on invoice {number}']").Click();
+        await cut.InvokeAsync(() => cut.Find($"button[aria-label^='Comments (0) on invoice {number}']").Click());
         var comments = cut.FindComponent<InvoiceCommentsPanel>();
         Assert.Equal(number, comments.Instance.InvoiceNumber);
         await cut.InvokeAsync(() => comments.Instance.OnCommentCountChanged.InvokeAsync(3));
@@ -299,11 +300,11 @@ public class OpenInvoicesGridTests : PortalTestContext
         var first = (await QueryAsync(new InvoiceQuery { Take = 25 })).Items.First(r => r.CanSelect);
         var later = (await QueryAsync(new InvoiceQuery { Skip = 25, Take = 25 })).Items.First(r => r.CanSelect);
         cut.Find($"input[aria-label='Select invoice {first.Number}']").Change(true);
-        cut.Find(".rz-pager-next").Click();
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
         cut.WaitForAssertion(() => Assert.Contains(later.Number, RowNumbers(cut)), Timeout);
         cut.Find($"input[aria-label='Select invoice {later.Number}']").Change(true);
 
-        cut.Find("[data-testid=pay-selected]").Click();
+        await cut.InvokeAsync(() => cut.Find("[data-testid=pay-selected]").Click());
         var panel = cut.FindComponent<PayInvoicesPanel>();
         Assert.Equal(new[] { first.Id, later.Id }.Order(), panel.Instance.InvoiceIds.Order());
 

@@ -110,7 +110,7 @@ public sealed class GridQueryBuilder<TRecord>
     public GridField Field(string? name, string inputName = "field") =>
         name is not null && _fields.TryGetValue(name, out var field)
             ? field
-            : throw new PortalValidationException(inputName, $"The grid has no column called \"{name}\". Columns: {string.Join(", ", _fields.Values.Select(f => f.Title))}.");
+            : throw new PortalValidationException(inputName, $"The grid has no column called \"{(name is { Length: > 40 } ? name[..40] + "…" : name)}\". Columns: {string.Join(", ", _fields.Values.Select(f => f.Title))}.");
 
     /// <summary>Applies the general search and every filter (AND). Money values are read in <paramref name="currency"/>.</summary>
     public IQueryable<TRecord> Filter(IQueryable<TRecord> source, GridQuery query, CurrencyInfo currency)
