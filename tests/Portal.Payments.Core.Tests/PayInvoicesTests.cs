@@ -423,7 +423,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
 
         Assert.Equal(PaymentStatus.Processing, outcome.Status);
         var row = Assert.Single(await PaymentsAsync(h, account));
-        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime + PaymentService.StatusCheckDelay, row.NextCheckAt);
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime + PaymentCharger.StatusCheckDelay, row.NextCheckAt);
         Assert.Null(row.CompletedAt);
         Assert.Equal(InvoiceStatus.Pending, (await InvoicesAsync(h, ids)).Single().Status);
         Assert.Empty(await OutboxAsync(h, account, OutboxKind.ErpPayment));

@@ -152,7 +152,8 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.Version).IsConcurrencyToken();
             e.HasIndex(x => new { x.AccountId, x.ExternalId }).IsUnique();
             // Grid paths: open items by due date, by status, and prefix search on number / PO / reference.
-            e.HasIndex(x => new { x.AccountId, x.IsOpen, x.DueDate });
+            // OpenMinor rides along so balances by due date are an index-only scan.
+            e.HasIndex(x => new { x.AccountId, x.IsOpen, x.DueDate, x.OpenMinor });
             e.HasIndex(x => new { x.AccountId, x.IsOpen, x.Status, x.DueDate });
             e.HasIndex(x => new { x.AccountId, x.IsOpen, x.NumberKey });
             e.HasIndex(x => new { x.AccountId, x.IsOpen, x.PoKey });

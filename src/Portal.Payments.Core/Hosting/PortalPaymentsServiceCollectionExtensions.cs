@@ -100,6 +100,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<InvoiceCommentService>();
         services.TryAddScoped<InvoiceDocumentService>();
         services.TryAddScoped<SavedViewService>();
+        services.TryAddScoped<PaymentCharger>();
         services.TryAddScoped<PaymentService>();
         services.TryAddScoped<Portal.Payments.Services.History.PaymentHistoryService>();
         services.TryAddSingleton<OutboxProcessor>();

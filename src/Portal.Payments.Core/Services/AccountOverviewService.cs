@@ -41,7 +41,9 @@ public sealed class AccountOverviewService(
         var limits = options.Value.EffectiveAgingBuckets;
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var open = db.Invoices.Where(i => i.AccountId == scope.AccountId && i.IsOpen);
+        // "IsOpen == isOpen" (a parameter), not a bare "IsOpen": SQLite only uses an index column for an equality.
+        var isOpen = true;
+        var open = db.Invoices.Where(i => i.AccountId == scope.AccountId && i.IsOpen == isOpen);
 
         // Group by due date in SQL (one row per distinct date), then bucket the few rows here.
         var byDue = await open.GroupBy(i => i.DueDate)

@@ -184,7 +184,10 @@ public sealed class InvoiceQueryService(
 
     private IQueryable<InvoiceRecord> Filtered(PaymentsDbContext db, string accountId, InvoiceQuery query, DateOnly today)
     {
-        var open = db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && i.IsOpen);
+        // "IsOpen == isOpen" (a parameter), not a bare "IsOpen": SQLite uses an index column only for an equality,
+        // so this keeps every (AccountId, IsOpen, ...) index usable beyond its first column.
+        var isOpen = true;
+        var open = db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && i.IsOpen == isOpen);
         var effective = query.AgingBucket is { } bucket
             ? query with { Filters = [.. query.Filters, .. BucketFilters(bucket, options.Value.EffectiveAgingBuckets, today)] }
             : query;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -19,7 +18,7 @@ namespace Portal.Payments.Services.Payments;
 public sealed class PaymentService(
     PortalAccess access,
     IDbContextFactory<PaymentsDbContext> dbFactory,
-    IPaymentGateway gateway,
+    PaymentCharger charger,
     IDiscountPolicy discountPolicy,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
@@ -30,9 +29,6 @@ public sealed class PaymentService(
 
     /// <summary>The message when the selected credits cover the selected invoices.</summary>
     public const string CreditsCoverInvoicesMessage = "The selected credits cover the selected invoices; select fewer credits or more invoices";
-
-    /// <summary>How long after an unanswered charge the reconciler looks it up.</summary>
-    internal static readonly TimeSpan StatusCheckDelay = TimeSpan.FromMinutes(5);
 
     private const string ReceiptAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     private const int MaxReceiptAttempts = 5;
@@ -139,7 +135,7 @@ public sealed class PaymentService(
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} for {Count} items of {AccountId} created",
             payment!.Id, payment.ReceiptNumber, preview.Total, items.Count, scope.AccountId);
-        return await ChargeAsync(scope, payment, preview, items, method);
+        return await charger.ChargeAsync(payment, method.Token, new ChargeContext(scope.User.UserId, scope.AccountName));
     }
 
     /// <summary>
@@ -223,7 +219,7 @@ public sealed class PaymentService(
             PaymentMethodId = method.Id,
             MethodDescription = PaymentMethodService.Describe(method),
             IdempotencyKey = key,
-            GatewayKey = gateway.Key,
+            GatewayKey = charger.GatewayKey,
             ReceiptNumber = NewReceiptNumber(now),
             CreatedByUserId = scope.User.UserId,
             CreatedByName = scope.User.DisplayName,
@@ -240,142 +236,6 @@ public sealed class PaymentService(
                 DiscountMinor = l.Discount.ToMinorUnits(),
                 AppliedMinor = l.AmountToPay.ToMinorUnits(),
             }).ToList(),
-        };
-    }
-
-    /// <summary>Charges once under the payment's key (after the hold committed) and records what the gateway said.</summary>
-    private async Task<PaymentOutcome> ChargeAsync(AccountScope scope, PaymentRecord payment, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, PaymentMethodRecord method)
-    {
-        // Once the charge is sent, finish recording whatever the caller does: money may have moved.
-        var ct = CancellationToken.None;
-        ChargeResult? result;
-        try
-        {
-            result = await gateway.ChargeAsync(new ChargeRequest
-            {
-                IdempotencyKey = payment.IdempotencyKey,
-                MethodToken = method.Token,
-                Amount = preview.Total,
-                AccountId = scope.AccountId,
-                PaymentId = payment.Id,
-                Description = $"Payment {payment.ReceiptNumber}",
-            }, ct);
-        }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Charge for payment {PaymentId} ({ReceiptNumber}) got no answer; left Processing for the status check", payment.Id, payment.ReceiptNumber);
-            result = null;
-        }
-        return await RecordAsync(scope, payment, preview, items, result);
-    }
-
-    /// <summary>Writes the gateway's answer (null: none arrived) with its follow-ups in one transaction.</summary>
-    private async Task<PaymentOutcome> RecordAsync(AccountScope scope, PaymentRecord payment, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, ChargeResult? result)
-    {
-        var ct = CancellationToken.None;
-        var now = Now;
-        var unknown = result is null || result.ErrorCode == GatewayErrorCode.Timeout;
-        var status = unknown ? PaymentStatus.Processing : result!.Status switch
-        {
-            ChargeStatus.Succeeded => PaymentStatus.Succeeded,
-            ChargeStatus.Processing => PaymentStatus.Processing,
-            _ => PaymentStatus.Failed,
-        };
-        var reason = status == PaymentStatus.Failed ? Truncate(result!.Message ?? "The payment was declined.", 500) : null;
-        var reference = result?.Reference;
-        DateTime? completed = status is PaymentStatus.Succeeded or PaymentStatus.Failed ? now : null;
-        DateTime? nextCheck = status == PaymentStatus.Processing ? now + StatusCheckDelay : null;
-
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var paymentId = payment.Id;
-        var updated = await db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Processing && p.CompletedAt == null)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.Status, status)
-                .SetProperty(p => p.GatewayReference, reference)
-                .SetProperty(p => p.FailureReason, reason)
-                .SetProperty(p => p.CompletedAt, completed)
-                .SetProperty(p => p.NextCheckAt, nextCheck)
-                .SetProperty(p => p.Attempts, p => p.Attempts + 1), ct);
-        if (updated == 1)
-        {
-            if (status == PaymentStatus.Failed)
-            {
-                await ReleaseAsync(db, scope.AccountId, paymentId, ct);
-            }
-            else if (!unknown)
-            {
-                EnqueueFollowUps(db, scope, payment, status, preview, items, reference, now);
-            }
-            Audit(db, scope, unknown ? "payment.unanswered" : $"payment.{status.ToString().ToLowerInvariant()}", paymentId,
-                new { payment.ReceiptNumber, GatewayReference = reference, FailureReason = reason }, now);
-            await db.SaveChangesAsync(ct);
-        }
-        await tx.CommitAsync(ct);
-
-        logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount}: {Status}", paymentId, payment.ReceiptNumber, preview.Total, status);
-        return Outcome(payment, replayed: false) with { Status = status, FailureReason = reason };
-    }
-
-    /// <summary>A declined payment charged nothing: its items are payable again.</summary>
-    private static Task<int> ReleaseAsync(PaymentsDbContext db, string accountId, Guid paymentId, CancellationToken ct) =>
-        db.Invoices.Where(i => i.AccountId == accountId && i.ActivePaymentId == paymentId && i.Status == InvoiceStatus.Pending)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(i => i.Status, InvoiceStatus.Open)
-                .SetProperty(i => i.ActivePaymentId, (Guid?)null)
-                .SetProperty(i => i.Version, i => i.Version + 1), ct);
-
-    /// <summary>The ERP posting and the confirmation email, committed with the status change.</summary>
-    private void EnqueueFollowUps(PaymentsDbContext db, AccountScope scope, PaymentRecord payment, PaymentStatus status, PaymentPreview preview,
-        IReadOnlyList<InvoiceRecord> items, string? reference, DateTime now)
-    {
-        var byId = items.ToDictionary(i => i.Id);
-        OutboxWriter.EnqueuePayment(db, new ErpPaymentPosting
-        {
-            PaymentId = payment.Id,
-            AccountId = scope.AccountId,
-            ReceiptNumber = payment.ReceiptNumber,
-            Amount = preview.Total,
-            PaidAt = Utc(now),
-            MethodDescription = payment.MethodDescription,
-            GatewayReference = reference,
-            Allocations = preview.Lines.Select(l => new ErpAllocation
-            {
-                ItemExternalId = byId[l.InvoiceId].ExternalId,
-                ItemNumber = l.Number,
-                Applied = l.AmountToPay,
-                DiscountTaken = l.Discount,
-            }).ToList(),
-        }, now);
-        OutboxWriter.EnqueueEmail(db, ConfirmationEmail(scope, payment, status, preview), now);
-    }
-
-    private PortalEmail ConfirmationEmail(AccountScope scope, PaymentRecord payment, PaymentStatus status, PaymentPreview preview)
-    {
-        var link = $"{options.Value.Notifications.PortalBaseUrl.TrimEnd('/')}/portal/payments/{payment.Id}/receipt";
-        var text = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"Hello {scope.User.DisplayName},")
-            .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"{(status == PaymentStatus.Succeeded ? "We received your payment" : "Your payment is being processed")} of {preview.Total} for {scope.AccountName} ({scope.AccountId}).")
-            .AppendLine(CultureInfo.InvariantCulture, $"Receipt number: {payment.ReceiptNumber}")
-            .AppendLine();
-        foreach (var line in preview.Lines)
-        {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {line.Number}: {line.AmountToPay}{(line.Discount.IsZero ? "" : $" (discount {line.Discount})")}");
-        }
-        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"View your receipt: {link}");
-        return new PortalEmail
-        {
-            Id = Guid.NewGuid(),
-            To = scope.User.Email,
-            ToName = scope.User.DisplayName,
-            Subject = status == PaymentStatus.Succeeded
-                ? $"Payment received: {payment.ReceiptNumber}"
-                : $"Payment processing: {payment.ReceiptNumber}",
-            TextBody = text.ToString(),
-            Kind = NotificationKind.PaymentProcessed,
-            AccountId = scope.AccountId,
-            PaymentId = payment.Id,
         };
     }
 
@@ -425,7 +285,7 @@ public sealed class PaymentService(
         {
             throw new PortalValidationException("method", $"{PaymentMethodService.Describe(method)} has expired. Choose another method or update its expiry date.");
         }
-        if (!string.Equals(method.GatewayKey, gateway.Key, StringComparison.Ordinal))
+        if (!string.Equals(method.GatewayKey, charger.GatewayKey, StringComparison.Ordinal))
         {
             throw new PortalValidationException("method", "That payment method cannot be used here any more. Choose another one.");
         }
@@ -495,5 +355,4 @@ public sealed class PaymentService(
 
     private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 
-    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

@@ -422,13 +422,13 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.HasIndex("AccountId", "ExternalId")
                         .IsUnique();
 
-                    b.HasIndex("AccountId", "IsOpen", "DueDate");
-
                     b.HasIndex("AccountId", "IsOpen", "NumberKey");
 
                     b.HasIndex("AccountId", "IsOpen", "PoKey");
 
                     b.HasIndex("AccountId", "IsOpen", "ReferenceKey");
+
+                    b.HasIndex("AccountId", "IsOpen", "DueDate", "OpenMinor");
 
                     b.HasIndex("AccountId", "IsOpen", "Status", "DueDate");
 

@@ -1,0 +1,327 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Portal.Payments.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Payments.EndToEnd.Tests;
+
+/// <summary>
+/// The open-invoices page (/portal/invoices) in Chromium against the sample host: search, aging-period
+/// filter, saved views, CSV export, invoice preview, comments, and paying two invoices through to the receipt.
+/// </summary>
+/// <remarks>
+/// Pat (payer) works on the Acme account, which other test classes share: every test finds its rows by
+/// what it reads from the grid first, never by fixed numbers or counts.
+/// </remarks>
+public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
+{
+    [Fact]
+    public Task Search_finds_one_invoice_and_the_aging_period_toggle_filters_and_clears() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesFromNavAsync(page);
+        var all = await ResultCountAsync(page);
+        Assert.True(all > 1, $"Acme has {all} open items; the demo account should have dozens.");
+
+        // Search by a full invoice number read from the grid: exactly that row.
+        var number = await FirstNumberAsync(page, "INV-");
+        await SearchAsync(page, number);
+        await Expect(Numbers(page)).ToHaveTextAsync([number]);
+        Assert.Equal(1, await ResultCountAsync(page));
+
+        // A prefix of it (lower case): every row starts with the prefix, and the search box clears with one click.
+        var prefix = number[..^2].ToLowerInvariant();
+        await SearchAsync(page, prefix);
+        foreach (var shown in await Numbers(page).AllInnerTextsAsync())
+        {
+            Assert.StartsWith(prefix, shown, StringComparison.OrdinalIgnoreCase);
+        }
+        await page.GetByRole(AriaRole.Button, new() { Name = "Clear search", Exact = true }).ClickAsync();
+        await Expect(SearchBox(page)).ToHaveValueAsync("");
+        await ExpectResultCountAsync(page, all);
+
+        // Markup and SQL in the search box are just text that matches nothing.
+        await SearchAsync(page, "<b>' OR 1=1 --");
+        await Expect(page.GetByTestId("grid-no-results")).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+        await page.GetByTestId("grid-no-results").GetByRole(AriaRole.Button, new() { Name = "Clear filters" }).ClickAsync();
+        await ExpectResultCountAsync(page, all);
+
+        // Aging period: the grid shows that period's items; pressing it again shows everything.
+        var buckets = page.GetByTestId("bucket-toggle");
+        var chosen = await FirstNonEmptyBucketAsync(buckets);
+        var bucket = buckets.Nth(chosen);
+        var bucketCount = int.Parse(ItemsInBucket().Match(await bucket.InnerTextAsync()).Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        await bucket.ClickAsync();
+        await Expect(bucket).ToHaveAttributeAsync("aria-pressed", "true");
+        await ExpectResultCountAsync(page, bucketCount);
+        await AssertAccessibleAsync(page);
+        await bucket.ClickAsync();
+        await Expect(bucket).ToHaveAttributeAsync("aria-pressed", "false");
+        await ExpectResultCountAsync(page, all);
+    });
+
+    [Fact]
+    public Task A_saved_view_keeps_the_period_filter_and_switching_views_applies_it() => RunPageTest(async page =>
+    {
+        var name = $"E2E period {Guid.NewGuid().ToString("N")[..6]}";
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesFromNavAsync(page);
+        var all = await ResultCountAsync(page);
+        var buckets = page.GetByTestId("bucket-toggle");
+        var chosen = await FirstNonEmptyBucketAsync(buckets);
+        await buckets.Nth(chosen).ClickAsync();
+        await Expect(buckets.Nth(chosen)).ToHaveAttributeAsync("aria-pressed", "true");
+        var filtered = await ResultCountAsync(page);
+
+        var views = page.GetByRole(AriaRole.Group, new() { Name = "Saved views" });
+        await views.GetByRole(AriaRole.Button, new() { Name = "Save view…" }).ClickAsync();
+        await views.GetByLabel("View name", new() { Exact = true }).FillAsync(name);
+        await AssertAccessibleAsync(page);
+        await views.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        var select = views.GetByLabel("View", new() { Exact = true });
+        await Expect(select.Locator("option:checked")).ToHaveTextAsync(new Regex(Regex.Escape(name)));
+
+        // Standard view: no period filter.
+        await select.SelectOptionAsync(new SelectOptionValue { Label = "Standard view" });
+        await Expect(buckets.Nth(chosen)).ToHaveAttributeAsync("aria-pressed", "false");
+        await ExpectResultCountAsync(page, all);
+
+        // Back to the saved view: the period filter returns.
+        await select.SelectOptionAsync(new SelectOptionValue { Label = await OptionLabelAsync(select, name) });
+        await Expect(buckets.Nth(chosen)).ToHaveAttributeAsync("aria-pressed", "true");
+        await ExpectResultCountAsync(page, filtered);
+
+        // It is stored: a fresh page lists it.
+        await page.ReloadAsync();
+        await WaitForGridAsync(page);
+        await Expect(page.GetByRole(AriaRole.Group, new() { Name = "Saved views" }).GetByLabel("View", new() { Exact = true }).Locator("option"))
+            .ToContainTextAsync([name]);
+        await AssertAccessibleAsync(page);
+    });
+
+    [Fact]
+    public Task Export_CSV_downloads_every_row_of_the_current_result() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesFromNavAsync(page);
+        await SearchAsync(page, "INV-");
+        var count = await ResultCountAsync(page);
+        var firstNumber = (await Numbers(page).First.InnerTextAsync()).Trim();
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-csv").ClickAsync());
+        Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
+        var path = await download.PathAsync();
+        var lines = (await File.ReadAllLinesAsync(path)).Where(l => l.Length > 0).ToList();
+
+        Assert.Contains("Invoice number", lines[0], StringComparison.Ordinal);
+        Assert.Equal(count, lines.Count - 1);
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("INV-", l.TrimStart('"'), StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains(firstNumber, StringComparison.Ordinal));
+    });
+
+    [Fact]
+    public Task Preview_shows_the_invoice_document_and_a_comment_is_added_as_text() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesFromNavAsync(page);
+        var number = await FirstNumberAsync(page, "INV-");
+        await SearchAsync(page, number);
+
+        // Preview: the ERP document in a dialog with Print.
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Preview invoice {number}", Exact = true }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = $"Invoice {number}" });
+        await Expect(dialog).ToBeVisibleAsync();
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Print" })).ToBeVisibleAsync();
+        var document = page.FrameLocator($"iframe[title='Invoice {number} document']");
+        await Expect(document.Locator("body")).ToContainTextAsync(number);
+        await AssertAccessibleAsync(page);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
+        await Expect(dialog).ToHaveCountAsync(0);
+
+        // Comments: markup shows literally, and the count goes up.
+        var commentsButton = page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex($"^Comments \\((\\d+)\\) on invoice {Regex.Escape(number)}$") });
+        var before = int.Parse(CommentCount().Match(await commentsButton.GetAttributeAsync("aria-label") ?? "").Groups[1].Value, CultureInfo.InvariantCulture);
+        await commentsButton.ClickAsync();
+        var text = $"<b>Paid by check</b> {Guid.NewGuid().ToString("N")[..6]}";
+        var box = page.GetByLabel("Add a comment", new() { Exact = true });
+        await box.FillAsync(text);
+        await AssertAccessibleAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add comment", Exact = true }).ClickAsync();
+        await Expect(page.GetByText(text, new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(page.Locator("b", new() { HasText = "Paid by check" })).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = $"Comments ({before + 1}) on invoice {number}", Exact = true })).ToBeVisibleAsync();
+    });
+
+    [Fact]
+    public Task Paying_two_invoices_makes_them_Pending_and_shows_the_receipt() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesFromNavAsync(page);
+        await SearchAsync(page, "INV-");
+
+        // The first two payable invoices on the page.
+        var boxes = page.GetByRole(AriaRole.Checkbox, new() { NameRegex = new Regex("^Select invoice INV-") });
+        var numbers = new List<string>();
+        foreach (var box in await boxes.AllAsync())
+        {
+            if (numbers.Count == 2)
+            {
+                break;
+            }
+            if (await box.IsEnabledAsync())
+            {
+                numbers.Add(SelectLabel().Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value);
+                await box.CheckAsync();
+            }
+        }
+        Assert.Equal(2, numbers.Count);
+        await Expect(page.GetByText("2 selected")).ToBeVisibleAsync();
+
+        await page.GetByTestId("pay-selected").ClickAsync();
+        var panel = page.GetByTestId("pay-panel");
+        await Expect(panel.GetByTestId("pay-line")).ToHaveCountAsync(2);
+        foreach (var n in numbers)
+        {
+            await Expect(panel.GetByTestId("pay-lines")).ToContainTextAsync(n);
+        }
+        await Expect(panel.GetByTestId("total")).ToContainTextAsync("$");
+        await AssertAccessibleAsync(page);
+
+        // A new card, added inline from the picker.
+        await panel.GetByLabel("Add a payment method", new() { Exact = true }).CheckAsync();
+        await panel.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await panel.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("09");
+        await panel.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+        await panel.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
+        await panel.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
+        await panel.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
+        await panel.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = "Make payment", Exact = true });
+        await Expect(makePayment).ToBeEnabledAsync();
+        var total = (await panel.GetByTestId("total").InnerTextAsync()).Trim();
+        await makePayment.ClickAsync();
+
+        var confirmation = panel.GetByTestId("pay-confirmation");
+        await Expect(confirmation).ToBeVisibleAsync();
+        var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
+        Assert.Matches("^R-\\d{6}-[0-9A-Z]{6}$", receiptNumber);
+        await AssertAccessibleAsync(page);
+
+        // The receipt: number, both invoices, the total charged.
+        await confirmation.GetByRole(AriaRole.Link, new() { Name = "View receipt" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
+        var receipt = page.Locator(".pp-receipt");
+        await Expect(receipt).ToContainTextAsync(receiptNumber);
+        foreach (var n in numbers)
+        {
+            await Expect(receipt).ToContainTextAsync(n);
+        }
+        await Expect(receipt).ToContainTextAsync(total);
+        await Expect(receipt.GetByRole(AriaRole.Button, new() { Name = "Print" })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+
+        // Back on the grid both invoices are Pending and cannot be selected again.
+        await OpenInvoicesFromNavAsync(page);
+        foreach (var n in numbers)
+        {
+            await SearchAsync(page, n);
+            await Expect(page.GetByTestId("row-status")).ToHaveTextAsync(["Pending"]);
+            await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = $"Select invoice {n}", Exact = true })).ToBeDisabledAsync();
+        }
+    });
+
+    private async Task OpenInvoicesFromNavAsync(IPage page)
+    {
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
+        await payments.GetByRole(AriaRole.Link, new() { Name = "Open invoices", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
+        await WaitForGridAsync(page);
+        await AssertAccessibleAsync(page);
+    }
+
+    /// <summary>Waits for the heading and the first rows; after a page load, for the circuit to answer.</summary>
+    private static async Task WaitForGridAsync(IPage page)
+    {
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
+        await Expect(Numbers(page).First).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("bucket-toggle").First).ToBeVisibleAsync();
+    }
+
+    private static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
+
+    private static ILocator Numbers(IPage page) => page.Locator(".pp-inv-grid .pp-inv-number");
+
+    /// <summary>Types into the search box and submits; waits until the grid shows the result.</summary>
+    private static async Task SearchAsync(IPage page, string text)
+    {
+        var box = SearchBox(page);
+        await box.FillAsync(text);
+        await box.PressAsync("Enter");
+        await Expect(box).ToHaveValueAsync(text);
+        await Expect(page.Locator(".pp-inv-grid .rz-datatable-loading, .pp-inv-grid .rz-grid-loading")).ToHaveCountAsync(0);
+        await Expect(page.Locator(".pp-inv-grid .pp-inv-number, [data-testid='grid-no-results']").First).ToBeVisibleAsync();
+        if (await page.GetByTestId("grid-no-results").CountAsync() == 0)
+        {
+            await Expect(Numbers(page).First).ToContainTextAsync(text.Length > 0 ? text[..Math.Min(text.Length, 4)] : "", new() { IgnoreCase = true });
+        }
+    }
+
+    /// <summary>The item count of the whole result, from the grid's paging summary ("… (40 items)").</summary>
+    private static async Task<int> ResultCountAsync(IPage page)
+    {
+        var summary = page.Locator(".pp-inv-grid .rz-pager-summary");
+        await Expect(summary).ToContainTextAsync(ItemsSummary());
+        var match = ItemsSummary().Match(await summary.InnerTextAsync());
+        return int.Parse(match.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+    }
+
+    private static async Task ExpectResultCountAsync(IPage page, int count) =>
+        await Expect(page.Locator(".pp-inv-grid .rz-pager-summary")).ToContainTextAsync($"({count.ToString("N0", CultureInfo.InvariantCulture)} items)");
+
+    private static async Task<string> FirstNumberAsync(IPage page, string prefix)
+    {
+        await SearchAsync(page, prefix);
+        return (await Numbers(page).First.InnerTextAsync()).Trim();
+    }
+
+    private static async Task<int> FirstNonEmptyBucketAsync(ILocator buckets)
+    {
+        var count = await buckets.CountAsync();
+        for (var i = 0; i < count; i++)
+        {
+            var match = ItemsInBucket().Match(await buckets.Nth(i).InnerTextAsync());
+            if (match.Success && match.Groups[1].Value != "0")
+            {
+                return i;
+            }
+        }
+        throw new Xunit.Sdk.XunitException("No aging period has items.");
+    }
+
+    private static async Task<string> OptionLabelAsync(ILocator select, string name)
+    {
+        foreach (var option in await select.Locator("option").AllInnerTextsAsync())
+        {
+            if (option.Contains(name, StringComparison.Ordinal))
+            {
+                return option.Trim();
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"No view option contains '{name}'.");
+    }
+
+    [GeneratedRegex(@"\(([\d,]+) items?\)")]
+    private static partial Regex ItemsSummary();
+
+    [GeneratedRegex(@"([\d,]+) items?")]
+    private static partial Regex ItemsInBucket();
+
+    [GeneratedRegex(@"^Comments \((\d+)\)")]
+    private static partial Regex CommentCount();
+
+    [GeneratedRegex(@"^Select invoice (.+)$")]
+    private static partial Regex SelectLabel();
+}
