@@ -11,7 +11,7 @@ using Portal.Payments.Data;
 namespace Portal.Payments.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePaymentsDbContext))]
-    [Migration("20261126024510_PaymentHistory")]
+    [Migration("20261126033627_PaymentHistory")]
     partial class PaymentHistory
     {
         /// <inheritdoc />
@@ -425,13 +425,13 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.HasIndex("AccountId", "ExternalId")
                         .IsUnique();
 
-                    b.HasIndex("AccountId", "IsOpen", "DueDate");
-
                     b.HasIndex("AccountId", "IsOpen", "NumberKey");
 
                     b.HasIndex("AccountId", "IsOpen", "PoKey");
 
                     b.HasIndex("AccountId", "IsOpen", "ReferenceKey");
+
+                    b.HasIndex("AccountId", "IsOpen", "DueDate", "OpenMinor");
 
                     b.HasIndex("AccountId", "IsOpen", "Status", "DueDate");
 

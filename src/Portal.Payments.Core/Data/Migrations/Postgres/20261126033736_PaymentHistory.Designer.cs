@@ -12,7 +12,7 @@ using Portal.Payments.Data;
 namespace Portal.Payments.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPaymentsDbContext))]
-    [Migration("20261126024555_PaymentHistory")]
+    [Migration("20261126033736_PaymentHistory")]
     partial class PaymentHistory
     {
         /// <inheritdoc />
@@ -436,13 +436,13 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.HasIndex("AccountId", "ExternalId")
                         .IsUnique();
 
-                    b.HasIndex("AccountId", "IsOpen", "DueDate");
-
                     b.HasIndex("AccountId", "IsOpen", "NumberKey");
 
                     b.HasIndex("AccountId", "IsOpen", "PoKey");
 
                     b.HasIndex("AccountId", "IsOpen", "ReferenceKey");
+
+                    b.HasIndex("AccountId", "IsOpen", "DueDate", "OpenMinor");
 
                     b.HasIndex("AccountId", "IsOpen", "Status", "DueDate");
 
