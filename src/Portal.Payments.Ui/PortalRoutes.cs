@@ -14,6 +14,8 @@ public static class PortalRoutes
 
     /// <summary>Make a deposit (a payment on account): <c>/portal/deposit</c>.</summary>
     public const string Deposit = "/portal/deposit";
+    /// <summary>Payment history (every portal payment, receipts): <c>/portal/payments</c>.</summary>
+    public const string History = "/portal/payments";
 
     /// <summary>A payment's receipt: <c>/portal/payments/{id}/receipt</c>.</summary>
     public static string Receipt(Guid paymentId) => $"/portal/payments/{paymentId}/receipt";

@@ -10,14 +10,14 @@ public class PortalNavTests : BunitContext
     public PortalNavTests() => Services.AddOptions();
 
     [Fact]
-    public void Renders_a_Payments_navigation_landmark_with_links_to_the_overview_open_invoices_and_payment_methods()
+    public void Renders_a_Payments_navigation_landmark_with_links_to_the_overview_open_invoices_payment_history_and_payment_methods()
     {
         var cut = Render<PortalNav>();
 
         var nav = Assert.Single(cut.FindAll("nav"));
         Assert.Equal("Payments", nav.GetAttribute("aria-label"));
         Assert.Equal(
-            [("portal", "Account overview"), ("portal/invoices", "Open invoices"), ("portal/deposit", "Make a deposit"), ("portal/payment-methods", "Payment methods")],
+            [("portal", "Account overview"), ("portal/invoices", "Open invoices"), ("portal/deposit", "Make a deposit"), ("portal/payments", "Payment history"), ("portal/payment-methods", "Payment methods")],
             nav.QuerySelectorAll("a").Select(a => (a.GetAttribute("href"), a.TextContent.Trim())).ToArray());
     }
 

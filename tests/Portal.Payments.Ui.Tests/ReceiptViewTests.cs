@@ -56,6 +56,27 @@ public class ReceiptViewTests : PayTestContext
     }
 
     [Fact]
+    public async Task Save_as_pdf_and_remittance_detail_link_to_the_account_scoped_downloads()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        var pdf = cut.Find("[data-testid=receipt-pdf]");
+        Assert.Equal("Save as PDF", pdf.TextContent.Trim());
+        Assert.Equal($"/portal-payments/api/payments/{paid.PaymentId}/receipt.pdf", pdf.GetAttribute("href"));
+        Assert.NotNull(pdf.Closest(".pp-no-print"));
+        var remittance = cut.Find("[data-testid=remittance]");
+        Assert.Equal("Remittance detail", remittance.QuerySelector("h2")!.TextContent.Trim());
+        Assert.Equal(["INV-3001 USD 980.00", "CM-3002 USD -100.00"],
+            cut.FindAll("[data-testid=remittance-line]").Select(l => string.Join(' ', l.Children.Select(c => c.TextContent.Trim()))));
+        var csv = cut.Find("[data-testid=remittance-csv]");
+        Assert.Equal("Export remittance CSV", csv.TextContent.Trim());
+        Assert.Equal($"/portal-payments/api/payments/{paid.PaymentId}/remittance.csv", csv.GetAttribute("href"));
+    }
+
+    [Fact]
     public async Task Print_asks_the_browser_to_print()
     {
         await StartAsync();

@@ -239,6 +239,8 @@ public class PaymentRecord
     public string? GatewayReference { get; set; }
     /// <summary>Receipt number.</summary>
     public string ReceiptNumber { get; set; } = "";
+    /// <summary>Search key of <see cref="ReceiptNumber"/> (<see cref="SearchKeys.Normalize"/>; set on save).</summary>
+    public string ReceiptKey { get; set; } = "";
     /// <summary>Creator's user id.</summary>
     public string CreatedByUserId { get; set; } = "";
     /// <summary>Creator's name.</summary>
@@ -253,6 +255,8 @@ public class PaymentRecord
     public string? FailureReason { get; set; }
     /// <summary>Deposit memo.</summary>
     public string? Memo { get; set; }
+    /// <summary>Search key of <see cref="Memo"/> ("" when none; set on save).</summary>
+    public string MemoKey { get; set; } = "";
     /// <summary>Number of items paid.</summary>
     public int InvoiceCount { get; set; }
     /// <summary>Node holding the runner lease.</summary>
@@ -280,6 +284,8 @@ public class PaymentAllocationRecord
     public string InvoiceExternalId { get; set; } = "";
     /// <summary>Document number.</summary>
     public string InvoiceNumber { get; set; } = "";
+    /// <summary>Search key of <see cref="InvoiceNumber"/> (set on save).</summary>
+    public string InvoiceNumberKey { get; set; } = "";
     /// <summary>Item type.</summary>
     public OpenItemType InvoiceType { get; set; }
     /// <summary>Open balance at payment time.</summary>

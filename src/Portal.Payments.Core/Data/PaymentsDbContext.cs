@@ -54,6 +54,7 @@ public abstract class PaymentsDbContext : DbContext
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
         RefuseAchChanges();
+        SetPaymentSearchKeys();
         return base.SaveChanges(acceptAllChangesOnSuccess);
     }
 
@@ -61,6 +62,7 @@ public abstract class PaymentsDbContext : DbContext
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         RefuseAchChanges();
+        SetPaymentSearchKeys();
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
     }
 
@@ -70,6 +72,20 @@ public abstract class PaymentsDbContext : DbContext
         if (ChangeTracker.Entries<AchAuthorizationRecord>().Any(e => e.State is EntityState.Modified or EntityState.Deleted))
         {
             throw new InvalidOperationException("ACH authorizations are immutable; record a revocation instead.");
+        }
+    }
+
+    // Payment-history search keys follow their texts, whichever flow (pay, deposit, schedule) writes the payment.
+    private void SetPaymentSearchKeys()
+    {
+        foreach (var entry in ChangeTracker.Entries<PaymentRecord>().Where(e => e.State is EntityState.Added or EntityState.Modified))
+        {
+            entry.Entity.ReceiptKey = SearchKeys.Normalize(entry.Entity.ReceiptNumber, 32);
+            entry.Entity.MemoKey = SearchKeys.Normalize(entry.Entity.Memo);
+        }
+        foreach (var entry in ChangeTracker.Entries<PaymentAllocationRecord>().Where(e => e.State is EntityState.Added or EntityState.Modified))
+        {
+            entry.Entity.InvoiceNumberKey = SearchKeys.Normalize(entry.Entity.InvoiceNumber, 64);
         }
     }
 
@@ -176,6 +192,12 @@ public abstract class PaymentsDbContext : DbContext
             e.HasIndex(x => x.ReceiptNumber).IsUnique();
             e.HasIndex(x => new { x.AccountId, x.CreatedAt });
             e.HasIndex(x => new { x.Status, x.ScheduledFor });
+            // Payment history: by status, and prefix search on receipt number and memo.
+            e.Property(x => x.ReceiptKey).HasMaxLength(32).UseCollation(ordinalCollation);
+            e.Property(x => x.MemoKey).HasMaxLength(Name).UseCollation(ordinalCollation);
+            e.HasIndex(x => new { x.AccountId, x.Status, x.CreatedAt });
+            e.HasIndex(x => new { x.AccountId, x.ReceiptKey });
+            e.HasIndex(x => new { x.AccountId, x.MemoKey });
             e.HasMany(x => x.Allocations).WithOne().HasForeignKey(x => x.PaymentId);
         });
 
@@ -189,6 +211,9 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.Comment).HasMaxLength(Text);
             e.HasIndex(x => x.InvoiceId);
             e.HasIndex(x => x.InvoiceNumber);
+            e.Property(x => x.InvoiceNumberKey).HasMaxLength(Id).UseCollation(ordinalCollation);
+            e.HasIndex(x => new { x.PaymentId, x.InvoiceNumberKey });
+            e.HasIndex(x => new { x.InvoiceNumberKey, x.PaymentId });
         });
 
         b.Entity<SavedViewRecord>(e =>

@@ -49,6 +49,7 @@ public sealed class GridQueryBuilder<TRecord>
 
     private readonly Dictionary<string, GridField> _fields = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<Expression<Func<TRecord, string>>> _searchKeys = [];
+    private readonly List<(LambdaExpression Children, LambdaExpression Key, Type Child)> _childSearches = [];
     private readonly LambdaExpression _id;
 
     /// <summary>Starts a builder whose stable tie-breaker (last sort key) is the numeric <paramref name="id"/>.</summary>
@@ -92,6 +93,16 @@ public sealed class GridQueryBuilder<TRecord>
     public GridQueryBuilder<TRecord> SearchOn(Expression<Func<TRecord, string>> searchKey)
     {
         _searchKeys.Add(searchKey);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a general-search match on child rows: a record matches when any of its <paramref name="children"/> has a
+    /// <paramref name="searchKey"/> starting with the search (an EXISTS subquery).
+    /// </summary>
+    public GridQueryBuilder<TRecord> SearchOn<TChild>(Expression<Func<TRecord, IEnumerable<TChild>>> children, Expression<Func<TChild, string>> searchKey)
+    {
+        _childSearches.Add((children, searchKey, typeof(TChild)));
         return this;
     }
 
@@ -157,15 +168,24 @@ public sealed class GridQueryBuilder<TRecord>
     private IQueryable<TRecord> Search(IQueryable<TRecord> source, string? search)
     {
         var key = SearchKeys.Normalize(search);
-        if (key.Length == 0 || _searchKeys.Count == 0)
+        if (key.Length == 0 || _searchKeys.Count + _childSearches.Count == 0)
         {
             return source;
         }
         var record = Expression.Parameter(typeof(TRecord), "r");
         var any = _searchKeys
             .Select(k => Prefix(Replace(k, record), key))
+            .Concat(_childSearches.Select(c => ChildPrefix(c.Children, c.Key, c.Child, record, key)))
             .Aggregate(Expression.OrElse);
         return source.Where(Expression.Lambda<Func<TRecord, bool>>(any, record));
+    }
+
+    /// <summary><c>children.Any(c =&gt; prefix(c.key))</c>.</summary>
+    private static Expression ChildPrefix(LambdaExpression children, LambdaExpression key, Type child, ParameterExpression record, string normalizedPrefix)
+    {
+        var item = Expression.Parameter(child, "c");
+        var match = Expression.Lambda(Prefix(Replace(key, item), normalizedPrefix), item);
+        return Expression.Call(typeof(Enumerable), nameof(Enumerable.Any), [child], Replace(children, record), match);
     }
 
     private Expression<Func<TRecord, bool>> Predicate(GridFilter filter, CurrencyInfo currency)

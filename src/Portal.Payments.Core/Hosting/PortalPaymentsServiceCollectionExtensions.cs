@@ -103,6 +103,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<PaymentCharger>();
         services.TryAddScoped<PaymentService>();
         services.TryAddScoped<DepositService>();
+        services.TryAddScoped<Portal.Payments.Services.History.PaymentHistoryService>();
         services.TryAddSingleton<OutboxProcessor>();
         services.TryAddScoped<ScheduledPaymentService>();
         services.TryAddSingleton<ScheduledPaymentRunner>();

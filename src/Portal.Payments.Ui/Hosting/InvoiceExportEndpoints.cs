@@ -34,21 +34,26 @@ internal static class InvoiceExportEndpoints
             : columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var scope = await access.ForViewAsync(ct);
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var response = http.Response;
+        await WriteCsvDownloadAsync(http.Response, $"open-invoices-{SafeName(scope.AccountId)}-{today:yyyy-MM-dd}.csv",
+            writer => invoices.WriteCsvAsync(query, fields, writer, ct));
+    }
+
+    /// <summary>
+    /// Streams a CSV download written by <paramref name="write"/> (shared by the grids' exports). The service validates its
+    /// input before it writes anything; the writer is disposed (flushed) only on success, so after a validation error
+    /// nothing was sent and the endpoint filter can still answer 400.
+    /// </summary>
+    internal static async Task WriteCsvDownloadAsync(HttpResponse response, string fileName, Func<TextWriter, Task> write)
+    {
         response.ContentType = "text/csv; charset=utf-8";
         response.Headers.CacheControl = "no-store";
-        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment")
-        {
-            FileName = $"open-invoices-{SafeName(scope.AccountId)}-{today:yyyy-MM-dd}.csv",
-        }.ToString();
-        // The service validates the query and columns before it writes anything. The writer is disposed (flushed)
-        // only on success, so after a validation error nothing was sent and the endpoint filter can still answer 400.
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = fileName }.ToString();
         var writer = new StreamWriter(response.Body, Utf8WithBom, bufferSize: 32 * 1024);
         try
         {
-            await invoices.WriteCsvAsync(query, fields, writer, ct);
+            await write(writer);
         }
-        catch (PortalValidationException) when (!response.HasStarted)
+        catch (Exception ex) when ((ex is PortalValidationException or PortalNotFoundException) && !response.HasStarted)
         {
             response.Headers.Remove(HeaderNames.ContentDisposition);
             response.ContentType = null;
@@ -57,6 +62,7 @@ internal static class InvoiceExportEndpoints
         await writer.DisposeAsync();
     }
 
-    private static string SafeName(string accountId) =>
+    /// <summary>An account id made safe for a file name.</summary>
+    internal static string SafeName(string accountId) =>
         string.Concat(accountId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 }

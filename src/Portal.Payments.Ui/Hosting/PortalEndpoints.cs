@@ -80,6 +80,7 @@ public static class PortalEndpoints
 
         InvoiceExportEndpoints.MapInvoiceExport(api);
         InvoiceDocumentEndpoints.MapInvoiceDocuments(api);
+        PaymentHistoryEndpoints.MapPaymentHistory(api);
         return api;
     }
 }

@@ -76,9 +76,9 @@ internal static class InvoiceCsv
     public static string Escape(string cell) =>
         cell.IndexOfAny(NeedsQuotes) < 0 ? cell : "\"" + cell.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    private static string Date(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    internal static string Date(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private static string Amount(long minor, string currency)
+    internal static string Amount(long minor, string currency)
     {
         var info = CurrencyInfo.Get(currency);
         return (minor / info.Factor).ToString("F" + info.MinorUnits, CultureInfo.InvariantCulture);

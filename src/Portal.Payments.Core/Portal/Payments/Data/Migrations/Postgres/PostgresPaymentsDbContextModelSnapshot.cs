@@ -528,6 +528,12 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("InvoiceNumberKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
                     b.Property<int>("InvoiceType")
                         .HasColumnType("integer");
 
@@ -550,7 +556,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.HasIndex("InvoiceNumber");
 
-                    b.HasIndex("PaymentId");
+                    b.HasIndex("InvoiceNumberKey", "PaymentId");
+
+                    b.HasIndex("PaymentId", "InvoiceNumberKey");
 
                     b.ToTable("pp_payment_allocations", (string)null);
                 });
@@ -727,6 +735,12 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
 
+                    b.Property<string>("MemoKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
                     b.Property<string>("MethodDescription")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -737,6 +751,12 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.Property<Guid?>("PaymentMethodId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("ReceiptKey")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .UseCollation("C");
 
                     b.Property<string>("ReceiptNumber")
                         .IsRequired()
@@ -762,7 +782,13 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.HasIndex("AccountId", "CreatedAt");
 
+                    b.HasIndex("AccountId", "MemoKey");
+
+                    b.HasIndex("AccountId", "ReceiptKey");
+
                     b.HasIndex("Status", "ScheduledFor");
+
+                    b.HasIndex("AccountId", "Status", "CreatedAt");
 
                     b.ToTable("pp_payments", (string)null);
                 });

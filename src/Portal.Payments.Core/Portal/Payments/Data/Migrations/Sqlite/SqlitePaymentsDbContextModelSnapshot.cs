@@ -515,6 +515,12 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("InvoiceNumberKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
+
                     b.Property<int>("InvoiceType")
                         .HasColumnType("INTEGER");
 
@@ -537,7 +543,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.HasIndex("InvoiceNumber");
 
-                    b.HasIndex("PaymentId");
+                    b.HasIndex("InvoiceNumberKey", "PaymentId");
+
+                    b.HasIndex("PaymentId", "InvoiceNumberKey");
 
                     b.ToTable("pp_payment_allocations", (string)null);
                 });
@@ -714,6 +722,12 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("MemoKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
+
                     b.Property<string>("MethodDescription")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -724,6 +738,12 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.Property<Guid?>("PaymentMethodId")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("ReceiptKey")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
 
                     b.Property<string>("ReceiptNumber")
                         .IsRequired()
@@ -749,7 +769,13 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.HasIndex("AccountId", "CreatedAt");
 
+                    b.HasIndex("AccountId", "MemoKey");
+
+                    b.HasIndex("AccountId", "ReceiptKey");
+
                     b.HasIndex("Status", "ScheduledFor");
+
+                    b.HasIndex("AccountId", "Status", "CreatedAt");
 
                     b.ToTable("pp_payments", (string)null);
                 });

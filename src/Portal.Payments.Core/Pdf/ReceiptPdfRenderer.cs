@@ -1,0 +1,249 @@
+using System.Globalization;
+using PdfSharp;
+using PdfSharp.Drawing;
+using PdfSharp.Pdf;
+using Portal.Payments.Data;
+using Portal.Payments.Services.History;
+using Portal.Payments.Services.Invoices;
+using Portal.Payments.Services.Payments;
+
+namespace Portal.Payments.Pdf;
+
+/// <summary>
+/// Renders a <see cref="PaymentReceipt"/> as a PDF (PDFsharp, US Letter): payer, account, date, receipt number,
+/// method, status, the invoice breakdown (continued on further pages when long), credits, totals and the deposit
+/// note. Fonts come from <see cref="PortalFontResolver"/>, so no system font is needed.
+/// </summary>
+public static class ReceiptPdfRenderer
+{
+    private const double Margin = 50;
+    private const double RowHeight = 16;
+
+    private static readonly (string Title, double Width, bool Number)[] Columns =
+    [
+        ("Invoice", 88, false),
+        ("Open balance", 78, true),
+        ("Discount", 66, true),
+        ("Short paid", 66, true),
+        ("Short-pay reason", 132, false),
+        ("Applied", 82, true),
+    ];
+
+    /// <summary>The PDF bytes of <paramref name="receipt"/>.</summary>
+    public static byte[] Render(PaymentReceipt receipt)
+    {
+        ArgumentNullException.ThrowIfNull(receipt);
+        PortalFontResolver.EnsureInstalled();
+        using var document = new PdfDocument();
+        document.Info.Title = $"Receipt {receipt.ReceiptNumber}";
+        document.Info.Subject = $"Payment receipt for {receipt.AccountName} ({receipt.AccountId})";
+        using (var writer = new Writer(document, receipt.ReceiptNumber))
+        {
+            Header(writer, receipt);
+            Breakdown(writer, receipt);
+            Totals(writer, receipt);
+        }
+        using var output = new MemoryStream();
+        document.Save(output, closeStream: false);
+        return output.ToArray();
+    }
+
+    private static void Header(Writer w, PaymentReceipt r)
+    {
+        w.Line($"Receipt {r.ReceiptNumber}", w.Title, gapAfter: 8);
+        w.Fact("Payer", $"{r.AccountName} ({r.AccountId})");
+        w.Fact("Paid by", r.PaidBy);
+        w.Fact("Date", r.CreatedAt.UtcDateTime.ToString("MMM d, yyyy HH:mm", CultureInfo.InvariantCulture) + " UTC");
+        w.Fact("Receipt number", r.ReceiptNumber);
+        w.Fact("Kind", PaymentHistoryText.KindName(r.Kind));
+        w.Fact("Method", r.MethodDescription);
+        w.Fact("Status", StatusText(r.Status));
+        if (r.ScheduledFor is { } on)
+        {
+            w.Fact("Scheduled for", on.ToString("MMM d, yyyy", CultureInfo.InvariantCulture));
+        }
+        if (r.GatewayReference is not null)
+        {
+            w.Fact("Reference", r.GatewayReference);
+        }
+        if (r.FailureReason is not null)
+        {
+            w.Fact("Not charged", r.FailureReason);
+        }
+        w.Gap(10);
+    }
+
+    private static void Breakdown(Writer w, PaymentReceipt r)
+    {
+        if (r.Lines.Count == 0)
+        {
+            return;
+        }
+        w.Line($"Invoice breakdown (amounts in {r.Amount.Currency})", w.Heading, gapAfter: 4);
+        w.TableHeader(Columns);
+        foreach (var line in r.Lines)
+        {
+            if (w.NeedsPage(RowHeight))
+            {
+                w.NewPage();
+                w.Line("Invoice breakdown (continued)", w.Heading, gapAfter: 4);
+                w.TableHeader(Columns);
+            }
+            var number = line.Type == Erp.OpenItemType.Invoice ? line.InvoiceNumber : $"{line.InvoiceNumber} ({InvoiceText.TypeName(line.Type)})";
+            w.TableRow(Columns,
+            [
+                number, Amount(line.OpenBalance), line.Discount.IsZero ? "-" : Amount(line.Discount),
+                line.ShortAmount.IsZero ? "-" : Amount(line.ShortAmount), line.ShortReason ?? "", Amount(line.Applied),
+            ]);
+        }
+        w.Gap(10);
+    }
+
+    private static void Totals(Writer w, PaymentReceipt r)
+    {
+        var invoices = r.Lines.Where(l => l.OpenBalance.Amount > 0m).Aggregate(Money.Zero(r.Amount.Currency), (sum, l) => sum + l.OpenBalance);
+        if (r.Lines.Count > 0)
+        {
+            w.Total("Invoices", invoices.ToString(), bold: false);
+            w.Total("Discounts", (-r.DiscountTotal).ToString(), bold: false);
+            w.Total("Short paid", (-r.ShortTotal).ToString(), bold: false);
+            w.Total("Credits applied", (-r.CreditsApplied).ToString(), bold: false);
+        }
+        w.Total(r.Status == PaymentStatus.Failed ? "Amount attempted" : "Amount paid", r.Amount.ToString(), bold: true);
+        if (!string.IsNullOrWhiteSpace(r.Memo))
+        {
+            w.Gap(10);
+            w.Fact(r.Kind == PaymentKind.Deposit ? "Deposit note" : "Note", r.Memo);
+        }
+    }
+
+    /// <summary>A table amount without the code (the heading names the currency once).</summary>
+    private static string Amount(Money money) =>
+        money.Amount.ToString("N" + CurrencyInfo.Get(money.Currency).MinorUnits, CultureInfo.InvariantCulture);
+
+    /// <summary>The receipt's status in words (the receipt page uses the same words).</summary>
+    internal static string StatusText(PaymentStatus status) => status switch
+    {
+        PaymentStatus.Succeeded => "Paid",
+        PaymentStatus.Failed => "Failed (nothing charged)",
+        PaymentStatus.Returned => "Returned by the bank",
+        _ => status.ToString(),
+    };
+
+    /// <summary>Writes top to bottom, starting a new page (with a footer) when the current one is full.</summary>
+    private sealed class Writer : IDisposable
+    {
+        private readonly PdfDocument _document;
+        private readonly string _receiptNumber;
+        private readonly XFont _text = new(PortalFontResolver.FamilyName, 10);
+        private readonly XFont _bold = new(PortalFontResolver.FamilyName, 10, XFontStyleEx.Bold);
+        private readonly XFont _small = new(PortalFontResolver.FamilyName, 8);
+        private PdfPage _page = null!;
+        private XGraphics _gfx = null!;
+        private double _y;
+
+        public Writer(PdfDocument document, string receiptNumber)
+        {
+            _document = document;
+            _receiptNumber = receiptNumber;
+            NewPage();
+        }
+
+        public XFont Title { get; } = new(PortalFontResolver.FamilyName, 18, XFontStyleEx.Bold);
+        public XFont Heading { get; } = new(PortalFontResolver.FamilyName, 12, XFontStyleEx.Bold);
+
+        private double Width => _page.Width.Point - 2 * Margin;
+
+        public bool NeedsPage(double height) => _y + height > _page.Height.Point - Margin - 20;
+
+        public void NewPage()
+        {
+            _gfx?.Dispose();
+            _page = _document.AddPage();
+            _page.Size = PageSize.Letter;
+            _gfx = XGraphics.FromPdfPage(_page);
+            _y = Margin;
+            var footer = $"Receipt {_receiptNumber} - page {_document.PageCount}";
+            _gfx.DrawString(footer, _small, XBrushes.DimGray, new XRect(Margin, _page.Height.Point - Margin, Width, 12), XStringFormats.TopRight);
+        }
+
+        public void Gap(double points) => _y += points;
+
+        public void Line(string text, XFont font, double gapAfter)
+        {
+            var height = font.GetHeight() + gapAfter;
+            EnsureRoom(height);
+            _gfx.DrawString(Fit(text, font, Width), font, XBrushes.Black, new XRect(Margin, _y, Width, font.GetHeight()), XStringFormats.TopLeft);
+            _y += height;
+        }
+
+        public void Fact(string label, string value)
+        {
+            EnsureRoom(RowHeight);
+            _gfx.DrawString(label, _bold, XBrushes.Black, new XRect(Margin, _y, 110, RowHeight), XStringFormats.TopLeft);
+            _gfx.DrawString(Fit(value, _text, Width - 115), _text, XBrushes.Black, new XRect(Margin + 115, _y, Width - 115, RowHeight), XStringFormats.TopLeft);
+            _y += RowHeight;
+        }
+
+        public void TableHeader((string Title, double Width, bool Number)[] columns)
+        {
+            EnsureRoom(RowHeight * 2);
+            Cells(columns, columns.Select(c => c.Title).ToArray(), _bold);
+            _gfx.DrawLine(XPens.Black, Margin, _y - 2, Margin + Width, _y - 2);
+        }
+
+        public void TableRow((string Title, double Width, bool Number)[] columns, string[] cells)
+        {
+            Cells(columns, cells, _text);
+            _gfx.DrawLine(XPens.LightGray, Margin, _y - 2, Margin + Width, _y - 2);
+        }
+
+        public void Total(string label, string amount, bool bold)
+        {
+            EnsureRoom(RowHeight);
+            var font = bold ? _bold : _text;
+            var right = Margin + Width;
+            _gfx.DrawString(label, font, XBrushes.Black, new XRect(right - 300, _y, 160, RowHeight), XStringFormats.TopLeft);
+            _gfx.DrawString(amount, font, XBrushes.Black, new XRect(right - 140, _y, 140, RowHeight), XStringFormats.TopRight);
+            _y += RowHeight;
+        }
+
+        public void Dispose() => _gfx.Dispose();
+
+        private void Cells((string Title, double Width, bool Number)[] columns, string[] cells, XFont font)
+        {
+            var x = Margin;
+            for (var i = 0; i < columns.Length; i++)
+            {
+                var (_, width, number) = columns[i];
+                var box = new XRect(x + 2, _y, width - 4, RowHeight);
+                _gfx.DrawString(Fit(cells[i], font, width - 4), font, XBrushes.Black, box, number ? XStringFormats.TopRight : XStringFormats.TopLeft);
+                x += width;
+            }
+            _y += RowHeight;
+        }
+
+        private void EnsureRoom(double height)
+        {
+            if (NeedsPage(height))
+            {
+                NewPage();
+            }
+        }
+
+        /// <summary>The text, shortened with "..." to fit <paramref name="width"/>.</summary>
+        private string Fit(string text, XFont font, double width)
+        {
+            if (_gfx.MeasureString(text, font).Width <= width)
+            {
+                return text;
+            }
+            var cut = text.Length;
+            while (cut > 0 && _gfx.MeasureString(text[..cut] + "...", font).Width > width)
+            {
+                cut--;
+            }
+            return text[..cut] + "...";
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text.Json;
+using Radzen;
+using Portal.Payments.Grid;
+using Portal.Payments.Services;
+
+namespace Portal.Payments.Ui.Components;
+
+/// <summary>One column of a Radzen grid backed by a Core grid query: the Radzen property path, the Core field, and the title.</summary>
+/// <param name="Property">Property path on the row type that the DataGrid column binds (and reports in filters, sorts and settings).</param>
+/// <param name="Field">The Core field name the query and the export use.</param>
+/// <param name="Title">Column title.</param>
+/// <param name="EnumType">The enum of an enum column (saved filter values come back as numbers and are turned into names).</param>
+internal sealed record GridColumn(string Property, string Field, string Title, Type? EnumType = null);
+
+/// <summary>
+/// Maps between Radzen's DataGrid (LoadDataArgs, settings) and a Core <see cref="GridQuery"/> for one grid's columns.
+/// Shared by the open-invoices and payment-history grids.
+/// </summary>
+internal sealed class GridColumnMap
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly Dictionary<string, GridColumn> _byProperty;
+
+    /// <summary>A map of <paramref name="columns"/> (the data columns in their built-in order).</summary>
+    public GridColumnMap(IReadOnlyList<GridColumn> columns)
+    {
+        Columns = columns;
+        _byProperty = columns.ToDictionary(c => c.Property, StringComparer.Ordinal);
+    }
+
+    /// <summary>The data columns in their built-in order.</summary>
+    public IReadOnlyList<GridColumn> Columns { get; }
+
+    /// <summary>The Core filters of the grid's column filters.</summary>
+    /// <exception cref="PortalValidationException">A filter the database query cannot express (OR within one column, ends with…).</exception>
+    public IReadOnlyList<GridFilter> Filters(LoadDataArgs args) => [.. (args.Filters ?? []).SelectMany(ToFilters)];
+
+    /// <summary>The Core sorts of the grid's sorted columns, most significant first.</summary>
+    public IReadOnlyList<GridSort> Sorts(LoadDataArgs args) =>
+        [.. (args.Sorts ?? []).Where(s => s.SortOrder is not null).Select(s => new GridSort(Column(s.Property).Field, s.SortOrder == SortOrder.Descending))];
+
+    /// <summary>The Core fields of the visible columns in view order (the built-in order before the user changes anything).</summary>
+    public IReadOnlyList<string> VisibleFields(DataGridSettings? settings) =>
+        settings?.Columns is { } columns && columns.Any(c => c.Property is not null && _byProperty.ContainsKey(c.Property))
+            ? [.. columns.Where(c => c.Visible && c.Property is not null && _byProperty.ContainsKey(c.Property)).OrderBy(c => c.OrderIndex ?? int.MaxValue).Select(c => _byProperty[c.Property].Field)]
+            : [.. Columns.Select(c => c.Field)];
+
+    /// <summary>The column title of a Core field.</summary>
+    public string Title(string field) => Columns.FirstOrDefault(c => c.Field == field)?.Title ?? field;
+
+    /// <summary>A saved layout as JSON.</summary>
+    public static string Serialize<TLayout>(TLayout layout) => JsonSerializer.Serialize(layout, Json);
+
+    /// <summary>The layout in <paramref name="json"/>, or null when it is not a layout of this shape.</summary>
+    public static TLayout? Deserialize<TLayout>(string? json) where TLayout : class
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<TLayout>(json, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private GridColumn Column(string? property) =>
+        property is not null && _byProperty.TryGetValue(property, out var column)
+            ? column
+            : throw new PortalValidationException("column", $"The column \"{property}\" cannot be sorted or filtered.");
+
+    private IEnumerable<GridFilter> ToFilters(FilterDescriptor descriptor)
+    {
+        var column = Column(descriptor.Property);
+        var first = IsActive(descriptor.FilterOperator, descriptor.FilterValue) ? ToFilter(column, descriptor.FilterOperator, descriptor.FilterValue) : null;
+        var second = IsActive(descriptor.SecondFilterOperator, descriptor.SecondFilterValue) ? ToFilter(column, descriptor.SecondFilterOperator, descriptor.SecondFilterValue) : null;
+        if (first is not null && second is not null && descriptor.LogicalFilterOperator == LogicalFilterOperator.Or)
+        {
+            // GridQuery combines filters with AND only; refusing is better than showing a wrong result.
+            throw new PortalValidationException(column.Field, $"{column.Title}: combine the two conditions with \"And\" (\"Or\" is not supported).");
+        }
+        return new[] { first, second }.OfType<GridFilter>();
+    }
+
+    private static bool IsActive(FilterOperator op, object? value) =>
+        op is FilterOperator.IsNull or FilterOperator.IsNotNull or FilterOperator.IsEmpty or FilterOperator.IsNotEmpty
+        || (value is not null && Text(value) is { Length: > 0 });
+
+    private static GridFilter ToFilter(GridColumn column, FilterOperator op, object? value)
+    {
+        var mapped = op switch
+        {
+            FilterOperator.Equals => GridFilterOperator.Equals,
+            FilterOperator.NotEquals => GridFilterOperator.NotEquals,
+            FilterOperator.LessThan => GridFilterOperator.LessThan,
+            FilterOperator.LessThanOrEquals => GridFilterOperator.LessThanOrEqual,
+            FilterOperator.GreaterThan => GridFilterOperator.GreaterThan,
+            FilterOperator.GreaterThanOrEquals => GridFilterOperator.GreaterThanOrEqual,
+            FilterOperator.Contains => GridFilterOperator.Contains,
+            FilterOperator.StartsWith => GridFilterOperator.StartsWith,
+            FilterOperator.IsNull or FilterOperator.IsEmpty => GridFilterOperator.IsEmpty,
+            FilterOperator.IsNotNull or FilterOperator.IsNotEmpty => GridFilterOperator.IsNotEmpty,
+            _ => throw new PortalValidationException(column.Field, $"{column.Title} cannot be filtered with \"{op}\"."),
+        };
+        return new GridFilter(column.Field, mapped, value is null ? null : EnumName(column, Text(value)));
+    }
+
+    /// <summary>Enum values restored from JSON arrive as numbers; the query takes names.</summary>
+    private static string EnumName(GridColumn column, string text) =>
+        column.EnumType is { } type && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && Enum.IsDefined(type, n)
+            ? Enum.GetName(type, n)!
+            : text;
+
+    /// <summary>A filter value as the invariant text the Core query reads (dates "yyyy-MM-dd", numbers invariant, enums by name).</summary>
+    private static string Text(object value) => value switch
+    {
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        DateTime dt => dt.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        DateTimeOffset dto => dto.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        Enum e => e.ToString(),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        // Settings restored from JSON carry their values as JSON elements.
+        JsonElement { ValueKind: JsonValueKind.String } j => DateText(j.GetString()!),
+        JsonElement { ValueKind: JsonValueKind.Number } j => j.GetRawText(),
+        JsonElement { ValueKind: JsonValueKind.Null or JsonValueKind.Undefined } => "",
+        _ => value.ToString() ?? "",
+    };
+
+    private static string DateText(string text) =>
+        text.Length > 10 && DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var dt) && text[4] == '-'
+            ? dt.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+            : text;
+}

@@ -1,0 +1,94 @@
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Pdf;
+using Portal.Payments.Services.Payments;
+using UglyToad.PdfPig;
+using Xunit;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>The receipt PDF, read back with PdfPig.</summary>
+public sealed class ReceiptPdfTests
+{
+    private static Money Usd(decimal amount) => Money.Create(amount, "USD");
+
+    private static PaymentReceipt Receipt(int lines, PaymentKind kind = PaymentKind.InvoicePayment, string? memo = null) => new()
+    {
+        PaymentId = Guid.NewGuid(),
+        ReceiptNumber = "R-260302-7KQ9ZX",
+        AccountId = "C-1001",
+        AccountName = "Ünïcode Trading GmbH",
+        Kind = kind,
+        Status = PaymentStatus.Succeeded,
+        CreatedAt = new DateTimeOffset(2026, 3, 2, 9, 15, 0, TimeSpan.Zero),
+        PaidBy = "Pat Payer",
+        MethodDescription = "Visa •••• 4242",
+        Amount = Usd(1_180m + (lines - 3) * 10m),
+        DiscountTotal = Usd(20m),
+        ShortTotal = Usd(5m),
+        CreditsApplied = Usd(50.50m),
+        Lines =
+        [
+            new ReceiptLine { InvoiceNumber = "INV-10", Type = OpenItemType.Invoice, OpenBalance = Usd(1_000m), Discount = Usd(20m), ShortAmount = Usd(0m), Applied = Usd(980m) },
+            new ReceiptLine { InvoiceNumber = "INV-11", Type = OpenItemType.Invoice, OpenBalance = Usd(255.50m), Discount = Usd(0m), ShortAmount = Usd(5m), ShortReason = "Damaged goods", Applied = Usd(250.50m) },
+            new ReceiptLine { InvoiceNumber = "CM-12", Type = OpenItemType.CreditMemo, OpenBalance = Usd(-50.50m), Discount = Usd(0m), ShortAmount = Usd(0m), Applied = Usd(-50.50m) },
+            .. Enumerable.Range(0, lines - 3).Select(i => new ReceiptLine
+            {
+                InvoiceNumber = $"BULK-{i:D3}", Type = OpenItemType.Invoice, OpenBalance = Usd(10m), Discount = Usd(0m), ShortAmount = Usd(0m), Applied = Usd(10m),
+            }),
+        ],
+        Memo = memo,
+        GatewayReference = "sbx_ch_123",
+    };
+
+    [Fact]
+    public void Receipt_pdf_holds_number_payer_amounts_and_invoice_breakdown()
+    {
+        var bytes = ReceiptPdfRenderer.Render(Receipt(3));
+
+        Assert.Equal("%PDF", System.Text.Encoding.ASCII.GetString(bytes, 0, 4));
+        using var pdf = PdfDocument.Open(bytes);
+        var page = Assert.Single(pdf.GetPages());
+        var text = string.Join("\n", page.GetWords().Select(w => w.Text));
+        foreach (var expected in new[] { "R-260302-7KQ9ZX", "Ünïcode", "C-1001", "Pat", "Visa", "4242", "Paid", "INV-10", "INV-11", "CM-12",
+                     "1,000.00", "980.00", "255.50", "250.50", "-50.50", "20.00", "Damaged", "1,180.00", "sbx_ch_123" })
+        {
+            Assert.Contains(expected, text);
+        }
+        Assert.Contains("USD 1,180.00", page.Text);
+    }
+
+    [Fact]
+    public void A_long_breakdown_continues_on_further_pages_and_a_deposit_shows_its_note()
+    {
+        var bytes = ReceiptPdfRenderer.Render(Receipt(120, memo: "Advance for the spring order"));
+
+        using var pdf = PdfDocument.Open(bytes);
+        var pages = pdf.GetPages().ToList();
+        Assert.True(pages.Count >= 3, $"{pages.Count} pages");
+        var all = string.Join("\n", pages.Select(p => p.Text));
+        Assert.Contains("BULK-000", pages[0].Text);
+        Assert.Contains("BULK-116", pages[^1].Text);
+        Assert.Contains("Invoice breakdown (continued)", pages[1].Text);
+        Assert.Contains($"page {pages.Count}", pages[^1].Text);
+        Assert.Contains("Advance for the spring order", all);
+        Assert.Equal(117, Enumerable.Range(0, 117).Count(i => all.Contains($"BULK-{i:D3}", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Fonts_come_from_the_assembly_not_the_system()
+    {
+        var bytes = ReceiptPdfRenderer.Render(Receipt(3));
+
+        using var pdf = PdfDocument.Open(bytes);
+        var fonts = pdf.GetPage(1).Letters.Select(l => l.FontName ?? "").Distinct().ToList();
+        Assert.True(fonts.Count > 0, string.Join(";", fonts));
+        Assert.All(fonts, f => Assert.True(f.Contains("DejaVu", StringComparison.Ordinal), string.Join(";", fonts)));
+        Assert.Contains(fonts, f => f.Contains("Bold", StringComparison.Ordinal));
+        // The resolver serves only its embedded faces and never a system family.
+        Assert.Null(PortalFontResolver.Instance.ResolveTypeface("Arial", bold: false, italic: false));
+        Assert.Null(PortalFontResolver.Instance.GetFont("Arial"));
+        var regular = Assert.IsType<byte[]>(PortalFontResolver.Instance.GetFont("DejaVuSans"));
+        Assert.Equal(0x00010000u, (uint)(regular[0] << 24 | regular[1] << 16 | regular[2] << 8 | regular[3]));
+    }
+}

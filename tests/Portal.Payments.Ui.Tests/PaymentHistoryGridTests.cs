@@ -1,0 +1,166 @@
+using AngleSharp.Dom;
+using Portal.Payments.Erp;
+using Portal.Payments.Grid;
+using Portal.Payments.Services.History;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Users;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The payment-history page on real services and SQLite: payments are made with the sandbox gateway.</summary>
+public class PaymentHistoryGridTests : PayTestContext
+{
+    private async Task<PaymentOutcome[]> PayTwiceAsync()
+    {
+        var ids = await SeedAsync(("INV-4001", 50_000, null, OpenItemType.Invoice), ("INV-4002", 12_345, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var first = await Payments.PayInvoicesAsync(new PayInvoicesRequest([ids[0]], card.Id, Guid.NewGuid().ToString("N")));
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        var second = await Payments.PayInvoicesAsync(new PayInvoicesRequest([ids[1]], card.Id, Guid.NewGuid().ToString("N")));
+        return [first, second];
+    }
+
+    private IRenderedComponent<PaymentHistoryGrid> RenderWithRows(int expected)
+    {
+        var cut = Render<PaymentHistoryGrid>();
+        cut.WaitForAssertion(() => Assert.Equal(expected, ReceiptLinks(cut).Count), Timeout);
+        return cut;
+    }
+
+    private static IReadOnlyList<IElement> ReceiptLinks(IRenderedComponent<PaymentHistoryGrid> cut) => cut.FindAll("[data-testid=history-receipt-link]");
+
+    private static void Search(IRenderedComponent<PaymentHistoryGrid> cut, string text)
+    {
+        cut.Find("input[type=search]").Input(text);
+        cut.Find("form[role=search]").Submit();
+    }
+
+    [Fact]
+    public async Task Lists_payments_newest_first_with_receipt_links_and_details()
+    {
+        await StartAsync();
+        var paid = await PayTwiceAsync();
+
+        var cut = RenderWithRows(2);
+
+        Assert.Equal("Payment history", cut.Find("h1").TextContent.Trim());
+        Assert.Equal("Search payments", cut.Find($"label[for='{cut.Find("input[type=search]").Id}']").TextContent.Trim());
+        var links = ReceiptLinks(cut);
+        Assert.Equal([paid[1].ReceiptNumber, paid[0].ReceiptNumber], links.Select(l => l.TextContent.Trim()));
+        Assert.Equal(PortalRoutes.Receipt(paid[1].PaymentId), links[0].GetAttribute("href"));
+        var cells = links[0].Closest("tr")!.QuerySelectorAll("td").Select(c => c.TextContent.Trim()).ToArray();
+        Assert.Contains("Invoice payment", cells);
+        Assert.Contains("Visa •••• 4242", cells);
+        Assert.Contains("123.45", cells);
+        Assert.Contains("Succeeded", cells);
+        Assert.Contains("Pat Payer", cells);
+        Assert.Equal("history", cut.FindComponent<SavedViewsBar>().Instance.Grid);
+    }
+
+    [Fact]
+    public async Task Search_by_invoice_number_paid_narrows_the_grid_and_a_miss_offers_to_clear()
+    {
+        await StartAsync();
+        var paid = await PayTwiceAsync();
+        var cut = RenderWithRows(2);
+
+        Search(cut, "inv-4001");
+        cut.WaitForAssertion(() => Assert.Equal([paid[0].ReceiptNumber], ReceiptLinks(cut).Select(l => l.TextContent.Trim())), Timeout);
+
+        Search(cut, "nothing-like-this");
+        cut.WaitForAssertion(() => Assert.Contains("No payments match", cut.Find("[data-testid=history-empty]").TextContent), Timeout);
+        Assert.Single(cut.FindAll("button"), b => b.TextContent.Trim() == "Clear filters").Click();
+        cut.WaitForAssertion(() => Assert.Equal(2, ReceiptLinks(cut).Count), Timeout);
+    }
+
+    [Fact]
+    public async Task An_account_without_payments_says_so()
+    {
+        await StartAsync();
+
+        var cut = Render<PaymentHistoryGrid>();
+
+        cut.WaitForAssertion(() => Assert.Contains("No payments have been made", cut.Find("[data-testid=history-empty]").TextContent), Timeout);
+        Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() == "Clear filters");
+    }
+
+    [Fact]
+    public async Task Nobody_signed_in_sees_the_access_message_and_no_grid()
+    {
+        await StartAsync();
+        Users.SignOut();
+
+        var cut = Render<PaymentHistoryGrid>();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[role=alert]")), Timeout);
+        Assert.Empty(cut.FindAll(".rz-data-grid"));
+    }
+
+    [Fact]
+    public async Task Export_link_carries_the_search_and_the_visible_columns()
+    {
+        await StartAsync();
+        await PayTwiceAsync();
+        var cut = RenderWithRows(2);
+        Search(cut, "INV-4002");
+        cut.WaitForAssertion(() => Assert.Single(ReceiptLinks(cut)), Timeout);
+
+        var link = cut.Find("[data-testid=history-export-csv]");
+        var href = link.GetAttribute("href")!;
+        Assert.True(link.HasAttribute("download"));
+        Assert.StartsWith(PortalRoutes.ApiPrefix + "/payments/export.csv?", href);
+        var parameters = href[(href.IndexOf('?') + 1)..].Split('&').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1]));
+        Assert.Equal("INV-4002", GridQueryCodec.Decode<GridQuery>(parameters["q"], "damaged").Search);
+        Assert.Equal([.. PaymentHistoryFields.DefaultColumns, PaymentHistoryFields.Memo], parameters["columns"].Split(','));
+    }
+
+    [Fact]
+    public async Task Spreadsheet_view_shows_the_payments_as_a_keyboard_grid()
+    {
+        await StartAsync();
+        var paid = await PayTwiceAsync();
+        var cut = RenderWithRows(2);
+
+        cut.Find("[data-testid=history-spreadsheet-toggle]").Change(true);
+
+        var table = cut.WaitForElement("table[role=grid]", Timeout);
+        Assert.Equal("Payment history, spreadsheet view", table.GetAttribute("aria-label"));
+        cut.WaitForAssertion(() => Assert.Equal("3", cut.Find("table[role=grid]").GetAttribute("aria-rowcount")), Timeout);
+        Assert.Equal(["Date", "Receipt number", "Kind", "Method", "Amount", "Status", "Paid by", "Invoices", "Scheduled date", "Note"],
+            table.QuerySelectorAll("th[role=columnheader]").Select(h => h.TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal(paid[1].ReceiptNumber, cut.Find("td[data-r='1'][data-c='1']").TextContent.Trim()), Timeout);
+        Assert.Empty(cut.FindAll(".rz-data-grid"));
+    }
+
+    [Fact]
+    public async Task A_saved_view_restores_its_search()
+    {
+        await StartAsync();
+        var paid = await PayTwiceAsync();
+        var cut = RenderWithRows(2);
+        Search(cut, "INV-4001");
+        cut.WaitForAssertion(() => Assert.Single(ReceiptLinks(cut)), Timeout);
+        var bar = cut.FindComponent<SavedViewsBar>();
+        var layout = bar.Instance.GetCurrentLayout();
+
+        await cut.InvokeAsync(() => bar.Instance.OnApplyLayout.InvokeAsync(null));
+        cut.WaitForAssertion(() => Assert.Equal(2, ReceiptLinks(cut).Count), Timeout);
+
+        await cut.InvokeAsync(() => cut.FindComponent<SavedViewsBar>().Instance.OnApplyLayout.InvokeAsync(layout));
+        cut.WaitForAssertion(() => Assert.Equal([paid[0].ReceiptNumber], ReceiptLinks(cut).Select(l => l.TextContent.Trim())), Timeout);
+        Assert.Equal("INV-4001", cut.Find("input[type=search]").GetAttribute("value"));
+    }
+
+    [Fact]
+    public async Task The_history_page_is_routed_at_portal_payments()
+    {
+        await StartAsync();
+        var route = typeof(Portal.Payments.Ui.Pages.PaymentHistoryPage).GetCustomAttributes(typeof(Microsoft.AspNetCore.Components.RouteAttribute), false)
+            .Cast<Microsoft.AspNetCore.Components.RouteAttribute>().Single();
+
+        Assert.Equal(PortalRoutes.History, route.Template);
+        Assert.NotNull(Services.GetService<PaymentHistoryService>());
+    }
+}
