@@ -1,0 +1,299 @@
+using System.Globalization;
+using System.Linq.Expressions;
+using System.Reflection;
+using Portal.Payments.Data;
+using Portal.Payments.Services;
+
+namespace Portal.Payments.Grid;
+
+/// <summary>How a grid field is stored, which decides how its filter value is parsed and compared.</summary>
+public enum GridFieldKind
+{
+    /// <summary>Text through a normalized search-key column (<see cref="SearchKeys"/>): case-insensitive, ordinal, index-friendly.</summary>
+    Text,
+    /// <summary>Money stored as integer minor units; filter values are decimals in the currency ("1234.50").</summary>
+    Money,
+    /// <summary>A <see cref="DateOnly"/>; filter values are "yyyy-MM-dd".</summary>
+    Date,
+    /// <summary>An enum; filter values are member names (case-insensitive).</summary>
+    Enum,
+    /// <summary>An integer count.</summary>
+    Int,
+}
+
+/// <summary>One filterable, sortable field of a grid.</summary>
+/// <param name="Name">Field name used by <see cref="GridFilter"/> and <see cref="GridSort"/>.</param>
+/// <param name="Title">Friendly name for messages and CSV headers.</param>
+/// <param name="Kind">Storage kind.</param>
+/// <param name="Column">The record's column (for <see cref="GridFieldKind.Text"/>, its search key).</param>
+public sealed record GridField(string Name, string Title, GridFieldKind Kind, LambdaExpression Column);
+
+/// <summary>
+/// Turns a <see cref="GridQuery"/> into LINQ on <typeparamref name="TRecord"/> that EF Core translates to SQL: column filters,
+/// general prefix search over search keys, multi-column sort with the id as the final tie-breaker, and paging.
+/// Every value goes into the expression through a holder object, so EF sends it as a parameter and the SQL text
+/// (and the compiled query) is the same whatever the user typed. Build one per grid and reuse it (it is immutable
+/// after construction and thread-safe).
+/// </summary>
+/// <typeparam name="TRecord">Entity the grid reads.</typeparam>
+public sealed class GridQueryBuilder<TRecord>
+{
+    /// <summary>Largest page a grid may ask for.</summary>
+    public const int MaxPageSize = 500;
+
+    private static readonly MethodInfo StringCompare = typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!;
+    private static readonly MethodInfo StringContains = typeof(string).GetMethod(nameof(string.Contains), [typeof(string)])!;
+
+    private readonly Dictionary<string, GridField> _fields = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<Expression<Func<TRecord, string>>> _searchKeys = [];
+    private readonly Expression<Func<TRecord, long>> _id;
+
+    /// <summary>Starts a builder whose stable tie-breaker (last sort key) is <paramref name="id"/>.</summary>
+    public GridQueryBuilder(Expression<Func<TRecord, long>> id) => _id = id;
+
+    /// <summary>The fields, by name (case-insensitive).</summary>
+    public IReadOnlyDictionary<string, GridField> Fields => _fields;
+
+    /// <summary>Adds a text field filtered and sorted through its normalized search-key column.</summary>
+    public GridQueryBuilder<TRecord> Text(string name, string title, Expression<Func<TRecord, string>> searchKey) => Add(name, title, GridFieldKind.Text, searchKey);
+
+    /// <summary>Adds a money field stored in minor units.</summary>
+    public GridQueryBuilder<TRecord> Money(string name, string title, Expression<Func<TRecord, long>> minorUnits) => Add(name, title, GridFieldKind.Money, minorUnits);
+
+    /// <summary>Adds an optional money field stored in minor units.</summary>
+    public GridQueryBuilder<TRecord> Money(string name, string title, Expression<Func<TRecord, long?>> minorUnits) => Add(name, title, GridFieldKind.Money, minorUnits);
+
+    /// <summary>Adds a date field.</summary>
+    public GridQueryBuilder<TRecord> Date(string name, string title, Expression<Func<TRecord, DateOnly>> column) => Add(name, title, GridFieldKind.Date, column);
+
+    /// <summary>Adds an optional date field.</summary>
+    public GridQueryBuilder<TRecord> Date(string name, string title, Expression<Func<TRecord, DateOnly?>> column) => Add(name, title, GridFieldKind.Date, column);
+
+    /// <summary>Adds an enum field.</summary>
+    public GridQueryBuilder<TRecord> Enum<TEnum>(string name, string title, Expression<Func<TRecord, TEnum>> column) where TEnum : struct, System.Enum =>
+        Add(name, title, GridFieldKind.Enum, column);
+
+    /// <summary>Adds an integer field.</summary>
+    public GridQueryBuilder<TRecord> Int(string name, string title, Expression<Func<TRecord, int>> column) => Add(name, title, GridFieldKind.Int, column);
+
+    /// <summary>Adds a search-key column that the general search matches by prefix (any of them, OR).</summary>
+    public GridQueryBuilder<TRecord> SearchOn(Expression<Func<TRecord, string>> searchKey)
+    {
+        _searchKeys.Add(searchKey);
+        return this;
+    }
+
+    /// <summary>The field called <paramref name="name"/>, or a validation error naming the grid's fields.</summary>
+    public GridField Field(string? name, string inputName = "field") =>
+        name is not null && _fields.TryGetValue(name, out var field)
+            ? field
+            : throw new PortalValidationException(inputName, $"The grid has no column called \"{name}\". Columns: {string.Join(", ", _fields.Values.Select(f => f.Title))}.");
+
+    /// <summary>Applies the general search and every filter (AND). Money values are read in <paramref name="currency"/>.</summary>
+    public IQueryable<TRecord> Filter(IQueryable<TRecord> source, GridQuery query, CurrencyInfo currency)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        source = Search(source, query.Search);
+        foreach (var filter in query.Filters)
+        {
+            source = source.Where(Predicate(filter, currency));
+        }
+        return source;
+    }
+
+    /// <summary>Orders by the query's sort keys, then by id.</summary>
+    public IOrderedQueryable<TRecord> Sort(IQueryable<TRecord> source, GridQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        IOrderedQueryable<TRecord>? ordered = null;
+        foreach (var sort in query.Sorts)
+        {
+            ordered = OrderBy(source, ordered, Field(sort.Field, "sort").Column, sort.Descending);
+        }
+        return OrderBy(source, ordered, _id, descending: false);
+    }
+
+    /// <summary>Checks the page bounds and applies them.</summary>
+    public static IQueryable<TRecord> Page(IQueryable<TRecord> source, GridQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Take is < 1 or > MaxPageSize)
+        {
+            throw new PortalValidationException("take", $"A page holds 1 to {MaxPageSize} rows.");
+        }
+        if (query.Skip < 0)
+        {
+            throw new PortalValidationException("skip", "The page position cannot be negative.");
+        }
+        return source.Skip(query.Skip).Take(query.Take);
+    }
+
+    private GridQueryBuilder<TRecord> Add(string name, string title, GridFieldKind kind, LambdaExpression column)
+    {
+        _fields.Add(name, new GridField(name, title, kind, column));
+        return this;
+    }
+
+    private IQueryable<TRecord> Search(IQueryable<TRecord> source, string? search)
+    {
+        var key = SearchKeys.Normalize(search);
+        if (key.Length == 0 || _searchKeys.Count == 0)
+        {
+            return source;
+        }
+        var record = Expression.Parameter(typeof(TRecord), "r");
+        var any = _searchKeys
+            .Select(k => Prefix(Replace(k, record), key))
+            .Aggregate(Expression.OrElse);
+        return source.Where(Expression.Lambda<Func<TRecord, bool>>(any, record));
+    }
+
+    private Expression<Func<TRecord, bool>> Predicate(GridFilter filter, CurrencyInfo currency)
+    {
+        var field = Field(filter.Field, "filter");
+        var record = Expression.Parameter(typeof(TRecord), "r");
+        var column = Replace(field.Column, record);
+        var body = field.Kind == GridFieldKind.Text
+            ? TextPredicate(field, column, filter)
+            : ValuePredicate(field, column, filter, currency);
+        return Expression.Lambda<Func<TRecord, bool>>(body, record);
+    }
+
+    private static Expression TextPredicate(GridField field, Expression key, GridFilter filter)
+    {
+        if (filter.Operator is GridFilterOperator.IsEmpty or GridFilterOperator.IsNotEmpty)
+        {
+            var empty = Expression.Equal(key, Holder.Of(""));
+            return filter.Operator == GridFilterOperator.IsEmpty ? empty : Expression.Not(empty);
+        }
+        var value = SearchKeys.Normalize(filter.Value);
+        if (value.Length == 0)
+        {
+            throw new PortalValidationException(field.Name, $"Type some text to filter {field.Title}.");
+        }
+        return filter.Operator switch
+        {
+            GridFilterOperator.Equals => Expression.Equal(key, Holder.Of(value)),
+            GridFilterOperator.NotEquals => Expression.NotEqual(key, Holder.Of(value)),
+            GridFilterOperator.StartsWith => Prefix(key, value),
+            // Contains cannot use an index, but stays parameterised and case-insensitive (the key is upper case).
+            GridFilterOperator.Contains => Expression.Call(key, StringContains, Holder.Of(value)),
+            _ => throw Unsupported(field, filter.Operator),
+        };
+    }
+
+    private static Expression ValuePredicate(GridField field, Expression column, GridFilter filter, CurrencyInfo currency)
+    {
+        var nullable = Nullable.GetUnderlyingType(column.Type) is not null;
+        if (filter.Operator is GridFilterOperator.IsEmpty or GridFilterOperator.IsNotEmpty)
+        {
+            if (!nullable)
+            {
+                // A required column always has a value.
+                return Expression.Constant(filter.Operator == GridFilterOperator.IsNotEmpty);
+            }
+            var isNull = Expression.Equal(column, Expression.Constant(null, column.Type));
+            return filter.Operator == GridFilterOperator.IsEmpty ? isNull : Expression.Not(isNull);
+        }
+        if (field.Kind == GridFieldKind.Enum && filter.Operator is not (GridFilterOperator.Equals or GridFilterOperator.NotEquals))
+        {
+            throw Unsupported(field, filter.Operator);
+        }
+        var value = Holder.Of(Parse(field, filter.Value, Nullable.GetUnderlyingType(column.Type) ?? column.Type, currency), column.Type);
+        return filter.Operator switch
+        {
+            GridFilterOperator.Equals => Expression.Equal(column, value),
+            GridFilterOperator.NotEquals => Expression.NotEqual(column, value),
+            GridFilterOperator.LessThan => Expression.LessThan(column, value),
+            GridFilterOperator.LessThanOrEqual => Expression.LessThanOrEqual(column, value),
+            GridFilterOperator.GreaterThan => Expression.GreaterThan(column, value),
+            GridFilterOperator.GreaterThanOrEqual => Expression.GreaterThanOrEqual(column, value),
+            _ => throw Unsupported(field, filter.Operator),
+        };
+    }
+
+    private static object Parse(GridField field, string? text, Type type, CurrencyInfo currency)
+    {
+        text = text?.Trim();
+        switch (field.Kind)
+        {
+            case GridFieldKind.Money when decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var amount)
+                                           && decimal.Round(amount, currency.MinorUnits) == amount
+                                           && Math.Abs(amount) < 1_000_000_000_000m:
+                return (long)(amount * currency.Factor);
+            case GridFieldKind.Money:
+                throw new PortalValidationException(field.Name, $"{field.Title} needs an amount like 1234.{new string('5', currency.MinorUnits)} (at most {currency.MinorUnits} decimals).");
+            case GridFieldKind.Date when DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date):
+                return date;
+            case GridFieldKind.Date:
+                throw new PortalValidationException(field.Name, $"{field.Title} needs a date like 2026-03-31.");
+            case GridFieldKind.Int when int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number):
+                return number;
+            case GridFieldKind.Int:
+                throw new PortalValidationException(field.Name, $"{field.Title} needs a whole number.");
+            default:
+                // Enum: by name only (numbers would accept values outside the enum).
+                var names = System.Enum.GetNames(type);
+                var name = names.FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new PortalValidationException(field.Name, $"{field.Title} is one of: {string.Join(", ", names)}.");
+                return System.Enum.Parse(type, name);
+        }
+    }
+
+    private static PortalValidationException Unsupported(GridField field, GridFilterOperator op) =>
+        new(field.Name, $"{field.Title} cannot be filtered with \"{op}\".");
+
+    /// <summary><c>key &gt;= prefix AND key &lt; next(prefix)</c>: an index range on the ordinal key column.</summary>
+    private static Expression Prefix(Expression key, string normalizedPrefix)
+    {
+        var (lower, upperExclusive) = SearchKeys.PrefixRange(normalizedPrefix);
+        return Expression.AndAlso(
+            Expression.GreaterThanOrEqual(Expression.Call(StringCompare, key, Holder.Of(lower)), Expression.Constant(0)),
+            Expression.LessThan(Expression.Call(StringCompare, key, Holder.Of(upperExclusive)), Expression.Constant(0)));
+    }
+
+    private static IOrderedQueryable<TRecord> OrderBy(IQueryable<TRecord> source, IOrderedQueryable<TRecord>? ordered, LambdaExpression key, bool descending)
+    {
+        var method = (ordered is null, descending) switch
+        {
+            (true, false) => nameof(Queryable.OrderBy),
+            (true, true) => nameof(Queryable.OrderByDescending),
+            (false, false) => nameof(Queryable.ThenBy),
+            (false, true) => nameof(Queryable.ThenByDescending),
+        };
+        var target = ordered ?? source;
+        var call = Expression.Call(typeof(Queryable), method, [typeof(TRecord), key.ReturnType], target.Expression, Expression.Quote(key));
+        return (IOrderedQueryable<TRecord>)target.Provider.CreateQuery<TRecord>(call);
+    }
+
+    private static Expression Replace(LambdaExpression lambda, ParameterExpression record) =>
+        new ParameterSwap(lambda.Parameters[0], record).Visit(lambda.Body);
+
+    private sealed class ParameterSwap(ParameterExpression from, ParameterExpression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
+    }
+}
+
+/// <summary>
+/// Carries a filter value into an expression tree as a member of an object, the shape of a captured variable,
+/// which EF Core turns into a SQL parameter (a bare constant would be inlined into the SQL text).
+/// </summary>
+internal static class Holder
+{
+    /// <summary>Member access on a holder of <paramref name="value"/>.</summary>
+    public static Expression Of(string value) => Of(value, typeof(string));
+
+    /// <summary>Member access on a holder of <paramref name="value"/>, typed <paramref name="type"/>.</summary>
+    public static Expression Of(object value, Type type)
+    {
+        var holderType = typeof(ValueHolder<>).MakeGenericType(type);
+        var holder = Activator.CreateInstance(holderType, value)!;
+        return Expression.Property(Expression.Constant(holder), nameof(ValueHolder<int>.Value));
+    }
+
+    private sealed class ValueHolder<T>(T value)
+    {
+        public T Value { get; } = value;
+    }
+}
