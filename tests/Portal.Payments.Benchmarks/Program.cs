@@ -4,7 +4,13 @@ using Portal.Payments.Benchmarks.Invoices;
 // dotnet run -c Release --project tests/Portal.Payments.Benchmarks -- --filter '*'
 // Open-invoices grid only:        -- --filter '*OpenInvoices*'
 // CSV export managed heap growth: -- csv-heap [Sqlite|Postgres]
+// SQL and plans of each operation: -- plans [Sqlite|Postgres]
 // Load the cached databases only:  -- prepare
+if (args is ["plans", .. var planProviders])
+{
+    await QueryPlans.RunAsync(planProviders);
+    return;
+}
 if (args is ["prepare"])
 {
     await InvoiceBenchmarkDatabase.PrepareSqliteAsync();

@@ -36,6 +36,9 @@ public abstract class OpenInvoicesBenchmarkBase
     [Params(BenchmarkProvider.Sqlite, BenchmarkProvider.Postgres)]
     public BenchmarkProvider Provider { get; set; }
 
+    /// <summary>Connection string of the database under test.</summary>
+    protected string ConnectionString { get; private set; } = "";
+
     /// <summary>The grid service of the signed-in scope.</summary>
     protected InvoiceQueryService Invoices { get; private set; } = null!;
 
@@ -73,6 +76,7 @@ public abstract class OpenInvoicesBenchmarkBase
         {
             (_postgres, connectionString) = await InvoiceBenchmarkDatabase.StartPostgresAsync();
         }
+        ConnectionString = connectionString;
         _root = InvoiceBenchmarkDatabase.BuildServices(Provider, connectionString);
         _scope = _root.CreateAsyncScope();
         Invoices = _scope.ServiceProvider.GetRequiredService<InvoiceQueryService>();
