@@ -1,12 +1,62 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Net.Http.Headers;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Invoices;
 
 namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Open-invoices CSV export endpoint (owner: open-invoices grid work).</summary>
 internal static class InvoiceExportEndpoints
 {
-    /// <summary>Maps <c>GET {ApiPrefix}/invoices/export.csv</c>.</summary>
+    /// <summary>UTF-8 with a byte order mark, so spreadsheet programs read accented text correctly.</summary>
+    private static readonly Encoding Utf8WithBom = new UTF8Encoding(encoderShouldEmitUTF8Identifier: true);
+
+    /// <summary>
+    /// Maps <c>GET {ApiPrefix}/invoices/export.csv?q=&lt;InvoiceQueryCodec text&gt;&amp;columns=Number,DueDate,…</c>:
+    /// every row of the signed-in account's filtered, sorted open items, streamed as a CSV download.
+    /// </summary>
     public static void MapInvoiceExport(RouteGroupBuilder api)
     {
+        api.MapGet("/invoices/export.csv", ExportAsync).WithName("PortalPaymentsInvoiceExport");
     }
+
+    /// <summary>The link the grid's Export CSV button points at.</summary>
+    internal static string Link(InvoiceQuery query, IEnumerable<string> columns) =>
+        $"{Portal.Payments.Ui.PortalRoutes.ApiPrefix}/invoices/export.csv?q={InvoiceQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(string.Join(',', columns))}";
+
+    private static async Task ExportAsync(HttpContext http, string? q, string? columns, PortalAccess access, InvoiceQueryService invoices, TimeProvider clock, CancellationToken ct)
+    {
+        var query = InvoiceQueryCodec.Decode(q);
+        var fields = string.IsNullOrWhiteSpace(columns)
+            ? InvoiceFields.DefaultColumns
+            : columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var scope = await access.ForViewAsync(ct);
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var response = http.Response;
+        response.ContentType = "text/csv; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment")
+        {
+            FileName = $"open-invoices-{SafeName(scope.AccountId)}-{today:yyyy-MM-dd}.csv",
+        }.ToString();
+        // The service validates the query and columns before it writes anything. The writer is disposed (flushed)
+        // only on success, so after a validation error nothing was sent and the endpoint filter can still answer 400.
+        var writer = new StreamWriter(response.Body, Utf8WithBom, bufferSize: 32 * 1024);
+        try
+        {
+            await invoices.WriteCsvAsync(query, fields, writer, ct);
+        }
+        catch (PortalValidationException) when (!response.HasStarted)
+        {
+            response.Headers.Remove(HeaderNames.ContentDisposition);
+            response.ContentType = null;
+            throw;
+        }
+        await writer.DisposeAsync();
+    }
+
+    private static string SafeName(string accountId) =>
+        string.Concat(accountId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 }

@@ -40,7 +40,8 @@ public static class InvoiceQueryCodec
                 throw new FormatException("Too long.");
             }
             var query = JsonSerializer.Deserialize<InvoiceQuery>(Base64Url.DecodeFromChars(encoded), Json) ?? new InvoiceQuery();
-            return query.Filters.Any(f => f is null || f.Field is null) || query.Sorts.Any(s => s is null || s.Field is null)
+            return query.Filters is null || query.Sorts is null
+                || query.Filters.Any(f => f is null || f.Field is null) || query.Sorts.Any(s => s is null || s.Field is null)
                 ? throw new FormatException("Incomplete filter or sort.")
                 : query;
         }

@@ -37,6 +37,10 @@ public static class InvoiceFields
     public const string Status = "Status";
     /// <summary>Number of comments.</summary>
     public const string Comments = "Comments";
+
+    /// <summary>The built-in column order of the grid and of an export that names no columns.</summary>
+    public static IReadOnlyList<string> DefaultColumns { get; } =
+        [Number, PoNumber, DocumentDate, DueDate, Original, OpenBalance, Discount, DiscountDate, Type, Status, Comments];
 }
 
 /// <summary>Open-invoices grid request: the grid query plus the aging period chosen on the balances.</summary>
@@ -69,6 +73,8 @@ public sealed record InvoiceRow
     public required Money OpenBalance { get; init; }
     /// <summary>Early-payment discount offered (null when none).</summary>
     public Money? DiscountAvailable { get; init; }
+    /// <summary>Amount of <see cref="DiscountAvailable"/> (a plain number for grid columns and filters).</summary>
+    public decimal? DiscountAmount => DiscountAvailable?.Amount;
     /// <summary>Last day of the discount.</summary>
     public DateOnly? DiscountDate { get; init; }
     /// <summary>Local payment status.</summary>
