@@ -160,7 +160,7 @@ public sealed class PaymentService(
         for (var attempt = 1; ; attempt++)
         {
             var now = Now;
-            var payment = NewPayment(scope, key, preview, items, method, now);
+            var payment = NewPayment(scope, key, preview, items, method, charger.GatewayKey, now, scheduled: false);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             db.Payments.Add(payment);
@@ -216,7 +216,12 @@ public sealed class PaymentService(
         }
     }
 
-    private PaymentRecord NewPayment(AccountScope scope, string key, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, PaymentMethodRecord method, DateTime now)
+    /// <summary>
+    /// A new invoice payment with its allocations, from a server preview: Processing (pay now, charged next) or
+    /// Scheduled for the preview's date (shared with scheduling).
+    /// </summary>
+    internal static PaymentRecord NewPayment(AccountScope scope, string key, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, PaymentMethodRecord method,
+        string gatewayKey, DateTime now, bool scheduled)
     {
         var byId = items.ToDictionary(i => i.Id);
         return new PaymentRecord
@@ -224,7 +229,8 @@ public sealed class PaymentService(
             Id = Guid.NewGuid(),
             AccountId = scope.AccountId,
             Kind = PaymentKind.InvoicePayment,
-            Status = PaymentStatus.Processing,
+            Status = scheduled ? PaymentStatus.Scheduled : PaymentStatus.Processing,
+            ScheduledFor = scheduled ? preview.PaymentDate : null,
             Currency = preview.Total.Currency,
             AmountMinor = preview.Total.ToMinorUnits(),
             DiscountMinor = preview.DiscountTotal.ToMinorUnits(),
@@ -232,7 +238,7 @@ public sealed class PaymentService(
             PaymentMethodId = method.Id,
             MethodDescription = PaymentMethodService.Describe(method),
             IdempotencyKey = key,
-            GatewayKey = charger.GatewayKey,
+            GatewayKey = gatewayKey,
             ReceiptNumber = NewReceiptNumber(now),
             CreatedByUserId = scope.User.UserId,
             CreatedByName = scope.User.DisplayName,

@@ -69,7 +69,7 @@ public sealed class ScheduledPaymentService(
                 Today, charger.GatewayKey, cancellationToken);
         }
 
-        var payment = NewPayment(scope, request.IdempotencyKey, preview, items, method);
+        var payment = PaymentService.NewPayment(scope, request.IdempotencyKey, preview, items, method, charger.GatewayKey, Now, scheduled: true);
         if (!await HoldAsync(scope, payment, items, cancellationToken))
         {
             return await ReplayAsync(scope, request.IdempotencyKey, CancellationToken.None)
@@ -311,43 +311,6 @@ public sealed class ScheduledPaymentService(
             .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && (!i.IsOpen || i.Status != InvoiceStatus.Open))
             .OrderBy(i => i.Number)
             .ToListAsync(CancellationToken.None);
-    }
-
-    private PaymentRecord NewPayment(AccountScope scope, string key, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, PaymentMethodRecord method)
-    {
-        var now = Now;
-        var byId = items.ToDictionary(i => i.Id);
-        return new PaymentRecord
-        {
-            Id = Guid.NewGuid(),
-            AccountId = scope.AccountId,
-            Kind = PaymentKind.InvoicePayment,
-            Status = PaymentStatus.Scheduled,
-            ScheduledFor = preview.PaymentDate,
-            Currency = preview.Total.Currency,
-            AmountMinor = preview.Total.ToMinorUnits(),
-            DiscountMinor = preview.DiscountTotal.ToMinorUnits(),
-            PaymentMethodId = method.Id,
-            MethodDescription = PaymentMethodService.Describe(method),
-            IdempotencyKey = key,
-            GatewayKey = charger.GatewayKey,
-            ReceiptNumber = PaymentService.NewReceiptNumber(now),
-            CreatedByUserId = scope.User.UserId,
-            CreatedByName = scope.User.DisplayName,
-            CreatedByEmail = scope.User.Email,
-            CreatedAt = now,
-            InvoiceCount = items.Count,
-            Allocations = preview.Lines.Select(l => new PaymentAllocationRecord
-            {
-                InvoiceId = l.InvoiceId,
-                InvoiceExternalId = byId[l.InvoiceId].ExternalId,
-                InvoiceNumber = l.Number,
-                InvoiceType = l.Type,
-                OpenBalanceMinor = l.OpenBalance.ToMinorUnits(),
-                DiscountMinor = l.Discount.ToMinorUnits(),
-                AppliedMinor = l.AmountToPay.ToMinorUnits(),
-            }).ToList(),
-        };
     }
 
     private async Task<ScheduledPaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct)
