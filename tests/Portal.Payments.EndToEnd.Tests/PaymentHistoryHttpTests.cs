@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Microsoft.Data.Sqlite;
 using Portal.Payments.EndToEnd.Tests.Infrastructure;
 
 namespace Portal.Payments.EndToEnd.Tests;
@@ -21,31 +20,8 @@ public sealed class PaymentHistoryHttpTests(HostSiteFixture host)
         return (client, summary.RootElement.GetProperty("accountId").GetString()!);
     }
 
-    /// <summary>Writes a payment straight into the host's database (the pay flow needs a browser), returning its id and receipt number.</summary>
-    private async Task<(Guid Id, string Receipt)> InsertPaymentAsync(string accountId, string invoiceNumber)
-    {
-        var id = Guid.NewGuid();
-        var receipt = "R-HTTP-" + id.ToString("N")[..8].ToUpperInvariant();
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(host.DataDirectory, "portal.db")}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO pp_payments (Id, AccountId, Kind, Status, Currency, AmountMinor, DiscountMinor, ShortMinor, MethodDescription,
-                IdempotencyKey, GatewayKey, ReceiptNumber, ReceiptKey, MemoKey, CreatedByUserId, CreatedByName, CreatedByEmail, CreatedAt, InvoiceCount, Attempts)
-            VALUES ($id, $account, 1, 3, 'USD', 12345, 0, 0, 'Visa •••• 4242', $key, 'sandbox', $receipt, $receipt, '', 'pat', 'Pat', 'pat@example.test',
-                '2026-03-02 09:00:00', 1, 1);
-            INSERT INTO pp_payment_allocations (PaymentId, InvoiceId, InvoiceExternalId, InvoiceNumber, InvoiceNumberKey, InvoiceType,
-                OpenBalanceMinor, DiscountMinor, ShortMinor, AppliedMinor)
-            VALUES ($id, 1, $number, $number, $number, 0, 12345, 0, 0, 12345);
-            """;
-        command.Parameters.AddWithValue("$id", id.ToString().ToUpperInvariant());
-        command.Parameters.AddWithValue("$account", accountId);
-        command.Parameters.AddWithValue("$key", id.ToString("N"));
-        command.Parameters.AddWithValue("$receipt", receipt);
-        command.Parameters.AddWithValue("$number", invoiceNumber);
-        await command.ExecuteNonQueryAsync();
-        return (id, receipt);
-    }
+    private Task<(Guid Id, string Receipt)> InsertPaymentAsync(string accountId, string invoiceNumber) =>
+        PaymentSeed.InsertPaymentAsync(host, accountId, invoiceNumber, "HTTP");
 
     [Fact]
     public async Task The_receipt_pdf_downloads_as_a_pdf_attachment()

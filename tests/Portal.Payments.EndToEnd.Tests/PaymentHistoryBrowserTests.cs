@@ -1,0 +1,74 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Portal.Payments.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Payments.EndToEnd.Tests;
+
+/// <summary>
+/// Payment history (/portal/payments) in Chromium: find a payment by the invoice it paid, open its receipt,
+/// download the PDF, export the history to CSV and save a view.
+/// </summary>
+public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
+{
+    [Fact]
+    public Task Find_a_payment_by_invoice_number_open_its_receipt_download_the_PDF_export_CSV_and_save_a_view() => RunPageTest(async page =>
+    {
+        var invoice = $"INV-HIST-{Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()}";
+        var (_, receipt) = await PaymentSeed.InsertPaymentAsync(Host, "ACME", invoice, "HIST");
+
+        await SignInAsync(page, Users.Pat);
+        await OpenHistoryFromNavAsync(page);
+
+        // Search by the invoice the payment paid: that payment only.
+        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search payments" });
+        await search.FillAsync(invoice);
+        await search.PressAsync("Enter");
+        var links = page.GetByTestId("history-receipt-link");
+        await Expect(links).ToHaveTextAsync([receipt]);
+        await Expect(page.GetByTestId("history-status")).ToHaveTextAsync(["Succeeded"]);
+        await AssertAccessibleAsync(page);
+
+        // Export the current result: the file holds that payment.
+        var csv = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("history-export-csv").ClickAsync());
+        var lines = (await File.ReadAllLinesAsync(await csv.PathAsync())).Where(l => l.Length > 0).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.Contains("Receipt number", lines[0], StringComparison.Ordinal);
+        Assert.Contains(receipt, lines[1], StringComparison.Ordinal);
+
+        // Save the searched layout as a view.
+        var name = $"E2E history {Guid.NewGuid().ToString("N")[..6]}";
+        var views = page.GetByRole(AriaRole.Group, new() { Name = "Saved views" });
+        await views.GetByRole(AriaRole.Button, new() { Name = "Save view…" }).ClickAsync();
+        await views.GetByLabel("View name", new() { Exact = true }).FillAsync(name);
+        await views.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        await Expect(views.GetByLabel("View", new() { Exact = true }).Locator("option:checked")).ToHaveTextAsync(new Regex(Regex.Escape(name)));
+        await AssertAccessibleAsync(page);
+
+        // The receipt: number, invoice, amount; the PDF is a real PDF file.
+        await links.First.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-fA-F-]{36}/receipt$"));
+        var view = page.GetByTestId("receipt");
+        await Expect(view.GetByRole(AriaRole.Heading, new() { Name = $"Receipt {receipt}", Level = 1 })).ToBeVisibleAsync();
+        await Expect(view.GetByTestId("receipt-lines")).ToContainTextAsync(invoice);
+        await Expect(view.GetByTestId("receipt-amount")).ToHaveTextAsync(new Regex("123\\.45"));
+        await AssertAccessibleAsync(page);
+        var pdf = await page.RunAndWaitForDownloadAsync(() => view.GetByTestId("receipt-pdf").ClickAsync());
+        Assert.EndsWith(".pdf", pdf.SuggestedFilename, StringComparison.Ordinal);
+        var bytes = await File.ReadAllBytesAsync(await pdf.PathAsync());
+        Assert.Equal("%PDF-", Encoding.ASCII.GetString(bytes, 0, 5));
+        Assert.True(bytes.Length > 1_000, $"The PDF has only {bytes.Length} bytes.");
+    });
+
+    private async Task OpenHistoryFromNavAsync(IPage page)
+    {
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
+        await payments.GetByRole(AriaRole.Link, new() { Name = "Payment history", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/payments");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Payment history", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("history-receipt-link").First).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+    }
+}
