@@ -58,10 +58,10 @@ public static class SecretScanner
     }
 
     /// <summary>
-    /// Maximal runs of 13 to 19 ASCII digits (no separators) that pass the Luhn check. Two kinds of run are
+    /// Maximal runs of 13 to 19 ASCII digits (no separators) that pass the Luhn check. Three kinds of run are
     /// returned in <paramref name="exempted"/> instead: part of a long hexadecimal identifier (a hash or a
     /// GUID without dashes: the run touches a letter a–f and the hex token around it has 20+ characters),
-    /// and EF Core migration ids (14 digits yyyyMMddHHmmss followed by '_').
+    /// runs sharing digits with a dashed GUID, and EF Core migration ids (14 digits yyyyMMddHHmmss followed by '_').
     /// </summary>
     public static IReadOnlyList<SecretFinding> FindLuhnRuns(string source, string text, List<SecretFinding>? exempted = null)
     {
@@ -85,7 +85,7 @@ public static class SecretScanner
                 continue;
             }
             var finding = new SecretFinding(source, $"{length}-digit Luhn-valid number", text.Substring(start, length), ContextOf(text, start, length));
-            if (IsInsideHexIdentifier(text, start, length) || IsMigrationId(text, start, length))
+            if (IsInsideHexIdentifier(text, start, length) || IsMigrationId(text, start, length) || OverlapsDashedGuid(text, start, length))
             {
                 exempted?.Add(finding);
             }
@@ -151,6 +151,24 @@ public static class SecretScanner
             tokenEnd++;
         }
         return tokenEnd - tokenStart >= 20;
+    }
+
+    /// <summary>
+    /// True when the run shares digits with a dashed GUID ("02828694-1dca-…"): SQLite stores columns side by side,
+    /// so an invoice number's digits and the first group of the next column's GUID read as one run.
+    /// </summary>
+    private static bool OverlapsDashedGuid(string text, int start, int length)
+    {
+        const int GuidLength = 36;
+        var end = start + length;
+        for (var p = Math.Max(0, start - GuidLength + 1); p < end && p + GuidLength <= text.Length; p++)
+        {
+            if (text[p + 8] == '-' && Guid.TryParseExact(text.AsSpan(p, GuidLength), "D", out _))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static bool IsMigrationId(string text, int start, int length) =>
