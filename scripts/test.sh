@@ -47,6 +47,11 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
     passed += int(c.get("passed", 0))
     failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
     skipped += int(c.get("notExecuted", 0))
+    for r in ET.parse(f).getroot().iterfind("t:Results/t:UnitTestResult", ns):
+        if r.get("outcome") not in ("Passed", "NotExecuted"):
+            msg = r.find("t:Output/t:ErrorInfo/t:Message", ns)
+            first = (msg.text or "").strip().splitlines()[0][:300] if msg is not None and msg.text else ""
+            print(f"FAILED {r.get('testName')}: {first}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status
