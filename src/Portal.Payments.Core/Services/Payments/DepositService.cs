@@ -46,8 +46,6 @@ public sealed class DepositService(
     /// <summary>The refusal when the host turned deposits off.</summary>
     public const string DisabledMessage = "Deposits are not available in this portal. Contact your accounts receivable team to pay on account.";
 
-    private const int MaxReceiptAttempts = 5;
-
     /// <summary>The host's deposit settings in the portal currency.</summary>
     public DepositLimits Limits
     {
@@ -71,19 +69,27 @@ public sealed class DepositService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
-        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 64)
-        {
-            throw new PortalValidationException("deposit", "This deposit form expired; please review the deposit again.");
-        }
+        PaymentStore.RequireKey(request.IdempotencyKey, "deposit", "This deposit form expired; please review the deposit again.");
         if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
         {
             return earlier;
         }
         var (preview, method) = await CheckAsync(scope, request.Amount, request.Note, request.PaymentMethodId, cancellationToken);
-        var (payment, winner) = await InsertAsync(scope, request.IdempotencyKey, preview, method, cancellationToken);
+        var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, clock, logger, scope, request.IdempotencyKey,
+            now => NewDeposit(scope, request.IdempotencyKey, preview, method, now),
+            (db, p, now) => db.AuditEvents.Add(new AuditEventRecord
+            {
+                AccountId = scope.AccountId,
+                UserId = scope.User.UserId,
+                Action = "deposit.created",
+                SubjectId = p.Id.ToString(),
+                DetailJson = JsonSerializer.Serialize(new { p.ReceiptNumber, p.AmountMinor, p.Currency }),
+                At = now,
+            }),
+            items: [], InvoiceStatus.Open, conflict: _ => new InvalidOperationException("A deposit holds no invoices."), sameFlow: null, cancellationToken);
         if (winner is not null)
         {
-            return winner;
+            return PaymentService.Outcome(winner, replayed: true);
         }
         logger.LogInformation("Deposit {PaymentId} ({ReceiptNumber}) of {Amount} for {AccountId} created", payment!.Id, payment.ReceiptNumber, preview.Amount, scope.AccountId);
         return await charger.ChargeAsync(payment, method.Token, new ChargeContext(scope.User.UserId, scope.AccountName));
@@ -118,75 +124,30 @@ public sealed class DepositService(
         return (new DepositPreview { Amount = amount, Note = memo, MethodDescription = PaymentMethodService.Describe(method) }, method);
     }
 
-    /// <summary>Inserts the deposit (Processing, no allocations), or answers with the winner of a concurrent submit of the same key.</summary>
-    private async Task<(PaymentRecord? Payment, PaymentOutcome? Winner)> InsertAsync(AccountScope scope, string key, DepositPreview preview, PaymentMethodRecord method, CancellationToken ct)
+    /// <summary>A new deposit: Processing (charged next), no allocations.</summary>
+    private PaymentRecord NewDeposit(AccountScope scope, string key, DepositPreview preview, PaymentMethodRecord method, DateTime now) => new()
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var now = clock.GetUtcNow().UtcDateTime;
-            var payment = new PaymentRecord
-            {
-                Id = Guid.NewGuid(),
-                AccountId = scope.AccountId,
-                Kind = PaymentKind.Deposit,
-                Status = PaymentStatus.Processing,
-                Currency = preview.Amount.Currency,
-                AmountMinor = preview.Amount.ToMinorUnits(),
-                PaymentMethodId = method.Id,
-                MethodDescription = preview.MethodDescription,
-                IdempotencyKey = key,
-                GatewayKey = charger.GatewayKey,
-                ReceiptNumber = PaymentService.NewReceiptNumber(now),
-                CreatedByUserId = scope.User.UserId,
-                CreatedByName = scope.User.DisplayName,
-                CreatedByEmail = scope.User.Email,
-                CreatedAt = now,
-                Memo = preview.Note,
-            };
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            db.Payments.Add(payment);
-            db.AuditEvents.Add(new AuditEventRecord
-            {
-                AccountId = scope.AccountId,
-                UserId = scope.User.UserId,
-                Action = "deposit.created",
-                SubjectId = payment.Id.ToString(),
-                DetailJson = JsonSerializer.Serialize(new { payment.ReceiptNumber, payment.AmountMinor, payment.Currency }),
-                At = now,
-            });
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                return (payment, null);
-            }
-            catch (DbUpdateException ex)
-            {
-                if (await ReplayAsync(scope, key, CancellationToken.None) is { } winner)
-                {
-                    return (null, winner);
-                }
-                if (attempt >= MaxReceiptAttempts)
-                {
-                    throw;
-                }
-                logger.LogWarning(ex, "Deposit insert failed (receipt number {ReceiptNumber} taken?); retrying with a new number", payment.ReceiptNumber);
-            }
-        }
-    }
+        Id = Guid.NewGuid(),
+        AccountId = scope.AccountId,
+        Kind = PaymentKind.Deposit,
+        Status = PaymentStatus.Processing,
+        Currency = preview.Amount.Currency,
+        AmountMinor = preview.Amount.ToMinorUnits(),
+        PaymentMethodId = method.Id,
+        MethodDescription = preview.MethodDescription,
+        IdempotencyKey = key,
+        GatewayKey = charger.GatewayKey,
+        ReceiptNumber = PaymentService.NewReceiptNumber(now),
+        CreatedByUserId = scope.User.UserId,
+        CreatedByName = scope.User.DisplayName,
+        CreatedByEmail = scope.User.Email,
+        CreatedAt = now,
+        Memo = preview.Note,
+    };
 
     /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
-    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var earlier = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.IdempotencyKey == key, ct);
-        if (earlier is null)
-        {
-            return null;
-        }
-        return earlier.AccountId == scope.AccountId
-            ? PaymentService.Outcome(earlier, replayed: true)
-            : throw new PortalNotFoundException("That payment was not found.");
-    }
+    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
+        await PaymentStore.FindEarlierAsync(dbFactory, scope, key, sameFlow: null, ct) is { } earlier ? PaymentService.Outcome(earlier, replayed: true) : null;
 
     private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 }

@@ -31,7 +31,6 @@ public sealed class PaymentService(
     public const string CreditsCoverInvoicesMessage = "The selected credits cover the selected invoices; select fewer credits or more invoices";
 
     private const string ReceiptAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    private const int MaxReceiptAttempts = 5;
 
     /// <summary>The server's preview of paying <paramref name="invoiceIds"/> today.</summary>
     public async Task<PaymentPreview> PreviewAsync(IReadOnlyList<long> invoiceIds, CancellationToken cancellationToken = default)
@@ -58,10 +57,7 @@ public sealed class PaymentService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
-        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 64)
-        {
-            throw new PortalValidationException("payment", "This payment form expired; please open it again.");
-        }
+        PaymentStore.RequireKey(request.IdempotencyKey, "payment", "This payment form expired; please open it again.");
         if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
         {
             return earlier;
@@ -140,80 +136,17 @@ public sealed class PaymentService(
             method = await UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId, Today, charger.GatewayKey, ct);
         }
 
-        var (payment, winner) = await HoldAsync(scope, request.IdempotencyKey, preview, items, method, ct);
+        var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, clock, logger, scope, request.IdempotencyKey,
+            now => NewPayment(scope, request.IdempotencyKey, preview, items, method, charger.GatewayKey, now, scheduled: false),
+            (db, p, now) => Audit(db, scope, "payment.created", p.Id, new { p.ReceiptNumber, p.AmountMinor, p.Currency, Items = items.Count }, now),
+            items, InvoiceStatus.Pending, Conflict, sameFlow: null, ct);
         if (winner is not null)
         {
-            return winner;
+            return Outcome(winner, replayed: true);
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} for {Count} items of {AccountId} created",
             payment!.Id, payment.ReceiptNumber, preview.Total, items.Count, scope.AccountId);
         return await charger.ChargeAsync(payment, method.Token, new ChargeContext(scope.User.UserId, scope.AccountName));
-    }
-
-    /// <summary>
-    /// Inserts the payment and its allocations and holds the items, all in one transaction; or, when a
-    /// concurrent submit with the same key won, that payment's outcome.
-    /// </summary>
-    private async Task<(PaymentRecord? Payment, PaymentOutcome? Winner)> HoldAsync(AccountScope scope, string key, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items,
-        PaymentMethodRecord method, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var now = Now;
-            var payment = NewPayment(scope, key, preview, items, method, charger.GatewayKey, now, scheduled: false);
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            db.Payments.Add(payment);
-            Audit(db, scope, "payment.created", payment.Id, new { payment.ReceiptNumber, payment.AmountMinor, payment.Currency, Items = items.Count }, now);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateException ex)
-            {
-                await tx.RollbackAsync(CancellationToken.None);
-                // The unique idempotency key: a concurrent submit of the same confirmation won.
-                if (await ReplayAsync(scope, key, CancellationToken.None) is { } winner)
-                {
-                    return (null, winner);
-                }
-                if (attempt >= MaxReceiptAttempts)
-                {
-                    throw;
-                }
-                logger.LogWarning(ex, "Payment insert failed (receipt number {ReceiptNumber} taken?); retrying with a new number", payment.ReceiptNumber);
-                continue;
-            }
-
-            var ids = items.Select(i => i.Id).ToList();
-            var accountId = scope.AccountId;
-            var paymentId = payment.Id;
-            var held = await db.Invoices
-                .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && i.IsOpen && i.Status == InvoiceStatus.Open)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(i => i.Status, InvoiceStatus.Pending)
-                    .SetProperty(i => i.ActivePaymentId, paymentId)
-                    .SetProperty(i => i.Version, i => i.Version + 1), ct);
-            if (held != items.Count)
-            {
-                await tx.RollbackAsync(CancellationToken.None);
-                throw await ConflictAsync(accountId, ids);
-            }
-            // The items are now ours (locked until commit): make sure the ERP did not change them since the preview.
-            var current = await db.Invoices.AsNoTracking()
-                .Where(i => i.AccountId == accountId && i.ActivePaymentId == paymentId)
-                .Select(i => new { i.Id, i.OpenMinor, i.DiscountMinor, i.DiscountDate })
-                .ToListAsync(ct);
-            var seen = items.ToDictionary(i => i.Id);
-            if (current.Count != items.Count || current.Any(c =>
-                    seen[c.Id].OpenMinor != c.OpenMinor || seen[c.Id].DiscountMinor != c.DiscountMinor || seen[c.Id].DiscountDate != c.DiscountDate))
-            {
-                await tx.RollbackAsync(CancellationToken.None);
-                throw new PortalValidationException("total", AmountsChangedMessage);
-            }
-            await tx.CommitAsync(ct);
-            return (payment, null);
-        }
     }
 
     /// <summary>
@@ -329,27 +262,8 @@ public sealed class PaymentService(
     }
 
     /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
-    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var earlier = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.IdempotencyKey == key, ct);
-        if (earlier is null)
-        {
-            return null;
-        }
-        return earlier.AccountId == scope.AccountId
-            ? Outcome(earlier, replayed: true)
-            : throw new PortalNotFoundException("That payment was not found.");
-    }
-
-    private async Task<PaymentConflictException> ConflictAsync(string accountId, List<long> ids)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        var busy = await db.Invoices.AsNoTracking()
-            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && (!i.IsOpen || i.Status != InvoiceStatus.Open))
-            .ToListAsync(CancellationToken.None);
-        return Conflict(busy);
-    }
+    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
+        await PaymentStore.FindEarlierAsync(dbFactory, scope, key, sameFlow: null, ct) is { } earlier ? Outcome(earlier, replayed: true) : null;
 
     private static PaymentConflictException Conflict(IReadOnlyList<InvoiceRecord> busy)
     {

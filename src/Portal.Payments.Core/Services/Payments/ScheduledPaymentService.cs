@@ -45,10 +45,7 @@ public sealed class ScheduledPaymentService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
-        if (string.IsNullOrWhiteSpace(request.IdempotencyKey) || request.IdempotencyKey.Length > 64)
-        {
-            throw new PortalValidationException("payment", "This payment form expired; please open it again.");
-        }
+        PaymentStore.RequireKey(request.IdempotencyKey, "payment", "This payment form expired; please open it again.");
         if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
         {
             return earlier;
@@ -69,14 +66,22 @@ public sealed class ScheduledPaymentService(
                 Today, charger.GatewayKey, cancellationToken);
         }
 
-        var payment = PaymentService.NewPayment(scope, request.IdempotencyKey, preview, items, method, charger.GatewayKey, Now, scheduled: true);
-        if (!await HoldAsync(scope, payment, items, cancellationToken))
+        var baseUrl = options.Value.Notifications.PortalBaseUrl;
+        var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, clock, logger, scope, request.IdempotencyKey,
+            now => PaymentService.NewPayment(scope, request.IdempotencyKey, preview, items, method, charger.GatewayKey, now, scheduled: true),
+            (db, p, now) =>
+            {
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Scheduled(p, scope.AccountName, baseUrl), now);
+                Audit(db, scope, "payment.scheduled", p.Id, new { p.ReceiptNumber, p.AmountMinor, p.ScheduledFor, Items = items.Count }, now);
+            },
+            items, InvoiceStatus.Scheduled, busy => new PaymentConflictException(BusyMessage(busy), busy.Select(i => i.Number).ToList()),
+            IsScheduled, cancellationToken);
+        if (winner is not null)
         {
-            return await ReplayAsync(scope, request.IdempotencyKey, CancellationToken.None)
-                ?? throw new PortalValidationException("payment", "The payment could not be stored; try again.");
+            return Outcome(winner, replayed: true);
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} scheduled for {Date} by {AccountId}",
-            payment.Id, payment.ReceiptNumber, preview.Total, payment.ScheduledFor, scope.AccountId);
+            payment!.Id, payment.ReceiptNumber, preview.Total, payment.ScheduledFor, scope.AccountId);
         return Outcome(payment, replayed: false);
     }
 
@@ -251,80 +256,10 @@ public sealed class ScheduledPaymentService(
         return preview;
     }
 
-    /// <summary>Inserts the payment and holds its items with one conditional update, in one transaction, with the "scheduled" email.</summary>
-    private async Task<bool> HoldAsync(AccountScope scope, PaymentRecord payment, IReadOnlyList<InvoiceRecord> items, CancellationToken ct)
-    {
-        var now = Now;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        db.Payments.Add(payment);
-        OutboxWriter.EnqueueEmail(db, PaymentEmails.Scheduled(payment, scope.AccountName, options.Value.Notifications.PortalBaseUrl), now);
-        Audit(db, scope, "payment.scheduled", payment.Id, new { payment.ReceiptNumber, payment.AmountMinor, payment.ScheduledFor, Items = items.Count }, now);
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException ex)
-        {
-            // A concurrent confirmation with the same key won the unique index.
-            logger.LogInformation(ex, "Scheduled payment insert lost to a concurrent confirmation");
-            await tx.RollbackAsync(CancellationToken.None);
-            return false;
-        }
+    private static bool IsScheduled(PaymentRecord p) => p.ScheduledFor is not null;
 
-        var ids = items.Select(i => i.Id).ToList();
-        var accountId = scope.AccountId;
-        var paymentId = payment.Id;
-        var date = payment.ScheduledFor;
-        var held = await db.Invoices
-            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && i.IsOpen && i.Status == InvoiceStatus.Open)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(i => i.Status, InvoiceStatus.Scheduled)
-                .SetProperty(i => i.ScheduledFor, date)
-                .SetProperty(i => i.ActivePaymentId, paymentId)
-                .SetProperty(i => i.Version, i => i.Version + 1), ct);
-        if (held != items.Count)
-        {
-            await tx.RollbackAsync(CancellationToken.None);
-            var busy = await BusyAsync(accountId, ids);
-            throw new PaymentConflictException(BusyMessage(busy), busy.Select(i => i.Number).ToList());
-        }
-        var current = await db.Invoices.AsNoTracking()
-            .Where(i => i.AccountId == accountId && i.ActivePaymentId == paymentId)
-            .Select(i => new { i.Id, i.OpenMinor, i.DiscountMinor, i.DiscountDate })
-            .ToListAsync(ct);
-        var seen = items.ToDictionary(i => i.Id);
-        if (current.Count != items.Count || current.Any(c =>
-                seen[c.Id].OpenMinor != c.OpenMinor || seen[c.Id].DiscountMinor != c.DiscountMinor || seen[c.Id].DiscountDate != c.DiscountDate))
-        {
-            await tx.RollbackAsync(CancellationToken.None);
-            throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
-        }
-        await tx.CommitAsync(ct);
-        return true;
-    }
-
-    private async Task<List<InvoiceRecord>> BusyAsync(string accountId, List<long> ids)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        return await db.Invoices.AsNoTracking()
-            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && (!i.IsOpen || i.Status != InvoiceStatus.Open))
-            .OrderBy(i => i.Number)
-            .ToListAsync(CancellationToken.None);
-    }
-
-    private async Task<ScheduledPaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var earlier = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.IdempotencyKey == key, ct);
-        if (earlier is null)
-        {
-            return null;
-        }
-        return earlier.AccountId == scope.AccountId && earlier.ScheduledFor is not null
-            ? Outcome(earlier, replayed: true)
-            : throw new PortalNotFoundException("That payment was not found.");
-    }
+    private async Task<ScheduledPaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
+        await PaymentStore.FindEarlierAsync(dbFactory, scope, key, IsScheduled, ct) is { } earlier ? Outcome(earlier, replayed: true) : null;
 
     private static ScheduledPaymentOutcome Outcome(PaymentRecord p, bool replayed) => new()
     {

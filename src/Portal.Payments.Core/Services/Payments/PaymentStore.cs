@@ -1,0 +1,149 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Portal.Payments.Data;
+using Portal.Payments.Hosting;
+
+namespace Portal.Payments.Services.Payments;
+
+/// <summary>
+/// How a new payment is stored, shared by pay now, scheduling and deposits: the idempotency key is checked and
+/// replayed, the payment row (with its audit and outbox rows) is inserted and its invoices held with one
+/// conditional update, all in one transaction. A concurrent confirmation with the same key loses the unique index
+/// and gets the winner's payment; a receipt-number clash is retried with a new number.
+/// </summary>
+internal static class PaymentStore
+{
+    /// <summary>Longest idempotency key a form may send.</summary>
+    public const int MaxKeyLength = 64;
+
+    private const int MaxReceiptAttempts = 5;
+
+    /// <summary>Refuses a missing or oversized key with <paramref name="expiredMessage"/> on <paramref name="field"/>.</summary>
+    public static void RequireKey(string? key, string field, string expiredMessage)
+    {
+        if (string.IsNullOrWhiteSpace(key) || key.Length > MaxKeyLength)
+        {
+            throw new PortalValidationException(field, expiredMessage);
+        }
+    }
+
+    /// <summary>
+    /// The payment stored earlier under <paramref name="key"/>, or null. Another account's key, or a key of another
+    /// flow (<paramref name="sameFlow"/> false), is not found, so keys cannot be probed.
+    /// </summary>
+    public static async Task<PaymentRecord?> FindEarlierAsync(IDbContextFactory<PaymentsDbContext> dbFactory, AccountScope scope, string key,
+        Func<PaymentRecord, bool>? sameFlow, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var earlier = await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.IdempotencyKey == key, ct);
+        if (earlier is null)
+        {
+            return null;
+        }
+        return earlier.AccountId == scope.AccountId && (sameFlow?.Invoke(earlier) ?? true)
+            ? earlier
+            : throw new PortalNotFoundException("That payment was not found.");
+    }
+
+    /// <summary>
+    /// Inserts the payment <paramref name="build"/> makes for the current time, with the rows <paramref name="addRows"/>
+    /// adds, and holds <paramref name="items"/> as <paramref name="holdAs"/> (none for a deposit), in one transaction.
+    /// Returns the stored payment, or (as <c>Earlier</c>) the payment of a concurrent confirmation with the same key.
+    /// Items no longer open are refused with the exception <paramref name="conflict"/> makes of them; items the ERP
+    /// changed since the preview with <see cref="PaymentService.AmountsChangedMessage"/>. Nothing is kept on a refusal.
+    /// </summary>
+    public static async Task<(PaymentRecord? Payment, PaymentRecord? Earlier)> InsertAsync(
+        IDbContextFactory<PaymentsDbContext> dbFactory, TimeProvider clock, ILogger logger, AccountScope scope, string key,
+        Func<DateTime, PaymentRecord> build, Action<PaymentsDbContext, PaymentRecord, DateTime> addRows,
+        IReadOnlyList<InvoiceRecord> items, InvoiceStatus holdAs, Func<IReadOnlyList<InvoiceRecord>, Exception> conflict,
+        Func<PaymentRecord, bool>? sameFlow, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var payment = build(now);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            db.Payments.Add(payment);
+            addRows(db, payment, now);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException ex)
+            {
+                await tx.RollbackAsync(CancellationToken.None);
+                // The unique idempotency key: a concurrent submit of the same confirmation won.
+                if (await FindEarlierAsync(dbFactory, scope, key, sameFlow, CancellationToken.None) is { } earlier)
+                {
+                    return (null, earlier);
+                }
+                if (attempt >= MaxReceiptAttempts)
+                {
+                    throw;
+                }
+                logger.LogWarning(ex, "Payment insert failed (receipt number {ReceiptNumber} taken?); retrying with a new number", payment.ReceiptNumber);
+                continue;
+            }
+
+            if (items.Count > 0)
+            {
+                var refusal = await HoldAsync(db, scope.AccountId, payment, items, holdAs, ct);
+                if (refusal != Hold.Held)
+                {
+                    await tx.RollbackAsync(CancellationToken.None);
+                    if (refusal == Hold.Changed)
+                    {
+                        throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+                    }
+                    throw conflict(await BusyAsync(dbFactory, scope.AccountId, items));
+                }
+            }
+            await tx.CommitAsync(ct);
+            return (payment, null);
+        }
+    }
+
+    private enum Hold { Held, Busy, Changed }
+
+    /// <summary>Holds every item with one conditional update, then checks the ERP did not change them since the preview.</summary>
+    private static async Task<Hold> HoldAsync(PaymentsDbContext db, string accountId, PaymentRecord payment, IReadOnlyList<InvoiceRecord> items,
+        InvoiceStatus holdAs, CancellationToken ct)
+    {
+        var ids = items.Select(i => i.Id).ToList();
+        var paymentId = payment.Id;
+        var date = holdAs == InvoiceStatus.Scheduled ? payment.ScheduledFor : null;
+        var held = await db.Invoices
+            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && i.IsOpen && i.Status == InvoiceStatus.Open)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, holdAs)
+                .SetProperty(i => i.ScheduledFor, date)
+                .SetProperty(i => i.ActivePaymentId, paymentId)
+                .SetProperty(i => i.Version, i => i.Version + 1), ct);
+        if (held != items.Count)
+        {
+            return Hold.Busy;
+        }
+        // The items are now ours (locked until commit): make sure the ERP did not change them since the preview.
+        var current = await db.Invoices.AsNoTracking()
+            .Where(i => i.AccountId == accountId && i.ActivePaymentId == paymentId)
+            .Select(i => new { i.Id, i.OpenMinor, i.DiscountMinor, i.DiscountDate })
+            .ToListAsync(ct);
+        var seen = items.ToDictionary(i => i.Id);
+        return current.Count != items.Count || current.Any(c =>
+                seen[c.Id].OpenMinor != c.OpenMinor || seen[c.Id].DiscountMinor != c.DiscountMinor || seen[c.Id].DiscountDate != c.DiscountDate)
+            ? Hold.Changed
+            : Hold.Held;
+    }
+
+    /// <summary>The items of the selection another payment holds, or the ERP settled, ordered by number.</summary>
+    private static async Task<IReadOnlyList<InvoiceRecord>> BusyAsync(IDbContextFactory<PaymentsDbContext> dbFactory, string accountId, IReadOnlyList<InvoiceRecord> items)
+    {
+        var ids = items.Select(i => i.Id).ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var busy = await db.Invoices.AsNoTracking()
+            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && (!i.IsOpen || i.Status != InvoiceStatus.Open))
+            .ToListAsync(CancellationToken.None);
+        return busy.OrderBy(i => i.Number, StringComparer.Ordinal).ToList();
+    }
+}
