@@ -96,23 +96,8 @@ public sealed class PaymentCharger(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var paymentId = payment.Id;
-        var owner = context.LeaseOwner;
-        var recordable = db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Processing && p.CompletedAt == null);
-        if (owner is not null)
-        {
-            recordable = recordable.Where(p => p.LeaseOwner == owner);
-        }
-        var updated = await recordable
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.Status, status)
-                .SetProperty(p => p.GatewayReference, reference)
-                .SetProperty(p => p.FailureReason, reason)
-                .SetProperty(p => p.CompletedAt, completed)
-                .SetProperty(p => p.NextCheckAt, nextCheck)
-                .SetProperty(p => p.LeaseOwner, (string?)null)
-                .SetProperty(p => p.LeaseExpiresAt, (DateTime?)null)
-                .SetProperty(p => p.Attempts, p => p.Attempts + 1), ct);
-        if (updated == 1)
+        var recorded = await TryRecordAsync(db, paymentId, context.LeaseOwner, status, reference, reason, completed, nextCheck, chargeAttempts: 1, ct);
+        if (recorded)
         {
             if (status == PaymentStatus.Failed)
             {
@@ -148,6 +133,31 @@ public sealed class PaymentCharger(
             Amount = amount,
             FailureReason = reason,
         };
+    }
+
+    /// <summary>
+    /// Records <paramref name="status"/> on a payment still Processing and not completed (and, when <paramref name="leaseOwner"/>
+    /// is given, still leased by that node) and clears its lease; false when another request or node recorded an outcome first.
+    /// </summary>
+    internal static async Task<bool> TryRecordAsync(PaymentsDbContext db, Guid paymentId, string? leaseOwner, PaymentStatus status, string? reference,
+        string? reason, DateTime? completedAt, DateTime? nextCheckAt, int chargeAttempts, CancellationToken ct)
+    {
+        var recordable = db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Processing && p.CompletedAt == null);
+        if (leaseOwner is not null)
+        {
+            recordable = recordable.Where(p => p.LeaseOwner == leaseOwner);
+        }
+        var updated = await recordable
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.Status, status)
+                .SetProperty(p => p.GatewayReference, reference)
+                .SetProperty(p => p.FailureReason, reason)
+                .SetProperty(p => p.CompletedAt, completedAt)
+                .SetProperty(p => p.NextCheckAt, nextCheckAt)
+                .SetProperty(p => p.LeaseOwner, (string?)null)
+                .SetProperty(p => p.LeaseExpiresAt, (DateTime?)null)
+                .SetProperty(p => p.Attempts, p => p.Attempts + chargeAttempts), ct);
+        return updated == 1;
     }
 
     /// <summary>Items held by a payment that charged nothing become payable again.</summary>

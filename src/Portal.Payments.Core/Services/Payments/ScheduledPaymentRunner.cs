@@ -218,16 +218,7 @@ public sealed class ScheduledPaymentRunner(
         var id = payment.Id;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var updated = await db.Payments
-            .Where(p => p.Id == id && p.Status == PaymentStatus.Processing && p.CompletedAt == null && p.LeaseOwner == node)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.Status, status)
-                .SetProperty(p => p.FailureReason, reason)
-                .SetProperty(p => p.CompletedAt, now)
-                .SetProperty(p => p.NextCheckAt, (DateTime?)null)
-                .SetProperty(p => p.LeaseOwner, (string?)null)
-                .SetProperty(p => p.LeaseExpiresAt, (DateTime?)null), ct);
-        if (updated != 1)
+        if (!await PaymentCharger.TryRecordAsync(db, id, node, status, payment.GatewayReference, reason, completedAt: now, nextCheckAt: null, chargeAttempts: 0, ct))
         {
             await tx.RollbackAsync(CancellationToken.None);
             return false;
@@ -303,16 +294,7 @@ public sealed class ScheduledPaymentRunner(
         var known = reference ?? payment.GatewayReference;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var updated = await db.Payments
-            .Where(p => p.Id == id && p.Status == PaymentStatus.Processing && p.CompletedAt == null && p.LeaseOwner == node)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.Status, PaymentStatus.Succeeded)
-                .SetProperty(p => p.GatewayReference, known)
-                .SetProperty(p => p.CompletedAt, now)
-                .SetProperty(p => p.NextCheckAt, (DateTime?)null)
-                .SetProperty(p => p.LeaseOwner, (string?)null)
-                .SetProperty(p => p.LeaseExpiresAt, (DateTime?)null), ct);
-        if (updated != 1)
+        if (!await PaymentCharger.TryRecordAsync(db, id, node, PaymentStatus.Succeeded, known, reason: null, completedAt: now, nextCheckAt: null, chargeAttempts: 0, ct))
         {
             await tx.RollbackAsync(CancellationToken.None);
             return false;
