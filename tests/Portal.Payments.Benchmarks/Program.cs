@@ -15,7 +15,7 @@ if (args is ["prepare"])
 {
     await InvoiceBenchmarkDatabase.PrepareSqliteAsync();
     var (postgres, _) = await InvoiceBenchmarkDatabase.StartPostgresAsync();
-    await postgres.StopAsync();
+    await postgres.StopAsync(fast: true);
     return;
 }
 if (args is ["csv-heap", .. var providers])

@@ -14,6 +14,7 @@ using Portal.Payments.Services.Payments;
 using Portal.Payments.Testing;
 using Portal.Payments.Users;
 using Xunit;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
 
 namespace Portal.Payments.Core.Tests;
 
@@ -22,36 +23,8 @@ public abstract class DepositTests(TestDatabase database)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private static Money Usd(decimal amount) => Money.Create(amount, "USD");
-
-    private static string Key() => Guid.NewGuid().ToString("N");
-
-    private static PortalHarness Harness(TestDatabase db, out string account, bool enabled = true)
-    {
-        var h = new PortalHarness(db, options: o => o.Deposits = new DepositOptions { Enabled = enabled, Minimum = 5m, Maximum = 1_000m });
-        account = PortalHarness.NewAccount();
-        h.Users.User = FakePortalUserContext.UserOn(account, PortalPermissions.Pay, name: "Pat Payer");
-        return h;
-    }
-
-    private static async Task<PaymentMethodView> CardAsync(PortalHarness h)
-    {
-        var captured = h.Get<SandboxGateway>().CaptureCard(new SandboxCardInput("4242424242424242", 12, 2030, "123", "Pat Payer", "02139"));
-        Assert.True(captured.Succeeded, captured.Message);
-        return await h.Get<PaymentMethodService>().AddCardAsync(new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), null, Key()));
-    }
-
-    private static async Task<int> ChargesAsync(PortalHarness h, string account)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.SandboxCharges.CountAsync(c => c.AccountId == account && (c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing));
-    }
-
-    private static async Task<List<PaymentRecord>> PaymentsAsync(PortalHarness h, string account)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.Payments.AsNoTracking().Include(p => p.Allocations).Where(p => p.AccountId == account).ToListAsync();
-    }
+    private static PortalHarness Harness(TestDatabase db, out string account, bool enabled = true) =>
+        PaymentSeed.Harness(db, out account, options: o => o.Deposits = new DepositOptions { Enabled = enabled, Minimum = 5m, Maximum = 1_000m });
 
     [Fact]
     public async Task A_deposit_is_charged_posted_to_the_erp_as_unapplied_cash_emailed_and_has_a_receipt()
@@ -104,7 +77,7 @@ public abstract class DepositTests(TestDatabase database)
 
         Assert.Equal(Usd(5m), (await deposits.MakeDepositAsync(new DepositRequest(Usd(5m), new string('n', 500), visa.Id, Key()))).Amount);
         Assert.Equal(Usd(1000m), (await deposits.MakeDepositAsync(new DepositRequest(Usd(1000m), null, visa.Id, Key()))).Amount);
-        Assert.Equal(2, await ChargesAsync(h, account));
+        Assert.Equal(2, await ChargeCountAsync(h, account));
     }
 
     [Fact]
@@ -139,7 +112,7 @@ public abstract class DepositTests(TestDatabase database)
         Assert.Equal(3, results.Count(r => r.Replayed));
         Assert.True(again.Replayed);
         Assert.Single(await PaymentsAsync(h, account));
-        Assert.Equal(1, await ChargesAsync(h, account));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
     }
 
     [Fact]
@@ -162,7 +135,7 @@ public abstract class DepositTests(TestDatabase database)
         await Assert.ThrowsAsync<PortalAccessDeniedException>(() => deposits.MakeDepositAsync(request with { IdempotencyKey = Key() }));
         Assert.Single(await PaymentsAsync(h, account));
         Assert.Empty(await PaymentsAsync(h, other));
-        Assert.Equal(1, await ChargesAsync(h, account));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
     }
 }
 

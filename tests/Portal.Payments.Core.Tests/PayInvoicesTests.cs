@@ -16,94 +16,20 @@ using Portal.Payments.Sync;
 using Portal.Payments.Testing;
 using Portal.Payments.Users;
 using Xunit;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
 
 namespace Portal.Payments.Core.Tests;
 
 /// <summary>Pay now. The harness clock reads 2026-03-02 09:00 UTC; the default discount policy is pro-rate.</summary>
 public abstract class PayInvoicesTests(TestDatabase database)
 {
-    private static readonly DateOnly Today = new(2026, 3, 2);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-    private sealed record Item(string Number, long OpenMinor, long? DiscountMinor = null, DateOnly? DiscountDate = null,
-        OpenItemType Type = OpenItemType.Invoice, int DueInDays = 10, InvoiceStatus Status = InvoiceStatus.Open);
-
-    private static Money Usd(decimal amount) => Money.Create(amount, "USD");
-
-    private static string Key() => Guid.NewGuid().ToString("N");
-
-    private static PortalHarness Harness(TestDatabase db, out string account, PortalPermissions permissions = PortalPermissions.Pay)
-    {
-        var h = new PortalHarness(db);
-        account = PortalHarness.NewAccount();
-        h.Users.User = FakePortalUserContext.UserOn(account, permissions, name: "Pat Payer");
-        return h;
-    }
-
-    private static async Task<long[]> SeedAsync(PortalHarness h, string account, params Item[] items)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        var rows = items.Select(i => new InvoiceRecord
-        {
-            AccountId = account,
-            ExternalId = "X-" + i.Number,
-            Number = i.Number,
-            NumberKey = SearchKeys.Normalize(i.Number, 64),
-            Type = i.Type,
-            DocumentDate = Today.AddDays(-20),
-            DueDate = Today.AddDays(i.DueInDays),
-            Currency = "USD",
-            OriginalMinor = Math.Abs(i.OpenMinor),
-            OpenMinor = i.OpenMinor,
-            DiscountMinor = i.DiscountMinor,
-            DiscountDate = i.DiscountDate,
-            IsOpen = true,
-            Status = i.Status,
-            SyncedAt = h.Clock.GetUtcNow().UtcDateTime,
-        }).ToList();
-        db.Invoices.AddRange(rows);
-        await db.SaveChangesAsync();
-        return rows.Select(r => r.Id).ToArray();
-    }
-
-    private static async Task<PaymentMethodView> CardAsync(PortalHarness h, string number = "4242424242424242")
-    {
-        var captured = h.Get<SandboxGateway>().CaptureCard(new SandboxCardInput(number, 12, 2030, "123", "Pat Payer", "02139"));
-        Assert.True(captured.Succeeded, captured.Message);
-        return await h.Get<PaymentMethodService>().AddCardAsync(new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), null, Key()));
-    }
-
-    private static async Task<List<InvoiceRecord>> InvoicesAsync(PortalHarness h, IEnumerable<long> ids)
-    {
-        var list = ids.ToList();
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.Invoices.AsNoTracking().Where(i => list.Contains(i.Id)).OrderBy(i => i.Id).ToListAsync();
-    }
-
-    /// <summary>Sandbox charges of the account that moved money.</summary>
-    private static async Task<int> ChargesAsync(PortalHarness h, string account)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.SandboxCharges.CountAsync(c => c.AccountId == account && (c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing));
-    }
-
-    private static async Task<List<PaymentRecord>> PaymentsAsync(PortalHarness h, string account)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.Payments.AsNoTracking().Include(p => p.Allocations).Where(p => p.AccountId == account).ToListAsync();
-    }
-
-    private static async Task<List<OutboxMessageRecord>> OutboxAsync(PortalHarness h, string account, OutboxKind kind)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.Outbox.AsNoTracking().Where(m => m.AccountId == account && m.Kind == kind).ToListAsync();
-    }
 
     [Fact]
     public async Task Preview_takes_todays_discount_and_nets_credits_in_minor_units()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account,
+        var ids = await InvoicesAsync(h, account,
             new Item("INV-A", 100_000, DiscountMinor: 2_000, DiscountDate: Today.AddDays(8), DueInDays: 30),
             new Item("INV-B", 50_000, DiscountMinor: 1_000, DiscountDate: Today.AddDays(-1), DueInDays: 5),
             new Item("CM-1", -30_000, Type: OpenItemType.CreditMemo, DueInDays: -40));
@@ -142,7 +68,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
         Assert.Equal(Usd(0m), preview.Total);
 
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-1", 10_000), new Item("CM-OLD", -8_000, Type: OpenItemType.CreditMemo),
+        var ids = await InvoicesAsync(h, account, new Item("INV-1", 10_000), new Item("CM-OLD", -8_000, Type: OpenItemType.CreditMemo),
             new Item("UC-NEW", -5_000, Type: OpenItemType.UnappliedCash));
         var refused = await Assert.ThrowsAsync<PortalValidationException>(() => h.Get<PaymentService>().PreviewAsync(ids));
         Assert.Equal(PaymentService.CreditsCoverInvoicesMessage, refused.Message);
@@ -154,7 +80,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
     public async Task Paying_succeeds_holds_the_items_queues_the_erp_posting_and_email_and_makes_a_receipt()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account,
+        var ids = await InvoicesAsync(h, account,
             new Item("INV-10", 100_000, DiscountMinor: 2_000, DiscountDate: Today.AddDays(5)),
             new Item("INV-11", 25_050),
             new Item("CM-12", -5_050, Type: OpenItemType.CreditMemo));
@@ -169,7 +95,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
         Assert.False(outcome.Replayed);
         Assert.Equal(Usd(1180m), outcome.Amount);
         Assert.Matches("^R-260302-[0-9A-HJKMNP-TV-Z]{6}$", outcome.ReceiptNumber);
-        Assert.All(await InvoicesAsync(h, ids), i => Assert.Equal((InvoiceStatus.Pending, (Guid?)outcome.PaymentId), (i.Status, i.ActivePaymentId)));
+        Assert.All(await InvoiceRowsAsync(h, ids), i => Assert.Equal((InvoiceStatus.Pending, (Guid?)outcome.PaymentId), (i.Status, i.ActivePaymentId)));
         Assert.Equal(1, await h.Get<SandboxGateway>().CountChargesForPaymentAsync(outcome.PaymentId));
 
         var row = Assert.Single(await PaymentsAsync(h, account));
@@ -203,7 +129,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
     public async Task A_decline_shows_the_gateways_reason_leaves_the_items_open_and_charges_nothing()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-20", 40_000), new Item("INV-21", 10_000));
+        var ids = await InvoicesAsync(h, account, new Item("INV-20", 40_000), new Item("INV-21", 10_000));
         var declined = await CardAsync(h, "4000000000000002");
         var payments = h.Get<PaymentService>();
 
@@ -211,22 +137,22 @@ public abstract class PayInvoicesTests(TestDatabase database)
 
         Assert.Equal(PaymentStatus.Failed, outcome.Status);
         Assert.Equal("The card was declined by the issuer.", outcome.FailureReason);
-        Assert.All(await InvoicesAsync(h, ids), i => Assert.Equal((InvoiceStatus.Open, (Guid?)null), (i.Status, i.ActivePaymentId)));
-        Assert.Equal(0, await ChargesAsync(h, account));
+        Assert.All(await InvoiceRowsAsync(h, ids), i => Assert.Equal((InvoiceStatus.Open, (Guid?)null), (i.Status, i.ActivePaymentId)));
+        Assert.Equal(0, await ChargeCountAsync(h, account));
         Assert.Empty(await OutboxAsync(h, account, OutboxKind.ErpPayment));
         Assert.Equal("The card was declined by the issuer.", (await payments.GetReceiptAsync(outcome.PaymentId)).FailureReason);
 
         var visa = await CardAsync(h);
         var retry = await payments.PayInvoicesAsync(new PayInvoicesRequest(ids, visa.Id, Key()));
         Assert.Equal(PaymentStatus.Succeeded, retry.Status);
-        Assert.Equal(1, await ChargesAsync(h, account));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
     }
 
     [Fact]
     public async Task The_same_key_twice_or_at_once_makes_one_payment_and_one_charge()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-30", 12_345), new Item("INV-31", 1_000));
+        var ids = await InvoicesAsync(h, account, new Item("INV-30", 12_345), new Item("INV-31", 1_000));
         var visa = await CardAsync(h);
         var request = new PayInvoicesRequest([ids[0]], visa.Id, Key());
 
@@ -246,7 +172,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
         Assert.Equal(3, results.Count(r => r.Replayed));
 
         Assert.Equal(2, (await PaymentsAsync(h, account)).Count);
-        Assert.Equal(2, await ChargesAsync(h, account));
+        Assert.Equal(2, await ChargeCountAsync(h, account));
 
         h.SignIn(PortalHarness.NewAccount());
         await Assert.ThrowsAsync<PortalNotFoundException>(() => h.Get<PaymentService>().PayInvoicesAsync(request));
@@ -256,7 +182,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
     public async Task Eight_parallel_payments_of_one_invoice_charge_once_and_the_rest_are_told_it_is_already_being_paid()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-40", 77_700));
+        var ids = await InvoicesAsync(h, account, new Item("INV-40", 77_700));
         var visa = await CardAsync(h);
 
         var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
@@ -276,16 +202,16 @@ public abstract class PayInvoicesTests(TestDatabase database)
         Assert.Equal(PaymentStatus.Succeeded, paid.Outcome!.Status);
         Assert.Equal(7, attempts.Count(a => a.Error is PaymentConflictException));
         Assert.All(attempts.Where(a => a.Error is not null), a => Assert.Contains("INV-40 is already being paid (Pending)", a.Error!.Message));
-        Assert.Equal(1, await ChargesAsync(h, account));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
         Assert.Single(await PaymentsAsync(h, account));
-        Assert.Equal(paid.Outcome.PaymentId, (await InvoicesAsync(h, ids)).Single().ActivePaymentId);
+        Assert.Equal(paid.Outcome.PaymentId, (await InvoiceRowsAsync(h, ids)).Single().ActivePaymentId);
     }
 
     [Fact]
     public async Task Pending_and_scheduled_items_are_refused_by_name()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-50", 1_000), new Item("INV-51", 2_000, Status: InvoiceStatus.Pending),
+        var ids = await InvoicesAsync(h, account, new Item("INV-50", 1_000), new Item("INV-51", 2_000, Status: InvoiceStatus.Pending),
             new Item("INV-52", 3_000, Status: InvoiceStatus.Scheduled));
         var visa = await CardAsync(h);
         var payments = h.Get<PaymentService>();
@@ -297,14 +223,14 @@ public abstract class PayInvoicesTests(TestDatabase database)
         var pay = await Assert.ThrowsAsync<PaymentConflictException>(() => payments.PayInvoicesAsync(new PayInvoicesRequest([ids[2]], visa.Id, Key())));
         Assert.Equal(["INV-52"], pay.InvoiceNumbers);
         Assert.Empty(await PaymentsAsync(h, account));
-        Assert.Equal(0, await ChargesAsync(h, account));
+        Assert.Equal(0, await ChargeCountAsync(h, account));
     }
 
     [Fact]
     public async Task A_stale_selection_is_refused_when_an_item_was_settled_meanwhile()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-60", 1_000), new Item("INV-61", 2_000));
+        var ids = await InvoicesAsync(h, account, new Item("INV-60", 1_000), new Item("INV-61", 2_000));
         var visa = await CardAsync(h);
         var payments = h.Get<PaymentService>();
         var preview = await payments.PreviewAsync(ids);
@@ -317,14 +243,14 @@ public abstract class PayInvoicesTests(TestDatabase database)
 
         Assert.Contains("INV-61 was paid meanwhile", refused.Message);
         Assert.Empty(await PaymentsAsync(h, account));
-        Assert.Equal(InvoiceStatus.Open, (await InvoicesAsync(h, ids)).First().Status);
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).First().Status);
     }
 
     [Fact]
     public async Task A_tampered_total_is_refused_and_nothing_is_charged()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-70", 50_000));
+        var ids = await InvoicesAsync(h, account, new Item("INV-70", 50_000));
         var visa = await CardAsync(h);
 
         var refused = await Assert.ThrowsAsync<PortalValidationException>(() =>
@@ -333,21 +259,21 @@ public abstract class PayInvoicesTests(TestDatabase database)
         Assert.Equal("total", refused.Field);
         Assert.Equal(PaymentService.AmountsChangedMessage, refused.Message);
         Assert.Empty(await PaymentsAsync(h, account));
-        Assert.Equal(0, await ChargesAsync(h, account));
-        Assert.Equal(InvoiceStatus.Open, (await InvoicesAsync(h, ids)).Single().Status);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
     }
 
     [Fact]
     public async Task Another_accounts_invoice_or_method_is_not_found_and_their_receipt_neither()
     {
         await using var h = Harness(database, out var mine);
-        var myInvoice = await SeedAsync(h, mine, new Item("INV-80", 1_000));
+        var myInvoice = await InvoicesAsync(h, mine, new Item("INV-80", 1_000));
         var myVisa = await CardAsync(h);
         var myPayment = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(myInvoice, myVisa.Id, Key()));
 
         var theirs = PortalHarness.NewAccount();
         h.Users.User = FakePortalUserContext.UserOn(theirs, PortalPermissions.Pay, "user-2");
-        var theirInvoice = await SeedAsync(h, theirs, new Item("INV-81", 2_000));
+        var theirInvoice = await InvoicesAsync(h, theirs, new Item("INV-81", 2_000));
         var theirVisa = await CardAsync(h);
         var payments = h.Get<PaymentService>();
 
@@ -358,14 +284,14 @@ public abstract class PayInvoicesTests(TestDatabase database)
         await Assert.ThrowsAsync<PortalNotFoundException>(() => payments.GetReceiptAsync(myPayment.PaymentId));
         await Assert.ThrowsAsync<PortalNotFoundException>(() => payments.GetReceiptAsync(Guid.NewGuid()));
         Assert.Empty(await PaymentsAsync(h, theirs));
-        Assert.Equal(InvoiceStatus.Open, (await InvoicesAsync(h, theirInvoice)).Single().Status);
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, theirInvoice)).Single().Status);
     }
 
     [Fact]
     public async Task Deleted_and_expired_methods_are_refused()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-90", 1_000));
+        var ids = await InvoicesAsync(h, account, new Item("INV-90", 1_000));
         var visa = await CardAsync(h);
         var other = await CardAsync(h, "5555555555554444");
         await h.Get<PaymentMethodService>().DeleteAsync(other.Id);
@@ -396,7 +322,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
     public async Task View_only_users_and_empty_selections_are_refused()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-100", 1_000));
+        var ids = await InvoicesAsync(h, account, new Item("INV-100", 1_000));
         var visa = await CardAsync(h);
         var payments = h.Get<PaymentService>();
 
@@ -409,14 +335,14 @@ public abstract class PayInvoicesTests(TestDatabase database)
         var denied = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => payments.PayInvoicesAsync(new PayInvoicesRequest(ids, visa.Id, Key())));
         Assert.Contains("view-only", denied.Message);
         Assert.Empty(await PaymentsAsync(h, account));
-        Assert.Equal(0, await ChargesAsync(h, account));
+        Assert.Equal(0, await ChargeCountAsync(h, account));
     }
 
     [Fact]
     public async Task An_unanswered_charge_stays_processing_with_the_items_held_for_the_status_check()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-110", 9_900));
+        var ids = await InvoicesAsync(h, account, new Item("INV-110", 9_900));
         var timeout = await CardAsync(h, "4000000000000119");
 
         var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, timeout.Id, Key()));
@@ -425,9 +351,9 @@ public abstract class PayInvoicesTests(TestDatabase database)
         var row = Assert.Single(await PaymentsAsync(h, account));
         Assert.Equal(h.Clock.GetUtcNow().UtcDateTime + PaymentCharger.StatusCheckDelay, row.NextCheckAt);
         Assert.Null(row.CompletedAt);
-        Assert.Equal(InvoiceStatus.Pending, (await InvoicesAsync(h, ids)).Single().Status);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);
         Assert.Empty(await OutboxAsync(h, account, OutboxKind.ErpPayment));
-        Assert.Equal(1, await ChargesAsync(h, account));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
     }
 
     [Fact]
@@ -437,7 +363,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
             ServiceDescriptor.Scoped<IPaymentGateway>(sp => new AnswerLostGateway(sp.GetRequiredService<SandboxGateway>()))));
         var account = PortalHarness.NewAccount();
         h.SignIn(account);
-        var ids = await SeedAsync(h, account, new Item("INV-120", 4_200));
+        var ids = await InvoicesAsync(h, account, new Item("INV-120", 4_200));
         var visa = await CardAsync(h);
 
         var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, visa.Id, Key()));
@@ -445,8 +371,8 @@ public abstract class PayInvoicesTests(TestDatabase database)
         Assert.Equal(PaymentStatus.Processing, outcome.Status);
         var row = Assert.Single(await PaymentsAsync(h, account));
         Assert.NotNull(row.NextCheckAt);
-        Assert.Equal(InvoiceStatus.Pending, (await InvoicesAsync(h, ids)).Single().Status);
-        Assert.Equal(1, await ChargesAsync(h, account));
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
         Assert.Empty(await OutboxAsync(h, account, OutboxKind.ErpPayment));
     }
 
@@ -454,7 +380,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
     public async Task A_bank_debit_is_processing_with_the_erp_posting_and_email_queued()
     {
         await using var h = Harness(database, out var account);
-        var ids = await SeedAsync(h, account, new Item("INV-130", 60_000));
+        var ids = await InvoicesAsync(h, account, new Item("INV-130", 60_000));
         var methods = h.Get<PaymentMethodService>();
         var captured = h.Get<SandboxGateway>().CaptureBankAccount(new SandboxBankInput("110000000", "000123456789", "Acme AP", BankAccountType.Checking, BankAccountHolderType.Business));
         var bank = await methods.AddBankAccountAsync(new AddBankAccountRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.BankAccount), null, Key(),
@@ -464,7 +390,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
 
         Assert.Equal(PaymentStatus.Processing, outcome.Status);
         Assert.Equal("Sandbox Bank checking •••• 6789", Assert.Single(await PaymentsAsync(h, account)).MethodDescription);
-        Assert.Equal(InvoiceStatus.Pending, (await InvoicesAsync(h, ids)).Single().Status);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);
         Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpPayment));
         var email = JsonSerializer.Deserialize<PortalEmail>(Assert.Single(await OutboxAsync(h, account, OutboxKind.Email)).PayloadJson, Json)!;
         Assert.StartsWith("Payment processing", email.Subject);
@@ -490,7 +416,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
         h.Clock.Advance(TimeSpan.FromMinutes(3));
         Assert.Equal(1, (await sync.SyncAccountAsync(account)).Closed);
 
-        var row = (await InvoicesAsync(h, [invoiceId])).Single();
+        var row = (await InvoiceRowsAsync(h, [invoiceId])).Single();
         Assert.False(row.IsOpen);
         Assert.Equal((InvoiceStatus.Open, (Guid?)null, 0L), (row.Status, row.ActivePaymentId, row.OpenMinor));
     }

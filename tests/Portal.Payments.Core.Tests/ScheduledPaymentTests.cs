@@ -8,7 +8,7 @@ using Portal.Payments.Services;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Users;
 using Xunit;
-using static Portal.Payments.Core.Tests.Infrastructure.ScheduledSeed;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
 
 namespace Portal.Payments.Core.Tests;
 

@@ -10,7 +10,7 @@ using Portal.Payments.Services.Payments;
 using Portal.Payments.Users;
 using Xunit;
 using Xunit.Abstractions;
-using static Portal.Payments.Core.Tests.Infrastructure.ScheduledSeed;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
 
 namespace Portal.Payments.Core.Tests;
 

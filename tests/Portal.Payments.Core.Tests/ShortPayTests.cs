@@ -13,6 +13,7 @@ using Portal.Payments.Services.Payments;
 using Portal.Payments.Testing;
 using Portal.Payments.Users;
 using Xunit;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
 
 namespace Portal.Payments.Core.Tests;
 
@@ -22,71 +23,21 @@ namespace Portal.Payments.Core.Tests;
 /// </summary>
 public abstract class ShortPayTests(TestDatabase database)
 {
-    private static readonly DateOnly Today = new(2026, 3, 2);
     private static readonly DateOnly InvoiceDate = Today.AddDays(-5);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private static Money Usd(decimal amount) => Money.Create(amount, "USD");
-
-    private static string Key() => Guid.NewGuid().ToString("N");
-
-    private static PortalHarness Harness(TestDatabase db, out string account, string policy = "prorate", List<string>? reasons = null)
-    {
-        var h = new PortalHarness(db, options: o =>
+    private static PortalHarness Harness(TestDatabase db, out string account, string policy = "prorate", List<string>? reasons = null) =>
+        PaymentSeed.Harness(db, out account, options: o =>
         {
             o.DiscountPolicy = policy;
             o.ShortPayReasons = reasons;
         });
-        account = PortalHarness.NewAccount();
-        h.Users.User = FakePortalUserContext.UserOn(account, PortalPermissions.Pay, name: "Pat Payer");
-        return h;
-    }
 
-    /// <summary>Seeds invoices (number, open cents, discount cents); discounts run to day 10 of 2/10 net 30.</summary>
-    private static async Task<long[]> SeedAsync(PortalHarness h, string account, params (string Number, long OpenMinor, long? DiscountMinor)[] items)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        var rows = items.Select(i => new InvoiceRecord
-        {
-            AccountId = account,
-            ExternalId = "X-" + i.Number,
-            Number = i.Number,
-            NumberKey = SearchKeys.Normalize(i.Number, 64),
-            Type = i.OpenMinor < 0 ? OpenItemType.CreditMemo : OpenItemType.Invoice,
-            DocumentDate = InvoiceDate,
-            DueDate = InvoiceDate.AddDays(30),
-            Currency = "USD",
-            OriginalMinor = Math.Abs(i.OpenMinor),
-            OpenMinor = i.OpenMinor,
-            DiscountMinor = i.DiscountMinor,
-            DiscountDate = i.DiscountMinor is null ? null : InvoiceDate.AddDays(10),
-            IsOpen = true,
-            Status = InvoiceStatus.Open,
-            SyncedAt = h.Clock.GetUtcNow().UtcDateTime,
-        }).ToList();
-        db.Invoices.AddRange(rows);
-        await db.SaveChangesAsync();
-        return rows.Select(r => r.Id).ToArray();
-    }
-
-    private static async Task<PaymentMethodView> CardAsync(PortalHarness h)
-    {
-        var captured = h.Get<SandboxGateway>().CaptureCard(new SandboxCardInput("4242424242424242", 12, 2030, "123", "Pat Payer", "02139"));
-        Assert.True(captured.Succeeded, captured.Message);
-        return await h.Get<PaymentMethodService>().AddCardAsync(new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), null, Key()));
-    }
-
-    private static async Task<int> ChargesAsync(PortalHarness h, string account)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.SandboxCharges.CountAsync(c => c.AccountId == account && (c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing));
-    }
-
-    private static async Task<List<PaymentRecord>> PaymentsAsync(PortalHarness h, string account)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.Payments.AsNoTracking().Include(p => p.Allocations).Where(p => p.AccountId == account).ToListAsync();
-    }
+    /// <summary>Seeds invoices (number, open cents, discount cents) dated <see cref="InvoiceDate"/> on 2/10 net 30.</summary>
+    private static Task<long[]> SeedAsync(PortalHarness h, string account, params (string Number, long OpenMinor, long? DiscountMinor)[] items) =>
+        InvoicesAsync(h, account, items.Select(i => new Item(i.Number, i.OpenMinor, i.DiscountMinor,
+            i.DiscountMinor is null ? null : InvoiceDate.AddDays(10), DueInDays: 25,
+            Type: i.OpenMinor < 0 ? OpenItemType.CreditMemo : OpenItemType.Invoice, DocumentDate: InvoiceDate)).ToArray());
 
     private static PayLine Short(long id, decimal amount, string? reason = null, string? comment = null) =>
         new(id) { Amount = Usd(amount), Reason = reason, Comment = comment };
@@ -244,7 +195,7 @@ public abstract class ShortPayTests(TestDatabase database)
         var tampered = await Assert.ThrowsAsync<PortalValidationException>(() =>
             payments.PayInvoicesAsync(new PayInvoicesRequest(ids, visa.Id, Key()) { Lines = lines, ExpectedTotal = Usd(100m) }));
         Assert.Equal(("total", PaymentService.AmountsChangedMessage), (tampered.Field, tampered.Message));
-        Assert.Equal(0, await ChargesAsync(h, account));
+        Assert.Equal(0, await ChargeCountAsync(h, account));
 
         var request = new PayInvoicesRequest(ids, visa.Id, Key()) { Lines = lines, ExpectedTotal = Usd(250m) };
         var results = await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
@@ -256,7 +207,7 @@ public abstract class ShortPayTests(TestDatabase database)
 
         Assert.Single(results.Select(r => r.PaymentId).Append(again.PaymentId).Distinct());
         Assert.True(again.Replayed);
-        Assert.Equal(1, await ChargesAsync(h, account));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
         Assert.Equal(25_000L, Assert.Single(await PaymentsAsync(h, account)).AmountMinor);   // 150 (short) + 100 (full)
     }
 

@@ -137,18 +137,18 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
     public async Task A_scheduled_payment_email_reaches_the_SMTP_server_with_recipient_subject_and_amounts()
     {
         await using var smtp = LocalSmtpServer.Start();
-        await using var h = ScheduledSeed.Harness(database, out var account, options: o =>
+        await using var h = PaymentSeed.Harness(database, out var account, options: o =>
         {
             o.Notifications.Transport = "Smtp";
             o.Notifications.Smtp.Host = "127.0.0.1";
             o.Notifications.Smtp.Port = smtp.Port;
             o.Notifications.Smtp.Security = "None";
         });
-        var ids = await ScheduledSeed.InvoicesAsync(h, account,
-            new ScheduledSeed.Item("INV-7001", 123_456, DiscountMinor: 1_456, DiscountDate: ScheduledSeed.Today.AddDays(10)), new ScheduledSeed.Item("INV-7002", 50_000));
-        var card = await ScheduledSeed.CardAsync(h);
+        var ids = await PaymentSeed.InvoicesAsync(h, account,
+            new PaymentSeed.Item("INV-7001", 123_456, DiscountMinor: 1_456, DiscountDate: PaymentSeed.Today.AddDays(10)), new PaymentSeed.Item("INV-7002", 50_000));
+        var card = await PaymentSeed.CardAsync(h);
         var outcome = await h.Get<ScheduledPaymentService>().ScheduleAsync(
-            new SchedulePaymentRequest(ids, ScheduledSeed.Today.AddDays(9), card.Id, ScheduledSeed.Key()));
+            new SchedulePaymentRequest(ids, PaymentSeed.Today.AddDays(9), card.Id, PaymentSeed.Key()));
 
         Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
 

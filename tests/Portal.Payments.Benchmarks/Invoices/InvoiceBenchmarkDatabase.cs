@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using NpgsqlTypes;
+using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.Hosting;
 using Portal.Payments.Testing;
@@ -79,22 +80,26 @@ internal static class InvoiceBenchmarkDatabase
         return $"Data Source={path};Default Timeout=30";
     }
 
-    /// <summary>Starts the cached PostgreSQL cluster (loading it first when it was not loaded yet); stop it with <see cref="BenchmarkPostgres.StopAsync"/>.</summary>
-    public static async Task<(BenchmarkPostgres Server, string ConnectionString)> StartPostgresAsync()
+    /// <summary>
+    /// Starts the cached PostgreSQL cluster (kept in the temp folder under the data-version key, so the 1,000,000-row load
+    /// happens once and later runs only start it), loading it first when it was not loaded yet; stop it with
+    /// <see cref="PostgresCluster.StopAsync"/> (fast, so the folder stays valid).
+    /// </summary>
+    public static async Task<(PostgresCluster Server, string ConnectionString)> StartPostgresAsync()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"pp-bench-pg-{CacheKey}");
-        var server = await BenchmarkPostgres.StartAsync(folder);
+        var server = new PostgresCluster(Path.Combine(Path.GetTempPath(), $"pp-bench-pg-{CacheKey}"));
+        await server.StartAsync(commandTimeoutSeconds: 600);
         var connectionString = new NpgsqlConnectionStringBuilder(server.AdminConnectionString) { Database = PostgresDatabase }.ConnectionString;
-        if (server.Reused && File.Exists(Path.Combine(folder, LoadedMarker)))
+        if (server.Reused && File.Exists(Path.Combine(server.Folder, LoadedMarker)))
         {
             return (server, connectionString);
         }
         if (server.Reused)
         {
             // An interrupted load: start over from an empty cluster.
-            await server.StopAsync();
-            BenchmarkPostgres.Delete(folder);
-            server = await BenchmarkPostgres.StartAsync(folder);
+            await server.StopAsync(fast: true);
+            server.Delete();
+            await server.StartAsync(commandTimeoutSeconds: 600);
             connectionString = new NpgsqlConnectionStringBuilder(server.AdminConnectionString) { Database = PostgresDatabase }.ConnectionString;
         }
         await using (var admin = new NpgsqlConnection(server.AdminConnectionString))
@@ -104,7 +109,7 @@ internal static class InvoiceBenchmarkDatabase
             await create.ExecuteNonQueryAsync();
         }
         await LoadAsync(BenchmarkProvider.Postgres, connectionString, BulkCopyPostgresAsync);
-        await File.WriteAllTextAsync(Path.Combine(folder, LoadedMarker), DateTime.UtcNow.ToString("O"));
+        await File.WriteAllTextAsync(Path.Combine(server.Folder, LoadedMarker), DateTime.UtcNow.ToString("O"));
         return (server, connectionString);
     }
 

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.Grid;
 using Portal.Payments.Services;
@@ -28,7 +29,7 @@ public abstract class OpenInvoicesBenchmarkBase
         InvoiceFields.Status, InvoiceFields.Comments,
     ];
 
-    private BenchmarkPostgres? _postgres;
+    private PostgresCluster? _postgres;
     private ServiceProvider _root = null!;
     private AsyncServiceScope _scope;
 
@@ -107,7 +108,7 @@ public abstract class OpenInvoicesBenchmarkBase
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (_postgres is not null)
         {
-            await _postgres.StopAsync();
+            await _postgres.StopAsync(fast: true);
             _postgres = null;
         }
     }

@@ -10,15 +10,16 @@ using Xunit;
 
 namespace Portal.Payments.Core.Tests.Infrastructure;
 
-/// <summary>Seeding helpers for the scheduled payment tests.</summary>
-internal static class ScheduledSeed
+/// <summary>Seeding and reading helpers for the payment tests (pay now, short pay, deposits, scheduling, the runner).</summary>
+internal static class PaymentSeed
 {
     /// <summary>The harness clock's date (2026-03-02).</summary>
     public static readonly DateOnly Today = new(2026, 3, 2);
 
     /// <summary>An invoice to seed.</summary>
+    /// <summary>An invoice to seed: dated <paramref name="DocumentDate"/> (default 20 days ago), due <paramref name="DueInDays"/> from today.</summary>
     public sealed record Item(string Number, long OpenMinor, long? DiscountMinor = null, DateOnly? DiscountDate = null, int DueInDays = 30,
-        InvoiceStatus Status = InvoiceStatus.Open, OpenItemType Type = OpenItemType.Invoice);
+        InvoiceStatus Status = InvoiceStatus.Open, OpenItemType Type = OpenItemType.Invoice, DateOnly? DocumentDate = null);
 
     public static string Key() => Guid.NewGuid().ToString("N");
 
@@ -43,7 +44,7 @@ internal static class ScheduledSeed
             Number = i.Number,
             NumberKey = SearchKeys.Normalize(i.Number, 64),
             Type = i.Type,
-            DocumentDate = Today.AddDays(-20),
+            DocumentDate = i.DocumentDate ?? Today.AddDays(-20),
             DueDate = Today.AddDays(i.DueInDays),
             Currency = "USD",
             OriginalMinor = Math.Abs(i.OpenMinor),
@@ -94,6 +95,15 @@ internal static class ScheduledSeed
         return await db.SandboxCharges.AsNoTracking()
             .Where(c => c.AccountId == account && (c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing))
             .ToListAsync();
+    }
+
+    /// <summary>Sandbox charges of the account that moved money.</summary>
+    public static async Task<int> ChargeCountAsync(PortalHarness h, string account) => (await ChargesAsync(h, account)).Count;
+
+    public static async Task<List<OutboxMessageRecord>> OutboxAsync(PortalHarness h, string account, OutboxKind kind)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.Outbox.AsNoTracking().Where(m => m.AccountId == account && m.Kind == kind).ToListAsync();
     }
 
     public static async Task<List<Notifications.PortalEmail>> EmailsAsync(PortalHarness h, string account)
