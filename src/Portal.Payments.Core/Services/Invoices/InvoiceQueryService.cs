@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Discounts;
 using Portal.Payments.Erp;
 using Portal.Payments.Grid;
 using Portal.Payments.Hosting;
@@ -87,6 +88,11 @@ public sealed record InvoiceRow
     public required int DaysPastDue { get; init; }
     /// <summary>Only Open items can be selected for payment.</summary>
     public bool CanSelect => Status == InvoiceStatus.Open;
+    /// <summary>
+    /// What paying the invoice in full today takes: the open balance minus the discount the host's policy gives today
+    /// (the default amount to pay). Null for credits (negative balances), which are applied in full.
+    /// </summary>
+    public Money? FullPaymentToday { get; init; }
 }
 
 /// <summary>
@@ -98,6 +104,7 @@ public sealed class InvoiceQueryService(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     ErpSyncService sync,
     IOptions<PortalPaymentsOptions> options,
+    IDiscountPolicy discountPolicy,
     TimeProvider clock)
 {
     /// <summary>The grid's fields: filters, sorts and CSV columns by name. Reused for every query.</summary>
@@ -130,7 +137,7 @@ public sealed class InvoiceQueryService(
         var page = GridQueryBuilder<InvoiceRecord>.Page(Grid.Sort(filtered, query), query);
         var total = await filtered.CountAsync(cancellationToken);
         var rows = await Project(page).ToListAsync(cancellationToken);
-        return new GridPage<InvoiceRow>(rows.ConvertAll(r => r.ToRow(today)), total);
+        return new GridPage<InvoiceRow>(rows.ConvertAll(r => r.ToRow(today, discountPolicy)), total);
     }
 
     /// <summary>
@@ -206,8 +213,8 @@ internal sealed record InvoiceData(
     long Id, string Number, OpenItemType Type, string? PoNumber, string? Reference, DateOnly DocumentDate, DateOnly DueDate, string Currency,
     long OriginalMinor, long OpenMinor, long? DiscountMinor, DateOnly? DiscountDate, InvoiceStatus Status, DateOnly? ScheduledFor, int CommentCount)
 {
-    /// <summary>The grid row, with days past due as of <paramref name="today"/>.</summary>
-    public InvoiceRow ToRow(DateOnly today) => new()
+    /// <summary>The grid row, with days past due and the full payment (under <paramref name="policy"/>) as of <paramref name="today"/>.</summary>
+    public InvoiceRow ToRow(DateOnly today, IDiscountPolicy policy) => new()
     {
         Id = Id,
         Number = Number,
@@ -224,5 +231,18 @@ internal sealed record InvoiceData(
         ScheduledFor = ScheduledFor,
         CommentCount = CommentCount,
         DaysPastDue = today.DayNumber - DueDate.DayNumber,
+        FullPaymentToday = OpenMinor > 0 ? FullPayment(today, policy) : null,
     };
+
+    private Money FullPayment(DateOnly today, IDiscountPolicy policy)
+    {
+        var open = Money.FromMinorUnits(OpenMinor, Currency);
+        return open - policy.DiscountFor(new DiscountContext
+        {
+            OpenBalance = open,
+            DiscountAvailable = DiscountMinor is { } d ? Money.FromMinorUnits(d, Currency) : null,
+            DiscountDate = DiscountDate,
+            PaymentDate = today,
+        });
+    }
 }

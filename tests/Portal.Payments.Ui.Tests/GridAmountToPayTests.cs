@@ -1,0 +1,131 @@
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Sync;
+using Portal.Payments.Ui.Components;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>
+/// The amount to pay typed in the open-invoices grid, on real services and SQLite. Today is 10 March 2027; GAP-7001 is
+/// $1,000 with a $20 discount until 15 March (pro-rated by default), GAP-7002 is $250 without a discount.
+/// </summary>
+public class GridAmountToPayTests : PayTestContext
+{
+    private async Task<(IRenderedComponent<OpenInvoicesGrid> Cut, long[] Ids)> ArrangeAsync()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("GAP-7001", 100_000, 2_000, OpenItemType.Invoice), ("GAP-7002", 25_000, null, OpenItemType.Invoice),
+            ("GAP-7003", -5_000, null, OpenItemType.CreditMemo));
+        await AddCardAsync();
+        var cut = Render<OpenInvoicesGrid>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".pp-inv-number")), Timeout);
+        cut.Find("input[type=search]").Input("GAP-");
+        cut.Find("form[role=search]").Submit();
+        cut.WaitForAssertion(() => Assert.Equal(3, cut.FindAll(".pp-inv-number").Count), Timeout);
+        return (cut, ids);
+    }
+
+    private static void Select(IRenderedComponent<OpenInvoicesGrid> cut, string number) =>
+        cut.Find($"input[aria-label='Select invoice {number}']").Change(true);
+
+    private static IReadOnlyList<string> FullPayments(IRenderedComponent<OpenInvoicesGrid> cut) =>
+        [.. cut.FindAll("[data-testid=grid-full-payment]").Select(e => e.TextContent.Trim())];
+
+    [Fact]
+    public async Task Selected_invoices_get_an_amount_defaulting_to_the_full_payment_today_and_credits_get_none()
+    {
+        var (cut, _) = await ArrangeAsync();
+        Assert.Empty(cut.FindAll("[data-testid=grid-amount-input]"));
+        Assert.Equal(["980.00", "250.00"], FullPayments(cut));   // balance less today's discount; nothing for the credit
+
+        Select(cut, "GAP-7001");
+        Select(cut, "GAP-7003");
+
+        var input = Input(cut, "Amount to pay for GAP-7001");
+        Assert.Equal("980.00", input.GetAttribute("value"));
+        Assert.Single(cut.FindAll("[data-testid=grid-amount-input]"));
+        Assert.Equal(["250.00"], FullPayments(cut));
+    }
+
+    [Theory]
+    [InlineData("abc", "Enter the amount to pay for GAP-7002 as a number, e.g. 125.50.")]
+    [InlineData("0", "The amount to pay for GAP-7002 must be greater than zero.")]
+    [InlineData("-1", "The amount to pay for GAP-7002 must be greater than zero.")]
+    [InlineData("10.005", "The amount to pay for GAP-7002: USD amounts have at most 2 decimal places.")]
+    [InlineData("250.01", "The amount to pay for GAP-7002 is more than its open balance of USD 250.00. To pay more than you owe, make a deposit.")]
+    public async Task A_bad_amount_is_refused_at_the_field_keeps_what_was_typed_and_opens_no_payment(string typed, string message)
+    {
+        var (cut, _) = await ArrangeAsync();
+        Select(cut, "GAP-7002");
+
+        Input(cut, "Amount to pay for GAP-7002").Change(typed);
+
+        var input = Input(cut, "Amount to pay for GAP-7002");
+        Assert.Equal(message, ErrorFor(cut, input).TextContent.Trim());
+        Assert.Equal("true", input.GetAttribute("aria-invalid"));
+        Assert.Equal(typed, input.GetAttribute("value"));
+        cut.Find("[data-testid=pay-selected]").Click();
+        Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
+        Assert.Equal("Correct the amount to pay first: " + message, cut.Find("p[role=status]").TextContent.Trim());
+
+        Input(cut, "Amount to pay for GAP-7002").Change("250");
+        Assert.Empty(cut.FindAll("[data-testid=grid-amount-error]"));
+        cut.Find("[data-testid=pay-selected]").Click();
+        cut.WaitForAssertion(() => Assert.Equal("USD 250.00", cut.Find("[data-testid=pay-panel] [data-testid=total]").TextContent.Trim()), Timeout);
+    }
+
+    [Fact]
+    public async Task A_short_amount_typed_in_the_grid_reaches_the_preview_which_asks_for_the_reason_then_pays_it()
+    {
+        var (cut, ids) = await ArrangeAsync();
+        Select(cut, "GAP-7001");
+        Select(cut, "GAP-7002");
+        Input(cut, "Amount to pay for GAP-7001").Change("600");
+        Assert.Equal("Short by 380.00; you give the reason when you pay.", cut.Find("[data-testid=grid-amount-short]").TextContent.Trim());
+
+        cut.Find("[data-testid=pay-selected]").Click();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=pay-panel] [data-testid=picker-option]")), Timeout);
+        Assert.Equal(["600.00", "250.00"], cut.FindAll("[data-testid=grid-amount-paying]").Select(e => e.TextContent.Trim()));   // changed in the panel now
+        Assert.Empty(cut.FindAll("[data-testid=grid-amount-input]"));
+        Assert.Equal("600.00", Input(cut, "Amount to pay for GAP-7001").GetAttribute("value"));
+        Assert.Equal("250.00", Input(cut, "Amount to pay for GAP-7002").GetAttribute("value"));
+        var reason = Input(cut, "Short-pay reason for GAP-7001");
+        Assert.Equal("Choose why you are paying less than USD 980.00 for GAP-7001.", ErrorFor(cut, reason).TextContent.Trim());
+        Assert.True(Button(cut, "Make payment").HasAttribute("disabled"));
+
+        reason.Change("Damaged");
+
+        cut.WaitForAssertion(() => Assert.Equal("USD 850.00", cut.Find("[data-testid=pay-panel] [data-testid=total]").TextContent.Trim()), Timeout);
+        Assert.Equal("USD -388.00", cut.Find("[data-testid=line-short]").TextContent.Trim());
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        var rows = await InvoicesAsync(ids[..2]);
+        var receipt = await Payments.GetReceiptAsync(rows[0].ActivePaymentId!.Value);
+        Assert.Equal(Money.Create(850m, "USD"), receipt.Amount);
+        var line = Assert.Single(receipt.Lines, l => l.InvoiceNumber == "GAP-7001");
+        Assert.Equal((Money.Create(600m, "USD"), Money.Create(388m, "USD"), "Damaged"), (line.Applied, line.ShortAmount, line.ShortReason));
+        Assert.Empty(cut.FindAll("[data-testid=grid-amount-input]"));   // the selection and its amounts are cleared
+    }
+
+    [Fact]
+    public async Task Deselecting_drops_the_amount_and_scheduling_says_it_pays_in_full()
+    {
+        var (cut, _) = await ArrangeAsync();
+        Select(cut, "GAP-7002");
+        Input(cut, "Amount to pay for GAP-7002").Change("100");
+        cut.Find("input[aria-label='Select invoice GAP-7002']").Change(false);
+        Select(cut, "GAP-7002");
+        Assert.Equal("250.00", Input(cut, "Amount to pay for GAP-7002").GetAttribute("value"));
+
+        Input(cut, "Amount to pay for GAP-7002").Change("100");
+        cut.Find("[data-testid=schedule-selected]").Click();
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=schedule-panel] [data-testid=pay-line]")), Timeout);
+        Assert.Contains("A scheduled payment pays each invoice in full", cut.Find("[data-testid=schedule-full-amounts]").TextContent);
+    }
+}
