@@ -9,7 +9,7 @@ namespace Portal.Payments.EndToEnd.Tests;
 
 /// <summary>
 /// Deposits (/portal/deposit) and short payments from the open-invoices pay panel, in Chromium against the
-/// sample host: the deposit's confirmation, receipt and email; the short payment's adjusted preview and receipt.
+/// sample host: the deposit's confirmation, receipt, email and history row; the short payment typed in the grid, its adjusted preview and receipt.
 /// </summary>
 /// <remarks>Pat works on the shared Acme account: amounts and notes are unique per run, rows are found by what the test reads.</remarks>
 public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
@@ -88,6 +88,19 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await Expect(mail.Locator("pre")).ToContainTextAsync(receiptNumber);
         await Expect(mail.Locator("pre")).ToContainTextAsync($"Note: {note}");
         await AssertAccessibleAsync(page);
+
+        // Payment history: found by its note, as kind Deposit, linking to the receipt.
+        await page.GotoAsync("/portal/payments");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Payment history", Level = 1 })).ToBeVisibleAsync();
+        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search payments" });
+        await search.FillAsync(note);
+        await search.PressAsync("Enter");
+        await Expect(page.GetByTestId("history-receipt-link")).ToHaveTextAsync([receiptNumber]);
+        var row = page.Locator(".rz-data-row").Filter(new() { Has = page.GetByTestId("history-receipt-link") });
+        await Expect(row.Locator("td", new() { HasTextRegex = new Regex(@"^\s*Deposit\s*$") })).ToHaveCountAsync(1);
+        await Expect(page.GetByTestId("history-status")).ToHaveTextAsync(["Succeeded"]);
+        await Expect(row).ToContainTextAsync(amount.ToString("N2", CultureInfo.InvariantCulture));
+        await AssertAccessibleAsync(page);
     });
 
     [Fact]
@@ -118,21 +131,31 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
             }
         }
         Assert.NotNull(number);
-        await page.GetByTestId("pay-selected").ClickAsync();
-        var panel = page.GetByTestId("pay-panel");
-        var amount = panel.GetByLabel($"Amount to pay for {number}", new() { Exact = true });
-        await Expect(amount).ToHaveValueAsync(new Regex(@"^\d+\.\d{2}$"));
-        var full = decimal.Parse(await amount.InputValueAsync(), CultureInfo.InvariantCulture);
+
+        // The amount to pay, typed in the grid: it defaults to the full payment today; half of it is short.
+        var gridAmount = page.GetByLabel($"Amount to pay for {number}", new() { Exact = true });
+        await Expect(gridAmount).ToHaveValueAsync(new Regex(@"^\d+\.\d{2}$"));
+        var full = decimal.Parse(await gridAmount.InputValueAsync(), CultureInfo.InvariantCulture);
         var part = decimal.Round(full / 2, 2);
         var partText = part.ToString("N2", CultureInfo.InvariantCulture);
-        await Expect(panel.GetByTestId("total")).ToContainTextAsync(full.ToString("N2", CultureInfo.InvariantCulture));
+        await gridAmount.FillAsync("12.345");
+        await gridAmount.PressAsync("Tab");
+        await Expect(page.GetByTestId("grid-amount-error")).ToHaveTextAsync($"The amount to pay for {number}: USD amounts have at most 2 decimal places.");
+        await Expect(gridAmount).ToHaveValueAsync("12.345");
         await AssertAccessibleAsync(page);
+        await gridAmount.FillAsync(part.ToString("0.00", CultureInfo.InvariantCulture));
+        await gridAmount.PressAsync("Tab");
+        await Expect(page.GetByTestId("grid-amount-short")).ToContainTextAsync("you give the reason when you pay");
+        await page.GetByTestId("pay-selected").ClickAsync();
 
-        // Pay half: a reason is needed, and "Other" needs a comment.
-        await amount.FillAsync(part.ToString("0.00", CultureInfo.InvariantCulture));
-        await amount.PressAsync("Tab");
+        // The preview starts from the typed amount: a reason is needed, and "Other" needs a comment.
+        var panel = page.GetByTestId("pay-panel");
+        var amount = panel.GetByLabel($"Amount to pay for {number}", new() { Exact = true });
+        await Expect(amount).ToHaveValueAsync(part.ToString("0.00", CultureInfo.InvariantCulture));
+        await Expect(page.GetByTestId("grid-amount-paying")).ToHaveTextAsync(partText);
         var reason = panel.GetByLabel($"Short-pay reason for {number}", new() { Exact = true });
         await Expect(panel.GetByTestId("reason-error")).ToContainTextAsync($"for {number}");
+        await AssertAccessibleAsync(page);
         await reason.SelectOptionAsync("Other");
         await Expect(panel.GetByTestId("comment-error")).ToHaveTextAsync($"Explain the reason \"Other\" for {number} in the comment.");
         await AssertAccessibleAsync(page);
