@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.DemoErp;
@@ -87,6 +88,32 @@ public abstract class ErpSyncTests(TestDatabase database)
         Assert.False(row.IsOpen);
         Assert.Equal(0, row.OpenMinor);
         Assert.Equal(InvoiceStatus.Open, row.Status);
+    }
+
+    [Fact]
+    public async Task A_circuit_remembers_that_an_account_was_synced_and_a_new_one_checks_the_database()
+    {
+        await using var h = new PortalHarness(database);
+        var account = PortalHarness.NewAccount();
+        var sync = h.Get<ErpSyncService>();
+        await sync.EnsureSyncedAsync(account);
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            Assert.Equal(1, await db.ErpSyncStates.Where(s => s.AccountId == account).ExecuteDeleteAsync());
+        }
+
+        await sync.EnsureSyncedAsync(account);   // known synced: no query, no sync
+
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            Assert.False(await db.ErpSyncStates.AnyAsync(s => s.AccountId == account));
+        }
+        await using var other = h.Root.CreateAsyncScope();
+        await other.ServiceProvider.GetRequiredService<ErpSyncService>().EnsureSyncedAsync(account);
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            Assert.True(await db.ErpSyncStates.AnyAsync(s => s.AccountId == account && s.LastSyncedAt != null));
+        }
     }
 
     [Fact]

@@ -32,32 +32,46 @@ public sealed class ErpSyncService(
     private const int PageSize = 1000;
     private static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(2);
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> LocalLocks = new(StringComparer.Ordinal);
+    // Accounts this instance saw synced (a first sync is never undone); concurrent grid calls of one circuit may add at once.
+    private readonly ConcurrentDictionary<string, bool> _syncedAccounts = new(StringComparer.Ordinal);
 
-    /// <summary>Syncs the account if it has never been synced (first visit), otherwise returns at once.</summary>
+    /// <summary>
+    /// Syncs the account if it has never been synced (first visit), otherwise returns at once. Once an account is
+    /// known to be synced, this instance (one per circuit or request) remembers it, so later grid calls make no query.
+    /// </summary>
     public async Task EnsureSyncedAsync(string accountId, CancellationToken cancellationToken = default)
     {
-        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        if (_syncedAccounts.ContainsKey(accountId))
         {
-            if (await db.ErpSyncStates.AnyAsync(s => s.AccountId == accountId && s.LastSyncedAt != null, cancellationToken))
-            {
-                return;
-            }
+            return;
+        }
+        if (await WasSyncedAsync(accountId, cancellationToken))
+        {
+            _syncedAccounts[accountId] = true;
+            return;
         }
         for (var attempt = 0; attempt < 120; attempt++)
         {
             var result = await SyncAccountAsync(accountId, cancellationToken);
             if (!result.Skipped)
             {
+                _syncedAccounts[accountId] = true;
                 return;
             }
             // Another node is doing the first sync: wait for it.
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            if (await db.ErpSyncStates.AnyAsync(s => s.AccountId == accountId && s.LastSyncedAt != null, cancellationToken))
+            if (await WasSyncedAsync(accountId, cancellationToken))
             {
+                _syncedAccounts[accountId] = true;
                 return;
             }
         }
+    }
+
+    private async Task<bool> WasSyncedAsync(string accountId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.ErpSyncStates.AnyAsync(s => s.AccountId == accountId && s.LastSyncedAt != null, ct);
     }
 
     /// <summary>Pulls every change since the stored cursor.</summary>
