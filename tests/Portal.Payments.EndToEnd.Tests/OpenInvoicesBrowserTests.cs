@@ -253,6 +253,69 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         }
     });
 
+    [Fact]
+    public Task The_spreadsheet_view_is_one_tab_stop_navigated_with_arrows_home_end_and_pages() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesFromNavAsync(page);
+        await SearchAsync(page, "INV-");
+        var first = (await Numbers(page).First.InnerTextAsync()).Trim();
+
+        var toggle = page.GetByTestId("spreadsheet-toggle");
+        await toggle.CheckAsync();
+        var sheet = page.GetByRole(AriaRole.Grid, new() { Name = "Open invoices, spreadsheet view", Exact = true });
+        await Expect(sheet).ToBeVisibleAsync();
+        await Expect(Cell(page, 1, 0)).ToHaveTextAsync(first);   // the grid's result, in the grid's order
+        var lastRow = int.Parse(await sheet.GetAttributeAsync("aria-rowcount") ?? "0", CultureInfo.InvariantCulture) - 1;
+        var lastCol = int.Parse(await sheet.GetAttributeAsync("aria-colcount") ?? "0", CultureInfo.InvariantCulture) - 1;
+        Assert.True(lastRow > 30, $"The INV- result has {lastRow} rows; the demo account should have dozens.");
+        await AssertAccessibleAsync(page);
+
+        // One Tab from the toggle lands on the first header cell (roving tabindex).
+        await toggle.FocusAsync();
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(Cell(page, 0, 0)).ToBeFocusedAsync();
+
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Expect(Cell(page, 1, 0)).ToBeFocusedAsync();
+        await Expect(Cell(page, 1, 0)).ToHaveAttributeAsync("tabindex", "0");
+        await Expect(sheet.Locator("[tabindex='0']")).ToHaveCountAsync(1);
+        await page.Keyboard.PressAsync("ArrowRight");
+        await Expect(Cell(page, 1, 1)).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("End");
+        await Expect(Cell(page, 1, lastCol)).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("ArrowRight");   // stays at the edge
+        await Expect(Cell(page, 1, lastCol)).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Home");
+        await Expect(Cell(page, 1, 0)).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await Expect(Cell(page, 1, 0)).ToBeFocusedAsync();
+
+        // PageDown moves by a screenful; PageUp comes back.
+        await page.Keyboard.PressAsync("PageDown");
+        await Expect(sheet.Locator("td:focus")).ToHaveCountAsync(1);
+        var paged = int.Parse(await page.EvaluateAsync<string>("() => document.activeElement.dataset.r"), CultureInfo.InvariantCulture);
+        Assert.InRange(paged, 3, lastRow);
+        await page.Keyboard.PressAsync("PageUp");
+        await Expect(Cell(page, 1, 0)).ToBeFocusedAsync();
+
+        // Ctrl+End: the last cell of the last row, rendered on demand (the rows are virtualised); Ctrl+Home: back to the top.
+        await page.Keyboard.PressAsync("Control+End");
+        await Expect(Cell(page, lastRow, lastCol)).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Expect(Cell(page, lastRow, lastCol)).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Control+Home");
+        await Expect(Cell(page, 0, 0)).ToBeFocusedAsync();
+
+        // Tab leaves the grid in one step.
+        await page.Keyboard.PressAsync("Tab");
+        Assert.False(await page.EvaluateAsync<bool>("() => !!document.activeElement.closest('[data-testid=spreadsheet]')"));
+        await AssertAccessibleAsync(page);
+    });
+
+    private static ILocator Cell(IPage page, int row, int col) =>
+        page.Locator($"[data-testid=spreadsheet] [data-r='{row}'][data-c='{col}']");
+
     private async Task OpenInvoicesFromNavAsync(IPage page)
     {
         var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
