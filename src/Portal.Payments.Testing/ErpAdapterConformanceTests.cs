@@ -6,7 +6,7 @@ namespace Portal.Payments.Testing;
 /// <summary>
 /// Conformance suite for <see cref="IErpAdapter"/> implementations. Subclass it, point it at a test
 /// account of your ERP, and every [Fact] checks your adapter: incremental pulls with cursors,
-/// consistent item data, documents, and postings that drop duplicates.
+/// consistent item data, documents, postings that drop duplicates, and reversals of returned payments.
 /// </summary>
 public abstract class ErpAdapterConformanceTests
 {
@@ -149,6 +149,56 @@ public abstract class ErpAdapterConformanceTests
         Assert.False((await Adapter.PostDepositAsync(posting)).Duplicate);
         var again = await Adapter.PostDepositAsync(posting);
         Assert.True(again.Accepted && again.Duplicate);
+    }
+
+    /// <summary>
+    /// A returned payment is reversed: refused before the payment is posted, then (once posted and settled) the reversal
+    /// reopens the invoice with its balance before the payment; a second reversal is dropped.
+    /// </summary>
+    [Fact]
+    public async Task Reversing_a_returned_payment_reopens_its_invoice_once()
+    {
+        var (items, cursor) = await PullAllAsync(null, 500);
+        var invoice = items.Where(i => i.Type == OpenItemType.Invoice && i.IsOpen && i.OpenAmount.Amount > 10m).Skip(5).First();
+        var posting = new ErpPaymentPosting
+        {
+            PaymentId = Guid.NewGuid(),
+            AccountId = AccountId,
+            ReceiptNumber = "CONF-R" + Random.Shared.Next(100000, 999999),
+            Amount = invoice.OpenAmount,
+            PaidAt = DateTimeOffset.UtcNow,
+            MethodDescription = "Checking •••• 6789",
+            Allocations = [new ErpAllocation { ItemExternalId = invoice.ExternalId, ItemNumber = invoice.Number, Applied = invoice.OpenAmount }],
+        };
+        var reversal = new ErpPaymentReversal
+        {
+            PaymentId = posting.PaymentId,
+            AccountId = AccountId,
+            ReceiptNumber = posting.ReceiptNumber,
+            Amount = posting.Amount,
+            ReturnedAt = DateTimeOffset.UtcNow,
+            Reason = "R01: insufficient funds",
+        };
+        var early = await Adapter.ReversePaymentAsync(reversal);
+        Assert.False(early.Accepted, "A reversal of a payment the ERP has not received must be refused, so the outbox retries it.");
+        Assert.False(string.IsNullOrWhiteSpace(early.Error));
+
+        Assert.True((await Adapter.PostPaymentAsync(posting)).Accepted);
+        await SettlePostingsAsync();
+        var (paid, afterPayment) = await PullAllAsync(cursor, 500);
+        Assert.False(Assert.Single(paid, i => i.ExternalId == invoice.ExternalId).IsOpen);
+
+        var first = await Adapter.ReversePaymentAsync(reversal);
+        Assert.True(first.Accepted, first.Error);
+        Assert.False(first.Duplicate);
+        var again = await Adapter.ReversePaymentAsync(reversal);
+        Assert.True(again.Accepted && again.Duplicate, "A second reversal of the same payment must be reported as a duplicate.");
+
+        await SettlePostingsAsync();
+        var (reopened, _) = await PullAllAsync(afterPayment, 500);
+        var item = Assert.Single(reopened, i => i.ExternalId == invoice.ExternalId);
+        Assert.True(item.IsOpen);
+        Assert.Equal(invoice.OpenAmount, item.OpenAmount);
     }
 
     /// <summary>A comment posted twice is recorded once.</summary>

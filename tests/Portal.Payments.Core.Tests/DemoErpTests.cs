@@ -22,6 +22,36 @@ public abstract class DemoErpTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task A_reversed_deposit_takes_its_unapplied_cash_off_the_account()
+    {
+        await using var h = new PortalHarness(database);
+        var account = PortalHarness.NewAccount();
+        var erp = h.Get<IErpAdapter>();
+        var first = await erp.PullOpenItemsAsync(account, null, 1000);
+        var deposit = new ErpDepositPosting
+        {
+            PaymentId = Guid.NewGuid(), AccountId = account, ReceiptNumber = "R-DEP-1", Amount = Money.Create(250m, "USD"),
+            PaidAt = h.Clock.GetUtcNow(), MethodDescription = "Checking •••• 6789", Memo = "On account",
+        };
+        Assert.True((await erp.PostDepositAsync(deposit)).Accepted);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        var posted = await erp.PullOpenItemsAsync(account, first.NextCursor, 1000);
+        var cash = Assert.Single(posted.Items);
+        Assert.Equal((OpenItemType.UnappliedCash, Money.Create(-250m, "USD"), true), (cash.Type, cash.OpenAmount, cash.IsOpen));
+
+        var reversal = new ErpPaymentReversal
+        {
+            PaymentId = deposit.PaymentId, AccountId = account, ReceiptNumber = deposit.ReceiptNumber, Amount = deposit.Amount,
+            ReturnedAt = h.Clock.GetUtcNow(), Reason = "R01: insufficient funds",
+        };
+        Assert.True((await erp.ReversePaymentAsync(reversal)).Accepted);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        var reversed = Assert.Single((await erp.PullOpenItemsAsync(account, posted.NextCursor, 1000)).Items);
+        Assert.Equal((cash.ExternalId, 0m, false), (reversed.ExternalId, reversed.OpenAmount.Amount, reversed.IsOpen));
+        Assert.False((await erp.ReversePaymentAsync(reversal with { AccountId = "SOMEONE-ELSE" })).Accepted);
+    }
+
+    [Fact]
     public async Task Large_ledger_is_realistic()
     {
         var account = PortalHarness.NewAccount();

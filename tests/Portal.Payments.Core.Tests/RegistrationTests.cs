@@ -184,6 +184,7 @@ internal sealed class TestErp : IErpAdapter
     public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken cancellationToken = default) => Task.FromResult(ErpPostingResult.Ok(null));
     public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken cancellationToken = default) => Task.FromResult(ErpPostingResult.Ok(null));
     public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken cancellationToken = default) => Task.FromResult(ErpPostingResult.Ok(null));
+    public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken cancellationToken = default) => Task.FromResult(ErpPostingResult.Ok(null));
 }
 
 internal sealed class TestUserContext : IPortalUserContext

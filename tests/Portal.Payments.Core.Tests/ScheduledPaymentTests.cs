@@ -1,11 +1,15 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
+using Portal.Payments.DemoErp;
+using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
 using Portal.Payments.Notifications;
+using Portal.Payments.Outbox;
 using Portal.Payments.Sandbox;
 using Portal.Payments.Services;
 using Portal.Payments.Services.Payments;
+using Portal.Payments.Sync;
 using Portal.Payments.Users;
 using Xunit;
 using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
@@ -344,6 +348,79 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         Assert.Equal(2, (await ChargesAsync(h, account)).Count);
         var email = (await EmailsAsync(h, account)).Single(e => e.Kind == NotificationKind.PaymentFailed);
         Assert.Equal($"Payment returned: USD 400.00 ({returns.ReceiptNumber})", email.Subject);
+    }
+
+    [Fact]
+    public async Task A_returned_bank_payment_is_reversed_in_the_erp_so_the_next_sync_reopens_its_invoice()
+    {
+        await using var h = Harness(database, out var account);
+        var sync = h.Get<ErpSyncService>();
+        await sync.SyncAccountAsync(account);
+        InvoiceRecord invoice;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            invoice = await db.Invoices.AsNoTracking()
+                .Where(i => i.AccountId == account && i.Type == OpenItemType.Invoice && i.IsOpen && i.OpenMinor > 0 && i.DiscountMinor == null
+                            && i.DueDate > Today.AddDays(1))
+                .OrderBy(i => i.Id).FirstAsync();
+        }
+        var bad = await BankAsync(h, SandboxGateway.ReturnedBankAccount);
+        var scheduled = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request([invoice.Id], Today.AddDays(1), bad.Id));
+        var runner = h.Get<ScheduledPaymentRunner>();
+        var outbox = h.Get<OutboxProcessor>();
+
+        // Charged: the bank accepts the debit for now, the payment is posted and the ERP settles the invoice.
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await runner.RunDueAsync();
+        Assert.NotNull(Assert.Single(await PaymentsAsync(h, account)).GatewayReference);
+        Assert.True(await outbox.RunDueAsync() >= 1);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await sync.SyncAccountAsync(account);
+        Assert.False((await InvoiceRowsAsync(h, [invoice.Id])).Single().IsOpen);
+
+        // Returned: the reversal goes to the ERP with the reason, once.
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        await runner.ReconcileAsync();
+        Assert.Equal(PaymentStatus.Returned, Assert.Single(await PaymentsAsync(h, account)).Status);
+        var message = Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpReversal));
+        var reversal = System.Text.Json.JsonSerializer.Deserialize<ErpPaymentReversal>(message.PayloadJson, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        Assert.Equal((scheduled.PaymentId, scheduled.ReceiptNumber, Money.FromMinorUnits(invoice.OpenMinor, "USD"), "R01: the bank returned the debit for insufficient funds."),
+            (reversal.PaymentId, reversal.ReceiptNumber, reversal.Amount, reversal.Reason));
+        Assert.True(await outbox.RunDueAsync() >= 1);
+        await runner.ReconcileAsync();
+        Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpReversal));
+
+        // The ERP settles the reversal: the invoice is open again with its balance, and payable.
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await sync.SyncAccountAsync(account);
+        var row = (await InvoiceRowsAsync(h, [invoice.Id])).Single();
+        Assert.Equal((true, invoice.OpenMinor, InvoiceStatus.Open, (Guid?)null), (row.IsOpen, row.OpenMinor, row.Status, row.ActivePaymentId));
+        var postings = await h.Get<DemoErpAdapter>().GetPostingsAsync(account);
+        Assert.Equal(["payment", "reversal"], postings.Select(p => p.Kind));
+    }
+
+    [Fact]
+    public async Task A_payment_returned_before_the_charge_was_answered_was_never_posted_and_is_not_reversed()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-120", 12_300));
+        var bad = await BankAsync(h, SandboxGateway.ReturnedBankAccount);
+        var scheduled = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(1), bad.Id));
+        var runner = h.Get<ScheduledPaymentRunner>();
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await runner.RunDueAsync();
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // As if the charge had timed out: no reference, no posting went out.
+            await db.Payments.Where(p => p.Id == scheduled.PaymentId).ExecuteUpdateAsync(s => s.SetProperty(p => p.GatewayReference, (string?)null));
+            await db.Outbox.Where(m => m.AccountId == account && m.Kind == OutboxKind.ErpPayment).ExecuteDeleteAsync();
+        }
+
+        h.Clock.Advance(TimeSpan.FromDays(3));
+        await runner.ReconcileAsync();
+
+        Assert.Equal(PaymentStatus.Returned, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Empty(await OutboxAsync(h, account, OutboxKind.ErpReversal));
     }
 
     [Fact]

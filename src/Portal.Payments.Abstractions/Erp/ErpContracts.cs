@@ -114,6 +114,27 @@ public sealed record ErpDepositPosting
     public string? Memo { get; init; }
 }
 
+/// <summary>
+/// A payment or deposit posted earlier whose money the bank returned (for example an ACH debit returned R01):
+/// the ERP undoes the posting, so the invoices it paid are open again (or the unapplied cash is gone).
+/// One reversal per payment: <see cref="PaymentId"/> is the duplicate key.
+/// </summary>
+public sealed record ErpPaymentReversal
+{
+    /// <summary>The payment (or deposit) posted earlier, by the id of its posting.</summary>
+    public required Guid PaymentId { get; init; }
+    /// <summary>Customer account.</summary>
+    public required string AccountId { get; init; }
+    /// <summary>Receipt number of the returned payment.</summary>
+    public required string ReceiptNumber { get; init; }
+    /// <summary>Amount returned (the whole payment).</summary>
+    public required Money Amount { get; init; }
+    /// <summary>When the portal learned of the return (UTC).</summary>
+    public required DateTimeOffset ReturnedAt { get; init; }
+    /// <summary>The bank's reason, e.g. "R01: insufficient funds".</summary>
+    public required string Reason { get; init; }
+}
+
 /// <summary>A comment a portal user wrote on an invoice, for the AR team.</summary>
 public sealed record ErpCommentPosting
 {
@@ -154,7 +175,7 @@ public sealed record ErpPostingResult
 }
 
 /// <summary>
-/// An ERP adapter: the source of open items and the destination of payments, deposits and comments.
+/// An ERP adapter: the source of open items and the destination of payments, deposits, their reversals and comments.
 /// Settlement is reported through the pull: a settled item comes back with <see cref="ErpOpenItem.IsOpen"/> false.
 /// Check an implementation with the ERP conformance suite in Portal.Payments.Testing.
 /// </summary>
@@ -171,6 +192,13 @@ public interface IErpAdapter
 
     /// <summary>Posts a deposit as unapplied cash; a repeated payment id must be dropped.</summary>
     Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reverses a payment or deposit posted earlier (the bank returned the money): what it applied is open again. A
+    /// repeated reversal of the same payment must be dropped; a reversal of a payment the ERP has not received yet must
+    /// be refused (the outbox retries it after the payment's posting).
+    /// </summary>
+    Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken cancellationToken = default);
 
     /// <summary>Posts an invoice comment; a repeated comment id must be dropped.</summary>
     Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken cancellationToken = default);

@@ -353,6 +353,8 @@ public enum OutboxKind
     ErpComment = 3,
     /// <summary>Send an email.</summary>
     Email = 4,
+    /// <summary>Reverse a returned payment or deposit in the ERP.</summary>
+    ErpReversal = 5,
 }
 
 /// <summary>Work to do outside the transaction that decided it, retried with backoff.</summary>
@@ -492,7 +494,7 @@ public class DemoErpPostingRecord
     public Guid Id { get; set; }
     /// <summary>Account.</summary>
     public string AccountId { get; set; } = "";
-    /// <summary>"payment", "deposit", "comment".</summary>
+    /// <summary>"payment", "deposit", "reversal", "comment".</summary>
     public string Kind { get; set; } = "";
     /// <summary>Posting JSON.</summary>
     public string PayloadJson { get; set; } = "";

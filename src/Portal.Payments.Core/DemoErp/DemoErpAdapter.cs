@@ -150,6 +150,53 @@ public sealed class DemoErpAdapter(
     }
 
     /// <inheritdoc />
+    public async Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reversal);
+        List<DemoErpAllocationRecord> undo;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            var posted = await db.DemoErpPostings.AsNoTracking()
+                .FirstOrDefaultAsync(p => p.Id == reversal.PaymentId && p.AccountId == reversal.AccountId, cancellationToken);
+            if (posted is null || posted.Kind is not ("payment" or "deposit"))
+            {
+                return ErpPostingResult.Refused($"Payment {reversal.ReceiptNumber} ({reversal.PaymentId}) has not been posted to account {reversal.AccountId}; it cannot be reversed yet.");
+            }
+            var id = ReversalId(reversal.PaymentId);
+            if (posted.Kind == "deposit")
+            {
+                // The unapplied cash the deposit created is used up: nothing is left on account.
+                var deposit = JsonSerializer.Deserialize<ErpDepositPosting>(posted.PayloadJson, Json)!;
+                undo = [new DemoErpAllocationRecord
+                {
+                    PostingId = id, AccountId = reversal.AccountId, ItemIndex = -1, ItemExternalId = DepositItemId(posted.Id),
+                    ClearedMinor = deposit.Amount.ToMinorUnits(),
+                }];
+            }
+            else
+            {
+                undo = await db.DemoErpAllocations.AsNoTracking().Where(a => a.PostingId == posted.Id)
+                    .Select(a => new DemoErpAllocationRecord
+                    {
+                        PostingId = id, AccountId = a.AccountId, ItemIndex = a.ItemIndex, ItemExternalId = a.ItemExternalId, ClearedMinor = -a.ClearedMinor,
+                    })
+                    .ToListAsync(cancellationToken);
+            }
+        }
+        return await StoreAsync(ReversalId(reversal.PaymentId), reversal.AccountId, "reversal", reversal, undo, cancellationToken);
+    }
+
+    /// <summary>The demo ERP's id of the reversal of <paramref name="paymentId"/> (stable, so a repeat is a duplicate).</summary>
+    private static Guid ReversalId(Guid paymentId)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes("reversal:" + paymentId.ToString("N")), hash);
+        return new Guid(hash[..16]);
+    }
+
+    private static string DepositItemId(Guid depositId) => $"D-{depositId:N}";
+
+    /// <inheritdoc />
     public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(posting);
@@ -263,29 +310,44 @@ public sealed class DemoErpAdapter(
     {
         if (posting.Kind == "deposit")
         {
-            var deposit = JsonSerializer.Deserialize<ErpDepositPosting>(posting.PayloadJson, Json)!;
-            var externalId = $"D-{posting.Id:N}";
-            var cleared = await db.DemoErpAllocations.Where(a => a.AccountId == posting.AccountId && a.ItemExternalId == externalId && a.SettledSequence != null)
-                .SumAsync(a => a.ClearedMinor, ct);
-            var amount = -deposit.Amount;
-            var open = amount + Money.FromMinorUnits(cleared, amount.Currency);
-            var day = DateOnly.FromDateTime(posting.PostedAt);
-            return [new ErpOpenItem
-            {
-                ExternalId = externalId, Number = $"UC-{deposit.ReceiptNumber}", Type = OpenItemType.UnappliedCash,
-                Reference = deposit.Memo, DocumentDate = day, DueDate = day, OriginalAmount = amount, OpenAmount = open,
-                IsOpen = !open.IsZero,
-            }];
+            return [await DepositItemAsync(db, posting, ct)];
         }
 
         var allocations = await db.DemoErpAllocations.AsNoTracking().Where(a => a.PostingId == posting.Id).ToListAsync(ct);
+        var items = new List<ErpOpenItem>();
+        foreach (var depositItem in allocations.Where(a => a.ItemIndex < 0).Select(a => a.ItemExternalId).Distinct())
+        {
+            // A reversed deposit: its unapplied cash item changes.
+            var depositId = Guid.ParseExact(depositItem[2..], "N");
+            var deposit = await db.DemoErpPostings.AsNoTracking().FirstAsync(p => p.Id == depositId, ct);
+            items.Add(await DepositItemAsync(db, deposit, ct));
+        }
         var indices = allocations.Where(a => a.ItemIndex >= 0).Select(a => a.ItemIndex).Distinct().ToList();
         var sums = await db.DemoErpAllocations
             .Where(a => a.AccountId == posting.AccountId && a.SettledSequence != null && indices.Contains(a.ItemIndex))
             .GroupBy(a => a.ItemIndex)
             .Select(g => new { Index = g.Key, Sum = g.Sum(a => a.ClearedMinor) })
             .ToDictionaryAsync(x => x.Index, x => x.Sum, ct);
-        return indices.Select(i => ToItem(DemoLedger.Generate(posting.AccountId, i, anchor), sums.GetValueOrDefault(i)));
+        items.AddRange(indices.Select(i => ToItem(DemoLedger.Generate(posting.AccountId, i, anchor), sums.GetValueOrDefault(i))));
+        return items;
+    }
+
+    /// <summary>The unapplied cash item a deposit created, with what has been applied or reversed against it.</summary>
+    private static async Task<ErpOpenItem> DepositItemAsync(PaymentsDbContext db, DemoErpPostingRecord posting, CancellationToken ct)
+    {
+        var deposit = JsonSerializer.Deserialize<ErpDepositPosting>(posting.PayloadJson, Json)!;
+        var externalId = DepositItemId(posting.Id);
+        var cleared = await db.DemoErpAllocations.Where(a => a.AccountId == posting.AccountId && a.ItemExternalId == externalId && a.SettledSequence != null)
+            .SumAsync(a => a.ClearedMinor, ct);
+        var amount = -deposit.Amount;
+        var open = amount + Money.FromMinorUnits(cleared, amount.Currency);
+        var day = DateOnly.FromDateTime(posting.PostedAt);
+        return new ErpOpenItem
+        {
+            ExternalId = externalId, Number = $"UC-{deposit.ReceiptNumber}", Type = OpenItemType.UnappliedCash,
+            Reference = deposit.Memo, DocumentDate = day, DueDate = day, OriginalAmount = amount, OpenAmount = open,
+            IsOpen = !open.IsZero,
+        };
     }
 
     private ErpOpenItem ToItem(DemoLedger.Item g, long clearedMinor)

@@ -32,6 +32,10 @@ public static class OutboxWriter
     public static void EnqueueEmail(PaymentsDbContext db, PortalEmail email, DateTime now) =>
         Add(db, OutboxKind.Email, email.AccountId, email, now);
 
+    /// <summary>Queues the reversal of a returned payment or deposit.</summary>
+    public static void EnqueueReversal(PaymentsDbContext db, ErpPaymentReversal reversal, DateTime now) =>
+        Add(db, OutboxKind.ErpReversal, reversal.AccountId, reversal, now);
+
     private static void Add<T>(PaymentsDbContext db, OutboxKind kind, string accountId, T payload, DateTime now) =>
         db.Outbox.Add(new OutboxMessageRecord
         {
@@ -180,6 +184,12 @@ public sealed class OutboxProcessor(
                 var posting = Deserialize<ErpDepositPosting>(message);
                 var result = await sp.GetRequiredService<IErpAdapter>().PostDepositAsync(posting, ct);
                 return result.Accepted ? null : result.Error ?? "The ERP refused the deposit posting.";
+            }
+            case OutboxKind.ErpReversal:
+            {
+                var reversal = Deserialize<ErpPaymentReversal>(message);
+                var result = await sp.GetRequiredService<IErpAdapter>().ReversePaymentAsync(reversal, ct);
+                return result.Accepted ? null : result.Error ?? "The ERP refused the reversal.";
             }
             case OutboxKind.ErpComment:
             {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
 using Portal.Payments.Outbox;
@@ -224,6 +225,20 @@ public sealed class ScheduledPaymentRunner(
             return false;
         }
         await PaymentCharger.ReleaseItemsAsync(db, payment.AccountId, id, ct);
+        if (status == PaymentStatus.Returned && payment.GatewayReference is not null)
+        {
+            // The charge was answered, so its ERP posting went out with it: the ERP must undo it, or the returned
+            // money would still settle the invoices there (and the next sync would close them here again).
+            OutboxWriter.EnqueueReversal(db, new ErpPaymentReversal
+            {
+                PaymentId = id,
+                AccountId = payment.AccountId,
+                ReceiptNumber = payment.ReceiptNumber,
+                Amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency),
+                ReturnedAt = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
+                Reason = reason,
+            }, now);
+        }
         OutboxWriter.EnqueueEmail(db, PaymentEmails.Failed(payment, status, reason, null, options.Value.Notifications.PortalBaseUrl), now);
         AddAudit(db, payment, $"payment.{status.ToString().ToLowerInvariant()}", new { payment.ReceiptNumber, FailureReason = reason }, now);
         await db.SaveChangesAsync(ct);
