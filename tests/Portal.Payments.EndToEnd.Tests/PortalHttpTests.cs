@@ -9,6 +9,19 @@ namespace Portal.Payments.EndToEnd.Tests;
 public sealed class PortalHttpTests(HostSiteFixture host)
 {
     [Fact]
+    public async Task The_login_page_names_a_favicon_the_host_serves()
+    {
+        using var client = host.CreateHttpClient();
+
+        var login = await client.GetStringAsync("/login");
+        using var icon = await client.GetAsync("/favicon.svg");
+
+        Assert.Contains("<link rel=\"icon\" type=\"image/svg+xml\" href=\"favicon.svg\"", login, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, icon.StatusCode);
+        Assert.Equal("image/svg+xml", icon.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Summary_without_a_cookie_is_401()
     {
         using var client = host.CreateHttpClient();
