@@ -348,6 +348,10 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         Assert.Equal(2, (await ChargesAsync(h, account)).Count);
         var email = (await EmailsAsync(h, account)).Single(e => e.Kind == NotificationKind.PaymentFailed);
         Assert.Equal($"Payment returned: USD 400.00 ({returns.ReceiptNumber})", email.Subject);
+        Assert.Contains($"for {account} Inc. ({account})", email.TextBody, StringComparison.Ordinal);   // the runner names the account as the payer saw it
+        var processed = (await EmailsAsync(h, account)).Where(e => e.Kind == NotificationKind.PaymentProcessed).ToList();
+        Assert.NotEmpty(processed);
+        Assert.All(processed, e => Assert.Contains($"for {account} Inc. ({account})", e.TextBody, StringComparison.Ordinal));
     }
 
     [Fact]

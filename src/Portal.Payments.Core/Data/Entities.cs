@@ -247,6 +247,8 @@ public class PaymentRecord
     public string CreatedByName { get; set; } = "";
     /// <summary>Creator's email.</summary>
     public string CreatedByEmail { get; set; } = "";
+    /// <summary>The account's display name when the payment was made (for emails the runner sends later).</summary>
+    public string? AccountName { get; set; }
     /// <summary>Created (UTC).</summary>
     public DateTime CreatedAt { get; set; }
     /// <summary>Final outcome time (UTC).</summary>

@@ -185,6 +185,7 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.CreatedByUserId).HasMaxLength(Id);
             e.Property(x => x.CreatedByName).HasMaxLength(Name);
             e.Property(x => x.CreatedByEmail).HasMaxLength(Name);
+            e.Property(x => x.AccountName).HasMaxLength(Name);
             e.Property(x => x.FailureReason).HasMaxLength(500);
             e.Property(x => x.Memo).HasMaxLength(500);
             e.Property(x => x.LeaseOwner).HasMaxLength(Name);

@@ -141,6 +141,7 @@ public sealed class DepositService(
         CreatedByUserId = scope.User.UserId,
         CreatedByName = scope.User.DisplayName,
         CreatedByEmail = scope.User.Email,
+        AccountName = scope.AccountName,
         CreatedAt = now,
         Memo = preview.Note,
     };

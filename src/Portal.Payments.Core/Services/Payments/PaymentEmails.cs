@@ -103,9 +103,14 @@ public static class PaymentEmails
     /// <summary>The open invoices page link.</summary>
     public static string OpenInvoicesLink(string portalBaseUrl) => $"{portalBaseUrl.TrimEnd('/')}/portal/invoices";
 
-    /// <summary>"Acme Manufacturing (ACME)", or the id alone when the name is not known.</summary>
+    /// <summary>
+    /// "Acme Manufacturing (ACME)": the name given, else the one stored with the payment (the runner has no signed-in
+    /// user to ask), or the id alone when neither is known.
+    /// </summary>
     public static string Account(PaymentRecord payment, string? accountName) =>
-        string.IsNullOrEmpty(accountName) ? payment.AccountId : $"{accountName} ({payment.AccountId})";
+        (string.IsNullOrEmpty(accountName) ? payment.AccountName : accountName) is { Length: > 0 } name
+            ? $"{name} ({payment.AccountId})"
+            : payment.AccountId;
 
     private static StringBuilder Opening(PaymentRecord payment) =>
         new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"Hello {payment.CreatedByName},").AppendLine();

@@ -176,6 +176,7 @@ public sealed class PaymentService(
             CreatedByUserId = scope.User.UserId,
             CreatedByName = scope.User.DisplayName,
             CreatedByEmail = scope.User.Email,
+            AccountName = scope.AccountName,
             CreatedAt = now,
             InvoiceCount = items.Count,
             Allocations = preview.Lines.Select(l => new PaymentAllocationRecord

@@ -665,6 +665,10 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("AccountName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<long>("AmountMinor")
                         .HasColumnType("bigint");
 

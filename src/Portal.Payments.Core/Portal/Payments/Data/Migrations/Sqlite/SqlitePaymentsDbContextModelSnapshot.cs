@@ -652,6 +652,10 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AccountName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("AmountMinor")
                         .HasColumnType("INTEGER");
 
