@@ -169,6 +169,40 @@ public abstract class PaymentHistoryTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Method_and_paid_by_filter_and_sort_case_insensitively_on_their_keys()
+    {
+        var (h, account) = await SeededAsync(database);
+        await using var _ = h;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // Changed through EF: the keys follow the texts on save.
+            var rows = await db.Payments.Where(p => p.AccountId == account).OrderBy(p => p.CreatedAt).ToListAsync();
+            rows[1].MethodDescription = "Mastercard •••• 5454";
+            rows[1].CreatedByName = "Sam Clerk";
+            rows[3].CreatedByName = "  sam reviewer ";
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(["R-260203-BBBBBB"], await ReceiptsAsync(h, new GridQuery
+        {
+            Filters = [new GridFilter(PaymentHistoryFields.Method, GridFilterOperator.Contains, "mastercard")],
+        }));
+        Assert.Equal(["R-260207-DDDDDD", "R-260203-BBBBBB"], await ReceiptsAsync(h, new GridQuery
+        {
+            Filters = [new GridFilter(PaymentHistoryFields.User, GridFilterOperator.StartsWith, "SAM")],
+        }));
+        Assert.Equal(3, (await h.Get<PaymentHistoryService>().QueryAsync(new GridQuery
+        {
+            Filters = [new GridFilter(PaymentHistoryFields.User, GridFilterOperator.Equals, "pat payer")],
+        })).TotalCount);
+        var byPayer = await ReceiptsAsync(h, new GridQuery
+        {
+            Sorts = [new GridSort(PaymentHistoryFields.User, Descending: false), new GridSort(PaymentHistoryFields.Date, Descending: false)],
+        });
+        Assert.Equal(["R-260201-AAAAAA", "R-260205-CCCCCC", "R-260209-EEEEEE", "R-260203-BBBBBB", "R-260207-DDDDDD"], byPayer);
+    }
+
+    [Fact]
     public async Task Bad_filter_values_and_unknown_fields_are_validation_errors()
     {
         var (h, _) = await SeededAsync(database);

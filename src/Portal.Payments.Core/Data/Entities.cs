@@ -249,6 +249,10 @@ public class PaymentRecord
     public string CreatedByEmail { get; set; } = "";
     /// <summary>The account's display name when the payment was made (for emails the runner sends later).</summary>
     public string? AccountName { get; set; }
+    /// <summary>Search key of <see cref="MethodDescription"/> (set on save).</summary>
+    public string MethodKey { get; set; } = "";
+    /// <summary>Search key of <see cref="CreatedByName"/> (set on save).</summary>
+    public string PaidByKey { get; set; } = "";
     /// <summary>Created (UTC).</summary>
     public DateTime CreatedAt { get; set; }
     /// <summary>Final outcome time (UTC).</summary>

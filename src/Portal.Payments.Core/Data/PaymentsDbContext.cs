@@ -82,6 +82,8 @@ public abstract class PaymentsDbContext : DbContext
         {
             entry.Entity.ReceiptKey = SearchKeys.Normalize(entry.Entity.ReceiptNumber, 32);
             entry.Entity.MemoKey = SearchKeys.Normalize(entry.Entity.Memo);
+            entry.Entity.MethodKey = SearchKeys.Normalize(entry.Entity.MethodDescription);
+            entry.Entity.PaidByKey = SearchKeys.Normalize(entry.Entity.CreatedByName);
         }
         foreach (var entry in ChangeTracker.Entries<PaymentAllocationRecord>().Where(e => e.State is EntityState.Added or EntityState.Modified))
         {
@@ -196,9 +198,13 @@ public abstract class PaymentsDbContext : DbContext
             // Payment history: by status, and prefix search on receipt number and memo.
             e.Property(x => x.ReceiptKey).HasMaxLength(32).UseCollation(ordinalCollation);
             e.Property(x => x.MemoKey).HasMaxLength(Name).UseCollation(ordinalCollation);
+            e.Property(x => x.MethodKey).HasMaxLength(Name).UseCollation(ordinalCollation);
+            e.Property(x => x.PaidByKey).HasMaxLength(Name).UseCollation(ordinalCollation);
             e.HasIndex(x => new { x.AccountId, x.Status, x.CreatedAt });
             e.HasIndex(x => new { x.AccountId, x.ReceiptKey });
             e.HasIndex(x => new { x.AccountId, x.MemoKey });
+            e.HasIndex(x => new { x.AccountId, x.MethodKey });
+            e.HasIndex(x => new { x.AccountId, x.PaidByKey });
             e.HasMany(x => x.Allocations).WithOne().HasForeignKey(x => x.PaymentId);
         });
 

@@ -18,8 +18,8 @@ public static class PaymentSeed
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO pp_payments (Id, AccountId, Kind, Status, Currency, AmountMinor, DiscountMinor, ShortMinor, MethodDescription,
-                IdempotencyKey, GatewayKey, ReceiptNumber, ReceiptKey, MemoKey, CreatedByUserId, CreatedByName, CreatedByEmail, CreatedAt, InvoiceCount, Attempts)
-            VALUES ($id, $account, 1, 3, 'USD', 12345, 0, 0, 'Visa •••• 4242', $key, 'sandbox', $receipt, $receipt, '', 'pat', 'Pat', 'pat@example.test',
+                IdempotencyKey, GatewayKey, ReceiptNumber, ReceiptKey, MemoKey, MethodKey, PaidByKey, CreatedByUserId, CreatedByName, CreatedByEmail, CreatedAt, InvoiceCount, Attempts)
+            VALUES ($id, $account, 1, 3, 'USD', 12345, 0, 0, 'Visa •••• 4242', $key, 'sandbox', $receipt, $receipt, '', 'VISA •••• 4242', 'PAT', 'pat', 'Pat', 'pat@example.test',
                 '2026-03-02 09:00:00', 1, 1);
             INSERT INTO pp_payment_allocations (PaymentId, InvoiceId, InvoiceExternalId, InvoiceNumber, InvoiceNumberKey, InvoiceType,
                 OpenBalanceMinor, DiscountMinor, ShortMinor, AppliedMinor)

@@ -750,8 +750,20 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<string>("MethodKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
                     b.Property<DateTime?>("NextCheckAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PaidByKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
 
                     b.Property<Guid?>("PaymentMethodId")
                         .HasColumnType("uuid");
@@ -787,6 +799,10 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.HasIndex("AccountId", "CreatedAt");
 
                     b.HasIndex("AccountId", "MemoKey");
+
+                    b.HasIndex("AccountId", "MethodKey");
+
+                    b.HasIndex("AccountId", "PaidByKey");
 
                     b.HasIndex("AccountId", "ReceiptKey");
 

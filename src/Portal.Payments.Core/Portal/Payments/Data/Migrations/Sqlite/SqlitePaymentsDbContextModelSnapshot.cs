@@ -737,8 +737,20 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("MethodKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
+
                     b.Property<DateTime?>("NextCheckAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("PaidByKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
 
                     b.Property<Guid?>("PaymentMethodId")
                         .HasColumnType("TEXT");
@@ -774,6 +786,10 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.HasIndex("AccountId", "CreatedAt");
 
                     b.HasIndex("AccountId", "MemoKey");
+
+                    b.HasIndex("AccountId", "MethodKey");
+
+                    b.HasIndex("AccountId", "PaidByKey");
 
                     b.HasIndex("AccountId", "ReceiptKey");
 

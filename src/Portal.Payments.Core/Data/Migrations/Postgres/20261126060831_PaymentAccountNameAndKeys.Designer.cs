@@ -12,8 +12,8 @@ using Portal.Payments.Data;
 namespace Portal.Payments.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresPaymentsDbContext))]
-    [Migration("20261126060219_PaymentAccountName")]
-    partial class PaymentAccountName
+    [Migration("20261126060831_PaymentAccountNameAndKeys")]
+    partial class PaymentAccountNameAndKeys
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -753,8 +753,20 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<string>("MethodKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
                     b.Property<DateTime?>("NextCheckAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PaidByKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
 
                     b.Property<Guid?>("PaymentMethodId")
                         .HasColumnType("uuid");
@@ -790,6 +802,10 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.HasIndex("AccountId", "CreatedAt");
 
                     b.HasIndex("AccountId", "MemoKey");
+
+                    b.HasIndex("AccountId", "MethodKey");
+
+                    b.HasIndex("AccountId", "PaidByKey");
 
                     b.HasIndex("AccountId", "ReceiptKey");
 

@@ -11,8 +11,8 @@ using Portal.Payments.Data;
 namespace Portal.Payments.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePaymentsDbContext))]
-    [Migration("20261126060204_PaymentAccountName")]
-    partial class PaymentAccountName
+    [Migration("20261126060823_PaymentAccountNameAndKeys")]
+    partial class PaymentAccountNameAndKeys
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -740,8 +740,20 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("MethodKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
+
                     b.Property<DateTime?>("NextCheckAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("PaidByKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .UseCollation("BINARY");
 
                     b.Property<Guid?>("PaymentMethodId")
                         .HasColumnType("TEXT");
@@ -777,6 +789,10 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.HasIndex("AccountId", "CreatedAt");
 
                     b.HasIndex("AccountId", "MemoKey");
+
+                    b.HasIndex("AccountId", "MethodKey");
+
+                    b.HasIndex("AccountId", "PaidByKey");
 
                     b.HasIndex("AccountId", "ReceiptKey");
 
