@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
@@ -215,26 +214,11 @@ internal sealed class OutboxBackgroundService(
     OutboxProcessor processor,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
-    ILogger<OutboxBackgroundService> logger) : BackgroundService
+    ILogger<OutboxBackgroundService> logger) : PeriodicBackgroundService(options, clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.RunBackgroundServices)
-        {
-            return;
-        }
-        using var timer = new PeriodicTimer(options.Value.OutboxPollInterval, clock);
-        do
-        {
-            try
-            {
-                await processor.RunDueAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Outbox run failed; retrying in {Interval}", options.Value.OutboxPollInterval);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Interval => Options.OutboxPollInterval;
+
+    protected override string WorkName => "Outbox run";
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => processor.RunDueAsync(cancellationToken);
 }

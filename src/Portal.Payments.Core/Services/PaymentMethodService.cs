@@ -275,7 +275,7 @@ public sealed class PaymentMethodService(
         row.BillingPostalCode = postal is null ? row.BillingPostalCode : postal.Length == 0 ? null : postal;
         row.Nickname = nickname;
         row.UpdatedAt = Now;
-        Audit(db, scope, "payment-method.updated", row.Id);
+        AuditLog.Add(db, scope, "payment-method.updated", row.Id, Now);
         await db.SaveChangesAsync(cancellationToken);
         return ToView(row, Today);
     }
@@ -291,7 +291,7 @@ public sealed class PaymentMethodService(
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, false), cancellationToken);
         row.IsDefault = true;
         row.UpdatedAt = Now;
-        Audit(db, scope, "payment-method.default", row.Id);
+        AuditLog.Add(db, scope, "payment-method.default", row.Id, Now);
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
@@ -344,7 +344,7 @@ public sealed class PaymentMethodService(
         {
             db.AchRevocations.Add(new AchRevocationRecord { AuthorizationId = authorization, RevokedAt = now, UserId = scope.User.UserId, RetainUntil = now + AchRetention });
         }
-        Audit(db, scope, "payment-method.deleted", row.Id);
+        AuditLog.Add(db, scope, "payment-method.deleted", row.Id, Now);
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
@@ -433,7 +433,7 @@ public sealed class PaymentMethodService(
                 AccountLast4 = d.Last4,
             });
         }
-        Audit(db, scope, signature is null ? "payment-method.added" : "payment-method.added-with-ach", row.Id);
+        AuditLog.Add(db, scope, signature is null ? "payment-method.added" : "payment-method.added-with-ach", row.Id, Now);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -540,16 +540,6 @@ public sealed class PaymentMethodService(
             : lastValidDay.DayNumber - today.DayNumber <= ExpiringSoonDays ? PaymentMethodStatus.ExpiringSoon
             : PaymentMethodStatus.Active;
     }
-
-    private void Audit(PaymentsDbContext db, AccountScope scope, string action, Guid subject) =>
-        db.AuditEvents.Add(new AuditEventRecord
-        {
-            AccountId = scope.AccountId,
-            UserId = scope.User.UserId,
-            Action = action,
-            SubjectId = subject.ToString(),
-            At = Now,
-        });
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 

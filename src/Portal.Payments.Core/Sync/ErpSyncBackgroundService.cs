@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
@@ -13,27 +12,16 @@ internal sealed class ErpSyncBackgroundService(
     IServiceProvider services,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
-    ILogger<ErpSyncBackgroundService> logger) : BackgroundService
+    ILogger<ErpSyncBackgroundService> logger) : PeriodicBackgroundService(options, clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.RunBackgroundServices)
-        {
-            return;
-        }
-        using var timer = new PeriodicTimer(options.Value.ErpSyncInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await SyncKnownAccountsAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Scheduled ERP sync failed; it will run again in {Interval}", options.Value.ErpSyncInterval);
-            }
-        }
-    }
+    protected override TimeSpan Interval => Options.ErpSyncInterval;
+
+    protected override string WorkName => "Scheduled ERP sync";
+
+    // Accounts are synced on first visit; the timer only keeps them fresh.
+    protected override bool RunAtStart => false;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SyncKnownAccountsAsync(cancellationToken);
 
     private async Task SyncKnownAccountsAsync(CancellationToken ct)
     {

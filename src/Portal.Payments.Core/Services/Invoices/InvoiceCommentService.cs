@@ -83,14 +83,7 @@ public sealed class InvoiceCommentService(
             Text = row.Text,
             CreatedAt = Utc(now),
         }, now);
-        db.AuditEvents.Add(new AuditEventRecord
-        {
-            AccountId = scope.AccountId,
-            UserId = scope.User.UserId,
-            Action = "invoice.comment-added",
-            SubjectId = invoiceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            At = now,
-        });
+        AuditLog.Add(db, scope.AccountId, scope.User.UserId, "invoice.comment-added", invoiceId.ToString(System.Globalization.CultureInfo.InvariantCulture), now);
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
         logger.LogInformation("Comment {CommentId} added to invoice {InvoiceId} of {AccountId}", row.Id, invoiceId, scope.AccountId);

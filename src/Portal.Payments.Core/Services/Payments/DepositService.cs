@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -77,15 +76,7 @@ public sealed class DepositService(
         var (preview, method) = await CheckAsync(scope, request.Amount, request.Note, request.PaymentMethodId, cancellationToken);
         var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, clock, logger, scope, request.IdempotencyKey,
             now => NewDeposit(scope, request.IdempotencyKey, preview, method, now),
-            (db, p, now) => db.AuditEvents.Add(new AuditEventRecord
-            {
-                AccountId = scope.AccountId,
-                UserId = scope.User.UserId,
-                Action = "deposit.created",
-                SubjectId = p.Id.ToString(),
-                DetailJson = JsonSerializer.Serialize(new { p.ReceiptNumber, p.AmountMinor, p.Currency }),
-                At = now,
-            }),
+            (db, p, now) => AuditLog.Add(db, scope, "deposit.created", p.Id, now, new { p.ReceiptNumber, p.AmountMinor, p.Currency }),
             items: [], InvoiceStatus.Open, conflict: _ => new InvalidOperationException("A deposit holds no invoices."), sameFlow: null, cancellationToken);
         if (winner is not null)
         {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -111,15 +110,8 @@ public sealed class PaymentCharger(
             {
                 EnqueueFollowUps(db, payment, status, reference, context, now);
             }
-            db.AuditEvents.Add(new AuditEventRecord
-            {
-                AccountId = payment.AccountId,
-                UserId = context.UserId,
-                Action = unknown ? "payment.unanswered" : $"payment.{status.ToString().ToLowerInvariant()}",
-                SubjectId = paymentId.ToString(),
-                DetailJson = JsonSerializer.Serialize(new { payment.ReceiptNumber, GatewayReference = reference, FailureReason = reason }),
-                At = now,
-            });
+            AuditLog.Add(db, payment.AccountId, context.UserId, unknown ? "payment.unanswered" : $"payment.{status.ToString().ToLowerInvariant()}",
+                paymentId.ToString(), now, new { payment.ReceiptNumber, GatewayReference = reference, FailureReason = reason });
             await db.SaveChangesAsync(ct);
         }
         await tx.CommitAsync(ct);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -138,7 +137,7 @@ public sealed class PaymentService(
 
         var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, clock, logger, scope, request.IdempotencyKey,
             now => NewPayment(scope, request.IdempotencyKey, preview, items, method, charger.GatewayKey, now, scheduled: false),
-            (db, p, now) => Audit(db, scope, "payment.created", p.Id, new { p.ReceiptNumber, p.AmountMinor, p.Currency, Items = items.Count }, now),
+            (db, p, now) => AuditLog.Add(db, scope, "payment.created", p.Id, now, new { p.ReceiptNumber, p.AmountMinor, p.Currency, Items = items.Count }),
             items, InvoiceStatus.Pending, Conflict, sameFlow: null, ct);
         if (winner is not null)
         {
@@ -201,26 +200,8 @@ public sealed class PaymentService(
     {
         var byId = LinesById(lines);
         var ids = (invoiceIds ?? []).Concat(byId.Keys).Distinct().ToList();
-        if (ids.Count == 0)
-        {
-            throw new PortalValidationException("invoices", "Select at least one invoice to pay.");
-        }
-        var accountId = scope.AccountId;
-        var items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(ct);
-        if (items.Count != ids.Count)
-        {
-            throw new PortalNotFoundException("Some of the selected invoices were not found. Refresh the list and select them again.");
-        }
-        var busy = items.Where(i => !i.IsOpen || i.Status != InvoiceStatus.Open).ToList();
-        if (busy.Count > 0)
-        {
-            throw Conflict(busy);
-        }
         var currency = options.Value.Currency;
-        if (items.FirstOrDefault(i => !string.Equals(i.Currency, currency, StringComparison.Ordinal)) is { } foreign)
-        {
-            throw new PortalValidationException("invoices", $"{foreign.Number} is in {foreign.Currency}; only {currency} items can be paid here.");
-        }
+        var items = await PaymentStore.LoadPayableAsync(db, scope.AccountId, ids, currency, "Select at least one invoice to pay.", Conflict, ct);
         var preview = PaymentCalculator.Compute(items, Today, discountPolicy, currency, byId, options.Value.EffectiveShortPayReasons);
         if (preview.Total.Amount <= 0m)
         {
@@ -290,17 +271,6 @@ public sealed class PaymentService(
     /// <summary>A new receipt number (shared with deposits); unique in the database, retried on a clash.</summary>
     internal static string NewReceiptNumber(DateTime now) =>
         $"R-{now.ToString("yyMMdd", CultureInfo.InvariantCulture)}-{RandomNumberGenerator.GetString(ReceiptAlphabet, 6)}";
-
-    private static void Audit(PaymentsDbContext db, AccountScope scope, string action, Guid subject, object detail, DateTime now) =>
-        db.AuditEvents.Add(new AuditEventRecord
-        {
-            AccountId = scope.AccountId,
-            UserId = scope.User.UserId,
-            Action = action,
-            SubjectId = subject.ToString(),
-            DetailJson = JsonSerializer.Serialize(detail),
-            At = now,
-        });
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 

@@ -46,6 +46,36 @@ internal static class PaymentStore
     }
 
     /// <summary>
+    /// <summary>
+    /// The selected items of the account (<paramref name="ids"/>, distinct), checked for paying: none selected is refused
+    /// with <paramref name="emptyMessage"/>, an unknown or another account's id is not found, items no longer open or held
+    /// by another payment are refused with the exception <paramref name="conflict"/> makes of them (ordered by number),
+    /// and items in another currency than <paramref name="currency"/> are refused.
+    /// </summary>
+    public static async Task<List<InvoiceRecord>> LoadPayableAsync(PaymentsDbContext db, string accountId, IReadOnlyCollection<long> ids, string currency,
+        string emptyMessage, Func<IReadOnlyList<InvoiceRecord>, Exception> conflict, CancellationToken ct)
+    {
+        if (ids.Count == 0)
+        {
+            throw new PortalValidationException("invoices", emptyMessage);
+        }
+        var items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(ct);
+        if (items.Count != ids.Count)
+        {
+            throw new PortalNotFoundException("Some of the selected invoices were not found. Refresh the list and select them again.");
+        }
+        var busy = items.Where(i => !i.IsOpen || i.Status != InvoiceStatus.Open).OrderBy(i => i.Number, StringComparer.Ordinal).ToList();
+        if (busy.Count > 0)
+        {
+            throw conflict(busy);
+        }
+        if (items.FirstOrDefault(i => !string.Equals(i.Currency, currency, StringComparison.Ordinal)) is { } foreign)
+        {
+            throw new PortalValidationException("invoices", $"{foreign.Number} is in {foreign.Currency}; only {currency} items can be paid here.");
+        }
+        return items;
+    }
+
     /// Inserts the payment <paramref name="build"/> makes for the current time, with the rows <paramref name="addRows"/>
     /// adds, and holds <paramref name="items"/> as <paramref name="holdAs"/> (none for a deposit), in one transaction.
     /// Returns the stored payment, or (as <c>Earlier</c>) the payment of a concurrent confirmation with the same key.

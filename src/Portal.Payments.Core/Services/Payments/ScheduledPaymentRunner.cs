@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
@@ -240,7 +238,7 @@ public sealed class ScheduledPaymentRunner(
             }, now);
         }
         OutboxWriter.EnqueueEmail(db, PaymentEmails.Failed(payment, status, reason, null, options.Value.Notifications.PortalBaseUrl), now);
-        AddAudit(db, payment, $"payment.{status.ToString().ToLowerInvariant()}", new { payment.ReceiptNumber, FailureReason = reason }, now);
+        AuditLog.Add(db, payment.AccountId, SystemUser, $"payment.{status.ToString().ToLowerInvariant()}", payment.Id.ToString(), now, new { payment.ReceiptNumber, FailureReason = reason });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}): {Status}: {Reason}", id, payment.ReceiptNumber, status, reason);
@@ -323,7 +321,7 @@ public sealed class ScheduledPaymentRunner(
         {
             OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, PaymentStatus.Succeeded, null, options.Value.Notifications.PortalBaseUrl), now);
         }
-        AddAudit(db, payment, "payment.succeeded", new { payment.ReceiptNumber, GatewayReference = known }, now);
+        AuditLog.Add(db, payment.AccountId, SystemUser, "payment.succeeded", payment.Id.ToString(), now, new { payment.ReceiptNumber, GatewayReference = known });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return true;
@@ -340,17 +338,6 @@ public sealed class ScheduledPaymentRunner(
                 .SetProperty(p => p.LeaseExpiresAt, (DateTime?)null), ct);
     }
 
-    private static void AddAudit(PaymentsDbContext db, PaymentRecord payment, string action, object detail, DateTime now) =>
-        db.AuditEvents.Add(new AuditEventRecord
-        {
-            AccountId = payment.AccountId,
-            UserId = SystemUser,
-            Action = action,
-            SubjectId = payment.Id.ToString(),
-            DetailJson = JsonSerializer.Serialize(detail),
-            At = now,
-        });
-
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
     private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
@@ -361,28 +348,15 @@ internal sealed class ScheduledPaymentBackgroundService(
     ScheduledPaymentRunner runner,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
-    ILogger<ScheduledPaymentBackgroundService> logger) : BackgroundService
+    ILogger<ScheduledPaymentBackgroundService> logger) : PeriodicBackgroundService(options, clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => Options.Scheduling.RunnerInterval;
+
+    protected override string WorkName => "Scheduled payment run";
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        if (!options.Value.RunBackgroundServices)
-        {
-            return;
-        }
-        var interval = options.Value.Scheduling.RunnerInterval;
-        using var timer = new PeriodicTimer(interval, clock);
-        do
-        {
-            try
-            {
-                await runner.RunDueAsync(stoppingToken);
-                await runner.ReconcileAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Scheduled payment run failed; retrying in {Interval}", interval);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        await runner.RunDueAsync(cancellationToken);
+        await runner.ReconcileAsync(cancellationToken);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -72,9 +71,9 @@ public sealed class ScheduledPaymentService(
             (db, p, now) =>
             {
                 OutboxWriter.EnqueueEmail(db, PaymentEmails.Scheduled(p, scope.AccountName, baseUrl), now);
-                Audit(db, scope, "payment.scheduled", p.Id, new { p.ReceiptNumber, p.AmountMinor, p.ScheduledFor, Items = items.Count }, now);
+                AuditLog.Add(db, scope, "payment.scheduled", p.Id, now, new { p.ReceiptNumber, p.AmountMinor, p.ScheduledFor, Items = items.Count });
             },
-            items, InvoiceStatus.Scheduled, busy => new PaymentConflictException(BusyMessage(busy), busy.Select(i => i.Number).ToList()),
+            items, InvoiceStatus.Scheduled, Busy,
             IsScheduled, cancellationToken);
         if (winner is not null)
         {
@@ -128,7 +127,7 @@ public sealed class ScheduledPaymentService(
         {
             reopened += await PaymentCharger.ReleaseItemsAsync(db, accountId, payment.Id, cancellationToken);
             OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(payment, scope.AccountName, scope.User.DisplayName, baseUrl), now);
-            Audit(db, scope, "payment.cancelled", payment.Id, new { payment.ReceiptNumber, payment.ScheduledFor }, now);
+            AuditLog.Add(db, scope, "payment.cancelled", payment.Id, now, new { payment.ReceiptNumber, payment.ScheduledFor });
         }
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
@@ -174,31 +173,11 @@ public sealed class ScheduledPaymentService(
     }
 
     /// <summary>Loads and checks the selection: of the account, open, not held by another payment, in the portal currency.</summary>
-    private async Task<IReadOnlyList<InvoiceRecord>> LoadAsync(PaymentsDbContext db, AccountScope scope, IReadOnlyList<long>? invoiceIds, CancellationToken ct)
-    {
-        var ids = (invoiceIds ?? []).Distinct().ToList();
-        if (ids.Count == 0)
-        {
-            throw new PortalValidationException("invoices", "Select at least one invoice to schedule a payment for.");
-        }
-        var accountId = scope.AccountId;
-        var items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(ct);
-        if (items.Count != ids.Count)
-        {
-            throw new PortalNotFoundException("Some of the selected invoices were not found. Refresh the list and select them again.");
-        }
-        var busy = items.Where(i => !i.IsOpen || i.Status != InvoiceStatus.Open).OrderBy(i => i.Number, StringComparer.Ordinal).ToList();
-        if (busy.Count > 0)
-        {
-            throw new PaymentConflictException(BusyMessage(busy), busy.Select(i => i.Number).ToList());
-        }
-        var currency = options.Value.Currency;
-        if (items.FirstOrDefault(i => !string.Equals(i.Currency, currency, StringComparison.Ordinal)) is { } foreign)
-        {
-            throw new PortalValidationException("invoices", $"{foreign.Number} is in {foreign.Currency}; only {currency} items can be paid here.");
-        }
-        return items;
-    }
+    private async Task<IReadOnlyList<InvoiceRecord>> LoadAsync(PaymentsDbContext db, AccountScope scope, IReadOnlyList<long>? invoiceIds, CancellationToken ct) =>
+        await PaymentStore.LoadPayableAsync(db, scope.AccountId, (invoiceIds ?? []).Distinct().ToList(), options.Value.Currency,
+            "Select at least one invoice to schedule a payment for.", Busy, ct);
+
+    private static PaymentConflictException Busy(IReadOnlyList<InvoiceRecord> busy) => new(BusyMessage(busy), busy.Select(i => i.Number).ToList());
 
     private static string BusyMessage(IEnumerable<InvoiceRecord> busy) =>
         string.Join("; ", busy.Select(i => (i.IsOpen, i.Status) switch
@@ -270,17 +249,6 @@ public sealed class ScheduledPaymentService(
         MethodDescription = p.MethodDescription,
         Replayed = replayed,
     };
-
-    private static void Audit(PaymentsDbContext db, AccountScope scope, string action, Guid subject, object detail, DateTime now) =>
-        db.AuditEvents.Add(new AuditEventRecord
-        {
-            AccountId = scope.AccountId,
-            UserId = scope.User.UserId,
-            Action = action,
-            SubjectId = subject.ToString(),
-            DetailJson = JsonSerializer.Serialize(detail),
-            At = now,
-        });
 
     private static string Format(DateOnly d) => d.ToString("MMMM d, yyyy", CultureInfo.InvariantCulture);
 
