@@ -91,6 +91,16 @@ public enum GatewayErrorCode
     InvalidRequest,
     /// <summary>Any other failure.</summary>
     Other,
+    /// <summary>
+    /// A request with the same idempotency key is still being processed (HTTP 409 at Stripe-like gateways). The outcome is
+    /// unknown: look it up later by key; never record it as a failure and never retry under a new key.
+    /// </summary>
+    InProgress,
+    /// <summary>
+    /// The issuer asks the payer to authenticate (3-D Secure) and the payer is not present (an off-session charge):
+    /// nothing was charged; the payer must pay while signed in.
+    /// </summary>
+    AuthenticationRequired,
 }
 
 /// <summary>Base of every gateway answer: a business outcome is a value, not an exception.</summary>
@@ -198,6 +208,11 @@ public enum ChargeStatus
     Returned = 5,
     /// <summary>Voided or refunded in full.</summary>
     Reversed = 6,
+    /// <summary>
+    /// Waits for the payer to authenticate in the browser (3-D Secure). Nothing has moved yet; the gateway's capture
+    /// component finishes it with <see cref="ChargeResult.CustomerAction"/>, then the charge becomes final.
+    /// </summary>
+    RequiresAction = 7,
 }
 
 /// <summary>Charge a stored method once. The idempotency key makes retries safe: same key, same answer, one charge.</summary>
@@ -215,6 +230,11 @@ public sealed record ChargeRequest
     public required Guid PaymentId { get; init; }
     /// <summary>Statement or receipt description.</summary>
     public string? Description { get; init; }
+    /// <summary>
+    /// True when the payer is not present (scheduled payments charged by the background runner): the gateway must not
+    /// ask for authentication and answers <see cref="GatewayErrorCode.AuthenticationRequired"/> instead.
+    /// </summary>
+    public bool OffSession { get; init; }
 }
 
 /// <summary>The gateway's answer to a charge or a status lookup.</summary>
@@ -226,6 +246,11 @@ public sealed record ChargeResult : GatewayResult
     public string? Reference { get; init; }
     /// <summary>True when this answer replays an earlier request with the same idempotency key.</summary>
     public bool Replayed { get; init; }
+    /// <summary>
+    /// With <see cref="ChargeStatus.RequiresAction"/>: what the gateway's capture component needs to let the payer
+    /// authenticate in the browser (for Stripe, the PaymentIntent's client secret). Never card data.
+    /// </summary>
+    public string? CustomerAction { get; init; }
 }
 
 /// <summary>Find a charge by its gateway reference or, when the original call timed out, by its idempotency key.</summary>

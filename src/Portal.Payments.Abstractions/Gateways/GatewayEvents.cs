@@ -1,0 +1,105 @@
+namespace Portal.Payments.Gateways;
+
+/// <summary>What a gateway reported about a charge in a pushed event (a webhook).</summary>
+/// <param name="EventId">The gateway's unique event id: an event is processed once, however often it is delivered.</param>
+/// <param name="OccurredAt">When the gateway says the change happened; events may arrive in any order.</param>
+public abstract record GatewayEvent(string EventId, DateTimeOffset OccurredAt);
+
+/// <summary>
+/// A charge's status changed at the gateway (succeeded, processing, failed, returned, refunded in full). The portal
+/// finds the payment by <see cref="IdempotencyKey"/> or <see cref="Reference"/> (at least one is required) and feeds
+/// the status into the payment lifecycle; a status older than what the portal already knows is ignored.
+/// </summary>
+public sealed record ChargeStatusEvent(string EventId, DateTimeOffset OccurredAt) : GatewayEvent(EventId, OccurredAt)
+{
+    /// <summary>The idempotency key the charge was made with (for example from the charge's metadata).</summary>
+    public string? IdempotencyKey { get; init; }
+    /// <summary>The gateway's charge reference.</summary>
+    public string? Reference { get; init; }
+    /// <summary>The portal's payment id, when the gateway echoes it back (metadata).</summary>
+    public Guid? PaymentId { get; init; }
+    /// <summary>The charge's new status.</summary>
+    public required ChargeStatus Status { get; init; }
+    /// <summary>The error code for a failed, declined or returned charge.</summary>
+    public GatewayErrorCode ErrorCode { get; init; }
+    /// <summary>A message fit for the payer (decline or return reason).</summary>
+    public string? Message { get; init; }
+}
+
+/// <summary>A disputed charge (chargeback): the money may be taken back. Recorded and shown; the status is unchanged.</summary>
+public sealed record ChargeDisputedEvent(string EventId, DateTimeOffset OccurredAt) : GatewayEvent(EventId, OccurredAt)
+{
+    /// <summary>The gateway's charge reference.</summary>
+    public required string Reference { get; init; }
+    /// <summary>Amount disputed.</summary>
+    public required Money Amount { get; init; }
+    /// <summary>The dispute reason in the gateway's words.</summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>A stored method changed at the gateway (for example the card network sent a new expiry date).</summary>
+public sealed record MethodUpdatedEvent(string EventId, DateTimeOffset OccurredAt) : GatewayEvent(EventId, OccurredAt)
+{
+    /// <summary>The stored method's token.</summary>
+    public required string Token { get; init; }
+    /// <summary>New expiry month, when it changed.</summary>
+    public int? ExpiryMonth { get; init; }
+    /// <summary>New expiry year, when it changed.</summary>
+    public int? ExpiryYear { get; init; }
+    /// <summary>New last four digits (a reissued card), when they changed.</summary>
+    public string? Last4 { get; init; }
+}
+
+/// <summary>A stored method was removed at the gateway: the portal marks it deleted so it is not offered any more.</summary>
+public sealed record MethodDetachedEvent(string EventId, DateTimeOffset OccurredAt) : GatewayEvent(EventId, OccurredAt)
+{
+    /// <summary>The stored method's token.</summary>
+    public required string Token { get; init; }
+}
+
+/// <summary>What the portal did with an event.</summary>
+public enum GatewayEventOutcome
+{
+    /// <summary>Applied to a payment or method.</summary>
+    Applied = 1,
+    /// <summary>This event id was processed before; nothing changed.</summary>
+    Duplicate = 2,
+    /// <summary>Known payment or method, but the event is older than what the portal knows, or changes nothing.</summary>
+    Ignored = 3,
+    /// <summary>No payment or method of this portal matches (another system's charge on the same gateway account).</summary>
+    Unknown = 4,
+}
+
+/// <summary>
+/// The gateway-neutral entry point for pushed gateway events, implemented by the portal (Core). A webhook handler
+/// verifies and parses its gateway's events and hands them here; each event id is processed once.
+/// </summary>
+public interface IGatewayEventSink
+{
+    /// <summary>Applies <paramref name="gatewayEvent"/> from gateway <paramref name="gatewayKey"/> (its <see cref="IPaymentGateway.Key"/>).</summary>
+    Task<GatewayEventOutcome> ReportAsync(string gatewayKey, GatewayEvent gatewayEvent, CancellationToken cancellationToken = default);
+}
+
+/// <summary>An HTTP request to a gateway's webhook endpoint, without ASP.NET types.</summary>
+/// <param name="Headers">Request headers (case-insensitive names).</param>
+/// <param name="Body">The raw body, exactly as received (signatures are computed over it).</param>
+public sealed record GatewayWebhookRequest(IReadOnlyDictionary<string, string> Headers, byte[] Body);
+
+/// <summary>The answer to a webhook request.</summary>
+/// <param name="StatusCode">HTTP status: 200 when handled (including duplicates and unknown events), 400 for a bad signature or body.</param>
+/// <param name="Message">A short text for the gateway's delivery log (never secrets).</param>
+public sealed record GatewayWebhookResponse(int StatusCode, string Message);
+
+/// <summary>
+/// A gateway that pushes events implements this (registered in DI). The portal maps
+/// <c>/portal-payments/gateways/{GatewayKey}/webhook</c> to it: verify the signature, parse the events and report them
+/// to <see cref="IGatewayEventSink"/>.
+/// </summary>
+public interface IGatewayWebhookHandler
+{
+    /// <summary>The gateway key this handler serves (the URL segment).</summary>
+    string GatewayKey { get; }
+
+    /// <summary>Verifies and handles one delivery.</summary>
+    Task<GatewayWebhookResponse> HandleAsync(GatewayWebhookRequest request, CancellationToken cancellationToken = default);
+}
