@@ -6,7 +6,8 @@ namespace Portal.Payments.Testing;
 /// <summary>
 /// Conformance suite for <see cref="IErpAdapter"/> implementations. Subclass it, point it at a test
 /// account of your ERP, and every [Fact] checks your adapter: incremental pulls with cursors,
-/// consistent item data, documents, postings that drop duplicates, and reversals of returned payments.
+/// consistent item data, documents, postings that drop duplicates, the payments applied to each item (which release
+/// the portal's holds), and reversals of returned payments.
 /// </summary>
 public abstract class ErpAdapterConformanceTests
 {
@@ -132,6 +133,49 @@ public abstract class ErpAdapterConformanceTests
         Assert.Equal(invoice.OpenAmount - part, changed.OpenAmount);
     }
 
+    /// <summary>
+    /// Once the ERP applied a payment, the items it paid report it in <see cref="ErpOpenItem.AppliedPaymentIds"/> (a short
+    /// payment's item stays open with its rest): that is how the portal releases the item for paying again. A change of
+    /// the item for any other reason must not report a payment the ERP has not applied.
+    /// </summary>
+    [Fact]
+    public async Task Applied_payment_is_reported_on_the_items_it_paid()
+    {
+        var (items, cursor) = await PullAllAsync(null, 500);
+        var invoices = items.Where(i => i.Type == OpenItemType.Invoice && i.IsOpen && i.OpenAmount.Amount > 10m).Skip(7).Take(2).ToList();
+        Assert.Equal(2, invoices.Count);
+        Assert.All(items, i => Assert.NotNull(i.AppliedPaymentIds));
+        var full = invoices[0].OpenAmount;
+        var part = Money.Create(decimal.Round(invoices[1].OpenAmount.Amount / 3, 2), invoices[1].OpenAmount.Currency);
+        var posting = new ErpPaymentPosting
+        {
+            PaymentId = Guid.NewGuid(),
+            AccountId = AccountId,
+            ReceiptNumber = "CONF-A" + Random.Shared.Next(100000, 999999),
+            Amount = full + part,
+            PaidAt = DateTimeOffset.UtcNow,
+            MethodDescription = "Visa •••• 4242",
+            Allocations =
+            [
+                new ErpAllocation { ItemExternalId = invoices[0].ExternalId, ItemNumber = invoices[0].Number, Applied = full },
+                new ErpAllocation { ItemExternalId = invoices[1].ExternalId, ItemNumber = invoices[1].Number, Applied = part, ShortAmount = invoices[1].OpenAmount - part, ShortPayReason = "Damaged" },
+            ],
+        };
+        Assert.DoesNotContain(items, i => i.AppliedPaymentIds.Contains(posting.PaymentId));
+        Assert.True((await Adapter.PostPaymentAsync(posting)).Accepted);
+        await SettlePostingsAsync();
+
+        var (changes, _) = await PullAllAsync(cursor, 500);
+        var paid = Assert.Single(changes, i => i.ExternalId == invoices[0].ExternalId);
+        var shortPaid = Assert.Single(changes, i => i.ExternalId == invoices[1].ExternalId);
+        Assert.Contains(posting.PaymentId, paid.AppliedPaymentIds);
+        Assert.Contains(posting.PaymentId, shortPaid.AppliedPaymentIds);
+        Assert.True(shortPaid.IsOpen, "A short-paid invoice stays open for the rest.");
+        Assert.Equal(invoices[1].OpenAmount - part, shortPaid.OpenAmount);
+        Assert.All(changes.Where(i => i.ExternalId != invoices[0].ExternalId && i.ExternalId != invoices[1].ExternalId),
+            i => Assert.DoesNotContain(posting.PaymentId, i.AppliedPaymentIds));
+    }
+
     /// <summary>A deposit posted twice is recorded once.</summary>
     [Fact]
     public async Task Duplicate_deposit_posting_is_dropped()
@@ -186,7 +230,9 @@ public abstract class ErpAdapterConformanceTests
         Assert.True((await Adapter.PostPaymentAsync(posting)).Accepted);
         await SettlePostingsAsync();
         var (paid, afterPayment) = await PullAllAsync(cursor, 500);
-        Assert.False(Assert.Single(paid, i => i.ExternalId == invoice.ExternalId).IsOpen);
+        var settled = Assert.Single(paid, i => i.ExternalId == invoice.ExternalId);
+        Assert.False(settled.IsOpen);
+        Assert.Contains(posting.PaymentId, settled.AppliedPaymentIds);
 
         var first = await Adapter.ReversePaymentAsync(reversal);
         Assert.True(first.Accepted, first.Error);
@@ -199,6 +245,7 @@ public abstract class ErpAdapterConformanceTests
         var item = Assert.Single(reopened, i => i.ExternalId == invoice.ExternalId);
         Assert.True(item.IsOpen);
         Assert.Equal(invoice.OpenAmount, item.OpenAmount);
+        Assert.DoesNotContain(posting.PaymentId, item.AppliedPaymentIds);
     }
 
     /// <summary>A comment posted twice is recorded once.</summary>

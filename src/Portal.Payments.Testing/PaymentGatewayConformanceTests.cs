@@ -17,8 +17,8 @@ public enum ConformanceMethod
 /// <summary>
 /// Conformance suite for <see cref="IPaymentGateway"/> implementations. Subclass it in your test project,
 /// implement the abstract members against your gateway's test environment, and every [Fact] here runs
-/// against your adapter: idempotency, declines as values, no card number echoed back, status lookups
-/// and status transitions.
+/// against your adapter: idempotency (concurrent callers, lost answers, stored methods), single-use capture tokens,
+/// declines as values, no card number echoed back, status lookups and status transitions.
 /// </summary>
 public abstract class PaymentGatewayConformanceTests
 {
@@ -36,6 +36,18 @@ public abstract class PaymentGatewayConformanceTests
 
     /// <summary>Lets time pass at the gateway (a fake clock, or a real wait in a test environment).</summary>
     protected abstract Task AdvanceTimeAsync(TimeSpan by);
+
+    /// <summary>
+    /// Captures a new test method with the given behaviour the way the gateway's capture component would (a fresh,
+    /// single-use capture token), without storing it.
+    /// </summary>
+    protected abstract Task<CapturedPaymentMethod> CaptureAsync(ConformanceMethod behaviour);
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and loses the answer, as a timeout after the gateway charged would. The default
+    /// sends it and ignores the answer; override to cut the connection for real (for example a proxy that drops the response).
+    /// </summary>
+    protected virtual async Task ChargeAndLoseTheAnswerAsync(ChargeRequest request) => _ = await Gateway.ChargeAsync(request);
 
     /// <summary>How long <see cref="ConformanceMethod.ProcessingThenSucceeds"/> stays Processing at most.</summary>
     protected virtual TimeSpan ProcessingTime => TimeSpan.FromDays(3);
@@ -76,15 +88,76 @@ public abstract class PaymentGatewayConformanceTests
             $"A reused key produced a new charge {other.Reference} ({other.Status}).");
     }
 
-    /// <summary>Concurrent requests with one key produce one charge.</summary>
+    /// <summary>
+    /// Concurrent requests with one key produce one charge, and every caller gets the same final answer — or "in progress"
+    /// (<see cref="GatewayErrorCode.InProgress"/>), never a failure that would make the portal give up on a charge that went through.
+    /// </summary>
     [Fact]
-    public async Task Concurrent_requests_with_one_key_produce_one_charge()
+    public async Task Concurrent_callers_with_one_key_get_one_charge_and_the_same_answer_or_in_progress()
     {
         var (token, _) = await CreateMethodAsync(ConformanceMethod.Succeeds);
         var request = NewCharge(token);
-        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Gateway.ChargeAsync(request)));
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Gateway.ChargeAsync(request))));
         var references = results.Where(r => r.Reference is not null).Select(r => r.Reference).Distinct().ToList();
         Assert.Single(references);
+        var answered = results.Where(r => r.ErrorCode != GatewayErrorCode.InProgress).ToList();
+        Assert.NotEmpty(answered);
+        foreach (var r in results)
+        {
+            Assert.True(r.ErrorCode is GatewayErrorCode.None or GatewayErrorCode.InProgress,
+                $"A concurrent caller got {r.Status} {r.ErrorCode} ({r.Message}); expected the charge's answer or InProgress.");
+        }
+        Assert.Single(answered.Select(r => r.Status).Distinct());
+
+        await AdvanceTimeAsync(TimeSpan.FromMinutes(1));
+        var later = await Gateway.ChargeAsync(request);
+        Assert.Equal(references[0], later.Reference);
+        Assert.Equal(answered[0].Status, later.Status);
+    }
+
+    /// <summary>
+    /// An answer lost after the gateway charged (a timeout) is found by the idempotency key, and charging again with the key
+    /// answers that same charge: one charge in all.
+    /// </summary>
+    [Fact]
+    public async Task A_lost_answer_is_found_by_key_and_a_retry_does_not_charge_again()
+    {
+        var (token, _) = await CreateMethodAsync(ConformanceMethod.Succeeds);
+        var request = NewCharge(token);
+        await ChargeAndLoseTheAnswerAsync(request);
+        await AdvanceTimeAsync(TimeSpan.FromMinutes(1));
+
+        var found = await Gateway.GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey));
+        Assert.True(found.Status is ChargeStatus.Succeeded or ChargeStatus.Processing, $"Lookup by key after a lost answer: {found.Status} {found.ErrorCode} {found.Message}");
+        Assert.NotNull(found.Reference);
+        var retried = await Gateway.ChargeAsync(request);
+        Assert.Equal(found.Reference, retried.Reference);
+        Assert.Equal(found.Status, retried.Status);
+    }
+
+    /// <summary>Storing one captured method twice with one idempotency key stores one method (a double click).</summary>
+    [Fact]
+    public async Task Storing_a_method_twice_with_one_key_stores_one_method()
+    {
+        var captured = await CaptureAsync(ConformanceMethod.Succeeds);
+        var request = new StoreMethodRequest("CONFORMANCE", captured.CaptureToken, "store-" + Guid.NewGuid().ToString("N"));
+        var first = await Gateway.StoreMethodAsync(request);
+        var second = await Gateway.StoreMethodAsync(request);
+        Assert.True(first.Succeeded, $"{first.ErrorCode} {first.Message}");
+        Assert.True(second.Succeeded, $"{second.ErrorCode} {second.Message}");
+        Assert.Equal(first.Method!.Token, second.Method!.Token);
+    }
+
+    /// <summary>A capture token is single use: storing it again under another key is refused as an invalid token.</summary>
+    [Fact]
+    public async Task A_capture_token_is_single_use()
+    {
+        var captured = await CaptureAsync(ConformanceMethod.Succeeds);
+        var first = await Gateway.StoreMethodAsync(new StoreMethodRequest("CONFORMANCE", captured.CaptureToken, "store-" + Guid.NewGuid().ToString("N")));
+        Assert.True(first.Succeeded, $"{first.ErrorCode} {first.Message}");
+        var again = await Gateway.StoreMethodAsync(new StoreMethodRequest("CONFORMANCE", captured.CaptureToken, "store-" + Guid.NewGuid().ToString("N")));
+        Assert.False(again.Succeeded, "A capture token was exchanged for a stored method twice.");
+        Assert.Equal(GatewayErrorCode.InvalidToken, again.ErrorCode);
     }
 
     /// <summary>A decline is a value with a status and an error code, not an exception.</summary>

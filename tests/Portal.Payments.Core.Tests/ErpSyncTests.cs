@@ -67,14 +67,15 @@ public abstract class ErpSyncTests(TestDatabase database)
         await sync.SyncAccountAsync(account);
         var invoice = (await InvoicesAsync(h, account)).First(i => i.Type == OpenItemType.Invoice && i.OpenMinor > 0);
         var factory = h.Get<IDbContextFactory<PaymentsDbContext>>();
+        var paymentId = Guid.NewGuid();
         await using (var db = await factory.CreateDbContextAsync())
         {
-            await db.Invoices.Where(i => i.Id == invoice.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, InvoiceStatus.Pending));
+            await db.Invoices.Where(i => i.Id == invoice.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, InvoiceStatus.Pending).SetProperty(i => i.ActivePaymentId, paymentId));
         }
         var open = Money.FromMinorUnits(invoice.OpenMinor, "USD");
         var posted = await h.Get<IErpAdapter>().PostPaymentAsync(new ErpPaymentPosting
         {
-            PaymentId = Guid.NewGuid(), AccountId = account, ReceiptNumber = "R-1", Amount = open, PaidAt = h.Clock.GetUtcNow(),
+            PaymentId = paymentId, AccountId = account, ReceiptNumber = "R-1", Amount = open, PaidAt = h.Clock.GetUtcNow(),
             MethodDescription = "Visa •••• 4242",
             Allocations = [new ErpAllocation { ItemExternalId = invoice.ExternalId, ItemNumber = invoice.Number, Applied = open }],
         });
@@ -87,7 +88,7 @@ public abstract class ErpSyncTests(TestDatabase database)
         var row = (await InvoicesAsync(h, account)).Single(i => i.Id == invoice.Id);
         Assert.False(row.IsOpen);
         Assert.Equal(0, row.OpenMinor);
-        Assert.Equal(InvoiceStatus.Open, row.Status);
+        Assert.Equal((InvoiceStatus.Open, (Guid?)null), (row.Status, row.ActivePaymentId));
     }
 
     [Fact]

@@ -1,11 +1,13 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.DemoErp;
 using Portal.Payments.Erp;
 using Portal.Payments.Notifications;
 using Portal.Payments.Outbox;
+using Portal.Payments.Services.Payments;
 using Portal.Payments.Testing;
 using Xunit;
 
@@ -103,22 +105,44 @@ public abstract class OutboxTests(TestDatabase database)
     }
 
     [Fact]
-    public async Task Gives_up_after_the_maximum_attempts()
+    public async Task Emails_are_given_up_after_the_maximum_attempts_and_can_be_replayed()
     {
-        var state = new FlakyErpState { FailuresLeft = 100 };
-        await using var h = new PortalHarness(database, b => { b.Services.AddSingleton(state); b.AddErpAdapter<FlakyErp>(); }, o => o.OutboxMaxAttempts = 3);
+        var sender = new FailingSender();
+        await using var h = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<INotificationSender>(sender)), o => o.OutboxMaxAttempts = 3);
         var account = PortalHarness.NewAccount();
-        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
-        await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), h.Clock.GetUtcNow().UtcDateTime));
+        await EnqueueAsync(h, db => OutboxWriter.EnqueueEmail(db, new PortalEmail
+        {
+            Id = Guid.NewGuid(), To = "ap@example.com", ToName = "AP", Subject = "Hello", TextBody = "Hi", Kind = NotificationKind.PaymentProcessed, AccountId = account,
+        }, h.Clock.GetUtcNow().UtcDateTime));
         for (var i = 0; i < 6; i++)
         {
             await h.Get<OutboxProcessor>().RunDueAsync();
             h.Clock.Advance(TimeSpan.FromHours(1));
         }
         var message = await MessageAsync(h, account);
-        Assert.Equal(3, state.Calls);
+        Assert.Equal(3, sender.Calls);
         Assert.NotNull(message.DeadLetteredAt);
         Assert.Null(message.CompletedAt);
+
+        var operations = h.Get<PaymentOperations>();
+        Assert.Equal(1, (await operations.GetReportAsync()).DeadLettered);
+        sender.Fail = false;
+        Assert.True(await operations.ReplayMessageAsync(message.Id, "ops@test"));
+        Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
+        Assert.NotNull((await MessageAsync(h, account)).CompletedAt);
+        Assert.False(await operations.ReplayMessageAsync(message.Id, "ops@test"));   // delivered: nothing to replay
+    }
+
+    private sealed class FailingSender : INotificationSender
+    {
+        public volatile bool Fail = true;
+        public int Calls;
+
+        public Task SendAsync(PortalEmail email, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Calls);
+            return Fail ? throw new InvalidOperationException("The mail relay refused the connection.") : Task.CompletedTask;
+        }
     }
 
     [Fact]

@@ -339,7 +339,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
     }
 
     [Fact]
-    public async Task An_unanswered_charge_stays_processing_with_the_items_held_for_the_status_check()
+    public async Task An_unanswered_charge_is_unconfirmed_with_the_items_held_for_the_status_check()
     {
         await using var h = Harness(database, out var account);
         var ids = await InvoicesAsync(h, account, new Item("INV-110", 9_900));
@@ -347,9 +347,11 @@ public abstract class PayInvoicesTests(TestDatabase database)
 
         var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, timeout.Id, Key()));
 
-        Assert.Equal(PaymentStatus.Processing, outcome.Status);
+        Assert.Equal(PaymentStatus.Unconfirmed, outcome.Status);
+        Assert.True(outcome.MayHaveGoneThrough);
         var row = Assert.Single(await PaymentsAsync(h, account));
-        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime + PaymentCharger.StatusCheckDelay, row.NextCheckAt);
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime + TimeSpan.FromMinutes(5), row.NextCheckAt);
+        Assert.Null(row.LeaseOwner);
         Assert.Null(row.CompletedAt);
         Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);
         Assert.Empty(await OutboxAsync(h, account, OutboxKind.ErpPayment));
@@ -357,7 +359,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
     }
 
     [Fact]
-    public async Task A_charge_that_throws_stays_processing_and_is_not_retried_under_a_new_key()
+    public async Task A_charge_that_throws_is_unconfirmed_and_not_retried_under_a_new_key()
     {
         await using var h = new PortalHarness(database, b => b.Services.Replace(
             ServiceDescriptor.Scoped<IPaymentGateway>(sp => new AnswerLostGateway(sp.GetRequiredService<SandboxGateway>()))));
@@ -368,7 +370,7 @@ public abstract class PayInvoicesTests(TestDatabase database)
 
         var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, visa.Id, Key()));
 
-        Assert.Equal(PaymentStatus.Processing, outcome.Status);
+        Assert.Equal(PaymentStatus.Unconfirmed, outcome.Status);
         var row = Assert.Single(await PaymentsAsync(h, account));
         Assert.NotNull(row.NextCheckAt);
         Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);

@@ -157,7 +157,8 @@ public abstract class SandboxGatewayConformance : PaymentGatewayConformanceTests
 {
     private readonly PortalHarness _harness;
 
-    protected SandboxGatewayConformance(TestDatabase database) => _harness = new PortalHarness(database);
+    protected SandboxGatewayConformance(TestDatabase database, TimeSpan latency = default) =>
+        _harness = new PortalHarness(database, b => b.ConfigureSandboxGateway(o => o.Latency = latency));
 
     protected override IPaymentGateway Gateway => _harness.Get<SandboxGateway>();
 
@@ -175,6 +176,12 @@ public abstract class SandboxGatewayConformance : PaymentGatewayConformanceTests
         return (stored.Method!.Token, number);
     }
 
+    protected override Task<CapturedPaymentMethod> CaptureAsync(ConformanceMethod behaviour)
+    {
+        var captured = _harness.Get<SandboxGateway>().CaptureCard(new SandboxCardInput("4242424242424242", 12, 2030, "123", "Conformance", null));
+        return Task.FromResult(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card));
+    }
+
     protected override Task AdvanceTimeAsync(TimeSpan by)
     {
         _harness.Clock.Advance(by);
@@ -189,3 +196,7 @@ public abstract class SandboxGatewayConformance : PaymentGatewayConformanceTests
 public sealed class SandboxGatewayConformance_Sqlite(SqliteDatabase db) : SandboxGatewayConformance(db), IClassFixture<SqliteDatabase>;
 
 public sealed class SandboxGatewayConformance_Postgres(PostgresDatabase db) : SandboxGatewayConformance(db), IClassFixture<PostgresDatabase>;
+
+/// <summary>The suite against the sandbox answering like a real processor (250 ms per charge, so concurrent callers meet "in progress").</summary>
+public sealed class SandboxGatewayConformance_PostgresWithLatency(PostgresDatabase db)
+    : SandboxGatewayConformance(db, TimeSpan.FromMilliseconds(250)), IClassFixture<PostgresDatabase>;

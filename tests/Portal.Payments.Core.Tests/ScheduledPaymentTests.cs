@@ -249,7 +249,7 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
     }
 
     [Fact]
-    public async Task An_expired_claim_is_taken_over_and_retried_with_the_same_key_so_the_gateway_replays()
+    public async Task An_expired_claim_is_taken_over_by_the_reconciler_which_finds_the_charge_by_its_key()
     {
         await using var h = Harness(database, out var account);
         var ids = await InvoicesAsync(h, account, new Item("INV-80", 12_300));
@@ -271,15 +271,18 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
         {
             await db.Payments.Where(p => p.Id == payment.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.Status, PaymentStatus.Processing).SetProperty(p => p.LeaseOwner, "dead-node").SetProperty(p => p.LeaseExpiresAt, dead));
+                .SetProperty(p => p.Status, PaymentStatus.Charging).SetProperty(p => p.LeaseOwner, "dead-node").SetProperty(p => p.LeaseExpiresAt, dead));
         }
         var runner = h.Get<ScheduledPaymentRunner>();
+        var reconciler = h.Get<PaymentReconciler>();
         await runner.RunDueAsync();
+        await reconciler.ReconcileAsync();
         var held = Assert.Single(await PaymentsAsync(h, account));        // the lease still runs
-        Assert.Equal(("dead-node", PaymentStatus.Processing), (held.LeaseOwner, held.Status));
+        Assert.Equal(("dead-node", PaymentStatus.Charging), (held.LeaseOwner, held.Status));
 
         h.Clock.Advance(TimeSpan.FromMinutes(2));
         await runner.RunDueAsync();
+        await reconciler.ReconcileAsync();
 
         var charge = Assert.Single(await ChargesAsync(h, account));
         Assert.Equal(first.Reference, charge.Reference);
@@ -289,7 +292,7 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
     }
 
     [Fact]
-    public async Task A_timeout_leaves_it_processing_and_the_reconciler_records_the_charge_without_a_new_key()
+    public async Task A_timeout_leaves_it_unconfirmed_and_the_reconciler_records_the_charge_without_a_new_key()
     {
         await using var h = Harness(database, out var account);
         var ids = await InvoicesAsync(h, account, new Item("INV-90", 15_000));
@@ -298,17 +301,18 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         h.Clock.Advance(TimeSpan.FromDays(1));
         var runner = h.Get<ScheduledPaymentRunner>();
 
+        var reconciler = h.Get<PaymentReconciler>();
         await runner.RunDueAsync();
         var waiting = Assert.Single(await PaymentsAsync(h, account));
-        Assert.Equal((PaymentStatus.Processing, (string?)null), (waiting.Status, waiting.LeaseOwner));
+        Assert.Equal((PaymentStatus.Unconfirmed, (string?)null), (waiting.Status, waiting.LeaseOwner));
         Assert.NotNull(waiting.NextCheckAt);
-        await runner.ReconcileAsync();                                  // not due yet
-        Assert.Equal(PaymentStatus.Processing, Assert.Single(await PaymentsAsync(h, account)).Status);
+        await reconciler.ReconcileAsync();                              // not due yet
+        Assert.Equal(PaymentStatus.Unconfirmed, Assert.Single(await PaymentsAsync(h, account)).Status);
         Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
 
-        h.Clock.Advance(PaymentCharger.StatusCheckDelay);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
         await runner.RunDueAsync();                                     // never charged again
-        await runner.ReconcileAsync();
+        await reconciler.ReconcileAsync();
 
         var charge = Assert.Single(await ChargesAsync(h, account));
         var done = Assert.Single(await PaymentsAsync(h, account));
@@ -333,11 +337,11 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         await runner.RunDueAsync();
         Assert.All(await PaymentsAsync(h, account), p => Assert.Equal(PaymentStatus.Processing, p.Status));
         h.Clock.Advance(TimeSpan.FromHours(1));
-        await runner.ReconcileAsync();                                  // still in flight at the bank
+        await h.Get<PaymentReconciler>().ReconcileAsync();                                  // still in flight at the bank
         Assert.All(await PaymentsAsync(h, account), p => Assert.Equal(PaymentStatus.Processing, p.Status));
 
         h.Clock.Advance(TimeSpan.FromDays(2));
-        await runner.ReconcileAsync();
+        await h.Get<PaymentReconciler>().ReconcileAsync();
 
         var payments = await PaymentsAsync(h, account);
         Assert.Equal(PaymentStatus.Succeeded, payments.Single(p => p.Id == settles.PaymentId).Status);
@@ -384,14 +388,14 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
 
         // Returned: the reversal goes to the ERP with the reason, once.
         h.Clock.Advance(TimeSpan.FromDays(2));
-        await runner.ReconcileAsync();
+        await h.Get<PaymentReconciler>().ReconcileAsync();
         Assert.Equal(PaymentStatus.Returned, Assert.Single(await PaymentsAsync(h, account)).Status);
         var message = Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpReversal));
         var reversal = System.Text.Json.JsonSerializer.Deserialize<ErpPaymentReversal>(message.PayloadJson, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
         Assert.Equal((scheduled.PaymentId, scheduled.ReceiptNumber, Money.FromMinorUnits(invoice.OpenMinor, "USD"), "R01: the bank returned the debit for insufficient funds."),
             (reversal.PaymentId, reversal.ReceiptNumber, reversal.Amount, reversal.Reason));
         Assert.True(await outbox.RunDueAsync() >= 1);
-        await runner.ReconcileAsync();
+        await h.Get<PaymentReconciler>().ReconcileAsync();
         Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpReversal));
 
         // The ERP settles the reversal: the invoice is open again with its balance, and payable.
@@ -415,36 +419,46 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         await runner.RunDueAsync();
         await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
         {
-            // As if the charge had timed out: no reference, no posting went out.
-            await db.Payments.Where(p => p.Id == scheduled.PaymentId).ExecuteUpdateAsync(s => s.SetProperty(p => p.GatewayReference, (string?)null));
+            // As if the charge had timed out: unconfirmed, no reference, no posting went out.
+            await db.Payments.Where(p => p.Id == scheduled.PaymentId).ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.Status, PaymentStatus.Unconfirmed).SetProperty(p => p.GatewayReference, (string?)null)
+                .SetProperty(p => p.AcceptedAt, (DateTime?)null));
             await db.Outbox.Where(m => m.AccountId == account && m.Kind == OutboxKind.ErpPayment).ExecuteDeleteAsync();
         }
 
         h.Clock.Advance(TimeSpan.FromDays(3));
-        await runner.ReconcileAsync();
+        await h.Get<PaymentReconciler>().ReconcileAsync();
 
         Assert.Equal(PaymentStatus.Returned, Assert.Single(await PaymentsAsync(h, account)).Status);
         Assert.Empty(await OutboxAsync(h, account, OutboxKind.ErpReversal));
     }
 
     [Fact]
-    public async Task A_node_that_lost_its_lease_does_not_record_the_outcome()
+    public async Task A_node_that_lost_its_lease_sends_nothing_and_records_nothing()
     {
         await using var h = Harness(database, out var account);
         var ids = await InvoicesAsync(h, account, new Item("INV-110", 9_900));
         var card = await CardAsync(h);
         var outcome = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(1), card.Id));
+        var until = h.Clock.GetUtcNow().UtcDateTime.AddMinutes(1);
         await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
         {
             await db.Payments.Where(p => p.Id == outcome.PaymentId).ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.Status, PaymentStatus.Processing).SetProperty(p => p.LeaseOwner, "other-node"));
+                .SetProperty(p => p.Status, PaymentStatus.Charging).SetProperty(p => p.LeaseOwner, "other-node").SetProperty(p => p.LeaseExpiresAt, until));
         }
         var payment = Assert.Single(await PaymentsAsync(h, account));
+        string token;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            token = (await db.PaymentMethods.SingleAsync(m => m.Id == card.Id)).Token;
+        }
 
-        await h.Get<PaymentCharger>().ChargeAsync(payment, "sbx_pm_card_ok_x", new ChargeContext("system", null) { LeaseOwner = "this-node" });
+        var result = await h.Get<PaymentCharger>().ChargeAsync(payment, token, new ChargeContext("system"));
 
+        Assert.Equal(PaymentStatus.Charging, result.Status);
         var after = Assert.Single(await PaymentsAsync(h, account));
-        Assert.Equal((PaymentStatus.Processing, "other-node", 0), (after.Status, after.LeaseOwner, after.Attempts));
+        Assert.Equal((PaymentStatus.Charging, "other-node", 0), (after.Status, after.LeaseOwner, after.Attempts));
+        Assert.Empty(await ChargesAsync(h, account));
         Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
     }
 }

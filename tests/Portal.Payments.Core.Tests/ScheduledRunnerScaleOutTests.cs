@@ -66,12 +66,12 @@ public sealed class ScheduledRunnerScaleOutTests(PostgresDatabase database, ITes
             Assert.True(first[0] <= 5, $"the stopped node ran {first[0]}");
             Assert.True(stranded > 0, "the stopped node left no claimed payment behind");
 
-            // The stopped node's leases expire; the other two take its payments over.
+            // The stopped node's leases expire; the reconcilers of the other two take its payments over (by key: never twice).
             foreach (var n in nodes)
             {
                 n.Clock.Advance(TimeSpan.FromMinutes(3));
             }
-            var second = await Task.WhenAll(nodes[1..].Select(n => Task.Run(() => n.Get<ScheduledPaymentRunner>().RunDueAsync())));
+            var second = await Task.WhenAll(nodes[1..].Select(n => Task.Run(() => n.Get<PaymentReconciler>().ReconcileAsync())));
             output.WriteLine($"Second round per node: {string.Join(", ", second)}");
 
             Assert.Equal(Payments, first.Sum() + second.Sum());
@@ -93,7 +93,7 @@ public sealed class ScheduledRunnerScaleOutTests(PostgresDatabase database, ITes
     {
         var name = node.Get<Microsoft.Extensions.Options.IOptions<Hosting.PortalPaymentsOptions>>().Value.NodeName;
         await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.Payments.CountAsync(p => p.AccountId == account && p.LeaseOwner == name && p.Status == PaymentStatus.Processing && p.CompletedAt == null);
+        return await db.Payments.CountAsync(p => p.AccountId == account && p.LeaseOwner == name && p.Status == PaymentStatus.Charging && p.CompletedAt == null);
     }
 
     private static async Task AssertChargedOnceAsync(PortalHarness h, string account)
@@ -103,9 +103,9 @@ public sealed class ScheduledRunnerScaleOutTests(PostgresDatabase database, ITes
         Assert.Equal(Payments, charges.Count(c => c.InitialStatus == ChargeStatus.Succeeded));
         Assert.Equal(Payments, charges.Select(c => c.IdempotencyKey).Distinct().Count());
         Assert.Equal(Payments, charges.Select(c => c.PaymentId).Distinct().Count());
-        var payments = await db.Payments.AsNoTracking().Where(p => p.AccountId == account).Select(p => new { p.Status, p.LeaseOwner, p.LeaseExpiresAt, p.Attempts }).ToListAsync();
+        var payments = await db.Payments.AsNoTracking().Where(p => p.AccountId == account).Select(p => new { p.Status, p.LeaseOwner, p.LeaseExpiresAt, p.Attempts, p.NextCheckAt }).ToListAsync();
         Assert.Equal(Payments, payments.Count(p => p.Status == PaymentStatus.Succeeded));
-        Assert.Equal(0, payments.Count(p => p.LeaseOwner != null || p.LeaseExpiresAt != null));
+        Assert.Equal(0, payments.Count(p => p.LeaseOwner != null || p.LeaseExpiresAt != null || p.NextCheckAt != null));
         Assert.All(payments, p => Assert.Equal(1, p.Attempts));
         Assert.Equal(Payments, await db.Outbox.CountAsync(m => m.AccountId == account && m.Kind == OutboxKind.ErpPayment));
     }

@@ -24,8 +24,10 @@ public class SchedulingOptionsTests
     {
         using var sp = Build([]);
         var s = sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Scheduling;
-        Assert.Equal((90, false, TimeSpan.FromSeconds(30), 50, TimeSpan.FromMinutes(2)),
-            (s.HorizonDays, s.NoLaterThanEarliestDueDate, s.RunnerInterval, s.RunnerBatchSize, s.LeaseDuration));
+        Assert.Equal((90, false, TimeSpan.FromSeconds(30), 50), (s.HorizonDays, s.NoLaterThanEarliestDueDate, s.RunnerInterval, s.RunnerBatchSize));
+        var c = sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Charging;
+        Assert.Equal((TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), TimeSpan.FromHours(1)),
+            (c.LeaseDuration, c.GatewayTimeout, c.StatusCheckDelay, c.MaxStatusCheckDelay));
         Assert.Contains(sp.GetServices<IHostedService>(), h => h.GetType().Name == "ScheduledPaymentBackgroundService");
         Assert.NotNull(sp.GetRequiredService<ScheduledPaymentRunner>());
     }
@@ -40,11 +42,40 @@ public class SchedulingOptionsTests
             Assert.Equal((30, true, TimeSpan.FromSeconds(1)), (s.HorizonDays, s.NoLaterThanEarliestDueDate, s.RunnerInterval));
         }
 
-        using var bad = Build(new() { [S + "HorizonDays"] = "0", [S + "RunnerInterval"] = "00:00:00", [S + "RunnerBatchSize"] = "0", [S + "LeaseDuration"] = "00:00:01" });
+        using var bad = Build(new() { [S + "HorizonDays"] = "0", [S + "RunnerInterval"] = "00:00:00", [S + "RunnerBatchSize"] = "0" });
         var message = Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value).Message;
         Assert.Contains("Scheduling:HorizonDays must be 1 to 3660 days", message);
         Assert.Contains("Scheduling:RunnerInterval must be positive", message);
         Assert.Contains("Scheduling:RunnerBatchSize must be 1 to 1000", message);
-        Assert.Contains("Scheduling:LeaseDuration must be at least 5 seconds", message);
+    }
+
+    [Fact]
+    public void Charging_options_bind_and_the_gateway_time_limit_must_be_shorter_than_the_lease()
+    {
+        const string C = "CustomerPortalPayments:Charging:";
+        using (var ok = Build(new() { [C + "LeaseDuration"] = "00:01:00", [C + "GatewayTimeout"] = "00:00:20", [C + "StatusCheckDelay"] = "00:00:10" }))
+        {
+            var c = ok.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Charging;
+            Assert.Equal((TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10)), (c.LeaseDuration, c.GatewayTimeout, c.StatusCheckDelay));
+        }
+
+        using (var slow = Build(new() { [C + "LeaseDuration"] = "00:00:30", [C + "GatewayTimeout"] = "00:00:45" }))
+        {
+            var message = Assert.Throws<OptionsValidationException>(() => slow.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value).Message;
+            Assert.Contains("Charging:GatewayTimeout (00:00:45) must be shorter than CustomerPortalPayments:Charging:LeaseDuration (00:00:30)", message);
+        }
+
+        using var bad = Build(new()
+        {
+            [C + "LeaseDuration"] = "00:00:01", [C + "StatusCheckDelay"] = "00:00:00", [C + "MaxStatusCheckDelay"] = "2.00:00:00",
+            [C + "StuckPaymentAge"] = "00:00:00", [C + "PostingAlertAge"] = "-00:01:00", [C + "CustomerActionTimeout"] = "00:00:10",
+        });
+        var errors = Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value).Message;
+        Assert.Contains("Charging:LeaseDuration must be at least 5 seconds", errors);
+        Assert.Contains("Charging:StatusCheckDelay must be 1 second to 1 day", errors);
+        Assert.Contains("Charging:MaxStatusCheckDelay must be at least", errors);
+        Assert.Contains("Charging:StuckPaymentAge must be positive", errors);
+        Assert.Contains("Charging:PostingAlertAge must be positive", errors);
+        Assert.Contains("Charging:CustomerActionTimeout must be 1 minute to 7 days", errors);
     }
 }

@@ -41,6 +41,14 @@ public sealed record ErpOpenItem
     public DateOnly? DiscountDate { get; init; }
     /// <summary>False once the ERP considers the item settled; the portal drops it from the open list.</summary>
     public bool IsOpen { get; init; } = true;
+    /// <summary>
+    /// The portal payments (<see cref="ErpPaymentPosting.PaymentId"/>) the ERP has applied to this item and not reversed.
+    /// This is how the portal learns a payment's fate in the ERP: an invoice held by a payment in flight becomes payable
+    /// again (for its remaining balance) only once the ERP lists that payment here — never because the open amount
+    /// changed for another reason (a credit memo or tax correction while a bank debit is in flight). Report it on every
+    /// item a posted payment touched.
+    /// </summary>
+    public IReadOnlyList<Guid> AppliedPaymentIds { get; init; } = Array.Empty<Guid>();
 }
 
 /// <summary>A page of changed open items.</summary>

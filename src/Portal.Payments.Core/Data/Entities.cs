@@ -30,21 +30,44 @@ public enum PaymentKind
     Deposit = 2,
 }
 
-/// <summary>Lifecycle of a portal payment.</summary>
+/// <summary>
+/// Lifecycle of a portal payment. <c>PaymentLifecycle</c> owns the transitions between these states (see its
+/// transition table and the diagram in docs/architecture.md); nothing else writes a payment's status.
+/// </summary>
 public enum PaymentStatus
 {
-    /// <summary>Waits for its date.</summary>
+    /// <summary>Waits for its date; holds its invoices as Scheduled.</summary>
     Scheduled = 1,
-    /// <summary>Sent to the gateway, or accepted and not final.</summary>
+    /// <summary>
+    /// The gateway accepted the charge and it settles later (a bank debit on the ACH rail, a card the gateway is
+    /// still processing). The ERP posting has gone out; the status is looked up (or pushed) until it is final.
+    /// </summary>
     Processing = 2,
     /// <summary>Money received.</summary>
     Succeeded = 3,
     /// <summary>Declined or failed; nothing charged.</summary>
     Failed = 4,
-    /// <summary>A bank debit returned after it succeeded.</summary>
+    /// <summary>A bank debit returned by the bank (before or after it settled); the ERP posting is reversed.</summary>
     Returned = 5,
-    /// <summary>A scheduled payment cancelled before it ran.</summary>
+    /// <summary>A scheduled payment cancelled before it ran; nothing charged.</summary>
     Cancelled = 6,
+    /// <summary>
+    /// A node holds the payment's lease and is charging it (or is about to). Recovery: when the lease expires, the
+    /// reconciler asks the gateway by idempotency key and finishes it.
+    /// </summary>
+    Charging = 7,
+    /// <summary>
+    /// The gateway's answer is unknown (timeout, gateway unavailable, a request with the same key still in progress).
+    /// Recovery: looked up by idempotency key at the next check time; never a failure until the gateway says so.
+    /// </summary>
+    Unconfirmed = 8,
+    /// <summary>Refunded in full after it succeeded; the ERP posting is reversed.</summary>
+    Refunded = 9,
+    /// <summary>
+    /// The payer must authenticate in the browser (3-D Secure) before the charge can go through. Recovery: looked up
+    /// at the next check time; abandoned authentication ends Failed.
+    /// </summary>
+    RequiresAction = 10,
 }
 
 /// <summary>A stored payment method (token + display data only).</summary>
@@ -271,8 +294,19 @@ public class PaymentRecord
     public DateTime? LeaseExpiresAt { get; set; }
     /// <summary>Charge attempts so far.</summary>
     public int Attempts { get; set; }
-    /// <summary>Next status check for Processing payments (UTC).</summary>
+    /// <summary>Next status check (UTC) of an Unconfirmed, Processing or RequiresAction payment: its recovery deadline.</summary>
     public DateTime? NextCheckAt { get; set; }
+    /// <summary>Status checks made so far (the delay between checks doubles up to a cap).</summary>
+    public int StatusChecks { get; set; }
+    /// <summary>When charging began (UTC): on confirmation for pay now and deposits, when claimed for scheduled payments.</summary>
+    public DateTime? ChargeStartedAt { get; set; }
+    /// <summary>
+    /// When the gateway first accepted the money (Processing or Succeeded, UTC): the ERP posting went out then, so a
+    /// later return, failure or refund must reverse it.
+    /// </summary>
+    public DateTime? AcceptedAt { get; set; }
+    /// <summary>When the status last changed (UTC).</summary>
+    public DateTime? StatusChangedAt { get; set; }
     /// <summary>Allocations.</summary>
     public List<PaymentAllocationRecord> Allocations { get; set; } = [];
 }
@@ -480,6 +514,42 @@ public class SandboxChargeRecord
     public GatewayErrorCode ErrorCode { get; set; }
     /// <summary>When (UTC).</summary>
     public DateTime CreatedAt { get; set; }
+    /// <summary>When the sandbox answers the request (UTC): until then another request with the key is "in progress".</summary>
+    public DateTime? CompletedAt { get; set; }
+}
+
+/// <summary>A capture token the sandbox exchanged for a stored method (capture tokens are single use).</summary>
+public class SandboxCaptureRecord
+{
+    /// <summary>SHA-256 of the capture token.</summary>
+    public string TokenHash { get; set; } = "";
+    /// <summary>The idempotency key of the store request that used it.</summary>
+    public string IdempotencyKey { get; set; } = "";
+    /// <summary>Account.</summary>
+    public string AccountId { get; set; } = "";
+    /// <summary>The stored method's token.</summary>
+    public string MethodToken { get; set; } = "";
+    /// <summary>When (UTC).</summary>
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A gateway event the portal processed (webhooks are delivered at least once: each id is applied once).</summary>
+public class GatewayEventRecord
+{
+    /// <summary>Gateway key.</summary>
+    public string GatewayKey { get; set; } = "";
+    /// <summary>The gateway's event id.</summary>
+    public string EventId { get; set; } = "";
+    /// <summary>Event type (record name).</summary>
+    public string Type { get; set; } = "";
+    /// <summary>Payment the event applied to, if any.</summary>
+    public Guid? PaymentId { get; set; }
+    /// <summary>What was done.</summary>
+    public GatewayEventOutcome Outcome { get; set; }
+    /// <summary>When it happened at the gateway (UTC).</summary>
+    public DateTime OccurredAt { get; set; }
+    /// <summary>When the portal processed it (UTC).</summary>
+    public DateTime ProcessedAt { get; set; }
 }
 
 /// <summary>The demo ERP's per-account state.</summary>

@@ -43,6 +43,10 @@ public abstract class PaymentsDbContext : DbContext
     public DbSet<ErpSyncStateRecord> ErpSyncStates => Set<ErpSyncStateRecord>();
     /// <summary>Sandbox gateway ledger.</summary>
     public DbSet<SandboxChargeRecord> SandboxCharges => Set<SandboxChargeRecord>();
+    /// <summary>Capture tokens the sandbox gateway has used.</summary>
+    public DbSet<SandboxCaptureRecord> SandboxCaptures => Set<SandboxCaptureRecord>();
+    /// <summary>Gateway events processed (each id once).</summary>
+    public DbSet<GatewayEventRecord> GatewayEvents => Set<GatewayEventRecord>();
     /// <summary>Demo ERP accounts.</summary>
     public DbSet<DemoErpAccountRecord> DemoErpAccounts => Set<DemoErpAccountRecord>();
     /// <summary>Demo ERP postings.</summary>
@@ -205,6 +209,10 @@ public abstract class PaymentsDbContext : DbContext
             e.HasIndex(x => new { x.AccountId, x.MemoKey });
             e.HasIndex(x => new { x.AccountId, x.MethodKey });
             e.HasIndex(x => new { x.AccountId, x.PaidByKey });
+            // The reconciler's sweeps: expired leases of Charging payments, due checks of the others.
+            e.HasIndex(x => new { x.Status, x.LeaseExpiresAt });
+            e.HasIndex(x => new { x.Status, x.NextCheckAt });
+            e.HasIndex(x => x.GatewayReference);
             e.HasMany(x => x.Allocations).WithOne().HasForeignKey(x => x.PaymentId);
         });
 
@@ -253,6 +261,7 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.LastError).HasMaxLength(Text);
             e.Property(x => x.LeaseOwner).HasMaxLength(Name);
             e.HasIndex(x => new { x.CompletedAt, x.NextAttemptAt });
+            e.HasIndex(x => new { x.Kind, x.CompletedAt, x.CreatedAt });
         });
 
         b.Entity<SentEmailRecord>(e =>
@@ -299,6 +308,25 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.Currency).HasMaxLength(3);
             e.Property(x => x.Scenario).HasMaxLength(32);
             e.HasIndex(x => x.IdempotencyKey).IsUnique();
+        });
+
+        b.Entity<SandboxCaptureRecord>(e =>
+        {
+            e.ToTable("pp_sandbox_captures");
+            e.HasKey(x => x.TokenHash);
+            e.Property(x => x.TokenHash).HasMaxLength(64);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(Id);
+            e.Property(x => x.AccountId).HasMaxLength(Id);
+            e.Property(x => x.MethodToken).HasMaxLength(Name);
+        });
+
+        b.Entity<GatewayEventRecord>(e =>
+        {
+            e.ToTable("pp_gateway_events");
+            e.HasKey(x => new { x.GatewayKey, x.EventId });
+            e.Property(x => x.GatewayKey).HasMaxLength(Id);
+            e.Property(x => x.EventId).HasMaxLength(Name);
+            e.Property(x => x.Type).HasMaxLength(64);
         });
 
         b.Entity<DemoErpAccountRecord>(e =>

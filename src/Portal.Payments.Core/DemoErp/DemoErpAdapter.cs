@@ -76,9 +76,10 @@ public sealed class DemoErpAdapter(
                 .GroupBy(a => a.ItemIndex)
                 .Select(g => new { Index = g.Key, Sum = g.Sum(a => a.ClearedMinor) })
                 .ToDictionaryAsync(x => x.Index, x => x.Sum, cancellationToken);
+            var applied = cleared.Count == 0 ? [] : await AppliedPaymentsAsync(db, accountId, cleared.Keys.ToList(), cancellationToken);
             for (var i = start; i < end; i++)
             {
-                items.Add(ToItem(DemoLedger.Generate(accountId, i, anchor), cleared.GetValueOrDefault(i)));
+                items.Add(ToItem(DemoLedger.Generate(accountId, i, anchor), cleared.GetValueOrDefault(i), applied.GetValueOrDefault(i)));
             }
             next = end;
         }
@@ -328,7 +329,8 @@ public sealed class DemoErpAdapter(
             .GroupBy(a => a.ItemIndex)
             .Select(g => new { Index = g.Key, Sum = g.Sum(a => a.ClearedMinor) })
             .ToDictionaryAsync(x => x.Index, x => x.Sum, ct);
-        items.AddRange(indices.Select(i => ToItem(DemoLedger.Generate(posting.AccountId, i, anchor), sums.GetValueOrDefault(i))));
+        var applied = await AppliedPaymentsAsync(db, posting.AccountId, indices, ct);
+        items.AddRange(indices.Select(i => ToItem(DemoLedger.Generate(posting.AccountId, i, anchor), sums.GetValueOrDefault(i), applied.GetValueOrDefault(i))));
         return items;
     }
 
@@ -350,7 +352,30 @@ public sealed class DemoErpAdapter(
         };
     }
 
-    private ErpOpenItem ToItem(DemoLedger.Item g, long clearedMinor)
+    /// <summary>
+    /// The portal payments applied (settled, not reversed) to each of <paramref name="indices"/>: the item reports them in
+    /// <see cref="ErpOpenItem.AppliedPaymentIds"/>, which is how the portal releases its holds.
+    /// </summary>
+    private static async Task<Dictionary<int, List<Guid>>> AppliedPaymentsAsync(PaymentsDbContext db, string accountId, List<int> indices, CancellationToken ct)
+    {
+        var rows = await db.DemoErpAllocations.AsNoTracking()
+            .Where(a => a.AccountId == accountId && a.SettledSequence != null && indices.Contains(a.ItemIndex))
+            .Select(a => new { a.ItemIndex, a.PostingId })
+            .Distinct()
+            .ToListAsync(ct);
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+        var reversals = (await db.DemoErpPostings.AsNoTracking()
+            .Where(p => p.AccountId == accountId && p.Kind == "reversal" && p.SettledSequence != null)
+            .Select(p => p.Id).ToListAsync(ct)).ToHashSet();
+        return rows.Where(r => !reversals.Contains(r.PostingId) && !reversals.Contains(ReversalId(r.PostingId)))
+            .GroupBy(r => r.ItemIndex)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.PostingId).ToList());
+    }
+
+    private ErpOpenItem ToItem(DemoLedger.Item g, long clearedMinor, List<Guid>? appliedPayments = null)
     {
         var currency = options.Value.Currency;
         var open = g.OpenMinor - clearedMinor;
@@ -370,6 +395,7 @@ public sealed class DemoErpAdapter(
             DiscountAmount = g.DiscountMinor is { } d ? Money.FromMinorUnits(d, currency) : null,
             DiscountDate = g.DiscountDate,
             IsOpen = open != 0,
+            AppliedPaymentIds = appliedPayments is null ? Array.Empty<Guid>() : appliedPayments,
         };
     }
 

@@ -34,7 +34,11 @@ public sealed class PortalPaymentsOptions
     /// <summary>How often the outbox looks for due work. Default 2 seconds.</summary>
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Attempts before an outbox message is dead-lettered. Default 12 (about 4 hours with backoff).</summary>
+    /// <summary>
+    /// Attempts before an email or comment in the outbox is dead-lettered. Default 12 (about 4 hours with backoff).
+    /// ERP postings of money (payments, deposits, reversals) are never given up: they retry every hour at most, forever,
+    /// and the health check reports them.
+    /// </summary>
     public int OutboxMaxAttempts { get; set; } = 12;
 
     /// <summary>Run the background services (ERP sync, outbox) in this process. Default true.</summary>
@@ -57,6 +61,9 @@ public sealed class PortalPaymentsOptions
 
     /// <summary>Scheduled payments: the date range offered and the background runner.</summary>
     public SchedulingOptions Scheduling { get; set; } = new();
+
+    /// <summary>Charging and recovery: leases, the gateway time limit, status checks, and what the health check calls stuck.</summary>
+    public ChargingOptions Charging { get; set; } = new();
 
     /// <summary>The ACH debit authorization payers accept before a bank account is saved.</summary>
     public AchAgreementOptions AchAgreement { get; set; } = new();
@@ -123,9 +130,40 @@ public sealed class SchedulingOptions
 
     /// <summary>Payments one runner claims at a time. Default 50.</summary>
     public int RunnerBatchSize { get; set; } = 50;
+}
 
-    /// <summary>How long a claimed payment belongs to its node; after that another node may take it over. Default 2 minutes.</summary>
+/// <summary>
+/// How charges are made safe against crashes, paused nodes and unanswered gateway calls. Every payment being charged
+/// is leased to one node for <see cref="LeaseDuration"/> (renewed while the gateway call runs, which is cut off after
+/// <see cref="GatewayTimeout"/>); a payment whose lease expired, or whose gateway answer is unknown, is looked up by its
+/// idempotency key by the reconciler on any node.
+/// </summary>
+public sealed class ChargingOptions
+{
+    /// <summary>How long a payment being charged belongs to its node; after that the reconciler takes it over. Default 2 minutes.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Longest wait for the gateway's answer to a charge; must be shorter than <see cref="LeaseDuration"/>. Default 30 seconds.</summary>
+    public TimeSpan GatewayTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Delay before the first lookup of a payment whose answer is unknown (and between status checks of payments settling
+    /// on a bank rail); each further check of the same payment waits twice as long, up to <see cref="MaxStatusCheckDelay"/>.
+    /// Default 5 minutes.
+    /// </summary>
+    public TimeSpan StatusCheckDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Longest delay between two status checks of one payment. Default 1 hour.</summary>
+    public TimeSpan MaxStatusCheckDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long the payer has to finish a customer authentication (3-D Secure) before the payment fails. Default 1 hour.</summary>
+    public TimeSpan CustomerActionTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A payment charging or unconfirmed for longer than this is reported as stuck by the health check. Default 30 minutes.</summary>
+    public TimeSpan StuckPaymentAge { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>An ERP posting of money undelivered for longer than this makes the health check report Degraded. Default 30 minutes.</summary>
+    public TimeSpan PostingAlertAge { get; set; } = TimeSpan.FromMinutes(30);
 }
 
 /// <summary>Which database the portal uses.</summary>

@@ -77,10 +77,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:Scheduling:RunnerBatchSize must be 1 to 1000.");
         }
-        if (scheduling.LeaseDuration < TimeSpan.FromSeconds(5))
-        {
-            errors.Add($"{S}:Scheduling:LeaseDuration must be at least 5 seconds (e.g. 00:02:00): a charge must finish within it.");
-        }
+        ValidateCharging(o.Charging, errors);
 
         if (o.DiscountPolicy is not ("prorate" or "keep" or "forfeit"))
         {
@@ -113,6 +110,44 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateCharging(ChargingOptions c, List<string> errors)
+    {
+        const string S = PortalPaymentsOptions.SectionName + ":Charging";
+        if (c.LeaseDuration < TimeSpan.FromSeconds(5))
+        {
+            errors.Add($"{S}:LeaseDuration must be at least 5 seconds (e.g. 00:02:00): a charge must finish within it.");
+        }
+        if (c.GatewayTimeout < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{S}:GatewayTimeout must be at least 1 second (e.g. 00:00:30).");
+        }
+        else if (c.GatewayTimeout >= c.LeaseDuration)
+        {
+            errors.Add($"{S}:GatewayTimeout ({c.GatewayTimeout}) must be shorter than {S}:LeaseDuration ({c.LeaseDuration}): " +
+                       "otherwise another node may take a payment over while its charge is still waiting for the gateway.");
+        }
+        if (c.StatusCheckDelay < TimeSpan.FromSeconds(1) || c.StatusCheckDelay > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{S}:StatusCheckDelay must be 1 second to 1 day (e.g. 00:05:00).");
+        }
+        if (c.MaxStatusCheckDelay < c.StatusCheckDelay || c.MaxStatusCheckDelay > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{S}:MaxStatusCheckDelay must be at least {S}:StatusCheckDelay and at most 1 day (e.g. 01:00:00).");
+        }
+        if (c.CustomerActionTimeout < TimeSpan.FromMinutes(1) || c.CustomerActionTimeout > TimeSpan.FromDays(7))
+        {
+            errors.Add($"{S}:CustomerActionTimeout must be 1 minute to 7 days (e.g. 01:00:00).");
+        }
+        if (c.StuckPaymentAge <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:StuckPaymentAge must be positive (e.g. 00:30:00).");
+        }
+        if (c.PostingAlertAge <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:PostingAlertAge must be positive (e.g. 00:30:00).");
+        }
     }
 
     private static void ValidateDeposits(PortalPaymentsOptions o, List<string> errors)

@@ -100,7 +100,12 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<InvoiceCommentService>();
         services.TryAddScoped<InvoiceDocumentService>();
         services.TryAddScoped<SavedViewService>();
+        services.TryAddSingleton<PaymentLifecycle>();
         services.TryAddScoped<PaymentCharger>();
+        services.TryAddSingleton<PaymentReconciler>();
+        services.TryAddScoped<IGatewayEventSink, GatewayEventSink>();
+        services.TryAddSingleton<PaymentOperations>();
+        services.AddHealthChecks().AddCheck<PaymentsHealthCheck>(PaymentsHealthCheck.Name, tags: ["portal-payments"]);
         services.TryAddScoped<PaymentService>();
         services.TryAddScoped<DepositService>();
         services.TryAddScoped<Portal.Payments.Services.History.PaymentHistoryService>();

@@ -50,7 +50,9 @@ public static class OutboxWriter
 /// <summary>
 /// Delivers due outbox messages (ERP postings, emails). Each message is claimed with a conditional
 /// update and a lease, so several nodes never deliver one message at the same time; failures are
-/// retried with exponential backoff and dead-lettered after <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/>.
+/// retried with exponential backoff (5 s doubling, capped at one hour). Postings of money (payments, deposits,
+/// reversals) are retried forever — the health check reports their age; emails and comments are dead-lettered
+/// after <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/> (and can be replayed).
 /// Adapters drop duplicates by id, which covers a crash between delivery and marking it done.
 /// </summary>
 public sealed class OutboxProcessor(
@@ -140,7 +142,8 @@ public sealed class OutboxProcessor(
             return true;
         }
 
-        var dead = attempts >= options.Value.OutboxMaxAttempts ? after : (DateTime?)null;
+        // Collected money must reach the ERP: its postings are never given up, only retried less often.
+        var dead = !IsMoney(message.Kind) && attempts >= options.Value.OutboxMaxAttempts ? after : (DateTime?)null;
         var next = after + Backoff(attempts);
         var trimmed = error.Length > 2000 ? error[..2000] : error;
         await db.Outbox.Where(m => m.Id == id).ExecuteUpdateAsync(s => s
@@ -154,8 +157,16 @@ public sealed class OutboxProcessor(
         {
             logger.LogError("Outbox {Kind} {Id} dead-lettered after {Attempts} attempts: {Error}", message.Kind, id, attempts, trimmed);
         }
+        else if (IsMoney(message.Kind) && attempts % 5 == 0)
+        {
+            logger.LogError("Outbox {Kind} {Id} for account {AccountId} still undelivered after {Attempts} attempts since {CreatedAt:u}: {Error}; retried every {Delay}",
+                message.Kind, id, message.AccountId, attempts, message.CreatedAt, trimmed, Backoff(attempts));
+        }
         return false;
     }
+
+    /// <summary>True for ERP postings of money: payments, deposits and their reversals (never dead-lettered).</summary>
+    public static bool IsMoney(OutboxKind kind) => kind is OutboxKind.ErpPayment or OutboxKind.ErpDeposit or OutboxKind.ErpReversal;
 
     /// <summary>5 s, 10 s, 20 s … capped at one hour.</summary>
     internal static TimeSpan Backoff(int attempts)

@@ -16,6 +16,16 @@ public sealed class SandboxGatewayOptions
 
     /// <summary>How long an ACH debit stays Processing before it settles (or is returned). Default 2 days.</summary>
     public TimeSpan AchSettlementDelay { get; set; } = TimeSpan.FromDays(2);
+
+    /// <summary>
+    /// How long each charge takes to answer, like a real processor (300–800 ms). Default zero. While a charge is being
+    /// processed, another request with the same idempotency key is answered <see cref="GatewayErrorCode.InProgress"/>
+    /// (as Stripe answers 409), and a lookup says the outcome is not known yet.
+    /// </summary>
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>A random extra delay of up to this much on top of <see cref="Latency"/>. Default zero.</summary>
+    public TimeSpan LatencyJitter { get; set; }
 }
 
 /// <summary>Card details typed into the sandbox capture form (development only).</summary>
@@ -36,6 +46,9 @@ public sealed record SandboxBankInput(string RoutingNumber, string AccountNumber
 /// <item>Bank accounts (routing numbers must pass the ABA checksum, e.g. 110000000): Processing, then Succeeded
 /// after <see cref="SandboxGatewayOptions.AchSettlementDelay"/>; account 000111111116 is Returned (R01) instead.</item>
 /// </list>
+/// Capture tokens are single use (a second store with another idempotency key is refused; the same key answers the same
+/// method). With <see cref="SandboxGatewayOptions.Latency"/> set, a charge takes that long, and a concurrent request with
+/// the same key is answered "in progress" instead of waiting.
 /// </summary>
 public sealed class SandboxGateway(
     IDbContextFactory<PaymentsDbContext> dbFactory,
@@ -93,7 +106,7 @@ public sealed class SandboxGateway(
         }
         var payload = new CapturePayload(
             "card", CardScenario(digits), digits[^4..], PaymentChecks.CardBrand(digits), input.ExpiryMonth, input.ExpiryYear,
-            input.HolderName.Trim(), input.PostalCode?.Trim(), null, null, null);
+            input.HolderName.Trim(), input.PostalCode?.Trim(), null, null, null, Nonce());
         return Captured(payload, PaymentMethodType.Card);
     }
 
@@ -116,22 +129,46 @@ public sealed class SandboxGateway(
         var scenario = input.AccountNumber == ReturnedBankAccount ? "ach_return" : "ach";
         var payload = new CapturePayload(
             "bank", scenario, input.AccountNumber[^4..], "Sandbox Bank", null, null, input.HolderName.Trim(), null,
-            input.RoutingNumber, input.AccountType, input.HolderType);
+            input.RoutingNumber, input.AccountType, input.HolderType, Nonce());
         return Captured(payload, PaymentMethodType.BankAccount);
     }
 
     /// <inheritdoc />
-    public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default)
+    public override async Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!TryReadCapture(request.CaptureToken, out var p))
         {
-            return Task.FromResult(Refuse(GatewayErrorCode.InvalidToken, "The card or bank details expired; please enter them again."));
+            return Refuse(GatewayErrorCode.InvalidToken, "The card or bank details expired; please enter them again.");
         }
         // Same idempotency key → same token, so a double click stores one method.
         var id = Hash(request.IdempotencyKey + "|" + request.AccountId)[..20];
         var token = $"{MethodPrefix}{p.Kind}_{p.Scenario}_{id}";
-        return Task.FromResult(new StoreMethodResult { Method = p.ToDetails(token) });
+        var tokenHash = Hash(request.CaptureToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var used = await db.SandboxCaptures.AsNoTracking().FirstOrDefaultAsync(c => c.TokenHash == tokenHash, cancellationToken);
+        if (used is null)
+        {
+            db.SandboxCaptures.Add(new SandboxCaptureRecord
+            {
+                TokenHash = tokenHash, IdempotencyKey = request.IdempotencyKey, AccountId = request.AccountId, MethodToken = token,
+                CreatedAt = clock.GetUtcNow().UtcDateTime,
+            });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return new StoreMethodResult { Method = p.ToDetails(token) };
+            }
+            catch (DbUpdateException)
+            {
+                // A concurrent store of the same capture won: answer as it did.
+                await using var again = await dbFactory.CreateDbContextAsync(cancellationToken);
+                used = await again.SandboxCaptures.AsNoTracking().FirstAsync(c => c.TokenHash == tokenHash, cancellationToken);
+            }
+        }
+        return used.IdempotencyKey == request.IdempotencyKey && used.AccountId == request.AccountId
+            ? new StoreMethodResult { Method = p.ToDetails(used.MethodToken) }
+            : Refuse(GatewayErrorCode.InvalidToken, "These card or bank details were already used; please enter them again.");
     }
 
     /// <inheritdoc />
@@ -179,6 +216,8 @@ public sealed class SandboxGateway(
         {
             return Replay(prior, hash);
         }
+        var now = clock.GetUtcNow().UtcDateTime;
+        var latency = Latency();
 
         var (status, code) = (kind, scenario) switch
         {
@@ -202,7 +241,9 @@ public sealed class SandboxGateway(
             Scenario = scenario,
             InitialStatus = status,
             ErrorCode = code,
-            CreatedAt = clock.GetUtcNow().UtcDateTime,
+            CreatedAt = now,
+            // The charge is decided now and answered after the latency; until then the key is "in progress".
+            CompletedAt = now + latency,
         };
         db.SandboxCharges.Add(record);
         try
@@ -215,6 +256,17 @@ public sealed class SandboxGateway(
             await using var again = await dbFactory.CreateDbContextAsync(cancellationToken);
             var winner = await again.SandboxCharges.AsNoTracking().FirstAsync(c => c.IdempotencyKey == request.IdempotencyKey, cancellationToken);
             return Replay(winner, hash);
+        }
+        if (latency > TimeSpan.Zero)
+        {
+            // Wall-clock wait (a processor's round trip), also under a test clock; then the answer is out. If this process
+            // dies meanwhile, the charge still completes by CompletedAt, as a real processor's would.
+            await Task.Delay(latency, cancellationToken);
+            var answered = clock.GetUtcNow().UtcDateTime;
+            var reference = record.Reference;
+            await using var done = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await done.SandboxCharges.Where(c => c.Reference == reference && c.CompletedAt > answered)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.CompletedAt, answered), CancellationToken.None);
         }
 
         if (scenario == "timeout")
@@ -233,9 +285,11 @@ public sealed class SandboxGateway(
         var record = lookup.Reference is not null
             ? await db.SandboxCharges.AsNoTracking().FirstOrDefaultAsync(c => c.Reference == lookup.Reference, cancellationToken)
             : await db.SandboxCharges.AsNoTracking().FirstOrDefaultAsync(c => c.IdempotencyKey == lookup.IdempotencyKey, cancellationToken);
-        return record is null
-            ? Fail(GatewayErrorCode.NotFound, "No charge was made with that key.")
-            : ToResult(record, replayed: false);
+        if (record is null)
+        {
+            return Fail(GatewayErrorCode.NotFound, "No charge was made with that key.");
+        }
+        return InProgress(record) ? InProgressAnswer(record) : ToResult(record, replayed: false);
     }
 
     /// <summary>Charges that moved money (not declines), for "charged exactly once" assertions.</summary>
@@ -253,9 +307,27 @@ public sealed class SandboxGateway(
     }
 
     private ChargeResult Replay(SandboxChargeRecord prior, string hash) =>
-        prior.RequestHash != hash
-            ? Fail(GatewayErrorCode.IdempotencyConflict, "This idempotency key was already used for a different charge.")
-            : ToResult(prior, replayed: true);
+        prior.RequestHash != hash ? Fail(GatewayErrorCode.IdempotencyConflict, "This idempotency key was already used for a different charge.")
+        : InProgress(prior) ? InProgressAnswer(prior)
+        : ToResult(prior, replayed: true);
+
+    private bool InProgress(SandboxChargeRecord c) =>
+        c.CompletedAt is { } done && clock.GetUtcNow().UtcDateTime < DateTime.SpecifyKind(done, DateTimeKind.Utc);
+
+    private static ChargeResult InProgressAnswer(SandboxChargeRecord c) => new()
+    {
+        Status = ChargeStatus.Processing,
+        ErrorCode = GatewayErrorCode.InProgress,
+        Message = "A request with this idempotency key is still being processed.",
+        Reference = c.Reference,
+    };
+
+    private TimeSpan Latency()
+    {
+        var o = options.Value;
+        var jitter = o.LatencyJitter > TimeSpan.Zero ? TimeSpan.FromTicks(Random.Shared.NextInt64(o.LatencyJitter.Ticks)) : TimeSpan.Zero;
+        return o.Latency + jitter;
+    }
 
     private ChargeResult ToResult(SandboxChargeRecord c, bool replayed)
     {
@@ -338,11 +410,14 @@ public sealed class SandboxGateway(
         return true;
     }
 
+    /// <summary>Makes every capture token unique, as a real gateway's are (they are single use).</summary>
+    private static string Nonce() => Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+
     private static string Hash(string s) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(s))).ToLowerInvariant();
 
     private sealed record CapturePayload(
         string Kind, string Scenario, string Last4, string? Brand, int? ExpiryMonth, int? ExpiryYear, string? Holder,
-        string? PostalCode, string? Routing, BankAccountType? AccountType, BankAccountHolderType? HolderType)
+        string? PostalCode, string? Routing, BankAccountType? AccountType, BankAccountHolderType? HolderType, string? Nonce)
     {
         public StoredMethodDetails ToDetails(string token) => new()
         {

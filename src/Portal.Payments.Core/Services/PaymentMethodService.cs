@@ -325,28 +325,39 @@ public sealed class PaymentMethodService(
 
         var now = Now;
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        await SoftDeleteAsync(db, row, scope.User.UserId, now, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Marks a tracked method deleted (kept for history), moves the default to the oldest remaining method and revokes its
+    /// ACH authorizations (kept <see cref="AchRetention"/>); the caller saves. Shared with methods detached at the gateway.
+    /// </summary>
+    internal static async Task SoftDeleteAsync(PaymentsDbContext db, PaymentMethodRecord row, string userId, DateTime now, CancellationToken ct)
+    {
         row.DeletedAt = now;
         row.UpdatedAt = now;
+        var id = row.Id;
+        var accountId = row.AccountId;
         if (row.IsDefault)
         {
             row.IsDefault = false;
-            var next = await db.PaymentMethods.Where(m => m.AccountId == scope.AccountId && m.DeletedAt == null && m.Id != id)
-                .OrderBy(m => m.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            var next = await db.PaymentMethods.Where(m => m.AccountId == accountId && m.DeletedAt == null && m.Id != id)
+                .OrderBy(m => m.CreatedAt).FirstOrDefaultAsync(ct);
             if (next is not null)
             {
                 next.IsDefault = true;
             }
         }
         var authorizations = await db.AchAuthorizations.AsNoTracking()
-            .Where(a => a.AccountId == scope.AccountId && a.PaymentMethodId == id && !db.AchRevocations.Any(r => r.AuthorizationId == a.Id))
-            .Select(a => a.Id).ToListAsync(cancellationToken);
+            .Where(a => a.AccountId == accountId && a.PaymentMethodId == id && !db.AchRevocations.Any(r => r.AuthorizationId == a.Id))
+            .Select(a => a.Id).ToListAsync(ct);
         foreach (var authorization in authorizations)
         {
-            db.AchRevocations.Add(new AchRevocationRecord { AuthorizationId = authorization, RevokedAt = now, UserId = scope.User.UserId, RetainUntil = now + AchRetention });
+            db.AchRevocations.Add(new AchRevocationRecord { AuthorizationId = authorization, RevokedAt = now, UserId = userId, RetainUntil = now + AchRetention });
         }
-        AuditLog.Add(db, scope, "payment-method.deleted", row.Id, Now);
-        await db.SaveChangesAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
+        AuditLog.Add(db, accountId, userId, "payment-method.deleted", id.ToString(), now);
     }
 
     /// <summary>The ACH authorizations of a method (kept after deletion).</summary>

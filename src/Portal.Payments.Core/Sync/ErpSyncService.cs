@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Hosting;
+using Portal.Payments.Services.Payments;
 
 namespace Portal.Payments.Sync;
 
@@ -210,6 +211,8 @@ public sealed class ErpSyncService(
     {
         var open = item.OpenAmount.ToMinorUnits();
         var discount = item.DiscountAmount?.ToMinorUnits();
+        // A hold is released only by its own payment's fate: the ERP says it applied that payment.
+        var released = row.Id != 0 && PaymentLifecycle.ReleaseAppliedHold(row, item.AppliedPaymentIds);
         var changed = row.Number != item.Number || row.Type != item.Type || row.PoNumber != item.PoNumber
             || row.Reference != item.Reference || row.DocumentDate != item.DocumentDate || row.DueDate != item.DueDate
             || row.Currency != item.OpenAmount.Currency || row.OriginalMinor != item.OriginalAmount.ToMinorUnits()
@@ -217,15 +220,7 @@ public sealed class ErpSyncService(
             || row.IsOpen != item.IsOpen;
         if (!changed)
         {
-            return false;
-        }
-
-        // The ERP applied a payment (balance fell) or settled the item: release the local hold.
-        if (row.Id != 0 && row.Status == InvoiceStatus.Pending && (!item.IsOpen || open != row.OpenMinor))
-        {
-            row.Status = InvoiceStatus.Open;
-            row.ActivePaymentId = null;
-            row.Version++;
+            return released;
         }
 
         row.Number = item.Number;

@@ -250,7 +250,7 @@ internal sealed record PaymentHistoryData(
         PaymentHistoryFields.Kind => PaymentHistoryText.KindName(Kind),
         PaymentHistoryFields.Method => InvoiceCsv.Guard(MethodDescription),
         PaymentHistoryFields.Amount => InvoiceCsv.Amount(AmountMinor, Currency),
-        PaymentHistoryFields.Status => Status.ToString(),
+        PaymentHistoryFields.Status => PaymentStatusText.Label(Status),
         PaymentHistoryFields.User => InvoiceCsv.Guard(PaidBy),
         PaymentHistoryFields.Invoices => InvoiceCount.ToString(CultureInfo.InvariantCulture),
         PaymentHistoryFields.ScheduledFor => ScheduledFor is { } d ? InvoiceCsv.Date(d) : "",

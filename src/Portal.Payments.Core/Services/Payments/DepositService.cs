@@ -35,6 +35,7 @@ public sealed class DepositService(
     PortalAccess access,
     IDbContextFactory<PaymentsDbContext> dbFactory,
     PaymentCharger charger,
+    PaymentLifecycle lifecycle,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<DepositService> logger)
@@ -74,16 +75,16 @@ public sealed class DepositService(
             return earlier;
         }
         var (preview, method) = await CheckAsync(scope, request.Amount, request.Note, request.PaymentMethodId, cancellationToken);
-        var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, clock, logger, scope, request.IdempotencyKey,
+        var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, lifecycle, clock, logger, scope, request.IdempotencyKey,
             now => NewDeposit(scope, request.IdempotencyKey, preview, method, now),
             (db, p, now) => AuditLog.Add(db, scope, "deposit.created", p.Id, now, new { p.ReceiptNumber, p.AmountMinor, p.Currency }),
-            items: [], InvoiceStatus.Open, conflict: _ => new InvalidOperationException("A deposit holds no invoices."), sameFlow: null, cancellationToken);
+            items: [], schedule: false, conflict: _ => new InvalidOperationException("A deposit holds no invoices."), sameFlow: null, cancellationToken);
         if (winner is not null)
         {
             return PaymentService.Outcome(winner, replayed: true);
         }
         logger.LogInformation("Deposit {PaymentId} ({ReceiptNumber}) of {Amount} for {AccountId} created", payment!.Id, payment.ReceiptNumber, preview.Amount, scope.AccountId);
-        return await charger.ChargeAsync(payment, method.Token, new ChargeContext(scope.User.UserId, scope.AccountName));
+        return await charger.ChargeAsync(payment, method.Token, new ChargeContext(scope.User.UserId));
     }
 
     private async Task<(DepositPreview Preview, PaymentMethodRecord Method)> CheckAsync(AccountScope scope, Money amount, string? note, Guid methodId, CancellationToken ct)
@@ -115,13 +116,12 @@ public sealed class DepositService(
         return (new DepositPreview { Amount = amount, Note = memo, MethodDescription = PaymentMethodService.Describe(method) }, method);
     }
 
-    /// <summary>A new deposit: Processing (charged next), no allocations.</summary>
+    /// <summary>A new deposit, no allocations (<see cref="PaymentStore"/> starts it in its lifecycle: charged next).</summary>
     private PaymentRecord NewDeposit(AccountScope scope, string key, DepositPreview preview, PaymentMethodRecord method, DateTime now) => new()
     {
         Id = Guid.NewGuid(),
         AccountId = scope.AccountId,
         Kind = PaymentKind.Deposit,
-        Status = PaymentStatus.Processing,
         Currency = preview.Amount.Currency,
         AmountMinor = preview.Amount.ToMinorUnits(),
         PaymentMethodId = method.Id,

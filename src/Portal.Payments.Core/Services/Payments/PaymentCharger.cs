@@ -2,208 +2,216 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
-using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
-using Portal.Payments.Outbox;
 
 namespace Portal.Payments.Services.Payments;
 
-/// <summary>Who asked for a charge, for the audit trail and the confirmation email.</summary>
-/// <param name="UserId">Acting user id (the payer, or "system" for the background runner).</param>
-/// <param name="AccountName">Customer account name for the email, when known.</param>
-public sealed record ChargeContext(string UserId, string? AccountName)
+/// <summary>Who asked for a charge, for the audit trail and the payer's emails.</summary>
+/// <param name="UserId">Acting user id (the payer, or a system id for background work).</param>
+public sealed record ChargeContext(string UserId)
 {
-    /// <summary>
-    /// The background runner's node: the outcome is recorded only while this node still holds the payment's
-    /// lease (a node that lost it to another never records twice), and the lease is released with it.
-    /// </summary>
-    public string? LeaseOwner { get; init; }
-
     /// <summary>Email the payer when the charge fails (nobody is watching a background charge).</summary>
     public bool EmailFailure { get; init; }
+
+    /// <summary>The payer is not present (scheduled payments): the gateway must not ask for authentication.</summary>
+    public bool OffSession { get; init; }
 }
 
 /// <summary>
-/// Charges a stored payment once, under the payment's own idempotency key, and records what the gateway said —
-/// for every kind of payment (pay now, deposits, scheduled payments run in the background):
-/// Succeeded or Processing → status, ERP posting and confirmation email in one transaction; Declined/Failed →
-/// Failed with the gateway's reason and the held items released; no answer → left Processing with a status
-/// check time (never charged again under another key).
+/// Charges a payment the calling node holds the lease of (<see cref="PaymentStatus.Charging"/>), once, under the
+/// payment's own idempotency key, and records what the gateway said through <see cref="PaymentLifecycle"/> — for every
+/// kind of payment (pay now, deposits, scheduled payments, and the reconciler's retries).
+/// <list type="bullet">
+/// <item>Right before the call, ownership is re-checked with a conditional update (a node that lost its lease sends nothing).</item>
+/// <item>The call is cut off after <see cref="ChargingOptions.GatewayTimeout"/> (shorter than the lease, checked at start),
+/// and the lease is renewed while it runs.</item>
+/// <item>An unknown answer (no answer, timeout, unavailable, same key in progress) is <see cref="PaymentStatus.Unconfirmed"/>:
+/// looked up later by key, never a failure.</item>
+/// <item>If recording fails (crash, failover, lock timeout), the payment stays Charging under an expiring lease and the
+/// reconciler finishes it; the caller is told the payment may have gone through.</item>
+/// </list>
 /// </summary>
-/// <remarks>
-/// The payment must be Processing and not completed when this is called; the outcome is recorded with a
-/// conditional update on exactly that, so a concurrent recorder (another node, the reconciler) cannot
-/// record twice.
-/// </remarks>
 public sealed class PaymentCharger(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IPaymentGateway gateway,
+    PaymentLifecycle lifecycle,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<PaymentCharger> logger)
 {
-    /// <summary>How long after an unanswered charge the reconciler looks it up.</summary>
-    public static readonly TimeSpan StatusCheckDelay = TimeSpan.FromMinutes(5);
+    /// <summary>What the payer is told when the outcome is not known yet.</summary>
+    public const string MayHaveGoneThroughMessage =
+        "Your payment may have gone through: check Payment history before paying again. We are confirming it with the payment processor.";
 
     /// <summary>The gateway that charges (its key is stored on the payment).</summary>
     public string GatewayKey => gateway.Key;
 
     /// <summary>
-    /// Charges <paramref name="payment"/> (with its <see cref="PaymentRecord.Allocations"/> loaded) using the
-    /// stored method token and records the outcome.
+    /// Charges <paramref name="payment"/> (Charging, leased to this node, allocations loaded) with the stored method
+    /// <paramref name="methodToken"/> and records the outcome. Never throws for a gateway or recording failure after the
+    /// payment was stored: the outcome then says <see cref="PaymentStatus.Unconfirmed"/>.
     /// </summary>
     public async Task<PaymentOutcome> ChargeAsync(PaymentRecord payment, string methodToken, ChargeContext context)
     {
         ArgumentNullException.ThrowIfNull(payment);
         ArgumentNullException.ThrowIfNull(context);
-        // Once the charge is sent, finish recording whatever the caller does: money may have moved.
+        // Once the charge may be sent, finish whatever the caller does (a closed tab must not abandon money in flight).
         var ct = CancellationToken.None;
         var amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency);
-        ChargeResult? result;
         try
         {
-            result = await gateway.ChargeAsync(new ChargeRequest
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
             {
-                IdempotencyKey = payment.IdempotencyKey,
-                MethodToken = methodToken,
-                Amount = amount,
-                AccountId = payment.AccountId,
-                PaymentId = payment.Id,
-                Description = $"Payment {payment.ReceiptNumber}",
-            }, ct);
+                if (!await lifecycle.BeginChargeAsync(db, payment.Id, ct))
+                {
+                    logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}): {Node} no longer holds its lease; nothing was sent to the gateway",
+                        payment.Id, payment.ReceiptNumber, lifecycle.NodeName);
+                    return await CurrentOutcomeAsync(payment, ct);
+                }
+            }
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Charge for payment {PaymentId} ({ReceiptNumber}) got no answer; left Processing for the status check", payment.Id, payment.ReceiptNumber);
-            result = null;
+            // Nothing was sent; the lease expires and the reconciler charges it under the same key.
+            logger.LogError(ex, "Payment {PaymentId} ({ReceiptNumber}) could not be started; the reconciler takes it over when its lease expires",
+                payment.Id, payment.ReceiptNumber);
+            return Unconfirmed(payment);
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        var unknown = result is null || result.ErrorCode == GatewayErrorCode.Timeout;
-        var status = unknown ? PaymentStatus.Processing : result!.Status switch
+        var result = await CallGatewayAsync(payment, methodToken, context);
+        try
         {
-            ChargeStatus.Succeeded => PaymentStatus.Succeeded,
-            ChargeStatus.Processing => PaymentStatus.Processing,
-            _ => PaymentStatus.Failed,
-        };
-        var reason = status == PaymentStatus.Failed ? Truncate(result!.Message ?? "The payment was declined.", 500) : null;
-        var reference = result?.Reference;
-        DateTime? completed = status is PaymentStatus.Succeeded or PaymentStatus.Failed ? now : null;
-        DateTime? nextCheck = status == PaymentStatus.Processing ? now + StatusCheckDelay : null;
+            return await RecordAsync(payment, result, context, ct);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Payment {PaymentId} ({ReceiptNumber}) of {Amount}: the gateway answered {Status} {Code} but the outcome could not be recorded; " +
+                                "it stays Charging and the reconciler records it when the lease expires", payment.Id, payment.ReceiptNumber, amount,
+                result?.Status, result?.ErrorCode);
+            return Unconfirmed(payment);
+        }
+    }
 
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var paymentId = payment.Id;
-        var recorded = await TryRecordAsync(db, paymentId, context.LeaseOwner, status, reference, reason, completed, nextCheck, chargeAttempts: 1, ct);
-        if (recorded)
+    /// <summary>Records a gateway answer (null: no answer) on a Charging payment this node holds; the outcome as stored afterwards.</summary>
+    private async Task<PaymentOutcome> RecordAsync(PaymentRecord payment, ChargeResult? result, ChargeContext context, CancellationToken ct)
+    {
+        var (to, reason) = Classify(result, context.OffSession);
+        var change = new PaymentChange(context.UserId)
         {
-            if (status == PaymentStatus.Failed)
+            LeaseOwner = lifecycle.NodeName,
+            Reference = result?.Reference,
+            Reason = reason,
+            EmailFailure = context.EmailFailure,
+        };
+        if (!await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Charging, to, change, ct))
+        {
+            logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}): {Node} lost its lease or another writer recorded first; the gateway's answer ({Status}) was not recorded by this node",
+                payment.Id, payment.ReceiptNumber, lifecycle.NodeName, result?.Status);
+            return await CurrentOutcomeAsync(payment, ct);
+        }
+        return PaymentService.Outcome(payment, replayed: false) with { CustomerAction = to == PaymentStatus.RequiresAction ? result?.CustomerAction : null };
+    }
+
+    /// <summary>The state a gateway answer leads to, with the reason for a failure.</summary>
+    internal static (PaymentStatus To, string? Reason) Classify(ChargeResult? result, bool offSession)
+    {
+        if (result is null || PaymentLifecycle.IsUnknownOutcome(result.ErrorCode))
+        {
+            return (PaymentStatus.Unconfirmed, null);
+        }
+        return result.Status switch
+        {
+            ChargeStatus.Succeeded => (PaymentStatus.Succeeded, null),
+            ChargeStatus.Processing when result.ErrorCode == GatewayErrorCode.None => (PaymentStatus.Processing, null),
+            ChargeStatus.RequiresAction when offSession => (PaymentStatus.Failed, AuthenticationNeededMessage),
+            ChargeStatus.RequiresAction => (PaymentStatus.RequiresAction, null),
+            ChargeStatus.Declined or ChargeStatus.Failed when result.ErrorCode == GatewayErrorCode.AuthenticationRequired =>
+                (PaymentStatus.Failed, AuthenticationNeededMessage),
+            ChargeStatus.Declined or ChargeStatus.Failed => (PaymentStatus.Failed, result.Message ?? "The payment was declined."),
+            _ => (PaymentStatus.Unconfirmed, null),
+        };
+    }
+
+    /// <summary>The reason given when a background charge needs the payer to authenticate.</summary>
+    public const string AuthenticationNeededMessage =
+        "Your bank asked you to confirm this payment, which cannot be done while you are away. Nothing was charged; pay the invoices now while signed in.";
+
+    /// <summary>Sends the charge with a time limit, renewing the lease while it runs; null when no answer came.</summary>
+    private async Task<ChargeResult?> CallGatewayAsync(PaymentRecord payment, string methodToken, ChargeContext context)
+    {
+        var c = options.Value.Charging;
+        using var timeout = new CancellationTokenSource(c.GatewayTimeout, clock);
+        using var renewing = new CancellationTokenSource();
+        var renewal = RenewWhileChargingAsync(payment.Id, c.LeaseDuration / 3, renewing.Token);
+        try
+        {
+            var call = gateway.ChargeAsync(new ChargeRequest
             {
-                await ReleaseItemsAsync(db, payment.AccountId, paymentId, ct);
-                if (context.EmailFailure)
+                IdempotencyKey = payment.IdempotencyKey,
+                MethodToken = methodToken,
+                Amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency),
+                AccountId = payment.AccountId,
+                PaymentId = payment.Id,
+                Description = $"Payment {payment.ReceiptNumber}",
+                OffSession = context.OffSession,
+            }, timeout.Token);
+            // An adapter that ignores the token is not waited for past the limit either.
+            return await call.WaitAsync(timeout.Token);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Charge for payment {PaymentId} ({ReceiptNumber}) got no answer{Timeout}; it is looked up by its idempotency key later",
+                payment.Id, payment.ReceiptNumber, timeout.IsCancellationRequested ? $" within {c.GatewayTimeout}" : "");
+            return null;
+        }
+        finally
+        {
+            await renewing.CancelAsync();
+            await renewal;
+        }
+    }
+
+    private async Task RenewWhileChargingAsync(Guid paymentId, TimeSpan every, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, clock, stop);
+                await using var db = await dbFactory.CreateDbContextAsync(stop);
+                if (!await lifecycle.RenewLeaseAsync(db, paymentId, stop))
                 {
-                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Failed(payment, status, reason!, context.AccountName, options.Value.Notifications.PortalBaseUrl), now);
+                    logger.LogWarning("Payment {PaymentId}: the lease was lost while the gateway call ran; its answer will not be recorded by this node", paymentId);
+                    return;
                 }
             }
-            else if (!unknown)
-            {
-                EnqueueFollowUps(db, payment, status, reference, context, now);
-            }
-            AuditLog.Add(db, payment.AccountId, context.UserId, unknown ? "payment.unanswered" : $"payment.{status.ToString().ToLowerInvariant()}",
-                paymentId.ToString(), now, new { payment.ReceiptNumber, GatewayReference = reference, FailureReason = reason });
-            await db.SaveChangesAsync(ct);
         }
-        await tx.CommitAsync(ct);
-
-        logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount}: {Status}", paymentId, payment.ReceiptNumber, amount, status);
-        return new PaymentOutcome
+        catch (OperationCanceledException)
         {
-            PaymentId = payment.Id,
-            ReceiptNumber = payment.ReceiptNumber,
-            Status = status,
-            Amount = amount,
-            FailureReason = reason,
-        };
+            // The call ended.
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Payment {PaymentId}: renewing the lease failed", paymentId);
+        }
     }
 
-    /// <summary>
-    /// Records <paramref name="status"/> on a payment still Processing and not completed (and, when <paramref name="leaseOwner"/>
-    /// is given, still leased by that node) and clears its lease; false when another request or node recorded an outcome first.
-    /// </summary>
-    internal static async Task<bool> TryRecordAsync(PaymentsDbContext db, Guid paymentId, string? leaseOwner, PaymentStatus status, string? reference,
-        string? reason, DateTime? completedAt, DateTime? nextCheckAt, int chargeAttempts, CancellationToken ct)
+    private async Task<PaymentOutcome> CurrentOutcomeAsync(PaymentRecord payment, CancellationToken ct)
     {
-        var recordable = db.Payments.Where(p => p.Id == paymentId && p.Status == PaymentStatus.Processing && p.CompletedAt == null);
-        if (leaseOwner is not null)
+        try
         {
-            recordable = recordable.Where(p => p.LeaseOwner == leaseOwner);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var id = payment.Id;
+            var stored = await db.Payments.AsNoTracking().FirstAsync(p => p.Id == id, ct);
+            return PaymentService.Outcome(stored, replayed: false);
         }
-        var updated = await recordable
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.Status, status)
-                .SetProperty(p => p.GatewayReference, reference)
-                .SetProperty(p => p.FailureReason, reason)
-                .SetProperty(p => p.CompletedAt, completedAt)
-                .SetProperty(p => p.NextCheckAt, nextCheckAt)
-                .SetProperty(p => p.LeaseOwner, (string?)null)
-                .SetProperty(p => p.LeaseExpiresAt, (DateTime?)null)
-                .SetProperty(p => p.Attempts, p => p.Attempts + chargeAttempts), ct);
-        return updated == 1;
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Payment {PaymentId}: its current status could not be read", payment.Id);
+            return Unconfirmed(payment);
+        }
     }
 
-    /// <summary>Items held by a payment that charged nothing become payable again.</summary>
-    public static Task<int> ReleaseItemsAsync(PaymentsDbContext db, string accountId, Guid paymentId, CancellationToken ct) =>
-        db.Invoices.Where(i => i.AccountId == accountId && i.ActivePaymentId == paymentId && i.Status != InvoiceStatus.Open)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(i => i.Status, InvoiceStatus.Open)
-                .SetProperty(i => i.ActivePaymentId, (Guid?)null)
-                .SetProperty(i => i.ScheduledFor, (DateOnly?)null)
-                .SetProperty(i => i.Version, i => i.Version + 1), ct);
-
-    /// <summary>The ERP posting (payment or deposit) and the confirmation email, committed with the status change.</summary>
-    internal void EnqueueFollowUps(PaymentsDbContext db, PaymentRecord payment, PaymentStatus status, string? reference, ChargeContext context, DateTime now)
-    {
-        var paidAt = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc));
-        Money M(long minor) => Money.FromMinorUnits(minor, payment.Currency);
-        if (payment.Kind == PaymentKind.Deposit)
-        {
-            OutboxWriter.EnqueueDeposit(db, new ErpDepositPosting
-            {
-                PaymentId = payment.Id,
-                AccountId = payment.AccountId,
-                ReceiptNumber = payment.ReceiptNumber,
-                Amount = M(payment.AmountMinor),
-                PaidAt = paidAt,
-                MethodDescription = payment.MethodDescription,
-                Memo = payment.Memo,
-            }, now);
-        }
-        else
-        {
-            OutboxWriter.EnqueuePayment(db, new ErpPaymentPosting
-            {
-                PaymentId = payment.Id,
-                AccountId = payment.AccountId,
-                ReceiptNumber = payment.ReceiptNumber,
-                Amount = M(payment.AmountMinor),
-                PaidAt = paidAt,
-                MethodDescription = payment.MethodDescription,
-                GatewayReference = reference,
-                Allocations = payment.Allocations.OrderBy(a => a.Id).Select(a => new ErpAllocation
-                {
-                    ItemExternalId = a.InvoiceExternalId,
-                    ItemNumber = a.InvoiceNumber,
-                    Applied = M(a.AppliedMinor),
-                    DiscountTaken = M(a.DiscountMinor),
-                    ShortAmount = a.ShortMinor == 0 ? null : M(a.ShortMinor),
-                    ShortPayReason = a.ShortReason,
-                    Comment = a.Comment,
-                }).ToList(),
-            }, now);
-        }
-        OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, status, context.AccountName, options.Value.Notifications.PortalBaseUrl), now);
-    }
-
-    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+    private static PaymentOutcome Unconfirmed(PaymentRecord payment) => PaymentService.Outcome(payment, replayed: false) with { Status = PaymentStatus.Unconfirmed };
 }

@@ -91,7 +91,11 @@ public sealed record PaymentOutcome
     public required Guid PaymentId { get; init; }
     /// <summary>Receipt number.</summary>
     public required string ReceiptNumber { get; init; }
-    /// <summary>Succeeded, Processing (bank rails) or Failed (declined).</summary>
+    /// <summary>
+    /// Succeeded, Processing (settling on a bank rail), Failed (declined; nothing charged), RequiresAction (the payer must
+    /// authenticate: see <see cref="CustomerAction"/>), or — when the outcome is not known yet — Charging or Unconfirmed
+    /// (see <see cref="MayHaveGoneThrough"/>).
+    /// </summary>
     public required PaymentStatus Status { get; init; }
     /// <summary>Amount charged (or attempted).</summary>
     public required Money Amount { get; init; }
@@ -99,6 +103,13 @@ public sealed record PaymentOutcome
     public string? FailureReason { get; init; }
     /// <summary>True when this call found the payment made by an earlier call with the same key.</summary>
     public bool Replayed { get; init; }
+    /// <summary>With <see cref="PaymentStatus.RequiresAction"/>: what the gateway's capture component needs for the payer to authenticate.</summary>
+    public string? CustomerAction { get; init; }
+    /// <summary>
+    /// True while the outcome is not known (the gateway did not answer, or it could not be recorded yet): money may
+    /// have moved. The payer must check payment history before paying again; a retry with the same key is safe.
+    /// </summary>
+    public bool MayHaveGoneThrough => Status is PaymentStatus.Charging or PaymentStatus.Unconfirmed;
 }
 
 /// <summary>One line of a receipt's invoice breakdown.</summary>
@@ -171,4 +182,17 @@ public sealed class PaymentConflictException(string message, IReadOnlyList<strin
 {
     /// <summary>The items that could not be paid.</summary>
     public IReadOnlyList<string> InvoiceNumbers { get; } = invoiceNumbers;
+}
+
+/// <summary>How a payment's status is named to payers (grid, CSV, receipt): the unresolved states read as plain progress.</summary>
+public static class PaymentStatusText
+{
+    /// <summary>The payer-facing name of <paramref name="status"/>.</summary>
+    public static string Label(PaymentStatus status) => status switch
+    {
+        PaymentStatus.Charging => "Processing",
+        PaymentStatus.Unconfirmed => "Confirming",
+        PaymentStatus.RequiresAction => "Action required",
+        _ => status.ToString(),
+    };
 }

@@ -18,6 +18,7 @@ public sealed class PaymentService(
     PortalAccess access,
     IDbContextFactory<PaymentsDbContext> dbFactory,
     PaymentCharger charger,
+    PaymentLifecycle lifecycle,
     IDiscountPolicy discountPolicy,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
@@ -135,22 +136,22 @@ public sealed class PaymentService(
             method = await UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId, Today, charger.GatewayKey, ct);
         }
 
-        var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, clock, logger, scope, request.IdempotencyKey,
+        var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, lifecycle, clock, logger, scope, request.IdempotencyKey,
             now => NewPayment(scope, request.IdempotencyKey, preview, items, method, charger.GatewayKey, now, scheduled: false),
             (db, p, now) => AuditLog.Add(db, scope, "payment.created", p.Id, now, new { p.ReceiptNumber, p.AmountMinor, p.Currency, Items = items.Count }),
-            items, InvoiceStatus.Pending, Conflict, sameFlow: null, ct);
+            items, schedule: false, Conflict, sameFlow: null, ct);
         if (winner is not null)
         {
             return Outcome(winner, replayed: true);
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} for {Count} items of {AccountId} created",
             payment!.Id, payment.ReceiptNumber, preview.Total, items.Count, scope.AccountId);
-        return await charger.ChargeAsync(payment, method.Token, new ChargeContext(scope.User.UserId, scope.AccountName));
+        return await charger.ChargeAsync(payment, method.Token, new ChargeContext(scope.User.UserId));
     }
 
     /// <summary>
-    /// A new invoice payment with its allocations, from a server preview: Processing (pay now, charged next) or
-    /// Scheduled for the preview's date (shared with scheduling).
+    /// A new invoice payment with its allocations, from a server preview: charged now, or scheduled for the preview's
+    /// date (shared with scheduling). <see cref="PaymentStore"/> starts it in its lifecycle.
     /// </summary>
     internal static PaymentRecord NewPayment(AccountScope scope, string key, PaymentPreview preview, IReadOnlyList<InvoiceRecord> items, PaymentMethodRecord method,
         string gatewayKey, DateTime now, bool scheduled)
@@ -161,7 +162,6 @@ public sealed class PaymentService(
             Id = Guid.NewGuid(),
             AccountId = scope.AccountId,
             Kind = PaymentKind.InvoicePayment,
-            Status = scheduled ? PaymentStatus.Scheduled : PaymentStatus.Processing,
             ScheduledFor = scheduled ? preview.PaymentDate : null,
             Currency = preview.Total.Currency,
             AmountMinor = preview.Total.ToMinorUnits(),

@@ -46,7 +46,6 @@ internal static class PaymentStore
     }
 
     /// <summary>
-    /// <summary>
     /// The selected items of the account (<paramref name="ids"/>, distinct), checked for paying: none selected is refused
     /// with <paramref name="emptyMessage"/>, an unknown or another account's id is not found, items no longer open or held
     /// by another payment are refused with the exception <paramref name="conflict"/> makes of them (ordered by number),
@@ -76,22 +75,33 @@ internal static class PaymentStore
         return items;
     }
 
-    /// Inserts the payment <paramref name="build"/> makes for the current time, with the rows <paramref name="addRows"/>
-    /// adds, and holds <paramref name="items"/> as <paramref name="holdAs"/> (none for a deposit), in one transaction.
+    /// <summary>
+    /// Inserts the payment <paramref name="build"/> makes for the current time — started by <paramref name="lifecycle"/>:
+    /// Scheduled when <paramref name="schedule"/>, otherwise Charging under this node's lease (its recovery deadline is in
+    /// the same write that makes it chargeable) — with the rows <paramref name="addRows"/> adds, and holds
+    /// <paramref name="items"/> (none for a deposit), in one transaction.
     /// Returns the stored payment, or (as <c>Earlier</c>) the payment of a concurrent confirmation with the same key.
     /// Items no longer open are refused with the exception <paramref name="conflict"/> makes of them; items the ERP
     /// changed since the preview with <see cref="PaymentService.AmountsChangedMessage"/>. Nothing is kept on a refusal.
     /// </summary>
     public static async Task<(PaymentRecord? Payment, PaymentRecord? Earlier)> InsertAsync(
-        IDbContextFactory<PaymentsDbContext> dbFactory, TimeProvider clock, ILogger logger, AccountScope scope, string key,
+        IDbContextFactory<PaymentsDbContext> dbFactory, PaymentLifecycle lifecycle, TimeProvider clock, ILogger logger, AccountScope scope, string key,
         Func<DateTime, PaymentRecord> build, Action<PaymentsDbContext, PaymentRecord, DateTime> addRows,
-        IReadOnlyList<InvoiceRecord> items, InvoiceStatus holdAs, Func<IReadOnlyList<InvoiceRecord>, Exception> conflict,
+        IReadOnlyList<InvoiceRecord> items, bool schedule, Func<IReadOnlyList<InvoiceRecord>, Exception> conflict,
         Func<PaymentRecord, bool>? sameFlow, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             var now = clock.GetUtcNow().UtcDateTime;
             var payment = build(now);
+            if (schedule)
+            {
+                PaymentLifecycle.InitializeScheduled(payment, now);
+            }
+            else
+            {
+                lifecycle.InitializeCharging(payment, now);
+            }
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             db.Payments.Add(payment);
@@ -118,7 +128,7 @@ internal static class PaymentStore
 
             if (items.Count > 0)
             {
-                var refusal = await HoldAsync(db, scope.AccountId, payment, items, holdAs, ct);
+                var refusal = await HoldAsync(db, scope.AccountId, payment, items, ct);
                 if (refusal != Hold.Held)
                 {
                     await tx.RollbackAsync(CancellationToken.None);
@@ -137,19 +147,10 @@ internal static class PaymentStore
     private enum Hold { Held, Busy, Changed }
 
     /// <summary>Holds every item with one conditional update, then checks the ERP did not change them since the preview.</summary>
-    private static async Task<Hold> HoldAsync(PaymentsDbContext db, string accountId, PaymentRecord payment, IReadOnlyList<InvoiceRecord> items,
-        InvoiceStatus holdAs, CancellationToken ct)
+    private static async Task<Hold> HoldAsync(PaymentsDbContext db, string accountId, PaymentRecord payment, IReadOnlyList<InvoiceRecord> items, CancellationToken ct)
     {
-        var ids = items.Select(i => i.Id).ToList();
         var paymentId = payment.Id;
-        var date = holdAs == InvoiceStatus.Scheduled ? payment.ScheduledFor : null;
-        var held = await db.Invoices
-            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && i.IsOpen && i.Status == InvoiceStatus.Open)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(i => i.Status, holdAs)
-                .SetProperty(i => i.ScheduledFor, date)
-                .SetProperty(i => i.ActivePaymentId, paymentId)
-                .SetProperty(i => i.Version, i => i.Version + 1), ct);
+        var held = await PaymentLifecycle.HoldInvoicesAsync(db, payment, items.Select(i => i.Id).ToList(), ct);
         if (held != items.Count)
         {
             return Hold.Busy;

@@ -17,6 +17,7 @@ public sealed class ScheduledPaymentService(
     PortalAccess access,
     IDbContextFactory<PaymentsDbContext> dbFactory,
     PaymentCharger charger,
+    PaymentLifecycle lifecycle,
     IDiscountPolicy discountPolicy,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
@@ -66,14 +67,14 @@ public sealed class ScheduledPaymentService(
         }
 
         var baseUrl = options.Value.Notifications.PortalBaseUrl;
-        var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, clock, logger, scope, request.IdempotencyKey,
+        var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, lifecycle, clock, logger, scope, request.IdempotencyKey,
             now => PaymentService.NewPayment(scope, request.IdempotencyKey, preview, items, method, charger.GatewayKey, now, scheduled: true),
             (db, p, now) =>
             {
                 OutboxWriter.EnqueueEmail(db, PaymentEmails.Scheduled(p, scope.AccountName, baseUrl), now);
                 AuditLog.Add(db, scope, "payment.scheduled", p.Id, now, new { p.ReceiptNumber, p.AmountMinor, p.ScheduledFor, Items = items.Count });
             },
-            items, InvoiceStatus.Scheduled, Busy,
+            items, schedule: true, Busy,
             IsScheduled, cancellationToken);
         if (winner is not null)
         {
@@ -106,28 +107,22 @@ public sealed class ScheduledPaymentService(
         }
         ThrowIfNotCancellable(rows);
 
-        var now = Now;
+        // All or nothing: every payment moves Scheduled → Cancelled in one transaction, or none does.
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        var cancelled = await db.Payments
-            .Where(p => p.AccountId == accountId && ids.Contains(p.Id) && p.Status == PaymentStatus.Scheduled)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.Status, PaymentStatus.Cancelled)
-                .SetProperty(p => p.CompletedAt, now), cancellationToken);
-        if (cancelled != ids.Count)
-        {
-            // The runner took one of them meanwhile.
-            await tx.RollbackAsync(CancellationToken.None);
-            await using var again = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            ThrowIfNotCancellable(await again.Payments.AsNoTracking().Where(p => p.AccountId == accountId && ids.Contains(p.Id)).ToListAsync(CancellationToken.None));
-            throw new PortalValidationException("payments", "The scheduled payments changed meanwhile; nothing was cancelled. Refresh the list.");
-        }
         var reopened = 0;
-        var baseUrl = options.Value.Notifications.PortalBaseUrl;
         foreach (var payment in rows)
         {
-            reopened += await PaymentCharger.ReleaseItemsAsync(db, accountId, payment.Id, cancellationToken);
-            OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(payment, scope.AccountName, scope.User.DisplayName, baseUrl), now);
-            AuditLog.Add(db, scope, "payment.cancelled", payment.Id, now, new { payment.ReceiptNumber, payment.ScheduledFor });
+            var held = payment.Allocations.Count;
+            if (!await lifecycle.TryMoveAsync(db, payment, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
+                    new PaymentChange(scope.User.UserId) { CancelledBy = scope.User.DisplayName }, cancellationToken))
+            {
+                // The runner took one of them meanwhile.
+                await tx.RollbackAsync(CancellationToken.None);
+                await using var again = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+                ThrowIfNotCancellable(await again.Payments.AsNoTracking().Where(p => p.AccountId == accountId && ids.Contains(p.Id)).ToListAsync(CancellationToken.None));
+                throw new PortalValidationException("payments", "The scheduled payments changed meanwhile; nothing was cancelled. Refresh the list.");
+            }
+            reopened += held;
         }
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
@@ -165,7 +160,7 @@ public sealed class ScheduledPaymentService(
             var parts = done.Select(p => p.Status switch
             {
                 PaymentStatus.Cancelled => $"{p.ReceiptNumber} is already cancelled",
-                PaymentStatus.Processing => $"{p.ReceiptNumber} is being charged now",
+                PaymentStatus.Charging or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction => $"{p.ReceiptNumber} is being charged now",
                 _ => $"{p.ReceiptNumber} was already processed ({p.Status})",
             });
             throw new PortalValidationException("payments", $"{string.Join("; ", parts)}, so it can no longer be cancelled. Nothing was changed.");

@@ -267,6 +267,38 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.ToTable("pp_erp_sync_state", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Payments.Data.GatewayEventRecord", b =>
+                {
+                    b.Property<string>("GatewayKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("EventId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid?>("PaymentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("ProcessedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("GatewayKey", "EventId");
+
+                    b.ToTable("pp_gateway_events", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Payments.Data.GridPreferenceRecord", b =>
                 {
                     b.Property<string>("AccountId")
@@ -494,6 +526,8 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.HasIndex("CompletedAt", "NextAttemptAt");
 
+                    b.HasIndex("Kind", "CompletedAt", "CreatedAt");
+
                     b.ToTable("pp_outbox", (string)null);
                 });
 
@@ -660,6 +694,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<DateTime?>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("AccountId")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -674,6 +711,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
+
+                    b.Property<DateTime?>("ChargeStartedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime?>("CompletedAt")
                         .HasColumnType("timestamp with time zone");
@@ -788,7 +828,15 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.Property<int>("Status")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("StatusChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("StatusChecks")
+                        .HasColumnType("integer");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("GatewayReference");
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
@@ -806,11 +854,44 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.HasIndex("AccountId", "ReceiptKey");
 
+                    b.HasIndex("Status", "LeaseExpiresAt");
+
+                    b.HasIndex("Status", "NextCheckAt");
+
                     b.HasIndex("Status", "ScheduledFor");
 
                     b.HasIndex("AccountId", "Status", "CreatedAt");
 
                     b.ToTable("pp_payments", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Payments.Data.SandboxCaptureRecord", b =>
+                {
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("IdempotencyKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("MethodToken")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("TokenHash");
+
+                    b.ToTable("pp_sandbox_captures", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Payments.Data.SandboxChargeRecord", b =>
@@ -826,6 +907,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.Property<long>("AmountMinor")
                         .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");

@@ -258,6 +258,38 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.ToTable("pp_erp_sync_state", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Payments.Data.GatewayEventRecord", b =>
+                {
+                    b.Property<string>("GatewayKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EventId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("PaymentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ProcessedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("GatewayKey", "EventId");
+
+                    b.ToTable("pp_gateway_events", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Payments.Data.GridPreferenceRecord", b =>
                 {
                     b.Property<string>("AccountId")
@@ -483,6 +515,8 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.HasIndex("CompletedAt", "NextAttemptAt");
 
+                    b.HasIndex("Kind", "CompletedAt", "CreatedAt");
+
                     b.ToTable("pp_outbox", (string)null);
                 });
 
@@ -647,6 +681,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("AcceptedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("AccountId")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -661,6 +698,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ChargeStartedAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("CompletedAt")
                         .HasColumnType("TEXT");
@@ -775,7 +815,15 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("StatusChangedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("StatusChecks")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("GatewayReference");
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
@@ -793,11 +841,44 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.HasIndex("AccountId", "ReceiptKey");
 
+                    b.HasIndex("Status", "LeaseExpiresAt");
+
+                    b.HasIndex("Status", "NextCheckAt");
+
                     b.HasIndex("Status", "ScheduledFor");
 
                     b.HasIndex("AccountId", "Status", "CreatedAt");
 
                     b.ToTable("pp_payments", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Payments.Data.SandboxCaptureRecord", b =>
+                {
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdempotencyKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MethodToken")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("TokenHash");
+
+                    b.ToTable("pp_sandbox_captures", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Payments.Data.SandboxChargeRecord", b =>
@@ -813,6 +894,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.Property<long>("AmountMinor")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("CompletedAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");

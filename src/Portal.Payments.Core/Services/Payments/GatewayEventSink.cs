@@ -1,0 +1,205 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Portal.Payments.Data;
+using Portal.Payments.Gateways;
+
+namespace Portal.Payments.Services.Payments;
+
+/// <summary>
+/// The portal's entry point for events a gateway pushes (webhooks), for any gateway. Each (gateway, event id) is applied
+/// once: the event row and the change it causes commit in one transaction, so a redelivery is a duplicate. Charge
+/// events become <see cref="PaymentLifecycle"/> transitions from whatever state the payment is in now, when the table
+/// allows it; an event older than what the portal already knows (a "processing" after "succeeded") changes nothing, so
+/// events may arrive in any order.
+/// </summary>
+public sealed class GatewayEventSink(
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    PaymentLifecycle lifecycle,
+    TimeProvider clock,
+    ILogger<GatewayEventSink> logger) : IGatewayEventSink
+{
+    /// <summary>The user id recorded for changes a gateway event made.</summary>
+    public const string SystemUser = "system:gateway-events";
+
+    private const int MaxAttempts = 3;
+
+    /// <inheritdoc />
+    public async Task<GatewayEventOutcome> ReportAsync(string gatewayKey, GatewayEvent gatewayEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(gatewayKey);
+        ArgumentNullException.ThrowIfNull(gatewayEvent);
+        ArgumentException.ThrowIfNullOrWhiteSpace(gatewayEvent.EventId);
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var eventId = gatewayEvent.EventId;
+            if (await db.GatewayEvents.AsNoTracking().AnyAsync(e => e.GatewayKey == gatewayKey && e.EventId == eventId, cancellationToken))
+            {
+                return GatewayEventOutcome.Duplicate;
+            }
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var (outcome, paymentId) = gatewayEvent switch
+            {
+                ChargeStatusEvent e => await ApplyChargeAsync(db, gatewayKey, e, cancellationToken),
+                ChargeDisputedEvent e => await ApplyDisputeAsync(db, gatewayKey, e, cancellationToken),
+                MethodUpdatedEvent e => await ApplyMethodUpdateAsync(db, gatewayKey, e, cancellationToken),
+                MethodDetachedEvent e => await ApplyDetachAsync(db, gatewayKey, e, cancellationToken),
+                _ => (GatewayEventOutcome.Ignored, (Guid?)null),
+            };
+            db.GatewayEvents.Add(new GatewayEventRecord
+            {
+                GatewayKey = gatewayKey,
+                EventId = eventId.Length > 200 ? eventId[..200] : eventId,
+                Type = gatewayEvent.GetType().Name,
+                PaymentId = paymentId,
+                Outcome = outcome,
+                OccurredAt = gatewayEvent.OccurredAt.UtcDateTime,
+                ProcessedAt = clock.GetUtcNow().UtcDateTime,
+            });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateException) when (attempt < MaxAttempts)
+            {
+                // A concurrent delivery of the same event won (the event key is unique), or the payment moved meanwhile: look again.
+                await tx.RollbackAsync(CancellationToken.None);
+                continue;
+            }
+            logger.LogInformation("Gateway event {Gateway} {EventId} ({Type}): {Outcome}{Payment}", gatewayKey, eventId, gatewayEvent.GetType().Name, outcome,
+                paymentId is null ? "" : $" for payment {paymentId}");
+            return outcome;
+        }
+    }
+
+    private async Task<(GatewayEventOutcome, Guid?)> ApplyChargeAsync(PaymentsDbContext db, string gatewayKey, ChargeStatusEvent e, CancellationToken ct)
+    {
+        var payment = await FindPaymentAsync(db, gatewayKey, e.PaymentId, e.IdempotencyKey, e.Reference, ct);
+        if (payment is null)
+        {
+            return (GatewayEventOutcome.Unknown, null);
+        }
+        var from = payment.Status;
+        var to = Target(from, e);
+        if (to is not { } target || target == from || !PaymentLifecycle.Allows(from, target))
+        {
+            return (GatewayEventOutcome.Ignored, payment.Id);
+        }
+        var change = new PaymentChange(SystemUser)
+        {
+            Reference = e.Reference,
+            Reason = target is PaymentStatus.Failed or PaymentStatus.Returned or PaymentStatus.Refunded
+                ? e.Message ?? DefaultReason(target)
+                : null,
+            EmailFailure = true,
+        };
+        // No lease check: the gateway's word is authoritative. A node still charging records nothing afterwards.
+        if (!await lifecycle.TryMoveAsync(db, payment, from, target, change, ct))
+        {
+            throw new DbUpdateException($"Payment {payment.Id} moved while event {e.EventId} was applied.");
+        }
+        return (GatewayEventOutcome.Applied, payment.Id);
+    }
+
+    /// <summary>The state a charge event moves a payment to from <paramref name="from"/>, or null for none.</summary>
+    internal static PaymentStatus? Target(PaymentStatus from, ChargeStatusEvent e) => e.Status switch
+    {
+        ChargeStatus.Succeeded => PaymentStatus.Succeeded,
+        ChargeStatus.Processing => from is PaymentStatus.Charging or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction ? PaymentStatus.Processing : null,
+        ChargeStatus.RequiresAction => PaymentStatus.RequiresAction,
+        ChargeStatus.Declined or ChargeStatus.Failed when !PaymentLifecycle.IsUnknownOutcome(e.ErrorCode) => PaymentStatus.Failed,
+        ChargeStatus.Returned => from is PaymentStatus.Processing or PaymentStatus.Succeeded or PaymentStatus.Unconfirmed ? PaymentStatus.Returned : PaymentStatus.Failed,
+        ChargeStatus.Reversed => from == PaymentStatus.Succeeded ? PaymentStatus.Refunded : PaymentStatus.Failed,
+        _ => null,
+    };
+
+    private static string DefaultReason(PaymentStatus target) => target switch
+    {
+        PaymentStatus.Returned => "The bank returned the payment.",
+        PaymentStatus.Refunded => "The payment was refunded.",
+        _ => "The payment did not go through.",
+    };
+
+    private async Task<(GatewayEventOutcome, Guid?)> ApplyDisputeAsync(PaymentsDbContext db, string gatewayKey, ChargeDisputedEvent e, CancellationToken ct)
+    {
+        var payment = await FindPaymentAsync(db, gatewayKey, null, null, e.Reference, ct);
+        if (payment is null)
+        {
+            return (GatewayEventOutcome.Unknown, null);
+        }
+        // A dispute does not change the payment's status until the gateway settles it (refund or return events follow).
+        AuditLog.Add(db, payment.AccountId, SystemUser, "payment.disputed", payment.Id.ToString(), clock.GetUtcNow().UtcDateTime,
+            new { payment.ReceiptNumber, Amount = e.Amount.ToString(), e.Reason });
+        logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}) of account {AccountId} is disputed: {Amount} ({Reason})",
+            payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount, e.Reason);
+        return (GatewayEventOutcome.Applied, payment.Id);
+    }
+
+    private async Task<(GatewayEventOutcome, Guid?)> ApplyMethodUpdateAsync(PaymentsDbContext db, string gatewayKey, MethodUpdatedEvent e, CancellationToken ct)
+    {
+        var token = e.Token;
+        var method = await db.PaymentMethods.FirstOrDefaultAsync(m => m.GatewayKey == gatewayKey && m.Token == token && m.DeletedAt == null, ct);
+        if (method is null)
+        {
+            return (GatewayEventOutcome.Unknown, null);
+        }
+        var changed = false;
+        if (e.ExpiryMonth is { } month and >= 1 and <= 12 && e.ExpiryYear is { } year and >= 2000 and <= 2200
+            && (method.ExpiryMonth != month || method.ExpiryYear != year))
+        {
+            method.ExpiryMonth = month;
+            method.ExpiryYear = year;
+            changed = true;
+        }
+        if (e.Last4 is { Length: 4 } last4 && last4.All(char.IsAsciiDigit) && method.Last4 != last4)
+        {
+            method.Last4 = last4;
+            changed = true;
+        }
+        if (!changed)
+        {
+            return (GatewayEventOutcome.Ignored, null);
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        method.UpdatedAt = now;
+        AuditLog.Add(db, method.AccountId, SystemUser, "payment-method.updated-by-gateway", method.Id.ToString(), now,
+            new { method.ExpiryMonth, method.ExpiryYear, method.Last4 });
+        return (GatewayEventOutcome.Applied, null);
+    }
+
+    private async Task<(GatewayEventOutcome, Guid?)> ApplyDetachAsync(PaymentsDbContext db, string gatewayKey, MethodDetachedEvent e, CancellationToken ct)
+    {
+        var token = e.Token;
+        var method = await db.PaymentMethods.FirstOrDefaultAsync(m => m.GatewayKey == gatewayKey && m.Token == token && m.DeletedAt == null, ct);
+        if (method is null)
+        {
+            return (GatewayEventOutcome.Unknown, null);
+        }
+        await PaymentMethodService.SoftDeleteAsync(db, method, SystemUser, clock.GetUtcNow().UtcDateTime, ct);
+        return (GatewayEventOutcome.Applied, null);
+    }
+
+    private static async Task<PaymentRecord?> FindPaymentAsync(PaymentsDbContext db, string gatewayKey, Guid? paymentId, string? key, string? reference,
+        CancellationToken ct)
+    {
+        var payments = db.Payments.AsNoTracking().Include(p => p.Allocations).Where(p => p.GatewayKey == gatewayKey);
+        if (key is not null)
+        {
+            var byKey = await payments.FirstOrDefaultAsync(p => p.IdempotencyKey == key, ct);
+            if (byKey is not null)
+            {
+                return byKey;
+            }
+        }
+        if (paymentId is { } id)
+        {
+            var byId = await payments.FirstOrDefaultAsync(p => p.Id == id, ct);
+            if (byId is not null)
+            {
+                return byId;
+            }
+        }
+        return reference is null ? null : await payments.FirstOrDefaultAsync(p => p.GatewayReference == reference, ct);
+    }
+}

@@ -1,0 +1,526 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Hosting;
+using Portal.Payments.Outbox;
+
+namespace Portal.Payments.Services.Payments;
+
+/// <summary>What moves a payment from one state to another.</summary>
+public enum PaymentTrigger
+{
+    /// <summary>The payer schedules a payment for a later date.</summary>
+    Schedule,
+    /// <summary>The payer confirms a payment or deposit now; it is leased to the confirming node and charged.</summary>
+    Start,
+    /// <summary>A runner claims a scheduled payment whose date has come (with a lease).</summary>
+    Claim,
+    /// <summary>The payer cancels a scheduled payment.</summary>
+    Cancel,
+    /// <summary>The gateway took the money.</summary>
+    Succeed,
+    /// <summary>The gateway accepted the charge; it settles later (bank rail).</summary>
+    Accept,
+    /// <summary>Declined, refused before charging, or failed on the rail before it settled.</summary>
+    Fail,
+    /// <summary>The gateway's answer is unknown (timeout, unavailable, same key in progress, or the charge's lease expired).</summary>
+    Defer,
+    /// <summary>The gateway has no charge under the payment's key: charge again with the same key.</summary>
+    Retry,
+    /// <summary>The payer must authenticate in the browser (3-D Secure).</summary>
+    RequireAction,
+    /// <summary>The bank returned the debit.</summary>
+    Return,
+    /// <summary>The charge was refunded in full.</summary>
+    Refund,
+}
+
+/// <summary>One allowed move of the payment state machine.</summary>
+/// <param name="From">The state before (null: the payment is created in <paramref name="To"/>).</param>
+/// <param name="To">The state after.</param>
+/// <param name="Trigger">What causes it.</param>
+public sealed record PaymentTransition(PaymentStatus? From, PaymentStatus To, PaymentTrigger Trigger);
+
+/// <summary>Who causes a transition and what it carries.</summary>
+/// <param name="Actor">User id for the audit trail (the payer, or a system id).</param>
+public sealed record PaymentChange(string Actor)
+{
+    /// <summary>When set, the payment must still be leased to this node (a node that lost its lease records nothing).</summary>
+    public string? LeaseOwner { get; init; }
+    /// <summary>The gateway's charge reference, when known.</summary>
+    public string? Reference { get; init; }
+    /// <summary>Reason shown to the payer for Failed, Returned or Refunded.</summary>
+    public string? Reason { get; init; }
+    /// <summary>Email the payer about a failure (background charges; a payer watching the screen is told there).</summary>
+    public bool EmailFailure { get; init; }
+    /// <summary>Display name of who cancelled (for the cancellation email).</summary>
+    public string? CancelledBy { get; init; }
+}
+
+/// <summary>
+/// The one owner of the payment state machine. It holds the transition table (<see cref="Transitions"/>, drawn in
+/// docs/architecture.md) and is the only code that writes a payment's status — always as a conditional update from the
+/// expected state (and, for a node's own work, the node's lease) — together with what each transition implies in the
+/// same transaction: the invoice holds, the ERP posting or its reversal, the payer's email and the audit row.
+/// <para>
+/// Every payment that can be charged carries a recovery deadline from the write that makes it chargeable: a lease
+/// (<see cref="PaymentStatus.Charging"/>) or a next check time (<see cref="PaymentStatus.Unconfirmed"/>,
+/// <see cref="PaymentStatus.Processing"/>, <see cref="PaymentStatus.RequiresAction"/>), so the reconciler finds every one.
+/// </para>
+/// </summary>
+public sealed class PaymentLifecycle(
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<PaymentLifecycle> logger)
+{
+    /// <summary>The transition table: every allowed move. Anything else is refused.</summary>
+    public static IReadOnlyList<PaymentTransition> Transitions { get; } =
+    [
+        new(null, PaymentStatus.Scheduled, PaymentTrigger.Schedule),
+        new(null, PaymentStatus.Charging, PaymentTrigger.Start),
+        new(PaymentStatus.Scheduled, PaymentStatus.Charging, PaymentTrigger.Claim),
+        new(PaymentStatus.Scheduled, PaymentStatus.Cancelled, PaymentTrigger.Cancel),
+        new(PaymentStatus.Charging, PaymentStatus.Succeeded, PaymentTrigger.Succeed),
+        new(PaymentStatus.Charging, PaymentStatus.Processing, PaymentTrigger.Accept),
+        new(PaymentStatus.Charging, PaymentStatus.Failed, PaymentTrigger.Fail),
+        new(PaymentStatus.Charging, PaymentStatus.Unconfirmed, PaymentTrigger.Defer),
+        new(PaymentStatus.Charging, PaymentStatus.RequiresAction, PaymentTrigger.RequireAction),
+        new(PaymentStatus.Unconfirmed, PaymentStatus.Charging, PaymentTrigger.Retry),
+        new(PaymentStatus.Unconfirmed, PaymentStatus.Succeeded, PaymentTrigger.Succeed),
+        new(PaymentStatus.Unconfirmed, PaymentStatus.Processing, PaymentTrigger.Accept),
+        new(PaymentStatus.Unconfirmed, PaymentStatus.Failed, PaymentTrigger.Fail),
+        new(PaymentStatus.Unconfirmed, PaymentStatus.RequiresAction, PaymentTrigger.RequireAction),
+        new(PaymentStatus.Unconfirmed, PaymentStatus.Returned, PaymentTrigger.Return),
+        new(PaymentStatus.RequiresAction, PaymentStatus.Succeeded, PaymentTrigger.Succeed),
+        new(PaymentStatus.RequiresAction, PaymentStatus.Processing, PaymentTrigger.Accept),
+        new(PaymentStatus.RequiresAction, PaymentStatus.Failed, PaymentTrigger.Fail),
+        new(PaymentStatus.RequiresAction, PaymentStatus.Unconfirmed, PaymentTrigger.Defer),
+        new(PaymentStatus.Processing, PaymentStatus.Succeeded, PaymentTrigger.Succeed),
+        new(PaymentStatus.Processing, PaymentStatus.Failed, PaymentTrigger.Fail),
+        new(PaymentStatus.Processing, PaymentStatus.Returned, PaymentTrigger.Return),
+        new(PaymentStatus.Succeeded, PaymentStatus.Returned, PaymentTrigger.Return),
+        new(PaymentStatus.Succeeded, PaymentStatus.Refunded, PaymentTrigger.Refund),
+    ];
+
+    /// <summary>The states a payment can leave no more.</summary>
+    public static IReadOnlySet<PaymentStatus> FinalStates { get; } =
+        new HashSet<PaymentStatus> { PaymentStatus.Failed, PaymentStatus.Returned, PaymentStatus.Cancelled, PaymentStatus.Refunded };
+
+    /// <summary>States whose outcome is not known yet: the payment may or may not have moved money.</summary>
+    public static IReadOnlySet<PaymentStatus> UnresolvedStates { get; } =
+        new HashSet<PaymentStatus> { PaymentStatus.Charging, PaymentStatus.Unconfirmed, PaymentStatus.RequiresAction };
+
+    /// <summary>True when the table allows moving from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public static bool Allows(PaymentStatus? from, PaymentStatus to) => Transitions.Any(t => t.From == from && t.To == to);
+
+    /// <summary>Gateway error codes that leave the outcome unknown: looked up later by key, never recorded as a failure.</summary>
+    public static bool IsUnknownOutcome(Gateways.GatewayErrorCode code) => code is Gateways.GatewayErrorCode.Timeout
+        or Gateways.GatewayErrorCode.Unavailable or Gateways.GatewayErrorCode.InProgress or Gateways.GatewayErrorCode.IdempotencyConflict;
+
+    private ChargingOptions Charging => options.Value.Charging;
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>This node's name in leases.</summary>
+    public string NodeName => options.Value.NodeName;
+
+    // ---- Creation ---------------------------------------------------------------------------------------------------
+
+    /// <summary>A new pay-now payment or deposit: Charging, leased to this node from the moment it is stored.</summary>
+    internal void InitializeCharging(PaymentRecord payment, DateTime now)
+    {
+        payment.Status = PaymentStatus.Charging;
+        payment.LeaseOwner = NodeName;
+        payment.LeaseExpiresAt = now + Charging.LeaseDuration;
+        payment.ChargeStartedAt = now;
+        payment.StatusChangedAt = now;
+        payment.NextCheckAt = null;
+    }
+
+    /// <summary>A new scheduled payment: Scheduled for its date (the runner claims it then).</summary>
+    internal static void InitializeScheduled(PaymentRecord payment, DateTime now)
+    {
+        payment.Status = PaymentStatus.Scheduled;
+        payment.StatusChangedAt = now;
+    }
+
+    /// <summary>The hold a new payment puts on its invoices: Pending for a charge now, Scheduled for a later date.</summary>
+    internal static InvoiceStatus HoldFor(PaymentRecord payment) =>
+        payment.Status == PaymentStatus.Scheduled ? InvoiceStatus.Scheduled : InvoiceStatus.Pending;
+
+    /// <summary>
+    /// Holds <paramref name="invoiceIds"/> for a new payment with one conditional update (only invoices still open and free);
+    /// returns how many were held (fewer than asked: someone else is paying some of them).
+    /// </summary>
+    internal static Task<int> HoldInvoicesAsync(PaymentsDbContext db, PaymentRecord payment, IReadOnlyCollection<long> invoiceIds, CancellationToken ct)
+    {
+        var hold = HoldFor(payment);
+        var date = hold == InvoiceStatus.Scheduled ? payment.ScheduledFor : null;
+        var paymentId = payment.Id;
+        var accountId = payment.AccountId;
+        var ids = invoiceIds.ToList();
+        return db.Invoices
+            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && i.IsOpen && i.Status == InvoiceStatus.Open)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, hold)
+                .SetProperty(i => i.ScheduledFor, date)
+                .SetProperty(i => i.ActivePaymentId, paymentId)
+                .SetProperty(i => i.Version, i => i.Version + 1), ct);
+    }
+
+    // ---- Leases -----------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Claims up to <paramref name="max"/> scheduled payments whose date has come: Scheduled → Charging under this node's
+    /// lease, in one conditional update (one node wins each row). Returns the ids this node now holds, and whether any
+    /// were due (a node that lost every row to others looks again).
+    /// </summary>
+    internal async Task<(List<Guid> Claimed, bool AnyDue)> ClaimDueScheduledAsync(PaymentsDbContext db, int max, CancellationToken ct)
+    {
+        var now = Now;
+        var today = DateOnly.FromDateTime(now);
+        var candidates = await db.Payments
+            .Where(p => p.Status == PaymentStatus.Scheduled && p.ScheduledFor <= today)
+            .OrderBy(p => p.ScheduledFor)
+            .Select(p => p.Id).Take(max).ToListAsync(ct);
+        if (candidates.Count == 0)
+        {
+            return ([], false);
+        }
+        var node = NodeName;
+        var until = now + Charging.LeaseDuration;
+        await db.Payments
+            .Where(p => candidates.Contains(p.Id) && p.Status == PaymentStatus.Scheduled && p.ScheduledFor <= today)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.Status, PaymentStatus.Charging)
+                .SetProperty(p => p.LeaseOwner, node)
+                .SetProperty(p => p.LeaseExpiresAt, until)
+                .SetProperty(p => p.ChargeStartedAt, now)
+                .SetProperty(p => p.StatusChangedAt, now)
+                .SetProperty(p => p.NextCheckAt, (DateTime?)null), ct);
+        var claimed = await db.Payments
+            .Where(p => candidates.Contains(p.Id) && p.Status == PaymentStatus.Charging && p.LeaseOwner == node && p.LeaseExpiresAt == until)
+            .Select(p => p.Id).ToListAsync(ct);
+        return (claimed, true);
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="max"/> payments that need the reconciler: Charging whose lease expired (the node died,
+    /// paused or could not record), and Unconfirmed, Processing or RequiresAction whose check is due. The status is
+    /// unchanged; the lease moves to this node, so the previous owner can record nothing any more. Returns the ids this node
+    /// now holds, and whether any were due.
+    /// </summary>
+    internal async Task<(List<Guid> Claimed, bool AnyDue)> ClaimForReconcileAsync(PaymentsDbContext db, int max, CancellationToken ct)
+    {
+        var now = Now;
+        var candidates = await db.Payments
+            .Where(p => p.Status == PaymentStatus.Charging && p.LeaseExpiresAt < now)
+            .OrderBy(p => p.LeaseExpiresAt)
+            .Select(p => p.Id).Take(max).ToListAsync(ct);
+        if (candidates.Count < max)
+        {
+            candidates.AddRange(await db.Payments
+                .Where(p => (p.Status == PaymentStatus.Unconfirmed || p.Status == PaymentStatus.Processing || p.Status == PaymentStatus.RequiresAction)
+                            && p.NextCheckAt <= now && (p.LeaseExpiresAt == null || p.LeaseExpiresAt < now))
+                .OrderBy(p => p.NextCheckAt)
+                .Select(p => p.Id).Take(max - candidates.Count).ToListAsync(ct));
+        }
+        if (candidates.Count == 0)
+        {
+            return ([], false);
+        }
+        var node = NodeName;
+        var until = now + Charging.LeaseDuration;
+        await db.Payments
+            .Where(p => candidates.Contains(p.Id)
+                        && ((p.Status == PaymentStatus.Charging && p.LeaseExpiresAt < now)
+                            || ((p.Status == PaymentStatus.Unconfirmed || p.Status == PaymentStatus.Processing || p.Status == PaymentStatus.RequiresAction)
+                                && p.NextCheckAt <= now && (p.LeaseExpiresAt == null || p.LeaseExpiresAt < now))))
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.LeaseOwner, node).SetProperty(p => p.LeaseExpiresAt, until), ct);
+        var claimed = await db.Payments
+            .Where(p => candidates.Contains(p.Id) && p.LeaseOwner == node && p.LeaseExpiresAt == until)
+            .Select(p => p.Id).ToListAsync(ct);
+        return (claimed, true);
+    }
+
+    /// <summary>
+    /// Right before the gateway is called: re-checks with a conditional update that this node still holds a live lease on
+    /// the Charging payment, renews it and counts the attempt; a scheduled payment's invoices go from Scheduled to Pending.
+    /// False when the lease was lost (another node took the payment over): then nothing may be sent.
+    /// </summary>
+    internal async Task<bool> BeginChargeAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct)
+    {
+        var now = Now;
+        var node = NodeName;
+        var until = now + Charging.LeaseDuration;
+        var ours = await db.Payments
+            .Where(p => p.Id == paymentId && p.Status == PaymentStatus.Charging && p.LeaseOwner == node && p.LeaseExpiresAt > now)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.LeaseExpiresAt, until)
+                .SetProperty(p => p.Attempts, p => p.Attempts + 1), ct);
+        if (ours != 1)
+        {
+            return false;
+        }
+        await db.Invoices.Where(i => i.ActivePaymentId == paymentId && i.Status == InvoiceStatus.Scheduled)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, InvoiceStatus.Pending)
+                .SetProperty(i => i.ScheduledFor, (DateOnly?)null)
+                .SetProperty(i => i.Version, i => i.Version + 1), ct);
+        return true;
+    }
+
+    /// <summary>Extends this node's live lease on a payment (while a slow gateway call runs); false when it was lost.</summary>
+    internal async Task<bool> RenewLeaseAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct)
+    {
+        var now = Now;
+        var node = NodeName;
+        var until = now + Charging.LeaseDuration;
+        return await db.Payments
+            .Where(p => p.Id == paymentId && p.LeaseOwner == node && p.LeaseExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.LeaseExpiresAt, until), ct) == 1;
+    }
+
+    /// <summary>
+    /// The outcome is still unknown (or the settlement still pending): the next check waits longer (doubling up to the
+    /// cap) and this node's lease is released. The status does not change.
+    /// </summary>
+    internal async Task<bool> CheckLaterAsync(PaymentsDbContext db, PaymentRecord payment, CancellationToken ct)
+    {
+        var node = NodeName;
+        var id = payment.Id;
+        var next = Now + CheckDelay(payment.StatusChecks + 1);
+        return await db.Payments
+            .Where(p => p.Id == id && p.Status == payment.Status && p.LeaseOwner == node)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.NextCheckAt, next)
+                .SetProperty(p => p.StatusChecks, p => p.StatusChecks + 1)
+                .SetProperty(p => p.LeaseOwner, (string?)null)
+                .SetProperty(p => p.LeaseExpiresAt, (DateTime?)null), ct) == 1;
+    }
+
+    /// <summary>The delay before status check number <paramref name="checks"/> + 1: doubling from the first delay, capped.</summary>
+    internal TimeSpan CheckDelay(int checks)
+    {
+        var c = Charging;
+        var factor = Math.Pow(2, Math.Clamp(checks, 0, 30));
+        return TimeSpan.FromTicks((long)Math.Min(c.StatusCheckDelay.Ticks * factor, c.MaxStatusCheckDelay.Ticks));
+    }
+
+    // ---- Transitions ------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Moves <paramref name="payment"/> (allocations loaded) from <paramref name="from"/> to <paramref name="to"/> with
+    /// a conditional update — on the expected state, and on <see cref="PaymentChange.LeaseOwner"/> when given — and adds
+    /// what the move implies to <paramref name="db"/> (holds, outbox, audit). The caller saves and commits in one
+    /// transaction. False when another writer moved the payment first (nothing is added then).
+    /// </summary>
+    internal async Task<bool> TryMoveAsync(PaymentsDbContext db, PaymentRecord payment, PaymentStatus from, PaymentStatus to, PaymentChange change,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        ArgumentNullException.ThrowIfNull(change);
+        if (!Allows(from, to))
+        {
+            throw new InvalidOperationException($"A payment cannot move from {from} to {to}.");
+        }
+        var now = Now;
+        var id = payment.Id;
+        var owner = change.LeaseOwner;
+        var reference = change.Reference ?? payment.GatewayReference;
+        var reason = change.Reason is null ? payment.FailureReason : Truncate(change.Reason, 500);
+        var final = to is PaymentStatus.Succeeded || FinalStates.Contains(to);
+        var accepted = to is PaymentStatus.Succeeded or PaymentStatus.Processing ? payment.AcceptedAt ?? now : payment.AcceptedAt;
+        DateTime? nextCheck = to switch
+        {
+            PaymentStatus.Unconfirmed => now + CheckDelay(0),
+            PaymentStatus.Processing => now + CheckDelay(0),
+            PaymentStatus.RequiresAction => now + Charging.CustomerActionTimeout,
+            _ => null,
+        };
+        var leaseOwner = to == PaymentStatus.Charging ? NodeName : null;
+        DateTime? leaseUntil = to == PaymentStatus.Charging ? now + Charging.LeaseDuration : null;
+        DateTime? completed = final ? payment.CompletedAt ?? now : null;
+        var startedAt = to == PaymentStatus.Charging ? now : payment.ChargeStartedAt;
+
+        var query = db.Payments.Where(p => p.Id == id && p.Status == from);
+        if (owner is not null)
+        {
+            query = query.Where(p => p.LeaseOwner == owner);
+        }
+        var moved = await query.ExecuteUpdateAsync(s => s
+            .SetProperty(p => p.Status, to)
+            .SetProperty(p => p.StatusChangedAt, now)
+            .SetProperty(p => p.GatewayReference, reference)
+            .SetProperty(p => p.FailureReason, reason)
+            .SetProperty(p => p.AcceptedAt, accepted)
+            .SetProperty(p => p.CompletedAt, completed)
+            .SetProperty(p => p.NextCheckAt, nextCheck)
+            .SetProperty(p => p.StatusChecks, 0)
+            .SetProperty(p => p.ChargeStartedAt, startedAt)
+            .SetProperty(p => p.LeaseOwner, leaseOwner)
+            .SetProperty(p => p.LeaseExpiresAt, leaseUntil), ct);
+        if (moved != 1)
+        {
+            return false;
+        }
+
+        var before = payment.AcceptedAt;
+        await ApplyEffectsAsync(db, payment, from, to, change with { Reference = reference }, postingWentOut: before is not null, now, ct);
+        AuditLog.Add(db, payment.AccountId, change.Actor, $"payment.{to.ToString().ToLowerInvariant()}", id.ToString(), now,
+            new { payment.ReceiptNumber, From = from.ToString(), GatewayReference = reference, Reason = change.Reason });
+
+        payment.Status = to;
+        payment.StatusChangedAt = now;
+        payment.GatewayReference = reference;
+        payment.FailureReason = reason;
+        payment.AcceptedAt = accepted;
+        payment.CompletedAt = completed;
+        payment.NextCheckAt = nextCheck;
+        payment.StatusChecks = 0;
+        payment.LeaseOwner = leaseOwner;
+        payment.LeaseExpiresAt = leaseUntil;
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryMoveAsync"/> in a transaction of its own. True when this call moved the payment; false when another
+    /// writer moved it first (then nothing changed, and it is logged).
+    /// </summary>
+    internal async Task<bool> MoveAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PaymentRecord payment, PaymentStatus from, PaymentStatus to,
+        PaymentChange change, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (!await TryMoveAsync(db, payment, from, to, change, ct))
+        {
+            await tx.RollbackAsync(CancellationToken.None);
+            logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) was not moved from {From} to {To}: it changed meanwhile{Lease}",
+                payment.Id, payment.ReceiptNumber, from, to, change.LeaseOwner is null ? "" : $" or {change.LeaseOwner} no longer holds its lease");
+            return false;
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount}: {From} → {To}{Reason}", payment.Id, payment.ReceiptNumber,
+            Money.FromMinorUnits(payment.AmountMinor, payment.Currency), from, to, change.Reason is null ? "" : $" ({change.Reason})");
+        return true;
+    }
+
+    /// <summary>
+    /// Releases the holds of invoices the ERP reports this payment applied to: the payment's own fate in the ERP, never a
+    /// mere change of the open amount. Returns true when <paramref name="row"/> changed.
+    /// </summary>
+    internal static bool ReleaseAppliedHold(InvoiceRecord row, IReadOnlyCollection<Guid>? appliedPayments)
+    {
+        if (row.ActivePaymentId is not { } paymentId || row.Status == InvoiceStatus.Open || appliedPayments is null || !appliedPayments.Contains(paymentId))
+        {
+            return false;
+        }
+        row.Status = InvoiceStatus.Open;
+        row.ActivePaymentId = null;
+        row.ScheduledFor = null;
+        row.Version++;
+        return true;
+    }
+
+    private async Task ApplyEffectsAsync(PaymentsDbContext db, PaymentRecord payment, PaymentStatus from, PaymentStatus to, PaymentChange change,
+        bool postingWentOut, DateTime now, CancellationToken ct)
+    {
+        var baseUrl = options.Value.Notifications.PortalBaseUrl;
+        switch (to)
+        {
+            case PaymentStatus.Succeeded when !postingWentOut:
+            case PaymentStatus.Processing:
+                EnqueuePosting(db, payment, change.Reference, now);
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, to, payment.AccountName, baseUrl), now);
+                break;
+            case PaymentStatus.Succeeded:
+                // A bank debit settled: its posting went out when the gateway accepted it; tell the payer it cleared.
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, to, payment.AccountName, baseUrl), now);
+                break;
+            case PaymentStatus.Failed or PaymentStatus.Returned or PaymentStatus.Refunded:
+                await ReleaseHoldsAsync(db, payment, ct);
+                var reason = change.Reason ?? "The payment did not go through.";
+                if (postingWentOut)
+                {
+                    // The ERP has the money applied: undo it, or the invoices stay settled there (and the next sync closes them here).
+                    OutboxWriter.EnqueueReversal(db, new ErpPaymentReversal
+                    {
+                        PaymentId = payment.Id,
+                        AccountId = payment.AccountId,
+                        ReceiptNumber = payment.ReceiptNumber,
+                        Amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency),
+                        ReturnedAt = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
+                        Reason = reason,
+                    }, now);
+                }
+                if (to != PaymentStatus.Failed || change.EmailFailure || from is PaymentStatus.Processing or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction)
+                {
+                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Failed(payment, to, reason, payment.AccountName, baseUrl), now);
+                }
+                break;
+            case PaymentStatus.Cancelled:
+                await ReleaseHoldsAsync(db, payment, ct);
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(payment, payment.AccountName, change.CancelledBy ?? change.Actor, baseUrl), now);
+                break;
+        }
+    }
+
+    /// <summary>Invoices held by a payment that will not pay them become payable again.</summary>
+    private static Task<int> ReleaseHoldsAsync(PaymentsDbContext db, PaymentRecord payment, CancellationToken ct)
+    {
+        var id = payment.Id;
+        var accountId = payment.AccountId;
+        return db.Invoices.Where(i => i.AccountId == accountId && i.ActivePaymentId == id && i.Status != InvoiceStatus.Open)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, InvoiceStatus.Open)
+                .SetProperty(i => i.ActivePaymentId, (Guid?)null)
+                .SetProperty(i => i.ScheduledFor, (DateOnly?)null)
+                .SetProperty(i => i.Version, i => i.Version + 1), ct);
+    }
+
+    /// <summary>The ERP posting of collected money (payment with its allocations, or deposit as unapplied cash).</summary>
+    private static void EnqueuePosting(PaymentsDbContext db, PaymentRecord payment, string? reference, DateTime now)
+    {
+        var paidAt = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc));
+        Money M(long minor) => Money.FromMinorUnits(minor, payment.Currency);
+        if (payment.Kind == PaymentKind.Deposit)
+        {
+            OutboxWriter.EnqueueDeposit(db, new ErpDepositPosting
+            {
+                PaymentId = payment.Id,
+                AccountId = payment.AccountId,
+                ReceiptNumber = payment.ReceiptNumber,
+                Amount = M(payment.AmountMinor),
+                PaidAt = paidAt,
+                MethodDescription = payment.MethodDescription,
+                Memo = payment.Memo,
+            }, now);
+            return;
+        }
+        OutboxWriter.EnqueuePayment(db, new ErpPaymentPosting
+        {
+            PaymentId = payment.Id,
+            AccountId = payment.AccountId,
+            ReceiptNumber = payment.ReceiptNumber,
+            Amount = M(payment.AmountMinor),
+            PaidAt = paidAt,
+            MethodDescription = payment.MethodDescription,
+            GatewayReference = reference,
+            Allocations = payment.Allocations.OrderBy(a => a.Id).Select(a => new ErpAllocation
+            {
+                ItemExternalId = a.InvoiceExternalId,
+                ItemNumber = a.InvoiceNumber,
+                Applied = M(a.AppliedMinor),
+                DiscountTaken = M(a.DiscountMinor),
+                ShortAmount = a.ShortMinor == 0 ? null : M(a.ShortMinor),
+                ShortPayReason = a.ShortReason,
+                Comment = a.Comment,
+            }).ToList(),
+        }, now);
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+}

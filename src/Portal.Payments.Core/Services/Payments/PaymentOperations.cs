@@ -1,0 +1,251 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Hosting;
+using Portal.Payments.Outbox;
+
+namespace Portal.Payments.Services.Payments;
+
+/// <summary>A payment whose outcome is taking longer than <see cref="ChargingOptions.StuckPaymentAge"/> to learn.</summary>
+public sealed record StuckPayment
+{
+    /// <summary>Payment id.</summary>
+    public required Guid PaymentId { get; init; }
+    /// <summary>Customer account.</summary>
+    public required string AccountId { get; init; }
+    /// <summary>Receipt number.</summary>
+    public required string ReceiptNumber { get; init; }
+    /// <summary>Charging, Unconfirmed or RequiresAction.</summary>
+    public required PaymentStatus Status { get; init; }
+    /// <summary>Amount.</summary>
+    public required Money Amount { get; init; }
+    /// <summary>When charging began (UTC).</summary>
+    public required DateTimeOffset ChargeStartedAt { get; init; }
+    /// <summary>Next status check (UTC), if any.</summary>
+    public DateTimeOffset? NextCheckAt { get; init; }
+    /// <summary>Node holding the lease, if any.</summary>
+    public string? LeaseOwner { get; init; }
+    /// <summary>Charge attempts sent.</summary>
+    public int Attempts { get; init; }
+    /// <summary>Status checks made.</summary>
+    public int StatusChecks { get; init; }
+}
+
+/// <summary>An outbox message not delivered yet (or given up, for emails and comments).</summary>
+public sealed record UndeliveredMessage
+{
+    /// <summary>Message id.</summary>
+    public required Guid Id { get; init; }
+    /// <summary>ERP payment, deposit, reversal, comment, or email.</summary>
+    public required OutboxKind Kind { get; init; }
+    /// <summary>Customer account.</summary>
+    public required string AccountId { get; init; }
+    /// <summary>Queued (UTC).</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+    /// <summary>Attempts so far.</summary>
+    public int Attempts { get; init; }
+    /// <summary>The last error.</summary>
+    public string? LastError { get; init; }
+    /// <summary>Next attempt (UTC).</summary>
+    public DateTimeOffset NextAttemptAt { get; init; }
+    /// <summary>Given up (emails and comments only), UTC.</summary>
+    public DateTimeOffset? DeadLetteredAt { get; init; }
+    /// <summary>True for ERP postings of money (never given up).</summary>
+    public bool IsMoney => OutboxProcessor.IsMoney(Kind);
+}
+
+/// <summary>Where the money path stands, for the health check and operators.</summary>
+public sealed record MoneyPathReport
+{
+    /// <summary>Undelivered ERP postings of money.</summary>
+    public int UndeliveredPostings { get; init; }
+    /// <summary>Age of the oldest undelivered ERP posting of money.</summary>
+    public TimeSpan? OldestPostingAge { get; init; }
+    /// <summary>Emails and comments given up.</summary>
+    public int DeadLettered { get; init; }
+    /// <summary>Payments charging, unconfirmed or awaiting the payer for longer than the stuck age.</summary>
+    public int StuckPayments { get; init; }
+    /// <summary>Age of the oldest of them (since charging began).</summary>
+    public TimeSpan? OldestStuckAge { get; init; }
+}
+
+/// <summary>
+/// For the host's operators (not for portal users: nothing here is scoped to a customer account — protect it with the
+/// host's own authorization policy, see <c>MapCustomerPortalPaymentsOperations</c>): lists payments whose outcome is
+/// overdue and outbox messages not delivered, and replays them.
+/// </summary>
+public sealed class PaymentOperations(
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<PaymentOperations> logger)
+{
+    private const int MaxListed = 500;
+
+    /// <summary>Counts and ages of what is overdue on the money path.</summary>
+    public async Task<MoneyPathReport> GetReportAsync(CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        var stuckBefore = now - options.Value.Charging.StuckPaymentAge;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var postings = db.Outbox.Where(m => m.CompletedAt == null
+            && (m.Kind == OutboxKind.ErpPayment || m.Kind == OutboxKind.ErpDeposit || m.Kind == OutboxKind.ErpReversal));
+        var oldestPosting = await postings.OrderBy(m => m.CreatedAt).Select(m => (DateTime?)m.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+        var stuck = Stuck(db, stuckBefore);
+        var oldestStuck = await stuck.OrderBy(p => p.ChargeStartedAt).Select(p => p.ChargeStartedAt).FirstOrDefaultAsync(cancellationToken);
+        return new MoneyPathReport
+        {
+            UndeliveredPostings = await postings.CountAsync(cancellationToken),
+            OldestPostingAge = oldestPosting is { } p ? now - p : null,
+            DeadLettered = await db.Outbox.CountAsync(m => m.CompletedAt == null && m.DeadLetteredAt != null, cancellationToken),
+            StuckPayments = await stuck.CountAsync(cancellationToken),
+            OldestStuckAge = oldestStuck is { } s ? now - s : null,
+        };
+    }
+
+    /// <summary>Payments charging, unconfirmed or awaiting the payer for longer than <see cref="ChargingOptions.StuckPaymentAge"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<StuckPayment>> GetStuckPaymentsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await Stuck(db, Now - options.Value.Charging.StuckPaymentAge)
+            .OrderBy(p => p.ChargeStartedAt).Take(MaxListed).AsNoTracking().ToListAsync(cancellationToken);
+        return rows.Select(p => new StuckPayment
+        {
+            PaymentId = p.Id,
+            AccountId = p.AccountId,
+            ReceiptNumber = p.ReceiptNumber,
+            Status = p.Status,
+            Amount = Money.FromMinorUnits(p.AmountMinor, p.Currency),
+            ChargeStartedAt = Utc(p.ChargeStartedAt!.Value),
+            NextCheckAt = p.NextCheckAt is { } n ? Utc(n) : null,
+            LeaseOwner = p.LeaseOwner,
+            Attempts = p.Attempts,
+            StatusChecks = p.StatusChecks,
+        }).ToList();
+    }
+
+    /// <summary>Outbox messages not delivered (money postings first, then the oldest).</summary>
+    public async Task<IReadOnlyList<UndeliveredMessage>> GetUndeliveredAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Outbox.AsNoTracking().Where(m => m.CompletedAt == null && (m.Attempts > 0 || m.DeadLetteredAt != null))
+            .OrderBy(m => m.CreatedAt).Take(MaxListed).ToListAsync(cancellationToken);
+        return rows.Select(m => new UndeliveredMessage
+        {
+            Id = m.Id,
+            Kind = m.Kind,
+            AccountId = m.AccountId,
+            CreatedAt = Utc(m.CreatedAt),
+            Attempts = m.Attempts,
+            LastError = m.LastError,
+            NextAttemptAt = Utc(m.NextAttemptAt),
+            DeadLetteredAt = m.DeadLetteredAt is { } d ? Utc(d) : null,
+        }).OrderByDescending(m => m.IsMoney).ThenBy(m => m.CreatedAt).ToList();
+    }
+
+    /// <summary>Delivers a message again now (a dead-lettered one too); false when it is unknown or already delivered.</summary>
+    public async Task<bool> ReplayMessageAsync(Guid messageId, string operatorId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var replayed = await db.Outbox.Where(m => m.Id == messageId && m.CompletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now).SetProperty(m => m.DeadLetteredAt, (DateTime?)null), cancellationToken);
+        if (replayed == 1)
+        {
+            logger.LogInformation("Outbox message {Id} replayed by {Operator}", messageId, operatorId);
+        }
+        return replayed == 1;
+    }
+
+    /// <summary>Replays every undelivered message (dead-lettered ones too); returns how many.</summary>
+    public async Task<int> ReplayAllMessagesAsync(string operatorId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var replayed = await db.Outbox.Where(m => m.CompletedAt == null && (m.Attempts > 0 || m.DeadLetteredAt != null))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now).SetProperty(m => m.DeadLetteredAt, (DateTime?)null), cancellationToken);
+        logger.LogInformation("{Count} outbox messages replayed by {Operator}", replayed, operatorId);
+        return replayed;
+    }
+
+    /// <summary>
+    /// Asks the gateway about a payment at the reconciler's next run instead of waiting for its next check (a payment being
+    /// charged under a live lease is left alone); false when there is nothing to check.
+    /// </summary>
+    public async Task<bool> RecheckPaymentAsync(Guid paymentId, string operatorId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rechecked = await db.Payments
+            .Where(p => p.Id == paymentId && (p.Status == PaymentStatus.Unconfirmed || p.Status == PaymentStatus.Processing || p.Status == PaymentStatus.RequiresAction)
+                        && (p.LeaseExpiresAt == null || p.LeaseExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.NextCheckAt, now), cancellationToken);
+        if (rechecked == 1)
+        {
+            logger.LogInformation("Payment {PaymentId} set for a status check now by {Operator}", paymentId, operatorId);
+        }
+        return rechecked == 1;
+    }
+
+    private static IQueryable<PaymentRecord> Stuck(PaymentsDbContext db, DateTime before) =>
+        db.Payments.Where(p => (p.Status == PaymentStatus.Charging || p.Status == PaymentStatus.Unconfirmed || p.Status == PaymentStatus.RequiresAction)
+                               && p.ChargeStartedAt != null && p.ChargeStartedAt < before);
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
+}
+
+/// <summary>
+/// ASP.NET Core health check "portal-payments": Degraded when an ERP posting of collected money has waited longer than
+/// <see cref="ChargingOptions.PostingAlertAge"/> or payments are stuck; Unhealthy when the database cannot be read.
+/// The data carries the counts and ages.
+/// </summary>
+public sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions<PortalPaymentsOptions> options) : IHealthCheck
+{
+    /// <summary>The check's registered name.</summary>
+    public const string Name = "portal-payments";
+
+    /// <inheritdoc />
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        MoneyPathReport report;
+        try
+        {
+            report = await operations.GetReportAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy("The portal payments database cannot be read.", ex);
+        }
+        var data = new Dictionary<string, object>
+        {
+            ["undeliveredPostings"] = report.UndeliveredPostings,
+            ["oldestPostingAgeSeconds"] = (long)(report.OldestPostingAge?.TotalSeconds ?? 0),
+            ["deadLetteredMessages"] = report.DeadLettered,
+            ["stuckPayments"] = report.StuckPayments,
+            ["oldestStuckPaymentAgeSeconds"] = (long)(report.OldestStuckAge?.TotalSeconds ?? 0),
+        };
+        var problems = new List<string>();
+        var alertAge = options.Value.Charging.PostingAlertAge;
+        if (report.OldestPostingAge is { } age && age > alertAge)
+        {
+            problems.Add($"{report.UndeliveredPostings} ERP posting(s) of collected money undelivered, the oldest for {Format(age)} (the ERP may be down)");
+        }
+        if (report.StuckPayments > 0)
+        {
+            problems.Add($"{report.StuckPayments} payment(s) with an unknown outcome for over {Format(options.Value.Charging.StuckPaymentAge)}, the oldest for {Format(report.OldestStuckAge!.Value)}");
+        }
+        if (report.DeadLettered > 0)
+        {
+            problems.Add($"{report.DeadLettered} email(s) or comment(s) given up");
+        }
+        return problems.Count == 0
+            ? HealthCheckResult.Healthy("Payments and ERP postings are up to date.", data)
+            : HealthCheckResult.Degraded(string.Join("; ", problems) + ".", data: data);
+    }
+
+    private static string Format(TimeSpan t) => t.TotalHours >= 1 ? $"{t.TotalHours:0.#} h" : $"{Math.Max(1, (int)t.TotalMinutes)} min";
+}

@@ -1,0 +1,228 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Gateways;
+using Portal.Payments.Hosting;
+
+namespace Portal.Payments.Services.Payments;
+
+/// <summary>
+/// Finishes every payment whose outcome is not recorded yet, whatever its kind (pay now, deposit, scheduled), on any
+/// node: a Charging payment whose lease expired (its node died, paused past the lease, or could not record the answer),
+/// and an Unconfirmed, Processing (settling) or RequiresAction payment whose check is due. It asks the gateway by the
+/// payment's idempotency key and records the answer through <see cref="PaymentLifecycle"/>; when the gateway has no
+/// charge under that key it charges with the <b>same</b> key (so a late request from a paused node is answered as a
+/// replay, never a second charge). It never records an unknown answer as a failure.
+/// </summary>
+public sealed class PaymentReconciler(
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    IServiceProvider services,
+    PaymentLifecycle lifecycle,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<PaymentReconciler> logger)
+{
+    /// <summary>The user id recorded for outcomes the reconciler records.</summary>
+    public const string SystemUser = "system:reconciler";
+
+    /// <summary>The reason recorded when a payer did not finish authenticating in time.</summary>
+    public const string AuthenticationAbandonedMessage = "The payment was not confirmed with your bank in time. Nothing was charged; pay again when ready.";
+
+    /// <summary>Reconciles every payment due now (batch after batch); returns how many reached a final or settled state.</summary>
+    public async Task<int> ReconcileAsync(CancellationToken cancellationToken = default)
+    {
+        var resolved = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            List<Guid> claimed;
+            bool anyDue;
+            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            {
+                (claimed, anyDue) = await lifecycle.ClaimForReconcileAsync(db, options.Value.Scheduling.RunnerBatchSize, cancellationToken);
+            }
+            if (!anyDue)
+            {
+                break;
+            }
+            foreach (var id in claimed)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // Stopping: the rest stays leased until the lease expires, then any node takes it.
+                    return resolved;
+                }
+                try
+                {
+                    await using var scope = services.CreateAsyncScope();
+                    resolved += await ReconcileOneAsync(scope.ServiceProvider, id) ? 1 : 0;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Reconciling payment {PaymentId} failed; it is tried again when its lease expires", id);
+                }
+            }
+        }
+        return resolved;
+    }
+
+    /// <summary>Asks the gateway about one payment this node just leased and records the answer; true when it left the unresolved states.</summary>
+    private async Task<bool> ReconcileOneAsync(IServiceProvider sp, Guid id)
+    {
+        var ct = CancellationToken.None; // money may be in flight: finish what is started
+        PaymentRecord payment;
+        string? methodToken;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            payment = await db.Payments.AsNoTracking().Include(p => p.Allocations).FirstAsync(p => p.Id == id, ct);
+            var methodId = payment.PaymentMethodId;
+            methodToken = await db.PaymentMethods.AsNoTracking().Where(m => m.Id == methodId).Select(m => m.Token).FirstOrDefaultAsync(ct);
+        }
+        if (payment.LeaseOwner != lifecycle.NodeName)
+        {
+            return false;
+        }
+
+        var gateway = sp.GetRequiredService<IPaymentGateway>();
+        var lookup = await LookUpAsync(gateway, payment);
+        var change = new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reference = lookup?.Reference };
+        var from = payment.Status;
+
+        if (lookup is null || PaymentLifecycle.IsUnknownOutcome(lookup.ErrorCode))
+        {
+            return await StillUnknownAsync(payment, ct);
+        }
+        if (lookup.ErrorCode == GatewayErrorCode.NotFound && lookup.Reference is null)
+        {
+            return await NothingAtTheGatewayAsync(sp, payment, methodToken, ct);
+        }
+        switch (lookup.Status)
+        {
+            case ChargeStatus.Succeeded:
+                return await MoveAsync(payment, from, PaymentStatus.Succeeded, change, ct);
+            case ChargeStatus.Processing when from == PaymentStatus.Processing:
+                return await LaterAsync(payment, ct);
+            case ChargeStatus.Processing:
+                return await MoveAsync(payment, from, PaymentStatus.Processing, change, ct);
+            case ChargeStatus.RequiresAction:
+                return await AwaitingPayerAsync(gateway, payment, lookup, change, ct);
+            case ChargeStatus.Returned:
+                return await MoveAsync(payment, from, from == PaymentStatus.Charging ? PaymentStatus.Failed : PaymentStatus.Returned,
+                    change with { Reason = lookup.Message ?? "The bank returned the payment.", EmailFailure = true }, ct);
+            case ChargeStatus.Reversed:
+                return await MoveAsync(payment, from, from is PaymentStatus.Succeeded ? PaymentStatus.Refunded : PaymentStatus.Failed,
+                    change with { Reason = lookup.Message ?? "The charge was voided at the payment processor; nothing was charged.", EmailFailure = true }, ct);
+            case ChargeStatus.Declined:
+            case ChargeStatus.Failed:
+                return await MoveAsync(payment, from, PaymentStatus.Failed,
+                    change with { Reason = lookup.Message ?? "The payment was declined.", EmailFailure = true }, ct);
+            default:
+                return await StillUnknownAsync(payment, ct);
+        }
+    }
+
+    private async Task<ChargeResult?> LookUpAsync(IPaymentGateway gateway, PaymentRecord payment)
+    {
+        var timeout = options.Value.Charging.GatewayTimeout;
+        using var cts = new CancellationTokenSource(timeout, clock);
+        try
+        {
+            return await gateway.GetChargeStatusAsync(new ChargeLookup(payment.IdempotencyKey, payment.GatewayReference), cts.Token).WaitAsync(cts.Token);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Status lookup of payment {PaymentId} ({ReceiptNumber}) got no answer; checked again later", payment.Id, payment.ReceiptNumber);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The gateway has no charge under the key: for a payment that was being charged (or unconfirmed), charge it now with the
+    /// same key — if a paused node's request arrives later, the gateway answers it as a replay of this one.
+    /// </summary>
+    private async Task<bool> NothingAtTheGatewayAsync(IServiceProvider sp, PaymentRecord payment, string? methodToken, CancellationToken ct)
+    {
+        if (payment.Status is not (PaymentStatus.Charging or PaymentStatus.Unconfirmed))
+        {
+            logger.LogError("Payment {PaymentId} ({ReceiptNumber}) is {Status} but the gateway has no charge under its key; left for an operator (health check: stuck payments)",
+                payment.Id, payment.ReceiptNumber, payment.Status);
+            return await LaterAsync(payment, ct);
+        }
+        if (methodToken is null)
+        {
+            return await MoveAsync(payment, payment.Status, PaymentStatus.Failed,
+                new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = ScheduledPaymentRunner.MethodRemoved + " Nothing was charged.", EmailFailure = true }, ct);
+        }
+        if (payment.Status == PaymentStatus.Unconfirmed
+            && !await MoveAsync(payment, PaymentStatus.Unconfirmed, PaymentStatus.Charging, new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName }, ct))
+        {
+            return false;
+        }
+        logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) never reached the gateway; charging it now with its own idempotency key", payment.Id, payment.ReceiptNumber);
+        var charger = sp.GetRequiredService<PaymentCharger>();
+        var outcome = await charger.ChargeAsync(payment, methodToken,
+            // Nobody is at the screen now: the gateway must not ask for authentication.
+            new ChargeContext(SystemUser) { EmailFailure = true, OffSession = true });
+        return !PaymentLifecycle.UnresolvedStates.Contains(outcome.Status);
+    }
+
+    /// <summary>The payer still has to authenticate: wait until the time allowed has passed, then cancel the charge and fail the payment.</summary>
+    private async Task<bool> AwaitingPayerAsync(IPaymentGateway gateway, PaymentRecord payment, ChargeResult lookup, PaymentChange change, CancellationToken ct)
+    {
+        if (payment.Status != PaymentStatus.RequiresAction)
+        {
+            return await MoveAsync(payment, payment.Status, PaymentStatus.RequiresAction, change, ct);
+        }
+        var started = payment.StatusChangedAt ?? payment.ChargeStartedAt ?? payment.CreatedAt;
+        if (Now < started + options.Value.Charging.CustomerActionTimeout)
+        {
+            return await LaterAsync(payment, ct);
+        }
+        if (lookup.Reference is not null && gateway.Capabilities.HasFlag(GatewayCapabilities.Void))
+        {
+            var voided = await gateway.VoidAsync(new ReversalRequest(lookup.Reference, payment.IdempotencyKey + "-void"), ct);
+            if (voided.ErrorCode != GatewayErrorCode.None && voided.Status != ChargeStatus.Reversed)
+            {
+                // If the payer finished just now, the next lookup sees it; never fail a payment that may have succeeded.
+                logger.LogWarning("Payment {PaymentId}: cancelling the abandoned authentication failed ({Code}); checked again later", payment.Id, voided.ErrorCode);
+                return await LaterAsync(payment, ct);
+            }
+        }
+        return await MoveAsync(payment, PaymentStatus.RequiresAction, PaymentStatus.Failed,
+            change with { Reason = AuthenticationAbandonedMessage, EmailFailure = true }, ct);
+    }
+
+    private async Task<bool> StillUnknownAsync(PaymentRecord payment, CancellationToken ct)
+    {
+        if (payment.Status == PaymentStatus.Charging)
+        {
+            await MoveAsync(payment, PaymentStatus.Charging, PaymentStatus.Unconfirmed, new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName }, ct);
+            return false;
+        }
+        return await LaterAsync(payment, ct);
+    }
+
+    private async Task<bool> LaterAsync(PaymentRecord payment, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await lifecycle.CheckLaterAsync(db, payment, ct);
+        return false;
+    }
+
+    private async Task<bool> MoveAsync(PaymentRecord payment, PaymentStatus from, PaymentStatus to, PaymentChange change, CancellationToken ct)
+    {
+        if (from == to)
+        {
+            return await LaterAsync(payment, ct);
+        }
+        if (!PaymentLifecycle.Allows(from, to))
+        {
+            logger.LogWarning("Payment {PaymentId} is {From}; the gateway says {To}, which the lifecycle does not allow; checked again later", payment.Id, from, to);
+            return await LaterAsync(payment, ct);
+        }
+        return await lifecycle.MoveAsync(dbFactory, payment, from, to, change, ct) && !PaymentLifecycle.UnresolvedStates.Contains(to);
+    }
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+}
