@@ -31,7 +31,8 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
         o.Cookie.Name = "hostsite.auth";
         o.SlidingExpiration = true;
     });
-builder.Services.AddAuthorization();
+// Operators (a "portal-operator" role from the host's own login) may see and replay stuck payments and postings.
+builder.Services.AddAuthorization(o => o.AddPolicy("PortalOperators", p => p.RequireRole("portal-operator")));
 
 // TEST ONLY: an adjustable clock for the end-to-end tests (HostSite:TestClock=true); registered before the
 // portal so its TryAdd keeps it. Never registered or mapped otherwise.
@@ -71,6 +72,8 @@ app.MapRazorComponents<App>()
     .AddAdditionalAssemblies(typeof(Portal.Payments.Ui.PortalRoutes).Assembly)
     .RequireAuthorization(); // every page needs a signed-in user, except those marked [AllowAnonymous]
 app.MapCustomerPortalPayments();
+app.MapHealthChecks("/health");                            // "portal-payments": stuck payments, undelivered ERP postings
+app.MapCustomerPortalPaymentsOperations("PortalOperators"); // /portal-payments/ops, behind the host's own policy
 if (testClock is not null)
 {
     TestClock.Map(app, testClock); // TEST ONLY

@@ -61,6 +61,38 @@ public class DepositFormTests : PayTestContext
         Assert.Equal(PortalRoutes.Receipt(deposit.Id), link.GetAttribute("href"));
     }
 
+    [Fact]
+    public async Task An_unknown_outcome_keeps_the_deposit_so_a_new_review_of_the_same_deposit_is_not_charged_again()
+    {
+        await StartAsync();
+        await AddCardAsync(number: "4000000000000119");   // the sandbox charges, then the answer is lost
+        var cut = RenderForm();
+        Input(cut, "Amount").Change("777.00");
+        Button(cut, "Review deposit").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-review]")), Timeout);
+        Button(cut, "Confirm deposit").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-unconfirmed]")), Timeout);
+        Assert.Contains("Your payment may have gone through: check Payment history before paying again.", cut.Find("[data-testid=deposit-unconfirmed]").TextContent);
+        var first = Assert.Single(await DepositsAsync());
+
+        // Checking again, and reviewing and confirming the same deposit again, answer the first deposit: one charge.
+        Button(cut, "Check again").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-unconfirmed]")), Timeout);
+        Assert.Single(await DepositsAsync());
+
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        await Services.GetRequiredService<PaymentReconciler>().ReconcileAsync();
+        Button(cut, "Check again").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-confirmation]")), Timeout);
+        Assert.Equal("Deposit succeeded.", cut.Find("[data-testid=deposit-status]").TextContent.Trim());
+        var deposit = Assert.Single(await DepositsAsync());
+        Assert.Equal((first.Id, PaymentStatus.Succeeded), (deposit.Id, deposit.Status));
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        Assert.Equal(1, await db.SandboxCharges.CountAsync(c => c.PaymentId == deposit.Id));
+    }
+
     [Theory]
     [InlineData("ten", "amount", "Enter the deposit amount as a number, e.g. 250.00.")]
     [InlineData("0", "amount", "The deposit must be greater than zero.")]

@@ -128,6 +128,46 @@ public class PayInvoicesPanelTests : PayTestContext
     }
 
     [Fact]
+    public async Task An_unknown_outcome_says_the_payment_may_have_gone_through_and_checking_again_never_charges_twice()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1151", 30_000, null, OpenItemType.Invoice));
+        await AddCardAsync(number: "4000000000000119");   // the sandbox charges, then the answer is lost
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-unconfirmed]")), Timeout);
+        var unsure = cut.Find("[data-testid=pay-unconfirmed]");
+        Assert.Contains("Your payment may have gone through: check Payment history before paying again.", unsure.TextContent);
+        Assert.Equal("alert", unsure.QuerySelector("[role=alert]")!.GetAttribute("role"));
+        Assert.Equal(PortalRoutes.History, Assert.Single(unsure.QuerySelectorAll("a"), a => a.TextContent.Trim() == "Payment history").GetAttribute("href"));
+        var outcome = Assert.Single(_paid);
+        Assert.True(outcome.MayHaveGoneThrough);
+        Assert.Equal(outcome.ReceiptNumber, Text(cut, "receipt-number"));
+        Assert.All(await InvoicesAsync(ids), i => Assert.Equal(InvoiceStatus.Pending, i.Status));
+
+        // Checking again sends the same confirmation (same key): the same payment answers, still unconfirmed.
+        Button(cut, "Check again").Click();
+        cut.WaitForAssertion(() => Assert.Equal(2, _paid.Count), Timeout);
+        Assert.Equal(outcome.PaymentId, _paid[1].PaymentId);
+        Assert.NotNull(cut.Find("[data-testid=pay-unconfirmed]"));
+
+        // The reconciler learns the outcome; checking again shows it.
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        await Services.GetRequiredService<PaymentReconciler>().ReconcileAsync();
+        Button(cut, "Check again").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        Assert.Equal("Payment succeeded.", Text(cut, "pay-status"));
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        var payment = Assert.Single(await db.Payments.AsNoTracking().Where(p => p.AccountId == AccountId).ToListAsync());
+        Assert.Equal((outcome.PaymentId, PaymentStatus.Succeeded), (payment.Id, payment.Status));
+        Assert.Equal(1, await db.SandboxCharges.CountAsync(c => c.PaymentId == payment.Id));
+    }
+
+    [Fact]
     public async Task A_decline_shows_the_reason_and_another_method_can_pay_as_a_new_payment()
     {
         await StartAsync();

@@ -22,6 +22,7 @@ internal sealed class PaymentsDbContextFactory(IOptions<PortalPaymentsOptions> o
             {
                 var o = new DbContextOptionsBuilder<SqlitePaymentsDbContext>()
                     .UseSqlite(db.ConnectionString)
+                    .AddInterceptors(db.Interceptors)
                     .Options;
                 return () => new SqlitePaymentsDbContext(o);
             }
@@ -29,6 +30,7 @@ internal sealed class PaymentsDbContextFactory(IOptions<PortalPaymentsOptions> o
             {
                 var o = new DbContextOptionsBuilder<PostgresPaymentsDbContext>()
                     .UseNpgsql(db.ConnectionString)
+                    .AddInterceptors(db.Interceptors)
                     .Options;
                 return () => new PostgresPaymentsDbContext(o);
             }

@@ -28,6 +28,17 @@ public sealed class PortalPaymentsBuilder
     /// <summary>Uses a PostgreSQL database (production, several web nodes).</summary>
     public PortalPaymentsBuilder UsePostgres(string connectionString) => UseDatabase(DatabaseProvider.Postgres, connectionString);
 
+    /// <summary>
+    /// Adds an EF Core interceptor to every context the portal opens (diagnostics, command logging, fault injection in
+    /// tests). Interceptors must be thread-safe: one instance serves every context.
+    /// </summary>
+    public PortalPaymentsBuilder AddDbInterceptor(Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor interceptor)
+    {
+        ArgumentNullException.ThrowIfNull(interceptor);
+        Services.Configure<PortalPaymentsOptions>(o => o.Database.Interceptors.Add(interceptor));
+        return this;
+    }
+
     /// <summary>Sets the payment gateway adapter.</summary>
     public PortalPaymentsBuilder AddGateway<TGateway>() where TGateway : class, IPaymentGateway
     {

@@ -185,6 +185,9 @@ public sealed class DatabaseOptions
 
     /// <summary>ADO.NET connection string.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>EF Core interceptors added to every context (see <c>PortalPaymentsBuilder.AddDbInterceptor</c>); not bound from configuration.</summary>
+    public IList<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor> Interceptors { get; } = [];
 }
 
 /// <summary>How emails leave.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Portal.Payments.Services.Payments;
@@ -8,6 +10,9 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Maps the operators' endpoints: payments with an overdue outcome and undelivered ERP postings, and their replay.</summary>
 public static class OperationsEndpoints
 {
+    // Statuses and kinds as names, for people reading the answers.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
     /// <summary>Prefix of the operators' endpoints: <c>/portal-payments/ops</c>.</summary>
     public const string Prefix = "/portal-payments/ops";
 
@@ -28,16 +33,16 @@ public static class OperationsEndpoints
         ArgumentException.ThrowIfNullOrWhiteSpace(authorizationPolicy);
         var ops = endpoints.MapGroup(Prefix).RequireAuthorization(authorizationPolicy);
 
-        ops.MapGet("/report", async (PaymentOperations operations, CancellationToken ct) => Results.Ok(await operations.GetReportAsync(ct)))
+        ops.MapGet("/report", async (PaymentOperations operations, CancellationToken ct) => Results.Json(await operations.GetReportAsync(ct), Json))
             .WithName("PortalPaymentsOpsReport");
-        ops.MapGet("/payments/stuck", async (PaymentOperations operations, CancellationToken ct) => Results.Ok(await operations.GetStuckPaymentsAsync(ct)))
+        ops.MapGet("/payments/stuck", async (PaymentOperations operations, CancellationToken ct) => Results.Json(await operations.GetStuckPaymentsAsync(ct), Json))
             .WithName("PortalPaymentsOpsStuckPayments");
         ops.MapPost("/payments/{id:guid}/recheck", async (Guid id, HttpContext http, PaymentOperations operations, CancellationToken ct) =>
             await operations.RecheckPaymentAsync(id, Operator(http), ct)
                 ? Results.Accepted()
                 : Results.Problem("That payment has no status check to bring forward (unknown, final, or being charged right now).", statusCode: StatusCodes.Status404NotFound))
             .WithName("PortalPaymentsOpsRecheck");
-        ops.MapGet("/outbox/undelivered", async (PaymentOperations operations, CancellationToken ct) => Results.Ok(await operations.GetUndeliveredAsync(ct)))
+        ops.MapGet("/outbox/undelivered", async (PaymentOperations operations, CancellationToken ct) => Results.Json(await operations.GetUndeliveredAsync(ct), Json))
             .WithName("PortalPaymentsOpsUndelivered");
         ops.MapPost("/outbox/{id:guid}/replay", async (Guid id, HttpContext http, PaymentOperations operations, CancellationToken ct) =>
             await operations.ReplayMessageAsync(id, Operator(http), ct)

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Playwright;
 
@@ -13,9 +11,6 @@ namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public sealed class HostSiteFixture : IAsyncLifetime
 {
-    /// <summary>How long the host may take to answer GET /login with 200.</summary>
-    public static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(90);
-
     /// <summary>Chromium switches for this machine (no sandbox as root, no calls to Google's services).</summary>
     public static readonly IReadOnlyList<string> ChromiumArgs =
     [
@@ -26,7 +21,7 @@ public sealed class HostSiteFixture : IAsyncLifetime
     private readonly StringBuilder _output = new();
     private readonly object _outputLock = new();
     private readonly SemaphoreSlim _browserLock = new(1, 1);
-    private Process? _process;
+    private HostSiteProcess? _process;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
@@ -58,55 +53,18 @@ public sealed class HostSiteFixture : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        var dll = RepoPaths.HostSiteDll;
-        if (!File.Exists(dll))
-        {
-            throw new InvalidOperationException(
-                $"The sample host is not built: {dll} does not exist. Build the test project (its ProjectReference builds samples/HostSite in the same configuration, {RepoPaths.Configuration}).");
-        }
         Directory.CreateDirectory(DataDirectory);
-        var port = FreeLoopbackPort();
-        BaseUrl = $"http://127.0.0.1:{port}";
-
-        var start = new ProcessStartInfo(DotnetHost(), [dll, "--urls", BaseUrl])
+        _process = new HostSiteProcess(DataDirectory, HostSiteProcess.FreeLoopbackPort(), new Dictionary<string, string>(), Append);
+        BaseUrl = _process.BaseUrl;
+        try
         {
-            WorkingDirectory = DataDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        // Nothing from the test runner's environment may change the host's configuration.
-        foreach (var key in start.Environment.Keys.ToList())
-        {
-            if (key.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("DOTNET_URLS", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("HostSite__", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("CustomerPortalPayments__", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("ConnectionStrings__", StringComparison.OrdinalIgnoreCase))
-            {
-                start.Environment.Remove(key);
-            }
+            await _process.StartAsync();
         }
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["HostSite__DataDirectory"] = DataDirectory;
-        start.Environment["CustomerPortalPayments__Notifications__PortalBaseUrl"] = BaseUrl;
-        start.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
-        // The test-only clock (POST /test/clock/advance) and a quick scheduled-payment runner.
-        start.Environment["HostSite__TestClock"] = "true";
-        start.Environment["CustomerPortalPayments__Scheduling__RunnerInterval"] = "00:00:01";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-
-        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        if (!_process.Start())
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
         {
-            throw new InvalidOperationException($"Could not start {start.FileName} {string.Join(' ', start.ArgumentList)}.");
+            throw new InvalidOperationException($"{ex.Message}\n--- host output ---\n{Output}", ex);
         }
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        await WaitUntilReadyAsync();
+        ReadyAt = DateTimeOffset.UtcNow;
     }
 
     /// <summary>A client for the host (no cookies unless <paramref name="cookies"/> is given; redirects are not followed).</summary>
@@ -173,61 +131,10 @@ public sealed class HostSiteFixture : IAsyncLifetime
 
         if (_process is not null)
         {
-            try
-            {
-                if (!_process.HasExited)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-                    await _process.WaitForExitAsync(wait.Token);
-                }
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or OperationCanceledException or System.ComponentModel.Win32Exception)
-            {
-                // Exited meanwhile, or would not die in time: nothing more to do here.
-            }
-            _process.Dispose();
+            await _process.DisposeAsync();
         }
         _browserLock.Dispose();
         DeleteDirectory(DataDirectory);
-    }
-
-    private async Task WaitUntilReadyAsync()
-    {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var watch = Stopwatch.StartNew();
-        var last = "no answer yet";
-        while (watch.Elapsed < StartupTimeout)
-        {
-            if (_process!.HasExited)
-            {
-                // Let the output readers drain before reporting.
-                _process.WaitForExit();
-                throw new InvalidOperationException(
-                    $"The sample host exited with code {_process.ExitCode} before answering GET /login.\n--- host output ---\n{Output}");
-            }
-            try
-            {
-                using var response = await client.GetAsync(BaseUrl + "/login");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    ReadyAt = DateTimeOffset.UtcNow;
-                    return;
-                }
-                last = $"HTTP {(int)response.StatusCode}";
-            }
-            catch (HttpRequestException ex)
-            {
-                last = ex.Message;
-            }
-            catch (TaskCanceledException)
-            {
-                last = "request timed out";
-            }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException(
-            $"The sample host did not answer GET {BaseUrl}/login with 200 within {StartupTimeout.TotalSeconds:0} s (last: {last}).\n--- host output ---\n{Output}");
     }
 
     private void Append(string? line)
@@ -242,28 +149,8 @@ public sealed class HostSiteFixture : IAsyncLifetime
         }
     }
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The dotnet host that runs these tests (DOTNET_HOST_PATH under dotnet test), else dotnet on PATH.</summary>
-    private static string DotnetHost()
-    {
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
-        {
-            return hostPath;
-        }
-        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            return self;
-        }
-        return "dotnet";
-    }
-
-    private static void DeleteDirectory(string path)
+    /// <summary>Deletes a data folder, retrying while files are still being closed.</summary>
+    internal static void DeleteDirectory(string path)
     {
         for (var attempt = 0; attempt < 5 && Directory.Exists(path); attempt++)
         {

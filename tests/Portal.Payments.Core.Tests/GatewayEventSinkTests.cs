@@ -1,0 +1,139 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
+using Portal.Payments.Gateways;
+using Portal.Payments.Notifications;
+using Portal.Payments.Outbox;
+using Portal.Payments.Sandbox;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Payments;
+using Xunit;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>
+/// Events a gateway pushes (webhooks) go through the one lifecycle: each event id once, in any order, an older status
+/// never undoing a newer one; unknown charges are reported as such; stored methods follow updates and detaches.
+/// </summary>
+public abstract class GatewayEventSinkTests(TestDatabase database)
+{
+    private static int _sequence;
+
+    private static string EventId() => "evt_" + Interlocked.Increment(ref _sequence) + "_" + Guid.NewGuid().ToString("N")[..8];
+
+    private static ChargeStatusEvent Charge(PaymentRecord p, ChargeStatus status, string? message = null) =>
+        new(EventId(), DateTimeOffset.UtcNow) { IdempotencyKey = p.IdempotencyKey, Reference = p.GatewayReference, Status = status, Message = message,
+            ErrorCode = status is ChargeStatus.Returned ? GatewayErrorCode.Returned : status is ChargeStatus.Declined ? GatewayErrorCode.Declined : GatewayErrorCode.None };
+
+    [Fact]
+    public async Task An_ach_payment_goes_processing_succeeded_returned_through_events_and_is_reversed_in_the_erp_once()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E10", 45_000));
+        var bank = await BankAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, Key()));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Processing, payment.Status);
+        var sink = h.Get<IGatewayEventSink>();
+
+        var processing = Charge(payment, ChargeStatus.Processing);
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, processing));
+        var succeeded = Charge(payment, ChargeStatus.Succeeded);
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, succeeded));
+        Assert.Equal(GatewayEventOutcome.Duplicate, await sink.ReportAsync(SandboxGateway.GatewayKey, succeeded));
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account)).Status);
+
+        var returned = Charge(payment, ChargeStatus.Returned, "R01: insufficient funds");
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, returned));
+        Assert.Equal(GatewayEventOutcome.Duplicate, await sink.ReportAsync(SandboxGateway.GatewayKey, returned));
+        // A late "succeeded" (another delivery order) does not bring it back.
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Succeeded)));
+
+        var done = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Returned, "R01: insufficient funds"), (done.Status, done.FailureReason));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
+        Assert.Equal((InvoiceStatus.Open, (Guid?)null), (await InvoiceRowsAsync(h, ids)).Select(i => (i.Status, i.ActivePaymentId)).Single());
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+    }
+
+    [Fact]
+    public async Task Events_arriving_out_of_order_end_in_the_newest_state()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E20", 12_000));
+        var bank = await BankAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, Key()));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        var sink = h.Get<IGatewayEventSink>();
+
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Returned, "R01")));
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Succeeded)));
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Processing)));
+        Assert.Equal(PaymentStatus.Returned, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
+    }
+
+    [Fact]
+    public async Task A_succeeded_event_finishes_an_unconfirmed_payment_and_the_reconciler_then_has_nothing_to_do()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E30", 9_900));
+        var card = await CardAsync(h, "4000000000000119");   // the answer is lost
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        Assert.Equal(PaymentStatus.Unconfirmed, outcome.Status);
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+
+        Assert.Equal(GatewayEventOutcome.Applied, await h.Get<IGatewayEventSink>().ReportAsync(SandboxGateway.GatewayKey,
+            new ChargeStatusEvent(EventId(), DateTimeOffset.UtcNow) { PaymentId = payment.Id, Reference = "sbx_ch_pushed", Status = ChargeStatus.Succeeded }));
+
+        var done = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Succeeded, "sbx_ch_pushed", (DateTime?)null), (done.Status, done.GatewayReference, done.NextCheckAt));
+        h.Clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(0, await h.Get<PaymentReconciler>().ReconcileAsync());
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+    }
+
+    [Fact]
+    public async Task An_event_for_a_charge_of_another_system_is_unknown_and_recorded_once()
+    {
+        await using var h = Harness(database, out _);
+        var sink = h.Get<IGatewayEventSink>();
+        var foreign = new ChargeStatusEvent(EventId(), DateTimeOffset.UtcNow) { Reference = "ch_not_ours", IdempotencyKey = Key(), Status = ChargeStatus.Succeeded };
+        Assert.Equal(GatewayEventOutcome.Unknown, await sink.ReportAsync(SandboxGateway.GatewayKey, foreign));
+        Assert.Equal(GatewayEventOutcome.Duplicate, await sink.ReportAsync(SandboxGateway.GatewayKey, foreign));
+        // The same event id from another gateway is another event.
+        Assert.Equal(GatewayEventOutcome.Unknown, await sink.ReportAsync("other-gateway", foreign));
+    }
+
+    [Fact]
+    public async Task Method_updates_and_detaches_reach_the_stored_methods()
+    {
+        await using var h = Harness(database, out var account);
+        var card = await CardAsync(h);
+        var other = await CardAsync(h, "5555555555554444");
+        string token;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            token = (await db.PaymentMethods.SingleAsync(m => m.Id == card.Id)).Token;
+        }
+        var sink = h.Get<IGatewayEventSink>();
+
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey,
+            new MethodUpdatedEvent(EventId(), DateTimeOffset.UtcNow) { Token = token, ExpiryMonth = 9, ExpiryYear = 2031 }));
+        var updated = await h.Get<PaymentMethodService>().GetAsync(card.Id);
+        Assert.Equal((9, 2031), (updated.ExpiryMonth, updated.ExpiryYear));
+
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, new MethodDetachedEvent(EventId(), DateTimeOffset.UtcNow) { Token = token }));
+        var left = await h.Get<PaymentMethodService>().ListAsync();
+        Assert.Equal([other.Id], left.Select(m => m.Id));
+        Assert.Equal(GatewayEventOutcome.Unknown, await sink.ReportAsync(SandboxGateway.GatewayKey, new MethodDetachedEvent(EventId(), DateTimeOffset.UtcNow) { Token = token }));
+        Assert.True((await h.Get<PaymentMethodService>().GetAsync(other.Id)).IsDefault, "the remaining method became the default");
+    }
+}
+
+public sealed class GatewayEventSinkTests_Sqlite(SqliteDatabase db) : GatewayEventSinkTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class GatewayEventSinkTests_Postgres(PostgresDatabase db) : GatewayEventSinkTests(db), IClassFixture<PostgresDatabase>;

@@ -1,0 +1,337 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
+using Portal.Payments.DemoErp;
+using Portal.Payments.Erp;
+using Portal.Payments.Gateways;
+using Portal.Payments.Notifications;
+using Portal.Payments.Outbox;
+using Portal.Payments.Sandbox;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Sync;
+using Portal.Payments.Users;
+using Xunit;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>
+/// The money path under faults, as an operator would inject them: a record step that fails after the gateway charged,
+/// nodes frozen past their lease, a gateway that answers "unavailable" or "in progress" after charging, an ERP down for
+/// hours, the ERP changing a balance while a bank debit is in flight. Every test counts the charges per payment at the
+/// gateway and expects exactly one (or none, with a clear "nothing was charged").
+/// </summary>
+public abstract class MoneyPathFaultTests(TestDatabase database)
+{
+    private static readonly TimeSpan PastTheLease = TimeSpan.FromMinutes(3);
+
+    // Observation 1: a record step that fails after the charge orphaned the payment (pay now), and a retried deposit charged twice.
+    [Fact]
+    public async Task A_pay_now_whose_outcome_cannot_be_recorded_is_finished_by_the_reconciler_and_charged_once()
+    {
+        var fault = new CommandFault(CommandFault.IsStatusChange);
+        await using var h = Harness(database, out var account, configure: b => b.AddDbInterceptor(fault));
+        var ids = await InvoicesAsync(h, account, new Item("INV-F10", 25_000), new Item("INV-F11", 5_000));
+        var card = await CardAsync(h);
+        var request = new PayInvoicesRequest(ids, card.Id, Key());
+        var payments = h.Get<PaymentService>();
+
+        fault.Arm();
+        var outcome = await payments.PayInvoicesAsync(request);
+        fault.Disarm();
+
+        Assert.True(outcome.MayHaveGoneThrough, $"The payer must be told the payment may have gone through, not {outcome.Status}.");
+        Assert.Equal(1, fault.Hits);
+        var stored = Assert.Single(await PaymentsAsync(h, account));
+        // The recovery deadline was written with the payment, before the gateway was called.
+        Assert.Equal(PaymentStatus.Charging, stored.Status);
+        Assert.NotNull(stored.LeaseOwner);
+        Assert.True(stored.LeaseExpiresAt > h.Clock.GetUtcNow().UtcDateTime);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.All(await InvoiceRowsAsync(h, ids), i => Assert.Equal(InvoiceStatus.Pending, i.Status));
+
+        // The payer tries again with the same confirmation: the same payment answers, nothing is charged again.
+        var retried = await payments.PayInvoicesAsync(request);
+        Assert.Equal((outcome.PaymentId, true), (retried.PaymentId, retried.Replayed));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+
+        h.Clock.Advance(PastTheLease);
+        Assert.Equal(1, await h.Get<PaymentReconciler>().ReconcileAsync());
+
+        var done = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Succeeded, (string?)null, (string?)null), (done.Status, done.LeaseOwner, done.FailureReason));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentProcessed);
+        Assert.Equal(PaymentStatus.Succeeded, (await payments.PayInvoicesAsync(request)).Status);
+    }
+
+    [Fact]
+    public async Task A_deposit_whose_outcome_cannot_be_recorded_is_not_charged_again_by_a_retry_and_is_finished_by_the_reconciler()
+    {
+        var fault = new CommandFault(CommandFault.IsStatusChange);
+        await using var h = Harness(database, out var account, configure: b => b.AddDbInterceptor(fault));
+        var card = await CardAsync(h);
+        var deposits = h.Get<DepositService>();
+        var request = new DepositRequest(Usd(777m), "Prepayment for March", card.Id, Key());
+
+        fault.Arm();
+        var outcome = await deposits.MakeDepositAsync(request);
+        fault.Disarm();
+        Assert.True(outcome.MayHaveGoneThrough);
+
+        // The deposit form keeps the key for the same deposit: the retry answers the first deposit.
+        var retried = await deposits.MakeDepositAsync(request);
+        Assert.Equal(outcome.PaymentId, retried.PaymentId);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+
+        h.Clock.Advance(PastTheLease);
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+        var done = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Succeeded, done.Status);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpDeposit));
+    }
+
+    [Fact]
+    public async Task A_payment_whose_start_fails_before_the_gateway_is_charged_later_under_its_own_key_once()
+    {
+        var fault = new CommandFault(CommandFault.IsChargeStart);
+        await using var h = Harness(database, out var account, configure: b => b.AddDbInterceptor(fault));
+        var ids = await InvoicesAsync(h, account, new Item("INV-F20", 8_800));
+        var card = await CardAsync(h);
+
+        fault.Arm();
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        fault.Disarm();
+        Assert.True(outcome.MayHaveGoneThrough);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+
+        h.Clock.Advance(PastTheLease);
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+
+        var done = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Succeeded, 1), (done.Status, done.Attempts));
+        var charge = Assert.Single(await ChargesAsync(h, account));
+        Assert.Equal(done.IdempotencyKey, charge.IdempotencyKey);
+    }
+
+    // Observations 2 and 6: a runner frozen past its lease re-sent charges another node had finished, and logged outcomes it never recorded.
+    [Fact]
+    public async Task A_node_frozen_past_its_lease_before_charging_sends_nothing_when_it_wakes_and_three_runners_charge_once()
+    {
+        var freeze = new CommandFault(CommandFault.IsChargeStart, pause: true);
+        var logsOfA = new RecordingLoggerProvider();
+        await using var a = Node(b => b.AddDbInterceptor(freeze).Services.AddSingleton<ILoggerProvider>(logsOfA));
+        await using var b = Node();
+        await using var c = Node();
+        var (account, payment) = await ScheduleDueAsync(a, b, c);
+
+        freeze.Arm();
+        var runA = Task.Run(() => a.Get<ScheduledPaymentRunner>().RunDueAsync());
+        await freeze.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        b.Clock.Advance(PastTheLease);
+        c.Clock.Advance(PastTheLease);
+        await Task.WhenAll(Task.Run(() => b.Get<PaymentReconciler>().ReconcileAsync()), Task.Run(() => c.Get<PaymentReconciler>().ReconcileAsync()));
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(b, account)).Status);
+
+        freeze.Release();
+        await runA.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var done = Assert.Single(await PaymentsAsync(b, account));
+        Assert.Equal((PaymentStatus.Succeeded, 1), (done.Status, done.Attempts));
+        Assert.Equal(1, await ChargeCountAsync(b, account));
+        Assert.Equal(1, await OutboxCountAsync(b, account, OutboxKind.ErpPayment));
+        Assert.DoesNotContain(await EmailsAsync(b, account), e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.Contains(logsOfA.Lines, l => l.Contains("no longer holds its lease; nothing was sent", StringComparison.Ordinal) && l.Contains(payment.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(logsOfA.Lines, l => l.Contains("→ Succeeded", StringComparison.Ordinal));
+    }
+
+    // Observation 2: a Stripe-like gateway answers the second concurrent caller 409 "in progress", which was recorded as a final failure.
+    [Fact]
+    public async Task A_slow_charge_past_its_lease_meets_in_progress_at_the_gateway_which_stays_unconfirmed_and_ends_with_one_charge()
+    {
+        var gateway = new StripeLikeState();
+        var logsOfA = new RecordingLoggerProvider();
+        await using var a = Node(b => b.Services.AddSingleton<ILoggerProvider>(logsOfA).Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new StripeLikeGateway(sp.GetRequiredService<SandboxGateway>(), gateway, hold: true))));
+        await using var b = Node(n => n.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp => new StripeLikeGateway(sp.GetRequiredService<SandboxGateway>(), gateway))));
+        await using var c = Node(n => n.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp => new StripeLikeGateway(sp.GetRequiredService<SandboxGateway>(), gateway))));
+        var (account, payment) = await ScheduleDueAsync(a, b, c);
+
+        var runA = Task.Run(() => a.Get<ScheduledPaymentRunner>().RunDueAsync());
+        await gateway.Holding.WaitAsync(TimeSpan.FromSeconds(30));
+        b.Clock.Advance(PastTheLease);
+        c.Clock.Advance(PastTheLease);
+        await Task.WhenAll(Task.Run(() => b.Get<PaymentReconciler>().ReconcileAsync()), Task.Run(() => c.Get<PaymentReconciler>().ReconcileAsync()));
+
+        // "In progress" is not a failure: the invoice stays held, nobody is told the payment failed.
+        var waiting = Assert.Single(await PaymentsAsync(b, account));
+        Assert.Equal(PaymentStatus.Unconfirmed, waiting.Status);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(b, waiting.Allocations.Select(x => x.InvoiceId))).Single().Status);
+        Assert.DoesNotContain(await EmailsAsync(b, account), e => e.Kind == NotificationKind.PaymentFailed);
+
+        gateway.Release();
+        await runA.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(PaymentStatus.Unconfirmed, Assert.Single(await PaymentsAsync(b, account)).Status);   // A lost its lease: it records nothing
+        Assert.Equal(1, await ChargeCountAsync(b, account));
+
+        b.Clock.Advance(TimeSpan.FromMinutes(5));
+        c.Clock.Advance(TimeSpan.FromMinutes(5));
+        await Task.WhenAll(Task.Run(() => b.Get<PaymentReconciler>().ReconcileAsync()), Task.Run(() => c.Get<PaymentReconciler>().ReconcileAsync()));
+
+        var done = Assert.Single(await PaymentsAsync(b, account));
+        Assert.Equal(PaymentStatus.Succeeded, done.Status);
+        Assert.Equal(1, await ChargeCountAsync(b, account));
+        Assert.Equal(1, await OutboxCountAsync(b, account, OutboxKind.ErpPayment));
+        Assert.Single(await EmailsAsync(b, account), e => e.Kind == NotificationKind.PaymentProcessed);
+        Assert.DoesNotContain(await EmailsAsync(b, account), e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.Contains(logsOfA.Lines, l => l.Contains("was not recorded by this node", StringComparison.Ordinal) && l.Contains(payment.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(logsOfA.Lines, l => l.Contains("→ Succeeded", StringComparison.Ordinal));
+    }
+
+    // Observation 3: "Unavailable" (safe to retry with the same key) was recorded as Failed, and the next click used a new key.
+    [Fact]
+    public async Task Unavailable_after_the_charge_is_unconfirmed_never_failed_and_the_lookup_finds_the_one_charge()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new ChargedThenErrorGateway(sp.GetRequiredService<SandboxGateway>(), GatewayErrorCode.Unavailable))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-F30", 43_210));
+        var card = await CardAsync(h);
+        var request = new PayInvoicesRequest(ids, card.Id, Key());
+
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(request);
+        Assert.Equal(PaymentStatus.Unconfirmed, outcome.Status);
+        Assert.Null(outcome.FailureReason);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        var again = await h.Get<PaymentService>().PayInvoicesAsync(request);   // the payer's second click
+        Assert.Equal(outcome.PaymentId, again.PaymentId);
+        await Assert.ThrowsAsync<PaymentConflictException>(() => h.Get<PaymentService>().PayInvoicesAsync(request with { IdempotencyKey = Key() }));
+
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.DoesNotContain(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+    }
+
+    // Observation 4: ERP postings of collected money were given up after about 2 h 25 min of ERP outage.
+    [Fact]
+    public async Task An_erp_down_for_three_hours_gets_every_posting_once_when_back_and_the_health_check_reports_the_outage()
+    {
+        var outage = new ErpOutage();
+        await using var h = Harness(database, out var account, configure: b => { b.Services.AddSingleton(outage); b.AddErpAdapter<DownErp>(); });
+        outage.Until = h.Clock.GetUtcNow().AddHours(3);
+        await h.Get<ErpSyncService>().SyncAccountAsync(account);
+        List<long> ids;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            ids = await db.Invoices.Where(i => i.AccountId == account && i.Type == OpenItemType.Invoice && i.IsOpen && i.OpenMinor > 0)
+                .OrderBy(i => i.Id).Select(i => i.Id).Take(3).ToListAsync();
+        }
+        var card = await CardAsync(h);
+        var paid = new List<Guid>();
+        foreach (var id in ids)
+        {
+            paid.Add((await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([id], card.Id, Key()))).PaymentId);
+        }
+        paid.Add((await h.Get<DepositService>().MakeDepositAsync(new DepositRequest(Usd(500m), null, card.Id, Key()))).PaymentId);
+
+        var outbox = h.Get<OutboxProcessor>();
+        var health = h.Get<HealthCheckService>();
+        HealthReportEntry? duringOutage = null;
+        // The outbox polls every minute for five hours (the old limit gave up at the 12th attempt, 2 h 25 min in).
+        for (var minutes = 0; minutes <= 5 * 60; minutes++)
+        {
+            await outbox.RunDueAsync();
+            if (minutes == 150)
+            {
+                duringOutage = (await health.CheckHealthAsync()).Entries[PaymentsHealthCheck.Name];
+            }
+            h.Clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        Assert.Equal(HealthStatus.Degraded, duringOutage!.Value.Status);
+        Assert.Contains("ERP posting(s) of collected money undelivered", duringOutage.Value.Description);
+        Assert.True((int)duringOutage.Value.Data["undeliveredPostings"] >= 4);
+        Assert.True((long)duringOutage.Value.Data["oldestPostingAgeSeconds"] >= 2 * 3600);
+        var money = (await OutboxAsync(h, account, OutboxKind.ErpPayment)).Concat(await OutboxAsync(h, account, OutboxKind.ErpDeposit)).ToList();
+        Assert.Equal(4, money.Count);
+        Assert.All(money, m => Assert.Null(m.DeadLetteredAt));
+        Assert.All(money, m => Assert.NotNull(m.CompletedAt));
+        Assert.True(money.Max(m => m.Attempts) > 12, "the postings were retried through the outage");
+        var postings = await h.Get<DemoErpAdapter>().GetPostingsAsync(account);
+        Assert.Equal(paid.Order(), postings.Select(p => p.Id).Order());
+        Assert.Equal(0, (await h.Get<PaymentOperations>().GetUndeliveredAsync()).Count(m => m.AccountId == account));
+    }
+
+    // Observation 5: a credit memo or tax change in the ERP while a 2-day bank debit was in flight released its hold.
+    [Fact]
+    public async Task An_erp_balance_change_while_a_bank_debit_is_in_flight_keeps_the_hold_until_the_erp_applies_that_payment()
+    {
+        await using var h = Harness(database, out var account);
+        var sync = h.Get<ErpSyncService>();
+        await sync.SyncAccountAsync(account);
+        InvoiceRecord invoice;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            invoice = await db.Invoices.AsNoTracking()
+                .Where(i => i.AccountId == account && i.Type == OpenItemType.Invoice && i.IsOpen && i.OpenMinor > 50_000 && i.DiscountMinor == null)
+                .OrderBy(i => i.Id).FirstAsync();
+        }
+        var bank = await BankAsync(h);
+        var payment = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([invoice.Id], bank.Id, Key()));
+        Assert.Equal(PaymentStatus.Processing, payment.Status);
+
+        // The AR team applies a credit memo to the invoice in the ERP meanwhile.
+        var credit = Money.FromMinorUnits(10_000, "USD");
+        Assert.True((await h.Get<IErpAdapter>().PostPaymentAsync(new ErpPaymentPosting
+        {
+            PaymentId = Guid.NewGuid(), AccountId = account, ReceiptNumber = "CM-1", Amount = credit, PaidAt = h.Clock.GetUtcNow(),
+            MethodDescription = "Credit memo CM-1",
+            Allocations = [new ErpAllocation { ItemExternalId = invoice.ExternalId, ItemNumber = invoice.Number, Applied = credit }],
+        })).Accepted);
+        h.Clock.Advance(TimeSpan.FromMinutes(3));
+        await sync.SyncAccountAsync(account);
+
+        var changed = (await InvoiceRowsAsync(h, [invoice.Id])).Single();
+        Assert.Equal(invoice.OpenMinor - 10_000, changed.OpenMinor);
+        Assert.Equal((InvoiceStatus.Pending, (Guid?)payment.PaymentId), (changed.Status, changed.ActivePaymentId));
+        await Assert.ThrowsAsync<PaymentConflictException>(() => h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([invoice.Id], bank.Id, Key())));
+
+        // The payment's own posting reaches the ERP and is applied: now the hold goes.
+        Assert.True(await h.Get<OutboxProcessor>().RunDueAsync() >= 1);
+        h.Clock.Advance(TimeSpan.FromMinutes(3));
+        await sync.SyncAccountAsync(account);
+        var released = (await InvoiceRowsAsync(h, [invoice.Id])).Single();
+        Assert.Equal((InvoiceStatus.Open, (Guid?)null), (released.Status, released.ActivePaymentId));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+    }
+
+    private PortalHarness Node(Action<Hosting.PortalPaymentsBuilder>? configure = null) => new(database, configure);
+
+    /// <summary>One scheduled payment of a fresh account (made on <paramref name="nodes"/>[0]), due now on every node's clock.</summary>
+    private static async Task<(string Account, Guid Payment)> ScheduleDueAsync(params PortalHarness[] nodes)
+    {
+        var scheduler = nodes[0];
+        var account = PortalHarness.NewAccount();
+        scheduler.Users.User = Testing.FakePortalUserContext.UserOn(account, PortalPermissions.Pay, name: "Pat Payer");
+        var ids = await InvoicesAsync(scheduler, account, new Item("INV-F50", 12_345));
+        var card = await CardAsync(scheduler);
+        var scheduled = await scheduler.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(1), card.Id, Key()));
+        foreach (var node in nodes)
+        {
+            node.Clock.Advance(TimeSpan.FromDays(1));
+        }
+        return (account, scheduled.PaymentId);
+    }
+}
+
+public sealed class MoneyPathFaultTests_Sqlite(SqliteDatabase db) : MoneyPathFaultTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class MoneyPathFaultTests_Postgres(PostgresDatabase db) : MoneyPathFaultTests(db), IClassFixture<PostgresDatabase>;

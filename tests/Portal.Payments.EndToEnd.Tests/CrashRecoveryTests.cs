@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.Playwright;
+using Portal.Payments.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Payments.EndToEnd.Tests;
+
+/// <summary>
+/// The host process is killed while a deposit's charge is at the gateway (the sandbox answers after 6 s, like a slow
+/// processor), then started again on the same database: the reconciler finds the charge by its idempotency key once
+/// the lease expires and records it. One charge at the gateway, the payment Succeeded, its ERP posting delivered.
+/// </summary>
+[Collection(HostSiteCollection.Name)]
+public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "portal-crash-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly StringBuilder _log = new();
+    private HostSiteProcess? _host;
+
+    /// <inheritdoc />
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dataDirectory);
+        _host = new HostSiteProcess(_dataDirectory, HostSiteProcess.FreeLoopbackPort(), new Dictionary<string, string>
+        {
+            ["CustomerPortalPayments__SandboxGateway__Latency"] = "00:00:06",
+            ["CustomerPortalPayments__Charging__LeaseDuration"] = "00:00:10",
+            ["CustomerPortalPayments__Charging__GatewayTimeout"] = "00:00:08",
+            ["CustomerPortalPayments__Charging__StatusCheckDelay"] = "00:00:02",
+            ["CustomerPortalPayments__OutboxPollInterval"] = "00:00:01",
+        }, line =>
+        {
+            lock (_log)
+            {
+                _log.AppendLine(line);
+            }
+        });
+        return _host.StartAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+        SqliteConnection.ClearAllPools();
+        HostSiteFixture.DeleteDirectory(_dataDirectory);
+    }
+
+    [Fact]
+    public async Task A_host_killed_while_a_deposit_is_charging_finishes_it_after_restart_with_one_charge()
+    {
+        var host = _host!;
+        var amount = 200m + Random.Shared.Next(1, 9_999) / 100m;
+        var note = $"E2E crash {Guid.NewGuid().ToString("N")[..8]}";
+        var browser = await shared.GetBrowserAsync();
+        try
+        {
+            await using (var context = await NewContextAsync(browser, host))
+            {
+                var page = await context.NewPageAsync();
+                await SignInAsPatAsync(page, host);
+                await page.GotoAsync("/portal/deposit");
+                await page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
+                await page.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+                await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("10");
+                await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+                await page.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
+                await page.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
+                await page.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+                await page.GetByLabel("Amount", new() { Exact = true }).FillAsync(amount.ToString("0.00", CultureInfo.InvariantCulture));
+                await page.GetByLabel("Note (optional)", new() { Exact = true }).FillAsync(note);
+                var review = page.GetByRole(AriaRole.Button, new() { Name = "Review deposit", Exact = true });
+                await Expect(review).ToBeEnabledAsync();
+                await review.ClickAsync();
+                await Expect(page.GetByTestId("deposit-review")).ToBeVisibleAsync();
+                await page.GetByRole(AriaRole.Button, new() { Name = "Confirm deposit", Exact = true }).ClickAsync();
+                await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync("Making the deposit…");
+
+                // The charge reached the gateway (its ledger has it); the answer is still 6 s away. Kill the host now.
+                var charge = await WaitForAsync(() => ChargeOfAsync(host, amount), TimeSpan.FromSeconds(20), "the sandbox to receive the charge");
+                await host.KillAsync();
+                output.WriteLine($"Killed the host with charge {charge.Reference} of payment {charge.PaymentId} in flight.");
+            }
+
+            var orphan = await PaymentAsync(host, note);
+            Assert.Equal(7, orphan.Status);                         // Charging, under a lease: the reconciler can find it
+            Assert.NotNull(orphan.LeaseExpiresAt);
+
+            await host.StartAsync();
+            var finished = await WaitForAsync(async () => await PaymentAsync(host, note) is { Status: 3 } p ? p : null,
+                TimeSpan.FromSeconds(60), "the restarted host to record the payment");
+            Assert.Equal(1, await ScalarAsync(host, "SELECT COUNT(*) FROM pp_sandbox_charges WHERE PaymentId = $id", finished.Id));
+            await WaitForAsync(async () => await ScalarAsync(host, "SELECT COUNT(*) FROM pp_outbox WHERE Kind = 2 AND CompletedAt IS NOT NULL AND PayloadJson LIKE '%' || $id || '%'", finished.Id) == 1 ? "" : null,
+                TimeSpan.FromSeconds(30), "the deposit's ERP posting to be delivered");
+
+            // The payer sees it in payment history as a succeeded deposit.
+            await using var again = await NewContextAsync(browser, host);
+            var history = await again.NewPageAsync();
+            await SignInAsPatAsync(history, host);
+            await history.GotoAsync("/portal/payments");
+            var search = history.GetByRole(AriaRole.Searchbox, new() { Name = "Search payments" });
+            await search.FillAsync(note);
+            await search.PressAsync("Enter");
+            await Expect(history.GetByTestId("history-status")).ToHaveTextAsync(["Succeeded"]);
+        }
+        catch
+        {
+            lock (_log)
+            {
+                output.WriteLine("--- host output ---\n" + _log);
+            }
+            throw;
+        }
+    }
+
+    private static Task<IBrowserContext> NewContextAsync(IBrowser browser, HostSiteProcess host) => browser.NewContextAsync(new BrowserNewContextOptions
+    {
+        BaseURL = host.BaseUrl, Locale = "en-US", ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+    });
+
+    private static async Task SignInAsPatAsync(IPage page, HostSiteProcess host)
+    {
+        page.SetDefaultTimeout(20_000);
+        await page.GotoAsync("/login");
+        await page.Locator("button[data-user='pat']").ClickAsync();
+        await Expect(page).ToHaveURLAsync(host.BaseUrl + "/");
+    }
+
+    private sealed record Charge(string Reference, string PaymentId);
+
+    private sealed record Payment(string Id, int Status, string? LeaseExpiresAt);
+
+    private static async Task<Charge?> ChargeOfAsync(HostSiteProcess host, decimal amount)
+    {
+        await using var connection = await OpenAsync(host);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Reference, PaymentId FROM pp_sandbox_charges WHERE AmountMinor = $minor";
+        command.Parameters.AddWithValue("$minor", (long)(amount * 100));
+        await using var reader = await command.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? new Charge(reader.GetString(0), reader.GetString(1)) : null;
+    }
+
+    private static async Task<Payment> PaymentAsync(HostSiteProcess host, string memo)
+    {
+        await using var connection = await OpenAsync(host);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Id, Status, LeaseExpiresAt FROM pp_payments WHERE Memo = $memo";
+        command.Parameters.AddWithValue("$memo", memo);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), $"No payment with the note {memo}.");
+        return new Payment(reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+    }
+
+    private static async Task<long> ScalarAsync(HostSiteProcess host, string sql, string id)
+    {
+        await using var connection = await OpenAsync(host);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$id", id);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<SqliteConnection> OpenAsync(HostSiteProcess host)
+    {
+        var connection = new SqliteConnection($"Data Source={host.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            if (await probe() is { } found)
+            {
+                return found;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for {what}.");
+    }
+}

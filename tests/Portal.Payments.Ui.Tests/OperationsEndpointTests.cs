@@ -1,0 +1,205 @@
+using System.Net;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Outbox;
+using Portal.Payments.Ui.Tests.Infrastructure;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>
+/// The operators' endpoints and the health check over real HTTP on 127.0.0.1: behind the host's own policy, they list
+/// stuck payments and undelivered ERP postings and replay them; /health reports the money path.
+/// </summary>
+public sealed class OperationsEndpointTests : IAsyncLifetime
+{
+    private const string Ops = "/portal-payments/ops";
+    private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"portal-ops-tests-{Guid.NewGuid():N}.db");
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+    private WebApplication? _app;
+    private HttpClient _client = new();
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(new TestUsers());
+        builder.Services.AddSingleton<TimeProvider>(_clock);
+        builder.Services.AddAuthentication(HeaderAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
+        builder.Services.AddAuthorization(o => o.AddPolicy("PortalOperators", p => p.RequireRole("portal-operator")));
+        builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
+            .UseSqlite($"Data Source={_dbPath}")
+            .UseUserContext<TestUserContext>();
+        _app = builder.Build();
+        await _app.Services.MigratePortalPaymentsAsync();
+        _app.UseAuthentication();
+        _app.UseAuthorization();
+        _app.MapHealthChecks("/health");
+        _app.MapCustomerPortalPaymentsOperations("PortalOperators");
+        await _app.StartAsync();
+        _client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        SqliteConnection.ClearAllPools();
+        foreach (var path in new[] { _dbPath, _dbPath + "-wal", _dbPath + "-shm" })
+        {
+            File.Delete(path);
+        }
+    }
+
+    private HttpRequestMessage Request(HttpMethod method, string url, string? user, string? role = null)
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (user is not null)
+        {
+            request.Headers.Add(HeaderAuthentication.UserHeader, user);
+        }
+        if (role is not null)
+        {
+            request.Headers.Add(HeaderAuthentication.RoleHeader, role);
+        }
+        return request;
+    }
+
+    private async Task<HttpResponseMessage> AsOperatorAsync(HttpMethod method, string url) =>
+        await _client.SendAsync(Request(method, url, "olive@ops", "portal-operator"));
+
+    [Fact]
+    public async Task Only_the_hosts_policy_lets_anyone_in()
+    {
+        using var anonymous = await _client.SendAsync(Request(HttpMethod.Get, Ops + "/report", null));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var clerk = await _client.SendAsync(Request(HttpMethod.Get, Ops + "/outbox/undelivered", "pat@acme"));
+        Assert.Equal(HttpStatusCode.Forbidden, clerk.StatusCode);
+        using var replay = await _client.SendAsync(Request(HttpMethod.Post, Ops + "/outbox/replay", "pat@acme"));
+        Assert.Equal(HttpStatusCode.Forbidden, replay.StatusCode);
+        using var report = await AsOperatorAsync(HttpMethod.Get, Ops + "/report");
+        Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_undelivered_erp_posting_is_listed_replayed_and_reported_by_the_health_check()
+    {
+        var messageId = await EnqueueFailingPostingAsync(age: TimeSpan.FromHours(2));
+
+        using var health = await _client.GetAsync("/health");
+        Assert.Equal("Degraded", await health.Content.ReadAsStringAsync());
+
+        using var listed = await AsOperatorAsync(HttpMethod.Get, Ops + "/outbox/undelivered");
+        var rows = JsonDocument.Parse(await listed.Content.ReadAsStringAsync()).RootElement;
+        var row = Assert.Single(rows.EnumerateArray(), r => r.GetProperty("id").GetGuid() == messageId);
+        Assert.Equal((true, 7, "ERP is down"), (row.GetProperty("isMoney").GetBoolean(), row.GetProperty("attempts").GetInt32(), row.GetProperty("lastError").GetString()));
+
+        using var replayed = await AsOperatorAsync(HttpMethod.Post, $"{Ops}/outbox/{messageId}/replay");
+        Assert.Equal(HttpStatusCode.Accepted, replayed.StatusCode);
+        Assert.Equal(_clock.GetUtcNow().UtcDateTime, (await MessageAsync(messageId)).NextAttemptAt);
+        using var unknown = await AsOperatorAsync(HttpMethod.Post, $"{Ops}/outbox/{Guid.NewGuid()}/replay");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_stuck_payment_is_listed_and_its_check_brought_forward()
+    {
+        var paymentId = await InsertUnconfirmedPaymentAsync(startedAgo: TimeSpan.FromHours(1));
+
+        using var stuck = await AsOperatorAsync(HttpMethod.Get, Ops + "/payments/stuck");
+        var rows = JsonDocument.Parse(await stuck.Content.ReadAsStringAsync()).RootElement;
+        var row = Assert.Single(rows.EnumerateArray(), r => r.GetProperty("paymentId").GetGuid() == paymentId);
+        Assert.Equal("Unconfirmed", row.GetProperty("status").GetString());
+
+        using var health = await _client.GetAsync("/health");
+        Assert.Equal("Degraded", await health.Content.ReadAsStringAsync());
+
+        using var recheck = await AsOperatorAsync(HttpMethod.Post, $"{Ops}/payments/{paymentId}/recheck");
+        Assert.Equal(HttpStatusCode.Accepted, recheck.StatusCode);
+        await using var db = await Factory.CreateDbContextAsync();
+        Assert.Equal(_clock.GetUtcNow().UtcDateTime, (await db.Payments.AsNoTracking().SingleAsync(p => p.Id == paymentId)).NextCheckAt);
+        using var nothing = await AsOperatorAsync(HttpMethod.Post, $"{Ops}/payments/{Guid.NewGuid()}/recheck");
+        Assert.Equal(HttpStatusCode.NotFound, nothing.StatusCode);
+    }
+
+    private IDbContextFactory<PaymentsDbContext> Factory => _app!.Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+
+    private async Task<Guid> EnqueueFailingPostingAsync(TimeSpan age)
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        await using var db = await Factory.CreateDbContextAsync();
+        OutboxWriter.EnqueuePayment(db, new ErpPaymentPosting
+        {
+            PaymentId = Guid.NewGuid(), AccountId = "OPS-" + Guid.NewGuid().ToString("N")[..6], ReceiptNumber = "R-OPS-1", Amount = Money.Create(10m, "USD"),
+            PaidAt = _clock.GetUtcNow(), MethodDescription = "Visa •••• 4242", Allocations = [],
+        }, now - age);
+        await db.SaveChangesAsync();
+        var message = await db.Outbox.OrderByDescending(m => m.CreatedAt).FirstAsync(m => m.Kind == OutboxKind.ErpPayment && m.CompletedAt == null);
+        await db.Outbox.Where(m => m.Id == message.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(m => m.Attempts, 7).SetProperty(m => m.LastError, "ERP is down").SetProperty(m => m.NextAttemptAt, now.AddMinutes(40)));
+        return message.Id;
+    }
+
+    private async Task<OutboxMessageRecord> MessageAsync(Guid id)
+    {
+        await using var db = await Factory.CreateDbContextAsync();
+        return await db.Outbox.AsNoTracking().SingleAsync(m => m.Id == id);
+    }
+
+    private async Task<Guid> InsertUnconfirmedPaymentAsync(TimeSpan startedAgo)
+    {
+        var now = _clock.GetUtcNow().UtcDateTime;
+        var id = Guid.NewGuid();
+        await using var db = await Factory.CreateDbContextAsync();
+        db.Payments.Add(new PaymentRecord
+        {
+            Id = id, AccountId = "OPS", Kind = PaymentKind.Deposit, Currency = "USD", AmountMinor = 5_000, MethodDescription = "Visa •••• 4242",
+            IdempotencyKey = Guid.NewGuid().ToString("N"), GatewayKey = "sandbox", ReceiptNumber = "R-OPS-" + id.ToString("N")[..6], CreatedByUserId = "u",
+            CreatedByName = "Pat", CreatedByEmail = "pat@example.test", CreatedAt = now - startedAgo, ChargeStartedAt = now - startedAgo,
+            NextCheckAt = now.AddMinutes(30), StatusChangedAt = now - startedAgo,
+        });
+        await db.SaveChangesAsync();
+        // Unconfirmed, as the lifecycle leaves an unanswered charge (set directly: the test seeds a state, it does not move one).
+        await db.Database.ExecuteSqlInterpolatedAsync($"UPDATE pp_payments SET Status = {(int)PaymentStatus.Unconfirmed} WHERE Id = {id}");
+        return id;
+    }
+
+    /// <summary>Authenticates from two headers (user and role), as a host's own login would.</summary>
+    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        public const string SchemeName = "TestHeaders";
+        public const string UserHeader = "X-Test-User";
+        public const string RoleHeader = "X-Test-Role";
+
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        {
+            if (!Request.Headers.TryGetValue(UserHeader, out var user))
+            {
+                return Task.FromResult(AuthenticateResult.NoResult());
+            }
+            var claims = new List<Claim> { new(ClaimTypes.Name, user.ToString()) };
+            if (Request.Headers.TryGetValue(RoleHeader, out var role))
+            {
+                claims.Add(new Claim(ClaimTypes.Role, role.ToString()));
+            }
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName)));
+        }
+    }
+}
