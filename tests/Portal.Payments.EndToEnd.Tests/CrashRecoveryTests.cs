@@ -20,6 +20,8 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
     private readonly StringBuilder _log = new();
     private HostSiteProcess? _host;
 
+    static CrashRecoveryTests() => SetDefaultExpectTimeout(20_000);
+
     /// <inheritdoc />
     public Task InitializeAsync()
     {
@@ -65,8 +67,15 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
             {
                 var page = await context.NewPageAsync();
                 await SignInAsPatAsync(page, host);
-                await page.GotoAsync("/portal/deposit");
-                await page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
+                var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
+                await nav.GetByRole(AriaRole.Link, new() { Name = "Make a deposit", Exact = true }).ClickAsync();
+                await Expect(page).ToHaveURLAsync(host.BaseUrl + "/portal/deposit");
+                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Make a deposit", Level = 1 })).ToBeVisibleAsync();
+                var addMethod = page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true });
+                await Expect(addMethod).ToBeVisibleAsync();
+                await WhenInteractiveAsync(page, note);
+                await page.GetByLabel("Amount", new() { Exact = true }).FillAsync(amount.ToString("0.00", CultureInfo.InvariantCulture));
+                await addMethod.CheckAsync();
                 await page.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
                 await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("10");
                 await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
@@ -74,8 +83,6 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
                 await page.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
                 await page.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
-                await page.GetByLabel("Amount", new() { Exact = true }).FillAsync(amount.ToString("0.00", CultureInfo.InvariantCulture));
-                await page.GetByLabel("Note (optional)", new() { Exact = true }).FillAsync(note);
                 var review = page.GetByRole(AriaRole.Button, new() { Name = "Review deposit", Exact = true });
                 await Expect(review).ToBeEnabledAsync();
                 await review.ClickAsync();
@@ -120,6 +127,27 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
         }
     }
 
+    /// <summary>Types the note until the form reacts (its counter follows): the page's circuit is connected from then on.</summary>
+    private static async Task WhenInteractiveAsync(IPage page, string note)
+    {
+        var field = page.GetByLabel("Note (optional)", new() { Exact = true });
+        var counter = page.GetByTestId("note-counter");
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            await field.FillAsync(note);
+            try
+            {
+                await Expect(counter).ToHaveTextAsync($"{note.Length} / 500", new() { Timeout = 1_000 });
+                return;
+            }
+            catch (PlaywrightException)
+            {
+                // Prerendered, not interactive yet.
+            }
+        }
+        await Expect(counter).ToHaveTextAsync($"{note.Length} / 500");
+    }
+
     private static Task<IBrowserContext> NewContextAsync(IBrowser browser, HostSiteProcess host) => browser.NewContextAsync(new BrowserNewContextOptions
     {
         BaseURL = host.BaseUrl, Locale = "en-US", ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
@@ -131,6 +159,7 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
         await page.GotoAsync("/login");
         await page.Locator("button[data-user='pat']").ClickAsync();
         await Expect(page).ToHaveURLAsync(host.BaseUrl + "/");
+        await Expect(page.Locator("header")).ToContainTextAsync("Signed in as Pat Payer");
     }
 
     private sealed record Charge(string Reference, string PaymentId);
