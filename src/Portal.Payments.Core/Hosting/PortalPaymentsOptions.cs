@@ -130,6 +130,12 @@ public sealed class SchedulingOptions
 
     /// <summary>Payments one runner claims at a time. Default 50.</summary>
     public int RunnerBatchSize { get; set; } = 50;
+
+    /// <summary>
+    /// Charges one node runs at once (gateway calls in parallel; on SQLite the database writes still take turns).
+    /// A real processor answers in 300–800 ms, so one at a time is about 2 payments a second. Default 32.
+    /// </summary>
+    public int MaxConcurrentCharges { get; set; } = 32;
 }
 
 /// <summary>

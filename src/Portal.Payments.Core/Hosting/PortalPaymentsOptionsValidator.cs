@@ -77,6 +77,10 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:Scheduling:RunnerBatchSize must be 1 to 1000.");
         }
+        if (scheduling.MaxConcurrentCharges is < 1 or > 256)
+        {
+            errors.Add($"{S}:Scheduling:MaxConcurrentCharges must be 1 to 256 (charges one node runs at once; e.g. 32).");
+        }
         ValidateCharging(o.Charging, errors);
 
         if (o.DiscountPolicy is not ("prorate" or "keep" or "forfeit"))

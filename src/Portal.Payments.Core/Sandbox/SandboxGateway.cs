@@ -53,6 +53,7 @@ public sealed record SandboxBankInput(string RoutingNumber, string AccountNumber
 public sealed class SandboxGateway(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IOptions<SandboxGatewayOptions> options,
+    DatabaseWriteLane lane,
     TimeProvider clock) : PaymentGatewayBase
 {
     /// <summary>The gateway key.</summary>
@@ -248,7 +249,7 @@ public sealed class SandboxGateway(
         db.SandboxCharges.Add(record);
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await lane.RunAsync(() => db.SaveChangesAsync(cancellationToken), cancellationToken);
         }
         catch (DbUpdateException)
         {
@@ -265,8 +266,8 @@ public sealed class SandboxGateway(
             var answered = clock.GetUtcNow().UtcDateTime;
             var reference = record.Reference;
             await using var done = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            await done.SandboxCharges.Where(c => c.Reference == reference && c.CompletedAt > answered)
-                .ExecuteUpdateAsync(s => s.SetProperty(c => c.CompletedAt, answered), CancellationToken.None);
+            await lane.RunAsync(() => done.SandboxCharges.Where(c => c.Reference == reference && c.CompletedAt > answered)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.CompletedAt, answered), CancellationToken.None));
         }
 
         if (scenario == "timeout")

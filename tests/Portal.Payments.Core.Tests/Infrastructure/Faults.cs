@@ -140,8 +140,10 @@ public sealed class StripeLikeState
 /// The sandbox behind Stripe-like request semantics (<see cref="StripeLikeState"/>); with <paramref name="hold"/>, this
 /// node's charges stay in flight until released (a slow network, a paused node) before they reach the processor.
 /// </summary>
-public sealed class StripeLikeGateway(SandboxGateway inner, StripeLikeState state, bool hold = false) : PaymentGatewayBase
+public sealed class StripeLikeGateway(SandboxGateway inner, StripeLikeState? shared = null, bool hold = false) : PaymentGatewayBase
 {
+    private readonly StripeLikeState state = shared ?? new StripeLikeState();
+
     /// <inheritdoc />
     public override string Key => inner.Key;
 
@@ -188,7 +190,7 @@ public sealed class StripeLikeGateway(SandboxGateway inner, StripeLikeState stat
 }
 
 /// <summary>The sandbox, except that every charge answers with <paramref name="code"/> after the money moved.</summary>
-public sealed class ChargedThenErrorGateway(SandboxGateway inner, GatewayErrorCode code) : PaymentGatewayBase
+public sealed class ChargedThenErrorGateway(SandboxGateway inner, GatewayErrorCode code = GatewayErrorCode.Unavailable) : PaymentGatewayBase
 {
     /// <inheritdoc />
     public override string Key => inner.Key;
@@ -226,8 +228,10 @@ public sealed class ErpOutage
 }
 
 /// <summary>The demo ERP behind an outage: postings of money are refused while <see cref="ErpOutage.Until"/> is ahead.</summary>
-public sealed class DownErp(DemoErpAdapter inner, ErpOutage outage, TimeProvider clock) : IErpAdapter
+public sealed class DownErp(DemoErpAdapter inner, TimeProvider clock, ErpOutage? down = null) : IErpAdapter
 {
+    private readonly ErpOutage outage = down ?? new ErpOutage();
+
     /// <inheritdoc />
     public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken cancellationToken = default) =>
         inner.PullOpenItemsAsync(accountId, cursor, maxItems, cancellationToken);

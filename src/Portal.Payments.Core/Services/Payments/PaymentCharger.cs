@@ -110,7 +110,11 @@ public sealed class PaymentCharger(
                 payment.Id, payment.ReceiptNumber, lifecycle.NodeName, result?.Status);
             return await CurrentOutcomeAsync(payment, ct);
         }
-        return PaymentService.Outcome(payment, replayed: false) with { CustomerAction = to == PaymentStatus.RequiresAction ? result?.CustomerAction : null };
+        return PaymentService.Outcome(payment, replayed: false) with
+        {
+            CustomerAction = to == PaymentStatus.RequiresAction ? result?.CustomerAction : null,
+            RecordedHere = true,
+        };
     }
 
     /// <summary>The state a gateway answer leads to, with the reason for a failure.</summary>

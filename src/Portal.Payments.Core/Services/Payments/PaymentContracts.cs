@@ -110,6 +110,9 @@ public sealed record PaymentOutcome
     /// have moved. The payer must check payment history before paying again; a retry with the same key is safe.
     /// </summary>
     public bool MayHaveGoneThrough => Status is PaymentStatus.Charging or PaymentStatus.Unconfirmed;
+
+    /// <summary>True when this call recorded the outcome (a node that lost its lease reports the stored one instead).</summary>
+    internal bool RecordedHere { get; init; }
 }
 
 /// <summary>One line of a receipt's invoice breakdown.</summary>

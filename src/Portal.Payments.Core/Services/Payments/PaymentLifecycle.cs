@@ -72,6 +72,7 @@ public sealed record PaymentChange(string Actor)
 /// </summary>
 public sealed class PaymentLifecycle(
     IOptions<PortalPaymentsOptions> options,
+    DatabaseWriteLane lane,
     TimeProvider clock,
     ILogger<PaymentLifecycle> logger)
 {
@@ -126,6 +127,9 @@ public sealed class PaymentLifecycle(
     /// <summary>This node's name in leases.</summary>
     public string NodeName => options.Value.NodeName;
 
+    /// <summary>Runs a write transaction of the money path in the database's write lane (serialised on SQLite).</summary>
+    internal Task<T> WriteAsync<T>(Func<Task<T>> write, CancellationToken ct) => lane.RunAsync(write, ct);
+
     // ---- Creation ---------------------------------------------------------------------------------------------------
 
     /// <summary>A new pay-now payment or deposit: Charging, leased to this node from the moment it is stored.</summary>
@@ -172,12 +176,15 @@ public sealed class PaymentLifecycle(
 
     // ---- Leases -----------------------------------------------------------------------------------------------------
 
+    internal Task<(List<Guid> Claimed, bool AnyDue)> ClaimDueScheduledAsync(PaymentsDbContext db, int max, CancellationToken ct) =>
+        lane.RunAsync(() => ClaimDueScheduledInLaneAsync(db, max, ct), ct);
+
     /// <summary>
     /// Claims up to <paramref name="max"/> scheduled payments whose date has come: Scheduled → Charging under this node's
     /// lease, in one conditional update (one node wins each row). Returns the ids this node now holds, and whether any
     /// were due (a node that lost every row to others looks again).
     /// </summary>
-    internal async Task<(List<Guid> Claimed, bool AnyDue)> ClaimDueScheduledAsync(PaymentsDbContext db, int max, CancellationToken ct)
+    private async Task<(List<Guid> Claimed, bool AnyDue)> ClaimDueScheduledInLaneAsync(PaymentsDbContext db, int max, CancellationToken ct)
     {
         var now = Now;
         var today = DateOnly.FromDateTime(now);
@@ -206,13 +213,16 @@ public sealed class PaymentLifecycle(
         return (claimed, true);
     }
 
+    internal Task<(List<Guid> Claimed, bool AnyDue)> ClaimForReconcileAsync(PaymentsDbContext db, int max, CancellationToken ct) =>
+        lane.RunAsync(() => ClaimForReconcileInLaneAsync(db, max, ct), ct);
+
     /// <summary>
     /// Claims up to <paramref name="max"/> payments that need the reconciler: Charging whose lease expired (the node died,
     /// paused or could not record), and Unconfirmed, Processing or RequiresAction whose check is due. The status is
     /// unchanged; the lease moves to this node, so the previous owner can record nothing any more. Returns the ids this node
     /// now holds, and whether any were due.
     /// </summary>
-    internal async Task<(List<Guid> Claimed, bool AnyDue)> ClaimForReconcileAsync(PaymentsDbContext db, int max, CancellationToken ct)
+    private async Task<(List<Guid> Claimed, bool AnyDue)> ClaimForReconcileInLaneAsync(PaymentsDbContext db, int max, CancellationToken ct)
     {
         var now = Now;
         var candidates = await db.Payments
@@ -245,12 +255,15 @@ public sealed class PaymentLifecycle(
         return (claimed, true);
     }
 
+    internal Task<bool> BeginChargeAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct) =>
+        lane.RunAsync(() => BeginChargeInLaneAsync(db, paymentId, ct), ct);
+
     /// <summary>
     /// Right before the gateway is called: re-checks with a conditional update that this node still holds a live lease on
     /// the Charging payment, renews it and counts the attempt; a scheduled payment's invoices go from Scheduled to Pending.
     /// False when the lease was lost (another node took the payment over): then nothing may be sent.
     /// </summary>
-    internal async Task<bool> BeginChargeAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct)
+    private async Task<bool> BeginChargeInLaneAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct)
     {
         var now = Now;
         var node = NodeName;
@@ -272,8 +285,11 @@ public sealed class PaymentLifecycle(
         return true;
     }
 
+    internal Task<bool> RenewLeaseAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct) =>
+        lane.RunAsync(() => RenewLeaseInLaneAsync(db, paymentId, ct), ct);
+
     /// <summary>Extends this node's live lease on a payment (while a slow gateway call runs); false when it was lost.</summary>
-    internal async Task<bool> RenewLeaseAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct)
+    private async Task<bool> RenewLeaseInLaneAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct)
     {
         var now = Now;
         var node = NodeName;
@@ -283,11 +299,14 @@ public sealed class PaymentLifecycle(
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.LeaseExpiresAt, until), ct) == 1;
     }
 
+    internal Task<bool> CheckLaterAsync(PaymentsDbContext db, PaymentRecord payment, CancellationToken ct) =>
+        lane.RunAsync(() => CheckLaterInLaneAsync(db, payment, ct), ct);
+
     /// <summary>
     /// The outcome is still unknown (or the settlement still pending): the next check waits longer (doubling up to the
     /// cap) and this node's lease is released. The status does not change.
     /// </summary>
-    internal async Task<bool> CheckLaterAsync(PaymentsDbContext db, PaymentRecord payment, CancellationToken ct)
+    private async Task<bool> CheckLaterInLaneAsync(PaymentsDbContext db, PaymentRecord payment, CancellationToken ct)
     {
         var node = NodeName;
         var id = payment.Id;
@@ -389,7 +408,11 @@ public sealed class PaymentLifecycle(
     /// <see cref="TryMoveAsync"/> in a transaction of its own. True when this call moved the payment; false when another
     /// writer moved it first (then nothing changed, and it is logged).
     /// </summary>
-    internal async Task<bool> MoveAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PaymentRecord payment, PaymentStatus from, PaymentStatus to,
+    internal Task<bool> MoveAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PaymentRecord payment, PaymentStatus from, PaymentStatus to,
+        PaymentChange change, CancellationToken ct) =>
+        lane.RunAsync(() => MoveInLaneAsync(dbFactory, payment, from, to, change, ct), ct);
+
+    private async Task<bool> MoveInLaneAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PaymentRecord payment, PaymentStatus from, PaymentStatus to,
         PaymentChange change, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -30,41 +30,30 @@ public sealed class PaymentReconciler(
     /// <summary>The reason recorded when a payer did not finish authenticating in time.</summary>
     public const string AuthenticationAbandonedMessage = "The payment was not confirmed with your bank in time. Nothing was charged; pay again when ready.";
 
-    /// <summary>Reconciles every payment due now (batch after batch); returns how many reached a final or settled state.</summary>
-    public async Task<int> ReconcileAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Reconciles every payment due now, up to <see cref="SchedulingOptions.MaxConcurrentCharges"/> at once; returns how many
+    /// reached a final or settled state.
+    /// </summary>
+    public Task<int> ReconcileAsync(CancellationToken cancellationToken = default)
     {
-        var resolved = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        var s = options.Value.Scheduling;
+        return ClaimedWork.RunAsync(async max =>
         {
-            List<Guid> claimed;
-            bool anyDue;
-            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            return await lifecycle.ClaimForReconcileAsync(db, Math.Min(max, s.RunnerBatchSize), cancellationToken);
+        }, async id =>
+        {
+            try
             {
-                (claimed, anyDue) = await lifecycle.ClaimForReconcileAsync(db, options.Value.Scheduling.RunnerBatchSize, cancellationToken);
+                await using var scope = services.CreateAsyncScope();
+                return await ReconcileOneAsync(scope.ServiceProvider, id);
             }
-            if (!anyDue)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                break;
+                logger.LogWarning(ex, "Reconciling payment {PaymentId} failed; it is tried again when its lease expires", id);
+                return false;
             }
-            foreach (var id in claimed)
-            {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    // Stopping: the rest stays leased until the lease expires, then any node takes it.
-                    return resolved;
-                }
-                try
-                {
-                    await using var scope = services.CreateAsyncScope();
-                    resolved += await ReconcileOneAsync(scope.ServiceProvider, id) ? 1 : 0;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogWarning(ex, "Reconciling payment {PaymentId} failed; it is tried again when its lease expires", id);
-                }
-            }
-        }
-        return resolved;
+        }, s.MaxConcurrentCharges, cancellationToken);
     }
 
     /// <summary>Asks the gateway about one payment this node just leased and records the answer; true when it left the unresolved states.</summary>

@@ -84,7 +84,15 @@ internal static class PaymentStore
     /// Items no longer open are refused with the exception <paramref name="conflict"/> makes of them; items the ERP
     /// changed since the preview with <see cref="PaymentService.AmountsChangedMessage"/>. Nothing is kept on a refusal.
     /// </summary>
-    public static async Task<(PaymentRecord? Payment, PaymentRecord? Earlier)> InsertAsync(
+    public static Task<(PaymentRecord? Payment, PaymentRecord? Earlier)> InsertAsync(
+        IDbContextFactory<PaymentsDbContext> dbFactory, PaymentLifecycle lifecycle, TimeProvider clock, ILogger logger, AccountScope scope, string key,
+        Func<DateTime, PaymentRecord> build, Action<PaymentsDbContext, PaymentRecord, DateTime> addRows,
+        IReadOnlyList<InvoiceRecord> items, bool schedule, Func<IReadOnlyList<InvoiceRecord>, Exception> conflict,
+        Func<PaymentRecord, bool>? sameFlow, CancellationToken ct) =>
+        // One short write transaction, in the database's write lane (serialised on SQLite, beside the runner's writes).
+        lifecycle.WriteAsync(() => InsertInLaneAsync(dbFactory, lifecycle, clock, logger, scope, key, build, addRows, items, schedule, conflict, sameFlow, ct), ct);
+
+    private static async Task<(PaymentRecord? Payment, PaymentRecord? Earlier)> InsertInLaneAsync(
         IDbContextFactory<PaymentsDbContext> dbFactory, PaymentLifecycle lifecycle, TimeProvider clock, ILogger logger, AccountScope scope, string key,
         Func<DateTime, PaymentRecord> build, Action<PaymentsDbContext, PaymentRecord, DateTime> addRows,
         IReadOnlyList<InvoiceRecord> items, bool schedule, Func<IReadOnlyList<InvoiceRecord>, Exception> conflict,

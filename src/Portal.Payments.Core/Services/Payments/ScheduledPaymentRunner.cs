@@ -31,41 +31,34 @@ public sealed class ScheduledPaymentRunner(
     /// <summary>The message when the method was deleted after the payment was scheduled.</summary>
     public const string MethodRemoved = "The payment method was removed.";
 
-    /// <summary>Charges every due payment (batch after batch); returns how many this node ran to a recorded outcome.</summary>
-    public async Task<int> RunDueAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Charges every due payment, up to <see cref="SchedulingOptions.MaxConcurrentCharges"/> at once: it claims only as
+    /// many as have a free slot (so no lease runs out on a payment still waiting its turn), and each runs in its own DI
+    /// scope. Returns how many this node ran to a recorded outcome. Cancelling stops new claims; charges already sent
+    /// finish and are recorded.
+    /// </summary>
+    public Task<int> RunDueAsync(CancellationToken cancellationToken = default)
     {
-        var ran = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        var s = options.Value.Scheduling;
+        return ClaimedWork.RunAsync(async max =>
         {
-            List<Guid> claimed;
-            bool anyDue;
-            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
-            {
-                (claimed, anyDue) = await lifecycle.ClaimDueScheduledAsync(db, options.Value.Scheduling.RunnerBatchSize, cancellationToken);
-            }
-            if (!anyDue)
-            {
-                break;
-            }
-            foreach (var id in claimed)
-            {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    // Stopping: the rest of the batch stays leased until the leases expire, then the reconciler takes it.
-                    return ran;
-                }
-                try
-                {
-                    await using var scope = services.CreateAsyncScope();
-                    ran += await RunOneAsync(scope.ServiceProvider.GetRequiredService<PaymentCharger>(), id) ? 1 : 0;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogWarning(ex, "Scheduled payment {PaymentId} could not be run; the reconciler takes it over when its lease expires", id);
-                }
-            }
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            return await lifecycle.ClaimDueScheduledAsync(db, Math.Min(max, s.RunnerBatchSize), cancellationToken);
+        }, RunInScopeAsync, s.MaxConcurrentCharges, cancellationToken);
+    }
+
+    private async Task<bool> RunInScopeAsync(Guid id)
+    {
+        try
+        {
+            await using var scope = services.CreateAsyncScope();
+            return await RunOneAsync(scope.ServiceProvider.GetRequiredService<PaymentCharger>(), id);
         }
-        return ran;
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Scheduled payment {PaymentId} could not be run; the reconciler takes it over when its lease expires", id);
+            return false;
+        }
     }
 
     /// <summary>Re-checks and charges one payment this node claimed; true when an outcome was recorded by this node.</summary>
@@ -91,7 +84,7 @@ public sealed class ScheduledPaymentRunner(
                 new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = reason, EmailFailure = true }, ct);
         }
         var outcome = await charger.ChargeAsync(payment, method!.Token, new ChargeContext(SystemUser) { EmailFailure = true, OffSession = true });
-        return outcome.Status != PaymentStatus.Charging;
+        return outcome.RecordedHere;
     }
 
     /// <summary>Why a due payment must not be charged, or null when it may.</summary>
