@@ -301,6 +301,8 @@ public abstract class PaymentsDbContext : DbContext
             e.HasIndex(x => x.IdempotencyKey).IsUnique();
         });
 
+        b.ApplyConfiguration(new GatewayCustomerConfiguration());
+
         b.Entity<DemoErpAccountRecord>(e =>
         {
             e.ToTable("pp_demo_erp_accounts");

@@ -74,6 +74,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.AddOptions<PortalPaymentsOptions>().ValidateOnStart();
 
         services.TryAddSingleton<IDbContextFactory<PaymentsDbContext>, PaymentsDbContextFactory>();
+        services.TryAddSingleton<IGatewayCustomerStore, GatewayCustomerStore>();
 
         // Built-in adapters; the host's registrations (before or after, through the builder) win.
         services.TryAddSingleton<SandboxGateway>();
