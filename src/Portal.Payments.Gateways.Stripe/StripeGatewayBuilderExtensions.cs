@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Gateways;
 using Portal.Payments.Gateways.Stripe;
 using Portal.Payments.Gateways.Stripe.Webhooks;
+using Portal.Payments.Hosting;
 
-// The builder's own namespace, so hosts need no extra using.
-namespace Portal.Payments.Hosting;
+// The conventional namespace for service-registration extensions, so hosts need no extra using.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Adds the Stripe gateway to Portal.Payments.</summary>
 public static class StripeGatewayBuilderExtensions
