@@ -463,14 +463,31 @@ public sealed class StripeGateway : PaymentGatewayBase
         }
         // Same account → same idempotency key: concurrent first uses (several nodes) get one customer from Stripe.
         var key = "portal-customer-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(accountId)))[..40];
-        var created = await new CustomerService(Client).CreateAsync(new CustomerCreateOptions
+        Customer created;
+        for (var attempt = 1; ; attempt++)
         {
-            Description = $"Customer portal account {accountId}",
-            Metadata = new() { [AccountIdMetadata] = accountId },
-        }, new RequestOptions { IdempotencyKey = key }, cancellationToken);
-        var stored = await _customers.GetOrAddAsync(Key, accountId, created.Id, cancellationToken);
-        _logger.LogInformation("Stripe customer {Customer} is account {AccountId}'s", stored, accountId);
-        return stored;
+            try
+            {
+                created = await new CustomerService(Client).CreateAsync(new CustomerCreateOptions
+                {
+                    Description = $"Customer portal account {accountId}",
+                    Metadata = new() { [AccountIdMetadata] = accountId },
+                }, new RequestOptions { IdempotencyKey = key }, cancellationToken);
+                break;
+            }
+            catch (StripeException ex) when (ex.HttpStatusCode == System.Net.HttpStatusCode.Conflict && attempt < 6)
+            {
+                // Another first use is creating this customer right now (409): wait for it, then take its answer.
+                await Task.Delay(TimeSpan.FromMilliseconds(150 * attempt), cancellationToken);
+                if (await _customers.GetAsync(Key, accountId, cancellationToken) is { } stored)
+                {
+                    return stored;
+                }
+            }
+        }
+        var winner = await _customers.GetOrAddAsync(Key, accountId, created.Id, cancellationToken);
+        _logger.LogInformation("Stripe customer {Customer} is account {AccountId}'s", winner, accountId);
+        return winner;
     }
 
     private async Task<PaymentIntent?> FindByKeyAsync(string idempotencyKey, CancellationToken ct)
