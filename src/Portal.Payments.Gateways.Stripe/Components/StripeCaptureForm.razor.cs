@@ -201,9 +201,9 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
         }
     }
 
-    private sealed record MountResult(bool Ok, string? Error);
+    internal sealed record MountResult(bool Ok, string? Error);
 
-    private sealed record ConfirmResult(string? PaymentMethodId, string? Error);
+    internal sealed record ConfirmResult(string? PaymentMethodId, string? Error);
 
-    private sealed record NextActionResult(bool Completed, string? Error);
+    internal sealed record NextActionResult(bool Completed, string? Error);
 }
