@@ -44,6 +44,17 @@ if (testClock is not null)
 
 var portal = builder.Services.AddCustomerPortalPayments()
     .UseUserContext<DemoUserContext>();
+// The demo charges through the built-in sandbox gateway. HostSite:Gateway = "stripe" uses Stripe instead, with the keys
+// in CustomerPortalPayments:Stripe (test keys; see docs/host-guide.md, "Use Stripe").
+var gateway = builder.Configuration["HostSite:Gateway"] is { Length: > 0 } chosen ? chosen : "sandbox";
+if (string.Equals(gateway, "stripe", StringComparison.OrdinalIgnoreCase))
+{
+    portal.AddStripeGateway();
+}
+else if (!string.Equals(gateway, "sandbox", StringComparison.OrdinalIgnoreCase))
+{
+    throw new InvalidOperationException($"HostSite:Gateway is '{gateway}'; use \"sandbox\" (the default) or \"stripe\".");
+}
 if (builder.Configuration.GetConnectionString("PortalPostgres") is { Length: > 0 } postgres)
 {
     portal.UsePostgres(postgres);

@@ -22,4 +22,10 @@ public static class PortalRoutes
 
     /// <summary>Prefix of the HTTP endpoints mapped by <c>MapCustomerPortalPayments()</c>.</summary>
     public const string ApiPrefix = "/portal-payments/api";
+
+    /// <summary>
+    /// A gateway's webhook endpoint, <c>/portal-payments/gateways/{gatewayKey}/webhook</c> (e.g. <c>…/gateways/stripe/webhook</c>):
+    /// the URL to register in the gateway's dashboard.
+    /// </summary>
+    public static string GatewayWebhook(string gatewayKey) => $"/portal-payments/gateways/{gatewayKey}/webhook";
 }

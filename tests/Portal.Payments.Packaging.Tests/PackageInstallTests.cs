@@ -23,6 +23,7 @@ public sealed class PackageInstallTests(ITestOutputHelper output)
         "Portal.Payments.Core",
         "Portal.Payments.Ui",
         "Portal.Payments.Testing",
+        "Portal.Payments.Gateways.Stripe",
     ];
 
     // Restore and build on a 2-core machine take minutes: generous limits, each step reports its output.
@@ -169,6 +170,16 @@ public sealed class PackageInstallTests(ITestOutputHelper output)
             var core = metadata.Descendants().FirstOrDefault(e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "Portal.Payments.Core");
             Assert.True(core is not null, $"Portal.Payments.Ui does not depend on Portal.Payments.Core.\n{nuspec}");
             Assert.Equal(version, (string?)core!.Attribute("version"));
+        }
+
+        if (id == "Portal.Payments.Gateways.Stripe")
+        {
+            // The capture component's module is served from the package; Stripe.js itself always comes from js.stripe.com.
+            Assert.Contains("staticwebassets/stripe-capture.js", entries);
+            var core = metadata.Descendants().FirstOrDefault(e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "Portal.Payments.Core");
+            Assert.True(core is not null, $"Portal.Payments.Gateways.Stripe does not depend on Portal.Payments.Core.\n{nuspec}");
+            Assert.Equal(version, (string?)core!.Attribute("version"));
+            Assert.Contains(metadata.Descendants(), e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "Stripe.net");
         }
     }
 

@@ -155,7 +155,21 @@ public sealed record StoredMethodDetails
 /// <param name="AccountId">The customer account that owns the method.</param>
 /// <param name="CaptureToken">The token returned by the capture component.</param>
 /// <param name="IdempotencyKey">Same key → same stored method, never two.</param>
-public sealed record StoreMethodRequest(string AccountId, string CaptureToken, string IdempotencyKey);
+public sealed record StoreMethodRequest(string AccountId, string CaptureToken, string IdempotencyKey)
+{
+    /// <summary>
+    /// For a bank account: the payer's signed ACH debit authorization, which gateways that keep mandates (Stripe's
+    /// <c>mandate_data.customer_acceptance</c>) record with the method. Null for cards.
+    /// </summary>
+    public AchMandate? Mandate { get; init; }
+}
+
+/// <summary>The evidence of an ACH debit authorization the payer accepted online (the portal keeps the full record).</summary>
+/// <param name="AcceptedAt">When the payer signed (UTC).</param>
+/// <param name="IpAddress">The payer's IP address, when known.</param>
+/// <param name="UserAgent">The payer's browser user agent, when known.</param>
+/// <param name="AgreementVersion">The version of the agreement text that was shown and signed.</param>
+public sealed record AchMandate(DateTimeOffset AcceptedAt, string? IpAddress, string? UserAgent, string AgreementVersion);
 
 /// <summary>Result of storing a method.</summary>
 public sealed record StoreMethodResult : GatewayResult

@@ -56,7 +56,26 @@ public static class CaptureComponentParameters
 
     /// <summary><c>Func&lt;Task&gt;</c>: call it when the user cancels.</summary>
     public const string OnCancelled = "OnCancelled";
+
+    /// <summary>
+    /// <c>string?</c> (optional): the <see cref="ChargeResult.CustomerAction"/> of a charge that answered
+    /// <see cref="ChargeStatus.RequiresAction"/>. When set, the component captures nothing: it lets the payer complete
+    /// the gateway's authentication (3-D Secure) in the browser, then calls <see cref="OnCustomerActionCompleted"/>.
+    /// </summary>
+    public const string CustomerAction = "CustomerAction";
+
+    /// <summary>
+    /// <c>Func&lt;CustomerActionOutcome, Task&gt;</c>: called once the payer finished (or abandoned) the customer action.
+    /// The portal then asks <see cref="IPaymentGateway.GetChargeStatusAsync"/> for the charge's final status; the
+    /// browser's word is never trusted for it.
+    /// </summary>
+    public const string OnCustomerActionCompleted = "OnCustomerActionCompleted";
 }
+
+/// <summary>What the browser reported after a customer action (3-D Secure); the charge's status comes from the gateway.</summary>
+/// <param name="Completed">True when the payer went through the authentication; false when it failed or was abandoned.</param>
+/// <param name="Message">Why it did not complete, fit for the payer; null when completed.</param>
+public sealed record CustomerActionOutcome(bool Completed, string? Message = null);
 
 /// <summary>
 /// Defaults for optional operations: each answers <see cref="GatewayErrorCode.Unsupported"/>.

@@ -329,6 +329,8 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.Type).HasMaxLength(64);
         });
 
+        b.ApplyConfiguration(new GatewayCustomerConfiguration());
+
         b.Entity<DemoErpAccountRecord>(e =>
         {
             e.ToTable("pp_demo_erp_accounts");

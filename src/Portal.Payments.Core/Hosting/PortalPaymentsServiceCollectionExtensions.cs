@@ -75,6 +75,7 @@ public static class PortalPaymentsServiceCollectionExtensions
 
         services.TryAddSingleton<IDbContextFactory<PaymentsDbContext>, PaymentsDbContextFactory>();
         services.TryAddSingleton<DatabaseWriteLane>();
+        services.TryAddSingleton<IGatewayCustomerStore, GatewayCustomerStore>();
 
         // Built-in adapters; the host's registrations (before or after, through the builder) win.
         services.TryAddSingleton<SandboxGateway>();

@@ -177,8 +177,8 @@ public sealed class PaymentMethodService(
         }
         RequireCapability(GatewayCapabilities.Cards, "Cards are not accepted here.");
         var nickname = ValidNickname(request.Nickname);
-        var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, cancellationToken);
-        return await SaveAsync(scope, details, nickname, signature: null, cancellationToken);
+        var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, mandate: null, cancellationToken);
+        return await SaveAsync(scope, details, nickname, signature: null, Now, cancellationToken);
     }
 
     /// <summary>Stores a bank account and its immutable ACH authorization in one transaction.</summary>
@@ -211,8 +211,11 @@ public sealed class PaymentMethodService(
         {
             throw new PortalValidationException("consent", "Tick the box to authorize debits from this bank account.");
         }
-        var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, cancellationToken);
-        return await SaveAsync(scope, details, nickname, (signer, agreement), cancellationToken);
+        // The gateway records the same evidence as our authorization row (its mandate's customer acceptance).
+        var signedAt = Now;
+        var mandate = new AchMandate(Utc(signedAt), Truncate(scope.User.IpAddress, 64), Truncate(scope.User.UserAgent, 512), agreement.Version);
+        var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, mandate, cancellationToken);
+        return await SaveAsync(scope, details, nickname, (signer, agreement), signedAt, cancellationToken);
     }
 
     /// <summary>Edits a method: cards take expiry, holder name, postal code and nickname; bank accounts take holder name and nickname.</summary>
@@ -374,13 +377,13 @@ public sealed class PaymentMethodService(
             x.r is null ? null : Utc(x.r.RevokedAt), x.r is null ? null : Utc(x.r.RetainUntil))).ToList();
     }
 
-    private async Task<StoredMethodDetails> StoreAtGatewayAsync(AccountScope scope, CapturedPaymentMethod captured, string idempotencyKey, CancellationToken ct)
+    private async Task<StoredMethodDetails> StoreAtGatewayAsync(AccountScope scope, CapturedPaymentMethod captured, string idempotencyKey, AchMandate? mandate, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > 64)
         {
             throw new PortalValidationException("method", "This form expired; please open it again.");
         }
-        var result = await gateway.StoreMethodAsync(new StoreMethodRequest(scope.AccountId, captured.CaptureToken, idempotencyKey), ct);
+        var result = await gateway.StoreMethodAsync(new StoreMethodRequest(scope.AccountId, captured.CaptureToken, idempotencyKey) { Mandate = mandate }, ct);
         if (!result.Succeeded || result.Method is null)
         {
             throw new PortalValidationException(FieldFor(result.ErrorCode), result.Message ?? "The payment method was not accepted.");
@@ -392,9 +395,8 @@ public sealed class PaymentMethodService(
         return result.Method;
     }
 
-    private async Task<PaymentMethodView> SaveAsync(AccountScope scope, StoredMethodDetails d, string? nickname, (string Signer, AchAgreement Agreement)? signature, CancellationToken ct)
+    private async Task<PaymentMethodView> SaveAsync(AccountScope scope, StoredMethodDetails d, string? nickname, (string Signer, AchAgreement Agreement)? signature, DateTime now, CancellationToken ct)
     {
-        var now = Now;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         // A double click sends the same idempotency key: the gateway answers the same token, so return what the first click stored.
         var existing = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.AccountId == scope.AccountId && m.GatewayKey == gateway.Key && m.Token == d.Token, ct);

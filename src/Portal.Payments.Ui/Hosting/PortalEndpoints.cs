@@ -18,7 +18,10 @@ public static class PortalEndpoints
     /// <summary>
     /// Maps the endpoints under <see cref="PortalRoutes.ApiPrefix"/>. Every endpoint is scoped to the
     /// signed-in user's current account through <c>IPortalUserContext</c>; the ERP ingest endpoint is
-    /// protected by <see cref="PortalPaymentsOptions.IngestApiKey"/> instead.
+    /// protected by <see cref="PortalPaymentsOptions.IngestApiKey"/> instead. Also maps each payment gateway's webhook,
+    /// <c>POST /portal-payments/gateways/{gatewayKey}/webhook</c> (see <see cref="PortalRoutes.GatewayWebhook"/>), to the
+    /// registered <c>IGatewayWebhookHandler</c> of that key (404 when none): anonymous, no antiforgery, the gateway's
+    /// signature is the authentication.
     /// </summary>
     public static RouteGroupBuilder MapCustomerPortalPayments(this IEndpointRouteBuilder endpoints)
     {
@@ -81,6 +84,7 @@ public static class PortalEndpoints
         InvoiceExportEndpoints.MapInvoiceExport(api);
         InvoiceDocumentEndpoints.MapInvoiceDocuments(api);
         PaymentHistoryEndpoints.MapPaymentHistory(api);
+        GatewayWebhookEndpoints.MapGatewayWebhooks(endpoints);
         return api;
     }
 }

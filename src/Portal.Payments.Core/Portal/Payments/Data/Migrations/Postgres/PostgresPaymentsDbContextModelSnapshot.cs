@@ -267,6 +267,40 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.ToTable("pp_erp_sync_state", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Payments.Data.GatewayCustomerRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CustomerId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("GatewayKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("GatewayKey", "AccountId")
+                        .IsUnique();
+
+                    b.ToTable("pp_gateway_customers", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Payments.Data.GatewayEventRecord", b =>
                 {
                     b.Property<string>("GatewayKey")

@@ -258,6 +258,38 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.ToTable("pp_erp_sync_state", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Payments.Data.GatewayCustomerRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CustomerId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GatewayKey")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("GatewayKey", "AccountId")
+                        .IsUnique();
+
+                    b.ToTable("pp_gateway_customers", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Payments.Data.GatewayEventRecord", b =>
                 {
                     b.Property<string>("GatewayKey")

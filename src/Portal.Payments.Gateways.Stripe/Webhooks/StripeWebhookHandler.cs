@@ -1,0 +1,244 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Portal.Payments.Gateways.Stripe.Webhooks;
+
+/// <summary>
+/// Stripe's webhook endpoint (<c>POST /portal-payments/gateways/stripe/webhook</c>). Verifies the <c>Stripe-Signature</c>
+/// header as Stripe documents it (HMAC-SHA256 of <c>"{t}.{raw body}"</c> with the endpoint's signing secret, any of the
+/// <c>v1</c> signatures, timestamp within <see cref="StripeGatewayOptions.WebhookTolerance"/>), then reports what the event
+/// means to <see cref="IGatewayEventSink"/>, with Stripe's event id (the sink processes each id once, in any order):
+/// <list type="bullet">
+/// <item><c>payment_intent.succeeded</c> / <c>processing</c> / <c>payment_failed</c> / <c>canceled</c> → <see cref="ChargeStatusEvent"/>
+/// (a failed US bank debit is <see cref="ChargeStatus.Returned"/> with the return reason, a failed card charge <see cref="ChargeStatus.Declined"/>);</item>
+/// <item><c>charge.refunded</c> refunded in full → <see cref="ChargeStatus.Reversed"/> (a partial refund changes no status);</item>
+/// <item><c>charge.dispute.created</c> → <see cref="ChargeDisputedEvent"/> for cards; for a US bank debit, whose disputes are
+/// final unauthorized-debit returns, → <see cref="ChargeStatus.Returned"/>;</item>
+/// <item><c>payment_method.updated</c> / <c>payment_method.automatically_updated</c> → <see cref="MethodUpdatedEvent"/> (card expiry, last 4);</item>
+/// <item><c>payment_method.detached</c> → <see cref="MethodDetachedEvent"/>.</item>
+/// </list>
+/// Other event types are answered 200 and ignored, so Stripe does not retry them.
+/// </summary>
+public sealed class StripeWebhookHandler(
+    IOptions<StripeGatewayOptions> options,
+    TimeProvider clock,
+    ILogger<StripeWebhookHandler> logger,
+    IGatewayEventSink? sink = null) : IGatewayWebhookHandler
+{
+    /// <summary>The header Stripe signs deliveries with.</summary>
+    public const string SignatureHeader = "Stripe-Signature";
+
+    /// <inheritdoc />
+    public string GatewayKey => StripeGateway.GatewayKey;
+
+    /// <inheritdoc />
+    public async Task<GatewayWebhookResponse> HandleAsync(GatewayWebhookRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var o = options.Value;
+        if (string.IsNullOrEmpty(o.WebhookSigningSecret))
+        {
+            return new(500, "The webhook signing secret is not configured.");
+        }
+        var header = request.Headers.FirstOrDefault(h => string.Equals(h.Key, SignatureHeader, StringComparison.OrdinalIgnoreCase)).Value;
+        var verdict = Verify(header, request.Body, o.WebhookSigningSecret, o.WebhookTolerance, clock.GetUtcNow());
+        if (verdict is not null)
+        {
+            logger.LogWarning("Stripe webhook refused: {Reason}", verdict);
+            return new(400, verdict);
+        }
+
+        GatewayEvent? gatewayEvent;
+        string id, type;
+        try
+        {
+            using var json = JsonDocument.Parse(request.Body);
+            var root = json.RootElement;
+            id = root.GetProperty("id").GetString() ?? throw new FormatException("The event has no id.");
+            type = root.GetProperty("type").GetString() ?? throw new FormatException("The event has no type.");
+            var occurred = DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("created").GetInt64());
+            gatewayEvent = Map(id, type, occurred, root.GetProperty("data").GetProperty("object"));
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            logger.LogWarning("Stripe webhook with a signed but unreadable body: {Error}", ex.Message);
+            return new(400, "The event could not be read.");
+        }
+
+        if (gatewayEvent is null)
+        {
+            logger.LogDebug("Stripe event {EventId} ({Type}) needs nothing from the portal", id, type);
+            return new(200, $"Ignored {type}.");
+        }
+        if (sink is null)
+        {
+            // Stripe retries non-2xx answers for days: nothing is lost while the host has no sink.
+            logger.LogError("Stripe event {EventId} ({Type}) cannot be applied: no IGatewayEventSink is registered", id, type);
+            return new(503, "The portal cannot apply gateway events yet.");
+        }
+        var outcome = await sink.ReportAsync(GatewayKey, gatewayEvent, cancellationToken);
+        logger.LogInformation("Stripe event {EventId} ({Type}): {Outcome}", id, type, outcome);
+        return new(200, outcome.ToString());
+    }
+
+    /// <summary>Null when the signature is valid; otherwise why not (for the delivery log, no secrets).</summary>
+    internal static string? Verify(string? header, byte[] body, string secret, TimeSpan tolerance, DateTimeOffset now)
+    {
+        if (string.IsNullOrWhiteSpace(header))
+        {
+            return "The Stripe-Signature header is missing.";
+        }
+        long? timestamp = null;
+        var signatures = new List<string>();
+        foreach (var part in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                continue;
+            }
+            var (key, value) = (part[..eq], part[(eq + 1)..]);
+            if (key == "t" && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var t))
+            {
+                timestamp = t;
+            }
+            else if (key == "v1")
+            {
+                signatures.Add(value);
+            }
+        }
+        if (timestamp is null || signatures.Count == 0)
+        {
+            return "The Stripe-Signature header has no timestamp or no v1 signature.";
+        }
+
+        var prefix = Encoding.UTF8.GetBytes(timestamp.Value.ToString(CultureInfo.InvariantCulture) + ".");
+        var signed = new byte[prefix.Length + body.Length];
+        prefix.CopyTo(signed, 0);
+        body.CopyTo(signed, prefix.Length);
+        var expected = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed)));
+        if (!signatures.Any(s => CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(s))))
+        {
+            return "No signature matches the body and the signing secret.";
+        }
+        // Checked after the signature, so a forged header cannot probe the clock.
+        var age = now - DateTimeOffset.FromUnixTimeSeconds(timestamp.Value);
+        if (age > tolerance)
+        {
+            return "The signature's timestamp is too old (a replayed delivery?).";
+        }
+        if (age < -tolerance)
+        {
+            return "The signature's timestamp is in the future.";
+        }
+        return null;
+    }
+
+    private static GatewayEvent? Map(string id, string type, DateTimeOffset occurred, JsonElement o) => type switch
+    {
+        "payment_intent.succeeded" => IntentEvent(id, occurred, o, ChargeStatus.Succeeded),
+        "payment_intent.processing" => IntentEvent(id, occurred, o, ChargeStatus.Processing),
+        "payment_intent.canceled" => IntentEvent(id, occurred, o, ChargeStatus.Reversed),
+        "payment_intent.payment_failed" => FailedIntentEvent(id, occurred, o),
+        "charge.refunded" => RefundedEvent(id, occurred, o),
+        "charge.dispute.created" => DisputeEvent(id, occurred, o),
+        "payment_method.updated" or "payment_method.automatically_updated" => MethodUpdated(id, occurred, o),
+        "payment_method.detached" => new MethodDetachedEvent(id, occurred) { Token = Str(o, "id") ?? throw new FormatException("The payment method has no id.") },
+        _ => null,
+    };
+
+    private static ChargeStatusEvent IntentEvent(string id, DateTimeOffset occurred, JsonElement pi, ChargeStatus status) =>
+        new(id, occurred)
+        {
+            Reference = Str(pi, "id"),
+            IdempotencyKey = Metadata(pi, StripeGateway.IdempotencyKeyMetadata),
+            PaymentId = Guid.TryParse(Metadata(pi, StripeGateway.PaymentIdMetadata), out var paymentId) ? paymentId : null,
+            Status = status,
+        };
+
+    private static ChargeStatusEvent FailedIntentEvent(string id, DateTimeOffset occurred, JsonElement pi)
+    {
+        var error = pi.TryGetProperty("last_payment_error", out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
+        var methodType = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("payment_method", out var pm) && pm.ValueKind == JsonValueKind.Object
+            ? Str(pm, "type") : null;
+        var bank = methodType == "us_bank_account" || (methodType is null && OnlyBankAccounts(pi));
+        var code = error.ValueKind == JsonValueKind.Object ? Str(error, "decline_code") ?? Str(error, "code") : null;
+        var failure = StripeErrors.Decline(code, bank);
+        return IntentEvent(id, occurred, pi, failure.ChargeStatus) with { ErrorCode = failure.Code, Message = failure.Message };
+    }
+
+    private static ChargeStatusEvent? RefundedEvent(string id, DateTimeOffset occurred, JsonElement charge)
+    {
+        var full = Bool(charge, "refunded") || (Long(charge, "amount") is > 0 and var amount && Long(charge, "amount_refunded") >= amount);
+        return full
+            ? new ChargeStatusEvent(id, occurred)
+            {
+                Reference = Str(charge, "payment_intent") ?? Str(charge, "id"),
+                IdempotencyKey = Metadata(charge, StripeGateway.IdempotencyKeyMetadata),
+                PaymentId = Guid.TryParse(Metadata(charge, StripeGateway.PaymentIdMetadata), out var paymentId) ? paymentId : null,
+                Status = ChargeStatus.Reversed,
+                Message = "The payment was refunded in full.",
+            }
+            : null;
+    }
+
+    private static GatewayEvent DisputeEvent(string id, DateTimeOffset occurred, JsonElement dispute)
+    {
+        var reference = Str(dispute, "payment_intent") ?? Str(dispute, "charge") ?? throw new FormatException("The dispute names no charge.");
+        var reason = Str(dispute, "reason");
+        var bank = dispute.TryGetProperty("payment_method_details", out var details) && details.ValueKind == JsonValueKind.Object
+            && Str(details, "type") == "us_bank_account";
+        if (bank)
+        {
+            return new ChargeStatusEvent(id, occurred)
+            {
+                Reference = reference,
+                Status = ChargeStatus.Returned,
+                ErrorCode = GatewayErrorCode.Returned,
+                Message = "The account holder's bank took the debit back as unauthorized" + (reason is null ? "." : $" ({reason.Replace('_', ' ')})."),
+            };
+        }
+        var currency = Str(dispute, "currency") ?? throw new FormatException("The dispute has no currency.");
+        return new ChargeDisputedEvent(id, occurred)
+        {
+            Reference = reference,
+            Amount = StripeAmounts.FromStripe(Long(dispute, "amount") ?? 0, currency),
+            Reason = reason?.Replace('_', ' '),
+        };
+    }
+
+    private static MethodUpdatedEvent? MethodUpdated(string id, DateTimeOffset occurred, JsonElement pm)
+    {
+        if (!pm.TryGetProperty("card", out var card) || card.ValueKind != JsonValueKind.Object)
+        {
+            return null; // only cards have an expiry or a reissued number
+        }
+        return new MethodUpdatedEvent(id, occurred)
+        {
+            Token = Str(pm, "id") ?? throw new FormatException("The payment method has no id."),
+            ExpiryMonth = (int?)Long(card, "exp_month"),
+            ExpiryYear = (int?)Long(card, "exp_year"),
+            Last4 = Str(card, "last4"),
+        };
+    }
+
+    private static bool OnlyBankAccounts(JsonElement pi) =>
+        pi.TryGetProperty("payment_method_types", out var types) && types.ValueKind == JsonValueKind.Array
+        && types.GetArrayLength() == 1 && types[0].GetString() == "us_bank_account";
+
+    private static string? Metadata(JsonElement o, string key) =>
+        o.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object ? Str(metadata, key) : null;
+
+    private static string? Str(JsonElement o, string name) =>
+        o.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static long? Long(JsonElement o, string name) =>
+        o.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var n) ? n : null;
+
+    private static bool Bool(JsonElement o, string name) =>
+        o.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
+}

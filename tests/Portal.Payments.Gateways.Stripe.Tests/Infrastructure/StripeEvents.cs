@@ -1,0 +1,45 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Portal.Payments.Gateways.Stripe.Tests.Infrastructure;
+
+/// <summary>Builds Stripe webhook deliveries (event objects as Stripe sends them) and signs them as Stripe does.</summary>
+public static class StripeEvents
+{
+    /// <summary>An event of <paramref name="type"/> about <paramref name="dataObject"/>, created at <paramref name="created"/>.</summary>
+    public static (string Id, string Json) Event(string type, JsonObject dataObject, DateTimeOffset created, JsonObject? previousAttributes = null)
+    {
+        var id = "evt_" + Guid.NewGuid().ToString("N")[..24];
+        var data = new JsonObject { ["object"] = dataObject.DeepClone() };
+        if (previousAttributes is not null)
+        {
+            data["previous_attributes"] = previousAttributes;
+        }
+        var json = new JsonObject
+        {
+            ["id"] = id, ["object"] = "event", ["api_version"] = "2026-10-28.endive", ["created"] = created.ToUnixTimeSeconds(),
+            ["data"] = data, ["livemode"] = false, ["pending_webhooks"] = 1,
+            ["request"] = new JsonObject { ["id"] = "req_" + Guid.NewGuid().ToString("N")[..14], ["idempotency_key"] = null }, ["type"] = type,
+        };
+        return (id, json.ToJsonString());
+    }
+
+    /// <summary>
+    /// The <c>Stripe-Signature</c> header Stripe sends: <c>t=&lt;unix time&gt;,v1=&lt;hex HMAC-SHA256 of "t.body" keyed
+    /// with the whole signing secret&gt;</c>, computed here independently of the code under test.
+    /// </summary>
+    public static string Sign(string body, string secret, DateTimeOffset at)
+    {
+        var t = at.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        using var hmac = new HMACSHA256(Encoding.UTF8.GetBytes(secret));
+        var signature = Convert.ToHexString(hmac.ComputeHash(Encoding.UTF8.GetBytes(t + "." + body))).ToLowerInvariant();
+        return $"t={t},v1={signature}";
+    }
+
+    /// <summary>A delivery with headers as the endpoint passes them.</summary>
+    public static GatewayWebhookRequest Delivery(string body, string? signature) =>
+        new(signature is null ? new Dictionary<string, string>() : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Stripe-Signature"] = signature },
+            Encoding.UTF8.GetBytes(body));
+}
