@@ -168,6 +168,50 @@ public class PayInvoicesPanelTests : PayTestContext
     }
 
     [Fact]
+    public async Task A_card_whose_bank_asks_for_confirmation_is_confirmed_in_the_gateways_component_then_paid()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1161", 18_000, null, OpenItemType.Invoice));
+        await AddCardAsync(number: "4000002500003155");
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=customer-action]")), Timeout);
+        Assert.Equal("Your bank asks you to confirm this payment.", Text(cut, "pay-status"));
+        Assert.Contains("Nothing is charged until you do.", cut.Find("[data-testid=customer-action]").TextContent);
+        Assert.NotNull(cut.Find("[data-testid=sandbox-bank-confirmation]"));
+        Assert.All(await InvoicesAsync(ids), i => Assert.Equal(InvoiceStatus.Pending, i.Status));
+        Assert.Empty(_paid);
+
+        Button(cut, "Confirm payment").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        Assert.Equal("Payment succeeded.", Text(cut, "pay-status"));
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(_paid).Status);
+    }
+
+    [Fact]
+    public async Task A_refused_bank_confirmation_says_nothing_was_charged_and_leaves_the_invoices_payable()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1171", 9_000, null, OpenItemType.Invoice));
+        await AddCardAsync(number: "4000002500003155");
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=sandbox-bank-confirmation]")), Timeout);
+
+        Button(cut, "Do not confirm").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("The payment was not made: The payment was not confirmed with your bank.", Text(cut, "pay-error")), Timeout);
+        Assert.All(await InvoicesAsync(ids), i => Assert.Equal(InvoiceStatus.Open, i.Status));
+        Assert.False(Button(cut, "Make payment").HasAttribute("disabled"));
+        Assert.Equal(PaymentStatus.Failed, Assert.Single(_paid).Status);   // the grid reloads: the invoices are open again
+    }
+
+    [Fact]
     public async Task A_decline_shows_the_reason_and_another_method_can_pay_as_a_new_payment()
     {
         await StartAsync();

@@ -516,6 +516,8 @@ public class SandboxChargeRecord
     public DateTime CreatedAt { get; set; }
     /// <summary>When the sandbox answers the request (UTC): until then another request with the key is "in progress".</summary>
     public DateTime? CompletedAt { get; set; }
+    /// <summary>For a charge that needed the payer's confirmation (3-D Secure): Succeeded, Declined, or Reversed (voided); null while waiting.</summary>
+    public ChargeStatus? ActionResult { get; set; }
 }
 
 /// <summary>A capture token the sandbox exchanged for a stored method (capture tokens are single use).</summary>

@@ -43,6 +43,8 @@ public sealed record SandboxBankInput(string RoutingNumber, string AccountNumber
 /// <item>4000 0000 0000 0002: declined. 4000 0000 0000 9995: insufficient funds. 4000 0000 0000 0069: expired card.</item>
 /// <item>4000 0000 0000 0077: Processing, then Succeeded after <see cref="SandboxGatewayOptions.CardProcessingDelay"/>.</item>
 /// <item>4000 0000 0000 0119: charges, then times out (the answer is lost; a status lookup by key finds it Succeeded).</item>
+/// <item>4000 0025 0000 3155: the issuer asks the payer to confirm (3-D Secure): RequiresAction, completed in the sandbox
+/// capture form's bank confirmation; off-session (scheduled payments) it is declined with AuthenticationRequired.</item>
 /// <item>Bank accounts (routing numbers must pass the ABA checksum, e.g. 110000000): Processing, then Succeeded
 /// after <see cref="SandboxGatewayOptions.AchSettlementDelay"/>; account 000111111116 is Returned (R01) instead.</item>
 /// </list>
@@ -73,7 +75,10 @@ public sealed class SandboxGateway(
     /// <inheritdoc />
     public override GatewayCapabilities Capabilities =>
         GatewayCapabilities.Cards | GatewayCapabilities.BankAccounts | GatewayCapabilities.StoreMethods
-        | GatewayCapabilities.UpdateMethods | GatewayCapabilities.StatusLookup;
+        | GatewayCapabilities.UpdateMethods | GatewayCapabilities.StatusLookup | GatewayCapabilities.Void;
+
+    /// <summary>Prefix of a sandbox customer action (what the capture form's bank confirmation completes).</summary>
+    public const string ActionPrefix = "sbx_act_";
 
     /// <inheritdoc />
     public override Type CaptureComponent => typeof(SandboxCaptureForm);
@@ -226,6 +231,8 @@ public sealed class SandboxGateway(
             ("card", "insufficient_funds") => (ChargeStatus.Declined, GatewayErrorCode.InsufficientFunds),
             ("card", "expired") => (ChargeStatus.Declined, GatewayErrorCode.ExpiredCard),
             ("card", "processing") => (ChargeStatus.Processing, GatewayErrorCode.None),
+            ("card", "3ds") when request.OffSession => (ChargeStatus.Declined, GatewayErrorCode.AuthenticationRequired),
+            ("card", "3ds") => (ChargeStatus.RequiresAction, GatewayErrorCode.None),
             ("card", _) => (ChargeStatus.Succeeded, GatewayErrorCode.None),
             _ => (ChargeStatus.Processing, GatewayErrorCode.None), // ACH always starts in flight
         };
@@ -297,14 +304,53 @@ public sealed class SandboxGateway(
     public async Task<int> CountChargesAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.SandboxCharges.CountAsync(c => c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing, cancellationToken);
+        return await db.SandboxCharges.CountAsync(MovedMoney, cancellationToken);
     }
 
     /// <summary>Charges that moved money for one portal payment.</summary>
     public async Task<int> CountChargesForPaymentAsync(Guid paymentId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.SandboxCharges.CountAsync(c => c.PaymentId == paymentId && (c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing), cancellationToken);
+        return await db.SandboxCharges.Where(c => c.PaymentId == paymentId).CountAsync(MovedMoney, cancellationToken);
+    }
+
+    /// <summary>A ledger row that moved money: charged at once, accepted on a slow rail, or confirmed by the payer.</summary>
+    public static readonly System.Linq.Expressions.Expression<Func<SandboxChargeRecord, bool>> MovedMoney = c =>
+        c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing
+        || (c.InitialStatus == ChargeStatus.RequiresAction && c.ActionResult == ChargeStatus.Succeeded);
+
+    /// <summary>
+    /// The payer's answer to the bank's confirmation (3-D Secure) of a charge that answered RequiresAction, as the sandbox
+    /// capture form reports it: approved → Succeeded, otherwise Declined. Once only; false for an unknown, finished or voided action.
+    /// </summary>
+    public async Task<bool> CompleteCustomerActionAsync(string customerAction, bool approved, CancellationToken cancellationToken = default)
+    {
+        if (customerAction is null || !customerAction.StartsWith(ActionPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var reference = customerAction[ActionPrefix.Length..];
+        var result = approved ? ChargeStatus.Succeeded : ChargeStatus.Declined;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await lane.RunAsync(() => db.SandboxCharges
+            .Where(c => c.Reference == reference && c.InitialStatus == ChargeStatus.RequiresAction && c.ActionResult == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ActionResult, result), cancellationToken), cancellationToken) == 1;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Only a charge still waiting for the payer's confirmation can be voided here.</remarks>
+    public override async Task<ChargeResult> VoidAsync(ReversalRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var reference = request.Reference;
+        await lane.RunAsync(() => db.SandboxCharges
+            .Where(c => c.Reference == reference && c.InitialStatus == ChargeStatus.RequiresAction && c.ActionResult == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ActionResult, ChargeStatus.Reversed), cancellationToken), cancellationToken);
+        var record = await db.SandboxCharges.AsNoTracking().FirstOrDefaultAsync(c => c.Reference == reference, cancellationToken);
+        return record is null ? Fail(GatewayErrorCode.NotFound, "No such charge.")
+            : record.ActionResult == ChargeStatus.Reversed ? ToResult(record, replayed: false)
+            : Fail(GatewayErrorCode.InvalidRequest, "Only a charge waiting for the payer's confirmation can be voided in the sandbox.");
     }
 
     private ChargeResult Replay(SandboxChargeRecord prior, string hash) =>
@@ -341,15 +387,24 @@ public sealed class SandboxGateway(
             ChargeStatus.Processing when c.Scenario == "ach_return" && age >= o.AchSettlementDelay =>
                 (ChargeStatus.Returned, GatewayErrorCode.Returned, "R01: the bank returned the debit for insufficient funds."),
             ChargeStatus.Declined => (ChargeStatus.Declined, c.ErrorCode, DeclineMessage(c.ErrorCode)),
+            ChargeStatus.RequiresAction => c.ActionResult switch
+            {
+                ChargeStatus.Succeeded => (ChargeStatus.Succeeded, GatewayErrorCode.None, null),
+                ChargeStatus.Declined => (ChargeStatus.Declined, GatewayErrorCode.Declined, "The payment was not confirmed with your bank."),
+                ChargeStatus.Reversed => (ChargeStatus.Reversed, GatewayErrorCode.None, "The payment was cancelled before it was confirmed; nothing was charged."),
+                _ => (ChargeStatus.RequiresAction, GatewayErrorCode.None, "Confirm the payment with your bank."),
+            },
             var s => (s, GatewayErrorCode.None, null),
         };
-        return new ChargeResult { Status = status, ErrorCode = code, Message = message, Reference = c.Reference, Replayed = replayed };
+        var action = status == ChargeStatus.RequiresAction ? ActionPrefix + c.Reference : null;
+        return new ChargeResult { Status = status, ErrorCode = code, Message = message, Reference = c.Reference, Replayed = replayed, CustomerAction = action };
     }
 
     private static string DeclineMessage(GatewayErrorCode code) => code switch
     {
         GatewayErrorCode.InsufficientFunds => "The card was declined: insufficient funds.",
         GatewayErrorCode.ExpiredCard => "The card was declined: it has expired.",
+        GatewayErrorCode.AuthenticationRequired => "The card's bank asks the cardholder to confirm this payment, which cannot be done while they are away.",
         _ => "The card was declined by the issuer.",
     };
 
@@ -360,6 +415,7 @@ public sealed class SandboxGateway(
         "4000000000000069" => "expired",
         "4000000000000077" => "processing",
         "4000000000000119" => "timeout",
+        "4000002500003155" => "3ds",
         _ => "ok",
     };
 

@@ -93,7 +93,7 @@ internal static class PaymentSeed
     {
         await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
         return await db.SandboxCharges.AsNoTracking()
-            .Where(c => c.AccountId == account && (c.InitialStatus == ChargeStatus.Succeeded || c.InitialStatus == ChargeStatus.Processing))
+            .Where(c => c.AccountId == account).Where(SandboxGateway.MovedMoney)
             .ToListAsync();
     }
 

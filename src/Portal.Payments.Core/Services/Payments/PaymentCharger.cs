@@ -93,6 +93,46 @@ public sealed class PaymentCharger(
         }
     }
 
+    /// <summary>
+    /// After the payer finished (or gave up) the gateway's customer action (3-D Secure) in the browser: asks the gateway
+    /// for the charge — the browser's word is never taken — and records what it says on the RequiresAction payment.
+    /// A payment in any other state answers its stored outcome.
+    /// </summary>
+    public async Task<PaymentOutcome> ResolveCustomerActionAsync(PaymentRecord payment, string actor)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        var ct = CancellationToken.None;
+        if (payment.Status != PaymentStatus.RequiresAction)
+        {
+            return PaymentService.Outcome(payment, replayed: true);
+        }
+        ChargeResult? result;
+        using (var timeout = new CancellationTokenSource(options.Value.Charging.GatewayTimeout, clock))
+        {
+            try
+            {
+                result = await gateway.GetChargeStatusAsync(new ChargeLookup(payment.IdempotencyKey, payment.GatewayReference), timeout.Token).WaitAsync(timeout.Token);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Status lookup after the customer action of payment {PaymentId} got no answer", payment.Id);
+                result = null;
+            }
+        }
+        var (to, reason) = Classify(result, offSession: false);
+        if (to == PaymentStatus.RequiresAction)
+        {
+            // Still waiting for the payer: the same action again.
+            return PaymentService.Outcome(payment, replayed: true) with { CustomerAction = result?.CustomerAction };
+        }
+        var change = new PaymentChange(actor) { Reference = result?.Reference, Reason = reason };
+        if (!await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.RequiresAction, to, change, ct))
+        {
+            return await CurrentOutcomeAsync(payment, ct);
+        }
+        return PaymentService.Outcome(payment, replayed: false) with { RecordedHere = true };
+    }
+
     /// <summary>Records a gateway answer (null: no answer) on a Charging payment this node holds; the outcome as stored afterwards.</summary>
     private async Task<PaymentOutcome> RecordAsync(PaymentRecord payment, ChargeResult? result, ChargeContext context, CancellationToken ct)
     {

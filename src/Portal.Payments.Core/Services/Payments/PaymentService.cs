@@ -78,6 +78,23 @@ public sealed class PaymentService(
         }
     }
 
+    /// <summary>
+    /// After the payer completed (or abandoned) the bank's confirmation (3-D Secure) of a payment or deposit of the
+    /// signed-in account that answered RequiresAction: the gateway is asked for the charge and its answer is recorded.
+    /// </summary>
+    public async Task<PaymentOutcome> CompleteCustomerActionAsync(Guid paymentId, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        PaymentRecord payment;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            payment = await db.Payments.AsNoTracking().Include(p => p.Allocations)
+                          .FirstOrDefaultAsync(p => p.Id == paymentId && p.AccountId == scope.AccountId, cancellationToken)
+                      ?? throw new PortalNotFoundException("That payment was not found.");
+        }
+        return await charger.ResolveCustomerActionAsync(payment, scope.User.UserId);
+    }
+
     /// <summary>The receipt of a payment of the signed-in account (not found for any other).</summary>
     public async Task<PaymentReceipt> GetReceiptAsync(Guid paymentId, CancellationToken cancellationToken = default)
     {

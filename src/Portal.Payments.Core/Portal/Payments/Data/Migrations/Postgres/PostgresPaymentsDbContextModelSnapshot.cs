@@ -939,6 +939,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<int?>("ActionResult")
+                        .HasColumnType("integer");
+
                     b.Property<long>("AmountMinor")
                         .HasColumnType("bigint");
 

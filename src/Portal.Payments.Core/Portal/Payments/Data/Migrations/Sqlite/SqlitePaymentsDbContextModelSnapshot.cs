@@ -924,6 +924,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("ActionResult")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("AmountMinor")
                         .HasColumnType("INTEGER");
 

@@ -1,0 +1,135 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
+using Portal.Payments.Notifications;
+using Portal.Payments.Outbox;
+using Portal.Payments.Sandbox;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Payments;
+using Xunit;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>
+/// Customer authentication (3-D Secure) through the lifecycle, with the sandbox's 3-D Secure card 4000 0025 0000 3155: a
+/// pay-now payment waits (RequiresAction) holding its invoices; the payer's confirmation is checked with the gateway
+/// before anything is recorded; a refusal or an abandoned confirmation fails with nothing charged; a scheduled
+/// (off-session) charge is never sent to authentication and fails with a message asking to pay now.
+/// </summary>
+public abstract class CustomerActionTests(TestDatabase database)
+{
+    private const string ThreeDsCard = "4000002500003155";
+
+    [Fact]
+    public async Task A_payment_that_needs_the_payers_confirmation_waits_holding_its_invoices_and_succeeds_once_confirmed()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-A10", 33_300));
+        var card = await CardAsync(h, ThreeDsCard);
+        var payments = h.Get<PaymentService>();
+
+        var outcome = await payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+
+        Assert.Equal(PaymentStatus.RequiresAction, outcome.Status);
+        Assert.StartsWith(SandboxGateway.ActionPrefix, outcome.CustomerAction);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+
+        // The browser says nothing the server takes on trust: before the payer confirms, the payment still waits.
+        var early = await payments.CompleteCustomerActionAsync(outcome.PaymentId);
+        Assert.Equal(PaymentStatus.RequiresAction, early.Status);
+        Assert.Equal(outcome.CustomerAction, early.CustomerAction);
+
+        Assert.True(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(outcome.CustomerAction!, approved: true));
+        var done = await payments.CompleteCustomerActionAsync(outcome.PaymentId);
+
+        Assert.Equal(PaymentStatus.Succeeded, done.Status);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentProcessed);
+        Assert.Equal(PaymentStatus.Succeeded, (await payments.CompleteCustomerActionAsync(outcome.PaymentId)).Status);   // asking again changes nothing
+    }
+
+    [Fact]
+    public async Task A_refused_confirmation_fails_the_payment_reopens_the_invoices_and_charges_nothing()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-A20", 12_000));
+        var card = await CardAsync(h, ThreeDsCard);
+        var payments = h.Get<PaymentService>();
+        var outcome = await payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+
+        Assert.True(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(outcome.CustomerAction!, approved: false));
+        var done = await payments.CompleteCustomerActionAsync(outcome.PaymentId);
+
+        Assert.Equal((PaymentStatus.Failed, "The payment was not confirmed with your bank."), (done.Status, done.FailureReason));
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+    }
+
+    [Fact]
+    public async Task An_abandoned_confirmation_is_cancelled_at_the_gateway_by_the_reconciler_and_fails_with_nothing_charged()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-A30", 7_700));
+        var card = await CardAsync(h, ThreeDsCard);
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        var reconciler = h.Get<PaymentReconciler>();
+
+        h.Clock.Advance(TimeSpan.FromMinutes(30));
+        await reconciler.ReconcileAsync();
+        Assert.Equal(PaymentStatus.RequiresAction, Assert.Single(await PaymentsAsync(h, account)).Status);   // the payer still has time
+
+        h.Clock.Advance(TimeSpan.FromMinutes(31));
+        await reconciler.ReconcileAsync();
+
+        var failed = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Failed, PaymentReconciler.AuthenticationAbandonedMessage), (failed.Status, failed.FailureReason));
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        // A confirmation arriving now is too late: the charge was cancelled, nothing moves.
+        Assert.False(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(outcome.CustomerAction!, approved: true));
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+    }
+
+    [Fact]
+    public async Task A_scheduled_charge_that_needs_confirmation_is_declined_off_session_asking_the_payer_to_pay_now()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-A40", 21_000));
+        var card = await CardAsync(h, ThreeDsCard);
+        await h.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(1), card.Id, Key()));
+        h.Clock.Advance(TimeSpan.FromDays(1));
+
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        var failed = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Failed, PaymentCharger.AuthenticationNeededMessage), (failed.Status, failed.FailureReason));
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        var email = Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.Contains("pay the invoices now while signed in", email.TextBody);
+    }
+
+    [Fact]
+    public async Task A_deposit_can_need_the_payers_confirmation_too_and_another_accounts_payment_is_not_found()
+    {
+        await using var h = Harness(database, out var account);
+        var card = await CardAsync(h, ThreeDsCard);
+        var outcome = await h.Get<DepositService>().MakeDepositAsync(new DepositRequest(Usd(150m), null, card.Id, Key()));
+        Assert.Equal(PaymentStatus.RequiresAction, outcome.Status);
+        Assert.True(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(outcome.CustomerAction!, approved: true));
+        Assert.Equal(PaymentStatus.Succeeded, (await h.Get<PaymentService>().CompleteCustomerActionAsync(outcome.PaymentId)).Status);
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpDeposit));
+
+        h.SignIn(PortalHarness.NewAccount());
+        await Assert.ThrowsAsync<PortalNotFoundException>(() => h.Get<PaymentService>().CompleteCustomerActionAsync(outcome.PaymentId));
+    }
+}
+
+public sealed class CustomerActionTests_Sqlite(SqliteDatabase db) : CustomerActionTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class CustomerActionTests_Postgres(PostgresDatabase db) : CustomerActionTests(db), IClassFixture<PostgresDatabase>;
