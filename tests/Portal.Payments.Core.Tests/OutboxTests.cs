@@ -133,6 +133,51 @@ public abstract class OutboxTests(TestDatabase database)
         Assert.False(await operations.ReplayMessageAsync(message.Id, "ops@test"));   // delivered: nothing to replay
     }
 
+    [Fact]
+    public async Task Erp_postings_are_not_held_up_by_a_slow_mail_relay()
+    {
+        var relay = new BlockingSender();
+        await using var h = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<INotificationSender>(relay)));
+        var account = PortalHarness.NewAccount();
+        var items = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.Where(i => i.Type == OpenItemType.Invoice).Take(5).ToList();
+        await EnqueueAsync(h, db =>
+        {
+            OutboxWriter.EnqueueEmail(db, new PortalEmail
+            {
+                Id = Guid.NewGuid(), To = "ap@example.com", Subject = "Receipt", TextBody = "Hi", Kind = NotificationKind.PaymentProcessed, AccountId = account,
+            }, h.Clock.GetUtcNow().UtcDateTime.AddSeconds(-1));
+            items.ForEach(i => OutboxWriter.EnqueuePayment(db, Posting(account, i), h.Clock.GetUtcNow().UtcDateTime));
+        });
+
+        var run = h.Get<OutboxProcessor>().RunDueAsync();
+        await relay.Sending.WaitAsync(TimeSpan.FromSeconds(30));
+        // The email is stuck at the relay; the postings went to the ERP meanwhile.
+        for (var i = 0; i < 100 && (await h.Get<DemoErpAdapter>().GetPostingsAsync(account)).Count < items.Count; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(items.Count, (await h.Get<DemoErpAdapter>().GetPostingsAsync(account)).Count);
+        Assert.False(run.IsCompleted);
+        relay.Release();
+        Assert.Equal(items.Count + 1, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    private sealed class BlockingSender : INotificationSender
+    {
+        private readonly TaskCompletionSource _sending = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Sending => _sending.Task;
+
+        public void Release() => _release.TrySetResult();
+
+        public async Task SendAsync(PortalEmail email, CancellationToken cancellationToken = default)
+        {
+            _sending.TrySetResult();
+            await _release.Task;
+        }
+    }
+
     private sealed class FailingSender : INotificationSender
     {
         public volatile bool Fail = true;

@@ -162,6 +162,40 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Many_emails_share_a_few_SMTP_connections_and_each_arrives_once()
+    {
+        await using var smtp = LocalSmtpServer.Start();
+        await using var h = new PortalHarness(database, options: o =>
+        {
+            o.Notifications.Transport = "Smtp";
+            o.Notifications.Smtp.Host = "127.0.0.1";
+            o.Notifications.Smtp.Port = smtp.Port;
+            o.Notifications.Smtp.Security = "None";
+            o.OutboxConcurrency = 4;
+        });
+        var account = PortalHarness.NewAccount();
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                OutboxWriter.EnqueueEmail(db, new PortalEmail
+                {
+                    Id = Guid.NewGuid(), AccountId = account, To = $"ap{i}@customer.example", Kind = NotificationKind.General,
+                    Subject = $"Message {i}", TextBody = "Hello",
+                }, h.Clock.GetUtcNow().UtcDateTime);
+            }
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(40, await h.Get<OutboxProcessor>().RunDueAsync());
+
+        Assert.Equal(40, smtp.Received.Count);
+        Assert.Equal(40, smtp.Received.Select(r => r.Message.Subject).Distinct().Count());
+        var connects = h.Get<SmtpConnectionPool>().Connects;
+        Assert.InRange(connects, 1, 4);   // one per lane slot at most, not one per email
+    }
+
+    [Fact]
     public async Task Unreachable_SMTP_server_leaves_the_email_queued_for_retry()
     {
         int closedPort;

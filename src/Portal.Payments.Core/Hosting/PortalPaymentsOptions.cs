@@ -41,6 +41,12 @@ public sealed class PortalPaymentsOptions
     /// </summary>
     public int OutboxMaxAttempts { get; set; } = 12;
 
+    /// <summary>
+    /// Messages each outbox lane (ERP postings; emails) delivers at once, per node. An ERP or mail relay answering in
+    /// 200 ms delivers about 5 messages a second one at a time. Default 16.
+    /// </summary>
+    public int OutboxConcurrency { get; set; } = 16;
+
     /// <summary>Run the background services (ERP sync, outbox) in this process. Default true.</summary>
     public bool RunBackgroundServices { get; set; } = true;
 

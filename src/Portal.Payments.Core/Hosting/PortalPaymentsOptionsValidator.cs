@@ -63,6 +63,10 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:OutboxMaxAttempts must be at least 1.");
         }
+        if (o.OutboxConcurrency is < 1 or > 128)
+        {
+            errors.Add($"{S}:OutboxConcurrency must be 1 to 128 (messages each outbox lane delivers at once; e.g. 16).");
+        }
 
         var scheduling = o.Scheduling;
         if (scheduling.HorizonDays is < 1 or > 3660)

@@ -82,6 +82,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddScoped<IPaymentGateway>(sp => sp.GetRequiredService<SandboxGateway>());
         services.TryAddSingleton<DemoErpAdapter>();
         services.TryAddScoped<IErpAdapter>(sp => sp.GetRequiredService<DemoErpAdapter>());
+        services.TryAddSingleton<SmtpConnectionPool>();
         services.TryAddScoped<INotificationSender>(sp =>
             string.Equals(sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Notifications.Transport, "Smtp", StringComparison.OrdinalIgnoreCase)
                 ? ActivatorUtilities.CreateInstance<SmtpNotificationSender>(sp)

@@ -1,4 +1,5 @@
 using MailKit.Net.Smtp;
+using MailKit;
 using MailKit.Security;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -60,8 +61,13 @@ public sealed class StoredEmailSender(IDbContextFactory<PaymentsDbContext> dbFac
     }
 }
 
-/// <summary>Sends through an SMTP server with MailKit (select with Notifications:Transport = Smtp); also records the mailbox copy.</summary>
+/// <summary>
+/// Sends through an SMTP server with MailKit (select with Notifications:Transport = Smtp); also records the mailbox copy.
+/// Connections come from <see cref="SmtpConnectionPool"/>: connect, TLS and authentication happen once per connection,
+/// not once per email.
+/// </summary>
 public sealed class SmtpNotificationSender(
+    SmtpConnectionPool pool,
     IOptions<PortalPaymentsOptions> options,
     IDbContextFactory<PaymentsDbContext> dbFactory,
     TimeProvider clock,
@@ -79,17 +85,126 @@ public sealed class SmtpNotificationSender(
         var body = new BodyBuilder { TextBody = email.TextBody, HtmlBody = email.HtmlBody };
         message.Body = body.ToMessageBody();
 
-        using var client = new SmtpClient();
-        var security = Enum.TryParse<SecureSocketOptions>(smtp.Security, ignoreCase: true, out var s) ? s : SecureSocketOptions.Auto;
-        await client.ConnectAsync(smtp.Host ?? throw new InvalidOperationException("Notifications:Smtp:Host is not set."), smtp.Port, security, cancellationToken);
-        if (!string.IsNullOrEmpty(smtp.UserName))
-        {
-            await client.AuthenticateAsync(smtp.UserName, smtp.Password ?? "", cancellationToken);
-        }
-        await client.SendAsync(message, cancellationToken);
-        await client.DisconnectAsync(quit: true, cancellationToken);
+        await pool.SendAsync(message, cancellationToken);
 
         await Mailbox.RecordAsync(dbFactory, email, "smtp", clock.GetUtcNow().UtcDateTime, cancellationToken);
         logger.LogInformation("Email {Kind} sent by SMTP to {To}: {Subject}", email.Kind, email.To, email.Subject);
+    }
+}
+
+/// <summary>
+/// Open, authenticated SMTP connections kept for reuse (at most <see cref="PortalPaymentsOptions.OutboxConcurrency"/>
+/// idle ones, each for up to a minute idle). A connection that fails while sending is dropped and the message is sent
+/// once more on a fresh one; a second failure goes back to the outbox, which retries it later.
+/// </summary>
+public sealed class SmtpConnectionPool(IOptions<PortalPaymentsOptions> options, TimeProvider clock, ILogger<SmtpConnectionPool> logger) : IAsyncDisposable
+{
+    private static readonly TimeSpan MaxIdle = TimeSpan.FromMinutes(1);
+    private readonly System.Collections.Concurrent.ConcurrentBag<(SmtpClient Client, DateTimeOffset Since)> _idle = [];
+    private int _connects;
+
+    /// <summary>Connections opened so far (a measure of reuse).</summary>
+    public int Connects => _connects;
+
+    /// <summary>Sends <paramref name="message"/> on a pooled connection (a fresh one when the pooled one has gone stale).</summary>
+    public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var (client, reused) = await RentAsync(cancellationToken);
+        try
+        {
+            await client.SendAsync(message, cancellationToken);
+        }
+        catch (Exception ex) when (reused && ex is ServiceNotConnectedException or SmtpProtocolException or IOException)
+        {
+            // The server closed the idle connection: once more on a new one.
+            Discard(client);
+            logger.LogInformation("A pooled SMTP connection was closed by the server; sending on a new one");
+            (client, _) = await RentAsync(cancellationToken, fresh: true);
+            try
+            {
+                await client.SendAsync(message, cancellationToken);
+            }
+            catch
+            {
+                Discard(client);
+                throw;
+            }
+        }
+        catch
+        {
+            Discard(client);
+            throw;
+        }
+        Return(client);
+    }
+
+    private async Task<(SmtpClient Client, bool Reused)> RentAsync(CancellationToken ct, bool fresh = false)
+    {
+        while (!fresh && _idle.TryTake(out var idle))
+        {
+            if (idle.Client.IsConnected && clock.GetUtcNow() - idle.Since < MaxIdle)
+            {
+                return (idle.Client, true);
+            }
+            Discard(idle.Client);
+        }
+        var smtp = options.Value.Notifications.Smtp;
+        var client = new SmtpClient();
+        try
+        {
+            // The validator admits only the names of SecureSocketOptions; never fall back to a weaker mode.
+            var security = Enum.Parse<SecureSocketOptions>(smtp.Security, ignoreCase: true);
+            await client.ConnectAsync(smtp.Host ?? throw new InvalidOperationException("Notifications:Smtp:Host is not set."), smtp.Port, security, ct);
+            if (!string.IsNullOrEmpty(smtp.UserName))
+            {
+                await client.AuthenticateAsync(smtp.UserName, smtp.Password ?? "", ct);
+            }
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+        Interlocked.Increment(ref _connects);
+        return (client, false);
+    }
+
+    private void Return(SmtpClient client)
+    {
+        if (client.IsConnected && _idle.Count < options.Value.OutboxConcurrency)
+        {
+            _idle.Add((client, clock.GetUtcNow()));
+        }
+        else
+        {
+            Discard(client);
+        }
+    }
+
+    private static void Discard(SmtpClient client)
+    {
+        try
+        {
+            if (client.IsConnected)
+            {
+                client.Disconnect(quit: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SmtpProtocolException or ServiceNotConnectedException or OperationCanceledException)
+        {
+            // Gone already.
+        }
+        client.Dispose();
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        while (_idle.TryTake(out var idle))
+        {
+            Discard(idle.Client);
+        }
+        return ValueTask.CompletedTask;
     }
 }

@@ -48,16 +48,19 @@ public static class OutboxWriter
 }
 
 /// <summary>
-/// Delivers due outbox messages (ERP postings, emails). Each message is claimed with a conditional
-/// update and a lease, so several nodes never deliver one message at the same time; failures are
-/// retried with exponential backoff (5 s doubling, capped at one hour). Postings of money (payments, deposits,
-/// reversals) are retried forever — the health check reports their age; emails and comments are dead-lettered
-/// after <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/> (and can be replayed).
+/// Delivers due outbox messages in two lanes that never wait for each other: ERP postings (payments, deposits,
+/// reversals, comments) and emails, so a slow mail relay never delays posting collected money. Each lane claims a
+/// wave of due messages with one conditional update and a lease (one node per message), delivers them in parallel (up
+/// to <see cref="PortalPaymentsOptions.OutboxConcurrency"/>), and marks the delivered ones done with one update.
+/// Failures are retried with exponential backoff (5 s doubling, capped at one hour). Postings of money are retried
+/// forever — the health check reports their age; emails and comments are dead-lettered after
+/// <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/> (and can be replayed).
 /// Adapters drop duplicates by id, which covers a crash between delivery and marking it done.
 /// </summary>
 public sealed class OutboxProcessor(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IServiceProvider services,
+    DatabaseWriteLane lane,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<OutboxProcessor> logger)
@@ -65,94 +68,118 @@ public sealed class OutboxProcessor(
     private static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan MaxRetry = TimeSpan.FromHours(1);
+    private static readonly OutboxKind[] ErpKinds = [OutboxKind.ErpPayment, OutboxKind.ErpDeposit, OutboxKind.ErpReversal, OutboxKind.ErpComment];
+    private static readonly OutboxKind[] EmailKinds = [OutboxKind.Email];
 
-    /// <summary>Delivers every message due now; returns how many were delivered.</summary>
+    /// <summary>Delivers every message due now, both lanes at once; returns how many were delivered.</summary>
     public async Task<int> RunDueAsync(CancellationToken cancellationToken = default)
     {
-        var node = options.Value.NodeName;
-        var delivered = 0;
-        while (true)
-        {
-            var now = clock.GetUtcNow().UtcDateTime;
-            List<Guid> candidates;
-            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
-            {
-                candidates = await db.Outbox
-                    .Where(m => m.CompletedAt == null && m.DeadLetteredAt == null && m.NextAttemptAt <= now
-                                && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
-                    .OrderBy(m => m.NextAttemptAt)
-                    .Select(m => m.Id)
-                    .Take(50)
-                    .ToListAsync(cancellationToken);
-            }
-            if (candidates.Count == 0)
-            {
-                return delivered;
-            }
-            var progressed = false;
-            foreach (var id in candidates)
-            {
-                if (await TryDeliverAsync(id, node, cancellationToken))
-                {
-                    delivered++;
-                }
-                progressed = true;
-            }
-            if (!progressed)
-            {
-                return delivered;
-            }
-        }
+        var lanes = await Task.WhenAll(RunLaneAsync(ErpKinds, cancellationToken), RunLaneAsync(EmailKinds, cancellationToken));
+        return lanes.Sum();
     }
 
-    private async Task<bool> TryDeliverAsync(Guid id, string node, CancellationToken ct)
+    private async Task<int> RunLaneAsync(OutboxKind[] kinds, CancellationToken ct)
     {
+        var delivered = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            var (wave, anyDue) = await ClaimAsync(kinds, options.Value.OutboxConcurrency, ct);
+            if (!anyDue)
+            {
+                break;
+            }
+            if (wave.Count == 0)
+            {
+                continue; // another node took them: look again
+            }
+            var results = await Task.WhenAll(wave.Select(m => Task.Run(() => DeliverAsync(m, ct), CancellationToken.None)));
+            delivered += await CompleteAsync(wave, results);
+        }
+        return delivered;
+    }
+
+    /// <summary>Claims up to <paramref name="max"/> due messages of the lane with one conditional update; the rows now under this node's lease.</summary>
+    private async Task<(List<OutboxMessageRecord> Wave, bool AnyDue)> ClaimAsync(OutboxKind[] kinds, int max, CancellationToken ct)
+    {
+        var node = options.Value.NodeName;
         var now = clock.GetUtcNow().UtcDateTime;
         var until = now + LeaseLength;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var claimed = await db.Outbox
-            .Where(m => m.Id == id && m.CompletedAt == null && m.DeadLetteredAt == null && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseOwner, node).SetProperty(m => m.LeaseExpiresAt, until), ct);
-        if (claimed != 1)
+        var candidates = await db.Outbox
+            .Where(m => kinds.Contains(m.Kind) && m.CompletedAt == null && m.DeadLetteredAt == null && m.NextAttemptAt <= now
+                        && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
+            .OrderBy(m => m.NextAttemptAt)
+            .Select(m => m.Id)
+            .Take(max)
+            .ToListAsync(ct);
+        if (candidates.Count == 0)
         {
-            return false;
+            return ([], false);
         }
-        var message = await db.Outbox.AsNoTracking().FirstAsync(m => m.Id == id, ct);
-        string? error;
+        await lane.RunAsync(() => db.Outbox
+            .Where(m => candidates.Contains(m.Id) && m.CompletedAt == null && m.DeadLetteredAt == null && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseOwner, node).SetProperty(m => m.LeaseExpiresAt, until), ct), ct);
+        var wave = await db.Outbox.AsNoTracking()
+            .Where(m => candidates.Contains(m.Id) && m.LeaseOwner == node && m.LeaseExpiresAt == until)
+            .ToListAsync(ct);
+        return (wave, true);
+    }
+
+    /// <summary>Delivers one message; null on success, otherwise the error to retry on.</summary>
+    private async Task<string?> DeliverAsync(OutboxMessageRecord message, CancellationToken ct)
+    {
         try
         {
-            error = await DispatchAsync(message, ct);
+            return await DispatchAsync(message, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            error = ex.Message;
             logger.LogWarning(ex, "Outbox {Kind} {Id} failed (attempt {Attempt})", message.Kind, message.Id, message.Attempts + 1);
+            return ex.Message.Length == 0 ? ex.GetType().Name : ex.Message;
         }
+    }
 
-        var attempts = message.Attempts + 1;
+    /// <summary>Marks the delivered messages of a wave done with one update, and reschedules (or gives up) the others.</summary>
+    private async Task<int> CompleteAsync(List<OutboxMessageRecord> wave, string?[] errors)
+    {
+        var node = options.Value.NodeName;
         var after = clock.GetUtcNow().UtcDateTime;
-        if (error is null)
+        var done = wave.Where((_, i) => errors[i] is null).Select(m => m.Id).ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        if (done.Count > 0)
         {
-            await db.Outbox.Where(m => m.Id == id).ExecuteUpdateAsync(s => s
+            await lane.RunAsync(() => db.Outbox.Where(m => done.Contains(m.Id) && m.LeaseOwner == node).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.CompletedAt, after)
-                .SetProperty(m => m.Attempts, attempts)
+                .SetProperty(m => m.Attempts, m => m.Attempts + 1)
                 .SetProperty(m => m.LastError, (string?)null)
                 .SetProperty(m => m.LeaseOwner, (string?)null)
-                .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None);
-            return true;
+                .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None));
         }
+        for (var i = 0; i < wave.Count; i++)
+        {
+            if (errors[i] is { } error)
+            {
+                await RescheduleAsync(db, wave[i], error, after);
+            }
+        }
+        return done.Count;
+    }
 
+    private async Task RescheduleAsync(PaymentsDbContext db, OutboxMessageRecord message, string error, DateTime after)
+    {
+        var id = message.Id;
+        var attempts = message.Attempts + 1;
         // Collected money must reach the ERP: its postings are never given up, only retried less often.
         var dead = !IsMoney(message.Kind) && attempts >= options.Value.OutboxMaxAttempts ? after : (DateTime?)null;
         var next = after + Backoff(attempts);
         var trimmed = error.Length > 2000 ? error[..2000] : error;
-        await db.Outbox.Where(m => m.Id == id).ExecuteUpdateAsync(s => s
+        await lane.RunAsync(() => db.Outbox.Where(m => m.Id == id).ExecuteUpdateAsync(s => s
             .SetProperty(m => m.Attempts, attempts)
             .SetProperty(m => m.LastError, trimmed)
             .SetProperty(m => m.NextAttemptAt, next)
             .SetProperty(m => m.DeadLetteredAt, dead)
             .SetProperty(m => m.LeaseOwner, (string?)null)
-            .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None);
+            .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None));
         if (dead is not null)
         {
             logger.LogError("Outbox {Kind} {Id} dead-lettered after {Attempts} attempts: {Error}", message.Kind, id, attempts, trimmed);
@@ -162,7 +189,6 @@ public sealed class OutboxProcessor(
             logger.LogError("Outbox {Kind} {Id} for account {AccountId} still undelivered after {Attempts} attempts since {CreatedAt:u}: {Error}; retried every {Delay}",
                 message.Kind, id, message.AccountId, attempts, message.CreatedAt, trimmed, Backoff(attempts));
         }
-        return false;
     }
 
     /// <summary>True for ERP postings of money: payments, deposits and their reversals (never dead-lettered).</summary>
