@@ -75,7 +75,17 @@ public sealed class OutboxProcessor(
     public async Task<int> RunDueAsync(CancellationToken cancellationToken = default)
     {
         var lanes = await Task.WhenAll(RunLaneAsync(ErpKinds, cancellationToken), RunLaneAsync(EmailKinds, cancellationToken));
+        await RecordBacklogAsync(cancellationToken);
         return lanes.Sum();
+    }
+
+    private async Task RecordBacklogAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var open = db.Outbox.Where(m => m.CompletedAt == null && m.DeadLetteredAt == null);
+        var count = await open.CountAsync(ct);
+        var oldest = count == 0 ? (DateTime?)null : await open.MinAsync(m => (DateTime?)m.CreatedAt, ct);
+        PortalPaymentsTelemetry.RecordBacklog(count, oldest is { } o ? clock.GetUtcNow().UtcDateTime - o : null);
     }
 
     private async Task<int> RunLaneAsync(OutboxKind[] kinds, CancellationToken ct)
@@ -128,15 +138,24 @@ public sealed class OutboxProcessor(
     /// <summary>Delivers one message; null on success, otherwise the error to retry on.</summary>
     private async Task<string?> DeliverAsync(OutboxMessageRecord message, CancellationToken ct)
     {
+        using var activity = PortalPaymentsTelemetry.Source.StartActivity(message.Kind == OutboxKind.Email ? "email.send" : "erp.post");
+        activity?.SetTag("portal.outbox_kind", message.Kind.ToString());
+        activity?.SetTag("portal.message_id", message.Id);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        string? error;
         try
         {
-            return await DispatchAsync(message, ct);
+            error = await DispatchAsync(message, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             logger.LogWarning(ex, "Outbox {Kind} {Id} failed (attempt {Attempt})", message.Kind, message.Id, message.Attempts + 1);
-            return ex.Message.Length == 0 ? ex.GetType().Name : ex.Message;
+            error = ex.Message.Length == 0 ? ex.GetType().Name : ex.Message;
         }
+        activity?.SetTag("portal.result", error is null ? "delivered" : "failed");
+        PortalPaymentsTelemetry.DeliveryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            new KeyValuePair<string, object?>("kind", message.Kind.ToString()), new KeyValuePair<string, object?>("result", error is null ? "delivered" : "failed"));
+        return error;
     }
 
     /// <summary>Marks the delivered messages of a wave done with one update, and reschedules (or gives up) the others.</summary>

@@ -90,7 +90,11 @@ public sealed class ErpSyncService(
             }
             try
             {
-                return await PullAllAsync(accountId, node, cancellationToken);
+                using var activity = PortalPaymentsTelemetry.Source.StartActivity("erp.sync");
+                activity?.SetTag("portal.account_id", accountId);
+                var result = await PullAllAsync(accountId, node, cancellationToken);
+                activity?.SetTag("portal.items_changed", result.Inserted + result.Updated);
+                return result;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

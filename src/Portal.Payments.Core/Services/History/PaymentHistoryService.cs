@@ -130,11 +130,13 @@ public sealed class PaymentHistoryService(
     {
         ArgumentNullException.ThrowIfNull(query);
         var scope = await access.ForViewAsync(cancellationToken);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var filtered = Filtered(db, scope.AccountId, query);
         var page = GridQueryBuilder<PaymentRecord>.Page(Sorted(filtered, query), query);
         var total = await filtered.CountAsync(cancellationToken);
         var rows = await Project(page).ToListAsync(cancellationToken);
+        PortalPaymentsTelemetry.GridQueryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("grid", "history"));
         return new GridPage<PaymentHistoryRow>(rows.ConvertAll(r => r.ToRow()), total);
     }
 

@@ -132,11 +132,13 @@ public sealed class InvoiceQueryService(
         var scope = await access.ForViewAsync(cancellationToken);
         await sync.EnsureSyncedAsync(scope.AccountId, cancellationToken);
         var today = Today();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var filtered = Filtered(db, scope.AccountId, query, today);
         var page = GridQueryBuilder<InvoiceRecord>.Page(Grid.Sort(filtered, query), query);
         var total = await filtered.CountAsync(cancellationToken);
         var rows = await Project(page).ToListAsync(cancellationToken);
+        PortalPaymentsTelemetry.GridQueryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("grid", "invoices"));
         return new GridPage<InvoiceRow>(rows.ConvertAll(r => r.ToRow(today, discountPolicy)), total);
     }
 

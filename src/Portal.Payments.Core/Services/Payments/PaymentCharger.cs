@@ -185,6 +185,13 @@ public sealed class PaymentCharger(
     private async Task<ChargeResult?> CallGatewayAsync(PaymentRecord payment, string methodToken, ChargeContext context)
     {
         var c = options.Value.Charging;
+        using var activity = PortalPaymentsTelemetry.Source.StartActivity("payment.charge");
+        activity?.SetTag("portal.payment_id", payment.Id);
+        activity?.SetTag("portal.receipt_number", payment.ReceiptNumber);
+        activity?.SetTag("portal.gateway", gateway.Key);
+        activity?.SetTag("portal.off_session", context.OffSession);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        string outcome = "no_answer";
         using var timeout = new CancellationTokenSource(c.GatewayTimeout, clock);
         using var renewing = new CancellationTokenSource();
         var renewal = RenewWhileChargingAsync(payment.Id, c.LeaseDuration / 3, renewing.Token);
@@ -201,7 +208,9 @@ public sealed class PaymentCharger(
                 OffSession = context.OffSession,
             }, timeout.Token);
             // An adapter that ignores the token is not waited for past the limit either.
-            return await call.WaitAsync(timeout.Token);
+            var result = await call.WaitAsync(timeout.Token);
+            outcome = result.ErrorCode == GatewayErrorCode.None ? result.Status.ToString() : result.ErrorCode.ToString();
+            return result;
         }
         catch (Exception ex)
         {
@@ -213,6 +222,9 @@ public sealed class PaymentCharger(
         {
             await renewing.CancelAsync();
             await renewal;
+            activity?.SetTag("portal.outcome", outcome);
+            PortalPaymentsTelemetry.ChargeDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                new KeyValuePair<string, object?>("outcome", outcome));
         }
     }
 

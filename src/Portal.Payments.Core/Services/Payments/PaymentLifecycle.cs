@@ -386,6 +386,7 @@ public sealed class PaymentLifecycle(
             return false;
         }
 
+        PortalPaymentsTelemetry.Payments.Add(1, new KeyValuePair<string, object?>("status", to.ToString()), new KeyValuePair<string, object?>("kind", payment.Kind.ToString()));
         var before = payment.AcceptedAt;
         await ApplyEffectsAsync(db, payment, from, to, change with { Reference = reference }, postingWentOut: before is not null, now, ct);
         AuditLog.Add(db, payment.AccountId, change.Actor, $"payment.{to.ToString().ToLowerInvariant()}", id.ToString(), now,

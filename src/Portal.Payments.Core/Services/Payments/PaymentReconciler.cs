@@ -114,6 +114,9 @@ public sealed class PaymentReconciler(
     private async Task<ChargeResult?> LookUpAsync(IPaymentGateway gateway, PaymentRecord payment)
     {
         var timeout = options.Value.Charging.GatewayTimeout;
+        using var activity = PortalPaymentsTelemetry.Source.StartActivity("payment.lookup");
+        activity?.SetTag("portal.payment_id", payment.Id);
+        activity?.SetTag("portal.status", payment.Status.ToString());
         using var cts = new CancellationTokenSource(timeout, clock);
         try
         {

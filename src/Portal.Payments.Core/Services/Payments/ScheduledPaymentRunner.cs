@@ -77,6 +77,11 @@ public sealed class ScheduledPaymentRunner(
             invoices = await db.Invoices.AsNoTracking().Where(i => invoiceIds.Contains(i.Id)).ToListAsync(ct);
         }
 
+        if (payment.ScheduledFor is { } date)
+        {
+            var due = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+            PortalPaymentsTelemetry.RunnerLag.Record(Math.Max(0, (clock.GetUtcNow().UtcDateTime - due).TotalSeconds));
+        }
         if (RefusalReason(payment, method, invoices) is { } reason)
         {
             // Nothing was sent: the payment fails before any charge, and the payer is told why.
