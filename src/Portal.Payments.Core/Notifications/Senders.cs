@@ -97,7 +97,7 @@ public sealed class SmtpNotificationSender(
 /// idle ones, each for up to a minute idle). A connection that fails while sending is dropped and the message is sent
 /// once more on a fresh one; a second failure goes back to the outbox, which retries it later.
 /// </summary>
-public sealed class SmtpConnectionPool(IOptions<PortalPaymentsOptions> options, TimeProvider clock, ILogger<SmtpConnectionPool> logger) : IAsyncDisposable
+public sealed class SmtpConnectionPool(IOptions<PortalPaymentsOptions> options, TimeProvider clock, ILogger<SmtpConnectionPool> logger) : IDisposable, IAsyncDisposable
 {
     private static readonly TimeSpan MaxIdle = TimeSpan.FromMinutes(1);
     private readonly System.Collections.Concurrent.ConcurrentBag<(SmtpClient Client, DateTimeOffset Since)> _idle = [];
@@ -199,12 +199,18 @@ public sealed class SmtpConnectionPool(IOptions<PortalPaymentsOptions> options, 
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public void Dispose()
     {
         while (_idle.TryTake(out var idle))
         {
             Discard(idle.Client);
         }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
         return ValueTask.CompletedTask;
     }
 }
