@@ -46,7 +46,6 @@ internal static class PaymentStore
     }
 
     /// <summary>
-    /// <summary>
     /// The selected items of the account (<paramref name="ids"/>, distinct), checked for paying: none selected is refused
     /// with <paramref name="emptyMessage"/>, an unknown or another account's id is not found, items no longer open or held
     /// by another payment are refused with the exception <paramref name="conflict"/> makes of them (ordered by number),
@@ -76,6 +75,7 @@ internal static class PaymentStore
         return items;
     }
 
+    /// <summary>
     /// Inserts the payment <paramref name="build"/> makes for the current time, with the rows <paramref name="addRows"/>
     /// adds, and holds <paramref name="items"/> as <paramref name="holdAs"/> (none for a deposit), in one transaction.
     /// Returns the stored payment, or (as <c>Earlier</c>) the payment of a concurrent confirmation with the same key.
