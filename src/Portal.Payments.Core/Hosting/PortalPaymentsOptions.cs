@@ -169,8 +169,15 @@ public sealed class SmtpOptions
     public string? Host { get; set; }
     /// <summary>Port. Default 587.</summary>
     public int Port { get; set; } = 587;
-    /// <summary>"None", "StartTls", "SslOnConnect" or "Auto". Default "Auto".</summary>
-    public string Security { get; set; } = "Auto";
+    /// <summary>
+    /// How the connection is protected: "StartTls" (default: the server must offer STARTTLS, or nothing is sent),
+    /// "SslOnConnect" (TLS from the first byte, usually port 465), "StartTlsWhenAvailable", "Auto" (MailKit picks by
+    /// port) or "None" (plain text: only for a relay on the same machine). Any other value stops the host at start.
+    /// </summary>
+    public string Security { get; set; } = "StartTls";
+
+    /// <summary>The values <see cref="Security"/> accepts (case-insensitive).</summary>
+    public static readonly IReadOnlyList<string> SecurityValues = ["StartTls", "SslOnConnect", "StartTlsWhenAvailable", "Auto", "None"];
     /// <summary>User name, if the server needs authentication.</summary>
     public string? UserName { get; set; }
     /// <summary>Password.</summary>

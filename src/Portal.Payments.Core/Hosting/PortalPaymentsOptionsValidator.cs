@@ -107,6 +107,11 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"Notifications go through SMTP but {S}:Notifications:Smtp:Host is not set.");
         }
+        var security = o.Notifications.Smtp.Security;
+        if (!SmtpOptions.SecurityValues.Contains(security ?? "", StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"{S}:Notifications:Smtp:Security is '{security}'; use {string.Join(", ", SmtpOptions.SecurityValues)} (StartTls is the default and requires TLS).");
+        }
         if (!Uri.TryCreate(o.Notifications.PortalBaseUrl, UriKind.Absolute, out _))
         {
             errors.Add($"{S}:Notifications:PortalBaseUrl must be an absolute URL such as https://portal.example.com.");

@@ -80,7 +80,8 @@ public sealed class SmtpNotificationSender(
         message.Body = body.ToMessageBody();
 
         using var client = new SmtpClient();
-        var security = Enum.TryParse<SecureSocketOptions>(smtp.Security, ignoreCase: true, out var s) ? s : SecureSocketOptions.Auto;
+        // The validator admits only the names of SmtpOptions.SecurityValues; never fall back to a weaker mode.
+        var security = Enum.Parse<SecureSocketOptions>(smtp.Security, ignoreCase: true);
         await client.ConnectAsync(smtp.Host ?? throw new InvalidOperationException("Notifications:Smtp:Host is not set."), smtp.Port, security, cancellationToken);
         if (!string.IsNullOrEmpty(smtp.UserName))
         {
