@@ -31,6 +31,12 @@ public sealed class PortalPaymentsOptions
     /// <summary>How often every known account is pulled from the ERP. Default 1 minute.</summary>
     public TimeSpan ErpSyncInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a page or download waits for the ERP (an invoice document) before it answers "try again shortly"
+    /// (HTTP 503) instead of keeping the user waiting. Default 10 seconds.
+    /// </summary>
+    public TimeSpan ErpRequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often the outbox looks for due work. Default 2 seconds.</summary>
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 

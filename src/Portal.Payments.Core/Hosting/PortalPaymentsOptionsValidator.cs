@@ -55,6 +55,10 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:ErpSyncInterval must be positive (e.g. 00:01:00).");
         }
+        if (o.ErpRequestTimeout <= TimeSpan.Zero || o.ErpRequestTimeout > TimeSpan.FromMinutes(2))
+        {
+            errors.Add($"{S}:ErpRequestTimeout must be more than zero and at most 2 minutes (e.g. 00:00:10).");
+        }
         if (o.OutboxPollInterval <= TimeSpan.Zero)
         {
             errors.Add($"{S}:OutboxPollInterval must be positive (e.g. 00:00:02).");
