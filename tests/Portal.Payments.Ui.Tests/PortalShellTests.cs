@@ -57,7 +57,10 @@ public class PortalShellTests : BunitContext
     {
         SetRendererInfo(new RendererInfo("Static", isInteractive: false));
 
-        var cut = Render<PortalShell>(p => p.AddChildContent(Content));
+        // A request is being rendered (HttpContext cascades) and no render mode is assigned.
+        var cut = Render<PortalShell>(p => p
+            .AddCascadingValue(new Microsoft.AspNetCore.Http.DefaultHttpContext())
+            .AddChildContent(Content));
 
         Assert.Contains("@rendermode InteractiveServer", cut.Find("[data-testid=portal-setup-error]").TextContent);
     }

@@ -141,7 +141,7 @@ public sealed class MerchantOptions
     /// <summary>The logo URL made absolute against <paramref name="portalBaseUrl"/> (a site path), or null when none is set.</summary>
     public string? AbsoluteLogoUrl(string portalBaseUrl) =>
         string.IsNullOrWhiteSpace(LogoUrl) ? null
-        : Uri.TryCreate(LogoUrl, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https" ? absolute.ToString()
+        : !LogoUrl.StartsWith('/') && Uri.TryCreate(LogoUrl, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https" ? absolute.ToString()
         : portalBaseUrl.TrimEnd('/') + "/" + LogoUrl.TrimStart('/');
 }
 

@@ -132,8 +132,11 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:Name has {m.Name.Length} characters; use at most {MerchantOptions.MaxNameLength}.");
         }
-        if (!string.IsNullOrWhiteSpace(m.LogoUrl)
-            && !(Uri.TryCreate(m.LogoUrl, UriKind.Absolute, out var url) ? url.Scheme is "http" or "https" : m.LogoUrl.StartsWith('/') && !m.LogoUrl.StartsWith("//", StringComparison.Ordinal)))
+        // A site path ("/images/logo.png"; on Linux Uri would read it as a file URL) or an absolute http(s) URL.
+        if (m.LogoUrl is { Length: > 0 } logo && !string.IsNullOrWhiteSpace(logo)
+            && !(logo.StartsWith('/')
+                ? logo.Length > 1 && logo[1] is not ('/' or '\\')
+                : Uri.TryCreate(logo, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
         {
             errors.Add($"{S}:LogoUrl is '{m.LogoUrl}'; use an absolute http(s) URL or a path of this site such as /images/logo.png.");
         }

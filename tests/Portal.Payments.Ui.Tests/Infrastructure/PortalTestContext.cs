@@ -27,8 +27,6 @@ public abstract class PortalTestContext : BunitContext
         CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("en-US");
         CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("en-US");
         JSInterop.Mode = JSRuntimeMode.Loose;
-        // The portal's setup check asks whether it renders interactively, as in a Blazor circuit.
-        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo("Server", isInteractive: true));
     }
 
     /// <summary>Who is signed in.</summary>
