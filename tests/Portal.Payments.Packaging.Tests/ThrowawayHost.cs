@@ -151,6 +151,7 @@ public static class ThrowawayHost
                     <RadzenTheme Theme="material" />
                 }
                 <link rel="stylesheet" href="_content/Portal.Payments.Ui/portal-payments.css" />
+                <link rel="stylesheet" href="PackTestHost.styles.css" />
                 <link rel="stylesheet" href="host.css" />
                 <HeadOutlet @rendermode="PageRenderMode" />
             </head>

@@ -4,7 +4,14 @@ export function check(probe) {
     if (!window.Radzen) {
         missing.push("radzen-script");
     }
-    if (!getComputedStyle(document.documentElement).getPropertyValue("--rz-primary").trim()) {
+    // A theme styles Radzen's icons (an icon font in a box); without one an icon is plain inline text.
+    const icon = document.createElement("i");
+    icon.className = "rzi";
+    icon.setAttribute("aria-hidden", "true");
+    (probe || document.body).appendChild(icon);
+    const themed = getComputedStyle(icon).display !== "inline";
+    icon.remove();
+    if (!themed) {
         missing.push("radzen-theme");
     }
     if (probe && getComputedStyle(probe).getPropertyValue("--pp-stylesheet").trim() !== "loaded") {
