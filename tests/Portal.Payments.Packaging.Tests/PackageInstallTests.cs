@@ -177,18 +177,25 @@ public sealed class PackageInstallTests(PackedHostFixture packed, ITestOutputHel
             var bucket = page.Locator(".pp-bucket").First;
             await Assertions.Expect(bucket).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
             // host.css: --pp-surface: rgb(1, 2, 3); --pp-text: rgb(250, 240, 230); --rz-primary: rgb(9, 8, 7).
-            Assert.Equal("rgb(1, 2, 3)", await bucket.EvaluateAsync<string>("e => getComputedStyle(e).backgroundColor"));
-            Assert.Equal("rgb(250, 240, 230)", await page.Locator(".pp-shell").EvaluateAsync<string>("e => getComputedStyle(e).color"));
-            var primary = await page.Locator(".pp-shell").EvaluateAsync<string>("""
-                root => {
-                    const probe = document.createElement('span');
-                    probe.style.color = 'var(--pp-c-primary)';
-                    root.appendChild(probe);
-                    const color = getComputedStyle(probe).color;
-                    probe.remove();
-                    return color;
-                }
-                """);
+            // Auto-retrying: the interactive render may replace the prerendered elements meanwhile.
+            await Assertions.Expect(bucket).ToHaveCSSAsync("background-color", "rgb(1, 2, 3)");
+            await Assertions.Expect(page.Locator(".pp-shell")).ToHaveCSSAsync("color", "rgb(250, 240, 230)");
+            var primary = "";
+            for (var attempt = 0; attempt < 40 && primary != "rgb(9, 8, 7)"; attempt++)
+            {
+                primary = await page.EvaluateAsync<string>("""
+                    () => {
+                        const root = document.querySelector('.pp-shell');
+                        const probe = document.createElement('span');
+                        probe.style.color = 'var(--pp-c-primary)';
+                        root.appendChild(probe);
+                        const color = getComputedStyle(probe).color;
+                        probe.remove();
+                        return color;
+                    }
+                    """);
+                await Task.Delay(250);
+            }
             Assert.Equal("rgb(9, 8, 7)", primary);
         });
     }
