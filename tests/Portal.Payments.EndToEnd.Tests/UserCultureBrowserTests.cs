@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Playwright;
 using Portal.Payments.EndToEnd.Tests.Infrastructure;
 using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
 
 namespace Portal.Payments.EndToEnd.Tests;
 
