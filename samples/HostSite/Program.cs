@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using HostSite.Components;
 using HostSite.Demo;
+using HostSite.Hosting;
 using HostSite.Testing;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
@@ -13,6 +15,14 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     // appsettings.json and wwwroot live beside the binaries, so any working directory works.
     ContentRootPath = AppContext.BaseDirectory,
 });
+
+// The usual settings choose where to listen (--urls, ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS/HTTPS_PORTS, Kestrel:Endpoints);
+// with none of them the demo listens on http://localhost:5080.
+const string DefaultUrl = "http://localhost:5080";
+if (!ListenAddresses.Configured(builder.Configuration))
+{
+    builder.WebHost.UseUrls(DefaultUrl);
+}
 
 // Data beside the working directory (or HostSite:DataDirectory), so a publish folder stays read-only.
 var dataDirectory = builder.Configuration["HostSite:DataDirectory"] is { Length: > 0 } configured
@@ -33,6 +43,13 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
     });
 // Operators (a "portal-operator" role from the host's own login) may see and replay stuck payments and postings.
 builder.Services.AddAuthorization(o => o.AddPolicy("PortalOperators", p => p.RequireRole("portal-operator")));
+
+// Amounts and dates in the user's culture (the browser's languages): the portal reads typed amounts in it.
+builder.Services.AddRequestLocalization(o =>
+{
+    string[] cultures = ["en-US", "en-GB", "en-CA", "fr-CA", "fr-FR", "de-DE", "es-ES", "es-MX", "nl-NL", "it-IT"];
+    o.SetDefaultCulture(cultures[0]).AddSupportedCultures(cultures).AddSupportedUICultures(cultures);
+});
 
 // TEST ONLY: an adjustable clock for the end-to-end tests (HostSite:TestClock=true); registered before the
 // portal so its TryAdd keeps it. Never registered or mapped otherwise.
@@ -64,6 +81,13 @@ else
     portal.UseSqlite($"Data Source={Path.Combine(dataDirectory, "portal.db")}");
 }
 
+if (ListenAddresses.FindTaken(builder.Configuration) is { } taken)
+{
+    // One line that says what to do, instead of the host's stack trace.
+    await Console.Error.WriteLineAsync(ListenAddresses.TakenMessage(taken));
+    return 1;
+}
+
 var app = builder.Build();
 
 await app.Services.MigratePortalPaymentsAsync();
@@ -73,6 +97,7 @@ if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 }
+app.UseRequestLocalization();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
@@ -101,15 +126,34 @@ app.MapPost("/account/login", async (HttpContext context, [FromForm] string user
         [new Claim(ClaimTypes.NameIdentifier, user.Id), new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Email, user.Email)],
         CookieAuthenticationDefaults.AuthenticationScheme);
     await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
-    return Results.LocalRedirect(returnUrl is { Length: > 0 } r && r.StartsWith('/') && !r.StartsWith("//", StringComparison.Ordinal) ? r : "/");
+    // Only a path of this site: anything else ("//evil.example", "/\evil.example", "https://…") goes home.
+    return Results.LocalRedirect(LocalUrl.IsLocal(returnUrl) ? returnUrl! : "/");
 });
-app.MapPost("/account/logout", async (HttpContext context) =>
+// A form post with the antiforgery token only: another site cannot sign the user out. (The middleware checks tokens
+// only where a form is bound, and this endpoint binds none: ask it here.)
+app.MapPost("/account/logout", async (HttpContext context, IAntiforgery antiforgery) =>
 {
+    if (!await antiforgery.IsRequestValidAsync(context))
+    {
+        return Results.Problem("The sign-out form has expired. Reload the page and sign out again.", statusCode: StatusCodes.Status400BadRequest);
+    }
     await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
     return Results.LocalRedirect("/login");
 });
 
-app.Run();
+try
+{
+    await app.StartAsync();
+}
+catch (IOException ex) when (ListenAddresses.IsAddressInUse(ex))
+{
+    // Taken between the check above and the start.
+    await Console.Error.WriteLineAsync(ListenAddresses.TakenMessage(ex.Message));
+    return 1;
+}
+app.Logger.LogInformation("HostSite listens on {Urls}", string.Join(", ", app.Urls));
+await app.WaitForShutdownAsync();
+return 0;
 
 // Pull every demo account from the demo ERP so the portal opens with data.
 static async Task SeedDemoDataAsync(IServiceProvider services, ILogger logger)

@@ -333,15 +333,35 @@ public abstract class InvoiceQueryTests(TestDatabase database)
         var lines = csv.ToString().Split("\r\n");
         Assert.Equal(
         [
-            "Due date,Invoice number,PO number,Reference,Open balance,Discount available,Type,Status,Comments",
-            "2025-10-01,UC-1,'@home,'+1 call,-10.00,,Unapplied cash,Processing,0",
-            "2025-12-20,CM-3001,PO-77B,\"Credit, \"\"quoted\"\"\",-40.00,,Credit memo,Open,0",
-            "2026-01-15,inv-2001,,\"'=HYPERLINK(\"\"http://x\"\")\",75.25,,Invoice,Scheduled 2026-03-15,2",
-            "2026-02-20,INV-1002,po-88,Beta,200.00,,Invoice,Pending,0",
-            "2026-03-02,INV-1003,'-dash,tab\there,100.00,,Invoice,Open,1",
-            "2026-03-10,INV-1001,PO-77,Alpha,100.00,2.00,Invoice,Open,0",
+            "\"Due date\",\"Invoice number\",\"PO number\",\"Reference\",\"Open balance\",\"Discount available\",\"Type\",\"Status\",\"Comments\"",
+            "2025-10-01,\"UC-1\",\"'@home\",\"'+1 call\",-10.00,,\"Unapplied cash\",\"Processing\",0",
+            "2025-12-20,\"CM-3001\",\"PO-77B\",\"Credit, \"\"quoted\"\"\",-40.00,,\"Credit memo\",\"Open\",0",
+            "2026-01-15,\"inv-2001\",\"\",\"'=HYPERLINK(\"\"http://x\"\")\",75.25,,\"Invoice\",\"Scheduled 2026-03-15\",2",
+            "2026-02-20,\"INV-1002\",\"po-88\",\"Beta\",200.00,,\"Invoice\",\"Pending\",0",
+            "2026-03-02,\"INV-1003\",\"'-dash\",\"tab\there\",100.00,,\"Invoice\",\"Open\",1",
+            "2026-03-10,\"INV-1001\",\"PO-77\",\"Alpha\",100.00,2.00,\"Invoice\",\"Open\",0",
             "",
         ], lines);
+    }
+
+    [Fact]
+    public async Task Csv_columns_named_twice_are_written_once_and_an_oversized_list_is_refused()
+    {
+        await using var h = await SeededAsync(database);
+        var s = h.Get<InvoiceQueryService>();
+        var csv = new StringWriter();
+        // The amplification of the security review: one column named over and over.
+        var repeated = Enumerable.Repeat(InvoiceFields.Number, 25).Concat(["number", "DUEDATE", InvoiceFields.DueDate]).ToList();
+        await s.WriteCsvAsync(new InvoiceQuery { Sorts = [new GridSort(InvoiceFields.DueDate)] }, repeated, csv);
+        var lines = csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("\"Invoice number\",\"Due date\"", lines[0]);
+        Assert.Equal("\"UC-1\",2025-10-01", lines[1]);
+
+        var tooMany = Enumerable.Repeat(InvoiceFields.Number, 51).ToList();
+        var ex = await Assert.ThrowsAsync<PortalValidationException>(() => s.WriteCsvAsync(All(), tooMany, csv = new StringWriter()));
+        Assert.Equal("columns", ex.Field);
+        Assert.Contains("at most 50", ex.Message);
+        Assert.Equal("", csv.ToString());
     }
 
     [Fact]
@@ -356,9 +376,9 @@ public abstract class InvoiceQueryTests(TestDatabase database)
             [InvoiceFields.Number], csv);
         var lines = csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(621, lines.Length);
-        Assert.Equal("Invoice number", lines[0]);
-        Assert.Equal("BULK-0619", lines[1]);
-        Assert.Equal("BULK-0000", lines[^1]);
+        Assert.Equal("\"Invoice number\"", lines[0]);
+        Assert.Equal("\"BULK-0619\"", lines[1]);
+        Assert.Equal("\"BULK-0000\"", lines[^1]);
     }
 
     [Fact]

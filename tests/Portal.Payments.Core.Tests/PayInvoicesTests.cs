@@ -111,7 +111,8 @@ public abstract class PayInvoicesTests(TestDatabase database)
         var email = JsonSerializer.Deserialize<PortalEmail>(Assert.Single(await OutboxAsync(h, account, OutboxKind.Email)).PayloadJson, Json)!;
         Assert.Equal(("user-1@example.test", NotificationKind.PaymentProcessed, (Guid?)outcome.PaymentId), (email.To, email.Kind, email.PaymentId));
         Assert.Contains(outcome.ReceiptNumber, email.Subject);
-        Assert.Contains($"http://localhost:5080/portal/payments/{outcome.PaymentId}/receipt", email.TextBody);
+        // No server listens in this harness and Notifications:PortalBaseUrl is unset: links fall back to http://localhost.
+        Assert.Contains($"http://localhost/portal/payments/{outcome.PaymentId}/receipt", email.TextBody);
         Assert.DoesNotContain("sbx_pm_", email.TextBody);
 
         var receipt = await payments.GetReceiptAsync(outcome.PaymentId);

@@ -250,10 +250,26 @@ public abstract class PaymentHistoryTests(TestDatabase database)
             [PaymentHistoryFields.ReceiptNumber, PaymentHistoryFields.Amount, PaymentHistoryFields.Status, PaymentHistoryFields.Memo, PaymentHistoryFields.Date], csv);
 
         var lines = csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("Receipt number,Amount,Status,Note,Date", lines[0]);
+        Assert.Equal("\"Receipt number\",\"Amount\",\"Status\",\"Note\",\"Date\"", lines[0]);
         Assert.Equal(6, lines.Length);
-        Assert.Equal($"R-260209-EEEEEE-{Tag(account)},42.00,Scheduled,,2026-02-09 10:00", lines[1]);
-        Assert.Equal($"R-260207-DDDDDD-{Tag(account)},500.00,Succeeded,Advance for spring order,2026-02-07 10:00", lines[^1]);
+        Assert.Equal($"\"R-260209-EEEEEE-{Tag(account)}\",42.00,\"Scheduled\",\"\",2026-02-09 10:00", lines[1]);
+        Assert.Equal($"\"R-260207-DDDDDD-{Tag(account)}\",500.00,\"Succeeded\",\"Advance for spring order\",2026-02-07 10:00", lines[^1]);
+    }
+
+    [Fact]
+    public async Task Csv_export_writes_a_column_named_twice_once_and_refuses_an_oversized_list()
+    {
+        var (h, _) = await SeededAsync(database);
+        await using var _h = h;
+        var s = h.Get<PaymentHistoryService>();
+        var csv = new StringWriter();
+        await s.WriteCsvAsync(new GridQuery(), [.. Enumerable.Repeat(PaymentHistoryFields.Amount, 30), "amount", PaymentHistoryFields.Status], csv);
+        var lines = csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("\"Amount\",\"Status\"", lines[0]);
+        Assert.All(lines[1..], l => Assert.Equal(2, l.Split(',').Length));
+
+        var ex = await Assert.ThrowsAsync<PortalValidationException>(() => s.WriteCsvAsync(new GridQuery(), [.. Enumerable.Repeat(PaymentHistoryFields.Amount, 51)], new StringWriter()));
+        Assert.Equal("columns", ex.Field);
     }
 
     [Fact]
@@ -271,8 +287,8 @@ public abstract class PaymentHistoryTests(TestDatabase database)
         var csv = new StringWriter();
         await s.WriteRemittanceCsvAsync(rows.Single(r => Seeded(r.ReceiptNumber) == "R-260209-EEEEEE").Id, csv);
         var lines = csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("Receipt number,Payment date,Invoice number,Type,Open balance,Discount taken,Short paid,Short-pay reason,Amount applied", lines[0]);
-        Assert.Equal($"R-260209-EEEEEE-{Tag(account)},2026-02-09,'=HYPERLINK(1),Invoice,60.00,0.00,0.00,,60.00", Assert.Single(lines[1..]));
+        Assert.Equal("\"Receipt number\",\"Payment date\",\"Invoice number\",\"Type\",\"Open balance\",\"Discount taken\",\"Short paid\",\"Short-pay reason\",\"Amount applied\"", lines[0]);
+        Assert.Equal($"\"R-260209-EEEEEE-{Tag(account)}\",2026-02-09,\"'=HYPERLINK(1)\",\"Invoice\",60.00,0.00,0.00,\"\",60.00", Assert.Single(lines[1..]));
     }
 
     [Fact]

@@ -59,6 +59,51 @@ public abstract class PaymentMethodTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task A_holder_name_longer_than_the_column_is_a_field_message_and_nothing_is_stored()
+    {
+        await using var h = Harness(database, out var account);
+        var captured = h.Get<SandboxGateway>().CaptureCard(new SandboxCardInput("4242424242424242", 12, 2030, "123", new string('P', 300), "02139"));
+        Assert.True(captured.Succeeded, captured.Message);
+
+        var ex = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            h.Get<PaymentMethodService>().AddCardAsync(new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), null, Key())));
+
+        Assert.Equal("holderName", ex.Field);
+        Assert.Contains("300 characters", ex.Message);
+        Assert.Contains("at most 200", ex.Message);
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        Assert.False(await db.PaymentMethods.AnyAsync(m => m.AccountId == account));
+    }
+
+    [Fact]
+    public async Task A_database_refusal_on_save_is_a_field_message_not_a_crash()
+    {
+        await using var h = Harness(database, out _);
+        var s = h.Get<PaymentMethodService>();
+        var card = await s.AddCardAsync(new AddCardRequest(Card(h), null, Key()));
+        // Make the database refuse the next save (as PostgreSQL refuses text longer than a column).
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Database.ExecuteSqlRawAsync(database is PostgresDatabase
+                ? "CREATE OR REPLACE FUNCTION pp_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$ LANGUAGE plpgsql; " +
+                  "CREATE TRIGGER pp_test_refuse BEFORE UPDATE ON pp_payment_methods FOR EACH ROW EXECUTE FUNCTION pp_test_refuse();"
+                : "CREATE TRIGGER pp_test_refuse BEFORE UPDATE ON pp_payment_methods BEGIN SELECT RAISE(ABORT, 'refused by test'); END;");
+        }
+        try
+        {
+            var ex = await Assert.ThrowsAsync<PortalValidationException>(() => s.UpdateAsync(card.Id, new() { Nickname = "Travel" }));
+            Assert.Equal("method", ex.Field);
+            Assert.Contains("could not be saved", ex.Message);
+        }
+        finally
+        {
+            await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+            var drop = database is PostgresDatabase ? "DROP TRIGGER pp_test_refuse ON pp_payment_methods" : "DROP TRIGGER pp_test_refuse";
+            await db.Database.ExecuteSqlRawAsync(drop);
+        }
+    }
+
+    [Fact]
     public async Task Only_token_and_display_data_are_stored()
     {
         await using var h = Harness(database, out var account);

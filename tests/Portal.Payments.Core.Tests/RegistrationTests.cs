@@ -67,6 +67,31 @@ public class RegistrationTests
         Assert.Contains("Smtp:Host is not set", ValidationMessage(b => b.UseSqlite("Data Source=x.db"),
             new() { ["CustomerPortalPayments:Notifications:Transport"] = "Smtp" }));
 
+    [Theory]
+    [InlineData("Smtp")]
+    [InlineData("Store")]
+    public void An_unknown_SMTP_security_value_is_refused_naming_the_accepted_ones(string transport)
+    {
+        var message = ValidationMessage(b => b.UseSqlite("Data Source=x.db"), new()
+        {
+            ["CustomerPortalPayments:Notifications:Transport"] = transport,
+            ["CustomerPortalPayments:Notifications:Smtp:Host"] = "smtp.example.test",
+            ["CustomerPortalPayments:Notifications:Smtp:Security"] = "StartTLSPlease",
+        });
+        Assert.Contains("Notifications:Smtp:Security is 'StartTLSPlease'", message);
+        Assert.Contains("StartTls, SslOnConnect, StartTlsWhenAvailable, Auto, None", message);
+    }
+
+    [Theory]
+    [InlineData("starttls")]
+    [InlineData("SslOnConnect")]
+    [InlineData("None")]
+    public void Known_SMTP_security_values_pass_in_any_case(string value)
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=x.db"), new() { ["CustomerPortalPayments:Notifications:Smtp:Security"] = value });
+        Assert.Equal(value, sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Notifications.Smtp.Security);
+    }
+
     [Fact]
     public async Task Invalid_options_stop_the_host_at_start()
     {

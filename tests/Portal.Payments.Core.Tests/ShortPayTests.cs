@@ -242,8 +242,8 @@ public sealed class ShortPayTests_Postgres(PostgresDatabase db) : ShortPayTests(
 public class ShortPayAmountInputTests
 {
     [Theory]
-    [InlineData("abc", "USD", "Enter the amount to pay for INV-5 as a number, e.g. 125.50.")]
-    [InlineData("", "USD", "Enter the amount to pay for INV-5 as a number, e.g. 125.50.")]
+    [InlineData("abc", "USD", "Enter the amount to pay for INV-5 as a number, e.g. 1,234.50.")]
+    [InlineData("", "USD", "Enter the amount to pay for INV-5 as a number, e.g. 1,234.50.")]
     [InlineData("0", "USD", "The amount to pay for INV-5 must be greater than zero.")]
     [InlineData("-12.50", "USD", "The amount to pay for INV-5 must be greater than zero.")]
     [InlineData("12.345", "USD", "The amount to pay for INV-5: USD amounts have at most 2 decimal places.")]

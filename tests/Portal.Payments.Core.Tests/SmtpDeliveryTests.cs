@@ -162,6 +162,37 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task By_default_SMTP_requires_STARTTLS_and_sends_nothing_in_plain_text()
+    {
+        await using var smtp = LocalSmtpServer.Start(); // offers no STARTTLS
+        await using var h = new PortalHarness(database, options: o =>
+        {
+            o.Notifications.Transport = "Smtp";
+            o.Notifications.Smtp.Host = "127.0.0.1";
+            o.Notifications.Smtp.Port = smtp.Port;
+        });
+        Assert.Equal("StartTls", h.Get<Microsoft.Extensions.Options.IOptions<Portal.Payments.Hosting.PortalPaymentsOptions>>().Value.Notifications.Smtp.Security);
+        var account = PortalHarness.NewAccount();
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            OutboxWriter.EnqueueEmail(db, new PortalEmail
+            {
+                Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.General,
+                Subject = "Secret remittance", TextBody = "Hello",
+            }, h.Clock.GetUtcNow().UtcDateTime);
+            await db.SaveChangesAsync();
+        }
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        Assert.Empty(smtp.Received);
+        await using var check = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var message = await check.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account);
+        Assert.Null(message.CompletedAt);
+        Assert.Contains("STARTTLS", message.LastError, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Many_emails_share_a_few_SMTP_connections_and_each_arrives_once()
     {
         await using var smtp = LocalSmtpServer.Start();

@@ -82,6 +82,56 @@ public sealed class PortalHttpTests(HostSiteFixture host)
         Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == "hostsite.auth");
     }
 
+    [Theory]
+    [InlineData("/\\evil.example", "/")]
+    [InlineData("//evil.example", "/")]
+    [InlineData("https://evil.example/", "/")]
+    [InlineData("/\t/evil.example", "/")]
+    [InlineData("/portal/invoices", "/portal/invoices")]
+    public async Task Login_goes_back_only_to_a_path_of_this_site(string returnUrl, string expected)
+    {
+        var cookies = new CookieContainer();
+        using var client = host.CreateHttpClient(cookies);
+        using var loginPage = await client.GetAsync("/login");
+        var token = HostHttp.FindHiddenInput(await loginPage.Content.ReadAsStringAsync(), "__RequestVerificationToken")!;
+
+        using var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["userId"] = "pat",
+            ["returnUrl"] = returnUrl,
+            ["__RequestVerificationToken"] = token,
+        }));
+
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Expected a redirect, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(expected, response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task Logout_needs_the_antiforgery_token_so_another_site_cannot_sign_the_user_out()
+    {
+        var cookies = new CookieContainer();
+        using var client = host.CreateHttpClient(cookies);
+        await HostHttp.SignInAsync(client, "pat");
+
+        // A cross-site form post: the cookies go along, the token cannot.
+        using (var forged = await client.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>())))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        }
+        // Still signed in: the summary answers 200.
+        (await HostHttp.GetSummaryAsync(client)).Dispose();
+
+        // The layout's own Sign out form carries the token.
+        var home = await client.GetStringAsync("/");
+        var token = HostHttp.FindHiddenInput(home, "__RequestVerificationToken")
+            ?? throw new Xunit.Sdk.XunitException("The signed-in layout has no Sign out form with a token:\n" + home);
+        using var signOut = await client.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        Assert.Equal("/login", signOut.Headers.Location?.OriginalString);
+        using var after = await client.GetAsync("/portal-payments/api/summary");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
     [Fact]
     public async Task Erp_sync_without_a_configured_ingest_key_is_404()
     {

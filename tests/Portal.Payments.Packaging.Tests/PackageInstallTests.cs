@@ -6,123 +6,271 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
+using Microsoft.Playwright;
 using Xunit.Abstractions;
 
 namespace Portal.Payments.Packaging.Tests;
 
 /// <summary>
-/// Packs the library the way it ships and installs it into a fresh host the way a vendor does:
-/// PackageReference from a feed, no project references, none of the repository's build settings.
+/// The packed packages installed into a fresh vendor host (see <see cref="PackedHostFixture"/>), checked over real HTTP
+/// and in Chromium: what the packages hold, that portal pages work whatever the host's routing mode, that a Bootstrap
+/// page beside the portal keeps its layout and prints, that the host's theme variables reach the portal, and that a
+/// host page lacking Radzen's assets or a render mode says what to add.
 /// </summary>
-public sealed class PackageInstallTests(ITestOutputHelper output)
+public sealed class PackageInstallTests(PackedHostFixture packed, ITestOutputHelper output) : IClassFixture<PackedHostFixture>
 {
-    /// <summary>The packable projects under src/, in dependency order.</summary>
-    private static readonly string[] PackableProjects =
-    [
-        "Portal.Payments.Abstractions",
-        "Portal.Payments.Core",
-        "Portal.Payments.Ui",
-        "Portal.Payments.Testing",
-        "Portal.Payments.Gateways.Stripe",
-    ];
-
-    // Restore and build on a 2-core machine take minutes: generous limits, each step reports its output.
-    private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(12);
-    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(90);
+    private const float TimeoutMs = 30_000;
 
     [Fact]
-    public async Task Packed_packages_install_into_a_fresh_host_that_serves_the_account_overview()
+    public void Every_package_carries_its_xml_docs_readme_license_and_the_Ui_its_static_assets()
     {
-        var repo = FindRepoRoot();
-        var version = "0.1.0-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
-        var work = Path.Combine(Path.GetTempPath(), "portal-packaging-" + Guid.NewGuid().ToString("N")[..12]);
-        Assert.False(IsUnder(work, repo), $"The temp folder {work} is inside the repository {repo}; set TMPDIR elsewhere.");
-        var feed = Path.Combine(work, "feed");
-        var source = Path.Combine(work, "source");
-        var hostFolder = Path.Combine(work, "host");
-        Process? host = null;
-        var hostOutput = new StringBuilder();
-        try
+        foreach (var note in packed.Notes)
         {
-            // 1. Pack a snapshot of the working tree (so the repository's obj/ folders are left alone).
-            var projects = PackableProjects.Where(p => File.Exists(Path.Combine(repo, "src", p, p + ".csproj"))).ToList();
-            foreach (var missing in PackableProjects.Except(projects))
+            output.WriteLine(note);
+        }
+        Assert.Contains("Portal.Payments.Ui", packed.Projects);
+        var nupkgs = Directory.GetFiles(packed.Feed, "*.nupkg").Select(f => Path.GetFileName(f)).Order().ToList();
+        var expected = packed.Projects.Select(p => $"{p}.{packed.Version}.nupkg").Order().ToList();
+        Assert.True(expected.SequenceEqual(nupkgs), $"Expected exactly {string.Join(", ", expected)} in the feed; found {string.Join(", ", nupkgs)}.\n{packed.Pack?.Describe()}");
+        foreach (var project in packed.Projects)
+        {
+            CheckPackage(Path.Combine(packed.Feed, $"{project}.{packed.Version}.nupkg"), project, packed.Version);
+        }
+    }
+
+    [Fact]
+    public async Task A_fresh_host_serves_the_account_overview_the_stylesheet_and_the_api()
+    {
+        var host = await packed.HostAsync("global");
+        using var client = host.Client();
+
+        using (var page = await client.GetAsync("/portal"))
+        {
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.True(page.StatusCode == HttpStatusCode.OK, $"GET /portal answered {(int)page.StatusCode}.\n{html}\n{host.Log}");
+            Assert.True(html.Contains("Account overview", StringComparison.Ordinal) && html.Contains("Total account balance", StringComparison.Ordinal),
+                $"GET /portal did not prerender the account overview.\n--- html ---\n{CommandResult.Tail(html, 6000)}\n{host.Log}");
+            // Prerendering an interactive page is not "static": no setup warning.
+            Assert.DoesNotContain("portal-setup-error", html, StringComparison.Ordinal);
+        }
+
+        using (var css = await client.GetAsync("/_content/Portal.Payments.Ui/portal-payments.css"))
+        {
+            Assert.True(css.StatusCode == HttpStatusCode.OK,
+                $"GET /_content/Portal.Payments.Ui/portal-payments.css answered {(int)css.StatusCode}: the package's static web assets are not served.\n{host.Log}");
+            Assert.NotEmpty(await css.Content.ReadAsStringAsync());
+        }
+
+        using (var summary = await client.GetAsync("/portal-payments/api/summary"))
+        {
+            var body = await summary.Content.ReadAsStringAsync();
+            Assert.True(summary.StatusCode == HttpStatusCode.OK, $"GET /portal-payments/api/summary answered {(int)summary.StatusCode}: {body}\n{host.Log}");
+            using var json = JsonDocument.Parse(body);
+            Assert.Equal("ACME", json.RootElement.GetProperty("accountId").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("per-page")]
+    [InlineData("global")]
+    public async Task Portal_buttons_work_whatever_the_hosts_routing_mode(string interactivity)
+    {
+        var host = await packed.HostAsync(interactivity);
+        await WithPageAsync(host, async page =>
+        {
+            await page.GotoAsync("/portal/payment-methods");
+            var add = page.GetByRole(AriaRole.Button, new() { Name = "Add payment method" });
+            await Assertions.Expect(add).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+            // A click does something only once the page is interactive: retry until the circuit is up.
+            var heading = page.GetByRole(AriaRole.Heading, new() { Name = "Add a payment method" });
+            await RetryClickAsync(add, heading);
+            await Assertions.Expect(page.GetByTestId("portal-setup-error")).ToHaveCountAsync(0);
+        });
+    }
+
+    [Fact]
+    public async Task A_portal_component_on_a_static_host_page_says_which_render_mode_to_set()
+    {
+        var host = await packed.HostAsync("per-page");
+        using var client = host.Client();
+        var html = await client.GetStringAsync("/host/static-overview");
+
+        Assert.Contains("data-testid=\"portal-setup-error\"", html, StringComparison.Ordinal);
+        Assert.Contains("@rendermode InteractiveServer", System.Net.WebUtility.HtmlDecode(html), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Beside_Bootstrap_the_portal_stays_in_its_column_and_the_stored_method_stays_in_the_pay_with_panel()
+    {
+        var host = await packed.HostAsync("per-page");
+        await WithPageAsync(host, async page =>
+        {
+            // The 12-column open-invoices grid in Bootstrap's "col" main column beside a col-3 sidebar.
+            await page.GotoAsync("/portal/invoices");
+            await Assertions.Expect(page.Locator(".pp-inv-grid .rz-data-grid, .pp-inv-grid").First).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+            await Assertions.Expect(page.Locator(".pp-inv-number").First).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+            var layout = await page.EvaluateAsync<double[]>("""
+                () => {
+                    const box = s => document.querySelector(s).getBoundingClientRect();
+                    const side = box('[data-testid=host-sidebar]'), main = box('[data-testid=host-main]'), shell = box('.pp-shell');
+                    return [side.top, main.top, main.left, main.right, shell.left, shell.right,
+                            document.documentElement.scrollWidth, document.documentElement.clientWidth];
+                }
+                """);
+            var (sideTop, mainTop, mainLeft, mainRight, shellLeft, shellRight, scrollWidth, clientWidth) =
+                (layout[0], layout[1], layout[2], layout[3], layout[4], layout[5], layout[6], layout[7]);
+            output.WriteLine($"sidebar top {sideTop}, main {mainLeft}-{mainRight} top {mainTop}, portal {shellLeft}-{shellRight}, page {scrollWidth}/{clientWidth}");
+            Assert.True(Math.Abs(mainTop - sideTop) < 1, $"The main column starts at {mainTop}px, the sidebar at {sideTop}px: the portal pushed the column under the sidebar.");
+            Assert.True(shellLeft >= mainLeft - 1 && shellRight <= mainRight + 1, $"The portal spans {shellLeft}-{shellRight}px, its column {mainLeft}-{mainRight}px.");
+            Assert.True(scrollWidth <= clientWidth, $"The page scrolls sideways: {scrollWidth}px of content in {clientWidth}px.");
+
+            // Bootstrap's legend rule (float, full width, large type) must not push the stored method out of "Pay with".
+            await page.GotoAsync("/portal/deposit");
+            var option = page.GetByTestId("picker-option").First;
+            await Assertions.Expect(option).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+            var picker = await page.EvaluateAsync<double[]>("""
+                () => {
+                    const fieldset = document.querySelector('.pp-picker'), legend = fieldset.querySelector('legend');
+                    const label = fieldset.querySelector('.pp-picker-option label');
+                    const f = fieldset.getBoundingClientRect(), l = legend.getBoundingClientRect(), o = label.getBoundingClientRect();
+                    return [f.left, f.right, f.top, f.bottom, l.top, l.bottom, o.left, o.right, o.top, o.bottom,
+                            parseFloat(getComputedStyle(legend).fontSize), parseFloat(getComputedStyle(fieldset).fontSize)];
+                }
+                """);
+            output.WriteLine("picker " + string.Join(", ", picker));
+            var (fLeft, fRight, fTop, fBottom, lTop, lBottom, oLeft, oRight, oTop, oBottom, legendSize, fieldsetSize) =
+                (picker[0], picker[1], picker[2], picker[3], picker[4], picker[5], picker[6], picker[7], picker[8], picker[9], picker[10], picker[11]);
+            Assert.True(lTop >= fTop - 1 && lBottom <= fBottom + 1, "The legend \"Pay with\" is outside its panel.");
+            Assert.True(oTop >= lBottom - 1, $"The stored method ({oTop}px) overlaps the legend (bottom {lBottom}px).");
+            Assert.True(oLeft >= fLeft - 1 && oRight <= fRight + 1 && oBottom <= fBottom + 1, $"The stored method ({oLeft}-{oRight}, to {oBottom}) leaves the panel ({fLeft}-{fRight}, to {fBottom}).");
+            Assert.True(Math.Abs(legendSize - fieldsetSize) < 0.5, $"Bootstrap's legend size leaked in: {legendSize}px against {fieldsetSize}px.");
+        });
+    }
+
+    [Fact]
+    public async Task Printing_a_host_page_is_not_blank()
+    {
+        var host = await packed.HostAsync("per-page");
+        await WithPageAsync(host, async page =>
+        {
+            await page.GotoAsync("/host");
+            await page.EmulateMediaAsync(new() { Media = Media.Print });
+            var hidden = await page.EvaluateAsync<string[]>("""
+                () => [...document.querySelectorAll('h1, p, a')]
+                    .filter(e => e.textContent.trim() && getComputedStyle(e).visibility !== 'visible' || getComputedStyle(e).display === 'none')
+                    .map(e => e.outerHTML.slice(0, 80))
+                """);
+            Assert.True(hidden.Length == 0, "Printing the host's page hides: " + string.Join(" | ", hidden));
+            await Assertions.Expect(page.GetByTestId("host-text")).ToBeVisibleAsync();
+            var pdf = await page.PdfAsync();
+            Assert.True(pdf.Length > 1000, $"The printed page is {pdf.Length} bytes.");
+        });
+    }
+
+    [Fact]
+    public async Task The_hosts_theme_variables_reach_the_portal_and_unset_ones_follow_the_Radzen_theme()
+    {
+        var host = await packed.HostAsync("per-page");
+        await WithPageAsync(host, async page =>
+        {
+            await page.GotoAsync("/portal");
+            var bucket = page.Locator(".pp-bucket").First;
+            await Assertions.Expect(bucket).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+            // host.css: --pp-surface: rgb(1, 2, 3); --pp-text: rgb(250, 240, 230); --rz-primary: rgb(9, 8, 7).
+            // Auto-retrying: the interactive render may replace the prerendered elements meanwhile.
+            await Assertions.Expect(bucket).ToHaveCSSAsync("background-color", "rgb(1, 2, 3)");
+            await Assertions.Expect(page.Locator(".pp-shell")).ToHaveCSSAsync("color", "rgb(250, 240, 230)");
+            var primary = "";
+            for (var attempt = 0; attempt < 40 && primary != "rgb(9, 8, 7)"; attempt++)
             {
-                output.WriteLine($"NOTE: src/{missing}/{missing}.csproj does not exist yet; packing the others.");
+                primary = await page.EvaluateAsync<string>("""
+                    () => {
+                        const root = document.querySelector('.pp-shell');
+                        const probe = document.createElement('span');
+                        probe.style.color = 'var(--pp-c-primary)';
+                        root.appendChild(probe);
+                        const color = getComputedStyle(probe).color;
+                        probe.remove();
+                        return color;
+                    }
+                    """);
+                await Task.Delay(250);
             }
-            Assert.Contains("Portal.Payments.Ui", projects);
-            CopySnapshot(repo, source);
-            var slnx = Path.Combine(source, "pack.slnx");
-            File.WriteAllText(slnx, "<Solution>\n" + string.Concat(projects.Select(p => $"  <Project Path=\"src/{p}/{p}.csproj\" />\n")) + "</Solution>\n");
+            Assert.Equal("rgb(9, 8, 7)", primary);
+        });
+    }
 
-            var pack = await DotnetCli.RunAsync(source, PackTimeout,
-                "pack", slnx, "-c", "Release", $"-p:Version={version}", $"-p:PackageOutputPath={feed}",
-                "--disable-build-servers", "-nodeReuse:false");
-            output.WriteLine($"dotnet pack: exit {pack.ExitCode} in {pack.Elapsed.TotalSeconds:0} s");
-            Assert.True(pack.ExitCode == 0,
-                $"Packing failed (paths under {source} are a copy of the repository {repo}: fix the files there). " + pack.Describe());
-
-            // 2. The packages: one per project, README, license, and the Ui's static web assets.
-            var nupkgs = Directory.Exists(feed) ? Directory.GetFiles(feed, "*.nupkg").Select(f => Path.GetFileName(f)).Order().ToList() : [];
-            var expected = projects.Select(p => $"{p}.{version}.nupkg").Order().ToList();
-            Assert.True(expected.SequenceEqual(nupkgs),
-                $"Expected exactly {string.Join(", ", expected)} in the feed; found {string.Join(", ", nupkgs)}.\n{pack.Describe()}");
-            foreach (var project in projects)
+    [Fact]
+    public async Task Without_Radzens_script_and_theme_the_portal_names_what_to_add()
+    {
+        var host = await packed.HostAsync("per-page", radzen: false);
+        var consoleErrors = new List<string>();
+        await WithPageAsync(host, async page =>
+        {
+            page.Console += (_, message) =>
             {
-                CheckPackage(Path.Combine(feed, $"{project}.{version}.nupkg"), project, version);
+                if (message.Type == "error")
+                {
+                    lock (consoleErrors)
+                    {
+                        consoleErrors.Add(message.Text);
+                    }
+                }
+            };
+            await page.GotoAsync("/portal/invoices");
+            var error = page.GetByTestId("portal-setup-error").First;
+            await Assertions.Expect(error).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+            await Assertions.Expect(page.GetByTestId("portal-setup-error")).ToContainTextAsync(["_content/Radzen.Blazor/Radzen.Blazor.js"], new() { Timeout = TimeoutMs });
+            var text = string.Join("\n", await page.GetByTestId("portal-setup-error").AllInnerTextsAsync());
+            Assert.Contains("<RadzenTheme", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("Could not find", text, StringComparison.Ordinal);
+        });
+        lock (consoleErrors)
+        {
+            Assert.Contains(consoleErrors, e => e.Contains("Radzen.Blazor.js", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>Clicks <paramref name="button"/> until <paramref name="appears"/> shows (the first clicks may land before the circuit starts).</summary>
+    private static async Task RetryClickAsync(ILocator button, ILocator appears)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            await button.ClickAsync();
+            try
+            {
+                await Assertions.Expect(appears).ToBeVisibleAsync(new() { Timeout = 1_500 });
+                return;
             }
-
-            // 3. A vendor's host: PackageReference only, its own build files, restored from the feed.
-            var database = Path.Combine(work, "p.db");
-            var csproj = ThrowawayHost.Write(hostFolder, feed, version, database);
-            var build = await DotnetCli.RunAsync(hostFolder, BuildTimeout, "build", csproj, "--disable-build-servers", "-nodeReuse:false");
-            output.WriteLine($"dotnet build (host): exit {build.ExitCode} in {build.Elapsed.TotalSeconds:0} s");
-            Assert.True(build.ExitCode == 0, "The host that installs the packages did not build. " + build.Describe());
-
-            // 4. Run it and look at what it serves.
-            var dll = Path.Combine(hostFolder, "bin", "Debug", "net10.0", ThrowawayHost.Name + ".dll");
-            Assert.True(File.Exists(dll), $"{dll} was not built.\n{build.Describe()}");
-            var baseUrl = $"http://127.0.0.1:{FreeLoopbackPort()}";
-            host = DotnetCli.Start(hostFolder, [dll, "--urls", baseUrl], hostOutput, new Dictionary<string, string>
+            catch (PlaywrightException)
             {
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            });
-            using var client = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(60) };
-            await WaitUntilListeningAsync(client, host, hostOutput);
-
-            using (var page = await client.GetAsync("/portal"))
-            {
-                var html = await page.Content.ReadAsStringAsync();
-                Assert.True(page.StatusCode == HttpStatusCode.OK, $"GET /portal answered {(int)page.StatusCode}.\n{html}\n{HostLog(hostOutput)}");
-                Assert.True(html.Contains("Account overview", StringComparison.Ordinal) && html.Contains("Total account balance", StringComparison.Ordinal),
-                    $"GET /portal did not prerender the account overview.\n--- html ---\n{CommandResult.Tail(html, 6000)}\n{HostLog(hostOutput)}");
-            }
-
-            using (var css = await client.GetAsync("/_content/Portal.Payments.Ui/portal-payments.css"))
-            {
-                Assert.True(css.StatusCode == HttpStatusCode.OK,
-                    $"GET /_content/Portal.Payments.Ui/portal-payments.css answered {(int)css.StatusCode}: the package's static web assets are not served.\n{HostLog(hostOutput)}");
-                Assert.NotEmpty(await css.Content.ReadAsStringAsync());
-            }
-
-            using (var summary = await client.GetAsync("/portal-payments/api/summary"))
-            {
-                var body = await summary.Content.ReadAsStringAsync();
-                Assert.True(summary.StatusCode == HttpStatusCode.OK, $"GET /portal-payments/api/summary answered {(int)summary.StatusCode}: {body}\n{HostLog(hostOutput)}");
-                using var json = JsonDocument.Parse(body);
-                Assert.Equal("ACME", json.RootElement.GetProperty("accountId").GetString());
+                // Not interactive yet.
             }
         }
-        finally
+        await Assertions.Expect(appears).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+    }
+
+    /// <summary>Runs <paramref name="test"/> on a fresh page (1100 × 900) of <paramref name="host"/>; on failure writes the host's output.</summary>
+    private async Task WithPageAsync(RunningHost host, Func<IPage, Task> test)
+    {
+        var browser = await packed.BrowserAsync();
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
-            if (host is not null)
-            {
-                DotnetCli.Kill(host);
-                host.Dispose();
-            }
-            DeleteDirectory(work);
-            DeleteInstalledTestPackages(version);
+            BaseURL = host.BaseUrl,
+            Locale = "en-US",
+            ViewportSize = new ViewportSize { Width = 1100, Height = 900 },
+        });
+        context.SetDefaultTimeout(TimeoutMs);
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) => output.WriteLine($"[browser {message.Type}] {message.Text}");
+        try
+        {
+            await test(page);
+        }
+        catch
+        {
+            output.WriteLine(host.Log);
+            throw;
         }
     }
 
@@ -161,6 +309,15 @@ public sealed class PackageInstallTests(ITestOutputHelper output)
             Assert.Equal("expression", (string?)license.Attribute("type"));
         }
 
+        // XML docs beside the assembly, so IntelliSense explains the API in the vendor's editor.
+        Assert.True(entries.Contains($"lib/net10.0/{id}.dll") && entries.Contains($"lib/net10.0/{id}.xml"),
+            $"{id}: expected lib/net10.0/{id}.dll and lib/net10.0/{id}.xml (XML docs). Entries: {string.Join(", ", entries)}");
+        using (var docs = new StreamReader(zip.GetEntry($"lib/net10.0/{id}.xml")!.Open()))
+        {
+            var members = XDocument.Load(docs).Descendants("member").Count();
+            Assert.True(members > 5, $"{id}: the XML docs hold only {members} members.");
+        }
+
         if (id == "Portal.Payments.Ui")
         {
             Assert.True(entries.Any(e => e.StartsWith("staticwebassets/", StringComparison.Ordinal)),
@@ -183,127 +340,4 @@ public sealed class PackageInstallTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Copies the repository's root build files and src/ (without bin/obj) to <paramref name="target"/>.</summary>
-    private static void CopySnapshot(string repo, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(repo))
-        {
-            if (!file.EndsWith(".sln", StringComparison.OrdinalIgnoreCase) && !file.EndsWith(".slnx", StringComparison.OrdinalIgnoreCase))
-            {
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-            }
-        }
-        CopyTree(Path.Combine(repo, "src"), Path.Combine(target, "src"));
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.GetFiles(from))
-        {
-            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
-        }
-        foreach (var dir in Directory.GetDirectories(from))
-        {
-            var name = Path.GetFileName(dir);
-            if (name is "bin" or "obj" or "TestResults")
-            {
-                continue;
-            }
-            CopyTree(dir, Path.Combine(to, name));
-        }
-    }
-
-    private static async Task WaitUntilListeningAsync(HttpClient client, Process host, StringBuilder hostOutput)
-    {
-        var watch = Stopwatch.StartNew();
-        var last = "no answer yet";
-        while (watch.Elapsed < StartupTimeout)
-        {
-            if (host.HasExited)
-            {
-                host.WaitForExit();
-                Assert.Fail($"The installed host exited with code {host.ExitCode} before it listened.\n{HostLog(hostOutput)}");
-            }
-            try
-            {
-                // Any HTTP answer means Kestrel listens and the app (migrations included) has started.
-                using var response = await client.GetAsync("/portal-payments/api/summary");
-                return;
-            }
-            catch (HttpRequestException ex)
-            {
-                last = ex.Message;
-            }
-            catch (TaskCanceledException)
-            {
-                last = "request timed out";
-            }
-            await Task.Delay(250);
-        }
-        Assert.Fail($"The installed host did not answer within {StartupTimeout.TotalSeconds:0} s (last: {last}).\n{HostLog(hostOutput)}");
-    }
-
-    private static string HostLog(StringBuilder hostOutput) =>
-        "--- host output ---\n" + CommandResult.Tail(DotnetCli.Snapshot(hostOutput), 12_000);
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Portal.Payments.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException($"Portal.Payments.sln was not found in {AppContext.BaseDirectory} or any folder above it.");
-    }
-
-    private static bool IsUnder(string path, string folder) =>
-        Path.GetFullPath(path).StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Removes this run's unique version of the packages from the global packages folder.</summary>
-    private void DeleteInstalledTestPackages(string version)
-    {
-        var globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (var project in PackableProjects)
-        {
-            var idFolder = Path.Combine(globalPackages, project.ToLowerInvariant());
-            var folder = Path.Combine(idFolder, version.ToLowerInvariant());
-            DeleteDirectory(folder);
-            if (Directory.Exists(folder))
-            {
-                output.WriteLine($"Could not delete {folder}.");
-            }
-            else if (Directory.Exists(idFolder) && !Directory.EnumerateFileSystemEntries(idFolder).Any())
-            {
-                Directory.Delete(idFolder);
-            }
-        }
-    }
-
-    private static void DeleteDirectory(string path)
-    {
-        for (var attempt = 0; attempt < 5 && Directory.Exists(path); attempt++)
-        {
-            try
-            {
-                Directory.Delete(path, recursive: true);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Thread.Sleep(200);
-            }
-        }
-    }
 }

@@ -65,18 +65,33 @@ public static class ThrowawayHost
 
         Write(folder, "Program.cs", $$"""
             using {{Name}}.Components;
+            using Portal.Payments.Gateways;
+            using Portal.Payments.Sandbox;
+            using Portal.Payments.Services;
             using Portal.Payments.Users;
 
             var builder = WebApplication.CreateBuilder(args);
 
             builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-            builder.Services.AddCustomerPortalPayments()
+            builder.Services.AddCustomerPortalPayments(o => o.Merchant.Name = "Vendor Test Supply")
                 .UseSqlite("Data Source={{databasePath}}")
                 .UseUserContext<FixedUserContext>();
 
             var app = builder.Build();
 
             await app.Services.MigratePortalPaymentsAsync();
+
+            // A stored card, so the "Pay with" panel has a method to show.
+            using (var scope = app.Services.CreateScope())
+            {
+                var methods = scope.ServiceProvider.GetRequiredService<PaymentMethodService>();
+                if ((await methods.ListAsync()).Count == 0)
+                {
+                    var captured = scope.ServiceProvider.GetRequiredService<SandboxGateway>()
+                        .CaptureCard(new SandboxCardInput("4242424242424242", 12, DateTime.UtcNow.Year + 2, "123", "Vendor Test", "02139"));
+                    await methods.AddCardAsync(new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), "Test card", Guid.NewGuid().ToString("N")));
+                }
+            }
 
             app.UseAntiforgery();
             app.MapStaticAssets();
@@ -105,41 +120,119 @@ public static class ThrowawayHost
 
             """);
 
+        Directory.CreateDirectory(Path.Combine(folder, "Components", "Layout"));
+        Directory.CreateDirectory(Path.Combine(folder, "Components", "Pages"));
+        Directory.CreateDirectory(Path.Combine(folder, "wwwroot"));
+
         Write(folder, "Components/_Imports.razor", $"""
             @using Microsoft.AspNetCore.Components.Routing
             @using Microsoft.AspNetCore.Components.Web
             @using static Microsoft.AspNetCore.Components.Web.RenderMode
             @using Radzen.Blazor
+            @using Portal.Payments.Ui.Components
             @using {Name}.Components
 
             """);
 
+        // PackTest:Interactivity = global (the Routes component interactive) or per-page (the Blazor Web App template's
+        // default: pages choose; the portal's pages declare their own). PackTest:Radzen = off leaves out Radzen's theme
+        // and script, as a host that forgot them.
         Write(folder, "Components/App.razor", """
+            @inject IConfiguration Configuration
             <!DOCTYPE html>
             <html lang="en">
             <head>
                 <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1.0" />
                 <base href="/" />
+                <link rel="stylesheet" href="bootstrap.min.css" />
+                @if (WithRadzen)
+                {
+                    <RadzenTheme Theme="material" />
+                }
                 <link rel="stylesheet" href="_content/Portal.Payments.Ui/portal-payments.css" />
-                <HeadOutlet @rendermode="InteractiveServer" />
+                <link rel="stylesheet" href="PackTestHost.styles.css" />
+                <link rel="stylesheet" href="host.css" />
+                <HeadOutlet @rendermode="PageRenderMode" />
             </head>
             <body>
-                <Routes @rendermode="InteractiveServer" />
-                <RadzenComponents @rendermode="InteractiveServer" />
+                <Routes @rendermode="PageRenderMode" />
                 <script src="_framework/blazor.web.js"></script>
+                @if (WithRadzen)
+                {
+                    <script src="_content/Radzen.Blazor/Radzen.Blazor.js"></script>
+                }
             </body>
             </html>
+
+            @code {
+                [CascadingParameter] private HttpContext HttpContext { get; set; } = default!;
+
+                private bool WithRadzen => !string.Equals(Configuration["PackTest:Radzen"], "off", StringComparison.OrdinalIgnoreCase);
+
+                private IComponentRenderMode? PageRenderMode =>
+                    string.Equals(Configuration["PackTest:Interactivity"], "global", StringComparison.OrdinalIgnoreCase) && HttpContext.AcceptsInteractiveRouting()
+                        ? InteractiveServer
+                        : null;
+            }
 
             """);
 
         Write(folder, "Components/Routes.razor", """
             <Router AppAssembly="typeof(Program).Assembly" AdditionalAssemblies="new[] { typeof(Portal.Payments.Ui.PortalRoutes).Assembly }">
                 <Found Context="routeData">
-                    <RouteView RouteData="routeData" />
+                    <RouteView RouteData="routeData" DefaultLayout="typeof(Layout.MainLayout)" />
                 </Found>
             </Router>
 
             """);
+
+        // A Bootstrap page: a 3-column sidebar beside a "col" main column, the layout the vendor's site used.
+        Write(folder, "Components/Layout/MainLayout.razor", """
+            @inherits LayoutComponentBase
+            <div class="container-fluid">
+                <div class="row">
+                    <aside class="col-3 host-sidebar" data-testid="host-sidebar">
+                        <p class="host-brand">Vendor site</p>
+                        <PortalNav />
+                    </aside>
+                    <main class="col host-main" data-testid="host-main">
+                        @Body
+                    </main>
+                </div>
+            </div>
+            <RadzenComponents @rendermode="InteractiveServer" />
+
+            """);
+
+        Write(folder, "Components/Pages/HostHome.razor", """
+            @page "/host"
+            <PageTitle>Vendor home</PageTitle>
+            <h1 data-testid="host-title">Vendor home</h1>
+            <p data-testid="host-text">Terms of trade: invoices are due 30 days after delivery.</p>
+
+            """);
+
+        // A page of the host that shows a portal component but forgot a render mode.
+        Write(folder, "Components/Pages/StaticOverview.razor", """
+            @page "/host/static-overview"
+            <PageTitle>Balances</PageTitle>
+            <AccountOverview />
+
+            """);
+
+        // The host's theme: the portal's own variables and one Radzen variable the portal falls back to.
+        Write(folder, "wwwroot/host.css", """
+            :root {
+                --pp-surface: rgb(1, 2, 3);
+                --pp-text: rgb(250, 240, 230);
+                --rz-primary: rgb(9, 8, 7);
+            }
+            body { background: rgb(30, 30, 30); }
+            .host-main { padding-top: 1rem; }
+
+            """);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Assets", "bootstrap.min.css"), Path.Combine(folder, "wwwroot", "bootstrap.min.css"), overwrite: true);
 
         return csproj;
     }

@@ -94,7 +94,7 @@ public class DepositFormTests : PayTestContext
     }
 
     [Theory]
-    [InlineData("ten", "amount", "Enter the deposit amount as a number, e.g. 250.00.")]
+    [InlineData("ten", "amount", "Enter the deposit amount as a number, e.g. 1,234.50.")]
     [InlineData("0", "amount", "The deposit must be greater than zero.")]
     [InlineData("10.001", "amount", "USD amounts have at most 2 decimal places.")]
     [InlineData("0.50", "amount", "Deposits are from USD 1.00 to USD 100,000.00.")]

@@ -50,7 +50,7 @@ public class GridAmountToPayTests : PayTestContext
     }
 
     [Theory]
-    [InlineData("abc", "Enter the amount to pay for GAP-7002 as a number, e.g. 125.50.")]
+    [InlineData("abc", "Enter the amount to pay for GAP-7002 as a number, e.g. 1,234.50.")]
     [InlineData("0", "The amount to pay for GAP-7002 must be greater than zero.")]
     [InlineData("-1", "The amount to pay for GAP-7002 must be greater than zero.")]
     [InlineData("10.005", "The amount to pay for GAP-7002: USD amounts have at most 2 decimal places.")]

@@ -161,6 +161,30 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
     }
 
     [Fact]
+    public async Task A_comment_over_the_limit_gets_a_size_message_at_once_and_a_paste_is_capped_below_the_SignalR_limit()
+    {
+        var invoice = await StartWithInvoiceAsync();
+        var cut = RenderPanel(invoice);
+
+        // The browser keeps at most maxlength characters, so no keystroke can send more than one SignalR message holds
+        // (32 KB; a character is at most 6 bytes of JSON) and the text never arrives as an empty comment.
+        var maxLength = int.Parse(Input(cut, "Add a comment").GetAttribute("maxlength")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(maxLength, InvoiceCommentService.MaxLength + 1, 32 * 1024 / 6);
+
+        Input(cut, "Add a comment").Input(new string('a', 2500));
+        cut.WaitForAssertion(() => Assert.Contains("this one has 2,500", FieldError(cut).TextContent), Timeout);
+
+        // What a browser leaves of a 40,000-character paste.
+        Input(cut, "Add a comment").Input(new string('b', maxLength));
+        cut.WaitForAssertion(() => Assert.Contains($"cut at {maxLength:N0}", FieldError(cut).TextContent), Timeout);
+        Assert.DoesNotContain("Write a comment", FieldError(cut).TextContent);
+
+        Button(cut, "Add comment").Click();
+        cut.WaitForAssertion(() => Assert.Contains("at most 2,000", FieldError(cut).TextContent), Timeout);
+        Assert.Empty(await Comments.ListAsync(invoice.Id));
+    }
+
+    [Fact]
     public async Task A_view_only_user_reads_comments_without_the_add_form()
     {
         var invoice = await StartWithInvoiceAsync(PortalPermissions.View);

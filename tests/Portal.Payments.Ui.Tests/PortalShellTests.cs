@@ -19,6 +19,67 @@ public class PortalShellTests : BunitContext
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddRadzenComponents();
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+    }
+
+    [Fact]
+    public void A_host_page_without_Radzens_script_or_theme_is_told_which_tags_to_add()
+    {
+        JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/portal-setup.js")
+            .Setup<string[]?>("check", _ => true).SetResult(["radzen-script", "radzen-theme"]);
+
+        var cut = Render<PortalShell>(p => p.AddChildContent(Content));
+
+        cut.WaitForAssertion(() =>
+        {
+            var error = cut.Find("[data-testid=portal-setup-error]").TextContent;
+            Assert.Contains("<script src=\"_content/Radzen.Blazor/Radzen.Blazor.js\"></script>", error);
+            Assert.Contains("<RadzenTheme Theme=\"material\" />", error);
+        });
+        // The same words go to the browser console.
+        Assert.Contains(JSInterop.Invocations, i => i.Identifier == "report");
+    }
+
+    [Fact]
+    public void A_complete_page_shows_no_setup_message()
+    {
+        JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/portal-setup.js")
+            .Setup<string[]?>("check", _ => true).SetResult([]);
+
+        var cut = Render<PortalShell>(p => p.AddChildContent(Content));
+
+        Assert.Empty(cut.FindAll("[data-testid=portal-setup-error]"));
+        Assert.Equal("Invoice list", cut.Find("[data-testid=child]").TextContent);
+    }
+
+    [Fact]
+    public void Rendered_as_static_html_with_no_interactive_mode_to_come_the_shell_says_which_render_mode_to_set()
+    {
+        SetRendererInfo(new RendererInfo("Static", isInteractive: false));
+
+        // A request is being rendered (HttpContext cascades) and no render mode is assigned.
+        var cut = Render<PortalShell>(p => p
+            .AddCascadingValue(new Microsoft.AspNetCore.Http.DefaultHttpContext())
+            .AddChildContent(Content));
+
+        Assert.Contains("@rendermode InteractiveServer", cut.Find("[data-testid=portal-setup-error]").TextContent);
+    }
+
+    [Fact]
+    public void A_missing_Radzen_function_in_the_content_names_the_script_instead_of_killing_the_page()
+    {
+        var cut = Render<PortalShell>(p => p.AddChildContent<ThrowsLikeMissingRadzen>());
+
+        var error = cut.Find("[data-testid=portal-setup-error]").TextContent;
+        Assert.Contains("_content/Radzen.Blazor/Radzen.Blazor.js", error);
+        Assert.DoesNotContain("Could not find", error);
+    }
+
+    /// <summary>Fails after rendering the way a Radzen component does when Radzen.Blazor.js is not on the page.</summary>
+    private sealed class ThrowsLikeMissingRadzen : ComponentBase
+    {
+        protected override void OnAfterRender(bool firstRender) =>
+            throw new Microsoft.JSInterop.JSException("Could not find 'Radzen.preventArrows' ('Radzen' was undefined).");
     }
 
     [Fact]

@@ -31,6 +31,36 @@ public class ReceiptViewTests : PayTestContext
     }
 
     [Fact]
+    public async Task The_receipt_carries_the_merchants_logo_and_name_from_the_hosts_options()
+    {
+        await StartAsync(configure: o =>
+        {
+            o.Merchant.Name = "Northwind Supply";
+            o.Merchant.LogoUrl = "/images/northwind.png";
+        });
+        var paid = await PayAsync();
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        var merchant = cut.Find("[data-testid=receipt-merchant]");
+        Assert.Equal("Northwind Supply", merchant.TextContent.Trim());
+        Assert.Equal("/images/northwind.png", cut.Find("[data-testid=receipt-logo]").GetAttribute("src"));
+        // The name beside it says who it is: the logo itself is decoration.
+        Assert.Equal("", cut.Find("[data-testid=receipt-logo]").GetAttribute("alt"));
+    }
+
+    [Fact]
+    public async Task Without_merchant_options_the_receipt_has_no_merchant_line()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        Assert.Empty(cut.FindAll("[data-testid=receipt-merchant]"));
+    }
+
+    [Fact]
     public async Task The_receipt_shows_payer_method_status_breakdown_and_totals()
     {
         await StartAsync();

@@ -65,7 +65,7 @@ public class ShortPayEditorTests : PayTestContext
     }
 
     [Theory]
-    [InlineData("abc", "Enter the amount to pay for INV-5101 as a number, e.g. 125.50.")]
+    [InlineData("abc", "Enter the amount to pay for INV-5101 as a number, e.g. 1,234.50.")]
     [InlineData("0", "The amount to pay for INV-5101 must be greater than zero.")]
     [InlineData("-5", "The amount to pay for INV-5101 must be greater than zero.")]
     [InlineData("12.345", "The amount to pay for INV-5101: USD amounts have at most 2 decimal places.")]

@@ -39,19 +39,29 @@ public sealed class PortalPaymentsBuilder
         return this;
     }
 
-    /// <summary>Sets the payment gateway adapter.</summary>
-    public PortalPaymentsBuilder AddGateway<TGateway>() where TGateway : class, IPaymentGateway
+    /// <summary>
+    /// Sets the payment gateway adapter, created once per scope (a Blazor circuit or an HTTP request) by default.
+    /// Pass <see cref="ServiceLifetime.Singleton"/> for an adapter that keeps state across circuits (a connection pool,
+    /// a token cache); it must then be thread-safe and take only singleton services. When the host registered
+    /// <typeparamref name="TGateway"/> itself already, that registration and its lifetime are kept.
+    /// </summary>
+    /// <param name="lifetime">Lifetime of <typeparamref name="TGateway"/>. Default <see cref="ServiceLifetime.Scoped"/>.</param>
+    public PortalPaymentsBuilder AddGateway<TGateway>(ServiceLifetime lifetime = ServiceLifetime.Scoped) where TGateway : class, IPaymentGateway
     {
-        Services.TryAddScoped<TGateway>();
-        Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp => sp.GetRequiredService<TGateway>()));
+        Services.Replace(Forward<IPaymentGateway, TGateway>(lifetime));
         return this;
     }
 
-    /// <summary>Sets the ERP adapter.</summary>
-    public PortalPaymentsBuilder AddErpAdapter<TAdapter>() where TAdapter : class, IErpAdapter
+    /// <summary>
+    /// Sets the ERP adapter, created once per scope (a Blazor circuit or an HTTP request) by default. Pass
+    /// <see cref="ServiceLifetime.Singleton"/> for an adapter that keeps state across circuits (an HTTP client, a
+    /// session with the ERP); it must then be thread-safe and take only singleton services. When the host registered
+    /// <typeparamref name="TAdapter"/> itself already, that registration and its lifetime are kept.
+    /// </summary>
+    /// <param name="lifetime">Lifetime of <typeparamref name="TAdapter"/>. Default <see cref="ServiceLifetime.Scoped"/>.</param>
+    public PortalPaymentsBuilder AddErpAdapter<TAdapter>(ServiceLifetime lifetime = ServiceLifetime.Scoped) where TAdapter : class, IErpAdapter
     {
-        Services.TryAddScoped<TAdapter>();
-        Services.Replace(ServiceDescriptor.Scoped<IErpAdapter>(sp => sp.GetRequiredService<TAdapter>()));
+        Services.Replace(Forward<IErpAdapter, TAdapter>(lifetime));
         return this;
     }
 
@@ -78,14 +88,20 @@ public sealed class PortalPaymentsBuilder
 
     /// <summary>
     /// Registers every gateway, ERP adapter, user context, notification sender and discount policy
-    /// found in the assembly of <typeparamref name="T"/> (Scrutor scan), replacing the defaults.
+    /// found in the assembly of <typeparamref name="T"/> (Scrutor scan), replacing the defaults. Gateways and ERP
+    /// adapters get <paramref name="adapterLifetime"/>; user contexts and senders are scoped, discount policies singletons.
     /// </summary>
-    public PortalPaymentsBuilder AddAdaptersFromAssemblyOf<T>()
+    /// <param name="adapterLifetime">Lifetime of the gateways and ERP adapters found. Default <see cref="ServiceLifetime.Scoped"/>.</param>
+    public PortalPaymentsBuilder AddAdaptersFromAssemblyOf<T>(ServiceLifetime adapterLifetime = ServiceLifetime.Scoped)
     {
         Services.Scan(scan => scan.FromAssemblyOf<T>()
-            .AddClasses(c => c.AssignableToAny(typeof(IPaymentGateway), typeof(IErpAdapter), typeof(IPortalUserContext), typeof(INotificationSender)), publicOnly: false)
+            .AddClasses(c => c.AssignableToAny(typeof(IPaymentGateway), typeof(IErpAdapter)), publicOnly: false)
             .UsingRegistrationStrategy(RegistrationStrategy.Replace(ReplacementBehavior.ServiceType))
-            .As(t => t.GetInterfaces().Where(i => i == typeof(IPaymentGateway) || i == typeof(IErpAdapter) || i == typeof(IPortalUserContext) || i == typeof(INotificationSender)))
+            .As(t => t.GetInterfaces().Where(i => i == typeof(IPaymentGateway) || i == typeof(IErpAdapter)))
+            .WithLifetime(adapterLifetime)
+            .AddClasses(c => c.AssignableToAny(typeof(IPortalUserContext), typeof(INotificationSender)), publicOnly: false)
+            .UsingRegistrationStrategy(RegistrationStrategy.Replace(ReplacementBehavior.ServiceType))
+            .As(t => t.GetInterfaces().Where(i => i == typeof(IPortalUserContext) || i == typeof(INotificationSender)))
             .WithScopedLifetime()
             .AddClasses(c => c.AssignableTo<IDiscountPolicy>(), publicOnly: false)
             .UsingRegistrationStrategy(RegistrationStrategy.Replace(ReplacementBehavior.ServiceType))
@@ -108,6 +124,24 @@ public sealed class PortalPaymentsBuilder
         ArgumentNullException.ThrowIfNull(configure);
         Services.Configure(configure);
         return this;
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="TImplementation"/> with <paramref name="lifetime"/> (unless the host did) and returns
+    /// the registration of <typeparamref name="TService"/> that hands it out, with the lifetime the implementation
+    /// really has: a singleton is shared by every circuit, and a scoped one is never captured by a singleton.
+    /// </summary>
+    private ServiceDescriptor Forward<TService, TImplementation>(ServiceLifetime lifetime)
+        where TService : class
+        where TImplementation : class, TService
+    {
+        if (!Enum.IsDefined(lifetime))
+        {
+            throw new ArgumentOutOfRangeException(nameof(lifetime), lifetime, "Use ServiceLifetime.Singleton, Scoped or Transient.");
+        }
+        Services.TryAdd(ServiceDescriptor.Describe(typeof(TImplementation), typeof(TImplementation), lifetime));
+        var effective = Services.Last(d => d.ServiceType == typeof(TImplementation) && !d.IsKeyedService).Lifetime;
+        return ServiceDescriptor.Describe(typeof(TService), sp => sp.GetRequiredService<TImplementation>(), effective);
     }
 
     private PortalPaymentsBuilder UseDatabase(DatabaseProvider provider, string connectionString)

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Portal.Payments.Hosting;
 
 /// <summary>
@@ -30,6 +32,12 @@ public sealed class PortalPaymentsOptions
 
     /// <summary>How often every known account is pulled from the ERP. Default 1 minute.</summary>
     public TimeSpan ErpSyncInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a page or download waits for the ERP (an invoice document) before it answers "try again shortly"
+    /// (HTTP 503) instead of keeping the user waiting. Default 10 seconds.
+    /// </summary>
+    public TimeSpan ErpRequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often the outbox looks for due work. Default 2 seconds.</summary>
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
@@ -77,6 +85,9 @@ public sealed class PortalPaymentsOptions
     /// <summary>Deposits (payments on account): whether they are offered, and the smallest and largest amount.</summary>
     public DepositOptions Deposits { get; set; } = new();
 
+    /// <summary>The merchant (the host's company) named, with its logo, on receipts, receipt PDFs and payment emails.</summary>
+    public MerchantOptions Merchant { get; set; } = new();
+
     /// <summary>The short-pay reasons in force.</summary>
     public IReadOnlyList<string> EffectiveShortPayReasons => ShortPayReasons ?? DefaultShortPayReasons;
 
@@ -107,6 +118,44 @@ public sealed class AchAgreementOptions
         $"until I remove the bank account from the portal or notify {CompanyName} in writing, in a time and manner that " +
         "gives it a reasonable opportunity to act. I confirm that I am authorized to debit this account, and that the ACH " +
         "transactions I authorize comply with applicable law and the NACHA Operating Rules.";
+}
+
+/// <summary>
+/// The merchant shown on receipts (page and PDF) and in payment emails. Everything is optional: unset, receipts and emails
+/// carry no merchant line.
+/// </summary>
+public sealed class MerchantOptions
+{
+    /// <summary>Longest merchant name.</summary>
+    public const int MaxNameLength = 100;
+
+    /// <summary>Largest logo file for PDF receipts (bytes).</summary>
+    public const int MaxLogoFileBytes = 1024 * 1024;
+
+    /// <summary>The company name, e.g. "Northwind Supply". Default none.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>
+    /// The logo on the receipt page and in HTML emails: an absolute http(s) URL, or a path on the host site such as
+    /// "/images/logo.png" (emails make it absolute with <see cref="NotificationOptions.PortalBaseUrl"/>). Default none.
+    /// </summary>
+    public string? LogoUrl { get; set; }
+
+    /// <summary>
+    /// A PNG or JPEG file (at most 1 MB) drawn on PDF receipts: an absolute path, or one relative to the application's
+    /// folder (<see cref="AppContext.BaseDirectory"/>). Default none.
+    /// </summary>
+    public string? LogoFile { get; set; }
+
+    /// <summary>The full path of <see cref="LogoFile"/>, or null when none is set.</summary>
+    public string? LogoFilePath =>
+        string.IsNullOrWhiteSpace(LogoFile) ? null : Path.IsPathRooted(LogoFile) ? LogoFile : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, LogoFile));
+
+    /// <summary>The logo URL made absolute against <paramref name="portalBaseUrl"/> (a site path), or null when none is set.</summary>
+    public string? AbsoluteLogoUrl(string portalBaseUrl) =>
+        string.IsNullOrWhiteSpace(LogoUrl) ? null
+        : !LogoUrl.StartsWith('/') && Uri.TryCreate(LogoUrl, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https" ? absolute.ToString()
+        : portalBaseUrl.TrimEnd('/') + "/" + LogoUrl.TrimStart('/');
 }
 
 /// <summary>Deposits: payments on account, posted to the ERP as unapplied cash.</summary>
@@ -208,8 +257,26 @@ public sealed class NotificationOptions
     /// <summary>"Store" (default: kept in the mailbox table and logged) or "Smtp" (MailKit).</summary>
     public string Transport { get; set; } = "Store";
 
-    /// <summary>Base URL of the portal, for links in emails. Default "http://localhost:5080".</summary>
-    public string PortalBaseUrl { get; set; } = "http://localhost:5080";
+    private string? _portalBaseUrl;
+
+    /// <summary>
+    /// Base URL of the portal for links in emails, e.g. "https://portal.example.com". Not set (the default): the URL the
+    /// portal is served on, read from the server once it listens (https preferred; a wildcard host such as <c>+</c>,
+    /// <c>*</c> or <c>0.0.0.0</c> reads as localhost). Set it whenever users reach the portal by another name (a proxy,
+    /// a load balancer, several nodes). Reading it never gives null.
+    /// </summary>
+    [AllowNull]
+    public string PortalBaseUrl
+    {
+        get => _portalBaseUrl ?? ServedUrl?.Invoke() ?? "http://localhost";
+        set => _portalBaseUrl = string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
+
+    /// <summary>True when <see cref="PortalBaseUrl"/> was set; false when it follows the URL the portal is served on.</summary>
+    public bool IsPortalBaseUrlSet => _portalBaseUrl is not null;
+
+    /// <summary>Where the server listens, once it does (set at registration); null before.</summary>
+    internal Func<string?>? ServedUrl { get; set; }
 
     /// <summary>SMTP settings when <see cref="Transport"/> is "Smtp".</summary>
     public SmtpOptions Smtp { get; set; } = new();
@@ -222,8 +289,15 @@ public sealed class SmtpOptions
     public string? Host { get; set; }
     /// <summary>Port. Default 587.</summary>
     public int Port { get; set; } = 587;
-    /// <summary>"None", "StartTls", "SslOnConnect" or "Auto". Default "Auto".</summary>
-    public string Security { get; set; } = "Auto";
+    /// <summary>
+    /// How the connection is protected: "StartTls" (default: the server must offer STARTTLS, or nothing is sent),
+    /// "SslOnConnect" (TLS from the first byte, usually port 465), "StartTlsWhenAvailable", "Auto" (MailKit picks by
+    /// port) or "None" (plain text: only for a relay on the same machine). Any other value stops the host at start.
+    /// </summary>
+    public string Security { get; set; } = "StartTls";
+
+    /// <summary>The values <see cref="Security"/> accepts (case-insensitive).</summary>
+    public static readonly IReadOnlyList<string> SecurityValues = ["StartTls", "SslOnConnect", "StartTlsWhenAvailable", "Auto", "None"];
     /// <summary>User name, if the server needs authentication.</summary>
     public string? UserName { get; set; }
     /// <summary>Password.</summary>

@@ -55,6 +55,10 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:ErpSyncInterval must be positive (e.g. 00:01:00).");
         }
+        if (o.ErpRequestTimeout <= TimeSpan.Zero || o.ErpRequestTimeout > TimeSpan.FromMinutes(2))
+        {
+            errors.Add($"{S}:ErpRequestTimeout must be more than zero and at most 2 minutes (e.g. 00:00:10).");
+        }
         if (o.OutboxPollInterval <= TimeSpan.Zero)
         {
             errors.Add($"{S}:OutboxPollInterval must be positive (e.g. 00:00:02).");
@@ -102,6 +106,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         }
 
         ValidateDeposits(o, errors);
+        ValidateMerchant(o.Merchant, errors);
 
         var transport = o.Notifications.Transport;
         if (!string.Equals(transport, "Store", StringComparison.OrdinalIgnoreCase) && !string.Equals(transport, "Smtp", StringComparison.OrdinalIgnoreCase))
@@ -112,9 +117,14 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"Notifications go through SMTP but {S}:Notifications:Smtp:Host is not set.");
         }
-        if (!Uri.TryCreate(o.Notifications.PortalBaseUrl, UriKind.Absolute, out _))
+        var security = o.Notifications.Smtp.Security;
+        if (!SmtpOptions.SecurityValues.Contains(security ?? "", StringComparer.OrdinalIgnoreCase))
         {
-            errors.Add($"{S}:Notifications:PortalBaseUrl must be an absolute URL such as https://portal.example.com.");
+            errors.Add($"{S}:Notifications:Smtp:Security is '{security}'; use {string.Join(", ", SmtpOptions.SecurityValues)} (StartTls is the default and requires TLS).");
+        }
+        if (o.Notifications.IsPortalBaseUrlSet && !(Uri.TryCreate(o.Notifications.PortalBaseUrl, UriKind.Absolute, out var baseUrl) && baseUrl.Scheme is "http" or "https"))
+        {
+            errors.Add($"{S}:Notifications:PortalBaseUrl must be an absolute http or https URL such as https://portal.example.com (or leave it unset to use the URL the portal is served on).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
@@ -156,6 +166,53 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:PostingAlertAge must be positive (e.g. 00:30:00).");
         }
+    }
+
+    private static void ValidateMerchant(MerchantOptions m, List<string> errors)
+    {
+        const string S = PortalPaymentsOptions.SectionName + ":Merchant";
+        if (m.Name is { Length: > MerchantOptions.MaxNameLength })
+        {
+            errors.Add($"{S}:Name has {m.Name.Length} characters; use at most {MerchantOptions.MaxNameLength}.");
+        }
+        // A site path ("/images/logo.png"; on Linux Uri would read it as a file URL) or an absolute http(s) URL.
+        if (m.LogoUrl is { Length: > 0 } logo && !string.IsNullOrWhiteSpace(logo)
+            && !(logo.StartsWith('/')
+                ? logo.Length > 1 && logo[1] is not ('/' or '\\')
+                : Uri.TryCreate(logo, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
+        {
+            errors.Add($"{S}:LogoUrl is '{m.LogoUrl}'; use an absolute http(s) URL or a path of this site such as /images/logo.png.");
+        }
+        if (m.LogoFilePath is { } path)
+        {
+            var problem = LogoFileProblem(path);
+            if (problem is not null)
+            {
+                errors.Add($"{S}:LogoFile '{path}' {problem}");
+            }
+        }
+    }
+
+    /// <summary>Why the logo file cannot go on a PDF receipt, or null when it can.</summary>
+    private static string? LogoFileProblem(string path)
+    {
+        var file = new FileInfo(path);
+        if (!file.Exists)
+        {
+            return "does not exist; give the path of a PNG or JPEG file (relative paths start at the application's folder).";
+        }
+        if (file.Length > MerchantOptions.MaxLogoFileBytes)
+        {
+            return $"has {file.Length:N0} bytes; use a PNG or JPEG of at most {MerchantOptions.MaxLogoFileBytes:N0} bytes.";
+        }
+        Span<byte> head = stackalloc byte[8];
+        using (var stream = file.OpenRead())
+        {
+            stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        var png = head.SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
+        var jpeg = head[0] == 0xFF && head[1] == 0xD8;
+        return png || jpeg ? null : "is not a PNG or JPEG image.";
     }
 
     private static void ValidateDeposits(PortalPaymentsOptions o, List<string> errors)

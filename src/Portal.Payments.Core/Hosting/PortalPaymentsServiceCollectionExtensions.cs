@@ -70,6 +70,9 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.AddSingleton<IConfigureOptions<PortalPaymentsOptions>>(sp => new BindFromConfiguration<PortalPaymentsOptions>(sp, PortalPaymentsOptions.SectionName));
         services.AddSingleton<IConfigureOptions<DemoErpOptions>>(sp => new BindFromConfiguration<DemoErpOptions>(sp, PortalPaymentsOptions.SectionName + ":DemoErp"));
         services.AddSingleton<IConfigureOptions<SandboxGatewayOptions>>(sp => new BindFromConfiguration<SandboxGatewayOptions>(sp, PortalPaymentsOptions.SectionName + ":SandboxGateway"));
+        // Links in emails follow the URL the portal is served on unless Notifications:PortalBaseUrl is set.
+        services.AddSingleton<IPostConfigureOptions<PortalPaymentsOptions>>(sp =>
+            new PostConfigureOptions<PortalPaymentsOptions>(Microsoft.Extensions.Options.Options.DefaultName, o => o.Notifications.ServedUrl = () => ServedAddress.Find(sp)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalPaymentsOptions>, PortalPaymentsOptionsValidator>());
         services.AddOptions<PortalPaymentsOptions>().ValidateOnStart();
 

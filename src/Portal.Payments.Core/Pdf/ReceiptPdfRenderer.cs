@@ -3,6 +3,7 @@ using PdfSharp;
 using PdfSharp.Drawing;
 using PdfSharp.Pdf;
 using Portal.Payments.Data;
+using Portal.Payments.Hosting;
 using Portal.Payments.Services.History;
 using Portal.Payments.Services.Invoices;
 using Portal.Payments.Services.Payments;
@@ -29,16 +30,23 @@ public static class ReceiptPdfRenderer
         ("Applied", 82, true),
     ];
 
-    /// <summary>The PDF bytes of <paramref name="receipt"/>.</summary>
-    public static byte[] Render(PaymentReceipt receipt)
+    /// <summary>The PDF bytes of <paramref name="receipt"/>, headed by the merchant's logo and name when <paramref name="merchant"/> has them.</summary>
+    /// <param name="receipt">The receipt.</param>
+    /// <param name="merchant">The host's merchant options (<c>CustomerPortalPayments:Merchant</c>); null for no merchant line.</param>
+    public static byte[] Render(PaymentReceipt receipt, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(receipt);
         PortalFontResolver.EnsureInstalled();
         using var document = new PdfDocument();
         document.Info.Title = $"Receipt {receipt.ReceiptNumber}";
         document.Info.Subject = $"Payment receipt for {receipt.AccountName} ({receipt.AccountId})";
+        if (!string.IsNullOrWhiteSpace(merchant?.Name))
+        {
+            document.Info.Author = merchant.Name;
+        }
         using (var writer = new Writer(document, receipt.ReceiptNumber))
         {
+            Merchant(writer, merchant);
             Header(writer, receipt);
             Breakdown(writer, receipt);
             Totals(writer, receipt);
@@ -46,6 +54,21 @@ public static class ReceiptPdfRenderer
         using var output = new MemoryStream();
         document.Save(output, closeStream: false);
         return output.ToArray();
+    }
+
+    /// <summary>The merchant's logo (at most 160 × 48 points, proportions kept) and name above the receipt.</summary>
+    private static void Merchant(Writer w, MerchantOptions? merchant)
+    {
+        if (merchant?.LogoFilePath is { } path && File.Exists(path))
+        {
+            using var stream = File.OpenRead(path);
+            using var logo = XImage.FromStream(stream);
+            w.Image(logo, maxWidth: 160, maxHeight: 48, gapAfter: 6);
+        }
+        if (!string.IsNullOrWhiteSpace(merchant?.Name))
+        {
+            w.Line(merchant.Name.Trim(), w.Heading, gapAfter: 10);
+        }
     }
 
     private static void Header(Writer w, PaymentReceipt r)
@@ -168,6 +191,15 @@ public static class ReceiptPdfRenderer
         }
 
         public void Gap(double points) => _y += points;
+
+        public void Image(XImage image, double maxWidth, double maxHeight, double gapAfter)
+        {
+            var scale = Math.Min(1, Math.Min(maxWidth / image.PointWidth, maxHeight / image.PointHeight));
+            var (width, height) = (image.PointWidth * scale, image.PointHeight * scale);
+            EnsureRoom(height + gapAfter);
+            _gfx.DrawImage(image, Margin, _y, width, height);
+            _y += height + gapAfter;
+        }
 
         public void Line(string text, XFont font, double gapAfter)
         {

@@ -122,6 +122,9 @@ public sealed class PaymentMethodService(
     /// <summary>Longest holder or signer name.</summary>
     public const int MaxNameLength = 200;
 
+    /// <summary>Longest billing postal code.</summary>
+    public const int MaxPostalCodeLength = 20;
+
     /// <summary>Cards expiring within this many days show as expiring soon.</summary>
     public const int ExpiringSoonDays = 30;
 
@@ -254,7 +257,7 @@ public sealed class PaymentMethodService(
         if (changes.BillingPostalCode is not null)
         {
             postal = changes.BillingPostalCode.Trim();
-            if (postal.Length > 20 || postal.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is ' ' or '-')))
+            if (postal.Length > MaxPostalCodeLength || postal.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is ' ' or '-')))
             {
                 throw new PortalValidationException("postalCode", "Enter a postal code of up to 20 letters, digits, spaces or dashes.");
             }
@@ -279,7 +282,14 @@ public sealed class PaymentMethodService(
         row.Nickname = nickname;
         row.UpdatedAt = Now;
         AuditLog.Add(db, scope, "payment-method.updated", row.Id, Now);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex)
+        {
+            throw NotSaved(ex, scope, "update");
+        }
         return ToView(row, Today);
     }
 
@@ -392,7 +402,30 @@ public sealed class PaymentMethodService(
         {
             throw new PortalValidationException("type", "The details entered do not match the kind of method chosen.");
         }
+        CheckFits(result.Method);
         return result.Method;
+    }
+
+    /// <summary>
+    /// The details the gateway captured must fit the stored columns on every database (PostgreSQL refuses longer text):
+    /// the payer hears which one to shorten instead of losing the form.
+    /// </summary>
+    private static void CheckFits(StoredMethodDetails d)
+    {
+        if (d.HolderName is { Length: > MaxNameLength } holder)
+        {
+            throw new PortalValidationException("holderName",
+                $"The holder's name has {holder.Length} characters; it can have at most {MaxNameLength}. Enter the details again with a shorter name.");
+        }
+        if (d.BillingPostalCode is { Length: > MaxPostalCodeLength } postal)
+        {
+            throw new PortalValidationException("postalCode",
+                $"The postal code has {postal.Length} characters; it can have at most {MaxPostalCodeLength}. Enter the details again.");
+        }
+        if (d.Token is not { Length: > 0 and <= MaxNameLength } || d.Last4 is not { Length: <= 4 } || d.RoutingNumber is { Length: > 9 } || d.BrandOrBank is { Length: > 100 })
+        {
+            throw new PortalValidationException("method", "The payment gateway returned details this portal cannot store. Try again, or contact us if it keeps happening.");
+        }
     }
 
     private async Task<PaymentMethodView> SaveAsync(AccountScope scope, StoredMethodDetails d, string? nickname, (string Signer, AchAgreement Agreement)? signature, DateTime now, CancellationToken ct)
@@ -451,19 +484,26 @@ public sealed class PaymentMethodService(
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException ex)
         {
             // The other click won the unique (account, gateway, token) index.
             await using var again = await dbFactory.CreateDbContextAsync(ct);
             var winner = await again.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.AccountId == scope.AccountId && m.GatewayKey == gateway.Key && m.Token == d.Token, ct);
             if (winner is null)
             {
-                throw;
+                throw NotSaved(ex, scope, "add");
             }
             return ToView(winner, Today);
         }
         logger.LogInformation("Payment method {MethodId} ({Type} ending {Last4}) added to {AccountId}", row.Id, row.Type, row.Last4, scope.AccountId);
         return ToView(row, Today);
+    }
+
+    /// <summary>A database refusal, logged in full and told to the payer as a field message (the circuit lives on).</summary>
+    private PortalValidationException NotSaved(DbUpdateException ex, AccountScope scope, string what)
+    {
+        logger.LogError(ex, "Could not {What} a payment method of {AccountId}", what, scope.AccountId);
+        return new PortalValidationException("method", "The payment method could not be saved. Check the details and try again; nothing was changed.");
     }
 
     private static async Task<PaymentMethodRecord> FindAsync(PaymentsDbContext db, AccountScope scope, Guid id, CancellationToken ct) =>

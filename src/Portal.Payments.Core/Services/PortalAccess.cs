@@ -19,6 +19,12 @@ public sealed class PortalValidationException(string field, string message) : Ex
     public string Field { get; } = field;
 }
 
+/// <summary>
+/// A system the portal depends on (the ERP) did not answer in time or failed; nothing was changed and the user may try
+/// again shortly (HTTP 503).
+/// </summary>
+public sealed class PortalUnavailableException(string message, Exception? innerException = null) : Exception(message, innerException);
+
 /// <summary>The signed-in user and the account every query and write is scoped to.</summary>
 /// <param name="User">The user.</param>
 /// <param name="AccountId">The current account.</param>

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Portal.Payments.Hosting;
 using Portal.Payments.Grid;
 using Portal.Payments.Pdf;
 using Portal.Payments.Services;
@@ -38,10 +40,11 @@ internal static class PaymentHistoryEndpoints
     internal static string ExportLink(GridQuery query, IEnumerable<string> columns) =>
         $"{Portal.Payments.Ui.PortalRoutes.ApiPrefix}/payments/export.csv?q={GridQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(string.Join(',', columns))}";
 
-    private static async Task<IResult> ReceiptPdfAsync(string id, HttpContext http, PortalAccess access, PaymentService payments, CancellationToken ct)
+    private static async Task<IResult> ReceiptPdfAsync(string id, HttpContext http, PortalAccess access, PaymentService payments,
+        IOptions<PortalPaymentsOptions> options, CancellationToken ct)
     {
         var receipt = await payments.GetReceiptAsync(await PaymentIdAsync(id, access, ct), ct);
-        var pdf = ReceiptPdfRenderer.Render(receipt);
+        var pdf = ReceiptPdfRenderer.Render(receipt, options.Value.Merchant);
         var disposition = new ContentDispositionHeaderValue("attachment");
         disposition.SetHttpFileName($"receipt-{receipt.ReceiptNumber}.pdf");
         http.Response.Headers.ContentDisposition = disposition.ToString();

@@ -45,6 +45,11 @@ public static class PortalEndpoints
             {
                 return Results.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [ex.Message] });
             }
+            catch (PortalUnavailableException ex) when (!context.HttpContext.Response.HasStarted)
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP is not available");
+            }
         });
 
         api.MapGet("/summary", async (AccountOverviewService overview, CancellationToken ct) =>

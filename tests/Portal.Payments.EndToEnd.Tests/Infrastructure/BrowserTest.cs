@@ -43,13 +43,16 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
     /// <c>screenshots/&lt;Class&gt;.&lt;test&gt;.png</c> under the test binaries and rethrows. Afterwards
     /// checks that every page the test navigated to had an accessibility scan.
     /// </summary>
-    protected async Task RunPageTest(Func<IPage, Task> test, [CallerMemberName] string testName = "")
+    protected Task RunPageTest(Func<IPage, Task> test, [CallerMemberName] string testName = "") => RunPageTest(test, "en-US", testName);
+
+    /// <summary>As <see cref="RunPageTest(Func{IPage, Task}, string)"/>, with a browser whose language is <paramref name="locale"/>.</summary>
+    protected async Task RunPageTest(Func<IPage, Task> test, string locale, string testName)
     {
         var browser = await Host.GetBrowserAsync();
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = Host.BaseUrl,
-            Locale = "en-US",
+            Locale = locale,
             ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
         });
         context.SetDefaultTimeout(TimeoutMs);

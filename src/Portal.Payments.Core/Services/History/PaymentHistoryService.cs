@@ -154,7 +154,7 @@ public sealed class PaymentHistoryService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var sorted = Sorted(Filtered(db, scope.AccountId, query), query);
 
-        await InvoiceCsv.WriteLineAsync(output, fields.Select(f => PaymentHistoryFields.Titles[f]), cancellationToken);
+        await InvoiceCsv.WriteHeaderAsync(output, fields.Select(f => PaymentHistoryFields.Titles[f]), cancellationToken);
         await foreach (var row in Project(sorted).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             await InvoiceCsv.WriteLineAsync(output, fields.Select(f => row.Cell(f)), cancellationToken);
@@ -182,15 +182,14 @@ public sealed class PaymentHistoryService(
         ArgumentNullException.ThrowIfNull(output);
         var remittance = await GetRemittanceAsync(paymentId, cancellationToken);
         string[] header = ["Receipt number", "Payment date", "Invoice number", "Type", "Open balance", "Discount taken", "Short paid", "Short-pay reason", "Amount applied"];
-        await InvoiceCsv.WriteLineAsync(output, header, cancellationToken);
-        var receipt = InvoiceCsv.Guard(remittance.ReceiptNumber);
-        var date = InvoiceCsv.Date(DateOnly.FromDateTime(remittance.CreatedAt.UtcDateTime));
+        await InvoiceCsv.WriteHeaderAsync(output, header, cancellationToken);
+        var date = CsvCell.Number(InvoiceCsv.Date(DateOnly.FromDateTime(remittance.CreatedAt.UtcDateTime)));
         foreach (var line in remittance.Lines)
         {
             await InvoiceCsv.WriteLineAsync(output,
             [
-                receipt, date, InvoiceCsv.Guard(line.InvoiceNumber), InvoiceText.TypeName(line.Type),
-                Amount(line.OpenBalance), Amount(line.Discount), Amount(line.ShortAmount), InvoiceCsv.Guard(line.ShortReason), Amount(line.Applied),
+                remittance.ReceiptNumber, date, line.InvoiceNumber, InvoiceText.TypeName(line.Type),
+                Amount(line.OpenBalance), Amount(line.Discount), Amount(line.ShortAmount), line.ShortReason, Amount(line.Applied),
             ], cancellationToken);
         }
         await output.FlushAsync(cancellationToken);
@@ -203,11 +202,11 @@ public sealed class PaymentHistoryService(
         {
             return PaymentHistoryFields.DefaultColumns;
         }
-        return [.. columns.Select(c => PaymentHistoryFields.Titles.Keys.FirstOrDefault(k => string.Equals(k, c, StringComparison.OrdinalIgnoreCase))
-            ?? throw new PortalValidationException("columns", $"The history has no column called \"{c}\". Columns: {string.Join(", ", PaymentHistoryFields.Titles.Values)}."))];
+        return InvoiceCsv.Columns(columns, c => PaymentHistoryFields.Titles.Keys.FirstOrDefault(k => string.Equals(k, c, StringComparison.OrdinalIgnoreCase))
+            ?? throw new PortalValidationException("columns", $"The history has no column called \"{c}\". Columns: {string.Join(", ", PaymentHistoryFields.Titles.Values)}."), k => k);
     }
 
-    private static string Amount(Money money) => InvoiceCsv.Amount(money.ToMinorUnits(), money.Currency);
+    private static CsvCell Amount(Money money) => CsvCell.Number(InvoiceCsv.Amount(money.ToMinorUnits(), money.Currency));
 
     private IQueryable<PaymentRecord> Filtered(PaymentsDbContext db, string accountId, GridQuery query) =>
         Grid.Filter(db.Payments.AsNoTracking().Where(p => p.AccountId == accountId), query, CurrencyInfo.Get(options.Value.Currency));
@@ -242,21 +241,21 @@ internal sealed record PaymentHistoryData(
     };
 
     /// <summary>
-    /// The CSV text of one cell: user and gateway texts go through the shared formula-injection guard; amounts,
-    /// dates, counts and enum names are formatted invariant.
+    /// The CSV cell of one field: texts are quoted and formula-guarded when written; amounts, dates and counts are
+    /// invariant numbers.
     /// </summary>
-    public string Cell(string field) => field switch
+    public CsvCell Cell(string field) => field switch
     {
-        PaymentHistoryFields.Date => DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
-        PaymentHistoryFields.ReceiptNumber => InvoiceCsv.Guard(ReceiptNumber),
+        PaymentHistoryFields.Date => CsvCell.Number(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)),
+        PaymentHistoryFields.ReceiptNumber => ReceiptNumber,
         PaymentHistoryFields.Kind => PaymentHistoryText.KindName(Kind),
-        PaymentHistoryFields.Method => InvoiceCsv.Guard(MethodDescription),
-        PaymentHistoryFields.Amount => InvoiceCsv.Amount(AmountMinor, Currency),
+        PaymentHistoryFields.Method => MethodDescription,
+        PaymentHistoryFields.Amount => CsvCell.Number(InvoiceCsv.Amount(AmountMinor, Currency)),
         PaymentHistoryFields.Status => PaymentStatusText.Label(Status),
-        PaymentHistoryFields.User => InvoiceCsv.Guard(PaidBy),
-        PaymentHistoryFields.Invoices => InvoiceCount.ToString(CultureInfo.InvariantCulture),
-        PaymentHistoryFields.ScheduledFor => ScheduledFor is { } d ? InvoiceCsv.Date(d) : "",
-        PaymentHistoryFields.Memo => InvoiceCsv.Guard(Memo),
+        PaymentHistoryFields.User => PaidBy,
+        PaymentHistoryFields.Invoices => CsvCell.Number(InvoiceCount.ToString(CultureInfo.InvariantCulture)),
+        PaymentHistoryFields.ScheduledFor => CsvCell.Number(ScheduledFor is { } d ? InvoiceCsv.Date(d) : ""),
+        PaymentHistoryFields.Memo => Memo,
         _ => throw new ArgumentOutOfRangeException(nameof(field), field, "Not a history field."),
     };
 }

@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
+using Portal.Payments.Hosting;
 
 namespace Portal.Payments.Services.Invoices;
 
@@ -13,7 +16,9 @@ public sealed record InvoiceDocument(string InvoiceNumber, ErpDocument Document)
 public sealed class InvoiceDocumentService(
     PortalAccess access,
     IDbContextFactory<PaymentsDbContext> dbFactory,
-    IErpAdapter erp)
+    IErpAdapter erp,
+    IOptions<PortalPaymentsOptions> options,
+    ILogger<InvoiceDocumentService> logger)
 {
     /// <summary>The document of an invoice of the signed-in account.</summary>
     public async Task<InvoiceDocument> GetAsync(long invoiceId, CancellationToken cancellationToken = default)
@@ -29,8 +34,33 @@ public sealed class InvoiceDocumentService(
                 ?? throw new PortalNotFoundException("That invoice was not found on this account.");
             (externalId, number) = (invoice.ExternalId, invoice.Number);
         }
-        var document = await erp.GetDocumentAsync(scope.AccountId, externalId, cancellationToken)
+        var document = await FromErpAsync(scope.AccountId, externalId, number, cancellationToken)
             ?? throw new PortalNotFoundException($"The ERP has no document for invoice {number}.");
         return new InvoiceDocument(number, document);
+    }
+
+    /// <summary>
+    /// Asks the ERP within <see cref="PortalPaymentsOptions.ErpRequestTimeout"/>: the adapter's token is cancelled then,
+    /// and the wait ends even when an adapter ignores it. A timeout or an adapter failure is "unavailable", not a crash.
+    /// </summary>
+    private async Task<ErpDocument?> FromErpAsync(string accountId, string externalId, string number, CancellationToken cancellationToken)
+    {
+        var timeout = options.Value.ErpRequestTimeout;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await erp.GetDocumentAsync(accountId, externalId, deadline.Token).WaitAsync(timeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning("The ERP did not return the document of invoice {Invoice} (account {Account}) within {Timeout}.", number, accountId, timeout);
+            throw new PortalUnavailableException($"The ERP did not send the document of invoice {number} in time. Try again in a minute.", ex);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or PortalNotFoundException or PortalAccessDeniedException or PortalValidationException))
+        {
+            logger.LogError(ex, "The ERP failed to return the document of invoice {Invoice} (account {Account}).", number, accountId);
+            throw new PortalUnavailableException($"The ERP could not send the document of invoice {number} just now. Try again in a minute.", ex);
+        }
     }
 }

@@ -155,14 +155,14 @@ public sealed class InvoiceQueryService(
         {
             throw new PortalValidationException("columns", "Choose at least one column to export.");
         }
-        var fields = columns.Select(c => Grid.Field(c, "columns")).ToList();
+        var fields = InvoiceCsv.Columns(columns, c => Grid.Field(c, "columns"), f => f.Name);
         var scope = await access.ForViewAsync(cancellationToken);
         await sync.EnsureSyncedAsync(scope.AccountId, cancellationToken);
         var today = Today();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var sorted = Grid.Sort(Filtered(db, scope.AccountId, query, today), query);
 
-        await InvoiceCsv.WriteLineAsync(output, fields.Select(f => f.Title), cancellationToken);
+        await InvoiceCsv.WriteHeaderAsync(output, fields.Select(f => f.Title), cancellationToken);
         await foreach (var row in Project(sorted).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             await InvoiceCsv.WriteLineAsync(output, fields.Select(f => InvoiceCsv.Cell(row, f.Name)), cancellationToken);

@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 using Portal.Payments.Data;
+using Portal.Payments.Hosting;
 using Portal.Payments.Notifications;
 
 namespace Portal.Payments.Services.Payments;
@@ -13,7 +15,7 @@ public static class PaymentEmails
         $"{portalBaseUrl.TrimEnd('/')}/portal/payments/{paymentId}/receipt";
 
     /// <summary>"Payment received" (Succeeded) or "Payment processing" (Processing), with the item breakdown.</summary>
-    public static PortalEmail Confirmation(PaymentRecord payment, PaymentStatus status, string? accountName, string portalBaseUrl)
+    public static PortalEmail Confirmation(PaymentRecord payment, PaymentStatus status, string? accountName, string portalBaseUrl, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(payment);
         var amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency);
@@ -32,7 +34,7 @@ public static class PaymentEmails
         }
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"View your receipt: {ReceiptLink(portalBaseUrl, payment.Id)}");
         var title = payment.Kind == PaymentKind.Deposit ? "Deposit" : "Payment";
-        return new PortalEmail
+        return Branded(new PortalEmail
         {
             Id = Guid.NewGuid(),
             To = payment.CreatedByEmail,
@@ -44,11 +46,11 @@ public static class PaymentEmails
             Kind = payment.Kind == PaymentKind.Deposit ? NotificationKind.DepositReceived : NotificationKind.PaymentProcessed,
             AccountId = payment.AccountId,
             PaymentId = payment.Id,
-        };
+        }, merchant, portalBaseUrl);
     }
 
     /// <summary>"Payment scheduled": the date, the amount, the items and how to cancel.</summary>
-    public static PortalEmail Scheduled(PaymentRecord payment, string? accountName, string portalBaseUrl)
+    public static PortalEmail Scheduled(PaymentRecord payment, string? accountName, string portalBaseUrl, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(payment);
         var text = Opening(payment)
@@ -59,11 +61,11 @@ public static class PaymentEmails
         AppendLines(text, payment);
         text.AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"To cancel it before {Date(payment)}, use Cancel selected scheduled payments on your open invoices: {OpenInvoicesLink(portalBaseUrl)}");
-        return Email(payment, NotificationKind.PaymentScheduled, $"Payment scheduled for {Date(payment)}: {Amount(payment)} ({payment.ReceiptNumber})", text);
+        return Branded(Email(payment, NotificationKind.PaymentScheduled, $"Payment scheduled for {Date(payment)}: {Amount(payment)} ({payment.ReceiptNumber})", text), merchant, portalBaseUrl);
     }
 
     /// <summary>"Scheduled payment cancelled".</summary>
-    public static PortalEmail Cancelled(PaymentRecord payment, string? accountName, string cancelledBy, string portalBaseUrl)
+    public static PortalEmail Cancelled(PaymentRecord payment, string? accountName, string cancelledBy, string portalBaseUrl, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(payment);
         var text = Opening(payment)
@@ -73,17 +75,21 @@ public static class PaymentEmails
             .AppendLine();
         AppendLines(text, payment);
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"The invoices are open again: {OpenInvoicesLink(portalBaseUrl)}");
-        return Email(payment, NotificationKind.PaymentCancelled, $"Scheduled payment cancelled: {Amount(payment)} ({payment.ReceiptNumber})", text);
+        return Branded(Email(payment, NotificationKind.PaymentCancelled, $"Scheduled payment cancelled: {Amount(payment)} ({payment.ReceiptNumber})", text), merchant, portalBaseUrl);
     }
 
-    /// <summary>"Payment failed" (nothing charged) or "Payment returned" (the bank returned the debit), with the reason and a link back.</summary>
-    public static PortalEmail Failed(PaymentRecord payment, PaymentStatus status, string reason, string? accountName, string portalBaseUrl)
+    /// <summary>
+    /// "Payment failed" (nothing charged), "Payment returned" (the bank returned the debit) or "Payment refunded" (the
+    /// money went back to the payer), with the reason and a link back.
+    /// </summary>
+    public static PortalEmail Failed(PaymentRecord payment, PaymentStatus status, string reason, string? accountName, string portalBaseUrl, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(payment);
         var returned = status == PaymentStatus.Returned;
+        var refunded = status == PaymentStatus.Refunded;
         var what = payment.ScheduledFor is null ? "payment" : $"payment scheduled for {Date(payment)}";
-        var headline = returned
-            ? $"Your bank returned your {what} of {Amount(payment)} for {Account(payment, accountName)}."
+        var headline = returned ? $"Your bank returned your {what} of {Amount(payment)} for {Account(payment, accountName)}."
+            : refunded ? $"Your {what} of {Amount(payment)} for {Account(payment, accountName)} was refunded to you."
             : $"Your {what} of {Amount(payment)} for {Account(payment, accountName)} failed. Nothing was charged.";
         var text = Opening(payment)
             .AppendLine(headline)
@@ -94,10 +100,10 @@ public static class PaymentEmails
         text.AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"The invoices are open again; pay or schedule them here: {OpenInvoicesLink(portalBaseUrl)}")
             .AppendLine(CultureInfo.InvariantCulture, $"Payment details: {ReceiptLink(portalBaseUrl, payment.Id)}");
-        var subject = returned
-            ? $"Payment returned: {Amount(payment)} ({payment.ReceiptNumber})"
+        var subject = returned ? $"Payment returned: {Amount(payment)} ({payment.ReceiptNumber})"
+            : refunded ? $"Payment refunded: {Amount(payment)} ({payment.ReceiptNumber})"
             : $"Payment failed: {Amount(payment)} ({payment.ReceiptNumber})";
-        return Email(payment, NotificationKind.PaymentFailed, subject, text);
+        return Branded(Email(payment, NotificationKind.PaymentFailed, subject, text), merchant, portalBaseUrl);
     }
 
     /// <summary>The open invoices page link.</summary>
@@ -111,6 +117,29 @@ public static class PaymentEmails
         (string.IsNullOrEmpty(accountName) ? payment.AccountName : accountName) is { Length: > 0 } name
             ? $"{name} ({payment.AccountId})"
             : payment.AccountId;
+
+    /// <summary>
+    /// The email signed with the merchant's name, and an HTML version headed by its logo (the same text, encoded), when
+    /// <paramref name="merchant"/> names either; otherwise unchanged.
+    /// </summary>
+    public static PortalEmail Branded(PortalEmail email, MerchantOptions? merchant, string portalBaseUrl)
+    {
+        ArgumentNullException.ThrowIfNull(email);
+        var name = string.IsNullOrWhiteSpace(merchant?.Name) ? null : merchant.Name.Trim();
+        var logo = merchant?.AbsoluteLogoUrl(portalBaseUrl);
+        if (name is null && logo is null)
+        {
+            return email;
+        }
+        var text = name is null ? email.TextBody : email.TextBody.TrimEnd() + Environment.NewLine + Environment.NewLine + name + Environment.NewLine;
+        var html = new StringBuilder("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">");
+        if (logo is not null)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p><img src=\"{WebUtility.HtmlEncode(logo)}\" alt=\"{WebUtility.HtmlEncode(name ?? "Logo")}\" style=\"max-height:48px;max-width:200px\"></p>");
+        }
+        html.Append("<div style=\"white-space:pre-wrap\">").Append(WebUtility.HtmlEncode(text)).Append("</div></body></html>");
+        return email with { TextBody = text, HtmlBody = html.ToString() };
+    }
 
     private static StringBuilder Opening(PaymentRecord payment) =>
         new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"Hello {payment.CreatedByName},").AppendLine();

@@ -453,16 +453,17 @@ public sealed class PaymentLifecycle(
         bool postingWentOut, DateTime now, CancellationToken ct)
     {
         var baseUrl = options.Value.Notifications.PortalBaseUrl;
+        var merchant = options.Value.Merchant;
         switch (to)
         {
             case PaymentStatus.Succeeded when !postingWentOut:
             case PaymentStatus.Processing:
                 EnqueuePosting(db, payment, change.Reference, now);
-                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, to, payment.AccountName, baseUrl), now);
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, to, payment.AccountName, baseUrl, merchant), now);
                 break;
             case PaymentStatus.Succeeded:
                 // A bank debit settled: its posting went out when the gateway accepted it; tell the payer it cleared.
-                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, to, payment.AccountName, baseUrl), now);
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, to, payment.AccountName, baseUrl, merchant), now);
                 break;
             case PaymentStatus.Failed or PaymentStatus.Returned or PaymentStatus.Refunded:
                 await ReleaseHoldsAsync(db, payment, ct);
@@ -482,12 +483,12 @@ public sealed class PaymentLifecycle(
                 }
                 if (to != PaymentStatus.Failed || change.EmailFailure || from is PaymentStatus.Processing or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction)
                 {
-                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Failed(payment, to, reason, payment.AccountName, baseUrl), now);
+                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Failed(payment, to, reason, payment.AccountName, baseUrl, merchant), now);
                 }
                 break;
             case PaymentStatus.Cancelled:
                 await ReleaseHoldsAsync(db, payment, ct);
-                OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(payment, payment.AccountName, change.CancelledBy ?? change.Actor, baseUrl), now);
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(payment, payment.AccountName, change.CancelledBy ?? change.Actor, baseUrl, merchant), now);
                 break;
         }
     }

@@ -71,7 +71,7 @@ public sealed class ScheduledPaymentService(
             now => PaymentService.NewPayment(scope, request.IdempotencyKey, preview, items, method, charger.GatewayKey, now, scheduled: true),
             (db, p, now) =>
             {
-                OutboxWriter.EnqueueEmail(db, PaymentEmails.Scheduled(p, scope.AccountName, baseUrl), now);
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Scheduled(p, scope.AccountName, baseUrl, options.Value.Merchant), now);
                 AuditLog.Add(db, scope, "payment.scheduled", p.Id, now, new { p.ReceiptNumber, p.AmountMinor, p.ScheduledFor, Items = items.Count });
             },
             items, schedule: true, Busy,

@@ -30,9 +30,9 @@ public static class ShortPayRules
     public static bool TryParseAmount(string? text, string currency, string invoiceNumber, IFormatProvider culture, out Money amount, out string? error)
     {
         amount = default;
-        if (!decimal.TryParse(text?.Trim(), NumberStyles.Number, culture, out var value))
+        if (!Text.AmountText.TryParse(text, culture, out var value))
         {
-            error = $"Enter the amount to pay for {invoiceNumber} as a number, e.g. 125.50.";
+            error = $"Enter the amount to pay for {invoiceNumber} as a number, e.g. {Text.AmountText.Example(culture)}.";
             return false;
         }
         if (value <= 0m)

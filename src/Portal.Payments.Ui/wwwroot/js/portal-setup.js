@@ -1,0 +1,28 @@
+// Checks that the host page loads what the portal needs. Returns the names of the missing pieces (none: all is well).
+export function check(probe) {
+    const missing = [];
+    if (!window.Radzen) {
+        missing.push("radzen-script");
+    }
+    // A theme styles Radzen's icons (an icon font in a box); without one an icon is plain inline text.
+    const icon = document.createElement("i");
+    icon.className = "rzi";
+    icon.setAttribute("aria-hidden", "true");
+    (probe || document.body).appendChild(icon);
+    const themed = getComputedStyle(icon).display !== "inline";
+    icon.remove();
+    if (!themed) {
+        missing.push("radzen-theme");
+    }
+    if (probe && getComputedStyle(probe).getPropertyValue("--pp-stylesheet").trim() !== "loaded") {
+        missing.push("portal-stylesheet");
+    }
+    return missing;
+}
+
+// Writes each message to the browser console as an error, where a developer looks first.
+export function report(messages) {
+    for (const message of messages) {
+        console.error("Portal.Payments: " + message);
+    }
+}

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Portal.Payments.Data;
+using Portal.Payments.DemoErp;
+using Portal.Payments.Erp;
+using Portal.Payments.Sync;
+using Portal.Payments.Ui.Tests.Infrastructure;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>
+/// The invoice document endpoint when the ERP is slow or down, over real HTTP on 127.0.0.1: a quick 503 problem, never a
+/// long wait followed by a 500.
+/// </summary>
+public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
+{
+    private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"portal-document-tests-{Guid.NewGuid():N}.db");
+    private readonly TestUsers _users = new();
+    private readonly ErpTrouble _trouble = new();
+    private WebApplication? _app;
+    private HttpClient _client = new();
+    private long _invoiceId;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_users);
+        builder.Services.AddSingleton(_trouble);
+        builder.Services.AddCustomerPortalPayments(o =>
+            {
+                o.RunBackgroundServices = false;
+                o.ErpRequestTimeout = TimeSpan.FromMilliseconds(500);
+            })
+            .UseSqlite($"Data Source={_dbPath}")
+            .UseUserContext<TestUserContext>()
+            .AddErpAdapter<TroubledErp>()
+            .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = "ACME", InvoiceCount = 5 }));
+        _app = builder.Build();
+        await _app.Services.MigratePortalPaymentsAsync();
+        _app.MapCustomerPortalPayments();
+        await _app.StartAsync();
+        _client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
+
+        using var scope = _app.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<ErpSyncService>().SyncAccountAsync("ACME");
+        await using var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        _invoiceId = await db.Invoices.Where(i => i.AccountId == "ACME").Select(i => i.Id).FirstAsync();
+        _users.SignIn(PortalPermissions.View);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        SqliteConnection.ClearAllPools();
+        foreach (var path in new[] { _dbPath, _dbPath + "-wal", _dbPath + "-shm" })
+        {
+            File.Delete(path);
+        }
+    }
+
+    private string Url => $"{PortalRoutes.ApiPrefix}/invoices/{_invoiceId}/document";
+
+    [Fact]
+    public async Task A_working_ERP_serves_the_document()
+    {
+        using var response = await _client.GetAsync(Url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(ErpTrouble.Kind.HangsIgnoringCancellation, "in time")]
+    [InlineData(ErpTrouble.Kind.HangsUntilCancelled, "in time")]
+    [InlineData(ErpTrouble.Kind.Throws, "just now")]
+    public async Task A_slow_or_failing_ERP_answers_503_problem_json_quickly(ErpTrouble.Kind trouble, string expected)
+    {
+        _trouble.Current = trouble;
+        var watch = Stopwatch.StartNew();
+
+        using var response = await _client.GetAsync(Url);
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"The answer took {watch.Elapsed.TotalSeconds:0.0} s.");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(TimeSpan.FromSeconds(60), response.Headers.RetryAfter?.Delta);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(503, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.Contains(expected, problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Null(response.Content.Headers.ContentDisposition);
+    }
+}
+
+/// <summary>What goes wrong with the ERP's documents in the current test.</summary>
+public sealed class ErpTrouble
+{
+    /// <summary>Kinds of trouble.</summary>
+    public enum Kind
+    {
+        /// <summary>Works.</summary>
+        None,
+        /// <summary>Waits 30 s whatever the token says.</summary>
+        HangsIgnoringCancellation,
+        /// <summary>Waits until the token is cancelled.</summary>
+        HangsUntilCancelled,
+        /// <summary>Fails like an unreachable ERP.</summary>
+        Throws,
+    }
+
+    /// <summary>The trouble now.</summary>
+    public Kind Current { get; set; }
+}
+
+/// <summary>The demo ERP, except that its documents are slow or fail as <see cref="ErpTrouble"/> says.</summary>
+public sealed class TroubledErp(DemoErpAdapter inner, ErpTrouble trouble) : IErpAdapter
+{
+    /// <inheritdoc />
+    public async Task<ErpDocument?> GetDocumentAsync(string accountId, string itemExternalId, CancellationToken cancellationToken = default)
+    {
+        switch (trouble.Current)
+        {
+            case ErpTrouble.Kind.HangsIgnoringCancellation:
+                await Task.Delay(TimeSpan.FromSeconds(30), CancellationToken.None);
+                break;
+            case ErpTrouble.Kind.HangsUntilCancelled:
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+                break;
+            case ErpTrouble.Kind.Throws:
+                throw new HttpRequestException("Connection refused (erp.example.test:443)");
+        }
+        return await inner.GetDocumentAsync(accountId, itemExternalId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken cancellationToken = default) =>
+        inner.PullOpenItemsAsync(accountId, cursor, maxItems, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken cancellationToken = default) => inner.PostPaymentAsync(posting, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken cancellationToken = default) => inner.PostDepositAsync(posting, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken cancellationToken = default) => inner.PostCommentAsync(posting, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken cancellationToken = default) => inner.ReversePaymentAsync(reversal, cancellationToken);
+}
