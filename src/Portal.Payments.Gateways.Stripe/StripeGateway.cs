@@ -624,6 +624,13 @@ public sealed class StripeGateway : PaymentGatewayBase
                 HolderName = method.BillingDetails?.Name,
                 BillingPostalCode = method.BillingDetails?.Address?.PostalCode,
                 VerificationPending = verificationPending,
+                Funding = card.Funding switch
+                {
+                    "credit" => Fees.CardFunding.Credit,
+                    "debit" => Fees.CardFunding.Debit,
+                    "prepaid" => Fees.CardFunding.Prepaid,
+                    _ => Fees.CardFunding.Unknown,
+                },
             };
         }
         if (method.Type == "us_bank_account" && method.UsBankAccount is { } bank)

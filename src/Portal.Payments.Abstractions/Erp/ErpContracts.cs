@@ -101,6 +101,11 @@ public sealed record ErpPaymentPosting
     public string? GatewayReference { get; init; }
     /// <summary>Per-item allocations.</summary>
     public required IReadOnlyList<ErpAllocation> Allocations { get; init; }
+    /// <summary>
+    /// The convenience fee included in <see cref="Amount"/> (null when none): book it as fee income, never apply it to
+    /// invoices. The allocations add up to <see cref="Amount"/> minus this fee.
+    /// </summary>
+    public Money? ConvenienceFee { get; init; }
 }
 
 /// <summary>Cash on account, not applied to any invoice (unapplied cash in the ERP).</summary>
@@ -120,6 +125,8 @@ public sealed record ErpDepositPosting
     public required string MethodDescription { get; init; }
     /// <summary>Payer's memo.</summary>
     public string? Memo { get; init; }
+    /// <summary>The convenience fee included in <see cref="Amount"/> (null when none): fee income, not cash on account.</summary>
+    public Money? ConvenienceFee { get; init; }
 }
 
 /// <summary>
@@ -141,6 +148,8 @@ public sealed record ErpPaymentReversal
     public required DateTimeOffset ReturnedAt { get; init; }
     /// <summary>The bank's reason, e.g. "R01: insufficient funds".</summary>
     public required string Reason { get; init; }
+    /// <summary>The convenience fee included in <see cref="Amount"/> that is reversed too (null when none).</summary>
+    public Money? ConvenienceFee { get; init; }
 }
 
 /// <summary>A comment a portal user wrote on an invoice, for the AR team.</summary>

@@ -149,6 +149,8 @@ public sealed record StoredMethodDetails
     public BankAccountHolderType? HolderType { get; init; }
     /// <summary>True while the gateway still verifies the method (e.g. micro-deposits).</summary>
     public bool VerificationPending { get; init; }
+    /// <summary>How a card is funded (credit, debit, prepaid), when the gateway reports it; fee policies exempt debit and prepaid cards.</summary>
+    public Fees.CardFunding Funding { get; init; }
 }
 
 /// <summary>Store a captured method for an account.</summary>

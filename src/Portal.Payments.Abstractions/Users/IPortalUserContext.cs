@@ -16,7 +16,14 @@ public enum PortalPermissions
 /// <param name="AccountId">The ERP's customer account id.</param>
 /// <param name="AccountName">Display name.</param>
 /// <param name="Permissions">What the user may do there.</param>
-public sealed record PortalAccountAccess(string AccountId, string AccountName, PortalPermissions Permissions);
+public sealed record PortalAccountAccess(string AccountId, string AccountName, PortalPermissions Permissions)
+{
+    /// <summary>
+    /// The account's billing region, a country ("US") or country and state ("US-CT"), when the host knows it: fee
+    /// policies use it (some regions do not allow card surcharges). Default null.
+    /// </summary>
+    public string? BillingRegion { get; init; }
+}
 
 /// <summary>The signed-in portal user.</summary>
 public sealed record PortalUser

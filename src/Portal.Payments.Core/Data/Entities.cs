@@ -101,6 +101,8 @@ public class PaymentMethodRecord
     public BankAccountType? BankAccountType { get; set; }
     /// <summary>Business or personal.</summary>
     public BankAccountHolderType? HolderType { get; set; }
+    /// <summary>How the card is funded, as the gateway reported it.</summary>
+    public Fees.CardFunding Funding { get; set; }
     /// <summary>User's nickname.</summary>
     public string? Nickname { get; set; }
     /// <summary>The account's default method.</summary>
@@ -248,6 +250,14 @@ public class PaymentRecord
     public long DiscountMinor { get; set; }
     /// <summary>Short-paid, minor units.</summary>
     public long ShortMinor { get; set; }
+    /// <summary>Convenience fee charged on top (part of <see cref="AmountMinor"/>, never applied to invoices), minor units.</summary>
+    public long FeeMinor { get; set; }
+    /// <summary>The fee line's label as the payer saw it, or null when no fee.</summary>
+    public string? FeeLabel { get; set; }
+    /// <summary>The account's billing region when the payment was made (fee policies use it for a later charge).</summary>
+    public string? BillingRegion { get; set; }
+    /// <summary>The autopay enrolment that made this scheduled payment, or null for one the payer made.</summary>
+    public Guid? AutopayEnrollmentId { get; set; }
     /// <summary>Method used.</summary>
     public Guid? PaymentMethodId { get; set; }
     /// <summary>Masked method description at payment time.</summary>

@@ -171,7 +171,7 @@ public sealed class DemoErpAdapter(
                 undo = [new DemoErpAllocationRecord
                 {
                     PostingId = id, AccountId = reversal.AccountId, ItemIndex = -1, ItemExternalId = DepositItemId(posted.Id),
-                    ClearedMinor = deposit.Amount.ToMinorUnits(),
+                    ClearedMinor = OnAccount(deposit).ToMinorUnits(),
                 }];
             }
             else
@@ -196,6 +196,9 @@ public sealed class DemoErpAdapter(
     }
 
     private static string DepositItemId(Guid depositId) => $"D-{depositId:N}";
+
+    /// <summary>The cash a deposit puts on account: its amount without the convenience fee (fee income, booked apart).</summary>
+    private static Money OnAccount(ErpDepositPosting deposit) => deposit.ConvenienceFee is { } fee ? deposit.Amount - fee : deposit.Amount;
 
     /// <inheritdoc />
     public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken cancellationToken = default)
@@ -341,7 +344,7 @@ public sealed class DemoErpAdapter(
         var externalId = DepositItemId(posting.Id);
         var cleared = await db.DemoErpAllocations.Where(a => a.AccountId == posting.AccountId && a.ItemExternalId == externalId && a.SettledSequence != null)
             .SumAsync(a => a.ClearedMinor, ct);
-        var amount = -deposit.Amount;
+        var amount = -OnAccount(deposit);
         var open = amount + Money.FromMinorUnits(cleared, amount.Currency);
         var day = DateOnly.FromDateTime(posting.PostedAt);
         return new ErpOpenItem

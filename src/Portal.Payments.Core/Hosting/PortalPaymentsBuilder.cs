@@ -86,6 +86,13 @@ public sealed class PortalPaymentsBuilder
         return this;
     }
 
+    /// <summary>Sets the convenience-fee policy (default: the built-in one reading <c>CustomerPortalPayments:ConvenienceFees</c>).</summary>
+    public PortalPaymentsBuilder UseConvenienceFeePolicy<TPolicy>() where TPolicy : class, Fees.IConvenienceFeePolicy
+    {
+        Services.Replace(ServiceDescriptor.Singleton<Fees.IConvenienceFeePolicy, TPolicy>());
+        return this;
+    }
+
     /// <summary>
     /// Registers every gateway, ERP adapter, user context, notification sender and discount policy
     /// found in the assembly of <typeparamref name="T"/> (Scrutor scan), replacing the defaults. Gateways and ERP

@@ -79,6 +79,9 @@ public sealed class PortalPaymentsOptions
     /// <summary>Charging and recovery: leases, the gateway time limit, status checks, and what the health check calls stuck.</summary>
     public ChargingOptions Charging { get; set; } = new();
 
+    /// <summary>Convenience fees (surcharges) of the built-in fee policy. Off by default.</summary>
+    public Fees.ConvenienceFeeOptions ConvenienceFees { get; set; } = new();
+
     /// <summary>The ACH debit authorization payers accept before a bank account is saved.</summary>
     public AchAgreementOptions AchAgreement { get; set; } = new();
 

@@ -90,6 +90,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             errors.Add($"{S}:Scheduling:MaxConcurrentCharges must be 1 to 256 (charges one node runs at once; e.g. 32).");
         }
         ValidateCharging(o.Charging, errors);
+        ValidateFees(o, errors);
 
         if (o.DiscountPolicy is not ("prorate" or "keep" or "forfeit"))
         {
@@ -128,6 +129,39 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateFees(PortalPaymentsOptions o, List<string> errors)
+    {
+        const string S = PortalPaymentsOptions.SectionName + ":ConvenienceFees";
+        var f = o.ConvenienceFees;
+        foreach (var (name, fee) in new[] { ("Card", f.Card), ("Bank", f.Bank) })
+        {
+            if (fee.Percent is < 0m or > 10m)
+            {
+                errors.Add($"{S}:{name}:Percent is {fee.Percent}; use 0 to 10 (a percentage, e.g. 2.5).");
+            }
+            if (fee.Fixed < 0m || !Money.TryCreate(fee.Fixed, o.Currency, out _, out _))
+            {
+                errors.Add($"{S}:{name}:Fixed must be zero or more, with at most the decimals of {o.Currency}.");
+            }
+            if (fee.Cap is { } cap && (cap <= 0m || !Money.TryCreate(cap, o.Currency, out _, out _)))
+            {
+                errors.Add($"{S}:{name}:Cap must be more than zero, with at most the decimals of {o.Currency}.");
+            }
+        }
+        if (f.MinimumPayment is { } minimum && minimum < 0m)
+        {
+            errors.Add($"{S}:MinimumPayment must not be negative.");
+        }
+        if (f.DisallowedRegions.FirstOrDefault(r => !System.Text.RegularExpressions.Regex.IsMatch(r ?? "", "^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$")) is { } bad)
+        {
+            errors.Add($"{S}:DisallowedRegions has '{bad}'; use a country code (\"PR\") or country and state (\"US-CT\").");
+        }
+        if (string.IsNullOrWhiteSpace(f.Label) || f.Label.Length > 60)
+        {
+            errors.Add($"{S}:Label must be 1 to 60 characters.");
+        }
     }
 
     private static void ValidateCharging(ChargingOptions c, List<string> errors)

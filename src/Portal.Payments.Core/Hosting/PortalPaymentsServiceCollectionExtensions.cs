@@ -90,6 +90,7 @@ public static class PortalPaymentsServiceCollectionExtensions
             string.Equals(sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Notifications.Transport, "Smtp", StringComparison.OrdinalIgnoreCase)
                 ? ActivatorUtilities.CreateInstance<SmtpNotificationSender>(sp)
                 : ActivatorUtilities.CreateInstance<StoredEmailSender>(sp));
+        services.TryAddSingleton<Portal.Payments.Fees.IConvenienceFeePolicy, Portal.Payments.Fees.ConfiguredConvenienceFeePolicy>();
         services.TryAddSingleton<IDiscountPolicy>(sp => sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.DiscountPolicy switch
         {
             "keep" => new KeepDiscountPolicy(),

@@ -132,6 +132,10 @@ public static class ReceiptPdfRenderer
             w.Total("Short paid", (-r.ShortTotal).ToString(), bold: false);
             w.Total("Credits applied", (-r.CreditsApplied).ToString(), bold: false);
         }
+        if (!r.Fee.IsZero)
+        {
+            w.Total(r.FeeLabel ?? "Convenience fee", r.Fee.ToString(), bold: false);
+        }
         w.Total(r.Status == PaymentStatus.Failed ? "Amount attempted" : "Amount paid", r.Amount.ToString(), bold: true);
         if (!string.IsNullOrWhiteSpace(r.Memo))
         {

@@ -43,6 +43,7 @@ public sealed record SandboxBankInput(string RoutingNumber, string AccountNumber
 /// <item>4000 0000 0000 0002: declined. 4000 0000 0000 9995: insufficient funds. 4000 0000 0000 0069: expired card.</item>
 /// <item>4000 0000 0000 0077: Processing, then Succeeded after <see cref="SandboxGatewayOptions.CardProcessingDelay"/>.</item>
 /// <item>4000 0000 0000 0119: charges, then times out (the answer is lost; a status lookup by key finds it Succeeded).</item>
+/// <item>4000 0566 5566 5556: a debit card; 5105 1051 0510 5100: a prepaid card (succeed; fee policies exempt them).</item>
 /// <item>4000 0025 0000 3155: the issuer asks the payer to confirm (3-D Secure): RequiresAction, completed in the sandbox
 /// capture form's bank confirmation; off-session (scheduled payments) it is declined with AuthenticationRequired.</item>
 /// <item>Bank accounts (routing numbers must pass the ABA checksum, e.g. 110000000): Processing, then Succeeded
@@ -112,7 +113,7 @@ public sealed class SandboxGateway(
         }
         var payload = new CapturePayload(
             "card", CardScenario(digits), digits[^4..], PaymentChecks.CardBrand(digits), input.ExpiryMonth, input.ExpiryYear,
-            input.HolderName.Trim(), input.PostalCode?.Trim(), null, null, null, Nonce());
+            input.HolderName.Trim(), input.PostalCode?.Trim(), null, null, null, Nonce(), FundingOf(digits));
         return Captured(payload, PaymentMethodType.Card);
     }
 
@@ -135,7 +136,7 @@ public sealed class SandboxGateway(
         var scenario = input.AccountNumber == ReturnedBankAccount ? "ach_return" : "ach";
         var payload = new CapturePayload(
             "bank", scenario, input.AccountNumber[^4..], "Sandbox Bank", null, null, input.HolderName.Trim(), null,
-            input.RoutingNumber, input.AccountType, input.HolderType, Nonce());
+            input.RoutingNumber, input.AccountType, input.HolderType, Nonce(), Fees.CardFunding.Unknown);
         return Captured(payload, PaymentMethodType.BankAccount);
     }
 
@@ -467,6 +468,14 @@ public sealed class SandboxGateway(
         return true;
     }
 
+    /// <summary>Stripe's test numbers for debit and prepaid cards; every other card is credit.</summary>
+    private static Fees.CardFunding FundingOf(string digits) => digits switch
+    {
+        "4000056655665556" => Fees.CardFunding.Debit,
+        "5105105105105100" => Fees.CardFunding.Prepaid,
+        _ => Fees.CardFunding.Credit,
+    };
+
     /// <summary>Makes every capture token unique, as a real gateway's are (they are single use).</summary>
     private static string Nonce() => Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
 
@@ -474,7 +483,7 @@ public sealed class SandboxGateway(
 
     private sealed record CapturePayload(
         string Kind, string Scenario, string Last4, string? Brand, int? ExpiryMonth, int? ExpiryYear, string? Holder,
-        string? PostalCode, string? Routing, BankAccountType? AccountType, BankAccountHolderType? HolderType, string? Nonce)
+        string? PostalCode, string? Routing, BankAccountType? AccountType, BankAccountHolderType? HolderType, string? Nonce, Fees.CardFunding Funding)
     {
         public StoredMethodDetails ToDetails(string token) => new()
         {
@@ -489,6 +498,7 @@ public sealed class SandboxGateway(
             RoutingNumber = Routing,
             BankAccountType = AccountType,
             HolderType = HolderType,
+            Funding = Funding,
         };
     }
 }

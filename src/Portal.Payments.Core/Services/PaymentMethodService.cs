@@ -49,6 +49,8 @@ public sealed record PaymentMethodView
     public BankAccountHolderType? HolderType { get; init; }
     /// <summary>User's nickname.</summary>
     public string? Nickname { get; init; }
+    /// <summary>How a card is funded (credit, debit, prepaid), when the gateway reported it.</summary>
+    public Fees.CardFunding Funding { get; init; }
     /// <summary>The account's default method.</summary>
     public required bool IsDefault { get; init; }
     /// <summary>Status.</summary>
@@ -454,6 +456,7 @@ public sealed class PaymentMethodService(
             RoutingNumber = d.RoutingNumber,
             BankAccountType = d.BankAccountType,
             HolderType = d.HolderType,
+            Funding = d.Funding,
             Nickname = nickname,
             VerificationPending = d.VerificationPending,
             CreatedAt = now,
@@ -567,6 +570,7 @@ public sealed class PaymentMethodService(
         BillingPostalCode = r.BillingPostalCode,
         BankAccountType = r.BankAccountType,
         HolderType = r.HolderType,
+        Funding = r.Funding,
         Nickname = r.Nickname,
         IsDefault = r.IsDefault,
         Status = StatusOf(r, today),

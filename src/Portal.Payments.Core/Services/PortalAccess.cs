@@ -32,6 +32,9 @@ public sealed class PortalUnavailableException(string message, Exception? innerE
 /// <param name="Permissions">The user's permissions there.</param>
 public sealed record AccountScope(PortalUser User, string AccountId, string AccountName, PortalPermissions Permissions)
 {
+    /// <summary>The account's billing region from the host (<see cref="PortalAccountAccess.BillingRegion"/>), if known.</summary>
+    public string? BillingRegion { get; init; }
+
     /// <summary>True when the user may pay and change things.</summary>
     public bool CanPay => Permissions.HasFlag(PortalPermissions.Pay);
 }
@@ -55,7 +58,7 @@ public sealed class PortalAccess(IPortalUserContext users)
                 ? "Your access to this account is view-only; ask an administrator for accounts-payable permission to make changes."
                 : "You do not have access to this customer account.");
         }
-        return new AccountScope(user, access.AccountId, access.AccountName, access.Permissions);
+        return new AccountScope(user, access.AccountId, access.AccountName, access.Permissions) { BillingRegion = access.BillingRegion };
     }
 
     /// <summary>The scope for reading (view permission).</summary>

@@ -22,6 +22,8 @@ public static class PaymentHistoryFields
     public const string Method = "Method";
     /// <summary>Amount.</summary>
     public const string Amount = "Amount";
+    /// <summary>Convenience fee (part of the amount).</summary>
+    public const string Fee = "Fee";
     /// <summary>Status.</summary>
     public const string Status = "Status";
     /// <summary>The user who made the payment (CSV and display only).</summary>
@@ -45,6 +47,7 @@ public static class PaymentHistoryFields
         [Kind] = "Kind",
         [Method] = "Method",
         [Amount] = "Amount",
+        [Fee] = "Convenience fee",
         [Status] = "Status",
         [User] = "Paid by",
         [Invoices] = "Invoices",
@@ -70,6 +73,8 @@ public sealed record PaymentHistoryRow
     public required Money Amount { get; init; }
     /// <summary>Amount as a plain number (grid column and filters).</summary>
     public decimal AmountValue => Amount.Amount;
+    /// <summary>The convenience fee included in <see cref="Amount"/> (zero when none).</summary>
+    public Money Fee { get; init; }
     /// <summary>Status.</summary>
     public required PaymentStatus Status { get; init; }
     /// <summary>The user who made it.</summary>
@@ -95,6 +100,10 @@ public sealed record PaymentRemittance
     public required IReadOnlyList<ReceiptLine> Lines { get; init; }
     /// <summary>Sum of the applied amounts.</summary>
     public required Money TotalApplied { get; init; }
+    /// <summary>The convenience fee charged with the payment (zero when none): not applied to any invoice.</summary>
+    public Money Fee { get; init; }
+    /// <summary>The fee line's label, or null.</summary>
+    public string? FeeLabel { get; init; }
 }
 
 /// <summary>
@@ -114,6 +123,7 @@ public sealed class PaymentHistoryService(
         .Enum(PaymentHistoryFields.Kind, "Kind", p => p.Kind)
         .Text(PaymentHistoryFields.Method, "Method", p => p.MethodKey)
         .Money(PaymentHistoryFields.Amount, "Amount", p => p.AmountMinor)
+        .Money(PaymentHistoryFields.Fee, "Convenience fee", p => p.FeeMinor)
         .Enum(PaymentHistoryFields.Status, "Status", p => p.Status)
         .Text(PaymentHistoryFields.User, "Paid by", p => p.PaidByKey)
         .Int(PaymentHistoryFields.Invoices, "Invoices", p => p.InvoiceCount)
@@ -173,6 +183,8 @@ public sealed class PaymentHistoryService(
             CreatedAt = receipt.CreatedAt,
             Lines = receipt.Lines,
             TotalApplied = receipt.Lines.Aggregate(Money.Zero(receipt.Amount.Currency), (sum, l) => sum + l.Applied),
+            Fee = receipt.Fee,
+            FeeLabel = receipt.FeeLabel,
         };
     }
 
@@ -191,6 +203,12 @@ public sealed class PaymentHistoryService(
                 remittance.ReceiptNumber, date, line.InvoiceNumber, InvoiceText.TypeName(line.Type),
                 Amount(line.OpenBalance), Amount(line.Discount), Amount(line.ShortAmount), line.ShortReason, Amount(line.Applied),
             ], cancellationToken);
+        }
+        if (!remittance.Fee.IsZero)
+        {
+            // The fee was charged with the payment but applied to no invoice: its own line, with no invoice number.
+            await InvoiceCsv.WriteLineAsync(output,
+                [remittance.ReceiptNumber, date, "", remittance.FeeLabel ?? "Convenience fee", "", "", "", "", Amount(remittance.Fee)], cancellationToken);
         }
         await output.FlushAsync(cancellationToken);
     }
@@ -216,13 +234,13 @@ public sealed class PaymentHistoryService(
 
     private static IQueryable<PaymentHistoryData> Project(IQueryable<PaymentRecord> source) =>
         source.Select(p => new PaymentHistoryData(p.Id, p.CreatedAt, p.ReceiptNumber, p.Kind, p.MethodDescription, p.Currency, p.AmountMinor,
-            p.Status, p.CreatedByName, p.InvoiceCount, p.ScheduledFor, p.Memo));
+            p.Status, p.CreatedByName, p.InvoiceCount, p.ScheduledFor, p.Memo, p.FeeMinor));
 }
 
 /// <summary>The columns a history row needs, as read from the database.</summary>
 internal sealed record PaymentHistoryData(
     Guid Id, DateTime CreatedAt, string ReceiptNumber, PaymentKind Kind, string MethodDescription, string Currency, long AmountMinor,
-    PaymentStatus Status, string PaidBy, int InvoiceCount, DateOnly? ScheduledFor, string? Memo)
+    PaymentStatus Status, string PaidBy, int InvoiceCount, DateOnly? ScheduledFor, string? Memo, long FeeMinor = 0)
 {
     /// <summary>The grid row.</summary>
     public PaymentHistoryRow ToRow() => new()
@@ -233,6 +251,7 @@ internal sealed record PaymentHistoryData(
         Kind = Kind,
         MethodDescription = MethodDescription,
         Amount = Money.FromMinorUnits(AmountMinor, Currency),
+        Fee = Money.FromMinorUnits(FeeMinor, Currency),
         Status = Status,
         PaidBy = PaidBy,
         InvoiceCount = InvoiceCount,
@@ -251,6 +270,7 @@ internal sealed record PaymentHistoryData(
         PaymentHistoryFields.Kind => PaymentHistoryText.KindName(Kind),
         PaymentHistoryFields.Method => MethodDescription,
         PaymentHistoryFields.Amount => CsvCell.Number(InvoiceCsv.Amount(AmountMinor, Currency)),
+        PaymentHistoryFields.Fee => CsvCell.Number(InvoiceCsv.Amount(FeeMinor, Currency)),
         PaymentHistoryFields.Status => PaymentStatusText.Label(Status),
         PaymentHistoryFields.User => PaidBy,
         PaymentHistoryFields.Invoices => CsvCell.Number(InvoiceCount.ToString(CultureInfo.InvariantCulture)),

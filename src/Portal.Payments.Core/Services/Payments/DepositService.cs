@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Fees;
 using Portal.Payments.Hosting;
 
 namespace Portal.Payments.Services.Payments;
@@ -15,12 +16,16 @@ public sealed record DepositLimits(bool Enabled, Money Minimum, Money Maximum);
 /// <summary>The server's review of a deposit before it is confirmed.</summary>
 public sealed record DepositPreview
 {
-    /// <summary>Amount to charge.</summary>
+    /// <summary>Amount deposited on account.</summary>
     public required Money Amount { get; init; }
     /// <summary>The note (memo) as it will be stored, or null.</summary>
     public string? Note { get; init; }
     /// <summary>Masked method ("Visa •••• 4242").</summary>
     public required string MethodDescription { get; init; }
+    /// <summary>The convenience fee charged on top with this method (zero when none).</summary>
+    public ConvenienceFee? Fee { get; init; }
+    /// <summary>What is charged: the deposit plus the fee.</summary>
+    public Money TotalCharged => Fee is { Charged: true } fee ? Amount + fee.Amount : Amount;
 }
 
 /// <summary>Make a deposit (a payment on account, posted to the ERP as unapplied cash).</summary>
@@ -28,7 +33,11 @@ public sealed record DepositPreview
 /// <param name="Note">Optional note for the AR team (up to 500 characters).</param>
 /// <param name="PaymentMethodId">A stored method of the account.</param>
 /// <param name="IdempotencyKey">One key per review: a double click or resubmit with the same key returns the first outcome.</param>
-public sealed record DepositRequest(Money Amount, string? Note, Guid PaymentMethodId, string IdempotencyKey);
+public sealed record DepositRequest(Money Amount, string? Note, Guid PaymentMethodId, string IdempotencyKey)
+{
+    /// <summary>The total the payer saw (deposit plus fee); when the server's differs, nothing is charged.</summary>
+    public Money? ExpectedTotal { get; init; }
+}
 
 /// <summary>Deposits: validated by the server, one charge per confirmation, charged and posted through <see cref="PaymentCharger"/>.</summary>
 public sealed class DepositService(
@@ -36,6 +45,7 @@ public sealed class DepositService(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     PaymentCharger charger,
     PaymentLifecycle lifecycle,
+    IConvenienceFeePolicy fees,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<DepositService> logger)
@@ -75,6 +85,10 @@ public sealed class DepositService(
             return earlier;
         }
         var (preview, method) = await CheckAsync(scope, request.Amount, request.Note, request.PaymentMethodId, cancellationToken);
+        if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged)
+        {
+            throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+        }
         var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, lifecycle, clock, logger, scope, request.IdempotencyKey,
             now => NewDeposit(scope, request.IdempotencyKey, preview, method, now),
             (db, p, now) => AuditLog.Add(db, scope, "deposit.created", p.Id, now, new { p.ReceiptNumber, p.AmountMinor, p.Currency }),
@@ -113,7 +127,11 @@ public sealed class DepositService(
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var method = await PaymentService.UsableMethodAsync(db, scope.AccountId, methodId, Today, charger.GatewayKey, ct);
-        return (new DepositPreview { Amount = amount, Note = memo, MethodDescription = PaymentMethodService.Describe(method) }, method);
+        var fee = fees.Quote(new FeeQuoteRequest
+        {
+            Amount = amount, MethodType = method.Type, Funding = method.Funding, BillingRegion = scope.BillingRegion, Occasion = FeeOccasion.Deposit, ChargeDate = Today,
+        });
+        return (new DepositPreview { Amount = amount, Note = memo, MethodDescription = PaymentMethodService.Describe(method), Fee = fee }, method);
     }
 
     /// <summary>A new deposit, no allocations (<see cref="PaymentStore"/> starts it in its lifecycle: charged next).</summary>
@@ -123,7 +141,10 @@ public sealed class DepositService(
         AccountId = scope.AccountId,
         Kind = PaymentKind.Deposit,
         Currency = preview.Amount.Currency,
-        AmountMinor = preview.Amount.ToMinorUnits(),
+        AmountMinor = preview.TotalCharged.ToMinorUnits(),
+        FeeMinor = preview.Fee is { Charged: true } fee ? fee.Amount.ToMinorUnits() : 0,
+        FeeLabel = preview.Fee is { Charged: true } charged ? charged.Label : null,
+        BillingRegion = scope.BillingRegion,
         PaymentMethodId = method.Id,
         MethodDescription = preview.MethodDescription,
         IdempotencyKey = key,

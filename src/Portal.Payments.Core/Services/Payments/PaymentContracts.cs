@@ -1,5 +1,6 @@
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
+using Portal.Payments.Fees;
 
 namespace Portal.Payments.Services.Payments;
 
@@ -55,6 +56,18 @@ public sealed record PaymentPreview
     public Money ShortTotal => Lines.Aggregate(Money.Zero(Total.Currency), (sum, l) => l.ShortAmount is { } s ? sum + s : sum);
     /// <summary>True when a partial payment changed at least one discount.</summary>
     public bool DiscountChanged => Lines.Any(l => l.DiscountNotice is not null);
+    /// <summary>
+    /// The convenience fee for the chosen method (charged on top of <see cref="Total"/>, never applied to invoices); null
+    /// when no method was given. For a later charge (scheduled, autopay) it is the fee of today's policy: the policy in
+    /// force on the charge date applies.
+    /// </summary>
+    public ConvenienceFee? Fee { get; init; }
+    /// <summary>What the fee would be by card and by bank account (for "Pay by bank: no fee" beside the methods).</summary>
+    public ConvenienceFee? CardFee { get; init; }
+    /// <summary>What the fee would be by bank account.</summary>
+    public ConvenienceFee? BankFee { get; init; }
+    /// <summary>What is charged: <see cref="Total"/> plus the fee.</summary>
+    public Money TotalCharged => Fee is { Charged: true } fee ? Total + fee.Amount : Total;
 }
 
 /// <summary>
@@ -78,7 +91,10 @@ public sealed record PayLine(long InvoiceId)
 /// <param name="IdempotencyKey">One key per confirmation (the UI creates it when the preview is shown): a double click or resubmit with the same key returns the first outcome.</param>
 public sealed record PayInvoicesRequest(IReadOnlyList<long> InvoiceIds, Guid PaymentMethodId, string IdempotencyKey)
 {
-    /// <summary>The total the user saw; when the server's recomputation differs, the payment is refused and nothing is charged.</summary>
+    /// <summary>
+    /// The total the user saw (what is charged: <see cref="PaymentPreview.TotalCharged"/>, fee included); when the
+    /// server's recomputation differs, the payment is refused and nothing is charged.
+    /// </summary>
     public Money? ExpectedTotal { get; init; }
     /// <summary>Amounts, reasons and comments for short-paid invoices; ids not in <see cref="InvoiceIds"/> are added to the selection.</summary>
     public IReadOnlyList<PayLine>? Lines { get; init; }
@@ -167,6 +183,10 @@ public sealed record PaymentReceipt
     public required Money ShortTotal { get; init; }
     /// <summary>Credits applied (positive).</summary>
     public required Money CreditsApplied { get; init; }
+    /// <summary>The convenience fee charged on top (zero when none); part of <see cref="Amount"/>.</summary>
+    public Money Fee { get; init; }
+    /// <summary>The fee line's label, or null when no fee.</summary>
+    public string? FeeLabel { get; init; }
     /// <summary>Invoice breakdown.</summary>
     public required IReadOnlyList<ReceiptLine> Lines { get; init; }
     /// <summary>Deposit note.</summary>

@@ -162,6 +162,10 @@ public static class PaymentEmails
             }
             text.AppendLine();
         }
+        if (payment.FeeMinor != 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {payment.FeeLabel ?? "Convenience fee"}: {Money.FromMinorUnits(payment.FeeMinor, payment.Currency)}");
+        }
     }
 
     private static PortalEmail Email(PaymentRecord payment, NotificationKind kind, string subject, StringBuilder text) => new()

@@ -288,6 +288,32 @@ public sealed class PaymentLifecycle(
     internal Task<bool> RenewLeaseAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct) =>
         lane.RunAsync(() => RenewLeaseInLaneAsync(db, paymentId, ct), ct);
 
+    /// <summary>
+    /// Sets the convenience fee of a payment charged later (scheduled, autopay) to the policy in force on the charge date,
+    /// before its first charge attempt only (a retry must send exactly what was sent before); false when this node no
+    /// longer holds it or it was already sent.
+    /// </summary>
+    internal Task<bool> RepriceFeeAsync(PaymentsDbContext db, PaymentRecord payment, long feeMinor, string? label, CancellationToken ct) =>
+        lane.RunAsync(async () =>
+        {
+            var id = payment.Id;
+            var node = NodeName;
+            var amount = payment.AmountMinor - payment.FeeMinor + feeMinor;
+            var updated = await db.Payments
+                .Where(p => p.Id == id && p.Status == PaymentStatus.Charging && p.LeaseOwner == node && p.Attempts == 0 && p.FeeMinor == payment.FeeMinor)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(p => p.AmountMinor, amount)
+                    .SetProperty(p => p.FeeMinor, feeMinor)
+                    .SetProperty(p => p.FeeLabel, label), ct) == 1;
+            if (updated)
+            {
+                payment.AmountMinor = amount;
+                payment.FeeMinor = feeMinor;
+                payment.FeeLabel = label;
+            }
+            return updated;
+        }, ct);
+
     /// <summary>Extends this node's live lease on a payment (while a slow gateway call runs); false when it was lost.</summary>
     private async Task<bool> RenewLeaseInLaneAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct)
     {
@@ -479,6 +505,7 @@ public sealed class PaymentLifecycle(
                         Amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency),
                         ReturnedAt = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc)),
                         Reason = reason,
+                        ConvenienceFee = payment.FeeMinor == 0 ? null : Money.FromMinorUnits(payment.FeeMinor, payment.Currency),
                     }, now);
                 }
                 if (to != PaymentStatus.Failed || change.EmailFailure || from is PaymentStatus.Processing or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction)
@@ -522,6 +549,7 @@ public sealed class PaymentLifecycle(
                 PaidAt = paidAt,
                 MethodDescription = payment.MethodDescription,
                 Memo = payment.Memo,
+                ConvenienceFee = payment.FeeMinor == 0 ? null : M(payment.FeeMinor),
             }, now);
             return;
         }
@@ -544,6 +572,7 @@ public sealed class PaymentLifecycle(
                 ShortPayReason = a.ShortReason,
                 Comment = a.Comment,
             }).ToList(),
+            ConvenienceFee = payment.FeeMinor == 0 ? null : M(payment.FeeMinor),
         }, now);
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
 using Portal.Payments.Discounts;
 using Portal.Payments.Erp;
+using Portal.Payments.Fees;
 using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
 using Portal.Payments.Notifications;
@@ -20,6 +21,7 @@ public sealed class PaymentService(
     PaymentCharger charger,
     PaymentLifecycle lifecycle,
     IDiscountPolicy discountPolicy,
+    IConvenienceFeePolicy fees,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<PaymentService> logger)
@@ -50,6 +52,39 @@ public sealed class PaymentService(
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return (await ComputeAsync(db, scope, invoiceIds, lines, cancellationToken)).Preview;
+    }
+
+    /// <summary>
+    /// The server's preview with the amounts of <paramref name="lines"/> and the convenience fee of paying with
+    /// <paramref name="paymentMethodId"/> (a stored method of the account), plus the fee by card and by bank for comparison.
+    /// </summary>
+    public async Task<PaymentPreview> PreviewAsync(IReadOnlyList<long> invoiceIds, IReadOnlyList<PayLine>? lines, Guid? paymentMethodId,
+        CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var (preview, _) = await ComputeAsync(db, scope, invoiceIds, lines, cancellationToken);
+        var method = paymentMethodId is { } id ? await UsableMethodAsync(db, scope.AccountId, id, Today, charger.GatewayKey, cancellationToken) : null;
+        return WithFees(preview, fees, scope, method, FeeOccasion.PayNow, Today);
+    }
+
+    /// <summary>
+    /// <paramref name="preview"/> with the fee of <paramref name="method"/> (when given) and the card and bank quotes, under the
+    /// policy for <paramref name="chargeDate"/> (shared with scheduling).
+    /// </summary>
+    internal static PaymentPreview WithFees(PaymentPreview preview, IConvenienceFeePolicy policy, AccountScope scope, PaymentMethodRecord? method,
+        FeeOccasion occasion, DateOnly chargeDate)
+    {
+        ConvenienceFee QuoteFor(PaymentMethodType type, CardFunding funding) => policy.Quote(new FeeQuoteRequest
+        {
+            Amount = preview.Total, MethodType = type, Funding = funding, BillingRegion = scope.BillingRegion, Occasion = occasion, ChargeDate = chargeDate,
+        });
+        return preview with
+        {
+            Fee = method is null ? null : QuoteFor(method.Type, method.Funding),
+            CardFee = QuoteFor(PaymentMethodType.Card, CardFunding.Credit),
+            BankFee = QuoteFor(PaymentMethodType.BankAccount, CardFunding.Unknown),
+        };
     }
 
     /// <summary>Recomputes, holds the items, charges once under the request's idempotency key, records the outcome.</summary>
@@ -121,6 +156,8 @@ public sealed class PaymentService(
             DiscountTotal = M(p.DiscountMinor),
             ShortTotal = M(p.ShortMinor),
             CreditsApplied = M(-allocations.Where(a => a.AppliedMinor < 0).Sum(a => a.AppliedMinor)),
+            Fee = M(p.FeeMinor),
+            FeeLabel = p.FeeLabel,
             Lines = allocations.Select(a => new ReceiptLine
             {
                 InvoiceNumber = a.InvoiceNumber,
@@ -146,11 +183,12 @@ public sealed class PaymentService(
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             (preview, items) = await ComputeAsync(db, scope, request.InvoiceIds, request.Lines, ct);
-            if (request.ExpectedTotal is { } expected && expected != preview.Total)
+            method = await UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId, Today, charger.GatewayKey, ct);
+            preview = WithFees(preview, fees, scope, method, FeeOccasion.PayNow, Today);
+            if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged)
             {
                 throw new PortalValidationException("total", AmountsChangedMessage);
             }
-            method = await UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId, Today, charger.GatewayKey, ct);
         }
 
         var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, lifecycle, clock, logger, scope, request.IdempotencyKey,
@@ -181,7 +219,10 @@ public sealed class PaymentService(
             Kind = PaymentKind.InvoicePayment,
             ScheduledFor = scheduled ? preview.PaymentDate : null,
             Currency = preview.Total.Currency,
-            AmountMinor = preview.Total.ToMinorUnits(),
+            AmountMinor = preview.TotalCharged.ToMinorUnits(),
+            FeeMinor = preview.Fee is { Charged: true } fee ? fee.Amount.ToMinorUnits() : 0,
+            FeeLabel = preview.Fee is { Charged: true } charged ? charged.Label : null,
+            BillingRegion = scope.BillingRegion,
             DiscountMinor = preview.DiscountTotal.ToMinorUnits(),
             ShortMinor = preview.ShortTotal.ToMinorUnits(),
             PaymentMethodId = method.Id,

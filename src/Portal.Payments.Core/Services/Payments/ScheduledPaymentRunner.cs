@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Fees;
 using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
@@ -21,6 +22,7 @@ public sealed class ScheduledPaymentRunner(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IServiceProvider services,
     PaymentLifecycle lifecycle,
+    IConvenienceFeePolicy fees,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<ScheduledPaymentRunner> logger)
@@ -88,8 +90,33 @@ public sealed class ScheduledPaymentRunner(
             return await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Charging, PaymentStatus.Failed,
                 new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = reason, EmailFailure = true }, ct);
         }
+        await ApplyFeePolicyAsync(payment, method!);
         var outcome = await charger.ChargeAsync(payment, method!.Token, new ChargeContext(SystemUser) { EmailFailure = true, OffSession = true });
         return outcome.RecordedHere;
+    }
+
+    /// <summary>The convenience fee of the policy in force on the charge date replaces the estimate made when it was scheduled.</summary>
+    private async Task ApplyFeePolicyAsync(PaymentRecord payment, PaymentMethodRecord method)
+    {
+        if (payment.Attempts > 0)
+        {
+            return; // sent before: a retry sends exactly the same amount under the same key
+        }
+        var quote = fees.Quote(new FeeQuoteRequest
+        {
+            Amount = Money.FromMinorUnits(payment.AmountMinor - payment.FeeMinor, payment.Currency),
+            MethodType = method.Type,
+            Funding = method.Funding,
+            BillingRegion = payment.BillingRegion,
+            Occasion = payment.AutopayEnrollmentId is null ? FeeOccasion.Scheduled : FeeOccasion.Autopay,
+            ChargeDate = Today,
+        });
+        var fee = quote.Charged ? quote.Amount.ToMinorUnits() : 0;
+        if (fee != payment.FeeMinor)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await lifecycle.RepriceFeeAsync(db, payment, fee, quote.Charged ? quote.Label : null, CancellationToken.None);
+        }
     }
 
     /// <summary>Why a due payment must not be charged, or null when it may.</summary>

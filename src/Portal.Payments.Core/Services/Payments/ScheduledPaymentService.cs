@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Fees;
 using Portal.Payments.Discounts;
 using Portal.Payments.Hosting;
 using Portal.Payments.Outbox;
@@ -19,6 +20,7 @@ public sealed class ScheduledPaymentService(
     PaymentCharger charger,
     PaymentLifecycle lifecycle,
     IDiscountPolicy discountPolicy,
+    IConvenienceFeePolicy fees,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<ScheduledPaymentService> logger)
@@ -31,13 +33,19 @@ public sealed class ScheduledPaymentService(
         return Window(await LoadAsync(db, scope, invoiceIds, cancellationToken));
     }
 
-    /// <summary>The server's preview of paying <paramref name="invoiceIds"/> on <paramref name="paymentDate"/>.</summary>
-    public async Task<PaymentPreview> PreviewAsync(IReadOnlyList<long> invoiceIds, DateOnly? paymentDate, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The server's preview of paying <paramref name="invoiceIds"/> on <paramref name="paymentDate"/>, with the convenience fee
+    /// of <paramref name="paymentMethodId"/> under today's policy (the policy in force on the charge date applies).
+    /// </summary>
+    public async Task<PaymentPreview> PreviewAsync(IReadOnlyList<long> invoiceIds, DateOnly? paymentDate, Guid? paymentMethodId = null,
+        CancellationToken cancellationToken = default)
     {
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var items = await LoadAsync(db, scope, invoiceIds, cancellationToken);
-        return Compute(items, CheckDate(paymentDate, Window(items)));
+        var date = CheckDate(paymentDate, Window(items));
+        var method = paymentMethodId is { } id ? await PaymentService.UsableMethodAsync(db, scope.AccountId, id, Today, charger.GatewayKey, cancellationToken) : null;
+        return PaymentService.WithFees(Compute(items, date), fees, scope, method, FeeOccasion.Scheduled, date);
     }
 
     /// <summary>Stores a Scheduled payment and holds its invoices; a repeat of the same confirmation returns the first outcome.</summary>
@@ -57,13 +65,14 @@ public sealed class ScheduledPaymentService(
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             items = await LoadAsync(db, scope, request.InvoiceIds, cancellationToken);
-            preview = Compute(items, CheckDate(request.PaymentDate, Window(items)));
-            if (request.ExpectedTotal is { } expected && expected != preview.Total)
+            var date = CheckDate(request.PaymentDate, Window(items));
+            method = await PaymentService.UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId,
+                Today, charger.GatewayKey, cancellationToken);
+            preview = PaymentService.WithFees(Compute(items, date), fees, scope, method, FeeOccasion.Scheduled, date);
+            if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged && expected != preview.Total)
             {
                 throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
             }
-            method = await PaymentService.UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId,
-                Today, charger.GatewayKey, cancellationToken);
         }
 
         var baseUrl = options.Value.Notifications.PortalBaseUrl;

@@ -670,6 +670,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.Property<int?>("ExpiryYear")
                         .HasColumnType("integer");
 
+                    b.Property<int>("Funding")
+                        .HasColumnType("integer");
+
                     b.Property<string>("GatewayKey")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -746,6 +749,12 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
+                    b.Property<Guid?>("AutopayEnrollmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("BillingRegion")
+                        .HasColumnType("text");
+
                     b.Property<DateTime?>("ChargeStartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -781,6 +790,12 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.Property<string>("FailureReason")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
+
+                    b.Property<string>("FeeLabel")
+                        .HasColumnType("text");
+
+                    b.Property<long>("FeeMinor")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("GatewayKey")
                         .IsRequired()

@@ -655,6 +655,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<int?>("ExpiryYear")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Funding")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("GatewayKey")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -731,6 +734,12 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("AutopayEnrollmentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BillingRegion")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ChargeStartedAt")
                         .HasColumnType("TEXT");
 
@@ -766,6 +775,12 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<string>("FailureReason")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("FeeLabel")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FeeMinor")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("GatewayKey")
                         .IsRequired()
