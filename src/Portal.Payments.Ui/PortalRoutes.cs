@@ -14,6 +14,9 @@ public static class PortalRoutes
 
     /// <summary>Make a deposit (a payment on account): <c>/portal/deposit</c>.</summary>
     public const string Deposit = "/portal/deposit";
+    /// <summary>Autopay (enrol, change, cancel, exclude invoices): <c>/portal/autopay</c>.</summary>
+    public const string Autopay = "/portal/autopay";
+
     /// <summary>Payment history (every portal payment, receipts): <c>/portal/payments</c>.</summary>
     public const string History = "/portal/payments";
 

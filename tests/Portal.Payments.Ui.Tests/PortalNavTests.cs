@@ -17,7 +17,7 @@ public class PortalNavTests : BunitContext
         var nav = Assert.Single(cut.FindAll("nav"));
         Assert.Equal("Payments", nav.GetAttribute("aria-label"));
         Assert.Equal(
-            [("portal", "Account overview"), ("portal/invoices", "Open invoices"), ("portal/deposit", "Make a deposit"), ("portal/payments", "Payment history"), ("portal/payment-methods", "Payment methods")],
+            [("portal", "Account overview"), ("portal/invoices", "Open invoices"), ("portal/deposit", "Make a deposit"), ("portal/autopay", "Autopay"), ("portal/payments", "Payment history"), ("portal/payment-methods", "Payment methods")],
             nav.QuerySelectorAll("a").Select(a => (a.GetAttribute("href"), a.TextContent.Trim())).ToArray());
     }
 
@@ -63,6 +63,17 @@ public class PortalNavTests : BunitContext
         var cut = Render<PortalNav>();
 
         Assert.Empty(cut.FindAll("a[href='portal/deposit']"));
-        Assert.Equal(["portal", "portal/invoices", "portal/payments", "portal/payment-methods"], cut.FindAll("a").Select(a => a.GetAttribute("href") ?? "").ToArray());
+        Assert.Equal(["portal", "portal/invoices", "portal/autopay", "portal/payments", "portal/payment-methods"], cut.FindAll("a").Select(a => a.GetAttribute("href") ?? "").ToArray());
+    }
+
+    [Fact]
+    public void No_autopay_link_when_the_host_turned_autopay_off()
+    {
+        Services.Configure<PortalPaymentsOptions>(o => o.Autopay.Enabled = false);
+
+        var cut = Render<PortalNav>();
+
+        Assert.Empty(cut.FindAll("a[href='portal/autopay']"));
+        Assert.Equal(["portal", "portal/invoices", "portal/deposit", "portal/payments", "portal/payment-methods"], cut.FindAll("a").Select(a => a.GetAttribute("href") ?? "").ToArray());
     }
 }

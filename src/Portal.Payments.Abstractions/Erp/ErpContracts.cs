@@ -41,6 +41,8 @@ public sealed record ErpOpenItem
     public DateOnly? DiscountDate { get; init; }
     /// <summary>False once the ERP considers the item settled; the portal drops it from the open list.</summary>
     public bool IsOpen { get; init; } = true;
+    /// <summary>True while the customer disputes the item in the ERP: autopay does not pay it. Default false.</summary>
+    public bool IsDisputed { get; init; }
     /// <summary>
     /// The portal payments (<see cref="ErpPaymentPosting.PaymentId"/>) the ERP has applied to this item and not reversed.
     /// This is how the portal learns a payment's fate in the ERP: an invoice held by a payment in flight becomes payable

@@ -13,6 +13,10 @@ public enum NotificationKind
     PaymentCancelled = 4,
     /// <summary>A deposit on account was made.</summary>
     DepositReceived = 5,
+    /// <summary>Autopay was enrolled, changed or cancelled.</summary>
+    AutopayEnrollment = 6,
+    /// <summary>An autopay debit is coming up.</summary>
+    AutopayUpcoming = 7,
     /// <summary>Anything else.</summary>
     General = 99,
 }

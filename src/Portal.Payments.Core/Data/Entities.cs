@@ -144,6 +144,8 @@ public class AchAuthorizationRecord
     public string? UserAgent { get; set; }
     /// <summary>Bank account last four.</summary>
     public string AccountLast4 { get; set; } = "";
+    /// <summary>True for an authorization of recurring debits (autopay), signed on its own agreement text.</summary>
+    public bool Recurring { get; set; }
 }
 
 /// <summary>Revocation of an ACH authorization (a separate row, so the authorization itself stays untouched).</summary>
@@ -198,6 +200,8 @@ public class InvoiceRecord
     public DateOnly? DiscountDate { get; set; }
     /// <summary>False once settled in the ERP (leaves the open list).</summary>
     public bool IsOpen { get; set; }
+    /// <summary>The ERP reports the invoice disputed (autopay leaves it alone).</summary>
+    public bool IsDisputed { get; set; }
     /// <summary>Local payment status.</summary>
     public InvoiceStatus Status { get; set; }
     /// <summary>Scheduled payment date when <see cref="Status"/> is Scheduled.</summary>

@@ -45,6 +45,10 @@ public abstract class PaymentsDbContext : DbContext
     public DbSet<SandboxChargeRecord> SandboxCharges => Set<SandboxChargeRecord>();
     /// <summary>Capture tokens the sandbox gateway has used.</summary>
     public DbSet<SandboxCaptureRecord> SandboxCaptures => Set<SandboxCaptureRecord>();
+    /// <summary>Autopay enrolments.</summary>
+    public DbSet<AutopayEnrollmentRecord> AutopayEnrollments => Set<AutopayEnrollmentRecord>();
+    /// <summary>What autopay did with each invoice.</summary>
+    public DbSet<AutopayItemRecord> AutopayItems => Set<AutopayItemRecord>();
     /// <summary>Gateway events processed (each id once).</summary>
     public DbSet<GatewayEventRecord> GatewayEvents => Set<GatewayEventRecord>();
     /// <summary>Demo ERP accounts.</summary>
@@ -199,6 +203,7 @@ public abstract class PaymentsDbContext : DbContext
             e.HasIndex(x => x.ReceiptNumber).IsUnique();
             e.HasIndex(x => new { x.AccountId, x.CreatedAt });
             e.HasIndex(x => new { x.Status, x.ScheduledFor });
+            e.HasIndex(x => new { x.AutopayEnrollmentId, x.Status });
             // Payment history: by status, and prefix search on receipt number and memo.
             e.Property(x => x.ReceiptKey).HasMaxLength(32).UseCollation(ordinalCollation);
             e.Property(x => x.MemoKey).HasMaxLength(Name).UseCollation(ordinalCollation);
@@ -330,6 +335,8 @@ public abstract class PaymentsDbContext : DbContext
         });
 
         b.ApplyConfiguration(new GatewayCustomerConfiguration());
+        b.ApplyConfiguration(new AutopayEnrollmentConfiguration());
+        b.ApplyConfiguration(new AutopayItemConfiguration());
 
         b.Entity<DemoErpAccountRecord>(e =>
         {

@@ -85,6 +85,9 @@ public sealed class PortalPaymentsOptions
     /// <summary>The ACH debit authorization payers accept before a bank account is saved.</summary>
     public AchAgreementOptions AchAgreement { get; set; } = new();
 
+    /// <summary>Autopay: payers let the portal pay each invoice on a rule. On by default.</summary>
+    public AutopayOptions Autopay { get; set; } = new();
+
     /// <summary>Deposits (payments on account): whether they are offered, and the smallest and largest amount.</summary>
     public DepositOptions Deposits { get; set; } = new();
 
@@ -159,6 +162,25 @@ public sealed class MerchantOptions
         string.IsNullOrWhiteSpace(LogoUrl) ? null
         : !LogoUrl.StartsWith('/') && Uri.TryCreate(LogoUrl, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https" ? absolute.ToString()
         : portalBaseUrl.TrimEnd('/') + "/" + LogoUrl.TrimStart('/');
+}
+
+/// <summary>Autopay: enrolments turn into scheduled payments, one per invoice, charged by the scheduled-payment runner.</summary>
+public sealed class AutopayOptions
+{
+    /// <summary>Offer autopay. Default true; false hides it and stops enrolments from paying (nothing new is scheduled).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Days before each debit the payer gets the "upcoming autopay" email. Default 3.</summary>
+    public int UpcomingNoticeDays { get; set; } = 3;
+
+    /// <summary>How often each enrolment is looked at for new invoices (an ERP change to the account also triggers it). Default 15 minutes.</summary>
+    public TimeSpan ExpansionInterval { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Version label of the recurring ACH authorization text. Default "2026-01-recurring".</summary>
+    public string RecurringAgreementVersion { get; set; } = "2026-01-recurring";
+
+    /// <summary>The recurring ACH authorization text; null uses the built-in text naming the ACH agreement's company.</summary>
+    public string? RecurringAgreementText { get; set; }
 }
 
 /// <summary>Deposits: payments on account, posted to the ERP as unapplied cash.</summary>

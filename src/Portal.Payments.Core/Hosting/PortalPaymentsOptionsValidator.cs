@@ -107,6 +107,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         }
 
         ValidateDeposits(o, errors);
+        ValidateAutopay(o.Autopay, errors);
         ValidateMerchant(o.Merchant, errors);
 
         var transport = o.Notifications.Transport;
@@ -247,6 +248,27 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         var png = head.SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
         var jpeg = head[0] == 0xFF && head[1] == 0xD8;
         return png || jpeg ? null : "is not a PNG or JPEG image.";
+    }
+
+    private static void ValidateAutopay(AutopayOptions a, List<string> errors)
+    {
+        const string S = PortalPaymentsOptions.SectionName;
+        if (a.UpcomingNoticeDays is < 0 or > 30)
+        {
+            errors.Add($"{S}:Autopay:UpcomingNoticeDays must be 0 to 30 (days before each debit the payer is told; 0 sends no notice ahead).");
+        }
+        if (a.ExpansionInterval < TimeSpan.FromSeconds(1) || a.ExpansionInterval > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{S}:Autopay:ExpansionInterval must be 1 second to 1 day (e.g. 00:15:00).");
+        }
+        if (string.IsNullOrWhiteSpace(a.RecurringAgreementVersion) || a.RecurringAgreementVersion.Length > 50)
+        {
+            errors.Add($"{S}:Autopay:RecurringAgreementVersion must be set (1 to 50 characters) so each recurring signature records which text was accepted.");
+        }
+        if (a.RecurringAgreementText is { } text && string.IsNullOrWhiteSpace(text))
+        {
+            errors.Add($"{S}:Autopay:RecurringAgreementText is blank; leave it unset for the built-in text or write the full agreement.");
+        }
     }
 
     private static void ValidateDeposits(PortalPaymentsOptions o, List<string> errors)

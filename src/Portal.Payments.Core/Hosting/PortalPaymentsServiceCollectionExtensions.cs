@@ -119,6 +119,8 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddSingleton<OutboxProcessor>();
         services.TryAddScoped<ScheduledPaymentService>();
         services.TryAddSingleton<ScheduledPaymentRunner>();
+        services.TryAddSingleton<Portal.Payments.Services.Autopay.AutopayRunner>();
+        services.TryAddScoped<Portal.Payments.Services.Autopay.AutopayService>();
 
         services.AddHostedService<ErpSyncBackgroundService>();
         services.AddHostedService<OutboxBackgroundService>();

@@ -313,13 +313,17 @@ public sealed class PaymentMethodService(
 
     /// <summary>
     /// Deletes a method: removed at the gateway, kept locally (soft delete) for history, and its ACH
-    /// authorization revoked. Refused while scheduled payments use it, naming them.
+    /// authorization revoked. Refused while autopay or scheduled payments use it, naming them.
     /// </summary>
     public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
     {
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var row = await FindAsync(db, scope, id, cancellationToken);
+        if (await db.AutopayEnrollments.AnyAsync(e => e.AccountId == scope.AccountId && e.PaymentMethodId == id && e.CancelledAt == null, cancellationToken))
+        {
+            throw new PortalValidationException("method", "Autopay pays with this method. Choose another method in the autopay settings (or turn autopay off) first, then delete it.");
+        }
         var scheduled = await db.Payments.AsNoTracking()
             .Where(p => p.AccountId == scope.AccountId && p.PaymentMethodId == id && p.Status == PaymentStatus.Scheduled)
             .OrderBy(p => p.ScheduledFor)

@@ -26,6 +26,7 @@ public sealed record ErpSyncResult(string AccountId, int Inserted, int Updated, 
 public sealed class ErpSyncService(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IErpAdapter erp,
+    DatabaseWriteLane lane,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<ErpSyncService> logger)
@@ -206,6 +207,12 @@ public sealed class ErpSyncService(
         if (inserted + updated > 0)
         {
             logger.LogInformation("ERP sync of {AccountId}: {Inserted} new, {Updated} changed, {Closed} settled", accountId, inserted, updated, closed);
+            // New or changed invoices: the account's autopay looks at them on the runner's next pass, not in 15 minutes.
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var now = clock.GetUtcNow().UtcDateTime;
+            await lane.RunAsync(() => db.AutopayEnrollments
+                .Where(e => e.AccountId == accountId && e.CancelledAt == null && e.NextExpansionAt > now)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct), ct);
         }
         return new ErpSyncResult(accountId, inserted, updated, closed, Skipped: false);
     }
@@ -221,7 +228,7 @@ public sealed class ErpSyncService(
             || row.Reference != item.Reference || row.DocumentDate != item.DocumentDate || row.DueDate != item.DueDate
             || row.Currency != item.OpenAmount.Currency || row.OriginalMinor != item.OriginalAmount.ToMinorUnits()
             || row.OpenMinor != open || row.DiscountMinor != discount || row.DiscountDate != item.DiscountDate
-            || row.IsOpen != item.IsOpen;
+            || row.IsOpen != item.IsOpen || row.IsDisputed != item.IsDisputed;
         if (!changed)
         {
             return released;
@@ -242,6 +249,7 @@ public sealed class ErpSyncService(
         row.DiscountMinor = discount;
         row.DiscountDate = item.DiscountDate;
         row.IsOpen = item.IsOpen;
+        row.IsDisputed = item.IsDisputed;
         row.SyncedAt = now;
         return true;
     }

@@ -144,7 +144,7 @@ public static class PaymentEmails
     private static StringBuilder Opening(PaymentRecord payment) =>
         new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"Hello {payment.CreatedByName},").AppendLine();
 
-    private static void AppendLines(StringBuilder text, PaymentRecord payment)
+    internal static void AppendLines(StringBuilder text, PaymentRecord payment)
     {
         foreach (var line in payment.Allocations.OrderBy(a => a.Id))
         {

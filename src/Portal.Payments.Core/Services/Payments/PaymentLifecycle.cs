@@ -57,6 +57,8 @@ public sealed record PaymentChange(string Actor)
     public bool EmailFailure { get; init; }
     /// <summary>Display name of who cancelled (for the cancellation email).</summary>
     public string? CancelledBy { get; init; }
+    /// <summary>No email about this move (the caller sends one email for many payments, e.g. cancelling autopay).</summary>
+    public bool Quiet { get; init; }
 }
 
 /// <summary>
@@ -123,6 +125,9 @@ public sealed class PaymentLifecycle(
     private ChargingOptions Charging => options.Value.Charging;
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    /// <summary>Now (UTC) on the lifecycle's clock.</summary>
+    internal DateTime UtcNow => Now;
 
     /// <summary>This node's name in leases.</summary>
     public string NodeName => options.Value.NodeName;
@@ -515,7 +520,10 @@ public sealed class PaymentLifecycle(
                 break;
             case PaymentStatus.Cancelled:
                 await ReleaseHoldsAsync(db, payment, ct);
-                OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(payment, payment.AccountName, change.CancelledBy ?? change.Actor, baseUrl, merchant), now);
+                if (!change.Quiet)
+                {
+                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(payment, payment.AccountName, change.CancelledBy ?? change.Actor, baseUrl, merchant), now);
+                }
                 break;
         }
     }

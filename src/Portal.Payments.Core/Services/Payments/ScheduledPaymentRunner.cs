@@ -8,6 +8,7 @@ using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
 using Portal.Payments.Outbox;
+using Portal.Payments.Services.Autopay;
 
 namespace Portal.Payments.Services.Payments;
 
@@ -86,6 +87,11 @@ public sealed class ScheduledPaymentRunner(
         }
         if (RefusalReason(payment, method, invoices) is { } reason)
         {
+            if (payment.AutopayEnrollmentId is not null && InvoicesChanged(payment, invoices))
+            {
+                // Autopay's own payment of an invoice that changed: no failure email; autopay looks at the invoice again.
+                return await AutopayRunner.ForgetAsync(dbFactory, lifecycle, payment, reason, ct);
+            }
             // Nothing was sent: the payment fails before any charge, and the payer is told why.
             return await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Charging, PaymentStatus.Failed,
                 new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = reason, EmailFailure = true }, ct);
@@ -119,6 +125,14 @@ public sealed class ScheduledPaymentRunner(
         }
     }
 
+    /// <summary>True when an invoice of the payment was settled, taken or changed (or, for autopay, disputed) since it was scheduled.</summary>
+    private static bool InvoicesChanged(PaymentRecord payment, List<InvoiceRecord> invoices)
+    {
+        var byId = invoices.ToDictionary(i => i.Id);
+        return payment.Allocations.Any(a => !byId.TryGetValue(a.InvoiceId, out var inv) || !inv.IsOpen || inv.ActivePaymentId != payment.Id
+                                            || inv.OpenMinor != a.OpenBalanceMinor || (payment.AutopayEnrollmentId is not null && inv.IsDisputed));
+    }
+
     /// <summary>Why a due payment must not be charged, or null when it may.</summary>
     private string? RefusalReason(PaymentRecord payment, PaymentMethodRecord? method, List<InvoiceRecord> invoices)
     {
@@ -150,6 +164,10 @@ public sealed class ScheduledPaymentRunner(
             {
                 problems.Add($"{a.InvoiceNumber}'s balance changed from {Money.FromMinorUnits(a.OpenBalanceMinor, payment.Currency)} to {Money.FromMinorUnits(inv.OpenMinor, payment.Currency)}");
             }
+            else if (inv.IsDisputed && payment.AutopayEnrollmentId is not null)
+            {
+                problems.Add($"{a.InvoiceNumber} is disputed");
+            }
         }
         return problems.Count == 0 ? null : $"{string.Join("; ", problems)}. Nothing was charged; select the invoices again.";
     }
@@ -157,10 +175,11 @@ public sealed class ScheduledPaymentRunner(
     private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 }
 
-/// <summary>Runs <see cref="ScheduledPaymentRunner"/> and <see cref="PaymentReconciler"/> on every node at <see cref="SchedulingOptions.RunnerInterval"/>.</summary>
+/// <summary>Runs <see cref="AutopayRunner"/>, <see cref="ScheduledPaymentRunner"/> and <see cref="PaymentReconciler"/> on every node at <see cref="SchedulingOptions.RunnerInterval"/>.</summary>
 internal sealed class ScheduledPaymentBackgroundService(
     ScheduledPaymentRunner runner,
     PaymentReconciler reconciler,
+    AutopayRunner autopay,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<ScheduledPaymentBackgroundService> logger) : PeriodicBackgroundService(options, clock, logger)
@@ -171,6 +190,9 @@ internal sealed class ScheduledPaymentBackgroundService(
 
     protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        // Autopay first: what its rules make due today is charged in the same pass.
+        await autopay.ExpandAsync(cancellationToken);
+        await autopay.NotifyUpcomingAsync(cancellationToken);
         await runner.RunDueAsync(cancellationToken);
         await reconciler.ReconcileAsync(cancellationToken);
     }

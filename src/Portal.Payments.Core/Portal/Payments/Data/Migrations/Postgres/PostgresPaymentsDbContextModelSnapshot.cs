@@ -55,6 +55,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.Property<Guid>("PaymentMethodId")
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("Recurring")
+                        .HasColumnType("boolean");
+
                     b.Property<DateTime>("SignedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -139,6 +142,161 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.HasIndex("AccountId", "At");
 
                     b.ToTable("pp_audit_events", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Payments.Data.AutopayEnrollmentRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("AccountName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid?>("AchAuthorizationId")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("ApplyCreditMemos")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("ApplyUnappliedCash")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("BillingRegion")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateTime?>("CancelledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)");
+
+                    b.Property<int>("DaysBeforeDue")
+                        .HasColumnType("integer");
+
+                    b.Property<DateOnly?>("EndDate")
+                        .HasColumnType("date");
+
+                    b.Property<DateTime?>("LeaseExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long?>("MaxPaymentMinor")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("NextExpansionAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("PaymentMethodId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Rule")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UserEmail")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccountId")
+                        .IsUnique()
+                        .HasFilter("\"CancelledAt\" IS NULL");
+
+                    b.HasIndex("CancelledAt", "NextExpansionAt");
+
+                    b.ToTable("pp_autopay_enrollments", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Payments.Data.AutopayItemRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateOnly?>("DebitDate")
+                        .HasColumnType("date");
+
+                    b.Property<Guid>("EnrollmentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Generation")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("InvoiceId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("InvoiceNumber")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid?>("PaymentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("SkipReason")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("UpcomingNotifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PaymentId");
+
+                    b.HasIndex("AccountId", "InvoiceId");
+
+                    b.HasIndex("EnrollmentId", "InvoiceId")
+                        .IsUnique();
+
+                    b.ToTable("pp_autopay_items", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Payments.Data.DemoErpAccountRecord", b =>
@@ -437,6 +595,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("IsDisputed")
+                        .HasColumnType("boolean");
 
                     b.Property<bool>("IsOpen")
                         .HasColumnType("boolean");
@@ -902,6 +1063,8 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.HasIndex("AccountId", "PaidByKey");
 
                     b.HasIndex("AccountId", "ReceiptKey");
+
+                    b.HasIndex("AutopayEnrollmentId", "Status");
 
                     b.HasIndex("Status", "LeaseExpiresAt");
 

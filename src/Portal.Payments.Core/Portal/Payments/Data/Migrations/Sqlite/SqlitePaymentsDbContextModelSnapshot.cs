@@ -50,6 +50,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<Guid>("PaymentMethodId")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Recurring")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("SignedAt")
                         .HasColumnType("TEXT");
 
@@ -132,6 +135,159 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.HasIndex("AccountId", "At");
 
                     b.ToTable("pp_audit_events", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Payments.Data.AutopayEnrollmentRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AccountName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("AchAuthorizationId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("ApplyCreditMemos")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ApplyUnappliedCash")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BillingRegion")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("CancelledAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DaysBeforeDue")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly?>("EndDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LeaseExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("MaxPaymentMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("NextExpansionAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PaymentMethodId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Rule")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserEmail")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AccountId")
+                        .IsUnique()
+                        .HasFilter("\"CancelledAt\" IS NULL");
+
+                    b.HasIndex("CancelledAt", "NextExpansionAt");
+
+                    b.ToTable("pp_autopay_enrollments", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Payments.Data.AutopayItemRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("DebitDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("EnrollmentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Generation")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("InvoiceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("InvoiceNumber")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PaymentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SkipReason")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("UpcomingNotifiedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PaymentId");
+
+                    b.HasIndex("AccountId", "InvoiceId");
+
+                    b.HasIndex("EnrollmentId", "InvoiceId")
+                        .IsUnique();
+
+                    b.ToTable("pp_autopay_items", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Payments.Data.DemoErpAccountRecord", b =>
@@ -424,6 +580,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsDisputed")
+                        .HasColumnType("INTEGER");
 
                     b.Property<bool>("IsOpen")
                         .HasColumnType("INTEGER");
@@ -887,6 +1046,8 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.HasIndex("AccountId", "PaidByKey");
 
                     b.HasIndex("AccountId", "ReceiptKey");
+
+                    b.HasIndex("AutopayEnrollmentId", "Status");
 
                     b.HasIndex("Status", "LeaseExpiresAt");
 

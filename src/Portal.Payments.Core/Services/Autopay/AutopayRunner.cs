@@ -1,0 +1,453 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Discounts;
+using Portal.Payments.Erp;
+using Portal.Payments.Fees;
+using Portal.Payments.Gateways;
+using Portal.Payments.Hosting;
+using Portal.Payments.Outbox;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Services.Autopay;
+
+/// <summary>
+/// Turns autopay enrolments into scheduled payments, on every node at once: each enrolment is expanded under a lease
+/// (one node at a time), each invoice once (a unique index on enrolment and invoice, and a deterministic idempotency
+/// key per invoice), in one transaction per account. The scheduled-payment runner then charges them like any
+/// scheduled payment — off-session, exactly once. Also sends the "upcoming autopay" emails.
+/// </summary>
+public sealed class AutopayRunner(
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    PaymentLifecycle lifecycle,
+    IDiscountPolicy discounts,
+    IConvenienceFeePolicy fees,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<AutopayRunner> logger)
+{
+    /// <summary>The user id recorded for autopay's own actions.</summary>
+    public const string SystemUser = "system:autopay";
+
+    private static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan RetryAfterConflict = TimeSpan.FromMinutes(1);
+
+    /// <summary>Expands every enrolment that is due; returns how many scheduled payments were made.</summary>
+    public Task<int> ExpandAsync(CancellationToken cancellationToken = default)
+    {
+        if (!options.Value.Autopay.Enabled)
+        {
+            return Task.FromResult(0);
+        }
+        var made = 0;
+        return RunAsync();
+
+        async Task<int> RunAsync()
+        {
+            await ClaimedWork.RunAsync(async max =>
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                return await ClaimAsync(db, Math.Min(max, 200), cancellationToken);
+            }, async id =>
+            {
+                try
+                {
+                    Interlocked.Add(ref made, await ExpandClaimedAsync(id, CancellationToken.None));
+                    return true;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Autopay enrolment {EnrollmentId} could not be expanded; tried again when its lease expires", id);
+                    return false;
+                }
+            }, Math.Max(1, Math.Min(options.Value.Scheduling.MaxConcurrentCharges, 4)), cancellationToken);
+            return made;
+        }
+    }
+
+    /// <summary>Expands one enrolment now (after enrolling or changing it), if no other node is on it.</summary>
+    public async Task<int> ExpandNowAsync(Guid enrollmentId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        var node = options.Value.NodeName;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var claimed = await lifecycle.WriteAsync(() => db.AutopayEnrollments
+            .Where(e => e.Id == enrollmentId && e.CancelledAt == null && (e.LeaseExpiresAt == null || e.LeaseExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.LeaseOwner, node).SetProperty(e => e.LeaseExpiresAt, now + LeaseLength), cancellationToken), cancellationToken);
+        return claimed == 1 ? await ExpandClaimedAsync(enrollmentId, cancellationToken) : 0;
+    }
+
+    private async Task<(List<Guid> Claimed, bool AnyDue)> ClaimAsync(PaymentsDbContext db, int max, CancellationToken ct)
+    {
+        var now = Now;
+        var node = options.Value.NodeName;
+        var until = now + LeaseLength;
+        var candidates = await db.AutopayEnrollments
+            .Where(e => e.CancelledAt == null && e.NextExpansionAt <= now && (e.LeaseExpiresAt == null || e.LeaseExpiresAt < now))
+            .OrderBy(e => e.NextExpansionAt).Select(e => e.Id).Take(max).ToListAsync(ct);
+        if (candidates.Count == 0)
+        {
+            return ([], false);
+        }
+        await lifecycle.WriteAsync(() => db.AutopayEnrollments
+            .Where(e => candidates.Contains(e.Id) && e.CancelledAt == null && (e.LeaseExpiresAt == null || e.LeaseExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.LeaseOwner, node).SetProperty(e => e.LeaseExpiresAt, until), ct), ct);
+        var claimed = await db.AutopayEnrollments.Where(e => candidates.Contains(e.Id) && e.LeaseOwner == node && e.LeaseExpiresAt == until)
+            .Select(e => e.Id).ToListAsync(ct);
+        return (claimed, true);
+    }
+
+    /// <summary>Schedules the enrolment's due invoices (this node holds its lease); returns how many payments were made.</summary>
+    private async Task<int> ExpandClaimedAsync(Guid enrollmentId, CancellationToken ct)
+    {
+        var o = options.Value;
+        var now = Now;
+        var today = DateOnly.FromDateTime(now);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var e = await db.AutopayEnrollments.AsNoTracking().FirstAsync(x => x.Id == enrollmentId, ct);
+        if (e.CancelledAt is not null || (e.EndDate is { } ended && ended < today))
+        {
+            await ReleaseAsync(db, enrollmentId, now + o.Autopay.ExpansionInterval, ct);
+            return 0;
+        }
+        var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == e.PaymentMethodId && m.AccountId == e.AccountId, ct);
+        var invoices = await db.Invoices.AsNoTracking()
+            .Where(i => i.AccountId == e.AccountId && i.IsOpen && i.Type == OpenItemType.Invoice && i.OpenMinor > 0)
+            .ToListAsync(ct);
+        var items = await db.AutopayItems.Where(x => x.EnrollmentId == enrollmentId).ToDictionaryAsync(x => x.InvoiceId, ct);
+        var shortPaid = (await (from a in db.PaymentAllocations
+                                join p in db.Payments on a.PaymentId equals p.Id
+                                where p.AccountId == e.AccountId && a.ShortMinor > 0
+                                      && (p.Status == PaymentStatus.Succeeded || p.Status == PaymentStatus.Processing)
+                                select a.InvoiceId).Distinct().ToListAsync(ct)).ToHashSet();
+        var credits = new Queue<InvoiceRecord>(e.ApplyCreditMemos || e.ApplyUnappliedCash
+            ? (await db.Invoices.AsNoTracking()
+                .Where(i => i.AccountId == e.AccountId && i.IsOpen && i.OpenMinor < 0 && i.Status == InvoiceStatus.Open
+                            && ((e.ApplyCreditMemos && i.Type == OpenItemType.CreditMemo) || (e.ApplyUnappliedCash && i.Type == OpenItemType.UnappliedCash)))
+                .ToListAsync(ct)).OrderBy(i => i.DueDate).ThenBy(i => i.Number, StringComparer.Ordinal)
+            : []);
+        var horizon = today.AddDays(o.Scheduling.HorizonDays);
+        var scope = new AccountScope(
+            new PortalUser { UserId = e.UserId, DisplayName = e.UserName, Email = e.UserEmail, CurrentAccountId = e.AccountId, Accounts = [] },
+            e.AccountId, e.AccountName ?? e.AccountId, PortalPermissions.Pay) { BillingRegion = e.BillingRegion };
+
+        // The payments autopay made for invoices still open: still waiting, or ended without paying.
+        var openIds = invoices.Select(i => i.Id).ToHashSet();
+        var paymentIds = items.Values.Where(i => i.State == AutopayItemState.Scheduled && i.PaymentId is not null && openIds.Contains(i.InvoiceId))
+            .Select(i => i.PaymentId!.Value).ToList();
+        var payments = paymentIds.Count == 0
+            ? []
+            : await db.Payments.AsNoTracking().Include(p => p.Allocations).Where(p => paymentIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, ct);
+
+        var made = new List<(PaymentRecord Payment, List<long> Held)>();
+        var replaced = new List<PaymentRecord>();
+        foreach (var invoice in invoices.OrderBy(i => AutopayRules.DebitDate(e.Rule, e.DaysBeforeDue, i.DueDate, i.DiscountDate, today)).ThenBy(i => i.Number, StringComparer.Ordinal))
+        {
+            items.TryGetValue(invoice.Id, out var item);
+            if (item is { State: AutopayItemState.Excluded } or { State: AutopayItemState.Skipped, PaymentId: not null })
+            {
+                continue; // the payer's choice, or a payment that did not go through: only the payer brings it back
+            }
+            var debit = AutopayRules.DebitDate(e.Rule, e.DaysBeforeDue, invoice.DueDate, invoice.DiscountDate, today);
+            PaymentRecord? current = null;
+            if (item is { State: AutopayItemState.Scheduled, PaymentId: { } paymentId })
+            {
+                if (!payments.TryGetValue(paymentId, out current))
+                {
+                    continue;
+                }
+                if (Ended(current) is { } endedWhy)
+                {
+                    item.State = AutopayItemState.Skipped;
+                    item.SkipReason = endedWhy;
+                    item.UpdatedAt = now;
+                    continue;
+                }
+                if (current.Status != PaymentStatus.Scheduled || current.ScheduledFor <= today
+                    || (!invoice.IsDisputed && current.ScheduledFor == debit
+                        && current.Allocations.FirstOrDefault(a => a.InvoiceId == invoice.Id)?.OpenBalanceMinor == invoice.OpenMinor))
+                {
+                    continue; // being charged, due now (the runner re-checks it), or nothing changed
+                }
+                // The invoice changed in the ERP (amount, dates, a dispute): its payment is made again below, or skipped.
+                replaced.Add(current);
+            }
+            var outside = debit > horizon || (e.EndDate is { } end && debit > end);
+            if (outside && current is null)
+            {
+                continue; // not yet (or never): nothing to record
+            }
+            var reason = outside ? "Its new debit date is past the end of autopay or the scheduling horizon." : SkipReason(invoice, current?.Id, method, shortPaid);
+            PaymentRecord? payment = null;
+            var held = new List<long>();
+            item ??= Track(db, items, e, invoice, now);
+            if (reason is null)
+            {
+                (payment, held, reason) = Build(e, scope, method!, invoice, credits, debit, now, item.Generation + 1);
+            }
+            item.DebitDate = debit;
+            item.UpdatedAt = now;
+            if (payment is null)
+            {
+                item.State = AutopayItemState.Skipped;
+                item.SkipReason = reason;
+                item.PaymentId = null;
+                continue;
+            }
+            item.State = AutopayItemState.Scheduled;
+            item.SkipReason = null;
+            item.PaymentId = payment.Id;
+            item.Generation++;
+            item.UpcomingNotifiedAt = null;   // a new payment gets its own notice
+            db.Payments.Add(payment);
+            AuditLog.Add(db, e.AccountId, SystemUser, "autopay.scheduled", payment.Id.ToString(), now, new { payment.ReceiptNumber, payment.ScheduledFor, Invoice = invoice.Number });
+            made.Add((payment, held));
+        }
+
+        var stored = await lifecycle.WriteAsync(async () =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            try
+            {
+                foreach (var old in replaced)
+                {
+                    if (!await lifecycle.TryMoveAsync(db, old, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
+                            new PaymentChange(SystemUser) { Reason = "The invoice changed; autopay scheduled it again.", Quiet = true }, ct))
+                    {
+                        await tx.RollbackAsync(CancellationToken.None);
+                        return false; // the runner took it meanwhile
+                    }
+                }
+                await db.SaveChangesAsync(ct);
+                foreach (var (payment, held) in made)
+                {
+                    if (await PaymentLifecycle.HoldInvoicesAsync(db, payment, held, ct) != held.Count)
+                    {
+                        // The payer (or the ERP) took one of them meanwhile: nothing of this pass is kept.
+                        await tx.RollbackAsync(CancellationToken.None);
+                        return false;
+                    }
+                }
+                await db.AutopayEnrollments.Where(x => x.Id == enrollmentId && x.LeaseOwner == o.NodeName)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(x => x.NextExpansionAt, now + o.Autopay.ExpansionInterval)
+                        .SetProperty(x => x.LeaseOwner, (string?)null)
+                        .SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct);
+                await tx.CommitAsync(ct);
+                return true;
+            }
+            catch (DbUpdateException ex)
+            {
+                // Another node scheduled some of them first (unique enrolment+invoice and idempotency keys).
+                logger.LogInformation(ex, "Autopay expansion of {EnrollmentId} met a concurrent change; it runs again shortly", enrollmentId);
+                return false;
+            }
+        }, ct);
+        if (!stored)
+        {
+            await ReleaseAsync(enrollmentId, now + RetryAfterConflict);
+            return 0;
+        }
+        if (made.Count > 0)
+        {
+            logger.LogInformation("Autopay {EnrollmentId} of {AccountId}: {Count} payments scheduled", enrollmentId, e.AccountId, made.Count);
+        }
+        return made.Count;
+    }
+
+    /// <summary>Why autopay's payment of an invoice ended without paying it (the invoice stays with the payer), or null.</summary>
+    private static string? Ended(PaymentRecord payment)
+    {
+        var on = payment.ScheduledFor is { } date ? $" of {date:yyyy-MM-dd}" : "";
+        var why = string.IsNullOrWhiteSpace(payment.FailureReason) ? "" : $" ({payment.FailureReason.TrimEnd('.')})";
+        return payment.Status switch
+        {
+            PaymentStatus.Failed => $"Autopay's payment{on} did not go through{why}. Pay it by hand, or put it back in autopay to try again.",
+            PaymentStatus.Cancelled => $"Autopay's payment{on} was cancelled. Pay it by hand, or put it back in autopay.",
+            PaymentStatus.Returned => $"Autopay's payment{on} was returned by the bank{why}. Pay it by hand, or put it back in autopay to try again.",
+            PaymentStatus.Refunded => $"Autopay's payment{on} was refunded. Pay it by hand, or put it back in autopay.",
+            _ => null,
+        };
+    }
+
+    /// <summary>Why autopay leaves an invoice to the payer, or null when it pays it.</summary>
+    private static string? SkipReason(InvoiceRecord invoice, Guid? ownPayment, PaymentMethodRecord? method, HashSet<long> shortPaid)
+    {
+        if (method is null || method.DeletedAt is not null)
+        {
+            return "The autopay payment method was removed; choose another one in the autopay settings.";
+        }
+        if (ownPayment is not null && invoice.ActivePaymentId == ownPayment)
+        {
+            // Held by the autopay payment being replaced: judged as open.
+        }
+        else if (invoice.Status == InvoiceStatus.Scheduled)
+        {
+            return $"Scheduled by hand{(invoice.ScheduledFor is { } d ? $" for {d:yyyy-MM-dd}" : "")}.";
+        }
+        else if (invoice.Status != InvoiceStatus.Open)
+        {
+            return "A payment of it is already in progress.";
+        }
+        if (invoice.IsDisputed)
+        {
+            return "Disputed: autopay leaves disputed invoices to you.";
+        }
+        if (shortPaid.Contains(invoice.Id))
+        {
+            return "Short-paid earlier: autopay does not pay the rest; pay it by hand if it is due.";
+        }
+        return null;
+    }
+
+    /// <summary>The scheduled payment for one invoice (with the credits that fit), or the reason none is made.</summary>
+    private (PaymentRecord? Payment, List<long> Held, string? Reason) Build(AutopayEnrollmentRecord e, AccountScope scope, PaymentMethodRecord method,
+        InvoiceRecord invoice, Queue<InvoiceRecord> credits, DateOnly debit, DateTime now, int generation)
+    {
+        var currency = e.Currency;
+        var chosen = new List<InvoiceRecord> { invoice };
+        var preview = PaymentCalculator.Compute(chosen, debit, discounts, currency);
+        // Credits are applied while something is left to charge; one that would cover the rest waits for a larger invoice.
+        while (credits.TryPeek(out var credit))
+        {
+            var tried = PaymentCalculator.Compute([.. chosen, credit], debit, discounts, currency);
+            if (tried.Total.Amount <= 0m || tried.CreditsApplied.ToMinorUnits() != preview.CreditsApplied.ToMinorUnits() - credit.OpenMinor)
+            {
+                break;
+            }
+            chosen.Add(credits.Dequeue());
+            preview = tried;
+        }
+        if (e.MaxPaymentMinor is { } max && preview.Total.ToMinorUnits() > max)
+        {
+            // Put the credits back for another invoice.
+            foreach (var credit in chosen.Skip(1).Reverse())
+            {
+                credits.Enqueue(credit);
+            }
+            return (null, [], $"{preview.Total} is above the autopay maximum of {Money.FromMinorUnits(max, currency)}.");
+        }
+        preview = PaymentService.WithFees(preview, fees, scope, method, FeeOccasion.Autopay, debit);
+        var payment = PaymentService.NewPayment(scope, $"autopay:{e.Id:N}:{invoice.Id}:{generation}", preview, chosen, method, method.GatewayKey, now, scheduled: true);
+        PaymentLifecycle.InitializeScheduled(payment, now);
+        payment.AutopayEnrollmentId = e.Id;
+        return (payment, chosen.Select(i => i.Id).ToList(), null);
+    }
+
+    private static AutopayItemRecord Track(PaymentsDbContext db, Dictionary<long, AutopayItemRecord> items, AutopayEnrollmentRecord e, InvoiceRecord invoice, DateTime now)
+    {
+        var item = new AutopayItemRecord
+        {
+            EnrollmentId = e.Id, AccountId = e.AccountId, InvoiceId = invoice.Id, InvoiceNumber = invoice.Number, UpdatedAt = now,
+        };
+        db.AutopayItems.Add(item);
+        items[invoice.Id] = item;
+        return item;
+    }
+
+    /// <summary>
+    /// Sends the "upcoming autopay" email for every autopay payment whose debit is within
+    /// <see cref="AutopayOptions.UpcomingNoticeDays"/> days, once each (a conditional update marks it sent, in the
+    /// transaction that queues the email); returns how many were sent.
+    /// </summary>
+    public async Task<int> NotifyUpcomingAsync(CancellationToken cancellationToken = default)
+    {
+        var o = options.Value;
+        if (!o.Autopay.Enabled || o.Autopay.UpcomingNoticeDays == 0)
+        {
+            return 0;
+        }
+        var today = DateOnly.FromDateTime(Now);
+        var until = today.AddDays(o.Autopay.UpcomingNoticeDays);
+        var sent = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var due = await (from i in db.AutopayItems
+                             join p in db.Payments on i.PaymentId equals p.Id
+                             where i.State == AutopayItemState.Scheduled && i.UpcomingNotifiedAt == null && p.Status == PaymentStatus.Scheduled
+                                   && p.ScheduledFor <= until
+                             orderby p.ScheduledFor
+                             select i.Id).Take(200).ToListAsync(cancellationToken);
+            if (due.Count == 0)
+            {
+                break;
+            }
+            var now = Now;
+            sent += await lifecycle.WriteAsync(async () =>
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+                var count = 0;
+                foreach (var id in due)
+                {
+                    if (await db.AutopayItems.Where(i => i.Id == id && i.UpcomingNotifiedAt == null)
+                            .ExecuteUpdateAsync(s => s.SetProperty(i => i.UpcomingNotifiedAt, now), cancellationToken) != 1)
+                    {
+                        continue; // another node sent it
+                    }
+                    var item = await db.AutopayItems.AsNoTracking().FirstAsync(i => i.Id == id, cancellationToken);
+                    var enrollment = await db.AutopayEnrollments.AsNoTracking().FirstAsync(e => e.Id == item.EnrollmentId, cancellationToken);
+                    var payment = await db.Payments.AsNoTracking().Include(p => p.Allocations).FirstAsync(p => p.Id == item.PaymentId, cancellationToken);
+                    OutboxWriter.EnqueueEmail(db, AutopayEmails.Upcoming(enrollment, payment, o.Notifications.PortalBaseUrl, o.Merchant), now);
+                    count++;
+                }
+                await db.SaveChangesAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                return count;
+            }, cancellationToken);
+        }
+        return sent;
+    }
+
+    /// <summary>
+    /// The scheduled-payment runner found an invoice of autopay's payment changed on its date: the payment fails without
+    /// a failure email (nothing was charged), the invoice's autopay record is reset and the enrolment expanded again on
+    /// the next pass, which schedules the new balance or records why it skips it.
+    /// </summary>
+    internal static async Task<bool> ForgetAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PaymentLifecycle lifecycle, PaymentRecord payment,
+        string reason, CancellationToken ct)
+    {
+        return await lifecycle.WriteAsync(async () =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            if (!await lifecycle.TryMoveAsync(db, payment, PaymentStatus.Charging, PaymentStatus.Failed,
+                    new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = reason }, ct))
+            {
+                await tx.RollbackAsync(CancellationToken.None);
+                return false;
+            }
+            var id = payment.Id;
+            await db.AutopayItems.Where(i => i.PaymentId == id).ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.State, AutopayItemState.Skipped)
+                .SetProperty(i => i.PaymentId, (Guid?)null)
+                .SetProperty(i => i.SkipReason, (string?)null), ct);
+            var now = lifecycle.UtcNow;
+            await db.AutopayEnrollments.Where(e => e.Id == payment.AutopayEnrollmentId && e.CancelledAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return true;
+        }, ct);
+    }
+
+    private async Task ReleaseAsync(Guid enrollmentId, DateTime next)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        await ReleaseAsync(db, enrollmentId, next, CancellationToken.None);
+    }
+
+    private Task ReleaseAsync(PaymentsDbContext db, Guid enrollmentId, DateTime next, CancellationToken ct)
+    {
+        var node = options.Value.NodeName;
+        return lifecycle.WriteAsync(() => db.AutopayEnrollments.Where(x => x.Id == enrollmentId && x.LeaseOwner == node)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.NextExpansionAt, next)
+                .SetProperty(x => x.LeaseOwner, (string?)null)
+                .SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct), ct);
+    }
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+}

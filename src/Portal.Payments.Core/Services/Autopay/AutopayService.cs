@@ -1,0 +1,541 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Fees;
+using Portal.Payments.Gateways;
+using Portal.Payments.Hosting;
+using Portal.Payments.Outbox;
+using Portal.Payments.Services.Payments;
+
+namespace Portal.Payments.Services.Autopay;
+
+/// <summary>The terms a payer enrols with (or changes to).</summary>
+/// <param name="PaymentMethodId">A stored method of the account.</param>
+/// <param name="Rule">When each invoice is debited.</param>
+public sealed record AutopayTerms(Guid PaymentMethodId, AutopayRule Rule)
+{
+    /// <summary>Days before the due date (1 to 30), for <see cref="AutopayRule.DaysBeforeDue"/>.</summary>
+    public int DaysBeforeDue { get; init; }
+    /// <summary>Largest payment autopay makes; null for none.</summary>
+    public Money? MaxPayment { get; init; }
+    /// <summary>Apply open credit memos automatically.</summary>
+    public bool ApplyCreditMemos { get; init; }
+    /// <summary>Apply unapplied cash automatically.</summary>
+    public bool ApplyUnappliedCash { get; init; }
+    /// <summary>Last day autopay pays; null for no end.</summary>
+    public DateOnly? EndDate { get; init; }
+    /// <summary>For a bank account: the payer's signature of the recurring-debit authorization.</summary>
+    public AchSignature? RecurringSignature { get; init; }
+}
+
+/// <summary>An invoice as autopay sees it.</summary>
+public sealed record AutopayInvoice
+{
+    /// <summary>Local invoice id.</summary>
+    public required long InvoiceId { get; init; }
+    /// <summary>Document number.</summary>
+    public required string Number { get; init; }
+    /// <summary>Scheduled, skipped or excluded.</summary>
+    public required AutopayItemState State { get; init; }
+    /// <summary>The debit date (scheduled) or the date it would have been.</summary>
+    public DateOnly? DebitDate { get; init; }
+    /// <summary>Why it is skipped.</summary>
+    public string? SkipReason { get; init; }
+    /// <summary>The scheduled payment's amount (the convenience fee included).</summary>
+    public Money? Amount { get; init; }
+    /// <summary>The convenience fee in <see cref="Amount"/>, when there is one (re-priced on the debit date).</summary>
+    public Money? Fee { get; init; }
+    /// <summary>The scheduled payment.</summary>
+    public Guid? PaymentId { get; init; }
+    /// <summary>Skipped because autopay's payment of it did not go through: putting it back tries again.</summary>
+    public bool Retryable { get; init; }
+}
+
+/// <summary>The account's autopay as the payer sees it.</summary>
+public sealed record AutopayView
+{
+    /// <summary>Autopay is offered by this portal.</summary>
+    public required bool Offered { get; init; }
+    /// <summary>The signed-in user may change it (pay permission).</summary>
+    public required bool CanChange { get; init; }
+    /// <summary>The active enrolment, or null.</summary>
+    public AutopayEnrollmentView? Enrollment { get; init; }
+    /// <summary>Invoices autopay scheduled, skipped (with reasons) or the payer excluded.</summary>
+    public IReadOnlyList<AutopayInvoice> Invoices { get; init; } = [];
+    /// <summary>The recurring-debit authorization a bank method needs.</summary>
+    public required AchAgreement RecurringAgreement { get; init; }
+}
+
+/// <summary>An active enrolment.</summary>
+public sealed record AutopayEnrollmentView
+{
+    /// <summary>Id.</summary>
+    public required Guid Id { get; init; }
+    /// <summary>The terms.</summary>
+    public required AutopayTerms Terms { get; init; }
+    /// <summary>Masked method ("Visa •••• 4242").</summary>
+    public required string MethodDescription { get; init; }
+    /// <summary>The rule in words.</summary>
+    public required string RuleDescription { get; init; }
+    /// <summary>Who enrolled or last changed it.</summary>
+    public required string ChangedBy { get; init; }
+    /// <summary>When (UTC).</summary>
+    public required DateTimeOffset ChangedAt { get; init; }
+    /// <summary>Version, sent back with a change.</summary>
+    public required int Version { get; init; }
+}
+
+/// <summary>
+/// Autopay for the payer: enrol, change and cancel (each confirmed by email), exclude an invoice or take it back. The
+/// scheduled payments themselves are made by <see cref="AutopayRunner"/> and charged by the scheduled-payment runner.
+/// View-only users see the enrolment; changes need pay permission; the host can turn autopay off.
+/// </summary>
+public sealed class AutopayService(
+    PortalAccess access,
+    IDbContextFactory<PaymentsDbContext> dbFactory,
+    PaymentLifecycle lifecycle,
+    AutopayRunner runner,
+    IPaymentGateway gateway,
+    IConvenienceFeePolicy fees,
+    IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
+    ILogger<AutopayService> logger)
+{
+    /// <summary>The portal's currency (ISO 4217): autopay's maximum is entered in it.</summary>
+    public string Currency => options.Value.Currency;
+
+    /// <summary>The refusal when the host turned autopay off.</summary>
+    public const string DisabledMessage = "Autopay is not available in this portal.";
+
+    /// <summary>The recurring-debit authorization text in force (what a bank method's payer signs for autopay).</summary>
+    public AchAgreement RecurringAgreement
+    {
+        get
+        {
+            var o = options.Value;
+            var text = o.Autopay.RecurringAgreementText ??
+                $"I authorize {o.AchAgreement.CompanyName} to electronically debit the bank account I have selected, on a recurring basis, for " +
+                "the invoices of this account that autopay pays under the terms I set in the portal (the debit dates, the largest amount " +
+                "and the end date shown there), and, if necessary, to electronically credit the account to correct erroneous debits. " +
+                "I will be notified a few days before each debit. This authorization stays in effect until I cancel autopay in the portal, " +
+                $"remove the bank account, or notify {o.AchAgreement.CompanyName} in writing in time for it to act. I confirm that I am " +
+                "authorized to debit this account and that these transactions comply with applicable law and the NACHA Operating Rules.";
+            return new AchAgreement(o.Autopay.RecurringAgreementVersion, text, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant());
+        }
+    }
+
+    /// <summary>The account's autopay: enrolment and invoices.</summary>
+    public async Task<AutopayView> GetAsync(CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForViewAsync(cancellationToken);
+        var o = options.Value;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var e = await db.AutopayEnrollments.AsNoTracking().FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken);
+        if (e is null)
+        {
+            return new AutopayView { Offered = o.Autopay.Enabled, CanChange = scope.CanPay && o.Autopay.Enabled, RecurringAgreement = RecurringAgreement };
+        }
+        var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == e.PaymentMethodId, cancellationToken);
+        var invoices = await (from i in db.AutopayItems.AsNoTracking()
+                              join p in db.Payments.AsNoTracking() on i.PaymentId equals p.Id into paid
+                              from p in paid.DefaultIfEmpty()
+                              join v in db.Invoices.AsNoTracking() on i.InvoiceId equals v.Id
+                              where i.EnrollmentId == e.Id && v.IsOpen
+                                    && (i.State != AutopayItemState.Scheduled || (p != null && p.Status == PaymentStatus.Scheduled))
+                              orderby i.DebitDate, i.InvoiceNumber
+                              select new { i, Amount = p == null ? (long?)null : p.AmountMinor, Fee = p == null ? 0 : p.FeeMinor, Currency = p == null ? null : p.Currency })
+            .ToListAsync(cancellationToken);
+        return new AutopayView
+        {
+            Offered = o.Autopay.Enabled,
+            CanChange = scope.CanPay && o.Autopay.Enabled,
+            RecurringAgreement = RecurringAgreement,
+            Enrollment = new AutopayEnrollmentView
+            {
+                Id = e.Id,
+                Terms = Terms(e),
+                MethodDescription = method is null ? "a removed method" : PaymentMethodService.Describe(method),
+                RuleDescription = AutopayRules.Describe(e.Rule, e.DaysBeforeDue),
+                ChangedBy = e.UserName,
+                ChangedAt = new DateTimeOffset(DateTime.SpecifyKind(e.UpdatedAt, DateTimeKind.Utc)),
+                Version = e.Version,
+            },
+            Invoices = invoices.Select(x => new AutopayInvoice
+            {
+                InvoiceId = x.i.InvoiceId,
+                Number = x.i.InvoiceNumber,
+                State = x.i.State,
+                DebitDate = x.i.DebitDate,
+                SkipReason = x.i.SkipReason,
+                Amount = x.Amount is { } a ? Money.FromMinorUnits(a, x.Currency!) : null,
+                Fee = x.Fee != 0 ? Money.FromMinorUnits(x.Fee, x.Currency!) : null,
+                PaymentId = x.i.State == AutopayItemState.Scheduled ? x.i.PaymentId : null,
+                Retryable = x.i.State == AutopayItemState.Skipped && x.i.PaymentId != null,
+            }).ToList(),
+        };
+    }
+
+    /// <summary>
+    /// What the convenience-fee policy in force today adds to autopay payments with <paramref name="paymentMethodId"/>
+    /// ("Card convenience fee (2.5%) is added to each payment with this method …"), and whether a bank account would
+    /// pay none; null when this method pays no fee.
+    /// </summary>
+    public async Task<string?> FeeNoticeAsync(Guid paymentMethodId, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForViewAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == paymentMethodId && m.AccountId == scope.AccountId, cancellationToken);
+        if (method is null)
+        {
+            return null;
+        }
+        // A typical invoice amount: large enough for any minimum-payment exemption not to hide the fee.
+        var sample = Money.Create(10_000m, options.Value.Currency);
+        ConvenienceFee QuoteFor(PaymentMethodType type, CardFunding funding) => fees.Quote(new FeeQuoteRequest
+        {
+            Amount = sample, MethodType = type, Funding = funding, BillingRegion = scope.BillingRegion, Occasion = FeeOccasion.Autopay, ChargeDate = Today,
+        });
+        var fee = QuoteFor(method.Type, method.Funding);
+        if (!fee.Charged)
+        {
+            return null;
+        }
+        var bankIsFree = method.Type == PaymentMethodType.Card && !QuoteFor(PaymentMethodType.BankAccount, CardFunding.Unknown).Charged;
+        return $"{fee.Label} is added to each autopay payment with this method, under the fee policy in force on its debit date.{(bankIsFree ? " Pay by bank: no fee." : "")}";
+    }
+
+    /// <summary>Enrols the account (one enrolment per account; a double click enrols once) and schedules what is due.</summary>
+    public async Task<AutopayView> EnrollAsync(AutopayTerms terms, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(terms);
+        var scope = await RequireChangeAsync(cancellationToken);
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (await db.AutopayEnrollments.AnyAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken))
+        {
+            throw new PortalValidationException("autopay", "Autopay is already on for this account; change it instead.");
+        }
+        var method = await CheckAsync(db, scope, terms, cancellationToken);
+        var e = new AutopayEnrollmentRecord
+        {
+            Id = Guid.NewGuid(),
+            AccountId = scope.AccountId,
+            AccountName = scope.AccountName,
+            BillingRegion = scope.BillingRegion,
+            Currency = options.Value.Currency,
+            CreatedAt = now,
+            NextExpansionAt = now,
+        };
+        Apply(e, terms, scope, now);
+        db.AutopayEnrollments.Add(e);
+        if (method.Type == PaymentMethodType.BankAccount)
+        {
+            e.AchAuthorizationId = SignRecurring(db, scope, method, terms.RecurringSignature!, now);
+        }
+        OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(e, "on", PaymentMethodService.Describe(method), options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
+        AuditLog.Add(db, scope, "autopay.enrolled", e.Id, now, new { e.Rule, e.DaysBeforeDue, e.MaxPaymentMinor, e.EndDate, e.PaymentMethodId });
+        try
+        {
+            await lifecycle.WriteAsync(() => db.SaveChangesAsync(cancellationToken), cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The one-active-enrolment index: a concurrent enrolment of this account won.
+            throw new PortalValidationException("autopay", "Autopay is already on for this account; change it instead.");
+        }
+        logger.LogInformation("Autopay enrolled for {AccountId} by {UserId}", scope.AccountId, scope.User.UserId);
+        await runner.ExpandNowAsync(e.Id, cancellationToken);
+        return await GetAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Changes the terms (refused when someone else changed them since <paramref name="version"/>): the payments autopay
+    /// scheduled and not yet charged are cancelled and made again under the new terms.
+    /// </summary>
+    public async Task<AutopayView> ChangeAsync(AutopayTerms terms, int version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(terms);
+        var scope = await RequireChangeAsync(cancellationToken);
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var e = await db.AutopayEnrollments.FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
+                ?? throw new PortalValidationException("autopay", "Autopay is not on for this account.");
+        if (e.Version != version)
+        {
+            throw new PortalValidationException("autopay", "Someone changed autopay since you opened it. Review the current settings and try again.");
+        }
+        // The recurring authorization signed for this bank account stays good for other changes of the terms.
+        var previous = e.AchAuthorizationId;
+        var agreementVersion = RecurringAgreement.Version;
+        var covered = previous is { } signed && terms.RecurringSignature is null && e.PaymentMethodId == terms.PaymentMethodId
+                      && await db.AchAuthorizations.AnyAsync(a => a.Id == signed && a.Recurring && a.AgreementVersion == agreementVersion, cancellationToken)
+                      && !await db.AchRevocations.AnyAsync(r => r.AuthorizationId == signed, cancellationToken);
+        var method = await CheckAsync(db, scope, terms, cancellationToken, signatureOnFile: covered);
+        Apply(e, terms, scope, now);
+        e.NextExpansionAt = now;
+        e.AchAuthorizationId = method.Type != PaymentMethodType.BankAccount ? null
+            : covered ? previous
+            : SignRecurring(db, scope, method, terms.RecurringSignature!, now);
+        if (previous is { } old && old != e.AchAuthorizationId && !await db.AchRevocations.AnyAsync(r => r.AuthorizationId == old, cancellationToken))
+        {
+            db.AchRevocations.Add(new AchRevocationRecord { AuthorizationId = old, RevokedAt = now, UserId = scope.User.UserId, RetainUntil = now + PaymentMethodService.AchRetention });
+        }
+        await lifecycle.WriteAsync(async () =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var cancelled = await CancelScheduledAsync(db, e.Id, scope, cancellationToken);
+            await db.AutopayItems.Where(i => i.EnrollmentId == e.Id && i.State != AutopayItemState.Excluded).ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.State, AutopayItemState.Skipped)
+                .SetProperty(i => i.PaymentId, (Guid?)null)
+                .SetProperty(i => i.SkipReason, (string?)null), cancellationToken);
+            OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(e, "changed", PaymentMethodService.Describe(method), options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
+            AuditLog.Add(db, scope, "autopay.changed", e.Id, now, new { e.Rule, e.DaysBeforeDue, e.MaxPaymentMinor, e.EndDate, e.PaymentMethodId, Rescheduled = cancelled });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                throw new PortalValidationException("autopay", "Someone changed autopay since you opened it. Review the current settings and try again.");
+            }
+            await tx.CommitAsync(cancellationToken);
+            return cancelled;
+        }, cancellationToken);
+        await runner.ExpandNowAsync(e.Id, cancellationToken);
+        return await GetAsync(cancellationToken);
+    }
+
+    /// <summary>Cancels autopay: its scheduled payments are cancelled (one email), a recurring ACH authorization is revoked.</summary>
+    public async Task<AutopayView> CancelAsync(CancellationToken cancellationToken = default)
+    {
+        var scope = await RequireChangeAsync(cancellationToken, allowWhenOff: true);
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var e = await db.AutopayEnrollments.FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
+                ?? throw new PortalValidationException("autopay", "Autopay is not on for this account.");
+        var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == e.PaymentMethodId, cancellationToken);
+        e.CancelledAt = now;
+        e.UpdatedAt = now;
+        e.UserId = scope.User.UserId;
+        e.UserName = scope.User.DisplayName;
+        e.UserEmail = scope.User.Email;
+        e.Version++;
+        if (e.AchAuthorizationId is { } authorization && !await db.AchRevocations.AnyAsync(r => r.AuthorizationId == authorization, cancellationToken))
+        {
+            db.AchRevocations.Add(new AchRevocationRecord { AuthorizationId = authorization, RevokedAt = now, UserId = scope.User.UserId, RetainUntil = now + PaymentMethodService.AchRetention });
+        }
+        await lifecycle.WriteAsync(async () =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var cancelled = await CancelScheduledAsync(db, e.Id, scope, cancellationToken);
+            OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(e, "cancelled", method is null ? "" : PaymentMethodService.Describe(method),
+                options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
+            AuditLog.Add(db, scope, "autopay.cancelled", e.Id, now, new { CancelledPayments = cancelled });
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return cancelled;
+        }, cancellationToken);
+        logger.LogInformation("Autopay of {AccountId} cancelled by {UserId}", scope.AccountId, scope.User.UserId);
+        return await GetAsync(cancellationToken);
+    }
+
+    /// <summary>Keeps one invoice out of autopay (its scheduled autopay payment, if any, is cancelled).</summary>
+    public async Task<AutopayView> ExcludeAsync(long invoiceId, CancellationToken cancellationToken = default)
+    {
+        var scope = await RequireChangeAsync(cancellationToken);
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var e = await db.AutopayEnrollments.AsNoTracking().FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
+                ?? throw new PortalValidationException("autopay", "Autopay is not on for this account.");
+        var invoice = await db.Invoices.AsNoTracking().FirstOrDefaultAsync(i => i.Id == invoiceId && i.AccountId == scope.AccountId, cancellationToken)
+                      ?? throw new PortalNotFoundException("That invoice was not found.");
+        await lifecycle.WriteAsync(async () =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var item = await db.AutopayItems.FirstOrDefaultAsync(i => i.EnrollmentId == e.Id && i.InvoiceId == invoiceId, cancellationToken);
+            if (item?.State == AutopayItemState.Scheduled && item.PaymentId is { } paymentId)
+            {
+                var payment = await db.Payments.AsNoTracking().Include(p => p.Allocations).FirstAsync(p => p.Id == paymentId, cancellationToken);
+                if (payment.Status == PaymentStatus.Scheduled
+                    && !await lifecycle.TryMoveAsync(db, payment, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
+                        new PaymentChange(scope.User.UserId) { CancelledBy = scope.User.DisplayName, Quiet = true }, cancellationToken))
+                {
+                    throw new PortalValidationException("invoice", $"{invoice.Number} is being paid right now; it can no longer be excluded.");
+                }
+                if (payment.Status is not (PaymentStatus.Scheduled or PaymentStatus.Cancelled))
+                {
+                    throw new PortalValidationException("invoice", $"{invoice.Number} is being paid right now; it can no longer be excluded.");
+                }
+            }
+            if (item is null)
+            {
+                item = new AutopayItemRecord { EnrollmentId = e.Id, AccountId = scope.AccountId, InvoiceId = invoiceId, InvoiceNumber = invoice.Number };
+                db.AutopayItems.Add(item);
+            }
+            item.State = AutopayItemState.Excluded;
+            item.SkipReason = null;
+            item.PaymentId = null;
+            item.UpdatedAt = now;
+            AuditLog.Add(db, scope, "autopay.excluded", e.Id, now, new { Invoice = invoice.Number });
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+        return await GetAsync(cancellationToken);
+    }
+
+    /// <summary>Takes an excluded invoice back into autopay (or one whose autopay payment did not go through, to try again).</summary>
+    public async Task<AutopayView> IncludeAsync(long invoiceId, CancellationToken cancellationToken = default)
+    {
+        var scope = await RequireChangeAsync(cancellationToken);
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var e = await db.AutopayEnrollments.AsNoTracking().FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
+                ?? throw new PortalValidationException("autopay", "Autopay is not on for this account.");
+        await lifecycle.WriteAsync(async () =>
+        {
+            // Excluded, or left to the payer after its payment failed: back to autopay (its generation keeps the next key new).
+            await db.AutopayItems.Where(i => i.EnrollmentId == e.Id && i.InvoiceId == invoiceId && i.State != AutopayItemState.Scheduled)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(i => i.State, AutopayItemState.Skipped)
+                    .SetProperty(i => i.PaymentId, (Guid?)null)
+                    .SetProperty(i => i.SkipReason, (string?)null), cancellationToken);
+            await db.AutopayEnrollments.Where(x => x.Id == e.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.NextExpansionAt, now), cancellationToken);
+            return true;
+        }, cancellationToken);
+        await runner.ExpandNowAsync(e.Id, cancellationToken);
+        return await GetAsync(cancellationToken);
+    }
+
+    /// <summary>Cancels the enrolment's payments still Scheduled (quietly: one autopay email says so); returns how many.</summary>
+    private async Task<int> CancelScheduledAsync(PaymentsDbContext db, Guid enrollmentId, AccountScope scope, CancellationToken ct)
+    {
+        var scheduled = await db.Payments.AsNoTracking().Include(p => p.Allocations)
+            .Where(p => p.AutopayEnrollmentId == enrollmentId && p.Status == PaymentStatus.Scheduled).ToListAsync(ct);
+        var count = 0;
+        foreach (var payment in scheduled)
+        {
+            // One the runner took meanwhile is being charged: it goes on (the payer authorized it).
+            count += await lifecycle.TryMoveAsync(db, payment, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
+                new PaymentChange(scope.User.UserId) { CancelledBy = scope.User.DisplayName, Quiet = true }, ct) ? 1 : 0;
+        }
+        return count;
+    }
+
+    private async Task<AccountScope> RequireChangeAsync(CancellationToken ct, bool allowWhenOff = false)
+    {
+        var scope = await access.ForPayAsync(ct);
+        if (!allowWhenOff && !options.Value.Autopay.Enabled)
+        {
+            throw new PortalValidationException("autopay", DisabledMessage);
+        }
+        return scope;
+    }
+
+    /// <summary>Checks the terms; the method (stored, usable, of the gateway in use), and for a bank account the recurring signature.</summary>
+    private async Task<PaymentMethodRecord> CheckAsync(PaymentsDbContext db, AccountScope scope, AutopayTerms terms, CancellationToken ct, bool signatureOnFile = false)
+    {
+        if (!Enum.IsDefined(terms.Rule))
+        {
+            throw new PortalValidationException("rule", "Choose when autopay pays each invoice.");
+        }
+        if (terms.Rule == AutopayRule.DaysBeforeDue && terms.DaysBeforeDue is < 1 or > 30)
+        {
+            throw new PortalValidationException("daysBeforeDue", "Enter 1 to 30 days before the due date.");
+        }
+        var currency = options.Value.Currency;
+        if (terms.MaxPayment is { } max)
+        {
+            if (!string.Equals(max.Currency, currency, StringComparison.Ordinal))
+            {
+                throw new PortalValidationException("maxPayment", $"Enter the maximum in {currency}.");
+            }
+            if (max.Amount <= 0m)
+            {
+                throw new PortalValidationException("maxPayment", "The maximum must be greater than zero, or leave it empty for none.");
+            }
+        }
+        if (terms.EndDate is { } end && end <= Today)
+        {
+            throw new PortalValidationException("endDate", "The end date must be after today, or leave it empty for no end.");
+        }
+        var method = await PaymentService.UsableMethodAsync(db, scope.AccountId, terms.PaymentMethodId, Today, gateway.Key, ct);
+        if (method.Type == PaymentMethodType.BankAccount && !signatureOnFile)
+        {
+            var signature = terms.RecurringSignature;
+            var agreement = RecurringAgreement;
+            if (signature is null || !string.Equals(signature.AgreementVersion, agreement.Version, StringComparison.Ordinal))
+            {
+                throw new PortalValidationException("agreement", "Read the recurring-debit authorization and sign it to pay autopay from this bank account.");
+            }
+            if (string.IsNullOrWhiteSpace(signature.SignerName))
+            {
+                throw new PortalValidationException("signerName", "Type your full name to sign the authorization.");
+            }
+            if (signature.SignerName.Trim().Length > 200)
+            {
+                throw new PortalValidationException("signerName", "The name can be at most 200 characters.");
+            }
+            if (!signature.Consented)
+            {
+                throw new PortalValidationException("consent", "Tick the box to authorize recurring debits from this bank account.");
+            }
+        }
+        return method;
+    }
+
+    private static void Apply(AutopayEnrollmentRecord e, AutopayTerms terms, AccountScope scope, DateTime now)
+    {
+        e.PaymentMethodId = terms.PaymentMethodId;
+        e.Rule = terms.Rule;
+        e.DaysBeforeDue = terms.Rule == AutopayRule.DaysBeforeDue ? terms.DaysBeforeDue : 0;
+        e.MaxPaymentMinor = terms.MaxPayment?.ToMinorUnits();
+        e.ApplyCreditMemos = terms.ApplyCreditMemos;
+        e.ApplyUnappliedCash = terms.ApplyUnappliedCash;
+        e.EndDate = terms.EndDate;
+        e.UserId = scope.User.UserId;
+        e.UserName = scope.User.DisplayName;
+        e.UserEmail = scope.User.Email;
+        e.UpdatedAt = now;
+        e.Version++;
+    }
+
+    /// <summary>The immutable record of the payer's recurring-debit authorization (its own agreement text and version).</summary>
+    private Guid SignRecurring(PaymentsDbContext db, AccountScope scope, PaymentMethodRecord method, AchSignature signature, DateTime now)
+    {
+        var agreement = RecurringAgreement;
+        var id = Guid.NewGuid();
+        db.AchAuthorizations.Add(new AchAuthorizationRecord
+        {
+            Id = id,
+            AccountId = scope.AccountId,
+            PaymentMethodId = method.Id,
+            AgreementVersion = agreement.Version,
+            AgreementSha256 = agreement.Sha256,
+            SignerName = signature.SignerName!.Trim(),
+            UserId = scope.User.UserId,
+            SignedAt = now,
+            IpAddress = scope.User.IpAddress is { Length: > 64 } ip ? ip[..64] : scope.User.IpAddress,
+            UserAgent = scope.User.UserAgent is { Length: > 512 } ua ? ua[..512] : scope.User.UserAgent,
+            AccountLast4 = method.Last4,
+            Recurring = true,
+        });
+        return id;
+    }
+
+    private static AutopayTerms Terms(AutopayEnrollmentRecord e) => new(e.PaymentMethodId, e.Rule)
+    {
+        DaysBeforeDue = e.DaysBeforeDue,
+        MaxPayment = e.MaxPaymentMinor is { } max ? Money.FromMinorUnits(max, e.Currency) : null,
+        ApplyCreditMemos = e.ApplyCreditMemos,
+        ApplyUnappliedCash = e.ApplyUnappliedCash,
+        EndDate = e.EndDate,
+    };
+
+    private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private DateOnly Today => DateOnly.FromDateTime(Now);
+}

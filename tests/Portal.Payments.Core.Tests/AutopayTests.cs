@@ -1,0 +1,457 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
+using Portal.Payments.Fees;
+using Portal.Payments.Gateways;
+using Portal.Payments.Notifications;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Autopay;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Testing;
+using Portal.Payments.Users;
+using Xunit;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>Autopay's debit dates: the rule's day, back to Friday off a weekend, never before today.</summary>
+public sealed class AutopayRuleTests
+{
+    private static readonly DateOnly Monday = new(2026, 3, 2);
+
+    [Theory]
+    [InlineData(AutopayRule.DueDate, 0, "2026-03-31", null, "2026-03-31")]           // a Tuesday
+    [InlineData(AutopayRule.DueDate, 0, "2026-05-31", null, "2026-05-29")]           // Sunday → Friday
+    [InlineData(AutopayRule.DueDate, 0, "2026-08-01", null, "2026-07-31")]           // Saturday → Friday of the month before
+    [InlineData(AutopayRule.DueDate, 0, "2027-01-02", null, "2027-01-01")]           // and of the year before
+    [InlineData(AutopayRule.DueDate, 0, "2026-03-01", null, "2026-03-02")]           // overdue: today, never in the past
+    [InlineData(AutopayRule.DaysBeforeDue, 5, "2026-04-03", null, "2026-03-27")]     // 5 before is Sunday the 29th → Friday the 27th
+    [InlineData(AutopayRule.DaysBeforeDue, 3, "2026-04-01", null, "2026-03-27")]     // across the month end, Saturday → Friday
+    [InlineData(AutopayRule.DaysBeforeDue, 1, "2028-03-01", null, "2028-02-29")]     // a leap day
+    [InlineData(AutopayRule.DaysBeforeDue, 10, "2026-03-05", null, "2026-03-02")]    // too late for 10 days: today
+    [InlineData(AutopayRule.DiscountDate, 0, "2026-04-06", "2026-03-21", "2026-03-20")] // discount ends on a Saturday
+    [InlineData(AutopayRule.DiscountDate, 0, "2026-04-06", "2026-03-10", "2026-03-10")]
+    [InlineData(AutopayRule.DiscountDate, 0, "2026-04-06", "2026-03-01", "2026-04-06")] // discount over: the due date
+    [InlineData(AutopayRule.DiscountDate, 0, "2026-04-06", null, "2026-04-06")]         // no discount: the due date
+    public void The_debit_date_follows_the_rule_off_weekends_and_never_in_the_past(AutopayRule rule, int daysBefore, string due, string? discount, string expected)
+    {
+        var date = AutopayRules.DebitDate(rule, daysBefore, DateOnly.Parse(due), discount is null ? null : DateOnly.Parse(discount), Monday);
+        Assert.Equal(DateOnly.Parse(expected), date);
+        Assert.True(date.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday) || date == Monday);
+    }
+
+    [Fact]
+    public void The_rule_reads_as_words()
+    {
+        Assert.Equal("on each invoice's due date", AutopayRules.Describe(AutopayRule.DueDate, 0));
+        Assert.Equal("1 day before each invoice's due date", AutopayRules.Describe(AutopayRule.DaysBeforeDue, 1));
+        Assert.Equal("7 days before each invoice's due date", AutopayRules.Describe(AutopayRule.DaysBeforeDue, 7));
+    }
+}
+
+/// <summary>
+/// Autopay on both providers: enrolment turns rules into scheduled payments once per invoice (on three runners at
+/// once too), skips what it must with a reason, emails before each debit, and charges through the scheduled-payment
+/// runner exactly once, with the convenience fee of the charge date.
+/// </summary>
+public abstract class AutopayTests(TestDatabase database)
+{
+    private static PortalHarness Autopay(TestDatabase database, out string account, Action<Hosting.PortalPaymentsOptions>? options = null) =>
+        Harness(database, out account, options: o =>
+        {
+            o.Autopay.UpcomingNoticeDays = 3;
+            options?.Invoke(o);
+        });
+
+    private static AutopayTerms OnDueDate(PaymentMethodView method) => new(method.Id, AutopayRule.DueDate);
+
+    [Fact]
+    public async Task Enrolling_schedules_each_due_invoice_once_with_its_fee_and_the_runner_charges_it_on_its_date_exactly_once()
+    {
+        await using var h = Autopay(database, out var account, o =>
+        {
+            o.ConvenienceFees.Enabled = true;
+            o.ConvenienceFees.Card = new Fees.MethodFeeOptions { Percent = 2m };
+        });
+        // Due Tuesday 3/31, Saturday 4/4 (debited Friday 4/3), and in 200 days (past the 90-day horizon: not yet).
+        var ids = await InvoicesAsync(h, account, new Item("INV-A1", 100_000, DueInDays: 29), new Item("INV-A2", 50_000, DueInDays: 33),
+            new Item("INV-A3", 70_000, DueInDays: 200));
+        var card = await CardAsync(h);
+        var autopay = h.Get<AutopayService>();
+
+        var view = await autopay.EnrollAsync(OnDueDate(card));
+
+        Assert.Equal("on each invoice's due date", view.Enrollment!.RuleDescription);
+        Assert.Equal(
+            [("INV-A1", AutopayItemState.Scheduled, new DateOnly(2026, 3, 31), (Money?)Usd(1020m)), ("INV-A2", AutopayItemState.Scheduled, new DateOnly(2026, 4, 3), Usd(510m))],
+            view.Invoices.Select(i => (i.Number, i.State, i.DebitDate!.Value, i.Amount)).ToList());
+        var scheduled = await PaymentsAsync(h, account);
+        Assert.All(scheduled, p => Assert.Equal((PaymentStatus.Scheduled, 2L), (p.Status, p.FeeMinor * 100 / (p.AmountMinor - p.FeeMinor))));
+        Assert.Equal(InvoiceStatus.Scheduled, (await InvoiceRowsAsync(h, [ids[0]]))[0].Status);
+        Assert.Equal("Autopay on", Assert.Single(await EmailsAsync(h, account)).Subject);
+
+        // Expanding again — on this node or after a restart — schedules nothing new.
+        await ForceExpansionAsync(h, account);
+        Assert.Equal(0, await h.Get<AutopayRunner>().ExpandAsync());
+        Assert.Equal(2, (await PaymentsAsync(h, account)).Count);
+
+        // Day by day to 4/4: INV-A1 charged on 3/31 and INV-A2 on Friday 4/3, each once.
+        var chargedOn = new Dictionary<string, DateOnly>();
+        for (var day = Today; day <= new DateOnly(2026, 4, 4); day = day.AddDays(1))
+        {
+            h.Clock.SetUtcNow(new DateTimeOffset(day.ToDateTime(new TimeOnly(10, 0)), TimeSpan.Zero));
+            await h.Get<AutopayRunner>().ExpandAsync();
+            await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+            foreach (var p in (await PaymentsAsync(h, account)).Where(p => p.Status == PaymentStatus.Succeeded))
+            {
+                chargedOn.TryAdd(p.Allocations[0].InvoiceNumber, day);
+            }
+        }
+        Assert.Equal(new Dictionary<string, DateOnly> { ["INV-A1"] = new(2026, 3, 31), ["INV-A2"] = new(2026, 4, 3) }, chargedOn);
+        var charges = await ChargesAsync(h, account);
+        Assert.Equal([51_000L, 102_000L], charges.Select(c => c.AmountMinor).Order().ToArray());
+        var paid = (await PaymentsAsync(h, account)).Single(p => p.Allocations[0].InvoiceNumber == "INV-A1");
+        var receipt = await h.Get<PaymentService>().GetReceiptAsync(paid.Id);
+        Assert.Equal((Usd(1020m), Usd(20m)), (receipt.Amount, receipt.Fee));
+    }
+
+    [Fact]
+    public async Task Three_runners_expanding_at_once_schedule_each_invoice_exactly_once()
+    {
+        await using var h1 = Autopay(database, out var account);
+        await using var h2 = new PortalHarness(database);
+        await using var h3 = new PortalHarness(database);
+        var items = Enumerable.Range(1, 12).Select(i => new Item($"INV-R{i:00}", 10_000 + i, DueInDays: 3 + i * 5)).ToArray();
+        await InvoicesAsync(h1, account, items);
+        var card = await CardAsync(h1);
+        // Enrol without expanding here: the three nodes race for it.
+        await using (var db = await h1.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            db.AutopayEnrollments.Add(new AutopayEnrollmentRecord
+            {
+                Id = Guid.NewGuid(), AccountId = account, PaymentMethodId = card.Id, Rule = AutopayRule.DueDate, Currency = "USD",
+                UserId = "user-1", UserName = "Pat Payer", UserEmail = "pat@example.com",
+                CreatedAt = h1.Clock.GetUtcNow().UtcDateTime, UpdatedAt = h1.Clock.GetUtcNow().UtcDateTime, NextExpansionAt = h1.Clock.GetUtcNow().UtcDateTime,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        for (var round = 0; round < 3; round++)
+        {
+            await Task.WhenAll(h1.Get<AutopayRunner>().ExpandAsync(), h2.Get<AutopayRunner>().ExpandAsync(), h3.Get<AutopayRunner>().ExpandAsync());
+            await ForceExpansionAsync(h1, account);   // and again, as after a restart or the next interval
+        }
+
+        var payments = await PaymentsAsync(h1, account);
+        Assert.Equal(items.Length, payments.Count);
+        Assert.Equal(items.Select(i => i.Number).Order(StringComparer.Ordinal), payments.Select(p => Assert.Single(p.Allocations).InvoiceNumber).Order(StringComparer.Ordinal));
+        Assert.Equal(items.Length, payments.Select(p => p.IdempotencyKey).Distinct().Count());
+
+        // Every node runs its runner on the last date: each invoice charged once.
+        h1.Clock.Advance(TimeSpan.FromDays(70));
+        h2.Clock.Advance(TimeSpan.FromDays(70));
+        h3.Clock.Advance(TimeSpan.FromDays(70));
+        await Task.WhenAll(h1.Get<ScheduledPaymentRunner>().RunDueAsync(), h2.Get<ScheduledPaymentRunner>().RunDueAsync(), h3.Get<ScheduledPaymentRunner>().RunDueAsync());
+        Assert.Equal(items.Length, await ChargeCountAsync(h1, account));
+        Assert.All(await PaymentsAsync(h1, account), p => Assert.Equal(PaymentStatus.Succeeded, p.Status));
+    }
+
+    [Fact]
+    public async Task Short_paid_disputed_hand_scheduled_and_too_large_invoices_are_skipped_with_their_reasons()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account,
+            new Item("INV-S1", 100_000, DueInDays: 10),   // short-paid below
+            new Item("INV-S2", 20_000, DueInDays: 11),    // disputed
+            new Item("INV-S3", 30_000, DueInDays: 12),    // scheduled by hand
+            new Item("INV-S4", 900_000, DueInDays: 13),   // above the maximum
+            new Item("INV-S5", 40_000, DueInDays: 14));   // paid by autopay
+        var card = await CardAsync(h);
+        var payments = h.Get<PaymentService>();
+        var shortLine = new PayLine(ids[0]) { Amount = Usd(600m), Reason = "Damaged" };
+        Assert.Equal(PaymentStatus.Succeeded, (await payments.PayInvoicesAsync(new PayInvoicesRequest([ids[0]], card.Id, Key()) { Lines = [shortLine] })).Status);
+        await SetAsync(h, ids[0], i => { i.OpenMinor = 40_000; i.Status = InvoiceStatus.Open; i.ActivePaymentId = null; });   // the ERP leaves the rest open
+        await SetAsync(h, ids[1], i => i.IsDisputed = true);
+        await h.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest([ids[2]], Today.AddDays(5), card.Id, Key()));
+
+        var view = await h.Get<AutopayService>().EnrollAsync(OnDueDate(card) with { MaxPayment = Usd(5_000m) });
+
+        var byNumber = view.Invoices.ToDictionary(i => i.Number);
+        Assert.Equal(AutopayItemState.Scheduled, byNumber["INV-S5"].State);
+        Assert.Equal(
+            [
+                ("INV-S1", "Short-paid earlier: autopay does not pay the rest; pay it by hand if it is due."),
+                ("INV-S2", "Disputed: autopay leaves disputed invoices to you."),
+                ("INV-S3", "Scheduled by hand for 2026-03-07."),
+                ("INV-S4", "USD 9,000.00 is above the autopay maximum of USD 5,000.00."),
+            ],
+            view.Invoices.Where(i => i.State == AutopayItemState.Skipped).Select(i => (i.Number, i.SkipReason!)).OrderBy(x => x.Number).ToList());
+
+        // The dispute is resolved in the ERP: the next pass pays it.
+        await SetAsync(h, ids[1], i => i.IsDisputed = false);
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+        Assert.Equal(AutopayItemState.Scheduled, (await h.Get<AutopayService>().GetAsync()).Invoices.Single(i => i.Number == "INV-S2").State);
+    }
+
+    [Fact]
+    public async Task An_invoice_can_be_excluded_and_taken_back_and_its_payment_is_cancelled_without_a_cancellation_email()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-X1", 25_000, DueInDays: 20), new Item("INV-X2", 35_000, DueInDays: 21));
+        var card = await CardAsync(h);
+        var autopay = h.Get<AutopayService>();
+        await autopay.EnrollAsync(OnDueDate(card));
+
+        var view = await autopay.ExcludeAsync(ids[0]);
+
+        Assert.Equal(AutopayItemState.Excluded, view.Invoices.Single(i => i.Number == "INV-X1").State);
+        var first = (await PaymentsAsync(h, account)).Single(p => p.Allocations[0].InvoiceId == ids[0]);
+        Assert.Equal(PaymentStatus.Cancelled, first.Status);
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, [ids[0]]))[0].Status);
+        Assert.DoesNotContain(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentCancelled);
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+        Assert.Single(await PaymentsAsync(h, account), p => p.Status == PaymentStatus.Scheduled);   // an excluded invoice stays out
+
+        view = await autopay.IncludeAsync(ids[0]);
+        Assert.Equal(AutopayItemState.Scheduled, view.Invoices.Single(i => i.Number == "INV-X1").State);
+        Assert.Equal(2, (await PaymentsAsync(h, account)).Count(p => p.Status == PaymentStatus.Scheduled));
+    }
+
+    [Fact]
+    public async Task Changing_the_terms_reschedules_what_is_not_charged_and_a_stale_change_is_refused()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-C1", 25_000, DueInDays: 20), new Item("INV-C2", 35_000, DueInDays: 31));
+        var card = await CardAsync(h);
+        var autopay = h.Get<AutopayService>();
+        var before = await autopay.EnrollAsync(OnDueDate(card));
+
+        var after = await autopay.ChangeAsync(new AutopayTerms(card.Id, AutopayRule.DaysBeforeDue) { DaysBeforeDue = 5 }, before.Enrollment!.Version);
+
+        Assert.Equal("5 days before each invoice's due date", after.Enrollment!.RuleDescription);
+        Assert.Equal([new DateOnly(2026, 3, 17), new DateOnly(2026, 3, 27)], after.Invoices.Select(i => i.DebitDate!.Value).ToArray());
+        var payments = await PaymentsAsync(h, account);
+        Assert.Equal((2, 2), (payments.Count(p => p.Status == PaymentStatus.Cancelled), payments.Count(p => p.Status == PaymentStatus.Scheduled)));
+        var emails = await EmailsAsync(h, account);
+        Assert.Equal(["Autopay changed", "Autopay on"], emails.Select(e => e.Subject).Order().ToArray());
+        Assert.Contains("5 days before each invoice's due date", emails.Single(e => e.Subject == "Autopay changed").TextBody);
+
+        var stale = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            autopay.ChangeAsync(new AutopayTerms(card.Id, AutopayRule.DueDate), before.Enrollment.Version));
+        Assert.Contains("Someone changed autopay", stale.Message);
+    }
+
+    [Fact]
+    public async Task Cancelling_autopay_cancels_its_scheduled_payments_with_one_email()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-Q1", 25_000, DueInDays: 20), new Item("INV-Q2", 35_000, DueInDays: 21));
+        var card = await CardAsync(h);
+        var autopay = h.Get<AutopayService>();
+        await autopay.EnrollAsync(OnDueDate(card));
+
+        var view = await autopay.CancelAsync();
+
+        Assert.Null(view.Enrollment);
+        Assert.All(await PaymentsAsync(h, account), p => Assert.Equal(PaymentStatus.Cancelled, p.Status));
+        Assert.All(await InvoiceRowsAsync(h, ids), i => Assert.Equal(InvoiceStatus.Open, i.Status));
+        Assert.Equal(["Autopay cancelled", "Autopay on"], (await EmailsAsync(h, account)).Select(e => e.Subject).Order().ToArray());
+        await ForceExpansionAsync(h, account);
+        Assert.Equal(0, await h.Get<AutopayRunner>().ExpandAsync());
+        // Enrolling again is allowed once cancelled.
+        Assert.NotNull((await autopay.EnrollAsync(OnDueDate(card))).Enrollment);
+    }
+
+    [Fact]
+    public async Task The_upcoming_autopay_email_goes_out_once_a_few_days_before_each_debit()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-U1", 25_000, DueInDays: 2), new Item("INV-U2", 35_000, DueInDays: 10));
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        var runner = h.Get<AutopayRunner>();
+
+        // (The database is shared with other tests' accounts: count this account's emails.)
+        Assert.True(await runner.NotifyUpcomingAsync() >= 1);   // INV-U1 on 3/4, within 3 days
+        await runner.NotifyUpcomingAsync();                      // once
+        var upcoming = Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.AutopayUpcoming);
+        Assert.StartsWith("Upcoming autopay on March 4, 2026: USD 250.00", upcoming.Subject);
+        Assert.Contains("INV-U1", upcoming.TextBody);
+        Assert.Contains("/portal/autopay", upcoming.TextBody);
+
+        h.Clock.Advance(TimeSpan.FromDays(7));   // 3/9: INV-U2 (3/12) is now within 3 days
+        await runner.NotifyUpcomingAsync();
+        await runner.NotifyUpcomingAsync();
+        Assert.Equal(["INV-U1", "INV-U2"], (await EmailsAsync(h, account)).Where(e => e.Kind == NotificationKind.AutopayUpcoming)
+            .Select(e => e.TextBody.Contains("INV-U1") ? "INV-U1" : "INV-U2").Order().ToArray());
+    }
+
+    [Fact]
+    public async Task A_bank_account_needs_a_signed_recurring_authorization_that_stays_on_file_for_other_changes_and_is_revoked_on_cancel()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-B1", 25_000, DueInDays: 20));
+        var bank = await BankAsync(h);
+        var autopay = h.Get<AutopayService>();
+        var agreement = autopay.RecurringAgreement;
+        Assert.Contains("on a recurring basis", agreement.Text);
+
+        var unsigned = await Assert.ThrowsAsync<PortalValidationException>(() => autopay.EnrollAsync(new AutopayTerms(bank.Id, AutopayRule.DueDate)));
+        Assert.Equal("agreement", unsigned.Field);
+        var oneOff = await Assert.ThrowsAsync<PortalValidationException>(() => autopay.EnrollAsync(new AutopayTerms(bank.Id, AutopayRule.DueDate)
+        {
+            RecurringSignature = new AchSignature("Pat Payer", true, h.Get<PaymentMethodService>().CurrentAgreement.Version),   // the one-off text
+        }));
+        Assert.Equal("agreement", oneOff.Field);
+
+        var view = await autopay.EnrollAsync(new AutopayTerms(bank.Id, AutopayRule.DueDate) { RecurringSignature = new AchSignature("Pat Payer", true, agreement.Version) });
+        var changed = await autopay.ChangeAsync(new AutopayTerms(bank.Id, AutopayRule.DueDate) { MaxPayment = Usd(10_000m) }, view.Enrollment!.Version);
+        Assert.Equal(Usd(10_000m), changed.Enrollment!.Terms.MaxPayment);
+
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var signed = await db.AchAuthorizations.AsNoTracking().Where(a => a.AccountId == account && a.Recurring).ToListAsync();
+        var authorization = Assert.Single(signed);   // not signed again for a change of the maximum
+        Assert.Equal((agreement.Version, agreement.Sha256, "Pat Payer"), (authorization.AgreementVersion, authorization.AgreementSha256, authorization.SignerName));
+        await autopay.CancelAsync();
+        Assert.True(await db.AchRevocations.AnyAsync(r => r.AuthorizationId == authorization.Id));
+    }
+
+    [Fact]
+    public async Task A_declined_autopay_payment_leaves_the_invoice_to_the_payer_with_the_reason_until_it_is_put_back()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-D1", 25_000, DueInDays: 1));
+        var card = await CardAsync(h, "4000000000000002");
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        Assert.Equal(PaymentStatus.Failed, Assert.Single(await PaymentsAsync(h, account)).Status);
+
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+
+        var item = Assert.Single((await h.Get<AutopayService>().GetAsync()).Invoices);
+        Assert.Equal(AutopayItemState.Skipped, item.State);
+        Assert.StartsWith("Autopay's payment of 2026-03-03 did not go through", item.SkipReason);
+        Assert.Single(await PaymentsAsync(h, account));   // not retried on its own
+
+        await h.Get<AutopayService>().IncludeAsync(ids[0]);
+        Assert.Equal(PaymentStatus.Scheduled, (await PaymentsAsync(h, account)).Last().Status);
+    }
+
+    [Fact]
+    public async Task An_invoice_that_changes_in_the_erp_is_scheduled_again_for_its_new_balance_or_skipped_when_disputed()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E1", 25_000, DueInDays: 20), new Item("INV-E2", 35_000, DueInDays: 22));
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+
+        await SetAsync(h, ids[0], i => i.OpenMinor = 20_000);   // a credit applied in the ERP
+        await SetAsync(h, ids[1], i => i.IsDisputed = true);
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+
+        var payments = await PaymentsAsync(h, account);
+        Assert.Equal(2, payments.Count(p => p.Status == PaymentStatus.Cancelled));
+        var again = Assert.Single(payments, p => p.Status == PaymentStatus.Scheduled);
+        Assert.Equal((ids[0], 20_000L), (again.Allocations[0].InvoiceId, again.AmountMinor));
+        var view = await h.Get<AutopayService>().GetAsync();
+        Assert.Equal("Disputed: autopay leaves disputed invoices to you.", view.Invoices.Single(i => i.Number == "INV-E2").SkipReason);
+        Assert.DoesNotContain(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentCancelled);
+    }
+
+    [Fact]
+    public async Task A_balance_change_found_on_the_debit_date_fails_quietly_and_the_new_balance_is_paid_instead()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-F1", 25_000, DueInDays: 2));
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        await SetAsync(h, ids[0], i => i.OpenMinor = 24_000);
+
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();   // refuses: nothing charged, no failure email
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.DoesNotContain(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        await h.Get<AutopayRunner>().ExpandAsync();             // due again at once
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        Assert.Equal(24_000L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
+    }
+
+    [Fact]
+    public async Task View_only_users_see_autopay_but_cannot_change_it_and_the_method_in_use_cannot_be_deleted()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-V1", 25_000, DueInDays: 20));
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        var inUse = await Assert.ThrowsAsync<PortalValidationException>(() => h.Get<PaymentMethodService>().DeleteAsync(card.Id));
+        Assert.Contains("Autopay pays with this method", inUse.Message);
+
+        h.Users.User = FakePortalUserContext.UserOn(account, PortalPermissions.View, "viewer", "Vic Viewer");
+        var view = await h.Get<AutopayService>().GetAsync();
+        Assert.Equal((false, 1), (view.CanChange, view.Invoices.Count));
+        Assert.NotNull(view.Enrollment);
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => h.Get<AutopayService>().CancelAsync());
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => h.Get<AutopayService>().ExcludeAsync(view.Invoices[0].InvoiceId));
+    }
+
+    [Fact]
+    public async Task A_host_that_turns_autopay_off_stops_new_enrolments_and_new_scheduling()
+    {
+        await using var h = Autopay(database, out var account, o => o.Autopay.Enabled = false);
+        await InvoicesAsync(h, account, new Item("INV-O1", 25_000, DueInDays: 20));
+        var card = await CardAsync(h);
+        var autopay = h.Get<AutopayService>();
+        Assert.False((await autopay.GetAsync()).Offered);
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => autopay.EnrollAsync(OnDueDate(card)));
+        Assert.Equal(AutopayService.DisabledMessage, refused.Message);
+        Assert.Equal(0, await h.Get<AutopayRunner>().ExpandAsync());
+        Assert.Empty(await PaymentsAsync(h, account));
+    }
+
+    [Fact]
+    public async Task Terms_a_payer_can_get_wrong_get_a_specific_error_and_nothing_is_enrolled()
+    {
+        await using var h = Autopay(database, out var account);
+        var card = await CardAsync(h);
+        var autopay = h.Get<AutopayService>();
+        async Task<string> FieldOf(AutopayTerms terms) => (await Assert.ThrowsAsync<PortalValidationException>(() => autopay.EnrollAsync(terms))).Field;
+
+        Assert.Equal("daysBeforeDue", await FieldOf(new AutopayTerms(card.Id, AutopayRule.DaysBeforeDue) { DaysBeforeDue = 0 }));
+        Assert.Equal("daysBeforeDue", await FieldOf(new AutopayTerms(card.Id, AutopayRule.DaysBeforeDue) { DaysBeforeDue = 31 }));
+        Assert.Equal("maxPayment", await FieldOf(OnDueDate(card) with { MaxPayment = Usd(0m) }));
+        Assert.Equal("maxPayment", await FieldOf(OnDueDate(card) with { MaxPayment = Money.Create(100m, "EUR") }));
+        Assert.Equal("endDate", await FieldOf(OnDueDate(card) with { EndDate = Today }));
+        Assert.Equal("rule", await FieldOf(new AutopayTerms(card.Id, (AutopayRule)9)));
+        await Assert.ThrowsAsync<PortalNotFoundException>(() => autopay.EnrollAsync(new AutopayTerms(Guid.NewGuid(), AutopayRule.DueDate)));
+        Assert.Null((await autopay.GetAsync()).Enrollment);
+        await autopay.EnrollAsync(OnDueDate(card));
+        Assert.Equal("autopay", await FieldOf(OnDueDate(card)));   // a second enrolment (a double click) is refused
+    }
+
+    /// <summary>Makes the account's enrolment due for expansion now (as the next interval or an ERP change would).</summary>
+    private static async Task ForceExpansionAsync(PortalHarness h, string account)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var now = h.Clock.GetUtcNow().UtcDateTime;
+        await db.AutopayEnrollments.Where(e => e.AccountId == account).ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now.AddSeconds(-1)));
+    }
+
+    private static async Task SetAsync(PortalHarness h, long invoiceId, Action<InvoiceRecord> change)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var row = await db.Invoices.FirstAsync(i => i.Id == invoiceId);
+        change(row);
+        await db.SaveChangesAsync();
+    }
+}
+
+public sealed class AutopayTests_Sqlite(SqliteDatabase db) : AutopayTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class AutopayTests_Postgres(PostgresDatabase db) : AutopayTests(db), IClassFixture<PostgresDatabase>;

@@ -1,0 +1,228 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Fees;
+using Portal.Payments.Notifications;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The autopay page on real services and SQLite: enrol, change, turn off (each with a review step), exclude and put back.</summary>
+public class AutopayManagerTests : PayTestContext
+{
+    private IRenderedComponent<AutopayManager> RenderPage()
+    {
+        var cut = Render<AutopayManager>();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll(".pp-shell-loading")), Timeout);
+        return cut;
+    }
+
+    private static void WaitForForm(IRenderedComponent<AutopayManager> cut) =>
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=picker-option]")), Timeout);
+
+    private static string Text(IRenderedComponent<AutopayManager> cut, string testId) => cut.Find($"[data-testid={testId}]").TextContent.Trim();
+
+    private async Task<List<AutopayEnrollmentRecord>> EnrollmentsAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.AutopayEnrollments.AsNoTracking().Where(e => e.AccountId == AccountId).ToListAsync();
+    }
+
+    private async Task<List<PaymentRecord>> PaymentsAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.Payments.AsNoTracking().Include(p => p.Allocations).Where(p => p.AccountId == AccountId).ToListAsync();
+    }
+
+    private async Task<List<string>> EmailSubjectsAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var rows = await db.Outbox.AsNoTracking().Where(m => m.AccountId == AccountId && m.Kind == OutboxKind.Email).ToListAsync();
+        return rows.Select(m => System.Text.Json.JsonSerializer.Deserialize<PortalEmail>(m.PayloadJson, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!.Subject).ToList();
+    }
+
+    private static void ChooseRadio(IRenderedComponent<AutopayManager> cut, string label) => Input(cut, label).Change(true);
+
+    [Fact]
+    public async Task A_payer_sets_up_autopay_by_card_reviews_it_and_sees_what_it_scheduled()
+    {
+        await StartAsync();
+        await SeedAsync(("INV-3001", 120_000, null, OpenItemType.Invoice), ("INV-3002", 45_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPage();
+        Assert.Equal("Autopay is off", cut.Find("[data-testid=autopay-off] h2").TextContent.Trim());
+
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        ChooseRadio(cut, "A number of days before its due date");
+        Input(cut, "Days before the due date (1 to 30)").Change("5");
+        Input(cut, "Largest payment autopay makes (optional)").Change("1,500");
+        Button(cut, "Review autopay").Click();
+
+        Assert.Equal("Visa •••• 4242", Text(cut, "review-method"));
+        Assert.Equal("5 days before each invoice's due date", Text(cut, "review-rule"));
+        Assert.Equal("USD 1,500.00", Text(cut, "review-max"));
+        Assert.Empty(await EnrollmentsAsync());   // nothing until confirmed
+
+        Button(cut, "Turn on autopay").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-summary]")), Timeout);
+        Assert.Equal("Autopay is on. A confirmation email is on its way.", Text(cut, "autopay-status"));
+        var enrollment = Assert.Single(await EnrollmentsAsync());
+        Assert.Equal((AutopayRule.DaysBeforeDue, 5, 150_000L), (enrollment.Rule, enrollment.DaysBeforeDue, enrollment.MaxPaymentMinor));
+        var rows = cut.FindAll("[data-testid=autopay-item]").Select(r => r.Children.Select(c => c.TextContent.Trim()).ToArray()).ToList();
+        // Due 3/20 (Saturday) and 3/21 (Sunday): 5 days before is 3/15 (Monday) and 3/16 (Tuesday).
+        Assert.Equal(["INV-3001", "2027-03-15", "USD 1,200.00", "Scheduled", "Exclude"], rows[0]);
+        Assert.Equal(["INV-3002", "2027-03-16", "USD 450.00", "Scheduled", "Exclude"], rows[1]);
+        Assert.Equal(2, (await PaymentsAsync()).Count(p => p.Status == PaymentStatus.Scheduled));
+        Assert.Contains("Autopay on", await EmailSubjectsAsync());
+    }
+
+    [Fact]
+    public async Task A_bank_account_asks_for_the_recurring_authorization_and_says_what_is_missing()
+    {
+        await StartAsync();
+        await SeedAsync(("INV-3101", 20_000, null, OpenItemType.Invoice));
+        await AddBankAccountAsync();
+        var cut = RenderPage();
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        cut.Find("[data-testid=picker-option]").Change(true);
+
+        Assert.Contains("on a recurring basis", cut.Find("[data-testid=ach-text]").TextContent);
+        Button(cut, "Review autopay").Click();
+        Assert.Equal("Type your full name to sign the authorization.", ErrorFor(cut, Input(cut, "Your full name (signature)")).TextContent.Trim());
+        Assert.Equal("Tick the box to authorize recurring debits from this bank account.",
+            ErrorFor(cut, Input(cut, "I authorize recurring debits from this bank account as described above.")).TextContent.Trim());
+
+        Input(cut, "Your full name (signature)").Input("Pat Payer");
+        Input(cut, "I authorize recurring debits from this bank account as described above.").Change(true);
+        Button(cut, "Review autopay").Click();
+        Button(cut, "Turn on autopay").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-summary]")), Timeout);
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var signed = Assert.Single(await db.AchAuthorizations.AsNoTracking().Where(a => a.AccountId == AccountId && a.Recurring).ToListAsync());
+        Assert.Equal("Pat Payer", signed.SignerName);
+
+        // Changing the terms keeps the bank account: the authorization on file stays, nothing to sign again.
+        Button(cut, "Change autopay").Click();
+        WaitForForm(cut);
+        Assert.NotNull(cut.Find("[data-testid=autopay-signature-on-file]"));
+        Assert.Empty(cut.FindAll("[data-testid=ach-text]"));
+    }
+
+    [Fact]
+    public async Task Inputs_a_payer_can_get_wrong_are_named_and_nothing_is_enrolled()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var cut = RenderPage();
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        ChooseRadio(cut, "A number of days before its due date");
+        Input(cut, "Days before the due date (1 to 30)").Change("45");
+        Input(cut, "Largest payment autopay makes (optional)").Change("twelve");
+        Input(cut, "Last day of autopay (optional)").Change(TodayDate.ToString("yyyy-MM-dd"));
+
+        Button(cut, "Review autopay").Click();
+
+        Assert.Equal("Enter 1 to 30 days before the due date.", cut.Find("[role=alert].pp-field-error").TextContent.Trim());
+        Assert.StartsWith("Enter the largest payment as a number", ErrorFor(cut, Input(cut, "Largest payment autopay makes (optional)")).TextContent.Trim());
+        Assert.Equal("The last day must be after today, or leave it empty for no end.", ErrorFor(cut, Input(cut, "Last day of autopay (optional)")).TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=autopay-review]"));
+        Assert.Equal("twelve", Input(cut, "Largest payment autopay makes (optional)").GetAttribute("value"));   // what was typed is kept
+        Assert.Empty(await EnrollmentsAsync());
+    }
+
+    [Fact]
+    public async Task An_invoice_is_excluded_and_put_back_and_turning_autopay_off_asks_first()
+    {
+        await StartAsync();
+        await SeedAsync(("INV-3201", 20_000, null, OpenItemType.Invoice), ("INV-3202", 30_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPage();
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        Button(cut, "Review autopay").Click();
+        Button(cut, "Turn on autopay").Click();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=autopay-item]").Count), Timeout);
+
+        Button(cut, "Exclude INV-3201 from autopay").Click();
+        cut.WaitForAssertion(() => Assert.Equal("INV-3201 is excluded from autopay; its scheduled payment is cancelled.", Text(cut, "autopay-status")), Timeout);
+        Assert.Equal("Excluded by you", cut.FindAll("[data-testid=autopay-item-state]")[0].TextContent.Trim());
+        Assert.Single(await PaymentsAsync(), p => p.Status == PaymentStatus.Scheduled);
+
+        Button(cut, "Put INV-3201 back in autopay").Click();
+        cut.WaitForAssertion(() => Assert.StartsWith("INV-3201 is back in autopay", Text(cut, "autopay-status")), Timeout);
+        Assert.Equal(2, (await PaymentsAsync()).Count(p => p.Status == PaymentStatus.Scheduled));
+
+        Button(cut, "Turn off autopay").Click();
+        Assert.Contains("The 2 payments autopay scheduled are cancelled.", Text(cut, "autopay-confirm-off"));
+        Button(cut, "Keep autopay").Click();
+        Assert.NotNull(cut.Find("[data-testid=autopay-summary]"));
+        Button(cut, "Turn off autopay").Click();
+        Buttons(cut.Find("[data-testid=autopay-confirm-off]"), "Turn off autopay")[0].Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-off]")), Timeout);
+        Assert.Equal("Autopay is off. A confirmation email is on its way.", Text(cut, "autopay-status"));
+        Assert.DoesNotContain(await PaymentsAsync(), p => p.Status == PaymentStatus.Scheduled);
+    }
+
+    [Fact]
+    public async Task The_card_fee_is_disclosed_with_the_bank_alternative_before_confirming()
+    {
+        await StartAsync(configure: o =>
+        {
+            o.ConvenienceFees.Enabled = true;
+            o.ConvenienceFees.Card = new MethodFeeOptions { Percent = 2.5m };
+        });
+        await SeedAsync(("INV-3301", 40_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPage();
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-fee-notice]")), Timeout);
+        Button(cut, "Review autopay").Click();
+
+        Assert.Equal("Convenience fee (2.5%) is added to each autopay payment with this method, under the fee policy in force on its debit date. Pay by bank: no fee.",
+            Text(cut, "review-fee-notice"));
+        Button(cut, "Turn on autopay").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-items]")), Timeout);
+        Assert.Equal("USD 410.00 (fee USD 10.00)", cut.Find("[data-testid=autopay-item] td.pp-num").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task A_view_only_user_sees_autopay_but_no_way_to_change_it()
+    {
+        await StartAsync();
+        await SeedAsync(("INV-3401", 20_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPage();
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        Button(cut, "Review autopay").Click();
+        Button(cut, "Turn on autopay").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-summary]")), Timeout);
+
+        Users.SignIn(PortalPermissions.View);
+        var viewer = RenderPage();
+
+        Assert.Equal("Visa •••• 4242", Text(viewer, "summary-method"));
+        Assert.Single(viewer.FindAll("[data-testid=autopay-item]"));
+        Assert.NotNull(viewer.Find("[data-testid=autopay-view-only]"));
+        Assert.Empty(Buttons(viewer.Find("[data-testid=autopay-summary]"), "Change autopay"));
+        Assert.Empty(viewer.FindAll("[data-testid=autopay-item] button"));
+    }
+
+    [Fact]
+    public async Task A_portal_without_autopay_says_so()
+    {
+        await StartAsync(configure: o => o.Autopay.Enabled = false);
+        var cut = RenderPage();
+        Assert.Contains("Autopay is not available in this portal.", cut.Markup);
+        Assert.Empty(cut.FindAll("button"));
+    }
+}
