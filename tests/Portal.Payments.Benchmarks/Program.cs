@@ -1,11 +1,25 @@
 using BenchmarkDotNet.Running;
 using Portal.Payments.Benchmarks.Invoices;
+using Portal.Payments.Benchmarks.Throughput;
 
 // dotnet run -c Release --project tests/Portal.Payments.Benchmarks -- --filter '*'
 // Open-invoices grid only:        -- --filter '*OpenInvoices*'
 // CSV export managed heap growth: -- csv-heap [Sqlite|Postgres]
 // SQL and plans of each operation: -- plans [Sqlite|Postgres]
 // Load the cached databases only:  -- prepare
+// Throughput (wall-clock measurement modes, see docs/benchmarks.md):
+//   -- runner [Sqlite|Postgres] [--rounds 3] [--payments N] [--baseline 20] [--latency 300]
+//   -- runner-scale [--rounds 3] [--payments 1200] [--latency 800]
+if (args is ["runner", .. var runnerArgs])
+{
+    Environment.ExitCode = await RunnerThroughput.RunAsync(runnerArgs);
+    return;
+}
+if (args is ["runner-scale", .. var scaleArgs])
+{
+    Environment.ExitCode = await RunnerThroughput.RunScaleAsync(scaleArgs);
+    return;
+}
 if (args is ["plans", .. var planProviders])
 {
     await QueryPlans.RunAsync(planProviders);
