@@ -10,6 +10,7 @@ using Portal.Payments.Benchmarks.Throughput;
 // Throughput (wall-clock measurement modes, see docs/benchmarks.md):
 //   -- runner [Sqlite|Postgres] [--rounds 3] [--payments N] [--baseline 20] [--latency 300]
 //   -- runner-scale [--rounds 3] [--payments 1200] [--latency 800]
+//   -- outbox [Sqlite|Postgres] [--rounds 3] [--messages 800] [--baseline 40] [--erp 200] [--smtp 200] [--slow-smtp 1000]
 if (args is ["runner", .. var runnerArgs])
 {
     Environment.ExitCode = await RunnerThroughput.RunAsync(runnerArgs);
@@ -18,6 +19,11 @@ if (args is ["runner", .. var runnerArgs])
 if (args is ["runner-scale", .. var scaleArgs])
 {
     Environment.ExitCode = await RunnerThroughput.RunScaleAsync(scaleArgs);
+    return;
+}
+if (args is ["outbox", .. var outboxArgs])
+{
+    Environment.ExitCode = await OutboxThroughput.RunAsync(outboxArgs);
     return;
 }
 if (args is ["plans", .. var planProviders])

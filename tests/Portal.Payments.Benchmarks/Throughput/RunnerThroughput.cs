@@ -145,7 +145,7 @@ internal static class RunnerThroughput
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
     }
 
-    private static List<DatabaseProvider> Providers(string[] args)
+    internal static List<DatabaseProvider> Providers(string[] args)
     {
         var named = args.Where(a => Enum.GetNames<DatabaseProvider>().Contains(a, StringComparer.OrdinalIgnoreCase))
             .Select(a => Enum.Parse<DatabaseProvider>(a, ignoreCase: true)).ToList();
