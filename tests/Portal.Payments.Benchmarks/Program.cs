@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
+using Portal.Payments.Benchmarks.Browser;
 using Portal.Payments.Benchmarks.Invoices;
 using Portal.Payments.Benchmarks.Throughput;
 
@@ -10,6 +11,8 @@ using Portal.Payments.Benchmarks.Throughput;
 // Throughput (wall-clock measurement modes, see docs/benchmarks.md):
 //   -- runner [Sqlite|Postgres] [--rounds 3] [--payments N] [--baseline 20] [--latency 300]
 //   -- runner-scale [--rounds 3] [--payments 1200] [--latency 800]
+//   -- load [--sessions 1,25] [--actions 10] [--think 1000]       (HostSite + Chromium sessions on Gus Globex's grid)
+//   -- scale-out [--sessions 6] [--payments 600] [--latency 300]  (3 HostSite nodes on PostgreSQL behind nginx)
 //   -- outbox [Sqlite|Postgres] [--rounds 3] [--messages 800] [--baseline 40] [--erp 200] [--smtp 200] [--slow-smtp 1000]
 if (args is ["runner", .. var runnerArgs])
 {
@@ -24,6 +27,16 @@ if (args is ["runner-scale", .. var scaleArgs])
 if (args is ["outbox", .. var outboxArgs])
 {
     Environment.ExitCode = await OutboxThroughput.RunAsync(outboxArgs);
+    return;
+}
+if (args is ["load", .. var loadArgs])
+{
+    Environment.ExitCode = await LoadBenchmark.RunAsync(loadArgs);
+    return;
+}
+if (args is ["scale-out", .. var scaleOutArgs])
+{
+    Environment.ExitCode = await ScaleOutBenchmark.RunAsync(scaleOutArgs);
     return;
 }
 if (args is ["plans", .. var planProviders])

@@ -177,6 +177,9 @@ internal static class RunnerThroughput
 
         public string Connection { get; }
 
+        /// <summary>An existing, migrated database (not deleted on dispose).</summary>
+        public static Database Attach(DatabaseProvider provider, string connection) => new(provider, connection, null);
+
         public static async Task<Database> CreateAsync(DatabaseProvider provider)
         {
             Database db;
