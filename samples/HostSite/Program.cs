@@ -6,6 +6,7 @@ using HostSite.Testing;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Portal.Payments.Sync;
 
@@ -57,6 +58,22 @@ var testClock = builder.Configuration.GetValue<bool>("HostSite:TestClock") ? new
 if (testClock is not null)
 {
     builder.Services.AddSingleton<TimeProvider>(testClock);
+}
+
+// Several nodes behind a load balancer: one data-protection key ring for all (HostSite:DataProtectionKeys = a folder every
+// node reads and writes), so the sign-in cookie and antiforgery tokens one node issues are accepted by the others.
+if (builder.Configuration["HostSite:DataProtectionKeys"] is { Length: > 0 } keyFolder)
+{
+    builder.Services.AddDataProtection()
+        .PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(keyFolder)))
+        .SetApplicationName("Portal.Payments.HostSite");
+}
+
+// BENCHMARKS ONLY: open circuits, live heap after a forced GC and CPU time (HostSite:Diagnostics=true). Off otherwise.
+var diagnostics = builder.Configuration.GetValue<bool>("HostSite:Diagnostics") ? new Diagnostics() : null;
+if (diagnostics is not null)
+{
+    builder.Services.AddSingleton<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler>(diagnostics);
 }
 
 var portal = builder.Services.AddCustomerPortalPayments()
@@ -113,6 +130,10 @@ app.MapCustomerPortalPaymentsOperations("PortalOperators"); // /portal-payments/
 if (testClock is not null)
 {
     TestClock.Map(app, testClock); // TEST ONLY
+}
+if (diagnostics is not null)
+{
+    Diagnostics.Map(app, diagnostics, app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Portal.Payments.Hosting.PortalPaymentsOptions>>().Value.NodeName); // BENCHMARKS ONLY
 }
 
 app.MapPost("/account/login", async (HttpContext context, [FromForm] string userId, [FromForm] string? returnUrl) =>

@@ -1,11 +1,44 @@
 using BenchmarkDotNet.Running;
+using Portal.Payments.Benchmarks.Browser;
 using Portal.Payments.Benchmarks.Invoices;
+using Portal.Payments.Benchmarks.Throughput;
 
 // dotnet run -c Release --project tests/Portal.Payments.Benchmarks -- --filter '*'
 // Open-invoices grid only:        -- --filter '*OpenInvoices*'
 // CSV export managed heap growth: -- csv-heap [Sqlite|Postgres]
 // SQL and plans of each operation: -- plans [Sqlite|Postgres]
 // Load the cached databases only:  -- prepare
+// Throughput (wall-clock measurement modes, see docs/benchmarks.md):
+//   -- runner [Sqlite|Postgres] [--rounds 3] [--payments N] [--baseline 20] [--latency 300]
+//   -- runner-scale [--rounds 3] [--payments 1200] [--latency 800]
+//   -- load [--sessions 1,25] [--actions 10] [--think 1000]       (HostSite + Chromium sessions on Gus Globex's grid)
+//   -- scale-out [--sessions 6] [--payments 600] [--latency 300]  (3 HostSite nodes on PostgreSQL behind nginx)
+//   -- outbox [Sqlite|Postgres] [--rounds 3] [--messages 800] [--baseline 40] [--erp 200] [--smtp 200] [--slow-smtp 1000]
+if (args is ["runner", .. var runnerArgs])
+{
+    Environment.ExitCode = await RunnerThroughput.RunAsync(runnerArgs);
+    return;
+}
+if (args is ["runner-scale", .. var scaleArgs])
+{
+    Environment.ExitCode = await RunnerThroughput.RunScaleAsync(scaleArgs);
+    return;
+}
+if (args is ["outbox", .. var outboxArgs])
+{
+    Environment.ExitCode = await OutboxThroughput.RunAsync(outboxArgs);
+    return;
+}
+if (args is ["load", .. var loadArgs])
+{
+    Environment.ExitCode = await LoadBenchmark.RunAsync(loadArgs);
+    return;
+}
+if (args is ["scale-out", .. var scaleOutArgs])
+{
+    Environment.ExitCode = await ScaleOutBenchmark.RunAsync(scaleOutArgs);
+    return;
+}
 if (args is ["plans", .. var planProviders])
 {
     await QueryPlans.RunAsync(planProviders);

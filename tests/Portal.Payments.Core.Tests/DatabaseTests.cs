@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
+using Portal.Payments.Hosting;
 using Xunit;
 
 namespace Portal.Payments.Core.Tests;
@@ -17,6 +18,22 @@ public abstract class DatabaseTests(TestDatabase database)
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
         Assert.NotEmpty(await db.Database.GetAppliedMigrationsAsync());
         Assert.False(db.Database.HasPendingModelChanges(), $"The {database.Provider} migrations are behind the model: add a migration.");
+    }
+
+    [Fact]
+    public async Task Invoices_are_vacuumed_after_one_percent_changed_so_balances_stay_an_index_only_scan()
+    {
+        await using var h = new PortalHarness(database);
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        Assert.Contains("20261201150000_InvoicesVacuumForBalances", await db.Database.GetAppliedMigrationsAsync());
+        if (database.Provider != DatabaseProvider.Postgres)
+        {
+            return; // SQLite has no visibility map: the migration is empty there
+        }
+        var options = await db.Database.SqlQueryRaw<string>("SELECT unnest(reloptions) AS \"Value\" FROM pg_class WHERE relname = 'pp_invoices'").ToListAsync();
+        Assert.Contains("autovacuum_vacuum_scale_factor=0.01", options);
+        Assert.Contains("autovacuum_vacuum_insert_scale_factor=0.01", options);
+        Assert.Contains("autovacuum_vacuum_threshold=1000", options);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.DemoErp;
@@ -460,6 +462,79 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         Assert.Equal((PaymentStatus.Charging, "other-node", 0), (after.Status, after.LeaseOwner, after.Attempts));
         Assert.Empty(await ChargesAsync(h, account));
         Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+    }
+
+    [Fact]
+    public async Task The_runner_never_has_more_charges_in_flight_than_MaxConcurrentCharges_and_charges_each_payment_once()
+    {
+        var inFlight = new InFlightCounter();
+        await using var h = Harness(database, out var account,
+            configure: b => b.ConfigureSandboxGateway(o => o.Latency = TimeSpan.FromMilliseconds(40)).Services
+                .AddSingleton(inFlight).Replace(ServiceDescriptor.Scoped<IPaymentGateway, CountingGateway>()),
+            options: o => o.Scheduling.MaxConcurrentCharges = 3);
+        var ids = await InvoicesAsync(h, account, Enumerable.Range(1, 24).Select(i => new Item($"INV-3{i:D2}", 1_000 + i)).ToArray());
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        foreach (var id in ids)
+        {
+            await service.ScheduleAsync(Request([id], Today.AddDays(1), card.Id));
+        }
+
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        var ran = await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        Assert.Equal(24, ran);
+        Assert.InRange(inFlight.Max, 2, 3);   // in parallel, and never past the limit (each claim takes only free slots)
+        var charges = await ChargesAsync(h, account);
+        Assert.Equal(24, charges.Count);
+        Assert.Equal(24, charges.Select(c => c.PaymentId).Distinct().Count());
+        Assert.All(await PaymentsAsync(h, account), p => Assert.Equal((PaymentStatus.Succeeded, 1), (p.Status, p.Attempts)));
+    }
+
+    /// <summary>The highest number of charges at the gateway at once.</summary>
+    internal sealed class InFlightCounter
+    {
+        private int _now;
+        private int _max;
+
+        public int Max => Volatile.Read(ref _max);
+
+        public IDisposable Enter()
+        {
+            var now = Interlocked.Increment(ref _now);
+            int max;
+            while (now > (max = Volatile.Read(ref _max)) && Interlocked.CompareExchange(ref _max, now, max) != max)
+            {
+            }
+            return new Leave(this);
+        }
+
+        private sealed class Leave(InFlightCounter counter) : IDisposable
+        {
+            public void Dispose() => Interlocked.Decrement(ref counter._now);
+        }
+    }
+
+    /// <summary>The sandbox, counting the charges in flight.</summary>
+    internal sealed class CountingGateway(SandboxGateway inner, InFlightCounter? counter = null) : PaymentGatewayBase
+    {
+        public override string Key => inner.Key;
+
+        public override GatewayCapabilities Capabilities => inner.Capabilities;
+
+        public override Type CaptureComponent => inner.CaptureComponent;
+
+        public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
+            inner.StoreMethodAsync(request, cancellationToken);
+
+        public override async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default)
+        {
+            using var _ = counter?.Enter();
+            return await inner.ChargeAsync(request, cancellationToken);
+        }
+
+        public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
+            inner.GetChargeStatusAsync(lookup, cancellationToken);
     }
 }
 

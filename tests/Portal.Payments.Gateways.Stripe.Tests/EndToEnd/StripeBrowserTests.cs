@@ -20,6 +20,7 @@ public sealed partial class StripeBrowserTests(StripeHostFixture host, ITestOutp
     private const string Card = "4242424242424242";
     private const string DecliningCard = "4000000000000341";
     private const string BankAccount = "000123456789";
+    private const string ThreeDSecureCard = "4000002760003184";
 
     static StripeBrowserTests() => SetDefaultExpectTimeout(20_000);
 
@@ -143,6 +144,86 @@ public sealed partial class StripeBrowserTests(StripeHostFixture host, ITestOutp
         var create = host.StandIn.Requests.Last(r => r.Method == "POST" && r.Path == "/v1/payment_intents");
         Assert.Equal(0, host.StandIn.MoneyMovingIntents(create.Form["metadata[portal_idempotency_key]"]));
         await AssertAccessibleAsync(page, "declined");
+    });
+
+    [Fact]
+    public Task A_3D_Secure_card_is_confirmed_by_the_payer_in_Stripe_s_window_and_the_payment_succeeds() => RunAsync(async page =>
+    {
+        await SignInAsync(page, "pat");
+        var numbers = await SelectInvoicesAsync(page, 1);
+        var panel = await OpenPayPanelAsync(page);
+        await AddCardInlineAsync(panel, page, ThreeDSecureCard);
+        var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = "Make payment", Exact = true });
+        await Expect(makePayment).ToBeEnabledAsync();
+        await makePayment.ClickAsync();
+
+        // The bank's challenge: Stripe.js's window over the pay panel's confirmation step; nothing is charged yet.
+        var step = panel.GetByTestId("customer-action");
+        await Expect(step).ToBeVisibleAsync();
+        await Expect(step).ToContainTextAsync("Nothing is charged until you do.");
+        var challenge = page.GetByRole(AriaRole.Dialog, new() { Name = "Confirm your payment (3D Secure test page)" });
+        await Expect(challenge).ToBeVisibleAsync();
+        var create = host.StandIn.Requests.Last(r => r.Method == "POST" && r.Path == "/v1/payment_intents");
+        var key = create.Form["metadata[portal_idempotency_key]"];
+        Assert.Equal("true", create.Form["confirm"]);
+        Assert.False(create.Form.ContainsKey("off_session"), "a payer at the screen is charged on-session");
+        Assert.Equal(0, host.StandIn.MoneyMovingIntents(key));
+        await Expect(panel.GetByTestId("pay-confirmation")).ToHaveCountAsync(0);
+
+        await challenge.GetByRole(AriaRole.Button, new() { Name = "Complete authentication" }).ClickAsync();
+
+        var confirmation = panel.GetByTestId("pay-confirmation");
+        await Expect(confirmation).ToBeVisibleAsync();
+        await Expect(panel.GetByTestId("pay-status")).ToHaveTextAsync("Payment succeeded.");
+        await Expect(step).ToHaveCountAsync(0);
+        var receipt = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
+        Assert.Equal(1, host.StandIn.MoneyMovingIntents(key));
+        // The browser's word was not taken: the server asked Stripe for the PaymentIntent with its secret key afterwards.
+        var requests = host.StandIn.Requests.ToList();
+        var authenticate = requests.FindLastIndex(r => r.Path.EndsWith("/authenticate", StringComparison.Ordinal));
+        Assert.True(authenticate >= 0, "the challenge was not answered through Stripe");
+        var intentId = requests[authenticate].Path.Split('/')[3];
+        Assert.Contains(requests.Skip(authenticate + 1), r => r.Method == "GET" && r.Path == $"/v1/payment_intents/{intentId}" && !r.Form.ContainsKey("client_secret"));
+        await AssertAccessibleAsync(page, "3-D Secure payment confirmed");
+
+        await confirmation.GetByRole(AriaRole.Link, new() { Name = "View receipt" }).ClickAsync();
+        var receiptView = page.Locator(".pp-receipt");
+        await Expect(receiptView).ToContainTextAsync(receipt);
+        await Expect(receiptView).ToContainTextAsync(numbers[0]);
+        await AssertNothingTypedIsStoredAsync();
+    });
+
+    [Fact]
+    public Task A_payer_who_fails_the_3D_Secure_challenge_is_charged_nothing_and_the_invoice_stays_payable() => RunAsync(async page =>
+    {
+        await SignInAsync(page, "gus");
+        var numbers = await SelectInvoicesAsync(page, 1);
+        var panel = await OpenPayPanelAsync(page);
+        await AddCardInlineAsync(panel, page, ThreeDSecureCard);
+        var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = "Make payment", Exact = true });
+        await Expect(makePayment).ToBeEnabledAsync();
+        await makePayment.ClickAsync();
+
+        var challenge = page.GetByRole(AriaRole.Dialog, new() { Name = "Confirm your payment (3D Secure test page)" });
+        await Expect(challenge).ToBeVisibleAsync();
+        var key = host.StandIn.Requests.Last(r => r.Method == "POST" && r.Path == "/v1/payment_intents").Form["metadata[portal_idempotency_key]"];
+        await challenge.GetByRole(AriaRole.Button, new() { Name = "Fail authentication" }).ClickAsync();
+
+        var error = panel.GetByTestId("pay-error");
+        await Expect(error).ToContainTextAsync("The payment was not made: The payment was not confirmed with your card issuer.");
+        await Expect(error).ToContainTextAsync("Your invoices are still open");
+        await Expect(panel.GetByTestId("pay-confirmation")).ToHaveCountAsync(0);
+        await Expect(panel.GetByTestId("customer-action")).ToHaveCountAsync(0);
+        Assert.Equal(0, host.StandIn.MoneyMovingIntents(key));
+        await AssertAccessibleAsync(page, "3-D Secure refused");
+
+        // The hold is released: after a fresh load the invoice can be selected and paid again.
+        await page.GotoAsync("/portal/invoices");
+        await page.GetByRole(AriaRole.Searchbox).First.FillAsync(numbers[0]);
+        var box = page.GetByRole(AriaRole.Checkbox, new() { Name = $"Select invoice {numbers[0]}", Exact = true });
+        await Expect(box).ToBeVisibleAsync();
+        await Expect(box).ToBeEnabledAsync();
+        await Expect(page.Locator("tr", new() { Has = box })).Not.ToContainTextAsync("Pending");
     });
 
     // ---- steps ----

@@ -186,36 +186,38 @@ public sealed class PaymentLifecycle(
 
     /// <summary>
     /// Claims up to <paramref name="max"/> scheduled payments whose date has come: Scheduled → Charging under this node's
-    /// lease, in one conditional update (one node wins each row). Returns the ids this node now holds, and whether any
-    /// were due (a node that lost every row to others looks again).
+    /// lease, in one conditional <c>UPDATE … RETURNING</c> (one round trip; one node wins each row). On PostgreSQL the rows
+    /// are picked with <c>FOR UPDATE SKIP LOCKED</c>, so nodes claiming at once take different rows instead of queueing on
+    /// the same ones; SQLite has one writer, so its statement sees every other claim. Returns the ids this node now holds,
+    /// and whether any were due (nothing claimed: what is left due, if anything, is being claimed by other nodes).
     /// </summary>
     private async Task<(List<Guid> Claimed, bool AnyDue)> ClaimDueScheduledInLaneAsync(PaymentsDbContext db, int max, CancellationToken ct)
     {
         var now = Now;
         var today = DateOnly.FromDateTime(now);
-        var candidates = await db.Payments
-            .Where(p => p.Status == PaymentStatus.Scheduled && p.ScheduledFor <= today)
-            .OrderBy(p => p.ScheduledFor)
-            .Select(p => p.Id).Take(max).ToListAsync(ct);
-        if (candidates.Count == 0)
-        {
-            return ([], false);
-        }
-        var node = NodeName;
         var until = now + Charging.LeaseDuration;
-        await db.Payments
-            .Where(p => candidates.Contains(p.Id) && p.Status == PaymentStatus.Scheduled && p.ScheduledFor <= today)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.Status, PaymentStatus.Charging)
-                .SetProperty(p => p.LeaseOwner, node)
-                .SetProperty(p => p.LeaseExpiresAt, until)
-                .SetProperty(p => p.ChargeStartedAt, now)
-                .SetProperty(p => p.StatusChangedAt, now)
-                .SetProperty(p => p.NextCheckAt, (DateTime?)null), ct);
-        var claimed = await db.Payments
-            .Where(p => candidates.Contains(p.Id) && p.Status == PaymentStatus.Charging && p.LeaseOwner == node && p.LeaseExpiresAt == until)
-            .Select(p => p.Id).ToListAsync(ct);
-        return (claimed, true);
+        var claimed = await db.Database.SqlQueryRaw<Guid>(ClaimSql(db), (int)PaymentStatus.Charging, NodeName, until, now, (int)PaymentStatus.Scheduled, today, max)
+            .ToListAsync(ct);
+        return (claimed, claimed.Count > 0);
+    }
+
+    /// <summary>The claim statement for the context's provider, with the table and column names of the EF model.</summary>
+    private static string ClaimSql(PaymentsDbContext db)
+    {
+        var entity = db.Model.FindEntityType(typeof(PaymentRecord))!;
+        var table = Microsoft.EntityFrameworkCore.Metadata.StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        string Column(string property) => $"\"{entity.FindProperty(property)!.GetColumnName(table)}\"";
+        var name = entity.GetSchema() is { } schema ? $"\"{schema}\".\"{entity.GetTableName()}\"" : $"\"{entity.GetTableName()}\"";
+        var (id, status, scheduledFor) = (Column(nameof(PaymentRecord.Id)), Column(nameof(PaymentRecord.Status)), Column(nameof(PaymentRecord.ScheduledFor)));
+        var pick = $"SELECT {id} FROM {name} WHERE {status} = {{4}} AND {scheduledFor} <= {{5}} ORDER BY {scheduledFor} LIMIT {{6}}";
+        // PostgreSQL: ARRAY(…) runs the pick once (an init plan). As "IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)" the planner
+        // may re-run it inside a join, and every re-run skips the rows it locked before and takes new ones: more than n claimed.
+        var picked = db.Database.IsNpgsql() ? $"{id} = ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))" : $"{id} IN ({pick})";
+        // {0} Charging, {1} node, {2} lease until, {3} now, {4} Scheduled, {5} today, {6} max
+        return $"UPDATE {name} SET {status} = {{0}}, {Column(nameof(PaymentRecord.LeaseOwner))} = {{1}}, {Column(nameof(PaymentRecord.LeaseExpiresAt))} = {{2}}, " +
+               $"{Column(nameof(PaymentRecord.ChargeStartedAt))} = {{3}}, {Column(nameof(PaymentRecord.StatusChangedAt))} = {{3}}, {Column(nameof(PaymentRecord.NextCheckAt))} = NULL " +
+               $"WHERE {picked} " +
+               $"AND {status} = {{4}} AND {scheduledFor} <= {{5}} RETURNING {id} AS \"Value\"";
     }
 
     internal Task<(List<Guid> Claimed, bool AnyDue)> ClaimForReconcileAsync(PaymentsDbContext db, int max, CancellationToken ct) =>

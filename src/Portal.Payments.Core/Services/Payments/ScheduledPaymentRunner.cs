@@ -43,19 +43,55 @@ public sealed class ScheduledPaymentRunner(
     public Task<int> RunDueAsync(CancellationToken cancellationToken = default)
     {
         var s = options.Value.Scheduling;
+        // What each claim loaded for its payments (payment with allocations, method, invoices), taken by the payment's run.
+        var loaded = new System.Collections.Concurrent.ConcurrentDictionary<Guid, Claimed>();
         return ClaimedWork.RunAsync(async max =>
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            return await lifecycle.ClaimDueScheduledAsync(db, Math.Min(max, s.RunnerBatchSize), cancellationToken);
-        }, RunInScopeAsync, s.MaxConcurrentCharges, cancellationToken);
+            var claim = await lifecycle.ClaimDueScheduledAsync(db, Math.Min(max, s.RunnerBatchSize), cancellationToken);
+            if (claim.Claimed.Count > 0)
+            {
+                try
+                {
+                    foreach (var c in await LoadAsync(db, claim.Claimed, CancellationToken.None))
+                    {
+                        loaded[c.Payment.Id] = c;
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Each run loads its own payment instead.
+                    logger.LogWarning(ex, "Loading {Count} claimed payments together failed; each is loaded on its own", claim.Claimed.Count);
+                }
+            }
+            return claim;
+        }, id => RunInScopeAsync(id, loaded.TryRemove(id, out var c) ? c : null), s.MaxConcurrentCharges, cancellationToken);
     }
 
-    private async Task<bool> RunInScopeAsync(Guid id)
+    /// <summary>A claimed payment with what its re-check needs.</summary>
+    private sealed record Claimed(PaymentRecord Payment, PaymentMethodRecord? Method, List<InvoiceRecord> Invoices);
+
+    /// <summary>Loads claimed payments (with allocations), their methods and invoices: three queries for the whole claim.</summary>
+    private static async Task<List<Claimed>> LoadAsync(PaymentsDbContext db, List<Guid> ids, CancellationToken ct)
+    {
+        var payments = await db.Payments.AsNoTracking().Include(p => p.Allocations).Where(p => ids.Contains(p.Id)).ToListAsync(ct);
+        var methodIds = payments.Where(p => p.PaymentMethodId is not null).Select(p => p.PaymentMethodId!.Value).Distinct().ToList();
+        var methods = methodIds.Count == 0 ? [] : await db.PaymentMethods.AsNoTracking().Where(m => methodIds.Contains(m.Id)).ToListAsync(ct);
+        var invoiceIds = payments.SelectMany(p => p.Allocations.Select(a => a.InvoiceId)).Distinct().ToList();
+        var invoices = invoiceIds.Count == 0 ? [] : await db.Invoices.AsNoTracking().Where(i => invoiceIds.Contains(i.Id)).ToListAsync(ct);
+        var invoicesById = invoices.ToDictionary(i => i.Id);
+        return payments.Select(p => new Claimed(
+            p,
+            methods.FirstOrDefault(m => m.Id == p.PaymentMethodId && m.AccountId == p.AccountId),
+            p.Allocations.Select(a => invoicesById.GetValueOrDefault(a.InvoiceId)).OfType<InvoiceRecord>().ToList())).ToList();
+    }
+
+    private async Task<bool> RunInScopeAsync(Guid id, Claimed? claimed)
     {
         try
         {
             await using var scope = services.CreateAsyncScope();
-            return await RunOneAsync(scope.ServiceProvider.GetRequiredService<PaymentCharger>(), id);
+            return await RunOneAsync(scope.ServiceProvider.GetRequiredService<PaymentCharger>(), id, claimed);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -65,20 +101,15 @@ public sealed class ScheduledPaymentRunner(
     }
 
     /// <summary>Re-checks and charges one payment this node claimed; true when an outcome was recorded by this node.</summary>
-    private async Task<bool> RunOneAsync(PaymentCharger charger, Guid id)
+    private async Task<bool> RunOneAsync(PaymentCharger charger, Guid id, Claimed? claimed)
     {
         var ct = CancellationToken.None;
-        PaymentRecord payment;
-        PaymentMethodRecord? method;
-        List<InvoiceRecord> invoices;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        if (claimed is null)
         {
-            payment = await db.Payments.AsNoTracking().Include(p => p.Allocations).FirstAsync(p => p.Id == id, ct);
-            var methodId = payment.PaymentMethodId;
-            method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == methodId && m.AccountId == payment.AccountId, ct);
-            var invoiceIds = payment.Allocations.Select(a => a.InvoiceId).ToList();
-            invoices = await db.Invoices.AsNoTracking().Where(i => invoiceIds.Contains(i.Id)).ToListAsync(ct);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            claimed = (await LoadAsync(db, [id], ct)).Single();
         }
+        var (payment, method, invoices) = claimed;
 
         if (payment.ScheduledFor is { } date)
         {

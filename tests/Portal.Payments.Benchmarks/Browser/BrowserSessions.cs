@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Playwright;
+
+namespace Portal.Payments.Benchmarks.Browser;
+
+/// <summary>Chromium (Debian's, never downloaded) driven by Playwright, and the per-node diagnostics of the sample host.</summary>
+internal sealed class BrowserSessions : IAsyncDisposable
+{
+    /// <summary>Chromium switches for this machine (no sandbox as root, no calls to Google's services).</summary>
+    public static readonly IReadOnlyList<string> ChromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    ];
+
+    private readonly IPlaywright _playwright;
+
+    private BrowserSessions(IPlaywright playwright, IBrowser browser)
+    {
+        _playwright = playwright;
+        Browser = browser;
+    }
+
+    public IBrowser Browser { get; }
+
+    public static async Task<BrowserSessions> StartAsync()
+    {
+        var chromium = Environment.GetEnvironmentVariable("PORTAL_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+        if (!File.Exists(chromium))
+        {
+            throw new InvalidOperationException($"Chromium was not found at '{chromium}': apt-get install -y chromium, or set PORTAL_CHROMIUM.");
+        }
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = chromium, Headless = true, Args = ChromiumArgs });
+        return new BrowserSessions(playwright, browser);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Browser.CloseAsync();
+        _playwright.Dispose();
+    }
+
+    /// <summary>A signed-in session on the open-invoices grid, counting the bytes the server sends over its WebSocket.</summary>
+    public async Task<Session> OpenAsync(string baseUrl, string user)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl, Locale = "en-US", ViewportSize = new() { Width = 1400, Height = 1000 } });
+        context.SetDefaultTimeout(60_000);
+        var page = await context.NewPageAsync();
+        var session = new Session(context, page, user);
+        page.WebSocket += (_, ws) => ws.FrameReceived += (_, frame) => session.AddReceived(frame.Binary?.Length ?? System.Text.Encoding.UTF8.GetByteCount(frame.Text ?? ""));
+        await page.GotoAsync("/login");
+        await page.Locator($"button[data-user='{user}']").ClickAsync();
+        await page.WaitForURLAsync(u => !u.Contains("/login", StringComparison.Ordinal));
+        await page.GotoAsync("/portal/invoices");
+        await page.Locator(".pp-inv-grid .pp-inv-number").First.WaitForAsync(new() { Timeout = 120_000 });
+        // The circuit is live when the pager reacts: wait for it before measuring.
+        await session.WaitInteractiveAsync();
+        return session;
+    }
+
+    /// <summary>One browser context (own cookies), one page.</summary>
+    internal sealed class Session(IBrowserContext context, IPage page, string user) : IAsyncDisposable
+    {
+        private long _received;
+
+        public IPage Page { get; } = page;
+
+        public string User { get; } = user;
+
+        public long Received => Interlocked.Read(ref _received);
+
+        public void AddReceived(int bytes) => Interlocked.Add(ref _received, bytes);
+
+        /// <summary>The first invoice number on the grid page shown.</summary>
+        public Task<string> FirstNumberAsync() => Page.Locator(".pp-inv-grid .pp-inv-number").First.InnerTextAsync();
+
+        /// <summary>Clicks the pager until the rows change (a prerendered page does nothing until its circuit connects).</summary>
+        public async Task WaitInteractiveAsync()
+        {
+            for (var attempt = 0; attempt < 60; attempt++)
+            {
+                var before = await FirstNumberAsync();
+                await Page.Locator(".pp-inv-grid .rz-pager-next").First.ClickAsync();
+                try
+                {
+                    await RowsChangedAsync(before, TimeSpan.FromSeconds(2));
+                    return;
+                }
+                catch (TimeoutException)
+                {
+                    // not connected yet
+                }
+            }
+            throw new TimeoutException($"The grid of {User}'s session never reacted to the pager.");
+        }
+
+        /// <summary>
+        /// One grid action (next or previous page): click, then wait until the first row shows another invoice. Returns the
+        /// click-to-rows time and the WebSocket bytes received from the server until the page has been quiet for 100 ms.
+        /// </summary>
+        public async Task<(double Ms, long Bytes)> PageAsync(bool next)
+        {
+            var before = await FirstNumberAsync();
+            var button = Page.Locator(".pp-inv-grid " + (next ? ".rz-pager-next" : ".rz-pager-prev")).First;
+            if (await button.IsDisabledAsync())
+            {
+                // First or last page: go the other way.
+                button = Page.Locator(".pp-inv-grid " + (next ? ".rz-pager-prev" : ".rz-pager-next")).First;
+            }
+            var bytesBefore = Received;
+            var watch = Stopwatch.StartNew();
+            await button.ClickAsync();
+            await RowsChangedAsync(before, TimeSpan.FromSeconds(30));
+            var ms = watch.Elapsed.TotalMilliseconds;
+            var last = Received;
+            for (var quiet = 0; quiet < 2;)
+            {
+                await Task.Delay(50);
+                var now = Received;
+                quiet = now == last ? quiet + 1 : 0;
+                last = now;
+            }
+            return (ms, last - bytesBefore);
+        }
+
+        private Task RowsChangedAsync(string before, TimeSpan timeout) =>
+            Page.WaitForFunctionAsync("prev => { const e = document.querySelector('.pp-inv-grid .pp-inv-number'); return !!e && e.textContent.trim() !== prev.trim(); }",
+                before, new PageWaitForFunctionOptions { PollingInterval = 5, Timeout = (float)timeout.TotalMilliseconds });
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await Page.CloseAsync(new PageCloseOptions { RunBeforeUnload = true });
+            }
+            catch (PlaywrightException)
+            {
+                // already gone
+            }
+            await context.CloseAsync();
+        }
+    }
+
+    /// <summary>What <c>GET /diagnostics/heap</c> and <c>/diagnostics/cpu</c> of the sample host answer (HostSite:Diagnostics=true).</summary>
+    internal sealed record NodeDiagnostics(
+        [property: JsonPropertyName("node")] string Node,
+        [property: JsonPropertyName("pid")] int Pid,
+        [property: JsonPropertyName("circuits")] int Circuits,
+        [property: JsonPropertyName("heapBytes")] long HeapBytes,
+        [property: JsonPropertyName("cpuMs")] double CpuMs)
+    {
+        public static async Task<NodeDiagnostics> ReadAsync(HttpClient http, string baseUrl, bool forcedGc) =>
+            (await http.GetFromJsonAsync<NodeDiagnostics>(baseUrl + (forcedGc ? "/diagnostics/heap" : "/diagnostics/cpu")))!;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using Portal.Payments.Benchmarks.Throughput;
+using Portal.Payments.EndToEnd.Tests.Infrastructure;
+
+namespace Portal.Payments.Benchmarks.Browser;
+
+/// <summary>
+/// <c>load [--sessions 1,25] [--actions 10] [--think 1000] [--user gus]</c>: the sample host (samples/HostSite, built
+/// dll, SQLite in a temp folder, <c>HostSite:Diagnostics=true</c>) and N Chromium sessions signed in as Gus Globex (5,000
+/// invoices) on the open-invoices grid. For each N: the live managed heap per circuit (forced GC: heap with N circuits
+/// minus the heap with none, over N), then every session pages the grid (next, next, previous, …) <c>--actions</c>
+/// times with <c>--think</c> ms between its clicks, all sessions at once; per action the click-to-rows time (click until
+/// the first row shows another invoice, measured in the page's own process) and the bytes the server sent over the
+/// session's WebSocket (render batches and acknowledgements, until 100 ms of quiet); the server's CPU time over the action
+/// phase divided by the actions (it includes the idle cost of the open circuits and the background services).
+/// </summary>
+internal static class LoadBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var sessionCounts = (Option(args, "--sessions") ?? "1,25").Split(',').Select(int.Parse).ToArray();
+        var actions = int.Parse(Option(args, "--actions") ?? "10");
+        var think = int.Parse(Option(args, "--think") ?? "1000");
+        var user = Option(args, "--user") ?? "gus";
+        var data = Directory.CreateTempSubdirectory("pp-load-");
+        var port = HostSiteProcess.FreeLoopbackPort();
+        var log = new ConcurrentQueue<string>();
+        await using var host = new HostSiteProcess(data.FullName, port, new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development", // static web assets from the build output (not published)
+            ["HostSite__TestClock"] = "false",
+            ["HostSite__Diagnostics"] = "true",
+            ["Logging__LogLevel__Default"] = "Warning",
+        }, line =>
+        {
+            if (line is not null)
+            {
+                log.Enqueue(line);
+            }
+        });
+        try
+        {
+            await host.StartAsync();
+            await using var browser = await BrowserSessions.StartAsync();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            Console.WriteLine($"== load, HostSite on SQLite at {host.BaseUrl}, user {user}, sessions {string.Join(",", sessionCounts)}, {actions} actions per session, think {think} ms");
+
+            // Warm-up: the first visit pulls the account from the demo ERP (5,000 invoices) and JIT-compiles the grid.
+            await using (var warm = await browser.OpenAsync(host.BaseUrl, user))
+            {
+                for (var i = 0; i < 6; i++)
+                {
+                    await warm.PageAsync(next: i % 3 != 2);
+                }
+            }
+            Console.WriteLine();
+            Console.WriteLine("| sessions | live heap per circuit (MB) | click-to-rows median (ms) | p95 (ms) | max (ms) | bytes per action median (KB) | p95 (KB) | server CPU per action (ms): all (net of idle) | actions | load avg (1 min) |");
+            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var n in sessionCounts)
+            {
+                Console.WriteLine("| " + await OneLevelAsync(browser, http, host.BaseUrl, user, n, actions, think) + " |");
+            }
+            Console.WriteLine();
+            return 0;
+        }
+        catch
+        {
+            Console.Error.WriteLine(string.Join('\n', log.TakeLast(60)));
+            throw;
+        }
+        finally
+        {
+            await host.KillAsync();
+            try
+            {
+                data.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort
+            }
+        }
+    }
+
+    private static async Task<string> OneLevelAsync(BrowserSessions browser, HttpClient http, string baseUrl, string user, int n, int actions, int think)
+    {
+        // Heap with no circuit (closed sessions end their circuits when the page unloads).
+        var idle = await WaitForCircuitsAsync(http, baseUrl, 0);
+        var sessions = new List<BrowserSessions.Session>();
+        try
+        {
+            // Open in small groups so sign-in and first render do not all land at once.
+            foreach (var group in Enumerable.Range(0, n).Chunk(5))
+            {
+                sessions.AddRange(await Task.WhenAll(group.Select(_ => browser.OpenAsync(baseUrl, user))));
+            }
+            var full = await WaitForCircuitsAsync(http, baseUrl, n);
+            var heapPerCircuit = (full.HeapBytes - idle.HeapBytes) / (double)n / (1024 * 1024);
+
+            // The host's CPU while the sessions sit idle (open circuits, background services), subtracted below.
+            var idleBefore = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
+            var idleWatch = System.Diagnostics.Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(8));
+            var idleAfter = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
+            var idleCpuPerSecond = (idleAfter.CpuMs - idleBefore.CpuMs) / idleWatch.Elapsed.TotalSeconds;
+
+            var results = new ConcurrentBag<(double Ms, long Bytes)>();
+            var load = new List<double> { Measure.LoadAverage() };
+            var cpuBefore = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
+            var phase = System.Diagnostics.Stopwatch.StartNew();
+            await Task.WhenAll(sessions.Select(async (s, i) =>
+            {
+                var random = new Random(i);
+                await Task.Delay(random.Next(think + 1)); // spread the first clicks
+                for (var a = 0; a < actions; a++)
+                {
+                    results.Add(await s.PageAsync(next: a % 3 != 2));
+                    await Task.Delay(think / 2 + random.Next(think + 1));
+                }
+            }));
+            var cpuAfter = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
+            load.Add(Measure.LoadAverage());
+            var ms = results.Select(r => r.Ms).ToList();
+            var kb = results.Select(r => r.Bytes / 1024.0).ToList();
+            var cpuPerAction = (cpuAfter.CpuMs - cpuBefore.CpuMs) / results.Count;
+            var netCpuPerAction = (cpuAfter.CpuMs - cpuBefore.CpuMs - idleCpuPerSecond * phase.Elapsed.TotalSeconds) / results.Count;
+            return $"{n} | {Measure.F(heapPerCircuit, 2)} | {Measure.F(Measure.Median(ms))} | {Measure.F(Measure.Percentile(ms, 95))} | {Measure.F(ms.Max())} " +
+                   $"| {Measure.F(Measure.Median(kb))} | {Measure.F(Measure.Percentile(kb, 95))} | {Measure.F(cpuPerAction)} ({Measure.F(netCpuPerAction)} net of idle {Measure.F(idleCpuPerSecond)} ms/s) | {results.Count} | {Measure.F(load.Min(), 2)} – {Measure.F(load.Max(), 2)}";
+        }
+        finally
+        {
+            foreach (var s in sessions)
+            {
+                await s.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<BrowserSessions.NodeDiagnostics> WaitForCircuitsAsync(HttpClient http, string baseUrl, int circuits)
+    {
+        BrowserSessions.NodeDiagnostics last = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: true);
+        for (var i = 0; i < 60 && last.Circuits != circuits; i++)
+        {
+            await Task.Delay(500);
+            last = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
+        }
+        if (last.Circuits != circuits)
+        {
+            throw new InvalidOperationException($"The host has {last.Circuits} circuits, expected {circuits}.");
+        }
+        return await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: true);
+    }
+
+    internal static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
