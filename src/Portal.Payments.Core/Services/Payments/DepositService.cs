@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
 using Portal.Payments.Fees;
+using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
 
 namespace Portal.Payments.Services.Payments;
@@ -64,6 +65,22 @@ public sealed class DepositService(
             var o = options.Value;
             return new DepositLimits(o.Deposits.Enabled, Money.Create(o.Deposits.Minimum, o.Currency), Money.Create(o.Deposits.Maximum, o.Currency));
         }
+    }
+
+    /// <summary>
+    /// The convenience fee of a deposit of <paramref name="amount"/> by card and by bank account, for the payer choosing the
+    /// method ("Pay by bank: no fee"); quoted on the maximum deposit while no amount is entered.
+    /// </summary>
+    public async Task<(ConvenienceFee Card, ConvenienceFee Bank)> FeeQuotesAsync(Money? amount, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        var limits = Limits;
+        var quoted = amount is { } a && a.Currency == limits.Maximum.Currency && a.Amount > 0m ? a : limits.Maximum;
+        ConvenienceFee QuoteFor(PaymentMethodType type, CardFunding funding) => fees.Quote(new FeeQuoteRequest
+        {
+            Amount = quoted, MethodType = type, Funding = funding, BillingRegion = scope.BillingRegion, Occasion = FeeOccasion.Deposit, ChargeDate = Today,
+        });
+        return (QuoteFor(PaymentMethodType.Card, CardFunding.Credit), QuoteFor(PaymentMethodType.BankAccount, CardFunding.Unknown));
     }
 
     /// <summary>Checks a deposit (amount, note, method) for the review step; nothing is stored or charged.</summary>
