@@ -35,7 +35,8 @@ public sealed class InvoiceExportEndpointTests : IAsyncLifetime
         builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
-            .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = "ACME", InvoiceCount = 70 }));
+            .UseSandboxGateway()
+            .UseDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = "ACME", InvoiceCount = 70 }));
         _app = builder.Build();
         await _app.Services.MigratePortalPaymentsAsync();
         _app.MapCustomerPortalPayments();

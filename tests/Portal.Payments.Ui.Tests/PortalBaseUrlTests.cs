@@ -24,7 +24,9 @@ public sealed class PortalBaseUrlTests
                 configure?.Invoke(o);
             })
             .UseSqlite($"Data Source={Path.Combine(Path.GetTempPath(), $"portal-baseurl-{Guid.NewGuid():N}.db")}")
-            .UseUserContext<TestUserContext>();
+            .UseUserContext<TestUserContext>()
+            .UseSandboxGateway()
+            .UseDemoErp();
         var app = builder.Build();
         await app.StartAsync();
         return app;
