@@ -42,8 +42,8 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
-            .UseSandboxGateway()
-            .UseDemoErp();
+            .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
+            .UseDemoErp(o => o.AllowInProduction = true);
         _app = builder.Build();
         await _app.Services.MigratePortalPaymentsAsync();
         _app.UseAuthentication();

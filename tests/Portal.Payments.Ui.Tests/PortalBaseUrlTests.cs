@@ -25,8 +25,8 @@ public sealed class PortalBaseUrlTests
             })
             .UseSqlite($"Data Source={Path.Combine(Path.GetTempPath(), $"portal-baseurl-{Guid.NewGuid():N}.db")}")
             .UseUserContext<TestUserContext>()
-            .UseSandboxGateway()
-            .UseDemoErp();
+            .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
+            .UseDemoErp(o => o.AllowInProduction = true);
         var app = builder.Build();
         await app.StartAsync();
         return app;
