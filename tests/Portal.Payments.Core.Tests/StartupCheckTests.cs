@@ -18,12 +18,19 @@ public class StartupCheckTests
 {
     private static readonly string Database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"pp-startup-{Guid.NewGuid():N}.db");
 
-    private static (IHost Host, LogSink Log) Build(string environment, Action<PortalPaymentsBuilder> configure, Dictionary<string, string?>? config = null)
+    private static (IHost Host, LogSink Log) Build(string environment, Action<PortalPaymentsBuilder> configure, Dictionary<string, string?>? config = null,
+        bool validateContainer = false, Action<IServiceCollection>? before = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment, DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(config ?? []);
+        if (validateContainer)
+        {
+            // What the default host builder does in Development: every registration checked when the container is built.
+            builder.ConfigureContainer(new DefaultServiceProviderFactory(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }));
+        }
         var log = new LogSink();
         builder.Logging.AddProvider(log);
+        before?.Invoke(builder.Services);
         configure(builder.Services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false).UseSqlite(Database));
         return (builder.Build(), log);
     }
@@ -110,6 +117,78 @@ public class StartupCheckTests
             b.Services.AddSingleton<Erp.IErpAdapter, TestErp>();
             b.Services.AddScoped<Users.IPortalUserContext, FakePortalUserContext>();
         });
+    }
+
+    [Fact]
+    public async Task Adapters_registered_by_the_host_before_the_portal_satisfy_the_check()
+    {
+        var (host, _) = Build("Production", _ => { }, before: s =>
+        {
+            s.AddSingleton<Gateways.IPaymentGateway, TestGateway>();
+            s.AddScoped<Erp.IErpAdapter, TestErp>();
+            s.AddScoped<Users.IPortalUserContext, FakePortalUserContext>();
+        });
+        using (host)
+        {
+            await host.StartAsync();
+            using var scope = host.Services.CreateScope();
+            Assert.IsType<TestGateway>(scope.ServiceProvider.GetRequiredService<Gateways.IPaymentGateway>());
+            Assert.IsType<TestErp>(scope.ServiceProvider.GetRequiredService<Erp.IErpAdapter>());
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task With_the_container_validated_on_build_as_in_Development_the_start_check_still_names_each_call()
+    {
+        // Services that take a gateway, an ERP adapter or a user context would fail the container's own check with
+        // "Unable to resolve service for type ..."; the start check's message must come first.
+        var (host, _) = Build("Development", _ => { }, validateContainer: true);
+        using (host)
+        {
+            var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+            Assert.Contains(".AddGateway<YourGateway>()", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(".AddErpAdapter<YourErpAdapter>()", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(".UseUserContext<YourPortalUserContext>()", ex.Message, StringComparison.Ordinal);
+        }
+
+        // The premise: without the stand-ins for the missing services the container's own check fails first.
+        var premise = Assert.ThrowsAny<Exception>(() => Build("Development", b =>
+        {
+            foreach (var standIn in b.Services.Where(d => !d.IsKeyedService && d.ImplementationFactory?.Target is MissingService).ToList())
+            {
+                b.Services.Remove(standIn);
+            }
+        }, validateContainer: true));
+        Assert.Contains("Unable to resolve service", premise.ToString(), StringComparison.Ordinal);
+
+        var log = await StartsValidatedAsync(b => b.AddGateway<TestGateway>(ServiceLifetime.Singleton).AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        Assert.DoesNotContain(log.Warnings, w => w.Contains("only simulates", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_missing_service_resolved_without_the_start_check_throws_the_same_message()
+    {
+        var (host, _) = Build("Production", b => b.AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        using (host)
+        {
+            using var scope = host.Services.CreateScope();
+            var ex = Assert.Throws<InvalidOperationException>(() => scope.ServiceProvider.GetRequiredService<Gateways.IPaymentGateway>());
+            Assert.Contains("No payment gateway is registered", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(".AddGateway<YourGateway>()", ex.Message, StringComparison.Ordinal);
+            Assert.IsType<TestErp>(scope.ServiceProvider.GetRequiredService<Erp.IErpAdapter>());
+        }
+    }
+
+    private static async Task<LogSink> StartsValidatedAsync(Action<PortalPaymentsBuilder> configure)
+    {
+        var (host, log) = Build("Development", configure, validateContainer: true);
+        using (host)
+        {
+            await host.StartAsync();
+            await host.StopAsync();
+        }
+        return log;
     }
 
     [Fact]

@@ -14,6 +14,7 @@ using Portal.Payments.Services.Invoices;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Services.Views;
 using Portal.Payments.Sync;
+using Portal.Payments.Users;
 
 // The conventional namespace for service-registration extensions, so hosts need no extra using.
 namespace Microsoft.Extensions.DependencyInjection;
@@ -86,6 +87,10 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.AddOptions<PortalPaymentsOptions>().ValidateOnStart();
         // Gateway, ERP adapter and user context: checked when the host starts, in every environment, even by a host that
         // resolves none of them before its first request. Simulated adapters are announced in the log.
+        services.AddSingleton(new PortalRegistrations(services));
+        services.TryAdd(MissingService.For<IPaymentGateway>(PortalSetupValidator.NoGateway));
+        services.TryAdd(MissingService.For<IErpAdapter>(PortalSetupValidator.NoErpAdapter));
+        services.TryAdd(MissingService.For<IPortalUserContext>(PortalSetupValidator.NoUserContext));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalSetup>, PortalSetupValidator>());
         services.AddOptions<PortalSetup>().ValidateOnStart();
         services.AddHostedService<SimulationWarning>();

@@ -14,11 +14,35 @@ namespace Portal.Payments.Hosting;
 internal sealed class PortalSetup;
 
 /// <summary>
-/// Refuses to start a host that forgot a gateway, an ERP adapter or a user context, naming the builder call to add.
-/// Runs when the host starts (before it serves), in every environment; it asks the container whether each service is
-/// registered, without creating any.
+/// The host's registrations, kept to be read when the host starts: which registration of a required service is in force
+/// (the last one) is known only once the host has made all of them.
 /// </summary>
-internal sealed class PortalSetupValidator(IServiceProvider services) : IValidateOptions<PortalSetup>
+internal sealed class PortalRegistrations(IServiceCollection services)
+{
+    /// <summary>True when the registration in force of <paramref name="service"/> is none, or the stand-in for a missing one.</summary>
+    public bool IsMissing(Type service) =>
+        services.LastOrDefault(d => d.ServiceType == service && !d.IsKeyedService) is not { } inForce
+        || inForce.ImplementationFactory?.Target is MissingService;
+}
+
+/// <summary>
+/// Stands in for a required service the host has not registered (yet), so the container builds — also with
+/// <c>ValidateOnBuild</c>, as in Development — and the start check can name the builder call. Resolved, it throws that
+/// message. Registered with <c>TryAdd</c>: any registration of the host, before or after, wins.
+/// </summary>
+internal sealed class MissingService(string message)
+{
+    public static ServiceDescriptor For<TService>(string message) where TService : class =>
+        ServiceDescriptor.Scoped<TService>(new MissingService(message).Throw<TService>);
+
+    private TService Throw<TService>(IServiceProvider services) => throw new InvalidOperationException(message);
+}
+
+/// <summary>
+/// Refuses to start a host that forgot a gateway, an ERP adapter or a user context, naming the builder call to add.
+/// Runs when the host starts (before it serves), in every environment; it reads the registrations, creating no service.
+/// </summary>
+internal sealed class PortalSetupValidator(PortalRegistrations registrations) : IValidateOptions<PortalSetup>
 {
     internal const string NoGateway =
         "No payment gateway is registered. After AddCustomerPortalPayments(), add .AddGateway<YourGateway>() (or .AddStripeGateway() " +
@@ -35,37 +59,19 @@ internal sealed class PortalSetupValidator(IServiceProvider services) : IValidat
     public ValidateOptionsResult Validate(string? name, PortalSetup options)
     {
         var missing = new List<string>();
-        if (!IsRegistered(typeof(IPaymentGateway)))
+        if (registrations.IsMissing(typeof(IPaymentGateway)))
         {
             missing.Add(NoGateway);
         }
-        if (!IsRegistered(typeof(IErpAdapter)))
+        if (registrations.IsMissing(typeof(IErpAdapter)))
         {
             missing.Add(NoErpAdapter);
         }
-        if (!IsRegistered(typeof(IPortalUserContext)))
+        if (registrations.IsMissing(typeof(IPortalUserContext)))
         {
             missing.Add(NoUserContext);
         }
         return missing.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(missing);
-    }
-
-    private bool IsRegistered(Type service)
-    {
-        if (services.GetService<IServiceProviderIsService>() is { } container)
-        {
-            return container.IsService(service);
-        }
-        // A container that cannot say: ask for the service in a throwaway scope.
-        using var scope = services.CreateScope();
-        try
-        {
-            return scope.ServiceProvider.GetService(service) is not null;
-        }
-        catch (InvalidOperationException)
-        {
-            return true; // registered, but its own dependencies failed: not this check's business
-        }
     }
 }
 
