@@ -76,16 +76,22 @@ if (diagnostics is not null)
     builder.Services.AddSingleton<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler>(diagnostics);
 }
 
+// A demo: invoices come from the demo ERP, and payments go to the sandbox gateway unless HostSite:Gateway = "stripe"
+// (with the keys in CustomerPortalPayments:Stripe; see docs/host-guide.md, "Use Stripe"). Both are opted in explicitly,
+// also for Production (a public demo site): every portal page then shows the sandbox banner.
 var portal = builder.Services.AddCustomerPortalPayments()
-    .UseUserContext<DemoUserContext>();
-// The demo charges through the built-in sandbox gateway. HostSite:Gateway = "stripe" uses Stripe instead, with the keys
-// in CustomerPortalPayments:Stripe (test keys; see docs/host-guide.md, "Use Stripe").
+    .UseUserContext<DemoUserContext>()
+    .UseDemoErp(o => o.AllowInProduction = true);
 var gateway = builder.Configuration["HostSite:Gateway"] is { Length: > 0 } chosen ? chosen : "sandbox";
 if (string.Equals(gateway, "stripe", StringComparison.OrdinalIgnoreCase))
 {
     portal.AddStripeGateway();
 }
-else if (!string.Equals(gateway, "sandbox", StringComparison.OrdinalIgnoreCase))
+else if (string.Equals(gateway, "sandbox", StringComparison.OrdinalIgnoreCase))
+{
+    portal.UseSandboxGateway(o => o.AllowInProduction = true);
+}
+else
 {
     throw new InvalidOperationException($"HostSite:Gateway is '{gateway}'; use \"sandbox\" (the default) or \"stripe\".");
 }

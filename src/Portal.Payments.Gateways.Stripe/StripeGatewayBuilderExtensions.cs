@@ -13,7 +13,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class StripeGatewayBuilderExtensions
 {
     /// <summary>
-    /// Uses Stripe as the payment gateway (replacing the sandbox): binds <c>CustomerPortalPayments:Stripe</c>
+    /// Uses Stripe as the payment gateway (replacing any other, such as the sandbox): binds <c>CustomerPortalPayments:Stripe</c>
     /// (<see cref="StripeGatewayOptions"/>), then applies <paramref name="configure"/>; the keys are checked when the host
     /// starts. Registers the Stripe webhook handler that <c>MapCustomerPortalPayments()</c> maps to
     /// <c>POST /portal-payments/gateways/stripe/webhook</c>. Calling it twice registers nothing twice.

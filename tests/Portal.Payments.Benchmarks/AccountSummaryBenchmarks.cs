@@ -29,7 +29,8 @@ public class AccountSummaryBenchmarks
         var users = new FakePortalUserContext { User = FakePortalUserContext.UserOn(Account, PortalPermissions.View) };
         services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false)
             .UseSqlite($"Data Source={_path}")
-            .ConfigureDemoErp(o =>
+            .UseSandboxGateway()
+            .UseDemoErp(o =>
             {
                 o.Accounts.Add(new() { AccountId = Account, InvoiceCount = 5_000 });
                 o.DefaultInvoiceCount = 5_000;

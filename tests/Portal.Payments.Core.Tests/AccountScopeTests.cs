@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Services;
 using Portal.Payments.Users;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.DemoErp;

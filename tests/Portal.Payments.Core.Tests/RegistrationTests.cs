@@ -17,7 +17,7 @@ namespace Portal.Payments.Core.Tests;
 
 public class RegistrationTests
 {
-    private static ServiceProvider Build(Action<IServiceCollection> register, Dictionary<string, string?>? config = null)
+    internal static ServiceProvider Build(Action<IServiceCollection> register, Dictionary<string, string?>? config = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(config ?? []).Build());
@@ -96,7 +96,7 @@ public class RegistrationTests
     public async Task Invalid_options_stop_the_host_at_start()
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false);
+        builder.Services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false).UseUserContext<FakePortalUserContext>().AddGateway<TestGateway>().AddErpAdapter<TestErp>();
         using var host = builder.Build();
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains("No database configured", ex.Message);
@@ -105,19 +105,22 @@ public class RegistrationTests
     [Fact]
     public void Options_bind_from_configuration_and_the_lambda_wins()
     {
-        using var sp = Build(s => s.AddPortalPaymentsCore(o => o.Currency = "EUR"), new()
+        using var sp = Build(s => s.AddPortalPaymentsCore(o => o.Currency = "EUR").UseDemoErp().UseSandboxGateway(), new()
         {
             ["CustomerPortalPayments:Currency"] = "GBP",
             ["CustomerPortalPayments:Database:Provider"] = "Sqlite",
             ["CustomerPortalPayments:Database:ConnectionString"] = "Data Source=cfg.db",
             ["CustomerPortalPayments:ShortPayReasons:0"] = "Wrong item",
             ["CustomerPortalPayments:DemoErp:DefaultInvoiceCount"] = "123",
+            ["CustomerPortalPayments:SandboxGateway:AllowInProduction"] = "true",
         });
         var o = sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value;
         Assert.Equal("EUR", o.Currency);
         Assert.Equal(DatabaseProvider.Sqlite, o.Database.Provider);
         Assert.Equal(["Wrong item"], o.EffectiveShortPayReasons);
         Assert.Equal(123, sp.GetRequiredService<IOptions<DemoErpOptions>>().Value.DefaultInvoiceCount);
+        Assert.True(sp.GetRequiredService<IOptions<SandboxGatewayOptions>>().Value.AllowInProduction);
+        Assert.False(sp.GetRequiredService<IOptions<DemoErpOptions>>().Value.AllowInProduction);
     }
 
     [Fact]
@@ -137,14 +140,38 @@ public class RegistrationTests
     }
 
     [Fact]
-    public void Defaults_are_the_sandbox_gateway_demo_erp_stored_emails_and_prorate()
+    public void There_is_no_default_gateway_or_ERP_adapter_and_emails_default_to_the_mailbox_and_prorate()
     {
         using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseUserContext<FakePortalUserContext>());
         using var scope = sp.CreateScope();
-        Assert.IsType<SandboxGateway>(scope.ServiceProvider.GetRequiredService<IPaymentGateway>());
-        Assert.IsType<DemoErpAdapter>(scope.ServiceProvider.GetRequiredService<IErpAdapter>());
+        Assert.Null(scope.ServiceProvider.GetService<IPaymentGateway>());
+        Assert.Null(scope.ServiceProvider.GetService<IErpAdapter>());
+        Assert.Empty(sp.GetServices<SimulatedAdapter>());
         Assert.IsType<StoredEmailSender>(scope.ServiceProvider.GetRequiredService<INotificationSender>());
         Assert.IsType<ProRateDiscountPolicy>(scope.ServiceProvider.GetRequiredService<IDiscountPolicy>());
+    }
+
+    [Fact]
+    public void The_sandbox_and_the_demo_ERP_are_used_only_when_asked_for_and_announced()
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseUserContext<FakePortalUserContext>().UseSandboxGateway().UseDemoErp());
+        using var scope = sp.CreateScope();
+        Assert.IsType<SandboxGateway>(scope.ServiceProvider.GetRequiredService<IPaymentGateway>());
+        Assert.IsType<DemoErpAdapter>(scope.ServiceProvider.GetRequiredService<IErpAdapter>());
+        Assert.Equal([SandboxGateway.Simulation, DemoErpAdapter.Simulation], sp.GetServices<SimulatedAdapter>());
+    }
+
+    [Fact]
+    public void A_real_adapter_registered_after_the_sandbox_replaces_it_and_withdraws_its_announcement()
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseUserContext<FakePortalUserContext>()
+            .UseSandboxGateway().UseDemoErp().AddGateway<TestGateway>());
+        using var scope = sp.CreateScope();
+        Assert.IsType<TestGateway>(scope.ServiceProvider.GetRequiredService<IPaymentGateway>());
+        Assert.Equal([DemoErpAdapter.Simulation], sp.GetServices<SimulatedAdapter>());
+
+        using var scanned = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp().AddAdaptersFromAssemblyOf<TestGateway>());
+        Assert.Empty(scanned.GetServices<SimulatedAdapter>());
     }
 
     [Fact]
@@ -183,7 +210,8 @@ public class RegistrationTests
     [Fact]
     public void Adapters_are_found_by_assembly_scan()
     {
-        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").AddAdaptersFromAssemblyOf<TestGateway>());
+        // Some of this assembly's adapters wrap the sandbox gateway or the demo ERP.
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp().AddAdaptersFromAssemblyOf<TestGateway>());
         using var scope = sp.CreateScope();
         // The scan replaces the built-in adapters with this assembly's own.
         var here = typeof(TestGateway).Assembly;

@@ -106,8 +106,9 @@ public sealed class ScheduledRunnerScaleOutTests(PostgresDatabase database, ITes
     /// <summary>Every payment succeeded with exactly one charge; <paramref name="sentTwice"/> of them were sent by two nodes (one replay).</summary>
     private static async Task AssertChargedOnceAsync(PortalHarness h, string account, int sentTwice = 0)
     {
+        await using var ledger = await h.Get<IDbContextFactory<SandboxGatewayDbContext>>().CreateDbContextAsync();
         await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        var charges = await db.SandboxCharges.AsNoTracking().Where(c => c.AccountId == account).Select(c => new { c.IdempotencyKey, c.PaymentId, c.InitialStatus }).ToListAsync();
+        var charges = await ledger.SandboxCharges.AsNoTracking().Where(c => c.AccountId == account).Select(c => new { c.IdempotencyKey, c.PaymentId, c.InitialStatus }).ToListAsync();
         Assert.Equal(Payments, charges.Count(c => c.InitialStatus == ChargeStatus.Succeeded));
         Assert.Equal(Payments, charges.Select(c => c.IdempotencyKey).Distinct().Count());
         Assert.Equal(Payments, charges.Select(c => c.PaymentId).Distinct().Count());

@@ -91,6 +91,53 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task In_Production_the_demo_starts_because_it_opts_in_to_the_sandbox_and_every_portal_page_says_so()
+    {
+        var baseUrl = $"http://127.0.0.1:{FreePort()}";
+        var (process, log) = Start(["--urls", baseUrl], new() { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
+        using var _ = process;
+        try
+        {
+            using var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
+            using var client = new HttpClient(handler) { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
+            var watch = Stopwatch.StartNew();
+            while (true)
+            {
+                Assert.False(process.HasExited, $"HostSite refused to start in Production:\n{Text(log)}");
+                Assert.True(watch.Elapsed < HostSiteProcess.StartupTimeout, $"HostSite did not answer within {HostSiteProcess.StartupTimeout.TotalSeconds:0} s.\n{Text(log)}");
+                try
+                {
+                    using var login = await client.GetAsync("/login");
+                    if (login.StatusCode == HttpStatusCode.OK)
+                    {
+                        break;
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    // Not listening yet.
+                }
+                await Task.Delay(250);
+            }
+
+            await HostHttp.SignInAsync(client, "pat");
+            foreach (var path in new[] { "/portal", "/portal/invoices" })
+            {
+                var html = WebUtility.HtmlDecode(await client.GetStringAsync(path));
+                Assert.Contains("Sandbox: no real money moves.", html, StringComparison.Ordinal);
+                Assert.Contains("invented by the demo ERP", html, StringComparison.Ordinal);
+            }
+            Assert.Contains("runs with the sandbox gateway, which only simulates", Text(log), StringComparison.Ordinal);
+            Assert.Contains("runs with the demo ERP, which only simulates", Text(log), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Stop(process);
+            output.WriteLine(Text(log));
+        }
+    }
+
     public void Dispose()
     {
         for (var attempt = 0; attempt < 5 && Directory.Exists(_data); attempt++)

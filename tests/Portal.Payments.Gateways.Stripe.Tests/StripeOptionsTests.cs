@@ -125,7 +125,7 @@ public sealed class StripeOptionsTests
             ["CustomerPortalPayments:Stripe:SecretKey"] = "sk_test_51Abcdefghijklmnop",
             ["CustomerPortalPayments:Stripe:PublishableKey"] = "pk_test_51Abcdefghijklmnop",
         });
-        builder.Services.AddCustomerPortalPayments().UseSqlite("Data Source=:memory:").UseUserContext<FakePortalUserContext>().AddStripeGateway();
+        builder.Services.AddCustomerPortalPayments().UseSqlite("Data Source=:memory:").UseUserContext<FakePortalUserContext>().UseDemoErp().AddStripeGateway();
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());

@@ -340,6 +340,7 @@ public sealed class StripeWebhookTests : IAsyncLifetime
         builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
             .UseSqlite($"Data Source={Path.Combine(Path.GetTempPath(), "wh-" + Guid.NewGuid().ToString("N") + ".db")}")
             .UseUserContext<FakePortalUserContext>()
+            .UseDemoErp()
             .AddStripeGateway(o =>
             {
                 o.SecretKey = StripeStandIn.SecretKey;

@@ -17,7 +17,7 @@ namespace Portal.Payments.Packaging.Tests;
 /// page beside the portal keeps its layout and prints, that the host's theme variables reach the portal, and that a
 /// host page lacking Radzen's assets or a render mode says what to add.
 /// </summary>
-public sealed class PackageInstallTests(PackedHostFixture packed, ITestOutputHelper output) : IClassFixture<PackedHostFixture>
+public sealed partial class PackageInstallTests(PackedHostFixture packed, ITestOutputHelper output) : IClassFixture<PackedHostFixture>
 {
     private const float TimeoutMs = 30_000;
 
@@ -327,6 +327,20 @@ public sealed class PackageInstallTests(PackedHostFixture packed, ITestOutputHel
             var core = metadata.Descendants().FirstOrDefault(e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "Portal.Payments.Core");
             Assert.True(core is not null, $"Portal.Payments.Ui does not depend on Portal.Payments.Core.\n{nuspec}");
             Assert.Equal(version, (string?)core!.Attribute("version"));
+        }
+
+        if (id == "Portal.Payments.Core")
+        {
+            // A plain library: no Razor components, so no static web assets and no sandbox inside.
+            Assert.DoesNotContain(entries, e => e.StartsWith("staticwebassets/", StringComparison.Ordinal) || e.StartsWith("build/", StringComparison.Ordinal));
+        }
+
+        if (id == "Portal.Payments.Sandbox")
+        {
+            var core = metadata.Descendants().FirstOrDefault(e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "Portal.Payments.Core");
+            Assert.True(core is not null, $"Portal.Payments.Sandbox does not depend on Portal.Payments.Core.\n{nuspec}");
+            Assert.Equal(version, (string?)core!.Attribute("version"));
+            Assert.Contains("sandbox", Meta("description") ?? "", StringComparison.OrdinalIgnoreCase);
         }
 
         if (id == "Portal.Payments.Gateways.Stripe")

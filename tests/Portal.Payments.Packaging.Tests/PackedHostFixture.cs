@@ -20,6 +20,7 @@ public sealed class PackedHostFixture : IAsyncLifetime
     [
         "Portal.Payments.Abstractions",
         "Portal.Payments.Core",
+        "Portal.Payments.Sandbox",
         "Portal.Payments.Ui",
         "Portal.Payments.Testing",
         "Portal.Payments.Testing.XunitV3",
@@ -97,12 +98,13 @@ public sealed class PackedHostFixture : IAsyncLifetime
     private string HostDll => Path.Combine(HostFolder, "bin", "Debug", "net10.0", ThrowawayHost.Name + ".dll");
 
     /// <summary>
-    /// The host running with <paramref name="interactivity"/> ("global" or "per-page") and Radzen's assets on or off;
-    /// started on first use, kept for the other tests.
+    /// The host running with <paramref name="interactivity"/> ("global" or "per-page") and Radzen's assets on or off, in
+    /// <paramref name="environment"/> with <paramref name="settings"/> (environment variables such as
+    /// <c>CustomerPortalPayments__DemoErp__AllowInProduction</c>); started on first use, kept for the other tests.
     /// </summary>
-    public async Task<RunningHost> HostAsync(string interactivity, bool radzen = true)
+    public async Task<RunningHost> HostAsync(string interactivity, bool radzen = true, string environment = "Development", IReadOnlyDictionary<string, string>? settings = null)
     {
-        var key = $"{interactivity}/{radzen}";
+        var key = $"{interactivity}/{radzen}/{environment}/" + string.Join(";", (settings ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
         await _lock.WaitAsync();
         try
         {
@@ -112,12 +114,11 @@ public sealed class PackedHostFixture : IAsyncLifetime
             }
             var baseUrl = $"http://127.0.0.1:{FreeLoopbackPort()}";
             var output = new StringBuilder();
-            var process = DotnetCli.Start(HostFolder, [HostDll, "--urls", baseUrl], output, new Dictionary<string, string>
+            var process = DotnetCli.Start(HostFolder, [HostDll, "--urls", baseUrl], output, HostEnvironment(environment, settings, new()
             {
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
                 ["PackTest__Interactivity"] = interactivity,
                 ["PackTest__Radzen"] = radzen ? "on" : "off",
-            });
+            }));
             running = new RunningHost(baseUrl, process, output);
             _hosts[key] = running;
             await running.WaitUntilListeningAsync(StartupTimeout);
@@ -127,6 +128,41 @@ public sealed class PackedHostFixture : IAsyncLifetime
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>
+    /// Runs the host in <paramref name="environment"/> with <paramref name="settings"/> expecting it to stop by itself
+    /// (a refused start): its exit code and everything it printed, or exit code -1 when it was still running after
+    /// <see cref="StartupTimeout"/> (then it is killed).
+    /// </summary>
+    public async Task<CommandResult> RunUntilExitAsync(string environment, IReadOnlyDictionary<string, string> settings)
+    {
+        var output = new StringBuilder();
+        var baseUrl = $"http://127.0.0.1:{FreeLoopbackPort()}";
+        using var process = DotnetCli.Start(HostFolder, [HostDll, "--urls", baseUrl], output, HostEnvironment(environment, settings, []));
+        var watch = Stopwatch.StartNew();
+        using var timeout = new CancellationTokenSource(StartupTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            DotnetCli.Kill(process);
+            return new CommandResult($"{ThrowawayHost.Name} ({environment})", -1, DotnetCli.Snapshot(output), watch.Elapsed);
+        }
+        process.WaitForExit(); // drains the output
+        return new CommandResult($"{ThrowawayHost.Name} ({environment})", process.ExitCode, DotnetCli.Snapshot(output), watch.Elapsed);
+    }
+
+    private static Dictionary<string, string> HostEnvironment(string environment, IReadOnlyDictionary<string, string>? settings, Dictionary<string, string> extra)
+    {
+        extra["ASPNETCORE_ENVIRONMENT"] = environment;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            extra[key] = value;
+        }
+        return extra;
     }
 
     /// <summary>The shared headless Chromium (the system's /usr/bin/chromium, or PORTAL_CHROMIUM); fails, never skips, without it.</summary>

@@ -58,6 +58,7 @@ public static class ThrowawayHost
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Portal.Payments.Ui" Version="[{version}]" />
+                <PackageReference Include="Portal.Payments.Sandbox" Version="[{version}]" />
               </ItemGroup>
             </Project>
 
@@ -73,17 +74,31 @@ public static class ThrowawayHost
             var builder = WebApplication.CreateBuilder(args);
 
             builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-            builder.Services.AddCustomerPortalPayments(o => o.Merchant.Name = "Vendor Test Supply")
-                .UseSqlite("Data Source={{databasePath}}")
-                .UseUserContext<FixedUserContext>();
+            // PackTest:Setup = no-gateway, no-erp or no-user-context leaves out that call, as a vendor might forget it.
+            var setup = builder.Configuration["PackTest:Setup"] ?? "sandbox";
+            var portal = builder.Services.AddCustomerPortalPayments(o => o.Merchant.Name = "Vendor Test Supply")
+                .UseSqlite("Data Source={{databasePath}}");
+            if (setup != "no-user-context")
+            {
+                portal.UseUserContext<FixedUserContext>();
+            }
+            if (setup != "no-gateway")
+            {
+                portal.UseSandboxGateway();
+            }
+            if (setup != "no-erp")
+            {
+                portal.UseDemoErp();
+            }
 
             var app = builder.Build();
 
             await app.Services.MigratePortalPaymentsAsync();
 
             // A stored card, so the "Pay with" panel has a method to show.
-            using (var scope = app.Services.CreateScope())
+            if (setup == "sandbox" && app.Environment.IsDevelopment())
             {
+                using var scope = app.Services.CreateScope();
                 var methods = scope.ServiceProvider.GetRequiredService<PaymentMethodService>();
                 if ((await methods.ListAsync()).Count == 0)
                 {

@@ -25,7 +25,8 @@ public sealed class BuiltInAdapters : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Clock);
-        services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false).UseSqlite($"Data Source={_path}").UseUserContext<FakePortalUserContext>();
+        services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false).UseSqlite($"Data Source={_path}").UseUserContext<FakePortalUserContext>()
+            .UseSandboxGateway().UseDemoErp();
         _services = services.BuildServiceProvider();
         await _services.MigratePortalPaymentsAsync();
     }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
+using Portal.Payments.Sandbox;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Users;
@@ -90,7 +91,7 @@ public class DepositFormTests : PayTestContext
         Assert.Equal((first.Id, PaymentStatus.Succeeded), (deposit.Id, deposit.Status));
         var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
         await using var db = await factory.CreateDbContextAsync();
-        Assert.Equal(1, await db.SandboxCharges.CountAsync(c => c.PaymentId == deposit.Id));
+        Assert.Equal(1, await Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(deposit.Id));
     }
 
     [Theory]

@@ -43,8 +43,10 @@ public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
             })
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
-            .AddErpAdapter<TroubledErp>()
-            .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = "ACME", InvoiceCount = 5 }));
+            .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
+            .UseDemoErp(o => o.AllowInProduction = true)
+            .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = "ACME", InvoiceCount = 5 }))
+            .AddErpAdapter<TroubledErp>();
         _app = builder.Build();
         await _app.Services.MigratePortalPaymentsAsync();
         _app.MapCustomerPortalPayments();

@@ -35,6 +35,8 @@ public sealed class InvoiceExportEndpointTests : IAsyncLifetime
         builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
+            .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
+            .UseDemoErp(o => o.AllowInProduction = true)
             .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = "ACME", InvoiceCount = 70 }));
         _app = builder.Build();
         await _app.Services.MigratePortalPaymentsAsync();

@@ -41,7 +41,9 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         builder.Services.AddAuthorization(o => o.AddPolicy("PortalOperators", p => p.RequireRole("portal-operator")));
         builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
             .UseSqlite($"Data Source={_dbPath}")
-            .UseUserContext<TestUserContext>();
+            .UseUserContext<TestUserContext>()
+            .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
+            .UseDemoErp(o => o.AllowInProduction = true);
         _app = builder.Build();
         await _app.Services.MigratePortalPaymentsAsync();
         _app.UseAuthentication();

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
+using Portal.Payments.Sandbox;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
@@ -47,7 +48,7 @@ public abstract class PayTestContext : PaymentMethodTestContext
     }
 
     /// <summary>The items' current rows.</summary>
-    protected async Task<List<InvoiceRecord>> InvoicesAsync(IEnumerable<long> ids)
+    private protected async Task<List<InvoiceRecord>> InvoicesAsync(IEnumerable<long> ids)
     {
         var list = ids.ToList();
         var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
@@ -164,7 +165,7 @@ public class PayInvoicesPanelTests : PayTestContext
         await using var db = await factory.CreateDbContextAsync();
         var payment = Assert.Single(await db.Payments.AsNoTracking().Where(p => p.AccountId == AccountId).ToListAsync());
         Assert.Equal((outcome.PaymentId, PaymentStatus.Succeeded), (payment.Id, payment.Status));
-        Assert.Equal(1, await db.SandboxCharges.CountAsync(c => c.PaymentId == payment.Id));
+        Assert.Equal(1, await Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(payment.Id));
     }
 
     [Fact]

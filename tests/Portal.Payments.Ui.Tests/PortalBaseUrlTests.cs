@@ -24,7 +24,9 @@ public sealed class PortalBaseUrlTests
                 configure?.Invoke(o);
             })
             .UseSqlite($"Data Source={Path.Combine(Path.GetTempPath(), $"portal-baseurl-{Guid.NewGuid():N}.db")}")
-            .UseUserContext<TestUserContext>();
+            .UseUserContext<TestUserContext>()
+            .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
+            .UseDemoErp(o => o.AllowInProduction = true);
         var app = builder.Build();
         await app.StartAsync();
         return app;

@@ -50,6 +50,19 @@ public class ReceiptViewTests : PayTestContext
     }
 
     [Fact]
+    public async Task A_receipt_of_the_sandbox_says_no_real_money_moved_and_prints_it()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        var banner = cut.Find("[data-testid=receipt] > [data-testid=sandbox-banner]");
+        Assert.Contains("Sandbox: no real money moves.", banner.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("pp-no-print", banner.GetAttribute("class") ?? "", StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_merchant_options_the_receipt_has_no_merchant_line()
     {
         await StartAsync();

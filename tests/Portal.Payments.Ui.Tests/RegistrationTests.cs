@@ -31,15 +31,15 @@ public class RegistrationTests
     {
         var services = new ServiceCollection();
 
-        services.AddCustomerPortalPayments();
-        services.AddCustomerPortalPayments();
+        services.AddCustomerPortalPayments().UseSandboxGateway().UseDemoErp();
+        services.AddCustomerPortalPayments().UseSandboxGateway().UseDemoErp();
 
         foreach (var type in RegisteredOnce)
         {
             Assert.True(Count(services, type) == 1, $"{type.Name} is registered {Count(services, type)} times.");
         }
         var hosted = services.Where(d => d.ServiceType == typeof(IHostedService)).Where(d => d.ImplementationType?.Namespace?.StartsWith("Portal.Payments", StringComparison.Ordinal) == true).Select(d => d.ImplementationType?.Name).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["ErpSyncBackgroundService", "OutboxBackgroundService", "ScheduledPaymentBackgroundService"], hosted);
+        Assert.Equal(["ErpSyncBackgroundService", "OutboxBackgroundService", "ScheduledPaymentBackgroundService", "SimulationWarning"], hosted);
     }
 
     [Fact]
@@ -84,7 +84,9 @@ public class RegistrationTests
                 o.Currency = "EUR";
                 o.RunBackgroundServices = false;
             })
-            .UseUserContext<TestUserContext>();
+            .UseUserContext<TestUserContext>()
+            .UseSandboxGateway()
+            .UseDemoErp();
 
         using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
         var options = provider.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value;

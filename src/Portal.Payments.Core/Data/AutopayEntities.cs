@@ -26,7 +26,7 @@ public enum AutopayItemState
 }
 
 /// <summary>An account's autopay enrolment: which method pays which invoices when.</summary>
-public class AutopayEnrollmentRecord
+internal class AutopayEnrollmentRecord
 {
     /// <summary>Id.</summary>
     public Guid Id { get; set; }
@@ -77,7 +77,7 @@ public class AutopayEnrollmentRecord
 }
 
 /// <summary>One invoice an enrolment handled: scheduled (with its payment), skipped (with the reason) or excluded by the payer.</summary>
-public class AutopayItemRecord
+internal class AutopayItemRecord
 {
     /// <summary>Id.</summary>
     public long Id { get; set; }

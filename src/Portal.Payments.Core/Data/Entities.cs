@@ -71,7 +71,7 @@ public enum PaymentStatus
 }
 
 /// <summary>A stored payment method (token + display data only).</summary>
-public class PaymentMethodRecord
+internal class PaymentMethodRecord
 {
     /// <summary>Id.</summary>
     public Guid Id { get; set; }
@@ -120,7 +120,7 @@ public class PaymentMethodRecord
 }
 
 /// <summary>An immutable ACH debit authorization: written once, never updated.</summary>
-public class AchAuthorizationRecord
+internal class AchAuthorizationRecord
 {
     /// <summary>Id.</summary>
     public Guid Id { get; set; }
@@ -149,7 +149,7 @@ public class AchAuthorizationRecord
 }
 
 /// <summary>Revocation of an ACH authorization (a separate row, so the authorization itself stays untouched).</summary>
-public class AchRevocationRecord
+internal class AchRevocationRecord
 {
     /// <summary>The revoked authorization.</summary>
     public Guid AuthorizationId { get; set; }
@@ -162,7 +162,7 @@ public class AchRevocationRecord
 }
 
 /// <summary>Local read model of an ERP open item, kept current by the ERP sync.</summary>
-public class InvoiceRecord
+internal class InvoiceRecord
 {
     /// <summary>Id.</summary>
     public long Id { get; set; }
@@ -217,7 +217,7 @@ public class InvoiceRecord
 }
 
 /// <summary>A comment on an invoice.</summary>
-public class InvoiceCommentRecord
+internal class InvoiceCommentRecord
 {
     /// <summary>Id.</summary>
     public Guid Id { get; set; }
@@ -236,7 +236,7 @@ public class InvoiceCommentRecord
 }
 
 /// <summary>A portal payment.</summary>
-public class PaymentRecord
+internal class PaymentRecord
 {
     /// <summary>Id.</summary>
     public Guid Id { get; set; }
@@ -326,7 +326,7 @@ public class PaymentRecord
 }
 
 /// <summary>How a payment was applied to one item.</summary>
-public class PaymentAllocationRecord
+internal class PaymentAllocationRecord
 {
     /// <summary>Id.</summary>
     public long Id { get; set; }
@@ -357,7 +357,7 @@ public class PaymentAllocationRecord
 }
 
 /// <summary>A saved grid layout.</summary>
-public class SavedViewRecord
+internal class SavedViewRecord
 {
     /// <summary>Id.</summary>
     public Guid Id { get; set; }
@@ -382,7 +382,7 @@ public class SavedViewRecord
 }
 
 /// <summary>A user's preferences for one grid of one account (which saved view opens by default).</summary>
-public class GridPreferenceRecord
+internal class GridPreferenceRecord
 {
     /// <summary>Account.</summary>
     public string AccountId { get; set; } = "";
@@ -412,7 +412,7 @@ public enum OutboxKind
 }
 
 /// <summary>Work to do outside the transaction that decided it, retried with backoff.</summary>
-public class OutboxMessageRecord
+internal class OutboxMessageRecord
 {
     /// <summary>Id.</summary>
     public Guid Id { get; set; }
@@ -441,7 +441,7 @@ public class OutboxMessageRecord
 }
 
 /// <summary>An email the portal sent (the mailbox).</summary>
-public class SentEmailRecord
+internal class SentEmailRecord
 {
     /// <summary>Id (the <see cref="PortalEmail.Id"/>).</summary>
     public Guid Id { get; set; }
@@ -466,7 +466,7 @@ public class SentEmailRecord
 }
 
 /// <summary>An audit trail entry.</summary>
-public class AuditEventRecord
+internal class AuditEventRecord
 {
     /// <summary>Id.</summary>
     public long Id { get; set; }
@@ -485,7 +485,7 @@ public class AuditEventRecord
 }
 
 /// <summary>ERP sync progress per account.</summary>
-public class ErpSyncStateRecord
+internal class ErpSyncStateRecord
 {
     /// <summary>Account.</summary>
     public string AccountId { get; set; } = "";
@@ -501,56 +501,8 @@ public class ErpSyncStateRecord
     public DateTime? LeaseExpiresAt { get; set; }
 }
 
-/// <summary>A charge the sandbox gateway took (its own ledger, shared by every node).</summary>
-public class SandboxChargeRecord
-{
-    /// <summary>Gateway reference.</summary>
-    public string Reference { get; set; } = "";
-    /// <summary>Idempotency key (unique: a key is charged at most once).</summary>
-    public string IdempotencyKey { get; set; } = "";
-    /// <summary>Hash of the request parameters, to detect a key reused with other parameters.</summary>
-    public string RequestHash { get; set; } = "";
-    /// <summary>Account.</summary>
-    public string AccountId { get; set; } = "";
-    /// <summary>Portal payment.</summary>
-    public Guid PaymentId { get; set; }
-    /// <summary>Method token.</summary>
-    public string MethodToken { get; set; } = "";
-    /// <summary>Amount.</summary>
-    public long AmountMinor { get; set; }
-    /// <summary>Currency.</summary>
-    public string Currency { get; set; } = "";
-    /// <summary>Test scenario.</summary>
-    public string Scenario { get; set; } = "";
-    /// <summary>Status at the time of charging.</summary>
-    public ChargeStatus InitialStatus { get; set; }
-    /// <summary>Error code of a refusal.</summary>
-    public GatewayErrorCode ErrorCode { get; set; }
-    /// <summary>When (UTC).</summary>
-    public DateTime CreatedAt { get; set; }
-    /// <summary>When the sandbox answers the request (UTC): until then another request with the key is "in progress".</summary>
-    public DateTime? CompletedAt { get; set; }
-    /// <summary>For a charge that needed the payer's confirmation (3-D Secure): Succeeded, Declined, or Reversed (voided); null while waiting.</summary>
-    public ChargeStatus? ActionResult { get; set; }
-}
-
-/// <summary>A capture token the sandbox exchanged for a stored method (capture tokens are single use).</summary>
-public class SandboxCaptureRecord
-{
-    /// <summary>SHA-256 of the capture token.</summary>
-    public string TokenHash { get; set; } = "";
-    /// <summary>The idempotency key of the store request that used it.</summary>
-    public string IdempotencyKey { get; set; } = "";
-    /// <summary>Account.</summary>
-    public string AccountId { get; set; } = "";
-    /// <summary>The stored method's token.</summary>
-    public string MethodToken { get; set; } = "";
-    /// <summary>When (UTC).</summary>
-    public DateTime CreatedAt { get; set; }
-}
-
 /// <summary>A gateway event the portal processed (webhooks are delivered at least once: each id is applied once).</summary>
-public class GatewayEventRecord
+internal class GatewayEventRecord
 {
     /// <summary>Gateway key.</summary>
     public string GatewayKey { get; set; } = "";
@@ -566,53 +518,4 @@ public class GatewayEventRecord
     public DateTime OccurredAt { get; set; }
     /// <summary>When the portal processed it (UTC).</summary>
     public DateTime ProcessedAt { get; set; }
-}
-
-/// <summary>The demo ERP's per-account state.</summary>
-public class DemoErpAccountRecord
-{
-    /// <summary>Account.</summary>
-    public string AccountId { get; set; } = "";
-    /// <summary>Day the generated ledger is anchored to.</summary>
-    public DateOnly AnchorDate { get; set; }
-    /// <summary>Last change sequence handed out.</summary>
-    public long ChangeSequence { get; set; }
-}
-
-/// <summary>A posting the demo ERP received.</summary>
-public class DemoErpPostingRecord
-{
-    /// <summary>The portal's payment or comment id (duplicate key).</summary>
-    public Guid Id { get; set; }
-    /// <summary>Account.</summary>
-    public string AccountId { get; set; } = "";
-    /// <summary>"payment", "deposit", "reversal", "comment".</summary>
-    public string Kind { get; set; } = "";
-    /// <summary>Posting JSON.</summary>
-    public string PayloadJson { get; set; } = "";
-    /// <summary>ERP document number.</summary>
-    public string ErpReference { get; set; } = "";
-    /// <summary>Received (UTC).</summary>
-    public DateTime PostedAt { get; set; }
-    /// <summary>Change sequence at which it settled, once settled.</summary>
-    public long? SettledSequence { get; set; }
-}
-
-/// <summary>One item line of a demo-ERP payment posting (for settling balances in SQL).</summary>
-public class DemoErpAllocationRecord
-{
-    /// <summary>Id.</summary>
-    public long Id { get; set; }
-    /// <summary>Posting.</summary>
-    public Guid PostingId { get; set; }
-    /// <summary>Account.</summary>
-    public string AccountId { get; set; } = "";
-    /// <summary>Item index in the generated ledger, or -1 for an item created by a posting (a deposit).</summary>
-    public int ItemIndex { get; set; }
-    /// <summary>The item's ERP id.</summary>
-    public string ItemExternalId { get; set; } = "";
-    /// <summary>Applied + discount, minor units (what it removes from the open balance).</summary>
-    public long ClearedMinor { get; set; }
-    /// <summary>Change sequence when settled.</summary>
-    public long? SettledSequence { get; set; }
 }

@@ -1,62 +1,56 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Portal.Payments.Hosting;
 
 namespace Portal.Payments.Data;
 
 /// <summary>
-/// The portal's data. Provider-specific subclasses (<see cref="SqlitePaymentsDbContext"/>,
+/// The portal's EF Core context. It is public only because the portal's public services receive an
+/// <c>IDbContextFactory&lt;PaymentsDbContext&gt;</c> from dependency injection: its tables, entities and migrations are
+/// internal and not an API (read and change the portal's data through its services). Provider-specific subclasses (<see cref="SqlitePaymentsDbContext"/>,
 /// <see cref="PostgresPaymentsDbContext"/>) carry their own migrations; services use this type.
-/// Tables are prefixed <c>pp_</c> so they can share a database with the host.
+/// Tables are prefixed <c>pp_</c> so they can share a database with the host; on PostgreSQL they live in the configured
+/// schema (the connection's search path, see <see cref="PortalDatabase"/>), so the model and migrations name none.
 /// </summary>
 public abstract class PaymentsDbContext : DbContext
 {
-    /// <summary>Creates the context.</summary>
-    protected PaymentsDbContext(DbContextOptions options) : base(options)
+    /// <summary>Creates the context (only the portal's own provider flavours derive from it).</summary>
+    private protected PaymentsDbContext(DbContextOptions options) : base(options)
     {
     }
 
     /// <summary>Stored payment methods.</summary>
-    public DbSet<PaymentMethodRecord> PaymentMethods => Set<PaymentMethodRecord>();
+    internal DbSet<PaymentMethodRecord> PaymentMethods => Set<PaymentMethodRecord>();
     /// <summary>ACH authorizations (immutable).</summary>
-    public DbSet<AchAuthorizationRecord> AchAuthorizations => Set<AchAuthorizationRecord>();
+    internal DbSet<AchAuthorizationRecord> AchAuthorizations => Set<AchAuthorizationRecord>();
     /// <summary>ACH revocations.</summary>
-    public DbSet<AchRevocationRecord> AchRevocations => Set<AchRevocationRecord>();
+    internal DbSet<AchRevocationRecord> AchRevocations => Set<AchRevocationRecord>();
     /// <summary>Invoice read model.</summary>
-    public DbSet<InvoiceRecord> Invoices => Set<InvoiceRecord>();
+    internal DbSet<InvoiceRecord> Invoices => Set<InvoiceRecord>();
     /// <summary>Invoice comments.</summary>
-    public DbSet<InvoiceCommentRecord> InvoiceComments => Set<InvoiceCommentRecord>();
+    internal DbSet<InvoiceCommentRecord> InvoiceComments => Set<InvoiceCommentRecord>();
     /// <summary>Payments.</summary>
-    public DbSet<PaymentRecord> Payments => Set<PaymentRecord>();
+    internal DbSet<PaymentRecord> Payments => Set<PaymentRecord>();
     /// <summary>Payment allocations.</summary>
-    public DbSet<PaymentAllocationRecord> PaymentAllocations => Set<PaymentAllocationRecord>();
+    internal DbSet<PaymentAllocationRecord> PaymentAllocations => Set<PaymentAllocationRecord>();
     /// <summary>Saved grid views.</summary>
-    public DbSet<SavedViewRecord> SavedViews => Set<SavedViewRecord>();
+    internal DbSet<SavedViewRecord> SavedViews => Set<SavedViewRecord>();
     /// <summary>Per-user grid preferences (default view).</summary>
-    public DbSet<GridPreferenceRecord> GridPreferences => Set<GridPreferenceRecord>();
+    internal DbSet<GridPreferenceRecord> GridPreferences => Set<GridPreferenceRecord>();
     /// <summary>Outbox.</summary>
-    public DbSet<OutboxMessageRecord> Outbox => Set<OutboxMessageRecord>();
+    internal DbSet<OutboxMessageRecord> Outbox => Set<OutboxMessageRecord>();
     /// <summary>Sent emails (mailbox).</summary>
-    public DbSet<SentEmailRecord> SentEmails => Set<SentEmailRecord>();
+    internal DbSet<SentEmailRecord> SentEmails => Set<SentEmailRecord>();
     /// <summary>Audit trail.</summary>
-    public DbSet<AuditEventRecord> AuditEvents => Set<AuditEventRecord>();
+    internal DbSet<AuditEventRecord> AuditEvents => Set<AuditEventRecord>();
     /// <summary>ERP sync progress.</summary>
-    public DbSet<ErpSyncStateRecord> ErpSyncStates => Set<ErpSyncStateRecord>();
-    /// <summary>Sandbox gateway ledger.</summary>
-    public DbSet<SandboxChargeRecord> SandboxCharges => Set<SandboxChargeRecord>();
-    /// <summary>Capture tokens the sandbox gateway has used.</summary>
-    public DbSet<SandboxCaptureRecord> SandboxCaptures => Set<SandboxCaptureRecord>();
+    internal DbSet<ErpSyncStateRecord> ErpSyncStates => Set<ErpSyncStateRecord>();
     /// <summary>Autopay enrolments.</summary>
-    public DbSet<AutopayEnrollmentRecord> AutopayEnrollments => Set<AutopayEnrollmentRecord>();
+    internal DbSet<AutopayEnrollmentRecord> AutopayEnrollments => Set<AutopayEnrollmentRecord>();
     /// <summary>What autopay did with each invoice.</summary>
-    public DbSet<AutopayItemRecord> AutopayItems => Set<AutopayItemRecord>();
+    internal DbSet<AutopayItemRecord> AutopayItems => Set<AutopayItemRecord>();
     /// <summary>Gateway events processed (each id once).</summary>
-    public DbSet<GatewayEventRecord> GatewayEvents => Set<GatewayEventRecord>();
-    /// <summary>Demo ERP accounts.</summary>
-    public DbSet<DemoErpAccountRecord> DemoErpAccounts => Set<DemoErpAccountRecord>();
-    /// <summary>Demo ERP postings.</summary>
-    public DbSet<DemoErpPostingRecord> DemoErpPostings => Set<DemoErpPostingRecord>();
-    /// <summary>Demo ERP allocations.</summary>
-    public DbSet<DemoErpAllocationRecord> DemoErpAllocations => Set<DemoErpAllocationRecord>();
+    internal DbSet<GatewayEventRecord> GatewayEvents => Set<GatewayEventRecord>();
 
     /// <inheritdoc />
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
@@ -301,30 +295,6 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.LeaseOwner).HasMaxLength(Name);
         });
 
-        b.Entity<SandboxChargeRecord>(e =>
-        {
-            e.ToTable("pp_sandbox_charges");
-            e.HasKey(x => x.Reference);
-            e.Property(x => x.Reference).HasMaxLength(Id);
-            e.Property(x => x.IdempotencyKey).HasMaxLength(Id);
-            e.Property(x => x.RequestHash).HasMaxLength(64);
-            e.Property(x => x.AccountId).HasMaxLength(Id);
-            e.Property(x => x.MethodToken).HasMaxLength(Name);
-            e.Property(x => x.Currency).HasMaxLength(3);
-            e.Property(x => x.Scenario).HasMaxLength(32);
-            e.HasIndex(x => x.IdempotencyKey).IsUnique();
-        });
-
-        b.Entity<SandboxCaptureRecord>(e =>
-        {
-            e.ToTable("pp_sandbox_captures");
-            e.HasKey(x => x.TokenHash);
-            e.Property(x => x.TokenHash).HasMaxLength(64);
-            e.Property(x => x.IdempotencyKey).HasMaxLength(Id);
-            e.Property(x => x.AccountId).HasMaxLength(Id);
-            e.Property(x => x.MethodToken).HasMaxLength(Name);
-        });
-
         b.Entity<GatewayEventRecord>(e =>
         {
             e.ToTable("pp_gateway_events");
@@ -337,54 +307,25 @@ public abstract class PaymentsDbContext : DbContext
         b.ApplyConfiguration(new GatewayCustomerConfiguration());
         b.ApplyConfiguration(new AutopayEnrollmentConfiguration());
         b.ApplyConfiguration(new AutopayItemConfiguration());
-
-        b.Entity<DemoErpAccountRecord>(e =>
-        {
-            e.ToTable("pp_demo_erp_accounts");
-            e.HasKey(x => x.AccountId);
-            e.Property(x => x.AccountId).HasMaxLength(Id);
-            e.Property(x => x.ChangeSequence).IsConcurrencyToken();
-        });
-
-        b.Entity<DemoErpPostingRecord>(e =>
-        {
-            e.ToTable("pp_demo_erp_postings");
-            e.HasKey(x => x.Id);
-            e.Property(x => x.AccountId).HasMaxLength(Id);
-            e.Property(x => x.Kind).HasMaxLength(16);
-            e.Property(x => x.ErpReference).HasMaxLength(32);
-            e.HasIndex(x => new { x.AccountId, x.SettledSequence });
-        });
-
-        b.Entity<DemoErpAllocationRecord>(e =>
-        {
-            e.ToTable("pp_demo_erp_allocations");
-            e.HasKey(x => x.Id);
-            e.Property(x => x.AccountId).HasMaxLength(Id);
-            e.HasIndex(x => new { x.AccountId, x.SettledSequence });
-            e.Property(x => x.ItemExternalId).HasMaxLength(Id);
-            e.HasIndex(x => new { x.AccountId, x.ItemIndex });
-            e.HasIndex(x => new { x.AccountId, x.ItemExternalId });
-        });
     }
 }
 
 /// <summary>The SQLite flavour (embedded default), with SQLite migrations.</summary>
-public sealed class SqlitePaymentsDbContext(DbContextOptions<SqlitePaymentsDbContext> options) : PaymentsDbContext(options);
+internal sealed class SqlitePaymentsDbContext(DbContextOptions<SqlitePaymentsDbContext> options) : PaymentsDbContext(options);
 
 /// <summary>The PostgreSQL flavour (production, several nodes), with PostgreSQL migrations.</summary>
-public sealed class PostgresPaymentsDbContext(DbContextOptions<PostgresPaymentsDbContext> options) : PaymentsDbContext(options);
+internal sealed class PostgresPaymentsDbContext(DbContextOptions<PostgresPaymentsDbContext> options) : PaymentsDbContext(options);
 
 /// <summary>Design-time factory for <c>dotnet ef migrations add --context SqlitePaymentsDbContext</c>.</summary>
 internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqlitePaymentsDbContext>
 {
     public SqlitePaymentsDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<SqlitePaymentsDbContext>().UseSqlite("Data Source=design.db").Options);
+        new(new DbContextOptionsBuilder<SqlitePaymentsDbContext>().UseSqlite("Data Source=design.db", o => o.MigrationsHistoryTable(PortalDatabase.MigrationsHistoryTable)).Options);
 }
 
 /// <summary>Design-time factory for <c>dotnet ef migrations add --context PostgresPaymentsDbContext</c>.</summary>
 internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresPaymentsDbContext>
 {
     public PostgresPaymentsDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<PostgresPaymentsDbContext>().UseNpgsql("Host=localhost;Database=design").Options);
+        new(new DbContextOptionsBuilder<PostgresPaymentsDbContext>().UseNpgsql("Host=localhost;Database=design", o => o.MigrationsHistoryTable(PortalDatabase.MigrationsHistoryTable, DatabaseOptions.DefaultSchema)).Options);
 }

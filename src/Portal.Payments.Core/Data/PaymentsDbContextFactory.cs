@@ -20,19 +20,13 @@ internal sealed class PaymentsDbContextFactory(IOptions<PortalPaymentsOptions> o
         {
             case DatabaseProvider.Sqlite:
             {
-                var o = new DbContextOptionsBuilder<SqlitePaymentsDbContext>()
-                    .UseSqlite(db.ConnectionString)
-                    .AddInterceptors(db.Interceptors)
-                    .Options;
-                return () => new SqlitePaymentsDbContext(o);
+                var o = new DbContextOptionsBuilder<SqlitePaymentsDbContext>().UsePortalDatabase(db, PortalDatabase.MigrationsHistoryTable).Options;
+                return () => new SqlitePaymentsDbContext((DbContextOptions<SqlitePaymentsDbContext>)o);
             }
             case DatabaseProvider.Postgres:
             {
-                var o = new DbContextOptionsBuilder<PostgresPaymentsDbContext>()
-                    .UseNpgsql(db.ConnectionString)
-                    .AddInterceptors(db.Interceptors)
-                    .Options;
-                return () => new PostgresPaymentsDbContext(o);
+                var o = new DbContextOptionsBuilder<PostgresPaymentsDbContext>().UsePortalDatabase(db, PortalDatabase.MigrationsHistoryTable).Options;
+                return () => new PostgresPaymentsDbContext((DbContextOptions<PostgresPaymentsDbContext>)o);
             }
             default:
                 throw new InvalidOperationException("No database configured for Portal.Payments; call UseSqlite or UsePostgres.");

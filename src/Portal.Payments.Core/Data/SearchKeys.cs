@@ -6,7 +6,7 @@ namespace Portal.Payments.Data;
 /// (<c>key &gt;= prefix AND key &lt; next(prefix)</c>) on SQLite and PostgreSQL alike, with no
 /// <c>lower()</c>/<c>upper()</c> on the indexed column and no provider-specific LIKE rules.
 /// </summary>
-public static class SearchKeys
+internal static class SearchKeys
 {
     /// <summary>The key of <paramref name="value"/>: trimmed, upper case (invariant), at most <paramref name="maxLength"/> characters; "" for null.</summary>
     public static string Normalize(string? value, int maxLength = 200)

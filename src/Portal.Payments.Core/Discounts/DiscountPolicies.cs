@@ -31,7 +31,7 @@ public abstract class DiscountPolicyBase : IDiscountPolicy
 }
 
 /// <summary>A short payment keeps the whole discount.</summary>
-public sealed class KeepDiscountPolicy : DiscountPolicyBase
+internal sealed class KeepDiscountPolicy : DiscountPolicyBase
 {
     /// <inheritdoc />
     public override string Name => "keep";
@@ -45,7 +45,7 @@ public sealed class KeepDiscountPolicy : DiscountPolicyBase
 /// (discount × paid ÷ open balance, rounded to the currency's minor unit). For a $1,000 invoice on 2/10 net 30,
 /// paying $600 within the discount period earns 2% × $600 = $12, and $388 stays open as the short amount.
 /// </summary>
-public sealed class ProRateDiscountPolicy : DiscountPolicyBase
+internal sealed class ProRateDiscountPolicy : DiscountPolicyBase
 {
     /// <inheritdoc />
     public override string Name => "prorate";
@@ -56,7 +56,7 @@ public sealed class ProRateDiscountPolicy : DiscountPolicyBase
 }
 
 /// <summary>A short payment forfeits the discount.</summary>
-public sealed class ForfeitDiscountPolicy : DiscountPolicyBase
+internal sealed class ForfeitDiscountPolicy : DiscountPolicyBase
 {
     /// <inheritdoc />
     public override string Name => "forfeit";

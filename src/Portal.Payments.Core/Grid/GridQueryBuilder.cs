@@ -7,7 +7,7 @@ using Portal.Payments.Services;
 namespace Portal.Payments.Grid;
 
 /// <summary>How a grid field is stored, which decides how its filter value is parsed and compared.</summary>
-public enum GridFieldKind
+internal enum GridFieldKind
 {
     /// <summary>Text through a normalized search-key column (<see cref="SearchKeys"/>): case-insensitive, ordinal, index-friendly.</summary>
     Text,
@@ -26,7 +26,7 @@ public enum GridFieldKind
 /// <param name="Title">Friendly name for messages and CSV headers.</param>
 /// <param name="Kind">Storage kind.</param>
 /// <param name="Column">The record's column (for <see cref="GridFieldKind.Text"/>, its search key).</param>
-public sealed record GridField(string Name, string Title, GridFieldKind Kind, LambdaExpression Column);
+internal sealed record GridField(string Name, string Title, GridFieldKind Kind, LambdaExpression Column);
 
 /// <summary>
 /// Turns a <see cref="GridQuery"/> into LINQ on <typeparamref name="TRecord"/> that EF Core translates to SQL: column filters,
@@ -36,7 +36,7 @@ public sealed record GridField(string Name, string Title, GridFieldKind Kind, La
 /// after construction and thread-safe).
 /// </summary>
 /// <typeparam name="TRecord">Entity the grid reads.</typeparam>
-public sealed class GridQueryBuilder<TRecord>
+internal sealed class GridQueryBuilder<TRecord>
 {
     /// <summary>Largest page a grid may ask for.</summary>
     public const int MaxPageSize = 500;

@@ -1,19 +1,20 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Portal.Payments.DemoErp;
 using Portal.Payments.Discounts;
 using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
 using Portal.Payments.Notifications;
-using Portal.Payments.Sandbox;
 using Portal.Payments.Users;
 using Scrutor;
 
 namespace Portal.Payments.Hosting;
 
 /// <summary>
-/// Returned by <c>AddCustomerPortalPayments()</c>: chooses the database and plugs in the host's adapters.
-/// Each <c>Add…</c>/<c>Use…</c> call replaces the built-in default (sandbox gateway, demo ERP, stored emails).
+/// Returned by <c>AddCustomerPortalPayments()</c>: chooses the database and plugs in the host's adapters. Nothing is
+/// assumed: the host names its database (<see cref="UseSqlite"/>, <see cref="UsePostgres(string, string?)"/>), its gateway
+/// (<see cref="AddGateway{TGateway}"/>, or <c>UseSandboxGateway()</c> from Portal.Payments.Sandbox), its ERP adapter
+/// (<see cref="AddErpAdapter{TAdapter}"/>, or <c>UseDemoErp()</c>) and who is signed in (<see cref="UseUserContext{TContext}"/>);
+/// the host refuses to start, naming the call to add, when one is missing. Emails default to the mailbox table.
 /// </summary>
 public sealed class PortalPaymentsBuilder
 {
@@ -26,7 +27,20 @@ public sealed class PortalPaymentsBuilder
     public PortalPaymentsBuilder UseSqlite(string connectionString) => UseDatabase(DatabaseProvider.Sqlite, connectionString);
 
     /// <summary>Uses a PostgreSQL database (production, several web nodes).</summary>
-    public PortalPaymentsBuilder UsePostgres(string connectionString) => UseDatabase(DatabaseProvider.Postgres, connectionString);
+    /// <param name="connectionString">The Npgsql connection string.</param>
+    /// <param name="schema">
+    /// The schema of the portal's tables, created when missing. Default: <c>CustomerPortalPayments:Database:Schema</c>,
+    /// else <c>public</c>. See <see cref="DatabaseOptions.Schema"/>.
+    /// </param>
+    public PortalPaymentsBuilder UsePostgres(string connectionString, string? schema = null)
+    {
+        UseDatabase(DatabaseProvider.Postgres, connectionString);
+        if (schema is not null)
+        {
+            Services.Configure<PortalPaymentsOptions>(o => o.Database.Schema = schema);
+        }
+        return this;
+    }
 
     /// <summary>
     /// Adds an EF Core interceptor to every context the portal opens (diagnostics, command logging, fault injection in
@@ -49,6 +63,7 @@ public sealed class PortalPaymentsBuilder
     public PortalPaymentsBuilder AddGateway<TGateway>(ServiceLifetime lifetime = ServiceLifetime.Scoped) where TGateway : class, IPaymentGateway
     {
         Services.Replace(Forward<IPaymentGateway, TGateway>(lifetime));
+        WithdrawSimulation(SimulatedAdapterRole.Gateway);
         return this;
     }
 
@@ -62,6 +77,21 @@ public sealed class PortalPaymentsBuilder
     public PortalPaymentsBuilder AddErpAdapter<TAdapter>(ServiceLifetime lifetime = ServiceLifetime.Scoped) where TAdapter : class, IErpAdapter
     {
         Services.Replace(Forward<IErpAdapter, TAdapter>(lifetime));
+        WithdrawSimulation(SimulatedAdapterRole.Erp);
+        return this;
+    }
+
+    /// <summary>
+    /// Announces that the gateway or ERP adapter just registered only simulates one (see <see cref="SimulatedAdapter"/>):
+    /// the portal then logs a warning at start and shows a sandbox banner on every page. Used by <c>UseSandboxGateway()</c>
+    /// and <c>UseDemoErp()</c>; a later <see cref="AddGateway{TGateway}"/> or <see cref="AddErpAdapter{TAdapter}"/> of the
+    /// same role withdraws it.
+    /// </summary>
+    public PortalPaymentsBuilder AnnounceSimulation(SimulatedAdapter adapter)
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        WithdrawSimulation(adapter.Role);
+        Services.AddSingleton(adapter);
         return this;
     }
 
@@ -101,6 +131,8 @@ public sealed class PortalPaymentsBuilder
     /// <param name="adapterLifetime">Lifetime of the gateways and ERP adapters found. Default <see cref="ServiceLifetime.Scoped"/>.</param>
     public PortalPaymentsBuilder AddAdaptersFromAssemblyOf<T>(ServiceLifetime adapterLifetime = ServiceLifetime.Scoped)
     {
+        var gateway = Services.LastOrDefault(d => d.ServiceType == typeof(IPaymentGateway));
+        var erp = Services.LastOrDefault(d => d.ServiceType == typeof(IErpAdapter));
         Services.Scan(scan => scan.FromAssemblyOf<T>()
             .AddClasses(c => c.AssignableToAny(typeof(IPaymentGateway), typeof(IErpAdapter)), publicOnly: false)
             .UsingRegistrationStrategy(RegistrationStrategy.Replace(ReplacementBehavior.ServiceType))
@@ -114,23 +146,23 @@ public sealed class PortalPaymentsBuilder
             .UsingRegistrationStrategy(RegistrationStrategy.Replace(ReplacementBehavior.ServiceType))
             .As<IDiscountPolicy>()
             .WithSingletonLifetime());
+        if (!ReferenceEquals(gateway, Services.LastOrDefault(d => d.ServiceType == typeof(IPaymentGateway))))
+        {
+            WithdrawSimulation(SimulatedAdapterRole.Gateway);
+        }
+        if (!ReferenceEquals(erp, Services.LastOrDefault(d => d.ServiceType == typeof(IErpAdapter))))
+        {
+            WithdrawSimulation(SimulatedAdapterRole.Erp);
+        }
         return this;
     }
 
-    /// <summary>Configures the built-in demo ERP (accounts and sizes, settlement delay).</summary>
-    public PortalPaymentsBuilder ConfigureDemoErp(Action<DemoErpOptions> configure)
+    private void WithdrawSimulation(SimulatedAdapterRole role)
     {
-        ArgumentNullException.ThrowIfNull(configure);
-        Services.Configure(configure);
-        return this;
-    }
-
-    /// <summary>Configures the built-in sandbox gateway's timings.</summary>
-    public PortalPaymentsBuilder ConfigureSandboxGateway(Action<SandboxGatewayOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(configure);
-        Services.Configure(configure);
-        return this;
+        foreach (var announced in Services.Where(d => d.ServiceType == typeof(SimulatedAdapter) && d.ImplementationInstance is SimulatedAdapter a && a.Role == role).ToList())
+        {
+            Services.Remove(announced);
+        }
     }
 
     /// <summary>

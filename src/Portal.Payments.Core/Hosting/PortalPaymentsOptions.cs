@@ -272,6 +272,19 @@ public sealed class DatabaseOptions
     /// <summary>ADO.NET connection string.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// PostgreSQL only: the schema that holds the portal's tables, its migrations history table and its trigger
+    /// functions (created when missing). Unset: <c>public</c>. 1 to 63 lower-case letters, digits and underscores,
+    /// starting with a letter or underscore and not with <c>pg_</c> (checked at start). Not for SQLite.
+    /// </summary>
+    public string? Schema { get; set; }
+
+    /// <summary>The PostgreSQL schema in force: <see cref="Schema"/>, or <c>public</c> when unset.</summary>
+    public string EffectiveSchema => string.IsNullOrWhiteSpace(Schema) ? DefaultSchema : Schema.Trim();
+
+    /// <summary>The PostgreSQL schema used when <see cref="Schema"/> is unset: <c>public</c>.</summary>
+    public const string DefaultSchema = "public";
+
     /// <summary>EF Core interceptors added to every context (see <c>PortalPaymentsBuilder.AddDbInterceptor</c>); not bound from configuration.</summary>
     public IList<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor> Interceptors { get; } = [];
 }

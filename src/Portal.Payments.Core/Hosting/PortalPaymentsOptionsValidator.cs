@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
 
 namespace Portal.Payments.Hosting;
 
@@ -17,6 +18,18 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         else if (string.IsNullOrWhiteSpace(o.Database.ConnectionString))
         {
             errors.Add($"The {o.Database.Provider} database has no connection string. Set {S}:Database:ConnectionString or pass one to .Use{o.Database.Provider}(...).");
+        }
+
+        if (o.Database.Schema is { } schema)
+        {
+            if (o.Database.Provider == DatabaseProvider.Sqlite)
+            {
+                errors.Add($"{S}:Database:Schema is '{schema}', but schemas are a PostgreSQL setting; remove it for SQLite.");
+            }
+            else if (!PortalDatabase.IsValidSchemaName(schema))
+            {
+                errors.Add($"{S}:Database:Schema '{schema}' is not a schema name the portal accepts: use 1 to 63 lower-case letters, digits and underscores, starting with a letter or underscore and not with pg_ (e.g. portal_payments), or leave it unset for public.");
+            }
         }
 
         if (!CurrencyInfo.IsKnown(o.Currency))

@@ -3,19 +3,18 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
-using Portal.Payments.DemoErp;
 using Portal.Payments.Discounts;
 using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
 using Portal.Payments.Notifications;
 using Portal.Payments.Outbox;
-using Portal.Payments.Sandbox;
 using Portal.Payments.Services;
 using Portal.Payments.Services.Invoices;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Services.Views;
 using Portal.Payments.Sync;
+using Portal.Payments.Users;
 
 // The conventional namespace for service-registration extensions, so hosts need no extra using.
 namespace Microsoft.Extensions.DependencyInjection;
@@ -24,11 +23,12 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class PortalPaymentsServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the core (data, rules, background runners, sandbox gateway and demo ERP as defaults)
-    /// without any UI. Hosts normally call <c>AddCustomerPortalPayments()</c> from Portal.Payments.Ui,
-    /// which calls this. Safe to call more than once: services are registered once, each
-    /// <paramref name="configure"/> is applied. Options bind from the <c>CustomerPortalPayments</c> section
-    /// first; the lambda and builder calls override them.
+    /// Registers the core (data, rules, background runners) without any UI. Hosts normally call
+    /// <c>AddCustomerPortalPayments()</c> from Portal.Payments.Ui, which calls this. Safe to call more than once: services
+    /// are registered once, each <paramref name="configure"/> is applied. Options bind from the <c>CustomerPortalPayments</c>
+    /// section first; the lambda and builder calls override them. There is no built-in gateway or ERP adapter: when the
+    /// host starts without a database, a gateway, an ERP adapter or a user context it stops with a message naming the
+    /// builder call to add (see <see cref="PortalPaymentsBuilder"/>).
     /// </summary>
     public static PortalPaymentsBuilder AddPortalPaymentsCore(this IServiceCollection services, Action<PortalPaymentsOptions>? configure = null)
     {
@@ -46,19 +46,31 @@ public static class PortalPaymentsServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>Applies the EF Core migrations of the configured provider (creating the database if needed).</summary>
+    /// <summary>
+    /// Applies the EF Core migrations of the configured provider (creating the database, and on PostgreSQL the schema, if
+    /// needed), then those of every package that stores tables beside the portal's (<see cref="IPortalDatabaseMigration"/>:
+    /// the sandbox gateway, the demo ERP). A database holding tables of a pre-release build, whose migrations were squashed
+    /// into one before the first release, is refused with a message saying so.
+    /// </summary>
     public static async Task MigratePortalPaymentsAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(services);
         var factory = services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
-        await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        if (db.Database.IsSqlite())
+        await using (var db = await factory.CreateDbContextAsync(cancellationToken))
         {
-            // WAL lets readers and one writer work at once; the file stays a single database.
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            if (db.Database.IsSqlite())
+            {
+                // WAL lets readers and one writer work at once; the file stays a single database.
+                await db.Database.OpenConnectionAsync(cancellationToken);
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            }
+            await PreReleaseDatabase.RefuseAsync(db, cancellationToken);
+            await db.Database.MigrateAsync(cancellationToken);
         }
-        await db.Database.MigrateAsync(cancellationToken);
+        foreach (var migration in services.GetServices<IPortalDatabaseMigration>())
+        {
+            await migration.MigrateAsync(cancellationToken);
+        }
     }
 
     private static void Register(IServiceCollection services)
@@ -68,23 +80,25 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton<IConfigureOptions<PortalPaymentsOptions>>(sp => new BindFromConfiguration<PortalPaymentsOptions>(sp, PortalPaymentsOptions.SectionName));
-        services.AddSingleton<IConfigureOptions<DemoErpOptions>>(sp => new BindFromConfiguration<DemoErpOptions>(sp, PortalPaymentsOptions.SectionName + ":DemoErp"));
-        services.AddSingleton<IConfigureOptions<SandboxGatewayOptions>>(sp => new BindFromConfiguration<SandboxGatewayOptions>(sp, PortalPaymentsOptions.SectionName + ":SandboxGateway"));
         // Links in emails follow the URL the portal is served on unless Notifications:PortalBaseUrl is set.
         services.AddSingleton<IPostConfigureOptions<PortalPaymentsOptions>>(sp =>
             new PostConfigureOptions<PortalPaymentsOptions>(Microsoft.Extensions.Options.Options.DefaultName, o => o.Notifications.ServedUrl = () => ServedAddress.Find(sp)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalPaymentsOptions>, PortalPaymentsOptionsValidator>());
         services.AddOptions<PortalPaymentsOptions>().ValidateOnStart();
+        // Gateway, ERP adapter and user context: checked when the host starts, in every environment, even by a host that
+        // resolves none of them before its first request. Simulated adapters are announced in the log.
+        services.AddSingleton(new PortalRegistrations(services));
+        services.TryAdd(MissingService.For<IPaymentGateway>(PortalSetupValidator.NoGateway));
+        services.TryAdd(MissingService.For<IErpAdapter>(PortalSetupValidator.NoErpAdapter));
+        services.TryAdd(MissingService.For<IPortalUserContext>(PortalSetupValidator.NoUserContext));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalSetup>, PortalSetupValidator>());
+        services.AddOptions<PortalSetup>().ValidateOnStart();
+        services.AddHostedService<SimulationWarning>();
 
         services.TryAddSingleton<IDbContextFactory<PaymentsDbContext>, PaymentsDbContextFactory>();
         services.TryAddSingleton<DatabaseWriteLane>();
         services.TryAddSingleton<IGatewayCustomerStore, GatewayCustomerStore>();
 
-        // Built-in adapters; the host's registrations (before or after, through the builder) win.
-        services.TryAddSingleton<SandboxGateway>();
-        services.TryAddScoped<IPaymentGateway>(sp => sp.GetRequiredService<SandboxGateway>());
-        services.TryAddSingleton<DemoErpAdapter>();
-        services.TryAddScoped<IErpAdapter>(sp => sp.GetRequiredService<DemoErpAdapter>());
         services.TryAddSingleton<SmtpConnectionPool>();
         services.TryAddScoped<INotificationSender>(sp =>
             string.Equals(sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Notifications.Transport, "Smtp", StringComparison.OrdinalIgnoreCase)

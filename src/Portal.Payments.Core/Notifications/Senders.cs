@@ -50,7 +50,7 @@ internal static class Mailbox
 }
 
 /// <summary>The default sender: keeps every email in the mailbox table (shown by the host's Mailbox page) and logs it.</summary>
-public sealed class StoredEmailSender(IDbContextFactory<PaymentsDbContext> dbFactory, TimeProvider clock, ILogger<StoredEmailSender> logger) : INotificationSender
+internal sealed class StoredEmailSender(IDbContextFactory<PaymentsDbContext> dbFactory, TimeProvider clock, ILogger<StoredEmailSender> logger) : INotificationSender
 {
     /// <inheritdoc />
     public async Task SendAsync(PortalEmail email, CancellationToken cancellationToken = default)
@@ -66,7 +66,7 @@ public sealed class StoredEmailSender(IDbContextFactory<PaymentsDbContext> dbFac
 /// Connections come from <see cref="SmtpConnectionPool"/>: connect, TLS and authentication happen once per connection,
 /// not once per email.
 /// </summary>
-public sealed class SmtpNotificationSender(
+internal sealed class SmtpNotificationSender(
     SmtpConnectionPool pool,
     IOptions<PortalPaymentsOptions> options,
     IDbContextFactory<PaymentsDbContext> dbFactory,
@@ -97,7 +97,7 @@ public sealed class SmtpNotificationSender(
 /// idle ones, each for up to a minute idle). A connection that fails while sending is dropped and the message is sent
 /// once more on a fresh one; a second failure goes back to the outbox, which retries it later.
 /// </summary>
-public sealed class SmtpConnectionPool(IOptions<PortalPaymentsOptions> options, TimeProvider clock, ILogger<SmtpConnectionPool> logger) : IDisposable, IAsyncDisposable
+internal sealed class SmtpConnectionPool(IOptions<PortalPaymentsOptions> options, TimeProvider clock, ILogger<SmtpConnectionPool> logger) : IDisposable, IAsyncDisposable
 {
     private static readonly TimeSpan MaxIdle = TimeSpan.FromMinutes(1);
     private readonly System.Collections.Concurrent.ConcurrentBag<(SmtpClient Client, DateTimeOffset Since)> _idle = [];

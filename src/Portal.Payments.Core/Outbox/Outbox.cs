@@ -11,7 +11,7 @@ using Portal.Payments.Notifications;
 namespace Portal.Payments.Outbox;
 
 /// <summary>Adds outbox messages to a context, so they commit in the same transaction as the change that caused them.</summary>
-public static class OutboxWriter
+internal static class OutboxWriter
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -57,7 +57,7 @@ public static class OutboxWriter
 /// <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/> (and can be replayed).
 /// Adapters drop duplicates by id, which covers a crash between delivery and marking it done.
 /// </summary>
-public sealed class OutboxProcessor(
+internal sealed class OutboxProcessor(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IServiceProvider services,
     DatabaseWriteLane lane,

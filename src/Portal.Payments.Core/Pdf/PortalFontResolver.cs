@@ -7,7 +7,7 @@ namespace Portal.Payments.Pdf;
 /// (no system fonts are read). Installed once per process by <see cref="EnsureInstalled"/>: as the main resolver when
 /// the host set none, otherwise as the fallback, so a host's own resolver keeps working.
 /// </summary>
-public sealed class PortalFontResolver : IFontResolver
+internal sealed class PortalFontResolver : IFontResolver
 {
     /// <summary>The family name the receipt PDF asks for.</summary>
     public const string FamilyName = "Portal DejaVu Sans";

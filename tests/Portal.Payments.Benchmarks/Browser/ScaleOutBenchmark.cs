@@ -124,7 +124,7 @@ internal static class ScaleOutBenchmark
                               $"{payments / seconds:0.0} payments/s, {payments / seconds / Nodes:0.0}/s per node; load {loadBefore:0.00}→{Measure.LoadAverage():0.00}; {check}");
 
             // Every payment at the gateway: ledger rows per portal payment, over the whole database.
-            await using (var db = await seeder.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+            await using (var db = await seeder.GetRequiredService<IDbContextFactory<Portal.Payments.Sandbox.SandboxGatewayDbContext>>().CreateDbContextAsync())
             {
                 var perPayment = await db.SandboxCharges.GroupBy(c => c.PaymentId).Select(g => g.Count()).ToListAsync();
                 Console.WriteLine($"Gateway ledger: {perPayment.Count} payments charged, {perPayment.Count(c => c > 1)} with more than one charge.");

@@ -61,6 +61,7 @@ internal static class InvoiceBenchmarkDatabase
         var users = new FakePortalUserContext { User = FakePortalUserContext.UserOn(InvoiceDataSet.Account, PortalPermissions.View) };
         var builder = services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false);
         _ = provider == BenchmarkProvider.Sqlite ? builder.UseSqlite(connectionString) : builder.UsePostgres(connectionString);
+        builder.UseSandboxGateway().UseDemoErp();
         builder.Services.Replace(ServiceDescriptor.Scoped<IPortalUserContext>(_ => users));
         return services.BuildServiceProvider();
     }

@@ -114,7 +114,7 @@ public abstract class OpenInvoicesBenchmarkBase
     }
 
     /// <summary>The naive first page: every open item of the account loaded as entities, then filtered, counted, sorted and paged in memory.</summary>
-    protected async Task<(int Count, List<InvoiceRecord> Page)> NaiveFirstPageAsync()
+    private protected async Task<(int Count, List<InvoiceRecord> Page)> NaiveFirstPageAsync()
     {
         await using var db = await DbFactory.CreateDbContextAsync();
         var all = await db.Invoices.AsNoTracking().Where(i => i.AccountId == InvoiceDataSet.Account && i.IsOpen).ToListAsync();

@@ -106,6 +106,7 @@ public class ScheduledRunnerBenchmarks
         {
             builder.UsePostgres(connection);
         }
+        builder.UseSandboxGateway().UseDemoErp();
         builder.Services.Replace(ServiceDescriptor.Scoped<IPortalUserContext>(_ => users));
         return services.BuildServiceProvider();
     }

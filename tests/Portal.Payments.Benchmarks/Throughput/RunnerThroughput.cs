@@ -219,7 +219,7 @@ internal static class RunnerThroughput
                 // One pool per node, as on separate servers (the pool is keyed by the connection string).
                 builder.UsePostgres(new NpgsqlConnectionStringBuilder(Connection) { ApplicationName = name, MaxPoolSize = 60 }.ConnectionString);
             }
-            builder.ConfigureSandboxGateway(o => o.Latency = latency);
+            builder.UseSandboxGateway().UseDemoErp().ConfigureSandboxGateway(o => o.Latency = latency);
             if (counter is not null)
             {
                 builder.AddDbInterceptor(counter);
@@ -274,11 +274,12 @@ internal static class RunnerThroughput
         public async Task<LedgerCheck> CheckAsync(IServiceProvider node, string account, int payments)
         {
             await using var db = await node.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-            var perPayment = await db.SandboxCharges.AsNoTracking().Where(c => c.AccountId == account)
+            await using var ledger = await node.GetRequiredService<IDbContextFactory<Portal.Payments.Sandbox.SandboxGatewayDbContext>>().CreateDbContextAsync();
+            var perPayment = await ledger.SandboxCharges.AsNoTracking().Where(c => c.AccountId == account)
                 .GroupBy(c => c.PaymentId).Select(g => g.Count()).ToListAsync();
             var succeeded = await db.Payments.CountAsync(p => p.AccountId == account && p.Status == PaymentStatus.Succeeded);
             var ids = await db.Payments.Where(p => p.AccountId == account).Select(p => p.Id).ToListAsync();
-            var charged = await db.SandboxCharges.Where(c => c.AccountId == account).Select(c => c.PaymentId).Distinct().ToListAsync();
+            var charged = await ledger.SandboxCharges.Where(c => c.AccountId == account).Select(c => c.PaymentId).Distinct().ToListAsync();
             return new LedgerCheck(payments, succeeded, perPayment.Count, perPayment.Count(c => c > 1), ids.Except(charged).Count());
         }
 

@@ -91,7 +91,7 @@ internal static class PaymentSeed
 
     public static async Task<List<SandboxChargeRecord>> ChargesAsync(PortalHarness h, string account)
     {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        await using var db = await h.Get<IDbContextFactory<SandboxGatewayDbContext>>().CreateDbContextAsync();
         return await db.SandboxCharges.AsNoTracking()
             .Where(c => c.AccountId == account).Where(SandboxGateway.MovedMoney)
             .ToListAsync();

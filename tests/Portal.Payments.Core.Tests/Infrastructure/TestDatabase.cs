@@ -40,6 +40,9 @@ public abstract class TestDatabase : IAsyncLifetime
         await harness.Services.MigratePortalPaymentsAsync();
     }
 
+    /// <summary>Creates the database without migrating it.</summary>
+    public Task CreateEmptyAsync() => CreateAsync();
+
     /// <summary>Drops the database.</summary>
     public abstract Task DisposeAsync();
 
@@ -127,7 +130,7 @@ public sealed class PortalHarness : IAsyncDisposable
         });
         database.Use(builder);
         builder.Services.Replace(ServiceDescriptor.Scoped<IPortalUserContext>(sp => sp.GetRequiredService<FakePortalUserContext>()));
-        builder.ConfigureDemoErp(o => o.DefaultInvoiceCount = 40);
+        builder.UseSandboxGateway().UseDemoErp(o => o.DefaultInvoiceCount = 40);
         configure?.Invoke(builder);
         _root = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
         Scope = _root.CreateAsyncScope();

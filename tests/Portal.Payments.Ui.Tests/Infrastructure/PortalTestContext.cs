@@ -48,7 +48,8 @@ public abstract class PortalTestContext : BunitContext
             })
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
-            .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = AccountId, InvoiceCount = invoiceCount }));
+            .UseSandboxGateway()
+            .UseDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = AccountId, InvoiceCount = invoiceCount }));
     }
 
     /// <summary>Registers the portal and creates the database (this builds the service provider).</summary>

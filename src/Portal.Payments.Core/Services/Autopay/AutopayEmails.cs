@@ -8,7 +8,7 @@ using Portal.Payments.Services.Payments;
 namespace Portal.Payments.Services.Autopay;
 
 /// <summary>The autopay emails: enrolled, changed, cancelled, and "upcoming autopay" before each debit.</summary>
-public static class AutopayEmails
+internal static class AutopayEmails
 {
     /// <summary>The autopay page link.</summary>
     public static string AutopayLink(string portalBaseUrl) => $"{portalBaseUrl.TrimEnd('/')}/portal/autopay";

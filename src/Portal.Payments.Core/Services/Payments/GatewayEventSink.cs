@@ -12,7 +12,7 @@ namespace Portal.Payments.Services.Payments;
 /// allows it; an event older than what the portal already knows (a "processing" after "succeeded") changes nothing, so
 /// events may arrive in any order.
 /// </summary>
-public sealed class GatewayEventSink(
+internal sealed class GatewayEventSink(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     PaymentLifecycle lifecycle,
     TimeProvider clock,

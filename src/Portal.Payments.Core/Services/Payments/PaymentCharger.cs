@@ -9,7 +9,7 @@ namespace Portal.Payments.Services.Payments;
 
 /// <summary>Who asked for a charge, for the audit trail and the payer's emails.</summary>
 /// <param name="UserId">Acting user id (the payer, or a system id for background work).</param>
-public sealed record ChargeContext(string UserId)
+internal sealed record ChargeContext(string UserId)
 {
     /// <summary>Email the payer when the charge fails (nobody is watching a background charge).</summary>
     public bool EmailFailure { get; init; }
@@ -45,14 +45,14 @@ public sealed class PaymentCharger(
         "Your payment may have gone through: check Payment history before paying again. We are confirming it with the payment processor.";
 
     /// <summary>The gateway that charges (its key is stored on the payment).</summary>
-    public string GatewayKey => gateway.Key;
+    internal string GatewayKey => gateway.Key;
 
     /// <summary>
     /// Charges <paramref name="payment"/> (Charging, leased to this node, allocations loaded) with the stored method
     /// <paramref name="methodToken"/> and records the outcome. Never throws for a gateway or recording failure after the
     /// payment was stored: the outcome then says <see cref="PaymentStatus.Unconfirmed"/>.
     /// </summary>
-    public async Task<PaymentOutcome> ChargeAsync(PaymentRecord payment, string methodToken, ChargeContext context)
+    internal async Task<PaymentOutcome> ChargeAsync(PaymentRecord payment, string methodToken, ChargeContext context)
     {
         ArgumentNullException.ThrowIfNull(payment);
         ArgumentNullException.ThrowIfNull(context);
@@ -98,7 +98,7 @@ public sealed class PaymentCharger(
     /// for the charge — the browser's word is never taken — and records what it says on the RequiresAction payment.
     /// A payment in any other state answers its stored outcome.
     /// </summary>
-    public async Task<PaymentOutcome> ResolveCustomerActionAsync(PaymentRecord payment, string actor)
+    internal async Task<PaymentOutcome> ResolveCustomerActionAsync(PaymentRecord payment, string actor)
     {
         ArgumentNullException.ThrowIfNull(payment);
         var ct = CancellationToken.None;

@@ -8,7 +8,7 @@ using Portal.Payments.Notifications;
 namespace Portal.Payments.Services.Payments;
 
 /// <summary>The payment emails, built from the stored payment (so a background runner can send them too).</summary>
-public static class PaymentEmails
+internal static class PaymentEmails
 {
     /// <summary>The receipt page link of a payment.</summary>
     public static string ReceiptLink(string portalBaseUrl, Guid paymentId) =>

@@ -9,7 +9,7 @@ using Portal.Payments.Outbox;
 namespace Portal.Payments.Services.Payments;
 
 /// <summary>What moves a payment from one state to another.</summary>
-public enum PaymentTrigger
+internal enum PaymentTrigger
 {
     /// <summary>The payer schedules a payment for a later date.</summary>
     Schedule,
@@ -41,11 +41,11 @@ public enum PaymentTrigger
 /// <param name="From">The state before (null: the payment is created in <paramref name="To"/>).</param>
 /// <param name="To">The state after.</param>
 /// <param name="Trigger">What causes it.</param>
-public sealed record PaymentTransition(PaymentStatus? From, PaymentStatus To, PaymentTrigger Trigger);
+internal sealed record PaymentTransition(PaymentStatus? From, PaymentStatus To, PaymentTrigger Trigger);
 
 /// <summary>Who causes a transition and what it carries.</summary>
 /// <param name="Actor">User id for the audit trail (the payer, or a system id).</param>
-public sealed record PaymentChange(string Actor)
+internal sealed record PaymentChange(string Actor)
 {
     /// <summary>When set, the payment must still be leased to this node (a node that lost its lease records nothing).</summary>
     public string? LeaseOwner { get; init; }
@@ -79,7 +79,7 @@ public sealed class PaymentLifecycle(
     ILogger<PaymentLifecycle> logger)
 {
     /// <summary>The transition table: every allowed move. Anything else is refused.</summary>
-    public static IReadOnlyList<PaymentTransition> Transitions { get; } =
+    internal static IReadOnlyList<PaymentTransition> Transitions { get; } =
     [
         new(null, PaymentStatus.Scheduled, PaymentTrigger.Schedule),
         new(null, PaymentStatus.Charging, PaymentTrigger.Start),
@@ -108,18 +108,18 @@ public sealed class PaymentLifecycle(
     ];
 
     /// <summary>The states a payment can leave no more.</summary>
-    public static IReadOnlySet<PaymentStatus> FinalStates { get; } =
+    internal static IReadOnlySet<PaymentStatus> FinalStates { get; } =
         new HashSet<PaymentStatus> { PaymentStatus.Failed, PaymentStatus.Returned, PaymentStatus.Cancelled, PaymentStatus.Refunded };
 
     /// <summary>States whose outcome is not known yet: the payment may or may not have moved money.</summary>
-    public static IReadOnlySet<PaymentStatus> UnresolvedStates { get; } =
+    internal static IReadOnlySet<PaymentStatus> UnresolvedStates { get; } =
         new HashSet<PaymentStatus> { PaymentStatus.Charging, PaymentStatus.Unconfirmed, PaymentStatus.RequiresAction };
 
     /// <summary>True when the table allows moving from <paramref name="from"/> to <paramref name="to"/>.</summary>
-    public static bool Allows(PaymentStatus? from, PaymentStatus to) => Transitions.Any(t => t.From == from && t.To == to);
+    internal static bool Allows(PaymentStatus? from, PaymentStatus to) => Transitions.Any(t => t.From == from && t.To == to);
 
     /// <summary>Gateway error codes that leave the outcome unknown: looked up later by key, never recorded as a failure.</summary>
-    public static bool IsUnknownOutcome(Gateways.GatewayErrorCode code) => code is Gateways.GatewayErrorCode.Timeout
+    internal static bool IsUnknownOutcome(Gateways.GatewayErrorCode code) => code is Gateways.GatewayErrorCode.Timeout
         or Gateways.GatewayErrorCode.Unavailable or Gateways.GatewayErrorCode.InProgress or Gateways.GatewayErrorCode.IdempotencyConflict;
 
     private ChargingOptions Charging => options.Value.Charging;
@@ -130,7 +130,7 @@ public sealed class PaymentLifecycle(
     internal DateTime UtcNow => Now;
 
     /// <summary>This node's name in leases.</summary>
-    public string NodeName => options.Value.NodeName;
+    internal string NodeName => options.Value.NodeName;
 
     /// <summary>Runs a write transaction of the money path in the database's write lane (serialised on SQLite).</summary>
     internal Task<T> WriteAsync<T>(Func<Task<T>> write, CancellationToken ct) => lane.RunAsync(write, ct);

@@ -203,7 +203,7 @@ public sealed class PaymentOperations(
 /// <see cref="ChargingOptions.PostingAlertAge"/> or payments are stuck; Unhealthy when the database cannot be read.
 /// The data carries the counts and ages.
 /// </summary>
-public sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions<PortalPaymentsOptions> options) : IHealthCheck
+internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions<PortalPaymentsOptions> options) : IHealthCheck
 {
     /// <summary>The check's registered name.</summary>
     public const string Name = "portal-payments";

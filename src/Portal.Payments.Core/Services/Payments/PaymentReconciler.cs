@@ -16,7 +16,7 @@ namespace Portal.Payments.Services.Payments;
 /// charge under that key it charges with the <b>same</b> key (so a late request from a paused node is answered as a
 /// replay, never a second charge). It never records an unknown answer as a failure.
 /// </summary>
-public sealed class PaymentReconciler(
+internal sealed class PaymentReconciler(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IServiceProvider services,
     PaymentLifecycle lifecycle,

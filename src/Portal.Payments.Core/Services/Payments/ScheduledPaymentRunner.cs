@@ -19,7 +19,7 @@ namespace Portal.Payments.Services.Payments;
 /// <see cref="PaymentCharger"/> under the payment's own idempotency key, off-session. A node that dies or pauses leaves
 /// its claims to <see cref="PaymentReconciler"/> on any node once the leases expire.
 /// </summary>
-public sealed class ScheduledPaymentRunner(
+internal sealed class ScheduledPaymentRunner(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IServiceProvider services,
     PaymentLifecycle lifecycle,

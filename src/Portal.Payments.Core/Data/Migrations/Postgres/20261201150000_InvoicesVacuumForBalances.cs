@@ -15,7 +15,7 @@ namespace Portal.Payments.Data.Migrations.Postgres
     /// </summary>
     [DbContext(typeof(PostgresPaymentsDbContext))]
     [Migration("20261201150000_InvoicesVacuumForBalances")]
-    public partial class InvoicesVacuumForBalances : Migration
+    internal partial class InvoicesVacuumForBalances : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)

@@ -12,7 +12,7 @@ namespace Portal.Payments.Data.Migrations.Sqlite
     /// </summary>
     [DbContext(typeof(SqlitePaymentsDbContext))]
     [Migration("20261201150000_InvoicesVacuumForBalances")]
-    public partial class InvoicesVacuumForBalances : Migration
+    internal partial class InvoicesVacuumForBalances : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)

@@ -1,0 +1,121 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Gateways;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Hosting;
+
+/// <summary>The services a host must register; validated when the host starts (<c>ValidateOnStart</c>).</summary>
+internal sealed class PortalSetup;
+
+/// <summary>
+/// The host's registrations, kept to be read when the host starts: which registration of a required service is in force
+/// (the last one) is known only once the host has made all of them.
+/// </summary>
+internal sealed class PortalRegistrations(IServiceCollection services)
+{
+    /// <summary>True when the registration in force of <paramref name="service"/> is none, or the stand-in for a missing one.</summary>
+    public bool IsMissing(Type service) =>
+        services.LastOrDefault(d => d.ServiceType == service && !d.IsKeyedService) is not { } inForce
+        || inForce.ImplementationFactory?.Target is MissingService;
+}
+
+/// <summary>
+/// Stands in for a required service the host has not registered (yet), so the container builds — also with
+/// <c>ValidateOnBuild</c>, as in Development — and the start check can name the builder call. Resolved, it throws that
+/// message. Registered with <c>TryAdd</c>: any registration of the host, before or after, wins.
+/// </summary>
+internal sealed class MissingService(string message)
+{
+    public static ServiceDescriptor For<TService>(string message) where TService : class =>
+        ServiceDescriptor.Scoped<TService>(new MissingService(message).Throw<TService>);
+
+    private TService Throw<TService>(IServiceProvider services) => throw new InvalidOperationException(message);
+}
+
+/// <summary>
+/// Refuses to start a host that forgot a gateway, an ERP adapter or a user context, naming the builder call to add.
+/// Runs when the host starts (before it serves), in every environment; it reads the registrations, creating no service.
+/// </summary>
+internal sealed class PortalSetupValidator(PortalRegistrations registrations) : IValidateOptions<PortalSetup>
+{
+    internal const string NoGateway =
+        "No payment gateway is registered. After AddCustomerPortalPayments(), add .AddGateway<YourGateway>() (or .AddStripeGateway() " +
+        "from Portal.Payments.Gateways.Stripe); for a demo or test site only, .UseSandboxGateway() from Portal.Payments.Sandbox charges nothing.";
+
+    internal const string NoErpAdapter =
+        "No ERP adapter is registered. After AddCustomerPortalPayments(), add .AddErpAdapter<YourErpAdapter>(); for a demo or test " +
+        "site only, .UseDemoErp() from Portal.Payments.Sandbox invents the invoices.";
+
+    internal const string NoUserContext =
+        "No user context is registered, so the portal cannot tell who is signed in. After AddCustomerPortalPayments(), add " +
+        ".UseUserContext<YourPortalUserContext>() (your IPortalUserContext).";
+
+    public ValidateOptionsResult Validate(string? name, PortalSetup options)
+    {
+        var missing = new List<string>();
+        if (registrations.IsMissing(typeof(IPaymentGateway)))
+        {
+            missing.Add(NoGateway);
+        }
+        if (registrations.IsMissing(typeof(IErpAdapter)))
+        {
+            missing.Add(NoErpAdapter);
+        }
+        if (registrations.IsMissing(typeof(IPortalUserContext)))
+        {
+            missing.Add(NoUserContext);
+        }
+        return missing.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(missing);
+    }
+}
+
+/// <summary>Logs a warning at start for every simulated adapter in use (the sandbox gateway, the demo ERP).</summary>
+internal sealed class SimulationWarning(IEnumerable<SimulatedAdapter> simulations, ILogger<SimulationWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var simulation in simulations)
+        {
+            logger.LogWarning(
+                "Portal.Payments runs with the {Adapter}, which only simulates: {Description} Every portal page shows a sandbox banner. " +
+                "Register the real {Role} before real customers use this site.",
+                simulation.Name, simulation.Description, simulation.Role == SimulatedAdapterRole.Gateway ? "payment gateway" : "ERP adapter");
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// A database created by a pre-release build: its tables exist but not the history table of the squashed migrations,
+/// so migrating would fail on "table already exists". Refused with a message that says what to do.
+/// </summary>
+internal static class PreReleaseDatabase
+{
+    public static async Task RefuseAsync(PaymentsDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await db.Database.CanConnectAsync(cancellationToken))
+        {
+            return; // a new database: the migrations create it
+        }
+        var history = PortalDatabase.MigrationsHistoryTable;
+        var sql = db.Database.IsSqlite()
+            ? $"SELECT count(*) AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name = 'pp_payments' AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{history}')"
+            : $"SELECT count(*)::int AS \"Value\" FROM pg_catalog.pg_tables t WHERE t.schemaname = current_schema() AND t.tablename = 'pp_payments' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_tables h WHERE h.schemaname = current_schema() AND h.tablename = '{history}')";
+        var tables = await db.Database.SqlQueryRaw<int>(sql).ToListAsync(cancellationToken);
+        if (tables.Single() > 0)
+        {
+            throw new InvalidOperationException(
+                $"The database already holds Portal.Payments tables (pp_payments) but no {PortalDatabase.MigrationsHistoryTable} table: it was " +
+                "created by a pre-release build, whose migrations were replaced by one Initial migration per provider before the first " +
+                "release. Start from a new database (for SQLite, delete the file), or drop its pp_* tables and migrate again.");
+        }
+    }
+}

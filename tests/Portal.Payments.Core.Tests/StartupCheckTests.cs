@@ -1,0 +1,318 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Hosting;
+using Portal.Payments.Testing;
+using Xunit;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>
+/// No silent defaults: a host missing its gateway, ERP adapter or user context stops at start naming the builder call, in
+/// every environment, although nothing resolves those services before the first request. The sandbox gateway and the demo
+/// ERP run only when asked for, are announced in the log, and refuse the Production environment unless allowed.
+/// </summary>
+public class StartupCheckTests
+{
+    private static readonly string Database = "Data Source=" + Path.Combine(Path.GetTempPath(), $"pp-startup-{Guid.NewGuid():N}.db");
+
+    private static (IHost Host, LogSink Log) Build(string environment, Action<PortalPaymentsBuilder> configure, Dictionary<string, string?>? config = null,
+        bool validateContainer = false, Action<IServiceCollection>? before = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment, DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(config ?? []);
+        if (validateContainer)
+        {
+            // What the default host builder does in Development: every registration checked when the container is built.
+            builder.ConfigureContainer(new DefaultServiceProviderFactory(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }));
+        }
+        var log = new LogSink();
+        builder.Logging.AddProvider(log);
+        before?.Invoke(builder.Services);
+        configure(builder.Services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false).UseSqlite(Database));
+        return (builder.Build(), log);
+    }
+
+    private static async Task<string> RefusedAsync(string environment, Action<PortalPaymentsBuilder> configure, Dictionary<string, string?>? config = null)
+    {
+        var (host, _) = Build(environment, configure, config);
+        using (host)
+        {
+            var ex = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+            Assert.True(ex is OptionsValidationException or AggregateException, ex.ToString());
+            return ex is AggregateException all ? string.Join("\n", all.InnerExceptions.Select(e => e.Message)) : ex.Message;
+        }
+    }
+
+    private static async Task<LogSink> StartsAsync(string environment, Action<PortalPaymentsBuilder> configure, Dictionary<string, string?>? config = null)
+    {
+        var (host, log) = Build(environment, configure, config);
+        using (host)
+        {
+            await host.StartAsync();
+            await host.StopAsync();
+        }
+        return log;
+    }
+
+    [Theory]
+    [InlineData("Development")]
+    [InlineData("Staging")]
+    [InlineData("Production")]
+    public async Task A_host_without_gateway_ERP_adapter_and_user_context_stops_at_start_naming_each_call(string environment)
+    {
+        var message = await RefusedAsync(environment, _ => { });
+
+        Assert.Contains("No payment gateway is registered", message, StringComparison.Ordinal);
+        Assert.Contains(".AddGateway<YourGateway>()", message, StringComparison.Ordinal);
+        Assert.Contains(".UseSandboxGateway()", message, StringComparison.Ordinal);
+        Assert.Contains("No ERP adapter is registered", message, StringComparison.Ordinal);
+        Assert.Contains(".AddErpAdapter<YourErpAdapter>()", message, StringComparison.Ordinal);
+        Assert.Contains(".UseDemoErp()", message, StringComparison.Ordinal);
+        Assert.Contains("No user context is registered", message, StringComparison.Ordinal);
+        Assert.Contains(".UseUserContext<YourPortalUserContext>()", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("gateway", "No payment gateway is registered")]
+    [InlineData("erp", "No ERP adapter is registered")]
+    [InlineData("user", "No user context is registered")]
+    public async Task Each_missing_service_is_named_alone(string missing, string expected)
+    {
+        var message = await RefusedAsync("Production", b =>
+        {
+            if (missing != "gateway")
+            {
+                b.AddGateway<TestGateway>();
+            }
+            if (missing != "erp")
+            {
+                b.AddErpAdapter<TestErp>();
+            }
+            if (missing != "user")
+            {
+                b.UseUserContext<FakePortalUserContext>();
+            }
+        });
+
+        Assert.Contains(expected, message, StringComparison.Ordinal);
+        Assert.Equal(1, new[] { "No payment gateway", "No ERP adapter", "No user context" }.Count(m => message.Contains(m, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_complete_host_with_real_adapters_starts_in_Production_without_a_sandbox_warning()
+    {
+        var log = await StartsAsync("Production", b => b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        Assert.DoesNotContain(log.Warnings, w => w.Contains("only simulates", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Adapters_registered_by_the_host_itself_satisfy_the_check()
+    {
+        await StartsAsync("Production", b =>
+        {
+            b.Services.AddScoped<Gateways.IPaymentGateway, TestGateway>();
+            b.Services.AddSingleton<Erp.IErpAdapter, TestErp>();
+            b.Services.AddScoped<Users.IPortalUserContext, FakePortalUserContext>();
+        });
+    }
+
+    [Fact]
+    public async Task Adapters_registered_by_the_host_before_the_portal_satisfy_the_check()
+    {
+        var (host, _) = Build("Production", _ => { }, before: s =>
+        {
+            s.AddSingleton<Gateways.IPaymentGateway, TestGateway>();
+            s.AddScoped<Erp.IErpAdapter, TestErp>();
+            s.AddScoped<Users.IPortalUserContext, FakePortalUserContext>();
+        });
+        using (host)
+        {
+            await host.StartAsync();
+            using var scope = host.Services.CreateScope();
+            Assert.IsType<TestGateway>(scope.ServiceProvider.GetRequiredService<Gateways.IPaymentGateway>());
+            Assert.IsType<TestErp>(scope.ServiceProvider.GetRequiredService<Erp.IErpAdapter>());
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task With_the_container_validated_on_build_as_in_Development_the_start_check_still_names_each_call()
+    {
+        // Services that take a gateway, an ERP adapter or a user context would fail the container's own check with
+        // "Unable to resolve service for type ..."; the start check's message must come first.
+        var (host, _) = Build("Development", _ => { }, validateContainer: true);
+        using (host)
+        {
+            var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+            Assert.Contains(".AddGateway<YourGateway>()", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(".AddErpAdapter<YourErpAdapter>()", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(".UseUserContext<YourPortalUserContext>()", ex.Message, StringComparison.Ordinal);
+        }
+
+        // The premise: without the stand-ins for the missing services the container's own check fails first.
+        var premise = Assert.ThrowsAny<Exception>(() => Build("Development", b =>
+        {
+            foreach (var standIn in b.Services.Where(d => !d.IsKeyedService && d.ImplementationFactory?.Target is MissingService).ToList())
+            {
+                b.Services.Remove(standIn);
+            }
+        }, validateContainer: true));
+        Assert.Contains("Unable to resolve service", premise.ToString(), StringComparison.Ordinal);
+
+        var log = await StartsValidatedAsync(b => b.AddGateway<TestGateway>(ServiceLifetime.Singleton).AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        Assert.DoesNotContain(log.Warnings, w => w.Contains("only simulates", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_missing_service_resolved_without_the_start_check_throws_the_same_message()
+    {
+        var (host, _) = Build("Production", b => b.AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        using (host)
+        {
+            using var scope = host.Services.CreateScope();
+            var ex = Assert.Throws<InvalidOperationException>(() => scope.ServiceProvider.GetRequiredService<Gateways.IPaymentGateway>());
+            Assert.Contains("No payment gateway is registered", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(".AddGateway<YourGateway>()", ex.Message, StringComparison.Ordinal);
+            Assert.IsType<TestErp>(scope.ServiceProvider.GetRequiredService<Erp.IErpAdapter>());
+        }
+    }
+
+    private static async Task<LogSink> StartsValidatedAsync(Action<PortalPaymentsBuilder> configure)
+    {
+        var (host, log) = Build("Development", configure, validateContainer: true);
+        using (host)
+        {
+            await host.StartAsync();
+            await host.StopAsync();
+        }
+        return log;
+    }
+
+    [Fact]
+    public async Task In_Production_the_sandbox_gateway_and_the_demo_ERP_refuse_to_start_unless_allowed()
+    {
+        var both = await RefusedAsync("Production", b => b.UseSandboxGateway().UseDemoErp().UseUserContext<FakePortalUserContext>());
+        Assert.Contains("The sandbox gateway (.UseSandboxGateway()) is registered in the Production environment", both, StringComparison.Ordinal);
+        Assert.Contains("CustomerPortalPayments:SandboxGateway:AllowInProduction", both, StringComparison.Ordinal);
+        Assert.Contains("The demo ERP (.UseDemoErp()) is registered in the Production environment", both, StringComparison.Ordinal);
+        Assert.Contains("CustomerPortalPayments:DemoErp:AllowInProduction", both, StringComparison.Ordinal);
+
+        // Each is allowed on its own: allowing the sandbox leaves the demo ERP refused.
+        var erpOnly = await RefusedAsync("Production", b => b.UseSandboxGateway().UseDemoErp().UseUserContext<FakePortalUserContext>(),
+            new() { ["CustomerPortalPayments:SandboxGateway:AllowInProduction"] = "true" });
+        Assert.DoesNotContain("sandbox gateway", erpOnly, StringComparison.Ordinal);
+        Assert.Contains("The demo ERP (.UseDemoErp())", erpOnly, StringComparison.Ordinal);
+
+        var gatewayOnly = await RefusedAsync("Production", b => b.UseSandboxGateway().UseDemoErp(o => o.AllowInProduction = true).UseUserContext<FakePortalUserContext>());
+        Assert.Contains("The sandbox gateway (.UseSandboxGateway())", gatewayOnly, StringComparison.Ordinal);
+        Assert.DoesNotContain("demo ERP", gatewayOnly, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Allowed_in_Production_they_start_with_a_warning_for_each()
+    {
+        var log = await StartsAsync("Production", b => b.UseSandboxGateway().UseDemoErp().UseUserContext<FakePortalUserContext>(), new()
+        {
+            ["CustomerPortalPayments:SandboxGateway:AllowInProduction"] = "true",
+            ["CustomerPortalPayments:DemoErp:AllowInProduction"] = "true",
+        });
+        Assert.Contains(log.Warnings, w => w.Contains("runs with the sandbox gateway, which only simulates", StringComparison.Ordinal));
+        Assert.Contains(log.Warnings, w => w.Contains("runs with the demo ERP, which only simulates", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Development")]
+    [InlineData("Staging")]
+    public async Task Outside_Production_they_start_without_opting_in_and_still_warn(string environment)
+    {
+        var log = await StartsAsync(environment, b => b.UseSandboxGateway().UseDemoErp().UseUserContext<FakePortalUserContext>());
+        Assert.Equal(2, log.Warnings.Count(w => w.Contains("only simulates", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_sandbox_replaced_by_a_real_gateway_neither_refuses_Production_nor_warns()
+    {
+        var log = await StartsAsync("Production", b => b.UseSandboxGateway().AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        Assert.DoesNotContain(log.Warnings, w => w.Contains("only simulates", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Portal")]
+    [InlineData("1portal")]
+    [InlineData("pg_portal")]
+    [InlineData("portal-pay")]
+    [InlineData("portal pay")]
+    [InlineData("x\";drop schema public;--")]
+    [InlineData("a123456789012345678901234567890123456789012345678901234567890123")]
+    public void A_schema_name_that_is_not_a_plain_identifier_is_refused(string schema)
+    {
+        using var sp = RegistrationTests.Build(s => s.AddPortalPaymentsCore().UsePostgres("Host=localhost;Database=x", schema));
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value);
+        Assert.Contains($"CustomerPortalPayments:Database:Schema '{schema}' is not a schema name the portal accepts", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("portal_payments")]
+    [InlineData("_p1")]
+    [InlineData("public")]
+    public void A_plain_schema_name_is_accepted_from_the_builder_or_configuration(string schema)
+    {
+        using var fromBuilder = RegistrationTests.Build(s => s.AddPortalPaymentsCore().UsePostgres("Host=localhost;Database=x", schema));
+        Assert.Equal(schema, fromBuilder.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Database.EffectiveSchema);
+        using var fromConfig = RegistrationTests.Build(s => s.AddPortalPaymentsCore().UsePostgres("Host=localhost;Database=x"),
+            new() { ["CustomerPortalPayments:Database:Schema"] = schema });
+        Assert.Equal(schema, fromConfig.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Database.EffectiveSchema);
+    }
+
+    [Fact]
+    public void The_schema_defaults_to_public_and_is_refused_on_SQLite()
+    {
+        using var postgres = RegistrationTests.Build(s => s.AddPortalPaymentsCore().UsePostgres("Host=localhost;Database=x"));
+        Assert.Equal("public", postgres.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Database.EffectiveSchema);
+        using var sqlite = RegistrationTests.Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=x.db"),
+            new() { ["CustomerPortalPayments:Database:Schema"] = "portal" });
+        var ex = Assert.Throws<OptionsValidationException>(() => sqlite.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value);
+        Assert.Contains("schemas are a PostgreSQL setting", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Collects what the host logs.</summary>
+    private sealed class LogSink : ILoggerProvider
+    {
+        private readonly List<(LogLevel Level, string Message)> _entries = [];
+
+        public IReadOnlyList<string> Warnings
+        {
+            get
+            {
+                lock (_entries)
+                {
+                    return _entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();
+                }
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(LogSink sink) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                lock (sink._entries)
+                {
+                    sink._entries.Add((logLevel, formatter(state, exception)));
+                }
+            }
+        }
+    }
+}
