@@ -13,6 +13,7 @@ using Portal.Payments.Benchmarks.Throughput;
 //   -- runner-scale [--rounds 3] [--payments 1200] [--latency 800]
 //   -- load [--sessions 1,25] [--actions 10] [--think 1000]       (HostSite + Chromium sessions on Gus Globex's grid)
 //   -- scale-out [--sessions 6] [--payments 600] [--latency 300]  (3 HostSite nodes on PostgreSQL behind nginx)
+//   -- autopay [Sqlite|Postgres] [--accounts 10000] [--invoices 10]  (one autopay expansion pass)
 //   -- outbox [Sqlite|Postgres] [--rounds 3] [--messages 800] [--baseline 40] [--erp 200] [--smtp 200] [--slow-smtp 1000]
 if (args is ["runner", .. var runnerArgs])
 {
@@ -22,6 +23,11 @@ if (args is ["runner", .. var runnerArgs])
 if (args is ["runner-scale", .. var scaleArgs])
 {
     Environment.ExitCode = await RunnerThroughput.RunScaleAsync(scaleArgs);
+    return;
+}
+if (args is ["autopay", .. var autopayArgs])
+{
+    Environment.ExitCode = await AutopayExpansion.RunAsync(autopayArgs);
     return;
 }
 if (args is ["outbox", .. var outboxArgs])

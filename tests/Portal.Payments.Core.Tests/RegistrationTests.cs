@@ -144,8 +144,11 @@ public class RegistrationTests
     {
         using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseUserContext<FakePortalUserContext>());
         using var scope = sp.CreateScope();
-        Assert.Null(scope.ServiceProvider.GetService<IPaymentGateway>());
-        Assert.Null(scope.ServiceProvider.GetService<IErpAdapter>());
+        // Nothing stands in silently: resolving either names the builder call to add.
+        var gateway = Assert.Throws<InvalidOperationException>(() => scope.ServiceProvider.GetService<IPaymentGateway>());
+        Assert.Contains(".AddGateway<YourGateway>()", gateway.Message, StringComparison.Ordinal);
+        var erp = Assert.Throws<InvalidOperationException>(() => scope.ServiceProvider.GetService<IErpAdapter>());
+        Assert.Contains(".AddErpAdapter<", erp.Message, StringComparison.Ordinal);
         Assert.Empty(sp.GetServices<SimulatedAdapter>());
         Assert.IsType<StoredEmailSender>(scope.ServiceProvider.GetRequiredService<INotificationSender>());
         Assert.IsType<ProRateDiscountPolicy>(scope.ServiceProvider.GetRequiredService<IDiscountPolicy>());

@@ -63,6 +63,13 @@ public class ConvenienceFeeDisclosureTests : PayTestContext
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
         var payment = Assert.Single(await PaymentsAsync());
         Assert.Equal((41_000L, 1_000L, PaymentStatus.Succeeded), (payment.AmountMinor, payment.FeeMinor, payment.Status));
+
+        // The receipt shows the fee as its own line above the amount paid.
+        var receipt = Render<ReceiptView>(p => p.Add(x => x.PaymentId, payment.Id));
+        receipt.WaitForAssertion(() => Assert.Equal("USD 10.00", Text(receipt, "receipt-fee")), Timeout);
+        Assert.Equal("Convenience fee (2.5%)", Text(receipt, "receipt-fee-label"));
+        Assert.Equal("USD 400.00", Text(receipt, "receipt-invoices"));
+        Assert.Equal("USD 410.00", Text(receipt, "receipt-amount"));
     }
 
     [Fact]

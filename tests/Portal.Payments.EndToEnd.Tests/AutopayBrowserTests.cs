@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.Data.Sqlite;
+using Microsoft.Playwright;
+using Portal.Payments.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Payments.EndToEnd.Tests;
+
+/// <summary>
+/// Autopay in Chromium on its own sample host with a 2.5 % card convenience fee (test clock, 1 s runner): Pat enrols the
+/// Acme account with a card typed in the form, sees the fee disclosed with the bank alternative, autopay schedules the
+/// invoices; the host's clock moves to a debit date and the runner charges that invoice once, with the fee, emails the
+/// receipt, and the receipt shows the fee as its own line.
+/// </summary>
+[Collection(HostSiteCollection.Name)]
+public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "portal-autopay-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly StringBuilder _log = new();
+    private HostSiteProcess? _host;
+
+    static AutopayBrowserTests() => SetDefaultExpectTimeout(20_000);
+
+    /// <inheritdoc />
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dataDirectory);
+        _host = new HostSiteProcess(_dataDirectory, HostSiteProcess.FreeLoopbackPort(), new Dictionary<string, string>
+        {
+            ["CustomerPortalPayments__ConvenienceFees__Enabled"] = "true",
+            ["CustomerPortalPayments__ConvenienceFees__Card__Percent"] = "2.5",
+            ["CustomerPortalPayments__OutboxPollInterval"] = "00:00:01",
+        }, line =>
+        {
+            lock (_log)
+            {
+                _log.AppendLine(line);
+            }
+        });
+        return _host.StartAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+        SqliteConnection.ClearAllPools();
+        HostSiteFixture.DeleteDirectory(_dataDirectory);
+    }
+
+    [Fact]
+    public async Task Enrol_with_a_card_then_the_debit_date_arrives_and_the_invoice_is_charged_once_with_the_fee_on_the_receipt()
+    {
+        var host = _host!;
+        var browser = await shared.GetBrowserAsync();
+        try
+        {
+            await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
+            {
+                BaseURL = host.BaseUrl, Locale = "en-US", ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            });
+            context.SetDefaultTimeout(20_000);
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("/login");
+            await page.Locator("button[data-user='pat']").ClickAsync();
+            await Expect(page.Locator("header")).ToContainTextAsync("Signed in as Pat Payer");
+
+            var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
+            await nav.GetByRole(AriaRole.Link, new() { Name = "Autopay", Exact = true }).ClickAsync();
+            await Expect(page).ToHaveURLAsync(host.BaseUrl + "/portal/autopay");
+            await Expect(page.GetByTestId("autopay-off")).ToBeVisibleAsync();
+            await AssertAccessibleAsync(page);
+
+            // Set up: a card typed in the form (the circuit is interactive once the form opens).
+            var setUp = page.GetByRole(AriaRole.Button, new() { Name = "Set up autopay", Exact = true });
+            var form = page.GetByTestId("autopay-form");
+            for (var attempt = 0; attempt < 20 && !await form.IsVisibleAsync(); attempt++)
+            {
+                await setUp.ClickAsync();
+                await page.WaitForTimeoutAsync(500);
+            }
+            await Expect(form).ToBeVisibleAsync();
+            await form.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
+            await form.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+            await form.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("11");
+            await form.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+            await form.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
+            await form.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
+            await form.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
+            await form.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+            await Expect(form.GetByTestId("autopay-fee-notice")).ToContainTextAsync("Convenience fee (2.5%)");
+            await form.GetByRole(AriaRole.Radio, new() { Name = "On its due date", Exact = true }).CheckAsync();
+            await AssertAccessibleAsync(page);
+            await form.GetByRole(AriaRole.Button, new() { Name = "Review autopay", Exact = true }).ClickAsync();
+
+            var review = page.GetByTestId("autopay-review");
+            await Expect(review.GetByTestId("review-fee-notice")).ToHaveTextAsync(
+                "Convenience fee (2.5%) is added to each autopay payment with this method, under the fee policy in force on its debit date. Pay by bank: no fee.");
+            await Expect(review.GetByTestId("review-method")).ToContainTextAsync("4242");
+            await review.GetByRole(AriaRole.Button, new() { Name = "Turn on autopay", Exact = true }).ClickAsync();
+
+            await Expect(page.GetByTestId("autopay-summary")).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("autopay-item").First).ToBeVisibleAsync();
+            await AssertAccessibleAsync(page);
+
+            // The first invoice autopay scheduled for a later day: its debit date and its payment.
+            var today = DateOnly.FromDateTime((await HostNowAsync(page)).UtcDateTime);
+            var scheduled = await ScheduledAutopayAsync(host);
+            Assert.NotEmpty(scheduled);
+            Assert.All(scheduled, p => Assert.Equal(Math.Round(p.InvoicesMinor * 0.025m, MidpointRounding.AwayFromZero), p.FeeMinor));
+            var next = scheduled.Where(p => p.Date > today).OrderBy(p => p.Date).ThenBy(p => p.Number, StringComparer.Ordinal).First();
+            var row = page.GetByTestId("autopay-item").Filter(new() { Has = page.GetByRole(AriaRole.Rowheader, new() { Name = next.Number, Exact = true }) });
+            await Expect(row).ToContainTextAsync(next.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            await Expect(row.GetByTestId("autopay-item-state")).ToContainTextAsync("Scheduled");
+
+            // The debit date arrives.
+            var days = next.Date.DayNumber - today.DayNumber;
+            var advanced = await page.APIRequest.PostAsync($"{host.BaseUrl}/test/clock/advance?days={days}");
+            Assert.Equal(200, advanced.Status);
+            var charged = await WaitForAsync(async () => (await ScheduledAutopayAsync(host, any: true)).FirstOrDefault(p => p.Id == next.Id && p.Status == 3),
+                TimeSpan.FromSeconds(60), $"autopay to charge {next.Number}");
+            Assert.Equal(1L, await ScalarAsync(host, "SELECT COUNT(*) FROM pp_sandbox_charges WHERE PaymentId = $id", charged.Id));
+            Assert.Equal(charged.InvoicesMinor + charged.FeeMinor, await ScalarAsync(host, "SELECT AmountMinor FROM pp_sandbox_charges WHERE PaymentId = $id", charged.Id));
+
+            var mailbox = page.GetByTestId("mailbox");
+            var received = $"Payment received: {charged.Reference}";
+            for (var attempt = 0; attempt < 30 && await mailbox.GetByText(received).CountAsync() == 0; attempt++)
+            {
+                await page.GotoAsync("/mailbox");
+                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailbox", Level = 1 })).ToBeVisibleAsync();
+                await page.WaitForTimeoutAsync(1_000);
+            }
+            await Expect(mailbox.GetByText(received)).ToBeVisibleAsync();
+            await Expect(mailbox.GetByText("Autopay on", new() { Exact = true })).ToBeVisibleAsync();
+
+            // The receipt: the invoice, the fee on its own line, the amount charged.
+            await page.GotoAsync($"/portal/payments/{charged.Id}/receipt");
+            await Expect(page.GetByTestId("receipt-fee-label")).ToHaveTextAsync("Convenience fee (2.5%)");
+            await Expect(page.GetByTestId("receipt-fee")).ToHaveTextAsync(new MoneyText("USD", charged.FeeMinor / 100m).ToString());
+            await Expect(page.GetByTestId("receipt-amount")).ToHaveTextAsync(new MoneyText("USD", (charged.InvoicesMinor + charged.FeeMinor) / 100m).ToString());
+            await AssertAccessibleAsync(page);
+        }
+        catch
+        {
+            lock (_log)
+            {
+                output.WriteLine("--- host output ---\n" + _log);
+            }
+            throw;
+        }
+    }
+
+    private sealed record AutopayPayment(string Id, string Reference, string Number, DateOnly Date, long InvoicesMinor, long FeeMinor, int Status);
+
+    /// <summary>Autopay's payments (one invoice each), Scheduled ones unless <paramref name="any"/>.</summary>
+    private static async Task<List<AutopayPayment>> ScheduledAutopayAsync(HostSiteProcess host, bool any = false)
+    {
+        await using var connection = await OpenAsync(host);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT p.Id, p.ReceiptNumber, a.InvoiceNumber, p.ScheduledFor, p.AmountMinor - p.FeeMinor, p.FeeMinor, p.Status
+            FROM pp_payments p JOIN pp_payment_allocations a ON a.PaymentId = p.Id
+            WHERE p.AutopayEnrollmentId IS NOT NULL {(any ? "" : "AND p.Status = 1")}
+            """;
+        var list = new List<AutopayPayment>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            list.Add(new AutopayPayment(reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                DateOnly.Parse(reader.GetString(3), CultureInfo.InvariantCulture), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt32(6)));
+        }
+        return list;
+    }
+
+    private static async Task<long> ScalarAsync(HostSiteProcess host, string sql, string id)
+    {
+        await using var connection = await OpenAsync(host);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$id", id);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<SqliteConnection> OpenAsync(HostSiteProcess host)
+    {
+        var connection = new SqliteConnection($"Data Source={host.DatabasePath};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private static async Task<DateTimeOffset> HostNowAsync(IPage page)
+    {
+        var response = await page.APIRequest.GetAsync("/test/clock");
+        Assert.Equal(200, response.Status);
+        using var json = JsonDocument.Parse(await response.TextAsync());
+        return json.RootElement.GetProperty("utcNow").GetDateTimeOffset();
+    }
+
+    /// <summary>axe-core on the page as it is: no serious or critical violation.</summary>
+    private async Task AssertAccessibleAsync(IPage page)
+    {
+        AxeResult result = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
+        var failing = (result.Violations ?? []).Where(v => v.Impact is "serious" or "critical").ToList();
+        output.WriteLine($"[axe] {page.Url}: {result.Violations?.Length ?? 0} violation(s)");
+        Assert.True(failing.Count == 0, $"axe-core on {page.Url}: " + string.Join("; ", failing.Select(v => $"{v.Id} ({v.Impact}): {v.Help}")));
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            if (await probe() is { } found)
+            {
+                return found;
+            }
+            await Task.Delay(300);
+        }
+        throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for {what}.");
+    }
+}
