@@ -99,8 +99,40 @@ public sealed class AutopayRunner(
         return (claimed, true);
     }
 
-    /// <summary>Schedules the enrolment's due invoices (this node holds its lease); returns how many payments were made.</summary>
+    /// <summary>
+    /// Schedules the enrolment's due invoices (this node holds its lease); returns how many payments were made. A pass
+    /// that met a concurrent insert (a receipt number taken meanwhile, another node's item) is read again and retried at
+    /// once, with new receipt numbers; one that lost a race for a payment or an invoice is tried again in a minute.
+    /// </summary>
     private async Task<int> ExpandClaimedAsync(Guid enrollmentId, CancellationToken ct)
+    {
+        const int Attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            var (stored, made) = await ExpandOnceAsync(enrollmentId, ct);
+            if (stored == Stored.Yes)
+            {
+                return made;
+            }
+            if (stored == Stored.InsertClashed && attempt < Attempts)
+            {
+                continue;
+            }
+            await ReleaseAsync(enrollmentId, Now + RetryAfterConflict);
+            return 0;
+        }
+    }
+
+    private enum Stored
+    {
+        Yes,
+        /// <summary>The runner or the payer took a payment or an invoice meanwhile.</summary>
+        LostRace,
+        /// <summary>A unique index refused an insert (receipt number, enrolment and invoice, idempotency key).</summary>
+        InsertClashed,
+    }
+
+    private async Task<(Stored Stored, int Made)> ExpandOnceAsync(Guid enrollmentId, CancellationToken ct)
     {
         var o = options.Value;
         var now = Now;
@@ -110,7 +142,7 @@ public sealed class AutopayRunner(
         if (e.CancelledAt is not null || (e.EndDate is { } ended && ended < today))
         {
             await ReleaseAsync(db, enrollmentId, now + o.Autopay.ExpansionInterval, ct);
-            return 0;
+            return (Stored.Yes, 0);
         }
         var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == e.PaymentMethodId && m.AccountId == e.AccountId, ct);
         var invoices = await db.Invoices.AsNoTracking()
@@ -217,7 +249,7 @@ public sealed class AutopayRunner(
                             new PaymentChange(SystemUser) { Reason = "The invoice changed; autopay scheduled it again.", Quiet = true }, ct))
                     {
                         await tx.RollbackAsync(CancellationToken.None);
-                        return false; // the runner took it meanwhile
+                        return Stored.LostRace; // the runner took it meanwhile
                     }
                 }
                 await db.SaveChangesAsync(ct);
@@ -227,7 +259,7 @@ public sealed class AutopayRunner(
                     {
                         // The payer (or the ERP) took one of them meanwhile: nothing of this pass is kept.
                         await tx.RollbackAsync(CancellationToken.None);
-                        return false;
+                        return Stored.LostRace;
                     }
                 }
                 await db.AutopayEnrollments.Where(x => x.Id == enrollmentId && x.LeaseOwner == o.NodeName)
@@ -236,25 +268,24 @@ public sealed class AutopayRunner(
                         .SetProperty(x => x.LeaseOwner, (string?)null)
                         .SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct);
                 await tx.CommitAsync(ct);
-                return true;
+                return Stored.Yes;
             }
             catch (DbUpdateException ex)
             {
                 // Another node scheduled some of them first (unique enrolment+invoice and idempotency keys).
-                logger.LogInformation(ex, "Autopay expansion of {EnrollmentId} met a concurrent change; it runs again shortly", enrollmentId);
-                return false;
+                logger.LogInformation(ex, "Autopay expansion of {EnrollmentId} met a concurrent insert; it is read again", enrollmentId);
+                return Stored.InsertClashed;
             }
         }, ct);
-        if (!stored)
+        if (stored != Stored.Yes)
         {
-            await ReleaseAsync(enrollmentId, now + RetryAfterConflict);
-            return 0;
+            return (stored, 0);
         }
         if (made.Count > 0)
         {
             logger.LogInformation("Autopay {EnrollmentId} of {AccountId}: {Count} payments scheduled", enrollmentId, e.AccountId, made.Count);
         }
-        return made.Count;
+        return (Stored.Yes, made.Count);
     }
 
     /// <summary>Why autopay's payment of an invoice ended without paying it (the invoice stays with the payer), or null.</summary>
