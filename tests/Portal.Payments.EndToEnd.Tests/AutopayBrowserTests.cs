@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
@@ -20,46 +19,36 @@ namespace Portal.Payments.EndToEnd.Tests;
 [Collection(HostSiteCollection.Name)]
 public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "portal-autopay-" + Guid.NewGuid().ToString("N")[..12]);
-    private readonly StringBuilder _log = new();
-    private HostSiteProcess? _host;
+    private OwnHostSite? _own;
 
     static AutopayBrowserTests() => SetDefaultExpectTimeout(20_000);
 
     /// <inheritdoc />
     public Task InitializeAsync()
     {
-        Directory.CreateDirectory(_dataDirectory);
-        _host = new HostSiteProcess(_dataDirectory, HostSiteProcess.FreeLoopbackPort(), new Dictionary<string, string>
+        _own = new OwnHostSite("autopay", new Dictionary<string, string>
         {
             ["CustomerPortalPayments__ConvenienceFees__Enabled"] = "true",
             ["CustomerPortalPayments__ConvenienceFees__Card__Percent"] = "2.5",
             ["CustomerPortalPayments__OutboxPollInterval"] = "00:00:01",
-        }, line =>
-        {
-            lock (_log)
-            {
-                _log.AppendLine(line);
-            }
         });
-        return _host.StartAsync();
+        return _own.Process.StartAsync();
     }
 
     /// <inheritdoc />
     public async Task DisposeAsync()
     {
-        if (_host is not null)
+        if (_own is not null)
         {
-            await _host.DisposeAsync();
+            await _own.DisposeAsync();
         }
-        SqliteConnection.ClearAllPools();
-        HostSiteFixture.DeleteDirectory(_dataDirectory);
     }
 
     [Fact]
     public async Task Enrol_with_a_card_then_the_debit_date_arrives_and_the_invoice_is_charged_once_with_the_fee_on_the_receipt()
     {
-        var host = _host!;
+        var own = _own!;
+        var host = own.Process;
         var browser = await shared.GetBrowserAsync();
         try
         {
@@ -113,7 +102,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
 
             // The first invoice autopay scheduled for a later day: its debit date and its payment.
             var today = DateOnly.FromDateTime((await HostNowAsync(page)).UtcDateTime);
-            var scheduled = await ScheduledAutopayAsync(host);
+            var scheduled = await ScheduledAutopayAsync(own);
             Assert.NotEmpty(scheduled);
             Assert.All(scheduled, p => Assert.Equal(Math.Round(p.InvoicesMinor * 0.025m, MidpointRounding.AwayFromZero), p.FeeMinor));
             var next = scheduled.Where(p => p.Date > today).OrderBy(p => p.Date).ThenBy(p => p.Number, StringComparer.Ordinal).First();
@@ -125,10 +114,10 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             var days = next.Date.DayNumber - today.DayNumber;
             var advanced = await page.APIRequest.PostAsync($"{host.BaseUrl}/test/clock/advance?days={days}");
             Assert.Equal(200, advanced.Status);
-            var charged = await WaitForAsync(async () => (await ScheduledAutopayAsync(host, any: true)).FirstOrDefault(p => p.Id == next.Id && p.Status == 3),
+            var charged = await OwnHostSite.WaitForAsync(async () => (await ScheduledAutopayAsync(own, any: true)).FirstOrDefault(p => p.Id == next.Id && p.Status == 3),
                 TimeSpan.FromSeconds(60), $"autopay to charge {next.Number}");
-            Assert.Equal(1L, await ScalarAsync(host, "SELECT COUNT(*) FROM pp_sandbox_charges WHERE PaymentId = $id", charged.Id));
-            Assert.Equal(charged.InvoicesMinor + charged.FeeMinor, await ScalarAsync(host, "SELECT AmountMinor FROM pp_sandbox_charges WHERE PaymentId = $id", charged.Id));
+            Assert.Equal(1L, await own.ScalarAsync("SELECT COUNT(*) FROM pp_sandbox_charges WHERE PaymentId = $id", charged.Id));
+            Assert.Equal(charged.InvoicesMinor + charged.FeeMinor, await own.ScalarAsync("SELECT AmountMinor FROM pp_sandbox_charges WHERE PaymentId = $id", charged.Id));
 
             var mailbox = page.GetByTestId("mailbox");
             var received = $"Payment received: {charged.Reference}";
@@ -150,10 +139,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
         }
         catch
         {
-            lock (_log)
-            {
-                output.WriteLine("--- host output ---\n" + _log);
-            }
+            output.WriteLine("--- host output ---\n" + own.Output);
             throw;
         }
     }
@@ -161,9 +147,9 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
     private sealed record AutopayPayment(string Id, string Reference, string Number, DateOnly Date, long InvoicesMinor, long FeeMinor, int Status);
 
     /// <summary>Autopay's payments (one invoice each), Scheduled ones unless <paramref name="any"/>.</summary>
-    private static async Task<List<AutopayPayment>> ScheduledAutopayAsync(HostSiteProcess host, bool any = false)
+    private static async Task<List<AutopayPayment>> ScheduledAutopayAsync(OwnHostSite host, bool any = false)
     {
-        await using var connection = await OpenAsync(host);
+        await using var connection = await host.OpenDatabaseAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT p.Id, p.ReceiptNumber, a.InvoiceNumber, p.ScheduledFor, p.AmountMinor - p.FeeMinor, p.FeeMinor, p.Status
@@ -178,22 +164,6 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
                 DateOnly.Parse(reader.GetString(3), CultureInfo.InvariantCulture), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt32(6)));
         }
         return list;
-    }
-
-    private static async Task<long> ScalarAsync(HostSiteProcess host, string sql, string id)
-    {
-        await using var connection = await OpenAsync(host);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$id", id);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<SqliteConnection> OpenAsync(HostSiteProcess host)
-    {
-        var connection = new SqliteConnection($"Data Source={host.DatabasePath};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        return connection;
     }
 
     private static async Task<DateTimeOffset> HostNowAsync(IPage page)
@@ -211,19 +181,5 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
         var failing = (result.Violations ?? []).Where(v => v.Impact is "serious" or "critical").ToList();
         output.WriteLine($"[axe] {page.Url}: {result.Violations?.Length ?? 0} violation(s)");
         Assert.True(failing.Count == 0, $"axe-core on {page.Url}: " + string.Join("; ", failing.Select(v => $"{v.Id} ({v.Impact}): {v.Help}")));
-    }
-
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
-        {
-            if (await probe() is { } found)
-            {
-                return found;
-            }
-            await Task.Delay(300);
-        }
-        throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for {what}.");
     }
 }

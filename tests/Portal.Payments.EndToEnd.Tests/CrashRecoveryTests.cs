@@ -16,48 +16,38 @@ namespace Portal.Payments.EndToEnd.Tests;
 [Collection(HostSiteCollection.Name)]
 public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "portal-crash-" + Guid.NewGuid().ToString("N")[..12]);
-    private readonly StringBuilder _log = new();
-    private HostSiteProcess? _host;
+    private OwnHostSite? _own;
 
     static CrashRecoveryTests() => SetDefaultExpectTimeout(20_000);
 
     /// <inheritdoc />
     public Task InitializeAsync()
     {
-        Directory.CreateDirectory(_dataDirectory);
-        _host = new HostSiteProcess(_dataDirectory, HostSiteProcess.FreeLoopbackPort(), new Dictionary<string, string>
+        _own = new OwnHostSite("crash", new Dictionary<string, string>
         {
             ["CustomerPortalPayments__SandboxGateway__Latency"] = "00:00:06",
             ["CustomerPortalPayments__Charging__LeaseDuration"] = "00:00:10",
             ["CustomerPortalPayments__Charging__GatewayTimeout"] = "00:00:08",
             ["CustomerPortalPayments__Charging__StatusCheckDelay"] = "00:00:02",
             ["CustomerPortalPayments__OutboxPollInterval"] = "00:00:01",
-        }, line =>
-        {
-            lock (_log)
-            {
-                _log.AppendLine(line);
-            }
         });
-        return _host.StartAsync();
+        return _own.Process.StartAsync();
     }
 
     /// <inheritdoc />
     public async Task DisposeAsync()
     {
-        if (_host is not null)
+        if (_own is not null)
         {
-            await _host.DisposeAsync();
+            await _own.DisposeAsync();
         }
-        SqliteConnection.ClearAllPools();
-        HostSiteFixture.DeleteDirectory(_dataDirectory);
     }
 
     [Fact]
     public async Task A_host_killed_while_a_deposit_is_charging_finishes_it_after_restart_with_one_charge()
     {
-        var host = _host!;
+        var own = _own!;
+        var host = own.Process;
         var amount = 200m + Random.Shared.Next(1, 9_999) / 100m;
         var note = $"E2E crash {Guid.NewGuid().ToString("N")[..8]}";
         var browser = await shared.GetBrowserAsync();
@@ -91,20 +81,20 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
                 await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync("Making the deposit…");
 
                 // The charge reached the gateway (its ledger has it); the answer is still 6 s away. Kill the host now.
-                var charge = await WaitForAsync(() => ChargeOfAsync(host, amount), TimeSpan.FromSeconds(20), "the sandbox to receive the charge");
+                var charge = await OwnHostSite.WaitForAsync(() => ChargeOfAsync(own, amount), TimeSpan.FromSeconds(20), "the sandbox to receive the charge");
                 await host.KillAsync();
                 output.WriteLine($"Killed the host with charge {charge.Reference} of payment {charge.PaymentId} in flight.");
             }
 
-            var orphan = await PaymentAsync(host, note);
+            var orphan = await PaymentAsync(own, note);
             Assert.Equal(7, orphan.Status);                         // Charging, under a lease: the reconciler can find it
             Assert.NotNull(orphan.LeaseExpiresAt);
 
             await host.StartAsync();
-            var finished = await WaitForAsync(async () => await PaymentAsync(host, note) is { Status: 3 } p ? p : null,
+            var finished = await OwnHostSite.WaitForAsync(async () => await PaymentAsync(own, note) is { Status: 3 } p ? p : null,
                 TimeSpan.FromSeconds(60), "the restarted host to record the payment");
-            Assert.Equal(1, await ScalarAsync(host, "SELECT COUNT(*) FROM pp_sandbox_charges WHERE PaymentId = $id", finished.Id));
-            await WaitForAsync(async () => await ScalarAsync(host, "SELECT COUNT(*) FROM pp_outbox WHERE Kind = 2 AND CompletedAt IS NOT NULL AND PayloadJson LIKE '%' || $id || '%'", finished.Id) == 1 ? "" : null,
+            Assert.Equal(1, await own.ScalarAsync("SELECT COUNT(*) FROM pp_sandbox_charges WHERE PaymentId = $id", finished.Id));
+            await OwnHostSite.WaitForAsync(async () => await own.ScalarAsync("SELECT COUNT(*) FROM pp_outbox WHERE Kind = 2 AND CompletedAt IS NOT NULL AND PayloadJson LIKE '%' || $id || '%'", finished.Id) == 1 ? "" : null,
                 TimeSpan.FromSeconds(30), "the deposit's ERP posting to be delivered");
 
             // The payer sees it in payment history as a succeeded deposit.
@@ -119,10 +109,7 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
         }
         catch
         {
-            lock (_log)
-            {
-                output.WriteLine("--- host output ---\n" + _log);
-            }
+            output.WriteLine("--- host output ---\n" + own.Output);
             throw;
         }
     }
@@ -166,9 +153,9 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
 
     private sealed record Payment(string Id, int Status, string? LeaseExpiresAt);
 
-    private static async Task<Charge?> ChargeOfAsync(HostSiteProcess host, decimal amount)
+    private static async Task<Charge?> ChargeOfAsync(OwnHostSite host, decimal amount)
     {
-        await using var connection = await OpenAsync(host);
+        await using var connection = await host.OpenDatabaseAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT Reference, PaymentId FROM pp_sandbox_charges WHERE AmountMinor = $minor";
         command.Parameters.AddWithValue("$minor", (long)(amount * 100));
@@ -176,44 +163,14 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
         return await reader.ReadAsync() ? new Charge(reader.GetString(0), reader.GetString(1)) : null;
     }
 
-    private static async Task<Payment> PaymentAsync(HostSiteProcess host, string memo)
+    private static async Task<Payment> PaymentAsync(OwnHostSite host, string memo)
     {
-        await using var connection = await OpenAsync(host);
+        await using var connection = await host.OpenDatabaseAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT Id, Status, LeaseExpiresAt FROM pp_payments WHERE Memo = $memo";
         command.Parameters.AddWithValue("$memo", memo);
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync(), $"No payment with the note {memo}.");
         return new Payment(reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2));
-    }
-
-    private static async Task<long> ScalarAsync(HostSiteProcess host, string sql, string id)
-    {
-        await using var connection = await OpenAsync(host);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$id", id);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<SqliteConnection> OpenAsync(HostSiteProcess host)
-    {
-        var connection = new SqliteConnection($"Data Source={host.DatabasePath};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        return connection;
-    }
-
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < until)
-        {
-            if (await probe() is { } found)
-            {
-                return found;
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"Waited {timeout.TotalSeconds:0} s for {what}.");
     }
 }
