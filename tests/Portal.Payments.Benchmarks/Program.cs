@@ -6,9 +6,15 @@ using Portal.Payments.Benchmarks.Invoices;
 // CSV export managed heap growth: -- csv-heap [Sqlite|Postgres]
 // SQL and plans of each operation: -- plans [Sqlite|Postgres]
 // Load the cached databases only:  -- prepare
+// Grid render batches, CPU and heap per circuit: -- grid-render [circuits] [actions]
 if (args is ["plans", .. var planProviders])
 {
     await QueryPlans.RunAsync(planProviders);
+    return;
+}
+if (args is ["grid-render", .. var gridArgs])
+{
+    await Portal.Payments.Benchmarks.Grid.GridRenderMeasurement.RunAsync(gridArgs);
     return;
 }
 if (args is ["prepare"])
