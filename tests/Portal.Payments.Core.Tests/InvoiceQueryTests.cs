@@ -98,11 +98,74 @@ public abstract class InvoiceQueryTests(TestDatabase database)
     [InlineData("  beta ", new[] { "INV-1002" })]
     [InlineData("credit, \"q", new[] { "CM-3001" })]
     [InlineData("=hyper", new[] { "inv-2001" })]
-    [InlineData("lpha", new string[0])]
-    public async Task Search_is_a_case_insensitive_prefix_on_number_po_or_reference(string search, string[] expected)
+    public async Task Search_finds_the_start_of_a_number_po_or_reference_in_any_case(string search, string[] expected)
     {
         await using var h = await SeededAsync(database);
         Assert.Equal(expected, await SortedNumbersAsync(h, All() with { Search = search }));
+    }
+
+    [Theory]
+    [InlineData("100", new[] { "INV-1001", "INV-1002", "INV-1003" })]   // digits inside the number
+    [InlineData("1001", new[] { "INV-1001" })]
+    [InlineData("lpha", new[] { "INV-1001" })]                          // inside the reference
+    [InlineData("-77", new[] { "CM-3001", "INV-1001" })]                 // inside the PO number
+    [InlineData("uoted\"", new[] { "CM-3001" })]                       // a quote is just a character
+    [InlineData("call", new[] { "UC-1" })]
+    [InlineData("v-2", new[] { "inv-2001" })]
+    [InlineData("xyz", new string[0])]
+    public async Task Search_of_three_characters_or_more_matches_anywhere_in_number_po_or_reference(string search, string[] expected)
+    {
+        await using var h = await SeededAsync(database);
+        Assert.Equal(expected, await SortedNumbersAsync(h, All() with { Search = search }));
+    }
+
+    [Theory]
+    [InlineData("IN", new[] { "INV-1001", "INV-1002", "INV-1003", "inv-2001" })]
+    [InlineData("po", new[] { "CM-3001", "INV-1001", "INV-1002" })]
+    [InlineData("01", new string[0])]                                   // "01" is inside numbers, but two characters match the start only
+    public async Task Search_of_one_or_two_characters_matches_the_start_of_a_field(string search, string[] expected)
+    {
+        await using var h = await SeededAsync(database);
+        Assert.Equal(expected, await SortedNumbersAsync(h, All() with { Search = search }));
+    }
+
+    [Fact]
+    public async Task Search_anywhere_follows_the_search_keys_when_the_erp_changes_an_item()
+    {
+        await using var h = await SeededAsync(database);
+        var account = h.Users.User!.CurrentAccountId;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            var item = await db.Invoices.SingleAsync(i => i.AccountId == account && i.Number == "INV-1002");
+            item.Reference = "Gamma delivery";
+            item.ReferenceKey = SearchKeys.Normalize(item.Reference);
+            await db.SaveChangesAsync();
+        }
+        Assert.Equal(["INV-1002"], await SortedNumbersAsync(h, All() with { Search = "delivery" }));
+        Assert.Empty(await SortedNumbersAsync(h, All() with { Search = "eta" }));
+
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Invoices.Where(i => i.AccountId == account && i.Number == "INV-1002").ExecuteDeleteAsync();
+        }
+        Assert.Empty(await SortedNumbersAsync(h, All() with { Search = "delivery" }));
+    }
+
+    [Theory]
+    [InlineData("10%", "AB10%OFF")]
+    [InlineData("a_b", "XA_BY")]
+    [InlineData("c\\d", "XC\\DY")]
+    public async Task Like_wildcards_in_a_search_are_literal_characters(string search, string reference)
+    {
+        await using var h = await SeededAsync(database);
+        var account = h.Users.User!.CurrentAccountId;
+        await SeedAsync(h, account,
+        [
+            new("LIT-1", OpenItemType.Invoice, null, reference, new(2026, 3, 20), 1_00, 1_00, InvoiceStatus.Open),
+            // Would match if % _ \\ were wildcards or escapes.
+            new("LIT-2", OpenItemType.Invoice, null, "AB10XXOFF AXBY CD", new(2026, 3, 20), 1_00, 1_00, InvoiceStatus.Open),
+        ]);
+        Assert.Equal(["LIT-1"], await SortedNumbersAsync(h, All() with { Search = search }));
     }
 
     [Theory]
@@ -112,6 +175,11 @@ public abstract class InvoiceQueryTests(TestDatabase database)
     [InlineData("%")]
     [InlineData("_")]
     [InlineData("\\")]
+    [InlineData("%%%")]
+    [InlineData("___")]
+    [InlineData("\" OR \"")]
+    [InlineData("NEAR(a b)")]
+    [InlineData("* AND *")]
     public async Task Sql_and_markup_characters_in_search_just_match_nothing(string search)
     {
         await using var h = await SeededAsync(database);

@@ -200,7 +200,7 @@ public sealed class InvoiceQueryService(
         var effective = query.AgingBucket is { } bucket
             ? query with { Filters = [.. query.Filters, .. BucketFilters(bucket, options.Value.EffectiveAgingBuckets, today)] }
             : query;
-        return Grid.Filter(open, effective, CurrencyInfo.Get(options.Value.Currency));
+        return Grid.Filter(open, effective, CurrencyInfo.Get(options.Value.Currency), key => TextSearch.Invoices(db, key));
     }
 
     private DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
