@@ -119,6 +119,19 @@ public abstract class InvoiceQueryTests(TestDatabase database)
         Assert.Equal(expected, await SortedNumbersAsync(h, All() with { Search = search }));
     }
 
+    [Fact]
+    public async Task A_search_with_a_number_in_it_matches_the_whole_text_not_just_its_digits()
+    {
+        await using var h = await SeededAsync(database);
+        await SeedAsync(h, h.Users.User!.CurrentAccountId,
+            [new("REF-9", OpenItemType.Invoice, "X1001", "order 1001 and inv 1001", new(2026, 3, 20), 1_00, 1_00, InvoiceStatus.Open)]);
+
+        // The index is asked for "1001"; only keys holding all of "INV-1001" are matches.
+        Assert.Equal(["INV-1001"], await SortedNumbersAsync(h, All() with { Search = "inv-1001" }));
+        Assert.Equal(["INV-1001", "REF-9"], await SortedNumbersAsync(h, All() with { Search = "1001" }));
+        Assert.Equal(["REF-9"], await SortedNumbersAsync(h, All() with { Search = "inv 1001" }));
+    }
+
     [Theory]
     [InlineData("IN", new[] { "INV-1001", "INV-1002", "INV-1003", "inv-2001" })]
     [InlineData("po", new[] { "CM-3001", "INV-1001", "INV-1002" })]
