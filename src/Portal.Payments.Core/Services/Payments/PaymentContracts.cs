@@ -55,6 +55,12 @@ public sealed record PaymentPreview
     public Money ShortTotal => Lines.Aggregate(Money.Zero(Total.Currency), (sum, l) => l.ShortAmount is { } s ? sum + s : sum);
     /// <summary>True when a partial payment changed at least one discount.</summary>
     public bool DiscountChanged => Lines.Any(l => l.DiscountNotice is not null);
+
+    /// <summary>
+    /// The short-pay refusals of the amounts, reasons and comments entered (<see cref="PaymentService.ReviewAsync"/>): the
+    /// preview is computed anyway (a refused amount counts as the full payment), and nothing can be paid while any remain.
+    /// </summary>
+    public IReadOnlyList<PortalFieldError> Errors { get; init; } = [];
 }
 
 /// <summary>
