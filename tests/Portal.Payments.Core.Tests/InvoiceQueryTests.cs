@@ -546,6 +546,64 @@ public abstract class InvoiceQueryTests(TestDatabase database)
             ? new SqlitePaymentsDbContext(new DbContextOptionsBuilder<SqlitePaymentsDbContext>().UseSqlite(database.ConnectionString).AddInterceptors(log).Options)
             : new PostgresPaymentsDbContext(new DbContextOptionsBuilder<PostgresPaymentsDbContext>().UseNpgsql(database.ConnectionString).AddInterceptors(log).Options);
     }
+
+    [Fact]
+    public async Task Select_all_matching_takes_every_payable_item_of_the_filtered_result_with_its_count_and_total_oldest_due_first()
+    {
+        await using var h = await SeededAsync(database);
+        var service = h.Get<InvoiceQueryService>();
+
+        // Open items only (not Pending, Scheduled or Processing), paging and sort ignored, credits counted negative.
+        var all = await service.SelectPayableAsync(new InvoiceQuery { Skip = 25, Take = 1, Sorts = [new GridSort(InvoiceFields.Number, true)] });
+        Assert.Equal((3, Usd(160m), false), (all.MatchingCount, all.MatchingTotal, all.Truncated));
+        Assert.Equal(await IdsAsync(h, "CM-3001", "INV-1003", "INV-1001"), all.InvoiceIds);
+        Assert.Equal(Usd(160m), all.SelectedTotal);
+
+        var searched = await service.SelectPayableAsync(new InvoiceQuery { Search = "INV" });
+        Assert.Equal((2, Usd(200m)), (searched.MatchingCount, searched.MatchingTotal));
+        var filtered = await service.SelectPayableAsync(All(new GridFilter(InvoiceFields.Type, GridFilterOperator.Equals, nameof(OpenItemType.CreditMemo))));
+        Assert.Equal((1, Usd(-40m)), (filtered.MatchingCount, filtered.MatchingTotal));
+        var none = await service.SelectPayableAsync(new InvoiceQuery { Search = "nothing-like-this" });
+        Assert.Equal((0, Usd(0m)), (none.MatchingCount, none.MatchingTotal));
+        Assert.Empty(none.Items);
+    }
+
+    [Fact]
+    public async Task Pay_all_past_due_selects_the_open_invoices_due_before_today_and_no_credits()
+    {
+        await using var h = await SeededAsync(database);
+        var account = h.Users.User!.CurrentAccountId;
+        await SeedAsync(h, account,
+        [
+            new("INV-P1", OpenItemType.Invoice, null, null, new(2026, 2, 20), 30_00, 30_00, InvoiceStatus.Open),
+            new("INV-P2", OpenItemType.Invoice, null, null, new(2026, 1, 10), 45_50, 45_50, InvoiceStatus.Open),
+            new("INV-P3", OpenItemType.Invoice, null, null, new(2026, 2, 1), 10_00, 10_00, InvoiceStatus.Pending),
+        ]);
+
+        var pastDue = await h.Get<InvoiceQueryService>().SelectPastDueAsync();
+
+        // CM-3001 is past due but a credit; INV-1003 is due today; inv-2001 and INV-1002 are already on their way.
+        Assert.Equal(await IdsAsync(h, "INV-P2", "INV-P1"), pastDue.InvoiceIds);
+        Assert.Equal((2, Usd(75.50m)), (pastDue.MatchingCount, pastDue.MatchingTotal));
+    }
+
+    [Fact]
+    public async Task View_only_users_cannot_select_to_pay()
+    {
+        await using var h = await SeededAsync(database, PortalPermissions.View);
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => h.Get<InvoiceQueryService>().SelectPayableAsync(new InvoiceQuery()));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => h.Get<InvoiceQueryService>().SelectPastDueAsync());
+    }
+
+    private static Money Usd(decimal amount) => Money.Create(amount, "USD");
+
+    private static async Task<long[]> IdsAsync(PortalHarness h, params string[] numbers)
+    {
+        var account = h.Users.User!.CurrentAccountId;
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var rows = await db.Invoices.AsNoTracking().Where(i => i.AccountId == account && numbers.Contains(i.Number) && i.IsOpen).Select(i => new { i.Id, i.Number }).ToListAsync();
+        return [.. numbers.Select(n => rows.Single(r => r.Number == n).Id)];
+    }
 }
 
 public sealed class InvoiceQueryTests_Sqlite(SqliteDatabase db) : InvoiceQueryTests(db), IClassFixture<SqliteDatabase>;
