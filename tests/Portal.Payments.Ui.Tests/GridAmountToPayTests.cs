@@ -53,7 +53,7 @@ public class GridAmountToPayTests : PayTestContext
     [InlineData("abc", "Enter the amount to pay for GAP-7002 as a number, e.g. 1,234.50.")]
     [InlineData("0", "The amount to pay for GAP-7002 must be greater than zero.")]
     [InlineData("-1", "The amount to pay for GAP-7002 must be greater than zero.")]
-    [InlineData("10.005", "The amount to pay for GAP-7002: USD amounts have at most 2 decimal places.")]
+    [InlineData("10.005", "The amount to pay for GAP-7002 can have at most 2 decimal places.")]
     [InlineData("250.01", "The amount to pay for GAP-7002 is more than its open balance of USD 250.00. To pay more than you owe, make a deposit.")]
     public async Task A_bad_amount_is_refused_at_the_field_keeps_what_was_typed_and_opens_no_payment(string typed, string message)
     {

@@ -2,12 +2,13 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Hosting;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 
 namespace Portal.Payments.Ui.Tests;
 
 public class PortalNavTests : BunitContext
 {
-    public PortalNavTests() => Services.AddOptions();
+    public PortalNavTests() => Services.AddOptions().AddPortalStrings();
 
     [Fact]
     public void Renders_a_Payments_navigation_landmark_with_links_to_the_overview_open_invoices_payment_history_and_payment_methods()

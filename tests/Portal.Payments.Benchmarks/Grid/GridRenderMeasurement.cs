@@ -85,6 +85,11 @@ internal static class GridRenderMeasurement
                 sort.Add(await circuit.SortAsync());
                 idle.Add(await circuit.IdleAsync());
             }
+            // What one page change is made of, by component type.
+            open[0].Renderer.Breakdown = [];
+            await open[0].NextPageAsync();
+            var breakdown = open[0].Renderer.Breakdown!;
+            open[0].Renderer.Breakdown = null;
             var componentsAfter = open.Select(c => c.Renderer.LiveComponents).ToList();
             var errors = open.SelectMany(c => c.Renderer.Errors).Select(e => e.GetType().Name + ": " + e.Message).Distinct().ToList();
             foreach (var circuit in open)
@@ -106,6 +111,13 @@ internal static class GridRenderMeasurement
             Row("components per circuit (after first render)", components.Select(c => (double)c), N);
             Row("components per circuit (after the actions)", componentsAfter.Select(c => (double)c), N);
             Console.WriteLine($"| live heap per circuit (heap growth with {circuits} grids open / {circuits}) | {heapPerCircuit / 1024 / 1024:F2} MB | | |");
+            Console.WriteLine();
+            Console.WriteLine("| one page change, by component type | components re-rendered | edits | frames sent |");
+            Console.WriteLine("| --- | ---: | ---: | ---: |");
+            foreach (var (name, (count, edits, frames)) in breakdown.OrderByDescending(b => b.Value.ReferenceFrames + b.Value.Edits).Take(12))
+            {
+                Console.WriteLine($"| {name} | {count:N0} | {edits:N0} | {frames:N0} |");
+            }
             Console.WriteLine();
             Console.WriteLine($"// machine load average: {LoadAverage()}");
             foreach (var error in errors.Take(5))

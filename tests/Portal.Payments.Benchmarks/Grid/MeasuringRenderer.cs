@@ -51,6 +51,9 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
         }
     }
 
+    /// <summary>When set, bytes of each batch's edits and reference frames are added up per component type (what a batch is made of).</summary>
+    public Dictionary<string, (int Components, int Edits, int ReferenceFrames)>? Breakdown { get; set; }
+
     /// <summary>Exceptions the components raised (JS interop answers are defaults here, so a few are expected).</summary>
     public IReadOnlyList<Exception> Errors => _errors;
 
@@ -155,6 +158,29 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
         Interlocked.Add(ref _bytes, counter.Length);
         Interlocked.Increment(ref _batches);
         Interlocked.Exchange(ref _lastBatchAt, Environment.TickCount64);
+        if (Breakdown is { } breakdown)
+        {
+            for (var i = 0; i < renderBatch.UpdatedComponents.Count; i++)
+            {
+                var diff = renderBatch.UpdatedComponents.Array[i];
+                var name = ComponentName(diff.ComponentId);
+                var referenceFrames = 0;
+                for (var e = 0; e < diff.Edits.Count; e++)
+                {
+                    var edit = diff.Edits.Array[diff.Edits.Offset + e];
+                    if (edit.Type is RenderTreeEditType.PrependFrame)
+                    {
+                        referenceFrames += Math.Max(1, renderBatch.ReferenceFrames.Array[edit.ReferenceFrameIndex] is var f && f.FrameType == RenderTreeFrameType.Element ? f.ElementSubtreeLength : 1);
+                    }
+                    else if (edit.Type is RenderTreeEditType.SetAttribute)
+                    {
+                        referenceFrames++;
+                    }
+                }
+                var before = breakdown.GetValueOrDefault(name);
+                breakdown[name] = (before.Components + 1, before.Edits + diff.Edits.Count, before.ReferenceFrames + referenceFrames);
+            }
+        }
         lock (_live)
         {
             for (var i = 0; i < renderBatch.UpdatedComponents.Count; i++)
@@ -167,6 +193,19 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
             }
         }
         return Task.CompletedTask;
+    }
+
+    private string ComponentName(int componentId)
+    {
+        try
+        {
+            var type = GetComponentState(componentId).Component.GetType();
+            return type.IsGenericType ? type.Name[..type.Name.IndexOf('`')] : type.Name;
+        }
+        catch (ArgumentException)
+        {
+            return "(disposed)";
+        }
     }
 
     // The text directly inside an element (for finding buttons by their words).
