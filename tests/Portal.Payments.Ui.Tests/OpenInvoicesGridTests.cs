@@ -303,6 +303,80 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task The_header_box_selects_every_selectable_row_of_the_page_and_clears_them_again()
+    {
+        var cut = await RenderLoadedAsync();
+        var page = cut.FindAll("input.pp-inv-select[aria-label^='Select invoice']").Where(b => !b.HasAttribute("disabled")).ToList();
+        Assert.NotEmpty(page);
+
+        cut.Find("[data-testid=select-page]").Change(true);
+
+        Assert.Contains($"{page.Count} selected", cut.Find("[data-testid=selection-summary]").TextContent);
+        Assert.All(cut.FindAll("input.pp-inv-select[aria-label^='Select invoice']").Where(b => !b.HasAttribute("disabled")), b => Assert.True(b.HasAttribute("checked")));
+        Assert.True(cut.Find("[data-testid=select-page]").HasAttribute("checked"));
+
+        cut.Find("[data-testid=select-page]").Change(false);
+        Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=pay-selected]"));
+    }
+
+    [Fact]
+    public async Task Select_all_matching_selects_every_payable_item_across_pages_with_the_servers_count_and_total()
+    {
+        var cut = await RenderLoadedAsync();
+        var expected = await Services.GetRequiredService<InvoiceQueryService>().SelectPayableAsync(new InvoiceQuery());
+        Assert.True(expected.MatchingCount > RowNumbers(cut).Count, "the account should have more payable items than one page shows");
+
+        cut.WaitForAssertion(() => Assert.Equal(
+            $"Select all {expected.MatchingCount} matching ({expected.MatchingTotal.ToString(System.Globalization.CultureInfo.GetCultureInfo("en-US"))})",
+            cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains($"{expected.MatchingCount} selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=select-all-matching]"));   // everything matching is selected
+        await cut.InvokeAsync(() => cut.Find("[data-testid=pay-selected]").Click());
+        Assert.Equal(expected.InvoiceIds.Order(), cut.FindComponent<PayInvoicesPanel>().Instance.InvoiceIds.Order());
+    }
+
+    [Fact]
+    public async Task Select_all_matching_follows_the_search()
+    {
+        var cut = await RenderLoadedAsync();
+        var number = RowNumbers(cut)[0];
+        Search(cut, number);
+        cut.WaitForAssertion(() => Assert.Equal([number], RowNumbers(cut)), Timeout);
+
+        cut.WaitForAssertion(() => Assert.StartsWith("Select all 1 matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
+        cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+    }
+
+    [Fact]
+    public async Task Pay_all_past_due_selects_the_past_due_invoices_on_the_server_and_opens_the_payment()
+    {
+        var cut = await RenderLoadedAsync();
+        var pastDue = await Services.GetRequiredService<InvoiceQueryService>().SelectPastDueAsync();
+        Assert.NotEmpty(pastDue.Items);   // the demo ledger spreads items over five months
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=pay-past-due]").Click());
+
+        var panel = cut.FindComponent<PayInvoicesPanel>();
+        Assert.Equal(pastDue.InvoiceIds.Order(), panel.Instance.InvoiceIds.Order());
+        Assert.Contains($"{pastDue.Items.Count} past-due invoices selected", cut.Find("[data-testid=grid-notice]").TextContent);
+    }
+
+    [Fact]
+    public async Task View_only_users_get_no_checkboxes_and_no_selection_actions()
+    {
+        var cut = await RenderLoadedAsync(PortalPermissions.View);
+
+        Assert.Empty(cut.FindAll("input.pp-inv-select"));
+        Assert.Empty(cut.FindAll("[data-testid=selection-bar]"));
+        Assert.Empty(cut.FindAll("[data-testid=pay-past-due]"));
+        Assert.Empty(cut.FindAll("[data-testid=grid-amount-input]"));
+    }
+
+    [Fact]
     public async Task Pay_selected_hosts_the_pay_panel_with_the_selection_kept_across_pages()
     {
         var cut = await RenderLoadedAsync();

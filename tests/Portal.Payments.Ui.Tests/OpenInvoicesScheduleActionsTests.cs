@@ -93,6 +93,24 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
     }
 
     [Fact]
+    public async Task The_balances_show_pending_and_scheduled_money_beside_the_total()
+    {
+        var (first, ids, _) = await ArrangeAsync();
+        Assert.Equal("scheduled USD 300.00", first.Find("[data-testid=grid-total-scheduled]").TextContent.Trim());
+        Assert.Empty(first.FindAll("[data-testid=grid-total-pending]"));
+        Assert.Equal(("portal/scheduled", "Change or cancel scheduled payments"),
+            (first.Find("[data-testid=scheduled-link]").GetAttribute("href"), first.Find("[data-testid=scheduled-link]").TextContent.Trim()));
+        var card = await AddCardAsync(number: "5555555555554444");
+        await Payments.PayInvoicesAsync(new PayInvoicesRequest([ids[1]], card.Id, Guid.NewGuid().ToString("N")));
+
+        var cut = Render<OpenInvoicesGrid>();
+
+        cut.WaitForAssertion(() => Assert.Equal("pending USD 120.00", cut.Find("[data-testid=grid-total-pending]").TextContent.Trim()), Timeout);
+        Assert.Equal("scheduled USD 300.00", cut.Find("[data-testid=grid-total-scheduled]").TextContent.Trim());
+        Assert.Contains(cut.FindAll("[data-testid=bucket-pending]"), e => e.TextContent.Trim() == "pending USD 120.00");
+    }
+
+    [Fact]
     public async Task Schedule_payment_for_selected_invoices_opens_the_scheduling_panel_with_the_selection()
     {
         var (cut, _, _) = await ArrangeAsync();

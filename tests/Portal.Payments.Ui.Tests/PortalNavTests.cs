@@ -66,4 +66,19 @@ public class PortalNavTests : BunitContext
         Assert.Empty(cut.FindAll("a[href='portal/deposit']"));
         Assert.Equal(["portal", "portal/invoices", "portal/payments", "portal/payment-methods"], cut.FindAll("a").Select(a => a.GetAttribute("href") ?? "").ToArray());
     }
+
+    [Theory]
+    [InlineData(Portal.Payments.Users.PortalPermissions.View, false)]
+    [InlineData(Portal.Payments.Users.PortalPermissions.Pay, true)]
+    public void A_view_only_user_gets_no_deposit_link(Portal.Payments.Users.PortalPermissions permissions, bool linked)
+    {
+        var users = new TestUsers();
+        users.SignIn(permissions);
+        Services.AddSingleton<Portal.Payments.Users.IPortalUserContext>(new TestUserContext(users));
+
+        var cut = Render<PortalNav>();
+
+        Assert.Equal(linked, cut.FindAll("a[href='portal/deposit']").Count == 1);
+        Assert.Single(cut.FindAll("a[href='portal/invoices']"));
+    }
 }
