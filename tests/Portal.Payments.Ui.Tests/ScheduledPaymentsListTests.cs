@@ -70,6 +70,34 @@ public class ScheduledPaymentsListTests : PayTestContext
     }
 
     [Fact]
+    public async Task Change_moves_the_payment_to_another_date_showing_the_amount_for_that_date_before_saving()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        // 1,000.00 with a 20.00 discount until 15 March 2027 (five days from today).
+        var ids = await SeedAsync(("SCH-5101", 100_000, 2_000, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
+        Assert.Equal(980m, scheduled.Amount.Amount);
+        var cut = RenderList();
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        var picker = cut.FindComponent<Radzen.Blazor.RadzenDatePicker<DateTime?>>();
+        await cut.InvokeAsync(() => picker.Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
+
+        cut.WaitForAssertion(() => Assert.Equal("Amount on that date: USD 1,000.00", cut.Find("[data-testid=scheduled-new-amount]").TextContent.Trim()), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,000.00 on 3/20/2027 with",
+            cut.Find("[data-testid=scheduled-notice]").TextContent.Trim()), Timeout);
+        Assert.Equal("3/20/2027", cut.Find("[data-testid=scheduled-date]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]"));
+        var invoice = (await InvoicesAsync(ids)).Single();
+        Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)new DateOnly(2027, 3, 20)), (invoice.Status, invoice.ScheduledFor));
+    }
+
+    [Fact]
     public async Task Unticking_every_invoice_disables_cancel()
     {
         await ArrangeAsync();
