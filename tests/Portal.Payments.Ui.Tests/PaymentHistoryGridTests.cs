@@ -60,6 +60,49 @@ public class PaymentHistoryGridTests : PayTestContext
         Assert.Equal("history", cut.FindComponent<SavedViewsBar>().Instance.Grid);
     }
 
+    private static string DateCell(IRenderedComponent<PaymentHistoryGrid> cut) =>
+        ReceiptLinks(cut)[0].Closest("tr")!.QuerySelector("td .rz-cell-data")!.TextContent.Trim();
+
+    private static string EnUs(int hour, int minute) =>
+        new DateTime(2027, 3, 10, hour, minute, 0).ToString("g", System.Globalization.CultureInfo.GetCultureInfo("en-US"));
+
+    [Fact]
+    public async Task Times_show_in_the_zone_the_browser_reports()
+    {
+        await StartAsync();
+        await PayTwiceAsync();
+        JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/portal-setup.js").Setup<string?>("timeZone").SetResult("Europe/Berlin");
+
+        var cut = RenderWithRows(2);
+
+        // Paid at 12:05 UTC: 13:05 in Berlin, without "UTC".
+        cut.WaitForAssertion(() => Assert.Equal(EnUs(13, 5), DateCell(cut)), Timeout);
+    }
+
+    [Fact]
+    public async Task Times_show_in_the_zone_the_host_gives_the_user_over_the_browsers()
+    {
+        await StartAsync();
+        await PayTwiceAsync();
+        Users.Current = Users.Current! with { TimeZoneId = "America/New_York" };
+        JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/portal-setup.js").Setup<string?>("timeZone").SetResult("Europe/Berlin");
+
+        var cut = RenderWithRows(2);
+
+        Assert.Equal(EnUs(7, 5), DateCell(cut));
+    }
+
+    [Fact]
+    public async Task Until_the_zone_is_known_times_say_UTC()
+    {
+        await StartAsync();
+        await PayTwiceAsync();
+
+        var cut = RenderWithRows(2);
+
+        Assert.Equal(EnUs(12, 5) + " UTC", DateCell(cut));
+    }
+
     [Fact]
     public async Task Search_by_invoice_number_paid_narrows_the_grid_and_a_miss_offers_to_clear()
     {
