@@ -62,6 +62,24 @@ public partial class LocalizationTests : PortalTestContext
     }
 
     [Fact]
+    public async Task A_German_user_sees_the_account_overview_in_German()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("de-DE");
+
+        var cut = Render<AccountOverview>();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=total-balance]")), Timeout);
+        Assert.Equal("Kontoübersicht", cut.Find("h1").TextContent.Trim());
+        Assert.Equal(["Nicht fällig", "1–30 Tage", "31–60 Tage", "61–90 Tage", "Über 90 Tage"],
+            cut.FindAll("[data-testid=aging-bucket] .pp-bucket-label").Select(l => l.TextContent.Trim()));
+        Assert.Contains("offene Posten", cut.Find(".pp-total").TextContent);
+        Assert.Matches(@",\d{2}$", cut.Find("[data-testid=total-balance]").TextContent.Trim());
+        Assert.DoesNotMatch(@"(>|"")\s*(Overview|Balances)\.[A-Z]\w*", cut.Markup);
+    }
+
+    [Fact]
     public async Task The_host_can_reword_any_text_per_language()
     {
         AddPortal();
