@@ -12,6 +12,9 @@ public static class PortalRoutes
     /// <summary>Open invoices (balances, grid, pay now): <c>/portal/invoices</c>.</summary>
     public const string Invoices = "/portal/invoices";
 
+    /// <summary>Scheduled payments (change date or method, cancel): <c>/portal/scheduled</c>.</summary>
+    public const string Scheduled = "/portal/scheduled";
+
     /// <summary>Make a deposit (a payment on account): <c>/portal/deposit</c>.</summary>
     public const string Deposit = "/portal/deposit";
     /// <summary>Autopay (enrol, change, cancel, exclude invoices): <c>/portal/autopay</c>.</summary>

@@ -45,9 +45,15 @@ if (args is ["scale-out", .. var scaleOutArgs])
     Environment.ExitCode = await ScaleOutBenchmark.RunAsync(scaleOutArgs);
     return;
 }
+// Grid render batches, CPU and heap per circuit: -- grid-render [circuits] [actions]
 if (args is ["plans", .. var planProviders])
 {
     await QueryPlans.RunAsync(planProviders);
+    return;
+}
+if (args is ["grid-render", .. var gridArgs])
+{
+    await Portal.Payments.Benchmarks.Grid.GridRenderMeasurement.RunAsync(gridArgs);
     return;
 }
 if (args is ["prepare"])

@@ -98,11 +98,87 @@ public abstract class InvoiceQueryTests(TestDatabase database)
     [InlineData("  beta ", new[] { "INV-1002" })]
     [InlineData("credit, \"q", new[] { "CM-3001" })]
     [InlineData("=hyper", new[] { "inv-2001" })]
-    [InlineData("lpha", new string[0])]
-    public async Task Search_is_a_case_insensitive_prefix_on_number_po_or_reference(string search, string[] expected)
+    public async Task Search_finds_the_start_of_a_number_po_or_reference_in_any_case(string search, string[] expected)
     {
         await using var h = await SeededAsync(database);
         Assert.Equal(expected, await SortedNumbersAsync(h, All() with { Search = search }));
+    }
+
+    [Theory]
+    [InlineData("100", new[] { "INV-1001", "INV-1002", "INV-1003" })]   // digits inside the number
+    [InlineData("1001", new[] { "INV-1001" })]
+    [InlineData("lpha", new[] { "INV-1001" })]                          // inside the reference
+    [InlineData("-77", new[] { "CM-3001", "INV-1001" })]                 // inside the PO number
+    [InlineData("uoted\"", new[] { "CM-3001" })]                       // a quote is just a character
+    [InlineData("call", new[] { "UC-1" })]
+    [InlineData("v-2", new[] { "inv-2001" })]
+    [InlineData("xyz", new string[0])]
+    public async Task Search_of_three_characters_or_more_matches_anywhere_in_number_po_or_reference(string search, string[] expected)
+    {
+        await using var h = await SeededAsync(database);
+        Assert.Equal(expected, await SortedNumbersAsync(h, All() with { Search = search }));
+    }
+
+    [Fact]
+    public async Task A_search_with_a_number_in_it_matches_the_whole_text_not_just_its_digits()
+    {
+        await using var h = await SeededAsync(database);
+        await SeedAsync(h, h.Users.User!.CurrentAccountId,
+            [new("REF-9", OpenItemType.Invoice, "X1001", "order 1001 and inv 1001", new(2026, 3, 20), 1_00, 1_00, InvoiceStatus.Open)]);
+
+        // The index is asked for "1001"; only keys holding all of "INV-1001" are matches.
+        Assert.Equal(["INV-1001"], await SortedNumbersAsync(h, All() with { Search = "inv-1001" }));
+        Assert.Equal(["INV-1001", "REF-9"], await SortedNumbersAsync(h, All() with { Search = "1001" }));
+        Assert.Equal(["REF-9"], await SortedNumbersAsync(h, All() with { Search = "inv 1001" }));
+    }
+
+    [Theory]
+    [InlineData("IN", new[] { "INV-1001", "INV-1002", "INV-1003", "inv-2001" })]
+    [InlineData("po", new[] { "CM-3001", "INV-1001", "INV-1002" })]
+    [InlineData("01", new string[0])]                                   // "01" is inside numbers, but two characters match the start only
+    public async Task Search_of_one_or_two_characters_matches_the_start_of_a_field(string search, string[] expected)
+    {
+        await using var h = await SeededAsync(database);
+        Assert.Equal(expected, await SortedNumbersAsync(h, All() with { Search = search }));
+    }
+
+    [Fact]
+    public async Task Search_anywhere_follows_the_search_keys_when_the_erp_changes_an_item()
+    {
+        await using var h = await SeededAsync(database);
+        var account = h.Users.User!.CurrentAccountId;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            var item = await db.Invoices.SingleAsync(i => i.AccountId == account && i.Number == "INV-1002");
+            item.Reference = "Gamma delivery";
+            item.ReferenceKey = SearchKeys.Normalize(item.Reference);
+            await db.SaveChangesAsync();
+        }
+        Assert.Equal(["INV-1002"], await SortedNumbersAsync(h, All() with { Search = "delivery" }));
+        Assert.Empty(await SortedNumbersAsync(h, All() with { Search = "eta" }));
+
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Invoices.Where(i => i.AccountId == account && i.Number == "INV-1002").ExecuteDeleteAsync();
+        }
+        Assert.Empty(await SortedNumbersAsync(h, All() with { Search = "delivery" }));
+    }
+
+    [Theory]
+    [InlineData("10%", "AB10%OFF")]
+    [InlineData("a_b", "XA_BY")]
+    [InlineData("c\\d", "XC\\DY")]
+    public async Task Like_wildcards_in_a_search_are_literal_characters(string search, string reference)
+    {
+        await using var h = await SeededAsync(database);
+        var account = h.Users.User!.CurrentAccountId;
+        await SeedAsync(h, account,
+        [
+            new("LIT-1", OpenItemType.Invoice, null, reference, new(2026, 3, 20), 1_00, 1_00, InvoiceStatus.Open),
+            // Would match if % _ \\ were wildcards or escapes.
+            new("LIT-2", OpenItemType.Invoice, null, "AB10XXOFF AXBY CD", new(2026, 3, 20), 1_00, 1_00, InvoiceStatus.Open),
+        ]);
+        Assert.Equal(["LIT-1"], await SortedNumbersAsync(h, All() with { Search = search }));
     }
 
     [Theory]
@@ -112,6 +188,11 @@ public abstract class InvoiceQueryTests(TestDatabase database)
     [InlineData("%")]
     [InlineData("_")]
     [InlineData("\\")]
+    [InlineData("%%%")]
+    [InlineData("___")]
+    [InlineData("\" OR \"")]
+    [InlineData("NEAR(a b)")]
+    [InlineData("* AND *")]
     public async Task Sql_and_markup_characters_in_search_just_match_nothing(string search)
     {
         await using var h = await SeededAsync(database);
@@ -464,6 +545,64 @@ public abstract class InvoiceQueryTests(TestDatabase database)
         public PaymentsDbContext CreateDbContext() => database.Provider == DatabaseProvider.Sqlite
             ? new SqlitePaymentsDbContext(new DbContextOptionsBuilder<SqlitePaymentsDbContext>().UseSqlite(database.ConnectionString).AddInterceptors(log).Options)
             : new PostgresPaymentsDbContext(new DbContextOptionsBuilder<PostgresPaymentsDbContext>().UseNpgsql(database.ConnectionString).AddInterceptors(log).Options);
+    }
+
+    [Fact]
+    public async Task Select_all_matching_takes_every_payable_item_of_the_filtered_result_with_its_count_and_total_oldest_due_first()
+    {
+        await using var h = await SeededAsync(database);
+        var service = h.Get<InvoiceQueryService>();
+
+        // Open items only (not Pending, Scheduled or Processing), paging and sort ignored, credits counted negative.
+        var all = await service.SelectPayableAsync(new InvoiceQuery { Skip = 25, Take = 1, Sorts = [new GridSort(InvoiceFields.Number, true)] });
+        Assert.Equal((3, Usd(160m), false), (all.MatchingCount, all.MatchingTotal, all.Truncated));
+        Assert.Equal(await IdsAsync(h, "CM-3001", "INV-1003", "INV-1001"), all.InvoiceIds);
+        Assert.Equal(Usd(160m), all.SelectedTotal);
+
+        var searched = await service.SelectPayableAsync(new InvoiceQuery { Search = "INV" });
+        Assert.Equal((2, Usd(200m)), (searched.MatchingCount, searched.MatchingTotal));
+        var filtered = await service.SelectPayableAsync(All(new GridFilter(InvoiceFields.Type, GridFilterOperator.Equals, nameof(OpenItemType.CreditMemo))));
+        Assert.Equal((1, Usd(-40m)), (filtered.MatchingCount, filtered.MatchingTotal));
+        var none = await service.SelectPayableAsync(new InvoiceQuery { Search = "nothing-like-this" });
+        Assert.Equal((0, Usd(0m)), (none.MatchingCount, none.MatchingTotal));
+        Assert.Empty(none.Items);
+    }
+
+    [Fact]
+    public async Task Pay_all_past_due_selects_the_open_invoices_due_before_today_and_no_credits()
+    {
+        await using var h = await SeededAsync(database);
+        var account = h.Users.User!.CurrentAccountId;
+        await SeedAsync(h, account,
+        [
+            new("INV-P1", OpenItemType.Invoice, null, null, new(2026, 2, 20), 30_00, 30_00, InvoiceStatus.Open),
+            new("INV-P2", OpenItemType.Invoice, null, null, new(2026, 1, 10), 45_50, 45_50, InvoiceStatus.Open),
+            new("INV-P3", OpenItemType.Invoice, null, null, new(2026, 2, 1), 10_00, 10_00, InvoiceStatus.Pending),
+        ]);
+
+        var pastDue = await h.Get<InvoiceQueryService>().SelectPastDueAsync();
+
+        // CM-3001 is past due but a credit; INV-1003 is due today; inv-2001 and INV-1002 are already on their way.
+        Assert.Equal(await IdsAsync(h, "INV-P2", "INV-P1"), pastDue.InvoiceIds);
+        Assert.Equal((2, Usd(75.50m)), (pastDue.MatchingCount, pastDue.MatchingTotal));
+    }
+
+    [Fact]
+    public async Task View_only_users_cannot_select_to_pay()
+    {
+        await using var h = await SeededAsync(database, PortalPermissions.View);
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => h.Get<InvoiceQueryService>().SelectPayableAsync(new InvoiceQuery()));
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => h.Get<InvoiceQueryService>().SelectPastDueAsync());
+    }
+
+    private static Money Usd(decimal amount) => Money.Create(amount, "USD");
+
+    private static async Task<long[]> IdsAsync(PortalHarness h, params string[] numbers)
+    {
+        var account = h.Users.User!.CurrentAccountId;
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var rows = await db.Invoices.AsNoTracking().Where(i => i.AccountId == account && numbers.Contains(i.Number) && i.IsOpen).Select(i => new { i.Id, i.Number }).ToListAsync();
+        return [.. numbers.Select(n => rows.Single(r => r.Number == n).Id)];
     }
 }
 

@@ -159,6 +159,119 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Cancelling_some_invoices_keeps_the_rest_scheduled_with_the_amount_recomputed_and_the_runner_charges_only_that()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account,
+            new Item("INV-40", 100_000, DiscountMinor: 2_000, DiscountDate: Today.AddDays(10)), new Item("INV-41", 20_000), new Item("INV-42", 5_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(5), card.Id));
+        Assert.Equal(Usd(1230m), scheduled.Amount);
+
+        var plan = Assert.Single(await service.PlanCancelAsync([ids[1], ids[2]]));
+        Assert.Equal((scheduled.PaymentId, false, (Money?)Usd(980m), (string?)null), (plan.Payment.PaymentId, plan.WholePayment, plan.RemainingAmount, plan.WholeOnlyReason));
+        Assert.Equal(["INV-41", "INV-42"], plan.Cancelled.Select(i => i.Number));
+        Assert.Equal((Usd(1230m), Today.AddDays(5)), (plan.Payment.Amount, plan.Payment.ScheduledFor));
+
+        // What the payer confirmed no longer matches the server: nothing changes.
+        var stale = await Assert.ThrowsAsync<PortalValidationException>(() => service.CancelInvoicesAsync(scheduled.PaymentId, [ids[1], ids[2]], Usd(1000m)));
+        Assert.Equal("total", stale.Field);
+        Assert.Equal(123_000L, (await PaymentsAsync(h, account)).Single().AmountMinor);
+
+        var outcome = await service.CancelInvoicesAsync(scheduled.PaymentId, [ids[1], ids[2]], Usd(980m));
+
+        Assert.Equal((false, (Money?)Usd(980m), 2), (outcome.WholePaymentCancelled, outcome.RemainingAmount, outcome.InvoicesReopened));
+        Assert.Equal(["INV-41", "INV-42"], outcome.CancelledInvoices);
+        var rows = await InvoiceRowsAsync(h, ids);
+        Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)Today.AddDays(5), (Guid?)scheduled.PaymentId), (rows[0].Status, rows[0].ScheduledFor, rows[0].ActivePaymentId));
+        Assert.All(rows.Skip(1), r => Assert.Equal((InvoiceStatus.Open, (Guid?)null, (DateOnly?)null), (r.Status, r.ActivePaymentId, r.ScheduledFor)));
+        var payment = (await PaymentsAsync(h, account)).Single();
+        Assert.Equal((PaymentStatus.Scheduled, 98_000L, 2_000L, 1), (payment.Status, payment.AmountMinor, payment.DiscountMinor, payment.InvoiceCount));
+        Assert.Equal(["INV-40"], payment.Allocations.Select(a => a.InvoiceNumber));
+        var email = (await EmailsAsync(h, account)).Single(e => e.Subject.StartsWith("Scheduled payment changed", StringComparison.Ordinal));
+        Assert.Contains("No longer in this payment (open again): INV-41, INV-42", email.TextBody);
+        var listed = Assert.Single(await service.ListAsync());
+        Assert.Equal((Usd(980m), 1), (listed.Amount, listed.Items.Count));
+
+        h.Clock.Advance(TimeSpan.FromDays(5));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        var charge = Assert.Single(await ChargesAsync(h, account));
+        Assert.Equal(98_000L, charge.AmountMinor);
+    }
+
+    [Fact]
+    public async Task Cancelling_every_invoice_of_a_scheduled_payment_cancels_the_whole_payment()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-45", 10_000), new Item("INV-46", 20_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+
+        var plan = Assert.Single(await service.PlanCancelAsync(ids));
+        Assert.True(plan.WholePayment);
+        Assert.Null(plan.RemainingAmount);
+        var outcome = await service.CancelInvoicesAsync(scheduled.PaymentId, ids);
+
+        Assert.Equal((true, (Money?)null, 2), (outcome.WholePaymentCancelled, outcome.RemainingAmount, outcome.InvoicesReopened));
+        Assert.Equal(PaymentStatus.Cancelled, (await PaymentsAsync(h, account)).Single().Status);
+        Assert.All(await InvoiceRowsAsync(h, ids), r => Assert.Equal(InvoiceStatus.Open, r.Status));
+        Assert.Empty(await service.ListAsync());
+    }
+
+    [Fact]
+    public async Task Changing_the_date_recomputes_the_discounts_moves_the_holds_and_a_stale_amount_is_refused()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-50", 100_000, DiscountMinor: 2_000, DiscountDate: Today.AddDays(3)));
+        var card = await CardAsync(h);
+        var other = await CardAsync(h, "5555555555554444");
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(2), card.Id));
+        Assert.Equal(Usd(980m), scheduled.Amount);
+
+        Assert.Equal(Usd(1000m), (await service.PreviewChangeAsync(scheduled.PaymentId, Today.AddDays(5))).Total);   // the discount ends on day 3
+        var stale = await Assert.ThrowsAsync<PortalValidationException>(() => service.ChangeAsync(scheduled.PaymentId, Today.AddDays(5), null, Usd(980m)));
+        Assert.Equal("total", stale.Field);
+        Assert.Equal(Today.AddDays(2), (await InvoiceRowsAsync(h, ids)).Single().ScheduledFor);
+
+        var changed = await service.ChangeAsync(scheduled.PaymentId, Today.AddDays(5), other.Id, Usd(1000m));
+
+        Assert.Equal((Usd(1000m), Today.AddDays(5), (Guid?)other.Id), (changed.Amount, changed.ScheduledFor, changed.PaymentMethodId));
+        Assert.Contains("4444", changed.MethodDescription);
+        Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)Today.AddDays(5)), ((await InvoiceRowsAsync(h, ids)).Single().Status, (await InvoiceRowsAsync(h, ids)).Single().ScheduledFor));
+        var payment = (await PaymentsAsync(h, account)).Single();
+        Assert.Equal((PaymentStatus.Scheduled, 100_000L, 0L, (DateOnly?)Today.AddDays(5), (Guid?)other.Id),
+            (payment.Status, payment.AmountMinor, payment.DiscountMinor, payment.ScheduledFor, payment.PaymentMethodId));
+        Assert.Contains(await EmailsAsync(h, account), e => e.Subject.StartsWith("Scheduled payment changed: USD 1,000.00", StringComparison.Ordinal));
+        await Assert.ThrowsAsync<PortalValidationException>(() => service.ChangeAsync(scheduled.PaymentId, Today, null));   // not today or earlier
+    }
+
+    [Fact]
+    public async Task The_account_summary_shows_pending_and_scheduled_money_beside_the_balance()
+    {
+        await using var h = Harness(database, out var account);
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // Marked as synced, so the summary does not pull the demo ERP's invoices on top of these.
+            db.ErpSyncStates.Add(new ErpSyncStateRecord { AccountId = account, LastSyncedAt = h.Clock.GetUtcNow().UtcDateTime });
+            await db.SaveChangesAsync();
+        }
+        var ids = await InvoicesAsync(h, account,
+            new Item("INV-60", 50_000, DueInDays: 10), new Item("INV-61", 20_000, DueInDays: -15), new Item("INV-62", 30_000, DueInDays: 20), new Item("INV-63", 10_000, DueInDays: 5));
+        var card = await CardAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([ids[0]], card.Id, Key()));
+        await h.Get<ScheduledPaymentService>().ScheduleAsync(Request([ids[1], ids[2]], Today.AddDays(3), card.Id));
+
+        var summary = await h.Get<AccountOverviewService>().GetSummaryAsync();
+
+        Assert.Equal((Usd(1100m), Usd(500m), Usd(500m), Usd(100m)), (summary.TotalBalance, summary.Pending, summary.Scheduled, summary.Unpaid));
+        Assert.Equal((Usd(500m), Usd(300m)), (summary.Buckets[0].Pending, summary.Buckets[0].Scheduled));
+        Assert.Equal((Usd(0m), Usd(200m)), (summary.Buckets[1].Pending, summary.Buckets[1].Scheduled));
+    }
+
+    [Fact]
     public async Task A_method_used_by_a_scheduled_payment_cannot_be_deleted()
     {
         await using var h = Harness(database, out var account);

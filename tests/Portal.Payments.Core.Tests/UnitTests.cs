@@ -180,3 +180,30 @@ public class AgingBucketTests
         Assert.Equal(3, AccountOverviewService.BucketIndex(46, [15, 45]));
     }
 }
+
+public class TextSearchTests
+{
+    [Theory]
+    [InlineData("INV-0012", "0012")]
+    [InlineData("INV-0012345", "0012345")]
+    [InlineData("ORDER 1234", "1234")]
+    [InlineData("PO-77B", "77B")]
+    [InlineData("ACM100017", null)]      // one run: the whole text is the part
+    [InlineData("ORDER 1", null)]        // no run with a digit of three characters
+    [InlineData("SPRING ORDER", null)]
+    [InlineData("A-1-2", null)]
+    public void The_index_is_asked_for_the_longest_run_with_digits(string key, string? part) =>
+        Assert.Equal(part, Portal.Payments.Data.TextSearch.SelectivePart(key));
+
+    [Theory]
+    [InlineData("10%_\\x", "%10\\%\\_\\\\x%")]
+    [InlineData("ABC", "%ABC%")]
+    public void Like_patterns_escape_the_wildcards(string key, string pattern) =>
+        Assert.Equal(pattern, Portal.Payments.Data.TextSearch.LikeAnywhere(key));
+
+    [Theory]
+    [InlineData("ABC", "\"ABC\"")]
+    [InlineData("A\"B", "\"A\"\"B\"")]
+    public void Fts_phrases_quote_the_text(string key, string phrase) =>
+        Assert.Equal(phrase, Portal.Payments.Data.TextSearch.Phrase(key));
+}

@@ -261,7 +261,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await SearchAsync(page, "INV-");
         var first = (await Numbers(page).First.InnerTextAsync()).Trim();
 
-        var toggle = page.GetByTestId("spreadsheet-toggle");
+        var toggle = page.GetByTestId("grid-spreadsheet-toggle");
         await toggle.CheckAsync();
         var sheet = page.GetByRole(AriaRole.Grid, new() { Name = "Open invoices, spreadsheet view", Exact = true });
         await Expect(sheet).ToBeVisibleAsync();
@@ -336,7 +336,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
     /// <summary>Clicks "Export CSV" and returns the downloaded file's non-empty lines.</summary>
     private static async Task<List<string>> DownloadCsvAsync(IPage page)
     {
-        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-csv").ClickAsync());
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("grid-export-csv").ClickAsync());
         Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
         return (await File.ReadAllLinesAsync(await download.PathAsync())).Where(l => l.Length > 0).ToList();
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using AngleSharp.Dom;
 using Portal.Payments.Services;
 using Portal.Payments.Ui.Components;
@@ -147,5 +148,38 @@ public class AccountOverviewTests : PortalTestContext
         text = text.Trim();
         Assert.StartsWith("USD ", text);
         return decimal.Parse(text["USD ".Length..], NumberStyles.Number, EnUs);
+    }
+}
+
+/// <summary>The overview shows the money on its way beside the balances (finding 8 of issue 15).</summary>
+public class AccountOverviewInFlightTests : PayTestContext
+{
+    [Fact]
+    public async Task Pending_and_scheduled_payments_show_beside_the_total_and_their_periods()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<Portal.Payments.Sync.ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("FLY-1", 30_000, null, Portal.Payments.Erp.OpenItemType.Invoice), ("FLY-2", 12_000, null, Portal.Payments.Erp.OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        await Services.GetRequiredService<Portal.Payments.Services.Payments.ScheduledPaymentService>()
+            .ScheduleAsync(new Portal.Payments.Services.Payments.SchedulePaymentRequest([ids[0]], new DateOnly(2027, 3, 15), card.Id, Guid.NewGuid().ToString("N")));
+        await Payments.PayInvoicesAsync(new Portal.Payments.Services.Payments.PayInvoicesRequest([ids[1]], card.Id, Guid.NewGuid().ToString("N")));
+
+        var cut = Render<AccountOverview>();
+
+        cut.WaitForAssertion(() => Assert.Equal("pending USD 120.00", cut.Find("[data-testid=overview-total-pending]").TextContent.Trim()), Timeout);
+        Assert.Equal("scheduled USD 300.00", cut.Find("[data-testid=overview-total-scheduled]").TextContent.Trim());
+        Assert.Contains(cut.FindAll("[data-testid=aging-bucket]"), b => b.TextContent.Contains("pending USD 120.00", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Nothing_in_flight_shows_no_pending_or_scheduled_line()
+    {
+        await StartAsync();
+
+        var cut = Render<AccountOverview>();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=total-balance]")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=overview-total-in-flight]"));
     }
 }

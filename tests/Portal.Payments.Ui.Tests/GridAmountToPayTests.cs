@@ -33,6 +33,31 @@ public class GridAmountToPayTests : PayTestContext
     private static IReadOnlyList<string> FullPayments(IRenderedComponent<OpenInvoicesGrid> cut) =>
         [.. cut.FindAll("[data-testid=grid-full-payment]").Select(e => e.TextContent.Trim())];
 
+    [Theory]
+    [InlineData(5, "20.00", "980.00")]    // the discount runs until 15 March: offered today
+    [InlineData(-1, "", "1,000.00")]      // it ended yesterday: nothing offered, the full payment is the balance
+    public async Task Only_a_discount_still_running_today_is_shown_and_taken(int discountEndsInDays, string discount, string fullPayment)
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("DSC-7101", 100_000, 2_000, OpenItemType.Invoice));
+        await using (var db = await Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(
+                db.Invoices.Where(i => i.Id == ids[0]), u => u.SetProperty(i => i.DiscountDate, TodayDate.AddDays(discountEndsInDays)));
+        }
+        var cut = Render<OpenInvoicesGrid>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".pp-inv-number")), Timeout);
+        cut.Find("input[type=search]").Input("DSC-");
+        cut.Find("form[role=search]").Submit();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll(".pp-inv-number")), Timeout);
+
+        var headers = cut.FindAll("th").Select(h => h.TextContent.Trim()).ToList();
+        var cells = cut.Find(".pp-inv-number").Closest("tr")!.QuerySelectorAll("td").ToList();
+        Assert.Equal(discount, cells[headers.FindIndex(h => h.StartsWith("Discount today", StringComparison.Ordinal))].QuerySelector(".rz-cell-data")!.TextContent.Trim());
+        Assert.Equal([fullPayment], FullPayments(cut));
+    }
+
     [Fact]
     public async Task Selected_invoices_get_an_amount_defaulting_to_the_full_payment_today_and_credits_get_none()
     {
@@ -53,7 +78,7 @@ public class GridAmountToPayTests : PayTestContext
     [InlineData("abc", "Enter the amount to pay for GAP-7002 as a number, e.g. 1,234.50.")]
     [InlineData("0", "The amount to pay for GAP-7002 must be greater than zero.")]
     [InlineData("-1", "The amount to pay for GAP-7002 must be greater than zero.")]
-    [InlineData("10.005", "The amount to pay for GAP-7002: USD amounts have at most 2 decimal places.")]
+    [InlineData("10.005", "The amount to pay for GAP-7002 can have at most 2 decimal places.")]
     [InlineData("250.01", "The amount to pay for GAP-7002 is more than its open balance of USD 250.00. To pay more than you owe, make a deposit.")]
     public async Task A_bad_amount_is_refused_at_the_field_keeps_what_was_typed_and_opens_no_payment(string typed, string message)
     {

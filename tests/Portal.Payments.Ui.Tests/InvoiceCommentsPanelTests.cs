@@ -47,10 +47,11 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
 
     private IRenderedComponent<InvoiceCommentsPanel> RenderPanel(InvoiceRecord invoice)
     {
+        // Times show in the user's zone, which the host supplies with the user.
+        Users.Current = Users.Current! with { TimeZoneId = NewYork.Id };
         var cut = Render<InvoiceCommentsPanel>(p => p
             .Add(x => x.InvoiceId, invoice.Id)
             .Add(x => x.InvoiceNumber, invoice.Number)
-            .Add(x => x.TimeZone, NewYork)
             .Add(x => x.OnCommentCountChanged, (int n) => _counts.Add(n))
             .Add(x => x.OnClosed, () => _closed++));
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=comments], [data-testid=comments-empty], [role=alert]")), Timeout);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components.Web;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.JSInterop;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 using Radzen;
 
 namespace Portal.Payments.Ui.Tests;
@@ -18,6 +19,7 @@ public class InvoicePreviewDialogTests : BunitContext
     {
         JSInterop.Mode = JSRuntimeMode.Strict;
         Services.AddRadzenComponents();
+        Services.AddPortalStrings();
         _module = JSInterop.SetupModule(ModulePath);
         _module.SetupVoid("open", _ => true).SetVoidResult();
         _module.SetupVoid("close", _ => true).SetVoidResult();

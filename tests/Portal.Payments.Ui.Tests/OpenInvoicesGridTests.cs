@@ -112,16 +112,16 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.True(pendingBox.HasAttribute("disabled"));
         Assert.Contains("Pending", cut.FindAll("[data-testid=row-status]")[0].TextContent);
 
-        var pay = cut.Find("[data-testid=pay-selected]");
-        Assert.True(pay.HasAttribute("disabled"));
-        Assert.Contains("Select one or more open invoices", cut.Find($"#{pay.GetAttribute("aria-describedby")}").TextContent);
+        // Nothing selected: no Pay button yet, the selection bar says how to select.
+        Assert.Empty(cut.FindAll("[data-testid=pay-selected]"));
+        Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent);
 
         var open = RowNumbers(cut)[1];
         var openBox = cut.Find($"input[aria-label='Select invoice {open}']");
         Assert.False(openBox.HasAttribute("disabled"));
         openBox.Change(true);
         Assert.False(cut.Find("[data-testid=pay-selected]").HasAttribute("disabled"));
-        Assert.Contains("1 selected", cut.Find($"#{pay.GetAttribute("aria-describedby")}").TextContent);
+        Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent);
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Empty(cut.FindAll("[data-testid=pay-selected]"));
         Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Contains("Pay selected", StringComparison.Ordinal));
         Assert.Equal(25, RowNumbers(cut).Count);
-        Assert.NotNull(cut.Find("[data-testid=export-csv]").GetAttribute("href"));
+        Assert.NotNull(cut.Find("[data-testid=grid-export-csv]").GetAttribute("href"));
     }
 
     [Fact]
@@ -166,12 +166,13 @@ public class OpenInvoicesGridTests : PortalTestContext
     {
         var cut = await RenderLoadedAsync();
 
-        cut.Find("[data-testid=spreadsheet-toggle]").Change(true);
+        cut.Find("[data-testid=grid-spreadsheet-toggle]").Change(true);
 
         var table = cut.WaitForElement("table[role=grid]", Timeout);
         cut.WaitForAssertion(() => Assert.Equal("41", cut.Find("table[role=grid]").GetAttribute("aria-rowcount")), Timeout);
         var headers = table.QuerySelectorAll("th[role=columnheader]").Select(h => h.TextContent.Trim()).ToArray();
-        Assert.Equal(["Invoice number", "PO number", "Invoice date", "Due date", "Original amount", "Open balance", "Discount available", "Discount date", "Type", "Status", "Comments"], headers);
+        // The built-in layout's columns (the others are in the column chooser).
+        Assert.Equal(["Invoice number", "PO number", "Due date", "Open balance", "Discount today", "Status"], headers);
         Assert.Equal("0", table.QuerySelector("th[data-r='0'][data-c='0']")!.GetAttribute("tabindex"));
         var first = (await QueryAsync(new InvoiceQuery { Take = 1 })).Items[0];
         cut.WaitForAssertion(() => Assert.Equal(first.Number, cut.Find("td[data-r='1'][data-c='0']").TextContent.Trim()), Timeout);
@@ -185,14 +186,15 @@ public class OpenInvoicesGridTests : PortalTestContext
         Search(cut, "INV");
         cut.WaitForAssertion(() => Assert.All(RowNumbers(cut), n => Assert.StartsWith("INV", n)), Timeout);
 
-        var href = cut.Find("[data-testid=export-csv]").GetAttribute("href")!;
-        Assert.True(cut.Find("[data-testid=export-csv]").HasAttribute("download"));
+        var href = cut.Find("[data-testid=grid-export-csv]").GetAttribute("href")!;
+        Assert.True(cut.Find("[data-testid=grid-export-csv]").HasAttribute("download"));
         Assert.StartsWith(PortalRoutes.ApiPrefix + "/invoices/export.csv?", href);
         var parameters = href[(href.IndexOf('?') + 1)..].Split('&').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1]));
         var query = InvoiceQueryCodec.Decode(parameters["q"]);
         Assert.Equal("INV", query.Search);
         Assert.Null(query.AgingBucket);
-        Assert.Equal(string.Join(',', InvoiceFields.DefaultColumns), parameters["columns"]);
+        Assert.Equal(string.Join(',', [InvoiceFields.Number, InvoiceFields.PoNumber, InvoiceFields.DueDate, InvoiceFields.OpenBalance, InvoiceFields.Discount, InvoiceFields.Status]),
+            parameters["columns"]);
     }
 
     [Fact]
@@ -284,13 +286,94 @@ public class OpenInvoicesGridTests : PortalTestContext
         await cut.InvokeAsync(() => preview.Instance.OnClosed.InvokeAsync());
         Assert.Empty(cut.FindComponents<InvoicePreviewDialog>());
 
+        var dialogJs = JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/dialog.js");
         await cut.InvokeAsync(() => cut.Find($"button[aria-label^='Comments (0) on invoice {number}']").Click());
         var comments = cut.FindComponent<InvoiceCommentsPanel>();
         Assert.Equal(number, comments.Instance.InvoiceNumber);
+        // A side panel over the grid (not thousands of pixels below it), named, modal, with focus moved into it.
+        var drawer = cut.Find("[data-testid=comments-drawer]");
+        Assert.Equal(("dialog", "true"), (drawer.GetAttribute("role"), drawer.GetAttribute("aria-modal")));
+        Assert.Equal($"Comments on {number}", cut.Find($"#{drawer.GetAttribute("aria-labelledby")}").TextContent.Trim());
+        cut.WaitForAssertion(() => dialogJs.VerifyInvoke("open"), Timeout);
         await cut.InvokeAsync(() => comments.Instance.OnCommentCountChanged.InvokeAsync(3));
-        Assert.Equal("Comments (3)", cut.Find($"button[aria-label^='Comments (3) on invoice {number}']").TextContent.Trim());
-        await cut.InvokeAsync(() => comments.Instance.OnClosed.InvokeAsync());
+        Assert.Equal("3", cut.Find($"button[aria-label^='Comments (3) on invoice {number}'] .pp-count").TextContent.Trim());
+        await cut.InvokeAsync(() => cut.Find("[data-testid=comments-drawer-close]").Click());
         Assert.Empty(cut.FindComponents<InvoiceCommentsPanel>());
+        dialogJs.VerifyInvoke("close");   // focus goes back to the button that opened it
+    }
+
+    [Fact]
+    public async Task The_header_box_selects_every_selectable_row_of_the_page_and_clears_them_again()
+    {
+        var cut = await RenderLoadedAsync();
+        var page = cut.FindAll("input.pp-inv-select[aria-label^='Select invoice']").Where(b => !b.HasAttribute("disabled")).ToList();
+        Assert.NotEmpty(page);
+
+        cut.Find("[data-testid=select-page]").Change(true);
+
+        Assert.Contains($"{page.Count} selected", cut.Find("[data-testid=selection-summary]").TextContent);
+        Assert.All(cut.FindAll("input.pp-inv-select[aria-label^='Select invoice']").Where(b => !b.HasAttribute("disabled")), b => Assert.True(b.HasAttribute("checked")));
+        Assert.True(cut.Find("[data-testid=select-page]").HasAttribute("checked"));
+
+        cut.Find("[data-testid=select-page]").Change(false);
+        Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=pay-selected]"));
+    }
+
+    [Fact]
+    public async Task Select_all_matching_selects_every_payable_item_across_pages_with_the_servers_count_and_total()
+    {
+        var cut = await RenderLoadedAsync();
+        var expected = await Services.GetRequiredService<InvoiceQueryService>().SelectPayableAsync(new InvoiceQuery());
+        Assert.True(expected.MatchingCount > RowNumbers(cut).Count, "the account should have more payable items than one page shows");
+
+        cut.WaitForAssertion(() => Assert.Equal(
+            $"Select all {expected.MatchingCount} matching ({expected.MatchingTotal.ToString(System.Globalization.CultureInfo.GetCultureInfo("en-US"))})",
+            cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains($"{expected.MatchingCount} selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=select-all-matching]"));   // everything matching is selected
+        await cut.InvokeAsync(() => cut.Find("[data-testid=pay-selected]").Click());
+        Assert.Equal(expected.InvoiceIds.Order(), cut.FindComponent<PayInvoicesPanel>().Instance.InvoiceIds.Order());
+    }
+
+    [Fact]
+    public async Task Select_all_matching_follows_the_search()
+    {
+        var cut = await RenderLoadedAsync();
+        var number = RowNumbers(cut)[0];
+        Search(cut, number);
+        cut.WaitForAssertion(() => Assert.Equal([number], RowNumbers(cut)), Timeout);
+
+        cut.WaitForAssertion(() => Assert.StartsWith("Select all 1 matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
+        cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+    }
+
+    [Fact]
+    public async Task Pay_all_past_due_selects_the_past_due_invoices_on_the_server_and_opens_the_payment()
+    {
+        var cut = await RenderLoadedAsync();
+        var pastDue = await Services.GetRequiredService<InvoiceQueryService>().SelectPastDueAsync();
+        Assert.NotEmpty(pastDue.Items);   // the demo ledger spreads items over five months
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=pay-past-due]").Click());
+
+        var panel = cut.FindComponent<PayInvoicesPanel>();
+        Assert.Equal(pastDue.InvoiceIds.Order(), panel.Instance.InvoiceIds.Order());
+        Assert.Contains($"{pastDue.Items.Count} past-due invoices selected", cut.Find("[data-testid=grid-notice]").TextContent);
+    }
+
+    [Fact]
+    public async Task View_only_users_get_no_checkboxes_and_no_selection_actions()
+    {
+        var cut = await RenderLoadedAsync(PortalPermissions.View);
+
+        Assert.Empty(cut.FindAll("input.pp-inv-select"));
+        Assert.Empty(cut.FindAll("[data-testid=selection-bar]"));
+        Assert.Empty(cut.FindAll("[data-testid=pay-past-due]"));
+        Assert.Empty(cut.FindAll("[data-testid=grid-amount-input]"));
     }
 
     [Fact]
@@ -309,15 +392,27 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Equal(new[] { first.Id, later.Id }.Order(), panel.Instance.InvoiceIds.Order());
 
         await cut.InvokeAsync(() => panel.Instance.OnPaid.InvokeAsync(null!));
-        Assert.Contains("Select one or more open invoices", cut.Find(".pp-inv-pay-hint").TextContent);
+        Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent);
         Assert.Contains("Payment submitted", cut.Find("p[role=status]").TextContent);
         await cut.InvokeAsync(() => cut.FindComponent<PayInvoicesPanel>().Instance.OnClosed.InvokeAsync());
         Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
     }
 }
 
+/// <summary>The shared grid shell's mapping between Radzen's DataGrid and the Core query, with the open invoices' columns.</summary>
 public class InvoiceGridMappingTests
 {
+    private static readonly GridColumnMap Map = new(
+    [
+        new(nameof(InvoiceRow.Number), InvoiceFields.Number, "Invoice number"),
+        new(nameof(InvoiceRow.PoNumber), InvoiceFields.PoNumber, "PO number"),
+        new(nameof(InvoiceRow.DocumentDate), InvoiceFields.DocumentDate, "Invoice date", Visible: false),
+        new(nameof(InvoiceRow.DueDate), InvoiceFields.DueDate, "Due date"),
+        new("Original.Amount", InvoiceFields.Original, "Original amount", Visible: false),
+        new("OpenBalance.Amount", InvoiceFields.OpenBalance, "Open balance"),
+        new(nameof(InvoiceRow.Status), InvoiceFields.Status, "Status", typeof(InvoiceStatus)),
+    ]);
+
     private static LoadDataArgs Args(params FilterDescriptor[] filters) => new() { Skip = 50, Top = 25, Filters = filters, Sorts = [] };
 
     [Fact]
@@ -331,12 +426,6 @@ public class InvoiceGridMappingTests
             new FilterDescriptor { Property = "Number", FilterValue = null, FilterOperator = FilterOperator.Contains });
         args.Sorts = [new SortDescriptor { Property = "DueDate", SortOrder = SortOrder.Descending }, new SortDescriptor { Property = "Number", SortOrder = SortOrder.Ascending }];
 
-        var q = InvoiceGridMapping.ToQuery(args, "  inv ", 2, 25);
-
-        Assert.Equal("inv", q.Search);
-        Assert.Equal(2, q.AgingBucket);
-        Assert.Equal(50, q.Skip);
-        Assert.Equal(25, q.Take);
         Assert.Equal(
         [
             new GridFilter(InvoiceFields.DueDate, GridFilterOperator.GreaterThanOrEqual, "2026-01-05"),
@@ -344,30 +433,38 @@ public class InvoiceGridMappingTests
             new GridFilter(InvoiceFields.OpenBalance, GridFilterOperator.GreaterThan, "1234.5"),
             new GridFilter(InvoiceFields.Status, GridFilterOperator.Equals, "Pending"),
             new GridFilter(InvoiceFields.PoNumber, GridFilterOperator.IsEmpty, null),
-        ], q.Filters);
-        Assert.Equal([new GridSort(InvoiceFields.DueDate, true), new GridSort(InvoiceFields.Number, false)], q.Sorts);
+        ], Map.Filters(args));
+        Assert.Equal([new GridSort(InvoiceFields.DueDate, true), new GridSort(InvoiceFields.Number, false)], Map.Sorts(args));
+    }
+
+    [Fact]
+    public void Enum_filter_values_restored_as_numbers_become_names()
+    {
+        var args = Args(new FilterDescriptor { Property = "Status", FilterValue = (int)InvoiceStatus.Scheduled, FilterOperator = FilterOperator.Equals });
+        Assert.Equal([new GridFilter(InvoiceFields.Status, GridFilterOperator.Equals, "Scheduled")], Map.Filters(args));
     }
 
     [Fact]
     public void Or_inside_one_column_and_unsupported_operators_are_refused_not_guessed()
     {
-        var or = Assert.Throws<PortalValidationException>(() => InvoiceGridMapping.ToQuery(Args(new FilterDescriptor
+        var or = Assert.Throws<PortalValidationException>(() => Map.Filters(Args(new FilterDescriptor
         {
             Property = "Original.Amount", FilterValue = 10m, FilterOperator = FilterOperator.LessThan,
             SecondFilterValue = 100m, SecondFilterOperator = FilterOperator.GreaterThan, LogicalFilterOperator = LogicalFilterOperator.Or,
-        }), null, null, 25));
+        })));
         Assert.Contains("Or", or.Message);
-        var ends = Assert.Throws<PortalValidationException>(() => InvoiceGridMapping.ToQuery(Args(new FilterDescriptor
+        var ends = Assert.Throws<PortalValidationException>(() => Map.Filters(Args(new FilterDescriptor
         {
             Property = "Number", FilterValue = "01", FilterOperator = FilterOperator.EndsWith,
-        }), null, null, 25));
+        })));
         Assert.Equal(InvoiceFields.Number, ends.Field);
+        Assert.Throws<PortalValidationException>(() => Map.Filters(Args(new FilterDescriptor { Property = "Nope", FilterValue = "x", FilterOperator = FilterOperator.Equals })));
     }
 
     [Fact]
     public void Visible_fields_follow_the_settings_order_and_visibility()
     {
-        Assert.Equal(InvoiceFields.DefaultColumns, InvoiceGridMapping.VisibleFields(null));
+        Assert.Equal([InvoiceFields.Number, InvoiceFields.PoNumber, InvoiceFields.DueDate, InvoiceFields.OpenBalance, InvoiceFields.Status], Map.VisibleFields(null));
         var settings = new DataGridSettings
         {
             Columns =
@@ -379,18 +476,24 @@ public class InvoiceGridMappingTests
                 new DataGridColumnSettings { Property = "PoNumber", Visible = false, OrderIndex = 4 },
             ],
         };
-        Assert.Equal([InvoiceFields.DueDate, InvoiceFields.OpenBalance, InvoiceFields.Number], InvoiceGridMapping.VisibleFields(settings));
+        Assert.Equal([InvoiceFields.DueDate, InvoiceFields.OpenBalance, InvoiceFields.Number], Map.VisibleFields(settings));
+        Assert.Equal("Open balance", Map.Title(InvoiceFields.OpenBalance));
     }
 
     [Fact]
-    public void Layout_json_round_trips_and_junk_is_ignored()
+    public void Layout_json_round_trips_with_the_pages_own_parts_and_junk_is_ignored()
     {
-        var layout = new InvoiceGridLayout(new DataGridSettings { PageSize = 50 }, "PO-1", 3);
-        var back = InvoiceGridMapping.Deserialize(InvoiceGridMapping.Serialize(layout));
+        var layout = new PortalGridLayout
+        {
+            Grid = new DataGridSettings { PageSize = 50 },
+            Search = "PO-1",
+            Extra = new() { ["agingBucket"] = System.Text.Json.JsonSerializer.SerializeToElement(3) },
+        };
+        var back = GridColumnMap.Deserialize<PortalGridLayout>(GridColumnMap.Serialize(layout));
         Assert.Equal(50, back!.Grid!.PageSize);
         Assert.Equal("PO-1", back.Search);
-        Assert.Equal(3, back.AgingBucket);
-        Assert.Null(InvoiceGridMapping.Deserialize("not json"));
-        Assert.Null(InvoiceGridMapping.Deserialize(null));
+        Assert.Equal(3, back.Extra!["agingBucket"].GetInt32());
+        Assert.Null(GridColumnMap.Deserialize<PortalGridLayout>("not json"));
+        Assert.Null(GridColumnMap.Deserialize<PortalGridLayout>(null));
     }
 }

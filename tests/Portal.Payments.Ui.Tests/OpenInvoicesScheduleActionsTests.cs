@@ -10,14 +10,15 @@ namespace Portal.Payments.Ui.Tests;
 /// <summary>The open-invoices grid's scheduling actions on real services and SQLite. Today is 10 March 2027.</summary>
 public class OpenInvoicesScheduleActionsTests : PayTestContext
 {
-    private async Task<(IRenderedComponent<OpenInvoicesGrid> Cut, long[] Ids, ScheduledPaymentOutcome Scheduled)> ArrangeAsync()
+    /// <summary>SCH-4001 (300.00) and SCH-4002 (120.00); SCH-4001 alone scheduled for 15 March, or both in one payment.</summary>
+    private async Task<(IRenderedComponent<OpenInvoicesGrid> Cut, long[] Ids, ScheduledPaymentOutcome Scheduled)> ArrangeAsync(bool scheduleBoth = false)
     {
         await StartAsync();
         await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
         var ids = await SeedAsync(("SCH-4001", 30_000, null, OpenItemType.Invoice), ("SCH-4002", 12_000, null, OpenItemType.Invoice));
         var card = await AddCardAsync();
         var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
-            .ScheduleAsync(new SchedulePaymentRequest([ids[0]], new DateOnly(2027, 3, 15), card.Id, Guid.NewGuid().ToString("N")));
+            .ScheduleAsync(new SchedulePaymentRequest(scheduleBoth ? ids : [ids[0]], new DateOnly(2027, 3, 15), card.Id, Guid.NewGuid().ToString("N")));
         var cut = Render<OpenInvoicesGrid>();
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".pp-inv-number")), Timeout);
         cut.Find("input[type=search]").Input("SCH-");
@@ -30,20 +31,83 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         cut.Find($"input[aria-label='Select invoice {number}']");
 
     [Fact]
-    public async Task A_scheduled_row_shows_its_date_is_selectable_and_Cancel_selected_scheduled_payments_reopens_it()
+    public async Task Cancelling_a_scheduled_payment_asks_first_naming_its_amount_date_and_invoices_and_Keep_changes_nothing()
     {
         var (cut, ids, scheduled) = await ArrangeAsync();
-        Assert.Contains(cut.FindAll("[data-testid=row-status]"), s => s.TextContent.Trim() == "Scheduled for 3/15/2027");
-        Assert.True(cut.Find("[data-testid=cancel-scheduled]").HasAttribute("disabled"));
+        Assert.Contains(cut.FindAll("[data-testid=row-status]"), s => s.TextContent.Trim() == "Scheduled 3/15/2027");
+        Assert.Empty(cut.FindAll("[data-testid=cancel-scheduled]"));
         Assert.False(Box(cut, "SCH-4001").HasAttribute("disabled"));
 
         Box(cut, "SCH-4001").Change(true);
-        Assert.True(cut.Find("[data-testid=schedule-selected]").HasAttribute("disabled"));   // a Scheduled row is not payable again
+        Assert.Empty(cut.FindAll("[data-testid=schedule-selected]"));   // a Scheduled row is not payable again
         cut.Find("[data-testid=cancel-scheduled]").Click();
 
-        cut.WaitForAssertion(() => Assert.Contains($"Cancelled {scheduled.ReceiptNumber}.", cut.Markup), Timeout);
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=cancel-plan]")), Timeout);
+        var dialog = cut.Find("[data-testid=cancel-dialog]");
+        Assert.Equal("alertdialog", dialog.GetAttribute("role"));
+        var plan = cut.Find("[data-testid=cancel-plan]").TextContent;
+        Assert.Contains(scheduled.ReceiptNumber, plan);
+        Assert.Contains("USD 300.00", plan);
+        Assert.Contains("3/15/2027", plan);
+        Assert.Contains("SCH-4001", plan);
+        Assert.Contains("The whole payment", cut.Find("[data-testid=cancel-whole]").TextContent);
+        Assert.Equal("Cancel the whole payment", cut.Find("[data-testid=cancel-confirm]").TextContent.Trim());
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-keep]").Click());
+        Assert.Empty(cut.FindAll("[data-testid=cancel-dialog]"));
+        Assert.Equal(InvoiceStatus.Scheduled, (await InvoicesAsync([ids[0]])).Single().Status);
+
+        cut.Find("[data-testid=cancel-scheduled]").Click();
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=cancel-confirm]").HasAttribute("disabled")), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-confirm]").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains($"Payment {scheduled.ReceiptNumber} is cancelled", cut.Find("[data-testid=grid-notice]").TextContent), Timeout);
         Assert.Equal(InvoiceStatus.Open, (await InvoicesAsync([ids[0]])).Single().Status);
         cut.WaitForAssertion(() => Assert.DoesNotContain(cut.FindAll("[data-testid=row-status]"), s => s.TextContent.Trim().StartsWith("Scheduled", StringComparison.Ordinal)), Timeout);
+    }
+
+    [Fact]
+    public async Task Cancelling_some_invoices_of_a_scheduled_payment_cancels_only_those_and_the_rest_stays_scheduled_with_the_new_amount()
+    {
+        var (cut, ids, scheduled) = await ArrangeAsync(scheduleBoth: true);
+
+        Box(cut, "SCH-4001").Change(true);
+        cut.Find("[data-testid=cancel-scheduled]").Click();
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=cancel-partial]")), Timeout);
+        Assert.Contains("USD 420.00", cut.Find("[data-testid=cancel-plan]").TextContent);   // the payment as it is
+        Assert.Contains("The rest stays scheduled: USD 120.00 on 3/15/2027", cut.Find("[data-testid=cancel-partial]").TextContent);
+        Assert.Equal(["SCH-4001 · USD 300.00"], cut.FindAll("[data-testid=cancel-item]").Select(e => e.TextContent.Trim()));
+        Assert.Empty(cut.FindAll("[data-testid=cancel-whole]"));
+        Assert.Equal("Cancel the selected invoices", cut.Find("[data-testid=cancel-confirm]").TextContent.Trim());
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-confirm]").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains($"SCH-4001 removed from payment {scheduled.ReceiptNumber}; it now charges USD 120.00.",
+            cut.Find("[data-testid=grid-notice]").TextContent), Timeout);
+        var invoices = await InvoicesAsync(ids);
+        Assert.Equal([InvoiceStatus.Open, InvoiceStatus.Scheduled], invoices.OrderBy(i => i.Number).Select(i => i.Status));
+        var left = Assert.Single(await Services.GetRequiredService<ScheduledPaymentService>().ListAsync());
+        Assert.Equal((scheduled.PaymentId, 120.00m), (left.PaymentId, left.Amount.Amount));
+        Assert.Equal(["SCH-4002"], left.Items.Select(i => i.Number));
+    }
+
+    [Fact]
+    public async Task The_balances_show_pending_and_scheduled_money_beside_the_total()
+    {
+        var (first, ids, _) = await ArrangeAsync();
+        Assert.Equal("scheduled USD 300.00", first.Find("[data-testid=grid-total-scheduled]").TextContent.Trim());
+        Assert.Empty(first.FindAll("[data-testid=grid-total-pending]"));
+        Assert.Equal(("portal/scheduled", "Change or cancel scheduled payments"),
+            (first.Find("[data-testid=scheduled-link]").GetAttribute("href"), first.Find("[data-testid=scheduled-link]").TextContent.Trim()));
+        var card = await AddCardAsync(number: "5555555555554444");
+        await Payments.PayInvoicesAsync(new PayInvoicesRequest([ids[1]], card.Id, Guid.NewGuid().ToString("N")));
+
+        var cut = Render<OpenInvoicesGrid>();
+
+        cut.WaitForAssertion(() => Assert.Equal("pending USD 120.00", cut.Find("[data-testid=grid-total-pending]").TextContent.Trim()), Timeout);
+        Assert.Equal("scheduled USD 300.00", cut.Find("[data-testid=grid-total-scheduled]").TextContent.Trim());
+        Assert.Contains(cut.FindAll("[data-testid=bucket-pending]"), e => e.TextContent.Trim() == "pending USD 120.00");
     }
 
     [Fact]

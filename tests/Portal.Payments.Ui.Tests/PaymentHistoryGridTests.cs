@@ -50,13 +50,57 @@ public class PaymentHistoryGridTests : PayTestContext
         var links = ReceiptLinks(cut);
         Assert.Equal([paid[1].ReceiptNumber, paid[0].ReceiptNumber], links.Select(l => l.TextContent.Trim()));
         Assert.Equal(PortalRoutes.Receipt(paid[1].PaymentId), links[0].GetAttribute("href"));
-        var cells = links[0].Closest("tr")!.QuerySelectorAll("td").Select(c => c.TextContent.Trim()).ToArray();
+        // The cell's data (on narrow screens each cell also carries its column title).
+        var cells = links[0].Closest("tr")!.QuerySelectorAll("td .rz-cell-data").Select(c => c.TextContent.Trim()).ToArray();
         Assert.Contains("Invoice payment", cells);
         Assert.Contains("Visa •••• 4242", cells);
         Assert.Contains("123.45", cells);
-        Assert.Contains("Succeeded", cells);
+        Assert.Contains("Paid", cells);   // the receipt's word for a succeeded payment
         Assert.Contains("Pat Payer", cells);
         Assert.Equal("history", cut.FindComponent<SavedViewsBar>().Instance.Grid);
+    }
+
+    private static string DateCell(IRenderedComponent<PaymentHistoryGrid> cut) =>
+        ReceiptLinks(cut)[0].Closest("tr")!.QuerySelector("td .rz-cell-data")!.TextContent.Trim();
+
+    private static string EnUs(int hour, int minute) =>
+        new DateTime(2027, 3, 10, hour, minute, 0).ToString("g", System.Globalization.CultureInfo.GetCultureInfo("en-US"));
+
+    [Fact]
+    public async Task Times_show_in_the_zone_the_browser_reports()
+    {
+        await StartAsync();
+        await PayTwiceAsync();
+        JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/portal-setup.js").Setup<string?>("timeZone").SetResult("Europe/Berlin");
+
+        var cut = RenderWithRows(2);
+
+        // Paid at 12:05 UTC: 13:05 in Berlin, without "UTC".
+        cut.WaitForAssertion(() => Assert.Equal(EnUs(13, 5), DateCell(cut)), Timeout);
+    }
+
+    [Fact]
+    public async Task Times_show_in_the_zone_the_host_gives_the_user_over_the_browsers()
+    {
+        await StartAsync();
+        await PayTwiceAsync();
+        Users.Current = Users.Current! with { TimeZoneId = "America/New_York" };
+        JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/portal-setup.js").Setup<string?>("timeZone").SetResult("Europe/Berlin");
+
+        var cut = RenderWithRows(2);
+
+        Assert.Equal(EnUs(7, 5), DateCell(cut));
+    }
+
+    [Fact]
+    public async Task Until_the_zone_is_known_times_say_UTC()
+    {
+        await StartAsync();
+        await PayTwiceAsync();
+
+        var cut = RenderWithRows(2);
+
+        Assert.Equal(EnUs(12, 5) + " UTC", DateCell(cut));
     }
 
     [Fact]
@@ -70,7 +114,7 @@ public class PaymentHistoryGridTests : PayTestContext
         cut.WaitForAssertion(() => Assert.Equal([paid[0].ReceiptNumber], ReceiptLinks(cut).Select(l => l.TextContent.Trim())), Timeout);
 
         Search(cut, "nothing-like-this");
-        cut.WaitForAssertion(() => Assert.Contains("No payments match", cut.Find("[data-testid=history-empty]").TextContent), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("No payments match", cut.Find("[data-testid=history-no-results]").TextContent), Timeout);
         Assert.Single(cut.FindAll("button"), b => b.TextContent.Trim() == "Clear filters").Click();
         cut.WaitForAssertion(() => Assert.Equal(2, ReceiptLinks(cut).Count), Timeout);
     }
@@ -82,7 +126,7 @@ public class PaymentHistoryGridTests : PayTestContext
 
         var cut = Render<PaymentHistoryGrid>();
 
-        cut.WaitForAssertion(() => Assert.Contains("No payments have been made", cut.Find("[data-testid=history-empty]").TextContent), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("No payments have been made", cut.Find("[data-testid=history-no-results]").TextContent), Timeout);
         Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() == "Clear filters");
     }
 
@@ -113,7 +157,8 @@ public class PaymentHistoryGridTests : PayTestContext
         Assert.StartsWith(PortalRoutes.ApiPrefix + "/payments/export.csv?", href);
         var parameters = href[(href.IndexOf('?') + 1)..].Split('&').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1]));
         Assert.Equal("INV-4002", GridQueryCodec.Decode<GridQuery>(parameters["q"], "damaged").Search);
-        Assert.Equal([.. PaymentHistoryFields.DefaultColumns, PaymentHistoryFields.Memo], parameters["columns"].Split(','));
+        // The built-in layout: the scheduled date is in the column chooser, the note is shown.
+        Assert.Equal([.. PaymentHistoryFields.DefaultColumns.Where(c => c != PaymentHistoryFields.ScheduledFor), PaymentHistoryFields.Memo], parameters["columns"].Split(','));
     }
 
     [Fact]
@@ -128,7 +173,7 @@ public class PaymentHistoryGridTests : PayTestContext
         var table = cut.WaitForElement("table[role=grid]", Timeout);
         Assert.Equal("Payment history, spreadsheet view", table.GetAttribute("aria-label"));
         cut.WaitForAssertion(() => Assert.Equal("3", cut.Find("table[role=grid]").GetAttribute("aria-rowcount")), Timeout);
-        Assert.Equal(["Date", "Receipt number", "Kind", "Method", "Amount", "Status", "Paid by", "Invoices", "Scheduled date", "Note"],
+        Assert.Equal(["Date", "Receipt number", "Kind", "Method", "Amount", "Status", "Paid by", "Invoices", "Note"],
             table.QuerySelectorAll("th[role=columnheader]").Select(h => h.TextContent.Trim()));
         cut.WaitForAssertion(() => Assert.Equal(paid[1].ReceiptNumber, cut.Find("td[data-r='1'][data-c='1']").TextContent.Trim()), Timeout);
         Assert.Empty(cut.FindAll(".rz-data-grid"));

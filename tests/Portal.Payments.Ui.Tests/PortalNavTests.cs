@@ -2,12 +2,13 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Hosting;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 
 namespace Portal.Payments.Ui.Tests;
 
 public class PortalNavTests : BunitContext
 {
-    public PortalNavTests() => Services.AddOptions();
+    public PortalNavTests() => Services.AddOptions().AddPortalStrings();
 
     [Fact]
     public void Renders_a_Payments_navigation_landmark_with_links_to_the_overview_open_invoices_payment_history_and_payment_methods()
@@ -75,5 +76,20 @@ public class PortalNavTests : BunitContext
 
         Assert.Empty(cut.FindAll("a[href='portal/autopay']"));
         Assert.Equal(["portal", "portal/invoices", "portal/deposit", "portal/payments", "portal/payment-methods"], cut.FindAll("a").Select(a => a.GetAttribute("href") ?? "").ToArray());
+    }
+
+    [Theory]
+    [InlineData(Portal.Payments.Users.PortalPermissions.View, false)]
+    [InlineData(Portal.Payments.Users.PortalPermissions.Pay, true)]
+    public void A_view_only_user_gets_no_deposit_link(Portal.Payments.Users.PortalPermissions permissions, bool linked)
+    {
+        var users = new TestUsers();
+        users.SignIn(permissions);
+        Services.AddSingleton<Portal.Payments.Users.IPortalUserContext>(new TestUserContext(users));
+
+        var cut = Render<PortalNav>();
+
+        Assert.Equal(linked, cut.FindAll("a[href='portal/deposit']").Count == 1);
+        Assert.Single(cut.FindAll("a[href='portal/invoices']"));
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 using Radzen;
 
 namespace Portal.Payments.Ui.Tests;
@@ -19,6 +20,7 @@ public class PortalShellTests : BunitContext
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddRadzenComponents();
+        Services.AddPortalStrings();
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 

@@ -13,6 +13,18 @@ public class SandboxCaptureFormTests : PortalTestContext
 
     public SandboxCaptureFormTests() => AddPortal();
 
+    [Theory]
+    [InlineData(PaymentMethodType.Card, "4242 4242 4242 4242", "routing")]
+    [InlineData(PaymentMethodType.BankAccount, "routing number 110000000", "4242")]
+    public void The_test_number_hint_fits_the_kind_of_method(PaymentMethodType kind, string shown, string notShown)
+    {
+        var cut = RenderForm(kind);
+
+        var note = cut.Find("[data-testid=sandbox-note]").TextContent;
+        Assert.Contains(shown, note);
+        Assert.DoesNotContain(notShown, note);
+    }
+
     [Fact]
     public void Card_number_failing_Luhn_shows_the_error_next_to_the_field_and_captures_nothing()
     {

@@ -64,6 +64,33 @@ public class ShortPayEditorTests : PayTestContext
             (receipt.Applied, receipt.ShortAmount, receipt.ShortReason, receipt.Comment));
     }
 
+    [Fact]
+    public async Task The_total_follows_a_short_amount_before_its_reason_is_chosen_and_a_mistyped_amount_keeps_the_reason()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-5201", 100_000, 2_000, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        Assert.Equal("USD 980.00", Text(cut, "total"));
+
+        Input(cut, "Amount to pay for INV-5201").Change("600");
+
+        // No reason yet: the total already says what will be paid, and nothing can be paid.
+        cut.WaitForAssertion(() => Assert.Equal("USD 600.00", Text(cut, "total")), Timeout);
+        Assert.NotNull(ErrorFor(cut, Input(cut, "Short-pay reason for INV-5201")));
+        Assert.True(Button(cut, "Make payment").HasAttribute("disabled"));
+
+        Input(cut, "Short-pay reason for INV-5201").Change("Damaged");
+        Input(cut, "Amount to pay for INV-5201").Change("6OO");   // a typo
+        Assert.Equal("true", Input(cut, "Amount to pay for INV-5201").GetAttribute("aria-invalid"));
+        Input(cut, "Amount to pay for INV-5201").Change("500");
+
+        var reason = Input(cut, "Short-pay reason for INV-5201");
+        Assert.Equal("Damaged", reason.GetAttribute("value"));
+        cut.WaitForAssertion(() => Assert.Equal("USD 500.00", Text(cut, "total")), Timeout);
+        Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
     [Theory]
     [InlineData("abc", "Enter the amount to pay for INV-5101 as a number, e.g. 1,234.50.")]
     [InlineData("0", "The amount to pay for INV-5101 must be greater than zero.")]

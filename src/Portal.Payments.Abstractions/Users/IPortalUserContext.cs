@@ -44,6 +44,12 @@ public sealed record PortalUser
     /// <summary>The user's browser user agent, recorded with ACH authorizations (optional).</summary>
     public string? UserAgent { get; init; }
 
+    /// <summary>
+    /// The user's time zone (an IANA id such as "Europe/Berlin", or a Windows id), for the times the portal shows (optional).
+    /// Unset, the portal uses the time zone the user's browser reports, and UTC until it knows it.
+    /// </summary>
+    public string? TimeZoneId { get; init; }
+
     /// <summary>The user's access to the current account, or null when it is not one of theirs.</summary>
     public PortalAccountAccess? CurrentAccount =>
         Accounts.FirstOrDefault(a => string.Equals(a.AccountId, CurrentAccountId, StringComparison.Ordinal));

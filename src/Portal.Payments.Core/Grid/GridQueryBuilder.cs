@@ -30,7 +30,9 @@ internal sealed record GridField(string Name, string Title, GridFieldKind Kind, 
 
 /// <summary>
 /// Turns a <see cref="GridQuery"/> into LINQ on <typeparamref name="TRecord"/> that EF Core translates to SQL: column filters,
-/// general prefix search over search keys, multi-column sort with the id as the final tie-breaker, and paging.
+/// general search over search keys (anywhere in a field through the database's substring index when the grid's service
+/// supplies one and the search has <see cref="ContainsSearchMinLength"/> characters or more, else by prefix), multi-column
+/// sort with the id as the final tie-breaker, and paging.
 /// Every value goes into the expression through a holder object, so EF sends it as a parameter and the SQL text
 /// (and the compiled query) is the same whatever the user typed. Build one per grid and reuse it (it is immutable
 /// after construction and thread-safe).
@@ -43,6 +45,12 @@ internal sealed class GridQueryBuilder<TRecord>
 
     /// <summary>Most column filters, and most sort keys, one query may carry.</summary>
     public const int MaxConditions = 40;
+
+    /// <summary>
+    /// The shortest general search matched anywhere in a field (a trigram: the substring indexes need three characters);
+    /// a shorter search matches the start of a field.
+    /// </summary>
+    public const int ContainsSearchMinLength = 3;
 
     private static readonly MethodInfo StringCompare = typeof(string).GetMethod(nameof(string.Compare), [typeof(string), typeof(string)])!;
     private static readonly MethodInfo StringContains = typeof(string).GetMethod(nameof(string.Contains), [typeof(string)])!;
@@ -112,15 +120,23 @@ internal sealed class GridQueryBuilder<TRecord>
             ? field
             : throw new PortalValidationException(inputName, $"The grid has no column called \"{(name is { Length: > 40 } ? name[..40] + "…" : name)}\". Columns: {string.Join(", ", _fields.Values.Select(f => f.Title))}.");
 
-    /// <summary>Applies the general search and every filter (AND). Money values are read in <paramref name="currency"/>.</summary>
-    public IQueryable<TRecord> Filter(IQueryable<TRecord> source, GridQuery query, CurrencyInfo currency)
+    /// <summary>Applies the general search (by prefix) and every filter (AND). Money values are read in <paramref name="currency"/>.</summary>
+    public IQueryable<TRecord> Filter(IQueryable<TRecord> source, GridQuery query, CurrencyInfo currency) => Filter(source, query, currency, null);
+
+    /// <summary>
+    /// Applies the general search and every filter (AND). A search of <see cref="ContainsSearchMinLength"/> characters or more
+    /// uses <paramref name="containsSearch"/> (given the normalized search key, a predicate the database answers from its
+    /// substring index) when there is one; otherwise the search matches the start of a search key. Money values are read in
+    /// <paramref name="currency"/>.
+    /// </summary>
+    public IQueryable<TRecord> Filter(IQueryable<TRecord> source, GridQuery query, CurrencyInfo currency, Func<string, Expression<Func<TRecord, bool>>>? containsSearch)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.Filters.Count > MaxConditions)
         {
             throw new PortalValidationException("filter", $"Use at most {MaxConditions} filters at a time.");
         }
-        source = Search(source, query.Search);
+        source = Search(source, query.Search, containsSearch);
         foreach (var filter in query.Filters)
         {
             source = source.Where(Predicate(filter, currency));
@@ -165,12 +181,16 @@ internal sealed class GridQueryBuilder<TRecord>
         return this;
     }
 
-    private IQueryable<TRecord> Search(IQueryable<TRecord> source, string? search)
+    private IQueryable<TRecord> Search(IQueryable<TRecord> source, string? search, Func<string, Expression<Func<TRecord, bool>>>? containsSearch)
     {
         var key = SearchKeys.Normalize(search);
         if (key.Length == 0 || _searchKeys.Count + _childSearches.Count == 0)
         {
             return source;
+        }
+        if (containsSearch is not null && key.Length >= ContainsSearchMinLength)
+        {
+            return source.Where(containsSearch(key));
         }
         var record = Expression.Parameter(typeof(TRecord), "r");
         var any = _searchKeys

@@ -12,7 +12,14 @@ namespace Portal.Payments.Services;
 /// <param name="MaxDaysPastDue">Upper bound (inclusive), null for the last bucket.</param>
 /// <param name="Balance">Open balance in the bucket.</param>
 /// <param name="ItemCount">Open items in the bucket.</param>
-public sealed record AgingBucket(string Label, int? MinDaysPastDue, int? MaxDaysPastDue, Money Balance, int ItemCount);
+public sealed record AgingBucket(string Label, int? MinDaysPastDue, int? MaxDaysPastDue, Money Balance, int ItemCount)
+{
+    /// <summary>Money on its way for the period's items: payments made (pending, processing) that the ERP has not applied yet.</summary>
+    public Money Pending { get; init; }
+
+    /// <summary>Money of scheduled payments for the period's items, not charged yet.</summary>
+    public Money Scheduled { get; init; }
+}
 
 /// <summary>The account header: total balance and aging.</summary>
 /// <param name="AccountId">Account.</param>
@@ -21,7 +28,22 @@ public sealed record AgingBucket(string Label, int? MinDaysPastDue, int? MaxDays
 /// <param name="OpenItemCount">Open items.</param>
 /// <param name="Buckets">Aging buckets.</param>
 /// <param name="LastSyncedAt">When the ERP data was last pulled (UTC).</param>
-public sealed record AccountSummary(string AccountId, string AccountName, Money TotalBalance, int OpenItemCount, IReadOnlyList<AgingBucket> Buckets, DateTimeOffset? LastSyncedAt);
+public sealed record AccountSummary(string AccountId, string AccountName, Money TotalBalance, int OpenItemCount, IReadOnlyList<AgingBucket> Buckets, DateTimeOffset? LastSyncedAt)
+{
+    /// <summary>
+    /// Money on its way: what payments made through the portal (pending, processing, or succeeded and not yet applied by the
+    /// ERP) pay of the open items. <see cref="TotalBalance"/> still includes it until the ERP applies it.
+    /// </summary>
+    public Money Pending { get; init; }
+
+    /// <summary>What scheduled payments will pay of the open items (not charged yet).</summary>
+    public Money Scheduled { get; init; }
+
+    /// <summary>The balance no payment covers yet: total less pending and scheduled.</summary>
+    public Money Unpaid => TotalBalance - OrZero(Pending) - OrZero(Scheduled);
+
+    private Money OrZero(Money m) => m.Currency is null ? Money.Zero(TotalBalance.Currency) : m;
+}
 
 /// <summary>Balances of the current account, computed in SQL from the local read model.</summary>
 public sealed class AccountOverviewService(
@@ -59,17 +81,34 @@ public sealed class AccountOverviewService(
             counts[idx] += row.Count;
         }
 
+        // Money in flight: the amount each held item's own payment applies to it (a short payment pays less than the balance).
+        var openStatus = InvoiceStatus.Open;
+        var held = await (
+                from i in open.Where(i => i.Status != openStatus)
+                join a in db.PaymentAllocations on new { PaymentId = i.ActivePaymentId, InvoiceId = i.Id } equals new { PaymentId = (Guid?)a.PaymentId, a.InvoiceId }
+                group a by new { i.DueDate, i.Status } into g
+                select new { Due = g.Key.DueDate, g.Key.Status, Sum = g.Sum(x => x.AppliedMinor) })
+            .ToListAsync(cancellationToken);
+        var pending = new long[limits.Count + 2];
+        var scheduled = new long[limits.Count + 2];
+        foreach (var row in held)
+        {
+            var idx = BucketIndex(today.DayNumber - row.Due.DayNumber, limits);
+            (row.Status == InvoiceStatus.Scheduled ? scheduled : pending)[idx] += row.Sum;
+        }
+        Money M(long minor) => Money.FromMinorUnits(minor, currency);
+
         var buckets = new List<AgingBucket>(limits.Count + 2)
         {
-            new("Current", null, 0, Money.FromMinorUnits(sums[0], currency), counts[0]),
+            new("Current", null, 0, M(sums[0]), counts[0]) { Pending = M(pending[0]), Scheduled = M(scheduled[0]) },
         };
         var lower = 1;
         for (var k = 0; k < limits.Count; k++)
         {
-            buckets.Add(new($"{lower}–{limits[k]} days", lower, limits[k], Money.FromMinorUnits(sums[k + 1], currency), counts[k + 1]));
+            buckets.Add(new($"{lower}–{limits[k]} days", lower, limits[k], M(sums[k + 1]), counts[k + 1]) { Pending = M(pending[k + 1]), Scheduled = M(scheduled[k + 1]) });
             lower = limits[k] + 1;
         }
-        buckets.Add(new($"Over {limits[^1]} days", lower, null, Money.FromMinorUnits(sums[^1], currency), counts[^1]));
+        buckets.Add(new($"Over {limits[^1]} days", lower, null, M(sums[^1]), counts[^1]) { Pending = M(pending[^1]), Scheduled = M(scheduled[^1]) });
 
         var state = await db.ErpSyncStates.AsNoTracking().FirstOrDefaultAsync(s => s.AccountId == scope.AccountId, cancellationToken);
         return new AccountSummary(
@@ -78,7 +117,11 @@ public sealed class AccountOverviewService(
             Money.FromMinorUnits(sums.Sum(), currency),
             counts.Sum(),
             buckets,
-            state?.LastSyncedAt is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null);
+            state?.LastSyncedAt is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null)
+        {
+            Pending = M(pending.Sum()),
+            Scheduled = M(scheduled.Sum()),
+        };
     }
 
     /// <summary>Pulls the current account's changes from the ERP now, then returns the fresh summary.</summary>

@@ -12,11 +12,39 @@ public sealed class PortalAccessDeniedException(string message, bool notSignedIn
 /// <summary>The thing asked for does not exist on the current account (another account's ids land here too).</summary>
 public sealed class PortalNotFoundException(string message) : Exception(message);
 
-/// <summary>A user's request broke a rule; <see cref="Field"/> names the input to fix.</summary>
-public sealed class PortalValidationException(string field, string message) : Exception(message)
+/// <summary>
+/// One refused input, as a value: the field it belongs to, a code and arguments a user interface can word in the user's
+/// language, and the message in English. Rules that several callers apply (the short-pay rules) return these instead of
+/// throwing, so a form can show every problem at its field at once.
+/// </summary>
+/// <param name="Field">The input at fault (e.g. <c>amount-42</c>).</param>
+/// <param name="Code">What is wrong, for the wording (e.g. <c>AmountOverBalance</c>).</param>
+/// <param name="Message">The English message.</param>
+/// <param name="Arguments">The values the message names (invoice numbers, amounts, lengths), in order.</param>
+public sealed record PortalFieldError(string Field, string Code, string Message, IReadOnlyList<object> Arguments)
 {
+    /// <summary>The refusal as an exception (the server refuses the request with it).</summary>
+    public PortalValidationException ToException() => new(this);
+}
+
+/// <summary>A user's request broke a rule; <see cref="Field"/> names the input to fix.</summary>
+public sealed class PortalValidationException : Exception
+{
+    /// <summary>A refusal of <paramref name="field"/> with <paramref name="message"/>.</summary>
+    public PortalValidationException(string field, string message) : base(message) => Field = field;
+
+    /// <summary>The refusal <paramref name="error"/> (its code and arguments stay available as <see cref="Error"/>).</summary>
+    public PortalValidationException(PortalFieldError error) : base((error ?? throw new ArgumentNullException(nameof(error))).Message)
+    {
+        Field = error.Field;
+        Error = error;
+    }
+
     /// <summary>The input at fault, for showing the message next to it.</summary>
-    public string Field { get; } = field;
+    public string Field { get; }
+
+    /// <summary>The refusal as a value with its code, when the rule gave one.</summary>
+    public PortalFieldError? Error { get; }
 }
 
 /// <summary>

@@ -24,6 +24,23 @@ public static class CustomerPortalPaymentsExtensions
             services.AddRadzenComponents();
         }
         services.TryAddScoped<Portal.Payments.Ui.PortalUiState>();
+        services.TryAddScoped<Portal.Payments.Ui.UserTime>();
+        // The portal's texts: the host's overrides (CustomerPortalPayments:Texts), then English or German built in. A host
+        // that registered its own IStringLocalizer<PortalStrings> first keeps it.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IConfigureOptions<Portal.Payments.Ui.PortalTextOptions>, BindTexts>());
+        services.TryAddSingleton<Microsoft.Extensions.Localization.IStringLocalizer<Portal.Payments.Ui.PortalStrings>, Portal.Payments.Ui.PortalStringLocalizer>();
         return builder;
+    }
+
+    /// <summary>Binds <c>CustomerPortalPayments:Texts</c> when the host has configuration (test containers may not).</summary>
+    private sealed class BindTexts(IServiceProvider services) : Microsoft.Extensions.Options.IConfigureOptions<Portal.Payments.Ui.PortalTextOptions>
+    {
+        public void Configure(Portal.Payments.Ui.PortalTextOptions options)
+        {
+            if (services.GetService(typeof(Microsoft.Extensions.Configuration.IConfiguration)) is Microsoft.Extensions.Configuration.IConfiguration configuration)
+            {
+                Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(Portal.Payments.Ui.PortalTextOptions.SectionName), options.Overrides);
+            }
+        }
     }
 }

@@ -21,6 +21,12 @@ public abstract class OpenInvoicesBenchmarkBase
     /// <summary>Invoice-number prefix of the search benchmark (about 90 items of the account).</summary>
     protected const string SearchText = "INV-0012";
 
+    /// <summary>Digits from inside an invoice or PO number: what a clerk holding part of a number types (a handful of matches).</summary>
+    protected const string ContainsText = "45678";
+
+    /// <summary>Words from inside a reference ("Spring order 1234"): hundreds of matches, none of them by prefix.</summary>
+    protected const string ContainsBroadText = "order 1";
+
     /// <summary>Every grid column, in the grid's default order (the CSV columns).</summary>
     protected static readonly IReadOnlyList<string> AllColumns =
     [
@@ -60,6 +66,12 @@ public abstract class OpenInvoicesBenchmarkBase
 
     /// <summary>General search by invoice-number prefix, 50 rows, with the count.</summary>
     protected InvoiceQuery SearchQuery { get; } = new() { Search = SearchText, Take = PageSize };
+
+    /// <summary>General search matching anywhere in number, PO or reference (few matches), 50 rows, with the count.</summary>
+    protected InvoiceQuery ContainsQuery { get; } = new() { Search = ContainsText, Take = PageSize };
+
+    /// <summary>General search matching anywhere (hundreds of matches), 50 rows, with the count.</summary>
+    protected InvoiceQuery ContainsBroadQuery { get; } = new() { Search = ContainsBroadText, Take = PageSize };
 
     /// <summary>Every open item of the account (the CSV export's result set).</summary>
     protected InvoiceQuery ExportQuery { get; } = new() { Sorts = [new GridSort(InvoiceFields.DueDate)] };
@@ -140,6 +152,18 @@ public abstract class OpenInvoicesBenchmarkBase
             var found = await Invoices.QueryAsync(SearchQuery);
             Check(found.TotalCount == expected && found.Items.Count == Math.Min(expected, PageSize) && expected > PageSize,
                 $"search: service count {found.TotalCount} ({found.Items.Count} rows), expected {expected}");
+
+            // Contains: every open item of the account with the text anywhere in a key, and nothing that starts with it only.
+            foreach (var (query, text, atLeast) in new[] { (ContainsQuery, ContainsText, 1), (ContainsBroadQuery, ContainsBroadText, PageSize + 1) })
+            {
+                var term = SearchKeys.Normalize(text);
+                var anywhere = keys.Count(k => k.Any(key => key.Contains(term, StringComparison.Ordinal)));
+                var contained = await Invoices.QueryAsync(query);
+                Check(contained.TotalCount == anywhere && contained.Items.Count == Math.Min(anywhere, PageSize) && anywhere >= atLeast,
+                    $"contains search \"{text}\": service count {contained.TotalCount} ({contained.Items.Count} rows), expected {anywhere} (at least {atLeast})");
+                Check(contained.Items.All(r => new[] { r.Number, r.PoNumber, r.Reference }.Any(t => SearchKeys.Normalize(t).Contains(term, StringComparison.Ordinal))),
+                    $"contains search \"{text}\": a row without the text");
+            }
         }
 
         using var buffer = new MemoryStream();

@@ -38,6 +38,24 @@ public class OpenInvoicesBenchmarks : OpenInvoicesBenchmarkBase
         return page.TotalCount + page.Items.Count;
     }
 
+    /// <summary>General search matching anywhere (digits from inside a number: a handful of matches), first 50 rows and the count.</summary>
+    [Benchmark(Description = "SearchContains")]
+    [BenchmarkCategory("SearchContains")]
+    public async Task<int> SearchContains()
+    {
+        var page = await Invoices.QueryAsync(ContainsQuery);
+        return page.TotalCount + page.Items.Count;
+    }
+
+    /// <summary>General search matching anywhere (words inside references: hundreds of matches), first 50 rows and the count.</summary>
+    [Benchmark(Description = "SearchContainsBroad")]
+    [BenchmarkCategory("SearchContainsBroad")]
+    public async Task<int> SearchContainsBroad()
+    {
+        var page = await Invoices.QueryAsync(ContainsBroadQuery);
+        return page.TotalCount + page.Items.Count;
+    }
+
     /// <summary>Total balance and balances by aging bucket.</summary>
     [Benchmark(Description = "Balances")]
     [BenchmarkCategory("Balances")]

@@ -47,6 +47,8 @@ public sealed class QueryPlans : OpenInvoicesBenchmarkBase, IObserver<Diagnostic
         {
             ("FirstPage", () => Invoices.QueryAsync(FirstPageQuery)),
             ("SearchPrefix", () => Invoices.QueryAsync(SearchQuery)),
+            ("SearchContains", () => Invoices.QueryAsync(ContainsQuery)),
+            ("SearchContainsBroad", () => Invoices.QueryAsync(ContainsBroadQuery)),
             ("Balances", () => Overview.GetSummaryAsync()),
             ("FirstPage count with the suggested IsOpen = @open", () => SuggestedFirstPageCountAsync()),
             ("SearchPrefix count with the suggested IsOpen = @open", () => SuggestedSearchCountAsync()),

@@ -227,7 +227,7 @@ public sealed class PaymentHistoryService(
     private static CsvCell Amount(Money money) => CsvCell.Number(InvoiceCsv.Amount(money.ToMinorUnits(), money.Currency));
 
     private IQueryable<PaymentRecord> Filtered(PaymentsDbContext db, string accountId, GridQuery query) =>
-        Grid.Filter(db.Payments.AsNoTracking().Where(p => p.AccountId == accountId), query, CurrencyInfo.Get(options.Value.Currency));
+        Grid.Filter(db.Payments.AsNoTracking().Where(p => p.AccountId == accountId), query, CurrencyInfo.Get(options.Value.Currency), key => TextSearch.Payments(db, key));
 
     private static IOrderedQueryable<PaymentRecord> Sorted(IQueryable<PaymentRecord> source, GridQuery query) =>
         Grid.Sort(source, query.Sorts.Count == 0 ? query with { Sorts = [NewestFirst] } : query);

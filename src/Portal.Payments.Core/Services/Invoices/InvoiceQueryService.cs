@@ -96,6 +96,30 @@ public sealed record InvoiceRow
 }
 
 /// <summary>
+/// The payable items of a grid query (select all matching, pay all past due), computed in the database: the ids of the
+/// first <see cref="InvoiceQueryService.MaxSelection"/> by due date, and the count and open balance of all of them.
+/// </summary>
+/// <param name="Items">The items to select (Open items only: not Pending, Scheduled or Processing), oldest due date first.</param>
+/// <param name="MatchingCount">Payable items matching the query (may be more than <paramref name="Items"/> holds).</param>
+/// <param name="MatchingTotal">Sum of their open balances (credits count negative).</param>
+public sealed record InvoiceSelection(IReadOnlyList<PayableInvoice> Items, int MatchingCount, Money MatchingTotal)
+{
+    /// <summary>The ids of <see cref="Items"/>.</summary>
+    public IReadOnlyList<long> InvoiceIds => [.. Items.Select(i => i.Id)];
+
+    /// <summary>Sum of the open balances of <see cref="Items"/>.</summary>
+    public Money SelectedTotal => Items.Aggregate(Money.Zero(MatchingTotal.Currency), (sum, i) => sum + i.OpenBalance);
+
+    /// <summary>True when more items match than one payment takes.</summary>
+    public bool Truncated => Items.Count < MatchingCount;
+}
+
+/// <summary>One selected item.</summary>
+/// <param name="Id">Local invoice id.</param>
+/// <param name="OpenBalance">Its open balance (negative for credits).</param>
+public sealed record PayableInvoice(long Id, Money OpenBalance);
+
+/// <summary>
 /// The open-invoices grid: search, filter, sort, page and CSV export of the signed-in account's open items,
 /// all in the database.
 /// </summary>
@@ -124,6 +148,48 @@ public sealed class InvoiceQueryService(
         .SearchOn(i => i.NumberKey)
         .SearchOn(i => i.PoKey)
         .SearchOn(i => i.ReferenceKey);
+
+    /// <summary>Most items one selection (and so one payment) holds.</summary>
+    public const int MaxSelection = 500;
+
+    /// <summary>
+    /// The payable (Open) items matching <paramref name="query"/> — its search, filters and aging period; paging and sort
+    /// ignored — for "select all matching": the first <see cref="MaxSelection"/> ids by due date, with the count and open
+    /// balance of every match. The pay flow recomputes every amount from these ids.
+    /// </summary>
+    public async Task<InvoiceSelection> SelectPayableAsync(InvoiceQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var scope = await access.ForPayAsync(cancellationToken);
+        await sync.EnsureSyncedAsync(scope.AccountId, cancellationToken);
+        var today = Today();
+        var currency = options.Value.Currency;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var open = InvoiceStatus.Open;
+        var payable = Filtered(db, scope.AccountId, query with { Sorts = [], Skip = 0 }, today).Where(i => i.Status == open && i.Currency == currency);
+        var count = await payable.CountAsync(cancellationToken);
+        var sum = count == 0 ? 0 : await payable.SumAsync(i => i.OpenMinor, cancellationToken);
+        var first = await payable.OrderBy(i => i.DueDate).ThenBy(i => i.Id).Take(MaxSelection)
+            .Select(i => new { i.Id, i.OpenMinor }).ToListAsync(cancellationToken);
+        return new InvoiceSelection(
+            first.ConvertAll(i => new PayableInvoice(i.Id, Money.FromMinorUnits(i.OpenMinor, currency))),
+            count,
+            Money.FromMinorUnits(sum, currency));
+    }
+
+    /// <summary>"Pay all past due": the account's Open invoices (not credits) whose due date has passed, as <see cref="SelectPayableAsync"/>.</summary>
+    public Task<InvoiceSelection> SelectPastDueAsync(CancellationToken cancellationToken = default) =>
+        SelectPayableAsync(PastDueQuery(Today()), cancellationToken);
+
+    /// <summary>Open invoices (not credits) due before <paramref name="today"/>.</summary>
+    internal static InvoiceQuery PastDueQuery(DateOnly today) => new()
+    {
+        Filters =
+        [
+            new GridFilter(InvoiceFields.DueDate, GridFilterOperator.LessThan, today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
+            new GridFilter(InvoiceFields.Type, GridFilterOperator.Equals, nameof(OpenItemType.Invoice)),
+        ],
+    };
 
     /// <summary>One page and the total count of the filtered open items.</summary>
     public async Task<GridPage<InvoiceRow>> QueryAsync(InvoiceQuery query, CancellationToken cancellationToken = default)
@@ -200,7 +266,7 @@ public sealed class InvoiceQueryService(
         var effective = query.AgingBucket is { } bucket
             ? query with { Filters = [.. query.Filters, .. BucketFilters(bucket, options.Value.EffectiveAgingBuckets, today)] }
             : query;
-        return Grid.Filter(open, effective, CurrencyInfo.Get(options.Value.Currency));
+        return Grid.Filter(open, effective, CurrencyInfo.Get(options.Value.Currency), key => TextSearch.Invoices(db, key));
     }
 
     private DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);

@@ -13,17 +13,31 @@ internal static class PaymentCalculator
 {
     /// <summary>
     /// The preview of paying <paramref name="items"/> (already checked to be open and of the account) on <paramref name="paymentDate"/>;
-    /// <paramref name="lines"/> carry the amounts of short-paid invoices (checked against <paramref name="reasons"/>).
+    /// <paramref name="lines"/> carry the amounts of short-paid invoices (checked against <paramref name="reasons"/>). The short-pay
+    /// rules' refusals are thrown (the first one), or — with <paramref name="errors"/> — collected there while the preview is
+    /// computed anyway: a refused amount counts as the full payment, a missing reason keeps the amount entered.
     /// </summary>
     public static PaymentPreview Compute(IReadOnlyList<InvoiceRecord> items, DateOnly paymentDate, IDiscountPolicy policy, string currency,
-        IReadOnlyDictionary<long, PayLine>? lines = null, IReadOnlyList<string>? reasons = null)
+        IReadOnlyDictionary<long, PayLine>? lines = null, IReadOnlyList<string>? reasons = null, List<PortalFieldError>? errors = null)
     {
+        void Refuse(IEnumerable<PortalFieldError> refusals)
+        {
+            foreach (var refusal in refusals)
+            {
+                if (errors is null)
+                {
+                    throw refusal.ToException();
+                }
+                errors.Add(refusal);
+            }
+        }
+
         var zero = Money.Zero(currency);
         var result = new List<PaymentPreviewLine>(items.Count);
         Money balances = zero, discounts = zero, net = zero;
         foreach (var item in items.Where(i => i.OpenMinor >= 0).OrderBy(i => i.DueDate).ThenBy(i => i.Number, StringComparer.Ordinal))
         {
-            var line = InvoiceLine(item, paymentDate, policy, currency, lines?.GetValueOrDefault(item.Id), reasons ?? []);
+            var line = InvoiceLine(item, paymentDate, policy, currency, lines?.GetValueOrDefault(item.Id), reasons ?? [], Refuse);
             balances += line.OpenBalance;
             discounts += line.Discount;
             net += line.AmountToPay;
@@ -35,7 +49,7 @@ internal static class PaymentCalculator
         {
             if (lines?.GetValueOrDefault(item.Id) is { } credit && (credit.Amount is not null || credit.Reason is not null || credit.Comment is not null))
             {
-                throw new PortalValidationException(ShortPayRules.AmountField(item.Id), $"{item.Number} is a credit: it is applied in full and cannot be short-paid.");
+                Refuse([ShortPayRules.CreditInFull(item.Id, item.Number)]);
             }
             var open = Money.FromMinorUnits(item.OpenMinor, currency);
             var available = -open;
@@ -60,7 +74,8 @@ internal static class PaymentCalculator
     /// the amount paid, and what stays open is the short amount. An amount between the full payment and the
     /// balance takes only the discount still needed to settle the invoice.
     /// </summary>
-    private static PaymentPreviewLine InvoiceLine(InvoiceRecord item, DateOnly paymentDate, IDiscountPolicy policy, string currency, PayLine? payLine, IReadOnlyList<string> reasons)
+    private static PaymentPreviewLine InvoiceLine(InvoiceRecord item, DateOnly paymentDate, IDiscountPolicy policy, string currency, PayLine? payLine, IReadOnlyList<string> reasons,
+        Action<IEnumerable<PortalFieldError>> refuse)
     {
         var open = Money.FromMinorUnits(item.OpenMinor, currency);
         var context = new DiscountContext
@@ -72,12 +87,11 @@ internal static class PaymentCalculator
         };
         var fullDiscount = policy.DiscountFor(context);
         var full = open - fullDiscount;
-        if (payLine?.Amount is not { } paid || paid == full)
+        refuse(ShortPayRules.Check(item.Id, item.Number, payLine ?? new PayLine(item.Id), open, full, reasons, out var reason, out var accepted));
+        if (accepted is not { } paid || paid == full)
         {
-            ShortPayRules.Check(item.Id, item.Number, payLine ?? new PayLine(item.Id), open, full, reasons);
-            return Line(item, open, fullDiscount, full) with { FullPayment = full, AmountEntered = payLine?.Amount };
+            return Line(item, open, fullDiscount, full) with { FullPayment = full, AmountEntered = accepted };
         }
-        var reason = ShortPayRules.Check(item.Id, item.Number, payLine, open, full, reasons);
         var discount = policy.DiscountFor(context with { AmountPaid = paid });
         discount = discount > open - paid ? open - paid : discount;
         var shortAmount = open - paid - discount;
@@ -87,7 +101,7 @@ internal static class PaymentCalculator
             AmountEntered = paid,
             ShortAmount = shortAmount.IsZero ? null : shortAmount,
             ShortReason = reason,
-            Comment = reason is null ? null : payLine.Comment,
+            Comment = reason is null ? null : payLine?.Comment,
             DiscountNotice = discount != fullDiscount
                 ? $"The amount entered for {item.Number} changes its discount from {fullDiscount} to {discount}."
                 : null,

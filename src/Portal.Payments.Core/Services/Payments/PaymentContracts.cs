@@ -68,6 +68,12 @@ public sealed record PaymentPreview
     public ConvenienceFee? BankFee { get; init; }
     /// <summary>What is charged: <see cref="Total"/> plus the fee.</summary>
     public Money TotalCharged => Fee is { Charged: true } fee ? Total + fee.Amount : Total;
+
+    /// <summary>
+    /// The short-pay refusals of the amounts, reasons and comments entered (<c>PaymentService.ReviewAsync</c>): the
+    /// preview is computed anyway (a refused amount counts as the full payment), and nothing can be paid while any remain.
+    /// </summary>
+    public IReadOnlyList<PortalFieldError> Errors { get; init; } = [];
 }
 
 /// <summary>

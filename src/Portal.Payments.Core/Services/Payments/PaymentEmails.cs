@@ -60,7 +60,7 @@ internal static class PaymentEmails
             .AppendLine();
         AppendLines(text, payment);
         text.AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"To cancel it before {Date(payment)}, use Cancel selected scheduled payments on your open invoices: {OpenInvoicesLink(portalBaseUrl)}");
+            .AppendLine(CultureInfo.InvariantCulture, $"To change or cancel it before {Date(payment)}, open your scheduled payments: {ScheduledPaymentsLink(portalBaseUrl)}");
         return Branded(Email(payment, NotificationKind.PaymentScheduled, $"Payment scheduled for {Date(payment)}: {Amount(payment)} ({payment.ReceiptNumber})", text), merchant, portalBaseUrl);
     }
 
@@ -77,6 +77,30 @@ internal static class PaymentEmails
         text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"The invoices are open again: {OpenInvoicesLink(portalBaseUrl)}");
         return Branded(Email(payment, NotificationKind.PaymentCancelled, $"Scheduled payment cancelled: {Amount(payment)} ({payment.ReceiptNumber})", text), merchant, portalBaseUrl);
     }
+
+    /// <summary>"Scheduled payment changed": the new date, amount, method and items, and the invoices no longer in it.</summary>
+    public static PortalEmail Changed(PaymentRecord payment, string? accountName, string changedBy, IReadOnlyList<string> removedInvoices, string portalBaseUrl,
+        MerchantOptions? merchant = null)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        ArgumentNullException.ThrowIfNull(removedInvoices);
+        var text = Opening(payment)
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"{changedBy} changed the scheduled payment {payment.ReceiptNumber} for {Account(payment, accountName)}. It is now {Amount(payment)} on {Date(payment)}, using {payment.MethodDescription}.")
+            .AppendLine();
+        if (removedInvoices.Count > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"No longer in this payment (open again): {string.Join(", ", removedInvoices)}").AppendLine();
+        }
+        AppendLines(text, payment);
+        text.AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"Your scheduled payments: {ScheduledPaymentsLink(portalBaseUrl)}");
+        return Branded(Email(payment, NotificationKind.PaymentScheduled, $"Scheduled payment changed: {Amount(payment)} on {Date(payment)} ({payment.ReceiptNumber})", text),
+            merchant, portalBaseUrl);
+    }
+
+    /// <summary>The scheduled payments page link.</summary>
+    public static string ScheduledPaymentsLink(string portalBaseUrl) => $"{portalBaseUrl.TrimEnd('/')}/portal/scheduled";
 
     /// <summary>
     /// "Payment failed" (nothing charged), "Payment returned" (the bank returned the debit) or "Payment refunded" (the

@@ -466,6 +466,97 @@ public sealed class PaymentLifecycle(
     }
 
     /// <summary>
+    /// Changes a Scheduled payment before it runs — no status change: it stays Scheduled — as one conditional update on the
+    /// payment as it was read (Scheduled, same amount, date and method), in the caller's transaction: the new date, method,
+    /// amounts and invoices (<paramref name="amendment"/>); the holds of the invoices it no longer pays released (Open
+    /// again), the remaining holds moved to the new date; the audit row and the payer's email. False when the payment
+    /// changed meanwhile (the runner claimed it, or another change won); nothing is added then.
+    /// </summary>
+    internal async Task<bool> TryAmendScheduledAsync(PaymentsDbContext db, PaymentRecord payment, ScheduledAmendment amendment, PaymentChange change,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        ArgumentNullException.ThrowIfNull(amendment);
+        ArgumentNullException.ThrowIfNull(change);
+        var now = Now;
+        var id = payment.Id;
+        var (oldAmount, oldDate, oldMethod) = (payment.AmountMinor, payment.ScheduledFor, payment.PaymentMethodId);
+        var lines = amendment.Preview.Lines;
+        var amount = amendment.Preview.Total.ToMinorUnits();
+        var discount = amendment.Preview.DiscountTotal.ToMinorUnits();
+        var date = amendment.Preview.PaymentDate;
+        var methodKey = SearchKeys.Normalize(amendment.MethodDescription);
+        var moved = await db.Payments
+            .Where(p => p.Id == id && p.Status == PaymentStatus.Scheduled && p.AmountMinor == oldAmount && p.ScheduledFor == oldDate && p.PaymentMethodId == oldMethod)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.AmountMinor, amount)
+                .SetProperty(p => p.DiscountMinor, discount)
+                .SetProperty(p => p.InvoiceCount, lines.Count)
+                .SetProperty(p => p.ScheduledFor, date)
+                .SetProperty(p => p.PaymentMethodId, amendment.MethodId)
+                .SetProperty(p => p.MethodDescription, amendment.MethodDescription)
+                .SetProperty(p => p.MethodKey, methodKey), ct);
+        if (moved != 1)
+        {
+            return false;
+        }
+
+        var keep = lines.Select(l => l.InvoiceId).ToHashSet();
+        var removed = payment.Allocations.Where(a => !keep.Contains(a.InvoiceId)).Select(a => a.InvoiceId).ToList();
+        var accountId = payment.AccountId;
+        if (removed.Count > 0)
+        {
+            await db.PaymentAllocations.Where(a => a.PaymentId == id && removed.Contains(a.InvoiceId)).ExecuteDeleteAsync(ct);
+            await db.Invoices.Where(i => i.AccountId == accountId && i.ActivePaymentId == id && removed.Contains(i.Id) && i.Status == InvoiceStatus.Scheduled)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(i => i.Status, InvoiceStatus.Open)
+                    .SetProperty(i => i.ActivePaymentId, (Guid?)null)
+                    .SetProperty(i => i.ScheduledFor, (DateOnly?)null)
+                    .SetProperty(i => i.Version, i => i.Version + 1), ct);
+        }
+        foreach (var line in lines)
+        {
+            var (invoiceId, lineDiscount, applied) = (line.InvoiceId, line.Discount.ToMinorUnits(), line.AmountToPay.ToMinorUnits());
+            await db.PaymentAllocations.Where(a => a.PaymentId == id && a.InvoiceId == invoiceId)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.DiscountMinor, lineDiscount).SetProperty(a => a.AppliedMinor, applied), ct);
+        }
+        if (date != oldDate)
+        {
+            await db.Invoices.Where(i => i.AccountId == accountId && i.ActivePaymentId == id && i.Status == InvoiceStatus.Scheduled)
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.ScheduledFor, (DateOnly?)date).SetProperty(i => i.Version, i => i.Version + 1), ct);
+        }
+
+        var before = new { Amount = oldAmount, Date = oldDate, Method = payment.MethodDescription, Invoices = payment.Allocations.Select(a => a.InvoiceNumber).ToList() };
+        payment.AmountMinor = amount;
+        payment.DiscountMinor = discount;
+        payment.InvoiceCount = lines.Count;
+        payment.ScheduledFor = date;
+        payment.PaymentMethodId = amendment.MethodId;
+        payment.MethodDescription = amendment.MethodDescription;
+        payment.MethodKey = methodKey;
+        var byInvoice = lines.ToDictionary(l => l.InvoiceId);
+        payment.Allocations = payment.Allocations.Where(a => keep.Contains(a.InvoiceId)).Select(a =>
+        {
+            a.DiscountMinor = byInvoice[a.InvoiceId].Discount.ToMinorUnits();
+            a.AppliedMinor = byInvoice[a.InvoiceId].AmountToPay.ToMinorUnits();
+            return a;
+        }).ToList();
+
+        AuditLog.Add(db, payment.AccountId, change.Actor, "payment.amended", id.ToString(), now, new
+        {
+            payment.ReceiptNumber,
+            Before = before,
+            After = new { Amount = amount, Date = date, Method = amendment.MethodDescription, Invoices = payment.Allocations.Select(a => a.InvoiceNumber).ToList() },
+            Removed = amendment.RemovedNumbers,
+        });
+        OutboxWriter.EnqueueEmail(db, PaymentEmails.Changed(payment, payment.AccountName, change.CancelledBy ?? change.Actor, amendment.RemovedNumbers,
+            options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
+        logger.LogInformation("Scheduled payment {PaymentId} ({ReceiptNumber}) changed: {OldAmount} on {OldDate} → {Amount} on {Date}, {Removed} invoices removed",
+            id, payment.ReceiptNumber, Money.FromMinorUnits(oldAmount, payment.Currency), oldDate, Money.FromMinorUnits(amount, payment.Currency), date, removed.Count);
+        return true;
+    }
+
+    /// <summary>
     /// Releases the holds of invoices the ERP reports this payment applied to: the payment's own fate in the ERP, never a
     /// mere change of the open amount. Returns true when <paramref name="row"/> changed.
     /// </summary>

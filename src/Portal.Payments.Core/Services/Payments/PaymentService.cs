@@ -87,6 +87,29 @@ public sealed class PaymentService(
         };
     }
 
+    /// <summary>
+    /// The server's preview of paying <paramref name="invoiceIds"/> today with what the payer entered in <paramref name="lines"/>,
+    /// with every short-pay refusal as a value (<see cref="PaymentPreview.Errors"/>) instead of an exception: the totals follow
+    /// the amounts typed even while a reason is still missing, and a form shows each refusal at its field.
+    /// </summary>
+    public Task<PaymentPreview> ReviewAsync(IReadOnlyList<long> invoiceIds, IReadOnlyList<PayLine>? lines, CancellationToken cancellationToken = default) =>
+        ReviewAsync(invoiceIds, lines, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ReviewAsync(IReadOnlyList{long}, IReadOnlyList{PayLine}?, CancellationToken)"/>, with the convenience fee of
+    /// paying with <paramref name="paymentMethodId"/> and the card and bank quotes.
+    /// </summary>
+    public async Task<PaymentPreview> ReviewAsync(IReadOnlyList<long> invoiceIds, IReadOnlyList<PayLine>? lines, Guid? paymentMethodId,
+        CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var errors = new List<PortalFieldError>();
+        var preview = (await ComputeAsync(db, scope, invoiceIds, lines, cancellationToken, errors)).Preview;
+        var method = paymentMethodId is { } id ? await UsableMethodAsync(db, scope.AccountId, id, Today, charger.GatewayKey, cancellationToken) : null;
+        return WithFees(preview, fees, scope, method, FeeOccasion.PayNow, Today) with { Errors = errors };
+    }
+
     /// <summary>Recomputes, holds the items, charges once under the request's idempotency key, records the outcome.</summary>
     public async Task<PaymentOutcome> PayInvoicesAsync(PayInvoicesRequest request, CancellationToken cancellationToken = default)
     {
@@ -254,14 +277,14 @@ public sealed class PaymentService(
 
     /// <summary>Loads, checks and prices the selection.</summary>
     private async Task<(PaymentPreview Preview, IReadOnlyList<InvoiceRecord> Items)> ComputeAsync(PaymentsDbContext db, AccountScope scope, IReadOnlyList<long>? invoiceIds,
-        IReadOnlyList<PayLine>? lines, CancellationToken ct)
+        IReadOnlyList<PayLine>? lines, CancellationToken ct, List<PortalFieldError>? errors = null)
     {
         var byId = LinesById(lines);
         var ids = (invoiceIds ?? []).Concat(byId.Keys).Distinct().ToList();
         var currency = options.Value.Currency;
         var items = await PaymentStore.LoadPayableAsync(db, scope.AccountId, ids, currency, "Select at least one invoice to pay.", Conflict, ct);
-        var preview = PaymentCalculator.Compute(items, Today, discountPolicy, currency, byId, options.Value.EffectiveShortPayReasons);
-        if (preview.Total.Amount <= 0m)
+        var preview = PaymentCalculator.Compute(items, Today, discountPolicy, currency, byId, options.Value.EffectiveShortPayReasons, errors);
+        if (preview.Total.Amount <= 0m && errors is not { Count: > 0 })
         {
             throw new PortalValidationException("invoices", CreditsCoverInvoicesMessage);
         }

@@ -37,3 +37,64 @@ public sealed record ScheduledPaymentOutcome
 /// <param name="ReceiptNumbers">References of the cancelled payments.</param>
 /// <param name="InvoicesReopened">Invoices that are open again.</param>
 public sealed record CancelScheduledOutcome(IReadOnlyList<string> ReceiptNumbers, int InvoicesReopened);
+
+/// <summary>A scheduled payment as the Scheduled payments list shows it.</summary>
+public sealed record ScheduledPaymentView
+{
+    /// <summary>Payment id.</summary>
+    public required Guid PaymentId { get; init; }
+    /// <summary>Reference (receipt number).</summary>
+    public required string ReceiptNumber { get; init; }
+    /// <summary>The date it will be charged.</summary>
+    public required DateOnly ScheduledFor { get; init; }
+    /// <summary>The amount that will be charged.</summary>
+    public required Money Amount { get; init; }
+    /// <summary>The stored method it will be charged to (null when that method was deleted).</summary>
+    public Guid? PaymentMethodId { get; init; }
+    /// <summary>Masked method ("Visa •••• 4242").</summary>
+    public required string MethodDescription { get; init; }
+    /// <summary>Who scheduled it.</summary>
+    public required string ScheduledBy { get; init; }
+    /// <summary>The items it pays, invoices first.</summary>
+    public required IReadOnlyList<ScheduledPaymentItem> Items { get; init; }
+}
+
+/// <summary>One item of a scheduled payment.</summary>
+/// <param name="InvoiceId">Local invoice id.</param>
+/// <param name="Number">Document number.</param>
+/// <param name="Type">Invoice, credit memo or unapplied cash.</param>
+/// <param name="Applied">Amount it applies (negative for credits).</param>
+/// <param name="Discount">Discount taken on the date.</param>
+public sealed record ScheduledPaymentItem(long InvoiceId, string Number, Erp.OpenItemType Type, Money Applied, Money Discount);
+
+/// <summary>What cancelling some invoices of a scheduled payment would do (shown for confirmation; nothing changed yet).</summary>
+public sealed record ScheduledCancelPlan
+{
+    /// <summary>The payment as it is now.</summary>
+    public required ScheduledPaymentView Payment { get; init; }
+    /// <summary>The invoices that would be cancelled (open again).</summary>
+    public required IReadOnlyList<ScheduledPaymentItem> Cancelled { get; init; }
+    /// <summary>True when nothing of the payment would remain (the whole payment is cancelled).</summary>
+    public required bool WholePayment { get; init; }
+    /// <summary>The amount the payment would charge afterwards (the remaining items, recomputed for its date); null for a whole cancellation.</summary>
+    public Money? RemainingAmount { get; init; }
+    /// <summary>
+    /// Why only the whole payment can be cancelled (the remaining items are credits that would pay nothing), or null.
+    /// </summary>
+    public string? WholeOnlyReason { get; init; }
+}
+
+/// <summary>A change of a scheduled payment, computed by the server for the lifecycle.</summary>
+/// <param name="Preview">The remaining items priced for the (new) date.</param>
+/// <param name="MethodId">The (new) stored method.</param>
+/// <param name="MethodDescription">Its masked description.</param>
+/// <param name="RemovedNumbers">Numbers of the invoices taken out of the payment.</param>
+internal sealed record ScheduledAmendment(PaymentPreview Preview, Guid? MethodId, string MethodDescription, IReadOnlyList<string> RemovedNumbers);
+
+/// <summary>What a change of a scheduled payment did.</summary>
+/// <param name="ReceiptNumber">The payment's reference.</param>
+/// <param name="WholePaymentCancelled">True when the whole payment was cancelled (nothing of it remains).</param>
+/// <param name="RemainingAmount">What it charges now on its date; null when it was cancelled whole.</param>
+/// <param name="CancelledInvoices">Numbers of the invoices taken out (open again).</param>
+/// <param name="InvoicesReopened">How many invoices are open again.</param>
+public sealed record ScheduledChangeOutcome(string ReceiptNumber, bool WholePaymentCancelled, Money? RemainingAmount, IReadOnlyList<string> CancelledInvoices, int InvoicesReopened);

@@ -161,6 +161,217 @@ public sealed class ScheduledPaymentService(
         return await CancelAsync(items.Select(i => i.ActivePaymentId!.Value).Distinct().ToList(), cancellationToken);
     }
 
+    /// <summary>The account's scheduled payments (not charged yet), soonest first, with the items each pays.</summary>
+    public async Task<IReadOnlyList<ScheduledPaymentView>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForViewAsync(cancellationToken);
+        var accountId = scope.AccountId;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Payments.AsNoTracking().Include(p => p.Allocations)
+            .Where(p => p.AccountId == accountId && p.Status == PaymentStatus.Scheduled)
+            .OrderBy(p => p.ScheduledFor).ThenBy(p => p.CreatedAt)
+            .ToListAsync(cancellationToken);
+        return rows.ConvertAll(View);
+    }
+
+    /// <summary>
+    /// What cancelling the selected scheduled invoices would do, per scheduled payment holding them (nothing changes): the
+    /// invoices cancelled, whether the whole payment goes, and otherwise the amount the rest will charge on its date.
+    /// </summary>
+    public async Task<IReadOnlyList<ScheduledCancelPlan>> PlanCancelAsync(IReadOnlyList<long> invoiceIds, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        var ids = (invoiceIds ?? []).Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            throw new PortalValidationException("invoices", "Select at least one scheduled invoice to cancel.");
+        }
+        var accountId = scope.AccountId;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(cancellationToken);
+        if (items.Count != ids.Count)
+        {
+            throw new PortalNotFoundException("Some of the selected invoices were not found. Refresh the list and select them again.");
+        }
+        if (items.FirstOrDefault(i => i.Status != InvoiceStatus.Scheduled || i.ActivePaymentId is null) is { } other)
+        {
+            throw new PortalValidationException("invoices", $"{other.Number} has no scheduled payment. Select only Scheduled invoices to cancel their payments.");
+        }
+        var plans = new List<ScheduledCancelPlan>();
+        foreach (var group in items.GroupBy(i => i.ActivePaymentId!.Value))
+        {
+            var (payment, _) = await LoadScheduledAsync(db, accountId, group.Key, cancellationToken);
+            plans.Add(await PlanAsync(db, payment, group.Select(i => i.Id).ToList(), cancellationToken));
+        }
+        return [.. plans.OrderBy(p => p.Payment.ScheduledFor).ThenBy(p => p.Payment.ReceiptNumber, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// Cancels <paramref name="invoiceIds"/> of scheduled payment <paramref name="paymentId"/>: the whole payment when they are all
+    /// of it (Scheduled → Cancelled), otherwise only those invoices — they are open again and the rest stays scheduled with its
+    /// amount recomputed for the date (one conditional update through the lifecycle, audited and emailed). When
+    /// <paramref name="expectedRemaining"/> (what the payer confirmed) differs from the server's recomputation, nothing changes.
+    /// </summary>
+    public async Task<ScheduledChangeOutcome> CancelInvoicesAsync(Guid paymentId, IReadOnlyList<long> invoiceIds, Money? expectedRemaining = null,
+        CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        var ids = (invoiceIds ?? []).Distinct().ToList();
+        var accountId = scope.AccountId;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var (payment, _) = await LoadScheduledAsync(db, accountId, paymentId, cancellationToken);
+        var plan = await PlanAsync(db, payment, ids, cancellationToken);
+        if (plan.WholePayment)
+        {
+            var cancelled = await CancelAsync([paymentId], cancellationToken);
+            return new ScheduledChangeOutcome(payment.ReceiptNumber, WholePaymentCancelled: true, null, plan.Cancelled.Select(i => i.Number).ToList(), cancelled.InvoicesReopened);
+        }
+        if (plan.WholeOnlyReason is { } reason)
+        {
+            throw new PortalValidationException("invoices", reason);
+        }
+        if (expectedRemaining is { } expected && expected != plan.RemainingAmount)
+        {
+            throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+        }
+        var remaining = payment.Allocations.Select(a => a.InvoiceId).Except(ids).ToList();
+        var preview = Compute(await HeldItemsAsync(db, payment, remaining, cancellationToken), payment.ScheduledFor!.Value);
+        var amendment = new ScheduledAmendment(preview, payment.PaymentMethodId, payment.MethodDescription, [.. plan.Cancelled.Select(i => i.Number)]);
+        await AmendAsync(scope, payment, amendment, cancellationToken);
+        return new ScheduledChangeOutcome(payment.ReceiptNumber, WholePaymentCancelled: false, preview.Total, [.. plan.Cancelled.Select(i => i.Number)], plan.Cancelled.Count);
+    }
+
+    /// <summary>The amounts scheduled payment <paramref name="paymentId"/> would charge on <paramref name="date"/> (discounts that still apply then).</summary>
+    public async Task<PaymentPreview> PreviewChangeAsync(Guid paymentId, DateOnly? date, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
+        return Compute(items, CheckDate(date, Window(items)));
+    }
+
+    /// <summary>
+    /// Moves scheduled payment <paramref name="paymentId"/> to <paramref name="date"/> and/or another stored method: the amounts are
+    /// recomputed for the date (discounts), the invoices show the new date, the payer is emailed. When
+    /// <paramref name="expectedAmount"/> (what the payer confirmed) differs from the server's recomputation, nothing changes.
+    /// </summary>
+    public async Task<ScheduledPaymentView> ChangeAsync(Guid paymentId, DateOnly? date, Guid? paymentMethodId, Money? expectedAmount = null,
+        CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
+        var newDate = date is null ? payment.ScheduledFor!.Value : CheckDate(date, Window(items));
+        var preview = Compute(items, newDate);
+        if (expectedAmount is { } expected && expected != preview.Total)
+        {
+            throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+        }
+        var (methodId, description) = (payment.PaymentMethodId, payment.MethodDescription);
+        if (paymentMethodId is { } chosen && chosen != payment.PaymentMethodId)
+        {
+            var method = await PaymentService.UsableMethodAsync(db, scope.AccountId, chosen, Today, charger.GatewayKey, cancellationToken);
+            (methodId, description) = (method.Id, PaymentMethodService.Describe(method));
+        }
+        if (newDate == payment.ScheduledFor && methodId == payment.PaymentMethodId && preview.Total.ToMinorUnits() == payment.AmountMinor)
+        {
+            return View(payment);
+        }
+        await AmendAsync(scope, payment, new ScheduledAmendment(preview, methodId, description, []), cancellationToken);
+        return View(payment);
+    }
+
+    private async Task AmendAsync(AccountScope scope, PaymentRecord payment, ScheduledAmendment amendment, CancellationToken ct)
+    {
+        var amended = await lifecycle.WriteAsync(async () =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            if (!await lifecycle.TryAmendScheduledAsync(db, payment, amendment, new PaymentChange(scope.User.UserId) { CancelledBy = scope.User.DisplayName }, ct))
+            {
+                await tx.RollbackAsync(CancellationToken.None);
+                return false;
+            }
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return true;
+        }, ct);
+        if (!amended)
+        {
+            await using var again = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            var id = payment.Id;
+            ThrowIfNotCancellable(await again.Payments.AsNoTracking().Where(p => p.Id == id).ToListAsync(CancellationToken.None));
+            throw new PortalValidationException("payments", "The scheduled payment changed meanwhile; nothing was changed. Refresh the list.");
+        }
+    }
+
+    /// <summary>A scheduled payment of the account with its allocations, and the items it holds (still open and held by it).</summary>
+    private async Task<(PaymentRecord Payment, IReadOnlyList<InvoiceRecord> Items)> LoadScheduledAsync(PaymentsDbContext db, string accountId, Guid paymentId, CancellationToken ct)
+    {
+        var payment = await db.Payments.AsNoTracking().Include(p => p.Allocations)
+                          .FirstOrDefaultAsync(p => p.Id == paymentId && p.AccountId == accountId, ct)
+                      ?? throw new PortalNotFoundException("That scheduled payment was not found. Refresh the list.");
+        ThrowIfNotCancellable([payment]);
+        return (payment, await HeldItemsAsync(db, payment, payment.Allocations.Select(a => a.InvoiceId).ToList(), ct));
+    }
+
+    /// <summary>The items of <paramref name="ids"/> the payment still holds; refused when the ERP settled one meanwhile.</summary>
+    private static async Task<IReadOnlyList<InvoiceRecord>> HeldItemsAsync(PaymentsDbContext db, PaymentRecord payment, IReadOnlyList<long> ids, CancellationToken ct)
+    {
+        var (paymentId, accountId) = (payment.Id, payment.AccountId);
+        var items = await db.Invoices.AsNoTracking()
+            .Where(i => i.AccountId == accountId && ids.Contains(i.Id) && i.ActivePaymentId == paymentId && i.IsOpen && i.Status == InvoiceStatus.Scheduled)
+            .ToListAsync(ct);
+        if (items.Count != ids.Count)
+        {
+            throw new PortalValidationException("payments",
+                $"An invoice of {payment.ReceiptNumber} changed in the ERP meanwhile, so the payment cannot be changed here. Cancel it and schedule the open invoices again.");
+        }
+        return items;
+    }
+
+    private async Task<ScheduledCancelPlan> PlanAsync(PaymentsDbContext db, PaymentRecord payment, IReadOnlyList<long> cancelIds, CancellationToken ct)
+    {
+        var view = View(payment);
+        var unknown = cancelIds.Except(view.Items.Select(i => i.InvoiceId)).ToList();
+        if (cancelIds.Count == 0 || unknown.Count > 0)
+        {
+            throw new PortalValidationException("invoices", $"Select invoices of {payment.ReceiptNumber} to cancel.");
+        }
+        var cancelled = view.Items.Where(i => cancelIds.Contains(i.InvoiceId)).ToList();
+        var rest = view.Items.Where(i => !cancelIds.Contains(i.InvoiceId)).Select(i => i.InvoiceId).ToList();
+        if (rest.Count == 0)
+        {
+            return new ScheduledCancelPlan { Payment = view, Cancelled = cancelled, WholePayment = true };
+        }
+        var items = await HeldItemsAsync(db, payment, rest, ct);
+        var preview = PaymentCalculator.Compute(items, payment.ScheduledFor!.Value, discountPolicy, options.Value.Currency);
+        return new ScheduledCancelPlan
+        {
+            Payment = view,
+            Cancelled = cancelled,
+            WholePayment = false,
+            RemainingAmount = preview.Total,
+            WholeOnlyReason = preview.Total.Amount <= 0m
+                ? $"Without these invoices {payment.ReceiptNumber} would only apply credits and charge nothing; cancel the whole payment instead."
+                : null,
+        };
+    }
+
+    private static ScheduledPaymentView View(PaymentRecord p) => new()
+    {
+        PaymentId = p.Id,
+        ReceiptNumber = p.ReceiptNumber,
+        ScheduledFor = p.ScheduledFor!.Value,
+        Amount = Money.FromMinorUnits(p.AmountMinor, p.Currency),
+        PaymentMethodId = p.PaymentMethodId,
+        MethodDescription = p.MethodDescription,
+        ScheduledBy = p.CreatedByName,
+        Items = [.. p.Allocations.OrderBy(a => a.AppliedMinor < 0).ThenBy(a => a.Id)
+            .Select(a => new ScheduledPaymentItem(a.InvoiceId, a.InvoiceNumber, a.InvoiceType,
+                Money.FromMinorUnits(a.AppliedMinor, p.Currency), Money.FromMinorUnits(a.DiscountMinor, p.Currency)))],
+    };
+
     private static void ThrowIfNotCancellable(IEnumerable<PaymentRecord> rows)
     {
         var done = rows.Where(p => p.Status != PaymentStatus.Scheduled).OrderBy(p => p.ReceiptNumber, StringComparer.Ordinal).ToList();

@@ -26,3 +26,12 @@ export function report(messages) {
         console.error("Portal.Payments: " + message);
     }
 }
+
+// The browser's time zone (an IANA id such as "Europe/Berlin"), for showing times in the user's zone; null when unknown.
+export function timeZone() {
+    try {
+        return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+    } catch {
+        return null;
+    }
+}

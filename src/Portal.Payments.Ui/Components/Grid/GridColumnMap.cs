@@ -11,14 +11,19 @@ namespace Portal.Payments.Ui.Components;
 /// <param name="Field">The Core field name the query and the export use.</param>
 /// <param name="Title">Column title.</param>
 /// <param name="EnumType">The enum of an enum column (saved filter values come back as numbers and are turned into names).</param>
-internal sealed record GridColumn(string Property, string Field, string Title, Type? EnumType = null);
+/// <param name="Visible">Shown in the built-in layout (and exported when no layout names the columns).</param>
+internal sealed record GridColumn(string Property, string Field, string Title, Type? EnumType = null, bool Visible = true);
 
 /// <summary>
 /// Maps between Radzen's DataGrid (LoadDataArgs, settings) and a Core <see cref="GridQuery"/> for one grid's columns.
-/// Shared by the open-invoices and payment-history grids.
+/// Built from a <see cref="PortalGrid{TRow}"/>'s column list.
 /// </summary>
 internal sealed class GridColumnMap
 {
+    /// <summary>The map of the data columns of <paramref name="columns"/>.</summary>
+    public static GridColumnMap For<TRow>(IEnumerable<PortalGridColumn<TRow>> columns) =>
+        new([.. columns.Where(c => c.IsData).Select(c => new GridColumn(c.Property!, c.Field!, c.Title, c.EnumType, c.Visible))]);
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Dictionary<string, GridColumn> _byProperty;
 
@@ -40,11 +45,11 @@ internal sealed class GridColumnMap
     public IReadOnlyList<GridSort> Sorts(LoadDataArgs args) =>
         [.. (args.Sorts ?? []).Where(s => s.SortOrder is not null).Select(s => new GridSort(Column(s.Property).Field, s.SortOrder == SortOrder.Descending))];
 
-    /// <summary>The Core fields of the visible columns in view order (the built-in order before the user changes anything).</summary>
+    /// <summary>The Core fields of the visible columns in view order (the built-in layout before the user changes anything).</summary>
     public IReadOnlyList<string> VisibleFields(DataGridSettings? settings) =>
         settings?.Columns is { } columns && columns.Any(c => c.Property is not null && _byProperty.ContainsKey(c.Property))
             ? [.. columns.Where(c => c.Visible && c.Property is not null && _byProperty.ContainsKey(c.Property)).OrderBy(c => c.OrderIndex ?? int.MaxValue).Select(c => _byProperty[c.Property].Field)]
-            : [.. Columns.Select(c => c.Field)];
+            : [.. Columns.Where(c => c.Visible).Select(c => c.Field)];
 
     /// <summary>The column title of a Core field.</summary>
     public string Title(string field) => Columns.FirstOrDefault(c => c.Field == field)?.Title ?? field;

@@ -1,0 +1,94 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
+using Microsoft.Extensions.Localization;
+using Microsoft.JSInterop;
+
+namespace Portal.Payments.Ui.Components;
+
+/// <summary>
+/// What the portal's dialogs and side panels share: focus moved in when shown (<c>js/dialog.js</c>), Tab kept inside,
+/// Escape closes, and focus goes back to what opened it.
+/// </summary>
+public abstract class PortalDialogBase : ComponentBase, IAsyncDisposable
+{
+    private const string ModulePath = "./_content/Portal.Payments.Ui/js/dialog.js";
+    private IJSObjectReference? _module;
+    private bool _closed;
+
+    [Inject] private IJSRuntime JS { get; set; } = default!;
+
+    /// <summary>Raised when the dialog closes (Close, Escape, the backdrop, or a finished action).</summary>
+    [Parameter] public EventCallback OnClosed { get; set; }
+
+    /// <summary>The dialog element (focus moves to it, or to its element marked <c>data-autofocus</c>).</summary>
+    protected ElementReference Element { get; set; }
+
+    /// <summary>A unique id prefix for the dialog's elements.</summary>
+    protected string Id { get; } = "pp-dlg-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <inheritdoc />
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (!firstRender)
+        {
+            return;
+        }
+        try
+        {
+            _module = await JS.InvokeAsync<IJSObjectReference>("import", ModulePath);
+            await _module.InvokeVoidAsync("open", Element);
+        }
+        catch (Exception ex) when (ex is JSException or JSDisconnectedException or InvalidOperationException)
+        {
+            // Focus is a courtesy; without script (prerendering) the dialog still works.
+        }
+    }
+
+    /// <summary>Escape closes.</summary>
+    protected async Task KeyDownAsync(KeyboardEventArgs e)
+    {
+        if (e.Key == "Escape")
+        {
+            await CloseAsync();
+        }
+    }
+
+    /// <summary>Closes once: focus goes back to the opener, then <see cref="OnClosed"/>.</summary>
+    protected async Task CloseAsync()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        _closed = true;
+        try
+        {
+            if (_module is not null)
+            {
+                await _module.InvokeVoidAsync("close", Element);
+            }
+        }
+        catch (Exception ex) when (ex is JSException or JSDisconnectedException)
+        {
+            // The page is going away; nothing to give focus back to.
+        }
+        await OnClosed.InvokeAsync();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_module is not null)
+        {
+            try
+            {
+                await _module.DisposeAsync();
+            }
+            catch (JSDisconnectedException)
+            {
+                // Circuit gone: the module went with it.
+            }
+        }
+        GC.SuppressFinalize(this);
+    }
+}

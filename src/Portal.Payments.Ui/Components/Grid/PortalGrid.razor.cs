@@ -1,0 +1,338 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Localization;
+using Portal.Payments.Grid;
+using Portal.Payments.Services;
+using Radzen;
+using Radzen.Blazor;
+
+namespace Portal.Payments.Ui.Components;
+
+/// <summary>
+/// A saved layout of a <see cref="PortalGrid{TRow}"/>: Radzen's settings (columns, order, widths, filters, sorts, page size),
+/// the search text, and whatever the page adds (the open invoices keep their aging period as <c>agingBucket</c>).
+/// </summary>
+public sealed class PortalGridLayout
+{
+    /// <summary>Columns (order, width, visibility), filters, sorts and page size.</summary>
+    public DataGridSettings? Grid { get; set; }
+
+    /// <summary>General search text.</summary>
+    public string? Search { get; set; }
+
+    /// <summary>The page's own parts of the layout, by name.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>
+/// The portal's grid: search box (anywhere in the searched fields from three characters), saved views, spreadsheet view,
+/// CSV export and a Radzen DataGrid whose filtering, sorting and paging all run in the database through
+/// <see cref="LoadPage"/>. A page supplies one column list and its data; selection and row actions stay with the page.
+/// </summary>
+/// <typeparam name="TRow">Row type.</typeparam>
+public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : notnull
+{
+    private const int DefaultPageSize = 25;
+    private static readonly IEnumerable<int> PageSizes = [25, 50, 100];
+
+    private readonly string _id = "pp-grid-" + Guid.NewGuid().ToString("N")[..8];
+    private RadzenDataGrid<TRow>? _grid;
+    private object _gridKey = new();
+    private DataGridSettings? _settings;
+    private int _pageSize = DefaultPageSize;
+    // Null until the first load: Radzen's grid raises LoadData on its first render only while Data is null.
+    private List<TRow>? _rows;
+    private int _count;
+    private bool _loading;
+    private string? _error;
+    private IReadOnlyList<GridFilter> _filters = [];
+    private IReadOnlyList<GridSort> _sorts = [];
+    private string? _search;
+    private string? _appliedSearch;
+    private bool _spreadsheet;
+    private CancellationTokenSource? _debounce;
+    private GridColumnMap _map = new([]);
+    private IReadOnlyList<PortalGridColumn<TRow>>? _mappedColumns;
+    // One cell fragment per column for the grid's lifetime: a new delegate each render would re-render every column.
+    private Dictionary<string, RenderFragment<TRow>> _templates = [];
+    private int _shownRevision;
+
+
+    /// <summary>Saved-views key of the grid ("invoices", "history"). Required.</summary>
+    [Parameter, EditorRequired] public string GridKey { get; set; } = "";
+
+    /// <summary>The columns, in their built-in order. Required.</summary>
+    [Parameter, EditorRequired] public IReadOnlyList<PortalGridColumn<TRow>> Columns { get; set; } = [];
+
+    /// <summary>Loads one page (and the total count) of the query: the page's Core service. Required.</summary>
+    [Parameter, EditorRequired] public Func<GridQuery, CancellationToken, Task<GridPage<TRow>>> LoadPage { get; set; } = default!;
+
+    /// <summary>Accessible name of the grid ("Open invoices"). Required.</summary>
+    [Parameter, EditorRequired] public string Label { get; set; } = "";
+
+    /// <summary>Label of the search box. Default "Search".</summary>
+    [Parameter] public string? SearchLabel { get; set; }
+
+    /// <summary>Placeholder of the search box (what it searches). Default none.</summary>
+    [Parameter] public string? SearchPlaceholder { get; set; }
+
+    /// <summary>Said when nothing matches the search and filters. Default "Nothing matches your search and filters.".</summary>
+    [Parameter] public string? NoMatchText { get; set; }
+
+    /// <summary>Said when there are no rows at all. Default "Nothing to show.".</summary>
+    [Parameter] public string? EmptyText { get; set; }
+
+    /// <summary>The CSV link of a query and the visible fields in view order; no Export CSV link when null. Default none.</summary>
+    [Parameter] public Func<GridQuery, IReadOnlyList<string>, string>? ExportLink { get; set; }
+
+    /// <summary>Content between the toolbar and the grid (the page's selection bar). Default none.</summary>
+    [Parameter] public RenderFragment? SelectionBar { get; set; }
+
+    /// <summary>Extra CSS classes of a row (a selected row is highlighted). Default none.</summary>
+    [Parameter] public Func<TRow, string?>? RowClass { get; set; }
+
+    /// <summary>True while the page filters the rows by something of its own (the open invoices' aging period). Default false.</summary>
+    [Parameter] public bool PageFilterActive { get; set; }
+
+    /// <summary>Raised by "Clear filters": the page clears its own filters too (before the grid reloads).</summary>
+    [Parameter] public EventCallback OnFiltersCleared { get; set; }
+
+    /// <summary>Raised after a page of rows loaded.</summary>
+    [Parameter] public EventCallback<GridPage<TRow>> OnPageLoaded { get; set; }
+
+    /// <summary>The page's parts of a saved layout (called when the user saves a view). Default none.</summary>
+    [Parameter] public Func<Dictionary<string, JsonElement>>? SaveLayoutExtra { get; set; }
+
+    /// <summary>Applies the page's parts of a layout (null for the built-in layout) before the grid reloads.</summary>
+    [Parameter] public EventCallback<IReadOnlyDictionary<string, JsonElement>?> OnLayoutApplied { get; set; }
+
+    /// <summary>Bumped by the page when the data changed under the same query (after a payment): the rows reload.</summary>
+    [Parameter] public int Revision { get; set; }
+
+    /// <summary>Prefix of the test ids ("grid" gives "grid-search", "grid-export-csv"…). Default "grid".</summary>
+    [Parameter] public string TestId { get; set; } = "grid";
+
+    /// <summary>The query the grid shows now, from its first row (search, filters, sorts; page size as Take).</summary>
+    public GridQuery CurrentQuery => new() { Search = _appliedSearch, Filters = _filters, Sorts = _sorts, Take = _pageSize };
+
+    /// <summary>The rows of the page shown now.</summary>
+    public IReadOnlyList<TRow> Rows => _rows ?? [];
+
+    /// <summary>Rows of the whole result (all pages).</summary>
+    public int TotalCount => _count;
+
+    /// <summary>True when a search, a column filter or the page's own filter narrows the rows.</summary>
+    public bool IsFiltered => _appliedSearch is not null || _filters.Count > 0 || PageFilterActive;
+
+    private IReadOnlyList<string> VisibleFields => _map.VisibleFields(_settings);
+
+    /// <inheritdoc />
+    protected override async Task OnParametersSetAsync()
+    {
+        if (!ReferenceEquals(_mappedColumns, Columns))
+        {
+            _mappedColumns = Columns;
+            _map = GridColumnMap.For(Columns);
+            _templates = Columns.ToDictionary(c => c.Id, c => c.Template ?? TextCell(c), StringComparer.Ordinal);
+        }
+        if (_shownRevision != Revision)
+        {
+            _shownRevision = Revision;
+            await ReloadAsync();
+        }
+    }
+
+    /// <summary>Replaces rows of the page shown now (a comment count changed) without a reload.</summary>
+    public void UpdateRows(Func<TRow, TRow> update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        if (_rows is not null)
+        {
+            _rows = _rows.ConvertAll(r => update(r));
+            StateHasChanged();
+        }
+    }
+
+    /// <summary>Reloads the current page (after the data changed).</summary>
+    public async Task ReloadAsync()
+    {
+        if (_grid is not null && !_spreadsheet)
+        {
+            await _grid.Reload();
+        }
+    }
+
+    /// <summary>Reloads from the first page (after the page's own filter changed).</summary>
+    public async Task FirstPageAsync()
+    {
+        if (_grid is not null && !_spreadsheet)
+        {
+            await _grid.FirstPage(true);
+        }
+    }
+
+    /// <summary>Clears the search, every column filter and (through <see cref="OnFiltersCleared"/>) the page's own filters.</summary>
+    public async Task ClearFiltersAsync()
+    {
+        _debounce?.Cancel();
+        _search = _appliedSearch = null;
+        _error = null;
+        if (_grid is not null)
+        {
+            foreach (var column in _grid.ColumnsCollection)
+            {
+                column.ClearFilters();
+            }
+        }
+        await OnFiltersCleared.InvokeAsync();
+        await FirstPageAsync();
+    }
+
+    private async Task LoadDataAsync(LoadDataArgs args)
+    {
+        _loading = true;
+        GridPage<TRow>? loaded = null;
+        try
+        {
+            var query = new GridQuery
+            {
+                Search = _appliedSearch,
+                Filters = _map.Filters(args),
+                Sorts = _map.Sorts(args),
+                Skip = args.Skip ?? 0,
+                Take = args.Top is > 0 ? args.Top.Value : _pageSize,
+            };
+            _filters = query.Filters;
+            _sorts = query.Sorts;
+            loaded = await LoadPage(query, CancellationToken.None);
+            _rows = [.. loaded.Items];
+            _count = loaded.TotalCount;
+            _error = null;
+        }
+        catch (PortalValidationException ex)
+        {
+            // Never a silently wrong result: show why, and no rows.
+            _rows = [];
+            _count = 0;
+            _error = ex.Message;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not PortalAccessDeniedException)
+        {
+            _rows = [];
+            _count = 0;
+            _error = L["Grid.LoadFailed"];
+        }
+        finally
+        {
+            _loading = false;
+        }
+        if (loaded is not null)
+        {
+            await OnPageLoaded.InvokeAsync(loaded);
+        }
+    }
+
+    private Task<GridPage<TRow>> LoadSheetAsync(int skip, int take, CancellationToken cancellationToken) =>
+        LoadPage(CurrentQuery with { Skip = skip, Take = take }, cancellationToken);
+
+    private string CellText(TRow row, string field) => Columns.FirstOrDefault(c => c.Field == field)?.Text(row) ?? "";
+
+    private static RenderFragment<TRow> TextCell(PortalGridColumn<TRow> column) => row => builder => builder.AddContent(0, column.Text(row));
+
+    private void RenderRow(RowRenderEventArgs<TRow> args)
+    {
+        if (args.Data is { } row && RowClass?.Invoke(row) is { Length: > 0 } css)
+        {
+            args.Attributes["class"] = css;
+        }
+    }
+
+    private async Task SearchTypedAsync()
+    {
+        _debounce?.Cancel();
+        _debounce?.Dispose();
+        _debounce = new CancellationTokenSource();
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(400), _debounce.Token);
+            await ApplySearchAsync();
+        }
+        catch (TaskCanceledException)
+        {
+            // A newer keystroke replaced this search.
+        }
+    }
+
+    /// <summary>Enter or the Search button: search now; the pending typed search is dropped, so the same search does not run twice.</summary>
+    private Task SubmitSearchAsync()
+    {
+        _debounce?.Cancel();
+        return ApplySearchAsync();
+    }
+
+    private async Task ApplySearchAsync()
+    {
+        var text = string.IsNullOrWhiteSpace(_search) ? null : _search.Trim();
+        if (text == _appliedSearch)
+        {
+            return;
+        }
+        _appliedSearch = text;
+        await FirstPageAsync();
+    }
+
+    private async Task ClearSearchAsync()
+    {
+        _debounce?.Cancel();
+        _search = null;
+        await ApplySearchAsync();
+    }
+
+    private void ToggleSpreadsheet(ChangeEventArgs e)
+    {
+        _spreadsheet = e.Value is true;
+        // The grid is rebuilt when it comes back (from the kept settings); a null Data makes it load.
+        _rows = null;
+    }
+
+    private void LoadSettings(DataGridLoadSettingsEventArgs args)
+    {
+        if (_settings is not null)
+        {
+            args.Settings = _settings;
+        }
+    }
+
+    private string CurrentLayout() => GridColumnMap.Serialize(new PortalGridLayout
+    {
+        Grid = _settings,
+        Search = _appliedSearch,
+        Extra = SaveLayoutExtra?.Invoke() is { Count: > 0 } extra ? extra : null,
+    });
+
+    /// <summary>Applies a saved view (or the built-in layout for null) by rebuilding the grid from it.</summary>
+    private async Task ApplyLayoutAsync(string? json)
+    {
+        var layout = GridColumnMap.Deserialize<PortalGridLayout>(json);
+        _settings = layout?.Grid;
+        _pageSize = _settings?.PageSize is 25 or 50 or 100 ? _settings.PageSize.Value : DefaultPageSize;
+        _search = _appliedSearch = string.IsNullOrWhiteSpace(layout?.Search) ? null : layout.Search.Trim();
+        _filters = [];
+        _sorts = [];
+        _spreadsheet = false;
+        _error = null;
+        await OnLayoutApplied.InvokeAsync(layout?.Extra);
+        _rows = null;
+        _gridKey = new object();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _debounce?.Cancel();
+        _debounce?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

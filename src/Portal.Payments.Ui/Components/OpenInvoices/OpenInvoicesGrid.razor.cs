@@ -1,0 +1,456 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Localization;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Grid;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Invoices;
+using Portal.Payments.Services.Payments;
+using Microsoft.AspNetCore.Builder;
+using Radzen;
+
+namespace Portal.Payments.Ui.Components;
+
+/// <summary>
+/// The open invoices of the signed-in account: balances (with the money in flight) as period filters, the grid, and paying:
+/// select on the page, select every payable item matching the filters, or pay every past-due invoice at once; pay now or
+/// schedule; cancel scheduled payments with a confirmation; preview an invoice; comments in a side panel.
+/// </summary>
+public partial class OpenInvoicesGrid : ComponentBase, IDisposable
+{
+    private readonly string _id = "pp-inv-" + Guid.NewGuid().ToString("N")[..8];
+    // Payable (Open) items selected to pay or schedule, with their open balance; kept across pages.
+    private readonly Dictionary<long, Money> _selected = [];
+    // Scheduled items selected to cancel their scheduled payments, with their number.
+    private readonly Dictionary<long, string> _selectedScheduled = [];
+    // Amounts to pay typed in the grid for selected invoices (kept across pages, like the selection).
+    private readonly Dictionary<long, GridAmount> _amounts = [];
+    private PortalGrid<InvoiceRow>? _grid;
+    private IReadOnlyList<PortalGridColumn<InvoiceRow>> _columns = [];
+    private AccountSummary? _summary;
+    private InvoiceSelection? _matching;
+    private bool _canPay;
+    private bool _busy;
+    private string? _error;
+    private string? _notice;
+    private int? _bucket;
+    private bool _paying;
+    private bool _scheduling;
+    private bool _cancelling;
+    private IReadOnlyList<long> _payIds = [];
+    private IReadOnlyDictionary<long, Money>? _payAmounts;
+    // A new key per Pay/Schedule click: the panel starts over from the current selection and amounts.
+    private object _panelKey = new();
+    private InvoiceRow? _preview;
+    private InvoiceRow? _comments;
+    private int _revision;
+    private CancellationTokenSource? _matchingLoad;
+
+    [Inject] private InvoiceQueryService Invoices { get; set; } = default!;
+    [Inject] private AccountOverviewService Overview { get; set; } = default!;
+    [Inject] private PortalAccess Access { get; set; } = default!;
+    [Inject] private PortalUiState UiState { get; set; } = default!;
+
+    private int SelectedCount => _selected.Count + _selectedScheduled.Count;
+
+    private Money SelectedTotal => _selected.Values.Aggregate(Money.Zero(_summary!.TotalBalance.Currency), (sum, m) => sum + m);
+
+    private IReadOnlyList<InvoiceRow> PageRows => _grid?.Rows ?? [];
+
+    private bool PageHasSelectable => _canPay && PageRows.Any(Selectable);
+
+    private bool PageAllSelected => PageHasSelectable && PageRows.Where(Selectable).All(IsSelected);
+
+    /// <inheritdoc />
+    protected override async Task OnInitializedAsync()
+    {
+        try
+        {
+            _canPay = (await Access.ForViewAsync()).CanPay;
+            _columns = BuildColumns();
+            await LoadSummaryAsync();
+        }
+        catch (PortalAccessDeniedException ex)
+        {
+            _error = ex.Message;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _error = L["Invoices.LoadFailed"];
+        }
+    }
+
+    /// <summary>The column list (titles written once, here): the built-in layout shows what a payer works with.</summary>
+    private List<PortalGridColumn<InvoiceRow>> BuildColumns()
+    {
+        var columns = new List<PortalGridColumn<InvoiceRow>>();
+        if (_canPay)
+        {
+            columns.Add(new() { Id = "select", Title = L["Invoices.Select"], HeaderTemplate = SelectPageHeader, Template = SelectCell, Width = "2.5rem", CssClass = "pp-col-select" });
+        }
+        columns.AddRange(
+        [
+            new() { Id = nameof(InvoiceRow.Number), Property = nameof(InvoiceRow.Number), Field = InvoiceFields.Number, Title = L["Invoices.Number"],
+                Template = NumberCell, Text = r => r.Number, Width = "8rem" },
+            new() { Id = nameof(InvoiceRow.PoNumber), Property = nameof(InvoiceRow.PoNumber), Field = InvoiceFields.PoNumber, Title = L["Invoices.PoNumber"],
+                Text = r => r.PoNumber ?? "", Width = "7rem" },
+            new() { Id = nameof(InvoiceRow.Reference), Property = nameof(InvoiceRow.Reference), Field = InvoiceFields.Reference, Title = L["Invoices.Reference"],
+                Text = r => r.Reference ?? "", Width = "10rem", Visible = false },
+            new() { Id = nameof(InvoiceRow.DocumentDate), Property = nameof(InvoiceRow.DocumentDate), Field = InvoiceFields.DocumentDate, Title = L["Invoices.InvoiceDate"],
+                Text = r => PortalFormat.Date(r.DocumentDate), Width = "6.5rem", Visible = false },
+            new() { Id = nameof(InvoiceRow.DueDate), Property = nameof(InvoiceRow.DueDate), Field = InvoiceFields.DueDate, Title = L["Invoices.DueDate"],
+                Template = DueCell, Text = r => PortalFormat.Date(r.DueDate), Width = "10rem" },
+            new() { Id = "Original.Amount", Property = "Original.Amount", Field = InvoiceFields.Original, Title = L["Invoices.Original"],
+                Text = r => PortalFormat.Amount(r.Original), Align = TextAlign.Right, Width = "7.5rem", Visible = false },
+            new() { Id = "OpenBalance.Amount", Property = "OpenBalance.Amount", Field = InvoiceFields.OpenBalance, Title = L["Invoices.OpenBalance"],
+                Template = OpenBalanceCell, Text = r => PortalFormat.Amount(r.OpenBalance), Align = TextAlign.Right, Width = "7.5rem" },
+            new() { Id = nameof(InvoiceRow.DiscountAmount), Property = nameof(InvoiceRow.DiscountAmount), Field = InvoiceFields.Discount, Title = L["Invoices.DiscountToday"],
+                Text = DiscountText, Align = TextAlign.Right, Width = "6.5rem" },
+            new() { Id = nameof(InvoiceRow.DiscountDate), Property = nameof(InvoiceRow.DiscountDate), Field = InvoiceFields.DiscountDate, Title = L["Invoices.DiscountDate"],
+                Text = r => r.DiscountDate is { } d ? PortalFormat.Date(d) : "", Width = "6.5rem", Visible = false },
+        ]);
+        if (_canPay)
+        {
+            columns.Add(new() { Id = "pay-amount", Title = L["Invoices.AmountToPay"], Template = AmountToPayCell, Align = TextAlign.Right, Width = "8rem", Pickable = true });
+        }
+        columns.AddRange(
+        [
+            new() { Id = nameof(InvoiceRow.Type), Property = nameof(InvoiceRow.Type), Field = InvoiceFields.Type, Title = L["Invoices.Type"], EnumType = typeof(OpenItemType),
+                Text = r => TypeText(r.Type), Width = "7rem", Visible = false },
+            new() { Id = nameof(InvoiceRow.Status), Property = nameof(InvoiceRow.Status), Field = InvoiceFields.Status, Title = L["Invoices.Status"], EnumType = typeof(InvoiceStatus),
+                Template = StatusCell, Text = StatusText, Width = "9.5rem" },
+            new() { Id = nameof(InvoiceRow.CommentCount), Property = nameof(InvoiceRow.CommentCount), Field = InvoiceFields.Comments, Title = L["Invoices.CommentCount"],
+                Text = r => PortalFormat.Count(r.CommentCount), Align = TextAlign.Right, Width = "5.5rem", Visible = false },
+            new() { Id = "actions", Title = L["Invoices.Actions"], Template = ActionsCell, Width = "5rem", CssClass = "pp-col-actions" },
+        ]);
+        return columns;
+    }
+
+    private async Task LoadSummaryAsync()
+    {
+        _summary = await Overview.GetSummaryAsync();
+        UiState.SetSummary(_summary);
+    }
+
+    private InvoiceQuery QueryOf(GridQuery query) => new()
+    {
+        Search = query.Search,
+        Filters = query.Filters,
+        Sorts = query.Sorts,
+        Skip = query.Skip,
+        Take = query.Take,
+        AgingBucket = _bucket,
+    };
+
+    private async Task<GridPage<InvoiceRow>> LoadPageAsync(GridQuery query, CancellationToken cancellationToken)
+    {
+        var page = await Invoices.QueryAsync(QueryOf(query), cancellationToken);
+        if (query.Skip == 0 && _canPay)
+        {
+            // The result changed (search, filters, period): how many payable items it holds, for "select all matching".
+            _ = CountMatchingAsync(QueryOf(query));
+        }
+        return page;
+    }
+
+    private async Task CountMatchingAsync(InvoiceQuery query)
+    {
+        _matchingLoad?.Cancel();
+        _matchingLoad = new CancellationTokenSource();
+        var token = _matchingLoad.Token;
+        try
+        {
+            var matching = await Invoices.SelectPayableAsync(query, token);
+            if (!token.IsCancellationRequested)
+            {
+                _matching = matching;
+                await InvokeAsync(StateHasChanged);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or PortalValidationException or PortalAccessDeniedException)
+        {
+            // The grid shows why the query is refused; no "select all" for it.
+            _matching = null;
+        }
+    }
+
+    private string ExportLink(GridQuery query, IReadOnlyList<string> fields) => InvoiceExportEndpoints.Link(QueryOf(query), fields);
+
+    private string? RowClass(InvoiceRow row) => IsSelected(row) ? "pp-row-selected" : null;
+
+    private async Task ToggleBucketAsync(int index)
+    {
+        _bucket = _bucket == index ? null : index;
+        _notice = _bucket is { } b && _summary is { } s ? L["Invoices.ShowingPeriod", BucketLabel(s.Buckets[b])] : L["Invoices.ShowingAllPeriods"];
+        _matching = null;
+        if (_grid is not null)
+        {
+            await _grid.FirstPageAsync();
+        }
+    }
+
+    private void FiltersCleared()
+    {
+        _bucket = null;
+        _matching = null;
+        _notice = L["Grid.FiltersCleared"];
+    }
+
+    private Dictionary<string, JsonElement> SaveLayoutExtra() =>
+        _bucket is { } b ? new() { ["agingBucket"] = JsonSerializer.SerializeToElement(b) } : [];
+
+    private void LayoutApplied(IReadOnlyDictionary<string, JsonElement>? extra)
+    {
+        _bucket = extra?.GetValueOrDefault("agingBucket") is { ValueKind: JsonValueKind.Number } e && e.TryGetInt32(out var b)
+                  && _summary is { } s && b >= 0 && b < s.Buckets.Count ? b : null;
+        _matching = null;
+    }
+
+    private bool Selectable(InvoiceRow row) => _canPay && (row.CanSelect || row.Status == InvoiceStatus.Scheduled);
+
+    private bool IsSelected(InvoiceRow row) => _selected.ContainsKey(row.Id) || _selectedScheduled.ContainsKey(row.Id);
+
+    private void ToggleSelected(InvoiceRow row, ChangeEventArgs e) => Select(row, e.Value is true);
+
+    private void Select(InvoiceRow row, bool on)
+    {
+        if (on && Selectable(row))
+        {
+            if (row.Status == InvoiceStatus.Scheduled)
+            {
+                _selectedScheduled[row.Id] = row.Number;
+            }
+            else
+            {
+                _selected[row.Id] = row.OpenBalance;
+            }
+        }
+        else
+        {
+            _selected.Remove(row.Id);
+            _selectedScheduled.Remove(row.Id);
+            _amounts.Remove(row.Id);
+        }
+    }
+
+    /// <summary>The header check box: every selectable row of the page, or none of them.</summary>
+    private void TogglePage(ChangeEventArgs e)
+    {
+        var on = e.Value is true;
+        foreach (var row in PageRows.Where(Selectable))
+        {
+            Select(row, on);
+        }
+        _notice = on ? L["Invoices.PageSelected", PortalFormat.Count(PageRows.Count(Selectable))] : L["Invoices.PageUnselected"];
+    }
+
+    private void ClearSelection()
+    {
+        _selected.Clear();
+        _selectedScheduled.Clear();
+        _amounts.Clear();
+        _notice = L["Invoices.SelectionCleared"];
+    }
+
+    /// <summary>Every payable item of the current result (all pages), computed by the server.</summary>
+    private async Task SelectAllMatchingAsync()
+    {
+        if (_grid is null || _busy)
+        {
+            return;
+        }
+        _busy = true;
+        try
+        {
+            var selection = await Invoices.SelectPayableAsync(QueryOf(_grid.CurrentQuery));
+            ReplaceSelection(selection);
+            _notice = selection.Truncated
+                ? L["Invoices.SelectedFirstMatching", PortalFormat.Count(selection.Items.Count), PortalFormat.Count(selection.MatchingCount), PortalFormat.Money(selection.SelectedTotal)]
+                : L["Invoices.SelectedAllMatching", PortalFormat.Count(selection.Items.Count), PortalFormat.Money(selection.SelectedTotal)];
+        }
+        catch (Exception ex) when (ex is PortalValidationException or PortalAccessDeniedException)
+        {
+            _notice = ex.Message;
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    /// <summary>Selects every past-due invoice (server-side) and opens the payment preview.</summary>
+    private async Task PayAllPastDueAsync()
+    {
+        if (_busy)
+        {
+            return;
+        }
+        _busy = true;
+        try
+        {
+            var selection = await Invoices.SelectPastDueAsync();
+            if (selection.Items.Count == 0)
+            {
+                _notice = L["Invoices.NoPastDue"];
+                return;
+            }
+            ReplaceSelection(selection);
+            _notice = selection.Truncated
+                ? L["Invoices.PastDueFirst", PortalFormat.Count(selection.Items.Count), PortalFormat.Count(selection.MatchingCount)]
+                : L["Invoices.PastDueSelected", PortalFormat.Count(selection.Items.Count), PortalFormat.Money(selection.SelectedTotal)];
+            StartPaying();
+        }
+        catch (Exception ex) when (ex is PortalValidationException or PortalAccessDeniedException)
+        {
+            _notice = ex.Message;
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private void ReplaceSelection(InvoiceSelection selection)
+    {
+        _selected.Clear();
+        _amounts.Clear();
+        foreach (var item in selection.Items)
+        {
+            _selected[item.Id] = item.OpenBalance;
+        }
+    }
+
+    /// <summary>What the payer typed as the amount to pay for a selected invoice, checked as the server will.</summary>
+    private sealed record GridAmount(string Text, Money Full, Money? Amount, string? Error);
+
+    private void AmountChanged(InvoiceRow row, Money full, string? text)
+    {
+        text ??= "";
+        if (ShortPayRules.CheckTypedAmount(text, row.Number, row.OpenBalance, CultureInfo.CurrentCulture) is { } error)
+        {
+            _amounts[row.Id] = new GridAmount(text, full, null, FieldErrorText.Of(L, error));
+        }
+        else
+        {
+            ShortPayRules.TryParseAmount(text, full.Currency, row.Number, CultureInfo.CurrentCulture, out var amount, out _);
+            _amounts[row.Id] = new GridAmount(text, full, amount, null);
+        }
+    }
+
+    /// <summary>The amounts typed for the selection that differ from paying in full, or the first amount that is wrong.</summary>
+    private (IReadOnlyDictionary<long, Money> Amounts, string? Error) SelectedAmounts()
+    {
+        var amounts = new Dictionary<long, Money>();
+        foreach (var id in _selected.Keys)
+        {
+            if (_amounts.GetValueOrDefault(id) is not { } entry)
+            {
+                continue;
+            }
+            if (entry.Error is not null)
+            {
+                return (amounts, entry.Error);
+            }
+            if (entry.Amount is { } amount && amount != entry.Full)
+            {
+                amounts[id] = amount;
+            }
+        }
+        return (amounts, null);
+    }
+
+    private void StartPaying()
+    {
+        var (amounts, error) = SelectedAmounts();
+        if (error is not null)
+        {
+            _notice = L["Invoices.CorrectAmountFirst", error];
+            return;
+        }
+        _payAmounts = amounts;
+        _panelKey = new object();
+        _payIds = [.. _selected.Keys];
+        _scheduling = false;
+        _paying = true;
+    }
+
+    private void StartScheduling()
+    {
+        _payAmounts = SelectedAmounts().Amounts;
+        _panelKey = new object();
+        _payIds = [.. _selected.Keys];
+        _paying = false;
+        _scheduling = true;
+    }
+
+    private void ClosePanels()
+    {
+        _paying = false;
+        _scheduling = false;
+    }
+
+    private async Task ScheduledAsync(ScheduledPaymentOutcome outcome)
+    {
+        _selected.Clear();
+        _amounts.Clear();
+        _notice = L["Invoices.Scheduled", outcome.ReceiptNumber, PortalFormat.Date(outcome.ScheduledFor)];
+        await RefreshAfterChangeAsync();
+    }
+
+    private async Task ScheduledCancelledAsync(string message)
+    {
+        _cancelling = false;
+        _selectedScheduled.Clear();
+        _notice = message;
+        await RefreshAfterChangeAsync();
+    }
+
+    private async Task PaidAsync(PaymentOutcome outcome)
+    {
+        _selected.Clear();
+        _amounts.Clear();
+        _notice = L["Invoices.PaymentSubmitted"];
+        await RefreshAfterChangeAsync();
+    }
+
+    private async Task RefreshAfterChangeAsync()
+    {
+        _matching = null;
+        await LoadSummaryAsync();
+        _revision++;
+    }
+
+    private void CommentCountChanged(long invoiceId, int count) =>
+        _grid?.UpdateRows(r => r.Id == invoiceId ? r with { CommentCount = count } : r);
+
+    private string DiscountText(InvoiceRow row) =>
+        row.FullPaymentToday is { } full && full < row.OpenBalance ? PortalFormat.Amount(row.OpenBalance - full) : "";
+
+    private string StatusText(InvoiceRow row) => row.Status switch
+    {
+        InvoiceStatus.Scheduled when row.ScheduledFor is { } on => L["Status.ScheduledFor", PortalFormat.Date(on)],
+        InvoiceStatus.Scheduled => L["Status.Scheduled"],
+        InvoiceStatus.Pending => L["Status.Pending"],
+        InvoiceStatus.Processing => L["Status.Processing"],
+        _ => L["Status.Open"],
+    };
+
+    private string TypeText(OpenItemType type) => type switch
+    {
+        OpenItemType.CreditMemo => L["Type.CreditMemo"],
+        OpenItemType.UnappliedCash => L["Type.UnappliedCash"],
+        _ => L["Type.Invoice"],
+    };
+
+    private string BucketLabel(AgingBucket bucket) => InvoiceBalances.Label(L, bucket);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _matchingLoad?.Cancel();
+        _matchingLoad?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

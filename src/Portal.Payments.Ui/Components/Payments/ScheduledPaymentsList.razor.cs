@@ -1,0 +1,139 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Localization;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Payments;
+
+namespace Portal.Payments.Ui.Components;
+
+/// <summary>The account's scheduled payments, with change of date or method and cancellation (whole or some invoices).</summary>
+public partial class ScheduledPaymentsList : ComponentBase
+{
+    private readonly string _id = "pp-sched-" + Guid.NewGuid().ToString("N")[..8];
+    // Per payment, the invoices ticked for cancelling (all of them until the payer unticks some).
+    private readonly Dictionary<Guid, HashSet<long>> _checked = [];
+    private IReadOnlyList<ScheduledPaymentView>? _payments;
+    private bool _canPay;
+    private bool _busy;
+    private string? _error;
+    private string? _notice;
+    private ScheduledPaymentView? _changing;
+    private DateTime? _date;
+    private Guid? _methodId;
+    private Money? _changeAmount;
+    private string? _changeError;
+    private IReadOnlyList<long>? _cancelIds;
+
+    [Inject] private ScheduledPaymentService Scheduled { get; set; } = default!;
+    [Inject] private PortalAccess Access { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
+
+    private DateTime Tomorrow => Clock.GetUtcNow().UtcDateTime.Date.AddDays(1);
+
+    /// <inheritdoc />
+    protected override async Task OnInitializedAsync()
+    {
+        try
+        {
+            _canPay = (await Access.ForViewAsync()).CanPay;
+            await LoadAsync();
+        }
+        catch (PortalAccessDeniedException ex)
+        {
+            _error = ex.Message;
+        }
+    }
+
+    private async Task LoadAsync()
+    {
+        _payments = await Scheduled.ListAsync();
+        foreach (var stale in _checked.Keys.Except(_payments.Select(p => p.PaymentId)).ToList())
+        {
+            _checked.Remove(stale);
+        }
+    }
+
+    private HashSet<long> Checked(ScheduledPaymentView payment)
+    {
+        if (!_checked.TryGetValue(payment.PaymentId, out var ids) || !ids.IsSubsetOf(payment.Items.Select(i => i.InvoiceId)))
+        {
+            ids = [.. payment.Items.Select(i => i.InvoiceId)];
+            _checked[payment.PaymentId] = ids;
+        }
+        return ids;
+    }
+
+    private void Tick(ScheduledPaymentView payment, ScheduledPaymentItem item, bool on)
+    {
+        var ids = Checked(payment);
+        if (on)
+        {
+            ids.Add(item.InvoiceId);
+        }
+        else
+        {
+            ids.Remove(item.InvoiceId);
+        }
+    }
+
+    private void StartCancel(ScheduledPaymentView payment) => _cancelIds = [.. Checked(payment)];
+
+    private async Task CancelledAsync(string message)
+    {
+        _cancelIds = null;
+        _notice = message;
+        await LoadAsync();
+    }
+
+    private void StartChange(ScheduledPaymentView payment)
+    {
+        _changing = payment;
+        _date = payment.ScheduledFor.ToDateTime(TimeOnly.MinValue);
+        _methodId = payment.PaymentMethodId;
+        _changeAmount = payment.Amount;
+        _changeError = null;
+    }
+
+    private async Task DateChangedAsync(DateTime? value)
+    {
+        _date = value;
+        _changeError = null;
+        _changeAmount = null;
+        if (_changing is null)
+        {
+            return;
+        }
+        try
+        {
+            _changeAmount = (await Scheduled.PreviewChangeAsync(_changing.PaymentId, value is { } d ? DateOnly.FromDateTime(d) : null)).Total;
+        }
+        catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException)
+        {
+            _changeError = ex.Message;
+        }
+    }
+
+    private async Task SaveChangeAsync()
+    {
+        if (_changing is not { } payment || _busy || _changeAmount is not { } amount)
+        {
+            return;
+        }
+        _busy = true;
+        _changeError = null;
+        try
+        {
+            var changed = await Scheduled.ChangeAsync(payment.PaymentId, _date is { } d ? DateOnly.FromDateTime(d) : null, _methodId, amount);
+            _notice = L["Scheduled.Changed", changed.ReceiptNumber, PortalFormat.Money(changed.Amount), PortalFormat.Date(changed.ScheduledFor), changed.MethodDescription];
+            _changing = null;
+            await LoadAsync();
+        }
+        catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
+        {
+            _changeError = ex.Message;
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+}

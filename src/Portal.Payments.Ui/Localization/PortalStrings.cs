@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Resources;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+
+namespace Portal.Payments.Ui;
+
+/// <summary>
+/// The portal's user-facing texts: <c>IStringLocalizer&lt;PortalStrings&gt;</c>. Built in: English (default) and German
+/// (<c>Resources/PortalStrings.resx</c>, <c>PortalStrings.de.resx</c>). A host changes any text, in any language, with
+/// <see cref="PortalTextOptions"/> (configuration section <c>CustomerPortalPayments:Texts</c>), or replaces the localizer by
+/// registering its own <c>IStringLocalizer&lt;PortalStrings&gt;</c> before <c>AddCustomerPortalPayments()</c>.
+/// </summary>
+public sealed class PortalStrings
+{
+    private PortalStrings()
+    {
+    }
+}
+
+/// <summary>A host's own wording of the portal's texts.</summary>
+public sealed class PortalTextOptions
+{
+    /// <summary>Configuration section: <c>CustomerPortalPayments:Texts</c>.</summary>
+    public const string SectionName = "CustomerPortalPayments:Texts";
+
+    /// <summary>
+    /// Texts by culture name, then by text key (the names in <c>PortalStrings.resx</c>, e.g. <c>Invoices.PaySelected</c>):
+    /// <c>Overrides["de"]["Invoices.PaySelected"] = "Auswahl bezahlen"</c>, or in configuration
+    /// <c>CustomerPortalPayments:Texts:de:Invoices.PaySelected</c>. The culture "*" applies to every language. A
+    /// specific culture ("de-CH") falls back to its parent ("de"), then to "*", then to the built-in text. Placeholders
+    /// (<c>{0}</c>) keep their meaning. Default: none.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, string>> Overrides { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// <c>IStringLocalizer&lt;PortalStrings&gt;</c>: the host's overrides for the current UI culture first, then the built-in
+/// resources (the culture, its parents, then English). A missing key shows as the key itself, which a test never allows.
+/// </summary>
+internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options) : IStringLocalizer<PortalStrings>
+{
+    private static readonly ResourceManager Resources = new("Portal.Payments.Ui.Resources.PortalStrings", typeof(PortalStrings).Assembly);
+    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>?> _overrides = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <inheritdoc />
+    public LocalizedString this[string name]
+    {
+        get
+        {
+            ArgumentNullException.ThrowIfNull(name);
+            var value = Find(name, CultureInfo.CurrentUICulture);
+            return new LocalizedString(name, value ?? name, resourceNotFound: value is null);
+        }
+    }
+
+    /// <inheritdoc />
+    public LocalizedString this[string name, params object[] arguments]
+    {
+        get
+        {
+            var format = this[name];
+            return new LocalizedString(name, string.Format(CultureInfo.CurrentCulture, format.Value, arguments), format.ResourceNotFound);
+        }
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<LocalizedString> GetAllStrings(bool includeParentCultures)
+    {
+        var culture = CultureInfo.CurrentUICulture;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var c = culture; ; c = c.Parent)
+        {
+            if (Resources.GetResourceSet(c, createIfNotExists: true, tryParents: false) is { } set)
+            {
+                foreach (System.Collections.DictionaryEntry entry in set)
+                {
+                    names.Add((string)entry.Key);
+                }
+            }
+            if (!includeParentCultures || c.Equals(CultureInfo.InvariantCulture))
+            {
+                break;
+            }
+        }
+        return names.Order(StringComparer.Ordinal).Select(n => this[n]);
+    }
+
+    private string? Find(string name, CultureInfo culture)
+    {
+        for (var c = culture; !c.Equals(CultureInfo.InvariantCulture); c = c.Parent)
+        {
+            if (Overrides(c.Name)?.GetValueOrDefault(name) is { } text)
+            {
+                return text;
+            }
+        }
+        return Overrides("*")?.GetValueOrDefault(name) ?? Resources.GetString(name, culture);
+    }
+
+    private IReadOnlyDictionary<string, string>? Overrides(string culture) =>
+        _overrides.GetOrAdd(culture, c => options.Value.Overrides.TryGetValue(c, out var texts) && texts.Count > 0
+            ? new Dictionary<string, string>(texts, StringComparer.Ordinal)
+            : null);
+}

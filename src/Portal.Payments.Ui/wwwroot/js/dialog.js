@@ -1,0 +1,37 @@
+// Portal dialogs and drawers: move focus in (to the element marked data-autofocus, else the dialog), keep Tab inside,
+// and give focus back to what opened it on close.
+const openers = new WeakMap();
+const focusable = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+function trapTab(event) {
+    if (event.key !== 'Tab') return;
+    const items = [...event.currentTarget.querySelectorAll(focusable)].filter(e => e.offsetParent !== null);
+    if (items.length === 0) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (event.shiftKey && (document.activeElement === first || document.activeElement === event.currentTarget)) {
+        event.preventDefault();
+        last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first.focus();
+    }
+}
+
+export function open(dialog) {
+    if (!dialog) return;
+    openers.set(dialog, document.activeElement);
+    dialog.addEventListener('keydown', trapTab);
+    const target = dialog.querySelector('[data-autofocus]') || dialog;
+    target.focus();
+}
+
+export function close(dialog) {
+    if (!dialog) return;
+    dialog.removeEventListener('keydown', trapTab);
+    const opener = openers.get(dialog);
+    openers.delete(dialog);
+    if (opener instanceof HTMLElement && opener.isConnected) {
+        opener.focus();
+    }
+}

@@ -1,0 +1,101 @@
+using System.Collections;
+using System.Globalization;
+using System.Resources;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Sync;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Hosting;
+using Portal.Payments.Ui.Tests.Infrastructure;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The portal's texts: English and German complete and alike, shown in the user's culture, overridable by the host.</summary>
+public partial class LocalizationTests : PortalTestContext
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly ResourceManager Resources = new("Portal.Payments.Ui.Resources.PortalStrings", typeof(PortalStrings).Assembly);
+
+    private static Dictionary<string, string> Texts(CultureInfo culture) =>
+        Resources.GetResourceSet(culture, createIfNotExists: true, tryParents: false)!
+            .Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!, StringComparer.Ordinal);
+
+    [GeneratedRegex(@"\{(\d+)[^}]*\}")]
+    private static partial Regex Placeholder();
+
+    [Fact]
+    public void German_has_every_English_text_with_the_same_placeholders()
+    {
+        var english = Texts(CultureInfo.InvariantCulture);
+        var german = Texts(CultureInfo.GetCultureInfo("de"));
+
+        Assert.True(english.Count > 100, $"only {english.Count} English texts");
+        Assert.Empty(english.Keys.Except(german.Keys));
+        Assert.Empty(german.Keys.Except(english.Keys));
+        foreach (var (key, text) in english)
+        {
+            static string[] Holes(string t) => [.. Placeholder().Matches(t).Select(m => m.Groups[1].Value).Distinct().Order()];
+            Assert.True(Holes(text).SequenceEqual(Holes(german[key])), $"{key}: \"{text}\" and \"{german[key]}\" name different values");
+            Assert.False(string.IsNullOrWhiteSpace(german[key]), $"{key} is empty in German");
+        }
+    }
+
+    [Fact]
+    public async Task A_German_user_sees_the_open_invoices_in_German_with_German_amounts()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("de-DE");
+
+        var cut = Render<OpenInvoicesGrid>();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".pp-inv-number")), Timeout);
+        Assert.Equal("Offene Rechnungen", cut.Find("h1").TextContent.Trim());
+        Assert.Contains("Gesamtsaldo", cut.Find(".pp-inv-total").TextContent);
+        Assert.StartsWith("Wählen Sie Rechnungen", cut.Find("[data-testid=selection-summary]").TextContent.Trim());
+        // "1.234,56": comma before the cents.
+        Assert.All(cut.FindAll(".pp-amount").Select(a => a.TextContent.Trim()).Where(t => t.Length > 0), t => Assert.Matches(@",\d{2}$", t));
+        // No key shown for a missing text, as content or as an accessible name.
+        Assert.DoesNotMatch(@"(>|"")\s*(Invoices|Grid|Balances|Status|Type|Comments|Dialog|Common|Error)\.[A-Z]\w*", cut.Markup);
+    }
+
+    [Fact]
+    public async Task A_German_user_sees_the_account_overview_in_German()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("de-DE");
+
+        var cut = Render<AccountOverview>();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=total-balance]")), Timeout);
+        Assert.Equal("Kontoübersicht", cut.Find("h1").TextContent.Trim());
+        Assert.Equal(["Nicht fällig", "1–30 Tage", "31–60 Tage", "61–90 Tage", "Über 90 Tage"],
+            cut.FindAll("[data-testid=aging-bucket] .pp-bucket-label").Select(l => l.TextContent.Trim()));
+        Assert.Contains("offene Posten", cut.Find(".pp-total").TextContent);
+        Assert.Matches(@",\d{2}$", cut.Find("[data-testid=total-balance]").TextContent.Trim());
+        Assert.DoesNotMatch(@"(>|"")\s*(Overview|Balances)\.[A-Z]\w*", cut.Markup);
+    }
+
+    [Fact]
+    public async Task The_host_can_reword_any_text_per_language()
+    {
+        AddPortal();
+        Services.Configure<PortalTextOptions>(o =>
+        {
+            o.Overrides["en"] = new() { ["Invoices.Title"] = "Bills to pay" };
+            o.Overrides["*"] = new() { ["Balances.Total"] = "Owed in total" };
+        });
+        await Services.MigratePortalPaymentsAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+
+        var cut = Render<OpenInvoicesGrid>();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".pp-inv-number")), Timeout);
+        Assert.Equal("Bills to pay", cut.Find("h1").TextContent.Trim());
+        Assert.Contains("Owed in total", cut.Find(".pp-inv-total").TextContent);
+    }
+}

@@ -1,0 +1,137 @@
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Services.Payments;
+using Portal.Payments.Sync;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Users;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The Scheduled payments page on real services and SQLite. Today is 10 March 2027.</summary>
+public class ScheduledPaymentsListTests : PayTestContext
+{
+    private async Task<(long[] Ids, ScheduledPaymentOutcome Scheduled)> ArrangeAsync()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("SCH-5001", 30_000, null, OpenItemType.Invoice), ("SCH-5002", 12_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 15), card.Id, Guid.NewGuid().ToString("N")));
+        return (ids, scheduled);
+    }
+
+    private IRenderedComponent<ScheduledPaymentsList> RenderList()
+    {
+        var cut = Render<ScheduledPaymentsList>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=scheduled-payment], [data-testid=scheduled-empty]")), Timeout);
+        return cut;
+    }
+
+    /// <summary>A button's words without its icon's ligature.</summary>
+    private static string ButtonText(AngleSharp.Dom.IElement button) =>
+        string.Concat(button.ChildNodes.Where(n => n is not AngleSharp.Dom.IElement e || !e.ClassList.Contains("rzi")).Select(n => n.TextContent)).Trim();
+
+    [Fact]
+    public async Task Each_scheduled_payment_shows_its_date_amount_method_and_invoices()
+    {
+        var (_, scheduled) = await ArrangeAsync();
+
+        var cut = RenderList();
+
+        var payment = Assert.Single(cut.FindAll("[data-testid=scheduled-payment]"));
+        Assert.Equal("3/15/2027", payment.QuerySelector("[data-testid=scheduled-date]")!.TextContent.Trim());
+        Assert.Equal("USD 420.00", payment.QuerySelector("[data-testid=scheduled-amount]")!.TextContent.Trim());
+        Assert.Contains("4242", payment.QuerySelector("[data-testid=scheduled-method]")!.TextContent);
+        Assert.Equal(scheduled.ReceiptNumber, payment.QuerySelector("[data-testid=scheduled-reference]")!.TextContent.Trim());
+        Assert.Equal(["SCH-5001 · USD 300.00", "SCH-5002 · USD 120.00"], payment.QuerySelectorAll("label").Select(l => string.Join(' ', l.TextContent.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))));
+        Assert.Equal("Cancel payment…", ButtonText(cut.Find("[data-testid=scheduled-cancel]")));
+    }
+
+    [Fact]
+    public async Task Cancelling_the_ticked_invoices_asks_first_and_leaves_the_rest_scheduled()
+    {
+        var (ids, scheduled) = await ArrangeAsync();
+        var cut = RenderList();
+
+        cut.FindAll("[data-testid=scheduled-item-check]")[1].Change(false);   // keep SCH-5002 scheduled
+        Assert.Equal("Cancel 1 ticked invoices…", ButtonText(cut.Find("[data-testid=scheduled-cancel]")));
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-cancel]").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains("The rest stays scheduled: USD 120.00 on 3/15/2027", cut.Find("[data-testid=cancel-partial]").TextContent), Timeout);
+        Assert.Equal(["SCH-5001 · USD 300.00"], cut.FindAll("[data-testid=cancel-item]").Select(e => e.TextContent.Trim()));
+        await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-confirm]").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains($"SCH-5001 removed from payment {scheduled.ReceiptNumber}; it now charges USD 120.00.",
+            cut.Find("[data-testid=scheduled-notice]").TextContent), Timeout);
+        Assert.Equal("USD 120.00", cut.Find("[data-testid=scheduled-amount]").TextContent.Trim());
+        Assert.Equal([InvoiceStatus.Open, InvoiceStatus.Scheduled], (await InvoicesAsync(ids)).OrderBy(i => i.Number).Select(i => i.Status));
+    }
+
+    [Fact]
+    public async Task Change_moves_the_payment_to_another_date_showing_the_amount_for_that_date_before_saving()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        // 1,000.00 with a 20.00 discount until 15 March 2027 (five days from today).
+        var ids = await SeedAsync(("SCH-5101", 100_000, 2_000, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
+        Assert.Equal(980m, scheduled.Amount.Amount);
+        var cut = RenderList();
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        var picker = cut.FindComponent<Radzen.Blazor.RadzenDatePicker<DateTime?>>();
+        await cut.InvokeAsync(() => picker.Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
+
+        cut.WaitForAssertion(() => Assert.Equal("Amount on that date: USD 1,000.00", cut.Find("[data-testid=scheduled-new-amount]").TextContent.Trim()), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,000.00 on 3/20/2027 with",
+            cut.Find("[data-testid=scheduled-notice]").TextContent.Trim()), Timeout);
+        Assert.Equal("3/20/2027", cut.Find("[data-testid=scheduled-date]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]"));
+        var invoice = (await InvoicesAsync(ids)).Single();
+        Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)new DateOnly(2027, 3, 20)), (invoice.Status, invoice.ScheduledFor));
+    }
+
+    [Fact]
+    public async Task Unticking_every_invoice_disables_cancel()
+    {
+        await ArrangeAsync();
+        var cut = RenderList();
+
+        for (var i = 0; i < 2; i++)
+        {
+            cut.FindAll("[data-testid=scheduled-item-check]")[i].Change(false);   // found again after each render
+        }
+
+        Assert.True(cut.Find("[data-testid=scheduled-cancel]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task View_only_users_see_the_payments_without_change_cancel_or_checkboxes()
+    {
+        await ArrangeAsync();
+        Users.SignIn(PortalPermissions.View);
+
+        var cut = RenderList();
+
+        Assert.Single(cut.FindAll("[data-testid=scheduled-payment]"));
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-cancel]"));
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-change]"));
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-item-check]"));
+    }
+
+    [Fact]
+    public async Task No_scheduled_payments_says_so()
+    {
+        await StartAsync();
+
+        var cut = RenderList();
+
+        Assert.Equal("No payments are scheduled.", cut.Find("[data-testid=scheduled-empty]").TextContent.Trim());
+    }
+}
