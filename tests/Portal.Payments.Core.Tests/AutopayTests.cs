@@ -188,6 +188,12 @@ public abstract class AutopayTests(TestDatabase database)
             ],
             view.Invoices.Where(i => i.State == AutopayItemState.Skipped).Select(i => (i.Number, i.SkipReason!)).OrderBy(x => x.Number).ToList());
 
+        // The open-invoices grid tells autopay's scheduled payments ("Autopay on <date>") from the payer's own.
+        var grid = (await h.Get<Services.Invoices.InvoiceQueryService>().QueryAsync(new Services.Invoices.InvoiceQuery { Take = 50 })).Items.ToDictionary(r => r.Number);
+        Assert.Equal((InvoiceStatus.Scheduled, true, (DateOnly?)byNumber["INV-S5"].DebitDate), (grid["INV-S5"].Status, grid["INV-S5"].ByAutopay, grid["INV-S5"].ScheduledFor));
+        Assert.Equal((InvoiceStatus.Scheduled, false), (grid["INV-S3"].Status, grid["INV-S3"].ByAutopay));
+        Assert.False(grid["INV-S4"].ByAutopay);
+
         // The dispute is resolved in the ERP: the next pass pays it.
         await SetAsync(h, ids[1], i => i.IsDisputed = false);
         await ForceExpansionAsync(h, account);

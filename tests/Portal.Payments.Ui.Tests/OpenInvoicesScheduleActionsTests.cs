@@ -122,4 +122,28 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         Assert.Contains("SCH-4002", cut.Find("[data-testid=schedule-panel] [data-testid=pay-lines]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=pay-panel]"));
     }
+
+    [Fact]
+    public async Task An_invoice_autopay_scheduled_reads_Autopay_on_its_debit_date_and_one_scheduled_by_hand_does_not()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("AUT-5001", 30_000, null, OpenItemType.Invoice), ("AUT-5002", 12_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest([ids[1]], new DateOnly(2027, 3, 15), card.Id, Guid.NewGuid().ToString("N")));
+        // Autopay on the due date: AUT-5001 is due 20 March 2027 (a Saturday), debited Friday the 19th.
+        await Services.GetRequiredService<Portal.Payments.Services.Autopay.AutopayService>()
+            .EnrollAsync(new Portal.Payments.Services.Autopay.AutopayTerms(card.Id, AutopayRule.DueDate));
+
+        var cut = Render<OpenInvoicesGrid>();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".pp-inv-number")), Timeout);
+        cut.Find("input[type=search]").Input("AUT-");
+        cut.Find("form[role=search]").Submit();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll(".pp-inv-number").Count), Timeout);
+
+        var statuses = cut.FindAll("[data-testid=row-status]").Select(s => s.TextContent.Trim()).ToList();
+        Assert.Contains("Autopay on 3/19/2027", statuses);
+        Assert.Contains("Scheduled 3/15/2027", statuses);
+    }
 }

@@ -82,6 +82,8 @@ public sealed record InvoiceRow
     public required InvoiceStatus Status { get; init; }
     /// <summary>Scheduled date when <see cref="Status"/> is Scheduled.</summary>
     public DateOnly? ScheduledFor { get; init; }
+    /// <summary>The scheduled payment holding it was made by autopay (the grid says "Autopay on &lt;date&gt;").</summary>
+    public bool ByAutopay { get; init; }
     /// <summary>Number of comments.</summary>
     public required int CommentCount { get; init; }
     /// <summary>Days past due today (0 or less when not due).</summary>
@@ -204,8 +206,17 @@ public sealed class InvoiceQueryService(
         var page = GridQueryBuilder<InvoiceRecord>.Page(Grid.Sort(filtered, query), query);
         var total = await filtered.CountAsync(cancellationToken);
         var rows = await Project(page).ToListAsync(cancellationToken);
+        // Scheduled rows whose payment autopay made show "Autopay on <date>": one lookup, only for a page that has them.
+        var scheduled = rows.Where(r => r.Status == InvoiceStatus.Scheduled && r.ActivePaymentId is not null).Select(r => r.ActivePaymentId!.Value).ToList();
+        var byAutopay = scheduled.Count == 0
+            ? []
+            : (await db.Payments.AsNoTracking().Where(p => scheduled.Contains(p.Id) && p.AutopayEnrollmentId != null).Select(p => p.Id)
+                .ToListAsync(cancellationToken)).ToHashSet();
         PortalPaymentsTelemetry.GridQueryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("grid", "invoices"));
-        return new GridPage<InvoiceRow>(rows.ConvertAll(r => r.ToRow(today, discountPolicy)), total);
+        return new GridPage<InvoiceRow>(rows.ConvertAll(r => r.ToRow(today, discountPolicy) with
+        {
+            ByAutopay = r.ActivePaymentId is { } active && byAutopay.Contains(active),
+        }), total);
     }
 
     /// <summary>
@@ -273,13 +284,14 @@ public sealed class InvoiceQueryService(
 
     private static IQueryable<InvoiceData> Project(IQueryable<InvoiceRecord> source) =>
         source.Select(i => new InvoiceData(i.Id, i.Number, i.Type, i.PoNumber, i.Reference, i.DocumentDate, i.DueDate, i.Currency,
-            i.OriginalMinor, i.OpenMinor, i.DiscountMinor, i.DiscountDate, i.Status, i.ScheduledFor, i.CommentCount));
+            i.OriginalMinor, i.OpenMinor, i.DiscountMinor, i.DiscountDate, i.Status, i.ScheduledFor, i.CommentCount, i.ActivePaymentId));
 }
 
 /// <summary>The columns a grid row needs, as read from the database.</summary>
 internal sealed record InvoiceData(
     long Id, string Number, OpenItemType Type, string? PoNumber, string? Reference, DateOnly DocumentDate, DateOnly DueDate, string Currency,
-    long OriginalMinor, long OpenMinor, long? DiscountMinor, DateOnly? DiscountDate, InvoiceStatus Status, DateOnly? ScheduledFor, int CommentCount)
+    long OriginalMinor, long OpenMinor, long? DiscountMinor, DateOnly? DiscountDate, InvoiceStatus Status, DateOnly? ScheduledFor, int CommentCount,
+    Guid? ActivePaymentId)
 {
     /// <summary>The grid row, with days past due and the full payment (under <paramref name="policy"/>) as of <paramref name="today"/>.</summary>
     public InvoiceRow ToRow(DateOnly today, IDiscountPolicy policy) => new()

@@ -430,6 +430,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
 
     private string StatusText(InvoiceRow row) => row.Status switch
     {
+        InvoiceStatus.Scheduled when row is { ByAutopay: true, ScheduledFor: { } debit } => L["Status.AutopayOn", PortalFormat.Date(debit)],
         InvoiceStatus.Scheduled when row.ScheduledFor is { } on => L["Status.ScheduledFor", PortalFormat.Date(on)],
         InvoiceStatus.Scheduled => L["Status.Scheduled"],
         InvoiceStatus.Pending => L["Status.Pending"],
