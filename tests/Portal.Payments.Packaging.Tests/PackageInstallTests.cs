@@ -107,7 +107,7 @@ public sealed partial class PackageInstallTests(PackedHostFixture packed, ITestO
         {
             // The 12-column open-invoices grid in Bootstrap's "col" main column beside a col-3 sidebar.
             await page.GotoAsync("/portal/invoices");
-            await Assertions.Expect(page.Locator(".pp-inv-grid .rz-data-grid, .pp-inv-grid").First).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
+            await Assertions.Expect(page.GetByTestId("grid-grid").Locator(".rz-data-grid").First).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
             await Assertions.Expect(page.Locator(".pp-inv-number").First).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
             var layout = await page.EvaluateAsync<double[]>("""
                 () => {
