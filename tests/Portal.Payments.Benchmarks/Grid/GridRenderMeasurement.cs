@@ -142,6 +142,8 @@ internal static class GridRenderMeasurement
         var users = new FakePortalUserContext { User = FakePortalUserContext.UserOn(Account, PortalPermissions.Pay, "gus", "Gus Globex") };
         services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
             .UseSqlite(connectionString)
+            .UseSandboxGateway()
+            .UseDemoErp()
             .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = Account, InvoiceCount = 5000 }));
         services.Replace(ServiceDescriptor.Scoped<IPortalUserContext>(_ => users));
         services.AddScoped<IJSRuntime, DefaultAnswerJSRuntime>();
