@@ -54,7 +54,7 @@ internal sealed class BrowserSessions : IAsyncDisposable
         await page.Locator($"button[data-user='{user}']").ClickAsync();
         await page.WaitForURLAsync(u => !u.Contains("/login", StringComparison.Ordinal));
         await page.GotoAsync("/portal/invoices");
-        await page.Locator("[data-testid='grid-grid'] .pp-inv-number").First.WaitForAsync(new() { Timeout = 120_000 });
+        await page.Locator("[data-testid=grid-grid] .pp-inv-number").First.WaitForAsync(new() { Timeout = 120_000 });
         // The circuit is live when the pager reacts: wait for it before measuring.
         await session.WaitInteractiveAsync();
         return session;
@@ -74,7 +74,7 @@ internal sealed class BrowserSessions : IAsyncDisposable
         public void AddReceived(int bytes) => Interlocked.Add(ref _received, bytes);
 
         /// <summary>The first invoice number on the grid page shown.</summary>
-        public Task<string> FirstNumberAsync() => Page.Locator("[data-testid='grid-grid'] .pp-inv-number").First.InnerTextAsync();
+        public Task<string> FirstNumberAsync() => Page.Locator("[data-testid=grid-grid] .pp-inv-number").First.InnerTextAsync();
 
         /// <summary>Clicks the pager until the rows change (a prerendered page does nothing until its circuit connects).</summary>
         public async Task WaitInteractiveAsync()
@@ -82,7 +82,7 @@ internal sealed class BrowserSessions : IAsyncDisposable
             for (var attempt = 0; attempt < 60; attempt++)
             {
                 var before = await FirstNumberAsync();
-                await Page.Locator("[data-testid='grid-grid'] .rz-pager-next").First.ClickAsync();
+                await Page.Locator("[data-testid=grid-grid] .rz-pager-next").First.ClickAsync();
                 try
                 {
                     await RowsChangedAsync(before, TimeSpan.FromSeconds(2));
@@ -103,11 +103,11 @@ internal sealed class BrowserSessions : IAsyncDisposable
         public async Task<(double Ms, long Bytes)> PageAsync(bool next)
         {
             var before = await FirstNumberAsync();
-            var button = Page.Locator("[data-testid='grid-grid'] " + (next ? ".rz-pager-next" : ".rz-pager-prev")).First;
+            var button = Page.Locator("[data-testid=grid-grid] " + (next ? ".rz-pager-next" : ".rz-pager-prev")).First;
             if (await button.IsDisabledAsync())
             {
                 // First or last page: go the other way.
-                button = Page.Locator("[data-testid='grid-grid'] " + (next ? ".rz-pager-prev" : ".rz-pager-next")).First;
+                button = Page.Locator("[data-testid=grid-grid] " + (next ? ".rz-pager-prev" : ".rz-pager-next")).First;
             }
             var bytesBefore = Received;
             var watch = Stopwatch.StartNew();
@@ -126,7 +126,7 @@ internal sealed class BrowserSessions : IAsyncDisposable
         }
 
         private Task RowsChangedAsync(string before, TimeSpan timeout) =>
-            Page.WaitForFunctionAsync("prev => { const e = document.querySelector('[data-testid='grid-grid'] .pp-inv-number'); return !!e && e.textContent.trim() !== prev.trim(); }",
+            Page.WaitForFunctionAsync("prev => { const e = document.querySelector('[data-testid=grid-grid] .pp-inv-number'); return !!e && e.textContent.trim() !== prev.trim(); }",
                 before, new PageWaitForFunctionOptions { PollingInterval = 5, Timeout = (float)timeout.TotalMilliseconds });
 
         public async ValueTask DisposeAsync()
