@@ -343,7 +343,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
 
     private static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
 
-    private static ILocator Numbers(IPage page) => page.Locator(".pp-inv-grid .pp-inv-number");
+    private static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
 
     /// <summary>Types into the search box and submits; waits until the grid shows the result.</summary>
     private static async Task SearchAsync(IPage page, string text)
@@ -352,8 +352,8 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await box.FillAsync(text);
         await box.PressAsync("Enter");
         await Expect(box).ToHaveValueAsync(text);
-        await Expect(page.Locator(".pp-inv-grid .rz-datatable-loading, .pp-inv-grid .rz-grid-loading")).ToHaveCountAsync(0);
-        await Expect(page.Locator(".pp-inv-grid .pp-inv-number, [data-testid='grid-no-results']").First).ToBeVisibleAsync();
+        await Expect(page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading")).ToHaveCountAsync(0);
+        await Expect(page.Locator("[data-testid='grid-grid'] .pp-inv-number, [data-testid='grid-no-results']").First).ToBeVisibleAsync();
         if (await page.GetByTestId("grid-no-results").CountAsync() == 0)
         {
             await Expect(Numbers(page).First).ToContainTextAsync(text.Length > 0 ? text[..Math.Min(text.Length, 4)] : "", new() { IgnoreCase = true });
@@ -363,14 +363,14 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
     /// <summary>The item count of the whole result, from the grid's paging summary ("… (40 items)").</summary>
     private static async Task<int> ResultCountAsync(IPage page)
     {
-        var summary = page.Locator(".pp-inv-grid .rz-pager-summary");
+        var summary = page.Locator("[data-testid='grid-grid'] .rz-pager-summary");
         await Expect(summary).ToContainTextAsync(ItemsSummary());
         var match = ItemsSummary().Match(await summary.InnerTextAsync());
         return int.Parse(match.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
     }
 
     private static async Task ExpectResultCountAsync(IPage page, int count) =>
-        await Expect(page.Locator(".pp-inv-grid .rz-pager-summary")).ToContainTextAsync($"({count.ToString("N0", CultureInfo.InvariantCulture)} items)");
+        await Expect(page.Locator("[data-testid='grid-grid'] .rz-pager-summary")).ToContainTextAsync($"({count.ToString("N0", CultureInfo.InvariantCulture)} items)");
 
     private static async Task<string> FirstNumberAsync(IPage page, string prefix)
     {

@@ -116,7 +116,7 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         var search = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
         await search.FillAsync("INV-");
         await search.PressAsync("Enter");
-        await Expect(page.Locator(".pp-inv-grid .pp-inv-number").First).ToContainTextAsync("INV-");
+        await Expect(page.Locator("[data-testid='grid-grid'] .pp-inv-number").First).ToContainTextAsync("INV-");
         await AssertAccessibleAsync(page);
 
         // The first payable invoice.
