@@ -97,7 +97,8 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await search.PressAsync("Enter");
         await Expect(page.GetByTestId("history-receipt-link")).ToHaveTextAsync([receiptNumber]);
         var row = page.Locator(".rz-data-row").Filter(new() { Has = page.GetByTestId("history-receipt-link") });
-        await Expect(row.Locator("td", new() { HasTextRegex = new Regex(@"^\s*Deposit\s*$") })).ToHaveCountAsync(1);
+        // The cell's data (the responsive grid also puts the column title into every cell).
+        await Expect(row.Locator("td .rz-cell-data", new() { HasTextRegex = new Regex(@"^\s*Deposit\s*$") })).ToHaveCountAsync(1);
         await Expect(page.GetByTestId("history-status")).ToHaveTextAsync(["Paid"]);
         await Expect(row).ToContainTextAsync(amount.ToString("N2", CultureInfo.InvariantCulture));
         await AssertAccessibleAsync(page);
