@@ -141,7 +141,7 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         var partText = part.ToString("N2", CultureInfo.InvariantCulture);
         await gridAmount.FillAsync("12.345");
         await gridAmount.PressAsync("Tab");
-        await Expect(page.GetByTestId("grid-amount-error")).ToHaveTextAsync($"The amount to pay for {number}: USD amounts have at most 2 decimal places.");
+        await Expect(page.GetByTestId("grid-amount-error")).ToHaveTextAsync($"The amount to pay for {number} can have at most 2 decimal places.");
         await Expect(gridAmount).ToHaveValueAsync("12.345");
         await AssertAccessibleAsync(page);
         await gridAmount.FillAsync(part.ToString("0.00", CultureInfo.InvariantCulture));
