@@ -460,7 +460,6 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         }
     }
 
-    /// <summary>Reads a file the running host keeps open (SQLite database, WAL, shared memory).</summary>
     /// <summary>
     /// A 4-digit security code (the card is an American Express) that no searchable text in the host's database holds.
     /// </summary>
@@ -509,6 +508,7 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         throw new Xunit.Sdk.XunitException($"Every 4-digit code occurs in one of {texts.Count:N0} invoice, PO, reference, receipt numbers or notes.");
     }
 
+    /// <summary>Reads a file the running host keeps open (SQLite database, WAL, shared memory).</summary>
     private static async Task<byte[]> ReadSharedAsync(string path)
     {
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
