@@ -177,6 +177,8 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
     /// <summary>axe-core on the page as it is: no serious or critical violation.</summary>
     private async Task AssertAccessibleAsync(IPage page)
     {
+        // As in BrowserTest: the interactive HeadOutlet briefly has no <title> while the circuit starts.
+        await Microsoft.Playwright.Assertions.Expect(page).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex(@"\S"));
         AxeResult result = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
         var failing = (result.Violations ?? []).Where(v => v.Impact is "serious" or "critical").ToList();
         output.WriteLine($"[axe] {page.Url}: {result.Violations?.Length ?? 0} violation(s)");

@@ -271,9 +271,13 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         Assert.True(lastRow > 30, $"The INV- result has {lastRow} rows; the demo account should have dozens.");
         await AssertAccessibleAsync(page);
 
-        // One Tab from the toggle lands on the first header cell (roving tabindex).
+        // Tabbing on from the toggle (past Export CSV and the selection bar's buttons) enters the grid on its first
+        // header cell (roving tabindex): the grid is one tab stop.
         await toggle.FocusAsync();
-        await page.Keyboard.PressAsync("Tab");
+        for (var step = 0; step < 10 && !await FocusInSheetAsync(page); step++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+        }
         await Expect(Cell(page, 0, 0)).ToBeFocusedAsync();
 
         await page.Keyboard.PressAsync("ArrowDown");
@@ -309,9 +313,12 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
 
         // Tab leaves the grid in one step.
         await page.Keyboard.PressAsync("Tab");
-        Assert.False(await page.EvaluateAsync<bool>("() => !!document.activeElement.closest('[data-testid=spreadsheet]')"));
+        Assert.False(await FocusInSheetAsync(page));
         await AssertAccessibleAsync(page);
     });
+
+    private static Task<bool> FocusInSheetAsync(IPage page) =>
+        page.EvaluateAsync<bool>("() => !!document.activeElement?.closest('[data-testid=spreadsheet]')");
 
     private static ILocator Cell(IPage page, int row, int col) =>
         page.Locator($"[data-testid=spreadsheet] [data-r='{row}'][data-c='{col}']");
@@ -343,7 +350,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
 
     private static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
 
-    private static ILocator Numbers(IPage page) => page.Locator(".pp-inv-grid .pp-inv-number");
+    private static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
 
     /// <summary>Types into the search box and submits; waits until the grid shows the result.</summary>
     private static async Task SearchAsync(IPage page, string text)
@@ -352,25 +359,24 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await box.FillAsync(text);
         await box.PressAsync("Enter");
         await Expect(box).ToHaveValueAsync(text);
-        await Expect(page.Locator(".pp-inv-grid .rz-datatable-loading, .pp-inv-grid .rz-grid-loading")).ToHaveCountAsync(0);
-        await Expect(page.Locator(".pp-inv-grid .pp-inv-number, [data-testid='grid-no-results']").First).ToBeVisibleAsync();
-        if (await page.GetByTestId("grid-no-results").CountAsync() == 0)
-        {
-            await Expect(Numbers(page).First).ToContainTextAsync(text.Length > 0 ? text[..Math.Min(text.Length, 4)] : "", new() { IgnoreCase = true });
-        }
+        await Expect(page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading")).ToHaveCountAsync(0);
+        // The result is in when the first row starts like the search text or the grid says nothing matches. (Checking
+        // "no results yet?" once and then expecting rows raced the search: the previous rows were still shown.)
+        var start = text[..Math.Min(text.Length, 4)];
+        await Expect(Numbers(page).First.Filter(new() { HasText = start }).Or(page.GetByTestId("grid-no-results")).First).ToBeVisibleAsync();
     }
 
     /// <summary>The item count of the whole result, from the grid's paging summary ("… (40 items)").</summary>
     private static async Task<int> ResultCountAsync(IPage page)
     {
-        var summary = page.Locator(".pp-inv-grid .rz-pager-summary");
+        var summary = page.Locator("[data-testid='grid-grid'] .rz-pager-summary");
         await Expect(summary).ToContainTextAsync(ItemsSummary());
         var match = ItemsSummary().Match(await summary.InnerTextAsync());
         return int.Parse(match.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
     }
 
     private static async Task ExpectResultCountAsync(IPage page, int count) =>
-        await Expect(page.Locator(".pp-inv-grid .rz-pager-summary")).ToContainTextAsync($"({count.ToString("N0", CultureInfo.InvariantCulture)} items)");
+        await Expect(page.Locator("[data-testid='grid-grid'] .rz-pager-summary")).ToContainTextAsync($"({count.ToString("N0", CultureInfo.InvariantCulture)} items)");
 
     private static async Task<string> FirstNumberAsync(IPage page, string prefix)
     {

@@ -132,7 +132,7 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
     private static async Task<List<string>> FirstSelectableInvoicesAsync(IPage page, int count)
     {
         await SearchAsync(page, "INV-");
-        var rows = page.Locator(".pp-inv-grid tr").Filter(new() { Has = page.GetByTestId("row-status").GetByText("Open", new() { Exact = true }) });
+        var rows = page.Locator("[data-testid='grid-grid'] tr").Filter(new() { Has = page.GetByTestId("row-status").GetByText("Open", new() { Exact = true }) });
         var numbers = new List<string>();
         foreach (var row in await rows.AllAsync())
         {
@@ -150,7 +150,7 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
         return numbers;
     }
 
-    private static ILocator Numbers(IPage page) => page.Locator(".pp-inv-grid .pp-inv-number");
+    private static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
 
     private static async Task SearchAsync(IPage page, string text)
     {
@@ -158,7 +158,7 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
         await box.FillAsync(text);
         await box.PressAsync("Enter");
         await Expect(box).ToHaveValueAsync(text);
-        await Expect(page.Locator(".pp-inv-grid .rz-datatable-loading, .pp-inv-grid .rz-grid-loading")).ToHaveCountAsync(0);
+        await Expect(page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading")).ToHaveCountAsync(0);
         await Expect(Numbers(page).First).ToContainTextAsync(text[..Math.Min(text.Length, 4)], new() { IgnoreCase = true });
     }
 

@@ -104,6 +104,9 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
     protected async Task AssertAccessibleAsync(IPage page, bool includeFrames = true)
     {
         var path = PathOf(page.Url) ?? page.Url;
+        // When the circuit starts, the interactive HeadOutlet replaces the prerendered <title> a moment before the page
+        // renders its PageTitle again: wait for a title (every page sets one) so the scan sees the settled page.
+        await Microsoft.Playwright.Assertions.Expect(page).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex(@"\S"));
         var watch = System.Diagnostics.Stopwatch.StartNew();
         AxeResult result = await page.RunAxe(includeFrames ? ScanOptions : ScanOptionsWithoutFrames);
         Output.WriteLine($"[axe] {path}: {result.Violations?.Length ?? 0} violation(s), {result.Passes?.Length ?? 0} rules passed, scanned in {watch.ElapsedMilliseconds} ms");
