@@ -193,17 +193,13 @@ public sealed class AutopayService(
             return null;
         }
         // A typical invoice amount: large enough for any minimum-payment exemption not to hide the fee.
-        var sample = Money.Create(10_000m, options.Value.Currency);
-        ConvenienceFee QuoteFor(PaymentMethodType type, CardFunding funding) => fees.Quote(new FeeQuoteRequest
-        {
-            Amount = sample, MethodType = type, Funding = funding, BillingRegion = scope.BillingRegion, Occasion = FeeOccasion.Autopay, ChargeDate = Today,
-        });
-        var fee = QuoteFor(method.Type, method.Funding);
+        var quotes = new FeeQuotes(fees, Money.Create(10_000m, options.Value.Currency), scope.BillingRegion, FeeOccasion.Autopay, Today);
+        var fee = quotes.For(method.Type, method.Funding);
         if (!fee.Charged)
         {
             return null;
         }
-        var bankIsFree = method.Type == PaymentMethodType.Card && !QuoteFor(PaymentMethodType.BankAccount, CardFunding.Unknown).Charged;
+        var bankIsFree = method.Type == PaymentMethodType.Card && !quotes.Bank.Charged;
         return $"{fee.Label} is added to each autopay payment with this method, under the fee policy in force on its debit date.{(bankIsFree ? " Pay by bank: no fee." : "")}";
     }
 

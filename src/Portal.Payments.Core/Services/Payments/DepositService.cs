@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
 using Portal.Payments.Fees;
-using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
 
 namespace Portal.Payments.Services.Payments;
@@ -76,11 +75,8 @@ public sealed class DepositService(
         var scope = await access.ForPayAsync(cancellationToken);
         var limits = Limits;
         var quoted = amount is { } a && a.Currency == limits.Maximum.Currency && a.Amount > 0m ? a : limits.Maximum;
-        ConvenienceFee QuoteFor(PaymentMethodType type, CardFunding funding) => fees.Quote(new FeeQuoteRequest
-        {
-            Amount = quoted, MethodType = type, Funding = funding, BillingRegion = scope.BillingRegion, Occasion = FeeOccasion.Deposit, ChargeDate = Today,
-        });
-        return (QuoteFor(PaymentMethodType.Card, CardFunding.Credit), QuoteFor(PaymentMethodType.BankAccount, CardFunding.Unknown));
+        var quotes = new FeeQuotes(fees, quoted, scope.BillingRegion, FeeOccasion.Deposit, Today);
+        return (quotes.Card, quotes.Bank);
     }
 
     /// <summary>Checks a deposit (amount, note, method) for the review step; nothing is stored or charged.</summary>
@@ -144,10 +140,7 @@ public sealed class DepositService(
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var method = await PaymentService.UsableMethodAsync(db, scope.AccountId, methodId, Today, charger.GatewayKey, ct);
-        var fee = fees.Quote(new FeeQuoteRequest
-        {
-            Amount = amount, MethodType = method.Type, Funding = method.Funding, BillingRegion = scope.BillingRegion, Occasion = FeeOccasion.Deposit, ChargeDate = Today,
-        });
+        var fee = new FeeQuotes(fees, amount, scope.BillingRegion, FeeOccasion.Deposit, Today).For(method.Type, method.Funding);
         return (new DepositPreview { Amount = amount, Note = memo, MethodDescription = PaymentMethodService.Describe(method), Fee = fee }, method);
     }
 

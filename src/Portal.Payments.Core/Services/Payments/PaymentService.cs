@@ -75,15 +75,12 @@ public sealed class PaymentService(
     internal static PaymentPreview WithFees(PaymentPreview preview, IConvenienceFeePolicy policy, AccountScope scope, PaymentMethodRecord? method,
         FeeOccasion occasion, DateOnly chargeDate)
     {
-        ConvenienceFee QuoteFor(PaymentMethodType type, CardFunding funding) => policy.Quote(new FeeQuoteRequest
-        {
-            Amount = preview.Total, MethodType = type, Funding = funding, BillingRegion = scope.BillingRegion, Occasion = occasion, ChargeDate = chargeDate,
-        });
+        var quotes = new FeeQuotes(policy, preview.Total, scope.BillingRegion, occasion, chargeDate);
         return preview with
         {
-            Fee = method is null ? null : QuoteFor(method.Type, method.Funding),
-            CardFee = QuoteFor(PaymentMethodType.Card, CardFunding.Credit),
-            BankFee = QuoteFor(PaymentMethodType.BankAccount, CardFunding.Unknown),
+            Fee = method is null ? null : quotes.For(method.Type, method.Funding),
+            CardFee = quotes.Card,
+            BankFee = quotes.Bank,
         };
     }
 

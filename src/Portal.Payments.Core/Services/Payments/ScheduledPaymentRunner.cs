@@ -139,15 +139,8 @@ internal sealed class ScheduledPaymentRunner(
         {
             return; // sent before: a retry sends exactly the same amount under the same key
         }
-        var quote = fees.Quote(new FeeQuoteRequest
-        {
-            Amount = Money.FromMinorUnits(payment.AmountMinor - payment.FeeMinor, payment.Currency),
-            MethodType = method.Type,
-            Funding = method.Funding,
-            BillingRegion = payment.BillingRegion,
-            Occasion = payment.AutopayEnrollmentId is null ? FeeOccasion.Scheduled : FeeOccasion.Autopay,
-            ChargeDate = Today,
-        });
+        var quote = new FeeQuotes(fees, Money.FromMinorUnits(payment.AmountMinor - payment.FeeMinor, payment.Currency), payment.BillingRegion,
+            payment.AutopayEnrollmentId is null ? FeeOccasion.Scheduled : FeeOccasion.Autopay, Today).For(method.Type, method.Funding);
         var fee = quote.Charged ? quote.Amount.ToMinorUnits() : 0;
         if (fee != payment.FeeMinor)
         {
