@@ -208,11 +208,31 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task A_page_change_updates_the_rows_in_place_instead_of_replacing_every_row_component()
+    {
+        var cut = await RenderLoadedAsync();
+        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<PortalGridSlot<InvoiceRow>>>().Instance;
+        IReadOnlyList<object> RowComponents() => [.. cut.FindComponents<Radzen.Blazor.RadzenDataGridRow<PortalGridSlot<InvoiceRow>>>().Select(r => (object)r.Instance)];
+        var firstPage = RowNumbers(cut);
+        var before = RowComponents();
+        var secondPage = await QueryAsync(new InvoiceQuery { Skip = 25, Take = 25 });
+
+        await cut.InvokeAsync(() => grid.GoToPage(1));
+        cut.WaitForAssertion(() => Assert.Equal(secondPage.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
+
+        // Page 2 has 15 rows: the first 15 row components of page 1 show them, the other 10 are gone.
+        var after = RowComponents();
+        Assert.Equal(15, after.Count);
+        Assert.All(after.Zip(before), pair => Assert.Same(pair.Second, pair.First));
+        Assert.Empty(firstPage.Intersect(RowNumbers(cut)));
+    }
+
+    [Fact]
     public async Task A_range_filter_set_on_the_radzen_column_runs_as_a_database_query_and_or_is_refused_with_a_message()
     {
         var cut = await RenderLoadedAsync();
-        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<InvoiceRow>>().Instance;
-        var column = grid.ColumnsCollection.Single(c => c.Property == "OpenBalance.Amount");
+        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<PortalGridSlot<InvoiceRow>>>().Instance;
+        var column = grid.ColumnsCollection.Single(c => c.Property == "Row.OpenBalance.Amount");
         var expected = await QueryAsync(new InvoiceQuery
         {
             Filters = [new GridFilter(InvoiceFields.OpenBalance, GridFilterOperator.GreaterThanOrEqual, "1000"), new GridFilter(InvoiceFields.OpenBalance, GridFilterOperator.LessThan, "9000")],
@@ -419,12 +439,13 @@ public class InvoiceGridMappingTests
     public void Filters_and_sorts_map_to_the_core_query_with_invariant_values()
     {
         var args = Args(
-            new FilterDescriptor { Property = "DueDate", FilterValue = new DateOnly(2026, 1, 5), FilterOperator = FilterOperator.GreaterThanOrEquals, SecondFilterValue = new DateTime(2026, 2, 1, 13, 0, 0), SecondFilterOperator = FilterOperator.LessThan, LogicalFilterOperator = LogicalFilterOperator.And },
-            new FilterDescriptor { Property = "OpenBalance.Amount", FilterValue = 1234.5m, FilterOperator = FilterOperator.GreaterThan },
-            new FilterDescriptor { Property = "Status", FilterValue = InvoiceStatus.Pending, FilterOperator = FilterOperator.Equals },
+            new FilterDescriptor { Property = "Row.DueDate", FilterValue = new DateOnly(2026, 1, 5), FilterOperator = FilterOperator.GreaterThanOrEquals, SecondFilterValue = new DateTime(2026, 2, 1, 13, 0, 0), SecondFilterOperator = FilterOperator.LessThan, LogicalFilterOperator = LogicalFilterOperator.And },
+            new FilterDescriptor { Property = "Row.OpenBalance.Amount", FilterValue = 1234.5m, FilterOperator = FilterOperator.GreaterThan },
+            new FilterDescriptor { Property = "Row.Status", FilterValue = InvoiceStatus.Pending, FilterOperator = FilterOperator.Equals },
             new FilterDescriptor { Property = "PoNumber", FilterOperator = FilterOperator.IsEmpty },
             new FilterDescriptor { Property = "Number", FilterValue = null, FilterOperator = FilterOperator.Contains });
-        args.Sorts = [new SortDescriptor { Property = "DueDate", SortOrder = SortOrder.Descending }, new SortDescriptor { Property = "Number", SortOrder = SortOrder.Ascending }];
+        // The grid binds the row's slot ("Row.DueDate"); the bare names are what layouts saved before that carry.
+        args.Sorts = [new SortDescriptor { Property = "Row.DueDate", SortOrder = SortOrder.Descending }, new SortDescriptor { Property = "Number", SortOrder = SortOrder.Ascending }];
 
         Assert.Equal(
         [
@@ -471,8 +492,8 @@ public class InvoiceGridMappingTests
             [
                 new DataGridColumnSettings { UniqueID = "select", Visible = true, OrderIndex = 0 },
                 new DataGridColumnSettings { Property = "Number", Visible = true, OrderIndex = 3 },
-                new DataGridColumnSettings { Property = "DueDate", Visible = true, OrderIndex = 1 },
-                new DataGridColumnSettings { Property = "OpenBalance.Amount", Visible = true, OrderIndex = 2 },
+                new DataGridColumnSettings { Property = "Row.DueDate", Visible = true, OrderIndex = 1 },
+                new DataGridColumnSettings { Property = "Row.OpenBalance.Amount", Visible = true, OrderIndex = 2 },
                 new DataGridColumnSettings { Property = "PoNumber", Visible = false, OrderIndex = 4 },
             ],
         };

@@ -47,8 +47,8 @@ internal sealed class GridColumnMap
 
     /// <summary>The Core fields of the visible columns in view order (the built-in layout before the user changes anything).</summary>
     public IReadOnlyList<string> VisibleFields(DataGridSettings? settings) =>
-        settings?.Columns is { } columns && columns.Any(c => c.Property is not null && _byProperty.ContainsKey(c.Property))
-            ? [.. columns.Where(c => c.Visible && c.Property is not null && _byProperty.ContainsKey(c.Property)).OrderBy(c => c.OrderIndex ?? int.MaxValue).Select(c => _byProperty[c.Property].Field)]
+        settings?.Columns is { } columns && columns.Any(c => Bare(c.Property) is { } p && _byProperty.ContainsKey(p))
+            ? [.. columns.Where(c => c.Visible && Bare(c.Property) is { } p && _byProperty.ContainsKey(p)).OrderBy(c => c.OrderIndex ?? int.MaxValue).Select(c => _byProperty[Bare(c.Property)!].Field)]
             : [.. Columns.Where(c => c.Visible).Select(c => c.Field)];
 
     /// <summary>The column title of a Core field.</summary>
@@ -74,8 +74,15 @@ internal sealed class GridColumnMap
         }
     }
 
+    /// <summary>
+    /// A column's property as the row names it: the grid binds the row's slot ("Row.DueDate"); layouts saved before
+    /// that name the row's property ("DueDate").
+    /// </summary>
+    private static string? Bare(string? property) =>
+        property is not null && property.StartsWith(PortalGridSlot<object>.Prefix, StringComparison.Ordinal) ? property[PortalGridSlot<object>.Prefix.Length..] : property;
+
     private GridColumn Column(string? property) =>
-        property is not null && _byProperty.TryGetValue(property, out var column)
+        Bare(property) is { } bare && _byProperty.TryGetValue(bare, out var column)
             ? column
             : throw new PortalValidationException("column", $"The column \"{property}\" cannot be sorted or filtered.");
 

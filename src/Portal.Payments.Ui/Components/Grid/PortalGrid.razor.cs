@@ -38,12 +38,14 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private static readonly IEnumerable<int> PageSizes = [25, 50, 100];
 
     private readonly string _id = "pp-grid-" + Guid.NewGuid().ToString("N")[..8];
-    private RadzenDataGrid<TRow>? _grid;
+    private RadzenDataGrid<PortalGridSlot<TRow>>? _grid;
     private object _gridKey = new();
     private DataGridSettings? _settings;
     private int _pageSize = DefaultPageSize;
     // Null until the first load: Radzen's grid raises LoadData on its first render only while Data is null.
     private List<TRow>? _rows;
+    // The rows in their places: the DataGrid's items (see PortalGridSlot).
+    private List<PortalGridSlot<TRow>>? _slots;
     private int _count;
     private bool _loading;
     private string? _error;
@@ -56,7 +58,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private GridColumnMap _map = new([]);
     private IReadOnlyList<PortalGridColumn<TRow>>? _mappedColumns;
     // One cell fragment per column for the grid's lifetime: a new delegate each render would re-render every column.
-    private Dictionary<string, RenderFragment<TRow>> _templates = [];
+    private Dictionary<string, RenderFragment<PortalGridSlot<TRow>>> _templates = [];
     private int _shownRevision;
 
 
@@ -87,7 +89,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     /// <summary>The CSV link of a query and the visible fields in view order; no Export CSV link when null. Default none.</summary>
     [Parameter] public Func<GridQuery, IReadOnlyList<string>, string>? ExportLink { get; set; }
 
-    /// <summary>Content between the toolbar and the grid (the page's selection bar). Default none.</summary>
+    /// <summary>The page's selection bar: in the grid's header row, beside the column chooser (above the spreadsheet view there). Default none.</summary>
     [Parameter] public RenderFragment? SelectionBar { get; set; }
 
     /// <summary>Extra CSS classes of a row (a selected row is highlighted). Default none.</summary>
@@ -135,7 +137,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         {
             _mappedColumns = Columns;
             _map = GridColumnMap.For(Columns);
-            _templates = Columns.ToDictionary(c => c.Id, c => c.Template ?? TextCell(c), StringComparer.Ordinal);
+            _templates = Columns.ToDictionary(c => c.Id, Cell, StringComparer.Ordinal);
         }
         if (_shownRevision != Revision)
         {
@@ -150,7 +152,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         ArgumentNullException.ThrowIfNull(update);
         if (_rows is not null)
         {
-            _rows = _rows.ConvertAll(r => update(r));
+            SetRows(_rows.ConvertAll(r => update(r)));
             StateHasChanged();
         }
     }
@@ -207,20 +209,20 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             _filters = query.Filters;
             _sorts = query.Sorts;
             loaded = await LoadPage(query, CancellationToken.None);
-            _rows = [.. loaded.Items];
+            SetRows([.. loaded.Items]);
             _count = loaded.TotalCount;
             _error = null;
         }
         catch (PortalValidationException ex)
         {
             // Never a silently wrong result: show why, and no rows.
-            _rows = [];
+            SetRows([]);
             _count = 0;
             _error = ex.Message;
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not PortalAccessDeniedException)
         {
-            _rows = [];
+            SetRows([]);
             _count = 0;
             _error = L["Grid.LoadFailed"];
         }
@@ -239,11 +241,22 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
 
     private string CellText(TRow row, string field) => Columns.FirstOrDefault(c => c.Field == field)?.Text(row) ?? "";
 
-    private static RenderFragment<TRow> TextCell(PortalGridColumn<TRow> column) => row => builder => builder.AddContent(0, column.Text(row));
+    private static string? SlotPath(string? property) => PortalGridSlot<TRow>.PathOf(property);
 
-    private void RenderRow(RowRenderEventArgs<TRow> args)
+    private void SetRows(List<TRow>? rows)
     {
-        if (args.Data is { } row && RowClass?.Invoke(row) is { Length: > 0 } css)
+        _rows = rows;
+        _slots = rows?.Select((row, index) => new PortalGridSlot<TRow>(index, row)).ToList();
+    }
+
+    private static RenderFragment<PortalGridSlot<TRow>> Cell(PortalGridColumn<TRow> column) =>
+        column.Template is { } template
+            ? slot => template(slot.Row)
+            : slot => builder => builder.AddContent(0, column.Text(slot.Row));
+
+    private void RenderRow(RowRenderEventArgs<PortalGridSlot<TRow>> args)
+    {
+        if (args.Data is { } slot && RowClass?.Invoke(slot.Row) is { Length: > 0 } css)
         {
             args.Attributes["class"] = css;
         }
@@ -294,7 +307,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     {
         _spreadsheet = e.Value is true;
         // The grid is rebuilt when it comes back (from the kept settings); a null Data makes it load.
-        _rows = null;
+        SetRows(null);
     }
 
     private void LoadSettings(DataGridLoadSettingsEventArgs args)
@@ -324,7 +337,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         _spreadsheet = false;
         _error = null;
         await OnLayoutApplied.InvokeAsync(layout?.Extra);
-        _rows = null;
+        SetRows(null);
         _gridKey = new object();
     }
 
