@@ -65,12 +65,22 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
     [Fact]
     public async Task A_bank_account_without_consent_shows_the_consent_error_saves_nothing_and_ticking_it_saves()
     {
-        await StartAsync();
+        await StartAsync(configure: o => o.Merchant.Name = "Northwind Supply");
         var cut = OpenAddForm();
         ChooseBankAccount(cut);
-        Input(cut, SignatureLabel).Input("Pat Payer");
+        // The authorization comes after the account details: it names the account.
+        Assert.Empty(cut.FindAll("[data-testid=ach-authorization]"));
 
         EnterBankAccount(cut);
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=ach-authorization]")), Timeout);
+        Assert.DoesNotContain(cut.FindAll("label"), l => l.TextContent.Trim() == "Routing number");
+        Assert.Equal("Northwind Supply", cut.Find("[data-testid=ach-seller]").TextContent.Trim());
+        Assert.Equal("Ending in 6789", cut.Find("[data-testid=ach-account]").TextContent.Trim());
+        Assert.Equal(PortalFormat.Date(DateOnly.FromDateTime(Clock.GetUtcNow().UtcDateTime)), cut.Find("[data-testid=ach-date]").TextContent.Trim());
+        Assert.StartsWith("I authorize Northwind Supply to electronically debit", cut.Find("[data-testid=ach-text]").TextContent);
+        Input(cut, SignatureLabel).Input("Pat Payer");
+        Button(cut, "Authorize and save").Click();
 
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[role=alert]")), Timeout);
         var consent = Input(cut, ConsentLabel);
@@ -102,13 +112,14 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
         await StartAsync();
         var cut = OpenAddForm();
         ChooseBankAccount(cut);
+        EnterBankAccount(cut);
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=ach-authorization]")), Timeout);
         if (typed is not null)
         {
             Input(cut, SignatureLabel).Input(typed);
         }
         Input(cut, ConsentLabel).Change(true);
-
-        EnterBankAccount(cut);
+        Button(cut, "Authorize and save").Click();
 
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[role=alert]")), Timeout);
         var signer = Input(cut, SignatureLabel);
@@ -139,8 +150,9 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
         Assert.Empty(cut.FindAll("[data-testid=ach-text]")); // cards need no ACH authorization
 
         ChooseBankAccount(cut);
+        EnterBankAccount(cut);
 
-        var shown = cut.Find("[data-testid=ach-text]");
+        var shown = cut.WaitForElement("[data-testid=ach-text]", Timeout);
         Assert.Equal(text, shown.TextContent);
         Assert.Contains("2027-TEST-7", shown.GetAttribute("aria-label"));
         Assert.Equal("0", shown.GetAttribute("tabindex")); // scrollable text reachable by keyboard
@@ -155,9 +167,12 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
         var cut = OpenAddForm();
 
         ChooseBankAccount(cut);
+        EnterBankAccount(cut);
 
         var agreement = Methods.CurrentAgreement;
-        var shown = cut.Find("[data-testid=ach-text]");
+        var shown = cut.WaitForElement("[data-testid=ach-text]", Timeout);
+        // Without a configured seller the built-in text names "the merchant".
+        Assert.StartsWith("I authorize the merchant to", agreement.Text);
         Assert.Equal(agreement.Text, shown.TextContent);
         Assert.EndsWith("NACHA Operating Rules.", shown.TextContent.Trim());
         Assert.Contains(cut.FindAll("p"), p => p.TextContent.Trim() == $"Version {agreement.Version}");

@@ -92,6 +92,7 @@ public class AutopayManagerTests : PayTestContext
         cut.Find("[data-testid=picker-option]").Change(true);
 
         Assert.Contains("on a recurring basis", cut.Find("[data-testid=ach-text]").TextContent);
+        Assert.Equal($"Ending in {Assert.Single(await Methods.ListAsync()).Last4}", cut.Find("[data-testid=ach-account]").TextContent.Trim());
         Button(cut, "Review autopay").Click();
         Assert.Equal("Type your full name to sign the authorization.", ErrorFor(cut, Input(cut, "Your full name (signature)")).TextContent.Trim());
         Assert.Equal("Tick the box to authorize recurring debits from this bank account.",

@@ -120,6 +120,12 @@ public sealed record CapturedPaymentMethod(string CaptureToken, PaymentMethodTyp
 {
     /// <summary>Optional nickname the user gave in the capture form.</summary>
     public string? Nickname { get; init; }
+
+    /// <summary>
+    /// Last four digits of the card or account number entered, when the capture form knows them: the bank debit
+    /// authorization, signed after the details, names the account by them. Default none.
+    /// </summary>
+    public string? Last4 { get; init; }
 }
 
 /// <summary>Display data of a stored method; the token is the only handle on the real numbers.</summary>

@@ -110,18 +110,27 @@ public sealed class AchAgreementOptions
     /// <summary>Version label of the text, e.g. "2026-01". Default "2026-01".</summary>
     public string Version { get; set; } = "2026-01";
 
-    /// <summary>Company named in the default text. Default "the merchant".</summary>
-    public string CompanyName { get; set; } = "the merchant";
+    /// <summary>
+    /// The seller named in the built-in texts (one-off and recurring). Default none: the merchant's name
+    /// (<see cref="MerchantOptions.Name"/>), and "the merchant" only when neither is set.
+    /// </summary>
+    public string? CompanyName { get; set; }
 
     /// <summary>The full agreement text; null uses the built-in text naming <see cref="CompanyName"/>.</summary>
     public string? Text { get; set; }
 
-    /// <summary>The text in force.</summary>
-    public string EffectiveText => Text ??
-        $"I authorize {CompanyName} to electronically debit the bank account I have provided for the payments I make or " +
+    /// <summary>The seller the built-in texts name: <see cref="CompanyName"/>, else <paramref name="merchantName"/>, else "the merchant".</summary>
+    public string SellerName(string? merchantName) =>
+        !string.IsNullOrWhiteSpace(CompanyName) ? CompanyName.Trim()
+        : !string.IsNullOrWhiteSpace(merchantName) ? merchantName.Trim()
+        : "the merchant";
+
+    /// <summary>The text in force, naming <paramref name="seller"/> when it is the built-in text.</summary>
+    public string EffectiveText(string seller) => Text ??
+        $"I authorize {seller} to electronically debit the bank account I have provided for the payments I make or " +
         "schedule in this portal, and, if necessary, to electronically credit the account to correct erroneous debits. " +
         "Each debit will be for the amount and on the date I confirm in the portal. This authorization stays in effect " +
-        $"until I remove the bank account from the portal or notify {CompanyName} in writing, in a time and manner that " +
+        $"until I remove the bank account from the portal or notify {seller} in writing, in a time and manner that " +
         "gives it a reasonable opportunity to act. I confirm that I am authorized to debit this account, and that the ACH " +
         "transactions I authorize comply with applicable law and the NACHA Operating Rules.";
 }

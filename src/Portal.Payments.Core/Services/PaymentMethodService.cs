@@ -139,13 +139,16 @@ public sealed class PaymentMethodService(
     /// <summary>The gateway's capture component.</summary>
     public Type CaptureComponent => gateway.CaptureComponent;
 
+    /// <summary>The seller the ACH authorizations name (<see cref="AchAgreementOptions.SellerName"/>).</summary>
+    public string Seller => options.Value.AchAgreement.SellerName(options.Value.Merchant.Name);
+
     /// <summary>The ACH agreement in force.</summary>
     public AchAgreement CurrentAgreement
     {
         get
         {
             var o = options.Value.AchAgreement;
-            var text = o.EffectiveText;
+            var text = o.EffectiveText(Seller);
             return new AchAgreement(o.Version, text, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant());
         }
     }

@@ -159,7 +159,7 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
             }
             if (OnCaptured is not null)
             {
-                await OnCaptured(new CapturedPaymentMethod(paymentMethod, Kind));
+                await OnCaptured(new CapturedPaymentMethod(paymentMethod, Kind) { Last4 = result.Last4 is { Length: 4 } last4 && last4.All(char.IsAsciiDigit) ? last4 : null });
             }
         }
         catch (JSDisconnectedException)
@@ -203,7 +203,7 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
 
     internal sealed record MountResult(bool Ok, string? Error);
 
-    internal sealed record ConfirmResult(string? PaymentMethodId, string? Error);
+    internal sealed record ConfirmResult(string? PaymentMethodId, string? Error, string? Last4 = null);
 
     internal sealed record NextActionResult(bool Completed, string? Error);
 }

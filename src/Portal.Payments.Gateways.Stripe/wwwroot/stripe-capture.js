@@ -62,6 +62,15 @@ export async function mount(id, publishableKey, clientSecret, kind) {
   }
 }
 
+// The last four digits when Stripe returned the payment method expanded (it may return only its id).
+function last4Of(paymentMethod) {
+  if (!paymentMethod || typeof paymentMethod !== "object") {
+    return null;
+  }
+  const details = paymentMethod.us_bank_account || paymentMethod.card;
+  return details && typeof details.last4 === "string" ? details.last4 : null;
+}
+
 export async function confirm(id, billing) {
   const entry = mounted.get(id);
   if (!entry) {
@@ -81,7 +90,7 @@ export async function confirm(id, billing) {
       if (result.error) {
         return { error: messageOf(result.error) };
       }
-      return { paymentMethodId: idOf(result.setupIntent.payment_method) };
+      return { paymentMethodId: idOf(result.setupIntent.payment_method), last4: last4Of(result.setupIntent.payment_method) };
     }
     const result = await entry.stripe.collectBankAccountForSetup({
       clientSecret: entry.clientSecret,
@@ -93,7 +102,7 @@ export async function confirm(id, billing) {
     if (!result.setupIntent || result.setupIntent.status === "requires_payment_method") {
       return { error: "No bank account was linked. Continue to try again." };
     }
-    return { paymentMethodId: idOf(result.setupIntent.payment_method) };
+    return { paymentMethodId: idOf(result.setupIntent.payment_method), last4: last4Of(result.setupIntent.payment_method) };
   } catch (error) {
     return { error: messageOf(error) };
   }

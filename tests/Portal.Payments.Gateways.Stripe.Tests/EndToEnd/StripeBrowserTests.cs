@@ -62,14 +62,13 @@ public sealed partial class StripeBrowserTests(StripeHostFixture host, ITestOutp
         await OpenPaymentMethodsAsync(page);
         await OpenAddFormAsync(page);
         await page.GetByRole(AriaRole.Radio, new() { Name = "Bank account" }).CheckAsync();
-        await Expect(page.GetByTestId("ach-text")).ToBeVisibleAsync();
         await Expect(page.GetByLabel("Account holder name", new() { Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true })).ToBeEnabledAsync();
-        await AssertAccessibleAsync(page, "add bank account form with the ACH authorization");
+        // The authorization follows the account details (it names the account).
+        await Expect(page.GetByTestId("ach-text")).ToHaveCountAsync(0);
+        await AssertAccessibleAsync(page, "add bank account form");
 
         await page.GetByLabel("Nickname (optional)", new() { Exact = true }).FillAsync(nickname);
-        await page.GetByLabel("Your full name (signature)", new() { Exact = true }).FillAsync("Pat Payer");
-        await page.GetByLabel("I authorize debits from this bank account as described above.", new() { Exact = true }).CheckAsync();
         await page.GetByLabel("Account holder name", new() { Exact = true }).FillAsync("Acme Manufacturing");
         await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
 
@@ -78,6 +77,12 @@ public sealed partial class StripeBrowserTests(StripeHostFixture host, ITestOutp
         await window.GetByLabel("Routing number").FillAsync("110000000");
         await window.GetByLabel("Account number").FillAsync(BankAccount);
         await window.GetByRole(AriaRole.Button, new() { Name = "Link account" }).ClickAsync();
+
+        await Expect(page.GetByTestId("ach-text")).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page, "ACH authorization after the bank details");
+        await page.GetByLabel("Your full name (signature)", new() { Exact = true }).FillAsync("Pat Payer");
+        await page.GetByLabel("I authorize debits from this bank account as described above.", new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Authorize and save", Exact = true }).ClickAsync();
 
         await Expect(Notice(page)).ToHaveTextAsync("STRIPE TEST BANK checking •••• 6789 was added.");
         await Expect(Row(page, nickname)).ToHaveCountAsync(1);

@@ -116,12 +116,13 @@ public sealed class AutopayService(
         get
         {
             var o = options.Value;
+            var seller = o.AchAgreement.SellerName(o.Merchant.Name);
             var text = o.Autopay.RecurringAgreementText ??
-                $"I authorize {o.AchAgreement.CompanyName} to electronically debit the bank account I have selected, on a recurring basis, for " +
+                $"I authorize {seller} to electronically debit the bank account I have selected, on a recurring basis, for " +
                 "the invoices of this account that autopay pays under the terms I set in the portal (the debit dates, the largest amount " +
                 "and the end date shown there), and, if necessary, to electronically credit the account to correct erroneous debits. " +
                 "I will be notified a few days before each debit. This authorization stays in effect until I cancel autopay in the portal, " +
-                $"remove the bank account, or notify {o.AchAgreement.CompanyName} in writing in time for it to act. I confirm that I am " +
+                $"remove the bank account, or notify {seller} in writing in time for it to act. I confirm that I am " +
                 "authorized to debit this account and that these transactions comply with applicable law and the NACHA Operating Rules.";
             return new AchAgreement(o.Autopay.RecurringAgreementVersion, text, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant());
         }
