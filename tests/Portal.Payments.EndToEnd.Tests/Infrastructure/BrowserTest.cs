@@ -46,14 +46,17 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
     protected Task RunPageTest(Func<IPage, Task> test, [CallerMemberName] string testName = "") => RunPageTest(test, "en-US", testName);
 
     /// <summary>As <see cref="RunPageTest(Func{IPage, Task}, string)"/>, with a browser whose language is <paramref name="locale"/>.</summary>
-    protected async Task RunPageTest(Func<IPage, Task> test, string locale, string testName)
+    protected Task RunPageTest(Func<IPage, Task> test, string locale, string testName) => RunPageTest(test, locale, testName, 1280, 900);
+
+    /// <summary>As <see cref="RunPageTest(Func{IPage, Task}, string, string)"/>, in a window of <paramref name="width"/> × <paramref name="height"/> CSS pixels.</summary>
+    protected async Task RunPageTest(Func<IPage, Task> test, string locale, string testName, int width, int height)
     {
         var browser = await Host.GetBrowserAsync();
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = Host.BaseUrl,
             Locale = locale,
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            ViewportSize = new ViewportSize { Width = width, Height = height },
         });
         context.SetDefaultTimeout(TimeoutMs);
         context.SetDefaultNavigationTimeout(TimeoutMs);

@@ -1,0 +1,199 @@
+using Microsoft.Playwright;
+using Portal.Payments.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Payments.EndToEnd.Tests;
+
+/// <summary>
+/// Layout by element boxes in real Chromium: on a 1440 × 900 desktop the open-invoices grid fits the window with 20 and
+/// more rows above the fold and whole column titles; at 1280 nothing overflows; on a 390 px phone no page scrolls sideways
+/// and every action (pay, schedule, export, row actions, payment-method edit and delete) is inside the window and on top.
+/// </summary>
+public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
+{
+    private const string Rows = "[data-testid=grid-grid] tr.rz-data-row";
+
+    [Fact]
+    public Task On_a_1440_desktop_the_grid_shows_20_rows_above_the_fold_whole_titles_and_the_status_column() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Gus);
+        await OpenInvoicesAsync(page);
+
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
+        // Where the vertical space goes (in the output when this fails).
+        Output.WriteLine(await page.EvaluateAsync<string>("""
+            () => ['.pp-sandbox-banner', '.pp-shell-title', '.pp-inv-balances', '.pp-grid-toolbar', '.pp-selection', '.rz-data-grid', '.rz-data-grid thead',
+                   '.rz-data-grid tr.rz-data-row'].map(sel => {
+                const e = document.querySelector(sel);
+                if (!e) return sel + ': none';
+                const r = e.getBoundingClientRect();
+                return `${sel}: top ${Math.round(r.top)} height ${Math.round(r.height)}`;
+            }).join('\n') + '\nfirst row cells: ' + [...document.querySelectorAll('.rz-data-grid tr.rz-data-row:first-child > td')].map(td => {
+                const c = td.querySelector('.rz-cell-data');
+                return `${Math.round(td.getBoundingClientRect().height)}/${c ? Math.round(c.getBoundingClientRect().height) : '-'}`;
+            }).join(' ') + '\nheaders: ' + [...document.querySelectorAll('.rz-data-grid thead th')].map(th =>
+                Math.round(th.getBoundingClientRect().width) + '[' + [...th.querySelectorAll('*')].filter(e => e.getBoundingClientRect().width > 0)
+                    .map(e => (e.className || e.tagName).toString().split(' ')[0] + ':' + Math.round(e.getBoundingClientRect().width)).join(',') + ']').join(' ')
+            """));
+        var aboveFold = await page.EvaluateAsync<int>(
+            "sel => [...document.querySelectorAll(sel)].filter(r => r.getBoundingClientRect().bottom <= window.innerHeight).length", Rows);
+        Assert.True(aboveFold >= 20, $"{aboveFold} rows of the open invoices are above the fold at 1440 × 900 (at least 20 expected).");
+
+        // Every column title is whole (none cut to "Ope…") and every column, Status included, is inside the window.
+        var headers = await page.EvaluateAsync<HeaderBox[]>("""
+            () => [...document.querySelectorAll('[data-testid=grid-grid] th .rz-column-title-content')].map(t => {
+                const cell = t.closest('th').getBoundingClientRect();
+                return { title: t.textContent.trim(), cut: t.scrollWidth > t.clientWidth + 1, right: cell.right };
+            })
+            """);
+        Assert.Contains(headers, h => h.Title == "Status");
+        Assert.All(headers, h => Assert.False(h.Cut, $"The column title \"{h.Title}\" is cut off."));
+        Assert.All(headers, h => Assert.True(h.Right <= 1440.5, $"The column \"{h.Title}\" ends at {h.Right:0} px, outside the 1440 px window."));
+        await AssertAccessibleAsync(page);
+    }, "en-US", nameof(On_a_1440_desktop_the_grid_shows_20_rows_above_the_fold_whole_titles_and_the_status_column), 1440, 900);
+
+    [Fact]
+    public Task At_1280_no_portal_page_overflows_the_window() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        foreach (var path in new[] { "/portal", "/portal/invoices", "/portal/payments", "/portal/scheduled", "/portal/payment-methods", "/portal/deposit", "/portal/autopay" })
+        {
+            await page.GotoAsync(path);
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            Assert.True(await SidewaysOverflowAsync(page) == 0, $"{path} is wider than the 1280 px window.");
+            await AssertAccessibleAsync(page);
+        }
+    }, "en-US", nameof(At_1280_no_portal_page_overflows_the_window), 1280, 800);
+
+    [Fact]
+    public Task On_a_390_phone_nothing_scrolls_sideways_and_every_invoice_action_is_reachable() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesAsync(page);
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
+
+        await AssertReachableAsync(page.GetByTestId("grid-search"), "The search box");
+        await AssertReachableAsync(page.GetByTestId("grid-export-csv"), "Export CSV");
+        var firstRow = page.Locator(Rows).First;
+        await AssertReachableAsync(firstRow.Locator("button[aria-label^='Preview invoice']"), "The row's Preview button");
+        await AssertReachableAsync(firstRow.Locator("button[aria-label^='Comments']"), "The row's Comments button");
+
+        var select = page.Locator($"{Rows} input.pp-inv-select:not([disabled])").First;
+        await AssertReachableAsync(select, "The row's checkbox");
+        await select.CheckAsync();
+        await AssertReachableAsync(page.GetByTestId("pay-selected"), "Pay selected");
+        await AssertReachableAsync(page.GetByTestId("schedule-selected"), "Schedule selected");
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
+
+        // The pay panel opens inside the window too.
+        await page.GetByTestId("pay-selected").ClickAsync();
+        await Expect(page.GetByTestId("pay-panel")).ToBeVisibleAsync();
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
+        await AssertAccessibleAsync(page);
+    }, "en-US", nameof(On_a_390_phone_nothing_scrolls_sideways_and_every_invoice_action_is_reachable), 390, 844);
+
+    [Fact]
+    public Task On_a_390_phone_payment_methods_can_be_edited_and_deleted_and_no_page_scrolls_sideways() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Gus);
+        await page.GotoAsync("/portal/payment-methods");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Payment methods", Level = 1 })).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+
+        // Add a card on the phone: the form fits the window.
+        var nickname = "Phone card " + Guid.NewGuid().ToString("N")[..6];
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add payment method", Exact = true }).ClickAsync();
+        await page.GetByLabel("Nickname (optional)", new() { Exact = true }).FillAsync(nickname);
+        await page.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("10");
+        await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByLabel("Security code", new() { Exact = true }).FillAsync("737");
+        await page.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Gus Globex");
+        await page.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
+        await AssertReachableAsync(page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }), "Continue");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        var row = page.GetByTestId("method-row").Filter(new() { HasText = nickname });
+        await Expect(row).ToHaveCountAsync(1);
+
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
+        await AssertReachableAsync(row.Locator("button[aria-label^='Edit ']"), "Edit");
+        var delete = row.Locator("button[aria-label^='Delete ']");
+        await AssertReachableAsync(delete, "Delete");
+        await AssertAccessibleAsync(page);
+
+        // Delete it again: the confirmation's button is reachable too.
+        await delete.ClickAsync();
+        var confirm = page.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true });
+        await AssertReachableAsync(confirm, "The confirmation's Delete");
+        await confirm.ClickAsync();
+        await Expect(row).ToHaveCountAsync(0);
+
+        foreach (var path in new[] { "/portal", "/portal/payments", "/portal/scheduled", "/portal/deposit", "/portal/autopay" })
+        {
+            await page.GotoAsync(path);
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            Assert.True(await SidewaysOverflowAsync(page) == 0, $"{path} scrolls sideways on a 390 px phone.");
+            await AssertAccessibleAsync(page);
+        }
+    }, "en-US", nameof(On_a_390_phone_payment_methods_can_be_edited_and_deleted_and_no_page_scrolls_sideways), 390, 844);
+
+    private async Task OpenInvoicesAsync(IPage page)
+    {
+        await page.GotoAsync("/portal/invoices");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.Locator(Rows).First).ToBeVisibleAsync();
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+    }
+
+    /// <summary>
+    /// How many CSS pixels the page is wider than the window (0 when nothing scrolls sideways); the widest elements that
+    /// stick out are written to the output.
+    /// </summary>
+    private async Task<int> SidewaysOverflowAsync(IPage page)
+    {
+        var overflow = await page.EvaluateAsync<int>("() => Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth)");
+        if (overflow > 0)
+        {
+            Output.WriteLine("Sticking out: " + await page.EvaluateAsync<string>("""
+                () => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                        && !(e.parentElement && e.parentElement.getBoundingClientRect().right > document.documentElement.clientWidth + 1))
+                    .slice(0, 6).map(e => {
+                        const d = x => `${x.tagName.toLowerCase()}.${[...x.classList].join('.')} (right ${Math.round(x.getBoundingClientRect().right)}, ${getComputedStyle(x).display}, overflow-x ${getComputedStyle(x).overflowX})`;
+                        return d(e) + (e.parentElement ? ' in ' + d(e.parentElement) : '');
+                    }).join('; ') + ` [scrollWidth ${document.documentElement.scrollWidth}, clientWidth ${document.documentElement.clientWidth}]`
+                """));
+        }
+        return overflow;
+    }
+
+    /// <summary>Scrolls the element into view and fails unless it has a size, lies inside the window and is what a tap on its centre hits.</summary>
+    private static async Task AssertReachableAsync(ILocator locator, string what)
+    {
+        await Expect(locator).ToBeVisibleAsync();
+        var problem = await locator.EvaluateAsync<string>("""
+            el => {
+                el.scrollIntoView({ block: 'center', inline: 'nearest' });
+                const r = el.getBoundingClientRect();
+                if (r.width < 1 || r.height < 1) return 'has no size';
+                if (r.left < -0.5 || r.right > window.innerWidth + 0.5)
+                    return `is outside the window (${Math.round(r.left)}–${Math.round(r.right)} px of ${window.innerWidth})`;
+                const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                if (!hit || !(hit === el || el.contains(hit) || hit.contains(el) && hit.tagName === 'LABEL'))
+                    return 'is covered by ' + (hit ? hit.outerHTML.slice(0, 160) : 'nothing');
+                return '';
+            }
+            """);
+        Assert.True(problem.Length == 0, $"{what} {problem}.");
+    }
+
+    private sealed class HeaderBox
+    {
+        public string Title { get; set; } = "";
+        public bool Cut { get; set; }
+        public double Right { get; set; }
+    }
+}
