@@ -291,8 +291,8 @@ public abstract class PaymentHistoryTests(TestDatabase database)
         var csv = new StringWriter();
         await s.WriteRemittanceCsvAsync(rows.Single(r => Seeded(r.ReceiptNumber) == "R-260209-EEEEEE").Id, csv);
         var lines = csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("\"Receipt number\",\"Payment date\",\"Invoice number\",\"Type\",\"Open balance\",\"Discount taken\",\"Short paid\",\"Short-pay reason\",\"Amount applied\"", lines[0]);
-        Assert.Equal($"\"R-260209-EEEEEE-{Tag(account)}\",2026-02-09,\"'=HYPERLINK(1)\",\"Invoice\",60.00,0.00,0.00,\"\",60.00", Assert.Single(lines[1..]));
+        Assert.Equal("\"Receipt number\",\"Payment date\",\"Invoice number\",\"Type\",\"Open balance\",\"Discount taken\",\"Short paid\",\"Short-pay reason\",\"Short-pay comment\",\"Amount applied\"", lines[0]);
+        Assert.Equal($"\"R-260209-EEEEEE-{Tag(account)}\",2026-02-09,\"'=HYPERLINK(1)\",\"Invoice\",60.00,0.00,0.00,\"\",\"\",60.00", Assert.Single(lines[1..]));
     }
 
     [Fact]

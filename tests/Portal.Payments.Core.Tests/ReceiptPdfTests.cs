@@ -59,6 +59,25 @@ public sealed class ReceiptPdfTests
     }
 
     [Fact]
+    public void An_Other_short_pay_comment_is_printed_in_full_and_no_column_title_is_cut()
+    {
+        const string comment = "Pallet 3 arrived with crushed corners; we keep the goods at the agreed 5 % reduction and will send photos of every carton to your claims desk";
+        var receipt = Receipt(3);
+        receipt = receipt with
+        {
+            Lines = [.. receipt.Lines.Select(l => l.InvoiceNumber == "INV-11" ? l with { ShortReason = "Other", Comment = comment } : l)],
+        };
+
+        using var pdf = PdfDocument.Open(ReceiptPdfRenderer.Render(receipt));
+        var text = string.Join(" ", Assert.Single(pdf.GetPages()).GetWords().Select(w => w.Text));
+        Assert.Contains("Comment: " + comment, text);
+        foreach (var title in new[] { "Invoice", "Open balance", "Discount", "Short paid", "Short-pay reason", "Applied" })
+        {
+            Assert.Contains(title, text);
+        }
+    }
+
+    [Fact]
     public void A_long_breakdown_continues_on_further_pages_and_a_deposit_shows_its_note()
     {
         var bytes = ReceiptPdfRenderer.Render(Receipt(120, memo: "Advance for the spring order"));

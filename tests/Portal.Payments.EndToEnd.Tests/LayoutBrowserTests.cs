@@ -50,7 +50,14 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         Assert.Contains(headers, h => h.Title == "Status");
         Assert.All(headers, h => Assert.False(h.Cut, $"The column title \"{h.Title}\" is cut off."));
         Assert.All(headers, h => Assert.True(h.Right <= 1440.5, $"The column \"{h.Title}\" ends at {h.Right:0} px, outside the 1440 px window."));
+        // Toolbar buttons and the overdue labels are whole too.
+        var clipped = await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('.pp-grid-toolbar button, .pp-grid-toolbar a, .pp-selection button, [data-testid=grid-grid] td .rz-cell-data')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())
+            """);
+        Assert.True(clipped.Length == 0, "Cut off: " + string.Join(" | ", clipped));
         await AssertAccessibleAsync(page);
+        await SaveDocsScreenshotAsync(page, "open-invoices-1440.png");
     }, "en-US", nameof(On_a_1440_desktop_the_grid_shows_20_rows_above_the_fold_whole_titles_and_the_status_column), 1440, 900);
 
     [Fact]
@@ -80,10 +87,15 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await AssertReachableAsync(firstRow.Locator("button[aria-label^='Preview invoice']"), "The row's Preview button");
         await AssertReachableAsync(firstRow.Locator("button[aria-label^='Comments']"), "The row's Comments button");
 
-        var select = page.Locator($"{Rows} input.pp-inv-select:not([disabled])").First;
+        var select = page.Locator($"{Rows} input.pp-inv-select[aria-label^='Select invoice']:not([disabled])").First;
         await AssertReachableAsync(select, "The row's checkbox");
         await select.CheckAsync();
+        // One invoice selected, not the page: each phone card has its own box only.
+        await Expect(page.GetByTestId("selection-summary")).ToContainTextAsync("1 selected");
+        await Expect(page.Locator($"{Rows} input[aria-label='Select all on this page']:visible")).ToHaveCountAsync(0);
         await AssertReachableAsync(page.GetByTestId("pay-selected"), "Pay selected");
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await SaveDocsScreenshotAsync(page, "open-invoices-phone.png");
         await AssertReachableAsync(page.GetByTestId("schedule-selected"), "Schedule selected");
         Assert.Equal(0, await SidewaysOverflowAsync(page));
 
@@ -147,6 +159,19 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.Locator(Rows).First).ToBeVisibleAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+    }
+
+    /// <summary>
+    /// With PORTAL_DOCS_SCREENSHOTS set to a folder (not in CI), saves what the window shows there: the pictures in docs/images
+    /// come from these tests.
+    /// </summary>
+    private static async Task SaveDocsScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("PORTAL_DOCS_SCREENSHOTS") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name) });
+        }
     }
 
     /// <summary>

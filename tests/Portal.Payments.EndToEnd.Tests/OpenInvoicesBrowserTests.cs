@@ -157,6 +157,18 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
         await Expect(dialog).ToHaveCountAsync(0);
 
+        // Escape closes the preview even after Print and with focus inside the document.
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Preview invoice {number}", Exact = true }).ClickAsync();
+        await Expect(document.Locator("body")).ToContainTextAsync(number);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Print" }).ClickAsync();
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Print" })).ToBeEnabledAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(dialog).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Preview invoice {number}", Exact = true }).ClickAsync();
+        await document.Locator("body").ClickAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(dialog).ToHaveCountAsync(0);
+
         // Comments: markup shows literally, and the count goes up.
         var commentsButton = page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex($"^Comments \\((\\d+)\\) on invoice {Regex.Escape(number)}$") });
         var before = int.Parse(CommentCount().Match(await commentsButton.GetAttributeAsync("aria-label") ?? "").Groups[1].Value, CultureInfo.InvariantCulture);

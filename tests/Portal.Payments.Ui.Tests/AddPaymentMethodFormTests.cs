@@ -63,6 +63,47 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
     }
 
     [Fact]
+    public async Task Every_card_problem_is_shown_at_once_by_its_field_and_nothing_is_saved_until_all_are_fixed()
+    {
+        await StartAsync();
+        var cut = OpenAddForm();
+        Input(cut, "Card number").Change("4242 4242 4242 4241");
+        Input(cut, "Expiry month").Change("13");
+        Input(cut, "Expiry year").Change("2030");
+        Input(cut, "Security code").Change("12");
+        Input(cut, "Name on card").Change(" ");
+        Button(cut, "Continue").Click();
+
+        Assert.Equal("The card number is not valid. Check the digits.", ErrorFor(cut, Input(cut, "Card number")).TextContent.Trim());
+        Assert.Equal("The security code must be 3 digits (4 on American Express).", ErrorFor(cut, Input(cut, "Security code")).TextContent.Trim());
+        Assert.Equal("Enter the name on the card.", ErrorFor(cut, Input(cut, "Name on card")).TextContent.Trim());
+        Assert.Contains(cut.FindAll("[role=alert]"), a => a.TextContent.Trim() == "The expiry date is not a real month and year.");
+        Assert.Empty(await Methods.ListAsync());
+
+        // Fixing all of them saves the card.
+        EnterCard(cut);
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=method-row]")), Timeout);
+        Assert.Single(await Methods.ListAsync());
+    }
+
+    [Fact]
+    public async Task Every_bank_problem_is_shown_at_once()
+    {
+        await StartAsync();
+        var cut = OpenAddForm();
+        ChooseBankAccount(cut);
+        Input(cut, "Routing number").Change("123");
+        Input(cut, "Account number").Change("12");
+        Button(cut, "Continue").Click();
+
+        Assert.Equal("The routing number is not valid: it must be 9 digits passing the ABA checksum.", ErrorFor(cut, Input(cut, "Routing number")).TextContent.Trim());
+        Assert.Equal("The account number must be 4 to 17 digits.", ErrorFor(cut, Input(cut, "Account number")).TextContent.Trim());
+        Assert.Equal("Enter the account holder's name.", ErrorFor(cut, Input(cut, "Account holder name")).TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=ach-authorization]"));
+        Assert.Empty(await Methods.ListAsync());
+    }
+
+    [Fact]
     public async Task A_bank_account_without_consent_shows_the_consent_error_saves_nothing_and_ticking_it_saves()
     {
         await StartAsync(configure: o => o.Merchant.Name = "Northwind Supply");

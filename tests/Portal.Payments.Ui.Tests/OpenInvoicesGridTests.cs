@@ -316,7 +316,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Equal($"Comments on {number}", cut.Find($"#{drawer.GetAttribute("aria-labelledby")}").TextContent.Trim());
         cut.WaitForAssertion(() => dialogJs.VerifyInvoke("open"), Timeout);
         await cut.InvokeAsync(() => comments.Instance.OnCommentCountChanged.InvokeAsync(3));
-        Assert.Equal("3", cut.Find($"button[aria-label^='Comments (3) on invoice {number}'] .pp-count").TextContent.Trim());
+        Assert.Equal("3", cut.Find($"button[aria-label^='Comments (3) on invoice {number}'] + .pp-count").TextContent.Trim());
         await cut.InvokeAsync(() => cut.Find("[data-testid=comments-drawer-close]").Click());
         Assert.Empty(cut.FindComponents<InvoiceCommentsPanel>());
         dialogJs.VerifyInvoke("close");   // focus goes back to the button that opened it

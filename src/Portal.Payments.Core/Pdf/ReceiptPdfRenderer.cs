@@ -23,11 +23,11 @@ public static class ReceiptPdfRenderer
     private static readonly (string Title, double Width, bool Number)[] Columns =
     [
         ("Invoice", 88, false),
-        ("Open balance", 78, true),
-        ("Discount", 66, true),
-        ("Short paid", 66, true),
-        ("Short-pay reason", 132, false),
-        ("Applied", 82, true),
+        ("Open balance", 88, true),
+        ("Discount", 64, true),
+        ("Short paid", 64, true),
+        ("Short-pay reason", 124, false),
+        ("Applied", 84, true),
     ];
 
     /// <summary>The PDF bytes of <paramref name="receipt"/>, headed by the merchant's logo and name when <paramref name="merchant"/> has them.</summary>
@@ -118,6 +118,11 @@ public static class ReceiptPdfRenderer
                 number, Amount(line.OpenBalance), line.Discount.IsZero ? "-" : Amount(line.Discount),
                 line.ShortAmount.IsZero ? "-" : Amount(line.ShortAmount), line.ShortReason ?? "", Amount(line.Applied),
             ]);
+            if (!string.IsNullOrWhiteSpace(line.Comment))
+            {
+                // The payer's short-pay comment (the reason "Other" needs one) in full, wrapped under its line.
+                w.Wrapped($"Comment: {line.Comment.Trim()}", w.Small, indent: 12);
+            }
         }
         w.Gap(10);
     }
@@ -178,6 +183,7 @@ public static class ReceiptPdfRenderer
 
         public XFont Title { get; } = new(PortalFontResolver.FamilyName, 18, XFontStyleEx.Bold);
         public XFont Heading { get; } = new(PortalFontResolver.FamilyName, 12, XFontStyleEx.Bold);
+        public XFont Small { get; } = new(PortalFontResolver.FamilyName, 9);
 
         private double Width => _page.Width.Point - 2 * Margin;
 
@@ -211,6 +217,38 @@ public static class ReceiptPdfRenderer
             EnsureRoom(height);
             _gfx.DrawString(Fit(text, font, Width), font, XBrushes.Black, new XRect(Margin, _y, Width, font.GetHeight()), XStringFormats.TopLeft);
             _y += height;
+        }
+
+        /// <summary>Text over as many lines as it needs, <paramref name="indent"/> points in from the margin.</summary>
+        public void Wrapped(string text, XFont font, double indent)
+        {
+            var width = Width - indent;
+            var line = "";
+            foreach (var word in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+            {
+                var candidate = line.Length == 0 ? word : line + " " + word;
+                if (line.Length > 0 && _gfx.MeasureString(candidate, font).Width > width)
+                {
+                    Draw(line);
+                    line = word;
+                }
+                else
+                {
+                    line = candidate;
+                }
+            }
+            if (line.Length > 0)
+            {
+                Draw(line);
+            }
+
+            void Draw(string text)
+            {
+                var height = font.GetHeight() + 2;
+                EnsureRoom(height);
+                _gfx.DrawString(Fit(text, font, width), font, XBrushes.Black, new XRect(Margin + indent, _y, width, height), XStringFormats.TopLeft);
+                _y += height;
+            }
         }
 
         public void Fact(string label, string value)

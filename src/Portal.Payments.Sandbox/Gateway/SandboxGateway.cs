@@ -41,6 +41,11 @@ public sealed class SandboxGatewayOptions
 /// <summary>Card details typed into the sandbox capture form (development only).</summary>
 public sealed record SandboxCardInput(string Number, int ExpiryMonth, int ExpiryYear, string Cvc, string HolderName, string? PostalCode);
 
+/// <summary>One problem with details typed into the sandbox capture form.</summary>
+/// <param name="Code">The gateway error it is.</param>
+/// <param name="Message">What to tell the payer.</param>
+public sealed record SandboxInputError(GatewayErrorCode Code, string Message);
+
 /// <summary>Bank details typed into the sandbox capture form (development only).</summary>
 public sealed record SandboxBankInput(string RoutingNumber, string AccountNumber, string HolderName, BankAccountType AccountType, BankAccountHolderType HolderType);
 
@@ -110,57 +115,83 @@ public sealed class SandboxGateway : PaymentGatewayBase
     /// <summary>Validates card details and returns a capture token holding only display data and the test scenario.</summary>
     public StoreMethodResult CaptureCard(SandboxCardInput input)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        var digits = PaymentChecks.DigitsOnly(input.Number);
-        if (digits is null || !PaymentChecks.IsValidCardNumber(digits))
+        if (CheckCard(input) is [var first, ..])
         {
-            return Refuse(GatewayErrorCode.InvalidCardNumber, "The card number is not valid. Check the digits.");
+            return Refuse(first.Code, first.Message);
         }
-        var now = clock.GetUtcNow();
-        if (input.ExpiryMonth is < 1 or > 12 || input.ExpiryYear < 2000 || input.ExpiryYear > now.Year + 25)
-        {
-            return Refuse(GatewayErrorCode.InvalidExpiry, "The expiry date is not a real month and year.");
-        }
-        if (input.ExpiryYear < now.Year || (input.ExpiryYear == now.Year && input.ExpiryMonth < now.Month))
-        {
-            return Refuse(GatewayErrorCode.ExpiredCard, "The card has expired.");
-        }
-        var cvcLength = PaymentChecks.CardBrand(digits) == "American Express" ? 4 : 3;
-        if (input.Cvc is null || input.Cvc.Length != cvcLength || !input.Cvc.All(char.IsAsciiDigit))
-        {
-            return Refuse(GatewayErrorCode.InvalidSecurityCode, $"The security code must be {cvcLength} digits.");
-        }
-        if (string.IsNullOrWhiteSpace(input.HolderName))
-        {
-            return Refuse(GatewayErrorCode.InvalidRequest, "Enter the name on the card.");
-        }
+        var digits = PaymentChecks.DigitsOnly(input.Number)!;
         var payload = new CapturePayload(
             "card", CardScenario(digits), digits[^4..], PaymentChecks.CardBrand(digits), input.ExpiryMonth, input.ExpiryYear,
             input.HolderName.Trim(), input.PostalCode?.Trim(), null, null, null, Nonce(), FundingOf(digits));
         return Captured(payload, PaymentMethodType.Card);
     }
 
-    /// <summary>Validates bank details and returns a capture token holding only display data and the test scenario.</summary>
-    public StoreMethodResult CaptureBankAccount(SandboxBankInput input)
+    /// <summary>Every problem with the card details, in the form's order (empty when they are valid): the form shows them all at once.</summary>
+    public IReadOnlyList<SandboxInputError> CheckCard(SandboxCardInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (!PaymentChecks.IsValidRoutingNumber(input.RoutingNumber))
+        var errors = new List<SandboxInputError>();
+        var digits = PaymentChecks.DigitsOnly(input.Number);
+        var validNumber = digits is not null && PaymentChecks.IsValidCardNumber(digits);
+        if (!validNumber)
         {
-            return Refuse(GatewayErrorCode.InvalidRoutingNumber, "The routing number is not valid: it must be 9 digits passing the ABA checksum.");
+            errors.Add(new(GatewayErrorCode.InvalidCardNumber, "The card number is not valid. Check the digits."));
         }
-        if (input.AccountNumber is not { Length: >= 4 and <= 17 } || !input.AccountNumber.All(char.IsAsciiDigit))
+        var now = clock.GetUtcNow();
+        if (input.ExpiryMonth is < 1 or > 12 || input.ExpiryYear < 2000 || input.ExpiryYear > now.Year + 25)
         {
-            return Refuse(GatewayErrorCode.InvalidAccountNumber, "The account number must be 4 to 17 digits.");
+            errors.Add(new(GatewayErrorCode.InvalidExpiry, "The expiry date is not a real month and year."));
+        }
+        else if (input.ExpiryYear < now.Year || (input.ExpiryYear == now.Year && input.ExpiryMonth < now.Month))
+        {
+            errors.Add(new(GatewayErrorCode.ExpiredCard, "The card has expired."));
+        }
+        var cvcLength = validNumber && PaymentChecks.CardBrand(digits!) == "American Express" ? 4 : 3;
+        if (input.Cvc is null || input.Cvc.Length != cvcLength || !input.Cvc.All(char.IsAsciiDigit))
+        {
+            errors.Add(new(GatewayErrorCode.InvalidSecurityCode, validNumber
+                ? $"The security code must be {cvcLength} digits."
+                : "The security code must be 3 digits (4 on American Express)."));
         }
         if (string.IsNullOrWhiteSpace(input.HolderName))
         {
-            return Refuse(GatewayErrorCode.InvalidRequest, "Enter the account holder's name.");
+            errors.Add(new(GatewayErrorCode.InvalidRequest, "Enter the name on the card."));
+        }
+        return errors;
+    }
+
+    /// <summary>Validates bank details and returns a capture token holding only display data and the test scenario.</summary>
+    public StoreMethodResult CaptureBankAccount(SandboxBankInput input)
+    {
+        if (CheckBankAccount(input) is [var first, ..])
+        {
+            return Refuse(first.Code, first.Message);
         }
         var scenario = input.AccountNumber == ReturnedBankAccount ? "ach_return" : "ach";
         var payload = new CapturePayload(
             "bank", scenario, input.AccountNumber[^4..], "Sandbox Bank", null, null, input.HolderName.Trim(), null,
             input.RoutingNumber, input.AccountType, input.HolderType, Nonce(), Fees.CardFunding.Unknown);
         return Captured(payload, PaymentMethodType.BankAccount);
+    }
+
+    /// <summary>Every problem with the bank details, in the form's order (empty when they are valid).</summary>
+    public IReadOnlyList<SandboxInputError> CheckBankAccount(SandboxBankInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var errors = new List<SandboxInputError>();
+        if (!PaymentChecks.IsValidRoutingNumber(input.RoutingNumber))
+        {
+            errors.Add(new(GatewayErrorCode.InvalidRoutingNumber, "The routing number is not valid: it must be 9 digits passing the ABA checksum."));
+        }
+        if (input.AccountNumber is not { Length: >= 4 and <= 17 } || !input.AccountNumber.All(char.IsAsciiDigit))
+        {
+            errors.Add(new(GatewayErrorCode.InvalidAccountNumber, "The account number must be 4 to 17 digits."));
+        }
+        if (string.IsNullOrWhiteSpace(input.HolderName))
+        {
+            errors.Add(new(GatewayErrorCode.InvalidRequest, "Enter the account holder's name."));
+        }
+        return errors;
     }
 
     /// <inheritdoc />

@@ -139,7 +139,10 @@ internal static class LoadBenchmark
     private static async Task<BrowserSessions.NodeDiagnostics> WaitForCircuitsAsync(HttpClient http, string baseUrl, int circuits)
     {
         BrowserSessions.NodeDiagnostics last = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: true);
-        for (var i = 0; i < 60 && last.Circuits != circuits; i++)
+        // A closed browser's circuit is kept as a disconnected circuit for Blazor's retention period (3 minutes by
+        // default) before it closes on the server: between levels, wait that long and a little more.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        while (last.Circuits != circuits && DateTime.UtcNow < deadline)
         {
             await Task.Delay(500);
             last = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);

@@ -193,7 +193,7 @@ public sealed class PaymentHistoryService(
     {
         ArgumentNullException.ThrowIfNull(output);
         var remittance = await GetRemittanceAsync(paymentId, cancellationToken);
-        string[] header = ["Receipt number", "Payment date", "Invoice number", "Type", "Open balance", "Discount taken", "Short paid", "Short-pay reason", "Amount applied"];
+        string[] header = ["Receipt number", "Payment date", "Invoice number", "Type", "Open balance", "Discount taken", "Short paid", "Short-pay reason", "Short-pay comment", "Amount applied"];
         await InvoiceCsv.WriteHeaderAsync(output, header, cancellationToken);
         var date = CsvCell.Number(InvoiceCsv.Date(DateOnly.FromDateTime(remittance.CreatedAt.UtcDateTime)));
         foreach (var line in remittance.Lines)
@@ -201,14 +201,14 @@ public sealed class PaymentHistoryService(
             await InvoiceCsv.WriteLineAsync(output,
             [
                 remittance.ReceiptNumber, date, line.InvoiceNumber, InvoiceText.TypeName(line.Type),
-                Amount(line.OpenBalance), Amount(line.Discount), Amount(line.ShortAmount), line.ShortReason, Amount(line.Applied),
+                Amount(line.OpenBalance), Amount(line.Discount), Amount(line.ShortAmount), line.ShortReason, line.Comment, Amount(line.Applied),
             ], cancellationToken);
         }
         if (!remittance.Fee.IsZero)
         {
             // The fee was charged with the payment but applied to no invoice: its own line, with no invoice number.
             await InvoiceCsv.WriteLineAsync(output,
-                [remittance.ReceiptNumber, date, "", remittance.FeeLabel ?? "Convenience fee", "", "", "", "", Amount(remittance.Fee)], cancellationToken);
+                [remittance.ReceiptNumber, date, "", remittance.FeeLabel ?? "Convenience fee", "", "", "", "", "", Amount(remittance.Fee)], cancellationToken);
         }
         await output.FlushAsync(cancellationToken);
     }

@@ -93,34 +93,34 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         columns.AddRange(
         [
             new() { Id = nameof(InvoiceRow.Number), Property = nameof(InvoiceRow.Number), Field = InvoiceFields.Number, Title = L["Invoices.Number"],
-                Template = NumberCell, Text = r => r.Number, Width = "10rem" },
+                Template = NumberCell, Text = r => r.Number, Width = "9.5rem" },
             new() { Id = nameof(InvoiceRow.PoNumber), Property = nameof(InvoiceRow.PoNumber), Field = InvoiceFields.PoNumber, Title = L["Invoices.PoNumber"],
-                Text = r => r.PoNumber ?? "", Width = "8rem" },
+                Text = r => r.PoNumber ?? "", Width = "7.5rem" },
             new() { Id = nameof(InvoiceRow.Reference), Property = nameof(InvoiceRow.Reference), Field = InvoiceFields.Reference, Title = L["Invoices.Reference"],
                 Text = r => r.Reference ?? "", Width = "10rem", Visible = false },
             new() { Id = nameof(InvoiceRow.DocumentDate), Property = nameof(InvoiceRow.DocumentDate), Field = InvoiceFields.DocumentDate, Title = L["Invoices.InvoiceDate"],
                 Text = r => PortalFormat.Date(r.DocumentDate), Width = "6.5rem", Visible = false },
             new() { Id = nameof(InvoiceRow.DueDate), Property = nameof(InvoiceRow.DueDate), Field = InvoiceFields.DueDate, Title = L["Invoices.DueDate"],
-                Template = DueCell, Text = r => PortalFormat.Date(r.DueDate), Width = "8.5rem" },
+                Template = DueCell, Text = r => PortalFormat.Date(r.DueDate), Width = "10.5rem" },
             new() { Id = "Original.Amount", Property = "Original.Amount", Field = InvoiceFields.Original, Title = L["Invoices.Original"],
                 Text = r => PortalFormat.Amount(r.Original), Align = TextAlign.Right, Width = "7.5rem", Visible = false },
             new() { Id = "OpenBalance.Amount", Property = "OpenBalance.Amount", Field = InvoiceFields.OpenBalance, Title = L["Invoices.OpenBalance"],
-                Template = OpenBalanceCell, Text = r => PortalFormat.Amount(r.OpenBalance), Align = TextAlign.Right, Width = "11rem" },
+                Template = OpenBalanceCell, Text = r => PortalFormat.Amount(r.OpenBalance), Align = TextAlign.Right, Width = "9.5rem" },
             new() { Id = nameof(InvoiceRow.DiscountAmount), Property = nameof(InvoiceRow.DiscountAmount), Field = InvoiceFields.Discount, Title = L["Invoices.DiscountToday"],
-                Text = DiscountText, Align = TextAlign.Right, Width = "11.5rem" },
+                Text = DiscountText, Align = TextAlign.Right, Width = "10rem" },
             new() { Id = nameof(InvoiceRow.DiscountDate), Property = nameof(InvoiceRow.DiscountDate), Field = InvoiceFields.DiscountDate, Title = L["Invoices.DiscountDate"],
                 Text = r => r.DiscountDate is { } d ? PortalFormat.Date(d) : "", Width = "6.5rem", Visible = false },
         ]);
         if (_canPay)
         {
-            columns.Add(new() { Id = "pay-amount", Title = L["Invoices.AmountToPay"], Template = AmountToPayCell, Align = TextAlign.Right, Width = "8rem", Pickable = true });
+            columns.Add(new() { Id = "pay-amount", Title = L["Invoices.AmountToPay"], Template = AmountToPayCell, Align = TextAlign.Right, Width = "7.5rem", Pickable = true });
         }
         columns.AddRange(
         [
             new() { Id = nameof(InvoiceRow.Type), Property = nameof(InvoiceRow.Type), Field = InvoiceFields.Type, Title = L["Invoices.Type"], EnumType = typeof(OpenItemType),
                 Text = r => TypeText(r.Type), Width = "7rem", Visible = false },
             new() { Id = nameof(InvoiceRow.Status), Property = nameof(InvoiceRow.Status), Field = InvoiceFields.Status, Title = L["Invoices.Status"], EnumType = typeof(InvoiceStatus),
-                Template = StatusCell, Text = StatusText, Width = "7rem" },
+                Template = StatusCell, Text = StatusText, Width = "8rem" },
             new() { Id = nameof(InvoiceRow.CommentCount), Property = nameof(InvoiceRow.CommentCount), Field = InvoiceFields.Comments, Title = L["Invoices.CommentCount"],
                 Text = r => PortalFormat.Count(r.CommentCount), Align = TextAlign.Right, Width = "5.5rem", Visible = false },
             new() { Id = "actions", Title = L["Invoices.Actions"], Template = ActionsCell, Width = "4.5rem", CssClass = "pp-col-actions" },

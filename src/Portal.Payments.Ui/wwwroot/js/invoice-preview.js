@@ -17,9 +17,28 @@ function trapTab(event) {
     }
 }
 
-export function open(dialog) {
+// Escape pressed while focus is inside the document frame (after a click into it, or after Print) still closes the
+// dialog: the frame runs no script of its own, but it is same-origin, so the page listens to its keys.
+function forwardEscape(frame, dialog) {
+    const hook = () => {
+        try {
+            frame.contentWindow?.addEventListener('keydown', event => {
+                if (event.key !== 'Escape') return;
+                dialog.focus();
+                dialog.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', code: 'Escape', bubbles: true }));
+            });
+        } catch {
+            // A frame that is not same-origin cannot be listened to: Escape works once focus is back in the dialog.
+        }
+    };
+    frame.addEventListener('load', hook);
+    hook();
+}
+
+export function open(dialog, frame) {
     openers.set(dialog, document.activeElement);
     dialog.addEventListener('keydown', trapTab);
+    if (frame) forwardEscape(frame, dialog);
     dialog.focus();
 }
 
@@ -36,4 +55,6 @@ export function print(frame) {
     // Same origin (sandbox allow-same-origin) lets the page print the frame; allow-modals lets the print dialog open.
     frame.contentWindow.focus();
     frame.contentWindow.print();
+    // Back in the dialog once the print dialog closes: Escape and Tab work on it again.
+    frame.closest('[role=dialog]')?.focus();
 }
