@@ -145,6 +145,31 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
         Assert.Equal(Methods.CurrentAgreement.Sha256, authorization.AgreementSha256);
     }
 
+    [Fact]
+    public async Task A_German_user_reads_the_authorization_facts_in_German()
+    {
+        await StartAsync(configure: o => o.Merchant.Name = "Northwind Supply");
+        var culture = System.Globalization.CultureInfo.CurrentUICulture;
+        System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("de-DE");
+        try
+        {
+            var cut = Render<AddPaymentMethodForm>(p => p.Add(x => x.InitialKind, PaymentMethodType.BankAccount));
+            Assert.Equal("Zahlungsmethode hinzufügen", cut.Find("h2").TextContent.Trim());
+            EnterBankAccount(cut);
+            cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=ach-authorization]")), Timeout);
+
+            Assert.Equal("Lastschriftermächtigung (ACH)", cut.Find("fieldset.pp-ach legend").TextContent.Trim());
+            Assert.Equal(["Verkäufer", "Bankkonto", "Datum"], cut.FindAll("[data-testid=ach-facts] dt").Select(d => d.TextContent.Trim()));
+            Assert.Equal("Endet auf 6789", cut.Find("[data-testid=ach-account]").TextContent.Trim());
+            Assert.NotNull(Input(cut, "Ihr vollständiger Name (Unterschrift)"));
+            Assert.NotNull(Button(cut, "Ermächtigen und speichern"));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = culture;
+        }
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("   ")]

@@ -23,6 +23,25 @@ public class PortalNavTests : BunitContext
     }
 
     [Fact]
+    public void A_German_user_gets_the_navigation_in_German()
+    {
+        var culture = System.Globalization.CultureInfo.CurrentUICulture;
+        System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("de-DE");
+        try
+        {
+            var nav = Render<PortalNav>().Find("nav");
+
+            Assert.Equal("Zahlungen", nav.GetAttribute("aria-label"));
+            Assert.Equal(["Kontoübersicht", "Offene Rechnungen", "Anzahlung leisten", "Automatische Zahlung", "Zahlungsverlauf", "Zahlungsmethoden"],
+                nav.QuerySelectorAll("a").Select(a => a.TextContent.Trim()).ToArray());
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = culture;
+        }
+    }
+
+    [Fact]
     public void Custom_AriaLabel_names_the_landmark()
     {
         var cut = Render<PortalNav>(p => p.Add(x => x.AriaLabel, "Customer payments"));
