@@ -157,7 +157,7 @@ public sealed class StripeErrorMappingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_concurrent_request_with_the_same_key_gets_InProgress_and_only_one_charge_is_made()
+    public async Task A_concurrent_request_with_the_same_key_gets_InProgress_or_the_same_success_and_only_one_charge_is_made()
     {
         var card = await _h.SaveCardAsync("ACME", "4242424242424242");
         var request = StripeGatewayHarness.Charge(card.Token, "ACME");
@@ -165,9 +165,14 @@ public sealed class StripeErrorMappingTests : IAsyncLifetime
 
         var results = await Task.WhenAll(_h.Gateway.ChargeAsync(request), DelayedAsync(() => _h.Gateway.ChargeAsync(request), 200));
 
-        Assert.Contains(results, r => r.Status == ChargeStatus.Succeeded);
-        var busy = Assert.Single(results, r => r.ErrorCode == GatewayErrorCode.InProgress);
-        Assert.Equal(ChargeStatus.Processing, busy.Status);
+        // Stripe answers the second caller 409 "in progress"; Stripe.net may retry it after a back-off, and a retry that
+        // lands after the first finished gets the first one's answer replayed. Either is right; a second charge is not.
+        var charged = Assert.Single(results, r => r.Status == ChargeStatus.Succeeded && !r.Replayed);
+        var other = Assert.Single(results, r => !ReferenceEquals(r, charged));
+        Assert.True(
+            (other.ErrorCode == GatewayErrorCode.InProgress && other.Status == ChargeStatus.Processing)
+            || (other.Status == ChargeStatus.Succeeded && other.Replayed && other.Reference == charged.Reference),
+            $"The concurrent caller got {other}.");
         Assert.Equal(1, _h.StandIn.MoneyMovingIntents(request.IdempotencyKey));
     }
 

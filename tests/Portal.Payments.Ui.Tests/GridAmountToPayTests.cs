@@ -91,13 +91,13 @@ public class GridAmountToPayTests : PayTestContext
         Assert.Equal(message, ErrorFor(cut, input).TextContent.Trim());
         Assert.Equal("true", input.GetAttribute("aria-invalid"));
         Assert.Equal(typed, input.GetAttribute("value"));
-        cut.Find("[data-testid=pay-selected]").Click();
+        cut.WaitForElement("[data-testid=pay-selected]", Timeout).Click();
         Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
         Assert.Equal("Correct the amount to pay first: " + message, cut.Find("p[role=status]").TextContent.Trim());
 
         Input(cut, "Amount to pay for GAP-7002").Change("250");
         Assert.Empty(cut.FindAll("[data-testid=grid-amount-error]"));
-        cut.Find("[data-testid=pay-selected]").Click();
+        cut.WaitForElement("[data-testid=pay-selected]", Timeout).Click();
         cut.WaitForAssertion(() => Assert.Equal("USD 250.00", cut.Find("[data-testid=pay-panel] [data-testid=total]").TextContent.Trim()), Timeout);
     }
 
@@ -110,7 +110,7 @@ public class GridAmountToPayTests : PayTestContext
         Input(cut, "Amount to pay for GAP-7001").Change("600");
         Assert.Equal("Short by 380.00; you give the reason when you pay.", cut.Find("[data-testid=grid-amount-short]").TextContent.Trim());
 
-        cut.Find("[data-testid=pay-selected]").Click();
+        cut.WaitForElement("[data-testid=pay-selected]", Timeout).Click();
 
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=pay-panel] [data-testid=picker-option]")), Timeout);
         Assert.Equal(["600.00", "250.00"], cut.FindAll("[data-testid=grid-amount-paying]").Select(e => e.TextContent.Trim()));   // changed in the panel now
@@ -148,7 +148,7 @@ public class GridAmountToPayTests : PayTestContext
         Assert.Equal("250.00", Input(cut, "Amount to pay for GAP-7002").GetAttribute("value"));
 
         Input(cut, "Amount to pay for GAP-7002").Change("100");
-        cut.Find("[data-testid=schedule-selected]").Click();
+        cut.WaitForElement("[data-testid=schedule-selected]", Timeout).Click();
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=schedule-panel] [data-testid=pay-line]")), Timeout);
         Assert.Contains("A scheduled payment pays each invoice in full", cut.Find("[data-testid=schedule-full-amounts]").TextContent);

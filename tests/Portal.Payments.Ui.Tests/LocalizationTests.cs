@@ -54,7 +54,7 @@ public partial class LocalizationTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".pp-inv-number")), Timeout);
         Assert.Equal("Offene Rechnungen", cut.Find("h1").TextContent.Trim());
         Assert.Contains("Gesamtsaldo", cut.Find(".pp-inv-total").TextContent);
-        Assert.StartsWith("Wählen Sie Rechnungen", cut.Find("[data-testid=selection-summary]").TextContent.Trim());
+        cut.WaitForAssertion(() => Assert.StartsWith("Wählen Sie Rechnungen", cut.Find("[data-testid=selection-summary]").TextContent.Trim()), Timeout);
         // "1.234,56": comma before the cents.
         Assert.All(cut.FindAll(".pp-amount").Select(a => a.TextContent.Trim()).Where(t => t.Length > 0), t => Assert.Matches(@",\d{2}$", t));
         // No key shown for a missing text, as content or as an accessible name.

@@ -114,14 +114,14 @@ public class OpenInvoicesGridTests : PortalTestContext
 
         // Nothing selected: no Pay button yet, the selection bar says how to select.
         Assert.Empty(cut.FindAll("[data-testid=pay-selected]"));
-        Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent);
+        cut.WaitForAssertion(() => Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
 
         var open = RowNumbers(cut)[1];
         var openBox = cut.Find($"input[aria-label='Select invoice {open}']");
         Assert.False(openBox.HasAttribute("disabled"));
         openBox.Change(true);
-        Assert.False(cut.Find("[data-testid=pay-selected]").HasAttribute("disabled"));
-        Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent);
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=pay-selected]").HasAttribute("disabled")), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
     }
 
     [Fact]
@@ -331,12 +331,12 @@ public class OpenInvoicesGridTests : PortalTestContext
 
         cut.Find("[data-testid=select-page]").Change(true);
 
-        Assert.Contains($"{page.Count} selected", cut.Find("[data-testid=selection-summary]").TextContent);
+        cut.WaitForAssertion(() => Assert.Contains($"{page.Count} selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
         Assert.All(cut.FindAll("input.pp-inv-select[aria-label^='Select invoice']").Where(b => !b.HasAttribute("disabled")), b => Assert.True(b.HasAttribute("checked")));
         Assert.True(cut.Find("[data-testid=select-page]").HasAttribute("checked"));
 
         cut.Find("[data-testid=select-page]").Change(false);
-        Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent);
+        cut.WaitForAssertion(() => Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
         Assert.Empty(cut.FindAll("[data-testid=pay-selected]"));
     }
 
@@ -350,10 +350,12 @@ public class OpenInvoicesGridTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.Equal(
             $"Select all {expected.MatchingCount} matching ({expected.MatchingTotal.ToString(System.Globalization.CultureInfo.GetCultureInfo("en-US"))})",
             cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        cut.WaitForElement("[data-testid=select-all-matching]", Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
 
         cut.WaitForAssertion(() => Assert.Contains($"{expected.MatchingCount} selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
         Assert.Empty(cut.FindAll("[data-testid=select-all-matching]"));   // everything matching is selected
+        cut.WaitForElement("[data-testid=pay-selected]", Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=pay-selected]").Click());
         Assert.Equal(expected.InvoiceIds.Order(), cut.FindComponent<PayInvoicesPanel>().Instance.InvoiceIds.Order());
     }
@@ -367,6 +369,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.Equal([number], RowNumbers(cut)), Timeout);
 
         cut.WaitForAssertion(() => Assert.StartsWith("Select all 1 matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        cut.WaitForElement("[data-testid=select-all-matching]", Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
         cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
     }
@@ -377,6 +380,8 @@ public class OpenInvoicesGridTests : PortalTestContext
         var cut = await RenderLoadedAsync();
         var pastDue = await Services.GetRequiredService<InvoiceQueryService>().SelectPastDueAsync();
         Assert.NotEmpty(pastDue.Items);   // the demo ledger spreads items over five months
+
+        cut.WaitForElement("[data-testid=pay-past-due]", Timeout);
 
         await cut.InvokeAsync(() => cut.Find("[data-testid=pay-past-due]").Click());
 
@@ -407,12 +412,14 @@ public class OpenInvoicesGridTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.Contains(later.Number, RowNumbers(cut)), Timeout);
         cut.Find($"input[aria-label='Select invoice {later.Number}']").Change(true);
 
+        cut.WaitForElement("[data-testid=pay-selected]", Timeout);
+
         await cut.InvokeAsync(() => cut.Find("[data-testid=pay-selected]").Click());
         var panel = cut.FindComponent<PayInvoicesPanel>();
         Assert.Equal(new[] { first.Id, later.Id }.Order(), panel.Instance.InvoiceIds.Order());
 
         await cut.InvokeAsync(() => panel.Instance.OnPaid.InvokeAsync(null!));
-        Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent);
+        cut.WaitForAssertion(() => Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
         Assert.Contains("Payment submitted", cut.Find("p[role=status]").TextContent);
         await cut.InvokeAsync(() => cut.FindComponent<PayInvoicesPanel>().Instance.OnClosed.InvokeAsync());
         Assert.Empty(cut.FindComponents<PayInvoicesPanel>());

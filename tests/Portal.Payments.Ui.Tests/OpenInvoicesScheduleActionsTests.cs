@@ -40,7 +40,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
 
         Box(cut, "SCH-4001").Change(true);
         Assert.Empty(cut.FindAll("[data-testid=schedule-selected]"));   // a Scheduled row is not payable again
-        cut.Find("[data-testid=cancel-scheduled]").Click();
+        cut.WaitForElement("[data-testid=cancel-scheduled]", Timeout).Click();
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=cancel-plan]")), Timeout);
         var dialog = cut.Find("[data-testid=cancel-dialog]");
@@ -57,7 +57,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         Assert.Empty(cut.FindAll("[data-testid=cancel-dialog]"));
         Assert.Equal(InvoiceStatus.Scheduled, (await InvoicesAsync([ids[0]])).Single().Status);
 
-        cut.Find("[data-testid=cancel-scheduled]").Click();
+        cut.WaitForElement("[data-testid=cancel-scheduled]", Timeout).Click();
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=cancel-confirm]").HasAttribute("disabled")), Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-confirm]").Click());
 
@@ -72,7 +72,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         var (cut, ids, scheduled) = await ArrangeAsync(scheduleBoth: true);
 
         Box(cut, "SCH-4001").Change(true);
-        cut.Find("[data-testid=cancel-scheduled]").Click();
+        cut.WaitForElement("[data-testid=cancel-scheduled]", Timeout).Click();
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=cancel-partial]")), Timeout);
         Assert.Contains("USD 420.00", cut.Find("[data-testid=cancel-plan]").TextContent);   // the payment as it is
@@ -116,7 +116,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         var (cut, _, _) = await ArrangeAsync();
 
         Box(cut, "SCH-4002").Change(true);
-        cut.Find("[data-testid=schedule-selected]").Click();
+        cut.WaitForElement("[data-testid=schedule-selected]", Timeout).Click();
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=schedule-panel] [data-testid=pay-line]")), Timeout);
         Assert.Contains("SCH-4002", cut.Find("[data-testid=schedule-panel] [data-testid=pay-lines]").TextContent);

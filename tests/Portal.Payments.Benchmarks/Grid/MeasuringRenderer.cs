@@ -65,6 +65,12 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
         await RenderRootComponentAsync(id);
     });
 
+    /// <summary>
+    /// Called once the element to act on is found, right before its handler runs: finding it walks every element of
+    /// the render trees (the benchmark's own work, which a browser click does not cost the server), so measurements start here.
+    /// </summary>
+    public Action? Dispatching { get; set; }
+
     /// <summary>Raises <paramref name="eventName"/> on the first element matching <paramref name="match"/>; false when none.</summary>
     public async Task<bool> DispatchAsync(Func<ElementInfo, bool> match, string eventName, EventArgs args)
     {
@@ -73,6 +79,7 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
         {
             return false;
         }
+        Dispatching?.Invoke();
         await Dispatcher.InvokeAsync(() => DispatchEventAsync(handler, null, args));
         return true;
     }
