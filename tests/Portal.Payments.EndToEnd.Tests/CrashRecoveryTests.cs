@@ -119,6 +119,9 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
     {
         var field = page.GetByLabel("Note (optional)", new() { Exact = true });
         var counter = page.GetByTestId("note-counter");
+        // A host that has just started (its demo ERP loading 5,000 invoices on a busy machine) may show "Loading…" for a
+        // while once the circuit connects: wait for the form itself longer than an action's timeout.
+        await Expect(field).ToBeVisibleAsync(new() { Timeout = 90_000 });
         for (var attempt = 0; attempt < 20; attempt++)
         {
             await field.FillAsync(note);
