@@ -78,6 +78,22 @@ public sealed class ReceiptPdfTests
     }
 
     [Fact]
+    public void A_comment_word_wider_than_the_page_is_broken_over_lines_not_cut_off()
+    {
+        var link = "https://claims.example.test/" + string.Concat(Enumerable.Range(0, 40).Select(i => $"{i:D2}ab"));
+        var receipt = Receipt(3);
+        receipt = receipt with
+        {
+            Lines = [.. receipt.Lines.Select(l => l.InvoiceNumber == "INV-11" ? l with { ShortReason = "Other", Comment = "Photos: " + link } : l)],
+        };
+
+        using var pdf = PdfDocument.Open(ReceiptPdfRenderer.Render(receipt));
+        var text = string.Concat(Assert.Single(pdf.GetPages()).GetWords().Select(w => w.Text));
+        Assert.Contains("Photos:" + link, text);
+        Assert.DoesNotContain("…", text);
+    }
+
+    [Fact]
     public void A_long_breakdown_continues_on_further_pages_and_a_deposit_shows_its_note()
     {
         var bytes = ReceiptPdfRenderer.Render(Receipt(120, memo: "Advance for the spring order"));

@@ -9,6 +9,7 @@ using Portal.Payments.Hosting;
 using Portal.Payments.Outbox;
 using Portal.Payments.Sandbox;
 using Portal.Payments.Services;
+using Portal.Payments.Services.History;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Testing;
 using Portal.Payments.Users;
@@ -116,6 +117,13 @@ public abstract class ShortPayTests(TestDatabase database)
         Assert.Equal(("INV-1", Usd(1000m), Usd(12m), Usd(388m), "Other", "Two pallets arrived crushed <b>see photos</b>", Usd(600m)),
             (first.InvoiceNumber, first.OpenBalance, first.Discount, first.ShortAmount, first.ShortReason, first.Comment, first.Applied));
         Assert.Equal((Usd(0m), (string?)null), (receipt.Lines[1].ShortAmount, receipt.Lines[1].ShortReason));
+
+        // The remittance detail carries the reason and the comment, each in its own column.
+        var csv = new StringWriter();
+        await h.Get<PaymentHistoryService>().WriteRemittanceCsvAsync(outcome.PaymentId, csv);
+        var remittance = csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith("\"Short-pay reason\",\"Short-pay comment\",\"Amount applied\"", remittance[0]);
+        Assert.EndsWith("\"Other\",\"Two pallets arrived crushed <b>see photos</b>\",600.00", remittance[1]);
     }
 
     [Fact]

@@ -74,9 +74,9 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
         Input(cut, "Name on card").Change(" ");
         Button(cut, "Continue").Click();
 
-        Assert.Equal("The card number is not valid. Check the digits.", ErrorFor(cut, Input(cut, "Card number")).TextContent.Trim());
-        Assert.Equal("The security code must be 3 digits (4 on American Express).", ErrorFor(cut, Input(cut, "Security code")).TextContent.Trim());
-        Assert.Equal("Enter the name on the card.", ErrorFor(cut, Input(cut, "Name on card")).TextContent.Trim());
+        Assert.Equal("The card number is not valid. Check the digits.", ErrorText(cut, "Card number"));
+        Assert.Equal("The security code must be 3 digits (4 on American Express).", ErrorText(cut, "Security code"));
+        Assert.Equal("Enter the name on the card.", ErrorText(cut, "Name on card"));
         Assert.Contains(cut.FindAll("[role=alert]"), a => a.TextContent.Trim() == "The expiry date is not a real month and year.");
         Assert.Empty(await Methods.ListAsync());
 
@@ -96,9 +96,9 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
         Input(cut, "Account number").Change("12");
         Button(cut, "Continue").Click();
 
-        Assert.Equal("The routing number is not valid: it must be 9 digits passing the ABA checksum.", ErrorFor(cut, Input(cut, "Routing number")).TextContent.Trim());
-        Assert.Equal("The account number must be 4 to 17 digits.", ErrorFor(cut, Input(cut, "Account number")).TextContent.Trim());
-        Assert.Equal("Enter the account holder's name.", ErrorFor(cut, Input(cut, "Account holder name")).TextContent.Trim());
+        Assert.Equal("The routing number is not valid: it must be 9 digits passing the ABA checksum.", ErrorText(cut, "Routing number"));
+        Assert.Equal("The account number must be 4 to 17 digits.", ErrorText(cut, "Account number"));
+        Assert.Equal("Enter the account holder's name.", ErrorText(cut, "Account holder name"));
         Assert.Empty(cut.FindAll("[data-testid=ach-authorization]"));
         Assert.Empty(await Methods.ListAsync());
     }
@@ -149,25 +149,17 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
     public async Task A_German_user_reads_the_authorization_facts_in_German()
     {
         await StartAsync(configure: o => o.Merchant.Name = "Northwind Supply");
-        var culture = System.Globalization.CultureInfo.CurrentUICulture;
-        System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("de-DE");
-        try
-        {
-            var cut = Render<AddPaymentMethodForm>(p => p.Add(x => x.InitialKind, PaymentMethodType.BankAccount));
-            Assert.Equal("Zahlungsmethode hinzufügen", cut.Find("h2").TextContent.Trim());
-            EnterBankAccount(cut);
-            cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=ach-authorization]")), Timeout);
+        using var german = TestCulture.Use("de-DE");
+        var cut = Render<AddPaymentMethodForm>(p => p.Add(x => x.InitialKind, PaymentMethodType.BankAccount));
+        Assert.Equal("Zahlungsmethode hinzufügen", cut.Find("h2").TextContent.Trim());
+        EnterBankAccount(cut);
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=ach-authorization]")), Timeout);
 
-            Assert.Equal("Lastschriftermächtigung (ACH)", cut.Find("fieldset.pp-ach legend").TextContent.Trim());
-            Assert.Equal(["Verkäufer", "Bankkonto", "Datum"], cut.FindAll("[data-testid=ach-facts] dt").Select(d => d.TextContent.Trim()));
-            Assert.Equal("Endet auf 6789", cut.Find("[data-testid=ach-account]").TextContent.Trim());
-            Assert.NotNull(Input(cut, "Ihr vollständiger Name (Unterschrift)"));
-            Assert.NotNull(Button(cut, "Ermächtigen und speichern"));
-        }
-        finally
-        {
-            System.Globalization.CultureInfo.CurrentUICulture = culture;
-        }
+        Assert.Equal("Lastschriftermächtigung (ACH)", cut.Find("fieldset.pp-ach legend").TextContent.Trim());
+        Assert.Equal(["Verkäufer", "Bankkonto", "Datum"], cut.FindAll("[data-testid=ach-facts] dt").Select(d => d.TextContent.Trim()));
+        Assert.Equal("Endet auf 6789", cut.Find("[data-testid=ach-account]").TextContent.Trim());
+        Assert.NotNull(Input(cut, "Ihr vollständiger Name (Unterschrift)"));
+        Assert.NotNull(Button(cut, "Ermächtigen und speichern"));
     }
 
     [Theory]

@@ -25,20 +25,13 @@ public class PortalNavTests : BunitContext
     [Fact]
     public void A_German_user_gets_the_navigation_in_German()
     {
-        var culture = System.Globalization.CultureInfo.CurrentUICulture;
-        System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("de-DE");
-        try
-        {
-            var nav = Render<PortalNav>().Find("nav");
+        using var german = TestCulture.Use("de-DE");
 
-            Assert.Equal("Zahlungen", nav.GetAttribute("aria-label"));
-            Assert.Equal(["Kontoübersicht", "Offene Rechnungen", "Anzahlung leisten", "Automatische Zahlung", "Zahlungsverlauf", "Zahlungsmethoden"],
-                nav.QuerySelectorAll("a").Select(a => a.TextContent.Trim()).ToArray());
-        }
-        finally
-        {
-            System.Globalization.CultureInfo.CurrentUICulture = culture;
-        }
+        var nav = Render<PortalNav>().Find("nav");
+
+        Assert.Equal("Zahlungen", nav.GetAttribute("aria-label"));
+        Assert.Equal(["Kontoübersicht", "Offene Rechnungen", "Anzahlung leisten", "Automatische Zahlung", "Zahlungsverlauf", "Zahlungsmethoden"],
+            nav.QuerySelectorAll("a").Select(a => a.TextContent.Trim()).ToArray());
     }
 
     [Fact]

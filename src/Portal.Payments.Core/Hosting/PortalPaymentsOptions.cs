@@ -94,6 +94,9 @@ public sealed class PortalPaymentsOptions
     /// <summary>The merchant (the host's company) named, with its logo, on receipts, receipt PDFs and payment emails.</summary>
     public MerchantOptions Merchant { get; set; } = new();
 
+    /// <summary>The seller the ACH authorizations name: <see cref="AchAgreementOptions.CompanyName"/>, else the merchant's name, else "the merchant".</summary>
+    public string AchSeller => AchAgreement.SellerName(Merchant.Name);
+
     /// <summary>The short-pay reasons in force.</summary>
     public IReadOnlyList<string> EffectiveShortPayReasons => ShortPayReasons ?? DefaultShortPayReasons;
 

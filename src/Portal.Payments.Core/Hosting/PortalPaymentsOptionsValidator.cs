@@ -114,6 +114,10 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:AchAgreement:Version must be set (1 to 50 characters) so each signature records which text was accepted.");
         }
+        if (o.AchAgreement.CompanyName is { Length: > MerchantOptions.MaxNameLength } seller)
+        {
+            errors.Add($"{S}:AchAgreement:CompanyName has {seller.Length} characters; use at most {MerchantOptions.MaxNameLength} (or leave it unset to name Merchant:Name).");
+        }
         if (o.AchAgreement.Text is { } achText && string.IsNullOrWhiteSpace(achText))
         {
             errors.Add($"{S}:AchAgreement:Text is blank; leave it unset for the built-in text or write the full agreement.");

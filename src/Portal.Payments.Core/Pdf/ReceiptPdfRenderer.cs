@@ -224,8 +224,25 @@ public static class ReceiptPdfRenderer
         {
             var width = Width - indent;
             var line = "";
-            foreach (var word in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+            foreach (var token in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
             {
+                var word = token;
+                // A word wider than the line (a long link or reference) is broken where the line is full, not cut off.
+                while (_gfx.MeasureString(word, font).Width > width)
+                {
+                    if (line.Length > 0)
+                    {
+                        Draw(line);
+                        line = "";
+                    }
+                    var fits = word.Length - 1;
+                    while (fits > 1 && _gfx.MeasureString(word[..fits], font).Width > width)
+                    {
+                        fits--;
+                    }
+                    Draw(word[..fits]);
+                    word = word[fits..];
+                }
                 var candidate = line.Length == 0 ? word : line + " " + word;
                 if (line.Length > 0 && _gfx.MeasureString(candidate, font).Width > width)
                 {

@@ -66,7 +66,12 @@ public sealed record PaymentMethodView
 /// <param name="Version">Version label.</param>
 /// <param name="Text">Full text.</param>
 /// <param name="Sha256">SHA-256 (hex) of the text.</param>
-public sealed record AchAgreement(string Version, string Text, string Sha256);
+public sealed record AchAgreement(string Version, string Text, string Sha256)
+{
+    /// <summary>The agreement of <paramref name="version"/> with <paramref name="text"/>, hashed as every signature records it.</summary>
+    public static AchAgreement Of(string version, string text) =>
+        new(version, text, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant());
+}
 
 /// <summary>The payer's ACH signature.</summary>
 /// <param name="SignerName">Name typed as the signature.</param>
@@ -139,19 +144,11 @@ public sealed class PaymentMethodService(
     /// <summary>The gateway's capture component.</summary>
     public Type CaptureComponent => gateway.CaptureComponent;
 
-    /// <summary>The seller the ACH authorizations name (<see cref="AchAgreementOptions.SellerName"/>).</summary>
-    public string Seller => options.Value.AchAgreement.SellerName(options.Value.Merchant.Name);
+    /// <summary>The seller the ACH authorizations name (<see cref="PortalPaymentsOptions.AchSeller"/>).</summary>
+    public string Seller => options.Value.AchSeller;
 
     /// <summary>The ACH agreement in force.</summary>
-    public AchAgreement CurrentAgreement
-    {
-        get
-        {
-            var o = options.Value.AchAgreement;
-            var text = o.EffectiveText(Seller);
-            return new AchAgreement(o.Version, text, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant());
-        }
-    }
+    public AchAgreement CurrentAgreement => AchAgreement.Of(options.Value.AchAgreement.Version, options.Value.AchAgreement.EffectiveText(Seller));
 
     /// <summary>Every stored method of the current account, default first.</summary>
     public async Task<IReadOnlyList<PaymentMethodView>> ListAsync(CancellationToken cancellationToken = default)

@@ -23,6 +23,9 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
     // Sandboxed frames without scripts (an ERP document shown in a preview) cannot host axe: scanning into them hangs.
     private static readonly AxeRunOptions ScanOptionsWithoutFrames = new() { ResultTypes = [ResultType.Violations], Iframes = false };
 
+    /// <summary>A page title with some text (every portal page sets one).</summary>
+    private static readonly System.Text.RegularExpressions.Regex AnyTitle = new(@"\S");
+
     /// <summary>Timeout of actions and auto-waiting assertions (Blazor Server on a 2-core machine).</summary>
     protected const float TimeoutMs = 20_000;
 
@@ -109,7 +112,7 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
         var path = PathOf(page.Url) ?? page.Url;
         // When the circuit starts, the interactive HeadOutlet replaces the prerendered <title> a moment before the page
         // renders its PageTitle again: wait for a title (every page sets one) so the scan sees the settled page.
-        await Microsoft.Playwright.Assertions.Expect(page).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex(@"\S"));
+        await Microsoft.Playwright.Assertions.Expect(page).ToHaveTitleAsync(AnyTitle);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         AxeResult result = await page.RunAxe(includeFrames ? ScanOptions : ScanOptionsWithoutFrames);
         if (result.Violations is [{ Id: "document-title" }])
@@ -117,8 +120,7 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
             // The swap can also land while axe runs (the prerendered title removed, the interactive one not yet added):
             // only then, wait for the title again and scan once more. A page without a title still fails.
             Output.WriteLine($"[axe] {path}: no <title> during the scan (the head was being swapped); scanning again");
-            await Microsoft.Playwright.Assertions.Expect(page).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex(@"\S"));
-            await page.WaitForTimeoutAsync(250);
+            await Microsoft.Playwright.Assertions.Expect(page).ToHaveTitleAsync(AnyTitle);
             result = await page.RunAxe(includeFrames ? ScanOptions : ScanOptionsWithoutFrames);
         }
         Output.WriteLine($"[axe] {path}: {result.Violations?.Length ?? 0} violation(s), {result.Passes?.Length ?? 0} rules passed, scanned in {watch.ElapsedMilliseconds} ms");

@@ -147,6 +147,10 @@ public abstract class PaymentMethodTestContext : PortalTestContext
         return error;
     }
 
+    /// <summary>The text of the error message the field labelled <paramref name="label"/> points at.</summary>
+    protected static string ErrorText<T>(IRenderedComponent<T> cut, string label) where T : IComponent =>
+        ErrorFor(cut, Input(cut, label)).TextContent.Trim();
+
     /// <summary>A button's accessible name: aria-label, else its visible text (Radzen puts it in .rz-button-text).</summary>
     protected static string ButtonName(IElement button) =>
         button.GetAttribute("aria-label")

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -116,7 +114,7 @@ public sealed class AutopayService(
         get
         {
             var o = options.Value;
-            var seller = o.AchAgreement.SellerName(o.Merchant.Name);
+            var seller = o.AchSeller;
             var text = o.Autopay.RecurringAgreementText ??
                 $"I authorize {seller} to electronically debit the bank account I have selected, on a recurring basis, for " +
                 "the invoices of this account that autopay pays under the terms I set in the portal (the debit dates, the largest amount " +
@@ -124,7 +122,7 @@ public sealed class AutopayService(
                 "I will be notified a few days before each debit. This authorization stays in effect until I cancel autopay in the portal, " +
                 $"remove the bank account, or notify {seller} in writing in time for it to act. I confirm that I am " +
                 "authorized to debit this account and that these transactions comply with applicable law and the NACHA Operating Rules.";
-            return new AchAgreement(o.Autopay.RecurringAgreementVersion, text, Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant());
+            return AchAgreement.Of(o.Autopay.RecurringAgreementVersion, text);
         }
     }
 

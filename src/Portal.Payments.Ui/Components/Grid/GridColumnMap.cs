@@ -46,10 +46,16 @@ internal sealed class GridColumnMap
         [.. (args.Sorts ?? []).Where(s => s.SortOrder is not null).Select(s => new GridSort(Column(s.Property).Field, s.SortOrder == SortOrder.Descending))];
 
     /// <summary>The Core fields of the visible columns in view order (the built-in layout before the user changes anything).</summary>
-    public IReadOnlyList<string> VisibleFields(DataGridSettings? settings) =>
-        settings?.Columns is { } columns && columns.Any(c => Bare(c.Property) is { } p && _byProperty.ContainsKey(p))
-            ? [.. columns.Where(c => c.Visible && Bare(c.Property) is { } p && _byProperty.ContainsKey(p)).OrderBy(c => c.OrderIndex ?? int.MaxValue).Select(c => _byProperty[Bare(c.Property)!].Field)]
+    public IReadOnlyList<string> VisibleFields(DataGridSettings? settings)
+    {
+        var saved = (settings?.Columns ?? [])
+            .Select(c => (Settings: c, Column: Bare(c.Property) is { } p ? _byProperty.GetValueOrDefault(p) : null))
+            .Where(c => c.Column is not null)
+            .ToList();
+        return saved.Count > 0
+            ? [.. saved.Where(c => c.Settings.Visible).OrderBy(c => c.Settings.OrderIndex ?? int.MaxValue).Select(c => c.Column!.Field)]
             : [.. Columns.Where(c => c.Visible).Select(c => c.Field)];
+    }
 
     /// <summary>The column title of a Core field.</summary>
     public string Title(string field) => Columns.FirstOrDefault(c => c.Field == field)?.Title ?? field;

@@ -17,12 +17,18 @@ function trapTab(event) {
     }
 }
 
+// The frame's first document may reuse its initial window, so a window is hooked once.
+const hooked = new WeakSet();
+
 // Escape pressed while focus is inside the document frame (after a click into it, or after Print) still closes the
 // dialog: the frame runs no script of its own, but it is same-origin, so the page listens to its keys.
 function forwardEscape(frame, dialog) {
     const hook = () => {
         try {
-            frame.contentWindow?.addEventListener('keydown', event => {
+            const view = frame.contentWindow;
+            if (!view || hooked.has(view)) return;
+            hooked.add(view);
+            view.addEventListener('keydown', event => {
                 if (event.key !== 'Escape') return;
                 dialog.focus();
                 dialog.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', code: 'Escape', bubbles: true }));
