@@ -15,11 +15,18 @@ namespace Portal.Payments.Ui.Tests;
 public partial class LocalizationTests : PortalTestContext
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
-    private static readonly ResourceManager Resources = new("Portal.Payments.Ui.Resources.PortalStrings", typeof(PortalStrings).Assembly);
-
-    private static Dictionary<string, string> Texts(CultureInfo culture) =>
-        Resources.GetResourceSet(culture, createIfNotExists: true, tryParents: false)!
-            .Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!, StringComparer.Ordinal);
+    private static Dictionary<string, string> Texts(CultureInfo culture)
+    {
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var resources in PortalStringLocalizer.Resources)
+        {
+            foreach (var entry in resources.GetResourceSet(culture, createIfNotExists: true, tryParents: false)!.Cast<DictionaryEntry>())
+            {
+                Assert.True(texts.TryAdd((string)entry.Key, (string)entry.Value!), $"{entry.Key} is in two resource files");
+            }
+        }
+        return texts;
+    }
 
     [GeneratedRegex(@"\{(\d+)[^}]*\}")]
     private static partial Regex Placeholder();

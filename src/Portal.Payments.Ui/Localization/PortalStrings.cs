@@ -41,7 +41,17 @@ public sealed class PortalTextOptions
 /// </summary>
 internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options) : IStringLocalizer<PortalStrings>
 {
-    private static readonly ResourceManager Resources = new("Portal.Payments.Ui.Resources.PortalStrings", typeof(PortalStrings).Assembly);
+    /// <summary>
+    /// The built-in texts: every <c>Resources/*.resx</c> of this assembly (one file per area, each with its <c>.de.resx</c>);
+    /// a key lives in exactly one of them.
+    /// </summary>
+    internal static readonly IReadOnlyList<ResourceManager> Resources = [.. typeof(PortalStrings).Assembly.GetManifestResourceNames()
+        .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".resources", StringComparison.Ordinal))
+        .Select(n => n[..^".resources".Length])
+        .Order(StringComparer.Ordinal)
+        .Select(n => new ResourceManager(n, typeof(PortalStrings).Assembly))];
+
+    private const string ResourcePrefix = "Portal.Payments.Ui.Resources.";
     private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>?> _overrides = new(StringComparer.OrdinalIgnoreCase);
 
     /// <inheritdoc />
@@ -72,11 +82,14 @@ internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options)
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var c = culture; ; c = c.Parent)
         {
-            if (Resources.GetResourceSet(c, createIfNotExists: true, tryParents: false) is { } set)
+            foreach (var resources in Resources)
             {
-                foreach (System.Collections.DictionaryEntry entry in set)
+                if (resources.GetResourceSet(c, createIfNotExists: true, tryParents: false) is { } set)
                 {
-                    names.Add((string)entry.Key);
+                    foreach (System.Collections.DictionaryEntry entry in set)
+                    {
+                        names.Add((string)entry.Key);
+                    }
                 }
             }
             if (!includeParentCultures || c.Equals(CultureInfo.InvariantCulture))
@@ -96,7 +109,18 @@ internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options)
                 return text;
             }
         }
-        return Overrides("*")?.GetValueOrDefault(name) ?? Resources.GetString(name, culture);
+        if (Overrides("*")?.GetValueOrDefault(name) is { } any)
+        {
+            return any;
+        }
+        foreach (var resources in Resources)
+        {
+            if (resources.GetString(name, culture) is { } text)
+            {
+                return text;
+            }
+        }
+        return null;
     }
 
     private IReadOnlyDictionary<string, string>? Overrides(string culture) =>
