@@ -117,6 +117,11 @@ internal class PaymentMethodRecord
     public DateTime UpdatedAt { get; set; }
     /// <summary>Deleted (UTC); deleted methods stay for history and receipts.</summary>
     public DateTime? DeletedAt { get; set; }
+    /// <summary>
+    /// Not saved for future payments: never listed, never the default, removed once its payments are done
+    /// (<c>SingleUseMethodSweeper</c>).
+    /// </summary>
+    public bool SingleUse { get; set; }
 }
 
 /// <summary>An immutable ACH debit authorization: written once, never updated.</summary>

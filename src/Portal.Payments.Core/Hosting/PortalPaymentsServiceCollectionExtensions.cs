@@ -133,6 +133,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddSingleton<OutboxProcessor>();
         services.TryAddScoped<ScheduledPaymentService>();
         services.TryAddSingleton<ScheduledPaymentRunner>();
+        services.TryAddSingleton<SingleUseMethodSweeper>();
         services.TryAddSingleton<Portal.Payments.Services.Autopay.AutopayRunner>();
         services.TryAddScoped<Portal.Payments.Services.Autopay.AutopayService>();
 

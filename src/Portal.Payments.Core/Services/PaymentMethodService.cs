@@ -53,6 +53,8 @@ public sealed record PaymentMethodView
     public Fees.CardFunding Funding { get; init; }
     /// <summary>The account's default method.</summary>
     public required bool IsDefault { get; init; }
+    /// <summary>Kept for future payments; false for a card added for one payment only (<see cref="AddCardRequest.SaveForFuture"/>).</summary>
+    public bool SavedForFuture { get; init; } = true;
     /// <summary>Status.</summary>
     public required PaymentMethodStatus Status { get; init; }
     /// <summary>Added (UTC).</summary>
@@ -83,7 +85,14 @@ public sealed record AchSignature(string? SignerName, bool Consented, string? Ag
 /// <param name="Captured">The capture token.</param>
 /// <param name="Nickname">Optional nickname (up to 50 characters).</param>
 /// <param name="IdempotencyKey">One key per add form: a double click stores one method.</param>
-public sealed record AddCardRequest(CapturedPaymentMethod Captured, string? Nickname, string IdempotencyKey);
+public sealed record AddCardRequest(CapturedPaymentMethod Captured, string? Nickname, string IdempotencyKey)
+{
+    /// <summary>
+    /// Keep the card for future payments (listed, may become the default). False: a card for the payment at hand only
+    /// (a payment now or a scheduled one): not listed, removed once its payments are done. Default true.
+    /// </summary>
+    public bool SaveForFuture { get; init; } = true;
+}
 
 /// <summary>Adds a bank account with its ACH authorization.</summary>
 /// <param name="Captured">The capture token.</param>
@@ -156,7 +165,7 @@ public sealed class PaymentMethodService(
         var scope = await access.ForViewAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await db.PaymentMethods.AsNoTracking()
-            .Where(m => m.AccountId == scope.AccountId && m.DeletedAt == null)
+            .Where(m => m.AccountId == scope.AccountId && m.DeletedAt == null && !m.SingleUse)
             .OrderByDescending(m => m.IsDefault).ThenBy(m => m.CreatedAt)
             .ToListAsync(cancellationToken);
         var today = Today;
@@ -183,7 +192,7 @@ public sealed class PaymentMethodService(
         RequireCapability(GatewayCapabilities.Cards, "Cards are not accepted here.");
         var nickname = ValidNickname(request.Nickname);
         var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, mandate: null, cancellationToken);
-        return await SaveAsync(scope, details, nickname, signature: null, Now, cancellationToken);
+        return await SaveAsync(scope, details, nickname, signature: null, Now, cancellationToken, singleUse: !request.SaveForFuture);
     }
 
     /// <summary>Stores a bank account and its immutable ACH authorization in one transaction.</summary>
@@ -302,6 +311,10 @@ public sealed class PaymentMethodService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var row = await FindAsync(db, scope, id, cancellationToken);
+        if (row.SingleUse)
+        {
+            throw new PortalValidationException("method", "This card was added for one payment only and is not saved, so it cannot be the default. Add it again and keep it for future payments.");
+        }
         await db.PaymentMethods.Where(m => m.AccountId == scope.AccountId && m.IsDefault && m.Id != id)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, false), cancellationToken);
         row.IsDefault = true;
@@ -362,7 +375,7 @@ public sealed class PaymentMethodService(
         if (row.IsDefault)
         {
             row.IsDefault = false;
-            var next = await db.PaymentMethods.Where(m => m.AccountId == accountId && m.DeletedAt == null && m.Id != id)
+            var next = await db.PaymentMethods.Where(m => m.AccountId == accountId && m.DeletedAt == null && !m.SingleUse && m.Id != id)
                 .OrderBy(m => m.CreatedAt).FirstOrDefaultAsync(ct);
             if (next is not null)
             {
@@ -434,7 +447,7 @@ public sealed class PaymentMethodService(
         }
     }
 
-    private async Task<PaymentMethodView> SaveAsync(AccountScope scope, StoredMethodDetails d, string? nickname, (string Signer, AchAgreement Agreement)? signature, DateTime now, CancellationToken ct)
+    private async Task<PaymentMethodView> SaveAsync(AccountScope scope, StoredMethodDetails d, string? nickname, (string Signer, AchAgreement Agreement)? signature, DateTime now, CancellationToken ct, bool singleUse = false)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         // A double click sends the same idempotency key: the gateway answers the same token, so return what the first click stored.
@@ -466,7 +479,8 @@ public sealed class PaymentMethodService(
             CreatedAt = now,
             UpdatedAt = now,
             CreatedByUserId = scope.User.UserId,
-            IsDefault = !await db.PaymentMethods.AnyAsync(m => m.AccountId == scope.AccountId && m.DeletedAt == null, ct),
+            SingleUse = singleUse,
+            IsDefault = !singleUse && !await db.PaymentMethods.AnyAsync(m => m.AccountId == scope.AccountId && m.DeletedAt == null && !m.SingleUse, ct),
         };
         db.PaymentMethods.Add(row);
         if (signature is { } s)
@@ -577,6 +591,7 @@ public sealed class PaymentMethodService(
         Funding = r.Funding,
         Nickname = r.Nickname,
         IsDefault = r.IsDefault,
+        SavedForFuture = !r.SingleUse,
         Status = StatusOf(r, today),
         CreatedAt = Utc(r.CreatedAt),
     };

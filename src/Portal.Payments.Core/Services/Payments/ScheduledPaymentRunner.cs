@@ -199,11 +199,15 @@ internal sealed class ScheduledPaymentRunner(
     private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 }
 
-/// <summary>Runs <see cref="AutopayRunner"/>, <see cref="ScheduledPaymentRunner"/> and <see cref="PaymentReconciler"/> on every node at <see cref="SchedulingOptions.RunnerInterval"/>.</summary>
+/// <summary>
+/// Runs <see cref="AutopayRunner"/>, <see cref="ScheduledPaymentRunner"/>, <see cref="PaymentReconciler"/> and
+/// <see cref="SingleUseMethodSweeper"/> on every node at <see cref="SchedulingOptions.RunnerInterval"/>.
+/// </summary>
 internal sealed class ScheduledPaymentBackgroundService(
     ScheduledPaymentRunner runner,
     PaymentReconciler reconciler,
     AutopayRunner autopay,
+    SingleUseMethodSweeper singleUse,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<ScheduledPaymentBackgroundService> logger) : PeriodicBackgroundService(options, clock, logger)
@@ -219,5 +223,6 @@ internal sealed class ScheduledPaymentBackgroundService(
         await autopay.NotifyUpcomingAsync(cancellationToken);
         await runner.RunDueAsync(cancellationToken);
         await reconciler.ReconcileAsync(cancellationToken);
+        await singleUse.SweepAsync(cancellationToken: cancellationToken);
     }
 }

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
+using Portal.Payments.Gateways;
+using Portal.Payments.Sandbox;
+using Portal.Payments.Services;
+using Portal.Payments.Services.Payments;
+using Xunit;
+using static Portal.Payments.Core.Tests.Infrastructure.PaymentSeed;
+
+namespace Portal.Payments.Core.Tests;
+
+/// <summary>
+/// A card not saved for future payments: never listed or the default, kept while a payment still needs it (a scheduled
+/// one until it is charged), removed at the gateway and here once its payment went through, or a day after it was added
+/// when none did. The harness clock reads 2026-03-02 09:00 UTC.
+/// </summary>
+public abstract class SingleUseMethodTests(TestDatabase database)
+{
+    private static PortalHarness Recording(TestDatabase db, out string account, out ConcurrentQueue<string> removed)
+    {
+        var tokens = removed = new ConcurrentQueue<string>();
+        return Harness(db, out account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new RemovalRecordingGateway(sp.GetRequiredService<SandboxGateway>(), tokens))));
+    }
+
+    private static async Task<PaymentMethodView> UnsavedCardAsync(PortalHarness h, string number = "4242424242424242")
+    {
+        var captured = h.Get<SandboxGateway>().CaptureCard(new SandboxCardInput(number, 12, 2030, "123", "Pat Payer", "02139"));
+        Assert.True(captured.Succeeded, captured.Message);
+        return await h.Get<PaymentMethodService>().AddCardAsync(
+            new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), null, Key()) { SaveForFuture = false });
+    }
+
+    private static async Task<PaymentMethodRecord> RowAsync(PortalHarness h, Guid id)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.PaymentMethods.AsNoTracking().SingleAsync(m => m.Id == id);
+    }
+
+    [Fact]
+    public async Task An_unsaved_card_is_not_listed_never_the_default_and_the_next_saved_card_is()
+    {
+        await using var h = Harness(database, out _);
+        var methods = h.Get<PaymentMethodService>();
+
+        var unsaved = await UnsavedCardAsync(h);
+        var saved = await CardAsync(h, "5555555555554444");
+
+        Assert.False(unsaved.SavedForFuture);
+        Assert.False(unsaved.IsDefault);
+        Assert.Equal([saved.Id], (await methods.ListAsync()).Select(m => m.Id));
+        Assert.True((await methods.ListAsync())[0].IsDefault);
+        Assert.True((await methods.GetAsync(unsaved.Id)) is { SavedForFuture: false });
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => methods.SetDefaultAsync(unsaved.Id));
+        Assert.Equal("method", refused.Field);
+        Assert.Contains("one payment only", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_scheduled_payment_keeps_its_unsaved_card_until_it_is_charged_then_the_card_is_removed_at_the_gateway()
+    {
+        await using var h = Recording(database, out var account, out var removed);
+        var ids = await InvoicesAsync(h, account, new Item("INV-SU-1", 25_000));
+        var card = await UnsavedCardAsync(h);
+        var token = (await RowAsync(h, card.Id)).Token;
+        await h.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(3), card.Id, Key()));
+        var sweeper = h.Get<SingleUseMethodSweeper>();
+
+        // Two days on, and past the day's grace for unused cards: the scheduled payment still needs it.
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        Assert.Equal(0, await sweeper.SweepAsync());
+        Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
+        Assert.Empty(removed);
+
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account)).Status);
+
+        Assert.Equal(1, await sweeper.SweepAsync());
+        Assert.Equal([token], removed);
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime, (await RowAsync(h, card.Id)).DeletedAt);
+        Assert.Equal(0, await sweeper.SweepAsync());
+        Assert.Single(removed);
+        // The receipt still names the card.
+        Assert.Equal(card.Id, Assert.Single(await PaymentsAsync(h, account)).PaymentMethodId);
+    }
+
+    [Fact]
+    public async Task An_unsaved_card_no_payment_went_through_with_is_kept_a_day_for_another_try_then_removed()
+    {
+        await using var h = Recording(database, out _, out var removed);
+        var card = await UnsavedCardAsync(h);
+        var saved = await CardAsync(h, "5555555555554444");
+        var sweeper = h.Get<SingleUseMethodSweeper>();
+
+        h.Clock.Advance(SingleUseMethodSweeper.UnusedFor - TimeSpan.FromMinutes(1));
+        Assert.Equal(0, await sweeper.SweepAsync());
+        Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
+
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, await sweeper.SweepAsync());
+        Assert.NotNull((await RowAsync(h, card.Id)).DeletedAt);
+        Assert.Null((await RowAsync(h, saved.Id)).DeletedAt);
+        Assert.Single(removed);
+    }
+
+    [Fact]
+    public async Task When_the_gateway_cannot_remove_it_the_card_stays_and_is_tried_again()
+    {
+        var failing = true;
+        await using var h = Harness(database, out _, configure: b => b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp =>
+            new RemovalRecordingGateway(sp.GetRequiredService<SandboxGateway>(), new(), () => failing))));
+        var card = await UnsavedCardAsync(h);
+        var sweeper = h.Get<SingleUseMethodSweeper>();
+        h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
+
+        Assert.Equal(0, await sweeper.SweepAsync());
+        Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
+        failing = false;
+        Assert.Equal(1, await sweeper.SweepAsync());
+        Assert.NotNull((await RowAsync(h, card.Id)).DeletedAt);
+    }
+
+    /// <summary>The sandbox, recording the tokens it was asked to remove (or refusing while <paramref name="unavailable"/> says so).</summary>
+    private sealed class RemovalRecordingGateway(SandboxGateway inner, ConcurrentQueue<string> removed, Func<bool>? unavailable = null) : PaymentGatewayBase
+    {
+        public override string Key => inner.Key;
+
+        public override GatewayCapabilities Capabilities => inner.Capabilities;
+
+        public override Type CaptureComponent => inner.CaptureComponent;
+
+        public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
+            inner.StoreMethodAsync(request, cancellationToken);
+
+        public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
+            inner.ChargeAsync(request, cancellationToken);
+
+        public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
+            inner.GetChargeStatusAsync(lookup, cancellationToken);
+
+        public override async Task<GatewayOperationResult> RemoveMethodAsync(string token, CancellationToken cancellationToken = default)
+        {
+            if (unavailable?.Invoke() == true)
+            {
+                return GatewayOperationResult.Fail(GatewayErrorCode.Unavailable, "The gateway is down.");
+            }
+            var result = await inner.RemoveMethodAsync(token, cancellationToken);
+            removed.Enqueue(token);
+            return result;
+        }
+    }
+}
+
+public sealed class SingleUseMethodTests_Sqlite(SqliteDatabase db) : SingleUseMethodTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class SingleUseMethodTests_Postgres(PostgresDatabase db) : SingleUseMethodTests(db), IClassFixture<PostgresDatabase>;
