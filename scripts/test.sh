@@ -37,6 +37,14 @@ for project in tests/*/*.csproj; do
     --results-directory "$results" || status=1
 done
 
+# The Chromium suite once more in German: every browser context opens in de-DE and the tests name the portal's texts by
+# their English wording, looked up in the German resources (Infrastructure/UiText.cs).
+echo "=== Portal.Payments.EndToEnd.Tests (German)"
+PORTAL_E2E_LOCALE=de-DE dotnet test tests/Portal.Payments.EndToEnd.Tests/Portal.Payments.EndToEnd.Tests.csproj -c Release --no-build -nologo \
+  --filter "FullyQualifiedName~BrowserTests|FullyQualifiedName~CrashRecoveryTests" \
+  --logger "trx;LogFileName=Portal.Payments.EndToEnd.Tests.de-DE.trx" --logger "console;verbosity=normal" \
+  --results-directory "$results" || status=1
+
 # One closing line from the TRX files of every project.
 python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
@@ -51,7 +59,8 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
         if r.get("outcome") not in ("Passed", "NotExecuted"):
             msg = r.find("t:Output/t:ErrorInfo/t:Message", ns)
             first = (msg.text or "").strip().splitlines()[0][:300] if msg is not None and msg.text else ""
-            print(f"FAILED {r.get('testName')}: {first}")
+            run = " (German)" if f.endswith(".de-DE.trx") else ""
+            print(f"FAILED {r.get('testName')}{run}: {first}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status

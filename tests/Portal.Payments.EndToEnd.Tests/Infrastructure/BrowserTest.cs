@@ -46,7 +46,7 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
     /// <c>screenshots/&lt;Class&gt;.&lt;test&gt;.png</c> under the test binaries and rethrows. Afterwards
     /// checks that every page the test navigated to had an accessibility scan.
     /// </summary>
-    protected Task RunPageTest(Func<IPage, Task> test, [CallerMemberName] string testName = "") => RunPageTest(test, "en-US", testName);
+    protected Task RunPageTest(Func<IPage, Task> test, [CallerMemberName] string testName = "") => RunPageTest(test, SuiteLanguage.Locale, testName);
 
     /// <summary>As <see cref="RunPageTest(Func{IPage, Task}, string)"/>, with a browser whose language is <paramref name="locale"/>.</summary>
     protected Task RunPageTest(Func<IPage, Task> test, string locale, string testName) => RunPageTest(test, locale, testName, 1280, 900);

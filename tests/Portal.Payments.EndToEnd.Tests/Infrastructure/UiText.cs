@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Xml.Linq;
+
+namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// The language the browser suite runs in: <c>PORTAL_E2E_LOCALE</c> (e.g. <c>de-DE</c>; default <c>en-US</c>). Every
+/// browser context opens in it unless a test names its own locale, and <see cref="UiText"/> answers in it.
+/// </summary>
+public static class SuiteLanguage
+{
+    /// <summary>The browser locale of the suite.</summary>
+    public static string Locale { get; } = Environment.GetEnvironmentVariable("PORTAL_E2E_LOCALE") is { Length: > 0 } locale ? locale : "en-US";
+
+    /// <summary>The culture the portal formats amounts and dates in for the suite's browsers.</summary>
+    public static CultureInfo Culture { get; } = CultureInfo.GetCultureInfo(Locale);
+
+    /// <summary>True when the suite runs in English (the resources' neutral language).</summary>
+    public static bool IsEnglish => Culture.TwoLetterISOLanguageName == "en";
+}
+
+/// <summary>
+/// A portal text as the browser shows it in the suite's language, looked up by its English wording in the portal's
+/// resources (<c>src/Portal.Payments.Ui/Resources/*.resx</c>, <c>src/Portal.Payments.Sandbox/Resources/*.resx</c>), so a
+/// test reads in English and runs in any language the portal ships. An English text that is not a portal resource
+/// fails the test in every language (the host's own texts are not wrapped); one English text with two different
+/// translations fails as ambiguous.
+/// </summary>
+public static class UiText
+{
+    private static readonly Lazy<Dictionary<string, List<string>>> Keys = new(() => Load(english: true).GroupBy(e => e.Value, e => e.Key, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal));
+
+    private static readonly ConcurrentDictionary<string, Dictionary<string, string>> Translations = new(StringComparer.Ordinal);
+
+    /// <summary>The text whose English is <paramref name="english"/>, in the suite's language.</summary>
+    public static string T(string english) => Translate(english);
+
+    /// <summary>
+    /// The text whose English format is <paramref name="englishFormat"/> (with <c>{0}</c>…), in the suite's language,
+    /// with <paramref name="arguments"/> formatted in the suite's culture.
+    /// </summary>
+    public static string T(string englishFormat, params object[] arguments) =>
+        string.Format(SuiteLanguage.Culture, Translate(englishFormat), arguments);
+
+    private static string Translate(string english)
+    {
+        if (!Keys.Value.TryGetValue(english, out var keys))
+        {
+            throw new InvalidOperationException($"\"{english}\" is not a portal text (no English value in the portal's resources).");
+        }
+        if (SuiteLanguage.IsEnglish)
+        {
+            return english;
+        }
+        var language = SuiteLanguage.Culture.TwoLetterISOLanguageName;
+        var texts = Translations.GetOrAdd(language, l => Load(english: false, l).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
+        var translated = keys.Select(k => texts.TryGetValue(k, out var t) ? t : throw new InvalidOperationException($"{k} has no {language} text.")).Distinct().ToList();
+        return translated.Count == 1
+            ? translated[0]
+            : throw new InvalidOperationException($"\"{english}\" is {string.Join(", ", keys)}, worded differently in {language}: name the text more exactly.");
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> Load(bool english, string? language = null)
+    {
+        string[] folders =
+        [
+            Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Ui", "Resources"),
+            Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Sandbox", "Resources"),
+        ];
+        foreach (var folder in folders.Where(Directory.Exists))
+        {
+            foreach (var file in Directory.EnumerateFiles(folder, "*.resx"))
+            {
+                var culture = Path.GetExtension(Path.GetFileNameWithoutExtension(file)).TrimStart('.');
+                if (english ? culture.Length > 0 : !string.Equals(culture, language, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+                foreach (var data in XDocument.Load(file).Root!.Elements("data"))
+                {
+                    yield return new((string)data.Attribute("name")!, (string?)data.Element("value") ?? "");
+                }
+            }
+        }
+    }
+}
