@@ -64,6 +64,9 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
     public Task At_1280_no_portal_page_overflows_the_window() => RunPageTest(async page =>
     {
         await SignInAsync(page, Users.Pat);
+        await OpenOverviewFromNavAsync(page);
+        await page.Mouse.MoveAsync(0, 0);
+        await SaveDocsScreenshotAsync(page, "account-overview.png");
         await AssertPagesFitAsync(page, "/portal", "/portal/invoices", "/portal/payments", "/portal/scheduled", "/portal/payment-methods", "/portal/deposit", "/portal/autopay");
     }, "en-US", nameof(At_1280_no_portal_page_overflows_the_window), 1280, 800);
 
@@ -162,14 +165,15 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
 
     /// <summary>
     /// With PORTAL_DOCS_SCREENSHOTS set to a folder (not in CI), saves what the window shows there: the pictures in docs/images
-    /// come from these tests.
+    /// come from these tests ("name.png" in English, "name.de.png" when the suite runs in German).
     /// </summary>
     private static async Task SaveDocsScreenshotAsync(IPage page, string name)
     {
         if (Environment.GetEnvironmentVariable("PORTAL_DOCS_SCREENSHOTS") is { Length: > 0 } folder)
         {
             Directory.CreateDirectory(folder);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name) });
+            var file = SuiteLanguage.IsEnglish ? name : Path.ChangeExtension(name, SuiteLanguage.Culture.TwoLetterISOLanguageName + ".png");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, file) });
         }
     }
 
