@@ -1,0 +1,78 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.JSInterop;
+using Portal.Payments.Grid;
+using Portal.Payments.Services;
+using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
+using Radzen;
+
+namespace Portal.Payments.Ui.Tests;
+
+/// <summary>The invoice preview dialog and the spreadsheet view for a German user.</summary>
+public class GermanInvoiceToolsTests : BunitContext
+{
+    private const string ModulePath = "./_content/Portal.Payments.Ui/js/invoice-preview.js";
+
+    public GermanInvoiceToolsTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddRadzenComponents();
+        Services.AddPortalStrings();
+    }
+
+    private IRenderedComponent<InvoicePreviewDialog> RenderPreview() =>
+        Render<InvoicePreviewDialog>(p => p.Add(x => x.InvoiceId, 42).Add(x => x.InvoiceNumber, "INV-1042"));
+
+    private IRenderedComponent<GridSpreadsheet<string>> RenderSheet(Func<int, int, CancellationToken, Task<GridPage<string>>> load) =>
+        Render<GridSpreadsheet<string>>(p => p
+            .Add(x => x.Query, new object())
+            .Add(x => x.Load, load)
+            .Add(x => x.Title, f => f)
+            .Add(x => x.CellText, (row, _) => row)
+            .Add(x => x.Label, "Offene Rechnungen, Tabellenansicht")
+            .Add(x => x.Fields, ["Number"]));
+
+    [Fact]
+    public void The_preview_dialog_speaks_German()
+    {
+        JSInterop.SetupModule(ModulePath).SetupVoid("print", _ => true).SetException(new JSException("Blocked"));
+        using var german = TestCulture.Use("de-DE");
+        var cut = RenderPreview();
+
+        var dialog = cut.Find("[role=dialog]");
+        Assert.Equal("Rechnung INV-1042", cut.Find($"#{dialog.GetAttribute("aria-labelledby")}").TextContent.Trim());
+        Assert.Equal("Dokument der Rechnung INV-1042", cut.Find("iframe").GetAttribute("title"));
+        Assert.Equal("In neuem Tab öffnen", cut.Find("a").TextContent.Trim());
+        Assert.Equal(["Drucken", "Schließen"], cut.FindAll("button .rz-button-text").Select(b => b.TextContent.Trim()));
+
+        cut.FindAll("button")[0].Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Das Dokument lässt sich hier nicht drucken. Wählen Sie „In neuem Tab öffnen“ und drucken Sie es dort.",
+            cut.Find("[role=alert]").TextContent.Trim()));
+        Assert.DoesNotContain("Invoice", cut.Markup);
+        Assert.DoesNotContain("new tab", cut.Markup);
+        Assert.DoesNotMatch(@"(>|"")\s*(Preview|Dialog)\.[A-Z]\w*", cut.Markup);
+    }
+
+    [Fact]
+    public void The_spreadsheet_says_it_is_loading_in_German()
+    {
+        using var german = TestCulture.Use("de-DE");
+        var pending = new TaskCompletionSource<GridPage<string>>();
+        var cut = RenderSheet((skip, _, _) => skip == 0 ? Task.FromResult(new GridPage<string>(["INV-1"], 500)) : pending.Task);
+
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("td"), c => c.TextContent.Trim() == "Wird geladen …"));
+        Assert.DoesNotContain("Loading", cut.Markup);
+    }
+
+    [Fact]
+    public void A_refused_query_is_explained_in_German()
+    {
+        using var german = TestCulture.Use("de-DE");
+        var refusal = new PortalFieldError("q", "AmountNotPositive", "The amount to pay for INV-1 must be greater than zero.", ["INV-1"]);
+
+        var cut = RenderSheet((_, _, _) => Task.FromException<GridPage<string>>(refusal.ToException()));
+
+        cut.WaitForAssertion(() => Assert.Equal("Der Betrag für INV-1 muss größer als null sein.", cut.Find("[role=alert]").TextContent.Trim()));
+    }
+}
