@@ -20,15 +20,15 @@ public sealed class UserCultureBrowserTests(HostSiteFixture host, ITestOutputHel
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Make a deposit", Level = 1 })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
 
-        // A method: a new sandbox card.
+        // A method: a new sandbox card (its capture form speaks German).
         await page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
-        await page.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-        await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("10");
-        await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-        await page.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
-        await page.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
-        await page.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        await page.GetByLabel("Kartennummer", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await page.GetByLabel("Ablaufmonat", new() { Exact = true }).FillAsync("10");
+        await page.GetByLabel("Ablaufjahr", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+        await page.GetByLabel("Prüfnummer", new() { Exact = true }).FillAsync("321");
+        await page.GetByLabel("Name auf der Karte", new() { Exact = true }).FillAsync("Pat Payer");
+        await page.GetByLabel("PLZ der Rechnungsadresse", new() { Exact = true }).FillAsync("94107");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Weiter", Exact = true }).ClickAsync();
         var review = page.GetByRole(AriaRole.Button, new() { Name = "Review deposit", Exact = true });
         await Expect(review).ToBeEnabledAsync();
 

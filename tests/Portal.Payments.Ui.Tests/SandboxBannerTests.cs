@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 
 namespace Portal.Payments.Ui.Tests;
 
@@ -56,6 +57,49 @@ public class SandboxBannerTests : BunitContext
         Portal().AddGateway<NoGateway>();
 
         Assert.Empty(Shell().FindAll("[data-testid=sandbox-banner]"));
+    }
+
+    [Fact]
+    public void A_German_user_reads_the_banner_in_German()
+    {
+        Portal().UseSandboxGateway().UseDemoErp();
+        using var _ = TestCulture.Use("de-DE");
+
+        var text = Shell().Find("[data-testid=sandbox-banner]").TextContent;
+
+        Assert.StartsWith("Sandbox: Es fließt kein echtes Geld.", text.Trim(), StringComparison.Ordinal);
+        Assert.Contains("Zahlungen gehen an das Sandbox-Gateway: Karten und Bankkonten sind Testnummern, es wird nichts belastet.", text, StringComparison.Ordinal);
+        Assert.Contains("Die Rechnungen und Salden sind vom Demo-ERP erfunden", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("no real money moves", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("nothing is charged", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("invented by the demo ERP", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_a_real_gateway_but_the_demo_ERP_a_German_user_reads_that_the_invoices_are_invented()
+    {
+        Portal().UseSandboxGateway().UseDemoErp().AddGateway<NoGateway>();
+        using var _ = TestCulture.Use("de-DE");
+
+        var text = Shell().Find("[data-testid=sandbox-banner]").TextContent;
+
+        Assert.StartsWith("Demo-ERP: Die Rechnungen und Salden sind erfunden.", text.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Demo ERP: the invoices", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sandbox-Gateway", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_simulation_the_portal_has_no_text_for_is_described_in_its_own_words()
+    {
+        Portal().AddGateway<NoGateway>().AnnounceSimulation(
+            new SimulatedAdapter(SimulatedAdapterRole.Gateway, "acme test gateway", "Payments go to Acme's test gateway."));
+        using var _ = TestCulture.Use("de-DE");
+
+        var text = Shell().Find("[data-testid=sandbox-banner]").TextContent;
+
+        Assert.StartsWith("Sandbox: Es fließt kein echtes Geld.", text.Trim(), StringComparison.Ordinal);
+        Assert.Contains("Payments go to Acme's test gateway.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("SandboxBanner.", text, StringComparison.Ordinal);
     }
 
     private sealed class NoGateway : PaymentGatewayBase

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using AngleSharp.Dom;
 using Portal.Payments.Gateways;
@@ -8,7 +9,7 @@ namespace Portal.Payments.Ui.Tests;
 
 public class SandboxCaptureFormTests : PortalTestContext
 {
-    private static readonly string FutureYear = (DateTime.UtcNow.Year + 2).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static readonly string FutureYear = (DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture);
     private readonly List<CapturedPaymentMethod> _captured = [];
 
     public SandboxCaptureFormTests() => AddPortal();
@@ -127,9 +128,138 @@ public class SandboxCaptureFormTests : PortalTestContext
         Assert.DoesNotContain(card.FindAll("label"), l => l.TextContent == "Routing number");
     }
 
-    private IRenderedComponent<SandboxCaptureForm> RenderForm(PaymentMethodType kind) =>
+    [Fact]
+    public void German_sandbox_texts_have_every_English_text_with_the_same_placeholders() =>
+        ResourceTexts.AssertGermanMatchesEnglish([SandboxText.Resources], atLeast: 40);
+
+    [Fact]
+    public void A_German_user_reads_the_card_form_in_German_and_every_problem_at_once_in_German()
+    {
+        using var _ = TestCulture.Use("de-DE");
+        var cut = RenderForm(PaymentMethodType.Card, onCancelled: () => Task.CompletedTask);
+
+        Assert.Equal("Kartendaten", cut.Find("[role=group]").GetAttribute("aria-label"));
+        Assert.StartsWith("Sandbox-Gateway: Verwenden Sie Testnummern wie 4242 4242 4242 4242", cut.Find("[data-testid=sandbox-note]").TextContent.Trim(), StringComparison.Ordinal);
+        Assert.Equal(
+            ["Kartennummer", "Ablaufmonat", "Ablaufjahr", "Prüfnummer", "Name auf der Karte", "PLZ der Rechnungsadresse"],
+            cut.FindAll("label").Select(l => l.TextContent.Trim()));
+        Assert.Equal("JJJJ", Input(cut, "Ablaufjahr").GetAttribute("placeholder"));
+        Assert.Equal(["Weiter", "Abbrechen"], cut.FindAll("button").Select(b => b.TextContent.Trim()));
+
+        Input(cut, "Kartennummer").Change("4242 4242 4242 4241");
+        Input(cut, "Ablaufmonat").Change("ab");
+        Input(cut, "Ablaufjahr").Change(FutureYear);
+        Input(cut, "Prüfnummer").Change("12");
+        Press(cut, "Weiter");
+
+        Assert.Equal("Die Kartennummer ist ungültig. Prüfen Sie die Ziffern.", ErrorFor(cut, Input(cut, "Kartennummer")).TextContent.Trim());
+        Assert.Equal("Geben Sie den Ablaufmonat (1–12) und das vierstellige Jahr ein.", ErrorFor(cut, Input(cut, "Ablaufmonat")).TextContent.Trim());
+        Assert.Equal("Die Prüfnummer muss 3 Ziffern haben (4 bei American Express).", ErrorFor(cut, Input(cut, "Prüfnummer")).TextContent.Trim());
+        Assert.Equal("Geben Sie den Namen auf der Karte ein.", ErrorFor(cut, Input(cut, "Name auf der Karte")).TextContent.Trim());
+        AssertNoEnglish(cut);
+        Assert.Empty(_captured);
+    }
+
+    [Fact]
+    public void A_German_user_reads_an_expired_American_Express_card_and_its_four_digit_code_in_German()
+    {
+        using var _ = TestCulture.Use("de-DE");
+        var cut = RenderForm(PaymentMethodType.Card);
+
+        Input(cut, "Kartennummer").Change("3782 822463 10005");
+        Input(cut, "Ablaufmonat").Change("1");
+        Input(cut, "Ablaufjahr").Change("2020");
+        Input(cut, "Prüfnummer").Change("123");
+        Input(cut, "Name auf der Karte").Change("Erika Mustermann");
+        Press(cut, "Weiter");
+
+        Assert.Equal("Die Karte ist abgelaufen.", ErrorFor(cut, Input(cut, "Ablaufjahr")).TextContent.Trim());
+        Assert.Equal("Die Prüfnummer muss 4 Ziffern haben.", ErrorFor(cut, Input(cut, "Prüfnummer")).TextContent.Trim());
+        AssertNoEnglish(cut);
+        Assert.Empty(_captured);
+    }
+
+    [Fact]
+    public void A_German_user_reads_the_bank_form_in_German_and_its_problems_in_German()
+    {
+        using var _ = TestCulture.Use("de-DE");
+        var cut = RenderForm(PaymentMethodType.BankAccount);
+
+        Assert.Equal("Bankkontodaten", cut.Find("[role=group]").GetAttribute("aria-label"));
+        Assert.Contains(
+            $"({SandboxGateway.ReturnedBankAccount} wird von der Bank zurückgebucht)", cut.Find("[data-testid=sandbox-note]").TextContent, StringComparison.Ordinal);
+        Assert.Equal(
+            ["Name des Kontoinhabers", "Routingnummer (ABA)", "Kontonummer", "Kontonummer bestätigen", "Kontoart", "Art des Kontoinhabers"],
+            cut.FindAll("label").Select(l => l.TextContent.Trim()));
+        Assert.Equal(["Girokonto", "Sparkonto", "Geschäftlich", "Privat"], cut.FindAll("option").Select(o => o.TextContent.Trim()));
+
+        Input(cut, "Routingnummer (ABA)").Change("123456789");
+        Input(cut, "Kontonummer").Change("12");
+        Press(cut, "Weiter");
+
+        Assert.Equal("Die Routingnummer ist ungültig: Sie muss 9 Ziffern haben und die ABA-Prüfsumme erfüllen.", ErrorFor(cut, Input(cut, "Routingnummer (ABA)")).TextContent.Trim());
+        Assert.Equal("Die Kontonummer muss 4 bis 17 Ziffern haben.", ErrorFor(cut, Input(cut, "Kontonummer")).TextContent.Trim());
+        Assert.Equal("Geben Sie den Namen des Kontoinhabers ein.", ErrorFor(cut, Input(cut, "Name des Kontoinhabers")).TextContent.Trim());
+        AssertNoEnglish(cut);
+
+        Input(cut, "Routingnummer (ABA)").Change("110000000");
+        Input(cut, "Kontonummer").Change("000123456789");
+        Input(cut, "Kontonummer bestätigen").Change("000123456780");
+        Input(cut, "Name des Kontoinhabers").Change("Muster GmbH");
+        Press(cut, "Weiter");
+
+        Assert.Equal("Die Kontonummern stimmen nicht überein.", ErrorFor(cut, Input(cut, "Kontonummer bestätigen")).TextContent.Trim());
+        Assert.Empty(_captured);
+    }
+
+    [Theory]
+    [InlineData("Zahlung bestätigen", "Die Bestätigung ist abgelaufen.")]
+    [InlineData("Nicht bestätigen", "Sie haben die Zahlung nicht bestätigt.")]
+    public void A_German_user_confirms_with_the_sandbox_bank_in_German(string button, string message)
+    {
+        using var _ = TestCulture.Use("de-DE");
+        CustomerActionOutcome? outcome = null;
+        // Not a sandbox action: the gateway records nothing, so even a confirmation comes back as expired.
+        var cut = Render<SandboxCaptureForm>(p => p
+            .Add(x => x.CustomerAction, "unknown")
+            .Add(x => x.OnCustomerActionCompleted, o =>
+            {
+                outcome = o;
+                return Task.CompletedTask;
+            }));
+
+        var group = cut.Find("[data-testid=sandbox-bank-confirmation]");
+        Assert.Equal("Zahlung bei Ihrer Bank bestätigen", group.GetAttribute("aria-label"));
+        Assert.Equal("Sandbox-Bank: Ihre kartenausgebende Bank bittet Sie, diese Zahlung zu bestätigen (3-D Secure).", group.QuerySelector("p")!.TextContent.Trim());
+        AssertNoEnglish(cut);
+
+        Press(cut, button);
+
+        Assert.False(outcome!.Completed);
+        Assert.Equal(message, outcome.Message);
+    }
+
+    /// <summary>
+    /// No English text of the sandbox (other than one that reads the same in German, "MM") is shown or read out (text,
+    /// aria-label, placeholder, title), and no text key either.
+    /// </summary>
+    private static void AssertNoEnglish(IRenderedComponent<SandboxCaptureForm> cut)
+    {
+        var shown = string.Join('\n', cut.Nodes.Select(n => n.TextContent)
+            .Concat(cut.FindAll("*").SelectMany(e => new[] { e.GetAttribute("aria-label"), e.GetAttribute("placeholder"), e.GetAttribute("title") }).OfType<string>()));
+        var german = ResourceTexts.Of([SandboxText.Resources], CultureInfo.GetCultureInfo("de"));
+        foreach (var (key, english) in ResourceTexts.Of([SandboxText.Resources], CultureInfo.InvariantCulture).Where(t => t.Value != german[t.Key]))
+        {
+            var fixedPart = english.Split('{')[0];
+            Assert.False(shown.Contains(fixedPart, StringComparison.Ordinal), $"{key} is shown in English: \"{fixedPart}\"");
+        }
+        Assert.DoesNotMatch(@"Sandbox(Form|Check)\.[A-Z]", shown);
+    }
+
+    private IRenderedComponent<SandboxCaptureForm> RenderForm(PaymentMethodType kind, Func<Task>? onCancelled = null) =>
         Render<SandboxCaptureForm>(p => p
             .Add(x => x.Kind, kind)
+            .Add(x => x.OnCancelled, onCancelled)
             .Add(x => x.OnCaptured, m =>
             {
                 _captured.Add(m);
@@ -164,8 +294,10 @@ public class SandboxCaptureFormTests : PortalTestContext
         Input(cut, "Confirm account number").Change(confirm ?? account);
     }
 
-    private static void Continue(IRenderedComponent<SandboxCaptureForm> cut) =>
-        Assert.Single(cut.FindAll("button"), b => b.TextContent.Trim() == "Continue").Click();
+    private static void Continue(IRenderedComponent<SandboxCaptureForm> cut) => Press(cut, "Continue");
+
+    private static void Press(IRenderedComponent<SandboxCaptureForm> cut, string button) =>
+        Assert.Single(cut.FindAll("button"), b => b.TextContent.Trim() == button).Click();
 
     /// <summary>The input a visible label names (label[for] → id), as a person or screen reader finds it.</summary>
     private static IElement Input(IRenderedComponent<SandboxCaptureForm> cut, string label)

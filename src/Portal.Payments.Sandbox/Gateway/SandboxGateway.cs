@@ -43,7 +43,8 @@ public sealed record SandboxCardInput(string Number, int ExpiryMonth, int Expiry
 
 /// <summary>One problem with details typed into the sandbox capture form.</summary>
 /// <param name="Code">The gateway error it is.</param>
-/// <param name="Message">What to tell the payer.</param>
+/// <param name="Message">What to tell the payer, in the current UI culture (<see cref="SandboxGateway.CheckCard"/> and
+/// <see cref="SandboxGateway.CheckBankAccount"/> word it through the sandbox's own texts).</param>
 public sealed record SandboxInputError(GatewayErrorCode Code, string Message);
 
 /// <summary>Bank details typed into the sandbox capture form (development only).</summary>
@@ -126,7 +127,10 @@ public sealed class SandboxGateway : PaymentGatewayBase
         return Captured(payload, PaymentMethodType.Card);
     }
 
-    /// <summary>Every problem with the card details, in the form's order (empty when they are valid): the form shows them all at once.</summary>
+    /// <summary>
+    /// Every problem with the card details, in the form's order (empty when they are valid): the form shows them all at
+    /// once, worded in the current UI culture.
+    /// </summary>
     public IReadOnlyList<SandboxInputError> CheckCard(SandboxCardInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -135,27 +139,27 @@ public sealed class SandboxGateway : PaymentGatewayBase
         var validNumber = digits is not null && PaymentChecks.IsValidCardNumber(digits);
         if (!validNumber)
         {
-            errors.Add(new(GatewayErrorCode.InvalidCardNumber, "The card number is not valid. Check the digits."));
+            errors.Add(new(GatewayErrorCode.InvalidCardNumber, SandboxText.Get("SandboxCheck.CardNumber")));
         }
         var now = clock.GetUtcNow();
         if (input.ExpiryMonth is < 1 or > 12 || input.ExpiryYear < 2000 || input.ExpiryYear > now.Year + 25)
         {
-            errors.Add(new(GatewayErrorCode.InvalidExpiry, "The expiry date is not a real month and year."));
+            errors.Add(new(GatewayErrorCode.InvalidExpiry, SandboxText.Get("SandboxCheck.Expiry")));
         }
         else if (input.ExpiryYear < now.Year || (input.ExpiryYear == now.Year && input.ExpiryMonth < now.Month))
         {
-            errors.Add(new(GatewayErrorCode.ExpiredCard, "The card has expired."));
+            errors.Add(new(GatewayErrorCode.ExpiredCard, SandboxText.Get("SandboxCheck.Expired")));
         }
         var cvcLength = validNumber && PaymentChecks.CardBrand(digits!) == "American Express" ? 4 : 3;
         if (input.Cvc is null || input.Cvc.Length != cvcLength || !input.Cvc.All(char.IsAsciiDigit))
         {
             errors.Add(new(GatewayErrorCode.InvalidSecurityCode, validNumber
-                ? $"The security code must be {cvcLength} digits."
-                : "The security code must be 3 digits (4 on American Express)."));
+                ? SandboxText.Get("SandboxCheck.SecurityCodeLength", cvcLength)
+                : SandboxText.Get("SandboxCheck.SecurityCode")));
         }
         if (string.IsNullOrWhiteSpace(input.HolderName))
         {
-            errors.Add(new(GatewayErrorCode.InvalidRequest, "Enter the name on the card."));
+            errors.Add(new(GatewayErrorCode.InvalidRequest, SandboxText.Get("SandboxCheck.NameOnCard")));
         }
         return errors;
     }
@@ -174,22 +178,22 @@ public sealed class SandboxGateway : PaymentGatewayBase
         return Captured(payload, PaymentMethodType.BankAccount);
     }
 
-    /// <summary>Every problem with the bank details, in the form's order (empty when they are valid).</summary>
+    /// <summary>Every problem with the bank details, in the form's order (empty when they are valid), worded in the current UI culture.</summary>
     public IReadOnlyList<SandboxInputError> CheckBankAccount(SandboxBankInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var errors = new List<SandboxInputError>();
         if (!PaymentChecks.IsValidRoutingNumber(input.RoutingNumber))
         {
-            errors.Add(new(GatewayErrorCode.InvalidRoutingNumber, "The routing number is not valid: it must be 9 digits passing the ABA checksum."));
+            errors.Add(new(GatewayErrorCode.InvalidRoutingNumber, SandboxText.Get("SandboxCheck.RoutingNumber")));
         }
         if (input.AccountNumber is not { Length: >= 4 and <= 17 } || !input.AccountNumber.All(char.IsAsciiDigit))
         {
-            errors.Add(new(GatewayErrorCode.InvalidAccountNumber, "The account number must be 4 to 17 digits."));
+            errors.Add(new(GatewayErrorCode.InvalidAccountNumber, SandboxText.Get("SandboxCheck.AccountNumber")));
         }
         if (string.IsNullOrWhiteSpace(input.HolderName))
         {
-            errors.Add(new(GatewayErrorCode.InvalidRequest, "Enter the account holder's name."));
+            errors.Add(new(GatewayErrorCode.InvalidRequest, SandboxText.Get("SandboxCheck.AccountHolder")));
         }
         return errors;
     }
@@ -455,6 +459,11 @@ public sealed class SandboxGateway : PaymentGatewayBase
         return new ChargeResult { Status = status, ErrorCode = code, Message = message, Reference = c.Reference, Replayed = replayed, CustomerAction = action };
     }
 
+    /// <summary>
+    /// The processor's words for a decline. They, like every message this gateway answers through the gateway contract
+    /// (store, update, remove, charge, lookup, void), stay English as a real processor's do: the portal stores them as the
+    /// payment's failure reason and e-mails them, often from a background service with no user's culture at hand.
+    /// </summary>
     private static string DeclineMessage(GatewayErrorCode code) => code switch
     {
         GatewayErrorCode.InsufficientFunds => "The card was declined: insufficient funds.",

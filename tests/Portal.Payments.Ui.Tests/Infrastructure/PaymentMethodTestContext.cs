@@ -169,26 +169,29 @@ public abstract class PaymentMethodTestContext : PortalTestContext
         return buttons[0];
     }
 
-    /// <summary>Types a card into the sandbox capture form (its inputs update on change) and clicks Continue.</summary>
+    /// <summary>
+    /// Types a card into the sandbox capture form (its inputs update on change) and clicks Continue; finds its fields by
+    /// their labels in the current UI culture, so a German test enters a card the same way.
+    /// </summary>
     protected static void EnterCard<T>(IRenderedComponent<T> cut, string number = "4242 4242 4242 4242", string month = "12", string year = "2030")
         where T : IComponent
     {
-        Input(cut, "Card number").Change(number);
-        Input(cut, "Expiry month").Change(month);
-        Input(cut, "Expiry year").Change(year);
-        Input(cut, "Security code").Change("123");
-        Input(cut, "Name on card").Change("Jane Doe");
-        Input(cut, "Billing postal code").Change("94107");
-        Button(cut, "Continue").Click();
+        Input(cut, SandboxText.Get("SandboxForm.CardNumber")).Change(number);
+        Input(cut, SandboxText.Get("SandboxForm.ExpiryMonth")).Change(month);
+        Input(cut, SandboxText.Get("SandboxForm.ExpiryYear")).Change(year);
+        Input(cut, SandboxText.Get("SandboxForm.SecurityCode")).Change("123");
+        Input(cut, SandboxText.Get("SandboxForm.NameOnCard")).Change("Jane Doe");
+        Input(cut, SandboxText.Get("SandboxForm.BillingPostalCode")).Change("94107");
+        Button(cut, SandboxText.Get("SandboxForm.Continue")).Click();
     }
 
-    /// <summary>Types a bank account into the sandbox capture form and clicks Continue.</summary>
+    /// <summary>Types a bank account into the sandbox capture form and clicks Continue (labels in the current UI culture).</summary>
     protected static void EnterBankAccount<T>(IRenderedComponent<T> cut, string account = "000123456789") where T : IComponent
     {
-        Input(cut, "Account holder name").Change("Acme Industrial Supply");
-        Input(cut, "Routing number").Change("110000000");
-        Input(cut, "Account number").Change(account);
-        Input(cut, "Confirm account number").Change(account);
-        Button(cut, "Continue").Click();
+        Input(cut, SandboxText.Get("SandboxForm.AccountHolderName")).Change("Acme Industrial Supply");
+        Input(cut, SandboxText.Get("SandboxForm.RoutingNumber")).Change("110000000");
+        Input(cut, SandboxText.Get("SandboxForm.AccountNumber")).Change(account);
+        Input(cut, SandboxText.Get("SandboxForm.ConfirmAccountNumber")).Change(account);
+        Button(cut, SandboxText.Get("SandboxForm.Continue")).Click();
     }
 }
