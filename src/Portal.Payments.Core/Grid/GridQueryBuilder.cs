@@ -118,7 +118,8 @@ internal sealed class GridQueryBuilder<TRecord>
     public GridField Field(string? name, string inputName = "field") =>
         name is not null && _fields.TryGetValue(name, out var field)
             ? field
-            : throw new PortalValidationException(inputName, $"The grid has no column called \"{(name is { Length: > 40 } ? name[..40] + "…" : name)}\". Columns: {string.Join(", ", _fields.Values.Select(f => f.Title))}.");
+            : throw PortalFieldError.Of(inputName, "GridNoColumn", "The grid has no column called \"{0}\". Columns: {1}.",
+                name is { Length: > 40 } ? name[..40] + "…" : name ?? "", string.Join(", ", _fields.Values.Select(f => f.Title))).ToException();
 
     /// <summary>Applies the general search (by prefix) and every filter (AND). Money values are read in <paramref name="currency"/>.</summary>
     public IQueryable<TRecord> Filter(IQueryable<TRecord> source, GridQuery query, CurrencyInfo currency) => Filter(source, query, currency, null);
@@ -134,7 +135,7 @@ internal sealed class GridQueryBuilder<TRecord>
         ArgumentNullException.ThrowIfNull(query);
         if (query.Filters.Count > MaxConditions)
         {
-            throw new PortalValidationException("filter", $"Use at most {MaxConditions} filters at a time.");
+            throw PortalFieldError.Of("filter", "GridTooManyFilters", "Use at most {0} filters at a time.", MaxConditions).ToException();
         }
         source = Search(source, query.Search, containsSearch);
         foreach (var filter in query.Filters)
@@ -150,7 +151,7 @@ internal sealed class GridQueryBuilder<TRecord>
         ArgumentNullException.ThrowIfNull(query);
         if (query.Sorts.Count > MaxConditions)
         {
-            throw new PortalValidationException("sort", $"Sort by at most {MaxConditions} columns.");
+            throw PortalFieldError.Of("sort", "GridTooManySorts", "Sort by at most {0} columns.", MaxConditions).ToException();
         }
         IOrderedQueryable<TRecord>? ordered = null;
         foreach (var sort in query.Sorts)
@@ -166,11 +167,11 @@ internal sealed class GridQueryBuilder<TRecord>
         ArgumentNullException.ThrowIfNull(query);
         if (query.Take is < 1 or > MaxPageSize)
         {
-            throw new PortalValidationException("take", $"A page holds 1 to {MaxPageSize} rows.");
+            throw PortalFieldError.Of("take", "GridPageSize", "A page holds 1 to {0} rows.", MaxPageSize).ToException();
         }
         if (query.Skip < 0)
         {
-            throw new PortalValidationException("skip", "The page position cannot be negative.");
+            throw PortalFieldError.Of("skip", "GridNegativeSkip", "The page position cannot be negative.").ToException();
         }
         return source.Skip(query.Skip).Take(query.Take);
     }
@@ -229,7 +230,7 @@ internal sealed class GridQueryBuilder<TRecord>
         var value = SearchKeys.Normalize(filter.Value);
         if (value.Length == 0)
         {
-            throw new PortalValidationException(field.Name, $"Type some text to filter {field.Title}.");
+            throw PortalFieldError.Of(field.Name, "GridFilterTextEmpty", "Type some text to filter {0}.", field.Title).ToException();
         }
         return filter.Operator switch
         {
@@ -304,26 +305,27 @@ internal sealed class GridQueryBuilder<TRecord>
                                            && Math.Abs(amount) < 1_000_000_000_000m:
                 return (long)(amount * currency.Factor);
             case GridFieldKind.Money:
-                throw new PortalValidationException(field.Name, $"{field.Title} needs an amount like 1234.{new string('5', currency.MinorUnits)} (at most {currency.MinorUnits} decimals).");
+                throw PortalFieldError.Of(field.Name, "GridFilterAmount", "{0} needs an amount like {1} (at most {2} decimals).",
+                    field.Title, "1234." + new string('5', currency.MinorUnits), currency.MinorUnits).ToException();
             case GridFieldKind.Date when DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date):
                 return date;
             case GridFieldKind.Date:
-                throw new PortalValidationException(field.Name, $"{field.Title} needs a date like 2026-03-31.");
+                throw PortalFieldError.Of(field.Name, "GridFilterDate", "{0} needs a date like 2026-03-31.", field.Title).ToException();
             case GridFieldKind.Int when int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number):
                 return number;
             case GridFieldKind.Int:
-                throw new PortalValidationException(field.Name, $"{field.Title} needs a whole number.");
+                throw PortalFieldError.Of(field.Name, "GridFilterWholeNumber", "{0} needs a whole number.", field.Title).ToException();
             default:
                 // Enum: by name only (numbers would accept values outside the enum).
                 var names = System.Enum.GetNames(type);
                 var name = names.FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new PortalValidationException(field.Name, $"{field.Title} is one of: {string.Join(", ", names)}.");
+                    ?? throw PortalFieldError.Of(field.Name, "GridFilterChoice", "{0} is one of: {1}.", field.Title, string.Join(", ", names)).ToException();
                 return System.Enum.Parse(type, name);
         }
     }
 
     private static PortalValidationException Unsupported(GridField field, GridFilterOperator op) =>
-        new(field.Name, $"{field.Title} cannot be filtered with \"{op}\".");
+        PortalFieldError.Of(field.Name, "GridFilterOperator", "{0} cannot be filtered with \"{1}\".", field.Title, op).ToException();
 
     /// <summary><c>key &gt;= prefix AND key &lt; next(prefix)</c>: an index range on the ordinal key column.</summary>
     private static Expression Prefix(Expression key, string normalizedPrefix)

@@ -28,10 +28,23 @@ public static class GridQueryCodec
     }
 
     /// <summary>
+    /// The query in <paramref name="encoded"/>; an empty query for null or blank; the refusal <paramref name="damaged"/>
+    /// (its code lets the user interface word it) when the text is damaged.
+    /// </summary>
+    public static TQuery Decode<TQuery>(string? encoded, PortalFieldError damaged) where TQuery : GridQuery, new()
+    {
+        ArgumentNullException.ThrowIfNull(damaged);
+        return Decode<TQuery>(encoded, damaged.ToException);
+    }
+
+    /// <summary>
     /// The query in <paramref name="encoded"/>; an empty query for null or blank; a validation error on field "q"
     /// saying <paramref name="damagedMessage"/> when the text is damaged.
     /// </summary>
-    public static TQuery Decode<TQuery>(string? encoded, string damagedMessage) where TQuery : GridQuery, new()
+    public static TQuery Decode<TQuery>(string? encoded, string damagedMessage) where TQuery : GridQuery, new() =>
+        Decode<TQuery>(encoded, () => new PortalValidationException("q", damagedMessage));
+
+    private static TQuery Decode<TQuery>(string? encoded, Func<PortalValidationException> damaged) where TQuery : GridQuery, new()
     {
         if (string.IsNullOrWhiteSpace(encoded))
         {
@@ -51,7 +64,7 @@ public static class GridQueryCodec
         }
         catch (Exception ex) when (ex is FormatException or JsonException)
         {
-            throw new PortalValidationException("q", damagedMessage);
+            throw damaged();
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Portal.Payments.Users;
 
 namespace Portal.Payments.Services;
@@ -23,8 +24,34 @@ public sealed class PortalNotFoundException(string message) : Exception(message)
 /// <param name="Arguments">The values the message names (invoice numbers, amounts, lengths), in order.</param>
 public sealed record PortalFieldError(string Field, string Code, string Message, IReadOnlyList<object> Arguments)
 {
+    /// <summary>
+    /// A refusal of <paramref name="field"/> with <paramref name="code"/>: the message is <paramref name="englishFormat"/>
+    /// (the English text of <c>Error.{code}</c> in the portal's resources) filled with <paramref name="arguments"/> in the
+    /// invariant culture. Pass amounts as <see cref="Money"/>, dates as <see cref="DateOnly"/> (with the English date
+    /// format in the placeholder, e.g. <c>{0:MMMM d, yyyy}</c>) and counts as <see cref="int"/>, so a user interface
+    /// writes them in the user's culture; a list of refusals (the parts of one message) reads as their messages joined by
+    /// "; ".
+    /// </summary>
+    public static PortalFieldError Of(string field, string code, string englishFormat, params object[] arguments) =>
+        new(field, code, string.Format(EnglishArguments.Instance, englishFormat, arguments), arguments);
+
     /// <summary>The refusal as an exception (the server refuses the request with it).</summary>
     public PortalValidationException ToException() => new(this);
+
+    /// <summary>Writes the arguments of an English message: invariant, a list of parts as their messages.</summary>
+    private sealed class EnglishArguments : IFormatProvider, ICustomFormatter
+    {
+        public static readonly EnglishArguments Instance = new();
+
+        public object? GetFormat(Type? formatType) => formatType == typeof(ICustomFormatter) ? this : null;
+
+        public string Format(string? format, object? arg, IFormatProvider? formatProvider) => arg switch
+        {
+            IEnumerable<PortalFieldError> parts => string.Join("; ", parts.Select(p => p.Message)),
+            IFormattable formattable => formattable.ToString(format, CultureInfo.InvariantCulture),
+            _ => arg?.ToString() ?? "",
+        };
+    }
 }
 
 /// <summary>A user's request broke a rule; <see cref="Field"/> names the input to fix.</summary>

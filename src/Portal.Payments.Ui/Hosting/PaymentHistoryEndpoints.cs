@@ -17,7 +17,8 @@ namespace Microsoft.AspNetCore.Builder;
 /// </summary>
 internal static class PaymentHistoryEndpoints
 {
-    private const string DamagedLink = "The export link is damaged or incomplete. Go back to Payment history and export again.";
+    private static readonly PortalFieldError DamagedLink =
+        PortalFieldError.Of("q", "HistoryExportLinkDamaged", "The export link is damaged or incomplete. Go back to Payment history and export again.");
 
     /// <summary>
     /// Maps <c>GET {ApiPrefix}/payments/{id}/receipt.pdf</c>, <c>GET {ApiPrefix}/payments/{id}/remittance.csv</c> and

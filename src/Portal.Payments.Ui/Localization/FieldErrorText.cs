@@ -4,7 +4,12 @@ using Portal.Payments.Services;
 
 namespace Portal.Payments.Ui;
 
-/// <summary>Words a Core refusal in the user's language: <c>Error.{Code}</c> from the resources, else Core's English message.</summary>
+/// <summary>
+/// Words a Core refusal in the user's language: <c>Error.{Code}</c> from the resources, else Core's English message. The
+/// arguments are written in the user's culture: amounts as <see cref="PortalFormat.Money"/>, counts and dates as
+/// <see cref="PortalFormat.Count"/> and <see cref="PortalFormat.Date"/> unless the text gives a format
+/// (<c>{0:MMMM d, yyyy}</c>, <c>{0:N0}</c>), and a list of refusals (the parts of one message) worded one by one.
+/// </summary>
 internal static class FieldErrorText
 {
     /// <summary>The text of <paramref name="error"/>.</summary>
@@ -15,19 +20,26 @@ internal static class FieldErrorText
         {
             return error.Message;
         }
-        var arguments = error.Arguments.Select(Format).ToArray();
-        return string.Format(CultureInfo.CurrentCulture, text.Value, arguments);
+        return string.Format(new ArgumentFormat(l), text.Value, [.. error.Arguments]);
     }
 
     /// <summary>The text of a refusal: worded from its code when it has one, else its message.</summary>
     public static string Of(IStringLocalizer<PortalStrings> l, PortalValidationException refusal) =>
         refusal.Error is { } error ? Of(l, error) : refusal.Message;
 
-    private static object Format(object argument) => argument switch
+    /// <summary>Writes one argument of a refusal in the current culture.</summary>
+    private sealed class ArgumentFormat(IStringLocalizer<PortalStrings> l) : IFormatProvider, ICustomFormatter
     {
-        Money m => PortalFormat.Money(m),
-        int n => PortalFormat.Count(n),
-        DateOnly d => PortalFormat.Date(d),
-        _ => argument,
-    };
+        public object? GetFormat(Type? formatType) => formatType == typeof(ICustomFormatter) ? this : null;
+
+        public string Format(string? format, object? arg, IFormatProvider? formatProvider) => arg switch
+        {
+            Money m => PortalFormat.Money(m),
+            int n when string.IsNullOrEmpty(format) => PortalFormat.Count(n),
+            DateOnly d when string.IsNullOrEmpty(format) => PortalFormat.Date(d),
+            IEnumerable<PortalFieldError> parts => string.Join("; ", parts.Select(p => Of(l, p))),
+            IFormattable formattable => formattable.ToString(format, CultureInfo.CurrentCulture),
+            _ => arg?.ToString() ?? "",
+        };
+    }
 }

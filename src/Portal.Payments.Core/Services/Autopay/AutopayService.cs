@@ -211,7 +211,7 @@ public sealed class AutopayService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.AutopayEnrollments.AnyAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken))
         {
-            throw new PortalValidationException("autopay", "Autopay is already on for this account; change it instead.");
+            throw AlreadyOn();
         }
         var method = await CheckAsync(db, scope, terms, cancellationToken);
         var e = new AutopayEnrollmentRecord
@@ -239,7 +239,7 @@ public sealed class AutopayService(
         catch (DbUpdateException)
         {
             // The one-active-enrolment index: a concurrent enrolment of this account won.
-            throw new PortalValidationException("autopay", "Autopay is already on for this account; change it instead.");
+            throw AlreadyOn();
         }
         logger.LogInformation("Autopay enrolled for {AccountId} by {UserId}", scope.AccountId, scope.User.UserId);
         await runner.ExpandNowAsync(e.Id, cancellationToken);
@@ -257,10 +257,10 @@ public sealed class AutopayService(
         var now = Now;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var e = await db.AutopayEnrollments.FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
-                ?? throw new PortalValidationException("autopay", "Autopay is not on for this account.");
+                ?? throw NotOn();
         if (e.Version != version)
         {
-            throw new PortalValidationException("autopay", "Someone changed autopay since you opened it. Review the current settings and try again.");
+            throw ChangedMeanwhile();
         }
         // The recurring authorization signed for this bank account stays good for other changes of the terms.
         var previous = e.AchAuthorizationId;
@@ -294,7 +294,7 @@ public sealed class AutopayService(
             }
             catch (DbUpdateConcurrencyException)
             {
-                throw new PortalValidationException("autopay", "Someone changed autopay since you opened it. Review the current settings and try again.");
+                throw ChangedMeanwhile();
             }
             await tx.CommitAsync(cancellationToken);
             return cancelled;
@@ -310,7 +310,7 @@ public sealed class AutopayService(
         var now = Now;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var e = await db.AutopayEnrollments.FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
-                ?? throw new PortalValidationException("autopay", "Autopay is not on for this account.");
+                ?? throw NotOn();
         var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == e.PaymentMethodId, cancellationToken);
         e.CancelledAt = now;
         e.UpdatedAt = now;
@@ -344,7 +344,7 @@ public sealed class AutopayService(
         var now = Now;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var e = await db.AutopayEnrollments.AsNoTracking().FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
-                ?? throw new PortalValidationException("autopay", "Autopay is not on for this account.");
+                ?? throw NotOn();
         var invoice = await db.Invoices.AsNoTracking().FirstOrDefaultAsync(i => i.Id == invoiceId && i.AccountId == scope.AccountId, cancellationToken)
                       ?? throw new PortalNotFoundException("That invoice was not found.");
         await lifecycle.WriteAsync(async () =>
@@ -358,11 +358,11 @@ public sealed class AutopayService(
                     && !await lifecycle.TryMoveAsync(db, payment, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
                         new PaymentChange(scope.User.UserId) { CancelledBy = scope.User.DisplayName, Quiet = true }, cancellationToken))
                 {
-                    throw new PortalValidationException("invoice", $"{invoice.Number} is being paid right now; it can no longer be excluded.");
+                    throw BeingPaid(invoice.Number);
                 }
                 if (payment.Status is not (PaymentStatus.Scheduled or PaymentStatus.Cancelled))
                 {
-                    throw new PortalValidationException("invoice", $"{invoice.Number} is being paid right now; it can no longer be excluded.");
+                    throw BeingPaid(invoice.Number);
                 }
             }
             if (item is null)
@@ -389,7 +389,7 @@ public sealed class AutopayService(
         var now = Now;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var e = await db.AutopayEnrollments.AsNoTracking().FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
-                ?? throw new PortalValidationException("autopay", "Autopay is not on for this account.");
+                ?? throw NotOn();
         await lifecycle.WriteAsync(async () =>
         {
             // Excluded, or left to the payer after its payment failed: back to autopay (its generation keeps the next key new).
@@ -425,7 +425,7 @@ public sealed class AutopayService(
         var scope = await access.ForPayAsync(ct);
         if (!allowWhenOff && !options.Value.Autopay.Enabled)
         {
-            throw new PortalValidationException("autopay", DisabledMessage);
+            throw PortalFieldError.Of("autopay", "AutopayDisabled", DisabledMessage).ToException();
         }
         return scope;
     }
@@ -435,27 +435,27 @@ public sealed class AutopayService(
     {
         if (!Enum.IsDefined(terms.Rule))
         {
-            throw new PortalValidationException("rule", "Choose when autopay pays each invoice.");
+            throw PortalFieldError.Of("rule", "AutopayRuleMissing", "Choose when autopay pays each invoice.").ToException();
         }
         if (terms.Rule == AutopayRule.DaysBeforeDue && terms.DaysBeforeDue is < 1 or > 30)
         {
-            throw new PortalValidationException("daysBeforeDue", "Enter 1 to 30 days before the due date.");
+            throw PortalFieldError.Of("daysBeforeDue", "AutopayDaysBeforeDue", "Enter 1 to 30 days before the due date.").ToException();
         }
         var currency = options.Value.Currency;
         if (terms.MaxPayment is { } max)
         {
             if (!string.Equals(max.Currency, currency, StringComparison.Ordinal))
             {
-                throw new PortalValidationException("maxPayment", $"Enter the maximum in {currency}.");
+                throw PortalFieldError.Of("maxPayment", "AutopayMaxCurrency", "Enter the maximum in {0}.", currency).ToException();
             }
             if (max.Amount <= 0m)
             {
-                throw new PortalValidationException("maxPayment", "The maximum must be greater than zero, or leave it empty for none.");
+                throw PortalFieldError.Of("maxPayment", "AutopayMaxNotPositive", "The maximum must be greater than zero, or leave it empty for none.").ToException();
             }
         }
         if (terms.EndDate is { } end && end <= Today)
         {
-            throw new PortalValidationException("endDate", "The end date must be after today, or leave it empty for no end.");
+            throw PortalFieldError.Of("endDate", "AutopayEndDatePast", "The end date must be after today, or leave it empty for no end.").ToException();
         }
         var method = await PaymentService.UsableMethodAsync(db, scope.AccountId, terms.PaymentMethodId, Today, gateway.Key, ct);
         if (method.Type == PaymentMethodType.BankAccount && !signatureOnFile)
@@ -464,19 +464,19 @@ public sealed class AutopayService(
             var agreement = RecurringAgreement;
             if (signature is null || !string.Equals(signature.AgreementVersion, agreement.Version, StringComparison.Ordinal))
             {
-                throw new PortalValidationException("agreement", "Read the recurring-debit authorization and sign it to pay autopay from this bank account.");
+                throw PortalFieldError.Of("agreement", "AutopayAgreementUnsigned", "Read the recurring-debit authorization and sign it to pay autopay from this bank account.").ToException();
             }
             if (string.IsNullOrWhiteSpace(signature.SignerName))
             {
-                throw new PortalValidationException("signerName", "Type your full name to sign the authorization.");
+                throw PortalFieldError.Of("signerName", "AutopaySignerMissing", "Type your full name to sign the authorization.").ToException();
             }
             if (signature.SignerName.Trim().Length > 200)
             {
-                throw new PortalValidationException("signerName", "The name can be at most 200 characters.");
+                throw PortalFieldError.Of("signerName", "AutopaySignerTooLong", "The name can be at most {0} characters.", 200).ToException();
             }
             if (!signature.Consented)
             {
-                throw new PortalValidationException("consent", "Tick the box to authorize recurring debits from this bank account.");
+                throw PortalFieldError.Of("consent", "AutopayConsentMissing", "Tick the box to authorize recurring debits from this bank account.").ToException();
             }
         }
         return method;
@@ -529,6 +529,18 @@ public sealed class AutopayService(
         ApplyUnappliedCash = e.ApplyUnappliedCash,
         EndDate = e.EndDate,
     };
+
+    private static PortalValidationException AlreadyOn() =>
+        PortalFieldError.Of("autopay", "AutopayAlreadyOn", "Autopay is already on for this account; change it instead.").ToException();
+
+    private static PortalValidationException NotOn() =>
+        PortalFieldError.Of("autopay", "AutopayNotOn", "Autopay is not on for this account.").ToException();
+
+    private static PortalValidationException ChangedMeanwhile() =>
+        PortalFieldError.Of("autopay", "AutopayChangedMeanwhile", "Someone changed autopay since you opened it. Review the current settings and try again.").ToException();
+
+    private static PortalValidationException BeingPaid(string invoiceNumber) =>
+        PortalFieldError.Of("invoice", "AutopayExcludeBeingPaid", "{0} is being paid right now; it can no longer be excluded.", invoiceNumber).ToException();
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 

@@ -221,7 +221,8 @@ public sealed class PaymentHistoryService(
             return PaymentHistoryFields.DefaultColumns;
         }
         return InvoiceCsv.Columns(columns, c => PaymentHistoryFields.Titles.Keys.FirstOrDefault(k => string.Equals(k, c, StringComparison.OrdinalIgnoreCase))
-            ?? throw new PortalValidationException("columns", $"The history has no column called \"{c}\". Columns: {string.Join(", ", PaymentHistoryFields.Titles.Values)}."), k => k);
+            ?? throw PortalFieldError.Of("columns", "HistoryNoColumn", "The history has no column called \"{0}\". Columns: {1}.",
+                c, string.Join(", ", PaymentHistoryFields.Titles.Values)).ToException(), k => k);
     }
 
     private static CsvCell Amount(Money money) => CsvCell.Number(InvoiceCsv.Amount(money.ToMinorUnits(), money.Currency));

@@ -95,10 +95,10 @@ public sealed class InvoiceCommentService(
         var trimmed = text?.Trim() ?? "";
         if (trimmed.Length == 0)
         {
-            throw new PortalValidationException("text", "Write a comment before adding it.");
+            throw PortalFieldError.Of("text", "InvoiceCommentEmpty", "Write a comment before adding it.").ToException();
         }
         return trimmed.Length > MaxLength
-            ? throw new PortalValidationException("text", $"A comment can be at most {MaxLength:N0} characters; this one has {trimmed.Length:N0}.")
+            ? throw PortalFieldError.Of("text", "InvoiceCommentTooLong", "A comment can be at most {0:N0} characters; this one has {1:N0}.", MaxLength, trimmed.Length).ToException()
             : trimmed;
     }
 

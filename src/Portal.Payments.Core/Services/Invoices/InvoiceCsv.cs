@@ -145,8 +145,8 @@ internal static class InvoiceCsv
     {
         if (requested.Count > MaxRequestedColumns)
         {
-            throw new PortalValidationException("columns",
-                $"The export names {requested.Count} columns; name each column once, at most {MaxRequestedColumns} in all.");
+            throw PortalFieldError.Of("columns", "ExportTooManyColumns",
+                "The export names {0} columns; name each column once, at most {1} in all.", requested.Count, MaxRequestedColumns).ToException();
         }
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var columns = new List<T>();

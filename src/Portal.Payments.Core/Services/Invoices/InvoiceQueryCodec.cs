@@ -9,10 +9,12 @@ namespace Portal.Payments.Services.Invoices;
 /// </summary>
 public static class InvoiceQueryCodec
 {
+    private static readonly PortalFieldError Damaged =
+        PortalFieldError.Of("q", "InvoiceExportLinkDamaged", "The export link is damaged or incomplete. Go back to Open invoices and export again.");
+
     /// <summary>The URL-safe text of <paramref name="query"/>.</summary>
     public static string Encode(InvoiceQuery query) => GridQueryCodec.Encode(query);
 
     /// <summary>The query in <paramref name="encoded"/>; an empty query for null or blank; a validation error when damaged.</summary>
-    public static InvoiceQuery Decode(string? encoded) =>
-        GridQueryCodec.Decode<InvoiceQuery>(encoded, "The export link is damaged or incomplete. Go back to Open invoices and export again.");
+    public static InvoiceQuery Decode(string? encoded) => GridQueryCodec.Decode<InvoiceQuery>(encoded, Damaged);
 }

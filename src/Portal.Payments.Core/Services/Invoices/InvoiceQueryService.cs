@@ -230,7 +230,7 @@ public sealed class InvoiceQueryService(
         ArgumentNullException.ThrowIfNull(output);
         if (columns.Count == 0)
         {
-            throw new PortalValidationException("columns", "Choose at least one column to export.");
+            throw PortalFieldError.Of("columns", "ExportNoColumns", "Choose at least one column to export.").ToException();
         }
         var fields = InvoiceCsv.Columns(columns, c => Grid.Field(c, "columns"), f => f.Name);
         var scope = await access.ForViewAsync(cancellationToken);
@@ -252,7 +252,7 @@ public sealed class InvoiceQueryService(
     {
         if (index < 0 || index > limits.Count + 1)
         {
-            throw new PortalValidationException("agingBucket", "That aging period does not exist; pick one of the balances shown.");
+            throw PortalFieldError.Of("agingBucket", "AgingPeriodUnknown", "That aging period does not exist; pick one of the balances shown.").ToException();
         }
         static string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         if (index == 0)

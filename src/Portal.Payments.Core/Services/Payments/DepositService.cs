@@ -92,7 +92,8 @@ public sealed class DepositService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
-        PaymentStore.RequireKey(request.IdempotencyKey, "deposit", "This deposit form expired; please review the deposit again.");
+        PaymentStore.RequireKey(request.IdempotencyKey,
+            PortalFieldError.Of("deposit", "DepositFormExpired", "This deposit form expired; please review the deposit again."));
         if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
         {
             return earlier;
@@ -100,7 +101,7 @@ public sealed class DepositService(
         var (preview, method) = await CheckAsync(scope, request.Amount, request.Note, request.PaymentMethodId, cancellationToken);
         if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged)
         {
-            throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+            throw PaymentService.AmountsChanged();
         }
         var (payment, winner) = await PaymentStore.InsertAsync(dbFactory, lifecycle, clock, logger, scope, request.IdempotencyKey,
             now => NewDeposit(scope, request.IdempotencyKey, preview, method, now),
@@ -119,24 +120,24 @@ public sealed class DepositService(
         var limits = Limits;
         if (!limits.Enabled)
         {
-            throw new PortalValidationException("deposit", DisabledMessage);
+            throw PortalFieldError.Of("deposit", "DepositsDisabled", DisabledMessage).ToException();
         }
         if (!string.Equals(amount.Currency, limits.Minimum.Currency, StringComparison.Ordinal))
         {
-            throw new PortalValidationException("amount", $"Enter the deposit in {limits.Minimum.Currency}.");
+            throw PortalFieldError.Of("amount", "DepositCurrency", "Enter the deposit in {0}.", limits.Minimum.Currency).ToException();
         }
         if (amount.Amount <= 0m)
         {
-            throw new PortalValidationException("amount", "The deposit must be greater than zero.");
+            throw PortalFieldError.Of("amount", "DepositNotPositive", "The deposit must be greater than zero.").ToException();
         }
         if (amount < limits.Minimum || amount > limits.Maximum)
         {
-            throw new PortalValidationException("amount", $"Deposits are from {limits.Minimum} to {limits.Maximum}.");
+            throw PortalFieldError.Of("amount", "DepositOutOfRange", "Deposits are from {0} to {1}.", limits.Minimum, limits.Maximum).ToException();
         }
         var memo = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
         if (memo is { Length: > MaxNoteLength })
         {
-            throw new PortalValidationException("note", $"The note is {memo.Length:N0} characters; shorten it to {MaxNoteLength} or fewer.");
+            throw PortalFieldError.Of("note", "DepositNoteTooLong", "The note is {0:N0} characters; shorten it to {1} or fewer.", memo.Length, MaxNoteLength).ToException();
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var method = await PaymentService.UsableMethodAsync(db, scope.AccountId, methodId, Today, charger.GatewayKey, ct);

@@ -32,6 +32,10 @@ public sealed class PaymentService(
     /// <summary>The message when the selected credits cover the selected invoices.</summary>
     public const string CreditsCoverInvoicesMessage = "The selected credits cover the selected invoices; select fewer credits or more invoices";
 
+    /// <summary>The refusal of a pay-now or scheduling confirmation without a usable idempotency key (shared with scheduling).</summary>
+    internal static readonly PortalFieldError FormExpired =
+        PortalFieldError.Of("payment", "PaymentFormExpired", "This payment form expired; please open it again.");
+
     private const string ReceiptAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
     /// <summary>The server's preview of paying <paramref name="invoiceIds"/> today.</summary>
@@ -112,7 +116,7 @@ public sealed class PaymentService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
-        PaymentStore.RequireKey(request.IdempotencyKey, "payment", "This payment form expired; please open it again.");
+        PaymentStore.RequireKey(request.IdempotencyKey, FormExpired);
         if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
         {
             return earlier;
@@ -207,7 +211,7 @@ public sealed class PaymentService(
             preview = WithFees(preview, fees, scope, method, FeeOccasion.PayNow, Today);
             if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged)
             {
-                throw new PortalValidationException("total", AmountsChangedMessage);
+                throw AmountsChanged();
             }
         }
 
@@ -279,11 +283,12 @@ public sealed class PaymentService(
         var byId = LinesById(lines);
         var ids = (invoiceIds ?? []).Concat(byId.Keys).Distinct().ToList();
         var currency = options.Value.Currency;
-        var items = await PaymentStore.LoadPayableAsync(db, scope.AccountId, ids, currency, "Select at least one invoice to pay.", Conflict, ct);
+        var items = await PaymentStore.LoadPayableAsync(db, scope.AccountId, ids, currency,
+            PortalFieldError.Of("invoices", "PayNoneSelected", "Select at least one invoice to pay."), Conflict, ct);
         var preview = PaymentCalculator.Compute(items, Today, discountPolicy, currency, byId, options.Value.EffectiveShortPayReasons, errors);
         if (preview.Total.Amount <= 0m && errors is not { Count: > 0 })
         {
-            throw new PortalValidationException("invoices", CreditsCoverInvoicesMessage);
+            throw CreditsCoverInvoices();
         }
         return (preview, items);
     }
@@ -295,11 +300,18 @@ public sealed class PaymentService(
         {
             if (!byId.TryAdd(line.InvoiceId, line))
             {
-                throw new PortalValidationException(ShortPayRules.AmountField(line.InvoiceId), "Each invoice takes one amount to pay.");
+                throw PortalFieldError.Of(ShortPayRules.AmountField(line.InvoiceId), "OneAmountPerInvoice", "Each invoice takes one amount to pay.").ToException();
             }
         }
         return byId;
     }
+
+    /// <summary>The refusal when the browser's total no longer matches the server's (shared with scheduling and deposits).</summary>
+    internal static PortalValidationException AmountsChanged() => PortalFieldError.Of("total", "AmountsChanged", AmountsChangedMessage).ToException();
+
+    /// <summary>The refusal when the selected credits cover the selected invoices (shared with scheduling).</summary>
+    internal static PortalValidationException CreditsCoverInvoices() =>
+        PortalFieldError.Of("invoices", "CreditsCoverInvoices", CreditsCoverInvoicesMessage).ToException();
 
     /// <summary>A stored, not deleted, not expired method of the account, of the gateway in use (shared with deposits).</summary>
     internal static async Task<PaymentMethodRecord> UsableMethodAsync(PaymentsDbContext db, string accountId, Guid methodId, DateOnly today, string gatewayKey, CancellationToken ct)
@@ -308,15 +320,15 @@ public sealed class PaymentService(
             ?? throw new PortalNotFoundException("That payment method was not found. Choose another one.");
         if (method.DeletedAt is not null)
         {
-            throw new PortalValidationException("method", "That payment method was deleted. Choose another one.");
+            throw PortalFieldError.Of("method", "MethodDeleted", "That payment method was deleted. Choose another one.").ToException();
         }
         if (PaymentMethodService.StatusOf(method, today) == PaymentMethodStatus.Expired)
         {
-            throw new PortalValidationException("method", $"{PaymentMethodService.Describe(method)} has expired. Choose another method or update its expiry date.");
+            throw PortalFieldError.Of("method", "MethodExpired", "{0} has expired. Choose another method or update its expiry date.", PaymentMethodService.Describe(method)).ToException();
         }
         if (!string.Equals(method.GatewayKey, gatewayKey, StringComparison.Ordinal))
         {
-            throw new PortalValidationException("method", "That payment method cannot be used here any more. Choose another one.");
+            throw PortalFieldError.Of("method", "MethodOtherGateway", "That payment method cannot be used here any more. Choose another one.").ToException();
         }
         return method;
     }

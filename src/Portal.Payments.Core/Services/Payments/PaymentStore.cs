@@ -18,12 +18,12 @@ internal static class PaymentStore
 
     private const int MaxReceiptAttempts = 5;
 
-    /// <summary>Refuses a missing or oversized key with <paramref name="expiredMessage"/> on <paramref name="field"/>.</summary>
-    public static void RequireKey(string? key, string field, string expiredMessage)
+    /// <summary>Refuses a missing or oversized key with <paramref name="expired"/>.</summary>
+    public static void RequireKey(string? key, PortalFieldError expired)
     {
         if (string.IsNullOrWhiteSpace(key) || key.Length > MaxKeyLength)
         {
-            throw new PortalValidationException(field, expiredMessage);
+            throw expired.ToException();
         }
     }
 
@@ -47,16 +47,16 @@ internal static class PaymentStore
 
     /// <summary>
     /// The selected items of the account (<paramref name="ids"/>, distinct), checked for paying: none selected is refused
-    /// with <paramref name="emptyMessage"/>, an unknown or another account's id is not found, items no longer open or held
+    /// with <paramref name="empty"/>, an unknown or another account's id is not found, items no longer open or held
     /// by another payment are refused with the exception <paramref name="conflict"/> makes of them (ordered by number),
     /// and items in another currency than <paramref name="currency"/> are refused.
     /// </summary>
     public static async Task<List<InvoiceRecord>> LoadPayableAsync(PaymentsDbContext db, string accountId, IReadOnlyCollection<long> ids, string currency,
-        string emptyMessage, Func<IReadOnlyList<InvoiceRecord>, Exception> conflict, CancellationToken ct)
+        PortalFieldError empty, Func<IReadOnlyList<InvoiceRecord>, Exception> conflict, CancellationToken ct)
     {
         if (ids.Count == 0)
         {
-            throw new PortalValidationException("invoices", emptyMessage);
+            throw empty.ToException();
         }
         var items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(ct);
         if (items.Count != ids.Count)
@@ -70,7 +70,7 @@ internal static class PaymentStore
         }
         if (items.FirstOrDefault(i => !string.Equals(i.Currency, currency, StringComparison.Ordinal)) is { } foreign)
         {
-            throw new PortalValidationException("invoices", $"{foreign.Number} is in {foreign.Currency}; only {currency} items can be paid here.");
+            throw PortalFieldError.Of("invoices", "ForeignCurrency", "{0} is in {1}; only {2} items can be paid here.", foreign.Number, foreign.Currency, currency).ToException();
         }
         return items;
     }
@@ -142,7 +142,7 @@ internal static class PaymentStore
                     await tx.RollbackAsync(CancellationToken.None);
                     if (refusal == Hold.Changed)
                     {
-                        throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+                        throw PaymentService.AmountsChanged();
                     }
                     throw conflict(await BusyAsync(dbFactory, scope.AccountId, items));
                 }

@@ -53,7 +53,7 @@ public sealed class ScheduledPaymentService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
-        PaymentStore.RequireKey(request.IdempotencyKey, "payment", "This payment form expired; please open it again.");
+        PaymentStore.RequireKey(request.IdempotencyKey, PaymentService.FormExpired);
         if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
         {
             return earlier;
@@ -71,7 +71,7 @@ public sealed class ScheduledPaymentService(
             preview = PaymentService.WithFees(Compute(items, date), fees, scope, method, FeeOccasion.Scheduled, date);
             if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged && expected != preview.Total)
             {
-                throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+                throw PaymentService.AmountsChanged();
             }
         }
 
@@ -104,7 +104,7 @@ public sealed class ScheduledPaymentService(
         var ids = (paymentIds ?? []).Distinct().ToList();
         if (ids.Count == 0)
         {
-            throw new PortalValidationException("payments", "Select at least one scheduled payment to cancel.");
+            throw PortalFieldError.Of("payments", "CancelNoPaymentSelected", "Select at least one scheduled payment to cancel.").ToException();
         }
         var accountId = scope.AccountId;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -129,7 +129,7 @@ public sealed class ScheduledPaymentService(
                 await tx.RollbackAsync(CancellationToken.None);
                 await using var again = await dbFactory.CreateDbContextAsync(CancellationToken.None);
                 ThrowIfNotCancellable(await again.Payments.AsNoTracking().Where(p => p.AccountId == accountId && ids.Contains(p.Id)).ToListAsync(CancellationToken.None));
-                throw new PortalValidationException("payments", "The scheduled payments changed meanwhile; nothing was cancelled. Refresh the list.");
+                throw PortalFieldError.Of("payments", "CancelChangedMeanwhile", "The scheduled payments changed meanwhile; nothing was cancelled. Refresh the list.").ToException();
             }
             reopened += held;
         }
@@ -156,7 +156,7 @@ public sealed class ScheduledPaymentService(
         }
         if (items.FirstOrDefault(i => i.Status != InvoiceStatus.Scheduled || i.ActivePaymentId is null) is { } other)
         {
-            throw new PortalValidationException("invoices", $"{other.Number} has no scheduled payment. Select only Scheduled invoices to cancel their payments.");
+            throw NotScheduled(other.Number);
         }
         return await CancelAsync(items.Select(i => i.ActivePaymentId!.Value).Distinct().ToList(), cancellationToken);
     }
@@ -184,7 +184,7 @@ public sealed class ScheduledPaymentService(
         var ids = (invoiceIds ?? []).Distinct().ToList();
         if (ids.Count == 0)
         {
-            throw new PortalValidationException("invoices", "Select at least one scheduled invoice to cancel.");
+            throw PortalFieldError.Of("invoices", "CancelNoInvoiceSelected", "Select at least one scheduled invoice to cancel.").ToException();
         }
         var accountId = scope.AccountId;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -195,7 +195,7 @@ public sealed class ScheduledPaymentService(
         }
         if (items.FirstOrDefault(i => i.Status != InvoiceStatus.Scheduled || i.ActivePaymentId is null) is { } other)
         {
-            throw new PortalValidationException("invoices", $"{other.Number} has no scheduled payment. Select only Scheduled invoices to cancel their payments.");
+            throw NotScheduled(other.Number);
         }
         var plans = new List<ScheduledCancelPlan>();
         foreach (var group in items.GroupBy(i => i.ActivePaymentId!.Value))
@@ -226,13 +226,13 @@ public sealed class ScheduledPaymentService(
             var cancelled = await CancelAsync([paymentId], cancellationToken);
             return new ScheduledChangeOutcome(payment.ReceiptNumber, WholePaymentCancelled: true, null, plan.Cancelled.Select(i => i.Number).ToList(), cancelled.InvoicesReopened);
         }
-        if (plan.WholeOnlyReason is { } reason)
+        if (plan.WholeOnlyReason is not null)
         {
-            throw new PortalValidationException("invoices", reason);
+            throw WholeOnly(payment).ToException();
         }
         if (expectedRemaining is { } expected && expected != plan.RemainingAmount)
         {
-            throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+            throw PaymentService.AmountsChanged();
         }
         var remaining = payment.Allocations.Select(a => a.InvoiceId).Except(ids).ToList();
         var preview = Compute(await HeldItemsAsync(db, payment, remaining, cancellationToken), payment.ScheduledFor!.Value);
@@ -265,7 +265,7 @@ public sealed class ScheduledPaymentService(
         var preview = Compute(items, newDate);
         if (expectedAmount is { } expected && expected != preview.Total)
         {
-            throw new PortalValidationException("total", PaymentService.AmountsChangedMessage);
+            throw PaymentService.AmountsChanged();
         }
         var (methodId, description) = (payment.PaymentMethodId, payment.MethodDescription);
         if (paymentMethodId is { } chosen && chosen != payment.PaymentMethodId)
@@ -301,7 +301,7 @@ public sealed class ScheduledPaymentService(
             await using var again = await dbFactory.CreateDbContextAsync(CancellationToken.None);
             var id = payment.Id;
             ThrowIfNotCancellable(await again.Payments.AsNoTracking().Where(p => p.Id == id).ToListAsync(CancellationToken.None));
-            throw new PortalValidationException("payments", "The scheduled payment changed meanwhile; nothing was changed. Refresh the list.");
+            throw PortalFieldError.Of("payments", "ScheduledChangedMeanwhile", "The scheduled payment changed meanwhile; nothing was changed. Refresh the list.").ToException();
         }
     }
 
@@ -324,8 +324,9 @@ public sealed class ScheduledPaymentService(
             .ToListAsync(ct);
         if (items.Count != ids.Count)
         {
-            throw new PortalValidationException("payments",
-                $"An invoice of {payment.ReceiptNumber} changed in the ERP meanwhile, so the payment cannot be changed here. Cancel it and schedule the open invoices again.");
+            throw PortalFieldError.Of("payments", "ScheduledInvoiceChangedInErp",
+                "An invoice of {0} changed in the ERP meanwhile, so the payment cannot be changed here. Cancel it and schedule the open invoices again.",
+                payment.ReceiptNumber).ToException();
         }
         return items;
     }
@@ -336,7 +337,7 @@ public sealed class ScheduledPaymentService(
         var unknown = cancelIds.Except(view.Items.Select(i => i.InvoiceId)).ToList();
         if (cancelIds.Count == 0 || unknown.Count > 0)
         {
-            throw new PortalValidationException("invoices", $"Select invoices of {payment.ReceiptNumber} to cancel.");
+            throw PortalFieldError.Of("invoices", "CancelSelectInvoicesOf", "Select invoices of {0} to cancel.", payment.ReceiptNumber).ToException();
         }
         var cancelled = view.Items.Where(i => cancelIds.Contains(i.InvoiceId)).ToList();
         var rest = view.Items.Where(i => !cancelIds.Contains(i.InvoiceId)).Select(i => i.InvoiceId).ToList();
@@ -352,11 +353,14 @@ public sealed class ScheduledPaymentService(
             Cancelled = cancelled,
             WholePayment = false,
             RemainingAmount = preview.Total,
-            WholeOnlyReason = preview.Total.Amount <= 0m
-                ? $"Without these invoices {payment.ReceiptNumber} would only apply credits and charge nothing; cancel the whole payment instead."
-                : null,
+            WholeOnlyReason = preview.Total.Amount <= 0m ? WholeOnly(payment).Message : null,
         };
     }
+
+    /// <summary>The refusal to cancel invoices of <paramref name="payment"/> whose rest would charge nothing.</summary>
+    private static PortalFieldError WholeOnly(PaymentRecord payment) =>
+        PortalFieldError.Of("invoices", "CancelWholeOnly",
+            "Without these invoices {0} would only apply credits and charge nothing; cancel the whole payment instead.", payment.ReceiptNumber);
 
     private static ScheduledPaymentView View(PaymentRecord p) => new()
     {
@@ -372,25 +376,30 @@ public sealed class ScheduledPaymentService(
                 Money.FromMinorUnits(a.AppliedMinor, p.Currency), Money.FromMinorUnits(a.DiscountMinor, p.Currency)))],
     };
 
+    private static PortalValidationException NotScheduled(string invoiceNumber) =>
+        PortalFieldError.Of("invoices", "CancelNotScheduled", "{0} has no scheduled payment. Select only Scheduled invoices to cancel their payments.", invoiceNumber).ToException();
+
     private static void ThrowIfNotCancellable(IEnumerable<PaymentRecord> rows)
     {
         var done = rows.Where(p => p.Status != PaymentStatus.Scheduled).OrderBy(p => p.ReceiptNumber, StringComparer.Ordinal).ToList();
         if (done.Count > 0)
         {
-            var parts = done.Select(p => p.Status switch
+            // One part per payment ("R-1 is already cancelled; R-2 is being charged now"), each worded on its own.
+            List<PortalFieldError> parts = [.. done.Select(p => p.Status switch
             {
-                PaymentStatus.Cancelled => $"{p.ReceiptNumber} is already cancelled",
-                PaymentStatus.Charging or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction => $"{p.ReceiptNumber} is being charged now",
-                _ => $"{p.ReceiptNumber} was already processed ({p.Status})",
-            });
-            throw new PortalValidationException("payments", $"{string.Join("; ", parts)}, so it can no longer be cancelled. Nothing was changed.");
+                PaymentStatus.Cancelled => PortalFieldError.Of("payments", "NotCancellableCancelled", "{0} is already cancelled", p.ReceiptNumber),
+                PaymentStatus.Charging or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction =>
+                    PortalFieldError.Of("payments", "NotCancellableCharging", "{0} is being charged now", p.ReceiptNumber),
+                _ => PortalFieldError.Of("payments", "NotCancellableProcessed", "{0} was already processed ({1})", p.ReceiptNumber, p.Status),
+            })];
+            throw PortalFieldError.Of("payments", "NotCancellable", "{0}, so it can no longer be cancelled. Nothing was changed.", parts).ToException();
         }
     }
 
     /// <summary>Loads and checks the selection: of the account, open, not held by another payment, in the portal currency.</summary>
     private async Task<IReadOnlyList<InvoiceRecord>> LoadAsync(PaymentsDbContext db, AccountScope scope, IReadOnlyList<long>? invoiceIds, CancellationToken ct) =>
         await PaymentStore.LoadPayableAsync(db, scope.AccountId, (invoiceIds ?? []).Distinct().ToList(), options.Value.Currency,
-            "Select at least one invoice to schedule a payment for.", Busy, ct);
+            PortalFieldError.Of("invoices", "ScheduleNoneSelected", "Select at least one invoice to schedule a payment for."), Busy, ct);
 
     private static PaymentConflictException Busy(IReadOnlyList<InvoiceRecord> busy) => new(BusyMessage(busy), busy.Select(i => i.Number).ToList());
 
@@ -418,24 +427,27 @@ public sealed class ScheduledPaymentService(
     {
         if (date is not { } d)
         {
-            throw new PortalValidationException("date", "Enter the payment date as a calendar date, for example " + window.Earliest.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + ".");
+            throw PortalFieldError.Of("date", "ScheduleDateMissing", "Enter the payment date as a calendar date, for example {0:yyyy-MM-dd}.", window.Earliest).ToException();
         }
         if (d < Today)
         {
-            throw new PortalValidationException("date", $"{Format(d)} is in the past. Choose a date from {Format(window.Earliest)}.");
+            throw PortalFieldError.Of("date", "ScheduleDatePast", "{0:MMMM d, yyyy} is in the past. Choose a date from {1:MMMM d, yyyy}.", d, window.Earliest).ToException();
         }
         if (d == Today)
         {
-            throw new PortalValidationException("date", $"A payment cannot be scheduled for today; use Pay now, or choose a date from {Format(window.Earliest)}.");
+            throw PortalFieldError.Of("date", "ScheduleDateToday", "A payment cannot be scheduled for today; use Pay now, or choose a date from {0:MMMM d, yyyy}.", window.Earliest).ToException();
         }
         if (window.Latest < window.Earliest)
         {
-            throw new PortalValidationException("date", $"An invoice in the selection is due before {Format(window.Earliest)}; pay it now instead of scheduling it.");
+            throw PortalFieldError.Of("date", "ScheduleDueTooSoon", "An invoice in the selection is due before {0:MMMM d, yyyy}; pay it now instead of scheduling it.", window.Earliest).ToException();
         }
         if (d > window.Latest)
         {
-            var why = window.Latest < Today.AddDays(options.Value.Scheduling.HorizonDays) ? "the earliest due date of the selected invoices" : "the latest date payments can be scheduled";
-            throw new PortalValidationException("date", $"{Format(d)} is after {Format(window.Latest)}, {why}. Choose an earlier date.");
+            throw (window.Latest < Today.AddDays(options.Value.Scheduling.HorizonDays)
+                ? PortalFieldError.Of("date", "ScheduleDateAfterDue",
+                    "{0:MMMM d, yyyy} is after {1:MMMM d, yyyy}, the earliest due date of the selected invoices. Choose an earlier date.", d, window.Latest)
+                : PortalFieldError.Of("date", "ScheduleDateAfterHorizon",
+                    "{0:MMMM d, yyyy} is after {1:MMMM d, yyyy}, the latest date payments can be scheduled. Choose an earlier date.", d, window.Latest)).ToException();
         }
         return d;
     }
@@ -445,7 +457,7 @@ public sealed class ScheduledPaymentService(
         var preview = PaymentCalculator.Compute(items, date, discountPolicy, options.Value.Currency);
         if (preview.Total.Amount <= 0m)
         {
-            throw new PortalValidationException("invoices", PaymentService.CreditsCoverInvoicesMessage);
+            throw PaymentService.CreditsCoverInvoices();
         }
         return preview;
     }
@@ -464,8 +476,6 @@ public sealed class ScheduledPaymentService(
         MethodDescription = p.MethodDescription,
         Replayed = replayed,
     };
-
-    private static string Format(DateOnly d) => d.ToString("MMMM d, yyyy", CultureInfo.InvariantCulture);
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 

@@ -115,7 +115,7 @@ public sealed class SavedViewService(
             row = await FindMineAsync(db, scope, replaceId, cancellationToken);
             if (row.Grid != key)
             {
-                throw new PortalValidationException("grid", "That view belongs to another grid.");
+                throw PortalFieldError.Of("grid", "ViewOtherGrid", "That view belongs to another grid.").ToException();
             }
             await EnsureNameFreeAsync(db, scope, key, name, row.Id, cancellationToken);
             if (row.IsShared && !request.IsShared)
@@ -132,7 +132,7 @@ public sealed class SavedViewService(
             var count = await db.SavedViews.CountAsync(v => v.AccountId == scope.AccountId && v.Grid == key && v.OwnerUserId == scope.User.UserId, cancellationToken);
             if (count >= MaxViewsPerGrid)
             {
-                throw new PortalValidationException("name", $"You have {MaxViewsPerGrid} saved views for this list, the most allowed. Delete one or overwrite it instead.");
+                throw PortalFieldError.Of("name", "ViewLimit", "You have {0} saved views for this list, the most allowed. Delete one or overwrite it instead.", MaxViewsPerGrid).ToException();
             }
             await EnsureNameFreeAsync(db, scope, key, name, null, cancellationToken);
             row = new SavedViewRecord
@@ -316,17 +316,17 @@ public sealed class SavedViewService(
     private static string ValidGrid(string? grid) =>
         grid is not null && Grids.Contains(grid, StringComparer.Ordinal)
             ? grid
-            : throw new PortalValidationException("grid", $"Views can be saved for the {string.Join(" and ", Grids)} lists only.");
+            : throw PortalFieldError.Of("grid", "ViewUnknownGrid", "Views can be saved for the {0} lists only.", string.Join(" and ", Grids)).ToException();
 
     private static string ValidName(string? name)
     {
         var trimmed = name?.Trim() ?? "";
         if (trimmed.Length == 0)
         {
-            throw new PortalValidationException("name", "Give the view a name.");
+            throw PortalFieldError.Of("name", "ViewNameMissing", "Give the view a name.").ToException();
         }
         return trimmed.Length > MaxNameLength
-            ? throw new PortalValidationException("name", $"A view name can be at most {MaxNameLength} characters; this one has {trimmed.Length}.")
+            ? throw PortalFieldError.Of("name", "ViewNameTooLong", "A view name can be at most {0} characters; this one has {1}.", MaxNameLength, trimmed.Length).ToException()
             : trimmed;
     }
 
@@ -334,27 +334,27 @@ public sealed class SavedViewService(
     {
         if (string.IsNullOrWhiteSpace(json))
         {
-            throw new PortalValidationException("layout", "The list sent no layout to save; reload the page and try again.");
+            throw PortalFieldError.Of("layout", "ViewLayoutMissing", "The list sent no layout to save; reload the page and try again.").ToException();
         }
         if (Encoding.UTF8.GetByteCount(json) > MaxLayoutBytes)
         {
-            throw new PortalValidationException("layout", "This layout is too large to save (over 64 KB). Clear some filters and try again.");
+            throw PortalFieldError.Of("layout", "ViewLayoutTooLarge", "This layout is too large to save (over 64 KB). Clear some filters and try again.").ToException();
         }
         try
         {
             using var document = JsonDocument.Parse(json);
             return document.RootElement.ValueKind == JsonValueKind.Object
                 ? json
-                : throw new PortalValidationException("layout", "The layout must be a JSON object; reload the page and try again.");
+                : throw PortalFieldError.Of("layout", "ViewLayoutNotObject", "The layout must be a JSON object; reload the page and try again.").ToException();
         }
         catch (JsonException)
         {
-            throw new PortalValidationException("layout", "The layout is not valid JSON; reload the page and try again.");
+            throw PortalFieldError.Of("layout", "ViewLayoutInvalid", "The layout is not valid JSON; reload the page and try again.").ToException();
         }
     }
 
     private static PortalValidationException DuplicateName(string name) =>
-        new("name", $"You already have a view named \u201c{name}\u201d. Choose another name, or overwrite that view.");
+        PortalFieldError.Of("name", "ViewNameTaken", "You already have a view named \u201c{0}\u201d. Choose another name, or overwrite that view.", name).ToException();
 
     private static string OwnerName(AccountScope scope)
     {
