@@ -160,10 +160,4 @@ public class EditPaymentMethodFormTests : PaymentMethodTestContext
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("section.pp-edit-method")), Timeout);
         return cut;
     }
-
-    private static IElement RowFor(IRenderedComponent<PaymentMethodsManager> cut, string display) =>
-        Assert.Single(cut.FindAll("[data-testid=method-row]"),
-            r => r.QuerySelector("th[scope=row]")!.TextContent.Trim().StartsWith(display, StringComparison.Ordinal));
-
-    private static string Status(IElement row) => row.QuerySelector("[data-testid=method-status]")!.TextContent.Trim();
 }

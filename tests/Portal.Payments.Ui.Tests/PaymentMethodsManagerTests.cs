@@ -17,7 +17,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
     {
         await StartAsync();
 
-        var cut = RenderLoaded();
+        var cut = RenderManager();
 
         var empty = cut.Find("[data-testid=methods-empty]");
         Assert.StartsWith("No payment methods yet.", empty.TextContent.Trim());
@@ -52,7 +52,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         await StartAsync();
         await AddCardAsync(month: 12, year: 2030, nickname: "AP card");
 
-        var cut = RenderLoaded();
+        var cut = RenderManager();
 
         var row = Assert.Single(cut.FindAll("[data-testid=method-row]"));
         var heading = row.QuerySelector("th[scope=row]")!;
@@ -74,7 +74,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         await AddCardAsync(month: 3, year: 2027);                                  // last valid day 31 March: 21 days away
         await AddCardAsync(number: "5555555555554444", month: 4, year: 2027);      // 30 April: 51 days away
 
-        var cut = RenderLoaded();
+        var cut = RenderManager();
 
         var soon = RowFor(cut, Visa);
         Assert.Contains("Expires 03/2027", soon.TextContent);
@@ -91,7 +91,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         await AddCardAsync(month: 12, year: 2030);
         await InsertCardRowAsync(month: 2, year: 2027, last4: "4444");             // February 2027: expired since 1 March
 
-        var cut = RenderLoaded();
+        var cut = RenderManager();
 
         var expired = RowFor(cut, Mastercard);
         Assert.Contains("Expires 02/2027", expired.TextContent);
@@ -107,7 +107,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
         Users.SignIn(PortalPermissions.View);
 
-        var cut = RenderLoaded();
+        var cut = RenderManager();
 
         Assert.Equal(2, cut.FindAll("[data-testid=method-row]").Count);
         Assert.Contains("Expires 12/2030", RowFor(cut, Visa).TextContent);
@@ -127,7 +127,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
     {
         await StartAsync(PortalPermissions.View);
 
-        var cut = RenderLoaded();
+        var cut = RenderManager();
 
         Assert.Equal("No payment methods yet.", cut.Find("[data-testid=methods-empty]").TextContent.Trim());
         Assert.Empty(cut.FindAll("button"));
@@ -139,7 +139,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         await StartAsync();
         await AddCardAsync();
         await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
-        var cut = RenderLoaded();
+        var cut = RenderManager();
         Assert.NotNull(DefaultBadge(RowFor(cut, Visa)));
         Assert.Null(DefaultBadge(RowFor(cut, Mastercard)));
         Assert.Empty(Buttons(RowFor(cut, Visa), $"Set default: {Visa}"));
@@ -162,7 +162,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
     {
         await StartAsync();
         await AddCardAsync();
-        var cut = RenderLoaded();
+        var cut = RenderManager();
 
         Button(cut, $"Delete {Visa}").Click();
 
@@ -185,7 +185,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         await StartAsync();
         await AddCardAsync();
         await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
-        var cut = RenderLoaded();
+        var cut = RenderManager();
 
         Button(cut, $"Delete {Visa}").Click();
         var dialog = cut.Find("[role=alertdialog]");
@@ -204,7 +204,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
     {
         await StartAsync();
         await AddCardAsync();
-        var cut = RenderLoaded();
+        var cut = RenderManager();
 
         Button(cut, $"Delete {Visa}").Click();
         Assert.Single(Buttons(cut.Find("[role=alertdialog]"), "Delete")).Click();
@@ -220,7 +220,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         await StartAsync();
         var bank = await AddBankAccountAsync();
         await InsertScheduledPaymentAsync(bank.Id, "R-SCHED1", new DateOnly(2027, 4, 1), amountMinor: 125_000);
-        var cut = RenderLoaded();
+        var cut = RenderManager();
         var row = RowFor(cut, Bank);
         Assert.Contains("Checking · Business", row.TextContent);
         Assert.Equal("Active", Status(row));
@@ -246,26 +246,6 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         Assert.Empty(cut.FindAll(".rz-alert"));
         Assert.NotNull(RowFor(cut, Bank));
     }
-
-    private IRenderedComponent<PaymentMethodsManager> RenderLoaded()
-    {
-        var cut = Render<PaymentMethodsManager>();
-        cut.WaitForAssertion(
-            () => Assert.NotEmpty(cut.FindAll("[data-testid=methods], [data-testid=methods-empty]")),
-            Timeout);
-        return cut;
-    }
-
-    private static IElement RowFor(IRenderedComponent<PaymentMethodsManager> cut, string display)
-    {
-        var rows = cut.FindAll("[data-testid=method-row]")
-            .Where(r => r.QuerySelector("th[scope=row]")!.TextContent.Trim().StartsWith(display, StringComparison.Ordinal))
-            .ToList();
-        Assert.True(rows.Count == 1, $"Expected one row for '{display}', found {rows.Count}:\n{cut.Markup}");
-        return rows[0];
-    }
-
-    private static string Status(IElement row) => row.QuerySelector("[data-testid=method-status]")!.TextContent.Trim();
 
     private static IElement? DefaultBadge(IElement row) =>
         row.QuerySelectorAll("th .rz-badge").FirstOrDefault(b => b.TextContent.Trim() == "Default");

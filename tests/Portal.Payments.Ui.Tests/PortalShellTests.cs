@@ -1,12 +1,10 @@
 using Microsoft.AspNetCore.Components;
-using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
-using Radzen;
 
 namespace Portal.Payments.Ui.Tests;
 
-public class PortalShellTests : BunitContext
+public class PortalShellTests : ShellTestContext
 {
     private static readonly RenderFragment Content = b =>
     {
@@ -15,14 +13,6 @@ public class PortalShellTests : BunitContext
         b.AddContent(2, "Invoice list");
         b.CloseElement();
     };
-
-    public PortalShellTests()
-    {
-        JSInterop.Mode = JSRuntimeMode.Loose;
-        Services.AddRadzenComponents();
-        Services.AddPortalStrings();
-        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
-    }
 
     [Fact]
     public void A_host_page_without_Radzens_script_or_theme_is_told_which_tags_to_add()

@@ -1,35 +1,14 @@
 using Portal.Payments.Data;
-using Portal.Payments.Erp;
-using Portal.Payments.Services.Payments;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Pages;
+using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
 
 namespace Portal.Payments.Ui.Tests;
 
 /// <summary>The printable receipt, on real services and SQLite.</summary>
-public class ReceiptViewTests : PayTestContext
+public class ReceiptViewTests : ReceiptTestContext
 {
-    private async Task<PaymentOutcome> PayAsync(string number = "4242424242424242")
-    {
-        var ids = await SeedAsync(("INV-3001", 100_000, 2_000, OpenItemType.Invoice), ("CM-3002", -10_000, null, OpenItemType.CreditMemo));
-        var card = await AddCardAsync(number);
-        return await Payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Guid.NewGuid().ToString("N")));
-    }
-
-    private IRenderedComponent<ReceiptView> RenderLoaded(Guid paymentId)
-    {
-        var cut = Render<ReceiptView>(p => p.Add(x => x.PaymentId, paymentId));
-        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=status]")), Timeout);
-        return cut;
-    }
-
-    private static string Fact(IRenderedComponent<ReceiptView> cut, string term)
-    {
-        var dt = Assert.Single(cut.FindAll("[data-testid=receipt-facts] dt"), d => d.TextContent.Trim() == term);
-        return dt.NextElementSibling!.TextContent.Trim();
-    }
-
     [Fact]
     public async Task The_receipt_carries_the_merchants_logo_and_name_from_the_hosts_options()
     {

@@ -8,6 +8,7 @@ using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
 using Portal.Payments.Sandbox;
 using Portal.Payments.Services;
+using Portal.Payments.Ui.Components;
 using Portal.Payments.Users;
 
 namespace Portal.Payments.Ui.Tests.Infrastructure;
@@ -125,6 +126,29 @@ public abstract class PaymentMethodTestContext : PortalTestContext
         });
         await db.SaveChangesAsync();
     }
+
+    /// <summary>Renders the "Payment methods" manager and waits for its list (or its empty message).</summary>
+    protected IRenderedComponent<PaymentMethodsManager> RenderManager()
+    {
+        var cut = Render<PaymentMethodsManager>();
+        cut.WaitForAssertion(
+            () => Assert.NotEmpty(cut.FindAll("[data-testid=methods], [data-testid=methods-empty]")),
+            Timeout);
+        return cut;
+    }
+
+    /// <summary>The manager's one row whose heading starts with <paramref name="display"/> ("Visa •••• 4242").</summary>
+    protected static IElement RowFor(IRenderedComponent<PaymentMethodsManager> cut, string display)
+    {
+        var rows = cut.FindAll("[data-testid=method-row]")
+            .Where(r => r.QuerySelector("th[scope=row]")!.TextContent.Trim().StartsWith(display, StringComparison.Ordinal))
+            .ToList();
+        Assert.True(rows.Count == 1, $"Expected one row for '{display}', found {rows.Count}:\n{cut.Markup}");
+        return rows[0];
+    }
+
+    /// <summary>The status word of a manager row.</summary>
+    protected static string Status(IElement row) => row.QuerySelector("[data-testid=method-status]")!.TextContent.Trim();
 
     /// <summary>The input a visible label names (label[for] → id), as a person or screen reader finds it.</summary>
     protected static IElement Input<T>(IRenderedComponent<T> cut, string label) where T : IComponent
