@@ -1,3 +1,4 @@
+using System.Globalization;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Pdf;
@@ -108,6 +109,61 @@ public sealed class ReceiptPdfTests
         Assert.Contains($"page {pages.Count}", pages[^1].Text);
         Assert.Contains("Advance for the spring order", all);
         Assert.Equal(117, Enumerable.Range(0, 117).Count(i => all.Contains($"BULK-{i:D3}", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Without_texts_the_receipt_is_English_with_invariant_amounts_and_the_time_in_UTC()
+    {
+        var receipt = Receipt(3) with { ScheduledFor = new DateOnly(2026, 3, 20) };
+
+        using var pdf = PdfDocument.Open(ReceiptPdfRenderer.Render(receipt));
+        var text = string.Join(" ", Assert.Single(pdf.GetPages()).GetWords().Select(w => w.Text));
+        foreach (var expected in new[] { "Receipt R-260302-7KQ9ZX", "Date Mar 2, 2026 09:15 UTC", "Scheduled for Mar 20, 2026", "Kind Invoice payment",
+                     "Invoice breakdown (amounts in USD)", "CM-12 (Credit", "Amount paid USD 1,180.00", "Receipt R-260302-7KQ9ZX - page 1" })
+        {
+            Assert.Contains(expected, text);
+        }
+        Assert.Equal("Receipt R-260302-7KQ9ZX", pdf.Information.Title);
+        Assert.Equal("Payment receipt for Ünïcode Trading GmbH (C-1001)", pdf.Information.Subject);
+    }
+
+    [Fact]
+    public void A_German_reader_gets_German_words_amounts_and_dates_and_the_time_in_their_zone()
+    {
+        var german = new ReceiptPdfText
+        {
+            Culture = CultureInfo.GetCultureInfo("de-DE"),
+            TimeZone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"),
+            Title = "Zahlungsbeleg {0}",
+            Subject = "Zahlungsbeleg für {0} ({1})",
+            Footer = "Zahlungsbeleg {0} - Seite {1}",
+            Date = "Datum",
+            DateValue = "{0:dd.MM.yyyy HH:mm} {1}",
+            ScheduledFor = "Geplant für",
+            ScheduledDate = "{0:dd.MM.yyyy}",
+            Breakdown = "Rechnungsaufstellung (Beträge in {0})",
+            ColumnOpenBalance = "Offener Saldo",
+            AmountPaid = "Gezahlter Betrag",
+            StatusName = s => s == PaymentStatus.Succeeded ? "Bezahlt" : s.ToString(),
+            TypeName = t => t == OpenItemType.CreditMemo ? "Gutschrift" : t.ToString(),
+        };
+        var receipt = Receipt(3) with { ScheduledFor = new DateOnly(2026, 3, 20) };
+
+        using var pdf = PdfDocument.Open(ReceiptPdfRenderer.Render(receipt, text: german));
+        var text = string.Join(" ", Assert.Single(pdf.GetPages()).GetWords().Select(w => w.Text));
+        // Paid at 09:15 UTC: 10:15 in Berlin (winter time). The number column cuts the type name to fit, as in English.
+        foreach (var expected in new[] { "Zahlungsbeleg R-260302-7KQ9ZX", "Datum 02.03.2026 10:15 UTC+01:00", "Geplant für 20.03.2026", "Status Bezahlt",
+                     "Rechnungsaufstellung (Beträge in USD)", "Offener Saldo", "INV-10 1.000,00 20,00", "CM-12 (Gutsch", "-50,50",
+                     "Gezahlter Betrag USD 1.180,00", "Zahlungsbeleg R-260302-7KQ9ZX - Seite 1" })
+        {
+            Assert.Contains(expected, text);
+        }
+        foreach (var english in new[] { "Receipt R-", "Mar 2", "UTC ", "1,000.00", "1,180.00", "Invoice breakdown", "Open balance", "Amount paid", "page 1" })
+        {
+            Assert.DoesNotContain(english, text);
+        }
+        Assert.Equal("Zahlungsbeleg R-260302-7KQ9ZX", pdf.Information.Title);
+        Assert.Equal("Zahlungsbeleg für Ünïcode Trading GmbH (C-1001)", pdf.Information.Subject);
     }
 
     [Fact]

@@ -4,8 +4,6 @@ using PdfSharp.Drawing;
 using PdfSharp.Pdf;
 using Portal.Payments.Data;
 using Portal.Payments.Hosting;
-using Portal.Payments.Services.History;
-using Portal.Payments.Services.Invoices;
 using Portal.Payments.Services.Payments;
 
 namespace Portal.Payments.Pdf;
@@ -13,43 +11,47 @@ namespace Portal.Payments.Pdf;
 /// <summary>
 /// Renders a <see cref="PaymentReceipt"/> as a PDF (PDFsharp, US Letter): payer, account, date, receipt number,
 /// method, status, the invoice breakdown (continued on further pages when long), credits, totals and the deposit
-/// note. Fonts come from <see cref="PortalFontResolver"/>, so no system font is needed.
+/// note. Its words, the culture of amounts and dates and the zone of the payment time come from a <see cref="ReceiptPdfText"/>
+/// (English, invariant and UTC by default). Fonts come from <see cref="PortalFontResolver"/>, so no system font is needed.
 /// </summary>
 public static class ReceiptPdfRenderer
 {
     private const double Margin = 50;
     private const double RowHeight = 16;
 
-    private static readonly (string Title, double Width, bool Number)[] Columns =
+    /// <summary>The breakdown's columns: title, width in points, right-aligned (a number).</summary>
+    private static (string Title, double Width, bool Number)[] Columns(ReceiptPdfText t) =>
     [
-        ("Invoice", 88, false),
-        ("Open balance", 88, true),
-        ("Discount", 64, true),
-        ("Short paid", 64, true),
-        ("Short-pay reason", 124, false),
-        ("Applied", 84, true),
+        (t.ColumnInvoice, 88, false),
+        (t.ColumnOpenBalance, 88, true),
+        (t.ColumnDiscount, 64, true),
+        (t.ColumnShortPaid, 64, true),
+        (t.ColumnShortReason, 124, false),
+        (t.ColumnApplied, 84, true),
     ];
 
     /// <summary>The PDF bytes of <paramref name="receipt"/>, headed by the merchant's logo and name when <paramref name="merchant"/> has them.</summary>
     /// <param name="receipt">The receipt.</param>
     /// <param name="merchant">The host's merchant options (<c>CustomerPortalPayments:Merchant</c>); null for no merchant line.</param>
-    public static byte[] Render(PaymentReceipt receipt, MerchantOptions? merchant = null)
+    /// <param name="text">The words, culture and time zone to print in; null for <see cref="ReceiptPdfText.English"/>.</param>
+    public static byte[] Render(PaymentReceipt receipt, MerchantOptions? merchant = null, ReceiptPdfText? text = null)
     {
         ArgumentNullException.ThrowIfNull(receipt);
+        var t = text ?? ReceiptPdfText.English;
         PortalFontResolver.EnsureInstalled();
         using var document = new PdfDocument();
-        document.Info.Title = $"Receipt {receipt.ReceiptNumber}";
-        document.Info.Subject = $"Payment receipt for {receipt.AccountName} ({receipt.AccountId})";
+        document.Info.Title = t.Format(t.Title, receipt.ReceiptNumber);
+        document.Info.Subject = t.Format(t.Subject, receipt.AccountName, receipt.AccountId);
         if (!string.IsNullOrWhiteSpace(merchant?.Name))
         {
             document.Info.Author = merchant.Name;
         }
-        using (var writer = new Writer(document, receipt.ReceiptNumber))
+        using (var writer = new Writer(document, page => t.Format(t.Footer, receipt.ReceiptNumber, page)))
         {
             Merchant(writer, merchant);
-            Header(writer, receipt);
-            Breakdown(writer, receipt);
-            Totals(writer, receipt);
+            Header(writer, receipt, t);
+            Breakdown(writer, receipt, t);
+            Totals(writer, receipt, t);
         }
         using var output = new MemoryStream();
         document.Save(output, closeStream: false);
@@ -71,102 +73,99 @@ public static class ReceiptPdfRenderer
         }
     }
 
-    private static void Header(Writer w, PaymentReceipt r)
+    private static void Header(Writer w, PaymentReceipt r, ReceiptPdfText t)
     {
-        w.Line($"Receipt {r.ReceiptNumber}", w.Title, gapAfter: 8);
-        w.Fact("Payer", $"{r.AccountName} ({r.AccountId})");
-        w.Fact("Paid by", r.PaidBy);
-        w.Fact("Date", r.CreatedAt.UtcDateTime.ToString("MMM d, yyyy HH:mm", CultureInfo.InvariantCulture) + " UTC");
-        w.Fact("Receipt number", r.ReceiptNumber);
-        w.Fact("Kind", PaymentHistoryText.KindName(r.Kind));
-        w.Fact("Method", r.MethodDescription);
-        w.Fact("Status", StatusText(r.Status));
+        w.Line(t.Format(t.Title, r.ReceiptNumber), w.Title, gapAfter: 8);
+        w.Fact(t.Payer, $"{r.AccountName} ({r.AccountId})");
+        w.Fact(t.PaidBy, r.PaidBy);
+        var paidAt = TimeZoneInfo.ConvertTime(r.CreatedAt, t.TimeZone);
+        w.Fact(t.Date, t.Format(t.DateValue, paidAt.DateTime, ZoneName(paidAt.Offset)));
+        w.Fact(t.ReceiptNumber, r.ReceiptNumber);
+        w.Fact(t.Kind, t.KindName(r.Kind));
+        w.Fact(t.Method, r.MethodDescription);
+        w.Fact(t.Status, t.StatusName(r.Status));
         if (r.ScheduledFor is { } on)
         {
-            w.Fact("Scheduled for", on.ToString("MMM d, yyyy", CultureInfo.InvariantCulture));
+            w.Fact(t.ScheduledFor, t.Format(t.ScheduledDate, on));
         }
         if (r.GatewayReference is not null)
         {
-            w.Fact("Reference", r.GatewayReference);
+            w.Fact(t.Reference, r.GatewayReference);
         }
         if (r.FailureReason is not null)
         {
-            w.Fact("Not charged", r.FailureReason);
+            w.Fact(t.NotCharged, r.FailureReason);
         }
         w.Gap(10);
     }
 
-    private static void Breakdown(Writer w, PaymentReceipt r)
+    private static void Breakdown(Writer w, PaymentReceipt r, ReceiptPdfText t)
     {
         if (r.Lines.Count == 0)
         {
             return;
         }
-        w.Line($"Invoice breakdown (amounts in {r.Amount.Currency})", w.Heading, gapAfter: 4);
-        w.TableHeader(Columns);
+        var columns = Columns(t);
+        w.Line(t.Format(t.Breakdown, r.Amount.Currency), w.Heading, gapAfter: 4);
+        w.TableHeader(columns);
         foreach (var line in r.Lines)
         {
             if (w.NeedsPage(RowHeight))
             {
                 w.NewPage();
-                w.Line("Invoice breakdown (continued)", w.Heading, gapAfter: 4);
-                w.TableHeader(Columns);
+                w.Line(t.BreakdownContinued, w.Heading, gapAfter: 4);
+                w.TableHeader(columns);
             }
-            var number = line.Type == Erp.OpenItemType.Invoice ? line.InvoiceNumber : $"{line.InvoiceNumber} ({InvoiceText.TypeName(line.Type)})";
-            w.TableRow(Columns,
+            var number = line.Type == Erp.OpenItemType.Invoice ? line.InvoiceNumber : $"{line.InvoiceNumber} ({t.TypeName(line.Type)})";
+            w.TableRow(columns,
             [
-                number, Amount(line.OpenBalance), line.Discount.IsZero ? "-" : Amount(line.Discount),
-                line.ShortAmount.IsZero ? "-" : Amount(line.ShortAmount), line.ShortReason ?? "", Amount(line.Applied),
+                number, Amount(line.OpenBalance, t), line.Discount.IsZero ? "-" : Amount(line.Discount, t),
+                line.ShortAmount.IsZero ? "-" : Amount(line.ShortAmount, t), line.ShortReason ?? "", Amount(line.Applied, t),
             ]);
             if (!string.IsNullOrWhiteSpace(line.Comment))
             {
                 // The payer's short-pay comment (the reason "Other" needs one) in full, wrapped under its line.
-                w.Wrapped($"Comment: {line.Comment.Trim()}", w.Small, indent: 12);
+                w.Wrapped(t.Format(t.Comment, line.Comment.Trim()), w.Small, indent: 12);
             }
         }
         w.Gap(10);
     }
 
-    private static void Totals(Writer w, PaymentReceipt r)
+    private static void Totals(Writer w, PaymentReceipt r, ReceiptPdfText t)
     {
         var invoices = r.Lines.Where(l => l.OpenBalance.Amount > 0m).Aggregate(Money.Zero(r.Amount.Currency), (sum, l) => sum + l.OpenBalance);
         if (r.Lines.Count > 0)
         {
-            w.Total("Invoices", invoices.ToString(), bold: false);
-            w.Total("Discounts", (-r.DiscountTotal).ToString(), bold: false);
-            w.Total("Short paid", (-r.ShortTotal).ToString(), bold: false);
-            w.Total("Credits applied", (-r.CreditsApplied).ToString(), bold: false);
+            w.Total(t.TotalInvoices, invoices.ToString(t.Culture), bold: false);
+            w.Total(t.TotalDiscounts, (-r.DiscountTotal).ToString(t.Culture), bold: false);
+            w.Total(t.TotalShortPaid, (-r.ShortTotal).ToString(t.Culture), bold: false);
+            w.Total(t.TotalCredits, (-r.CreditsApplied).ToString(t.Culture), bold: false);
         }
         if (!r.Fee.IsZero)
         {
-            w.Total(r.FeeLabel ?? "Convenience fee", r.Fee.ToString(), bold: false);
+            w.Total(r.FeeLabel ?? t.ConvenienceFee, r.Fee.ToString(t.Culture), bold: false);
         }
-        w.Total(r.Status == PaymentStatus.Failed ? "Amount attempted" : "Amount paid", r.Amount.ToString(), bold: true);
+        w.Total(r.Status == PaymentStatus.Failed ? t.AmountAttempted : t.AmountPaid, r.Amount.ToString(t.Culture), bold: true);
         if (!string.IsNullOrWhiteSpace(r.Memo))
         {
             w.Gap(10);
-            w.Fact(r.Kind == PaymentKind.Deposit ? "Deposit note" : "Note", r.Memo);
+            w.Fact(r.Kind == PaymentKind.Deposit ? t.DepositNote : t.Note, r.Memo);
         }
     }
 
     /// <summary>A table amount without the code (the heading names the currency once).</summary>
-    private static string Amount(Money money) =>
-        money.Amount.ToString("N" + CurrencyInfo.Get(money.Currency).MinorUnits, CultureInfo.InvariantCulture);
+    private static string Amount(Money money, ReceiptPdfText t) =>
+        money.Amount.ToString("N" + CurrencyInfo.Get(money.Currency).MinorUnits, t.Culture);
 
-    /// <summary>The receipt's status in words (the receipt page uses the same words).</summary>
-    internal static string StatusText(PaymentStatus status) => status switch
-    {
-        PaymentStatus.Succeeded => "Paid",
-        PaymentStatus.Failed => "Failed (nothing charged)",
-        PaymentStatus.Returned => "Returned by the bank",
-        _ => status.ToString(),
-    };
+    /// <summary>"UTC", or the offset from it ("UTC+01:00", "UTC-05:00"), after the payment time.</summary>
+    private static string ZoneName(TimeSpan offset) =>
+        offset == TimeSpan.Zero ? "UTC" : "UTC" + (offset < TimeSpan.Zero ? "-" : "+") + offset.ToString(@"hh\:mm", CultureInfo.InvariantCulture);
 
     /// <summary>Writes top to bottom, starting a new page (with a footer) when the current one is full.</summary>
     private sealed class Writer : IDisposable
     {
         private readonly PdfDocument _document;
-        private readonly string _receiptNumber;
+        private readonly Func<int, string> _footer;
         private readonly XFont _text = new(PortalFontResolver.FamilyName, 10);
         private readonly XFont _bold = new(PortalFontResolver.FamilyName, 10, XFontStyleEx.Bold);
         private readonly XFont _small = new(PortalFontResolver.FamilyName, 8);
@@ -174,10 +173,12 @@ public static class ReceiptPdfRenderer
         private XGraphics _gfx = null!;
         private double _y;
 
-        public Writer(PdfDocument document, string receiptNumber)
+        /// <param name="document">The document to add pages to.</param>
+        /// <param name="footer">The footer of the page with the given number.</param>
+        public Writer(PdfDocument document, Func<int, string> footer)
         {
             _document = document;
-            _receiptNumber = receiptNumber;
+            _footer = footer;
             NewPage();
         }
 
@@ -196,7 +197,7 @@ public static class ReceiptPdfRenderer
             _page.Size = PageSize.Letter;
             _gfx = XGraphics.FromPdfPage(_page);
             _y = Margin;
-            var footer = $"Receipt {_receiptNumber} - page {_document.PageCount}";
+            var footer = _footer(_document.PageCount);
             _gfx.DrawString(footer, _small, XBrushes.DimGray, new XRect(Margin, _page.Height.Point - Margin, Width, 12), XStringFormats.TopRight);
         }
 
@@ -271,7 +272,7 @@ public static class ReceiptPdfRenderer
         public void Fact(string label, string value)
         {
             EnsureRoom(RowHeight);
-            _gfx.DrawString(label, _bold, XBrushes.Black, new XRect(Margin, _y, 110, RowHeight), XStringFormats.TopLeft);
+            _gfx.DrawString(Fit(label, _bold, 110), _bold, XBrushes.Black, new XRect(Margin, _y, 110, RowHeight), XStringFormats.TopLeft);
             _gfx.DrawString(Fit(value, _text, Width - 115), _text, XBrushes.Black, new XRect(Margin + 115, _y, Width - 115, RowHeight), XStringFormats.TopLeft);
             _y += RowHeight;
         }
@@ -294,7 +295,7 @@ public static class ReceiptPdfRenderer
             EnsureRoom(RowHeight);
             var font = bold ? _bold : _text;
             var right = Margin + Width;
-            _gfx.DrawString(label, font, XBrushes.Black, new XRect(right - 300, _y, 160, RowHeight), XStringFormats.TopLeft);
+            _gfx.DrawString(Fit(label, font, 160), font, XBrushes.Black, new XRect(right - 300, _y, 160, RowHeight), XStringFormats.TopLeft);
             _gfx.DrawString(amount, font, XBrushes.Black, new XRect(right - 140, _y, 140, RowHeight), XStringFormats.TopRight);
             _y += RowHeight;
         }

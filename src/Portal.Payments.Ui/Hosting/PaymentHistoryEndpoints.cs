@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Portal.Payments.Hosting;
@@ -8,6 +9,7 @@ using Portal.Payments.Pdf;
 using Portal.Payments.Services;
 using Portal.Payments.Services.History;
 using Portal.Payments.Services.Payments;
+using Portal.Payments.Ui;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -41,11 +43,17 @@ internal static class PaymentHistoryEndpoints
     internal static string ExportLink(GridQuery query, IEnumerable<string> columns) =>
         $"{Portal.Payments.Ui.PortalRoutes.ApiPrefix}/payments/export.csv?q={GridQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(string.Join(',', columns))}";
 
+    /// <summary>
+    /// The receipt PDF in the request's language and culture (the host's request localization), the payment time in the
+    /// user's time zone when the host supplies it (<see cref="Portal.Payments.Users.PortalUser.TimeZoneId"/>), else in UTC:
+    /// the zone a browser reports is known only to its own circuit.
+    /// </summary>
     private static async Task<IResult> ReceiptPdfAsync(string id, HttpContext http, PortalAccess access, PaymentService payments,
-        IOptions<PortalPaymentsOptions> options, CancellationToken ct)
+        IOptions<PortalPaymentsOptions> options, IStringLocalizer<PortalStrings> l, UserTime time, CancellationToken ct)
     {
         var receipt = await payments.GetReceiptAsync(await PaymentIdAsync(id, access, ct), ct);
-        var pdf = ReceiptPdfRenderer.Render(receipt, options.Value.Merchant);
+        await time.EnsureLoadedAsync(ct);
+        var pdf = ReceiptPdfRenderer.Render(receipt, options.Value.Merchant, ReceiptPdfTexts.For(l, time.Zone));
         var disposition = new ContentDispositionHeaderValue("attachment");
         disposition.SetHttpFileName($"receipt-{receipt.ReceiptNumber}.pdf");
         http.Response.Headers.ContentDisposition = disposition.ToString();

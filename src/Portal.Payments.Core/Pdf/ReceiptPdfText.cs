@@ -1,0 +1,148 @@
+using System.Globalization;
+using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Services.History;
+using Portal.Payments.Services.Invoices;
+
+namespace Portal.Payments.Pdf;
+
+/// <summary>
+/// The words and formats of the receipt PDF (<see cref="ReceiptPdfRenderer"/>), one property per text. The defaults are
+/// English with invariant amounts and dates and the payment time in UTC; a caller that prints in the reader's language sets
+/// every text, the <see cref="Culture"/> and the reader's <see cref="TimeZone"/>. Texts with placeholders are
+/// <see cref="string.Format(IFormatProvider, string, object[])"/> formats in <see cref="Culture"/>; a placeholder keeps its
+/// meaning in every language.
+/// </summary>
+public sealed class ReceiptPdfText
+{
+    /// <summary>The built-in English texts (invariant culture, UTC).</summary>
+    public static ReceiptPdfText English { get; } = new();
+
+    /// <summary>The culture of amounts, dates and placeholders. Default: invariant ("1,234.56").</summary>
+    public CultureInfo Culture { get; init; } = CultureInfo.InvariantCulture;
+
+    /// <summary>The zone the payment time is printed in (followed by "UTC" or its offset, "UTC+01:00"). Default: UTC.</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
+
+    /// <summary>"Receipt {0}": the heading and the document's title; {0} the receipt number.</summary>
+    public string Title { get; init; } = "Receipt {0}";
+
+    /// <summary>"Payment receipt for {0} ({1})": the document's subject; {0} the account name, {1} the account id.</summary>
+    public string Subject { get; init; } = "Payment receipt for {0} ({1})";
+
+    /// <summary>"Receipt {0} - page {1}": the footer of every page; {0} the receipt number, {1} the page number.</summary>
+    public string Footer { get; init; } = "Receipt {0} - page {1}";
+
+    /// <summary>"Payer".</summary>
+    public string Payer { get; init; } = "Payer";
+
+    /// <summary>"Paid by".</summary>
+    public string PaidBy { get; init; } = "Paid by";
+
+    /// <summary>"Date".</summary>
+    public string Date { get; init; } = "Date";
+
+    /// <summary>
+    /// "{0:MMM d, yyyy HH:mm} {1}": the payment time; {0} the time in <see cref="TimeZone"/>, {1} "UTC" or the zone's offset
+    /// then ("UTC+01:00").
+    /// </summary>
+    public string DateValue { get; init; } = "{0:MMM d, yyyy HH:mm} {1}";
+
+    /// <summary>"Receipt number".</summary>
+    public string ReceiptNumber { get; init; } = "Receipt number";
+
+    /// <summary>"Kind".</summary>
+    public string Kind { get; init; } = "Kind";
+
+    /// <summary>"Method".</summary>
+    public string Method { get; init; } = "Method";
+
+    /// <summary>"Status".</summary>
+    public string Status { get; init; } = "Status";
+
+    /// <summary>"Scheduled for".</summary>
+    public string ScheduledFor { get; init; } = "Scheduled for";
+
+    /// <summary>"{0:MMM d, yyyy}": the scheduled date; {0} the date.</summary>
+    public string ScheduledDate { get; init; } = "{0:MMM d, yyyy}";
+
+    /// <summary>"Reference" (the gateway's reference).</summary>
+    public string Reference { get; init; } = "Reference";
+
+    /// <summary>"Not charged" (the label of the reason a payment failed).</summary>
+    public string NotCharged { get; init; } = "Not charged";
+
+    /// <summary>"Invoice breakdown (amounts in {0})"; {0} the currency code.</summary>
+    public string Breakdown { get; init; } = "Invoice breakdown (amounts in {0})";
+
+    /// <summary>"Invoice breakdown (continued)": the heading of the breakdown on a further page.</summary>
+    public string BreakdownContinued { get; init; } = "Invoice breakdown (continued)";
+
+    /// <summary>Column "Invoice".</summary>
+    public string ColumnInvoice { get; init; } = "Invoice";
+
+    /// <summary>Column "Open balance".</summary>
+    public string ColumnOpenBalance { get; init; } = "Open balance";
+
+    /// <summary>Column "Discount".</summary>
+    public string ColumnDiscount { get; init; } = "Discount";
+
+    /// <summary>Column "Short paid".</summary>
+    public string ColumnShortPaid { get; init; } = "Short paid";
+
+    /// <summary>Column "Short-pay reason".</summary>
+    public string ColumnShortReason { get; init; } = "Short-pay reason";
+
+    /// <summary>Column "Applied".</summary>
+    public string ColumnApplied { get; init; } = "Applied";
+
+    /// <summary>"Comment: {0}": the payer's short-pay comment under its line; {0} the comment.</summary>
+    public string Comment { get; init; } = "Comment: {0}";
+
+    /// <summary>Total "Invoices".</summary>
+    public string TotalInvoices { get; init; } = "Invoices";
+
+    /// <summary>Total "Discounts".</summary>
+    public string TotalDiscounts { get; init; } = "Discounts";
+
+    /// <summary>Total "Short paid".</summary>
+    public string TotalShortPaid { get; init; } = "Short paid";
+
+    /// <summary>Total "Credits applied".</summary>
+    public string TotalCredits { get; init; } = "Credits applied";
+
+    /// <summary>"Convenience fee": the fee's label when the payment stored none.</summary>
+    public string ConvenienceFee { get; init; } = "Convenience fee";
+
+    /// <summary>Total "Amount attempted" (a failed payment).</summary>
+    public string AmountAttempted { get; init; } = "Amount attempted";
+
+    /// <summary>Total "Amount paid".</summary>
+    public string AmountPaid { get; init; } = "Amount paid";
+
+    /// <summary>"Deposit note": the label of a deposit's note.</summary>
+    public string DepositNote { get; init; } = "Deposit note";
+
+    /// <summary>"Note": the label of an invoice payment's note.</summary>
+    public string Note { get; init; } = "Note";
+
+    /// <summary>The receipt's status in words: "Paid", "Failed (nothing charged)", "Returned by the bank", …</summary>
+    public Func<PaymentStatus, string> StatusName { get; init; } = EnglishStatus;
+
+    /// <summary>"Invoice payment" or "Deposit".</summary>
+    public Func<PaymentKind, string> KindName { get; init; } = PaymentHistoryText.KindName;
+
+    /// <summary>"Invoice", "Credit memo", "Unapplied cash" (shown after the number of a line that is no invoice).</summary>
+    public Func<OpenItemType, string> TypeName { get; init; } = InvoiceText.TypeName;
+
+    /// <summary><paramref name="format"/> (one of the texts) with <paramref name="arguments"/>, in <see cref="Culture"/>.</summary>
+    internal string Format(string format, params object?[] arguments) => string.Format(Culture, format, arguments);
+
+    private static string EnglishStatus(PaymentStatus status) => status switch
+    {
+        PaymentStatus.Succeeded => "Paid",
+        PaymentStatus.Failed => "Failed (nothing charged)",
+        PaymentStatus.Returned => "Returned by the bank",
+        _ => status.ToString(),
+    };
+}
