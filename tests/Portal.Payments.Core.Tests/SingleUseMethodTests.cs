@@ -61,6 +61,18 @@ public abstract class SingleUseMethodTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Autopay_refuses_an_unsaved_card()
+    {
+        await using var h = Harness(database, out _);
+        var card = await UnsavedCardAsync(h);
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            h.Get<Portal.Payments.Services.Autopay.AutopayService>().EnrollAsync(new Portal.Payments.Services.Autopay.AutopayTerms(card.Id, AutopayRule.DueDate)));
+
+        Assert.Equal(("method", "AutopayMethodNotSaved"), (refused.Field, refused.Error?.Code));
+    }
+
+    [Fact]
     public async Task A_scheduled_payment_keeps_its_unsaved_card_until_it_is_charged_then_the_card_is_removed_at_the_gateway()
     {
         await using var h = Recording(database, out var account, out var removed);
@@ -70,21 +82,22 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         await h.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(3), card.Id, Key()));
         var sweeper = h.Get<SingleUseMethodSweeper>();
 
-        // Two days on, and past the day's grace for unused cards: the scheduled payment still needs it.
+        // Two days on, and past the day's grace for unused cards: the scheduled payment still needs it. (The sweep is for
+        // every account of the shared test database: each test checks its own card.)
         h.Clock.Advance(TimeSpan.FromDays(2));
-        Assert.Equal(0, await sweeper.SweepAsync());
+        await sweeper.SweepAsync();
         Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
-        Assert.Empty(removed);
+        Assert.DoesNotContain(token, removed);
 
         h.Clock.Advance(TimeSpan.FromDays(1));
         await h.Get<ScheduledPaymentRunner>().RunDueAsync();
         Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account)).Status);
 
-        Assert.Equal(1, await sweeper.SweepAsync());
-        Assert.Equal([token], removed);
+        Assert.True(await sweeper.SweepAsync() >= 1);
+        Assert.Single(removed, token);
         Assert.Equal(h.Clock.GetUtcNow().UtcDateTime, (await RowAsync(h, card.Id)).DeletedAt);
-        Assert.Equal(0, await sweeper.SweepAsync());
-        Assert.Single(removed);
+        await sweeper.SweepAsync();
+        Assert.Single(removed, token);
         // The receipt still names the card.
         Assert.Equal(card.Id, Assert.Single(await PaymentsAsync(h, account)).PaymentMethodId);
     }
@@ -97,15 +110,18 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         var saved = await CardAsync(h, "5555555555554444");
         var sweeper = h.Get<SingleUseMethodSweeper>();
 
+        var token = (await RowAsync(h, card.Id)).Token;
+
         h.Clock.Advance(SingleUseMethodSweeper.UnusedFor - TimeSpan.FromMinutes(1));
-        Assert.Equal(0, await sweeper.SweepAsync());
+        await sweeper.SweepAsync();
         Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
+        Assert.DoesNotContain(token, removed);
 
         h.Clock.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal(1, await sweeper.SweepAsync());
+        Assert.True(await sweeper.SweepAsync() >= 1);
         Assert.NotNull((await RowAsync(h, card.Id)).DeletedAt);
         Assert.Null((await RowAsync(h, saved.Id)).DeletedAt);
-        Assert.Single(removed);
+        Assert.Single(removed, token);
     }
 
     [Fact]
@@ -118,10 +134,10 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         var sweeper = h.Get<SingleUseMethodSweeper>();
         h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
 
-        Assert.Equal(0, await sweeper.SweepAsync());
+        await sweeper.SweepAsync();
         Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
         failing = false;
-        Assert.Equal(1, await sweeper.SweepAsync());
+        Assert.True(await sweeper.SweepAsync() >= 1);
         Assert.NotNull((await RowAsync(h, card.Id)).DeletedAt);
     }
 

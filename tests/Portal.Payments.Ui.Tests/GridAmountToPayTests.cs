@@ -27,8 +27,12 @@ public class GridAmountToPayTests : PayTestContext
         return (cut, ids);
     }
 
-    private static void Select(IRenderedComponent<OpenInvoicesGrid> cut, string number) =>
+    /// <summary>Ticks the invoice's box and waits for its amount field (the row re-renders on its own turn).</summary>
+    private static void Select(IRenderedComponent<OpenInvoicesGrid> cut, string number)
+    {
         cut.Find($"input[aria-label='Select invoice {number}']").Change(true);
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("label"), l => l.TextContent.Trim() == $"Amount to pay for {number}"), Timeout);
+    }
 
     private static IReadOnlyList<string> FullPayments(IRenderedComponent<OpenInvoicesGrid> cut) =>
         [.. cut.FindAll("[data-testid=grid-full-payment]").Select(e => e.TextContent.Trim())];

@@ -187,9 +187,9 @@ public sealed class PaymentMethodService(
         var scope = await access.ForPayAsync(cancellationToken);
         if (request.Captured.Type != PaymentMethodType.Card)
         {
-            throw new PortalValidationException("type", "These are bank account details; add them as a bank account.");
+            throw PortalFieldError.Of("type", "MethodIsBankAccount", "These are bank account details; add them as a bank account.").ToException();
         }
-        RequireCapability(GatewayCapabilities.Cards, "Cards are not accepted here.");
+        RequireCapability(GatewayCapabilities.Cards);
         var nickname = ValidNickname(request.Nickname);
         var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, mandate: null, cancellationToken);
         return await SaveAsync(scope, details, nickname, signature: null, Now, cancellationToken, singleUse: !request.SaveForFuture);
@@ -202,28 +202,28 @@ public sealed class PaymentMethodService(
         var scope = await access.ForPayAsync(cancellationToken);
         if (request.Captured.Type != PaymentMethodType.BankAccount)
         {
-            throw new PortalValidationException("type", "These are card details; add them as a card.");
+            throw PortalFieldError.Of("type", "MethodIsCard", "These are card details; add them as a card.").ToException();
         }
-        RequireCapability(GatewayCapabilities.BankAccounts, "Bank accounts are not accepted here.");
+        RequireCapability(GatewayCapabilities.BankAccounts);
         var nickname = ValidNickname(request.Nickname);
         var signature = request.Signature ?? new AchSignature(null, false, null);
         var agreement = CurrentAgreement;
         if (!string.Equals(signature.AgreementVersion, agreement.Version, StringComparison.Ordinal))
         {
-            throw new PortalValidationException("agreement", "The authorization text has changed since you opened this form. Please read it again and sign.");
+            throw PortalFieldError.Of("agreement", "AchAgreementChanged", "The authorization text has changed since you opened this form. Please read it again and sign.").ToException();
         }
         var signer = signature.SignerName?.Trim();
         if (string.IsNullOrEmpty(signer))
         {
-            throw new PortalValidationException("signerName", "Type your full name to sign the authorization.");
+            throw PortalFieldError.Of("signerName", "AchSignatureRequired", "Type your full name to sign the authorization.").ToException();
         }
         if (signer.Length > MaxNameLength)
         {
-            throw new PortalValidationException("signerName", $"The name can be at most {MaxNameLength} characters.");
+            throw PortalFieldError.Of("signerName", "NameTooLong", "The name can be at most {0} characters.", MaxNameLength).ToException();
         }
         if (!signature.Consented)
         {
-            throw new PortalValidationException("consent", "Tick the box to authorize debits from this bank account.");
+            throw PortalFieldError.Of("consent", "AchConsentRequired", "Tick the box to authorize debits from this bank account.").ToException();
         }
         // The gateway records the same evidence as our authorization row (its mandate's customer acceptance).
         var signedAt = Now;
@@ -243,7 +243,7 @@ public sealed class PaymentMethodService(
         var isCard = row.Type == PaymentMethodType.Card;
         if (!isCard && (changes.ExpiryMonth is not null || changes.ExpiryYear is not null || changes.BillingPostalCode is not null))
         {
-            throw new PortalValidationException("expiry", "A bank account has no expiry date or postal code.");
+            throw PortalFieldError.Of("expiry", "BankAccountNoExpiry", "A bank account has no expiry date or postal code.").ToException();
         }
         int? month = changes.ExpiryMonth ?? (changes.ExpiryYear is not null ? row.ExpiryMonth : null);
         int? year = changes.ExpiryYear ?? (changes.ExpiryMonth is not null ? row.ExpiryYear : null);
@@ -257,11 +257,11 @@ public sealed class PaymentMethodService(
             holder = changes.HolderName.Trim();
             if (holder.Length == 0)
             {
-                throw new PortalValidationException("holderName", "Enter the holder's name.");
+                throw PortalFieldError.Of("holderName", "HolderNameRequired", "Enter the holder's name.").ToException();
             }
             if (holder.Length > MaxNameLength)
             {
-                throw new PortalValidationException("holderName", $"The name can be at most {MaxNameLength} characters.");
+                throw PortalFieldError.Of("holderName", "NameTooLong", "The name can be at most {0} characters.", MaxNameLength).ToException();
             }
         }
         string? postal = null;
@@ -270,7 +270,7 @@ public sealed class PaymentMethodService(
             postal = changes.BillingPostalCode.Trim();
             if (postal.Length > MaxPostalCodeLength || postal.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is ' ' or '-')))
             {
-                throw new PortalValidationException("postalCode", "Enter a postal code of up to 20 letters, digits, spaces or dashes.");
+                throw PortalFieldError.Of("postalCode", "PostalCodeInvalid", "Enter a postal code of up to {0} letters, digits, spaces or dashes.", MaxPostalCodeLength).ToException();
             }
         }
         var nickname = changes.Nickname is null ? row.Nickname : ValidNickname(changes.Nickname);
@@ -313,7 +313,7 @@ public sealed class PaymentMethodService(
         var row = await FindAsync(db, scope, id, cancellationToken);
         if (row.SingleUse)
         {
-            throw new PortalValidationException("method", "This card was added for one payment only and is not saved, so it cannot be the default. Add it again and keep it for future payments.");
+            throw PortalFieldError.Of("method", "MethodNotSaved", "This card was added for one payment only and is not saved, so it cannot be the default. Add it again and keep it for future payments.").ToException();
         }
         await db.PaymentMethods.Where(m => m.AccountId == scope.AccountId && m.IsDefault && m.Id != id)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, false), cancellationToken);
@@ -335,7 +335,7 @@ public sealed class PaymentMethodService(
         var row = await FindAsync(db, scope, id, cancellationToken);
         if (await db.AutopayEnrollments.AnyAsync(e => e.AccountId == scope.AccountId && e.PaymentMethodId == id && e.CancelledAt == null, cancellationToken))
         {
-            throw new PortalValidationException("method", "Autopay pays with this method. Choose another method in the autopay settings (or turn autopay off) first, then delete it.");
+            throw PortalFieldError.Of("method", "MethodUsedByAutopay", "Autopay pays with this method. Choose another method in the autopay settings (or turn autopay off) first, then delete it.").ToException();
         }
         var scheduled = await db.Payments.AsNoTracking()
             .Where(p => p.AccountId == scope.AccountId && p.PaymentMethodId == id && p.Status == PaymentStatus.Scheduled)
@@ -344,9 +344,11 @@ public sealed class PaymentMethodService(
             .ToListAsync(cancellationToken);
         if (scheduled.Count > 0)
         {
-            var list = string.Join(", ", scheduled.Select(p => $"{p.ReceiptNumber} on {p.ScheduledFor:yyyy-MM-dd} ({Money.FromMinorUnits(p.AmountMinor, p.Currency)})"));
-            throw new PortalValidationException("method",
-                $"This method pays {(scheduled.Count == 1 ? "a scheduled payment" : $"{scheduled.Count} scheduled payments")}: {list}. Cancel {(scheduled.Count == 1 ? "it" : "them")} first, then delete the method.");
+            var list = scheduled.Select(p => PortalFieldError.Of("method", "MethodScheduledPayment", "{0} on {1:yyyy-MM-dd} ({2})",
+                p.ReceiptNumber, p.ScheduledFor ?? default, Money.FromMinorUnits(p.AmountMinor, p.Currency))).ToList();
+            throw (scheduled.Count == 1
+                ? PortalFieldError.Of("method", "MethodPaysScheduledOne", "This method pays a scheduled payment: {0}. Cancel it first, then delete the method.", list[0])
+                : PortalFieldError.Of("method", "MethodPaysScheduledMany", "This method pays {0} scheduled payments: {1}. Cancel them first, then delete the method.", scheduled.Count, list)).ToException();
         }
 
         var removed = await gateway.RemoveMethodAsync(row.Token, cancellationToken);
@@ -410,7 +412,7 @@ public sealed class PaymentMethodService(
     {
         if (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > 64)
         {
-            throw new PortalValidationException("method", "This form expired; please open it again.");
+            throw PortalFieldError.Of("method", "MethodFormExpired", "This form expired; please open it again.").ToException();
         }
         var result = await gateway.StoreMethodAsync(new StoreMethodRequest(scope.AccountId, captured.CaptureToken, idempotencyKey) { Mandate = mandate }, ct);
         if (!result.Succeeded || result.Method is null)
@@ -419,7 +421,7 @@ public sealed class PaymentMethodService(
         }
         if (result.Method.Type != captured.Type)
         {
-            throw new PortalValidationException("type", "The details entered do not match the kind of method chosen.");
+            throw PortalFieldError.Of("type", "MethodKindMismatch", "The details entered do not match the kind of method chosen.").ToException();
         }
         CheckFits(result.Method);
         return result.Method;
@@ -433,17 +435,17 @@ public sealed class PaymentMethodService(
     {
         if (d.HolderName is { Length: > MaxNameLength } holder)
         {
-            throw new PortalValidationException("holderName",
-                $"The holder's name has {holder.Length} characters; it can have at most {MaxNameLength}. Enter the details again with a shorter name.");
+            throw PortalFieldError.Of("holderName", "HolderNameTooLongAtGateway",
+                "The holder's name has {0} characters; it can have at most {1}. Enter the details again with a shorter name.", holder.Length, MaxNameLength).ToException();
         }
         if (d.BillingPostalCode is { Length: > MaxPostalCodeLength } postal)
         {
-            throw new PortalValidationException("postalCode",
-                $"The postal code has {postal.Length} characters; it can have at most {MaxPostalCodeLength}. Enter the details again.");
+            throw PortalFieldError.Of("postalCode", "PostalCodeTooLongAtGateway",
+                "The postal code has {0} characters; it can have at most {1}. Enter the details again.", postal.Length, MaxPostalCodeLength).ToException();
         }
         if (d.Token is not { Length: > 0 and <= MaxNameLength } || d.Last4 is not { Length: <= 4 } || d.RoutingNumber is { Length: > 9 } || d.BrandOrBank is { Length: > 100 })
         {
-            throw new PortalValidationException("method", "The payment gateway returned details this portal cannot store. Try again, or contact us if it keeps happening.");
+            throw PortalFieldError.Of("method", "MethodDetailsUnstorable", "The payment gateway returned details this portal cannot store. Try again, or contact us if it keeps happening.").ToException();
         }
     }
 
@@ -524,7 +526,7 @@ public sealed class PaymentMethodService(
     private PortalValidationException NotSaved(DbUpdateException ex, AccountScope scope, string what)
     {
         logger.LogError(ex, "Could not {What} a payment method of {AccountId}", what, scope.AccountId);
-        return new PortalValidationException("method", "The payment method could not be saved. Check the details and try again; nothing was changed.");
+        return PortalFieldError.Of("method", "MethodNotStored", "The payment method could not be saved. Check the details and try again; nothing was changed.").ToException();
     }
 
     private static async Task<PaymentMethodRecord> FindAsync(PaymentsDbContext db, AccountScope scope, Guid id, CancellationToken ct) =>
@@ -535,16 +537,16 @@ public sealed class PaymentMethodService(
     {
         if (month is not (>= 1 and <= 12) || year is not (>= 2000 and <= 2100))
         {
-            throw new PortalValidationException("expiry", "Enter a real expiry month (1–12) and four-digit year.");
+            throw PortalFieldError.Of("expiry", "ExpiryInvalid", "Enter a real expiry month (1–12) and four-digit year.").ToException();
         }
         var today = Today;
         if (year < today.Year || (year == today.Year && month < today.Month))
         {
-            throw new PortalValidationException("expiry", "That expiry date is in the past.");
+            throw PortalFieldError.Of("expiry", "ExpiryPast", "That expiry date is in the past.").ToException();
         }
         if (year > today.Year + 25)
         {
-            throw new PortalValidationException("expiry", "That expiry date is too far in the future.");
+            throw PortalFieldError.Of("expiry", "ExpiryTooFar", "That expiry date is too far in the future.").ToException();
         }
     }
 
@@ -556,15 +558,17 @@ public sealed class PaymentMethodService(
             return null;
         }
         return trimmed.Length > MaxNicknameLength
-            ? throw new PortalValidationException("nickname", $"The nickname can be at most {MaxNicknameLength} characters (it has {trimmed.Length}).")
+            ? throw PortalFieldError.Of("nickname", "NicknameTooLong", "The nickname can be at most {0} characters (it has {1}).", MaxNicknameLength, trimmed.Length).ToException()
             : trimmed;
     }
 
-    private void RequireCapability(GatewayCapabilities capability, string message)
+    private void RequireCapability(GatewayCapabilities capability)
     {
         if (!gateway.Capabilities.HasFlag(capability))
         {
-            throw new PortalValidationException("type", message);
+            throw (capability == GatewayCapabilities.Cards
+                ? PortalFieldError.Of("type", "CardsNotAccepted", "Cards are not accepted here.")
+                : PortalFieldError.Of("type", "BankAccountsNotAccepted", "Bank accounts are not accepted here.")).ToException();
         }
     }
 

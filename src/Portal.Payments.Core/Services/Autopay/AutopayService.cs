@@ -458,6 +458,10 @@ public sealed class AutopayService(
             throw PortalFieldError.Of("endDate", "AutopayEndDatePast", "The end date must be after today, or leave it empty for no end.").ToException();
         }
         var method = await PaymentService.UsableMethodAsync(db, scope.AccountId, terms.PaymentMethodId, Today, gateway.Key, ct);
+        if (method.SingleUse)
+        {
+            throw PortalFieldError.Of("method", "AutopayMethodNotSaved", "This card was added for one payment only. Autopay needs a saved method: choose one, or add the card again and keep it for future payments.").ToException();
+        }
         if (method.Type == PaymentMethodType.BankAccount && !signatureOnFile)
         {
             var signature = terms.RecurringSignature;
