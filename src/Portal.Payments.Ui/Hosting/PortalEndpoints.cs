@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Hosting;
 using Portal.Payments.Services;
@@ -27,28 +28,30 @@ public static class PortalEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(PortalRoutes.ApiPrefix);
+        // Problems in the request's language (request localization sets the culture), like the components' messages.
         api.AddEndpointFilter(async (context, next) =>
         {
+            string Text(Exception ex) => FieldErrorText.Of(context.HttpContext.RequestServices.GetRequiredService<IStringLocalizer<PortalStrings>>(), ex);
             try
             {
                 return await next(context);
             }
             catch (PortalAccessDeniedException ex)
             {
-                return Results.Problem(ex.Message, statusCode: ex.NotSignedIn ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
+                return Results.Problem(Text(ex), statusCode: ex.NotSignedIn ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
             }
             catch (PortalNotFoundException ex)
             {
-                return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound);
+                return Results.Problem(Text(ex), statusCode: StatusCodes.Status404NotFound);
             }
             catch (PortalValidationException ex)
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [ex.Message] });
+                return Results.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [Text(ex)] });
             }
             catch (PortalUnavailableException ex) when (!context.HttpContext.Response.HasStarted)
             {
                 context.HttpContext.Response.Headers.RetryAfter = "60";
-                return Results.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP is not available");
+                return Results.Problem(Text(ex), statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP is not available");
             }
         });
 

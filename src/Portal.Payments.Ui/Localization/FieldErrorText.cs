@@ -27,6 +27,38 @@ internal static class FieldErrorText
     public static string Of(IStringLocalizer<PortalStrings> l, PortalValidationException refusal) =>
         refusal.Error is { } error ? Of(l, error) : refusal.Message;
 
+    /// <summary>
+    /// The text of anything a service threw at the user: a refusal by its code (<see cref="Of(IStringLocalizer{PortalStrings}, PortalValidationException)"/>);
+    /// the other portal exceptions (no access, not found, busy, ERP unavailable) in English by Core's own specific message,
+    /// in any other language by the resource <c>Exception.{Kind}</c> (its general wording, with the invoice numbers of a
+    /// conflict) — Core's message stays in the log either way.
+    /// </summary>
+    public static string Of(IStringLocalizer<PortalStrings> l, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception is PortalValidationException refusal)
+        {
+            return Of(l, refusal);
+        }
+        var kind = exception switch
+        {
+            PortalAccessDeniedException { NotSignedIn: true } => "NotSignedIn",
+            PortalAccessDeniedException => "AccessDenied",
+            PortalNotFoundException => "NotFound",
+            PortalUnavailableException => "Unavailable",
+            Services.Payments.PaymentConflictException => "Conflict",
+            _ => null,
+        };
+        if (kind is null || CultureInfo.CurrentUICulture.TwoLetterISOLanguageName == "en")
+        {
+            return exception.Message;
+        }
+        var text = exception is Services.Payments.PaymentConflictException conflict
+            ? l["Exception." + kind, string.Join(", ", conflict.InvoiceNumbers)]
+            : l["Exception." + kind];
+        return text.ResourceNotFound ? exception.Message : text.Value;
+    }
+
     /// <summary>Writes one argument of a refusal in the current culture.</summary>
     private sealed class ArgumentFormat(IStringLocalizer<PortalStrings> l) : IFormatProvider, ICustomFormatter
     {

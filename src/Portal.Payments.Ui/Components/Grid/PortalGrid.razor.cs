@@ -218,7 +218,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             // Never a silently wrong result: show why, and no rows.
             SetRows([]);
             _count = 0;
-            _error = ex.Message;
+            _error = FieldErrorText.Of(L, ex);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not PortalAccessDeniedException)
         {

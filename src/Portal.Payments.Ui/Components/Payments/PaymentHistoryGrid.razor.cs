@@ -35,7 +35,7 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
         }
         catch (PortalAccessDeniedException ex)
         {
-            _error = ex.Message;
+            _error = FieldErrorText.Of(L, ex);
         }
     }
 

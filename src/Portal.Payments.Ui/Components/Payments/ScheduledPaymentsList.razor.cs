@@ -39,7 +39,7 @@ public partial class ScheduledPaymentsList : ComponentBase
         }
         catch (PortalAccessDeniedException ex)
         {
-            _error = ex.Message;
+            _error = FieldErrorText.Of(L, ex);
         }
     }
 
@@ -108,7 +108,7 @@ public partial class ScheduledPaymentsList : ComponentBase
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException)
         {
-            _changeError = ex.Message;
+            _changeError = FieldErrorText.Of(L, ex);
         }
     }
 
@@ -129,7 +129,7 @@ public partial class ScheduledPaymentsList : ComponentBase
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
         {
-            _changeError = ex.Message;
+            _changeError = FieldErrorText.Of(L, ex);
         }
         finally
         {
