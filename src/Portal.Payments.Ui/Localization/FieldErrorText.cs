@@ -23,6 +23,13 @@ internal static class FieldErrorText
     public static string Of(IStringLocalizer<PortalStrings> l, PortalValidationException refusal) =>
         refusal.Error is { } error ? Of(l, error) : refusal.Message;
 
+    /// <summary>
+    /// The text of any refusal a component shows: a <see cref="PortalValidationException"/> worded as above, any other
+    /// (not found, access denied, conflict) by its message.
+    /// </summary>
+    public static string Of(IStringLocalizer<PortalStrings> l, Exception refusal) =>
+        refusal is PortalValidationException validation ? Of(l, validation) : refusal.Message;
+
     private static object Format(object argument) => argument switch
     {
         Money m => PortalFormat.Money(m),
