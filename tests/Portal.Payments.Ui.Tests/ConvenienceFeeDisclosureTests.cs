@@ -16,7 +16,8 @@ namespace Portal.Payments.Ui.Tests;
 /// </summary>
 public class ConvenienceFeeDisclosureTests : PayTestContext
 {
-    private static void CardFee(PortalPaymentsOptions o)
+    /// <summary>A 2.5% card convenience fee (bank accounts carry none).</summary>
+    internal static void CardFee(PortalPaymentsOptions o)
     {
         o.ConvenienceFees.Enabled = true;
         o.ConvenienceFees.Card = new MethodFeeOptions { Percent = 2.5m };
