@@ -49,7 +49,8 @@ internal static class FieldErrorText
             Services.Payments.PaymentConflictException => "Conflict",
             _ => null,
         };
-        if (kind is null || CultureInfo.CurrentUICulture.TwoLetterISOLanguageName == "en")
+        // English (or the invariant culture, which reads the English resources) keeps Core's own words.
+        if (kind is null || CultureInfo.CurrentUICulture.TwoLetterISOLanguageName is "en" or "iv")
         {
             return exception.Message;
         }

@@ -74,7 +74,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         }
         catch (PortalAccessDeniedException ex)
         {
-            _error = ex.Message;
+            _error = FieldErrorText.Of(L, ex);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -272,7 +272,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalAccessDeniedException)
         {
-            _notice = ex.Message;
+            _notice = FieldErrorText.Of(L, ex);
         }
         finally
         {
@@ -304,7 +304,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalAccessDeniedException)
         {
-            _notice = ex.Message;
+            _notice = FieldErrorText.Of(L, ex);
         }
         finally
         {
