@@ -96,6 +96,52 @@ public class PaymentMethodPickerTests : PaymentMethodTestContext
     }
 
     [Fact]
+    public async Task A_card_not_saved_for_future_payments_is_chosen_for_this_payment_and_never_listed()
+    {
+        await StartAsync();
+        var visa = await AddCardAsync();
+        var cut = RenderPicker();
+        WaitForOptions(cut);
+        Input(cut, "Add a payment method").Change(true);
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+
+        // Ticked at first; unticked it says what happens to the card.
+        var save = cut.Find("[data-testid=save-for-future]");
+        Assert.True(save.HasAttribute("checked"));
+        Assert.Equal("Save this card for future payments", save.ParentElement!.TextContent.Trim());
+        Assert.Equal("It will be listed under your payment methods.", cut.Find($"#{save.GetAttribute("aria-describedby")}").TextContent.Trim());
+        save.Change(false);
+        Assert.Equal("Used for this payment only, then removed. A scheduled payment keeps it until it is charged.",
+            cut.Find($"#{cut.Find("[data-testid=save-for-future]").GetAttribute("aria-describedby")}").TextContent.Trim());
+        EnterCard(cut, number: "5555 5555 5555 4444", month: "6", year: "2029");
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("section.pp-add-method")), Timeout);
+        var chosen = _selected[^1];
+        Assert.Equal(("4444", false), (chosen.Last4, chosen.SavedForFuture));
+        Assert.Equal(chosen.Id, _values[^1]);
+        var option = Option(cut, "Mastercard •••• 4444");
+        Assert.True(option.HasAttribute("checked"));
+        Assert.Contains("this payment only", LabelOf(cut, option).TextContent);
+        Assert.DoesNotContain("this payment only", LabelOf(cut, Option(cut, "Visa •••• 4242")).TextContent);
+        Assert.Equal([visa.Id], (await Methods.ListAsync()).Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task A_picker_that_needs_a_saved_method_offers_no_choice_and_saves_the_card()
+    {
+        await StartAsync();
+        var cut = Render<PaymentMethodPicker>(p => p.Add(x => x.OfferSaveForFuture, false).Add(x => x.OnSelected, (PaymentMethodView m) => _selected.Add(m)));
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+
+        Assert.Empty(cut.FindAll("[data-testid=save-for-future]"));
+        EnterCard(cut);
+
+        cut.WaitForAssertion(() => Assert.Single(_selected), Timeout);
+        Assert.True(_selected[0].SavedForFuture);
+        Assert.Equal(_selected[0].Id, Assert.Single(await Methods.ListAsync()).Id);
+    }
+
+    [Fact]
     public async Task With_no_methods_the_add_form_shows_straight_away_and_the_added_card_is_selected()
     {
         await StartAsync();
