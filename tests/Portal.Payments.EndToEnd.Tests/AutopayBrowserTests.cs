@@ -54,7 +54,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
         {
             await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
             {
-                BaseURL = host.BaseUrl, Locale = "en-US", ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+                BaseURL = host.BaseUrl, Locale = SuiteLanguage.Locale, ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
             });
             context.SetDefaultTimeout(20_000);
             var page = await context.NewPageAsync();
@@ -62,14 +62,14 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             await page.Locator("button[data-user='pat']").ClickAsync();
             await Expect(page.Locator("header")).ToContainTextAsync("Signed in as Pat Payer");
 
-            var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
-            await nav.GetByRole(AriaRole.Link, new() { Name = "Autopay", Exact = true }).ClickAsync();
+            var nav = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+            await nav.GetByRole(AriaRole.Link, new() { Name = T("Autopay"), Exact = true }).ClickAsync();
             await Expect(page).ToHaveURLAsync(host.BaseUrl + "/portal/autopay");
             await Expect(page.GetByTestId("autopay-off")).ToBeVisibleAsync();
             await AssertAccessibleAsync(page);
 
             // Set up: a card typed in the form (the circuit is interactive once the form opens).
-            var setUp = page.GetByRole(AriaRole.Button, new() { Name = "Set up autopay", Exact = true });
+            var setUp = page.GetByRole(AriaRole.Button, new() { Name = T("Set up autopay"), Exact = true });
             var form = page.GetByTestId("autopay-form");
             for (var attempt = 0; attempt < 20 && !await form.IsVisibleAsync(); attempt++)
             {
@@ -77,24 +77,24 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
                 await page.WaitForTimeoutAsync(500);
             }
             await Expect(form).ToBeVisibleAsync();
-            await form.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
-            await form.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-            await form.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("11");
-            await form.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-            await form.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
-            await form.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
-            await form.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
-            await form.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+            await form.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true }).CheckAsync();
+            await form.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+            await form.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("11");
+            await form.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+            await form.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
+            await form.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
+            await form.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
+            await form.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
             await Expect(form.GetByTestId("autopay-fee-notice")).ToContainTextAsync("Convenience fee (2.5%)");
-            await form.GetByRole(AriaRole.Radio, new() { Name = "On its due date", Exact = true }).CheckAsync();
+            await form.GetByRole(AriaRole.Radio, new() { Name = T("On its due date"), Exact = true }).CheckAsync();
             await AssertAccessibleAsync(page);
-            await form.GetByRole(AriaRole.Button, new() { Name = "Review autopay", Exact = true }).ClickAsync();
+            await form.GetByRole(AriaRole.Button, new() { Name = T("Review autopay"), Exact = true }).ClickAsync();
 
             var review = page.GetByTestId("autopay-review");
             await Expect(review.GetByTestId("review-fee-notice")).ToHaveTextAsync(
                 "Convenience fee (2.5%) is added to each autopay payment with this method, under the fee policy in force on its debit date. Pay by bank: no fee.");
             await Expect(review.GetByTestId("review-method")).ToContainTextAsync("4242");
-            await review.GetByRole(AriaRole.Button, new() { Name = "Turn on autopay", Exact = true }).ClickAsync();
+            await review.GetByRole(AriaRole.Button, new() { Name = T("Turn on autopay"), Exact = true }).ClickAsync();
 
             await Expect(page.GetByTestId("autopay-summary")).ToBeVisibleAsync();
             await Expect(page.GetByTestId("autopay-item").First).ToBeVisibleAsync();
@@ -108,7 +108,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             var next = scheduled.Where(p => p.Date > today).OrderBy(p => p.Date).ThenBy(p => p.Number, StringComparer.Ordinal).First();
             var row = page.GetByTestId("autopay-item").Filter(new() { Has = page.GetByRole(AriaRole.Rowheader, new() { Name = next.Number, Exact = true }) });
             await Expect(row).ToContainTextAsync(next.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-            await Expect(row.GetByTestId("autopay-item-state")).ToContainTextAsync("Scheduled");
+            await Expect(row.GetByTestId("autopay-item-state")).ToContainTextAsync(T("Scheduled"));
 
             // The debit date arrives.
             var days = next.Date.DayNumber - today.DayNumber;

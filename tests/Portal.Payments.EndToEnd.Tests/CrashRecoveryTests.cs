@@ -57,28 +57,28 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
             {
                 var page = await context.NewPageAsync();
                 await SignInAsPatAsync(page, host);
-                var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
-                await nav.GetByRole(AriaRole.Link, new() { Name = "Make a deposit", Exact = true }).ClickAsync();
+                var nav = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+                await nav.GetByRole(AriaRole.Link, new() { Name = T("Make a deposit"), Exact = true }).ClickAsync();
                 await Expect(page).ToHaveURLAsync(host.BaseUrl + "/portal/deposit");
-                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Make a deposit", Level = 1 })).ToBeVisibleAsync();
-                var addMethod = page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true });
+                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Make a deposit"), Level = 1 })).ToBeVisibleAsync();
+                var addMethod = page.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true });
                 await Expect(addMethod).ToBeVisibleAsync();
                 await WhenInteractiveAsync(page, note);
-                await page.GetByLabel("Amount", new() { Exact = true }).FillAsync(amount.ToString("0.00", CultureInfo.InvariantCulture));
+                await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(amount.ToString("0.00", CultureInfo.InvariantCulture));
                 await addMethod.CheckAsync();
-                await page.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-                await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("10");
-                await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-                await page.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
-                await page.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
-                await page.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
-                await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
-                var review = page.GetByRole(AriaRole.Button, new() { Name = "Review deposit", Exact = true });
+                await page.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+                await page.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("10");
+                await page.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+                await page.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
+                await page.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
+                await page.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
+                await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+                var review = page.GetByRole(AriaRole.Button, new() { Name = T("Review deposit"), Exact = true });
                 await Expect(review).ToBeEnabledAsync();
                 await review.ClickAsync();
                 await Expect(page.GetByTestId("deposit-review")).ToBeVisibleAsync();
-                await page.GetByRole(AriaRole.Button, new() { Name = "Confirm deposit", Exact = true }).ClickAsync();
-                await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync("Making the deposit…");
+                await page.GetByRole(AriaRole.Button, new() { Name = T("Confirm deposit"), Exact = true }).ClickAsync();
+                await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync(T("Making the deposit…"));
 
                 // The charge reached the gateway (its ledger has it); the answer is still 6 s away. Kill the host now.
                 var charge = await OwnHostSite.WaitForAsync(() => ChargeOfAsync(own, amount), TimeSpan.FromSeconds(20), "the sandbox to receive the charge");
@@ -102,10 +102,10 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
             var history = await again.NewPageAsync();
             await SignInAsPatAsync(history, host);
             await history.GotoAsync("/portal/payments");
-            var search = history.GetByRole(AriaRole.Searchbox, new() { Name = "Search payments" });
+            var search = history.GetByRole(AriaRole.Searchbox, new() { Name = T("Search payments") });
             await search.FillAsync(note);
             await search.PressAsync("Enter");
-            await Expect(history.GetByTestId("history-status")).ToHaveTextAsync(["Paid"]);
+            await Expect(history.GetByTestId("history-status")).ToHaveTextAsync([T("Paid")]);
         }
         catch
         {
@@ -117,7 +117,7 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
     /// <summary>Types the note until the form reacts (its counter follows): the page's circuit is connected from then on.</summary>
     private static async Task WhenInteractiveAsync(IPage page, string note)
     {
-        var field = page.GetByLabel("Note (optional)", new() { Exact = true });
+        var field = page.GetByLabel(T("Note (optional)"), new() { Exact = true });
         var counter = page.GetByTestId("note-counter");
         // A host that has just started (its demo ERP loading 5,000 invoices on a busy machine) may show "Loading…" for a
         // while once the circuit connects: wait for the form itself longer than an action's timeout.
@@ -140,7 +140,7 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
 
     private static Task<IBrowserContext> NewContextAsync(IBrowser browser, HostSiteProcess host) => browser.NewContextAsync(new BrowserNewContextOptions
     {
-        BaseURL = host.BaseUrl, Locale = "en-US", ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        BaseURL = host.BaseUrl, Locale = SuiteLanguage.Locale, ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
     });
 
     private static async Task SignInAsPatAsync(IPage page, HostSiteProcess host)

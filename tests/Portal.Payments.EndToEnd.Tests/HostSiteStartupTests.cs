@@ -125,7 +125,7 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
             foreach (var path in new[] { "/portal", "/portal/invoices" })
             {
                 var html = WebUtility.HtmlDecode(await client.GetStringAsync(path));
-                Assert.Contains("Sandbox: no real money moves.", html, StringComparison.Ordinal);
+                Assert.Contains(T("Sandbox: no real money moves."), html, StringComparison.Ordinal);
                 Assert.Contains("invented by the demo ERP", html, StringComparison.Ordinal);
             }
             Assert.Contains("runs with the sandbox gateway, which only simulates", Text(log), StringComparison.Ordinal);

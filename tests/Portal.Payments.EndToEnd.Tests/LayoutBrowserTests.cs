@@ -47,7 +47,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
                 return { title: t.textContent.trim(), cut: t.scrollWidth > t.clientWidth + 1, right: cell.right };
             })
             """);
-        Assert.Contains(headers, h => h.Title == "Status");
+        Assert.Contains(headers, h => h.Title == T("Status"));
         Assert.All(headers, h => Assert.False(h.Cut, $"The column title \"{h.Title}\" is cut off."));
         Assert.All(headers, h => Assert.True(h.Right <= 1440.5, $"The column \"{h.Title}\" ends at {h.Right:0} px, outside the 1440 px window."));
         // Toolbar buttons and the overdue labels are whole too.
@@ -58,7 +58,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         Assert.True(clipped.Length == 0, "Cut off: " + string.Join(" | ", clipped));
         await AssertAccessibleAsync(page);
         await SaveDocsScreenshotAsync(page, "open-invoices-1440.png");
-    }, "en-US", nameof(On_a_1440_desktop_the_grid_shows_20_rows_above_the_fold_whole_titles_and_the_status_column), 1440, 900);
+    }, SuiteLanguage.Locale, nameof(On_a_1440_desktop_the_grid_shows_20_rows_above_the_fold_whole_titles_and_the_status_column), 1440, 900);
 
     [Fact]
     public Task At_1280_no_portal_page_overflows_the_window() => RunPageTest(async page =>
@@ -68,7 +68,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await page.Mouse.MoveAsync(0, 0);
         await SaveDocsScreenshotAsync(page, "account-overview.png");
         await AssertPagesFitAsync(page, "/portal", "/portal/invoices", "/portal/payments", "/portal/scheduled", "/portal/payment-methods", "/portal/deposit", "/portal/autopay");
-    }, "en-US", nameof(At_1280_no_portal_page_overflows_the_window), 1280, 800);
+    }, SuiteLanguage.Locale, nameof(At_1280_no_portal_page_overflows_the_window), 1280, 800);
 
     [Fact]
     public Task On_a_390_phone_nothing_scrolls_sideways_and_every_invoice_action_is_reachable() => RunPageTest(async page =>
@@ -78,7 +78,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         Assert.Equal(0, await SidewaysOverflowAsync(page));
 
         await AssertReachableAsync(page.GetByTestId("grid-search"), "The search box");
-        await AssertReachableAsync(page.GetByTestId("grid-export-csv"), "Export CSV");
+        await AssertReachableAsync(page.GetByTestId("grid-export-csv"), T("Export CSV"));
         var firstRow = page.Locator(Rows).First;
         await AssertReachableAsync(firstRow.Locator("button[aria-label^='Preview invoice']"), "The row's Preview button");
         await AssertReachableAsync(firstRow.Locator("button[aria-label^='Comments']"), "The row's Comments button");
@@ -89,7 +89,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         // One invoice selected, not the page: each phone card has its own box only.
         await Expect(page.GetByTestId("selection-summary")).ToContainTextAsync("1 selected");
         await Expect(page.Locator($"{Rows} input[aria-label='Select all on this page']:visible")).ToHaveCountAsync(0);
-        await AssertReachableAsync(page.GetByTestId("pay-selected"), "Pay selected");
+        await AssertReachableAsync(page.GetByTestId("pay-selected"), T("Pay selected"));
         await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await SaveDocsScreenshotAsync(page, "open-invoices-phone.png");
         await AssertReachableAsync(page.GetByTestId("schedule-selected"), "Schedule selected");
@@ -100,47 +100,47 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await Expect(page.GetByTestId("pay-panel")).ToBeVisibleAsync();
         Assert.Equal(0, await SidewaysOverflowAsync(page));
         await AssertAccessibleAsync(page);
-    }, "en-US", nameof(On_a_390_phone_nothing_scrolls_sideways_and_every_invoice_action_is_reachable), 390, 844);
+    }, SuiteLanguage.Locale, nameof(On_a_390_phone_nothing_scrolls_sideways_and_every_invoice_action_is_reachable), 390, 844);
 
     [Fact]
     public Task On_a_390_phone_payment_methods_can_be_edited_and_deleted_and_no_page_scrolls_sideways() => RunPageTest(async page =>
     {
         await SignInAsync(page, Users.Gus);
         await page.GotoAsync("/portal/payment-methods");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Payment methods", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Payment methods"), Level = 1 })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
 
         // Add a card on the phone: the form fits the window.
         var nickname = "Phone card " + Guid.NewGuid().ToString("N")[..6];
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add payment method", Exact = true }).ClickAsync();
-        await page.GetByLabel("Nickname (optional)", new() { Exact = true }).FillAsync(nickname);
-        await page.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-        await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("10");
-        await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await page.GetByLabel("Security code", new() { Exact = true }).FillAsync("737");
-        await page.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Gus Globex");
-        await page.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Add payment method"), Exact = true }).ClickAsync();
+        await page.GetByLabel(T("Nickname (optional)"), new() { Exact = true }).FillAsync(nickname);
+        await page.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await page.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("10");
+        await page.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("737");
+        await page.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Gus Globex");
+        await page.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
         Assert.Equal(0, await SidewaysOverflowAsync(page));
-        await AssertReachableAsync(page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }), "Continue");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        await AssertReachableAsync(page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }), T("Continue"));
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
         var row = page.GetByTestId("method-row").Filter(new() { HasText = nickname });
         await Expect(row).ToHaveCountAsync(1);
 
         Assert.Equal(0, await SidewaysOverflowAsync(page));
-        await AssertReachableAsync(row.Locator("button[aria-label^='Edit ']"), "Edit");
+        await AssertReachableAsync(row.Locator("button[aria-label^='Edit ']"), T("Edit"));
         var delete = row.Locator("button[aria-label^='Delete ']");
-        await AssertReachableAsync(delete, "Delete");
+        await AssertReachableAsync(delete, T("Delete"));
         await AssertAccessibleAsync(page);
 
         // Delete it again: the confirmation's button is reachable too.
         await delete.ClickAsync();
-        var confirm = page.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true });
+        var confirm = page.GetByRole(AriaRole.Button, new() { Name = T("Delete"), Exact = true });
         await AssertReachableAsync(confirm, "The confirmation's Delete");
         await confirm.ClickAsync();
         await Expect(row).ToHaveCountAsync(0);
 
         await AssertPagesFitAsync(page, "/portal", "/portal/payments", "/portal/scheduled", "/portal/deposit", "/portal/autopay");
-    }, "en-US", nameof(On_a_390_phone_payment_methods_can_be_edited_and_deleted_and_no_page_scrolls_sideways), 390, 844);
+    }, SuiteLanguage.Locale, nameof(On_a_390_phone_payment_methods_can_be_edited_and_deleted_and_no_page_scrolls_sideways), 390, 844);
 
     /// <summary>Opens each page, fails when it is wider than the window, and scans it.</summary>
     private async Task AssertPagesFitAsync(IPage page, params string[] paths)
@@ -158,7 +158,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
     private async Task OpenInvoicesAsync(IPage page)
     {
         await page.GotoAsync("/portal/invoices");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Open invoices"), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.Locator(Rows).First).ToBeVisibleAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
     }

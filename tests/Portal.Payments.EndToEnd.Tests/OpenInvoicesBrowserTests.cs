@@ -37,7 +37,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await SearchAsync(page, prefix);
         await Expect(Numbers(page).First).ToBeVisibleAsync();
         await Expect(Numbers(page).Filter(new() { HasNotTextRegex = new Regex("^\\s*" + Regex.Escape(prefix), RegexOptions.IgnoreCase) })).ToHaveCountAsync(0);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Clear search", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Clear search"), Exact = true }).ClickAsync();
         await Expect(SearchBox(page)).ToHaveValueAsync("");
         await ExpectEveryItemAsync(page, all);
 
@@ -45,7 +45,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await SearchAsync(page, "<b>' OR 1=1 --");
         await Expect(page.GetByTestId("grid-no-results")).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
-        await page.GetByTestId("grid-no-results").GetByRole(AriaRole.Button, new() { Name = "Clear filters" }).ClickAsync();
+        await page.GetByTestId("grid-no-results").GetByRole(AriaRole.Button, new() { Name = T("Clear filters") }).ClickAsync();
         await ExpectEveryItemAsync(page, all);
 
         // Aging period: the grid shows that period's items; pressing it again shows everything.
@@ -75,16 +75,16 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await Expect(buckets.Nth(chosen)).ToHaveAttributeAsync("aria-pressed", "true");
         var filtered = await ResultCountAsync(page);
 
-        var views = page.GetByRole(AriaRole.Group, new() { Name = "Saved views" });
-        await views.GetByRole(AriaRole.Button, new() { Name = "Save view…" }).ClickAsync();
-        await views.GetByLabel("View name", new() { Exact = true }).FillAsync(name);
+        var views = page.GetByRole(AriaRole.Group, new() { Name = T("Saved views") });
+        await views.GetByRole(AriaRole.Button, new() { Name = T("Save view…") }).ClickAsync();
+        await views.GetByLabel(T("View name"), new() { Exact = true }).FillAsync(name);
         await AssertAccessibleAsync(page);
-        await views.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
-        var select = views.GetByLabel("View", new() { Exact = true });
+        await views.GetByRole(AriaRole.Button, new() { Name = T("Save"), Exact = true }).ClickAsync();
+        var select = views.GetByLabel(T("View"), new() { Exact = true });
         await Expect(select.Locator("option:checked")).ToHaveTextAsync(new Regex(Regex.Escape(name)));
 
         // Standard view: no period filter.
-        await select.SelectOptionAsync(new SelectOptionValue { Label = "Standard view" });
+        await select.SelectOptionAsync(new SelectOptionValue { Label = T("Standard view") });
         await Expect(buckets.Nth(chosen)).ToHaveAttributeAsync("aria-pressed", "false");
         await ExpectEveryItemAsync(page, all);
 
@@ -96,7 +96,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         // It is stored: a fresh page lists it.
         await page.ReloadAsync();
         await WaitForGridAsync(page);
-        await Expect(page.GetByRole(AriaRole.Group, new() { Name = "Saved views" }).GetByLabel("View", new() { Exact = true }).Locator("option"))
+        await Expect(page.GetByRole(AriaRole.Group, new() { Name = T("Saved views") }).GetByLabel(T("View"), new() { Exact = true }).Locator("option"))
             .ToContainTextAsync([name]);
         await AssertAccessibleAsync(page);
     });
@@ -122,7 +122,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
             count = await ResultCountAsync(page);
             all = await DownloadCsvAsync(page);
         }
-        Assert.Contains("Invoice number", all[0], StringComparison.Ordinal);
+        Assert.Contains(T("Invoice number"), all[0], StringComparison.Ordinal);
         Assert.Equal(count, all.Count - 1);
         foreach (var shown in await Numbers(page).AllInnerTextsAsync())
         {
@@ -150,17 +150,17 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await page.GetByRole(AriaRole.Button, new() { Name = $"Preview invoice {number}", Exact = true }).ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = $"Invoice {number}" });
         await Expect(dialog).ToBeVisibleAsync();
-        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Print" })).ToBeVisibleAsync();
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = T("Print") })).ToBeVisibleAsync();
         var document = page.FrameLocator($"iframe[title='Invoice {number} document']");
         await Expect(document.Locator("body")).ToContainTextAsync(number);
         await AssertAccessibleAsync(page, includeFrames: false);
-        await dialog.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = T("Close") }).ClickAsync();
         await Expect(dialog).ToHaveCountAsync(0);
 
         // Escape closes the preview even after Print and with focus inside the document.
         await page.GetByRole(AriaRole.Button, new() { Name = $"Preview invoice {number}", Exact = true }).ClickAsync();
         await Expect(document.Locator("body")).ToContainTextAsync(number);
-        await dialog.GetByRole(AriaRole.Button, new() { Name = "Print" }).ClickAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = T("Print") }).ClickAsync();
         // Printing moves focus into the document; once the print dialog is done, focus is back on the dialog.
         await Expect(dialog).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Escape");
@@ -175,10 +175,10 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         var before = int.Parse(CommentCount().Match(await commentsButton.GetAttributeAsync("aria-label") ?? "").Groups[1].Value, CultureInfo.InvariantCulture);
         await commentsButton.ClickAsync();
         var text = $"<b>Paid by check</b> {Guid.NewGuid().ToString("N")[..6]}";
-        var box = page.GetByLabel("Add a comment", new() { Exact = true });
+        var box = page.GetByLabel(T("Add a comment"), new() { Exact = true });
         await box.FillAsync(text);
         await AssertAccessibleAsync(page);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add comment", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Add comment"), Exact = true }).ClickAsync();
         await Expect(page.GetByText(text, new() { Exact = true })).ToBeVisibleAsync();
         await Expect(page.Locator("b", new() { HasText = "Paid by check" })).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = $"Comments ({before + 1}) on invoice {number}", Exact = true })).ToBeVisibleAsync();
@@ -221,19 +221,19 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
 
         // A new card, added inline from the picker.
         // With no stored method the add form is already open; otherwise choose "Add a payment method".
-        var addNew = panel.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true });
+        var addNew = panel.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true });
         if (!await addNew.IsCheckedAsync())
         {
             await addNew.CheckAsync();
         }
-        await panel.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-        await panel.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("09");
-        await panel.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-        await panel.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
-        await panel.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
-        await panel.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
-        await panel.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
-        var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = "Make payment", Exact = true });
+        await panel.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await panel.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("09");
+        await panel.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+        await panel.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
+        await panel.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
+        await panel.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
+        await panel.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+        var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = T("Make payment"), Exact = true });
         await Expect(makePayment).ToBeEnabledAsync();
         var total = (await panel.GetByTestId("total").InnerTextAsync()).Trim();
         await makePayment.ClickAsync();
@@ -245,7 +245,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await AssertAccessibleAsync(page);
 
         // The receipt: number, both invoices, the total charged.
-        await confirmation.GetByRole(AriaRole.Link, new() { Name = "View receipt" }).ClickAsync();
+        await confirmation.GetByRole(AriaRole.Link, new() { Name = T("View receipt") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
         var receipt = page.Locator(".pp-receipt");
         await Expect(receipt).ToContainTextAsync(receiptNumber);
@@ -254,7 +254,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
             await Expect(receipt).ToContainTextAsync(n);
         }
         await Expect(receipt).ToContainTextAsync(total);
-        await Expect(receipt.GetByRole(AriaRole.Button, new() { Name = "Print" })).ToBeVisibleAsync();
+        await Expect(receipt.GetByRole(AriaRole.Button, new() { Name = T("Print") })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
 
         // Back on the grid both invoices are Pending and cannot be selected again.
@@ -262,7 +262,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         foreach (var n in numbers)
         {
             await SearchAsync(page, n);
-            await Expect(page.GetByTestId("row-status")).ToHaveTextAsync(["Pending"]);
+            await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([T("Pending")]);
             await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = $"Select invoice {n}", Exact = true })).ToBeDisabledAsync();
         }
     });
@@ -339,8 +339,8 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
 
     private async Task OpenInvoicesFromNavAsync(IPage page)
     {
-        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
-        await payments.GetByRole(AriaRole.Link, new() { Name = "Open invoices", Exact = true }).ClickAsync();
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await payments.GetByRole(AriaRole.Link, new() { Name = T("Open invoices"), Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
         await WaitForGridAsync(page);
         await AssertAccessibleAsync(page);
@@ -349,7 +349,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
     /// <summary>Waits for the heading and the first rows; after a page load, for the circuit to answer.</summary>
     private static async Task WaitForGridAsync(IPage page)
     {
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Open invoices"), Level = 1 })).ToBeVisibleAsync();
         await Expect(Numbers(page).First).ToBeVisibleAsync();
         await Expect(page.GetByTestId("bucket-toggle").First).ToBeVisibleAsync();
     }
@@ -362,7 +362,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         return (await File.ReadAllLinesAsync(await download.PathAsync())).Where(l => l.Length > 0).ToList();
     }
 
-    private static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
+    private static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
 
     private static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
 

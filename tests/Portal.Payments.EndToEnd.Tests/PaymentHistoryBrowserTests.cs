@@ -23,28 +23,28 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
         await OpenHistoryFromNavAsync(page);
 
         // Search by the invoice the payment paid: that payment only.
-        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search payments" });
+        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search payments") });
         await search.FillAsync(invoice);
         await search.PressAsync("Enter");
         var links = page.GetByTestId("history-receipt-link");
         await Expect(links).ToHaveTextAsync([receipt]);
-        await Expect(page.GetByTestId("history-status")).ToHaveTextAsync(["Paid"]);
+        await Expect(page.GetByTestId("history-status")).ToHaveTextAsync([T("Paid")]);
         await AssertAccessibleAsync(page);
 
         // Export the current result: the file holds that payment.
         var csv = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("history-export-csv").ClickAsync());
         var lines = (await File.ReadAllLinesAsync(await csv.PathAsync())).Where(l => l.Length > 0).ToList();
         Assert.Equal(2, lines.Count);
-        Assert.Contains("Receipt number", lines[0], StringComparison.Ordinal);
+        Assert.Contains(T("Receipt number"), lines[0], StringComparison.Ordinal);
         Assert.Contains(receipt, lines[1], StringComparison.Ordinal);
 
         // Save the searched layout as a view.
         var name = $"E2E history {Guid.NewGuid().ToString("N")[..6]}";
-        var views = page.GetByRole(AriaRole.Group, new() { Name = "Saved views" });
-        await views.GetByRole(AriaRole.Button, new() { Name = "Save view…" }).ClickAsync();
-        await views.GetByLabel("View name", new() { Exact = true }).FillAsync(name);
-        await views.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
-        await Expect(views.GetByLabel("View", new() { Exact = true }).Locator("option:checked")).ToHaveTextAsync(new Regex(Regex.Escape(name)));
+        var views = page.GetByRole(AriaRole.Group, new() { Name = T("Saved views") });
+        await views.GetByRole(AriaRole.Button, new() { Name = T("Save view…") }).ClickAsync();
+        await views.GetByLabel(T("View name"), new() { Exact = true }).FillAsync(name);
+        await views.GetByRole(AriaRole.Button, new() { Name = T("Save"), Exact = true }).ClickAsync();
+        await Expect(views.GetByLabel(T("View"), new() { Exact = true }).Locator("option:checked")).ToHaveTextAsync(new Regex(Regex.Escape(name)));
         await AssertAccessibleAsync(page);
 
         // The receipt: number, invoice, amount; the PDF is a real PDF file.
@@ -64,10 +64,10 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
 
     private async Task OpenHistoryFromNavAsync(IPage page)
     {
-        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
-        await payments.GetByRole(AriaRole.Link, new() { Name = "Payment history", Exact = true }).ClickAsync();
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await payments.GetByRole(AriaRole.Link, new() { Name = T("Payment history"), Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/payments");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Payment history", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Payment history"), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("history-receipt-link").First).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
     }

@@ -65,16 +65,16 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         // Add the card.
         await OpenAddFormAsync(page);
         await ScanAsync(page, "add form, card");
-        await Expect(page.GetByRole(AriaRole.Radio, new() { Name = "Card" })).ToBeCheckedAsync();
-        await page.GetByLabel("Nickname (optional)", new() { Exact = true }).FillAsync(cardNickname);
-        await page.GetByLabel("Card number", new() { Exact = true }).FillAsync(Typed.CardNumber);
-        await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("08");
-        await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync(firstYear.ToString(CultureInfo.InvariantCulture));
+        await Expect(page.GetByRole(AriaRole.Radio, new() { Name = T("Card") })).ToBeCheckedAsync();
+        await page.GetByLabel(T("Nickname (optional)"), new() { Exact = true }).FillAsync(cardNickname);
+        await page.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync(Typed.CardNumber);
+        await page.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("08");
+        await page.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync(firstYear.ToString(CultureInfo.InvariantCulture));
         Typed.SecurityCode = await ChooseSecurityCodeAsync();
-        await page.GetByLabel("Security code", new() { Exact = true }).FillAsync(Typed.SecurityCode);
-        await page.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
-        await page.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        await page.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync(Typed.SecurityCode);
+        await page.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
+        await page.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
 
         await Expect(Notice(page)).ToHaveTextAsync($"{CardDisplay} was added.");
         await Expect(AddFormHeading(page)).ToHaveCountAsync(0);
@@ -83,42 +83,42 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await Expect(card.GetByRole(AriaRole.Rowheader)).ToContainTextAsync(CardDisplay);
         await Expect(card).ToContainTextAsync($"Expires 08/{firstYear}");
         await Expect(card).ToContainTextAsync("Pat Payer");
-        await Expect(card.GetByTestId("method-status")).ToHaveTextAsync("Active");
+        await Expect(card.GetByTestId("method-status")).ToHaveTextAsync(T("Active"));
         s_cardNickname = cardNickname;
         await AssertNotInPageAsync(page, Typed.CardDigits, Typed.SecurityCode);
         await ScanAsync(page, "card added");
 
         // Add the bank account, signing the ACH authorization.
         await OpenAddFormAsync(page);
-        await page.GetByRole(AriaRole.Radio, new() { Name = "Bank account" }).CheckAsync();
-        await Expect(page.GetByLabel("Routing number", new() { Exact = true })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Radio, new() { Name = T("Bank account") }).CheckAsync();
+        await Expect(page.GetByLabel(T("Routing number"), new() { Exact = true })).ToBeVisibleAsync();
         // The authorization follows the account details: it names the seller, the account and the date.
         await Expect(page.GetByTestId("ach-text")).ToHaveCountAsync(0);
         await ScanAsync(page, "add form, bank account details");
-        await page.GetByLabel("Nickname (optional)", new() { Exact = true }).FillAsync(bankNickname);
-        await page.GetByLabel("Account holder name", new() { Exact = true }).FillAsync("Acme Manufacturing");
-        await page.GetByLabel("Routing number", new() { Exact = true }).FillAsync(Typed.RoutingNumber);
-        await page.GetByLabel("Account number", new() { Exact = true }).FillAsync(Typed.BankAccount);
-        await page.GetByLabel("Confirm account number", new() { Exact = true }).FillAsync(Typed.BankAccount);
-        await page.GetByLabel("Account type", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Checking" });
-        await page.GetByLabel("Account holder type", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Business" });
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        await page.GetByLabel(T("Nickname (optional)"), new() { Exact = true }).FillAsync(bankNickname);
+        await page.GetByLabel(T("Account holder name"), new() { Exact = true }).FillAsync("Acme Manufacturing");
+        await page.GetByLabel(T("Routing number"), new() { Exact = true }).FillAsync(Typed.RoutingNumber);
+        await page.GetByLabel(T("Account number"), new() { Exact = true }).FillAsync(Typed.BankAccount);
+        await page.GetByLabel(T("Confirm account number"), new() { Exact = true }).FillAsync(Typed.BankAccount);
+        await page.GetByLabel(T("Account type"), new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = T("Checking") });
+        await page.GetByLabel(T("Account holder type"), new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = T("Business") });
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
         await Expect(page.GetByTestId("ach-text")).ToBeVisibleAsync();
-        await Expect(page.GetByLabel("Routing number", new() { Exact = true })).ToHaveCountAsync(0);
+        await Expect(page.GetByLabel(T("Routing number"), new() { Exact = true })).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("ach-seller")).ToHaveTextAsync("Northwind Supply");
         await Expect(page.GetByTestId("ach-account")).ToHaveTextAsync("Ending in " + Typed.BankAccount[^4..]);
         await Expect(page.GetByTestId("ach-text")).ToContainTextAsync("I authorize Northwind Supply to electronically debit");
         await ScanAsync(page, "add form, ACH authorization after the details");
-        await page.GetByLabel("Your full name (signature)", new() { Exact = true }).FillAsync("Pat Payer");
-        await page.GetByLabel("I authorize debits from this bank account as described above.", new() { Exact = true }).CheckAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Authorize and save", Exact = true }).ClickAsync();
+        await page.GetByLabel(T("Your full name (signature)"), new() { Exact = true }).FillAsync("Pat Payer");
+        await page.GetByLabel(T("I authorize debits from this bank account as described above."), new() { Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Authorize and save"), Exact = true }).ClickAsync();
 
         await Expect(Notice(page)).ToHaveTextAsync($"{BankDisplay} was added.");
         var bank = Row(page, bankNickname);
         await Expect(bank).ToHaveCountAsync(1);
         await Expect(bank.GetByRole(AriaRole.Rowheader)).ToContainTextAsync(BankDisplay);
         await Expect(bank).ToContainTextAsync("Checking · Business");
-        await Expect(bank.GetByTestId("method-status")).ToHaveTextAsync("Active");
+        await Expect(bank.GetByTestId("method-status")).ToHaveTextAsync(T("Active"));
         s_bankNickname = bankNickname;
         await AssertNotInPageAsync(page, Typed.BankAccount);
         await ScanAsync(page, "bank account added");
@@ -126,15 +126,15 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         // Edit the card's expiry.
         await card.GetByRole(AriaRole.Button, new() { Name = $"Edit {CardDisplay}", Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Edit {CardDisplay}", Level = 2 })).ToBeVisibleAsync();
-        var year = page.GetByLabel("Expiry year", new() { Exact = true });
-        await Expect(page.GetByLabel("Expiry month", new() { Exact = true })).ToHaveValueAsync("08");
+        var year = page.GetByLabel(T("Expiry year"), new() { Exact = true });
+        await Expect(page.GetByLabel(T("Expiry month"), new() { Exact = true })).ToHaveValueAsync("08");
         await Expect(year).ToHaveValueAsync(firstYear.ToString(CultureInfo.InvariantCulture));
         await ScanAsync(page, "edit form");
         await year.FillAsync(laterYear.ToString(CultureInfo.InvariantCulture));
-        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Save changes"), Exact = true }).ClickAsync();
 
         await Expect(Notice(page)).ToHaveTextAsync($"{CardDisplay} was updated.");
-        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save changes" })).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = T("Save changes") })).ToHaveCountAsync(0);
         await Expect(card).ToContainTextAsync($"Expires 08/{laterYear}");
         await Expect(card).Not.ToContainTextAsync($"Expires 08/{firstYear}");
 
@@ -153,9 +153,9 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await card.GetByRole(AriaRole.Button, new() { Name = $"Delete {CardDisplay}", Exact = true }).ClickAsync();
         var confirm = page.GetByRole(AriaRole.Alertdialog, new() { Name = $"Delete {CardDisplay}?" });
         await Expect(confirm).ToBeVisibleAsync();
-        await Expect(confirm.GetByRole(AriaRole.Button, new() { Name = "Keep it", Exact = true })).ToBeVisibleAsync();
+        await Expect(confirm.GetByRole(AriaRole.Button, new() { Name = T("Keep it"), Exact = true })).ToBeVisibleAsync();
         await ScanAsync(page, "delete confirmation");
-        await confirm.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await confirm.GetByRole(AriaRole.Button, new() { Name = T("Delete"), Exact = true }).ClickAsync();
 
         await Expect(Notice(page)).ToHaveTextAsync($"{CardDisplay} was deleted.");
         await Expect(confirm).ToHaveCountAsync(0);
@@ -185,20 +185,20 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         var rowsBefore = await page.GetByTestId("method-row").CountAsync();
 
         await OpenAddFormAsync(page);
-        await page.GetByRole(AriaRole.Radio, new() { Name = "Bank account" }).CheckAsync();
-        await page.GetByLabel("Nickname (optional)", new() { Exact = true }).FillAsync(nickname);
-        await page.GetByLabel("Account holder name", new() { Exact = true }).FillAsync("Globex Corporation");
-        await page.GetByLabel("Routing number", new() { Exact = true }).FillAsync(Typed.RoutingNumber);
-        await page.GetByLabel("Account number", new() { Exact = true }).FillAsync(Typed.MismatchAccount);
-        var confirmation = page.GetByLabel("Confirm account number", new() { Exact = true });
+        await page.GetByRole(AriaRole.Radio, new() { Name = T("Bank account") }).CheckAsync();
+        await page.GetByLabel(T("Nickname (optional)"), new() { Exact = true }).FillAsync(nickname);
+        await page.GetByLabel(T("Account holder name"), new() { Exact = true }).FillAsync("Globex Corporation");
+        await page.GetByLabel(T("Routing number"), new() { Exact = true }).FillAsync(Typed.RoutingNumber);
+        await page.GetByLabel(T("Account number"), new() { Exact = true }).FillAsync(Typed.MismatchAccount);
+        var confirmation = page.GetByLabel(T("Confirm account number"), new() { Exact = true });
         await confirmation.FillAsync(Typed.MismatchConfirmation);
-        await page.GetByLabel("Account type", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Checking" });
-        await page.GetByLabel("Account holder type", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Business" });
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+        await page.GetByLabel(T("Account type"), new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = T("Checking") });
+        await page.GetByLabel(T("Account holder type"), new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = T("Business") });
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
 
-        var error = page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "The account numbers do not match." });
+        var error = page.GetByRole(AriaRole.Alert).Filter(new() { HasText = T("The account numbers do not match.") });
         await Expect(error).ToBeVisibleAsync();
-        await Expect(confirmation).ToHaveAccessibleDescriptionAsync("The account numbers do not match.");
+        await Expect(confirmation).ToHaveAccessibleDescriptionAsync(T("The account numbers do not match."));
         // Still on the form, nothing added: no notice, no row.
         await Expect(AddFormHeading(page)).ToBeVisibleAsync();
         await Expect(Notice(page)).ToHaveCountAsync(0);
@@ -206,7 +206,7 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await Expect(page.GetByTestId("method-row")).ToHaveCountAsync(rowsBefore);
         await ScanAsync(page, "account numbers do not match");
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Cancel"), Exact = true }).ClickAsync();
         await Expect(AddFormHeading(page)).ToHaveCountAsync(0);
         await Expect(AddButton(page)).ToBeVisibleAsync();
 
@@ -232,7 +232,7 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
             var bank = Row(page, bankNickname);
             await Expect(bank).ToHaveCountAsync(1);
             await Expect(bank.GetByRole(AriaRole.Rowheader)).ToContainTextAsync(BankDisplay);
-            await Expect(bank.GetByTestId("method-status")).ToHaveTextAsync("Active");
+            await Expect(bank.GetByTestId("method-status")).ToHaveTextAsync(T("Active"));
         }
         else
         {
@@ -249,7 +249,7 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await Expect(main.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Make .* the default$|^Set default\\b") })).ToHaveCountAsync(0);
         await Expect(main.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Delete\\b") })).ToHaveCountAsync(0);
         await Expect(main.GetByRole(AriaRole.Button).Filter(new() { HasTextRegex = new Regex("^\\s*(Edit|Set default|Delete)\\s*$") })).ToHaveCountAsync(0);
-        await Expect(main.GetByRole(AriaRole.Columnheader, new() { Name = "Actions" })).ToHaveCountAsync(0);
+        await Expect(main.GetByRole(AriaRole.Columnheader, new() { Name = T("Actions") })).ToHaveCountAsync(0);
         await Expect(AddFormHeading(page)).ToHaveCountAsync(0);
         await ScanAsync(page, "view-only list");
         AssertNoAccessibilityFailures();
@@ -382,8 +382,8 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
     /// <summary>Opens "Payment methods" from the Payments navigation, waits for the list (or the empty state) and scans the page.</summary>
     private async Task OpenPaymentMethodsFromNavAsync(IPage page)
     {
-        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
-        await payments.GetByRole(AriaRole.Link, new() { Name = "Payment methods", Exact = true }).ClickAsync();
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await payments.GetByRole(AriaRole.Link, new() { Name = T("Payment methods"), Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/payment-methods");
         await WaitForMethodsAsync(page);
         await ScanAsync(page, "payment methods list");
@@ -391,7 +391,7 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
 
     private static async Task WaitForMethodsAsync(IPage page)
     {
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Payment methods", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Payment methods"), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("methods").Or(page.GetByTestId("methods-empty"))).ToBeVisibleAsync();
     }
 
@@ -427,14 +427,14 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
                 // Not interactive yet: click again.
             }
         }
-        await Expect(page.GetByLabel("Nickname (optional)", new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByLabel(T("Nickname (optional)"), new() { Exact = true })).ToBeVisibleAsync();
     }
 
     private static ILocator AddButton(IPage page) =>
         page.Locator("main").GetByRole(AriaRole.Button, new() { NameRegex = new Regex("Add payment method$") });
 
     private static ILocator AddFormHeading(IPage page) =>
-        page.GetByRole(AriaRole.Heading, new() { Name = "Add a payment method", Level = 2, Exact = true });
+        page.GetByRole(AriaRole.Heading, new() { Name = T("Add a payment method"), Level = 2, Exact = true });
 
     private static ILocator Notice(IPage page) => page.Locator("main p.pp-notice[role=status]");
 
@@ -449,7 +449,7 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
     private static ILocator SetDefaultButton(ILocator row) =>
         row.GetByRole(AriaRole.Button).Filter(new() { HasTextRegex = new Regex("^\\s*Set default\\s*$") });
 
-    private static ILocator DefaultBadge(ILocator row) => row.GetByRole(AriaRole.Rowheader).GetByText("Default", new() { Exact = true });
+    private static ILocator DefaultBadge(ILocator row) => row.GetByRole(AriaRole.Rowheader).GetByText(T("Default"), new() { Exact = true });
 
     /// <summary>The page's HTML (inputs included) holds none of <paramref name="values"/> once the form is gone.</summary>
     private static async Task AssertNotInPageAsync(IPage page, params string[] values)

@@ -18,7 +18,7 @@ public sealed class PortalBrowserTests(HostSiteFixture host, ITestOutputHelper o
 
         Assert.StartsWith("Acme Manufacturing", overview.AccountLine, StringComparison.Ordinal);
         Assert.Equal(5, overview.Buckets.Count);
-        Assert.Equal(["Current", "1–30 days", "31–60 days", "61–90 days", "Over 90 days"], overview.Buckets.Select(b => b.Label));
+        Assert.Equal([T("Current"), "1–30 days", "31–60 days", "61–90 days", "Over 90 days"], overview.Buckets.Select(b => b.Label));
         Assert.All(overview.Buckets, b => Assert.Equal(overview.Total.Currency, b.Amount.Currency));
         var sum = overview.Buckets.Sum(b => b.Amount.Amount);
         Assert.True(sum == overview.Total.Amount,

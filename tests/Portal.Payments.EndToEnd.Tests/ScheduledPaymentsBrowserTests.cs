@@ -44,7 +44,7 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
         await Expect(page.GetByTestId("cancel-plan")).ToContainTextAsync(cancelled);
         await page.GetByTestId("cancel-confirm").ClickAsync();
         await Expect(page.GetByText($"Payment {cancelled} is cancelled")).ToBeVisibleAsync();
-        await Expect(page.GetByTestId("row-status")).ToHaveTextAsync(["Open"]);
+        await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([T("Open")]);
         await AssertAccessibleAsync(page);
 
         // The payment date arrives: the runner charges the first.
@@ -74,7 +74,7 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
         var panel = page.GetByTestId("schedule-panel");
         await Expect(panel.GetByTestId("pay-line")).ToHaveCountAsync(1);
 
-        var dateBox = panel.GetByLabel("Payment date", new() { Exact = true });
+        var dateBox = panel.GetByLabel(T("Payment date"), new() { Exact = true });
         var text = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         await dateBox.FillAsync(text);
         await dateBox.PressAsync("Tab");
@@ -84,20 +84,20 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
 
         if (addCard)
         {
-            await panel.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
-            await panel.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-            await panel.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("09");
-            await panel.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-            await panel.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
-            await panel.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
-            await panel.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
-            await panel.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
+            await panel.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true }).CheckAsync();
+            await panel.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+            await panel.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("09");
+            await panel.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+            await panel.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
+            await panel.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
+            await panel.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
+            await panel.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
         }
-        else if (await panel.GetByTestId("picker-option").CountAsync() > 0 && !await panel.GetByRole(AriaRole.Button, new() { Name = "Confirm scheduled payment", Exact = true }).IsEnabledAsync())
+        else if (await panel.GetByTestId("picker-option").CountAsync() > 0 && !await panel.GetByRole(AriaRole.Button, new() { Name = T("Confirm scheduled payment"), Exact = true }).IsEnabledAsync())
         {
             await panel.GetByTestId("picker-option").First.ClickAsync();
         }
-        var confirm = panel.GetByRole(AriaRole.Button, new() { Name = "Confirm scheduled payment", Exact = true });
+        var confirm = panel.GetByRole(AriaRole.Button, new() { Name = T("Confirm scheduled payment"), Exact = true });
         await Expect(confirm).ToBeEnabledAsync();
         await confirm.ClickAsync();
 
@@ -106,7 +106,7 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
         var reference = (await confirmation.GetByTestId("schedule-reference").InnerTextAsync()).Trim();
         Assert.Matches("^R-\\d{6}-[0-9A-Z]{6}$", reference);
         await AssertAccessibleAsync(page);
-        await confirmation.GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+        await confirmation.GetByRole(AriaRole.Button, new() { Name = T("Close"), Exact = true }).ClickAsync();
         return reference;
     }
 
@@ -120,10 +120,10 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
 
     private async Task OpenInvoicesAsync(IPage page)
     {
-        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
-        await payments.GetByRole(AriaRole.Link, new() { Name = "Open invoices", Exact = true }).ClickAsync();
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await payments.GetByRole(AriaRole.Link, new() { Name = T("Open invoices"), Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Open invoices"), Level = 1 })).ToBeVisibleAsync();
         await Expect(Numbers(page).First).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
     }
@@ -132,7 +132,7 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
     private static async Task<List<string>> FirstSelectableInvoicesAsync(IPage page, int count)
     {
         await SearchAsync(page, "INV-");
-        var rows = page.Locator("[data-testid='grid-grid'] tr").Filter(new() { Has = page.GetByTestId("row-status").GetByText("Open", new() { Exact = true }) });
+        var rows = page.Locator("[data-testid='grid-grid'] tr").Filter(new() { Has = page.GetByTestId("row-status").GetByText(T("Open"), new() { Exact = true }) });
         var numbers = new List<string>();
         foreach (var row in await rows.AllAsync())
         {
@@ -154,7 +154,7 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
 
     private static async Task SearchAsync(IPage page, string text)
     {
-        var box = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
+        var box = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
         await box.FillAsync(text);
         await box.PressAsync("Enter");
         await Expect(box).ToHaveValueAsync(text);

@@ -22,32 +22,32 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         var amountText = amount.ToString("0.00", CultureInfo.InvariantCulture);
 
         await SignInAsync(page, Users.Pat);
-        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
-        await payments.GetByRole(AriaRole.Link, new() { Name = "Make a deposit", Exact = true }).ClickAsync();
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await payments.GetByRole(AriaRole.Link, new() { Name = T("Make a deposit"), Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/deposit");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Make a deposit", Level = 1 })).ToBeVisibleAsync();
-        await Expect(page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Make a deposit"), Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
 
         // A bad amount is refused at the field.
-        await page.GetByLabel("Amount", new() { Exact = true }).FillAsync("12.345");
-        await page.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
-        await page.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-        await page.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("10");
-        await page.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-        await page.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
-        await page.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
-        await page.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
-        var review = page.GetByRole(AriaRole.Button, new() { Name = "Review deposit", Exact = true });
+        await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync("12.345");
+        await page.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true }).CheckAsync();
+        await page.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await page.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("10");
+        await page.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+        await page.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
+        await page.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
+        await page.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+        var review = page.GetByRole(AriaRole.Button, new() { Name = T("Review deposit"), Exact = true });
         await Expect(review).ToBeEnabledAsync();
         await review.ClickAsync();
         await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "at most 2 decimal places" })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
 
         // Amount, note, review, confirm.
-        await page.GetByLabel("Amount", new() { Exact = true }).FillAsync(amountText);
-        await page.GetByLabel("Note (optional)", new() { Exact = true }).FillAsync(note);
+        await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(amountText);
+        await page.GetByLabel(T("Note (optional)"), new() { Exact = true }).FillAsync(note);
         await Expect(page.GetByTestId("note-counter")).ToHaveTextAsync($"{note.Length} / 500");
         await review.ClickAsync();
         var reviewed = page.GetByTestId("deposit-review");
@@ -55,17 +55,17 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await Expect(reviewed.GetByTestId("review-note")).ToHaveTextAsync(note);
         await Expect(reviewed.GetByTestId("review-method")).ToContainTextAsync("4242");
         await AssertAccessibleAsync(page);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm deposit", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Confirm deposit"), Exact = true }).ClickAsync();
 
         var confirmation = page.GetByTestId("deposit-confirmation");
         await Expect(confirmation).ToBeVisibleAsync();
-        await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync("Deposit succeeded.");
+        await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync(T("Deposit succeeded."));
         var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
         Assert.Matches("^R-\\d{6}-[0-9A-Z]{6}$", receiptNumber);
         await AssertAccessibleAsync(page);
 
         // The receipt: on account, with the note.
-        await confirmation.GetByRole(AriaRole.Link, new() { Name = "View receipt" }).ClickAsync();
+        await confirmation.GetByRole(AriaRole.Link, new() { Name = T("View receipt") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Receipt {receiptNumber}", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("receipt-deposit")).ToBeVisibleAsync();
@@ -91,15 +91,15 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
 
         // Payment history: found by its note, as kind Deposit, linking to the receipt.
         await page.GotoAsync("/portal/payments");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Payment history", Level = 1 })).ToBeVisibleAsync();
-        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search payments" });
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Payment history"), Level = 1 })).ToBeVisibleAsync();
+        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search payments") });
         await search.FillAsync(note);
         await search.PressAsync("Enter");
         await Expect(page.GetByTestId("history-receipt-link")).ToHaveTextAsync([receiptNumber]);
         var row = page.Locator(".rz-data-row").Filter(new() { Has = page.GetByTestId("history-receipt-link") });
         // The cell's data (the responsive grid also puts the column title into every cell).
         await Expect(row.Locator("td .rz-cell-data", new() { HasTextRegex = new Regex(@"^\s*Deposit\s*$") })).ToHaveCountAsync(1);
-        await Expect(page.GetByTestId("history-status")).ToHaveTextAsync(["Paid"]);
+        await Expect(page.GetByTestId("history-status")).ToHaveTextAsync([T("Paid")]);
         await Expect(row).ToContainTextAsync(amount.ToString("N2", CultureInfo.InvariantCulture));
         await AssertAccessibleAsync(page);
     });
@@ -110,11 +110,11 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         var comment = $"E2E short pay {Guid.NewGuid().ToString("N")[..8]}: two cartons damaged";
 
         await SignInAsync(page, Users.Pat);
-        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
-        await payments.GetByRole(AriaRole.Link, new() { Name = "Open invoices", Exact = true }).ClickAsync();
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await payments.GetByRole(AriaRole.Link, new() { Name = T("Open invoices"), Exact = true }).ClickAsync();
         await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
-        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search invoices" });
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Open invoices"), Level = 1 })).ToBeVisibleAsync();
+        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
         await search.FillAsync("INV-");
         await search.PressAsync("Enter");
         await Expect(page.Locator("[data-testid='grid-grid'] .pp-inv-number").First).ToContainTextAsync("INV-");
@@ -171,22 +171,22 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await Expect(panel.GetByTestId("total-short")).ToContainTextAsync("-");
         await AssertAccessibleAsync(page);
 
-        await panel.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true }).CheckAsync();
-        await panel.GetByLabel("Card number", new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-        await panel.GetByLabel("Expiry month", new() { Exact = true }).FillAsync("11");
-        await panel.GetByLabel("Expiry year", new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-        await panel.GetByLabel("Security code", new() { Exact = true }).FillAsync("321");
-        await panel.GetByLabel("Name on card", new() { Exact = true }).FillAsync("Pat Payer");
-        await panel.GetByLabel("Billing postal code", new() { Exact = true }).FillAsync("94107");
-        await panel.GetByRole(AriaRole.Button, new() { Name = "Continue", Exact = true }).ClickAsync();
-        var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = "Make payment", Exact = true });
+        await panel.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true }).CheckAsync();
+        await panel.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
+        await panel.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("11");
+        await panel.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
+        await panel.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
+        await panel.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
+        await panel.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
+        await panel.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+        var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = T("Make payment"), Exact = true });
         await Expect(makePayment).ToBeEnabledAsync();
         await makePayment.ClickAsync();
 
         var confirmation = panel.GetByTestId("pay-confirmation");
         await Expect(confirmation).ToBeVisibleAsync();
         var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
-        await confirmation.GetByRole(AriaRole.Link, new() { Name = "View receipt" }).ClickAsync();
+        await confirmation.GetByRole(AriaRole.Link, new() { Name = T("View receipt") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Receipt {receiptNumber}", Level = 1 })).ToBeVisibleAsync();
         var line = page.GetByTestId("receipt-line").Filter(new() { HasText = number });

@@ -63,10 +63,10 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
     /// <summary>Opens "Account overview" from the Payments navigation of the host layout and waits for the balances.</summary>
     protected async Task<OverviewSnapshot> OpenOverviewFromNavAsync(IPage page)
     {
-        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = "Payments" });
-        await payments.GetByRole(AriaRole.Link, new() { Name = "Account overview" }).ClickAsync();
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await payments.GetByRole(AriaRole.Link, new() { Name = T("Account overview") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Account overview", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Account overview"), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("total-balance")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("aging-bucket")).ToHaveCountAsync(5);
         var snapshot = await ReadOverviewAsync(page);

@@ -35,26 +35,28 @@ public static class UiText
     private static readonly ConcurrentDictionary<string, Dictionary<string, string>> Translations = new(StringComparer.Ordinal);
 
     /// <summary>The text whose English is <paramref name="english"/>, in the suite's language.</summary>
-    public static string T(string english) => Translate(english);
+    public static string T(string english) => Translate(english, SuiteLanguage.Culture.TwoLetterISOLanguageName);
+
+    /// <summary>The text whose English is <paramref name="english"/>, in <paramref name="language"/> ("de"), whatever the suite's language.</summary>
+    public static string In(string language, string english) => Translate(english, language);
 
     /// <summary>
     /// The text whose English format is <paramref name="englishFormat"/> (with <c>{0}</c>…), in the suite's language,
     /// with <paramref name="arguments"/> formatted in the suite's culture.
     /// </summary>
     public static string T(string englishFormat, params object[] arguments) =>
-        string.Format(SuiteLanguage.Culture, Translate(englishFormat), arguments);
+        string.Format(SuiteLanguage.Culture, Translate(englishFormat, SuiteLanguage.Culture.TwoLetterISOLanguageName), arguments);
 
-    private static string Translate(string english)
+    private static string Translate(string english, string language)
     {
         if (!Keys.Value.TryGetValue(english, out var keys))
         {
             throw new InvalidOperationException($"\"{english}\" is not a portal text (no English value in the portal's resources).");
         }
-        if (SuiteLanguage.IsEnglish)
+        if (language == "en")
         {
             return english;
         }
-        var language = SuiteLanguage.Culture.TwoLetterISOLanguageName;
         var texts = Translations.GetOrAdd(language, l => Load(english: false, l).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
         var translated = keys.Select(k => texts.TryGetValue(k, out var t) ? t : throw new InvalidOperationException($"{k} has no {language} text.")).Distinct().ToList();
         return translated.Count == 1
