@@ -64,7 +64,7 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
                 var addMethod = page.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true });
                 await Expect(addMethod).ToBeVisibleAsync();
                 await WhenInteractiveAsync(page, note);
-                await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(amount.ToString("0.00", CultureInfo.InvariantCulture));
+                await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(amount.ToString("0.00", SuiteLanguage.Culture));
                 await addMethod.CheckAsync();
                 await page.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
                 await page.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("10");
@@ -127,7 +127,7 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
             await field.FillAsync(note);
             try
             {
-                await Expect(counter).ToHaveTextAsync($"{note.Length} / 500", new() { Timeout = 1_000 });
+                await Expect(counter).ToHaveTextAsync(NoteCount(note), new() { Timeout = 1_000 });
                 return;
             }
             catch (PlaywrightException)
@@ -135,8 +135,11 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
                 // Prerendered, not interactive yet.
             }
         }
-        await Expect(counter).ToHaveTextAsync($"{note.Length} / 500");
+        await Expect(counter).ToHaveTextAsync(NoteCount(note));
     }
+
+    /// <summary>The note's counter: its length of at most 500, counts in the suite's culture.</summary>
+    private static string NoteCount(string note) => $"{note.Length.ToString("N0", SuiteLanguage.Culture)} / {500.ToString("N0", SuiteLanguage.Culture)}";
 
     private static Task<IBrowserContext> NewContextAsync(IBrowser browser, HostSiteProcess host) => browser.NewContextAsync(new BrowserNewContextOptions
     {

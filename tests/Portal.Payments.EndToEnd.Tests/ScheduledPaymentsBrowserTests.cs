@@ -14,7 +14,7 @@ namespace Portal.Payments.EndToEnd.Tests;
 /// and its emails in the Mailbox page.
 /// </summary>
 /// <remarks>Pat works on the Acme account, which other test classes share: rows are found by number, never by position.</remarks>
-public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
+public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
 {
     [Fact]
     public Task Schedule_two_invoices_cancel_one_advance_the_clock_and_the_other_is_charged_and_emailed() => RunPageTest(async page =>
@@ -32,18 +32,18 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
         foreach (var n in numbers)
         {
             await SearchAsync(page, n);
-            await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([new Regex("^Scheduled ")]);
+            await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([T("Scheduled {0}", date.ToString("d", SuiteLanguage.Culture))]);
         }
         await AssertAccessibleAsync(page);
 
         // Cancel the second: its row is selectable, and it is open again.
         await SearchAsync(page, numbers[1]);
-        await page.GetByRole(AriaRole.Checkbox, new() { Name = $"Select invoice {numbers[1]}", Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", numbers[1]), Exact = true }).CheckAsync();
         await page.GetByTestId("cancel-scheduled").ClickAsync();
         // A confirmation names the payment first; the whole payment goes (it holds only this invoice).
         await Expect(page.GetByTestId("cancel-plan")).ToContainTextAsync(cancelled);
         await page.GetByTestId("cancel-confirm").ClickAsync();
-        await Expect(page.GetByText($"Payment {cancelled} is cancelled")).ToBeVisibleAsync();
+        await Expect(page.GetByText(T("Payment {0} is cancelled; {1} invoices are open again.", cancelled, 1))).ToBeVisibleAsync();
         await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([T("Open")]);
         await AssertAccessibleAsync(page);
 
@@ -69,16 +69,17 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
     private async Task<string> ScheduleAsync(IPage page, string number, DateOnly date, bool addCard)
     {
         await SearchAsync(page, number);
-        await page.GetByRole(AriaRole.Checkbox, new() { Name = $"Select invoice {number}", Exact = true }).CheckAsync();
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", number), Exact = true }).CheckAsync();
         await page.GetByTestId("schedule-selected").ClickAsync();
         var panel = page.GetByTestId("schedule-panel");
         await Expect(panel.GetByTestId("pay-line")).ToHaveCountAsync(1);
 
         var dateBox = panel.GetByLabel(T("Payment date"), new() { Exact = true });
+        // The schedule panel's date picker reads and shows ISO dates in every language (DateFormat="yyyy-MM-dd").
         var text = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         await dateBox.FillAsync(text);
         await dateBox.PressAsync("Tab");
-        await Expect(panel.GetByRole(AriaRole.Columnheader, new() { NameRegex = new Regex("^Discount on ") })).ToBeVisibleAsync();
+        await Expect(panel.GetByRole(AriaRole.Columnheader, new() { Name = T("Discount on {0}", date.ToString("d", SuiteLanguage.Culture)), Exact = true })).ToBeVisibleAsync();
         await Expect(dateBox).ToHaveValueAsync(text);
         await AssertAccessibleAsync(page);
 
@@ -140,10 +141,10 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
             {
                 break;
             }
-            var box = row.GetByRole(AriaRole.Checkbox, new() { NameRegex = new Regex("^Select invoice INV-") });
+            var box = row.GetByRole(AriaRole.Checkbox, new() { NameRegex = SelectLabel });
             if (await box.CountAsync() == 1 && await box.IsEnabledAsync())
             {
-                numbers.Add(SelectLabel().Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value);
+                numbers.Add(SelectLabel.Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value);
             }
         }
         Assert.Equal(count, numbers.Count);
@@ -162,6 +163,13 @@ public sealed partial class ScheduledPaymentsBrowserTests(HostSiteFixture host, 
         await Expect(Numbers(page).First).ToContainTextAsync(text[..Math.Min(text.Length, 4)], new() { IgnoreCase = true });
     }
 
-    [GeneratedRegex(@"^Select invoice (.+)$")]
-    private static partial Regex SelectLabel();
+    /// <summary>An invoice's check box label ("Select invoice INV-…" in the suite's language); group 1 is the number.</summary>
+    private static readonly Regex SelectLabel = SelectLabelRegex();
+
+    private static Regex SelectLabelRegex()
+    {
+        var parts = T("Select invoice {0}").Split("{0}");
+        Assert.Equal(2, parts.Length);
+        return new Regex($"^{Regex.Escape(parts[0])}(INV-.+){Regex.Escape(parts[1])}$");
+    }
 }

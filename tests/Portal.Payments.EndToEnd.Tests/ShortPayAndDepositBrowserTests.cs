@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using Microsoft.Playwright;
 using Portal.Payments.EndToEnd.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -12,14 +13,15 @@ namespace Portal.Payments.EndToEnd.Tests;
 /// sample host: the deposit's confirmation, receipt, email and history row; the short payment typed in the grid, its adjusted preview and receipt.
 /// </summary>
 /// <remarks>Pat works on the shared Acme account: amounts and notes are unique per run, rows are found by what the test reads.</remarks>
-public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
+public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
 {
     [Fact]
     public Task Pat_makes_a_deposit_with_a_new_card_and_finds_the_receipt_and_the_email() => RunPageTest(async page =>
     {
         var note = $"E2E deposit {Guid.NewGuid().ToString("N")[..8]}";
         var amount = 100m + Random.Shared.Next(1, 9_999) / 100m;
-        var amountText = amount.ToString("0.00", CultureInfo.InvariantCulture);
+        var amountText = amount.ToString("0.00", SuiteLanguage.Culture);
+        var amountShown = amount.ToString("N2", SuiteLanguage.Culture);
 
         await SignInAsync(page, Users.Pat);
         var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
@@ -30,7 +32,7 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await AssertAccessibleAsync(page);
 
         // A bad amount is refused at the field.
-        await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync("12.345");
+        await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(12.345m.ToString("0.000", SuiteLanguage.Culture));
         await page.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true }).CheckAsync();
         await page.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
         await page.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("10");
@@ -42,16 +44,16 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         var review = page.GetByRole(AriaRole.Button, new() { Name = T("Review deposit"), Exact = true });
         await Expect(review).ToBeEnabledAsync();
         await review.ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "at most 2 decimal places" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = T("{0} amounts have at most {1} decimal places.", "USD", 2) })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
 
         // Amount, note, review, confirm.
         await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(amountText);
         await page.GetByLabel(T("Note (optional)"), new() { Exact = true }).FillAsync(note);
-        await Expect(page.GetByTestId("note-counter")).ToHaveTextAsync($"{note.Length} / 500");
+        await Expect(page.GetByTestId("note-counter")).ToHaveTextAsync($"{note.Length.ToString("N0", SuiteLanguage.Culture)} / {500.ToString("N0", SuiteLanguage.Culture)}");
         await review.ClickAsync();
         var reviewed = page.GetByTestId("deposit-review");
-        await Expect(reviewed.GetByTestId("review-amount")).ToContainTextAsync(amount.ToString("N2", CultureInfo.InvariantCulture));
+        await Expect(reviewed.GetByTestId("review-amount")).ToContainTextAsync(amountShown);
         await Expect(reviewed.GetByTestId("review-note")).ToHaveTextAsync(note);
         await Expect(reviewed.GetByTestId("review-method")).ToContainTextAsync("4242");
         await AssertAccessibleAsync(page);
@@ -67,10 +69,10 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         // The receipt: on account, with the note.
         await confirmation.GetByRole(AriaRole.Link, new() { Name = T("View receipt") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Receipt {receiptNumber}", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = ReceiptHeading(receiptNumber), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("receipt-deposit")).ToBeVisibleAsync();
-        await Expect(page.GetByTestId("receipt-memo")).ToHaveTextAsync($"Note: {note}");
-        await Expect(page.GetByTestId("receipt-amount")).ToContainTextAsync(amount.ToString("N2", CultureInfo.InvariantCulture));
+        await Expect(page.GetByTestId("receipt-memo")).ToHaveTextAsync(T("Note: {0}", note));
+        await Expect(page.GetByTestId("receipt-amount")).ToContainTextAsync(amountShown);
         await AssertAccessibleAsync(page);
 
         // The email, once the outbox has sent it.
@@ -98,9 +100,9 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await Expect(page.GetByTestId("history-receipt-link")).ToHaveTextAsync([receiptNumber]);
         var row = page.Locator(".rz-data-row").Filter(new() { Has = page.GetByTestId("history-receipt-link") });
         // The cell's data (the responsive grid also puts the column title into every cell).
-        await Expect(row.Locator("td .rz-cell-data", new() { HasTextRegex = new Regex(@"^\s*Deposit\s*$") })).ToHaveCountAsync(1);
+        await Expect(row.Locator("td .rz-cell-data", new() { HasTextRegex = new Regex($@"^\s*{Regex.Escape(T("Deposit"))}\s*$") })).ToHaveCountAsync(1);
         await Expect(page.GetByTestId("history-status")).ToHaveTextAsync([T("Paid")]);
-        await Expect(row).ToContainTextAsync(amount.ToString("N2", CultureInfo.InvariantCulture));
+        await Expect(row).ToContainTextAsync(amountShown);
         await AssertAccessibleAsync(page);
     });
 
@@ -122,11 +124,11 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
 
         // The first payable invoice.
         string? number = null;
-        foreach (var box in await page.GetByRole(AriaRole.Checkbox, new() { NameRegex = SelectLabel() }).AllAsync())
+        foreach (var box in await page.GetByRole(AriaRole.Checkbox, new() { NameRegex = SelectLabel }).AllAsync())
         {
             if (await box.IsEnabledAsync())
             {
-                number = SelectLabel().Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value;
+                number = SelectLabel.Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value;
                 await box.CheckAsync();
                 break;
             }
@@ -134,33 +136,34 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         Assert.NotNull(number);
 
         // The amount to pay, typed in the grid: it defaults to the full payment today; half of it is short.
-        var gridAmount = page.GetByLabel($"Amount to pay for {number}", new() { Exact = true });
-        await Expect(gridAmount).ToHaveValueAsync(new Regex(@"^\d+\.\d{2}$"));
-        var full = decimal.Parse(await gridAmount.InputValueAsync(), CultureInfo.InvariantCulture);
+        var gridAmount = page.GetByLabel(T("Amount to pay for {0}", number), new() { Exact = true });
+        await Expect(gridAmount).ToHaveValueAsync(new Regex($@"^\d+{Regex.Escape(SuiteLanguage.Culture.NumberFormat.NumberDecimalSeparator)}\d{{2}}$"));
+        var full = decimal.Parse(await gridAmount.InputValueAsync(), NumberStyles.AllowDecimalPoint, SuiteLanguage.Culture);
         var part = decimal.Round(full / 2, 2);
-        var partText = part.ToString("N2", CultureInfo.InvariantCulture);
-        await gridAmount.FillAsync("12.345");
+        var partText = part.ToString("N2", SuiteLanguage.Culture);
+        var tooPrecise = 12.345m.ToString("0.000", SuiteLanguage.Culture);
+        await gridAmount.FillAsync(tooPrecise);
         await gridAmount.PressAsync("Tab");
-        await Expect(page.GetByTestId("grid-amount-error")).ToHaveTextAsync($"The amount to pay for {number} can have at most 2 decimal places.");
-        await Expect(gridAmount).ToHaveValueAsync("12.345");
+        await Expect(page.GetByTestId("grid-amount-error")).ToHaveTextAsync(T("The amount to pay for {0} can have at most {1} decimal places.", number, 2));
+        await Expect(gridAmount).ToHaveValueAsync(tooPrecise);
         await AssertAccessibleAsync(page);
-        await gridAmount.FillAsync(part.ToString("0.00", CultureInfo.InvariantCulture));
+        await gridAmount.FillAsync(part.ToString("0.00", SuiteLanguage.Culture));
         await gridAmount.PressAsync("Tab");
-        await Expect(page.GetByTestId("grid-amount-short")).ToContainTextAsync("you give the reason when you pay");
+        await Expect(page.GetByTestId("grid-amount-short")).ToHaveTextAsync(T("Short by {0}; you give the reason when you pay.", (full - part).ToString("N2", SuiteLanguage.Culture)));
         await page.GetByTestId("pay-selected").ClickAsync();
 
         // The preview starts from the typed amount: a reason is needed, and "Other" needs a comment.
         var panel = page.GetByTestId("pay-panel");
-        var amount = panel.GetByLabel($"Amount to pay for {number}", new() { Exact = true });
-        await Expect(amount).ToHaveValueAsync(part.ToString("0.00", CultureInfo.InvariantCulture));
+        var amount = panel.GetByLabel(T("Amount to pay for {0}", number), new() { Exact = true });
+        await Expect(amount).ToHaveValueAsync(part.ToString("0.00", SuiteLanguage.Culture));
         await Expect(page.GetByTestId("grid-amount-paying")).ToHaveTextAsync(partText);
-        var reason = panel.GetByLabel($"Short-pay reason for {number}", new() { Exact = true });
-        await Expect(panel.GetByTestId("reason-error")).ToContainTextAsync($"for {number}");
+        var reason = panel.GetByLabel(T("Short-pay reason for {0}", number), new() { Exact = true });
+        await Expect(panel.GetByTestId("reason-error")).ToHaveTextAsync(T("Choose why you are paying less than {1} for {0}.", number, new MoneyText("USD", full).ToString()));
         await AssertAccessibleAsync(page);
         await reason.SelectOptionAsync("Other");
-        await Expect(panel.GetByTestId("comment-error")).ToHaveTextAsync($"Explain the reason \"Other\" for {number} in the comment.");
+        await Expect(panel.GetByTestId("comment-error")).ToHaveTextAsync(T("Explain the reason \"{1}\" for {0} in the comment.", number, "Other"));
         await AssertAccessibleAsync(page);
-        var commentBox = panel.GetByLabel($"Comment for {number} (required)", new() { Exact = true });
+        var commentBox = panel.GetByLabel(T("Comment for {0} (required)", number), new() { Exact = true });
         await commentBox.FillAsync(comment);
         await commentBox.PressAsync("Tab");
 
@@ -188,7 +191,7 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
         await confirmation.GetByRole(AriaRole.Link, new() { Name = T("View receipt") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Receipt {receiptNumber}", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = ReceiptHeading(receiptNumber), Level = 1 })).ToBeVisibleAsync();
         var line = page.GetByTestId("receipt-line").Filter(new() { HasText = number });
         await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync("Other");
         await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync(comment);
@@ -197,6 +200,27 @@ public sealed partial class ShortPayAndDepositBrowserTests(HostSiteFixture host,
         await AssertAccessibleAsync(page);
     });
 
-    [GeneratedRegex(@"^Select invoice (INV-.+)$")]
-    private static partial Regex SelectLabel();
+    /// <summary>An invoice's check box label ("Select invoice INV-…" in the suite's language); group 1 is the number.</summary>
+    private static readonly Regex SelectLabel = SelectLabelRegex();
+
+    private static Regex SelectLabelRegex()
+    {
+        var parts = T("Select invoice {0}").Split("{0}");
+        Assert.Equal(2, parts.Length);
+        return new Regex($"^{Regex.Escape(parts[0])}(INV-.+){Regex.Escape(parts[1])}$");
+    }
+
+    /// <summary>
+    /// The receipt page's heading ("Receipt R-…"). Its English is also the receipt PDF's title, which German words
+    /// differently ("Beleg" on the page, "Zahlungsbeleg" in the PDF), so <c>T("Receipt {0}")</c> is ambiguous: this reads
+    /// the page's own resource, <c>Receipt.Heading</c>.
+    /// </summary>
+    private static string ReceiptHeading(string receiptNumber)
+    {
+        var resources = Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Ui", "Resources");
+        var file = SuiteLanguage.IsEnglish ? "MethodsAndReceipts.resx" : $"MethodsAndReceipts.{SuiteLanguage.Culture.TwoLetterISOLanguageName}.resx";
+        var format = XDocument.Load(Path.Combine(resources, file)).Root!.Elements("data")
+            .Single(d => (string?)d.Attribute("name") == "Receipt.Heading").Element("value")!.Value;
+        return string.Format(SuiteLanguage.Culture, format, receiptNumber);
+    }
 }
