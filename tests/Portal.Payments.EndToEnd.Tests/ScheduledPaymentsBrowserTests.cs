@@ -43,7 +43,7 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         // A confirmation names the payment first; the whole payment goes (it holds only this invoice).
         await Expect(page.GetByTestId("cancel-plan")).ToContainTextAsync(cancelled);
         await page.GetByTestId("cancel-confirm").ClickAsync();
-        await Expect(page.GetByText(T("Payment {0} is cancelled; {1} invoices are open again.", cancelled, 1))).ToBeVisibleAsync();
+        await Expect(page.GetByText(T("Payment {0} is cancelled; its invoice is open again.", cancelled))).ToBeVisibleAsync();
         await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([T("Open")]);
         await AssertAccessibleAsync(page);
 
@@ -75,8 +75,8 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await Expect(panel.GetByTestId("pay-line")).ToHaveCountAsync(1);
 
         var dateBox = panel.GetByLabel(T("Payment date"), new() { Exact = true });
-        // The schedule panel's date picker reads and shows ISO dates in every language (DateFormat="yyyy-MM-dd").
-        var text = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        // The schedule panel's date picker reads and shows dates in the user's short date pattern ("12/4/2026", "04.12.2026").
+        var text = date.ToString("d", SuiteLanguage.Culture);
         await dateBox.FillAsync(text);
         await dateBox.PressAsync("Tab");
         await Expect(panel.GetByRole(AriaRole.Columnheader, new() { Name = T("Discount on {0}", date.ToString("d", SuiteLanguage.Culture)), Exact = true })).ToBeVisibleAsync();

@@ -10,7 +10,7 @@ public class GermanPaymentMethodsTests : PaymentMethodTestContext
     private const string Visa = "Visa •••• 4242";
     private const string Mastercard = "Mastercard •••• 4444";
     private const string Expired = "Mastercard •••• 1111";
-    private const string Bank = "Sandbox Bank checking •••• 6789";
+    private const string Bank = "Sandbox Bank Girokonto •••• 6789";  // Core describes it "Sandbox Bank checking •••• 6789"
     private static readonly string[] Areas = ["Methods", "Picker", "EditMethod", "Common", "Error"];
 
     [Fact]

@@ -74,4 +74,22 @@ public class LocalizationTests : PortalTestContext
         Assert.Equal("Bills to pay", cut.Find("h1").TextContent.Trim());
         Assert.Contains("Owed in total", cut.Find(".pp-inv-total").TextContent);
     }
+
+    [Theory]
+    [InlineData("Visa •••• 4242", "Visa •••• 4242")]
+    [InlineData("Card •••• 0005", "Karte •••• 0005")]
+    [InlineData("Sandbox Bank checking •••• 6789", "Sandbox Bank Girokonto •••• 6789")]
+    [InlineData("First Savings Bank savings •••• 1111", "First Savings Bank Sparkonto •••• 1111")]
+    [InlineData("Bank account checking •••• 2222", "Bankkonto Girokonto •••• 2222")]
+    [InlineData("a removed method", "eine entfernte Methode")]
+    [InlineData("Something the host wrote", "Something the host wrote")]
+    public void A_methods_masked_name_reads_in_German_and_stays_as_Core_wrote_it_in_English(string described, string german)
+    {
+        var l = new PortalStringLocalizer(Microsoft.Extensions.Options.Options.Create(new PortalTextOptions()));
+        foreach (var (culture, expected) in new[] { ("de-DE", german), ("en-US", described) })
+        {
+            using var _ = TestCulture.Use(culture);
+            Assert.Equal(expected, PaymentText.Method(l, described));
+        }
+    }
 }

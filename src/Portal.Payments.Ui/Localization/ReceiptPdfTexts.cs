@@ -65,7 +65,7 @@ internal static class ReceiptPdfTexts
             Note = l["ReceiptPdf.Note"],
             StatusName = status => statuses[status],
             KindName = kind => kinds[kind],
-            TypeName = type => types[type],
+            TypeName = type => types.TryGetValue(type, out var word) ? word : types[Erp.OpenItemType.Invoice], // an unknown type reads as an invoice, like the grid
         };
     }
 

@@ -10,6 +10,11 @@ using Portal.Payments.Services.Payments;
 
 namespace Portal.Payments.Services.Autopay;
 
+/// <summary>The fee autopay adds with a method: its label (from the fee policy) and whether paying by bank is free.</summary>
+/// <param name="FeeLabel">The policy's fee label, e.g. "Card convenience fee (2.5%)".</param>
+/// <param name="BankIsFree">The method is a card and a bank account would pay no fee.</param>
+public sealed record AutopayFeeNotice(string FeeLabel, bool BankIsFree);
+
 /// <summary>The terms a payer enrols with (or changes to).</summary>
 /// <param name="PaymentMethodId">A stored method of the account.</param>
 /// <param name="Rule">When each invoice is debited.</param>
@@ -179,10 +184,10 @@ public sealed class AutopayService(
 
     /// <summary>
     /// What the convenience-fee policy in force today adds to autopay payments with <paramref name="paymentMethodId"/>
-    /// ("Card convenience fee (2.5%) is added to each payment with this method …"), and whether a bank account would
-    /// pay none; null when this method pays no fee.
+    /// (its fee label, e.g. "Card convenience fee (2.5%)"), and whether a bank account would pay none; null when this
+    /// method pays no fee. The user interface words it ("… is added to each autopay payment with this method …").
     /// </summary>
-    public async Task<string?> FeeNoticeAsync(Guid paymentMethodId, CancellationToken cancellationToken = default)
+    public async Task<AutopayFeeNotice?> FeeNoticeAsync(Guid paymentMethodId, CancellationToken cancellationToken = default)
     {
         var scope = await access.ForViewAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -198,8 +203,7 @@ public sealed class AutopayService(
         {
             return null;
         }
-        var bankIsFree = method.Type == PaymentMethodType.Card && !quotes.Bank.Charged;
-        return $"{fee.Label} is added to each autopay payment with this method, under the fee policy in force on its debit date.{(bankIsFree ? " Pay by bank: no fee." : "")}";
+        return new AutopayFeeNotice(fee.Label ?? "", BankIsFree: method.Type == PaymentMethodType.Card && !quotes.Bank.Charged);
     }
 
     /// <summary>Enrols the account (one enrolment per account; a double click enrols once) and schedules what is due.</summary>

@@ -123,7 +123,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
                 Template = StatusCell, Text = StatusText, Width = "8rem" },
             new() { Id = nameof(InvoiceRow.CommentCount), Property = nameof(InvoiceRow.CommentCount), Field = InvoiceFields.Comments, Title = L["Invoices.CommentCount"],
                 Text = r => PortalFormat.Count(r.CommentCount), Align = TextAlign.Right, Width = "5.5rem", Visible = false },
-            new() { Id = "actions", Title = L["Invoices.Actions"], Template = ActionsCell, Width = "4.5rem", CssClass = "pp-col-actions" },
+            new() { Id = "actions", Title = L["Invoices.Actions"], Template = ActionsCell, Width = "5.5rem", CssClass = "pp-col-actions" },
         ]);
         return columns;
     }

@@ -49,7 +49,7 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
         new() { Id = nameof(PaymentHistoryRow.Kind), Property = nameof(PaymentHistoryRow.Kind), Field = PaymentHistoryFields.Kind, Title = L["History.Kind"],
             EnumType = typeof(PaymentKind), Text = r => PaymentText.Kind(L, r.Kind), Width = "7.5rem" },
         new() { Id = nameof(PaymentHistoryRow.MethodDescription), Property = nameof(PaymentHistoryRow.MethodDescription), Field = PaymentHistoryFields.Method,
-            Title = L["History.Method"], Text = r => r.MethodDescription, Width = "10rem" },
+            Title = L["History.Method"], Text = r => PaymentText.Method(L, r.MethodDescription), Width = "10rem" },
         new() { Id = nameof(PaymentHistoryRow.AmountValue), Property = nameof(PaymentHistoryRow.AmountValue), Field = PaymentHistoryFields.Amount, Title = L["History.Amount"],
             Template = AmountCell, Text = r => PortalFormat.Amount(r.Amount), Align = TextAlign.Right, Width = "8rem" },
         new() { Id = nameof(PaymentHistoryRow.Status), Property = nameof(PaymentHistoryRow.Status), Field = PaymentHistoryFields.Status, Title = L["History.Status"],

@@ -123,7 +123,7 @@ public partial class ScheduledPaymentsList : ComponentBase
         try
         {
             var changed = await Scheduled.ChangeAsync(payment.PaymentId, _date is { } d ? DateOnly.FromDateTime(d) : null, _methodId, amount);
-            _notice = L["Scheduled.Changed", changed.ReceiptNumber, PortalFormat.Money(changed.Amount), PortalFormat.Date(changed.ScheduledFor), changed.MethodDescription];
+            _notice = L["Scheduled.Changed", changed.ReceiptNumber, PortalFormat.Money(changed.Amount), PortalFormat.Date(changed.ScheduledFor), PaymentText.Method(L, changed.MethodDescription)];
             _changing = null;
             await LoadAsync();
         }
