@@ -80,15 +80,15 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await AssertReachableAsync(page.GetByTestId("grid-search"), "The search box");
         await AssertReachableAsync(page.GetByTestId("grid-export-csv"), T("Export CSV"));
         var firstRow = page.Locator(Rows).First;
-        await AssertReachableAsync(firstRow.Locator("button[aria-label^='Preview invoice']"), "The row's Preview button");
-        await AssertReachableAsync(firstRow.Locator("button[aria-label^='Comments']"), "The row's Comments button");
+        await AssertReachableAsync(firstRow.Locator("button" + LabelSelector("Preview invoice {0}")), "The row's Preview button");
+        await AssertReachableAsync(firstRow.Locator("button" + LabelSelector("Comments ({0}) on invoice {1}")), "The row's Comments button");
 
-        var select = page.Locator($"{Rows} input.pp-inv-select[aria-label^='Select invoice']:not([disabled])").First;
+        var select = page.Locator($"{Rows} input.pp-inv-select{LabelSelector("Select invoice {0}")}:not([disabled])").First;
         await AssertReachableAsync(select, "The row's checkbox");
         await select.CheckAsync();
         // One invoice selected, not the page: each phone card has its own box only.
-        await Expect(page.GetByTestId("selection-summary")).ToContainTextAsync("1 selected");
-        await Expect(page.Locator($"{Rows} input[aria-label='Select all on this page']:visible")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("selection-summary")).ToContainTextAsync(T("{0} selected", 1));
+        await Expect(page.Locator($"{Rows} input[aria-label={CssString(T("Select all on this page"))}]:visible")).ToHaveCountAsync(0);
         await AssertReachableAsync(page.GetByTestId("pay-selected"), T("Pay selected"));
         await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await SaveDocsScreenshotAsync(page, "open-invoices-phone.png");
@@ -127,8 +127,8 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await Expect(row).ToHaveCountAsync(1);
 
         Assert.Equal(0, await SidewaysOverflowAsync(page));
-        await AssertReachableAsync(row.Locator("button[aria-label^='Edit ']"), T("Edit"));
-        var delete = row.Locator("button[aria-label^='Delete ']");
+        await AssertReachableAsync(row.Locator("button" + LabelSelector("Edit {0}")), T("Edit"));
+        var delete = row.Locator("button" + LabelSelector("Delete {0}"));
         await AssertReachableAsync(delete, T("Delete"));
         await AssertAccessibleAsync(page);
 
@@ -217,6 +217,22 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
             """);
         Assert.True(problem.Length == 0, $"{what} {problem}.");
     }
+
+    /// <summary>
+    /// An attribute selector for an aria-label made from the portal format <paramref name="englishFormat"/> in the suite's
+    /// language: starts with its text before the first placeholder, ends with its text after the last ("Edit {0}" →
+    /// [aria-label^='Edit '], "{0} bearbeiten" → [aria-label$=' bearbeiten']).
+    /// </summary>
+    private static string LabelSelector(string englishFormat)
+    {
+        var format = T(englishFormat);
+        var (prefix, suffix) = (format[..format.IndexOf('{', StringComparison.Ordinal)], format[(format.LastIndexOf('}') + 1)..]);
+        Assert.True(prefix.Length + suffix.Length > 0, $"\"{format}\" has no text around its placeholders.");
+        return (prefix.Length > 0 ? $"[aria-label^={CssString(prefix)}]" : "") + (suffix.Length > 0 ? $"[aria-label$={CssString(suffix)}]" : "");
+    }
+
+    /// <summary>A CSS string literal of <paramref name="text"/>.</summary>
+    private static string CssString(string text) => "'" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
 
     private sealed class HeaderBox
     {

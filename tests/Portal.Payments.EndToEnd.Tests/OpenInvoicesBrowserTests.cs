@@ -16,7 +16,7 @@ namespace Portal.Payments.EndToEnd.Tests;
 /// Pat (payer) works on the Acme account, which other test classes share: every test finds its rows by
 /// what it reads from the grid first, never by fixed numbers or counts.
 /// </remarks>
-public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
+public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
 {
     [Fact]
     public Task Search_finds_one_invoice_and_the_aging_period_toggle_filters_and_clears() => RunPageTest(async page =>
@@ -52,7 +52,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         var buckets = page.GetByTestId("bucket-toggle");
         var chosen = await FirstNonEmptyBucketAsync(buckets);
         var bucket = buckets.Nth(chosen);
-        var bucketCount = int.Parse(ItemsInBucket().Match(await bucket.InnerTextAsync()).Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        var bucketCount = Count(ItemsInBucket().Match(await bucket.InnerTextAsync()));
         await bucket.ClickAsync();
         await Expect(bucket).ToHaveAttributeAsync("aria-pressed", "true");
         await ExpectResultCountAsync(page, bucketCount);
@@ -122,7 +122,8 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
             count = await ResultCountAsync(page);
             all = await DownloadCsvAsync(page);
         }
-        Assert.Contains(T("Invoice number"), all[0], StringComparison.Ordinal);
+        // The CSV's column titles come from Core, in English in every language.
+        Assert.Contains("Invoice number", all[0], StringComparison.Ordinal);
         Assert.Equal(count, all.Count - 1);
         foreach (var shown in await Numbers(page).AllInnerTextsAsync())
         {
@@ -147,32 +148,33 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await SearchAsync(page, number);
 
         // Preview: the ERP document in a dialog with Print.
-        await page.GetByRole(AriaRole.Button, new() { Name = $"Preview invoice {number}", Exact = true }).ClickAsync();
-        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = $"Invoice {number}" });
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Preview invoice {0}", number), Exact = true }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = T("Invoice {0}", number) });
         await Expect(dialog).ToBeVisibleAsync();
         await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = T("Print") })).ToBeVisibleAsync();
-        var document = page.FrameLocator($"iframe[title='Invoice {number} document']");
+        var document = page.FrameLocator($"iframe[title='{T("Invoice {0} document", number)}']");
         await Expect(document.Locator("body")).ToContainTextAsync(number);
         await AssertAccessibleAsync(page, includeFrames: false);
         await dialog.GetByRole(AriaRole.Button, new() { Name = T("Close") }).ClickAsync();
         await Expect(dialog).ToHaveCountAsync(0);
 
         // Escape closes the preview even after Print and with focus inside the document.
-        await page.GetByRole(AriaRole.Button, new() { Name = $"Preview invoice {number}", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Preview invoice {0}", number), Exact = true }).ClickAsync();
         await Expect(document.Locator("body")).ToContainTextAsync(number);
         await dialog.GetByRole(AriaRole.Button, new() { Name = T("Print") }).ClickAsync();
         // Printing moves focus into the document; once the print dialog is done, focus is back on the dialog.
         await Expect(dialog).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Escape");
         await Expect(dialog).ToHaveCountAsync(0);
-        await page.GetByRole(AriaRole.Button, new() { Name = $"Preview invoice {number}", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Preview invoice {0}", number), Exact = true }).ClickAsync();
         await document.Locator("body").ClickAsync();
         await page.Keyboard.PressAsync("Escape");
         await Expect(dialog).ToHaveCountAsync(0);
 
         // Comments: markup shows literally, and the count goes up.
-        var commentsButton = page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex($"^Comments \\((\\d+)\\) on invoice {Regex.Escape(number)}$") });
-        var before = int.Parse(CommentCount().Match(await commentsButton.GetAttributeAsync("aria-label") ?? "").Groups[1].Value, CultureInfo.InvariantCulture);
+        var commentsOn = new Regex("^" + FormatPattern("Comments ({0}) on invoice {1}", CountPattern, Regex.Escape(number)) + "$");
+        var commentsButton = page.GetByRole(AriaRole.Button, new() { NameRegex = commentsOn });
+        var before = Count(commentsOn.Match(await commentsButton.GetAttributeAsync("aria-label") ?? ""));
         await commentsButton.ClickAsync();
         var text = $"<b>Paid by check</b> {Guid.NewGuid().ToString("N")[..6]}";
         var box = page.GetByLabel(T("Add a comment"), new() { Exact = true });
@@ -181,7 +183,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await page.GetByRole(AriaRole.Button, new() { Name = T("Add comment"), Exact = true }).ClickAsync();
         await Expect(page.GetByText(text, new() { Exact = true })).ToBeVisibleAsync();
         await Expect(page.Locator("b", new() { HasText = "Paid by check" })).ToHaveCountAsync(0);
-        await Expect(page.GetByRole(AriaRole.Button, new() { Name = $"Comments ({before + 1}) on invoice {number}", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = T("Comments ({0}) on invoice {1}", (before + 1).ToString("N0", SuiteLanguage.Culture), number), Exact = true })).ToBeVisibleAsync();
     });
 
     [Fact]
@@ -192,7 +194,8 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         await SearchAsync(page, "INV-");
 
         // The first two payable invoices on the page.
-        var boxes = page.GetByRole(AriaRole.Checkbox, new() { NameRegex = new Regex("^Select invoice INV-") });
+        var selectLabel = new Regex("^" + FormatPattern("Select invoice {0}", "(?<number>INV-.+)") + "$");
+        var boxes = page.GetByRole(AriaRole.Checkbox, new() { NameRegex = selectLabel });
         var numbers = new List<string>();
         foreach (var box in await boxes.AllAsync())
         {
@@ -202,12 +205,12 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
             }
             if (await box.IsEnabledAsync())
             {
-                numbers.Add(SelectLabel().Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value);
+                numbers.Add(selectLabel.Match(await box.GetAttributeAsync("aria-label") ?? "").Groups["number"].Value);
                 await box.CheckAsync();
             }
         }
         Assert.Equal(2, numbers.Count);
-        await Expect(page.GetByText("2 selected")).ToBeVisibleAsync();
+        await Expect(page.GetByText(T("{0} selected", 2))).ToBeVisibleAsync();
 
         await page.GetByTestId("pay-selected").ClickAsync();
         var panel = page.GetByTestId("pay-panel");
@@ -216,7 +219,9 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         {
             await Expect(panel.GetByTestId("pay-lines")).ToContainTextAsync(n);
         }
-        await Expect(panel.GetByTestId("total")).ToHaveTextAsync(new Regex("^\\s*USD [\\d,]+\\.\\d{2}\\s*$"));
+        var format = SuiteLanguage.Culture.NumberFormat;
+        await Expect(panel.GetByTestId("total")).ToHaveTextAsync(new Regex(
+            $"^\\s*USD [\\d{Regex.Escape(format.NumberGroupSeparator)}]+{Regex.Escape(format.NumberDecimalSeparator)}\\d{{2}}\\s*$"));
         await AssertAccessibleAsync(page);
 
         // A new card, added inline from the picker.
@@ -263,7 +268,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         {
             await SearchAsync(page, n);
             await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([T("Pending")]);
-            await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = $"Select invoice {n}", Exact = true })).ToBeDisabledAsync();
+            await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", n), Exact = true })).ToBeDisabledAsync();
         }
     });
 
@@ -277,7 +282,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
 
         var toggle = page.GetByTestId("grid-spreadsheet-toggle");
         await toggle.CheckAsync();
-        var sheet = page.GetByRole(AriaRole.Grid, new() { Name = "Open invoices, spreadsheet view", Exact = true });
+        var sheet = page.GetByRole(AriaRole.Grid, new() { Name = T("{0}, spreadsheet view", T("Open invoices")), Exact = true });
         await Expect(sheet).ToBeVisibleAsync();
         await Expect(Cell(page, 1, 0)).ToHaveTextAsync(first);   // the grid's result, in the grid's order
         var lastRow = int.Parse(await sheet.GetAttributeAsync("aria-rowcount") ?? "0", CultureInfo.InvariantCulture) - 1;
@@ -385,8 +390,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
     {
         var summary = page.Locator("[data-testid='grid-grid'] .rz-pager-summary");
         await Expect(summary).ToContainTextAsync(ItemsSummary());
-        var match = ItemsSummary().Match(await summary.InnerTextAsync());
-        return int.Parse(match.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        return Count(ItemsSummary().Match(await summary.InnerTextAsync()));
     }
 
     /// <summary>
@@ -402,7 +406,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         while (DateTime.UtcNow < until)
         {
             var match = ItemsSummary().Match(await summary.InnerTextAsync());
-            shown = match.Success ? int.Parse(match.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) : -1;
+            shown = match.Success ? Count(match) : -1;
             if (shown == before)
             {
                 return;
@@ -422,7 +426,8 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
     }
 
     private static async Task ExpectResultCountAsync(IPage page, int count) =>
-        await Expect(page.Locator("[data-testid='grid-grid'] .rz-pager-summary")).ToContainTextAsync($"({count.ToString("N0", CultureInfo.InvariantCulture)} items)");
+        await Expect(page.Locator("[data-testid='grid-grid'] .rz-pager-summary")).ToContainTextAsync(
+            new Regex(FormatPattern("Page {0} of {1} ({2} items)", NumberPattern, NumberPattern, Regex.Escape(count.ToString("N0", SuiteLanguage.Culture)))));
 
     private static async Task<string> FirstNumberAsync(IPage page, string prefix)
     {
@@ -436,7 +441,7 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         for (var i = 0; i < count; i++)
         {
             var match = ItemsInBucket().Match(await buckets.Nth(i).InnerTextAsync());
-            if (match.Success && match.Groups[1].Value != "0")
+            if (match.Success && Count(match) != 0)
             {
                 return i;
             }
@@ -456,15 +461,28 @@ public sealed partial class OpenInvoicesBrowserTests(HostSiteFixture host, ITest
         throw new Xunit.Sdk.XunitException($"No view option contains '{name}'.");
     }
 
-    [GeneratedRegex(@"\(([\d,]+) items?\)")]
-    private static partial Regex ItemsSummary();
+    /// <summary>A whole number as the portal writes it in the suite's culture ("1,234", "1.234").</summary>
+    private static readonly string NumberPattern = $"[0-9][0-9{Regex.Escape(SuiteLanguage.Culture.NumberFormat.NumberGroupSeparator)}]*";
 
-    [GeneratedRegex(@"([\d,]+) items?")]
-    private static partial Regex ItemsInBucket();
+    /// <summary>A count (<see cref="NumberPattern"/>), captured as "count".</summary>
+    private static readonly string CountPattern = $"(?<count>{NumberPattern})";
 
-    [GeneratedRegex(@"^Comments \((\d+)\)")]
-    private static partial Regex CommentCount();
+    /// <summary>The grid's paging summary ("Page 1 of 2 (40 items)"), the item count captured.</summary>
+    private static Regex ItemsSummary() => new(FormatPattern("Page {0} of {1} ({2} items)", NumberPattern, NumberPattern, CountPattern));
 
-    [GeneratedRegex(@"^Select invoice (.+)$")]
-    private static partial Regex SelectLabel();
+    /// <summary>An aging period's item count ("12 items"), captured.</summary>
+    private static Regex ItemsInBucket() => new(FormatPattern("{0} items", CountPattern));
+
+    /// <summary>The count a match of <see cref="CountPattern"/> captured.</summary>
+    private static int Count(Match match) => int.Parse(match.Groups["count"].Value, NumberStyles.AllowThousands, SuiteLanguage.Culture);
+
+    /// <summary>
+    /// A regex for the portal text whose English format is <paramref name="englishFormat"/>, in the suite's language: its
+    /// words escaped, each placeholder {i} replaced by <paramref name="placeholders"/>[i] (itself a regex).
+    /// </summary>
+    private static string FormatPattern(string englishFormat, params string[] placeholders) =>
+        string.Concat(Regex.Split(T(englishFormat), @"(\{[0-9]+\})").Select(part =>
+            Regex.Match(part, @"^\{([0-9]+)\}$") is { Success: true } placeholder
+                ? placeholders[int.Parse(placeholder.Groups[1].Value, CultureInfo.InvariantCulture)]
+                : Regex.Escape(part)));
 }
