@@ -63,7 +63,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             await Expect(page.Locator("header")).ToContainTextAsync("Signed in as Pat Payer");
 
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
-            await nav.GetByRole(AriaRole.Link, new() { Name = T("Autopay"), Exact = true }).ClickAsync();
+            await nav.GetByRole(AriaRole.Link, new() { Name = TextOf("Nav.Autopay", "Autopay"), Exact = true }).ClickAsync();
             await Expect(page).ToHaveURLAsync(host.BaseUrl + "/portal/autopay");
             await Expect(page.GetByTestId("autopay-off")).ToBeVisibleAsync();
             await AssertAccessibleAsync(page);
@@ -107,7 +107,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             Assert.All(scheduled, p => Assert.Equal(Math.Round(p.InvoicesMinor * 0.025m, MidpointRounding.AwayFromZero), p.FeeMinor));
             var next = scheduled.Where(p => p.Date > today).OrderBy(p => p.Date).ThenBy(p => p.Number, StringComparer.Ordinal).First();
             var row = page.GetByTestId("autopay-item").Filter(new() { Has = page.GetByRole(AriaRole.Rowheader, new() { Name = next.Number, Exact = true }) });
-            await Expect(row).ToContainTextAsync(next.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            await Expect(row).ToContainTextAsync(T("{0:yyyy-MM-dd}", next.Date));
             await Expect(row.GetByTestId("autopay-item-state")).ToContainTextAsync(T("Scheduled"));
 
             // The debit date arrives.
@@ -172,6 +172,25 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
         Assert.Equal(200, response.Status);
         using var json = JsonDocument.Parse(await response.TextAsync());
         return json.RootElement.GetProperty("utcNow").GetDateTimeOffset();
+    }
+
+    /// <summary>
+    /// The portal text of resource <paramref name="key"/>, whose English is <paramref name="english"/>, in the suite's
+    /// language: for an English text that resources word differently in another language ("Autopay" is the navigation
+    /// link, the page title and a column header, "Status" in German), which <c>T</c> refuses as ambiguous.
+    /// </summary>
+    private static string TextOf(string key, string english)
+    {
+        var folder = Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Ui", "Resources");
+        string? Value(string language) => Directory.EnumerateFiles(folder, "*.resx")
+            .Where(f => Path.GetExtension(Path.GetFileNameWithoutExtension(f)).TrimStart('.') == language)
+            .SelectMany(f => System.Xml.Linq.XDocument.Load(f).Root!.Elements("data"))
+            .Where(d => (string?)d.Attribute("name") == key)
+            .Select(d => (string?)d.Element("value"))
+            .SingleOrDefault();
+        Assert.Equal(english, Value(""));
+        return SuiteLanguage.IsEnglish ? english
+            : Value(SuiteLanguage.Culture.TwoLetterISOLanguageName) ?? throw new InvalidOperationException($"{key} has no {SuiteLanguage.Culture.TwoLetterISOLanguageName} text.");
     }
 
     /// <summary>axe-core on the page as it is: no serious or critical violation.</summary>

@@ -76,12 +76,12 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await page.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
         await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
 
-        await Expect(Notice(page)).ToHaveTextAsync($"{CardDisplay} was added.");
+        await Expect(Notice(page)).ToHaveTextAsync(T("{0} was added.", CardDisplay));
         await Expect(AddFormHeading(page)).ToHaveCountAsync(0);
         var card = Row(page, cardNickname);
         await Expect(card).ToHaveCountAsync(1);
         await Expect(card.GetByRole(AriaRole.Rowheader)).ToContainTextAsync(CardDisplay);
-        await Expect(card).ToContainTextAsync($"Expires 08/{firstYear}");
+        await Expect(card).ToContainTextAsync(T("Expires {0}", $"08/{firstYear}"));
         await Expect(card).ToContainTextAsync("Pat Payer");
         await Expect(card.GetByTestId("method-status")).ToHaveTextAsync(T("Active"));
         s_cardNickname = cardNickname;
@@ -106,26 +106,26 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await Expect(page.GetByTestId("ach-text")).ToBeVisibleAsync();
         await Expect(page.GetByLabel(T("Routing number"), new() { Exact = true })).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("ach-seller")).ToHaveTextAsync("Northwind Supply");
-        await Expect(page.GetByTestId("ach-account")).ToHaveTextAsync("Ending in " + Typed.BankAccount[^4..]);
+        await Expect(page.GetByTestId("ach-account")).ToHaveTextAsync(T("Ending in {0}", Typed.BankAccount[^4..]));
         await Expect(page.GetByTestId("ach-text")).ToContainTextAsync("I authorize Northwind Supply to electronically debit");
         await ScanAsync(page, "add form, ACH authorization after the details");
         await page.GetByLabel(T("Your full name (signature)"), new() { Exact = true }).FillAsync("Pat Payer");
         await page.GetByLabel(T("I authorize debits from this bank account as described above."), new() { Exact = true }).CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = T("Authorize and save"), Exact = true }).ClickAsync();
 
-        await Expect(Notice(page)).ToHaveTextAsync($"{BankDisplay} was added.");
+        await Expect(Notice(page)).ToHaveTextAsync(T("{0} was added.", BankDisplay));
         var bank = Row(page, bankNickname);
         await Expect(bank).ToHaveCountAsync(1);
         await Expect(bank.GetByRole(AriaRole.Rowheader)).ToContainTextAsync(BankDisplay);
-        await Expect(bank).ToContainTextAsync("Checking · Business");
+        await Expect(bank).ToContainTextAsync($"{T("Checking")} · {T("Business")}");
         await Expect(bank.GetByTestId("method-status")).ToHaveTextAsync(T("Active"));
         s_bankNickname = bankNickname;
         await AssertNotInPageAsync(page, Typed.BankAccount);
         await ScanAsync(page, "bank account added");
 
         // Edit the card's expiry.
-        await card.GetByRole(AriaRole.Button, new() { Name = $"Edit {CardDisplay}", Exact = true }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Edit {CardDisplay}", Level = 2 })).ToBeVisibleAsync();
+        await card.GetByRole(AriaRole.Button, new() { Name = T("Edit {0}", CardDisplay), Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Edit {0}", CardDisplay), Level = 2 })).ToBeVisibleAsync();
         var year = page.GetByLabel(T("Expiry year"), new() { Exact = true });
         await Expect(page.GetByLabel(T("Expiry month"), new() { Exact = true })).ToHaveValueAsync("08");
         await Expect(year).ToHaveValueAsync(firstYear.ToString(CultureInfo.InvariantCulture));
@@ -133,15 +133,15 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await year.FillAsync(laterYear.ToString(CultureInfo.InvariantCulture));
         await page.GetByRole(AriaRole.Button, new() { Name = T("Save changes"), Exact = true }).ClickAsync();
 
-        await Expect(Notice(page)).ToHaveTextAsync($"{CardDisplay} was updated.");
+        await Expect(Notice(page)).ToHaveTextAsync(T("{0} was updated.", CardDisplay));
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = T("Save changes") })).ToHaveCountAsync(0);
-        await Expect(card).ToContainTextAsync($"Expires 08/{laterYear}");
-        await Expect(card).Not.ToContainTextAsync($"Expires 08/{firstYear}");
+        await Expect(card).ToContainTextAsync(T("Expires {0}", $"08/{laterYear}"));
+        await Expect(card).Not.ToContainTextAsync(T("Expires {0}", $"08/{firstYear}"));
 
         // Make the bank account the default.
         await SetDefaultButton(bank).ClickAsync();
 
-        await Expect(Notice(page)).ToHaveTextAsync($"{BankDisplay} is now the default.");
+        await Expect(Notice(page)).ToHaveTextAsync(T("{0} is now the default.", BankDisplay));
         await Expect(DefaultBadge(bank)).ToBeVisibleAsync();
         await Expect(SetDefaultButton(bank)).ToHaveCountAsync(0);
         await Expect(DefaultBadge(card)).ToHaveCountAsync(0);
@@ -150,14 +150,14 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await ScanAsync(page, "bank account is the default");
 
         // Delete the card, confirming.
-        await card.GetByRole(AriaRole.Button, new() { Name = $"Delete {CardDisplay}", Exact = true }).ClickAsync();
-        var confirm = page.GetByRole(AriaRole.Alertdialog, new() { Name = $"Delete {CardDisplay}?" });
+        await card.GetByRole(AriaRole.Button, new() { Name = T("Delete {0}", CardDisplay), Exact = true }).ClickAsync();
+        var confirm = page.GetByRole(AriaRole.Alertdialog, new() { Name = T("Delete {0}?", CardDisplay) });
         await Expect(confirm).ToBeVisibleAsync();
         await Expect(confirm.GetByRole(AriaRole.Button, new() { Name = T("Keep it"), Exact = true })).ToBeVisibleAsync();
         await ScanAsync(page, "delete confirmation");
         await confirm.GetByRole(AriaRole.Button, new() { Name = T("Delete"), Exact = true }).ClickAsync();
 
-        await Expect(Notice(page)).ToHaveTextAsync($"{CardDisplay} was deleted.");
+        await Expect(Notice(page)).ToHaveTextAsync(T("{0} was deleted.", CardDisplay));
         await Expect(confirm).ToHaveCountAsync(0);
         await Expect(card).ToHaveCountAsync(0);
         await Expect(bank).ToHaveCountAsync(1);
@@ -240,15 +240,16 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         }
         if (await page.GetByTestId("methods-empty").CountAsync() > 0)
         {
-            await Expect(page.GetByTestId("methods-empty")).Not.ToContainTextAsync("Add a card");
+            await Expect(page.GetByTestId("methods-empty")).Not.ToContainTextAsync(T("Add a card or a bank account to pay invoices."));
         }
 
         await Expect(AddButton(page)).ToHaveCountAsync(0);
         var main = page.Locator("main");
-        await Expect(main.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Edit\\b") })).ToHaveCountAsync(0);
-        await Expect(main.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Make .* the default$|^Set default\\b") })).ToHaveCountAsync(0);
-        await Expect(main.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Delete\\b") })).ToHaveCountAsync(0);
-        await Expect(main.GetByRole(AriaRole.Button).Filter(new() { HasTextRegex = new Regex("^\\s*(Edit|Set default|Delete)\\s*$") })).ToHaveCountAsync(0);
+        // By name: the plain action ("Edit") or the one naming its method ("Edit {0}"; "{0} bearbeiten" in German).
+        await Expect(main.GetByRole(AriaRole.Button, new() { NameRegex = ActionName("Edit", "Edit {0}") })).ToHaveCountAsync(0);
+        await Expect(main.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Make .* the default$|" + ActionName("Set default", "Set default: {0}")) })).ToHaveCountAsync(0);
+        await Expect(main.GetByRole(AriaRole.Button, new() { NameRegex = ActionName("Delete", "Delete {0}") })).ToHaveCountAsync(0);
+        await Expect(main.GetByRole(AriaRole.Button).Filter(new() { HasTextRegex = new Regex($"^\\s*({Regex.Escape(T("Edit"))}|{Regex.Escape(T("Set default"))}|{Regex.Escape(T("Delete"))})\\s*$") })).ToHaveCountAsync(0);
         await Expect(main.GetByRole(AriaRole.Columnheader, new() { Name = T("Actions") })).ToHaveCountAsync(0);
         await Expect(AddFormHeading(page)).ToHaveCountAsync(0);
         await ScanAsync(page, "view-only list");
@@ -431,7 +432,7 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
     }
 
     private static ILocator AddButton(IPage page) =>
-        page.Locator("main").GetByRole(AriaRole.Button, new() { NameRegex = new Regex("Add payment method$") });
+        page.Locator("main").GetByRole(AriaRole.Button, new() { NameRegex = new Regex(Regex.Escape(T("Add payment method")) + "$") });
 
     private static ILocator AddFormHeading(IPage page) =>
         page.GetByRole(AriaRole.Heading, new() { Name = T("Add a payment method"), Level = 2, Exact = true });
@@ -443,11 +444,21 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         page.GetByTestId("method-row").Filter(new() { Has = page.GetByRole(AriaRole.Cell, new() { Name = nickname, Exact = true }) });
 
     /// <summary>
-    /// The row's "Set default" button, by its visible text: its accessible name is "Make … the default"
-    /// today, which axe flags (label-content-name-mismatch), so the name may change.
+    /// The row's "Set default" button, by its visible text (its accessible name also names the method:
+    /// "Set default: American Express •••• 0005").
     /// </summary>
     private static ILocator SetDefaultButton(ILocator row) =>
-        row.GetByRole(AriaRole.Button).Filter(new() { HasTextRegex = new Regex("^\\s*Set default\\s*$") });
+        row.GetByRole(AriaRole.Button).Filter(new() { HasTextRegex = new Regex($"^\\s*{Regex.Escape(T("Set default"))}\\s*$") });
+
+    /// <summary>
+    /// A whole accessible name that is the action <paramref name="plain"/> ("Edit") or the action naming any method by
+    /// <paramref name="namedFormat"/> ("Edit {0}"), both in the suite's language ("Bearbeiten", "… bearbeiten").
+    /// </summary>
+    private static Regex ActionName(string plain, string namedFormat)
+    {
+        var named = string.Join(".+", T(namedFormat).Split("{0}").Select(Regex.Escape));
+        return new Regex($"^(?:{Regex.Escape(T(plain))}|{named})$");
+    }
 
     private static ILocator DefaultBadge(ILocator row) => row.GetByRole(AriaRole.Rowheader).GetByText(T("Default"), new() { Exact = true });
 
