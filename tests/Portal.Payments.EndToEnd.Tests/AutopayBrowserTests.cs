@@ -63,7 +63,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             await Expect(page.Locator("header")).ToContainTextAsync("Signed in as Pat Payer");
 
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
-            await nav.GetByRole(AriaRole.Link, new() { Name = TextOf("Nav.Autopay", "Autopay"), Exact = true }).ClickAsync();
+            await nav.GetByRole(AriaRole.Link, new() { Name = TKey("Nav.Autopay", "Autopay"), Exact = true }).ClickAsync();
             await Expect(page).ToHaveURLAsync(host.BaseUrl + "/portal/autopay");
             await Expect(page.GetByTestId("autopay-off")).ToBeVisibleAsync();
             await AssertAccessibleAsync(page);
@@ -92,7 +92,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
 
             var review = page.GetByTestId("autopay-review");
             await Expect(review.GetByTestId("review-fee-notice")).ToHaveTextAsync(
-                "Convenience fee (2.5%) is added to each autopay payment with this method, under the fee policy in force on its debit date. Pay by bank: no fee.");
+                T("{0} is added to each autopay payment with this method, under the fee policy in force on its debit date. Pay by bank: no fee.", "Convenience fee (2.5%)"));
             await Expect(review.GetByTestId("review-method")).ToContainTextAsync("4242");
             await review.GetByRole(AriaRole.Button, new() { Name = T("Turn on autopay"), Exact = true }).ClickAsync();
 
@@ -174,24 +174,6 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
         return json.RootElement.GetProperty("utcNow").GetDateTimeOffset();
     }
 
-    /// <summary>
-    /// The portal text of resource <paramref name="key"/>, whose English is <paramref name="english"/>, in the suite's
-    /// language: for an English text that resources word differently in another language ("Autopay" is the navigation
-    /// link, the page title and a column header, "Status" in German), which <c>T</c> refuses as ambiguous.
-    /// </summary>
-    private static string TextOf(string key, string english)
-    {
-        var folder = Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Ui", "Resources");
-        string? Value(string language) => Directory.EnumerateFiles(folder, "*.resx")
-            .Where(f => Path.GetExtension(Path.GetFileNameWithoutExtension(f)).TrimStart('.') == language)
-            .SelectMany(f => System.Xml.Linq.XDocument.Load(f).Root!.Elements("data"))
-            .Where(d => (string?)d.Attribute("name") == key)
-            .Select(d => (string?)d.Element("value"))
-            .SingleOrDefault();
-        Assert.Equal(english, Value(""));
-        return SuiteLanguage.IsEnglish ? english
-            : Value(SuiteLanguage.Culture.TwoLetterISOLanguageName) ?? throw new InvalidOperationException($"{key} has no {SuiteLanguage.Culture.TwoLetterISOLanguageName} text.");
-    }
 
     /// <summary>axe-core on the page as it is: no serious or critical violation.</summary>
     private async Task AssertAccessibleAsync(IPage page)

@@ -52,7 +52,7 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
         await links.First.ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-fA-F-]{36}/receipt$"));
         var view = page.GetByTestId("receipt");
-        await Expect(view.GetByRole(AriaRole.Heading, new() { Name = string.Format(SuiteLanguage.Culture, TextOf("Receipt.Heading", "Receipt {0}"), receipt), Level = 1 })).ToBeVisibleAsync();
+        await Expect(view.GetByRole(AriaRole.Heading, new() { Name = TKey("Receipt.Heading", "Receipt {0}", receipt), Level = 1 })).ToBeVisibleAsync();
         await Expect(view.GetByTestId("receipt-lines")).ToContainTextAsync(invoice);
         await Expect(view.GetByTestId("receipt-amount")).ToHaveTextAsync(new Regex(Regex.Escape(123.45m.ToString("N2", SuiteLanguage.Culture))));
         await AssertAccessibleAsync(page);
@@ -63,24 +63,6 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
         Assert.True(bytes.Length > 1_000, $"The PDF has only {bytes.Length} bytes.");
     });
 
-    /// <summary>
-    /// The portal text of resource <paramref name="key"/>, whose English is <paramref name="english"/>, in the suite's
-    /// language: for an English text that resources word differently in another language ("Receipt {0}" is the receipt
-    /// page's heading, "Beleg {0}" in German, and the PDF's title, "Zahlungsbeleg {0}"), which <c>T</c> refuses as ambiguous.
-    /// </summary>
-    private static string TextOf(string key, string english)
-    {
-        var folder = Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Ui", "Resources");
-        string? Value(string language) => Directory.EnumerateFiles(folder, "*.resx")
-            .Where(f => Path.GetExtension(Path.GetFileNameWithoutExtension(f)).TrimStart('.') == language)
-            .SelectMany(f => System.Xml.Linq.XDocument.Load(f).Root!.Elements("data"))
-            .Where(d => (string?)d.Attribute("name") == key)
-            .Select(d => (string?)d.Element("value"))
-            .SingleOrDefault();
-        Assert.Equal(english, Value(""));
-        return SuiteLanguage.IsEnglish ? english
-            : Value(SuiteLanguage.Culture.TwoLetterISOLanguageName) ?? throw new InvalidOperationException($"{key} has no {SuiteLanguage.Culture.TwoLetterISOLanguageName} text.");
-    }
 
     private async Task OpenHistoryFromNavAsync(IPage page)
     {

@@ -40,7 +40,7 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
     }
 
     private const string CardDisplay = "American Express •••• 0005";
-    private const string BankDisplay = "Sandbox Bank checking •••• 6789";
+    private static readonly string BankDisplay = $"Sandbox Bank {TKey("Method.Checking", "checking")} •••• 6789";
 
     /// <summary>Serious or critical axe findings of this test, by page state (see <see cref="ScanAsync"/>).</summary>
     private readonly List<string> _accessibilityFailures = [];

@@ -69,7 +69,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         // The receipt: on account, with the note.
         await confirmation.GetByRole(AriaRole.Link, new() { Name = T("View receipt") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = ReceiptHeading(receiptNumber), Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = TKey("Receipt.Heading", "Receipt {0}", receiptNumber), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("receipt-deposit")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("receipt-memo")).ToHaveTextAsync(T("Note: {0}", note));
         await Expect(page.GetByTestId("receipt-amount")).ToContainTextAsync(amountShown);
@@ -191,7 +191,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
         await confirmation.GetByRole(AriaRole.Link, new() { Name = T("View receipt") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = ReceiptHeading(receiptNumber), Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = TKey("Receipt.Heading", "Receipt {0}", receiptNumber), Level = 1 })).ToBeVisibleAsync();
         var line = page.GetByTestId("receipt-line").Filter(new() { HasText = number });
         await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync("Other");
         await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync(comment);
@@ -210,17 +210,4 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         return new Regex($"^{Regex.Escape(parts[0])}(INV-.+){Regex.Escape(parts[1])}$");
     }
 
-    /// <summary>
-    /// The receipt page's heading ("Receipt R-…"). Its English is also the receipt PDF's title, which German words
-    /// differently ("Beleg" on the page, "Zahlungsbeleg" in the PDF), so <c>T("Receipt {0}")</c> is ambiguous: this reads
-    /// the page's own resource, <c>Receipt.Heading</c>.
-    /// </summary>
-    private static string ReceiptHeading(string receiptNumber)
-    {
-        var resources = Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Ui", "Resources");
-        var file = SuiteLanguage.IsEnglish ? "MethodsAndReceipts.resx" : $"MethodsAndReceipts.{SuiteLanguage.Culture.TwoLetterISOLanguageName}.resx";
-        var format = XDocument.Load(Path.Combine(resources, file)).Root!.Elements("data")
-            .Single(d => (string?)d.Attribute("name") == "Receipt.Heading").Element("value")!.Value;
-        return string.Format(SuiteLanguage.Culture, format, receiptNumber);
-    }
 }

@@ -26,7 +26,7 @@ public static class PaymentSeed
                 '2026-03-02 09:00:00', 1, 1, 0, 0);
             INSERT INTO pp_payment_allocations (PaymentId, InvoiceId, InvoiceExternalId, InvoiceNumber, InvoiceNumberKey, InvoiceType,
                 OpenBalanceMinor, DiscountMinor, ShortMinor, AppliedMinor)
-            VALUES ($id, 1, $number, $number, $number, 0, 12345, 0, 0, 12345);
+            VALUES ($id, 1, $number, $number, $number, 1, 12345, 0, 0, 12345);
             """;
         command.Parameters.AddWithValue("$id", id.ToString().ToUpperInvariant());
         command.Parameters.AddWithValue("$account", accountId);

@@ -11,14 +11,24 @@ namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
 /// <param name="Buckets">Aging buckets: label and amount, in page order.</param>
 public sealed record OverviewSnapshot(MoneyText Total, string AccountLine, IReadOnlyList<(string Label, MoneyText Amount)> Buckets)
 {
-    /// <summary>The open item count from <see cref="AccountLine"/>.</summary>
+    /// <summary>
+    /// The open item count from <see cref="AccountLine"/> ("Acme Manufacturing · 40 open items", "… · 5.000 offene Posten"),
+    /// read in the suite's language.
+    /// </summary>
     public int OpenItems
     {
         get
         {
-            var match = Regex.Match(AccountLine, @"([0-9][0-9,]*) open items");
+            var separator = Regex.Escape(SuiteLanguage.Culture.NumberFormat.NumberGroupSeparator);
+            var pattern = string.Concat(Regex.Split(UiText.T("{0} · {1} open items"), @"(\{[01]\})").Select(part => part switch
+            {
+                "{0}" => ".+",
+                "{1}" => $"(?<count>[0-9][0-9{separator}]*)",
+                _ => Regex.Escape(part),
+            }));
+            var match = Regex.Match(AccountLine, "^" + pattern + "$");
             Assert.True(match.Success, $"No open item count in '{AccountLine}'.");
-            return int.Parse(match.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+            return int.Parse(match.Groups["count"].Value, NumberStyles.AllowThousands, SuiteLanguage.Culture);
         }
     }
 }

@@ -37,6 +37,21 @@ public static class UiText
     /// <summary>The text whose English is <paramref name="english"/>, in the suite's language.</summary>
     public static string T(string english) => Translate(english, SuiteLanguage.Culture.TwoLetterISOLanguageName);
 
+    /// <summary>
+    /// The text of resource <paramref name="key"/> (whose English must be <paramref name="english"/>) in the suite's
+    /// language, formatted with <paramref name="arguments"/>: for an English text the resources word differently by
+    /// place ("Autopay" is the navigation link and, in German, a column header "Status"), which <c>T</c> refuses.
+    /// </summary>
+    public static string TKey(string key, string english, params object[] arguments)
+    {
+        var englishTexts = Texts("en");
+        Assert.True(englishTexts.TryGetValue(key, out var actual) && actual == english, $"{key} is not \"{english}\" in English (it is \"{actual}\").");
+        var language = SuiteLanguage.Culture.TwoLetterISOLanguageName;
+        var text = language == "en" ? english
+            : Texts(language).TryGetValue(key, out var translated) ? translated : throw new InvalidOperationException($"{key} has no {language} text.");
+        return arguments.Length == 0 ? text : string.Format(SuiteLanguage.Culture, text, arguments);
+    }
+
     /// <summary>The text whose English is <paramref name="english"/>, in <paramref name="language"/> ("de"), whatever the suite's language.</summary>
     public static string In(string language, string english) => Translate(english, language);
 
@@ -63,6 +78,9 @@ public static class UiText
             ? translated[0]
             : throw new InvalidOperationException($"\"{english}\" is {string.Join(", ", keys)}, worded differently in {language}: name the text more exactly.");
     }
+
+    private static Dictionary<string, string> Texts(string language) =>
+        Translations.GetOrAdd(language, l => Load(english: l == "en", l).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
 
     private static IEnumerable<KeyValuePair<string, string>> Load(bool english, string? language = null)
     {
