@@ -141,9 +141,14 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         Assert.NotNull((await RowAsync(h, card.Id)).DeletedAt);
     }
 
-    /// <summary>The sandbox, recording the tokens it was asked to remove (or refusing while <paramref name="unavailable"/> says so).</summary>
-    private sealed class RemovalRecordingGateway(SandboxGateway inner, ConcurrentQueue<string> removed, Func<bool>? unavailable = null) : PaymentGatewayBase
+    /// <summary>
+    /// The sandbox, recording the tokens it was asked to remove (or refusing while <paramref name="unavailable"/> says so).
+    /// Optional parameters: the registration tests' assembly scan finds this class and must be able to build it.
+    /// </summary>
+    private sealed class RemovalRecordingGateway(SandboxGateway inner, ConcurrentQueue<string>? removed = null, Func<bool>? unavailable = null) : PaymentGatewayBase
     {
+        private readonly ConcurrentQueue<string> _removed = removed ?? new();
+
         public override string Key => inner.Key;
 
         public override GatewayCapabilities Capabilities => inner.Capabilities;
@@ -166,7 +171,7 @@ public abstract class SingleUseMethodTests(TestDatabase database)
                 return GatewayOperationResult.Fail(GatewayErrorCode.Unavailable, "The gateway is down.");
             }
             var result = await inner.RemoveMethodAsync(token, cancellationToken);
-            removed.Enqueue(token);
+            _removed.Enqueue(token);
             return result;
         }
     }
