@@ -192,7 +192,7 @@ public sealed class PaymentMethodService(
         RequireCapability(GatewayCapabilities.Cards);
         var nickname = ValidNickname(request.Nickname);
         var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, mandate: null, cancellationToken);
-        return await SaveAsync(scope, details, nickname, signature: null, Now, cancellationToken, singleUse: !request.SaveForFuture);
+        return await SaveAsync(scope, details, nickname, signature: null, singleUse: !request.SaveForFuture, Now, cancellationToken);
     }
 
     /// <summary>Stores a bank account and its immutable ACH authorization in one transaction.</summary>
@@ -229,7 +229,7 @@ public sealed class PaymentMethodService(
         var signedAt = Now;
         var mandate = new AchMandate(Utc(signedAt), Truncate(scope.User.IpAddress, 64), Truncate(scope.User.UserAgent, 512), agreement.Version);
         var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, mandate, cancellationToken);
-        return await SaveAsync(scope, details, nickname, (signer, agreement), signedAt, cancellationToken);
+        return await SaveAsync(scope, details, nickname, (signer, agreement), singleUse: false, signedAt, cancellationToken);
     }
 
     /// <summary>Edits a method: cards take expiry, holder name, postal code and nickname; bank accounts take holder name and nickname.</summary>
@@ -449,7 +449,7 @@ public sealed class PaymentMethodService(
         }
     }
 
-    private async Task<PaymentMethodView> SaveAsync(AccountScope scope, StoredMethodDetails d, string? nickname, (string Signer, AchAgreement Agreement)? signature, DateTime now, CancellationToken ct, bool singleUse = false)
+    private async Task<PaymentMethodView> SaveAsync(AccountScope scope, StoredMethodDetails d, string? nickname, (string Signer, AchAgreement Agreement)? signature, bool singleUse, DateTime now, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         // A double click sends the same idempotency key: the gateway answers the same token, so return what the first click stored.

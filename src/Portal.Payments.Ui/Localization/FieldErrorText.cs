@@ -49,8 +49,7 @@ internal static class FieldErrorText
             Services.Payments.PaymentConflictException => "Conflict",
             _ => null,
         };
-        // English (or the invariant culture, which reads the English resources) keeps Core's own words.
-        if (kind is null || CultureInfo.CurrentUICulture.TwoLetterISOLanguageName is "en" or "iv")
+        if (kind is null || PortalFormat.ReadsEnglish)
         {
             return exception.Message;
         }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Localization;
 using Portal.Payments.Data;
@@ -41,7 +40,7 @@ internal static partial class PaymentText
     /// </summary>
     public static string Method(IStringLocalizer<PortalStrings> l, string? description)
     {
-        if (string.IsNullOrEmpty(description) || CultureInfo.CurrentUICulture.TwoLetterISOLanguageName is "en" or "iv")
+        if (string.IsNullOrEmpty(description) || PortalFormat.ReadsEnglish)
         {
             return description ?? "";
         }

@@ -8,6 +8,12 @@ namespace Portal.Payments.Ui;
 /// </summary>
 internal static class PortalFormat
 {
+    /// <summary>
+    /// The user reads English (or the invariant culture, which reads the English resources): Core's own English words
+    /// (its messages, a method's description) are shown as written.
+    /// </summary>
+    public static bool ReadsEnglish => CultureInfo.CurrentUICulture.TwoLetterISOLanguageName is "en" or "iv";
+
     /// <summary>A date in the current culture's short date pattern ("3/15/2026", "15.03.2026").</summary>
     public static string Date(DateOnly date) => date.ToString("d", CultureInfo.CurrentCulture);
 
