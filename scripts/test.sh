@@ -58,9 +58,17 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
     for r in ET.parse(f).getroot().iterfind("t:Results/t:UnitTestResult", ns):
         if r.get("outcome") not in ("Passed", "NotExecuted"):
             msg = r.find("t:Output/t:ErrorInfo/t:Message", ns)
-            first = (msg.text or "").strip().splitlines()[0][:300] if msg is not None and msg.text else ""
+            lines = (msg.text or "").strip().splitlines() if msg is not None and msg.text else [""]
             run = " (German)" if f.endswith(".de-DE.trx") else ""
-            print(f"FAILED {r.get('testName')}{run}: {first}")
+            print(f"FAILED {r.get('testName')}{run}: {lines[0][:300]}")
+            # What the failure waited for (Playwright's call log) and where in the tests it stopped: enough to act on
+            # when only the end of this output is kept.
+            for line in lines[1:7]:
+                print(f"    {line.strip()[:200]}")
+            trace = r.find("t:Output/t:ErrorInfo/t:StackTrace", ns)
+            frames = [l.strip() for l in (trace.text or "").splitlines() if "/tests/" in l] if trace is not None else []
+            for line in frames[:3]:
+                print(f"    {line[line.find('/tests/'):][:200]}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status

@@ -194,20 +194,10 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
         await SearchAsync(page, "INV-");
 
         // The first two payable invoices on the page.
-        var selectLabel = new Regex("^" + FormatPattern("Select invoice {0}", "(?<number>INV-.+)") + "$");
-        var boxes = page.GetByRole(AriaRole.Checkbox, new() { NameRegex = selectLabel });
-        var numbers = new List<string>();
-        foreach (var box in await boxes.AllAsync())
+        var numbers = await InvoiceGridSteps.FirstSelectableAsync(page, 2);
+        foreach (var n in numbers)
         {
-            if (numbers.Count == 2)
-            {
-                break;
-            }
-            if (await box.IsEnabledAsync())
-            {
-                numbers.Add(selectLabel.Match(await box.GetAttributeAsync("aria-label") ?? "").Groups["number"].Value);
-                await box.CheckAsync();
-            }
+            await page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", n), Exact = true }).CheckAsync();
         }
         Assert.Equal(2, numbers.Count);
         await Expect(page.GetByText(T("{0} selected", 2))).ToBeVisibleAsync();
@@ -369,21 +359,10 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
 
     private static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
 
-    private static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
+    private static ILocator Numbers(IPage page) => InvoiceGridSteps.Numbers(page);
 
-    /// <summary>Types into the search box and submits; waits until the grid shows the result.</summary>
-    private static async Task SearchAsync(IPage page, string text)
-    {
-        var box = SearchBox(page);
-        await box.FillAsync(text);
-        await box.PressAsync("Enter");
-        await Expect(box).ToHaveValueAsync(text);
-        await Expect(page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading")).ToHaveCountAsync(0);
-        // The result is in when the first row starts like the search text or the grid says nothing matches. (Checking
-        // "no results yet?" once and then expecting rows raced the search: the previous rows were still shown.)
-        var start = text[..Math.Min(text.Length, 4)];
-        await Expect(Numbers(page).First.Filter(new() { HasText = start }).Or(page.GetByTestId("grid-no-results")).First).ToBeVisibleAsync();
-    }
+    /// <summary>Types into the search box and submits; waits until the grid shows that search's result.</summary>
+    private static Task SearchAsync(IPage page, string text) => InvoiceGridSteps.SearchAsync(page, text);
 
     /// <summary>The item count of the whole result, from the grid's paging summary ("… (40 items)").</summary>
     private static async Task<int> ResultCountAsync(IPage page)

@@ -94,9 +94,14 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
             await panel.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
             await panel.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
         }
-        else if (await panel.GetByTestId("picker-option").CountAsync() > 0 && !await panel.GetByRole(AriaRole.Button, new() { Name = T("Confirm scheduled payment"), Exact = true }).IsEnabledAsync())
+        else
         {
-            await panel.GetByTestId("picker-option").First.ClickAsync();
+            // A saved method: the default is chosen already; without one, the first usable (an expired card is disabled).
+            await Expect(panel.GetByTestId("picker-option").First).ToBeVisibleAsync();
+            if (await panel.Locator("[data-testid='picker-option']:checked").CountAsync() == 0)
+            {
+                await panel.Locator("[data-testid='picker-option']:enabled").First.CheckAsync();
+            }
         }
         var confirm = panel.GetByRole(AriaRole.Button, new() { Name = T("Confirm scheduled payment"), Exact = true });
         await Expect(confirm).ToBeEnabledAsync();
@@ -129,47 +134,13 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await AssertAccessibleAsync(page);
     }
 
-    /// <summary>The first <paramref name="count"/> invoices whose check boxes are enabled and that are Open.</summary>
     private static async Task<List<string>> FirstSelectableInvoicesAsync(IPage page, int count)
     {
         await SearchAsync(page, "INV-");
-        var rows = page.Locator("[data-testid='grid-grid'] tr").Filter(new() { Has = page.GetByTestId("row-status").GetByText(T("Open"), new() { Exact = true }) });
-        var numbers = new List<string>();
-        foreach (var row in await rows.AllAsync())
-        {
-            if (numbers.Count == count)
-            {
-                break;
-            }
-            var box = row.GetByRole(AriaRole.Checkbox, new() { NameRegex = SelectLabel });
-            if (await box.CountAsync() == 1 && await box.IsEnabledAsync())
-            {
-                numbers.Add(SelectLabel.Match(await box.GetAttributeAsync("aria-label") ?? "").Groups[1].Value);
-            }
-        }
-        Assert.Equal(count, numbers.Count);
-        return numbers;
+        return await InvoiceGridSteps.FirstSelectableAsync(page, count);
     }
 
-    private static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
+    private static ILocator Numbers(IPage page) => InvoiceGridSteps.Numbers(page);
 
-    private static async Task SearchAsync(IPage page, string text)
-    {
-        var box = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
-        await box.FillAsync(text);
-        await box.PressAsync("Enter");
-        await Expect(box).ToHaveValueAsync(text);
-        await Expect(page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading")).ToHaveCountAsync(0);
-        await Expect(Numbers(page).First).ToContainTextAsync(text[..Math.Min(text.Length, 4)], new() { IgnoreCase = true });
-    }
-
-    /// <summary>An invoice's check box label ("Select invoice INV-…" in the suite's language); group 1 is the number.</summary>
-    private static readonly Regex SelectLabel = SelectLabelRegex();
-
-    private static Regex SelectLabelRegex()
-    {
-        var parts = T("Select invoice {0}").Split("{0}");
-        Assert.Equal(2, parts.Length);
-        return new Regex($"^{Regex.Escape(parts[0])}(INV-.+){Regex.Escape(parts[1])}$");
-    }
+    private static Task SearchAsync(IPage page, string text) => InvoiceGridSteps.SearchAsync(page, text);
 }

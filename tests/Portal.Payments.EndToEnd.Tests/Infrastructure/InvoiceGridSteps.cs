@@ -1,0 +1,71 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// Steps on the open-invoices grid that must not race its reloads: the demo ERP settles earlier tests' payments in the
+/// background, so a reload may change the rows while a test reads them.
+/// </summary>
+public static class InvoiceGridSteps
+{
+    /// <summary>The grid (its root carries <c>data-search</c>, the search it shows).</summary>
+    public static ILocator Grid(IPage page) => page.GetByTestId("grid-grid");
+
+    /// <summary>The invoice numbers shown on the page.</summary>
+    public static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
+
+    /// <summary>
+    /// Types <paramref name="text"/> into the search box and submits it; returns once the grid shows that search's result
+    /// (its <c>data-search</c> says so and it is no longer loading), not the rows of the search before.
+    /// </summary>
+    public static async Task SearchAsync(IPage page, string text)
+    {
+        var box = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
+        await box.FillAsync(text);
+        await box.PressAsync("Enter");
+        await Expect(box).ToHaveValueAsync(text);
+        await Expect(Grid(page)).ToHaveAttributeAsync("data-search", text.Trim());
+        await Expect(page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading")).ToHaveCountAsync(0);
+    }
+
+    /// <summary>
+    /// The numbers of the first <paramref name="count"/> rows on the page that are Open and whose check box is enabled,
+    /// read in one pass over the page (a row-by-row walk could meet a row that a reload replaced, and wait for it). A row's
+    /// own box is the one its label names an invoice by (on a phone each cell also repeats the header's "select this page").
+    /// </summary>
+    public static async Task<List<string>> FirstSelectableAsync(IPage page, int count)
+    {
+        var label = SelectLabel();
+        List<string> numbers = [];
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            await Expect(page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading")).ToHaveCountAsync(0);
+            var labels = await page.Locator("[data-testid='grid-grid'] tbody tr").EvaluateAllAsync<string[]>(
+                """
+                (rows, open) => rows
+                    .filter(row => row.querySelector("[data-testid='row-status']")?.textContent.trim() === open)
+                    .flatMap(row => [...row.querySelectorAll("input[type='checkbox']")])
+                    .filter(box => !box.disabled)
+                    .map(box => box.getAttribute('aria-label') ?? '')
+                """, T("Open"));
+            numbers = [.. labels.Select(l => label.Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).Take(count)];
+            if (numbers.Count == count)
+            {
+                return numbers;
+            }
+            await page.WaitForTimeoutAsync(250);
+        }
+        Assert.Fail($"Fewer than {count} open, selectable invoices on the page (found {numbers.Count}).");
+        return numbers;
+    }
+
+    /// <summary>An invoice's check box label ("Select invoice INV-…" in the suite's language); group 1 is the number.</summary>
+    public static Regex SelectLabel()
+    {
+        var parts = T("Select invoice {0}").Split("{0}");
+        Assert.Equal(2, parts.Length);
+        return new Regex($"^{Regex.Escape(parts[0])}(INV-.+){Regex.Escape(parts[1])}$");
+    }
+}
