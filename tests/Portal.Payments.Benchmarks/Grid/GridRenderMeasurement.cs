@@ -33,6 +33,9 @@ internal static class GridRenderMeasurement
 {
     private const string Account = "GLOBEX";
 
+    // Size of one RenderTreeFrame on a 64-bit process (its explicit layout).
+    private const int FrameBytes = 40;
+
     /// <summary>Measures and prints a Markdown table.</summary>
     public static async Task RunAsync(IReadOnlyList<string> args)
     {
@@ -72,6 +75,7 @@ internal static class GridRenderMeasurement
                 components.Add(circuit.Renderer.LiveComponents);
             }
             var heapPerCircuit = (FullGcHeap() - baseline) / (double)circuits;
+            var trees = open[0].Renderer.TreeSizes();
 
             var page = new List<Sample>();
             var select = new List<Sample>();
@@ -118,6 +122,15 @@ internal static class GridRenderMeasurement
             {
                 Console.WriteLine($"| {name} | {count:N0} | {edits:N0} | {frames:N0} |");
             }
+            Console.WriteLine();
+            Console.WriteLine("| render trees one circuit holds, by component type | components | frames | frames of capacity | KB (both buffers) |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+            foreach (var (name, (count, frames, capacity)) in trees.OrderByDescending(t => t.Value.Capacity).Take(12))
+            {
+                Console.WriteLine($"| {name} | {count:N0} | {frames:N0} | {capacity:N0} | {2.0 * capacity * FrameBytes / 1024:F1} |");
+            }
+            var allCapacity = trees.Values.Sum(t => t.Capacity);
+            Console.WriteLine($"| all | {trees.Values.Sum(t => t.Components):N0} | {trees.Values.Sum(t => t.Frames):N0} | {allCapacity:N0} | {2.0 * allCapacity * FrameBytes / 1024:F1} |");
             Console.WriteLine();
             Console.WriteLine($"// machine load average: {LoadAverage()}");
             foreach (var error in errors.Take(5))

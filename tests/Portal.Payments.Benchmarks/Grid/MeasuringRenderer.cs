@@ -98,6 +98,35 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
         }
     }
 
+    /// <summary>
+    /// The render trees the live components hold, by component type: components, frames in use and frames of capacity
+    /// (the current tree's buffer; Blazor keeps a second buffer of about the same size for the next render).
+    /// </summary>
+    public Dictionary<string, (int Components, int Frames, int Capacity)> TreeSizes() => Dispatcher.InvokeAsync(() =>
+    {
+        int[] ids;
+        lock (_live)
+        {
+            ids = [.. _live];
+        }
+        var sizes = new Dictionary<string, (int Components, int Frames, int Capacity)>(StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            try
+            {
+                var frames = GetCurrentRenderTreeFrames(id);
+                var name = ComponentName(id);
+                var before = sizes.GetValueOrDefault(name);
+                sizes[name] = (before.Components + 1, before.Frames + frames.Count, before.Capacity + frames.Array.Length);
+            }
+            catch (ArgumentException)
+            {
+                // disposed meanwhile
+            }
+        }
+        return sizes;
+    }).GetAwaiter().GetResult();
+
     /// <summary>Every element of the current render trees, with its attributes and event handlers.</summary>
     public IReadOnlyList<ElementInfo> FindElements()
     {
