@@ -406,7 +406,7 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
 
     private static async Task ExpectResultCountAsync(IPage page, int count) =>
         await Expect(page.Locator("[data-testid='grid-grid'] .rz-pager-summary")).ToContainTextAsync(
-            new Regex(FormatPattern("Page {0} of {1} ({2} items)", NumberPattern, NumberPattern, Regex.Escape(count.ToString("N0", SuiteLanguage.Culture)))));
+            new Regex(FormatPattern("Page {0:N0} of {1:N0} ({2:N0} items)", NumberPattern, NumberPattern, Regex.Escape(count.ToString("N0", SuiteLanguage.Culture)))));
 
     private static async Task<string> FirstNumberAsync(IPage page, string prefix)
     {
@@ -447,7 +447,7 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
     private static readonly string CountPattern = $"(?<count>{NumberPattern})";
 
     /// <summary>The grid's paging summary ("Page 1 of 2 (40 items)"), the item count captured.</summary>
-    private static Regex ItemsSummary() => new(FormatPattern("Page {0} of {1} ({2} items)", NumberPattern, NumberPattern, CountPattern));
+    private static Regex ItemsSummary() => new(FormatPattern("Page {0:N0} of {1:N0} ({2:N0} items)", NumberPattern, NumberPattern, CountPattern));
 
     /// <summary>An aging period's item count ("12 items"), captured.</summary>
     private static Regex ItemsInBucket() => new(FormatPattern("{0} items", CountPattern));
@@ -457,11 +457,11 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
 
     /// <summary>
     /// A regex for the portal text whose English format is <paramref name="englishFormat"/>, in the suite's language: its
-    /// words escaped, each placeholder {i} replaced by <paramref name="placeholders"/>[i] (itself a regex).
+    /// words escaped, each placeholder {i} (or {i:format}) replaced by <paramref name="placeholders"/>[i] (itself a regex).
     /// </summary>
     private static string FormatPattern(string englishFormat, params string[] placeholders) =>
-        string.Concat(Regex.Split(T(englishFormat), @"(\{[0-9]+\})").Select(part =>
-            Regex.Match(part, @"^\{([0-9]+)\}$") is { Success: true } placeholder
+        string.Concat(Regex.Split(T(englishFormat), @"(\{[0-9]+(?::[^}]*)?\})").Select(part =>
+            Regex.Match(part, @"^\{([0-9]+)(?::[^}]*)?\}$") is { Success: true } placeholder
                 ? placeholders[int.Parse(placeholder.Groups[1].Value, CultureInfo.InvariantCulture)]
                 : Regex.Escape(part)));
 }
