@@ -357,7 +357,7 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
         return (await File.ReadAllLinesAsync(await download.PathAsync())).Where(l => l.Length > 0).ToList();
     }
 
-    private static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
+    private static ILocator SearchBox(IPage page) => InvoiceGridSteps.SearchBox(page);
 
     private static ILocator Numbers(IPage page) => InvoiceGridSteps.Numbers(page);
 
@@ -406,7 +406,7 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
 
     private static async Task ExpectResultCountAsync(IPage page, int count) =>
         await Expect(page.Locator("[data-testid='grid-grid'] .rz-pager-summary")).ToContainTextAsync(
-            new Regex(FormatPattern("Page {0:N0} of {1:N0} ({2:N0} items)", NumberPattern, NumberPattern, Regex.Escape(count.ToString("N0", SuiteLanguage.Culture)))));
+            PagingSummary(Regex.Escape(count.ToString("N0", SuiteLanguage.Culture))));
 
     private static async Task<string> FirstNumberAsync(IPage page, string prefix)
     {
@@ -447,7 +447,10 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
     private static readonly string CountPattern = $"(?<count>{NumberPattern})";
 
     /// <summary>The grid's paging summary ("Page 1 of 2 (40 items)"), the item count captured.</summary>
-    private static Regex ItemsSummary() => new(FormatPattern("Page {0:N0} of {1:N0} ({2:N0} items)", NumberPattern, NumberPattern, CountPattern));
+    private static Regex ItemsSummary() => PagingSummary(CountPattern);
+
+    /// <summary>The grid's paging summary with any page numbers and <paramref name="countPattern"/> as the item count.</summary>
+    private static Regex PagingSummary(string countPattern) => new(FormatPattern("Page {0:N0} of {1:N0} ({2:N0} items)", NumberPattern, NumberPattern, countPattern));
 
     /// <summary>An aging period's item count ("12 items"), captured.</summary>
     private static Regex ItemsInBucket() => new(FormatPattern("{0} items", CountPattern));

@@ -1,7 +1,7 @@
-using Portal.Payments.Users;
 using Portal.Payments.Grid;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
+using Portal.Payments.Users;
 
 namespace Portal.Payments.Ui.Tests;
 

@@ -26,6 +26,10 @@ internal static class LoadBenchmark
         var user = Option(args, "--user") ?? "gus";
         // "--tiered-pgo off" runs the host with DOTNET_TieredPGO=0 (less background JIT, for comparison).
         var tieredPgo = Option(args, "--tiered-pgo") ?? "on";
+        if (tieredPgo is not ("on" or "off"))
+        {
+            throw new ArgumentException($"--tiered-pgo takes 'on' or 'off', not '{tieredPgo}'.", nameof(args));
+        }
         var data = Directory.CreateTempSubdirectory("pp-load-");
         var port = HostSiteProcess.FreeLoopbackPort();
         var log = new ConcurrentQueue<string>();

@@ -75,7 +75,7 @@ internal static class GridRenderMeasurement
                 components.Add(circuit.Renderer.LiveComponents);
             }
             var heapPerCircuit = (FullGcHeap() - baseline) / (double)circuits;
-            var trees = open[0].Renderer.TreeSizes();
+            var trees = await open[0].Renderer.TreeSizesAsync();
 
             var page = new List<Sample>();
             var select = new List<Sample>();

@@ -102,7 +102,7 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
     /// The render trees the live components hold, by component type: components, frames in use and frames of capacity
     /// (the current tree's buffer; Blazor keeps a second buffer of about the same size for the next render).
     /// </summary>
-    public Dictionary<string, (int Components, int Frames, int Capacity)> TreeSizes() => Dispatcher.InvokeAsync(() =>
+    public Task<Dictionary<string, (int Components, int Frames, int Capacity)>> TreeSizesAsync() => Dispatcher.InvokeAsync(() =>
     {
         int[] ids;
         lock (_live)
@@ -125,7 +125,7 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
             }
         }
         return sizes;
-    }).GetAwaiter().GetResult();
+    });
 
     /// <summary>Every element of the current render trees, with its attributes and event handlers.</summary>
     public IReadOnlyList<ElementInfo> FindElements()

@@ -13,6 +13,12 @@ public static class InvoiceGridSteps
     /// <summary>The grid (its root carries <c>data-search</c>, the search it shows).</summary>
     public static ILocator Grid(IPage page) => page.GetByTestId("grid-grid");
 
+    /// <summary>The grid's search box.</summary>
+    public static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
+
+    /// <summary>Radzen's loading indicator inside the grid (none while the grid shows rows).</summary>
+    private static ILocator Loading(IPage page) => page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading");
+
     /// <summary>The invoice numbers shown on the page.</summary>
     public static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
 
@@ -22,12 +28,12 @@ public static class InvoiceGridSteps
     /// </summary>
     public static async Task SearchAsync(IPage page, string text)
     {
-        var box = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
+        var box = SearchBox(page);
         await box.FillAsync(text);
         await box.PressAsync("Enter");
         await Expect(box).ToHaveValueAsync(text);
         await Expect(Grid(page)).ToHaveAttributeAsync("data-search", text.Trim());
-        await Expect(page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading")).ToHaveCountAsync(0);
+        await Expect(Loading(page)).ToHaveCountAsync(0);
     }
 
     /// <summary>
@@ -41,7 +47,7 @@ public static class InvoiceGridSteps
         List<string> numbers = [];
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            await Expect(page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading")).ToHaveCountAsync(0);
+            await Expect(Loading(page)).ToHaveCountAsync(0);
             var labels = await page.Locator("[data-testid='grid-grid'] tbody tr").EvaluateAllAsync<string[]>(
                 """
                 (rows, open) => rows
