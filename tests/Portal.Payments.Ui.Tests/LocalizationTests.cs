@@ -75,6 +75,45 @@ public class LocalizationTests : PortalTestContext
         Assert.Contains("Owed in total", cut.Find(".pp-inv-total").TextContent);
     }
 
+    [Fact]
+    public void Overrides_go_from_the_culture_to_its_parent_to_every_language_to_the_built_in_text_in_each_culture_asked()
+    {
+        var l = new PortalStringLocalizer(Microsoft.Extensions.Options.Options.Create(new PortalTextOptions
+        {
+            Overrides = new(StringComparer.OrdinalIgnoreCase)
+            {
+                ["de-CH"] = new() { ["Invoices.Title"] = "Offene Rechnungen (CH)" },
+                ["de"] = new() { ["Invoices.Title"] = "Offene Rechnungen (de)", ["Grid.Search"] = "Finden" },
+                ["*"] = new() { ["Invoices.Title"] = "Everywhere", ["Grid.Search"] = "Look up", ["Balances.Total"] = "Owed in total" },
+            },
+        }));
+        string[] keys = ["Invoices.Title", "Grid.Search", "Balances.Total", "Grid.ClearSearch", "No.Such.Key"];
+        string[] Texts(string culture)
+        {
+            using var _ = TestCulture.Use(culture);
+            return [.. keys.Select(k => l[k].Value)];
+        }
+        string Builtin(string culture, string key)
+        {
+            using var _ = TestCulture.Use(culture);
+            return PortalStringLocalizer.Resources.Select(r => r.GetString(key, CultureInfo.CurrentUICulture)).OfType<string>().Single();
+        }
+
+        // Asked in turn, so one culture's texts never answer for another's.
+        for (var round = 0; round < 2; round++)
+        {
+            Assert.Equal(["Offene Rechnungen (CH)", "Finden", "Owed in total", Builtin("de-CH", "Grid.ClearSearch"), "No.Such.Key"], Texts("de-CH"));
+            Assert.Equal(["Offene Rechnungen (de)", "Finden", "Owed in total", Builtin("de-DE", "Grid.ClearSearch"), "No.Such.Key"], Texts("de-DE"));
+            Assert.Equal(["Everywhere", "Look up", "Owed in total", Builtin("en-US", "Grid.ClearSearch"), "No.Such.Key"], Texts("en-US"));
+        }
+        Assert.NotEqual(Builtin("de-DE", "Grid.ClearSearch"), Builtin("en-US", "Grid.ClearSearch"));
+        using (TestCulture.Use("de-DE"))
+        {
+            Assert.True(l["No.Such.Key"].ResourceNotFound);
+            Assert.False(l["Grid.ClearSearch"].ResourceNotFound);
+        }
+    }
+
     [Theory]
     [InlineData("Visa •••• 4242", "Visa •••• 4242")]
     [InlineData("Card •••• 0005", "Karte •••• 0005")]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Resources;
 using Microsoft.Extensions.Localization;
@@ -53,6 +54,7 @@ internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options)
 
     private const string ResourcePrefix = "Portal.Payments.Ui.Resources.";
     private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>?> _overrides = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, FrozenDictionary<string, string>> _tables = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public LocalizedString this[string name]
@@ -100,27 +102,52 @@ internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options)
         return names.Order(StringComparer.Ordinal).Select(n => this[n]);
     }
 
-    private string? Find(string name, CultureInfo culture)
+    private string? Find(string name, CultureInfo culture) =>
+        _tables.GetOrAdd(culture.Name, static (_, state) => state.Self.Table(state.Culture), (Self: this, Culture: culture)).GetValueOrDefault(name);
+
+    /// <summary>
+    /// Every text of one culture, looked up once: a render asks for dozens of texts per row, and each lookup through eight
+    /// resource managers and their culture fallbacks cost more than the row's own work. Precedence as documented: the host's
+    /// overrides for the culture, then its parents, then "*", then the built-in resources of the culture, its parents and
+    /// English.
+    /// </summary>
+    private FrozenDictionary<string, string> Table(CultureInfo culture)
     {
-        for (var c = culture; !c.Equals(CultureInfo.InvariantCulture); c = c.Parent)
+        var chain = new List<CultureInfo>();
+        for (var c = culture; ; c = c.Parent)
         {
-            if (Overrides(c.Name)?.GetValueOrDefault(name) is { } text)
+            chain.Add(c);
+            if (c.Equals(CultureInfo.InvariantCulture))
             {
-                return text;
+                break;
             }
         }
-        if (Overrides("*")?.GetValueOrDefault(name) is { } any)
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Most general first, so the more specific culture replaces it.
+        foreach (var c in Enumerable.Reverse(chain))
         {
-            return any;
-        }
-        foreach (var resources in Resources)
-        {
-            if (resources.GetString(name, culture) is { } text)
+            foreach (var resources in Resources)
             {
-                return text;
+                if (resources.GetResourceSet(c, createIfNotExists: true, tryParents: false) is { } set)
+                {
+                    foreach (System.Collections.DictionaryEntry entry in set)
+                    {
+                        if (entry is { Key: string key, Value: string value })
+                        {
+                            texts[key] = value;
+                        }
+                    }
+                }
             }
         }
-        return null;
+        foreach (var overrides in chain.Where(c => !c.Equals(CultureInfo.InvariantCulture)).Select(c => c.Name).Append("*").Reverse())
+        {
+            foreach (var (key, value) in Overrides(overrides) ?? FrozenDictionary<string, string>.Empty)
+            {
+                texts[key] = value;
+            }
+        }
+        return texts.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     private IReadOnlyDictionary<string, string>? Overrides(string culture) =>
