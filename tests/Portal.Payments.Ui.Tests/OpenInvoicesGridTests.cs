@@ -361,6 +361,37 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task Going_back_to_the_first_page_of_the_same_result_does_not_count_the_matching_items_again_but_a_new_search_does()
+    {
+        var cut = await RenderLoadedAsync();
+        var service = Services.GetRequiredService<InvoiceQueryService>();
+        var before = await service.SelectPayableAsync(new InvoiceQuery());
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {before.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        var firstPage = RowNumbers(cut);
+
+        // Behind the grid's back (the count is not the grid's to watch): one payable item stops being payable.
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Invoices.Where(i => i.Id == before.InvoiceIds[0]).ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, InvoiceStatus.Pending));
+        }
+        Assert.Equal(before.MatchingCount - 1, (await service.SelectPayableAsync(new InvoiceQuery())).MatchingCount);
+
+        // Page 2 and back: the same result, so the count is not taken again (three queries over the whole result saved).
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        cut.WaitForAssertion(() => Assert.NotEqual(firstPage, RowNumbers(cut)), Timeout);
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-prev").Click());
+        cut.WaitForAssertion(() => Assert.Equal(firstPage, RowNumbers(cut)), Timeout);
+        await Task.Delay(TimeSpan.FromSeconds(1));   // time for a count, were one started, to land
+        Assert.StartsWith($"Select all {before.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim());
+
+        // Another result (a search): counted again, from the data as it is now.
+        var searched = await service.SelectPayableAsync(new InvoiceQuery { Search = "INV" });
+        Assert.NotEqual(before.MatchingCount, searched.MatchingCount);
+        Search(cut, "INV");
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {searched.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+    }
+
+    [Fact]
     public async Task Select_all_matching_follows_the_search()
     {
         var cut = await RenderLoadedAsync();

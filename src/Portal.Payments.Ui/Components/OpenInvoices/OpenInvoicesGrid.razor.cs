@@ -31,6 +31,8 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private IReadOnlyList<PortalGridColumn<InvoiceRow>> _columns = [];
     private AccountSummary? _summary;
     private InvoiceSelection? _matching;
+    // The query _matching counted (paging aside): going back to the first page of the same result does not count it again.
+    private string? _matchingKey;
     private bool _canPay;
     private bool _busy;
     private string? _error;
@@ -149,8 +151,13 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         var page = await Invoices.QueryAsync(QueryOf(query), cancellationToken);
         if (query.Skip == 0 && _canPay)
         {
-            // The result changed (search, filters, period): how many payable items it holds, for "select all matching".
-            _ = CountMatchingAsync(QueryOf(query));
+            // The result may have changed (search, filters, sorts, period): how many payable items it holds, for "select all
+            // matching". Whatever changes the data or the period clears _matching, so it is counted again then.
+            var matchingQuery = QueryOf(query);
+            if (_matching is null || MatchingKey(matchingQuery) != _matchingKey)
+            {
+                _ = CountMatchingAsync(matchingQuery);
+            }
         }
         return page;
     }
@@ -166,6 +173,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             if (!token.IsCancellationRequested)
             {
                 _matching = matching;
+                _matchingKey = MatchingKey(query);
                 await InvokeAsync(StateHasChanged);
             }
         }
@@ -175,6 +183,9 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             _matching = null;
         }
     }
+
+    // What "select all matching" depends on: the search, filters and period (it takes the payable items by due date).
+    private static string MatchingKey(InvoiceQuery query) => InvoiceQueryCodec.Encode(query with { Sorts = [], Skip = 0, Take = 0 });
 
     private string ExportLink(GridQuery query, IReadOnlyList<string> fields) => InvoiceExportEndpoints.Link(QueryOf(query), fields);
 
