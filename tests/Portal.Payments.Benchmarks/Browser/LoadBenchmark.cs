@@ -5,7 +5,7 @@ using Portal.Payments.EndToEnd.Tests.Infrastructure;
 namespace Portal.Payments.Benchmarks.Browser;
 
 /// <summary>
-/// <c>load [--sessions 1,25] [--actions 10] [--think 1000] [--user gus] [--tiered-pgo off]</c>: the sample host (samples/HostSite, built
+/// <c>load [--sessions 1,25] [--actions 10] [--think 1000] [--user gus] [--tiered-pgo off] [--ws-compression off] [--spin-limit 0]</c>: the sample host (samples/HostSite, built
 /// dll, SQLite in a temp folder, <c>HostSite:Diagnostics=true</c>) and N Chromium sessions signed in as Gus Globex (5,000
 /// invoices) on the open-invoices grid. For each N: the live managed heap per circuit (forced GC: heap with N circuits
 /// minus the heap with none, over N), then every session pages the grid (next, next, previous, …) <c>--actions</c>
@@ -30,17 +30,36 @@ internal static class LoadBenchmark
         {
             throw new ArgumentException($"--tiered-pgo takes 'on' or 'off', not '{tieredPgo}'.", nameof(args));
         }
+        // "--ws-compression off" runs the host with HostSite:WebSocketCompression=false (no per-message deflate of the circuits).
+        var compression = Option(args, "--ws-compression") ?? "on";
+        if (compression is not ("on" or "off"))
+        {
+            throw new ArgumentException($"--ws-compression takes 'on' or 'off', not '{compression}'.", nameof(args));
+        }
+        // "--spin-limit 0" runs the host with DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (idle thread-pool workers spin less
+        // before they sleep; the runtime's default is 70).
+        var spinLimit = Option(args, "--spin-limit");
+        if (spinLimit is not null && !(int.TryParse(spinLimit, out var spins) && spins is >= 0 and <= short.MaxValue))
+        {
+            throw new ArgumentException($"--spin-limit takes a whole number from 0 to {short.MaxValue}, not '{spinLimit}'.", nameof(args));
+        }
         var data = Directory.CreateTempSubdirectory("pp-load-");
         var port = HostSiteProcess.FreeLoopbackPort();
         var log = new ConcurrentQueue<string>();
-        await using var host = new HostSiteProcess(data.FullName, port, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development", // static web assets from the build output (not published)
             ["HostSite__TestClock"] = "false",
             ["HostSite__Diagnostics"] = "true",
             ["Logging__LogLevel__Default"] = "Warning",
             ["DOTNET_TieredPGO"] = tieredPgo == "off" ? "0" : "1",
-        }, line =>
+            ["HostSite__WebSocketCompression"] = compression == "on" ? "true" : "false",
+        };
+        if (spinLimit is not null)
+        {
+            environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = spinLimit;
+        }
+        await using var host = new HostSiteProcess(data.FullName, port, environment, line =>
         {
             if (line is not null)
             {
@@ -52,7 +71,7 @@ internal static class LoadBenchmark
             await host.StartAsync();
             await using var browser = await BrowserSessions.StartAsync();
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-            Console.WriteLine($"== load, HostSite on SQLite at {host.BaseUrl}, user {user}, sessions {string.Join(",", sessionCounts)}, {actions} actions per session, think {think} ms, tiered PGO {tieredPgo}");
+            Console.WriteLine($"== load, HostSite on SQLite at {host.BaseUrl}, user {user}, sessions {string.Join(",", sessionCounts)}, {actions} actions per session, think {think} ms, tiered PGO {tieredPgo}, WebSocket compression {compression}, thread-pool spin limit {spinLimit ?? "default"}");
 
             // Warm-up: the first visit pulls the account from the demo ERP (5,000 invoices) and JIT-compiles the grid. Three
             // sessions open and click (sign-in, circuit start and the grid's paths each run 30 times, the count at which
