@@ -53,7 +53,6 @@ internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options)
         .Select(n => new ResourceManager(n, typeof(PortalStrings).Assembly))];
 
     private const string ResourcePrefix = "Portal.Payments.Ui.Resources.";
-    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>?> _overrides = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, FrozenDictionary<string, string>> _tables = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
@@ -140,18 +139,16 @@ internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options)
                 }
             }
         }
-        foreach (var overrides in chain.Where(c => !c.Equals(CultureInfo.InvariantCulture)).Select(c => c.Name).Append("*").Reverse())
+        foreach (var name in chain.Where(c => !c.Equals(CultureInfo.InvariantCulture)).Select(c => c.Name).Append("*").Reverse())
         {
-            foreach (var (key, value) in Overrides(overrides) ?? FrozenDictionary<string, string>.Empty)
+            if (options.Value.Overrides.GetValueOrDefault(name) is { } overrides)
             {
-                texts[key] = value;
+                foreach (var (key, value) in overrides)
+                {
+                    texts[key] = value;
+                }
             }
         }
         return texts.ToFrozenDictionary(StringComparer.Ordinal);
     }
-
-    private IReadOnlyDictionary<string, string>? Overrides(string culture) =>
-        _overrides.GetOrAdd(culture, c => options.Value.Overrides.TryGetValue(c, out var texts) && texts.Count > 0
-            ? new Dictionary<string, string>(texts, StringComparer.Ordinal)
-            : null);
 }

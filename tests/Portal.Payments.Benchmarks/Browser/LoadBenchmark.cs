@@ -25,17 +25,9 @@ internal static class LoadBenchmark
         var think = int.Parse(Option(args, "--think") ?? "1000");
         var user = Option(args, "--user") ?? "gus";
         // "--tiered-pgo off" runs the host with DOTNET_TieredPGO=0 (less background JIT, for comparison).
-        var tieredPgo = Option(args, "--tiered-pgo") ?? "on";
-        if (tieredPgo is not ("on" or "off"))
-        {
-            throw new ArgumentException($"--tiered-pgo takes 'on' or 'off', not '{tieredPgo}'.", nameof(args));
-        }
+        var tieredPgo = OnOff(args, "--tiered-pgo");
         // "--ws-compression off" runs the host with HostSite:WebSocketCompression=false (no per-message deflate of the circuits).
-        var compression = Option(args, "--ws-compression") ?? "on";
-        if (compression is not ("on" or "off"))
-        {
-            throw new ArgumentException($"--ws-compression takes 'on' or 'off', not '{compression}'.", nameof(args));
-        }
+        var compression = OnOff(args, "--ws-compression");
         // "--spin-limit 0" runs the host with DOTNET_ThreadPool_UnfairSemaphoreSpinLimit (idle thread-pool workers spin less
         // before they sleep; the runtime's default is 70).
         var spinLimit = Option(args, "--spin-limit");
@@ -210,6 +202,13 @@ internal static class LoadBenchmark
             throw new InvalidOperationException($"The host has {last.Circuits} circuits, expected {circuits}.");
         }
         return await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: true);
+    }
+
+    /// <summary>An on/off option ("on" when absent); any other value is refused with the option's name.</summary>
+    private static string OnOff(string[] args, string name)
+    {
+        var value = Option(args, name) ?? "on";
+        return value is "on" or "off" ? value : throw new ArgumentException($"{name} takes 'on' or 'off', not '{value}'.", nameof(args));
     }
 
     internal static string? Option(string[] args, string name)

@@ -154,15 +154,16 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             // The result may have changed (search, filters, sorts, period): how many payable items it holds, for "select all
             // matching". Whatever changes the data or the period clears _matching, so it is counted again then.
             var matchingQuery = QueryOf(query);
-            if (_matching is null || MatchingKey(matchingQuery) != _matchingKey)
+            var key = MatchingKey(matchingQuery);
+            if (_matching is null || key != _matchingKey)
             {
-                _ = CountMatchingAsync(matchingQuery);
+                _ = CountMatchingAsync(matchingQuery, key);
             }
         }
         return page;
     }
 
-    private async Task CountMatchingAsync(InvoiceQuery query)
+    private async Task CountMatchingAsync(InvoiceQuery query, string key)
     {
         _matchingLoad?.Cancel();
         _matchingLoad = new CancellationTokenSource();
@@ -173,7 +174,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             if (!token.IsCancellationRequested)
             {
                 _matching = matching;
-                _matchingKey = MatchingKey(query);
+                _matchingKey = key;
                 await InvokeAsync(StateHasChanged);
             }
         }
