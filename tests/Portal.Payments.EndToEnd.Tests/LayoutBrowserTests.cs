@@ -56,6 +56,8 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
                 .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())
             """);
         Assert.True(clipped.Length == 0, "Cut off: " + string.Join(" | ", clipped));
+        // On the desktop the column headers name the cells: no card titles.
+        Assert.All(await CellTitlesAsync(page), t => Assert.Equal("none", t.Content));
         await AssertAccessibleAsync(page);
         await SaveDocsScreenshotAsync(page, "open-invoices-1440.png");
     }, SuiteLanguage.Locale, nameof(On_a_1440_desktop_the_grid_shows_20_rows_above_the_fold_whole_titles_and_the_status_column), 1440, 900);
@@ -80,6 +82,10 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await AssertReachableAsync(page.GetByTestId("grid-search"), "The search box");
         await AssertReachableAsync(page.GetByTestId("grid-export-csv"), T("Export CSV"));
         var firstRow = page.Locator(Rows).First;
+        // Each card names its cells: the n-th cell shows the n-th column's title (the select box's cell none).
+        var titles = await CellTitlesAsync(page);
+        Assert.Contains(titles, t => t.Column == T("Status"));
+        Assert.All(titles, t => Assert.Equal(t.Column.Length == 0 ? "none" : $"\"{t.Column}\"", t.Content));
         await AssertReachableAsync(firstRow.Locator("button" + LabelSelector("Preview invoice {0}")), "The row's Preview button");
         await AssertReachableAsync(firstRow.Locator("button" + LabelSelector("Comments ({0}) on invoice {1}")), "The row's Comments button");
 
@@ -239,5 +245,19 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         public string Title { get; set; } = "";
         public bool Cut { get; set; }
         public double Right { get; set; }
+    }
+
+    /// <summary>The first row's cells: the column title in the header above each, and the title its card shows (CSS content of ::before).</summary>
+    private static async Task<CellTitle[]> CellTitlesAsync(IPage page) => await page.EvaluateAsync<CellTitle[]>("""
+        sel => {
+            const heads = [...document.querySelectorAll('[data-testid=grid-grid] thead th')].map(th => th.querySelector('.rz-column-title-content')?.textContent.trim() ?? '');
+            return [...document.querySelector(sel).querySelectorAll(':scope > td')].map((td, i) => ({ column: heads[i] ?? '', content: getComputedStyle(td, '::before').content }));
+        }
+        """, Rows);
+
+    private sealed class CellTitle
+    {
+        public string Column { get; set; } = "";
+        public string Content { get; set; } = "";
     }
 }

@@ -60,6 +60,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     // One cell fragment per column for the grid's lifetime: a new delegate each render would re-render every column.
     private Dictionary<string, RenderFragment<PortalGridSlot<TRow>>> _templates = [];
     private int _shownRevision;
+    private (DataGridSettings? Settings, IReadOnlyList<PortalGridColumn<TRow>> Columns, string Css)? _cardTitles;
 
 
     /// <summary>Saved-views key of the grid ("invoices", "history"). Required.</summary>
@@ -129,6 +130,23 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     public bool IsFiltered => _appliedSearch is not null || _filters.Count > 0 || PageFilterActive;
 
     private IReadOnlyList<string> VisibleFields => _map.VisibleFields(_settings);
+
+    /// <summary>
+    /// The phone cards' cell titles: one rule per visible column, in view order, naming the n-th cell of every row. Built
+    /// again only when the layout (order, visibility) or the columns change.
+    /// </summary>
+    private string CardTitles
+    {
+        get
+        {
+            if (_cardTitles is not { } cached || !ReferenceEquals(cached.Settings, _settings) || !ReferenceEquals(cached.Columns, Columns))
+            {
+                var css = GridCardTitles.Css(_id, Columns, _settings);
+                _cardTitles = cached = (_settings, Columns, css);
+            }
+            return cached.Css;
+        }
+    }
 
     /// <inheritdoc />
     protected override async Task OnParametersSetAsync()
