@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Playwright;
@@ -47,9 +46,10 @@ internal sealed class BrowserSessions : IAsyncDisposable
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl, Locale = "en-US", ViewportSize = new() { Width = 1400, Height = 1000 } });
         context.SetDefaultTimeout(60_000);
+        // The page counts what its WebSockets receive itself (see Probe): no per-frame events through the DevTools protocol.
+        await context.AddInitScriptAsync(Probe);
         var page = await context.NewPageAsync();
         var session = new Session(context, page, user);
-        page.WebSocket += (_, ws) => ws.FrameReceived += (_, frame) => session.AddReceived(frame.Binary?.Length ?? System.Text.Encoding.UTF8.GetByteCount(frame.Text ?? ""));
         await page.GotoAsync("/login");
         await page.Locator($"button[data-user='{user}']").ClickAsync();
         await page.WaitForURLAsync(u => !u.Contains("/login", StringComparison.Ordinal));
@@ -60,18 +60,70 @@ internal sealed class BrowserSessions : IAsyncDisposable
         return session;
     }
 
+    /// <summary>
+    /// Installed in every page before its own scripts: each WebSocket the page opens (Blazor's circuit) adds the bytes of
+    /// the messages it receives to a counter and notes when the last one came, so a session reads both with one call.
+    /// </summary>
+    private const string Probe = """
+        (() => {
+            let received = 0;
+            let last = 0;
+            const Native = window.WebSocket;
+            window.WebSocket = class extends Native {
+                constructor(...args) {
+                    super(...args);
+                    this.addEventListener('message', e => {
+                        const d = e.data;
+                        received += typeof d === 'string' ? new TextEncoder().encode(d).length : (d.byteLength ?? d.size ?? 0);
+                        last = performance.now();
+                    });
+                }
+            };
+            window.__ppSocket = () => ({ received, last });
+        })();
+        """;
+
+    /// <summary>
+    /// One grid action measured inside the page: click the pager button, wait until the first row shows another
+    /// invoice (a MutationObserver, no polling) and the next frame starts, then until the circuit's WebSocket has been
+    /// quiet for 100 ms. Returns [click-to-rows ms, bytes received].
+    /// </summary>
+    private const string PageAction = """
+        async next => {
+            const grid = document.querySelector('[data-testid=grid-grid]');
+            const first = () => grid.querySelector('.pp-inv-number')?.textContent.trim() ?? '';
+            const usable = b => b && !b.disabled && !b.classList.contains('rz-state-disabled');
+            let button = grid.querySelector(next ? '.rz-pager-next' : '.rz-pager-prev');
+            if (!usable(button)) button = grid.querySelector(next ? '.rz-pager-prev' : '.rz-pager-next');
+            const before = first();
+            const bytesBefore = window.__ppSocket().received;
+            const start = performance.now();
+            const ms = await new Promise((resolve, reject) => {
+                const timer = setTimeout(() => { observer.disconnect(); reject(new Error('The rows did not change within 30 s.')); }, 30000);
+                const observer = new MutationObserver(() => {
+                    if (first() !== before) {
+                        observer.disconnect();
+                        clearTimeout(timer);
+                        requestAnimationFrame(() => resolve(performance.now() - start));
+                    }
+                });
+                observer.observe(grid, { subtree: true, childList: true, characterData: true });
+                button.click();
+            });
+            await new Promise(resolve => {
+                const check = () => performance.now() - window.__ppSocket().last >= 100 ? resolve() : setTimeout(check, 50);
+                setTimeout(check, 50);
+            });
+            return [ms, window.__ppSocket().received - bytesBefore];
+        }
+        """;
+
     /// <summary>One browser context (own cookies), one page.</summary>
     internal sealed class Session(IBrowserContext context, IPage page, string user) : IAsyncDisposable
     {
-        private long _received;
-
         public IPage Page { get; } = page;
 
         public string User { get; } = user;
-
-        public long Received => Interlocked.Read(ref _received);
-
-        public void AddReceived(int bytes) => Interlocked.Add(ref _received, bytes);
 
         /// <summary>The first invoice number on the grid page shown.</summary>
         public Task<string> FirstNumberAsync() => Page.Locator("[data-testid=grid-grid] .pp-inv-number").First.InnerTextAsync();
@@ -97,32 +149,13 @@ internal sealed class BrowserSessions : IAsyncDisposable
         }
 
         /// <summary>
-        /// One grid action (next or previous page): click, then wait until the first row shows another invoice. Returns the
-        /// click-to-rows time and the WebSocket bytes received from the server until the page has been quiet for 100 ms.
+        /// One grid action (next or previous page; the other way on the first or last page), measured in the page (see
+        /// <see cref="PageAction"/>): the click-to-rows time and the WebSocket bytes received until 100 ms of quiet.
         /// </summary>
         public async Task<(double Ms, long Bytes)> PageAsync(bool next)
         {
-            var before = await FirstNumberAsync();
-            var button = Page.Locator("[data-testid=grid-grid] " + (next ? ".rz-pager-next" : ".rz-pager-prev")).First;
-            if (await button.IsDisabledAsync())
-            {
-                // First or last page: go the other way.
-                button = Page.Locator("[data-testid=grid-grid] " + (next ? ".rz-pager-prev" : ".rz-pager-next")).First;
-            }
-            var bytesBefore = Received;
-            var watch = Stopwatch.StartNew();
-            await button.ClickAsync();
-            await RowsChangedAsync(before, TimeSpan.FromSeconds(30));
-            var ms = watch.Elapsed.TotalMilliseconds;
-            var last = Received;
-            for (var quiet = 0; quiet < 2;)
-            {
-                await Task.Delay(50);
-                var now = Received;
-                quiet = now == last ? quiet + 1 : 0;
-                last = now;
-            }
-            return (ms, last - bytesBefore);
+            var result = await Page.EvaluateAsync<double[]>(PageAction, next);
+            return (result[0], (long)result[1]);
         }
 
         private Task RowsChangedAsync(string before, TimeSpan timeout) =>

@@ -9,10 +9,12 @@ namespace Portal.Payments.Benchmarks.Browser;
 /// dll, SQLite in a temp folder, <c>HostSite:Diagnostics=true</c>) and N Chromium sessions signed in as Gus Globex (5,000
 /// invoices) on the open-invoices grid. For each N: the live managed heap per circuit (forced GC: heap with N circuits
 /// minus the heap with none, over N), then every session pages the grid (next, next, previous, …) <c>--actions</c>
-/// times with <c>--think</c> ms between its clicks, all sessions at once; per action the click-to-rows time (click until
-/// the first row shows another invoice, measured in the page's own process) and the bytes the server sent over the
-/// session's WebSocket (render batches and acknowledgements, until 100 ms of quiet); the server's CPU time over the action
-/// phase divided by the actions (it includes the idle cost of the open circuits and the background services). The host is
+/// times with <c>--think</c> ms between its clicks, all sessions at once; per action the click-to-rows time (from the
+/// click until the first row shows another invoice and the next frame starts, measured inside the page with a
+/// MutationObserver) and the bytes the server sent over the session's WebSocket (render batches and acknowledgements,
+/// until 100 ms of quiet, counted by the page); the server's CPU time over the action
+/// phase divided by the actions (it includes the idle cost of the open circuits and the background services), and beside
+/// it the Chromium processes' CPU and the whole machine's busy CPU over the same phase, per action. The host is
 /// warmed up first (three sessions of 30 clicks) and each measurement waits until the host's background JIT is done, so
 /// the figures are the steady state.
 /// </summary>
@@ -81,8 +83,8 @@ internal static class LoadBenchmark
             var settled = await WaitForQuietAsync(http, host.BaseUrl);
             Console.WriteLine($"// host quiet after the warm-up: {Measure.F(settled.CpuMsPerSecond)} ms CPU/s after {Measure.F(settled.Waited.TotalSeconds)} s");
             Console.WriteLine();
-            Console.WriteLine("| sessions | live heap per circuit (MB) | click-to-rows median (ms) | p95 (ms) | max (ms) | bytes per action median (KB) | p95 (KB) | server CPU per action (ms): all (net of idle) | actions | load avg (1 min) |");
-            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine("| sessions | live heap per circuit (MB) | click-to-rows median (ms) | p95 (ms) | max (ms) | bytes per action median (KB) | p95 (KB) | server CPU per action (ms): all (net of idle) | browsers' CPU per action (ms): all (net of idle) | machine's busy CPU per action (ms) | actions | load avg (1 min) |");
+            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var n in sessionCounts)
             {
                 Console.WriteLine("| " + await OneLevelAsync(browser, http, host.BaseUrl, user, n, actions, think) + " |");
@@ -128,14 +130,18 @@ internal static class LoadBenchmark
             // the JIT work the new sessions started settles (see WaitForQuietAsync).
             await WaitForQuietAsync(http, baseUrl);
             var idleBefore = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
+            var browsersIdleBefore = ProcessCpu.BrowsersMs();
             var idleWatch = System.Diagnostics.Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(8));
             var idleAfter = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
+            var browsersIdlePerSecond = (ProcessCpu.BrowsersMs() - browsersIdleBefore) / idleWatch.Elapsed.TotalSeconds;
             var idleCpuPerSecond = (idleAfter.CpuMs - idleBefore.CpuMs) / idleWatch.Elapsed.TotalSeconds;
 
             var results = new ConcurrentBag<(double Ms, long Bytes)>();
             var load = new List<double> { Measure.LoadAverage() };
             var cpuBefore = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
+            var browsersBefore = ProcessCpu.BrowsersMs();
+            var machineBefore = ProcessCpu.MachineBusyMs();
             var phase = System.Diagnostics.Stopwatch.StartNew();
             await Task.WhenAll(sessions.Select(async (s, i) =>
             {
@@ -148,13 +154,16 @@ internal static class LoadBenchmark
                 }
             }));
             var cpuAfter = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
+            var browsersPerAction = (ProcessCpu.BrowsersMs() - browsersBefore) / results.Count;
+            var netBrowsersPerAction = browsersPerAction - browsersIdlePerSecond * phase.Elapsed.TotalSeconds / results.Count;
+            var machinePerAction = (ProcessCpu.MachineBusyMs() - machineBefore) / results.Count;
             load.Add(Measure.LoadAverage());
             var ms = results.Select(r => r.Ms).ToList();
             var kb = results.Select(r => r.Bytes / 1024.0).ToList();
             var cpuPerAction = (cpuAfter.CpuMs - cpuBefore.CpuMs) / results.Count;
             var netCpuPerAction = (cpuAfter.CpuMs - cpuBefore.CpuMs - idleCpuPerSecond * phase.Elapsed.TotalSeconds) / results.Count;
             return $"{n} | {Measure.F(heapPerCircuit, 2)} | {Measure.F(Measure.Median(ms))} | {Measure.F(Measure.Percentile(ms, 95))} | {Measure.F(ms.Max())} " +
-                   $"| {Measure.F(Measure.Median(kb))} | {Measure.F(Measure.Percentile(kb, 95))} | {Measure.F(cpuPerAction)} ({Measure.F(netCpuPerAction)} net of idle {Measure.F(idleCpuPerSecond)} ms/s) | {results.Count} | {Measure.F(load.Min(), 2)} – {Measure.F(load.Max(), 2)}";
+                   $"| {Measure.F(Measure.Median(kb))} | {Measure.F(Measure.Percentile(kb, 95))} | {Measure.F(cpuPerAction)} ({Measure.F(netCpuPerAction)} net of idle {Measure.F(idleCpuPerSecond)} ms/s) | {Measure.F(browsersPerAction)} ({Measure.F(netBrowsersPerAction)} net of idle {Measure.F(browsersIdlePerSecond)} ms/s) | {Measure.F(machinePerAction)} | {results.Count} | {Measure.F(load.Min(), 2)} – {Measure.F(load.Max(), 2)}";
         }
         finally
         {
