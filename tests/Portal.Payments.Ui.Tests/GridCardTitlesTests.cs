@@ -60,6 +60,23 @@ public class GridCardTitlesTests
     }
 
     [Fact]
+    public void A_saved_column_without_a_unique_id_is_found_by_its_bound_property_as_the_grid_finds_it()
+    {
+        var settings = new DataGridSettings
+        {
+            Columns =
+            [
+                new DataGridColumnSettings { Property = "Row.PoNumber", Visible = true, OrderIndex = 0 },
+                // The row's bare property is not what the grid binds ("Row.Number"): the grid ignores it, so do the titles.
+                new DataGridColumnSettings { Property = "Number", Visible = false, OrderIndex = 9 },
+            ],
+        };
+
+        // PO number moves before Invoice (it ties with the select column at place 0, and a tie keeps the built-in order).
+        Assert.Equal([(2, "PO number"), (3, "Invoice"), (4, "Actions")], Rules(GridCardTitles.Css("g", Columns, settings), "g"));
+    }
+
+    [Fact]
     public void A_title_cannot_end_its_string_its_rule_or_the_style_element()
     {
         PortalGridColumn<Row>[] columns = [new() { Id = "x", Title = "Say \"hi\" } </style><b>\\ 'n' & more\nline" }];

@@ -17,10 +17,9 @@ internal static class GridCardTitles
     /// <param name="settings">The grid's layout (order and visibility), or null for the built-in layout.</param>
     public static string Css<TRow>(string gridId, IReadOnlyList<PortalGridColumn<TRow>> columns, DataGridSettings? settings)
     {
-        var saved = (settings?.Columns ?? []).Where(c => c.UniqueID is not null).GroupBy(c => c.UniqueID!, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var saved = settings?.Columns ?? [];
         var shown = columns
-            .Select((column, index) => (column, index, saved: saved.GetValueOrDefault(column.Id)))
+            .Select((column, index) => (column, index, saved: Saved(saved, column)))
             .Where(c => c.saved?.Visible ?? c.column.Visible)
             .OrderBy(c => c.saved?.OrderIndex ?? c.index)
             .ThenBy(c => c.index)
@@ -41,6 +40,11 @@ internal static class GridCardTitles
         }
         return css.Append(" }").ToString();
     }
+
+    /// <summary>A column's saved settings, found as Radzen's grid finds them: by unique id, else by the bound property path.</summary>
+    private static DataGridColumnSettings? Saved<TRow>(IEnumerable<DataGridColumnSettings> saved, PortalGridColumn<TRow> column) =>
+        saved.FirstOrDefault(s => !string.IsNullOrEmpty(s.UniqueID) && s.UniqueID == column.Id)
+        ?? (PortalGridSlot<TRow>.PathOf(column.Property) is { } path ? saved.FirstOrDefault(s => s.Property == path) : null);
 
     /// <summary>
     /// A title as the inside of a CSS string: quotes, backslashes, line breaks and the characters HTML treats specially
