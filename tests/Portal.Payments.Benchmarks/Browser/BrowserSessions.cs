@@ -84,12 +84,12 @@ internal sealed class BrowserSessions : IAsyncDisposable
         """;
 
     /// <summary>
-    /// One grid action measured inside the page: click the pager button, wait until the first row shows another
-    /// invoice (a MutationObserver, no polling) and the next frame starts, then until the circuit's WebSocket has been
-    /// quiet for 100 ms. Returns [click-to-rows ms, bytes received].
+    /// One grid action measured inside the page: click the pager button, wait (at most <c>timeout</c> ms) until the first
+    /// row shows another invoice (a MutationObserver, no polling) and the next frame starts, then until the circuit's
+    /// WebSocket has been quiet for 100 ms. Returns [click-to-rows ms, bytes received].
     /// </summary>
     private const string PageAction = """
-        async next => {
+        async ({ next, timeout }) => {
             const grid = document.querySelector('[data-testid=grid-grid]');
             const first = () => grid.querySelector('.pp-inv-number')?.textContent.trim() ?? '';
             const usable = b => b && !b.disabled && !b.classList.contains('rz-state-disabled');
@@ -99,7 +99,7 @@ internal sealed class BrowserSessions : IAsyncDisposable
             const bytesBefore = window.__ppSocket().received;
             const start = performance.now();
             const ms = await new Promise((resolve, reject) => {
-                const timer = setTimeout(() => { observer.disconnect(); reject(new Error('The rows did not change within 30 s.')); }, 30000);
+                const timer = setTimeout(() => { observer.disconnect(); reject(new Error(`The rows did not change within ${timeout} ms.`)); }, timeout);
                 const observer = new MutationObserver(() => {
                     if (first() !== before) {
                         observer.disconnect();
@@ -125,22 +125,17 @@ internal sealed class BrowserSessions : IAsyncDisposable
 
         public string User { get; } = user;
 
-        /// <summary>The first invoice number on the grid page shown.</summary>
-        public Task<string> FirstNumberAsync() => Page.Locator("[data-testid=grid-grid] .pp-inv-number").First.InnerTextAsync();
-
-        /// <summary>Clicks the pager until the rows change (a prerendered page does nothing until its circuit connects).</summary>
+        /// <summary>Pages until the rows change (a prerendered page does nothing until its circuit connects).</summary>
         public async Task WaitInteractiveAsync()
         {
             for (var attempt = 0; attempt < 60; attempt++)
             {
-                var before = await FirstNumberAsync();
-                await Page.Locator("[data-testid=grid-grid] .rz-pager-next").First.ClickAsync();
                 try
                 {
-                    await RowsChangedAsync(before, TimeSpan.FromSeconds(2));
+                    await ActAsync(next: true, TimeSpan.FromSeconds(2));
                     return;
                 }
-                catch (TimeoutException)
+                catch (PlaywrightException)
                 {
                     // not connected yet
                 }
@@ -152,15 +147,13 @@ internal sealed class BrowserSessions : IAsyncDisposable
         /// One grid action (next or previous page; the other way on the first or last page), measured in the page (see
         /// <see cref="PageAction"/>): the click-to-rows time and the WebSocket bytes received until 100 ms of quiet.
         /// </summary>
-        public async Task<(double Ms, long Bytes)> PageAsync(bool next)
+        public Task<(double Ms, long Bytes)> PageAsync(bool next) => ActAsync(next, TimeSpan.FromSeconds(30));
+
+        private async Task<(double Ms, long Bytes)> ActAsync(bool next, TimeSpan timeout)
         {
-            var result = await Page.EvaluateAsync<double[]>(PageAction, next);
+            var result = await Page.EvaluateAsync<double[]>(PageAction, new { next, timeout = timeout.TotalMilliseconds });
             return (result[0], (long)result[1]);
         }
-
-        private Task RowsChangedAsync(string before, TimeSpan timeout) =>
-            Page.WaitForFunctionAsync("prev => { const e = document.querySelector('[data-testid=grid-grid] .pp-inv-number'); return !!e && e.textContent.trim() !== prev.trim(); }",
-                before, new PageWaitForFunctionOptions { PollingInterval = 5, Timeout = (float)timeout.TotalMilliseconds });
 
         public async ValueTask DisposeAsync()
         {

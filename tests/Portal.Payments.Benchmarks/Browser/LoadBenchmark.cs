@@ -129,19 +129,14 @@ internal static class LoadBenchmark
             // The host's CPU while the sessions sit idle (open circuits, background services), subtracted below; first
             // the JIT work the new sessions started settles (see WaitForQuietAsync).
             await WaitForQuietAsync(http, baseUrl);
-            var idleBefore = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
-            var browsersIdleBefore = ProcessCpu.BrowsersMs();
+            var idleBefore = await CpuTimes.ReadAsync(http, baseUrl);
             var idleWatch = System.Diagnostics.Stopwatch.StartNew();
             await Task.Delay(TimeSpan.FromSeconds(8));
-            var idleAfter = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
-            var browsersIdlePerSecond = (ProcessCpu.BrowsersMs() - browsersIdleBefore) / idleWatch.Elapsed.TotalSeconds;
-            var idleCpuPerSecond = (idleAfter.CpuMs - idleBefore.CpuMs) / idleWatch.Elapsed.TotalSeconds;
+            var idlePerSecond = (await CpuTimes.ReadAsync(http, baseUrl) - idleBefore).Times(1 / idleWatch.Elapsed.TotalSeconds);
 
             var results = new ConcurrentBag<(double Ms, long Bytes)>();
             var load = new List<double> { Measure.LoadAverage() };
-            var cpuBefore = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
-            var browsersBefore = ProcessCpu.BrowsersMs();
-            var machineBefore = ProcessCpu.MachineBusyMs();
+            var cpuBefore = await CpuTimes.ReadAsync(http, baseUrl);
             var phase = System.Diagnostics.Stopwatch.StartNew();
             await Task.WhenAll(sessions.Select(async (s, i) =>
             {
@@ -153,17 +148,14 @@ internal static class LoadBenchmark
                     await Task.Delay(think / 2 + random.Next(think + 1));
                 }
             }));
-            var cpuAfter = await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false);
-            var browsersPerAction = (ProcessCpu.BrowsersMs() - browsersBefore) / results.Count;
-            var netBrowsersPerAction = browsersPerAction - browsersIdlePerSecond * phase.Elapsed.TotalSeconds / results.Count;
-            var machinePerAction = (ProcessCpu.MachineBusyMs() - machineBefore) / results.Count;
+            var used = await CpuTimes.ReadAsync(http, baseUrl) - cpuBefore;
+            var perAction = used.Times(1.0 / results.Count);
+            var netPerAction = (used - idlePerSecond.Times(phase.Elapsed.TotalSeconds)).Times(1.0 / results.Count);
             load.Add(Measure.LoadAverage());
             var ms = results.Select(r => r.Ms).ToList();
             var kb = results.Select(r => r.Bytes / 1024.0).ToList();
-            var cpuPerAction = (cpuAfter.CpuMs - cpuBefore.CpuMs) / results.Count;
-            var netCpuPerAction = (cpuAfter.CpuMs - cpuBefore.CpuMs - idleCpuPerSecond * phase.Elapsed.TotalSeconds) / results.Count;
             return $"{n} | {Measure.F(heapPerCircuit, 2)} | {Measure.F(Measure.Median(ms))} | {Measure.F(Measure.Percentile(ms, 95))} | {Measure.F(ms.Max())} " +
-                   $"| {Measure.F(Measure.Median(kb))} | {Measure.F(Measure.Percentile(kb, 95))} | {Measure.F(cpuPerAction)} ({Measure.F(netCpuPerAction)} net of idle {Measure.F(idleCpuPerSecond)} ms/s) | {Measure.F(browsersPerAction)} ({Measure.F(netBrowsersPerAction)} net of idle {Measure.F(browsersIdlePerSecond)} ms/s) | {Measure.F(machinePerAction)} | {results.Count} | {Measure.F(load.Min(), 2)} – {Measure.F(load.Max(), 2)}";
+                   $"| {Measure.F(Measure.Median(kb))} | {Measure.F(Measure.Percentile(kb, 95))} | {Measure.F(perAction.Host)} ({Measure.F(netPerAction.Host)} net of idle {Measure.F(idlePerSecond.Host)} ms/s) | {Measure.F(perAction.Browsers)} ({Measure.F(netPerAction.Browsers)} net of idle {Measure.F(idlePerSecond.Browsers)} ms/s) | {Measure.F(perAction.Machine)} | {results.Count} | {Measure.F(load.Min(), 2)} – {Measure.F(load.Max(), 2)}";
         }
         finally
         {
@@ -211,6 +203,17 @@ internal static class LoadBenchmark
             throw new InvalidOperationException($"The host has {last.Circuits} circuits, expected {circuits}.");
         }
         return await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: true);
+    }
+
+    /// <summary>CPU time used so far (ms): the host's process, the Chromium processes, and the whole machine (all cores, busy).</summary>
+    private readonly record struct CpuTimes(double Host, double Browsers, double Machine)
+    {
+        public static async Task<CpuTimes> ReadAsync(HttpClient http, string baseUrl) =>
+            new((await BrowserSessions.NodeDiagnostics.ReadAsync(http, baseUrl, forcedGc: false)).CpuMs, ProcessCpu.BrowsersMs(), ProcessCpu.MachineBusyMs());
+
+        public static CpuTimes operator -(CpuTimes a, CpuTimes b) => new(a.Host - b.Host, a.Browsers - b.Browsers, a.Machine - b.Machine);
+
+        public CpuTimes Times(double factor) => new(Host * factor, Browsers * factor, Machine * factor);
     }
 
     /// <summary>An on/off option ("on" when absent); any other value is refused with the option's name.</summary>
