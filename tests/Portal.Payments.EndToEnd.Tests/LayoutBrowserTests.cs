@@ -58,6 +58,29 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         Assert.True(clipped.Length == 0, "Cut off: " + string.Join(" | ", clipped));
         // On the desktop the column headers name the cells: no card titles.
         Assert.All(await CellTitlesAsync(page), t => Assert.Equal("none", t.Content));
+        // Cells coloured by their own class show it (Radzen colours the text span inside): a late due date is red and says
+        // "…d late" (drawn from data-short), the amount a row would pay is muted.
+        var colours = await page.EvaluateAsync<string[]>("""
+            () => {
+                const grid = document.querySelector('[data-testid=grid-grid]');
+                const resolve = value => {
+                    const probe = document.createElement('span');
+                    probe.style.color = value;
+                    grid.appendChild(probe);
+                    const colour = getComputedStyle(probe).color;
+                    probe.remove();
+                    return colour;
+                };
+                const due = grid.querySelector('td.pp-inv-late .rz-cell-data');
+                const full = grid.querySelector('td.pp-inv-full-payment .rz-cell-data');
+                const late = due.querySelector('.pp-inv-late-days');
+                return [getComputedStyle(due).color, resolve('var(--pp-c-danger)'), getComputedStyle(full).color, resolve('var(--pp-c-muted)'),
+                        getComputedStyle(late, '::before').content, late.dataset.short];
+            }
+            """);
+        Assert.Equal(colours[1], colours[0]);
+        Assert.Equal(colours[3], colours[2]);
+        Assert.Contains(colours[5], colours[4]);
         await AssertAccessibleAsync(page);
         await SaveDocsScreenshotAsync(page, "open-invoices-1440.png");
     }, SuiteLanguage.Locale, nameof(On_a_1440_desktop_the_grid_shows_20_rows_above_the_fold_whole_titles_and_the_status_column), 1440, 900);

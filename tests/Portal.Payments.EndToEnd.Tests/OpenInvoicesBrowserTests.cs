@@ -257,7 +257,7 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
         foreach (var n in numbers)
         {
             await SearchAsync(page, n);
-            await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([T("Pending")]);
+            await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Pending")]);
             await Expect(page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", n), Exact = true })).ToBeDisabledAsync();
         }
     });

@@ -32,7 +32,7 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         foreach (var n in numbers)
         {
             await SearchAsync(page, n);
-            await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([T("Scheduled {0}", date.ToString("d", SuiteLanguage.Culture))]);
+            await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Scheduled {0}", date.ToString("d", SuiteLanguage.Culture))]);
         }
         await AssertAccessibleAsync(page);
 
@@ -44,7 +44,7 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await Expect(page.GetByTestId("cancel-plan")).ToContainTextAsync(cancelled);
         await page.GetByTestId("cancel-confirm").ClickAsync();
         await Expect(page.GetByText(T("Payment {0} is cancelled; its invoice is open again.", cancelled))).ToBeVisibleAsync();
-        await Expect(page.GetByTestId("row-status")).ToHaveTextAsync([T("Open")]);
+        await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Open")]);
         await AssertAccessibleAsync(page);
 
         // The payment date arrives: the runner charges the first.

@@ -1,3 +1,4 @@
+using System.Reflection;
 using AngleSharp.Dom;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +11,7 @@ using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
 using Radzen;
+using Radzen.Blazor;
 
 namespace Portal.Payments.Ui.Tests;
 
@@ -110,7 +112,7 @@ public class OpenInvoicesGridTests : PortalTestContext
 
         var pendingBox = cut.Find($"input[aria-label='Select invoice {pending}']");
         Assert.True(pendingBox.HasAttribute("disabled"));
-        Assert.Contains("Pending", cut.FindAll("[data-testid=row-status]")[0].TextContent);
+        Assert.Contains("Pending", cut.FindAll("td.pp-inv-status")[0].TextContent);
 
         // Nothing selected: no Pay button yet, the selection bar says how to select.
         Assert.Empty(cut.FindAll("[data-testid=pay-selected]"));
@@ -316,7 +318,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Equal($"Comments on {number}", cut.Find($"#{drawer.GetAttribute("aria-labelledby")}").TextContent.Trim());
         cut.WaitForAssertion(() => dialogJs.VerifyInvoke("open"), Timeout);
         await cut.InvokeAsync(() => comments.Instance.OnCommentCountChanged.InvokeAsync(3));
-        Assert.Equal("3", cut.Find($"button[aria-label^='Comments (3) on invoice {number}'] + .pp-count").TextContent.Trim());
+        Assert.Equal("3", cut.Find($"button[aria-label^='Comments (3) on invoice {number}']").GetAttribute("data-count"));
         await cut.InvokeAsync(() => cut.Find("[data-testid=comments-drawer-close]").Click());
         Assert.Empty(cut.FindComponents<InvoiceCommentsPanel>());
         dialogJs.VerifyInvoke("close");   // focus goes back to the button that opened it
@@ -454,6 +456,62 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Contains("Payment submitted", cut.Find("p[role=status]").TextContent);
         await cut.InvokeAsync(() => cut.FindComponent<PayInvoicesPanel>().Instance.OnClosed.InvokeAsync());
         Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
+    }
+
+    /// <summary>The frames of a component's current render tree (the renderer's method for it is protected).</summary>
+    private int FrameCount(int componentId)
+    {
+#pragma warning disable BL0006 // Blazor's render tree types: read here only to measure a row's tree
+        var frames = typeof(Microsoft.AspNetCore.Components.RenderTree.Renderer)
+            .GetMethod("GetCurrentRenderTreeFrames", BindingFlags.NonPublic | BindingFlags.Instance)!
+            .Invoke(Renderer, [componentId])!;
+#pragma warning restore BL0006
+        return (int)frames.GetType().GetField("Count")!.GetValue(frames)!;
+    }
+
+    [Fact]
+    public async Task Cells_carry_their_state_on_the_cell_and_a_row_fits_a_128_frame_render_tree()
+    {
+        var cut = await RenderLoadedAsync();
+        var rows = (await QueryAsync(new InvoiceQuery { Take = 25 })).Items;
+        Assert.Contains(rows, r => r.DaysPastDue > 0);
+        Assert.Contains(rows, r => r.DaysPastDue <= 0);
+        // The worst case of an unselected row: late, with comments.
+        var late = rows.First(r => r.DaysPastDue > 0);
+        await cut.InvokeAsync(() => cut.Find($"button[aria-label^='Comments (0) on invoice {late.Number}']").Click());
+        await cut.InvokeAsync(() => cut.FindComponent<InvoiceCommentsPanel>().Instance.OnCommentCountChanged.InvokeAsync(12));
+        await cut.InvokeAsync(() => cut.Find("[data-testid=comments-drawer-close]").Click());
+
+        var trs = cut.FindAll("[data-testid=grid-grid] tbody tr.rz-data-row");
+        Assert.Equal(rows.Select(r => r.Number), trs.Select(tr => tr.QuerySelector("td.pp-inv-number")!.TextContent.Trim()));
+        foreach (var (row, tr) in rows.Zip(trs, (r, t) => (r, t)))
+        {
+            var due = Assert.Single(tr.QuerySelectorAll("td.pp-inv-due"));
+            var lateDays = due.QuerySelector(".pp-inv-late-days");
+            if (row.DaysPastDue > 0)
+            {
+                // "12d late" on screen (drawn from data-short), "12 days late" for screen readers; the cell is red.
+                Assert.Contains("pp-inv-late", due.ClassList);
+                Assert.Equal($"{row.DaysPastDue}d late", lateDays!.GetAttribute("data-short"));
+                Assert.Equal($"{row.DaysPastDue} days late", lateDays.TextContent);
+            }
+            else
+            {
+                Assert.DoesNotContain("pp-inv-late", due.ClassList);
+                Assert.Null(lateDays);
+            }
+            var status = Assert.Single(tr.QuerySelectorAll("td.pp-inv-status"));
+            Assert.Contains($"pp-inv-status-{row.Status.ToString().ToLowerInvariant()}", status.ClassList);
+            Assert.Equal(row.FullPaymentToday is not null, tr.QuerySelector("td.pp-muted.pp-inv-full-payment") is not null);
+            var comments = tr.QuerySelector("button[aria-label^='Comments (']")!;
+            Assert.Equal(row.Id == late.Id ? "12" : null, comments.GetAttribute("data-count"));
+        }
+
+        // A row's render tree fits Blazor's 128-frame buffer (it keeps two per component for the circuit's life; a row
+        // over 128 frames holds two of 256). The late row with comments is the largest an unselected row gets.
+        var frames = cut.FindComponents<RadzenDataGridRow<PortalGridSlot<InvoiceRow>>>().Select(r => FrameCount(r.ComponentId)).ToList();
+        Assert.Equal(25, frames.Count);
+        Assert.All(frames, count => Assert.InRange(count, 1, 128));
     }
 }
 

@@ -34,7 +34,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
     public async Task Cancelling_a_scheduled_payment_asks_first_naming_its_amount_date_and_invoices_and_Keep_changes_nothing()
     {
         var (cut, ids, scheduled) = await ArrangeAsync();
-        Assert.Contains(cut.FindAll("[data-testid=row-status]"), s => s.TextContent.Trim() == "Scheduled 3/15/2027");
+        Assert.Contains(cut.FindAll("td.pp-inv-status"), s => s.TextContent.Trim() == "Scheduled 3/15/2027");
         Assert.Empty(cut.FindAll("[data-testid=cancel-scheduled]"));
         Assert.False(Box(cut, "SCH-4001").HasAttribute("disabled"));
 
@@ -63,7 +63,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
 
         cut.WaitForAssertion(() => Assert.Contains($"Payment {scheduled.ReceiptNumber} is cancelled", cut.Find("[data-testid=grid-notice]").TextContent), Timeout);
         Assert.Equal(InvoiceStatus.Open, (await InvoicesAsync([ids[0]])).Single().Status);
-        cut.WaitForAssertion(() => Assert.DoesNotContain(cut.FindAll("[data-testid=row-status]"), s => s.TextContent.Trim().StartsWith("Scheduled", StringComparison.Ordinal)), Timeout);
+        cut.WaitForAssertion(() => Assert.DoesNotContain(cut.FindAll("td.pp-inv-status"), s => s.TextContent.Trim().StartsWith("Scheduled", StringComparison.Ordinal)), Timeout);
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         cut.Find("form[role=search]").Submit();
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll(".pp-inv-number").Count), Timeout);
 
-        var statuses = cut.FindAll("[data-testid=row-status]").Select(s => s.TextContent.Trim()).ToList();
+        var statuses = cut.FindAll("td.pp-inv-status").Select(s => s.TextContent.Trim()).ToList();
         Assert.Contains("Autopay on 3/19/2027", statuses);
         Assert.Contains("Scheduled 3/15/2027", statuses);
     }

@@ -22,6 +22,12 @@ public static class InvoiceGridSteps
     /// <summary>The invoice numbers shown on the page.</summary>
     public static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
 
+    /// <summary>The status cells shown on the page ("Open", "Scheduled 3/15/2027"…).</summary>
+    public static ILocator Statuses(IPage page) => page.Locator("[data-testid='grid-grid'] td.pp-inv-status");
+
+    /// <summary>The status cells of the payment-history grid ("Paid"…).</summary>
+    public static ILocator HistoryStatuses(IPage page) => page.Locator("[data-testid='history-grid'] td.pp-status");
+
     /// <summary>
     /// Types <paramref name="text"/> into the search box and submits it; returns once the grid shows that search's result
     /// (its <c>data-search</c> says so and it is no longer loading), not the rows of the search before.
@@ -51,7 +57,7 @@ public static class InvoiceGridSteps
             var labels = await page.Locator("[data-testid='grid-grid'] tbody tr").EvaluateAllAsync<string[]>(
                 """
                 (rows, open) => rows
-                    .filter(row => row.querySelector("[data-testid='row-status']")?.textContent.trim() === open)
+                    .filter(row => row.querySelector("td.pp-inv-status")?.textContent.trim() === open)
                     .flatMap(row => [...row.querySelectorAll("input[type='checkbox']")])
                     .filter(box => !box.disabled)
                     .map(box => box.getAttribute('aria-label') ?? '')

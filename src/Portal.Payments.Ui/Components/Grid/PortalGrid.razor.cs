@@ -59,6 +59,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private IReadOnlyList<PortalGridColumn<TRow>>? _mappedColumns;
     // One cell fragment per column for the grid's lifetime: a new delegate each render would re-render every column.
     private Dictionary<string, RenderFragment<PortalGridSlot<TRow>>> _templates = [];
+    // The same for the cells' classes from their rows (null where the column has none).
+    private Dictionary<string, Func<RadzenDataGridColumn<PortalGridSlot<TRow>>, PortalGridSlot<TRow>, string>?> _cellClasses = [];
     private int _shownRevision;
     private (DataGridSettings? Settings, IReadOnlyList<PortalGridColumn<TRow>> Columns, string Css)? _cardTitles;
 
@@ -156,6 +158,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             _mappedColumns = Columns;
             _map = GridColumnMap.For(Columns);
             _templates = Columns.ToDictionary(c => c.Id, Cell, StringComparer.Ordinal);
+            _cellClasses = Columns.ToDictionary(c => c.Id, CellClass, StringComparer.Ordinal);
         }
         if (_shownRevision != Revision)
         {
@@ -270,7 +273,17 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private static RenderFragment<PortalGridSlot<TRow>> Cell(PortalGridColumn<TRow> column) =>
         column.Template is { } template
             ? slot => template(slot.Row)
-            : slot => builder => builder.AddContent(0, column.Text(slot.Row));
+            : slot => builder =>
+            {
+                // An empty cell (no discount, no PO) holds no text frame at all.
+                if (column.Text(slot.Row) is { Length: > 0 } text)
+                {
+                    builder.AddContent(0, text);
+                }
+            };
+
+    private static Func<RadzenDataGridColumn<PortalGridSlot<TRow>>, PortalGridSlot<TRow>, string>? CellClass(PortalGridColumn<TRow> column) =>
+        column.CellClass is { } cellClass ? (_, slot) => cellClass(slot.Row) ?? "" : null;
 
     private void RenderRow(RowRenderEventArgs<PortalGridSlot<TRow>> args)
     {

@@ -52,6 +52,13 @@ public sealed class PortalGridColumn<TRow>
     /// <summary>Extra CSS class of the cells and header. Default none.</summary>
     public string? CssClass { get; init; }
 
+    /// <summary>
+    /// CSS class of each body cell, from its row (a late due date, a status's colour), set on the cell itself: a cell of
+    /// plain <see cref="Text"/> then needs no element of its own around the text. Return a cached string, not a new one
+    /// per call (it runs for every row on every render). Default none.
+    /// </summary>
+    public Func<TRow, string?>? CellClass { get; init; }
+
     /// <summary>True for a data column (it has a Core field).</summary>
     public bool IsData => Field is not null && Property is not null;
 

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Components;
 using Portal.Payments.Data;
@@ -39,6 +40,10 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
         }
     }
 
+    // A status cell's class (its colour), one string per status for every row.
+    private static readonly FrozenDictionary<PaymentStatus, string> StatusClasses =
+        Enum.GetValues<PaymentStatus>().ToFrozenDictionary(s => s, s => $"pp-status pp-status-{s.ToString().ToLowerInvariant()}");
+
     /// <summary>The column list (titles written once, here).</summary>
     private List<PortalGridColumn<PaymentHistoryRow>> BuildColumns() =>
     [
@@ -51,9 +56,9 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
         new() { Id = nameof(PaymentHistoryRow.MethodDescription), Property = nameof(PaymentHistoryRow.MethodDescription), Field = PaymentHistoryFields.Method,
             Title = L["History.Method"], Text = r => PaymentText.Method(L, r.MethodDescription), Width = "10rem" },
         new() { Id = nameof(PaymentHistoryRow.AmountValue), Property = nameof(PaymentHistoryRow.AmountValue), Field = PaymentHistoryFields.Amount, Title = L["History.Amount"],
-            Template = AmountCell, Text = r => PortalFormat.Amount(r.Amount), Align = TextAlign.Right, Width = "8rem" },
+            Text = r => PortalFormat.Amount(r.Amount), CellClass = _ => "pp-amount", Align = TextAlign.Right, Width = "8rem" },
         new() { Id = nameof(PaymentHistoryRow.Status), Property = nameof(PaymentHistoryRow.Status), Field = PaymentHistoryFields.Status, Title = L["History.Status"],
-            EnumType = typeof(PaymentStatus), Template = StatusCell, Text = r => PaymentText.Status(L, r.Status), Width = "7.5rem" },
+            EnumType = typeof(PaymentStatus), Text = r => PaymentText.Status(L, r.Status), CellClass = r => StatusClasses[r.Status], Width = "7.5rem" },
         new() { Id = nameof(PaymentHistoryRow.PaidBy), Property = nameof(PaymentHistoryRow.PaidBy), Field = PaymentHistoryFields.User, Title = L["History.PaidBy"],
             Text = r => r.PaidBy, Width = "8rem" },
         new() { Id = nameof(PaymentHistoryRow.InvoiceCount), Property = nameof(PaymentHistoryRow.InvoiceCount), Field = PaymentHistoryFields.Invoices, Title = L["History.Invoices"],
