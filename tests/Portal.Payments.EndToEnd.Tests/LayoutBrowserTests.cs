@@ -58,8 +58,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         Assert.True(clipped.Length == 0, "Cut off: " + string.Join(" | ", clipped));
         // On the desktop the column headers name the cells: no card titles.
         Assert.All(await CellTitlesAsync(page), t => Assert.Equal("none", t.Content));
-        // Cells coloured by their own class show it (Radzen colours the text span inside): a late due date is red and says
-        // "…d late" (drawn from data-short), the amount a row would pay is muted.
+        // A late due date is red and says "…d late" (drawn from data-short); the amount a row would pay is muted.
         var colours = await page.EvaluateAsync<string[]>("""
             () => {
                 const grid = document.querySelector('[data-testid=grid-grid]');
@@ -71,8 +70,8 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
                     probe.remove();
                     return colour;
                 };
-                const due = grid.querySelector('td.pp-inv-late .rz-cell-data');
-                const full = grid.querySelector('td.pp-inv-full-payment .rz-cell-data');
+                const due = grid.querySelector('td .pp-inv-late');
+                const full = grid.querySelector('td .pp-inv-full-payment');
                 const late = due.querySelector('.pp-inv-late-days');
                 return [getComputedStyle(due).color, resolve('var(--pp-c-danger)'), getComputedStyle(full).color, resolve('var(--pp-c-muted)'),
                         getComputedStyle(late, '::before').content, late.dataset.short];
@@ -112,7 +111,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await AssertReachableAsync(firstRow.Locator("button" + LabelSelector("Preview invoice {0}")), "The row's Preview button");
         await AssertReachableAsync(firstRow.Locator("button" + LabelSelector("Comments ({0}) on invoice {1}")), "The row's Comments button");
 
-        var select = page.Locator($"{Rows} input.pp-inv-select{LabelSelector("Select invoice {0}")}:not([disabled])").First;
+        var select = page.Locator($"{Rows} td.pp-col-select input{LabelSelector("Select invoice {0}")}:not([disabled])").First;
         await AssertReachableAsync(select, "The row's checkbox");
         await select.CheckAsync();
         // One invoice selected, not the page: each phone card has its own box only.

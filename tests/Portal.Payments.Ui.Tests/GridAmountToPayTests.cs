@@ -38,7 +38,7 @@ public class GridAmountToPayTests : PayTestContext
     }
 
     private static IReadOnlyList<string> FullPayments(IRenderedComponent<OpenInvoicesGrid> cut) =>
-        [.. cut.FindAll("td.pp-inv-full-payment").Select(e => e.TextContent.Trim())];
+        [.. cut.FindAll(".pp-inv-full-payment").Select(e => e.TextContent.Trim())];
 
     [Theory]
     [InlineData(5, "20.00", "980.00")]    // the discount runs until 15 March: offered today

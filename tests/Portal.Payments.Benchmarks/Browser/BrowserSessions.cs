@@ -155,6 +155,25 @@ internal sealed class BrowserSessions : IAsyncDisposable
             return (result[0], (long)result[1]);
         }
 
+        /// <summary>
+        /// The page's main-thread work so far, from Chromium's own counters (DevTools <c>Performance.getMetrics</c>): all
+        /// tasks, and of them script, style recalculation and layout, in ms. Read before and after a phase, the difference
+        /// is what the page did, whatever else the machine was doing.
+        /// </summary>
+        public async Task<PageWork> WorkAsync()
+        {
+            if (_devTools is null)
+            {
+                _devTools = await context.NewCDPSessionAsync(Page);
+                await _devTools.SendAsync("Performance.enable");
+            }
+            var metrics = (await _devTools.SendAsync("Performance.getMetrics"))!.Value.GetProperty("metrics").EnumerateArray()
+                .ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("value").GetDouble() * 1000);
+            return new(metrics["TaskDuration"], metrics["ScriptDuration"], metrics["RecalcStyleDuration"], metrics["LayoutDuration"]);
+        }
+
+        private ICDPSession? _devTools;
+
         public async ValueTask DisposeAsync()
         {
             try
@@ -167,6 +186,16 @@ internal sealed class BrowserSessions : IAsyncDisposable
             }
             await context.CloseAsync();
         }
+    }
+
+    /// <summary>A page's main-thread work in ms (see <see cref="Session.WorkAsync"/>).</summary>
+    internal readonly record struct PageWork(double Tasks, double Script, double Style, double Layout)
+    {
+        public static PageWork operator -(PageWork a, PageWork b) => new(a.Tasks - b.Tasks, a.Script - b.Script, a.Style - b.Style, a.Layout - b.Layout);
+
+        public static PageWork operator +(PageWork a, PageWork b) => new(a.Tasks + b.Tasks, a.Script + b.Script, a.Style + b.Style, a.Layout + b.Layout);
+
+        public PageWork Times(double factor) => new(Tasks * factor, Script * factor, Style * factor, Layout * factor);
     }
 
     /// <summary>What <c>GET /diagnostics/heap</c> and <c>/diagnostics/cpu</c> of the sample host answer (HostSite:Diagnostics=true).</summary>

@@ -14,7 +14,8 @@ namespace Portal.Payments.Benchmarks.Browser;
 /// MutationObserver) and the bytes the server sent over the session's WebSocket (render batches and acknowledgements,
 /// until 100 ms of quiet, counted by the page); the server's CPU time over the action
 /// phase divided by the actions (it includes the idle cost of the open circuits and the background services), and beside
-/// it the Chromium processes' CPU and the whole machine's busy CPU over the same phase, per action. The host is
+/// it the Chromium processes' CPU, the pages' own main-thread work (Chromium's task, script, style and layout counters,
+/// which do not depend on what else the machine does) and the whole machine's busy CPU over the same phase, per action. The host is
 /// warmed up first (three sessions of 30 clicks) and each measurement waits until the host's background JIT is done, so
 /// the figures are the steady state.
 /// </summary>
@@ -83,8 +84,8 @@ internal static class LoadBenchmark
             var settled = await WaitForQuietAsync(http, host.BaseUrl);
             Console.WriteLine($"// host quiet after the warm-up: {Measure.F(settled.CpuMsPerSecond)} ms CPU/s after {Measure.F(settled.Waited.TotalSeconds)} s");
             Console.WriteLine();
-            Console.WriteLine("| sessions | live heap per circuit (MB) | click-to-rows median (ms) | p95 (ms) | max (ms) | bytes per action median (KB) | p95 (KB) | server CPU per action (ms): all (net of idle) | browsers' CPU per action (ms): all (net of idle) | machine's busy CPU per action (ms) | actions | load avg (1 min) |");
-            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine("| sessions | live heap per circuit (MB) | click-to-rows median (ms) | p95 (ms) | max (ms) | bytes per action median (KB) | p95 (KB) | server CPU per action (ms): all (net of idle) | browsers' CPU per action (ms): all (net of idle) | page's main thread per action (ms): tasks (script / style / layout) | machine's busy CPU per action (ms) | actions | load avg (1 min) |");
+            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var n in sessionCounts)
             {
                 Console.WriteLine("| " + await OneLevelAsync(browser, http, host.BaseUrl, user, n, actions, think) + " |");
@@ -136,6 +137,7 @@ internal static class LoadBenchmark
 
             var results = new ConcurrentBag<(double Ms, long Bytes)>();
             var load = new List<double> { Measure.LoadAverage() };
+            var workBefore = await Task.WhenAll(sessions.Select(s => s.WorkAsync()));
             var cpuBefore = await CpuTimes.ReadAsync(http, baseUrl);
             var phase = System.Diagnostics.Stopwatch.StartNew();
             await Task.WhenAll(sessions.Select(async (s, i) =>
@@ -149,13 +151,15 @@ internal static class LoadBenchmark
                 }
             }));
             var used = await CpuTimes.ReadAsync(http, baseUrl) - cpuBefore;
+            var workAfter = await Task.WhenAll(sessions.Select(s => s.WorkAsync()));
+            var pageWork = workAfter.Zip(workBefore, (after, before) => after - before).Aggregate((a, b) => a + b).Times(1.0 / results.Count);
             var perAction = used.Times(1.0 / results.Count);
             var netPerAction = (used - idlePerSecond.Times(phase.Elapsed.TotalSeconds)).Times(1.0 / results.Count);
             load.Add(Measure.LoadAverage());
             var ms = results.Select(r => r.Ms).ToList();
             var kb = results.Select(r => r.Bytes / 1024.0).ToList();
             return $"{n} | {Measure.F(heapPerCircuit, 2)} | {Measure.F(Measure.Median(ms))} | {Measure.F(Measure.Percentile(ms, 95))} | {Measure.F(ms.Max())} " +
-                   $"| {Measure.F(Measure.Median(kb))} | {Measure.F(Measure.Percentile(kb, 95))} | {Measure.F(perAction.Host)} ({Measure.F(netPerAction.Host)} net of idle {Measure.F(idlePerSecond.Host)} ms/s) | {Measure.F(perAction.Browsers)} ({Measure.F(netPerAction.Browsers)} net of idle {Measure.F(idlePerSecond.Browsers)} ms/s) | {Measure.F(perAction.Machine)} | {results.Count} | {Measure.F(load.Min(), 2)} – {Measure.F(load.Max(), 2)}";
+                   $"| {Measure.F(Measure.Median(kb))} | {Measure.F(Measure.Percentile(kb, 95))} | {Measure.F(perAction.Host)} ({Measure.F(netPerAction.Host)} net of idle {Measure.F(idlePerSecond.Host)} ms/s) | {Measure.F(perAction.Browsers)} ({Measure.F(netPerAction.Browsers)} net of idle {Measure.F(idlePerSecond.Browsers)} ms/s) | {Measure.F(pageWork.Tasks)} ({Measure.F(pageWork.Script)} / {Measure.F(pageWork.Style)} / {Measure.F(pageWork.Layout)}) | {Measure.F(perAction.Machine)} | {results.Count} | {Measure.F(load.Min(), 2)} – {Measure.F(load.Max(), 2)}";
         }
         finally
         {

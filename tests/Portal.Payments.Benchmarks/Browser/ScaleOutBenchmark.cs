@@ -175,7 +175,7 @@ internal static class ScaleOutBenchmark
     /// <summary>Selects the first payable invoice and pays it with a new sandbox card added inline; the receipt number.</summary>
     private static async Task<string> PayOneAsync(IPage page)
     {
-        var box = page.Locator("[data-testid=grid-grid] input.pp-inv-select:not([disabled])").First;
+        var box = page.Locator("[data-testid=grid-grid] td.pp-col-select input:not([disabled])").First;
         await box.CheckAsync();
         await page.GetByTestId("pay-selected").ClickAsync();
         var panel = page.GetByTestId("pay-panel");

@@ -236,7 +236,7 @@ internal static class GridRenderMeasurement
         public Task<Sample> SelectRowAsync() => MeasureAsync(async r =>
         {
             // A row's own box ("Select invoice …"), not the header's "select this page" box (nor its copies in the phone titles).
-            var boxes = r.FindElements().Where(e => e.Name == "input" && e.HasClass("pp-inv-select") && !e.Attributes.ContainsKey("disabled")
+            var boxes = r.FindElements().Where(e => e.Name == "input" && e["type"] == "checkbox" && !e.Attributes.ContainsKey("disabled")
                 && (e["aria-label"] ?? "").StartsWith("Select invoice", StringComparison.Ordinal)).ToList();
             var target = boxes.FirstOrDefault(b => !b.Attributes.ContainsKey("checked")) ?? boxes.FirstOrDefault();
             if (target is null)

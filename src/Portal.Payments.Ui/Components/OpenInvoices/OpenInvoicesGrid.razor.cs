@@ -104,8 +104,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             new() { Id = nameof(InvoiceRow.DocumentDate), Property = nameof(InvoiceRow.DocumentDate), Field = InvoiceFields.DocumentDate, Title = L["Invoices.InvoiceDate"],
                 Text = r => PortalFormat.Date(r.DocumentDate), Width = "6.5rem", Visible = false },
             new() { Id = nameof(InvoiceRow.DueDate), Property = nameof(InvoiceRow.DueDate), Field = InvoiceFields.DueDate, Title = L["Invoices.DueDate"],
-                Template = DueCell, Text = r => PortalFormat.Date(r.DueDate), CellClass = r => r.DaysPastDue > 0 ? "pp-inv-due pp-inv-late" : "pp-inv-due",
-                Width = "10.5rem" },
+                Template = DueCell, Text = r => PortalFormat.Date(r.DueDate), Width = "10.5rem" },
             new() { Id = "Original.Amount", Property = "Original.Amount", Field = InvoiceFields.Original, Title = L["Invoices.Original"],
                 Text = r => PortalFormat.Amount(r.Original), Align = TextAlign.Right, Width = "7.5rem", Visible = false },
             new() { Id = "OpenBalance.Amount", Property = "OpenBalance.Amount", Field = InvoiceFields.OpenBalance, Title = L["Invoices.OpenBalance"],
@@ -117,14 +116,14 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         ]);
         if (_canPay)
         {
-            columns.Add(new() { Id = "pay-amount", Title = L["Invoices.AmountToPay"], Template = AmountToPayCell, CellClass = AmountToPayClass, Align = TextAlign.Right, Width = "7.5rem", Pickable = true });
+            columns.Add(new() { Id = "pay-amount", Title = L["Invoices.AmountToPay"], Template = AmountToPayCell, Align = TextAlign.Right, Width = "7.5rem", Pickable = true });
         }
         columns.AddRange(
         [
             new() { Id = nameof(InvoiceRow.Type), Property = nameof(InvoiceRow.Type), Field = InvoiceFields.Type, Title = L["Invoices.Type"], EnumType = typeof(OpenItemType),
                 Text = r => TypeText(r.Type), Width = "7rem", Visible = false },
             new() { Id = nameof(InvoiceRow.Status), Property = nameof(InvoiceRow.Status), Field = InvoiceFields.Status, Title = L["Invoices.Status"], EnumType = typeof(InvoiceStatus),
-                Text = StatusText, CellClass = r => StatusClasses[r.Status], Width = "8rem" },
+                Template = StatusCell, Text = StatusText, CellClass = _ => "pp-inv-status", Width = "8rem" },
             new() { Id = nameof(InvoiceRow.CommentCount), Property = nameof(InvoiceRow.CommentCount), Field = InvoiceFields.Comments, Title = L["Invoices.CommentCount"],
                 Text = r => PortalFormat.Count(r.CommentCount), Align = TextAlign.Right, Width = "5.5rem", Visible = false },
             new() { Id = "actions", Title = L["Invoices.Actions"], Template = ActionsCell, Width = "5.5rem", CssClass = "pp-col-actions" },
@@ -442,13 +441,9 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private string DiscountText(InvoiceRow row) =>
         row.FullPaymentToday is { } full && full < row.OpenBalance ? PortalFormat.Amount(row.OpenBalance - full) : "";
 
-    // The amount a row would pay, muted until the row is selected (then it is the amount box).
-    private string? AmountToPayClass(InvoiceRow row) =>
-        row.FullPaymentToday is not null && !_selected.ContainsKey(row.Id) ? "pp-muted pp-inv-full-payment" : null;
-
-    // A status cell's class (its colour), one string per status for every row.
+    // The class of a status's text (its colour), one string per status for every row.
     private static readonly FrozenDictionary<InvoiceStatus, string> StatusClasses =
-        Enum.GetValues<InvoiceStatus>().ToFrozenDictionary(s => s, s => $"pp-inv-status pp-inv-status-{s.ToString().ToLowerInvariant()}");
+        Enum.GetValues<InvoiceStatus>().ToFrozenDictionary(s => s, s => $"pp-inv-status-{s.ToString().ToLowerInvariant()}");
 
     private string StatusText(InvoiceRow row) => row.Status switch
     {

@@ -40,9 +40,9 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
         }
     }
 
-    // A status cell's class (its colour), one string per status for every row.
+    // The class of a status's text (its colour), one string per status for every row.
     private static readonly FrozenDictionary<PaymentStatus, string> StatusClasses =
-        Enum.GetValues<PaymentStatus>().ToFrozenDictionary(s => s, s => $"pp-status pp-status-{s.ToString().ToLowerInvariant()}");
+        Enum.GetValues<PaymentStatus>().ToFrozenDictionary(s => s, s => $"pp-status-{s.ToString().ToLowerInvariant()}");
 
     /// <summary>The column list (titles written once, here).</summary>
     private List<PortalGridColumn<PaymentHistoryRow>> BuildColumns() =>
@@ -58,7 +58,7 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
         new() { Id = nameof(PaymentHistoryRow.AmountValue), Property = nameof(PaymentHistoryRow.AmountValue), Field = PaymentHistoryFields.Amount, Title = L["History.Amount"],
             Text = r => PortalFormat.Amount(r.Amount), CellClass = _ => "pp-amount", Align = TextAlign.Right, Width = "8rem" },
         new() { Id = nameof(PaymentHistoryRow.Status), Property = nameof(PaymentHistoryRow.Status), Field = PaymentHistoryFields.Status, Title = L["History.Status"],
-            EnumType = typeof(PaymentStatus), Text = r => PaymentText.Status(L, r.Status), CellClass = r => StatusClasses[r.Status], Width = "7.5rem" },
+            EnumType = typeof(PaymentStatus), Template = StatusCell, Text = r => PaymentText.Status(L, r.Status), CellClass = _ => "pp-status", Width = "7.5rem" },
         new() { Id = nameof(PaymentHistoryRow.PaidBy), Property = nameof(PaymentHistoryRow.PaidBy), Field = PaymentHistoryFields.User, Title = L["History.PaidBy"],
             Text = r => r.PaidBy, Width = "8rem" },
         new() { Id = nameof(PaymentHistoryRow.InvoiceCount), Property = nameof(PaymentHistoryRow.InvoiceCount), Field = PaymentHistoryFields.Invoices, Title = L["History.Invoices"],
