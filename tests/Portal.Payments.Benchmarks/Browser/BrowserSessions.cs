@@ -158,7 +158,8 @@ internal sealed class BrowserSessions : IAsyncDisposable
         /// <summary>
         /// The page's main-thread work so far, from Chromium's own counters (DevTools <c>Performance.getMetrics</c>): all
         /// tasks, and of them script, style recalculation and layout, in ms. Read before and after a phase, the difference
-        /// is what the page did, whatever else the machine was doing.
+        /// is what the page did: wall time of its tasks, close to their CPU time while the box has cores to spare, and
+        /// inflated by the time a task waits for a core when it does not.
         /// </summary>
         public async Task<PageWork> WorkAsync()
         {

@@ -14,8 +14,9 @@ namespace Portal.Payments.Benchmarks.Browser;
 /// MutationObserver) and the bytes the server sent over the session's WebSocket (render batches and acknowledgements,
 /// until 100 ms of quiet, counted by the page); the server's CPU time over the action
 /// phase divided by the actions (it includes the idle cost of the open circuits and the background services), and beside
-/// it the Chromium processes' CPU, the pages' own main-thread work (Chromium's task, script, style and layout counters,
-/// which do not depend on what else the machine does) and the whole machine's busy CPU over the same phase, per action. The host is
+/// it the Chromium processes' CPU, the pages' own main-thread work (Chromium's task, script, style and layout counters:
+/// wall time of the page's tasks, close to their CPU time on a quiet box, inflated by waiting for a core on a saturated
+/// one) and the whole machine's busy CPU over the same phase, per action. The host is
 /// warmed up first (three sessions of 30 clicks) and each measurement waits until the host's background JIT is done, so
 /// the figures are the steady state.
 /// </summary>
