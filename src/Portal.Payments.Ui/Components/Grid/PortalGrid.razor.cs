@@ -59,8 +59,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private IReadOnlyList<PortalGridColumn<TRow>>? _mappedColumns;
     // One cell fragment per column for the grid's lifetime: a new delegate each render would re-render every column.
     private Dictionary<string, RenderFragment<PortalGridSlot<TRow>>> _templates = [];
-    // The same for the cells' classes from their rows (null where the column has none).
-    private Dictionary<string, Func<RadzenDataGridColumn<PortalGridSlot<TRow>>, PortalGridSlot<TRow>, string>?> _cellClasses = [];
+    // The body cells' classes (the column's and the cells' own), joined once.
+    private Dictionary<string, string?> _cellCss = [];
     private int _shownRevision;
     private (DataGridSettings? Settings, IReadOnlyList<PortalGridColumn<TRow>> Columns, string Css)? _cardTitles;
 
@@ -158,7 +158,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             _mappedColumns = Columns;
             _map = GridColumnMap.For(Columns);
             _templates = Columns.ToDictionary(c => c.Id, Cell, StringComparer.Ordinal);
-            _cellClasses = Columns.ToDictionary(c => c.Id, CellClass, StringComparer.Ordinal);
+            _cellCss = Columns.ToDictionary(c => c.Id, c => string.Join(' ', new[] { c.CssClass, c.CellCssClass }.OfType<string>()) is { Length: > 0 } css ? css : null, StringComparer.Ordinal);
         }
         if (_shownRevision != Revision)
         {
@@ -281,9 +281,6 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
                     builder.AddContent(0, text);
                 }
             };
-
-    private static Func<RadzenDataGridColumn<PortalGridSlot<TRow>>, PortalGridSlot<TRow>, string>? CellClass(PortalGridColumn<TRow> column) =>
-        column.CellClass is { } cellClass ? (_, slot) => cellClass(slot.Row) ?? "" : null;
 
     private void RenderRow(RowRenderEventArgs<PortalGridSlot<TRow>> args)
     {

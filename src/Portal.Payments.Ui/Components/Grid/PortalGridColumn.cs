@@ -53,11 +53,12 @@ public sealed class PortalGridColumn<TRow>
     public string? CssClass { get; init; }
 
     /// <summary>
-    /// CSS class of each body cell, from its row (a late due date, a status's colour), set on the cell itself: a cell of
-    /// plain <see cref="Text"/> then needs no element of its own around the text. Return a cached string, not a new one
-    /// per call (it runs for every row on every render). Default none.
+    /// Extra CSS class of the body cells only (not the header), so a cell of plain <see cref="Text"/> needs no element of
+    /// its own for styles and tests to find it. The same for every row: a colour that changes from row to row belongs on
+    /// an element inside the cell (recolouring Radzen's text span of a cell doubles the browser's work per page change).
+    /// Default none.
     /// </summary>
-    public Func<TRow, string?>? CellClass { get; init; }
+    public string? CellCssClass { get; init; }
 
     /// <summary>True for a data column (it has a Core field).</summary>
     public bool IsData => Field is not null && Property is not null;

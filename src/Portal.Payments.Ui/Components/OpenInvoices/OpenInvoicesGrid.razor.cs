@@ -96,7 +96,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         columns.AddRange(
         [
             new() { Id = nameof(InvoiceRow.Number), Property = nameof(InvoiceRow.Number), Field = InvoiceFields.Number, Title = L["Invoices.Number"],
-                Text = r => r.Number, CellClass = _ => "pp-inv-number", Width = "9.5rem" },
+                Text = r => r.Number, CellCssClass = "pp-inv-number", Width = "9.5rem" },
             new() { Id = nameof(InvoiceRow.PoNumber), Property = nameof(InvoiceRow.PoNumber), Field = InvoiceFields.PoNumber, Title = L["Invoices.PoNumber"],
                 Text = r => r.PoNumber ?? "", Width = "7.5rem" },
             new() { Id = nameof(InvoiceRow.Reference), Property = nameof(InvoiceRow.Reference), Field = InvoiceFields.Reference, Title = L["Invoices.Reference"],
@@ -108,7 +108,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             new() { Id = "Original.Amount", Property = "Original.Amount", Field = InvoiceFields.Original, Title = L["Invoices.Original"],
                 Text = r => PortalFormat.Amount(r.Original), Align = TextAlign.Right, Width = "7.5rem", Visible = false },
             new() { Id = "OpenBalance.Amount", Property = "OpenBalance.Amount", Field = InvoiceFields.OpenBalance, Title = L["Invoices.OpenBalance"],
-                Text = r => PortalFormat.Amount(r.OpenBalance), CellClass = _ => "pp-amount", Align = TextAlign.Right, Width = "9.5rem" },
+                Text = r => PortalFormat.Amount(r.OpenBalance), CellCssClass = "pp-amount", Align = TextAlign.Right, Width = "9.5rem" },
             new() { Id = nameof(InvoiceRow.DiscountAmount), Property = nameof(InvoiceRow.DiscountAmount), Field = InvoiceFields.Discount, Title = L["Invoices.DiscountToday"],
                 Text = DiscountText, Align = TextAlign.Right, Width = "10rem" },
             new() { Id = nameof(InvoiceRow.DiscountDate), Property = nameof(InvoiceRow.DiscountDate), Field = InvoiceFields.DiscountDate, Title = L["Invoices.DiscountDate"],
@@ -123,7 +123,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             new() { Id = nameof(InvoiceRow.Type), Property = nameof(InvoiceRow.Type), Field = InvoiceFields.Type, Title = L["Invoices.Type"], EnumType = typeof(OpenItemType),
                 Text = r => TypeText(r.Type), Width = "7rem", Visible = false },
             new() { Id = nameof(InvoiceRow.Status), Property = nameof(InvoiceRow.Status), Field = InvoiceFields.Status, Title = L["Invoices.Status"], EnumType = typeof(InvoiceStatus),
-                Template = StatusCell, Text = StatusText, CellClass = _ => "pp-inv-status", Width = "8rem" },
+                Template = StatusCell, Text = StatusText, CellCssClass = "pp-inv-status", Width = "8rem" },
             new() { Id = nameof(InvoiceRow.CommentCount), Property = nameof(InvoiceRow.CommentCount), Field = InvoiceFields.Comments, Title = L["Invoices.CommentCount"],
                 Text = r => PortalFormat.Count(r.CommentCount), Align = TextAlign.Right, Width = "5.5rem", Visible = false },
             new() { Id = "actions", Title = L["Invoices.Actions"], Template = ActionsCell, Width = "5.5rem", CssClass = "pp-col-actions" },
