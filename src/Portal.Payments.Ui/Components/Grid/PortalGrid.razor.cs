@@ -38,6 +38,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private static readonly IEnumerable<int> PageSizes = [25, 50, 100];
 
     private readonly string _id = "pp-grid-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly Func<bool> _held;
     private RadzenDataGrid<PortalGridSlot<TRow>>? _grid;
     private object _gridKey = new();
     private DataGridSettings? _settings;
@@ -48,6 +49,12 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private List<PortalGridSlot<TRow>>? _slots;
     private int _count;
     private bool _loading;
+    // While a page loads (until the indicator is due) neither this component nor the DataGrid renders: the old rows would
+    // render again unchanged, for nothing but the indicator's flash.
+    private bool _hold;
+    private bool _showLoading;
+    private int _loadNumber;
+    private bool _disposed;
     private string? _error;
     private IReadOnlyList<GridFilter> _filters = [];
     private IReadOnlyList<GridSort> _sorts = [];
@@ -64,6 +71,9 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private int _shownRevision;
     private (DataGridSettings? Settings, IReadOnlyList<PortalGridColumn<TRow>> Columns, string Css)? _cardTitles;
 
+
+    /// <summary>A grid shell.</summary>
+    public PortalGrid() => _held = () => _hold;
 
     /// <summary>Saved-views key of the grid ("invoices", "history"). Required.</summary>
     [Parameter, EditorRequired] public string GridKey { get; set; } = "";
@@ -116,6 +126,12 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     /// <summary>Bumped by the page when the data changed under the same query (after a payment): the rows reload.</summary>
     [Parameter] public int Revision { get; set; }
 
+    /// <summary>
+    /// A page of rows that takes longer than this to load shows the loading indicator; a quicker one goes straight from
+    /// the old rows to the new (nothing renders in between). Default 400 ms.
+    /// </summary>
+    [Parameter] public TimeSpan LoadingIndicatorDelay { get; set; } = TimeSpan.FromMilliseconds(400);
+
     /// <summary>Prefix of the test ids ("grid" gives "grid-search", "grid-export-csv"…). Default "grid".</summary>
     [Parameter] public string TestId { get; set; } = "grid";
 
@@ -149,6 +165,9 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             return cached.Css;
         }
     }
+
+    /// <inheritdoc />
+    protected override bool ShouldRender() => !_hold;
 
     /// <inheritdoc />
     protected override async Task OnParametersSetAsync()
@@ -215,7 +234,9 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
 
     private async Task LoadDataAsync(LoadDataArgs args)
     {
-        _loading = true;
+        var number = ++_loadNumber;
+        _loading = _hold = true;
+        _ = ShowLoadingLaterAsync(number);
         GridPage<TRow>? loaded = null;
         try
         {
@@ -249,11 +270,27 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         }
         finally
         {
-            _loading = false;
+            // An older load that ends after a newer one started leaves the hold to the newer one.
+            if (number == _loadNumber)
+            {
+                _loading = _hold = _showLoading = false;
+            }
         }
         if (loaded is not null)
         {
             await OnPageLoaded.InvokeAsync(loaded);
+        }
+    }
+
+    /// <summary>Shows the loading indicator if load <paramref name="number"/> is still running after the delay.</summary>
+    private async Task ShowLoadingLaterAsync(int number)
+    {
+        await Task.Delay(LoadingIndicatorDelay);
+        if (!_disposed && number == _loadNumber && _loading)
+        {
+            _showLoading = true;
+            _hold = false;
+            StateHasChanged();
         }
     }
 
@@ -372,6 +409,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     /// <inheritdoc />
     public void Dispose()
     {
+        _disposed = true;
         _debounce?.Cancel();
         _debounce?.Dispose();
         GC.SuppressFinalize(this);
