@@ -5,8 +5,9 @@ using Portal.Payments.EndToEnd.Tests.Infrastructure;
 namespace Portal.Payments.Benchmarks.Browser;
 
 /// <summary>
-/// <c>load [--sessions 1,25] [--actions 10] [--think 1000] [--user gus] [--tiered-pgo off] [--ws-compression off] [--spin-limit 0]</c>: the sample host (samples/HostSite, built
-/// dll, SQLite in a temp folder, <c>HostSite:Diagnostics=true</c>) and N Chromium sessions signed in as Gus Globex (5,000
+/// <c>load [--sessions 1,25] [--actions 10] [--think 1000] [--user gus] [--database sqlite|postgres] [--tiered-pgo off] [--ws-compression off] [--spin-limit 0]</c>: the sample host (samples/HostSite, built
+/// dll, SQLite in a temp folder, or with <c>--database postgres</c> a new database on the benchmarks' throwaway PostgreSQL
+/// cluster, <c>HostSite:Diagnostics=true</c>) and N Chromium sessions signed in as Gus Globex (5,000
 /// invoices) on the open-invoices grid. For each N: the live managed heap per circuit (forced GC: heap with N circuits
 /// minus the heap with none, over N), then every session pages the grid (next, next, previous, …) <c>--actions</c>
 /// times with <c>--think</c> ms between its clicks, all sessions at once; per action the click-to-rows time (from the
@@ -39,6 +40,11 @@ internal static class LoadBenchmark
         {
             throw new ArgumentException($"--spin-limit takes a whole number from 0 to {short.MaxValue}, not '{spinLimit}'.", nameof(args));
         }
+        var database = Option(args, "--database") ?? "sqlite";
+        if (database is not ("sqlite" or "postgres"))
+        {
+            throw new ArgumentException($"--database takes 'sqlite' or 'postgres', not '{database}'.", nameof(args));
+        }
         var data = Directory.CreateTempSubdirectory("pp-load-");
         var port = HostSiteProcess.FreeLoopbackPort();
         var log = new ConcurrentQueue<string>();
@@ -55,6 +61,11 @@ internal static class LoadBenchmark
         {
             environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = spinLimit;
         }
+        if (database == "postgres")
+        {
+            // The host migrates and seeds it as it does its SQLite file (HostSite reads ConnectionStrings:PortalPostgres).
+            environment["ConnectionStrings__PortalPostgres"] = await Measure.NewPostgresDatabaseAsync("pp_load");
+        }
         await using var host = new HostSiteProcess(data.FullName, port, environment, line =>
         {
             if (line is not null)
@@ -67,7 +78,7 @@ internal static class LoadBenchmark
             await host.StartAsync();
             await using var browser = await BrowserSessions.StartAsync();
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-            Console.WriteLine($"== load, HostSite on SQLite at {host.BaseUrl}, user {user}, sessions {string.Join(",", sessionCounts)}, {actions} actions per session, think {think} ms, tiered PGO {tieredPgo}, WebSocket compression {compression}, thread-pool spin limit {spinLimit ?? "default"}");
+            Console.WriteLine($"== load, HostSite on {(database == "postgres" ? "PostgreSQL" : "SQLite")} at {host.BaseUrl}, user {user}, sessions {string.Join(",", sessionCounts)}, {actions} actions per session, think {think} ms, tiered PGO {tieredPgo}, WebSocket compression {compression}, thread-pool spin limit {spinLimit ?? "default"}");
 
             // Warm-up: the first visit pulls the account from the demo ERP (5,000 invoices) and JIT-compiles the grid. Three
             // sessions open and click (sign-in, circuit start and the grid's paths each run 30 times, the count at which
