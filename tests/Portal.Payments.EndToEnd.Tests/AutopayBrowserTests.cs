@@ -56,7 +56,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
         });
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
-        var browserLog = WatchBrowser(page);
+        var browserLog = PageLog.Watch(page);
         try
         {
             await page.GotoAsync("/login");
@@ -82,7 +82,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
                     // 50 s of clicks, with nothing in the host's log). Say what the browser saw, then load the page anew,
                     // as a clerk would; the rest of the test still checks the whole flow.
                     output.WriteLine($"No autopay form after {attempt} clicks in {opening.ElapsedMilliseconds} ms; reloading the page.");
-                    await WriteBrowserStateAsync(page, browserLog);
+                    await browserLog.WriteAsync(page, output.WriteLine);
                     await page.ReloadAsync();
                     await Expect(page.GetByTestId("autopay-off")).ToBeVisibleAsync();
                     reloaded = true;
@@ -161,68 +161,9 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
         }
         catch
         {
-            await WriteBrowserStateAsync(page, browserLog);
+            await browserLog.WriteAsync(page, output.WriteLine);
             output.WriteLine("--- host output ---\n" + own.Output);
             throw;
-        }
-    }
-
-    /// <summary>
-    /// What the page said while the test ran (console messages, script errors, failed requests, the circuit's
-    /// WebSocket opening and closing), for the failure message: a page whose circuit never started looks like a page
-    /// that ignores clicks.
-    /// </summary>
-    private static List<string> WatchBrowser(IPage page)
-    {
-        var log = new List<string>();
-        void Add(string line)
-        {
-            lock (log)
-            {
-                log.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
-            }
-        }
-        page.Console += (_, message) => Add($"[console {message.Type}] {message.Text}");
-        page.PageError += (_, error) => Add($"[page error] {error}");
-        page.RequestFailed += (_, request) => Add($"[request failed] {request.Method} {request.Url}: {request.Failure}");
-        page.Response += (_, response) =>
-        {
-            if (response.Status >= 400)
-            {
-                Add($"[http {response.Status}] {response.Request.Method} {response.Url}");
-            }
-        };
-        page.FrameNavigated += (_, frame) =>
-        {
-            if (frame == page.MainFrame)
-            {
-                Add($"[navigated] {frame.Url}");
-            }
-        };
-        page.WebSocket += (_, socket) =>
-        {
-            Add($"[websocket open] {socket.Url}");
-            socket.Close += (_, _) => Add($"[websocket closed] {socket.Url}");
-            socket.SocketError += (_, error) => Add($"[websocket error] {error}");
-        };
-        return log;
-    }
-
-    /// <summary>Writes the browser's log and the page's visible text (its first 4,000 characters) to the test output.</summary>
-    private async Task WriteBrowserStateAsync(IPage page, List<string> log)
-    {
-        lock (log)
-        {
-            output.WriteLine("--- browser ---\n" + string.Join('\n', log));
-        }
-        try
-        {
-            var text = await page.EvaluateAsync<string>("() => document.body ? document.body.innerText : ''");
-            output.WriteLine($"--- page {page.Url} ---\n" + (text.Length > 4000 ? text[..4000] : text));
-        }
-        catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
-        {
-            output.WriteLine($"Could not read the page: {ex.Message}");
         }
     }
 

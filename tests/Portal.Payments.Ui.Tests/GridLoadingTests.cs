@@ -75,4 +75,21 @@ public class GridLoadingTests : PortalTestContext
         Assert.Empty(cut.FindAll(Indicator));
         Assert.Contains("Page 3 of 4", cut.Find(".rz-pager-summary").TextContent);
     }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(61_000)]
+    public async Task A_loading_indicator_delay_below_zero_or_over_a_minute_is_refused_by_name(int milliseconds)
+    {
+        await AddPortalAndMigrateAsync(invoiceCount: 0);
+        Users.SignIn(PortalPermissions.Pay);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Render<PortalGrid<string>>(p => p
+            .Add(x => x.GridKey, "loading-test")
+            .Add(x => x.Label, "Invoices")
+            .Add(x => x.Columns, [new PortalGridColumn<string> { Id = "number", Title = "Number", Text = r => r }])
+            .Add(x => x.LoadPage, (_, _) => Task.FromResult(new GridPage<string>([], 0)))
+            .Add(x => x.LoadingIndicatorDelay, TimeSpan.FromMilliseconds(milliseconds))));
+        Assert.Equal("LoadingIndicatorDelay", error.ParamName);
+        Assert.Contains("from zero (show the indicator at once) to 60 s", error.Message, StringComparison.Ordinal);
+    }
 }

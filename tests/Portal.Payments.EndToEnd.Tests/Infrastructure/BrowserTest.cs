@@ -8,8 +8,8 @@ using Xunit.Abstractions;
 namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
-/// Base of the browser tests: a fresh browser context per test, a screenshot when a test fails, and an
-/// axe-core scan of every page the test visits (a serious or critical violation fails the test).
+/// Base of the browser tests: a fresh browser context per test, a screenshot and the page's log (<see cref="PageLog"/>)
+/// when a test fails, and an axe-core scan of every page the test visits (a serious or critical violation fails the test).
 /// </summary>
 [Collection(HostSiteCollection.Name)]
 public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output)
@@ -74,20 +74,7 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
                 }
             }
         };
-        page.Response += (_, response) =>
-        {
-            if (response.Status >= 400)
-            {
-                Output.WriteLine($"[http {response.Status}] {response.Request.Method} {response.Url}");
-            }
-        };
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                Output.WriteLine($"[browser console error] {message.Text}");
-            }
-        };
+        var log = PageLog.Watch(page);
 
         try
         {
@@ -97,6 +84,7 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
         catch (Exception)
         {
             await SaveScreenshotAsync(page, testName);
+            await log.WriteAsync(page, Output.WriteLine);
             throw;
         }
     }

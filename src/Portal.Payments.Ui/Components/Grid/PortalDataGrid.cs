@@ -5,8 +5,8 @@ namespace Portal.Payments.Ui.Components;
 
 /// <summary>
 /// Radzen's DataGrid, held still while its <see cref="PortalGrid{TRow}"/> says so: while a page of rows is loading
-/// (and before the loading indicator is due) the grid does not render its old rows again, so a page change renders the
-/// rows once, with the new data, instead of once for the indicator and once for the data.
+/// (and before the loading indicator is due) the grid does not render its old rows again for the indicator's sake. Radzen
+/// still renders the rows once more, unchanged, at the end of its own page-change event.
 /// </summary>
 /// <typeparam name="TItem">Row type.</typeparam>
 public sealed class PortalDataGrid<TItem> : RadzenDataGrid<TItem> where TItem : notnull

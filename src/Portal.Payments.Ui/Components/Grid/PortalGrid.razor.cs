@@ -36,6 +36,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
 {
     private const int DefaultPageSize = 25;
     private static readonly IEnumerable<int> PageSizes = [25, 50, 100];
+    private static readonly TimeSpan MaxLoadingIndicatorDelay = TimeSpan.FromMinutes(1);
 
     private readonly string _id = "pp-grid-" + Guid.NewGuid().ToString("N")[..8];
     private readonly Func<bool> _held;
@@ -49,9 +50,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private List<PortalGridSlot<TRow>>? _slots;
     private int _count;
     private bool _loading;
-    // While a page loads (until the indicator is due) neither this component nor the DataGrid renders: the old rows would
-    // render again unchanged, for nothing but the indicator's flash.
-    private bool _hold;
+    // Radzen's loading indicator: only once a load has run for LoadingIndicatorDelay.
     private bool _showLoading;
     private int _loadNumber;
     private bool _disposed;
@@ -73,7 +72,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
 
 
     /// <summary>A grid shell.</summary>
-    public PortalGrid() => _held = () => _hold;
+    public PortalGrid() => _held = () => Held;
 
     /// <summary>Saved-views key of the grid ("invoices", "history"). Required.</summary>
     [Parameter, EditorRequired] public string GridKey { get; set; } = "";
@@ -128,7 +127,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
 
     /// <summary>
     /// A page of rows that takes longer than this to load shows the loading indicator; a quicker one goes straight from
-    /// the old rows to the new (nothing renders in between). Default 400 ms.
+    /// the old rows to the new (nothing renders in between). From zero to one minute; default 400 ms.
     /// </summary>
     [Parameter] public TimeSpan LoadingIndicatorDelay { get; set; } = TimeSpan.FromMilliseconds(400);
 
@@ -167,11 +166,22 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     }
 
     /// <inheritdoc />
-    protected override bool ShouldRender() => !_hold;
+    protected override bool ShouldRender() => !Held;
+
+    /// <summary>
+    /// While a page loads, until the indicator is due, neither this component nor the DataGrid renders: the old rows would
+    /// render again unchanged, for nothing but the indicator's flash.
+    /// </summary>
+    private bool Held => _loading && !_showLoading;
 
     /// <inheritdoc />
     protected override async Task OnParametersSetAsync()
     {
+        if (LoadingIndicatorDelay < TimeSpan.Zero || LoadingIndicatorDelay > MaxLoadingIndicatorDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LoadingIndicatorDelay), LoadingIndicatorDelay,
+                $"{nameof(PortalGrid<TRow>)}.{nameof(LoadingIndicatorDelay)} must be from zero (show the indicator at once) to {MaxLoadingIndicatorDelay.TotalSeconds:0} s, not {LoadingIndicatorDelay}.");
+        }
         if (!ReferenceEquals(_mappedColumns, Columns))
         {
             _mappedColumns = Columns;
@@ -235,8 +245,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private async Task LoadDataAsync(LoadDataArgs args)
     {
         var number = ++_loadNumber;
-        _loading = _hold = true;
-        _ = ShowLoadingLaterAsync(number);
+        _loading = true;
         GridPage<TRow>? loaded = null;
         try
         {
@@ -250,7 +259,13 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             };
             _filters = query.Filters;
             _sorts = query.Sorts;
-            loaded = await LoadPage(query, CancellationToken.None);
+            var loading = LoadPage(query, CancellationToken.None);
+            if (!loading.IsCompleted)
+            {
+                // Only a load that is still running needs the indicator's timer (on SQLite every load completes here).
+                _ = ShowLoadingLaterAsync(number);
+            }
+            loaded = await loading;
             SetRows([.. loaded.Items]);
             _count = loaded.TotalCount;
             _error = null;
@@ -273,7 +288,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             // An older load that ends after a newer one started leaves the hold to the newer one.
             if (number == _loadNumber)
             {
-                _loading = _hold = _showLoading = false;
+                _loading = _showLoading = false;
             }
         }
         if (loaded is not null)
@@ -289,7 +304,6 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         if (!_disposed && number == _loadNumber && _loading)
         {
             _showLoading = true;
-            _hold = false;
             StateHasChanged();
         }
     }
