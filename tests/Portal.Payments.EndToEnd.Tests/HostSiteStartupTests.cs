@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Portal.Payments.EndToEnd.Tests.Infrastructure;
+using Portal.Payments.TestInfrastructure;
 using Xunit.Abstractions;
 
 namespace Portal.Payments.EndToEnd.Tests;
@@ -19,7 +20,7 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task ASPNETCORE_HTTP_PORTS_moves_the_port()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Next();
         var (process, log) = Start([], new() { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         using var _ = process;
         await AssertServesAsync($"http://127.0.0.1:{port}", process, log);
@@ -29,15 +30,15 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task ASPNETCORE_URLS_moves_the_port_and_command_line_urls_win_over_it()
     {
-        var envPort = FreePort();
+        var envPort = LoopbackPort.Next();
         var (byEnv, envLog) = Start([], new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{envPort}" });
         using (byEnv)
         {
             await AssertServesAsync($"http://127.0.0.1:{envPort}", byEnv, envLog);
         }
 
-        var argPort = FreePort();
-        var (byArg, argLog) = Start(["--urls", $"http://127.0.0.1:{argPort}"], new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}" });
+        var argPort = LoopbackPort.Next();
+        var (byArg, argLog) = Start(["--urls", $"http://127.0.0.1:{argPort}"], new() { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{LoopbackPort.Next()}" });
         using (byArg)
         {
             await AssertServesAsync($"http://127.0.0.1:{argPort}", byArg, argLog);
@@ -94,7 +95,7 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task In_Production_the_demo_starts_because_it_opts_in_to_the_sandbox_and_every_portal_page_says_so()
     {
-        var baseUrl = $"http://127.0.0.1:{FreePort()}";
+        var baseUrl = $"http://127.0.0.1:{LoopbackPort.Next()}";
         var (process, log) = Start(["--urls", baseUrl], new() { ["ASPNETCORE_ENVIRONMENT"] = "Production" });
         using var _ = process;
         try
@@ -258,12 +259,6 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath) ? hostPath

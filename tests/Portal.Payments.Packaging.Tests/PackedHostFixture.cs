@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Playwright;
+using Portal.Payments.TestInfrastructure;
 
 namespace Portal.Payments.Packaging.Tests;
 
@@ -112,7 +111,7 @@ public sealed class PackedHostFixture : IAsyncLifetime
             {
                 return running;
             }
-            var baseUrl = $"http://127.0.0.1:{FreeLoopbackPort()}";
+            var baseUrl = $"http://127.0.0.1:{LoopbackPort.Next()}";
             var output = new StringBuilder();
             var process = DotnetCli.Start(HostFolder, [HostDll, "--urls", baseUrl], output, HostEnvironment(environment, settings, new()
             {
@@ -138,7 +137,7 @@ public sealed class PackedHostFixture : IAsyncLifetime
     public async Task<CommandResult> RunUntilExitAsync(string environment, IReadOnlyDictionary<string, string> settings)
     {
         var output = new StringBuilder();
-        var baseUrl = $"http://127.0.0.1:{FreeLoopbackPort()}";
+        var baseUrl = $"http://127.0.0.1:{LoopbackPort.Next()}";
         using var process = DotnetCli.Start(HostFolder, [HostDll, "--urls", baseUrl], output, HostEnvironment(environment, settings, []));
         var watch = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(StartupTimeout);
@@ -267,12 +266,6 @@ public sealed class PackedHostFixture : IAsyncLifetime
     private static bool IsUnder(string path, string folder) =>
         Path.GetFullPath(path).StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Removes this run's unique version of the packages from the global packages folder.</summary>
     private void DeleteInstalledTestPackages()

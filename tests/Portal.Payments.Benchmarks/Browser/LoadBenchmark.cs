@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Portal.Payments.Benchmarks.Throughput;
 using Portal.Payments.EndToEnd.Tests.Infrastructure;
+using Portal.Payments.TestInfrastructure;
 
 namespace Portal.Payments.Benchmarks.Browser;
 
@@ -46,7 +47,7 @@ internal static class LoadBenchmark
             throw new ArgumentException($"--database takes 'sqlite' or 'postgres', not '{database}'.", nameof(args));
         }
         var data = Directory.CreateTempSubdirectory("pp-load-");
-        var port = HostSiteProcess.FreeLoopbackPort();
+        var port = LoopbackPort.Next();
         var log = new ConcurrentQueue<string>();
         var environment = new Dictionary<string, string>
         {

@@ -9,6 +9,7 @@ using Portal.Payments.Benchmarks.Throughput;
 using Portal.Payments.Data;
 using Portal.Payments.EndToEnd.Tests.Infrastructure;
 using Portal.Payments.Hosting;
+using Portal.Payments.TestInfrastructure;
 
 namespace Portal.Payments.Benchmarks.Browser;
 
@@ -34,9 +35,9 @@ internal static class ScaleOutBenchmark
         var work = Directory.CreateTempSubdirectory("pp-scale-");
         var keys = Directory.CreateDirectory(Path.Combine(work.FullName, "keys"));
         var connection = await Measure.NewPostgresDatabaseAsync("pp_scale");
-        var proxyPort = HostSiteProcess.FreeLoopbackPort();
+        var proxyPort = LoopbackPort.Next();
         var proxyUrl = $"http://127.0.0.1:{proxyPort}";
-        var ports = Enumerable.Range(0, Nodes).Select(_ => HostSiteProcess.FreeLoopbackPort()).ToArray();
+        var ports = Enumerable.Range(0, Nodes).Select(_ => LoopbackPort.Next()).ToArray();
         var logs = new ConcurrentQueue<string>();
         var nodes = ports.Select((port, i) => new HostSiteProcess(Directory.CreateDirectory(Path.Combine(work.FullName, $"node{i + 1}")).FullName, port,
             new Dictionary<string, string>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
+using Portal.Payments.TestInfrastructure;
 
 namespace Portal.Payments.Core.Tests.Infrastructure;
 
@@ -71,7 +70,7 @@ internal sealed class PostgresCluster(string folder)
             }
             await RunPgAsync(Path.Combine(_bin, "initdb"), ["-D", DataDir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]);
         }
-        var port = FreePort();
+        var port = LoopbackPort.Next();
         var options = $"-p {port} -k {Folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=128MB";
         await RunPgAsync(Path.Combine(_bin, "pg_ctl"), ["-D", DataDir, "-o", options, "-l", Path.Combine(Folder, "server.log"), "-w", "-t", "60", "start"]);
         AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50;Timeout=30;Command Timeout={commandTimeoutSeconds}";
@@ -127,10 +126,4 @@ internal sealed class PostgresCluster(string folder)
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Playwright;
+using Portal.Payments.TestInfrastructure;
 
 namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
 
@@ -54,7 +55,7 @@ public sealed class HostSiteFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(DataDirectory);
-        _process = new HostSiteProcess(DataDirectory, HostSiteProcess.FreeLoopbackPort(), new Dictionary<string, string>(), Append);
+        _process = new HostSiteProcess(DataDirectory, LoopbackPort.Next(), new Dictionary<string, string>(), Append);
         BaseUrl = _process.BaseUrl;
         try
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
 
@@ -135,14 +134,6 @@ public sealed class HostSiteProcess(string dataDirectory, int port, IReadOnlyDic
             await Task.Delay(250);
         }
         throw new TimeoutException($"The sample host did not answer GET {BaseUrl}/login with 200 within {StartupTimeout.TotalSeconds:0} s (last: {last}).");
-    }
-
-    /// <summary>A free loopback port.</summary>
-    public static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The dotnet host that runs these tests (DOTNET_HOST_PATH under dotnet test), else dotnet on PATH.</summary>

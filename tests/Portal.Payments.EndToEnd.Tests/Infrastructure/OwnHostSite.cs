@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Portal.Payments.TestInfrastructure;
 
 namespace Portal.Payments.EndToEnd.Tests.Infrastructure;
 
@@ -18,7 +19,7 @@ public sealed class OwnHostSite : IAsyncDisposable
     {
         _dataDirectory = Path.Combine(Path.GetTempPath(), $"portal-{name}-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(_dataDirectory);
-        Process = new HostSiteProcess(_dataDirectory, HostSiteProcess.FreeLoopbackPort(), environment, line =>
+        Process = new HostSiteProcess(_dataDirectory, LoopbackPort.Next(), environment, line =>
         {
             lock (_log)
             {

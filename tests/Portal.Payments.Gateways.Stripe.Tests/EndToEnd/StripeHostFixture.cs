@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Playwright;
 using Portal.Payments.Gateways.Stripe.Tests.Infrastructure;
+using Portal.Payments.TestInfrastructure;
 
 namespace Portal.Payments.Gateways.Stripe.Tests.EndToEnd;
 
@@ -52,7 +52,7 @@ public sealed class StripeHostFixture : IAsyncLifetime
         var dll = HostSiteDll();
         Assert.True(File.Exists(dll), $"The sample host is not built: {dll} does not exist.");
         Directory.CreateDirectory(DataDirectory);
-        BaseUrl = $"http://127.0.0.1:{FreePort()}";
+        BaseUrl = $"http://127.0.0.1:{LoopbackPort.Next()}";
         var start = new ProcessStartInfo(DotnetHost(), [dll, "--urls", BaseUrl])
         {
             WorkingDirectory = DataDirectory,
@@ -212,12 +212,6 @@ public sealed class StripeHostFixture : IAsyncLifetime
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
         : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>The Stripe end-to-end tests share one host, one stand-in and one browser.</summary>

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Portal.Payments.TestInfrastructure;
 using WireMock;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -68,7 +68,7 @@ public sealed class StripeStandIn : IDisposable
     public StripeStandIn(TimeProvider? clock = null)
     {
         _clock = clock ?? TimeProvider.System;
-        _server = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{FreePort()}"] });
+        _server = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{LoopbackPort.Next()}"] });
         _server.Given(Request.Create().WithPath(new WireMock.Matchers.RegexMatcher(".*")))
             .RespondWith(Response.Create().WithCallback(Handle));
     }
@@ -1078,12 +1078,6 @@ public sealed class StripeStandIn : IDisposable
     private static bool AbaValid(string r) =>
         (3 * (r[0] - '0' + r[3] - '0' + r[6] - '0') + 7 * (r[1] - '0' + r[4] - '0' + r[7] - '0') + (r[2] - '0' + r[5] - '0' + r[8] - '0')) % 10 == 0;
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed class Idempotent(string fingerprint)
     {
