@@ -297,6 +297,43 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task A_row_rendered_again_keeps_its_event_handlers_and_a_new_page_gets_its_own()
+    {
+        // Radzen renders the rows again when a page change's event ends; a row whose handlers were new closures each time
+        // sent three new handler ids per row for nothing. The ids are in bUnit's markup as blazor:on… attributes.
+        var cut = await RenderLoadedAsync();
+        (string? Box, string? Preview, string? Comments) HandlerIds(string number) =>
+            (cut.Find($"input[aria-label='Select invoice {number}']").GetAttribute("blazor:onchange"),
+             cut.Find($"button[aria-label='Preview invoice {number}']").GetAttribute("blazor:onclick"),
+             cut.Find($"button[aria-label^='Comments (0) on invoice {number}']").GetAttribute("blazor:onclick"));
+        var numbers = RowNumbers(cut);
+        var first = HandlerIds(numbers[0]);
+        Assert.All(new[] { first.Box, first.Preview, first.Comments }, id => Assert.False(string.IsNullOrEmpty(id)));
+        var renders = cut.FindComponents<Radzen.Blazor.RadzenDataGridRow<PortalGridSlot<InvoiceRow>>>()[0].RenderCount;
+
+        // Ticking the second row renders every row again (the selection changed): the first row's handlers stay.
+        cut.Find($"input[aria-label='Select invoice {numbers[1]}']").Change(true);
+        cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+        Assert.True(cut.FindComponents<Radzen.Blazor.RadzenDataGridRow<PortalGridSlot<InvoiceRow>>>()[0].RenderCount > renders);
+        Assert.Equal(first, HandlerIds(numbers[0]));
+
+        // They still act on their own row.
+        cut.Find($"input[aria-label='Select invoice {numbers[0]}']").Change(true);
+        cut.WaitForAssertion(() => Assert.Contains("2 selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+        Assert.True(cut.Find($"input[aria-label='Select invoice {numbers[0]}']").HasAttribute("checked"));
+
+        // The next page's rows are other invoices in the same row components: new handlers, acting on the new rows.
+        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<PortalGridSlot<InvoiceRow>>>().Instance;
+        await cut.InvokeAsync(() => grid.GoToPage(1));
+        cut.WaitForAssertion(() => Assert.DoesNotContain(numbers[0], RowNumbers(cut)), Timeout);
+        var next = RowNumbers(cut)[0];
+        var nextIds = HandlerIds(next);
+        Assert.NotEqual(first.Preview, nextIds.Preview);
+        await cut.InvokeAsync(() => cut.Find($"button[aria-label='Preview invoice {next}']").Click());
+        Assert.Equal(next, cut.FindComponent<InvoicePreviewDialog>().Instance.InvoiceNumber);
+    }
+
+    [Fact]
     public async Task Preview_and_comments_open_their_panels_for_the_row_and_close_on_request()
     {
         var cut = await RenderLoadedAsync();

@@ -39,13 +39,20 @@ internal static class GridRenderMeasurement
     /// <summary>Measures and prints a Markdown table.</summary>
     public static async Task RunAsync(IReadOnlyList<string> args)
     {
-        var circuits = args.Count > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
-        var actions = args.Count > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        var delayAt = args.ToList().IndexOf("--query-delay");
+        var queryDelay = delayAt >= 0 && delayAt + 1 < args.Count ? TimeSpan.FromMilliseconds(int.Parse(args[delayAt + 1], CultureInfo.InvariantCulture)) : TimeSpan.Zero;
+        var positional = delayAt >= 0 ? args.Where((_, i) => i != delayAt && i != delayAt + 1).ToList() : args;
+        var circuits = positional.Count > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 20;
+        var actions = positional.Count > 1 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 20;
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.GetCultureInfo("en-US");
         var path = Path.Combine(Path.GetTempPath(), $"pp-grid-render-{Guid.NewGuid():N}.db");
         try
         {
-            await using var root = BuildServices($"Data Source={path}");
+            await using var root = BuildServices($"Data Source={path}", queryDelay);
+            if (queryDelay > TimeSpan.Zero)
+            {
+                Console.WriteLine($"// every query waits {queryDelay.TotalMilliseconds:0} ms before it runs, as a database across a network does");
+            }
             await root.MigratePortalPaymentsAsync();
             await using (var scope = root.CreateAsyncScope())
             {
@@ -148,7 +155,7 @@ internal static class GridRenderMeasurement
         }
     }
 
-    private static ServiceProvider BuildServices(string connectionString)
+    private static ServiceProvider BuildServices(string connectionString, TimeSpan queryDelay)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -157,7 +164,8 @@ internal static class GridRenderMeasurement
             .UseSqlite(connectionString)
             .UseSandboxGateway()
             .UseDemoErp()
-            .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = Account, InvoiceCount = 5000 }));
+            .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = Account, InvoiceCount = 5000 }))
+            .AddDbInterceptor(new QueryDelay(queryDelay));
         services.Replace(ServiceDescriptor.Scoped<IPortalUserContext>(_ => users));
         services.AddScoped<IJSRuntime, DefaultAnswerJSRuntime>();
         services.AddScoped<NavigationManager, FixedNavigationManager>();
@@ -281,6 +289,25 @@ internal static class GridRenderMeasurement
         {
             await Renderer.Dispatcher.InvokeAsync(Renderer.Dispose);
             await _scope.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Makes every asynchronous query wait before it runs: SQLite answers a query before the awaiting code yields, a
+    /// PostgreSQL server across a socket does not, and the grid renders differently when its load yields
+    /// (<c>--query-delay</c>).
+    /// </summary>
+    private sealed class QueryDelay(TimeSpan delay) : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        public override async ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData,
+            Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, cancellationToken);
+            }
+            return result;
         }
     }
 

@@ -49,6 +49,11 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private InvoiceRow? _preview;
     private InvoiceRow? _comments;
     private int _revision;
+
+    // Each row object's handlers, made once. Radzen renders the rows again when a page change's event ends (after the
+    // load has yielded, as it does on PostgreSQL), and new closures would give every handler a new id: three attributes
+    // in every row sent again for nothing. A changed row (UpdateRows) is a new object and gets new handlers.
+    private readonly Dictionary<InvoiceRow, RowHandlers> _rowHandlers = new(ReferenceEqualityComparer.Instance);
     private CancellationTokenSource? _matchingLoad;
 
     [Inject] private InvoiceQueryService Invoices { get; set; } = default!;
@@ -150,6 +155,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private async Task<GridPage<InvoiceRow>> LoadPageAsync(GridQuery query, CancellationToken cancellationToken)
     {
         var page = await Invoices.QueryAsync(QueryOf(query), cancellationToken);
+        _rowHandlers.Clear();
         if (query.Skip == 0 && _canPay)
         {
             // The result may have changed (search, filters, sorts, period): how many payable items it holds, for "select all
@@ -226,6 +232,19 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private bool IsSelected(InvoiceRow row) => _selected.ContainsKey(row.Id) || _selectedScheduled.ContainsKey(row.Id);
 
     private void ToggleSelected(InvoiceRow row, ChangeEventArgs e) => Select(row, e.Value is true);
+
+    private RowHandlers HandlersOf(InvoiceRow row)
+    {
+        if (!_rowHandlers.TryGetValue(row, out var handlers))
+        {
+            handlers = new RowHandlers(e => ToggleSelected(row, e), () => _preview = row, () => _comments = row);
+            _rowHandlers[row] = handlers;
+        }
+        return handlers;
+    }
+
+    /// <summary>What a row's check box, preview and comments buttons do.</summary>
+    private sealed record RowHandlers(Action<ChangeEventArgs> Toggle, Action Preview, Action Comments);
 
     private void Select(InvoiceRow row, bool on)
     {
