@@ -19,10 +19,13 @@ internal static class LoopbackPort
     private static readonly Lock Gate = new();
     private static readonly HashSet<int> Given = [];
 
+    /// <summary>The first port of the kernel's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range), read once.</summary>
+    internal static int EphemeralLow { get; } = ReadEphemeralLow();
+
     /// <summary>A loopback port nothing listens on, outside the ephemeral range when the machine leaves room below it.</summary>
     public static int Next()
     {
-        var ceiling = EphemeralLow();
+        var ceiling = EphemeralLow;
         lock (Gate)
         {
             if (ceiling - Floor >= 1_000)
@@ -60,8 +63,7 @@ internal static class LoopbackPort
         }
     }
 
-    /// <summary>The first port of the kernel's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range).</summary>
-    private static int EphemeralLow()
+    private static int ReadEphemeralLow()
     {
         try
         {
