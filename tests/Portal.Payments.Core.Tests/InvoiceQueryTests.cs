@@ -569,6 +569,43 @@ public abstract class InvoiceQueryTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Counting_the_matching_items_gives_the_selections_count_and_total_in_one_query_without_reading_the_items()
+    {
+        var log = new CommandLog();
+        await using var h = await SeededAsync(database, configure: b => b.Services.Replace(
+            ServiceDescriptor.Singleton<IDbContextFactory<PaymentsDbContext>>(new LoggingFactory(database, log))));
+        var service = h.Get<InvoiceQueryService>();
+        InvoiceQuery[] queries =
+        [
+            new() { Skip = 25, Take = 1, Sorts = [new GridSort(InvoiceFields.Number, true)] },
+            new() { Search = "INV" },
+            All(new GridFilter(InvoiceFields.Type, GridFilterOperator.Equals, nameof(OpenItemType.CreditMemo))),
+            new() { Search = "nothing-like-this" },
+        ];
+        foreach (var query in queries)
+        {
+            var selection = await service.SelectPayableAsync(query);
+            log.Commands.Clear();
+            var count = await service.CountPayableAsync(query);
+            Assert.Equal((selection.MatchingCount, selection.MatchingTotal, selection.Truncated), (count.MatchingCount, count.MatchingTotal, count.Truncated));
+            Assert.Equal(selection.Items.Count, count.Selectable);
+            // One query over the invoices (count and sum together), and no item read.
+            var sql = Assert.Single(log.Commands, c => c.Contains("pp_invoices", StringComparison.Ordinal));
+            Assert.Contains("SUM(", sql, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("ORDER BY", sql, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
+    public void A_count_over_the_selection_limit_says_how_many_one_selection_takes()
+    {
+        var total = Usd(1m);
+        Assert.Equal((500, true), (new PayableCount(InvoiceQueryService.MaxSelection + 1, total).Selectable, new PayableCount(InvoiceQueryService.MaxSelection + 1, total).Truncated));
+        Assert.Equal((500, false), (new PayableCount(InvoiceQueryService.MaxSelection, total).Selectable, new PayableCount(InvoiceQueryService.MaxSelection, total).Truncated));
+        Assert.Equal((0, false), (new PayableCount(0, total).Selectable, new PayableCount(0, total).Truncated));
+    }
+
+    [Fact]
     public async Task Pay_all_past_due_selects_the_open_invoices_due_before_today_and_no_credits()
     {
         await using var h = await SeededAsync(database);
@@ -593,6 +630,7 @@ public abstract class InvoiceQueryTests(TestDatabase database)
         await using var h = await SeededAsync(database, PortalPermissions.View);
         await Assert.ThrowsAsync<PortalAccessDeniedException>(() => h.Get<InvoiceQueryService>().SelectPayableAsync(new InvoiceQuery()));
         await Assert.ThrowsAsync<PortalAccessDeniedException>(() => h.Get<InvoiceQueryService>().SelectPastDueAsync());
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => h.Get<InvoiceQueryService>().CountPayableAsync(new InvoiceQuery()));
     }
 
     private static Money Usd(decimal amount) => Money.Create(amount, "USD");

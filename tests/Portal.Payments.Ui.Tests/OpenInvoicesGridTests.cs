@@ -400,6 +400,26 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task More_matching_items_than_one_payment_takes_offers_the_first_of_them_and_selects_exactly_those()
+    {
+        var cut = await RenderLoadedAsync(invoiceCount: 700);
+        var service = Services.GetRequiredService<InvoiceQueryService>();
+        var count = await service.CountPayableAsync(new InvoiceQuery());
+        Assert.True(count.Truncated, $"the account should have more than {InvoiceQueryService.MaxSelection} payable items (has {count.MatchingCount})");
+
+        cut.WaitForAssertion(() => Assert.Equal(
+            $"Select the first {InvoiceQueryService.MaxSelection} of {count.MatchingCount} matching",
+            cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains($"{InvoiceQueryService.MaxSelection} selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+        cut.WaitForElement("[data-testid=pay-selected]", Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=pay-selected]").Click());
+        var expected = await service.SelectPayableAsync(new InvoiceQuery());
+        Assert.Equal(expected.InvoiceIds.Order(), cut.FindComponent<PayInvoicesPanel>().Instance.InvoiceIds.Order());
+    }
+
+    [Fact]
     public async Task Going_back_to_the_first_page_of_the_same_result_does_not_count_the_matching_items_again_but_a_new_search_does()
     {
         var cut = await RenderLoadedAsync();

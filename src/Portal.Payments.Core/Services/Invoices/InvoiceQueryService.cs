@@ -116,6 +116,22 @@ public sealed record InvoiceSelection(IReadOnlyList<PayableInvoice> Items, int M
     public bool Truncated => Items.Count < MatchingCount;
 }
 
+/// <summary>
+/// How many payable items a grid query matches and their open balance, without the items: what the "select all matching"
+/// button says before it is pressed (<see cref="InvoiceQueryService.CountPayableAsync"/>). An open grid keeps this, not the
+/// up to <see cref="InvoiceQueryService.MaxSelection"/> items <see cref="InvoiceSelection"/> holds.
+/// </summary>
+/// <param name="MatchingCount">Payable items matching the query.</param>
+/// <param name="MatchingTotal">Sum of their open balances (credits count negative).</param>
+public sealed record PayableCount(int MatchingCount, Money MatchingTotal)
+{
+    /// <summary>How many of them one selection takes: the first <see cref="InvoiceQueryService.MaxSelection"/> by due date.</summary>
+    public int Selectable => Math.Min(MatchingCount, InvoiceQueryService.MaxSelection);
+
+    /// <summary>True when more items match than one payment takes.</summary>
+    public bool Truncated => MatchingCount > InvoiceQueryService.MaxSelection;
+}
+
 /// <summary>One selected item.</summary>
 /// <param name="Id">Local invoice id.</param>
 /// <param name="OpenBalance">Its open balance (negative for credits).</param>
@@ -164,19 +180,43 @@ public sealed class InvoiceQueryService(
         ArgumentNullException.ThrowIfNull(query);
         var scope = await access.ForPayAsync(cancellationToken);
         await sync.EnsureSyncedAsync(scope.AccountId, cancellationToken);
-        var today = Today();
         var currency = options.Value.Currency;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var payable = Payable(db, scope.AccountId, query, currency);
+        var (count, total) = await CountAsync(payable, currency, cancellationToken);
+        var first = count == 0
+            ? []
+            : await payable.OrderBy(i => i.DueDate).ThenBy(i => i.Id).Take(MaxSelection).Select(i => new { i.Id, i.OpenMinor }).ToListAsync(cancellationToken);
+        return new InvoiceSelection(first.ConvertAll(i => new PayableInvoice(i.Id, Money.FromMinorUnits(i.OpenMinor, currency))), count, total);
+    }
+
+    /// <summary>
+    /// The count and open balance of the payable items <see cref="SelectPayableAsync"/> would take, without reading them:
+    /// one query, for the "select all matching" button of every first page the grid shows.
+    /// </summary>
+    public async Task<PayableCount> CountPayableAsync(InvoiceQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var scope = await access.ForPayAsync(cancellationToken);
+        await sync.EnsureSyncedAsync(scope.AccountId, cancellationToken);
+        var currency = options.Value.Currency;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var (count, total) = await CountAsync(Payable(db, scope.AccountId, query, currency), currency, cancellationToken);
+        return new PayableCount(count, total);
+    }
+
+    // Open items of the portal's currency matching the query's search, filters and aging period (sort and paging ignored).
+    private IQueryable<InvoiceRecord> Payable(PaymentsDbContext db, string accountId, InvoiceQuery query, string currency)
+    {
         var open = InvoiceStatus.Open;
-        var payable = Filtered(db, scope.AccountId, query with { Sorts = [], Skip = 0 }, today).Where(i => i.Status == open && i.Currency == currency);
-        var count = await payable.CountAsync(cancellationToken);
-        var sum = count == 0 ? 0 : await payable.SumAsync(i => i.OpenMinor, cancellationToken);
-        var first = await payable.OrderBy(i => i.DueDate).ThenBy(i => i.Id).Take(MaxSelection)
-            .Select(i => new { i.Id, i.OpenMinor }).ToListAsync(cancellationToken);
-        return new InvoiceSelection(
-            first.ConvertAll(i => new PayableInvoice(i.Id, Money.FromMinorUnits(i.OpenMinor, currency))),
-            count,
-            Money.FromMinorUnits(sum, currency));
+        return Filtered(db, accountId, query with { Sorts = [], Skip = 0 }, Today()).Where(i => i.Status == open && i.Currency == currency);
+    }
+
+    // Count and sum in one pass over the matches (a constant group: no row when nothing matches).
+    private static async Task<(int Count, Money Total)> CountAsync(IQueryable<InvoiceRecord> payable, string currency, CancellationToken cancellationToken)
+    {
+        var totals = await payable.GroupBy(_ => 1).Select(g => new { Count = g.Count(), Sum = g.Sum(i => i.OpenMinor) }).FirstOrDefaultAsync(cancellationToken);
+        return (totals?.Count ?? 0, Money.FromMinorUnits(totals?.Sum ?? 0, currency));
     }
 
     /// <summary>"Pay all past due": the account's Open invoices (not credits) whose due date has passed, as <see cref="SelectPayableAsync"/>.</summary>

@@ -31,7 +31,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private PortalGrid<InvoiceRow>? _grid;
     private IReadOnlyList<PortalGridColumn<InvoiceRow>> _columns = [];
     private AccountSummary? _summary;
-    private InvoiceSelection? _matching;
+    private PayableCount? _matching;
     // The query _matching counted (paging aside): going back to the first page of the same result does not count it again.
     private string? _matchingKey;
     private bool _canPay;
@@ -177,7 +177,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         var token = _matchingLoad.Token;
         try
         {
-            var matching = await Invoices.SelectPayableAsync(query, token);
+            var matching = await Invoices.CountPayableAsync(query, token);
             if (!token.IsCancellationRequested)
             {
                 _matching = matching;
