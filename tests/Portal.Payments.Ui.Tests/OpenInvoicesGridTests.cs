@@ -1,5 +1,6 @@
 using System.Reflection;
 using AngleSharp.Dom;
+using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
@@ -513,6 +514,32 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Contains("Payment submitted", cut.Find("p[role=status]").TextContent);
         await cut.InvokeAsync(() => cut.FindComponent<PayInvoicesPanel>().Instance.OnClosed.InvokeAsync());
         Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
+    }
+
+    [Fact]
+    public async Task The_radzen_grids_own_render_tree_fits_512_frames_and_the_selection_bar_renders_in_its_own()
+    {
+        var cut = await RenderLoadedAsync();
+        // Radzen renders the whole table (column declarations, header, the rows' components, pager) in the tree of the
+        // cascading value around it; the circuit keeps that tree twice at the power of two above its largest size.
+        int GridFrames() => FrameCount(cut.FindComponent<CascadingValue<RadzenDataGrid<PortalGridSlot<InvoiceRow>>>>().ComponentId);
+        var sizes = new List<int> { GridFrames() };
+        var numbers = RowNumbers(cut);
+
+        cut.Find($"input[aria-label='Select invoice {numbers[0]}']").Change(true);
+        cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+        sizes.Add(GridFrames());
+        // The selection bar (whose buttons come and go with the selection) is a component of its own in Radzen's header.
+        Assert.Contains("1 selected", cut.FindComponent<GridHeaderContent>().Markup);
+
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        cut.WaitForAssertion(() => Assert.NotEqual(numbers, RowNumbers(cut)), Timeout);
+        sizes.Add(GridFrames());
+        Search(cut, "no-such-invoice");
+        cut.WaitForElement("[data-testid=grid-no-results]", Timeout);
+        sizes.Add(GridFrames());
+
+        Assert.All(sizes, count => Assert.InRange(count, 1, 512));
     }
 
     /// <summary>The frames of a component's current render tree (the renderer's method for it is protected).</summary>

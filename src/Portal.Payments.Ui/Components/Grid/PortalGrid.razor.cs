@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.Extensions.Localization;
 using Portal.Payments.Grid;
 using Portal.Payments.Services;
@@ -67,12 +68,24 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private Dictionary<string, RenderFragment<PortalGridSlot<TRow>>> _templates = [];
     // The body cells' classes (the column's and the cells' own), joined once.
     private Dictionary<string, string?> _cellCss = [];
+    private RenderFragment? _columnDeclarations;
+    private readonly RenderFragment _header;
     private int _shownRevision;
     private (DataGridSettings? Settings, IReadOnlyList<PortalGridColumn<TRow>> Columns, string Css)? _cardTitles;
 
 
     /// <summary>A grid shell.</summary>
-    public PortalGrid() => _held = () => Held;
+    public PortalGrid()
+    {
+        _held = () => Held;
+        // The selection bar inside Radzen's header, in a render tree of its own (see GridHeaderContent).
+        _header = builder =>
+        {
+            builder.OpenComponent<GridHeaderContent>(0);
+            builder.AddComponentParameter(1, nameof(GridHeaderContent.ChildContent), SelectionBar);
+            builder.CloseComponent();
+        };
+    }
 
     /// <summary>Saved-views key of the grid ("invoices", "history"). Required.</summary>
     [Parameter, EditorRequired] public string GridKey { get; set; } = "";
@@ -184,7 +197,14 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         }
         if (!ReferenceEquals(_mappedColumns, Columns))
         {
+            if (_mappedColumns is not null)
+            {
+                // Another column list: a new Radzen grid, since the declarations leave out what equals Radzen's defaults
+                // (a parameter left out keeps the value an earlier list gave it).
+                _gridKey = new object();
+            }
             _mappedColumns = Columns;
+            _columnDeclarations = DeclareColumns;
             _map = GridColumnMap.For(Columns);
             _templates = Columns.ToDictionary(c => c.Id, Cell, StringComparer.Ordinal);
             _cellCss = Columns.ToDictionary(c => c.Id, c => string.Join(' ', new[] { c.CssClass, c.CellCssClass }.OfType<string>()) is { Length: > 0 } css ? css : null, StringComparer.Ordinal);
@@ -314,6 +334,63 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private string CellText(TRow row, string field) => Columns.FirstOrDefault(c => c.Field == field)?.Text(row) ?? "";
 
     private static string? SlotPath(string? property) => PortalGridSlot<TRow>.PathOf(property);
+
+    /// <summary>
+    /// Radzen's column declarations, with only the parameters that differ from Radzen's defaults. They are rendered inside
+    /// the Radzen grid's own render tree, which every render of the grid (each page change) builds and compares again and
+    /// which the circuit keeps twice: one frame per parameter, 15 columns.
+    /// </summary>
+    private void DeclareColumns(RenderTreeBuilder builder)
+    {
+        foreach (var column in Columns)
+        {
+            builder.OpenComponent<RadzenDataGridColumn<PortalGridSlot<TRow>>>(0);
+            builder.SetKey(column.Id);
+            builder.AddComponentParameter(1, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.UniqueID), column.Id);
+            builder.AddComponentParameter(2, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Title), column.Title);
+            if (SlotPath(column.Property) is { } property)
+            {
+                builder.AddComponentParameter(3, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Property), property);
+            }
+            if (column.Width is { } width)
+            {
+                builder.AddComponentParameter(4, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Width), width);
+            }
+            if (column.Align != TextAlign.Left)
+            {
+                builder.AddComponentParameter(5, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.TextAlign), column.Align);
+            }
+            if (!column.Visible)
+            {
+                builder.AddComponentParameter(6, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Visible), false);
+            }
+            if (!(column.IsData && column.Sortable))
+            {
+                builder.AddComponentParameter(7, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Sortable), false);
+                builder.AddComponentParameter(8, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Filterable), false);
+            }
+            if (!column.IsPickable)
+            {
+                builder.AddComponentParameter(9, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Pickable), false);
+                builder.AddComponentParameter(10, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Reorderable), false);
+                builder.AddComponentParameter(11, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Resizable), false);
+            }
+            if (_cellCss[column.Id] is { } cellCss)
+            {
+                builder.AddComponentParameter(12, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.CssClass), cellCss);
+            }
+            if (column.CssClass is { } headerCss)
+            {
+                builder.AddComponentParameter(13, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.HeaderCssClass), headerCss);
+            }
+            if (column.HeaderTemplate is { } header)
+            {
+                builder.AddComponentParameter(14, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.HeaderTemplate), header);
+            }
+            builder.AddComponentParameter(15, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Template), _templates[column.Id]);
+            builder.CloseComponent();
+        }
+    }
 
     private void SetRows(List<TRow>? rows)
     {
