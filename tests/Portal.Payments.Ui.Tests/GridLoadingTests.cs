@@ -76,6 +76,130 @@ public class GridLoadingTests : PortalTestContext
         Assert.Contains("Page 3 of 4", cut.Find(".rz-pager-summary").TextContent);
     }
 
+    // A grid whose loads wait for the test to answer them (as a PostgreSQL query answers after the handler yields).
+    private async Task<(IRenderedComponent<PortalGrid<string>> Cut, Func<(GridQuery Query, TaskCompletionSource<GridPage<string>> Answer)> Next)> PendingGridAsync()
+    {
+        await AddPortalAndMigrateAsync(invoiceCount: 0);
+        Users.SignIn(PortalPermissions.Pay);
+        var pending = new Queue<(GridQuery Query, TaskCompletionSource<GridPage<string>> Answer)>();
+        var cut = Render<PortalGrid<string>>(p => p
+            .Add(x => x.GridKey, "loading-test")
+            .Add(x => x.Label, "Invoices")
+            .Add(x => x.LoadingIndicatorDelay, TimeSpan.FromSeconds(30))
+            .Add(x => x.Columns, [new PortalGridColumn<string> { Id = "number", Title = "Number", Text = r => r, CellCssClass = "pp-n" }])
+            .Add(x => x.LoadPage, (query, _) =>
+            {
+                var answer = new TaskCompletionSource<GridPage<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+                lock (pending)
+                {
+                    pending.Enqueue((query, answer));
+                }
+                return answer.Task;
+            }));
+        (GridQuery Query, TaskCompletionSource<GridPage<string>> Answer) Next()
+        {
+            (GridQuery Query, TaskCompletionSource<GridPage<string>> Answer) next = (new GridQuery(), new());
+            cut.WaitForAssertion(() =>
+            {
+                lock (pending)
+                {
+                    Assert.True(pending.TryDequeue(out next), "no load waiting");
+                }
+            }, Timeout);
+            return next;
+        }
+        return (cut, Next);
+    }
+
+    private static GridPage<string> Page(GridQuery query, int total = 100) =>
+        new([.. Enumerable.Range(query.Skip + 1, Math.Clamp(total - query.Skip, 0, 25)).Select(i => $"INV-{i:D3}")], total);
+
+    [Fact]
+    public async Task A_load_that_outlives_the_click_renders_the_pager_at_the_click_and_the_rows_once_when_they_come()
+    {
+        var (cut, next) = await PendingGridAsync();
+        var first = next();
+        first.Answer.SetResult(Page(first.Query));
+        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        var row = cut.FindComponents<Radzen.Blazor.RadzenDataGridRow<PortalGridSlot<string>>>()[0];
+        var pager = cut.FindComponent<Radzen.Blazor.RadzenPager>();
+        var (rowRenders, pagerRenders) = (row.RenderCount, pager.RenderCount);
+
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        var second = next();
+        await Task.Delay(100);   // time for any render the click still had to do
+        // The click's own renders are over (its handler returned): the pager once (its new page), the rows not at all.
+        Assert.Equal((rowRenders, pagerRenders + 1), (row.RenderCount, pager.RenderCount));
+        second.Answer.SetResult(Page(second.Query));
+        cut.WaitForAssertion(() => Assert.Equal("INV-026", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        await Task.Delay(100);
+        // Then the rows render once, and the pager only with its grid (awaiting the load within the click rendered the
+        // rows twice and the pager six times: at each step of the load and at the end of each component's event).
+        Assert.Equal(rowRenders + 1, row.RenderCount);
+        Assert.InRange(pager.RenderCount - pagerRenders, 1, 3);
+    }
+
+    [Fact]
+    public async Task A_load_that_ends_after_a_newer_one_does_not_replace_its_rows()
+    {
+        var (cut, next) = await PendingGridAsync();
+        var first = next();
+        first.Answer.SetResult(Page(first.Query));
+        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+
+        // Page 2, and page 3 before page 2's rows came; page 3's rows come first, then page 2's.
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        var page2 = next();
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        var page3 = next();
+        Assert.Equal((25, 50), (page2.Query.Skip, page3.Query.Skip));
+        page3.Answer.SetResult(Page(page3.Query));
+        cut.WaitForAssertion(() => Assert.Equal("INV-051", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        page2.Answer.SetResult(Page(page2.Query));
+        await Task.Delay(200);
+        Assert.Equal("INV-051", cut.Find("td.pp-n").TextContent.Trim());
+        Assert.Contains("Page 3 of 4", cut.Find(".rz-pager-summary").TextContent);
+
+        // The same for a replaced load that fails: it says nothing.
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        var page4 = next();
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-prev").Click());
+        var page3Again = next();
+        page3Again.Answer.SetResult(Page(page3Again.Query));
+        page4.Answer.SetException(new TimeoutException("the database did not answer"));
+        await Task.Delay(200);
+        Assert.Equal("INV-051", cut.Find("td.pp-n").TextContent.Trim());
+        Assert.Empty(cut.FindAll(".pp-grid-error"));
+    }
+
+    [Fact]
+    public async Task A_page_that_comes_back_empty_after_the_click_steps_back_to_the_last_page_and_a_failed_load_says_so()
+    {
+        var (cut, next) = await PendingGridAsync();
+        var first = next();
+        first.Answer.SetResult(Page(first.Query));
+        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        var second = next();
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        second.Answer.SetResult(Page(second.Query));   // replaced by the third load: ignored
+        var third = next();
+
+        // Meanwhile the result shrank to 30 items: page 3 is empty, so the grid asks for the last page (items 26 – 30).
+        third.Answer.SetResult(new GridPage<string>([], 30));
+        var back = next();
+        Assert.Equal(25, back.Query.Skip);
+        back.Answer.SetResult(Page(back.Query, total: 30));
+        cut.WaitForAssertion(() => Assert.Equal("INV-026", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        Assert.Equal(5, cut.FindAll("td.pp-n").Count);
+
+        // A load that fails after the click: the grid says so, with no rows.
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-first").Click());
+        next().Answer.SetException(new TimeoutException("the database did not answer"));
+        cut.WaitForAssertion(() => Assert.Contains("could not", cut.Find(".pp-grid-error").TextContent, StringComparison.OrdinalIgnoreCase), Timeout);
+        Assert.Empty(cut.FindAll("td.pp-n"));
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(61_000)]

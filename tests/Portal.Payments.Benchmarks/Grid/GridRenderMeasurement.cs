@@ -125,6 +125,9 @@ internal static class GridRenderMeasurement
             Row("page change, render batch bytes", page.Select(s => (double)s.Bytes), Kb);
             Row("select a row, render batch bytes", select.Select(s => (double)s.Bytes), Kb);
             Row("sort by due date, render batch bytes", sort.Select(s => (double)s.Bytes), Kb);
+            Row("page change, render batches (messages to the browser)", page.Select(s => (double)s.Batches), N);
+            Row("select a row, render batches", select.Select(s => (double)s.Batches), N);
+            Row("sort by due date, render batches", sort.Select(s => (double)s.Batches), N);
             Row("page change, server CPU", page.Select(s => s.CpuMs), Ms);
             Row("select a row, server CPU", select.Select(s => s.CpuMs), Ms);
             Row("sort by due date, server CPU", sort.Select(s => s.CpuMs), Ms);
@@ -219,7 +222,7 @@ internal static class GridRenderMeasurement
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
 
     /// <summary>What one action cost.</summary>
-    private sealed record Sample(long Bytes, double CpuMs);
+    private sealed record Sample(long Bytes, double CpuMs, int Batches);
 
     /// <summary>One "circuit": a DI scope and a renderer showing the open-invoices grid.</summary>
     private sealed class Circuit : IAsyncDisposable
@@ -286,6 +289,7 @@ internal static class GridRenderMeasurement
         private async Task<Sample> MeasureAsync(Func<MeasuringRenderer, Task<bool>> act)
         {
             var bytes = Renderer.Bytes;
+            var batches = Renderer.Batches;
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             // From the moment the click is dispatched (finding the element is the harness's work, not the server's).
             Renderer.Dispatching = () => cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -297,7 +301,7 @@ internal static class GridRenderMeasurement
             }
             await Renderer.SettleAsync(TimeSpan.FromMilliseconds(60), TimeSpan.FromSeconds(10));
             var spent = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-            return new Sample(Renderer.Bytes - bytes, spent.TotalMilliseconds);
+            return new Sample(Renderer.Bytes - bytes, spent.TotalMilliseconds, Renderer.Batches - batches);
         }
 
         public async ValueTask DisposeAsync()

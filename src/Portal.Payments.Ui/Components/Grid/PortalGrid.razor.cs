@@ -54,6 +54,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     // Radzen's loading indicator: only once a load has run for LoadingIndicatorDelay.
     private bool _showLoading;
     private int _loadNumber;
+    // The end of a load that outlived Radzen's click (see LoadDataAsync); reloads the page asks for wait for it.
+    private Task _pendingLoad = Task.CompletedTask;
     private bool _disposed;
     private string? _error;
     private IReadOnlyList<GridFilter> _filters = [];
@@ -233,6 +235,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         if (_grid is not null && !_spreadsheet)
         {
             await _grid.Reload();
+            await _pendingLoad;
         }
     }
 
@@ -242,6 +245,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         if (_grid is not null && !_spreadsheet)
         {
             await _grid.FirstPage(true);
+            await _pendingLoad;
         }
     }
 
@@ -262,11 +266,12 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         await FirstPageAsync();
     }
 
-    private async Task LoadDataAsync(LoadDataArgs args)
+    private Task LoadDataAsync(LoadDataArgs args)
     {
         var number = ++_loadNumber;
         _loading = true;
-        GridPage<TRow>? loaded = null;
+        var take = args.Top is > 0 ? args.Top.Value : _pageSize;
+        Task<GridPage<TRow>> loading;
         try
         {
             var query = new GridQuery
@@ -275,33 +280,84 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
                 Filters = _map.Filters(args),
                 Sorts = _map.Sorts(args),
                 Skip = args.Skip ?? 0,
-                Take = args.Top is > 0 ? args.Top.Value : _pageSize,
+                Take = take,
             };
             _filters = query.Filters;
             _sorts = query.Sorts;
-            var loading = LoadPage(query, CancellationToken.None);
-            if (!loading.IsCompleted)
-            {
-                // Only a load that is still running needs the indicator's timer (on SQLite every load completes here).
-                _ = ShowLoadingLaterAsync(number);
-            }
+            loading = LoadPage(query, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            loading = Task.FromException<GridPage<TRow>>(ex);
+        }
+        if (loading.IsCompleted)
+        {
+            // On SQLite every load completes here: the rows render with the click's own render.
+            return CompleteLoadAsync(number, loading, args.Skip ?? 0, take, deferred: false);
+        }
+        // Still running (a database across a network). Radzen's click (pager, sort, filter) ends now, so its own renders
+        // (the pager's new page, the held grid) go out in one batch and the rows render once when they come. Awaited
+        // here, each step of the load would end in a render of its own: five render batches per page change on
+        // PostgreSQL, each a message the browser applies and acknowledges.
+        _ = ShowLoadingLaterAsync(number);
+        _pendingLoad = CompleteDeferredAsync(number, loading, args.Skip ?? 0, take);
+        return Task.CompletedTask;
+    }
+
+    // A deferred load's end: its exceptions go where the click's would have gone (the error boundary, the circuit).
+    private async Task CompleteDeferredAsync(int number, Task<GridPage<TRow>> loading, int skip, int take)
+    {
+        try
+        {
+            await CompleteLoadAsync(number, loading, skip, take, deferred: true);
+        }
+        catch (Exception ex)
+        {
+            await DispatchExceptionAsync(ex);
+        }
+    }
+
+    private async Task CompleteLoadAsync(int number, Task<GridPage<TRow>> loading, int skip, int take, bool deferred)
+    {
+        GridPage<TRow>? loaded = null;
+        var stepBack = false;
+        try
+        {
             loaded = await loading;
+            if (number != _loadNumber)
+            {
+                // A newer load owns the grid (a click while this one ran): its rows, not these.
+                return;
+            }
+            if (deferred && loaded is { Items.Count: 0, TotalCount: > 0 } && skip > 0 && _grid is not null)
+            {
+                // The page came back empty (its last rows went elsewhere meanwhile): the last page instead, as Radzen does
+                // for a load that ends within its click. The rows shown stay until it comes (Radzen would take an empty
+                // page with a count above zero for this same case and go to the first page).
+                stepBack = true;
+                return;
+            }
             SetRows([.. loaded.Items]);
             _count = loaded.TotalCount;
             _error = null;
         }
-        catch (PortalValidationException ex)
+        catch (PortalValidationException ex) when (number == _loadNumber)
         {
             // Never a silently wrong result: show why, and no rows.
             SetRows([]);
             _count = 0;
             _error = FieldErrorText.Of(L, ex);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not PortalAccessDeniedException)
+        catch (Exception ex) when (number == _loadNumber && ex is not OperationCanceledException and not PortalAccessDeniedException and not PortalValidationException)
         {
             SetRows([]);
             _count = 0;
             _error = L["Grid.LoadFailed"];
+        }
+        catch (Exception ex) when (number != _loadNumber && ex is not PortalAccessDeniedException)
+        {
+            // A load a newer one replaced: what it would have said no longer applies.
+            return;
         }
         finally
         {
@@ -310,6 +366,15 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             {
                 _loading = _showLoading = false;
             }
+            if (stepBack)
+            {
+                _count = loaded!.TotalCount;
+                await _grid!.GoToPage((loaded.TotalCount - 1) / take);
+            }
+        }
+        if (deferred && !_disposed)
+        {
+            StateHasChanged();
         }
         if (loaded is not null)
         {
