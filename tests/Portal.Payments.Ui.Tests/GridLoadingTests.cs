@@ -1,4 +1,5 @@
 using Portal.Payments.Grid;
+using Portal.Payments.Services;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
@@ -198,6 +199,29 @@ public class GridLoadingTests : PortalTestContext
         next().Answer.SetException(new TimeoutException("the database did not answer"));
         cut.WaitForAssertion(() => Assert.Contains("could not", cut.Find(".pp-grid-error").TextContent, StringComparison.OrdinalIgnoreCase), Timeout);
         Assert.Empty(cut.FindAll("td.pp-n"));
+    }
+
+    [Fact]
+    public async Task A_load_refused_after_the_click_reaches_the_error_handling_as_it_did_within_it_and_a_cancelled_one_does_not()
+    {
+        var (cut, next) = await PendingGridAsync();
+        var first = next();
+        first.Answer.SetResult(Page(first.Query));
+        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        var unhandled = Renderer.UnhandledException;
+
+        // Cancelled (the circuit going away): nothing to report, the rows stay.
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        next().Answer.SetCanceled();
+        await Task.Delay(200);
+        Assert.False(unhandled.IsCompleted, "a cancelled load is not an error");
+        Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim());
+
+        // Refused (signed out meanwhile): the exception goes where a refusal within the click went, to the error handling.
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        next().Answer.SetException(new PortalAccessDeniedException("Please sign in to use the payment portal."));
+        var error = await unhandled.WaitAsync(Timeout);
+        Assert.IsType<PortalAccessDeniedException>(error);
     }
 
     [Theory]

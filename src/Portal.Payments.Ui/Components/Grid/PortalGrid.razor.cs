@@ -304,16 +304,21 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         return Task.CompletedTask;
     }
 
-    // A deferred load's end: its exceptions go where the click's would have gone (the error boundary, the circuit).
+    // A deferred load's end: its exceptions go where the click's would have gone (the error boundary, the circuit). A
+    // cancelled load is not an error there either (Blazor ignores a cancelled event task), nor anything after the grid is gone.
     private async Task CompleteDeferredAsync(int number, Task<GridPage<TRow>> loading, int skip, int take)
     {
         try
         {
             await CompleteLoadAsync(number, loading, skip, take, deferred: true);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException && !_disposed)
         {
             await DispatchExceptionAsync(ex);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException || _disposed)
+        {
+            // Nothing to show it on, or nothing to show.
         }
     }
 
