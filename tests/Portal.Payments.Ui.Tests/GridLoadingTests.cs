@@ -224,6 +224,45 @@ public class GridLoadingTests : PortalTestContext
         Assert.IsType<PortalAccessDeniedException>(error);
     }
 
+    [Fact]
+    public async Task A_view_applied_while_a_page_loads_shows_its_own_rows_not_the_earlier_loads()
+    {
+        var (cut, next) = await PendingGridAsync();
+        var first = next();
+        first.Answer.SetResult(Page(first.Query));
+        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+
+        // Page 2 is loading when the built-in view is applied (the saved-views bar): the rebuilt grid loads page 1.
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        var page2 = next();
+        await cut.InvokeAsync(() => cut.FindComponent<SavedViewsBar>().Instance.OnApplyLayout.InvokeAsync(null));
+        var rebuilt = next();
+        Assert.Equal(0, rebuilt.Query.Skip);
+        page2.Answer.SetResult(Page(page2.Query));
+        await Task.Delay(200);
+        Assert.NotEqual("INV-026", cut.FindAll("td.pp-n").FirstOrDefault()?.TextContent.Trim());
+        rebuilt.Answer.SetResult(Page(rebuilt.Query));
+        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        await Task.Delay(200);
+        Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task A_page_emptied_between_the_count_and_the_read_shows_empty_under_its_own_page()
+    {
+        var (cut, next) = await PendingGridAsync();
+        var first = next();
+        first.Answer.SetResult(Page(first.Query));
+        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        // Counted 100, then its rows went before they were read: no step back (the count still reaches this page), and
+        // not the previous page's rows under the new page number.
+        next().Answer.SetResult(new GridPage<string>([], 100));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("td.pp-n")), Timeout);
+        Assert.Contains("Page 2 of 4", cut.Find(".rz-pager-summary").TextContent);
+        Assert.Empty(cut.FindAll(Indicator));
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(61_000)]

@@ -202,7 +202,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             if (_mappedColumns is not null)
             {
                 // Another column list: a new Radzen grid, since the declarations leave out what equals Radzen's defaults
-                // (a parameter left out keeps the value an earlier list gave it).
+                // (a parameter left out keeps the value an earlier list gave it), which loads its own rows.
+                ForgetRows();
                 _gridKey = new object();
             }
             _mappedColumns = Columns;
@@ -235,7 +236,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         if (_grid is not null && !_spreadsheet)
         {
             await _grid.Reload();
-            await _pendingLoad;
+            await PendingLoadsAsync();
         }
     }
 
@@ -245,7 +246,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         if (_grid is not null && !_spreadsheet)
         {
             await _grid.FirstPage(true);
-            await _pendingLoad;
+            await PendingLoadsAsync();
         }
     }
 
@@ -304,6 +305,18 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         return Task.CompletedTask;
     }
 
+    // Until no load is running (a deferred load that steps back starts another).
+    private async Task PendingLoadsAsync()
+    {
+        Task pending;
+        do
+        {
+            pending = _pendingLoad;
+            await pending;
+        }
+        while (!ReferenceEquals(pending, _pendingLoad));
+    }
+
     // A deferred load's end: its exceptions go where the click's would have gone (the error boundary, the circuit). A
     // cancelled load is not an error there either (Blazor ignores a cancelled event task), nor anything after the grid is gone.
     private async Task CompleteDeferredAsync(int number, Task<GridPage<TRow>> loading, int skip, int take)
@@ -334,10 +347,11 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
                 // A newer load owns the grid (a click while this one ran): its rows, not these.
                 return;
             }
-            if (deferred && loaded is { Items.Count: 0, TotalCount: > 0 } && skip > 0 && _grid is not null)
+            if (deferred && loaded is { Items.Count: 0, TotalCount: > 0 } && (loaded.TotalCount - 1) / take < skip / take && _grid is not null)
             {
-                // The page came back empty (its last rows went elsewhere meanwhile): the last page instead, as Radzen does
-                // for a load that ends within its click. The rows shown stay until it comes (Radzen would take an empty
+                // The page came back empty and the result now ends before it (its last rows went elsewhere meanwhile): the
+                // last page instead, as Radzen does for a load that ends within its click. (Empty although the count
+                // reaches it — rows went between the count and the read — shows as empty, with the count.) The rows shown stay until it comes (Radzen would take an empty
                 // page with a count above zero for this same case and go to the first page).
                 stepBack = true;
                 return;
@@ -533,7 +547,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     {
         _spreadsheet = e.Value is true;
         // The grid is rebuilt when it comes back (from the kept settings); a null Data makes it load.
-        SetRows(null);
+        ForgetRows();
     }
 
     private void LoadSettings(DataGridLoadSettingsEventArgs args)
@@ -563,8 +577,17 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         _spreadsheet = false;
         _error = null;
         await OnLayoutApplied.InvokeAsync(layout?.Extra);
-        SetRows(null);
+        ForgetRows();
         _gridKey = new object();
+    }
+
+    // No rows, so the next Radzen grid loads its own (a grid built with rows does not); a load still running was for
+    // the grid before and must not put its rows back.
+    private void ForgetRows()
+    {
+        SetRows(null);
+        _loadNumber++;
+        _loading = _showLoading = false;
     }
 
     /// <inheritdoc />
