@@ -502,8 +502,7 @@ public abstract class InvoiceQueryTests(TestDatabase database)
     public async Task Search_and_filter_values_are_parameters_not_sql_text()
     {
         var log = new CommandLog();
-        await using var h = await SeededAsync(database, configure: b => b.Services.Replace(
-            ServiceDescriptor.Singleton<IDbContextFactory<PaymentsDbContext>>(new LoggingFactory(database, log))));
+        await using var h = await SeededWithCommandLogAsync(log);
         var s = h.Get<InvoiceQueryService>();
 
         async Task<string> PageSqlAsync(string search, string amount)
@@ -528,6 +527,10 @@ public abstract class InvoiceQueryTests(TestDatabase database)
         Assert.DoesNotContain("lower(", first, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("upper(", first, StringComparison.OrdinalIgnoreCase);
     }
+
+    // The seeded account, with every command its queries send recorded in log.
+    private Task<PortalHarness> SeededWithCommandLogAsync(CommandLog log) => SeededAsync(database, configure: b => b.Services.Replace(
+        ServiceDescriptor.Singleton<IDbContextFactory<PaymentsDbContext>>(new LoggingFactory(database, log))));
 
     private sealed class CommandLog : DbCommandInterceptor
     {
@@ -572,8 +575,7 @@ public abstract class InvoiceQueryTests(TestDatabase database)
     public async Task Counting_the_matching_items_gives_the_selections_count_and_total_in_one_query_without_reading_the_items()
     {
         var log = new CommandLog();
-        await using var h = await SeededAsync(database, configure: b => b.Services.Replace(
-            ServiceDescriptor.Singleton<IDbContextFactory<PaymentsDbContext>>(new LoggingFactory(database, log))));
+        await using var h = await SeededWithCommandLogAsync(log);
         var service = h.Get<InvoiceQueryService>();
         InvoiceQuery[] queries =
         [

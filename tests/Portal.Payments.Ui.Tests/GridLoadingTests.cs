@@ -18,39 +18,9 @@ public class GridLoadingTests : PortalTestContext
     [Fact]
     public async Task A_page_change_renders_the_rows_once_when_they_arrive_and_the_indicator_only_for_a_slow_load()
     {
-        await AddPortalAndMigrateAsync(invoiceCount: 0);
-        Users.SignIn(PortalPermissions.Pay);
-        // Each load waits for the test to answer it, as a PostgreSQL query answers after the handler yields.
-        var pending = new Queue<(GridQuery Query, TaskCompletionSource<GridPage<string>> Answer)>();
-        var cut = Render<PortalGrid<string>>(p => p
-            .Add(x => x.GridKey, "loading-test")
-            .Add(x => x.Label, "Invoices")
-            // Long enough that a busy test machine cannot reach it before the quick load's checks.
-            .Add(x => x.LoadingIndicatorDelay, TimeSpan.FromSeconds(3))
-            .Add(x => x.Columns, [new PortalGridColumn<string> { Id = "number", Title = "Number", Text = r => r, CellCssClass = "pp-n" }])
-            .Add(x => x.LoadPage, (query, _) =>
-            {
-                var answer = new TaskCompletionSource<GridPage<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
-                lock (pending)
-                {
-                    pending.Enqueue((query, answer));
-                }
-                return answer.Task;
-            }));
-
-        void AnswerNext()
-        {
-            (GridQuery Query, TaskCompletionSource<GridPage<string>> Answer) next = (new GridQuery(), new());
-            cut.WaitForAssertion(() =>
-            {
-                lock (pending)
-                {
-                    Assert.True(pending.TryDequeue(out next), "no load waiting");
-                }
-            }, Timeout);
-            var rows = Enumerable.Range(next.Query.Skip + 1, 25).Select(i => $"INV-{i:D3}").ToList();
-            next.Answer.SetResult(new GridPage<string>(rows, 100));
-        }
+        // Long enough that a busy test machine cannot reach it before the quick load's checks.
+        var (cut, next) = await PendingGridAsync(indicatorDelay: TimeSpan.FromSeconds(3));
+        void AnswerNext() => Answer(next());
 
         AnswerNext();
         cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
@@ -78,7 +48,7 @@ public class GridLoadingTests : PortalTestContext
     }
 
     // A grid whose loads wait for the test to answer them (as a PostgreSQL query answers after the handler yields).
-    private async Task<(IRenderedComponent<PortalGrid<string>> Cut, Func<(GridQuery Query, TaskCompletionSource<GridPage<string>> Answer)> Next)> PendingGridAsync()
+    private async Task<(IRenderedComponent<PortalGrid<string>> Cut, Func<(GridQuery Query, TaskCompletionSource<GridPage<string>> Answer)> Next)> PendingGridAsync(TimeSpan? indicatorDelay = null)
     {
         await AddPortalAndMigrateAsync(invoiceCount: 0);
         Users.SignIn(PortalPermissions.Pay);
@@ -86,7 +56,7 @@ public class GridLoadingTests : PortalTestContext
         var cut = Render<PortalGrid<string>>(p => p
             .Add(x => x.GridKey, "loading-test")
             .Add(x => x.Label, "Invoices")
-            .Add(x => x.LoadingIndicatorDelay, TimeSpan.FromSeconds(30))
+            .Add(x => x.LoadingIndicatorDelay, indicatorDelay ?? TimeSpan.FromSeconds(30))
             .Add(x => x.Columns, [new PortalGridColumn<string> { Id = "number", Title = "Number", Text = r => r, CellCssClass = "pp-n" }])
             .Add(x => x.LoadPage, (query, _) =>
             {
@@ -112,6 +82,9 @@ public class GridLoadingTests : PortalTestContext
         return (cut, Next);
     }
 
+    // Answers a load with its page of a 100-item result.
+    private static void Answer((GridQuery Query, TaskCompletionSource<GridPage<string>> Answer) load) => load.Answer.SetResult(Page(load.Query));
+
     private static GridPage<string> Page(GridQuery query, int total = 100) =>
         new([.. Enumerable.Range(query.Skip + 1, Math.Clamp(total - query.Skip, 0, 25)).Select(i => $"INV-{i:D3}")], total);
 
@@ -119,8 +92,7 @@ public class GridLoadingTests : PortalTestContext
     public async Task A_load_that_outlives_the_click_renders_the_pager_at_the_click_and_the_rows_once_when_they_come()
     {
         var (cut, next) = await PendingGridAsync();
-        var first = next();
-        first.Answer.SetResult(Page(first.Query));
+        Answer(next());
         cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
         var row = cut.FindComponents<Radzen.Blazor.RadzenDataGridRow<PortalGridSlot<string>>>()[0];
         var pager = cut.FindComponent<Radzen.Blazor.RadzenPager>();
@@ -131,7 +103,7 @@ public class GridLoadingTests : PortalTestContext
         await Task.Delay(100);   // time for any render the click still had to do
         // The click's own renders are over (its handler returned): the pager once (its new page), the rows not at all.
         Assert.Equal((rowRenders, pagerRenders + 1), (row.RenderCount, pager.RenderCount));
-        second.Answer.SetResult(Page(second.Query));
+        Answer(second);
         cut.WaitForAssertion(() => Assert.Equal("INV-026", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
         await Task.Delay(100);
         // Then the rows render once, and the pager only with its grid (awaiting the load within the click rendered the
@@ -144,8 +116,7 @@ public class GridLoadingTests : PortalTestContext
     public async Task A_load_that_ends_after_a_newer_one_does_not_replace_its_rows()
     {
         var (cut, next) = await PendingGridAsync();
-        var first = next();
-        first.Answer.SetResult(Page(first.Query));
+        Answer(next());
         cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
 
         // Page 2, and page 3 before page 2's rows came; page 3's rows come first, then page 2's.
@@ -154,9 +125,9 @@ public class GridLoadingTests : PortalTestContext
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
         var page3 = next();
         Assert.Equal((25, 50), (page2.Query.Skip, page3.Query.Skip));
-        page3.Answer.SetResult(Page(page3.Query));
+        Answer(page3);
         cut.WaitForAssertion(() => Assert.Equal("INV-051", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
-        page2.Answer.SetResult(Page(page2.Query));
+        Answer(page2);
         await Task.Delay(200);
         Assert.Equal("INV-051", cut.Find("td.pp-n").TextContent.Trim());
         Assert.Contains("Page 3 of 4", cut.Find(".rz-pager-summary").TextContent);
@@ -166,7 +137,7 @@ public class GridLoadingTests : PortalTestContext
         var page4 = next();
         await cut.InvokeAsync(() => cut.Find(".rz-pager-prev").Click());
         var page3Again = next();
-        page3Again.Answer.SetResult(Page(page3Again.Query));
+        Answer(page3Again);
         page4.Answer.SetException(new TimeoutException("the database did not answer"));
         await Task.Delay(200);
         Assert.Equal("INV-051", cut.Find("td.pp-n").TextContent.Trim());
@@ -177,13 +148,12 @@ public class GridLoadingTests : PortalTestContext
     public async Task A_page_that_comes_back_empty_after_the_click_steps_back_to_the_last_page_and_a_failed_load_says_so()
     {
         var (cut, next) = await PendingGridAsync();
-        var first = next();
-        first.Answer.SetResult(Page(first.Query));
+        Answer(next());
         cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
         var second = next();
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
-        second.Answer.SetResult(Page(second.Query));   // replaced by the third load: ignored
+        Answer(second);   // replaced by the third load: ignored
         var third = next();
 
         // Meanwhile the result shrank to 30 items: page 3 is empty, so the grid asks for the last page (items 26 – 30).
@@ -205,8 +175,7 @@ public class GridLoadingTests : PortalTestContext
     public async Task A_load_refused_after_the_click_reaches_the_error_handling_as_it_did_within_it_and_a_cancelled_one_does_not()
     {
         var (cut, next) = await PendingGridAsync();
-        var first = next();
-        first.Answer.SetResult(Page(first.Query));
+        Answer(next());
         cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
         var unhandled = Renderer.UnhandledException;
 
@@ -228,8 +197,7 @@ public class GridLoadingTests : PortalTestContext
     public async Task A_view_applied_while_a_page_loads_shows_its_own_rows_not_the_earlier_loads()
     {
         var (cut, next) = await PendingGridAsync();
-        var first = next();
-        first.Answer.SetResult(Page(first.Query));
+        Answer(next());
         cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
 
         // Page 2 is loading when the built-in view is applied (the saved-views bar): the rebuilt grid loads page 1.
@@ -238,10 +206,10 @@ public class GridLoadingTests : PortalTestContext
         await cut.InvokeAsync(() => cut.FindComponent<SavedViewsBar>().Instance.OnApplyLayout.InvokeAsync(null));
         var rebuilt = next();
         Assert.Equal(0, rebuilt.Query.Skip);
-        page2.Answer.SetResult(Page(page2.Query));
+        Answer(page2);
         await Task.Delay(200);
         Assert.NotEqual("INV-026", cut.FindAll("td.pp-n").FirstOrDefault()?.TextContent.Trim());
-        rebuilt.Answer.SetResult(Page(rebuilt.Query));
+        Answer(rebuilt);
         cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
         await Task.Delay(200);
         Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim());
@@ -251,8 +219,7 @@ public class GridLoadingTests : PortalTestContext
     public async Task A_page_emptied_between_the_count_and_the_read_shows_empty_under_its_own_page()
     {
         var (cut, next) = await PendingGridAsync();
-        var first = next();
-        first.Answer.SetResult(Page(first.Query));
+        Answer(next());
         cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
         // Counted 100, then its rows went before they were read: no step back (the count still reaches this page), and

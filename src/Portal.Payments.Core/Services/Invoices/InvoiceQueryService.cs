@@ -175,48 +175,41 @@ public sealed class InvoiceQueryService(
     /// ignored — for "select all matching": the first <see cref="MaxSelection"/> ids by due date, with the count and open
     /// balance of every match. The pay flow recomputes every amount from these ids.
     /// </summary>
-    public async Task<InvoiceSelection> SelectPayableAsync(InvoiceQuery query, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        var scope = await access.ForPayAsync(cancellationToken);
-        await sync.EnsureSyncedAsync(scope.AccountId, cancellationToken);
-        var currency = options.Value.Currency;
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var payable = Payable(db, scope.AccountId, query, currency);
-        var (count, total) = await CountAsync(payable, currency, cancellationToken);
-        var first = count == 0
-            ? []
-            : await payable.OrderBy(i => i.DueDate).ThenBy(i => i.Id).Take(MaxSelection).Select(i => new { i.Id, i.OpenMinor }).ToListAsync(cancellationToken);
-        return new InvoiceSelection(first.ConvertAll(i => new PayableInvoice(i.Id, Money.FromMinorUnits(i.OpenMinor, currency))), count, total);
-    }
+    public Task<InvoiceSelection> SelectPayableAsync(InvoiceQuery query, CancellationToken cancellationToken = default) =>
+        PayableAsync(query, async (payable, currency) =>
+        {
+            var counted = await CountAsync(payable, currency, cancellationToken);
+            var first = counted.MatchingCount == 0
+                ? []
+                : await payable.OrderBy(i => i.DueDate).ThenBy(i => i.Id).Take(MaxSelection).Select(i => new { i.Id, i.OpenMinor }).ToListAsync(cancellationToken);
+            return new InvoiceSelection(first.ConvertAll(i => new PayableInvoice(i.Id, Money.FromMinorUnits(i.OpenMinor, currency))), counted.MatchingCount, counted.MatchingTotal);
+        }, cancellationToken);
 
     /// <summary>
     /// The count and open balance of the payable items <see cref="SelectPayableAsync"/> would take, without reading them:
     /// one query, for the "select all matching" button of every first page the grid shows.
     /// </summary>
-    public async Task<PayableCount> CountPayableAsync(InvoiceQuery query, CancellationToken cancellationToken = default)
+    public Task<PayableCount> CountPayableAsync(InvoiceQuery query, CancellationToken cancellationToken = default) =>
+        PayableAsync(query, (payable, currency) => CountAsync(payable, currency, cancellationToken), cancellationToken);
+
+    // Reads the Open items of the portal's currency matching the query's search, filters and aging period (sort and
+    // paging ignored) for a user who may pay.
+    private async Task<T> PayableAsync<T>(InvoiceQuery query, Func<IQueryable<InvoiceRecord>, string, Task<T>> read, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var scope = await access.ForPayAsync(cancellationToken);
         await sync.EnsureSyncedAsync(scope.AccountId, cancellationToken);
         var currency = options.Value.Currency;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var (count, total) = await CountAsync(Payable(db, scope.AccountId, query, currency), currency, cancellationToken);
-        return new PayableCount(count, total);
-    }
-
-    // Open items of the portal's currency matching the query's search, filters and aging period (sort and paging ignored).
-    private IQueryable<InvoiceRecord> Payable(PaymentsDbContext db, string accountId, InvoiceQuery query, string currency)
-    {
         var open = InvoiceStatus.Open;
-        return Filtered(db, accountId, query with { Sorts = [], Skip = 0 }, Today()).Where(i => i.Status == open && i.Currency == currency);
+        return await read(Filtered(db, scope.AccountId, query with { Sorts = [], Skip = 0 }, Today()).Where(i => i.Status == open && i.Currency == currency), currency);
     }
 
     // Count and sum in one pass over the matches (a constant group: no row when nothing matches).
-    private static async Task<(int Count, Money Total)> CountAsync(IQueryable<InvoiceRecord> payable, string currency, CancellationToken cancellationToken)
+    private static async Task<PayableCount> CountAsync(IQueryable<InvoiceRecord> payable, string currency, CancellationToken cancellationToken)
     {
         var totals = await payable.GroupBy(_ => 1).Select(g => new { Count = g.Count(), Sum = g.Sum(i => i.OpenMinor) }).FirstOrDefaultAsync(cancellationToken);
-        return (totals?.Count ?? 0, Money.FromMinorUnits(totals?.Sum ?? 0, currency));
+        return new PayableCount(totals?.Count ?? 0, Money.FromMinorUnits(totals?.Sum ?? 0, currency));
     }
 
     /// <summary>"Pay all past due": the account's Open invoices (not credits) whose due date has passed, as <see cref="SelectPayableAsync"/>.</summary>
