@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
 using Portal.Payments.Grid;
+using Portal.Payments.Hosting;
 using Portal.Payments.Services;
 using Portal.Payments.Services.Invoices;
 using Portal.Payments.Sync;
@@ -20,9 +21,10 @@ public class OpenInvoicesGridTests : PortalTestContext
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
-    private async Task<IRenderedComponent<OpenInvoicesGrid>> RenderLoadedAsync(PortalPermissions permissions = PortalPermissions.Pay, int invoiceCount = 40, Func<Task>? arrange = null)
+    private async Task<IRenderedComponent<OpenInvoicesGrid>> RenderLoadedAsync(PortalPermissions permissions = PortalPermissions.Pay, int invoiceCount = 40, Func<Task>? arrange = null,
+        Action<PortalPaymentsOptions>? configure = null)
     {
-        await AddPortalAndMigrateAsync(invoiceCount: invoiceCount);
+        await AddPortalAndMigrateAsync(configure, invoiceCount);
         Users.SignIn(permissions);
         await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
         if (arrange is not null)
@@ -452,6 +454,33 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task A_search_that_a_newer_one_overtook_does_not_label_select_all_matching_with_its_count()
+    {
+        var gate = new SearchGate();
+        var cut = await RenderLoadedAsync(configure: o => o.Database.Interceptors.Add(gate));
+        var service = Services.GetRequiredService<InvoiceQueryService>();
+        var target = RowNumbers(cut)[0];
+        var newer = await service.CountPayableAsync(new InvoiceQuery { Search = "INV" });
+        Assert.NotEqual(1, newer.MatchingCount);
+
+        // A search for one invoice waits at the database; a newer search overtakes it and shows its rows and count.
+        gate.Hold(target);
+        Search(cut, target);
+        await gate.Reached.WaitAsync(Timeout);
+        Search(cut, "INV");
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {newer.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        var rows = RowNumbers(cut);
+
+        // The overtaken search comes back last: neither its rows nor its count ("1 matching") replace the newer ones.
+        gate.Release();
+        await gate.Passed.WaitAsync(Timeout);
+        await Task.Delay(TimeSpan.FromSeconds(1));   // time for a count, were one started, to land
+        Assert.StartsWith($"Select all {newer.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim());
+        Assert.Equal(rows, RowNumbers(cut));
+        Assert.NotEqual([target], rows);
+    }
+
+    [Fact]
     public async Task Select_all_matching_follows_the_search()
     {
         var cut = await RenderLoadedAsync();
@@ -512,6 +541,10 @@ public class OpenInvoicesGridTests : PortalTestContext
         await cut.InvokeAsync(() => panel.Instance.OnPaid.InvokeAsync(null!));
         cut.WaitForAssertion(() => Assert.Contains("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
         Assert.Contains("Payment submitted", cut.Find("p[role=status]").TextContent);
+        // The data changed, so "select all matching" is counted again, on the page shown (page 2).
+        var matching = await Services.GetRequiredService<InvoiceQueryService>().CountPayableAsync(new InvoiceQuery());
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {matching.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        Assert.Contains(later.Number, RowNumbers(cut));
         await cut.InvokeAsync(() => cut.FindComponent<PayInvoicesPanel>().Instance.OnClosed.InvokeAsync());
         Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
     }

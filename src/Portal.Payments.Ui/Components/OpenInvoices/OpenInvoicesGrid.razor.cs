@@ -34,6 +34,10 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private PayableCount? _matching;
     // The query _matching counted (paging aside): going back to the first page of the same result does not count it again.
     private string? _matchingKey;
+    // The query a count is running for, if any (a newer one cancels it).
+    private string? _countingKey;
+    // Loads of rows started (see LoadPageAsync).
+    private int _pageLoads;
     private bool _canPay;
     private bool _busy;
     private string? _error;
@@ -154,15 +158,21 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
 
     private async Task<GridPage<InvoiceRow>> LoadPageAsync(GridQuery query, CancellationToken cancellationToken)
     {
+        var number = ++_pageLoads;
         var page = await Invoices.QueryAsync(QueryOf(query), cancellationToken);
-        _rowHandlers.Clear();
-        if (query.Skip == 0 && _canPay)
+        if (number != _pageLoads)
         {
-            // The result may have changed (search, filters, sorts, period): how many payable items it holds, for "select all
-            // matching". Whatever changes the data or the period clears _matching, so it is counted again then.
+            // A newer load started meanwhile (a click while this one ran): the grid shows its rows, and it counts for them.
+            return page;
+        }
+        _rowHandlers.Clear();
+        if (_canPay)
+        {
+            // The result may have changed (search, filters, period, or the data after a payment): how many payable items it
+            // holds, for "select all matching". A result counted already, or being counted, is not counted again.
             var matchingQuery = QueryOf(query);
             var key = MatchingKey(matchingQuery);
-            if (_matching is null || key != _matchingKey)
+            if (key != (_countingKey ?? (_matching is null ? null : _matchingKey)))
             {
                 _ = CountMatchingAsync(matchingQuery, key);
             }
@@ -175,6 +185,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         _matchingLoad?.Cancel();
         _matchingLoad = new CancellationTokenSource();
         var token = _matchingLoad.Token;
+        _countingKey = key;
         try
         {
             var matching = await Invoices.CountPayableAsync(query, token);
@@ -182,14 +193,27 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             {
                 _matching = matching;
                 _matchingKey = key;
+                _countingKey = null;
                 await InvokeAsync(StateHasChanged);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or PortalValidationException or PortalAccessDeniedException)
         {
-            // The grid shows why the query is refused; no "select all" for it.
-            _matching = null;
+            // The grid shows why the query is refused; no "select all" for it. A count a newer one replaced says nothing.
+            if (!token.IsCancellationRequested)
+            {
+                _matching = null;
+                _countingKey = null;
+            }
         }
+    }
+
+    // The count no longer holds (the data, the period or the layout changed): none shown, none landing.
+    private void ForgetMatching()
+    {
+        _matchingLoad?.Cancel();
+        _matching = null;
+        _countingKey = null;
     }
 
     // What "select all matching" depends on: the search, filters and period (it takes the payable items by due date).
@@ -203,7 +227,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     {
         _bucket = _bucket == index ? null : index;
         _notice = _bucket is { } b && _summary is { } s ? L["Invoices.ShowingPeriod", BucketLabel(s.Buckets[b])] : L["Invoices.ShowingAllPeriods"];
-        _matching = null;
+        ForgetMatching();
         if (_grid is not null)
         {
             await _grid.FirstPageAsync();
@@ -213,7 +237,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private void FiltersCleared()
     {
         _bucket = null;
-        _matching = null;
+        ForgetMatching();
         _notice = L["Grid.FiltersCleared"];
     }
 
@@ -224,7 +248,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     {
         _bucket = extra?.GetValueOrDefault("agingBucket") is { ValueKind: JsonValueKind.Number } e && e.TryGetInt32(out var b)
                   && _summary is { } s && b >= 0 && b < s.Buckets.Count ? b : null;
-        _matching = null;
+        ForgetMatching();
     }
 
     private bool Selectable(InvoiceRow row) => _canPay && (row.CanSelect || row.Status == InvoiceStatus.Scheduled);
@@ -449,7 +473,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
 
     private async Task RefreshAfterChangeAsync()
     {
-        _matching = null;
+        ForgetMatching();
         await LoadSummaryAsync();
         _revision++;
     }
