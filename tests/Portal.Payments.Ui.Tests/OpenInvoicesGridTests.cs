@@ -550,6 +550,31 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task Radzens_check_after_each_load_counts_the_page_from_the_list_without_compiling_a_query()
+    {
+        var cut = await RenderLoadedAsync();
+        ListQuery<PortalGridSlot<InvoiceRow>> Data() =>
+            Assert.IsType<ListQuery<PortalGridSlot<InvoiceRow>>>(cut.FindComponent<PortalDataGrid<PortalGridSlot<InvoiceRow>>>().Instance.Data);
+        var pages = new List<ListQuery<PortalGridSlot<InvoiceRow>>> { Data() };
+        var first = RowNumbers(cut);
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        cut.WaitForAssertion(() => Assert.NotEqual(first, RowNumbers(cut)), Timeout);
+        pages.Add(Data());
+        var second = RowNumbers(cut);
+        // Radzen's sort: the div inside the header cell.
+        await cut.InvokeAsync(() => cut.FindAll("th[role=columnheader]").First(h => h.TextContent.Trim().StartsWith("Due date", StringComparison.Ordinal)).QuerySelector("div")!.Click());
+        cut.WaitForAssertion(() => Assert.NotEqual(second, RowNumbers(cut)), Timeout);
+        pages.Add(Data());
+
+        // After each load Radzen counts the rows it holds (its empty-page check): over a plain list that is an
+        // EnumerableQuery, which compiles an expression into a new method for every count.
+        Assert.Equal(3, pages.Distinct().Count());
+        Assert.All(pages[..^1], page => Assert.True(page.Answered > 0, "Radzen's count after the next load"));
+        Assert.All(pages, page => Assert.False(page.UsedFallback));
+        Assert.Equal(RowNumbers(cut).Count, pages[^1].Count);
+    }
+
+    [Fact]
     public async Task The_radzen_grids_own_render_tree_fits_512_frames_and_the_selection_bar_renders_in_its_own()
     {
         var cut = await RenderLoadedAsync();

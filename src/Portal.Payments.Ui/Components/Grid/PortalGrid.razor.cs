@@ -47,8 +47,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private int _pageSize = DefaultPageSize;
     // Null until the first load: Radzen's grid raises LoadData on its first render only while Data is null.
     private List<TRow>? _rows;
-    // The rows in their places: the DataGrid's items (see PortalGridSlot).
-    private List<PortalGridSlot<TRow>>? _slots;
+    // The rows in their places: the DataGrid's items (see PortalGridSlot), as a query Radzen counts without compiling (see ListQuery).
+    private ListQuery<PortalGridSlot<TRow>>? _slots;
     private int _count;
     private bool _loading;
     // Radzen's loading indicator: only once a load has run for LoadingIndicatorDelay.
@@ -479,7 +479,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private void SetRows(List<TRow>? rows)
     {
         _rows = rows;
-        _slots = rows?.Select((row, index) => new PortalGridSlot<TRow>(index, row)).ToList();
+        _slots = rows is null ? null : new([.. rows.Select((row, index) => new PortalGridSlot<TRow>(index, row))]);
     }
 
     private static RenderFragment<PortalGridSlot<TRow>> Cell(PortalGridColumn<TRow> column) =>
