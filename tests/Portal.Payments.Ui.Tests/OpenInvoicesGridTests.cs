@@ -580,7 +580,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         var cut = await RenderLoadedAsync();
         // Radzen renders the whole table (column declarations, header, the rows' components, pager) in the tree of the
         // cascading value around it; the circuit keeps that tree twice at the power of two above its largest size.
-        int GridFrames() => FrameCount(cut.FindComponent<CascadingValue<RadzenDataGrid<PortalGridSlot<InvoiceRow>>>>().ComponentId);
+        int GridFrames() => RenderTreeFrames(cut.FindComponent<CascadingValue<RadzenDataGrid<PortalGridSlot<InvoiceRow>>>>().ComponentId);
         var sizes = new List<int> { GridFrames() };
         var numbers = RowNumbers(cut);
 
@@ -601,15 +601,6 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     /// <summary>The frames of a component's current render tree (the renderer's method for it is protected).</summary>
-    private int FrameCount(int componentId)
-    {
-#pragma warning disable BL0006 // Blazor's render tree types: read here only to measure a row's tree
-        var frames = typeof(Microsoft.AspNetCore.Components.RenderTree.Renderer)
-            .GetMethod("GetCurrentRenderTreeFrames", BindingFlags.NonPublic | BindingFlags.Instance)!
-            .Invoke(Renderer, [componentId])!;
-#pragma warning restore BL0006
-        return (int)frames.GetType().GetField("Count")!.GetValue(frames)!;
-    }
 
     [Fact]
     public async Task Cells_carry_their_state_on_the_cell_and_a_row_fits_a_128_frame_render_tree()
@@ -649,7 +640,7 @@ public class OpenInvoicesGridTests : PortalTestContext
 
         // A row's render tree fits Blazor's 128-frame buffer (it keeps two per component for the circuit's life; a row
         // over 128 frames holds two of 256). The late row with comments is the largest an unselected row gets.
-        var frames = cut.FindComponents<RadzenDataGridRow<PortalGridSlot<InvoiceRow>>>().Select(r => FrameCount(r.ComponentId)).ToList();
+        var frames = cut.FindComponents<RadzenDataGridRow<PortalGridSlot<InvoiceRow>>>().Select(r => RenderTreeFrames(r.ComponentId)).ToList();
         Assert.Equal(25, frames.Count);
         Assert.All(frames, count => Assert.InRange(count, 1, 128));
     }

@@ -108,6 +108,10 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         cut.WaitForAssertion(() => Assert.Equal("pending USD 120.00", cut.Find("[data-testid=grid-total-pending]").TextContent.Trim()), Timeout);
         Assert.Equal("scheduled USD 300.00", cut.Find("[data-testid=grid-total-scheduled]").TextContent.Trim());
         Assert.Contains(cut.FindAll("[data-testid=bucket-pending]"), e => e.TextContent.Trim() == "pending USD 120.00");
+        // With every part shown (money in flight, the scheduled link, five periods) the strip's tree stays within 128
+        // frames: the circuit keeps it twice at the power of two above its size, 256 frames each from 129 on.
+        Assert.InRange(RenderTreeFrames(cut.FindComponent<InvoiceBalances>().ComponentId), 1, 128);
+        Assert.Equal(5, cut.FindAll("[data-testid=bucket-toggle]").Count);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.DemoErp;
@@ -58,6 +59,19 @@ public abstract class PortalTestContext : BunitContext
         AddPortal(configure, invoiceCount);
         // BunitServiceProvider is both the collection and the provider: the first resolve builds it.
         await Services.MigratePortalPaymentsAsync();
+    }
+
+    /// <summary>
+    /// Frames in a component's current render tree: the circuit keeps it twice, each at the power of two above its largest size.
+    /// </summary>
+    protected int RenderTreeFrames(int componentId)
+    {
+#pragma warning disable BL0006 // Blazor's render tree types: read here only to measure a tree
+        var frames = typeof(Microsoft.AspNetCore.Components.RenderTree.Renderer)
+            .GetMethod("GetCurrentRenderTreeFrames", BindingFlags.NonPublic | BindingFlags.Instance)!
+            .Invoke(Renderer, [componentId])!;
+#pragma warning restore BL0006
+        return (int)frames.GetType().GetField("Count")!.GetValue(frames)!;
     }
 
     /// <inheritdoc />
