@@ -45,6 +45,8 @@ public class OpenInvoicesGridTests : PortalTestContext
     private static IElement Button(IRenderedComponent<OpenInvoicesGrid> cut, string text) =>
         Assert.Single(cut.FindAll("button"), b => b.TextContent.Trim() == text);
 
+    private static string SelectAllMatching(IRenderedComponent<OpenInvoicesGrid> cut) => cut.Find("[data-testid=select-all-matching]").TextContent.Trim();
+
     private Task<GridPage<InvoiceRow>> QueryAsync(InvoiceQuery query) => Services.GetRequiredService<InvoiceQueryService>().QueryAsync(query);
 
     private void Search(IRenderedComponent<OpenInvoicesGrid> cut, string text)
@@ -478,6 +480,48 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.StartsWith($"Select all {newer.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim());
         Assert.Equal(rows, RowNumbers(cut));
         Assert.NotEqual([target], rows);
+    }
+
+    [Fact]
+    public async Task A_new_result_offers_select_all_matching_only_once_its_own_count_lands()
+    {
+        var gate = new SearchGate();
+        var cut = await RenderLoadedAsync(configure: o => o.Database.Interceptors.Add(gate));
+        var service = Services.GetRequiredService<InvoiceQueryService>();
+        var all = await service.CountPayableAsync(new InvoiceQuery());
+        var searched = await service.CountPayableAsync(new InvoiceQuery { Search = "INV" });
+        Assert.NotEqual(all.MatchingCount, searched.MatchingCount);
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {all.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
+
+        // The search's rows come; its count waits at the database: the whole account's count no longer labels them.
+        gate.Hold("INV", SearchGate.IsPayableCount);
+        Search(cut, "INV");
+        await gate.Reached.WaitAsync(Timeout);
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=select-all-matching]")), Timeout);
+
+        gate.Release();
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {searched.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
+    }
+
+    [Fact]
+    public async Task A_count_that_fails_offers_nothing_and_the_next_load_of_the_same_result_counts_again()
+    {
+        var gate = new SearchGate();
+        var cut = await RenderLoadedAsync(configure: o => o.Database.Interceptors.Add(gate));
+        var service = Services.GetRequiredService<InvoiceQueryService>();
+        var all = await service.CountPayableAsync(new InvoiceQuery());
+        var searched = await service.CountPayableAsync(new InvoiceQuery { Search = "INV" });
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {all.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
+
+        gate.FailOnce("INV", SearchGate.IsPayableCount);
+        Search(cut, "INV");
+        cut.WaitForAssertion(() => Assert.Equal(1, gate.Failed), Timeout);
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=select-all-matching]")), Timeout);
+
+        // Another load of the same result (a sort) counts it again.
+        await cut.InvokeAsync(() => cut.FindAll("th[role=columnheader]").First(h => h.TextContent.Trim().StartsWith("Due date", StringComparison.Ordinal)).QuerySelector("div")!.Click());
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {searched.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
+        Assert.Equal(1, gate.Failed);
     }
 
     [Fact]

@@ -187,7 +187,8 @@ public sealed class InvoiceQueryService(
 
     /// <summary>
     /// The count and open balance of the payable items <see cref="SelectPayableAsync"/> would take, without reading them:
-    /// one query, for the "select all matching" button of every first page the grid shows.
+    /// one query, for the "select all matching" button of each result the grid shows (counted once per search, filters and
+    /// period, and again after the data changed).
     /// </summary>
     public Task<PayableCount> CountPayableAsync(InvoiceQuery query, CancellationToken cancellationToken = default) =>
         PayableAsync(query, (payable, currency) => CountAsync(payable, currency, cancellationToken), cancellationToken);

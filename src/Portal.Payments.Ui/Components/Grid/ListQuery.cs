@@ -7,7 +7,7 @@ namespace Portal.Payments.Ui.Components;
 /// A page of rows handed to Radzen's DataGrid as a query that answers the grid's own <c>Count()</c> and <c>Any()</c> from
 /// the list. Radzen turns its <c>Data</c> into a query (<c>AsQueryable()</c>) and counts it after every load; over a plain
 /// list that is an <see cref="EnumerableQuery{T}"/>, which answers each such call by compiling an expression into a new
-/// method and JIT-compiling it (about one per grid action, and their finalization later). Anything else goes to an
+/// method and JIT-compiling it (two of every three grid actions compiled one, and finalized it later). Anything else goes to an
 /// <see cref="EnumerableQuery{T}"/> over the same list, with the same results as before.
 /// </summary>
 /// <typeparam name="T">Item type.</typeparam>
@@ -67,25 +67,22 @@ internal sealed class ListQuery<T> : IOrderedQueryable<T>, IQueryProvider, IRead
     // Count(), LongCount() and Any() of this query itself, without a predicate.
     private bool TryAnswer(Expression expression, out object? result)
     {
-        if (expression is MethodCallExpression { Method: { DeclaringType: var type, Name: var name }, Arguments: [ConstantExpression { Value: var source }] }
-            && type == typeof(Queryable) && ReferenceEquals(source, this))
-        {
-            Answered++;
-            switch (name)
+        result = expression is MethodCallExpression { Method: { DeclaringType: var type, Name: var name }, Arguments: [ConstantExpression { Value: var source }] }
+                 && type == typeof(Queryable) && ReferenceEquals(source, this)
+            ? name switch
             {
-                case nameof(Queryable.Count):
-                    result = _items.Count;
-                    return true;
-                case nameof(Queryable.LongCount):
-                    result = (long)_items.Count;
-                    return true;
-                case nameof(Queryable.Any):
-                    result = _items.Count > 0;
-                    return true;
+                nameof(Queryable.Count) => _items.Count,
+                nameof(Queryable.LongCount) => (long)_items.Count,
+                nameof(Queryable.Any) => _items.Count > 0,
+                _ => null,
             }
+            : null;
+        if (result is null)
+        {
+            return false;
         }
-        result = null;
-        return false;
+        Answered++;
+        return true;
     }
 
     private Expression Rewrite(Expression expression) => new ToFallback(this, Fallback.Expression).Visit(expression);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Logging;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Grid;
@@ -38,6 +39,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private string? _countingKey;
     // Loads of rows started (see LoadPageAsync).
     private int _pageLoads;
+    private bool _disposed;
     private bool _canPay;
     private bool _busy;
     private string? _error;
@@ -61,6 +63,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private CancellationTokenSource? _matchingLoad;
 
     [Inject] private InvoiceQueryService Invoices { get; set; } = default!;
+    [Inject] private ILogger<OpenInvoicesGrid> Logger { get; set; } = default!;
     [Inject] private AccountOverviewService Overview { get; set; } = default!;
     [Inject] private PortalAccess Access { get; set; } = default!;
     [Inject] private PortalUiState UiState { get; set; } = default!;
@@ -160,9 +163,10 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     {
         var number = ++_pageLoads;
         var page = await Invoices.QueryAsync(QueryOf(query), cancellationToken);
-        if (number != _pageLoads)
+        if (number != _pageLoads || _disposed)
         {
-            // A newer load started meanwhile (a click while this one ran): the grid shows its rows, and it counts for them.
+            // A newer load started meanwhile (a click while this one ran), or what the count depends on changed since this
+            // one started (ForgetMatching), or the grid is gone: the rows shown are another load's, and it counts for them.
             return page;
         }
         _rowHandlers.Clear();
@@ -186,6 +190,11 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         _matchingLoad = new CancellationTokenSource();
         var token = _matchingLoad.Token;
         _countingKey = key;
+        if (key != _matchingKey)
+        {
+            // Another result: no offer until its own count lands (the old count would label the new rows).
+            _matching = null;
+        }
         try
         {
             var matching = await Invoices.CountPayableAsync(query, token);
@@ -197,23 +206,35 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
                 await InvokeAsync(StateHasChanged);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or PortalValidationException or PortalAccessDeniedException)
+        catch (Exception ex) when (!token.IsCancellationRequested && !_disposed)
         {
-            // The grid shows why the query is refused; no "select all" for it. A count a newer one replaced says nothing.
-            if (!token.IsCancellationRequested)
+            // No "select all" for this result: the grid shows why a query is refused; anything else is logged. The next load
+            // of the same result counts again.
+            _matching = null;
+            _countingKey = null;
+            if (ex is not (OperationCanceledException or PortalValidationException or PortalAccessDeniedException))
             {
-                _matching = null;
-                _countingKey = null;
+                Logger.LogWarning(ex, "Counting the payable items of the open-invoices result failed; \"select all matching\" is not offered for it.");
             }
+            await InvokeAsync(StateHasChanged);
+        }
+        catch (Exception) when (token.IsCancellationRequested || _disposed)
+        {
+            // A newer count replaced this one, or the grid is gone: it says nothing.
         }
     }
 
-    // The count no longer holds (the data, the period or the layout changed): none shown, none landing.
+    // The count no longer holds (the data, the period or the layout changed): none shown, none landing, and no load that
+    // started before the change counts.
     private void ForgetMatching()
     {
-        _matchingLoad?.Cancel();
+        if (!_disposed)
+        {
+            _matchingLoad?.Cancel();
+        }
         _matching = null;
         _countingKey = null;
+        _pageLoads++;
     }
 
     // What "select all matching" depends on: the search, filters and period (it takes the payable items by due date).
@@ -510,6 +531,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _disposed = true;
         _matchingLoad?.Cancel();
         _matchingLoad?.Dispose();
         GC.SuppressFinalize(this);
