@@ -48,6 +48,15 @@ public class GridLoadingTests : PortalTestContext
     }
 
     // A grid whose loads wait for the test to answer them (as a PostgreSQL query answers after the handler yields).
+    // A pending grid whose first page (INV-001 …) was answered and is shown.
+    private async Task<(IRenderedComponent<PortalGrid<string>> Cut, Func<(GridQuery Query, TaskCompletionSource<GridPage<string>> Answer)> Next)> FirstPageShownAsync()
+    {
+        var (cut, next) = await PendingGridAsync();
+        Answer(next());
+        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        return (cut, next);
+    }
+
     private async Task<(IRenderedComponent<PortalGrid<string>> Cut, Func<(GridQuery Query, TaskCompletionSource<GridPage<string>> Answer)> Next)> PendingGridAsync(TimeSpan? indicatorDelay = null)
     {
         await AddPortalAndMigrateAsync(invoiceCount: 0);
@@ -91,9 +100,7 @@ public class GridLoadingTests : PortalTestContext
     [Fact]
     public async Task A_load_that_outlives_the_click_renders_the_pager_at_the_click_and_the_rows_once_when_they_come()
     {
-        var (cut, next) = await PendingGridAsync();
-        Answer(next());
-        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        var (cut, next) = await FirstPageShownAsync();
         var row = cut.FindComponents<Radzen.Blazor.RadzenDataGridRow<PortalGridSlot<string>>>()[0];
         var pager = cut.FindComponent<Radzen.Blazor.RadzenPager>();
         var (rowRenders, pagerRenders) = (row.RenderCount, pager.RenderCount);
@@ -115,9 +122,7 @@ public class GridLoadingTests : PortalTestContext
     [Fact]
     public async Task A_load_that_ends_after_a_newer_one_does_not_replace_its_rows()
     {
-        var (cut, next) = await PendingGridAsync();
-        Answer(next());
-        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        var (cut, next) = await FirstPageShownAsync();
 
         // Page 2, and page 3 before page 2's rows came; page 3's rows come first, then page 2's.
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
@@ -147,9 +152,7 @@ public class GridLoadingTests : PortalTestContext
     [Fact]
     public async Task A_page_that_comes_back_empty_after_the_click_steps_back_to_the_last_page_and_a_failed_load_says_so()
     {
-        var (cut, next) = await PendingGridAsync();
-        Answer(next());
-        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        var (cut, next) = await FirstPageShownAsync();
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
         var second = next();
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
@@ -174,9 +177,7 @@ public class GridLoadingTests : PortalTestContext
     [Fact]
     public async Task A_load_refused_after_the_click_reaches_the_error_handling_as_it_did_within_it_and_a_cancelled_one_does_not()
     {
-        var (cut, next) = await PendingGridAsync();
-        Answer(next());
-        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        var (cut, next) = await FirstPageShownAsync();
         var unhandled = Renderer.UnhandledException;
 
         // Cancelled (the circuit going away): nothing to report, the rows stay.
@@ -196,9 +197,7 @@ public class GridLoadingTests : PortalTestContext
     [Fact]
     public async Task A_view_applied_while_a_page_loads_shows_its_own_rows_not_the_earlier_loads()
     {
-        var (cut, next) = await PendingGridAsync();
-        Answer(next());
-        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        var (cut, next) = await FirstPageShownAsync();
 
         // Page 2 is loading when the built-in view is applied (the saved-views bar): the rebuilt grid loads page 1.
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
@@ -218,9 +217,7 @@ public class GridLoadingTests : PortalTestContext
     [Fact]
     public async Task A_page_emptied_between_the_count_and_the_read_shows_empty_under_its_own_page()
     {
-        var (cut, next) = await PendingGridAsync();
-        Answer(next());
-        cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        var (cut, next) = await FirstPageShownAsync();
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
         // Counted 100, then its rows went before they were read: no step back (the count still reaches this page), and
         // not the previous page's rows under the new page number.

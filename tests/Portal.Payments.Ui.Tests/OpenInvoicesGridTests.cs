@@ -47,6 +47,23 @@ public class OpenInvoicesGridTests : PortalTestContext
 
     private static string SelectAllMatching(IRenderedComponent<OpenInvoicesGrid> cut) => cut.Find("[data-testid=select-all-matching]").TextContent.Trim();
 
+    // Radzen's sort: the div inside the header cell.
+    private static Task SortByDueDateAsync(IRenderedComponent<OpenInvoicesGrid> cut) => cut.InvokeAsync(() =>
+        cut.FindAll("th[role=columnheader]").First(h => h.TextContent.Trim().StartsWith("Due date", StringComparison.Ordinal)).QuerySelector("div")!.Click());
+
+    // The grid over a database whose reads of one search a SearchGate can hold or fail, with the payable counts of the
+    // whole account and of the search "INV", once the account's count labels "select all matching".
+    private async Task<(SearchGate Gate, IRenderedComponent<OpenInvoicesGrid> Cut, PayableCount All, PayableCount Searched)> GatedAsync()
+    {
+        var gate = new SearchGate();
+        var cut = await RenderLoadedAsync(configure: o => o.Database.Interceptors.Add(gate));
+        var service = Services.GetRequiredService<InvoiceQueryService>();
+        var all = await service.CountPayableAsync(new InvoiceQuery());
+        var searched = await service.CountPayableAsync(new InvoiceQuery { Search = "INV" });
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {all.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
+        return (gate, cut, all, searched);
+    }
+
     private Task<GridPage<InvoiceRow>> QueryAsync(InvoiceQuery query) => Services.GetRequiredService<InvoiceQueryService>().QueryAsync(query);
 
     private void Search(IRenderedComponent<OpenInvoicesGrid> cut, string text)
@@ -97,6 +114,12 @@ public class OpenInvoicesGridTests : PortalTestContext
         await cut.InvokeAsync(() => cut.FindAll("[data-testid=bucket-toggle]")[index].Click());
         cut.WaitForAssertion(() => Assert.Equal(inBucket.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
         Assert.Equal("true", cut.FindAll("[data-testid=bucket-toggle]")[index].GetAttribute("aria-pressed"));
+        // "Select all matching" offers the period's payable items, with their count and total from the server.
+        var matching = await Services.GetRequiredService<InvoiceQueryService>().CountPayableAsync(new InvoiceQuery { AgingBucket = index });
+        Assert.InRange(matching.MatchingCount, 1, inBucket.TotalCount);
+        cut.WaitForAssertion(() => Assert.Equal(
+            $"Select all {matching.MatchingCount} matching ({matching.MatchingTotal.ToString(System.Globalization.CultureInfo.GetCultureInfo("en-US"))})",
+            SelectAllMatching(cut)), Timeout);
 
         await cut.InvokeAsync(() => cut.FindAll("[data-testid=bucket-toggle]")[index].Click());
         cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
@@ -393,7 +416,7 @@ public class OpenInvoicesGridTests : PortalTestContext
 
         cut.WaitForAssertion(() => Assert.Equal(
             $"Select all {expected.MatchingCount} matching ({expected.MatchingTotal.ToString(System.Globalization.CultureInfo.GetCultureInfo("en-US"))})",
-            cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+            SelectAllMatching(cut)), Timeout);
         cut.WaitForElement("[data-testid=select-all-matching]", Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
 
@@ -414,7 +437,7 @@ public class OpenInvoicesGridTests : PortalTestContext
 
         cut.WaitForAssertion(() => Assert.Equal(
             $"Select the first {InvoiceQueryService.MaxSelection} of {count.MatchingCount} matching",
-            cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+            SelectAllMatching(cut)), Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
 
         cut.WaitForAssertion(() => Assert.Contains($"{InvoiceQueryService.MaxSelection} selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
@@ -430,7 +453,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         var cut = await RenderLoadedAsync();
         var service = Services.GetRequiredService<InvoiceQueryService>();
         var before = await service.SelectPayableAsync(new InvoiceQuery());
-        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {before.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {before.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
         var firstPage = RowNumbers(cut);
 
         // Behind the grid's back (the count is not the grid's to watch): one payable item stops being payable.
@@ -446,23 +469,20 @@ public class OpenInvoicesGridTests : PortalTestContext
         await cut.InvokeAsync(() => cut.Find(".rz-pager-prev").Click());
         cut.WaitForAssertion(() => Assert.Equal(firstPage, RowNumbers(cut)), Timeout);
         await Task.Delay(TimeSpan.FromSeconds(1));   // time for a count, were one started, to land
-        Assert.StartsWith($"Select all {before.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim());
+        Assert.StartsWith($"Select all {before.MatchingCount} matching", SelectAllMatching(cut));
 
         // Another result (a search): counted again, from the data as it is now.
         var searched = await service.SelectPayableAsync(new InvoiceQuery { Search = "INV" });
         Assert.NotEqual(before.MatchingCount, searched.MatchingCount);
         Search(cut, "INV");
-        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {searched.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {searched.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
     }
 
     [Fact]
     public async Task A_search_that_a_newer_one_overtook_does_not_label_select_all_matching_with_its_count()
     {
-        var gate = new SearchGate();
-        var cut = await RenderLoadedAsync(configure: o => o.Database.Interceptors.Add(gate));
-        var service = Services.GetRequiredService<InvoiceQueryService>();
+        var (gate, cut, _, newer) = await GatedAsync();
         var target = RowNumbers(cut)[0];
-        var newer = await service.CountPayableAsync(new InvoiceQuery { Search = "INV" });
         Assert.NotEqual(1, newer.MatchingCount);
 
         // A search for one invoice waits at the database; a newer search overtakes it and shows its rows and count.
@@ -470,14 +490,14 @@ public class OpenInvoicesGridTests : PortalTestContext
         Search(cut, target);
         await gate.Reached.WaitAsync(Timeout);
         Search(cut, "INV");
-        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {newer.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {newer.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
         var rows = RowNumbers(cut);
 
         // The overtaken search comes back last: neither its rows nor its count ("1 matching") replace the newer ones.
         gate.Release();
         await gate.Passed.WaitAsync(Timeout);
         await Task.Delay(TimeSpan.FromSeconds(1));   // time for a count, were one started, to land
-        Assert.StartsWith($"Select all {newer.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim());
+        Assert.StartsWith($"Select all {newer.MatchingCount} matching", SelectAllMatching(cut));
         Assert.Equal(rows, RowNumbers(cut));
         Assert.NotEqual([target], rows);
     }
@@ -485,13 +505,8 @@ public class OpenInvoicesGridTests : PortalTestContext
     [Fact]
     public async Task A_new_result_offers_select_all_matching_only_once_its_own_count_lands()
     {
-        var gate = new SearchGate();
-        var cut = await RenderLoadedAsync(configure: o => o.Database.Interceptors.Add(gate));
-        var service = Services.GetRequiredService<InvoiceQueryService>();
-        var all = await service.CountPayableAsync(new InvoiceQuery());
-        var searched = await service.CountPayableAsync(new InvoiceQuery { Search = "INV" });
+        var (gate, cut, all, searched) = await GatedAsync();
         Assert.NotEqual(all.MatchingCount, searched.MatchingCount);
-        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {all.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
 
         // The search's rows come; its count waits at the database: the whole account's count no longer labels them.
         gate.Hold("INV", SearchGate.IsPayableCount);
@@ -506,12 +521,7 @@ public class OpenInvoicesGridTests : PortalTestContext
     [Fact]
     public async Task A_count_that_fails_offers_nothing_and_the_next_load_of_the_same_result_counts_again()
     {
-        var gate = new SearchGate();
-        var cut = await RenderLoadedAsync(configure: o => o.Database.Interceptors.Add(gate));
-        var service = Services.GetRequiredService<InvoiceQueryService>();
-        var all = await service.CountPayableAsync(new InvoiceQuery());
-        var searched = await service.CountPayableAsync(new InvoiceQuery { Search = "INV" });
-        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {all.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
+        var (gate, cut, _, searched) = await GatedAsync();
 
         gate.FailOnce("INV", SearchGate.IsPayableCount);
         Search(cut, "INV");
@@ -519,7 +529,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=select-all-matching]")), Timeout);
 
         // Another load of the same result (a sort) counts it again.
-        await cut.InvokeAsync(() => cut.FindAll("th[role=columnheader]").First(h => h.TextContent.Trim().StartsWith("Due date", StringComparison.Ordinal)).QuerySelector("div")!.Click());
+        await SortByDueDateAsync(cut);
         cut.WaitForAssertion(() => Assert.StartsWith($"Select all {searched.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
         Assert.Equal(1, gate.Failed);
     }
@@ -532,7 +542,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         Search(cut, number);
         cut.WaitForAssertion(() => Assert.Equal([number], RowNumbers(cut)), Timeout);
 
-        cut.WaitForAssertion(() => Assert.StartsWith("Select all 1 matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        cut.WaitForAssertion(() => Assert.StartsWith("Select all 1 matching", SelectAllMatching(cut)), Timeout);
         cut.WaitForElement("[data-testid=select-all-matching]", Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
         cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
@@ -587,7 +597,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Contains("Payment submitted", cut.Find("p[role=status]").TextContent);
         // The data changed, so "select all matching" is counted again, on the page shown (page 2).
         var matching = await Services.GetRequiredService<InvoiceQueryService>().CountPayableAsync(new InvoiceQuery());
-        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {matching.MatchingCount} matching", cut.Find("[data-testid=select-all-matching]").TextContent.Trim()), Timeout);
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select all {matching.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
         Assert.Contains(later.Number, RowNumbers(cut));
         await cut.InvokeAsync(() => cut.FindComponent<PayInvoicesPanel>().Instance.OnClosed.InvokeAsync());
         Assert.Empty(cut.FindComponents<PayInvoicesPanel>());
@@ -605,8 +615,7 @@ public class OpenInvoicesGridTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.NotEqual(first, RowNumbers(cut)), Timeout);
         pages.Add(Data());
         var second = RowNumbers(cut);
-        // Radzen's sort: the div inside the header cell.
-        await cut.InvokeAsync(() => cut.FindAll("th[role=columnheader]").First(h => h.TextContent.Trim().StartsWith("Due date", StringComparison.Ordinal)).QuerySelector("div")!.Click());
+        await SortByDueDateAsync(cut);
         cut.WaitForAssertion(() => Assert.NotEqual(second, RowNumbers(cut)), Timeout);
         pages.Add(Data());
 

@@ -350,9 +350,9 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             if (deferred && loaded is { Items.Count: 0, TotalCount: > 0 } && (loaded.TotalCount - 1) / take < skip / take && _grid is not null)
             {
                 // The page came back empty and the result now ends before it (its last rows went elsewhere meanwhile): the
-                // last page instead, as Radzen does for a load that ends within its click. (Empty although the count
-                // reaches it — rows went between the count and the read — shows as empty, with the count.) The rows shown stay until it comes (Radzen would take an empty
-                // page with a count above zero for this same case and go to the first page).
+                // last page instead, as Radzen does for a load that ends within its click; the rows shown stay until it
+                // comes (Radzen would take an empty page with a count above zero for this case and go to the first page).
+                // A page empty although the count reaches it (rows went between the count and the read) shows as empty.
                 stepBack = true;
                 return;
             }

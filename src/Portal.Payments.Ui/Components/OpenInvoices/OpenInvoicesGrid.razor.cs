@@ -33,10 +33,9 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private IReadOnlyList<PortalGridColumn<InvoiceRow>> _columns = [];
     private AccountSummary? _summary;
     private PayableCount? _matching;
-    // The query _matching counted (paging aside): going back to the first page of the same result does not count it again.
+    // The result (paging and sorts aside) _matching is the count of, landed or still running (_matching null meanwhile);
+    // null when nothing is counted. Another page or sort of the same result does not count it again.
     private string? _matchingKey;
-    // The query a count is running for, if any (a newer one cancels it).
-    private string? _countingKey;
     // Loads of rows started (see LoadPageAsync).
     private int _pageLoads;
     private bool _disposed;
@@ -176,7 +175,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             // holds, for "select all matching". A result counted already, or being counted, is not counted again.
             var matchingQuery = QueryOf(query);
             var key = MatchingKey(matchingQuery);
-            if (key != (_countingKey ?? (_matching is null ? null : _matchingKey)))
+            if (key != _matchingKey)
             {
                 _ = CountMatchingAsync(matchingQuery, key);
             }
@@ -189,38 +188,33 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         _matchingLoad?.Cancel();
         _matchingLoad = new CancellationTokenSource();
         var token = _matchingLoad.Token;
-        _countingKey = key;
-        if (key != _matchingKey)
-        {
-            // Another result: no offer until its own count lands (the old count would label the new rows).
-            _matching = null;
-        }
+        // No offer until this result's own count lands (another result's count would label its rows).
+        _matchingKey = key;
+        _matching = null;
         try
         {
             var matching = await Invoices.CountPayableAsync(query, token);
             if (!token.IsCancellationRequested)
             {
                 _matching = matching;
-                _matchingKey = key;
-                _countingKey = null;
                 await InvokeAsync(StateHasChanged);
             }
         }
-        catch (Exception ex) when (!token.IsCancellationRequested && !_disposed)
+        catch (Exception ex)
         {
-            // No "select all" for this result: the grid shows why a query is refused; anything else is logged. The next load
-            // of the same result counts again.
-            _matching = null;
-            _countingKey = null;
+            if (token.IsCancellationRequested || _disposed)
+            {
+                // A newer count replaced this one, or the grid is gone: it says nothing.
+                return;
+            }
+            // No "select all" for this result; the next load of it counts again. The grid shows why a query is refused;
+            // anything else is logged.
+            _matchingKey = null;
             if (ex is not (OperationCanceledException or PortalValidationException or PortalAccessDeniedException))
             {
                 Logger.LogWarning(ex, "Counting the payable items of the open-invoices result failed; \"select all matching\" is not offered for it.");
             }
             await InvokeAsync(StateHasChanged);
-        }
-        catch (Exception) when (token.IsCancellationRequested || _disposed)
-        {
-            // A newer count replaced this one, or the grid is gone: it says nothing.
         }
     }
 
@@ -233,7 +227,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             _matchingLoad?.Cancel();
         }
         _matching = null;
-        _countingKey = null;
+        _matchingKey = null;
         _pageLoads++;
     }
 
