@@ -43,6 +43,19 @@ public class RegistrationTests
     }
 
     [Fact]
+    public void A_user_context_can_read_the_request_without_the_host_registering_the_accessor()
+    {
+        // The host guide's user context takes IHttpContextAccessor; only ASP.NET Core Identity registers it otherwise.
+        var services = new ServiceCollection();
+        services.AddCustomerPortalPayments();
+
+        using var provider = services.BuildServiceProvider();
+
+        Assert.NotNull(provider.GetService<Microsoft.AspNetCore.Http.IHttpContextAccessor>());
+        Assert.Equal(1, Count(services, typeof(Microsoft.AspNetCore.Http.IHttpContextAccessor)));
+    }
+
+    [Fact]
     public void A_second_call_adds_no_descriptor_at_all()
     {
         var services = new ServiceCollection();

@@ -23,6 +23,9 @@ public static class CustomerPortalPaymentsExtensions
         {
             services.AddRadzenComponents();
         }
+        // A host's user context reads the signed-in user from the request (the host guide's step 3 and the sample do);
+        // a cookie or OpenID Connect host without ASP.NET Core Identity has no IHttpContextAccessor otherwise. Idempotent.
+        services.AddHttpContextAccessor();
         services.TryAddScoped<Portal.Payments.Ui.PortalUiState>();
         services.TryAddScoped<Portal.Payments.Ui.UserTime>();
         // The portal's texts: the host's overrides (CustomerPortalPayments:Texts), then English or German built in. A host
