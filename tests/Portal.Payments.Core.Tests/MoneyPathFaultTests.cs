@@ -220,6 +220,51 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.DoesNotContain(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
     }
 
+    // Review: a gateway built on PaymentGatewayBase answers "Unsupported" to lookups by default; that failed a payment whose charge went through.
+    [Fact]
+    public async Task A_gateway_that_cannot_look_up_charges_leaves_an_unknown_outcome_unresolved_never_failed()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new ChargedThenErrorGateway(sp.GetRequiredService<SandboxGateway>(), GatewayErrorCode.Unavailable, lookup: false))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-F35", 12_345));
+        var card = await CardAsync(h);
+
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        Assert.Equal(PaymentStatus.Unconfirmed, outcome.Status);
+        for (var i = 0; i < 3; i++)
+        {
+            h.Clock.Advance(TimeSpan.FromHours(2));
+            await h.Get<PaymentReconciler>().ReconcileAsync();
+        }
+
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Unconfirmed, payment.Status);   // for an operator: the money may have moved
+        Assert.Null(payment.FailureReason);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);   // not offered for paying again
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.DoesNotContain(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+    }
+
+    // Review: a payment awaiting the payer's confirmation whose lookup said "returned" was re-checked forever (RequiresAction → Returned is no transition).
+    [Fact]
+    public async Task A_payment_awaiting_confirmation_that_the_lookup_reports_returned_fails_and_reopens_its_invoices()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new ReturnedOnLookupGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-F36", 5_500));
+        var card = await CardAsync(h, "4000002500003155");   // the sandbox's 3-D Secure card
+
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        Assert.Equal(PaymentStatus.RequiresAction, outcome.Status);
+        h.Clock.Advance(TimeSpan.FromMinutes(61));   // looked up once the payer's time is over
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Failed, "The bank returned the debit (R01)."), (payment.Status, payment.FailureReason));
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+    }
+
     // Observation 4: ERP postings of collected money were given up after about 2 h 25 min of ERP outage.
     [Fact]
     public async Task An_erp_down_for_three_hours_gets_every_posting_once_when_back_and_the_health_check_reports_the_outage()

@@ -189,8 +189,11 @@ public sealed class StripeLikeGateway(SandboxGateway inner, StripeLikeState? sha
             : inner.GetChargeStatusAsync(lookup, cancellationToken);
 }
 
-/// <summary>The sandbox, except that every charge answers with <paramref name="code"/> after the money moved.</summary>
-public sealed class ChargedThenErrorGateway(SandboxGateway inner, GatewayErrorCode code = GatewayErrorCode.Unavailable) : PaymentGatewayBase
+/// <summary>
+/// The sandbox, except that every charge answers with <paramref name="code"/> after the money moved; with
+/// <paramref name="lookup"/> false it cannot look charges up (<see cref="PaymentGatewayBase"/>'s default answer, Unsupported).
+/// </summary>
+public sealed class ChargedThenErrorGateway(SandboxGateway inner, GatewayErrorCode code = GatewayErrorCode.Unavailable, bool lookup = true) : PaymentGatewayBase
 {
     /// <inheritdoc />
     public override string Key => inner.Key;
@@ -214,7 +217,38 @@ public sealed class ChargedThenErrorGateway(SandboxGateway inner, GatewayErrorCo
 
     /// <inheritdoc />
     public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
-        inner.GetChargeStatusAsync(lookup, cancellationToken);
+        lookupSupported ? inner.GetChargeStatusAsync(lookup, cancellationToken) : base.GetChargeStatusAsync(lookup, cancellationToken);
+
+    private readonly bool lookupSupported = lookup;
+}
+
+/// <summary>The sandbox, except that every status lookup answers that the bank returned the debit.</summary>
+public sealed class ReturnedOnLookupGateway(SandboxGateway inner) : PaymentGatewayBase
+{
+    /// <inheritdoc />
+    public override string Key => inner.Key;
+
+    /// <inheritdoc />
+    public override GatewayCapabilities Capabilities => inner.Capabilities;
+
+    /// <inheritdoc />
+    public override Type CaptureComponent => inner.CaptureComponent;
+
+    /// <inheritdoc />
+    public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
+        inner.StoreMethodAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
+        inner.ChargeAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> VoidAsync(ReversalRequest request, CancellationToken cancellationToken = default) =>
+        inner.VoidAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new ChargeResult { Status = ChargeStatus.Returned, ErrorCode = GatewayErrorCode.Returned, Message = "The bank returned the debit (R01)." });
 }
 
 /// <summary>When the ERP is down (postings of money refused until <see cref="Until"/>), with delivery counts.</summary>

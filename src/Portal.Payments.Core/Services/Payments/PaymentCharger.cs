@@ -119,6 +119,13 @@ public sealed class PaymentCharger(
                 result = null;
             }
         }
+        if (result is not null && PaymentLifecycle.IsUnknownLookup(result.ErrorCode) && !PaymentLifecycle.IsUnknownOutcome(result.ErrorCode))
+        {
+            // "Cannot look up" is not the charge's answer: the payer may well have finished.
+            logger.LogError("Payment {PaymentId}: the gateway {Gateway} cannot look up charges ({Message}); the outcome after the customer action stays unknown",
+                payment.Id, gateway.Key, result.Message);
+            result = null;
+        }
         var (to, reason) = Classify(result, offSession: false);
         if (to == PaymentStatus.RequiresAction)
         {

@@ -122,6 +122,13 @@ public sealed class PaymentLifecycle(
     internal static bool IsUnknownOutcome(Gateways.GatewayErrorCode code) => code is Gateways.GatewayErrorCode.Timeout
         or Gateways.GatewayErrorCode.Unavailable or Gateways.GatewayErrorCode.InProgress or Gateways.GatewayErrorCode.IdempotencyConflict;
 
+    /// <summary>
+    /// A status lookup's answers that say nothing about the charge: those of <see cref="IsUnknownOutcome"/>, and
+    /// <c>Unsupported</c> (a gateway that cannot look charges up, as <c>PaymentGatewayBase</c> answers by default) — a
+    /// charge that may have gone through is never recorded as failed for it.
+    /// </summary>
+    internal static bool IsUnknownLookup(Gateways.GatewayErrorCode code) => IsUnknownOutcome(code) || code == Gateways.GatewayErrorCode.Unsupported;
+
     private ChargingOptions Charging => options.Value.Charging;
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;

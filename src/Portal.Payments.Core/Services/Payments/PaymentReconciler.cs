@@ -78,8 +78,13 @@ internal sealed class PaymentReconciler(
         var change = new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reference = lookup?.Reference };
         var from = payment.Status;
 
-        if (lookup is null || PaymentLifecycle.IsUnknownOutcome(lookup.ErrorCode))
+        if (lookup is null || PaymentLifecycle.IsUnknownLookup(lookup.ErrorCode))
         {
+            if (lookup?.ErrorCode == GatewayErrorCode.Unsupported)
+            {
+                logger.LogError("Payment {PaymentId} ({ReceiptNumber}) is {Status}, and the gateway {Gateway} cannot look up charges ({Message}): it stays unresolved for an operator (health check: stuck payments)",
+                    payment.Id, payment.ReceiptNumber, payment.Status, gateway.Key, lookup.Message);
+            }
             return await StillUnknownAsync(payment, ct);
         }
         if (lookup.ErrorCode == GatewayErrorCode.NotFound && lookup.Reference is null)
@@ -97,7 +102,9 @@ internal sealed class PaymentReconciler(
             case ChargeStatus.RequiresAction:
                 return await AwaitingPayerAsync(gateway, payment, lookup, change, ct);
             case ChargeStatus.Returned:
-                return await MoveAsync(payment, from, from == PaymentStatus.Charging ? PaymentStatus.Failed : PaymentStatus.Returned,
+                // Returned after money moved (processing, unconfirmed, succeeded); before that (being charged, awaiting the
+                // payer) the debit failed and nothing was collected.
+                return await MoveAsync(payment, from, from is PaymentStatus.Charging or PaymentStatus.RequiresAction ? PaymentStatus.Failed : PaymentStatus.Returned,
                     change with { Reason = lookup.Message ?? "The bank returned the payment.", EmailFailure = true }, ct);
             case ChargeStatus.Reversed:
                 return await MoveAsync(payment, from, from is PaymentStatus.Succeeded ? PaymentStatus.Refunded : PaymentStatus.Failed,
