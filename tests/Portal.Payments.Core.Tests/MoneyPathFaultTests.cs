@@ -315,6 +315,40 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.Equal(0, (await h.Get<PaymentOperations>().GetUndeliveredAsync()).Count(m => m.AccountId == account));
     }
 
+    // Review: the demo ERP took any failed write of a posting for a duplicate ("already posted"), so the outbox completed a posting the ERP never stored.
+    [Fact]
+    public async Task A_posting_whose_write_fails_at_the_demo_erp_is_delivered_again_not_taken_for_a_duplicate()
+    {
+        var fault = new CommandFault(sql => sql.Contains("INSERT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_demo_erp_postings", StringComparison.Ordinal));
+        await using var h = Harness(database, out var account, configure: b => b.AddDbInterceptor(fault));
+        await h.Get<ErpSyncService>().SyncAccountAsync(account);   // invoices the demo ERP knows
+        long invoice;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            invoice = await db.Invoices.Where(i => i.AccountId == account && i.Type == OpenItemType.Invoice && i.IsOpen && i.OpenMinor > 0)
+                .OrderBy(i => i.Id).Select(i => i.Id).FirstAsync();
+        }
+        var card = await CardAsync(h);
+        var paid = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([invoice], card.Id, Key()));
+        Assert.Equal(PaymentStatus.Succeeded, paid.Status);
+        var outbox = h.Get<OutboxProcessor>();
+
+        fault.Arm();
+        await outbox.RunDueAsync();
+        fault.Disarm();
+
+        Assert.Equal(1, fault.Hits);
+        var pending = Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpPayment));
+        Assert.Null(pending.CompletedAt);
+        Assert.DoesNotContain(await h.Get<DemoErpAdapter>().GetPostingsAsync(account), p => p.Id == paid.PaymentId);
+
+        h.Clock.Advance(TimeSpan.FromMinutes(10));
+        await outbox.RunDueAsync();
+
+        Assert.NotNull(Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpPayment)).CompletedAt);
+        Assert.Single(await h.Get<DemoErpAdapter>().GetPostingsAsync(account), p => p.Id == paid.PaymentId);
+    }
+
     // Observation 5: a credit memo or tax change in the ERP while a 2-day bank debit was in flight released its hold.
     [Fact]
     public async Task An_erp_balance_change_while_a_bank_debit_is_in_flight_keeps_the_hold_until_the_erp_applies_that_payment()

@@ -262,10 +262,22 @@ public sealed class DemoErpAdapter : IErpAdapter
         }
         catch (DbUpdateException)
         {
-            // The same posting arrived twice at once; the first one stands.
-            return ErpPostingResult.AlreadyPosted(reference);
+            // The same posting arrived twice at once; the first one stands. Any other failed write (a lost connection, a
+            // busy or full database) is thrown: the posting did not happen, and the outbox delivers it again.
+            if (await PostedAsync(id) is { } first)
+            {
+                return ErpPostingResult.AlreadyPosted(first);
+            }
+            throw;
         }
         return ErpPostingResult.Ok(reference);
+    }
+
+    /// <summary>The ERP reference of posting <paramref name="id"/> when it is stored (read on a new context), else null.</summary>
+    private async Task<string?> PostedAsync(Guid id)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        return await db.DemoErpPostings.AsNoTracking().Where(p => p.Id == id).Select(p => p.ErpReference).FirstOrDefaultAsync(CancellationToken.None);
     }
 
     private async Task<DateOnly> EnsureAccountAsync(string accountId, int size, CancellationToken ct)
