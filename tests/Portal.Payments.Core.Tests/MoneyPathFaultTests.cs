@@ -315,6 +315,32 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.Equal(0, (await h.Get<PaymentOperations>().GetUndeliveredAsync()).Count(m => m.AccountId == account));
     }
 
+    // Review: one pass ran autopay, notices, the runner and the reconciler in one try, so a failing earlier stage kept the reconciler from running.
+    [Fact]
+    public async Task A_failing_autopay_stage_does_not_keep_the_reconciler_from_finishing_an_unknown_outcome()
+    {
+        var fault = new CommandFault(sql => sql.Contains("pp_autopay_enrollments", StringComparison.Ordinal));
+        await using var h = Harness(database, out var account, configure: b =>
+        {
+            b.AddDbInterceptor(fault);
+            b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp => new ChargedThenErrorGateway(sp.GetRequiredService<SandboxGateway>())));
+        });
+        var ids = await InvoicesAsync(h, account, new Item("INV-F45", 4_321));
+        var card = await CardAsync(h);
+        Assert.Equal(PaymentStatus.Unconfirmed, (await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()))).Status);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        var pass = ActivatorUtilities.CreateInstance<ScheduledPaymentBackgroundService>(h.Services);
+
+        fault.Arm();
+        var failedStages = await pass.RunPassAsync(CancellationToken.None);
+        fault.Disarm();
+
+        Assert.True(fault.Hits > 0, "the autopay stage met the fault");
+        Assert.True(failedStages >= 1, $"{failedStages} stages failed");
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+    }
+
     // Review: the demo ERP took any failed write of a posting for a duplicate ("already posted"), so the outbox completed a posting the ERP never stored.
     [Fact]
     public async Task A_posting_whose_write_fails_at_the_demo_erp_is_delivered_again_not_taken_for_a_duplicate()

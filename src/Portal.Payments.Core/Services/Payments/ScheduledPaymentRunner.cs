@@ -216,13 +216,36 @@ internal sealed class ScheduledPaymentBackgroundService(
 
     protected override string WorkName => "Scheduled payment run";
 
-    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => RunPassAsync(cancellationToken);
+
+    /// <summary>
+    /// One pass: each stage on its own, so one that fails (the autopay expansion on a database fault, a notice) does not
+    /// keep the later ones from running: above all the reconciler, which finishes unknown outcomes on every node.
+    /// </summary>
+    /// <returns>The stages that failed (each logged).</returns>
+    internal async Task<int> RunPassAsync(CancellationToken cancellationToken)
     {
+        var failed = 0;
         // Autopay first: what its rules make due today is charged in the same pass.
-        await autopay.ExpandAsync(cancellationToken);
-        await autopay.NotifyUpcomingAsync(cancellationToken);
-        await runner.RunDueAsync(cancellationToken);
-        await reconciler.ReconcileAsync(cancellationToken);
-        await singleUse.SweepAsync(cancellationToken: cancellationToken);
+        failed += await StageAsync("Autopay expansion", () => autopay.ExpandAsync(cancellationToken));
+        failed += await StageAsync("Autopay notices", () => autopay.NotifyUpcomingAsync(cancellationToken));
+        failed += await StageAsync("Scheduled payment run", () => runner.RunDueAsync(cancellationToken));
+        failed += await StageAsync("Reconciliation", () => reconciler.ReconcileAsync(cancellationToken));
+        failed += await StageAsync("Single-use method sweep", () => singleUse.SweepAsync(cancellationToken: cancellationToken));
+        return failed;
+    }
+
+    private async Task<int> StageAsync(string stage, Func<Task> run)
+    {
+        try
+        {
+            await run();
+            return 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "{Stage} failed; the pass goes on with the next stage, and this one runs again in {Interval}", stage, Interval);
+            return 1;
+        }
     }
 }
