@@ -152,6 +152,37 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.DoesNotContain(logsOfA.Lines, l => l.Contains("→ Succeeded", StringComparison.Ordinal));
     }
 
+    // Review: the reconciler charged a due payment whose runner stopped after claiming it without the runner's re-check (here: the invoice was settled meanwhile).
+    [Fact]
+    public async Task A_due_payment_claimed_by_a_node_that_stopped_before_sending_is_checked_again_before_another_node_charges_it()
+    {
+        var stop = new CommandFault(CommandFault.IsChargeStart);
+        await using var a = Node(b => b.AddDbInterceptor(stop));
+        await using var b = Node();
+        var (account, payment) = await ScheduleDueAsync(a, b);
+
+        stop.Arm();
+        await a.Get<ScheduledPaymentRunner>().RunDueAsync();
+        stop.Disarm();
+        Assert.Equal(1, stop.Hits);
+        var claimed = Assert.Single(await PaymentsAsync(b, account));
+        Assert.Equal((PaymentStatus.Charging, 0), (claimed.Status, claimed.Attempts));
+        await using (var db = await b.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // The ERP settled the invoice meanwhile (a cheque arrived).
+            await db.Invoices.Where(i => i.AccountId == account).ExecuteUpdateAsync(u => u.SetProperty(i => i.IsOpen, false).SetProperty(i => i.OpenMinor, 0L));
+        }
+
+        b.Clock.Advance(PastTheLease);
+        await b.Get<PaymentReconciler>().ReconcileAsync();
+
+        var done = Assert.Single(await PaymentsAsync(b, account));
+        Assert.Equal(payment, done.Id);
+        Assert.Equal(PaymentStatus.Failed, done.Status);
+        Assert.Contains("INV-F50 was paid or settled meanwhile", done.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(0, await ChargeCountAsync(b, account));
+    }
+
     // Observation 2: a Stripe-like gateway answers the second concurrent caller 409 "in progress", which was recorded as a final failure.
     [Fact]
     public async Task A_slow_charge_past_its_lease_meets_in_progress_at_the_gateway_which_stays_unconfirmed_and_ends_with_one_charge()

@@ -148,6 +148,15 @@ internal sealed class PaymentReconciler(
                 payment.Id, payment.ReceiptNumber, payment.Status);
             return await LaterAsync(payment, ct);
         }
+        if (payment is { Status: PaymentStatus.Charging, Attempts: 0 } && (payment.ScheduledFor is not null || payment.AutopayEnrollmentId is not null))
+        {
+            // A due payment whose runner stopped after claiming it, before anything was sent: the runner's own re-check
+            // (invoices settled or changed meanwhile, a deleted or expired method, autopay's disputed invoices) and the fee
+            // of the charge date come first, as if it were due now.
+            logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) was claimed but never sent; running it as the scheduled runner does", payment.Id, payment.ReceiptNumber);
+            await sp.GetRequiredService<ScheduledPaymentRunner>().RunClaimedAsync(sp.GetRequiredService<PaymentCharger>(), payment.Id);
+            return await IsResolvedAsync(payment.Id, ct);
+        }
         if (methodToken is null)
         {
             return await MoveAsync(payment, payment.Status, PaymentStatus.Failed,
@@ -164,6 +173,14 @@ internal sealed class PaymentReconciler(
             // Nobody is at the screen now: the gateway must not ask for authentication.
             new ChargeContext(SystemUser) { EmailFailure = true, OffSession = true });
         return !PaymentLifecycle.UnresolvedStates.Contains(outcome.Status);
+    }
+
+    /// <summary>True when payment <paramref name="id"/> has left the unresolved states.</summary>
+    private async Task<bool> IsResolvedAsync(Guid id, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var status = await db.Payments.AsNoTracking().Where(p => p.Id == id).Select(p => p.Status).FirstAsync(ct);
+        return !PaymentLifecycle.UnresolvedStates.Contains(status);
     }
 
     /// <summary>The payer still has to authenticate: wait until the time allowed has passed, then cancel the charge and fail the payment.</summary>

@@ -100,6 +100,13 @@ internal sealed class ScheduledPaymentRunner(
         }
     }
 
+    /// <summary>
+    /// Re-checks, prices and charges a scheduled or autopay payment this node holds (status Charging, its lease) that no
+    /// node has sent to the gateway yet: the reconciler's way to finish one whose runner stopped after claiming it. True
+    /// when an outcome was recorded by this node.
+    /// </summary>
+    internal Task<bool> RunClaimedAsync(PaymentCharger charger, Guid id) => RunOneAsync(charger, id, null);
+
     /// <summary>Re-checks and charges one payment this node claimed; true when an outcome was recorded by this node.</summary>
     private async Task<bool> RunOneAsync(PaymentCharger charger, Guid id, Claimed? claimed)
     {
