@@ -470,4 +470,44 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
 
 public sealed class MoneyPathFaultTests_Sqlite(SqliteDatabase db) : MoneyPathFaultTests(db), IClassFixture<SqliteDatabase>;
 
-public sealed class MoneyPathFaultTests_Postgres(PostgresDatabase db) : MoneyPathFaultTests(db), IClassFixture<PostgresDatabase>;
+public sealed class MoneyPathFaultTests_Postgres(PostgresDatabase db) : MoneyPathFaultTests(db), IClassFixture<PostgresDatabase>
+{
+    // Review: a node frozen inside a transaction holds its payment's row lock; every node's reconcile claim queued on it
+    // until the command timed out, so no payment anywhere was reconciled (SQLite has one writer: no such lock to skip).
+    [Fact]
+    public async Task A_payment_row_locked_by_a_frozen_transaction_is_skipped_and_the_reconciler_finishes_the_others()
+    {
+        var fault = new CommandFault(CommandFault.IsStatusChange);
+        await using var h = Harness(db, out var account, configure: b => b.AddDbInterceptor(fault));
+        var card = await CardAsync(h);
+        var payments = new List<Guid>();
+        fault.Arm();
+        foreach (var number in new[] { "INV-F60", "INV-F61" })
+        {
+            var ids = await InvoicesAsync(h, account, new Item(number, 6_000));
+            payments.Add((await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()))).PaymentId);
+        }
+        fault.Disarm();
+        Assert.Equal(2, fault.Hits);   // both charged, neither recorded: Charging under a lease that will run out
+        h.Clock.Advance(TimeSpan.FromMinutes(3));
+
+        var factory = h.Get<IDbContextFactory<PaymentsDbContext>>();
+        await using (var frozen = await factory.CreateDbContextAsync())
+        {
+            await using var transaction = await frozen.Database.BeginTransactionAsync();
+            // The frozen node's transaction: its first payment's row locked, never committed while the reconciler runs.
+            await frozen.Payments.Where(p => p.Id == payments[0]).ExecuteUpdateAsync(u => u.SetProperty(p => p.Attempts, p => p.Attempts));
+
+            var reconciled = await h.Get<PaymentReconciler>().ReconcileAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+            Assert.Equal(1, reconciled);
+            var byId = (await PaymentsAsync(h, account)).ToDictionary(p => p.Id);
+            Assert.Equal((PaymentStatus.Charging, PaymentStatus.Succeeded), (byId[payments[0]].Status, byId[payments[1]].Status));
+            await transaction.RollbackAsync();
+        }
+
+        Assert.Equal(1, await h.Get<PaymentReconciler>().ReconcileAsync());
+        Assert.All(await PaymentsAsync(h, account), p => Assert.Equal(PaymentStatus.Succeeded, p.Status));
+        Assert.Equal(2, await ChargeCountAsync(h, account));
+    }
+}

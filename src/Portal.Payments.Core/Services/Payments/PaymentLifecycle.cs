@@ -257,6 +257,17 @@ public sealed class PaymentLifecycle(
         }
         var node = NodeName;
         var until = now + Charging.LeaseDuration;
+        if (db.Database.IsNpgsql())
+        {
+            // A row another transaction holds (a node frozen between recording a payment and committing) is skipped, not
+            // waited for: a plain UPDATE would queue on its lock until the command timed out, on every node, and no
+            // payment anywhere would be reconciled while that node stayed frozen.
+            var taken = await db.Database.SqlQueryRaw<Guid>(ReconcileClaimSql(db), node, until, candidates.ToArray(), now,
+                    (int)PaymentStatus.Charging, (int)PaymentStatus.Unconfirmed, (int)PaymentStatus.Processing, (int)PaymentStatus.RequiresAction)
+                .ToListAsync(ct);
+            // Nothing taken: what is left is locked or taken by other nodes; looking again at once would spin on it.
+            return (taken, taken.Count > 0);
+        }
         await db.Payments
             .Where(p => candidates.Contains(p.Id)
                         && ((p.Status == PaymentStatus.Charging && p.LeaseExpiresAt < now)
@@ -267,6 +278,22 @@ public sealed class PaymentLifecycle(
             .Where(p => candidates.Contains(p.Id) && p.LeaseOwner == node && p.LeaseExpiresAt == until)
             .Select(p => p.Id).ToListAsync(ct);
         return (claimed, true);
+    }
+
+    /// <summary>PostgreSQL's reconcile claim: the candidates still due, locked with <c>FOR UPDATE SKIP LOCKED</c>, leased to this node.</summary>
+    private static string ReconcileClaimSql(PaymentsDbContext db)
+    {
+        var entity = db.Model.FindEntityType(typeof(PaymentRecord))!;
+        var table = Microsoft.EntityFrameworkCore.Metadata.StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        string Column(string property) => $"\"{entity.FindProperty(property)!.GetColumnName(table)}\"";
+        var name = entity.GetSchema() is { } schema ? $"\"{schema}\".\"{entity.GetTableName()}\"" : $"\"{entity.GetTableName()}\"";
+        var (id, status, lease, nextCheck) = (Column(nameof(PaymentRecord.Id)), Column(nameof(PaymentRecord.Status)),
+            Column(nameof(PaymentRecord.LeaseExpiresAt)), Column(nameof(PaymentRecord.NextCheckAt)));
+        // {0} node, {1} lease until, {2} candidate ids, {3} now, {4} Charging, {5} Unconfirmed, {6} Processing, {7} RequiresAction
+        var due = $"(({status} = {{4}} AND {lease} < {{3}}) OR ({status} IN ({{5}}, {{6}}, {{7}}) AND {nextCheck} <= {{3}} AND ({lease} IS NULL OR {lease} < {{3}})))";
+        return $"UPDATE {name} SET {Column(nameof(PaymentRecord.LeaseOwner))} = {{0}}, {lease} = {{1}} " +
+               $"WHERE {id} = ANY(ARRAY(SELECT {id} FROM {name} WHERE {id} = ANY({{2}}) AND {due} FOR UPDATE SKIP LOCKED)) AND {due} " +
+               $"RETURNING {id} AS \"Value\"";
     }
 
     internal Task<bool> BeginChargeAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct) =>
