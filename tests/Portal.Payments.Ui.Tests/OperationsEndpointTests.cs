@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Claims;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -9,7 +7,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
@@ -180,28 +177,5 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         // Unconfirmed, as the lifecycle leaves an unanswered charge (set directly: the test seeds a state, it does not move one).
         await db.Database.ExecuteSqlInterpolatedAsync($"UPDATE pp_payments SET Status = {(int)PaymentStatus.Unconfirmed} WHERE Id = {id}");
         return id;
-    }
-
-    /// <summary>Authenticates from two headers (user and role), as a host's own login would.</summary>
-    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        public const string SchemeName = "TestHeaders";
-        public const string UserHeader = "X-Test-User";
-        public const string RoleHeader = "X-Test-Role";
-
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            if (!Request.Headers.TryGetValue(UserHeader, out var user))
-            {
-                return Task.FromResult(AuthenticateResult.NoResult());
-            }
-            var claims = new List<Claim> { new(ClaimTypes.Name, user.ToString()) };
-            if (Request.Headers.TryGetValue(RoleHeader, out var role))
-            {
-                claims.Add(new Claim(ClaimTypes.Role, role.ToString()));
-            }
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName)));
-        }
     }
 }

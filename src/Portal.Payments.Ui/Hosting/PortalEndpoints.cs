@@ -87,7 +87,11 @@ public static class PortalEndpoints
             }
             var result = await sync.SyncAccountAsync(accountId, ct);
             return Results.Ok(new { result.AccountId, result.Inserted, result.Updated, result.Closed, result.Skipped });
-        }).WithName("PortalPaymentsErpSync");
+        })
+        // The ERP has no signed-in user: the ingest key (checked above) is its credential, whatever the host's fallback
+        // policy or a RequireAuthorization() chained on the API group asks of users.
+        .AllowAnonymous()
+        .WithName("PortalPaymentsErpSync");
 
         InvoiceExportEndpoints.MapInvoiceExport(api);
         InvoiceDocumentEndpoints.MapInvoiceDocuments(api);
