@@ -41,6 +41,20 @@ public class RegistrationTests
         Assert.Contains("CustomerPortalPayments:Database:Provider", message);
     }
 
+    [Theory]
+    [InlineData(null, "UsePostgres was given no connection string")]
+    [InlineData("  ", "UsePostgres was given an empty connection string")]
+    public void A_missing_connection_string_from_configuration_is_explained(string? connectionString, string expected)
+    {
+        var builder = new ServiceCollection().AddPortalPaymentsCore();
+
+        var error = Assert.Throws<ArgumentException>(() => builder.UsePostgres(connectionString!));
+
+        Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
+        Assert.Contains("GetConnectionString", error.Message, StringComparison.Ordinal);
+        Assert.Equal("connectionString", error.ParamName);
+    }
+
     [Fact]
     public void Unknown_currency_is_named_in_the_error() =>
         Assert.Contains("Currency 'DOLLARS' is not an ISO 4217 code", ValidationMessage(b => b.UseSqlite("Data Source=x.db").Services.Configure<PortalPaymentsOptions>(o => o.Currency = "DOLLARS")));

@@ -185,7 +185,16 @@ public sealed class PortalPaymentsBuilder
 
     private PortalPaymentsBuilder UseDatabase(DatabaseProvider provider, string connectionString)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            // Typically .UsePostgres(configuration.GetConnectionString("Portal")!) with no such entry in the configuration.
+            var call = provider == DatabaseProvider.Postgres ? "UsePostgres" : "UseSqlite";
+            throw new ArgumentException(
+                $"{call} was given {(connectionString is null ? "no" : "an empty")} connection string. If it comes from configuration " +
+                "(GetConnectionString(\"…\")), that entry is missing in appsettings.json, the environment or the command line for this environment; " +
+                "or set CustomerPortalPayments:Database:Provider and CustomerPortalPayments:Database:ConnectionString instead of calling it.",
+                nameof(connectionString));
+        }
         Services.Configure<PortalPaymentsOptions>(o =>
         {
             o.Database.Provider = provider;
