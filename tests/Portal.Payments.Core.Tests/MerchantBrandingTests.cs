@@ -113,6 +113,29 @@ public sealed class MerchantBrandingTests : IDisposable
     }
 
     [Fact]
+    public void A_relative_logo_file_is_found_in_the_hosts_content_root_as_under_dotnet_run()
+    {
+        // dotnet run: the content root is the project folder; wwwroot is not copied next to the dll.
+        var contentRoot = Directory.CreateTempSubdirectory("portal-content-root-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(contentRoot, "wwwroot", "images"));
+            File.WriteAllBytes(Path.Combine(contentRoot, "wwwroot", "images", "northwind-logo.png"), Png);
+            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { ContentRootPath = contentRoot });
+            builder.Services.AddPortalPaymentsCore(o => o.Merchant.LogoFile = "wwwroot/images/northwind-logo.png").UseSqlite("Data Source=x.db");
+            using var host = builder.Build();
+
+            var merchant = host.Services.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Merchant;
+
+            Assert.Equal(Path.Combine(contentRoot, "wwwroot", "images", "northwind-logo.png"), merchant.LogoFilePath);
+        }
+        finally
+        {
+            Directory.Delete(contentRoot, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_file_that_is_not_an_image_is_refused_as_logo()
     {
         File.WriteAllText(_logo, "not an image");

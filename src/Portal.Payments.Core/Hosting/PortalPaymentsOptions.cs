@@ -160,14 +160,40 @@ public sealed class MerchantOptions
     public string? LogoUrl { get; set; }
 
     /// <summary>
-    /// A PNG or JPEG file (at most 1 MB) drawn on PDF receipts: an absolute path, or one relative to the application's
-    /// folder (<see cref="AppContext.BaseDirectory"/>). Default none.
+    /// A PNG or JPEG file (at most 1 MB) drawn on PDF receipts: an absolute path, or one relative to the host's content
+    /// root (the project folder under <c>dotnet run</c>, the application's folder when published), e.g.
+    /// <c>wwwroot/images/logo.png</c>; without a host, relative to <see cref="AppContext.BaseDirectory"/>. Default none.
     /// </summary>
     public string? LogoFile { get; set; }
 
-    /// <summary>The full path of <see cref="LogoFile"/>, or null when none is set.</summary>
-    public string? LogoFilePath =>
-        string.IsNullOrWhiteSpace(LogoFile) ? null : Path.IsPathRooted(LogoFile) ? LogoFile : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, LogoFile));
+    /// <summary>The host's content root, set from its environment (null without a host).</summary>
+    internal string? ContentRoot { get; set; }
+
+    /// <summary>
+    /// The full path of <see cref="LogoFile"/>, or null when none is set: a relative one in the content root, else (a file
+    /// found only there) in the application's folder.
+    /// </summary>
+    public string? LogoFilePath
+    {
+        get
+        {
+            if (string.IsNullOrWhiteSpace(LogoFile))
+            {
+                return null;
+            }
+            if (Path.IsPathRooted(LogoFile))
+            {
+                return LogoFile;
+            }
+            var inAppFolder = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, LogoFile));
+            if (ContentRoot is null)
+            {
+                return inAppFolder;
+            }
+            var inContentRoot = Path.GetFullPath(Path.Combine(ContentRoot, LogoFile));
+            return File.Exists(inContentRoot) || !File.Exists(inAppFolder) ? inContentRoot : inAppFolder;
+        }
+    }
 
     /// <summary>The logo URL made absolute against <paramref name="portalBaseUrl"/> (a site path), or null when none is set.</summary>
     public string? AbsoluteLogoUrl(string portalBaseUrl) =>

@@ -83,6 +83,10 @@ public static class PortalPaymentsServiceCollectionExtensions
         // Links in emails follow the URL the portal is served on unless Notifications:PortalBaseUrl is set.
         services.AddSingleton<IPostConfigureOptions<PortalPaymentsOptions>>(sp =>
             new PostConfigureOptions<PortalPaymentsOptions>(Microsoft.Extensions.Options.Options.DefaultName, o => o.Notifications.ServedUrl = () => ServedAddress.Find(sp)));
+        // A relative Merchant:LogoFile is looked up in the host's content root (wwwroot is not copied next to the dll).
+        services.AddSingleton<IPostConfigureOptions<PortalPaymentsOptions>>(sp =>
+            new PostConfigureOptions<PortalPaymentsOptions>(Microsoft.Extensions.Options.Options.DefaultName,
+                o => o.Merchant.ContentRoot = sp.GetService<Microsoft.Extensions.Hosting.IHostEnvironment>()?.ContentRootPath));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalPaymentsOptions>, PortalPaymentsOptionsValidator>());
         services.AddOptions<PortalPaymentsOptions>().ValidateOnStart();
         // Gateway, ERP adapter and user context: checked when the host starts, in every environment, even by a host that
