@@ -233,6 +233,33 @@ public abstract class PaymentMethodTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Deleting_a_method_used_by_one_scheduled_payment_is_refused_naming_it_in_a_sentence()
+    {
+        await using var h = Harness(database, out var account);
+        var s = h.Get<PaymentMethodService>();
+        var method = await s.AddCardAsync(new AddCardRequest(Card(h), null, Key()));
+        var receipt = "R-ONE-" + Key()[..4];
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            db.Payments.Add(new PaymentRecord
+            {
+                Id = Guid.NewGuid(), AccountId = account, Kind = PaymentKind.InvoicePayment, Status = PaymentStatus.Scheduled,
+                Currency = "USD", AmountMinor = 12_345, PaymentMethodId = method.Id, ScheduledFor = new DateOnly(2026, 3, 5),
+                IdempotencyKey = Key(), GatewayKey = "sandbox", ReceiptNumber = receipt, CreatedByUserId = "user-1", CreatedAt = DateTime.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        var ex = await Assert.ThrowsAsync<PortalValidationException>(() => s.DeleteAsync(method.Id));
+
+        Assert.Equal(("method", "MethodPaysScheduledOne"), (ex.Field, ex.Error?.Code));
+        Assert.Equal($"This method pays a scheduled payment: {receipt} on 2026-03-05 (USD 123.45). Cancel it first, then delete the method.", ex.Message);
+        var parts = Assert.IsAssignableFrom<IReadOnlyList<PortalFieldError>>(Assert.Single(ex.Error!.Arguments));
+        Assert.Equal("MethodScheduledPayment", Assert.Single(parts).Code);
+        Assert.Single(await s.ListAsync());
+    }
+
+    [Fact]
     public async Task Deleting_the_default_promotes_the_next_method()
     {
         await using var h = Harness(database, out _);

@@ -44,6 +44,17 @@ public class PortalFieldErrorTests
         Assert.Equal("R-1 is one; R-2 is two, so nothing.", error.Message);
         Assert.Same(parts, Assert.Single(error.Arguments));
     }
+
+    [Fact]
+    public void A_single_part_reads_as_its_message_not_as_the_record()
+    {
+        var part = PortalFieldError.Of("p", "A", "{0} is one", "R-1");
+
+        var error = PortalFieldError.Of("p", "Whole", "{0}, so nothing.", part);
+
+        Assert.Equal("R-1 is one, so nothing.", error.Message);
+        Assert.Same(part, Assert.Single(error.Arguments));
+    }
 }
 
 /// <summary>Representative refusals of the services carry their code and typed arguments; their English messages are as before.</summary>

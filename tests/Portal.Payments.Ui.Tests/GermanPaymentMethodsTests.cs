@@ -93,6 +93,25 @@ public class GermanPaymentMethodsTests : PaymentMethodTestContext
     }
 
     [Fact]
+    public async Task A_German_user_is_told_in_German_which_scheduled_payment_keeps_a_method_from_being_deleted()
+    {
+        await StartAsync();
+        var bank = await AddBankAccountAsync();
+        await InsertScheduledPaymentAsync(bank.Id, "R-SCHED1", new DateOnly(2027, 4, 1), amountMinor: 125_000);
+        using var german = TestCulture.Use("de-DE");
+        var cut = RenderManager();
+
+        Button(cut, $"{Bank} löschen").Click();
+        Assert.Single(Buttons(cut.Find("[role=alertdialog]"), "Löschen")).Click();
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[role=alertdialog] .rz-alert")), Timeout);
+        Assert.Equal("Diese Methode bezahlt eine geplante Zahlung: R-SCHED1 am 01.04.2027 (USD 1.250,00). Stornieren Sie sie zuerst und löschen Sie dann die Methode.",
+            cut.Find("[role=alertdialog] .rz-alert .rz-alert-content").TextContent.Trim());
+        Assert.NotNull(RowFor(cut, Bank));
+        TextKeys.AssertNoneShown(cut.Markup, Areas);
+    }
+
+    [Fact]
     public async Task A_German_user_edits_a_card_in_German()
     {
         await StartAsync();

@@ -230,10 +230,9 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         Assert.Contains("ACH debit authorization is revoked", dialog.TextContent);
         Assert.Single(Buttons(dialog, "Delete")).Click();
 
-        cut.WaitForAssertion(() => Assert.Contains("R-SCHED1", cut.Find("[role=alertdialog] .rz-alert").TextContent), Timeout);
-        var alert = cut.Find("[role=alertdialog] .rz-alert");
-        Assert.Contains("2027-04-01", alert.TextContent);
-        Assert.Contains("Cancel it first", alert.TextContent);
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[role=alertdialog] .rz-alert")), Timeout);
+        Assert.Equal("This method pays a scheduled payment: R-SCHED1 on 2027-04-01 (USD 1,250.00). Cancel it first, then delete the method.",
+            cut.Find("[role=alertdialog] .rz-alert .rz-alert-content").TextContent.Trim());
         Assert.NotNull(RowFor(cut, Bank));
         Assert.Empty(cut.FindAll(".pp-notice"));
         Assert.Equal(bank.Id, Assert.Single(await Methods.ListAsync()).Id);

@@ -346,8 +346,9 @@ public sealed class PaymentMethodService(
         {
             var list = scheduled.Select(p => PortalFieldError.Of("method", "MethodScheduledPayment", "{0} on {1:yyyy-MM-dd} ({2})",
                 p.ReceiptNumber, p.ScheduledFor ?? default, Money.FromMinorUnits(p.AmountMinor, p.Currency))).ToList();
+            // Both name the payments as a list of parts (one or more), which the formatters word part by part.
             throw (scheduled.Count == 1
-                ? PortalFieldError.Of("method", "MethodPaysScheduledOne", "This method pays a scheduled payment: {0}. Cancel it first, then delete the method.", list[0])
+                ? PortalFieldError.Of("method", "MethodPaysScheduledOne", "This method pays a scheduled payment: {0}. Cancel it first, then delete the method.", list)
                 : PortalFieldError.Of("method", "MethodPaysScheduledMany", "This method pays {0} scheduled payments: {1}. Cancel them first, then delete the method.", scheduled.Count, list)).ToException();
         }
 

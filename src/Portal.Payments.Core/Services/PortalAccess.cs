@@ -30,7 +30,7 @@ public sealed record PortalFieldError(string Field, string Code, string Message,
     /// invariant culture. Pass amounts as <see cref="Money"/>, dates as <see cref="DateOnly"/> (with the English date
     /// format in the placeholder, e.g. <c>{0:MMMM d, yyyy}</c>) and counts as <see cref="int"/>, so a user interface
     /// writes them in the user's culture; a list of refusals (the parts of one message) reads as their messages joined by
-    /// "; ".
+    /// "; ", and a single refusal as its message.
     /// </summary>
     public static PortalFieldError Of(string field, string code, string englishFormat, params object[] arguments) =>
         new(field, code, string.Format(EnglishArguments.Instance, englishFormat, arguments), arguments);
@@ -38,7 +38,7 @@ public sealed record PortalFieldError(string Field, string Code, string Message,
     /// <summary>The refusal as an exception (the server refuses the request with it).</summary>
     public PortalValidationException ToException() => new(this);
 
-    /// <summary>Writes the arguments of an English message: invariant, a list of parts as their messages.</summary>
+    /// <summary>Writes the arguments of an English message: invariant, a part or a list of parts as their messages.</summary>
     private sealed class EnglishArguments : IFormatProvider, ICustomFormatter
     {
         public static readonly EnglishArguments Instance = new();
@@ -48,6 +48,7 @@ public sealed record PortalFieldError(string Field, string Code, string Message,
         public string Format(string? format, object? arg, IFormatProvider? formatProvider) => arg switch
         {
             IEnumerable<PortalFieldError> parts => string.Join("; ", parts.Select(p => p.Message)),
+            PortalFieldError part => part.Message,
             IFormattable formattable => formattable.ToString(format, CultureInfo.InvariantCulture),
             _ => arg?.ToString() ?? "",
         };

@@ -8,7 +8,7 @@ namespace Portal.Payments.Ui;
 /// Words a Core refusal in the user's language: <c>Error.{Code}</c> from the resources, else Core's English message. The
 /// arguments are written in the user's culture: amounts as <see cref="PortalFormat.Money"/>, counts and dates as
 /// <see cref="PortalFormat.Count"/> and <see cref="PortalFormat.Date"/> unless the text gives a format
-/// (<c>{0:MMMM d, yyyy}</c>, <c>{0:N0}</c>), and a list of refusals (the parts of one message) worded one by one.
+/// (<c>{0:MMMM d, yyyy}</c>, <c>{0:N0}</c>), and a refusal or a list of refusals (the parts of one message) worded one by one.
 /// </summary>
 internal static class FieldErrorText
 {
@@ -70,6 +70,7 @@ internal static class FieldErrorText
             int n when string.IsNullOrEmpty(format) => PortalFormat.Count(n),
             DateOnly d when string.IsNullOrEmpty(format) => PortalFormat.Date(d),
             IEnumerable<PortalFieldError> parts => string.Join("; ", parts.Select(p => Of(l, p))),
+            PortalFieldError part => Of(l, part),
             IFormattable formattable => formattable.ToString(format, CultureInfo.CurrentCulture),
             _ => arg?.ToString() ?? "",
         };
