@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
@@ -7,6 +8,7 @@ using Portal.Payments.Services.Payments;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
+using Radzen.Blazor;
 
 namespace Portal.Payments.Ui.Tests;
 
@@ -78,6 +80,17 @@ public class PayInvoicesPanelTests : PayTestContext
 
     private static string Text(IRenderedComponent<PayInvoicesPanel> cut, string testId) => cut.Find($"[data-testid={testId}]").TextContent.Trim();
 
+    // The confirm button's own click handler, called as a click the browser sent before the render that disabled the button is.
+    private static Task ClickMakePaymentAsync(IRenderedComponent<PayInvoicesPanel> cut) =>
+        cut.InvokeAsync(() => cut.FindComponents<RadzenButton>().Single(b => b.Instance.Text == "Make payment").Instance.OnClick(new MouseEventArgs()));
+
+    private async Task<List<PaymentRecord>> PaymentRowsAsync()
+    {
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        return await db.Payments.AsNoTracking().Where(p => p.AccountId == AccountId).ToListAsync();
+    }
+
     [Fact]
     public async Task The_servers_preview_is_shown_line_by_line_with_totals()
     {
@@ -126,6 +139,61 @@ public class PayInvoicesPanelTests : PayTestContext
 
         Button(cut, "Close").Click();
         Assert.Equal(1, _closed);
+    }
+
+    [Fact]
+    public async Task A_click_that_arrives_while_an_amount_is_invalid_charges_nothing()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1121", 100_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        // Invalid: nothing is payable (no lines, which would pay in full), and the preview still shows the full payment.
+        Input(cut, "Amount to pay for INV-1121").Change("12x");
+        Assert.True(Button(cut, "Make payment").HasAttribute("disabled"));
+        Assert.Equal("USD 1,000.00", Text(cut, "total"));
+
+        await ClickMakePaymentAsync(cut);
+
+        Assert.Empty(_paid);
+        Assert.Empty(await PaymentRowsAsync());
+        Assert.Equal(0, await Services.GetRequiredService<SandboxGateway>().CountChargesAsync());
+        Assert.Equal(InvoiceStatus.Open, (await InvoicesAsync(ids)).Single().Status);
+        Assert.Empty(cut.FindAll("[data-testid=pay-confirmation]"));
+    }
+
+    [Fact]
+    public async Task A_click_that_arrives_while_the_preview_is_recomputed_charges_nothing_and_the_next_click_pays_the_amount_entered()
+    {
+        var gate = new SearchGate();
+        await StartAsync(configure: o => o.Database.Interceptors.Add(gate));
+        var ids = await SeedAsync(("INV-1131", 100_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        Input(cut, "Amount to pay for INV-1131").Change("600");
+        cut.WaitForAssertion(() => Assert.Equal("USD 600.00", Text(cut, "total")), Timeout);   // the draft's total: the reason is missing
+
+        // The reason completes the line: the server recomputes the preview, and its read is held meanwhile.
+        gate.Hold(AccountId);
+        Input(cut, "Short-pay reason for INV-1131").Change("Damaged");
+        await gate.Reached;
+        var click = ClickMakePaymentAsync(cut);
+        gate.Release();
+        await click;
+
+        Assert.Empty(_paid);
+        Assert.Empty(await PaymentRowsAsync());
+        Assert.Equal(0, await Services.GetRequiredService<SandboxGateway>().CountChargesAsync());
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=pay-error]"));
+
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        Assert.Equal(Money.Create(600m, "USD"), Assert.Single(_paid).Amount);
     }
 
     [Fact]
