@@ -262,6 +262,66 @@ public abstract class ConvenienceFeeTests(TestDatabase database)
         Assert.Equal(1020_00L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
     }
 
+    [Fact]
+    public async Task Changing_the_date_or_method_of_a_scheduled_payment_with_a_fee_confirms_its_amount_fee_included_and_stores_the_new_fee()
+    {
+        var policy = new AdjustableFeePolicy { CardPercent = 2.5m };
+        await using var h = WithFees(database, out var account, policy);
+        var ids = await InvoicesAsync(h, account, new Item("INV-FE40", 100_000));
+        var card = await CardAsync(h);
+        var bank = await BankAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var preview = await service.PreviewAsync(ids, Today.AddDays(5), card.Id);
+        var scheduled = await service.ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(5), card.Id, Key()) { ExpectedTotal = preview.TotalCharged });
+        var listed = Assert.Single(await service.ListAsync());
+        Assert.Equal(Usd(1025m), listed.Amount);
+
+        // Only the date: the payer confirms the amount the list shows, fee included.
+        var moved = await service.ChangeAsync(scheduled.PaymentId, Today.AddDays(6), null, listed.Amount);
+        Assert.Equal((Today.AddDays(6), Usd(1025m)), (moved.ScheduledFor, moved.Amount));
+        var row = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((102_500L, 2_500L), (row.AmountMinor, row.FeeMinor));
+
+        // Only the method: a bank account carries no fee, and the preview of the change says so before it is confirmed.
+        Assert.Equal(Usd(1000m), (await service.PreviewChangeAsync(scheduled.PaymentId, Today.AddDays(6), bank.Id)).TotalCharged);
+        var stale = await Assert.ThrowsAsync<PortalValidationException>(() => service.ChangeAsync(scheduled.PaymentId, null, bank.Id, Usd(1025m)));
+        Assert.Equal("AmountsChanged", stale.Error?.Code);
+        var rebanked = await service.ChangeAsync(scheduled.PaymentId, null, bank.Id, Usd(1000m));
+        Assert.Equal(Usd(1000m), rebanked.Amount);
+        row = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((100_000L, 0L, (string?)null), (row.AmountMinor, row.FeeMinor, row.FeeLabel));
+
+        // The runner charges the invoices in full and no fee.
+        h.Clock.Advance(TimeSpan.FromDays(6));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        var paid = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((100_000L, 0L), (paid.AmountMinor, paid.FeeMinor));
+        Assert.Equal(100_000L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
+    }
+
+    [Fact]
+    public async Task Cancelling_some_invoices_of_a_scheduled_payment_with_a_fee_leaves_the_rest_with_its_own_fee()
+    {
+        var policy = new AdjustableFeePolicy { CardPercent = 2.5m };
+        await using var h = WithFees(database, out var account, policy);
+        var ids = await InvoicesAsync(h, account, new Item("INV-FE50", 60_000), new Item("INV-FE51", 40_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(5), card.Id, Key()));
+        Assert.Equal(Usd(1025m), scheduled.Amount);
+
+        var plan = Assert.Single(await service.PlanCancelAsync([ids[1]]));
+        Assert.Equal(Usd(615m), plan.RemainingAmount);   // USD 600.00 and its fee of USD 15.00
+        var outcome = await service.CancelInvoicesAsync(scheduled.PaymentId, [ids[1]], plan.RemainingAmount);
+
+        Assert.Equal(Usd(615m), outcome.RemainingAmount);
+        var row = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((61_500L, 1_500L), (row.AmountMinor, row.FeeMinor));
+        h.Clock.Advance(TimeSpan.FromDays(5));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        Assert.Equal(61_500L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
+    }
+
     private static async Task<long[]> PayableAsync(PortalHarness h, string account, int count)
     {
         await using var db = await h.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();

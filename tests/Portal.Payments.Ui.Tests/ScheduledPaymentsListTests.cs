@@ -1,4 +1,7 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Hosting;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Services.Payments;
@@ -27,6 +30,48 @@ public class ScheduledPaymentsListTests : PayTestContext
         var cut = Render<ScheduledPaymentsList>();
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=scheduled-payment], [data-testid=scheduled-empty]")), Timeout);
         return cut;
+    }
+
+    /// <summary>
+    /// A USD 1,000.00 invoice scheduled for 15 March 2027 with the Visa card under a 2.5% card fee (USD 1,025.00); a Mastercard
+    /// and a bank account are stored too.
+    /// </summary>
+    private async Task<ScheduledPaymentOutcome> ArrangeWithCardFeeAsync()
+    {
+        await StartAsync(configure: ConvenienceFeeDisclosureTests.CardFee);
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("SCH-5301", 100_000, null, OpenItemType.Invoice));
+        var visa = await AddCardAsync();
+        await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
+        await AddBankAccountAsync();
+        var service = Services.GetRequiredService<ScheduledPaymentService>();
+        var preview = await service.PreviewAsync(ids, new DateOnly(2027, 3, 15), visa.Id);
+        var scheduled = await service.ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 15), visa.Id, Guid.NewGuid().ToString("N"))
+        {
+            ExpectedTotal = preview.TotalCharged,
+        });
+        Assert.Equal(1025m, scheduled.Amount.Amount);
+        return scheduled;
+    }
+
+    private static async Task OpenChangeAsync(IRenderedComponent<ScheduledPaymentsList> cut)
+    {
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=scheduled-change-form] [data-testid=picker-option]")), Timeout);
+    }
+
+    private static void ChooseMethod(IRenderedComponent<ScheduledPaymentsList> cut, string methodText)
+    {
+        var label = Assert.Single(cut.FindAll(".pp-picker-option label"), l => l.TextContent.Contains(methodText, StringComparison.Ordinal));
+        cut.Find($"#{label.GetAttribute("for")}").Change(true);
+    }
+
+    private static string Text(IRenderedComponent<ScheduledPaymentsList> cut, string testId) => cut.Find($"[data-testid={testId}]").TextContent.Trim();
+
+    private async Task<PaymentRecord> PaymentRowAsync()
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.Payments.AsNoTracking().SingleAsync(p => p.AccountId == AccountId);
     }
 
     /// <summary>A button's words without its icon's ligature.</summary>
@@ -95,6 +140,61 @@ public class ScheduledPaymentsListTests : PayTestContext
         Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]"));
         var invoice = (await InvoicesAsync(ids)).Single();
         Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)new DateOnly(2027, 3, 20)), (invoice.Status, invoice.ScheduledFor));
+    }
+
+    [Fact]
+    public async Task Changing_only_the_method_of_a_payment_with_a_card_fee_saves_the_amount_of_the_method_chosen_fee_included()
+    {
+        var scheduled = await ArrangeWithCardFeeAsync();
+        var cut = RenderList();
+        Assert.Equal("USD 1,025.00", Text(cut, "scheduled-amount"));
+
+        // Another card: the same fee; the amount shown, fee included, is the one confirmed.
+        await OpenChangeAsync(cut);
+        Assert.Equal("Amount on that date: USD 1,025.00", Text(cut, "scheduled-new-amount"));
+        ChooseMethod(cut, "4444");
+        cut.WaitForAssertion(() => Assert.Equal("Amount on that date: USD 1,025.00", Text(cut, "scheduled-new-amount")), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
+        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,025.00 on 3/15/2027 with Mastercard", Text(cut, "scheduled-notice"));
+        var row = await PaymentRowAsync();
+        Assert.Equal((102_500L, 2_500L), (row.AmountMinor, row.FeeMinor));
+
+        // The bank account carries no fee: the amount says so before saving.
+        await OpenChangeAsync(cut);
+        ChooseMethod(cut, "6789");
+        cut.WaitForAssertion(() => Assert.Equal("Amount on that date: USD 1,000.00", Text(cut, "scheduled-new-amount")), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
+        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,000.00 on 3/15/2027 with", Text(cut, "scheduled-notice"));
+        Assert.Equal("USD 1,000.00", Text(cut, "scheduled-amount"));
+        row = await PaymentRowAsync();
+        Assert.Equal((100_000L, 0L), (row.AmountMinor, row.FeeMinor));
+    }
+
+    [Fact]
+    public async Task A_change_refused_because_the_amount_changed_shows_the_new_amount_and_the_next_save_confirms_it()
+    {
+        var scheduled = await ArrangeWithCardFeeAsync();
+        var cut = RenderList();
+        await OpenChangeAsync(cut);
+        Assert.Equal("Amount on that date: USD 1,025.00", Text(cut, "scheduled-new-amount"));
+
+        // The merchant raises the card fee meanwhile.
+        Services.GetRequiredService<IOptionsMonitor<PortalPaymentsOptions>>().CurrentValue.ConvenienceFees.Card.Percent = 3m;
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.Equal("Amount on that date: USD 1,030.00", Text(cut, "scheduled-new-amount")), Timeout);
+        Assert.Equal("The amounts changed since you reviewed them; review the new total and confirm again.", Text(cut, "scheduled-change-error"));
+        Assert.Equal(102_500L, (await PaymentRowAsync()).AmountMinor);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
+        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,030.00 on 3/15/2027 with", Text(cut, "scheduled-notice"));
+        var row = await PaymentRowAsync();
+        Assert.Equal((103_000L, 3_000L), (row.AmountMinor, row.FeeMinor));
     }
 
     [Fact]

@@ -502,7 +502,7 @@ public sealed class PaymentLifecycle(
     /// <summary>
     /// Changes a Scheduled payment before it runs — no status change: it stays Scheduled — as one conditional update on the
     /// payment as it was read (Scheduled, same amount, date and method), in the caller's transaction: the new date, method,
-    /// amounts and invoices (<paramref name="amendment"/>); the holds of the invoices it no longer pays released (Open
+    /// amounts (fee included) and invoices (<paramref name="amendment"/>); the holds of the invoices it no longer pays released (Open
     /// again), the remaining holds moved to the new date; the audit row and the payer's email. False when the payment
     /// changed meanwhile (the runner claimed it, or another change won); nothing is added then.
     /// </summary>
@@ -516,7 +516,9 @@ public sealed class PaymentLifecycle(
         var id = payment.Id;
         var (oldAmount, oldDate, oldMethod) = (payment.AmountMinor, payment.ScheduledFor, payment.PaymentMethodId);
         var lines = amendment.Preview.Lines;
-        var amount = amendment.Preview.Total.ToMinorUnits();
+        // The amount charged is the items plus the fee, stored apart as at scheduling: the runner re-prices the fee from it.
+        var amount = amendment.Preview.TotalCharged.ToMinorUnits();
+        var (fee, feeLabel) = (ScheduledAmendment.FeeMinorOf(amendment.Preview), ScheduledAmendment.FeeLabelOf(amendment.Preview));
         var discount = amendment.Preview.DiscountTotal.ToMinorUnits();
         var date = amendment.Preview.PaymentDate;
         var methodKey = SearchKeys.Normalize(amendment.MethodDescription);
@@ -524,6 +526,8 @@ public sealed class PaymentLifecycle(
             .Where(p => p.Id == id && p.Status == PaymentStatus.Scheduled && p.AmountMinor == oldAmount && p.ScheduledFor == oldDate && p.PaymentMethodId == oldMethod)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(p => p.AmountMinor, amount)
+                .SetProperty(p => p.FeeMinor, fee)
+                .SetProperty(p => p.FeeLabel, feeLabel)
                 .SetProperty(p => p.DiscountMinor, discount)
                 .SetProperty(p => p.InvoiceCount, lines.Count)
                 .SetProperty(p => p.ScheduledFor, date)
@@ -562,6 +566,8 @@ public sealed class PaymentLifecycle(
 
         var before = new { Amount = oldAmount, Date = oldDate, Method = payment.MethodDescription, Invoices = payment.Allocations.Select(a => a.InvoiceNumber).ToList() };
         payment.AmountMinor = amount;
+        payment.FeeMinor = fee;
+        payment.FeeLabel = feeLabel;
         payment.DiscountMinor = discount;
         payment.InvoiceCount = lines.Count;
         payment.ScheduledFor = date;

@@ -85,11 +85,19 @@ public sealed record ScheduledCancelPlan
 }
 
 /// <summary>A change of a scheduled payment, computed by the server for the lifecycle.</summary>
-/// <param name="Preview">The remaining items priced for the (new) date.</param>
+/// <param name="Preview">The remaining items priced for the (new) date, with the (new) method's convenience fee: the payment
+/// charges <see cref="PaymentPreview.TotalCharged"/>.</param>
 /// <param name="MethodId">The (new) stored method.</param>
 /// <param name="MethodDescription">Its masked description.</param>
 /// <param name="RemovedNumbers">Numbers of the invoices taken out of the payment.</param>
-internal sealed record ScheduledAmendment(PaymentPreview Preview, Guid? MethodId, string MethodDescription, IReadOnlyList<string> RemovedNumbers);
+internal sealed record ScheduledAmendment(PaymentPreview Preview, Guid? MethodId, string MethodDescription, IReadOnlyList<string> RemovedNumbers)
+{
+    /// <summary>The fee <paramref name="preview"/> charges, in minor units (0 when none is charged).</summary>
+    public static long FeeMinorOf(PaymentPreview preview) => preview.Fee is { Charged: true } fee ? fee.Amount.ToMinorUnits() : 0;
+
+    /// <summary>The fee's label, when one is charged.</summary>
+    public static string? FeeLabelOf(PaymentPreview preview) => preview.Fee is { Charged: true } fee ? fee.Label : null;
+}
 
 /// <summary>What a change of a scheduled payment did.</summary>
 /// <param name="ReceiptNumber">The payment's reference.</param>

@@ -235,25 +235,39 @@ public sealed class ScheduledPaymentService(
             throw PaymentService.AmountsChanged();
         }
         var remaining = payment.Allocations.Select(a => a.InvoiceId).Except(ids).ToList();
-        var preview = Compute(await HeldItemsAsync(db, payment, remaining, cancellationToken), payment.ScheduledFor!.Value);
+        var preview = WithFee(payment, Compute(await HeldItemsAsync(db, payment, remaining, cancellationToken), payment.ScheduledFor!.Value),
+            await CurrentMethodAsync(db, payment, cancellationToken));
         var amendment = new ScheduledAmendment(preview, payment.PaymentMethodId, payment.MethodDescription, [.. plan.Cancelled.Select(i => i.Number)]);
         await AmendAsync(scope, payment, amendment, cancellationToken);
-        return new ScheduledChangeOutcome(payment.ReceiptNumber, WholePaymentCancelled: false, preview.Total, [.. plan.Cancelled.Select(i => i.Number)], plan.Cancelled.Count);
+        return new ScheduledChangeOutcome(payment.ReceiptNumber, WholePaymentCancelled: false, preview.TotalCharged, [.. plan.Cancelled.Select(i => i.Number)], plan.Cancelled.Count);
     }
 
-    /// <summary>The amounts scheduled payment <paramref name="paymentId"/> would charge on <paramref name="date"/> (discounts that still apply then).</summary>
-    public async Task<PaymentPreview> PreviewChangeAsync(Guid paymentId, DateOnly? date, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The amounts scheduled payment <paramref name="paymentId"/> would charge on <paramref name="date"/> (discounts that still apply
+    /// then) with its own method: <see cref="PaymentPreview.TotalCharged"/> (fee included) is what <see cref="ChangeAsync"/> confirms.
+    /// </summary>
+    public Task<PaymentPreview> PreviewChangeAsync(Guid paymentId, DateOnly? date, CancellationToken cancellationToken = default) =>
+        PreviewChangeAsync(paymentId, date, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="PreviewChangeAsync(Guid, DateOnly?, CancellationToken)"/>, paid with <paramref name="paymentMethodId"/> (null:
+    /// the payment's own method): the convenience fee of that method under today's policy, as a change stores it.
+    /// </summary>
+    public async Task<PaymentPreview> PreviewChangeAsync(Guid paymentId, DateOnly? date, Guid? paymentMethodId, CancellationToken cancellationToken = default)
     {
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
-        return Compute(items, CheckDate(date, Window(items)));
+        var preview = Compute(items, CheckDate(date, Window(items)));
+        return WithFee(payment, preview, await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken));
     }
 
     /// <summary>
     /// Moves scheduled payment <paramref name="paymentId"/> to <paramref name="date"/> and/or another stored method: the amounts are
-    /// recomputed for the date (discounts), the invoices show the new date, the payer is emailed. When
-    /// <paramref name="expectedAmount"/> (what the payer confirmed) differs from the server's recomputation, nothing changes.
+    /// recomputed for the date (discounts) with the convenience fee of the (new) method, the invoices show the new date, the payer
+    /// is emailed. When <paramref name="expectedAmount"/> (what the payer confirmed: the amount charged, fee included, as
+    /// <see cref="ScheduledPaymentView.Amount"/> and <see cref="PaymentPreview.TotalCharged"/> of <see cref="PreviewChangeAsync(Guid, DateOnly?, Guid?, CancellationToken)"/>)
+    /// differs from the server's recomputation, nothing changes.
     /// </summary>
     public async Task<ScheduledPaymentView> ChangeAsync(Guid paymentId, DateOnly? date, Guid? paymentMethodId, Money? expectedAmount = null,
         CancellationToken cancellationToken = default)
@@ -262,18 +276,17 @@ public sealed class ScheduledPaymentService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
         var newDate = date is null ? payment.ScheduledFor!.Value : CheckDate(date, Window(items));
-        var preview = Compute(items, newDate);
-        if (expectedAmount is { } expected && expected != preview.Total)
+        var method = await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken);
+        var preview = WithFee(payment, Compute(items, newDate), method);
+        if (expectedAmount is { } expected && expected != preview.TotalCharged)
         {
             throw PaymentService.AmountsChanged();
         }
-        var (methodId, description) = (payment.PaymentMethodId, payment.MethodDescription);
-        if (paymentMethodId is { } chosen && chosen != payment.PaymentMethodId)
-        {
-            var method = await PaymentService.UsableMethodAsync(db, scope.AccountId, chosen, Today, charger.GatewayKey, cancellationToken);
-            (methodId, description) = (method.Id, PaymentMethodService.Describe(method));
-        }
-        if (newDate == payment.ScheduledFor && methodId == payment.PaymentMethodId && preview.Total.ToMinorUnits() == payment.AmountMinor)
+        var (methodId, description) = method is not null && method.Id != payment.PaymentMethodId
+            ? (method.Id, PaymentMethodService.Describe(method))
+            : (payment.PaymentMethodId, payment.MethodDescription);
+        if (newDate == payment.ScheduledFor && methodId == payment.PaymentMethodId && preview.TotalCharged.ToMinorUnits() == payment.AmountMinor
+            && ScheduledAmendment.FeeMinorOf(preview) == payment.FeeMinor)
         {
             return View(payment);
         }
@@ -352,9 +365,43 @@ public sealed class ScheduledPaymentService(
             Payment = view,
             Cancelled = cancelled,
             WholePayment = false,
-            RemainingAmount = preview.Total,
+            RemainingAmount = preview.Total.Amount <= 0m ? preview.Total : WithFee(payment, preview, await CurrentMethodAsync(db, payment, ct)).TotalCharged,
             WholeOnlyReason = preview.Total.Amount <= 0m ? WholeOnly(payment).Message : null,
         };
+    }
+
+    /// <summary>
+    /// <paramref name="preview"/> of scheduled payment <paramref name="payment"/> with the convenience fee of <paramref name="method"/>
+    /// under today's policy for the preview's date, as the runner prices it (the payment's billing region and occasion); no fee
+    /// without a method. A change stores the fee with the amount, so the payment's amount is always its items plus its fee.
+    /// </summary>
+    private PaymentPreview WithFee(PaymentRecord payment, PaymentPreview preview, PaymentMethodRecord? method)
+    {
+        var quotes = new FeeQuotes(fees, preview.Total, payment.BillingRegion,
+            payment.AutopayEnrollmentId is null ? FeeOccasion.Scheduled : FeeOccasion.Autopay, preview.PaymentDate);
+        return preview with
+        {
+            Fee = method is null ? null : quotes.For(method.Type, method.Funding),
+            CardFee = quotes.Card,
+            BankFee = quotes.Bank,
+        };
+    }
+
+    /// <summary>The method a change leaves on <paramref name="payment"/>: <paramref name="chosen"/> (checked usable) or its own.</summary>
+    private async Task<PaymentMethodRecord?> ChangedMethodAsync(PaymentsDbContext db, AccountScope scope, PaymentRecord payment, Guid? chosen, CancellationToken ct) =>
+        chosen is { } id && id != payment.PaymentMethodId
+            ? await PaymentService.UsableMethodAsync(db, scope.AccountId, id, Today, charger.GatewayKey, ct)
+            : await CurrentMethodAsync(db, payment, ct);
+
+    /// <summary>The payment's own stored method, or null when it was deleted (the runner then fails the payment, fee or not).</summary>
+    private static async Task<PaymentMethodRecord?> CurrentMethodAsync(PaymentsDbContext db, PaymentRecord payment, CancellationToken ct)
+    {
+        if (payment.PaymentMethodId is not { } id)
+        {
+            return null;
+        }
+        var accountId = payment.AccountId;
+        return await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id && m.AccountId == accountId && m.DeletedAt == null, ct);
     }
 
     /// <summary>The refusal to cancel invoices of <paramref name="payment"/> whose rest would charge nothing.</summary>

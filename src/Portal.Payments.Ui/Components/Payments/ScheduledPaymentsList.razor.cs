@@ -84,6 +84,7 @@ public partial class ScheduledPaymentsList : ComponentBase
         await LoadAsync();
     }
 
+    /// <summary>Opens the change form on what the payment charges now (its amount, fee included, is what the server compares).</summary>
     private void StartChange(ScheduledPaymentView payment)
     {
         _changing = payment;
@@ -93,24 +94,54 @@ public partial class ScheduledPaymentsList : ComponentBase
         _changeError = null;
     }
 
-    private async Task DateChangedAsync(DateTime? value)
+    private Task DateChangedAsync(DateTime? value)
     {
         _date = value;
         _changeError = null;
+        return RefreshChangeAmountAsync();
+    }
+
+    /// <summary>Another method may carry another convenience fee: the amount is asked again.</summary>
+    private Task MethodChangedAsync(Guid? method)
+    {
+        _methodId = method;
+        _changeError = null;
+        return RefreshChangeAmountAsync();
+    }
+
+    /// <summary>
+    /// The amount the change would charge (fee included) for the date and method chosen, from the server (asked again when either
+    /// changed meanwhile); none while it is asked, so nothing is saved against an older figure.
+    /// </summary>
+    private async Task RefreshChangeAmountAsync()
+    {
         _changeAmount = null;
-        if (_changing is null)
+        if (_changing is not { } payment)
         {
             return;
         }
         try
         {
-            _changeAmount = (await Scheduled.PreviewChangeAsync(_changing.PaymentId, value is { } d ? DateOnly.FromDateTime(d) : null)).Total;
+            (DateTime?, Guid?) asked;
+            Money amount;
+            do
+            {
+                asked = (_date, _methodId);
+                amount = (await Scheduled.PreviewChangeAsync(payment.PaymentId, ChosenDate, _methodId)).TotalCharged;
+            }
+            while (asked != (_date, _methodId));
+            if (_changing?.PaymentId == payment.PaymentId)
+            {
+                _changeAmount = amount;
+            }
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException)
         {
             _changeError = FieldErrorText.Of(L, ex);
         }
     }
+
+    private DateOnly? ChosenDate => _date is { } d ? DateOnly.FromDateTime(d) : null;
 
     private async Task SaveChangeAsync()
     {
@@ -122,10 +153,16 @@ public partial class ScheduledPaymentsList : ComponentBase
         _changeError = null;
         try
         {
-            var changed = await Scheduled.ChangeAsync(payment.PaymentId, _date is { } d ? DateOnly.FromDateTime(d) : null, _methodId, amount);
+            var changed = await Scheduled.ChangeAsync(payment.PaymentId, ChosenDate, _methodId, amount);
             _notice = L["Scheduled.Changed", changed.ReceiptNumber, PortalFormat.Money(changed.Amount), PortalFormat.Date(changed.ScheduledFor), PaymentText.Method(L, changed.MethodDescription)];
             _changing = null;
             await LoadAsync();
+        }
+        catch (PortalValidationException ex) when (ex.Field == "total")
+        {
+            // Nothing changed: show the server's new amount for the payer to confirm with the next save.
+            await RefreshChangeAmountAsync();
+            _changeError = FieldErrorText.Of(L, ex);
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
         {
