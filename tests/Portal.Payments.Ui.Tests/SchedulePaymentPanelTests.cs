@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Hosting;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Services.Payments;
@@ -118,6 +120,28 @@ public class SchedulePaymentPanelTests : PayTestContext
         var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
         await using var db = await factory.CreateDbContextAsync();
         Assert.Equal(1, await db.Payments.CountAsync());
+    }
+
+    [Fact]
+    public async Task A_confirmation_refused_because_the_amounts_changed_shows_the_new_total_and_the_next_click_schedules_it()
+    {
+        await StartAsync(configure: ConvenienceFeeDisclosureTests.CardFee);
+        var ids = await SeedAsync(("INV-3601", 40_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        cut.WaitForAssertion(() => Assert.Equal("USD 410.00", Text(cut, "total-charged")), Timeout);
+
+        // The merchant raises the card fee after the payer reviewed the total.
+        Services.GetRequiredService<IOptionsMonitor<PortalPaymentsOptions>>().CurrentValue.ConvenienceFees.Card.Percent = 3m;
+        Button(cut, "Confirm scheduled payment: USD 410.00").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("USD 412.00", Text(cut, "total-charged")), Timeout);
+        Assert.Equal("The amounts changed since you reviewed them; review the new total and confirm again.", cut.Find("[data-testid=schedule-error] .rz-alert-content").TextContent.Trim());
+        Assert.Empty(_scheduled);
+        Button(cut, "Confirm scheduled payment: USD 412.00").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=schedule-confirmation]")), Timeout);
+        Assert.Equal(Money.Create(412m, "USD"), Assert.Single(_scheduled).Amount);
     }
 
     [Fact]
