@@ -263,6 +263,26 @@ public abstract class ConvenienceFeeTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Scheduling_confirms_the_amount_to_be_charged_fee_included_not_the_invoices_total()
+    {
+        await using var h = WithFees(database, out var account, new AdjustableFeePolicy { CardPercent = 2.5m });
+        var ids = await InvoicesAsync(h, account, new Item("INV-FE35", 100_000));
+        var card = await CardAsync(h);
+        var scheduling = h.Get<ScheduledPaymentService>();
+        var preview = await scheduling.PreviewAsync(ids, Today.AddDays(5), card.Id);
+        Assert.Equal((Usd(1000m), Usd(1025m)), (preview.Total, preview.TotalCharged));
+
+        // A payer who saw USD 1,000.00 (the invoices, no fee) has not agreed to be charged USD 1,025.00.
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            scheduling.ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(5), card.Id, Key()) { ExpectedTotal = preview.Total }));
+
+        Assert.Equal("total", refused.Field);
+        Assert.Empty(await PaymentsAsync(h, account));
+        var scheduled = await scheduling.ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(5), card.Id, Key()) { ExpectedTotal = preview.TotalCharged });
+        Assert.Equal(Usd(1025m), scheduled.Amount);
+    }
+
+    [Fact]
     public async Task Changing_the_date_or_method_of_a_scheduled_payment_with_a_fee_confirms_its_amount_fee_included_and_stores_the_new_fee()
     {
         var policy = new AdjustableFeePolicy { CardPercent = 2.5m };

@@ -145,6 +145,46 @@ public class SchedulePaymentPanelTests : PayTestContext
     }
 
     [Fact]
+    public async Task A_click_that_arrives_while_the_new_methods_figures_are_loading_schedules_nothing()
+    {
+        var gate = new Infrastructure.SearchGate();
+        await StartAsync(configure: o =>
+        {
+            ConvenienceFeeDisclosureTests.CardFee(o);
+            o.Database.Interceptors.Add(gate);
+        });
+        var ids = await SeedAsync(("INV-3651", 40_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        await AddBankAccountAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        ChooseMethod(cut, "6789");
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=total-charged]")), Timeout);   // the bank account: no fee
+        Assert.Equal("USD 400.00", Text(cut, "total"));
+
+        // Back to the card (2.5 % fee): its figures are read while the payer's click, sent before the button was disabled, arrives.
+        gate.Hold(AccountId);
+        ChooseMethod(cut, "4242");
+        await gate.Reached;
+        var click = cut.InvokeAsync(() => cut.FindComponents<RadzenButton>().First(b => b.Instance.Text.StartsWith("Confirm scheduled payment", StringComparison.Ordinal)).Instance.OnClick(new Microsoft.AspNetCore.Components.Web.MouseEventArgs()));
+        gate.Release();
+        await click;
+
+        Assert.Empty(_scheduled);
+        Assert.Empty(cut.FindAll("[data-testid=schedule-error]"));   // nothing was sent, so nothing was refused
+        cut.WaitForAssertion(() => Assert.Equal("USD 410.00", Text(cut, "total-charged")), Timeout);
+        Button(cut, "Confirm scheduled payment: USD 410.00").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=schedule-confirmation]")), Timeout);
+        Assert.Equal(Money.Create(410m, "USD"), Assert.Single(_scheduled).Amount);
+    }
+
+    private static void ChooseMethod(IRenderedComponent<SchedulePaymentPanel> cut, string lastFour)
+    {
+        var label = Assert.Single(cut.FindAll(".pp-picker-option label"), l => l.TextContent.Contains(lastFour, StringComparison.Ordinal));
+        cut.Find($"#{label.GetAttribute("for")}").Change(true);
+    }
+
+    [Fact]
     public async Task A_view_only_user_is_refused()
     {
         await StartAsync(PortalPermissions.View);

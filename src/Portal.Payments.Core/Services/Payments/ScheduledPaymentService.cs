@@ -69,7 +69,7 @@ public sealed class ScheduledPaymentService(
             method = await PaymentService.UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId,
                 Today, charger.GatewayKey, cancellationToken);
             preview = PaymentService.WithFees(Compute(items, date), fees, scope, method, FeeOccasion.Scheduled, date);
-            if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged && expected != preview.Total)
+            if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged)
             {
                 throw PaymentService.AmountsChanged();
             }
