@@ -253,4 +253,35 @@ public abstract class PaymentGatewayConformanceTests
         Assert.False(string.IsNullOrWhiteSpace(Gateway.Key));
         Assert.Contains(Gateway.CaptureComponent.GetInterfaces(), i => i.FullName == "Microsoft.AspNetCore.Components.IComponent");
     }
+
+    /// <summary>
+    /// The capture component takes the parameters the portal passes it (Blazor throws on a parameter a component does not
+    /// declare): Kind, OnCaptured and OnCancelled always; CustomerAction and OnCustomerActionCompleted together or not at
+    /// all (a gateway that can answer RequiresAction needs both: the portal renders the component again with them).
+    /// </summary>
+    [Fact]
+    public void Capture_component_declares_the_parameters_the_portal_passes()
+    {
+        var parameters = Gateway.CaptureComponent.GetProperties(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public)
+            .Where(p => p.CanWrite && p.GetCustomAttributes(inherit: true).Any(a => a.GetType().FullName == "Microsoft.AspNetCore.Components.ParameterAttribute"))
+            .ToDictionary(p => p.Name, p => p.PropertyType, StringComparer.Ordinal);
+        var expected = new Dictionary<string, Type>(StringComparer.Ordinal)
+        {
+            [CaptureComponentParameters.Kind] = typeof(PaymentMethodType),
+            [CaptureComponentParameters.OnCaptured] = typeof(Func<CapturedPaymentMethod, Task>),
+            [CaptureComponentParameters.OnCancelled] = typeof(Func<Task>),
+        };
+        foreach (var (name, type) in expected)
+        {
+            Assert.True(parameters.TryGetValue(name, out var declared), $"{Gateway.CaptureComponent.Name} has no [Parameter] {name} ({type.Name}).");
+            Assert.True(declared!.IsAssignableFrom(type), $"{Gateway.CaptureComponent.Name}.{name} is {declared.Name}; the portal passes {type.Name}.");
+        }
+        var action = parameters.ContainsKey(CaptureComponentParameters.CustomerAction);
+        var completed = parameters.TryGetValue(CaptureComponentParameters.OnCustomerActionCompleted, out var completedType);
+        Assert.True(action == completed, $"{Gateway.CaptureComponent.Name} declares {(action ? "CustomerAction without OnCustomerActionCompleted" : "OnCustomerActionCompleted without CustomerAction")}: the portal passes both.");
+        if (completed)
+        {
+            Assert.True(completedType!.IsAssignableFrom(typeof(Func<CustomerActionOutcome, Task>)), $"{Gateway.CaptureComponent.Name}.OnCustomerActionCompleted must take Func<CustomerActionOutcome, Task>.");
+        }
+    }
 }
