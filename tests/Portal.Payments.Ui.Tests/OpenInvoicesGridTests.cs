@@ -292,6 +292,39 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task Column_filters_offer_only_conditions_the_database_query_runs_and_name_enum_choices_in_the_users_language()
+    {
+        using var german = TestCulture.Use("de-DE");
+        var cut = await RenderLoadedAsync();
+        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<PortalGridSlot<InvoiceRow>>>().Instance;
+
+        var text = grid.ColumnsCollection.Single(c => c.Property == "Row." + nameof(InvoiceRow.Number)).GetFilterOperators().ToList();
+        var amount = grid.ColumnsCollection.Single(c => c.Property == "Row.OpenBalance.Amount").GetFilterOperators().ToList();
+
+        Assert.Contains(FilterOperator.Contains, text);
+        Assert.Contains(FilterOperator.StartsWith, text);
+        Assert.DoesNotContain(FilterOperator.EndsWith, text);
+        Assert.DoesNotContain(FilterOperator.DoesNotContain, text);
+        Assert.Contains(FilterOperator.GreaterThanOrEquals, amount);
+        Assert.All(text.Concat(amount), op => Assert.Contains(op, PortalDataGridColumn<PortalGridSlot<InvoiceRow>>.Supported));
+        Assert.Equal("Gutschrift", grid.EnumTranslationFunc!(Portal.Payments.Erp.OpenItemType.CreditMemo));
+        Assert.Equal("Ausstehend", grid.EnumTranslationFunc!(InvoiceStatus.Pending));
+
+        // "Or" is refused in the user's language.
+        var column = grid.ColumnsCollection.Single(c => c.Property == "Row.OpenBalance.Amount");
+        await cut.InvokeAsync(async () =>
+        {
+            column.SetFilterOperator(FilterOperator.GreaterThanOrEquals);
+            column.SetFilterValue(1000m, true);
+            column.SetSecondFilterOperator(FilterOperator.LessThan);
+            column.SetFilterValue(9000m, false);
+            column.SetLogicalFilterOperator(LogicalFilterOperator.Or);
+            await grid.Reload();
+        });
+        cut.WaitForAssertion(() => Assert.EndsWith("Verknüpfen Sie die beiden Bedingungen mit „Und“ („Oder“ wird nicht unterstützt).", cut.Find("[data-testid=grid-error]").TextContent.Trim()), Timeout);
+    }
+
+    [Fact]
     public async Task Saved_view_layout_carries_search_and_period_and_null_restores_the_built_in_layout()
     {
         var cut = await RenderLoadedAsync();

@@ -21,6 +21,19 @@ internal static partial class PaymentText
         _ => "PaymentStatus." + status,
     }];
 
+    /// <summary>
+    /// An enum value of a grid column (the column filter's choices): its wording in the user's language, or null for an
+    /// enum the portal does not word (the grid then shows the member's name).
+    /// </summary>
+    public static string? EnumValue(IStringLocalizer<PortalStrings> l, Enum value) => value switch
+    {
+        PaymentStatus status => Status(l, status),
+        PaymentKind kind => Kind(l, kind),
+        OpenItemType type => ItemType(l, type),
+        InvoiceStatus status => l["Status." + status],
+        _ => null,
+    };
+
     /// <summary>"Invoice payment" or "Deposit".</summary>
     public static string Kind(IStringLocalizer<PortalStrings> l, PaymentKind kind) =>
         l[kind == PaymentKind.Deposit ? "PaymentKind.Deposit" : "PaymentKind.InvoicePayment"];

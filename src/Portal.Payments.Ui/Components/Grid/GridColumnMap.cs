@@ -100,7 +100,7 @@ internal sealed class GridColumnMap
         if (first is not null && second is not null && descriptor.LogicalFilterOperator == LogicalFilterOperator.Or)
         {
             // GridQuery combines filters with AND only; refusing is better than showing a wrong result.
-            throw new PortalValidationException(column.Field, $"{column.Title}: combine the two conditions with \"And\" (\"Or\" is not supported).");
+            throw PortalFieldError.Of(column.Field, "GridFilterOr", "{0}: combine the two conditions with \"And\" (\"Or\" is not supported).", column.Title).ToException();
         }
         return new[] { first, second }.OfType<GridFilter>();
     }
@@ -123,7 +123,7 @@ internal sealed class GridColumnMap
             FilterOperator.StartsWith => GridFilterOperator.StartsWith,
             FilterOperator.IsNull or FilterOperator.IsEmpty => GridFilterOperator.IsEmpty,
             FilterOperator.IsNotNull or FilterOperator.IsNotEmpty => GridFilterOperator.IsNotEmpty,
-            _ => throw new PortalValidationException(column.Field, $"{column.Title} cannot be filtered with \"{op}\"."),
+            _ => throw PortalFieldError.Of(column.Field, "GridFilterOperator", "{0} cannot be filtered with \"{1}\".", column.Title, op.ToString()).ToException(),
         };
         return new GridFilter(column.Field, mapped, value is null ? null : EnumName(column, Text(value)));
     }

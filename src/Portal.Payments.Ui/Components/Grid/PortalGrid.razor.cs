@@ -72,6 +72,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private Dictionary<string, string?> _cellCss = [];
     private RenderFragment? _columnDeclarations;
     private readonly RenderFragment _header;
+    // The enum filters' choices in the user's language (one delegate for the grid's lifetime).
+    private readonly Func<Enum, string?> _enumText;
     private int _shownRevision;
     private (DataGridSettings? Settings, IReadOnlyList<PortalGridColumn<TRow>> Columns, string Css)? _cardTitles;
 
@@ -80,6 +82,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     public PortalGrid()
     {
         _held = () => Held;
+        _enumText = value => PaymentText.EnumValue(L, value);
         // The selection bar inside Radzen's header, in a render tree of its own (see GridHeaderContent).
         _header = builder =>
         {
@@ -428,7 +431,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     {
         foreach (var column in Columns)
         {
-            builder.OpenComponent<RadzenDataGridColumn<PortalGridSlot<TRow>>>(0);
+            builder.OpenComponent<PortalDataGridColumn<PortalGridSlot<TRow>>>(0);
             builder.SetKey(column.Id);
             builder.AddComponentParameter(1, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.UniqueID), column.Id);
             builder.AddComponentParameter(2, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Title), column.Title);
