@@ -11,14 +11,14 @@ public class PortalNavTests : BunitContext
     public PortalNavTests() => Services.AddOptions().AddPortalStrings();
 
     [Fact]
-    public void Renders_a_Payments_navigation_landmark_with_links_to_the_overview_open_invoices_payment_history_and_payment_methods()
+    public void Renders_a_Payments_navigation_landmark_with_links_to_the_overview_open_invoices_scheduled_payments_payment_history_and_payment_methods()
     {
         var cut = Render<PortalNav>();
 
         var nav = Assert.Single(cut.FindAll("nav"));
         Assert.Equal("Payments", nav.GetAttribute("aria-label"));
         Assert.Equal(
-            [("portal", "Account overview"), ("portal/invoices", "Open invoices"), ("portal/deposit", "Make a deposit"), ("portal/autopay", "Autopay"), ("portal/payments", "Payment history"), ("portal/payment-methods", "Payment methods")],
+            [("portal", "Account overview"), ("portal/invoices", "Open invoices"), ("portal/scheduled", "Scheduled payments"), ("portal/deposit", "Make a deposit"), ("portal/autopay", "Autopay"), ("portal/payments", "Payment history"), ("portal/payment-methods", "Payment methods")],
             nav.QuerySelectorAll("a").Select(a => (a.GetAttribute("href"), a.TextContent.Trim())).ToArray());
     }
 
@@ -30,7 +30,7 @@ public class PortalNavTests : BunitContext
         var nav = Render<PortalNav>().Find("nav");
 
         Assert.Equal("Zahlungen", nav.GetAttribute("aria-label"));
-        Assert.Equal(["Kontoübersicht", "Offene Rechnungen", "Anzahlung leisten", "Automatische Zahlung", "Zahlungsverlauf", "Zahlungsmethoden"],
+        Assert.Equal(["Kontoübersicht", "Offene Rechnungen", "Geplante Zahlungen", "Anzahlung leisten", "Automatische Zahlung", "Zahlungsverlauf", "Zahlungsmethoden"],
             nav.QuerySelectorAll("a").Select(a => a.TextContent.Trim()).ToArray());
     }
 
@@ -76,7 +76,7 @@ public class PortalNavTests : BunitContext
         var cut = Render<PortalNav>();
 
         Assert.Empty(cut.FindAll("a[href='portal/deposit']"));
-        Assert.Equal(["portal", "portal/invoices", "portal/autopay", "portal/payments", "portal/payment-methods"], cut.FindAll("a").Select(a => a.GetAttribute("href") ?? "").ToArray());
+        Assert.Equal(["portal", "portal/invoices", "portal/scheduled", "portal/autopay", "portal/payments", "portal/payment-methods"], cut.FindAll("a").Select(a => a.GetAttribute("href") ?? "").ToArray());
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public class PortalNavTests : BunitContext
         var cut = Render<PortalNav>();
 
         Assert.Empty(cut.FindAll("a[href='portal/autopay']"));
-        Assert.Equal(["portal", "portal/invoices", "portal/deposit", "portal/payments", "portal/payment-methods"], cut.FindAll("a").Select(a => a.GetAttribute("href") ?? "").ToArray());
+        Assert.Equal(["portal", "portal/invoices", "portal/scheduled", "portal/deposit", "portal/payments", "portal/payment-methods"], cut.FindAll("a").Select(a => a.GetAttribute("href") ?? "").ToArray());
     }
 
     [Theory]
