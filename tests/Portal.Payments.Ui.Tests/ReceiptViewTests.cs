@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
+using Portal.Payments.Erp;
+using Portal.Payments.Services.Payments;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Pages;
 using Portal.Payments.Ui.Tests.Infrastructure;
@@ -110,6 +113,44 @@ public class ReceiptViewTests : ReceiptTestContext
         print.Click();
 
         JSInterop.VerifyInvoke("print");
+    }
+
+    [Fact]
+    public async Task A_scheduled_payments_receipt_says_when_and_what_will_be_charged_and_a_cancelled_one_that_nothing_was()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-3101", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var scheduling = Services.GetRequiredService<ScheduledPaymentService>();
+        var scheduled = await scheduling.ScheduleAsync(new SchedulePaymentRequest(ids, TodayDate.AddDays(5), card.Id, Guid.NewGuid().ToString("N")));
+
+        var cut = RenderLoaded(scheduled.PaymentId);
+
+        Assert.Equal("3/15/2027", Fact(cut, "Scheduled for"));
+        Assert.Equal("Amount to be charged", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
+        Assert.Equal("USD 500.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
+        Assert.StartsWith("The invoices this payment will pay on its date", cut.Find("[data-testid=remittance] p").TextContent.Trim(), StringComparison.Ordinal);
+
+        await scheduling.CancelAsync([scheduled.PaymentId]);
+        cut = RenderLoaded(scheduled.PaymentId);
+
+        Assert.Equal("Amount (cancelled, not charged)", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
+        Assert.Equal("3/15/2027", Fact(cut, "Scheduled for"));
+    }
+
+    [Fact]
+    public async Task A_deposits_receipt_has_no_invoice_discount_or_credit_lines()
+    {
+        await StartAsync();
+        var card = await AddCardAsync();
+        var deposit = await Services.GetRequiredService<DepositService>().MakeDepositAsync(new DepositRequest(Money.Create(75m, "USD"), "For May", card.Id, Guid.NewGuid().ToString("N")));
+
+        var cut = RenderLoaded(deposit.PaymentId);
+
+        Assert.Equal(["Amount paid"], cut.FindAll("[data-testid=receipt-totals] dt").Select(d => d.TextContent.Trim()).ToArray());
+        Assert.Equal("USD 75.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=receipt-invoices]"));
+        Assert.Empty(cut.FindAll("[data-testid=receipt-scheduled-for]"));
     }
 
     [Fact]
