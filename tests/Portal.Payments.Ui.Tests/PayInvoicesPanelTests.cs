@@ -142,6 +142,22 @@ public class PayInvoicesPanelTests : PayTestContext
     }
 
     [Fact]
+    public async Task The_panel_takes_the_focus_to_its_title_when_it_opens()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1111", 10_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        var title = cut.Find("h2");
+        Assert.Equal("-1", title.GetAttribute("tabindex"));
+        Assert.Equal(title.Id, cut.Find("[data-testid=pay-panel]").GetAttribute("aria-labelledby"));
+        Assert.Single(JSInterop.Invocations, i => i.Identifier == "Blazor._internal.domWrapper.focus");
+    }
+
+    [Fact]
     public async Task A_click_that_arrives_while_an_amount_is_invalid_charges_nothing()
     {
         await StartAsync();

@@ -185,6 +185,20 @@ public class SchedulePaymentPanelTests : PayTestContext
     }
 
     [Fact]
+    public async Task The_panel_takes_the_focus_to_its_title_when_it_opens()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-3661", 10_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+
+        Assert.Equal("-1", cut.Find("h2").GetAttribute("tabindex"));
+        Assert.Single(JSInterop.Invocations, i => i.Identifier == "Blazor._internal.domWrapper.focus");
+    }
+
+    [Fact]
     public async Task A_view_only_user_is_refused()
     {
         await StartAsync(PortalPermissions.View);
