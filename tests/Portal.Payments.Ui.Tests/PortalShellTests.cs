@@ -33,6 +33,23 @@ public class PortalShellTests : ShellTestContext
     }
 
     [Fact]
+    public void A_host_that_does_not_serve_the_portals_static_files_is_told_how_to_serve_them()
+    {
+        // As in Production from build output without UseStaticWebAssets: the browser cannot fetch _content/Portal.Payments.Ui/….
+        JSInterop.AddInvocationHandler(new FailingImport());
+
+        var cut = Render<PortalShell>(p => p.AddChildContent(Content));
+
+        cut.WaitForAssertion(() =>
+        {
+            var error = cut.Find("[data-testid=portal-setup-error]").TextContent;
+            Assert.Contains("_content/Portal.Payments.Ui/ are not served", error);
+            Assert.Contains("UseStaticWebAssets()", error);
+        });
+        Assert.Equal("Invoice list", cut.Find("[data-testid=child]").TextContent);
+    }
+
+    [Fact]
     public void A_complete_page_shows_no_setup_message()
     {
         JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/portal-setup.js")
@@ -65,6 +82,13 @@ public class PortalShellTests : ShellTestContext
         var error = cut.Find("[data-testid=portal-setup-error]").TextContent;
         Assert.Contains("_content/Radzen.Blazor/Radzen.Blazor.js", error);
         Assert.DoesNotContain("Could not find", error);
+    }
+
+    /// <summary>A browser that cannot fetch the portal's module (the site does not serve _content/…).</summary>
+    private sealed class FailingImport : JSRuntimeInvocationHandlerBase<Microsoft.JSInterop.IJSObjectReference>
+    {
+        public FailingImport() : base(i => i.Identifier == "import", isCatchAllHandler: false) =>
+            SetExceptionBase(new Microsoft.JSInterop.JSException("Failed to fetch dynamically imported module: ./_content/Portal.Payments.Ui/js/portal-setup.js"));
     }
 
     /// <summary>Fails after rendering the way a Radzen component does when Radzen.Blazor.js is not on the page.</summary>
