@@ -233,6 +233,19 @@ public class StartupCheckTests
     }
 
     [Fact]
+    public async Task Production_without_a_portal_base_url_warns_that_email_links_may_not_reach_customers()
+    {
+        var unset = await StartsAsync("Production", b => b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        var set = await StartsAsync("Production", b => b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>(),
+            new() { ["CustomerPortalPayments:Notifications:PortalBaseUrl"] = "https://portal.example.com" });
+        var development = await StartsAsync("Development", b => b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+
+        Assert.Single(unset.Warnings, w => w.Contains("Notifications:PortalBaseUrl is not set", StringComparison.Ordinal));
+        Assert.DoesNotContain(set.Warnings, w => w.Contains("PortalBaseUrl", StringComparison.Ordinal));
+        Assert.DoesNotContain(development.Warnings, w => w.Contains("PortalBaseUrl", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_sandbox_replaced_by_a_real_gateway_neither_refuses_Production_nor_warns()
     {
         var log = await StartsAsync("Production", b => b.UseSandboxGateway().AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());

@@ -98,6 +98,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalSetup>, PortalSetupValidator>());
         services.AddOptions<PortalSetup>().ValidateOnStart();
         services.AddHostedService<SimulationWarning>();
+        services.AddHostedService<BaseUrlWarning>();
 
         services.TryAddSingleton<IDbContextFactory<PaymentsDbContext>, PaymentsDbContextFactory>();
         services.TryAddSingleton<DatabaseWriteLane>();

@@ -94,6 +94,29 @@ internal sealed class SimulationWarning(IEnumerable<SimulatedAdapter> simulation
 }
 
 /// <summary>
+/// Warns at start in Production when <c>Notifications:PortalBaseUrl</c> is not set: links in emails then follow the address
+/// this server listens on, which customers usually cannot reach (a proxy, a load balancer, a container's port).
+/// </summary>
+internal sealed class BaseUrlWarning(IOptions<PortalPaymentsOptions> options, IServiceProvider services, ILogger<BaseUrlWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var notifications = options.Value.Notifications;
+        if (!notifications.IsPortalBaseUrlSet && services.GetService<IHostEnvironment>()?.IsProduction() == true)
+        {
+            logger.LogWarning(
+                "CustomerPortalPayments:Notifications:PortalBaseUrl is not set: links in emails (receipts, scheduled payments, autopay) " +
+                "point to the address this server listens on, {Address}, which customers usually cannot reach behind a proxy or load balancer. " +
+                "Set it to the portal's public address, e.g. https://portal.example.com.",
+                notifications.PortalBaseUrl);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
 /// A database created by a pre-release build: its tables exist but not the history table of the squashed migrations,
 /// so migrating would fail on "table already exists". Refused with a message that says what to do.
 /// </summary>
