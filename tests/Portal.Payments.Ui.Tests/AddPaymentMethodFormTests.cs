@@ -162,6 +162,25 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
         Assert.NotNull(Button(cut, "Ermächtigen und speichern"));
     }
 
+    [Fact]
+    public async Task A_signature_over_the_limit_is_kept_and_explained_not_cut_by_the_browser()
+    {
+        await StartAsync();
+        var cut = OpenAddForm();
+        ChooseBankAccount(cut);
+        EnterBankAccount(cut);
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=ach-authorization]")), Timeout);
+        var signer = Input(cut, SignatureLabel);
+        Assert.True(int.Parse(signer.GetAttribute("maxlength")!, System.Globalization.CultureInfo.InvariantCulture) > PaymentMethodService.MaxNameLength);
+
+        signer.Input(new string('P', 250));
+        Input(cut, ConsentLabel).Change(true);
+        Button(cut, "Authorize and save").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("The name can be at most 200 characters.", ErrorFor(cut, Input(cut, SignatureLabel)).TextContent.Trim()), Timeout);
+        Assert.Empty(await Methods.ListAsync());
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("   ")]

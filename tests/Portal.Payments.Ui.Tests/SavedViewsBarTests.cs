@@ -153,6 +153,23 @@ public class SavedViewsBarTests : PaymentMethodTestContext
     }
 
     [Fact]
+    public async Task A_pasted_name_over_the_limit_is_kept_and_explained_not_cut_by_the_browser()
+    {
+        await StartAsync();
+        var cut = RenderBar();
+
+        Button(cut, "Save view…").Click();
+        var name = Input(cut, "View name");
+        Assert.True(int.Parse(name.GetAttribute("maxlength")!, System.Globalization.CultureInfo.InvariantCulture) > SavedViewService.MaxNameLength);
+        name.Input(new string('x', 120));
+        Button(cut, "Save").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("A view name can be at most 100 characters; this one has 120.", ErrorFor(cut, Input(cut, "View name")).TextContent.Trim()), Timeout);
+        Assert.Equal(new string('x', 120), Input(cut, "View name").GetAttribute("value"));
+        Assert.Empty(await Views.ListAsync(Grid));
+    }
+
+    [Fact]
     public async Task Overwriting_my_current_view_keeps_its_id_and_takes_the_current_layout()
     {
         await StartAsync();
