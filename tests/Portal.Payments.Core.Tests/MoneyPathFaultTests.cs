@@ -183,6 +183,34 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.Equal(0, await ChargeCountAsync(b, account));
     }
 
+    // Review: the same, when the first lookup got no answer: the payment went Unconfirmed and its takeover skipped the re-check branch.
+    [Fact]
+    public async Task A_never_sent_due_payment_whose_first_lookup_timed_out_is_checked_again_before_it_is_charged()
+    {
+        var stop = new CommandFault(CommandFault.IsChargeStart);
+        await using var a = Node(b => b.AddDbInterceptor(stop));
+        await using var b = Node(n => n.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp => new FirstLookupTimesOutGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var (account, payment) = await ScheduleDueAsync(a, b);
+        stop.Arm();
+        await a.Get<ScheduledPaymentRunner>().RunDueAsync();
+        stop.Disarm();
+        await using (var db = await b.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Invoices.Where(i => i.AccountId == account).ExecuteUpdateAsync(u => u.SetProperty(i => i.IsOpen, false).SetProperty(i => i.OpenMinor, 0L));
+        }
+
+        b.Clock.Advance(PastTheLease);
+        await b.Get<PaymentReconciler>().ReconcileAsync();
+        Assert.Equal((PaymentStatus.Unconfirmed, 0), (Assert.Single(await PaymentsAsync(b, account)).Status, Assert.Single(await PaymentsAsync(b, account)).Attempts));
+        b.Clock.Advance(TimeSpan.FromMinutes(6));
+        await b.Get<PaymentReconciler>().ReconcileAsync();
+
+        var done = Assert.Single(await PaymentsAsync(b, account));
+        Assert.Equal((payment, PaymentStatus.Failed), (done.Id, done.Status));
+        Assert.Contains("INV-F50 was paid or settled meanwhile", done.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(0, await ChargeCountAsync(b, account));
+    }
+
     // Observation 2: a Stripe-like gateway answers the second concurrent caller 409 "in progress", which was recorded as a final failure.
     [Fact]
     public async Task A_slow_charge_past_its_lease_meets_in_progress_at_the_gateway_which_stays_unconfirmed_and_ends_with_one_charge()
@@ -478,7 +506,8 @@ public sealed class MoneyPathFaultTests_Postgres(PostgresDatabase db) : MoneyPat
     public async Task A_payment_row_locked_by_a_frozen_transaction_is_skipped_and_the_reconciler_finishes_the_others()
     {
         var fault = new CommandFault(CommandFault.IsStatusChange);
-        await using var h = Harness(db, out var account, configure: b => b.AddDbInterceptor(fault));
+        // One payment a claim: the locked row, the oldest expired lease, must not take the only place in every claim.
+        await using var h = Harness(db, out var account, configure: b => b.AddDbInterceptor(fault), options: o => o.Scheduling.RunnerBatchSize = 1);
         var card = await CardAsync(h);
         var payments = new List<Guid>();
         fault.Arm();

@@ -135,6 +135,7 @@ public class ReceiptViewTests : ReceiptTestContext
         cut = RenderLoaded(scheduled.PaymentId);
 
         Assert.Equal("Amount (cancelled, not charged)", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
+        Assert.StartsWith("The invoices this payment was to pay; it was cancelled", cut.Find("[data-testid=remittance] p").TextContent.Trim(), StringComparison.Ordinal);
         Assert.Equal("3/15/2027", Fact(cut, "Scheduled for"));
     }
 

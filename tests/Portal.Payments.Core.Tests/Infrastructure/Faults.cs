@@ -222,6 +222,35 @@ public sealed class ChargedThenErrorGateway(SandboxGateway inner, GatewayErrorCo
     private readonly bool lookupSupported = lookup;
 }
 
+/// <summary>The sandbox, except that the first status lookup of each payment gets no answer (a timeout).</summary>
+public sealed class FirstLookupTimesOutGateway(SandboxGateway inner) : PaymentGatewayBase
+{
+    private static readonly ConcurrentDictionary<string, bool> Asked = new();
+
+    /// <inheritdoc />
+    public override string Key => inner.Key;
+
+    /// <inheritdoc />
+    public override GatewayCapabilities Capabilities => inner.Capabilities;
+
+    /// <inheritdoc />
+    public override Type CaptureComponent => inner.CaptureComponent;
+
+    /// <inheritdoc />
+    public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
+        inner.StoreMethodAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
+        inner.ChargeAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
+        Asked.TryAdd(lookup.IdempotencyKey, true)
+            ? Task.FromResult(new ChargeResult { Status = ChargeStatus.Failed, ErrorCode = GatewayErrorCode.Timeout, Message = "The payment gateway did not answer in time." })
+            : inner.GetChargeStatusAsync(lookup, cancellationToken);
+}
+
 /// <summary>The sandbox, except that every status lookup answers that the bank returned the debit.</summary>
 public sealed class ReturnedOnLookupGateway(SandboxGateway inner) : PaymentGatewayBase
 {

@@ -239,6 +239,10 @@ public sealed class PaymentLifecycle(
     private async Task<(List<Guid> Claimed, bool AnyDue)> ClaimForReconcileInLaneAsync(PaymentsDbContext db, int max, CancellationToken ct)
     {
         var now = Now;
+        if (db.Database.IsNpgsql())
+        {
+            return await ClaimForReconcileOnPostgresAsync(db, now, max, ct);
+        }
         var candidates = await db.Payments
             .Where(p => p.Status == PaymentStatus.Charging && p.LeaseExpiresAt < now)
             .OrderBy(p => p.LeaseExpiresAt)
@@ -257,17 +261,6 @@ public sealed class PaymentLifecycle(
         }
         var node = NodeName;
         var until = now + Charging.LeaseDuration;
-        if (db.Database.IsNpgsql())
-        {
-            // A row another transaction holds (a node frozen between recording a payment and committing) is skipped, not
-            // waited for: a plain UPDATE would queue on its lock until the command timed out, on every node, and no
-            // payment anywhere would be reconciled while that node stayed frozen.
-            var taken = await db.Database.SqlQueryRaw<Guid>(ReconcileClaimSql(db), node, until, candidates.ToArray(), now,
-                    (int)PaymentStatus.Charging, (int)PaymentStatus.Unconfirmed, (int)PaymentStatus.Processing, (int)PaymentStatus.RequiresAction)
-                .ToListAsync(ct);
-            // Nothing taken: what is left is locked or taken by other nodes; looking again at once would spin on it.
-            return (taken, taken.Count > 0);
-        }
         await db.Payments
             .Where(p => candidates.Contains(p.Id)
                         && ((p.Status == PaymentStatus.Charging && p.LeaseExpiresAt < now)
@@ -280,8 +273,31 @@ public sealed class PaymentLifecycle(
         return (claimed, true);
     }
 
-    /// <summary>PostgreSQL's reconcile claim: the candidates still due, locked with <c>FOR UPDATE SKIP LOCKED</c>, leased to this node.</summary>
-    private static string ReconcileClaimSql(PaymentsDbContext db)
+    /// <summary>
+    /// PostgreSQL: the rows are picked and leased in one statement each, with <c>FOR UPDATE SKIP LOCKED</c>: a row another
+    /// transaction holds (a node frozen between recording a payment and committing) is passed over, not waited for, and
+    /// takes no place in the claim. A plain UPDATE would queue on its lock until the command timed out, on every node.
+    /// </summary>
+    private async Task<(List<Guid> Claimed, bool AnyDue)> ClaimForReconcileOnPostgresAsync(PaymentsDbContext db, DateTime now, int max, CancellationToken ct)
+    {
+        var (node, until) = (NodeName, now + Charging.LeaseDuration);
+        var taken = await db.Database.SqlQueryRaw<Guid>(ReconcileClaimSql(db, expiredCharging: true), node, until, now, max,
+            (int)PaymentStatus.Charging, (int)PaymentStatus.Charging, (int)PaymentStatus.Charging).ToListAsync(ct);
+        if (taken.Count < max)
+        {
+            taken.AddRange(await db.Database.SqlQueryRaw<Guid>(ReconcileClaimSql(db, expiredCharging: false), node, until, now, max - taken.Count,
+                (int)PaymentStatus.Unconfirmed, (int)PaymentStatus.Processing, (int)PaymentStatus.RequiresAction).ToListAsync(ct));
+        }
+        // Nothing taken: what is left (if anything) is locked or was taken by other nodes.
+        return (taken, taken.Count > 0);
+    }
+
+    /// <summary>
+    /// PostgreSQL's reconcile claims, one statement each: Charging payments whose lease expired (oldest lease first), or
+    /// Unconfirmed, Processing and RequiresAction payments whose check is due (earliest first), picked with
+    /// <c>FOR UPDATE SKIP LOCKED</c> and leased to this node.
+    /// </summary>
+    private static string ReconcileClaimSql(PaymentsDbContext db, bool expiredCharging)
     {
         var entity = db.Model.FindEntityType(typeof(PaymentRecord))!;
         var table = Microsoft.EntityFrameworkCore.Metadata.StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
@@ -289,10 +305,13 @@ public sealed class PaymentLifecycle(
         var name = entity.GetSchema() is { } schema ? $"\"{schema}\".\"{entity.GetTableName()}\"" : $"\"{entity.GetTableName()}\"";
         var (id, status, lease, nextCheck) = (Column(nameof(PaymentRecord.Id)), Column(nameof(PaymentRecord.Status)),
             Column(nameof(PaymentRecord.LeaseExpiresAt)), Column(nameof(PaymentRecord.NextCheckAt)));
-        // {0} node, {1} lease until, {2} candidate ids, {3} now, {4} Charging, {5} Unconfirmed, {6} Processing, {7} RequiresAction
-        var due = $"(({status} = {{4}} AND {lease} < {{3}}) OR ({status} IN ({{5}}, {{6}}, {{7}}) AND {nextCheck} <= {{3}} AND ({lease} IS NULL OR {lease} < {{3}})))";
+        // {0} node, {1} lease until, {2} now, {3} max, {4} {5} {6} the statuses (the same three times for expired Charging)
+        var (due, order) = expiredCharging
+            ? ($"{status} IN ({{4}}, {{5}}, {{6}}) AND {lease} < {{2}}", lease)
+            : ($"{status} IN ({{4}}, {{5}}, {{6}}) AND {nextCheck} <= {{2}} AND ({lease} IS NULL OR {lease} < {{2}})", nextCheck);
+        // ARRAY(…) runs the pick once (see ClaimSql); the outer condition re-checks each row after its lock.
         return $"UPDATE {name} SET {Column(nameof(PaymentRecord.LeaseOwner))} = {{0}}, {lease} = {{1}} " +
-               $"WHERE {id} = ANY(ARRAY(SELECT {id} FROM {name} WHERE {id} = ANY({{2}}) AND {due} FOR UPDATE SKIP LOCKED)) AND {due} " +
+               $"WHERE {id} = ANY(ARRAY(SELECT {id} FROM {name} WHERE {due} ORDER BY {order} LIMIT {{3}} FOR UPDATE SKIP LOCKED)) AND {due} " +
                $"RETURNING {id} AS \"Value\"";
     }
 

@@ -148,11 +148,17 @@ internal sealed class PaymentReconciler(
                 payment.Id, payment.ReceiptNumber, payment.Status);
             return await LaterAsync(payment, ct);
         }
-        if (payment is { Status: PaymentStatus.Charging, Attempts: 0 } && (payment.ScheduledFor is not null || payment.AutopayEnrollmentId is not null))
+        if (payment.Attempts == 0 && (payment.ScheduledFor is not null || payment.AutopayEnrollmentId is not null))
         {
-            // A due payment whose runner stopped after claiming it, before anything was sent: the runner's own re-check
-            // (invoices settled or changed meanwhile, a deleted or expired method, autopay's disputed invoices) and the fee
-            // of the charge date come first, as if it were due now.
+            // A due payment whose runner stopped after claiming it, before anything was sent (still Charging, or Unconfirmed
+            // after a lookup that got no answer): the runner's own re-check (invoices settled or changed meanwhile, a
+            // deleted or expired method, autopay's disputed invoices) and the fee of the charge date come first, as if it
+            // were due now.
+            if (payment.Status == PaymentStatus.Unconfirmed
+                && !await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Unconfirmed, PaymentStatus.Charging, new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName }, ct))
+            {
+                return false;
+            }
             logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) was claimed but never sent; running it as the scheduled runner does", payment.Id, payment.ReceiptNumber);
             await sp.GetRequiredService<ScheduledPaymentRunner>().RunClaimedAsync(sp.GetRequiredService<PaymentCharger>(), payment.Id);
             return await IsResolvedAsync(payment.Id, ct);

@@ -234,23 +234,24 @@ internal sealed class ScheduledPaymentBackgroundService(
     {
         var failed = 0;
         // Autopay first: what its rules make due today is charged in the same pass.
-        failed += await StageAsync("Autopay expansion", () => autopay.ExpandAsync(cancellationToken));
-        failed += await StageAsync("Autopay notices", () => autopay.NotifyUpcomingAsync(cancellationToken));
-        failed += await StageAsync("Scheduled payment run", () => runner.RunDueAsync(cancellationToken));
-        failed += await StageAsync("Reconciliation", () => reconciler.ReconcileAsync(cancellationToken));
-        failed += await StageAsync("Single-use method sweep", () => singleUse.SweepAsync(cancellationToken: cancellationToken));
+        failed += await StageAsync("Autopay expansion", cancellationToken, () => autopay.ExpandAsync(cancellationToken));
+        failed += await StageAsync("Autopay notices", cancellationToken, () => autopay.NotifyUpcomingAsync(cancellationToken));
+        failed += await StageAsync("Scheduled payment run", cancellationToken, () => runner.RunDueAsync(cancellationToken));
+        failed += await StageAsync("Reconciliation", cancellationToken, () => reconciler.ReconcileAsync(cancellationToken));
+        failed += await StageAsync("Single-use method sweep", cancellationToken, () => singleUse.SweepAsync(cancellationToken: cancellationToken));
         return failed;
     }
 
-    private async Task<int> StageAsync(string stage, Func<Task> run)
+    private async Task<int> StageAsync(string stage, CancellationToken stopping, Func<Task> run)
     {
         try
         {
             await run();
             return 0;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
+            // Any failure but the host stopping, a timeout's cancellation included.
             logger.LogWarning(ex, "{Stage} failed; the pass goes on with the next stage, and this one runs again in {Interval}", stage, Interval);
             return 1;
         }
