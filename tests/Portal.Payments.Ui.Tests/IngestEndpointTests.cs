@@ -3,10 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Portal.Payments.Hosting;
 using Portal.Payments.Ui.Tests.Infrastructure;
 
 namespace Portal.Payments.Ui.Tests;
@@ -19,48 +17,31 @@ namespace Portal.Payments.Ui.Tests;
 public sealed class IngestEndpointTests : IAsyncLifetime
 {
     private const string Key = "ingest-key-for-tests-0123456789";
-    private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"portal-ingest-tests-{Guid.NewGuid():N}.db");
-    private WebApplication? _app;
-    private HttpClient _client = new();
+    // Not the host's synced account, so the pull inserts its invoices.
+    private const string ErpAccount = "GLOBEX";
+    private PortalHttpHost? _host;
 
-    public async Task InitializeAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(new TestUsers());
-        builder.Services.AddAuthentication(HeaderAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
-        builder.Services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
-        builder.Services.AddCustomerPortalPayments(o =>
-            {
-                o.RunBackgroundServices = false;
-                o.IngestApiKey = Key;
-            })
-            .UseSqlite($"Data Source={_dbPath}")
-            .UseUserContext<TestUserContext>()
-            .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
-            .UseDemoErp(o => o.AllowInProduction = true);
-        _app = builder.Build();
-        await _app.Services.MigratePortalPaymentsAsync();
-        _app.UseAuthentication();
-        _app.UseAuthorization();
-        _app.MapCustomerPortalPayments().RequireAuthorization();
-        await _app.StartAsync();
-        _client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
-    }
+    private HttpClient Client => _host!.Client;
+
+    public async Task InitializeAsync() => _host = await PortalHttpHost.StartAsync(
+        services: s =>
+        {
+            s.AddAuthentication(HeaderAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
+            s.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+            s.Configure<PortalPaymentsOptions>(o => o.IngestApiKey = Key);
+        },
+        pipeline: app =>
+        {
+            app.UseAuthentication();
+            app.UseAuthorization();
+        },
+        api: group => group.RequireAuthorization());
 
     public async Task DisposeAsync()
     {
-        _client.Dispose();
-        if (_app is not null)
+        if (_host is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        SqliteConnection.ClearAllPools();
-        foreach (var path in new[] { _dbPath, _dbPath + "-wal", _dbPath + "-shm" })
-        {
-            File.Delete(path);
+            await _host.DisposeAsync();
         }
     }
 
@@ -71,26 +52,26 @@ public sealed class IngestEndpointTests : IAsyncLifetime
         {
             request.Headers.Add("X-Portal-Ingest-Key", key);
         }
-        return _client.SendAsync(request);
+        return Client.SendAsync(request);
     }
 
     [Fact]
     public async Task The_erp_reaches_the_sync_endpoint_with_its_key_under_a_host_wide_sign_in_policy()
     {
-        using var response = await SyncAsync("ACME", Key);
+        using var response = await SyncAsync(ErpAccount, Key);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal("ACME", body.RootElement.GetProperty("accountId").GetString());
+        Assert.Equal(ErpAccount, body.RootElement.GetProperty("accountId").GetString());
         Assert.True(body.RootElement.GetProperty("inserted").GetInt32() > 0, body.RootElement.ToString());
     }
 
     [Fact]
     public async Task Without_the_key_the_sync_endpoint_answers_401_and_the_rest_of_the_api_still_needs_a_user()
     {
-        using var noKey = await SyncAsync("ACME", null);
-        using var wrongKey = await SyncAsync("ACME", "not-the-key");
-        using var summary = await _client.GetAsync("/portal-payments/api/summary");
+        using var noKey = await SyncAsync(ErpAccount, null);
+        using var wrongKey = await SyncAsync(ErpAccount, "not-the-key");
+        using var summary = await Client.GetAsync("/portal-payments/api/summary");
 
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
         Assert.Contains("X-Portal-Ingest-Key", await noKey.Content.ReadAsStringAsync(), StringComparison.Ordinal);

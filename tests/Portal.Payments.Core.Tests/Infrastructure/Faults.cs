@@ -190,42 +190,13 @@ public sealed class StripeLikeGateway(SandboxGateway inner, StripeLikeState? sha
 }
 
 /// <summary>
-/// The sandbox, except that every charge answers with <paramref name="code"/> after the money moved; with
-/// <paramref name="lookup"/> false it cannot look charges up (<see cref="PaymentGatewayBase"/>'s default answer, Unsupported).
+/// The sandbox gateway, passed through: a fault gateway derives from it and overrides only the answer it changes.
+/// Abstract, so the registration tests' assembly scan skips it.
 /// </summary>
-public sealed class ChargedThenErrorGateway(SandboxGateway inner, GatewayErrorCode code = GatewayErrorCode.Unavailable, bool lookup = true) : PaymentGatewayBase
+public abstract class SandboxPassThrough(SandboxGateway inner) : PaymentGatewayBase
 {
-    /// <inheritdoc />
-    public override string Key => inner.Key;
-
-    /// <inheritdoc />
-    public override GatewayCapabilities Capabilities => inner.Capabilities;
-
-    /// <inheritdoc />
-    public override Type CaptureComponent => inner.CaptureComponent;
-
-    /// <inheritdoc />
-    public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
-        inner.StoreMethodAsync(request, cancellationToken);
-
-    /// <inheritdoc />
-    public override async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default)
-    {
-        await inner.ChargeAsync(request, cancellationToken);
-        return new ChargeResult { Status = ChargeStatus.Failed, ErrorCode = code, Message = "The payment gateway is temporarily unavailable." };
-    }
-
-    /// <inheritdoc />
-    public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
-        lookupSupported ? inner.GetChargeStatusAsync(lookup, cancellationToken) : base.GetChargeStatusAsync(lookup, cancellationToken);
-
-    private readonly bool lookupSupported = lookup;
-}
-
-/// <summary>The sandbox, except that the first status lookup of each payment gets no answer (a timeout).</summary>
-public sealed class FirstLookupTimesOutGateway(SandboxGateway inner) : PaymentGatewayBase
-{
-    private static readonly ConcurrentDictionary<string, bool> Asked = new();
+    /// <summary>The sandbox underneath.</summary>
+    protected SandboxGateway Inner => inner;
 
     /// <inheritdoc />
     public override string Key => inner.Key;
@@ -243,38 +214,51 @@ public sealed class FirstLookupTimesOutGateway(SandboxGateway inner) : PaymentGa
     /// <inheritdoc />
     public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
         inner.ChargeAsync(request, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
+        inner.GetChargeStatusAsync(lookup, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> VoidAsync(ReversalRequest request, CancellationToken cancellationToken = default) =>
+        inner.VoidAsync(request, cancellationToken);
+}
+
+/// <summary>
+/// The sandbox, except that every charge answers with <paramref name="code"/> after the money moved; with
+/// <paramref name="lookup"/> false it cannot look charges up (<see cref="PaymentGatewayBase"/>'s default answer, Unsupported).
+/// </summary>
+public sealed class ChargedThenErrorGateway(SandboxGateway inner, GatewayErrorCode code = GatewayErrorCode.Unavailable, bool lookup = true)
+    : SandboxPassThrough(inner)
+{
+    /// <inheritdoc />
+    public override async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default)
+    {
+        await Inner.ChargeAsync(request, cancellationToken);
+        return new ChargeResult { Status = ChargeStatus.Failed, ErrorCode = code, Message = "The payment gateway is temporarily unavailable." };
+    }
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup charge, CancellationToken cancellationToken = default) =>
+        lookup ? Inner.GetChargeStatusAsync(charge, cancellationToken) : Task.FromResult(Unsupported("This gateway cannot look up charges."));
+}
+
+/// <summary>The sandbox, except that the first status lookup of each payment gets no answer (a timeout).</summary>
+public sealed class FirstLookupTimesOutGateway(SandboxGateway inner) : SandboxPassThrough(inner)
+{
+    // Across instances: the gateway is scoped, and the reconciler works each payment in a scope of its own.
+    private static readonly ConcurrentDictionary<string, bool> Asked = new();
 
     /// <inheritdoc />
     public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
         Asked.TryAdd(lookup.IdempotencyKey, true)
             ? Task.FromResult(new ChargeResult { Status = ChargeStatus.Failed, ErrorCode = GatewayErrorCode.Timeout, Message = "The payment gateway did not answer in time." })
-            : inner.GetChargeStatusAsync(lookup, cancellationToken);
+            : Inner.GetChargeStatusAsync(lookup, cancellationToken);
 }
 
 /// <summary>The sandbox, except that every status lookup answers that the bank returned the debit.</summary>
-public sealed class ReturnedOnLookupGateway(SandboxGateway inner) : PaymentGatewayBase
+public sealed class ReturnedOnLookupGateway(SandboxGateway inner) : SandboxPassThrough(inner)
 {
-    /// <inheritdoc />
-    public override string Key => inner.Key;
-
-    /// <inheritdoc />
-    public override GatewayCapabilities Capabilities => inner.Capabilities;
-
-    /// <inheritdoc />
-    public override Type CaptureComponent => inner.CaptureComponent;
-
-    /// <inheritdoc />
-    public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
-        inner.StoreMethodAsync(request, cancellationToken);
-
-    /// <inheritdoc />
-    public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
-        inner.ChargeAsync(request, cancellationToken);
-
-    /// <inheritdoc />
-    public override Task<ChargeResult> VoidAsync(ReversalRequest request, CancellationToken cancellationToken = default) =>
-        inner.VoidAsync(request, cancellationToken);
-
     /// <inheritdoc />
     public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
         Task.FromResult(new ChargeResult { Status = ChargeStatus.Returned, ErrorCode = GatewayErrorCode.Returned, Message = "The bank returned the debit (R01)." });

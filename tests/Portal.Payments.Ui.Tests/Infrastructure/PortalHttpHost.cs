@@ -35,12 +35,14 @@ public sealed class PortalHttpHost : IAsyncDisposable
     /// <param name="services">Registers services before the portal (its <c>TryAdd</c>s then keep them), e.g. a clock.</param>
     /// <param name="pipeline">Adds middleware before the portal's endpoints are mapped, e.g. request localization.</param>
     /// <param name="invoiceCount">Open items of the demo account.</param>
-    public static async Task<PortalHttpHost> StartAsync(Action<IServiceCollection>? services = null, Action<WebApplication>? pipeline = null, int invoiceCount = 5)
+    /// <param name="api">Conventions the host adds to the portal's API group, e.g. <c>RequireAuthorization()</c>.</param>
+    public static async Task<PortalHttpHost> StartAsync(Action<IServiceCollection>? services = null, Action<WebApplication>? pipeline = null, int invoiceCount = 5,
+        Action<IEndpointConventionBuilder>? api = null)
     {
         var host = new PortalHttpHost();
         try
         {
-            await host.StartCoreAsync(services, pipeline, invoiceCount);
+            await host.StartCoreAsync(services, pipeline, invoiceCount, api);
             return host;
         }
         catch
@@ -50,7 +52,7 @@ public sealed class PortalHttpHost : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(Action<IServiceCollection>? services, Action<WebApplication>? pipeline, int invoiceCount)
+    private async Task StartCoreAsync(Action<IServiceCollection>? services, Action<WebApplication>? pipeline, int invoiceCount, Action<IEndpointConventionBuilder>? api)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -66,7 +68,8 @@ public sealed class PortalHttpHost : IAsyncDisposable
         _app = builder.Build();
         await _app.Services.MigratePortalPaymentsAsync();
         pipeline?.Invoke(_app);
-        _app.MapCustomerPortalPayments();
+        var portalApi = _app.MapCustomerPortalPayments();
+        api?.Invoke(portalApi);
         await _app.StartAsync();
         Client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
         using var scope = _app.Services.CreateScope();

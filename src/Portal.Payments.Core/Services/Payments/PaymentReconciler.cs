@@ -148,30 +148,26 @@ internal sealed class PaymentReconciler(
                 payment.Id, payment.ReceiptNumber, payment.Status);
             return await LaterAsync(payment, ct);
         }
+        // Unconfirmed, it is taken back to Charging under this node's lease first (the lifecycle's own move: the
+        // reconciler's MoveAsync counts only moves to a settled state).
+        if (payment.Status == PaymentStatus.Unconfirmed
+            && !await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Unconfirmed, PaymentStatus.Charging, new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName }, ct))
+        {
+            return false;
+        }
         if (payment.Attempts == 0 && (payment.ScheduledFor is not null || payment.AutopayEnrollmentId is not null))
         {
-            // A due payment whose runner stopped after claiming it, before anything was sent (still Charging, or Unconfirmed
-            // after a lookup that got no answer): the runner's own re-check (invoices settled or changed meanwhile, a
-            // deleted or expired method, autopay's disputed invoices) and the fee of the charge date come first, as if it
-            // were due now.
-            if (payment.Status == PaymentStatus.Unconfirmed
-                && !await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Unconfirmed, PaymentStatus.Charging, new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName }, ct))
-            {
-                return false;
-            }
+            // A due payment whose runner stopped after claiming it, before anything was sent (also after a lookup that got
+            // no answer): the runner's own re-check (invoices settled or changed meanwhile, a deleted or expired method,
+            // autopay's disputed invoices) and the fee of the charge date come first, as if it were due now.
             logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) was claimed but never sent; running it as the scheduled runner does", payment.Id, payment.ReceiptNumber);
             await sp.GetRequiredService<ScheduledPaymentRunner>().RunClaimedAsync(sp.GetRequiredService<PaymentCharger>(), payment.Id);
             return await IsResolvedAsync(payment.Id, ct);
         }
         if (methodToken is null)
         {
-            return await MoveAsync(payment, payment.Status, PaymentStatus.Failed,
+            return await MoveAsync(payment, PaymentStatus.Charging, PaymentStatus.Failed,
                 new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = ScheduledPaymentRunner.MethodRemoved + " Nothing was charged.", EmailFailure = true }, ct);
-        }
-        if (payment.Status == PaymentStatus.Unconfirmed
-            && !await MoveAsync(payment, PaymentStatus.Unconfirmed, PaymentStatus.Charging, new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName }, ct))
-        {
-            return false;
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) never reached the gateway; charging it now with its own idempotency key", payment.Id, payment.ReceiptNumber);
         var charger = sp.GetRequiredService<PaymentCharger>();
