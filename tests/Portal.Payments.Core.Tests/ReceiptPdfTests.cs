@@ -127,6 +127,25 @@ public sealed class ReceiptPdfTests
         Assert.Equal("Payment receipt for Ünïcode Trading GmbH (C-1001)", pdf.Information.Subject);
     }
 
+    [Theory]
+    [InlineData(PaymentStatus.Scheduled, "Amount to be charged USD 1,180.00")]
+    [InlineData(PaymentStatus.Cancelled, "Amount (cancelled, not charged) USD 1,180.00")]
+    [InlineData(PaymentStatus.Failed, "Amount attempted USD 1,180.00")]
+    [InlineData(PaymentStatus.Succeeded, "Amount paid USD 1,180.00")]
+    public void The_total_says_whether_the_amount_was_paid_is_still_to_be_charged_or_never_was(PaymentStatus status, string expected)
+    {
+        var receipt = Receipt(3) with { Status = status, ScheduledFor = new DateOnly(2026, 3, 20) };
+
+        using var pdf = PdfDocument.Open(ReceiptPdfRenderer.Render(receipt));
+        var text = string.Join(" ", Assert.Single(pdf.GetPages()).GetWords().Select(w => w.Text));
+
+        Assert.Contains(expected, text);
+        if (status != PaymentStatus.Succeeded)
+        {
+            Assert.DoesNotContain("Amount paid", text);
+        }
+    }
+
     [Fact]
     public void A_German_reader_gets_German_words_amounts_and_dates_and_the_time_in_their_zone()
     {

@@ -117,7 +117,12 @@ public sealed class GermanReceiptPdfTests
         {
             Assert.Contains(expected, payment);
         }
+        var scheduled = PdfText.Words(ReceiptPdfRenderer.Render(returnedPayment with { Status = PaymentStatus.Scheduled }, text: texts));
+        var cancelled = PdfText.Words(ReceiptPdfRenderer.Render(returnedPayment with { Status = PaymentStatus.Cancelled }, text: texts));
+        Assert.Contains("Zu belastender Betrag USD 1.020,00", scheduled);
+        Assert.Contains("Betrag (storniert, nicht belastet) USD 1.020,00", cancelled);
+        Assert.DoesNotContain("Gezahlter Betrag", scheduled + cancelled);
         // A label too long for its place is cut with "...".
-        Assert.DoesNotContain("...", deposit + payment, StringComparison.Ordinal);
+        Assert.DoesNotContain("...", deposit + payment + scheduled + cancelled, StringComparison.Ordinal);
     }
 }

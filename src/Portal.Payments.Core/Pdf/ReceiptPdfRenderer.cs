@@ -145,7 +145,14 @@ public static class ReceiptPdfRenderer
         {
             w.Total(r.FeeLabel ?? t.ConvenienceFee, r.Fee.ToString(t.Culture), bold: false);
         }
-        w.Total(r.Status == PaymentStatus.Failed ? t.AmountAttempted : t.AmountPaid, r.Amount.ToString(t.Culture), bold: true);
+        var total = r.Status switch
+        {
+            PaymentStatus.Failed => t.AmountAttempted,
+            PaymentStatus.Scheduled => t.AmountScheduled,
+            PaymentStatus.Cancelled => t.AmountCancelled,
+            _ => t.AmountPaid,
+        };
+        w.Total(total, r.Amount.ToString(t.Culture), bold: true);
         if (!string.IsNullOrWhiteSpace(r.Memo))
         {
             w.Gap(10);
@@ -295,7 +302,8 @@ public static class ReceiptPdfRenderer
             EnsureRoom(RowHeight);
             var font = bold ? _bold : _text;
             var right = Margin + Width;
-            _gfx.DrawString(Fit(label, font, 160), font, XBrushes.Black, new XRect(right - 300, _y, 160, RowHeight), XStringFormats.TopLeft);
+            // The label's box ends where the amount's begins: room for "Amount (cancelled, not charged)" in bold.
+            _gfx.DrawString(Fit(label, font, 216), font, XBrushes.Black, new XRect(right - 360, _y, 216, RowHeight), XStringFormats.TopLeft);
             _gfx.DrawString(amount, font, XBrushes.Black, new XRect(right - 140, _y, 140, RowHeight), XStringFormats.TopRight);
             _y += RowHeight;
         }

@@ -120,6 +120,12 @@ public sealed class ReceiptPdfText
     /// <summary>Total "Amount paid".</summary>
     public string AmountPaid { get; init; } = "Amount paid";
 
+    /// <summary>Total "Amount to be charged" (a scheduled payment: nothing is charged before its date).</summary>
+    public string AmountScheduled { get; init; } = "Amount to be charged";
+
+    /// <summary>Total "Amount (cancelled, not charged)" (a scheduled payment cancelled before it ran).</summary>
+    public string AmountCancelled { get; init; } = "Amount (cancelled, not charged)";
+
     /// <summary>"Deposit note": the label of a deposit's note.</summary>
     public string DepositNote { get; init; } = "Deposit note";
 

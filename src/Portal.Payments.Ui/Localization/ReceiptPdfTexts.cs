@@ -61,6 +61,8 @@ internal static class ReceiptPdfTexts
             ConvenienceFee = l["ReceiptPdf.ConvenienceFee"],
             AmountAttempted = l["ReceiptPdf.AmountAttempted"],
             AmountPaid = l["ReceiptPdf.AmountPaid"],
+            AmountScheduled = l["ReceiptPdf.AmountScheduled"],
+            AmountCancelled = l["ReceiptPdf.AmountCancelled"],
             DepositNote = l["ReceiptPdf.DepositNote"],
             Note = l["ReceiptPdf.Note"],
             StatusName = status => statuses[status],
