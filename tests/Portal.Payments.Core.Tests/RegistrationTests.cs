@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Portal.Payments.DemoErp;
@@ -189,6 +190,32 @@ public class RegistrationTests
 
         using var scanned = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp().AddAdaptersFromAssemblyOf<TestGateway>());
         Assert.Empty(scanned.GetServices<SimulatedAdapter>());
+    }
+
+    [Fact]
+    public void Only_announcements_whose_adapter_is_still_in_force_count()
+    {
+        using var sp = Build(s =>
+        {
+            s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseUserContext<FakePortalUserContext>().UseSandboxGateway().UseDemoErp();
+            s.AddScoped<IPaymentGateway, TestGateway>(); // the host's own registration, after the builder's
+        });
+        Assert.Equal([DemoErpAdapter.Simulation], sp.GetRequiredService<PortalSimulations>().InForce);
+
+        using var replaced = Build(s =>
+        {
+            s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp();
+            s.Replace(ServiceDescriptor.Singleton<IErpAdapter, TestErp>());
+        });
+        Assert.Equal([SandboxGateway.Simulation], replaced.GetRequiredService<PortalSimulations>().InForce);
+
+        // Registered before the sandbox, the host's gateway is replaced by it: the sandbox is in force and announced.
+        using var before = Build(s =>
+        {
+            s.AddScoped<IPaymentGateway, TestGateway>();
+            s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp();
+        });
+        Assert.Equal([SandboxGateway.Simulation, DemoErpAdapter.Simulation], before.GetRequiredService<PortalSimulations>().InForce);
     }
 
     [Fact]

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Hosting;
+using Portal.Payments.Erp;
+using Portal.Payments.Gateways;
 using Portal.Payments.Testing;
 using Xunit;
 
@@ -250,6 +252,28 @@ public class StartupCheckTests
     {
         var log = await StartsAsync("Production", b => b.UseSandboxGateway().AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
         Assert.DoesNotContain(log.Warnings, w => w.Contains("only simulates", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_sandbox_replaced_by_plain_service_registrations_neither_refuses_Production_nor_warns()
+    {
+        // The host's own registrations made after the builder's calls are the ones in force: no sandbox, no demo ERP.
+        var log = await StartsAsync("Production", b =>
+        {
+            b.UseSandboxGateway().UseDemoErp().UseUserContext<FakePortalUserContext>();
+            b.Services.AddScoped<IPaymentGateway, TestGateway>();
+            b.Services.AddScoped<IErpAdapter, TestErp>();
+        });
+        Assert.DoesNotContain(log.Warnings, w => w.Contains("only simulates", StringComparison.Ordinal));
+
+        // Only the gateway replaced: the demo ERP is still in force, so Production still refuses it (and only it).
+        var refused = await RefusedAsync("Production", b =>
+        {
+            b.UseSandboxGateway().UseDemoErp().UseUserContext<FakePortalUserContext>();
+            b.Services.AddScoped<IPaymentGateway, TestGateway>();
+        });
+        Assert.Contains("The demo ERP (.UseDemoErp()) is registered in the Production environment", refused, StringComparison.Ordinal);
+        Assert.DoesNotContain("The sandbox gateway", refused, StringComparison.Ordinal);
     }
 
     [Theory]

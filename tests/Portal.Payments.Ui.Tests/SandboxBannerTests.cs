@@ -89,6 +89,17 @@ public class SandboxBannerTests : BunitContext
     }
 
     [Fact]
+    public void A_gateway_the_host_registers_itself_after_the_sandbox_takes_the_sandbox_off_the_banner()
+    {
+        Portal().UseSandboxGateway().UseDemoErp().Services.AddScoped<IPaymentGateway, NoGateway>();
+
+        var text = Shell().Find("[data-testid=sandbox-banner]").TextContent;
+
+        Assert.StartsWith("Demo ERP: the invoices", text.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("sandbox gateway", text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public void A_simulation_the_portal_has_no_text_for_is_described_in_its_own_words()
     {
         Portal().AddGateway<NoGateway>().AnnounceSimulation(

@@ -84,14 +84,18 @@ public sealed class PortalPaymentsBuilder
     /// <summary>
     /// Announces that the gateway or ERP adapter just registered only simulates one (see <see cref="SimulatedAdapter"/>):
     /// the portal then logs a warning at start and shows a sandbox banner on every page. Used by <c>UseSandboxGateway()</c>
-    /// and <c>UseDemoErp()</c>; a later <see cref="AddGateway{TGateway}"/> or <see cref="AddErpAdapter{TAdapter}"/> of the
-    /// same role withdraws it.
+    /// and <c>UseDemoErp()</c>; a later registration of the same role withdraws it, whether through
+    /// <see cref="AddGateway{TGateway}"/> / <see cref="AddErpAdapter{TAdapter}"/> or straight on <see cref="Services"/>
+    /// (see <see cref="PortalSimulations"/>).
     /// </summary>
     public PortalPaymentsBuilder AnnounceSimulation(SimulatedAdapter adapter)
     {
         ArgumentNullException.ThrowIfNull(adapter);
         WithdrawSimulation(adapter.Role);
         Services.AddSingleton(adapter);
+        // The registration it follows: a later one of the same role, made in any way, withdraws it (PortalSimulations).
+        var service = adapter.Role == SimulatedAdapterRole.Gateway ? typeof(IPaymentGateway) : typeof(IErpAdapter);
+        Services.AddSingleton(new SimulationAnnouncement(adapter, Services.LastOrDefault(d => d.ServiceType == service && !d.IsKeyedService)));
         return this;
     }
 
@@ -159,7 +163,9 @@ public sealed class PortalPaymentsBuilder
 
     private void WithdrawSimulation(SimulatedAdapterRole role)
     {
-        foreach (var announced in Services.Where(d => d.ServiceType == typeof(SimulatedAdapter) && d.ImplementationInstance is SimulatedAdapter a && a.Role == role).ToList())
+        foreach (var announced in Services.Where(d =>
+            (d.ServiceType == typeof(SimulatedAdapter) && d.ImplementationInstance is SimulatedAdapter a && a.Role == role)
+            || (d.ServiceType == typeof(SimulationAnnouncement) && d.ImplementationInstance is SimulationAnnouncement r && r.Adapter.Role == role)).ToList())
         {
             Services.Remove(announced);
         }

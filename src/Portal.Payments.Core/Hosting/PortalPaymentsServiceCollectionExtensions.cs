@@ -92,6 +92,8 @@ public static class PortalPaymentsServiceCollectionExtensions
         // Gateway, ERP adapter and user context: checked when the host starts, in every environment, even by a host that
         // resolves none of them before its first request. Simulated adapters are announced in the log.
         services.AddSingleton(new PortalRegistrations(services));
+        services.TryAddSingleton(sp => new PortalSimulations(
+            sp.GetServices<SimulatedAdapter>(), sp.GetServices<SimulationAnnouncement>(), sp.GetRequiredService<PortalRegistrations>()));
         services.TryAdd(MissingService.For<IPaymentGateway>(PortalSetupValidator.NoGateway));
         services.TryAdd(MissingService.For<IErpAdapter>(PortalSetupValidator.NoErpAdapter));
         services.TryAdd(MissingService.For<IPortalUserContext>(PortalSetupValidator.NoUserContext));

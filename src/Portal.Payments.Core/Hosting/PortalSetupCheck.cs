@@ -23,6 +23,11 @@ internal sealed class PortalRegistrations(IServiceCollection services)
     public bool IsMissing(Type service) =>
         services.LastOrDefault(d => d.ServiceType == service && !d.IsKeyedService) is not { } inForce
         || inForce.ImplementationFactory?.Target is MissingService;
+
+    /// <summary>True when <paramref name="registration"/> is the registration in force of its service (the last one).</summary>
+    public bool IsInForce(ServiceDescriptor? registration) =>
+        registration is not null
+        && ReferenceEquals(services.LastOrDefault(d => d.ServiceType == registration.ServiceType && !d.IsKeyedService), registration);
 }
 
 /// <summary>
@@ -76,11 +81,11 @@ internal sealed class PortalSetupValidator(PortalRegistrations registrations) : 
 }
 
 /// <summary>Logs a warning at start for every simulated adapter in use (the sandbox gateway, the demo ERP).</summary>
-internal sealed class SimulationWarning(IEnumerable<SimulatedAdapter> simulations, ILogger<SimulationWarning> logger) : IHostedService
+internal sealed class SimulationWarning(PortalSimulations simulations, ILogger<SimulationWarning> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var simulation in simulations)
+        foreach (var simulation in simulations.InForce)
         {
             logger.LogWarning(
                 "Portal.Payments runs with the {Adapter}, which only simulates: {Description} Every portal page shows a sandbox banner. " +

@@ -15,7 +15,7 @@ internal static class ProductionRefusal
     public static bool Refuses(IServiceProvider services, SimulatedAdapter simulation, bool allowInProduction) =>
         !allowInProduction
         && services.GetService<IHostEnvironment>()?.IsProduction() == true
-        && services.GetServices<SimulatedAdapter>().Contains(simulation);
+        && services.GetService<PortalSimulations>()?.InForce.Contains(simulation) == true;
 }
 
 /// <summary>Checks <see cref="SandboxGatewayOptions"/> when the host starts.</summary>
