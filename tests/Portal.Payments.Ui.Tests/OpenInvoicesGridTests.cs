@@ -707,7 +707,9 @@ public class OpenInvoicesGridTests : PortalTestContext
             {
                 // Red, "12d late" on screen (drawn from data-short), "12 days late" for screen readers.
                 Assert.Equal($"{row.DaysPastDue}d late", lateDays!.GetAttribute("data-short"));
-                Assert.Equal($"{row.DaysPastDue} days late", lateDays.TextContent);
+                Assert.Equal($" {row.DaysPastDue} days late", lateDays.TextContent);
+                // Read as a whole, the date and the days are two words apart, not "11/1/202612 days late".
+                Assert.EndsWith($"/{row.DueDate.Year} {row.DaysPastDue} days late", tr.QuerySelector(".pp-inv-late")!.TextContent, StringComparison.Ordinal);
             }
             else
             {
