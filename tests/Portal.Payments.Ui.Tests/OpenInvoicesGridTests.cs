@@ -86,6 +86,19 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Equal(5, cut.FindAll("[data-testid=bucket-toggle]").Count);
     }
 
+    [Theory]
+    [InlineData("en-US", "Filter this column")]
+    [InlineData("de-DE", "Diese Spalte filtern")]
+    public async Task Every_column_filter_button_says_what_it_does_in_the_users_language(string culture, string expected)
+    {
+        using var _ = TestCulture.Use(culture);
+        var cut = await RenderLoadedAsync();
+
+        var buttons = cut.FindAll("[data-testid=grid-grid] thead .rz-grid-filter-icon");
+        Assert.True(buttons.Count >= 5, $"{buttons.Count} filter buttons");
+        Assert.All(buttons, b => Assert.Equal(expected, b.GetAttribute("aria-label")));
+    }
+
     [Fact]
     public async Task Search_box_queries_by_number_and_clear_restores_every_row()
     {
