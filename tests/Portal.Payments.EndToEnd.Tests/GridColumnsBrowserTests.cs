@@ -10,11 +10,12 @@ namespace Portal.Payments.EndToEnd.Tests;
 /// <summary>
 /// The open-invoices grid's own tools in Chromium, as a clerk uses them with the mouse: the column chooser (remove one,
 /// add one), a due-date range in the column's filter menu, a two-column sort, dragging a column to another place and
-/// widening one, then a saved view made the clerk's default that brings all of it back on a fresh page.
+/// widening one, then a saved view made the clerk's default that brings all of it back on a fresh page; and a view
+/// shared with the account (its page size with it) as another user of the account sees it, renamed and deleted.
 /// </summary>
 /// <remarks>
-/// Gus (Globex, thousands of open items) so that ranges and sorts have plenty of rows. The view is deleted at the end
-/// (and on a failure), so the later tests of the shared host see the standard view.
+/// Gus (Globex, thousands of open items) so that ranges and sorts have plenty of rows; Pat and Val (Acme) for sharing.
+/// The views are deleted at the end (and on a failure), so the later tests of the shared host see the standard view.
 /// </remarks>
 public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
 {
@@ -35,6 +36,63 @@ public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHel
             throw;
         }
         await DeleteViewIfListedAsync(page, name);
+    });
+
+    [Fact]
+    public Task A_shared_view_with_its_page_size_reaches_the_viewer_and_follows_its_renaming_and_deletion() => RunPageTest(async page =>
+    {
+        var name = $"E2E shared {Guid.NewGuid().ToString("N")[..6]}";
+        var renamed = name.Replace("shared", "renamed", StringComparison.Ordinal);
+        await SignInAsync(page, Users.Pat);
+        await OpenAsync(page);
+
+        // 50 rows a page: the whole Acme account (fewer than 50 open items) on one page.
+        var all = await ResultCountAsync(page);
+        Assert.InRange(all, 26, 50);
+        await page.Locator("[data-testid='grid-grid'] .rz-pager .rz-dropdown").ClickAsync();
+        await page.Locator(".rz-dropdown-panel:visible li[role=option]", new() { HasText = "50" }).ClickAsync();
+        await Expect(Grid(page).Locator("tbody tr.rz-data-row")).ToHaveCountAsync(await ResultCountAsync(page));
+
+        var views = page.GetByRole(AriaRole.Group, new() { Name = T("Saved views") });
+        await views.GetByRole(AriaRole.Button, new() { Name = T("Save view…") }).ClickAsync();
+        await views.GetByLabel(T("View name"), new() { Exact = true }).FillAsync(name);
+        await views.GetByLabel(T("Share with everyone on this account"), new() { Exact = true }).CheckAsync();
+        await views.GetByRole(AriaRole.Button, new() { Name = T("Save"), Exact = true }).ClickAsync();
+        await Expect(ViewSelect(page).Locator("option:checked")).ToHaveTextAsync(T("{0} (shared)", name));
+
+        // Val, on the same account in another browser, finds it as Pat's and gets its page size.
+        var browser = await Host.GetBrowserAsync();
+        await using var other = await browser.NewContextAsync(new() { BaseURL = Host.BaseUrl, Locale = SuiteLanguage.Locale });
+        other.SetDefaultTimeout(TimeoutMs);
+        var val = await other.NewPageAsync();
+        await SignInAsync(val, Users.Val);
+        await val.GotoAsync("/portal/invoices");
+        await WaitForGridAsync(val);
+        var shared = T("{0} (shared by {1})", name, Users.NameOf(Users.Pat));
+        await ViewSelect(val).SelectOptionAsync(new SelectOptionValue { Label = shared });
+        await Expect(Grid(val).Locator("tbody tr.rz-data-row")).ToHaveCountAsync(await ResultCountAsync(val));
+        Assert.True(await ResultCountAsync(val) > 25, "Val's page still holds 25 rows.");
+        await AssertAccessibleAsync(val);
+        // Not Val's to change: no rename or delete for it.
+        var valViews = val.GetByRole(AriaRole.Group, new() { Name = T("Saved views") });
+        await Expect(valViews.GetByRole(AriaRole.Button, new() { Name = T("Rename"), Exact = true })).ToHaveCountAsync(0);
+        await Expect(valViews.GetByRole(AriaRole.Button, new() { Name = T("Delete"), Exact = true })).ToHaveCountAsync(0);
+
+        // Pat renames it: Val's next page lists the new name.
+        await views.GetByRole(AriaRole.Button, new() { Name = T("Rename"), Exact = true }).ClickAsync();
+        await views.GetByLabel(T("New name"), new() { Exact = true }).FillAsync(renamed);
+        await views.GetByRole(AriaRole.Button, new() { Name = T("Save name"), Exact = true }).ClickAsync();
+        await Expect(ViewSelect(page).Locator("option:checked")).ToHaveTextAsync(T("{0} (shared)", renamed));
+        await val.ReloadAsync();
+        await WaitForGridAsync(val);
+        await Expect(ViewSelect(val).Locator("option", new() { HasText = renamed })).ToHaveCountAsync(1);
+        await Expect(ViewSelect(val).Locator("option", new() { HasText = name })).ToHaveCountAsync(0);
+
+        // Pat deletes it: gone for both.
+        await DeleteViewIfListedAsync(page, renamed);
+        await val.ReloadAsync();
+        await WaitForGridAsync(val);
+        await Expect(ViewSelect(val).Locator("option", new() { HasText = renamed })).ToHaveCountAsync(0);
     });
 
     private async Task WalkAsync(IPage page, string name)

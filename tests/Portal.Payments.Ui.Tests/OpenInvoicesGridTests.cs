@@ -367,6 +367,55 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Equal("true", cut.FindAll("[data-testid=bucket-toggle]")[index].GetAttribute("aria-pressed"));
     }
 
+    [Theory]
+    [InlineData(PortalPermissions.Pay, PortalPermissions.View, true)]
+    [InlineData(PortalPermissions.View, PortalPermissions.Pay, true)]
+    [InlineData(PortalPermissions.Pay, PortalPermissions.View, false)]
+    [InlineData(PortalPermissions.Pay, PortalPermissions.Pay, false)]
+    public async Task A_view_with_another_page_size_saved_by_a_user_with_other_columns_comes_up_sorted_with_its_rows_and_own_columns(
+        PortalPermissions savedBy, PortalPermissions appliedBy, bool sorted)
+    {
+        // A payer's grid has the select and amount-to-pay columns, a viewer's has neither: a view shared by one is
+        // applied by the other with the columns of the grid in front of them. Its page size differs from the grid's:
+        // applying it used to hand the old grid the new page size first, which reloaded and stored its own unsorted
+        // layout over the view's (in the browser, no rows at all).
+        // Unsorted, the page size is all the view changes: Radzen builds such a grid without loading it.
+        var saver = await RenderLoadedAsync(savedBy);
+        await SortByDueDateAsync(saver);
+        saver.WaitForAssertion(() => Assert.Contains("ascending", saver.FindAll("th[aria-sort]").Select(h => h.GetAttribute("aria-sort"))), Timeout);
+        var layout = saver.FindComponent<SavedViewsBar>().Instance.GetCurrentLayout();
+        Assert.Contains("\"pageSize\"", layout, StringComparison.OrdinalIgnoreCase);
+        // With the saver's page size of 50 (the Acme test account's 40 items on one page).
+        var node = System.Text.Json.Nodes.JsonNode.Parse(layout)!;
+        node["grid"]!["pageSize"] = 50;
+        if (!sorted)
+        {
+            foreach (var column in node["grid"]!["columns"]!.AsArray())
+            {
+                column!["sortOrder"] = null;
+                column["sortIndex"] = null;
+            }
+        }
+        layout = node.ToJsonString();
+        saver.Dispose();
+
+        Users.SignIn(appliedBy);
+        var cut = Render<OpenInvoicesGrid>();
+        cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
+        var builtIn = Headers(cut);
+        await cut.InvokeAsync(() => cut.FindComponent<SavedViewsBar>().Instance.OnApplyLayout.InvokeAsync(layout));
+
+        var expected = await QueryAsync(new InvoiceQuery { Sorts = sorted ? [new GridSort(InvoiceFields.DueDate, Descending: false)] : [], Take = 50 });
+        Assert.Equal(40, expected.Items.Count);
+        cut.WaitForAssertion(() => Assert.Equal(expected.Items.Select(r => r.Number), RowNumbers(cut)), Timeout);
+        Assert.Equal(builtIn, Headers(cut));
+        var cells = cut.FindAll("[data-testid=grid-grid] tbody tr.rz-data-row")[0].QuerySelectorAll("td").Length;
+        Assert.Equal(builtIn.Count, cells);
+    }
+
+    private static List<string> Headers(IRenderedComponent<OpenInvoicesGrid> cut) =>
+        [.. cut.FindAll("[data-testid=grid-grid] thead th .rz-column-title").Select(t => t.GetAttribute("title") ?? "")];
+
     [Fact]
     public async Task A_row_rendered_again_keeps_its_event_handlers_and_a_new_page_gets_its_own()
     {

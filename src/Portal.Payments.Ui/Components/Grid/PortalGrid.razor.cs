@@ -497,6 +497,27 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
                 }
             };
 
+    // Radzen loads a grid built with settings only when they differ from the state it was built in: the grid of a view
+    // that changes nothing but the page size (given to it as its parameter) never asked for rows and showed none. Its
+    // first render, after Radzen's own settings step, asks for them when nothing else did.
+    private void GridRendered(DataGridRenderEventArgs<PortalGridSlot<TRow>> args)
+    {
+        if (args is { FirstRender: true, Grid: { } grid } && _slots is null && !_loading && !_disposed)
+        {
+            _ = InvokeAsync(async () =>
+            {
+                try
+                {
+                    await grid.Reload();
+                }
+                catch (Exception ex) when (!_disposed && ex is not OperationCanceledException)
+                {
+                    await DispatchExceptionAsync(ex);
+                }
+            });
+        }
+    }
+
     private void RenderRow(RowRenderEventArgs<PortalGridSlot<TRow>> args)
     {
         if (args.Data is { } slot && RowClass?.Invoke(slot.Row) is { Length: > 0 } css)
@@ -572,14 +593,17 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private async Task ApplyLayoutAsync(string? json)
     {
         var layout = GridColumnMap.Deserialize<PortalGridLayout>(json);
-        _settings = layout?.Grid;
-        _pageSize = _settings?.PageSize is 25 or 50 or 100 ? _settings.PageSize.Value : DefaultPageSize;
         _search = _appliedSearch = string.IsNullOrWhiteSpace(layout?.Search) ? null : layout.Search.Trim();
         _filters = [];
         _sorts = [];
         _spreadsheet = false;
         _error = null;
         await OnLayoutApplied.InvokeAsync(layout?.Extra);
+        // The view's settings and page size only now, with the new grid: the page re-renders after OnLayoutApplied, and
+        // the old grid handed the view's page size there reloaded at it and stored its own layout (no sort, no filters)
+        // over the view's before the new grid read it: a view with another page size came up unsorted.
+        _settings = layout?.Grid;
+        _pageSize = _settings?.PageSize is 25 or 50 or 100 ? _settings.PageSize.Value : DefaultPageSize;
         ForgetRows();
         _gridKey = new object();
     }
