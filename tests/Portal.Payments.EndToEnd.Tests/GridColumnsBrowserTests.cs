@@ -120,6 +120,14 @@ public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHel
         Assert.InRange(filtered, 1, all - 1);
         Assert.All((await ColumnTextsAsync(page, T("Due date"))).Select(ParseDate), d => Assert.InRange(d, from, to));
 
+        // And an open balance of at least 10,000 (typed as the user writes numbers): both filters hold, fewer rows again.
+        await FilterAtLeastAsync(page, T("Open balance"), 10_000m);
+        await Expect(Summary(page)).Not.ToContainTextAsync(CountText(filtered));
+        filtered = await ResultCountAsync(page);
+        Assert.True(filtered > 0, "No invoice of 10,000 or more in the date range.");
+        Assert.All((await ColumnTextsAsync(page, T("Open balance"))).Select(ParseAmount), b => Assert.True(b >= 10_000m, $"{b} under 10,000"));
+        Assert.All((await ColumnTextsAsync(page, T("Due date"))).Select(ParseDate), d => Assert.InRange(d, from, to));
+
         // Two-column sort: due date, then open balance (ascending, then descending within a date).
         await SortByAsync(page, T("Due date"));
         await SortByAsync(page, T("Open balance"));
@@ -263,6 +271,21 @@ public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHel
         await PickOperatorAsync(page, operators.Nth(2), "Less than or equals");
         await dates.Nth(1).FillAsync(to.ToString("d", SuiteLanguage.Culture));
         await dates.Nth(1).PressAsync("Tab");
+        await menu.Locator("button").Last.ClickAsync();
+        await Expect(menu).ToBeHiddenAsync();
+        await Expect(Loading(page)).ToHaveCountAsync(0);
+    }
+
+    /// <summary>Opens the filter menu of the number column titled <paramref name="title"/> and keeps "greater than or equal to" <paramref name="least"/>.</summary>
+    private async Task FilterAtLeastAsync(IPage page, string title, decimal least)
+    {
+        await Header(page, title).Locator(".rz-grid-filter-icon").ClickAsync();
+        var menu = page.Locator(".rz-overlaypanel:visible").Last;
+        await Expect(menu).ToBeVisibleAsync();
+        await PickOperatorAsync(page, menu.Locator(".rz-dropdown").Nth(0), "Greater than or equals");
+        var number = menu.Locator("input:not([type=hidden]):not([readonly]):visible").First;
+        await number.FillAsync(least.ToString("N0", SuiteLanguage.Culture));
+        await number.PressAsync("Tab");
         await menu.Locator("button").Last.ClickAsync();
         await Expect(menu).ToBeHiddenAsync();
         await Expect(Loading(page)).ToHaveCountAsync(0);
