@@ -187,6 +187,26 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
     });
 
     [Fact]
+    public Task The_pay_panel_takes_the_focus_and_gives_it_back_to_its_button_on_cancel() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesFromNavAsync(page);
+        var number = Assert.Single(await InvoiceGridSteps.FirstSelectableAsync(page, 1));
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", number), Exact = true }).CheckAsync();
+
+        // Opened from the keyboard: the panel's title has the focus, and Cancel gives it back to "Pay selected".
+        var pay = page.GetByTestId("pay-selected");
+        await pay.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        var panel = page.GetByTestId("pay-panel");
+        await Expect(panel.GetByRole(AriaRole.Heading, new() { Name = T("Pay selected invoices") })).ToBeFocusedAsync();
+        // The panel's own Cancel, its last (a card form inside it has one of its own when the payer has no method yet).
+        await panel.GetByRole(AriaRole.Button, new() { Name = T("Cancel"), Exact = true }).Last.ClickAsync();
+        await Expect(panel).ToHaveCountAsync(0);
+        await Expect(pay).ToBeFocusedAsync();
+    });
+
+    [Fact]
     public Task Paying_two_invoices_makes_them_Pending_and_shows_the_receipt() => RunPageTest(async page =>
     {
         await SignInAsync(page, Users.Pat);

@@ -191,11 +191,20 @@ public class SchedulePaymentPanelTests : PayTestContext
         var ids = await SeedAsync(("INV-3661", 10_000, null, OpenItemType.Invoice));
         await AddCardAsync();
 
+        var dialogJs = JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/dialog.js");
         var cut = RenderPanel(ids);
         WaitForPreview(cut);
 
         Assert.Equal("-1", cut.Find("h2").GetAttribute("tabindex"));
         Assert.Single(JSInterop.Invocations, i => i.Identifier == "Blazor._internal.domWrapper.focus");
+        // What had the focus (the button that opened the panel) is remembered first, and gets it back on Cancel.
+        var remembered = Assert.Single(dialogJs.Invocations, i => i.Identifier == "remember");
+        var rememberedAt = JSInterop.Invocations.ToList().FindIndex(i => i.Identifier == "import");
+        Assert.True(rememberedAt >= 0 && rememberedAt < JSInterop.Invocations.ToList().FindIndex(i => i.Identifier == "Blazor._internal.domWrapper.focus"));
+        Assert.DoesNotContain(dialogJs.Invocations, i => i.Identifier == "restore");
+        await cut.InvokeAsync(() => cut.FindAll("button").First(b => b.TextContent.Trim() == "Cancel").Click());
+        var restored = Assert.Single(dialogJs.Invocations, i => i.Identifier == "restore");
+        Assert.Equal(remembered.Arguments, restored.Arguments);
     }
 
     [Fact]

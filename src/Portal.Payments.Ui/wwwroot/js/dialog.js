@@ -35,3 +35,17 @@ export function close(dialog) {
         opener.focus();
     }
 }
+
+// Inline panels (pay, schedule): remember what had the focus when one opened, and give it back when it closes.
+export function remember(panel) {
+    if (panel) openers.set(panel, document.activeElement);
+}
+
+export function restore(panel) {
+    if (!panel) return;
+    const opener = openers.get(panel);
+    openers.delete(panel);
+    if (opener instanceof HTMLElement && opener.isConnected && !opener.disabled) {
+        opener.focus();
+    }
+}
