@@ -137,6 +137,8 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = T("Save changes") })).ToHaveCountAsync(0);
         await Expect(card).ToContainTextAsync(T("Expires {0}", $"08/{laterYear}"));
         await Expect(card).Not.ToContainTextAsync(T("Expires {0}", $"08/{firstYear}"));
+        // Back on the list, the focus is where the edit started: the card's Edit button.
+        await Expect(card.GetByRole(AriaRole.Button, new() { Name = T("Edit {0}", CardDisplay), Exact = true })).ToBeFocusedAsync();
 
         // Make the bank account the default.
         await SetDefaultButton(bank).ClickAsync();

@@ -162,6 +162,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
     {
         await StartAsync();
         await AddCardAsync();
+        var dialogJs = JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/dialog.js");
         var cut = RenderManager();
 
         Button(cut, $"Delete {Visa}").Click();
@@ -177,6 +178,10 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=alertdialog]")), Timeout);
         Assert.Contains("Expires 12/2030", RowFor(cut, Visa).TextContent);
         Assert.Single(await Methods.ListAsync());
+        // The focus goes back to the Delete button that opened the question.
+        var id = Assert.Single(await Methods.ListAsync()).Id;
+        Assert.Equal($"delete-{id}", Button(cut, $"Delete {Visa}").GetAttribute("data-focus"));
+        cut.WaitForAssertion(() => Assert.Equal([$"delete-{id}"], dialogJs.Invocations.Where(i => i.Identifier == "focusMarked").Select(i => i.Arguments[0])), Timeout);
     }
 
     [Fact]
@@ -185,11 +190,15 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         await StartAsync();
         await AddCardAsync();
         await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
+        var dialogJs = JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/dialog.js");
         var cut = RenderManager();
 
         Button(cut, $"Delete {Visa}").Click();
         var dialog = cut.Find("[role=alertdialog]");
         Assert.Single(Buttons(dialog, "Delete")).Click();
+        // Its row is gone: the focus goes to "Add payment method".
+        cut.WaitForAssertion(() => Assert.Equal(["methods-add"], dialogJs.Invocations.Where(i => i.Identifier == "focusMarked").Select(i => i.Arguments[0])), Timeout);
+        Assert.Single(cut.FindAll("[data-focus=methods-add]"));
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=method-row]")), Timeout);
         Assert.Empty(cut.FindAll("[role=alertdialog]"));

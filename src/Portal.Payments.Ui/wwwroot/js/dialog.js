@@ -49,3 +49,9 @@ export function restore(panel) {
         opener.focus();
     }
 }
+
+// Focus the element marked data-focus="<name>" (a list's button, back from the form it opened).
+export function focusMarked(name) {
+    const element = document.querySelector(`[data-focus="${CSS.escape(name)}"]`);
+    if (element instanceof HTMLElement) element.focus();
+}
