@@ -209,6 +209,14 @@ public class RegistrationTests
         });
         Assert.Equal([SandboxGateway.Simulation], replaced.GetRequiredService<PortalSimulations>().InForce);
 
+        // A later factory (a decorator, a retrying wrapper around the sandbox) may still hand out the sandbox: still announced.
+        using var wrapped = Build(s =>
+        {
+            s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp();
+            s.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<SandboxGateway>());
+        });
+        Assert.Equal([SandboxGateway.Simulation, DemoErpAdapter.Simulation], wrapped.GetRequiredService<PortalSimulations>().InForce);
+
         // Registered before the sandbox, the host's gateway is replaced by it: the sandbox is in force and announced.
         using var before = Build(s =>
         {

@@ -24,10 +24,20 @@ internal sealed class PortalRegistrations(IServiceCollection services)
         services.LastOrDefault(d => d.ServiceType == service && !d.IsKeyedService) is not { } inForce
         || inForce.ImplementationFactory?.Target is MissingService;
 
-    /// <summary>True when <paramref name="registration"/> is the registration in force of its service (the last one).</summary>
-    public bool IsInForce(ServiceDescriptor? registration) =>
-        registration is not null
-        && ReferenceEquals(services.LastOrDefault(d => d.ServiceType == registration.ServiceType && !d.IsKeyedService), registration);
+    /// <summary>
+    /// False only when a later registration of <paramref name="registration"/>'s service, by type or by instance, is in
+    /// force: another adapter. The registration itself, or a later factory (a decorator, a wrapper that may still call
+    /// the simulated adapter), keeps it in force; so does an announcement that followed no registration.
+    /// </summary>
+    public bool MayStillServe(ServiceDescriptor? registration)
+    {
+        if (registration is null)
+        {
+            return true;
+        }
+        var inForce = services.LastOrDefault(d => d.ServiceType == registration.ServiceType && !d.IsKeyedService);
+        return inForce is null || ReferenceEquals(inForce, registration) || inForce.ImplementationFactory is { Target: not MissingService };
+    }
 }
 
 /// <summary>

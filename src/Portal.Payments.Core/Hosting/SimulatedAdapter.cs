@@ -23,16 +23,18 @@ public sealed record SimulatedAdapter(SimulatedAdapterRole Role, string Name, st
 
 /// <summary>
 /// The announced simulations still in force: an announcement made with <see cref="PortalPaymentsBuilder.AnnounceSimulation"/>
-/// counts only while the registration of its role it followed (<c>IPaymentGateway</c> or <c>IErpAdapter</c>) is still the
-/// one in force, so a host that registers its real gateway after <c>UseSandboxGateway()</c>, with the builder or with a
-/// plain <c>services.AddScoped&lt;IPaymentGateway, MyGateway&gt;()</c>, gets no sandbox banner, warning or Production
-/// refusal. The banner, the start warning and the sandbox's Production refusal read this, not the raw registrations.
+/// is withdrawn by a later registration of its role (<c>IPaymentGateway</c> or <c>IErpAdapter</c>) through the builder, or
+/// straight on the service collection by type or instance (<c>services.AddScoped&lt;IPaymentGateway, MyGateway&gt;()</c>):
+/// then there is no sandbox banner, warning or Production refusal. A later factory registration (a decorator such as
+/// Scrutor's <c>Decorate</c>, a wrapper built from the sandbox) keeps it: the portal cannot see whether the factory still
+/// hands out the simulated adapter, and errs on the side of saying so. The banner, the start warning and the sandbox's
+/// Production refusal read this, not the raw registrations.
 /// </summary>
 public sealed class PortalSimulations
 {
     internal PortalSimulations(IEnumerable<SimulatedAdapter> announced, IEnumerable<SimulationAnnouncement> records, PortalRegistrations registrations)
     {
-        var stale = records.Where(r => !registrations.IsInForce(r.Registration)).Select(r => r.Adapter).ToHashSet(ReferenceEqualityComparer.Instance);
+        var stale = records.Where(r => !registrations.MayStillServe(r.Registration)).Select(r => r.Adapter).ToHashSet(ReferenceEqualityComparer.Instance);
         InForce = [.. announced.Where(a => !stale.Contains(a)).Distinct()];
     }
 

@@ -41,12 +41,15 @@ export function remember(panel) {
     if (panel) openers.set(panel, document.activeElement);
 }
 
-export function restore(panel) {
+export function restore(panel, fallbackSelector) {
     if (!panel) return;
     const opener = openers.get(panel);
     openers.delete(panel);
-    if (opener instanceof HTMLElement && opener.isConnected && !opener.disabled) {
+    if (opener instanceof HTMLElement && opener !== document.body && opener.isConnected && !opener.disabled) {
         opener.focus();
+    } else if (fallbackSelector) {
+        const fallback = document.querySelector(fallbackSelector);
+        if (fallback instanceof HTMLElement) fallback.focus();
     }
 }
 
