@@ -12,11 +12,15 @@ namespace Portal.Payments.Ui.Tests;
 /// <summary>Links in emails use the URL the portal is served on unless Notifications:PortalBaseUrl is set (real Kestrel on 127.0.0.1).</summary>
 public sealed class PortalBaseUrlTests
 {
-    private static async Task<WebApplication> StartAsync(Action<PortalPaymentsOptions>? configure = null)
+    private static async Task<WebApplication> StartAsync(Action<PortalPaymentsOptions>? configure = null, List<string>? warnings = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        if (warnings is not null)
+        {
+            builder.Logging.AddProvider(new WarningSink(warnings));
+        }
         builder.Services.AddSingleton(new TestUsers());
         builder.Services.AddCustomerPortalPayments(o =>
             {
@@ -47,6 +51,43 @@ public sealed class PortalBaseUrlTests
         var id = Guid.NewGuid();
         Assert.Equal($"{served}/portal/payments/{id}/receipt", PaymentEmails.ReceiptLink(options.PortalBaseUrl, id));
         await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task In_Production_the_warning_about_an_unset_base_url_names_the_address_the_server_listens_on()
+    {
+        // Hosted services start before the server binds: a warning written then named no address (or a default one).
+        var warnings = new List<string>();
+        await using var app = await StartAsync(warnings: warnings);
+        var served = app.Urls.Single();
+
+        var warning = Assert.Single(warnings, w => w.Contains("PortalBaseUrl is not set", StringComparison.Ordinal));
+        Assert.Contains($"listens on, {served},", warning, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    private sealed class WarningSink(List<string> warnings) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                lock (warnings)
+                {
+                    warnings.Add(formatter(state, exception));
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     [Fact]

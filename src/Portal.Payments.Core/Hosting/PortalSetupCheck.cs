@@ -116,17 +116,27 @@ internal sealed class BaseUrlWarning(IOptions<PortalPaymentsOptions> options, IS
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var notifications = options.Value.Notifications;
-        if (!notifications.IsPortalBaseUrlSet && services.GetService<IHostEnvironment>()?.IsProduction() == true)
+        if (options.Value.Notifications.IsPortalBaseUrlSet || services.GetService<IHostEnvironment>()?.IsProduction() != true)
         {
-            logger.LogWarning(
-                "CustomerPortalPayments:Notifications:PortalBaseUrl is not set: links in emails (receipts, scheduled payments, autopay) " +
-                "point to the address this server listens on, {Address}, which customers usually cannot reach behind a proxy or load balancer. " +
-                "Set it to the portal's public address, e.g. https://portal.example.com.",
-                notifications.PortalBaseUrl);
+            return Task.CompletedTask;
+        }
+        // Once the server listens: before that, the address it serves on is not known yet (hosted services start first).
+        if (services.GetService<IHostApplicationLifetime>() is { } lifetime)
+        {
+            lifetime.ApplicationStarted.Register(Warn);
+        }
+        else
+        {
+            Warn();
         }
         return Task.CompletedTask;
     }
+
+    private void Warn() => logger.LogWarning(
+        "CustomerPortalPayments:Notifications:PortalBaseUrl is not set: links in emails (receipts, scheduled payments, autopay) " +
+        "point to the address this server listens on, {Address}, which customers usually cannot reach behind a proxy or load balancer. " +
+        "Set it to the portal's public address, e.g. https://portal.example.com.",
+        options.Value.Notifications.PortalBaseUrl);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
