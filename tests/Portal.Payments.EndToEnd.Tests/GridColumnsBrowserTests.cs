@@ -24,7 +24,7 @@ public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHel
     {
         var name = $"E2E columns {Guid.NewGuid().ToString("N")[..6]}";
         await SignInAsync(page, Users.Gus);
-        await OpenAsync(page);
+        await OpenInvoicesFromNavAsync(page);
         try
         {
             await WalkAsync(page, name);
@@ -44,7 +44,7 @@ public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHel
         var name = $"E2E shared {Guid.NewGuid().ToString("N")[..6]}";
         var renamed = name.Replace("shared", "renamed", StringComparison.Ordinal);
         await SignInAsync(page, Users.Pat);
-        await OpenAsync(page);
+        await OpenInvoicesFromNavAsync(page);
         try
         {
             await ShareAsync(page, name, renamed);
@@ -187,25 +187,11 @@ public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHel
         await Expect(Summary(page)).ToContainTextAsync(CountText(all));
     }
 
-    private async Task OpenAsync(IPage page)
-    {
-        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
-        await payments.GetByRole(AriaRole.Link, new() { Name = T("Open invoices"), Exact = true }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
-        await WaitForGridAsync(page);
-        await AssertAccessibleAsync(page);
-    }
-
-    private static async Task WaitForGridAsync(IPage page)
-    {
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Open invoices"), Level = 1 })).ToBeVisibleAsync();
-        await Expect(InvoiceGridSteps.Numbers(page).First).ToBeVisibleAsync();
-        await Expect(Loading(page)).ToHaveCountAsync(0);
-    }
+    private static Task WaitForGridAsync(IPage page) => InvoiceGridSteps.WaitForGridAsync(page);
 
     private static ILocator Grid(IPage page) => InvoiceGridSteps.Grid(page);
 
-    private static ILocator Loading(IPage page) => page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading");
+    private static ILocator Loading(IPage page) => InvoiceGridSteps.Loading(page);
 
     private static ILocator Summary(IPage page) => page.Locator("[data-testid='grid-grid'] .rz-pager-summary");
 

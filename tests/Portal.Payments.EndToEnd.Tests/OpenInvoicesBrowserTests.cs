@@ -352,23 +352,6 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
     private static ILocator Cell(IPage page, int row, int col) =>
         page.Locator($"[data-testid=spreadsheet] [data-r='{row}'][data-c='{col}']");
 
-    private async Task OpenInvoicesFromNavAsync(IPage page)
-    {
-        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
-        await payments.GetByRole(AriaRole.Link, new() { Name = T("Open invoices"), Exact = true }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
-        await WaitForGridAsync(page);
-        await AssertAccessibleAsync(page);
-    }
-
-    /// <summary>Waits for the heading and the first rows; after a page load, for the circuit to answer.</summary>
-    private static async Task WaitForGridAsync(IPage page)
-    {
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Open invoices"), Level = 1 })).ToBeVisibleAsync();
-        await Expect(Numbers(page).First).ToBeVisibleAsync();
-        await Expect(page.GetByTestId("bucket-toggle").First).ToBeVisibleAsync();
-    }
-
     /// <summary>Clicks "Export CSV" and returns the downloaded file's non-empty lines.</summary>
     private static async Task<List<string>> DownloadCsvAsync(IPage page)
     {
@@ -376,6 +359,8 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
         Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
         return (await File.ReadAllLinesAsync(await download.PathAsync())).Where(l => l.Length > 0).ToList();
     }
+
+    private static Task WaitForGridAsync(IPage page) => InvoiceGridSteps.WaitForGridAsync(page);
 
     private static ILocator SearchBox(IPage page) => InvoiceGridSteps.SearchBox(page);
 

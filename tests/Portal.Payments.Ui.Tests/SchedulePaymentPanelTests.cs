@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Hosting;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
@@ -191,23 +192,12 @@ public class SchedulePaymentPanelTests : PayTestContext
         var ids = await SeedAsync(("INV-3661", 10_000, null, OpenItemType.Invoice));
         await AddCardAsync();
 
-        var dialogJs = JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/dialog.js");
+        var dialogJs = JSInterop.SetupModule(PanelFocusChecks.DialogModule);
         var cut = RenderPanel(ids);
         WaitForPreview(cut);
 
         Assert.Equal("-1", cut.Find("h2").GetAttribute("tabindex"));
-        Assert.Single(JSInterop.Invocations, i => i.Identifier == "Blazor._internal.domWrapper.focus");
-        // What had the focus (the button that opened the panel) is remembered, the module loaded before the title takes
-        // the focus, and it gets the focus back on Cancel.
-        var remembered = Assert.Single(dialogJs.Invocations, i => i.Identifier == "remember");
-        var rememberedAt = JSInterop.Invocations.ToList().FindIndex(i => i.Identifier == "import");
-        Assert.True(rememberedAt >= 0 && rememberedAt < JSInterop.Invocations.ToList().FindIndex(i => i.Identifier == "Blazor._internal.domWrapper.focus"));
-        Assert.DoesNotContain(dialogJs.Invocations, i => i.Identifier == "restore");
-        await cut.InvokeAsync(() => cut.FindAll("button").First(b => b.TextContent.Trim() == "Cancel").Click());
-        var restored = Assert.Single(dialogJs.Invocations, i => i.Identifier == "restore");
-        Assert.Equal(remembered.Arguments[0], restored.Arguments[0]);
-        // When the button is gone (a payment cleared the selection), the grid takes the focus.
-        Assert.Equal("[role=grid]", restored.Arguments[1]);
+        await PanelFocusChecks.AssertTakesAndGivesBackTheFocusAsync(cut, JSInterop, dialogJs);
     }
 
     [Fact]

@@ -17,7 +17,19 @@ public static class InvoiceGridSteps
     public static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search invoices") });
 
     /// <summary>Radzen's loading indicator inside the grid (none while the grid shows rows).</summary>
-    private static ILocator Loading(IPage page) => page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading");
+    public static ILocator Loading(IPage page) => page.Locator("[data-testid='grid-grid'] .rz-datatable-loading, [data-testid='grid-grid'] .rz-grid-loading");
+
+    /// <summary>
+    /// Waits for the page's heading, the first rows, the aging periods and the end of any load; after a page load, for the
+    /// circuit to answer.
+    /// </summary>
+    public static async Task WaitForGridAsync(IPage page)
+    {
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Open invoices"), Level = 1 })).ToBeVisibleAsync();
+        await Expect(Numbers(page).First).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("bucket-toggle").First).ToBeVisibleAsync();
+        await Expect(Loading(page)).ToHaveCountAsync(0);
+    }
 
     /// <summary>The invoice numbers shown on the page.</summary>
     public static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");

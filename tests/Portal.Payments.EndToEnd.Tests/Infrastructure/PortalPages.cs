@@ -70,6 +70,16 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
         await AssertAccessibleAsync(page);
     }
 
+    /// <summary>Opens "Open invoices" from the Payments navigation of the host layout, waits for the grid and scans the page.</summary>
+    protected async Task OpenInvoicesFromNavAsync(IPage page)
+    {
+        var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await payments.GetByRole(AriaRole.Link, new() { Name = T("Open invoices"), Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
+        await InvoiceGridSteps.WaitForGridAsync(page);
+        await AssertAccessibleAsync(page);
+    }
+
     /// <summary>Opens "Account overview" from the Payments navigation of the host layout and waits for the balances.</summary>
     protected async Task<OverviewSnapshot> OpenOverviewFromNavAsync(IPage page)
     {

@@ -11,8 +11,7 @@ namespace Portal.Payments.Ui.Components;
 /// </summary>
 public abstract class PortalDialogBase : ComponentBase, IAsyncDisposable
 {
-    private const string ModulePath = "./_content/Portal.Payments.Ui/js/dialog.js";
-    private IJSObjectReference? _module;
+    private DialogScript? _script;
     private bool _closed;
 
     [Inject] private IJSRuntime JS { get; set; } = default!;
@@ -33,15 +32,8 @@ public abstract class PortalDialogBase : ComponentBase, IAsyncDisposable
         {
             return;
         }
-        try
-        {
-            _module = await JS.InvokeAsync<IJSObjectReference>("import", ModulePath);
-            await _module.InvokeVoidAsync("open", Element);
-        }
-        catch (Exception ex) when (ex is JSException or JSDisconnectedException or InvalidOperationException)
-        {
-            // Focus is a courtesy; without script (prerendering) the dialog still works.
-        }
+        _script = new DialogScript(JS);
+        await _script.OpenDialogAsync(Element);
     }
 
     /// <summary>Escape closes.</summary>
@@ -61,16 +53,9 @@ public abstract class PortalDialogBase : ComponentBase, IAsyncDisposable
             return;
         }
         _closed = true;
-        try
+        if (_script is not null)
         {
-            if (_module is not null)
-            {
-                await _module.InvokeVoidAsync("close", Element);
-            }
-        }
-        catch (Exception ex) when (ex is JSException or JSDisconnectedException)
-        {
-            // The page is going away; nothing to give focus back to.
+            await _script.CloseDialogAsync(Element);
         }
         await OnClosed.InvokeAsync();
     }
@@ -78,16 +63,9 @@ public abstract class PortalDialogBase : ComponentBase, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_module is not null)
+        if (_script is not null)
         {
-            try
-            {
-                await _module.DisposeAsync();
-            }
-            catch (JSDisconnectedException)
-            {
-                // Circuit gone: the module went with it.
-            }
+            await _script.DisposeAsync();
         }
         GC.SuppressFinalize(this);
     }
