@@ -188,7 +188,7 @@ public class RegistrationTests
         Assert.IsType<TestGateway>(scope.ServiceProvider.GetRequiredService<IPaymentGateway>());
         Assert.Equal([DemoErpAdapter.Simulation], sp.GetServices<SimulatedAdapter>());
 
-        using var scanned = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp().AddAdaptersFromAssemblyOf<TestGateway>());
+        using var scanned = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp().AddAdaptersFromAssemblyOf<TestGateway>(include: ScanOnly));
         Assert.Empty(scanned.GetServices<SimulatedAdapter>());
     }
 
@@ -259,23 +259,81 @@ public class RegistrationTests
         Assert.Single(after.GetServices<IPaymentGateway>());
     }
 
+    /// <summary>This assembly's one adapter per role (it holds many more: wrappers around the sandbox, fault injectors).</summary>
+    internal static readonly Func<Type, bool> ScanOnly = t => t == typeof(TestGateway) || t == typeof(TestErp) || t == typeof(TestUserContext);
+
     [Fact]
     public void Adapters_are_found_by_assembly_scan()
     {
-        // Some of this assembly's adapters wrap the sandbox gateway or the demo ERP.
-        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp().AddAdaptersFromAssemblyOf<TestGateway>());
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp().AddAdaptersFromAssemblyOf<TestGateway>(include: ScanOnly));
         using var scope = sp.CreateScope();
         // The scan replaces the built-in adapters with this assembly's own.
-        var here = typeof(TestGateway).Assembly;
-        Assert.Equal(here, scope.ServiceProvider.GetRequiredService<IPaymentGateway>().GetType().Assembly);
-        Assert.Equal(here, scope.ServiceProvider.GetRequiredService<IErpAdapter>().GetType().Assembly);
-        Assert.Equal(here, scope.ServiceProvider.GetRequiredService<IPortalUserContext>().GetType().Assembly);
+        Assert.IsType<TestGateway>(scope.ServiceProvider.GetRequiredService<IPaymentGateway>());
+        Assert.IsType<TestErp>(scope.ServiceProvider.GetRequiredService<IErpAdapter>());
+        Assert.IsType<TestUserContext>(scope.ServiceProvider.GetRequiredService<IPortalUserContext>());
+        Assert.Single(sp.GetServices<IPaymentGateway>());
+        Assert.Empty(sp.GetServices<SimulatedAdapter>());
+    }
+
+    [Fact]
+    public void A_scan_that_finds_two_gateways_refuses_to_guess_and_names_them()
+    {
+        // This assembly has dozens of gateways (wrappers around the sandbox, fault injectors): the scan used to keep
+        // whichever came last.
+        var services = new ServiceCollection();
+        var builder = services.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp();
+        var ex = Assert.Throws<InvalidOperationException>(() => builder.AddAdaptersFromAssemblyOf<TestGateway>());
+        Assert.Contains("AddAdaptersFromAssemblyOf<TestGateway>()", ex.Message);
+        Assert.Contains("payment gateways (", ex.Message);
+        Assert.Contains(typeof(TestGateway).FullName!, ex.Message);
+        Assert.Contains("ERP adapters (", ex.Message);
+        Assert.Contains(".AddGateway<", ex.Message);
+        Assert.Contains("include: t => t != typeof(", ex.Message);
+        // Nothing was registered: the sandbox is still the gateway, and still announced.
+        Assert.Single(services, d => d.ServiceType == typeof(IPaymentGateway));
+        Assert.Contains(services, d => d.ImplementationInstance is SimulatedAdapter { Role: SimulatedAdapterRole.Gateway });
+    }
+
+    [Fact]
+    public void A_scan_narrowed_to_two_gateways_still_refuses_and_one_gateway_with_no_erp_keeps_the_demo_erp()
+    {
+        var services = new ServiceCollection();
+        var builder = services.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseSandboxGateway().UseDemoErp();
+        var ex = Assert.Throws<InvalidOperationException>(() =>
+            builder.AddAdaptersFromAssemblyOf<TestGateway>(include: t => t == typeof(TestGateway) || t == typeof(SecondTestGateway)));
+        Assert.Contains($"2 payment gateways ({typeof(SecondTestGateway).FullName}, {typeof(TestGateway).FullName})", ex.Message);
+        Assert.DoesNotContain("ERP adapters", ex.Message);
+
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=a.db").UseUserContext<TestUserContext>().UseSandboxGateway().UseDemoErp()
+            .AddAdaptersFromAssemblyOf<TestGateway>(include: t => t == typeof(TestGateway)));
+        using var scope = sp.CreateScope();
+        Assert.IsType<TestGateway>(scope.ServiceProvider.GetRequiredService<IPaymentGateway>());
+        Assert.IsType<DemoErpAdapter>(scope.ServiceProvider.GetRequiredService<IErpAdapter>());
+        Assert.Equal([DemoErpAdapter.Simulation], sp.GetServices<SimulatedAdapter>());
+    }
+
+    [Fact]
+    public void A_scan_refuses_an_undefined_lifetime_at_the_call()
+    {
+        var builder = new ServiceCollection().AddPortalPaymentsCore();
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => builder.AddAdaptersFromAssemblyOf<TestGateway>((ServiceLifetime)9, ScanOnly));
+        Assert.Contains("ServiceLifetime.Singleton, Scoped or Transient", ex.Message);
     }
 }
 
 internal sealed class TestGateway : PaymentGatewayBase
 {
     public override string Key => "test";
+    public override GatewayCapabilities Capabilities => GatewayCapabilities.Cards;
+    public override Type CaptureComponent => typeof(SandboxCaptureForm);
+    public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+}
+
+/// <summary>A second gateway, for the scan's refusal to choose between two.</summary>
+internal sealed class SecondTestGateway : PaymentGatewayBase
+{
+    public override string Key => "test-2";
     public override GatewayCapabilities Capabilities => GatewayCapabilities.Cards;
     public override Type CaptureComponent => typeof(SandboxCaptureForm);
     public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();

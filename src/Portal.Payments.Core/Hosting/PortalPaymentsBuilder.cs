@@ -128,16 +128,27 @@ public sealed class PortalPaymentsBuilder
     }
 
     /// <summary>
-    /// Registers every gateway, ERP adapter, user context, notification sender and discount policy
-    /// found in the assembly of <typeparamref name="T"/> (Scrutor scan), replacing the defaults. Gateways and ERP
-    /// adapters get <paramref name="adapterLifetime"/>; user contexts and senders are scoped, discount policies singletons.
+    /// Registers the gateway, ERP adapter, user context, notification sender and discount policy found in the assembly
+    /// of <typeparamref name="T"/> (Scrutor scan), replacing the defaults. Gateways and ERP adapters get
+    /// <paramref name="adapterLifetime"/>; user contexts and senders are scoped, discount policies singletons. Each of
+    /// these roles takes one class: when the assembly has two gateways (say a real one and a test double), the call
+    /// refuses to guess and names them; narrow the scan with <paramref name="include"/> or register the one you mean
+    /// with <see cref="AddGateway{TGateway}"/>.
     /// </summary>
     /// <param name="adapterLifetime">Lifetime of the gateways and ERP adapters found. Default <see cref="ServiceLifetime.Scoped"/>.</param>
-    public PortalPaymentsBuilder AddAdaptersFromAssemblyOf<T>(ServiceLifetime adapterLifetime = ServiceLifetime.Scoped)
+    /// <param name="include">Which of the assembly's classes the scan may take (default: every concrete class).</param>
+    /// <exception cref="InvalidOperationException">A role has more than one class to choose from.</exception>
+    public PortalPaymentsBuilder AddAdaptersFromAssemblyOf<T>(ServiceLifetime adapterLifetime = ServiceLifetime.Scoped, Func<Type, bool>? include = null)
     {
+        if (!Enum.IsDefined(adapterLifetime))
+        {
+            throw new ArgumentOutOfRangeException(nameof(adapterLifetime), adapterLifetime, "Use ServiceLifetime.Singleton, Scoped or Transient.");
+        }
+        var found = AdapterScan.Classes(typeof(T).Assembly, include);
+        AdapterScan.RefuseAmbiguity<T>(found);
         var gateway = Services.LastOrDefault(d => d.ServiceType == typeof(IPaymentGateway));
         var erp = Services.LastOrDefault(d => d.ServiceType == typeof(IErpAdapter));
-        Services.Scan(scan => scan.FromAssemblyOf<T>()
+        Services.Scan(scan => scan.FromTypes(found)
             .AddClasses(c => c.AssignableToAny(typeof(IPaymentGateway), typeof(IErpAdapter)), publicOnly: false)
             .UsingRegistrationStrategy(RegistrationStrategy.Replace(ReplacementBehavior.ServiceType))
             .As(t => t.GetInterfaces().Where(i => i == typeof(IPaymentGateway) || i == typeof(IErpAdapter)))
