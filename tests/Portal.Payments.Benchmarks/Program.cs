@@ -46,7 +46,7 @@ if (args is ["scale-out", .. var scaleOutArgs])
     Environment.ExitCode = await ScaleOutBenchmark.RunAsync(scaleOutArgs);
     return;
 }
-// Grid render batches, CPU and heap per circuit: -- grid-render [circuits] [actions] [--query-delay ms]
+// Grid render batches, CPU and heap per circuit: -- grid-render [circuits] [actions] [--query-delay ms] [--census]
 if (args is ["plans", .. var planProviders])
 {
     await QueryPlans.RunAsync(planProviders);

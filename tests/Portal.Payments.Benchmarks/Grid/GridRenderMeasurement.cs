@@ -27,7 +27,8 @@ namespace Portal.Payments.Benchmarks.Grid;
 /// <item>live heap per circuit: N grids alive at once, full GC, heap growth over a warmed-up baseline, divided by N;</item>
 /// <item>components per circuit.</item>
 /// </list>
-/// Run with <c>dotnet run -c Release --project tests/Portal.Payments.Benchmarks -- grid-render [circuits] [actions]</c>.
+/// Run with <c>dotnet run -c Release --project tests/Portal.Payments.Benchmarks -- grid-render [circuits] [actions]</c>;
+/// <c>--census</c> adds what the heap growth of the open grids is made of (<see cref="HeapCensus"/>).
 /// </summary>
 internal static class GridRenderMeasurement
 {
@@ -49,7 +50,8 @@ internal static class GridRenderMeasurement
             }
             queryDelay = TimeSpan.FromMilliseconds(ms);
         }
-        var positional = delayAt >= 0 ? args.Where((_, i) => i != delayAt && i != delayAt + 1).ToList() : args;
+        var census = args.Contains("--census");
+        var positional = (delayAt >= 0 ? args.Where((_, i) => i != delayAt && i != delayAt + 1) : args).Where(a => a != "--census").ToList();
         var circuits = positional.Count > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 20;
         var actions = positional.Count > 1 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 20;
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.GetCultureInfo("en-US");
@@ -77,6 +79,10 @@ internal static class GridRenderMeasurement
                 await warm.SelectRowAsync();
                 await warm.SortAsync();
             }
+            // A census holds its own tables (and ClrMD leaves caches): the one the growth is measured against is taken
+            // while an earlier one is alive, as the later census sees this one alive, and before the baseline heap.
+            var censusBefore = census ? HeapCensus.Take() : null;
+            censusBefore = census ? HeapCensus.Take() : null;
             var baseline = FullGcHeap();
 
             var open = new List<Circuit>();
@@ -90,6 +96,8 @@ internal static class GridRenderMeasurement
                 components.Add(circuit.Renderer.LiveComponents);
             }
             var heapPerCircuit = (FullGcHeap() - baseline) / (double)circuits;
+            // Written out now, so the later census's tables are garbage before the heap is measured again after the actions.
+            var censusGrowth = censusBefore is null ? null : HeapCensus.Growth(censusBefore, HeapCensus.Take(), circuits, top: 30);
 
             var page = new List<Sample>();
             var select = new List<Sample>();
@@ -152,6 +160,11 @@ internal static class GridRenderMeasurement
             }
             var allCapacity = trees.Values.Sum(t => t.Capacity);
             Console.WriteLine($"| all | {trees.Values.Sum(t => t.Components):N0} | {trees.Values.Sum(t => t.Frames):N0} | {allCapacity:N0} | {2.0 * allCapacity * FrameBytes / 1024:F1} |");
+            if (censusGrowth is not null)
+            {
+                Console.Write(censusGrowth);
+            }
+            GC.KeepAlive(censusBefore);
             Console.WriteLine();
             Console.WriteLine($"// machine load average: {LoadAverage()}");
             foreach (var error in errors.Take(5))
