@@ -159,6 +159,44 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task A_payment_scheduled_for_a_date_is_charged_from_midnight_of_that_date_in_the_business_time_zone()
+    {
+        // The harness clock reads 2026-03-02 09:00 UTC: 01:00 on the 2nd in Los Angeles (UTC-8).
+        await using var h = Harness(database, out var account, options: o => o.BusinessTimeZone = "America/Los_Angeles");
+        var ids = await InvoicesAsync(h, account, new Item("INV-70", 25_000));
+        var card = await CardAsync(h);
+        var scheduled = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(1), card.Id));
+        var runner = h.Get<ScheduledPaymentRunner>();
+
+        // 07:59 UTC on the 3rd: already the 3rd in UTC, still 23:59 on the 2nd in Los Angeles.
+        h.Clock.Advance(TimeSpan.FromHours(22) + TimeSpan.FromMinutes(59));
+        await runner.RunDueAsync();
+        Assert.Empty(await ChargesAsync(h, account));
+        Assert.Equal(PaymentStatus.Scheduled, (await PaymentsAsync(h, account)).Single().Status);
+
+        // Midnight in Los Angeles.
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        await runner.RunDueAsync();
+        Assert.Equal(25_000L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
+        Assert.Equal((scheduled.PaymentId, PaymentStatus.Succeeded), (await PaymentsAsync(h, account)).Select(p => (p.Id, p.Status)).Single());
+    }
+
+    [Fact]
+    public async Task Tomorrow_is_counted_in_the_business_time_zone_when_a_date_is_checked()
+    {
+        // 09:00 UTC on the 2nd is 22:00 on the 2nd in Auckland (UTC+13); three hours later it is the 3rd there, not yet in UTC.
+        await using var h = Harness(database, out var account, options: o => o.BusinessTimeZone = "Pacific/Auckland");
+        var ids = await InvoicesAsync(h, account, new Item("INV-71", 10_000), new Item("INV-72", 10_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        await service.ScheduleAsync(Request([ids[0]], Today.AddDays(1), card.Id));
+
+        h.Clock.Advance(TimeSpan.FromHours(3));
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => service.ScheduleAsync(Request([ids[1]], Today.AddDays(1), card.Id)));
+        Assert.Equal("date", refused.Field);
+    }
+
+    [Fact]
     public async Task Cancelling_some_invoices_keeps_the_rest_scheduled_with_the_amount_recomputed_and_the_runner_charges_only_that()
     {
         await using var h = Harness(database, out var account);

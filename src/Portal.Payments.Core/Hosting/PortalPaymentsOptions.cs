@@ -18,6 +18,14 @@ public sealed class PortalPaymentsOptions
     /// <summary>Default aging bucket limits (days past due): current, 1–30, 31–60, 61–90, over 90.</summary>
     public static readonly IReadOnlyList<int> DefaultAgingBuckets = [30, 60, 90];
 
+    /// <summary>
+    /// The time zone whose calendar the portal keeps (IANA id such as <c>America/Chicago</c>, or a Windows id): a payment
+    /// scheduled for a date is charged from 00:00 of that date there, and invoices are late, discounts end and cards
+    /// expire by its days. Default "UTC". Set it to your business's zone: in UTC a payment a Chicago customer
+    /// scheduled for the 5th is charged at 6 p.m. on the 4th, their time.
+    /// </summary>
+    public string BusinessTimeZone { get; set; } = "UTC";
+
     /// <summary>ISO 4217 currency of the portal. Default "USD".</summary>
     public string Currency { get; set; } = "USD";
 

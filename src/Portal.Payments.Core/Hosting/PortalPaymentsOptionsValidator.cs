@@ -32,6 +32,11 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             }
         }
 
+        if (PortalCalendar.Find(o.BusinessTimeZone) is null)
+        {
+            errors.Add($"{S}:BusinessTimeZone '{o.BusinessTimeZone}' is not a time zone this machine knows. Use an IANA id such as America/Chicago or Europe/Berlin (or a Windows id such as Central Standard Time), or leave it unset for UTC.");
+        }
+
         if (!CurrencyInfo.IsKnown(o.Currency))
         {
             errors.Add($"Currency '{o.Currency}' is not an ISO 4217 code. Set {S}:Currency to a code such as USD, EUR or GBP.");

@@ -59,7 +59,7 @@ public sealed class AccountOverviewService(
         var scope = await access.ForViewAsync(cancellationToken);
         await sync.EnsureSyncedAsync(scope.AccountId, cancellationToken);
         var currency = options.Value.Currency;
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var today = options.Value.Today(clock);
         var limits = options.Value.EffectiveAgingBuckets;
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -1,3 +1,5 @@
+using Portal.Payments.Hosting;
+using Microsoft.Extensions.Options;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -26,14 +28,15 @@ internal static class InvoiceExportEndpoints
     internal static string Link(InvoiceQuery query, IEnumerable<string> columns) =>
         $"{Portal.Payments.Ui.PortalRoutes.ApiPrefix}/invoices/export.csv?q={InvoiceQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(string.Join(',', columns))}";
 
-    private static async Task ExportAsync(HttpContext http, string? q, string? columns, PortalAccess access, InvoiceQueryService invoices, TimeProvider clock, CancellationToken ct)
+    private static async Task ExportAsync(HttpContext http, string? q, string? columns, PortalAccess access, InvoiceQueryService invoices, TimeProvider clock,
+        IOptions<PortalPaymentsOptions> options, CancellationToken ct)
     {
         var query = InvoiceQueryCodec.Decode(q);
         var fields = string.IsNullOrWhiteSpace(columns)
             ? InvoiceFields.DefaultColumns
             : columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var scope = await access.ForViewAsync(ct);
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var today = options.Value.Today(clock);
         await WriteCsvDownloadAsync(http.Response, $"open-invoices-{SafeName(scope.AccountId)}-{today:yyyy-MM-dd}.csv",
             writer => invoices.WriteCsvAsync(query, fields, writer, ct));
     }

@@ -70,14 +70,15 @@ internal static class PaymentHistoryEndpoints
             writer => history.WriteRemittanceCsvAsync(paymentId, writer, ct));
     }
 
-    private static async Task ExportAsync(HttpContext http, string? q, string? columns, PortalAccess access, PaymentHistoryService history, TimeProvider clock, CancellationToken ct)
+    private static async Task ExportAsync(HttpContext http, string? q, string? columns, PortalAccess access, PaymentHistoryService history, TimeProvider clock,
+        IOptions<PortalPaymentsOptions> options, CancellationToken ct)
     {
         var query = GridQueryCodec.Decode<GridQuery>(q, DamagedLink);
         var fields = string.IsNullOrWhiteSpace(columns)
             ? PaymentHistoryFields.DefaultColumns
             : columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var scope = await access.ForViewAsync(ct);
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var today = options.Value.Today(clock);
         await InvoiceExportEndpoints.WriteCsvDownloadAsync(http.Response, $"payment-history-{InvoiceExportEndpoints.SafeName(scope.AccountId)}-{today:yyyy-MM-dd}.csv",
             writer => history.WriteCsvAsync(query, fields, writer, ct));
     }

@@ -136,7 +136,7 @@ public sealed class AutopayRunner(
     {
         var o = options.Value;
         var now = Now;
-        var today = DateOnly.FromDateTime(now);
+        var today = o.DateAt(now);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var e = await db.AutopayEnrollments.AsNoTracking().FirstAsync(x => x.Id == enrollmentId, ct);
         if (e.CancelledAt is not null || (e.EndDate is { } ended && ended < today))
@@ -390,7 +390,7 @@ public sealed class AutopayRunner(
         {
             return 0;
         }
-        var today = DateOnly.FromDateTime(Now);
+        var today = options.Value.DateAt(Now);
         var until = today.AddDays(o.Autopay.UpcomingNoticeDays);
         var sent = 0;
         while (!cancellationToken.IsCancellationRequested)

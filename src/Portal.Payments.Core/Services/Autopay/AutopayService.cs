@@ -552,5 +552,5 @@ public sealed class AutopayService(
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    private DateOnly Today => DateOnly.FromDateTime(Now);
+    private DateOnly Today => options.Value.DateAt(Now);
 }

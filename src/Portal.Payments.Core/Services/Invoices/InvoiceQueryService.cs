@@ -314,7 +314,7 @@ public sealed class InvoiceQueryService(
         return Grid.Filter(open, effective, CurrencyInfo.Get(options.Value.Currency), key => TextSearch.Invoices(db, key));
     }
 
-    private DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+    private DateOnly Today() => options.Value.Today(clock);
 
     private static IQueryable<InvoiceData> Project(IQueryable<InvoiceRecord> source) =>
         source.Select(i => new InvoiceData(i.Id, i.Number, i.Type, i.PoNumber, i.Reference, i.DocumentDate, i.DueDate, i.Currency,

@@ -173,5 +173,5 @@ public sealed class DepositService(
     private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
         await PaymentStore.FindEarlierAsync(dbFactory, scope, key, sameFlow: null, ct) is { } earlier ? PaymentService.Outcome(earlier, replayed: true) : null;
 
-    private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+    private DateOnly Today => options.Value.Today(clock);
 }

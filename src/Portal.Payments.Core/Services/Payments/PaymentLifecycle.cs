@@ -201,7 +201,7 @@ public sealed class PaymentLifecycle(
     private async Task<(List<Guid> Claimed, bool AnyDue)> ClaimDueScheduledInLaneAsync(PaymentsDbContext db, int max, CancellationToken ct)
     {
         var now = Now;
-        var today = DateOnly.FromDateTime(now);
+        var today = options.Value.DateAt(now);
         var until = now + Charging.LeaseDuration;
         var claimed = await db.Database.SqlQueryRaw<Guid>(ClaimSql(db), (int)PaymentStatus.Charging, NodeName, until, now, (int)PaymentStatus.Scheduled, today, max)
             .ToListAsync(ct);

@@ -364,7 +364,7 @@ public sealed class PaymentService(
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+    private DateOnly Today => options.Value.Today(clock);
 
     private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 

@@ -120,7 +120,7 @@ internal sealed class ScheduledPaymentRunner(
 
         if (payment.ScheduledFor is { } date)
         {
-            var due = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+            var due = options.Value.StartOfDayUtc(date);
             PortalPaymentsTelemetry.RunnerLag.Record(Math.Max(0, (clock.GetUtcNow().UtcDateTime - due).TotalSeconds));
         }
         if (RefusalReason(payment, method, invoices) is { } reason)
@@ -203,7 +203,7 @@ internal sealed class ScheduledPaymentRunner(
         return problems.Count == 0 ? null : $"{string.Join("; ", problems)}. Nothing was charged; select the invoices again.";
     }
 
-    private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+    private DateOnly Today => options.Value.Today(clock);
 }
 
 /// <summary>

@@ -526,5 +526,5 @@ public sealed class ScheduledPaymentService(
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
-    private DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+    private DateOnly Today => options.Value.Today(clock);
 }

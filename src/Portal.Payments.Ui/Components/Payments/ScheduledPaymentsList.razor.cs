@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+using Portal.Payments.Hosting;
 using Portal.Payments.Services;
 using Portal.Payments.Services.Payments;
 
@@ -26,8 +28,9 @@ public partial class ScheduledPaymentsList : ComponentBase
     [Inject] private ScheduledPaymentService Scheduled { get; set; } = default!;
     [Inject] private PortalAccess Access { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
+    [Inject] private IOptions<PortalPaymentsOptions> PortalOptions { get; set; } = default!;
 
-    private DateTime Tomorrow => Clock.GetUtcNow().UtcDateTime.Date.AddDays(1);
+    private DateTime Tomorrow => PortalOptions.Value.Today(Clock).AddDays(1).ToDateTime(TimeOnly.MinValue);
 
     /// <inheritdoc />
     protected override async Task OnInitializedAsync()
