@@ -65,14 +65,118 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await AssertAccessibleAsync(page);
     });
 
-    /// <summary>Selects one invoice, schedules it for <paramref name="date"/> and returns the payment's reference.</summary>
-    private async Task<string> ScheduleAsync(IPage page, string number, DateOnly date, bool addCard)
+    [Fact]
+    public Task A_payment_for_two_invoices_moves_to_another_date_and_loses_one_invoice_on_the_scheduled_payments_page() => RunPageTest(async page =>
     {
-        await SearchAsync(page, number);
-        await page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", number), Exact = true }).CheckAsync();
+        await SignInAsync(page, Users.Pat);
+        var today = DateOnly.FromDateTime((await HostNowAsync(page)).UtcDateTime);
+        await OpenInvoicesAsync(page);
+        var numbers = await FirstSelectableInvoicesAsync(page, 2);
+        Assert.Equal(2, numbers.Count);
+        var reference = await ScheduleAsync(page, numbers, today.AddDays(4), addCard: true);
+
+        // The Scheduled payments page lists it: its date, both invoices, and an amount that is their sum.
+        var nav = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await nav.GetByRole(AriaRole.Link, new() { Name = T("Scheduled payments"), Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/scheduled");
+        var payment = page.GetByTestId("scheduled-payment").Filter(new() { Has = page.GetByTestId("scheduled-reference").GetByText(reference, new() { Exact = true }) });
+        await Expect(payment).ToHaveCountAsync(1);
+        await Expect(payment.GetByTestId("scheduled-date")).ToHaveTextAsync(ShortDate(today.AddDays(4)));
+        var items = await ItemsAsync(payment);
+        Assert.Equal(numbers.Order(StringComparer.Ordinal), items.Keys.Order(StringComparer.Ordinal));
+        var amount = MoneyText.Parse(await payment.GetByTestId("scheduled-amount").InnerTextAsync());
+        Assert.Equal(items.Values.Sum(), amount.Amount);
+        await AssertAccessibleAsync(page);
+
+        // A later date: the amount for that date shows before saving, then the list and a notice say what changed.
+        await payment.GetByTestId("scheduled-change").ClickAsync();
+        var form = payment.GetByTestId("scheduled-change-form");
+        var dateBox = form.GetByLabel(T("Payment date"), new() { Exact = true });
+        var later = today.AddDays(9);
+        await dateBox.FillAsync(later.ToString("d", SuiteLanguage.Culture));
+        await dateBox.PressAsync("Tab");
+        await Expect(form.GetByTestId("scheduled-new-amount")).ToBeVisibleAsync();
+        var save = form.GetByTestId("scheduled-save");
+        await Expect(save).ToBeEnabledAsync();
+        await AssertAccessibleAsync(page);
+        await save.ClickAsync();
+        await Expect(page.GetByTestId("scheduled-notice")).ToContainTextAsync(reference);
+        await Expect(payment.GetByTestId("scheduled-date")).ToHaveTextAsync(ShortDate(later));
+        await Expect(form).ToHaveCountAsync(0);
+
+        // Untick the first invoice: only the second is cancelled, and the dialog names what stays and when.
+        var kept = numbers[0];
+        var dropped = numbers[1];
+        await payment.Locator(".pp-check").Filter(new() { HasText = kept }).GetByTestId("scheduled-item-check").UncheckAsync();
+        var cancel = payment.GetByTestId("scheduled-cancel");
+        await Expect(cancel).ToContainTextAsync(T("Cancel {0} ticked invoices…", 1));
+        await cancel.ClickAsync();
+        var dialog = page.GetByTestId("cancel-dialog");
+        await Expect(dialog.GetByTestId("cancel-item")).ToHaveCountAsync(1);
+        await Expect(dialog.GetByTestId("cancel-item")).ToContainTextAsync(dropped);
+        await Expect(dialog.GetByTestId("cancel-partial")).ToContainTextAsync(new MoneyText(amount.Currency, items[kept]).ToString());
+        await AssertAccessibleAsync(page);
+        await dialog.GetByTestId("cancel-confirm").ClickAsync();
+        await Expect(dialog).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("scheduled-notice")).ToContainTextAsync(reference);
+
+        // The payment keeps one invoice and charges its amount; the other invoice is open again on the grid.
+        var remaining = await ItemsAsync(payment);
+        Assert.Equal([kept], remaining.Keys);
+        await Expect(payment.GetByTestId("scheduled-amount")).ToHaveTextAsync(new MoneyText(amount.Currency, items[kept]).ToString());
+        await OpenInvoicesAsync(page);
+        await SearchAsync(page, dropped);
+        await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Open")]);
+        await SearchAsync(page, kept);
+        await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Scheduled {0}", later.ToString("d", SuiteLanguage.Culture))]);
+
+        // Cancelling the rest from the page leaves nothing of it scheduled (nor charged later in the suite).
+        await nav.GetByRole(AriaRole.Link, new() { Name = T("Scheduled payments"), Exact = true }).ClickAsync();
+        await Expect(payment.GetByTestId("scheduled-cancel")).ToContainTextAsync(T("Cancel payment…"));
+        await payment.GetByTestId("scheduled-cancel").ClickAsync();
+        await Expect(dialog.GetByTestId("cancel-whole")).ToContainTextAsync(reference);
+        await dialog.GetByTestId("cancel-confirm").ClickAsync();
+        await Expect(payment).ToHaveCountAsync(0);
+        await OpenInvoicesAsync(page);
+        await SearchAsync(page, kept);
+        await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Open")]);
+    });
+
+    /// <summary>The invoices a listed scheduled payment holds, with the amount each applies ("INV-1 · USD 10.00").</summary>
+    private static async Task<Dictionary<string, decimal>> ItemsAsync(ILocator payment)
+    {
+        var items = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var label in await payment.Locator(".pp-scheduled-items label").AllInnerTextsAsync())
+        {
+            var parts = label.Split('·', 2, StringSplitOptions.TrimEntries);
+            Assert.Equal(2, parts.Length);
+            items[parts[0]] = MoneyText.Parse(parts[1]).Amount;
+        }
+        return items;
+    }
+
+    /// <summary>A date as the list shows it (the user's short date pattern).</summary>
+    private static string ShortDate(DateOnly date) => date.ToString("d", SuiteLanguage.Culture);
+
+    /// <summary>Selects one invoice, schedules it for <paramref name="date"/> and returns the payment's reference.</summary>
+    private Task<string> ScheduleAsync(IPage page, string number, DateOnly date, bool addCard) => ScheduleAsync(page, [number], date, addCard);
+
+    /// <summary>Selects <paramref name="numbers"/>, schedules them in one payment for <paramref name="date"/> and returns its reference.</summary>
+    private async Task<string> ScheduleAsync(IPage page, IReadOnlyList<string> numbers, DateOnly date, bool addCard)
+    {
+        foreach (var number in numbers)
+        {
+            // Found by search unless it is on the page already (a search would clear what was ticked before).
+            var box = page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", number), Exact = true });
+            if (!await box.IsVisibleAsync())
+            {
+                await SearchAsync(page, number);
+            }
+            await box.CheckAsync();
+        }
         await page.GetByTestId("schedule-selected").ClickAsync();
         var panel = page.GetByTestId("schedule-panel");
-        await Expect(panel.GetByTestId("pay-line")).ToHaveCountAsync(1);
+        await Expect(panel.GetByTestId("pay-line")).ToHaveCountAsync(numbers.Count);
 
         var dateBox = panel.GetByLabel(T("Payment date"), new() { Exact = true });
         // The schedule panel's date picker reads and shows dates in the user's short date pattern ("12/4/2026", "04.12.2026").

@@ -92,6 +92,9 @@ public class ScheduledPaymentsListTests : PayTestContext
         Assert.Equal(scheduled.ReceiptNumber, payment.QuerySelector("[data-testid=scheduled-reference]")!.TextContent.Trim());
         Assert.Equal(["SCH-5001 · USD 300.00", "SCH-5002 · USD 120.00"], payment.QuerySelectorAll("label").Select(l => string.Join(' ', l.TextContent.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))));
         Assert.Equal("Cancel payment…", ButtonText(cut.Find("[data-testid=scheduled-cancel]")));
+        // The buttons' names start with their visible words (WCAG 2.5.3), then say which payment.
+        Assert.Equal($"Cancel payment… ({scheduled.ReceiptNumber})", cut.Find("[data-testid=scheduled-cancel]").GetAttribute("aria-label"));
+        Assert.Equal($"Change date or method ({scheduled.ReceiptNumber})", cut.Find("[data-testid=scheduled-change]").GetAttribute("aria-label"));
     }
 
     [Fact]
@@ -102,6 +105,7 @@ public class ScheduledPaymentsListTests : PayTestContext
 
         cut.FindAll("[data-testid=scheduled-item-check]")[1].Change(false);   // keep SCH-5002 scheduled
         Assert.Equal("Cancel 1 ticked invoices…", ButtonText(cut.Find("[data-testid=scheduled-cancel]")));
+        Assert.Equal($"Cancel 1 ticked invoices… ({scheduled.ReceiptNumber})", cut.Find("[data-testid=scheduled-cancel]").GetAttribute("aria-label"));
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-cancel]").Click());
 
         cut.WaitForAssertion(() => Assert.Contains("The rest stays scheduled: USD 120.00 on 3/15/2027", cut.Find("[data-testid=cancel-partial]").TextContent), Timeout);
