@@ -43,7 +43,7 @@ public sealed class PaymentOutcomeHost : IAsyncLifetime
 /// <summary>
 /// What an accounts-payable clerk sees when a payment does not simply go through, in Chromium: a declined card on the
 /// pay panel and on the deposit page (the message, nothing charged, the invoice still open, the form kept for the next
-/// card), a charge whose answer is lost (unconfirmed, "Check again", then the receipt — one charge), and double clicks on
+/// card), a charge whose answer is lost, on both (unconfirmed, "Check again", then the receipt — one charge), and double clicks on
 /// the confirm buttons (one payment, one charge). The sandbox's own ledger in the host's database says what was charged.
 /// </summary>
 public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutcomeHost own, ITestOutputHelper output)
@@ -173,22 +173,7 @@ public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutc
 
         // The clerk checks again until the processor's answer is in (the portal looks it up 5 s after the charge).
         var confirmation = panel.GetByTestId("pay-confirmation");
-        var checks = 0;
-        var until = DateTime.UtcNow.AddSeconds(60);
-        while (await confirmation.CountAsync() == 0 && DateTime.UtcNow < until)
-        {
-            await checkAgain.ClickAsync();
-            checks++;
-            await Expect(confirmation.Or(checkAgain.Filter(new() { HasText = T("Check again") }))).ToBeVisibleAsync();
-            if (await confirmation.CountAsync() == 0)
-            {
-                // Still unconfirmed: the same payment, never a second one.
-                await Expect(unsure.GetByTestId("receipt-number")).ToHaveTextAsync(payment.ReceiptNumber);
-                await page.WaitForTimeoutAsync(1_000);
-            }
-        }
-        Output.WriteLine($"Confirmed after {checks} check(s).");
-        await Expect(confirmation).ToHaveCountAsync(1);
+        await CheckAgainUntilConfirmedAsync(page, unsure, checkAgain, confirmation, payment.ReceiptNumber);
         await Expect(unsure).ToHaveCountAsync(0);
         await Expect(panel.GetByTestId("pay-status")).ToHaveTextAsync(T("Payment succeeded."));
         await Expect(confirmation.GetByTestId("receipt-number")).ToHaveTextAsync(payment.ReceiptNumber);
@@ -327,6 +312,83 @@ public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutc
         Assert.Equal((long)(amount * 100), charge.AmountMinor);
         AssertNoFailuresLoggedSince(logFrom);
     });
+
+    [Fact]
+    public Task A_deposit_whose_answer_is_lost_is_unconfirmed_until_Check_again_shows_the_receipt_with_one_charge() => RunPageTest(async page =>
+    {
+        var logFrom = Site.Output.Length;
+        var note = $"E2E lost deposit {Guid.NewGuid().ToString("N")[..8]}";
+        var amount = 120m + Random.Shared.Next(1, 9_999) / 100m;
+        var money = new MoneyText("USD", amount).ToString();
+
+        await SignInAsync(page, Users.Pat);
+        await OpenDepositAsync(page, note);
+        await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(amount.ToString("0.00", SuiteLanguage.Culture));
+        await AddCardAsync(page.Locator("body"), LostAnswerCard, "0119");
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Review deposit"), Exact = true }).ClickAsync();
+        await Expect(page.GetByTestId("deposit-review").GetByTestId("review-method")).ToContainTextAsync("0119");
+        await page.GetByRole(AriaRole.Button, new() { Name = T("Confirm deposit"), Exact = true }).ClickAsync();
+
+        var unsure = page.GetByTestId("deposit-unconfirmed");
+        await Expect(unsure).ToBeVisibleAsync();
+        var deposit = Assert.Single(await PaymentsWithNoteAsync(note));
+        Assert.Equal(Unconfirmed, deposit.Status);
+        var charge = Assert.Single(await ChargesOfAsync(deposit.Id));
+        Assert.Equal(ChargeSucceeded, charge.InitialStatus);
+        Assert.Equal((long)(amount * 100), charge.AmountMinor);
+
+        await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync(T("The deposit's outcome is not confirmed yet."));
+        await Expect(AlertText(unsure.GetByRole(AriaRole.Alert))).ToHaveTextAsync(
+            T("Your payment may have gone through: check Payment history before paying again. We are confirming it with the payment processor."));
+        await Expect(unsure.GetByTestId("receipt-number")).ToHaveTextAsync(deposit.ReceiptNumber);
+        await Expect(unsure.Locator("p").Filter(new() { Has = page.GetByTestId("receipt-number") })).ToHaveTextAsync(
+            T("Reference {0} · {1}.", deposit.ReceiptNumber, money));
+        var checkAgain = unsure.GetByTestId("deposit-check-again");
+        await Expect(checkAgain).ToHaveTextAsync(T("Check again"));
+        await Expect(page.GetByTestId("deposit-confirmation")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("deposit-error")).ToHaveCountAsync(0);
+        await AssertAccessibleAsync(page);
+
+        var confirmation = page.GetByTestId("deposit-confirmation");
+        await CheckAgainUntilConfirmedAsync(page, unsure, checkAgain, confirmation, deposit.ReceiptNumber);
+        await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync(T("Deposit succeeded."));
+        await Expect(page.GetByTestId("deposit-error")).ToHaveCountAsync(0);
+        await Expect(confirmation.GetByTestId("receipt-number")).ToHaveTextAsync(deposit.ReceiptNumber);
+        await Expect(confirmation.Locator("p").First).ToHaveTextAsync(
+            T("Deposit of {0} received. Receipt number {1}.", money, deposit.ReceiptNumber) + " " + T("A confirmation email is on its way."));
+        await AssertAccessibleAsync(page);
+
+        var settled = Assert.Single(await PaymentsWithNoteAsync(note));
+        Assert.Equal(deposit.Id, settled.Id);
+        Assert.Equal(Succeeded, settled.Status);
+        Assert.Single(await ChargesOfAsync(deposit.Id));
+        AssertNoFailuresLoggedSince(logFrom);
+    });
+
+    /// <summary>
+    /// Presses "Check again" (once a second, up to a minute) until <paramref name="confirmation"/> replaces the unconfirmed
+    /// state; meanwhile the state names the same <paramref name="reference"/>, never a new payment.
+    /// </summary>
+    private async Task CheckAgainUntilConfirmedAsync(IPage page, ILocator unsure, ILocator checkAgain, ILocator confirmation, string reference)
+    {
+        var checks = 0;
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (await confirmation.CountAsync() == 0 && DateTime.UtcNow < until)
+        {
+            await checkAgain.ClickAsync();
+            checks++;
+            // The answer may come before the button shows "Checking…": whichever state is shown names the same payment.
+            await Expect(confirmation.Or(checkAgain.Filter(new() { HasText = T("Check again") }))).ToBeVisibleAsync();
+            await Expect(confirmation.Or(unsure).GetByTestId("receipt-number")).ToHaveTextAsync(reference);
+            if (await confirmation.CountAsync() == 0)
+            {
+                await page.WaitForTimeoutAsync(1_000);
+            }
+        }
+        Output.WriteLine($"Confirmed after {checks} check(s).");
+        await Expect(confirmation).ToHaveCountAsync(1);
+        await Expect(unsure).ToHaveCountAsync(0);
+    }
 
     /// <summary>Open invoices → the first open, selectable invoice → Pay: the panel with its one line.</summary>
     private async Task<(ILocator Panel, string Number)> OpenPayPanelForOneInvoiceAsync(IPage page)
