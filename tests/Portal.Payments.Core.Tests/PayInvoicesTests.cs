@@ -360,6 +360,49 @@ public abstract class PayInvoicesTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task Check_again_on_an_unconfirmed_payment_asks_the_gateway_now_and_shows_the_answer_with_one_charge()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-111", 9_900));
+        var timeout = await CardAsync(h, "4000000000000119");
+        var request = new PayInvoicesRequest(ids, timeout.Id, Key());
+        var first = await h.Get<PaymentService>().PayInvoicesAsync(request);
+        Assert.Equal(PaymentStatus.Unconfirmed, first.Status);
+
+        // The payer's "Check again" sends the same confirmation: it no longer waits five minutes for the status check.
+        var again = await h.Get<PaymentService>().PayInvoicesAsync(request);
+
+        Assert.Equal((first.PaymentId, first.ReceiptNumber, PaymentStatus.Succeeded, true), (again.PaymentId, again.ReceiptNumber, again.Status, again.Replayed));
+        var row = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Succeeded, (string?)null), (row.Status, row.LeaseOwner));
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);   // until the ERP posts it
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpPayment));
+
+        // Asking once more is a plain replay: nothing is charged or posted again.
+        var third = await h.Get<PaymentService>().PayInvoicesAsync(request);
+        Assert.Equal((PaymentStatus.Succeeded, true), (third.Status, third.Replayed));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpPayment));
+    }
+
+    [Fact]
+    public async Task Check_again_on_an_unconfirmed_deposit_asks_the_gateway_now()
+    {
+        await using var h = Harness(database, out var account);
+        var timeout = await CardAsync(h, "4000000000000119");
+        var request = new DepositRequest(Usd(42.50m), "on account", timeout.Id, Key());
+        var deposits = h.Get<DepositService>();
+        Assert.Equal(PaymentStatus.Unconfirmed, (await deposits.MakeDepositAsync(request)).Status);
+
+        var again = await deposits.MakeDepositAsync(request);
+
+        Assert.Equal((PaymentStatus.Succeeded, Usd(42.50m)), (again.Status, again.Amount));
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+    }
+
+    [Fact]
     public async Task A_charge_that_throws_is_unconfirmed_and_not_retried_under_a_new_key()
     {
         await using var h = new PortalHarness(database, b => b.Services.Replace(

@@ -48,6 +48,7 @@ public sealed class DepositService(
     IConvenienceFeePolicy fees,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
+    IServiceProvider services,
     ILogger<DepositService> logger)
 {
     /// <summary>Longest deposit note.</summary>
@@ -171,7 +172,7 @@ public sealed class DepositService(
 
     /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
     private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
-        await PaymentStore.FindEarlierAsync(dbFactory, scope, key, sameFlow: null, ct) is { } earlier ? PaymentService.Outcome(earlier, replayed: true) : null;
+        await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, key, ct) is { } earlier ? PaymentService.Outcome(earlier, replayed: true) : null;
 
     private DateOnly Today => options.Value.Today(clock);
 }

@@ -227,6 +227,19 @@ public sealed class PaymentLifecycle(
                $"AND {status} = {{4}} AND {scheduledFor} <= {{5}} RETURNING {id} AS \"Value\"";
     }
 
+    /// <summary>
+    /// Leases Unconfirmed payment <paramref name="id"/> to this node for a status check now (the payer's "Check again"),
+    /// whatever its next check time; false when it is no longer Unconfirmed or another node holds it (its check is under way).
+    /// </summary>
+    internal Task<bool> ClaimUnconfirmedNowAsync(PaymentsDbContext db, Guid id, CancellationToken ct) => lane.RunAsync(async () =>
+    {
+        var now = Now;
+        var (node, until) = (NodeName, now + Charging.LeaseDuration);
+        return await db.Payments
+            .Where(p => p.Id == id && p.Status == PaymentStatus.Unconfirmed && (p.LeaseExpiresAt == null || p.LeaseExpiresAt < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.LeaseOwner, node).SetProperty(p => p.LeaseExpiresAt, until), ct) == 1;
+    }, ct);
+
     internal Task<(List<Guid> Claimed, bool AnyDue)> ClaimForReconcileAsync(PaymentsDbContext db, int max, CancellationToken ct) =>
         lane.RunAsync(() => ClaimForReconcileInLaneAsync(db, max, ct), ct);
 

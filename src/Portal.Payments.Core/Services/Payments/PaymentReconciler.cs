@@ -56,6 +56,33 @@ internal sealed class PaymentReconciler(
         }, s.MaxConcurrentCharges, cancellationToken);
     }
 
+    /// <summary>
+    /// Asks the gateway now about Unconfirmed payment <paramref name="id"/> (a payer pressed "Check again") instead of at
+    /// its next check, exactly as a reconciler pass would: looked up by its idempotency key, charged with the same key
+    /// only when the gateway has no charge under it. False when it was not Unconfirmed, another node is checking it, or
+    /// the gateway could not answer (its next check stays scheduled).
+    /// </summary>
+    public async Task<bool> CheckUnconfirmedNowAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (!await lifecycle.ClaimUnconfirmedNowAsync(db, id, cancellationToken))
+            {
+                return false;
+            }
+        }
+        try
+        {
+            await using var scope = services.CreateAsyncScope();
+            return await ReconcileOneAsync(scope.ServiceProvider, id);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Checking payment {PaymentId} at the payer's request failed; it is tried again when its lease expires", id);
+            return false;
+        }
+    }
+
     /// <summary>Asks the gateway about one payment this node just leased and records the answer; true when it left the unresolved states.</summary>
     private async Task<bool> ReconcileOneAsync(IServiceProvider sp, Guid id)
     {

@@ -24,6 +24,7 @@ public sealed class PaymentService(
     IConvenienceFeePolicy fees,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
+    IServiceProvider services,
     ILogger<PaymentService> logger)
 {
     /// <summary>The message when the browser's total no longer matches the server's.</summary>
@@ -335,7 +336,7 @@ public sealed class PaymentService(
 
     /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
     private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
-        await PaymentStore.FindEarlierAsync(dbFactory, scope, key, sameFlow: null, ct) is { } earlier ? Outcome(earlier, replayed: true) : null;
+        await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, key, ct) is { } earlier ? Outcome(earlier, replayed: true) : null;
 
     private static PaymentConflictException Conflict(IReadOnlyList<InvoiceRecord> busy)
     {

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Portal.Payments.Data;
 using Portal.Payments.Hosting;
@@ -43,6 +44,22 @@ internal static class PaymentStore
         return earlier.AccountId == scope.AccountId && (sameFlow?.Invoke(earlier) ?? true)
             ? earlier
             : throw new PortalNotFoundException("That payment was not found.");
+    }
+
+    /// <summary>
+    /// The payment stored earlier under <paramref name="key"/> (as <see cref="FindEarlierAsync"/>); when its outcome is
+    /// still unknown (Unconfirmed), the gateway is asked about it now first, so a payer's "Check again" checks.
+    /// </summary>
+    public static async Task<PaymentRecord?> FindEarlierCheckedAsync(IDbContextFactory<PaymentsDbContext> dbFactory, IServiceProvider services,
+        AccountScope scope, string key, CancellationToken ct)
+    {
+        var earlier = await FindEarlierAsync(dbFactory, scope, key, sameFlow: null, ct);
+        if (earlier is not { Status: PaymentStatus.Unconfirmed })
+        {
+            return earlier;
+        }
+        await services.GetRequiredService<PaymentReconciler>().CheckUnconfirmedNowAsync(earlier.Id, ct);
+        return await FindEarlierAsync(dbFactory, scope, key, sameFlow: null, ct);
     }
 
     /// <summary>
