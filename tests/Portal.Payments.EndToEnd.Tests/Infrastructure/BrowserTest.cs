@@ -38,6 +38,15 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
     /// <summary>The shared host.</summary>
     protected HostSiteFixture Host { get; } = host;
 
+    /// <summary>
+    /// Root URL of the host the test's pages open: the shared host's, unless a class runs a host of its own
+    /// (<see cref="OwnHostSite"/>) and says so here.
+    /// </summary>
+    protected virtual string BaseUrl => Host.BaseUrl;
+
+    /// <summary>What the host of <see cref="BaseUrl"/> wrote so far (shown when a test fails).</summary>
+    protected virtual string HostOutput => Host.Output;
+
     /// <summary>The xunit output of the running test.</summary>
     protected ITestOutputHelper Output { get; } = output;
 
@@ -57,7 +66,7 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
         var browser = await Host.GetBrowserAsync();
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = Host.BaseUrl,
+            BaseURL = BaseUrl,
             Locale = locale,
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
@@ -165,7 +174,7 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
             Output.WriteLine($"Could not save a screenshot: {ex.Message}");
         }
         Output.WriteLine("--- last host output ---");
-        var log = Host.Output;
+        var log = HostOutput;
         Output.WriteLine(log.Length > 8000 ? log[^8000..] : log);
     }
 

@@ -64,7 +64,7 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
         await Expect(button).ToContainTextAsync($"Sign in as {name}");
         await button.ClickAsync();
 
-        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/");
+        await Expect(page).ToHaveURLAsync(BaseUrl + "/");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome to the Northwind Supply customer portal", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.Locator("header")).ToContainTextAsync($"Signed in as {name}");
         await AssertAccessibleAsync(page);
@@ -75,7 +75,7 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
     {
         var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
         await payments.GetByRole(AriaRole.Link, new() { Name = T("Open invoices"), Exact = true }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal/invoices");
+        await Expect(page).ToHaveURLAsync(BaseUrl + "/portal/invoices");
         await InvoiceGridSteps.WaitForGridAsync(page);
         await AssertAccessibleAsync(page);
     }
@@ -85,7 +85,7 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
     {
         var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
         await payments.GetByRole(AriaRole.Link, new() { Name = T("Account overview") }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/portal");
+        await Expect(page).ToHaveURLAsync(BaseUrl + "/portal");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Account overview"), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("total-balance")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("aging-bucket")).ToHaveCountAsync(5);
