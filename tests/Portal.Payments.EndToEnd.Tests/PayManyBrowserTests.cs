@@ -168,19 +168,22 @@ public sealed class PayManyBrowserTests(HostSiteFixture host, ITestOutputHelper 
         {
             await toggles.Nth(i).ClickAsync();
             await Expect(toggles.Nth(i)).ToHaveAttributeAsync("aria-pressed", "true");
-            await Expect(InvoiceGridSteps.Loading(page)).ToHaveCountAsync(0);
-            if (await page.GetByTestId("grid-no-results").IsVisibleAsync())
+            // The press took the last result's offer away; the period's own offer comes with its count (or no rows at all).
+            var offer = page.GetByTestId("select-all-matching");
+            var noResults = page.GetByTestId("grid-no-results");
+            await Expect(offer.Or(noResults)).ToBeVisibleAsync();
+            if (await noResults.IsVisibleAsync())
             {
                 invoicesByPeriod.Add((0, 0m));
             }
             else
             {
-                var offer = page.GetByTestId("select-all-matching");
                 var pattern = InvoiceGridSteps.FormatPattern("Select all {0} matching ({1})", InvoiceGridSteps.CountPattern, MoneyPattern);
                 await Expect(offer).ToHaveTextAsync(new Regex(pattern));
                 var match = Regex.Match(await offer.InnerTextAsync(), pattern);
                 var periodCount = InvoiceGridSteps.Count(match);
-                Assert.Equal(periodCount, await InvoiceGridSteps.ResultCountAsync(page));
+                await Expect(InvoiceGridSteps.PagingSummary(page)).ToContainTextAsync(
+                    InvoiceGridSteps.PagingSummaryPattern(Regex.Escape(periodCount.ToString("N0", SuiteLanguage.Culture))));
                 invoicesByPeriod.Add((periodCount, MoneyText.Parse(match.Groups["money"].Value).Amount));
             }
             await toggles.Nth(i).ClickAsync();
