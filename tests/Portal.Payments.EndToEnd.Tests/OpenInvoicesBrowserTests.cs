@@ -369,13 +369,7 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
     /// <summary>Types into the search box and submits; waits until the grid shows that search's result.</summary>
     private static Task SearchAsync(IPage page, string text) => InvoiceGridSteps.SearchAsync(page, text);
 
-    /// <summary>The item count of the whole result, from the grid's paging summary ("… (40 items)").</summary>
-    private static async Task<int> ResultCountAsync(IPage page)
-    {
-        var summary = page.Locator("[data-testid='grid-grid'] .rz-pager-summary");
-        await Expect(summary).ToContainTextAsync(ItemsSummary());
-        return Count(ItemsSummary().Match(await summary.InnerTextAsync()));
-    }
+    private static Task<int> ResultCountAsync(IPage page) => InvoiceGridSteps.ResultCountAsync(page);
 
     /// <summary>
     /// The grid shows every open item again: the count read at the start, or — when the account changed meanwhile (the
@@ -445,31 +439,15 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
         throw new Xunit.Sdk.XunitException($"No view option contains '{name}'.");
     }
 
-    /// <summary>A whole number as the portal writes it in the suite's culture ("1,234", "1.234").</summary>
-    private static readonly string NumberPattern = $"[0-9][0-9{Regex.Escape(SuiteLanguage.Culture.NumberFormat.NumberGroupSeparator)}]*";
+    private static readonly string CountPattern = InvoiceGridSteps.CountPattern;
 
-    /// <summary>A count (<see cref="NumberPattern"/>), captured as "count".</summary>
-    private static readonly string CountPattern = $"(?<count>{NumberPattern})";
+    private static Regex ItemsSummary() => InvoiceGridSteps.ItemsSummary();
 
-    /// <summary>The grid's paging summary ("Page 1 of 2 (40 items)"), the item count captured.</summary>
-    private static Regex ItemsSummary() => PagingSummary(CountPattern);
+    private static Regex PagingSummary(string countPattern) => InvoiceGridSteps.PagingSummaryPattern(countPattern);
 
-    /// <summary>The grid's paging summary with any page numbers and <paramref name="countPattern"/> as the item count.</summary>
-    private static Regex PagingSummary(string countPattern) => new(FormatPattern("Page {0:N0} of {1:N0} ({2:N0} items)", NumberPattern, NumberPattern, countPattern));
+    private static Regex ItemsInBucket() => InvoiceGridSteps.ItemsInBucket();
 
-    /// <summary>An aging period's item count ("12 items"), captured.</summary>
-    private static Regex ItemsInBucket() => new(FormatPattern("{0} items", CountPattern));
+    private static int Count(Match match) => InvoiceGridSteps.Count(match);
 
-    /// <summary>The count a match of <see cref="CountPattern"/> captured.</summary>
-    private static int Count(Match match) => int.Parse(match.Groups["count"].Value, NumberStyles.AllowThousands, SuiteLanguage.Culture);
-
-    /// <summary>
-    /// A regex for the portal text whose English format is <paramref name="englishFormat"/>, in the suite's language: its
-    /// words escaped, each placeholder {i} (or {i:format}) replaced by <paramref name="placeholders"/>[i] (itself a regex).
-    /// </summary>
-    private static string FormatPattern(string englishFormat, params string[] placeholders) =>
-        string.Concat(Regex.Split(T(englishFormat), @"(\{[0-9]+(?::[^}]*)?\})").Select(part =>
-            Regex.Match(part, @"^\{([0-9]+)(?::[^}]*)?\}$") is { Success: true } placeholder
-                ? placeholders[int.Parse(placeholder.Groups[1].Value, CultureInfo.InvariantCulture)]
-                : Regex.Escape(part)));
+    private static string FormatPattern(string englishFormat, params string[] placeholders) => InvoiceGridSteps.FormatPattern(englishFormat, placeholders);
 }

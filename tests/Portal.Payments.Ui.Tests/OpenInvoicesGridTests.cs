@@ -627,6 +627,34 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task Select_all_matching_is_offered_for_a_result_with_unselected_items_however_many_other_items_are_selected()
+    {
+        var cut = await RenderLoadedAsync();
+        var firstPage = RowNumbers(cut);
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        cut.WaitForAssertion(() => Assert.NotEqual(firstPage, RowNumbers(cut)), Timeout);
+        var elsewhere = RowNumbers(cut)[0];
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-prev").Click());
+        cut.WaitForAssertion(() => Assert.Equal(firstPage, RowNumbers(cut)), Timeout);
+
+        // The first page ticked by hand: more items selected than the next result holds, none of them in it.
+        cut.Find("[data-testid=select-page]").Change(true);
+        cut.WaitForAssertion(() => Assert.Contains($"{firstPage.Count} selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+        Search(cut, elsewhere);
+        cut.WaitForAssertion(() => Assert.Equal([elsewhere], RowNumbers(cut)), Timeout);
+
+        // Its one item is not selected: the offer stands (it did not, while the page's count of selected items was larger).
+        cut.WaitForAssertion(() => Assert.StartsWith("Select all 1 matching", SelectAllMatching(cut)), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
+        cut.WaitForAssertion(() => Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=select-all-matching]"));
+
+        // Unticked again, the result has an unselected item: offered again.
+        cut.Find($"input[aria-label='Select invoice {elsewhere}']").Change(false);
+        cut.WaitForAssertion(() => Assert.StartsWith("Select all 1 matching", SelectAllMatching(cut)), Timeout);
+    }
+
+    [Fact]
     public async Task Select_all_matching_follows_the_search()
     {
         var cut = await RenderLoadedAsync();

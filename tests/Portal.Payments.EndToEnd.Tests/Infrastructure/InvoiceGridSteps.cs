@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -84,6 +85,45 @@ public static class InvoiceGridSteps
         Assert.Fail($"Fewer than {count} open, selectable invoices on the page (found {numbers.Count}).");
         return numbers;
     }
+
+    /// <summary>The grid's paging summary ("Page 1 of 2 (40 items)").</summary>
+    public static ILocator PagingSummary(IPage page) => page.Locator("[data-testid='grid-grid'] .rz-pager-summary");
+
+    /// <summary>The item count of the whole result, from the grid's paging summary ("… (40 items)").</summary>
+    public static async Task<int> ResultCountAsync(IPage page)
+    {
+        var summary = PagingSummary(page);
+        await Expect(summary).ToContainTextAsync(ItemsSummary());
+        return Count(ItemsSummary().Match(await summary.InnerTextAsync()));
+    }
+
+    /// <summary>A whole number as the portal writes it in the suite's culture ("1,234", "1.234").</summary>
+    public static readonly string NumberPattern = $"[0-9][0-9{Regex.Escape(SuiteLanguage.Culture.NumberFormat.NumberGroupSeparator)}]*";
+
+    /// <summary>A count (<see cref="NumberPattern"/>), captured as "count".</summary>
+    public static readonly string CountPattern = $"(?<count>{NumberPattern})";
+
+    /// <summary>The grid's paging summary ("Page 1 of 2 (40 items)"), the item count captured.</summary>
+    public static Regex ItemsSummary() => PagingSummaryPattern(CountPattern);
+
+    /// <summary>The grid's paging summary with any page numbers and <paramref name="countPattern"/> as the item count.</summary>
+    public static Regex PagingSummaryPattern(string countPattern) => new(FormatPattern("Page {0:N0} of {1:N0} ({2:N0} items)", NumberPattern, NumberPattern, countPattern));
+
+    /// <summary>An aging period's item count ("12 items"), captured.</summary>
+    public static Regex ItemsInBucket() => new(FormatPattern("{0} items", CountPattern));
+
+    /// <summary>The count a match of <see cref="CountPattern"/> captured.</summary>
+    public static int Count(Match match) => int.Parse(match.Groups["count"].Value, NumberStyles.AllowThousands, SuiteLanguage.Culture);
+
+    /// <summary>
+    /// A regex for the portal text whose English format is <paramref name="englishFormat"/>, in the suite's language: its
+    /// words escaped, each placeholder {i} (or {i:format}) replaced by <paramref name="placeholders"/>[i] (itself a regex).
+    /// </summary>
+    public static string FormatPattern(string englishFormat, params string[] placeholders) =>
+        string.Concat(Regex.Split(T(englishFormat), @"(\{[0-9]+(?::[^}]*)?\})").Select(part =>
+            Regex.Match(part, @"^\{([0-9]+)(?::[^}]*)?\}$") is { Success: true } placeholder
+                ? placeholders[int.Parse(placeholder.Groups[1].Value, CultureInfo.InvariantCulture)]
+                : Regex.Escape(part)));
 
     /// <summary>An invoice's check box label ("Select invoice INV-…" in the suite's language); group 1 is the number.</summary>
     public static Regex SelectLabel()

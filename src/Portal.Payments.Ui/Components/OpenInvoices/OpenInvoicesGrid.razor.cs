@@ -36,6 +36,8 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     // The result (paging and sorts aside) _matching is the count of, landed or still running (_matching null meanwhile);
     // null when nothing is counted. Another page or sort of the same result does not count it again.
     private string? _matchingKey;
+    // The result (its _matchingKey) whose "select all matching" made the selection; null once the selection changed otherwise.
+    private string? _allSelectedKey;
     // Loads of rows started (see LoadPageAsync).
     private int _pageLoads;
     private bool _disposed;
@@ -76,6 +78,16 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private bool PageHasSelectable => _canPay && PageRows.Any(Selectable);
 
     private bool PageAllSelected => PageHasSelectable && PageRows.Where(Selectable).All(IsSelected);
+
+    /// <summary>
+    /// "Select all matching" is offered while a payable item of the result may be unselected: not once it selected this very
+    /// result (and the selection did not change since), nor when every payable item of the result is on this page and ticked.
+    /// How many items are selected says nothing about the result: they may all be other searches' items.
+    /// </summary>
+    private bool OfferSelectAll =>
+        _matching is { MatchingCount: > 0 } matching
+        && _allSelectedKey != _matchingKey
+        && !(PageRows.Count(r => r.CanSelect) == matching.MatchingCount && PageRows.Where(r => r.CanSelect).All(r => _selected.ContainsKey(r.Id)));
 
     /// <inheritdoc />
     protected override async Task OnInitializedAsync()
@@ -287,6 +299,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
 
     private void Select(InvoiceRow row, bool on)
     {
+        _allSelectedKey = null;
         if (on && Selectable(row))
         {
             if (row.Status == InvoiceStatus.Scheduled)
@@ -319,6 +332,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
 
     private void ClearSelection()
     {
+        _allSelectedKey = null;
         _selected.Clear();
         _selectedScheduled.Clear();
         _amounts.Clear();
@@ -335,8 +349,11 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         _busy = true;
         try
         {
+            // The result the offer was counted for (the button shows only once its count landed).
+            var key = _matchingKey;
             var selection = await Invoices.SelectPayableAsync(QueryOf(_grid.CurrentQuery));
             ReplaceSelection(selection);
+            _allSelectedKey = key;
             _notice = selection.Truncated
                 ? L["Invoices.SelectedFirstMatching", PortalFormat.Count(selection.Items.Count), PortalFormat.Count(selection.MatchingCount), PortalFormat.Money(selection.SelectedTotal)]
                 : L["Invoices.SelectedAllMatching", PortalFormat.Count(selection.Items.Count), PortalFormat.Money(selection.SelectedTotal)];
@@ -385,6 +402,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
 
     private void ReplaceSelection(InvoiceSelection selection)
     {
+        _allSelectedKey = null;
         _selected.Clear();
         _amounts.Clear();
         foreach (var item in selection.Items)
@@ -464,6 +482,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
 
     private async Task ScheduledAsync(ScheduledPaymentOutcome outcome)
     {
+        _allSelectedKey = null;
         _selected.Clear();
         _amounts.Clear();
         _notice = L["Invoices.Scheduled", outcome.ReceiptNumber, PortalFormat.Date(outcome.ScheduledFor)];
@@ -480,6 +499,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
 
     private async Task PaidAsync(PaymentOutcome outcome)
     {
+        _allSelectedKey = null;
         _selected.Clear();
         _amounts.Clear();
         _notice = L["Invoices.PaymentSubmitted"];
