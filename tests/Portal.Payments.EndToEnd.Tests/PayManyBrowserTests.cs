@@ -236,7 +236,7 @@ public sealed class PayManyBrowserTests(HostSiteFixture host, ITestOutputHelper 
 
         // Nothing past due is left to pay.
         await page.GetByTestId("pay-past-due").ClickAsync();
-        await Expect(page.GetByTestId("grid-notice")).ToHaveTextAsync(T("Nothing is past due."));
+        await Expect(page.GetByTestId("grid-notice")).ToHaveTextAsync(T("No past-due invoice is waiting to be paid."));
         await AssertAccessibleAsync(page);
     });
 
