@@ -131,6 +131,47 @@ public partial class GermanPaymentFormsTests : PayTestContext
         NoEnglish(cut, "may have gone through", "Reference <strong", "stay Pending", "Check again", "Payment history", "not confirmed yet");
     }
 
+    [Theory]
+    [InlineData("4000000000000002", "Die Karte wurde von der ausgebenden Bank abgelehnt.", "declined by the issuer")]
+    [InlineData("4000000000009995", "Die Karte wurde abgelehnt: keine ausreichende Deckung.", "insufficient funds")]
+    [InlineData("4000000000000069", "Die Karte wurde abgelehnt: Sie ist abgelaufen.", "has expired")]
+    public async Task A_declined_payment_gives_the_reason_in_German(string card, string reason, string english)
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-7151", 12_000, null, OpenItemType.Invoice));
+        await AddCardAsync(number: card);
+        using var _ = TestCulture.Use("de-DE");
+        var cut = Render<PayInvoicesPanel>(p => p.Add(x => x.InvoiceIds, ids));
+        WaitForPreview(cut);
+
+        Button(cut, "Zahlung ausführen").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Die Zahlung wurde nicht ausgeführt: ", Text(cut, "pay-error"), StringComparison.Ordinal), Timeout);
+        Assert.Contains($"Die Zahlung wurde nicht ausgeführt: {reason} Ihre Rechnungen sind weiterhin offen; wählen Sie eine andere Zahlungsmethode und versuchen Sie es erneut.",
+            Text(cut, "pay-error"), StringComparison.Ordinal);
+        NoEnglish(cut, english, "The card was declined");
+    }
+
+    [Fact]
+    public async Task A_declined_deposit_gives_the_reason_in_German()
+    {
+        await StartAsync();
+        await AddCardAsync(number: "4000000000009995");
+        using var _ = TestCulture.Use("de-DE");
+        var cut = RenderDeposit();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=picker-option]")), Timeout);
+        Input(cut, "Betrag").Change("25");
+        Button(cut, "Anzahlung prüfen").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-review]")), Timeout);
+
+        Button(cut, "Anzahlung bestätigen").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains(
+            "Die Anzahlung wurde nicht ausgeführt: Die Karte wurde abgelehnt: keine ausreichende Deckung. Wählen Sie eine andere Zahlungsmethode und prüfen Sie erneut.",
+            Text(cut, "deposit-error"), StringComparison.Ordinal), Timeout);
+        NoEnglish(cut, "insufficient funds");
+    }
+
     [Fact]
     public async Task The_bank_confirmation_step_and_a_refused_confirmation_are_in_German()
     {

@@ -34,6 +34,13 @@ internal static partial class PaymentText
         _ => null,
     };
 
+    /// <summary>
+    /// Why a payment failed, in the user's language when the gateway gave a code the portal words (declined, insufficient
+    /// funds, expired card, invalid details), else in the gateway's own words (gateways report reasons in English).
+    /// </summary>
+    public static string FailureReason(IStringLocalizer<PortalStrings> l, Services.Payments.PaymentOutcome outcome) =>
+        outcome.FailureCode is { } code && l["Decline." + code] is { ResourceNotFound: false } text ? text.Value : outcome.FailureReason ?? "";
+
     /// <summary>"Invoice payment" or "Deposit".</summary>
     public static string Kind(IStringLocalizer<PortalStrings> l, PaymentKind kind) =>
         l[kind == PaymentKind.Deposit ? "PaymentKind.Deposit" : "PaymentKind.InvoicePayment"];

@@ -137,6 +137,8 @@ public sealed class PaymentCharger(
         {
             return await CurrentOutcomeAsync(payment, ct);
         }
+        // No failure code here: a charge the payer's bank confirmation ended reads as the gateway worded it ("not confirmed
+        // with your bank"), not as a plain decline.
         return PaymentService.Outcome(payment, replayed: false) with { RecordedHere = true };
     }
 
@@ -161,8 +163,15 @@ public sealed class PaymentCharger(
         {
             CustomerAction = to == PaymentStatus.RequiresAction ? result?.CustomerAction : null,
             RecordedHere = true,
+            FailureCode = FailureCodeOf(to, reason, result),
         };
     }
+
+    /// <summary>The gateway's code of a failure whose reason is the gateway's own wording (not one of the portal's messages).</summary>
+    private static GatewayErrorCode? FailureCodeOf(PaymentStatus to, string? reason, ChargeResult? result) =>
+        to == PaymentStatus.Failed && result is { ErrorCode: not GatewayErrorCode.None } && reason == (result.Message ?? "The payment was declined.")
+            ? result.ErrorCode
+            : null;
 
     /// <summary>The state a gateway answer leads to, with the reason for a failure.</summary>
     internal static (PaymentStatus To, string? Reason) Classify(ChargeResult? result, bool offSession)

@@ -123,6 +123,11 @@ public sealed record PaymentOutcome
     public required Money Amount { get; init; }
     /// <summary>The gateway's reason when Failed.</summary>
     public string? FailureReason { get; init; }
+    /// <summary>
+    /// The gateway's error code when the payment failed in this call (null when the outcome was read back from storage,
+    /// or the portal gave its own reason): lets a page say the reason in the payer's language.
+    /// </summary>
+    public Gateways.GatewayErrorCode? FailureCode { get; init; }
     /// <summary>True when this call found the payment made by an earlier call with the same key.</summary>
     public bool Replayed { get; init; }
     /// <summary>With <see cref="PaymentStatus.RequiresAction"/>: what the gateway's capture component needs for the payer to authenticate.</summary>
