@@ -42,7 +42,7 @@ public sealed class PayManyBrowserTests(HostSiteFixture host, ITestOutputHelper 
             ["CustomerPortalPayments__DemoErp__Accounts__0__InvoiceCount"] = "120",
             ["CustomerPortalPayments__DemoErp__SettlementDelay"] = "01:00:00",
         });
-        return _own.Process.StartAsync();
+        return _own.StartWarmAsync();
     }
 
     /// <inheritdoc />

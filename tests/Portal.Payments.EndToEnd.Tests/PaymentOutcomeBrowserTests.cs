@@ -24,16 +24,7 @@ public sealed class PaymentOutcomeHost : IAsyncLifetime
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        await Site.Process.StartAsync();
-        // The first request for an account's figures waits for the demo ERP's data (5,000 invoices for another account):
-        // ask once here, with time to spare, so the first test's grid is not the one that waits.
-        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new System.Net.CookieContainer() })
-        {
-            BaseAddress = new Uri(Site.Process.BaseUrl),
-            Timeout = TimeSpan.FromSeconds(120),
-        };
-        await HostHttp.SignInAsync(client, "pat");
-        (await HostHttp.GetSummaryAsync(client)).Dispose();
+        await Site.StartWarmAsync();
     }
 
     /// <inheritdoc />
@@ -53,7 +44,7 @@ public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutc
     private const string DecliningCard = "4000 0000 0000 0002";
     private const string LostAnswerCard = "4000 0000 0000 0119";
 
-    /// <summary>The sandbox's reason for a decline: a processor's words, stored and shown as they are (English).</summary>
+    /// <summary>The sandbox's reason for a decline (its code, Declined, is worded by the portal in the page's language).</summary>
     private const string DeclineReason = "The card was declined by the issuer.";
 
     // pp_payments.Status and pp_sandbox_charges.InitialStatus as stored.
@@ -81,7 +72,7 @@ public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutc
 
         // The friendly message, nothing else: no receipt, no "may have gone through".
         await Expect(AlertText(panel.GetByTestId("pay-error"))).ToHaveTextAsync(
-            T("The payment was not made: {0} Your invoices are still open; choose another method and try again.", DeclineReason));
+            T("The payment was not made: {0} Your invoices are still open; choose another method and try again.", T(DeclineReason)));
         await Expect(panel.GetByTestId("pay-confirmation")).ToHaveCountAsync(0);
         await Expect(panel.GetByTestId("pay-unconfirmed")).ToHaveCountAsync(0);
         await Expect(MakePaymentButton(panel)).ToBeEnabledAsync();
@@ -271,7 +262,7 @@ public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutc
 
         // The message; back on the form with what was typed.
         await Expect(AlertText(page.GetByTestId("deposit-error"))).ToHaveTextAsync(
-            T("The deposit was not made: {0} Choose another method and review again.", DeclineReason));
+            T("The deposit was not made: {0} Choose another method and review again.", T(DeclineReason)));
         await Expect(page.GetByTestId("deposit-confirmation")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("deposit-unconfirmed")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("deposit-review")).ToHaveCountAsync(0);
