@@ -35,11 +35,17 @@ internal static partial class PaymentText
     };
 
     /// <summary>
-    /// Why a payment failed, in the user's language when the gateway gave a code the portal words (declined, insufficient
-    /// funds, expired card, invalid details), else in the gateway's own words (gateways report reasons in English).
+    /// Why a payment failed. Gateways word their reasons in English, often with advice of their own ("Use another card,
+    /// or contact your card issuer"): an English page shows them as they are; a page in another language words the
+    /// codes the portal knows (declined, insufficient funds, expired card, invalid details) itself, and shows the
+    /// gateway's words for any other.
     /// </summary>
     public static string FailureReason(IStringLocalizer<PortalStrings> l, Services.Payments.PaymentOutcome outcome) =>
-        outcome.FailureCode is { } code && l["Decline." + code] is { ResourceNotFound: false } text ? text.Value : outcome.FailureReason ?? "";
+        outcome.FailureCode is { } code
+        && System.Globalization.CultureInfo.CurrentUICulture.TwoLetterISOLanguageName != "en"
+        && l["Decline." + code] is { ResourceNotFound: false } text
+            ? text.Value
+            : outcome.FailureReason ?? "";
 
     /// <summary>"Invoice payment" or "Deposit".</summary>
     public static string Kind(IStringLocalizer<PortalStrings> l, PaymentKind kind) =>
