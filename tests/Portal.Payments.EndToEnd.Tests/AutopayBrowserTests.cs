@@ -99,14 +99,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             }
             await Expect(form).ToBeVisibleAsync();
             output.WriteLine($"The autopay form opened {opening.ElapsedMilliseconds} ms after the first click{(reloaded ? " (after a reload)" : "")}.");
-            await form.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true }).CheckAsync();
-            await form.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-            await form.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("11");
-            await form.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-            await form.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
-            await form.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
-            await form.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
-            await form.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+            await PaymentFormSteps.AddCardAsync(form, expiryMonth: "11");
             await Expect(form.GetByTestId("autopay-fee-notice")).ToContainTextAsync("Convenience fee (2.5%)");
             await form.GetByRole(AriaRole.Radio, new() { Name = T("On its due date"), Exact = true }).CheckAsync();
             await AssertAccessibleAsync(page);

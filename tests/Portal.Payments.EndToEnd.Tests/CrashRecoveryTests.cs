@@ -65,14 +65,7 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
                 await Expect(addMethod).ToBeVisibleAsync();
                 await WhenInteractiveAsync(page, note);
                 await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(amount.ToString("0.00", SuiteLanguage.Culture));
-                await addMethod.CheckAsync();
-                await page.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-                await page.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("10");
-                await page.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-                await page.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
-                await page.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
-                await page.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
-                await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+                await PaymentFormSteps.AddCardAsync(page.Locator("main"), expiryMonth: "10");
                 var review = page.GetByRole(AriaRole.Button, new() { Name = T("Review deposit"), Exact = true });
                 await Expect(review).ToBeEnabledAsync();
                 await review.ClickAsync();
@@ -115,31 +108,9 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
     }
 
     /// <summary>Types the note until the form reacts (its counter follows): the page's circuit is connected from then on.</summary>
-    private static async Task WhenInteractiveAsync(IPage page, string note)
-    {
-        var field = page.GetByLabel(T("Note (optional)"), new() { Exact = true });
-        var counter = page.GetByTestId("note-counter");
-        // A host that has just started (its demo ERP loading 5,000 invoices on a busy machine) may show "Loading…" for a
-        // while once the circuit connects: wait for the form itself longer than an action's timeout.
-        await Expect(field).ToBeVisibleAsync(new() { Timeout = 90_000 });
-        for (var attempt = 0; attempt < 20; attempt++)
-        {
-            await field.FillAsync(note);
-            try
-            {
-                await Expect(counter).ToHaveTextAsync(NoteCount(note), new() { Timeout = 1_000 });
-                return;
-            }
-            catch (PlaywrightException)
-            {
-                // Prerendered, not interactive yet.
-            }
-        }
-        await Expect(counter).ToHaveTextAsync(NoteCount(note));
-    }
-
-    /// <summary>The note's counter: its length of at most 500, counts in the suite's culture.</summary>
-    private static string NoteCount(string note) => $"{note.Length.ToString("N0", SuiteLanguage.Culture)} / {500.ToString("N0", SuiteLanguage.Culture)}";
+    // A host that has just started (its demo ERP loading 5,000 invoices on a busy machine) may show "Loading…" for a
+    // while once the circuit connects: wait for the form itself longer than an action's timeout.
+    private static Task WhenInteractiveAsync(IPage page, string note) => PaymentFormSteps.TypeDepositNoteWhenInteractiveAsync(page, note, formTimeoutMs: 90_000);
 
     private static Task<IBrowserContext> NewContextAsync(IBrowser browser, HostSiteProcess host) => browser.NewContextAsync(new BrowserNewContextOptions
     {

@@ -235,19 +235,7 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
         await AssertAccessibleAsync(page);
 
         // A new card, added inline from the picker.
-        // With no stored method the add form is already open; otherwise choose "Add a payment method".
-        var addNew = panel.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true });
-        if (!await addNew.IsCheckedAsync())
-        {
-            await addNew.CheckAsync();
-        }
-        await panel.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-        await panel.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("09");
-        await panel.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-        await panel.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
-        await panel.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
-        await panel.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
-        await panel.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+        await PaymentFormSteps.AddCardAsync(panel);
         var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = T("Make payment"), Exact = true });
         await Expect(makePayment).ToBeEnabledAsync();
         var total = (await panel.GetByTestId("total").InnerTextAsync()).Trim();

@@ -118,13 +118,9 @@ public sealed class PayManyBrowserTests(HostSiteFixture host, ITestOutputHelper 
         Assert.Equal(await OpenNumbersAsync("NumberKey LIKE 'INV-%'"), lines.Select(l => l.Number).Order(StringComparer.Ordinal).ToList());
         var totals = await PanelTotalsAsync(panel);
         Assert.Equal(selected.Amount, totals.Invoices);
-        Assert.Equal(lines.Sum(l => l.Open), totals.Invoices);
-        Assert.Equal(lines.Sum(l => l.Discount), totals.Discounts);
+        AssertInvoicesLessDiscounts(lines, totals);
         Assert.Equal(await DiscountsTodayAsync(today), totals.Discounts);
-        Assert.Equal(0m, totals.Credits);
         Assert.Equal(0m, totals.Short);
-        Assert.Equal(totals.Invoices - totals.Discounts, totals.Total);
-        Assert.Equal(lines.Sum(l => l.AmountToPay), totals.Total);
         await AssertAccessibleAsync(page);
 
         var payment = await PayWithNewCardAsync(page, panel, totals.Total);
@@ -206,11 +202,7 @@ public sealed class PayManyBrowserTests(HostSiteFixture host, ITestOutputHelper 
         Assert.Equal(await PastDueInvoiceNumbersAsync(today), lines.Select(l => l.Number).Order(StringComparer.Ordinal).ToList());
         var totals = await PanelTotalsAsync(panel);
         Assert.Equal(pastDueTotal, totals.Invoices);
-        Assert.Equal(lines.Sum(l => l.Open), totals.Invoices);
-        Assert.Equal(lines.Sum(l => l.Discount), totals.Discounts);
-        Assert.Equal(0m, totals.Credits);
-        Assert.Equal(totals.Invoices - totals.Discounts, totals.Total);
-        Assert.Equal(lines.Sum(l => l.AmountToPay), totals.Total);
+        AssertInvoicesLessDiscounts(lines, totals);
         await AssertAccessibleAsync(page);
 
         var payment = await PayWithNewCardAsync(page, panel, totals.Total);
@@ -456,24 +448,23 @@ public sealed class PayManyBrowserTests(HostSiteFixture host, ITestOutputHelper 
 
     private static long ToMinor(decimal amount) => (long)(amount * 100m);
 
+    /// <summary>A panel of invoices only (no credits): its totals are the lines' sums, and the total is invoices less discounts.</summary>
+    private static void AssertInvoicesLessDiscounts(IReadOnlyCollection<PanelLine> lines, PanelTotals totals)
+    {
+        Assert.Equal(lines.Sum(l => l.Open), totals.Invoices);
+        Assert.Equal(lines.Sum(l => l.Discount), totals.Discounts);
+        Assert.Equal(0m, totals.Credits);
+        Assert.Equal(totals.Invoices - totals.Discounts, totals.Total);
+        Assert.Equal(lines.Sum(l => l.AmountToPay), totals.Total);
+    }
+
     /// <summary>
     /// Chooses a new card (4242…) in the panel, confirms, and waits for the confirmation of <paramref name="total"/>; returns
     /// the payment id (from its receipt link).
     /// </summary>
     private async Task<string> PayWithNewCardAsync(IPage page, ILocator panel, decimal total)
     {
-        var addNew = panel.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true });
-        if (!await addNew.IsCheckedAsync())
-        {
-            await addNew.CheckAsync();
-        }
-        await panel.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-        await panel.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("09");
-        await panel.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-        await panel.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
-        await panel.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
-        await panel.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
-        await panel.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+        await PaymentFormSteps.AddCardAsync(panel);
         var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = T("Make payment"), Exact = true });
         await Expect(makePayment).ToBeEnabledAsync();
         // Choosing the card recomputed the preview (its fee): still the same total.

@@ -40,7 +40,7 @@ public sealed class PaymentOutcomeHost : IAsyncLifetime
 public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutcomeHost own, ITestOutputHelper output)
     : PortalBrowserTest(host, output), IClassFixture<PaymentOutcomeHost>
 {
-    private const string GoodCard = "4242 4242 4242 4242";
+    private const string GoodCard = PaymentFormSteps.GoodCard;
     private const string DecliningCard = "4000 0000 0000 0002";
     private const string LostAnswerCard = "4000 0000 0000 0119";
 
@@ -268,7 +268,7 @@ public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutc
         await Expect(page.GetByTestId("deposit-review")).ToHaveCountAsync(0);
         await Expect(amountField).ToHaveValueAsync(amountText);
         await Expect(noteField).ToHaveValueAsync(note);
-        await Expect(page.GetByTestId("note-counter")).ToHaveTextAsync(NoteCount(note));
+        await Expect(page.GetByTestId("note-counter")).ToHaveTextAsync(PaymentFormSteps.NoteCount(note));
         await AssertAccessibleAsync(page);
 
         // Recorded as failed; declined at the gateway; nothing charged.
@@ -403,19 +403,8 @@ public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutc
     /// </summary>
     private static async Task AddCardAsync(ILocator scope, string number, string last4)
     {
-        var addNew = scope.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true });
-        await Expect(addNew).ToBeVisibleAsync();
-        if (!await addNew.IsCheckedAsync())
-        {
-            await addNew.CheckAsync();
-        }
-        await scope.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync(number);
-        await scope.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("09");
-        await scope.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-        await scope.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
-        await scope.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
-        await scope.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
-        await scope.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+        await Expect(scope.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true })).ToBeVisibleAsync();
+        await PaymentFormSteps.AddCardAsync(scope, number);
         await Expect(scope.GetByLabel(T("Card number"), new() { Exact = true })).ToHaveCountAsync(0);
         await Expect(scope.Locator("input[data-testid='picker-option']:checked + label")).ToContainTextAsync(last4);
     }
@@ -476,26 +465,8 @@ public sealed class PaymentOutcomeBrowserTests(HostSiteFixture host, PaymentOutc
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Make a deposit"), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
-        var field = page.GetByLabel(T("Note (optional)"), new() { Exact = true });
-        var counter = page.GetByTestId("note-counter");
-        for (var attempt = 0; attempt < 20; attempt++)
-        {
-            await field.FillAsync(note);
-            try
-            {
-                await Expect(counter).ToHaveTextAsync(NoteCount(note), new() { Timeout = 1_000 });
-                return;
-            }
-            catch (PlaywrightException)
-            {
-                // Prerendered, not interactive yet.
-            }
-        }
-        await Expect(counter).ToHaveTextAsync(NoteCount(note));
+        await PaymentFormSteps.TypeDepositNoteWhenInteractiveAsync(page, note);
     }
-
-    private static string NoteCount(string note) =>
-        $"{note.Length.ToString("N0", SuiteLanguage.Culture)} / {500.ToString("N0", SuiteLanguage.Culture)}";
 
     private static long Minor(MoneyText money) => (long)(money.Amount * 100);
 

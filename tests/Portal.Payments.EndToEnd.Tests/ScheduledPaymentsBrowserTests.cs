@@ -189,14 +189,7 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
 
         if (addCard)
         {
-            await panel.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true }).CheckAsync();
-            await panel.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-            await panel.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("09");
-            await panel.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-            await panel.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
-            await panel.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
-            await panel.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
-            await panel.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+            await PaymentFormSteps.AddCardAsync(panel);
         }
         else
         {

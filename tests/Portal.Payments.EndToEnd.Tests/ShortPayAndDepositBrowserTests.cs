@@ -33,14 +33,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
 
         // A bad amount is refused at the field.
         await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(12.345m.ToString("0.000", SuiteLanguage.Culture));
-        await page.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true }).CheckAsync();
-        await page.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-        await page.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("10");
-        await page.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-        await page.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
-        await page.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
-        await page.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
-        await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+        await PaymentFormSteps.AddCardAsync(page.Locator("main"), expiryMonth: "10");
         var review = page.GetByRole(AriaRole.Button, new() { Name = T("Review deposit"), Exact = true });
         await Expect(review).ToBeEnabledAsync();
         await review.ClickAsync();
@@ -50,7 +43,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         // Amount, note, review, confirm.
         await page.GetByLabel(T("Amount"), new() { Exact = true }).FillAsync(amountText);
         await page.GetByLabel(T("Note (optional)"), new() { Exact = true }).FillAsync(note);
-        await Expect(page.GetByTestId("note-counter")).ToHaveTextAsync($"{note.Length.ToString("N0", SuiteLanguage.Culture)} / {500.ToString("N0", SuiteLanguage.Culture)}");
+        await Expect(page.GetByTestId("note-counter")).ToHaveTextAsync(PaymentFormSteps.NoteCount(note));
         await review.ClickAsync();
         var reviewed = page.GetByTestId("deposit-review");
         await Expect(reviewed.GetByTestId("review-amount")).ToContainTextAsync(amountShown);
@@ -174,14 +167,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         await Expect(panel.GetByTestId("total-short")).ToContainTextAsync("-");
         await AssertAccessibleAsync(page);
 
-        await panel.GetByRole(AriaRole.Radio, new() { Name = T("Add a payment method"), Exact = true }).CheckAsync();
-        await panel.GetByLabel(T("Card number"), new() { Exact = true }).FillAsync("4242 4242 4242 4242");
-        await panel.GetByLabel(T("Expiry month"), new() { Exact = true }).FillAsync("11");
-        await panel.GetByLabel(T("Expiry year"), new() { Exact = true }).FillAsync((DateTime.UtcNow.Year + 2).ToString(CultureInfo.InvariantCulture));
-        await panel.GetByLabel(T("Security code"), new() { Exact = true }).FillAsync("321");
-        await panel.GetByLabel(T("Name on card"), new() { Exact = true }).FillAsync("Pat Payer");
-        await panel.GetByLabel(T("Billing postal code"), new() { Exact = true }).FillAsync("94107");
-        await panel.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
+        await PaymentFormSteps.AddCardAsync(panel, expiryMonth: "11");
         var makePayment = panel.GetByRole(AriaRole.Button, new() { Name = T("Make payment"), Exact = true });
         await Expect(makePayment).ToBeEnabledAsync();
         await makePayment.ClickAsync();

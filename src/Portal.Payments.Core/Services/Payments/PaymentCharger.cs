@@ -163,15 +163,10 @@ public sealed class PaymentCharger(
         {
             CustomerAction = to == PaymentStatus.RequiresAction ? result?.CustomerAction : null,
             RecordedHere = true,
-            FailureCode = FailureCodeOf(to, reason, result),
+            // A page words only the decline codes it knows; for any other (AuthenticationRequired: the portal's own reason) it shows the reason.
+            FailureCode = to == PaymentStatus.Failed && result is { ErrorCode: not GatewayErrorCode.None } ? result.ErrorCode : null,
         };
     }
-
-    /// <summary>The gateway's code of a failure whose reason is the gateway's own wording (not one of the portal's messages).</summary>
-    private static GatewayErrorCode? FailureCodeOf(PaymentStatus to, string? reason, ChargeResult? result) =>
-        to == PaymentStatus.Failed && result is { ErrorCode: not GatewayErrorCode.None } && reason == (result.Message ?? "The payment was declined.")
-            ? result.ErrorCode
-            : null;
 
     /// <summary>The state a gateway answer leads to, with the reason for a failure.</summary>
     internal static (PaymentStatus To, string? Reason) Classify(ChargeResult? result, bool offSession)

@@ -41,19 +41,7 @@ internal sealed class PaymentReconciler(
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             return await lifecycle.ClaimForReconcileAsync(db, Math.Min(max, s.RunnerBatchSize), cancellationToken);
-        }, async id =>
-        {
-            try
-            {
-                await using var scope = services.CreateAsyncScope();
-                return await ReconcileOneAsync(scope.ServiceProvider, id);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "Reconciling payment {PaymentId} failed; it is tried again when its lease expires", id);
-                return false;
-            }
-        }, s.MaxConcurrentCharges, cancellationToken);
+        }, ReconcileLeasedAsync, s.MaxConcurrentCharges, cancellationToken);
     }
 
     /// <summary>
@@ -71,6 +59,12 @@ internal sealed class PaymentReconciler(
                 return false;
             }
         }
+        return await ReconcileLeasedAsync(id);
+    }
+
+    /// <summary>Reconciles a payment this node leased, in a scope of its own; a failure leaves it to the next holder of the lease.</summary>
+    private async Task<bool> ReconcileLeasedAsync(Guid id)
+    {
         try
         {
             await using var scope = services.CreateAsyncScope();
@@ -78,7 +72,7 @@ internal sealed class PaymentReconciler(
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogWarning(ex, "Checking payment {PaymentId} at the payer's request failed; it is tried again when its lease expires", id);
+            logger.LogWarning(ex, "Reconciling payment {PaymentId} failed; it is tried again when its lease expires", id);
             return false;
         }
     }
