@@ -113,6 +113,18 @@ if (ListenAddresses.FindTaken(builder.Configuration) is { } taken)
 
 var app = builder.Build();
 
+// Served below a path (HostSite:PathBase, e.g. "/customers", as an IIS application or a proxy's sub-path would be): every
+// page, asset, endpoint and cookie of the site then lives under it; App.razor's <base href> follows the request's path base.
+if (builder.Configuration["HostSite:PathBase"] is { Length: > 0 } pathBase)
+{
+    if (!pathBase.StartsWith('/') || pathBase.EndsWith('/') || pathBase.Contains("//", StringComparison.Ordinal) || pathBase.Any(char.IsWhiteSpace))
+    {
+        throw new InvalidOperationException($"HostSite:PathBase is '{pathBase}'; use a path such as \"/customers\" (a leading '/', no trailing '/').");
+    }
+    app.UsePathBase(pathBase);
+    app.UseRouting(); // after UsePathBase: the routing WebApplication adds on its own would match the unstripped path
+}
+
 await app.Services.MigratePortalPaymentsAsync();
 await SeedDemoDataAsync(app.Services, app.Logger);
 
@@ -150,14 +162,14 @@ app.MapPost("/account/login", async (HttpContext context, [FromForm] string user
     var user = DemoUsers.Find(userId);
     if (user is null)
     {
-        return Results.Redirect("/login?error=unknown");
+        return Results.Redirect($"{context.Request.PathBase}/login?error=unknown");
     }
     var identity = new ClaimsIdentity(
         [new Claim(ClaimTypes.NameIdentifier, user.Id), new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Email, user.Email)],
         CookieAuthenticationDefaults.AuthenticationScheme);
     await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
-    // Only a path of this site: anything else ("//evil.example", "/\evil.example", "https://…") goes home.
-    return Results.LocalRedirect(LocalUrl.IsLocal(returnUrl) ? returnUrl! : "/");
+    // Only a path of this site (its path base included): anything else ("//evil.example", "/\evil.example", "https://…") goes home.
+    return Results.LocalRedirect(LocalUrl.IsLocal(returnUrl) ? returnUrl! : "~/");
 });
 // A form post with the antiforgery token only: another site cannot sign the user out. (The middleware checks tokens
 // only where a form is bound, and this endpoint binds none: ask it here.)
@@ -168,7 +180,7 @@ app.MapPost("/account/logout", async (HttpContext context, IAntiforgery antiforg
         return Results.Problem("The sign-out form has expired. Reload the page and sign out again.", statusCode: StatusCodes.Status400BadRequest);
     }
     await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
-    return Results.LocalRedirect("/login");
+    return Results.LocalRedirect("~/login");
 });
 
 try

@@ -1,8 +1,23 @@
 namespace Portal.Payments.Ui;
 
-/// <summary>Routes of the portal's pages and endpoints, for host navigation and links.</summary>
+/// <summary>
+/// Routes of the portal's pages and endpoints, for host navigation and links. They are paths below the site's path base
+/// (<c>UsePathBase</c>, an IIS application, a proxy's sub-path): a link in a page should use <see cref="Href"/>, which the
+/// browser resolves against the page's <c>&lt;base href&gt;</c>.
+/// </summary>
 public static class PortalRoutes
 {
+    /// <summary>
+    /// A route as a link relative to the page's <c>&lt;base href&gt;</c> (<c>portal/invoices</c> for <c>/portal/invoices</c>),
+    /// so the portal's links keep the site's path base. Every link the portal renders is made this way.
+    /// </summary>
+    /// <param name="route">A route of this class, e.g. <see cref="Invoices"/>.</param>
+    public static string Href(string route)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        return route.TrimStart('/');
+    }
+
     /// <summary>Account overview (balances and aging): <c>/portal</c>.</summary>
     public const string Overview = "/portal";
 

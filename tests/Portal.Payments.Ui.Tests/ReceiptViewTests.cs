@@ -26,10 +26,17 @@ public class ReceiptViewTests : ReceiptTestContext
 
         var merchant = cut.Find("[data-testid=receipt-merchant]");
         Assert.Equal("Northwind Supply", merchant.TextContent.Trim());
-        Assert.Equal("/images/northwind.png", cut.Find("[data-testid=receipt-logo]").GetAttribute("src"));
+        // A path of the site, relative to the page's <base href> (so a site below a path base keeps it).
+        Assert.Equal("images/northwind.png", cut.Find("[data-testid=receipt-logo]").GetAttribute("src"));
         // The name beside it says who it is: the logo itself is decoration.
         Assert.Equal("", cut.Find("[data-testid=receipt-logo]").GetAttribute("alt"));
     }
+
+    [Theory]
+    [InlineData("/images/northwind.png", "images/northwind.png")]
+    [InlineData("https://cdn.example.com/northwind.png", "https://cdn.example.com/northwind.png")]
+    public void A_logo_path_of_the_site_follows_the_pages_base_and_a_url_stays_as_given(string configured, string source) =>
+        Assert.Equal(source, ReceiptView.LogoSource(configured));
 
     [Fact]
     public async Task A_receipt_of_the_sandbox_says_no_real_money_moved_and_prints_it()
@@ -90,7 +97,7 @@ public class ReceiptViewTests : ReceiptTestContext
 
         var pdf = cut.Find("[data-testid=receipt-pdf]");
         Assert.Equal("Save as PDF", pdf.TextContent.Trim());
-        Assert.Equal($"/portal-payments/api/payments/{paid.PaymentId}/receipt.pdf", pdf.GetAttribute("href"));
+        Assert.Equal($"portal-payments/api/payments/{paid.PaymentId}/receipt.pdf", pdf.GetAttribute("href"));
         Assert.NotNull(pdf.Closest(".pp-no-print"));
         var remittance = cut.Find("[data-testid=remittance]");
         Assert.Equal("Remittance detail", remittance.QuerySelector("h2")!.TextContent.Trim());
@@ -98,7 +105,7 @@ public class ReceiptViewTests : ReceiptTestContext
             cut.FindAll("[data-testid=remittance-line]").Select(l => string.Join(' ', l.Children.Select(c => c.TextContent.Trim()))));
         var csv = cut.Find("[data-testid=remittance-csv]");
         Assert.Equal("Export remittance CSV", csv.TextContent.Trim());
-        Assert.Equal($"/portal-payments/api/payments/{paid.PaymentId}/remittance.csv", csv.GetAttribute("href"));
+        Assert.Equal($"portal-payments/api/payments/{paid.PaymentId}/remittance.csv", csv.GetAttribute("href"));
     }
 
     [Fact]

@@ -26,7 +26,7 @@ internal static class InvoiceExportEndpoints
 
     /// <summary>The link the grid's Export CSV button points at.</summary>
     internal static string Link(InvoiceQuery query, IEnumerable<string> columns) =>
-        $"{Portal.Payments.Ui.PortalRoutes.ApiPrefix}/invoices/export.csv?q={InvoiceQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(string.Join(',', columns))}";
+        $"{Portal.Payments.Ui.PortalRoutes.Href(Portal.Payments.Ui.PortalRoutes.ApiPrefix)}/invoices/export.csv?q={InvoiceQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(string.Join(',', columns))}";
 
     private static async Task ExportAsync(HttpContext http, string? q, string? columns, PortalAccess access, InvoiceQueryService invoices, TimeProvider clock,
         IOptions<PortalPaymentsOptions> options, CancellationToken ct)

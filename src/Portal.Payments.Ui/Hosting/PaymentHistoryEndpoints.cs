@@ -34,14 +34,14 @@ internal static class PaymentHistoryEndpoints
     }
 
     /// <summary>The receipt PDF link of a payment.</summary>
-    internal static string ReceiptPdfLink(Guid paymentId) => $"{Portal.Payments.Ui.PortalRoutes.ApiPrefix}/payments/{paymentId}/receipt.pdf";
+    internal static string ReceiptPdfLink(Guid paymentId) => $"{Portal.Payments.Ui.PortalRoutes.Href(Portal.Payments.Ui.PortalRoutes.ApiPrefix)}/payments/{paymentId}/receipt.pdf";
 
     /// <summary>The remittance CSV link of a payment.</summary>
-    internal static string RemittanceLink(Guid paymentId) => $"{Portal.Payments.Ui.PortalRoutes.ApiPrefix}/payments/{paymentId}/remittance.csv";
+    internal static string RemittanceLink(Guid paymentId) => $"{Portal.Payments.Ui.PortalRoutes.Href(Portal.Payments.Ui.PortalRoutes.ApiPrefix)}/payments/{paymentId}/remittance.csv";
 
     /// <summary>The link the history grid's Export CSV button points at.</summary>
     internal static string ExportLink(GridQuery query, IEnumerable<string> columns) =>
-        $"{Portal.Payments.Ui.PortalRoutes.ApiPrefix}/payments/export.csv?q={GridQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(string.Join(',', columns))}";
+        $"{Portal.Payments.Ui.PortalRoutes.Href(Portal.Payments.Ui.PortalRoutes.ApiPrefix)}/payments/export.csv?q={GridQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(string.Join(',', columns))}";
 
     /// <summary>
     /// The receipt PDF in the request's language and culture (the host's request localization), the payment time in the

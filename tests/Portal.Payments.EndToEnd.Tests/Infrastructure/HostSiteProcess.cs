@@ -51,7 +51,8 @@ public sealed class HostSiteProcess(string dataDirectory, int port, IReadOnlyDic
         }
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["HostSite__DataDirectory"] = dataDirectory;
-        start.Environment["CustomerPortalPayments__Notifications__PortalBaseUrl"] = BaseUrl;
+        // Links in emails: the site's root, below its path base when it has one.
+        start.Environment["CustomerPortalPayments__Notifications__PortalBaseUrl"] = BaseUrl + environment.GetValueOrDefault("HostSite__PathBase", "");
         start.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
         // The test-only clock (POST /test/clock/advance) and a quick scheduled-payment runner.
         start.Environment["HostSite__TestClock"] = "true";
