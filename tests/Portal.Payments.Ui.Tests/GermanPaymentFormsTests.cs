@@ -62,7 +62,7 @@ public partial class GermanPaymentFormsTests : PayTestContext
 
         Assert.Equal("Ausgewählte Rechnungen bezahlen", Squeeze(cut.Find("h2").TextContent));
         Assert.Equal("Zu zahlende Posten am 10.03.2027", Squeeze(cut.Find("caption").TextContent));
-        Assert.Equal(["Nummer", "Art", "Fällig", "Offener Saldo", "Skonto bei Zahlung heute", "Kürzung", "Zu zahlen"], Texts(cut, "th[scope=col]"));
+        Assert.Equal(["Nummer", "Art", "Fällig", "Offener Saldo", "Skonto bei Zahlung heute", "Gekürzt", "Zu zahlen"], Texts(cut, "th[scope=col]"));
         var rows = cut.FindAll("[data-testid=pay-line]").Select(r => r.Children.Select(c => Squeeze(c.TextContent)).ToArray()).ToList();
         Assert.Equal(["INV-7001", "Rechnung", "20.03.2027", "USD 1.000,00", "USD 20,00", "—"], rows[0][..6]);
         Assert.Equal(["CM-7002", "Gutschrift", "21.03.2027", "USD -300,00", "—", "—", "USD -300,00"], rows[1]);
@@ -86,7 +86,7 @@ public partial class GermanPaymentFormsTests : PayTestContext
 
         cut.WaitForAssertion(() => Assert.Equal("USD 300,00", Text(cut, "total")), Timeout);
         Assert.Equal("24 / 2.000", Squeeze(cut.Find("[data-testid=short-row] .pp-counter").TextContent));
-        Assert.Equal("USD -388,00", Text(cut, "line-short"));
+        Assert.Equal("USD 388,00", Text(cut, "line-short"));
         Assert.StartsWith("Wenn Sie weniger als den vollen Betrag zahlen, kann sich das Skonto ändern:", Text(cut, "discount-notice"), StringComparison.Ordinal);
         Assert.Equal("Der für INV-7001 eingegebene Betrag ändert das Skonto von USD 20,00 auf USD 12,00.", Squeeze(cut.Find("[data-testid=discount-notice] li").TextContent));
 
