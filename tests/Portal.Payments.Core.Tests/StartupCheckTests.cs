@@ -214,6 +214,53 @@ public class StartupCheckTests
     }
 
     [Fact]
+    public async Task In_Production_migrating_refuses_the_sandbox_and_demo_ERP_before_creating_anything_for_them()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"pp-refused-{Guid.NewGuid():N}.db");
+        try
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production", DisableDefaults = true });
+            builder.Services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false).UseSqlite($"Data Source={file};Pooling=False")
+                .UseSandboxGateway().UseDemoErp().UseUserContext<FakePortalUserContext>();
+            using var host = builder.Build();
+
+            var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.Services.MigratePortalPaymentsAsync());
+            Assert.Contains("The sandbox gateway (.UseSandboxGateway()) is registered in the Production environment", ex.Message, StringComparison.Ordinal);
+
+            // Nothing was made: no database file, or one without a table.
+            if (File.Exists(file))
+            {
+                await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+                await connection.OpenAsync();
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'";
+                Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+            }
+
+            // Allowed, the same call creates the portal's, the sandbox's and the demo ERP's tables.
+            var allowed = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production", DisableDefaults = true });
+            allowed.Services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false).UseSqlite($"Data Source={file};Pooling=False")
+                .UseSandboxGateway(o => o.AllowInProduction = true).UseDemoErp(o => o.AllowInProduction = true).UseUserContext<FakePortalUserContext>();
+            using var allowedHost = allowed.Build();
+            await allowedHost.Services.MigratePortalPaymentsAsync();
+            await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False"))
+            {
+                await connection.OpenAsync();
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('__pp_migrations', '__pp_sandbox_migrations', '__pp_demo_erp_migrations')";
+                Assert.Equal(3L, (long)(await command.ExecuteScalarAsync())!);
+            }
+        }
+        finally
+        {
+            foreach (var path in new[] { file, file + "-wal", file + "-shm" })
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Allowed_in_Production_they_start_with_a_warning_for_each()
     {
         var log = await StartsAsync("Production", b => b.UseSandboxGateway().UseDemoErp().UseUserContext<FakePortalUserContext>(), new()

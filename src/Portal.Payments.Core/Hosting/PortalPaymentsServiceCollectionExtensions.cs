@@ -50,11 +50,15 @@ public static class PortalPaymentsServiceCollectionExtensions
     /// Applies the EF Core migrations of the configured provider (creating the database, and on PostgreSQL the schema, if
     /// needed), then those of every package that stores tables beside the portal's (<see cref="IPortalDatabaseMigration"/>:
     /// the sandbox gateway, the demo ERP). A database holding tables of a pre-release build, whose migrations were squashed
-    /// into one before the first release, is refused with a message saying so.
+    /// into one before the first release, is refused with a message saying so. A package that will not run here (the sandbox
+    /// gateway or demo ERP in Production, not allowed there) stops this call with the message the host's start would give,
+    /// before anything is created.
     /// </summary>
     public static async Task MigratePortalPaymentsAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(services);
+        // Resolved first: each checks, as it is made, that its package may run here (the sandbox's Production refusal).
+        var packages = services.GetServices<IPortalDatabaseMigration>().ToList();
         var factory = services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
         await using (var db = await factory.CreateDbContextAsync(cancellationToken))
         {
@@ -67,7 +71,7 @@ public static class PortalPaymentsServiceCollectionExtensions
             await PreReleaseDatabase.RefuseAsync(db, cancellationToken);
             await db.Database.MigrateAsync(cancellationToken);
         }
-        foreach (var migration in services.GetServices<IPortalDatabaseMigration>())
+        foreach (var migration in packages)
         {
             await migration.MigrateAsync(cancellationToken);
         }
