@@ -128,7 +128,8 @@ public sealed class PathBaseBrowserTests(HostSiteFixture host, PathBaseHost own,
         await document.CloseAsync();
         await page.Keyboard.PressAsync("Escape");
 
-        // The host's skip link moves the focus to the content and stays on the page.
+        // The host's error bar reloads this page, not the home page; its skip link moves the focus to the content and stays on the page.
+        await Expect(page.Locator("#blazor-error-ui a.reload")).ToHaveAttributeAsync("href", "portal/invoices");
         var skip = page.GetByRole(AriaRole.Link, new() { Name = "Skip to content" });
         await skip.FocusAsync();
         await page.Keyboard.PressAsync("Enter");
