@@ -119,7 +119,8 @@ if (builder.Configuration["HostSite:PathBase"] is { Length: > 0 } pathBase)
 {
     if (!pathBase.StartsWith('/') || pathBase.EndsWith('/') || pathBase.Contains("//", StringComparison.Ordinal) || pathBase.Any(char.IsWhiteSpace))
     {
-        throw new InvalidOperationException($"HostSite:PathBase is '{pathBase}'; use a path such as \"/customers\" (a leading '/', no trailing '/').");
+        await Console.Error.WriteLineAsync($"HostSite:PathBase is '{pathBase}'; use a path such as \"/customers\" (a leading '/', no trailing '/').");
+        return 1;
     }
     app.UsePathBase(pathBase);
     app.UseRouting(); // after UsePathBase: the routing WebApplication adds on its own would match the unstripped path

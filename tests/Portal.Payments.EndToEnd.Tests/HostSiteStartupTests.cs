@@ -69,6 +69,27 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain("Unhandled exception", text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("customers")]
+    [InlineData("/customers/")]
+    [InlineData("//evil.example")]
+    public async Task A_malformed_path_base_is_one_clear_line_and_exit_code_1(string pathBase)
+    {
+        var (process, log) = Start(["--urls", $"http://127.0.0.1:{LoopbackPort.Next()}"], new() { ["HostSite__PathBase"] = pathBase });
+        using var _ = process;
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(wait.Token);
+        process.WaitForExit();
+        var text = Text(log);
+        output.WriteLine(text);
+
+        Assert.Equal(1, process.ExitCode);
+        var line = Assert.Single(text.Split('\n'), l => l.Contains("HostSite:PathBase", StringComparison.Ordinal));
+        Assert.Contains($"'{pathBase}'", line, StringComparison.Ordinal);
+        Assert.Contains("\"/customers\"", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task With_no_address_settings_the_demo_uses_localhost_5080()
     {
