@@ -75,4 +75,12 @@ public interface IPortalDatabaseMigration
 
     /// <summary>Creates or updates the package's tables (EF Core <c>MigrateAsync</c> on its own context).</summary>
     Task MigrateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Throws when the package must not run here (the sandbox gateway's <c>OptionsValidationException</c> in Production);
+    /// <c>MigratePortalPaymentsAsync()</c> asks every package before it creates anything. Default: allowed.
+    /// </summary>
+    void EnsureAllowed()
+    {
+    }
 }

@@ -57,8 +57,25 @@ public static class PortalPaymentsServiceCollectionExtensions
     public static async Task MigratePortalPaymentsAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(services);
-        // Resolved first: each checks, as it is made, that its package may run here (the sandbox's Production refusal).
+        // Every package says first whether it may run here (the sandbox's Production refusal), all refusals at once as the
+        // host's start would give them, before anything is created.
         var packages = services.GetServices<IPortalDatabaseMigration>().ToList();
+        var refusals = new List<Exception>();
+        foreach (var package in packages)
+        {
+            try
+            {
+                package.EnsureAllowed();
+            }
+            catch (OptionsValidationException refused)
+            {
+                refusals.Add(refused);
+            }
+        }
+        if (refusals.Count > 0)
+        {
+            throw refusals.Count == 1 ? refusals[0] : new AggregateException(refusals);
+        }
         var factory = services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
         await using (var db = await factory.CreateDbContextAsync(cancellationToken))
         {

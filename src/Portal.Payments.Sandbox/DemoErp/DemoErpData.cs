@@ -126,24 +126,19 @@ internal sealed class DemoErpDbContextFactory(IOptions<PortalPaymentsOptions> op
 }
 
 /// <summary>
-/// Creates the demo ERP's tables when <c>MigratePortalPaymentsAsync()</c> runs. Made only where the demo ERP may run: its
-/// options are read (and checked) here, so in Production, not allowed there, the refusal comes before any table.
+/// Creates the demo ERP's tables when <c>MigratePortalPaymentsAsync()</c> runs. Its options are checked
+/// first (<see cref="EnsureAllowed"/>): in Production, not allowed there, the refusal comes before any table.
 /// </summary>
-internal sealed class DemoErpMigration : IPortalDatabaseMigration
+internal sealed class DemoErpMigration(IDbContextFactory<DemoErpDbContext> factory, IOptions<DemoErpOptions> options) : IPortalDatabaseMigration
 {
-    private readonly IDbContextFactory<DemoErpDbContext> _factory;
-
-    public DemoErpMigration(IDbContextFactory<DemoErpDbContext> factory, IOptions<DemoErpOptions> options)
-    {
-        _ = options.Value; // validated: an OptionsValidationException with the refusal's message
-        _factory = factory;
-    }
+    /// <summary>Reads the options, which validates them: an <see cref="OptionsValidationException"/> with the refusal's message.</summary>
+    public void EnsureAllowed() => _ = options.Value;
 
     public string Name => "demo ERP";
 
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
-        await using var db = await _factory.CreateDbContextAsync(cancellationToken);
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
     }
 }

@@ -117,24 +117,19 @@ internal sealed class SandboxGatewayDbContextFactory(IOptions<PortalPaymentsOpti
 }
 
 /// <summary>
-/// Creates the sandbox gateway's tables when <c>MigratePortalPaymentsAsync()</c> runs. Made only where the sandbox may run:
-/// its options are read (and checked) here, so in Production, not allowed there, the refusal comes before any table.
+/// Creates the sandbox gateway's tables when <c>MigratePortalPaymentsAsync()</c> runs. Its options are checked
+/// first (<see cref="EnsureAllowed"/>): in Production, not allowed there, the refusal comes before any table.
 /// </summary>
-internal sealed class SandboxGatewayMigration : IPortalDatabaseMigration
+internal sealed class SandboxGatewayMigration(IDbContextFactory<SandboxGatewayDbContext> factory, IOptions<SandboxGatewayOptions> options) : IPortalDatabaseMigration
 {
-    private readonly IDbContextFactory<SandboxGatewayDbContext> _factory;
-
-    public SandboxGatewayMigration(IDbContextFactory<SandboxGatewayDbContext> factory, IOptions<SandboxGatewayOptions> options)
-    {
-        _ = options.Value; // validated: an OptionsValidationException with the refusal's message
-        _factory = factory;
-    }
+    /// <summary>Reads the options, which validates them: an <see cref="OptionsValidationException"/> with the refusal's message.</summary>
+    public void EnsureAllowed() => _ = options.Value;
 
     public string Name => "sandbox gateway";
 
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
     {
-        await using var db = await _factory.CreateDbContextAsync(cancellationToken);
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
     }
 }
