@@ -52,15 +52,9 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        var (process, log) = Start(["--urls", $"http://127.0.0.1:{port}"], []);
-        using var _ = process;
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(wait.Token);
-        process.WaitForExit();
-        var text = Text(log);
-        output.WriteLine(text);
+        var (exitCode, text) = await RunUntilExitAsync(["--urls", $"http://127.0.0.1:{port}"], []);
 
-        Assert.Equal(1, process.ExitCode);
+        Assert.Equal(1, exitCode);
         var errorLines = text.Split('\n').Where(l => l.Contains("cannot start", StringComparison.Ordinal)).ToList();
         var line = Assert.Single(errorLines);
         Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
@@ -75,15 +69,9 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
     [InlineData("//evil.example")]
     public async Task A_malformed_path_base_is_one_clear_line_and_exit_code_1(string pathBase)
     {
-        var (process, log) = Start(["--urls", $"http://127.0.0.1:{LoopbackPort.Next()}"], new() { ["HostSite__PathBase"] = pathBase });
-        using var _ = process;
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(wait.Token);
-        process.WaitForExit();
-        var text = Text(log);
-        output.WriteLine(text);
+        var (exitCode, text) = await RunUntilExitAsync(["--urls", $"http://127.0.0.1:{LoopbackPort.Next()}"], new() { ["HostSite__PathBase"] = pathBase });
 
-        Assert.Equal(1, process.ExitCode);
+        Assert.Equal(1, exitCode);
         var line = Assert.Single(text.Split('\n'), l => l.Contains("HostSite:PathBase", StringComparison.Ordinal));
         Assert.Contains($"'{pathBase}'", line, StringComparison.Ordinal);
         Assert.Contains("\"/customers\"", line, StringComparison.Ordinal);
@@ -206,6 +194,19 @@ public sealed class HostSiteStartupTests(ITestOutputHelper output) : IDisposable
             Stop(process);
             output.WriteLine(Text(log));
         }
+    }
+
+    /// <summary>Starts the host, waits (at most 90 s) for it to exit and returns its exit code and what it wrote.</summary>
+    private async Task<(int ExitCode, string Output)> RunUntilExitAsync(string[] args, Dictionary<string, string> environment)
+    {
+        var (process, log) = Start(args, environment);
+        using var _ = process;
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(wait.Token);
+        process.WaitForExit();
+        var text = Text(log);
+        output.WriteLine(text);
+        return (process.ExitCode, text);
     }
 
     private (Process Process, StringBuilder Log) Start(string[] args, Dictionary<string, string> environment)
