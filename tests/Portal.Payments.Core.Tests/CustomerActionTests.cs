@@ -87,7 +87,7 @@ public abstract class CustomerActionTests(TestDatabase database)
         await reconciler.ReconcileAsync();
 
         var failed = Assert.Single(await PaymentsAsync(h, account));
-        Assert.Equal((PaymentStatus.Failed, PaymentReconciler.AuthenticationAbandonedMessage), (failed.Status, failed.FailureReason));
+        Assert.Equal((PaymentStatus.Failed, PaymentReconciler.AuthenticationAbandonedMessage, PaymentFailureCodes.AuthenticationAbandoned), (failed.Status, failed.FailureReason, failed.FailureCode));
         Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
         // A confirmation arriving now is too late: the charge was cancelled, nothing moves.
         Assert.False(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(outcome.CustomerAction!, approved: true));

@@ -51,7 +51,7 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Succeeded)));
 
         var done = Assert.Single(await PaymentsAsync(h, account));
-        Assert.Equal((PaymentStatus.Returned, "R01: insufficient funds"), (done.Status, done.FailureReason));
+        Assert.Equal((PaymentStatus.Returned, "R01: insufficient funds", PaymentFailureCodes.Returned), (done.Status, done.FailureReason, done.FailureCode));
         Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
         Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
         Assert.Equal((InvoiceStatus.Open, (Guid?)null), (await InvoiceRowsAsync(h, ids)).Select(i => (i.Status, i.ActivePaymentId)).Single());

@@ -319,7 +319,7 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         await h.Get<PaymentReconciler>().ReconcileAsync();
 
         var payment = Assert.Single(await PaymentsAsync(h, account));
-        Assert.Equal((PaymentStatus.Failed, "The bank returned the debit (R01)."), (payment.Status, payment.FailureReason));
+        Assert.Equal((PaymentStatus.Failed, "The bank returned the debit (R01).", PaymentFailureCodes.Returned), (payment.Status, payment.FailureReason, payment.FailureCode));
         Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
         Assert.Equal(0, await ChargeCountAsync(h, account));
     }

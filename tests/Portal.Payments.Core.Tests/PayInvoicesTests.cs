@@ -139,10 +139,11 @@ public abstract class PayInvoicesTests(TestDatabase database)
 
         Assert.Equal(PaymentStatus.Failed, outcome.Status);
         Assert.Equal("The card was declined by the issuer.", outcome.FailureReason);
-        Assert.Equal(GatewayErrorCode.Declined, outcome.FailureCode);   // for the page to word it in the payer's language
-        // Read back from storage (the same confirmation again), the gateway's words remain; the code is not stored.
+        Assert.Equal("Declined", outcome.FailureCode);   // for the page to word it in the payer's language
+        // Read back from storage (the same confirmation again, the receipt), the gateway's words and the code remain.
         var replay = await payments.PayInvoicesAsync(request);
-        Assert.Equal((PaymentStatus.Failed, "The card was declined by the issuer.", (GatewayErrorCode?)null, true), (replay.Status, replay.FailureReason, replay.FailureCode, replay.Replayed));
+        Assert.Equal((PaymentStatus.Failed, "The card was declined by the issuer.", "Declined", true), (replay.Status, replay.FailureReason, replay.FailureCode, replay.Replayed));
+        Assert.Equal("Declined", (await payments.GetReceiptAsync(outcome.PaymentId)).FailureCode);
         Assert.All(await InvoiceRowsAsync(h, ids), i => Assert.Equal((InvoiceStatus.Open, (Guid?)null), (i.Status, i.ActivePaymentId)));
         Assert.Equal(0, await ChargeCountAsync(h, account));
         Assert.Empty(await OutboxAsync(h, account, OutboxKind.ErpPayment));

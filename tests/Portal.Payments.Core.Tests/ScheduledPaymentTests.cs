@@ -373,9 +373,11 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
 
         Assert.Empty(await ChargesAsync(h, account));
         var payments = await PaymentsAsync(h, account);
-        Assert.Equal((PaymentStatus.Failed, ScheduledPaymentRunner.MethodRemoved), (payments.Single(p => p.Id == removed.PaymentId).Status, payments.Single(p => p.Id == removed.PaymentId).FailureReason));
+        var gone = payments.Single(p => p.Id == removed.PaymentId);
+        Assert.Equal((PaymentStatus.Failed, ScheduledPaymentRunner.MethodRemoved, PaymentFailureCodes.MethodRemoved), (gone.Status, gone.FailureReason, gone.FailureCode));
         var other = payments.Single(p => p.Id == settled.PaymentId);
-        Assert.Equal((PaymentStatus.Failed, "INV-61 was paid or settled meanwhile. Nothing was charged; select the invoices again."), (other.Status, other.FailureReason));
+        Assert.Equal((PaymentStatus.Failed, "INV-61 was paid or settled meanwhile. Nothing was charged; select the invoices again.", PaymentFailureCodes.InvoicesChanged),
+            (other.Status, other.FailureReason, other.FailureCode));
         var rows = await InvoiceRowsAsync(h, ids);
         Assert.Equal([InvoiceStatus.Open, InvoiceStatus.Open, InvoiceStatus.Open], rows.Select(r => r.Status));
         Assert.All(rows, r => Assert.Null(r.ActivePaymentId));

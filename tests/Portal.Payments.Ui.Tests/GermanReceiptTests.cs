@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
 using Portal.Payments.Ui.Pages;
 using Portal.Payments.Ui.Tests.Infrastructure;
 
@@ -55,10 +58,37 @@ public class GermanReceiptTests : ReceiptTestContext
         var cut = RenderLoaded(declined.PaymentId);
 
         Assert.Equal("Fehlgeschlagen (nichts belastet)", Fact(cut, "Status"));
-        Assert.StartsWith("Nicht belastet: ", cut.Find("[data-testid=receipt-failure]").TextContent.Trim());
+        // Read back later, the gateway's English words are said in German through the stored code.
+        Assert.Equal("Nicht belastet: Die Karte wurde von der ausgebenden Bank abgelehnt.", cut.Find("[data-testid=receipt-failure]").TextContent.Trim());
+        Assert.DoesNotContain("declined", cut.Markup, StringComparison.Ordinal);
         Assert.Equal("Versuchter Betrag", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
         Assert.DoesNotContain("nothing charged", cut.Markup);
         Assert.DoesNotContain("Amount attempted", cut.Markup);
+    }
+
+    [Theory]
+    [InlineData("InvoicesChanged", "INV-3001 was paid or settled meanwhile. Nothing was charged; select the invoices again.",
+        "Nicht belastet: Rechnungen dieser Zahlung wurden vor dem Zahlungsdatum bezahlt, geändert oder beanstandet. Es wurde nichts belastet; wählen Sie die Rechnungen erneut aus.")]
+    [InlineData("MethodRemoved", "The payment method was removed.", "Nicht belastet: Die Zahlungsmethode wurde entfernt. Es wurde nichts belastet.")]
+    [InlineData("AuthenticationAbandoned", "The payment was not confirmed with your bank in time. Nothing was charged; pay again when ready.",
+        "Nicht belastet: Die Zahlung wurde nicht rechtzeitig bei Ihrer Bank bestätigt. Es wurde nichts belastet; zahlen Sie erneut, wenn Sie so weit sind.")]
+    [InlineData(null, "Card blocked by the issuer's fraud desk.", "Nicht belastet: Card blocked by the issuer's fraud desk.")]   // no code: the stored words
+    public async Task A_failure_the_portal_recorded_reads_in_German_and_in_English_as_stored(string? code, string reason, string inGerman)
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // As the runner or reconciler records it (the English words with their code).
+            await db.Payments.Where(p => p.Id == paid.PaymentId).ExecuteUpdateAsync(s => s
+                .SetProperty(p => p.Status, PaymentStatus.Failed).SetProperty(p => p.FailureReason, reason).SetProperty(p => p.FailureCode, code));
+        }
+
+        using (TestCulture.Use("de-DE"))
+        {
+            Assert.Equal(inGerman, RenderLoaded(paid.PaymentId).Find("[data-testid=receipt-failure]").TextContent.Trim());
+        }
+        Assert.Equal($"Not charged: {reason}", RenderLoaded(paid.PaymentId).Find("[data-testid=receipt-failure]").TextContent.Trim());
     }
 
     [Fact]

@@ -39,8 +39,8 @@ public sealed class ReceiptPdfEndpointTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    /// <summary>Pays the account's first two invoices with a new card and returns the receipt.</summary>
-    private async Task<PaymentReceipt> PayAsync()
+    /// <summary>Pays the account's first two invoices with a new card (the sandbox's card <paramref name="number"/>) and returns the receipt.</summary>
+    private async Task<PaymentReceipt> PayAsync(string number = "4242424242424242")
     {
         using var scope = _host.Services.CreateScope();
         var services = scope.ServiceProvider;
@@ -48,7 +48,7 @@ public sealed class ReceiptPdfEndpointTests : IAsyncLifetime
         var ids = await db.Invoices.Where(i => i.AccountId == PortalTestContext.AccountId && i.Type == OpenItemType.Invoice && i.OpenMinor > 0)
             .OrderBy(i => i.Id).Select(i => i.Id).Take(2).ToListAsync();
         var capture = services.GetRequiredService<SandboxGateway>()
-            .CaptureCard(new SandboxCardInput("4242424242424242", 12, 2030, "123", "Jane Doe", "94107"));
+            .CaptureCard(new SandboxCardInput(number, 12, 2030, "123", "Jane Doe", "94107"));
         Assert.True(capture.Succeeded, capture.Message);
         var card = await services.GetRequiredService<PaymentMethodService>().AddCardAsync(new AddCardRequest(
             new CapturedPaymentMethod(capture.Method!.Token, PaymentMethodType.Card), null, Guid.NewGuid().ToString("N")));
@@ -98,6 +98,21 @@ public sealed class ReceiptPdfEndpointTests : IAsyncLifetime
         // No key instead of a text, and every German label fits its place (a label too long is cut with "...").
         Assert.DoesNotContain("ReceiptPdf.", text, StringComparison.Ordinal);
         Assert.DoesNotContain("...", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_declined_payments_receipt_says_why_in_the_readers_language()
+    {
+        _host.Users.SignIn(PortalPermissions.Pay);
+        var receipt = await PayAsync("4000000000000002");   // the sandbox's declined card
+        Assert.Equal((PaymentStatus.Failed, "Declined"), (receipt.Status, receipt.FailureCode));
+
+        var german = await DownloadAsync(receipt.PaymentId, "de-DE");
+        var english = await DownloadAsync(receipt.PaymentId, "en-US");
+
+        Assert.Contains("Nicht belastet Die Karte wurde von der ausgebenden Bank abgelehnt.", german);
+        Assert.DoesNotContain("declined", german, StringComparison.Ordinal);
+        Assert.Contains("Not charged The card was declined by the issuer.", english);
     }
 
     [Fact]

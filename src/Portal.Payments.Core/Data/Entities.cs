@@ -301,6 +301,8 @@ internal class PaymentRecord
     public DateTime? CompletedAt { get; set; }
     /// <summary>Why it failed.</summary>
     public string? FailureReason { get; set; }
+    /// <summary>Why it failed, as a code (<see cref="Services.Payments.PaymentFailureCodes"/>), when the reason has one.</summary>
+    public string? FailureCode { get; set; }
     /// <summary>Deposit memo.</summary>
     public string? Memo { get; set; }
     /// <summary>Search key of <see cref="Memo"/> ("" when none; set on save).</summary>

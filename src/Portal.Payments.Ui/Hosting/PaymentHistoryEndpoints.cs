@@ -52,6 +52,10 @@ internal static class PaymentHistoryEndpoints
         IOptions<PortalPaymentsOptions> options, IStringLocalizer<PortalStrings> l, UserTime time, CancellationToken ct)
     {
         var receipt = await payments.GetReceiptAsync(await PaymentIdAsync(id, access, ct), ct);
+        if (receipt.FailureReason is not null)
+        {
+            receipt = receipt with { FailureReason = PaymentText.FailureReason(l, receipt.FailureCode, receipt.FailureReason) };
+        }
         await time.EnsureLoadedAsync(ct);
         var pdf = ReceiptPdfRenderer.Render(receipt, options.Value.Merchant, ReceiptPdfTexts.For(l, time.Zone));
         var disposition = new ContentDispositionHeaderValue("attachment");

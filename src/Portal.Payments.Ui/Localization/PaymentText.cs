@@ -35,17 +35,22 @@ internal static partial class PaymentText
     };
 
     /// <summary>
-    /// Why a payment failed. Gateways word their reasons in English, often with advice of their own ("Use another card,
-    /// or contact your card issuer"): an English page shows them as they are; a page in another language words the
-    /// codes the portal knows (declined, insufficient funds, expired card, invalid details) itself, and shows the
-    /// gateway's words for any other.
+    /// Why a payment failed. The stored reasons are English: the gateway's, often with advice of its own ("Use another
+    /// card, or contact your card issuer"), or the portal's, naming the invoices that changed. An English page shows them
+    /// as they are; a page in another language words the reason's code (<see cref="Services.Payments.PaymentFailureCodes"/>:
+    /// declined, insufficient funds, expired card, returned, method removed…) itself, and shows the stored words for a
+    /// reason without a code.
     /// </summary>
     public static string FailureReason(IStringLocalizer<PortalStrings> l, Services.Payments.PaymentOutcome outcome) =>
-        outcome.FailureCode is { } code
+        FailureReason(l, outcome.FailureCode, outcome.FailureReason);
+
+    /// <inheritdoc cref="FailureReason(IStringLocalizer{PortalStrings}, Services.Payments.PaymentOutcome)"/>
+    public static string FailureReason(IStringLocalizer<PortalStrings> l, string? code, string? reason) =>
+        code is not null
         && System.Globalization.CultureInfo.CurrentUICulture.TwoLetterISOLanguageName != "en"
-        && l["Decline." + code] is { ResourceNotFound: false } text
+        && l["Failure." + code] is { ResourceNotFound: false } text
             ? text.Value
-            : outcome.FailureReason ?? "";
+            : reason ?? "";
 
     /// <summary>"Invoice payment" or "Deposit".</summary>
     public static string Kind(IStringLocalizer<PortalStrings> l, PaymentKind kind) =>

@@ -92,6 +92,15 @@ internal sealed class GatewayEventSink(
             Reason = target is PaymentStatus.Failed or PaymentStatus.Returned or PaymentStatus.Refunded
                 ? e.Message ?? DefaultReason(target)
                 : null,
+            FailureCode = target switch
+            {
+                PaymentStatus.Returned => PaymentFailureCodes.Returned,
+                PaymentStatus.Refunded => PaymentFailureCodes.Refunded,
+                PaymentStatus.Failed when e.Status == ChargeStatus.Reversed => PaymentFailureCodes.Voided,
+                PaymentStatus.Failed when e.Status == ChargeStatus.Returned => PaymentFailureCodes.Returned,
+                PaymentStatus.Failed => PaymentFailureCodes.Of(e.ErrorCode) ?? (e.Message is null ? PaymentFailureCodes.NotThrough : null),
+                _ => null,
+            },
             EmailFailure = true,
         };
         // No lease check: the gateway's word is authoritative. A node still charging records nothing afterwards.

@@ -151,6 +151,7 @@ public sealed class PaymentCharger(
             LeaseOwner = lifecycle.NodeName,
             Reference = result?.Reference,
             Reason = reason,
+            FailureCode = FailureCodeOf(result, to, reason),
             EmailFailure = context.EmailFailure,
         };
         if (!await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Charging, to, change, ct))
@@ -163,8 +164,6 @@ public sealed class PaymentCharger(
         {
             CustomerAction = to == PaymentStatus.RequiresAction ? result?.CustomerAction : null,
             RecordedHere = true,
-            // A page words only the decline codes it knows; for any other (AuthenticationRequired: the portal's own reason) it shows the reason.
-            FailureCode = to == PaymentStatus.Failed && result is { ErrorCode: not GatewayErrorCode.None } ? result.ErrorCode : null,
         };
     }
 
@@ -187,6 +186,13 @@ public sealed class PaymentCharger(
             _ => (PaymentStatus.Unconfirmed, null),
         };
     }
+
+    /// <summary>The code of a failure's reason (see <see cref="Classify"/>): the gateway's decline code, or the portal's own for authentication a background charge cannot do.</summary>
+    internal static string? FailureCodeOf(ChargeResult? result, PaymentStatus to, string? reason) =>
+        to != PaymentStatus.Failed ? null
+        : reason == AuthenticationNeededMessage ? PaymentFailureCodes.AuthenticationRequired
+        : result is null ? null
+        : PaymentFailureCodes.Of(result.ErrorCode);
 
     /// <summary>The reason given when a background charge needs the payer to authenticate.</summary>
     public const string AuthenticationNeededMessage =

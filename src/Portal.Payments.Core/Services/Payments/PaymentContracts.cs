@@ -124,10 +124,10 @@ public sealed record PaymentOutcome
     /// <summary>The gateway's reason when Failed.</summary>
     public string? FailureReason { get; init; }
     /// <summary>
-    /// The gateway's error code when the payment failed in this call (null when the outcome was read back from storage,
-    /// or the portal gave its own reason): lets a page say the reason in the payer's language.
+    /// Why it failed, as a code (see <see cref="PaymentFailureCodes"/>), when the gateway or the portal gave one: lets a page
+    /// say the reason in the payer's language. Null when it did not fail, or the reason has no code (the gateway's words only).
     /// </summary>
-    public Gateways.GatewayErrorCode? FailureCode { get; init; }
+    public string? FailureCode { get; init; }
     /// <summary>True when this call found the payment made by an earlier call with the same key.</summary>
     public bool Replayed { get; init; }
     /// <summary>With <see cref="PaymentStatus.RequiresAction"/>: what the gateway's capture component needs for the payer to authenticate.</summary>
@@ -204,6 +204,8 @@ public sealed record PaymentReceipt
     public string? Memo { get; init; }
     /// <summary>Why it failed, when it did.</summary>
     public string? FailureReason { get; init; }
+    /// <summary>Why it failed, as a code (see <see cref="PaymentFailureCodes"/>), when the reason has one.</summary>
+    public string? FailureCode { get; init; }
     /// <summary>Gateway reference.</summary>
     public string? GatewayReference { get; init; }
 }

@@ -53,6 +53,8 @@ internal sealed record PaymentChange(string Actor)
     public string? Reference { get; init; }
     /// <summary>Reason shown to the payer for Failed, Returned or Refunded.</summary>
     public string? Reason { get; init; }
+    /// <summary>The reason as a code (<see cref="PaymentFailureCodes"/>), when it has one; stored with <see cref="Reason"/>.</summary>
+    public string? FailureCode { get; init; }
     /// <summary>Email the payer about a failure (background charges; a payer watching the screen is told there).</summary>
     public bool EmailFailure { get; init; }
     /// <summary>Display name of who cancelled (for the cancellation email).</summary>
@@ -449,6 +451,8 @@ public sealed class PaymentLifecycle(
         var owner = change.LeaseOwner;
         var reference = change.Reference ?? payment.GatewayReference;
         var reason = change.Reason is null ? payment.FailureReason : Truncate(change.Reason, 500);
+        // A new reason brings its own code (or none); without one the stored pair stays.
+        var code = change.Reason is null ? payment.FailureCode : change.FailureCode;
         var final = to is PaymentStatus.Succeeded || FinalStates.Contains(to);
         var accepted = to is PaymentStatus.Succeeded or PaymentStatus.Processing ? payment.AcceptedAt ?? now : payment.AcceptedAt;
         DateTime? nextCheck = to switch
@@ -473,6 +477,7 @@ public sealed class PaymentLifecycle(
             .SetProperty(p => p.StatusChangedAt, now)
             .SetProperty(p => p.GatewayReference, reference)
             .SetProperty(p => p.FailureReason, reason)
+            .SetProperty(p => p.FailureCode, code)
             .SetProperty(p => p.AcceptedAt, accepted)
             .SetProperty(p => p.CompletedAt, completed)
             .SetProperty(p => p.NextCheckAt, nextCheck)
@@ -495,6 +500,7 @@ public sealed class PaymentLifecycle(
         payment.StatusChangedAt = now;
         payment.GatewayReference = reference;
         payment.FailureReason = reason;
+        payment.FailureCode = code;
         payment.AcceptedAt = accepted;
         payment.CompletedAt = completed;
         payment.NextCheckAt = nextCheck;

@@ -126,14 +126,19 @@ internal sealed class PaymentReconciler(
                 // Returned after money moved (processing, unconfirmed, succeeded); before that (being charged, awaiting the
                 // payer) the debit failed and nothing was collected.
                 return await MoveAsync(payment, from, from is PaymentStatus.Charging or PaymentStatus.RequiresAction ? PaymentStatus.Failed : PaymentStatus.Returned,
-                    change with { Reason = lookup.Message ?? "The bank returned the payment.", EmailFailure = true }, ct);
+                    change with { Reason = lookup.Message ?? "The bank returned the payment.", FailureCode = PaymentFailureCodes.Of(lookup.ErrorCode) ?? PaymentFailureCodes.Returned, EmailFailure = true }, ct);
             case ChargeStatus.Reversed:
                 return await MoveAsync(payment, from, from is PaymentStatus.Succeeded ? PaymentStatus.Refunded : PaymentStatus.Failed,
-                    change with { Reason = lookup.Message ?? "The charge was voided at the payment processor; nothing was charged.", EmailFailure = true }, ct);
+                    change with
+                    {
+                        Reason = lookup.Message ?? "The charge was voided at the payment processor; nothing was charged.",
+                        FailureCode = from is PaymentStatus.Succeeded ? PaymentFailureCodes.Refunded : PaymentFailureCodes.Voided,
+                        EmailFailure = true,
+                    }, ct);
             case ChargeStatus.Declined:
             case ChargeStatus.Failed:
                 return await MoveAsync(payment, from, PaymentStatus.Failed,
-                    change with { Reason = lookup.Message ?? "The payment was declined.", EmailFailure = true }, ct);
+                    change with { Reason = lookup.Message ?? "The payment was declined.", FailureCode = PaymentFailureCodes.Of(lookup.ErrorCode) ?? (lookup.Message is null ? PaymentFailureCodes.NotThrough : null), EmailFailure = true }, ct);
             default:
                 return await StillUnknownAsync(payment, ct);
         }
@@ -188,7 +193,7 @@ internal sealed class PaymentReconciler(
         if (methodToken is null)
         {
             return await MoveAsync(payment, PaymentStatus.Charging, PaymentStatus.Failed,
-                new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = ScheduledPaymentRunner.MethodRemoved + " Nothing was charged.", EmailFailure = true }, ct);
+                new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = ScheduledPaymentRunner.MethodRemoved + " Nothing was charged.", FailureCode = PaymentFailureCodes.MethodRemoved, EmailFailure = true }, ct);
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) never reached the gateway; charging it now with its own idempotency key", payment.Id, payment.ReceiptNumber);
         var charger = sp.GetRequiredService<PaymentCharger>();
@@ -229,7 +234,7 @@ internal sealed class PaymentReconciler(
             }
         }
         return await MoveAsync(payment, PaymentStatus.RequiresAction, PaymentStatus.Failed,
-            change with { Reason = AuthenticationAbandonedMessage, EmailFailure = true }, ct);
+            change with { Reason = AuthenticationAbandonedMessage, FailureCode = PaymentFailureCodes.AuthenticationAbandoned, EmailFailure = true }, ct);
     }
 
     private async Task<bool> StillUnknownAsync(PaymentRecord payment, CancellationToken ct)

@@ -196,6 +196,7 @@ public sealed class PaymentService(
             }).ToList(),
             Memo = p.Memo,
             FailureReason = p.FailureReason,
+            FailureCode = p.FailureCode,
             GatewayReference = p.GatewayReference,
         };
     }
@@ -356,6 +357,7 @@ public sealed class PaymentService(
         Status = p.Status,
         Amount = Money.FromMinorUnits(p.AmountMinor, p.Currency),
         FailureReason = p.FailureReason,
+        FailureCode = p.FailureCode,
         Replayed = replayed,
     };
 

@@ -123,7 +123,7 @@ internal sealed class ScheduledPaymentRunner(
             var due = options.Value.StartOfDayUtc(date);
             PortalPaymentsTelemetry.RunnerLag.Record(Math.Max(0, (clock.GetUtcNow().UtcDateTime - due).TotalSeconds));
         }
-        if (RefusalReason(payment, method, invoices) is { } reason)
+        if (RefusalReason(payment, method, invoices) is ({ } reason, var code))
         {
             if (payment.AutopayEnrollmentId is not null && InvoicesChanged(payment, invoices))
             {
@@ -132,7 +132,7 @@ internal sealed class ScheduledPaymentRunner(
             }
             // Nothing was sent: the payment fails before any charge, and the payer is told why.
             return await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Charging, PaymentStatus.Failed,
-                new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = reason, EmailFailure = true }, ct);
+                new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = reason, FailureCode = code, EmailFailure = true }, ct);
         }
         await ApplyFeePolicyAsync(payment, method!);
         var outcome = await charger.ChargeAsync(payment, method!.Token, new ChargeContext(SystemUser) { EmailFailure = true, OffSession = true });
@@ -164,20 +164,20 @@ internal sealed class ScheduledPaymentRunner(
                                             || inv.OpenMinor != a.OpenBalanceMinor || (payment.AutopayEnrollmentId is not null && inv.IsDisputed));
     }
 
-    /// <summary>Why a due payment must not be charged, or null when it may.</summary>
-    private string? RefusalReason(PaymentRecord payment, PaymentMethodRecord? method, List<InvoiceRecord> invoices)
+    /// <summary>Why a due payment must not be charged (with the reason's code), or no reason when it may.</summary>
+    private (string? Reason, string? Code) RefusalReason(PaymentRecord payment, PaymentMethodRecord? method, List<InvoiceRecord> invoices)
     {
         if (method is null || method.DeletedAt is not null)
         {
-            return MethodRemoved;
+            return (MethodRemoved, PaymentFailureCodes.MethodRemoved);
         }
         if (PaymentMethodService.StatusOf(method, Today) == PaymentMethodStatus.Expired)
         {
-            return $"{payment.MethodDescription} expired before the payment date.";
+            return ($"{payment.MethodDescription} expired before the payment date.", PaymentFailureCodes.MethodExpired);
         }
         if (!string.Equals(method.GatewayKey, payment.GatewayKey, StringComparison.Ordinal))
         {
-            return "The payment method cannot be used with the current payment gateway.";
+            return ("The payment method cannot be used with the current payment gateway.", PaymentFailureCodes.MethodUnsupported);
         }
         var byId = invoices.ToDictionary(i => i.Id);
         var problems = new List<string>();
@@ -200,7 +200,7 @@ internal sealed class ScheduledPaymentRunner(
                 problems.Add($"{a.InvoiceNumber} is disputed");
             }
         }
-        return problems.Count == 0 ? null : $"{string.Join("; ", problems)}. Nothing was charged; select the invoices again.";
+        return problems.Count == 0 ? (null, null) : ($"{string.Join("; ", problems)}. Nothing was charged; select the invoices again.", PaymentFailureCodes.InvoicesChanged);
     }
 
     private DateOnly Today => options.Value.Today(clock);

@@ -854,6 +854,10 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.Property<long>("DiscountMinor")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("FailureCode")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");

@@ -839,6 +839,10 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<long>("DiscountMinor")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("FailureCode")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");

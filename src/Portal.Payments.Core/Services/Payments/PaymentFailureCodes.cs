@@ -1,0 +1,56 @@
+using Portal.Payments.Gateways;
+
+namespace Portal.Payments.Services.Payments;
+
+/// <summary>
+/// Why a payment did not go through, as a code stored beside the reason's words (<see cref="PaymentOutcome.FailureCode"/>,
+/// <see cref="PaymentReceipt.FailureCode"/>). The words are English (the gateway's own, often with its advice, or the
+/// portal's, with the invoice numbers and amounts that changed); the code lets a page in another language say the reason
+/// in the reader's language, also long after the failure. A code is the name of a <see cref="GatewayErrorCode"/> the
+/// gateway gave (<c>Declined</c>, <c>InsufficientFunds</c>, <c>ExpiredCard</c>…) or one of the portal's own below.
+/// </summary>
+public static class PaymentFailureCodes
+{
+    /// <summary>A background charge needed the payer to confirm it with their bank, which cannot be done while they are away.</summary>
+    public const string AuthenticationRequired = nameof(GatewayErrorCode.AuthenticationRequired);
+
+    /// <summary>The payer did not confirm the payment with their bank in time.</summary>
+    public const string AuthenticationAbandoned = "AuthenticationAbandoned";
+
+    /// <summary>The bank returned the payment (an ACH return).</summary>
+    public const string Returned = nameof(GatewayErrorCode.Returned);
+
+    /// <summary>The charge was voided at the payment processor: nothing was charged.</summary>
+    public const string Voided = "Voided";
+
+    /// <summary>The payment was refunded.</summary>
+    public const string Refunded = "Refunded";
+
+    /// <summary>The payment did not go through, without a more specific reason.</summary>
+    public const string NotThrough = "NotThrough";
+
+    /// <summary>A scheduled payment's method was removed before its date.</summary>
+    public const string MethodRemoved = "MethodRemoved";
+
+    /// <summary>A scheduled payment's method expired before its date.</summary>
+    public const string MethodExpired = "MethodExpired";
+
+    /// <summary>A scheduled payment's method belongs to another payment gateway than the one the portal uses now.</summary>
+    public const string MethodUnsupported = "MethodUnsupported";
+
+    /// <summary>A scheduled payment's invoices were paid, changed or disputed before its date; nothing was charged.</summary>
+    public const string InvoicesChanged = "InvoicesChanged";
+
+    /// <summary>
+    /// The code of a gateway's error that says why a charge failed, or null for errors that say nothing to the payer (no
+    /// error, a timeout, an outage, a malformed request, "other"): their pages show the gateway's words.
+    /// </summary>
+    public static string? Of(GatewayErrorCode code) => code switch
+    {
+        GatewayErrorCode.Declined or GatewayErrorCode.InsufficientFunds or GatewayErrorCode.ExpiredCard or GatewayErrorCode.InvalidCardNumber
+            or GatewayErrorCode.InvalidSecurityCode or GatewayErrorCode.InvalidExpiry or GatewayErrorCode.InvalidRoutingNumber
+            or GatewayErrorCode.InvalidAccountNumber or GatewayErrorCode.Returned or GatewayErrorCode.InvalidToken
+            or GatewayErrorCode.AuthenticationRequired => code.ToString(),
+        _ => null,
+    };
+}
