@@ -85,6 +85,10 @@ public class ReceiptViewTests : ReceiptTestContext
         Assert.Equal("USD -100.00", cut.Find("[data-testid=receipt-credits]").TextContent.Trim());
         Assert.Equal("USD 880.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
         Assert.Empty(cut.FindAll("[data-testid=receipt-failure]"));
+        // A way back for hosts whose layout has no portal navigation (not printed).
+        var back = cut.Find("[data-testid=receipt-back]");
+        Assert.Equal(("Back to payment history", "portal/payments"), (back.TextContent.Trim(), back.GetAttribute("href")));
+        Assert.Contains("pp-no-print", back.ParentElement!.ClassName);
     }
 
     [Fact]
