@@ -163,7 +163,9 @@ app.MapPost("/account/login", async (HttpContext context, [FromForm] string user
     var user = DemoUsers.Find(userId);
     if (user is null)
     {
-        return Results.Redirect($"{context.Request.PathBase}/login?error=unknown");
+        // Back to the sign-in, still on the way to where the user was going (only a path of this site).
+        var back = LocalUrl.IsLocal(returnUrl) ? "&returnUrl=" + Uri.EscapeDataString(returnUrl!) : "";
+        return Results.LocalRedirect("~/login?error=unknown" + back);
     }
     var identity = new ClaimsIdentity(
         [new Claim(ClaimTypes.NameIdentifier, user.Id), new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Email, user.Email)],

@@ -106,6 +106,32 @@ public sealed class PortalHttpTests(HostSiteFixture host)
         Assert.Equal(expected, response.Headers.Location?.OriginalString);
     }
 
+    [Theory]
+    [InlineData("/portal/invoices?page=2", "/login?error=unknown&returnUrl=%2Fportal%2Finvoices%3Fpage%3D2")]
+    [InlineData("//evil.example", "/login?error=unknown")]
+    public async Task An_unknown_user_goes_back_to_the_sign_in_still_on_the_way_to_a_path_of_this_site(string returnUrl, string expected)
+    {
+        var cookies = new CookieContainer();
+        using var client = host.CreateHttpClient(cookies);
+        using var loginPage = await client.GetAsync("/login");
+        var token = HostHttp.FindHiddenInput(await loginPage.Content.ReadAsStringAsync(), "__RequestVerificationToken")!;
+
+        using var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["userId"] = "nobody",
+            ["returnUrl"] = returnUrl,
+            ["__RequestVerificationToken"] = token,
+        }));
+
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Expected a redirect, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(expected, response.Headers.Location?.OriginalString);
+        Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == "hostsite.auth");
+        // The sign-in page says why and keeps the way back in its forms.
+        var page = await client.GetStringAsync(expected);
+        Assert.Contains("That user does not exist.", page);
+        Assert.Equal(returnUrl.StartsWith("/portal", StringComparison.Ordinal) ? returnUrl : "", HostHttp.FindHiddenInput(page, "returnUrl") ?? "");
+    }
+
     [Fact]
     public async Task Logout_needs_the_antiforgery_token_so_another_site_cannot_sign_the_user_out()
     {
