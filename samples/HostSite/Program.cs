@@ -25,6 +25,25 @@ if (!ListenAddresses.Configured(builder.Configuration))
     builder.WebHost.UseUrls(DefaultUrl);
 }
 
+// Served below a path (HostSite:PathBase, e.g. "/customers", as an IIS application or a proxy's sub-path would be): every
+// page, asset, endpoint and cookie of the site then lives under it; App.razor's <base href> follows the request's path base.
+var pathBase = builder.Configuration["HostSite:PathBase"] is { Length: > 0 } configuredPathBase ? configuredPathBase : null;
+if (pathBase is not null)
+{
+    if (!pathBase.StartsWith('/') || pathBase.EndsWith('/') || pathBase.Contains("//", StringComparison.Ordinal) || pathBase.Any(char.IsWhiteSpace))
+    {
+        await Console.Error.WriteLineAsync($"HostSite:PathBase is '{pathBase}'; use a path such as \"/customers\" (a leading '/', no trailing '/').");
+        return 1;
+    }
+    // Links in emails are written by a background service that sees no request, so it cannot know the path: unless the
+    // portal's public address is configured, this demo's own address with the path base.
+    const string baseUrlKey = "CustomerPortalPayments:Notifications:PortalBaseUrl";
+    if (string.IsNullOrWhiteSpace(builder.Configuration[baseUrlKey]))
+    {
+        builder.Configuration.AddInMemoryCollection([new(baseUrlKey, ListenAddresses.Site(builder.Configuration, DefaultUrl) + pathBase)]);
+    }
+}
+
 // Data beside the working directory (or HostSite:DataDirectory), so a publish folder stays read-only.
 var dataDirectory = builder.Configuration["HostSite:DataDirectory"] is { Length: > 0 } configured
     ? Path.GetFullPath(configured)
@@ -113,15 +132,8 @@ if (ListenAddresses.FindTaken(builder.Configuration) is { } taken)
 
 var app = builder.Build();
 
-// Served below a path (HostSite:PathBase, e.g. "/customers", as an IIS application or a proxy's sub-path would be): every
-// page, asset, endpoint and cookie of the site then lives under it; App.razor's <base href> follows the request's path base.
-if (builder.Configuration["HostSite:PathBase"] is { Length: > 0 } pathBase)
+if (pathBase is not null)
 {
-    if (!pathBase.StartsWith('/') || pathBase.EndsWith('/') || pathBase.Contains("//", StringComparison.Ordinal) || pathBase.Any(char.IsWhiteSpace))
-    {
-        await Console.Error.WriteLineAsync($"HostSite:PathBase is '{pathBase}'; use a path such as \"/customers\" (a leading '/', no trailing '/').");
-        return 1;
-    }
     app.UsePathBase(pathBase);
     app.UseRouting(); // after UsePathBase: the routing WebApplication adds on its own would match the unstripped path
 }

@@ -18,6 +18,28 @@ internal static class ListenAddresses
         || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any();
 
     /// <summary>
+    /// The site's own address from the same settings, for links that must work without a request: the first https
+    /// address, else the first http one (a wildcard host reads as localhost), else <paramref name="defaultUrl"/>.
+    /// </summary>
+    public static string Site(IConfiguration configuration, string defaultUrl)
+    {
+        var urls = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        urls.AddRange(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
+        foreach (var (key, scheme) in new[] { ("https_ports", "https"), ("http_ports", "http") })
+        {
+            urls.AddRange((configuration[key] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => $"{scheme}://*:{p}"));
+        }
+        var parsed = urls
+            .Select(u => u.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal))
+            .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null)
+            .OfType<Uri>()
+            .Select(u => u.Host is "0.0.0.0" or "[::]" ? new UriBuilder(u) { Host = "localhost" }.Uri : u)
+            .ToList();
+        var chosen = parsed.FirstOrDefault(u => u.Scheme == Uri.UriSchemeHttps) ?? parsed.FirstOrDefault();
+        return chosen?.GetLeftPart(UriPartial.Authority) ?? defaultUrl;
+    }
+
+    /// <summary>
     /// The first address of --urls / ASPNETCORE_URLS (or ASPNETCORE_HTTP_PORTS / HTTPS_PORTS) whose port another program
     /// holds, or null. Checked before the server starts, so a taken port is one clear line rather than the host's stack trace.
     /// </summary>
