@@ -321,7 +321,7 @@ public sealed class PayManyBrowserTests(HostSiteFixture host, ITestOutputHelper 
             Assert.Equal(line.Short, OptionalAmount(cells[4])); // the preview's figure
             Assert.Equal(line.AmountToPay, MoneyText.Parse(cells[6]).Amount);
         }
-        Assert.StartsWith("Damaged", receiptLines.Single(c => c[0] == plain)[5], StringComparison.Ordinal);
+        Assert.StartsWith(TKey("ShortPayReason.Damaged", "Damaged"), receiptLines.Single(c => c[0] == plain)[5], StringComparison.Ordinal);
         await AssertAccessibleAsync(page);
 
         // Back on the grid all three are Pending, and the money in flight is what was charged.

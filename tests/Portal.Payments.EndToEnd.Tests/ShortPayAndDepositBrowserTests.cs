@@ -154,7 +154,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         await Expect(panel.GetByTestId("reason-error")).ToHaveTextAsync(T("Choose why you are paying less than {1} for {0}.", number, new MoneyText("USD", full).ToString()));
         await AssertAccessibleAsync(page);
         await reason.SelectOptionAsync("Other");
-        await Expect(panel.GetByTestId("comment-error")).ToHaveTextAsync(T("Explain the reason \"{1}\" for {0} in the comment.", number, "Other"));
+        await Expect(panel.GetByTestId("comment-error")).ToHaveTextAsync(T("Explain the reason \"{1}\" for {0} in the comment.", number, TKey("ShortPayReason.Other", "Other")));
         await AssertAccessibleAsync(page);
         var commentBox = panel.GetByLabel(T("Comment for {0} (required)", number), new() { Exact = true });
         await commentBox.FillAsync(comment);
@@ -179,7 +179,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         await Expect(page).ToHaveURLAsync(new Regex("/portal/payments/[0-9a-f-]{36}/receipt$"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = TKey("Receipt.Heading", "Receipt {0}", receiptNumber), Level = 1 })).ToBeVisibleAsync();
         var line = page.GetByTestId("receipt-line").Filter(new() { HasText = number });
-        await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync("Other");
+        await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync(TKey("ShortPayReason.Other", "Other"));
         await Expect(line.GetByTestId("receipt-reason")).ToContainTextAsync(comment);
         await Expect(line.GetByTestId("receipt-short")).Not.ToHaveTextAsync("—");
         await Expect(page.GetByTestId("receipt-amount")).ToContainTextAsync(partText);

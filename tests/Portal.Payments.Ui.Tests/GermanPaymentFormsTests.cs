@@ -78,10 +78,14 @@ public partial class GermanPaymentFormsTests : PayTestContext
         var reason = Input(cut, "Kürzungsgrund für INV-7001");
         Assert.Equal("Wählen Sie, warum Sie für INV-7001 weniger als USD 980,00 zahlen.", ErrorFor(cut, reason).TextContent.Trim());
         Assert.Equal("Grund auswählen …", reason.QuerySelector("option")!.TextContent.Trim());
+        // The built-in reasons read in German; what is stored and sent to the ERP stays the configured reason.
+        Assert.Equal([("", "Grund auswählen …"), ("Incorrect price", "Falscher Preis"), ("Incorrect tax", "Falsche Steuer"), ("Item not received", "Ware nicht erhalten"),
+                ("Damaged", "Beschädigt"), ("Other", "Sonstiges")],
+            reason.QuerySelectorAll("option").Select(o => (o.GetAttribute("value") ?? "", o.TextContent.Trim())));
         Assert.True(Button(cut, "Zahlung ausführen").HasAttribute("disabled"));
         reason.Change("Other");
         var comment = Input(cut, "Kommentar zu INV-7001 (Pflichtfeld)");
-        Assert.Equal("Erläutern Sie den Grund „Other“ für INV-7001 im Kommentar.", ErrorFor(cut, comment).TextContent.Trim());
+        Assert.Equal("Erläutern Sie den Grund „Sonstiges“ für INV-7001 im Kommentar.", ErrorFor(cut, comment).TextContent.Trim());
         comment.Change("Zwei Paletten beschädigt");
 
         cut.WaitForAssertion(() => Assert.Equal("USD 300,00", Text(cut, "total")), Timeout);

@@ -39,8 +39,11 @@ public sealed class ReceiptPdfEndpointTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    /// <summary>Pays the account's first two invoices with a new card (the sandbox's card <paramref name="number"/>) and returns the receipt.</summary>
-    private async Task<PaymentReceipt> PayAsync(string number = "4242424242424242")
+    /// <summary>
+    /// Pays the account's first two invoices with a new card (the sandbox's card <paramref name="number"/>), the first one
+    /// short by a dollar for <paramref name="shortReason"/> when given, and returns the receipt.
+    /// </summary>
+    private async Task<PaymentReceipt> PayAsync(string number = "4242424242424242", string? shortReason = null)
     {
         using var scope = _host.Services.CreateScope();
         var services = scope.ServiceProvider;
@@ -53,7 +56,13 @@ public sealed class ReceiptPdfEndpointTests : IAsyncLifetime
         var card = await services.GetRequiredService<PaymentMethodService>().AddCardAsync(new AddCardRequest(
             new CapturedPaymentMethod(capture.Method!.Token, PaymentMethodType.Card), null, Guid.NewGuid().ToString("N")));
         var payments = services.GetRequiredService<PaymentService>();
-        var paid = await payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Guid.NewGuid().ToString("N")));
+        IReadOnlyList<PayLine>? lines = null;
+        if (shortReason is not null)
+        {
+            var preview = await payments.PreviewAsync(ids);
+            lines = [new PayLine(ids[0]) { Amount = preview.Lines.Single(l => l.InvoiceId == ids[0]).AmountToPay - Money.Create(1m, "USD"), Reason = shortReason }];
+        }
+        var paid = await payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Guid.NewGuid().ToString("N")) { Lines = lines });
         return await payments.GetReceiptAsync(paid.PaymentId);
     }
 
@@ -113,6 +122,19 @@ public sealed class ReceiptPdfEndpointTests : IAsyncLifetime
         Assert.Contains("Nicht belastet Die Karte wurde von der ausgebenden Bank abgelehnt.", german);
         Assert.DoesNotContain("declined", german, StringComparison.Ordinal);
         Assert.Contains("Not charged The card was declined by the issuer.", english);
+    }
+
+    [Fact]
+    public async Task A_built_in_short_pay_reason_reads_in_the_readers_language()
+    {
+        _host.Users.SignIn(PortalPermissions.Pay);
+        var receipt = await PayAsync(shortReason: "Damaged");
+        Assert.Equal("Damaged", receipt.Lines[0].ShortReason);
+
+        Assert.Contains(" Beschädigt ", await DownloadAsync(receipt.PaymentId, "de-DE"));
+        var english = await DownloadAsync(receipt.PaymentId, "en-US");
+        Assert.Contains(" Damaged ", english);
+        Assert.DoesNotContain("Beschädigt", english, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 
 namespace Portal.Payments.Ui.Tests;
 
@@ -161,5 +162,34 @@ public class ShortPayEditorTests : PayTestContext
         Assert.Empty(cut.FindAll("[data-testid=receipt-line] i"));
         Assert.Equal("USD -50.00", cut.Find("[data-testid=receipt-short-total]").TextContent.Trim());
         Assert.Equal("USD 550.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
+
+        // In German the built-in reason reads in German; the comment stays as typed.
+        using (TestCulture.Use("de-DE"))
+        {
+            var german = Render<ReceiptView>(p => p.Add(x => x.PaymentId, paid.PaymentId));
+            german.WaitForAssertion(() => Assert.NotEmpty(german.FindAll("[data-testid=receipt-line]")), Timeout);
+            Assert.Equal("Sonstiges: <i>short</i> by one crate", german.Find("[data-testid=receipt-reason]").TextContent.Trim());
+        }
+    }
+
+    [Fact]
+    public async Task A_reason_of_the_hosts_own_shows_as_configured_in_every_language()
+    {
+        await StartAsync(configure: o => o.ShortPayReasons = ["Rabattvereinbarung", "Other"]);
+        var ids = await SeedAsync(("INV-5401", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var paid = await Payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Guid.NewGuid().ToString("N"))
+        {
+            Lines = [new PayLine(ids[0]) { Amount = Money.Create(450m, "USD"), Reason = "Rabattvereinbarung" }],
+        });
+        Assert.Equal("Rabattvereinbarung", Assert.Single((await Payments.GetReceiptAsync(paid.PaymentId)).Lines).ShortReason);   // stored as configured
+
+        foreach (var culture in new[] { "en-US", "de-DE" })
+        {
+            using var _ = TestCulture.Use(culture);
+            var cut = Render<ReceiptView>(p => p.Add(x => x.PaymentId, paid.PaymentId));
+            cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=receipt-line]")), Timeout);
+            Assert.Equal("Rabattvereinbarung", cut.Find("[data-testid=receipt-reason]").TextContent.Trim());
+        }
     }
 }

@@ -52,10 +52,12 @@ internal static class PaymentHistoryEndpoints
         IOptions<PortalPaymentsOptions> options, IStringLocalizer<PortalStrings> l, UserTime time, CancellationToken ct)
     {
         var receipt = await payments.GetReceiptAsync(await PaymentIdAsync(id, access, ct), ct);
-        if (receipt.FailureReason is not null)
+        // The failure and short-pay reasons in the reader's language (stored as the gateway and the host worded them).
+        receipt = receipt with
         {
-            receipt = receipt with { FailureReason = PaymentText.FailureReason(l, receipt.FailureCode, receipt.FailureReason) };
-        }
+            FailureReason = receipt.FailureReason is null ? null : PaymentText.FailureReason(l, receipt.FailureCode, receipt.FailureReason),
+            Lines = [.. receipt.Lines.Select(line => line.ShortReason is null ? line : line with { ShortReason = PaymentText.ShortPayReason(l, line.ShortReason) })],
+        };
         await time.EnsureLoadedAsync(ct);
         var pdf = ReceiptPdfRenderer.Render(receipt, options.Value.Merchant, ReceiptPdfTexts.For(l, time.Zone));
         var disposition = new ContentDispositionHeaderValue("attachment");

@@ -20,7 +20,13 @@ internal static class FieldErrorText
         {
             return error.Message;
         }
-        return string.Format(new ArgumentFormat(l), text.Value, [.. error.Arguments]);
+        object?[] arguments = [.. error.Arguments];
+        if (error.Code == Services.Payments.ShortPayRules.Codes.CommentRequired && arguments is [_, string reason, ..])
+        {
+            // The reason as the form lists it ("Sonstiges" for "Other").
+            arguments[1] = PaymentText.ShortPayReason(l, reason);
+        }
+        return string.Format(new ArgumentFormat(l), text.Value, arguments);
     }
 
     /// <summary>The text of a refusal: worded from its code when it has one, else its message.</summary>

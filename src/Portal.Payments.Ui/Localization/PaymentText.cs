@@ -52,6 +52,14 @@ internal static partial class PaymentText
             ? text.Value
             : reason ?? "";
 
+    /// <summary>
+    /// A short-pay reason in the user's language. The reason itself (what is stored and sent to the ERP) stays as the host
+    /// configured it; the built-in ones (<see cref="Hosting.PortalPaymentsOptions.DefaultShortPayReasons"/>) have texts
+    /// <c>ShortPayReason.{reason}</c>, a host's own reasons show as configured.
+    /// </summary>
+    public static string ShortPayReason(IStringLocalizer<PortalStrings> l, string reason) =>
+        l["ShortPayReason." + reason] is { ResourceNotFound: false } text ? text.Value : reason;
+
     /// <summary>"Invoice payment" or "Deposit".</summary>
     public static string Kind(IStringLocalizer<PortalStrings> l, PaymentKind kind) =>
         l[kind == PaymentKind.Deposit ? "PaymentKind.Deposit" : "PaymentKind.InvoicePayment"];
