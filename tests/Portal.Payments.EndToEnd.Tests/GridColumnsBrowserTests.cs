@@ -58,6 +58,62 @@ public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHel
         }
     });
 
+    [Fact]
+    public Task A_keyboard_user_orders_sizes_and_hides_columns_through_Arrange_columns() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesFromNavAsync(page);
+        var before = await HeadersAsync(page);
+
+        var arrange = page.GetByRole(AriaRole.Button, new() { Name = T("Arrange columns"), Exact = true });
+        await arrange.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = T("Arrange columns") });
+        await Expect(dialog).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+        var items = dialog.GetByTestId("columns-item");
+        var count = await items.CountAsync();
+        var titles = (await items.Locator(".pp-columns-show").AllInnerTextsAsync()).Select(t => t.Trim()).ToList();
+        var shown = await items.Locator("input[type=checkbox]").EvaluateAllAsync<bool[]>("boxes => boxes.map(b => b.checked)");
+        var visible = titles.Where((_, i) => shown[i]).ToList();
+        // The dialog lists the movable columns: the shown ones in the header's order (the select column stays first).
+        Assert.Equal(before.Where(titles.Contains), visible);
+        var moved = visible[2];
+        var movedAt = titles.IndexOf(moved);
+
+        // Up by keyboard until it is first: the focus stays with the column (on "down" once it is first), and a status line
+        // says where it went.
+        var up = dialog.GetByRole(AriaRole.Button, new() { Name = T("Move {0} up", moved), Exact = true });
+        await up.FocusAsync();
+        for (var place = movedAt; place > 1; place--)
+        {
+            await page.Keyboard.PressAsync("Enter");
+            await Expect(up).ToBeFocusedAsync();
+            await Expect(dialog.GetByTestId("columns-status")).ToHaveTextAsync(T("{0} is now column {1} of {2}.", moved, place, count));
+        }
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(up).ToBeDisabledAsync();
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = T("Move {0} down", moved), Exact = true })).ToBeFocusedAsync();
+        await Expect(dialog.GetByTestId("columns-status")).ToHaveTextAsync(T("{0} is now column {1} of {2}.", moved, 1, count));
+
+        // A width typed in pixels; the column that was second is hidden; applied with Enter.
+        await dialog.GetByLabel(T("Width of {0}", moved), new() { Exact = true }).FillAsync("240");
+        var hidden = visible[1];
+        await dialog.GetByRole(AriaRole.Checkbox, new() { Name = hidden, Exact = true }).UncheckAsync();
+        await dialog.GetByTestId("columns-apply").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        await Expect(dialog).ToHaveCountAsync(0);
+        await Expect(arrange).ToBeFocusedAsync();   // back where the user was
+        await Expect(Header(page, hidden)).ToHaveCountAsync(0);
+        await WaitForGridAsync(page);
+        var after = await HeadersAsync(page);
+        Assert.Equal([moved, .. visible.Where(t => t != moved && t != hidden)], after.Where(titles.Contains));
+        Assert.Equal(before.Where(t => !titles.Contains(t)), after.Where(t => !titles.Contains(t)));   // the fixed columns as they were
+        Assert.InRange(await WidthAsync(page, moved), 236, 244);
+        await AssertAccessibleAsync(page);
+    });
+
     private async Task ShareAsync(IPage page, string name, string renamed)
     {
 

@@ -413,6 +413,63 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Equal(builtIn.Count, cells);
     }
 
+    [Fact]
+    public async Task Arrange_columns_shows_orders_and_sizes_them_without_a_mouse_and_keeps_the_sort()
+    {
+        var cut = await RenderLoadedAsync();
+        await SortByDueDateAsync(cut);
+        var sorted = RowNumbers(cut);
+        var builtIn = Headers(cut);
+        Assert.Equal("Invoice number", builtIn[1]);   // after the select column, which does not move
+
+        cut.Find("[data-testid=grid-arrange-columns]").Click();
+        var dialog = cut.Find("[data-testid=columns-dialog]");
+        Assert.Equal("dialog", dialog.GetAttribute("role"));
+        string[] Items() => [.. cut.FindAll("[data-testid=columns-item]").Select(i => i.GetAttribute("data-column")!)];
+        var items = Items();
+        Assert.DoesNotContain("select", items);   // only the movable columns
+        Assert.True(Assert.Single(cut.FindAll("button"), b => b.GetAttribute("aria-label") == $"Move {builtIn[1]} up").HasAttribute("disabled"));
+
+        // The second column one up (to the first place), the status says where it went.
+        var second = items[1];
+        var secondTitle = cut.Find($"[data-column='{second}'] .pp-columns-show").TextContent.Trim();
+        Assert.Single(cut.FindAll("button"), b => b.GetAttribute("aria-label") == $"Move {secondTitle} up").Click();
+        Assert.Equal([second, items[0], .. items[2..]], Items());
+        Assert.Equal($"{secondTitle} is now column 1 of {items.Length}.", cut.Find("[data-testid=columns-status]").TextContent.Trim());
+
+        // A width that is not a number of pixels is refused at its field, and nothing applies until it is corrected.
+        var width = cut.Find($"[data-column='{second}'] [data-testid=column-width]");
+        width.Change("wide");
+        Assert.Equal($"Enter the width of {secondTitle} in pixels, from 40 to 1000, or leave it empty for the standard width.",
+            cut.Find($"[data-column='{second}'] .pp-field-error").TextContent.Trim());
+        cut.Find("[data-testid=columns-apply]").Click();
+        Assert.Equal("Correct the widths marked above; nothing was changed yet.", cut.Find("[data-testid=columns-error]").TextContent.Trim());
+        Assert.Equal(builtIn, Headers(cut));
+        cut.Find($"[data-column='{second}'] [data-testid=column-width]").Change("180");
+        // Hide the last one shown (the list also holds the columns the built-in layout leaves out).
+        var last = cut.FindAll("[data-testid=columns-item]").Last(i => i.QuerySelector("input[type=checkbox]")!.HasAttribute("checked"));
+        var lastTitle = last.QuerySelector(".pp-columns-show")!.TextContent.Trim();
+        last.QuerySelector("input[type=checkbox]")!.Change(false);
+        cut.Find("[data-testid=columns-apply]").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=columns-dialog]")), Timeout);
+        cut.WaitForAssertion(() => Assert.Equal(secondTitle, Headers(cut)[1]), Timeout);
+        var headers = Headers(cut);
+        Assert.Equal([builtIn[0], secondTitle, builtIn[1]], headers[..3]);
+        Assert.DoesNotContain(lastTitle, headers);
+        Assert.Equal(builtIn.Count - 1, headers.Count);
+        // Radzen sizes a column by its <col>, in view order (the select column first).
+        var col = cut.FindAll("[data-testid=grid-grid] colgroup col")[1];
+        Assert.Contains("width:180px", (col.GetAttribute("style") ?? "").Replace(" ", ""));
+        cut.WaitForAssertion(() => Assert.Equal(sorted, RowNumbers(cut)), Timeout);   // the sort stays
+
+        // Opened again, the dialog starts from the grid as it is now.
+        cut.Find("[data-testid=grid-arrange-columns]").Click();
+        Assert.Equal(second, Items()[0]);
+        Assert.Equal("180", cut.Find($"[data-column='{second}'] [data-testid=column-width]").GetAttribute("value"));
+        Assert.False(cut.Find($"[data-column='{last.GetAttribute("data-column")}'] input[type=checkbox]").HasAttribute("checked"));
+    }
+
     private static List<string> Headers(IRenderedComponent<OpenInvoicesGrid> cut) =>
         [.. cut.FindAll("[data-testid=grid-grid] thead th .rz-column-title").Select(t => t.GetAttribute("title") ?? "")];
 

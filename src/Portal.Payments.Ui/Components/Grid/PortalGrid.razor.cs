@@ -76,6 +76,10 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private readonly Func<Enum, string?> _enumText;
     private int _shownRevision;
     private (DataGridSettings? Settings, IReadOnlyList<PortalGridColumn<TRow>> Columns, string Css)? _cardTitles;
+    // Settings given to the grid that it has not applied yet (see GridRendered).
+    private DataGridSettings? _pushed;
+    // The movable columns while "Arrange columns" is open.
+    private IReadOnlyList<GridColumnArrangement>? _arranging;
 
 
     /// <summary>A grid shell.</summary>
@@ -500,22 +504,41 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     // Radzen loads a grid built with settings only when they differ from the state it was built in: the grid of a view
     // that changes nothing but the page size (given to it as its parameter) never asked for rows and showed none. Its
     // first render, after Radzen's own settings step, asks for them when nothing else did.
+    //
+    // And settings the page gave the grid (a saved view, "Arrange columns") are applied once the grid has rendered with
+    // them: Radzen applies new settings only when the last parameter update before its next render brought them, and a
+    // page that renders the grid twice in between (a dialog closing as the view applies) left the old columns standing.
     private void GridRendered(DataGridRenderEventArgs<PortalGridSlot<TRow>> args)
     {
-        if (args is { FirstRender: true, Grid: { } grid } && _slots is null && !_loading && !_disposed)
+        if (args.Grid is not { } grid || _disposed)
         {
-            _ = InvokeAsync(async () =>
-            {
-                try
-                {
-                    await grid.Reload();
-                }
-                catch (Exception ex) when (!_disposed && ex is not OperationCanceledException)
-                {
-                    await DispatchExceptionAsync(ex);
-                }
-            });
+            return;
         }
+        Func<Task>? load = null;
+        if (_pushed is { } pushed && ReferenceEquals(grid.Settings, pushed))
+        {
+            _pushed = null;
+            load = () => grid.ReloadSettings(forceReload: true);   // applies them all and loads the rows
+        }
+        else if (args.FirstRender && _slots is null && !_loading)
+        {
+            load = grid.Reload;
+        }
+        if (load is null)
+        {
+            return;
+        }
+        _ = InvokeAsync(async () =>
+        {
+            try
+            {
+                await load();
+            }
+            catch (Exception ex) when (!_disposed && ex is not OperationCanceledException)
+            {
+                await DispatchExceptionAsync(ex);
+            }
+        });
     }
 
     private void RenderRow(RowRenderEventArgs<PortalGridSlot<TRow>> args)
@@ -589,6 +612,55 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         Extra = SaveLayoutExtra?.Invoke() is { Count: > 0 } extra ? extra : null,
     });
 
+    /// <summary>"Arrange columns": the movable columns in their order now, shown or not, with their widths.</summary>
+    private void OpenColumnsDialog()
+    {
+        if (_grid is null)
+        {
+            return;
+        }
+        var titles = Columns.ToDictionary(c => c.Id, c => c.Title, StringComparer.Ordinal);
+        var movable = Columns.Where(c => c.IsPickable).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        _arranging = [.. InViewOrder(_grid.ColumnsCollection)
+            .Where(c => c.UniqueID is { } id && movable.Contains(id))
+            .Select(c => new GridColumnArrangement(c.UniqueID!, titles[c.UniqueID!], c.GetVisible(), c.GetWidth() is { Length: > 0 } w ? w : null))];
+    }
+
+    // Radzen's columns in the order the header shows them (a column never moved has no order index: its declared place).
+    private static IEnumerable<RadzenDataGridColumn<PortalGridSlot<TRow>>> InViewOrder(IList<RadzenDataGridColumn<PortalGridSlot<TRow>>> columns) =>
+        columns.Select((c, i) => (c, i)).OrderBy(x => x.c.GetOrderIndex() ?? x.i).ThenBy(x => x.i).Select(x => x.c);
+
+    /// <summary>
+    /// Applies "Arrange columns" as a saved view of the grid as it is now would be applied (search, sorts, filters, page and
+    /// the page's own parts kept), with the movable columns' new order, visibility and widths; the fixed columns keep their places.
+    /// </summary>
+    private Task ApplyColumnsAsync(IReadOnlyList<GridColumnArrangement> arranged)
+    {
+        if (_grid is null)
+        {
+            return Task.CompletedTask;
+        }
+        _grid.SaveSettings(); // the grid as it is now into _settings (Radzen's settings event, bound)
+        var layout = GridColumnMap.Deserialize<PortalGridLayout>(CurrentLayout()) ?? new PortalGridLayout();
+        var settings = layout.Grid ??= new DataGridSettings();
+        var byId = arranged.ToDictionary(a => a.Id, StringComparer.Ordinal);
+        var next = new Queue<string>(arranged.Select(a => a.Id));
+        var order = InViewOrder(_grid.ColumnsCollection).Select(c => c.UniqueID!).Select(id => byId.ContainsKey(id) ? next.Dequeue() : id).ToList();
+        var saved = settings.Columns.Where(c => c.UniqueID is not null).ToDictionary(c => c.UniqueID!, StringComparer.Ordinal);
+        settings.Columns = [.. order.Select((id, index) =>
+        {
+            var column = saved.GetValueOrDefault(id) ?? new DataGridColumnSettings { UniqueID = id };
+            column.OrderIndex = index;
+            if (byId.TryGetValue(id, out var a))
+            {
+                column.Visible = a.Visible;
+                column.Width = a.Width!; // null: the column's standard width
+            }
+            return column;
+        })];
+        return ApplyLayoutAsync(GridColumnMap.Serialize(layout));
+    }
+
     /// <summary>Applies a saved view (or the built-in layout for null) by rebuilding the grid from it.</summary>
     private async Task ApplyLayoutAsync(string? json)
     {
@@ -602,7 +674,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         // The view's settings and page size only now, with the new grid: the page re-renders after OnLayoutApplied, and
         // the old grid handed the view's page size there reloaded at it and stored its own layout (no sort, no filters)
         // over the view's before the new grid read it: a view with another page size came up unsorted.
-        _settings = layout?.Grid;
+        _settings = _pushed = layout?.Grid;
         _pageSize = _settings?.PageSize is 25 or 50 or 100 ? _settings.PageSize.Value : DefaultPageSize;
         ForgetRows();
         _gridKey = new object();
