@@ -68,11 +68,20 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome to the Northwind Supply customer portal", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.Locator("header")).ToContainTextAsync($"Signed in as {name}");
         await AssertAccessibleAsync(page);
+        await WaitUntilLiveAsync(page);
     }
+
+    /// <summary>
+    /// Waits until the page's circuit is connected (the host layout marks itself <c>data-interactive</c>): a link clicked
+    /// before that can change the address and leave the old page standing (dotnet/aspnetcore#68562).
+    /// </summary>
+    protected static Task WaitUntilLiveAsync(IPage page) =>
+        Expect(page.Locator(".host-page[data-interactive='true']")).ToHaveCountAsync(1, new() { Timeout = 60_000 });
 
     /// <summary>Opens "Open invoices" from the Payments navigation of the host layout, waits for the grid and scans the page.</summary>
     protected async Task OpenInvoicesFromNavAsync(IPage page)
     {
+        await WaitUntilLiveAsync(page);
         var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
         await payments.GetByRole(AriaRole.Link, new() { Name = T("Open invoices"), Exact = true }).ClickAsync();
         // A freshly started host of a test class's own (a cold Blazor circuit and first page render) on a loaded CI box
@@ -99,6 +108,7 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
     /// <summary>Opens "Account overview" from the Payments navigation of the host layout and waits for the balances.</summary>
     protected async Task<OverviewSnapshot> OpenOverviewFromNavAsync(IPage page)
     {
+        await WaitUntilLiveAsync(page);
         var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
         await payments.GetByRole(AriaRole.Link, new() { Name = T("Account overview") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(BaseUrl + "/portal");
