@@ -62,6 +62,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             await page.GotoAsync("/login");
             await page.Locator("button[data-user='pat']").ClickAsync();
             await Expect(page.Locator("header")).ToContainTextAsync("Signed in as Pat Payer");
+            await HostLayout.WaitUntilLiveAsync(page);
 
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
             await nav.GetByRole(AriaRole.Link, new() { Name = TKey("Nav.Autopay", "Autopay"), Exact = true }).ClickAsync();

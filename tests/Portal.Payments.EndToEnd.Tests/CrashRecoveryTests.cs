@@ -124,6 +124,7 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
         await page.Locator("button[data-user='pat']").ClickAsync();
         await Expect(page).ToHaveURLAsync(host.BaseUrl + "/");
         await Expect(page.Locator("header")).ToContainTextAsync("Signed in as Pat Payer");
+        await HostLayout.WaitUntilLiveAsync(page);
     }
 
     private sealed record Charge(string Reference, string PaymentId);

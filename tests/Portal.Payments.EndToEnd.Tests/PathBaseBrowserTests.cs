@@ -63,6 +63,7 @@ public sealed class PathBaseBrowserTests(HostSiteFixture host, PathBaseHost own,
         await page.Locator($"button[data-user='{Users.Pat}']").ClickAsync();
         await Expect(page).ToHaveURLAsync(BaseUrl + "/portal/invoices");
         await InvoiceGridSteps.WaitForGridAsync(page);
+        await HostLayout.WaitUntilLiveAsync(page);
         await AssertAccessibleAsync(page);
 
         // Every entry of the portal's navigation opens its page below the path base.

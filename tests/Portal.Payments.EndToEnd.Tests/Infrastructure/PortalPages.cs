@@ -71,12 +71,8 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
         await WaitUntilLiveAsync(page);
     }
 
-    /// <summary>
-    /// Waits until the page's circuit is connected (the host layout marks itself <c>data-interactive</c>): a link clicked
-    /// before that can change the address and leave the old page standing (dotnet/aspnetcore#68562).
-    /// </summary>
-    protected static Task WaitUntilLiveAsync(IPage page) =>
-        Expect(page.Locator(".host-page[data-interactive='true']")).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+    /// <inheritdoc cref="HostLayout.WaitUntilLiveAsync"/>
+    protected static Task WaitUntilLiveAsync(IPage page) => HostLayout.WaitUntilLiveAsync(page);
 
     /// <summary>Opens "Open invoices" from the Payments navigation of the host layout, waits for the grid and scans the page.</summary>
     protected async Task OpenInvoicesFromNavAsync(IPage page)
