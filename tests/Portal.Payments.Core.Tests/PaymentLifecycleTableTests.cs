@@ -81,9 +81,10 @@ public sealed partial class PaymentLifecycleTableTests
     {
         foreach (var status in Enum.GetValues<ChargeStatus>())
         {
-            var (to, reason) = PaymentCharger.Classify(new ChargeResult { Status = status, ErrorCode = code, Message = "x" }, offSession: false);
+            var (to, reason, failureCode) = PaymentCharger.Classify(new ChargeResult { Status = status, ErrorCode = code, Message = "x" }, offSession: false);
             Assert.Equal(PaymentStatus.Unconfirmed, to);
             Assert.Null(reason);
+            Assert.Null(failureCode);
         }
         Assert.Equal(PaymentStatus.Unconfirmed, PaymentCharger.Classify(null, offSession: true).To);
     }
@@ -94,12 +95,28 @@ public sealed partial class PaymentLifecycleTableTests
         Assert.Equal(PaymentStatus.Succeeded, PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.Succeeded }, false).To);
         Assert.Equal(PaymentStatus.Processing, PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.Processing }, false).To);
         Assert.Equal(PaymentStatus.RequiresAction, PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.RequiresAction, CustomerAction = "pi_secret" }, false).To);
-        Assert.Equal((PaymentStatus.Failed, "The card was declined."),
+        Assert.Equal((PaymentStatus.Failed, "The card was declined.", "Declined"),
             PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.Declined, ErrorCode = GatewayErrorCode.Declined, Message = "The card was declined." }, false));
-        Assert.Equal((PaymentStatus.Failed, PaymentCharger.AuthenticationNeededMessage),
+        Assert.Equal((PaymentStatus.Failed, PaymentCharger.AuthenticationNeededMessage, PaymentFailureCodes.AuthenticationRequired),
             PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.RequiresAction, CustomerAction = "pi_secret" }, offSession: true));
-        Assert.Equal((PaymentStatus.Failed, PaymentCharger.AuthenticationNeededMessage),
+        Assert.Equal((PaymentStatus.Failed, PaymentCharger.AuthenticationNeededMessage, PaymentFailureCodes.AuthenticationRequired),
             PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.Declined, ErrorCode = GatewayErrorCode.AuthenticationRequired, Message = "authentication_required" }, true));
+    }
+
+    [Fact]
+    public void A_gateway_answer_that_ends_a_payment_gives_its_reason_and_the_code_a_page_words_itself()
+    {
+        // The gateway's words when it gave some, else the portal's; the code follows the answer, not the words.
+        Assert.Equal(("R01: insufficient funds", "Returned"),
+            PaymentFailureCodes.OfAnswer(ChargeStatus.Returned, PaymentStatus.Returned, GatewayErrorCode.InsufficientFunds, "R01: insufficient funds"));
+        Assert.Equal(("The bank returned the payment.", "Returned"), PaymentFailureCodes.OfAnswer(ChargeStatus.Returned, PaymentStatus.Failed, GatewayErrorCode.None, null));
+        Assert.Equal(("The payment was refunded.", "Refunded"), PaymentFailureCodes.OfAnswer(ChargeStatus.Reversed, PaymentStatus.Refunded, GatewayErrorCode.None, null));
+        Assert.Equal(("The charge was voided at the payment processor; nothing was charged.", "Voided"),
+            PaymentFailureCodes.OfAnswer(ChargeStatus.Reversed, PaymentStatus.Failed, GatewayErrorCode.None, null));
+        Assert.Equal(("Do not honor.", "Declined"), PaymentFailureCodes.OfAnswer(ChargeStatus.Declined, PaymentStatus.Failed, GatewayErrorCode.Declined, "Do not honor."));
+        Assert.Equal(("The payment did not go through.", "NotThrough"), PaymentFailureCodes.OfAnswer(ChargeStatus.Failed, PaymentStatus.Failed, GatewayErrorCode.None, null));
+        // Words without a code the portal knows stay the gateway's, in every language.
+        Assert.Equal(("Card blocked by the fraud desk.", (string?)null), PaymentFailureCodes.OfAnswer(ChargeStatus.Failed, PaymentStatus.Failed, GatewayErrorCode.Other, "Card blocked by the fraud desk."));
     }
 
     [Fact]

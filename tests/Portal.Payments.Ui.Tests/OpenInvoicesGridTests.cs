@@ -446,6 +446,19 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Equal("Correct the widths marked above; nothing was changed yet.", cut.Find("[data-testid=columns-error]").TextContent.Trim());
         Assert.Equal(builtIn, Headers(cut));
         cut.Find($"[data-column='{second}'] [data-testid=column-width]").Change("180");
+        // With every column hidden there is nothing to show: refused, nothing changed.
+        var shown = cut.FindAll("[data-testid=columns-item] input[type=checkbox]").Select((box, i) => (box, i)).Where(x => x.box.HasAttribute("checked")).Select(x => x.i).ToList();
+        foreach (var i in shown)
+        {
+            cut.FindAll("[data-testid=columns-item] input[type=checkbox]")[i].Change(false);
+        }
+        cut.Find("[data-testid=columns-apply]").Click();
+        Assert.Equal("Show at least one column.", cut.Find("[data-testid=columns-error]").TextContent.Trim());
+        Assert.Equal(builtIn, Headers(cut));
+        foreach (var i in shown)
+        {
+            cut.FindAll("[data-testid=columns-item] input[type=checkbox]")[i].Change(true);
+        }
         // Hide the last one shown (the list also holds the columns the built-in layout leaves out).
         var last = cut.FindAll("[data-testid=columns-item]").Last(i => i.QuerySelector("input[type=checkbox]")!.HasAttribute("checked"));
         var lastTitle = last.QuerySelector(".pp-columns-show")!.TextContent.Trim();

@@ -23,13 +23,9 @@ internal static class ListenAddresses
     /// </summary>
     public static string Site(IConfiguration configuration, string defaultUrl)
     {
-        var urls = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-        urls.AddRange(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
-        foreach (var (key, scheme) in new[] { ("https_ports", "https"), ("http_ports", "http") })
-        {
-            urls.AddRange((configuration[key] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => $"{scheme}://*:{p}"));
-        }
-        var parsed = urls
+        // Kestrel:Endpoints win over the others, as in ASP.NET Core.
+        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>().ToList();
+        var parsed = (endpoints.Count > 0 ? endpoints : Urls(configuration))
             .Select(u => u.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal))
             .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null)
             .OfType<Uri>()
@@ -39,11 +35,8 @@ internal static class ListenAddresses
         return chosen?.GetLeftPart(UriPartial.Authority) ?? defaultUrl;
     }
 
-    /// <summary>
-    /// The first address of --urls / ASPNETCORE_URLS (or ASPNETCORE_HTTP_PORTS / HTTPS_PORTS) whose port another program
-    /// holds, or null. Checked before the server starts, so a taken port is one clear line rather than the host's stack trace.
-    /// </summary>
-    public static string? FindTaken(IConfiguration configuration)
+    /// <summary>--urls / ASPNETCORE_URLS, else ASPNETCORE_HTTP_PORTS / HTTPS_PORTS as wildcard addresses (as ASP.NET Core reads them).</summary>
+    private static List<string> Urls(IConfiguration configuration)
     {
         var urls = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         if (urls.Count == 0)
@@ -53,7 +46,16 @@ internal static class ListenAddresses
                 urls.AddRange((configuration[key] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => $"{scheme}://*:{p}"));
             }
         }
-        foreach (var url in urls)
+        return urls;
+    }
+
+    /// <summary>
+    /// The first address of --urls / ASPNETCORE_URLS (or ASPNETCORE_HTTP_PORTS / HTTPS_PORTS) whose port another program
+    /// holds, or null. Checked before the server starts, so a taken port is one clear line rather than the host's stack trace.
+    /// </summary>
+    public static string? FindTaken(IConfiguration configuration)
+    {
+        foreach (var url in Urls(configuration))
         {
             var text = url.Replace("://+", "://any", StringComparison.Ordinal).Replace("://*", "://any", StringComparison.Ordinal);
             if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Port <= 0)

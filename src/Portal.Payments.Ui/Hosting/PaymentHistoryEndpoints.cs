@@ -51,13 +51,7 @@ internal static class PaymentHistoryEndpoints
     private static async Task<IResult> ReceiptPdfAsync(string id, HttpContext http, PortalAccess access, PaymentService payments,
         IOptions<PortalPaymentsOptions> options, IStringLocalizer<PortalStrings> l, UserTime time, CancellationToken ct)
     {
-        var receipt = await payments.GetReceiptAsync(await PaymentIdAsync(id, access, ct), ct);
-        // The failure and short-pay reasons in the reader's language (stored as the gateway and the host worded them).
-        receipt = receipt with
-        {
-            FailureReason = receipt.FailureReason is null ? null : PaymentText.FailureReason(l, receipt.FailureCode, receipt.FailureReason),
-            Lines = [.. receipt.Lines.Select(line => line.ShortReason is null ? line : line with { ShortReason = PaymentText.ShortPayReason(l, line.ShortReason) })],
-        };
+        var receipt = PaymentText.ForReader(l, await payments.GetReceiptAsync(await PaymentIdAsync(id, access, ct), ct));
         await time.EnsureLoadedAsync(ct);
         var pdf = ReceiptPdfRenderer.Render(receipt, options.Value.Merchant, ReceiptPdfTexts.For(l, time.Zone));
         var disposition = new ContentDispositionHeaderValue("attachment");

@@ -8,7 +8,8 @@ namespace Portal.Payments.Ui;
 /// Words a Core refusal in the user's language: <c>Error.{Code}</c> from the resources, else Core's English message. The
 /// arguments are written in the user's culture: amounts as <see cref="PortalFormat.Money"/>, counts and dates as
 /// <see cref="PortalFormat.Count"/> and <see cref="PortalFormat.Date"/> unless the text gives a format
-/// (<c>{0:MMMM d, yyyy}</c>, <c>{0:N0}</c>), and a refusal or a list of refusals (the parts of one message) worded one by one.
+/// (<c>{0:MMMM d, yyyy}</c>, <c>{0:N0}</c>), a short-pay reason as the form lists it, and a refusal or a list of refusals
+/// (the parts of one message) worded one by one.
 /// </summary>
 internal static class FieldErrorText
 {
@@ -20,13 +21,7 @@ internal static class FieldErrorText
         {
             return error.Message;
         }
-        object?[] arguments = [.. error.Arguments];
-        if (error.Code == Services.Payments.ShortPayRules.Codes.CommentRequired && arguments is [_, string reason, ..])
-        {
-            // The reason as the form lists it ("Sonstiges" for "Other").
-            arguments[1] = PaymentText.ShortPayReason(l, reason);
-        }
-        return string.Format(new ArgumentFormat(l), text.Value, arguments);
+        return string.Format(new ArgumentFormat(l), text.Value, [.. error.Arguments]);
     }
 
     /// <summary>The text of a refusal: worded from its code when it has one, else its message.</summary>
@@ -73,6 +68,7 @@ internal static class FieldErrorText
         public string Format(string? format, object? arg, IFormatProvider? formatProvider) => arg switch
         {
             Money m => PortalFormat.Money(m),
+            Services.Payments.ShortPayRules.ReasonArgument reason => PaymentText.ShortPayReason(l, reason.Value),
             int n when string.IsNullOrEmpty(format) => PortalFormat.Count(n),
             DateOnly d when string.IsNullOrEmpty(format) => PortalFormat.Date(d),
             IEnumerable<PortalFieldError> parts => string.Join("; ", parts.Select(p => Of(l, p))),

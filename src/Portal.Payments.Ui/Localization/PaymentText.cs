@@ -53,6 +53,16 @@ internal static partial class PaymentText
             : reason ?? "";
 
     /// <summary>
+    /// A receipt with its failure and short-pay reasons in the reader's language (stored as the gateway and the host
+    /// worded them): what the receipt page and its PDF show.
+    /// </summary>
+    public static Services.Payments.PaymentReceipt ForReader(IStringLocalizer<PortalStrings> l, Services.Payments.PaymentReceipt receipt) => receipt with
+    {
+        FailureReason = receipt.FailureReason is null ? null : FailureReason(l, receipt.FailureCode, receipt.FailureReason),
+        Lines = [.. receipt.Lines.Select(line => line.ShortReason is null ? line : line with { ShortReason = ShortPayReason(l, line.ShortReason) })],
+    };
+
+    /// <summary>
     /// A short-pay reason in the user's language. The reason itself (what is stored and sent to the ERP) stays as the host
     /// configured it; the built-in ones (<see cref="Hosting.PortalPaymentsOptions.DefaultShortPayReasons"/>) have texts
     /// <c>ShortPayReason.{reason}</c>, a host's own reasons show as configured.

@@ -86,23 +86,10 @@ internal sealed class GatewayEventSink(
         {
             return (GatewayEventOutcome.Ignored, payment.Id);
         }
-        var change = new PaymentChange(SystemUser)
-        {
-            Reference = e.Reference,
-            Reason = target is PaymentStatus.Failed or PaymentStatus.Returned or PaymentStatus.Refunded
-                ? e.Message ?? DefaultReason(target)
-                : null,
-            FailureCode = target switch
-            {
-                PaymentStatus.Returned => PaymentFailureCodes.Returned,
-                PaymentStatus.Refunded => PaymentFailureCodes.Refunded,
-                PaymentStatus.Failed when e.Status == ChargeStatus.Reversed => PaymentFailureCodes.Voided,
-                PaymentStatus.Failed when e.Status == ChargeStatus.Returned => PaymentFailureCodes.Returned,
-                PaymentStatus.Failed => PaymentFailureCodes.Of(e.ErrorCode) ?? (e.Message is null ? PaymentFailureCodes.NotThrough : null),
-                _ => null,
-            },
-            EmailFailure = true,
-        };
+        var (reason, code) = target is PaymentStatus.Failed or PaymentStatus.Returned or PaymentStatus.Refunded
+            ? PaymentFailureCodes.OfAnswer(e.Status, target, e.ErrorCode, e.Message)
+            : ((string?)null, (string?)null);
+        var change = new PaymentChange(SystemUser) { Reference = e.Reference, Reason = reason, FailureCode = code, EmailFailure = true };
         // No lease check: the gateway's word is authoritative. A node still charging records nothing afterwards.
         if (!await lifecycle.TryMoveAsync(db, payment, from, target, change, ct))
         {
@@ -121,13 +108,6 @@ internal sealed class GatewayEventSink(
         ChargeStatus.Returned => from is PaymentStatus.Processing or PaymentStatus.Succeeded or PaymentStatus.Unconfirmed ? PaymentStatus.Returned : PaymentStatus.Failed,
         ChargeStatus.Reversed => from == PaymentStatus.Succeeded ? PaymentStatus.Refunded : PaymentStatus.Failed,
         _ => null,
-    };
-
-    private static string DefaultReason(PaymentStatus target) => target switch
-    {
-        PaymentStatus.Returned => "The bank returned the payment.",
-        PaymentStatus.Refunded => "The payment was refunded.",
-        _ => "The payment did not go through.",
     };
 
     private async Task<(GatewayEventOutcome, Guid?)> ApplyDisputeAsync(PaymentsDbContext db, string gatewayKey, ChargeDisputedEvent e, CancellationToken ct)

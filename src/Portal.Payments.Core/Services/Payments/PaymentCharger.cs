@@ -126,7 +126,9 @@ public sealed class PaymentCharger(
                 payment.Id, gateway.Key, result.Message);
             result = null;
         }
-        var (to, reason) = Classify(result, offSession: false);
+        // No failure code here: a charge the payer's bank confirmation ended reads as the gateway worded it ("not confirmed
+        // with your bank"), not as a plain decline.
+        var (to, reason, _) = Classify(result, offSession: false);
         if (to == PaymentStatus.RequiresAction)
         {
             // Still waiting for the payer: the same action again.
@@ -137,21 +139,19 @@ public sealed class PaymentCharger(
         {
             return await CurrentOutcomeAsync(payment, ct);
         }
-        // No failure code here: a charge the payer's bank confirmation ended reads as the gateway worded it ("not confirmed
-        // with your bank"), not as a plain decline.
         return PaymentService.Outcome(payment, replayed: false) with { RecordedHere = true };
     }
 
     /// <summary>Records a gateway answer (null: no answer) on a Charging payment this node holds; the outcome as stored afterwards.</summary>
     private async Task<PaymentOutcome> RecordAsync(PaymentRecord payment, ChargeResult? result, ChargeContext context, CancellationToken ct)
     {
-        var (to, reason) = Classify(result, context.OffSession);
+        var (to, reason, code) = Classify(result, context.OffSession);
         var change = new PaymentChange(context.UserId)
         {
             LeaseOwner = lifecycle.NodeName,
             Reference = result?.Reference,
             Reason = reason,
-            FailureCode = FailureCodeOf(result, to, reason),
+            FailureCode = code,
             EmailFailure = context.EmailFailure,
         };
         if (!await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Charging, to, change, ct))
@@ -167,32 +167,27 @@ public sealed class PaymentCharger(
         };
     }
 
-    /// <summary>The state a gateway answer leads to, with the reason for a failure.</summary>
-    internal static (PaymentStatus To, string? Reason) Classify(ChargeResult? result, bool offSession)
+    /// <summary>The state a gateway answer leads to, with the reason for a failure and its code (<see cref="PaymentFailureCodes"/>).</summary>
+    internal static (PaymentStatus To, string? Reason, string? Code) Classify(ChargeResult? result, bool offSession)
     {
         if (result is null || PaymentLifecycle.IsUnknownOutcome(result.ErrorCode))
         {
-            return (PaymentStatus.Unconfirmed, null);
+            return (PaymentStatus.Unconfirmed, null, null);
         }
         return result.Status switch
         {
-            ChargeStatus.Succeeded => (PaymentStatus.Succeeded, null),
-            ChargeStatus.Processing when result.ErrorCode == GatewayErrorCode.None => (PaymentStatus.Processing, null),
-            ChargeStatus.RequiresAction when offSession => (PaymentStatus.Failed, AuthenticationNeededMessage),
-            ChargeStatus.RequiresAction => (PaymentStatus.RequiresAction, null),
+            ChargeStatus.Succeeded => (PaymentStatus.Succeeded, null, null),
+            ChargeStatus.Processing when result.ErrorCode == GatewayErrorCode.None => (PaymentStatus.Processing, null, null),
+            ChargeStatus.RequiresAction when offSession => (PaymentStatus.Failed, AuthenticationNeededMessage, PaymentFailureCodes.AuthenticationRequired),
+            ChargeStatus.RequiresAction => (PaymentStatus.RequiresAction, null, null),
             ChargeStatus.Declined or ChargeStatus.Failed when result.ErrorCode == GatewayErrorCode.AuthenticationRequired =>
-                (PaymentStatus.Failed, AuthenticationNeededMessage),
-            ChargeStatus.Declined or ChargeStatus.Failed => (PaymentStatus.Failed, result.Message ?? "The payment was declined."),
-            _ => (PaymentStatus.Unconfirmed, null),
+                (PaymentStatus.Failed, AuthenticationNeededMessage, PaymentFailureCodes.AuthenticationRequired),
+            ChargeStatus.Declined or ChargeStatus.Failed => Failed(PaymentFailureCodes.OfAnswer(result.Status, PaymentStatus.Failed, result.ErrorCode, result.Message)),
+            _ => (PaymentStatus.Unconfirmed, null, null),
         };
-    }
 
-    /// <summary>The code of a failure's reason (see <see cref="Classify"/>): the gateway's decline code, or the portal's own for authentication a background charge cannot do.</summary>
-    internal static string? FailureCodeOf(ChargeResult? result, PaymentStatus to, string? reason) =>
-        to != PaymentStatus.Failed ? null
-        : reason == AuthenticationNeededMessage ? PaymentFailureCodes.AuthenticationRequired
-        : result is null ? null
-        : PaymentFailureCodes.Of(result.ErrorCode);
+        static (PaymentStatus, string?, string?) Failed((string Reason, string? Code) why) => (PaymentStatus.Failed, why.Reason, why.Code);
+    }
 
     /// <summary>The reason given when a background charge needs the payer to authenticate.</summary>
     public const string AuthenticationNeededMessage =

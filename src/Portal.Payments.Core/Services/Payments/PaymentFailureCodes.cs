@@ -1,3 +1,4 @@
+using Portal.Payments.Data;
 using Portal.Payments.Gateways;
 
 namespace Portal.Payments.Services.Payments;
@@ -52,5 +53,18 @@ public static class PaymentFailureCodes
             or GatewayErrorCode.InvalidAccountNumber or GatewayErrorCode.Returned or GatewayErrorCode.InvalidToken
             or GatewayErrorCode.AuthenticationRequired => code.ToString(),
         _ => null,
+    };
+
+    /// <summary>
+    /// The reason and its code for a gateway's answer that ends a payment (declined or failed, returned, reversed into
+    /// <paramref name="target"/>): the gateway's words when it gave some, else the portal's, with the code a page in another
+    /// language words itself. One rule for the charge's own answer, the reconciler's lookup and the gateway's events.
+    /// </summary>
+    internal static (string Reason, string? Code) OfAnswer(ChargeStatus status, PaymentStatus target, GatewayErrorCode code, string? message) => status switch
+    {
+        ChargeStatus.Returned => (message ?? "The bank returned the payment.", Returned),
+        ChargeStatus.Reversed when target == PaymentStatus.Refunded => (message ?? "The payment was refunded.", Refunded),
+        ChargeStatus.Reversed => (message ?? "The charge was voided at the payment processor; nothing was charged.", Voided),
+        _ => (message ?? "The payment did not go through.", Of(code) ?? (message is null ? NotThrough : null)),
     };
 }

@@ -125,20 +125,12 @@ internal sealed class PaymentReconciler(
             case ChargeStatus.Returned:
                 // Returned after money moved (processing, unconfirmed, succeeded); before that (being charged, awaiting the
                 // payer) the debit failed and nothing was collected.
-                return await MoveAsync(payment, from, from is PaymentStatus.Charging or PaymentStatus.RequiresAction ? PaymentStatus.Failed : PaymentStatus.Returned,
-                    change with { Reason = lookup.Message ?? "The bank returned the payment.", FailureCode = PaymentFailureCodes.Of(lookup.ErrorCode) ?? PaymentFailureCodes.Returned, EmailFailure = true }, ct);
+                return await EndAsync(payment, from, from is PaymentStatus.Charging or PaymentStatus.RequiresAction ? PaymentStatus.Failed : PaymentStatus.Returned, lookup, change, ct);
             case ChargeStatus.Reversed:
-                return await MoveAsync(payment, from, from is PaymentStatus.Succeeded ? PaymentStatus.Refunded : PaymentStatus.Failed,
-                    change with
-                    {
-                        Reason = lookup.Message ?? "The charge was voided at the payment processor; nothing was charged.",
-                        FailureCode = from is PaymentStatus.Succeeded ? PaymentFailureCodes.Refunded : PaymentFailureCodes.Voided,
-                        EmailFailure = true,
-                    }, ct);
+                return await EndAsync(payment, from, from is PaymentStatus.Succeeded ? PaymentStatus.Refunded : PaymentStatus.Failed, lookup, change, ct);
             case ChargeStatus.Declined:
             case ChargeStatus.Failed:
-                return await MoveAsync(payment, from, PaymentStatus.Failed,
-                    change with { Reason = lookup.Message ?? "The payment was declined.", FailureCode = PaymentFailureCodes.Of(lookup.ErrorCode) ?? (lookup.Message is null ? PaymentFailureCodes.NotThrough : null), EmailFailure = true }, ct);
+                return await EndAsync(payment, from, PaymentStatus.Failed, lookup, change, ct);
             default:
                 return await StillUnknownAsync(payment, ct);
         }
@@ -252,6 +244,13 @@ internal sealed class PaymentReconciler(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await lifecycle.CheckLaterAsync(db, payment, ct);
         return false;
+    }
+
+    // A payment the lookup found declined, failed, returned or reversed: the reason and its code, and the payer is told.
+    private Task<bool> EndAsync(PaymentRecord payment, PaymentStatus from, PaymentStatus to, ChargeResult lookup, PaymentChange change, CancellationToken ct)
+    {
+        var (reason, code) = PaymentFailureCodes.OfAnswer(lookup.Status, to, lookup.ErrorCode, lookup.Message);
+        return MoveAsync(payment, from, to, change with { Reason = reason, FailureCode = code, EmailFailure = true }, ct);
     }
 
     private async Task<bool> MoveAsync(PaymentRecord payment, PaymentStatus from, PaymentStatus to, PaymentChange change, CancellationToken ct)

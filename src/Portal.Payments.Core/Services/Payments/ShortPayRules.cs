@@ -15,6 +15,17 @@ public static class ShortPayRules
     /// <summary>The reason that needs a comment.</summary>
     public const string OtherReason = "Other";
 
+    /// <summary>
+    /// A short-pay reason as a refusal's argument (<see cref="PortalFieldError.Arguments"/>): a page words it as its list
+    /// does ("Sonstiges" for "Other"); written as text, it is the reason as configured.
+    /// </summary>
+    /// <param name="Value">The reason as configured.</param>
+    public readonly record struct ReasonArgument(string Value)
+    {
+        /// <inheritdoc />
+        public override string ToString() => Value;
+    }
+
     /// <summary>Codes of the short-pay refusals (<see cref="PortalFieldError.Code"/>).</summary>
     public static class Codes
     {
@@ -148,7 +159,7 @@ public static class ShortPayRules
         }
         if (NeedsComment(reason ?? given) && comment is null)
         {
-            errors.Add(new(CommentField(invoiceId), Codes.CommentRequired, CommentRequiredMessage(number), [number, OtherReason]));
+            errors.Add(new(CommentField(invoiceId), Codes.CommentRequired, CommentRequiredMessage(number), [number, new ReasonArgument(OtherReason)]));
         }
         else if (comment is { Length: > MaxCommentLength })
         {

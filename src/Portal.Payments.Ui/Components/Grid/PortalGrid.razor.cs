@@ -515,12 +515,17 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             return;
         }
         Func<Task>? load = null;
-        if (_pushed is { } pushed && ReferenceEquals(grid.Settings, pushed))
+        if (_pushed is { } pushed)
         {
+            // The grid's first render with them: while it holds them it applies them now (once more, one extra load, when it
+            // already had); settings it saved since are its own and applied.
             _pushed = null;
-            load = () => grid.ReloadSettings(forceReload: true);   // applies them all and loads the rows
+            if (ReferenceEquals(grid.Settings, pushed))
+            {
+                load = () => grid.ReloadSettings(forceReload: true);   // applies them all and loads the rows
+            }
         }
-        else if (args.FirstRender && _slots is null && !_loading)
+        if (load is null && args.FirstRender && _slots is null && !_loading)
         {
             load = grid.Reload;
         }
@@ -641,6 +646,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             return Task.CompletedTask;
         }
         _grid.SaveSettings(); // the grid as it is now into _settings (Radzen's settings event, bound)
+        // A copy (through the saved-view form), as a saved view of the grid as it is would be.
         var layout = GridColumnMap.Deserialize<PortalGridLayout>(CurrentLayout()) ?? new PortalGridLayout();
         var settings = layout.Grid ??= new DataGridSettings();
         var byId = arranged.ToDictionary(a => a.Id, StringComparer.Ordinal);
@@ -658,13 +664,15 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             }
             return column;
         })];
-        return ApplyLayoutAsync(GridColumnMap.Serialize(layout));
+        return ApplyLayoutAsync(layout);
     }
 
     /// <summary>Applies a saved view (or the built-in layout for null) by rebuilding the grid from it.</summary>
-    private async Task ApplyLayoutAsync(string? json)
+    private Task ApplyLayoutAsync(string? json) => ApplyLayoutAsync(GridColumnMap.Deserialize<PortalGridLayout>(json));
+
+    // A layout of objects of its own: Radzen holds the settings objects it was given and compares new ones with them.
+    private async Task ApplyLayoutAsync(PortalGridLayout? layout)
     {
-        var layout = GridColumnMap.Deserialize<PortalGridLayout>(json);
         _search = _appliedSearch = string.IsNullOrWhiteSpace(layout?.Search) ? null : layout.Search.Trim();
         _filters = [];
         _sorts = [];
