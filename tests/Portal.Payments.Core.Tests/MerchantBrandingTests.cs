@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
 using Portal.Payments.Hosting;
+using Portal.Payments.Notifications;
 using Portal.Payments.Pdf;
 using Portal.Payments.Services.Payments;
 using UglyToad.PdfPig;
@@ -79,7 +80,7 @@ public sealed class MerchantBrandingTests : IDisposable
     {
         var merchant = new MerchantOptions { Name = "Northwind <Supply>", LogoUrl = "/images/logo.png" };
 
-        var email = PaymentEmails.Confirmation(Payment(), PaymentStatus.Succeeded, "Acme Manufacturing", "https://portal.example.com/", merchant);
+        var email = PaymentEmails.Confirmation(EmailTexts.Default, Payment(), PaymentStatus.Succeeded, "Acme Manufacturing", "https://portal.example.com/", merchant);
 
         Assert.EndsWith("Northwind <Supply>" + Environment.NewLine, email.TextBody, StringComparison.Ordinal);
         Assert.Contains("We received your deposit", email.TextBody, StringComparison.Ordinal);
@@ -88,7 +89,7 @@ public sealed class MerchantBrandingTests : IDisposable
         Assert.Contains("Northwind &lt;Supply&gt;", email.HtmlBody, StringComparison.Ordinal);
         Assert.DoesNotContain("<Supply>", email.HtmlBody, StringComparison.Ordinal);
 
-        var unbranded = PaymentEmails.Confirmation(Payment(), PaymentStatus.Succeeded, "Acme Manufacturing", "https://portal.example.com/");
+        var unbranded = PaymentEmails.Confirmation(EmailTexts.Default, Payment(), PaymentStatus.Succeeded, "Acme Manufacturing", "https://portal.example.com/");
         Assert.Null(unbranded.HtmlBody);
         Assert.DoesNotContain("Northwind", unbranded.TextBody, StringComparison.Ordinal);
     }

@@ -76,6 +76,35 @@ public class LocalizationTests : PortalTestContext
     }
 
     [Fact]
+    public void Emails_read_in_the_payers_stored_language_with_the_portals_words_and_the_hosts_overrides()
+    {
+        AddPortal();
+        Services.Configure<PortalTextOptions>(o => o.Overrides["de"] = new() { ["Email.Subject.Failed"] = "Nicht bezahlt: {0} ({1})" });
+        var texts = Services.GetRequiredService<Portal.Payments.Notifications.EmailTexts>();
+        Portal.Payments.Data.PaymentRecord Payment(string? culture) => new()
+        {
+            Id = Guid.NewGuid(), AccountId = "ACME", Currency = "USD", AmountMinor = 123_456, ReceiptNumber = "R-260302-ABCDEF", CreatedByName = "Pat",
+            CreatedByEmail = "pat@acme.example", MethodDescription = "Sandbox Bank checking •••• 6789", ScheduledFor = new DateOnly(2026, 3, 7),
+            FailureCode = "Declined", Culture = culture,
+            Allocations = [new() { Id = 1, InvoiceNumber = "INV-1", AppliedMinor = 122_456, ShortMinor = 1_000, ShortReason = "Damaged" }],
+        };
+
+        var german = Portal.Payments.Services.Payments.PaymentEmails.Failed(texts, Payment("de-DE"), Portal.Payments.Data.PaymentStatus.Failed,
+            "Your card was declined by the issuing bank.", null, "https://portal.example.com");
+        var english = Portal.Payments.Services.Payments.PaymentEmails.Failed(texts, Payment("en-US"), Portal.Payments.Data.PaymentStatus.Failed,
+            "Your card was declined by the issuing bank.", null, "https://portal.example.com");
+        var changed = Portal.Payments.Services.Payments.PaymentEmails.Changed(texts, Payment("de-DE"), null, "Sam", [], "https://portal.example.com");
+
+        Assert.Equal("Nicht bezahlt: USD 1.234,56 (R-260302-ABCDEF)", german.Subject);
+        Assert.Contains("Grund: Die Karte wurde von der ausgebenden Bank abgelehnt.", german.TextBody, StringComparison.Ordinal);
+        Assert.Contains("(gekürzt um USD 10,00: Beschädigt)", german.TextBody, StringComparison.Ordinal);
+        Assert.Contains("mit Sandbox Bank Girokonto •••• 6789.", changed.TextBody, StringComparison.Ordinal);
+        Assert.Equal("Payment failed: USD 1,234.56 (R-260302-ABCDEF)", english.Subject);
+        Assert.Contains("Reason: Your card was declined by the issuing bank.", english.TextBody, StringComparison.Ordinal);
+        Assert.Contains("(short-paid USD 10.00: Damaged)", english.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Overrides_go_from_the_culture_to_its_parent_to_every_language_to_the_built_in_text_in_each_culture_asked()
     {
         var l = new PortalStringLocalizer(Microsoft.Extensions.Options.Options.Create(new PortalTextOptions

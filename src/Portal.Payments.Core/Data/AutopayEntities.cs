@@ -60,6 +60,8 @@ internal class AutopayEnrollmentRecord
     public string UserName { get; set; } = "";
     /// <summary>Their email address.</summary>
     public string UserEmail { get; set; } = "";
+    /// <summary>Their language and formats (a culture name), for the emails autopay sends; null: the portal's default.</summary>
+    public string? Culture { get; set; }
     /// <summary>Enrolled (UTC).</summary>
     public DateTime CreatedAt { get; set; }
     /// <summary>Last changed (UTC).</summary>
@@ -117,6 +119,7 @@ internal sealed class AutopayEnrollmentConfiguration : IEntityTypeConfiguration<
         e.Property(x => x.UserId).HasMaxLength(64);
         e.Property(x => x.UserName).HasMaxLength(200);
         e.Property(x => x.UserEmail).HasMaxLength(200);
+        e.Property(x => x.Culture).HasMaxLength(Notifications.ReaderCulture.MaxLength);
         e.Property(x => x.LeaseOwner).HasMaxLength(200);
         e.Property(x => x.Version).IsConcurrencyToken();
         e.Property(x => x.BillingRegion).HasMaxLength(16);

@@ -303,6 +303,11 @@ internal class PaymentRecord
     public string? FailureReason { get; set; }
     /// <summary>Why it failed, as a code (<see cref="Services.Payments.PaymentFailureCodes"/>), when the reason has one.</summary>
     public string? FailureCode { get; set; }
+    /// <summary>
+    /// The payer's language and formats when the payment was made (a culture name such as "de-DE"), so the emails a
+    /// background runner sends later read in it too; null: the portal's default (English).
+    /// </summary>
+    public string? Culture { get; set; }
     /// <summary>Deposit memo.</summary>
     public string? Memo { get; set; }
     /// <summary>Search key of <see cref="Memo"/> ("" when none; set on save).</summary>

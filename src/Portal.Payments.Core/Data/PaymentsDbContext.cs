@@ -192,6 +192,7 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.AccountName).HasMaxLength(Name);
             e.Property(x => x.FailureReason).HasMaxLength(500);
             e.Property(x => x.FailureCode).HasMaxLength(40);
+            e.Property(x => x.Culture).HasMaxLength(Notifications.ReaderCulture.MaxLength);
             e.Property(x => x.Memo).HasMaxLength(500);
             e.Property(x => x.LeaseOwner).HasMaxLength(Name);
             e.HasIndex(x => x.IdempotencyKey).IsUnique();

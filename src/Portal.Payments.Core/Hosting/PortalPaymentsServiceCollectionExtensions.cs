@@ -127,6 +127,8 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAddSingleton<DatabaseWriteLane>();
         services.TryAddSingleton<IGatewayCustomerStore, GatewayCustomerStore>();
 
+        // The emails' words: sources the Ui package (or a host) registers, then Core's built-in English and German.
+        services.TryAddSingleton<EmailTexts>();
         services.TryAddSingleton<SmtpConnectionPool>();
         services.TryAddScoped<INotificationSender>(sp =>
             string.Equals(sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Notifications.Transport, "Smtp", StringComparison.OrdinalIgnoreCase)

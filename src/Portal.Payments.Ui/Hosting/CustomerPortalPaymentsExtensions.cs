@@ -32,6 +32,8 @@ public static class CustomerPortalPaymentsExtensions
         // that registered its own IStringLocalizer<PortalStrings> first keeps it.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IConfigureOptions<Portal.Payments.Ui.PortalTextOptions>, BindTexts>());
         services.TryAddSingleton<Microsoft.Extensions.Localization.IStringLocalizer<Portal.Payments.Ui.PortalStrings>, Portal.Payments.Ui.PortalStringLocalizer>();
+        // The emails ask the same texts, in the reader's language stored with the payment: overrides word them too.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Portal.Payments.Notifications.IEmailTextSource, Portal.Payments.Ui.LocalizedEmailTexts>());
         return builder;
     }
 

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Localization;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
@@ -6,7 +5,7 @@ using Portal.Payments.Erp;
 namespace Portal.Payments.Ui;
 
 /// <summary>Payment words in the user's language, the same in the history grid, the receipt, the scheduled list and the payment preview.</summary>
-internal static partial class PaymentText
+internal static class PaymentText
 {
     /// <summary>
     /// The payer-facing status: a succeeded payment is "Paid" everywhere (grid, receipt); the unresolved states read as
@@ -87,36 +86,8 @@ internal static partial class PaymentText
     /// checking •••• 6789", "Card •••• 4242" without a brand, "a removed method"); the words in it are worded here, the
     /// brand or bank name and the last four stay. English (and a text of another shape) is shown as Core wrote it.
     /// </summary>
-    public static string Method(IStringLocalizer<PortalStrings> l, string? description)
-    {
-        if (string.IsNullOrEmpty(description) || PortalFormat.ReadsEnglish)
-        {
-            return description ?? "";
-        }
-        if (description == "a removed method")
-        {
-            return l["Method.Removed"];
-        }
-        var match = Described().Match(description);
-        if (!match.Success)
-        {
-            return description;
-        }
-        var name = match.Groups["name"].Value switch
-        {
-            "Card" => l["Method.Card"].Value,
-            "Bank account" => l["Method.BankAccount"].Value,
-            var brand => brand,
-        };
-        var kind = match.Groups["kind"].Value switch
-        {
-            "checking" => " " + l["Method.Checking"],
-            "savings" => " " + l["Method.Savings"],
-            _ => "",
-        };
-        return $"{name}{kind} •••• {match.Groups["last4"].Value}";
-    }
-
-    [GeneratedRegex(@"^(?<name>.+?)(?: (?<kind>checking|savings))? •••• (?<last4>\S+)$")]
-    private static partial Regex Described();
+    public static string Method(IStringLocalizer<PortalStrings> l, string? description) =>
+        string.IsNullOrEmpty(description) || PortalFormat.ReadsEnglish
+            ? description ?? ""
+            : Text.MethodNames.Reword(description, key => l[key] is { ResourceNotFound: false } text ? text.Value : null);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Resources;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 
@@ -43,14 +44,18 @@ public sealed class PortalTextOptions
 internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options) : IStringLocalizer<PortalStrings>
 {
     /// <summary>
-    /// The built-in texts: every <c>Resources/*.resx</c> of this assembly (one file per area, each with its <c>.de.resx</c>);
-    /// a key lives in exactly one of them.
+    /// The built-in texts: every <c>Resources/*.resx</c> of this assembly (one file per area, each with its <c>.de.resx</c>)
+    /// and Core's email texts; a key lives in exactly one of them.
     /// </summary>
     internal static readonly IReadOnlyList<ResourceManager> Resources = [.. typeof(PortalStrings).Assembly.GetManifestResourceNames()
         .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".resources", StringComparison.Ordinal))
         .Select(n => n[..^".resources".Length])
         .Order(StringComparer.Ordinal)
-        .Select(n => new ResourceManager(n, typeof(PortalStrings).Assembly))];
+        .Select(n => new ResourceManager(n, typeof(PortalStrings).Assembly))
+        .Append(new ResourceManager(CoreEmails, typeof(Hosting.PortalPaymentsOptions).Assembly))];
+
+    /// <summary>The emails' texts (<c>Email.*</c>), built into Core so its runners word emails without this package.</summary>
+    private const string CoreEmails = "Portal.Payments.Resources.Emails";
 
     private const string ResourcePrefix = "Portal.Payments.Ui.Resources.";
     private readonly ConcurrentDictionary<string, FrozenDictionary<string, string>> _tables = new(StringComparer.Ordinal);
@@ -150,5 +155,30 @@ internal sealed class PortalStringLocalizer(IOptions<PortalTextOptions> options)
             }
         }
         return texts.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+}
+
+/// <summary>
+/// The emails' words from the portal's <c>IStringLocalizer&lt;PortalStrings&gt;</c> in the reader's culture: a host's
+/// <c>Texts</c> overrides, or its own localizer, word the emails as they word the pages. Asked through a scope of its own,
+/// so a host's localizer may be scoped.
+/// </summary>
+internal sealed class LocalizedEmailTexts(IServiceProvider services) : Notifications.IEmailTextSource
+{
+    /// <inheritdoc />
+    public string? Find(string key, CultureInfo culture)
+    {
+        using var scope = services.CreateScope();
+        var l = scope.ServiceProvider.GetRequiredService<IStringLocalizer<PortalStrings>>();
+        var before = CultureInfo.CurrentUICulture;
+        CultureInfo.CurrentUICulture = culture;
+        try
+        {
+            return l[key] is { ResourceNotFound: false } text ? text.Value : null;
+        }
+        finally
+        {
+            CultureInfo.CurrentUICulture = before;
+        }
     }
 }

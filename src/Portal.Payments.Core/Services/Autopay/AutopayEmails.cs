@@ -7,47 +7,50 @@ using Portal.Payments.Services.Payments;
 
 namespace Portal.Payments.Services.Autopay;
 
-/// <summary>The autopay emails: enrolled, changed, cancelled, and "upcoming autopay" before each debit.</summary>
+/// <summary>
+/// The autopay emails: enrolled, changed, cancelled, and "upcoming autopay" before each debit, in the language of whoever
+/// enrolled or last changed it (<see cref="AutopayEnrollmentRecord.Culture"/>).
+/// </summary>
 internal static class AutopayEmails
 {
     /// <summary>The autopay page link.</summary>
     public static string AutopayLink(string portalBaseUrl) => $"{portalBaseUrl.TrimEnd('/')}/portal/autopay";
 
-    /// <summary>"Autopay is on / changed / off", with the terms in force.</summary>
-    public static PortalEmail Enrollment(AutopayEnrollmentRecord e, string change, string methodDescription, string portalBaseUrl, MerchantOptions? merchant = null)
+    /// <summary>"Autopay is on / changed / off", with the terms in force; <paramref name="changed"/>: an enrolment changed, not a new one.</summary>
+    public static PortalEmail Enrollment(EmailTexts texts, AutopayEnrollmentRecord e, bool changed, string methodDescription, string portalBaseUrl, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var text = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"Hello {e.UserName},")
-            .AppendLine();
+        var t = texts.For(e.Culture);
+        var account = e.AccountName ?? e.AccountId;
+        var text = PaymentEmails.Opening(t, e.UserName);
         if (e.CancelledAt is null)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"Autopay is {change} for {e.AccountName ?? e.AccountId}: the portal pays each invoice {AutopayRules.Describe(e.Rule, e.DaysBeforeDue)} with {methodDescription}.");
+            text.AppendLine(t.Format(changed ? "Email.Autopay.Changed" : "Email.Autopay.On", account, t.AutopayRule(e.Rule, e.DaysBeforeDue), t.Method(methodDescription)));
             if (e.MaxPaymentMinor is { } max)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"Invoices over {Money.FromMinorUnits(max, e.Currency)} are not paid automatically.");
+                text.AppendLine(t.Format("Email.Autopay.Max", t.Amount(max, e.Currency)));
             }
             if (e.ApplyCreditMemos || e.ApplyUnappliedCash)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"Open {(e.ApplyCreditMemos && e.ApplyUnappliedCash ? "credit memos and unapplied cash are" : e.ApplyCreditMemos ? "credit memos are" : "unapplied cash is")} applied automatically.");
+                text.AppendLine(t[e.ApplyCreditMemos && e.ApplyUnappliedCash ? "Email.Autopay.CreditsAndCash" : e.ApplyCreditMemos ? "Email.Autopay.Credits" : "Email.Autopay.Cash"]);
             }
             if (e.EndDate is { } end)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"Autopay ends after {end.ToString("MMMM d, yyyy", CultureInfo.InvariantCulture)}.");
+                text.AppendLine(t.Format("Email.Autopay.Ends", t.Date(end)));
             }
-            text.AppendLine("You get an email a few days before each debit, and you can exclude an invoice or change or cancel autopay at any time.");
+            text.AppendLine(t["Email.Autopay.Notice"]);
         }
         else
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"Autopay is cancelled for {e.AccountName ?? e.AccountId}. Payments it had scheduled are cancelled; nothing more is paid automatically.");
+            text.AppendLine(t.Format("Email.Autopay.Cancelled", account));
         }
-        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Autopay settings: {AutopayLink(portalBaseUrl)}");
+        text.AppendLine().AppendLine(t.Format("Email.Autopay.Settings", AutopayLink(portalBaseUrl)));
         var email = new PortalEmail
         {
             Id = Guid.NewGuid(),
             To = e.UserEmail,
             ToName = e.UserName,
-            Subject = e.CancelledAt is null ? $"Autopay {change}" : "Autopay cancelled",
+            Subject = t[e.CancelledAt is not null ? "Email.Subject.AutopayCancelled" : changed ? "Email.Subject.AutopayChanged" : "Email.Subject.AutopayOn"],
             TextBody = text.ToString(),
             Kind = NotificationKind.AutopayEnrollment,
             AccountId = e.AccountId,
@@ -56,27 +59,26 @@ internal static class AutopayEmails
     }
 
     /// <summary>"Upcoming autopay": the debit's date, amount, method and invoices, and how to exclude an invoice.</summary>
-    public static PortalEmail Upcoming(AutopayEnrollmentRecord e, PaymentRecord payment, string portalBaseUrl, MerchantOptions? merchant = null)
+    public static PortalEmail Upcoming(EmailTexts texts, AutopayEnrollmentRecord e, PaymentRecord payment, string portalBaseUrl, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(payment);
-        var amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency);
-        var date = payment.ScheduledFor!.Value.ToString("MMMM d, yyyy", CultureInfo.InvariantCulture);
-        var text = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"Hello {e.UserName},")
-            .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"Autopay will pay {amount} for {PaymentEmails.Account(payment, e.AccountName)} on {date} with {payment.MethodDescription}.")
-            .AppendLine(CultureInfo.InvariantCulture, $"Reference: {payment.ReceiptNumber}")
+        var t = texts.For(payment.Culture);
+        var amount = t.Amount(payment.AmountMinor, payment.Currency);
+        var date = t.Date(payment.ScheduledFor!.Value);
+        var text = PaymentEmails.Opening(t, e.UserName)
+            .AppendLine(t.Format("Email.Upcoming.Body", amount, PaymentEmails.Account(payment, e.AccountName), date, t.Method(payment.MethodDescription)))
+            .AppendLine(t.Format("Email.Reference", payment.ReceiptNumber))
             .AppendLine();
-        PaymentEmails.AppendLines(text, payment);
+        PaymentEmails.AppendLines(t, text, payment);
         text.AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"To keep an invoice out of autopay, exclude it before {date}: {AutopayLink(portalBaseUrl)}");
+            .AppendLine(t.Format("Email.Upcoming.Exclude", date, AutopayLink(portalBaseUrl)));
         var email = new PortalEmail
         {
             Id = Guid.NewGuid(),
             To = e.UserEmail,
             ToName = e.UserName,
-            Subject = $"Upcoming autopay on {date}: {amount} ({payment.ReceiptNumber})",
+            Subject = t.Format("Email.Subject.Upcoming", date, amount, payment.ReceiptNumber),
             TextBody = text.ToString(),
             Kind = NotificationKind.AutopayUpcoming,
             AccountId = e.AccountId,

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Notifications;
 using Portal.Payments.Discounts;
 using Portal.Payments.Erp;
 using Portal.Payments.Fees;
@@ -26,6 +27,7 @@ public sealed class AutopayRunner(
     IConvenienceFeePolicy fees,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
+    EmailTexts emailTexts,
     ILogger<AutopayRunner> logger)
 {
     /// <summary>The user id recorded for autopay's own actions.</summary>
@@ -364,6 +366,8 @@ public sealed class AutopayRunner(
         var payment = PaymentService.NewPayment(scope, $"autopay:{e.Id:N}:{invoice.Id}:{generation}", preview, chosen, method, method.GatewayKey, now, scheduled: true);
         PaymentLifecycle.InitializeScheduled(payment, now);
         payment.AutopayEnrollmentId = e.Id;
+        // Its emails read in the language of whoever enrolled (the runner has no user of its own).
+        payment.Culture = e.Culture;
         return (payment, chosen.Select(i => i.Id).ToList(), null);
     }
 
@@ -421,7 +425,7 @@ public sealed class AutopayRunner(
                     var item = await db.AutopayItems.AsNoTracking().FirstAsync(i => i.Id == id, cancellationToken);
                     var enrollment = await db.AutopayEnrollments.AsNoTracking().FirstAsync(e => e.Id == item.EnrollmentId, cancellationToken);
                     var payment = await db.Payments.AsNoTracking().Include(p => p.Allocations).FirstAsync(p => p.Id == item.PaymentId, cancellationToken);
-                    OutboxWriter.EnqueueEmail(db, AutopayEmails.Upcoming(enrollment, payment, o.Notifications.PortalBaseUrl, o.Merchant), now);
+                    OutboxWriter.EnqueueEmail(db, AutopayEmails.Upcoming(emailTexts, enrollment, payment, o.Notifications.PortalBaseUrl, o.Merchant), now);
                     count++;
                 }
                 await db.SaveChangesAsync(cancellationToken);

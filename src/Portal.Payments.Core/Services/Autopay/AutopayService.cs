@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Notifications;
 using Portal.Payments.Fees;
 using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
@@ -105,6 +106,7 @@ public sealed class AutopayService(
     IConvenienceFeePolicy fees,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
+    EmailTexts emailTexts,
     ILogger<AutopayService> logger)
 {
     /// <summary>The portal's currency (ISO 4217): autopay's maximum is entered in it.</summary>
@@ -234,7 +236,7 @@ public sealed class AutopayService(
         {
             e.AchAuthorizationId = SignRecurring(db, scope, method, terms.RecurringSignature!, now);
         }
-        OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(e, "on", PaymentMethodService.Describe(method), options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
+        OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(emailTexts, e, changed: false, PaymentMethodService.Describe(method), options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
         AuditLog.Add(db, scope, "autopay.enrolled", e.Id, now, new { e.Rule, e.DaysBeforeDue, e.MaxPaymentMinor, e.EndDate, e.PaymentMethodId });
         try
         {
@@ -290,7 +292,7 @@ public sealed class AutopayService(
                 .SetProperty(i => i.State, AutopayItemState.Skipped)
                 .SetProperty(i => i.PaymentId, (Guid?)null)
                 .SetProperty(i => i.SkipReason, (string?)null), cancellationToken);
-            OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(e, "changed", PaymentMethodService.Describe(method), options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
+            OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(emailTexts, e, changed: true, PaymentMethodService.Describe(method), options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
             AuditLog.Add(db, scope, "autopay.changed", e.Id, now, new { e.Rule, e.DaysBeforeDue, e.MaxPaymentMinor, e.EndDate, e.PaymentMethodId, Rescheduled = cancelled });
             try
             {
@@ -321,6 +323,7 @@ public sealed class AutopayService(
         e.UserId = scope.User.UserId;
         e.UserName = scope.User.DisplayName;
         e.UserEmail = scope.User.Email;
+        e.Culture = Notifications.ReaderCulture.Current();
         e.Version++;
         if (e.AchAuthorizationId is { } authorization && !await db.AchRevocations.AnyAsync(r => r.AuthorizationId == authorization, cancellationToken))
         {
@@ -330,7 +333,7 @@ public sealed class AutopayService(
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var cancelled = await CancelScheduledAsync(db, e.Id, scope, cancellationToken);
-            OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(e, "cancelled", method is null ? "" : PaymentMethodService.Describe(method),
+            OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(emailTexts, e, changed: true, method is null ? "" : PaymentMethodService.Describe(method),
                 options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
             AuditLog.Add(db, scope, "autopay.cancelled", e.Id, now, new { CancelledPayments = cancelled });
             await db.SaveChangesAsync(cancellationToken);
@@ -502,6 +505,7 @@ public sealed class AutopayService(
         e.UserId = scope.User.UserId;
         e.UserName = scope.User.DisplayName;
         e.UserEmail = scope.User.Email;
+        e.Culture = Notifications.ReaderCulture.Current();
         e.UpdatedAt = now;
         e.Version++;
     }

@@ -168,6 +168,7 @@ public sealed class DepositService(
         AccountName = scope.AccountName,
         CreatedAt = now,
         Memo = preview.Note,
+        Culture = Notifications.ReaderCulture.Current(),
     };
 
     /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>

@@ -7,7 +7,10 @@ using Portal.Payments.Notifications;
 
 namespace Portal.Payments.Services.Payments;
 
-/// <summary>The payment emails, built from the stored payment (so a background runner can send them too).</summary>
+/// <summary>
+/// The payment emails, built from the stored payment (so a background runner can send them too), in the payer's language
+/// and formats as stored with the payment (<see cref="PaymentRecord.Culture"/>; texts <c>Email.*</c>, see <see cref="EmailTexts"/>).
+/// </summary>
 internal static class PaymentEmails
 {
     /// <summary>The receipt page link of a payment.</summary>
@@ -15,88 +18,80 @@ internal static class PaymentEmails
         $"{portalBaseUrl.TrimEnd('/')}/portal/payments/{paymentId}/receipt";
 
     /// <summary>"Payment received" (Succeeded) or "Payment processing" (Processing), with the item breakdown.</summary>
-    public static PortalEmail Confirmation(PaymentRecord payment, PaymentStatus status, string? accountName, string portalBaseUrl, MerchantOptions? merchant = null)
+    public static PortalEmail Confirmation(EmailTexts texts, PaymentRecord payment, PaymentStatus status, string? accountName, string portalBaseUrl, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(payment);
-        var amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency);
-        var what = payment.Kind == PaymentKind.Deposit ? "deposit" : "payment";
-        var text = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"Hello {payment.CreatedByName},")
-            .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture,
-                $"{(status == PaymentStatus.Succeeded ? $"We received your {what}" : $"Your {what} is being processed")} of {amount} for {Account(payment, accountName)}.")
-            .AppendLine(CultureInfo.InvariantCulture, $"Receipt number: {payment.ReceiptNumber}")
+        var t = texts.For(payment.Culture);
+        var deposit = payment.Kind == PaymentKind.Deposit;
+        var received = status == PaymentStatus.Succeeded;
+        var text = Opening(t, payment)
+            .AppendLine(t.Format(received ? (deposit ? "Email.Received.Deposit" : "Email.Received.Payment") : (deposit ? "Email.Processing.Deposit" : "Email.Processing.Payment"),
+                Amount(t, payment), Account(payment, accountName)))
+            .AppendLine(t.Format("Email.ReceiptNumber", payment.ReceiptNumber))
             .AppendLine();
-        AppendLines(text, payment);
+        AppendLines(t, text, payment);
         if (!string.IsNullOrEmpty(payment.Memo))
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"Note: {payment.Memo}");
+            text.AppendLine(t.Format("Email.Note", payment.Memo));
         }
-        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"View your receipt: {ReceiptLink(portalBaseUrl, payment.Id)}");
-        var title = payment.Kind == PaymentKind.Deposit ? "Deposit" : "Payment";
-        return Branded(new PortalEmail
-        {
-            Id = Guid.NewGuid(),
-            To = payment.CreatedByEmail,
-            ToName = payment.CreatedByName,
-            Subject = status == PaymentStatus.Succeeded
-                ? $"{title} received: {payment.ReceiptNumber}"
-                : $"{title} processing: {payment.ReceiptNumber}",
-            TextBody = text.ToString(),
-            Kind = payment.Kind == PaymentKind.Deposit ? NotificationKind.DepositReceived : NotificationKind.PaymentProcessed,
-            AccountId = payment.AccountId,
-            PaymentId = payment.Id,
-        }, merchant, portalBaseUrl);
+        text.AppendLine().AppendLine(t.Format("Email.ViewReceipt", ReceiptLink(portalBaseUrl, payment.Id)));
+        var subject = received ? (deposit ? "Email.Subject.DepositReceived" : "Email.Subject.PaymentReceived")
+            : deposit ? "Email.Subject.DepositProcessing" : "Email.Subject.PaymentProcessing";
+        return Branded(Email(payment, deposit ? NotificationKind.DepositReceived : NotificationKind.PaymentProcessed, t.Format(subject, payment.ReceiptNumber), text),
+            merchant, portalBaseUrl);
     }
 
     /// <summary>"Payment scheduled": the date, the amount, the items and how to cancel.</summary>
-    public static PortalEmail Scheduled(PaymentRecord payment, string? accountName, string portalBaseUrl, MerchantOptions? merchant = null)
+    public static PortalEmail Scheduled(EmailTexts texts, PaymentRecord payment, string? accountName, string portalBaseUrl, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(payment);
-        var text = Opening(payment)
-            .AppendLine(CultureInfo.InvariantCulture,
-                $"Your payment of {Amount(payment)} for {Account(payment, accountName)} is scheduled for {Date(payment)}, using {payment.MethodDescription}.")
-            .AppendLine(CultureInfo.InvariantCulture, $"Reference: {payment.ReceiptNumber}")
+        var t = texts.For(payment.Culture);
+        var text = Opening(t, payment)
+            .AppendLine(t.Format("Email.Scheduled.Body", Amount(t, payment), Account(payment, accountName), Date(t, payment), t.Method(payment.MethodDescription)))
+            .AppendLine(t.Format("Email.Reference", payment.ReceiptNumber))
             .AppendLine();
-        AppendLines(text, payment);
+        AppendLines(t, text, payment);
         text.AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"To change or cancel it before {Date(payment)}, open your scheduled payments: {ScheduledPaymentsLink(portalBaseUrl)}");
-        return Branded(Email(payment, NotificationKind.PaymentScheduled, $"Payment scheduled for {Date(payment)}: {Amount(payment)} ({payment.ReceiptNumber})", text), merchant, portalBaseUrl);
+            .AppendLine(t.Format("Email.Scheduled.ChangeOrCancel", Date(t, payment), ScheduledPaymentsLink(portalBaseUrl)));
+        return Branded(Email(payment, NotificationKind.PaymentScheduled, t.Format("Email.Subject.Scheduled", Date(t, payment), Amount(t, payment), payment.ReceiptNumber), text),
+            merchant, portalBaseUrl);
     }
 
     /// <summary>"Scheduled payment cancelled".</summary>
-    public static PortalEmail Cancelled(PaymentRecord payment, string? accountName, string cancelledBy, string portalBaseUrl, MerchantOptions? merchant = null)
+    public static PortalEmail Cancelled(EmailTexts texts, PaymentRecord payment, string? accountName, string cancelledBy, string portalBaseUrl, MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(payment);
-        var text = Opening(payment)
-            .AppendLine(CultureInfo.InvariantCulture,
-                $"{cancelledBy} cancelled the payment of {Amount(payment)} for {Account(payment, accountName)} scheduled for {Date(payment)}. Nothing was charged.")
-            .AppendLine(CultureInfo.InvariantCulture, $"Reference: {payment.ReceiptNumber}")
+        var t = texts.For(payment.Culture);
+        var text = Opening(t, payment)
+            .AppendLine(t.Format("Email.Cancelled.Body", cancelledBy, Amount(t, payment), Account(payment, accountName), Date(t, payment)))
+            .AppendLine(t.Format("Email.Reference", payment.ReceiptNumber))
             .AppendLine();
-        AppendLines(text, payment);
-        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"The invoices are open again: {OpenInvoicesLink(portalBaseUrl)}");
-        return Branded(Email(payment, NotificationKind.PaymentCancelled, $"Scheduled payment cancelled: {Amount(payment)} ({payment.ReceiptNumber})", text), merchant, portalBaseUrl);
+        AppendLines(t, text, payment);
+        text.AppendLine().AppendLine(t.Format("Email.InvoicesOpenAgain", OpenInvoicesLink(portalBaseUrl)));
+        return Branded(Email(payment, NotificationKind.PaymentCancelled, t.Format("Email.Subject.Cancelled", Amount(t, payment), payment.ReceiptNumber), text),
+            merchant, portalBaseUrl);
     }
 
     /// <summary>"Scheduled payment changed": the new date, amount, method and items, and the invoices no longer in it.</summary>
-    public static PortalEmail Changed(PaymentRecord payment, string? accountName, string changedBy, IReadOnlyList<string> removedInvoices, string portalBaseUrl,
+    public static PortalEmail Changed(EmailTexts texts, PaymentRecord payment, string? accountName, string changedBy, IReadOnlyList<string> removedInvoices, string portalBaseUrl,
         MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(payment);
         ArgumentNullException.ThrowIfNull(removedInvoices);
-        var text = Opening(payment)
-            .AppendLine(CultureInfo.InvariantCulture,
-                $"{changedBy} changed the scheduled payment {payment.ReceiptNumber} for {Account(payment, accountName)}. It is now {Amount(payment)} on {Date(payment)}, using {payment.MethodDescription}.")
+        var t = texts.For(payment.Culture);
+        var text = Opening(t, payment)
+            .AppendLine(t.Format("Email.Changed.Body", changedBy, payment.ReceiptNumber, Account(payment, accountName), Amount(t, payment), Date(t, payment),
+                t.Method(payment.MethodDescription)))
             .AppendLine();
         if (removedInvoices.Count > 0)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"No longer in this payment (open again): {string.Join(", ", removedInvoices)}").AppendLine();
+            text.AppendLine(t.Format("Email.Changed.Removed", string.Join(", ", removedInvoices))).AppendLine();
         }
-        AppendLines(text, payment);
+        AppendLines(t, text, payment);
         text.AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"Your scheduled payments: {ScheduledPaymentsLink(portalBaseUrl)}");
-        return Branded(Email(payment, NotificationKind.PaymentScheduled, $"Scheduled payment changed: {Amount(payment)} on {Date(payment)} ({payment.ReceiptNumber})", text),
-            merchant, portalBaseUrl);
+            .AppendLine(t.Format("Email.YourScheduledPayments", ScheduledPaymentsLink(portalBaseUrl)));
+        return Branded(Email(payment, NotificationKind.PaymentScheduled,
+            t.Format("Email.Subject.Changed", Amount(t, payment), Date(t, payment), payment.ReceiptNumber), text), merchant, portalBaseUrl);
     }
 
     /// <summary>The scheduled payments page link.</summary>
@@ -104,30 +99,32 @@ internal static class PaymentEmails
 
     /// <summary>
     /// "Payment failed" (nothing charged), "Payment returned" (the bank returned the debit) or "Payment refunded" (the
-    /// money went back to the payer), with the reason and a link back.
+    /// money went back to the payer), with the reason (its code's words in the payer's language when it has a code) and a
+    /// link back.
     /// </summary>
-    public static PortalEmail Failed(PaymentRecord payment, PaymentStatus status, string reason, string? accountName, string portalBaseUrl, MerchantOptions? merchant = null)
+    public static PortalEmail Failed(EmailTexts texts, PaymentRecord payment, PaymentStatus status, string reason, string? accountName, string portalBaseUrl,
+        MerchantOptions? merchant = null)
     {
         ArgumentNullException.ThrowIfNull(payment);
-        var returned = status == PaymentStatus.Returned;
-        var refunded = status == PaymentStatus.Refunded;
-        var what = payment.ScheduledFor is null ? "payment" : $"payment scheduled for {Date(payment)}";
-        var headline = returned ? $"Your bank returned your {what} of {Amount(payment)} for {Account(payment, accountName)}."
-            : refunded ? $"Your {what} of {Amount(payment)} for {Account(payment, accountName)} was refunded to you."
-            : $"Your {what} of {Amount(payment)} for {Account(payment, accountName)} failed. Nothing was charged.";
-        var text = Opening(payment)
+        var t = texts.For(payment.Culture);
+        var outcome = status switch
+        {
+            PaymentStatus.Returned => "Returned",
+            PaymentStatus.Refunded => "Refunded",
+            _ => "Failed",
+        };
+        var headline = t.Format($"Email.Failed.{outcome}{(payment.ScheduledFor is null ? "" : "Scheduled")}", Amount(t, payment), Account(payment, accountName), Date(t, payment));
+        var text = Opening(t, payment)
             .AppendLine(headline)
-            .AppendLine(CultureInfo.InvariantCulture, $"Reason: {reason}")
-            .AppendLine(CultureInfo.InvariantCulture, $"Reference: {payment.ReceiptNumber}")
+            .AppendLine(t.Format("Email.Reason", t.FailureReason(payment.FailureCode, reason)))
+            .AppendLine(t.Format("Email.Reference", payment.ReceiptNumber))
             .AppendLine();
-        AppendLines(text, payment);
+        AppendLines(t, text, payment);
         text.AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"The invoices are open again; pay or schedule them here: {OpenInvoicesLink(portalBaseUrl)}")
-            .AppendLine(CultureInfo.InvariantCulture, $"Payment details: {ReceiptLink(portalBaseUrl, payment.Id)}");
-        var subject = returned ? $"Payment returned: {Amount(payment)} ({payment.ReceiptNumber})"
-            : refunded ? $"Payment refunded: {Amount(payment)} ({payment.ReceiptNumber})"
-            : $"Payment failed: {Amount(payment)} ({payment.ReceiptNumber})";
-        return Branded(Email(payment, NotificationKind.PaymentFailed, subject, text), merchant, portalBaseUrl);
+            .AppendLine(t.Format("Email.Failed.OpenAgain", OpenInvoicesLink(portalBaseUrl)))
+            .AppendLine(t.Format("Email.PaymentDetails", ReceiptLink(portalBaseUrl, payment.Id)));
+        return Branded(Email(payment, NotificationKind.PaymentFailed, t.Format($"Email.Subject.{outcome}", Amount(t, payment), payment.ReceiptNumber), text),
+            merchant, portalBaseUrl);
     }
 
     /// <summary>The open invoices page link.</summary>
@@ -165,34 +162,34 @@ internal static class PaymentEmails
         return email with { TextBody = text, HtmlBody = html.ToString() };
     }
 
-    private static StringBuilder Opening(PaymentRecord payment) =>
-        new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"Hello {payment.CreatedByName},").AppendLine();
+    /// <summary>"Hello Pat," and a blank line.</summary>
+    internal static StringBuilder Opening(EmailText t, string name) => new StringBuilder().AppendLine(t.Format("Email.Hello", name)).AppendLine();
 
-    internal static void AppendLines(StringBuilder text, PaymentRecord payment)
+    private static StringBuilder Opening(EmailText t, PaymentRecord payment) => Opening(t, payment.CreatedByName);
+
+    /// <summary>One line per invoice (amount applied, discount, short payment and its reason) and the fee's line.</summary>
+    internal static void AppendLines(EmailText t, StringBuilder text, PaymentRecord payment)
     {
         foreach (var line in payment.Allocations.OrderBy(a => a.Id))
         {
-            var applied = Money.FromMinorUnits(line.AppliedMinor, payment.Currency);
-            var discount = Money.FromMinorUnits(line.DiscountMinor, payment.Currency);
-            var shortPaid = Money.FromMinorUnits(line.ShortMinor, payment.Currency);
-            text.Append(CultureInfo.InvariantCulture, $"  {line.InvoiceNumber}: {applied}");
-            if (!discount.IsZero)
+            text.Append("  ").Append(line.InvoiceNumber).Append(": ").Append(t.Amount(line.AppliedMinor, payment.Currency));
+            if (line.DiscountMinor != 0)
             {
-                text.Append(CultureInfo.InvariantCulture, $" (discount {discount})");
+                text.Append(t.Format("Email.Line.Discount", t.Amount(line.DiscountMinor, payment.Currency)));
             }
-            if (!shortPaid.IsZero)
+            if (line.ShortMinor != 0)
             {
-                text.Append(CultureInfo.InvariantCulture, $" (short-paid {shortPaid}: {line.ShortReason})");
+                text.Append(t.Format("Email.Line.ShortPaid", t.Amount(line.ShortMinor, payment.Currency), line.ShortReason is null ? "" : t.ShortPayReason(line.ShortReason)));
             }
             text.AppendLine();
         }
         if (payment.FeeMinor != 0)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {payment.FeeLabel ?? "Convenience fee"}: {Money.FromMinorUnits(payment.FeeMinor, payment.Currency)}");
+            text.Append("  ").Append(payment.FeeLabel ?? t["Email.ConvenienceFee"]).Append(": ").AppendLine(t.Amount(payment.FeeMinor, payment.Currency));
         }
     }
 
-    private static PortalEmail Email(PaymentRecord payment, NotificationKind kind, string subject, StringBuilder text) => new()
+    internal static PortalEmail Email(PaymentRecord payment, NotificationKind kind, string subject, StringBuilder text) => new()
     {
         Id = Guid.NewGuid(),
         To = payment.CreatedByEmail,
@@ -204,8 +201,7 @@ internal static class PaymentEmails
         PaymentId = payment.Id,
     };
 
-    private static Money Amount(PaymentRecord payment) => Money.FromMinorUnits(payment.AmountMinor, payment.Currency);
+    private static string Amount(EmailText t, PaymentRecord payment) => t.Amount(payment.AmountMinor, payment.Currency);
 
-    private static string Date(PaymentRecord payment) =>
-        payment.ScheduledFor?.ToString("MMMM d, yyyy", CultureInfo.InvariantCulture) ?? "";
+    private static string Date(EmailText t, PaymentRecord payment) => payment.ScheduledFor is { } date ? t.Date(date) : "";
 }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Notifications;
 using Portal.Payments.Erp;
 using Portal.Payments.Hosting;
 using Portal.Payments.Outbox;
@@ -78,6 +79,7 @@ public sealed class PaymentLifecycle(
     IOptions<PortalPaymentsOptions> options,
     DatabaseWriteLane lane,
     TimeProvider clock,
+    EmailTexts emailTexts,
     ILogger<PaymentLifecycle> logger)
 {
     /// <summary>The transition table: every allowed move. Anything else is refused.</summary>
@@ -627,7 +629,7 @@ public sealed class PaymentLifecycle(
             After = new { Amount = amount, Date = date, Method = amendment.MethodDescription, Invoices = payment.Allocations.Select(a => a.InvoiceNumber).ToList() },
             Removed = amendment.RemovedNumbers,
         });
-        OutboxWriter.EnqueueEmail(db, PaymentEmails.Changed(payment, payment.AccountName, change.CancelledBy ?? change.Actor, amendment.RemovedNumbers,
+        OutboxWriter.EnqueueEmail(db, PaymentEmails.Changed(emailTexts, payment, payment.AccountName, change.CancelledBy ?? change.Actor, amendment.RemovedNumbers,
             options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
         logger.LogInformation("Scheduled payment {PaymentId} ({ReceiptNumber}) changed: {OldAmount} on {OldDate} → {Amount} on {Date}, {Removed} invoices removed",
             id, payment.ReceiptNumber, Money.FromMinorUnits(oldAmount, payment.Currency), oldDate, Money.FromMinorUnits(amount, payment.Currency), date, removed.Count);
@@ -661,11 +663,11 @@ public sealed class PaymentLifecycle(
             case PaymentStatus.Succeeded when !postingWentOut:
             case PaymentStatus.Processing:
                 EnqueuePosting(db, payment, change.Reference, now);
-                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, to, payment.AccountName, baseUrl, merchant), now);
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(emailTexts, payment, to, payment.AccountName, baseUrl, merchant), now);
                 break;
             case PaymentStatus.Succeeded:
                 // A bank debit settled: its posting went out when the gateway accepted it; tell the payer it cleared.
-                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(payment, to, payment.AccountName, baseUrl, merchant), now);
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Confirmation(emailTexts, payment, to, payment.AccountName, baseUrl, merchant), now);
                 break;
             case PaymentStatus.Failed or PaymentStatus.Returned or PaymentStatus.Refunded:
                 await ReleaseHoldsAsync(db, payment, ct);
@@ -686,14 +688,14 @@ public sealed class PaymentLifecycle(
                 }
                 if (to != PaymentStatus.Failed || change.EmailFailure || from is PaymentStatus.Processing or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction)
                 {
-                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Failed(payment, to, reason, payment.AccountName, baseUrl, merchant), now);
+                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Failed(emailTexts, payment, to, reason, payment.AccountName, baseUrl, merchant), now);
                 }
                 break;
             case PaymentStatus.Cancelled:
                 await ReleaseHoldsAsync(db, payment, ct);
                 if (!change.Quiet)
                 {
-                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(payment, payment.AccountName, change.CancelledBy ?? change.Actor, baseUrl, merchant), now);
+                    OutboxWriter.EnqueueEmail(db, PaymentEmails.Cancelled(emailTexts, payment, payment.AccountName, change.CancelledBy ?? change.Actor, baseUrl, merchant), now);
                 }
                 break;
         }

@@ -261,6 +261,7 @@ public sealed class PaymentService(
             CreatedByEmail = scope.User.Email,
             AccountName = scope.AccountName,
             CreatedAt = now,
+            Culture = Notifications.ReaderCulture.Current(),
             InvoiceCount = items.Count,
             Allocations = preview.Lines.Select(l => new PaymentAllocationRecord
             {

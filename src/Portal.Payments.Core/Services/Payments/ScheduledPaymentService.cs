@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Notifications;
 using Portal.Payments.Fees;
 using Portal.Payments.Discounts;
 using Portal.Payments.Hosting;
@@ -23,6 +24,7 @@ public sealed class ScheduledPaymentService(
     IConvenienceFeePolicy fees,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
+    EmailTexts emailTexts,
     ILogger<ScheduledPaymentService> logger)
 {
     /// <summary>The dates the selection may be scheduled for (the latest respects the horizon and, if set, the earliest due date).</summary>
@@ -80,7 +82,7 @@ public sealed class ScheduledPaymentService(
             now => PaymentService.NewPayment(scope, request.IdempotencyKey, preview, items, method, charger.GatewayKey, now, scheduled: true),
             (db, p, now) =>
             {
-                OutboxWriter.EnqueueEmail(db, PaymentEmails.Scheduled(p, scope.AccountName, baseUrl, options.Value.Merchant), now);
+                OutboxWriter.EnqueueEmail(db, PaymentEmails.Scheduled(emailTexts, p, scope.AccountName, baseUrl, options.Value.Merchant), now);
                 AuditLog.Add(db, scope, "payment.scheduled", p.Id, now, new { p.ReceiptNumber, p.AmountMinor, p.ScheduledFor, Items = items.Count });
             },
             items, schedule: true, Busy,

@@ -171,6 +171,10 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Culture")
+                        .HasMaxLength(35)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Currency")
                         .IsRequired()
                         .HasMaxLength(3)
@@ -829,6 +833,10 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<string>("CreatedByUserId")
                         .IsRequired()
                         .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Culture")
+                        .HasMaxLength(35)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Currency")
