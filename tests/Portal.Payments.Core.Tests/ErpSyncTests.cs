@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.DemoErp;
@@ -127,6 +128,49 @@ public abstract class ErpSyncTests(TestDatabase database)
         var rows = await InvoicesAsync(a, account);
         Assert.Equal(1500, rows.Count);
         Assert.Equal(1500, rows.Select(r => r.ExternalId).Distinct().Count());
+    }
+
+    /// <summary>An ERP that stops answering: its HttpClient gives up with a TaskCanceledException for one account.</summary>
+    private sealed class TimingOutErp(DemoErpAdapter inner, string slowAccount) : IErpAdapter
+    {
+        public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) => accountId == slowAccount
+            ? throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.")
+            : inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
+        public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
+        public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default) => inner.PostPaymentAsync(posting, ct);
+        public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
+        public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
+        public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
+    }
+
+    [Fact]
+    public async Task An_erp_that_times_out_on_one_account_is_recorded_as_its_error_and_the_scheduled_pass_goes_on_to_the_next()
+    {
+        var (slow, fine) = (PortalHarness.NewAccount(), PortalHarness.NewAccount());
+        await using (var first = new PortalHarness(database))
+        {
+            // Both accounts were visited once (synced), so the timer keeps them fresh.
+            await first.Get<ErpSyncService>().SyncAccountAsync(slow);
+            await first.Get<ErpSyncService>().SyncAccountAsync(fine);
+        }
+        await using var h = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp =>
+            new TimingOutErp(sp.GetRequiredService<DemoErpAdapter>(), slow))));
+        var factory = h.Get<IDbContextFactory<PaymentsDbContext>>();
+        DateTime? FineSyncedAt()
+        {
+            using var db = factory.CreateDbContext();
+            return db.ErpSyncStates.AsNoTracking().Single(s => s.AccountId == fine).LastSyncedAt;
+        }
+        var before = FineSyncedAt();
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        await Assert.ThrowsAsync<TaskCanceledException>(() => h.Get<ErpSyncService>().SyncAccountAsync(slow));
+        var pass = h.Root.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<ErpSyncBackgroundService>().Single();
+        await pass.SyncKnownAccountsAsync(CancellationToken.None);
+
+        await using var check = await factory.CreateDbContextAsync();
+        Assert.Contains("HttpClient.Timeout", (await check.ErpSyncStates.AsNoTracking().SingleAsync(s => s.AccountId == slow)).LastError);
+        Assert.True(FineSyncedAt() > before, "The account after the one that timed out should have been synced in the same pass.");
     }
 }
 

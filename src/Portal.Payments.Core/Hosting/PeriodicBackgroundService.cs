@@ -50,7 +50,9 @@ internal abstract class PeriodicBackgroundService(IOptions<PortalPaymentsOptions
         {
             await RunOnceAsync(stoppingToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        // Only the host's stop ends the loop: an adapter's timeout (HttpClient reports it as a TaskCanceledException) is a
+        // failed run like any other, or one ERP or gateway outage would stop the host (BackgroundServiceExceptionBehavior.StopHost).
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
             logger.LogWarning(ex, "{Work} failed; it runs again in {Interval}", WorkName, Interval);
         }

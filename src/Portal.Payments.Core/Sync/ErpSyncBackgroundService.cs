@@ -23,7 +23,8 @@ internal sealed class ErpSyncBackgroundService(
 
     protected override Task RunOnceAsync(CancellationToken cancellationToken) => SyncKnownAccountsAsync(cancellationToken);
 
-    private async Task SyncKnownAccountsAsync(CancellationToken ct)
+    /// <summary>One pass over the known accounts: an account whose sync fails (also by timing out) leaves the others to sync.</summary>
+    internal async Task SyncKnownAccountsAsync(CancellationToken ct)
     {
         var factory = services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
         List<string> accounts;
@@ -39,7 +40,7 @@ internal sealed class ErpSyncBackgroundService(
             {
                 await sync.SyncAccountAsync(account, ct);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
                 logger.LogWarning(ex, "ERP sync of {AccountId} failed", account);
             }

@@ -97,7 +97,8 @@ public sealed class ErpSyncService(
                 activity?.SetTag("portal.items_changed", result.Inserted + result.Updated);
                 return result;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            // An ERP that timed out (a TaskCanceledException from its HttpClient) failed like any other: its error is recorded.
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 logger.LogWarning(ex, "ERP sync of account {AccountId} failed", accountId);
                 await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);

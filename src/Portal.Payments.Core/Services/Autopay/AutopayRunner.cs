@@ -59,8 +59,9 @@ public sealed class AutopayRunner(
                     Interlocked.Add(ref made, await ExpandClaimedAsync(id, CancellationToken.None));
                     return true;
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex)
                 {
+                    // Expanded without the stop token: a cancellation here is an adapter's timeout.
                     logger.LogWarning(ex, "Autopay enrolment {EnrollmentId} could not be expanded; tried again when its lease expires", id);
                     return false;
                 }

@@ -216,7 +216,7 @@ internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions
         {
             report = await operations.GetReportAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             return HealthCheckResult.Unhealthy("The portal payments database cannot be read.", ex);
         }

@@ -70,8 +70,9 @@ internal sealed class PaymentReconciler(
             await using var scope = services.CreateAsyncScope();
             return await ReconcileOneAsync(scope.ServiceProvider, id);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
+            // Runs without the stop token: a cancellation here is the gateway's timeout, not the host stopping.
             logger.LogWarning(ex, "Reconciling payment {PaymentId} failed; it is tried again when its lease expires", id);
             return false;
         }

@@ -58,9 +58,9 @@ internal sealed class ScheduledPaymentRunner(
                         loaded[c.Payment.Id] = c;
                     }
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex)
                 {
-                    // Each run loads its own payment instead.
+                    // Each run loads its own payment instead (loaded without the stop token: any failure is the database's).
                     logger.LogWarning(ex, "Loading {Count} claimed payments together failed; each is loaded on its own", claim.Claimed.Count);
                 }
             }
@@ -93,8 +93,9 @@ internal sealed class ScheduledPaymentRunner(
             await using var scope = services.CreateAsyncScope();
             return await RunOneAsync(scope.ServiceProvider.GetRequiredService<PaymentCharger>(), id, claimed);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
+            // Runs without the stop token: a cancellation here is an adapter's timeout, not the host stopping.
             logger.LogWarning(ex, "Scheduled payment {PaymentId} could not be run; the reconciler takes it over when its lease expires", id);
             return false;
         }

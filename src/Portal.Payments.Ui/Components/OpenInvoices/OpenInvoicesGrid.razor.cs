@@ -102,8 +102,9 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         {
             _error = FieldErrorText.Of(L, ex);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception)
         {
+            // Also an ERP's timeout (a TaskCanceledException): the page says so instead of losing the circuit.
             _error = L["Invoices.LoadFailed"];
         }
     }
