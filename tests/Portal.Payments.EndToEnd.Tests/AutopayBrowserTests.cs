@@ -136,7 +136,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             Assert.Equal(charged.InvoicesMinor + charged.FeeMinor, await own.ScalarAsync("SELECT AmountMinor FROM pp_sandbox_charges WHERE PaymentId = $id", charged.Id));
 
             var mailbox = page.GetByTestId("mailbox");
-            var received = $"Payment received: {charged.Reference}";
+            var received = TKey("Email.Subject.PaymentReceived", "Payment received: {0}", charged.Reference);
             for (var attempt = 0; attempt < 30 && await mailbox.GetByText(received).CountAsync() == 0; attempt++)
             {
                 await page.GotoAsync("/mailbox");
@@ -144,7 +144,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
                 await page.WaitForTimeoutAsync(1_000);
             }
             await Expect(mailbox.GetByText(received)).ToBeVisibleAsync();
-            await Expect(mailbox.GetByText("Autopay on", new() { Exact = true })).ToBeVisibleAsync();
+            await Expect(mailbox.GetByText(TKey("Email.Subject.AutopayOn", "Autopay on"), new() { Exact = true })).ToBeVisibleAsync();
 
             // The receipt: the invoice, the fee on its own line, the amount charged.
             await page.GotoAsync($"/portal/payments/{charged.Id}/receipt");

@@ -52,7 +52,8 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         Assert.Equal(200, advanced.Status);
 
         var mailbox = page.GetByTestId("mailbox");
-        var received = $"Payment received: {kept}";
+        // The emails are written in the payer's language.
+        var received = TKey("Email.Subject.PaymentReceived", "Payment received: {0}", kept);
         for (var attempt = 0; attempt < 20 && await mailbox.GetByText(received).CountAsync() == 0; attempt++)
         {
             await page.GotoAsync($"{Host.BaseUrl}/mailbox");
@@ -60,9 +61,50 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
             await page.WaitForTimeoutAsync(1_000);
         }
         await Expect(mailbox.GetByText(received)).ToBeVisibleAsync();
-        await Expect(mailbox.GetByText(new Regex($@"^Payment scheduled for .*\({Regex.Escape(kept)}\)$"))).ToBeVisibleAsync();
-        await Expect(mailbox.GetByText(new Regex($@"^Scheduled payment cancelled: .*\({Regex.Escape(cancelled)}\)$"))).ToBeVisibleAsync();
+        await Expect(mailbox.GetByText(TKeyPattern("Email.Subject.Scheduled", "Payment scheduled for {0}: {1} ({2})", null, null, kept))).ToBeVisibleAsync();
+        await Expect(mailbox.GetByText(TKeyPattern("Email.Subject.Cancelled", "Scheduled payment cancelled: {0} ({1})", null, cancelled))).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
+    });
+
+    [Fact]
+    public Task A_past_date_typed_into_the_schedule_panel_stays_in_the_box_and_is_explained_beside_it() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        var today = DateOnly.FromDateTime((await HostNowAsync(page)).UtcDateTime);
+        await OpenInvoicesAsync(page);
+        var number = (await FirstSelectableInvoicesAsync(page, 1)).Single();
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", number), Exact = true }).CheckAsync();
+        await page.GetByTestId("schedule-selected").ClickAsync();
+        var panel = page.GetByTestId("schedule-panel");
+        var confirm = panel.GetByRole(AriaRole.Button, new() { Name = T("Confirm scheduled payment"), Exact = true });
+        await Expect(confirm).ToBeVisibleAsync();
+
+        // Yesterday, typed: the calendar does not offer it, and Radzen alone would empty the box without a word.
+        var dateBox = panel.GetByLabel(T("Payment date"), new() { Exact = true });
+        var yesterday = today.AddDays(-1).ToString("d", SuiteLanguage.Culture);
+        await dateBox.FillAsync(yesterday);
+        await dateBox.PressAsync("Tab");
+        var error = panel.GetByTestId("schedule-date-error");
+        await Expect(error).ToHaveTextAsync(TKeyPattern("Error.ScheduleDatePast", "{0:MMMM d, yyyy} is in the past. Choose a date from {1:MMMM d, yyyy}.", null, null));
+        await Expect(dateBox).ToHaveValueAsync(yesterday);
+        await Expect(dateBox).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(confirm).ToHaveCountAsync(0);
+        await AssertAccessibleAsync(page);
+
+        // Text that is no date: kept too, with the way to write one.
+        await dateBox.FillAsync("soon");
+        await dateBox.PressAsync("Tab");
+        await Expect(error).ToHaveTextAsync(TKeyPattern("Error.ScheduleDateMissing", "Enter the payment date as a calendar date, for example {0:yyyy-MM-dd}.", (string?)null));
+        await Expect(dateBox).ToHaveValueAsync("soon");
+
+        // A date it offers: the error goes and the payment can be confirmed.
+        var later = today.AddDays(3).ToString("d", SuiteLanguage.Culture);
+        await dateBox.FillAsync(later);
+        await dateBox.PressAsync("Tab");
+        await Expect(error).ToHaveCountAsync(0);
+        await Expect(dateBox).ToHaveAttributeAsync("aria-invalid", "false");
+        await Expect(confirm).ToBeEnabledAsync();
+        await panel.GetByRole(AriaRole.Button, new() { Name = T("Cancel"), Exact = true }).ClickAsync();
     });
 
     [Fact]

@@ -81,7 +81,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         await Expect(mail).ToHaveCountAsync(1);
         await mail.Locator("summary").ClickAsync();
         await Expect(mail.Locator("pre")).ToContainTextAsync(receiptNumber);
-        await Expect(mail.Locator("pre")).ToContainTextAsync($"Note: {note}");
+        await Expect(mail.Locator("pre")).ToContainTextAsync(TKey("Email.Note", "Note: {0}", note));
         await AssertAccessibleAsync(page);
 
         // Payment history: found by its note, as kind Deposit, linking to the receipt.

@@ -32,7 +32,7 @@ public class SchedulePaymentPanelTests : PayTestContext
     private static string Text(IRenderedComponent<SchedulePaymentPanel> cut, string testId) => cut.Find($"[data-testid={testId}]").TextContent.Trim();
 
     private static Task PickDateAsync(IRenderedComponent<SchedulePaymentPanel> cut, DateTime? date) =>
-        cut.InvokeAsync(() => cut.FindComponent<RadzenDatePicker<DateTime?>>().Instance.Change.InvokeAsync(date));
+        cut.InvokeAsync(() => cut.FindComponent<PortalDatePicker>().Instance.Change.InvokeAsync(date));
 
     [Fact]
     public async Task The_calendar_runs_from_tomorrow_to_the_horizon_and_the_preview_follows_the_chosen_date()
@@ -90,19 +90,47 @@ public class SchedulePaymentPanelTests : PayTestContext
         WaitForPreview(cut);
 
         await PickDateAsync(cut, new DateTime(2027, 3, 10));
-        cut.WaitForAssertion(() => Assert.Contains("cannot be scheduled for today", Text(cut, "schedule-error")), Timeout);
-        Assert.Equal("alert", cut.Find("[data-testid=schedule-error]").GetAttribute("role"));
+        cut.WaitForAssertion(() => Assert.Contains("cannot be scheduled for today", Text(cut, "schedule-date-error")), Timeout);
+        Assert.Equal("alert", cut.Find("[data-testid=schedule-date-error]").GetAttribute("role"));
         Assert.Empty(Buttons(cut.Find("[data-testid=schedule-panel]"), "Confirm scheduled payment"));
 
         await PickDateAsync(cut, new DateTime(2027, 5, 1));
-        cut.WaitForAssertion(() => Assert.Contains("the latest date payments can be scheduled", Text(cut, "schedule-error")), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("the latest date payments can be scheduled", Text(cut, "schedule-date-error")), Timeout);
 
         await PickDateAsync(cut, null);
-        cut.WaitForAssertion(() => Assert.Contains("calendar date", Text(cut, "schedule-error")), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("calendar date", Text(cut, "schedule-date-error")), Timeout);
 
         await PickDateAsync(cut, new DateTime(2027, 3, 12));
-        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=schedule-error]")), Timeout);
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=schedule-date-error]")), Timeout);
         Assert.Single(Buttons(cut.Find("[data-testid=schedule-panel]"), "Confirm scheduled payment"));
+        Assert.Empty(_scheduled);
+    }
+
+    [Theory]
+    [InlineData("3/1/2027", "is in the past")]
+    [InlineData("3/10/2027", "cannot be scheduled for today")]
+    [InlineData("5/1/2027", "the latest date payments can be scheduled")]
+    [InlineData("the first of next month", "calendar date")]
+    public async Task A_typed_date_the_calendar_does_not_offer_keeps_its_text_and_gets_the_servers_reason_beside_the_field(string typed, string reason)
+    {
+        await StartAsync(configure: o => o.Scheduling.HorizonDays = 30);
+        var ids = await SeedAsync(("INV-3301", 15_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        // What the browser's box holds when Radzen reads it on change.
+        JSInterop.Setup<string>("Radzen.getInputValue", _ => true).SetResult(typed);
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=schedule-panel] input.rz-inputtext").Change(typed));
+
+        cut.WaitForAssertion(() => Assert.Contains(reason, Text(cut, "schedule-date-error")), Timeout);
+        var box = cut.Find("[data-testid=schedule-panel] input.rz-inputtext");
+        Assert.Equal("true", box.GetAttribute("aria-invalid"));
+        Assert.StartsWith(cut.Find("[data-testid=schedule-date-error]").Id + " ", box.GetAttribute("aria-describedby"), StringComparison.Ordinal);
+        // Radzen erased the box; the typed text is put back after it.
+        cut.WaitForAssertion(() => Assert.Equal(typed, JSInterop.Invocations["Radzen.setInputValue"].Last().Arguments[1]), Timeout);
+        Assert.Empty(Buttons(cut.Find("[data-testid=schedule-panel]"), "Confirm scheduled payment"));
+        Assert.Null(cut.FindComponent<PortalDatePicker>().Instance.Value);
         Assert.Empty(_scheduled);
     }
 

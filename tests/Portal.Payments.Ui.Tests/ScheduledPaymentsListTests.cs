@@ -147,6 +147,26 @@ public class ScheduledPaymentsListTests : PayTestContext
     }
 
     [Fact]
+    public async Task A_past_date_typed_into_the_change_form_stays_in_the_box_is_explained_and_nothing_can_be_saved()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("SCH-5151", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
+        var cut = RenderList();
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        JSInterop.Setup<string>("Radzen.getInputValue", _ => true).SetResult("3/1/2027");
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext").Change("3/1/2027"));
+
+        cut.WaitForAssertion(() => Assert.Contains("March 1, 2027 is in the past", cut.Find("[data-testid=scheduled-change-error]").TextContent), Timeout);
+        cut.WaitForAssertion(() => Assert.Equal("3/1/2027", JSInterop.Invocations["Radzen.setInputValue"].Last().Arguments[1]), Timeout);
+        Assert.True(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled"));
+    }
+
+    [Fact]
     public async Task Changing_only_the_method_of_a_payment_with_a_card_fee_saves_the_amount_of_the_method_chosen_fee_included()
     {
         var scheduled = await ArrangeWithCardFeeAsync();

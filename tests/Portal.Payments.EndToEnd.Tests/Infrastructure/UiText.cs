@@ -52,6 +52,18 @@ public static class UiText
         return arguments.Length == 0 ? text : string.Format(SuiteLanguage.Culture, text, arguments);
     }
 
+    /// <summary>
+    /// A pattern for the whole of resource <paramref name="key"/>'s text in the suite's language, with the placeholders whose
+    /// <paramref name="arguments"/> are null matching anything (an email subject whose date and amount a test does not know).
+    /// </summary>
+    public static System.Text.RegularExpressions.Regex TKeyPattern(string key, string english, params string?[] arguments)
+    {
+        var text = TKey(key, english);
+        var pattern = System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Escape(text), @"\\\{(\d+)(?::[^}]*)?}",
+            m => arguments[int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)] is { } known ? System.Text.RegularExpressions.Regex.Escape(known) : ".*");
+        return new System.Text.RegularExpressions.Regex("^" + pattern + "$");
+    }
+
     /// <summary>The text whose English is <paramref name="english"/>, in <paramref name="language"/> ("de"), whatever the suite's language.</summary>
     public static string In(string language, string english) => Translate(english, language);
 
@@ -88,6 +100,8 @@ public static class UiText
         [
             Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Ui", "Resources"),
             Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Sandbox", "Resources"),
+            // The emails' texts (Email.*), written in the payer's language.
+            Path.Combine(RepoPaths.RepoRoot, "src", "Portal.Payments.Core", "Resources"),
         ];
         foreach (var folder in folders.Where(Directory.Exists))
         {

@@ -104,6 +104,19 @@ public partial class ScheduledPaymentsList : ComponentBase
         return RefreshChangeAmountAsync();
     }
 
+    /// <summary>
+    /// A date typed before tomorrow (or text that is no date): the typed text stays in the box and the server says why that
+    /// date cannot be used; the form holds no date until one it can use is picked.
+    /// </summary>
+    private async Task DateMistypedAsync(DateTime? typed)
+    {
+        await DateChangedAsync(typed);
+        if (_changeError is not null)
+        {
+            _date = null;
+        }
+    }
+
     /// <summary>Another method may carry another convenience fee: the amount is asked again.</summary>
     private Task MethodChangedAsync(Guid? method)
     {
