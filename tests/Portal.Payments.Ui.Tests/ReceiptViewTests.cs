@@ -63,6 +63,19 @@ public class ReceiptViewTests : ReceiptTestContext
     }
 
     [Fact]
+    public async Task The_payment_time_reads_in_the_users_time_zone_as_in_the_history_and_the_pdf()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+        Users.Current = Users.Current! with { TimeZoneId = "America/New_York" };
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        // 12:00 UTC on 10 March 2027 is 7:00 in New York (EST; daylight saving starts on the 14th).
+        Assert.Equal("3/10/2027 7:00\u202FAM", Fact(cut, "Date"));   // ICU puts a narrow no-break space before AM
+    }
+
+    [Fact]
     public async Task The_receipt_shows_payer_method_status_breakdown_and_totals()
     {
         await StartAsync();
@@ -73,7 +86,7 @@ public class ReceiptViewTests : ReceiptTestContext
         Assert.Equal($"Receipt {paid.ReceiptNumber}", cut.Find("h1").TextContent.Trim());
         Assert.Equal("Acme Industrial Supply (ACME)", Fact(cut, "Payer"));
         Assert.Equal("Pat Payer", Fact(cut, "Paid by"));
-        Assert.Equal("Mar 10, 2027 12:00 UTC", Fact(cut, "Date"));
+        Assert.Equal("3/10/2027 12:00\u202FPM UTC", Fact(cut, "Date"));   // no zone known: UTC, named
         Assert.Equal(paid.ReceiptNumber, Fact(cut, "Receipt number"));
         Assert.Equal("Visa •••• 4242", Fact(cut, "Method"));
         Assert.Equal("Paid", Fact(cut, "Status"));
