@@ -141,6 +141,43 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         Assert.NotNull((await RowAsync(h, card.Id)).DeletedAt);
     }
 
+    [Fact]
+    public async Task A_gateway_that_cannot_remove_methods_says_so_and_the_portal_deletes_them_on_its_side()
+    {
+        await using var h = Harness(database, out _, configure: b => b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp =>
+            new NoRemovalGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var gateway = h.Get<IPaymentGateway>();
+        var answer = await gateway.RemoveMethodAsync("pm_any");
+        Assert.Equal((false, GatewayErrorCode.Unsupported), (answer.Succeeded, answer.ErrorCode));
+
+        // An unsaved card is let go after its day instead of being asked about on every pass.
+        var unsaved = await UnsavedCardAsync(h);
+        h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
+        Assert.True(await h.Get<SingleUseMethodSweeper>().SweepAsync() >= 1);
+        Assert.NotNull((await RowAsync(h, unsaved.Id)).DeletedAt);
+
+        // A saved card the payer deletes is deleted (not refused), as with a gateway that removed it.
+        var saved = await CardAsync(h);
+        await h.Get<PaymentMethodService>().DeleteAsync(saved.Id);
+        Assert.NotNull((await RowAsync(h, saved.Id)).DeletedAt);
+    }
+
+    /// <summary>A gateway built on <see cref="PaymentGatewayBase"/> without <c>RemoveMethodAsync</c> (its default).</summary>
+    private sealed class NoRemovalGateway(SandboxGateway inner) : PaymentGatewayBase
+    {
+        public override string Key => inner.Key;
+
+        public override GatewayCapabilities Capabilities => inner.Capabilities;
+
+        public override Type CaptureComponent => inner.CaptureComponent;
+
+        public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
+            inner.StoreMethodAsync(request, cancellationToken);
+
+        public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
+            inner.ChargeAsync(request, cancellationToken);
+    }
+
     /// <summary>
     /// The sandbox, recording the tokens it was asked to remove (or refusing while <paramref name="unavailable"/> says so).
     /// Optional parameters: the registration tests' assembly scan finds this class and must be able to build it.

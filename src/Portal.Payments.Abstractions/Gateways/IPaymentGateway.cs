@@ -103,8 +103,12 @@ public abstract class PaymentGatewayBase : IPaymentGateway
         Task.FromResult(GatewayOperationResult.Fail(GatewayErrorCode.Unsupported, "This gateway cannot update stored methods."));
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Override it to detach the token at your processor. Without it the answer is <see cref="GatewayErrorCode.Unsupported"/>:
+    /// the portal deletes the method on its side only and logs a warning that the token stays at the gateway.
+    /// </remarks>
     public virtual Task<GatewayOperationResult> RemoveMethodAsync(string token, CancellationToken cancellationToken = default) =>
-        Task.FromResult(GatewayOperationResult.Ok());
+        Task.FromResult(GatewayOperationResult.Fail(GatewayErrorCode.Unsupported, "This gateway cannot remove stored methods."));
 
     /// <inheritdoc />
     public virtual Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>

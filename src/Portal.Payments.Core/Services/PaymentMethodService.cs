@@ -353,9 +353,15 @@ public sealed class PaymentMethodService(
         }
 
         var removed = await gateway.RemoveMethodAsync(row.Token, cancellationToken);
-        if (!removed.Succeeded && removed.ErrorCode != GatewayErrorCode.NotFound)
+        if (!removed.Succeeded && removed.ErrorCode is not (GatewayErrorCode.NotFound or GatewayErrorCode.Unsupported))
         {
             throw new PortalValidationException("method", removed.Message ?? "The gateway could not remove the method; try again later.");
+        }
+        if (removed.ErrorCode == GatewayErrorCode.Unsupported)
+        {
+            // The payer asked for it gone: it is, from the portal. The gateway keeps the token; say so to the operator.
+            logger.LogWarning("Payment method {MethodId} of {AccountId} is deleted in the portal, but gateway {Gateway} cannot remove stored methods: its token stays there",
+                row.Id, scope.AccountId, gateway.Key);
         }
 
         var now = Now;

@@ -59,7 +59,13 @@ internal sealed class SingleUseMethodSweeper(
         foreach (var (id, accountId, token) in spent)
         {
             var result = await gateway.RemoveMethodAsync(token, cancellationToken);
-            if (!result.Succeeded && result.ErrorCode != GatewayErrorCode.NotFound)
+            if (result.ErrorCode == GatewayErrorCode.Unsupported)
+            {
+                // Asking again would never help: the portal lets it go, and says the gateway keeps the token.
+                logger.LogWarning("Unsaved payment method {MethodId} is deleted in the portal, but gateway {Gateway} cannot remove stored methods: its token stays there",
+                    id, gateway.Key);
+            }
+            else if (!result.Succeeded && result.ErrorCode != GatewayErrorCode.NotFound)
             {
                 logger.LogWarning("The gateway did not remove unsaved payment method {MethodId} ({Error}); tried again on the next run", id, result.ErrorCode);
                 continue;
