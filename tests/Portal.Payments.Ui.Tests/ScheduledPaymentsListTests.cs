@@ -167,6 +167,39 @@ public class ScheduledPaymentsListTests : PayTestContext
     }
 
     [Fact]
+    public async Task A_new_card_added_inline_in_the_change_form_pays_the_payment_and_enter_while_adding_saves_nothing()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("SCH-5161", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
+        var cut = RenderList();
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        await cut.InvokeAsync(() => cut.FindComponent<PortalDatePicker>().Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=scheduled-new-amount]")), Timeout);
+
+        Input(cut, "Add a payment method").Change(true);
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+        Assert.True(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled"));
+        // Enter in a card field submits the change form: nothing is saved while no method is chosen.
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change-form]").Submit());
+        var untouched = (await Services.GetRequiredService<ScheduledPaymentService>().ListAsync()).Single(p => p.PaymentId == scheduled.PaymentId);
+        Assert.Equal((card.Id, new DateOnly(2027, 3, 12)), (untouched.PaymentMethodId, untouched.ScheduledFor));
+
+        EnterCard(cut, number: "5555 5555 5555 4444", month: "6", year: "2029");
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("section.pp-add-method")), Timeout);
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled")), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains("•••• 4444", cut.Find("[data-testid=scheduled-notice]").TextContent), Timeout);
+        var changed = (await Services.GetRequiredService<ScheduledPaymentService>().ListAsync()).Single(p => p.PaymentId == scheduled.PaymentId);
+        Assert.NotEqual(card.Id, changed.PaymentMethodId);
+        Assert.Equal(new DateOnly(2027, 3, 20), changed.ScheduledFor);
+    }
+
+    [Fact]
     public async Task Changing_only_the_method_of_a_payment_with_a_card_fee_saves_the_amount_of_the_method_chosen_fee_included()
     {
         var scheduled = await ArrangeWithCardFeeAsync();

@@ -161,7 +161,8 @@ public partial class ScheduledPaymentsList : ComponentBase
 
     private async Task SaveChangeAsync()
     {
-        if (_changing is not { } payment || _busy || _changeAmount is not { } amount)
+        // The save button's rule: a method chosen (not while one is being added inline; Enter in its fields submits this form too).
+        if (_changing is not { } payment || _busy || _changeAmount is not { } amount || _methodId is null)
         {
             return;
         }
