@@ -140,6 +140,26 @@ public abstract class PaymentHistoryTests(TestDatabase database)
         Assert.Empty(await ReceiptsAsync(h, new GridQuery { Search = "X-2602" }));
     }
 
+    [Theory]
+    [InlineData(null, "2026-02-03", "R-260203-BBBBBB")]                     // 10:00 UTC on the 3rd
+    [InlineData("Pacific/Pago_Pago", "2026-02-02", "R-260203-BBBBBB")]      // 23:00 on the 2nd in Pago Pago (UTC-11)
+    [InlineData("Pacific/Kiritimati", "2026-02-04", "R-260203-BBBBBB")]     // 00:00 on the 4th in Kiritimati (UTC+14)
+    [InlineData("Pacific/Kiritimati", "2026-02-02", "R-260201-AAAAAA")]     // 10:00 UTC on the 1st is 00:00 on the 2nd there
+    [InlineData("No/Such_Zone", "2026-02-03", "R-260203-BBBBBB")]           // an unknown zone reads as UTC
+    public async Task A_day_filter_on_the_payment_time_means_the_users_day(string? zone, string day, string expected)
+    {
+        var (h, _) = await SeededAsync(database);
+        await using var _ = h;
+
+        var found = await ReceiptsAsync(h, new GridQuery
+        {
+            TimeZone = zone,
+            Filters = [new GridFilter(PaymentHistoryFields.Date, GridFilterOperator.Equals, day)],
+        });
+
+        Assert.Equal([expected], found);
+    }
+
     [Fact]
     public async Task Column_filters_on_status_amount_kind_and_day_combine_with_and()
     {

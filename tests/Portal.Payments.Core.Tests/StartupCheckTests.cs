@@ -214,22 +214,6 @@ public class StartupCheckTests
     }
 
     [Fact]
-    public async Task Migrating_first_names_everything_missing_at_once_as_the_start_would()
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production", DisableDefaults = true });
-        builder.Services.AddPortalPaymentsCore(o => o.RunBackgroundServices = false).AddErpAdapter<TestErp>();
-        using var host = builder.Build();
-
-        var ex = await Assert.ThrowsAsync<AggregateException>(() => host.Services.MigratePortalPaymentsAsync());
-
-        var messages = string.Join("\n", ex.InnerExceptions.Select(e => Assert.IsType<OptionsValidationException>(e).Message));
-        Assert.Contains("No database configured", messages, StringComparison.Ordinal);
-        Assert.Contains("No payment gateway is registered", messages, StringComparison.Ordinal);
-        Assert.Contains("No user context is registered", messages, StringComparison.Ordinal);
-        Assert.DoesNotContain("No ERP adapter", messages, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task In_Production_migrating_refuses_the_sandbox_and_demo_ERP_before_creating_anything_for_them()
     {
         var file = Path.Combine(Path.GetTempPath(), $"pp-refused-{Guid.NewGuid():N}.db");

@@ -90,6 +90,8 @@ public class PaymentHistoryGridTests : PayTestContext
         var cut = RenderWithRows(2);
 
         Assert.Equal(EnUs(7, 5), DateCell(cut));
+        // A day filter means the day the grid shows: the grid's query (and its CSV link) carries the same zone.
+        Assert.Equal("America/New_York", cut.FindComponent<PortalGrid<PaymentHistoryRow>>().Instance.CurrentQuery.TimeZone);
     }
 
     [Fact]

@@ -59,6 +59,12 @@ public record GridQuery
 
     /// <summary>Rows to return (page size).</summary>
     public int Take { get; init; } = 25;
+
+    /// <summary>
+    /// The user's time zone (an IANA or Windows id): a date filter on a timestamp (a payment's time) means that zone's day,
+    /// as the grid shows the time in it. Null, blank or unknown: UTC days. Date fields (due dates) are calendar dates.
+    /// </summary>
+    public string? TimeZone { get; init; }
 }
 
 /// <summary>One page of a grid and the number of rows of the whole filtered result.</summary>

@@ -138,9 +138,10 @@ internal sealed class GridQueryBuilder<TRecord>
             throw PortalFieldError.Of("filter", "GridTooManyFilters", "Use at most {0} filters at a time.", MaxConditions).ToException();
         }
         source = Search(source, query.Search, containsSearch);
+        var zone = Zone(query.TimeZone);
         foreach (var filter in query.Filters)
         {
-            source = source.Where(Predicate(filter, currency));
+            source = source.Where(Predicate(filter, currency, zone));
         }
         return source;
     }
@@ -209,14 +210,31 @@ internal sealed class GridQueryBuilder<TRecord>
         return Expression.Call(typeof(Enumerable), nameof(Enumerable.Any), [child], Replace(children, record), match);
     }
 
-    private Expression<Func<TRecord, bool>> Predicate(GridFilter filter, CurrencyInfo currency)
+    /// <summary>The zone whose days a timestamp filter means: the query's, else UTC (also for an id this machine does not know).</summary>
+    private static TimeZoneInfo Zone(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return TimeZoneInfo.Utc;
+        }
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById(id);
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return TimeZoneInfo.Utc;
+        }
+    }
+
+    private Expression<Func<TRecord, bool>> Predicate(GridFilter filter, CurrencyInfo currency, TimeZoneInfo zone)
     {
         var field = Field(filter.Field, "filter");
         var record = Expression.Parameter(typeof(TRecord), "r");
         var column = Replace(field.Column, record);
         var body = field.Kind == GridFieldKind.Text
             ? TextPredicate(field, column, filter)
-            : ValuePredicate(field, column, filter, currency);
+            : ValuePredicate(field, column, filter, currency, zone);
         return Expression.Lambda<Func<TRecord, bool>>(body, record);
     }
 
@@ -243,7 +261,7 @@ internal sealed class GridQueryBuilder<TRecord>
         };
     }
 
-    private static Expression ValuePredicate(GridField field, Expression column, GridFilter filter, CurrencyInfo currency)
+    private static Expression ValuePredicate(GridField field, Expression column, GridFilter filter, CurrencyInfo currency, TimeZoneInfo zone)
     {
         var nullable = Nullable.GetUnderlyingType(column.Type) is not null;
         if (filter.Operator is GridFilterOperator.IsEmpty or GridFilterOperator.IsNotEmpty)
@@ -263,7 +281,7 @@ internal sealed class GridQueryBuilder<TRecord>
         var parsed = Parse(field, filter.Value, Nullable.GetUnderlyingType(column.Type) ?? column.Type, currency);
         if (parsed is DateOnly day && (Nullable.GetUnderlyingType(column.Type) ?? column.Type) == typeof(DateTime))
         {
-            return DayPredicate(field, column, filter.Operator, day);
+            return DayPredicate(field, column, filter.Operator, day, zone);
         }
         var value = Holder.Of(parsed, column.Type);
         return filter.Operator switch
@@ -278,11 +296,14 @@ internal sealed class GridQueryBuilder<TRecord>
         };
     }
 
-    /// <summary>A timestamp against a whole UTC day: "on d" is <c>[d, d+1)</c>, "after d" is <c>&gt;= d+1</c>, and so on.</summary>
-    private static Expression DayPredicate(GridField field, Expression column, GridFilterOperator op, DateOnly day)
+    /// <summary>
+    /// A UTC timestamp against a whole day of <paramref name="zone"/>: "on d" is <c>[d, d+1)</c>, "after d" is
+    /// <c>&gt;= d+1</c>, and so on, each bound the UTC instant that day starts in the zone.
+    /// </summary>
+    private static Expression DayPredicate(GridField field, Expression column, GridFilterOperator op, DateOnly day, TimeZoneInfo zone)
     {
-        var start = Holder.Of(day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), column.Type);
-        var next = Holder.Of(day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), column.Type);
+        var start = Holder.Of(DayStartUtc(day, zone), column.Type);
+        var next = Holder.Of(DayStartUtc(day.AddDays(1), zone), column.Type);
         return op switch
         {
             GridFilterOperator.Equals => Expression.AndAlso(Expression.GreaterThanOrEqual(column, start), Expression.LessThan(column, next)),
@@ -293,6 +314,17 @@ internal sealed class GridQueryBuilder<TRecord>
             GridFilterOperator.GreaterThanOrEqual => Expression.GreaterThanOrEqual(column, start),
             _ => throw Unsupported(field, op),
         };
+    }
+
+    /// <summary>When <paramref name="day"/> starts in <paramref name="zone"/>, in UTC (a midnight skipped by a clock change: the first hour after it).</summary>
+    internal static DateTime DayStartUtc(DateOnly day, TimeZoneInfo zone)
+    {
+        var midnight = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
+        while (zone.IsInvalidTime(midnight))
+        {
+            midnight = midnight.AddMinutes(30);
+        }
+        return TimeZoneInfo.ConvertTimeToUtc(midnight, zone);
     }
 
     private static object Parse(GridField field, string? text, Type type, CurrencyInfo currency)

@@ -61,23 +61,6 @@ public static class PortalPaymentsServiceCollectionExtensions
         // host's start would give them, before anything is created.
         var packages = services.GetServices<IPortalDatabaseMigration>().ToList();
         var refusals = new List<Exception>();
-        // The options and the required services too (database, gateway, ERP adapter, user context), as app.Run() checks them:
-        // a host that migrates first hears of everything missing now, not of the database alone and the rest on the next start.
-        foreach (var check in new Action[]
-                 {
-                     () => _ = services.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value,
-                     () => _ = services.GetRequiredService<IOptions<PortalSetup>>().Value,
-                 })
-        {
-            try
-            {
-                check();
-            }
-            catch (OptionsValidationException refused)
-            {
-                refusals.Add(refused);
-            }
-        }
         foreach (var package in packages)
         {
             try

@@ -157,7 +157,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     [Parameter] public string TestId { get; set; } = "grid";
 
     /// <summary>The query the grid shows now, from its first row (search, filters, sorts; page size as Take).</summary>
-    public GridQuery CurrentQuery => new() { Search = _appliedSearch, Filters = _filters, Sorts = _sorts, Take = _pageSize };
+    public GridQuery CurrentQuery => new() { Search = _appliedSearch, Filters = _filters, Sorts = _sorts, Take = _pageSize, TimeZone = Time.Zone.Id };
 
     /// <summary>The rows of the page shown now.</summary>
     public IReadOnlyList<TRow> Rows => _rows ?? [];
@@ -289,6 +289,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
                 Sorts = _map.Sorts(args),
                 Skip = args.Skip ?? 0,
                 Take = take,
+                // A day filter on a payment's time means the day the grid shows it on: the user's zone.
+                TimeZone = Time.Zone.Id,
             };
             _filters = query.Filters;
             _sorts = query.Sorts;
