@@ -162,6 +162,46 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         Assert.NotNull((await RowAsync(h, saved.Id)).DeletedAt);
     }
 
+    [Fact]
+    public async Task A_gateway_that_throws_instead_of_answering_is_told_as_not_answering_and_nothing_changes()
+    {
+        var down = false;
+        await using var h = Harness(database, out _, configure: b => b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp =>
+            new UnreachableGateway(sp.GetRequiredService<SandboxGateway>(), () => down))));
+        var saved = await CardAsync(h);
+        var captured = h.Get<SandboxGateway>().CaptureCard(new SandboxCardInput("5555555555554444", 6, 2029, "123", "Pat Payer", "02139"));
+        down = true;
+        var methods = h.Get<PaymentMethodService>();
+
+        var delete = await Assert.ThrowsAsync<PortalValidationException>(() => methods.DeleteAsync(saved.Id));
+        var add = await Assert.ThrowsAsync<PortalValidationException>(() => methods.AddCardAsync(
+            new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), null, Key())));
+
+        Assert.All(new[] { delete, add }, ex => Assert.Equal(("method", "GatewayNotAnswering"), (ex.Field, ex.Error?.Code)));
+        Assert.Null((await RowAsync(h, saved.Id)).DeletedAt);
+        Assert.Single(await methods.ListAsync());
+    }
+
+    /// <summary>The sandbox, throwing what an HttpClient-based adapter throws while its processor is unreachable.</summary>
+    private sealed class UnreachableGateway(SandboxGateway inner, Func<bool> down) : PaymentGatewayBase
+    {
+        public override string Key => inner.Key;
+
+        public override GatewayCapabilities Capabilities => inner.Capabilities;
+
+        public override Type CaptureComponent => inner.CaptureComponent;
+
+        public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
+            down() ? throw new HttpRequestException("Connection refused (api.processor.example:443)") : inner.StoreMethodAsync(request, cancellationToken);
+
+        public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
+            inner.ChargeAsync(request, cancellationToken);
+
+        public override Task<GatewayOperationResult> RemoveMethodAsync(string token, CancellationToken cancellationToken = default) =>
+            down() ? throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.")
+                : inner.RemoveMethodAsync(token, cancellationToken);
+    }
+
     /// <summary>A gateway built on <see cref="PaymentGatewayBase"/> without <c>RemoveMethodAsync</c> (its default).</summary>
     private sealed class NoRemovalGateway(SandboxGateway inner) : PaymentGatewayBase
     {

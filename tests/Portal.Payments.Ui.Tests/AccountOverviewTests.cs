@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using AngleSharp.Dom;
 using Portal.Payments.Services;
 using Portal.Payments.Ui.Components;
@@ -39,6 +40,32 @@ public class AccountOverviewTests : PortalTestContext
         var itemCounts = buckets.Sum(b => int.Parse(b.QuerySelector(".pp-muted")!.TextContent.Replace(" items", ""), NumberStyles.AllowThousands, EnUs));
         Assert.Contains($"{itemCounts.ToString("N0", EnUs)} open items", cut.Find(".pp-total").TextContent);
         Assert.Equal(40, itemCounts);
+    }
+
+    /// <summary>An ERP that stops answering: its HttpClient gives up with a TaskCanceledException.</summary>
+    private sealed class TimingOutErp(Portal.Payments.DemoErp.DemoErpAdapter inner) : Portal.Payments.Erp.IErpAdapter
+    {
+        public Task<Portal.Payments.Erp.OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) =>
+            throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.");
+        public Task<Portal.Payments.Erp.ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
+        public Task<Portal.Payments.Erp.ErpPostingResult> PostPaymentAsync(Portal.Payments.Erp.ErpPaymentPosting posting, CancellationToken ct = default) => inner.PostPaymentAsync(posting, ct);
+        public Task<Portal.Payments.Erp.ErpPostingResult> PostDepositAsync(Portal.Payments.Erp.ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
+        public Task<Portal.Payments.Erp.ErpPostingResult> PostCommentAsync(Portal.Payments.Erp.ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
+        public Task<Portal.Payments.Erp.ErpPostingResult> ReversePaymentAsync(Portal.Payments.Erp.ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
+    }
+
+    [Fact]
+    public async Task An_erp_that_times_out_on_the_first_visit_gets_a_message_not_an_endless_spinner()
+    {
+        AddPortal();
+        Services.Replace(ServiceDescriptor.Singleton<Portal.Payments.Erp.IErpAdapter>(sp => new TimingOutErp(sp.GetRequiredService<Portal.Payments.DemoErp.DemoErpAdapter>())));
+        await Services.MigratePortalPaymentsAsync();
+        Users.SignIn(PortalPermissions.Pay);
+
+        var cut = Render<AccountOverview>();
+
+        cut.WaitForAssertion(() => Assert.Contains("The balances could not be loaded right now.", cut.Markup), LoadTimeout);
+        Assert.Empty(cut.FindAll(".pp-total"));
     }
 
     [Fact]

@@ -277,10 +277,10 @@ public sealed class PaymentMethodService(
 
         if (month is not null || holder is not null || postal is not null)
         {
-            var result = await gateway.UpdateMethodAsync(new UpdateMethodRequest(row.Token)
+            var result = await AskGatewayAsync("update", scope, ct => gateway.UpdateMethodAsync(new UpdateMethodRequest(row.Token)
             {
                 ExpiryMonth = month, ExpiryYear = year, HolderName = holder, BillingPostalCode = postal,
-            }, cancellationToken);
+            }, ct), cancellationToken);
             if (!result.Succeeded)
             {
                 throw new PortalValidationException(FieldFor(result.ErrorCode), result.Message ?? "The gateway refused the change.");
@@ -352,7 +352,7 @@ public sealed class PaymentMethodService(
                 : PortalFieldError.Of("method", "MethodPaysScheduledMany", "This method pays {0} scheduled payments: {1}. Cancel them first, then delete the method.", scheduled.Count, list)).ToException();
         }
 
-        var removed = await gateway.RemoveMethodAsync(row.Token, cancellationToken);
+        var removed = await AskGatewayAsync("remove", scope, ct => gateway.RemoveMethodAsync(row.Token, ct), cancellationToken);
         if (!removed.Succeeded && removed.ErrorCode is not (GatewayErrorCode.NotFound or GatewayErrorCode.Unsupported))
         {
             throw new PortalValidationException("method", removed.Message ?? "The gateway could not remove the method; try again later.");
@@ -415,13 +415,31 @@ public sealed class PaymentMethodService(
             x.r is null ? null : Utc(x.r.RevokedAt), x.r is null ? null : Utc(x.r.RetainUntil))).ToList();
     }
 
+    /// <summary>
+    /// One call to the gateway about a stored method. A gateway that throws (unreachable, timed out, an adapter's own
+    /// error) instead of answering with a value is logged and told to the payer as "not answering, nothing saved": the
+    /// form keeps what they entered and nothing is changed here. Only the caller's own cancellation passes through.
+    /// </summary>
+    private async Task<T> AskGatewayAsync<T>(string what, AccountScope scope, Func<CancellationToken, Task<T>> call, CancellationToken ct)
+    {
+        try
+        {
+            return await call(ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && ex is not PortalValidationException)
+        {
+            logger.LogError(ex, "The gateway did not answer a request to {What} a payment method of {AccountId}", what, scope.AccountId);
+            throw PortalFieldError.Of("method", "GatewayNotAnswering", "The payment service is not answering right now. Nothing was saved; try again in a moment.").ToException();
+        }
+    }
+
     private async Task<StoredMethodDetails> StoreAtGatewayAsync(AccountScope scope, CapturedPaymentMethod captured, string idempotencyKey, AchMandate? mandate, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > 64)
         {
             throw PortalFieldError.Of("method", "MethodFormExpired", "This form expired; please open it again.").ToException();
         }
-        var result = await gateway.StoreMethodAsync(new StoreMethodRequest(scope.AccountId, captured.CaptureToken, idempotencyKey) { Mandate = mandate }, ct);
+        var result = await AskGatewayAsync("store", scope, c => gateway.StoreMethodAsync(new StoreMethodRequest(scope.AccountId, captured.CaptureToken, idempotencyKey) { Mandate = mandate }, c), ct);
         if (!result.Succeeded || result.Method is null)
         {
             throw new PortalValidationException(FieldFor(result.ErrorCode), result.Message ?? "The payment method was not accepted.");

@@ -363,6 +363,10 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         {
             _notice = FieldErrorText.Of(L, ex);
         }
+        catch (Exception)
+        {
+            _notice = L["Common.LoadFailed"];
+        }
         finally
         {
             _busy = false;
@@ -394,6 +398,10 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         catch (Exception ex) when (ex is PortalValidationException or PortalAccessDeniedException)
         {
             _notice = FieldErrorText.Of(L, ex);
+        }
+        catch (Exception)
+        {
+            _notice = L["Common.LoadFailed"];
         }
         finally
         {

@@ -44,6 +44,10 @@ public partial class ScheduledPaymentsList : ComponentBase
         {
             _error = FieldErrorText.Of(L, ex);
         }
+        catch (Exception)
+        {
+            _error = L["Common.LoadFailed"];
+        }
     }
 
     private async Task LoadAsync()
@@ -184,6 +188,11 @@ public partial class ScheduledPaymentsList : ComponentBase
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
         {
             _changeError = FieldErrorText.Of(L, ex);
+        }
+        catch (Exception)
+        {
+            // A failed write (the database, the gateway): the form stays open with what was chosen.
+            _changeError = L["Common.SaveFailed"];
         }
         finally
         {
