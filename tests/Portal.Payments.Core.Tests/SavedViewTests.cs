@@ -39,6 +39,30 @@ public abstract class SavedViewTests(TestDatabase database)
         (await s.ListAsync(grid)).Select(v => v.Name).ToArray();
 
     [Fact]
+    public async Task Only_the_unique_index_reads_as_a_name_taken_another_failed_write_is_not_worded_so()
+    {
+        // The database's own refusal of a second row with the same name, on this provider.
+        await using (var h = Harness(out var people))
+        {
+            await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+            SavedViewRecord Row() => new() { Id = Guid.NewGuid(), AccountId = people.Account, OwnerUserId = "pat", Grid = Invoices, Name = "Same", OwnerName = "Pat" };
+            db.SavedViews.Add(Row());
+            await db.SaveChangesAsync();
+            db.SavedViews.Add(Row());
+            var duplicate = await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
+            Assert.True(DbErrors.IsUniqueViolation(duplicate), duplicate.InnerException?.ToString());
+        }
+
+        // A write lost to the connection is not "a view with this name already exists".
+        var fault = new CommandFault(sql => sql.Contains("INSERT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_saved_views", StringComparison.Ordinal));
+        await using var faulty = new PortalHarness(database, b => b.AddDbInterceptor(fault));
+        faulty.Users.User = FakePortalUserContext.UserOn(PortalHarness.NewAccount(), PortalPermissions.Pay, "pat", "Pat Payer");
+        fault.Arm();
+        var lost = await Assert.ThrowsAsync<DbUpdateException>(() => faulty.Get<SavedViewService>().SaveAsync(View("Mine")));
+        Assert.False(DbErrors.IsUniqueViolation(lost));
+    }
+
+    [Fact]
     public async Task Saved_views_are_listed_by_name_with_their_layout()
     {
         await using var h = Harness(out _);

@@ -242,9 +242,9 @@ public sealed class AutopayService(
         {
             await lifecycle.WriteAsync(() => db.SaveChangesAsync(cancellationToken), cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
-            // The one-active-enrolment index: a concurrent enrolment of this account won.
+            // The one-active-enrolment index: a concurrent enrolment of this account won (any other failure is not worded so).
             throw AlreadyOn();
         }
         logger.LogInformation("Autopay enrolled for {AccountId} by {UserId}", scope.AccountId, scope.User.UserId);

@@ -270,7 +270,7 @@ public sealed class SavedViewService(
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
             // Another tab saved the same name between the check and this insert: the unique index refused it.
             throw DuplicateName(name);
