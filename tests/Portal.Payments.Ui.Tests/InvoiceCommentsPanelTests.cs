@@ -126,6 +126,39 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
         Assert.Equal(2, (await Comments.ListAsync(invoice.Id)).Count);
     }
 
+    /// <summary>Fails the comment's insert while armed, as a lost database connection would.</summary>
+    private sealed class LostCommentWrite : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        public volatile bool Armed;
+
+        public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData,
+            Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default) =>
+            Armed && command.CommandText.Contains("INSERT", StringComparison.OrdinalIgnoreCase) && command.CommandText.Contains("pp_invoice_comments", StringComparison.Ordinal)
+                ? throw new InvalidOperationException("Injected fault: the database connection was lost.")
+                : base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+    }
+
+    [Fact]
+    public async Task A_comment_whose_write_fails_stays_in_the_box_with_a_message()
+    {
+        var lost = new LostCommentWrite();
+        await StartAsync(PortalPermissions.Pay, o => o.Database.Interceptors.Add(lost));
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var invoice = await db.Invoices.AsNoTracking().Where(i => i.AccountId == AccountId).OrderBy(i => i.Id).FirstAsync();
+        var cut = RenderPanel(invoice);
+        lost.Armed = true;
+
+        Input(cut, "Add a comment").Input("Freight damaged on arrival.");
+        Button(cut, "Add comment").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("What you entered is kept", cut.Markup), Timeout);
+        Assert.Equal("Freight damaged on arrival.", Input(cut, "Add a comment").GetAttribute("value"));
+        Assert.Empty(cut.FindAll("[data-testid=comment]"));
+        Assert.Empty(_counts);
+    }
+
     [Fact]
     public async Task A_blank_comment_shows_the_error_at_the_field()
     {

@@ -192,7 +192,7 @@ public partial class ScheduledPaymentsList : ComponentBase
         catch (Exception)
         {
             // A failed write (the database, the gateway): the form stays open with what was chosen.
-            _changeError = L["Common.SaveFailed"];
+            _changeError = L["Common.WentWrong"];
         }
         finally
         {
