@@ -183,40 +183,18 @@ public abstract class SingleUseMethodTests(TestDatabase database)
     }
 
     /// <summary>The sandbox, throwing what an HttpClient-based adapter throws while its processor is unreachable.</summary>
-    private sealed class UnreachableGateway(SandboxGateway inner, Func<bool> down) : PaymentGatewayBase
+    private sealed class UnreachableGateway(SandboxGateway inner, Func<bool> down) : SandboxPassThrough(inner)
     {
-        public override string Key => inner.Key;
-
-        public override GatewayCapabilities Capabilities => inner.Capabilities;
-
-        public override Type CaptureComponent => inner.CaptureComponent;
-
         public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
-            down() ? throw new HttpRequestException("Connection refused (api.processor.example:443)") : inner.StoreMethodAsync(request, cancellationToken);
-
-        public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
-            inner.ChargeAsync(request, cancellationToken);
+            down() ? throw new HttpRequestException("Connection refused (api.processor.example:443)") : Inner.StoreMethodAsync(request, cancellationToken);
 
         public override Task<GatewayOperationResult> RemoveMethodAsync(string token, CancellationToken cancellationToken = default) =>
             down() ? throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.")
-                : inner.RemoveMethodAsync(token, cancellationToken);
+                : Inner.RemoveMethodAsync(token, cancellationToken);
     }
 
     /// <summary>A gateway built on <see cref="PaymentGatewayBase"/> without <c>RemoveMethodAsync</c> (its default).</summary>
-    private sealed class NoRemovalGateway(SandboxGateway inner) : PaymentGatewayBase
-    {
-        public override string Key => inner.Key;
-
-        public override GatewayCapabilities Capabilities => inner.Capabilities;
-
-        public override Type CaptureComponent => inner.CaptureComponent;
-
-        public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) =>
-            inner.StoreMethodAsync(request, cancellationToken);
-
-        public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
-            inner.ChargeAsync(request, cancellationToken);
-    }
+    private sealed class NoRemovalGateway(SandboxGateway inner) : SandboxPassThrough(inner);
 
     /// <summary>
     /// The sandbox, recording the tokens it was asked to remove (or refusing while <paramref name="unavailable"/> says so).
