@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Linq.Expressions;
 using System.Reflection;
 using Portal.Payments.Data;
+using Portal.Payments.Hosting;
 using Portal.Payments.Services;
 
 namespace Portal.Payments.Grid;
@@ -138,7 +139,8 @@ internal sealed class GridQueryBuilder<TRecord>
             throw PortalFieldError.Of("filter", "GridTooManyFilters", "Use at most {0} filters at a time.", MaxConditions).ToException();
         }
         source = Search(source, query.Search, containsSearch);
-        var zone = Zone(query.TimeZone);
+        // The zone whose days a timestamp filter means: the query's, else UTC (also for an id this machine does not know).
+        var zone = PortalCalendar.Find(query.TimeZone) ?? TimeZoneInfo.Utc;
         foreach (var filter in query.Filters)
         {
             source = source.Where(Predicate(filter, currency, zone));
@@ -208,23 +210,6 @@ internal sealed class GridQueryBuilder<TRecord>
         var item = Expression.Parameter(child, "c");
         var match = Expression.Lambda(Prefix(Replace(key, item), normalizedPrefix), item);
         return Expression.Call(typeof(Enumerable), nameof(Enumerable.Any), [child], Replace(children, record), match);
-    }
-
-    /// <summary>The zone whose days a timestamp filter means: the query's, else UTC (also for an id this machine does not know).</summary>
-    private static TimeZoneInfo Zone(string? id)
-    {
-        if (string.IsNullOrWhiteSpace(id))
-        {
-            return TimeZoneInfo.Utc;
-        }
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(id);
-        }
-        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            return TimeZoneInfo.Utc;
-        }
     }
 
     private Expression<Func<TRecord, bool>> Predicate(GridFilter filter, CurrencyInfo currency, TimeZoneInfo zone)
@@ -302,8 +287,8 @@ internal sealed class GridQueryBuilder<TRecord>
     /// </summary>
     private static Expression DayPredicate(GridField field, Expression column, GridFilterOperator op, DateOnly day, TimeZoneInfo zone)
     {
-        var start = Holder.Of(DayStartUtc(day, zone), column.Type);
-        var next = Holder.Of(DayStartUtc(day.AddDays(1), zone), column.Type);
+        var start = Holder.Of(PortalCalendar.StartOfDayUtc(day, zone), column.Type);
+        var next = Holder.Of(PortalCalendar.StartOfDayUtc(day.AddDays(1), zone), column.Type);
         return op switch
         {
             GridFilterOperator.Equals => Expression.AndAlso(Expression.GreaterThanOrEqual(column, start), Expression.LessThan(column, next)),
@@ -314,17 +299,6 @@ internal sealed class GridQueryBuilder<TRecord>
             GridFilterOperator.GreaterThanOrEqual => Expression.GreaterThanOrEqual(column, start),
             _ => throw Unsupported(field, op),
         };
-    }
-
-    /// <summary>When <paramref name="day"/> starts in <paramref name="zone"/>, in UTC (a midnight skipped by a clock change: the first hour after it).</summary>
-    internal static DateTime DayStartUtc(DateOnly day, TimeZoneInfo zone)
-    {
-        var midnight = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
-        while (zone.IsInvalidTime(midnight))
-        {
-            midnight = midnight.AddMinutes(30);
-        }
-        return TimeZoneInfo.ConvertTimeToUtc(midnight, zone);
     }
 
     private static object Parse(GridField field, string? text, Type type, CurrencyInfo currency)

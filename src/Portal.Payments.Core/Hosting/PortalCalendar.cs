@@ -28,9 +28,11 @@ public static class PortalCalendar
         options.DateAt(new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)));
 
     /// <summary>The UTC instant <paramref name="date"/> begins in the business time zone (the first valid local time where a clock change skips midnight).</summary>
-    public static DateTime StartOfDayUtc(this PortalPaymentsOptions options, DateOnly date)
+    public static DateTime StartOfDayUtc(this PortalPaymentsOptions options, DateOnly date) => StartOfDayUtc(date, options.Zone());
+
+    /// <summary>The UTC instant <paramref name="date"/> begins in <paramref name="zone"/> (the first valid local time where a clock change skips midnight).</summary>
+    internal static DateTime StartOfDayUtc(DateOnly date, TimeZoneInfo zone)
     {
-        var zone = options.Zone();
         var local = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
         while (zone.IsInvalidTime(local))
         {

@@ -64,16 +64,17 @@ public sealed class EmailTexts(IEnumerable<IEmailTextSource> sources)
     internal EmailText For(string? cultureName)
     {
         var culture = ReaderCulture.Of(cultureName);
+        // One email asks for the same keys more than once (the date format, "Reference: {0}"), and a source may be costly
+        // to ask (the Ui's opens a scope per question): each key is asked once per reader.
+        var found = new Dictionary<string, string?>(StringComparer.Ordinal);
         return new EmailText(culture, key =>
         {
-            foreach (var source in _sources)
+            if (!found.TryGetValue(key, out var text))
             {
-                if (source.Find(key, culture) is { } text)
-                {
-                    return text;
-                }
+                text = _sources.Select(source => source.Find(key, culture)).FirstOrDefault(t => t is not null) ?? BuiltIn.GetString(key, culture);
+                found[key] = text;
             }
-            return BuiltIn.GetString(key, culture);
+            return text;
         });
     }
 }
