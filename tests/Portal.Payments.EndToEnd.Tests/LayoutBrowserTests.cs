@@ -82,6 +82,21 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         Assert.Contains(colours[5], colours[4]);
         await AssertAccessibleAsync(page);
         await SaveDocsScreenshotAsync(page, "open-invoices-1440.png");
+
+        // The selection's actions menu opens over the rows, whole and on top: each action is what a click on it hits.
+        var select = page.Locator($"{Rows} td.pp-col-select input{LabelSelector("Select invoice {0}")}:not([disabled])").First;
+        await select.CheckAsync();
+        await page.GetByTestId("invoice-actions").ClickAsync();
+        var actions = page.GetByTestId("invoice-actions-list");
+        await AssertReachableAsync(actions.GetByTestId("schedule-selected"), T("Schedule payment"));
+        await Expect(actions.GetByTestId("cancel-scheduled")).ToBeDisabledAsync();
+        await Expect(actions.GetByTestId("cancel-scheduled-hint")).ToHaveTextAsync(T("Tick an invoice marked Scheduled first."));
+        await AssertAccessibleAsync(page);
+        await page.Mouse.MoveAsync(0, 0);
+        await SaveDocsScreenshotAsync(page, "open-invoices-actions-1440.png");
+        // A click beside the list closes it.
+        await page.Mouse.ClickAsync(1400, 880);
+        await Expect(actions).ToHaveCountAsync(0);
     }, SuiteLanguage.Locale, nameof(On_a_1440_desktop_the_grid_shows_20_rows_above_the_fold_whole_titles_and_the_status_column), 1440, 900);
 
     [Fact]
@@ -120,8 +135,14 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await AssertReachableAsync(page.GetByTestId("pay-selected"), T("Pay selected"));
         await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await SaveDocsScreenshotAsync(page, "open-invoices-phone.png");
-        await AssertReachableAsync(page.GetByTestId("schedule-selected"), "Schedule selected");
+        // The actions menu opens inside the window and its actions can be tapped.
+        await AssertReachableAsync(page.GetByTestId("invoice-actions"), T("Actions"));
+        await page.GetByTestId("invoice-actions").ClickAsync();
+        await AssertReachableAsync(page.GetByTestId("invoice-actions-list").GetByTestId("schedule-selected"), T("Schedule payment"));
         Assert.Equal(0, await SidewaysOverflowAsync(page));
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(page.GetByTestId("invoice-actions-list")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("invoice-actions")).ToBeFocusedAsync();
 
         // The pay panel opens inside the window too.
         await page.GetByTestId("pay-selected").ClickAsync();

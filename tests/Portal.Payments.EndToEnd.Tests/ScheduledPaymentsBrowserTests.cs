@@ -39,7 +39,7 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         // Cancel the second: its row is selectable, and it is open again.
         await SearchAsync(page, numbers[1]);
         await page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", numbers[1]), Exact = true }).CheckAsync();
-        await page.GetByTestId("cancel-scheduled").ClickAsync();
+        await InvoiceGridSteps.ChooseActionAsync(page, T("Cancel scheduled payment…"));
         // A confirmation names the payment first; the whole payment goes (it holds only this invoice).
         await Expect(page.GetByTestId("cancel-plan")).ToContainTextAsync(cancelled);
         await page.GetByTestId("cancel-confirm").ClickAsync();
@@ -74,7 +74,7 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await OpenInvoicesAsync(page);
         var number = (await FirstSelectableInvoicesAsync(page, 1)).Single();
         await page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", number), Exact = true }).CheckAsync();
-        await page.GetByTestId("schedule-selected").ClickAsync();
+        await InvoiceGridSteps.ChooseActionAsync(page, T("Schedule payment"));
         var panel = page.GetByTestId("schedule-panel");
         var confirm = panel.GetByRole(AriaRole.Button, new() { Name = T("Confirm scheduled payment"), Exact = true });
         await Expect(confirm).ToBeVisibleAsync();
@@ -216,7 +216,7 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
             }
             await box.CheckAsync();
         }
-        await page.GetByTestId("schedule-selected").ClickAsync();
+        await InvoiceGridSteps.ChooseActionAsync(page, T("Schedule payment"));
         var panel = page.GetByTestId("schedule-panel");
         await Expect(panel.GetByTestId("pay-line")).ToHaveCountAsync(numbers.Count);
 

@@ -155,7 +155,7 @@ public class GridAmountToPayTests : PayTestContext
         Assert.Equal("250.00", Input(cut, "Amount to pay for GAP-7002").GetAttribute("value"));
 
         Input(cut, "Amount to pay for GAP-7002").Change("100");
-        cut.WaitForElement("[data-testid=schedule-selected]", Timeout).Click();
+        ChooseAction(cut, "schedule-selected");
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=schedule-panel] [data-testid=pay-line]")), Timeout);
         Assert.Contains("A scheduled payment pays each invoice in full", cut.Find("[data-testid=schedule-full-amounts]").TextContent);

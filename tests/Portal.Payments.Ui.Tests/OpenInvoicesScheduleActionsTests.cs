@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Web;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
@@ -35,12 +36,13 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
     {
         var (cut, ids, scheduled) = await ArrangeAsync();
         Assert.Contains(cut.FindAll("td.pp-inv-status"), s => s.TextContent.Trim() == "Scheduled 3/15/2027");
-        Assert.Empty(cut.FindAll("[data-testid=cancel-scheduled]"));
+        Assert.Empty(cut.FindAll("[data-testid=invoice-actions]"));   // no actions before a selection
         Assert.False(Box(cut, "SCH-4001").HasAttribute("disabled"));
 
         Box(cut, "SCH-4001").Change(true);
-        Assert.Empty(cut.FindAll("[data-testid=schedule-selected]"));   // a Scheduled row is not payable again
-        cut.WaitForElement("[data-testid=cancel-scheduled]", Timeout).Click();
+        Assert.Equal("Tick the invoices to pay first.", ActionDisabledReason(cut, "schedule-selected"));   // a Scheduled row is not payable again
+        Assert.Null(ActionDisabledReason(cut, "cancel-scheduled"));
+        ChooseAction(cut, "cancel-scheduled");
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=cancel-plan]")), Timeout);
         var dialog = cut.Find("[data-testid=cancel-dialog]");
@@ -57,7 +59,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         Assert.Empty(cut.FindAll("[data-testid=cancel-dialog]"));
         Assert.Equal(InvoiceStatus.Scheduled, (await InvoicesAsync([ids[0]])).Single().Status);
 
-        cut.WaitForElement("[data-testid=cancel-scheduled]", Timeout).Click();
+        ChooseAction(cut, "cancel-scheduled");
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=cancel-confirm]").HasAttribute("disabled")), Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-confirm]").Click());
 
@@ -72,7 +74,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         var (cut, ids, scheduled) = await ArrangeAsync(scheduleBoth: true);
 
         Box(cut, "SCH-4001").Change(true);
-        cut.WaitForElement("[data-testid=cancel-scheduled]", Timeout).Click();
+        ChooseAction(cut, "cancel-scheduled");
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=cancel-partial]")), Timeout);
         Assert.Contains("USD 420.00", cut.Find("[data-testid=cancel-plan]").TextContent);   // the payment as it is
@@ -115,12 +117,41 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
     }
 
     [Fact]
+    public async Task The_actions_menu_says_whether_it_is_open_and_Escape_or_a_click_beside_it_closes_it()
+    {
+        var (cut, _, _) = await ArrangeAsync();
+        Box(cut, "SCH-4002").Change(true);
+        var toggle = cut.Find("[data-testid=invoice-actions]");
+        Assert.Equal(("false", "Actions"), (toggle.GetAttribute("aria-expanded"), toggle.TextContent.Replace("more_horiz", "").Replace("arrow_drop_down", "").Trim()));
+
+        toggle.Click();
+        var list = cut.Find("[data-testid=invoice-actions-list]");
+        Assert.Equal("true", cut.Find("[data-testid=invoice-actions]").GetAttribute("aria-expanded"));
+        Assert.Equal(list.Id, cut.Find("[data-testid=invoice-actions]").GetAttribute("aria-controls"));
+        Assert.Equal(["Schedule payment", "Cancel scheduled payment…"],
+            list.QuerySelectorAll("button").Select(b => b.TextContent.Replace("event_busy", "").Replace("event", "").Trim()));
+        Assert.False(cut.Find("[data-testid=schedule-selected]").HasAttribute("disabled"));
+        var hint = cut.Find("[data-testid=cancel-scheduled-hint]");
+        Assert.Equal("Tick an invoice marked Scheduled first.", hint.TextContent.Trim());
+        Assert.Equal(hint.Id, cut.Find("[data-testid=cancel-scheduled]").GetAttribute("aria-describedby"));
+        Assert.True(cut.Find("[data-testid=cancel-scheduled]").HasAttribute("disabled"));
+
+        cut.Find("[data-testid=invoice-actions-list]").KeyDown(new KeyboardEventArgs { Key = "Escape" });
+        Assert.Empty(cut.FindAll("[data-testid=invoice-actions-list]"));
+        Assert.Equal("false", cut.Find("[data-testid=invoice-actions]").GetAttribute("aria-expanded"));
+
+        Box(cut, "SCH-4001").Change(true);
+        Assert.Null(ActionDisabledReason(cut, "cancel-scheduled"));   // opens, reads, and a click beside the list closes it
+        Assert.Empty(cut.FindAll("[data-testid=schedule-panel]"));
+    }
+
+    [Fact]
     public async Task Schedule_payment_for_selected_invoices_opens_the_scheduling_panel_with_the_selection()
     {
         var (cut, _, _) = await ArrangeAsync();
 
         Box(cut, "SCH-4002").Change(true);
-        cut.WaitForElement("[data-testid=schedule-selected]", Timeout).Click();
+        ChooseAction(cut, "schedule-selected");
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=schedule-panel] [data-testid=pay-line]")), Timeout);
         Assert.Contains("SCH-4002", cut.Find("[data-testid=schedule-panel] [data-testid=pay-lines]").TextContent);

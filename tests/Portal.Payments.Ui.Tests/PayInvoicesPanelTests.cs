@@ -21,6 +21,27 @@ public abstract class PayTestContext : PaymentMethodTestContext
     /// <summary>The real pay-now service.</summary>
     protected PaymentService Payments => Services.GetRequiredService<PaymentService>();
 
+    /// <summary>Opens the selection's actions menu and chooses the action (it must be enabled).</summary>
+    protected static void ChooseAction(IRenderedComponent<OpenInvoicesGrid> cut, string action)
+    {
+        cut.WaitForElement("[data-testid=invoice-actions]", Timeout).Click();
+        var item = cut.WaitForElement($"[data-testid=invoice-actions-list] [data-testid={action}]", Timeout);
+        Assert.False(item.HasAttribute("disabled"), $"{action} is disabled: {cut.FindAll($"[data-testid={action}-hint]").FirstOrDefault()?.TextContent}");
+        item.Click();
+        Assert.Empty(cut.FindAll("[data-testid=invoice-actions-list]"));   // the menu closes on a choice
+    }
+
+    /// <summary>Why the actions menu's action is disabled now, or null when it can be chosen; leaves the menu closed.</summary>
+    protected static string? ActionDisabledReason(IRenderedComponent<OpenInvoicesGrid> cut, string action)
+    {
+        cut.WaitForElement("[data-testid=invoice-actions]", Timeout).Click();
+        var item = cut.WaitForElement($"[data-testid=invoice-actions-list] [data-testid={action}]", Timeout);
+        var reason = item.HasAttribute("disabled") ? cut.Find($"[data-testid={action}-hint]").TextContent.Trim() : null;
+        cut.Find("[data-testid=invoice-actions-backdrop]").Click();
+        Assert.Empty(cut.FindAll("[data-testid=invoice-actions-list]"));
+        return reason;
+    }
+
     /// <summary>Inserts open items (amounts in cents) and returns their ids in order.</summary>
     protected async Task<long[]> SeedAsync(params (string Number, long OpenMinor, long? DiscountMinor, OpenItemType Type)[] items)
     {

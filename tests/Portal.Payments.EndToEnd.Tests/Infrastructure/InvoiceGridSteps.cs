@@ -32,6 +32,20 @@ public static class InvoiceGridSteps
         await Expect(Loading(page)).ToHaveCountAsync(0);
     }
 
+    /// <summary>
+    /// Opens the selection's actions menu ("Actions", as a clerk finds it by its name) and chooses <paramref name="action"/>
+    /// ("Schedule payment", "Cancel scheduled payment…", in the suite's language); the menu closes.
+    /// </summary>
+    public static async Task ChooseActionAsync(IPage page, string action)
+    {
+        var toggle = page.GetByRole(AriaRole.Button, new() { Name = T("Actions"), Exact = true });
+        await toggle.ClickAsync();
+        await Expect(toggle).ToHaveAttributeAsync("aria-expanded", "true");
+        var list = page.GetByTestId("invoice-actions-list");
+        await list.GetByRole(AriaRole.Button, new() { Name = action, Exact = true }).ClickAsync();
+        await Expect(list).ToHaveCountAsync(0);
+    }
+
     /// <summary>The invoice numbers shown on the page.</summary>
     public static ILocator Numbers(IPage page) => page.Locator("[data-testid='grid-grid'] .pp-inv-number");
 

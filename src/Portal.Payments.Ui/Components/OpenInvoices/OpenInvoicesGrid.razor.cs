@@ -474,6 +474,15 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         _paying = true;
     }
 
+    /// <summary>The selection's actions menu: scheduling the ticked payable invoices and cancelling the ticked scheduled ones.</summary>
+    private IReadOnlyList<ActionsMenuItem> ActionItems() =>
+    [
+        new(L["Invoices.ScheduleSelected"], "event", "schedule-selected", EventCallback.Factory.Create(this, StartScheduling),
+            _selected.Count > 0 ? null : L["Invoices.ScheduleNeedsSelection"].Value),
+        new(L["Invoices.CancelScheduled"], "event_busy", "cancel-scheduled", EventCallback.Factory.Create(this, () => _cancelling = true),
+            _selectedScheduled.Count > 0 ? null : L["Invoices.CancelNeedsScheduled"].Value),
+    ];
+
     private void StartScheduling()
     {
         _payAmounts = SelectedAmounts().Amounts;
