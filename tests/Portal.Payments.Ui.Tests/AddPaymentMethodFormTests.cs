@@ -32,6 +32,30 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
     }
 
     [Fact]
+    public async Task A_card_whose_database_read_fails_keeps_its_captured_details_and_Save_card_stores_it_once()
+    {
+        // A refused insert is told as "could not be saved"; this is the connection lost before it.
+        var lost = new InjectedDbFault("SELECT", "pp_payment_methods");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        var cut = OpenAddForm();
+        lost.Armed = true;
+
+        EnterCard(cut);
+
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll(".rz-alert"), a => a.TextContent.Contains("What you entered is kept", StringComparison.Ordinal)), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.DoesNotContain(cut.FindAll("label"), l => l.TextContent.Trim() == "Card number");   // captured: nothing to type again
+        lost.Armed = false;
+        Assert.Empty(await Methods.ListAsync());
+
+        Button(cut, "Save card").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Visa •••• 4242 was added.", Notice(cut)), Timeout);
+        Assert.Equal("4242", Assert.Single(await Methods.ListAsync()).Last4);
+        Assert.Single(cut.FindAll("[data-testid=method-row]"));
+    }
+
+    [Fact]
     public async Task A_nickname_over_50_characters_shows_the_error_by_the_field_saves_nothing_and_Save_card_saves_without_retyping()
     {
         await StartAsync();

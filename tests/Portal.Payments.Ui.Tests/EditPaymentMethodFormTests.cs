@@ -29,6 +29,31 @@ public class EditPaymentMethodFormTests : PaymentMethodTestContext
     }
 
     [Fact]
+    public async Task A_change_whose_database_read_fails_keeps_the_form_and_what_was_typed_and_saving_again_works()
+    {
+        // A refused write is told as "could not be saved"; this is the connection lost before it (reading the method).
+        var lost = new InjectedDbFault("SELECT", "pp_payment_methods");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        await AddCardAsync(month: 12, year: 2030, nickname: "AP card");
+        var cut = OpenEdit(Visa);
+        lost.Armed = true;
+
+        Input(cut, "Nickname").Change("Main card");
+        Button(cut, "Save changes").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("What you entered is kept", cut.Find("section.pp-edit-method").TextContent), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.Equal("Main card", Input(cut, "Nickname").GetAttribute("value"));
+        lost.Armed = false;
+        Assert.Equal("AP card", Assert.Single(await Methods.ListAsync()).Nickname);
+
+        Button(cut, "Save changes").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal($"{Visa} was updated.", cut.Find(".pp-notice[role=status]").TextContent.Trim()), Timeout);
+        Assert.Equal("Main card", Assert.Single(await Methods.ListAsync()).Nickname);
+    }
+
+    [Fact]
     public async Task An_expiry_in_the_past_shows_the_error_next_to_the_expiry_fields_and_changes_nothing()
     {
         await StartAsync();

@@ -126,23 +126,10 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
         Assert.Equal(2, (await Comments.ListAsync(invoice.Id)).Count);
     }
 
-    /// <summary>Fails the comment's insert while armed, as a lost database connection would.</summary>
-    private sealed class LostCommentWrite : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
-    {
-        public volatile bool Armed;
-
-        public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
-            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData,
-            Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default) =>
-            Armed && command.CommandText.Contains("INSERT", StringComparison.OrdinalIgnoreCase) && command.CommandText.Contains("pp_invoice_comments", StringComparison.Ordinal)
-                ? throw new InvalidOperationException("Injected fault: the database connection was lost.")
-                : base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
-    }
-
     [Fact]
     public async Task A_comment_whose_write_fails_stays_in_the_box_with_a_message()
     {
-        var lost = new LostCommentWrite();
+        var lost = new InjectedDbFault("INSERT", "pp_invoice_comments");
         await StartAsync(PortalPermissions.Pay, o => o.Database.Interceptors.Add(lost));
         await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
         await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();

@@ -295,6 +295,37 @@ public class PayInvoicesPanelTests : PayTestContext
     }
 
     [Fact]
+    public async Task A_bank_confirmation_whose_check_fails_on_our_side_keeps_the_step_and_Check_again_finishes_it_with_one_charge()
+    {
+        var lost = new InjectedDbFault("UPDATE", "pp_payments");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        var ids = await SeedAsync(("INV-1166", 18_000, null, OpenItemType.Invoice));
+        await AddCardAsync(number: "4000002500003155");
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=sandbox-bank-confirmation]")), Timeout);
+        lost.Armed = true;
+
+        Button(cut, "Confirm payment").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("could not be asked about this payment just now",
+            cut.Find("[data-testid=customer-action-check-failed]").TextContent), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.NotNull(cut.Find("[data-testid=customer-action]"));   // the page and the step stay
+        Assert.Empty(_paid);
+
+        lost.Armed = false;
+        cut.Find("[data-testid=customer-action-check-again]").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        Assert.Equal("Payment succeeded.", Text(cut, "pay-status"));
+        var paid = Assert.Single(_paid);
+        Assert.Equal(PaymentStatus.Succeeded, paid.Status);
+        Assert.Equal(1, await Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(paid.PaymentId));
+    }
+
+    [Fact]
     public async Task A_refused_bank_confirmation_says_nothing_was_charged_and_leaves_the_invoices_payable()
     {
         await StartAsync();

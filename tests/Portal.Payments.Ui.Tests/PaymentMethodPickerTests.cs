@@ -12,6 +12,23 @@ public class PaymentMethodPickerTests : PaymentMethodTestContext
     private readonly List<PaymentMethodView> _selected = [];
 
     [Fact]
+    public async Task Methods_that_cannot_be_read_are_told_in_the_picker_not_by_losing_the_page()
+    {
+        var lost = new InjectedDbFault("SELECT", "pp_payment_methods");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        await AddCardAsync();
+        lost.Armed = true;
+
+        var cut = RenderPicker();
+
+        cut.WaitForAssertion(() => Assert.Equal("This could not be loaded right now. Please try again in a moment.",
+            cut.Find("fieldset.pp-picker [role=alert]").TextContent.Trim()), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.Empty(cut.FindAll("[data-testid=picker-option]"));
+        Assert.Empty(_values);
+    }
+
+    [Fact]
     public async Task The_default_method_is_preselected()
     {
         await StartAsync();

@@ -158,6 +158,30 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
     }
 
     [Fact]
+    public async Task Set_default_whose_write_fails_says_so_and_keeps_the_page()
+    {
+        var lost = new InjectedDbFault("UPDATE", "pp_payment_methods");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        await AddCardAsync();
+        await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
+        var cut = RenderManager();
+        lost.Armed = true;
+
+        Assert.Single(Buttons(RowFor(cut, Mastercard), $"Set default: {Mastercard}")).Click();
+
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll(".rz-alert"), a => a.TextContent.Contains("Something went wrong on our side. Please look at the list", StringComparison.Ordinal)), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.Equal(2, cut.FindAll("[data-testid=method-row]").Count);
+        Assert.NotNull(DefaultBadge(RowFor(cut, Visa)));
+        Assert.True((await Methods.ListAsync()).Single(m => m.Last4 == "4242").IsDefault);
+
+        lost.Armed = false;
+        Assert.Single(Buttons(RowFor(cut, Mastercard), $"Set default: {Mastercard}")).Click();
+        cut.WaitForAssertion(() => Assert.NotNull(DefaultBadge(RowFor(cut, Mastercard))), Timeout);
+        Assert.Empty(cut.FindAll(".rz-alert"));
+    }
+
+    [Fact]
     public async Task Delete_asks_for_confirmation_and_Keep_it_keeps_the_method()
     {
         await StartAsync();
