@@ -172,6 +172,139 @@ public abstract class ErpSyncTests(TestDatabase database)
         Assert.Contains("HttpClient.Timeout", (await check.ErpSyncStates.AsNoTracking().SingleAsync(s => s.AccountId == slow)).LastError);
         Assert.True(FineSyncedAt() > before, "The account after the one that timed out should have been synced in the same pass.");
     }
+
+    /// <summary>Short, so the tests take no time; the harness's fake clock drives it.</summary>
+    private static readonly TimeSpan PageTimeout = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// An ERP whose pull of one account never answers while <see cref="Hang"/> is on: it either ignores its token (a
+    /// stuck call with no timeout of its own) or honours it. With <see cref="Hang"/> off it answers like the demo ERP.
+    /// </summary>
+    private sealed class HangingErp(DemoErpAdapter inner, string hangingAccount, bool honoursToken) : IErpAdapter
+    {
+        public volatile bool Hang = true;
+        public TaskCompletionSource<CancellationToken> Called { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default)
+        {
+            if (accountId != hangingAccount || !Hang)
+            {
+                return inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
+            }
+            Called.TrySetResult(ct);
+            return honoursToken ? WaitForCancellationAsync(ct) : new TaskCompletionSource<OpenItemsPage>().Task;
+        }
+
+        private async Task<OpenItemsPage> WaitForCancellationAsync(CancellationToken ct)
+        {
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                Cancelled.TrySetResult();
+                throw;
+            }
+            throw new InvalidOperationException("unreachable");
+        }
+
+        public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
+        public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default) => inner.PostPaymentAsync(posting, ct);
+        public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
+        public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
+        public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
+    }
+
+    private PortalHarness HarnessWithHangingErp(string account, bool honoursToken) => new(database,
+        b => b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp => new HangingErp(sp.GetRequiredService<DemoErpAdapter>(), account, honoursToken))),
+        o => o.ErpSyncPageTimeout = PageTimeout);
+
+    private static async Task<ErpSyncStateRecord> SyncStateAsync(PortalHarness h, string account)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.ErpSyncStates.AsNoTracking().SingleAsync(s => s.AccountId == account);
+    }
+
+    /// <summary>Waits (real time) for a task that should end at once; a task still running after 30 s fails the test.</summary>
+    private static async Task EndsAsync(Task task, string what)
+    {
+        await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.True(task.IsCompleted, what + " did not end within 30 s.");
+    }
+
+    [Fact]
+    public async Task An_erp_that_never_answers_and_ignores_its_token_fails_the_sync_after_ErpSyncPageTimeout_and_frees_the_account()
+    {
+        var account = PortalHarness.NewAccount();
+        await using var h = HarnessWithHangingErp(account, honoursToken: false);
+        var erp = (HangingErp)h.Get<IErpAdapter>();
+        var sync = h.Get<ErpSyncService>();
+
+        var first = sync.SyncAccountAsync(account);
+        await EndsAsync(erp.Called.Task, "The pull");
+        h.Clock.Advance(PageTimeout - TimeSpan.FromMilliseconds(1));
+        await Task.WhenAny(first, Task.Delay(100));
+        Assert.False(first.IsCompleted, "The sync gave up before ErpSyncPageTimeout.");
+        h.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        await EndsAsync(first, "The sync of an ERP that never answers");
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => first);
+        Assert.Equal($"The ERP did not answer the open-items pull for account {account} within 00:00:00.2000000 (CustomerPortalPayments:ErpSyncPageTimeout).", error.Message);
+        var failed = await SyncStateAsync(h, account);
+        Assert.Equal(error.Message, failed.LastError);
+        Assert.Equal(((string?)null, (DateTime?)null, (DateTime?)null), (failed.LeaseOwner, failed.LeaseExpiresAt, failed.LastSyncedAt));
+
+        // The ERP answers again: the next sync on this node is not stuck behind the abandoned call.
+        erp.Hang = false;
+        var next = sync.SyncAccountAsync(account);
+        await EndsAsync(next, "The sync after the timeout");
+        var result = await next;
+        Assert.Equal((false, 40), (result.Skipped, result.Inserted));
+        var synced = await SyncStateAsync(h, account);
+        Assert.Null(synced.LastError);
+        Assert.NotNull(synced.LastSyncedAt);
+    }
+
+    [Fact]
+    public async Task An_erp_that_honours_its_token_has_it_cancelled_after_ErpSyncPageTimeout()
+    {
+        var account = PortalHarness.NewAccount();
+        await using var h = HarnessWithHangingErp(account, honoursToken: true);
+        var erp = (HangingErp)h.Get<IErpAdapter>();
+
+        var sync = h.Get<ErpSyncService>().SyncAccountAsync(account);
+        await EndsAsync(erp.Called.Task, "The pull");
+        var token = await erp.Called.Task;
+        Assert.False(token.IsCancellationRequested);
+        h.Clock.Advance(PageTimeout);
+
+        await EndsAsync(erp.Cancelled.Task, "The adapter's wait for its token");
+        Assert.True(token.IsCancellationRequested);
+        await EndsAsync(sync, "The sync");
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => sync);
+        Assert.IsAssignableFrom<OperationCanceledException>(error.InnerException);
+        Assert.Equal(error.Message, (await SyncStateAsync(h, account)).LastError);
+    }
+
+    [Fact]
+    public async Task The_callers_cancellation_of_a_hanging_pull_is_a_cancellation_not_an_erp_error()
+    {
+        var account = PortalHarness.NewAccount();
+        await using var h = HarnessWithHangingErp(account, honoursToken: false);
+        var erp = (HangingErp)h.Get<IErpAdapter>();
+        using var caller = new CancellationTokenSource();
+
+        var sync = h.Get<ErpSyncService>().SyncAccountAsync(account, caller.Token);
+        await EndsAsync(erp.Called.Task, "The pull");
+        await caller.CancelAsync();
+        await EndsAsync(sync, "The cancelled sync");
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sync);
+        var state = await SyncStateAsync(h, account);
+        Assert.Equal(((string?)null, (string?)null), (state.LastError, state.LeaseOwner));
+    }
 }
 
 public sealed class ErpSyncTests_Sqlite(SqliteDatabase db) : ErpSyncTests(db), IClassFixture<SqliteDatabase>;

@@ -98,6 +98,29 @@ public class RegistrationTests
     }
 
     [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:00:10")]
+    [InlineData("00:01:31")]
+    [InlineData("00:05:00")]
+    public void An_erp_sync_page_timeout_of_zero_or_beyond_90_seconds_is_refused_saying_why(string value)
+    {
+        var message = ValidationMessage(b => b.UseSqlite("Data Source=x.db"), new() { ["CustomerPortalPayments:ErpSyncPageTimeout"] = value });
+        Assert.Contains($"CustomerPortalPayments:ErpSyncPageTimeout is {TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture)}; " +
+                        "it must be more than zero and at most 90 seconds (e.g. 00:01:00), so the sync stops waiting for a page of open items " +
+                        "before the account's 2-minute sync lease can run out.", message);
+    }
+
+    [Theory]
+    [InlineData(null, 60)]
+    [InlineData("00:00:30", 30)]
+    [InlineData("00:01:30", 90)]
+    public void An_erp_sync_page_timeout_up_to_90_seconds_is_accepted_and_the_default_is_a_minute(string? value, int seconds)
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=x.db"), value is null ? [] : new() { ["CustomerPortalPayments:ErpSyncPageTimeout"] = value });
+        Assert.Equal(TimeSpan.FromSeconds(seconds), sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.ErpSyncPageTimeout);
+    }
+
+    [Theory]
     [InlineData("starttls")]
     [InlineData("SslOnConnect")]
     [InlineData("None")]

@@ -47,6 +47,14 @@ public sealed class PortalPaymentsOptions
     /// </summary>
     public TimeSpan ErpRequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long the ERP sync waits for one page of open items (<c>IErpAdapter.PullOpenItemsAsync</c>). Then the adapter's
+    /// token is cancelled and the sync stops waiting, even for an adapter that ignores its token: the account's sync
+    /// fails with a <see cref="TimeoutException"/> (recorded as its last error) and frees the account for the next one.
+    /// At most 90 seconds, so a page always ends within the sync's 2-minute lease. Default 1 minute.
+    /// </summary>
+    public TimeSpan ErpSyncPageTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often the outbox looks for due work. Default 2 seconds.</summary>
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -77,6 +77,12 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:ErpRequestTimeout must be more than zero and at most 2 minutes (e.g. 00:00:10).");
         }
+        // The sync's lease (2 minutes, renewed after each page) must outlast the wait for a page.
+        if (o.ErpSyncPageTimeout <= TimeSpan.Zero || o.ErpSyncPageTimeout > TimeSpan.FromSeconds(90))
+        {
+            errors.Add($"{S}:ErpSyncPageTimeout is {o.ErpSyncPageTimeout}; it must be more than zero and at most 90 seconds (e.g. 00:01:00), " +
+                       "so the sync stops waiting for a page of open items before the account's 2-minute sync lease can run out.");
+        }
         if (o.OutboxPollInterval <= TimeSpan.Zero)
         {
             errors.Add($"{S}:OutboxPollInterval must be positive (e.g. 00:00:02).");

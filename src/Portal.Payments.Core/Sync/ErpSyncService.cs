@@ -21,7 +21,8 @@ public sealed record ErpSyncResult(string AccountId, int Inserted, int Updated, 
 /// Pulls changed open items from the ERP and upserts them into the local read model, idempotently:
 /// the cursor is saved in the same transaction as the page it belongs to, so a crash repeats at
 /// most one page and a repeated page changes nothing. A database lease keeps nodes from syncing
-/// one account at the same time.
+/// one account at the same time; each page's wait for the ERP is cut off after
+/// <see cref="PortalPaymentsOptions.ErpSyncPageTimeout"/>, well within the lease.
 /// </summary>
 public sealed class ErpSyncService(
     IDbContextFactory<PaymentsDbContext> dbFactory,
@@ -97,7 +98,8 @@ public sealed class ErpSyncService(
                 activity?.SetTag("portal.items_changed", result.Inserted + result.Updated);
                 return result;
             }
-            // An ERP that timed out (a TaskCanceledException from its HttpClient) failed like any other: its error is recorded.
+            // An ERP that timed out (a TaskCanceledException from its HttpClient, or the TimeoutException of ErpSyncPageTimeout)
+            // failed like any other: its error is recorded.
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 logger.LogWarning(ex, "ERP sync of account {AccountId} failed", accountId);
@@ -153,7 +155,7 @@ public sealed class ErpSyncService(
 
         while (true)
         {
-            var page = await erp.PullOpenItemsAsync(accountId, cursor, PageSize, ct);
+            var page = await PullPageAsync(accountId, cursor, ct);
             var now = clock.GetUtcNow().UtcDateTime;
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -216,6 +218,29 @@ public sealed class ErpSyncService(
                 .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct), ct);
         }
         return new ErpSyncResult(accountId, inserted, updated, closed, Skipped: false);
+    }
+
+    /// <summary>
+    /// One page from the ERP within <see cref="PortalPaymentsOptions.ErpSyncPageTimeout"/>: the adapter's token is cancelled
+    /// then, and the wait ends even when an adapter ignores it (its call is abandoned), so a hanging ERP cannot hold the
+    /// account's local lock for good or outlive the lease. The time is up: a <see cref="TimeoutException"/>, a failed sync
+    /// like any other. The caller's own cancellation stays a cancellation.
+    /// </summary>
+    private async Task<OpenItemsPage> PullPageAsync(string accountId, string? cursor, CancellationToken ct)
+    {
+        var timeout = options.Value.ErpSyncPageTimeout;
+        // On the injected clock, so a test's fake clock drives it; one timer both cancels the adapter and ends the wait.
+        using var timer = new CancellationTokenSource(timeout, clock);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        try
+        {
+            return await erp.PullOpenItemsAsync(accountId, cursor, PageSize, deadline.Token).WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException ex) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new TimeoutException(
+                $"The ERP did not answer the open-items pull for account {accountId} within {timeout} ({PortalPaymentsOptions.SectionName}:ErpSyncPageTimeout).", ex);
+        }
     }
 
     /// <summary>Copies ERP fields onto the row; true when anything changed.</summary>
