@@ -65,6 +65,10 @@ public static class ThrowawayHost
             """);
 
         Write(folder, "Program.cs", $$"""
+            using System.Security.Claims;
+            using Microsoft.AspNetCore.Authentication;
+            using Microsoft.AspNetCore.Authentication.Cookies;
+            using Microsoft.AspNetCore.Components.Authorization;
             using {{Name}}.Components;
             using Portal.Payments.Gateways;
             using Portal.Payments.Sandbox;
@@ -74,11 +78,25 @@ public static class ThrowawayHost
             var builder = WebApplication.CreateBuilder(args);
 
             builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+            // PackTest:Auth = cookie: the vendor's own sign-in (a cookie, a static sign-in page, every page behind
+            // RequireAuthorization) as the host guide describes; otherwise everyone is one fixed payer.
+            var cookieLogin = string.Equals(builder.Configuration["PackTest:Auth"], "cookie", StringComparison.OrdinalIgnoreCase);
+            if (cookieLogin)
+            {
+                builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+                    .AddCookie(o => o.LoginPath = "/account/login");
+                builder.Services.AddAuthorization();
+                builder.Services.AddCascadingAuthenticationState();
+            }
             // PackTest:Setup = no-gateway, no-erp or no-user-context leaves out that call, as a vendor might forget it.
             var setup = builder.Configuration["PackTest:Setup"] ?? "sandbox";
             var portal = builder.Services.AddCustomerPortalPayments(o => o.Merchant.Name = "Vendor Test Supply")
                 .UseSqlite("Data Source={{databasePath}}");
-            if (setup != "no-user-context")
+            if (setup != "no-user-context" && cookieLogin)
+            {
+                portal.UseUserContext<SignedInUserContext>();
+            }
+            else if (setup != "no-user-context")
             {
                 portal.UseUserContext<FixedUserContext>();
             }
@@ -96,7 +114,8 @@ public static class ThrowawayHost
             await app.Services.MigratePortalPaymentsAsync();
 
             // A stored card, so the "Pay with" panel has a method to show.
-            if (setup == "sandbox" && app.Environment.IsDevelopment())
+            // (Not with the cookie sign-in: nobody is signed in at start, so the portal refuses to store it.)
+            if (setup == "sandbox" && app.Environment.IsDevelopment() && !cookieLogin)
             {
                 using var scope = app.Services.CreateScope();
                 var methods = scope.ServiceProvider.GetRequiredService<PaymentMethodService>();
@@ -108,14 +127,69 @@ public static class ThrowawayHost
                 }
             }
 
+            if (cookieLogin)
+            {
+                app.UseAuthentication();
+                app.UseAuthorization();
+            }
             app.UseAntiforgery();
             app.MapStaticAssets();
-            app.MapRazorComponents<App>()
+            var pages = app.MapRazorComponents<App>()
                 .AddInteractiveServerRenderMode()
                 .AddAdditionalAssemblies(typeof(Portal.Payments.Ui.PortalRoutes).Assembly);
             app.MapCustomerPortalPayments();
+            if (cookieLogin)
+            {
+                pages.RequireSignedInUser();
+                app.MapPost("/account/sign-in", async (HttpContext context) =>
+                {
+                    var form = await context.Request.ReadFormAsync();
+                    var name = form["name"].ToString().Trim();
+                    var returnUrl = form["returnUrl"].ToString();
+                    if (name.Length == 0)
+                    {
+                        return Results.LocalRedirect("/account/login?missing=1");
+                    }
+                    var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, name), new Claim(ClaimTypes.Name, name)],
+                        CookieAuthenticationDefaults.AuthenticationScheme);
+                    await context.SignInAsync(new ClaimsPrincipal(identity));
+                    return Results.LocalRedirect(Uri.IsWellFormedUriString(returnUrl, UriKind.Relative) && returnUrl.StartsWith('/') ? returnUrl : "/portal");
+                }).AllowAnonymous().DisableAntiforgery();
+            }
 
             app.Run();
+
+            /// <summary>The signed-in user (the request's, or the circuit's) pays for ACME; nobody when signed out.</summary>
+            internal sealed class SignedInUserContext(IHttpContextAccessor http, IServiceProvider services) : IPortalUserContext
+            {
+                public async ValueTask<PortalUser?> GetCurrentUserAsync(CancellationToken cancellationToken = default)
+                {
+                    var principal = http.HttpContext?.User;
+                    if (principal?.Identity?.IsAuthenticated != true && services.GetService<AuthenticationStateProvider>() is { } provider)
+                    {
+                        try
+                        {
+                            principal = (await provider.GetAuthenticationStateAsync()).User;
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            principal = null;   // outside a circuit: nobody
+                        }
+                    }
+                    if (principal?.FindFirstValue(ClaimTypes.NameIdentifier) is not { Length: > 0 } id)
+                    {
+                        return null;
+                    }
+                    return new PortalUser
+                    {
+                        UserId = id,
+                        DisplayName = principal.FindFirstValue(ClaimTypes.Name) ?? id,
+                        Email = id + "@example.test",
+                        CurrentAccountId = "ACME",
+                        Accounts = [new PortalAccountAccess("ACME", "Acme Manufacturing", PortalPermissions.Pay)],
+                    };
+                }
+            }
 
             /// <summary>Everyone is the same payer on account ACME.</summary>
             internal sealed class FixedUserContext : IPortalUserContext
@@ -160,6 +234,7 @@ public static class ThrowawayHost
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1.0" />
                 <base href="/" />
+                <link rel="icon" href="data:," />
                 <link rel="stylesheet" href="bootstrap.min.css" />
                 @if (WithRadzen)
                 {
@@ -225,6 +300,38 @@ public static class ThrowawayHost
             <PageTitle>Vendor home</PageTitle>
             <h1 data-testid="host-title">Vendor home</h1>
             <p data-testid="host-text">Terms of trade: invoices are due 30 days after delivery.</p>
+
+            """);
+
+        // The vendor's sign-in page (PackTest:Auth = cookie): static, anonymous, a plain form, in a layout without the
+        // main layout's interactive island (a signed-out browser may not open a circuit).
+        Write(folder, "Components/Layout/SignInLayout.razor", """
+            @inherits LayoutComponentBase
+            <main class="container host-sign-in">@Body</main>
+
+            """);
+        Write(folder, "Components/Pages/SignIn.razor", $$"""
+            @page "/account/login"
+            @layout {{Name}}.Components.Layout.SignInLayout
+            @attribute [Microsoft.AspNetCore.Authorization.AllowAnonymous]
+            @attribute [ExcludeFromInteractiveRouting]
+            <PageTitle>Vendor sign-in</PageTitle>
+            <h1 data-testid="host-sign-in">Sign in to the vendor site</h1>
+            @if (Missing is not null)
+            {
+                <p role="alert">Enter your name.</p>
+            }
+            <form method="post" action="account/sign-in">
+                <input type="hidden" name="returnUrl" value="@ReturnUrl" />
+                <label for="name">Your name</label>
+                <input id="name" name="name" autocomplete="username" />
+                <button type="submit">Sign in</button>
+            </form>
+
+            @code {
+                [SupplyParameterFromQuery] public string? ReturnUrl { get; set; }
+                [SupplyParameterFromQuery] public string? Missing { get; set; }
+            }
 
             """);
 
