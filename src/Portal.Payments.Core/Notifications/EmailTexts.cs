@@ -118,14 +118,8 @@ internal sealed class EmailText(CultureInfo culture, Func<string, string?> find)
     public string Method(string description) => English ? description : MethodNames.Reword(description, find);
 
     /// <summary>When autopay debits ("on each invoice's due date").</summary>
-    public string AutopayRule(Data.AutopayRule rule, int daysBeforeDue)
-    {
-        var key = rule switch
-        {
-            Data.AutopayRule.DiscountDate => "Autopay.RuleDiscountDate",
-            Data.AutopayRule.DaysBeforeDue => daysBeforeDue == 1 ? "Autopay.RuleDaysBeforeOne" : "Autopay.RuleDaysBeforeMany",
-            _ => "Autopay.RuleDueDate",
-        };
-        return !English && find(key) is { } text ? string.Format(Culture, text, daysBeforeDue) : AutopayRules.Describe(rule, daysBeforeDue);
-    }
+    public string AutopayRule(Data.AutopayRule rule, int daysBeforeDue) =>
+        !English && find(AutopayRules.TextKey(rule, daysBeforeDue)) is { } text
+            ? string.Format(Culture, text, daysBeforeDue)
+            : AutopayRules.Describe(rule, daysBeforeDue);
 }

@@ -27,6 +27,17 @@ public static class AutopayRules
         return day < today ? today : day;
     }
 
+    /// <summary>
+    /// The text resource that words the rule in the user's language (its <c>{0}</c> is the number of days): the
+    /// portal's pages and its emails choose by the same rule.
+    /// </summary>
+    public static string TextKey(AutopayRule rule, int daysBeforeDue) => rule switch
+    {
+        AutopayRule.DiscountDate => "Autopay.RuleDiscountDate",
+        AutopayRule.DaysBeforeDue => daysBeforeDue == 1 ? "Autopay.RuleDaysBeforeOne" : "Autopay.RuleDaysBeforeMany",
+        _ => "Autopay.RuleDueDate",
+    };
+
     /// <summary>What the rule means, in words ("on each invoice's due date").</summary>
     public static string Describe(AutopayRule rule, int daysBeforeDue) => rule switch
     {
