@@ -157,7 +157,7 @@ var webSocketCompression = builder.Configuration.GetValue("HostSite:WebSocketCom
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode(o => o.DisableWebSocketCompression = !webSocketCompression)
     .AddAdditionalAssemblies(typeof(Portal.Payments.Ui.PortalRoutes).Assembly)
-    .RequireSignedInUser(); // every page needs a signed-in user, except those marked [AllowAnonymous] (and Blazor's start-up list)
+    .RequireAuthorization(); // every page needs a signed-in user, except those marked [AllowAnonymous]
 app.MapCustomerPortalPayments();
 app.MapHealthChecks("/health");                            // "portal-payments": stuck payments, undelivered ERP postings
 app.MapCustomerPortalPaymentsOperations("PortalOperators"); // /portal-payments/ops, behind the host's own policy

@@ -76,6 +76,24 @@ public sealed class PortalBrowserTests(HostSiteFixture host, ITestOutputHelper o
     [Fact]
     public Task Overview_while_signed_out_redirects_to_login() => RunPageTest(async page =>
     {
+        // The signed-out sign-in page is quiet: it opens no circuit (which RequireAuthorization would refuse) and reports
+        // nothing in the console.
+        var problems = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                problems.Add(message.Text);
+            }
+        };
+        page.PageError += (_, error) => problems.Add(error);
+        page.Request += (_, request) =>
+        {
+            if (request.Url.Contains("/_blazor", StringComparison.Ordinal))
+            {
+                problems.Add("a circuit request: " + request.Url);
+            }
+        };
         await page.GotoAsync("/portal");
 
         // The cookie challenge says ReturnUrl, the host's RedirectToLogin says returnUrl: both reach the login page.
@@ -83,6 +101,7 @@ public sealed class PortalBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("total-balance")).ToHaveCountAsync(0);
         await AssertAccessibleAsync(page);
+        Assert.True(problems.Count == 0, "The sign-in page reported: " + string.Join(" | ", problems));
     });
 
     [Fact]

@@ -140,7 +140,7 @@ public static class ThrowawayHost
             app.MapCustomerPortalPayments();
             if (cookieLogin)
             {
-                pages.RequireSignedInUser();
+                pages.RequireAuthorization();
                 app.MapPost("/account/sign-in", async (HttpContext context) =>
                 {
                     var form = await context.Request.ReadFormAsync();
