@@ -97,6 +97,14 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         // A click beside the list closes it.
         await page.Mouse.ClickAsync(1400, 880);
         await Expect(actions).ToHaveCountAsync(0);
+        // From the keyboard: the list opens with the focus on its first action, and Tab past the last one (the disabled
+        // cancel action takes no focus) closes it.
+        await page.GetByTestId("invoice-actions").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(actions.GetByTestId("schedule-selected")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Tab");
+        await Expect(actions).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("invoice-actions")).ToHaveAttributeAsync("aria-expanded", "false");
     }, SuiteLanguage.Locale, nameof(On_a_1440_desktop_the_grid_shows_20_rows_above_the_fold_whole_titles_and_the_status_column), 1440, 900);
 
     [Fact]

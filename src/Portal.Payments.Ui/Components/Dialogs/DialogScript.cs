@@ -34,6 +34,16 @@ internal sealed class DialogScript(IJSRuntime js) : IAsyncDisposable
     public Task ClosePanelAsync(ElementReference title, string? fallbackSelector) =>
         RunAsync(m => m.InvokeVoidAsync("restore", title, fallbackSelector), importIfNeeded: false);
 
+    /// <summary>
+    /// Whether the focus is inside <paramref name="element"/>; null when that cannot be known (no script, circuit gone).
+    /// </summary>
+    public async Task<bool?> HoldsFocusAsync(ElementReference element)
+    {
+        bool? holds = null;
+        await RunAsync(async m => holds = await m.InvokeAsync<bool>("holdsFocus", element));
+        return holds;
+    }
+
     /// <summary>Focuses the element marked <c>data-focus="<paramref name="name"/>"</c>.</summary>
     public Task FocusMarkedAsync(string name) => RunAsync(m => m.InvokeVoidAsync("focusMarked", name));
 

@@ -53,6 +53,11 @@ export function restore(panel, fallbackSelector) {
     }
 }
 
+// Whether the focus is inside the element (a menu asks once the focus has moved on).
+export function holdsFocus(element) {
+    return !!element && element.contains(document.activeElement);
+}
+
 // Focus the element marked data-focus="<name>" (a list's button, back from the form it opened).
 export function focusMarked(name) {
     const element = document.querySelector(`[data-focus="${CSS.escape(name)}"]`);
