@@ -1,3 +1,4 @@
+using Portal.Payments.TestInfrastructure;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Portal.Payments.EndToEnd.Tests.Infrastructure;
@@ -78,15 +79,7 @@ public sealed class PortalBrowserTests(HostSiteFixture host, ITestOutputHelper o
     {
         // The signed-out sign-in page is quiet: it opens no circuit (which RequireAuthorization would refuse) and reports
         // nothing in the console.
-        var problems = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                problems.Add(message.Text);
-            }
-        };
-        page.PageError += (_, error) => problems.Add(error);
+        var problems = PageProblems.Watch(page);
         page.Request += (_, request) =>
         {
             if (request.Url.Contains("/_blazor", StringComparison.Ordinal))
@@ -101,7 +94,7 @@ public sealed class PortalBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("total-balance")).ToHaveCountAsync(0);
         await AssertAccessibleAsync(page);
-        Assert.True(problems.Count == 0, "The sign-in page reported: " + string.Join(" | ", problems));
+        Assert.True(problems.Seen.Count == 0, "The sign-in page reported: " + problems);
     });
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Portal.Payments.TestInfrastructure;
 
 namespace Portal.Payments.Packaging.Tests;
 
@@ -30,22 +31,7 @@ public sealed partial class PackageInstallTests
 
         await WithPageAsync(host, async page =>
         {
-            var problems = new List<string>();
-            page.Console += (_, message) =>
-            {
-                if (message.Type == "error")
-                {
-                    problems.Add(message.Text);
-                }
-            };
-            page.PageError += (_, error) => problems.Add(error);
-            page.Response += (_, response) =>
-            {
-                if (response.Status >= 400)
-                {
-                    problems.Add($"{response.Status} {response.Request.Method} {response.Url}");
-                }
-            };
+            var problems = PageProblems.Watch(page);
 
             // A portal link sends a signed-out clerk to the vendor's sign-in page, which stays a quiet static page
             // (no circuit it is not allowed to open, no error).
@@ -53,7 +39,7 @@ public sealed partial class PackageInstallTests
             await Assertions.Expect(page.GetByTestId("host-sign-in")).ToBeVisibleAsync(new() { Timeout = TimeoutMs });
             Assert.Contains("/account/login", page.Url, StringComparison.Ordinal);
             await page.WaitForTimeoutAsync(1_000);
-            Assert.True(problems.Count == 0, "The sign-in page reported: " + string.Join(" | ", problems));
+            Assert.True(problems.Seen.Count == 0, "The sign-in page reported: " + problems);
 
             // Signed in, back where the link pointed: the grid shows the account's invoices and answers clicks.
             await page.GetByLabel("Your name").FillAsync("Casey Clerk");
@@ -92,7 +78,7 @@ public sealed partial class PackageInstallTests
             Assert.True(summary.Status == 200, $"Signed in, GET /portal-payments/api/summary answered {summary.Status}.");
             using var json = JsonDocument.Parse(await summary.TextAsync());
             Assert.Equal("ACME", json.RootElement.GetProperty("accountId").GetString());
-            Assert.True(problems.Count == 0, "The portal reported: " + string.Join(" | ", problems));
+            Assert.True(problems.Seen.Count == 0, "The portal reported: " + problems);
         });
     }
 }
