@@ -8,8 +8,8 @@ using static Microsoft.Playwright.Assertions;
 namespace Portal.Payments.EndToEnd.Tests;
 
 /// <summary>
-/// The open-invoices grid's own tools in Chromium, as a clerk uses them with the mouse: the column chooser (remove one,
-/// add one), a due-date range in the column's filter menu, a two-column sort, dragging a column to another place and
+/// The open-invoices grid's own tools in Chromium, as a clerk uses them with the mouse: "Arrange columns" (remove one
+/// column, add one), a due-date range in the column's filter menu, a two-column sort, dragging a column to another place and
 /// widening one, then a saved view made the clerk's default that brings all of it back on a fresh page; and a view
 /// shared with the account (its page size with it) as another user of the account sees it, renamed and deleted.
 /// </summary>
@@ -170,7 +170,7 @@ public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHel
     {
         var all = await ResultCountAsync(page);
 
-        // Column chooser: PO number off, Invoice date on.
+        // Arrange columns: PO number off, Invoice date on.
         var po = T("PO number");
         var invoiceDate = T("Invoice date");
         Assert.Contains(po, await HeadersAsync(page));
@@ -295,18 +295,23 @@ public sealed class GridColumnsBrowserTests(HostSiteFixture host, ITestOutputHel
     private static decimal ParseAmount(string cell) =>
         decimal.Parse(cell, NumberStyles.Number | NumberStyles.AllowLeadingSign, SuiteLanguage.Culture);
 
-    /// <summary>Opens the column chooser, toggles the columns named <paramref name="titles"/>, closes it.</summary>
+    /// <summary>Opens "Arrange columns" with the mouse, toggles the columns named <paramref name="titles"/>, applies.</summary>
     private static async Task ChooseColumnsAsync(IPage page, params string[] titles)
     {
-        await Grid(page).Locator(".rz-column-picker [role=combobox]").ClickAsync();
-        var list = page.Locator(".rz-multiselect-panel:visible, .rz-dropdown-panel:visible").Last;
-        await Expect(list).ToBeVisibleAsync();
+        var arrange = page.GetByRole(AriaRole.Button, new() { Name = T("Arrange columns"), Exact = true });
+        await arrange.ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = T("Arrange columns") });
+        await Expect(dialog).ToBeVisibleAsync();
         foreach (var title in titles)
         {
-            await list.Locator("li", new() { HasText = title }).First.ClickAsync();
+            var box = dialog.GetByRole(AriaRole.Checkbox, new() { Name = title, Exact = true });
+            var was = await box.IsCheckedAsync();
+            await box.ClickAsync();
+            await Expect(box).ToBeCheckedAsync(new() { Checked = !was });
         }
-        await page.Keyboard.PressAsync("Escape");
-        await Expect(list).ToBeHiddenAsync();
+        await dialog.GetByTestId("columns-apply").ClickAsync();
+        await Expect(dialog).ToHaveCountAsync(0);
+        await WaitForGridAsync(page);
     }
 
     /// <summary>

@@ -824,6 +824,10 @@ public class OpenInvoicesGridTests : PortalTestContext
         // Radzen renders the whole table (column declarations, header, the rows' components, pager) in the tree of the
         // cascading value around it; the circuit keeps that tree twice at the power of two above its largest size.
         int GridFrames() => RenderTreeFrames(cut.FindComponent<CascadingValue<RadzenDataGrid<PortalGridSlot<InvoiceRow>>>>().ComponentId);
+        // No Radzen column chooser ("Arrange columns" shows and hides columns): it keeps a drop-down item component per
+        // column, rendered while closed, in every open grid.
+        Assert.Empty(cut.FindAll(".rz-column-picker"));
+        Assert.Single(cut.FindAll("[data-testid=grid-arrange-columns]"));
         var sizes = new List<int> { GridFrames() };
         var numbers = RowNumbers(cut);
 

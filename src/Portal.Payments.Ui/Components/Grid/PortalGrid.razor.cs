@@ -123,7 +123,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     /// <summary>The CSV link of a query and the visible fields in view order; no Export CSV link when null. Default none.</summary>
     [Parameter] public Func<GridQuery, IReadOnlyList<string>, string>? ExportLink { get; set; }
 
-    /// <summary>The page's selection bar: in the grid's header row, beside the column chooser (above the spreadsheet view there). Default none.</summary>
+    /// <summary>The page's selection bar: in the grid's header row (above the spreadsheet view there). Default none.</summary>
     [Parameter] public RenderFragment? SelectionBar { get; set; }
 
     /// <summary>Extra CSS classes of a row (a selected row is highlighted). Default none.</summary>
@@ -464,7 +464,6 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             }
             if (!column.IsPickable)
             {
-                builder.AddComponentParameter(9, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Pickable), false);
                 builder.AddComponentParameter(10, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Reorderable), false);
                 builder.AddComponentParameter(11, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Resizable), false);
             }

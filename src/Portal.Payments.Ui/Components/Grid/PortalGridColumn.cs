@@ -4,7 +4,7 @@ using Radzen;
 namespace Portal.Payments.Ui.Components;
 
 /// <summary>
-/// One column of a <see cref="PortalGrid{TRow}"/>: written once, it gives the grid's header and cells, the column chooser's
+/// One column of a <see cref="PortalGrid{TRow}"/>: written once, it gives the grid's header and cells, the "Arrange columns"
 /// entry, the Core field its filter and sort go to, the spreadsheet cell and the CSV column.
 /// </summary>
 /// <typeparam name="TRow">The grid's row type.</typeparam>
@@ -31,7 +31,7 @@ public sealed class PortalGridColumn<TRow>
     /// <summary>The cell as text (spreadsheet view; the cell when there is no <see cref="Template"/>). Default empty.</summary>
     public Func<TRow, string> Text { get; init; } = _ => "";
 
-    /// <summary>Header content instead of the title (the title still names the column for screen readers and the chooser). Default none.</summary>
+    /// <summary>Header content instead of the title (the title still names the column for screen readers and "Arrange columns"). Default none.</summary>
     public RenderFragment? HeaderTemplate { get; init; }
 
     /// <summary>CSS width, sized to the content (e.g. "7.5rem"). Default none (shares the rest).</summary>
@@ -40,13 +40,13 @@ public sealed class PortalGridColumn<TRow>
     /// <summary>Alignment: amounts and counts right. Default left.</summary>
     public TextAlign Align { get; init; } = TextAlign.Left;
 
-    /// <summary>Shown in the built-in layout (the others are offered in the column chooser). Default true.</summary>
+    /// <summary>Shown in the built-in layout (the others are offered in "Arrange columns"). Default true.</summary>
     public bool Visible { get; init; } = true;
 
     /// <summary>Sortable and filterable (data columns only). Default true.</summary>
     public bool Sortable { get; init; } = true;
 
-    /// <summary>Offered in the column chooser and movable. Default true for data columns, false for columns of controls.</summary>
+    /// <summary>Offered in "Arrange columns", movable and resizable. Default true for data columns, false for columns of controls.</summary>
     public bool? Pickable { get; init; }
 
     /// <summary>Extra CSS class of the cells and header. Default none.</summary>
