@@ -295,6 +295,43 @@ public class PayInvoicesPanelTests : PayTestContext
     }
 
     [Fact]
+    public async Task Figures_that_cannot_be_read_keep_the_short_amount_and_reason_typed_and_the_payment_is_the_amount_entered()
+    {
+        var lost = new InjectedDbFault("SELECT", "pp_invoices");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        var ids = await SeedAsync(("INV-1161", 100_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        lost.Armed = true;
+
+        // The draft's totals and then the complete line's preview both fail to read: the page stays, with what was typed.
+        Input(cut, "Amount to pay for INV-1161").Change("600");
+        cut.WaitForAssertion(() => Assert.Contains("Something went wrong on our side", Text(cut, "pay-error")), Timeout);
+        Input(cut, "Short-pay reason for INV-1161").Change("Damaged");
+        cut.WaitForAssertion(() => Assert.True(lost.Failed >= 2), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("Something went wrong on our side", Text(cut, "pay-error")), Timeout);
+        Assert.Equal("600", Input(cut, "Amount to pay for INV-1161").GetAttribute("value"));
+        Assert.Equal("Damaged", Input(cut, "Short-pay reason for INV-1161").GetAttribute("value"));
+        Assert.Empty(_paid);
+
+        // Reads work again: paying recomputes on the server and charges the amount entered, once.
+        lost.Armed = false;
+        Button(cut, "Make payment").Click();
+        if (cut.FindAll("[data-testid=pay-confirmation]").Count == 0)
+        {
+            // The server's total differed from the figures shown: it shows its own for confirmation first.
+            cut.WaitForAssertion(() => Assert.Equal("USD 600.00", Text(cut, "total")), Timeout);
+            cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+            Button(cut, "Make payment").Click();
+        }
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        var paid = Assert.Single(_paid);
+        Assert.Equal(Money.Create(600m, "USD"), paid.Amount);
+        Assert.Equal(1, await Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(paid.PaymentId));
+    }
+
+    [Fact]
     public async Task A_bank_confirmation_whose_check_fails_on_our_side_keeps_the_step_and_Check_again_finishes_it_with_one_charge()
     {
         var lost = new InjectedDbFault("UPDATE", "pp_payments");

@@ -207,6 +207,37 @@ public class SchedulePaymentPanelTests : PayTestContext
         Assert.Equal(Money.Create(410m, "USD"), Assert.Single(_scheduled).Amount);
     }
 
+    [Fact]
+    public async Task Figures_that_cannot_be_read_for_a_new_date_keep_the_choice_hold_the_confirmation_and_Try_again_reads_them()
+    {
+        var lost = new InjectedDbFault("SELECT", "pp_invoices");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        var ids = await SeedAsync(("INV-3701", 100_000, 2_000, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        Assert.Equal("USD 980.00", Text(cut, "total"));   // the discount applies on the 11th
+        lost.Armed = true;
+
+        await PickDateAsync(cut, new DateTime(2027, 3, 20));
+
+        // The panel stays, with the date chosen; the old figures cannot be confirmed.
+        cut.WaitForAssertion(() => Assert.Contains("Something went wrong on our side", Text(cut, "schedule-error")), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.Equal(new DateTime(2027, 3, 20), cut.FindComponent<RadzenDatePicker<DateTime?>>().Instance.Value);
+        Assert.True(Button(cut, "Confirm scheduled payment").HasAttribute("disabled"));
+
+        lost.Armed = false;
+        cut.Find("[data-testid=schedule-retry]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("USD 1,000.00", Text(cut, "total")), Timeout);   // the 20th: no discount
+        Assert.Empty(cut.FindAll("[data-testid=schedule-error]"));
+        Button(cut, "Confirm scheduled payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=schedule-confirmation]")), Timeout);
+        var outcome = Assert.Single(_scheduled);
+        Assert.Equal((new DateOnly(2027, 3, 20), "USD 1,000.00"), (outcome.ScheduledFor, outcome.Amount.ToString()));
+    }
+
     private static void ChooseMethod(IRenderedComponent<SchedulePaymentPanel> cut, string lastFour)
     {
         var label = Assert.Single(cut.FindAll(".pp-picker-option label"), l => l.TextContent.Contains(lastFour, StringComparison.Ordinal));
