@@ -547,6 +547,33 @@ public abstract class AutopayTests(TestDatabase database)
         Assert.Equal(0, await ChargeCountAsync(b, account));
     }
 
+    // Defence in depth: a Scheduled payment of an enrolment that is cancelled (whatever left it) is never charged.
+    [Fact]
+    public async Task The_runner_cancels_a_due_autopay_payment_of_a_cancelled_enrolment_instead_of_charging_it()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-Z1", 25_000, DueInDays: 1));
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            var cancelledAt = h.Clock.GetUtcNow().UtcDateTime;
+            await db.AutopayEnrollments.Where(e => e.AccountId == account)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.CancelledAt, cancelledAt).SetProperty(e => e.Version, e => e.Version + 1));
+        }
+        Assert.Equal(PaymentStatus.Scheduled, Assert.Single(await PaymentsAsync(h, account)).Status);
+
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Cancelled, payment.Status);
+        Assert.Equal("Autopay was cancelled on 2026-03-02; this payment was not charged.", payment.FailureReason);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.Equal(InvoiceStatus.Open, Assert.Single(await InvoiceRowsAsync(h, ids)).Status);
+    }
+
     /// <summary>Autopay's read of its items: node A is paused there, after it read the enrolment and the invoices.</summary>
     private static bool ReadsAutopayItems(string sql) =>
         sql.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_autopay_items", StringComparison.Ordinal);
