@@ -470,6 +470,10 @@ public sealed class AutopayRunner(
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
+            // The enrolment first, as an expansion and a cancel or change of autopay write it: one order of row locks.
+            var now = lifecycle.UtcNow;
+            await db.AutopayEnrollments.Where(e => e.Id == payment.AutopayEnrollmentId && e.CancelledAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct);
             if (!await lifecycle.TryMoveAsync(db, payment, PaymentStatus.Charging, PaymentStatus.Failed,
                     new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = reason }, ct))
             {
@@ -481,9 +485,6 @@ public sealed class AutopayRunner(
                 .SetProperty(i => i.State, AutopayItemState.Skipped)
                 .SetProperty(i => i.PaymentId, (Guid?)null)
                 .SetProperty(i => i.SkipReason, (string?)null), ct);
-            var now = lifecycle.UtcNow;
-            await db.AutopayEnrollments.Where(e => e.Id == payment.AutopayEnrollmentId && e.CancelledAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             return true;
