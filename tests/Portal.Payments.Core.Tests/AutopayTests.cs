@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.Fees;
@@ -439,6 +440,154 @@ public abstract class AutopayTests(TestDatabase database)
         Assert.Null((await autopay.GetAsync()).Enrollment);
         await autopay.EnrollAsync(OnDueDate(card));
         Assert.Equal("autopay", await FieldOf(OnDueDate(card)));   // a second enrolment (a double click) is refused
+    }
+
+    // Review: a node that read the enrolment before the payer cancelled it committed new Scheduled payments and holds
+    // afterwards (its commit checked only its lease), and the scheduled runner charged them: a debit after the ACH
+    // authorization was revoked.
+    [Fact]
+    public async Task Autopay_cancelled_while_another_node_is_expanding_it_keeps_nothing_of_that_pass_and_charges_nothing()
+    {
+        var pause = new CommandFault(ReadsAutopayItems, pause: true);
+        var logsOfA = new RecordingLoggerProvider();
+        await using var b = Autopay(database, out var account);
+        await using var a = new PortalHarness(database, x => x.AddDbInterceptor(pause).Services.AddSingleton<ILoggerProvider>(logsOfA));
+        var ids = await InvoicesAsync(b, account, new Item("INV-K1", 25_000, DueInDays: 3));
+        var bank = await BankAsync(b);
+        var autopay = b.Get<AutopayService>();
+        var enrolled = await autopay.EnrollAsync(new AutopayTerms(bank.Id, AutopayRule.DueDate)
+        {
+            RecurringSignature = new AchSignature("Pat Payer", true, autopay.RecurringAgreement.Version),
+        });
+        ids = [.. ids, .. await InvoicesAsync(b, account, new Item("INV-K2", 35_000, DueInDays: 4))];   // new in the ERP
+
+        // Node A expands the enrolment and is paused after reading it (active, the bank account) and the open invoices.
+        pause.Arm();
+        var expandOnA = Task.Run(() => a.Get<AutopayRunner>().ExpandNowAsync(enrolled.Enrollment!.Id));
+        await pause.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        await autopay.CancelAsync();                            // node B: the payer cancels; the authorization is revoked
+        pause.Release();
+        var madeOnA = await expandOnA.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, madeOnA);
+        Assert.Contains(logsOfA.Lines, l => l.Contains("cancelled or its terms changed", StringComparison.Ordinal));
+        Assert.All(await PaymentsAsync(b, account), p => Assert.Equal(PaymentStatus.Cancelled, p.Status));
+        Assert.All(await InvoiceRowsAsync(b, ids), i => Assert.Equal((InvoiceStatus.Open, (Guid?)null), (i.Status, i.ActivePaymentId)));
+        Assert.Null((await autopay.GetAsync()).Enrollment);
+        await RunDayByDayAsync(b, days: 6);
+        Assert.Equal(0, await ChargeCountAsync(b, account));
+    }
+
+    // Review: the same race against a change of terms kept the old method (the node's payments overwrote the reset), and
+    // the node's stale lease made the change's own expansion do nothing.
+    [Fact]
+    public async Task A_change_of_terms_while_another_node_is_expanding_wins_over_that_pass()
+    {
+        var pause = new CommandFault(ReadsAutopayItems, pause: true);
+        await using var b = Autopay(database, out var account);
+        await using var a = new PortalHarness(database, x => x.AddDbInterceptor(pause));
+        var ids = await InvoicesAsync(b, account, new Item("INV-T1", 25_000, DueInDays: 3));
+        var oldCard = await CardAsync(b);
+        var newCard = await CardAsync(b, "5555555555554444");
+        var autopay = b.Get<AutopayService>();
+        var enrolled = await autopay.EnrollAsync(OnDueDate(oldCard));
+        ids = [.. ids, .. await InvoicesAsync(b, account, new Item("INV-T2", 35_000, DueInDays: 4))];
+
+        pause.Arm();
+        var expandOnA = Task.Run(() => a.Get<AutopayRunner>().ExpandNowAsync(enrolled.Enrollment!.Id));
+        await pause.Reached.WaitAsync(TimeSpan.FromSeconds(30));   // A has read the old terms (the old card)
+        var changed = await autopay.ChangeAsync(new AutopayTerms(newCard.Id, AutopayRule.DaysBeforeDue) { DaysBeforeDue = 1 }, enrolled.Enrollment!.Version);
+        pause.Release();
+        await expandOnA.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The change's own expansion ran at once (A's lease did not stop it), under the new terms; A kept nothing.
+        Assert.Equal(["INV-T1", "INV-T2"], changed.Invoices.Where(i => i.State == AutopayItemState.Scheduled).Select(i => i.Number).ToArray());
+        var scheduled = (await PaymentsAsync(b, account)).Where(p => p.Status == PaymentStatus.Scheduled).ToList();
+        Assert.Equal([("INV-T1", new DateOnly(2026, 3, 4)), ("INV-T2", new DateOnly(2026, 3, 5))],
+            scheduled.Select(p => (p.Allocations.Single().InvoiceNumber, p.ScheduledFor!.Value)).OrderBy(x => x.Item1).ToList());
+        Assert.All(scheduled, p => Assert.Equal(newCard.Id, p.PaymentMethodId));
+        var view = await autopay.GetAsync();
+        Assert.Equal(newCard.Id, view.Enrollment!.Terms.PaymentMethodId);
+        Assert.Equal(scheduled.Select(p => (Guid?)p.Id).Order(), view.Invoices.Select(i => i.PaymentId).Order());
+        Assert.All(await InvoiceRowsAsync(b, ids), i => Assert.Contains(i.ActivePaymentId, scheduled.Select(p => (Guid?)p.Id)));
+
+        await RunDayByDayAsync(b, days: 6);
+        var paid = (await PaymentsAsync(b, account)).Where(p => p.Status == PaymentStatus.Succeeded).ToList();
+        Assert.Equal(2, paid.Count);
+        Assert.All(paid, p => Assert.Equal(newCard.Id, p.PaymentMethodId));
+        Assert.Equal(2, await ChargeCountAsync(b, account));
+    }
+
+    // The same race the other way round: the payer cancels while node A is committing. The cancel waits for A's commit
+    // (on PostgreSQL, the enrolment row's lock) and then cancels what A scheduled.
+    [Fact]
+    public async Task Autopay_cancelled_while_another_node_commits_its_expansion_cancels_what_that_node_scheduled()
+    {
+        var pause = new CommandFault(sql => sql.Contains("INSERT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_payments", StringComparison.Ordinal), pause: true);
+        await using var b = Autopay(database, out var account);
+        await using var a = new PortalHarness(database, x => x.AddDbInterceptor(pause));
+        var ids = await InvoicesAsync(b, account, new Item("INV-W1", 25_000, DueInDays: 3));
+        var card = await CardAsync(b);
+        var autopay = b.Get<AutopayService>();
+        var enrolled = await autopay.EnrollAsync(OnDueDate(card));
+        ids = [.. ids, .. await InvoicesAsync(b, account, new Item("INV-W2", 35_000, DueInDays: 4))];
+
+        pause.Arm();
+        var expandOnA = Task.Run(() => a.Get<AutopayRunner>().ExpandNowAsync(enrolled.Enrollment!.Id));
+        await pause.Reached.WaitAsync(TimeSpan.FromSeconds(30));   // A is inside its write transaction
+        var cancel = Task.Run(() => autopay.CancelAsync());
+        await Task.WhenAny(cancel, Task.Delay(TimeSpan.FromSeconds(1)));   // let the cancel run as far as it can
+        pause.Release();
+        await expandOnA.WaitAsync(TimeSpan.FromSeconds(30));
+        await cancel.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.All(await PaymentsAsync(b, account), p => Assert.Equal(PaymentStatus.Cancelled, p.Status));
+        Assert.All(await InvoiceRowsAsync(b, ids), i => Assert.Equal((InvoiceStatus.Open, (Guid?)null), (i.Status, i.ActivePaymentId)));
+        await RunDayByDayAsync(b, days: 6);
+        Assert.Equal(0, await ChargeCountAsync(b, account));
+    }
+
+    // Defence in depth: a Scheduled payment of an enrolment that is cancelled (whatever left it) is never charged.
+    [Fact]
+    public async Task The_runner_cancels_a_due_autopay_payment_of_a_cancelled_enrolment_instead_of_charging_it()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-Z1", 25_000, DueInDays: 1));
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            var cancelledAt = h.Clock.GetUtcNow().UtcDateTime;
+            await db.AutopayEnrollments.Where(e => e.AccountId == account)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.CancelledAt, cancelledAt).SetProperty(e => e.Version, e => e.Version + 1));
+        }
+        Assert.Equal(PaymentStatus.Scheduled, Assert.Single(await PaymentsAsync(h, account)).Status);
+
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Cancelled, payment.Status);
+        Assert.Equal("Autopay was cancelled on 2026-03-02; this payment was not charged.", payment.FailureReason);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.Equal(InvoiceStatus.Open, Assert.Single(await InvoiceRowsAsync(h, ids)).Status);
+    }
+
+    /// <summary>Autopay's read of its items: node A is paused there, after it read the enrolment and the invoices.</summary>
+    private static bool ReadsAutopayItems(string sql) =>
+        sql.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_autopay_items", StringComparison.Ordinal);
+
+    /// <summary>Runs autopay, the scheduled runner and the reconciler once a day for <paramref name="days"/> days.</summary>
+    private static async Task RunDayByDayAsync(PortalHarness h, int days)
+    {
+        for (var day = 0; day < days; day++)
+        {
+            h.Clock.Advance(TimeSpan.FromDays(1));
+            await h.Get<AutopayRunner>().ExpandAsync();
+            await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+            await h.Get<PaymentReconciler>().ReconcileAsync();
+        }
     }
 
     /// <summary>Makes the account's enrolment due for expansion now (as the next interval or an ERP change would).</summary>

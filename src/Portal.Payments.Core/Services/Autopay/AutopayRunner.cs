@@ -105,7 +105,9 @@ public sealed class AutopayRunner(
     /// <summary>
     /// Schedules the enrolment's due invoices (this node holds its lease); returns how many payments were made. A pass
     /// that met a concurrent insert (a receipt number taken meanwhile, another node's item) is read again and retried at
-    /// once, with new receipt numbers; one that lost a race for a payment or an invoice is tried again in a minute.
+    /// once, with new receipt numbers; one that lost a race for a payment or an invoice is tried again in a minute. One
+    /// whose enrolment the payer cancelled or changed after the pass read it keeps nothing and is not retried: the cancel
+    /// or change ended this node's lease, and a change expands the enrolment itself under its new terms.
     /// </summary>
     private async Task<int> ExpandClaimedAsync(Guid enrollmentId, CancellationToken ct)
     {
@@ -121,6 +123,10 @@ public sealed class AutopayRunner(
             {
                 continue;
             }
+            if (stored == Stored.Superseded)
+            {
+                logger.LogInformation("Autopay {EnrollmentId} was cancelled or its terms changed (or its lease ended) while this node expanded it; nothing of the pass was kept", enrollmentId);
+            }
             await ReleaseAsync(enrollmentId, Now + RetryAfterConflict);
             return 0;
         }
@@ -133,6 +139,11 @@ public sealed class AutopayRunner(
         LostRace,
         /// <summary>A unique index refused an insert (receipt number, enrolment and invoice, idempotency key).</summary>
         InsertClashed,
+        /// <summary>
+        /// A lost race against the payer: the enrolment was cancelled or its terms changed (its version moved) after the
+        /// pass read it, or its lease was ended; nothing of the pass is kept.
+        /// </summary>
+        Superseded,
     }
 
     private async Task<(Stored Stored, int Made)> ExpandOnceAsync(Guid enrollmentId, CancellationToken ct)
@@ -246,6 +257,21 @@ public sealed class AutopayRunner(
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             try
             {
+                // The enrolment first, and only as this pass read it: still this node's lease, not cancelled, the same
+                // terms (version). Cancelling and changing autopay write the enrolment row first in their transactions
+                // too, so one waits for the other (PostgreSQL's row lock; SQLite has one writer): a cancel or change that
+                // committed before refuses this pass; one that commits after sees its payments and cancels them.
+                var version = e.Version;
+                if (await db.AutopayEnrollments
+                        .Where(x => x.Id == enrollmentId && x.LeaseOwner == o.NodeName && x.CancelledAt == null && x.Version == version)
+                        .ExecuteUpdateAsync(s => s
+                            .SetProperty(x => x.NextExpansionAt, now + o.Autopay.ExpansionInterval)
+                            .SetProperty(x => x.LeaseOwner, (string?)null)
+                            .SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct) != 1)
+                {
+                    await tx.RollbackAsync(CancellationToken.None);
+                    return Stored.Superseded;
+                }
                 foreach (var old in replaced)
                 {
                     if (!await lifecycle.TryMoveAsync(db, old, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
@@ -265,11 +291,6 @@ public sealed class AutopayRunner(
                         return Stored.LostRace;
                     }
                 }
-                await db.AutopayEnrollments.Where(x => x.Id == enrollmentId && x.LeaseOwner == o.NodeName)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(x => x.NextExpansionAt, now + o.Autopay.ExpansionInterval)
-                        .SetProperty(x => x.LeaseOwner, (string?)null)
-                        .SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct);
                 await tx.CommitAsync(ct);
                 return Stored.Yes;
             }
@@ -449,6 +470,10 @@ public sealed class AutopayRunner(
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
+            // The enrolment first, as an expansion and a cancel or change of autopay write it: one order of row locks.
+            var now = lifecycle.UtcNow;
+            await db.AutopayEnrollments.Where(e => e.Id == payment.AutopayEnrollmentId && e.CancelledAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct);
             if (!await lifecycle.TryMoveAsync(db, payment, PaymentStatus.Charging, PaymentStatus.Failed,
                     new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = reason }, ct))
             {
@@ -460,9 +485,6 @@ public sealed class AutopayRunner(
                 .SetProperty(i => i.State, AutopayItemState.Skipped)
                 .SetProperty(i => i.PaymentId, (Guid?)null)
                 .SetProperty(i => i.SkipReason, (string?)null), ct);
-            var now = lifecycle.UtcNow;
-            await db.AutopayEnrollments.Where(e => e.Id == payment.AutopayEnrollmentId && e.CancelledAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             return true;

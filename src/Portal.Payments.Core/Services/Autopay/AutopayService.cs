@@ -277,6 +277,7 @@ public sealed class AutopayService(
         var method = await CheckAsync(db, scope, terms, cancellationToken, signatureOnFile: covered);
         Apply(e, terms, scope, now);
         e.NextExpansionAt = now;
+        EndExpansionLease(db, e);
         e.AchAuthorizationId = method.Type != PaymentMethodType.BankAccount ? null
             : covered ? previous
             : SignRecurring(db, scope, method, terms.RecurringSignature!, now);
@@ -287,6 +288,7 @@ public sealed class AutopayService(
         await lifecycle.WriteAsync(async () =>
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            await SaveEnrollmentFirstAsync(db, cancellationToken);
             var cancelled = await CancelScheduledAsync(db, e.Id, scope, cancellationToken);
             await db.AutopayItems.Where(i => i.EnrollmentId == e.Id && i.State != AutopayItemState.Excluded).ExecuteUpdateAsync(s => s
                 .SetProperty(i => i.State, AutopayItemState.Skipped)
@@ -294,14 +296,7 @@ public sealed class AutopayService(
                 .SetProperty(i => i.SkipReason, (string?)null), cancellationToken);
             OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(emailTexts, e, changed: true, PaymentMethodService.Describe(method), options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
             AuditLog.Add(db, scope, "autopay.changed", e.Id, now, new { e.Rule, e.DaysBeforeDue, e.MaxPaymentMinor, e.EndDate, e.PaymentMethodId, Rescheduled = cancelled });
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateConcurrencyException)
-            {
-                throw ChangedMeanwhile();
-            }
+            await db.SaveChangesAsync(cancellationToken);
             await tx.CommitAsync(cancellationToken);
             return cancelled;
         }, cancellationToken);
@@ -325,6 +320,7 @@ public sealed class AutopayService(
         e.UserEmail = scope.User.Email;
         e.Culture = Notifications.ReaderCulture.Current();
         e.Version++;
+        EndExpansionLease(db, e);
         if (e.AchAuthorizationId is { } authorization && !await db.AchRevocations.AnyAsync(r => r.AuthorizationId == authorization, cancellationToken))
         {
             db.AchRevocations.Add(new AchRevocationRecord { AuthorizationId = authorization, RevokedAt = now, UserId = scope.User.UserId, RetainUntil = now + PaymentMethodService.AchRetention });
@@ -332,6 +328,7 @@ public sealed class AutopayService(
         await lifecycle.WriteAsync(async () =>
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            await SaveEnrollmentFirstAsync(db, cancellationToken);
             var cancelled = await CancelScheduledAsync(db, e.Id, scope, cancellationToken);
             OutboxWriter.EnqueueEmail(db, AutopayEmails.Enrollment(emailTexts, e, changed: true, method is null ? "" : PaymentMethodService.Describe(method),
                 options.Value.Notifications.PortalBaseUrl, options.Value.Merchant), now);
@@ -410,6 +407,38 @@ public sealed class AutopayService(
         }, cancellationToken);
         await runner.ExpandNowAsync(e.Id, cancellationToken);
         return await GetAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends the expansion lease with a cancel or change of terms (written whatever was read, so a lease taken after the
+    /// read ends too): a node still expanding the enrolment under the old terms has its commit refused (the version moved),
+    /// and the change's own expansion need not wait for that node's lease to run out.
+    /// </summary>
+    private static void EndExpansionLease(PaymentsDbContext db, AutopayEnrollmentRecord e)
+    {
+        e.LeaseOwner = null;
+        e.LeaseExpiresAt = null;
+        db.Entry(e).Property(x => x.LeaseOwner).IsModified = true;
+        db.Entry(e).Property(x => x.LeaseExpiresAt).IsModified = true;
+    }
+
+    /// <summary>
+    /// Writes the cancelled or changed enrolment (a conditional update on the version read) before anything else in the
+    /// transaction. An expansion commits only on the version it read and writes the enrolment row first too, so the two
+    /// meet at that row: an expansion that committed first is waited for (PostgreSQL's row lock; SQLite has one writer)
+    /// and its payments are then among those this transaction cancels; one that commits later finds the version moved
+    /// and keeps nothing.
+    /// </summary>
+    private static async Task SaveEnrollmentFirstAsync(PaymentsDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw ChangedMeanwhile();
+        }
     }
 
     /// <summary>Cancels the enrolment's payments still Scheduled (quietly: one autopay email says so); returns how many.</summary>

@@ -220,7 +220,14 @@ public sealed class PaymentLifecycle(
         string Column(string property) => $"\"{entity.FindProperty(property)!.GetColumnName(table)}\"";
         var name = entity.GetSchema() is { } schema ? $"\"{schema}\".\"{entity.GetTableName()}\"" : $"\"{entity.GetTableName()}\"";
         var (id, status, scheduledFor) = (Column(nameof(PaymentRecord.Id)), Column(nameof(PaymentRecord.Status)), Column(nameof(PaymentRecord.ScheduledFor)));
-        var pick = $"SELECT {id} FROM {name} WHERE {status} = {{4}} AND {scheduledFor} <= {{5}} ORDER BY {scheduledFor} LIMIT {{6}}";
+        // An autopay payment whose enrolment is cancelled is never claimed: the runner cancels it instead.
+        var enrollment = db.Model.FindEntityType(typeof(AutopayEnrollmentRecord))!;
+        var enrollmentTable = Microsoft.EntityFrameworkCore.Metadata.StoreObjectIdentifier.Table(enrollment.GetTableName()!, enrollment.GetSchema());
+        var enrollments = enrollment.GetSchema() is { } eschema ? $"\"{eschema}\".\"{enrollment.GetTableName()}\"" : $"\"{enrollment.GetTableName()}\"";
+        var cancelledEnrollment = $"SELECT 1 FROM {enrollments} AS \"ae\" WHERE \"ae\".\"{enrollment.FindProperty(nameof(AutopayEnrollmentRecord.Id))!.GetColumnName(enrollmentTable)}\" = " +
+                                  $"\"due\".{Column(nameof(PaymentRecord.AutopayEnrollmentId))} " +
+                                  $"AND \"ae\".\"{enrollment.FindProperty(nameof(AutopayEnrollmentRecord.CancelledAt))!.GetColumnName(enrollmentTable)}\" IS NOT NULL";
+        var pick = $"SELECT {id} FROM {name} AS \"due\" WHERE {status} = {{4}} AND {scheduledFor} <= {{5}} AND NOT EXISTS ({cancelledEnrollment}) ORDER BY {scheduledFor} LIMIT {{6}}";
         // PostgreSQL: ARRAY(…) runs the pick once (an init plan). As "IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)" the planner
         // may re-run it inside a join, and every re-run skips the rows it locked before and takes new ones: more than n claimed.
         var picked = db.Database.IsNpgsql() ? $"{id} = ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))" : $"{id} IN ({pick})";

@@ -38,14 +38,23 @@ internal sealed class ScheduledPaymentRunner(
     /// Charges every due payment, up to <see cref="SchedulingOptions.MaxConcurrentCharges"/> at once: it claims only as
     /// many as have a free slot (so no lease runs out on a payment still waiting its turn), and each runs in its own DI
     /// scope. Returns how many this node ran to a recorded outcome. Cancelling stops new claims; charges already sent
-    /// finish and are recorded.
+    /// finish and are recorded. Due autopay payments whose enrolment is cancelled are not claimed; they are cancelled first.
     /// </summary>
-    public Task<int> RunDueAsync(CancellationToken cancellationToken = default)
+    public async Task<int> RunDueAsync(CancellationToken cancellationToken = default)
     {
         var s = options.Value.Scheduling;
+        try
+        {
+            await CancelOfCancelledAutopayAsync(cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The claim leaves them anyway: they are cancelled on a later pass.
+            logger.LogWarning(ex, "Due autopay payments of cancelled enrolments could not be cancelled; they are not charged and are tried again on the next pass");
+        }
         // What each claim loaded for its payments (payment with allocations, method, invoices), taken by the payment's run.
         var loaded = new System.Collections.Concurrent.ConcurrentDictionary<Guid, Claimed>();
-        return ClaimedWork.RunAsync(async max =>
+        return await ClaimedWork.RunAsync(async max =>
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var claim = await lifecycle.ClaimDueScheduledAsync(db, Math.Min(max, s.RunnerBatchSize), cancellationToken);
@@ -66,6 +75,39 @@ internal sealed class ScheduledPaymentRunner(
             }
             return claim;
         }, id => RunInScopeAsync(id, loaded.TryRemove(id, out var c) ? c : null), s.MaxConcurrentCharges, cancellationToken);
+    }
+
+    /// <summary>
+    /// Cancels due autopay payments whose enrolment is cancelled (the claim never takes them): nothing is charged, their
+    /// invoices are released, the reason says why. Cancelling autopay cancels its Scheduled payments, and an expansion
+    /// never commits after a cancel, so this finds nothing unless something else left one behind; it is logged.
+    /// </summary>
+    private async Task CancelOfCancelledAutopayAsync(CancellationToken ct)
+    {
+        var today = Today;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var left = await db.Payments.AsNoTracking().Include(p => p.Allocations)
+            .Where(p => p.Status == PaymentStatus.Scheduled && p.ScheduledFor <= today && p.AutopayEnrollmentId != null
+                        && db.AutopayEnrollments.Any(e => e.Id == p.AutopayEnrollmentId && e.CancelledAt != null))
+            .OrderBy(p => p.ScheduledFor).ThenBy(p => p.Id).Take(options.Value.Scheduling.RunnerBatchSize).ToListAsync(ct);
+        if (left.Count == 0)
+        {
+            return;
+        }
+        var enrollmentIds = left.Select(p => p.AutopayEnrollmentId!.Value).Distinct().ToList();
+        var cancelledAt = await db.AutopayEnrollments.AsNoTracking().Where(e => enrollmentIds.Contains(e.Id))
+            .ToDictionaryAsync(e => e.Id, e => e.CancelledAt!.Value, ct);
+        foreach (var payment in left)
+        {
+            var on = options.Value.DateAt(cancelledAt[payment.AutopayEnrollmentId!.Value]);
+            // Quiet: the payer was told when autopay was cancelled (an email for this payment would name no one who cancelled it).
+            if (await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
+                    new PaymentChange(SystemUser) { Reason = $"Autopay was cancelled on {on:yyyy-MM-dd}; this payment was not charged.", Quiet = true }, ct))
+            {
+                logger.LogWarning("Scheduled payment {PaymentId} ({ReceiptNumber}) of autopay {EnrollmentId}, which was cancelled on {CancelledOn}, was cancelled instead of charged",
+                    payment.Id, payment.ReceiptNumber, payment.AutopayEnrollmentId, on);
+            }
+        }
     }
 
     /// <summary>A claimed payment with what its re-check needs.</summary>
