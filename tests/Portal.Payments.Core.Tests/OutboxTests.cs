@@ -220,6 +220,130 @@ public abstract class OutboxTests(TestDatabase database)
         await h.Get<OutboxProcessor>().RunDueAsync();
         Assert.Equal(email, Assert.Single(sender.Sent));
     }
+
+    /// <summary>Short, so the tests take no time; the harness's fake clock drives it.</summary>
+    private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Waits (real time) for a task that should end at once; a task still running after 30 s fails the test.</summary>
+    private static async Task EndsAsync(Task task, string what)
+    {
+        await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(30)));
+        Assert.True(task.IsCompleted, what + " did not end within 30 s.");
+    }
+
+    private static async Task<OutboxMessageRecord> MessageAsync(PortalHarness h, string account, OutboxKind kind)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account && m.Kind == kind);
+    }
+
+    private static PortalEmail Email(string account) => new()
+    {
+        Id = Guid.NewGuid(), To = "ap@example.com", Subject = "Receipt", TextBody = "Hi", Kind = NotificationKind.PaymentProcessed, AccountId = account,
+    };
+
+    /// <summary>
+    /// The demo ERP, except that a payment posting of <paramref name="account"/> never answers while <see cref="Hang"/> is
+    /// on: it either ignores its token (a stuck call with no timeout of its own) or honours it.
+    /// </summary>
+    private sealed class HangingPostErp(DemoErpAdapter inner, string account, bool honoursToken) : IErpAdapter
+    {
+        public volatile bool Hang = true;
+        public TaskCompletionSource<CancellationToken> Called { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default)
+        {
+            if (posting.AccountId != account || !Hang)
+            {
+                return inner.PostPaymentAsync(posting, ct);
+            }
+            Called.TrySetResult(ct);
+            return honoursToken ? WaitForCancellationAsync(ct) : new TaskCompletionSource<ErpPostingResult>().Task;
+        }
+
+        private async Task<ErpPostingResult> WaitForCancellationAsync(CancellationToken ct)
+        {
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                Cancelled.TrySetResult();
+                throw;
+            }
+            throw new InvalidOperationException("unreachable");
+        }
+
+        public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) => inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
+        public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
+        public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
+        public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
+        public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
+    }
+
+    // Review: deliveries had only the host-stop token: a hanging ERP posting blocked the ERP lane, RunDueAsync waited for
+    // both lanes so no further email went out, and after the lease another node claimed the posting and hung as well.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_erp_posting_that_never_answers_fails_the_attempt_after_OutboxDeliveryTimeout_while_emails_still_go_out(bool honoursToken)
+    {
+        var account = PortalHarness.NewAccount();
+        var sender = new RecordingNotificationSender();
+        await using var h = new PortalHarness(database, b =>
+        {
+            b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp => new HangingPostErp(sp.GetRequiredService<DemoErpAdapter>(), account, honoursToken)));
+            b.Services.AddSingleton(sender).AddScoped<INotificationSender>(sp => sp.GetRequiredService<RecordingNotificationSender>());
+        }, o => o.OutboxDeliveryTimeout = DeliveryTimeout);
+        var erp = (HangingPostErp)h.Get<IErpAdapter>();
+        var item = (await erp.PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var posting = Posting(account, item);
+        var email = Email(account);
+        await EnqueueAsync(h, db =>
+        {
+            OutboxWriter.EnqueuePayment(db, posting, h.Clock.GetUtcNow().UtcDateTime);
+            OutboxWriter.EnqueueEmail(db, email, h.Clock.GetUtcNow().UtcDateTime);
+        });
+        var outbox = h.Get<OutboxProcessor>();
+
+        var run = outbox.RunDueAsync();
+        var token = await erp.Called.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // The email lane does not wait for the hanging posting.
+        for (var i = 0; i < 100 && !sender.Sent.Contains(email); i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Contains(email, sender.Sent);
+        h.Clock.Advance(DeliveryTimeout - TimeSpan.FromMilliseconds(1));
+        await Task.WhenAny(run, Task.Delay(100));
+        Assert.False(run.IsCompleted, "The outbox gave up before OutboxDeliveryTimeout.");
+        h.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        await EndsAsync(run, "The outbox run");
+        if (honoursToken)
+        {
+            await EndsAsync(erp.Cancelled.Task, "The ERP's wait for its token");
+            Assert.True(token.IsCancellationRequested);
+        }
+
+        // A failed attempt, rescheduled with the usual backoff and free for any node.
+        var failed = await MessageAsync(h, account, OutboxKind.ErpPayment);
+        Assert.Equal((1, (DateTime?)null, (string?)null, (DateTime?)null), (failed.Attempts, failed.CompletedAt, failed.LeaseOwner, failed.DeadLetteredAt));
+        Assert.Equal("The posting to the ERP got no answer within 00:00:00.2000000 (CustomerPortalPayments:OutboxDeliveryTimeout).", failed.LastError);
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime + OutboxProcessor.Backoff(1), failed.NextAttemptAt, TimeSpan.FromSeconds(1));
+        Assert.NotNull((await MessageAsync(h, account, OutboxKind.Email)).CompletedAt);
+
+        // The next run is not stuck behind the abandoned call: the next email goes out, and once the ERP answers, the posting.
+        var next = Email(account);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueueEmail(db, next, h.Clock.GetUtcNow().UtcDateTime));
+        erp.Hang = false;
+        h.Clock.Advance(OutboxProcessor.Backoff(1));
+        await EndsAsync(outbox.RunDueAsync(), "The next outbox run");
+        Assert.Contains(next, sender.Sent);
+        Assert.NotNull((await MessageAsync(h, account, OutboxKind.ErpPayment)).CompletedAt);
+        Assert.Equal(posting.PaymentId, Assert.Single(await h.Get<DemoErpAdapter>().GetPostingsAsync(account)).Id);
+    }
 }
 
 public sealed class OutboxTests_Sqlite(SqliteDatabase db) : OutboxTests(db), IClassFixture<SqliteDatabase>;

@@ -71,6 +71,14 @@ public sealed class PortalPaymentsOptions
     /// </summary>
     public int OutboxConcurrency { get; set; } = 16;
 
+    /// <summary>
+    /// How long the outbox waits for one delivery (an ERP posting, an email). Then the adapter's token is cancelled and
+    /// the outbox stops waiting, even for an adapter that ignores its token: the delivery counts as a failed attempt, retried
+    /// with the usual backoff, and that lane ends its run so the next one (and the other lane's) is not held up. At most 90
+    /// seconds, so a delivery always ends within the message's 2-minute outbox lease. Default 1 minute.
+    /// </summary>
+    public TimeSpan OutboxDeliveryTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Run the background services (ERP sync, outbox) in this process. Default true.</summary>
     public bool RunBackgroundServices { get; set; } = true;
 

@@ -55,6 +55,9 @@ internal static class OutboxWriter
 /// Failures are retried with exponential backoff (5 s doubling, capped at one hour). Postings of money are retried
 /// forever — the health check reports their age; emails and comments are dead-lettered after
 /// <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/> (and can be replayed).
+/// Each delivery is cut off after <see cref="PortalPaymentsOptions.OutboxDeliveryTimeout"/> (within the lease): no answer
+/// is a failed attempt, and the lane ends its run after that wave, so a hanging ERP or relay holds up neither the next
+/// run nor the other lane for longer than the limit.
 /// Adapters drop duplicates by id, which covers a crash between delivery and marking it done.
 /// </summary>
 internal sealed class OutboxProcessor(
@@ -103,7 +106,13 @@ internal sealed class OutboxProcessor(
                 continue; // another node took them: look again
             }
             var results = await Task.WhenAll(wave.Select(m => Task.Run(() => DeliverAsync(m, ct), CancellationToken.None)));
-            delivered += await CompleteAsync(wave, results);
+            delivered += await CompleteAsync(wave, results.Select(r => r.Error).ToArray());
+            if (results.Any(r => r.TimedOut))
+            {
+                // The ERP or relay is not answering: what is still due waits for the next run instead of a wave more
+                // each, so the run (and with it the other lane's next one) ends within the delivery limit.
+                break;
+            }
         }
         return delivered;
     }
@@ -135,17 +144,28 @@ internal sealed class OutboxProcessor(
         return (wave, true);
     }
 
-    /// <summary>Delivers one message; null on success, otherwise the error to retry on.</summary>
-    private async Task<string?> DeliverAsync(OutboxMessageRecord message, CancellationToken ct)
+    /// <summary>
+    /// Delivers one message within <see cref="PortalPaymentsOptions.OutboxDeliveryTimeout"/>; no error on success, otherwise
+    /// the error to retry on (and whether it was the time limit).
+    /// </summary>
+    private async Task<(string? Error, bool TimedOut)> DeliverAsync(OutboxMessageRecord message, CancellationToken ct)
     {
         using var activity = PortalPaymentsTelemetry.Source.StartActivity(message.Kind == OutboxKind.Email ? "email.send" : "erp.post");
         activity?.SetTag("portal.outbox_kind", message.Kind.ToString());
         activity?.SetTag("portal.message_id", message.Id);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         string? error;
+        var timedOut = false;
         try
         {
-            error = await DispatchAsync(message, ct);
+            error = await TimeLimit.RunAsync(c => DispatchAsync(message, c), options.Value.OutboxDeliveryTimeout, clock,
+                message.Kind == OutboxKind.Email ? "The email's delivery to the mail relay" : "The posting to the ERP", nameof(PortalPaymentsOptions.OutboxDeliveryTimeout), ct);
+        }
+        catch (TimeoutException ex)
+        {
+            logger.LogWarning(ex, "Outbox {Kind} {Id} got no answer in time (attempt {Attempt}); retried later", message.Kind, message.Id, message.Attempts + 1);
+            error = ex.Message;
+            timedOut = true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -155,7 +175,7 @@ internal sealed class OutboxProcessor(
         activity?.SetTag("portal.result", error is null ? "delivered" : "failed");
         PortalPaymentsTelemetry.DeliveryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             new KeyValuePair<string, object?>("kind", message.Kind.ToString()), new KeyValuePair<string, object?>("result", error is null ? "delivered" : "failed"));
-        return error;
+        return (error, timedOut);
     }
 
     /// <summary>Marks the delivered messages of a wave done with one update, and reschedules (or gives up) the others.</summary>
