@@ -1,10 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.DemoErp;
 using Portal.Payments.Erp;
+using Portal.Payments.Hosting;
 using Portal.Payments.Notifications;
 using Portal.Payments.Outbox;
 using Portal.Payments.Services.Payments;
@@ -343,6 +345,78 @@ public abstract class OutboxTests(TestDatabase database)
         Assert.Contains(next, sender.Sent);
         Assert.NotNull((await MessageAsync(h, account, OutboxKind.ErpPayment)).CompletedAt);
         Assert.Equal(posting.PaymentId, Assert.Single(await h.Get<DemoErpAdapter>().GetPostingsAsync(account)).Id);
+    }
+
+    /// <summary>A relay that holds the emails of one account until released, then refuses them (or sends them); others go at once.</summary>
+    private sealed class StallingSender(string account, bool refuse) : INotificationSender
+    {
+        private readonly TaskCompletionSource _sending = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Sending => _sending.Task;
+
+        public void Release() => _release.TrySetResult();
+
+        public async Task SendAsync(PortalEmail email, CancellationToken cancellationToken = default)
+        {
+            if (email.AccountId != account)
+            {
+                return;
+            }
+            _sending.TrySetResult();
+            await _release.Task;
+            if (refuse)
+            {
+                throw new InvalidOperationException("The mail relay dropped the connection.");
+            }
+        }
+    }
+
+    // Review: rescheduling did not check the lease: a node that stalled past it cleared the lease of the node that took
+    // the message over (a third node could send it again) or dead-lettered an email that node had already delivered.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_late_failure_of_a_node_that_lost_its_lease_does_not_touch_the_message_the_other_node_took_over(bool otherNodeDoneFirst)
+    {
+        var account = PortalHarness.NewAccount();
+        var staleRelay = new StallingSender(account, refuse: true);
+        var freshRelay = new StallingSender(account, refuse: false);
+        // With one attempt allowed, a recorded failure would give the email up.
+        await using var stale = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<INotificationSender>(staleRelay)), o => o.OutboxMaxAttempts = 1);
+        await using var fresh = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<INotificationSender>(freshRelay)), o => o.OutboxMaxAttempts = 1);
+        var freshNode = fresh.Get<IOptions<PortalPaymentsOptions>>().Value.NodeName;
+        await EnqueueAsync(stale, db => OutboxWriter.EnqueueEmail(db, Email(account), stale.Clock.GetUtcNow().UtcDateTime));
+
+        var staleRun = stale.Get<OutboxProcessor>().RunDueAsync();
+        await staleRelay.Sending.WaitAsync(TimeSpan.FromSeconds(30));
+        // The stale node stalls past its 2-minute lease; the other node takes the email over.
+        fresh.Clock.SetUtcNow(stale.Clock.GetUtcNow() + TimeSpan.FromMinutes(3));
+        var freshRun = fresh.Get<OutboxProcessor>().RunDueAsync();
+        await freshRelay.Sending.WaitAsync(TimeSpan.FromSeconds(30));
+        if (otherNodeDoneFirst)
+        {
+            freshRelay.Release();
+            await EndsAsync(freshRun, "The other node's run");
+        }
+
+        staleRelay.Release();
+        await EndsAsync(staleRun, "The stale node's run");
+
+        var message = await MessageAsync(stale, account, OutboxKind.Email);
+        Assert.Null(message.DeadLetteredAt);
+        Assert.Null(message.LastError);
+        if (!otherNodeDoneFirst)
+        {
+            // Still the other node's, mid-delivery: no third node can claim it.
+            Assert.Equal((0, freshNode, (DateTime?)null), (message.Attempts, message.LeaseOwner, message.CompletedAt));
+            freshRelay.Release();
+            await EndsAsync(freshRun, "The other node's run");
+            message = await MessageAsync(stale, account, OutboxKind.Email);
+        }
+        Assert.Equal((1, (string?)null, (DateTime?)null, (string?)null), (message.Attempts, message.LeaseOwner, message.DeadLetteredAt, message.LastError));
+        Assert.NotNull(message.CompletedAt);
+        Assert.Equal(0, (await stale.Get<PaymentOperations>().GetUndeliveredAsync()).Count(m => m.Id == message.Id));
     }
 }
 
