@@ -291,7 +291,11 @@ public sealed class ChargingOptions
     /// <summary>How long a payment being charged belongs to its node; after that the reconciler takes it over. Default 2 minutes.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Longest wait for the gateway's answer to a charge; must be shorter than <see cref="LeaseDuration"/>. Default 30 seconds.</summary>
+    /// <summary>
+    /// Longest wait for the gateway's answer to a charge, and to every other call (a status lookup, the cancel of an
+    /// abandoned authentication, storing, editing or removing a method); the call is then abandoned even when the adapter
+    /// ignores its token. Must be shorter than <see cref="LeaseDuration"/>. Default 30 seconds.
+    /// </summary>
     public TimeSpan GatewayTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
