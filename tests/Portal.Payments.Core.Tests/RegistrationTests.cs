@@ -121,6 +121,29 @@ public class RegistrationTests
     }
 
     [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:00:10")]
+    [InlineData("00:01:31")]
+    [InlineData("00:02:00")]
+    public void An_outbox_delivery_timeout_of_zero_or_beyond_90_seconds_is_refused_saying_why(string value)
+    {
+        var message = ValidationMessage(b => b.UseSqlite("Data Source=x.db"), new() { ["CustomerPortalPayments:OutboxDeliveryTimeout"] = value });
+        Assert.Contains($"CustomerPortalPayments:OutboxDeliveryTimeout is {TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture)}; " +
+                        "it must be more than zero and at most 90 seconds (e.g. 00:01:00), so the outbox stops waiting for an ERP posting or an email " +
+                        "before the message's 2-minute outbox lease can run out and another node delivers it again.", message);
+    }
+
+    [Theory]
+    [InlineData(null, 60)]
+    [InlineData("00:00:15", 15)]
+    [InlineData("00:01:30", 90)]
+    public void An_outbox_delivery_timeout_up_to_90_seconds_is_accepted_and_the_default_is_a_minute(string? value, int seconds)
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=x.db"), value is null ? [] : new() { ["CustomerPortalPayments:OutboxDeliveryTimeout"] = value });
+        Assert.Equal(TimeSpan.FromSeconds(seconds), sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.OutboxDeliveryTimeout);
+    }
+
+    [Theory]
     [InlineData("starttls")]
     [InlineData("SslOnConnect")]
     [InlineData("None")]

@@ -71,6 +71,14 @@ public sealed class PortalPaymentsOptions
     /// </summary>
     public int OutboxConcurrency { get; set; } = 16;
 
+    /// <summary>
+    /// How long the outbox waits for one delivery (an ERP posting, an email). Then the adapter's token is cancelled and
+    /// the outbox stops waiting, even for an adapter that ignores its token: the delivery counts as a failed attempt, retried
+    /// with the usual backoff, and that lane ends its run so the next one (and the other lane's) is not held up. At most 90
+    /// seconds, so a delivery always ends within the message's 2-minute outbox lease. Default 1 minute.
+    /// </summary>
+    public TimeSpan OutboxDeliveryTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Run the background services (ERP sync, outbox) in this process. Default true.</summary>
     public bool RunBackgroundServices { get; set; } = true;
 
@@ -283,7 +291,11 @@ public sealed class ChargingOptions
     /// <summary>How long a payment being charged belongs to its node; after that the reconciler takes it over. Default 2 minutes.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Longest wait for the gateway's answer to a charge; must be shorter than <see cref="LeaseDuration"/>. Default 30 seconds.</summary>
+    /// <summary>
+    /// Longest wait for the gateway's answer to a charge, and to every other call (a status lookup, the cancel of an
+    /// abandoned authentication, storing, editing or removing a method); the call is then abandoned even when the adapter
+    /// ignores its token. Must be shorter than <see cref="LeaseDuration"/>. Default 30 seconds.
+    /// </summary>
     public TimeSpan GatewayTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

@@ -95,6 +95,13 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:OutboxConcurrency must be 1 to 128 (messages each outbox lane delivers at once; e.g. 16).");
         }
+        // A message's outbox lease (2 minutes from its claim) must outlast the wait for its delivery.
+        if (o.OutboxDeliveryTimeout <= TimeSpan.Zero || o.OutboxDeliveryTimeout > TimeSpan.FromSeconds(90))
+        {
+            errors.Add($"{S}:OutboxDeliveryTimeout is {o.OutboxDeliveryTimeout}; it must be more than zero and at most 90 seconds (e.g. 00:01:00), " +
+                       "so the outbox stops waiting for an ERP posting or an email before the message's 2-minute outbox lease can run out " +
+                       "and another node delivers it again.");
+        }
 
         var scheduling = o.Scheduling;
         if (scheduling.HorizonDays is < 1 or > 3660)

@@ -55,6 +55,11 @@ internal static class OutboxWriter
 /// Failures are retried with exponential backoff (5 s doubling, capped at one hour). Postings of money are retried
 /// forever — the health check reports their age; emails and comments are dead-lettered after
 /// <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/> (and can be replayed).
+/// Each delivery is cut off after <see cref="PortalPaymentsOptions.OutboxDeliveryTimeout"/> (within the lease): no answer
+/// is a failed attempt, and the lane ends its run after that wave, so a hanging ERP or relay holds up neither the next
+/// run nor the other lane for longer than the limit. Results are recorded only while this node still holds the
+/// message's lease (its owner and expiry as claimed): a node that stalled past its lease records nothing, so it never
+/// undoes the work of the node that took the message over.
 /// Adapters drop duplicates by id, which covers a crash between delivery and marking it done.
 /// </summary>
 internal sealed class OutboxProcessor(
@@ -103,7 +108,13 @@ internal sealed class OutboxProcessor(
                 continue; // another node took them: look again
             }
             var results = await Task.WhenAll(wave.Select(m => Task.Run(() => DeliverAsync(m, ct), CancellationToken.None)));
-            delivered += await CompleteAsync(wave, results);
+            delivered += await CompleteAsync(wave, results.Select(r => r.Error).ToArray());
+            if (results.Any(r => r.TimedOut))
+            {
+                // The ERP or relay is not answering: what is still due waits for the next run instead of a wave more
+                // each, so the run (and with it the other lane's next one) ends within the delivery limit.
+                break;
+            }
         }
         return delivered;
     }
@@ -135,17 +146,28 @@ internal sealed class OutboxProcessor(
         return (wave, true);
     }
 
-    /// <summary>Delivers one message; null on success, otherwise the error to retry on.</summary>
-    private async Task<string?> DeliverAsync(OutboxMessageRecord message, CancellationToken ct)
+    /// <summary>
+    /// Delivers one message within <see cref="PortalPaymentsOptions.OutboxDeliveryTimeout"/>; no error on success, otherwise
+    /// the error to retry on (and whether it was the time limit).
+    /// </summary>
+    private async Task<(string? Error, bool TimedOut)> DeliverAsync(OutboxMessageRecord message, CancellationToken ct)
     {
         using var activity = PortalPaymentsTelemetry.Source.StartActivity(message.Kind == OutboxKind.Email ? "email.send" : "erp.post");
         activity?.SetTag("portal.outbox_kind", message.Kind.ToString());
         activity?.SetTag("portal.message_id", message.Id);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         string? error;
+        var timedOut = false;
         try
         {
-            error = await DispatchAsync(message, ct);
+            error = await TimeLimit.RunAsync(c => DispatchAsync(message, c), options.Value.OutboxDeliveryTimeout, clock,
+                message.Kind == OutboxKind.Email ? "The email's delivery to the mail relay" : "The posting to the ERP", nameof(PortalPaymentsOptions.OutboxDeliveryTimeout), ct);
+        }
+        catch (TimeoutException ex)
+        {
+            logger.LogWarning(ex, "Outbox {Kind} {Id} got no answer in time (attempt {Attempt}); retried later", message.Kind, message.Id, message.Attempts + 1);
+            error = ex.Message;
+            timedOut = true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -155,24 +177,37 @@ internal sealed class OutboxProcessor(
         activity?.SetTag("portal.result", error is null ? "delivered" : "failed");
         PortalPaymentsTelemetry.DeliveryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             new KeyValuePair<string, object?>("kind", message.Kind.ToString()), new KeyValuePair<string, object?>("result", error is null ? "delivered" : "failed"));
-        return error;
+        return (error, timedOut);
     }
 
-    /// <summary>Marks the delivered messages of a wave done with one update, and reschedules (or gives up) the others.</summary>
+    /// <summary>
+    /// Marks the delivered messages of a wave done with one update, and reschedules (or gives up) the others — each only
+    /// while this node still holds its lease as claimed (owner and expiry: the wave's lease token). A message whose lease
+    /// was taken over belongs to the node that took it: this node's result is dropped (logged), never recorded over it.
+    /// </summary>
     private async Task<int> CompleteAsync(List<OutboxMessageRecord> wave, string?[] errors)
     {
         var node = options.Value.NodeName;
         var after = clock.GetUtcNow().UtcDateTime;
-        var done = wave.Where((_, i) => errors[i] is null).Select(m => m.Id).ToList();
+        var done = wave.Where((_, i) => errors[i] is null).ToList();
+        var marked = 0;
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         if (done.Count > 0)
         {
-            await lane.RunAsync(() => db.Outbox.Where(m => done.Contains(m.Id) && m.LeaseOwner == node).ExecuteUpdateAsync(s => s
+            // One wave, one claim: every message of it carries the same lease expiry.
+            var ids = done.Select(m => m.Id).ToList();
+            var until = done[0].LeaseExpiresAt;
+            marked = await lane.RunAsync(() => db.Outbox.Where(m => ids.Contains(m.Id) && m.LeaseOwner == node && m.LeaseExpiresAt == until).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.CompletedAt, after)
                 .SetProperty(m => m.Attempts, m => m.Attempts + 1)
                 .SetProperty(m => m.LastError, (string?)null)
                 .SetProperty(m => m.LeaseOwner, (string?)null)
                 .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None));
+            if (marked < done.Count)
+            {
+                logger.LogInformation("{Lost} of {Delivered} outbox messages delivered by {Node} had lost their lease to another node; not marked done here " +
+                                      "(the node holding them records them; adapters drop duplicate postings by id)", done.Count - marked, done.Count, node);
+            }
         }
         for (var i = 0; i < wave.Count; i++)
         {
@@ -181,24 +216,32 @@ internal sealed class OutboxProcessor(
                 await RescheduleAsync(db, wave[i], error, after);
             }
         }
-        return done.Count;
+        return marked;
     }
 
     private async Task RescheduleAsync(PaymentsDbContext db, OutboxMessageRecord message, string error, DateTime after)
     {
         var id = message.Id;
+        var (node, until) = (message.LeaseOwner, message.LeaseExpiresAt);
         var attempts = message.Attempts + 1;
         // Collected money must reach the ERP: its postings are never given up, only retried less often.
         var dead = !IsMoney(message.Kind) && attempts >= options.Value.OutboxMaxAttempts ? after : (DateTime?)null;
         var next = after + Backoff(attempts);
         var trimmed = error.Length > 2000 ? error[..2000] : error;
-        await lane.RunAsync(() => db.Outbox.Where(m => m.Id == id).ExecuteUpdateAsync(s => s
+        var rescheduled = await lane.RunAsync(() => db.Outbox.Where(m => m.Id == id && m.LeaseOwner == node && m.LeaseExpiresAt == until).ExecuteUpdateAsync(s => s
             .SetProperty(m => m.Attempts, attempts)
             .SetProperty(m => m.LastError, trimmed)
             .SetProperty(m => m.NextAttemptAt, next)
             .SetProperty(m => m.DeadLetteredAt, dead)
             .SetProperty(m => m.LeaseOwner, (string?)null)
             .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None));
+        if (rescheduled == 0)
+        {
+            // Stalled past the lease: another node has the message (delivering it, or done). Its attempt is not this one's.
+            logger.LogInformation("Outbox {Kind} {Id} failed on {Node} after it lost its lease to another node; the failure is not recorded: {Error}",
+                message.Kind, id, node, trimmed);
+            return;
+        }
         if (dead is not null)
         {
             logger.LogError("Outbox {Kind} {Id} dead-lettered after {Attempts} attempts: {Error}", message.Kind, id, attempts, trimmed);

@@ -416,15 +416,17 @@ public sealed class PaymentMethodService(
     }
 
     /// <summary>
-    /// One call to the gateway about a stored method. A gateway that throws (unreachable, timed out, an adapter's own
-    /// error) instead of answering with a value is logged and told to the payer as "not answering, nothing saved": the
-    /// form keeps what they entered and nothing is changed here. Only the caller's own cancellation passes through.
+    /// One call to the gateway about a stored method, cut off after <see cref="ChargingOptions.GatewayTimeout"/> (even
+    /// when the adapter ignores its token). A gateway that throws (unreachable, timed out, an adapter's own error) or does
+    /// not answer in time is logged and told to the payer as "not answering, nothing saved": the form keeps what they
+    /// entered and nothing is changed here. Only the caller's own cancellation passes through.
     /// </summary>
     private async Task<T> AskGatewayAsync<T>(string what, AccountScope scope, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
         try
         {
-            return await call(ct);
+            return await TimeLimit.RunAsync(call, options.Value.Charging.GatewayTimeout, clock,
+                $"The gateway's answer to a request to {what} a payment method", "Charging:GatewayTimeout", ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested && ex is not PortalValidationException)
         {

@@ -1,8 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
 using Portal.Payments.Gateways;
+using Portal.Payments.Hosting;
 
 namespace Portal.Payments.Services;
 
@@ -12,11 +14,14 @@ namespace Portal.Payments.Services;
 /// when none of its payments is still open (scheduled, charging, unconfirmed, processing, awaiting the payer) and either
 /// one of them went through, or it was added more than <see cref="UnusedFor"/> ago (the payer never paid with it, or only
 /// failed and may try again meanwhile). Runs with the scheduled-payment runner on every node; two nodes removing the same
-/// method is harmless (the gateway answers "not found" to the second, the database marks it once).
+/// method is harmless (the gateway answers "not found" to the second, the database marks it once). Each removal is cut
+/// off after <see cref="ChargingOptions.GatewayTimeout"/>, and the first one without an answer ends the sweep, so a
+/// hanging gateway costs a pass at most one time limit.
 /// </summary>
 internal sealed class SingleUseMethodSweeper(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IServiceProvider services,
+    IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<SingleUseMethodSweeper> logger)
 {
@@ -55,10 +60,23 @@ internal sealed class SingleUseMethodSweeper(
 
         await using var scope = services.CreateAsyncScope();
         var gateway = scope.ServiceProvider.GetRequiredService<IPaymentGateway>();
+        var timeout = options.Value.Charging.GatewayTimeout;
         var removed = 0;
         foreach (var (id, accountId, token) in spent)
         {
-            var result = await gateway.RemoveMethodAsync(token, cancellationToken);
+            GatewayOperationResult result;
+            try
+            {
+                result = await TimeLimit.RunAsync(c => gateway.RemoveMethodAsync(token, c), timeout, clock,
+                    "The gateway's removal of a payment method", "Charging:GatewayTimeout", cancellationToken);
+            }
+            catch (TimeoutException ex)
+            {
+                // A gateway that does not answer one removal is not asked about the others now: the sweep ends here, so
+                // the runner pass it belongs to (autopay, scheduled charges, the reconciler) goes on within the limit.
+                logger.LogWarning(ex, "The gateway did not answer the removal of unsaved payment method {MethodId}; the sweep stops and is tried again on the next run", id);
+                break;
+            }
             if (result.ErrorCode == GatewayErrorCode.Unsupported)
             {
                 // Asking again would never help: the portal lets it go, and says the gateway keeps the token.

@@ -218,16 +218,37 @@ internal sealed class PaymentReconciler(
         }
         if (lookup.Reference is not null && gateway.Capabilities.HasFlag(GatewayCapabilities.Void))
         {
-            var voided = await gateway.VoidAsync(new ReversalRequest(lookup.Reference, payment.IdempotencyKey + "-void"), ct);
-            if (voided.ErrorCode != GatewayErrorCode.None && voided.Status != ChargeStatus.Reversed)
+            var voided = await VoidAsync(gateway, payment, lookup.Reference);
+            if (voided is null || (voided.ErrorCode != GatewayErrorCode.None && voided.Status != ChargeStatus.Reversed))
             {
                 // If the payer finished just now, the next lookup sees it; never fail a payment that may have succeeded.
-                logger.LogWarning("Payment {PaymentId}: cancelling the abandoned authentication failed ({Code}); checked again later", payment.Id, voided.ErrorCode);
+                if (voided is not null)
+                {
+                    logger.LogWarning("Payment {PaymentId}: cancelling the abandoned authentication failed ({Code}); checked again later", payment.Id, voided.ErrorCode);
+                }
                 return await LaterAsync(payment, ct);
             }
         }
         return await MoveAsync(payment, PaymentStatus.RequiresAction, PaymentStatus.Failed,
             change with { Reason = AuthenticationAbandonedMessage, FailureCode = PaymentFailureCodes.AuthenticationAbandoned, EmailFailure = true }, ct);
+    }
+
+    /// <summary>
+    /// Cancels the charge of an abandoned authentication within <see cref="ChargingOptions.GatewayTimeout"/>, like a lookup:
+    /// a gateway that hangs must not hold up the reconciler, and with it the whole runner pass. Null when no answer came.
+    /// </summary>
+    private async Task<ChargeResult?> VoidAsync(IPaymentGateway gateway, PaymentRecord payment, string reference)
+    {
+        try
+        {
+            return await TimeLimit.RunAsync(c => gateway.VoidAsync(new ReversalRequest(reference, payment.IdempotencyKey + "-void"), c),
+                options.Value.Charging.GatewayTimeout, clock, "Cancelling the charge at the gateway", "Charging:GatewayTimeout", CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Payment {PaymentId}: cancelling the abandoned authentication got no answer; checked again later", payment.Id);
+            return null;
+        }
     }
 
     private async Task<bool> StillUnknownAsync(PaymentRecord payment, CancellationToken ct)
