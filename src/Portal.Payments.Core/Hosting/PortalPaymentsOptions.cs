@@ -71,7 +71,14 @@ public sealed class PortalPaymentsOptions
     /// </summary>
     public int OutboxConcurrency { get; set; } = 16;
 
-    /// <summary>Run the background services (ERP sync, outbox) in this process. Default true.</summary>
+    /// <summary>
+    /// Run the portal's background services in this process. Default true. False stops all of them here: the ERP sync, the
+    /// outbox (ERP postings of payments and deposits, emails, comments) and the scheduled-payment runner's pass (autopay
+    /// expansion and upcoming-debit notices, charging scheduled and autopay payments, the reconciler that resolves unknown
+    /// outcomes and expired leases, the sweep of single-use cards). At least one node of the site must run them: otherwise
+    /// scheduled and autopay payments are never charged, payments whose outcome is unknown stay unresolved, nothing is
+    /// posted to the ERP and no email leaves.
+    /// </summary>
     public bool RunBackgroundServices { get; set; } = true;
 
     /// <summary>Name of this node in leases; default machine name and process id.</summary>
