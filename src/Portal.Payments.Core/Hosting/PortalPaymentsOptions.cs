@@ -401,7 +401,11 @@ public sealed class SmtpOptions
     public string? UserName { get; set; }
     /// <summary>Password.</summary>
     public string? Password { get; set; }
-    /// <summary>From address.</summary>
+    /// <summary>
+    /// The address emails come from, e.g. "payments@yourcompany.com". The default, "payments@portal.invalid", is a
+    /// placeholder: with <see cref="NotificationOptions.Transport"/> "Smtp" the host refuses to start until it is set to a
+    /// real address (a missing, malformed or <c>.invalid</c> one is refused).
+    /// </summary>
     public string FromAddress { get; set; } = "payments@portal.invalid";
     /// <summary>From display name.</summary>
     public string FromName { get; set; } = "Customer Portal Payments";
