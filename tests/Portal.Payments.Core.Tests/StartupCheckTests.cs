@@ -354,6 +354,38 @@ public class StartupCheckTests
         }
     }
 
+    [Theory]
+    [InlineData("Test", "the two differ only in case")]
+    [InlineData("acmepay", "its events would find no payment of this gateway")]
+    public async Task A_webhook_handler_keyed_otherwise_than_the_gateway_stops_the_host_naming_both_keys(string handlerKey, string expected)
+    {
+        var message = await RefusedAsync("Development", b =>
+        {
+            b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>();
+            b.Services.AddSingleton<IGatewayWebhookHandler>(new KeyedHandler(handlerKey));
+        });
+        Assert.Contains($"The webhook handler KeyedHandler serves the gateway key '{handlerKey}', but the gateway in force (TestGateway) has the key 'test': {expected}", message, StringComparison.Ordinal);
+        Assert.Contains("Make the handler's GatewayKey return", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_webhook_handler_with_the_gateway_s_exact_key_starts()
+    {
+        await StartsAsync("Production", b =>
+        {
+            b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>();
+            b.Services.AddSingleton<IGatewayWebhookHandler>(new KeyedHandler("test"));
+        });
+    }
+
+    private sealed class KeyedHandler(string key) : IGatewayWebhookHandler
+    {
+        public string GatewayKey => key;
+
+        public Task<GatewayWebhookResponse> HandleAsync(GatewayWebhookRequest request, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new GatewayWebhookResponse(200, "ok"));
+    }
+
     private sealed class NoSender : Notifications.INotificationSender
     {
         public Task SendAsync(Notifications.PortalEmail email, CancellationToken cancellationToken = default) => Task.CompletedTask;

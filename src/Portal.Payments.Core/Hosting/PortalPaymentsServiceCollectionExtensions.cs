@@ -120,6 +120,7 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.TryAdd(MissingService.For<IErpAdapter>(PortalSetupValidator.NoErpAdapter));
         services.TryAdd(MissingService.For<IPortalUserContext>(PortalSetupValidator.NoUserContext));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalSetup>, PortalSetupValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalSetup>, WebhookHandlerKeyValidator>());
         services.AddOptions<PortalSetup>().ValidateOnStart();
         services.AddHostedService<SimulationWarning>();
         services.AddHostedService<BaseUrlWarning>();

@@ -39,6 +39,9 @@ internal sealed class PortalRegistrations(IServiceCollection services)
         return inForce is null || ReferenceEquals(inForce, registration) || inForce.ImplementationFactory is { Target: not MissingService };
     }
 
+    /// <summary>True when <paramref name="service"/> has any registration (not keyed).</summary>
+    public bool IsRegistered(Type service) => services.Any(d => d.ServiceType == service && !d.IsKeyedService);
+
     /// <summary>The portal's own email sender (the one <c>Notifications:Transport</c> chooses), when the portal registered it.</summary>
     public ServiceDescriptor? PortalSender { get; set; }
 
@@ -95,6 +98,50 @@ internal sealed class PortalSetupValidator(PortalRegistrations registrations) : 
             missing.Add(NoUserContext);
         }
         return missing.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(missing);
+    }
+}
+
+/// <summary>
+/// Refuses to start when a webhook handler's <see cref="IGatewayWebhookHandler.GatewayKey"/> is not exactly (ordinal) the
+/// <see cref="IPaymentGateway.Key"/> of the gateway in force: the webhook URL finds its handler whatever the case, but the
+/// event sink finds payments and methods by the exact key, so such a handler's events would be answered 200 and recorded
+/// as Unknown, forever. Creates the gateway and the handlers once, in a scope of its own, and only when a handler is
+/// registered; a gateway that cannot be created yet (its own options refused) is left to its own check.
+/// </summary>
+internal sealed class WebhookHandlerKeyValidator(PortalRegistrations registrations, IServiceProvider services) : IValidateOptions<PortalSetup>
+{
+    public ValidateOptionsResult Validate(string? name, PortalSetup options)
+    {
+        if (registrations.IsMissing(typeof(IPaymentGateway)) || !registrations.IsRegistered(typeof(IGatewayWebhookHandler)))
+        {
+            return ValidateOptionsResult.Success;
+        }
+        IPaymentGateway gateway;
+        List<IGatewayWebhookHandler> handlers;
+        using var scope = services.CreateScope();
+        try
+        {
+            gateway = scope.ServiceProvider.GetRequiredService<IPaymentGateway>();
+            handlers = [.. scope.ServiceProvider.GetServices<IGatewayWebhookHandler>()];
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationException or ArgumentException)
+        {
+            return ValidateOptionsResult.Success;
+        }
+        var key = gateway.Key;
+        var errors = new List<string>();
+        foreach (var handler in handlers.Where(h => !string.Equals(h.GatewayKey, key, StringComparison.Ordinal)))
+        {
+            var start = $"The webhook handler {handler.GetType().Name} serves the gateway key '{handler.GatewayKey}', but the gateway in force " +
+                        $"({gateway.GetType().Name}) has the key '{key}'";
+            errors.Add(string.Equals(handler.GatewayKey, key, StringComparison.OrdinalIgnoreCase)
+                ? start + ": the two differ only in case. The webhook URL finds the handler whatever the case, but payments are found by the " +
+                  $"exact key, so every event would be answered 200 and recorded as Unknown. Make the handler's GatewayKey return exactly '{key}' " +
+                  "(the gateway's own Key)."
+                : start + ": its events would find no payment of this gateway and be recorded as Unknown. Make the handler's GatewayKey " +
+                  $"return '{key}' (the gateway's own Key), or remove the handler of a gateway this site does not use.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
 
