@@ -177,8 +177,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             return "is not set.";
         }
         var trimmed = address.Trim();
-        if (!System.Net.Mail.MailAddress.TryCreate(trimmed, out var parsed) || parsed.Address != trimmed || !string.IsNullOrEmpty(parsed.DisplayName)
-            || !parsed.Host.Contains('.', StringComparison.Ordinal))
+        if (!System.Net.Mail.MailAddress.TryCreate(trimmed, out var parsed) || parsed.Address != trimmed || !string.IsNullOrEmpty(parsed.DisplayName))
         {
             return $"is '{address}', which is not an email address such as payments@yourcompany.com (just the address: no name, no angle brackets).";
         }
