@@ -83,6 +83,46 @@ public class RegistrationTests
             new() { ["CustomerPortalPayments:Notifications:Transport"] = "Smtp" }));
 
     [Theory]
+    [InlineData(null, "is 'payments@portal.invalid', the placeholder it has when unset: a .invalid domain")]
+    [InlineData("ar@billing.invalid", "is 'ar@billing.invalid': a .invalid domain")]
+    [InlineData(" ", "is not set.")]
+    [InlineData("payments", "is 'payments', which is not an email address")]
+    [InlineData("Vendor AR <ar@vendor.example>", "is 'Vendor AR <ar@vendor.example>', which is not an email address")]
+    [InlineData("ar at vendor.example", "is 'ar at vendor.example', which is not an email address")]
+    public void Smtp_transport_without_a_real_from_address_is_refused_naming_the_setting(string? fromAddress, string expected)
+    {
+        var config = new Dictionary<string, string?>
+        {
+            ["CustomerPortalPayments:Notifications:Transport"] = "Smtp",
+            ["CustomerPortalPayments:Notifications:Smtp:Host"] = "smtp.example.test",
+        };
+        if (fromAddress is not null)
+        {
+            config["CustomerPortalPayments:Notifications:Smtp:FromAddress"] = fromAddress;
+        }
+        var message = ValidationMessage(b => b.UseSqlite("Data Source=x.db"), config);
+        Assert.Contains("Notifications go through SMTP but CustomerPortalPayments:Notifications:Smtp:FromAddress " + expected, message, StringComparison.Ordinal);
+        Assert.Contains("Set it to the address your emails come from, e.g. payments@yourcompany.com", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Smtp:Host", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ar@vendor.example")]
+    [InlineData("portal@localhost")]   // a mail catcher on a developer's machine
+    public void The_placeholder_from_address_is_fine_while_emails_stay_in_the_mailbox_and_a_real_one_passes_with_SMTP(string fromAddress)
+    {
+        using var store = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=x.db"));
+        Assert.Equal("payments@portal.invalid", store.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Notifications.Smtp.FromAddress);
+        using var smtp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=x.db"), new()
+        {
+            ["CustomerPortalPayments:Notifications:Transport"] = "smtp",
+            ["CustomerPortalPayments:Notifications:Smtp:Host"] = "smtp.example.test",
+            ["CustomerPortalPayments:Notifications:Smtp:FromAddress"] = fromAddress,
+        });
+        Assert.Equal(fromAddress, smtp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Notifications.Smtp.FromAddress);
+    }
+
+    [Theory]
     [InlineData("Smtp")]
     [InlineData("Store")]
     public void An_unknown_SMTP_security_value_is_refused_naming_the_accepted_ones(string transport)
@@ -279,6 +319,7 @@ public class RegistrationTests
         {
             ["CustomerPortalPayments:Notifications:Transport"] = "Smtp",
             ["CustomerPortalPayments:Notifications:Smtp:Host"] = "127.0.0.1",
+            ["CustomerPortalPayments:Notifications:Smtp:FromAddress"] = "ar@vendor.example",
         });
         using var scope = sp.CreateScope();
         Assert.IsType<SmtpNotificationSender>(scope.ServiceProvider.GetRequiredService<INotificationSender>());

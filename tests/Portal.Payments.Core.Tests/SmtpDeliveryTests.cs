@@ -143,6 +143,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
             o.Notifications.Smtp.Host = "127.0.0.1";
             o.Notifications.Smtp.Port = smtp.Port;
             o.Notifications.Smtp.Security = "None";
+            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
         });
         var ids = await PaymentSeed.InvoicesAsync(h, account,
             new PaymentSeed.Item("INV-7001", 123_456, DiscountMinor: 1_456, DiscountDate: PaymentSeed.Today.AddDays(10)), new PaymentSeed.Item("INV-7002", 50_000));
@@ -170,6 +171,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
             o.Notifications.Transport = "Smtp";
             o.Notifications.Smtp.Host = "127.0.0.1";
             o.Notifications.Smtp.Port = smtp.Port;
+            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
         });
         Assert.Equal("StartTls", h.Get<Microsoft.Extensions.Options.IOptions<Portal.Payments.Hosting.PortalPaymentsOptions>>().Value.Notifications.Smtp.Security);
         var account = PortalHarness.NewAccount();
@@ -202,6 +204,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
             o.Notifications.Smtp.Host = "127.0.0.1";
             o.Notifications.Smtp.Port = smtp.Port;
             o.Notifications.Smtp.Security = "None";
+            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
             o.OutboxConcurrency = 4;
         });
         var account = PortalHarness.NewAccount();
@@ -241,6 +244,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
             o.Notifications.Smtp.Host = "127.0.0.1";
             o.Notifications.Smtp.Port = closedPort;
             o.Notifications.Smtp.Security = "None";
+            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
         });
         var account = PortalHarness.NewAccount();
         await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())

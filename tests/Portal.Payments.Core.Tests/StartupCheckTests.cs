@@ -298,6 +298,100 @@ public class StartupCheckTests
     }
 
     [Fact]
+    public async Task Production_with_emails_kept_in_the_mailbox_table_or_on_SQLite_warns_at_start_saying_why()
+    {
+        void Real(PortalPaymentsBuilder b) => b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>();
+        var production = await StartsAsync("Production", Real);
+        var development = await StartsAsync("Development", Real);
+        var smtp = await StartsAsync("Production", Real, new()
+        {
+            ["CustomerPortalPayments:Notifications:Transport"] = "Smtp",
+            ["CustomerPortalPayments:Notifications:Smtp:Host"] = "smtp.example.test",
+            ["CustomerPortalPayments:Notifications:Smtp:FromAddress"] = "ar@vendor.example",
+        });
+        var ownSender = await StartsAsync("Production", b =>
+        {
+            Real(b);
+            b.Services.AddScoped<Notifications.INotificationSender, NoSender>();
+        });
+
+        Assert.Single(production.Warnings, w => w.StartsWith("CustomerPortalPayments:Notifications:Transport is Store (the default) in Production", StringComparison.Ordinal)
+                                                && w.Contains("only kept in the mailbox table (pp_sent_emails)", StringComparison.Ordinal)
+                                                && w.Contains("never sent to anyone", StringComparison.Ordinal));
+        Assert.Single(production.Warnings, w => w.StartsWith("The portal's database is SQLite in Production", StringComparison.Ordinal)
+                                                && w.Contains("several nodes cannot share it", StringComparison.Ordinal)
+                                                && w.Contains("Use PostgreSQL", StringComparison.Ordinal));
+        Assert.DoesNotContain(development.Warnings, w => w.Contains("mailbox table", StringComparison.Ordinal) || w.Contains("SQLite", StringComparison.Ordinal));
+        Assert.DoesNotContain(smtp.Warnings, w => w.Contains("mailbox table", StringComparison.Ordinal));
+        Assert.Contains(smtp.Warnings, w => w.Contains("SQLite in Production", StringComparison.Ordinal));
+        Assert.DoesNotContain(ownSender.Warnings, w => w.Contains("mailbox table", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task In_Production_the_health_check_carries_the_setup_warnings_without_changing_its_status()
+    {
+        var (host, _) = Build("Production", b => b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        using (host)
+        {
+            await host.Services.MigratePortalPaymentsAsync();
+            var entry = (await host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync())
+                .Entries[Services.Payments.PaymentsHealthCheck.Name];
+
+            Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, entry.Status);
+            var warnings = Assert.IsType<string[]>(entry.Data["configurationWarnings"]);
+            Assert.Equal(2, warnings.Length);
+            Assert.Contains(warnings, w => w.Contains("only kept in the mailbox table", StringComparison.Ordinal));
+            Assert.Contains(warnings, w => w.Contains("database is SQLite in Production", StringComparison.Ordinal));
+        }
+
+        var (development, _) = Build("Development", b => b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        using (development)
+        {
+            await development.Services.MigratePortalPaymentsAsync();
+            var entry = (await development.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>().CheckHealthAsync())
+                .Entries[Services.Payments.PaymentsHealthCheck.Name];
+            Assert.False(entry.Data.ContainsKey("configurationWarnings"));
+        }
+    }
+
+    [Theory]
+    [InlineData("Test", "the two differ only in case")]
+    [InlineData("acmepay", "its events would find no payment of this gateway")]
+    public async Task A_webhook_handler_keyed_otherwise_than_the_gateway_stops_the_host_naming_both_keys(string handlerKey, string expected)
+    {
+        var message = await RefusedAsync("Development", b =>
+        {
+            b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>();
+            b.Services.AddSingleton<IGatewayWebhookHandler>(new KeyedHandler(handlerKey));
+        });
+        Assert.Contains($"The webhook handler KeyedHandler serves the gateway key '{handlerKey}', but the gateway in force (TestGateway) has the key 'test': {expected}", message, StringComparison.Ordinal);
+        Assert.Contains("Make the handler's GatewayKey return", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_webhook_handler_with_the_gateway_s_exact_key_starts()
+    {
+        await StartsAsync("Production", b =>
+        {
+            b.AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>();
+            b.Services.AddSingleton<IGatewayWebhookHandler>(new KeyedHandler("test"));
+        });
+    }
+
+    private sealed class KeyedHandler(string key) : IGatewayWebhookHandler
+    {
+        public string GatewayKey => key;
+
+        public Task<GatewayWebhookResponse> HandleAsync(GatewayWebhookRequest request, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new GatewayWebhookResponse(200, "ok"));
+    }
+
+    private sealed class NoSender : Notifications.INotificationSender
+    {
+        public Task SendAsync(Notifications.PortalEmail email, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    }
+
+    [Fact]
     public async Task A_sandbox_replaced_by_a_real_gateway_neither_refuses_Production_nor_warns()
     {
         var log = await StartsAsync("Production", b => b.UseSandboxGateway().AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 namespace Portal.Payments.Hosting;
 
 /// <summary>
-/// The timer loop of the portal's background services (outbox, ERP sync, payment runner): nothing when the host turned
+/// The timer loop of the portal's background services (outbox, ERP sync, the scheduled-payment runner's pass with autopay,
+/// the reconciler and the single-use sweep): nothing when the host turned
 /// <see cref="PortalPaymentsOptions.RunBackgroundServices"/> off; otherwise the work every <see cref="Interval"/> on the
 /// injected <see cref="TimeProvider"/> (first at start when <see cref="RunAtStart"/>), and a failed run is logged, not fatal.
 /// </summary>

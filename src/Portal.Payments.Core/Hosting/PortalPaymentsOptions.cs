@@ -79,7 +79,14 @@ public sealed class PortalPaymentsOptions
     /// </summary>
     public TimeSpan OutboxDeliveryTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Run the background services (ERP sync, outbox) in this process. Default true.</summary>
+    /// <summary>
+    /// Run the portal's background services in this process. Default true. False stops all of them here: the ERP sync, the
+    /// outbox (ERP postings of payments and deposits, emails, comments) and the scheduled-payment runner's pass (autopay
+    /// expansion and upcoming-debit notices, charging scheduled and autopay payments, the reconciler that resolves unknown
+    /// outcomes and expired leases, the sweep of single-use cards). At least one node of the site must run them: otherwise
+    /// scheduled and autopay payments are never charged, payments whose outcome is unknown stay unresolved, nothing is
+    /// posted to the ERP and no email leaves.
+    /// </summary>
     public bool RunBackgroundServices { get; set; } = true;
 
     /// <summary>Name of this node in leases; default machine name and process id.</summary>
@@ -406,7 +413,11 @@ public sealed class SmtpOptions
     public string? UserName { get; set; }
     /// <summary>Password.</summary>
     public string? Password { get; set; }
-    /// <summary>From address.</summary>
+    /// <summary>
+    /// The address emails come from, e.g. "payments@yourcompany.com". The default, "payments@portal.invalid", is a
+    /// placeholder: with <see cref="NotificationOptions.Transport"/> "Smtp" the host refuses to start until it is set to a
+    /// real address (a missing, malformed or <c>.invalid</c> one is refused).
+    /// </summary>
     public string FromAddress { get; set; } = "payments@portal.invalid";
     /// <summary>From display name.</summary>
     public string FromName { get; set; } = "Customer Portal Payments";

@@ -150,9 +150,18 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:Notifications:Transport is '{transport}'; use Store or Smtp.");
         }
-        else if (string.Equals(transport, "Smtp", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(o.Notifications.Smtp.Host))
+        else if (string.Equals(transport, "Smtp", StringComparison.OrdinalIgnoreCase))
         {
-            errors.Add($"Notifications go through SMTP but {S}:Notifications:Smtp:Host is not set.");
+            if (string.IsNullOrWhiteSpace(o.Notifications.Smtp.Host))
+            {
+                errors.Add($"Notifications go through SMTP but {S}:Notifications:Smtp:Host is not set.");
+            }
+            if (FromAddressProblem(o.Notifications.Smtp.FromAddress) is { } fromProblem)
+            {
+                errors.Add($"Notifications go through SMTP but {S}:Notifications:Smtp:FromAddress {fromProblem} " +
+                           "Set it to the address your emails come from, e.g. payments@yourcompany.com (one your SMTP server accepts as a sender); " +
+                           $"{S}:Notifications:Smtp:FromName sets the name shown beside it.");
+            }
         }
         var security = o.Notifications.Smtp.Security;
         if (!SmtpOptions.SecurityValues.Contains(security ?? "", StringComparer.OrdinalIgnoreCase))
@@ -166,6 +175,27 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    /// <summary>Why <paramref name="address"/> cannot be the sender of the portal's emails, or null when it can.</summary>
+    internal static string? FromAddressProblem(string? address)
+    {
+        if (string.IsNullOrWhiteSpace(address))
+        {
+            return "is not set.";
+        }
+        var trimmed = address.Trim();
+        if (!System.Net.Mail.MailAddress.TryCreate(trimmed, out var parsed) || parsed.Address != trimmed || !string.IsNullOrEmpty(parsed.DisplayName))
+        {
+            return $"is '{address}', which is not an email address such as payments@yourcompany.com (just the address: no name, no angle brackets).";
+        }
+        if (parsed.Host.Equals("invalid", StringComparison.OrdinalIgnoreCase) || parsed.Host.EndsWith(".invalid", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"is '{address}'{(trimmed == DefaultFromAddress ? ", the placeholder it has when unset" : "")}: a .invalid domain can receive no replies and mail servers refuse or bin such a sender.";
+        }
+        return null;
+    }
+
+    private const string DefaultFromAddress = "payments@portal.invalid";
 
     private static void ValidateFees(PortalPaymentsOptions o, List<string> errors)
     {

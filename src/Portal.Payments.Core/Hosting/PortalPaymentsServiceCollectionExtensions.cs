@@ -112,16 +112,20 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.AddOptions<PortalPaymentsOptions>().ValidateOnStart();
         // Gateway, ERP adapter and user context: checked when the host starts, in every environment, even by a host that
         // resolves none of them before its first request. Simulated adapters are announced in the log.
-        services.AddSingleton(new PortalRegistrations(services));
+        var registrations = new PortalRegistrations(services);
+        services.AddSingleton(registrations);
         services.TryAddSingleton(sp => new PortalSimulations(
             sp.GetServices<SimulatedAdapter>(), sp.GetServices<SimulationAnnouncement>(), sp.GetRequiredService<PortalRegistrations>()));
         services.TryAdd(MissingService.For<IPaymentGateway>(PortalSetupValidator.NoGateway));
         services.TryAdd(MissingService.For<IErpAdapter>(PortalSetupValidator.NoErpAdapter));
         services.TryAdd(MissingService.For<IPortalUserContext>(PortalSetupValidator.NoUserContext));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalSetup>, PortalSetupValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalSetup>, WebhookHandlerKeyValidator>());
         services.AddOptions<PortalSetup>().ValidateOnStart();
         services.AddHostedService<SimulationWarning>();
         services.AddHostedService<BaseUrlWarning>();
+        services.TryAddSingleton<ProductionSetupWarnings>();
+        services.AddHostedService<ProductionSetupWarning>();
 
         services.TryAddSingleton<IDbContextFactory<PaymentsDbContext>, PaymentsDbContextFactory>();
         services.TryAddSingleton<DatabaseWriteLane>();
@@ -130,10 +134,16 @@ public static class PortalPaymentsServiceCollectionExtensions
         // The emails' words: sources the Ui package (or a host) registers, then Core's built-in English and German.
         services.TryAddSingleton<EmailTexts>();
         services.TryAddSingleton<SmtpConnectionPool>();
-        services.TryAddScoped<INotificationSender>(sp =>
+        // Kept to tell, at start, whether this sender is the one in force (the Production warning about stored emails).
+        var sender = ServiceDescriptor.Scoped<INotificationSender>(sp =>
             string.Equals(sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Notifications.Transport, "Smtp", StringComparison.OrdinalIgnoreCase)
                 ? ActivatorUtilities.CreateInstance<SmtpNotificationSender>(sp)
                 : ActivatorUtilities.CreateInstance<StoredEmailSender>(sp));
+        if (!services.Any(d => d.ServiceType == typeof(INotificationSender) && !d.IsKeyedService))
+        {
+            services.Add(sender);
+            registrations.PortalSender = sender;
+        }
         services.TryAddSingleton<Portal.Payments.Fees.IConvenienceFeePolicy, Portal.Payments.Fees.ConfiguredConvenienceFeePolicy>();
         services.TryAddSingleton<IDiscountPolicy>(sp => sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.DiscountPolicy switch
         {

@@ -38,6 +38,17 @@ internal sealed class PortalRegistrations(IServiceCollection services)
         var inForce = services.LastOrDefault(d => d.ServiceType == registration.ServiceType && !d.IsKeyedService);
         return inForce is null || ReferenceEquals(inForce, registration) || inForce.ImplementationFactory is { Target: not MissingService };
     }
+
+    /// <summary>True when <paramref name="service"/> has any registration (not keyed).</summary>
+    public bool IsRegistered(Type service) => services.Any(d => d.ServiceType == service && !d.IsKeyedService);
+
+    /// <summary>The portal's own email sender (the one <c>Notifications:Transport</c> chooses), when the portal registered it.</summary>
+    public ServiceDescriptor? PortalSender { get; set; }
+
+    /// <summary>True when the email sender in force is the portal's own, not one the host registered (before or after).</summary>
+    public bool PortalSenderInForce =>
+        PortalSender is not null
+        && ReferenceEquals(services.LastOrDefault(d => d.ServiceType == PortalSender.ServiceType && !d.IsKeyedService), PortalSender);
 }
 
 /// <summary>
@@ -90,6 +101,50 @@ internal sealed class PortalSetupValidator(PortalRegistrations registrations) : 
     }
 }
 
+/// <summary>
+/// Refuses to start when a webhook handler's <see cref="IGatewayWebhookHandler.GatewayKey"/> is not exactly (ordinal) the
+/// <see cref="IPaymentGateway.Key"/> of the gateway in force: the webhook URL finds its handler whatever the case, but the
+/// event sink finds payments and methods by the exact key, so such a handler's events would be answered 200 and recorded
+/// as Unknown, forever. Creates the gateway and the handlers once, in a scope of its own, and only when a handler is
+/// registered; a gateway that cannot be created yet (its own options refused) is left to its own check.
+/// </summary>
+internal sealed class WebhookHandlerKeyValidator(PortalRegistrations registrations, IServiceProvider services) : IValidateOptions<PortalSetup>
+{
+    public ValidateOptionsResult Validate(string? name, PortalSetup options)
+    {
+        if (registrations.IsMissing(typeof(IPaymentGateway)) || !registrations.IsRegistered(typeof(IGatewayWebhookHandler)))
+        {
+            return ValidateOptionsResult.Success;
+        }
+        IPaymentGateway gateway;
+        List<IGatewayWebhookHandler> handlers;
+        using var scope = services.CreateScope();
+        try
+        {
+            gateway = scope.ServiceProvider.GetRequiredService<IPaymentGateway>();
+            handlers = [.. scope.ServiceProvider.GetServices<IGatewayWebhookHandler>()];
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationException or ArgumentException)
+        {
+            return ValidateOptionsResult.Success;
+        }
+        var key = gateway.Key;
+        var errors = new List<string>();
+        foreach (var handler in handlers.Where(h => !string.Equals(h.GatewayKey, key, StringComparison.Ordinal)))
+        {
+            var start = $"The webhook handler {handler.GetType().Name} serves the gateway key '{handler.GatewayKey}', but the gateway in force " +
+                        $"({gateway.GetType().Name}) has the key '{key}'";
+            errors.Add(string.Equals(handler.GatewayKey, key, StringComparison.OrdinalIgnoreCase)
+                ? start + ": the two differ only in case. The webhook URL finds the handler whatever the case, but payments are found by the " +
+                  $"exact key, so every event would be answered 200 and recorded as Unknown. Make the handler's GatewayKey return exactly '{key}' " +
+                  "(the gateway's own Key)."
+                : start + ": its events would find no payment of this gateway and be recorded as Unknown. Make the handler's GatewayKey " +
+                  $"return '{key}' (the gateway's own Key), or remove the handler of a gateway this site does not use.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
 /// <summary>Logs a warning at start for every simulated adapter in use (the sandbox gateway, the demo ERP).</summary>
 internal sealed class SimulationWarning(PortalSimulations simulations, ILogger<SimulationWarning> logger) : IHostedService
 {
@@ -137,6 +192,64 @@ internal sealed class BaseUrlWarning(IOptions<PortalPaymentsOptions> options, IS
         "point to the address this server listens on, {Address}, which customers usually cannot reach behind a proxy or load balancer. " +
         "Set it to the portal's public address, e.g. https://portal.example.com.",
         options.Value.Notifications.PortalBaseUrl);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Settings that start and work, but fail a real site in Production: emails kept in the mailbox table instead of sent
+/// (<c>Notifications:Transport</c> <c>Store</c>, the default), and the portal on SQLite. Logged as warnings at start and
+/// carried by the health check's data (<c>configurationWarnings</c>); never a refusal (a demo site may mean them).
+/// </summary>
+internal sealed class ProductionSetupWarnings(IOptions<PortalPaymentsOptions> options, PortalRegistrations registrations, IServiceProvider services)
+{
+    internal const string StoredEmails =
+        "CustomerPortalPayments:Notifications:Transport is Store (the default) in Production: the portal's emails (receipts, scheduled " +
+        "payments, autopay notices, failed payments) are only kept in the mailbox table (pp_sent_emails) and written to the log, and " +
+        "never sent to anyone. To send them, set Notifications:Transport to Smtp with Notifications:Smtp:Host and " +
+        "Notifications:Smtp:FromAddress, or register your own INotificationSender.";
+
+    internal const string Sqlite =
+        "The portal's database is SQLite in Production. SQLite is one file on one machine with one writer at a time: fine for a " +
+        "demo or a single small node, but several nodes cannot share it (each would charge, sync and post from its own copy, so " +
+        "scheduled payments could be charged once per node and leases protect nothing), and every payment's writes take turns. " +
+        "Use PostgreSQL (.UsePostgres(connectionString), or CustomerPortalPayments:Database:Provider = Postgres) for a real site.";
+
+    /// <summary>The warnings in force: none outside the Production environment.</summary>
+    public IReadOnlyList<string> Current
+    {
+        get
+        {
+            if (services.GetService<IHostEnvironment>()?.IsProduction() != true)
+            {
+                return [];
+            }
+            var o = options.Value;
+            var warnings = new List<string>();
+            if (string.Equals(o.Notifications.Transport, "Store", StringComparison.OrdinalIgnoreCase) && registrations.PortalSenderInForce)
+            {
+                warnings.Add(StoredEmails);
+            }
+            if (o.Database.Provider == DatabaseProvider.Sqlite)
+            {
+                warnings.Add(Sqlite);
+            }
+            return warnings;
+        }
+    }
+}
+
+/// <summary>Logs the <see cref="ProductionSetupWarnings"/> once at start.</summary>
+internal sealed class ProductionSetupWarning(ProductionSetupWarnings warnings, ILogger<ProductionSetupWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var warning in warnings.Current)
+        {
+            logger.LogWarning("{Warning}", warning);
+        }
+        return Task.CompletedTask;
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -28,9 +28,21 @@ public static class CustomerPortalPaymentsExtensions
         services.AddHttpContextAccessor();
         services.TryAddScoped<Portal.Payments.Ui.PortalUiState>();
         services.TryAddScoped<Portal.Payments.Ui.UserTime>();
+        // app.MapCustomerPortalPayments() forgotten: an error in the log once the app has started, and a line on every portal page.
+        if (!services.Any(d => d.ServiceType == typeof(Portal.Payments.Ui.PortalEndpointCheck)))
+        {
+            services.AddSingleton<Portal.Payments.Ui.PortalEndpointCheck>();
+            services.AddHostedService<Portal.Payments.Ui.PortalEndpointWarning>();
+        }
         // The portal's texts: the host's overrides (CustomerPortalPayments:Texts), then English or German built in. A host
         // that registered its own IStringLocalizer<PortalStrings> first keeps it.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IConfigureOptions<Portal.Payments.Ui.PortalTextOptions>, BindTexts>());
+        // Checked at start against the built-in texts: an unknown key, a placeholder nothing fills, a stray brace.
+        if (!services.Any(d => d.ImplementationType == typeof(Portal.Payments.Ui.PortalTextOptionsValidator)))
+        {
+            services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<Portal.Payments.Ui.PortalTextOptions>, Portal.Payments.Ui.PortalTextOptionsValidator>();
+            services.AddOptions<Portal.Payments.Ui.PortalTextOptions>().ValidateOnStart();
+        }
         services.TryAddSingleton<Microsoft.Extensions.Localization.IStringLocalizer<Portal.Payments.Ui.PortalStrings>, Portal.Payments.Ui.PortalStringLocalizer>();
         // The emails ask the same texts, in the reader's language stored with the payment: overrides word them too.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Portal.Payments.Notifications.IEmailTextSource, Portal.Payments.Ui.LocalizedEmailTexts>());

@@ -28,6 +28,8 @@ public static class PortalEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var api = endpoints.MapGroup(PortalRoutes.ApiPrefix);
+        // How the start check and the pages' setup check tell that this call was made (PortalEndpointCheck).
+        api.WithMetadata(PortalEndpointCheck.Marker.Instance);
         // Problems in the request's language (request localization sets the culture), like the components' messages.
         api.AddEndpointFilter(async (context, next) =>
         {

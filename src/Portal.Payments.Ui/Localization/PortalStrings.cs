@@ -32,7 +32,8 @@ public sealed class PortalTextOptions
     /// <c>Overrides["de"]["Invoices.PaySelected"] = "Auswahl bezahlen"</c>, or in configuration
     /// <c>CustomerPortalPayments:Texts:de:Invoices.PaySelected</c>. The culture "*" applies to every language. A
     /// specific culture ("de-CH") falls back to its parent ("de"), then to "*", then to the built-in text. Placeholders
-    /// (<c>{0}</c>) keep their meaning. Default: none.
+    /// (<c>{0}</c>) keep their meaning. Checked when the host starts (an unknown key, a placeholder the built-in text does
+    /// not have, a stray brace in a text with placeholders stop it, naming the setting). Default: none.
     /// </summary>
     public Dictionary<string, Dictionary<string, string>> Overrides { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }

@@ -201,9 +201,10 @@ public sealed class PaymentOperations(
 /// <summary>
 /// ASP.NET Core health check "portal-payments": Degraded when an ERP posting of collected money has waited longer than
 /// <see cref="ChargingOptions.PostingAlertAge"/> or payments are stuck; Unhealthy when the database cannot be read.
-/// The data carries the counts and ages.
+/// The data carries the counts and ages, and in Production the setup warnings (<c>configurationWarnings</c>: emails only kept
+/// in the mailbox table, SQLite), which leave the status as it is.
 /// </summary>
-internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions<PortalPaymentsOptions> options) : IHealthCheck
+internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions<PortalPaymentsOptions> options, ProductionSetupWarnings? setupWarnings = null) : IHealthCheck
 {
     /// <summary>The check's registered name.</summary>
     public const string Name = "portal-payments";
@@ -228,6 +229,10 @@ internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions
             ["stuckPayments"] = report.StuckPayments,
             ["oldestStuckPaymentAgeSeconds"] = (long)(report.OldestStuckAge?.TotalSeconds ?? 0),
         };
+        if (setupWarnings?.Current is { Count: > 0 } warnings)
+        {
+            data["configurationWarnings"] = warnings.ToArray();
+        }
         var problems = new List<string>();
         var alertAge = options.Value.Charging.PostingAlertAge;
         if (report.OldestPostingAge is { } age && age > alertAge)

@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Portal.Payments.Ui;
+
+/// <summary>
+/// Whether the host called <c>app.MapCustomerPortalPayments()</c>: read from the app's endpoints (every endpoint data
+/// source of the host, as routing sees them) once the app has started. Without the call the pages work but every download
+/// and the gateways' webhooks answer 404, so the host logs an error at start (<see cref="PortalEndpointWarning"/>) and
+/// every portal page says so (<c>PortalSetupCheck</c>).
+/// </summary>
+internal sealed class PortalEndpointCheck(IServiceProvider services)
+{
+    internal const string NotMapped =
+        "app.MapCustomerPortalPayments() is not called, so the portal's endpoints are missing: receipt PDFs and remittance CSVs, " +
+        "the CSV exports of open invoices and payment history, invoice documents (preview and print), the account summary API, " +
+        "the ERP's sync trigger and the payment gateways' webhooks (such as Stripe's) all answer 404. Add " +
+        "app.MapCustomerPortalPayments(); to Program.cs after app.MapRazorComponents<App>() (see the host guide, step 4).";
+
+    private bool _mapped;
+
+    /// <summary>True when the portal's endpoints are mapped, false when not, null when it cannot tell (no endpoint routing).</summary>
+    public bool? IsMapped()
+    {
+        if (_mapped)
+        {
+            return true;
+        }
+        if (services.GetService<EndpointDataSource>() is not { } endpoints)
+        {
+            return null;
+        }
+        _mapped = endpoints.Endpoints.Any(e => e.Metadata.GetMetadata<Marker>() is not null);
+        return _mapped;
+    }
+
+    /// <summary>Metadata on every endpoint <c>MapCustomerPortalPayments()</c> maps.</summary>
+    internal sealed class Marker
+    {
+        public static readonly Marker Instance = new();
+
+        private Marker()
+        {
+        }
+    }
+}
+
+/// <summary>Logs <see cref="PortalEndpointCheck.NotMapped"/> as an error once the app has started, when the call is missing.</summary>
+internal sealed class PortalEndpointWarning(PortalEndpointCheck check, IServiceProvider services, ILogger<PortalEndpointWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Endpoints are complete only once the app runs: hosted services start before the pipeline is built.
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStarted.Register(() =>
+        {
+            if (check.IsMapped() == false)
+            {
+                logger.LogError("{Problem}", PortalEndpointCheck.NotMapped);
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
