@@ -183,8 +183,9 @@ public abstract class ErpSyncTests(TestDatabase database)
     private sealed class HangingErp(DemoErpAdapter inner, string hangingAccount, bool honoursToken) : IErpAdapter
     {
         public volatile bool Hang = true;
-        public TaskCompletionSource<CancellationToken> Called { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly HangingCall _call = new(honoursToken);
+        public TaskCompletionSource<CancellationToken> Called => _call.Called;
+        public TaskCompletionSource Cancelled => _call.Cancelled;
 
         public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default)
         {
@@ -192,22 +193,7 @@ public abstract class ErpSyncTests(TestDatabase database)
             {
                 return inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
             }
-            Called.TrySetResult(ct);
-            return honoursToken ? WaitForCancellationAsync(ct) : new TaskCompletionSource<OpenItemsPage>().Task;
-        }
-
-        private async Task<OpenItemsPage> WaitForCancellationAsync(CancellationToken ct)
-        {
-            try
-            {
-                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                Cancelled.TrySetResult();
-                throw;
-            }
-            throw new InvalidOperationException("unreachable");
+            return _call.HangAsync<OpenItemsPage>(ct);
         }
 
         public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
@@ -227,12 +213,7 @@ public abstract class ErpSyncTests(TestDatabase database)
         return await db.ErpSyncStates.AsNoTracking().SingleAsync(s => s.AccountId == account);
     }
 
-    /// <summary>Waits (real time) for a task that should end at once; a task still running after 30 s fails the test.</summary>
-    private static async Task EndsAsync(Task task, string what)
-    {
-        await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(30)));
-        Assert.True(task.IsCompleted, what + " did not end within 30 s.");
-    }
+    private static Task EndsAsync(Task task, string what) => HangingCall.EndsAsync(task, what);
 
     [Fact]
     public async Task An_erp_that_never_answers_and_ignores_its_token_fails_the_sync_after_ErpSyncPageTimeout_and_frees_the_account()

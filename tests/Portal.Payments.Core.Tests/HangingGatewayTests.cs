@@ -29,29 +29,12 @@ public abstract class HangingGatewayTests(TestDatabase database)
     /// <summary>Which calls hang (void keys, method tokens, store keys), shared by the scoped gateways of one harness.</summary>
     private sealed class Hangs(bool honoursToken)
     {
+        private readonly HangingCall _call = new(honoursToken);
         public ConcurrentDictionary<string, bool> Keys { get; } = new();
-        public TaskCompletionSource<CancellationToken> Called { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<CancellationToken> Called => _call.Called;
+        public TaskCompletionSource Cancelled => _call.Cancelled;
 
-        public Task<T> HangAsync<T>(CancellationToken ct)
-        {
-            Called.TrySetResult(ct);
-            return honoursToken ? WaitForCancellationAsync<T>(ct) : new TaskCompletionSource<T>().Task;
-        }
-
-        private async Task<T> WaitForCancellationAsync<T>(CancellationToken ct)
-        {
-            try
-            {
-                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                Cancelled.TrySetResult();
-                throw;
-            }
-            throw new InvalidOperationException("unreachable");
-        }
+        public Task<T> HangAsync<T>(CancellationToken ct) => _call.HangAsync<T>(ct);
     }
 
     /// <summary>The sandbox, except that a call about a key or token in <see cref="Hangs.Keys"/> never answers.</summary>
@@ -78,12 +61,7 @@ public abstract class HangingGatewayTests(TestDatabase database)
         return await db.PaymentMethods.AsNoTracking().SingleAsync(m => m.Id == id);
     }
 
-    /// <summary>Waits (real time) for a task that should end at once; a task still running after 30 s fails the test.</summary>
-    private static async Task EndsAsync(Task task, string what)
-    {
-        await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(30)));
-        Assert.True(task.IsCompleted, what + " did not end within 30 s.");
-    }
+    private static Task EndsAsync(Task task, string what) => HangingCall.EndsAsync(task, what);
 
     /// <summary>
     /// Lets the hanging call reach the gateway, moves the clock to just before the time limit (the task must still wait),

@@ -226,12 +226,7 @@ public abstract class OutboxTests(TestDatabase database)
     /// <summary>Short, so the tests take no time; the harness's fake clock drives it.</summary>
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Waits (real time) for a task that should end at once; a task still running after 30 s fails the test.</summary>
-    private static async Task EndsAsync(Task task, string what)
-    {
-        await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(30)));
-        Assert.True(task.IsCompleted, what + " did not end within 30 s.");
-    }
+    private static Task EndsAsync(Task task, string what) => HangingCall.EndsAsync(task, what);
 
     private static async Task<OutboxMessageRecord> MessageAsync(PortalHarness h, string account, OutboxKind kind)
     {
@@ -251,8 +246,9 @@ public abstract class OutboxTests(TestDatabase database)
     private sealed class HangingPostErp(DemoErpAdapter inner, string account, bool honoursToken) : IErpAdapter
     {
         public volatile bool Hang = true;
-        public TaskCompletionSource<CancellationToken> Called { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly HangingCall _call = new(honoursToken);
+        public TaskCompletionSource<CancellationToken> Called => _call.Called;
+        public TaskCompletionSource Cancelled => _call.Cancelled;
 
         public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default)
         {
@@ -260,22 +256,7 @@ public abstract class OutboxTests(TestDatabase database)
             {
                 return inner.PostPaymentAsync(posting, ct);
             }
-            Called.TrySetResult(ct);
-            return honoursToken ? WaitForCancellationAsync(ct) : new TaskCompletionSource<ErpPostingResult>().Task;
-        }
-
-        private async Task<ErpPostingResult> WaitForCancellationAsync(CancellationToken ct)
-        {
-            try
-            {
-                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                Cancelled.TrySetResult();
-                throw;
-            }
-            throw new InvalidOperationException("unreachable");
+            return _call.HangAsync<ErpPostingResult>(ct);
         }
 
         public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) => inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
