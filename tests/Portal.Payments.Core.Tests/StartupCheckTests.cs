@@ -378,6 +378,29 @@ public class StartupCheckTests
         });
     }
 
+    [Fact]
+    public async Task A_gateway_that_can_only_be_built_in_a_request_does_not_stop_the_host_through_the_webhook_key_check()
+    {
+        // A vendor's gateway reading the request's user in its constructor: outside a request it throws (here a
+        // NullReferenceException, as such code does); the key check leaves it to its first use instead of refusing to start.
+        await StartsAsync("Production", b =>
+        {
+            b.AddGateway<RequestOnlyGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>();
+            b.Services.AddSingleton<IGatewayWebhookHandler>(new KeyedHandler("test"));
+        });
+    }
+
+    private sealed class RequestOnlyGateway : PaymentGatewayBase
+    {
+        public RequestOnlyGateway() => throw new NullReferenceException("No request outside a request.");
+
+        public override string Key => "test";
+        public override GatewayCapabilities Capabilities => GatewayCapabilities.Cards;
+        public override Type CaptureComponent => typeof(Portal.Payments.Sandbox.SandboxCaptureForm);
+        public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    }
+
     private sealed class KeyedHandler(string key) : IGatewayWebhookHandler
     {
         public string GatewayKey => key;

@@ -106,7 +106,7 @@ internal sealed class PortalSetupValidator(PortalRegistrations registrations) : 
 /// <see cref="IPaymentGateway.Key"/> of the gateway in force: the webhook URL finds its handler whatever the case, but the
 /// event sink finds payments and methods by the exact key, so such a handler's events would be answered 200 and recorded
 /// as Unknown, forever. Creates the gateway and the handlers once, in a scope of its own, and only when a handler is
-/// registered; a gateway that cannot be created yet (its own options refused) is left to its own check.
+/// registered; a gateway or handler that cannot be created at start (whatever it throws) is left to its own checks.
 /// </summary>
 internal sealed class WebhookHandlerKeyValidator(PortalRegistrations registrations, IServiceProvider services) : IValidateOptions<PortalSetup>
 {
@@ -124,8 +124,10 @@ internal sealed class WebhookHandlerKeyValidator(PortalRegistrations registratio
             gateway = scope.ServiceProvider.GetRequiredService<IPaymentGateway>();
             handlers = [.. scope.ServiceProvider.GetServices<IGatewayWebhookHandler>()];
         }
-        catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationException or ArgumentException)
+        catch (Exception)
         {
+            // A host's gateway or handler that cannot be built outside a request (its own options refused, a dependency
+            // on the request) is left to its own checks and to its first use: this check never stops a host on its own.
             return ValidateOptionsResult.Success;
         }
         var key = gateway.Key;
