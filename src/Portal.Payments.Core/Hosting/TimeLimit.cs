@@ -8,8 +8,11 @@ namespace Portal.Payments.Hosting;
 /// </summary>
 internal static class TimeLimit
 {
-    /// <summary>Runs <paramref name="call"/> within <paramref name="limit"/>; <paramref name="what"/> ("The gateway's removal of a payment method") and <paramref name="option"/> word the timeout.</summary>
-    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan limit, TimeProvider clock, string what, string option,
+    /// <summary>
+    /// Runs <paramref name="call"/> within <paramref name="limit"/>; <paramref name="unanswered"/> ("The gateway's removal
+    /// of a payment method got no answer") and <paramref name="option"/> word the timeout ("… within 00:00:30 (section:option).").
+    /// </summary>
+    public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan limit, TimeProvider clock, string unanswered, string option,
         CancellationToken cancellationToken)
     {
         // One timer both cancels the adapter's token and ends the wait.
@@ -21,7 +24,7 @@ internal static class TimeLimit
         }
         catch (OperationCanceledException ex) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"{what} got no answer within {limit} ({PortalPaymentsOptions.SectionName}:{option}).", ex);
+            throw new TimeoutException($"{unanswered} within {limit} ({PortalPaymentsOptions.SectionName}:{option}).", ex);
         }
     }
 }

@@ -161,7 +161,7 @@ internal sealed class OutboxProcessor(
         try
         {
             error = await TimeLimit.RunAsync(c => DispatchAsync(message, c), options.Value.OutboxDeliveryTimeout, clock,
-                message.Kind == OutboxKind.Email ? "The email's delivery to the mail relay" : "The posting to the ERP", nameof(PortalPaymentsOptions.OutboxDeliveryTimeout), ct);
+                message.Kind == OutboxKind.Email ? "The email's delivery to the mail relay got no answer" : "The posting to the ERP got no answer", nameof(PortalPaymentsOptions.OutboxDeliveryTimeout), ct);
         }
         catch (TimeoutException ex)
         {

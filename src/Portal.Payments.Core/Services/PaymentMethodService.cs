@@ -426,7 +426,7 @@ public sealed class PaymentMethodService(
         try
         {
             return await TimeLimit.RunAsync(call, options.Value.Charging.GatewayTimeout, clock,
-                $"The gateway's answer to a request to {what} a payment method", "Charging:GatewayTimeout", ct);
+                $"The gateway's answer to a request to {what} a payment method got no answer", "Charging:GatewayTimeout", ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested && ex is not PortalValidationException)
         {

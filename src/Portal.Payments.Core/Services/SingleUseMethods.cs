@@ -68,7 +68,7 @@ internal sealed class SingleUseMethodSweeper(
             try
             {
                 result = await TimeLimit.RunAsync(c => gateway.RemoveMethodAsync(token, c), timeout, clock,
-                    "The gateway's removal of a payment method", "Charging:GatewayTimeout", cancellationToken);
+                    "The gateway's removal of a payment method got no answer", "Charging:GatewayTimeout", cancellationToken);
             }
             catch (TimeoutException ex)
             {

@@ -226,22 +226,9 @@ public sealed class ErpSyncService(
     /// account's local lock for good or outlive the lease. The time is up: a <see cref="TimeoutException"/>, a failed sync
     /// like any other. The caller's own cancellation stays a cancellation.
     /// </summary>
-    private async Task<OpenItemsPage> PullPageAsync(string accountId, string? cursor, CancellationToken ct)
-    {
-        var timeout = options.Value.ErpSyncPageTimeout;
-        // On the injected clock, so a test's fake clock drives it; one timer both cancels the adapter and ends the wait.
-        using var timer = new CancellationTokenSource(timeout, clock);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
-        try
-        {
-            return await erp.PullOpenItemsAsync(accountId, cursor, PageSize, deadline.Token).WaitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException ex) when (timer.IsCancellationRequested && !ct.IsCancellationRequested)
-        {
-            throw new TimeoutException(
-                $"The ERP did not answer the open-items pull for account {accountId} within {timeout} ({PortalPaymentsOptions.SectionName}:ErpSyncPageTimeout).", ex);
-        }
-    }
+    private Task<OpenItemsPage> PullPageAsync(string accountId, string? cursor, CancellationToken ct) =>
+        TimeLimit.RunAsync(c => erp.PullOpenItemsAsync(accountId, cursor, PageSize, c), options.Value.ErpSyncPageTimeout, clock,
+            $"The ERP did not answer the open-items pull for account {accountId}", nameof(PortalPaymentsOptions.ErpSyncPageTimeout), ct);
 
     /// <summary>Copies ERP fields onto the row; true when anything changed.</summary>
     internal static bool Apply(InvoiceRecord row, ErpOpenItem item, DateTime now)

@@ -107,17 +107,15 @@ public sealed class PaymentCharger(
             return PaymentService.Outcome(payment, replayed: true);
         }
         ChargeResult? result;
-        using (var timeout = new CancellationTokenSource(options.Value.Charging.GatewayTimeout, clock))
+        try
         {
-            try
-            {
-                result = await gateway.GetChargeStatusAsync(new ChargeLookup(payment.IdempotencyKey, payment.GatewayReference), timeout.Token).WaitAsync(timeout.Token);
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning(ex, "Status lookup after the customer action of payment {PaymentId} got no answer", payment.Id);
-                result = null;
-            }
+            result = await TimeLimit.RunAsync(c => gateway.GetChargeStatusAsync(new ChargeLookup(payment.IdempotencyKey, payment.GatewayReference), c),
+                options.Value.Charging.GatewayTimeout, clock, "The gateway's status lookup got no answer", "Charging:GatewayTimeout", CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Status lookup after the customer action of payment {PaymentId} got no answer", payment.Id);
+            result = null;
         }
         if (result is not null && PaymentLifecycle.IsUnknownLookup(result.ErrorCode) && !PaymentLifecycle.IsUnknownOutcome(result.ErrorCode))
         {

@@ -143,10 +143,10 @@ internal sealed class PaymentReconciler(
         using var activity = PortalPaymentsTelemetry.Source.StartActivity("payment.lookup");
         activity?.SetTag("portal.payment_id", payment.Id);
         activity?.SetTag("portal.status", payment.Status.ToString());
-        using var cts = new CancellationTokenSource(timeout, clock);
         try
         {
-            return await gateway.GetChargeStatusAsync(new ChargeLookup(payment.IdempotencyKey, payment.GatewayReference), cts.Token).WaitAsync(cts.Token);
+            return await TimeLimit.RunAsync(c => gateway.GetChargeStatusAsync(new ChargeLookup(payment.IdempotencyKey, payment.GatewayReference), c),
+                timeout, clock, "The gateway's status lookup got no answer", "Charging:GatewayTimeout", CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -242,7 +242,7 @@ internal sealed class PaymentReconciler(
         try
         {
             return await TimeLimit.RunAsync(c => gateway.VoidAsync(new ReversalRequest(reference, payment.IdempotencyKey + "-void"), c),
-                options.Value.Charging.GatewayTimeout, clock, "Cancelling the charge at the gateway", "Charging:GatewayTimeout", CancellationToken.None);
+                options.Value.Charging.GatewayTimeout, clock, "Cancelling the charge at the gateway got no answer", "Charging:GatewayTimeout", CancellationToken.None);
         }
         catch (Exception ex)
         {
