@@ -27,7 +27,7 @@ public abstract class BrowserTest(HostSiteFixture host, ITestOutputHelper output
     private static readonly System.Text.RegularExpressions.Regex AnyTitle = new(@"\S");
 
     /// <summary>Timeout of actions and auto-waiting assertions (Blazor Server on a 2-core machine).</summary>
-    protected const float TimeoutMs = 20_000;
+    public const float TimeoutMs = 20_000;
 
     private readonly object _pagesLock = new();
     private readonly List<string> _visited = [];

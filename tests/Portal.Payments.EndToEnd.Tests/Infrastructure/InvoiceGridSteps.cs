@@ -100,6 +100,30 @@ public static class InvoiceGridSteps
         return numbers;
     }
 
+    /// <summary>
+    /// Waits until the page shows every item of the result on one page (as many data rows as the paging summary counts),
+    /// both read together each time: the demo ERP may close invoices between a count read first and rows read later.
+    /// Returns that count.
+    /// </summary>
+    public static async Task<int> ExpectWholeResultOnPageAsync(IPage page)
+    {
+        var (rows, count) = (-1, -1);
+        var until = DateTime.UtcNow.AddMilliseconds(BrowserTest.TimeoutMs);
+        while (DateTime.UtcNow < until)
+        {
+            await Expect(Loading(page)).ToHaveCountAsync(0);
+            count = await ResultCountAsync(page);
+            rows = await Grid(page).Locator("tbody tr.rz-data-row").CountAsync();
+            if (rows == count && count == await ResultCountAsync(page))
+            {
+                return count;
+            }
+            await page.WaitForTimeoutAsync(250);
+        }
+        Assert.Fail($"The page shows {rows} rows; the paging summary counts {count} items.");
+        return count;
+    }
+
     /// <summary>The grid's paging summary ("Page 1 of 2 (40 items)").</summary>
     public static ILocator PagingSummary(IPage page) => page.Locator("[data-testid='grid-grid'] .rz-pager-summary");
 
