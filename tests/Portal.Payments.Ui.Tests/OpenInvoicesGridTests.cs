@@ -794,6 +794,27 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task A_payment_the_panel_reports_as_not_made_keeps_the_selection_and_says_the_invoices_are_open_again()
+    {
+        var cut = await RenderLoadedAsync();
+        var first = (await QueryAsync(new InvoiceQuery { Take = 25 })).Items.First(r => r.CanSelect);
+        cut.Find($"input[aria-label='Select invoice {first.Number}']").Change(true);
+        await cut.InvokeAsync(() => cut.WaitForElement("[data-testid=pay-selected]", Timeout).Click());
+        var panel = cut.FindComponent<PayInvoicesPanel>();
+
+        // A refused bank confirmation (or a lost answer that turned out declined or returned): nothing was charged.
+        await cut.InvokeAsync(() => panel.Instance.OnPaid.InvokeAsync(new Services.Payments.PaymentOutcome
+        {
+            PaymentId = Guid.NewGuid(), ReceiptNumber = "R-1", Status = PaymentStatus.Failed, Amount = first.OpenBalance,
+        }));
+
+        cut.WaitForAssertion(() => Assert.Equal("The payment was not made. Its invoices are open again.", cut.Find("p[role=status]").TextContent.Trim()), Timeout);
+        Assert.DoesNotContain("Payment submitted", cut.Markup);
+        Assert.True(cut.Find($"input[aria-label='Select invoice {first.Number}']").HasAttribute("checked"));
+        Assert.DoesNotContain("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent);
+    }
+
+    [Fact]
     public async Task Radzens_check_after_each_load_counts_the_page_from_the_list_without_compiling_a_query()
     {
         var cut = await RenderLoadedAsync();

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
+using Portal.Payments.Gateways;
 using Portal.Payments.Sandbox;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Ui.Components;
@@ -267,6 +268,44 @@ public class PayInvoicesPanelTests : PayTestContext
         var payment = Assert.Single(await db.Payments.AsNoTracking().Where(p => p.AccountId == AccountId).ToListAsync());
         Assert.Equal((outcome.PaymentId, PaymentStatus.Succeeded), (payment.Id, payment.Status));
         Assert.Equal(1, await Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(payment.Id));
+    }
+
+    [Fact]
+    public async Task A_payment_that_may_have_gone_through_and_was_then_returned_shows_as_not_made_and_the_grid_hears_of_it()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1156", 21_000, null, OpenItemType.Invoice));
+        await AddCardAsync(number: "4000000000000119");   // the sandbox charges, then the answer is lost
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-unconfirmed]")), Timeout);
+        var unsure = Assert.Single(_paid);
+
+        // Meanwhile the gateway reports the charge returned (its webhook).
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            var sink = scope.ServiceProvider.GetRequiredService<IGatewayEventSink>();
+            Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, new ChargeStatusEvent("evt_returned_1156", Today)
+            {
+                PaymentId = unsure.PaymentId,
+                Status = ChargeStatus.Returned,
+                ErrorCode = GatewayErrorCode.Returned,
+                Message = "R01: the bank returned the debit for insufficient funds.",
+            }));
+        }
+
+        Button(cut, "Check again").Click();
+
+        // Not "submitted": the failure it is, the invoices open again, and the grid is told (it showed them Pending).
+        cut.WaitForAssertion(() => Assert.Contains("The payment was not made: R01: the bank returned the debit for insufficient funds.", Text(cut, "pay-error")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=pay-confirmation]"));
+        Assert.Empty(cut.FindAll("[data-testid=pay-unconfirmed]"));
+        Assert.Equal(2, _paid.Count);
+        Assert.Equal((unsure.PaymentId, PaymentStatus.Returned), (_paid[1].PaymentId, _paid[1].Status));
+        Assert.All(await InvoicesAsync(ids), i => Assert.Equal(InvoiceStatus.Open, i.Status));
+        Assert.False(Button(cut, "Make payment").HasAttribute("disabled"));
+        Assert.Equal(1, await Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(unsure.PaymentId));
     }
 
     [Fact]

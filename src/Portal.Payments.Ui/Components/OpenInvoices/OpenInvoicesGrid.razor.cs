@@ -517,10 +517,19 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
 
     private async Task PaidAsync(PaymentOutcome outcome)
     {
-        _allSelectedKey = null;
-        _selected.Clear();
-        _amounts.Clear();
-        _notice = L["Invoices.PaymentSubmitted"];
+        if (outcome?.Status is PaymentStatus.Failed or PaymentStatus.Returned)
+        {
+            // Nothing was charged in the end (a refused bank confirmation, a lost answer that turned out declined, a returned
+            // debit): the invoices are open again and the selection, if still there, stays for another try.
+            _notice = L["Invoices.PaymentNotMade"];
+        }
+        else
+        {
+            _allSelectedKey = null;
+            _selected.Clear();
+            _amounts.Clear();
+            _notice = L["Invoices.PaymentSubmitted"];
+        }
         await RefreshAfterChangeAsync();
     }
 
