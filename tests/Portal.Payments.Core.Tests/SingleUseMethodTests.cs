@@ -125,20 +125,69 @@ public abstract class SingleUseMethodTests(TestDatabase database)
     }
 
     [Fact]
-    public async Task When_the_gateway_cannot_remove_it_the_card_stays_and_is_tried_again()
+    public async Task When_the_gateway_cannot_remove_it_the_card_stays_and_is_tried_again_after_a_wait()
     {
         var failing = true;
+        var asked = new ConcurrentQueue<string>();
         await using var h = Harness(database, out _, configure: b => b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp =>
-            new RemovalRecordingGateway(sp.GetRequiredService<SandboxGateway>(), new(), () => failing))));
+            new RemovalRecordingGateway(sp.GetRequiredService<SandboxGateway>(), new(), () => failing, token => { asked.Enqueue(token); return Task.CompletedTask; }))));
         var card = await UnsavedCardAsync(h);
         var sweeper = h.Get<SingleUseMethodSweeper>();
         h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
 
         await sweeper.SweepAsync();
         Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
+        Assert.Single(asked);
         failing = false;
-        Assert.True(await sweeper.SweepAsync() >= 1);
+
+        // Not asked again at every pass: it waits, so a refusal does not cost the gateway a call a minute.
+        h.Clock.Advance(SingleUseMethodSweeper.RetryAfter - TimeSpan.FromMinutes(1));
+        Assert.Equal(0, await sweeper.SweepAsync());
+        Assert.Single(asked);
+
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await sweeper.SweepAsync());
         Assert.NotNull((await RowAsync(h, card.Id)).DeletedAt);
+        Assert.Equal(2, asked.Count);
+    }
+
+    // Review: the sweeper had no claim, so every node asked the gateway to remove the same methods at the same time.
+    [Fact]
+    public async Task Two_nodes_sweeping_at_once_ask_the_gateway_about_each_method_once()
+    {
+        var asked = new ConcurrentQueue<string>();
+        string? held = null;
+        var heldAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = Harness(database, out _, configure: b => b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp =>
+            new RemovalRecordingGateway(sp.GetRequiredService<SandboxGateway>(), asking: async token =>
+            {
+                asked.Enqueue(token);
+                if (token == held && heldAsked.TrySetResult())
+                {
+                    await release.Task;   // node A waits for the gateway's answer about the older card
+                }
+            }))));
+        var older = await UnsavedCardAsync(h);
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        var newer = await UnsavedCardAsync(h, "5555555555554444");
+        h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
+        held = (await RowAsync(h, older.Id)).Token;
+        var newerToken = (await RowAsync(h, newer.Id)).Token;
+
+        var nodeA = ActivatorUtilities.CreateInstance<SingleUseMethodSweeper>(h.Services).SweepAsync();
+        await heldAsked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // Node B sweeps while A waits: it leaves A's card to A (the database's other tests' cards may be swept too).
+        await ActivatorUtilities.CreateInstance<SingleUseMethodSweeper>(h.Services).SweepAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Single(asked, held);
+        Assert.Single(asked, newerToken);
+        Assert.NotNull((await RowAsync(h, newer.Id)).DeletedAt);
+
+        release.SetResult();
+        await nodeA.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Single(asked, held);
+        Assert.Single(asked, newerToken);   // A, going on, finds B's removal done
+        Assert.NotNull((await RowAsync(h, older.Id)).DeletedAt);
     }
 
     [Fact]
@@ -197,10 +246,12 @@ public abstract class SingleUseMethodTests(TestDatabase database)
     private sealed class NoRemovalGateway(SandboxGateway inner) : SandboxPassThrough(inner);
 
     /// <summary>
-    /// The sandbox, recording the tokens it was asked to remove (or refusing while <paramref name="unavailable"/> says so).
+    /// The sandbox, recording the tokens it was asked to remove (or refusing while <paramref name="unavailable"/> says so);
+    /// <paramref name="asking"/> hears of every ask first (and may hold it).
     /// Optional parameters: the registration tests' assembly scan finds this class and must be able to build it.
     /// </summary>
-    private sealed class RemovalRecordingGateway(SandboxGateway inner, ConcurrentQueue<string>? removed = null, Func<bool>? unavailable = null) : PaymentGatewayBase
+    private sealed class RemovalRecordingGateway(SandboxGateway inner, ConcurrentQueue<string>? removed = null, Func<bool>? unavailable = null,
+        Func<string, Task>? asking = null) : PaymentGatewayBase
     {
         private readonly ConcurrentQueue<string> _removed = removed ?? new();
 
@@ -221,6 +272,10 @@ public abstract class SingleUseMethodTests(TestDatabase database)
 
         public override async Task<GatewayOperationResult> RemoveMethodAsync(string token, CancellationToken cancellationToken = default)
         {
+            if (asking is not null)
+            {
+                await asking(token);
+            }
             if (unavailable?.Invoke() == true)
             {
                 return GatewayOperationResult.Fail(GatewayErrorCode.Unavailable, "The gateway is down.");

@@ -122,6 +122,11 @@ internal class PaymentMethodRecord
     /// (<c>SingleUseMethodSweeper</c>).
     /// </summary>
     public bool SingleUse { get; set; }
+    /// <summary>
+    /// A single-use method's removal is not tried before this (UTC): a node's claim while it asks the gateway, then a
+    /// wait after the gateway refused or did not answer, so the sweep moves on to the methods behind it. Null: not tried.
+    /// </summary>
+    public DateTime? SweepAfter { get; set; }
 }
 
 /// <summary>An immutable ACH debit authorization: written once, never updated.</summary>

@@ -13,10 +13,12 @@ namespace Portal.Payments.Services;
 /// have done their job: at the gateway first, then marked deleted here (kept for history and receipts). A method goes
 /// when none of its payments is still open (scheduled, charging, unconfirmed, processing, awaiting the payer) and either
 /// one of them went through, or it was added more than <see cref="UnusedFor"/> ago (the payer never paid with it, or only
-/// failed and may try again meanwhile). Runs with the scheduled-payment runner on every node; two nodes removing the same
-/// method is harmless (the gateway answers "not found" to the second, the database marks it once). Each removal is cut
-/// off after <see cref="ChargingOptions.GatewayTimeout"/>, and the first one without an answer ends the sweep, so a
-/// hanging gateway costs a pass at most one time limit.
+/// failed and may try again meanwhile). Runs with the scheduled-payment runner on every node: a node claims a method
+/// before it asks the gateway (<see cref="PaymentMethodRecord.SweepAfter"/>, a conditional update), so the nodes do not
+/// ask about the same methods; a claim that outlives its node simply runs out. Each removal is cut off after
+/// <see cref="ChargingOptions.GatewayTimeout"/>, and the first one without an answer ends the sweep, so a hanging gateway
+/// costs a pass at most one time limit. A method the gateway refused to remove or did not answer about waits
+/// <see cref="RetryAfter"/> before it is tried again, so the methods behind it are not held up.
 /// </summary>
 internal sealed class SingleUseMethodSweeper(
     IDbContextFactory<PaymentsDbContext> dbFactory,
@@ -27,6 +29,9 @@ internal sealed class SingleUseMethodSweeper(
 {
     /// <summary>How long an unsaved method that no payment went through with is kept for another try.</summary>
     public static readonly TimeSpan UnusedFor = TimeSpan.FromHours(24);
+
+    /// <summary>How long a method whose removal the gateway refused or did not answer waits before it is tried again.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromMinutes(15);
 
     /// <summary>The user id recorded in the audit log for a removal.</summary>
     public const string SystemUser = "system:single-use-methods";
@@ -45,7 +50,7 @@ internal sealed class SingleUseMethodSweeper(
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             spent = [.. (await db.PaymentMethods.AsNoTracking()
-                .Where(m => m.SingleUse && m.DeletedAt == null)
+                .Where(m => m.SingleUse && m.DeletedAt == null && (m.SweepAfter == null || m.SweepAfter <= now))
                 .Where(m => !db.Payments.Any(p => p.PaymentMethodId == m.Id && Open.Contains(p.Status)))
                 .Where(m => m.CreatedAt < unusedBefore || db.Payments.Any(p => p.PaymentMethodId == m.Id && WentThrough.Contains(p.Status)))
                 .OrderBy(m => m.CreatedAt)
@@ -64,6 +69,12 @@ internal sealed class SingleUseMethodSweeper(
         var removed = 0;
         foreach (var (id, accountId, token) in spent)
         {
+            // This node's while it asks the gateway (the ask is cut off well within the claim); another node's claim, or a
+            // removal done meanwhile, leaves it to that node.
+            if (!await SetSweepAfterAsync(id, claimed: false, clock.GetUtcNow().UtcDateTime + 2 * timeout + TimeSpan.FromMinutes(1), cancellationToken))
+            {
+                continue;
+            }
             GatewayOperationResult result;
             try
             {
@@ -73,8 +84,11 @@ internal sealed class SingleUseMethodSweeper(
             catch (TimeoutException ex)
             {
                 // A gateway that does not answer one removal is not asked about the others now: the sweep ends here, so
-                // the runner pass it belongs to (autopay, scheduled charges, the reconciler) goes on within the limit.
-                logger.LogWarning(ex, "The gateway did not answer the removal of unsaved payment method {MethodId}; the sweep stops and is tried again on the next run", id);
+                // the runner pass it belongs to (autopay, scheduled charges, the reconciler) goes on within the limit. This
+                // method waits, so the next pass starts with the ones behind it.
+                logger.LogWarning(ex, "The gateway did not answer the removal of unsaved payment method {MethodId}; the sweep stops, and this method is tried again in {RetryAfter}",
+                    id, RetryAfter);
+                await SetSweepAfterAsync(id, claimed: true, clock.GetUtcNow().UtcDateTime + RetryAfter, CancellationToken.None);
                 break;
             }
             if (result.ErrorCode == GatewayErrorCode.Unsupported)
@@ -85,7 +99,8 @@ internal sealed class SingleUseMethodSweeper(
             }
             else if (!result.Succeeded && result.ErrorCode != GatewayErrorCode.NotFound)
             {
-                logger.LogWarning("The gateway did not remove unsaved payment method {MethodId} ({Error}); tried again on the next run", id, result.ErrorCode);
+                logger.LogWarning("The gateway did not remove unsaved payment method {MethodId} ({Error}); tried again in {RetryAfter}", id, result.ErrorCode, RetryAfter);
+                await SetSweepAfterAsync(id, claimed: true, clock.GetUtcNow().UtcDateTime + RetryAfter, cancellationToken);
                 continue;
             }
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -105,5 +120,19 @@ internal sealed class SingleUseMethodSweeper(
             await tx.CommitAsync(cancellationToken);
         }
         return removed;
+    }
+
+    // Claims the method (claimed false: only when nobody's claim or wait is running, so one node asks about it) or, as its
+    // claimant, sets when it is tried again. False when the method is claimed by another node or gone.
+    private async Task<bool> SetSweepAfterAsync(Guid id, bool claimed, DateTime after, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = db.PaymentMethods.Where(m => m.Id == id && m.DeletedAt == null);
+        if (!claimed)
+        {
+            rows = rows.Where(m => m.SweepAfter == null || m.SweepAfter <= now);
+        }
+        return await rows.ExecuteUpdateAsync(s => s.SetProperty(m => m.SweepAfter, after), cancellationToken) == 1;
     }
 }

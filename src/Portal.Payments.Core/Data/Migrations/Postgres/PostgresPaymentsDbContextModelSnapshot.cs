@@ -772,6 +772,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     b.Property<bool>("SingleUse")
                         .HasColumnType("boolean");
 
+                    b.Property<DateTime?>("SweepAfter")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Token")
                         .IsRequired()
                         .HasMaxLength(200)

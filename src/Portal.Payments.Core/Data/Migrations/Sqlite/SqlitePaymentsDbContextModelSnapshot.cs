@@ -757,6 +757,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                     b.Property<bool>("SingleUse")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("SweepAfter")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Token")
                         .IsRequired()
                         .HasMaxLength(200)
