@@ -114,6 +114,40 @@ public abstract class CustomerActionTests(TestDatabase database)
         Assert.Contains("pay the invoices now while signed in", email.TextBody);
     }
 
+    // Review: the same confirmation sent again (a second click, "Check again" after an unknown outcome that turned out to
+    // be waiting for the bank) answered RequiresAction without the confirmation: the page showed the bank's heading and
+    // nothing to confirm, no button, until the reconciler gave up on the payment an hour later.
+    [Fact]
+    public async Task The_same_payment_sent_again_while_the_bank_waits_answers_with_its_confirmation_or_with_what_the_payer_did_meanwhile()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-A40", 8_800));
+        var card = await CardAsync(h, ThreeDsCard);
+        var payments = h.Get<PaymentService>();
+        var request = new PayInvoicesRequest(ids, card.Id, Key());
+        var first = await payments.PayInvoicesAsync(request);
+        Assert.Equal(PaymentStatus.RequiresAction, first.Status);
+
+        var again = await payments.PayInvoicesAsync(request);
+
+        Assert.Equal((first.PaymentId, PaymentStatus.RequiresAction, first.CustomerAction), (again.PaymentId, again.Status, again.CustomerAction));
+        Assert.NotNull(again.CustomerAction);
+
+        // The payer confirmed in another tab: the same request now answers the payment's end, charged once.
+        Assert.True(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(first.CustomerAction!, approved: true));
+        var done = await payments.PayInvoicesAsync(request);
+        Assert.Equal((first.PaymentId, PaymentStatus.Succeeded, null), (done.PaymentId, done.Status, done.CustomerAction));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+
+        // A deposit too.
+        var deposit = new DepositRequest(Usd(90m), null, card.Id, Key());
+        var waiting = await h.Get<DepositService>().MakeDepositAsync(deposit);
+        Assert.Equal(PaymentStatus.RequiresAction, waiting.Status);
+        var replayed = await h.Get<DepositService>().MakeDepositAsync(deposit);
+        Assert.Equal((waiting.PaymentId, PaymentStatus.RequiresAction, waiting.CustomerAction), (replayed.PaymentId, replayed.Status, replayed.CustomerAction));
+        Assert.NotNull(replayed.CustomerAction);
+    }
+
     [Fact]
     public async Task A_deposit_can_need_the_payers_confirmation_too_and_another_accounts_payment_is_not_found()
     {

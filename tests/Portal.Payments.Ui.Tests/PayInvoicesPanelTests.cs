@@ -309,6 +309,23 @@ public class PayInvoicesPanelTests : PayTestContext
     }
 
     [Fact]
+    public async Task A_bank_confirmation_the_gateway_did_not_hand_over_offers_Check_again_which_fetches_it()
+    {
+        await StartAsync();
+        PaymentOutcome? resolved = null;
+        var waiting = new PaymentOutcome { PaymentId = Guid.NewGuid(), ReceiptNumber = "R-9", Status = PaymentStatus.RequiresAction, Amount = Money.Create(50m, "USD") };
+        var cut = Render<CustomerActionStep>(p => p
+            .Add(x => x.Outcome, waiting)
+            .Add(x => x.Complete, _ => Task.FromResult(waiting with { CustomerAction = SandboxGateway.ActionPrefix + "fetched" }))
+            .Add(x => x.OnResolved, (PaymentOutcome o) => resolved = o));
+
+        Assert.Contains("cannot be shown just now", cut.Find("[data-testid=customer-action-missing]").TextContent);
+        cut.Find("[data-testid=customer-action-check-again]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(SandboxGateway.ActionPrefix + "fetched", resolved?.CustomerAction), Timeout);
+    }
+
+    [Fact]
     public async Task A_card_whose_bank_asks_for_confirmation_is_confirmed_in_the_gateways_component_then_paid()
     {
         await StartAsync();

@@ -173,7 +173,7 @@ public sealed class DepositService(
 
     /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
     private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
-        await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, key, ct) is { } earlier ? PaymentService.Outcome(earlier, replayed: true) : null;
+        await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, key, ct) is { } earlier ? await charger.ReplayAsync(earlier, scope.User.UserId) : null;
 
     private DateOnly Today => options.Value.Today(clock);
 }

@@ -94,6 +94,17 @@ public sealed class PaymentCharger(
     }
 
     /// <summary>
+    /// The outcome of a payment made earlier with the same key (a second click, or "Check again" after an unknown outcome).
+    /// One waiting for the payer's bank confirmation answers with the confirmation as the gateway has it now (the stored
+    /// payment does not keep it), or with the outcome the payer's confirmation meanwhile brought, so the page can show the
+    /// step again instead of a confirmation heading with nothing to confirm.
+    /// </summary>
+    internal Task<PaymentOutcome> ReplayAsync(PaymentRecord earlier, string actor) =>
+        earlier.Status == PaymentStatus.RequiresAction
+            ? ResolveCustomerActionAsync(earlier, actor)
+            : Task.FromResult(PaymentService.Outcome(earlier, replayed: true));
+
+    /// <summary>
     /// After the payer finished (or gave up) the gateway's customer action (3-D Secure) in the browser: asks the gateway
     /// for the charge — the browser's word is never taken — and records what it says on the RequiresAction payment.
     /// A payment in any other state answers its stored outcome.

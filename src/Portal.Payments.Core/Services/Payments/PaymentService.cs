@@ -338,7 +338,7 @@ public sealed class PaymentService(
 
     /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
     private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
-        await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, key, ct) is { } earlier ? Outcome(earlier, replayed: true) : null;
+        await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, key, ct) is { } earlier ? await charger.ReplayAsync(earlier, scope.User.UserId) : null;
 
     private static PaymentConflictException Conflict(IReadOnlyList<InvoiceRecord> busy)
     {
