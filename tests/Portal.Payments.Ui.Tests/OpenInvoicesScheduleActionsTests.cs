@@ -94,6 +94,45 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         Assert.Equal(["SCH-4002"], left.Items.Select(i => i.Number));
     }
 
+    // Review: a cancel that stopped part way (the first payment cancelled, the second already being charged) left the grid
+    // showing the cancelled payment as Scheduled after Keep: the dialog never told the page.
+    [Fact]
+    public async Task A_cancel_that_stops_part_way_tells_the_grid_what_was_cancelled_when_the_dialog_is_closed()
+    {
+        var (_, ids, first) = await ArrangeAsync();
+        var card = await AddCardAsync(number: "5555555555554444");
+        var second = await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest([ids[1]], new DateOnly(2027, 3, 20), card.Id, Guid.NewGuid().ToString("N")));
+        var cut = Render<OpenInvoicesGrid>();   // a page opened now: both payments
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll(".pp-inv-number")), Timeout);
+        cut.Find("input[type=search]").Input("SCH-");
+        cut.Find("form[role=search]").Submit();
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("td.pp-inv-status").Count(s => s.TextContent.Trim().StartsWith("Scheduled", StringComparison.Ordinal))), Timeout);
+        Box(cut, "SCH-4001").Change(true);
+        Box(cut, "SCH-4002").Change(true);
+        ChooseAction(cut, "cancel-scheduled");
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=cancel-plan]").Count), Timeout);
+        Assert.Contains(first.ReceiptNumber, cut.FindAll("[data-testid=cancel-plan]")[0].TextContent);
+
+        // Meanwhile the runner takes the second payment for charging.
+        var factory = Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<PaymentsDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            var row = await db.Payments.FindAsync(second.PaymentId);
+            row!.Status = PaymentStatus.Charging;
+            await db.SaveChangesAsync();
+        }
+        await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-confirm]").Click());
+        cut.WaitForAssertion(() => Assert.Contains($"Payment {first.ReceiptNumber} is cancelled", cut.Find("[data-testid=cancel-error]").TextContent), Timeout);
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-keep]").Click());
+
+        Assert.Empty(cut.FindAll("[data-testid=cancel-dialog]"));
+        cut.WaitForAssertion(() => Assert.Contains($"Payment {first.ReceiptNumber} is cancelled", cut.Find("[data-testid=grid-notice]").TextContent), Timeout);
+        Assert.Equal(InvoiceStatus.Open, (await InvoicesAsync([ids[0]])).Single().Status);
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("td.pp-inv-status"), s => s.TextContent.Trim().StartsWith("Scheduled", StringComparison.Ordinal)), Timeout);
+    }
+
     [Fact]
     public async Task The_balances_show_pending_and_scheduled_money_beside_the_total()
     {

@@ -57,8 +57,12 @@ public abstract class PortalDialogBase : ComponentBase, IAsyncDisposable
         {
             await _script.CloseDialogAsync(Element);
         }
+        await ClosingAsync();
         await OnClosed.InvokeAsync();
     }
+
+    /// <summary>Runs as the dialog closes, before <see cref="OnClosed"/> (to tell the page what was done meanwhile).</summary>
+    protected virtual Task ClosingAsync() => Task.CompletedTask;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
