@@ -299,7 +299,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         var file = new FileInfo(path);
         if (!file.Exists)
         {
-            return "does not exist; give the path of a PNG or JPEG file (relative paths start at the application's folder).";
+            return "does not exist; give the path of a PNG or JPEG file (a relative path is looked for in the host's content root, then in the application's folder).";
         }
         if (file.Length > MerchantOptions.MaxLogoFileBytes)
         {
