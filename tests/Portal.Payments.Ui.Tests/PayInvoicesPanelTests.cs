@@ -387,6 +387,64 @@ public class PayInvoicesPanelTests : PayTestContext
         Assert.Equal(1, await Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(paid.PaymentId));
     }
 
+    // Review: when the server refused a changed total and its new figures could not be read, the panel dropped the
+    // figures: the table, the entries and the method picker went, only Close was left.
+    [Fact]
+    public async Task A_changed_total_whose_new_figures_cannot_be_read_keeps_the_form_and_the_old_total_is_never_charged()
+    {
+        var lost = new InjectedDbFault("SELECT", "pp_invoices");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        var ids = await SeedAsync(("INV-1181", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        Assert.Equal("USD 500.00", Text(cut, "total"));
+
+        // How many invoice reads a refused payment and the panel's reading of the new figures take, then the figures alone.
+        lost.PassFirst = 1_000;
+        lost.Armed = true;
+        await OpenMinorAsync(ids[0], 40_000);   // the ERP lowered the invoice meanwhile
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.Equal("USD 400.00", Text(cut, "total")), Timeout);
+        var refusedAndRead = lost.Matched;
+        lost.Matched = 0;
+        await Payments.PreviewAsync(ids, null, card.Id);
+        var read = lost.Matched;
+        Assert.InRange(read, 1, refusedAndRead - 1);
+
+        // Again, and this time the new figures cannot be read.
+        await OpenMinorAsync(ids[0], 30_000);
+        (lost.PassFirst, lost.Matched) = (refusedAndRead - read, 0);
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Something went wrong on our side", Text(cut, "pay-error")), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.NotEmpty(cut.FindAll("[data-testid=pay-line]"));
+        Assert.NotEmpty(cut.FindAll("[data-testid=picker-option]"));
+        Assert.Equal("USD 400.00", Text(cut, "total"));
+        Assert.Empty(_paid);
+
+        // Reads work again: the old total is refused once more and the new one shown; paying charges that, once.
+        lost.Armed = false;
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.Equal("USD 300.00", Text(cut, "total")), Timeout);
+        Assert.Empty(_paid);
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        var paid = Assert.Single(_paid);
+        Assert.Equal(Money.Create(300m, "USD"), paid.Amount);
+        Assert.Equal(1, await Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(paid.PaymentId));
+    }
+
+    private async Task OpenMinorAsync(long id, long openMinor)
+    {
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        Assert.Equal(1, await db.Invoices.Where(i => i.Id == id).ExecuteUpdateAsync(u => u.SetProperty(i => i.OpenMinor, openMinor)));
+    }
+
     [Fact]
     public async Task A_bank_confirmation_whose_check_fails_on_our_side_keeps_the_step_and_Check_again_finishes_it_with_one_charge()
     {

@@ -18,6 +18,12 @@ public sealed class InjectedDbFault(string verb, string table) : DbCommandInterc
     /// <summary>How many commands failed.</summary>
     public int Failed;
 
+    /// <summary>How many matching commands still pass while armed before the next ones fail. Default none.</summary>
+    public int PassFirst;
+
+    /// <summary>How many matching commands ran while armed (passed or failed).</summary>
+    public int Matched;
+
     private bool Hits(DbCommand command)
     {
         if (!Armed || !command.CommandText.Contains(table, StringComparison.Ordinal))
@@ -26,6 +32,11 @@ public sealed class InjectedDbFault(string verb, string table) : DbCommandInterc
         }
         var statements = command.CommandText.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (!statements.Any(s => s.StartsWith(verb, StringComparison.OrdinalIgnoreCase) && s.Contains(table, StringComparison.Ordinal)))
+        {
+            return false;
+        }
+        Interlocked.Increment(ref Matched);
+        if (Interlocked.Decrement(ref PassFirst) >= 0)
         {
             return false;
         }

@@ -536,8 +536,17 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private async Task RefreshAfterChangeAsync()
     {
         ForgetMatching();
-        await LoadSummaryAsync();
-        _revision++;
+        _revision++;   // the rows reload even when the balances cannot be read just now
+        try
+        {
+            await LoadSummaryAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The change itself is done (paid, scheduled, cancelled) and was said so: it must not read as its failure. The
+            // balances shown stay until the next load.
+            Logger.LogWarning(ex, "The account's balances could not be read after a change; the figures shown are from before it.");
+        }
     }
 
     private void CommentCountChanged(long invoiceId, int count) =>
