@@ -101,6 +101,13 @@ public class AutopayManagerTests : PayTestContext
         Input(cut, "Your full name (signature)").Input("Pat Payer");
         Input(cut, "I authorize recurring debits from this bank account as described above.").Change(true);
         Button(cut, "Review autopay").Click();
+
+        // Back to the terms from the review: the signature typed is still there, and reviewing again needs nothing retyped.
+        Button(cut, "Change").Click();
+        WaitForForm(cut);
+        Assert.Equal("Pat Payer", Input(cut, "Your full name (signature)").GetAttribute("value"));
+        Assert.True(Input(cut, "I authorize recurring debits from this bank account as described above.").HasAttribute("checked"));
+        Button(cut, "Review autopay").Click();
         Button(cut, "Turn on autopay").Click();
 
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-summary]")), Timeout);
