@@ -179,6 +179,35 @@ public class AutopayManagerTests : PayTestContext
         Assert.DoesNotContain(await PaymentsAsync(), p => p.Status == PaymentStatus.Scheduled);
     }
 
+    // Review: a database failure during an exclude (or put back, or turning off) escaped and replaced the page.
+    [Fact]
+    public async Task An_exclude_that_fails_on_our_side_says_so_and_the_list_shows_what_holds()
+    {
+        var lost = new InjectedDbFault("UPDATE", "pp_payments");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        await SeedAsync(("INV-3251", 20_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPage();
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        Button(cut, "Review autopay").Click();
+        Button(cut, "Turn on autopay").Click();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=autopay-item]")), Timeout);
+        lost.Armed = true;
+
+        Button(cut, "Exclude INV-3251 from autopay").Click();
+
+        cut.WaitForAssertion(() => Assert.EndsWith("Something went wrong on our side. Please look at the list below and try again in a moment.",
+            cut.Find("[data-testid=autopay-error]").TextContent.Trim()), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.Single(await PaymentsAsync(), p => p.Status == PaymentStatus.Scheduled);
+        Assert.Equal("Scheduled", cut.Find("[data-testid=autopay-item-state]").TextContent.Trim());
+
+        lost.Armed = false;
+        Button(cut, "Exclude INV-3251 from autopay").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Excluded by you", cut.Find("[data-testid=autopay-item-state]").TextContent.Trim()), Timeout);
+    }
+
     [Fact]
     public async Task The_card_fee_is_disclosed_with_the_bank_alternative_before_confirming()
     {

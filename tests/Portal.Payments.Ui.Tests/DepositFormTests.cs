@@ -32,6 +32,31 @@ public class DepositFormTests : PayTestContext
         return await db.Payments.AsNoTracking().Where(p => p.AccountId == AccountId && p.Kind == PaymentKind.Deposit).ToListAsync();
     }
 
+    // Review: a database failure while the review read the figures escaped and replaced the page with what was typed.
+    [Fact]
+    public async Task A_review_whose_figures_cannot_be_read_keeps_what_was_typed_and_says_so()
+    {
+        var lost = new InjectedDbFault("SELECT", "pp_payment_methods");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        await AddCardAsync();
+        var cut = RenderForm();
+        Input(cut, "Amount").Change("300");
+        Input(cut, "Note (optional)").Input("April");
+        lost.Armed = true;
+
+        Button(cut, "Review deposit").Click();
+
+        cut.WaitForAssertion(() => Assert.EndsWith("Something went wrong on our side. What you entered is kept; please try again in a moment.",
+            cut.Find("[data-testid=deposit-error]").TextContent.Trim()), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.Equal("April", Input(cut, "Note (optional)").GetAttribute("value"));
+        Assert.Empty(cut.FindAll("[data-testid=deposit-review]"));
+
+        lost.Armed = false;
+        Button(cut, "Review deposit").Click();
+        cut.WaitForAssertion(() => Assert.Equal("USD 300.00", cut.Find("[data-testid=review-amount]").TextContent.Trim()), Timeout);
+    }
+
     [Fact]
     public async Task Amount_note_and_method_are_reviewed_then_confirmed_once_with_a_receipt_link()
     {

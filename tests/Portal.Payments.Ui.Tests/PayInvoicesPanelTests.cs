@@ -445,6 +445,24 @@ public class PayInvoicesPanelTests : PayTestContext
         Assert.Equal(1, await db.Invoices.Where(i => i.Id == id).ExecuteUpdateAsync(u => u.SetProperty(i => i.OpenMinor, openMinor)));
     }
 
+    // Review: a database failure while the panel read its first figures escaped, and the page was replaced by "something
+    // went wrong showing this part of the page", losing the selection.
+    [Fact]
+    public async Task A_panel_opened_while_the_invoices_cannot_be_read_says_so_and_the_page_stays()
+    {
+        var lost = new InjectedDbFault("SELECT", "pp_invoices");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        var ids = await SeedAsync(("INV-1191", 10_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        lost.Armed = true;
+
+        var cut = RenderPanel(ids);
+
+        cut.WaitForAssertion(() => Assert.EndsWith("This could not be loaded right now. Please try again in a moment.", Text(cut, "pay-error")), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.Empty(_paid);
+    }
+
     [Fact]
     public async Task A_bank_confirmation_whose_check_fails_on_our_side_keeps_the_step_and_Check_again_finishes_it_with_one_charge()
     {

@@ -207,6 +207,24 @@ public class SchedulePaymentPanelTests : PayTestContext
         Assert.Equal(Money.Create(410m, "USD"), Assert.Single(_scheduled).Amount);
     }
 
+    // Review: a database failure while the panel read its dates escaped and replaced the page.
+    [Fact]
+    public async Task A_panel_opened_while_the_invoices_cannot_be_read_says_so_and_the_page_stays()
+    {
+        var lost = new InjectedDbFault("SELECT", "pp_invoices");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        var ids = await SeedAsync(("INV-3711", 10_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        lost.Armed = true;
+
+        var cut = RenderPanel(ids);
+
+        cut.WaitForAssertion(() => Assert.EndsWith("This could not be loaded right now. Please try again in a moment.", Text(cut, "schedule-error")), Timeout);
+        Assert.True(lost.Failed > 0);
+        Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() == "Confirm scheduled payment" && !b.HasAttribute("disabled"));
+        Assert.Empty(_scheduled);
+    }
+
     [Fact]
     public async Task Figures_that_cannot_be_read_for_a_new_date_keep_the_choice_hold_the_confirmation_and_Try_again_reads_them()
     {
