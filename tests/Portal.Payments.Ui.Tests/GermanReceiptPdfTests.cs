@@ -113,7 +113,7 @@ public sealed class GermanReceiptPdfTests
             Assert.Contains(expected, deposit);
         }
         foreach (var expected in new[] { "Status Von der Bank zurückgebucht", "Kommentar: Zwei Kartons eingedrückt", "Rechnungsaufstellung (Fortsetzung)",
-                     "Skonto USD -60,00", "Kürzungen USD -120,00", "Gezahlter Betrag USD 1.020,00", "Notiz Sammelzahlung", "Seite 2" })
+                     "Skonto USD -60,00", "Kürzungen USD -120,00", "Betrag (zurückgebucht, nicht bezahlt) USD 1.020,00", "Notiz Sammelzahlung", "Seite 2" })
         {
             Assert.Contains(expected, payment);
         }

@@ -812,6 +812,13 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.DoesNotContain("Payment submitted", cut.Markup);
         Assert.True(cut.Find($"input[aria-label='Select invoice {first.Number}']").HasAttribute("checked"));
         Assert.DoesNotContain("Select invoices to pay", cut.Find("[data-testid=selection-summary]").TextContent);
+        // One whose answer was lost: sent, not confirmed yet.
+        await cut.InvokeAsync(() => panel.Instance.OnPaid.InvokeAsync(new Services.Payments.PaymentOutcome
+        {
+            PaymentId = Guid.NewGuid(), ReceiptNumber = "R-3", Status = PaymentStatus.Unconfirmed, Amount = first.OpenBalance,
+        }));
+        cut.WaitForAssertion(() => Assert.Equal("Payment sent; its outcome is not confirmed yet. The invoices show as Pending until it is.",
+            cut.Find("p[role=status]").TextContent.Trim()), Timeout);
     }
 
     // Review: after a payment went through, a failed read of the balances threw out of the grid's handler: the pay panel

@@ -189,6 +189,21 @@ public class ReceiptViewTests : ReceiptTestContext
         Assert.Equal("Failed (nothing charged)", Fact(cut, "Status"));
         Assert.Contains("The card was declined by the issuer.", cut.Find("[data-testid=receipt-failure]").TextContent);
         Assert.Equal("Amount attempted", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
+        Assert.StartsWith("The invoices this payment was to pay; it did not go through", cut.Find("[data-testid=remittance] p").TextContent.Trim());
+    }
+
+    // Review: a payment whose outcome is not known yet read "Amount paid" and "The invoices this payment paid".
+    [Fact]
+    public async Task A_payment_whose_outcome_is_not_known_yet_is_not_called_paid()
+    {
+        await StartAsync();
+        var unsure = await PayAsync("4000000000000119");   // charged, then the answer is lost
+
+        var cut = RenderLoaded(unsure.PaymentId);
+
+        Assert.Equal("Amount (not confirmed yet)", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
+        Assert.StartsWith("The invoices this payment pays once it is confirmed", cut.Find("[data-testid=remittance] p").TextContent.Trim());
+        Assert.DoesNotContain("Amount paid", cut.Markup);
     }
 
     [Fact]

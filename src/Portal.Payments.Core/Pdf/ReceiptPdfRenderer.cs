@@ -150,6 +150,8 @@ public static class ReceiptPdfRenderer
             PaymentStatus.Failed => t.AmountAttempted,
             PaymentStatus.Scheduled => t.AmountScheduled,
             PaymentStatus.Cancelled => t.AmountCancelled,
+            PaymentStatus.Charging or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction => t.AmountUnconfirmed,
+            PaymentStatus.Returned => t.AmountReturned,
             _ => t.AmountPaid,
         };
         w.Total(total, r.Amount.ToString(t.Culture), bold: true);

@@ -126,6 +126,12 @@ public sealed class ReceiptPdfText
     /// <summary>Total "Amount (cancelled, not charged)" (a scheduled payment cancelled before it ran).</summary>
     public string AmountCancelled { get; init; } = "Amount (cancelled, not charged)";
 
+    /// <summary>Total "Amount (not confirmed yet)" (being charged, its outcome unknown, or waiting for the payer's bank).</summary>
+    public string AmountUnconfirmed { get; init; } = "Amount (not confirmed yet)";
+
+    /// <summary>Total "Amount (returned, not paid)" (a bank debit the bank returned).</summary>
+    public string AmountReturned { get; init; } = "Amount (returned, not paid)";
+
     /// <summary>"Deposit note": the label of a deposit's note.</summary>
     public string DepositNote { get; init; } = "Deposit note";
 

@@ -63,6 +63,8 @@ internal static class ReceiptPdfTexts
             AmountPaid = l["ReceiptPdf.AmountPaid"],
             AmountScheduled = l["ReceiptPdf.AmountScheduled"],
             AmountCancelled = l["ReceiptPdf.AmountCancelled"],
+            AmountUnconfirmed = l["ReceiptPdf.AmountUnconfirmed"],
+            AmountReturned = l["ReceiptPdf.AmountReturned"],
             DepositNote = l["ReceiptPdf.DepositNote"],
             Note = l["ReceiptPdf.Note"],
             StatusName = status => statuses[status],

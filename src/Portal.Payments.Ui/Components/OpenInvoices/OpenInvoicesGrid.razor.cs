@@ -528,7 +528,8 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
             _allSelectedKey = null;
             _selected.Clear();
             _amounts.Clear();
-            _notice = L["Invoices.PaymentSubmitted"];
+            // Sent, but its outcome not known yet (the pay panel says to check the history before paying again).
+            _notice = outcome?.MayHaveGoneThrough == true ? L["Invoices.PaymentUnconfirmed"] : L["Invoices.PaymentSubmitted"];
         }
         await RefreshAfterChangeAsync();
     }
