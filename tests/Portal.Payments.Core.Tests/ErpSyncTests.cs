@@ -173,6 +173,60 @@ public abstract class ErpSyncTests(TestDatabase database)
         Assert.True(FineSyncedAt() > before, "The account after the one that timed out should have been synced in the same pass.");
     }
 
+    /// <summary>The demo ERP, with its first item's PO number and reference, and its second item's id, longer than the portal stores.</summary>
+    private sealed class LongValuesErp(DemoErpAdapter inner, Func<string?>? cursor = null) : IErpAdapter
+    {
+        public async Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? after, int maxItems, CancellationToken ct = default)
+        {
+            var page = await inner.PullOpenItemsAsync(accountId, after, maxItems, ct);
+            var items = page.Items.ToList();
+            if (items.Count >= 2)
+            {
+                items[0] = items[0] with { PoNumber = "PO-" + new string('7', 80), Reference = new string('r', 300) };
+                items[1] = items[1] with { ExternalId = "ERP-" + new string('9', 80) };
+            }
+            return page with { Items = items, NextCursor = cursor?.Invoke() ?? page.NextCursor };
+        }
+        public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
+        public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default) => inner.PostPaymentAsync(posting, ct);
+        public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
+        public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
+        public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
+    }
+
+    // Review (vendor embedding): values longer than their columns were kept by SQLite and refused by PostgreSQL, so the
+    // account's sync failed at every run in production with a database error, and passed in development.
+    [Fact]
+    public async Task Values_longer_than_the_portal_stores_are_shortened_or_left_out_alike_on_every_database_and_the_rest_syncs()
+    {
+        var account = PortalHarness.NewAccount();
+        string? cursor = null;
+        await using var h = new PortalHarness(database, b =>
+        {
+            b.ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = account, InvoiceCount = 30 }));
+            b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp => new LongValuesErp(sp.GetRequiredService<DemoErpAdapter>(), () => cursor)));
+        });
+        var expected = (await h.Get<DemoErpAdapter>().PullOpenItemsAsync(account, null, 500)).Items;
+        Assert.True(expected.Count is >= 3 and < 500);
+
+        await h.Get<ErpSyncService>().SyncAccountAsync(account);
+
+        var rows = await InvoicesAsync(h, account);
+        Assert.DoesNotContain(rows, r => r.ExternalId == expected[1].ExternalId || r.ExternalId.StartsWith("ERP-", StringComparison.Ordinal));
+        var shortened = Assert.Single(rows, r => r.ExternalId == expected[0].ExternalId);
+        Assert.Equal("PO-" + new string('7', 60) + "…", shortened.PoNumber);
+        Assert.Equal(new string('r', 199) + "…", shortened.Reference);
+        Assert.Contains(rows, r => r.ExternalId == expected[2].ExternalId);
+        Assert.Equal(expected.Count - 1, rows.Count);
+
+        // A cursor too long to keep fails the sync with a message saying so, as any failed sync.
+        cursor = new string('c', 201);
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Get<ErpSyncService>().SyncAccountAsync(account));
+        Assert.Contains("next cursor", failed.Message);
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        Assert.Contains("has 201 characters", (await db.ErpSyncStates.AsNoTracking().SingleAsync(s => s.AccountId == account)).LastError);
+    }
+
     /// <summary>Short, so the tests take no time; the harness's fake clock drives it.</summary>
     private static readonly TimeSpan PageTimeout = TimeSpan.FromMilliseconds(200);
 

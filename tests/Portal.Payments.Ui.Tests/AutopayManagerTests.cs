@@ -22,6 +22,15 @@ public class AutopayManagerTests : PayTestContext
     private static void WaitForForm(IRenderedComponent<AutopayManager> cut) =>
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=picker-option]")), Timeout);
 
+    /// <summary>Sets up autopay with the form's defaults (the default method, on the due date) and turns it on.</summary>
+    private static void TurnOnWithTheDefaults(IRenderedComponent<AutopayManager> cut)
+    {
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        Button(cut, "Review autopay").Click();
+        Button(cut, "Turn on autopay").Click();
+    }
+
     private static string Text(IRenderedComponent<AutopayManager> cut, string testId) => cut.Find($"[data-testid={testId}]").TextContent.Trim();
 
     private async Task<List<AutopayEnrollmentRecord>> EnrollmentsAsync()
@@ -152,10 +161,7 @@ public class AutopayManagerTests : PayTestContext
         await SeedAsync(("INV-3201", 20_000, null, OpenItemType.Invoice), ("INV-3202", 30_000, null, OpenItemType.Invoice));
         await AddCardAsync();
         var cut = RenderPage();
-        Button(cut, "Set up autopay").Click();
-        WaitForForm(cut);
-        Button(cut, "Review autopay").Click();
-        Button(cut, "Turn on autopay").Click();
+        TurnOnWithTheDefaults(cut);
         cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=autopay-item]").Count), Timeout);
 
         Button(cut, "Exclude INV-3201 from autopay").Click();
@@ -188,10 +194,7 @@ public class AutopayManagerTests : PayTestContext
         await SeedAsync(("INV-3251", 20_000, null, OpenItemType.Invoice));
         await AddCardAsync();
         var cut = RenderPage();
-        Button(cut, "Set up autopay").Click();
-        WaitForForm(cut);
-        Button(cut, "Review autopay").Click();
-        Button(cut, "Turn on autopay").Click();
+        TurnOnWithTheDefaults(cut);
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=autopay-item]")), Timeout);
         lost.Armed = true;
 
@@ -238,10 +241,7 @@ public class AutopayManagerTests : PayTestContext
         await SeedAsync(("INV-3401", 20_000, null, OpenItemType.Invoice));
         await AddCardAsync();
         var cut = RenderPage();
-        Button(cut, "Set up autopay").Click();
-        WaitForForm(cut);
-        Button(cut, "Review autopay").Click();
-        Button(cut, "Turn on autopay").Click();
+        TurnOnWithTheDefaults(cut);
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-summary]")), Timeout);
 
         Users.SignIn(PortalPermissions.View);

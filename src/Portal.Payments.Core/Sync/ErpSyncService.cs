@@ -155,7 +155,7 @@ public sealed class ErpSyncService(
 
         while (true)
         {
-            var page = await PullPageAsync(accountId, cursor, ct);
+            var page = Storable(accountId, await PullPageAsync(accountId, cursor, ct));
             var now = clock.GetUtcNow().UtcDateTime;
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -229,6 +229,54 @@ public sealed class ErpSyncService(
     private Task<OpenItemsPage> PullPageAsync(string accountId, string? cursor, CancellationToken ct) =>
         TimeLimit.RunAsync(c => erp.PullOpenItemsAsync(accountId, cursor, PageSize, c), options.Value.ErpSyncPageTimeout, clock,
             $"The ERP did not answer the open-items pull for account {accountId}", nameof(PortalPaymentsOptions.ErpSyncPageTimeout), ct);
+
+    /// <summary>The lengths of the invoice columns (the model's): an id, number or PO number, and a reference or cursor.</summary>
+    internal const int MaxIdLength = 64, MaxReferenceLength = 200;
+
+    /// <summary>
+    /// A page as the portal can store it on every database (PostgreSQL refuses a longer value; SQLite would keep it):
+    /// a number, PO number or reference longer than its column is shortened, ending in "…", and logged; an item whose id
+    /// does not fit is left out and logged as an error (an id cannot be shortened without mixing items up); a cursor that
+    /// does not fit fails the sync with a message naming it, as any failed sync (the account's last error).
+    /// </summary>
+    private OpenItemsPage Storable(string accountId, OpenItemsPage page)
+    {
+        if (page.NextCursor is { Length: > MaxReferenceLength } cursor)
+        {
+            throw new InvalidOperationException(
+                $"The ERP adapter's next cursor for account {accountId} has {cursor.Length} characters; the portal stores at most {MaxReferenceLength}.");
+        }
+        if (page.Items.All(i => i.ExternalId.Length <= MaxIdLength && i.Number.Length <= MaxIdLength
+            && (i.PoNumber?.Length ?? 0) <= MaxIdLength && (i.Reference?.Length ?? 0) <= MaxReferenceLength))
+        {
+            return page;
+        }
+        var items = new List<ErpOpenItem>(page.Items.Count);
+        foreach (var item in page.Items)
+        {
+            if (item.ExternalId.Length > MaxIdLength)
+            {
+                logger.LogError("ERP sync of {AccountId}: open item {ExternalId}… ({Number}) is left out: its id has {Length} characters, the portal stores at most {Max}",
+                    accountId, item.ExternalId[..MaxIdLength], Fit(item.Number, MaxIdLength), item.ExternalId.Length, MaxIdLength);
+                continue;
+            }
+            var fitted = item with
+            {
+                Number = Fit(item.Number, MaxIdLength),
+                PoNumber = item.PoNumber is null ? null : Fit(item.PoNumber, MaxIdLength),
+                Reference = item.Reference is null ? null : Fit(item.Reference, MaxReferenceLength),
+            };
+            if (fitted != item)
+            {
+                logger.LogWarning("ERP sync of {AccountId}: open item {ExternalId} has a number, PO number or reference longer than the portal stores (at most {MaxId} characters for a number or PO number, {MaxReference} for a reference); it is shown shortened",
+                    accountId, item.ExternalId, MaxIdLength, MaxReferenceLength);
+            }
+            items.Add(fitted);
+        }
+        return page with { Items = items };
+    }
+
+    private static string Fit(string value, int max) => value.Length <= max ? value : value[..(max - 1)] + "…";
 
     /// <summary>Copies ERP fields onto the row; true when anything changed.</summary>
     internal static bool Apply(InvoiceRecord row, ErpOpenItem item, DateTime now)
