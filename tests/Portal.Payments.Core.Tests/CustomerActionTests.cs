@@ -1,3 +1,8 @@
+using Portal.Payments.Gateways;
+using Portal.Payments.Erp;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
@@ -133,11 +138,15 @@ public abstract class CustomerActionTests(TestDatabase database)
         Assert.Equal((first.PaymentId, PaymentStatus.RequiresAction, first.CustomerAction), (again.PaymentId, again.Status, again.CustomerAction));
         Assert.NotNull(again.CustomerAction);
 
-        // The payer confirmed in another tab: the same request now answers the payment's end, charged once.
+        // The payer confirmed in another tab: the same request now answers the payment's end, charged once, and the ERP
+        // posting carries its invoice.
         Assert.True(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(first.CustomerAction!, approved: true));
         var done = await payments.PayInvoicesAsync(request);
         Assert.Equal((first.PaymentId, PaymentStatus.Succeeded, null), (done.PaymentId, done.Status, done.CustomerAction));
         Assert.Equal(1, await ChargeCountAsync(h, account));
+        var posting = JsonSerializer.Deserialize<ErpPaymentPosting>(Assert.Single(await OutboxAsync(h, account, OutboxKind.ErpPayment)).PayloadJson,
+            new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        Assert.Equal(88.00m, Assert.Single(posting.Allocations).Applied.Amount);
 
         // A deposit too.
         var deposit = new DepositRequest(Usd(90m), null, card.Id, Key());
@@ -146,6 +155,37 @@ public abstract class CustomerActionTests(TestDatabase database)
         var replayed = await h.Get<DepositService>().MakeDepositAsync(deposit);
         Assert.Equal((waiting.PaymentId, PaymentStatus.RequiresAction, waiting.CustomerAction), (replayed.PaymentId, replayed.Status, replayed.CustomerAction));
         Assert.NotNull(replayed.CustomerAction);
+    }
+
+    /// <summary>The sandbox, whose status lookups answer "unavailable" while <c>down</c> says so.</summary>
+    private sealed class LookupsDown(SandboxGateway inner, Func<bool>? down = null) : SandboxPassThrough(inner)
+    {
+        public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) => down?.Invoke() == true
+            ? Task.FromResult(new ChargeResult { Status = ChargeStatus.Failed, ErrorCode = GatewayErrorCode.Unavailable, Message = "The payment service is unavailable." })
+            : Inner.GetChargeStatusAsync(lookup, cancellationToken);
+    }
+
+    // Review: a replay whose lookup got no answer recorded the payment as Unconfirmed, taking the bank's step away from
+    // the payer on a mere second click.
+    [Fact]
+    public async Task A_second_click_while_the_gateway_cannot_be_asked_leaves_the_payment_waiting_for_the_payer()
+    {
+        var down = false;
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new LookupsDown(sp.GetRequiredService<SandboxGateway>(), () => down))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-A50", 6_600));
+        var card = await CardAsync(h, ThreeDsCard);
+        var payments = h.Get<PaymentService>();
+        var request = new PayInvoicesRequest(ids, card.Id, Key());
+        var first = await payments.PayInvoicesAsync(request);
+        Assert.Equal(PaymentStatus.RequiresAction, first.Status);
+
+        down = true;
+        var again = await payments.PayInvoicesAsync(request);
+        Assert.Equal((first.PaymentId, PaymentStatus.RequiresAction), (again.PaymentId, again.Status));
+        down = false;
+        Assert.Equal(PaymentStatus.RequiresAction, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(first.CustomerAction, (await payments.PayInvoicesAsync(request)).CustomerAction);
     }
 
     [Fact]

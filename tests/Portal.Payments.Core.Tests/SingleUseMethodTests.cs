@@ -190,6 +190,45 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         Assert.NotNull((await RowAsync(h, older.Id)).DeletedAt);
     }
 
+    // Review: the claim did not look at payments again, so a card a payment took up while the sweep asked the gateway
+    // about the cards before it was removed all the same (the payment then failed at the gateway).
+    [Fact]
+    public async Task A_card_a_payment_takes_up_while_the_sweep_runs_is_kept()
+    {
+        var asked = new ConcurrentQueue<string>();
+        string? held = null;
+        var heldAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp =>
+            new RemovalRecordingGateway(sp.GetRequiredService<SandboxGateway>(), asking: async token =>
+            {
+                asked.Enqueue(token);
+                if (token == held && heldAsked.TrySetResult())
+                {
+                    await release.Task;
+                }
+            }))));
+        var older = await UnsavedCardAsync(h);
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        var newer = await UnsavedCardAsync(h, "5555555555554444");
+        h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
+        held = (await RowAsync(h, older.Id)).Token;
+        var newerToken = (await RowAsync(h, newer.Id)).Token;
+        var ids = await InvoicesAsync(h, account, new Item("INV-SU-9", 5_000));
+
+        var sweep = h.Get<SingleUseMethodSweeper>().SweepAsync();
+        await heldAsked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // While the gateway is asked about the older card, the payer schedules a payment with the newer one.
+        var today = DateOnly.FromDateTime(h.Clock.GetUtcNow().UtcDateTime);
+        await h.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest(ids, today.AddDays(3), newer.Id, Key()));
+        release.SetResult();
+        await sweep.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.NotNull((await RowAsync(h, older.Id)).DeletedAt);
+        Assert.Null((await RowAsync(h, newer.Id)).DeletedAt);
+        Assert.DoesNotContain(newerToken, asked);
+    }
+
     [Fact]
     public async Task A_gateway_that_cannot_remove_methods_says_so_and_the_portal_deletes_them_on_its_side()
     {

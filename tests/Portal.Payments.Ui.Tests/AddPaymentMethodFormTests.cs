@@ -66,7 +66,7 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
     {
         var keys = new System.Collections.Concurrent.ConcurrentQueue<string>();
         AddPortal(invoiceCount: 3);
-        Services.AddScoped<IPaymentGateway>(sp => new FirstStoreRefused(sp.GetRequiredService<SandboxGateway>(), keys));
+        Services.AddScoped<IPaymentGateway>(sp => new FirstStoreRefused(sp.GetRequiredService<SandboxGateway>(), keys, lostAnswer: false));
         await Services.MigratePortalPaymentsAsync();
         Users.SignIn(PortalPermissions.Pay);
         var cut = OpenAddForm();
@@ -82,8 +82,32 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
         Assert.Single(await Methods.ListAsync());
     }
 
-    /// <summary>The sandbox, refusing the first store it is asked for (the card declined at verification) and noting every key.</summary>
-    private sealed class FirstStoreRefused(SandboxGateway inner, System.Collections.Concurrent.ConcurrentQueue<string>? keys = null) : PaymentGatewayBase
+    [Fact]
+    public async Task Details_whose_save_got_no_answer_are_saved_again_with_the_same_key_without_retyping()
+    {
+        var keys = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        AddPortal(invoiceCount: 3);
+        Services.AddScoped<IPaymentGateway>(sp => new FirstStoreRefused(sp.GetRequiredService<SandboxGateway>(), keys, lostAnswer: true));
+        await Services.MigratePortalPaymentsAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        var cut = OpenAddForm();
+
+        EnterCard(cut);
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll(".rz-alert, .pp-field-error, [role=alert]"), a => a.TextContent.Contains("not answering", StringComparison.Ordinal)), Timeout);
+        Assert.DoesNotContain(cut.FindAll("label"), l => l.TextContent.Trim() == "Card number");   // captured: nothing to type again
+        Button(cut, "Save card").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Visa •••• 4242 was added.", Notice(cut)), Timeout);
+        Assert.Equal(2, keys.Count);
+        Assert.Single(keys.Distinct());
+        Assert.Single(await Methods.ListAsync());
+    }
+
+    /// <summary>
+    /// The sandbox, refusing the first store it is asked for — the card declined at verification, or (<c>lostAnswer</c>)
+    /// stored there but the answer lost on the way — and noting every key.
+    /// </summary>
+    private sealed class FirstStoreRefused(SandboxGateway inner, System.Collections.Concurrent.ConcurrentQueue<string>? keys = null, bool lostAnswer = false) : PaymentGatewayBase
     {
         private readonly System.Collections.Concurrent.ConcurrentQueue<string> _keys = keys ?? new();
 
@@ -93,12 +117,19 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
 
         public override Type CaptureComponent => inner.CaptureComponent;
 
-        public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default)
+        public override async Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default)
         {
             _keys.Enqueue(request.IdempotencyKey);
-            return _keys.Count == 1
-                ? Task.FromResult(new StoreMethodResult { ErrorCode = GatewayErrorCode.Declined, Message = "The card was declined at verification." })
-                : inner.StoreMethodAsync(request, cancellationToken);
+            if (_keys.Count > 1)
+            {
+                return await inner.StoreMethodAsync(request, cancellationToken);
+            }
+            if (!lostAnswer)
+            {
+                return new StoreMethodResult { ErrorCode = GatewayErrorCode.Declined, Message = "The card was declined at verification." };
+            }
+            await inner.StoreMethodAsync(request, cancellationToken);
+            throw new HttpRequestException("The connection was reset while reading the response.");
         }
 
         public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) => inner.ChargeAsync(request, cancellationToken);

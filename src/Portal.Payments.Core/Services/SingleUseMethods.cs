@@ -131,7 +131,9 @@ internal sealed class SingleUseMethodSweeper(
         var rows = db.PaymentMethods.Where(m => m.Id == id && m.DeletedAt == null);
         if (!claimed)
         {
-            rows = rows.Where(m => m.SweepAfter == null || m.SweepAfter <= now);
+            // Nobody's claim or wait running, and still no open payment with it: one started since the sweep's query keeps it.
+            rows = rows.Where(m => (m.SweepAfter == null || m.SweepAfter <= now)
+                && !db.Payments.Any(p => p.PaymentMethodId == m.Id && Open.Contains(p.Status)));
         }
         return await rows.ExecuteUpdateAsync(s => s.SetProperty(m => m.SweepAfter, after), cancellationToken) == 1;
     }

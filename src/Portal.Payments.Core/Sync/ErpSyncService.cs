@@ -180,6 +180,13 @@ public sealed class ErpSyncService(
                         }
                     }
                 }
+                else if (item.ExternalId.Length > MaxIdLength)
+                {
+                    // Not storable as a new row on every database; one stored before (SQLite keeps longer ids) is still
+                    // updated above, so it closes when the ERP settles it.
+                    logger.LogError("ERP sync of {AccountId}: open item {ExternalId}… ({Number}) is left out: its id has {Length} characters, the portal stores at most {Max}",
+                        accountId, item.ExternalId[..MaxIdLength], item.Number, item.ExternalId.Length, MaxIdLength);
+                }
                 else
                 {
                     var fresh = new InvoiceRecord { AccountId = accountId, ExternalId = item.ExternalId, Status = InvoiceStatus.Open };
@@ -235,9 +242,9 @@ public sealed class ErpSyncService(
 
     /// <summary>
     /// A page as the portal can store it on every database (PostgreSQL refuses a longer value; SQLite would keep it):
-    /// a number, PO number or reference longer than its column is shortened, ending in "…", and logged; an item whose id
-    /// does not fit is left out and logged as an error (an id cannot be shortened without mixing items up); a cursor that
-    /// does not fit fails the sync with a message naming it, as any failed sync (the account's last error).
+    /// a number, PO number or reference longer than its column is shortened, ending in "…", and logged; a cursor that
+    /// does not fit fails the sync with a message naming it, as any failed sync (the account's last error). An item whose
+    /// id does not fit is not added (see <see cref="PullAllAsync"/>): an id cannot be shortened without mixing items up.
     /// </summary>
     private OpenItemsPage Storable(string accountId, OpenItemsPage page)
     {
@@ -246,20 +253,13 @@ public sealed class ErpSyncService(
             throw new InvalidOperationException(
                 $"The ERP adapter's next cursor for account {accountId} has {cursor.Length} characters; the portal stores at most {MaxReferenceLength}.");
         }
-        if (page.Items.All(i => i.ExternalId.Length <= MaxIdLength && i.Number.Length <= MaxIdLength
-            && (i.PoNumber?.Length ?? 0) <= MaxIdLength && (i.Reference?.Length ?? 0) <= MaxReferenceLength))
+        if (page.Items.All(i => i.Number.Length <= MaxIdLength && (i.PoNumber?.Length ?? 0) <= MaxIdLength && (i.Reference?.Length ?? 0) <= MaxReferenceLength))
         {
             return page;
         }
         var items = new List<ErpOpenItem>(page.Items.Count);
         foreach (var item in page.Items)
         {
-            if (item.ExternalId.Length > MaxIdLength)
-            {
-                logger.LogError("ERP sync of {AccountId}: open item {ExternalId}… ({Number}) is left out: its id has {Length} characters, the portal stores at most {Max}",
-                    accountId, item.ExternalId[..MaxIdLength], Fit(item.Number, MaxIdLength), item.ExternalId.Length, MaxIdLength);
-                continue;
-            }
             var fitted = item with
             {
                 Number = Fit(item.Number, MaxIdLength),
@@ -276,7 +276,17 @@ public sealed class ErpSyncService(
         return page with { Items = items };
     }
 
-    private static string Fit(string value, int max) => value.Length <= max ? value : value[..(max - 1)] + "…";
+    // Cut before the last place, never inside a character made of two UTF-16 units (an emoji): PostgreSQL would refuse
+    // the lone half.
+    private static string Fit(string value, int max)
+    {
+        if (value.Length <= max)
+        {
+            return value;
+        }
+        var cut = char.IsHighSurrogate(value[max - 2]) ? max - 2 : max - 1;
+        return value[..cut] + "…";
+    }
 
     /// <summary>Copies ERP fields onto the row; true when anything changed.</summary>
     internal static bool Apply(InvoiceRecord row, ErpOpenItem item, DateTime now)

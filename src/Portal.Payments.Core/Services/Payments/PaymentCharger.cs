@@ -95,14 +95,43 @@ public sealed class PaymentCharger(
 
     /// <summary>
     /// The outcome of a payment made earlier with the same key (a second click, or "Check again" after an unknown outcome).
-    /// One waiting for the payer's bank confirmation answers with the confirmation as the gateway has it now (the stored
-    /// payment does not keep it), or with the outcome the payer's confirmation meanwhile brought, so the page can show the
-    /// step again instead of a confirmation heading with nothing to confirm.
+    /// One waiting for the payer's bank confirmation is looked up (the stored payment does not keep the confirmation):
+    /// still waiting, it answers with the confirmation to show again; ended by the payer's confirmation meanwhile, that
+    /// end is recorded as after the confirmation (its invoices loaded, for the ERP posting and the email); no answer, or
+    /// a gateway that cannot look up, changes nothing — a replay never takes the step away from the payer.
     /// </summary>
-    internal Task<PaymentOutcome> ReplayAsync(PaymentRecord earlier, string actor) =>
-        earlier.Status == PaymentStatus.RequiresAction
-            ? ResolveCustomerActionAsync(earlier, actor)
-            : Task.FromResult(PaymentService.Outcome(earlier, replayed: true));
+    internal async Task<PaymentOutcome> ReplayAsync(PaymentRecord earlier, string actor)
+    {
+        if (earlier.Status != PaymentStatus.RequiresAction)
+        {
+            return PaymentService.Outcome(earlier, replayed: true);
+        }
+        ChargeResult? result;
+        try
+        {
+            result = await TimeLimit.RunAsync(c => gateway.GetChargeStatusAsync(new ChargeLookup(earlier.IdempotencyKey, earlier.GatewayReference), c),
+                options.Value.Charging.GatewayTimeout, clock, "The gateway's status lookup got no answer", "Charging:GatewayTimeout", CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Status lookup for the replay of payment {PaymentId}, waiting for the payer's confirmation, got no answer", earlier.Id);
+            return PaymentService.Outcome(earlier, replayed: true);
+        }
+        if (PaymentLifecycle.IsUnknownLookup(result.ErrorCode))
+        {
+            return PaymentService.Outcome(earlier, replayed: true);
+        }
+        if (result.Status == ChargeStatus.RequiresAction)
+        {
+            return PaymentService.Outcome(earlier, replayed: true) with { CustomerAction = result.CustomerAction };
+        }
+        PaymentRecord payment;
+        await using (var db = await dbFactory.CreateDbContextAsync())
+        {
+            payment = await db.Payments.AsNoTracking().Include(p => p.Allocations).FirstAsync(p => p.Id == earlier.Id);
+        }
+        return await ResolveCustomerActionAsync(payment, actor);
+    }
 
     /// <summary>
     /// After the payer finished (or gave up) the gateway's customer action (3-D Secure) in the browser: asks the gateway
