@@ -106,18 +106,8 @@ public sealed class PaymentCharger(
         {
             return PaymentService.Outcome(earlier, replayed: true);
         }
-        ChargeResult? result;
-        try
-        {
-            result = await TimeLimit.RunAsync(c => gateway.GetChargeStatusAsync(new ChargeLookup(earlier.IdempotencyKey, earlier.GatewayReference), c),
-                options.Value.Charging.GatewayTimeout, clock, "The gateway's status lookup got no answer", "Charging:GatewayTimeout", CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Status lookup for the replay of payment {PaymentId}, waiting for the payer's confirmation, got no answer", earlier.Id);
-            return PaymentService.Outcome(earlier, replayed: true);
-        }
-        if (PaymentLifecycle.IsUnknownLookup(result.ErrorCode))
+        var result = await LookUpAsync(earlier, "the replay of");
+        if (result is null || PaymentLifecycle.IsUnknownLookup(result.ErrorCode))
         {
             return PaymentService.Outcome(earlier, replayed: true);
         }
@@ -130,7 +120,7 @@ public sealed class PaymentCharger(
         {
             payment = await db.Payments.AsNoTracking().Include(p => p.Allocations).FirstAsync(p => p.Id == earlier.Id);
         }
-        return await ResolveCustomerActionAsync(payment, actor);
+        return await RecordCustomerActionAsync(payment, actor, result);
     }
 
     /// <summary>
@@ -141,22 +131,11 @@ public sealed class PaymentCharger(
     internal async Task<PaymentOutcome> ResolveCustomerActionAsync(PaymentRecord payment, string actor)
     {
         ArgumentNullException.ThrowIfNull(payment);
-        var ct = CancellationToken.None;
         if (payment.Status != PaymentStatus.RequiresAction)
         {
             return PaymentService.Outcome(payment, replayed: true);
         }
-        ChargeResult? result;
-        try
-        {
-            result = await TimeLimit.RunAsync(c => gateway.GetChargeStatusAsync(new ChargeLookup(payment.IdempotencyKey, payment.GatewayReference), c),
-                options.Value.Charging.GatewayTimeout, clock, "The gateway's status lookup got no answer", "Charging:GatewayTimeout", CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Status lookup after the customer action of payment {PaymentId} got no answer", payment.Id);
-            result = null;
-        }
+        var result = await LookUpAsync(payment, "the customer action of");
         if (result is not null && PaymentLifecycle.IsUnknownLookup(result.ErrorCode) && !PaymentLifecycle.IsUnknownOutcome(result.ErrorCode))
         {
             // "Cannot look up" is not the charge's answer: the payer may well have finished.
@@ -164,6 +143,28 @@ public sealed class PaymentCharger(
                 payment.Id, gateway.Key, result.Message);
             result = null;
         }
+        return await RecordCustomerActionAsync(payment, actor, result);
+    }
+
+    /// <summary>The gateway's answer about a RequiresAction payment's charge (null: no answer in time), for <paramref name="what"/> in the log.</summary>
+    private async Task<ChargeResult?> LookUpAsync(PaymentRecord payment, string what)
+    {
+        try
+        {
+            return await TimeLimit.RunAsync(c => gateway.GetChargeStatusAsync(new ChargeLookup(payment.IdempotencyKey, payment.GatewayReference), c),
+                options.Value.Charging.GatewayTimeout, clock, "The gateway's status lookup got no answer", "Charging:GatewayTimeout", CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Status lookup for {What} payment {PaymentId} got no answer", what, payment.Id);
+            return null;
+        }
+    }
+
+    // Records the gateway's answer (null: none) on the payment waiting for the payer's confirmation.
+    private async Task<PaymentOutcome> RecordCustomerActionAsync(PaymentRecord payment, string actor, ChargeResult? result)
+    {
+        var ct = CancellationToken.None;
         // No failure code here: a charge the payer's bank confirmation ended reads as the gateway worded it ("not confirmed
         // with your bank"), not as a plain decline.
         var (to, reason, _) = Classify(result, offSession: false);
