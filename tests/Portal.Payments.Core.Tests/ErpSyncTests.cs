@@ -131,16 +131,11 @@ public abstract class ErpSyncTests(TestDatabase database)
     }
 
     /// <summary>An ERP that stops answering: its HttpClient gives up with a TaskCanceledException for one account.</summary>
-    private sealed class TimingOutErp(DemoErpAdapter inner, string slowAccount) : IErpAdapter
+    private sealed class TimingOutErp(DemoErpAdapter inner, string slowAccount) : ErpPassThrough(inner)
     {
-        public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) => accountId == slowAccount
+        public override Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) => accountId == slowAccount
             ? throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.")
-            : inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
-        public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
-        public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default) => inner.PostPaymentAsync(posting, ct);
-        public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
-        public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
-        public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
+            : Inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
     }
 
     [Fact]
@@ -174,11 +169,11 @@ public abstract class ErpSyncTests(TestDatabase database)
     }
 
     /// <summary>The demo ERP, with its first item's PO number and reference, and its second item's id, longer than the portal stores.</summary>
-    private sealed class LongValuesErp(DemoErpAdapter inner, Func<string?>? cursor = null) : IErpAdapter
+    private sealed class LongValuesErp(DemoErpAdapter inner, Func<string?>? cursor = null) : ErpPassThrough(inner)
     {
-        public async Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? after, int maxItems, CancellationToken ct = default)
+        public override async Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? after, int maxItems, CancellationToken ct = default)
         {
-            var page = await inner.PullOpenItemsAsync(accountId, after, maxItems, ct);
+            var page = await Inner.PullOpenItemsAsync(accountId, after, maxItems, ct);
             var items = page.Items.ToList();
             if (items.Count >= 2)
             {
@@ -191,11 +186,6 @@ public abstract class ErpSyncTests(TestDatabase database)
             }
             return page with { Items = items, NextCursor = cursor?.Invoke() ?? page.NextCursor };
         }
-        public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
-        public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default) => inner.PostPaymentAsync(posting, ct);
-        public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
-        public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
-        public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
     }
 
     // Review (vendor embedding): values longer than their columns were kept by SQLite and refused by PostgreSQL, so the
@@ -238,27 +228,21 @@ public abstract class ErpSyncTests(TestDatabase database)
     /// An ERP whose pull of one account never answers while <see cref="Hang"/> is on: it either ignores its token (a
     /// stuck call with no timeout of its own) or honours it. With <see cref="Hang"/> off it answers like the demo ERP.
     /// </summary>
-    private sealed class HangingErp(DemoErpAdapter inner, string hangingAccount, bool honoursToken) : IErpAdapter
+    private sealed class HangingErp(DemoErpAdapter inner, string hangingAccount, bool honoursToken) : ErpPassThrough(inner)
     {
         public volatile bool Hang = true;
         private readonly HangingCall _call = new(honoursToken);
         public TaskCompletionSource<CancellationToken> Called => _call.Called;
         public TaskCompletionSource Cancelled => _call.Cancelled;
 
-        public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default)
+        public override Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default)
         {
             if (accountId != hangingAccount || !Hang)
             {
-                return inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
+                return Inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
             }
             return _call.HangAsync<OpenItemsPage>(ct);
         }
-
-        public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
-        public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default) => inner.PostPaymentAsync(posting, ct);
-        public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
-        public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
-        public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
     }
 
     private PortalHarness HarnessWithHangingErp(string account, bool honoursToken) => new(database,

@@ -22,20 +22,14 @@ public sealed class FlakyErpState
     public int Calls;
 }
 
-public sealed class FlakyErp(DemoErpAdapter inner, FlakyErpState state) : IErpAdapter
+public sealed class FlakyErp(DemoErpAdapter inner, FlakyErpState state) : ErpPassThrough(inner)
 {
-    public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) => inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
-    public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
-    public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
-    public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
-    public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
-
-    public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default)
+    public override Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default)
     {
         Interlocked.Increment(ref state.Calls);
         return Interlocked.Decrement(ref state.FailuresLeft) >= 0
             ? Task.FromResult(ErpPostingResult.Refused("ERP is down for maintenance"))
-            : inner.PostPaymentAsync(posting, ct);
+            : Inner.PostPaymentAsync(posting, ct);
     }
 }
 
@@ -243,27 +237,21 @@ public abstract class OutboxTests(TestDatabase database)
     /// The demo ERP, except that a payment posting of <paramref name="account"/> never answers while <see cref="Hang"/> is
     /// on: it either ignores its token (a stuck call with no timeout of its own) or honours it.
     /// </summary>
-    private sealed class HangingPostErp(DemoErpAdapter inner, string account, bool honoursToken) : IErpAdapter
+    private sealed class HangingPostErp(DemoErpAdapter inner, string account, bool honoursToken) : ErpPassThrough(inner)
     {
         public volatile bool Hang = true;
         private readonly HangingCall _call = new(honoursToken);
         public TaskCompletionSource<CancellationToken> Called => _call.Called;
         public TaskCompletionSource Cancelled => _call.Cancelled;
 
-        public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default)
+        public override Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default)
         {
             if (posting.AccountId != account || !Hang)
             {
-                return inner.PostPaymentAsync(posting, ct);
+                return Inner.PostPaymentAsync(posting, ct);
             }
             return _call.HangAsync<ErpPostingResult>(ct);
         }
-
-        public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) => inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct);
-        public Task<ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
-        public Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
-        public Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) => inner.PostCommentAsync(posting, ct);
-        public Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken ct = default) => inner.ReversePaymentAsync(reversal, ct);
     }
 
     // Review: deliveries had only the host-stop token: a hanging ERP posting blocked the ERP lane, RunDueAsync waited for

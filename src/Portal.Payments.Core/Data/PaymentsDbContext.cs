@@ -89,14 +89,14 @@ public abstract class PaymentsDbContext : DbContext
         }
         foreach (var entry in ChangeTracker.Entries<PaymentAllocationRecord>().Where(e => e.State is EntityState.Added or EntityState.Modified))
         {
-            entry.Entity.InvoiceNumberKey = SearchKeys.Normalize(entry.Entity.InvoiceNumber, 64);
+            entry.Entity.InvoiceNumberKey = SearchKeys.Normalize(entry.Entity.InvoiceNumber, ColumnLengths.Id);
         }
     }
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder b)
     {
-        const int Id = 64, Name = 200, Text = 2000;
+        const int Id = ColumnLengths.Id, Name = ColumnLengths.Name, Text = ColumnLengths.Text;
         var ordinalCollation = this is PostgresPaymentsDbContext ? "C" : "BINARY";
 
         b.Entity<PaymentMethodRecord>(e =>

@@ -238,7 +238,7 @@ public sealed class ErpSyncService(
             $"The ERP did not answer the open-items pull for account {accountId}", nameof(PortalPaymentsOptions.ErpSyncPageTimeout), ct);
 
     /// <summary>The lengths of the invoice columns (the model's): an id, number or PO number, and a reference or cursor.</summary>
-    internal const int MaxIdLength = 64, MaxReferenceLength = 200;
+    internal const int MaxIdLength = ColumnLengths.Id, MaxReferenceLength = ColumnLengths.Name;
 
     /// <summary>
     /// A page as the portal can store it on every database (PostgreSQL refuses a longer value; SQLite would keep it):

@@ -190,6 +190,40 @@ public sealed class StripeLikeGateway(SandboxGateway inner, StripeLikeState? sha
 }
 
 /// <summary>
+/// The demo ERP, passed through: a fault ERP derives from it and overrides only the calls it changes.
+/// Abstract, so the registration tests' assembly scan skips it.
+/// </summary>
+public abstract class ErpPassThrough(DemoErpAdapter inner) : IErpAdapter
+{
+    /// <summary>The demo ERP underneath.</summary>
+    protected DemoErpAdapter Inner => inner;
+
+    /// <inheritdoc />
+    public virtual Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken cancellationToken = default) =>
+        inner.PullOpenItemsAsync(accountId, cursor, maxItems, cancellationToken);
+
+    /// <inheritdoc />
+    public virtual Task<ErpDocument?> GetDocumentAsync(string accountId, string itemExternalId, CancellationToken cancellationToken = default) =>
+        inner.GetDocumentAsync(accountId, itemExternalId, cancellationToken);
+
+    /// <inheritdoc />
+    public virtual Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken cancellationToken = default) =>
+        inner.PostPaymentAsync(posting, cancellationToken);
+
+    /// <inheritdoc />
+    public virtual Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken cancellationToken = default) =>
+        inner.PostDepositAsync(posting, cancellationToken);
+
+    /// <inheritdoc />
+    public virtual Task<ErpPostingResult> ReversePaymentAsync(ErpPaymentReversal reversal, CancellationToken cancellationToken = default) =>
+        inner.ReversePaymentAsync(reversal, cancellationToken);
+
+    /// <inheritdoc />
+    public virtual Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken cancellationToken = default) =>
+        inner.PostCommentAsync(posting, cancellationToken);
+}
+
+/// <summary>
 /// The sandbox gateway, passed through: a fault gateway derives from it and overrides only the answer it changes.
 /// Abstract, so the registration tests' assembly scan skips it.
 /// </summary>
