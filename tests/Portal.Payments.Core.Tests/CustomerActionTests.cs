@@ -100,6 +100,45 @@ public abstract class CustomerActionTests(TestDatabase database)
         Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
     }
 
+    /// <summary>The sandbox without <see cref="GatewayCapabilities.Void"/>: a vendor's gateway that cannot cancel a charge.</summary>
+    private sealed class NoVoidGateway(SandboxGateway inner) : SandboxPassThrough(inner)
+    {
+        public override GatewayCapabilities Capabilities => Inner.Capabilities & ~GatewayCapabilities.Void;
+    }
+
+    // Review (money path): with a gateway that cannot cancel, the reconciler failed an abandoned confirmation anyway and
+    // reopened its invoices; the payer confirming later took the money for a payment recorded as failed.
+    [Fact]
+    public async Task An_abandoned_confirmation_a_gateway_cannot_cancel_keeps_waiting_and_is_recorded_when_the_payer_confirms_late()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new NoVoidGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-A35", 5_500));
+        var card = await CardAsync(h, ThreeDsCard);
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        Assert.Equal(PaymentStatus.RequiresAction, outcome.Status);
+        var reconciler = h.Get<PaymentReconciler>();
+
+        for (var pass = 0; pass < 6; pass++)
+        {
+            h.Clock.Advance(TimeSpan.FromHours(2));
+            await reconciler.ReconcileAsync();
+        }
+        var waiting = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.RequiresAction, (string?)null), (waiting.Status, waiting.FailureCode));
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        Assert.Contains(await h.Get<PaymentOperations>().GetStuckPaymentsAsync(), s => s.PaymentId == outcome.PaymentId);
+
+        Assert.True(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(outcome.CustomerAction!, approved: true));
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await reconciler.ReconcileAsync();
+
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.DoesNotContain(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+    }
+
     [Fact]
     public async Task A_scheduled_charge_that_needs_confirmation_is_declined_off_session_asking_the_payer_to_pay_now()
     {

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.Gateways;
@@ -94,6 +95,40 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Equal(0, await h.Get<PaymentReconciler>().ReconcileAsync());
         Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
         Assert.Equal(1, await ChargeCountAsync(h, account));
+    }
+
+    // Review (money path): a charge event saying money was taken for a payment the portal had failed (its invoices open to
+    // be paid again) was only "Ignored" and logged as information: nobody learned of the money taken.
+    [Fact]
+    public async Task Money_taken_for_a_failed_payment_is_a_conflict_logged_and_reported_by_the_health_check_for_seven_days()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E35", 6_600));
+        var declined = await CardAsync(h, "4000000000000002");
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, declined.Id, Key()));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Failed, payment.Status);
+        var sink = h.Get<IGatewayEventSink>();
+        async Task<HealthReportEntry> HealthAsync() => (await h.Get<HealthCheckService>().CheckHealthAsync()).Entries[PaymentsHealthCheck.Name];
+        var before = (int)(await HealthAsync()).Data["conflictingGatewayEvents"];
+
+        var taken = Charge(payment, ChargeStatus.Succeeded);
+        Assert.Equal(GatewayEventOutcome.Conflict, await sink.ReportAsync(SandboxGateway.GatewayKey, taken));
+        Assert.Equal(GatewayEventOutcome.Duplicate, await sink.ReportAsync(SandboxGateway.GatewayKey, taken));
+        Assert.Equal(GatewayEventOutcome.Conflict, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Processing)));
+        // A late decline of the failed payment is no conflict.
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Declined)));
+
+        Assert.Equal(PaymentStatus.Failed, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        var health = await HealthAsync();
+        Assert.Equal(HealthStatus.Degraded, health.Status);
+        Assert.Equal(before + 2, (int)health.Data["conflictingGatewayEvents"]);
+        Assert.Contains("said money was taken for a payment recorded as failed or cancelled", health.Description);
+        Assert.Equal(before + 2, (await h.Get<PaymentOperations>().GetReportAsync()).ConflictingGatewayEvents);
+
+        h.Clock.Advance(PaymentOperations.ConflictWindow + TimeSpan.FromMinutes(1));
+        Assert.Equal(0, (int)(await HealthAsync()).Data["conflictingGatewayEvents"]);
     }
 
     [Fact]

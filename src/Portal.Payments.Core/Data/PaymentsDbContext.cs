@@ -304,6 +304,7 @@ public abstract class PaymentsDbContext : DbContext
             e.Property(x => x.GatewayKey).HasMaxLength(Id);
             e.Property(x => x.EventId).HasMaxLength(Name);
             e.Property(x => x.Type).HasMaxLength(64);
+            e.HasIndex(x => new { x.Outcome, x.ProcessedAt });   // the health check's count of conflicts
         });
 
         b.ApplyConfiguration(new GatewayCustomerConfiguration());

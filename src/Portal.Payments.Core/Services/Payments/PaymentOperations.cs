@@ -3,6 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Gateways;
 using Portal.Payments.Hosting;
 using Portal.Payments.Outbox;
 
@@ -69,6 +70,11 @@ public sealed record MoneyPathReport
     public int StuckPayments { get; init; }
     /// <summary>Age of the oldest of them (since charging began).</summary>
     public TimeSpan? OldestStuckAge { get; init; }
+    /// <summary>
+    /// Gateway events of the last <see cref="PaymentOperations.ConflictWindow"/> that said money was taken for a payment the
+    /// portal had ended without taking any (<see cref="GatewayEventOutcome.Conflict"/>); each needs a person.
+    /// </summary>
+    public int ConflictingGatewayEvents { get; init; }
 }
 
 /// <summary>
@@ -83,6 +89,9 @@ public sealed class PaymentOperations(
     ILogger<PaymentOperations> logger)
 {
     private const int MaxListed = 500;
+
+    /// <summary>How long a conflicting gateway event keeps the health check degraded: 7 days.</summary>
+    public static readonly TimeSpan ConflictWindow = TimeSpan.FromDays(7);
 
     /// <summary>Counts and ages of what is overdue on the money path.</summary>
     public async Task<MoneyPathReport> GetReportAsync(CancellationToken cancellationToken = default)
@@ -102,8 +111,12 @@ public sealed class PaymentOperations(
             DeadLettered = await db.Outbox.CountAsync(m => m.CompletedAt == null && m.DeadLetteredAt != null, cancellationToken),
             StuckPayments = await stuck.CountAsync(cancellationToken),
             OldestStuckAge = oldestStuck is { } s ? now - s : null,
+            ConflictingGatewayEvents = await ConflictsSince(db, now - ConflictWindow).CountAsync(cancellationToken),
         };
     }
+
+    private static IQueryable<GatewayEventRecord> ConflictsSince(PaymentsDbContext db, DateTime since) =>
+        db.GatewayEvents.Where(e => e.Outcome == GatewayEventOutcome.Conflict && e.ProcessedAt >= since);
 
     /// <summary>Payments charging, unconfirmed or awaiting the payer for longer than <see cref="ChargingOptions.StuckPaymentAge"/>, oldest first.</summary>
     public async Task<IReadOnlyList<StuckPayment>> GetStuckPaymentsAsync(CancellationToken cancellationToken = default)
@@ -228,6 +241,7 @@ internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions
             ["deadLetteredMessages"] = report.DeadLettered,
             ["stuckPayments"] = report.StuckPayments,
             ["oldestStuckPaymentAgeSeconds"] = (long)(report.OldestStuckAge?.TotalSeconds ?? 0),
+            ["conflictingGatewayEvents"] = report.ConflictingGatewayEvents,
         };
         if (setupWarnings?.Current is { Count: > 0 } warnings)
         {
@@ -243,6 +257,10 @@ internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions
         {
             problems.Add($"{report.StuckPayments} payment(s) with an unknown outcome for over {Format(options.Value.Charging.StuckPaymentAge)}, the oldest for {Format(report.OldestStuckAge!.Value)}");
         }
+        if (report.ConflictingGatewayEvents > 0)
+        {
+            problems.Add($"{report.ConflictingGatewayEvents} gateway event(s) in the last {ConflictDays} days said money was taken for a payment recorded as failed or cancelled (refund it or record it in the ERP; the log names each)");
+        }
         if (report.DeadLettered > 0)
         {
             problems.Add($"{report.DeadLettered} email(s) or comment(s) given up");
@@ -251,6 +269,8 @@ internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions
             ? HealthCheckResult.Healthy("Payments and ERP postings are up to date.", data)
             : HealthCheckResult.Degraded(string.Join("; ", problems) + ".", data: data);
     }
+
+    private static readonly int ConflictDays = (int)PaymentOperations.ConflictWindow.TotalDays;
 
     private static string Format(TimeSpan t) => t.TotalHours >= 1 ? $"{t.TotalHours:0.#} h" : $"{Math.Max(1, (int)t.TotalMinutes)} min";
 }

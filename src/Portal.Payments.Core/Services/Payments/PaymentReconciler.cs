@@ -204,7 +204,13 @@ internal sealed class PaymentReconciler(
         return !PaymentLifecycle.UnresolvedStates.Contains(status);
     }
 
-    /// <summary>The payer still has to authenticate: wait until the time allowed has passed, then cancel the charge and fail the payment.</summary>
+    /// <summary>
+    /// The payer still has to authenticate: wait until the time allowed has passed, then cancel the charge and fail the
+    /// payment. A charge that cannot be cancelled (a gateway without <see cref="GatewayCapabilities.Void"/>, or a lookup
+    /// without the charge's reference) is not failed: the payer could still confirm it and the money would be taken for a
+    /// payment recorded as failed, its invoices open to be paid again. It waits, checked again, until the gateway says how
+    /// it ended (and is listed among the stuck payments meanwhile).
+    /// </summary>
     private async Task<bool> AwaitingPayerAsync(IPaymentGateway gateway, PaymentRecord payment, ChargeResult lookup, PaymentChange change, CancellationToken ct)
     {
         if (payment.Status != PaymentStatus.RequiresAction)
@@ -216,18 +222,22 @@ internal sealed class PaymentReconciler(
         {
             return await LaterAsync(payment, ct);
         }
-        if (lookup.Reference is not null && gateway.Capabilities.HasFlag(GatewayCapabilities.Void))
+        if (lookup.Reference is null || !gateway.Capabilities.HasFlag(GatewayCapabilities.Void))
         {
-            var voided = await VoidAsync(gateway, payment, lookup.Reference);
-            if (voided is null || (voided.ErrorCode != GatewayErrorCode.None && voided.Status != ChargeStatus.Reversed))
+            logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}) still waits for the payer's authentication after {Timeout}; the gateway {Gateway} cannot cancel it ({Why}), so it stays open until the gateway says how it ended",
+                payment.Id, payment.ReceiptNumber, options.Value.Charging.CustomerActionTimeout, gateway.Key,
+                lookup.Reference is null ? "its lookup gave no charge reference" : "no Void capability");
+            return await LaterAsync(payment, ct);
+        }
+        var voided = await VoidAsync(gateway, payment, lookup.Reference);
+        if (voided is null || (voided.ErrorCode != GatewayErrorCode.None && voided.Status != ChargeStatus.Reversed))
+        {
+            // If the payer finished just now, the next lookup sees it; never fail a payment that may have succeeded.
+            if (voided is not null)
             {
-                // If the payer finished just now, the next lookup sees it; never fail a payment that may have succeeded.
-                if (voided is not null)
-                {
-                    logger.LogWarning("Payment {PaymentId}: cancelling the abandoned authentication failed ({Code}); checked again later", payment.Id, voided.ErrorCode);
-                }
-                return await LaterAsync(payment, ct);
+                logger.LogWarning("Payment {PaymentId}: cancelling the abandoned authentication failed ({Code}); checked again later", payment.Id, voided.ErrorCode);
             }
+            return await LaterAsync(payment, ct);
         }
         return await MoveAsync(payment, PaymentStatus.RequiresAction, PaymentStatus.Failed,
             change with { Reason = AuthenticationAbandonedMessage, FailureCode = PaymentFailureCodes.AuthenticationAbandoned, EmailFailure = true }, ct);

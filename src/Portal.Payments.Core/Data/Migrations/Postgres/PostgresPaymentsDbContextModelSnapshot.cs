@@ -395,6 +395,8 @@ namespace Portal.Payments.Data.Migrations.Postgres
 
                     b.HasKey("GatewayKey", "EventId");
 
+                    b.HasIndex("Outcome", "ProcessedAt");
+
                     b.ToTable("pp_gateway_events", (string)null);
                 });
 

@@ -384,6 +384,8 @@ namespace Portal.Payments.Data.Migrations.Sqlite
 
                     b.HasKey("GatewayKey", "EventId");
 
+                    b.HasIndex("Outcome", "ProcessedAt");
+
                     b.ToTable("pp_gateway_events", (string)null);
                 });
 
