@@ -123,7 +123,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             Assert.All(scheduled, p => Assert.Equal(Math.Round(p.InvoicesMinor * 0.025m, MidpointRounding.AwayFromZero), p.FeeMinor));
             var next = scheduled.Where(p => p.Date > today).OrderBy(p => p.Date).ThenBy(p => p.Number, StringComparer.Ordinal).First();
             var row = page.GetByTestId("autopay-item").Filter(new() { Has = page.GetByRole(AriaRole.Rowheader, new() { Name = next.Number, Exact = true }) });
-            await Expect(row).ToContainTextAsync(T("{0:yyyy-MM-dd}", next.Date));
+            await Expect(row).ToContainTextAsync(next.Date.ToString("d", SuiteLanguage.Culture));   // in the user's date format
             await Expect(row.GetByTestId("autopay-item-state")).ToContainTextAsync(T("Scheduled"));
 
             // The debit date arrives.

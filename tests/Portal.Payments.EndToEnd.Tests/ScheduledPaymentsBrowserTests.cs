@@ -33,6 +33,9 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         {
             await SearchAsync(page, n);
             await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Scheduled {0}", date.ToString("d", SuiteLanguage.Culture))]);
+            // The whole status shows, date included (it was cut to "Scheduled 1/…" in its column's width).
+            Assert.True(await InvoiceGridSteps.Statuses(page).Locator(".rz-cell-data").EvaluateAsync<bool>("e => e.scrollWidth <= e.clientWidth"),
+                "The scheduled status is cut off in its cell.");
         }
         await AssertAccessibleAsync(page);
 
@@ -94,7 +97,7 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         // Text that is no date: kept too, with the way to write one.
         await dateBox.FillAsync("soon");
         await dateBox.PressAsync("Tab");
-        await Expect(error).ToHaveTextAsync(TKeyPattern("Error.ScheduleDateMissing", "Enter the payment date as a calendar date, for example {0:yyyy-MM-dd}.", (string?)null));
+        await Expect(error).ToHaveTextAsync(TKeyPattern("Error.ScheduleDateMissing", "Enter the payment date as a calendar date, for example {0}.", (string?)null));
         await Expect(dateBox).ToHaveValueAsync("soon");
 
         // A date it offers: the error goes and the payment can be confirmed.

@@ -83,8 +83,8 @@ public class AutopayManagerTests : PayTestContext
         Assert.Equal((AutopayRule.DaysBeforeDue, 5, 150_000L), (enrollment.Rule, enrollment.DaysBeforeDue, enrollment.MaxPaymentMinor));
         var rows = cut.FindAll("[data-testid=autopay-item]").Select(r => r.Children.Select(c => c.TextContent.Trim()).ToArray()).ToList();
         // Due 3/20 (Saturday) and 3/21 (Sunday): 5 days before is 3/15 (Monday) and 3/16 (Tuesday).
-        Assert.Equal(["INV-3001", "2027-03-15", "USD 1,200.00", "Scheduled", "Exclude"], rows[0]);
-        Assert.Equal(["INV-3002", "2027-03-16", "USD 450.00", "Scheduled", "Exclude"], rows[1]);
+        Assert.Equal(["INV-3001", "3/15/2027", "USD 1,200.00", "Scheduled", "Exclude"], rows[0]);
+        Assert.Equal(["INV-3002", "3/16/2027", "USD 450.00", "Scheduled", "Exclude"], rows[1]);
         Assert.Equal(2, (await PaymentsAsync()).Count(p => p.Status == PaymentStatus.Scheduled));
         Assert.Contains("Autopay on", await EmailSubjectsAsync());
     }

@@ -21,7 +21,7 @@ public class GermanReceiptTests : ReceiptTestContext
         var cut = RenderLoaded(paid.PaymentId);
 
         Assert.Equal($"Beleg {paid.ReceiptNumber}", cut.Find("h1").TextContent.Trim());
-        Assert.Equal(["Zahler", "Bezahlt von", "Datum", "Belegnummer", "Zahlungsmittel", "Status"],
+        Assert.Equal(["Zahler", "Bezahlt von", "Datum", "Belegnummer", "Zahlungsmethode", "Status"],
             cut.FindAll("[data-testid=receipt-facts] dt").Select(d => d.TextContent.Trim()).Take(6));
         Assert.Equal("10.03.2027 12:00 UTC", Fact(cut, "Datum"));
         Assert.Equal("Bezahlt", Fact(cut, "Status"));

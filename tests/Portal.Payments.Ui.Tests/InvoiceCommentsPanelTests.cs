@@ -95,12 +95,12 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
         var text = Input(cut, "Add a comment");
         Assert.Equal("textarea", text.LocalName);
         var counter = cut.Find("[data-testid=comment-counter]");
-        Assert.Equal("0 / 2000", counter.TextContent.Trim());
+        Assert.Equal("0 / 2,000", counter.TextContent.Trim());
         Assert.Contains(counter.Id!, text.GetAttribute("aria-describedby")!.Split(' '));
 
         text.Input("Freight damaged");
 
-        cut.WaitForAssertion(() => Assert.Equal("15 / 2000", cut.Find("[data-testid=comment-counter]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal("15 / 2,000", cut.Find("[data-testid=comment-counter]").TextContent.Trim()));
     }
 
     [Fact]
@@ -167,7 +167,7 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
         var cut = RenderPanel(invoice);
 
         Input(cut, "Add a comment").Input(new string('a', 2001));
-        cut.WaitForAssertion(() => Assert.Equal("2001 / 2000", cut.Find("[data-testid=comment-counter]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal("2,001 / 2,000", cut.Find("[data-testid=comment-counter]").TextContent.Trim()));
         Assert.Contains("pp-counter-over", cut.Find("[data-testid=comment-counter]").ClassList);
         Button(cut, "Add comment").Click();
 

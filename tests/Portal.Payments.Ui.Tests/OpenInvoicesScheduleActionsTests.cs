@@ -78,7 +78,8 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
 
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=cancel-partial]")), Timeout);
         Assert.Contains("USD 420.00", cut.Find("[data-testid=cancel-plan]").TextContent);   // the payment as it is
-        Assert.Contains("The rest stays scheduled: USD 120.00 on 3/15/2027", cut.Find("[data-testid=cancel-partial]").TextContent);
+        // One invoice is worded as one, and what the button will do is said as still to come.
+        Assert.Equal("Only the selected invoice will be cancelled. The rest stays scheduled: USD 120.00 on 3/15/2027.", cut.Find("[data-testid=cancel-partial]").TextContent.Trim());
         Assert.Equal(["SCH-4001 · USD 300.00"], cut.FindAll("[data-testid=cancel-item]").Select(e => e.TextContent.Trim()));
         Assert.Empty(cut.FindAll("[data-testid=cancel-whole]"));
         Assert.Equal("Cancel the selected invoices", cut.Find("[data-testid=cancel-confirm]").TextContent.Trim());
@@ -177,6 +178,11 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         // frames: the circuit keeps it twice at the power of two above its size, 256 frames each from 129 on.
         Assert.InRange(RenderTreeFrames(cut.FindComponent<InvoiceBalances>().ComponentId), 1, 128);
         Assert.Equal(5, cut.FindAll("[data-testid=bucket-toggle]").Count);
+
+        // Someone who may only look is not offered to change or cancel: the link names the list.
+        Users.SignIn(Portal.Payments.Users.PortalPermissions.View);
+        var viewer = Render<OpenInvoicesGrid>();
+        viewer.WaitForAssertion(() => Assert.Equal("Scheduled payments", viewer.Find("[data-testid=scheduled-link]").TextContent.Trim()), Timeout);
     }
 
     [Fact]

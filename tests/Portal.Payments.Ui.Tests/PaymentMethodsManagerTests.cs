@@ -264,7 +264,7 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         Assert.Single(Buttons(dialog, "Delete")).Click();
 
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[role=alertdialog] .rz-alert")), Timeout);
-        Assert.Equal("This method pays a scheduled payment: R-SCHED1 on 2027-04-01 (USD 1,250.00). Cancel it first, then delete the method.",
+        Assert.Equal("This method pays a scheduled payment: R-SCHED1 on 4/1/2027 (USD 1,250.00). Cancel it first, then delete the method.",
             cut.Find("[role=alertdialog] .rz-alert .rz-alert-content").TextContent.Trim());
         Assert.NotNull(RowFor(cut, Bank));
         Assert.Empty(cut.FindAll(".pp-notice"));

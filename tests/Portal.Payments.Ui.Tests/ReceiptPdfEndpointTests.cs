@@ -91,7 +91,7 @@ public sealed class ReceiptPdfEndpointTests : IAsyncLifetime
                  {
                      $"Zahlungsbeleg {number}", "Zahler Acme Industrial Supply (ACME)", "Bezahlt von Pat Payer",
                      // 09:15 UTC is 10:15 in Berlin (winter time).
-                     "Datum 02.03.2026 10:15 UTC+01:00", $"Belegnummer {number}", "Art Rechnungszahlung", "Zahlungsmittel Visa", "Status Bezahlt",
+                     "Datum 02.03.2026 10:15 UTC+01:00", $"Belegnummer {number}", "Art Rechnungszahlung", "Zahlungsmethode Visa", "Status Bezahlt",
                      "Rechnungsaufstellung (Beträge in USD)", "Rechnung Offener Saldo Skonto Kürzung Kürzungsgrund Verrechnet",
                      "Rechnungen USD", "Skonto USD", "Kürzungen USD", "Verrechnete Gutschriften USD",
                      $"Gezahlter Betrag {receipt.Amount.ToString(CultureInfo.GetCultureInfo("de-DE"))}", $"Zahlungsbeleg {number} – Seite 1",
