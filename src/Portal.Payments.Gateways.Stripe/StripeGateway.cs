@@ -235,6 +235,15 @@ public sealed class StripeGateway : PaymentGatewayBase
             var method = await new PaymentMethodService(Client).GetAsync(request.MethodToken, cancellationToken: cancellationToken);
             if (customer is null || method.CustomerId != customer)
             {
+                // The method left the customer (detached, deleted) — perhaps after a first attempt under this key whose
+                // answer was lost: that charge stands, and a refusal now would record a failure for money taken.
+                var earlier = await GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey), cancellationToken);
+                if (earlier.ErrorCode != GatewayErrorCode.NotFound)
+                {
+                    _logger.LogInformation("Stripe charge for payment {PaymentId}: its method left the customer; the key's earlier attempt answers ({Status}, {Code})",
+                        request.PaymentId, earlier.Status, earlier.ErrorCode);
+                    return earlier with { Replayed = earlier.Reference is not null };
+                }
                 return Failed(GatewayErrorCode.InvalidToken, method.CustomerId is null && method.Type == "us_bank_account"
                     ? "This bank account is still being verified; it can pay once the verification is complete."
                     : "This payment method is no longer available at the payment service. Add it again.");

@@ -286,6 +286,26 @@ public sealed class StripeGatewayTests : IAsyncLifetime
         Assert.Equal(GatewayErrorCode.InvalidToken, charge.ErrorCode);
     }
 
+    // Review (money path): a retry whose method had left the customer meanwhile (the payer deleted it, a detach webhook)
+    // was refused by the adapter's own check before Stripe saw the key, so a charge made by the lost first attempt was
+    // recorded as failed and its invoices reopened.
+    [Fact]
+    public async Task A_retry_under_the_same_key_after_the_method_was_removed_answers_with_the_charge_made_not_a_refusal()
+    {
+        var card = await _h.SaveCardAsync("ACME", "4242424242424242");
+        var request = StripeGatewayHarness.Charge(card.Token, "ACME");
+        var first = await _h.Gateway.ChargeAsync(request);
+        Assert.Equal(ChargeStatus.Succeeded, first.Status);
+
+        Assert.True((await _h.Gateway.RemoveMethodAsync(card.Token)).Succeeded);
+        var retry = await _h.Gateway.ChargeAsync(request);
+
+        Assert.Equal((ChargeStatus.Succeeded, GatewayErrorCode.None, first.Reference, true), (retry.Status, retry.ErrorCode, retry.Reference, retry.Replayed));
+        Assert.Equal(1, _h.StandIn.MoneyMovingIntents());
+        // A new payment with the removed method is still refused.
+        Assert.Equal(GatewayErrorCode.InvalidToken, (await _h.Gateway.ChargeAsync(StripeGatewayHarness.Charge(card.Token, "ACME"))).ErrorCode);
+    }
+
     [Theory]
     [InlineData("JPY", "1000", "1000")]
     [InlineData("USD", "10.99", "1099")]

@@ -351,6 +351,16 @@ public sealed class PaymentMethodService(
                 ? PortalFieldError.Of("method", "MethodPaysScheduledOne", "This method pays a scheduled payment: {0}. Cancel it first, then delete the method.", list)
                 : PortalFieldError.Of("method", "MethodPaysScheduledMany", "This method pays {0} scheduled payments: {1}. Cancel them first, then delete the method.", scheduled.Count, list)).ToException();
         }
+        // A payment whose outcome is not known yet may be sent again with this method (a retry under its key, the payer's
+        // bank confirmation): removing it at the gateway now could turn a charge made into a recorded failure.
+        var unresolved = await db.Payments.AsNoTracking()
+            .Where(p => p.AccountId == scope.AccountId && p.PaymentMethodId == id
+                && (p.Status == PaymentStatus.Charging || p.Status == PaymentStatus.Unconfirmed || p.Status == PaymentStatus.RequiresAction))
+            .OrderBy(p => p.CreatedAt).Select(p => p.ReceiptNumber).FirstOrDefaultAsync(cancellationToken);
+        if (unresolved is not null)
+        {
+            throw PortalFieldError.Of("method", "MethodPaymentInProgress", "Payment {0} with this method is still being processed. Delete the method once it has gone through or failed (see Payment history).", unresolved).ToException();
+        }
 
         var removed = await AskGatewayAsync("remove", scope, ct => gateway.RemoveMethodAsync(row.Token, ct), cancellationToken);
         if (!removed.Succeeded && removed.ErrorCode is not (GatewayErrorCode.NotFound or GatewayErrorCode.Unsupported))
