@@ -27,6 +27,31 @@ public class AmountTextTests
     }
 
     [Theory]
+    [InlineData("en-US", "USD", "$1,234.50", 1234.50)]
+    [InlineData("en-US", "USD", "USD 12", 12)]
+    [InlineData("en-US", "USD", "12.00 usd", 12)]
+    [InlineData("en-US", "USD", "-$5", -5)]
+    [InlineData("de-DE", "EUR", "1.234,50 €", 1234.50)]
+    [InlineData("de-DE", "EUR", "€1.234,50", 1234.50)]
+    [InlineData("en-GB", "GBP", "£99.99", 99.99)]
+    public void An_amount_may_carry_its_own_currencys_code_or_symbol(string culture, string currency, string text, double expected)
+    {
+        Assert.True(AmountText.TryParse(text, CultureInfo.GetCultureInfo(culture), currency, out var value));
+        Assert.Equal((decimal)expected, value);
+    }
+
+    [Theory]
+    [InlineData("en-US", "USD", "€12")]      // another currency's symbol
+    [InlineData("en-US", "USD", "EUR 12")]
+    [InlineData("en-US", "USD", "$")]
+    [InlineData("en-US", "USD", "$$12")]
+    [InlineData("en-US", "USD", "$12,50")]   // the symbol does not make an unclear number clear
+    public void Another_currency_or_an_unclear_number_is_still_refused(string culture, string currency, string text)
+    {
+        Assert.False(AmountText.TryParse(text, CultureInfo.GetCultureInfo(culture), currency, out _));
+    }
+
+    [Theory]
     [InlineData("en-US", "1,0,0")]     // decimal.TryParse reads 100
     [InlineData("en-US", "12,50")]     // a German "12.50": decimal.TryParse reads 1,250
     [InlineData("en-US", "1,234.5.6")]

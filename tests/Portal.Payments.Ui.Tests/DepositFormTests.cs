@@ -65,7 +65,7 @@ public class DepositFormTests : PayTestContext
         var cut = RenderForm();
         Assert.Equal("Make a deposit", cut.Find("h1").TextContent.Trim());
 
-        Input(cut, "Amount").Change("1,250.5");
+        Input(cut, "Amount").Change("$1,250.5");   // the currency's own symbol may come with it
         Input(cut, "Note (optional)").Input("Advance for <b>April</b>");
         Assert.Equal("24 / 500", cut.Find("[data-testid=note-counter]").TextContent.Trim());
         Button(cut, "Review deposit").Click();
@@ -116,6 +116,7 @@ public class DepositFormTests : PayTestContext
 
     [Theory]
     [InlineData("ten", "amount", "Enter the deposit amount as a number, e.g. 1,234.50.")]
+    [InlineData("€10", "amount", "Enter the deposit amount as a number, e.g. 1,234.50.")]
     [InlineData("0", "amount", "The deposit must be greater than zero.")]
     [InlineData("10.001", "amount", "USD amounts have at most 2 decimal places.")]
     [InlineData("0.50", "amount", "Deposits are from USD 1.00 to USD 100,000.00.")]

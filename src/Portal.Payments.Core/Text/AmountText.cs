@@ -12,6 +12,60 @@ namespace Portal.Payments.Text;
 /// </summary>
 public static class AmountText
 {
+    /// <summary>
+    /// Reads <paramref name="text"/> in <paramref name="culture"/> as an amount in <paramref name="currency"/>: as
+    /// <see cref="TryParse(string?, IFormatProvider, out decimal)"/>, also with that currency's code or symbol before or
+    /// after the number ("$1,234.50", "1.234,50 €", "USD 12"), as payers copy amounts from their own documents. Another
+    /// currency's symbol is refused.
+    /// </summary>
+    public static bool TryParse(string? text, IFormatProvider culture, string? currency, out decimal value)
+    {
+        var s = text?.Trim();
+        if (currency is not null && !string.IsNullOrEmpty(s))
+        {
+            var negative = s.StartsWith('-') ? "-" : "";
+            var rest = s[negative.Length..].TrimStart();
+            foreach (var mark in Marks(currency))
+            {
+                if (rest.Length > mark.Length && rest.StartsWith(mark, StringComparison.OrdinalIgnoreCase))
+                {
+                    s = negative + rest[mark.Length..].TrimStart();
+                    break;
+                }
+                if (rest.Length > mark.Length && rest.EndsWith(mark, StringComparison.OrdinalIgnoreCase))
+                {
+                    s = negative + rest[..^mark.Length].TrimEnd();
+                    break;
+                }
+            }
+        }
+        return TryParse(s, culture, out value);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> MarksByCurrency = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The ISO code and the symbols the cultures of the currency's countries write it with, longest first ("US$" before "$").</summary>
+    private static string[] Marks(string currency) => MarksByCurrency.GetOrAdd(currency, code =>
+    {
+        var marks = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { code };
+        foreach (var c in CultureInfo.GetCultures(CultureTypes.SpecificCultures))
+        {
+            try
+            {
+                if (string.Equals(new RegionInfo(c.Name).ISOCurrencySymbol, code, StringComparison.OrdinalIgnoreCase)
+                    && c.NumberFormat.CurrencySymbol is { Length: > 0 } symbol && !symbol.Any(char.IsAsciiDigit))
+                {
+                    marks.Add(symbol);
+                }
+            }
+            catch (ArgumentException)
+            {
+                // A culture without a region (or invariant globalization): nothing to add.
+            }
+        }
+        return [.. marks.OrderByDescending(m => m.Length)];
+    });
+
     /// <summary>Reads <paramref name="text"/> in <paramref name="culture"/>; false when it is not one clear number.</summary>
     /// <param name="text">What was typed; surrounding spaces are ignored.</param>
     /// <param name="culture">The payer's culture (a <see cref="CultureInfo"/> or <see cref="NumberFormatInfo"/>).</param>

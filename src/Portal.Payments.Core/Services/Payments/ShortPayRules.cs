@@ -175,7 +175,7 @@ public static class ShortPayRules
     private static PortalFieldError? ParseAmount(string? text, string currency, string invoiceNumber, long invoiceId, IFormatProvider culture, out Money amount)
     {
         amount = default;
-        if (!Text.AmountText.TryParse(text, culture, out var value))
+        if (!Text.AmountText.TryParse(text, culture, currency, out var value))
         {
             var example = Text.AmountText.Example(culture);
             return new(AmountField(invoiceId), Codes.AmountNotNumber, $"Enter the amount to pay for {invoiceNumber} as a number, e.g. {example}.", [invoiceNumber, example]);
