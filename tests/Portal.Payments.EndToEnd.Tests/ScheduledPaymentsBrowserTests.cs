@@ -137,6 +137,8 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await payment.GetByTestId("scheduled-change").ClickAsync();
         var form = payment.GetByTestId("scheduled-change-form");
         var dateBox = form.GetByLabel(T("Payment date"), new() { Exact = true });
+        // As in the schedule panel, the box names the dates it takes.
+        await Expect(dateBox).ToHaveAttributeAsync("aria-describedby", await form.GetByTestId("schedule-window").GetAttributeAsync("id") ?? "(no id)");
         var later = today.AddDays(9);
         await dateBox.FillAsync(later.ToString("d", SuiteLanguage.Culture));
         await dateBox.PressAsync("Tab");

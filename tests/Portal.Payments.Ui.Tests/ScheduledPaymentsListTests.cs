@@ -57,7 +57,11 @@ public class ScheduledPaymentsListTests : PayTestContext
     private static async Task OpenChangeAsync(IRenderedComponent<ScheduledPaymentsList> cut)
     {
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
-        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=scheduled-change-form] [data-testid=picker-option]")), Timeout);
+        cut.WaitForAssertion(() =>
+        {
+            Assert.NotEmpty(cut.FindAll("[data-testid=scheduled-change-form] [data-testid=picker-option]"));
+            Assert.NotEmpty(cut.FindAll("[data-testid=scheduled-change-form] [data-testid=schedule-window]"));
+        }, Timeout);
     }
 
     private static void ChooseMethod(IRenderedComponent<ScheduledPaymentsList> cut, string methodText)
@@ -131,7 +135,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         Assert.Equal(980m, scheduled.Amount.Amount);
         var cut = RenderList();
 
-        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        await OpenChangeAsync(cut);
         var picker = cut.FindComponent<Radzen.Blazor.RadzenDatePicker<DateTime?>>();
         await cut.InvokeAsync(() => picker.Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
 
@@ -156,14 +160,57 @@ public class ScheduledPaymentsListTests : PayTestContext
         await Services.GetRequiredService<ScheduledPaymentService>()
             .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
         var cut = RenderList();
-        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        await OpenChangeAsync(cut);
         JSInterop.Setup<string>("Radzen.getInputValue", _ => true).SetResult("3/1/2027");
 
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext").Change("3/1/2027"));
 
-        cut.WaitForAssertion(() => Assert.Contains("March 1, 2027 is in the past", cut.Find("[data-testid=scheduled-change-error]").TextContent), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("March 1, 2027 is in the past", cut.Find("[data-testid=scheduled-change-form] [data-testid=schedule-date-error]").TextContent), Timeout);
         cut.WaitForAssertion(() => Assert.Equal("3/1/2027", JSInterop.Invocations["Radzen.setInputValue"].Last().Arguments[1]), Timeout);
         Assert.True(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task The_change_form_offers_the_payments_window_says_it_and_ties_a_refused_date_to_the_box()
+    {
+        await StartAsync(configure: o => o.Scheduling.HorizonDays = 30);
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("SCH-5171", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
+        var cut = RenderList();
+        await OpenChangeAsync(cut);
+
+        // As the schedule panel: the calendar runs from tomorrow to the horizon, and the hint below the box says so.
+        var picker = cut.FindComponent<PortalDatePicker>().Instance;
+        Assert.Equal((new DateTime(2027, 3, 11), new DateTime(2027, 4, 9)), (picker.Min, picker.Max));
+        var hint = cut.Find("[data-testid=scheduled-change-form] [data-testid=schedule-window]");
+        Assert.Equal("From Thursday, March 11, 2027 to Friday, April 9, 2027.", hint.TextContent.Trim());
+        var box = cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext");
+        Assert.Equal((hint.Id, "false"), (box.GetAttribute("aria-describedby"), box.GetAttribute("aria-invalid")));
+
+        // A date after the horizon, typed: the text stays, the reason is beside the box, which names it and is invalid.
+        JSInterop.Setup<string>("Radzen.getInputValue", _ => true).SetResult("5/1/2027");
+        await cut.InvokeAsync(() => box.Change("5/1/2027"));
+
+        cut.WaitForAssertion(() => Assert.Contains("the latest date payments can be scheduled",
+            cut.Find("[data-testid=scheduled-change-form] [data-testid=schedule-date-error]").TextContent), Timeout);
+        var error = cut.Find("[data-testid=schedule-date-error]");
+        Assert.Equal("alert", error.GetAttribute("role"));
+        box = cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext");
+        Assert.Equal(("true", $"{error.Id} {hint.Id}"), (box.GetAttribute("aria-invalid"), box.GetAttribute("aria-describedby")));
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-change-error]"));
+        cut.WaitForAssertion(() => Assert.Equal("5/1/2027", JSInterop.Invocations["Radzen.setInputValue"].Last().Arguments[1]), Timeout);
+        Assert.Null(cut.FindComponent<PortalDatePicker>().Instance.Value);
+        Assert.True(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled"));
+
+        // A date it offers: the error goes and the box is valid again.
+        await cut.InvokeAsync(() => cut.FindComponent<PortalDatePicker>().Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=schedule-date-error]")), Timeout);
+        box = cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext");
+        Assert.Equal((hint.Id, "false"), (box.GetAttribute("aria-describedby"), box.GetAttribute("aria-invalid")));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled")), Timeout);
     }
 
     [Fact]
@@ -176,7 +223,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
             .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
         var cut = RenderList();
-        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        await OpenChangeAsync(cut);
         await cut.InvokeAsync(() => cut.FindComponent<PortalDatePicker>().Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=scheduled-new-amount]")), Timeout);
 

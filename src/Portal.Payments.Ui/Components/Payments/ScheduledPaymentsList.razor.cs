@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Localization;
-using Microsoft.Extensions.Options;
 using Portal.Payments.Hosting;
 using Portal.Payments.Services;
 using Portal.Payments.Services.Payments;
@@ -19,18 +18,17 @@ public partial class ScheduledPaymentsList : ComponentBase
     private string? _error;
     private string? _notice;
     private ScheduledPaymentView? _changing;
+    private ScheduleWindow? _window;
     private DateTime? _date;
     private Guid? _methodId;
     private Money? _changeAmount;
     private string? _changeError;
+    // Why the date chosen cannot be used (the server's words), beside the date box.
+    private string? _dateError;
     private IReadOnlyList<long>? _cancelIds;
 
     [Inject] private ScheduledPaymentService Scheduled { get; set; } = default!;
     [Inject] private PortalAccess Access { get; set; } = default!;
-    [Inject] private TimeProvider Clock { get; set; } = default!;
-    [Inject] private IOptions<PortalPaymentsOptions> PortalOptions { get; set; } = default!;
-
-    private DateTime Tomorrow => PortalOptions.Value.Today(Clock).AddDays(1).ToDateTime(TimeOnly.MinValue);
 
     /// <inheritdoc />
     protected override async Task OnInitializedAsync()
@@ -91,42 +89,65 @@ public partial class ScheduledPaymentsList : ComponentBase
         await LoadAsync();
     }
 
-    /// <summary>Opens the change form on what the payment charges now (its amount, fee included, is what the server compares).</summary>
-    private void StartChange(ScheduledPaymentView payment)
+    /// <summary>
+    /// Opens the change form on what the payment charges now (its amount, fee included, is what the server compares), with
+    /// the dates it may move to (the window of its invoices, as the schedule panel offers them).
+    /// </summary>
+    private async Task StartChangeAsync(ScheduledPaymentView payment)
     {
         _changing = payment;
+        _window = null;
         _date = payment.ScheduledFor.ToDateTime(TimeOnly.MinValue);
         _methodId = payment.PaymentMethodId;
         _changeAmount = payment.Amount;
-        _changeError = null;
+        _changeError = _dateError = null;
+        try
+        {
+            var window = await Scheduled.GetChangeWindowAsync(payment.PaymentId);
+            if (_changing?.PaymentId == payment.PaymentId)
+            {
+                _window = window;
+            }
+        }
+        catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
+        {
+            _changeError = FieldErrorText.Of(L, ex);
+        }
+        catch (Exception)
+        {
+            _changeError = L["Common.LoadFailed"];
+        }
     }
 
     private Task DateChangedAsync(DateTime? value)
     {
         _date = value;
-        _changeError = null;
+        _changeError = _dateError = null;
         return RefreshChangeAmountAsync();
     }
 
     /// <summary>
-    /// A date typed before tomorrow (or text that is no date): the typed text stays in the box and the server says why that
-    /// date cannot be used; the form holds no date until one it can use is picked.
+    /// A date typed outside the window (or text that is no date): the typed text stays in the box and the server says why
+    /// that date cannot be used beside it; the form holds no date until one it can use is picked.
     /// </summary>
     private async Task DateMistypedAsync(DateTime? typed)
     {
         await DateChangedAsync(typed);
-        if (_changeError is not null)
+        if (_dateError is not null)
         {
             _date = null;
         }
     }
 
-    /// <summary>Another method may carry another convenience fee: the amount is asked again.</summary>
+    /// <summary>
+    /// Another method may carry another convenience fee: the amount is asked again (not while the date is refused: its
+    /// reason stays beside the box until a date that can be used is chosen).
+    /// </summary>
     private Task MethodChangedAsync(Guid? method)
     {
         _methodId = method;
         _changeError = null;
-        return RefreshChangeAmountAsync();
+        return _dateError is null ? RefreshChangeAmountAsync() : Task.CompletedTask;
     }
 
     /// <summary>
@@ -154,6 +175,10 @@ public partial class ScheduledPaymentsList : ComponentBase
             {
                 _changeAmount = amount;
             }
+        }
+        catch (PortalValidationException ex) when (ex.Field == "date")
+        {
+            _dateError = FieldErrorText.Of(L, ex);
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException)
         {
@@ -184,6 +209,11 @@ public partial class ScheduledPaymentsList : ComponentBase
             // Nothing changed: show the server's new amount for the payer to confirm with the next save.
             await RefreshChangeAmountAsync();
             _changeError = FieldErrorText.Of(L, ex);
+        }
+        catch (PortalValidationException ex) when (ex.Field == "date")
+        {
+            // The window moved meanwhile (midnight): the reason goes beside the date box.
+            _dateError = FieldErrorText.Of(L, ex);
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
         {
