@@ -7,6 +7,7 @@ using Portal.Payments.Erp;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Sync;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
 
 namespace Portal.Payments.Ui.Tests;
@@ -133,6 +134,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
             .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
         Assert.Equal(980m, scheduled.Amount.Amount);
+        var dialogJs = JSInterop.SetupModule(PanelFocusChecks.DialogModule);
         var cut = RenderList();
 
         await OpenChangeAsync(cut);
@@ -143,9 +145,15 @@ public class ScheduledPaymentsListTests : PayTestContext
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
         cut.WaitForAssertion(() => Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,000.00 on 3/20/2027 with",
-            cut.Find("[data-testid=scheduled-notice]").TextContent.Trim()), Timeout);
+            cut.Find("[data-testid=scheduled-changed]").TextContent.Trim()), Timeout);
         Assert.Equal("3/20/2027", cut.Find("[data-testid=scheduled-date]").TextContent.Trim());
         Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]"));
+        // The form is gone with the focus it held: the payment's row says what changed and takes the focus after the render.
+        var changedMessage = cut.Find("[data-testid=scheduled-changed]");
+        Assert.NotNull(changedMessage.Closest("[data-testid=scheduled-payment]"));
+        Assert.Equal("-1", changedMessage.GetAttribute("tabindex"));
+        cut.WaitForAssertion(() => Assert.Equal(changedMessage.GetAttribute("data-focus"),
+            Assert.Single(dialogJs.Invocations, i => i.Identifier == "focusMarked").Arguments[0]), Timeout);
         var invoice = (await InvoicesAsync(ids)).Single();
         Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)new DateOnly(2027, 3, 20)), (invoice.Status, invoice.ScheduledFor));
     }
@@ -240,7 +248,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled")), Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
-        cut.WaitForAssertion(() => Assert.Contains("•••• 4444", cut.Find("[data-testid=scheduled-notice]").TextContent), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("•••• 4444", cut.Find("[data-testid=scheduled-changed]").TextContent), Timeout);
         var changed = (await Services.GetRequiredService<ScheduledPaymentService>().ListAsync()).Single(p => p.PaymentId == scheduled.PaymentId);
         Assert.NotEqual(card.Id, changed.PaymentMethodId);
         Assert.Equal(new DateOnly(2027, 3, 20), changed.ScheduledFor);
@@ -261,7 +269,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
-        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,025.00 on 3/15/2027 with Mastercard", Text(cut, "scheduled-notice"));
+        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,025.00 on 3/15/2027 with Mastercard", Text(cut, "scheduled-changed"));
         var row = await PaymentRowAsync();
         Assert.Equal((102_500L, 2_500L), (row.AmountMinor, row.FeeMinor));
 
@@ -272,7 +280,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
-        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,000.00 on 3/15/2027 with", Text(cut, "scheduled-notice"));
+        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,000.00 on 3/15/2027 with", Text(cut, "scheduled-changed"));
         Assert.Equal("USD 1,000.00", Text(cut, "scheduled-amount"));
         row = await PaymentRowAsync();
         Assert.Equal((100_000L, 0L), (row.AmountMinor, row.FeeMinor));
@@ -296,7 +304,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
-        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,030.00 on 3/15/2027 with", Text(cut, "scheduled-notice"));
+        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,030.00 on 3/15/2027 with", Text(cut, "scheduled-changed"));
         var row = await PaymentRowAsync();
         Assert.Equal((103_000L, 3_000L), (row.AmountMinor, row.FeeMinor));
     }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Localization;
+using Microsoft.JSInterop;
 using Portal.Payments.Hosting;
 using Portal.Payments.Services;
 using Portal.Payments.Services.Payments;
@@ -7,7 +8,7 @@ using Portal.Payments.Services.Payments;
 namespace Portal.Payments.Ui.Components;
 
 /// <summary>The account's scheduled payments, with change of date or method and cancellation (whole or some invoices).</summary>
-public partial class ScheduledPaymentsList : ComponentBase
+public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
 {
     private readonly string _id = "pp-sched-" + Guid.NewGuid().ToString("N")[..8];
     // Per payment, the invoices ticked for cancelling (all of them until the payer unticks some).
@@ -25,10 +26,16 @@ public partial class ScheduledPaymentsList : ComponentBase
     private string? _changeError;
     // Why the date chosen cannot be used (the server's words), beside the date box.
     private string? _dateError;
+    // What the last change did, shown in the row of that payment.
+    private (Guid PaymentId, string Text)? _changed;
+    // The data-focus of the element to focus after the next render, or null.
+    private string? _focusAfter;
+    private DialogScript? _script;
     private IReadOnlyList<long>? _cancelIds;
 
     [Inject] private ScheduledPaymentService Scheduled { get; set; } = default!;
     [Inject] private PortalAccess Access { get; set; } = default!;
+    [Inject] private IJSRuntime JS { get; set; } = default!;
 
     /// <inheritdoc />
     protected override async Task OnInitializedAsync()
@@ -85,6 +92,7 @@ public partial class ScheduledPaymentsList : ComponentBase
     private async Task CancelledAsync(string message)
     {
         _cancelIds = null;
+        _changed = null;
         _notice = message;
         await LoadAsync();
     }
@@ -101,6 +109,7 @@ public partial class ScheduledPaymentsList : ComponentBase
         _methodId = payment.PaymentMethodId;
         _changeAmount = payment.Amount;
         _changeError = _dateError = null;
+        _changed = null;
         try
         {
             var window = await Scheduled.GetChangeWindowAsync(payment.PaymentId);
@@ -200,7 +209,11 @@ public partial class ScheduledPaymentsList : ComponentBase
         try
         {
             var changed = await Scheduled.ChangeAsync(payment.PaymentId, ChosenDate, _methodId, amount);
-            _notice = L["Scheduled.Changed", changed.ReceiptNumber, PortalFormat.Money(changed.Amount), PortalFormat.Date(changed.ScheduledFor), PaymentText.Method(L, changed.MethodDescription)];
+            // Said in the payment's row, which takes the focus from the form it replaces (not in the page's live notice too,
+            // which would say it twice).
+            _notice = null;
+            _changed = (changed.PaymentId, L["Scheduled.Changed", changed.ReceiptNumber, PortalFormat.Money(changed.Amount), PortalFormat.Date(changed.ScheduledFor), PaymentText.Method(L, changed.MethodDescription)]);
+            _focusAfter = ChangedFocus(changed.PaymentId);
             _changing = null;
             await LoadAsync();
         }
@@ -228,5 +241,31 @@ public partial class ScheduledPaymentsList : ComponentBase
         {
             _busy = false;
         }
+    }
+
+    /// <summary>The data-focus of the message saying what a change of <paramref name="paymentId"/> did.</summary>
+    private static string ChangedFocus(Guid paymentId) => $"scheduled-changed-{paymentId:N}";
+
+    /// <inheritdoc />
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        // After a save the form is gone with the focus it held: the row's message takes it (focus is a courtesy; the
+        // script does nothing without JS or a circuit).
+        if (_focusAfter is { } target && _changing is null)
+        {
+            _focusAfter = null;
+            _script ??= new DialogScript(JS);
+            await _script.FocusMarkedAsync(target);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_script is not null)
+        {
+            await _script.DisposeAsync();
+        }
+        GC.SuppressFinalize(this);
     }
 }
