@@ -133,10 +133,12 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         Assert.Equal(items.Values.Sum(), amount.Amount);
         await AssertAccessibleAsync(page);
 
-        // A later date: the amount for that date shows before saving, then the list and a notice say what changed.
+        // A later date: the amount for that date shows before saving, then the list and the payment's row say what changed.
         await payment.GetByTestId("scheduled-change").ClickAsync();
         var form = payment.GetByTestId("scheduled-change-form");
         var dateBox = form.GetByLabel(T("Payment date"), new() { Exact = true });
+        // As in the schedule panel, the box names the dates it takes.
+        await Expect(dateBox).ToHaveAttributeAsync("aria-describedby", await form.GetByTestId("schedule-window").GetAttributeAsync("id") ?? "(no id)");
         var later = today.AddDays(9);
         await dateBox.FillAsync(later.ToString("d", SuiteLanguage.Culture));
         await dateBox.PressAsync("Tab");
@@ -145,9 +147,12 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await Expect(save).ToBeEnabledAsync();
         await AssertAccessibleAsync(page);
         await save.ClickAsync();
-        await Expect(page.GetByTestId("scheduled-notice")).ToContainTextAsync(reference);
+        var changed = payment.GetByTestId("scheduled-changed");
+        await Expect(changed).ToContainTextAsync(reference);
         await Expect(payment.GetByTestId("scheduled-date")).ToHaveTextAsync(ShortDate(later));
         await Expect(form).ToHaveCountAsync(0);
+        // The form took the focus with it: the row's message has it (it fell to the page before).
+        await Expect(changed).ToBeFocusedAsync();
 
         // Untick the first invoice: only the second is cancelled, and the dialog names what stays and when.
         var kept = numbers[0];

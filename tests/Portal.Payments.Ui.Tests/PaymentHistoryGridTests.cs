@@ -3,9 +3,11 @@ using Portal.Payments.Erp;
 using Portal.Payments.Grid;
 using Portal.Payments.Services.History;
 using Portal.Payments.Services.Payments;
+using Portal.Payments.Sync;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Users;
 using Microsoft.Extensions.DependencyInjection;
+using Radzen.Blazor;
 
 namespace Portal.Payments.Ui.Tests;
 
@@ -103,6 +105,37 @@ public class PaymentHistoryGridTests : PayTestContext
         var cut = RenderWithRows(2);
 
         Assert.Equal(EnUs(12, 5) + " UTC", DateCell(cut));
+    }
+
+    [Fact]
+    public async Task A_scheduled_payment_says_in_its_status_when_it_will_be_charged_and_its_row_fits_a_128_frame_render_tree()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("INV-4101", 20_000, null, OpenItemType.Invoice), ("INV-4102", 30_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var paid = await Payments.PayInvoicesAsync(new PayInvoicesRequest([ids[0]], card.Id, Guid.NewGuid().ToString("N")));
+        Clock.Advance(TimeSpan.FromMinutes(5));
+        var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest([ids[1]], new DateOnly(2027, 3, 15), card.Id, Guid.NewGuid().ToString("N")));
+
+        var cut = RenderWithRows(2);
+
+        // The Date column is when the payment was made (today for both); the scheduled one's status says when it will be
+        // charged, whatever columns a saved layout shows ("Scheduled date" stays in the column chooser).
+        string Status(string receipt) => ReceiptLinks(cut).Single(l => l.TextContent.Trim() == receipt).Closest("tr")!
+            .QuerySelector("td.pp-status .rz-cell-data")!.TextContent.Trim();
+        Assert.Equal("Scheduled 3/15/2027", Status(scheduled.ReceiptNumber));
+        Assert.Equal("Paid", Status(paid.ReceiptNumber));
+        Assert.DoesNotContain(cut.FindAll("th"), th => th.TextContent.Trim() == "Scheduled date");
+        // A row's render tree stays within Blazor's 128-frame buffer.
+        var frames = cut.FindComponents<RadzenDataGridRow<PortalGridSlot<PaymentHistoryRow>>>().Select(r => RenderTreeFrames(r.ComponentId)).ToList();
+        Assert.Equal(2, frames.Count);
+        Assert.All(frames, count => Assert.InRange(count, 1, 128));
+
+        // The spreadsheet view reads the same words.
+        cut.Find("[data-testid=history-spreadsheet-toggle]").Change(true);
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("table[role=grid] td"), td => td.TextContent.Trim() == "Scheduled 3/15/2027"), Timeout);
     }
 
     [Fact]

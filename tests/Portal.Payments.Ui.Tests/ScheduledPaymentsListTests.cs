@@ -7,6 +7,7 @@ using Portal.Payments.Erp;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Sync;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
 
 namespace Portal.Payments.Ui.Tests;
@@ -57,7 +58,11 @@ public class ScheduledPaymentsListTests : PayTestContext
     private static async Task OpenChangeAsync(IRenderedComponent<ScheduledPaymentsList> cut)
     {
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
-        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=scheduled-change-form] [data-testid=picker-option]")), Timeout);
+        cut.WaitForAssertion(() =>
+        {
+            Assert.NotEmpty(cut.FindAll("[data-testid=scheduled-change-form] [data-testid=picker-option]"));
+            Assert.NotEmpty(cut.FindAll("[data-testid=scheduled-change-form] [data-testid=schedule-window]"));
+        }, Timeout);
     }
 
     private static void ChooseMethod(IRenderedComponent<ScheduledPaymentsList> cut, string methodText)
@@ -129,9 +134,10 @@ public class ScheduledPaymentsListTests : PayTestContext
         var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
             .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
         Assert.Equal(980m, scheduled.Amount.Amount);
+        var dialogJs = JSInterop.SetupModule(PanelFocusChecks.DialogModule);
         var cut = RenderList();
 
-        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        await OpenChangeAsync(cut);
         var picker = cut.FindComponent<Radzen.Blazor.RadzenDatePicker<DateTime?>>();
         await cut.InvokeAsync(() => picker.Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
 
@@ -139,9 +145,15 @@ public class ScheduledPaymentsListTests : PayTestContext
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
         cut.WaitForAssertion(() => Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,000.00 on 3/20/2027 with",
-            cut.Find("[data-testid=scheduled-notice]").TextContent.Trim()), Timeout);
+            cut.Find("[data-testid=scheduled-changed]").TextContent.Trim()), Timeout);
         Assert.Equal("3/20/2027", cut.Find("[data-testid=scheduled-date]").TextContent.Trim());
         Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]"));
+        // The form is gone with the focus it held: the payment's row says what changed and takes the focus after the render.
+        var changedMessage = cut.Find("[data-testid=scheduled-changed]");
+        Assert.NotNull(changedMessage.Closest("[data-testid=scheduled-payment]"));
+        Assert.Equal("-1", changedMessage.GetAttribute("tabindex"));
+        cut.WaitForAssertion(() => Assert.Equal(changedMessage.GetAttribute("data-focus"),
+            Assert.Single(dialogJs.Invocations, i => i.Identifier == "focusMarked").Arguments[0]), Timeout);
         var invoice = (await InvoicesAsync(ids)).Single();
         Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)new DateOnly(2027, 3, 20)), (invoice.Status, invoice.ScheduledFor));
     }
@@ -156,14 +168,57 @@ public class ScheduledPaymentsListTests : PayTestContext
         await Services.GetRequiredService<ScheduledPaymentService>()
             .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
         var cut = RenderList();
-        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        await OpenChangeAsync(cut);
         JSInterop.Setup<string>("Radzen.getInputValue", _ => true).SetResult("3/1/2027");
 
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext").Change("3/1/2027"));
 
-        cut.WaitForAssertion(() => Assert.Contains("March 1, 2027 is in the past", cut.Find("[data-testid=scheduled-change-error]").TextContent), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("March 1, 2027 is in the past", cut.Find("[data-testid=scheduled-change-form] [data-testid=schedule-date-error]").TextContent), Timeout);
         cut.WaitForAssertion(() => Assert.Equal("3/1/2027", JSInterop.Invocations["Radzen.setInputValue"].Last().Arguments[1]), Timeout);
         Assert.True(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task The_change_form_offers_the_payments_window_says_it_and_ties_a_refused_date_to_the_box()
+    {
+        await StartAsync(configure: o => o.Scheduling.HorizonDays = 30);
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("SCH-5171", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
+        var cut = RenderList();
+        await OpenChangeAsync(cut);
+
+        // As the schedule panel: the calendar runs from tomorrow to the horizon, and the hint below the box says so.
+        var picker = cut.FindComponent<PortalDatePicker>().Instance;
+        Assert.Equal((new DateTime(2027, 3, 11), new DateTime(2027, 4, 9)), (picker.Min, picker.Max));
+        var hint = cut.Find("[data-testid=scheduled-change-form] [data-testid=schedule-window]");
+        Assert.Equal("From Thursday, March 11, 2027 to Friday, April 9, 2027.", hint.TextContent.Trim());
+        var box = cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext");
+        Assert.Equal((hint.Id, "false"), (box.GetAttribute("aria-describedby"), box.GetAttribute("aria-invalid")));
+
+        // A date after the horizon, typed: the text stays, the reason is beside the box, which names it and is invalid.
+        JSInterop.Setup<string>("Radzen.getInputValue", _ => true).SetResult("5/1/2027");
+        await cut.InvokeAsync(() => box.Change("5/1/2027"));
+
+        cut.WaitForAssertion(() => Assert.Contains("the latest date payments can be scheduled",
+            cut.Find("[data-testid=scheduled-change-form] [data-testid=schedule-date-error]").TextContent), Timeout);
+        var error = cut.Find("[data-testid=schedule-date-error]");
+        Assert.Equal("alert", error.GetAttribute("role"));
+        box = cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext");
+        Assert.Equal(("true", $"{error.Id} {hint.Id}"), (box.GetAttribute("aria-invalid"), box.GetAttribute("aria-describedby")));
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-change-error]"));
+        cut.WaitForAssertion(() => Assert.Equal("5/1/2027", JSInterop.Invocations["Radzen.setInputValue"].Last().Arguments[1]), Timeout);
+        Assert.Null(cut.FindComponent<PortalDatePicker>().Instance.Value);
+        Assert.True(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled"));
+
+        // A date it offers: the error goes and the box is valid again.
+        await cut.InvokeAsync(() => cut.FindComponent<PortalDatePicker>().Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=schedule-date-error]")), Timeout);
+        box = cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext");
+        Assert.Equal((hint.Id, "false"), (box.GetAttribute("aria-describedby"), box.GetAttribute("aria-invalid")));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled")), Timeout);
     }
 
     [Fact]
@@ -176,7 +231,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
             .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
         var cut = RenderList();
-        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change]").Click());
+        await OpenChangeAsync(cut);
         await cut.InvokeAsync(() => cut.FindComponent<PortalDatePicker>().Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=scheduled-new-amount]")), Timeout);
 
@@ -193,7 +248,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled")), Timeout);
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
-        cut.WaitForAssertion(() => Assert.Contains("•••• 4444", cut.Find("[data-testid=scheduled-notice]").TextContent), Timeout);
+        cut.WaitForAssertion(() => Assert.Contains("•••• 4444", cut.Find("[data-testid=scheduled-changed]").TextContent), Timeout);
         var changed = (await Services.GetRequiredService<ScheduledPaymentService>().ListAsync()).Single(p => p.PaymentId == scheduled.PaymentId);
         Assert.NotEqual(card.Id, changed.PaymentMethodId);
         Assert.Equal(new DateOnly(2027, 3, 20), changed.ScheduledFor);
@@ -214,7 +269,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
-        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,025.00 on 3/15/2027 with Mastercard", Text(cut, "scheduled-notice"));
+        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,025.00 on 3/15/2027 with Mastercard", Text(cut, "scheduled-changed"));
         var row = await PaymentRowAsync();
         Assert.Equal((102_500L, 2_500L), (row.AmountMinor, row.FeeMinor));
 
@@ -225,7 +280,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
-        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,000.00 on 3/15/2027 with", Text(cut, "scheduled-notice"));
+        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,000.00 on 3/15/2027 with", Text(cut, "scheduled-changed"));
         Assert.Equal("USD 1,000.00", Text(cut, "scheduled-amount"));
         row = await PaymentRowAsync();
         Assert.Equal((100_000L, 0L), (row.AmountMinor, row.FeeMinor));
@@ -249,7 +304,7 @@ public class ScheduledPaymentsListTests : PayTestContext
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
-        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,030.00 on 3/15/2027 with", Text(cut, "scheduled-notice"));
+        Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 1,030.00 on 3/15/2027 with", Text(cut, "scheduled-changed"));
         var row = await PaymentRowAsync();
         Assert.Equal((103_000L, 3_000L), (row.AmountMinor, row.FeeMinor));
     }

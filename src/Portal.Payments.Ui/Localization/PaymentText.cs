@@ -21,6 +21,13 @@ internal static class PaymentText
     }];
 
     /// <summary>
+    /// The status of a payment in a list: a scheduled one says when it will be charged ("Scheduled 3/15/2027", as the
+    /// invoices grid says it), since the list's date is when it was made.
+    /// </summary>
+    public static string Status(IStringLocalizer<PortalStrings> l, PaymentStatus status, DateOnly? scheduledFor) =>
+        status == PaymentStatus.Scheduled && scheduledFor is { } date ? l["Status.ScheduledFor", PortalFormat.Date(date)] : Status(l, status);
+
+    /// <summary>
     /// An enum value of a grid column (the column filter's choices): its wording in the user's language, or null for an
     /// enum the portal does not word (the grid then shows the member's name).
     /// </summary>

@@ -245,6 +245,18 @@ public sealed class ScheduledPaymentService(
     }
 
     /// <summary>
+    /// The dates scheduled payment <paramref name="paymentId"/> may be moved to: the window of the invoices it holds, as
+    /// <see cref="PreviewChangeAsync(Guid, DateOnly?, Guid?, CancellationToken)"/> and <see cref="ChangeAsync"/> check it.
+    /// </summary>
+    public async Task<ScheduleWindow> GetChangeWindowAsync(Guid paymentId, CancellationToken cancellationToken = default)
+    {
+        var scope = await access.ForPayAsync(cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var (_, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
+        return Window(items);
+    }
+
+    /// <summary>
     /// The amounts scheduled payment <paramref name="paymentId"/> would charge on <paramref name="date"/> (discounts that still apply
     /// then) with its own method: <see cref="PaymentPreview.TotalCharged"/> (fee included) is what <see cref="ChangeAsync"/> confirms.
     /// </summary>

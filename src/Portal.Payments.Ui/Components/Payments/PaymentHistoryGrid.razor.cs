@@ -58,7 +58,7 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
         new() { Id = nameof(PaymentHistoryRow.AmountValue), Property = nameof(PaymentHistoryRow.AmountValue), Field = PaymentHistoryFields.Amount, Title = L["History.Amount"],
             Text = r => PortalFormat.Amount(r.Amount), CellCssClass = "pp-amount", Align = TextAlign.Right, Width = "8rem" },
         new() { Id = nameof(PaymentHistoryRow.Status), Property = nameof(PaymentHistoryRow.Status), Field = PaymentHistoryFields.Status, Title = L["History.Status"],
-            EnumType = typeof(PaymentStatus), Template = StatusCell, Text = r => PaymentText.Status(L, r.Status), CellCssClass = "pp-status", Width = "7.5rem" },
+            EnumType = typeof(PaymentStatus), Template = StatusCell, Text = r => PaymentText.Status(L, r.Status, r.ScheduledFor), CellCssClass = "pp-status", Width = "7.5rem" },
         new() { Id = nameof(PaymentHistoryRow.PaidBy), Property = nameof(PaymentHistoryRow.PaidBy), Field = PaymentHistoryFields.User, Title = L["History.PaidBy"],
             Text = r => r.PaidBy, Width = "8rem" },
         new() { Id = nameof(PaymentHistoryRow.InvoiceCount), Property = nameof(PaymentHistoryRow.InvoiceCount), Field = PaymentHistoryFields.Invoices, Title = L["History.Invoices"],

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Localization;
-using Microsoft.Extensions.Options;
+using Microsoft.JSInterop;
 using Portal.Payments.Hosting;
 using Portal.Payments.Services;
 using Portal.Payments.Services.Payments;
@@ -8,7 +8,7 @@ using Portal.Payments.Services.Payments;
 namespace Portal.Payments.Ui.Components;
 
 /// <summary>The account's scheduled payments, with change of date or method and cancellation (whole or some invoices).</summary>
-public partial class ScheduledPaymentsList : ComponentBase
+public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
 {
     private readonly string _id = "pp-sched-" + Guid.NewGuid().ToString("N")[..8];
     // Per payment, the invoices ticked for cancelling (all of them until the payer unticks some).
@@ -19,18 +19,23 @@ public partial class ScheduledPaymentsList : ComponentBase
     private string? _error;
     private string? _notice;
     private ScheduledPaymentView? _changing;
+    private ScheduleWindow? _window;
     private DateTime? _date;
     private Guid? _methodId;
     private Money? _changeAmount;
     private string? _changeError;
+    // Why the date chosen cannot be used (the server's words), beside the date box.
+    private string? _dateError;
+    // What the last change did, shown in the row of that payment.
+    private (Guid PaymentId, string Text)? _changed;
+    // The data-focus of the element to focus after the next render, or null.
+    private string? _focusAfter;
+    private DialogScript? _script;
     private IReadOnlyList<long>? _cancelIds;
 
     [Inject] private ScheduledPaymentService Scheduled { get; set; } = default!;
     [Inject] private PortalAccess Access { get; set; } = default!;
-    [Inject] private TimeProvider Clock { get; set; } = default!;
-    [Inject] private IOptions<PortalPaymentsOptions> PortalOptions { get; set; } = default!;
-
-    private DateTime Tomorrow => PortalOptions.Value.Today(Clock).AddDays(1).ToDateTime(TimeOnly.MinValue);
+    [Inject] private IJSRuntime JS { get; set; } = default!;
 
     /// <inheritdoc />
     protected override async Task OnInitializedAsync()
@@ -87,46 +92,71 @@ public partial class ScheduledPaymentsList : ComponentBase
     private async Task CancelledAsync(string message)
     {
         _cancelIds = null;
+        _changed = null;
         _notice = message;
         await LoadAsync();
     }
 
-    /// <summary>Opens the change form on what the payment charges now (its amount, fee included, is what the server compares).</summary>
-    private void StartChange(ScheduledPaymentView payment)
+    /// <summary>
+    /// Opens the change form on what the payment charges now (its amount, fee included, is what the server compares), with
+    /// the dates it may move to (the window of its invoices, as the schedule panel offers them).
+    /// </summary>
+    private async Task StartChangeAsync(ScheduledPaymentView payment)
     {
         _changing = payment;
+        _window = null;
         _date = payment.ScheduledFor.ToDateTime(TimeOnly.MinValue);
         _methodId = payment.PaymentMethodId;
         _changeAmount = payment.Amount;
-        _changeError = null;
+        _changeError = _dateError = null;
+        _changed = null;
+        try
+        {
+            var window = await Scheduled.GetChangeWindowAsync(payment.PaymentId);
+            if (_changing?.PaymentId == payment.PaymentId)
+            {
+                _window = window;
+            }
+        }
+        catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
+        {
+            _changeError = FieldErrorText.Of(L, ex);
+        }
+        catch (Exception)
+        {
+            _changeError = L["Common.LoadFailed"];
+        }
     }
 
     private Task DateChangedAsync(DateTime? value)
     {
         _date = value;
-        _changeError = null;
+        _changeError = _dateError = null;
         return RefreshChangeAmountAsync();
     }
 
     /// <summary>
-    /// A date typed before tomorrow (or text that is no date): the typed text stays in the box and the server says why that
-    /// date cannot be used; the form holds no date until one it can use is picked.
+    /// A date typed outside the window (or text that is no date): the typed text stays in the box and the server says why
+    /// that date cannot be used beside it; the form holds no date until one it can use is picked.
     /// </summary>
     private async Task DateMistypedAsync(DateTime? typed)
     {
         await DateChangedAsync(typed);
-        if (_changeError is not null)
+        if (_dateError is not null)
         {
             _date = null;
         }
     }
 
-    /// <summary>Another method may carry another convenience fee: the amount is asked again.</summary>
+    /// <summary>
+    /// Another method may carry another convenience fee: the amount is asked again (not while the date is refused: its
+    /// reason stays beside the box until a date that can be used is chosen).
+    /// </summary>
     private Task MethodChangedAsync(Guid? method)
     {
         _methodId = method;
         _changeError = null;
-        return RefreshChangeAmountAsync();
+        return _dateError is null ? RefreshChangeAmountAsync() : Task.CompletedTask;
     }
 
     /// <summary>
@@ -155,6 +185,10 @@ public partial class ScheduledPaymentsList : ComponentBase
                 _changeAmount = amount;
             }
         }
+        catch (PortalValidationException ex) when (ex.Field == "date")
+        {
+            _dateError = FieldErrorText.Of(L, ex);
+        }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException)
         {
             _changeError = FieldErrorText.Of(L, ex);
@@ -175,7 +209,11 @@ public partial class ScheduledPaymentsList : ComponentBase
         try
         {
             var changed = await Scheduled.ChangeAsync(payment.PaymentId, ChosenDate, _methodId, amount);
-            _notice = L["Scheduled.Changed", changed.ReceiptNumber, PortalFormat.Money(changed.Amount), PortalFormat.Date(changed.ScheduledFor), PaymentText.Method(L, changed.MethodDescription)];
+            // Said in the payment's row, which takes the focus from the form it replaces (not in the page's live notice too,
+            // which would say it twice).
+            _notice = null;
+            _changed = (changed.PaymentId, L["Scheduled.Changed", changed.ReceiptNumber, PortalFormat.Money(changed.Amount), PortalFormat.Date(changed.ScheduledFor), PaymentText.Method(L, changed.MethodDescription)]);
+            _focusAfter = ChangedFocus(changed.PaymentId);
             _changing = null;
             await LoadAsync();
         }
@@ -184,6 +222,11 @@ public partial class ScheduledPaymentsList : ComponentBase
             // Nothing changed: show the server's new amount for the payer to confirm with the next save.
             await RefreshChangeAmountAsync();
             _changeError = FieldErrorText.Of(L, ex);
+        }
+        catch (PortalValidationException ex) when (ex.Field == "date")
+        {
+            // The window moved meanwhile (midnight): the reason goes beside the date box.
+            _dateError = FieldErrorText.Of(L, ex);
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
         {
@@ -198,5 +241,31 @@ public partial class ScheduledPaymentsList : ComponentBase
         {
             _busy = false;
         }
+    }
+
+    /// <summary>The data-focus of the message saying what a change of <paramref name="paymentId"/> did.</summary>
+    private static string ChangedFocus(Guid paymentId) => $"scheduled-changed-{paymentId:N}";
+
+    /// <inheritdoc />
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        // After a save the form is gone with the focus it held: the row's message takes it (focus is a courtesy; the
+        // script does nothing without JS or a circuit).
+        if (_focusAfter is { } target && _changing is null)
+        {
+            _focusAfter = null;
+            _script ??= new DialogScript(JS);
+            await _script.FocusMarkedAsync(target);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_script is not null)
+        {
+            await _script.DisposeAsync();
+        }
+        GC.SuppressFinalize(this);
     }
 }
