@@ -243,6 +243,8 @@ public sealed class OpenInvoicesBrowserTests(HostSiteFixture host, ITestOutputHe
 
         var confirmation = panel.GetByTestId("pay-confirmation");
         await Expect(confirmation).ToBeVisibleAsync();
+        // The confirmation replaced Make payment: it has the focus (it fell to the page's top).
+        await Expect(confirmation).ToBeFocusedAsync();
         var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
         Assert.Matches("^R-\\d{6}-[0-9A-Z]{6}$", receiptNumber);
         await AssertAccessibleAsync(page);

@@ -64,6 +64,8 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
 
         // Add the card.
         await OpenAddFormAsync(page);
+        // The form replaced the button that opened it: its title has the focus (it fell to the page's top).
+        await Expect(AddFormHeading(page)).ToBeFocusedAsync();
         await ScanAsync(page, "add form, card");
         await Expect(page.GetByRole(AriaRole.Radio, new() { Name = T("Card") })).ToBeCheckedAsync();
         await page.GetByLabel(T("Nickname (optional)"), new() { Exact = true }).FillAsync(cardNickname);
@@ -104,6 +106,8 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await page.GetByLabel(T("Account holder type"), new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = T("Business") });
         await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
         await Expect(page.GetByTestId("ach-text")).ToBeVisibleAsync();
+        // The authorization replaced the details and their Continue: it has the focus.
+        await Expect(page.GetByTestId("ach-authorization")).ToBeFocusedAsync();
         await Expect(page.GetByLabel(T("Routing number"), new() { Exact = true })).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("ach-seller")).ToHaveTextAsync("Northwind Supply");
         await Expect(page.GetByTestId("ach-account")).ToHaveTextAsync(T("Ending in {0}", Typed.BankAccount[^4..]));
@@ -126,6 +130,8 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         // Edit the card's expiry.
         await card.GetByRole(AriaRole.Button, new() { Name = T("Edit {0}", CardDisplay), Exact = true }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Edit {0}", CardDisplay), Level = 2 })).ToBeVisibleAsync();
+        // The form's title has the focus, not the Edit button in the list below it.
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Edit {0}", CardDisplay), Level = 2 })).ToBeFocusedAsync();
         var year = page.GetByLabel(T("Expiry year"), new() { Exact = true });
         await Expect(page.GetByLabel(T("Expiry month"), new() { Exact = true })).ToHaveValueAsync("08");
         await Expect(year).ToHaveValueAsync(firstYear.ToString(CultureInfo.InvariantCulture));

@@ -47,6 +47,9 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await Expect(page.GetByTestId("cancel-plan")).ToContainTextAsync(cancelled);
         await page.GetByTestId("cancel-confirm").ClickAsync();
         await Expect(page.GetByText(T("Payment {0} is cancelled; its invoice is open again.", cancelled))).ToBeVisibleAsync();
+        // The dialog went with the selection and its Actions button: the grid has the focus, not the page's top.
+        await Expect(page.GetByTestId("cancel-dialog")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("grid-grid").Locator("[role=grid]")).ToBeFocusedAsync();
         await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Open")]);
         await AssertAccessibleAsync(page);
 
@@ -256,6 +259,8 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
 
         var confirmation = panel.GetByTestId("schedule-confirmation");
         await Expect(confirmation).ToBeVisibleAsync();
+        // The confirmation replaced the confirm button: it has the focus (it fell to the page's top).
+        await Expect(confirmation).ToBeFocusedAsync();
         var reference = (await confirmation.GetByTestId("schedule-reference").InnerTextAsync()).Trim();
         Assert.Matches("^R-\\d{6}-[0-9A-Z]{6}$", reference);
         await AssertAccessibleAsync(page);

@@ -47,6 +47,8 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         await review.ClickAsync();
         var reviewed = page.GetByTestId("deposit-review");
         await Expect(reviewed.GetByTestId("review-amount")).ToContainTextAsync(amountShown);
+        // The review replaced the form and its button: its heading has the focus (it fell to the page's top).
+        await Expect(reviewed.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToBeFocusedAsync();
         await Expect(reviewed.GetByTestId("review-note")).ToHaveTextAsync(note);
         await Expect(reviewed.GetByTestId("review-method")).ToContainTextAsync("4242");
         await AssertAccessibleAsync(page);
@@ -54,6 +56,8 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
 
         var confirmation = page.GetByTestId("deposit-confirmation");
         await Expect(confirmation).ToBeVisibleAsync();
+        // The outcome replaced the review and Confirm deposit: it has the focus.
+        await Expect(confirmation).ToBeFocusedAsync();
         await Expect(page.GetByTestId("deposit-status")).ToHaveTextAsync(T("Deposit succeeded."));
         var receiptNumber = (await confirmation.GetByTestId("receipt-number").InnerTextAsync()).Trim();
         Assert.Matches("^R-\\d{6}-[0-9A-Z]{6}$", receiptNumber);

@@ -47,6 +47,29 @@ internal sealed class DialogScript(IJSRuntime js) : IAsyncDisposable
     /// <summary>Focuses the element marked <c>data-focus="<paramref name="name"/>"</c>.</summary>
     public Task FocusMarkedAsync(string name) => RunAsync(m => m.InvokeVoidAsync("focusMarked", name));
 
+    /// <summary>Focuses the first element matching <paramref name="selector"/> (the grid, once what had the focus is gone).</summary>
+    public Task FocusFirstAsync(string selector) => RunAsync(m => m.InvokeVoidAsync("focusFirst", selector));
+
+    /// <summary>
+    /// Focuses <paramref name="element"/> (Blazor's own call: no module needed); nothing happens when it was never rendered,
+    /// is gone, or the circuit is.
+    /// </summary>
+    public static async Task FocusAsync(ElementReference element)
+    {
+        if (string.IsNullOrEmpty(element.Id))
+        {
+            return;
+        }
+        try
+        {
+            await element.FocusAsync();
+        }
+        catch (Exception ex) when (IsCourtesyFailure(ex))
+        {
+            // See the class: focus is a courtesy.
+        }
+    }
+
     private async Task RunAsync(Func<IJSObjectReference, ValueTask> call, bool importIfNeeded = true)
     {
         try
@@ -60,11 +83,15 @@ internal sealed class DialogScript(IJSRuntime js) : IAsyncDisposable
                 await call(_module);
             }
         }
-        catch (Exception ex) when (ex is JSException or JSDisconnectedException or InvalidOperationException or TaskCanceledException)
+        catch (Exception ex) when (IsCourtesyFailure(ex))
         {
             // See the class: focus is a courtesy.
         }
     }
+
+    // No script (prerendering, tests), the circuit gone, the element removed or the component disposed meanwhile.
+    private static bool IsCourtesyFailure(Exception ex) =>
+        ex is JSException or JSDisconnectedException or InvalidOperationException or TaskCanceledException or ObjectDisposedException;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

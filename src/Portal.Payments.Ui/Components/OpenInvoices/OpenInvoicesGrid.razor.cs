@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Logging;
+using Microsoft.JSInterop;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Grid;
@@ -20,7 +21,7 @@ namespace Portal.Payments.Ui.Components;
 /// select on the page, select every payable item matching the filters, or pay every past-due invoice at once; pay now or
 /// schedule; cancel scheduled payments with a confirmation; preview an invoice; comments in a side panel.
 /// </summary>
-public partial class OpenInvoicesGrid : ComponentBase, IDisposable
+public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
 {
     private readonly string _id = "pp-inv-" + Guid.NewGuid().ToString("N")[..8];
     // Payable (Open) items selected to pay or schedule, with their open balance; kept across pages.
@@ -62,12 +63,17 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     // in every row sent again for nothing. A changed row (UpdateRows) is a new object and gets new handlers.
     private readonly Dictionary<InvoiceRow, RowHandlers> _rowHandlers = new(ReferenceEqualityComparer.Instance);
     private CancellationTokenSource? _matchingLoad;
+    // A cancel of scheduled invoices clears their selection, and with it the Actions button that opened the dialog: the
+    // grid takes the focus once the dialog is gone, instead of the browser dropping it to the top of the page.
+    private bool _focusGrid;
+    private DialogScript? _script;
 
     [Inject] private InvoiceQueryService Invoices { get; set; } = default!;
     [Inject] private ILogger<OpenInvoicesGrid> Logger { get; set; } = default!;
     [Inject] private AccountOverviewService Overview { get; set; } = default!;
     [Inject] private PortalAccess Access { get; set; } = default!;
     [Inject] private PortalUiState UiState { get; set; } = default!;
+    [Inject] private IJSRuntime JS { get; set; } = default!;
 
     private int SelectedCount => _selected.Count + _selectedScheduled.Count;
 
@@ -512,6 +518,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
         _cancelling = false;
         _selectedScheduled.Clear();
         _notice = message;
+        _focusGrid = true;
         await RefreshAfterChangeAsync();
     }
 
@@ -580,11 +587,26 @@ public partial class OpenInvoicesGrid : ComponentBase, IDisposable
     private string BucketLabel(AgingBucket bucket) => InvoiceBalances.Label(L, bucket);
 
     /// <inheritdoc />
-    public void Dispose()
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (_focusGrid && !_cancelling)
+        {
+            _focusGrid = false;
+            _script ??= new DialogScript(JS);
+            await _script.FocusFirstAsync("[role=grid]");
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
     {
         _disposed = true;
         _matchingLoad?.Cancel();
         _matchingLoad?.Dispose();
+        if (_script is not null)
+        {
+            await _script.DisposeAsync();
+        }
         GC.SuppressFinalize(this);
     }
 }

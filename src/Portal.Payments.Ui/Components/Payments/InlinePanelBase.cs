@@ -11,6 +11,7 @@ namespace Portal.Payments.Ui.Components;
 public abstract class InlinePanelBase : ComponentBase, IAsyncDisposable
 {
     private DialogScript? _script;
+    private readonly StepFocus _step = new();
 
     [Inject] private IJSRuntime JS { get; set; } = default!;
 
@@ -20,6 +21,18 @@ public abstract class InlinePanelBase : ComponentBase, IAsyncDisposable
     /// <summary>The panel's heading (<c>tabindex="-1"</c>): it takes the focus when the panel opens.</summary>
     protected ElementReference Title { get; set; }
 
+    /// <summary>
+    /// The element of the step shown now (its confirmation), which takes the focus after <see cref="FocusStep"/>; default
+    /// the title.
+    /// </summary>
+    protected virtual ElementReference? StepTarget => Title;
+
+    /// <summary>
+    /// The step changed and replaced the button just pressed (the confirm button by the confirmation): the next render's
+    /// <see cref="StepTarget"/> takes the focus, instead of the browser dropping it to the top of the page.
+    /// </summary>
+    protected void FocusStep() => _step.Request();
+
     /// <inheritdoc />
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
@@ -28,6 +41,7 @@ public abstract class InlinePanelBase : ComponentBase, IAsyncDisposable
             _script = new DialogScript(JS);
             await _script.OpenPanelAsync(Title);
         }
+        await _step.ApplyAsync(StepTarget);
     }
 
     /// <summary>Gives the focus back, then raises <see cref="OnClosed"/>.</summary>

@@ -63,3 +63,9 @@ export function focusMarked(name) {
     const element = document.querySelector(`[data-focus="${CSS.escape(name)}"]`);
     if (element instanceof HTMLElement) element.focus();
 }
+
+// Focus the first element matching the selector (the grid, when what had the focus was removed with the selection).
+export function focusFirst(selector) {
+    const element = document.querySelector(selector);
+    if (element instanceof HTMLElement) element.focus();
+}
