@@ -344,7 +344,7 @@ public sealed class PaymentMethodService(
             .ToListAsync(cancellationToken);
         if (scheduled.Count > 0)
         {
-            var list = scheduled.Select(p => PortalFieldError.Of("method", "MethodScheduledPayment", "{0} on {1:yyyy-MM-dd} ({2})",
+            var list = scheduled.Select(p => PortalFieldError.Of("method", "MethodScheduledPayment", "{0} on {1} ({2})",
                 p.ReceiptNumber, p.ScheduledFor ?? default, Money.FromMinorUnits(p.AmountMinor, p.Currency))).ToList();
             // Both name the payments as a list of parts (one or more), which the formatters word part by part.
             throw (scheduled.Count == 1

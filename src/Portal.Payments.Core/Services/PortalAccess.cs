@@ -49,6 +49,8 @@ public sealed record PortalFieldError(string Field, string Code, string Message,
         {
             IEnumerable<PortalFieldError> parts => string.Join("; ", parts.Select(p => p.Message)),
             PortalFieldError part => part.Message,
+            // A date without a format reads the same in any log: 2026-03-05 (the UI writes it in the user's culture).
+            DateOnly d when string.IsNullOrEmpty(format) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             IFormattable formattable => formattable.ToString(format, CultureInfo.InvariantCulture),
             _ => arg?.ToString() ?? "",
         };

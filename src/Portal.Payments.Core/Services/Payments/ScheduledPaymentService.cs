@@ -488,7 +488,7 @@ public sealed class ScheduledPaymentService(
     {
         if (date is not { } d)
         {
-            throw PortalFieldError.Of("date", "ScheduleDateMissing", "Enter the payment date as a calendar date, for example {0:yyyy-MM-dd}.", window.Earliest).ToException();
+            throw PortalFieldError.Of("date", "ScheduleDateMissing", "Enter the payment date as a calendar date, for example {0}.", window.Earliest).ToException();
         }
         if (d < Today)
         {
