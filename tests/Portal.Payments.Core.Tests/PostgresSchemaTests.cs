@@ -93,31 +93,36 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// A role that may only use and create in <paramref name="schema"/> (created for it), not create anything else in the
-    /// database, as a host's DBA sets one up; pg_trgm is installed in public first when <paramref name="trgmInPublic"/>.
+    /// Runs <paramref name="body"/> on a fresh database as a role that may only use and create in <see cref="Schema"/>
+    /// (created for it), not create anything else in the database, as a host's DBA sets one up; pg_trgm is installed in
+    /// public first when <paramref name="trgmInPublic"/>. The role and the database are dropped afterwards.
     /// </summary>
-    private static async Task<(AsRole Db, string Role)> RestrictedRoleAsync(PostgresDatabase database, string schema, bool trgmInPublic)
+    private static async Task AsRestrictedRoleAsync(bool trgmInPublic, Func<PostgresDatabase, TestDatabase, Task> body)
     {
+        var database = new PostgresDatabase();
+        await database.CreateEmptyAsync();
         var role = "pp_app_" + Guid.NewGuid().ToString("N")[..10];
-        await using var admin = new NpgsqlConnection(database.ConnectionString);
-        await admin.OpenAsync();
-        var setup = $"CREATE ROLE {role} LOGIN; CREATE SCHEMA {schema}; GRANT USAGE, CREATE ON SCHEMA {schema} TO {role};"
-            + (trgmInPublic ? " CREATE EXTENSION pg_trgm SCHEMA public;" : "");
-        await using (var cmd = new NpgsqlCommand(setup, admin))
+        try
         {
-            await cmd.ExecuteNonQueryAsync();
+            await AdminAsync(database, $"CREATE ROLE {role} LOGIN; CREATE SCHEMA {Schema}; GRANT USAGE, CREATE ON SCHEMA {Schema} TO {role};"
+                + (trgmInPublic ? " CREATE EXTENSION pg_trgm SCHEMA public;" : ""));
+            var asRole = new AsRole(database, role);
+            await asRole.CreateEmptyAsync();
+            await body(database, asRole);
         }
-        var db = new AsRole(database, role);
-        await db.CreateEmptyAsync();
-        return (db, role);
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await AdminAsync(database, $"DROP OWNED BY {role}; DROP ROLE IF EXISTS {role};");
+            await database.DisposeAsync();
+        }
     }
 
-    private static async Task DropRoleAsync(PostgresDatabase database, string role)
+    private static async Task AdminAsync(PostgresDatabase database, string sql)
     {
-        NpgsqlConnection.ClearAllPools();
         await using var admin = new NpgsqlConnection(database.ConnectionString);
         await admin.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"DROP OWNED BY {role}; DROP ROLE {role};", admin);
+        await using var cmd = new NpgsqlCommand(sql, admin);
         await cmd.ExecuteNonQueryAsync();
     }
 
@@ -125,62 +130,30 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
     // the migration skipped creating it and then named its operator class unqualified, which the portal's connections
     // (searching only the portal's schema) could not find: the host could not start, its database half migrated.
     [Fact]
-    public async Task A_role_limited_to_its_schema_migrates_using_pg_trgm_already_installed_in_public_and_contains_search_works()
-    {
-        var database = new PostgresDatabase();
-        await database.CreateEmptyAsync();
-        try
+    public async Task A_role_limited_to_its_schema_migrates_using_pg_trgm_already_installed_in_public_and_contains_search_works() =>
+        await AsRestrictedRoleAsync(trgmInPublic: true, async (database, asRole) =>
         {
-            var (db, role) = await RestrictedRoleAsync(database, Schema, trgmInPublic: true);
-            try
-            {
-                await using var h = Harness(db, out var account, options: o => o.Database.Schema = Schema);
-                await h.Services.MigratePortalPaymentsAsync();
+            await using var h = Harness(asRole, out var account, options: o => o.Database.Schema = Schema);
+            await h.Services.MigratePortalPaymentsAsync();
 
-                var ids = await InvoicesAsync(h, account, new Item("INV-TRGM-4711", 1_000), new Item("INV-OTHER-1", 2_000));
-                var found = await h.Get<InvoiceQueryService>().QueryAsync(new InvoiceQuery { Search = "4711", Take = 50 });
-                Assert.Equal(["INV-TRGM-4711"], found.Items.Select(r => r.Number));
-                await using var conn = new NpgsqlConnection(database.ConnectionString);
-                await conn.OpenAsync();
-                await using var cmd = new NpgsqlCommand(
-                    $"SELECT indexdef FROM pg_indexes WHERE schemaname = '{Schema}' AND indexname = 'IX_pp_invoices_NumberKey_trgm'", conn);
-                Assert.Contains("gin_trgm_ops", (string)(await cmd.ExecuteScalarAsync())!);   // the index is there, on the extension in public
-            }
-            finally
-            {
-                await DropRoleAsync(database, role);
-            }
-        }
-        finally
-        {
-            await database.DisposeAsync();
-        }
-    }
+            await InvoicesAsync(h, account, new Item("INV-TRGM-4711", 1_000), new Item("INV-OTHER-1", 2_000));
+            var found = await h.Get<InvoiceQueryService>().QueryAsync(new InvoiceQuery { Search = "4711", Take = 50 });
+            Assert.Equal(["INV-TRGM-4711"], found.Items.Select(r => r.Number));
+            await using var conn = new NpgsqlConnection(database.ConnectionString);
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand(
+                $"SELECT indexdef FROM pg_indexes WHERE schemaname = '{Schema}' AND indexname = 'IX_pp_invoices_NumberKey_trgm'", conn);
+            Assert.Contains("gin_trgm_ops", (string)(await cmd.ExecuteScalarAsync())!);   // the index is there, on the extension in public
+        });
 
     [Fact]
-    public async Task A_role_that_may_not_create_pg_trgm_is_told_what_to_run_when_migrating()
-    {
-        var database = new PostgresDatabase();
-        await database.CreateEmptyAsync();
-        try
+    public async Task A_role_that_may_not_create_pg_trgm_is_told_what_to_run_when_migrating() =>
+        await AsRestrictedRoleAsync(trgmInPublic: false, async (database, asRole) =>
         {
-            var (db, role) = await RestrictedRoleAsync(database, Schema, trgmInPublic: false);
-            try
-            {
-                await using var h = Harness(db, out _, options: o => o.Database.Schema = Schema);
-                var refused = await Assert.ThrowsAnyAsync<Exception>(() => h.Services.MigratePortalPaymentsAsync());
-                var message = refused is PostgresException pg ? pg.MessageText : refused.ToString();
-                Assert.Contains("needs the PostgreSQL extension pg_trgm", message);
-                Assert.Contains("CREATE EXTENSION pg_trgm", message);
-            }
-            finally
-            {
-                await DropRoleAsync(database, role);
-            }
-        }
-        finally
-        {
-            await database.DisposeAsync();
-        }
-    }
+            await using var h = Harness(asRole, out _, options: o => o.Database.Schema = Schema);
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => h.Services.MigratePortalPaymentsAsync());
+            var message = refused is PostgresException pg ? pg.MessageText : refused.ToString();
+            Assert.Contains("needs the PostgreSQL extension pg_trgm", message);
+            Assert.Contains("CREATE EXTENSION pg_trgm", message);
+        });
 }
