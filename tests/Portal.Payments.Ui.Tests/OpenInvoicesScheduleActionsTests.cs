@@ -40,7 +40,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         Assert.False(Box(cut, "SCH-4001").HasAttribute("disabled"));
 
         Box(cut, "SCH-4001").Change(true);
-        Assert.Equal("Tick the invoices to pay first.", ActionDisabledReason(cut, "schedule-selected"));   // a Scheduled row is not payable again
+        Assert.Equal("The ticked invoices are scheduled already. Tick open invoices to schedule them.", ActionDisabledReason(cut, "schedule-selected"));   // a Scheduled row is not payable again
         Assert.Null(ActionDisabledReason(cut, "cancel-scheduled"));
         ChooseAction(cut, "cancel-scheduled");
 

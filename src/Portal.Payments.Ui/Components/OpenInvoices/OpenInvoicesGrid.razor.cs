@@ -484,7 +484,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private IReadOnlyList<ActionsMenuItem> ActionItems() =>
     [
         new(L["Invoices.ScheduleSelected"], "event", "schedule-selected", EventCallback.Factory.Create(this, StartScheduling),
-            _selected.Count > 0 ? null : L["Invoices.ScheduleNeedsSelection"].Value),
+            _selected.Count > 0 ? null : _selectedScheduled.Count > 0 ? L["Invoices.ScheduleAlreadyScheduled"].Value : L["Invoices.ScheduleNeedsSelection"].Value),
         new(L["Invoices.CancelScheduled"], "event_busy", "cancel-scheduled", EventCallback.Factory.Create(this, () => _cancelling = true),
             _selectedScheduled.Count > 0 ? null : L["Invoices.CancelNeedsScheduled"].Value),
     ];
