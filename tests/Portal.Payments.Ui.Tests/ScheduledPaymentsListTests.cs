@@ -124,6 +124,28 @@ public class ScheduledPaymentsListTests : PayTestContext
     }
 
     [Fact]
+    public async Task Cancel_closes_the_change_form_unchanged_and_gives_the_focus_to_the_rows_Change_button()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("SCH-5151", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
+        var dialogJs = JSInterop.SetupModule(PanelFocusChecks.DialogModule);
+        var cut = RenderList();
+        await OpenChangeAsync(cut);
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-change-cancel]").Click());
+
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]"));
+        var change = cut.Find("[data-testid=scheduled-change]");
+        cut.WaitForAssertion(() => Assert.Equal(change.GetAttribute("data-focus"),
+            Assert.Single(dialogJs.Invocations, i => i.Identifier == "focusMarked").Arguments[0]), Timeout);
+        Assert.Equal("3/12/2027", cut.Find("[data-testid=scheduled-date]").TextContent.Trim());
+    }
+
+    [Fact]
     public async Task Change_moves_the_payment_to_another_date_showing_the_amount_for_that_date_before_saving()
     {
         await StartAsync();

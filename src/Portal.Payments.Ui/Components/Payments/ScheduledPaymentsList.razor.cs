@@ -246,11 +246,23 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
     /// <summary>The data-focus of the message saying what a change of <paramref name="paymentId"/> did.</summary>
     private static string ChangedFocus(Guid paymentId) => $"scheduled-changed-{paymentId:N}";
 
+    private static string ChangeFocus(Guid paymentId) => $"scheduled-change-{paymentId:N}";
+
+    /// <summary>Closes the change form unchanged; its row's Change button takes the focus the form held.</summary>
+    private void StopChanging()
+    {
+        if (_changing is { } payment)
+        {
+            _focusAfter = ChangeFocus(payment.PaymentId);
+        }
+        _changing = null;
+    }
+
     /// <inheritdoc />
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
-        // After a save the form is gone with the focus it held: the row's message takes it (focus is a courtesy; the
-        // script does nothing without JS or a circuit).
+        // After a save the form is gone with the focus it held: the row's message takes it, after Cancel the row's Change
+        // button (focus is a courtesy; the script does nothing without JS or a circuit).
         if (_focusAfter is { } target && _changing is null)
         {
             _focusAfter = null;
