@@ -237,12 +237,12 @@ public sealed class StripeGateway : PaymentGatewayBase
             {
                 // The method left the customer (detached, deleted) — perhaps after a first attempt under this key whose
                 // answer was lost: that charge stands, and a refusal now would record a failure for money taken.
-                var earlier = await GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey), cancellationToken);
-                if (earlier.ErrorCode != GatewayErrorCode.NotFound)
+                // (A lookup that gets no answer throws into the catch below: an unknown outcome, never a refusal.)
+                if (await FindByKeyAsync(request.IdempotencyKey, cancellationToken) is { } earlier)
                 {
-                    _logger.LogInformation("Stripe charge for payment {PaymentId}: its method left the customer; the key's earlier attempt answers ({Status}, {Code})",
-                        request.PaymentId, earlier.Status, earlier.ErrorCode);
-                    return earlier with { Replayed = earlier.Reference is not null };
+                    _logger.LogInformation("Stripe charge for payment {PaymentId}: its method left the customer; the key's earlier attempt {PaymentIntent} answers ({Status})",
+                        request.PaymentId, earlier.Id, earlier.Status);
+                    return FromIntent(earlier, request.OffSession) with { Replayed = true };
                 }
                 return Failed(GatewayErrorCode.InvalidToken, method.CustomerId is null && method.Type == "us_bank_account"
                     ? "This bank account is still being verified; it can pay once the verification is complete."

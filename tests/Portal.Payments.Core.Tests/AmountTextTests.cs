@@ -46,6 +46,8 @@ public class AmountTextTests
     [InlineData("en-US", "USD", "$")]
     [InlineData("en-US", "USD", "$$12")]
     [InlineData("en-US", "USD", "$12,50")]   // the symbol does not make an unclear number clear
+    [InlineData("en-US", "EUR", "1.500 €")]   // a German 1,500 (not 1.50) copied onto an English page
+    [InlineData("en-US", "USD", "$1.500")]
     public void Another_currency_or_an_unclear_number_is_still_refused(string culture, string currency, string text)
     {
         Assert.False(AmountText.TryParse(text, CultureInfo.GetCultureInfo(culture), currency, out _));

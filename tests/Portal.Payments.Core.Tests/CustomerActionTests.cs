@@ -106,6 +106,35 @@ public abstract class CustomerActionTests(TestDatabase database)
         public override GatewayCapabilities Capabilities => Inner.Capabilities & ~GatewayCapabilities.Void;
     }
 
+    /// <summary>The sandbox whose status lookups leave the charge's reference out (a gateway that looks charges up by key only).</summary>
+    private sealed class NoReferenceLookupGateway(SandboxGateway inner) : SandboxPassThrough(inner)
+    {
+        public override async Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
+            await Inner.GetChargeStatusAsync(lookup, cancellationToken) with { Reference = null };
+    }
+
+    // Review: a lookup without the charge's reference kept an abandoned confirmation waiting for good, though the payment
+    // had stored the reference when the bank asked for the confirmation.
+    [Fact]
+    public async Task An_abandoned_confirmation_whose_lookup_gives_no_reference_is_cancelled_with_the_stored_reference()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new NoReferenceLookupGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-A36", 4_400));
+        var card = await CardAsync(h, ThreeDsCard);
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        Assert.Equal(PaymentStatus.RequiresAction, outcome.Status);
+        Assert.NotNull(Assert.Single(await PaymentsAsync(h, account)).GatewayReference);
+
+        h.Clock.Advance(TimeSpan.FromMinutes(61));
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+
+        var failed = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Failed, PaymentFailureCodes.AuthenticationAbandoned), (failed.Status, failed.FailureCode));
+        Assert.False(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(outcome.CustomerAction!, approved: true));   // cancelled at the gateway
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+    }
+
     // Review (money path): with a gateway that cannot cancel, the reconciler failed an abandoned confirmation anyway and
     // reopened its invoices; the payer confirming later took the money for a payment recorded as failed.
     [Fact]

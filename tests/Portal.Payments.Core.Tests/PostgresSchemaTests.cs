@@ -95,9 +95,10 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
     /// <summary>
     /// Runs <paramref name="body"/> on a fresh database as a role that may only use and create in <see cref="Schema"/>
     /// (created for it), not create anything else in the database, as a host's DBA sets one up; pg_trgm is installed in
-    /// public first when <paramref name="trgmInPublic"/>. The role and the database are dropped afterwards.
+    /// <paramref name="trgmSchema"/> first when given (created when not public; the role gets no rights there). The role
+    /// and the database are dropped afterwards.
     /// </summary>
-    private static async Task AsRestrictedRoleAsync(bool trgmInPublic, Func<PostgresDatabase, TestDatabase, Task> body)
+    private static async Task AsRestrictedRoleAsync(string? trgmSchema, Func<PostgresDatabase, TestDatabase, Task> body)
     {
         var database = new PostgresDatabase();
         await database.CreateEmptyAsync();
@@ -105,7 +106,8 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
         try
         {
             await AdminAsync(database, $"CREATE ROLE {role} LOGIN; CREATE SCHEMA {Schema}; GRANT USAGE, CREATE ON SCHEMA {Schema} TO {role};"
-                + (trgmInPublic ? " CREATE EXTENSION pg_trgm SCHEMA public;" : ""));
+                + (trgmSchema is null ? "" : trgmSchema == "public" ? " CREATE EXTENSION pg_trgm SCHEMA public;"
+                    : $" CREATE SCHEMA {trgmSchema}; CREATE EXTENSION pg_trgm SCHEMA {trgmSchema};"));
             var asRole = new AsRole(database, role);
             await asRole.CreateEmptyAsync();
             await body(database, asRole);
@@ -131,7 +133,7 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
     // (searching only the portal's schema) could not find: the host could not start, its database half migrated.
     [Fact]
     public async Task A_role_limited_to_its_schema_migrates_using_pg_trgm_already_installed_in_public_and_contains_search_works() =>
-        await AsRestrictedRoleAsync(trgmInPublic: true, async (database, asRole) =>
+        await AsRestrictedRoleAsync("public", async (database, asRole) =>
         {
             await using var h = Harness(asRole, out var account, options: o => o.Database.Schema = Schema);
             await h.Services.MigratePortalPaymentsAsync();
@@ -148,12 +150,23 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
 
     [Fact]
     public async Task A_role_that_may_not_create_pg_trgm_is_told_what_to_run_when_migrating() =>
-        await AsRestrictedRoleAsync(trgmInPublic: false, async (database, asRole) =>
+        await AsRestrictedRoleAsync(null, async (database, asRole) =>
         {
             await using var h = Harness(asRole, out _, options: o => o.Database.Schema = Schema);
             var refused = await Assert.ThrowsAnyAsync<Exception>(() => h.Services.MigratePortalPaymentsAsync());
             var message = refused is PostgresException pg ? pg.MessageText : refused.ToString();
             Assert.Contains("needs the PostgreSQL extension pg_trgm", message);
             Assert.Contains("CREATE EXTENSION pg_trgm", message);
+        });
+
+    [Fact]
+    public async Task A_role_that_may_not_use_the_schema_pg_trgm_is_in_is_told_what_to_grant() =>
+        await AsRestrictedRoleAsync("pp_extensions", async (database, asRole) =>
+        {
+            await using var h = Harness(asRole, out _, options: o => o.Database.Schema = Schema);
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => h.Services.MigratePortalPaymentsAsync());
+            var message = refused is PostgresException pg ? pg.MessageText : refused.ToString();
+            Assert.Contains("installed in schema pp_extensions", message);
+            Assert.Contains("GRANT USAGE ON SCHEMA pp_extensions", message);
         });
 }

@@ -108,16 +108,19 @@ public sealed class PaymentMethodsBrowserTests(HostSiteFixture host, ITestOutput
         await Expect(page.GetByTestId("ach-text")).ToBeVisibleAsync();
         // The authorization replaced the details and their Continue: it has the focus.
         await Expect(page.GetByTestId("ach-authorization")).ToBeFocusedAsync();
-        await Expect(page.GetByLabel(T("Routing number"), new() { Exact = true })).ToBeHiddenAsync();
+        await Expect(page.GetByLabel(T("Routing number"), new() { Exact = true })).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("ach-seller")).ToHaveTextAsync("Northwind Supply");
         await Expect(page.GetByTestId("ach-account")).ToHaveTextAsync(T("Ending in {0}", Typed.BankAccount[^4..]));
         await Expect(page.GetByTestId("ach-text")).ToContainTextAsync("I authorize Northwind Supply to electronically debit");
         await ScanAsync(page, "add form, ACH authorization after the details");
-        // Changing the details shows them as typed (only the account number is typed again), then back to the authorization.
+        // Changing the details brings the capture form back (a processor's form collects once), then the authorization again.
         await page.GetByTestId("ach-change-details").ClickAsync();
-        await Expect(page.GetByLabel(T("Routing number"), new() { Exact = true })).ToHaveValueAsync(Typed.RoutingNumber);
+        await page.GetByLabel(T("Account holder name"), new() { Exact = true }).FillAsync("Acme Manufacturing");
+        await page.GetByLabel(T("Routing number"), new() { Exact = true }).FillAsync(Typed.RoutingNumber);
         await page.GetByLabel(T("Account number"), new() { Exact = true }).FillAsync(Typed.BankAccount);
         await page.GetByLabel(T("Confirm account number"), new() { Exact = true }).FillAsync(Typed.BankAccount);
+        await page.GetByLabel(T("Account type"), new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = T("Checking") });
+        await page.GetByLabel(T("Account holder type"), new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = T("Business") });
         await page.GetByRole(AriaRole.Button, new() { Name = T("Continue"), Exact = true }).ClickAsync();
         await Expect(page.GetByTestId("ach-authorization")).ToBeFocusedAsync();
         await page.GetByLabel(T("Your full name (signature)"), new() { Exact = true }).FillAsync("Pat Payer");

@@ -69,9 +69,9 @@ public enum GatewayEventOutcome
     /// <summary>No payment or method of this portal matches (another system's charge on the same gateway account).</summary>
     Unknown = 4,
     /// <summary>
-    /// The gateway says money was taken (succeeded or settling) for a payment the portal ended without taking any (failed
-    /// or cancelled, its invoices open again): nothing changed, logged as an error and reported by the health check until
-    /// a person refunds the charge or records it in the ERP.
+    /// The gateway says money was taken (succeeded) for a payment the portal ended without taking any (failed or
+    /// cancelled, its invoices open again): nothing changed; logged as an error naming the payment and counted by the
+    /// health check for 7 days. A person refunds the charge or records it in the ERP.
     /// </summary>
     Conflict = 5,
 }

@@ -309,9 +309,9 @@ public sealed class ErpSyncService(
         row.Type = item.Type;
         row.PoNumber = item.PoNumber;
         row.Reference = item.Reference;
-        row.NumberKey = SearchKeys.Normalize(item.Number, 64);
-        row.PoKey = SearchKeys.Normalize(item.PoNumber, 64);
-        row.ReferenceKey = SearchKeys.Normalize(item.Reference, 200);
+        row.NumberKey = SearchKeys.Normalize(item.Number, MaxIdLength);
+        row.PoKey = SearchKeys.Normalize(item.PoNumber, MaxIdLength);
+        row.ReferenceKey = SearchKeys.Normalize(item.Reference, MaxReferenceLength);
         row.DocumentDate = item.DocumentDate;
         row.DueDate = item.DueDate;
         row.Currency = item.OpenAmount.Currency;

@@ -15,12 +15,15 @@ public static class AmountText
     /// <summary>
     /// Reads <paramref name="text"/> in <paramref name="culture"/> as an amount in <paramref name="currency"/>: as
     /// <see cref="TryParse(string?, IFormatProvider, out decimal)"/>, also with that currency's code or symbol before or
-    /// after the number ("$1,234.50", "1.234,50 €", "USD 12"), as payers copy amounts from their own documents. Another
-    /// currency's symbol is refused.
+    /// after the number ("$1,234.50", "1.234,50 €", "USD 12"), as payers copy amounts from their own documents. A mark
+    /// no culture of that currency writes ("€" for USD) is refused. With a mark, a fraction longer than the currency's
+    /// minor units is refused even when its extra digits are zeros: "1.500 €" on an English page is a German 1,500, not
+    /// 1.50, so it is not read at all.
     /// </summary>
     public static bool TryParse(string? text, IFormatProvider culture, string? currency, out decimal value)
     {
         var s = text?.Trim();
+        var marked = false;
         if (currency is not null && !string.IsNullOrEmpty(s))
         {
             var negative = s.StartsWith('-') ? "-" : "";
@@ -30,14 +33,22 @@ public static class AmountText
                 if (rest.Length > mark.Length && rest.StartsWith(mark, StringComparison.OrdinalIgnoreCase))
                 {
                     s = negative + rest[mark.Length..].TrimStart();
+                    marked = true;
                     break;
                 }
                 if (rest.Length > mark.Length && rest.EndsWith(mark, StringComparison.OrdinalIgnoreCase))
                 {
                     s = negative + rest[..^mark.Length].TrimEnd();
+                    marked = true;
                     break;
                 }
             }
+        }
+        if (marked && CurrencyInfo.TryGet(currency!, out var info)
+            && s!.Split(NumberFormatInfo.GetInstance(culture).NumberDecimalSeparator) is [_, var fraction] && fraction.Length > info.MinorUnits)
+        {
+            value = 0m;
+            return false;
         }
         return TryParse(s, culture, out value);
     }

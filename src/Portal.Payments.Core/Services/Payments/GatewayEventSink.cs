@@ -81,9 +81,10 @@ internal sealed class GatewayEventSink(
             return (GatewayEventOutcome.Unknown, null);
         }
         var from = payment.Status;
-        if (from is PaymentStatus.Failed or PaymentStatus.Cancelled && e.Status is ChargeStatus.Succeeded or ChargeStatus.Processing)
+        if (from is PaymentStatus.Failed or PaymentStatus.Cancelled && e.Status == ChargeStatus.Succeeded)
         {
-            // The lifecycle cannot take an ended payment back, and must not: its invoices may be paid again meanwhile.
+            // The lifecycle cannot take an ended payment back, and must not: its invoices may be paid again meanwhile. A late
+            // "processing" is no conflict: it comes before a failure, and webhooks arrive in any order.
             logger.LogError("Gateway event {Gateway} {EventId}: the gateway says payment {PaymentId} ({ReceiptNumber}, {Amount} {Currency}) of account {AccountId} is {ChargeStatus}, but the portal recorded it {Status} with nothing taken and its invoices open again. Refund the charge at the gateway or record the payment in the ERP",
                 gatewayKey, e.EventId, payment.Id, payment.ReceiptNumber, Money.FromMinorUnits(payment.AmountMinor, payment.Currency).Amount, payment.Currency, payment.AccountId, e.Status, from);
             return (GatewayEventOutcome.Conflict, payment.Id);

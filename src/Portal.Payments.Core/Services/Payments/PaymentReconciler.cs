@@ -222,14 +222,15 @@ internal sealed class PaymentReconciler(
         {
             return await LaterAsync(payment, ct);
         }
-        if (lookup.Reference is null || !gateway.Capabilities.HasFlag(GatewayCapabilities.Void))
+        var reference = lookup.Reference ?? payment.GatewayReference;
+        if (reference is null || !gateway.Capabilities.HasFlag(GatewayCapabilities.Void))
         {
             logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}) still waits for the payer's authentication after {Timeout}; the gateway {Gateway} cannot cancel it ({Why}), so it stays open until the gateway says how it ended",
                 payment.Id, payment.ReceiptNumber, options.Value.Charging.CustomerActionTimeout, gateway.Key,
-                lookup.Reference is null ? "its lookup gave no charge reference" : "no Void capability");
+                reference is null ? "no charge reference is known" : "no Void capability");
             return await LaterAsync(payment, ct);
         }
-        var voided = await VoidAsync(gateway, payment, lookup.Reference);
+        var voided = await VoidAsync(gateway, payment, reference);
         if (voided is null || (voided.ErrorCode != GatewayErrorCode.None && voided.Status != ChargeStatus.Reversed))
         {
             // If the payer finished just now, the next lookup sees it; never fail a payment that may have succeeded.

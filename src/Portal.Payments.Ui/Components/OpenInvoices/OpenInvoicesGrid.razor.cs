@@ -593,7 +593,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         {
             _focusGrid = false;
             _script ??= new DialogScript(JS);
-            await _script.FocusFirstAsync("[role=grid]");
+            await _script.FocusFirstAsync("[data-testid=grid-grid] [role=grid]");   // this grid, not a host's own
         }
     }
 

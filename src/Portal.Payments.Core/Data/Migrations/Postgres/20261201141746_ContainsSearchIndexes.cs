@@ -26,11 +26,14 @@ namespace Portal.Payments.Data.Migrations.Postgres
                     SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
                     IF ext IS NULL THEN
                         BEGIN
-                            CREATE EXTENSION pg_trgm;
+                            CREATE EXTENSION IF NOT EXISTS pg_trgm;
                         EXCEPTION WHEN insufficient_privilege OR feature_not_supported OR undefined_file THEN
                             RAISE EXCEPTION 'Portal.Payments needs the PostgreSQL extension pg_trgm (for its search), and role % may not create it (%). Ask a database owner to run CREATE EXTENSION pg_trgm SCHEMA public; (any schema will do) or grant CREATE on the database to the role that migrates, then start again.', current_user, SQLERRM;
                         END;
                         SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+                    END IF;
+                    IF NOT has_schema_privilege(ext, 'USAGE') THEN
+                        RAISE EXCEPTION 'Portal.Payments needs the PostgreSQL extension pg_trgm (for its search); it is installed in schema %, which role % may not use. Ask a database owner to run GRANT USAGE ON SCHEMA % TO %; then start again.', ext, current_user, ext, current_user;
                     END IF;
                     EXECUTE format('CREATE INDEX "IX_pp_invoices_NumberKey_trgm" ON pp_invoices USING gin ("NumberKey" %I.gin_trgm_ops)', ext);
                     EXECUTE format('CREATE INDEX "IX_pp_invoices_PoKey_trgm" ON pp_invoices USING gin ("PoKey" %I.gin_trgm_ops)', ext);
