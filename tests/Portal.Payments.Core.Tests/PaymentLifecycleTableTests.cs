@@ -16,6 +16,14 @@ public sealed partial class PaymentLifecycleTableTests
     private static readonly string RepoRoot = FindRepoRoot();
 
     [Fact]
+    public void The_unresolved_query_filter_selects_exactly_the_unresolved_states()
+    {
+        var filter = PaymentLifecycle.IsUnresolved.Compile();
+        Assert.All(Enum.GetValues<PaymentStatus>(), status =>
+            Assert.Equal(PaymentLifecycle.UnresolvedStates.Contains(status), filter(new PaymentRecord { Status = status })));
+    }
+
+    [Fact]
     public void The_diagram_in_the_architecture_doc_is_the_transition_table()
     {
         var doc = File.ReadAllText(Path.Combine(RepoRoot, "docs", "architecture.md"));

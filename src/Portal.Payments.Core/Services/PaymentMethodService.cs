@@ -354,8 +354,7 @@ public sealed class PaymentMethodService(
         // A payment whose outcome is not known yet may be sent again with this method (a retry under its key, the payer's
         // bank confirmation): removing it at the gateway now could turn a charge made into a recorded failure.
         var unresolved = await db.Payments.AsNoTracking()
-            .Where(p => p.AccountId == scope.AccountId && p.PaymentMethodId == id
-                && (p.Status == PaymentStatus.Charging || p.Status == PaymentStatus.Unconfirmed || p.Status == PaymentStatus.RequiresAction))
+            .Where(Payments.PaymentLifecycle.IsUnresolved).Where(p => p.AccountId == scope.AccountId && p.PaymentMethodId == id)
             .OrderBy(p => p.CreatedAt).Select(p => p.ReceiptNumber).FirstOrDefaultAsync(cancellationToken);
         if (unresolved is not null)
         {

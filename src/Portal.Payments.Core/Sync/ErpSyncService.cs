@@ -180,12 +180,12 @@ public sealed class ErpSyncService(
                         }
                     }
                 }
-                else if (item.ExternalId.Length > MaxIdLength)
+                else if (item.ExternalId.Length > ColumnLengths.Id)
                 {
                     // Not storable as a new row on every database; one stored before (SQLite keeps longer ids) is still
                     // updated above, so it closes when the ERP settles it.
                     logger.LogError("ERP sync of {AccountId}: open item {ExternalId}… ({Number}) is left out: its id has {Length} characters, the portal stores at most {Max}",
-                        accountId, item.ExternalId[..MaxIdLength], item.Number, item.ExternalId.Length, MaxIdLength);
+                        accountId, item.ExternalId[..ColumnLengths.Id], item.Number, item.ExternalId.Length, ColumnLengths.Id);
                 }
                 else
                 {
@@ -237,9 +237,6 @@ public sealed class ErpSyncService(
         TimeLimit.RunAsync(c => erp.PullOpenItemsAsync(accountId, cursor, PageSize, c), options.Value.ErpSyncPageTimeout, clock,
             $"The ERP did not answer the open-items pull for account {accountId}", nameof(PortalPaymentsOptions.ErpSyncPageTimeout), ct);
 
-    /// <summary>The lengths of the invoice columns (the model's): an id, number or PO number, and a reference or cursor.</summary>
-    internal const int MaxIdLength = ColumnLengths.Id, MaxReferenceLength = ColumnLengths.Name;
-
     /// <summary>
     /// A page as the portal can store it on every database (PostgreSQL refuses a longer value; SQLite would keep it):
     /// a number, PO number or reference longer than its column is shortened, ending in "…", and logged; a cursor that
@@ -248,12 +245,12 @@ public sealed class ErpSyncService(
     /// </summary>
     private OpenItemsPage Storable(string accountId, OpenItemsPage page)
     {
-        if (page.NextCursor is { Length: > MaxReferenceLength } cursor)
+        if (page.NextCursor is { Length: > ColumnLengths.Name } cursor)
         {
             throw new InvalidOperationException(
-                $"The ERP adapter's next cursor for account {accountId} has {cursor.Length} characters; the portal stores at most {MaxReferenceLength}.");
+                $"The ERP adapter's next cursor for account {accountId} has {cursor.Length} characters; the portal stores at most {ColumnLengths.Name}.");
         }
-        if (page.Items.All(i => i.Number.Length <= MaxIdLength && (i.PoNumber?.Length ?? 0) <= MaxIdLength && (i.Reference?.Length ?? 0) <= MaxReferenceLength))
+        if (page.Items.All(i => i.Number.Length <= ColumnLengths.Id && (i.PoNumber?.Length ?? 0) <= ColumnLengths.Id && (i.Reference?.Length ?? 0) <= ColumnLengths.Name))
         {
             return page;
         }
@@ -262,14 +259,14 @@ public sealed class ErpSyncService(
         {
             var fitted = item with
             {
-                Number = Fit(item.Number, MaxIdLength),
-                PoNumber = item.PoNumber is null ? null : Fit(item.PoNumber, MaxIdLength),
-                Reference = item.Reference is null ? null : Fit(item.Reference, MaxReferenceLength),
+                Number = Fit(item.Number, ColumnLengths.Id),
+                PoNumber = item.PoNumber is null ? null : Fit(item.PoNumber, ColumnLengths.Id),
+                Reference = item.Reference is null ? null : Fit(item.Reference, ColumnLengths.Name),
             };
             if (fitted != item)
             {
                 logger.LogWarning("ERP sync of {AccountId}: open item {ExternalId} has a number, PO number or reference longer than the portal stores (at most {MaxId} characters for a number or PO number, {MaxReference} for a reference); it is shown shortened",
-                    accountId, item.ExternalId, MaxIdLength, MaxReferenceLength);
+                    accountId, item.ExternalId, ColumnLengths.Id, ColumnLengths.Name);
             }
             items.Add(fitted);
         }
@@ -309,9 +306,9 @@ public sealed class ErpSyncService(
         row.Type = item.Type;
         row.PoNumber = item.PoNumber;
         row.Reference = item.Reference;
-        row.NumberKey = SearchKeys.Normalize(item.Number, MaxIdLength);
-        row.PoKey = SearchKeys.Normalize(item.PoNumber, MaxIdLength);
-        row.ReferenceKey = SearchKeys.Normalize(item.Reference, MaxReferenceLength);
+        row.NumberKey = SearchKeys.Normalize(item.Number, ColumnLengths.Id);
+        row.PoKey = SearchKeys.Normalize(item.PoNumber, ColumnLengths.Id);
+        row.ReferenceKey = SearchKeys.Normalize(item.Reference, ColumnLengths.Name);
         row.DocumentDate = item.DocumentDate;
         row.DueDate = item.DueDate;
         row.Currency = item.OpenAmount.Currency;

@@ -25,7 +25,10 @@ internal static class PaymentText
     /// invoices grid says it), since the list's date is when it was made.
     /// </summary>
     public static string Status(IStringLocalizer<PortalStrings> l, PaymentStatus status, DateOnly? scheduledFor) =>
-        status == PaymentStatus.Scheduled && scheduledFor is { } date ? l["Status.ScheduledFor", PortalFormat.Date(date)] : Status(l, status);
+        status == PaymentStatus.Scheduled && scheduledFor is { } date ? ScheduledFor(l, date) : Status(l, status);
+
+    /// <summary>"Scheduled 3/15/2027": the status of a payment, or an invoice, to be charged on <paramref name="date"/>.</summary>
+    public static string ScheduledFor(IStringLocalizer<PortalStrings> l, DateOnly date) => l["Status.ScheduledFor", PortalFormat.Date(date)];
 
     /// <summary>
     /// An enum value of a grid column (the column filter's choices): its wording in the user's language, or null for an

@@ -119,6 +119,10 @@ public sealed class PaymentLifecycle(
     internal static IReadOnlySet<PaymentStatus> UnresolvedStates { get; } =
         new HashSet<PaymentStatus> { PaymentStatus.Charging, PaymentStatus.Unconfirmed, PaymentStatus.RequiresAction };
 
+    /// <summary><see cref="UnresolvedStates"/> as a query filter (equalities the status indexes serve).</summary>
+    internal static System.Linq.Expressions.Expression<Func<PaymentRecord, bool>> IsUnresolved { get; } =
+        p => p.Status == PaymentStatus.Charging || p.Status == PaymentStatus.Unconfirmed || p.Status == PaymentStatus.RequiresAction;
+
     /// <summary>True when the table allows moving from <paramref name="from"/> to <paramref name="to"/>.</summary>
     internal static bool Allows(PaymentStatus? from, PaymentStatus to) => Transitions.Any(t => t.From == from && t.To == to);
 

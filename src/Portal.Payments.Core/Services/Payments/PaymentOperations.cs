@@ -98,6 +98,7 @@ public sealed class PaymentOperations(
     {
         var now = Now;
         var stuckBefore = now - options.Value.Charging.StuckPaymentAge;
+        var conflictsSince = now - ConflictWindow;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var postings = db.Outbox.Where(m => m.CompletedAt == null
             && (m.Kind == OutboxKind.ErpPayment || m.Kind == OutboxKind.ErpDeposit || m.Kind == OutboxKind.ErpReversal));
@@ -111,12 +112,10 @@ public sealed class PaymentOperations(
             DeadLettered = await db.Outbox.CountAsync(m => m.CompletedAt == null && m.DeadLetteredAt != null, cancellationToken),
             StuckPayments = await stuck.CountAsync(cancellationToken),
             OldestStuckAge = oldestStuck is { } s ? now - s : null,
-            ConflictingGatewayEvents = await ConflictsSince(db, now - ConflictWindow).CountAsync(cancellationToken),
+            ConflictingGatewayEvents = await db.GatewayEvents
+                .CountAsync(e => e.Outcome == GatewayEventOutcome.Conflict && e.ProcessedAt >= conflictsSince, cancellationToken),
         };
     }
-
-    private static IQueryable<GatewayEventRecord> ConflictsSince(PaymentsDbContext db, DateTime since) =>
-        db.GatewayEvents.Where(e => e.Outcome == GatewayEventOutcome.Conflict && e.ProcessedAt >= since);
 
     /// <summary>Payments charging, unconfirmed or awaiting the payer for longer than <see cref="ChargingOptions.StuckPaymentAge"/>, oldest first.</summary>
     public async Task<IReadOnlyList<StuckPayment>> GetStuckPaymentsAsync(CancellationToken cancellationToken = default)
@@ -203,8 +202,7 @@ public sealed class PaymentOperations(
     }
 
     private static IQueryable<PaymentRecord> Stuck(PaymentsDbContext db, DateTime before) =>
-        db.Payments.Where(p => (p.Status == PaymentStatus.Charging || p.Status == PaymentStatus.Unconfirmed || p.Status == PaymentStatus.RequiresAction)
-                               && p.ChargeStartedAt != null && p.ChargeStartedAt < before);
+        db.Payments.Where(PaymentLifecycle.IsUnresolved).Where(p => p.ChargeStartedAt != null && p.ChargeStartedAt < before);
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 

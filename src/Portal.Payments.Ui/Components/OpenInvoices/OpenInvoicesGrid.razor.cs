@@ -65,8 +65,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private CancellationTokenSource? _matchingLoad;
     // A cancel of scheduled invoices clears their selection, and with it the Actions button that opened the dialog: the
     // grid takes the focus once the dialog is gone, instead of the browser dropping it to the top of the page.
-    private bool _focusGrid;
-    private DialogScript? _script;
+    private MarkedFocus? _focusGrid;
 
     [Inject] private InvoiceQueryService Invoices { get; set; } = default!;
     [Inject] private ILogger<OpenInvoicesGrid> Logger { get; set; } = default!;
@@ -518,7 +517,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         _cancelling = false;
         _selectedScheduled.Clear();
         _notice = message;
-        _focusGrid = true;
+        (_focusGrid ??= new MarkedFocus(JS)).RequestFirst("[data-testid=grid-grid] [role=grid]");   // this grid, not a host's own
         await RefreshAfterChangeAsync();
     }
 
@@ -570,7 +569,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private string StatusText(InvoiceRow row) => row.Status switch
     {
         InvoiceStatus.Scheduled when row is { ByAutopay: true, ScheduledFor: { } debit } => L["Status.AutopayOn", PortalFormat.Date(debit)],
-        InvoiceStatus.Scheduled when row.ScheduledFor is { } on => L["Status.ScheduledFor", PortalFormat.Date(on)],
+        InvoiceStatus.Scheduled when row.ScheduledFor is { } on => PaymentText.ScheduledFor(L, on),
         InvoiceStatus.Scheduled => L["Status.Scheduled"],
         InvoiceStatus.Pending => L["Status.Pending"],
         InvoiceStatus.Processing => L["Status.Processing"],
@@ -587,15 +586,8 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private string BucketLabel(AgingBucket bucket) => InvoiceBalances.Label(L, bucket);
 
     /// <inheritdoc />
-    protected override async Task OnAfterRenderAsync(bool firstRender)
-    {
-        if (_focusGrid && !_cancelling)
-        {
-            _focusGrid = false;
-            _script ??= new DialogScript(JS);
-            await _script.FocusFirstAsync("[data-testid=grid-grid] [role=grid]");   // this grid, not a host's own
-        }
-    }
+    protected override Task OnAfterRenderAsync(bool firstRender) =>
+        _focusGrid is not null && !_cancelling ? _focusGrid.ApplyAsync() : Task.CompletedTask;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -603,9 +595,9 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         _disposed = true;
         _matchingLoad?.Cancel();
         _matchingLoad?.Dispose();
-        if (_script is not null)
+        if (_focusGrid is not null)
         {
-            await _script.DisposeAsync();
+            await _focusGrid.DisposeAsync();
         }
         GC.SuppressFinalize(this);
     }

@@ -28,9 +28,8 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
     private string? _dateError;
     // What the last change did, shown in the row of that payment.
     private (Guid PaymentId, string Text)? _changed;
-    // The data-focus of the element to focus after the next render, or null.
-    private string? _focusAfter;
-    private DialogScript? _script;
+    // What takes the focus from the change form once it is gone: the row's message after a save, its Change button after Cancel.
+    private MarkedFocus? _focus;
     private IReadOnlyList<long>? _cancelIds;
 
     [Inject] private ScheduledPaymentService Scheduled { get; set; } = default!;
@@ -213,7 +212,7 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
             // which would say it twice).
             _notice = null;
             _changed = (changed.PaymentId, L["Scheduled.Changed", changed.ReceiptNumber, PortalFormat.Money(changed.Amount), PortalFormat.Date(changed.ScheduledFor), PaymentText.Method(L, changed.MethodDescription)]);
-            _focusAfter = ChangedFocus(changed.PaymentId);
+            Focus.Request(ChangedFocus(changed.PaymentId));
             _changing = null;
             await LoadAsync();
         }
@@ -253,30 +252,22 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
     {
         if (_changing is { } payment)
         {
-            _focusAfter = ChangeFocus(payment.PaymentId);
+            Focus.Request(ChangeFocus(payment.PaymentId));
         }
         _changing = null;
     }
 
+    private MarkedFocus Focus => _focus ??= new MarkedFocus(JS);
+
     /// <inheritdoc />
-    protected override async Task OnAfterRenderAsync(bool firstRender)
-    {
-        // After a save the form is gone with the focus it held: the row's message takes it, after Cancel the row's Change
-        // button (focus is a courtesy; the script does nothing without JS or a circuit).
-        if (_focusAfter is { } target && _changing is null)
-        {
-            _focusAfter = null;
-            _script ??= new DialogScript(JS);
-            await _script.FocusMarkedAsync(target);
-        }
-    }
+    protected override Task OnAfterRenderAsync(bool firstRender) => _changing is null ? Focus.ApplyAsync() : Task.CompletedTask;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_script is not null)
+        if (_focus is not null)
         {
-            await _script.DisposeAsync();
+            await _focus.DisposeAsync();
         }
         GC.SuppressFinalize(this);
     }
