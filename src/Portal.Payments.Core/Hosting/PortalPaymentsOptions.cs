@@ -318,8 +318,19 @@ public sealed class ChargingOptions
     /// <summary>How long the payer has to finish a customer authentication (3-D Secure) before the payment fails. Default 1 hour.</summary>
     public TimeSpan CustomerActionTimeout { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>A payment charging or unconfirmed for longer than this is reported as stuck by the health check. Default 30 minutes.</summary>
+    /// <summary>
+    /// A payment charging or unconfirmed for longer than this is reported as stuck by the health check; one awaiting the
+    /// payer's authentication is, once this long past <see cref="CustomerActionTimeout"/> (the payer may still finish
+    /// before that). Default 30 minutes.
+    /// </summary>
     public TimeSpan StuckPaymentAge { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// A bank debit still settling (Processing) this long after it was sent is reported as stuck by the health check: the
+    /// gateway has not said how it ended (no status lookup, webhooks not arriving). Default 10 days (ACH debits settle in
+    /// a few business days).
+    /// </summary>
+    public TimeSpan ProcessingAlertAge { get; set; } = TimeSpan.FromDays(10);
 
     /// <summary>An ERP posting of money undelivered for longer than this makes the health check report Degraded. Default 30 minutes.</summary>
     public TimeSpan PostingAlertAge { get; set; } = TimeSpan.FromMinutes(30);

@@ -262,6 +262,10 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:StuckPaymentAge must be positive (e.g. 00:30:00).");
         }
+        if (c.ProcessingAlertAge < TimeSpan.FromDays(1) || c.ProcessingAlertAge > TimeSpan.FromDays(90))
+        {
+            errors.Add($"{S}:ProcessingAlertAge must be 1 to 90 days (e.g. 10.00:00:00).");
+        }
         if (c.PostingAlertAge <= TimeSpan.Zero)
         {
             errors.Add($"{S}:PostingAlertAge must be positive (e.g. 00:30:00).");

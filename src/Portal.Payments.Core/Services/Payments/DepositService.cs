@@ -95,7 +95,7 @@ public sealed class DepositService(
         var scope = await access.ForPayAsync(cancellationToken);
         PaymentStore.RequireKey(request.IdempotencyKey,
             PortalFieldError.Of("deposit", "DepositFormExpired", "This deposit form expired; please review the deposit again."));
-        if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
+        if (await ReplayAsync(scope, request, cancellationToken) is { } earlier)
         {
             return earlier;
         }
@@ -171,9 +171,16 @@ public sealed class DepositService(
         Culture = Notifications.ReaderCulture.Current(),
     };
 
-    /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
-    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
-        await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, key, ct) is { } earlier ? await charger.ReplayAsync(earlier, scope.User.UserId) : null;
+    /// <summary>The outcome of the deposit made earlier with the request's key; another account's key is not found, another deposit's is refused.</summary>
+    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, DepositRequest request, CancellationToken ct)
+    {
+        if (await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, request.IdempotencyKey, ct) is not { } earlier)
+        {
+            return null;
+        }
+        await PaymentStore.RequireSameRequestAsync(dbFactory, earlier, request.PaymentMethodId, request.ExpectedTotal, invoiceIds: null, ct);
+        return await charger.ReplayAsync(earlier, scope.User.UserId);
+    }
 
     private DateOnly Today => options.Value.Today(clock);
 }

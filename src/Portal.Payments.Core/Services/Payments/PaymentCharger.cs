@@ -59,6 +59,10 @@ public sealed class PaymentCharger(
         // Once the charge may be sent, finish whatever the caller does (a closed tab must not abandon money in flight).
         var ct = CancellationToken.None;
         var amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency);
+        if (!string.Equals(payment.GatewayKey, gateway.Key, StringComparison.Ordinal))
+        {
+            return await OtherGatewayAsync(payment, context, ct);
+        }
         try
         {
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -92,6 +96,32 @@ public sealed class PaymentCharger(
             return Unconfirmed(payment);
         }
     }
+
+    /// <summary>
+    /// A payment stored for another gateway than the one the host runs now (the host switched, e.g. from the sandbox to
+    /// Stripe): its method's token means nothing here. Never sent anywhere (no attempt), it fails with nothing charged;
+    /// sent before, its charge is at the other gateway, which alone can say how it ended — nothing is sent here, and the
+    /// reconciler leaves it unresolved for an operator.
+    /// </summary>
+    private async Task<PaymentOutcome> OtherGatewayAsync(PaymentRecord payment, ChargeContext context, CancellationToken ct)
+    {
+        if (payment.Attempts > 0)
+        {
+            logger.LogError("Payment {PaymentId} ({ReceiptNumber}) was sent to gateway {Gateway}, but the host now runs gateway {Current}: nothing is sent here; it stays unresolved for an operator (health check: stuck payments)",
+                payment.Id, payment.ReceiptNumber, payment.GatewayKey, gateway.Key);
+            return Unconfirmed(payment);
+        }
+        logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}) was made with a method of gateway {Gateway}, but the host now runs gateway {Current}: it fails with nothing charged",
+            payment.Id, payment.ReceiptNumber, payment.GatewayKey, gateway.Key);
+        await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Charging, PaymentStatus.Failed, new PaymentChange(context.UserId)
+        {
+            LeaseOwner = lifecycle.NodeName, Reason = OtherGatewayMessage, FailureCode = PaymentFailureCodes.MethodUnsupported, EmailFailure = context.EmailFailure,
+        }, ct);
+        return await CurrentOutcomeAsync(payment, ct);
+    }
+
+    /// <summary>Why a payment whose method belongs to a gateway the host no longer runs failed.</summary>
+    internal const string OtherGatewayMessage = "The payment method cannot be used with the current payment gateway. Nothing was charged.";
 
     /// <summary>
     /// The outcome of a payment made earlier with the same key (a second click, or "Check again" after an unknown outcome).

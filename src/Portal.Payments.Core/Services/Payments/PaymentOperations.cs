@@ -9,7 +9,7 @@ using Portal.Payments.Outbox;
 
 namespace Portal.Payments.Services.Payments;
 
-/// <summary>A payment whose outcome is taking longer than <see cref="ChargingOptions.StuckPaymentAge"/> to learn.</summary>
+/// <summary>A payment whose end is overdue (see <see cref="PaymentOperations.GetStuckPaymentsAsync"/>).</summary>
 public sealed record StuckPayment
 {
     /// <summary>Payment id.</summary>
@@ -18,7 +18,7 @@ public sealed record StuckPayment
     public required string AccountId { get; init; }
     /// <summary>Receipt number.</summary>
     public required string ReceiptNumber { get; init; }
-    /// <summary>Charging, Unconfirmed or RequiresAction.</summary>
+    /// <summary>Charging, Unconfirmed, RequiresAction or Processing.</summary>
     public required PaymentStatus Status { get; init; }
     /// <summary>Amount.</summary>
     public required Money Amount { get; init; }
@@ -66,7 +66,7 @@ public sealed record MoneyPathReport
     public TimeSpan? OldestPostingAge { get; init; }
     /// <summary>Emails and comments given up.</summary>
     public int DeadLettered { get; init; }
-    /// <summary>Payments charging, unconfirmed or awaiting the payer for longer than the stuck age.</summary>
+    /// <summary>Payments whose end is overdue (see <see cref="PaymentOperations.GetStuckPaymentsAsync"/>).</summary>
     public int StuckPayments { get; init; }
     /// <summary>Age of the oldest of them (since charging began).</summary>
     public TimeSpan? OldestStuckAge { get; init; }
@@ -97,13 +97,12 @@ public sealed class PaymentOperations(
     public async Task<MoneyPathReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
         var now = Now;
-        var stuckBefore = now - options.Value.Charging.StuckPaymentAge;
         var conflictsSince = now - ConflictWindow;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var postings = db.Outbox.Where(m => m.CompletedAt == null
             && (m.Kind == OutboxKind.ErpPayment || m.Kind == OutboxKind.ErpDeposit || m.Kind == OutboxKind.ErpReversal));
         var oldestPosting = await postings.OrderBy(m => m.CreatedAt).Select(m => (DateTime?)m.CreatedAt).FirstOrDefaultAsync(cancellationToken);
-        var stuck = Stuck(db, stuckBefore);
+        var stuck = Stuck(db, now);
         var oldestStuck = await stuck.OrderBy(p => p.ChargeStartedAt).Select(p => p.ChargeStartedAt).FirstOrDefaultAsync(cancellationToken);
         return new MoneyPathReport
         {
@@ -117,11 +116,15 @@ public sealed class PaymentOperations(
         };
     }
 
-    /// <summary>Payments charging, unconfirmed or awaiting the payer for longer than <see cref="ChargingOptions.StuckPaymentAge"/>, oldest first.</summary>
+    /// <summary>
+    /// Payments whose end is overdue, oldest first: an unknown outcome (Charging, Unconfirmed) for longer than
+    /// <see cref="ChargingOptions.StuckPaymentAge"/>; awaiting the payer (RequiresAction) that long past
+    /// <see cref="ChargingOptions.CustomerActionTimeout"/>; settling (Processing) longer than <see cref="ChargingOptions.ProcessingAlertAge"/>.
+    /// </summary>
     public async Task<IReadOnlyList<StuckPayment>> GetStuckPaymentsAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var rows = await Stuck(db, Now - options.Value.Charging.StuckPaymentAge)
+        var rows = await Stuck(db, Now)
             .OrderBy(p => p.ChargeStartedAt).Take(MaxListed).AsNoTracking().ToListAsync(cancellationToken);
         return rows.Select(p => new StuckPayment
         {
@@ -201,8 +204,23 @@ public sealed class PaymentOperations(
         return rechecked == 1;
     }
 
-    private static IQueryable<PaymentRecord> Stuck(PaymentsDbContext db, DateTime before) =>
-        db.Payments.Where(PaymentLifecycle.IsUnresolved).Where(p => p.ChargeStartedAt != null && p.ChargeStartedAt < before);
+    /// <summary>
+    /// Payments whose end is overdue at <paramref name="now"/>: an unknown outcome (Charging, Unconfirmed) older than
+    /// <see cref="ChargingOptions.StuckPaymentAge"/>; awaiting the payer (RequiresAction) that long past the payer's
+    /// <see cref="ChargingOptions.CustomerActionTimeout"/> (the reconciler cancels it then, unless the gateway cannot);
+    /// a bank debit settling (Processing) longer than <see cref="ChargingOptions.ProcessingAlertAge"/>.
+    /// </summary>
+    private IQueryable<PaymentRecord> Stuck(PaymentsDbContext db, DateTime now)
+    {
+        var c = options.Value.Charging;
+        var unknownBefore = now - c.StuckPaymentAge;
+        var awaitingBefore = now - c.CustomerActionTimeout - c.StuckPaymentAge;
+        var settlingBefore = now - c.ProcessingAlertAge;
+        return db.Payments.Where(p => p.ChargeStartedAt != null && (
+            ((p.Status == PaymentStatus.Charging || p.Status == PaymentStatus.Unconfirmed) && p.ChargeStartedAt < unknownBefore)
+            || (p.Status == PaymentStatus.RequiresAction && p.ChargeStartedAt < awaitingBefore)
+            || (p.Status == PaymentStatus.Processing && p.ChargeStartedAt < settlingBefore)));
+    }
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
@@ -253,7 +271,7 @@ internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions
         }
         if (report.StuckPayments > 0)
         {
-            problems.Add($"{report.StuckPayments} payment(s) with an unknown outcome for over {Format(options.Value.Charging.StuckPaymentAge)}, the oldest for {Format(report.OldestStuckAge!.Value)}");
+            problems.Add($"{report.StuckPayments} payment(s) not ended in time (an unknown outcome for over {Format(options.Value.Charging.StuckPaymentAge)}, the payer's authentication abandoned, or a bank debit settling for over {Format(options.Value.Charging.ProcessingAlertAge)}), the oldest started {Format(report.OldestStuckAge!.Value)} ago");
         }
         if (report.ConflictingGatewayEvents > 0)
         {
@@ -270,5 +288,6 @@ internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions
 
     private static readonly int ConflictDays = (int)PaymentOperations.ConflictWindow.TotalDays;
 
-    private static string Format(TimeSpan t) => t.TotalHours >= 1 ? $"{t.TotalHours:0.#} h" : $"{Math.Max(1, (int)t.TotalMinutes)} min";
+    private static string Format(TimeSpan t) =>
+        t.TotalDays >= 2 ? $"{t.TotalDays:0.#} days" : t.TotalHours >= 1 ? $"{t.TotalHours:0.#} h" : $"{Math.Max(1, (int)t.TotalMinutes)} min";
 }

@@ -96,6 +96,10 @@ internal sealed class PaymentReconciler(
         }
 
         var gateway = sp.GetRequiredService<IPaymentGateway>();
+        if (!string.Equals(payment.GatewayKey, gateway.Key, StringComparison.Ordinal))
+        {
+            return await OtherGatewayAsync(gateway, payment, ct);
+        }
         var lookup = await LookUpAsync(gateway, payment);
         var change = new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reference = lookup?.Reference };
         var from = payment.Status;
@@ -135,6 +139,29 @@ internal sealed class PaymentReconciler(
             default:
                 return await StillUnknownAsync(payment, ct);
         }
+    }
+
+    /// <summary>
+    /// A payment of another gateway than the one the host runs now (it switched gateways while the payment was open):
+    /// the gateway in force knows nothing of its charge, so its "not found" must not be read as "nothing was charged" —
+    /// that would charge it here again with a token of the other gateway, or fail it and reopen its invoices while the
+    /// other gateway may hold the money. Never sent anywhere, it fails with nothing charged; sent before, it stays
+    /// unresolved for an operator (listed among the stuck payments), who finds its charge at the other gateway.
+    /// </summary>
+    private async Task<bool> OtherGatewayAsync(IPaymentGateway gateway, PaymentRecord payment, CancellationToken ct)
+    {
+        if (payment.Attempts == 0 && payment.Status is PaymentStatus.Charging or PaymentStatus.Unconfirmed)
+        {
+            logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}) of gateway {Gateway} was never sent, and the host now runs gateway {Current}: it fails with nothing charged",
+                payment.Id, payment.ReceiptNumber, payment.GatewayKey, gateway.Key);
+            return await MoveAsync(payment, payment.Status, PaymentStatus.Failed, new PaymentChange(SystemUser)
+            {
+                LeaseOwner = lifecycle.NodeName, Reason = PaymentCharger.OtherGatewayMessage, FailureCode = PaymentFailureCodes.MethodUnsupported, EmailFailure = true,
+            }, ct);
+        }
+        logger.LogError("Payment {PaymentId} ({ReceiptNumber}) is {Status} at gateway {Gateway}, but the host now runs gateway {Current}, which cannot look it up: it stays unresolved for an operator (health check: stuck payments)",
+            payment.Id, payment.ReceiptNumber, payment.Status, payment.GatewayKey, gateway.Key);
+        return await StillUnknownAsync(payment, ct);
     }
 
     private async Task<ChargeResult?> LookUpAsync(IPaymentGateway gateway, PaymentRecord payment)
@@ -188,12 +215,39 @@ internal sealed class PaymentReconciler(
             return await MoveAsync(payment, PaymentStatus.Charging, PaymentStatus.Failed,
                 new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = ScheduledPaymentRunner.MethodRemoved + " Nothing was charged.", FailureCode = PaymentFailureCodes.MethodRemoved, EmailFailure = true }, ct);
         }
+        if (await InvoiceChangesAsync(payment, ct) is { } changes)
+        {
+            // Hours may have passed (a gateway outage): the ERP may have settled an invoice by cheque or changed it. The
+            // payer confirmed the old figures; nothing was charged, so the payment ends here and the payer is told.
+            logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) never reached the gateway and its invoices changed meanwhile; it fails with nothing charged",
+                payment.Id, payment.ReceiptNumber);
+            return await MoveAsync(payment, PaymentStatus.Charging, PaymentStatus.Failed, new PaymentChange(SystemUser)
+            {
+                LeaseOwner = lifecycle.NodeName, Reason = changes, FailureCode = PaymentFailureCodes.InvoicesChanged, EmailFailure = true,
+            }, ct);
+        }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) never reached the gateway; charging it now with its own idempotency key", payment.Id, payment.ReceiptNumber);
         var charger = sp.GetRequiredService<PaymentCharger>();
         var outcome = await charger.ChargeAsync(payment, methodToken,
             // Nobody is at the screen now: the gateway must not ask for authentication.
             new ChargeContext(SystemUser) { EmailFailure = true, OffSession = true });
         return !PaymentLifecycle.UnresolvedStates.Contains(outcome.Status);
+    }
+
+    /// <summary>
+    /// What changed in the invoices of <paramref name="payment"/> (allocations loaded) since it was confirmed — settled,
+    /// no longer held by it, or another balance — as the reason the payer reads; null when nothing did (or it pays none).
+    /// </summary>
+    private async Task<string?> InvoiceChangesAsync(PaymentRecord payment, CancellationToken ct)
+    {
+        if (payment.Allocations.Count == 0)
+        {
+            return null;
+        }
+        var ids = payment.Allocations.Select(a => a.InvoiceId).ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var invoices = await db.Invoices.AsNoTracking().Where(i => ids.Contains(i.Id)).ToListAsync(ct);
+        return ScheduledPaymentRunner.InvoiceProblems(payment, invoices, autopay: false);
     }
 
     /// <summary>True when payment <paramref name="id"/> has left the unresolved states.</summary>

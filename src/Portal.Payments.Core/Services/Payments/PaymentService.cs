@@ -118,7 +118,7 @@ public sealed class PaymentService(
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
         PaymentStore.RequireKey(request.IdempotencyKey, FormExpired);
-        if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
+        if (await ReplayAsync(scope, request, cancellationToken) is { } earlier)
         {
             return earlier;
         }
@@ -129,7 +129,7 @@ public sealed class PaymentService(
         catch (PaymentConflictException)
         {
             // A double submit of this confirmation may have held the items first: answer with its outcome.
-            var winner = await ReplayAsync(scope, request.IdempotencyKey, CancellationToken.None);
+            var winner = await ReplayAsync(scope, request, CancellationToken.None);
             if (winner is null)
             {
                 throw;
@@ -336,9 +336,20 @@ public sealed class PaymentService(
         return method;
     }
 
-    /// <summary>The outcome of the payment made earlier with <paramref name="key"/>; another account's key is not found.</summary>
-    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
-        await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, key, ct) is { } earlier ? await charger.ReplayAsync(earlier, scope.User.UserId) : null;
+    /// <summary>
+    /// The outcome of the payment made earlier with the request's key; another account's key is not found, and the key of
+    /// another payment (other invoices, method or total) is refused.
+    /// </summary>
+    private async Task<PaymentOutcome?> ReplayAsync(AccountScope scope, PayInvoicesRequest request, CancellationToken ct)
+    {
+        if (await PaymentStore.FindEarlierCheckedAsync(dbFactory, services, scope, request.IdempotencyKey, ct) is not { } earlier)
+        {
+            return null;
+        }
+        await PaymentStore.RequireSameRequestAsync(dbFactory, earlier, request.PaymentMethodId, request.ExpectedTotal,
+            request.InvoiceIds.Concat(request.Lines?.Select(l => l.InvoiceId) ?? []), ct);
+        return await charger.ReplayAsync(earlier, scope.User.UserId);
+    }
 
     private static PaymentConflictException Conflict(IReadOnlyList<InvoiceRecord> busy)
     {

@@ -47,6 +47,33 @@ internal static class PaymentStore
     }
 
     /// <summary>
+    /// Refuses a request that comes with the key of <paramref name="earlier"/> but asks for another payment — other
+    /// invoices (<paramref name="invoiceIds"/>, when the flow pays invoices), another method, or another total
+    /// (<paramref name="expectedTotal"/>, when the request says one). A retry of a confirmation is answered with what that
+    /// confirmation did; a different payment sent under it would be answered with the earlier payment as if it were this
+    /// one (a form kept after a lost answer, then edited). Nothing is charged; the payer is sent to the earlier payment.
+    /// </summary>
+    public static async Task RequireSameRequestAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PaymentRecord earlier, Guid methodId,
+        Money? expectedTotal, IEnumerable<long>? invoiceIds, CancellationToken ct)
+    {
+        var same = earlier.PaymentMethodId == methodId
+                   && (expectedTotal is not { } total || (total.Currency == earlier.Currency && total.ToMinorUnits() == earlier.AmountMinor));
+        if (same && invoiceIds is not null)
+        {
+            var asked = invoiceIds.ToHashSet();
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var paid = await db.PaymentAllocations.AsNoTracking().Where(a => a.PaymentId == earlier.Id).Select(a => a.InvoiceId).ToListAsync(ct);
+            same = asked.SetEquals(paid);
+        }
+        if (!same)
+        {
+            throw PortalFieldError.Of("payment", "ConfirmationUsed",
+                "This confirmation was already used for payment {0} of {1}, so nothing more was charged. See it in Payment history; to make another payment, review it again.",
+                earlier.ReceiptNumber, Money.FromMinorUnits(earlier.AmountMinor, earlier.Currency)).ToException();
+        }
+    }
+
+    /// <summary>
     /// The payment stored earlier under <paramref name="key"/> (as <see cref="FindEarlierAsync"/>); when its outcome is
     /// still unknown (Unconfirmed), the gateway is asked about it now first, so a payer's "Check again" checks.
     /// </summary>

@@ -247,6 +247,36 @@ internal sealed class ScheduledPaymentRunner(
     }
 
     private DateOnly Today => options.Value.Today(clock);
+
+    /// <summary>
+    /// What changed in the invoices of <paramref name="payment"/> since it was confirmed — settled, no longer held by it,
+    /// another balance (for <paramref name="autopay"/>, disputed) — worded for the payer; null when nothing did.
+    /// </summary>
+    internal static string? InvoiceProblems(PaymentRecord payment, List<InvoiceRecord> invoices, bool autopay)
+    {
+        var byId = invoices.ToDictionary(i => i.Id);
+        var problems = new List<string>();
+        foreach (var a in payment.Allocations.OrderBy(a => a.InvoiceNumber, StringComparer.Ordinal))
+        {
+            if (!byId.TryGetValue(a.InvoiceId, out var inv) || !inv.IsOpen)
+            {
+                problems.Add($"{a.InvoiceNumber} was paid or settled meanwhile");
+            }
+            else if (inv.ActivePaymentId != payment.Id)
+            {
+                problems.Add($"{a.InvoiceNumber} is no longer part of this payment");
+            }
+            else if (inv.OpenMinor != a.OpenBalanceMinor)
+            {
+                problems.Add($"{a.InvoiceNumber}'s balance changed from {Money.FromMinorUnits(a.OpenBalanceMinor, payment.Currency)} to {Money.FromMinorUnits(inv.OpenMinor, payment.Currency)}");
+            }
+            else if (inv.IsDisputed && autopay)
+            {
+                problems.Add($"{a.InvoiceNumber} is disputed");
+            }
+        }
+        return problems.Count == 0 ? null : $"{string.Join("; ", problems)}. Nothing was charged; select the invoices again.";
+    }
 }
 
 /// <summary>

@@ -56,7 +56,7 @@ public sealed class ScheduledPaymentService(
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
         PaymentStore.RequireKey(request.IdempotencyKey, PaymentService.FormExpired);
-        if (await ReplayAsync(scope, request.IdempotencyKey, cancellationToken) is { } earlier)
+        if (await ReplayAsync(scope, request, cancellationToken) is { } earlier)
         {
             return earlier;
         }
@@ -525,8 +525,15 @@ public sealed class ScheduledPaymentService(
 
     private static bool IsScheduled(PaymentRecord p) => p.ScheduledFor is not null;
 
-    private async Task<ScheduledPaymentOutcome?> ReplayAsync(AccountScope scope, string key, CancellationToken ct) =>
-        await PaymentStore.FindEarlierAsync(dbFactory, scope, key, IsScheduled, ct) is { } earlier ? Outcome(earlier, replayed: true) : null;
+    private async Task<ScheduledPaymentOutcome?> ReplayAsync(AccountScope scope, SchedulePaymentRequest request, CancellationToken ct)
+    {
+        if (await PaymentStore.FindEarlierAsync(dbFactory, scope, request.IdempotencyKey, IsScheduled, ct) is not { } earlier)
+        {
+            return null;
+        }
+        await PaymentStore.RequireSameRequestAsync(dbFactory, earlier, request.PaymentMethodId, request.ExpectedTotal, request.InvoiceIds, ct);
+        return Outcome(earlier, replayed: true);
+    }
 
     private static ScheduledPaymentOutcome Outcome(PaymentRecord p, bool replayed) => new()
     {
