@@ -193,6 +193,36 @@ public abstract class ReconcilerSafetyTests(TestDatabase database)
         Assert.Contains(settling.PaymentId, await StuckAsync());
     }
 
+    // Review: such payments could only be asked about again; nothing could end them.
+    [Fact]
+    public async Task An_operator_ends_a_payment_the_gateway_cannot_answer_for_charged_with_its_posting_or_not_charged_with_its_invoices_open()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new ChargedThenErrorGateway(sp.GetRequiredService<SandboxGateway>(), GatewayErrorCode.Unavailable, lookup: false))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-G70", 9_000), new Item("INV-G71", 4_000));
+        var card = await CardAsync(h);
+        var charged = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([ids[0]], card.Id, Key()));
+        var notCharged = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([ids[1]], card.Id, Key()));
+        var operations = h.Get<PaymentOperations>();
+        h.Clock.Advance(TimeSpan.FromHours(2));
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+
+        Assert.Equal(ResolveResult.Resolved, await operations.ResolvePaymentAsync(charged.PaymentId, OperatorFinding.Charged, " pi_123 ", "Seen in the processor's dashboard", "olive"));
+        Assert.Equal(ResolveResult.Resolved, await operations.ResolvePaymentAsync(notCharged.PaymentId, OperatorFinding.NotCharged, null, "No charge under its key", "olive"));
+        Assert.Equal(ResolveResult.NotOpen, await operations.ResolvePaymentAsync(charged.PaymentId, OperatorFinding.NotCharged, null, "again", "olive"));
+        Assert.Equal(ResolveResult.NotFound, await operations.ResolvePaymentAsync(Guid.NewGuid(), OperatorFinding.Charged, null, "?", "olive"));
+
+        var payments = (await PaymentsAsync(h, account)).ToDictionary(p => p.Id);
+        Assert.Equal((PaymentStatus.Succeeded, "pi_123"), (payments[charged.PaymentId].Status, payments[charged.PaymentId].GatewayReference));
+        Assert.Equal((PaymentStatus.Failed, PaymentOperations.NotChargedMessage), (payments[notCharged.PaymentId].Status, payments[notCharged.PaymentId].FailureReason));
+        var invoices = (await InvoiceRowsAsync(h, ids)).ToDictionary(i => i.Id);
+        Assert.Equal(InvoiceStatus.Open, invoices[ids[1]].Status);
+        Assert.NotEqual(InvoiceStatus.Open, invoices[ids[0]].Status);
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.Contains(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.DoesNotContain((await operations.GetStuckPaymentsAsync()).Select(p => p.PaymentId), id => id == charged.PaymentId || id == notCharged.PaymentId);
+    }
+
     /// <summary>A gateway of another processor (key "other"), counting what is asked of it; it knows none of the sandbox's charges.</summary>
     private sealed class OtherGateway : PaymentGatewayBase
     {

@@ -137,6 +137,62 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, nothing.StatusCode);
     }
 
+    // Review: a payment the portal cannot finish (a gateway without lookups, or one the host no longer runs) had no way
+    // to end: the operator could only ask the gateway again, which could not answer.
+    [Fact]
+    public async Task An_operator_records_how_a_stuck_payment_ended_at_the_processor()
+    {
+        var charged = await InsertUnconfirmedPaymentAsync(startedAgo: TimeSpan.FromHours(3));
+        var notCharged = await InsertUnconfirmedPaymentAsync(startedAgo: TimeSpan.FromHours(3));
+
+        async Task<HttpResponseMessage> ResolveAsync(Guid id, string json)
+        {
+            var request = Request(HttpMethod.Post, $"{Ops}/payments/{id}/resolve", "olive@ops", "portal-operator");
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            return await _client.SendAsync(request);
+        }
+
+        using (var clerk = await _client.SendAsync(Request(HttpMethod.Post, $"{Ops}/payments/{charged}/resolve", "pat@acme")))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, clerk.StatusCode);
+        }
+        using (var noNote = await ResolveAsync(charged, """{"finding":"Charged"}"""))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, noNote.StatusCode);
+            var detail = JsonDocument.Parse(await noNote.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString();
+            Assert.Contains("\"note\": what you found", detail, StringComparison.Ordinal);
+        }
+        using (var badFinding = await ResolveAsync(charged, """{"finding":"Maybe","note":"x"}"""))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, badFinding.StatusCode);
+        }
+        using (var ok = await ResolveAsync(charged, """{"finding":"Charged","note":"Found in the old processor's dashboard","reference":"ch_old_123"}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        using (var ok = await ResolveAsync(notCharged, """{"finding":"NotCharged","note":"No charge at the processor under its key"}"""))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        using (var again = await ResolveAsync(charged, """{"finding":"NotCharged","note":"changed my mind"}"""))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        }
+        using (var unknown = await ResolveAsync(Guid.NewGuid(), """{"finding":"Charged","note":"x"}"""))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        }
+
+        await using var db = await Factory.CreateDbContextAsync();
+        var succeeded = await db.Payments.AsNoTracking().SingleAsync(p => p.Id == charged);
+        Assert.Equal((PaymentStatus.Succeeded, "ch_old_123"), (succeeded.Status, succeeded.GatewayReference));
+        Assert.True(await db.Outbox.AnyAsync(m => m.Kind == OutboxKind.ErpDeposit && m.CompletedAt == null && m.PayloadJson.Contains(charged.ToString())));
+        var failed = await db.Payments.AsNoTracking().SingleAsync(p => p.Id == notCharged);
+        Assert.Equal((PaymentStatus.Failed, Portal.Payments.Services.Payments.PaymentOperations.NotChargedMessage), (failed.Status, failed.FailureReason));
+        using var stuck = await AsOperatorAsync(HttpMethod.Get, Ops + "/payments/stuck");
+        Assert.DoesNotContain(charged.ToString(), await stuck.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
     private IDbContextFactory<PaymentsDbContext> Factory => _app!.Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
 
     private async Task<Guid> EnqueueFailingPostingAsync(TimeSpan age)

@@ -23,6 +23,7 @@ public static class OperationsEndpoints
     /// <item><c>GET /report</c>: counts and ages (what the health check reports);</item>
     /// <item><c>GET /payments/stuck</c>: payments whose outcome is overdue;</item>
     /// <item><c>POST /payments/{id}/recheck</c>: ask the gateway about a payment at the reconciler's next run;</item>
+    /// <item><c>POST /payments/{id}/resolve</c>: record how a payment the portal cannot finish ended, as found at the processor;</item>
     /// <item><c>GET /outbox/undelivered</c>: ERP postings and emails not delivered (money postings first);</item>
     /// <item><c>POST /outbox/{id}/replay</c> and <c>POST /outbox/replay</c>: deliver again now (dead-lettered ones too).</item>
     /// </list>
@@ -42,6 +43,23 @@ public static class OperationsEndpoints
                 ? Results.Accepted()
                 : Results.Problem("That payment has no status check to bring forward (unknown, final, or being charged right now).", statusCode: StatusCodes.Status404NotFound))
             .WithName("PortalPaymentsOpsRecheck");
+        ops.MapPost("/payments/{id:guid}/resolve", async (Guid id, ResolveRequest? body, HttpContext http, PaymentOperations operations, CancellationToken ct) =>
+            {
+                if (body?.Finding is not { } finding || !Enum.IsDefined(finding) || string.IsNullOrWhiteSpace(body.Note)
+                    || body.Note.Trim().Length > PaymentOperations.MaxNoteLength || body.Reference?.Trim().Length > PaymentOperations.MaxReferenceLength)
+                {
+                    return Results.Problem($"Send JSON {{\"finding\": \"Charged\" or \"NotCharged\", \"note\": what you found (up to {PaymentOperations.MaxNoteLength} characters), \"reference\": the processor's charge id (optional, up to {PaymentOperations.MaxReferenceLength})}}.",
+                        statusCode: StatusCodes.Status400BadRequest);
+                }
+                return await operations.ResolvePaymentAsync(id, finding, body.Reference, body.Note, Operator(http), ct) switch
+                {
+                    ResolveResult.Resolved => Results.Ok(),
+                    ResolveResult.NotFound => Results.Problem("No payment has that id.", statusCode: StatusCodes.Status404NotFound),
+                    _ => Results.Problem("That payment is not open (it ended or is scheduled), or a node is charging or checking it right now: see GET /payments/stuck.",
+                        statusCode: StatusCodes.Status409Conflict),
+                };
+            })
+            .WithName("PortalPaymentsOpsResolve");
         ops.MapGet("/outbox/undelivered", async (PaymentOperations operations, CancellationToken ct) => Results.Json(await operations.GetUndeliveredAsync(ct), Json))
             .WithName("PortalPaymentsOpsUndelivered");
         ops.MapPost("/outbox/{id:guid}/replay", async (Guid id, HttpContext http, PaymentOperations operations, CancellationToken ct) =>
@@ -54,6 +72,12 @@ public static class OperationsEndpoints
             .WithName("PortalPaymentsOpsReplayAll");
         return ops;
     }
+
+    /// <summary>The body of <c>POST /payments/{id}/resolve</c>.</summary>
+    /// <param name="Finding">What the processor has: <c>Charged</c> or <c>NotCharged</c>.</param>
+    /// <param name="Note">What the operator found, and where (logged).</param>
+    /// <param name="Reference">The processor's charge id, when charged (optional).</param>
+    public sealed record ResolveRequest(OperatorFinding? Finding, string? Note, string? Reference);
 
     private static string Operator(HttpContext http) => http.User.Identity?.Name ?? "operator";
 }

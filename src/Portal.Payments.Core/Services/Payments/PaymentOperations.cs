@@ -34,6 +34,27 @@ public sealed record StuckPayment
     public int StatusChecks { get; init; }
 }
 
+/// <summary>What an operator found at the payment processor about a payment the portal cannot finish by itself.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<OperatorFinding>))]
+public enum OperatorFinding
+{
+    /// <summary>The processor took the money: the payment succeeded (posted to the ERP, the payer gets the receipt).</summary>
+    Charged,
+    /// <summary>The processor has no charge, or it failed: the payment failed (its invoices open again, the payer is told).</summary>
+    NotCharged,
+}
+
+/// <summary>What <see cref="PaymentOperations.ResolvePaymentAsync"/> did.</summary>
+public enum ResolveResult
+{
+    /// <summary>The payment was recorded as the operator said.</summary>
+    Resolved,
+    /// <summary>No payment has that id.</summary>
+    NotFound,
+    /// <summary>The payment is not open (it ended, is scheduled, or a node is charging or checking it right now).</summary>
+    NotOpen,
+}
+
 /// <summary>An outbox message not delivered yet (or given up, for emails and comments).</summary>
 public sealed record UndeliveredMessage
 {
@@ -84,6 +105,7 @@ public sealed record MoneyPathReport
 /// </summary>
 public sealed class PaymentOperations(
     IDbContextFactory<PaymentsDbContext> dbFactory,
+    PaymentLifecycle lifecycle,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<PaymentOperations> logger)
@@ -183,6 +205,62 @@ public sealed class PaymentOperations(
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now).SetProperty(m => m.DeadLetteredAt, (DateTime?)null), cancellationToken);
         logger.LogInformation("{Count} outbox messages replayed by {Operator}", replayed, operatorId);
         return replayed;
+    }
+
+    /// <summary>Longest operator note and charge reference <see cref="ResolvePaymentAsync"/> takes.</summary>
+    public const int MaxNoteLength = 500, MaxReferenceLength = 200;
+
+    /// <summary>The reason the payer reads when an operator found no charge.</summary>
+    public const string NotChargedMessage = "The payment processor has no charge for this payment, so nothing was charged. Pay again when ready.";
+
+    /// <summary>
+    /// Records how a payment the portal cannot finish by itself ended, as an operator found it at the payment processor: a
+    /// payment of a gateway that cannot look charges up, of a gateway the host no longer runs, or whose lookups never
+    /// answer (Unconfirmed, Processing or awaiting the payer, and not being charged or checked by a node right now).
+    /// <see cref="OperatorFinding.Charged"/> makes it Succeeded (with <paramref name="reference"/>, the processor's charge id,
+    /// when given): posted to the ERP, the receipt emailed; <see cref="OperatorFinding.NotCharged"/> makes it Failed: its
+    /// invoices open again and the payer is emailed <see cref="NotChargedMessage"/>. The operator and the note are logged
+    /// and the operator is recorded as the change's actor.
+    /// </summary>
+    public async Task<ResolveResult> ResolvePaymentAsync(Guid paymentId, OperatorFinding finding, string? reference, string note, string operatorId,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(note);
+        ArgumentException.ThrowIfNullOrWhiteSpace(operatorId);
+        if (note.Trim().Length > MaxNoteLength || reference?.Trim().Length > MaxReferenceLength)
+        {
+            throw new ArgumentException($"The note can be at most {MaxNoteLength} characters and the reference at most {MaxReferenceLength}.");
+        }
+        PaymentRecord? payment;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            payment = await db.Payments.AsNoTracking().Include(p => p.Allocations).FirstOrDefaultAsync(p => p.Id == paymentId, cancellationToken);
+        }
+        if (payment is null)
+        {
+            return ResolveResult.NotFound;
+        }
+        if (payment.Status is not (PaymentStatus.Unconfirmed or PaymentStatus.Processing or PaymentStatus.RequiresAction)
+            || payment.LeaseExpiresAt > Now)
+        {
+            return ResolveResult.NotOpen;
+        }
+        var to = finding == OperatorFinding.Charged ? PaymentStatus.Succeeded : PaymentStatus.Failed;
+        var change = new PaymentChange("operator:" + operatorId)
+        {
+            Reference = string.IsNullOrWhiteSpace(reference) ? null : reference.Trim(),
+            Reason = to == PaymentStatus.Failed ? NotChargedMessage : null,
+            FailureCode = to == PaymentStatus.Failed ? PaymentFailureCodes.NotThrough : null,
+            EmailFailure = to == PaymentStatus.Failed,
+        };
+        var from = payment.Status;
+        if (!await lifecycle.MoveAsync(dbFactory, payment, from, to, change, CancellationToken.None))
+        {
+            return ResolveResult.NotOpen;
+        }
+        logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}, {Status}) recorded as {Finding} by {Operator}: {Note}",
+            payment.Id, payment.ReceiptNumber, from, finding, operatorId, note.Trim());
+        return ResolveResult.Resolved;
     }
 
     /// <summary>
