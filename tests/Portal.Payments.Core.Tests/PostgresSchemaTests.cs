@@ -139,7 +139,7 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
             await h.Services.MigratePortalPaymentsAsync();
 
             await InvoicesAsync(h, account, new Item("INV-TRGM-4711", 1_000), new Item("INV-OTHER-1", 2_000));
-            var found = await h.Get<InvoiceQueryService>().QueryAsync(new InvoiceQuery { Search = "4711", Take = 50 });
+            var found = await h.Get<InvoiceQueryService>().QueryAsync(new InvoiceQuery { Search = "RGM-471", Take = 50 });
             Assert.Equal(["INV-TRGM-4711"], found.Items.Select(r => r.Number));
             await using var conn = new NpgsqlConnection(database.ConnectionString);
             await conn.OpenAsync();
