@@ -167,6 +167,78 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Equal(GatewayEventOutcome.Unknown, await sink.ReportAsync(SandboxGateway.GatewayKey, new MethodDetachedEvent(EventId(), DateTimeOffset.UtcNow) { Token = token }));
         Assert.True((await h.Get<PaymentMethodService>().GetAsync(other.Id)).IsDefault, "the remaining method became the default");
     }
+
+    /// <summary>A bank account stored while the gateway still verifies it (micro-deposits), and its token.</summary>
+    private static async Task<(PaymentMethodView Method, string Token)> PendingBankAsync(PortalHarness h)
+    {
+        var bank = await BankAsync(h);
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        await db.PaymentMethods.Where(m => m.Id == bank.Id).ExecuteUpdateAsync(x => x.SetProperty(m => m.VerificationPending, true));
+        return (await h.Get<PaymentMethodService>().GetAsync(bank.Id), (await db.PaymentMethods.SingleAsync(m => m.Id == bank.Id)).Token);
+    }
+
+    private static async Task<List<string>> AuditActionsAsync(PortalHarness h, string account, Guid methodId)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var subject = methodId.ToString();
+        return await db.AuditEvents.Where(a => a.AccountId == account && a.SubjectId == subject).OrderBy(a => a.Id).Select(a => a.Action).ToListAsync();
+    }
+
+    // Review: "verification pending" was a label for good: nothing cleared it, and the method was offered for payments.
+    [Fact]
+    public async Task A_method_pending_verification_cannot_pay_until_the_gateway_reports_it_verified_which_is_audited()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-V10", 12_000));
+        var (bank, token) = await PendingBankAsync(h);
+        Assert.Equal(PaymentMethodStatus.VerificationPending, bank.Status);
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, Key())));
+        Assert.Equal(("method", "MethodVerificationPending"), (refused.Field, refused.Error?.Code));
+        Assert.Contains("still being verified", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(await PaymentsAsync(h, account));
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+
+        var sink = h.Get<IGatewayEventSink>();
+        var verified = new MethodUpdatedEvent(EventId(), DateTimeOffset.UtcNow) { Token = token, VerificationPending = false };
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, verified));
+        Assert.Equal(GatewayEventOutcome.Duplicate, await sink.ReportAsync(SandboxGateway.GatewayKey, verified));
+        // Said again under another event id: nothing left to change.
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, verified with { EventId = EventId() }));
+        Assert.Equal(PaymentMethodStatus.Active, (await h.Get<PaymentMethodService>().GetAsync(bank.Id)).Status);
+        Assert.Equal(1, (await AuditActionsAsync(h, account, bank.Id)).Count(a => a == "payment-method.verified"));
+
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, Key()));
+        Assert.Equal(PaymentStatus.Processing, outcome.Status);
+    }
+
+    [Fact]
+    public async Task A_failed_verification_removes_the_pending_method_revokes_its_authorization_and_is_audited()
+    {
+        await using var h = Harness(database, out var account);
+        var card = await CardAsync(h);
+        var (bank, token) = await PendingBankAsync(h);
+        var sink = h.Get<IGatewayEventSink>();
+
+        // A failure reported for a verified method changes nothing.
+        string cardToken;
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            cardToken = (await db.PaymentMethods.SingleAsync(m => m.Id == card.Id)).Token;
+        }
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey,
+            new MethodUpdatedEvent(EventId(), DateTimeOffset.UtcNow) { Token = cardToken, VerificationFailed = true }));
+
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey,
+            new MethodUpdatedEvent(EventId(), DateTimeOffset.UtcNow) { Token = token, VerificationFailed = true, VerificationFailure = "The test deposits were not confirmed in time." }));
+
+        Assert.Equal([card.Id], (await h.Get<PaymentMethodService>().ListAsync()).Select(m => m.Id));
+        Assert.NotNull(Assert.Single(await h.Get<PaymentMethodService>().GetAchAuthorizationsAsync(bank.Id)).RevokedAt);
+        Assert.Contains("payment-method.verification-failed", await AuditActionsAsync(h, account, bank.Id));
+        // A late "verified" for the removed method finds nothing.
+        Assert.Equal(GatewayEventOutcome.Unknown, await sink.ReportAsync(SandboxGateway.GatewayKey,
+            new MethodUpdatedEvent(EventId(), DateTimeOffset.UtcNow) { Token = token, VerificationPending = false }));
+    }
 }
 
 public sealed class GatewayEventSinkTests_Sqlite(SqliteDatabase db) : GatewayEventSinkTests(db), IClassFixture<SqliteDatabase>;

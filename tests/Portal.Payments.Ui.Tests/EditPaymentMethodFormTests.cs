@@ -1,4 +1,8 @@
 using AngleSharp.Dom;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Gateways;
+using Portal.Payments.Sandbox;
+using Portal.Payments.Users;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
 
@@ -175,6 +179,61 @@ public class EditPaymentMethodFormTests : PaymentMethodTestContext
         var stored = Assert.Single(await Methods.ListAsync());
         Assert.Equal("Old card", stored.Nickname);
         Assert.Equal("02/2027", stored.Expiry);
+    }
+
+    /// <summary>
+    /// The sandbox as an adapter derived from <see cref="PaymentGatewayBase"/> without <see cref="GatewayCapabilities.UpdateMethods"/>
+    /// (as docs/adapter-guide.md's sample): its update answers "unsupported".
+    /// </summary>
+    private sealed class NoUpdateGateway(SandboxGateway inner) : PaymentGatewayBase
+    {
+        public override string Key => inner.Key;
+        public override GatewayCapabilities Capabilities => inner.Capabilities & ~GatewayCapabilities.UpdateMethods;
+        public override Type CaptureComponent => inner.CaptureComponent;
+        public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) => inner.StoreMethodAsync(request, cancellationToken);
+        public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) => inner.ChargeAsync(request, cancellationToken);
+    }
+
+    [Fact]
+    public async Task With_a_gateway_that_cannot_update_methods_the_card_details_are_read_only_with_the_reason_and_the_nickname_saves()
+    {
+        AddPortal(invoiceCount: 3);
+        Services.AddScoped<IPaymentGateway>(sp => new NoUpdateGateway(sp.GetRequiredService<SandboxGateway>()));
+        await Services.MigratePortalPaymentsAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        await AddCardAsync(month: 12, year: 2030, nickname: "AP card");
+        var cut = OpenEdit(Visa);
+
+        var reason = cut.Find("[data-testid=edit-method-details-fixed]");
+        Assert.Contains("cannot change a saved card's expiry date, name or postal code", reason.TextContent, StringComparison.Ordinal);
+        Assert.Contains("add the card again", reason.TextContent, StringComparison.Ordinal);
+        foreach (var label in new[] { "Expiry month", "Expiry year", "Name on card", "Billing postal code" })
+        {
+            var input = Input(cut, label);
+            Assert.True(input.HasAttribute("readonly"), $"{label} is editable:\n{cut.Markup}");
+            Assert.Equal(reason.Id, input.GetAttribute("aria-describedby"));
+        }
+        Assert.Equal("Jane Doe", Input(cut, "Name on card").GetAttribute("value"));
+        Assert.False(Input(cut, "Nickname").HasAttribute("readonly"));
+
+        Input(cut, "Nickname").Change("Main card");
+        Button(cut, "Save changes").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal($"{Visa} was updated.", cut.Find(".pp-notice[role=status]").TextContent.Trim()), Timeout);
+        Assert.DoesNotContain("cannot update stored methods", cut.Markup, StringComparison.Ordinal);
+        var stored = Assert.Single(await Methods.ListAsync());
+        Assert.Equal(("Main card", "Jane Doe", "12/2030"), (stored.Nickname, stored.HolderName, stored.Expiry));
+    }
+
+    [Fact]
+    public async Task With_a_gateway_that_can_update_methods_no_detail_is_read_only()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var cut = OpenEdit(Visa);
+
+        Assert.Empty(cut.FindAll("[data-testid=edit-method-details-fixed]"));
+        Assert.All(cut.FindAll("section.pp-edit-method input"), i => Assert.False(i.HasAttribute("readonly")));
     }
 
     private IRenderedComponent<PaymentMethodsManager> OpenEdit(string display)

@@ -1,4 +1,7 @@
 using AngleSharp.Dom;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
 using Portal.Payments.Services;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
@@ -65,6 +68,31 @@ public class PaymentMethodPickerTests : PaymentMethodTestContext
         var visa = Option(cut, "Visa •••• 4242");
         Assert.False(visa.HasAttribute("disabled"));
         Assert.DoesNotContain("expired", LabelOf(cut, visa).TextContent);
+    }
+
+    // Review: a bank account still being verified (micro-deposits) was offered for payment, which the gateway refuses.
+    [Fact]
+    public async Task A_method_pending_verification_is_shown_disabled_with_the_reason_and_not_preselected_as_default()
+    {
+        await StartAsync();
+        var bank = await AddBankAccountAsync();                                 // the first method: the default
+        await AddCardAsync();
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            await db.PaymentMethods.Where(m => m.Id == bank.Id).ExecuteUpdateAsync(x => x.SetProperty(m => m.VerificationPending, true));
+        }
+
+        var cut = RenderPicker();
+        WaitForOptions(cut);
+
+        var pending = Option(cut, "Sandbox Bank checking •••• 6789");
+        Assert.True(pending.HasAttribute("disabled"));
+        Assert.False(pending.HasAttribute("checked"));
+        Assert.Contains("being verified, can pay once verified", LabelOf(cut, pending).TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("expired", LabelOf(cut, pending).TextContent, StringComparison.Ordinal);
+        Assert.Empty(_values);
+        Assert.False(Option(cut, "Visa •••• 4242").HasAttribute("disabled"));
     }
 
     [Fact]

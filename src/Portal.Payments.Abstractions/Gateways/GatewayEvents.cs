@@ -37,7 +37,11 @@ public sealed record ChargeDisputedEvent(string EventId, DateTimeOffset Occurred
     public string? Reason { get; init; }
 }
 
-/// <summary>A stored method changed at the gateway (for example the card network sent a new expiry date).</summary>
+/// <summary>
+/// A stored method changed at the gateway: the card network sent a new expiry date or number, or the gateway finished
+/// verifying a method stored with <see cref="StoredMethodDetails.VerificationPending"/> (a bank account confirmed by
+/// micro-deposits), successfully or not.
+/// </summary>
 public sealed record MethodUpdatedEvent(string EventId, DateTimeOffset OccurredAt) : GatewayEvent(EventId, OccurredAt)
 {
     /// <summary>The stored method's token.</summary>
@@ -48,6 +52,20 @@ public sealed record MethodUpdatedEvent(string EventId, DateTimeOffset OccurredA
     public int? ExpiryYear { get; init; }
     /// <summary>New last four digits (a reissued card), when they changed.</summary>
     public string? Last4 { get; init; }
+    /// <summary>
+    /// <c>false</c> when the gateway finished verifying the method: the portal clears its "verification pending" status and
+    /// offers it for payments from then on. Null (the default): the event says nothing about verification. <c>true</c>
+    /// changes nothing (a verified method does not go back to pending).
+    /// </summary>
+    public bool? VerificationPending { get; init; }
+    /// <summary>
+    /// True when the gateway's verification of a method still pending failed for good (wrong or expired micro-deposit
+    /// amounts): the method can never pay. The portal removes it as if detached (its ACH authorization revoked, recorded
+    /// in the audit log); the payer adds the account again. Ignored for a method that is not pending verification.
+    /// </summary>
+    public bool VerificationFailed { get; init; }
+    /// <summary>Why the verification failed, in words fit for the payer (kept in the audit log).</summary>
+    public string? VerificationFailure { get; init; }
 }
 
 /// <summary>A stored method was removed at the gateway: the portal marks it deleted so it is not offered any more.</summary>

@@ -150,6 +150,13 @@ public sealed class PaymentMethodService(
     /// <summary>What the gateway accepts, for the add form.</summary>
     public GatewayCapabilities Capabilities => gateway.Capabilities;
 
+    /// <summary>
+    /// True when the gateway can change a stored method's expiry, holder name and billing postal code
+    /// (<see cref="GatewayCapabilities.UpdateMethods"/>); otherwise <see cref="UpdateAsync"/> changes only the nickname
+    /// and the edit form shows those details read-only.
+    /// </summary>
+    public bool CanUpdateGatewayDetails => gateway.Capabilities.HasFlag(GatewayCapabilities.UpdateMethods);
+
     /// <summary>The gateway's capture component.</summary>
     public Type CaptureComponent => gateway.CaptureComponent;
 
@@ -232,7 +239,12 @@ public sealed class PaymentMethodService(
         return await SaveAsync(scope, details, nickname, (signer, agreement), singleUse: false, signedAt, cancellationToken);
     }
 
-    /// <summary>Edits a method: cards take expiry, holder name, postal code and nickname; bank accounts take holder name and nickname.</summary>
+    /// <summary>
+    /// Edits a method: cards take expiry, holder name, postal code and nickname; bank accounts take holder name and nickname.
+    /// The gateway is asked only for the details it holds (expiry, holder, postal code) that differ from the stored ones;
+    /// a gateway without <see cref="GatewayCapabilities.UpdateMethods"/> is never asked, and such a change is refused with
+    /// what to do instead, while the nickname can always change.
+    /// </summary>
     public async Task<PaymentMethodView> UpdateAsync(Guid id, PaymentMethodChanges changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
@@ -245,17 +257,20 @@ public sealed class PaymentMethodService(
         {
             throw PortalFieldError.Of("expiry", "BankAccountNoExpiry", "A bank account has no expiry date or postal code.").ToException();
         }
+        // Only what differs from the stored method is a change: a form sends every field back, and a field sent again
+        // unchanged neither asks the gateway nor is checked again (an expired card keeps its expiry while renamed).
         int? month = changes.ExpiryMonth ?? (changes.ExpiryYear is not null ? row.ExpiryMonth : null);
         int? year = changes.ExpiryYear ?? (changes.ExpiryMonth is not null ? row.ExpiryYear : null);
-        if (month is not null || year is not null)
+        var expiryChanged = (month is not null || year is not null) && (month != row.ExpiryMonth || year != row.ExpiryYear);
+        if (expiryChanged)
         {
             ValidateExpiry(month, year);
         }
-        string? holder = null;
-        if (changes.HolderName is not null)
+        string? holder = changes.HolderName?.Trim();
+        var holderChanged = holder is not null && !string.Equals(holder, row.HolderName ?? "", StringComparison.Ordinal);
+        if (holderChanged)
         {
-            holder = changes.HolderName.Trim();
-            if (holder.Length == 0)
+            if (holder!.Length == 0)
             {
                 throw PortalFieldError.Of("holderName", "HolderNameRequired", "Enter the holder's name.").ToException();
             }
@@ -264,32 +279,54 @@ public sealed class PaymentMethodService(
                 throw PortalFieldError.Of("holderName", "NameTooLong", "The name can be at most {0} characters.", MaxNameLength).ToException();
             }
         }
-        string? postal = null;
-        if (changes.BillingPostalCode is not null)
+        string? postal = changes.BillingPostalCode?.Trim();
+        var postalChanged = postal is not null && !string.Equals(postal, row.BillingPostalCode ?? "", StringComparison.Ordinal);
+        if (postalChanged)
         {
-            postal = changes.BillingPostalCode.Trim();
-            if (postal.Length > MaxPostalCodeLength || postal.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is ' ' or '-')))
+            if (postal!.Length > MaxPostalCodeLength || postal.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is ' ' or '-')))
             {
                 throw PortalFieldError.Of("postalCode", "PostalCodeInvalid", "Enter a postal code of up to {0} letters, digits, spaces or dashes.", MaxPostalCodeLength).ToException();
             }
         }
         var nickname = changes.Nickname is null ? row.Nickname : ValidNickname(changes.Nickname);
 
-        if (month is not null || holder is not null || postal is not null)
+        if (expiryChanged || holderChanged || postalChanged)
         {
+            if (!gateway.Capabilities.HasFlag(GatewayCapabilities.UpdateMethods))
+            {
+                // Asking would only bring the gateway's "unsupported": say what the payer can do instead, by the field changed.
+                var field = expiryChanged ? "expiry" : holderChanged ? "holderName" : "postalCode";
+                throw (isCard
+                    ? PortalFieldError.Of(field, "CardDetailsNotUpdatable",
+                        "The expiry date, name and postal code of a saved card cannot be changed with this payment processor. To use new details, add the card again (then delete this one). The nickname can still be changed here.")
+                    : PortalFieldError.Of(field, "BankDetailsNotUpdatable",
+                        "The account holder's name of a saved bank account cannot be changed with this payment processor. To use new details, add the bank account again (then delete this one). The nickname can still be changed here.")).ToException();
+            }
             var result = await AskGatewayAsync("update", scope, ct => gateway.UpdateMethodAsync(new UpdateMethodRequest(row.Token)
             {
-                ExpiryMonth = month, ExpiryYear = year, HolderName = holder, BillingPostalCode = postal,
+                ExpiryMonth = expiryChanged ? month : null,
+                ExpiryYear = expiryChanged ? year : null,
+                HolderName = holderChanged ? holder : null,
+                BillingPostalCode = postalChanged ? postal : null,
             }, ct), cancellationToken);
             if (!result.Succeeded)
             {
                 throw new PortalValidationException(FieldFor(result.ErrorCode), result.Message ?? "The gateway refused the change.");
             }
         }
-        row.ExpiryMonth = month ?? row.ExpiryMonth;
-        row.ExpiryYear = year ?? row.ExpiryYear;
-        row.HolderName = holder ?? row.HolderName;
-        row.BillingPostalCode = postal is null ? row.BillingPostalCode : postal.Length == 0 ? null : postal;
+        if (expiryChanged)
+        {
+            row.ExpiryMonth = month;
+            row.ExpiryYear = year;
+        }
+        if (holderChanged)
+        {
+            row.HolderName = holder;
+        }
+        if (postalChanged)
+        {
+            row.BillingPostalCode = postal!.Length == 0 ? null : postal;
+        }
         row.Nickname = nickname;
         row.UpdatedAt = Now;
         AuditLog.Add(db, scope, "payment-method.updated", row.Id, Now);

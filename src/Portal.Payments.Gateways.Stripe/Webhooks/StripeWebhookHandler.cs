@@ -19,7 +19,11 @@ namespace Portal.Payments.Gateways.Stripe.Webhooks;
 /// <item><c>charge.dispute.created</c> → <see cref="ChargeDisputedEvent"/> for cards; for a US bank debit, whose disputes are
 /// final unauthorized-debit returns, → <see cref="ChargeStatus.Returned"/>;</item>
 /// <item><c>payment_method.updated</c> / <c>payment_method.automatically_updated</c> → <see cref="MethodUpdatedEvent"/> (card expiry, last 4);</item>
-/// <item><c>payment_method.detached</c> → <see cref="MethodDetachedEvent"/>.</item>
+/// <item><c>payment_method.detached</c> → <see cref="MethodDetachedEvent"/>;</item>
+/// <item><c>setup_intent.succeeded</c> → <see cref="MethodUpdatedEvent"/> with <see cref="MethodUpdatedEvent.VerificationPending"/>
+/// false for the SetupIntent's payment method (a bank account verified by micro-deposits can pay from now on);
+/// <c>setup_intent.setup_failed</c> → <see cref="MethodUpdatedEvent.VerificationFailed"/> for it (a method still pending
+/// verification can never pay and is removed).</item>
 /// </list>
 /// Other event types are answered 200 and ignored, so Stripe does not retry them.
 /// </summary>
@@ -148,8 +152,44 @@ public sealed class StripeWebhookHandler(
         "charge.dispute.created" => DisputeEvent(id, occurred, o),
         "payment_method.updated" or "payment_method.automatically_updated" => MethodUpdated(id, occurred, o),
         "payment_method.detached" => new MethodDetachedEvent(id, occurred) { Token = Str(o, "id") ?? throw new FormatException("The payment method has no id.") },
+        "setup_intent.succeeded" => SetupIntentEvent(id, occurred, o, failed: false),
+        "setup_intent.setup_failed" => SetupIntentEvent(id, occurred, o, failed: true),
         _ => null,
     };
+
+    /// <summary>
+    /// The verification outcome of the method a SetupIntent collected. Its payment method is <c>payment_method</c> (an id or
+    /// an expanded object) or, once a failure has cleared it, <c>last_setup_error.payment_method</c>; none: nothing to tell.
+    /// </summary>
+    private static MethodUpdatedEvent? SetupIntentEvent(string id, DateTimeOffset occurred, JsonElement si, bool failed)
+    {
+        var error = si.TryGetProperty("last_setup_error", out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
+        var token = IdOf(si, "payment_method") ?? (error.ValueKind == JsonValueKind.Object ? IdOf(error, "payment_method") : null);
+        if (token is null)
+        {
+            return null;
+        }
+        return failed
+            ? new MethodUpdatedEvent(id, occurred)
+            {
+                Token = token,
+                VerificationFailed = true,
+                VerificationFailure = (error.ValueKind == JsonValueKind.Object ? Str(error, "code") : null) switch
+                {
+                    "payment_method_microdeposit_verification_attempts_exceeded" => "The test deposit amounts were entered wrongly too many times. Add the bank account again.",
+                    "payment_method_microdeposit_verification_timeout" => "The test deposits were not confirmed in time. Add the bank account again.",
+                    _ => "The bank account could not be verified. Add it again.",
+                },
+            }
+            : new MethodUpdatedEvent(id, occurred) { Token = token, VerificationPending = false };
+    }
+
+    /// <summary>The id of a property that is an id or an expanded object.</summary>
+    private static string? IdOf(JsonElement o, string name) =>
+        !o.TryGetProperty(name, out var value) ? null
+        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : value.ValueKind == JsonValueKind.Object ? Str(value, "id")
+        : null;
 
     private static ChargeStatusEvent IntentEvent(string id, DateTimeOffset occurred, JsonElement pi, ChargeStatus status) =>
         new(id, occurred)

@@ -116,6 +116,15 @@ public sealed class StripeStandIn : IDisposable
         }
     }
 
+    /// <summary>A copy of the SetupIntent that collected payment method <paramref name="paymentMethodId"/>, or null.</summary>
+    public JsonObject? SetupIntentOf(string paymentMethodId)
+    {
+        lock (_lock)
+        {
+            return (JsonObject?)_setupIntents.Values.FirstOrDefault(si => si["payment_method"]?.GetValue<string>() == paymentMethodId)?.DeepClone();
+        }
+    }
+
     /// <summary>A copy of a stored object (PaymentIntent, SetupIntent, PaymentMethod, customer, charge, mandate) by id.</summary>
     public JsonObject? Get(string id)
     {

@@ -141,6 +141,27 @@ internal sealed class GatewayEventSink(
         {
             return (GatewayEventOutcome.Unknown, null);
         }
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (e.VerificationFailed)
+        {
+            if (!method.VerificationPending)
+            {
+                return (GatewayEventOutcome.Ignored, null);
+            }
+            // It can never pay: removed as a detached method is (authorization revoked), so it is not offered any more.
+            await PaymentMethodService.SoftDeleteAsync(db, method, SystemUser, now, ct);
+            AuditLog.Add(db, method.AccountId, SystemUser, "payment-method.verification-failed", method.Id.ToString(), now,
+                new { method.Last4, Reason = e.VerificationFailure });
+            logger.LogWarning("Payment method {MethodId} ({Type} ending {Last4}) of account {AccountId} failed the gateway's verification and was removed: {Reason}",
+                method.Id, method.Type, method.Last4, method.AccountId, e.VerificationFailure);
+            return (GatewayEventOutcome.Applied, null);
+        }
+        var verified = e.VerificationPending == false && method.VerificationPending;
+        if (verified)
+        {
+            method.VerificationPending = false;
+            AuditLog.Add(db, method.AccountId, SystemUser, "payment-method.verified", method.Id.ToString(), now, new { method.Last4 });
+        }
         var changed = false;
         if (e.ExpiryMonth is { } month and >= 1 and <= 12 && e.ExpiryYear is { } year and >= 2000 and <= 2200
             && (method.ExpiryMonth != month || method.ExpiryYear != year))
@@ -154,14 +175,16 @@ internal sealed class GatewayEventSink(
             method.Last4 = last4;
             changed = true;
         }
-        if (!changed)
+        if (!changed && !verified)
         {
             return (GatewayEventOutcome.Ignored, null);
         }
-        var now = clock.GetUtcNow().UtcDateTime;
         method.UpdatedAt = now;
-        AuditLog.Add(db, method.AccountId, SystemUser, "payment-method.updated-by-gateway", method.Id.ToString(), now,
-            new { method.ExpiryMonth, method.ExpiryYear, method.Last4 });
+        if (changed)
+        {
+            AuditLog.Add(db, method.AccountId, SystemUser, "payment-method.updated-by-gateway", method.Id.ToString(), now,
+                new { method.ExpiryMonth, method.ExpiryYear, method.Last4 });
+        }
         return (GatewayEventOutcome.Applied, null);
     }
 

@@ -316,7 +316,7 @@ public sealed class PaymentService(
     internal static PortalValidationException CreditsCoverInvoices() =>
         PortalFieldError.Of("invoices", "CreditsCoverInvoices", CreditsCoverInvoicesMessage).ToException();
 
-    /// <summary>A stored, not deleted, not expired method of the account, of the gateway in use (shared with deposits).</summary>
+    /// <summary>A stored, not deleted, not expired, verified method of the account, of the gateway in use (shared with deposits, scheduling and autopay).</summary>
     internal static async Task<PaymentMethodRecord> UsableMethodAsync(PaymentsDbContext db, string accountId, Guid methodId, DateOnly today, string gatewayKey, CancellationToken ct)
     {
         var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == methodId && m.AccountId == accountId, ct)
@@ -328,6 +328,14 @@ public sealed class PaymentService(
         if (PaymentMethodService.StatusOf(method, today) == PaymentMethodStatus.Expired)
         {
             throw PortalFieldError.Of("method", "MethodExpired", "{0} has expired. Choose another method or update its expiry date.", PaymentMethodService.Describe(method)).ToException();
+        }
+        if (method.VerificationPending)
+        {
+            // The gateway refuses it until verified (Stripe confirms no payment from an unverified US bank account): say so
+            // before a payment is recorded, not as a failed one.
+            throw PortalFieldError.Of("method", "MethodVerificationPending",
+                "{0} is still being verified. It can pay once the verification is complete (for a bank account, after the small test deposits are confirmed). Choose another method for now.",
+                PaymentMethodService.Describe(method)).ToException();
         }
         if (!string.Equals(method.GatewayKey, gatewayKey, StringComparison.Ordinal))
         {
