@@ -39,6 +39,7 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         builder.Services.AddSingleton<TimeProvider>(_clock);
         builder.Services.AddAuthentication(HeaderAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
         builder.Services.AddAuthorization(o => o.AddPolicy("PortalOperators", p => p.RequireRole("portal-operator")));
+        builder.Services.AddAntiforgery();   // as a Blazor host has it (the test's token endpoint below uses it)
         builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
