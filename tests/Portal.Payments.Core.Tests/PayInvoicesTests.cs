@@ -215,6 +215,41 @@ public abstract class PayInvoicesTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task More_invoices_than_one_payment_takes_are_refused_for_preview_pay_and_schedule_and_the_most_is_taken()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, [.. Enumerable.Range(1, Services.Invoices.InvoiceQueryService.MaxSelection + 1).Select(n => new Item($"INV-{n:D4}", 1_000))]);
+        Assert.Equal(501, ids.Length);
+        var visa = await CardAsync(h);
+        var payments = h.Get<PaymentService>();
+        var scheduling = h.Get<ScheduledPaymentService>();
+        static void IsTooMany(PortalValidationException refusal)
+        {
+            Assert.Equal(("invoices", "TooManyInvoices"), (refusal.Field, refusal.Error?.Code));
+            Assert.Equal("One payment can include at most 500 invoices; pay the rest in another payment.", refusal.Message);
+        }
+
+        IsTooMany(await Assert.ThrowsAsync<PortalValidationException>(() => payments.PreviewAsync(ids)));
+        IsTooMany(await Assert.ThrowsAsync<PortalValidationException>(() => payments.PayInvoicesAsync(new PayInvoicesRequest(ids, visa.Id, Key()))));
+        // The amounts typed for invoices count as selected too.
+        IsTooMany(await Assert.ThrowsAsync<PortalValidationException>(() => payments.PayInvoicesAsync(
+            new PayInvoicesRequest(ids[..500], visa.Id, Key()) { Lines = [new PayLine(ids[500]) { Amount = Usd(10m) }] })));
+        IsTooMany(await Assert.ThrowsAsync<PortalValidationException>(() => scheduling.PreviewAsync(ids, Today.AddDays(2))));
+        IsTooMany(await Assert.ThrowsAsync<PortalValidationException>(() => scheduling.ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(2), visa.Id, Key()))));
+        Assert.Empty(await PaymentsAsync(h, account));
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+
+        // The most one payment takes: previewed, scheduled and paid.
+        var most = ids[..500];
+        Assert.Equal(Usd(5_000m), (await payments.PreviewAsync(most)).Total);
+        Assert.Equal(Usd(5_000m), (await scheduling.PreviewAsync(most, Today.AddDays(2))).Total);
+        var outcome = await payments.PayInvoicesAsync(new PayInvoicesRequest(most, visa.Id, Key()));
+        Assert.Equal((PaymentStatus.Succeeded, Usd(5_000m)), (outcome.Status, outcome.Amount));
+        var scheduled = await scheduling.ScheduleAsync(new SchedulePaymentRequest([ids[500]], Today.AddDays(2), visa.Id, Key()));
+        Assert.Equal(Usd(10m), scheduled.Amount);
+    }
+
+    [Fact]
     public async Task Pending_and_scheduled_items_are_refused_by_name()
     {
         await using var h = Harness(database, out var account);

@@ -67,4 +67,29 @@ public class PortalCalendarTests
         Assert.Contains("CustomerPortalPayments:BusinessTimeZone 'Mars/Olympus_Mons' is not a time zone this machine knows", message);
         Assert.Contains("America/Chicago", message);
     }
+
+    // The cache read by reflection, so this test runs against any version of it.
+    private static int CachedZones() =>
+        ((System.Collections.ICollection)typeof(PortalCalendar).GetField("Zones", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .GetValue(null)!).Count;
+
+    [Fact]
+    public void Unknown_and_overlong_zone_ids_from_requests_are_not_kept_but_known_ones_are_found_and_kept()
+    {
+        // A grid query's time zone comes from the URL: every made-up id a user sends must not stay in memory.
+        var before = CachedZones();
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.Null(PortalCalendar.Find($"Nowhere/Zone_{i}_{Guid.NewGuid():N}"));
+        }
+        Assert.Null(PortalCalendar.Find("Europe/Berlin" + new string('x', 16_000)));
+        Assert.Null(PortalCalendar.Find(new string('a', 65)));   // longer than any real id
+        // Other tests may look up a few real zones meanwhile; a thousand unknown ones would show.
+        Assert.InRange(CachedZones() - before, 0, 20);
+
+        var berlin = PortalCalendar.Find("Europe/Berlin");
+        Assert.NotNull(berlin);
+        Assert.Same(berlin, PortalCalendar.Find(" Europe/Berlin "));
+        Assert.NotNull(PortalCalendar.Find("W. Europe Standard Time"));
+    }
 }

@@ -33,6 +33,30 @@ public class RegistrationTests
         return ex.Message;
     }
 
+    [Theory]
+    [InlineData("secret")]
+    [InlineData("0123456789012345678901234567890")]   // 31
+    [InlineData("                                          ")]
+    public void A_weak_ingest_key_stops_the_host_and_says_how_to_make_one(string key)
+    {
+        var message = ValidationMessage(b => b.UseSqlite("Data Source=x.db"), new() { ["CustomerPortalPayments:IngestApiKey"] = key });
+
+        Assert.Contains($"CustomerPortalPayments:IngestApiKey has {key.Trim().Length} characters; it must be a random secret of at least 32", message);
+        Assert.Contains("openssl rand -base64 32", message);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("Jz3q0m8S1x9pV4bT6wY2cK7nR5hL0aEu")]   // 32, as openssl rand -base64 24 gives
+    public void An_unset_or_strong_ingest_key_passes(string? key)
+    {
+        using var sp = Build(s => s.AddPortalPaymentsCore().UseSqlite("Data Source=x.db"),
+            key is null ? null : new() { ["CustomerPortalPayments:IngestApiKey"] = key });
+
+        Assert.NotNull(sp.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value);   // no OptionsValidationException
+    }
+
     [Fact]
     public void Missing_database_says_how_to_configure_one()
     {

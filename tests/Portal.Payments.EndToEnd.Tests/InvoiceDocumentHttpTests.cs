@@ -51,6 +51,9 @@ public sealed class InvoiceDocumentHttpTests(HostSiteFixture host)
         var csp = Assert.Single(response.Headers.GetValues("Content-Security-Policy"));
         Assert.Contains("default-src 'none'", csp);
         Assert.DoesNotContain("script-src", csp);
+        // Sandboxed by the response (the preview frame has no sandbox attribute, which would blank a PDF): no scripts.
+        Assert.Contains("sandbox allow-same-origin allow-modals", csp);
+        Assert.DoesNotContain("allow-scripts", csp);
         Assert.True(response.Headers.CacheControl?.NoStore);
         Assert.True(response.Headers.CacheControl?.Private);
         var html = await response.Content.ReadAsStringAsync();

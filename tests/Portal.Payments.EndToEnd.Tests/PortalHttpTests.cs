@@ -51,6 +51,20 @@ public sealed class PortalHttpTests(HostSiteFixture host)
     }
 
     [Fact]
+    public async Task The_summarys_balances_are_kept_by_no_cache()
+    {
+        var cookies = new CookieContainer();
+        using var client = host.CreateHttpClient(cookies);
+        await HostHttp.SignInAsync(client, "val");
+
+        using var response = await client.GetAsync("/portal-payments/api/summary");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore, $"Cache-Control: {response.Headers.CacheControl}");
+        Assert.True(response.Headers.CacheControl?.Private, $"Cache-Control: {response.Headers.CacheControl}");
+    }
+
+    [Fact]
     public async Task Summary_after_signing_in_as_gus_is_the_globex_account()
     {
         var cookies = new CookieContainer();

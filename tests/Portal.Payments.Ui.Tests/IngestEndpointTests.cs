@@ -16,7 +16,7 @@ namespace Portal.Payments.Ui.Tests;
 /// </summary>
 public sealed class IngestEndpointTests : IAsyncLifetime
 {
-    private const string Key = "ingest-key-for-tests-0123456789";
+    private const string Key = "ingest-key-for-tests-0123456789-abcdef";
     // Not the host's synced account, so the pull inserts its invoices.
     private const string ErpAccount = "GLOBEX";
     private PortalHttpHost? _host;

@@ -84,6 +84,31 @@ public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task An_html_document_is_sandboxed_and_script_free_by_its_headers_and_a_pdf_is_left_to_the_browsers_viewer()
+    {
+        // The preview frame carries no sandbox attribute (it would keep Chromium's PDF viewer out): the response sandboxes.
+        using var html = await _client.GetAsync(Url);
+        Assert.Equal(HttpStatusCode.OK, html.StatusCode);
+        Assert.Equal("text/html", html.Content.Headers.ContentType?.MediaType);
+        var csp = Assert.Single(html.Headers.GetValues("Content-Security-Policy"));
+        var directives = csp.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("default-src 'none'", directives);
+        Assert.DoesNotContain(directives, d => d.StartsWith("script-src", StringComparison.Ordinal));
+        var sandbox = Assert.Single(directives, d => d.StartsWith("sandbox", StringComparison.Ordinal)).Split(' ');
+        Assert.Equal(["sandbox", "allow-same-origin", "allow-modals"], sandbox);
+        Assert.Equal("nosniff", Assert.Single(html.Headers.GetValues("X-Content-Type-Options")));
+
+        _trouble.Current = ErpTrouble.Kind.Pdf;
+        using var pdf = await _client.GetAsync(Url);
+        Assert.Equal(HttpStatusCode.OK, pdf.StatusCode);
+        Assert.Equal("application/pdf", pdf.Content.Headers.ContentType?.MediaType);
+        Assert.False(pdf.Headers.Contains("Content-Security-Policy"), "a PDF gets no policy: a sandbox or plugin ban blanks Chromium's viewer");
+        Assert.Equal("nosniff", Assert.Single(pdf.Headers.GetValues("X-Content-Type-Options")));
+        Assert.True(pdf.Headers.CacheControl?.NoStore);
+        Assert.Equal("inline", pdf.Content.Headers.ContentDisposition?.DispositionType);
+    }
+
     [Theory]
     [InlineData(ErpTrouble.Kind.HangsIgnoringCancellation, "in time")]
     [InlineData(ErpTrouble.Kind.HangsUntilCancelled, "in time")]
@@ -120,6 +145,8 @@ public sealed class ErpTrouble
         HangsUntilCancelled,
         /// <summary>Fails like an unreachable ERP.</summary>
         Throws,
+        /// <summary>Answers a PDF.</summary>
+        Pdf,
     }
 
     /// <summary>The trouble now.</summary>
@@ -142,6 +169,8 @@ public sealed class TroubledErp(DemoErpAdapter inner, ErpTrouble trouble) : IErp
                 break;
             case ErpTrouble.Kind.Throws:
                 throw new HttpRequestException("Connection refused (erp.example.test:443)");
+            case ErpTrouble.Kind.Pdf:
+                return new ErpDocument("application/pdf", "INV-1.pdf", "%PDF-1.4\n%%EOF\n"u8.ToArray());
         }
         return await inner.GetDocumentAsync(accountId, itemExternalId, cancellationToken);
     }

@@ -610,6 +610,55 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task Ticking_stops_at_the_most_one_payment_takes_and_says_so_when_it_happens()
+    {
+        const int Max = InvoiceQueryService.MaxSelection;
+        var cut = await RenderLoadedAsync(invoiceCount: 700);
+        var count = await Services.GetRequiredService<InvoiceQueryService>().CountPayableAsync(new InvoiceQuery());
+        Assert.True(count.MatchingCount > Max + 25, $"the account should have well over {Max} payable items (has {count.MatchingCount})");
+        List<IElement> Boxes() => [.. cut.FindAll("td.pp-col-select input[aria-label^='Select invoice']")];
+        string Summary() => cut.Find("[data-testid=selection-summary]").TextContent;
+
+        // The first 500 by due date (select all matching), then three of them unticked on the first page by due date.
+        await SortByDueDateAsync(cut);
+        cut.WaitForAssertion(() => Assert.Contains("ascending", cut.FindAll("th[aria-sort]").Select(h => h.GetAttribute("aria-sort"))), Timeout);
+        cut.WaitForAssertion(() => Assert.StartsWith($"Select the first {Max} of {count.MatchingCount} matching", SelectAllMatching(cut)), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
+        cut.WaitForAssertion(() => Assert.Contains($"{Max} selected", Summary()), Timeout);
+        for (var i = 0; i < 3; i++)
+        {
+            var ticked = Boxes().First(b => b.HasAttribute("checked"));
+            ticked.Change(false);
+        }
+        cut.WaitForAssertion(() => Assert.Contains($"{Max - 3} selected", Summary()), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=selection-full]"));
+
+        // The latest due dates (none of them selected): their boxes can be ticked while there is room.
+        var firstPage = RowNumbers(cut);
+        await SortByDueDateAsync(cut);
+        cut.WaitForAssertion(() => Assert.NotEqual(firstPage, RowNumbers(cut)), Timeout);
+        var open = Boxes().Where(b => !b.HasAttribute("disabled") && !b.HasAttribute("checked")).ToList();
+        Assert.True(open.Count > 3, $"the page should show more than 3 unselected payable items (shows {open.Count})");
+
+        // The page's box takes three, and says at once why not the others.
+        cut.Find("[data-testid=select-page]").Change(true);
+
+        cut.WaitForAssertion(() => Assert.Contains($"{Max} selected", Summary()), Timeout);
+        Assert.Equal($"3 invoices on this page selected: one payment can include at most {Max} invoices, so the other {open.Count - 3} were not. Pay or schedule these, then select the rest.",
+            cut.Find("[data-testid=grid-notice]").TextContent.Trim());
+        Assert.Contains("One payment can include at most 500 invoices", cut.Find("[data-testid=selection-full]").TextContent);
+        Assert.False(cut.Find("[data-testid=select-page]").HasAttribute("checked"));
+        // The rest cannot be ticked now; the ticked ones can still be unticked.
+        Assert.Equal(3, Boxes().Count(b => b.HasAttribute("checked")));
+        Assert.All(Boxes().Where(b => !b.HasAttribute("checked")), b => Assert.True(b.HasAttribute("disabled")));
+        Assert.All(Boxes().Where(b => b.HasAttribute("checked")), b => Assert.False(b.HasAttribute("disabled")));
+
+        // What Pay takes is what the server accepts.
+        await cut.InvokeAsync(() => cut.Find("[data-testid=pay-selected]").Click());
+        Assert.Equal(Max, cut.FindComponent<PayInvoicesPanel>().Instance.InvoiceIds.Count);
+    }
+
+    [Fact]
     public async Task Going_back_to_the_first_page_of_the_same_result_does_not_count_the_matching_items_again_but_a_new_search_does()
     {
         var cut = await RenderLoadedAsync();

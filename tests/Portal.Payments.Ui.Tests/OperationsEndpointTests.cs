@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
@@ -36,6 +39,7 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         builder.Services.AddSingleton<TimeProvider>(_clock);
         builder.Services.AddAuthentication(HeaderAuthentication.SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
         builder.Services.AddAuthorization(o => o.AddPolicy("PortalOperators", p => p.RequireRole("portal-operator")));
+        builder.Services.AddAntiforgery();   // as a Blazor host has it (the test's token endpoint below uses it)
         builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
@@ -47,6 +51,8 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         _app.UseAuthorization();
         _app.MapHealthChecks("/health");
         _app.MapCustomerPortalPaymentsOperations("PortalOperators");
+        // What an operator's admin page does: its token for the signed-in operator (and the antiforgery cookie).
+        _app.MapGet("/test/antiforgery", (HttpContext http, IAntiforgery antiforgery) => antiforgery.GetAndStoreTokens(http).RequestToken);
         await _app.StartAsync();
         _client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
     }
@@ -191,6 +197,75 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         Assert.Equal((PaymentStatus.Failed, Portal.Payments.Services.Payments.PaymentOperations.NotChargedMessage), (failed.Status, failed.FailureReason));
         using var stuck = await AsOperatorAsync(HttpMethod.Get, Ops + "/payments/stuck");
         Assert.DoesNotContain(charged.ToString(), await stuck.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_post_with_the_browsers_credentials_needs_the_antiforgery_token_and_a_bearer_script_does_not()
+    {
+        var messageId = await EnqueueFailingPostingAsync(age: TimeSpan.FromHours(2));
+        var waiting = (await MessageAsync(messageId)).NextAttemptAt;
+        HttpRequestMessage AsOperator(string url)
+        {
+            var request = Request(HttpMethod.Post, url, "olive@ops", "portal-operator");
+            return request;
+        }
+
+        // Another site's form (or fetch) posting from the operator's signed-in browser: the cookie goes along, no token can.
+        foreach (var url in new[] { $"{Ops}/outbox/{messageId}/replay", $"{Ops}/outbox/replay", $"{Ops}/payments/{Guid.NewGuid()}/recheck" })
+        {
+            using var withCookie = AsOperator(url);
+            withCookie.Headers.Add("Cookie", "host.auth=the-operators-session");
+            withCookie.Content = new FormUrlEncodedContent([]);
+            using var forged = await _client.SendAsync(withCookie);
+            Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+            Assert.Contains("antiforgery token", await forged.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            // HTTP authentication the browser remembers is sent the same way.
+            using var withBasic = AsOperator(url);
+            withBasic.Headers.Authorization = new AuthenticationHeaderValue("Basic", "b2xpdmU6c2VjcmV0");
+            using var forgedBasic = await _client.SendAsync(withBasic);
+            Assert.Equal(HttpStatusCode.BadRequest, forgedBasic.StatusCode);
+        }
+        Assert.Equal(waiting, (await MessageAsync(messageId)).NextAttemptAt);   // nothing replayed
+        using (var resolve = AsOperator($"{Ops}/payments/{Guid.NewGuid()}/resolve"))
+        {
+            resolve.Headers.Add("Cookie", "host.auth=the-operators-session");
+            resolve.Content = new StringContent("""{"finding":"Charged","note":"forged"}""", System.Text.Encoding.UTF8, "application/json");
+            using var forged = await _client.SendAsync(resolve);
+            Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+            Assert.Contains("antiforgery token", await forged.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // A wrong token is no token.
+        using (var wrong = AsOperator($"{Ops}/outbox/{messageId}/replay"))
+        {
+            wrong.Headers.Add("Cookie", "host.auth=the-operators-session");
+            wrong.Headers.Add("RequestVerificationToken", "made-up");
+            using var refused = await _client.SendAsync(wrong);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+
+        // The operator's own page: the token from IAntiforgery in the header, with its cookie.
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = _client.BaseAddress };
+        string token;
+        using (var tokenRequest = Request(HttpMethod.Get, "/test/antiforgery", "olive@ops", "portal-operator"))
+        using (var tokenResponse = await browser.SendAsync(tokenRequest))
+        {
+            token = await tokenResponse.Content.ReadAsStringAsync();
+        }
+        using (var own = AsOperator($"{Ops}/outbox/{messageId}/replay"))
+        {
+            own.Headers.Add("RequestVerificationToken", token);
+            using var replayed = await browser.SendAsync(own);
+            Assert.Equal(HttpStatusCode.Accepted, replayed.StatusCode);
+        }
+        Assert.Equal(_clock.GetUtcNow().UtcDateTime, (await MessageAsync(messageId)).NextAttemptAt);
+
+        // A script with a bearer token (here beside the test's own authentication header) and no cookie: as before.
+        using var script = AsOperator($"{Ops}/outbox/replay");
+        script.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "an-operator-access-token");
+        using var scripted = await _client.SendAsync(script);
+        Assert.Equal(HttpStatusCode.OK, scripted.StatusCode);
     }
 
     private IDbContextFactory<PaymentsDbContext> Factory => _app!.Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();

@@ -9,8 +9,6 @@ namespace Portal.Payments.Hosting;
 /// </summary>
 public static class PortalCalendar
 {
-    private static readonly ConcurrentDictionary<string, TimeZoneInfo?> Zones = new(StringComparer.Ordinal);
-
     /// <summary>The business time zone of <paramref name="options"/> (validated at start; UTC when unset).</summary>
     public static TimeZoneInfo Zone(this PortalPaymentsOptions options) =>
         Find(options.BusinessTimeZone) ?? throw new InvalidOperationException(
@@ -41,16 +39,52 @@ public static class PortalCalendar
         return TimeZoneInfo.ConvertTimeToUtc(local, zone);
     }
 
-    /// <summary>The zone with this IANA or Windows id, or null.</summary>
-    internal static TimeZoneInfo? Find(string? id) => string.IsNullOrWhiteSpace(id) ? null : Zones.GetOrAdd(id.Trim(), static key =>
+    /// <summary>Longest time zone id looked up; a longer one (no IANA or Windows id comes near it) is unknown.</summary>
+    internal const int MaxZoneIdLength = 64;
+
+    // Most ids the cache keeps: every IANA and Windows id of a machine fits many times over. Beyond it a zone is still
+    // found, only not kept.
+    private const int MaxCachedZones = 2048;
+
+    // Zones found, by the id asked for. Only hits are kept: the id may come from a request (a grid's time zone), and
+    // every unknown id a caller makes up must not stay in memory.
+    private static readonly ConcurrentDictionary<string, TimeZoneInfo> Zones = new(StringComparer.Ordinal);
+
+    /// <summary>How many zone ids the cache holds (for tests).</summary>
+    internal static int CachedZoneCount => Zones.Count;
+
+    /// <summary>
+    /// The zone with this IANA or Windows id, or null: also for an id longer than <see cref="MaxZoneIdLength"/>
+    /// characters. Unknown ids are not cached.
+    /// </summary>
+    internal static TimeZoneInfo? Find(string? id)
     {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return null;
+        }
+        var key = id.Trim();
+        if (key.Length > MaxZoneIdLength)
+        {
+            return null;
+        }
+        if (Zones.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+        TimeZoneInfo zone;
         try
         {
-            return TimeZoneInfo.FindSystemTimeZoneById(key);
+            zone = TimeZoneInfo.FindSystemTimeZoneById(key);
         }
         catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
         {
             return null;
         }
-    });
+        if (Zones.Count < MaxCachedZones)
+        {
+            Zones.TryAdd(key, zone);
+        }
+        return zone;
+    }
 }

@@ -98,8 +98,12 @@ public sealed class PortalPaymentsOptions
     /// <summary>
     /// Shared secret the ERP sends in the <c>X-Portal-Ingest-Key</c> header to trigger a pull of an
     /// account (<c>POST /portal-payments/api/erp/accounts/{accountId}/sync</c>). Unset: the endpoint answers 404.
+    /// At least <see cref="MinIngestApiKeyLength"/> characters, checked at start (e.g. <c>openssl rand -base64 32</c>).
     /// </summary>
     public string? IngestApiKey { get; set; }
+
+    /// <summary>Fewest characters of <see cref="IngestApiKey"/>: 32.</summary>
+    public const int MinIngestApiKeyLength = 32;
 
     /// <summary>Email settings.</summary>
     public NotificationOptions Notifications { get; set; } = new();

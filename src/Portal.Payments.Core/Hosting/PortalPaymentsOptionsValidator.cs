@@ -128,6 +128,13 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             errors.Add($"{S}:DiscountPolicy is '{o.DiscountPolicy}'; use prorate, keep or forfeit (or register your own IDiscountPolicy).");
         }
 
+        // Empty means unset (the endpoint answers 404); anything else is a credential anyone may guess at over HTTP.
+        if (!string.IsNullOrEmpty(o.IngestApiKey) && o.IngestApiKey.Trim().Length < PortalPaymentsOptions.MinIngestApiKeyLength)
+        {
+            errors.Add($"{S}:IngestApiKey has {o.IngestApiKey.Trim().Length} characters; it must be a random secret of at least {PortalPaymentsOptions.MinIngestApiKeyLength} " +
+                "(make one with `openssl rand -base64 32` and give the ERP the same value), or leave it unset to turn the ERP's sync endpoint off.");
+        }
+
         if (string.IsNullOrWhiteSpace(o.AchAgreement.Version) || o.AchAgreement.Version.Length > 50)
         {
             errors.Add($"{S}:AchAgreement:Version must be set (1 to 50 characters) so each signature records which text was accepted.");

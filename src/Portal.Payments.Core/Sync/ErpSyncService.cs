@@ -34,7 +34,9 @@ public sealed class ErpSyncService(
 {
     private const int PageSize = 1000;
     private static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(2);
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> LocalLocks = new(StringComparer.Ordinal);
+    // One gate per account being synced in this process, removed when its last user leaves: the ingest endpoint takes any
+    // account id the ERP names (unknown ones too), so the map holds only the syncs running now. Guarded by itself.
+    private static readonly Dictionary<string, AccountGate> LocalLocks = new(StringComparer.Ordinal);
     // Accounts this instance saw synced (a first sync is never undone); concurrent grid calls of one circuit may add at once.
     private readonly ConcurrentDictionary<string, bool> _syncedAccounts = new(StringComparer.Ordinal);
 
@@ -81,8 +83,16 @@ public sealed class ErpSyncService(
     public async Task<ErpSyncResult> SyncAccountAsync(string accountId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
-        var gate = LocalLocks.GetOrAdd(accountId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
+        var gate = EnterGate(accountId);
+        try
+        {
+            await gate.Semaphore.WaitAsync(cancellationToken);
+        }
+        catch
+        {
+            LeaveGate(accountId, gate);
+            throw;
+        }
         try
         {
             var node = options.Value.NodeName;
@@ -117,8 +127,54 @@ public sealed class ErpSyncService(
         }
         finally
         {
-            gate.Release();
+            gate.Semaphore.Release();
+            LeaveGate(accountId, gate);
         }
+    }
+
+    /// <summary>How many account gates this process holds (for tests): one per account being synced now.</summary>
+    internal static int LocalLockCount
+    {
+        get
+        {
+            lock (LocalLocks)
+            {
+                return LocalLocks.Count;
+            }
+        }
+    }
+
+    private static AccountGate EnterGate(string accountId)
+    {
+        lock (LocalLocks)
+        {
+            if (!LocalLocks.TryGetValue(accountId, out var gate))
+            {
+                gate = new AccountGate();
+                LocalLocks[accountId] = gate;
+            }
+            gate.Users++;
+            return gate;
+        }
+    }
+
+    private static void LeaveGate(string accountId, AccountGate gate)
+    {
+        lock (LocalLocks)
+        {
+            if (--gate.Users == 0)
+            {
+                LocalLocks.Remove(accountId);
+            }
+        }
+    }
+
+    /// <summary>One account's sync gate in this process and how many syncs hold or wait for it.</summary>
+    private sealed class AccountGate
+    {
+        public SemaphoreSlim Semaphore { get; } = new(1, 1);
+
+        public int Users { get; set; }
     }
 
     private async Task<bool> TryTakeLeaseAsync(string accountId, string node, CancellationToken ct)

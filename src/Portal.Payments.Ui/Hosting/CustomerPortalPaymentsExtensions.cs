@@ -26,6 +26,8 @@ public static class CustomerPortalPaymentsExtensions
         // A host's user context reads the signed-in user from the request (the host guide's step 3 and the sample do);
         // a cookie or OpenID Connect host without ASP.NET Core Identity has no IHttpContextAccessor otherwise. Idempotent.
         services.AddHttpContextAccessor();
+        // The operators' POST endpoints check antiforgery tokens themselves (idempotent; a Blazor host has it already).
+        services.AddAntiforgery();
         services.TryAddScoped<Portal.Payments.Ui.PortalUiState>();
         services.TryAddScoped<Portal.Payments.Ui.UserTime>();
         // app.MapCustomerPortalPayments() forgotten: an error in the log once the app has started, and a line on every portal page.

@@ -11,9 +11,12 @@ internal static class InvoiceDocumentEndpoints
     /// <summary>
     /// No script, no plugins, no network: the document comes from the ERP and is served from the portal's
     /// origin, so it must never be able to run code there. Inline styles and data: images keep it readable.
+    /// And sandboxed, framed or opened on its own (the preview frame carries no sandbox attribute, which would keep a
+    /// PDF viewer out): no scripts, forms, popups or navigation of the page around it; same origin only so the
+    /// preview's Print can reach the frame, and modals for its print dialog.
     /// </summary>
     internal const string ContentSecurityPolicy =
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox allow-same-origin allow-modals";
 
     /// <summary>Maps <c>GET {ApiPrefix}/invoices/{id}/document</c>.</summary>
     public static void MapInvoiceDocuments(RouteGroupBuilder api) =>
@@ -29,7 +32,8 @@ internal static class InvoiceDocumentEndpoints
             headers.ContentDisposition = disposition.ToString();
             headers.XContentTypeOptions = "nosniff";
             headers.CacheControl = "private, no-store";
-            // PDF viewers are plugins that a script-free policy would block; every other type (HTML, SVG, XML…) gets it.
+            // PDF viewers are plugins that a script-free or sandboxing policy would block (Chromium shows a blank frame); every
+            // other type (HTML, SVG, XML…) gets it. A PDF runs no script of the portal's origin: the viewer is the browser's.
             if (parsed?.MediaType.Equals("application/pdf", StringComparison.OrdinalIgnoreCase) != true)
             {
                 headers.ContentSecurityPolicy = ContentSecurityPolicy;

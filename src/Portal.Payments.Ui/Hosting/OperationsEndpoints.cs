@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Routing;
 using Portal.Payments.Services.Payments;
 
@@ -27,6 +29,10 @@ public static class OperationsEndpoints
     /// <item><c>GET /outbox/undelivered</c>: ERP postings and emails not delivered (money postings first);</item>
     /// <item><c>POST /outbox/{id}/replay</c> and <c>POST /outbox/replay</c>: deliver again now (dead-lettered ones too).</item>
     /// </list>
+    /// A POST that carries credentials a browser adds by itself (a cookie, HTTP Basic/Negotiate/NTLM/Digest authentication,
+    /// a client certificate) must also carry a valid antiforgery token in the <c>RequestVerificationToken</c> header, or it is
+    /// refused with 400: another site cannot make a signed-in operator's browser replay or recheck. A script that
+    /// authenticates with a bearer token (or its own header) and sends no cookie needs no token.
     /// </summary>
     public static RouteGroupBuilder MapCustomerPortalPaymentsOperations(this IEndpointRouteBuilder endpoints, string authorizationPolicy)
     {
@@ -42,6 +48,7 @@ public static class OperationsEndpoints
             await operations.RecheckPaymentAsync(id, Operator(http), ct)
                 ? Results.Accepted()
                 : Results.Problem("That payment has no status check to bring forward (unknown, final, or being charged right now).", statusCode: StatusCodes.Status404NotFound))
+            .AddEndpointFilter(RefuseForgedAsync)
             .WithName("PortalPaymentsOpsRecheck");
         ops.MapPost("/payments/{id:guid}/resolve", async (Guid id, ResolveRequest? body, HttpContext http, PaymentOperations operations, CancellationToken ct) =>
             {
@@ -59,6 +66,7 @@ public static class OperationsEndpoints
                         statusCode: StatusCodes.Status409Conflict),
                 };
             })
+            .AddEndpointFilter(RefuseForgedAsync)
             .WithName("PortalPaymentsOpsResolve");
         ops.MapGet("/outbox/undelivered", async (PaymentOperations operations, CancellationToken ct) => Results.Json(await operations.GetUndeliveredAsync(ct), Json))
             .WithName("PortalPaymentsOpsUndelivered");
@@ -66,9 +74,11 @@ public static class OperationsEndpoints
             await operations.ReplayMessageAsync(id, Operator(http), ct)
                 ? Results.Accepted()
                 : Results.Problem("That message is unknown or already delivered.", statusCode: StatusCodes.Status404NotFound))
+            .AddEndpointFilter(RefuseForgedAsync)
             .WithName("PortalPaymentsOpsReplay");
         ops.MapPost("/outbox/replay", async (HttpContext http, PaymentOperations operations, CancellationToken ct) =>
             Results.Ok(new { Replayed = await operations.ReplayAllMessagesAsync(Operator(http), ct) }))
+            .AddEndpointFilter(RefuseForgedAsync)
             .WithName("PortalPaymentsOpsReplayAll");
         return ops;
     }
@@ -80,4 +90,29 @@ public static class OperationsEndpoints
     public sealed record ResolveRequest(OperatorFinding? Finding, string? Note, string? Reference);
 
     private static string Operator(HttpContext http) => http.User.Identity?.Name ?? "operator";
+
+    // ASP.NET Core's antiforgery middleware checks only endpoints that bind a form, and these bind none: the check is here.
+    private static async ValueTask<object?> RefuseForgedAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (CarriesBrowserCredentials(http)
+            && (http.RequestServices.GetService<IAntiforgery>() is not { } antiforgery || !await antiforgery.IsRequestValidAsync(http)))
+        {
+            return Results.Problem(
+                "This request carries the browser's sign-in (a cookie) but no valid antiforgery token. Send the token in the RequestVerificationToken " +
+                "header (IAntiforgery.GetAndStoreTokens gives it), or call with a bearer token and no cookie. Nothing was changed.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Antiforgery token missing or invalid");
+        }
+        return await next(context);
+    }
+
+    /// <summary>
+    /// Whether the request carries a credential a browser sends on its own, also when another site makes it post: a
+    /// cookie, HTTP authentication the browser remembers (anything but a bearer token), or a client certificate.
+    /// </summary>
+    internal static bool CarriesBrowserCredentials(HttpContext http) =>
+        http.Request.Headers.Cookie.Count > 0
+        || http.Connection.ClientCertificate is not null
+        || (http.Request.Headers.Authorization.ToString() is { Length: > 0 } authorization
+            && !authorization.TrimStart().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase));
 }

@@ -57,8 +57,10 @@ public static class PortalEndpoints
             }
         });
 
-        api.MapGet("/summary", async (AccountOverviewService overview, CancellationToken ct) =>
+        api.MapGet("/summary", async (HttpContext http, AccountOverviewService overview, CancellationToken ct) =>
         {
+            // The account's balances: kept by no cache (a shared computer's browser, a proxy), like the other account data.
+            http.Response.Headers.CacheControl = "private, no-store";
             var s = await overview.GetSummaryAsync(ct);
             return Results.Ok(new
             {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Portal.Payments.Data;
 using Portal.Payments.Hosting;
+using Portal.Payments.Services.Invoices;
 
 namespace Portal.Payments.Services.Payments;
 
@@ -89,9 +90,14 @@ internal static class PaymentStore
         return await FindEarlierAsync(dbFactory, scope, key, sameFlow: null, ct);
     }
 
+    /// <summary>The refusal of a payment of more items than one payment takes (<see cref="InvoiceQueryService.MaxSelection"/>).</summary>
+    public static PortalFieldError TooManyInvoices() =>
+        PortalFieldError.Of("invoices", "TooManyInvoices", "One payment can include at most {0} invoices; pay the rest in another payment.", InvoiceQueryService.MaxSelection);
+
     /// <summary>
     /// The selected items of the account (<paramref name="ids"/>, distinct), checked for paying: none selected is refused
-    /// with <paramref name="empty"/>, an unknown or another account's id is not found, items no longer open or held
+    /// with <paramref name="empty"/>, more than <see cref="InvoiceQueryService.MaxSelection"/> with <see cref="TooManyInvoices"/>
+    /// (before anything is read), an unknown or another account's id is not found, items no longer open or held
     /// by another payment are refused with the exception <paramref name="conflict"/> makes of them (ordered by number),
     /// and items in another currency than <paramref name="currency"/> are refused.
     /// </summary>
@@ -101,6 +107,10 @@ internal static class PaymentStore
         if (ids.Count == 0)
         {
             throw empty.ToException();
+        }
+        if (ids.Count > InvoiceQueryService.MaxSelection)
+        {
+            throw TooManyInvoices().ToException();
         }
         var items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(ct);
         if (items.Count != ids.Count)

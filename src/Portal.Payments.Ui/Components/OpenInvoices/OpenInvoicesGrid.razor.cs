@@ -57,6 +57,9 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private InvoiceRow? _preview;
     private InvoiceRow? _comments;
     private int _revision;
+    // Changes when a tick of the page's check box was not (fully) taken: the box is drawn anew, so it shows what is selected
+    // rather than the tick the browser made.
+    private int _pageBoxRender;
 
     // Each row object's handlers, made once. Radzen renders the rows again when a page change's event ends (after the
     // load has yielded, as it does on PostgreSQL), and new closures would give every handler a new id: three attributes
@@ -83,6 +86,13 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private bool PageHasSelectable => _canPay && PageRows.Any(Selectable);
 
     private bool PageAllSelected => PageHasSelectable && PageRows.Where(Selectable).All(IsSelected);
+
+    /// <summary>The selection holds as many payable items as one payment takes (<see cref="InvoiceQueryService.MaxSelection"/>).</summary>
+    private bool SelectionFull => _selected.Count >= InvoiceQueryService.MaxSelection;
+
+    /// <summary>A row's check box can change: unticking always, ticking a payable item only while the selection is not full.</summary>
+    private bool CanTick(InvoiceRow row) =>
+        Selectable(row) && (row.Status == InvoiceStatus.Scheduled || _selected.ContainsKey(row.Id) || !SelectionFull);
 
     /// <summary>
     /// "Select all matching" is offered while a payable item of the result may be unselected: not once it selected this very
@@ -288,7 +298,13 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
 
     private bool IsSelected(InvoiceRow row) => _selected.ContainsKey(row.Id) || _selectedScheduled.ContainsKey(row.Id);
 
-    private void ToggleSelected(InvoiceRow row, ChangeEventArgs e) => Select(row, e.Value is true);
+    private void ToggleSelected(InvoiceRow row, ChangeEventArgs e)
+    {
+        if (!Select(row, e.Value is true))
+        {
+            _notice = L["Invoices.SelectionFull", PortalFormat.Count(InvoiceQueryService.MaxSelection)];
+        }
+    }
 
     private RowHandlers HandlersOf(InvoiceRow row)
     {
@@ -303,35 +319,56 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     /// <summary>What a row's check box, preview and comments buttons do.</summary>
     private sealed record RowHandlers(Action<ChangeEventArgs> Toggle, Action Preview, Action Comments);
 
-    private void Select(InvoiceRow row, bool on)
+    // Selects or unselects a row; false when a payable row is not selected because the selection is full (one payment
+    // takes at most InvoiceQueryService.MaxSelection items, and the server refuses more).
+    private bool Select(InvoiceRow row, bool on)
     {
-        _allSelectedKey = null;
         if (on && Selectable(row))
         {
             if (row.Status == InvoiceStatus.Scheduled)
             {
                 _selectedScheduled[row.Id] = row.Number;
             }
-            else
+            else if (!_selected.ContainsKey(row.Id))
             {
+                if (SelectionFull)
+                {
+                    return false;
+                }
                 _selected[row.Id] = row.OpenBalance;
             }
+            _allSelectedKey = null;
         }
         else
         {
             _selected.Remove(row.Id);
             _selectedScheduled.Remove(row.Id);
             _amounts.Remove(row.Id);
+            _allSelectedKey = null;
         }
+        return true;
     }
 
     /// <summary>The header check box: every selectable row of the page, or none of them.</summary>
     private void TogglePage(ChangeEventArgs e)
     {
         var on = e.Value is true;
+        var left = 0;
         foreach (var row in PageRows.Where(Selectable))
         {
-            Select(row, on);
+            if (!Select(row, on))
+            {
+                left++;
+            }
+        }
+        if (left > 0)
+        {
+            // Up to the limit, in the page's order: the box is drawn again, unticked, and the clerk is told why.
+            _pageBoxRender++;
+            var taken = PageRows.Count(Selectable) - left;
+            _notice = taken == 0 ? L["Invoices.SelectionFull", PortalFormat.Count(InvoiceQueryService.MaxSelection)] : L["Invoices.PageSelectedUpToLimit", PortalFormat.Count(taken),
+                PortalFormat.Count(InvoiceQueryService.MaxSelection), PortalFormat.Count(left)];
+            return;
         }
         _notice = on ? L["Invoices.PageSelected", PortalFormat.Count(PageRows.Count(Selectable))] : L["Invoices.PageUnselected"];
     }
