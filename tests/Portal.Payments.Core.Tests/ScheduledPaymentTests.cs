@@ -290,6 +290,97 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task A_date_change_confirmed_after_the_erp_lowered_a_balance_charges_the_repriced_amount_on_the_new_date()
+    {
+        // INV-1 1,000 and INV-2 500 scheduled for 1,500; the ERP lowers INV-1 to 900; the clerk moves the date and confirms 1,400.
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-91", 100_000), new Item("INV-92", 50_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        Assert.Equal(Usd(1500m), scheduled.Amount);
+        await ErpSetsAsync(h, ids[0], i => i.OpenMinor = 90_000);
+
+        Assert.Equal(Usd(1400m), (await service.PreviewChangeAsync(scheduled.PaymentId, Today.AddDays(5))).TotalCharged);
+        var changed = await service.ChangeAsync(scheduled.PaymentId, Today.AddDays(5), null, Usd(1400m));
+        Assert.Equal(Usd(1400m), changed.Amount);
+
+        h.Clock.Advance(TimeSpan.FromDays(5));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        var charge = Assert.Single(await ChargesAsync(h, account));
+        Assert.Equal((scheduled.PaymentId, 140_000L), (charge.PaymentId, charge.AmountMinor));
+        var payment = (await PaymentsAsync(h, account)).Single();
+        Assert.Equal((PaymentStatus.Succeeded, (string?)null), (payment.Status, payment.FailureReason));
+        Assert.Equal([("INV-91", 90_000L, 90_000L), ("INV-92", 50_000L, 50_000L)],
+            payment.Allocations.OrderBy(a => a.InvoiceNumber).Select(a => (a.InvoiceNumber, a.OpenBalanceMinor, a.AppliedMinor)).ToList());
+    }
+
+    [Fact]
+    public async Task Cancelling_some_invoices_after_the_erp_lowered_another_balance_charges_the_repriced_rest()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-93", 100_000), new Item("INV-94", 50_000), new Item("INV-95", 20_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        await ErpSetsAsync(h, ids[0], i => i.OpenMinor = 90_000);
+
+        Assert.Equal((Money?)Usd(1400m), Assert.Single(await service.PlanCancelAsync([ids[2]])).RemainingAmount);
+        await service.CancelInvoicesAsync(scheduled.PaymentId, [ids[2]], Usd(1400m));
+
+        h.Clock.Advance(TimeSpan.FromDays(3));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        Assert.Equal(140_000L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
+        Assert.Equal(PaymentStatus.Succeeded, (await PaymentsAsync(h, account)).Single().Status);
+    }
+
+    [Fact]
+    public async Task A_change_is_refused_when_the_erp_lowered_a_short_paid_balance_below_the_amount_entered_for_it()
+    {
+        // 600.00 of INV-96's 1,000.00 is paid short; the ERP lowers the balance to 500.00, below what the clerk entered.
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-96", 100_000), new Item("INV-97", 50_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        await ShortPayAsync(h, scheduled.PaymentId, ids[0], appliedMinor: 60_000, discountMinor: 0);
+        await ErpSetsAsync(h, ids[0], i => i.OpenMinor = 50_000);
+
+        var preview = await Assert.ThrowsAsync<PortalValidationException>(() => service.PreviewChangeAsync(scheduled.PaymentId, Today.AddDays(5)));
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => service.ChangeAsync(scheduled.PaymentId, Today.AddDays(5), null, Usd(1000m)));
+
+        Assert.Equal(("ScheduledShortPaidBalanceChanged", "ScheduledShortPaidBalanceChanged"), (preview.Error?.Code, refused.Error?.Code));
+        Assert.Equal($"INV-96's balance changed in the ERP to USD 500.00, so the USD 600.00 entered for it as a short payment no longer fits, and {scheduled.ReceiptNumber} cannot be changed here. Nothing was changed; cancel it and schedule the open invoices again.",
+            refused.Message);
+        var payment = (await PaymentsAsync(h, account)).Single();
+        Assert.Equal((PaymentStatus.Scheduled, 110_000L, (DateOnly?)Today.AddDays(3)), (payment.Status, payment.AmountMinor, payment.ScheduledFor));
+        Assert.Equal(60_000L, payment.Allocations.Single(a => a.InvoiceId == ids[0]).AppliedMinor);
+    }
+
+    [Fact]
+    public async Task A_change_keeps_a_short_paid_amount_whose_balance_still_covers_it()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-98", 100_000), new Item("INV-99", 50_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        await ShortPayAsync(h, scheduled.PaymentId, ids[0], appliedMinor: 60_000, discountMinor: 0);
+        await ErpSetsAsync(h, ids[0], i => i.OpenMinor = 90_000);
+
+        var changed = await service.ChangeAsync(scheduled.PaymentId, Today.AddDays(5), null, Usd(1100m));
+
+        Assert.Equal(Usd(1100m), changed.Amount);
+        var line = (await PaymentsAsync(h, account)).Single().Allocations.Single(a => a.InvoiceId == ids[0]);
+        Assert.Equal((90_000L, 60_000L, 30_000L, (string?)"Incorrect price"), (line.OpenBalanceMinor, line.AppliedMinor, line.ShortMinor, line.ShortReason));
+        h.Clock.Advance(TimeSpan.FromDays(5));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        Assert.Equal(110_000L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
+    }
+
+    [Fact]
     public async Task The_account_summary_shows_pending_and_scheduled_money_beside_the_balance()
     {
         await using var h = Harness(database, out var account);
