@@ -239,6 +239,10 @@ public sealed class ScheduledPaymentService(
         var remaining = payment.Allocations.Select(a => a.InvoiceId).Except(ids).ToList();
         var preview = WithFee(payment, Compute(payment, await HeldItemsAsync(db, payment, remaining, cancellationToken), payment.ScheduledFor!.Value),
             await CurrentMethodAsync(db, payment, cancellationToken));
+        if (expectedRemaining is { } confirmed && confirmed != preview.TotalCharged)
+        {
+            throw PaymentService.AmountsChanged(); // the ERP changed a balance since the plan was read: what is stored is what was confirmed
+        }
         var amendment = new ScheduledAmendment(preview, payment.PaymentMethodId, payment.MethodDescription, [.. plan.Cancelled.Select(i => i.Number)]);
         await AmendAsync(scope, payment, amendment, cancellationToken);
         return new ScheduledChangeOutcome(payment.ReceiptNumber, WholePaymentCancelled: false, preview.TotalCharged, [.. plan.Cancelled.Select(i => i.Number)], plan.Cancelled.Count);
