@@ -391,6 +391,26 @@ public abstract class AutopayTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task A_discount_withdrawn_before_the_debit_date_fails_quietly_and_the_full_balance_is_paid_instead()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-F2", 25_000, DiscountMinor: 500, DiscountDate: Today.AddDays(5), DueInDays: 2));
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        Assert.Equal(24_500L, Assert.Single(await PaymentsAsync(h, account)).AmountMinor);
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        await SetAsync(h, ids[0], i => (i.DiscountMinor, i.DiscountDate) = (null, null));
+
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();   // refuses: nothing charged, no failure email
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.DoesNotContain(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        await h.Get<AutopayRunner>().ExpandAsync();             // due again at once
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        Assert.Equal(25_000L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
+    }
+
+    [Fact]
     public async Task View_only_users_see_autopay_but_cannot_change_it_and_the_method_in_use_cannot_be_deleted()
     {
         await using var h = Autopay(database, out var account);

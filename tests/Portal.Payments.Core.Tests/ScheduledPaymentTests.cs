@@ -290,6 +290,97 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task A_date_change_confirmed_after_the_erp_lowered_a_balance_charges_the_repriced_amount_on_the_new_date()
+    {
+        // INV-1 1,000 and INV-2 500 scheduled for 1,500; the ERP lowers INV-1 to 900; the clerk moves the date and confirms 1,400.
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-91", 100_000), new Item("INV-92", 50_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        Assert.Equal(Usd(1500m), scheduled.Amount);
+        await ErpSetsAsync(h, ids[0], i => i.OpenMinor = 90_000);
+
+        Assert.Equal(Usd(1400m), (await service.PreviewChangeAsync(scheduled.PaymentId, Today.AddDays(5))).TotalCharged);
+        var changed = await service.ChangeAsync(scheduled.PaymentId, Today.AddDays(5), null, Usd(1400m));
+        Assert.Equal(Usd(1400m), changed.Amount);
+
+        h.Clock.Advance(TimeSpan.FromDays(5));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        var charge = Assert.Single(await ChargesAsync(h, account));
+        Assert.Equal((scheduled.PaymentId, 140_000L), (charge.PaymentId, charge.AmountMinor));
+        var payment = (await PaymentsAsync(h, account)).Single();
+        Assert.Equal((PaymentStatus.Succeeded, (string?)null), (payment.Status, payment.FailureReason));
+        Assert.Equal([("INV-91", 90_000L, 90_000L), ("INV-92", 50_000L, 50_000L)],
+            payment.Allocations.OrderBy(a => a.InvoiceNumber).Select(a => (a.InvoiceNumber, a.OpenBalanceMinor, a.AppliedMinor)).ToList());
+    }
+
+    [Fact]
+    public async Task Cancelling_some_invoices_after_the_erp_lowered_another_balance_charges_the_repriced_rest()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-93", 100_000), new Item("INV-94", 50_000), new Item("INV-95", 20_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        await ErpSetsAsync(h, ids[0], i => i.OpenMinor = 90_000);
+
+        Assert.Equal((Money?)Usd(1400m), Assert.Single(await service.PlanCancelAsync([ids[2]])).RemainingAmount);
+        await service.CancelInvoicesAsync(scheduled.PaymentId, [ids[2]], Usd(1400m));
+
+        h.Clock.Advance(TimeSpan.FromDays(3));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        Assert.Equal(140_000L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
+        Assert.Equal(PaymentStatus.Succeeded, (await PaymentsAsync(h, account)).Single().Status);
+    }
+
+    [Fact]
+    public async Task A_change_is_refused_when_the_erp_lowered_a_short_paid_balance_below_the_amount_entered_for_it()
+    {
+        // 600.00 of INV-96's 1,000.00 is paid short; the ERP lowers the balance to 500.00, below what the clerk entered.
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-96", 100_000), new Item("INV-97", 50_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        await ShortPayAsync(h, scheduled.PaymentId, ids[0], appliedMinor: 60_000, discountMinor: 0);
+        await ErpSetsAsync(h, ids[0], i => i.OpenMinor = 50_000);
+
+        var preview = await Assert.ThrowsAsync<PortalValidationException>(() => service.PreviewChangeAsync(scheduled.PaymentId, Today.AddDays(5)));
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => service.ChangeAsync(scheduled.PaymentId, Today.AddDays(5), null, Usd(1000m)));
+
+        Assert.Equal(("ScheduledShortPaidBalanceChanged", "ScheduledShortPaidBalanceChanged"), (preview.Error?.Code, refused.Error?.Code));
+        Assert.Equal($"INV-96's balance changed in the ERP to USD 500.00, so the USD 600.00 entered for it as a short payment no longer fits, and {scheduled.ReceiptNumber} cannot be changed here. Nothing was changed; cancel it and schedule the open invoices again.",
+            refused.Message);
+        var payment = (await PaymentsAsync(h, account)).Single();
+        Assert.Equal((PaymentStatus.Scheduled, 110_000L, (DateOnly?)Today.AddDays(3)), (payment.Status, payment.AmountMinor, payment.ScheduledFor));
+        Assert.Equal(60_000L, payment.Allocations.Single(a => a.InvoiceId == ids[0]).AppliedMinor);
+    }
+
+    [Fact]
+    public async Task A_change_keeps_a_short_paid_amount_whose_balance_still_covers_it()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-98", 100_000), new Item("INV-99", 50_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        await ShortPayAsync(h, scheduled.PaymentId, ids[0], appliedMinor: 60_000, discountMinor: 0);
+        await ErpSetsAsync(h, ids[0], i => i.OpenMinor = 90_000);
+
+        var changed = await service.ChangeAsync(scheduled.PaymentId, Today.AddDays(5), null, Usd(1100m));
+
+        Assert.Equal(Usd(1100m), changed.Amount);
+        var line = (await PaymentsAsync(h, account)).Single().Allocations.Single(a => a.InvoiceId == ids[0]);
+        Assert.Equal((90_000L, 60_000L, 30_000L, (string?)"Incorrect price"), (line.OpenBalanceMinor, line.AppliedMinor, line.ShortMinor, line.ShortReason));
+        h.Clock.Advance(TimeSpan.FromDays(5));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        Assert.Equal(110_000L, Assert.Single(await ChargesAsync(h, account)).AmountMinor);
+    }
+
+    [Fact]
     public async Task The_account_summary_shows_pending_and_scheduled_money_beside_the_balance()
     {
         await using var h = Harness(database, out var account);
@@ -385,6 +476,138 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         Assert.Equal(2, failures.Count);
         Assert.Contains(failures, e => e.Subject == $"Payment failed: USD 100.00 ({removed.ReceiptNumber})" && e.TextBody.Contains("Reason: The payment method was removed.")
                                        && e.TextBody.Contains("/portal/invoices"));
+    }
+
+    /// <summary>Writes invoice <paramref name="id"/> as the ERP sync does to a held invoice (balance, discount, currency).</summary>
+    private static async Task ErpSetsAsync(PortalHarness h, long id, Action<InvoiceRecord> change)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var row = await db.Invoices.SingleAsync(i => i.Id == id);
+        change(row);
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>Asserts payment <paramref name="paymentId"/> failed before any charge with <paramref name="reason"/>, its invoices open again and the payer emailed the reason.</summary>
+    private static async Task AssertRefusedAsync(PortalHarness h, string account, Guid paymentId, string reason)
+    {
+        Assert.DoesNotContain(await ChargesAsync(h, account), c => c.PaymentId == paymentId);
+        var payment = (await PaymentsAsync(h, account)).Single(p => p.Id == paymentId);
+        Assert.Equal((PaymentStatus.Failed, reason, PaymentFailureCodes.InvoicesChanged), (payment.Status, payment.FailureReason, payment.FailureCode));
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.All(await InvoiceRowsAsync(h, payment.Allocations.Select(a => a.InvoiceId)), r => Assert.Equal((InvoiceStatus.Open, (Guid?)null), (r.Status, r.ActivePaymentId)));
+        var email = (await EmailsAsync(h, account)).Single(e => e.Kind == NotificationKind.PaymentFailed && e.Subject.Contains(payment.ReceiptNumber, StringComparison.Ordinal));
+        Assert.Contains("Reason: " + reason, email.TextBody);
+    }
+
+    [Fact]
+    public async Task A_discount_the_erp_withdrew_after_scheduling_is_not_charged_and_the_payer_is_told()
+    {
+        // INV 1,000.00 with 20.00 off until day 10, scheduled for day 5 at 980.00; then the ERP withdraws the discount.
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-81", 100_000, DiscountMinor: 2_000, DiscountDate: Today.AddDays(10)));
+        var card = await CardAsync(h);
+        var scheduled = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(5), card.Id));
+        Assert.Equal(Usd(980m), scheduled.Amount);
+        await ErpSetsAsync(h, ids[0], i => (i.DiscountMinor, i.DiscountDate) = (null, null));
+
+        h.Clock.Advance(TimeSpan.FromDays(5));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        await AssertRefusedAsync(h, account, scheduled.PaymentId,
+            "INV-81's early-payment discount of USD 20.00 was withdrawn. Nothing was charged; select the invoices again.");
+    }
+
+    [Fact]
+    public async Task A_discount_date_the_erp_moved_before_the_payment_date_is_not_charged()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-82", 100_000, DiscountMinor: 2_000, DiscountDate: Today.AddDays(10)), new Item("INV-83", 30_000));
+        var card = await CardAsync(h);
+        var scheduled = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(5), card.Id));
+        Assert.Equal(Usd(1280m), scheduled.Amount);
+        await ErpSetsAsync(h, ids[0], i => i.DiscountDate = Today.AddDays(4));
+
+        h.Clock.Advance(TimeSpan.FromDays(5));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        await AssertRefusedAsync(h, account, scheduled.PaymentId,
+            "INV-82's early-payment discount of USD 20.00 ended on 2026-03-06. Nothing was charged; select the invoices again.");
+    }
+
+    [Fact]
+    public async Task A_runner_a_day_late_charges_a_discount_still_given_but_not_one_that_ended_the_day_before()
+    {
+        // Both scheduled for day 5; the nodes were down on day 5 and the runner runs on day 6.
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account,
+            new Item("INV-84", 100_000, DiscountMinor: 2_000, DiscountDate: Today.AddDays(5)),
+            new Item("INV-85", 50_000, DiscountMinor: 1_000, DiscountDate: Today.AddDays(10)));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var ended = await service.ScheduleAsync(Request([ids[0]], Today.AddDays(5), card.Id));
+        var still = await service.ScheduleAsync(Request([ids[1]], Today.AddDays(5), card.Id));
+
+        h.Clock.Advance(TimeSpan.FromDays(6));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        var charge = Assert.Single(await ChargesAsync(h, account));
+        Assert.Equal((still.PaymentId, 49_000L), (charge.PaymentId, charge.AmountMinor));
+        Assert.Equal(PaymentStatus.Succeeded, (await PaymentsAsync(h, account)).Single(p => p.Id == still.PaymentId).Status);
+        var payment = (await PaymentsAsync(h, account)).Single(p => p.Id == ended.PaymentId);
+        Assert.Equal((PaymentStatus.Failed, "INV-84's early-payment discount of USD 20.00 ended on 2026-03-07. Nothing was charged; select the invoices again.", PaymentFailureCodes.InvoicesChanged),
+            (payment.Status, payment.FailureReason, payment.FailureCode));
+        Assert.Contains(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed && e.Subject.Contains(ended.ReceiptNumber, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_invoice_whose_currency_the_erp_changed_is_not_charged()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-86", 40_000));
+        var card = await CardAsync(h);
+        var scheduled = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(2), card.Id));
+        await ErpSetsAsync(h, ids[0], i => i.Currency = "EUR");
+
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        await AssertRefusedAsync(h, account, scheduled.PaymentId,
+            "INV-86's currency changed from USD to EUR. Nothing was charged; select the invoices again.");
+    }
+
+    [Fact]
+    public async Task An_unchanged_discount_is_charged_also_on_a_short_paid_line_priced_on_its_own_amount()
+    {
+        // A line paying 600.00 of 1,000.00 (2% until day 10) earns the pro-rated 12.00 (the default policy), not the full 20.00.
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-87", 100_000, DiscountMinor: 2_000, DiscountDate: Today.AddDays(10)), new Item("INV-88", 10_000));
+        var card = await CardAsync(h);
+        var scheduled = await h.Get<ScheduledPaymentService>().ScheduleAsync(Request(ids, Today.AddDays(5), card.Id));
+        await ShortPayAsync(h, scheduled.PaymentId, ids[0], appliedMinor: 60_000, discountMinor: 1_200);
+
+        h.Clock.Advance(TimeSpan.FromDays(5));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        var charge = Assert.Single(await ChargesAsync(h, account));
+        Assert.Equal((scheduled.PaymentId, 70_000L), (charge.PaymentId, charge.AmountMinor));
+        Assert.Equal(PaymentStatus.Succeeded, (await PaymentsAsync(h, account)).Single().Status);
+    }
+
+    /// <summary>
+    /// Makes the line of <paramref name="invoiceId"/> in scheduled payment <paramref name="paymentId"/> a short payment of
+    /// <paramref name="appliedMinor"/> with <paramref name="discountMinor"/> (no form schedules short payments yet).
+    /// </summary>
+    private static async Task ShortPayAsync(PortalHarness h, Guid paymentId, long invoiceId, long appliedMinor, long discountMinor)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var payment = await db.Payments.Include(p => p.Allocations).SingleAsync(p => p.Id == paymentId);
+        var line = payment.Allocations.Single(a => a.InvoiceId == invoiceId);
+        var shortMinor = line.OpenBalanceMinor - appliedMinor - discountMinor;
+        payment.AmountMinor += appliedMinor - line.AppliedMinor;
+        payment.DiscountMinor += discountMinor - line.DiscountMinor;
+        payment.ShortMinor += shortMinor;
+        (line.AppliedMinor, line.DiscountMinor, line.ShortMinor, line.ShortReason) = (appliedMinor, discountMinor, shortMinor, "Incorrect price");
+        await db.SaveChangesAsync();
     }
 
     [Fact]

@@ -77,14 +77,8 @@ internal static class PaymentCalculator
     private static PaymentPreviewLine InvoiceLine(InvoiceRecord item, DateOnly paymentDate, IDiscountPolicy policy, string currency, PayLine? payLine, IReadOnlyList<string> reasons,
         Action<IEnumerable<PortalFieldError>> refuse)
     {
-        var open = Money.FromMinorUnits(item.OpenMinor, currency);
-        var context = new DiscountContext
-        {
-            OpenBalance = open,
-            DiscountAvailable = item.DiscountMinor is { } d ? Money.FromMinorUnits(d, currency) : null,
-            DiscountDate = item.DiscountDate,
-            PaymentDate = paymentDate,
-        };
+        var context = Context(item, paymentDate, currency);
+        var open = context.OpenBalance;
         var fullDiscount = policy.DiscountFor(context);
         var full = open - fullDiscount;
         refuse(ShortPayRules.Check(item.Id, item.Number, payLine ?? new PayLine(item.Id), open, full, reasons, out var reason, out var accepted));
@@ -92,8 +86,7 @@ internal static class PaymentCalculator
         {
             return Line(item, open, fullDiscount, full) with { FullPayment = full, AmountEntered = accepted };
         }
-        var discount = policy.DiscountFor(context with { AmountPaid = paid });
-        discount = discount > open - paid ? open - paid : discount;
+        var discount = PartialDiscount(policy, context, paid);
         var shortAmount = open - paid - discount;
         return Line(item, open, discount, paid) with
         {
@@ -106,6 +99,34 @@ internal static class PaymentCalculator
                 ? $"The amount entered for {item.Number} changes its discount from {fullDiscount} to {discount}."
                 : null,
         };
+    }
+
+    /// <summary>
+    /// The discount an invoice line that sends <paramref name="paid"/> (cash applied) for <paramref name="item"/> earns on
+    /// <paramref name="paymentDate"/>, as <see cref="Compute"/> prices it: the full discount when it pays the invoice in full,
+    /// otherwise the policy's discount on the amount paid, no more than what settles the invoice. The runner re-checks a
+    /// scheduled line's discount with it on the charge date.
+    /// </summary>
+    public static Money DiscountOnPayment(InvoiceRecord item, DateOnly paymentDate, IDiscountPolicy policy, string currency, Money paid)
+    {
+        var context = Context(item, paymentDate, currency);
+        var fullDiscount = policy.DiscountFor(context);
+        return paid == context.OpenBalance - fullDiscount ? fullDiscount : PartialDiscount(policy, context, paid);
+    }
+
+    private static DiscountContext Context(InvoiceRecord item, DateOnly paymentDate, string currency) => new()
+    {
+        OpenBalance = Money.FromMinorUnits(item.OpenMinor, currency),
+        DiscountAvailable = item.DiscountMinor is { } d ? Money.FromMinorUnits(d, currency) : null,
+        DiscountDate = item.DiscountDate,
+        PaymentDate = paymentDate,
+    };
+
+    /// <summary>The policy's discount on a payment of <paramref name="paid"/> other than the full payment, capped at what settles the invoice.</summary>
+    private static Money PartialDiscount(IDiscountPolicy policy, DiscountContext context, Money paid)
+    {
+        var discount = policy.DiscountFor(context with { AmountPaid = paid });
+        return discount > context.OpenBalance - paid ? context.OpenBalance - paid : discount;
     }
 
     private static PaymentPreviewLine Line(InvoiceRecord item, Money open, Money discount, Money toPay) => new()

@@ -553,7 +553,8 @@ public sealed class PaymentLifecycle(
     /// <summary>
     /// Changes a Scheduled payment before it runs — no status change: it stays Scheduled — as one conditional update on the
     /// payment as it was read (Scheduled, same amount, date and method), in the caller's transaction: the new date, method,
-    /// amounts (fee included) and invoices (<paramref name="amendment"/>); the holds of the invoices it no longer pays released (Open
+    /// amounts (fee included) and invoices (<paramref name="amendment"/>), each remaining line with the balance, discount and short
+    /// amount it was priced from; the holds of the invoices it no longer pays released (Open
     /// again), the remaining holds moved to the new date; the audit row and the payer's email. False when the payment
     /// changed meanwhile (the runner claimed it, or another change won); nothing is added then.
     /// </summary>
@@ -571,6 +572,7 @@ public sealed class PaymentLifecycle(
         var amount = amendment.Preview.TotalCharged.ToMinorUnits();
         var (fee, feeLabel) = (ScheduledAmendment.FeeMinorOf(amendment.Preview), ScheduledAmendment.FeeLabelOf(amendment.Preview));
         var discount = amendment.Preview.DiscountTotal.ToMinorUnits();
+        var shortTotal = amendment.Preview.ShortTotal.ToMinorUnits();
         var date = amendment.Preview.PaymentDate;
         var methodKey = SearchKeys.Normalize(amendment.MethodDescription);
         var moved = await db.Payments
@@ -580,6 +582,7 @@ public sealed class PaymentLifecycle(
                 .SetProperty(p => p.FeeMinor, fee)
                 .SetProperty(p => p.FeeLabel, feeLabel)
                 .SetProperty(p => p.DiscountMinor, discount)
+                .SetProperty(p => p.ShortMinor, shortTotal)
                 .SetProperty(p => p.InvoiceCount, lines.Count)
                 .SetProperty(p => p.ScheduledFor, date)
                 .SetProperty(p => p.PaymentMethodId, amendment.MethodId)
@@ -603,11 +606,19 @@ public sealed class PaymentLifecycle(
                     .SetProperty(i => i.ScheduledFor, (DateOnly?)null)
                     .SetProperty(i => i.Version, i => i.Version + 1), ct);
         }
+        // Each line records the balance it was priced from with its discount and short amount: the runner charges what the
+        // payer confirmed, and refuses only what changes after this (a balance the ERP changed before the change was priced
+        // is the line's balance now, not a change).
         foreach (var line in lines)
         {
-            var (invoiceId, lineDiscount, applied) = (line.InvoiceId, line.Discount.ToMinorUnits(), line.AmountToPay.ToMinorUnits());
+            var (invoiceId, open, lineDiscount, lineShort, applied) = (line.InvoiceId, line.OpenBalance.ToMinorUnits(), line.Discount.ToMinorUnits(),
+                line.ShortAmount?.ToMinorUnits() ?? 0, line.AmountToPay.ToMinorUnits());
             await db.PaymentAllocations.Where(a => a.PaymentId == id && a.InvoiceId == invoiceId)
-                .ExecuteUpdateAsync(s => s.SetProperty(a => a.DiscountMinor, lineDiscount).SetProperty(a => a.AppliedMinor, applied), ct);
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(a => a.OpenBalanceMinor, open)
+                    .SetProperty(a => a.DiscountMinor, lineDiscount)
+                    .SetProperty(a => a.ShortMinor, lineShort)
+                    .SetProperty(a => a.AppliedMinor, applied), ct);
         }
         if (date != oldDate)
         {
@@ -620,6 +631,7 @@ public sealed class PaymentLifecycle(
         payment.FeeMinor = fee;
         payment.FeeLabel = feeLabel;
         payment.DiscountMinor = discount;
+        payment.ShortMinor = shortTotal;
         payment.InvoiceCount = lines.Count;
         payment.ScheduledFor = date;
         payment.PaymentMethodId = amendment.MethodId;
@@ -628,7 +640,9 @@ public sealed class PaymentLifecycle(
         var byInvoice = lines.ToDictionary(l => l.InvoiceId);
         payment.Allocations = payment.Allocations.Where(a => keep.Contains(a.InvoiceId)).Select(a =>
         {
+            a.OpenBalanceMinor = byInvoice[a.InvoiceId].OpenBalance.ToMinorUnits();
             a.DiscountMinor = byInvoice[a.InvoiceId].Discount.ToMinorUnits();
+            a.ShortMinor = byInvoice[a.InvoiceId].ShortAmount?.ToMinorUnits() ?? 0;
             a.AppliedMinor = byInvoice[a.InvoiceId].AmountToPay.ToMinorUnits();
             return a;
         }).ToList();

@@ -215,7 +215,7 @@ internal sealed class PaymentReconciler(
             return await MoveAsync(payment, PaymentStatus.Charging, PaymentStatus.Failed,
                 new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = ScheduledPaymentRunner.MethodRemoved + " Nothing was charged.", FailureCode = PaymentFailureCodes.MethodRemoved, EmailFailure = true }, ct);
         }
-        if (await InvoiceChangesAsync(payment, ct) is { } changes)
+        if (await InvoiceChangesAsync(sp, payment, ct) is { } changes)
         {
             // Hours may have passed (a gateway outage): the ERP may have settled an invoice by cheque or changed it. The
             // payer confirmed the old figures; nothing was charged, so the payment ends here and the payer is told.
@@ -236,9 +236,10 @@ internal sealed class PaymentReconciler(
 
     /// <summary>
     /// What changed in the invoices of <paramref name="payment"/> (allocations loaded) since it was confirmed — settled,
-    /// no longer held by it, or another balance — as the reason the payer reads; null when nothing did (or it pays none).
+    /// no longer held by it, another balance, and before a first attempt a discount the charge date no longer gives —
+    /// as the reason the payer reads (the scheduled runner's check); null when nothing did (or it pays none).
     /// </summary>
-    private async Task<string?> InvoiceChangesAsync(PaymentRecord payment, CancellationToken ct)
+    private async Task<string?> InvoiceChangesAsync(IServiceProvider sp, PaymentRecord payment, CancellationToken ct)
     {
         if (payment.Allocations.Count == 0)
         {
@@ -247,7 +248,7 @@ internal sealed class PaymentReconciler(
         var ids = payment.Allocations.Select(a => a.InvoiceId).ToList();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var invoices = await db.Invoices.AsNoTracking().Where(i => ids.Contains(i.Id)).ToListAsync(ct);
-        return ScheduledPaymentRunner.InvoiceProblems(payment, invoices, autopay: false);
+        return sp.GetRequiredService<ScheduledPaymentRunner>().InvoiceChanges(payment, invoices);
     }
 
     /// <summary>True when payment <paramref name="id"/> has left the unresolved states.</summary>

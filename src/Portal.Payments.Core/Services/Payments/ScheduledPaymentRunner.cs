@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
+using Portal.Payments.Discounts;
 using Portal.Payments.Fees;
 using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
@@ -15,7 +16,8 @@ namespace Portal.Payments.Services.Payments;
 /// <summary>
 /// Charges due scheduled payments, safely on every node at once. A due payment (Scheduled, date reached) is claimed
 /// through <see cref="PaymentLifecycle"/> with a conditional update that makes it Charging under this node's lease: one
-/// node wins each row. It is re-checked (method still there, invoices still open and unchanged), then charged through
+/// node wins each row. It is re-checked (method still there, invoices still open and unchanged, each discount still what the
+/// discount policy gives on the charge date, the invoices still in the payment's currency), then charged through
 /// <see cref="PaymentCharger"/> under the payment's own idempotency key, off-session. A node that dies or pauses leaves
 /// its claims to <see cref="PaymentReconciler"/> on any node once the leases expire.
 /// </summary>
@@ -24,6 +26,7 @@ internal sealed class ScheduledPaymentRunner(
     IServiceProvider services,
     PaymentLifecycle lifecycle,
     IConvenienceFeePolicy fees,
+    IDiscountPolicy discountPolicy,
     IOptions<PortalPaymentsOptions> options,
     TimeProvider clock,
     ILogger<ScheduledPaymentRunner> logger)
@@ -199,13 +202,11 @@ internal sealed class ScheduledPaymentRunner(
         }
     }
 
-    /// <summary>True when an invoice of the payment was settled, taken or changed (or, for autopay, disputed) since it was scheduled.</summary>
-    private static bool InvoicesChanged(PaymentRecord payment, List<InvoiceRecord> invoices)
-    {
-        var byId = invoices.ToDictionary(i => i.Id);
-        return payment.Allocations.Any(a => !byId.TryGetValue(a.InvoiceId, out var inv) || !inv.IsOpen || inv.ActivePaymentId != payment.Id
-                                            || inv.OpenMinor != a.OpenBalanceMinor || (payment.AutopayEnrollmentId is not null && inv.IsDisputed));
-    }
+    /// <summary>
+    /// True when an invoice of the payment was settled, taken or changed (balance, currency, a discount the charge date no
+    /// longer gives; or, for autopay, disputed) since it was scheduled: the same check as <see cref="RefusalReason"/>'s.
+    /// </summary>
+    private bool InvoicesChanged(PaymentRecord payment, List<InvoiceRecord> invoices) => InvoiceProblems(payment, invoices).Count > 0;
 
     /// <summary>Why a due payment must not be charged (with the reason's code), or no reason when it may.</summary>
     private (string? Reason, string? Code) RefusalReason(PaymentRecord payment, PaymentMethodRecord? method, List<InvoiceRecord> invoices)
@@ -222,8 +223,32 @@ internal sealed class ScheduledPaymentRunner(
         {
             return ("The payment method cannot be used with the current payment gateway.", PaymentFailureCodes.MethodUnsupported);
         }
+        return InvoiceChanges(payment, invoices) is { } changes ? (changes, PaymentFailureCodes.InvoicesChanged) : (null, null);
+    }
+
+    /// <summary>
+    /// What changed in the invoices of <paramref name="payment"/> since it was priced (see <see cref="InvoiceProblems"/>),
+    /// worded for the payer with "Nothing was charged"; null when nothing did. Also the reconciler's check before it
+    /// charges a pay-now payment that never reached the gateway.
+    /// </summary>
+    internal string? InvoiceChanges(PaymentRecord payment, List<InvoiceRecord> invoices) =>
+        InvoiceProblems(payment, invoices) is { Count: > 0 } problems ? $"{string.Join("; ", problems)}. Nothing was charged; select the invoices again." : null;
+
+    /// <summary>
+    /// What changed in the payment's invoices since it was priced, one clause per invoice ("INV-1's balance changed from …"):
+    /// settled, taken by another payment, a changed balance or currency, a discount the policy no longer gives on the charge
+    /// date (withdrawn or changed by the ERP, or ended before a late run), and for autopay a dispute.
+    /// </summary>
+    /// <remarks>
+    /// The discount and currency are checked before the first attempt only: a payment sent before (Attempts &gt; 0) is
+    /// retried with exactly the amount sent under the same key, since the money may already be at the gateway; refusing
+    /// it for a discount that ended after it was sent would fail a payment the gateway may have taken.
+    /// </remarks>
+    private List<string> InvoiceProblems(PaymentRecord payment, List<InvoiceRecord> invoices)
+    {
         var byId = invoices.ToDictionary(i => i.Id);
         var problems = new List<string>();
+        var today = Today;
         foreach (var a in payment.Allocations.OrderBy(a => a.InvoiceNumber, StringComparer.Ordinal))
         {
             if (!byId.TryGetValue(a.InvoiceId, out var inv) || !inv.IsOpen)
@@ -234,49 +259,59 @@ internal sealed class ScheduledPaymentRunner(
             {
                 problems.Add($"{a.InvoiceNumber} is no longer part of this payment");
             }
+            else if (payment.Attempts == 0 && !string.Equals(inv.Currency, payment.Currency, StringComparison.Ordinal))
+            {
+                problems.Add($"{a.InvoiceNumber}'s currency changed from {payment.Currency} to {inv.Currency}");
+            }
             else if (inv.OpenMinor != a.OpenBalanceMinor)
             {
                 problems.Add($"{a.InvoiceNumber}'s balance changed from {Money.FromMinorUnits(a.OpenBalanceMinor, payment.Currency)} to {Money.FromMinorUnits(inv.OpenMinor, payment.Currency)}");
+            }
+            else if (payment.Attempts == 0 && DiscountChange(a, inv, payment.Currency, today) is { } discount)
+            {
+                problems.Add(discount);
             }
             else if (inv.IsDisputed && payment.AutopayEnrollmentId is not null)
             {
                 problems.Add($"{a.InvoiceNumber} is disputed");
             }
         }
-        return problems.Count == 0 ? (null, null) : ($"{string.Join("; ", problems)}. Nothing was charged; select the invoices again.", PaymentFailureCodes.InvoicesChanged);
+        return problems;
+    }
+
+    /// <summary>
+    /// Why the discount allocation <paramref name="a"/> carries is not what the discount policy gives invoice <paramref name="inv"/>
+    /// on <paramref name="chargeDate"/> for the cash it applies (the pay-now arithmetic of <see cref="PaymentCalculator"/>, so a
+    /// short-paid line is priced on its own amount), or null when it still is. The ERP may have withdrawn or changed the
+    /// discount or moved its date, and a late run (nodes down, the reconciler after midnight) may charge after it ended.
+    /// </summary>
+    private string? DiscountChange(PaymentAllocationRecord a, InvoiceRecord inv, string currency, DateOnly chargeDate)
+    {
+        if (a.OpenBalanceMinor <= 0)
+        {
+            return null; // a credit earns no discount
+        }
+        var carried = Money.FromMinorUnits(a.DiscountMinor, currency);
+        var due = PaymentCalculator.DiscountOnPayment(inv, chargeDate, discountPolicy, currency, Money.FromMinorUnits(a.AppliedMinor, currency));
+        if (due == carried)
+        {
+            return null;
+        }
+        if (due.IsZero)
+        {
+            if (inv.DiscountMinor is not > 0 || inv.DiscountDate is null)
+            {
+                return $"{a.InvoiceNumber}'s early-payment discount of {carried} was withdrawn";
+            }
+            if (inv.DiscountDate < chargeDate)
+            {
+                return $"{a.InvoiceNumber}'s early-payment discount of {carried} ended on {inv.DiscountDate:yyyy-MM-dd}";
+            }
+        }
+        return $"{a.InvoiceNumber}'s early-payment discount changed from {carried} to {due}";
     }
 
     private DateOnly Today => options.Value.Today(clock);
-
-    /// <summary>
-    /// What changed in the invoices of <paramref name="payment"/> since it was confirmed — settled, no longer held by it,
-    /// another balance (for <paramref name="autopay"/>, disputed) — worded for the payer; null when nothing did.
-    /// </summary>
-    internal static string? InvoiceProblems(PaymentRecord payment, List<InvoiceRecord> invoices, bool autopay)
-    {
-        var byId = invoices.ToDictionary(i => i.Id);
-        var problems = new List<string>();
-        foreach (var a in payment.Allocations.OrderBy(a => a.InvoiceNumber, StringComparer.Ordinal))
-        {
-            if (!byId.TryGetValue(a.InvoiceId, out var inv) || !inv.IsOpen)
-            {
-                problems.Add($"{a.InvoiceNumber} was paid or settled meanwhile");
-            }
-            else if (inv.ActivePaymentId != payment.Id)
-            {
-                problems.Add($"{a.InvoiceNumber} is no longer part of this payment");
-            }
-            else if (inv.OpenMinor != a.OpenBalanceMinor)
-            {
-                problems.Add($"{a.InvoiceNumber}'s balance changed from {Money.FromMinorUnits(a.OpenBalanceMinor, payment.Currency)} to {Money.FromMinorUnits(inv.OpenMinor, payment.Currency)}");
-            }
-            else if (inv.IsDisputed && autopay)
-            {
-                problems.Add($"{a.InvoiceNumber} is disputed");
-            }
-        }
-        return problems.Count == 0 ? null : $"{string.Join("; ", problems)}. Nothing was charged; select the invoices again.";
-    }
 }
 
 /// <summary>

@@ -237,8 +237,12 @@ public sealed class ScheduledPaymentService(
             throw PaymentService.AmountsChanged();
         }
         var remaining = payment.Allocations.Select(a => a.InvoiceId).Except(ids).ToList();
-        var preview = WithFee(payment, Compute(await HeldItemsAsync(db, payment, remaining, cancellationToken), payment.ScheduledFor!.Value),
+        var preview = WithFee(payment, Compute(payment, await HeldItemsAsync(db, payment, remaining, cancellationToken), payment.ScheduledFor!.Value),
             await CurrentMethodAsync(db, payment, cancellationToken));
+        if (expectedRemaining is { } confirmed && confirmed != preview.TotalCharged)
+        {
+            throw PaymentService.AmountsChanged(); // the ERP changed a balance since the plan was read: what is stored is what was confirmed
+        }
         var amendment = new ScheduledAmendment(preview, payment.PaymentMethodId, payment.MethodDescription, [.. plan.Cancelled.Select(i => i.Number)]);
         await AmendAsync(scope, payment, amendment, cancellationToken);
         return new ScheduledChangeOutcome(payment.ReceiptNumber, WholePaymentCancelled: false, preview.TotalCharged, [.. plan.Cancelled.Select(i => i.Number)], plan.Cancelled.Count);
@@ -272,7 +276,7 @@ public sealed class ScheduledPaymentService(
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
-        var preview = Compute(items, CheckDate(date, Window(items)));
+        var preview = Compute(payment, items, CheckDate(date, Window(items)));
         return WithFee(payment, preview, await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken));
     }
 
@@ -291,7 +295,7 @@ public sealed class ScheduledPaymentService(
         var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
         var newDate = date is null ? payment.ScheduledFor!.Value : CheckDate(date, Window(items));
         var method = await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken);
-        var preview = WithFee(payment, Compute(items, newDate), method);
+        var preview = WithFee(payment, Compute(payment, items, newDate), method);
         if (expectedAmount is { } expected && expected != preview.TotalCharged)
         {
             throw PaymentService.AmountsChanged();
@@ -300,7 +304,7 @@ public sealed class ScheduledPaymentService(
             ? (method.Id, PaymentMethodService.Describe(method))
             : (payment.PaymentMethodId, payment.MethodDescription);
         if (newDate == payment.ScheduledFor && methodId == payment.PaymentMethodId && preview.TotalCharged.ToMinorUnits() == payment.AmountMinor
-            && ScheduledAmendment.FeeMinorOf(preview) == payment.FeeMinor)
+            && ScheduledAmendment.FeeMinorOf(preview) == payment.FeeMinor && PricedAsStored(payment, preview))
         {
             return View(payment);
         }
@@ -373,7 +377,7 @@ public sealed class ScheduledPaymentService(
             return new ScheduledCancelPlan { Payment = view, Cancelled = cancelled, WholePayment = true };
         }
         var items = await HeldItemsAsync(db, payment, rest, ct);
-        var preview = PaymentCalculator.Compute(items, payment.ScheduledFor!.Value, discountPolicy, options.Value.Currency);
+        var preview = Compute(payment, items, payment.ScheduledFor!.Value, creditsMayCover: true);
         return new ScheduledCancelPlan
         {
             Payment = view,
@@ -521,6 +525,63 @@ public sealed class ScheduledPaymentService(
             throw PaymentService.CreditsCoverInvoices();
         }
         return preview;
+    }
+
+    /// <summary>
+    /// The items scheduled payment <paramref name="payment"/> holds, re-priced for <paramref name="date"/> from their current
+    /// balances (what a change shows and stores: the runner then charges what the payer confirmed). A short-paid line keeps
+    /// the amount the payer entered, with its reason; when the ERP changed the invoice so that amount no longer fits it (more
+    /// than the balance now, or no longer less than the full payment), the change is refused: the payer entered it for the
+    /// old balance. Refused when credits would cover the rest, unless <paramref name="creditsMayCover"/>.
+    /// </summary>
+    private PaymentPreview Compute(PaymentRecord payment, IReadOnlyList<InvoiceRecord> items, DateOnly date, bool creditsMayCover = false)
+    {
+        var held = items.Select(i => i.Id).ToHashSet();
+        var shortLines = payment.Allocations
+            .Where(a => held.Contains(a.InvoiceId) && a.OpenBalanceMinor > 0 && (a.ShortMinor != 0 || a.ShortReason is not null))
+            .ToDictionary(a => a.InvoiceId, a => new PayLine(a.InvoiceId)
+            {
+                Amount = Money.FromMinorUnits(a.AppliedMinor, payment.Currency),
+                Reason = a.ShortReason,
+                Comment = a.Comment,
+            });
+        if (shortLines.Count == 0)
+        {
+            return creditsMayCover ? PaymentCalculator.Compute(items, date, discountPolicy, options.Value.Currency) : Compute(items, date);
+        }
+        // The reason was one of the host's when it was entered; a host that dropped it since does not make the line wrong.
+        var reasons = options.Value.EffectiveShortPayReasons.Concat(shortLines.Values.Select(l => l.Reason).OfType<string>()).ToList();
+        var errors = new List<PortalFieldError>();
+        var preview = PaymentCalculator.Compute(items, date, discountPolicy, options.Value.Currency, shortLines, reasons, errors);
+        // An amount over the balance is priced as the full payment, one no longer under it as paying in full: neither is short now.
+        if (items.Where(i => shortLines.ContainsKey(i.Id)).OrderBy(i => i.Number, StringComparer.Ordinal)
+                .FirstOrDefault(i => preview.Lines.Single(l => l.InvoiceId == i.Id).ShortAmount is null) is { } misfit)
+        {
+            throw ShortPaidNoLongerFits(payment, misfit, shortLines[misfit.Id].Amount!.Value);
+        }
+        if (errors.Count > 0)
+        {
+            throw errors[0].ToException();
+        }
+        if (preview.Total.Amount <= 0m && !creditsMayCover)
+        {
+            throw PaymentService.CreditsCoverInvoices();
+        }
+        return preview;
+    }
+
+    /// <summary>The refusal to change <paramref name="payment"/> whose short-paid <paramref name="invoice"/> the ERP changed so that the amount entered no longer fits.</summary>
+    private static PortalValidationException ShortPaidNoLongerFits(PaymentRecord payment, InvoiceRecord invoice, Money entered) =>
+        PortalFieldError.Of("payments", "ScheduledShortPaidBalanceChanged",
+            "{0}'s balance changed in the ERP to {1}, so the {2} entered for it as a short payment no longer fits, and {3} cannot be changed here. Nothing was changed; cancel it and schedule the open invoices again.",
+            invoice.Number, Money.FromMinorUnits(invoice.OpenMinor, payment.Currency), entered, payment.ReceiptNumber).ToException();
+
+    /// <summary>True when every line of <paramref name="preview"/> is what the payment's allocation stores (balance, discount, amount).</summary>
+    private static bool PricedAsStored(PaymentRecord payment, PaymentPreview preview)
+    {
+        var byInvoice = payment.Allocations.ToDictionary(a => a.InvoiceId);
+        return preview.Lines.Count == byInvoice.Count && preview.Lines.All(l => byInvoice.TryGetValue(l.InvoiceId, out var a)
+            && a.OpenBalanceMinor == l.OpenBalance.ToMinorUnits() && a.DiscountMinor == l.Discount.ToMinorUnits() && a.AppliedMinor == l.AmountToPay.ToMinorUnits());
     }
 
     private static bool IsScheduled(PaymentRecord p) => p.ScheduledFor is not null;
