@@ -62,6 +62,8 @@ internal sealed record PaymentChange(string Actor)
     public string? CancelledBy { get; init; }
     /// <summary>No email about this move (the caller sends one email for many payments, e.g. cancelling autopay).</summary>
     public bool Quiet { get; init; }
+    /// <summary>Only when no node holds a live lease on the payment (an operator's word must not overtake a node's work).</summary>
+    public bool Unleased { get; init; }
 }
 
 /// <summary>
@@ -484,6 +486,10 @@ public sealed class PaymentLifecycle(
         if (owner is not null)
         {
             query = query.Where(p => p.LeaseOwner == owner);
+        }
+        if (change.Unleased)
+        {
+            query = query.Where(p => p.LeaseExpiresAt == null || p.LeaseExpiresAt <= now);
         }
         var moved = await query.ExecuteUpdateAsync(s => s
             .SetProperty(p => p.Status, to)

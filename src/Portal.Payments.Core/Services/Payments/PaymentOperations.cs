@@ -252,6 +252,7 @@ public sealed class PaymentOperations(
             Reason = to == PaymentStatus.Failed ? NotChargedMessage : null,
             FailureCode = to == PaymentStatus.Failed ? PaymentFailureCodes.NotThrough : null,
             EmailFailure = to == PaymentStatus.Failed,
+            Unleased = true,
         };
         var from = payment.Status;
         if (!await lifecycle.MoveAsync(dbFactory, payment, from, to, change, CancellationToken.None))

@@ -194,6 +194,29 @@ internal sealed class PaymentReconciler(
                 payment.Id, payment.ReceiptNumber, payment.Status);
             return await LaterAsync(payment, ct);
         }
+        var runnerRechecks = payment.Attempts == 0 && (payment.ScheduledFor is not null || payment.AutopayEnrollmentId is not null);
+        if (!runnerRechecks && await InvoiceChangesAsync(sp, payment, ct) is { } changes)
+        {
+            // Hours may have passed (a gateway outage): the ERP may have settled an invoice by cheque or changed it, and
+            // the payer confirmed the old figures.
+            if (payment.Attempts == 0)
+            {
+                // Never sent: nothing can be at the gateway, so the payment ends here and the payer is told.
+                logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) was never sent and its invoices changed meanwhile; it fails with nothing charged",
+                    payment.Id, payment.ReceiptNumber);
+                return await MoveAsync(payment, payment.Status, PaymentStatus.Failed, new PaymentChange(SystemUser)
+                {
+                    LeaseOwner = lifecycle.NodeName, Reason = changes,
+                    FailureCode = PaymentFailureCodes.InvoicesChanged, EmailFailure = true,
+                }, ct);
+            }
+            // Sent before: a paused node's request may still reach the gateway, so it can be neither failed (the money
+            // could be taken for a failed payment) nor charged again for invoices that changed. An operator decides
+            // (stuck list; POST …/ops/payments/{id}/resolve).
+            logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}): the gateway has no charge under its key, but it was sent before and its invoices changed meanwhile ({Changes}); it is not charged again and stays unresolved for an operator",
+                payment.Id, payment.ReceiptNumber, changes);
+            return await StillUnknownAsync(payment, ct);
+        }
         // Unconfirmed, it is taken back to Charging under this node's lease first (the lifecycle's own move: the
         // reconciler's MoveAsync counts only moves to a settled state).
         if (payment.Status == PaymentStatus.Unconfirmed
@@ -201,7 +224,7 @@ internal sealed class PaymentReconciler(
         {
             return false;
         }
-        if (payment.Attempts == 0 && (payment.ScheduledFor is not null || payment.AutopayEnrollmentId is not null))
+        if (runnerRechecks)
         {
             // A due payment whose runner stopped after claiming it, before anything was sent (also after a lookup that got
             // no answer): the runner's own re-check (invoices settled or changed meanwhile, a deleted or expired method,
@@ -214,17 +237,6 @@ internal sealed class PaymentReconciler(
         {
             return await MoveAsync(payment, PaymentStatus.Charging, PaymentStatus.Failed,
                 new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = ScheduledPaymentRunner.MethodRemoved + " Nothing was charged.", FailureCode = PaymentFailureCodes.MethodRemoved, EmailFailure = true }, ct);
-        }
-        if (await InvoiceChangesAsync(sp, payment, ct) is { } changes)
-        {
-            // Hours may have passed (a gateway outage): the ERP may have settled an invoice by cheque or changed it. The
-            // payer confirmed the old figures; nothing was charged, so the payment ends here and the payer is told.
-            logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) never reached the gateway and its invoices changed meanwhile; it fails with nothing charged",
-                payment.Id, payment.ReceiptNumber);
-            return await MoveAsync(payment, PaymentStatus.Charging, PaymentStatus.Failed, new PaymentChange(SystemUser)
-            {
-                LeaseOwner = lifecycle.NodeName, Reason = changes, FailureCode = PaymentFailureCodes.InvoicesChanged, EmailFailure = true,
-            }, ct);
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) never reached the gateway; charging it now with its own idempotency key", payment.Id, payment.ReceiptNumber);
         var charger = sp.GetRequiredService<PaymentCharger>();

@@ -223,6 +223,9 @@ public sealed class PaymentService(
             items, schedule: false, Conflict, sameFlow: null, ct);
         if (winner is not null)
         {
+            // A double submit stored it first: the same payment only if it is the same request.
+            await PaymentStore.RequireSameRequestAsync(dbFactory, winner, request.PaymentMethodId, request.ExpectedTotal,
+                request.InvoiceIds.Concat(request.Lines?.Select(l => l.InvoiceId) ?? []), CancellationToken.None);
             return Outcome(winner, replayed: true);
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} for {Count} items of {AccountId} created",

@@ -55,10 +55,11 @@ internal static class PaymentStore
     /// one (a form kept after a lost answer, then edited). Nothing is charged; the payer is sent to the earlier payment.
     /// </summary>
     public static async Task RequireSameRequestAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PaymentRecord earlier, Guid methodId,
-        Money? expectedTotal, IEnumerable<long>? invoiceIds, CancellationToken ct)
+        Money? expectedTotal, IEnumerable<long>? invoiceIds, CancellationToken ct, Money? amountBeforeFee = null)
     {
         var same = earlier.PaymentMethodId == methodId
-                   && (expectedTotal is not { } total || (total.Currency == earlier.Currency && total.ToMinorUnits() == earlier.AmountMinor));
+                   && (expectedTotal is not { } total || (total.Currency == earlier.Currency && total.ToMinorUnits() == earlier.AmountMinor))
+                   && (amountBeforeFee is not { } amount || (amount.Currency == earlier.Currency && amount.ToMinorUnits() == earlier.AmountMinor - earlier.FeeMinor));
         if (same && invoiceIds is not null)
         {
             var asked = invoiceIds.ToHashSet();

@@ -89,6 +89,7 @@ public sealed class ScheduledPaymentService(
             IsScheduled, cancellationToken);
         if (winner is not null)
         {
+            await PaymentStore.RequireSameRequestAsync(dbFactory, winner, request.PaymentMethodId, request.ExpectedTotal, request.InvoiceIds, CancellationToken.None);
             return Outcome(winner, replayed: true);
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} scheduled for {Date} by {AccountId}",
