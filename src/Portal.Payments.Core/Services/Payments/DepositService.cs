@@ -110,7 +110,7 @@ public sealed class DepositService(
             items: [], schedule: false, conflict: _ => new InvalidOperationException("A deposit holds no invoices."), sameFlow: null, cancellationToken);
         if (winner is not null)
         {
-            await PaymentStore.RequireSameRequestAsync(dbFactory, winner, request.PaymentMethodId, request.ExpectedTotal, invoiceIds: null, CancellationToken.None, amountBeforeFee: request.Amount);
+            await RequireSameAsync(winner, request, CancellationToken.None);
             return PaymentService.Outcome(winner, replayed: true);
         }
         logger.LogInformation("Deposit {PaymentId} ({ReceiptNumber}) of {Amount} for {AccountId} created", payment!.Id, payment.ReceiptNumber, preview.Amount, scope.AccountId);
@@ -179,9 +179,12 @@ public sealed class DepositService(
         {
             return null;
         }
-        await PaymentStore.RequireSameRequestAsync(dbFactory, earlier, request.PaymentMethodId, request.ExpectedTotal, invoiceIds: null, ct, amountBeforeFee: request.Amount);
+        await RequireSameAsync(earlier, request, ct);
         return await charger.ReplayAsync(earlier, scope.User.UserId);
     }
+
+    private Task RequireSameAsync(PaymentRecord earlier, DepositRequest request, CancellationToken ct) =>
+        PaymentStore.RequireSameRequestAsync(dbFactory, earlier, request.PaymentMethodId, request.ExpectedTotal, invoiceIds: null, ct, amountBeforeFee: request.Amount);
 
     private DateOnly Today => options.Value.Today(clock);
 }

@@ -224,8 +224,7 @@ public sealed class PaymentService(
         if (winner is not null)
         {
             // A double submit stored it first: the same payment only if it is the same request.
-            await PaymentStore.RequireSameRequestAsync(dbFactory, winner, request.PaymentMethodId, request.ExpectedTotal,
-                request.InvoiceIds.Concat(request.Lines?.Select(l => l.InvoiceId) ?? []), CancellationToken.None);
+            await RequireSameAsync(winner, request, CancellationToken.None);
             return Outcome(winner, replayed: true);
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} for {Count} items of {AccountId} created",
@@ -287,7 +286,7 @@ public sealed class PaymentService(
         IReadOnlyList<PayLine>? lines, CancellationToken ct, List<PortalFieldError>? errors = null)
     {
         var byId = LinesById(lines);
-        var ids = (invoiceIds ?? []).Concat(byId.Keys).Distinct().ToList();
+        var ids = SelectedIds(invoiceIds, lines);
         var currency = options.Value.Currency;
         var items = await PaymentStore.LoadPayableAsync(db, scope.AccountId, ids, currency,
             PortalFieldError.Of("invoices", "PayNoneSelected", "Select at least one invoice to pay."), Conflict, ct);
@@ -357,10 +356,17 @@ public sealed class PaymentService(
         {
             return null;
         }
-        await PaymentStore.RequireSameRequestAsync(dbFactory, earlier, request.PaymentMethodId, request.ExpectedTotal,
-            request.InvoiceIds.Concat(request.Lines?.Select(l => l.InvoiceId) ?? []), ct);
+        await RequireSameAsync(earlier, request, ct);
         return await charger.ReplayAsync(earlier, scope.User.UserId);
     }
+
+    /// <summary><see cref="PaymentStore.RequireSameRequestAsync"/> for a pay-now request: its selection as <see cref="ComputeAsync"/> reads it.</summary>
+    private Task RequireSameAsync(PaymentRecord earlier, PayInvoicesRequest request, CancellationToken ct) =>
+        PaymentStore.RequireSameRequestAsync(dbFactory, earlier, request.PaymentMethodId, request.ExpectedTotal, SelectedIds(request.InvoiceIds, request.Lines), ct);
+
+    /// <summary>The items a selection pays: the ids ticked and those with a line of their own.</summary>
+    private static List<long> SelectedIds(IReadOnlyList<long>? invoiceIds, IReadOnlyList<PayLine>? lines) =>
+        (invoiceIds ?? []).Concat(lines?.Select(l => l.InvoiceId) ?? []).Distinct().ToList();
 
     private static PaymentConflictException Conflict(IReadOnlyList<InvoiceRecord> busy)
     {

@@ -89,7 +89,7 @@ public sealed class ScheduledPaymentService(
             IsScheduled, cancellationToken);
         if (winner is not null)
         {
-            await PaymentStore.RequireSameRequestAsync(dbFactory, winner, request.PaymentMethodId, request.ExpectedTotal, request.InvoiceIds, CancellationToken.None);
+            await RequireSameAsync(winner, request, CancellationToken.None);
             return Outcome(winner, replayed: true);
         }
         logger.LogInformation("Payment {PaymentId} ({ReceiptNumber}) of {Amount} scheduled for {Date} by {AccountId}",
@@ -593,9 +593,12 @@ public sealed class ScheduledPaymentService(
         {
             return null;
         }
-        await PaymentStore.RequireSameRequestAsync(dbFactory, earlier, request.PaymentMethodId, request.ExpectedTotal, request.InvoiceIds, ct);
+        await RequireSameAsync(earlier, request, ct);
         return Outcome(earlier, replayed: true);
     }
+
+    private Task RequireSameAsync(PaymentRecord earlier, SchedulePaymentRequest request, CancellationToken ct) =>
+        PaymentStore.RequireSameRequestAsync(dbFactory, earlier, request.PaymentMethodId, request.ExpectedTotal, request.InvoiceIds, ct);
 
     private static ScheduledPaymentOutcome Outcome(PaymentRecord p, bool replayed) => new()
     {
