@@ -29,10 +29,8 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
                 if (!e) return sel + ': none';
                 const r = e.getBoundingClientRect();
                 return `${sel}: top ${Math.round(r.top)} height ${Math.round(r.height)}`;
-            }).join('\n') + '\nfirst row cells: ' + [...document.querySelectorAll('.rz-data-grid tr.rz-data-row:first-child > td')].map(td => {
-                const c = td.querySelector('.rz-cell-data');
-                return `${Math.round(td.getBoundingClientRect().height)}/${c ? Math.round(c.getBoundingClientRect().height) : '-'}`;
-            }).join(' ') + '\nheaders: ' + [...document.querySelectorAll('.rz-data-grid thead th')].map(th =>
+            }).join('\n') + '\nfirst row cells: ' + [...document.querySelectorAll('.rz-data-grid tr.rz-data-row:first-child > td')].map(td =>
+                `${Math.round(td.getBoundingClientRect().height)}`).join(' ') + '\nheaders: ' + [...document.querySelectorAll('.rz-data-grid thead th')].map(th =>
                 Math.round(th.getBoundingClientRect().width) + '[' + [...th.querySelectorAll('*')].filter(e => e.getBoundingClientRect().width > 0)
                     .map(e => (e.className || e.tagName).toString().split(' ')[0] + ':' + Math.round(e.getBoundingClientRect().width)).join(',') + ']').join(' ')
             """));
@@ -52,7 +50,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         Assert.All(headers, h => Assert.True(h.Right <= 1440.5, $"The column \"{h.Title}\" ends at {h.Right:0} px, outside the 1440 px window."));
         // Toolbar buttons and the overdue labels are whole too.
         var clipped = await page.EvaluateAsync<string[]>("""
-            () => [...document.querySelectorAll('.pp-grid-toolbar button, .pp-grid-toolbar a, .pp-selection button, [data-testid=grid-grid] td .rz-cell-data')]
+            () => [...document.querySelectorAll('.pp-grid-toolbar button, .pp-grid-toolbar a, .pp-selection button, [data-testid=grid-grid] tbody td')]
                 .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim())
             """);
         Assert.True(clipped.Length == 0, "Cut off: " + string.Join(" | ", clipped));
@@ -72,7 +70,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
                 };
                 const due = grid.querySelector('td .pp-inv-late');
                 const full = grid.querySelector('td .pp-inv-full-payment');
-                const late = due.querySelector('.pp-inv-late-days');
+                const late = due.querySelector(':scope > span');
                 return [getComputedStyle(due).color, resolve('var(--pp-c-danger)'), getComputedStyle(full).color, resolve('var(--pp-c-muted)'),
                         getComputedStyle(late, '::before').content, late.dataset.short];
             }

@@ -26,7 +26,7 @@ public class GridLoadingTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.Equal("INV-001", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
 
         // A quick load: while it runs the rows do not render again (the old rows stay, no indicator flashes); then the new rows.
-        var row = cut.FindComponents<Radzen.Blazor.RadzenDataGridRow<PortalGridSlot<string>>>()[0];
+        var row = cut.FindComponents<PortalGridRow<PortalGridSlot<string>>>()[0];
         var rowRenders = row.RenderCount;
         await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
         await Task.Delay(150);
@@ -101,7 +101,7 @@ public class GridLoadingTests : PortalTestContext
     public async Task A_load_that_outlives_the_click_renders_the_pager_at_the_click_and_the_rows_once_when_they_come()
     {
         var (cut, next) = await FirstPageShownAsync();
-        var row = cut.FindComponents<Radzen.Blazor.RadzenDataGridRow<PortalGridSlot<string>>>()[0];
+        var row = cut.FindComponents<PortalGridRow<PortalGridSlot<string>>>()[0];
         var pager = cut.FindComponent<Radzen.Blazor.RadzenPager>();
         var (rowRenders, pagerRenders) = (row.RenderCount, pager.RenderCount);
 

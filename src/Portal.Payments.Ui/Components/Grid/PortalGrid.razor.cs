@@ -66,8 +66,10 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private CancellationTokenSource? _debounce;
     private GridColumnMap _map = new([]);
     private IReadOnlyList<PortalGridColumn<TRow>>? _mappedColumns;
-    // One cell fragment per column for the grid's lifetime: a new delegate each render would re-render every column.
+    // One cell fragment per templated column for the grid's lifetime: a new delegate each render would re-render every
+    // column. A column of plain text has none: its rows write the text straight into the cell (CellTexts).
     private Dictionary<string, RenderFragment<PortalGridSlot<TRow>>> _templates = [];
+    private Dictionary<string, Func<PortalGridSlot<TRow>, string>> _texts = [];
     // The body cells' classes (the column's and the cells' own), joined once.
     private Dictionary<string, string?> _cellCss = [];
     private RenderFragment? _columnDeclarations;
@@ -216,7 +218,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             _mappedColumns = Columns;
             _columnDeclarations = DeclareColumns;
             _map = GridColumnMap.For(Columns);
-            _templates = Columns.ToDictionary(c => c.Id, Cell, StringComparer.Ordinal);
+            _templates = Columns.Where(c => c.Template is not null).ToDictionary(c => c.Id, c => Cell(c.Template!), StringComparer.Ordinal);
+            _texts = Columns.Where(c => c.Template is null).ToDictionary(c => c.Id, c => Text(c.Text), StringComparer.Ordinal);
             _cellCss = Columns.ToDictionary(c => c.Id, c => string.Join(' ', new[] { c.CssClass, c.CellCssClass }.OfType<string>()) is { Length: > 0 } css ? css : null, StringComparer.Ordinal);
         }
         if (_shownRevision != Revision)
@@ -479,7 +482,10 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             {
                 builder.AddComponentParameter(14, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.HeaderTemplate), header);
             }
-            builder.AddComponentParameter(15, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Template), _templates[column.Id]);
+            if (_templates.TryGetValue(column.Id, out var template))
+            {
+                builder.AddComponentParameter(15, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Template), template);
+            }
             builder.CloseComponent();
         }
     }
@@ -490,17 +496,9 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         _slots = rows is null ? null : new([.. rows.Select((row, index) => new PortalGridSlot<TRow>(index, row))]);
     }
 
-    private static RenderFragment<PortalGridSlot<TRow>> Cell(PortalGridColumn<TRow> column) =>
-        column.Template is { } template
-            ? slot => template(slot.Row)
-            : slot => builder =>
-            {
-                // An empty cell (no discount, no PO) holds no text frame at all.
-                if (column.Text(slot.Row) is { Length: > 0 } text)
-                {
-                    builder.AddContent(0, text);
-                }
-            };
+    private static RenderFragment<PortalGridSlot<TRow>> Cell(RenderFragment<TRow> template) => slot => template(slot.Row);
+
+    private static Func<PortalGridSlot<TRow>, string> Text(Func<TRow, string> text) => slot => text(slot.Row);
 
     // Radzen loads a grid built with settings only when they differ from the state it was built in: the grid of a view
     // that changes nothing but the page size (given to it as its parameter) never asked for rows and showed none. Its
@@ -547,13 +545,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         });
     }
 
-    private void RenderRow(RowRenderEventArgs<PortalGridSlot<TRow>> args)
-    {
-        if (args.Data is { } slot && RowClass?.Invoke(slot.Row) is { Length: > 0 } css)
-        {
-            args.Attributes["class"] = css;
-        }
-    }
+    private string? RowClasses(PortalGridSlot<TRow> slot) => RowClass?.Invoke(slot.Row);
 
     private async Task SearchTypedAsync()
     {
