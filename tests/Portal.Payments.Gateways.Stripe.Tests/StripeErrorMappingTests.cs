@@ -105,19 +105,20 @@ public sealed class StripeErrorMappingTests : IAsyncLifetime
     [Fact]
     public async Task A_charge_whose_answer_times_out_is_Processing_with_Timeout_and_the_lookup_by_key_finds_it()
     {
-        var card = await _h.SaveCardAsync("ACME", "4242424242424242");
+        await using var h = await StripeGatewayHarness.StartAsync(o => o.RequestTimeout = TimeSpan.FromSeconds(3));
+        var card = await h.SaveCardAsync("ACME", "4242424242424242");
         var request = StripeGatewayHarness.Charge(card.Token, "ACME");
-        _h.StandIn.Fail(new StandInFault("POST", "/v1/payment_intents", 500, Delay: TimeSpan.FromSeconds(5), AfterExecuting: true));
+        h.StandIn.Fail(new StandInFault("POST", "/v1/payment_intents", 500, Delay: TimeSpan.FromSeconds(5), AfterExecuting: true));
 
-        var result = await _h.Gateway.ChargeAsync(request);
-        var lookup = await _h.Gateway.GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey));
+        var result = await h.Gateway.ChargeAsync(request);
+        var lookup = await h.Gateway.GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey));
 
         Assert.Equal(ChargeStatus.Processing, result.Status);
         Assert.Equal(GatewayErrorCode.Timeout, result.ErrorCode);
         Assert.Null(result.Reference);
         Assert.Equal(ChargeStatus.Succeeded, lookup.Status);
         Assert.StartsWith("pi_", lookup.Reference, StringComparison.Ordinal);
-        Assert.Equal(1, _h.StandIn.MoneyMovingIntents(request.IdempotencyKey));
+        Assert.Equal(1, h.StandIn.MoneyMovingIntents(request.IdempotencyKey));
     }
 
     [Fact]

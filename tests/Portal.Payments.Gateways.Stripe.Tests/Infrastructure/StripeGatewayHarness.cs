@@ -36,7 +36,9 @@ public sealed class StripeGatewayHarness : IAsyncDisposable
                 o.StatementDescriptor = "ACME PORTAL";
                 o.ApiBase = StandIn.Url;
                 o.MaxNetworkRetries = 0;
-                o.RequestTimeout = TimeSpan.FromSeconds(3);
+                // Long enough for a first call on a loaded box (cold JIT, the stand-in's first request: over 3 s once in
+                // CI); the lost-answer test sets a short one of its own.
+                o.RequestTimeout = TimeSpan.FromSeconds(20);
                 configure?.Invoke(o);
             });
         Services = services.BuildServiceProvider();
