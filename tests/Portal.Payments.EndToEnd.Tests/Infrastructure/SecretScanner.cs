@@ -61,7 +61,8 @@ public static class SecretScanner
     /// Maximal runs of 13 to 19 ASCII digits (no separators) that pass the Luhn check. Three kinds of run are
     /// returned in <paramref name="exempted"/> instead: part of a long hexadecimal identifier (a hash or a
     /// GUID without dashes: the run touches a letter a–f and the hex token around it has 20+ characters),
-    /// runs sharing digits with a dashed GUID, and EF Core migration ids (14 digits yyyyMMddHHmmss followed by '_').
+    /// runs sharing digits with a dashed GUID, and EF Core migration ids (14 digits yyyyMMddHHmmss followed by '_'). A
+    /// run that an ISO date goes on from ("…2026-12-05") is judged without its last four digits, the date's year.
     /// </summary>
     public static IReadOnlyList<SecretFinding> FindLuhnRuns(string source, string text, List<SecretFinding>? exempted = null)
     {
@@ -80,12 +81,24 @@ public static class SecretScanner
                 i++;
             }
             var length = i - start;
+            var run = length;
+            if (YearOfIsoDate(text, start, length))
+            {
+                // "…5609874602" + "2026-12-05 10:19": SQLite keeps a row's values side by side, so a number's digits
+                // and the timestamp after it read as one run. The last four are the date's year, not the number's.
+                var whole = text.Substring(start, length);
+                length -= 4;
+                if (whole.Length is >= 13 and <= 19 && PassesLuhn(whole) && !(length is >= 13 and <= 19 && PassesLuhn(text.AsSpan(start, length))))
+                {
+                    exempted?.Add(new SecretFinding(source, $"{whole.Length}-digit Luhn-valid number ending in a date's year", whole, ContextOf(text, start, whole.Length)));
+                }
+            }
             if (length is < 13 or > 19 || !PassesLuhn(text.AsSpan(start, length)))
             {
                 continue;
             }
             var finding = new SecretFinding(source, $"{length}-digit Luhn-valid number", text.Substring(start, length), ContextOf(text, start, length));
-            if (IsInsideHexIdentifier(text, start, length) || IsMigrationId(text, start, length) || OverlapsDashedGuid(text, start, length))
+            if (IsInsideHexIdentifier(text, start, run) || IsMigrationId(text, start, run) || OverlapsDashedGuid(text, start, run))
             {
                 exempted?.Add(finding);
             }
@@ -169,6 +182,16 @@ public static class SecretScanner
             }
         }
         return false;
+    }
+
+    // The run's last four digits are the year of an ISO date that goes on after it ("2026-12-05").
+    private static bool YearOfIsoDate(string text, int start, int length)
+    {
+        var end = start + length;
+        return length > 4 && end + 6 <= text.Length
+            && text[end] == '-' && char.IsAsciiDigit(text[end + 1]) && char.IsAsciiDigit(text[end + 2])
+            && text[end + 3] == '-' && char.IsAsciiDigit(text[end + 4]) && char.IsAsciiDigit(text[end + 5])
+            && int.Parse(text.AsSpan(end - 4, 4), CultureInfo.InvariantCulture) is >= 2000 and <= 2100;
     }
 
     private static bool IsMigrationId(string text, int start, int length) =>
