@@ -96,7 +96,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         await search.PressAsync("Enter");
         await Expect(page.GetByTestId("history-receipt-link")).ToHaveTextAsync([receiptNumber]);
         var row = page.Locator(".rz-data-row").Filter(new() { Has = page.GetByTestId("history-receipt-link") });
-        // The cell's data (the responsive grid also puts the column title into every cell).
+        // One cell reads exactly "Deposit" (the type column).
         await Expect(row.Locator("td", new() { HasTextRegex = new Regex($@"^\s*{Regex.Escape(T("Deposit"))}\s*$") })).ToHaveCountAsync(1);
         await Expect(InvoiceGridSteps.HistoryStatuses(page)).ToHaveTextAsync([T("Paid")]);
         await Expect(row).ToContainTextAsync(amountShown);

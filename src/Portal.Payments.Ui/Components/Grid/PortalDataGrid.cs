@@ -17,7 +17,10 @@ namespace Portal.Payments.Ui.Components;
 /// <see cref="PortalGridRow{TItem}"/> (given the same item, columns and key). Radzen draws its rows in a private method,
 /// so this is the one place the body can be swapped without taking the grid apart; a test renders a page and fails if
 /// any Radzen row is left. Also held still while its <see cref="PortalGrid{TRow}"/> says so: while a page of rows is
-/// loading (and before the loading indicator is due) the grid does not render its old rows again.
+/// loading (and before the loading indicator is due) the grid does not render its old rows again. For the shell only: the rows
+/// take what <see cref="PortalGrid{TRow}"/> uses (columns with a template or a cell text, a class and an alignment, the
+/// row classes) and none of Radzen's row features it leaves off (row and cell events and selection, RowRender and
+/// CellRender, expanded and edited rows, frozen columns, grouping, virtualization).
 /// </summary>
 /// <typeparam name="TItem">Row type.</typeparam>
 public sealed class PortalDataGrid<TItem> : RadzenDataGrid<TItem> where TItem : notnull

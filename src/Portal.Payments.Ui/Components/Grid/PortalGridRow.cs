@@ -34,13 +34,16 @@ internal sealed class PortalGridRow<TItem> : ComponentBase where TItem : notnull
         foreach (var column in Columns)
         {
             builder.OpenElement(4, "td");
+            // Keyed by its column: a column moved or hidden moves its cells, and a cell's content is only ever compared
+            // with its own column's (the template's frames stand in the cell without a region).
+            builder.SetKey(column);
             builder.AddAttribute(5, "role", "gridcell");
             var cell = Grid.Cell(column);
             builder.AddAttribute(6, "class", cell.Class);
             if (column.Template is { } template)
             {
-                // Straight into the cell, without a region: the cell's children are the template's frames alone, so its
-                // sequence numbers cannot meet the row's.
+                // Straight into the cell, without a region: the cell's children are the template's frames alone, and the
+                // cell's key keeps them compared with the same column's frames only.
                 template(Item)(builder);
             }
             else if (cell.Text?.Invoke(Item) is { Length: > 0 } text)
