@@ -27,7 +27,6 @@ public sealed class PortalDataGrid<TItem> : RadzenDataGrid<TItem> where TItem : 
 {
     private const string RowClass = "rz-data-row";
     private static readonly Type RadzenRow = typeof(RadzenDataGridRow<TItem>);
-    private readonly Dictionary<RadzenDataGridColumn<TItem>, (string? Class, Func<TItem, string>? Text)> _cells = [];
     private RenderFragment? _content;
     private RenderFragment? _ownContent;
 
@@ -38,10 +37,10 @@ public sealed class PortalDataGrid<TItem> : RadzenDataGrid<TItem> where TItem : 
     [Parameter] public Func<TItem, string?>? RowClasses { get; set; }
 
     /// <summary>
-    /// The cell text of each column without a template, by the column's <c>UniqueID</c>: the row writes it straight into
-    /// the cell (nothing for an empty text). Default none.
+    /// Each column's body cells (classes with the alignment's, and the text of a column without a template) by the
+    /// column's <c>UniqueID</c>, built once per column list by the shell. A column not in it gets plain cells. Default none.
     /// </summary>
-    [Parameter] public IReadOnlyDictionary<string, Func<TItem, string>>? CellTexts { get; set; }
+    [Parameter] public IReadOnlyDictionary<string, PortalGridCell<TItem>>? Cells { get; set; }
 
     /// <inheritdoc />
     protected override bool ShouldRender() => Held?.Invoke() != true && base.ShouldRender();
@@ -58,30 +57,9 @@ public sealed class PortalDataGrid<TItem> : RadzenDataGrid<TItem> where TItem : 
 
     internal string RowCssClass(TItem item) => RowClasses?.Invoke(item) is { Length: > 0 } extra ? $"{RowClass} {extra}" : RowClass;
 
-    /// <summary>A column's body cells: their CSS classes (the column's and its alignment) and, without a template, their text.</summary>
-    internal (string? Class, Func<TItem, string>? Text) Cell(RadzenDataGridColumn<TItem> column)
-    {
-        if (!_cells.TryGetValue(column, out var cell))
-        {
-            var align = column.TextAlign switch
-            {
-                TextAlign.Right => "rz-text-align-right",
-                TextAlign.Center => "rz-text-align-center",
-                _ => null,
-            };
-            var css = string.Join(' ', new[] { column.CssClass, align }.Where(c => !string.IsNullOrEmpty(c)));
-            cell = (css.Length > 0 ? css : null, column.UniqueID is { } id ? CellTexts?.GetValueOrDefault(id) : null);
-            _cells[column] = cell;
-        }
-        return cell;
-    }
-
-    /// <inheritdoc />
-    public override Task SetParametersAsync(ParameterView parameters)
-    {
-        _cells.Clear(); // new declarations may bring a column's class, alignment or text
-        return base.SetParametersAsync(parameters);
-    }
+    /// <summary>A column's body cells as the shell declared them (none: no class, no text).</summary>
+    internal PortalGridCell<TItem>? Cell(RadzenDataGridColumn<TItem> column) =>
+        column.UniqueID is { } id ? Cells?.GetValueOrDefault(id) : null;
 
     private void RenderTable(RenderTreeBuilder builder)
     {

@@ -67,11 +67,10 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private GridColumnMap _map = new([]);
     private IReadOnlyList<PortalGridColumn<TRow>>? _mappedColumns;
     // One cell fragment per templated column for the grid's lifetime: a new delegate each render would re-render every
-    // column. A column of plain text has none: its rows write the text straight into the cell (CellTexts).
+    // column. A column of plain text has none: its rows write the text straight into the cell (_cells).
     private Dictionary<string, RenderFragment<PortalGridSlot<TRow>>> _templates = [];
-    private Dictionary<string, Func<PortalGridSlot<TRow>, string>> _texts = [];
-    // The body cells' classes (the column's and the cells' own), joined once.
-    private Dictionary<string, string?> _cellCss = [];
+    // Each column's body cells (classes with the alignment's, and a plain column's text), built once per column list.
+    private Dictionary<string, PortalGridCell<PortalGridSlot<TRow>>> _cells = [];
     private RenderFragment? _columnDeclarations;
     private readonly RenderFragment _header;
     // The enum filters' choices in the user's language (one delegate for the grid's lifetime).
@@ -219,8 +218,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             _columnDeclarations = DeclareColumns;
             _map = GridColumnMap.For(Columns);
             _templates = Columns.Where(c => c.Template is not null).ToDictionary(c => c.Id, c => Cell(c.Template!), StringComparer.Ordinal);
-            _texts = Columns.Where(c => c.Template is null).ToDictionary(c => c.Id, c => Text(c.Text), StringComparer.Ordinal);
-            _cellCss = Columns.ToDictionary(c => c.Id, c => string.Join(' ', new[] { c.CssClass, c.CellCssClass }.OfType<string>()) is { Length: > 0 } css ? css : null, StringComparer.Ordinal);
+            _cells = Columns.ToDictionary(c => c.Id, BodyCell, StringComparer.Ordinal);
         }
         if (_shownRevision != Revision)
         {
@@ -470,10 +468,6 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
                 builder.AddComponentParameter(10, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Reorderable), false);
                 builder.AddComponentParameter(11, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Resizable), false);
             }
-            if (_cellCss[column.Id] is { } cellCss)
-            {
-                builder.AddComponentParameter(12, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.CssClass), cellCss);
-            }
             if (column.CssClass is { } headerCss)
             {
                 builder.AddComponentParameter(13, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.HeaderCssClass), headerCss);
@@ -498,7 +492,18 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
 
     private static RenderFragment<PortalGridSlot<TRow>> Cell(RenderFragment<TRow> template) => slot => template(slot.Row);
 
-    private static Func<PortalGridSlot<TRow>, string> Text(Func<TRow, string> text) => slot => text(slot.Row);
+    private static PortalGridCell<PortalGridSlot<TRow>> BodyCell(PortalGridColumn<TRow> column)
+    {
+        var align = column.Align switch
+        {
+            TextAlign.Right => "rz-text-align-right",
+            TextAlign.Center => "rz-text-align-center",
+            _ => null,
+        };
+        var css = string.Join(' ', new[] { column.CssClass, column.CellCssClass, align }.OfType<string>());
+        var text = column.Template is null ? column.Text : null;
+        return new(css.Length > 0 ? css : null, text is null ? null : slot => text(slot.Row));
+    }
 
     // Radzen loads a grid built with settings only when they differ from the state it was built in: the grid of a view
     // that changes nothing but the page size (given to it as its parameter) never asked for rows and showed none. Its

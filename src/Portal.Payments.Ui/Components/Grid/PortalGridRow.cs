@@ -39,14 +39,14 @@ internal sealed class PortalGridRow<TItem> : ComponentBase where TItem : notnull
             builder.SetKey(column);
             builder.AddAttribute(5, "role", "gridcell");
             var cell = Grid.Cell(column);
-            builder.AddAttribute(6, "class", cell.Class);
+            builder.AddAttribute(6, "class", cell?.Class);
             if (column.Template is { } template)
             {
                 // Straight into the cell, without a region: the cell's children are the template's frames alone, and the
                 // cell's key keeps them compared with the same column's frames only.
                 template(Item)(builder);
             }
-            else if (cell.Text?.Invoke(Item) is { Length: > 0 } text)
+            else if (cell?.Text?.Invoke(Item) is { Length: > 0 } text)
             {
                 // Plain text straight in the cell (no region around it); an empty cell holds no frame.
                 builder.AddContent(8, text);
