@@ -136,6 +136,10 @@ internal static class GridRenderMeasurement
             Row("page change, render batches (messages to the browser)", page.Select(s => (double)s.Batches), N);
             Row("select a row, render batches", select.Select(s => (double)s.Batches), N);
             Row("sort by due date, render batches", sort.Select(s => (double)s.Batches), N);
+            Row("page change, bytes allocated (whole process, click to settled)", page.Select(s => (double)s.Allocated), Kb);
+            Row("select a row, bytes allocated", select.Select(s => (double)s.Allocated), Kb);
+            Row("sort by due date, bytes allocated", sort.Select(s => (double)s.Allocated), Kb);
+            Row("no action, bytes allocated (the settle wait)", idle.Select(s => (double)s.Allocated), Kb);
             Row("page change, server CPU", page.Select(s => s.CpuMs), Ms);
             Row("select a row, server CPU", select.Select(s => s.CpuMs), Ms);
             Row("sort by due date, server CPU", sort.Select(s => s.CpuMs), Ms);
@@ -235,7 +239,7 @@ internal static class GridRenderMeasurement
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
 
     /// <summary>What one action cost.</summary>
-    private sealed record Sample(long Bytes, double CpuMs, int Batches);
+    private sealed record Sample(long Bytes, double CpuMs, int Batches, long Allocated);
 
     /// <summary>One "circuit": a DI scope and a renderer showing the open-invoices grid.</summary>
     private sealed class Circuit : IAsyncDisposable
@@ -304,8 +308,13 @@ internal static class GridRenderMeasurement
             var bytes = Renderer.Bytes;
             var batches = Renderer.Batches;
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
             // From the moment the click is dispatched (finding the element is the harness's work, not the server's).
-            Renderer.Dispatching = () => cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            Renderer.Dispatching = () =>
+            {
+                cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                allocated = GC.GetTotalAllocatedBytes(precise: true);
+            };
             if (!await act(Renderer))
             {
                 var clickable = Renderer.FindElements().Where(e => e.Handlers.Count > 0 && (e.Text.Contains("Due", StringComparison.Ordinal) || e.Attributes.Values.Any(v => v.Contains("sort", StringComparison.OrdinalIgnoreCase))))
@@ -314,7 +323,7 @@ internal static class GridRenderMeasurement
             }
             await Renderer.SettleAsync(TimeSpan.FromMilliseconds(60), TimeSpan.FromSeconds(10));
             var spent = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-            return new Sample(Renderer.Bytes - bytes, spent.TotalMilliseconds, Renderer.Batches - batches);
+            return new Sample(Renderer.Bytes - bytes, spent.TotalMilliseconds, Renderer.Batches - batches, GC.GetTotalAllocatedBytes(precise: true) - allocated);
         }
 
         public async ValueTask DisposeAsync()
