@@ -254,6 +254,48 @@ public class AutopayManagerTests : PayTestContext
         Assert.Empty(viewer.FindAll("[data-testid=autopay-item] button"));
     }
 
+    // Review: once the portal stopped offering autopay, an enrolled payer with pay permission was told the access was
+    // view-only and could not turn autopay off, while the payments it had scheduled were still to be charged.
+    [Fact]
+    public async Task After_the_portal_stops_offering_autopay_a_payer_is_told_so_and_can_still_turn_it_off()
+    {
+        await StartAsync();
+        await SeedAsync(("INV-3501", 20_000, null, OpenItemType.Invoice), ("INV-3502", 30_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPage();
+        TurnOnWithTheDefaults(cut);
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=autopay-item]").Count), Timeout);
+        Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Portal.Payments.Hosting.PortalPaymentsOptions>>().Value.Autopay.Enabled = false;
+
+        // A view-only user is still told it is view-only, and has no button.
+        Users.SignIn(PortalPermissions.View);
+        var viewer = RenderPage();
+        Assert.NotNull(viewer.Find("[data-testid=autopay-view-only]"));
+        Assert.Empty(viewer.FindAll("[data-testid=autopay-withdrawn]"));
+        Assert.Empty(viewer.FindAll("[data-testid=autopay-summary] button"));
+
+        Users.SignIn(PortalPermissions.Pay);
+        var payer = RenderPage();
+        Assert.Equal("This portal no longer offers autopay: it schedules no new payments. The payments it scheduled before are still made on their dates unless you turn autopay off.",
+            Text(payer, "autopay-withdrawn"));
+        Assert.Empty(payer.FindAll("[data-testid=autopay-view-only]"));
+        Assert.Empty(Buttons(payer.Find("[data-testid=autopay-summary]"), "Change autopay"));
+        Assert.Empty(payer.FindAll("[data-testid=autopay-item] button"));
+        Assert.Equal(2, (await PaymentsAsync()).Count(p => p.Status == PaymentStatus.Scheduled));
+
+        Button(payer, "Turn off autopay").Click();
+        Assert.Contains("The 2 payments autopay scheduled are cancelled.", Text(payer, "autopay-confirm-off"));
+        Buttons(payer.Find("[data-testid=autopay-confirm-off]"), "Turn off autopay")[0].Click();
+
+        payer.WaitForAssertion(() => Assert.NotNull(payer.Find("[data-testid=autopay-off]")), Timeout);
+        Assert.Equal("Autopay is off. A confirmation email is on its way.", Text(payer, "autopay-status"));
+        Assert.Equal("Autopay is not available in this portal.", Text(payer, "autopay-not-offered"));
+        Assert.Empty(payer.FindAll("[data-testid=autopay-view-only]"));
+        Assert.Empty(Buttons(payer.Find("[data-testid=autopay-off]"), "Set up autopay"));
+        Assert.DoesNotContain(await PaymentsAsync(), p => p.Status == PaymentStatus.Scheduled);
+        Assert.NotNull(Assert.Single(await EnrollmentsAsync()).CancelledAt);
+    }
+
     [Fact]
     public async Task A_portal_without_autopay_says_so()
     {

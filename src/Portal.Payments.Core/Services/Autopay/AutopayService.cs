@@ -63,8 +63,13 @@ public sealed record AutopayView
 {
     /// <summary>Autopay is offered by this portal.</summary>
     public required bool Offered { get; init; }
-    /// <summary>The signed-in user may change it (pay permission).</summary>
+    /// <summary>The signed-in user may change it (pay permission, and the portal offers autopay).</summary>
     public required bool CanChange { get; init; }
+    /// <summary>
+    /// The signed-in user may turn the enrolment off (pay permission): also after the portal stopped offering autopay, so
+    /// a payer can still stop the payments it scheduled before. False without an enrolment.
+    /// </summary>
+    public bool CanTurnOff { get; init; }
     /// <summary>The active enrolment, or null.</summary>
     public AutopayEnrollmentView? Enrollment { get; init; }
     /// <summary>Invoices autopay scheduled, skipped (with reasons) or the payer excluded.</summary>
@@ -158,6 +163,7 @@ public sealed class AutopayService(
         {
             Offered = o.Autopay.Enabled,
             CanChange = scope.CanPay && o.Autopay.Enabled,
+            CanTurnOff = scope.CanPay,
             RecurringAgreement = RecurringAgreement,
             Enrollment = new AutopayEnrollmentView
             {
