@@ -52,6 +52,18 @@ public class AutopayManagerTests : PayTestContext
         return rows.Select(m => System.Text.Json.JsonSerializer.Deserialize<PortalEmail>(m.PayloadJson, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!.Subject).ToList();
     }
 
+    /// <summary>Two invoices (200.00 and 300.00), a card, and autopay turned on with the defaults: it schedules both.</summary>
+    private async Task<IRenderedComponent<AutopayManager>> OnForTwoInvoicesAsync(string first, string second)
+    {
+        await StartAsync();
+        await SeedAsync((first, 20_000, null, OpenItemType.Invoice), (second, 30_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPage();
+        TurnOnWithTheDefaults(cut);
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=autopay-item]").Count), Timeout);
+        return cut;
+    }
+
     private static void ChooseRadio(IRenderedComponent<AutopayManager> cut, string label) => Input(cut, label).Change(true);
 
     [Fact]
@@ -157,12 +169,7 @@ public class AutopayManagerTests : PayTestContext
     [Fact]
     public async Task An_invoice_is_excluded_and_put_back_and_turning_autopay_off_asks_first()
     {
-        await StartAsync();
-        await SeedAsync(("INV-3201", 20_000, null, OpenItemType.Invoice), ("INV-3202", 30_000, null, OpenItemType.Invoice));
-        await AddCardAsync();
-        var cut = RenderPage();
-        TurnOnWithTheDefaults(cut);
-        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=autopay-item]").Count), Timeout);
+        var cut = await OnForTwoInvoicesAsync("INV-3201", "INV-3202");
 
         Button(cut, "Exclude INV-3201 from autopay").Click();
         cut.WaitForAssertion(() => Assert.Equal("INV-3201 is excluded from autopay; its scheduled payment is cancelled.", Text(cut, "autopay-status")), Timeout);
@@ -259,12 +266,7 @@ public class AutopayManagerTests : PayTestContext
     [Fact]
     public async Task After_the_portal_stops_offering_autopay_a_payer_is_told_so_and_can_still_turn_it_off()
     {
-        await StartAsync();
-        await SeedAsync(("INV-3501", 20_000, null, OpenItemType.Invoice), ("INV-3502", 30_000, null, OpenItemType.Invoice));
-        await AddCardAsync();
-        var cut = RenderPage();
-        TurnOnWithTheDefaults(cut);
-        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=autopay-item]").Count), Timeout);
+        await OnForTwoInvoicesAsync("INV-3501", "INV-3502");
         Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Portal.Payments.Hosting.PortalPaymentsOptions>>().Value.Autopay.Enabled = false;
 
         // A view-only user is still told it is view-only, and has no button.
