@@ -192,7 +192,9 @@ public abstract class HangingGatewayTests(TestDatabase database)
 
         var ex = await Assert.ThrowsAsync<PortalValidationException>(() => delete);
         Assert.Equal(("method", "GatewayNotAnswering"), (ex.Field, ex.Error?.Code));
-        Assert.Null((await MethodRowAsync(h, saved.Id)).DeletedAt);
+        var row = await MethodRowAsync(h, saved.Id);
+        Assert.Null(row.DeletedAt);
+        Assert.Null(row.RemovingUntil);   // the deletion's hold is let go: the method pays again
         Assert.Single(await methods.ListAsync());
     }
 

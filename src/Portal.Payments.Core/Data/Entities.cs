@@ -127,6 +127,12 @@ internal class PaymentMethodRecord
     /// wait after the gateway refused or did not answer, so the sweep moves on to the methods behind it. Null: not tried.
     /// </summary>
     public DateTime? SweepAfter { get; set; }
+    /// <summary>
+    /// A payer's deletion holds the method until this (UTC) while it asks the gateway to remove it: no new payment,
+    /// scheduled payment or autopay may take the method meanwhile (<c>PaymentMethodService.HoldForUseAsync</c>), and its
+    /// checks saw every one made before. Cleared when the deletion ends either way; a claim that outlives its node runs out.
+    /// </summary>
+    public DateTime? RemovingUntil { get; set; }
 }
 
 /// <summary>An immutable ACH debit authorization: written once, never updated.</summary>

@@ -364,12 +364,75 @@ public sealed class PaymentMethodService(
     /// <summary>
     /// Deletes a method: removed at the gateway, kept locally (soft delete) for history, and its ACH
     /// authorization revoked. Refused while autopay or scheduled payments use it, naming them.
+    /// The deletion first holds the method (<see cref="PaymentMethodRecord.RemovingUntil"/>) in the transaction that
+    /// checks what uses it, so a payment, schedule or autopay made with it at the same moment is either seen by the checks
+    /// or refused (<see cref="HoldForUseAsync"/>), never left paying with a method removed at the gateway; the hold is let
+    /// go when the gateway refuses or does not answer.
     /// </summary>
     public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
     {
         var scope = await access.ForPayAsync(cancellationToken);
+        var row = await HoldForRemovalAsync(scope, id, cancellationToken);
+        GatewayOperationResult removed;
+        try
+        {
+            // Not cut short by the page going away: a removal the gateway made must be recorded (the ask has its time limit).
+            removed = await AskGatewayAsync("remove", scope, ct => gateway.RemoveMethodAsync(row.Token, ct), CancellationToken.None);
+        }
+        catch
+        {
+            await LetGoAsync(id, row.RemovingUntil!.Value);
+            throw;
+        }
+        if (!removed.Succeeded && removed.ErrorCode is not (GatewayErrorCode.NotFound or GatewayErrorCode.Unsupported))
+        {
+            await LetGoAsync(id, row.RemovingUntil!.Value);
+            throw new PortalValidationException("method", removed.Message ?? "The gateway could not remove the method; try again later.");
+        }
+        if (removed.ErrorCode == GatewayErrorCode.Unsupported)
+        {
+            // The payer asked for it gone: it is, from the portal. The gateway keeps the token; say so to the operator.
+            logger.LogWarning("Payment method {MethodId} of {AccountId} is deleted in the portal, but gateway {Gateway} cannot remove stored methods: its token stays there",
+                row.Id, scope.AccountId, gateway.Key);
+        }
+
+        var now = Now;
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        // Removed at the gateway: recorded whatever the payer's page does now (its cancellation would leave a method listed
+        // that can no longer pay). Gone already only when the gateway said it detached the method meanwhile.
+        if (await db.PaymentMethods.FirstOrDefaultAsync(m => m.Id == id && m.DeletedAt == null, CancellationToken.None) is { } held)
+        {
+            held.RemovingUntil = null;
+            await SoftDeleteAsync(db, held, scope.User.UserId, now, CancellationToken.None);
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        await tx.CommitAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Holds the method for its deletion, in one transaction with the checks of what uses it: refused (and nothing held)
+    /// while autopay, a scheduled payment or a payment whose outcome is not known yet uses it, or while another deletion
+    /// holds it. Returns the method as held.
+    /// </summary>
+    private async Task<PaymentMethodRecord> HoldForRemovalAsync(AccountScope scope, Guid id, CancellationToken cancellationToken)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var row = await FindAsync(db, scope, id, cancellationToken);
+        var now = Now;
+        // Long enough for the gateway's answer (cut off after its time limit) and the write after it.
+        var until = now + 2 * options.Value.Charging.GatewayTimeout + TimeSpan.FromMinutes(1);
+        until = new DateTime(until.Ticks - until.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc); // compared as stored
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        // First the hold (on PostgreSQL it waits for a payment being stored with the method at this moment), then the
+        // checks, which then see that payment.
+        var held = await db.PaymentMethods
+            .Where(m => m.Id == id && m.AccountId == scope.AccountId && m.DeletedAt == null && (m.RemovingUntil == null || m.RemovingUntil <= now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.RemovingUntil, until), cancellationToken);
+        if (held != 1)
+        {
+            throw await UnavailableAsync(db, id, cancellationToken);
+        }
         if (await db.AutopayEnrollments.AnyAsync(e => e.AccountId == scope.AccountId && e.PaymentMethodId == id && e.CancelledAt == null, cancellationToken))
         {
             throw PortalFieldError.Of("method", "MethodUsedByAutopay", "Autopay pays with this method. Choose another method in the autopay settings (or turn autopay off) first, then delete it.").ToException();
@@ -397,24 +460,42 @@ public sealed class PaymentMethodService(
         {
             throw PortalFieldError.Of("method", "MethodPaymentInProgress", "Payment {0} with this method is still being processed. Delete the method once it has gone through or failed (see Payment history).", unresolved).ToException();
         }
-
-        var removed = await AskGatewayAsync("remove", scope, ct => gateway.RemoveMethodAsync(row.Token, ct), cancellationToken);
-        if (!removed.Succeeded && removed.ErrorCode is not (GatewayErrorCode.NotFound or GatewayErrorCode.Unsupported))
-        {
-            throw new PortalValidationException("method", removed.Message ?? "The gateway could not remove the method; try again later.");
-        }
-        if (removed.ErrorCode == GatewayErrorCode.Unsupported)
-        {
-            // The payer asked for it gone: it is, from the portal. The gateway keeps the token; say so to the operator.
-            logger.LogWarning("Payment method {MethodId} of {AccountId} is deleted in the portal, but gateway {Gateway} cannot remove stored methods: its token stays there",
-                row.Id, scope.AccountId, gateway.Key);
-        }
-
-        var now = Now;
-        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        await SoftDeleteAsync(db, row, scope.User.UserId, now, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        row.RemovingUntil = until;
+        return row;
+    }
+
+    /// <summary>Lets go of a deletion's hold (the gateway kept the method), unless another deletion holds it by now.</summary>
+    private async Task LetGoAsync(Guid id, DateTime until)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        await db.PaymentMethods.Where(m => m.Id == id && m.RemovingUntil == until)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.RemovingUntil, (DateTime?)null), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Holds the method for a payment, scheduled payment or autopay enrolment being stored with it, inside the caller's
+    /// write transaction (one conditional update of the method's row; on PostgreSQL the row stays locked until commit, so a
+    /// deletion's checks run after this one ends). Refused when the method was deleted, or a deletion holds it, meanwhile.
+    /// </summary>
+    internal static async Task HoldForUseAsync(PaymentsDbContext db, Guid methodId, DateTime now, CancellationToken ct)
+    {
+        var held = await db.PaymentMethods
+            .Where(m => m.Id == methodId && m.DeletedAt == null && (m.RemovingUntil == null || m.RemovingUntil <= now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.RemovingUntil, m => m.RemovingUntil), ct);
+        if (held != 1)
+        {
+            throw await UnavailableAsync(db, methodId, ct);
+        }
+    }
+
+    /// <summary>Why a method cannot be held: deleted, or being deleted now.</summary>
+    private static async Task<Exception> UnavailableAsync(PaymentsDbContext db, Guid methodId, CancellationToken ct)
+    {
+        var method = await db.PaymentMethods.AsNoTracking().Where(m => m.Id == methodId).Select(m => new { m.DeletedAt }).FirstOrDefaultAsync(ct);
+        return method is null || method.DeletedAt is not null
+            ? PortalFieldError.Of("method", "MethodDeleted", "That payment method was deleted. Choose another one.").ToException()
+            : PortalFieldError.Of("method", "MethodBeingDeleted", "That payment method is being deleted. Choose another one.").ToException();
     }
 
     /// <summary>

@@ -581,6 +581,11 @@ public sealed class PaymentLifecycle(
         var shortTotal = amendment.Preview.ShortTotal.ToMinorUnits();
         var date = amendment.Preview.PaymentDate;
         var methodKey = SearchKeys.Normalize(amendment.MethodDescription);
+        if (amendment.MethodId is { } newMethod && newMethod != oldMethod)
+        {
+            // Not deleted meanwhile, and no deletion may take it until this commits (its checks then see this payment).
+            await PaymentMethodService.HoldForUseAsync(db, newMethod, now, ct);
+        }
         var moved = await db.Payments
             .Where(p => p.Id == id && p.Status == PaymentStatus.Scheduled && p.AmountMinor == oldAmount && p.ScheduledFor == oldDate && p.PaymentMethodId == oldMethod)
             .ExecuteUpdateAsync(s => s

@@ -9,8 +9,8 @@ namespace Portal.Payments.Services.Payments;
 
 /// <summary>
 /// How a new payment is stored, shared by pay now, scheduling and deposits: the idempotency key is checked and
-/// replayed, the payment row (with its audit and outbox rows) is inserted and its invoices held with one
-/// conditional update, all in one transaction. A concurrent confirmation with the same key loses the unique index
+/// replayed, the payment row (with its audit and outbox rows) is inserted, its method held against a deletion and its
+/// invoices held with one conditional update, all in one transaction. A concurrent confirmation with the same key loses the unique index
 /// and gets the winner's payment; a receipt-number clash is retried with a new number.
 /// </summary>
 internal static class PaymentStore
@@ -189,6 +189,11 @@ internal static class PaymentStore
                 continue;
             }
 
+            if (payment.PaymentMethodId is { } methodId)
+            {
+                // Not deleted meanwhile, and no deletion may take it until this commits (its checks then see this payment).
+                await PaymentMethodService.HoldForUseAsync(db, methodId, now, ct);
+            }
             if (items.Count > 0)
             {
                 var refusal = await HoldAsync(db, scope.AccountId, payment, items, ct);

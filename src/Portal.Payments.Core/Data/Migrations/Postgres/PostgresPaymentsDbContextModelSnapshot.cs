@@ -767,6 +767,9 @@ namespace Portal.Payments.Data.Migrations.Postgres
                         .HasMaxLength(50)
                         .HasColumnType("character varying(50)");
 
+                    b.Property<DateTime?>("RemovingUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("RoutingNumber")
                         .HasMaxLength(9)
                         .HasColumnType("character varying(9)");

@@ -752,6 +752,9 @@ namespace Portal.Payments.Data.Migrations.Sqlite
                         .HasMaxLength(50)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("RemovingUntil")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RoutingNumber")
                         .HasMaxLength(9)
                         .HasColumnType("TEXT");
