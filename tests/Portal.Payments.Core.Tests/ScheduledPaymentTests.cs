@@ -915,6 +915,33 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default) =>
             inner.GetChargeStatusAsync(lookup, cancellationToken);
     }
+
+    // Review: the cancels took any number of ids (only the grid's selection limited them); an API caller could send more
+    // than one selection holds. Refused before anything is read; none selected is worded for invoices.
+    [Fact]
+    public async Task Cancelling_more_than_one_selection_holds_or_none_is_refused_and_nothing_changes()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-C1", 4_000));
+        var card = await CardAsync(h);
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(3), card.Id));
+        var invoices = Enumerable.Range(1, 500).Select(n => (long)n + 1_000_000).Append(ids[0]).ToList();
+        var payments = Enumerable.Range(1, 500).Select(_ => Guid.NewGuid()).Append(scheduled.PaymentId).ToList();
+
+        var plan = await Assert.ThrowsAsync<PortalValidationException>(() => service.PlanCancelAsync(invoices));
+        var forInvoices = await Assert.ThrowsAsync<PortalValidationException>(() => service.CancelForInvoicesAsync(invoices));
+        var forPayments = await Assert.ThrowsAsync<PortalValidationException>(() => service.CancelAsync(payments));
+        var none = await Assert.ThrowsAsync<PortalValidationException>(() => service.CancelForInvoicesAsync([]));
+
+        Assert.All([plan, forInvoices], ex => Assert.Equal(("invoices", "CancelTooManyInvoices"), (ex.Field, ex.Error?.Code)));
+        Assert.Equal("At most 500 invoices can be cancelled at once; cancel the rest in another step.", plan.Message);
+        Assert.Equal(("payments", "CancelTooManyPayments"), (forPayments.Field, forPayments.Error?.Code));
+        Assert.Equal("At most 500 scheduled payments can be cancelled at once; cancel the rest in another step.", forPayments.Message);
+        Assert.Equal(("invoices", "CancelNoInvoiceSelected"), (none.Field, none.Error?.Code));
+        Assert.Equal(PaymentStatus.Scheduled, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(InvoiceStatus.Scheduled, Assert.Single(await InvoiceRowsAsync(h, ids)).Status);
+    }
 }
 
 public sealed class ScheduledPaymentTests_Sqlite(SqliteDatabase db) : ScheduledPaymentTests(db), IClassFixture<SqliteDatabase>;

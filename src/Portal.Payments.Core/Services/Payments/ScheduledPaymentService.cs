@@ -7,6 +7,7 @@ using Portal.Payments.Notifications;
 using Portal.Payments.Fees;
 using Portal.Payments.Discounts;
 using Portal.Payments.Hosting;
+using Portal.Payments.Services.Invoices;
 using Portal.Payments.Outbox;
 
 namespace Portal.Payments.Services.Payments;
@@ -109,6 +110,11 @@ public sealed class ScheduledPaymentService(
         {
             throw PortalFieldError.Of("payments", "CancelNoPaymentSelected", "Select at least one scheduled payment to cancel.").ToException();
         }
+        if (ids.Count > InvoiceQueryService.MaxSelection)
+        {
+            throw PortalFieldError.Of("payments", "CancelTooManyPayments", "At most {0} scheduled payments can be cancelled at once; cancel the rest in another step.",
+                InvoiceQueryService.MaxSelection).ToException();
+        }
         var accountId = scope.AccountId;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await db.Payments.AsNoTracking().Include(p => p.Allocations)
@@ -146,7 +152,7 @@ public sealed class ScheduledPaymentService(
     public async Task<CancelScheduledOutcome> CancelForInvoicesAsync(IReadOnlyList<long> invoiceIds, CancellationToken cancellationToken = default)
     {
         var scope = await access.ForPayAsync(cancellationToken);
-        var ids = (invoiceIds ?? []).Distinct().ToList();
+        var ids = CancelSelection(invoiceIds);
         var accountId = scope.AccountId;
         List<InvoiceRecord> items;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
@@ -162,6 +168,25 @@ public sealed class ScheduledPaymentService(
             throw NotScheduled(other.Number);
         }
         return await CancelAsync(items.Select(i => i.ActivePaymentId!.Value).Distinct().ToList(), cancellationToken);
+    }
+
+    /// <summary>
+    /// The selected scheduled invoices to cancel (distinct): none is refused, and more than one selection holds
+    /// (<see cref="InvoiceQueryService.MaxSelection"/>) before anything is read.
+    /// </summary>
+    private static List<long> CancelSelection(IReadOnlyList<long>? invoiceIds)
+    {
+        var ids = (invoiceIds ?? []).Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            throw PortalFieldError.Of("invoices", "CancelNoInvoiceSelected", "Select at least one scheduled invoice to cancel.").ToException();
+        }
+        if (ids.Count > InvoiceQueryService.MaxSelection)
+        {
+            throw PortalFieldError.Of("invoices", "CancelTooManyInvoices", "At most {0} invoices can be cancelled at once; cancel the rest in another step.",
+                InvoiceQueryService.MaxSelection).ToException();
+        }
+        return ids;
     }
 
     /// <summary>The account's scheduled payments (not charged yet), soonest first, with the items each pays.</summary>
@@ -184,11 +209,7 @@ public sealed class ScheduledPaymentService(
     public async Task<IReadOnlyList<ScheduledCancelPlan>> PlanCancelAsync(IReadOnlyList<long> invoiceIds, CancellationToken cancellationToken = default)
     {
         var scope = await access.ForPayAsync(cancellationToken);
-        var ids = (invoiceIds ?? []).Distinct().ToList();
-        if (ids.Count == 0)
-        {
-            throw PortalFieldError.Of("invoices", "CancelNoInvoiceSelected", "Select at least one scheduled invoice to cancel.").ToException();
-        }
+        var ids = CancelSelection(invoiceIds);
         var accountId = scope.AccountId;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var items = await db.Invoices.AsNoTracking().Where(i => i.AccountId == accountId && ids.Contains(i.Id)).ToListAsync(cancellationToken);
