@@ -49,6 +49,34 @@ public abstract class ReconcilerSafetyTests(TestDatabase database)
         Assert.DoesNotContain(await EmailsAsync(after, account), e => e.Kind == NotificationKind.PaymentFailed);
     }
 
+    // Review: "Check again" (a replay of the same confirmation) and the return from the bank's confirmation asked the gateway
+    // the host runs now about a payment waiting at the old one; its "not found" failed a payment the payer had confirmed.
+    [Fact]
+    public async Task A_payment_waiting_for_the_bank_at_a_gateway_the_host_no_longer_runs_is_not_asked_about_or_failed_on_replay_or_return()
+    {
+        await using var before = Harness(database, out var account);
+        var ids = await InvoicesAsync(before, account, new Item("INV-G15", 18_000));
+        var card = await CardAsync(before, "4000002500003155");
+        var request = new PayInvoicesRequest(ids, card.Id, Key());
+        var outcome = await before.Get<PaymentService>().PayInvoicesAsync(request);
+        Assert.Equal(PaymentStatus.RequiresAction, outcome.Status);
+        Assert.True(await before.Get<SandboxGateway>().CompleteCustomerActionAsync(outcome.CustomerAction!, approved: true));   // confirmed at the old gateway
+
+        var other = new OtherGateway();
+        await using var after = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(_ => other)));
+        after.Users.User = before.Users.User;
+        var replay = await after.Get<PaymentService>().PayInvoicesAsync(request);
+        var back = await after.Get<PaymentService>().CompleteCustomerActionAsync(outcome.PaymentId);
+
+        Assert.Equal((PaymentStatus.RequiresAction, PaymentStatus.RequiresAction), (replay.Status, back.Status));
+        var payment = Assert.Single(await PaymentsAsync(after, account));
+        Assert.Equal(PaymentStatus.RequiresAction, payment.Status);
+        Assert.Null(payment.FailureReason);
+        Assert.Equal((0, 0), (other.Charges, other.Lookups));
+        Assert.NotEqual(InvoiceStatus.Open, (await InvoiceRowsAsync(after, ids)).Single().Status);
+        Assert.DoesNotContain(await EmailsAsync(after, account), e => e.Kind == NotificationKind.PaymentFailed);
+    }
+
     // Review: the runner compared the method's gateway with the payment's (both the old one) and sent the old token to the new gateway.
     [Fact]
     public async Task A_scheduled_payment_with_a_method_of_a_gateway_the_host_no_longer_runs_fails_with_nothing_charged()

@@ -132,7 +132,7 @@ public sealed class PaymentCharger(
     /// </summary>
     internal async Task<PaymentOutcome> ReplayAsync(PaymentRecord earlier, string actor)
     {
-        if (earlier.Status != PaymentStatus.RequiresAction)
+        if (earlier.Status != PaymentStatus.RequiresAction || OfAnotherGateway(earlier, "the replay of"))
         {
             return PaymentService.Outcome(earlier, replayed: true);
         }
@@ -161,7 +161,7 @@ public sealed class PaymentCharger(
     internal async Task<PaymentOutcome> ResolveCustomerActionAsync(PaymentRecord payment, string actor)
     {
         ArgumentNullException.ThrowIfNull(payment);
-        if (payment.Status != PaymentStatus.RequiresAction)
+        if (payment.Status != PaymentStatus.RequiresAction || OfAnotherGateway(payment, "the customer action of"))
         {
             return PaymentService.Outcome(payment, replayed: true);
         }
@@ -174,6 +174,22 @@ public sealed class PaymentCharger(
             result = null;
         }
         return await RecordCustomerActionAsync(payment, actor, result);
+    }
+
+    /// <summary>
+    /// True (logged) when the payment waiting for the payer's confirmation was sent to another gateway than the one the host
+    /// runs now: its charge is there, and this gateway would answer "not found" for a charge the payer may have confirmed,
+    /// so it is not asked, and the payment stays as stored, for an operator (as the reconciler leaves it).
+    /// </summary>
+    private bool OfAnotherGateway(PaymentRecord payment, string what)
+    {
+        if (string.Equals(payment.GatewayKey, gateway.Key, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        logger.LogError("Payment {PaymentId} ({ReceiptNumber}) waits for the payer's confirmation at gateway {Gateway}, but the host now runs gateway {Current}: {What} it asks nothing and changes nothing; it stays unresolved for an operator",
+            payment.Id, payment.ReceiptNumber, payment.GatewayKey, gateway.Key, what);
+        return true;
     }
 
     /// <summary>The gateway's answer about a RequiresAction payment's charge (null: no answer in time), for <paramref name="what"/> in the log.</summary>
