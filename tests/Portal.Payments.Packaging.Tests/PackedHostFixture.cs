@@ -330,8 +330,10 @@ public sealed record RunningHost(string BaseUrl, Process Process, StringBuilder 
                 using var response = await client.GetAsync("/portal-payments/api/summary");
                 return;
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException or IOException)
             {
+                // Not listening yet. A connection the starting host resets at once can surface as a bare SocketException
+                // ("Transport endpoint is not connected"), not wrapped in an HttpRequestException.
                 last = ex.Message;
             }
             catch (TaskCanceledException)

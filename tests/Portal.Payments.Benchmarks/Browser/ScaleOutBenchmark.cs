@@ -228,9 +228,9 @@ internal static class ScaleOutBenchmark
                     return process;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException or IOException)
             {
-                // not listening yet
+                // not listening yet (a reset connection can surface as a bare SocketException)
             }
             await Task.Delay(250);
         }

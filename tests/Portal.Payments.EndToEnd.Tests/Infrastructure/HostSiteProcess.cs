@@ -124,8 +124,10 @@ public sealed class HostSiteProcess(string dataDirectory, int port, IReadOnlyDic
                 }
                 last = $"HTTP {(int)response.StatusCode}";
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException or IOException)
             {
+                // Not listening yet. A connection the starting host resets at once can surface as a bare SocketException
+                // ("Transport endpoint is not connected"), not wrapped in an HttpRequestException.
                 last = ex.Message;
             }
             catch (TaskCanceledException)
