@@ -144,6 +144,31 @@ public abstract class HangingGatewayTests(TestDatabase database)
         Assert.NotNull((await MethodRowAsync(h, card.Id)).DeletedAt);
     }
 
+    // Review: the sweeper's claim did not keep a payment from taking an unsaved card while the gateway removed it (the
+    // payment then failed against a token that no longer existed).
+    [Fact]
+    public async Task While_the_sweeper_removes_an_unsaved_card_a_payment_with_it_is_refused_with_nothing_charged()
+    {
+        var hangs = new Hangs(honoursToken: false);
+        await using var h = HangingHarness(hangs, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-H30", 2_500));
+        var captured = h.Get<SandboxGateway>().CaptureCard(new SandboxCardInput("4242424242424242", 12, 2030, "123", "Pat Payer", "02139"));
+        var card = await h.Get<PaymentMethodService>().AddCardAsync(
+            new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), null, Key()) { SaveForFuture = false });
+        hangs.Keys[(await MethodRowAsync(h, card.Id)).Token] = true;
+        h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
+
+        var sweep = h.Get<SingleUseMethodSweeper>().SweepAsync();
+        await hangs.Called.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key())));
+
+        Assert.Equal(("method", "MethodBeingDeleted"), (refused.Field, refused.Error?.Code));
+        Assert.Empty(await PaymentsAsync(h, account));
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        h.Clock.Advance(GatewayTimeout);
+        await EndsAsync(sweep, "The sweep");
+    }
+
     // Review: the first method without an answer ended every sweep, and the sweep starts with the oldest: one card the
     // gateway hangs on kept every unsaved card behind it at the gateway for good.
     [Fact]
@@ -179,7 +204,7 @@ public abstract class HangingGatewayTests(TestDatabase database)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_delete_the_gateway_never_answers_is_told_as_not_answering_and_nothing_changes(bool honoursToken)
+    public async Task A_delete_the_gateway_never_answers_is_told_as_not_answering_keeps_the_method_held_and_the_next_try_deletes_it(bool honoursToken)
     {
         var hangs = new Hangs(honoursToken);
         await using var h = HangingHarness(hangs, out _);
@@ -194,8 +219,13 @@ public abstract class HangingGatewayTests(TestDatabase database)
         Assert.Equal(("method", "GatewayNotAnswering"), (ex.Field, ex.Error?.Code));
         var row = await MethodRowAsync(h, saved.Id);
         Assert.Null(row.DeletedAt);
-        Assert.Null(row.RemovingUntil);   // the deletion's hold is let go: the method pays again
         Assert.Single(await methods.ListAsync());
+        // The gateway may have removed it: still held, so nothing pays with it; the payer's next try takes the hold over.
+        Assert.NotNull(row.RemovingUntil);
+        hangs.Keys.Clear();
+        await methods.DeleteAsync(saved.Id);
+        Assert.NotNull((await MethodRowAsync(h, saved.Id)).DeletedAt);
+        Assert.Empty(await methods.ListAsync());
     }
 
     [Fact]

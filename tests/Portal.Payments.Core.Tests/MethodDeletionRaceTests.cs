@@ -31,7 +31,7 @@ public abstract class MethodDeletionRaceTests(TestDatabase database)
             {
                 return await Inner.RemoveMethodAsync(token, cancellationToken);
             }
-            removals.Asked.TrySetResult();
+            (Interlocked.Increment(ref removals.Count) == 1 ? removals.Asked : removals.AskedAgain).TrySetResult();
             return await removals.Answer.Task ?? await Inner.RemoveMethodAsync(token, cancellationToken);
         }
     }
@@ -40,7 +40,9 @@ public abstract class MethodDeletionRaceTests(TestDatabase database)
     private sealed class Removals
     {
         public HashSet<string> Held { get; } = [];
+        public int Count;
         public TaskCompletionSource Asked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource AskedAgain { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource<GatewayOperationResult?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -79,12 +81,14 @@ public abstract class MethodDeletionRaceTests(TestDatabase database)
         await RefusedAsBeingDeletedAsync(() => scheduling.ScheduleAsync(new SchedulePaymentRequest([ids[0]], Today.AddDays(3), card.Id, Key())));
         await RefusedAsBeingDeletedAsync(() => scheduling.ChangeAsync(elsewhere.PaymentId, Today.AddDays(4), card.Id));
         await RefusedAsBeingDeletedAsync(() => h.Get<AutopayService>().EnrollAsync(new AutopayTerms(card.Id, AutopayRule.DueDate)));
-        var second = await Assert.ThrowsAsync<PortalValidationException>(() => methods.DeleteAsync(card.Id));   // a double click
-        Assert.Equal(("method", "MethodBeingDeleted"), (second.Field, second.Error?.Code));
+        var second = methods.DeleteAsync(card.Id);   // a double click (or a try after no answer) takes the hold over
+        await removals.AskedAgain.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await RefusedAsBeingDeletedAsync(() => h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([ids[0]], card.Id, Key())));
         Assert.Equal(0, await ChargeCountAsync(h, account));
 
         removals.Answer.SetResult(null);
         await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        await second.WaitAsync(TimeSpan.FromSeconds(30));
 
         var row = await MethodRowAsync(h, card.Id);
         Assert.NotNull(row.DeletedAt);
@@ -104,7 +108,7 @@ public abstract class MethodDeletionRaceTests(TestDatabase database)
         var ids = await InvoicesAsync(h, account, new Item("INV-D3", 8_000));
         var card = await CardAsync(h);
         removals.Held.Add((await MethodRowAsync(h, card.Id)).Token);
-        removals.Answer.SetResult(GatewayOperationResult.Fail(GatewayErrorCode.Unavailable, "The payment gateway is temporarily unavailable."));
+        removals.Answer.SetResult(GatewayOperationResult.Fail(GatewayErrorCode.InvalidRequest, "This payment method cannot be removed."));
         var methods = h.Get<PaymentMethodService>();
 
         var refused = await Assert.ThrowsAsync<PortalValidationException>(() => methods.DeleteAsync(card.Id));
@@ -119,6 +123,36 @@ public abstract class MethodDeletionRaceTests(TestDatabase database)
         removals.Held.Clear();
         await methods.DeleteAsync(card.Id);
         Assert.NotNull((await MethodRowAsync(h, card.Id)).DeletedAt);
+    }
+
+    [Fact]
+    public async Task A_removal_whose_answer_does_not_say_keeps_the_method_held_until_the_next_try_or_until_the_hold_runs_out()
+    {
+        var removals = new Removals();
+        await using var h = HeldHarness(removals, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-D5", 6_000));
+        var card = await CardAsync(h);
+        var other = await CardAsync(h, "5555555555554444");
+        removals.Held.Add((await MethodRowAsync(h, card.Id)).Token);
+        removals.Held.Add((await MethodRowAsync(h, other.Id)).Token);
+        removals.Answer.SetResult(GatewayOperationResult.Fail(GatewayErrorCode.Unavailable, "The payment service did not answer."));
+        var methods = h.Get<PaymentMethodService>();
+        var scheduling = h.Get<ScheduledPaymentService>();
+
+        await Assert.ThrowsAsync<PortalValidationException>(() => methods.DeleteAsync(card.Id));
+        await Assert.ThrowsAsync<PortalValidationException>(() => methods.DeleteAsync(other.Id));
+
+        // Either may be gone at the gateway: nothing pays with them meanwhile.
+        await RefusedAsBeingDeletedAsync(() => scheduling.ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(3), card.Id, Key())));
+        await RefusedAsBeingDeletedAsync(() => scheduling.ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(3), other.Id, Key())));
+        // The next try takes the hold over and, with the gateway answering, deletes the card.
+        removals.Held.Remove((await MethodRowAsync(h, card.Id)).Token);
+        await methods.DeleteAsync(card.Id);
+        Assert.NotNull((await MethodRowAsync(h, card.Id)).DeletedAt);
+        // Without a next try the hold runs out (twice Charging:GatewayTimeout and a minute) and the other card pays again.
+        h.Clock.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(1));
+        await scheduling.ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(3), other.Id, Key()));
+        Assert.Equal((Guid?)other.Id, Assert.Single(await PaymentsAsync(h, account)).PaymentMethodId);
     }
 
     /// <summary>

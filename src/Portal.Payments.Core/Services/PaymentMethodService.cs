@@ -366,27 +366,29 @@ public sealed class PaymentMethodService(
     /// authorization revoked. Refused while autopay or scheduled payments use it, naming them.
     /// The deletion first holds the method (<see cref="PaymentMethodRecord.RemovingUntil"/>) in the transaction that
     /// checks what uses it, so a payment, schedule or autopay made with it at the same moment is either seen by the checks
-    /// or refused (<see cref="HoldForUseAsync"/>), never left paying with a method removed at the gateway; the hold is let
-    /// go when the gateway refuses or does not answer.
+    /// or refused (<see cref="HoldForUseAsync"/>), never left paying with a method removed at the gateway. The hold is let
+    /// go when the gateway refuses the removal; when its answer is unknown (no answer, or one that does not say), the
+    /// method may be gone there, so the hold stays until it runs out or the payer's next try (a deletion may take over
+    /// another's hold) finishes the removal.
     /// </summary>
     public async Task DeleteAsync(Guid id, CancellationToken cancellationToken = default)
     {
         var scope = await access.ForPayAsync(cancellationToken);
-        var row = await HoldForRemovalAsync(scope, id, cancellationToken);
-        GatewayOperationResult removed;
-        try
-        {
-            // Not cut short by the page going away: a removal the gateway made must be recorded (the ask has its time limit).
-            removed = await AskGatewayAsync("remove", scope, ct => gateway.RemoveMethodAsync(row.Token, ct), CancellationToken.None);
-        }
-        catch
-        {
-            await LetGoAsync(id, row.RemovingUntil!.Value);
-            throw;
-        }
+        var (row, until) = await HoldForRemovalAsync(scope, id, cancellationToken);
+        // Not cut short by the page going away: a removal the gateway made must be recorded (the ask has its time limit).
+        // No answer in time throws (GatewayNotAnswering) with the hold kept: the gateway may have removed it.
+        var removed = await AskGatewayAsync("remove", scope, ct => gateway.RemoveMethodAsync(row.Token, ct), CancellationToken.None);
         if (!removed.Succeeded && removed.ErrorCode is not (GatewayErrorCode.NotFound or GatewayErrorCode.Unsupported))
         {
-            await LetGoAsync(id, row.RemovingUntil!.Value);
+            if (Payments.PaymentLifecycle.IsUnknownOutcome(removed.ErrorCode))
+            {
+                logger.LogWarning("The gateway's answer to the removal of payment method {MethodId} of {AccountId} does not say whether it was removed ({Code}); the method stays held until {Until:u} or the next try",
+                    id, scope.AccountId, removed.ErrorCode, until);
+            }
+            else
+            {
+                await LetGoAsync(id, until);
+            }
             throw new PortalValidationException("method", removed.Message ?? "The gateway could not remove the method; try again later.");
         }
         if (removed.ErrorCode == GatewayErrorCode.Unsupported)
@@ -400,8 +402,10 @@ public sealed class PaymentMethodService(
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
         // Removed at the gateway: recorded whatever the payer's page does now (its cancellation would leave a method listed
-        // that can no longer pay). Gone already only when the gateway said it detached the method meanwhile.
-        if (await db.PaymentMethods.FirstOrDefaultAsync(m => m.Id == id && m.DeletedAt == null, CancellationToken.None) is { } held)
+        // that can no longer pay). Gone already when the gateway said it detached the method, or another deletion that took
+        // the hold over finished first; one that holds it now finishes it itself.
+        var held = await db.PaymentMethods.FirstOrDefaultAsync(m => m.Id == id && m.DeletedAt == null, CancellationToken.None);
+        if (held is not null && (held.RemovingUntil is not { } holder || holder == until || holder <= now))
         {
             held.RemovingUntil = null;
             await SoftDeleteAsync(db, held, scope.User.UserId, now, CancellationToken.None);
@@ -411,23 +415,22 @@ public sealed class PaymentMethodService(
     }
 
     /// <summary>
-    /// Holds the method for its deletion, in one transaction with the checks of what uses it: refused (and nothing held)
-    /// while autopay, a scheduled payment or a payment whose outcome is not known yet uses it, or while another deletion
-    /// holds it. Returns the method as held.
+    /// Holds the method for its deletion (taking over the hold of an earlier deletion, whose answer may never have come), in
+    /// one transaction with the checks of what uses it: refused (and nothing held) while autopay, a scheduled payment or a
+    /// payment whose outcome is not known yet uses it. Returns the method and the hold's end.
     /// </summary>
-    private async Task<PaymentMethodRecord> HoldForRemovalAsync(AccountScope scope, Guid id, CancellationToken cancellationToken)
+    private async Task<(PaymentMethodRecord Row, DateTime Until)> HoldForRemovalAsync(AccountScope scope, Guid id, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var row = await FindAsync(db, scope, id, cancellationToken);
-        var now = Now;
-        // Long enough for the gateway's answer (cut off after its time limit) and the write after it.
-        var until = now + 2 * options.Value.Charging.GatewayTimeout + TimeSpan.FromMinutes(1);
-        until = new DateTime(until.Ticks - until.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc); // compared as stored
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         // First the hold (on PostgreSQL it waits for a payment being stored with the method at this moment), then the
-        // checks, which then see that payment.
+        // checks, which then see that payment. Long enough for the gateway's answer (cut off after its time limit) and the
+        // write after it; whole milliseconds, so it compares as stored.
+        var until = Now + 2 * options.Value.Charging.GatewayTimeout + TimeSpan.FromMinutes(1);
+        until = new DateTime(until.Ticks - until.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
         var held = await db.PaymentMethods
-            .Where(m => m.Id == id && m.AccountId == scope.AccountId && m.DeletedAt == null && (m.RemovingUntil == null || m.RemovingUntil <= now))
+            .Where(m => m.Id == id && m.AccountId == scope.AccountId && m.DeletedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.RemovingUntil, until), cancellationToken);
         if (held != 1)
         {
@@ -460,12 +463,13 @@ public sealed class PaymentMethodService(
         {
             throw PortalFieldError.Of("method", "MethodPaymentInProgress", "Payment {0} with this method is still being processed. Delete the method once it has gone through or failed (see Payment history).", unresolved).ToException();
         }
-        await tx.CommitAsync(cancellationToken);
-        row.RemovingUntil = until;
-        return row;
+        // Committed and carried through even if the page has gone away meanwhile: a hold without its deletion would refuse
+        // payments with the method until it runs out.
+        await tx.CommitAsync(CancellationToken.None);
+        return (row, until);
     }
 
-    /// <summary>Lets go of a deletion's hold (the gateway kept the method), unless another deletion holds it by now.</summary>
+    /// <summary>Lets go of a deletion's hold (the gateway refused the removal), unless another deletion holds it by now.</summary>
     private async Task LetGoAsync(Guid id, DateTime until)
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);

@@ -15,7 +15,9 @@ namespace Portal.Payments.Services;
 /// one of them went through, or it was added more than <see cref="UnusedFor"/> ago (the payer never paid with it, or only
 /// failed and may try again meanwhile). Runs with the scheduled-payment runner on every node: a node claims a method
 /// before it asks the gateway (<see cref="PaymentMethodRecord.SweepAfter"/>, a conditional update), so the nodes do not
-/// ask about the same methods; a claim that outlives its node simply runs out. Each removal is cut off after
+/// ask about the same methods; the claim also holds the method against new payments
+/// (<see cref="PaymentMethodRecord.RemovingUntil"/>, as a payer's deletion does), and a claim that outlives its node
+/// simply runs out. Each removal is cut off after
 /// <see cref="ChargingOptions.GatewayTimeout"/>, and the first one without an answer ends the sweep, so a hanging gateway
 /// costs a pass at most one time limit. A method the gateway refused to remove or did not answer about waits
 /// <see cref="RetryAfter"/> before it is tried again, so the methods behind it are not held up.
@@ -105,11 +107,11 @@ internal sealed class SingleUseMethodSweeper(
             }
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-            // Still unused by an open payment at this instant: a payment started since the query keeps it (and fails
-            // at the gateway only if the removal above won the race, which the payer sees as a declined method).
+            // No payment could take it since the claim (it was held), and none was open when the claim was taken.
             var marked = await db.PaymentMethods
                 .Where(m => m.Id == id && m.DeletedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now), cancellationToken);
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.DeletedAt, now).SetProperty(m => m.UpdatedAt, now)
+                    .SetProperty(m => m.RemovingUntil, (DateTime?)null), cancellationToken);
             if (marked == 1)
             {
                 AuditLog.Add(db, accountId, SystemUser, "payment-method.removed-unsaved", id.ToString(), now);
@@ -123,18 +125,28 @@ internal sealed class SingleUseMethodSweeper(
     }
 
     // Claims the method (claimed false: only when nobody's claim or wait is running, so one node asks about it) or, as its
-    // claimant, sets when it is tried again. False when the method is claimed by another node or gone.
+    // claimant, sets when it is tried again. False when the method is claimed by another node, gone, or used by an open
+    // payment. The claim also holds the method against new payments (RemovingUntil, as a payer's deletion does): first the
+    // claim (on PostgreSQL it waits for a payment being stored with the method at this moment), then the check for open
+    // payments, which then sees that payment. A wait after no answer or a refusal leaves the hold to run out.
     private async Task<bool> SetSweepAfterAsync(Guid id, bool claimed, DateTime after, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = db.PaymentMethods.Where(m => m.Id == id && m.DeletedAt == null);
-        if (!claimed)
+        if (claimed)
         {
-            // Nobody's claim or wait running, and still no open payment with it: one started since the sweep's query keeps it.
-            rows = rows.Where(m => (m.SweepAfter == null || m.SweepAfter <= now)
-                && !db.Payments.Any(p => p.PaymentMethodId == m.Id && Open.Contains(p.Status)));
+            return await rows.ExecuteUpdateAsync(s => s.SetProperty(m => m.SweepAfter, after), cancellationToken) == 1;
         }
-        return await rows.ExecuteUpdateAsync(s => s.SetProperty(m => m.SweepAfter, after), cancellationToken) == 1;
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var taken = await rows.Where(m => m.SweepAfter == null || m.SweepAfter <= now)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.SweepAfter, after).SetProperty(m => m.RemovingUntil, after), cancellationToken);
+        // Still unused by an open payment: one started since the sweep's query keeps it.
+        if (taken != 1 || await db.Payments.AnyAsync(p => p.PaymentMethodId == id && Open.Contains(p.Status), cancellationToken))
+        {
+            return false;   // rolled back with the transaction
+        }
+        await tx.CommitAsync(CancellationToken.None);
+        return true;
     }
 }
