@@ -55,12 +55,6 @@ public abstract class HangingGatewayTests(TestDatabase database)
 
     private static ScheduledPaymentBackgroundService Pass(PortalHarness h) => ActivatorUtilities.CreateInstance<ScheduledPaymentBackgroundService>(h.Services);
 
-    private static async Task<PaymentMethodRecord> MethodRowAsync(PortalHarness h, Guid id)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.PaymentMethods.AsNoTracking().SingleAsync(m => m.Id == id);
-    }
-
     private static Task EndsAsync(Task task, string what) => HangingCall.EndsAsync(task, what);
 
     /// <summary>

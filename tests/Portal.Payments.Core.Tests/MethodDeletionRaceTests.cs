@@ -49,12 +49,6 @@ public abstract class MethodDeletionRaceTests(TestDatabase database)
     private PortalHarness HeldHarness(Removals removals, out string account) => Harness(database, out account, configure: b => b.Services.Replace(
         ServiceDescriptor.Scoped<IPaymentGateway>(sp => new HeldRemovalGateway(sp.GetRequiredService<SandboxGateway>(), removals))));
 
-    private static async Task<PaymentMethodRecord> MethodRowAsync(PortalHarness h, Guid id)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.PaymentMethods.AsNoTracking().SingleAsync(m => m.Id == id);
-    }
-
     private static async Task RefusedAsBeingDeletedAsync(Func<Task> attempt)
     {
         var ex = await Assert.ThrowsAsync<PortalValidationException>(attempt);

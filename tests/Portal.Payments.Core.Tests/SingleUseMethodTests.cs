@@ -35,12 +35,6 @@ public abstract class SingleUseMethodTests(TestDatabase database)
             new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), null, Key()) { SaveForFuture = false });
     }
 
-    private static async Task<PaymentMethodRecord> RowAsync(PortalHarness h, Guid id)
-    {
-        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        return await db.PaymentMethods.AsNoTracking().SingleAsync(m => m.Id == id);
-    }
-
     [Fact]
     public async Task An_unsaved_card_is_not_listed_never_the_default_and_the_next_saved_card_is()
     {
@@ -78,7 +72,7 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         await using var h = Recording(database, out var account, out var removed);
         var ids = await InvoicesAsync(h, account, new Item("INV-SU-1", 25_000));
         var card = await UnsavedCardAsync(h);
-        var token = (await RowAsync(h, card.Id)).Token;
+        var token = (await MethodRowAsync(h, card.Id)).Token;
         await h.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(3), card.Id, Key()));
         var sweeper = h.Get<SingleUseMethodSweeper>();
 
@@ -86,7 +80,7 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         // every account of the shared test database: each test checks its own card.)
         h.Clock.Advance(TimeSpan.FromDays(2));
         await sweeper.SweepAsync();
-        Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
+        Assert.Null((await MethodRowAsync(h, card.Id)).DeletedAt);
         Assert.DoesNotContain(token, removed);
 
         h.Clock.Advance(TimeSpan.FromDays(1));
@@ -95,7 +89,7 @@ public abstract class SingleUseMethodTests(TestDatabase database)
 
         Assert.True(await sweeper.SweepAsync() >= 1);
         Assert.Single(removed, token);
-        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime, (await RowAsync(h, card.Id)).DeletedAt);
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime, (await MethodRowAsync(h, card.Id)).DeletedAt);
         await sweeper.SweepAsync();
         Assert.Single(removed, token);
         // The receipt still names the card.
@@ -110,17 +104,17 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         var saved = await CardAsync(h, "5555555555554444");
         var sweeper = h.Get<SingleUseMethodSweeper>();
 
-        var token = (await RowAsync(h, card.Id)).Token;
+        var token = (await MethodRowAsync(h, card.Id)).Token;
 
         h.Clock.Advance(SingleUseMethodSweeper.UnusedFor - TimeSpan.FromMinutes(1));
         await sweeper.SweepAsync();
-        Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
+        Assert.Null((await MethodRowAsync(h, card.Id)).DeletedAt);
         Assert.DoesNotContain(token, removed);
 
         h.Clock.Advance(TimeSpan.FromMinutes(2));
         Assert.True(await sweeper.SweepAsync() >= 1);
-        Assert.NotNull((await RowAsync(h, card.Id)).DeletedAt);
-        Assert.Null((await RowAsync(h, saved.Id)).DeletedAt);
+        Assert.NotNull((await MethodRowAsync(h, card.Id)).DeletedAt);
+        Assert.Null((await MethodRowAsync(h, saved.Id)).DeletedAt);
         Assert.Single(removed, token);
     }
 
@@ -136,7 +130,7 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
 
         await sweeper.SweepAsync();
-        Assert.Null((await RowAsync(h, card.Id)).DeletedAt);
+        Assert.Null((await MethodRowAsync(h, card.Id)).DeletedAt);
         Assert.Single(asked);
         failing = false;
 
@@ -147,7 +141,7 @@ public abstract class SingleUseMethodTests(TestDatabase database)
 
         h.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(1, await sweeper.SweepAsync());
-        Assert.NotNull((await RowAsync(h, card.Id)).DeletedAt);
+        Assert.NotNull((await MethodRowAsync(h, card.Id)).DeletedAt);
         Assert.Equal(2, asked.Count);
     }
 
@@ -172,8 +166,8 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         h.Clock.Advance(TimeSpan.FromMinutes(1));
         var newer = await UnsavedCardAsync(h, "5555555555554444");
         h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
-        held = (await RowAsync(h, older.Id)).Token;
-        var newerToken = (await RowAsync(h, newer.Id)).Token;
+        held = (await MethodRowAsync(h, older.Id)).Token;
+        var newerToken = (await MethodRowAsync(h, newer.Id)).Token;
 
         var nodeA = ActivatorUtilities.CreateInstance<SingleUseMethodSweeper>(h.Services).SweepAsync();
         await heldAsked.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -181,13 +175,13 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         await ActivatorUtilities.CreateInstance<SingleUseMethodSweeper>(h.Services).SweepAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Single(asked, held);
         Assert.Single(asked, newerToken);
-        Assert.NotNull((await RowAsync(h, newer.Id)).DeletedAt);
+        Assert.NotNull((await MethodRowAsync(h, newer.Id)).DeletedAt);
 
         release.SetResult();
         await nodeA.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Single(asked, held);
         Assert.Single(asked, newerToken);   // A, going on, finds B's removal done
-        Assert.NotNull((await RowAsync(h, older.Id)).DeletedAt);
+        Assert.NotNull((await MethodRowAsync(h, older.Id)).DeletedAt);
     }
 
     // Review: the claim did not look at payments again, so a card a payment took up while the sweep asked the gateway
@@ -212,8 +206,8 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         h.Clock.Advance(TimeSpan.FromMinutes(1));
         var newer = await UnsavedCardAsync(h, "5555555555554444");
         h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
-        held = (await RowAsync(h, older.Id)).Token;
-        var newerToken = (await RowAsync(h, newer.Id)).Token;
+        held = (await MethodRowAsync(h, older.Id)).Token;
+        var newerToken = (await MethodRowAsync(h, newer.Id)).Token;
         var ids = await InvoicesAsync(h, account, new Item("INV-SU-9", 5_000));
 
         var sweep = h.Get<SingleUseMethodSweeper>().SweepAsync();
@@ -224,8 +218,8 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         release.SetResult();
         await sweep.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.NotNull((await RowAsync(h, older.Id)).DeletedAt);
-        Assert.Null((await RowAsync(h, newer.Id)).DeletedAt);
+        Assert.NotNull((await MethodRowAsync(h, older.Id)).DeletedAt);
+        Assert.Null((await MethodRowAsync(h, newer.Id)).DeletedAt);
         Assert.DoesNotContain(newerToken, asked);
     }
 
@@ -242,12 +236,12 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         var unsaved = await UnsavedCardAsync(h);
         h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
         Assert.True(await h.Get<SingleUseMethodSweeper>().SweepAsync() >= 1);
-        Assert.NotNull((await RowAsync(h, unsaved.Id)).DeletedAt);
+        Assert.NotNull((await MethodRowAsync(h, unsaved.Id)).DeletedAt);
 
         // A saved card the payer deletes is deleted (not refused), as with a gateway that removed it.
         var saved = await CardAsync(h);
         await h.Get<PaymentMethodService>().DeleteAsync(saved.Id);
-        Assert.NotNull((await RowAsync(h, saved.Id)).DeletedAt);
+        Assert.NotNull((await MethodRowAsync(h, saved.Id)).DeletedAt);
     }
 
     [Fact]
@@ -266,7 +260,7 @@ public abstract class SingleUseMethodTests(TestDatabase database)
             new AddCardRequest(new CapturedPaymentMethod(captured.Method!.Token, PaymentMethodType.Card), null, Key())));
 
         Assert.All(new[] { delete, add }, ex => Assert.Equal(("method", "GatewayNotAnswering"), (ex.Field, ex.Error?.Code)));
-        Assert.Null((await RowAsync(h, saved.Id)).DeletedAt);
+        Assert.Null((await MethodRowAsync(h, saved.Id)).DeletedAt);
         Assert.Single(await methods.ListAsync());
     }
 

@@ -76,6 +76,13 @@ internal static class PaymentSeed
             new AchSignature("Pat Payer", true, methods.CurrentAgreement.Version)));
     }
 
+    /// <summary>The stored row of a payment method (deleted or not).</summary>
+    public static async Task<PaymentMethodRecord> MethodRowAsync(PortalHarness h, Guid id)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await db.PaymentMethods.AsNoTracking().SingleAsync(m => m.Id == id);
+    }
+
     public static async Task<List<InvoiceRecord>> InvoiceRowsAsync(PortalHarness h, IEnumerable<long> ids)
     {
         var list = ids.ToList();
