@@ -138,8 +138,10 @@ public sealed class PathBaseBrowserTests(HostSiteFixture host, PathBaseHost own,
         var openInTab = dialog.GetByRole(AriaRole.Link, new() { Name = T("Open in new tab"), Exact = true });
         await Expect(openInTab).ToHaveAttributeAsync("href", new Regex("^portal-payments/api/invoices/[0-9]+/document$"));
         var document = await page.Context.RunAndWaitForPageAsync(() => openInTab.ClickAsync());
-        await document.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
-        Assert.Matches("^" + Regex.Escape(BaseUrl) + "/portal-payments/api/invoices/[0-9]+/document$", document.Url);
+        // The tab shows a PDF: wait for its navigation to commit, not for a DOM event the PDF viewer may never fire.
+        var documentUrl = new Regex("^" + Regex.Escape(BaseUrl) + "/portal-payments/api/invoices/[0-9]+/document$");
+        await document.WaitForURLAsync(documentUrl, new() { WaitUntil = WaitUntilState.Commit });
+        Assert.Matches(documentUrl, document.Url);
         var documentResponse = await page.Context.APIRequest.GetAsync(document.Url);
         Assert.Equal(200, documentResponse.Status);
         await document.CloseAsync();
