@@ -11,7 +11,7 @@ using Portal.Payments.Benchmarks.Throughput;
 // Throughput (wall-clock measurement modes, see docs/benchmarks.md):
 //   -- runner [Sqlite|Postgres] [--rounds 3] [--payments N] [--baseline 20] [--latency 300]
 //   -- runner-scale [--rounds 3] [--payments 1200] [--latency 800]
-//   -- load [--sessions 1,25] [--actions 10] [--think 1000] [--tiered-pgo off] [--ws-compression off] [--spin-limit 0]
+//   -- load [--sessions 1,25] [--actions 10] [--think 1000] [--tiered-pgo off] [--ws-compression off] [--spin-limit 0] [--host-env NAME=VALUE]…
 //                                                                   (HostSite + Chromium sessions on Gus Globex's grid)
 //   -- scale-out [--sessions 6] [--payments 600] [--latency 300]  (3 HostSite nodes on PostgreSQL behind nginx)
 //   -- autopay [Sqlite|Postgres] [--accounts 10000] [--invoices 10]  (one autopay expansion pass)

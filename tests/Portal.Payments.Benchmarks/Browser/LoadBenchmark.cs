@@ -6,7 +6,7 @@ using Portal.Payments.TestInfrastructure;
 namespace Portal.Payments.Benchmarks.Browser;
 
 /// <summary>
-/// <c>load [--sessions 1,25] [--actions 10] [--think 1000] [--user gus] [--database sqlite|postgres] [--tiered-pgo off] [--ws-compression off] [--spin-limit 0]</c>: the sample host (samples/HostSite, built
+/// <c>load [--sessions 1,25] [--actions 10] [--think 1000] [--user gus] [--database sqlite|postgres] [--tiered-pgo off] [--ws-compression off] [--spin-limit 0] [--host-env NAME=VALUE]…</c>: the sample host (samples/HostSite, built
 /// dll, SQLite in a temp folder, or with <c>--database postgres</c> a new database on the benchmarks' throwaway PostgreSQL
 /// cluster, <c>HostSite:Diagnostics=true</c>) and N Chromium sessions signed in as Gus Globex (5,000
 /// invoices) on the open-invoices grid. For each N: the live managed heap per circuit (forced GC: heap with N circuits
@@ -62,6 +62,13 @@ internal static class LoadBenchmark
         {
             environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = spinLimit;
         }
+        // "--host-env NAME=VALUE" (repeatable) sets any other variable of the host's environment, for a one-off comparison
+        // (for example DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1); it is printed with the run's settings.
+        var hostEnvironment = HostEnvironment(args);
+        foreach (var (name, value) in hostEnvironment)
+        {
+            environment[name] = value;
+        }
         if (database == "postgres")
         {
             // The host migrates and seeds it as it does its SQLite file (HostSite reads ConnectionStrings:PortalPostgres).
@@ -79,7 +86,7 @@ internal static class LoadBenchmark
             await host.StartAsync();
             await using var browser = await BrowserSessions.StartAsync();
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-            Console.WriteLine($"== load, HostSite on {(database == "postgres" ? "PostgreSQL" : "SQLite")} at {host.BaseUrl}, user {user}, sessions {string.Join(",", sessionCounts)}, {actions} actions per session, think {think} ms, tiered PGO {tieredPgo}, WebSocket compression {compression}, thread-pool spin limit {spinLimit ?? "default"}");
+            Console.WriteLine($"== load, HostSite on {(database == "postgres" ? "PostgreSQL" : "SQLite")} at {host.BaseUrl}, user {user}, sessions {string.Join(",", sessionCounts)}, {actions} actions per session, think {think} ms, tiered PGO {tieredPgo}, WebSocket compression {compression}, thread-pool spin limit {spinLimit ?? "default"}{string.Concat(hostEnvironment.Select(e => $", {e.Key}={e.Value}"))}");
 
             // Warm-up: the first visit pulls the account from the demo ERP (5,000 invoices) and JIT-compiles the grid. Three
             // sessions open and click (sign-in, circuit start and the grid's paths each run 30 times, the count at which
@@ -238,6 +245,26 @@ internal static class LoadBenchmark
     {
         var value = Option(args, name) ?? "on";
         return value is "on" or "off" ? value : throw new ArgumentException($"{name} takes 'on' or 'off', not '{value}'.", nameof(args));
+    }
+
+    private static List<KeyValuePair<string, string>> HostEnvironment(string[] args)
+    {
+        var settings = new List<KeyValuePair<string, string>>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] != "--host-env")
+            {
+                continue;
+            }
+            var setting = i + 1 < args.Length ? args[i + 1] : "";
+            var equals = setting.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new ArgumentException($"--host-env takes NAME=VALUE, not '{setting}'.", nameof(args));
+            }
+            settings.Add(new(setting[..equals], setting[(equals + 1)..]));
+        }
+        return settings;
     }
 
     internal static string? Option(string[] args, string name)
