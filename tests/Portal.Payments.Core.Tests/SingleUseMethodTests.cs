@@ -145,6 +145,25 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         Assert.Equal(2, asked.Count);
     }
 
+    // Review: a refused removal kept the sweeper's hold until its claim ran out, refusing payments with a card still there.
+    [Fact]
+    public async Task A_removal_the_gateway_refuses_lets_the_card_pay_at_once()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp =>
+            new RemovalRecordingGateway(sp.GetRequiredService<SandboxGateway>(), unavailable: () => true, refusal: GatewayErrorCode.InvalidRequest))));
+        var card = await UnsavedCardAsync(h);
+        h.Clock.Advance(SingleUseMethodSweeper.UnusedFor + TimeSpan.FromMinutes(1));
+        var ids = await InvoicesAsync(h, account, new Item("INV-SU-R", 4_000));
+
+        Assert.Equal(0, await h.Get<SingleUseMethodSweeper>().SweepAsync());
+
+        var row = await MethodRowAsync(h, card.Id);
+        Assert.Null(row.DeletedAt);
+        Assert.Null(row.RemovingUntil);
+        var scheduled = await h.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(3), card.Id, Key()));
+        Assert.Equal((Guid?)card.Id, Assert.Single(await PaymentsAsync(h, account), p => p.Id == scheduled.PaymentId).PaymentMethodId);
+    }
+
     // Review: the sweeper had no claim, so every node asked the gateway to remove the same methods at the same time.
     [Fact]
     public async Task Two_nodes_sweeping_at_once_ask_the_gateway_about_each_method_once()
@@ -284,7 +303,7 @@ public abstract class SingleUseMethodTests(TestDatabase database)
     /// Optional parameters: the registration tests' assembly scan finds this class and must be able to build it.
     /// </summary>
     private sealed class RemovalRecordingGateway(SandboxGateway inner, ConcurrentQueue<string>? removed = null, Func<bool>? unavailable = null,
-        Func<string, Task>? asking = null) : PaymentGatewayBase
+        Func<string, Task>? asking = null, GatewayErrorCode refusal = GatewayErrorCode.Unavailable) : PaymentGatewayBase
     {
         private readonly ConcurrentQueue<string> _removed = removed ?? new();
 
@@ -311,7 +330,7 @@ public abstract class SingleUseMethodTests(TestDatabase database)
             }
             if (unavailable?.Invoke() == true)
             {
-                return GatewayOperationResult.Fail(GatewayErrorCode.Unavailable, "The gateway is down.");
+                return GatewayOperationResult.Fail(refusal, refusal == GatewayErrorCode.Unavailable ? "The gateway is down." : "The gateway refused the removal.");
             }
             var result = await inner.RemoveMethodAsync(token, cancellationToken);
             _removed.Enqueue(token);

@@ -387,7 +387,7 @@ public sealed class PaymentMethodService(
             }
             else
             {
-                await LetGoAsync(id, until);
+                await LetGoAsync(dbFactory, id, until);
             }
             throw new PortalValidationException("method", removed.Message ?? "The gateway could not remove the method; try again later.");
         }
@@ -425,10 +425,8 @@ public sealed class PaymentMethodService(
         var row = await FindAsync(db, scope, id, cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         // First the hold (on PostgreSQL it waits for a payment being stored with the method at this moment), then the
-        // checks, which then see that payment. Long enough for the gateway's answer (cut off after its time limit) and the
-        // write after it; whole milliseconds, so it compares as stored.
-        var until = Now + 2 * options.Value.Charging.GatewayTimeout + TimeSpan.FromMinutes(1);
-        until = new DateTime(until.Ticks - until.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+        // checks, which then see that payment.
+        var until = RemovalHoldEnd(Now, options.Value.Charging.GatewayTimeout);
         var held = await db.PaymentMethods
             .Where(m => m.Id == id && m.AccountId == scope.AccountId && m.DeletedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.RemovingUntil, until), cancellationToken);
@@ -469,8 +467,22 @@ public sealed class PaymentMethodService(
         return (row, until);
     }
 
-    /// <summary>Lets go of a deletion's hold (the gateway refused the removal), unless another deletion holds it by now.</summary>
-    private async Task LetGoAsync(Guid id, DateTime until)
+    /// <summary>
+    /// When a removal's hold on a method (a payer's deletion, or the single-use sweeper's claim) taken at
+    /// <paramref name="now"/> runs out: long enough for the gateway's answer (cut off after its time limit) and the write
+    /// after it; in whole milliseconds, so it compares equal as stored (see <see cref="LetGoAsync"/>).
+    /// </summary>
+    internal static DateTime RemovalHoldEnd(DateTime now, TimeSpan gatewayTimeout)
+    {
+        var until = now + 2 * gatewayTimeout + TimeSpan.FromMinutes(1);
+        return new DateTime(until.Ticks - until.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
+    }
+
+    /// <summary>
+    /// Lets go of a removal's hold ending at <paramref name="until"/> (the gateway refused the removal), unless another
+    /// removal holds the method by now.
+    /// </summary>
+    internal static async Task LetGoAsync(IDbContextFactory<PaymentsDbContext> dbFactory, Guid id, DateTime until)
     {
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         await db.PaymentMethods.Where(m => m.Id == id && m.RemovingUntil == until)

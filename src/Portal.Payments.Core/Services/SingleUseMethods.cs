@@ -73,7 +73,8 @@ internal sealed class SingleUseMethodSweeper(
         {
             // This node's while it asks the gateway (the ask is cut off well within the claim); another node's claim, or a
             // removal done meanwhile, leaves it to that node.
-            if (!await SetSweepAfterAsync(id, claimed: false, clock.GetUtcNow().UtcDateTime + 2 * timeout + TimeSpan.FromMinutes(1), cancellationToken))
+            var claim = PaymentMethodService.RemovalHoldEnd(clock.GetUtcNow().UtcDateTime, timeout);
+            if (!await SetSweepAfterAsync(id, claimed: false, claim, cancellationToken))
             {
                 continue;
             }
@@ -103,6 +104,11 @@ internal sealed class SingleUseMethodSweeper(
             {
                 logger.LogWarning("The gateway did not remove unsaved payment method {MethodId} ({Error}); tried again in {RetryAfter}", id, result.ErrorCode, RetryAfter);
                 await SetSweepAfterAsync(id, claimed: true, clock.GetUtcNow().UtcDateTime + RetryAfter, cancellationToken);
+                if (!Payments.PaymentLifecycle.IsUnknownOutcome(result.ErrorCode))
+                {
+                    // Refused: the method is still there, so payments may use it again now (as after a payer's refused deletion).
+                    await PaymentMethodService.LetGoAsync(dbFactory, id, claim);
+                }
                 continue;
             }
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -128,7 +134,8 @@ internal sealed class SingleUseMethodSweeper(
     // claimant, sets when it is tried again. False when the method is claimed by another node, gone, or used by an open
     // payment. The claim also holds the method against new payments (RemovingUntil, as a payer's deletion does): first the
     // claim (on PostgreSQL it waits for a payment being stored with the method at this moment), then the check for open
-    // payments, which then sees that payment. A wait after no answer or a refusal leaves the hold to run out.
+    // payments, which then sees that payment. A wait after no answer, or an answer that does not say, leaves the hold to
+    // run out; a refusal lets it go.
     private async Task<bool> SetSweepAfterAsync(Guid id, bool claimed, DateTime after, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
