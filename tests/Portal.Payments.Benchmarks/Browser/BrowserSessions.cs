@@ -67,6 +67,8 @@ internal sealed class BrowserSessions : IAsyncDisposable
     private const string Probe = """
         (() => {
             let received = 0;
+            let messagesIn = 0;
+            let messagesOut = 0;
             let last = 0;
             const Native = window.WebSocket;
             window.WebSocket = class extends Native {
@@ -75,18 +77,23 @@ internal sealed class BrowserSessions : IAsyncDisposable
                     this.addEventListener('message', e => {
                         const d = e.data;
                         received += typeof d === 'string' ? new TextEncoder().encode(d).length : (d.byteLength ?? d.size ?? 0);
+                        messagesIn++;
                         last = performance.now();
                     });
                 }
+                send(data) {
+                    messagesOut++;
+                    return super.send(data);
+                }
             };
-            window.__ppSocket = () => ({ received, last });
+            window.__ppSocket = () => ({ received, messagesIn, messagesOut, last });
         })();
         """;
 
     /// <summary>
     /// One grid action measured inside the page: click the pager button, wait (at most <c>timeout</c> ms) until the first
     /// row shows another invoice (a MutationObserver, no polling) and the next frame starts, then until the circuit's
-    /// WebSocket has been quiet for 100 ms. Returns [click-to-rows ms, bytes received].
+    /// WebSocket has been quiet for 100 ms. Returns [click-to-rows ms, bytes received, WebSocket messages received, sent].
     /// </summary>
     private const string PageAction = """
         async ({ next, timeout }) => {
@@ -96,7 +103,7 @@ internal sealed class BrowserSessions : IAsyncDisposable
             let button = grid.querySelector(next ? '.rz-pager-next' : '.rz-pager-prev');
             if (!usable(button)) button = grid.querySelector(next ? '.rz-pager-prev' : '.rz-pager-next');
             const before = first();
-            const bytesBefore = window.__ppSocket().received;
+            const socketBefore = window.__ppSocket();
             const start = performance.now();
             const ms = await new Promise((resolve, reject) => {
                 const timer = setTimeout(() => { observer.disconnect(); reject(new Error(`The rows did not change within ${timeout} ms.`)); }, timeout);
@@ -114,9 +121,13 @@ internal sealed class BrowserSessions : IAsyncDisposable
                 const check = () => performance.now() - window.__ppSocket().last >= 100 ? resolve() : setTimeout(check, 50);
                 setTimeout(check, 50);
             });
-            return [ms, window.__ppSocket().received - bytesBefore];
+            const socket = window.__ppSocket();
+            return [ms, socket.received - socketBefore.received, socket.messagesIn - socketBefore.messagesIn, socket.messagesOut - socketBefore.messagesOut];
         }
         """;
+
+    /// <summary>One grid action as the page saw it: click-to-rows, bytes received, WebSocket messages received and sent.</summary>
+    internal readonly record struct PageActionResult(double Ms, long Bytes, int MessagesIn, int MessagesOut);
 
     /// <summary>One browser context (own cookies), one page.</summary>
     internal sealed class Session(IBrowserContext context, IPage page, string user) : IAsyncDisposable
@@ -145,14 +156,15 @@ internal sealed class BrowserSessions : IAsyncDisposable
 
         /// <summary>
         /// One grid action (next or previous page; the other way on the first or last page), measured in the page (see
-        /// <see cref="PageAction"/>): the click-to-rows time and the WebSocket bytes received until 100 ms of quiet.
+        /// <see cref="PageAction"/>): the click-to-rows time, and the WebSocket bytes received and messages received and
+        /// sent until 100 ms of quiet (a WebSocket message is a SignalR frame: a render batch, an interop call, an ack).
         /// </summary>
-        public Task<(double Ms, long Bytes)> PageAsync(bool next) => ActAsync(next, TimeSpan.FromSeconds(30));
+        public Task<PageActionResult> PageAsync(bool next) => ActAsync(next, TimeSpan.FromSeconds(30));
 
-        private async Task<(double Ms, long Bytes)> ActAsync(bool next, TimeSpan timeout)
+        private async Task<PageActionResult> ActAsync(bool next, TimeSpan timeout)
         {
             var result = await Page.EvaluateAsync<double[]>(PageAction, new { next, timeout = timeout.TotalMilliseconds });
-            return (result[0], (long)result[1]);
+            return new PageActionResult(result[0], (long)result[1], (int)result[2], (int)result[3]);
         }
 
         /// <summary>

@@ -14,7 +14,7 @@ namespace Portal.Payments.Benchmarks.Browser;
 /// times with <c>--think</c> ms between its clicks, all sessions at once; per action the click-to-rows time (from the
 /// click until the first row shows another invoice and the next frame starts, measured inside the page with a
 /// MutationObserver) and the bytes the server sent over the session's WebSocket (render batches and acknowledgements,
-/// until 100 ms of quiet, counted by the page); the server's CPU time over the action
+/// until 100 ms of quiet, counted by the page) and the WebSocket messages received and sent; the server's CPU time over the action
 /// phase divided by the actions (it includes the idle cost of the open circuits and the background services), and beside
 /// it the Chromium processes' CPU, the pages' own main-thread work (Chromium's task, script, style and layout counters:
 /// wall time of the page's tasks, close to their CPU time on a quiet box, inflated by waiting for a core on a saturated
@@ -104,7 +104,7 @@ internal static class LoadBenchmark
             var settled = await WaitForQuietAsync(http, host.BaseUrl);
             Console.WriteLine($"// host quiet after the warm-up: {Measure.F(settled.CpuMsPerSecond)} ms CPU/s after {Measure.F(settled.Waited.TotalSeconds)} s");
             Console.WriteLine();
-            Console.WriteLine("| sessions | live heap per circuit (MB) | click-to-rows median (ms) | p95 (ms) | max (ms) | bytes per action median (KB) | p95 (KB) | server CPU per action (ms): all (net of idle) | browsers' CPU per action (ms): all (net of idle) | page's main thread per action (ms): tasks (script / style / layout) | machine's busy CPU per action (ms) | actions | load avg (1 min) |");
+            Console.WriteLine("| sessions | live heap per circuit (MB) | click-to-rows median (ms) | p95 (ms) | max (ms) | bytes per action median (KB) | p95 (KB) | WebSocket messages per action: received / sent (median) | server CPU per action (ms): all (net of idle) | browsers' CPU per action (ms): all (net of idle) | page's main thread per action (ms): tasks (script / style / layout) | machine's busy CPU per action (ms) | actions | load avg (1 min) |");
             Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var n in sessionCounts)
             {
@@ -155,7 +155,7 @@ internal static class LoadBenchmark
             await Task.Delay(TimeSpan.FromSeconds(8));
             var idlePerSecond = (await CpuTimes.ReadAsync(http, baseUrl) - idleBefore).Times(1 / idleWatch.Elapsed.TotalSeconds);
 
-            var results = new ConcurrentBag<(double Ms, long Bytes)>();
+            var results = new ConcurrentBag<BrowserSessions.PageActionResult>();
             var load = new List<double> { Measure.LoadAverage() };
             var workBefore = await Task.WhenAll(sessions.Select(s => s.WorkAsync()));
             var cpuBefore = await CpuTimes.ReadAsync(http, baseUrl);
@@ -178,8 +178,10 @@ internal static class LoadBenchmark
             load.Add(Measure.LoadAverage());
             var ms = results.Select(r => r.Ms).ToList();
             var kb = results.Select(r => r.Bytes / 1024.0).ToList();
+            var messagesIn = Measure.Median(results.Select(r => (double)r.MessagesIn).ToList());
+            var messagesOut = Measure.Median(results.Select(r => (double)r.MessagesOut).ToList());
             return $"{n} | {Measure.F(heapPerCircuit, 2)} | {Measure.F(Measure.Median(ms))} | {Measure.F(Measure.Percentile(ms, 95))} | {Measure.F(ms.Max())} " +
-                   $"| {Measure.F(Measure.Median(kb))} | {Measure.F(Measure.Percentile(kb, 95))} | {Measure.F(perAction.Host)} ({Measure.F(netPerAction.Host)} net of idle {Measure.F(idlePerSecond.Host)} ms/s) | {Measure.F(perAction.Browsers)} ({Measure.F(netPerAction.Browsers)} net of idle {Measure.F(idlePerSecond.Browsers)} ms/s) | {Measure.F(pageWork.Tasks)} ({Measure.F(pageWork.Script)} / {Measure.F(pageWork.Style)} / {Measure.F(pageWork.Layout)}) | {Measure.F(perAction.Machine)} | {results.Count} | {Measure.F(load.Min(), 2)} – {Measure.F(load.Max(), 2)}";
+                   $"| {Measure.F(Measure.Median(kb))} | {Measure.F(Measure.Percentile(kb, 95))} | {Measure.F(messagesIn)} / {Measure.F(messagesOut)} | {Measure.F(perAction.Host)} ({Measure.F(netPerAction.Host)} net of idle {Measure.F(idlePerSecond.Host)} ms/s) | {Measure.F(perAction.Browsers)} ({Measure.F(netPerAction.Browsers)} net of idle {Measure.F(idlePerSecond.Browsers)} ms/s) | {Measure.F(pageWork.Tasks)} ({Measure.F(pageWork.Script)} / {Measure.F(pageWork.Style)} / {Measure.F(pageWork.Layout)}) | {Measure.F(perAction.Machine)} | {results.Count} | {Measure.F(load.Min(), 2)} – {Measure.F(load.Max(), 2)}";
         }
         finally
         {

@@ -116,9 +116,12 @@ internal static class GridRenderMeasurement
             var trees = await open[0].Renderer.TreeSizesAsync();
             // What one page change is made of, by component type.
             open[0].Renderer.Breakdown = [];
-            await open[0].NextPageAsync();
+            open[0].Renderer.Contents = [];
+            var measured = await open[0].NextPageAsync();
             var breakdown = open[0].Renderer.Breakdown!;
+            var contents = open[0].Renderer.Contents!;
             open[0].Renderer.Breakdown = null;
+            open[0].Renderer.Contents = null;
             var componentsAfter = open.Select(c => c.Renderer.LiveComponents).ToList();
             var errors = open.SelectMany(c => c.Renderer.Errors).Select(e => e.GetType().Name + ": " + e.Message).Distinct().ToList();
             foreach (var circuit in open)
@@ -154,6 +157,13 @@ internal static class GridRenderMeasurement
             foreach (var (name, (count, edits, frames)) in breakdown.OrderByDescending(b => b.Value.ReferenceFrames + b.Value.Edits).Take(12))
             {
                 Console.WriteLine($"| {name} | {count:N0} | {edits:N0} | {frames:N0} |");
+            }
+            Console.WriteLine();
+            Console.WriteLine($"| one page change ({measured.Bytes / 1024.0:F1} KB), by edit | edits | bytes of strings |");
+            Console.WriteLine("| --- | ---: | ---: |");
+            foreach (var (what, (count, bytes)) in contents.OrderByDescending(c => c.Value.Count * 16 + c.Value.StringBytes).Take(16))
+            {
+                Console.WriteLine($"| {what} | {count:N0} | {bytes:N0} |");
             }
             Console.WriteLine();
             Console.WriteLine("| render trees one circuit holds after the actions, by component type | components | frames | frames of capacity | KB (both buffers) |");

@@ -54,6 +54,12 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
     /// <summary>When set, bytes of each batch's edits and reference frames are added up per component type (what a batch is made of).</summary>
     public Dictionary<string, (int Components, int Edits, int ReferenceFrames)>? Breakdown { get; set; }
 
+    /// <summary>
+    /// When set, each batch's edits are added up by what they do (edit type, and the attribute's name for an attribute
+    /// set): how many, and the UTF-8 bytes of the strings they carry (attribute values, texts, markup).
+    /// </summary>
+    public Dictionary<string, (int Count, long StringBytes)>? Contents { get; set; }
+
     /// <summary>Exceptions the components raised (JS interop answers are defaults here, so a few are expected).</summary>
     public IReadOnlyList<Exception> Errors => _errors;
 
@@ -211,6 +217,25 @@ internal sealed class MeasuringRenderer(IServiceProvider services, ILoggerFactor
                     else if (edit.Type is RenderTreeEditType.SetAttribute)
                     {
                         referenceFrames++;
+                    }
+                }
+                if (Contents is { } contents)
+                {
+                    for (var e = 0; e < diff.Edits.Count; e++)
+                    {
+                        var edit = diff.Edits.Array[diff.Edits.Offset + e];
+                        var (key, bytes) = edit.Type switch
+                        {
+                            RenderTreeEditType.SetAttribute => renderBatch.ReferenceFrames.Array[edit.ReferenceFrameIndex] is var a
+                                ? ($"set {a.AttributeName}", a.AttributeValue is string v ? System.Text.Encoding.UTF8.GetByteCount(v) : 0) : default,
+                            RenderTreeEditType.UpdateText => ("update text", System.Text.Encoding.UTF8.GetByteCount(renderBatch.ReferenceFrames.Array[edit.ReferenceFrameIndex].TextContent ?? "")),
+                            RenderTreeEditType.UpdateMarkup => ("update markup", System.Text.Encoding.UTF8.GetByteCount(renderBatch.ReferenceFrames.Array[edit.ReferenceFrameIndex].MarkupContent ?? "")),
+                            RenderTreeEditType.PrependFrame => ("prepend " + (renderBatch.ReferenceFrames.Array[edit.ReferenceFrameIndex] is var f && f.FrameType == RenderTreeFrameType.Element ? f.ElementName : f.FrameType.ToString()), 0),
+                            RenderTreeEditType.RemoveAttribute => ($"remove {edit.RemovedAttributeName}", 0),
+                            _ => (edit.Type.ToString(), 0),
+                        };
+                        var sofar = contents.GetValueOrDefault(key);
+                        contents[key] = (sofar.Count + 1, sofar.StringBytes + bytes);
                     }
                 }
                 var before = breakdown.GetValueOrDefault(name);
