@@ -168,6 +168,74 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.True((await h.Get<PaymentMethodService>().GetAsync(other.Id)).IsDefault, "the remaining method became the default");
     }
 
+    private static ChargeDisputedEvent Dispute(PaymentRecord p, DisputeStage stage, long? amountMinor = null) =>
+        new(EventId(), DateTimeOffset.UtcNow)
+        {
+            Reference = p.GatewayReference!, Amount = Money.FromMinorUnits(amountMinor ?? p.AmountMinor, p.Currency), Reason = "fraudulent", Stage = stage,
+        };
+
+    // Review: a lost card dispute left the payment Succeeded and its invoices paid in the ERP, the money gone.
+    [Fact]
+    public async Task A_card_dispute_lost_in_full_returns_the_payment_and_reverses_it_in_the_erp_once()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E60", 31_000));
+        var card = await CardAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Succeeded, payment.Status);
+        var sink = h.Get<IGatewayEventSink>();
+
+        // Opened: recorded, nothing changes (the dispute may be won).
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Dispute(payment, DisputeStage.Opened)));
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
+
+        var lost = Dispute(payment, DisputeStage.Lost);
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, lost));
+        Assert.Equal(GatewayEventOutcome.Duplicate, await sink.ReportAsync(SandboxGateway.GatewayKey, lost));
+        // Another delivery of the outcome under another event id changes nothing more.
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Dispute(payment, DisputeStage.Lost)));
+        // A late "succeeded" does not bring it back.
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Succeeded)));
+
+        var done = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Returned, PaymentFailureCodes.Returned), (done.Status, done.FailureCode));
+        Assert.Contains("disputed it (fraudulent)", done.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
+        Assert.Equal((InvoiceStatus.Open, (Guid?)null), (await InvoiceRowsAsync(h, ids)).Select(i => (i.Status, i.ActivePaymentId)).Single());
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        var actions = await AuditActionsAsync(h, account, payment.Id);
+        Assert.Equal(1, actions.Count(a => a == "payment.disputed"));
+        Assert.Equal(2, actions.Count(a => a == "payment.dispute-lost"));
+    }
+
+    [Fact]
+    public async Task A_won_dispute_or_one_lost_for_part_of_the_charge_leaves_the_payment_paid_and_is_audited()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E61", 20_000), new Item("INV-E62", 8_000));
+        var card = await CardAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([ids[0]], card.Id, Key()));
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([ids[1]], card.Id, Key()));
+        var payments = await PaymentsAsync(h, account);
+        var won = payments.Single(p => p.AmountMinor >= 20_000);
+        var partly = payments.Single(p => p.Id != won.Id);
+        var sink = h.Get<IGatewayEventSink>();
+
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Dispute(won, DisputeStage.Won)));
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Dispute(partly, DisputeStage.Lost, partly.AmountMinor - 100)));
+        // The same amount in another currency is not the charge either.
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey,
+            Dispute(partly, DisputeStage.Lost) with { Amount = Money.FromMinorUnits(partly.AmountMinor, partly.Currency == "EUR" ? "USD" : "EUR") }));
+
+        Assert.All(await PaymentsAsync(h, account), p => Assert.Equal(PaymentStatus.Succeeded, p.Status));
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
+        Assert.All(await InvoiceRowsAsync(h, ids), i => Assert.NotEqual(InvoiceStatus.Open, i.Status));
+        Assert.Equal(["payment.dispute-won"], (await AuditActionsAsync(h, account, won.Id)).Where(a => a.StartsWith("payment.dispute", StringComparison.Ordinal)));
+        Assert.Equal(["payment.dispute-lost", "payment.dispute-lost"], (await AuditActionsAsync(h, account, partly.Id)).Where(a => a.StartsWith("payment.dispute", StringComparison.Ordinal)));
+    }
+
     /// <summary>A bank account stored while the gateway still verifies it (micro-deposits), and its token.</summary>
     private static async Task<(PaymentMethodView Method, string Token)> PendingBankAsync(PortalHarness h)
     {
@@ -177,10 +245,10 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         return (await h.Get<PaymentMethodService>().GetAsync(bank.Id), (await db.PaymentMethods.SingleAsync(m => m.Id == bank.Id)).Token);
     }
 
-    private static async Task<List<string>> AuditActionsAsync(PortalHarness h, string account, Guid methodId)
+    private static async Task<List<string>> AuditActionsAsync(PortalHarness h, string account, Guid subjectId)
     {
         await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
-        var subject = methodId.ToString();
+        var subject = subjectId.ToString();
         return await db.AuditEvents.Where(a => a.AccountId == account && a.SubjectId == subject).OrderBy(a => a.Id).Select(a => a.Action).ToListAsync();
     }
 

@@ -26,7 +26,12 @@ public sealed record ChargeStatusEvent(string EventId, DateTimeOffset OccurredAt
     public string? Message { get; init; }
 }
 
-/// <summary>A disputed charge (chargeback): the money may be taken back. Recorded and shown; the status is unchanged.</summary>
+/// <summary>
+/// A disputed charge (chargeback) was opened or closed at the gateway. An opened or won dispute is recorded in the audit
+/// log and the status is unchanged; a lost dispute of the whole charge ends the payment <c>Returned</c> (the card issuer
+/// took the money back): its invoices reopen and the ERP is told to reverse the payment. A lost dispute of part of the
+/// charge is recorded and logged as an error for an operator (the portal does not split a payment).
+/// </summary>
 public sealed record ChargeDisputedEvent(string EventId, DateTimeOffset OccurredAt) : GatewayEvent(EventId, OccurredAt)
 {
     /// <summary>The gateway's charge reference.</summary>
@@ -35,6 +40,19 @@ public sealed record ChargeDisputedEvent(string EventId, DateTimeOffset Occurred
     public required Money Amount { get; init; }
     /// <summary>The dispute reason in the gateway's words.</summary>
     public string? Reason { get; init; }
+    /// <summary>Where the dispute stands: <see cref="DisputeStage.Opened"/> (the default), won or lost.</summary>
+    public DisputeStage Stage { get; init; }
+}
+
+/// <summary>Where a dispute of a charge stands (<see cref="ChargeDisputedEvent.Stage"/>).</summary>
+public enum DisputeStage
+{
+    /// <summary>The cardholder disputed the charge; the issuer may take the money back. Nothing changes yet.</summary>
+    Opened,
+    /// <summary>Closed in the merchant's favour (or an inquiry closed without a chargeback): the money stays.</summary>
+    Won,
+    /// <summary>Closed in the cardholder's favour: the issuer took the disputed amount back for good.</summary>
+    Lost,
 }
 
 /// <summary>

@@ -18,6 +18,9 @@ namespace Portal.Payments.Gateways.Stripe.Webhooks;
 /// <item><c>charge.refunded</c> refunded in full → <see cref="ChargeStatus.Reversed"/> (a partial refund changes no status);</item>
 /// <item><c>charge.dispute.created</c> → <see cref="ChargeDisputedEvent"/> for cards; for a US bank debit, whose disputes are
 /// final unauthorized-debit returns, → <see cref="ChargeStatus.Returned"/>;</item>
+/// <item><c>charge.dispute.closed</c> → <see cref="ChargeDisputedEvent"/> for cards, <see cref="DisputeStage.Lost"/> for
+/// <c>lost</c>, <see cref="DisputeStage.Won"/> for <c>won</c> and <c>warning_closed</c> (an inquiry that never became a
+/// chargeback); nothing for a US bank debit (returned when its dispute was created);</item>
 /// <item><c>payment_method.updated</c> / <c>payment_method.automatically_updated</c> → <see cref="MethodUpdatedEvent"/> (card expiry, last 4);</item>
 /// <item><c>payment_method.detached</c> → <see cref="MethodDetachedEvent"/>;</item>
 /// <item><c>setup_intent.succeeded</c> → <see cref="MethodUpdatedEvent"/> with <see cref="MethodUpdatedEvent.VerificationPending"/>
@@ -150,6 +153,7 @@ public sealed class StripeWebhookHandler(
         "payment_intent.payment_failed" => FailedIntentEvent(id, occurred, o),
         "charge.refunded" => RefundedEvent(id, occurred, o),
         "charge.dispute.created" => DisputeEvent(id, occurred, o),
+        "charge.dispute.closed" => ClosedDisputeEvent(id, occurred, o),
         "payment_method.updated" or "payment_method.automatically_updated" => MethodUpdated(id, occurred, o),
         "payment_method.detached" => new MethodDetachedEvent(id, occurred) { Token = Str(o, "id") ?? throw new FormatException("The payment method has no id.") },
         "setup_intent.succeeded" => SetupIntentEvent(id, occurred, o, failed: false),
@@ -230,9 +234,7 @@ public sealed class StripeWebhookHandler(
     {
         var reference = Str(dispute, "payment_intent") ?? Str(dispute, "charge") ?? throw new FormatException("The dispute names no charge.");
         var reason = Str(dispute, "reason");
-        var bank = dispute.TryGetProperty("payment_method_details", out var details) && details.ValueKind == JsonValueKind.Object
-            && Str(details, "type") == "us_bank_account";
-        if (bank)
+        if (IsBankDispute(dispute))
         {
             return new ChargeStatusEvent(id, occurred)
             {
@@ -250,6 +252,31 @@ public sealed class StripeWebhookHandler(
             Reason = reason?.Replace('_', ' '),
         };
     }
+
+    /// <summary>
+    /// A closed card dispute: lost (the issuer keeps the money), won, or an inquiry closed without a chargeback
+    /// (<c>warning_closed</c>: nothing was taken). A bank debit's dispute was a return when it was created; its closing
+    /// and any other status say nothing new.
+    /// </summary>
+    private static ChargeDisputedEvent? ClosedDisputeEvent(string id, DateTimeOffset occurred, JsonElement dispute)
+    {
+        DisputeStage? stage = Str(dispute, "status") switch
+        {
+            "lost" => DisputeStage.Lost,
+            "won" or "warning_closed" => DisputeStage.Won,
+            _ => null,
+        };
+        if (stage is null || IsBankDispute(dispute))
+        {
+            return null;
+        }
+        var created = (ChargeDisputedEvent)DisputeEvent(id, occurred, dispute);
+        return created with { Stage = stage.Value };
+    }
+
+    private static bool IsBankDispute(JsonElement dispute) =>
+        dispute.TryGetProperty("payment_method_details", out var details) && details.ValueKind == JsonValueKind.Object
+        && Str(details, "type") == "us_bank_account";
 
     private static MethodUpdatedEvent? MethodUpdated(string id, DateTimeOffset occurred, JsonElement pm)
     {

@@ -42,4 +42,16 @@ public static class StripeEvents
     public static GatewayWebhookRequest Delivery(string body, string? signature) =>
         new(signature is null ? new Dictionary<string, string>() : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Stripe-Signature"] = signature },
             Encoding.UTF8.GetBytes(body));
+
+    /// <summary>A dispute object as Stripe sends it in <c>charge.dispute.created</c> (or, with its final status, <c>charge.dispute.closed</c>).</summary>
+    public static JsonObject Dispute(JsonObject charge, string reason, string? status = null) => new()
+    {
+        ["id"] = "dp_" + Guid.NewGuid().ToString("N")[..24], ["object"] = "dispute", ["amount"] = charge["amount"]!.GetValue<long>(),
+        ["balance_transactions"] = new JsonArray(), ["charge"] = charge["id"]!.GetValue<string>(), ["created"] = charge["created"]!.GetValue<long>() + 86400,
+        ["currency"] = charge["currency"]!.GetValue<string>(),
+        ["evidence_details"] = new JsonObject { ["due_by"] = null, ["has_evidence"] = false, ["past_due"] = false, ["submission_count"] = 0 },
+        ["is_charge_refundable"] = false, ["livemode"] = false, ["metadata"] = new JsonObject(), ["payment_intent"] = charge["payment_intent"]!.GetValue<string>(),
+        ["payment_method_details"] = new JsonObject { ["type"] = charge["payment_method_details"]!["type"]!.GetValue<string>() },
+        ["reason"] = reason, ["status"] = status ?? (charge["payment_method_details"]!["type"]!.GetValue<string>() == "us_bank_account" ? "lost" : "needs_response"),
+    };
 }

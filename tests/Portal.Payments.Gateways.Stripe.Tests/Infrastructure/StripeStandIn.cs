@@ -116,6 +116,15 @@ public sealed class StripeStandIn : IDisposable
         }
     }
 
+    /// <summary>The id of the PaymentIntent made under the portal's idempotency key <paramref name="idempotencyKey"/> (its metadata), or null.</summary>
+    public string? IntentIdOf(string idempotencyKey)
+    {
+        lock (_lock)
+        {
+            return _intents.Values.FirstOrDefault(i => i["metadata"]?["portal_idempotency_key"]?.GetValue<string>() == idempotencyKey)?["id"]?.GetValue<string>();
+        }
+    }
+
     /// <summary>A copy of the SetupIntent that collected payment method <paramref name="paymentMethodId"/>, or null.</summary>
     public JsonObject? SetupIntentOf(string paymentMethodId)
     {

@@ -125,11 +125,55 @@ internal sealed class GatewayEventSink(
         {
             return (GatewayEventOutcome.Unknown, null);
         }
-        // A dispute does not change the payment's status until the gateway settles it (refund or return events follow).
-        AuditLog.Add(db, payment.AccountId, SystemUser, "payment.disputed", payment.Id.ToString(), clock.GetUtcNow().UtcDateTime,
+        var now = clock.GetUtcNow().UtcDateTime;
+        var charged = Money.FromMinorUnits(payment.AmountMinor, payment.Currency);
+        var whole = e.Amount.Currency == charged.Currency && e.Amount.Amount >= charged.Amount;
+        var action = e.Stage switch
+        {
+            DisputeStage.Won => "payment.dispute-won",
+            DisputeStage.Lost => "payment.dispute-lost",
+            _ => "payment.disputed",
+        };
+        AuditLog.Add(db, payment.AccountId, SystemUser, action, payment.Id.ToString(), now,
             new { payment.ReceiptNumber, Amount = e.Amount.ToString(), e.Reason });
-        logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}) of account {AccountId} is disputed: {Amount} ({Reason})",
-            payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount, e.Reason);
+        switch (e.Stage)
+        {
+            case DisputeStage.Opened:
+                // Nothing changes until the dispute is closed: won, the money stays; lost, the payment is returned (below).
+                logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}) of account {AccountId} is disputed: {Amount} ({Reason})",
+                    payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount, e.Reason);
+                return (GatewayEventOutcome.Applied, payment.Id);
+            case DisputeStage.Won:
+                logger.LogInformation("The dispute of payment {PaymentId} ({ReceiptNumber}) of account {AccountId} was closed in the merchant's favour: {Amount}",
+                    payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount);
+                return (GatewayEventOutcome.Applied, payment.Id);
+        }
+
+        var from = payment.Status;
+        if (!whole)
+        {
+            // The portal does not split a payment: part of it taken back is for an operator to record in the ERP.
+            logger.LogError("The dispute of payment {PaymentId} ({ReceiptNumber}, {Charged}) of account {AccountId} was lost for {Amount} ({Reason}), part of the charge: the payment stays {Status}. Record the chargeback in the ERP",
+                payment.Id, payment.ReceiptNumber, charged, payment.AccountId, e.Amount, e.Reason, from);
+            return (GatewayEventOutcome.Applied, payment.Id);
+        }
+        if (from is not (PaymentStatus.Succeeded or PaymentStatus.Processing or PaymentStatus.Unconfirmed) || !PaymentLifecycle.Allows(from, PaymentStatus.Returned))
+        {
+            // Already returned, refunded or never charged: nothing more was taken than the portal knows of.
+            logger.LogWarning("The dispute of payment {PaymentId} ({ReceiptNumber}) of account {AccountId} was lost for {Amount}; the payment is {Status} already",
+                payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount, from);
+            return (GatewayEventOutcome.Ignored, payment.Id);
+        }
+        var message = "The card issuer took the payment back after the cardholder disputed it"
+            + (string.IsNullOrWhiteSpace(e.Reason) ? "." : $" ({e.Reason}).");
+        var (reason, code) = PaymentFailureCodes.OfAnswer(ChargeStatus.Returned, PaymentStatus.Returned, GatewayErrorCode.Returned, message);
+        var change = new PaymentChange(SystemUser) { Reference = payment.GatewayReference ?? e.Reference, Reason = reason, FailureCode = code, EmailFailure = true };
+        if (!await lifecycle.TryMoveAsync(db, payment, from, PaymentStatus.Returned, change, ct))
+        {
+            throw new DbUpdateException($"Payment {payment.Id} moved while event {e.EventId} was applied.");
+        }
+        logger.LogWarning("The dispute of payment {PaymentId} ({ReceiptNumber}) of account {AccountId} was lost for {Amount}: the payment is returned and its invoices open again",
+            payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount);
         return (GatewayEventOutcome.Applied, payment.Id);
     }
 
