@@ -79,6 +79,12 @@ public abstract class ShortPayTests(TestDatabase database)
             Assert.Equal($"The amount entered for INV-1000 changes its discount from USD 20.00 to USD {discount.ToString("N2", CultureInfo.InvariantCulture)}.", line.DiscountNotice);
             Assert.True(preview.DiscountChanged);
         }
+        // The grid's "Short by" beside an amount typed in the row says what the preview says (it said balance − discount
+        // − amount, 380.00 under every policy).
+        var row = Assert.Single((await h.Get<Services.Invoices.InvoiceQueryService>().QueryAsync(new Services.Invoices.InvoiceQuery { Take = 10, Search = "INV-1000" })).Items, r => r.Number == "INV-1000");
+        var discounts = h.Get<Discounts.IDiscountPolicy>();
+        Assert.Equal((Usd(980m), Usd(shortAmount)), (row.FullPaymentToday, row.ShortBy(Usd(600m), discounts)));
+        Assert.Equal((Usd(0m), Usd(0m)), (row.ShortBy(Usd(980m), discounts), row.ShortBy(Usd(1000m), discounts)));
     }
 
     [Fact]

@@ -115,7 +115,7 @@ public class GridAmountToPayTests : PayTestContext
         Select(cut, "GAP-7001");
         Select(cut, "GAP-7002");
         Input(cut, "Amount to pay for GAP-7001").Change("600");
-        Assert.Equal("Short by 380.00; you give the reason when you pay.", cut.Find("[data-testid=grid-amount-short]").TextContent.Trim());
+        Assert.Equal("Short by 388.00; you give the reason when you pay.", cut.Find("[data-testid=grid-amount-short]").TextContent.Trim());
 
         cut.WaitForElement("[data-testid=pay-selected]", Timeout).Click();
 

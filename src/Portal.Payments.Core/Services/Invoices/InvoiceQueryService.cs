@@ -7,6 +7,7 @@ using Portal.Payments.Discounts;
 using Portal.Payments.Erp;
 using Portal.Payments.Grid;
 using Portal.Payments.Hosting;
+using Portal.Payments.Services.Payments;
 using Portal.Payments.Sync;
 
 namespace Portal.Payments.Services.Invoices;
@@ -95,6 +96,27 @@ public sealed record InvoiceRow
     /// (the default amount to pay). Null for credits (negative balances), which are applied in full.
     /// </summary>
     public Money? FullPaymentToday { get; init; }
+    /// <summary>The day <see cref="FullPaymentToday"/> and <see cref="ShortBy"/> price the invoice for (the portal's today when the row was read).</summary>
+    public DateOnly PricedOn { get; init; }
+
+    /// <summary>
+    /// What paying <paramref name="paid"/> today leaves short on the invoice, as the payment's preview and receipt will
+    /// say: the open balance less the amount paid less the discount <paramref name="policy"/> gives on that amount (a
+    /// pro-rated discount shrinks with a short payment). Zero when it pays the full payment or more, and for credits.
+    /// </summary>
+    public Money ShortBy(Money paid, IDiscountPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return FullPaymentToday is null
+            ? Money.Zero(OpenBalance.Currency)
+            : PaymentCalculator.ShortAmount(policy, new DiscountContext
+            {
+                OpenBalance = OpenBalance,
+                DiscountAvailable = DiscountAvailable,
+                DiscountDate = DiscountDate,
+                PaymentDate = PricedOn,
+            }, paid);
+    }
 }
 
 /// <summary>
@@ -346,6 +368,7 @@ internal sealed record InvoiceData(
         CommentCount = CommentCount,
         DaysPastDue = today.DayNumber - DueDate.DayNumber,
         FullPaymentToday = OpenMinor > 0 ? FullPayment(today, policy) : null,
+        PricedOn = today,
     };
 
     private Money FullPayment(DateOnly today, IDiscountPolicy policy)

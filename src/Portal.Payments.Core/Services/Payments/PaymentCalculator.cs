@@ -114,6 +114,17 @@ internal static class PaymentCalculator
         return paid == context.OpenBalance - fullDiscount ? fullDiscount : PartialDiscount(policy, context, paid);
     }
 
+    /// <summary>
+    /// What a payment of <paramref name="paid"/> leaves short on an invoice priced by <paramref name="context"/> (its open
+    /// balance, discount and the payment date), as <see cref="Compute"/> prices the line: the open balance less the amount
+    /// paid less the discount the policy gives on that amount; zero when it pays the full payment or more.
+    /// </summary>
+    internal static Money ShortAmount(IDiscountPolicy policy, DiscountContext context, Money paid)
+    {
+        var full = context.OpenBalance - policy.DiscountFor(context);
+        return paid >= full ? Money.Zero(context.OpenBalance.Currency) : context.OpenBalance - paid - PartialDiscount(policy, context, paid);
+    }
+
     private static DiscountContext Context(InvoiceRecord item, DateOnly paymentDate, string currency) => new()
     {
         OpenBalance = Money.FromMinorUnits(item.OpenMinor, currency),

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Logging;
 using Microsoft.JSInterop;
 using Portal.Payments.Data;
+using Portal.Payments.Discounts;
 using Portal.Payments.Erp;
 using Portal.Payments.Grid;
 using Portal.Payments.Services;
@@ -71,6 +72,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private MarkedFocus? _focusGrid;
 
     [Inject] private InvoiceQueryService Invoices { get; set; } = default!;
+    [Inject] private IDiscountPolicy Discounts { get; set; } = default!;
     [Inject] private ILogger<OpenInvoicesGrid> Logger { get; set; } = default!;
     [Inject] private AccountOverviewService Overview { get; set; } = default!;
     [Inject] private PortalAccess Access { get; set; } = default!;
