@@ -239,6 +239,19 @@ public class AutopayManagerTests : PayTestContext
         Button(cut, "Turn on autopay").Click();
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-items]")), Timeout);
         Assert.Equal("USD 410.00 (fee USD 10.00)", cut.Find("[data-testid=autopay-item] td.pp-num").TextContent.Trim());
+
+        // Review: on a later visit, changing only the largest payment reviewed with no method and no fee notice (the
+        // picker shows the enrolment's card as chosen without telling the page).
+        var later = RenderPage();
+        Button(later, "Change autopay").Click();
+        WaitForForm(later);
+        later.WaitForAssertion(() => Assert.NotNull(later.Find("[data-testid=autopay-fee-notice]")), Timeout);
+        Input(later, "Largest payment autopay makes (optional)").Change("900");
+        Button(later, "Review autopay").Click();
+        Assert.Equal("Visa •••• 4242", Text(later, "review-method"));
+        Assert.Equal("USD 900.00", Text(later, "review-max"));
+        Assert.Equal("Convenience fee (2.5%) is added to each autopay payment with this method, under the fee policy in force on its debit date. Pay by bank: no fee.",
+            Text(later, "review-fee-notice"));
     }
 
     [Fact]
