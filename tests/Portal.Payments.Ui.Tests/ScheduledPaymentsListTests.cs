@@ -180,6 +180,41 @@ public class ScheduledPaymentsListTests : PayTestContext
         Assert.Equal((InvoiceStatus.Scheduled, (DateOnly?)new DateOnly(2027, 3, 20)), (invoice.Status, invoice.ScheduledFor));
     }
 
+    // Review: a failure asking the amount for the chosen date replaced the whole list, the open form with it, by "part of
+    // the page failed".
+    [Fact]
+    public async Task When_the_amount_for_a_new_date_cannot_be_asked_the_form_stays_with_the_choice_and_says_so()
+    {
+        var fault = new InjectedDbFault("SELECT", "pp_invoices");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(fault));
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("SCH-5151", 40_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
+        var cut = RenderList();
+        await OpenChangeAsync(cut);
+        fault.Armed = true;
+
+        await cut.InvokeAsync(() => cut.FindComponent<PortalDatePicker>().Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
+
+        cut.WaitForAssertion(() => Assert.Equal("Something went wrong on our side. What you entered is kept; please try again in a moment.",
+            Text(cut, "scheduled-change-error")), Timeout);
+        Assert.True(fault.Failed > 0);
+        Assert.NotNull(cut.Find("[data-testid=scheduled-change-form]"));
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-new-amount]"));
+        Assert.True(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled"));
+
+        // Asked again once the database answers: the amount shows and the change saves.
+        fault.Armed = false;
+        await cut.InvokeAsync(() => cut.FindComponent<PortalDatePicker>().Instance.Change.InvokeAsync(new DateTime(2027, 3, 19)));
+        cut.WaitForAssertion(() => Assert.Equal("Amount on that date: USD 400.00", Text(cut, "scheduled-new-amount")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-change-error]"));
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+        cut.WaitForAssertion(() => Assert.StartsWith($"Payment {scheduled.ReceiptNumber} now charges USD 400.00 on 3/19/2027 with",
+            Text(cut, "scheduled-changed")), Timeout);
+    }
+
     [Fact]
     public async Task A_past_date_typed_into_the_change_form_stays_in_the_box_is_explained_and_nothing_can_be_saved()
     {

@@ -188,9 +188,15 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
         {
             _dateError = FieldErrorText.Of(L, ex);
         }
-        catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException)
+        catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
         {
             _changeError = FieldErrorText.Of(L, ex);
+        }
+        catch (Exception)
+        {
+            // The amount could not be asked (the database, the network): the form stays open with what was chosen, and
+            // nothing can be saved without an amount; choosing the date or method again asks again.
+            _changeError = L["Common.WentWrong"];
         }
     }
 
