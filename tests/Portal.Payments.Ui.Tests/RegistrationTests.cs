@@ -85,6 +85,26 @@ public class RegistrationTests
         Assert.Equal(1, Count(services, typeof(NotificationService)));
     }
 
+    // Review: a host that registered Radzen's four services by hand (Radzen's older setup) never got ThemeService, and
+    // every page with the host guide's <RadzenTheme> answered 500.
+    [Fact]
+    public void A_host_that_registered_part_of_Radzen_by_hand_gets_the_rest_once()
+    {
+        var services = new ServiceCollection();
+        services.AddScoped<DialogService>();
+        services.AddScoped<NotificationService>();
+        services.AddScoped<TooltipService>();
+        services.AddScoped<ContextMenuService>();
+
+        services.AddCustomerPortalPayments();
+        services.AddCustomerPortalPayments();
+
+        foreach (var type in new[] { typeof(DialogService), typeof(NotificationService), typeof(TooltipService), typeof(ContextMenuService), typeof(ThemeService) })
+        {
+            Assert.True(Count(services, type) == 1, $"{type.Name} is registered {Count(services, type)} times.");
+        }
+    }
+
     [Fact]
     public void Every_options_lambda_is_applied_and_the_container_resolves_the_overview()
     {

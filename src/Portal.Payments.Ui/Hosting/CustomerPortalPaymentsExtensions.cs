@@ -18,10 +18,14 @@ public static class CustomerPortalPaymentsExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var builder = services.AddPortalPaymentsCore(configure);
-        // AddRadzenComponents is not idempotent: add it only when nobody did.
-        if (!services.Any(d => d.ServiceType == typeof(DialogService)))
+        // Each of Radzen's services that nobody registered yet: AddRadzenComponents is not idempotent, and a host on Radzen's
+        // older setup registered some of them by hand (DialogService and three others, but no ThemeService, which a
+        // RadzenTheme in the host's App.razor needs on every page).
+        var radzen = new ServiceCollection();
+        radzen.AddRadzenComponents();
+        foreach (var descriptor in radzen)
         {
-            services.AddRadzenComponents();
+            services.TryAdd(descriptor);
         }
         // A host's user context reads the signed-in user from the request (the host guide's step 3 and the sample do);
         // a cookie or OpenID Connect host without ASP.NET Core Identity has no IHttpContextAccessor otherwise. Idempotent.
