@@ -140,6 +140,56 @@ public class HostMistakeTests
         }
     }
 
+    // Review: MapRazorComponents<App>() without .AddAdditionalAssemblies(the portal's) answered 404 on /portal with nothing logged.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_host_that_maps_its_pages_without_the_portals_logs_an_error_naming_AddAdditionalAssemblies(bool portalPages)
+    {
+        var db = Path.Combine(Path.GetTempPath(), $"pp-pages-{Guid.NewGuid():N}.db");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var log = new ErrorLog();
+        builder.Logging.ClearProviders().AddProvider(log);
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddSingleton(new TestUsers());
+        builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
+            .UseSqlite($"Data Source={db};Pooling=False").UseUserContext<TestUserContext>()
+            .UseSandboxGateway(o => o.AllowInProduction = true).UseDemoErp(o => o.AllowInProduction = true);
+        await using var app = builder.Build();
+        app.UseAntiforgery();
+        var pages = app.MapRazorComponents<HostRoot>().AddInteractiveServerRenderMode();
+        if (portalPages)
+        {
+            pages.AddAdditionalAssemblies(typeof(PortalRoutes).Assembly);
+        }
+        app.MapCustomerPortalPayments();
+        try
+        {
+            await app.StartAsync();
+            await app.StopAsync();
+        }
+        finally
+        {
+            File.Delete(db);
+        }
+
+        Assert.Equal(!portalPages, app.Services.GetRequiredService<PortalEndpointCheck>().PagesMissing());
+        var errors = log.Errors.Where(e => e.Contains("AddAdditionalAssemblies", StringComparison.Ordinal)).ToList();
+        if (portalPages)
+        {
+            Assert.Empty(errors);
+        }
+        else
+        {
+            Assert.StartsWith("The portal's pages are not mapped", Assert.Single(errors), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>A host's own root component with a page of its own (the host's home).</summary>
+    [Microsoft.AspNetCore.Components.Route("/host-mistake-home")]
+    public sealed class HostRoot : Microsoft.AspNetCore.Components.ComponentBase;
+
     /// <summary>Every portal page says so too, where the other setup messages go.</summary>
     public class OnThePage : Bunit.BunitContext
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,7 +20,26 @@ internal sealed class PortalEndpointCheck(IServiceProvider services)
         "the ERP's sync trigger and the payment gateways' webhooks (such as Stripe's) all answer 404. Add " +
         "app.MapCustomerPortalPayments(); to Program.cs after app.MapRazorComponents<App>() (see the host guide, step 4).";
 
+    internal const string PagesNotMapped =
+        "The portal's pages are not mapped: app.MapRazorComponents<App>() maps pages, but none of the portal's, so /portal and " +
+        "every portal page answer 404. Add .AddAdditionalAssemblies(typeof(Portal.Payments.Ui.PortalRoutes).Assembly) to " +
+        "app.MapRazorComponents<App>() in Program.cs (see the host guide, step 4).";
+
     private bool _mapped;
+
+    /// <summary>
+    /// True when the host maps Razor component pages but none of the portal's (<c>AddAdditionalAssemblies</c> forgotten);
+    /// false when the portal's pages are mapped; null when it cannot tell (no endpoint routing, or no page is mapped at all).
+    /// </summary>
+    public bool? PagesMissing()
+    {
+        if (services.GetService<EndpointDataSource>() is not { } endpoints)
+        {
+            return null;
+        }
+        var pages = endpoints.Endpoints.Select(e => e.Metadata.GetMetadata<ComponentTypeMetadata>()?.Type).OfType<Type>().ToList();
+        return pages.Count == 0 ? null : !pages.Any(t => t.Assembly == typeof(PortalEndpointCheck).Assembly);
+    }
 
     /// <summary>True when the portal's endpoints are mapped, false when not, null when it cannot tell (no endpoint routing).</summary>
     public bool? IsMapped()
@@ -47,7 +67,10 @@ internal sealed class PortalEndpointCheck(IServiceProvider services)
     }
 }
 
-/// <summary>Logs <see cref="PortalEndpointCheck.NotMapped"/> as an error once the app has started, when the call is missing.</summary>
+/// <summary>
+/// Logs <see cref="PortalEndpointCheck.NotMapped"/> as an error once the app has started, when the call is missing, and
+/// <see cref="PortalEndpointCheck.PagesNotMapped"/> when the host's pages are mapped without the portal's.
+/// </summary>
 internal sealed class PortalEndpointWarning(PortalEndpointCheck check, IServiceProvider services, ILogger<PortalEndpointWarning> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -58,6 +81,10 @@ internal sealed class PortalEndpointWarning(PortalEndpointCheck check, IServiceP
             if (check.IsMapped() == false)
             {
                 logger.LogError("{Problem}", PortalEndpointCheck.NotMapped);
+            }
+            if (check.PagesMissing() == true)
+            {
+                logger.LogError("{Problem}", PortalEndpointCheck.PagesNotMapped);
             }
         });
         return Task.CompletedTask;
