@@ -201,7 +201,7 @@ public sealed partial class PackageInstallTests(PackedHostFixture packed, ITestO
     }
 
     [Fact]
-    public async Task Without_Radzens_script_and_theme_the_portal_names_what_to_add()
+    public async Task Without_Radzens_script_and_theme_and_the_styles_bundle_the_portal_names_what_to_add()
     {
         var host = await packed.HostAsync("per-page", radzen: false);
         var consoleErrors = new List<string>();
@@ -223,6 +223,8 @@ public sealed partial class PackageInstallTests(PackedHostFixture packed, ITestO
             await Assertions.Expect(page.GetByTestId("portal-setup-error")).ToContainTextAsync(["_content/Radzen.Blazor/Radzen.Blazor.js"], new() { Timeout = TimeoutMs });
             var text = string.Join("\n", await page.GetByTestId("portal-setup-error").AllInnerTextsAsync());
             Assert.Contains("<RadzenTheme", text, StringComparison.Ordinal);
+            // Review: the missing scoped-CSS bundle (the portal's navigation as a bulleted list) went unexplained.
+            Assert.Contains("YourApp.styles.css", text, StringComparison.Ordinal);
             Assert.DoesNotContain("Could not find", text, StringComparison.Ordinal);
         });
         lock (consoleErrors)

@@ -225,7 +225,7 @@ public static class ThrowawayHost
 
         // PackTest:Interactivity = global (the Routes component interactive) or per-page (the Blazor Web App template's
         // default: pages choose; the portal's pages declare their own). PackTest:Radzen = off leaves out Radzen's theme
-        // and script, as a host that forgot them.
+        // and script and the app's scoped-CSS bundle, as a host that forgot them.
         Write(folder, "Components/App.razor", """
             @inject IConfiguration Configuration
             <!DOCTYPE html>
@@ -241,7 +241,10 @@ public static class ThrowawayHost
                     <RadzenTheme Theme="material" />
                 }
                 <link rel="stylesheet" href="_content/Portal.Payments.Ui/portal-payments.css" />
-                <link rel="stylesheet" href="PackTestHost.styles.css" />
+                @if (WithRadzen)
+                {
+                    <link rel="stylesheet" href="PackTestHost.styles.css" />
+                }
                 <link rel="stylesheet" href="host.css" />
                 <HeadOutlet @rendermode="PageRenderMode" />
             </head>

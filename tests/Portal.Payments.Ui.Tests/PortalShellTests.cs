@@ -32,6 +32,20 @@ public class PortalShellTests : ShellTestContext
         Assert.Contains(JSInterop.Invocations, i => i.Identifier == "report");
     }
 
+    // Review: a host page without its YourApp.styles.css bundle showed the portal's navigation as a bulleted list, unexplained.
+    [Fact]
+    public void A_host_page_without_the_scoped_styles_bundle_is_told_which_link_to_add()
+    {
+        JSInterop.SetupModule("./_content/Portal.Payments.Ui/js/portal-setup.js")
+            .Setup<string[]?>("check", _ => true).SetResult(["component-styles"]);
+
+        var cut = Render<PortalShell>(p => p.AddChildContent(Content));
+
+        cut.WaitForAssertion(() => Assert.Contains("<link rel=\"stylesheet\" href=\"@Assets[\"YourApp.styles.css\"]\" />",
+            cut.Find("[data-testid=portal-setup-error]").TextContent));
+        Assert.DoesNotContain("component-styles", cut.Find("[data-testid=portal-setup-error]").TextContent);
+    }
+
     [Fact]
     public void A_host_that_does_not_serve_the_portals_static_files_is_told_how_to_serve_them()
     {

@@ -17,6 +17,10 @@ export function check(probe) {
     if (probe && getComputedStyle(probe).getPropertyValue("--pp-stylesheet").trim() !== "loaded") {
         missing.push("portal-stylesheet");
     }
+    // The components' own (scoped) styles come with the host's YourApp.styles.css bundle; set on the probe by them.
+    if (probe && getComputedStyle(probe).getPropertyValue("--pp-scoped-styles").trim() !== "loaded") {
+        missing.push("component-styles");
+    }
     return missing;
 }
 
