@@ -96,26 +96,23 @@ public class HostMistakeTests
         Assert.Contains("CustomerPortalPayments:Texts:de:Email.Subject.Failed uses {3}", ex.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task A_host_that_forgets_MapCustomerPortalPayments_logs_an_error_naming_the_call_once_started(bool map)
+    /// <summary>A slim host with the portal on a throwaway SQLite file (<paramref name="db"/>), its errors logged to <paramref name="log"/>.</summary>
+    private static WebApplicationBuilder PortalHost(ErrorLog log, out string db)
     {
-        var db = Path.Combine(Path.GetTempPath(), $"pp-map-{Guid.NewGuid():N}.db");
+        db = Path.Combine(Path.GetTempPath(), $"pp-host-{Guid.NewGuid():N}.db");
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var log = new ErrorLog();
         builder.Logging.ClearProviders().AddProvider(log);
         builder.Services.AddSingleton(new TestUsers());
         builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
             .UseSqlite($"Data Source={db};Pooling=False").UseUserContext<TestUserContext>()
             .UseSandboxGateway(o => o.AllowInProduction = true).UseDemoErp(o => o.AllowInProduction = true);
-        await using var app = builder.Build();
-        app.MapGet("/", () => "host home");
-        if (map)
-        {
-            app.MapCustomerPortalPayments();
-        }
+        return builder;
+    }
+
+    /// <summary>Starts and stops <paramref name="app"/> (the start checks run once it has started), then deletes its database.</summary>
+    private static async Task StartAndStopAsync(WebApplication app, string db)
+    {
         try
         {
             await app.StartAsync();
@@ -125,6 +122,22 @@ public class HostMistakeTests
         {
             File.Delete(db);
         }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_host_that_forgets_MapCustomerPortalPayments_logs_an_error_naming_the_call_once_started(bool map)
+    {
+        var log = new ErrorLog();
+        var builder = PortalHost(log, out var db);
+        await using var app = builder.Build();
+        app.MapGet("/", () => "host home");
+        if (map)
+        {
+            app.MapCustomerPortalPayments();
+        }
+        await StartAndStopAsync(app, db);
 
         var check = app.Services.GetRequiredService<PortalEndpointCheck>();
         Assert.Equal(map, check.IsMapped());
@@ -146,16 +159,9 @@ public class HostMistakeTests
     [InlineData(true)]
     public async Task A_host_that_maps_its_pages_without_the_portals_logs_an_error_naming_AddAdditionalAssemblies(bool portalPages)
     {
-        var db = Path.Combine(Path.GetTempPath(), $"pp-pages-{Guid.NewGuid():N}.db");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
         var log = new ErrorLog();
-        builder.Logging.ClearProviders().AddProvider(log);
+        var builder = PortalHost(log, out var db);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.AddSingleton(new TestUsers());
-        builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
-            .UseSqlite($"Data Source={db};Pooling=False").UseUserContext<TestUserContext>()
-            .UseSandboxGateway(o => o.AllowInProduction = true).UseDemoErp(o => o.AllowInProduction = true);
         await using var app = builder.Build();
         app.UseAntiforgery();
         var pages = app.MapRazorComponents<HostRoot>().AddInteractiveServerRenderMode();
@@ -164,15 +170,7 @@ public class HostMistakeTests
             pages.AddAdditionalAssemblies(typeof(PortalRoutes).Assembly);
         }
         app.MapCustomerPortalPayments();
-        try
-        {
-            await app.StartAsync();
-            await app.StopAsync();
-        }
-        finally
-        {
-            File.Delete(db);
-        }
+        await StartAndStopAsync(app, db);
 
         Assert.Equal(!portalPages, app.Services.GetRequiredService<PortalEndpointCheck>().PagesMissing());
         var errors = log.Errors.Where(e => e.Contains("AddAdditionalAssemblies", StringComparison.Ordinal)).ToList();
