@@ -236,6 +236,25 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Equal(["payment.dispute-lost", "payment.dispute-lost"], (await AuditActionsAsync(h, account, partly.Id)).Where(a => a.StartsWith("payment.dispute", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task A_dispute_lost_on_a_refunded_payment_changes_nothing_here_and_is_left_to_an_operator()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E63", 15_000));
+        var card = await CardAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        var sink = h.Get<IGatewayEventSink>();
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Reversed)));
+        Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
+
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Dispute(payment, DisputeStage.Lost)));
+
+        Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));   // the refund's, no second one
+        Assert.Contains("payment.dispute-lost", await AuditActionsAsync(h, account, payment.Id));
+    }
+
     /// <summary>A bank account stored while the gateway still verifies it (micro-deposits), and its token.</summary>
     private static async Task<(PaymentMethodView Method, string Token)> PendingBankAsync(PortalHarness h)
     {

@@ -5,6 +5,7 @@ using Portal.Payments.Erp;
 using Portal.Payments.Fees;
 using Portal.Payments.Notifications;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
 
 namespace Portal.Payments.Ui.Tests;
@@ -252,6 +253,34 @@ public class AutopayManagerTests : PayTestContext
         Assert.Equal("USD 900.00", Text(later, "review-max"));
         Assert.Equal("Convenience fee (2.5%) is added to each autopay payment with this method, under the fee policy in force on its debit date. Pay by bank: no fee.",
             Text(later, "review-fee-notice"));
+    }
+
+    [Fact]
+    public async Task When_the_enrolled_method_cannot_be_read_Change_autopay_says_so_and_the_summary_stays()
+    {
+        var fault = new InjectedDbFault("SELECT", "pp_payment_methods");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(fault));
+        await SeedAsync(("INV-3311", 40_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPage();
+        TurnOnWithTheDefaults(cut);
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-items]")), Timeout);
+        var later = RenderPage();
+        fault.Armed = true;
+
+        Button(later, "Change autopay").Click();
+
+        later.WaitForAssertion(() => Assert.EndsWith("This could not be loaded right now. Please try again in a moment.",
+            Text(later, "autopay-error")), Timeout);
+        Assert.True(fault.Failed > 0);
+        Assert.NotNull(later.Find("[data-testid=autopay-summary]"));
+        Assert.Empty(later.FindAll("[data-testid=autopay-review]"));
+
+        fault.Armed = false;
+        Button(later, "Change autopay").Click();
+        WaitForForm(later);
+        Button(later, "Review autopay").Click();
+        Assert.Equal("Visa •••• 4242", Text(later, "review-method"));
     }
 
     [Fact]

@@ -139,6 +139,30 @@ public class SchedulePaymentPanelTests : PayTestContext
         Assert.Equal(new DateOnly(2027, 3, 12), _scheduled[0].ScheduledFor);
     }
 
+    // Review: after a method failed (removed in another tab) the picker stayed but choosing another method asked nothing.
+    [Fact]
+    public async Task A_method_removed_meanwhile_is_refused_and_choosing_another_one_brings_the_figures_back()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-3231", 15_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var other = await AddCardAsync(number: "5555555555554444", month: 6, year: 2029);
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        await Methods.DeleteAsync(other.Id);   // in another tab
+
+        await cut.InvokeAsync(() => ChooseMethod(cut, "4444"));
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=schedule-error]")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=pay-line]"));
+        Assert.Empty(Buttons(cut.Find("[data-testid=schedule-panel]"), "Confirm scheduled payment"));
+
+        await cut.InvokeAsync(() => ChooseMethod(cut, "4242"));
+
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=pay-line]")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=schedule-error]"));
+        cut.WaitForAssertion(() => Assert.Single(Buttons(cut.Find("[data-testid=schedule-panel]"), "Confirm scheduled payment")), Timeout);
+    }
+
     [Theory]
     [InlineData("3/1/2027", "is in the past")]
     [InlineData("3/10/2027", "cannot be scheduled for today")]

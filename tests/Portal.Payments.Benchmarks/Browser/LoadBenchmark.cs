@@ -105,7 +105,7 @@ internal static class LoadBenchmark
             Console.WriteLine($"// host quiet after the warm-up: {Measure.F(settled.CpuMsPerSecond)} ms CPU/s after {Measure.F(settled.Waited.TotalSeconds)} s");
             Console.WriteLine();
             Console.WriteLine("| sessions | live heap per circuit (MB) | click-to-rows median (ms) | p95 (ms) | max (ms) | bytes per action median (KB) | p95 (KB) | WebSocket messages per action: received / sent (median) | server CPU per action (ms): all (net of idle) | browsers' CPU per action (ms): all (net of idle) | page's main thread per action (ms): tasks (script / style / layout) | machine's busy CPU per action (ms) | actions | load avg (1 min) |");
-            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var n in sessionCounts)
             {
                 Console.WriteLine("| " + await OneLevelAsync(browser, http, host.BaseUrl, user, n, actions, think) + " |");

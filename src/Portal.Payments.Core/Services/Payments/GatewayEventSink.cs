@@ -157,11 +157,18 @@ internal sealed class GatewayEventSink(
                 payment.Id, payment.ReceiptNumber, charged, payment.AccountId, e.Amount, e.Reason, from);
             return (GatewayEventOutcome.Applied, payment.Id);
         }
+        if (from == PaymentStatus.Returned)
+        {
+            logger.LogWarning("The dispute of payment {PaymentId} ({ReceiptNumber}) of account {AccountId} was lost for {Amount}; the payment is returned already",
+                payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount);
+            return (GatewayEventOutcome.Ignored, payment.Id);
+        }
         if (from is not (PaymentStatus.Succeeded or PaymentStatus.Processing or PaymentStatus.Unconfirmed) || !PaymentLifecycle.Allows(from, PaymentStatus.Returned))
         {
-            // Already returned, refunded or never charged: nothing more was taken than the portal knows of.
-            logger.LogWarning("The dispute of payment {PaymentId} ({ReceiptNumber}) of account {AccountId} was lost for {Amount}; the payment is {Status} already",
-                payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount, from);
+            // Refunded (the money went back twice), or not settled here yet (still being charged): the portal cannot
+            // record it, so an operator must.
+            logger.LogError("The dispute of payment {PaymentId} ({ReceiptNumber}, {Charged}) of account {AccountId} was lost for {Amount} ({Reason}) while the portal has it {Status}: the card issuer took the money back. Check the charge at the gateway and record the chargeback in the ERP (a refunded payment was paid back twice)",
+                payment.Id, payment.ReceiptNumber, charged, payment.AccountId, e.Amount, e.Reason, from);
             return (GatewayEventOutcome.Ignored, payment.Id);
         }
         var message = "The card issuer took the payment back after the cardholder disputed it"

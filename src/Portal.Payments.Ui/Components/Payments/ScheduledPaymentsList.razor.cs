@@ -169,9 +169,12 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
         {
             return;
         }
+        (DateTime?, Guid?) asked = (_date, _methodId);
+        // An answer counts only for the form and the choice it was asked for (the payer may have chosen again meanwhile, or
+        // opened another payment's form): a later request says what holds now.
+        bool Current() => _changing?.PaymentId == payment.PaymentId && asked == (_date, _methodId);
         try
         {
-            (DateTime?, Guid?) asked;
             Money amount;
             do
             {
@@ -186,17 +189,26 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
         }
         catch (PortalValidationException ex) when (ex.Field == "date")
         {
-            _dateError = FieldErrorText.Of(L, ex);
+            if (Current())
+            {
+                _dateError = FieldErrorText.Of(L, ex);
+            }
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
         {
-            _changeError = FieldErrorText.Of(L, ex);
+            if (Current())
+            {
+                _changeError = FieldErrorText.Of(L, ex);
+            }
         }
         catch (Exception)
         {
             // The amount could not be asked (the database, the network): the form stays open with what was chosen, and
             // nothing can be saved without an amount; choosing the date or method again asks again.
-            _changeError = L["Common.WentWrong"];
+            if (Current())
+            {
+                _changeError = L["Common.WentWrong"];
+            }
         }
     }
 
