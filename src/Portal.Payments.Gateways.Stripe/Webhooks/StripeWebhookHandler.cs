@@ -232,26 +232,35 @@ public sealed class StripeWebhookHandler(
 
     private static GatewayEvent DisputeEvent(string id, DateTimeOffset occurred, JsonElement dispute)
     {
-        var reference = Str(dispute, "payment_intent") ?? Str(dispute, "charge") ?? throw new FormatException("The dispute names no charge.");
-        var reason = Str(dispute, "reason");
-        if (IsBankDispute(dispute))
+        if (!IsBankDispute(dispute))
         {
-            return new ChargeStatusEvent(id, occurred)
-            {
-                Reference = reference,
-                Status = ChargeStatus.Returned,
-                ErrorCode = GatewayErrorCode.Returned,
-                Message = "The account holder's bank took the debit back as unauthorized" + (reason is null ? "." : $" ({reason.Replace('_', ' ')})."),
-            };
+            return CardDispute(id, occurred, dispute, DisputeStage.Opened);
         }
+        var reason = Str(dispute, "reason");
+        return new ChargeStatusEvent(id, occurred)
+        {
+            Reference = DisputedCharge(dispute),
+            Status = ChargeStatus.Returned,
+            ErrorCode = GatewayErrorCode.Returned,
+            Message = "The account holder's bank took the debit back as unauthorized" + (reason is null ? "." : $" ({reason.Replace('_', ' ')})."),
+        };
+    }
+
+    /// <summary>A card dispute at <paramref name="stage"/>: the charge, the amount disputed and the reason in words.</summary>
+    private static ChargeDisputedEvent CardDispute(string id, DateTimeOffset occurred, JsonElement dispute, DisputeStage stage)
+    {
         var currency = Str(dispute, "currency") ?? throw new FormatException("The dispute has no currency.");
         return new ChargeDisputedEvent(id, occurred)
         {
-            Reference = reference,
+            Reference = DisputedCharge(dispute),
             Amount = StripeAmounts.FromStripe(Long(dispute, "amount") ?? 0, currency),
-            Reason = reason?.Replace('_', ' '),
+            Reason = Str(dispute, "reason")?.Replace('_', ' '),
+            Stage = stage,
         };
     }
+
+    private static string DisputedCharge(JsonElement dispute) =>
+        Str(dispute, "payment_intent") ?? Str(dispute, "charge") ?? throw new FormatException("The dispute names no charge.");
 
     /// <summary>
     /// A closed card dispute: lost (the issuer keeps the money), won, or an inquiry closed without a chargeback
@@ -266,12 +275,7 @@ public sealed class StripeWebhookHandler(
             "won" or "warning_closed" => DisputeStage.Won,
             _ => null,
         };
-        if (stage is null || IsBankDispute(dispute))
-        {
-            return null;
-        }
-        var created = (ChargeDisputedEvent)DisputeEvent(id, occurred, dispute);
-        return created with { Stage = stage.Value };
+        return stage is null || IsBankDispute(dispute) ? null : CardDispute(id, occurred, dispute, stage.Value);
     }
 
     private static bool IsBankDispute(JsonElement dispute) =>

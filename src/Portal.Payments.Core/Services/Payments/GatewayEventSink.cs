@@ -94,16 +94,26 @@ internal sealed class GatewayEventSink(
         {
             return (GatewayEventOutcome.Ignored, payment.Id);
         }
+        await MoveAsync(db, payment, from, target, e, ct);
+        return (GatewayEventOutcome.Applied, payment.Id);
+    }
+
+    /// <summary>
+    /// Moves <paramref name="payment"/> from <paramref name="from"/> to <paramref name="target"/> as charge event
+    /// <paramref name="e"/> says (its failure reason and code for an ended payment; the payer emailed). No lease check: the
+    /// gateway's word is authoritative, and a node still charging records nothing afterwards. A payment that moved
+    /// meanwhile throws, so <see cref="ReportAsync"/> looks again.
+    /// </summary>
+    private async Task MoveAsync(PaymentsDbContext db, PaymentRecord payment, PaymentStatus from, PaymentStatus target, ChargeStatusEvent e, CancellationToken ct)
+    {
         var (reason, code) = target is PaymentStatus.Failed or PaymentStatus.Returned or PaymentStatus.Refunded
             ? PaymentFailureCodes.OfAnswer(e.Status, target, e.ErrorCode, e.Message)
             : ((string?)null, (string?)null);
         var change = new PaymentChange(SystemUser) { Reference = e.Reference, Reason = reason, FailureCode = code, EmailFailure = true };
-        // No lease check: the gateway's word is authoritative. A node still charging records nothing afterwards.
         if (!await lifecycle.TryMoveAsync(db, payment, from, target, change, ct))
         {
             throw new DbUpdateException($"Payment {payment.Id} moved while event {e.EventId} was applied.");
         }
-        return (GatewayEventOutcome.Applied, payment.Id);
     }
 
     /// <summary>The state a charge event moves a payment to from <paramref name="from"/>, or null for none.</summary>
@@ -163,7 +173,7 @@ internal sealed class GatewayEventSink(
                 payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount);
             return (GatewayEventOutcome.Ignored, payment.Id);
         }
-        if (from is not (PaymentStatus.Succeeded or PaymentStatus.Processing or PaymentStatus.Unconfirmed) || !PaymentLifecycle.Allows(from, PaymentStatus.Returned))
+        if (!PaymentLifecycle.Allows(from, PaymentStatus.Returned))
         {
             // Refunded (the money went back twice), or not settled here yet (still being charged): the portal cannot
             // record it, so an operator must.
@@ -171,14 +181,14 @@ internal sealed class GatewayEventSink(
                 payment.Id, payment.ReceiptNumber, charged, payment.AccountId, e.Amount, e.Reason, from);
             return (GatewayEventOutcome.Ignored, payment.Id);
         }
-        var message = "The card issuer took the payment back after the cardholder disputed it"
-            + (string.IsNullOrWhiteSpace(e.Reason) ? "." : $" ({e.Reason}).");
-        var (reason, code) = PaymentFailureCodes.OfAnswer(ChargeStatus.Returned, PaymentStatus.Returned, GatewayErrorCode.Returned, message);
-        var change = new PaymentChange(SystemUser) { Reference = payment.GatewayReference ?? e.Reference, Reason = reason, FailureCode = code, EmailFailure = true };
-        if (!await lifecycle.TryMoveAsync(db, payment, from, PaymentStatus.Returned, change, ct))
+        // Lost for the whole charge: a return, as the gateway reports an ACH debit taken back.
+        await MoveAsync(db, payment, from, PaymentStatus.Returned, new ChargeStatusEvent(e.EventId, e.OccurredAt)
         {
-            throw new DbUpdateException($"Payment {payment.Id} moved while event {e.EventId} was applied.");
-        }
+            Reference = payment.GatewayReference ?? e.Reference,
+            Status = ChargeStatus.Returned,
+            ErrorCode = GatewayErrorCode.Returned,
+            Message = "The card issuer took the payment back after the cardholder disputed it" + (string.IsNullOrWhiteSpace(e.Reason) ? "." : $" ({e.Reason})."),
+        }, ct);
         logger.LogWarning("The dispute of payment {PaymentId} ({ReceiptNumber}) of account {AccountId} was lost for {Amount}: the payment is returned and its invoices open again",
             payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount);
         return (GatewayEventOutcome.Applied, payment.Id);
