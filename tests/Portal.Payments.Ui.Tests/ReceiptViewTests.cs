@@ -215,6 +215,7 @@ public class ReceiptViewTests : ReceiptTestContext
         var unknown = RenderLoaded(Guid.NewGuid());
         Assert.Equal("Receipt not found", unknown.Find("h1").TextContent.Trim());
         Assert.Equal("alert", unknown.Find("[data-testid=receipt-error]").GetAttribute("role"));
+        Assert.Empty(unknown.FindAll("[data-testid=receipt-retry]")); // another try would not find it either
 
         Users.SignIn(PortalPermissions.Pay, accountId: "OTHER", accountName: "Other Co");
         var theirs = RenderLoaded(paid.PaymentId);
@@ -222,6 +223,34 @@ public class ReceiptViewTests : ReceiptTestContext
         Assert.DoesNotContain(paid.ReceiptNumber, theirs.Markup);
         Assert.DoesNotContain("Acme", theirs.Markup);
         Assert.Empty(theirs.FindAll("[data-testid=receipt-lines]"));
+    }
+
+    // Review: a database failure reading the receipt escaped to the circuit ("part of the page failed"), which right
+    // after paying reads as if the payment had failed.
+    [Fact]
+    public async Task When_the_receipt_cannot_be_read_the_page_says_the_payment_is_not_affected_and_tries_again()
+    {
+        var fault = new InjectedDbFault("SELECT", "pp_payments");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(fault));
+        var paid = await PayAsync();
+        fault.Armed = true;
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        Assert.True(fault.Failed > 0);
+        Assert.Equal("Receipt", cut.Find("h1").TextContent.Trim());
+        Assert.Equal("This receipt could not be loaded right now. That does not change the payment. Please try again in a moment.",
+            cut.Find("[data-testid=receipt-error]").TextContent.Trim());
+        Assert.DoesNotContain(paid.ReceiptNumber, cut.Markup);
+
+        // Another try once the database answers shows the receipt and no error.
+        fault.Armed = false;
+        await cut.InvokeAsync(() => cut.Find("[data-testid=receipt-retry]").Click());
+
+        cut.WaitForAssertion(() => Assert.Equal($"Receipt {paid.ReceiptNumber}", cut.Find("h1").TextContent.Trim()), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=receipt-error]"));
+        Assert.Empty(cut.FindAll("[data-testid=receipt-retry]"));
+        Assert.Equal(2, cut.FindAll("[data-testid=receipt-line]").Count);
     }
 
     [Fact]
