@@ -66,6 +66,66 @@ public abstract class SingleUseMethodTests(TestDatabase database)
         Assert.Equal(("method", "AutopayMethodNotSaved"), (refused.Field, refused.Error?.Code));
     }
 
+    // Review: a card kept for one payment only paid any number of payments until the sweeper removed it (a deposit form's
+    // "Make another deposit" kept it chosen).
+    [Fact]
+    public async Task An_unsaved_card_pays_one_payment_a_failed_try_leaves_it_free_and_a_second_payment_is_refused()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-SU-O1", 30_000), new Item("INV-SU-O2", 20_000));
+        var payments = h.Get<PaymentService>();
+        var deposits = h.Get<DepositService>();
+
+        // A decline leaves a card free for another try (here the payer corrects nothing; the sandbox declines this one).
+        var declining = await UnsavedCardAsync(h, "4000000000000002");
+        Assert.Equal(PaymentStatus.Failed, (await payments.PayInvoicesAsync(new PayInvoicesRequest([ids[0]], declining.Id, Key()))).Status);
+        Assert.Equal(PaymentStatus.Failed, (await payments.PayInvoicesAsync(new PayInvoicesRequest([ids[0]], declining.Id, Key()))).Status);
+
+        var card = await UnsavedCardAsync(h);
+        var first = new PayInvoicesRequest([ids[0]], card.Id, Key());
+        var paid = await payments.PayInvoicesAsync(first);
+        Assert.Equal(PaymentStatus.Succeeded, paid.Status);
+        // The same confirmation sent again is the same payment, not a second one.
+        Assert.Equal(paid.PaymentId, (await payments.PayInvoicesAsync(first)).PaymentId);
+        var before = (await PaymentsAsync(h, account)).Count;
+
+        var again = await Assert.ThrowsAsync<PortalValidationException>(() => payments.PayInvoicesAsync(new PayInvoicesRequest([ids[1]], card.Id, Key())));
+        Assert.Equal(("method", "MethodUsedOnce"), (again.Field, again.Error?.Code));
+        Assert.Equal("That payment method was added for one payment only, and it has been used for it. Choose another one, or add it again.", again.Message);
+        var deposit = await Assert.ThrowsAsync<PortalValidationException>(() => deposits.MakeDepositAsync(new DepositRequest(Usd(50m), null, card.Id, Key())));
+        Assert.Equal(("method", "MethodUsedOnce"), (deposit.Field, deposit.Error?.Code));
+        var scheduled = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            h.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest([ids[1]], Today.AddDays(3), card.Id, Key())));
+        Assert.Equal(("method", "MethodUsedOnce"), (scheduled.Field, scheduled.Error?.Code));
+        Assert.Equal(before, (await PaymentsAsync(h, account)).Count);
+    }
+
+    [Fact]
+    public async Task An_unsaved_card_a_scheduled_payment_holds_pays_nothing_else_and_no_other_scheduled_payment_moves_to_it()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-SU-S1", 30_000), new Item("INV-SU-S2", 20_000), new Item("INV-SU-S3", 10_000));
+        var schedule = h.Get<ScheduledPaymentService>();
+        var card = await UnsavedCardAsync(h);
+        var saved = await CardAsync(h, "5555555555554444");
+        var held = await schedule.ScheduleAsync(new SchedulePaymentRequest([ids[0]], Today.AddDays(3), card.Id, Key()));
+        var other = await schedule.ScheduleAsync(new SchedulePaymentRequest([ids[1]], Today.AddDays(4), saved.Id, Key()));
+
+        var now = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([ids[2]], card.Id, Key())));
+        Assert.Equal(("method", "MethodUsedOnce"), (now.Field, now.Error?.Code));
+        var moved = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            schedule.ChangeAsync(other.PaymentId, null, card.Id));
+        Assert.Equal(("method", "MethodUsedOnce"), (moved.Field, moved.Error?.Code));
+        Assert.Equal((Guid?)saved.Id, Assert.Single(await PaymentsAsync(h, account), p => p.Id == other.PaymentId).PaymentMethodId);
+
+        // The payment holding it still changes its date with it, and is charged with it when due.
+        await schedule.ChangeAsync(held.PaymentId, Today.AddDays(2), card.Id);
+        h.Clock.Advance(TimeSpan.FromDays(2));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account), p => p.Id == held.PaymentId).Status);
+    }
+
     [Fact]
     public async Task A_scheduled_payment_keeps_its_unsaved_card_until_it_is_charged_then_the_card_is_removed_at_the_gateway()
     {

@@ -87,6 +87,48 @@ public class DepositFormTests : PayTestContext
         Assert.Equal($"portal/payments/{deposit.Id}/receipt", link.GetAttribute("href"));
     }
 
+    // Review: back from the review, a card added for this deposit only was no longer listed (still chosen, unseen), and
+    // "Make another deposit" kept it chosen, unseen, for the next deposit.
+    [Fact]
+    public async Task A_card_for_this_deposit_only_is_listed_chosen_when_changing_and_the_next_deposit_starts_from_the_saved_ones()
+    {
+        await StartAsync();
+        var visa = await AddCardAsync();
+        var cut = RenderForm();
+        Input(cut, "Amount").Change("300");
+        Input(cut, "Add a payment method").Change(true);
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+        cut.Find("[data-testid=save-for-future]").Change(false);
+        EnterCard(cut, number: "5555 5555 5555 4444", month: "6", year: "2029");
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("section.pp-add-method")), Timeout);
+        Button(cut, "Review deposit").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Mastercard •••• 4444", cut.Find("[data-testid=review-method]").TextContent.Trim()), Timeout);
+
+        Button(cut, "Change").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(2, cut.FindAll("[data-testid=picker-option]").Count), Timeout);
+        var oneOff = Input(cut, "Mastercard •••• 4444 · this payment only");
+        Assert.True(oneOff.HasAttribute("checked"));
+        Assert.False(Input(cut, "Visa •••• 4242 · default").HasAttribute("checked"));
+        Button(cut, "Review deposit").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Mastercard •••• 4444", cut.Find("[data-testid=review-method]").TextContent.Trim()), Timeout);
+        Button(cut, "Confirm deposit").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-confirmation]")), Timeout);
+
+        Button(cut, "Make another deposit").Click();
+
+        cut.WaitForAssertion(() => Assert.True(Input(cut, "Visa •••• 4242 · default").HasAttribute("checked")), Timeout);
+        Assert.Single(cut.FindAll("[data-testid=picker-option]"));
+        Input(cut, "Amount").Change("40");
+        Button(cut, "Review deposit").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Visa •••• 4242", cut.Find("[data-testid=review-method]").TextContent.Trim()), Timeout);
+        Button(cut, "Confirm deposit").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-confirmation]")), Timeout);
+        var deposits = (await DepositsAsync()).OrderBy(d => d.AmountMinor).ToList();
+        Assert.Equal([(4_000L, "Visa •••• 4242"), (30_000L, "Mastercard •••• 4444")], deposits.Select(d => (d.AmountMinor, d.MethodDescription)));
+        Assert.Equal((Guid?)visa.Id, deposits[0].PaymentMethodId);
+    }
+
     [Fact]
     public async Task An_unknown_outcome_keeps_the_deposit_so_a_new_review_of_the_same_deposit_is_not_charged_again()
     {

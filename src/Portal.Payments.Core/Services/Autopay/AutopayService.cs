@@ -250,7 +250,7 @@ public sealed class AutopayService(
             {
                 await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
                 // Not deleted meanwhile, and no deletion may take it until this commits (its checks then see this enrolment).
-                await PaymentMethodService.HoldForUseAsync(db, method.Id, now, cancellationToken);
+                await PaymentMethodService.HoldForUseAsync(db, method.Id, null, now, cancellationToken);
                 await db.SaveChangesAsync(cancellationToken);
                 await tx.CommitAsync(cancellationToken);
                 return true;
@@ -302,7 +302,7 @@ public sealed class AutopayService(
         await lifecycle.WriteAsync(async () =>
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-            await PaymentMethodService.HoldForUseAsync(db, method.Id, now, cancellationToken);
+            await PaymentMethodService.HoldForUseAsync(db, method.Id, null, now, cancellationToken);
             await SaveEnrollmentFirstAsync(db, cancellationToken);
             var cancelled = await CancelScheduledAsync(db, e.Id, scope, cancellationToken);
             await db.AutopayItems.Where(i => i.EnrollmentId == e.Id && i.State != AutopayItemState.Excluded).ExecuteUpdateAsync(s => s

@@ -584,7 +584,7 @@ public sealed class PaymentLifecycle(
         if (amendment.MethodId is { } newMethod && newMethod != oldMethod)
         {
             // Not deleted meanwhile, and no deletion may take it until this commits (its checks then see this payment).
-            await PaymentMethodService.HoldForUseAsync(db, newMethod, now, ct);
+            await PaymentMethodService.HoldForUseAsync(db, newMethod, id, now, ct);
         }
         var moved = await db.Payments
             .Where(p => p.Id == id && p.Status == PaymentStatus.Scheduled && p.AmountMinor == oldAmount && p.ScheduledFor == oldDate && p.PaymentMethodId == oldMethod)

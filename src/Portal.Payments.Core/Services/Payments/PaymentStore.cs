@@ -192,7 +192,7 @@ internal static class PaymentStore
             if (payment.PaymentMethodId is { } methodId)
             {
                 // Not deleted meanwhile, and no deletion may take it until this commits (its checks then see this payment).
-                await PaymentMethodService.HoldForUseAsync(db, methodId, now, ct);
+                await PaymentMethodService.HoldForUseAsync(db, methodId, payment.Id, now, ct);
             }
             if (items.Count > 0)
             {
