@@ -324,6 +324,32 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.Equal(0, await ChargeCountAsync(h, account));
     }
 
+    // Review: a debit the bank refused at once was recorded Unconfirmed ("may have gone through"), then Returned by the
+    // reconciler, though nothing was collected.
+    [Fact]
+    public async Task A_debit_the_bank_refuses_at_once_fails_at_once_with_the_banks_reason_and_reopens_its_invoices()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new ReturnedAtOnceGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-F37", 7_500));
+        var card = await CardAsync(h);
+
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+
+        Assert.Equal(PaymentStatus.Failed, outcome.Status);
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Failed, "R04: the bank returned the debit because the account number is invalid.", PaymentFailureCodes.Returned),
+            (payment.Status, payment.FailureReason, payment.FailureCode));
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        Assert.Contains(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        // Nothing left for the reconciler: no second charge.
+        h.Clock.Advance(TimeSpan.FromHours(1));
+        var before = ReturnedAtOnceGateway.Charges;
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+        Assert.Equal(before, ReturnedAtOnceGateway.Charges);
+        Assert.Equal(PaymentStatus.Failed, Assert.Single(await PaymentsAsync(h, account)).Status);
+    }
+
     // Observation 4: ERP postings of collected money were given up after about 2 h 25 min of ERP outage.
     [Fact]
     public async Task An_erp_down_for_three_hours_gets_every_posting_once_when_back_and_the_health_check_reports_the_outage()

@@ -109,6 +109,11 @@ public sealed partial class PaymentLifecycleTableTests
             PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.RequiresAction, CustomerAction = "pi_secret" }, offSession: true));
         Assert.Equal((PaymentStatus.Failed, PaymentCharger.AuthenticationNeededMessage, PaymentFailureCodes.AuthenticationRequired),
             PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.Declined, ErrorCode = GatewayErrorCode.AuthenticationRequired, Message = "authentication_required" }, true));
+        // A debit refused at once collected nothing: a failure with the bank's reason (was Unconfirmed, "may have gone through").
+        Assert.Equal((PaymentStatus.Failed, "R04: the account number is invalid.", PaymentFailureCodes.Returned),
+            PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.Returned, ErrorCode = GatewayErrorCode.Returned, Message = "R04: the account number is invalid." }, false));
+        // A charge answered "reversed" (refunded or voided since) is left to the reconciler's lookup, which knows whether money moved.
+        Assert.Equal(PaymentStatus.Unconfirmed, PaymentCharger.Classify(new ChargeResult { Status = ChargeStatus.Reversed, Reference = "ch_1" }, false).To);
     }
 
     [Fact]

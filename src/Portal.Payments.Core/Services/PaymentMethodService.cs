@@ -432,7 +432,7 @@ public sealed class PaymentMethodService(
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.RemovingUntil, until), cancellationToken);
         if (held != 1)
         {
-            throw await UnavailableAsync(db, id, null, cancellationToken);
+            throw await UnavailableAsync(db, id, cancellationToken);
         }
         if (await db.AutopayEnrollments.AnyAsync(e => e.AccountId == scope.AccountId && e.PaymentMethodId == id && e.CancelledAt == null, cancellationToken))
         {
@@ -492,40 +492,55 @@ public sealed class PaymentMethodService(
     /// <summary>
     /// Holds the method for a payment, scheduled payment or autopay enrolment being stored with it, inside the caller's
     /// write transaction (one conditional update of the method's row; on PostgreSQL the row stays locked until commit, so a
-    /// deletion's checks run after this one ends). Refused when the method was deleted, or a deletion holds it, meanwhile;
-    /// and for a method kept for one payment only (not saved for future payments), when another payment has it (one that
-    /// went through or is still open: a failed or cancelled one leaves it free for another try).
-    /// <paramref name="paymentId"/> is the payment being stored (null for an enrolment).
+    /// deletion's checks run after this one ends). Refused when the method was deleted, or a deletion holds it, meanwhile.
+    /// A method kept for one payment only (not saved for future payments) pays one payment (<paramref name="paymentId"/>,
+    /// the one being stored; null for an enrolment): it is refused while another payment with it is open or after one went
+    /// through (a failed or cancelled one leaves it for another try). That check runs after the hold, in a statement of
+    /// its own, so on PostgreSQL it sees a payment another transaction stored with the method while this one waited for
+    /// the row (a condition inside the update would read the data as it was before the wait).
     /// </summary>
     internal static async Task HoldForUseAsync(PaymentsDbContext db, Guid methodId, Guid? paymentId, DateTime now, CancellationToken ct)
     {
-        var held = await db.PaymentMethods
-            .Where(m => m.Id == methodId && m.DeletedAt == null && (m.RemovingUntil == null || m.RemovingUntil <= now))
-            .Where(m => !m.SingleUse || !db.Payments.Any(p => p.PaymentMethodId == m.Id && p.Id != paymentId && !FreeSingleUse.Contains(p.Status)))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.RemovingUntil, m => m.RemovingUntil), ct);
-        if (held != 1)
+        // A stored method (the usual case): one statement.
+        if (await HoldAsync(db, methodId, now, singleUse: false, ct) == 1)
         {
-            throw await UnavailableAsync(db, methodId, now, ct);
+            return;
         }
+        if (await HoldAsync(db, methodId, now, singleUse: true, ct) != 1)
+        {
+            throw await UnavailableAsync(db, methodId, ct);
+        }
+        if (paymentId is not { } id)
+        {
+            return; // an enrolment: autopay refuses such a method itself
+        }
+        var others = await db.Payments.AsNoTracking()
+            .Where(p => p.PaymentMethodId == methodId && p.Id != id && !FreeSingleUse.Contains(p.Status))
+            .Select(p => p.Status).Distinct().ToListAsync(ct);
+        if (others.Count == 0)
+        {
+            return;
+        }
+        // Money moved (or is moving) with it, or a payment with it is still scheduled or awaiting its outcome.
+        throw (others.Any(s => s is PaymentStatus.Succeeded or PaymentStatus.Refunded or PaymentStatus.Returned or PaymentStatus.Processing)
+            ? PortalFieldError.Of("method", "MethodUsedOnce", "That card was added for one payment only, and it has been used for it. Choose another method, or add the card again.")
+            : PortalFieldError.Of("method", "MethodOnePaymentOpen", "That card was added for one payment only, and a payment with it is still open. See your payment history, or choose another method.")).ToException();
     }
+
+    private static Task<int> HoldAsync(PaymentsDbContext db, Guid methodId, DateTime now, bool singleUse, CancellationToken ct) =>
+        db.PaymentMethods
+            .Where(m => m.Id == methodId && m.SingleUse == singleUse && m.DeletedAt == null && (m.RemovingUntil == null || m.RemovingUntil <= now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.RemovingUntil, m => m.RemovingUntil), ct);
 
     /// <summary>The payments that leave a method kept for one payment only free for another: they moved no money and never will.</summary>
     private static readonly PaymentStatus[] FreeSingleUse = [PaymentStatus.Failed, PaymentStatus.Cancelled];
 
-    /// <summary>
-    /// Why a method cannot be held: deleted, being deleted now, or (for a hold for use at <paramref name="usedAt"/>) kept
-    /// for one payment only and used by another.
-    /// </summary>
-    private static async Task<Exception> UnavailableAsync(PaymentsDbContext db, Guid methodId, DateTime? usedAt, CancellationToken ct)
+    /// <summary>Why a method cannot be held: deleted, or being deleted now.</summary>
+    private static async Task<Exception> UnavailableAsync(PaymentsDbContext db, Guid methodId, CancellationToken ct)
     {
-        var method = await db.PaymentMethods.AsNoTracking().Where(m => m.Id == methodId)
-            .Select(m => new { m.DeletedAt, m.RemovingUntil }).FirstOrDefaultAsync(ct);
-        if (method is null || method.DeletedAt is not null)
-        {
-            return PortalFieldError.Of("method", "MethodDeleted", "That payment method was deleted. Choose another one.").ToException();
-        }
-        return usedAt is { } now && !(method.RemovingUntil > now)
-            ? PortalFieldError.Of("method", "MethodUsedOnce", "That payment method was added for one payment only, and it has been used for it. Choose another one, or add it again.").ToException()
+        var method = await db.PaymentMethods.AsNoTracking().Where(m => m.Id == methodId).Select(m => new { m.DeletedAt }).FirstOrDefaultAsync(ct);
+        return method is null || method.DeletedAt is not null
+            ? PortalFieldError.Of("method", "MethodDeleted", "That payment method was deleted. Choose another one.").ToException()
             : PortalFieldError.Of("method", "MethodBeingDeleted", "That payment method is being deleted. Choose another one.").ToException();
     }
 

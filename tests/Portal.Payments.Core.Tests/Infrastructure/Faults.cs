@@ -298,6 +298,20 @@ public sealed class ReturnedOnLookupGateway(SandboxGateway inner) : SandboxPassT
         Task.FromResult(new ChargeResult { Status = ChargeStatus.Returned, ErrorCode = GatewayErrorCode.Returned, Message = "The bank returned the debit (R01)." });
 }
 
+/// <summary>The sandbox, except that every charge answers at once that the bank refused the debit (as Stripe answers an ACH debit).</summary>
+public sealed class ReturnedAtOnceGateway(SandboxGateway inner) : SandboxPassThrough(inner)
+{
+    /// <summary>Charges the gateway was asked for.</summary>
+    public static int Charges;
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref Charges);
+        return Task.FromResult(new ChargeResult { Status = ChargeStatus.Returned, ErrorCode = GatewayErrorCode.Returned, Message = "R04: the bank returned the debit because the account number is invalid." });
+    }
+}
+
 /// <summary>When the ERP is down (postings of money refused until <see cref="Until"/>), with delivery counts.</summary>
 public sealed class ErpOutage
 {

@@ -267,7 +267,10 @@ public sealed class PaymentCharger(
             ChargeStatus.RequiresAction => (PaymentStatus.RequiresAction, null, null),
             ChargeStatus.Declined or ChargeStatus.Failed when result.ErrorCode == GatewayErrorCode.AuthenticationRequired =>
                 (PaymentStatus.Failed, AuthenticationNeededMessage, PaymentFailureCodes.AuthenticationRequired),
-            ChargeStatus.Declined or ChargeStatus.Failed => Failed(PaymentFailureCodes.OfAnswer(result.Status, PaymentStatus.Failed, result.ErrorCode, result.Message)),
+            // A debit the bank refused at once (Stripe answers an ACH debit so): nothing was collected, as the reconciler
+            // reads "returned" before the money moved; the payer is told now, not "may have gone through".
+            ChargeStatus.Declined or ChargeStatus.Failed or ChargeStatus.Returned =>
+                Failed(PaymentFailureCodes.OfAnswer(result.Status, PaymentStatus.Failed, result.ErrorCode, result.Message)),
             _ => (PaymentStatus.Unconfirmed, null, null),
         };
 
