@@ -341,7 +341,6 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.Equal((PaymentStatus.Failed, "R04: the bank returned the debit because the account number is invalid.", PaymentFailureCodes.Returned),
             (payment.Status, payment.FailureReason, payment.FailureCode));
         Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
-        Assert.Contains(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
         // Nothing left for the reconciler: no second charge.
         h.Clock.Advance(TimeSpan.FromHours(1));
         var before = ReturnedAtOnceGateway.Charges;
