@@ -514,15 +514,16 @@ public sealed class PaymentMethodService(
         {
             return; // an enrolment: autopay refuses such a method itself
         }
+        // The sweeper's own sets: a method it would keep for an open payment, or remove as spent, pays nothing else.
         var others = await db.Payments.AsNoTracking()
-            .Where(p => p.PaymentMethodId == methodId && p.Id != id && !FreeSingleUse.Contains(p.Status))
+            .Where(p => p.PaymentMethodId == methodId && p.Id != id
+                && (SingleUseMethodSweeper.Open.Contains(p.Status) || SingleUseMethodSweeper.WentThrough.Contains(p.Status)))
             .Select(p => p.Status).Distinct().ToListAsync(ct);
         if (others.Count == 0)
         {
             return;
         }
-        // Money moved (or is moving) with it, or a payment with it is still scheduled or awaiting its outcome.
-        throw (others.Any(s => s is PaymentStatus.Succeeded or PaymentStatus.Refunded or PaymentStatus.Returned or PaymentStatus.Processing)
+        throw (others.Any(SingleUseMethodSweeper.WentThrough.Contains)
             ? PortalFieldError.Of("method", "MethodUsedOnce", "That card was added for one payment only, and it has been used for it. Choose another method, or add the card again.")
             : PortalFieldError.Of("method", "MethodOnePaymentOpen", "That card was added for one payment only, and a payment with it is still open. See your payment history, or choose another method.")).ToException();
     }
@@ -531,9 +532,6 @@ public sealed class PaymentMethodService(
         db.PaymentMethods
             .Where(m => m.Id == methodId && m.SingleUse == singleUse && m.DeletedAt == null && (m.RemovingUntil == null || m.RemovingUntil <= now))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.RemovingUntil, m => m.RemovingUntil), ct);
-
-    /// <summary>The payments that leave a method kept for one payment only free for another: they moved no money and never will.</summary>
-    private static readonly PaymentStatus[] FreeSingleUse = [PaymentStatus.Failed, PaymentStatus.Cancelled];
 
     /// <summary>Why a method cannot be held: deleted, or being deleted now.</summary>
     private static async Task<Exception> UnavailableAsync(PaymentsDbContext db, Guid methodId, CancellationToken ct)

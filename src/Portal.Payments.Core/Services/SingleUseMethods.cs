@@ -38,10 +38,12 @@ internal sealed class SingleUseMethodSweeper(
     /// <summary>The user id recorded in the audit log for a removal.</summary>
     public const string SystemUser = "system:single-use-methods";
 
-    private static readonly PaymentStatus[] Open =
+    /// <summary>The payments that still need their method (also the ones that hold it against another payment).</summary>
+    internal static readonly PaymentStatus[] Open =
         [PaymentStatus.Scheduled, PaymentStatus.Charging, PaymentStatus.Unconfirmed, PaymentStatus.Processing, PaymentStatus.RequiresAction];
 
-    private static readonly PaymentStatus[] WentThrough = [PaymentStatus.Succeeded, PaymentStatus.Refunded, PaymentStatus.Returned];
+    /// <summary>The payments whose money moved: the method has done its one job.</summary>
+    internal static readonly PaymentStatus[] WentThrough = [PaymentStatus.Succeeded, PaymentStatus.Refunded, PaymentStatus.Returned];
 
     /// <summary>Removes up to <paramref name="max"/> spent single-use methods; returns how many were removed.</summary>
     public async Task<int> SweepAsync(int max = 100, CancellationToken cancellationToken = default)
