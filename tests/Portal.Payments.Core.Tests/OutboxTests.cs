@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
@@ -20,6 +21,7 @@ public sealed class FlakyErpState
 {
     public int FailuresLeft;
     public int Calls;
+    public string Error = "ERP is down for maintenance";
 }
 
 public sealed class FlakyErp(DemoErpAdapter inner, FlakyErpState state) : ErpPassThrough(inner)
@@ -28,7 +30,7 @@ public sealed class FlakyErp(DemoErpAdapter inner, FlakyErpState state) : ErpPas
     {
         Interlocked.Increment(ref state.Calls);
         return Interlocked.Decrement(ref state.FailuresLeft) >= 0
-            ? Task.FromResult(ErpPostingResult.Refused("ERP is down for maintenance"))
+            ? Task.FromResult(ErpPostingResult.Refused(state.Error))
             : Inner.PostPaymentAsync(posting, ct);
     }
 }
@@ -387,6 +389,202 @@ public abstract class OutboxTests(TestDatabase database)
         Assert.NotNull(message.CompletedAt);
         Assert.Equal(0, (await stale.Get<PaymentOperations>().GetUndeliveredAsync()).Count(m => m.Id == message.Id));
     }
+
+    // Review: both lanes ran in one loop that waited for both, so a posting queued while an email waited at a hanging
+    // relay went to the ERP only after that email's time limit (a minute), and with a slow relay that still answered, only
+    // after every due email had gone.
+    [Fact]
+    public async Task A_posting_queued_while_the_mail_relay_hangs_goes_to_the_erp_at_the_next_poll()
+    {
+        var relay = new BlockingSender();
+        await using var h = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<INotificationSender>(relay)), o => o.RunBackgroundServices = true);
+        var account = PortalHarness.NewAccount();
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueueEmail(db, Email(account), h.Clock.GetUtcNow().UtcDateTime));
+        var loops = h.Root.GetServices<IHostedService>().Where(s => s.GetType().Namespace == typeof(OutboxProcessor).Namespace).ToList();
+        Assert.NotEmpty(loops);
+        foreach (var loop in loops)
+        {
+            await loop.StartAsync(CancellationToken.None);
+        }
+        try
+        {
+            await relay.Sending.WaitAsync(TimeSpan.FromSeconds(30));
+            var posting = Posting(account, item);
+            await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, posting, h.Clock.GetUtcNow().UtcDateTime));
+
+            // Ten poll intervals (2 s each), far inside the email's one-minute limit.
+            var erp = h.Get<DemoErpAdapter>();
+            for (var poll = 0; poll < 10 && (await erp.GetPostingsAsync(account)).Count == 0; poll++)
+            {
+                h.Clock.Advance(TimeSpan.FromSeconds(2));
+                for (var wait = 0; wait < 20 && (await erp.GetPostingsAsync(account)).Count == 0; wait++)
+                {
+                    await Task.Delay(50);
+                }
+            }
+            Assert.Equal(posting.PaymentId, Assert.Single(await erp.GetPostingsAsync(account)).Id);
+            Assert.NotNull((await MessageAsync(h, account, OutboxKind.ErpPayment)).CompletedAt);
+            Assert.Null((await MessageAsync(h, account, OutboxKind.Email)).CompletedAt);   // still at the relay
+        }
+        finally
+        {
+            relay.Release();
+            foreach (var loop in loops)
+            {
+                await loop.StopAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>A relay that sends every email at once except those with <see cref="HangSubject"/>, which wait until cancelled.</summary>
+    private sealed class HangingSubjectSender : INotificationSender
+    {
+        private readonly TaskCompletionSource _hanging = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public volatile string? HangSubject = "Hang";
+        public readonly System.Collections.Concurrent.ConcurrentQueue<string> Sent = new();
+
+        public Task Hanging => _hanging.Task;
+
+        public async Task SendAsync(PortalEmail email, CancellationToken cancellationToken = default)
+        {
+            if (email.Subject == HangSubject)
+            {
+                _hanging.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            Sent.Enqueue(email.Subject);
+        }
+    }
+
+    // Review: the host stopping during a wave threw out of the wave, so its delivered emails were not marked done and the
+    // next node sent them again after the lease (two minutes later), and the one cut off waited those two minutes.
+    [Fact]
+    public async Task When_the_host_stops_during_a_wave_the_delivered_are_marked_done_and_the_cut_off_one_goes_back_uncounted()
+    {
+        var relay = new HangingSubjectSender();
+        await using var h = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<INotificationSender>(relay)));
+        var account = PortalHarness.NewAccount();
+        var subjects = new[] { "Receipt 1", "Receipt 2", "Receipt 3", "Hang" };
+        await EnqueueAsync(h, db =>
+        {
+            foreach (var subject in subjects)
+            {
+                OutboxWriter.EnqueueEmail(db, Email(account) with { Subject = subject }, h.Clock.GetUtcNow().UtcDateTime);
+            }
+        });
+
+        using var stopping = new CancellationTokenSource();
+        var run = h.Get<OutboxProcessor>().RunDueAsync(stopping.Token);
+        await relay.Hanging.WaitAsync(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 100 && relay.Sent.Count < 3; i++)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(3, relay.Sent.Count);
+        await stopping.CancelAsync();
+        Assert.Equal(3, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            var messages = await db.Outbox.AsNoTracking().Where(m => m.AccountId == account).ToListAsync();
+            var emails = messages.ToDictionary(m => System.Text.Json.JsonSerializer.Deserialize<PortalEmail>(m.PayloadJson, OutboxWriter.Json)!.Subject);
+            foreach (var subject in subjects[..3])
+            {
+                Assert.Equal((1, (string?)null), (emails[subject].Attempts, emails[subject].LeaseOwner));
+                Assert.NotNull(emails[subject].CompletedAt);
+            }
+            var cutOff = emails["Hang"];
+            Assert.Equal((0, (DateTime?)null, (string?)null, (DateTime?)null, (string?)null),
+                (cutOff.Attempts, cutOff.CompletedAt, cutOff.LeaseOwner, cutOff.LeaseExpiresAt, cutOff.LastError));
+        }
+
+        // The next run (this node restarted, or any other) takes it at once and sends only it.
+        relay.HangSubject = null;
+        Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
+        Assert.Equal(subjects.Order(StringComparer.Ordinal), relay.Sent.Order(StringComparer.Ordinal));
+        Assert.Equal("Hang", relay.Sent.Last());
+    }
+
+    // Review: an ERP's refusal text was stored as it came: PostgreSQL refuses a NUL in a text column, and the cut at 2,000
+    // characters could split a character pair; the failed write threw out of the run, the attempt was never counted, and
+    // the posting came back every two minutes (the lease) without its backoff.
+    [Fact]
+    public async Task An_erp_refusal_with_text_a_database_refuses_is_stored_cleaned_and_counted()
+    {
+        var refusal = "Refused\0" + new string('x', 1991) + "\U0001F600" + " and more";
+        var state = new FlakyErpState { FailuresLeft = 1, Error = refusal };
+        await using var h = new PortalHarness(database, b => { b.Services.AddSingleton(state); b.AddErpAdapter<FlakyErp>(); });
+        var account = PortalHarness.NewAccount();
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), h.Clock.GetUtcNow().UtcDateTime));
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        Assert.Equal(1, state.Calls);
+        var failed = await MessageAsync(h, account);
+        Assert.Equal((1, (string?)null, (DateTime?)null), (failed.Attempts, failed.LeaseOwner, failed.LeaseExpiresAt));
+        Assert.Equal("Refused" + new string('x', 1991) + "\U0001F600", failed.LastError);
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime + OutboxProcessor.Backoff(1), failed.NextAttemptAt, TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void Stored_error_texts_drop_NULs_and_mend_half_pairs()
+    {
+        Assert.Equal("Refused by the ERP", OutboxProcessor.StoredError("Refused\0 by the ERP"));
+        Assert.Equal("half a pair \uFFFD here", OutboxProcessor.StoredError("half a pair \uD83D here"));
+        Assert.Equal("\uFFFD low first", OutboxProcessor.StoredError("\uDE00 low first"));
+        Assert.Equal("a whole pair \U0001F600 stays", OutboxProcessor.StoredError("a whole pair \U0001F600 stays"));
+        Assert.Equal("", OutboxProcessor.StoredError(""));
+    }
+
+    [Fact]
+    public void A_long_error_text_is_cut_at_the_column_length_never_between_a_pair()
+    {
+        Assert.Equal(new string('a', OutboxProcessor.MaxErrorLength), OutboxProcessor.StoredError(new string('a', 3000)));
+        var straddling = new string('a', OutboxProcessor.MaxErrorLength - 1) + "\U0001F600";
+        Assert.Equal(new string('a', OutboxProcessor.MaxErrorLength - 1), OutboxProcessor.StoredError(straddling));
+    }
+
+    // Review: the operators' list took the 500 oldest undelivered messages and only then put money first: dead-lettered
+    // emails (never completed) piled up and pushed newer money postings off the list, where they could not be replayed.
+    [Fact]
+    public async Task A_money_posting_stays_on_the_undelivered_list_behind_hundreds_of_given_up_emails()
+    {
+        await using var h = new PortalHarness(database);
+        var account = PortalHarness.NewAccount();
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var now = h.Clock.GetUtcNow().UtcDateTime;
+        await EnqueueAsync(h, db =>
+        {
+            for (var i = 0; i < 501; i++)
+            {
+                OutboxWriter.EnqueueEmail(db, Email(account), now.AddDays(-1).AddSeconds(i));
+            }
+            OutboxWriter.EnqueuePayment(db, Posting(account, item), now);
+            foreach (var message in db.Outbox.Local)
+            {
+                message.Attempts = message.Kind == OutboxKind.Email ? 5 : 1;
+                message.LastError = "refused";
+                message.DeadLetteredAt = message.Kind == OutboxKind.Email ? now.AddHours(-1) : null;
+            }
+        });
+
+        try
+        {
+            var listed = await h.Get<PaymentOperations>().GetUndeliveredAsync();
+            var money = Assert.Single(listed, m => m.AccountId == account && m.Kind == OutboxKind.ErpPayment);
+            Assert.True(money.IsMoney);
+            Assert.Equal(500, listed.Count);
+        }
+        finally
+        {
+            // The database is shared with the other tests, whose counts of given-up and due messages are the database's.
+            await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+            await db.Outbox.Where(m => m.AccountId == account).ExecuteDeleteAsync();
+        }
+    }
+
 }
 
 public sealed class OutboxTests_Sqlite(SqliteDatabase db) : OutboxTests(db), IClassFixture<SqliteDatabase>;

@@ -162,6 +162,46 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         Assert.Contains("INV-7002: USD 500.00", message.TextBody);
     }
 
+    // Review: the SMTP sender sent whatever the outbox handed it: an email the relay had taken, whose delivery was not
+    // marked done (the node stopped, or lost the lease, right after), went out a second time.
+    [Fact]
+    public async Task An_email_the_relay_took_before_its_delivery_was_marked_done_is_not_sent_again()
+    {
+        await using var smtp = LocalSmtpServer.Start();
+        await using var h = new PortalHarness(database, options: o =>
+        {
+            o.Notifications.Transport = "Smtp";
+            o.Notifications.Smtp.Host = "127.0.0.1";
+            o.Notifications.Smtp.Port = smtp.Port;
+            o.Notifications.Smtp.Security = "None";
+            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
+        });
+        var account = PortalHarness.NewAccount();
+        var dbFactory = h.Get<IDbContextFactory<PaymentsDbContext>>();
+        var sent = new PortalEmail
+        {
+            Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
+            Subject = "Payment received", TextBody = "USD 10.00",
+        };
+        var fresh = sent with { Id = Guid.NewGuid(), Subject = "Payment scheduled" };
+        await using (var db = await dbFactory.CreateDbContextAsync())
+        {
+            OutboxWriter.EnqueueEmail(db, sent, h.Clock.GetUtcNow().UtcDateTime);
+            OutboxWriter.EnqueueEmail(db, fresh, h.Clock.GetUtcNow().UtcDateTime);
+            await db.SaveChangesAsync();
+        }
+        // The first delivery of one of them reached the relay and the mailbox, then its node stopped.
+        await Mailbox.RecordAsync(dbFactory, sent, "smtp", h.Clock.GetUtcNow().UtcDateTime, CancellationToken.None);
+
+        Assert.Equal(2, await h.Get<OutboxProcessor>().RunDueAsync());
+
+        var (_, message) = Assert.Single(smtp.Received);
+        Assert.Equal("Payment scheduled", message.Subject);
+        await using var check = await dbFactory.CreateDbContextAsync();
+        Assert.All(await check.Outbox.AsNoTracking().Where(m => m.AccountId == account).ToListAsync(), m => Assert.NotNull(m.CompletedAt));
+        Assert.Equal(2, await check.SentEmails.CountAsync(e => e.AccountId == account));
+    }
+
     [Fact]
     public async Task By_default_SMTP_requires_STARTTLS_and_sends_nothing_in_plain_text()
     {

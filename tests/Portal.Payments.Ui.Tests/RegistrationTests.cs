@@ -39,7 +39,7 @@ public class RegistrationTests
             Assert.True(Count(services, type) == 1, $"{type.Name} is registered {Count(services, type)} times.");
         }
         var hosted = services.Where(d => d.ServiceType == typeof(IHostedService)).Where(d => d.ImplementationType?.Namespace?.StartsWith("Portal.Payments", StringComparison.Ordinal) == true).Select(d => d.ImplementationType?.Name).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["BaseUrlWarning", "ErpSyncBackgroundService", "OutboxBackgroundService", "PortalEndpointWarning", "ProductionSetupWarning", "ScheduledPaymentBackgroundService", "SimulationWarning"], hosted);
+        Assert.Equal(["BaseUrlWarning", "EmailOutboxBackgroundService", "ErpSyncBackgroundService", "OutboxBackgroundService", "PortalEndpointWarning", "ProductionSetupWarning", "ScheduledPaymentBackgroundService", "SimulationWarning"], hosted);
     }
 
     [Fact]

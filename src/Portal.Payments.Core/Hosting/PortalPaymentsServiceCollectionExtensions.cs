@@ -179,6 +179,7 @@ public static class PortalPaymentsServiceCollectionExtensions
 
         services.AddHostedService<ErpSyncBackgroundService>();
         services.AddHostedService<OutboxBackgroundService>();
+        services.AddHostedService<EmailOutboxBackgroundService>();
         services.AddHostedService<ScheduledPaymentBackgroundService>();
     }
 

@@ -13,6 +13,13 @@ namespace Portal.Payments.Notifications;
 /// <summary>Records a sent email in the mailbox table once (by id), whatever the transport.</summary>
 internal static class Mailbox
 {
+    /// <summary>True when the email with <paramref name="id"/> is in the mailbox table: it was sent (or kept) already.</summary>
+    public static async Task<bool> HasAsync(IDbContextFactory<PaymentsDbContext> dbFactory, Guid id, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.SentEmails.AnyAsync(e => e.Id == id, ct);
+    }
+
     public static async Task RecordAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PortalEmail email, string transport, DateTime now, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -64,7 +71,8 @@ internal sealed class StoredEmailSender(IDbContextFactory<PaymentsDbContext> dbF
 /// <summary>
 /// Sends through an SMTP server with MailKit (select with Notifications:Transport = Smtp); also records the mailbox copy.
 /// Connections come from <see cref="SmtpConnectionPool"/>: connect, TLS and authentication happen once per connection,
-/// not once per email.
+/// not once per email. An email already in the mailbox table is not sent again: its delivery went through before but
+/// was not marked done (the node stopped, or lost the message's lease, after the relay took it).
 /// </summary>
 internal sealed class SmtpNotificationSender(
     SmtpConnectionPool pool,
@@ -77,6 +85,11 @@ internal sealed class SmtpNotificationSender(
     public async Task SendAsync(PortalEmail email, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(email);
+        if (await Mailbox.HasAsync(dbFactory, email.Id, cancellationToken))
+        {
+            logger.LogInformation("Email {Kind} {Id} to {To} was sent before; not sent again", email.Kind, email.Id, email.To);
+            return;
+        }
         var smtp = options.Value.Notifications.Smtp;
         var message = new MimeMessage { Subject = email.Subject };
         message.Headers.Add("Message-ID", $"<{email.Id:N}@portal-payments>");

@@ -49,7 +49,8 @@ internal static class OutboxWriter
 
 /// <summary>
 /// Delivers due outbox messages in two lanes that never wait for each other: ERP postings (payments, deposits,
-/// reversals, comments) and emails, so a slow mail relay never delays posting collected money. Each lane claims a
+/// reversals, comments) and emails, so a slow mail relay never delays posting collected money (each lane has its own
+/// background loop: <see cref="OutboxBackgroundService"/>, <see cref="EmailOutboxBackgroundService"/>). Each lane claims a
 /// wave of due messages with one conditional update and a lease (one node per message), delivers them in parallel (up
 /// to <see cref="PortalPaymentsOptions.OutboxConcurrency"/>), and marks the delivered ones done with one update.
 /// Failures are retried with exponential backoff (5 s doubling, capped at one hour). Postings of money are retried
@@ -60,7 +61,9 @@ internal static class OutboxWriter
 /// run nor the other lane for longer than the limit. Results are recorded only while this node still holds the
 /// message's lease (its owner and expiry as claimed): a node that stalled past its lease records nothing, so it never
 /// undoes the work of the node that took the message over.
-/// Adapters drop duplicates by id, which covers a crash between delivery and marking it done.
+/// Adapters drop duplicates by id, which covers a crash between delivery and marking it done (the portal's SMTP sender
+/// does the same by the email's id in the mailbox table). When the host stops during a wave, what was delivered is still
+/// marked done, and what was cut off goes back to the lane at once, its attempt not counted.
 /// </summary>
 internal sealed class OutboxProcessor(
     IDbContextFactory<PaymentsDbContext> dbFactory,
@@ -76,6 +79,9 @@ internal sealed class OutboxProcessor(
     private static readonly OutboxKind[] ErpKinds = [OutboxKind.ErpPayment, OutboxKind.ErpDeposit, OutboxKind.ErpReversal, OutboxKind.ErpComment];
     private static readonly OutboxKind[] EmailKinds = [OutboxKind.Email];
 
+    /// <summary>The longest error text kept with a message (its column's length).</summary>
+    internal const int MaxErrorLength = 2000;
+
     /// <summary>Delivers every message due now, both lanes at once; returns how many were delivered.</summary>
     public async Task<int> RunDueAsync(CancellationToken cancellationToken = default)
     {
@@ -84,8 +90,20 @@ internal sealed class OutboxProcessor(
         return lanes.Sum();
     }
 
+    /// <summary>Delivers the messages of one lane due now; returns how many were delivered. The other lane is not waited for.</summary>
+    public async Task<int> RunLaneDueAsync(OutboxLane lane, CancellationToken cancellationToken = default)
+    {
+        var delivered = await RunLaneAsync(lane == OutboxLane.Emails ? EmailKinds : ErpKinds, cancellationToken);
+        await RecordBacklogAsync(cancellationToken);
+        return delivered;
+    }
+
     private async Task RecordBacklogAsync(CancellationToken ct)
     {
+        if (ct.IsCancellationRequested)
+        {
+            return;   // the host is stopping: the run's deliveries are recorded, the gauge can wait
+        }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var open = db.Outbox.Where(m => m.CompletedAt == null && m.DeadLetteredAt == null);
         var count = await open.CountAsync(ct);
@@ -108,7 +126,7 @@ internal sealed class OutboxProcessor(
                 continue; // another node took them: look again
             }
             var results = await Task.WhenAll(wave.Select(m => Task.Run(() => DeliverAsync(m, ct), CancellationToken.None)));
-            delivered += await CompleteAsync(wave, results.Select(r => r.Error).ToArray());
+            delivered += await CompleteAsync(wave, results);
             if (results.Any(r => r.TimedOut))
             {
                 // The ERP or relay is not answering: what is still due waits for the next run instead of a wave more
@@ -150,7 +168,7 @@ internal sealed class OutboxProcessor(
     /// Delivers one message within <see cref="PortalPaymentsOptions.OutboxDeliveryTimeout"/>; no error on success, otherwise
     /// the error to retry on (and whether it was the time limit).
     /// </summary>
-    private async Task<(string? Error, bool TimedOut)> DeliverAsync(OutboxMessageRecord message, CancellationToken ct)
+    private async Task<Delivery> DeliverAsync(OutboxMessageRecord message, CancellationToken ct)
     {
         using var activity = PortalPaymentsTelemetry.Source.StartActivity(message.Kind == OutboxKind.Email ? "email.send" : "erp.post");
         activity?.SetTag("portal.outbox_kind", message.Kind.ToString());
@@ -158,6 +176,7 @@ internal sealed class OutboxProcessor(
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         string? error;
         var timedOut = false;
+        var cancelled = false;
         try
         {
             error = await TimeLimit.RunAsync(c => DispatchAsync(message, c), options.Value.OutboxDeliveryTimeout, clock,
@@ -169,34 +188,58 @@ internal sealed class OutboxProcessor(
             error = ex.Message;
             timedOut = true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The host is stopping: not an attempt of the message's; it goes back to the lane (see CompleteAsync).
+            logger.LogInformation("Outbox {Kind} {Id}: its delivery was cut off by the host stopping; it is delivered again by the next run on any node",
+                message.Kind, message.Id);
+            error = null;
+            cancelled = true;
+        }
+        catch (Exception ex)
         {
             logger.LogWarning(ex, "Outbox {Kind} {Id} failed (attempt {Attempt})", message.Kind, message.Id, message.Attempts + 1);
             error = ex.Message.Length == 0 ? ex.GetType().Name : ex.Message;
         }
-        activity?.SetTag("portal.result", error is null ? "delivered" : "failed");
+        var result = cancelled ? "cancelled" : error is null ? "delivered" : "failed";
+        activity?.SetTag("portal.result", result);
         PortalPaymentsTelemetry.DeliveryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            new KeyValuePair<string, object?>("kind", message.Kind.ToString()), new KeyValuePair<string, object?>("result", error is null ? "delivered" : "failed"));
-        return (error, timedOut);
+            new KeyValuePair<string, object?>("kind", message.Kind.ToString()), new KeyValuePair<string, object?>("result", result));
+        return new Delivery(error, timedOut, cancelled);
+    }
+
+    /// <summary>How one delivery ended: delivered (no error, not cancelled), failed (the error; whether the time limit ended it), or cut off by the host stopping.</summary>
+    private readonly record struct Delivery(string? Error, bool TimedOut, bool Cancelled)
+    {
+        public bool Delivered => Error is null && !Cancelled;
     }
 
     /// <summary>
-    /// Marks the delivered messages of a wave done with one update, and reschedules (or gives up) the others — each only
-    /// while this node still holds its lease as claimed (owner and expiry: the wave's lease token). A message whose lease
-    /// was taken over belongs to the node that took it: this node's result is dropped (logged), never recorded over it.
+    /// Marks the delivered messages of a wave done with one update, hands the ones cut off by the host stopping back to
+    /// the lane with another (their attempt not counted), and reschedules (or gives up) the failed ones one by one — each
+    /// only while this node still holds its lease as claimed (owner and expiry: the wave's lease token). A message whose
+    /// lease was taken over belongs to the node that took it: this node's result is dropped (logged), never recorded over
+    /// it. One failed reschedule does not keep the others from theirs.
     /// </summary>
-    private async Task<int> CompleteAsync(List<OutboxMessageRecord> wave, string?[] errors)
+    private async Task<int> CompleteAsync(List<OutboxMessageRecord> wave, Delivery[] results)
     {
         var node = options.Value.NodeName;
         var after = clock.GetUtcNow().UtcDateTime;
-        var done = wave.Where((_, i) => errors[i] is null).ToList();
+        var done = wave.Where((_, i) => results[i].Delivered).ToList();
+        var cutOff = wave.Where((_, i) => results[i].Cancelled).Select(m => m.Id).ToList();
         var marked = 0;
+        // One wave, one claim: every message of it carries the same lease expiry.
+        var until = wave[0].LeaseExpiresAt;
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        if (cutOff.Count > 0)
+        {
+            await lane.RunAsync(() => db.Outbox.Where(m => cutOff.Contains(m.Id) && m.LeaseOwner == node && m.LeaseExpiresAt == until).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.LeaseOwner, (string?)null)
+                .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None));
+        }
         if (done.Count > 0)
         {
-            // One wave, one claim: every message of it carries the same lease expiry.
             var ids = done.Select(m => m.Id).ToList();
-            var until = done[0].LeaseExpiresAt;
             marked = await lane.RunAsync(() => db.Outbox.Where(m => ids.Contains(m.Id) && m.LeaseOwner == node && m.LeaseExpiresAt == until).ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.CompletedAt, after)
                 .SetProperty(m => m.Attempts, m => m.Attempts + 1)
@@ -211,9 +254,17 @@ internal sealed class OutboxProcessor(
         }
         for (var i = 0; i < wave.Count; i++)
         {
-            if (errors[i] is { } error)
+            if (results[i] is { Cancelled: false, Error: { } error })
             {
-                await RescheduleAsync(db, wave[i], error, after);
+                try
+                {
+                    await RescheduleAsync(db, wave[i], error, after);
+                }
+                catch (Exception ex)
+                {
+                    // Its lease runs out and the next run takes it again; the rest of the wave is recorded meanwhile.
+                    logger.LogWarning(ex, "Outbox {Kind} {Id}: its failed attempt could not be recorded; it is taken again when its lease runs out", wave[i].Kind, wave[i].Id);
+                }
             }
         }
         return marked;
@@ -227,7 +278,7 @@ internal sealed class OutboxProcessor(
         // Collected money must reach the ERP: its postings are never given up, only retried less often.
         var dead = !IsMoney(message.Kind) && attempts >= options.Value.OutboxMaxAttempts ? after : (DateTime?)null;
         var next = after + Backoff(attempts);
-        var trimmed = error.Length > 2000 ? error[..2000] : error;
+        var trimmed = StoredError(error);
         var rescheduled = await lane.RunAsync(() => db.Outbox.Where(m => m.Id == id && m.LeaseOwner == node && m.LeaseExpiresAt == until).ExecuteUpdateAsync(s => s
             .SetProperty(m => m.Attempts, attempts)
             .SetProperty(m => m.LastError, trimmed)
@@ -251,6 +302,37 @@ internal sealed class OutboxProcessor(
             logger.LogError("Outbox {Kind} {Id} for account {AccountId} still undelivered after {Attempts} attempts since {CreatedAt:u}: {Error}; retried every {Delay}",
                 message.Kind, id, message.AccountId, attempts, message.CreatedAt, trimmed, Backoff(attempts));
         }
+    }
+
+    /// <summary>
+    /// An adapter's error text as a text column takes it on every database: NUL characters (which PostgreSQL refuses) dropped,
+    /// a surrogate without its pair replaced, and at most <see cref="MaxErrorLength"/> characters, never cut between a pair.
+    /// </summary>
+    internal static string StoredError(string error)
+    {
+        var text = new System.Text.StringBuilder(Math.Min(error.Length, MaxErrorLength));
+        for (var i = 0; i < error.Length; i++)
+        {
+            var c = error[i];
+            if (char.IsHighSurrogate(c) && i + 1 < error.Length && char.IsLowSurrogate(error[i + 1]))
+            {
+                if (text.Length + 2 > MaxErrorLength)
+                {
+                    break;
+                }
+                text.Append(c).Append(error[++i]);
+                continue;
+            }
+            if (text.Length + 1 > MaxErrorLength)
+            {
+                break;
+            }
+            if (c != '\0')
+            {
+                text.Append(char.IsSurrogate(c) ? '\uFFFD' : c);
+            }
+        }
+        return text.ToString();
     }
 
     /// <summary>True for ERP postings of money: payments, deposits and their reversals (never dead-lettered).</summary>
@@ -308,16 +390,39 @@ internal sealed class OutboxProcessor(
         ?? throw new InvalidOperationException($"Outbox message {message.Id} has an empty payload.");
 }
 
-/// <summary>Runs <see cref="OutboxProcessor"/> on every node at <see cref="PortalPaymentsOptions.OutboxPollInterval"/>.</summary>
-internal sealed class OutboxBackgroundService(
-    OutboxProcessor processor,
-    IOptions<PortalPaymentsOptions> options,
-    TimeProvider clock,
-    ILogger<OutboxBackgroundService> logger) : PeriodicBackgroundService(options, clock, logger)
+/// <summary>The outbox's two lanes, each run by a background loop of its own.</summary>
+internal enum OutboxLane
+{
+    /// <summary>Postings to the ERP: payments, deposits, reversals, comments.</summary>
+    ErpPostings,
+
+    /// <summary>Emails.</summary>
+    Emails,
+}
+
+/// <summary>
+/// Runs one lane of <see cref="OutboxProcessor"/> on every node at <see cref="PortalPaymentsOptions.OutboxPollInterval"/>.
+/// Each lane has its own loop, so a run of one that waits on its adapter (a mail relay answering slowly, up to
+/// <see cref="PortalPaymentsOptions.OutboxDeliveryTimeout"/> a wave) never holds up the other's next run.
+/// </summary>
+internal abstract class OutboxLaneService(OutboxProcessor processor, OutboxLane lane, IOptions<PortalPaymentsOptions> options, TimeProvider clock, ILogger logger)
+    : PeriodicBackgroundService(options, clock, logger)
 {
     protected override TimeSpan Interval => Options.OutboxPollInterval;
 
-    protected override string WorkName => "Outbox run";
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => processor.RunLaneDueAsync(lane, cancellationToken);
+}
 
-    protected override Task RunOnceAsync(CancellationToken cancellationToken) => processor.RunDueAsync(cancellationToken);
+/// <summary>The ERP postings' lane of the outbox (see <see cref="OutboxLaneService"/>).</summary>
+internal sealed class OutboxBackgroundService(OutboxProcessor processor, IOptions<PortalPaymentsOptions> options, TimeProvider clock, ILogger<OutboxBackgroundService> logger)
+    : OutboxLaneService(processor, OutboxLane.ErpPostings, options, clock, logger)
+{
+    protected override string WorkName => "Outbox run (ERP postings)";
+}
+
+/// <summary>The emails' lane of the outbox (see <see cref="OutboxLaneService"/>).</summary>
+internal sealed class EmailOutboxBackgroundService(OutboxProcessor processor, IOptions<PortalPaymentsOptions> options, TimeProvider clock, ILogger<EmailOutboxBackgroundService> logger)
+    : OutboxLaneService(processor, OutboxLane.Emails, options, clock, logger)
+{
+    protected override string WorkName => "Outbox run (emails)";
 }

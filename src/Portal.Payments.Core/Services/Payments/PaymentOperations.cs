@@ -167,8 +167,11 @@ public sealed class PaymentOperations(
     public async Task<IReadOnlyList<UndeliveredMessage>> GetUndeliveredAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // Money first in the query itself: dead-lettered emails and comments stay undelivered, and however many of them
+        // there are, they never push a money posting off the list.
         var rows = await db.Outbox.AsNoTracking().Where(m => m.CompletedAt == null && (m.Attempts > 0 || m.DeadLetteredAt != null))
-            .OrderBy(m => m.CreatedAt).Take(MaxListed).ToListAsync(cancellationToken);
+            .OrderBy(m => m.Kind == OutboxKind.ErpPayment || m.Kind == OutboxKind.ErpDeposit || m.Kind == OutboxKind.ErpReversal ? 0 : 1)
+            .ThenBy(m => m.CreatedAt).Take(MaxListed).ToListAsync(cancellationToken);
         return rows.Select(m => new UndeliveredMessage
         {
             Id = m.Id,
