@@ -255,6 +255,28 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Contains("payment.dispute-lost", await AuditActionsAsync(h, account, payment.Id));
     }
 
+    // Review: an ACH debit returned by the bank (or a bank dispute) after the portal had refunded it was ignored without a
+    // word, where the same for a card (a lost dispute) is logged for an operator: the money went back twice.
+    [Fact]
+    public async Task A_bank_return_of_a_refunded_payment_changes_nothing_here_and_is_left_to_an_operator()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E64", 15_000));
+        var bank = await BankAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, Key()));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        var sink = h.Get<IGatewayEventSink>();
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Succeeded)));
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Reversed)));
+        Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
+
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Returned, "R10: not authorized")));
+
+        Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));   // the refund's, no second one
+        Assert.Contains("payment.returned-after-refund", await AuditActionsAsync(h, account, payment.Id));
+    }
+
     /// <summary>A bank account stored while the gateway still verifies it (micro-deposits), and its token.</summary>
     private static async Task<(PaymentMethodView Method, string Token)> PendingBankAsync(PortalHarness h)
     {
@@ -330,4 +352,40 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
 
 public sealed class GatewayEventSinkTests_Sqlite(SqliteDatabase db) : GatewayEventSinkTests(db), IClassFixture<SqliteDatabase>;
 
-public sealed class GatewayEventSinkTests_Postgres(PostgresDatabase db) : GatewayEventSinkTests(db), IClassFixture<PostgresDatabase>;
+public sealed class GatewayEventSinkTests_Postgres(PostgresDatabase database) : GatewayEventSinkTests(database), IClassFixture<PostgresDatabase>
+{
+    // Review: when the payment moved between the sink's read and its conditional update (the charge call's own answer,
+    // the reconciler, another event; on PostgreSQL, where writers do not wait for the sink's transaction), the failed move
+    // threw before the sink's "look again", and the webhook was answered 500. SQLite's writers take turns, so only here.
+    [Fact]
+    public async Task An_event_whose_payment_moved_meanwhile_is_looked_at_again_not_answered_with_an_error()
+    {
+        var pause = new CommandFault(CommandFault.IsStatusChange, pause: true);
+        await using var b = PaymentSeed.Harness(database, out var account);
+        await using var a = new PortalHarness(database, x => x.AddDbInterceptor(pause));
+        var ids = await PaymentSeed.InvoicesAsync(b, account, new PaymentSeed.Item("INV-E90", 20_000));
+        var bank = await PaymentSeed.BankAsync(b);
+        await b.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, PaymentSeed.Key()));
+        var payment = Assert.Single(await PaymentSeed.PaymentsAsync(b, account));
+        Assert.Equal(PaymentStatus.Processing, payment.Status);
+        ChargeStatusEvent Event(ChargeStatus status, string? message = null) => new("evt_race_" + Guid.NewGuid().ToString("N")[..12], DateTimeOffset.UtcNow)
+        {
+            IdempotencyKey = payment.IdempotencyKey, Reference = payment.GatewayReference, Status = status, Message = message,
+            ErrorCode = status == ChargeStatus.Returned ? GatewayErrorCode.Returned : GatewayErrorCode.None,
+        };
+
+        pause.Arm();
+        var succeeded = Event(ChargeStatus.Succeeded);
+        var onA = Task.Run(() => a.Get<IGatewayEventSink>().ReportAsync(SandboxGateway.GatewayKey, succeeded));
+        await pause.Reached.WaitAsync(TimeSpan.FromSeconds(30));   // A read the payment as Processing and is about to move it
+        Assert.Equal(GatewayEventOutcome.Applied, await b.Get<IGatewayEventSink>().ReportAsync(SandboxGateway.GatewayKey, Event(ChargeStatus.Returned, "R01")));
+        pause.Release();
+
+        Assert.Equal(GatewayEventOutcome.Ignored, await onA.WaitAsync(TimeSpan.FromSeconds(30)));   // looked again: returned stays
+        var stored = Assert.Single(await PaymentSeed.PaymentsAsync(b, account));
+        Assert.Equal(PaymentStatus.Returned, stored.Status);
+        await using var db = await b.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var recorded = await db.GatewayEvents.AsNoTracking().SingleAsync(e => e.EventId == succeeded.EventId);
+        Assert.Equal((GatewayEventOutcome.Ignored, (Guid?)payment.Id), (recorded.Outcome, recorded.PaymentId));
+    }
+}

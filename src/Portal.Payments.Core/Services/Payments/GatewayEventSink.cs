@@ -38,32 +38,35 @@ internal sealed class GatewayEventSink(
                 return GatewayEventOutcome.Duplicate;
             }
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-            var (outcome, paymentId) = gatewayEvent switch
-            {
-                ChargeStatusEvent e => await ApplyChargeAsync(db, gatewayKey, e, cancellationToken),
-                ChargeDisputedEvent e => await ApplyDisputeAsync(db, gatewayKey, e, cancellationToken),
-                MethodUpdatedEvent e => await ApplyMethodUpdateAsync(db, gatewayKey, e, cancellationToken),
-                MethodDetachedEvent e => await ApplyDetachAsync(db, gatewayKey, e, cancellationToken),
-                _ => (GatewayEventOutcome.Ignored, (Guid?)null),
-            };
-            db.GatewayEvents.Add(new GatewayEventRecord
-            {
-                GatewayKey = gatewayKey,
-                EventId = eventId.Length > 200 ? eventId[..200] : eventId,
-                Type = gatewayEvent.GetType().Name,
-                PaymentId = paymentId,
-                Outcome = outcome,
-                OccurredAt = gatewayEvent.OccurredAt.UtcDateTime,
-                ProcessedAt = clock.GetUtcNow().UtcDateTime,
-            });
+            GatewayEventOutcome outcome;
+            Guid? paymentId;
             try
             {
+                (outcome, paymentId) = gatewayEvent switch
+                {
+                    ChargeStatusEvent e => await ApplyChargeAsync(db, gatewayKey, e, cancellationToken),
+                    ChargeDisputedEvent e => await ApplyDisputeAsync(db, gatewayKey, e, cancellationToken),
+                    MethodUpdatedEvent e => await ApplyMethodUpdateAsync(db, gatewayKey, e, cancellationToken),
+                    MethodDetachedEvent e => await ApplyDetachAsync(db, gatewayKey, e, cancellationToken),
+                    _ => (GatewayEventOutcome.Ignored, (Guid?)null),
+                };
+                db.GatewayEvents.Add(new GatewayEventRecord
+                {
+                    GatewayKey = gatewayKey,
+                    EventId = eventId.Length > 200 ? eventId[..200] : eventId,
+                    Type = gatewayEvent.GetType().Name,
+                    PaymentId = paymentId,
+                    Outcome = outcome,
+                    OccurredAt = gatewayEvent.OccurredAt.UtcDateTime,
+                    ProcessedAt = clock.GetUtcNow().UtcDateTime,
+                });
                 await db.SaveChangesAsync(cancellationToken);
                 await tx.CommitAsync(cancellationToken);
             }
             catch (DbUpdateException) when (attempt < MaxAttempts)
             {
-                // A concurrent delivery of the same event won (the event key is unique), or the payment moved meanwhile: look again.
+                // A concurrent delivery of the same event won (the event key is unique), or the payment moved meanwhile (the
+                // charge call's own answer, the reconciler, another event): look again, from what is stored now.
                 await tx.RollbackAsync(CancellationToken.None);
                 continue;
             }
@@ -88,6 +91,16 @@ internal sealed class GatewayEventSink(
             logger.LogError("Gateway event {Gateway} {EventId}: the gateway says payment {PaymentId} ({ReceiptNumber}, {Amount} {Currency}) of account {AccountId} is {ChargeStatus}, but the portal recorded it {Status} with nothing taken and its invoices open again. Refund the charge at the gateway or record the payment in the ERP",
                 gatewayKey, e.EventId, payment.Id, payment.ReceiptNumber, Money.FromMinorUnits(payment.AmountMinor, payment.Currency).Amount, payment.Currency, payment.AccountId, e.Status, from);
             return (GatewayEventOutcome.Conflict, payment.Id);
+        }
+        if (from == PaymentStatus.Refunded && e.Status == ChargeStatus.Returned)
+        {
+            // A bank debit returned (or disputed) after the portal refunded it: the money went back twice, which only an
+            // operator can settle (as a card dispute lost on a refunded payment).
+            logger.LogError("Gateway event {Gateway} {EventId}: the bank returned payment {PaymentId} ({ReceiptNumber}, {Amount} {Currency}) of account {AccountId} ({Reason}), which the portal had refunded already: the money went back twice. Check the charge at the gateway and record the return in the ERP",
+                gatewayKey, e.EventId, payment.Id, payment.ReceiptNumber, Money.FromMinorUnits(payment.AmountMinor, payment.Currency).Amount, payment.Currency, payment.AccountId, e.Message);
+            AuditLog.Add(db, payment.AccountId, SystemUser, "payment.returned-after-refund", payment.Id.ToString(), clock.GetUtcNow().UtcDateTime,
+                new { payment.ReceiptNumber, e.Reference, Reason = e.Message });
+            return (GatewayEventOutcome.Ignored, payment.Id);
         }
         var to = Target(from, e);
         if (to is not { } target || target == from || !PaymentLifecycle.Allows(from, target))
