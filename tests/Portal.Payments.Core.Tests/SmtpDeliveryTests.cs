@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using MimeKit;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
+using Portal.Payments.Hosting;
 using Portal.Payments.Notifications;
 using Portal.Payments.Outbox;
 using Portal.Payments.Services.Payments;
@@ -83,19 +84,22 @@ public sealed class LocalSmtpServer : IAsyncDisposable
 /// <summary>The SMTP transport delivers outbox emails to a real SMTP server, and records them in the mailbox.</summary>
 public abstract class SmtpDeliveryTests(TestDatabase database)
 {
+    /// <summary>The SMTP transport to the local server on <paramref name="port"/> in plain text (it offers no TLS), from the vendor's AR address.</summary>
+    private static Action<PortalPaymentsOptions> Smtp(int port, Action<PortalPaymentsOptions>? more = null) => o =>
+    {
+        o.Notifications.Transport = "Smtp";
+        o.Notifications.Smtp.Host = "127.0.0.1";
+        o.Notifications.Smtp.Port = port;
+        o.Notifications.Smtp.Security = "None";
+        o.Notifications.Smtp.FromAddress = "ar@vendor.example";
+        more?.Invoke(o);
+    };
+
     [Fact]
     public async Task Outbox_email_reaches_the_SMTP_server_with_recipient_subject_and_amounts()
     {
         await using var smtp = LocalSmtpServer.Start();
-        await using var h = new PortalHarness(database, options: o =>
-        {
-            o.Notifications.Transport = "Smtp";
-            o.Notifications.Smtp.Host = "127.0.0.1";
-            o.Notifications.Smtp.Port = smtp.Port;
-            o.Notifications.Smtp.Security = "None";
-            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
-            o.Notifications.Smtp.FromName = "Vendor AR";
-        });
+        await using var h = new PortalHarness(database, options: Smtp(smtp.Port, o => o.Notifications.Smtp.FromName = "Vendor AR"));
         var account = PortalHarness.NewAccount();
         var email = new PortalEmail
         {
@@ -137,14 +141,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
     public async Task A_scheduled_payment_email_reaches_the_SMTP_server_with_recipient_subject_and_amounts()
     {
         await using var smtp = LocalSmtpServer.Start();
-        await using var h = PaymentSeed.Harness(database, out var account, options: o =>
-        {
-            o.Notifications.Transport = "Smtp";
-            o.Notifications.Smtp.Host = "127.0.0.1";
-            o.Notifications.Smtp.Port = smtp.Port;
-            o.Notifications.Smtp.Security = "None";
-            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
-        });
+        await using var h = PaymentSeed.Harness(database, out var account, options: Smtp(smtp.Port));
         var ids = await PaymentSeed.InvoicesAsync(h, account,
             new PaymentSeed.Item("INV-7001", 123_456, DiscountMinor: 1_456, DiscountDate: PaymentSeed.Today.AddDays(10)), new PaymentSeed.Item("INV-7002", 50_000));
         var card = await PaymentSeed.CardAsync(h);
@@ -168,14 +165,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
     public async Task An_email_the_relay_took_before_its_delivery_was_marked_done_is_not_sent_again()
     {
         await using var smtp = LocalSmtpServer.Start();
-        await using var h = new PortalHarness(database, options: o =>
-        {
-            o.Notifications.Transport = "Smtp";
-            o.Notifications.Smtp.Host = "127.0.0.1";
-            o.Notifications.Smtp.Port = smtp.Port;
-            o.Notifications.Smtp.Security = "None";
-            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
-        });
+        await using var h = new PortalHarness(database, options: Smtp(smtp.Port));
         var account = PortalHarness.NewAccount();
         var dbFactory = h.Get<IDbContextFactory<PaymentsDbContext>>();
         var sent = new PortalEmail
@@ -238,15 +228,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
     public async Task Many_emails_share_a_few_SMTP_connections_and_each_arrives_once()
     {
         await using var smtp = LocalSmtpServer.Start();
-        await using var h = new PortalHarness(database, options: o =>
-        {
-            o.Notifications.Transport = "Smtp";
-            o.Notifications.Smtp.Host = "127.0.0.1";
-            o.Notifications.Smtp.Port = smtp.Port;
-            o.Notifications.Smtp.Security = "None";
-            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
-            o.OutboxConcurrency = 4;
-        });
+        await using var h = new PortalHarness(database, options: Smtp(smtp.Port, o => o.OutboxConcurrency = 4));
         var account = PortalHarness.NewAccount();
         await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
         {
@@ -278,14 +260,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
             probe.Start();
             closedPort = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
-        await using var h = new PortalHarness(database, options: o =>
-        {
-            o.Notifications.Transport = "Smtp";
-            o.Notifications.Smtp.Host = "127.0.0.1";
-            o.Notifications.Smtp.Port = closedPort;
-            o.Notifications.Smtp.Security = "None";
-            o.Notifications.Smtp.FromAddress = "ar@vendor.example";
-        });
+        await using var h = new PortalHarness(database, options: Smtp(closedPort));
         var account = PortalHarness.NewAccount();
         await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
         {
