@@ -57,8 +57,9 @@ internal static class OutboxWriter
 /// forever — the health check reports their age; emails and comments are dead-lettered after
 /// <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/> (and can be replayed).
 /// Each delivery is cut off after <see cref="PortalPaymentsOptions.OutboxDeliveryTimeout"/> (within the lease): no answer
-/// is a failed attempt, and the lane ends its run after that wave, so a hanging ERP or relay holds up neither the next
-/// run nor the other lane for longer than the limit. Results are recorded only while this node still holds the
+/// is a failed attempt, tried again no earlier than its lease would have run out (the abandoned call may still be at
+/// work), and the lane ends its run after that wave, so a hanging ERP or relay holds up neither the next run nor the
+/// other lane for longer than the limit. Results are recorded only while this node still holds the
 /// message's lease (its owner and expiry as claimed): a node that stalled past its lease records nothing, so it never
 /// undoes the work of the node that took the message over.
 /// Adapters drop duplicates by id, which covers a crash between delivery and marking it done (the portal's SMTP sender
@@ -73,7 +74,8 @@ internal sealed class OutboxProcessor(
     TimeProvider clock,
     ILogger<OutboxProcessor> logger)
 {
-    private static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(2);
+    /// <summary>How long a claim holds a message (longer than any delivery's time limit).</summary>
+    internal static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan MaxRetry = TimeSpan.FromHours(1);
     private static readonly OutboxKind[] ErpKinds = [OutboxKind.ErpPayment, OutboxKind.ErpDeposit, OutboxKind.ErpReversal, OutboxKind.ErpComment];
@@ -258,7 +260,7 @@ internal sealed class OutboxProcessor(
             {
                 try
                 {
-                    await RescheduleAsync(db, wave[i], error, after);
+                    await RescheduleAsync(db, wave[i], error, results[i].TimedOut, after);
                 }
                 catch (Exception ex)
                 {
@@ -270,7 +272,7 @@ internal sealed class OutboxProcessor(
         return marked;
     }
 
-    private async Task RescheduleAsync(PaymentsDbContext db, OutboxMessageRecord message, string error, DateTime after)
+    private async Task RescheduleAsync(PaymentsDbContext db, OutboxMessageRecord message, string error, bool timedOut, DateTime after)
     {
         var id = message.Id;
         var (node, until) = (message.LeaseOwner, message.LeaseExpiresAt);
@@ -278,6 +280,13 @@ internal sealed class OutboxProcessor(
         // Collected money must reach the ERP: its postings are never given up, only retried less often.
         var dead = !IsMoney(message.Kind) && attempts >= options.Value.OutboxMaxAttempts ? after : (DateTime?)null;
         var next = after + Backoff(attempts);
+        if (timedOut && until is { } leaseEnd && leaseEnd > next)
+        {
+            // No answer in time: the call was abandoned, but the ERP or relay may still be working on it. The next attempt
+            // waits until the claim would have run out, so the two do not overlap at an adapter whose duplicate check is
+            // not safe against a concurrent copy (and an email the relay took late is less likely to go twice).
+            next = leaseEnd;
+        }
         var trimmed = StoredError(error);
         var rescheduled = await lane.RunAsync(() => db.Outbox.Where(m => m.Id == id && m.LeaseOwner == node && m.LeaseExpiresAt == until).ExecuteUpdateAsync(s => s
             .SetProperty(m => m.Attempts, attempts)
