@@ -479,6 +479,22 @@ public sealed class StripeGateway : PaymentGatewayBase
     }
 
     /// <summary>The account's Stripe Customer id, creating the customer on first use (one per account, even under concurrency).</summary>
+    /// <summary>
+    /// The PaymentMethod <paramref name="token"/> as Stripe holds it now (webhooks arrive in any order, so an event's copy
+    /// may be older than one already applied); null when Stripe has no such method. Other failures throw.
+    /// </summary>
+    internal async Task<PaymentMethod?> CurrentMethodAsync(string token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await new PaymentMethodService(Client).GetAsync(token, cancellationToken: cancellationToken);
+        }
+        catch (StripeException ex) when (ex.HttpStatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     internal async Task<string> EnsureCustomerAsync(string accountId, CancellationToken cancellationToken)
     {
         if (await _customers.GetAsync(Key, accountId, cancellationToken) is { } existing)

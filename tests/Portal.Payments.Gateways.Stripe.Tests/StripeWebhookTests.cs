@@ -299,10 +299,12 @@ public sealed class StripeWebhookTests : IAsyncLifetime
     {
         var card = await _h.SaveCardAsync("ACME", "4242424242424242");
         var year = DateTime.UtcNow.Year + 5;
-        var pm = _h.StandIn.Get(card.Token)!;
-        pm["card"]!["exp_month"] = 7;
-        pm["card"]!["exp_year"] = year;
-        pm["card"]!["last4"] = "1881";
+        var pm = _h.StandIn.ChangeMethod(card.Token, m =>
+        {
+            m["card"]!["exp_month"] = 7;
+            m["card"]!["exp_year"] = year;
+            m["card"]!["last4"] = "1881";
+        });
 
         await DeliverAsync(StripeEvents.Event(type, pm, Now, new JsonObject { ["card"] = new JsonObject { ["exp_year"] = card.ExpiryYear } }).Json);
 
@@ -311,6 +313,44 @@ public sealed class StripeWebhookTests : IAsyncLifetime
         Assert.Equal(7, e.ExpiryMonth);
         Assert.Equal(year, e.ExpiryYear);
         Assert.Equal("1881", e.Last4);
+    }
+
+    // Review: the event's own copy of the card was reported, and Stripe delivers events in any order: an earlier change
+    // delivered late brought back the older expiry (a date since passed would then refuse scheduled payments).
+    [Fact]
+    public async Task An_earlier_card_update_delivered_late_reports_the_card_as_Stripe_holds_it_now()
+    {
+        var card = await _h.SaveCardAsync("ACME", "4242424242424242");
+        var year = DateTime.UtcNow.Year + 5;
+        // Two changes at Stripe: the first's event (expiry 3 / year - 2) is delivered after the second one's was.
+        var older = _h.StandIn.ChangeMethod(card.Token, m =>
+        {
+            m["card"]!["exp_month"] = 3;
+            m["card"]!["exp_year"] = year - 2;
+        });
+        _h.StandIn.ChangeMethod(card.Token, m =>
+        {
+            m["card"]!["exp_month"] = 7;
+            m["card"]!["exp_year"] = year;
+        });
+
+        var response = await DeliverAsync(StripeEvents.Event("payment_method.updated", older, Now).Json);
+
+        Assert.Equal(200, response.StatusCode);
+        var e = Assert.IsType<MethodUpdatedEvent>(Assert.Single(_h.Sink.Events).Event);
+        Assert.Equal((card.Token, 7, year), (e.Token, e.ExpiryMonth, e.ExpiryYear));
+    }
+
+    [Fact]
+    public async Task A_card_update_that_cannot_be_checked_at_Stripe_is_answered_503_for_redelivery_and_reports_nothing()
+    {
+        var card = await _h.SaveCardAsync("ACME", "4242424242424242");
+        _h.StandIn.Fail(new StandInFault("GET", "/v1/payment_methods", 500, "api_error"));
+
+        var response = await DeliverAsync(StripeEvents.Event("payment_method.updated", _h.StandIn.Get(card.Token)!, Now).Json);
+
+        Assert.Equal(503, response.StatusCode);
+        Assert.Empty(_h.Sink.Events);
     }
 
     [Fact]

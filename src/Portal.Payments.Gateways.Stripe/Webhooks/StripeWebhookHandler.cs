@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using global::Stripe;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,8 @@ namespace Portal.Payments.Gateways.Stripe.Webhooks;
 /// <item><c>charge.dispute.closed</c> → <see cref="ChargeDisputedEvent"/> for cards, <see cref="DisputeStage.Lost"/> for
 /// <c>lost</c>, <see cref="DisputeStage.Won"/> for <c>won</c> and <c>warning_closed</c> (an inquiry that never became a
 /// chargeback); nothing for a US bank debit (returned when its dispute was created);</item>
-/// <item><c>payment_method.updated</c> / <c>payment_method.automatically_updated</c> → <see cref="MethodUpdatedEvent"/> (card expiry, last 4);</item>
+/// <item><c>payment_method.updated</c> / <c>payment_method.automatically_updated</c> → <see cref="MethodUpdatedEvent"/> (card expiry, last 4,
+/// as Stripe holds the card when the event arrives: events come in any order; 503 when Stripe cannot be asked, so it delivers again);</item>
 /// <item><c>payment_method.detached</c> → <see cref="MethodDetachedEvent"/>;</item>
 /// <item><c>setup_intent.succeeded</c> → <see cref="MethodUpdatedEvent"/> with <see cref="MethodUpdatedEvent.VerificationPending"/>
 /// false for the SetupIntent's payment method (a bank account verified by micro-deposits can pay from now on);
@@ -34,7 +36,8 @@ public sealed class StripeWebhookHandler(
     IOptions<StripeGatewayOptions> options,
     TimeProvider clock,
     ILogger<StripeWebhookHandler> logger,
-    IGatewayEventSink? sink = null) : IGatewayWebhookHandler
+    IGatewayEventSink? sink = null,
+    StripeGateway? gateway = null) : IGatewayWebhookHandler
 {
     /// <summary>The header Stripe signs deliveries with.</summary>
     public const string SignatureHeader = "Stripe-Signature";
@@ -86,6 +89,28 @@ public sealed class StripeWebhookHandler(
             // Stripe retries non-2xx answers for days: nothing is lost while the host has no sink.
             logger.LogError("Stripe event {EventId} ({Type}) cannot be applied: no IGatewayEventSink is registered", id, type);
             return new(503, "The portal cannot apply gateway events yet.");
+        }
+        if (gatewayEvent is MethodUpdatedEvent update && type.StartsWith("payment_method.", StringComparison.Ordinal) && gateway is not null)
+        {
+            // Events arrive in any order: a late copy of an earlier change must not bring back an older expiry, so the
+            // card is reported as Stripe holds it now.
+            PaymentMethod? current;
+            try
+            {
+                current = await gateway.CurrentMethodAsync(update.Token, cancellationToken);
+            }
+            catch (Exception ex) when (ex is StripeException or HttpRequestException or TaskCanceledException or IOException)
+            {
+                logger.LogWarning("Stripe event {EventId} ({Type}): payment method {Token} could not be read from Stripe ({Error}); Stripe delivers it again",
+                    id, type, update.Token, ex.Message);
+                return new(503, "The payment method could not be read from Stripe; deliver the event again later.");
+            }
+            if (current?.Card is not { } card)
+            {
+                logger.LogInformation("Stripe event {EventId} ({Type}): payment method {Token} is no card at Stripe any more; nothing to apply", id, type, update.Token);
+                return new(200, "Ignored: the payment method is gone.");
+            }
+            gatewayEvent = update with { ExpiryMonth = (int)card.ExpMonth, ExpiryYear = (int)card.ExpYear, Last4 = card.Last4 };
         }
         var outcome = await sink.ReportAsync(GatewayKey, gatewayEvent, cancellationToken);
         logger.LogInformation("Stripe event {EventId} ({Type}): {Outcome}", id, type, outcome);

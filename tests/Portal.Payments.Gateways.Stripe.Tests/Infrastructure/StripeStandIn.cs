@@ -134,6 +134,18 @@ public sealed class StripeStandIn : IDisposable
         }
     }
 
+    /// <summary>Changes stored PaymentMethod <paramref name="id"/> as Stripe would on its own (the card updater, the Dashboard); returns a copy.</summary>
+    public JsonObject ChangeMethod(string id, Action<JsonObject> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_lock)
+        {
+            var method = _methods[id];
+            change(method);
+            return method.DeepClone().AsObject();
+        }
+    }
+
     /// <summary>A copy of a stored object (PaymentIntent, SetupIntent, PaymentMethod, customer, charge, mandate) by id.</summary>
     public JsonObject? Get(string id)
     {
