@@ -702,10 +702,11 @@ public sealed class StripeGateway : PaymentGatewayBase
         && values.Any(v => string.Equals(v, "true", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Errors of a call to Stripe (never programming errors such as a null argument).</summary>
-    private static bool IsCallFailure(Exception ex) => ex is StripeException or HttpRequestException or TaskCanceledException or TimeoutException or IOException;
+    /// <summary>A Stripe call that failed (an answer, or none): anything else is a bug, not Stripe's.</summary>
+    internal static bool IsCallFailure(Exception ex) => ex is StripeException or HttpRequestException or TaskCanceledException or TimeoutException or IOException;
 
     /// <summary>For logs: Stripe's error type, code, decline code and request id; never card data (Stripe never sends it).</summary>
-    private static string Describe(Exception ex) => ex is StripeException { StripeError: { } e } se
+    internal static string Describe(Exception ex) => ex is StripeException { StripeError: { } e } se
         ? $"HTTP {(int)se.HttpStatusCode} {e.Type}/{e.Code}/{e.DeclineCode} request {se.StripeResponse?.RequestId}"
         : ex.GetType().Name;
 

@@ -20,10 +20,15 @@ internal static class Mailbox
         return await db.SentEmails.AnyAsync(e => e.Id == id, ct);
     }
 
-    public static async Task RecordAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PortalEmail email, string transport, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Records <paramref name="email"/> unless it is there already; <paramref name="checkFirst"/> false skips the look
+    /// when the caller has just made it (<see cref="HasAsync"/>): a copy recorded meanwhile still ends in no second row.
+    /// </summary>
+    public static async Task RecordAsync(IDbContextFactory<PaymentsDbContext> dbFactory, PortalEmail email, string transport, DateTime now, CancellationToken ct,
+        bool checkFirst = true)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await db.SentEmails.AnyAsync(e => e.Id == email.Id, ct))
+        if (checkFirst && await db.SentEmails.AnyAsync(e => e.Id == email.Id, ct))
         {
             return;
         }
@@ -100,7 +105,7 @@ internal sealed class SmtpNotificationSender(
 
         await pool.SendAsync(message, cancellationToken);
 
-        await Mailbox.RecordAsync(dbFactory, email, "smtp", clock.GetUtcNow().UtcDateTime, cancellationToken);
+        await Mailbox.RecordAsync(dbFactory, email, "smtp", clock.GetUtcNow().UtcDateTime, cancellationToken, checkFirst: false);
         logger.LogInformation("Email {Kind} sent by SMTP to {To}: {Subject}", email.Kind, email.To, email.Subject);
     }
 }

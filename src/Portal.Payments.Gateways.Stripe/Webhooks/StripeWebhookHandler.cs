@@ -99,10 +99,10 @@ public sealed class StripeWebhookHandler(
             {
                 current = await gateway.CurrentMethodAsync(update.Token, cancellationToken);
             }
-            catch (Exception ex) when (ex is StripeException or HttpRequestException or TaskCanceledException or IOException)
+            catch (Exception ex) when (StripeGateway.IsCallFailure(ex))
             {
                 logger.LogWarning("Stripe event {EventId} ({Type}): payment method {Token} could not be read from Stripe ({Error}); Stripe delivers it again",
-                    id, type, update.Token, ex.Message);
+                    id, type, update.Token, StripeGateway.Describe(ex));
                 return new(503, "The payment method could not be read from Stripe; deliver the event again later.");
             }
             if (current?.Card is not { } card)
