@@ -10,7 +10,10 @@ public enum GatewayCapabilities
     Cards = 1,
     /// <summary>Accepts bank-account (ACH) payment methods.</summary>
     BankAccounts = 2,
-    /// <summary>Stores methods and returns a reusable token.</summary>
+    /// <summary>
+    /// Stored tokens can be charged again later. Without it the portal adds a card for the payment at hand only, and
+    /// refuses saving one or adding a bank account before the gateway is asked.
+    /// </summary>
     StoreMethods = 4,
     /// <summary>Updates a stored card's expiry, holder name or postal code.</summary>
     UpdateMethods = 8,

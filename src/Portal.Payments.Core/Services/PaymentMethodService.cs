@@ -157,6 +157,13 @@ public sealed class PaymentMethodService(
     /// </summary>
     public bool CanUpdateGatewayDetails => gateway.Capabilities.HasFlag(GatewayCapabilities.UpdateMethods);
 
+    /// <summary>
+    /// True when the gateway keeps methods for later payments (<see cref="GatewayCapabilities.StoreMethods"/>). Otherwise
+    /// a card is added for the payment at hand only (<see cref="AddCardRequest.SaveForFuture"/> false), and saving one,
+    /// or adding a bank account (its ACH authorization covers later debits), is refused before the gateway is asked.
+    /// </summary>
+    public bool KeepsMethods => gateway.Capabilities.HasFlag(GatewayCapabilities.StoreMethods);
+
     /// <summary>The gateway's capture component.</summary>
     public Type CaptureComponent => gateway.CaptureComponent;
 
@@ -197,6 +204,10 @@ public sealed class PaymentMethodService(
             throw PortalFieldError.Of("type", "MethodIsBankAccount", "These are bank account details; add them as a bank account.").ToException();
         }
         RequireCapability(GatewayCapabilities.Cards);
+        if (request.SaveForFuture && !KeepsMethods)
+        {
+            throw PortalFieldError.Of("method", "MethodsNotKept", "This payment processor keeps a card for one payment only, so it cannot be saved here. Enter the card when you pay.").ToException();
+        }
         var nickname = ValidNickname(request.Nickname);
         var details = await StoreAtGatewayAsync(scope, request.Captured, request.IdempotencyKey, mandate: null, cancellationToken);
         return await SaveAsync(scope, details, nickname, signature: null, singleUse: !request.SaveForFuture, Now, cancellationToken);
@@ -212,6 +223,10 @@ public sealed class PaymentMethodService(
             throw PortalFieldError.Of("type", "MethodIsCard", "These are card details; add them as a card.").ToException();
         }
         RequireCapability(GatewayCapabilities.BankAccounts);
+        if (!KeepsMethods)
+        {
+            throw PortalFieldError.Of("type", "BankAccountsNotKept", "This payment processor cannot keep a bank account, so bank accounts cannot be added here.").ToException();
+        }
         var nickname = ValidNickname(request.Nickname);
         var signature = request.Signature ?? new AchSignature(null, false, null);
         var agreement = CurrentAgreement;
