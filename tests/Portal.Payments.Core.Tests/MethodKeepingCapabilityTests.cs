@@ -96,6 +96,21 @@ public abstract class MethodKeepingCapabilityTests(TestDatabase database)
     }
 
     [Fact]
+    public async Task A_card_for_one_payment_cannot_be_scheduled_for_later_and_nothing_is_stored()
+    {
+        await using var h = NonKeeping(database, out var account, out _);
+        var ids = await InvoicesAsync(h, account, new Item("INV-KEEP-2", 9_900));
+        var card = await h.Get<PaymentMethodService>().AddCardAsync(Card(h, saveForFuture: false));
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            h.Get<ScheduledPaymentService>().ScheduleAsync(new SchedulePaymentRequest(ids, Today.AddDays(5), card.Id, Key())));
+
+        Assert.Equal(("method", "ScheduleMethodNotKept"), (refused.Field, refused.Error?.Code));
+        Assert.Empty(await PaymentsAsync(h, account));
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
+    }
+
+    [Fact]
     public async Task A_gateway_that_keeps_methods_says_so_and_saves_cards()
     {
         await using var h = Harness(database, out _);

@@ -121,6 +121,36 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.Equal(done.IdempotencyKey, charge.IdempotencyKey);
     }
 
+    // Review: with a gateway that cannot look up charges, such a payment (never sent: no attempt counted) was left
+    // Unconfirmed for an operator, its invoices held, though nothing could be at the gateway.
+    [Fact]
+    public async Task A_payment_whose_start_fails_is_charged_later_once_even_by_a_gateway_that_cannot_look_up_charges()
+    {
+        var fault = new CommandFault(CommandFault.IsChargeStart);
+        await using var h = Harness(database, out var account, configure: b =>
+        {
+            b.AddDbInterceptor(fault);
+            b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp => new NoLookupGateway(sp.GetRequiredService<SandboxGateway>())));
+        });
+        var ids = await InvoicesAsync(h, account, new Item("INV-F20L", 6_600));
+        var card = await CardAsync(h);
+
+        fault.Arm();
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        fault.Disarm();
+        Assert.True(outcome.MayHaveGoneThrough);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+
+        h.Clock.Advance(PastTheLease);
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+        h.Clock.Advance(TimeSpan.FromHours(2));
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+
+        var done = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Succeeded, 1), (done.Status, done.Attempts));
+        Assert.Equal(done.IdempotencyKey, Assert.Single(await ChargesAsync(h, account)).IdempotencyKey);
+    }
+
     // Observations 2 and 6: a runner frozen past its lease re-sent charges another node had finished, and logged outcomes it never recorded.
     [Fact]
     public async Task A_node_frozen_past_its_lease_before_charging_sends_nothing_when_it_wakes_and_three_runners_charge_once()

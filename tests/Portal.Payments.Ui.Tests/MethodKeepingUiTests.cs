@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
 using Portal.Payments.Sandbox;
 using Portal.Payments.Services;
@@ -12,7 +13,7 @@ namespace Portal.Payments.Ui.Tests;
 /// With a gateway that does not keep methods (no <see cref="GatewayCapabilities.StoreMethods"/>) the pages offer only what
 /// it can do: a card for the payment at hand, no saving, no bank accounts, and they say why.
 /// </summary>
-public class MethodKeepingUiTests : PaymentMethodTestContext
+public class MethodKeepingUiTests : PayTestContext
 {
     /// <summary>The sandbox, declaring everything it does but keeping methods.</summary>
     private sealed class NonKeeping(SandboxGateway inner) : PaymentGatewayBase
@@ -30,9 +31,9 @@ public class MethodKeepingUiTests : PaymentMethodTestContext
             inner.ChargeAsync(request, cancellationToken);
     }
 
-    private async Task StartNonKeepingAsync()
+    private async Task StartNonKeepingAsync(Action<Portal.Payments.Hosting.PortalPaymentsOptions>? configure = null)
     {
-        AddPortal(invoiceCount: 3);
+        AddPortal(configure, invoiceCount: 3);
         Services.AddScoped<IPaymentGateway>(sp => new NonKeeping(sp.GetRequiredService<SandboxGateway>()));
         await Services.MigratePortalPaymentsAsync();
         Users.SignIn(PortalPermissions.Pay);
@@ -47,7 +48,7 @@ public class MethodKeepingUiTests : PaymentMethodTestContext
         cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
 
         Assert.Empty(cut.FindAll("[data-testid=save-for-future]"));
-        Assert.Equal("This card pays this payment only: the payment processor does not keep cards for later. A scheduled payment keeps it until it is charged.",
+        Assert.Equal("This card pays this payment only: the payment processor does not keep cards for later.",
             cut.Find("[data-testid=this-payment-only]").TextContent.Trim());
         Assert.DoesNotContain(cut.FindAll("label"), l => l.TextContent.Trim() == "Bank account");
         EnterCard(cut);
@@ -81,6 +82,30 @@ public class MethodKeepingUiTests : PaymentMethodTestContext
         Assert.Equal("No payment methods yet. The payment processor does not keep payment methods: enter a card when you pay.",
             cut.Find("[data-testid=methods-empty]").TextContent.Trim());
         Assert.DoesNotContain(cut.FindAll("button"), b => ButtonName(b) == "Add payment method");
+    }
+
+    [Fact]
+    public async Task Scheduling_offers_no_card_for_one_payment_and_says_why()
+    {
+        await StartNonKeepingAsync();
+        var ids = await SeedAsync(("INV-KEEP-S1", 40_000, null, OpenItemType.Invoice));
+
+        var cut = Render<SchedulePaymentPanel>(p => p.Add(x => x.InvoiceIds, ids));
+
+        cut.WaitForAssertion(() => Assert.Equal("There are no saved payment methods: the payment processor does not keep them for later payments.",
+            cut.Find("[data-testid=picker-none-kept]").TextContent.Trim()), Timeout);
+        Assert.Empty(cut.FindAll("section.pp-add-method"));
+    }
+
+    [Fact]
+    public async Task The_fee_hint_does_not_send_the_payer_to_a_bank_account_that_cannot_be_added()
+    {
+        await StartNonKeepingAsync(ConvenienceFeeDisclosureTests.CardFee);
+        var ids = await SeedAsync(("INV-KEEP-F1", 40_000, null, OpenItemType.Invoice));
+
+        var cut = Render<PayInvoicesPanel>(p => p.Add(x => x.InvoiceIds, ids));
+
+        cut.WaitForAssertion(() => Assert.Equal("Card: Convenience fee (2.5%), USD 10.00.", cut.Find("[data-testid=method-fee-hint]").TextContent.Trim()), Timeout);
     }
 
     [Fact]

@@ -277,6 +277,17 @@ public sealed class ChargedThenErrorGateway(SandboxGateway inner, GatewayErrorCo
         lookup ? Inner.GetChargeStatusAsync(charge, cancellationToken) : Task.FromResult(Unsupported("This gateway cannot look up charges."));
 }
 
+/// <summary>The sandbox, except that it cannot look charges up (<see cref="PaymentGatewayBase"/>'s default answer, Unsupported).</summary>
+public sealed class NoLookupGateway(SandboxGateway inner) : SandboxPassThrough(inner)
+{
+    /// <inheritdoc />
+    public override GatewayCapabilities Capabilities => Inner.Capabilities & ~GatewayCapabilities.StatusLookup;
+
+    /// <inheritdoc />
+    public override Task<ChargeResult> GetChargeStatusAsync(ChargeLookup charge, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Unsupported("This gateway cannot look up charges."));
+}
+
 /// <summary>The sandbox, except that the first status lookup of each payment gets no answer (a timeout).</summary>
 public sealed class FirstLookupTimesOutGateway(SandboxGateway inner) : SandboxPassThrough(inner)
 {

@@ -47,6 +47,9 @@ public sealed class PaymentCharger(
     /// <summary>The gateway that charges (its key is stored on the payment).</summary>
     internal string GatewayKey => gateway.Key;
 
+    /// <summary>True when the gateway keeps methods for later charges (<see cref="GatewayCapabilities.StoreMethods"/>).</summary>
+    internal bool KeepsMethods => gateway.Capabilities.HasFlag(GatewayCapabilities.StoreMethods);
+
     /// <summary>
     /// Charges <paramref name="payment"/> (Charging, leased to this node, allocations loaded) with the stored method
     /// <paramref name="methodToken"/> and records the outcome. Never throws for a gateway or recording failure after the

@@ -104,6 +104,12 @@ internal sealed class PaymentReconciler(
         var change = new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reference = lookup?.Reference };
         var from = payment.Status;
 
+        if (lookup?.ErrorCode == GatewayErrorCode.Unsupported && payment.Attempts == 0 && payment.Status is PaymentStatus.Charging or PaymentStatus.Unconfirmed)
+        {
+            // Never sent (the attempt is counted before the gateway is called): nothing can be at the gateway, so a gateway
+            // that cannot look up charges does not leave it for an operator.
+            return await NothingAtTheGatewayAsync(sp, payment, methodToken, ct);
+        }
         if (lookup is null || PaymentLifecycle.IsUnknownLookup(lookup.ErrorCode))
         {
             if (lookup?.ErrorCode == GatewayErrorCode.Unsupported)

@@ -69,8 +69,8 @@ public sealed class ScheduledPaymentService(
         {
             items = await LoadAsync(db, scope, request.InvoiceIds, cancellationToken);
             var date = CheckDate(request.PaymentDate, Window(items));
-            method = await PaymentService.UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId,
-                Today, charger.GatewayKey, cancellationToken);
+            method = KeptForLater(await PaymentService.UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId,
+                Today, charger.GatewayKey, cancellationToken));
             preview = PaymentService.WithFees(Compute(items, date), fees, scope, method, FeeOccasion.Scheduled, date);
             if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged)
             {
@@ -430,8 +430,16 @@ public sealed class ScheduledPaymentService(
     /// <summary>The method a change leaves on <paramref name="payment"/>: <paramref name="chosen"/> (checked usable) or its own.</summary>
     private async Task<PaymentMethodRecord?> ChangedMethodAsync(PaymentsDbContext db, AccountScope scope, PaymentRecord payment, Guid? chosen, CancellationToken ct) =>
         chosen is { } id && id != payment.PaymentMethodId
-            ? await PaymentService.UsableMethodAsync(db, scope.AccountId, id, Today, charger.GatewayKey, ct)
+            ? KeptForLater(await PaymentService.UsableMethodAsync(db, scope.AccountId, id, Today, charger.GatewayKey, ct))
             : await CurrentMethodAsync(db, payment, ct);
+
+    /// <summary>
+    /// A card added for one payment waits for its scheduled date only where the gateway keeps methods: a gateway without
+    /// <see cref="Gateways.GatewayCapabilities.StoreMethods"/> keeps it for a payment made now.
+    /// </summary>
+    private PaymentMethodRecord KeptForLater(PaymentMethodRecord method) => method.SingleUse && !charger.KeepsMethods
+        ? throw PortalFieldError.Of("method", "ScheduleMethodNotKept", "This payment processor keeps a card for a payment made now only, so a payment cannot be scheduled with it. Pay now instead.").ToException()
+        : method;
 
     /// <summary>The payment's own stored method, or null when it was deleted (the runner then fails the payment, fee or not).</summary>
     private static async Task<PaymentMethodRecord?> CurrentMethodAsync(PaymentsDbContext db, PaymentRecord payment, CancellationToken ct)
