@@ -65,7 +65,8 @@ public sealed class AccountOverviewService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         // "IsOpen == isOpen" (a parameter), not a bare "IsOpen": SQLite only uses an index column for an equality.
         var isOpen = true;
-        var open = db.Invoices.Where(i => i.AccountId == scope.AccountId && i.IsOpen == isOpen);
+        // Items in the portal's currency only: another currency's minor units would be added as if they were these.
+        var open = db.Invoices.Where(i => i.AccountId == scope.AccountId && i.IsOpen == isOpen && i.Currency == currency);
 
         // Group by due date in SQL (one row per distinct date), then bucket the few rows here.
         var byDue = await open.GroupBy(i => i.DueDate)

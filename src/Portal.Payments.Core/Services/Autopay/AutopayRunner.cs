@@ -170,7 +170,7 @@ public sealed class AutopayRunner(
                                 select a.InvoiceId).Distinct().ToListAsync(ct)).ToHashSet();
         var credits = new Queue<InvoiceRecord>(e.ApplyCreditMemos || e.ApplyUnappliedCash
             ? (await db.Invoices.AsNoTracking()
-                .Where(i => i.AccountId == e.AccountId && i.IsOpen && i.OpenMinor < 0 && i.Status == InvoiceStatus.Open
+                .Where(i => i.AccountId == e.AccountId && i.IsOpen && i.OpenMinor < 0 && i.Status == InvoiceStatus.Open && i.Currency == e.Currency
                             && ((e.ApplyCreditMemos && i.Type == OpenItemType.CreditMemo) || (e.ApplyUnappliedCash && i.Type == OpenItemType.UnappliedCash)))
                 .ToListAsync(ct)).OrderBy(i => i.DueDate).ThenBy(i => i.Number, StringComparer.Ordinal)
             : []);
@@ -225,7 +225,7 @@ public sealed class AutopayRunner(
             {
                 continue; // not yet (or never): nothing to record
             }
-            var reason = outside ? "Its new debit date is past the end of autopay or the scheduling horizon." : SkipReason(invoice, current?.Id, method, shortPaid);
+            var reason = outside ? "Its new debit date is past the end of autopay or the scheduling horizon." : SkipReason(invoice, e.Currency, current?.Id, method, shortPaid);
             PaymentRecord? payment = null;
             var held = new List<long>();
             item ??= Track(db, items, e, invoice, now);
@@ -328,11 +328,16 @@ public sealed class AutopayRunner(
     }
 
     /// <summary>Why autopay leaves an invoice to the payer, or null when it pays it.</summary>
-    private static string? SkipReason(InvoiceRecord invoice, Guid? ownPayment, PaymentMethodRecord? method, HashSet<long> shortPaid)
+    private static string? SkipReason(InvoiceRecord invoice, string currency, Guid? ownPayment, PaymentMethodRecord? method, HashSet<long> shortPaid)
     {
         if (method is null || method.DeletedAt is not null)
         {
             return "The autopay payment method was removed; choose another one in the autopay settings.";
+        }
+        if (!string.Equals(invoice.Currency, currency, StringComparison.Ordinal))
+        {
+            // Its minor units are not the enrolment's: priced as such, the notice and the payment would be wrong.
+            return $"It is in {invoice.Currency}; autopay pays {currency} invoices only.";
         }
         if (ownPayment is not null && invoice.ActivePaymentId == ownPayment)
         {
