@@ -129,6 +129,36 @@ public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
         Assert.Contains(expected, problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Null(response.Content.Headers.ContentDisposition);
     }
+
+    // Review: the preview frame (and "Open in new tab") showed the problem JSON as text, and the preview's Print printed it.
+    [Theory]
+    [InlineData(ErpTrouble.Kind.Missing, HttpStatusCode.NotFound, "The ERP has no document for invoice ")]
+    [InlineData(ErpTrouble.Kind.Throws, HttpStatusCode.ServiceUnavailable, "could not send the document of invoice ")]
+    public async Task A_browser_frame_gets_a_page_saying_why_and_an_api_client_the_problem(ErpTrouble.Kind trouble, HttpStatusCode status, string expected)
+    {
+        _trouble.Current = trouble;
+        using var frame = new HttpRequestMessage(HttpMethod.Get, Url);
+        frame.Headers.Add("Sec-Fetch-Dest", "iframe");
+        frame.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+
+        using var page = await _client.SendAsync(frame);
+
+        Assert.Equal(status, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains(expected, html, StringComparison.Ordinal);
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"status\"", html, StringComparison.Ordinal);
+        var csp = Assert.Single(page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'none'", csp, StringComparison.Ordinal);
+        Assert.Equal(status == HttpStatusCode.ServiceUnavailable, page.Headers.RetryAfter is not null);
+
+        using var api = new HttpRequestMessage(HttpMethod.Get, Url);
+        api.Headers.Accept.ParseAdd("application/json");
+        using var problem = await _client.SendAsync(api);
+        Assert.Equal(status, problem.StatusCode);
+        Assert.Equal("application/problem+json", problem.Content.Headers.ContentType?.MediaType);
+    }
 }
 
 /// <summary>What goes wrong with the ERP's documents in the current test.</summary>
@@ -147,6 +177,8 @@ public sealed class ErpTrouble
         Throws,
         /// <summary>Answers a PDF.</summary>
         Pdf,
+        /// <summary>Has no document for the item (a credit memo, unapplied cash).</summary>
+        Missing,
     }
 
     /// <summary>The trouble now.</summary>
@@ -171,6 +203,8 @@ public sealed class TroubledErp(DemoErpAdapter inner, ErpTrouble trouble) : IErp
                 throw new HttpRequestException("Connection refused (erp.example.test:443)");
             case ErpTrouble.Kind.Pdf:
                 return new ErpDocument("application/pdf", "INV-1.pdf", "%PDF-1.4\n%%EOF\n"u8.ToArray());
+            case ErpTrouble.Kind.Missing:
+                return null;
         }
         return await inner.GetDocumentAsync(accountId, itemExternalId, cancellationToken);
     }

@@ -1,7 +1,14 @@
+using System.Globalization;
+using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Localization;
 using Microsoft.Net.Http.Headers;
 using Portal.Payments.Services.Invoices;
+using Portal.Payments.Erp;
+using Portal.Payments.Services;
+using Portal.Payments.Ui;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -22,7 +29,17 @@ internal static class InvoiceDocumentEndpoints
     public static void MapInvoiceDocuments(RouteGroupBuilder api) =>
         api.MapGet("/invoices/{id:long}/document", async (long id, HttpContext http, InvoiceDocumentService documents, CancellationToken ct) =>
         {
-            var document = (await documents.GetAsync(id, ct)).Document;
+            ErpDocument document;
+            try
+            {
+                document = (await documents.GetAsync(id, ct)).Document;
+            }
+            catch (Exception ex) when (ex is PortalNotFoundException or PortalUnavailableException && IsBrowserPage(http.Request) && !http.Response.HasStarted)
+            {
+                // The preview frame, or "Open in new tab": a page that says why, in the reader's language, instead of
+                // problem JSON printed as text (and printed by the preview's Print). API callers get the problem.
+                return Explained(http, ex);
+            }
             var contentType = MediaTypeHeaderValue.TryParse(document.ContentType, out var parsed)
                 ? parsed.ToString()
                 : "application/octet-stream";
@@ -40,6 +57,32 @@ internal static class InvoiceDocumentEndpoints
             }
             return Results.Bytes(document.Content, contentType);
         }).WithName("PortalPaymentsInvoiceDocument");
+
+    /// <summary>A browser showing the answer as a page (a frame or a tab), not a script or API client asking for data.</summary>
+    private static bool IsBrowserPage(HttpRequest request) =>
+        request.Headers["Sec-Fetch-Dest"].ToString() is "document" or "iframe" or "frame"
+        || request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
+
+    private static IResult Explained(HttpContext http, Exception ex)
+    {
+        var text = FieldErrorText.Of(http.RequestServices.GetRequiredService<IStringLocalizer<PortalStrings>>(), ex);
+        var unavailable = ex is PortalUnavailableException;
+        var headers = http.Response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.CacheControl = "private, no-store";
+        if (unavailable)
+        {
+            headers.RetryAfter = "60";
+        }
+        var html = $"""
+            <!DOCTYPE html>
+            <html lang="{WebUtility.HtmlEncode(CultureInfo.CurrentUICulture.Name)}"><head><meta charset="utf-8"><title>{WebUtility.HtmlEncode(text)}</title></head>
+            <body style="font-family: system-ui, sans-serif; margin: 2rem; color: #1b1b1b;"><p role="alert">{WebUtility.HtmlEncode(text)}</p></body></html>
+            """;
+        return Results.Content(html, "text/html; charset=utf-8", System.Text.Encoding.UTF8,
+            unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status404NotFound);
+    }
 
     private static string FileName(string? name, long id)
     {
