@@ -40,6 +40,7 @@ public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
             {
                 o.RunBackgroundServices = false;
                 o.ErpRequestTimeout = TimeSpan.FromMilliseconds(500);
+                o.IngestApiKey = IngestKey;
             })
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
@@ -74,6 +75,8 @@ public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
             File.Delete(path);
         }
     }
+
+    private const string IngestKey = "ingest-key-for-tests-0123456789-abcdef";
 
     private string Url => $"{PortalRoutes.ApiPrefix}/invoices/{_invoiceId}/document";
 
@@ -159,6 +162,32 @@ public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
         Assert.Equal(status, problem.StatusCode);
         Assert.Equal("application/problem+json", problem.Content.Headers.ContentType?.MediaType);
     }
+
+    // Review: an ERP that could not be reached made the ERP's own "pull now" call and a first summary answer 500.
+    [Fact]
+    public async Task A_failing_pull_answers_503_to_the_erps_sync_call_and_to_a_first_summary_and_a_later_one_works()
+    {
+        _trouble.Current = ErpTrouble.Kind.PullFails;
+        using var pull = new HttpRequestMessage(HttpMethod.Post, $"{PortalRoutes.ApiPrefix}/erp/accounts/ACME/sync");
+        pull.Headers.Add("X-Portal-Ingest-Key", IngestKey);
+
+        using var synced = await _client.SendAsync(pull);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, synced.StatusCode);
+        Assert.Equal("application/problem+json", synced.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(TimeSpan.FromSeconds(60), synced.Headers.RetryAfter?.Delta);
+        Assert.DoesNotContain("erp.example.test", await synced.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        _users.SignIn(PortalPermissions.View, "GLOBEX", "Globex");   // never synced: the summary pulls first
+        using var summary = await _client.GetAsync($"{PortalRoutes.ApiPrefix}/summary");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, summary.StatusCode);
+        using var problem = JsonDocument.Parse(await summary.Content.ReadAsStringAsync());
+        Assert.Contains("could not be loaded from the ERP", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        _trouble.Current = ErpTrouble.Kind.None;
+        using var later = await _client.GetAsync($"{PortalRoutes.ApiPrefix}/summary");
+        Assert.Equal(HttpStatusCode.OK, later.StatusCode);
+    }
 }
 
 /// <summary>What goes wrong with the ERP's documents in the current test.</summary>
@@ -179,6 +208,8 @@ public sealed class ErpTrouble
         Pdf,
         /// <summary>Has no document for the item (a credit memo, unapplied cash).</summary>
         Missing,
+        /// <summary>Its open-items pull fails like an unreachable ERP.</summary>
+        PullFails,
     }
 
     /// <summary>The trouble now.</summary>
@@ -211,7 +242,9 @@ public sealed class TroubledErp(DemoErpAdapter inner, ErpTrouble trouble) : IErp
 
     /// <inheritdoc />
     public Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken cancellationToken = default) =>
-        inner.PullOpenItemsAsync(accountId, cursor, maxItems, cancellationToken);
+        trouble.Current == ErpTrouble.Kind.PullFails
+            ? throw new HttpRequestException("Connection refused (erp.example.test:443)")
+            : inner.PullOpenItemsAsync(accountId, cursor, maxItems, cancellationToken);
 
     /// <inheritdoc />
     public Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken cancellationToken = default) => inner.PostPaymentAsync(posting, cancellationToken);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Hosting;
+using Portal.Payments.Services;
 using Portal.Payments.Services.Payments;
 
 namespace Portal.Payments.Sync;
@@ -57,7 +58,17 @@ public sealed class ErpSyncService(
         }
         for (var attempt = 0; attempt < 120; attempt++)
         {
-            var result = await SyncAccountAsync(accountId, cancellationToken);
+            ErpSyncResult result;
+            try
+            {
+                result = await SyncAccountAsync(accountId, cancellationToken);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not (PortalUnavailableException or PortalAccessDeniedException))
+            {
+                // The account's first pull failed (its error is recorded and logged): the page or API call that needed it
+                // says the ERP is not available (503), not that the portal broke (500).
+                throw new PortalUnavailableException("This account's invoices could not be loaded from the ERP just now. Try again in a minute.", ex);
+            }
             if (!result.Skipped)
             {
                 _syncedAccounts[accountId] = true;

@@ -89,7 +89,19 @@ public static class PortalEndpoints
             {
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["accountId"] = ["An account id has 1 to 64 characters."] });
             }
-            var result = await sync.SyncAccountAsync(accountId, ct);
+            ErpSyncResult result;
+            try
+            {
+                result = await sync.SyncAccountAsync(accountId, ct);
+            }
+            catch (Exception) when (!ct.IsCancellationRequested && !request.HttpContext.Response.HasStarted)
+            {
+                // The pull from the ERP failed (logged, and recorded as the account's last sync error for the health
+                // check): the caller is told to try again, not that the portal broke.
+                request.HttpContext.Response.Headers.RetryAfter = "60";
+                return Results.Problem("The portal could not pull this account's items from the ERP just now; the error is logged and shown as the account's last sync error. Try again later.",
+                    statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP pull failed");
+            }
             return Results.Ok(new { result.AccountId, result.Inserted, result.Updated, result.Closed, result.Skipped });
         })
         // The ERP has no signed-in user: the ingest key (checked above) is its credential, whatever the host's fallback
