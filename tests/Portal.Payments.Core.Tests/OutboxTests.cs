@@ -548,6 +548,60 @@ public abstract class OutboxTests(TestDatabase database)
         Assert.Equal(h.Clock.GetUtcNow().UtcDateTime + OutboxProcessor.Backoff(1), failed.NextAttemptAt, TimeSpan.FromSeconds(1));
     }
 
+    // Review: the ERP's document number for a posting (ErpPostingResult.ErpReference) was dropped without a trace.
+    [Fact]
+    public async Task The_erps_document_number_for_a_posting_is_logged_with_the_payment()
+    {
+        var account = PortalHarness.NewAccount();
+        var logs = new LogCapture();
+        await using var h = new PortalHarness(database, b =>
+        {
+            b.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
+            b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp => new NumberingErp(sp.GetRequiredService<DemoErpAdapter>(), account)));
+        });
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var posting = Posting(account, item);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, posting, h.Clock.GetUtcNow().UtcDateTime));
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        Assert.NotNull((await MessageAsync(h, account)).CompletedAt);
+        var line = Assert.Single(logs.Lines, l => l.Contains("PAY-DOC-77", StringComparison.Ordinal));
+        Assert.Contains(posting.PaymentId.ToString(), line, StringComparison.Ordinal);
+        Assert.Contains(account, line, StringComparison.Ordinal);
+    }
+
+    /// <summary>The demo ERP, answering payment postings of <paramref name="account"/> with its own document number.</summary>
+    private sealed class NumberingErp(DemoErpAdapter inner, string account) : ErpPassThrough(inner)
+    {
+        public override async Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default)
+        {
+            var result = await Inner.PostPaymentAsync(posting, ct);
+            return posting.AccountId == account && result.Accepted ? ErpPostingResult.Ok("PAY-DOC-77") : result;
+        }
+    }
+
+    /// <summary>Every log line written, formatted.</summary>
+    private sealed class LogCapture : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+        public IReadOnlyList<string> Lines => [.. _lines];
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => _lines.Enqueue(formatter(state, exception));
+
+        public void Dispose()
+        {
+        }
+    }
+
     /// <summary>The demo ERP, except that payment postings of <paramref name="account"/> are refused with <paramref name="error"/>.</summary>
     private sealed class RefusingErp(DemoErpAdapter inner, string account, string error, Action called) : ErpPassThrough(inner)
     {

@@ -355,6 +355,25 @@ internal sealed class OutboxProcessor(
         return delay;
     }
 
+    /// <summary>
+    /// The ERP's answer as the outbox takes it: null when accepted (the ERP's document number, when it gave one, is logged
+    /// with the message, the payment or deposit it carries and the account, so an operator can find one from the other),
+    /// otherwise the error to retry on.
+    /// </summary>
+    private string? Answer(OutboxMessageRecord message, Guid subject, ErpPostingResult result, string refused)
+    {
+        if (!result.Accepted)
+        {
+            return result.Error ?? refused;
+        }
+        if (!string.IsNullOrEmpty(result.ErpReference))
+        {
+            logger.LogInformation("Outbox {Kind} {Id} ({Subject}) of account {AccountId} is in the ERP as {ErpReference}{Duplicate}",
+                message.Kind, message.Id, subject, message.AccountId, result.ErpReference, result.Duplicate ? " (posted before)" : "");
+        }
+        return null;
+    }
+
     /// <summary>Delivers one message; null on success, otherwise the error to retry on.</summary>
     private async Task<string?> DispatchAsync(OutboxMessageRecord message, CancellationToken ct)
     {
@@ -366,25 +385,25 @@ internal sealed class OutboxProcessor(
             {
                 var posting = Deserialize<ErpPaymentPosting>(message);
                 var result = await sp.GetRequiredService<IErpAdapter>().PostPaymentAsync(posting, ct);
-                return result.Accepted ? null : result.Error ?? "The ERP refused the payment posting.";
+                return Answer(message, posting.PaymentId, result, "The ERP refused the payment posting.");
             }
             case OutboxKind.ErpDeposit:
             {
                 var posting = Deserialize<ErpDepositPosting>(message);
                 var result = await sp.GetRequiredService<IErpAdapter>().PostDepositAsync(posting, ct);
-                return result.Accepted ? null : result.Error ?? "The ERP refused the deposit posting.";
+                return Answer(message, posting.PaymentId, result, "The ERP refused the deposit posting.");
             }
             case OutboxKind.ErpReversal:
             {
                 var reversal = Deserialize<ErpPaymentReversal>(message);
                 var result = await sp.GetRequiredService<IErpAdapter>().ReversePaymentAsync(reversal, ct);
-                return result.Accepted ? null : result.Error ?? "The ERP refused the reversal.";
+                return Answer(message, reversal.PaymentId, result, "The ERP refused the reversal.");
             }
             case OutboxKind.ErpComment:
             {
                 var posting = Deserialize<ErpCommentPosting>(message);
                 var result = await sp.GetRequiredService<IErpAdapter>().PostCommentAsync(posting, ct);
-                return result.Accepted ? null : result.Error ?? "The ERP refused the comment.";
+                return Answer(message, posting.CommentId, result, "The ERP refused the comment.");
             }
             case OutboxKind.Email:
                 await sp.GetRequiredService<INotificationSender>().SendAsync(Deserialize<PortalEmail>(message), ct);
