@@ -249,6 +249,44 @@ public abstract class ErpSyncTests(TestDatabase database)
         Assert.Contains("has 201 characters", (await db.ErpSyncStates.AsNoTracking().SingleAsync(s => s.AccountId == account)).LastError);
     }
 
+    /// <summary>The demo ERP, with its first item's amounts unset (an adapter's bug) and its second's in two currencies.</summary>
+    private sealed class BadAmountsErp(DemoErpAdapter inner) : ErpPassThrough(inner)
+    {
+        public override async Task<OpenItemsPage> PullOpenItemsAsync(string accountId, string? after, int maxItems, CancellationToken ct = default)
+        {
+            var page = await Inner.PullOpenItemsAsync(accountId, after, maxItems, ct);
+            var items = page.Items.ToList();
+            items[0] = items[0] with { OpenAmount = default, OriginalAmount = default };
+            items[1] = items[1] with { OriginalAmount = Money.Create(items[1].OriginalAmount.Amount, "EUR") };
+            return page with { Items = items };
+        }
+    }
+
+    // Review: an item whose amounts an adapter left unset threw in the sync, and the same page failed on every run: the
+    // account's new invoices and released holds never arrived.
+    [Fact]
+    public async Task An_item_with_amounts_the_portal_cannot_store_is_left_out_and_the_rest_syncs()
+    {
+        var account = PortalHarness.NewAccount();
+        await using var h = new PortalHarness(database, b =>
+        {
+            b.ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = account, InvoiceCount = 10 }));
+            b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp => new BadAmountsErp(sp.GetRequiredService<DemoErpAdapter>())));
+        });
+        var expected = (await h.Get<DemoErpAdapter>().PullOpenItemsAsync(account, null, 500)).Items;
+
+        var result = await h.Get<ErpSyncService>().SyncAccountAsync(account);
+
+        var rows = await InvoicesAsync(h, account);
+        Assert.Equal(expected.Count - 2, rows.Count);
+        Assert.Equal(expected.Count - 2, result.Inserted);
+        Assert.DoesNotContain(rows, r => r.ExternalId == expected[0].ExternalId || r.ExternalId == expected[1].ExternalId);
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var state = await db.ErpSyncStates.AsNoTracking().SingleAsync(s => s.AccountId == account);
+        Assert.Null(state.LastError);
+        Assert.NotNull(state.LastSyncedAt);
+    }
+
     /// <summary>Short, so the tests take no time; the harness's fake clock drives it.</summary>
     private static readonly TimeSpan PageTimeout = TimeSpan.FromMilliseconds(200);
 
