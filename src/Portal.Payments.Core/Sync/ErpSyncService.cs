@@ -358,27 +358,17 @@ public sealed class ErpSyncService(
         return value[..cut] + "…";
     }
 
-    /// <summary>Why the portal cannot store an item's amounts (no currency, amounts in different currencies, an amount it cannot hold), or null.</summary>
+    /// <summary>Why the portal cannot store an item's amounts (no known currency, amounts in different currencies), or null.</summary>
     internal static string? UnusableAmounts(ErpOpenItem item)
     {
         var currency = item.OpenAmount.Currency;
-        if (string.IsNullOrEmpty(currency) || string.IsNullOrEmpty(item.OriginalAmount.Currency))
+        if (!CurrencyInfo.IsKnown(currency) || !CurrencyInfo.IsKnown(item.OriginalAmount.Currency))
         {
-            return "its open or original amount has no currency (an amount the adapter did not set).";
+            return "its open or original amount has no known currency (an amount the adapter did not set).";
         }
-        if (item.OriginalAmount.Currency != currency || (item.DiscountAmount is { } d && d.Currency != currency))
-        {
-            return $"its amounts are in different currencies ({item.OpenAmount.Currency}, {item.OriginalAmount.Currency}{(item.DiscountAmount is { } dc ? ", " + dc.Currency : "")}).";
-        }
-        try
-        {
-            _ = item.OpenAmount.ToMinorUnits() + item.OriginalAmount.ToMinorUnits() + (item.DiscountAmount?.ToMinorUnits() ?? 0);
-            return null;
-        }
-        catch (Exception ex) when (ex is ArgumentException or OverflowException or KeyNotFoundException or InvalidOperationException)
-        {
-            return $"an amount cannot be stored ({ex.Message}).";
-        }
+        return item.OriginalAmount.Currency != currency || (item.DiscountAmount is { } d && d.Currency != currency)
+            ? $"its amounts are in different currencies ({currency}, {item.OriginalAmount.Currency}{(item.DiscountAmount is { } dc ? ", " + dc.Currency : "")})."
+            : null;
     }
 
     /// <summary>Copies ERP fields onto the row; true when anything changed.</summary>
