@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.DemoErp;
@@ -200,6 +202,45 @@ public abstract class InvoiceCommentTests(TestDatabase database)
         Assert.Equal(6, (await InvoiceAsync(h, account, invoice.Id)).CommentCount);
         Assert.Equal(6, (await h.Get<InvoiceCommentService>().ListAsync(invoice.Id)).Count);
         Assert.Equal(6, (await OutboxAsync(h, account)).Count);
+    }
+
+    // Review: a comment the ERP would not take was dead-lettered after OutboxMaxAttempts tries while the payer, told
+    // "Your comment was added", saw it listed like any other, and no one on either side knew the AR team never got it.
+    [Fact]
+    public async Task A_comment_the_erp_does_not_take_says_so_and_one_it_took_says_nothing()
+    {
+        var account = PortalHarness.NewAccount();
+        await using var h = new PortalHarness(database,
+            b => b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp => new CommentRefusingErp(sp.GetRequiredService<DemoErpAdapter>(), account))),
+            o => o.OutboxMaxAttempts = 2);
+        await h.Get<ErpSyncService>().SyncAccountAsync(account);
+        h.Users.User = FakePortalUserContext.UserOn(account, PortalPermissions.Pay, "user-1", "Pat Payer");
+        var invoice = await InvoiceAsync(h, account);
+        var s = h.Get<InvoiceCommentService>();
+        var refused = await s.AddAsync(invoice.Id, "Refuse this one.");
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        var taken = await s.AddAsync(invoice.Id, "Take this one.");
+        Assert.Equal(CommentDelivery.Sending, refused.Delivery);
+        Assert.Equal([CommentDelivery.Sending, CommentDelivery.Sending], (await s.ListAsync(invoice.Id)).Select(c => c.Delivery));
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+        Assert.Equal([CommentDelivery.Retrying, CommentDelivery.Delivered], (await s.ListAsync(invoice.Id)).Select(c => c.Delivery));
+
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Get<OutboxProcessor>().RunDueAsync();
+        var list = await s.ListAsync(invoice.Id);
+        Assert.Equal([(refused.Id, CommentDelivery.NotDelivered), (taken.Id, CommentDelivery.Delivered)], list.Select(c => (c.Id, c.Delivery)));
+        // The comment stays the payer's: listed and counted, only its delivery is reported.
+        Assert.Equal(2, await s.CountAsync(invoice.Id));
+    }
+
+    /// <summary>The demo ERP, refusing every comment of <paramref name="account"/> that does not say "Take".</summary>
+    private sealed class CommentRefusingErp(DemoErpAdapter inner, string account) : ErpPassThrough(inner)
+    {
+        public override Task<ErpPostingResult> PostCommentAsync(ErpCommentPosting posting, CancellationToken ct = default) =>
+            posting.AccountId == account && !posting.Text.StartsWith("Take", StringComparison.Ordinal)
+                ? Task.FromResult(ErpPostingResult.Refused("Comments are not accepted for this customer."))
+                : Inner.PostCommentAsync(posting, ct);
     }
 }
 

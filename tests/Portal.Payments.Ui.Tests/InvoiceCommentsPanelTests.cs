@@ -221,6 +221,51 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
         Assert.Empty(Buttons(cut.Find("section"), "Add comment"));
     }
 
+    // Review: a comment the ERP would not take was listed like any other after "Your comment was added".
+    [Fact]
+    public async Task A_comment_the_erp_has_not_taken_says_so_under_its_text()
+    {
+        var invoice = await StartWithInvoiceAsync();
+        var delivered = await Comments.AddAsync(invoice.Id, "Delivered.");
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        var retrying = await Comments.AddAsync(invoice.Id, "Refused once.");
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        var dead = await Comments.AddAsync(invoice.Id, "Given up.");
+        Clock.Advance(TimeSpan.FromMinutes(1));
+        await Comments.AddAsync(invoice.Id, "Not tried yet.");
+        var now = Clock.GetUtcNow().UtcDateTime;
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Outbox.Where(m => m.Id == delivered.Id).ExecuteUpdateAsync(u => u.SetProperty(m => m.CompletedAt, now).SetProperty(m => m.Attempts, 2));
+            await db.Outbox.Where(m => m.Id == retrying.Id).ExecuteUpdateAsync(u => u.SetProperty(m => m.Attempts, 1));
+            await db.Outbox.Where(m => m.Id == dead.Id).ExecuteUpdateAsync(u => u.SetProperty(m => m.Attempts, 12).SetProperty(m => m.DeadLetteredAt, now));
+        }
+
+        var cut = RenderPanel(invoice);
+
+        var items = cut.FindAll("[data-testid=comment]");
+        Assert.Equal(["Delivered.", "Refused once.", "Given up.", "Not tried yet."], items.Select(i => i.QuerySelector(".pp-comment-text")!.TextContent));
+        Assert.Equal([null, "Not delivered yet: the accounts receivable system did not take it", "Not delivered: the accounts receivable team has not received this comment", null],
+            items.Select(i => i.QuerySelector("[data-testid=comment-delivery]")?.TextContent.Split('.')[0]));
+        Assert.Contains("contact them", items[2].QuerySelector("[data-testid=comment-delivery]")!.TextContent);
+    }
+
+    [Fact]
+    public async Task A_comment_not_delivered_says_so_in_german()
+    {
+        var invoice = await StartWithInvoiceAsync();
+        var dead = await Comments.AddAsync(invoice.Id, "Nicht zugestellt.");
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Outbox.Where(m => m.Id == dead.Id).ExecuteUpdateAsync(u => u.SetProperty(m => m.Attempts, 12).SetProperty(m => m.DeadLetteredAt, DateTime.UtcNow));
+        }
+        using var german = TestCulture.Use("de-DE");
+
+        var cut = RenderPanel(invoice);
+
+        Assert.StartsWith("Nicht zugestellt: Die Debitorenbuchhaltung", cut.Find("[data-testid=comment-delivery]").TextContent);
+    }
+
     [Fact]
     public async Task Close_raises_OnClosed()
     {

@@ -24,8 +24,9 @@ internal static class OutboxWriter
         Add(db, OutboxKind.ErpDeposit, posting.AccountId, posting, now);
 
     /// <summary>Queues an ERP comment posting.</summary>
+    /// <remarks>The message's id is the comment's, so the comment's list can say whether it reached the ERP.</remarks>
     public static void EnqueueComment(PaymentsDbContext db, ErpCommentPosting posting, DateTime now) =>
-        Add(db, OutboxKind.ErpComment, posting.AccountId, posting, now);
+        Add(db, OutboxKind.ErpComment, posting.AccountId, posting, now, posting.CommentId);
 
     /// <summary>Queues an email.</summary>
     public static void EnqueueEmail(PaymentsDbContext db, PortalEmail email, DateTime now) =>
@@ -35,10 +36,10 @@ internal static class OutboxWriter
     public static void EnqueueReversal(PaymentsDbContext db, ErpPaymentReversal reversal, DateTime now) =>
         Add(db, OutboxKind.ErpReversal, reversal.AccountId, reversal, now);
 
-    private static void Add<T>(PaymentsDbContext db, OutboxKind kind, string accountId, T payload, DateTime now) =>
+    private static void Add<T>(PaymentsDbContext db, OutboxKind kind, string accountId, T payload, DateTime now, Guid? id = null) =>
         db.Outbox.Add(new OutboxMessageRecord
         {
-            Id = Guid.NewGuid(),
+            Id = id ?? Guid.NewGuid(),
             Kind = kind,
             AccountId = accountId,
             PayloadJson = JsonSerializer.Serialize(payload, Json),

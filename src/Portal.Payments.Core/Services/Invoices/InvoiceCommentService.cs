@@ -6,8 +6,27 @@ using Portal.Payments.Outbox;
 
 namespace Portal.Payments.Services.Invoices;
 
-/// <summary>A comment on an invoice, as plain text.</summary>
-public sealed record InvoiceComment(Guid Id, string AuthorName, string Text, DateTimeOffset CreatedAt);
+/// <summary>A comment on an invoice, as plain text, and how far it has got on its way to the ERP.</summary>
+public sealed record InvoiceComment(Guid Id, string AuthorName, string Text, DateTimeOffset CreatedAt, CommentDelivery Delivery = CommentDelivery.Delivered);
+
+/// <summary>How far a comment has got on its way to the ERP (where the accounts receivable team reads it).</summary>
+public enum CommentDelivery
+{
+    /// <summary>The ERP took it (also a comment stored before the portal tracked this).</summary>
+    Delivered,
+
+    /// <summary>Queued; not tried yet.</summary>
+    Sending,
+
+    /// <summary>The ERP refused it or did not answer; it is tried again automatically.</summary>
+    Retrying,
+
+    /// <summary>
+    /// Given up after <see cref="Hosting.PortalPaymentsOptions.OutboxMaxAttempts"/> tries: the accounts receivable team has
+    /// not got it (an operator can replay it).
+    /// </summary>
+    NotDelivered,
+}
 
 /// <summary>Invoice comments: list and add (sent to the ERP through the outbox).</summary>
 public sealed class InvoiceCommentService(
@@ -30,8 +49,24 @@ public sealed class InvoiceCommentService(
         var rows = await db.InvoiceComments.AsNoTracking()
             .Where(c => c.AccountId == scope.AccountId && c.InvoiceId == invoiceId)
             .OrderBy(c => c.CreatedAt).ThenBy(c => c.Id)
+            .Select(c => new
+            {
+                Comment = c,
+                // The comment's posting has the comment's id (comments stored before that have none here: Delivered).
+                Posting = db.Outbox
+                    .Where(m => m.Id == c.Id && m.Kind == OutboxKind.ErpComment)
+                    .Select(m => new { m.CompletedAt, m.DeadLetteredAt, m.Attempts })
+                    .FirstOrDefault(),
+            })
             .ToListAsync(cancellationToken);
-        return rows.Select(ToComment).ToList();
+        return rows.Select(r => ToComment(r.Comment, r.Posting switch
+        {
+            null => CommentDelivery.Delivered,
+            { CompletedAt: not null } => CommentDelivery.Delivered,
+            { DeadLetteredAt: not null } => CommentDelivery.NotDelivered,
+            { Attempts: > 0 } => CommentDelivery.Retrying,
+            _ => CommentDelivery.Sending,
+        })).ToList();
     }
 
     /// <summary>The invoice's comment count as stored on the invoice (what the grid shows).</summary>
@@ -87,7 +122,7 @@ public sealed class InvoiceCommentService(
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
         logger.LogInformation("Comment {CommentId} added to invoice {InvoiceId} of {AccountId}", row.Id, invoiceId, scope.AccountId);
-        return ToComment(row);
+        return ToComment(row, CommentDelivery.Sending);
     }
 
     private static string ValidText(string? text)
@@ -106,7 +141,7 @@ public sealed class InvoiceCommentService(
         await db.Invoices.AsNoTracking().FirstOrDefaultAsync(i => i.Id == invoiceId && i.AccountId == scope.AccountId, ct)
         ?? throw new PortalNotFoundException("That invoice was not found on this account.");
 
-    private static InvoiceComment ToComment(InvoiceCommentRecord r) => new(r.Id, r.AuthorName, r.Text, Utc(r.CreatedAt));
+    private static InvoiceComment ToComment(InvoiceCommentRecord r, CommentDelivery delivery) => new(r.Id, r.AuthorName, r.Text, Utc(r.CreatedAt), delivery);
 
     private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 }
