@@ -50,6 +50,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private int? _bucket;
     private bool _paying;
     private bool _scheduling;
+    private bool _panelSettled;   // the open panel has paid or scheduled: it pays nothing more
     private bool _cancelling;
     private IReadOnlyList<long> _payIds = [];
     private IReadOnlyDictionary<long, Money>? _payAmounts;
@@ -92,9 +93,15 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     /// <summary>The selection holds as many payable items as one payment takes (<see cref="InvoiceQueryService.MaxSelection"/>).</summary>
     private bool SelectionFull => _selected.Count >= InvoiceQueryService.MaxSelection;
 
+    /// <summary>
+    /// The pay or schedule panel is open on the selection and can still pay it: the selection cannot change until it has paid
+    /// or is closed (the panel pays the invoices it opened with, so a box ticked or unticked meanwhile would say otherwise).
+    /// </summary>
+    private bool SelectionLocked => (_paying || _scheduling) && !_panelSettled;
+
     /// <summary>A row's check box can change: unticking always, ticking a payable item only while the selection is not full.</summary>
     private bool CanTick(InvoiceRow row) =>
-        Selectable(row) && (row.Status == InvoiceStatus.Scheduled || _selected.ContainsKey(row.Id) || !SelectionFull);
+        !SelectionLocked && Selectable(row) && (row.Status == InvoiceStatus.Scheduled || _selected.ContainsKey(row.Id) || !SelectionFull);
 
     /// <summary>
     /// "Select all matching" is offered while a payable item of the result may be unselected: not once it selected this very
@@ -302,6 +309,10 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
 
     private void ToggleSelected(InvoiceRow row, ChangeEventArgs e)
     {
+        if (RefusedWhileLocked())
+        {
+            return;
+        }
         if (!Select(row, e.Value is true))
         {
             _notice = L["Invoices.SelectionFull", PortalFormat.Count(InvoiceQueryService.MaxSelection)];
@@ -354,6 +365,11 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     /// <summary>The header check box: every selectable row of the page, or none of them.</summary>
     private void TogglePage(ChangeEventArgs e)
     {
+        if (RefusedWhileLocked())
+        {
+            _pageBoxRender++;
+            return;
+        }
         var on = e.Value is true;
         var left = 0;
         foreach (var row in PageRows.Where(Selectable))
@@ -375,8 +391,22 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         _notice = on ? L["Invoices.PageSelected", PortalFormat.Count(PageRows.Count(Selectable))] : L["Invoices.PageUnselected"];
     }
 
+    /// <summary>A change of the selection that arrived before its box was drawn disabled: refused with the reason.</summary>
+    private bool RefusedWhileLocked()
+    {
+        if (SelectionLocked)
+        {
+            _notice = L["Invoices.SelectionLocked"];
+        }
+        return SelectionLocked;
+    }
+
     private void ClearSelection()
     {
+        if (RefusedWhileLocked())
+        {
+            return;
+        }
         _allSelectedKey = null;
         _selected.Clear();
         _selectedScheduled.Clear();
@@ -387,7 +417,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     /// <summary>Every payable item of the current result (all pages), computed by the server.</summary>
     private async Task SelectAllMatchingAsync()
     {
-        if (_grid is null || _busy)
+        if (_grid is null || _busy || RefusedWhileLocked())
         {
             return;
         }
@@ -515,6 +545,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         _panelKey = new object();
         _payIds = [.. _selected.Keys];
         _scheduling = false;
+        _panelSettled = false;
         _paying = true;
     }
 
@@ -533,6 +564,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         _panelKey = new object();
         _payIds = [.. _selected.Keys];
         _paying = false;
+        _panelSettled = false;
         _scheduling = true;
     }
 
@@ -540,10 +572,12 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     {
         _paying = false;
         _scheduling = false;
+        _panelSettled = false;
     }
 
     private async Task ScheduledAsync(ScheduledPaymentOutcome outcome)
     {
+        _panelSettled = true;
         _allSelectedKey = null;
         _selected.Clear();
         _amounts.Clear();
@@ -570,6 +604,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         }
         else
         {
+            _panelSettled = true;   // its outcome shows; a failure instead keeps the panel for another try
             _allSelectedKey = null;
             _selected.Clear();
             _amounts.Clear();
