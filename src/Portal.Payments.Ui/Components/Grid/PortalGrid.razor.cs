@@ -76,6 +76,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     // The enum filters' choices in the user's language (one delegate for the grid's lifetime).
     private readonly Func<Enum, string?> _enumText;
     private int _shownRevision;
+    private int _sheetReloads;   // bumped to make the spreadsheet view load its rows again
     private (DataGridSettings? Settings, IReadOnlyList<PortalGridColumn<TRow>> Columns, string Css)? _cardTitles;
     // Settings given to the grid that it has not applied yet (see GridRendered).
     private DataGridSettings? _pushed;
@@ -241,7 +242,11 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     /// <summary>Reloads the current page (after the data changed).</summary>
     public async Task ReloadAsync()
     {
-        if (_grid is not null && !_spreadsheet)
+        if (_spreadsheet)
+        {
+            ReloadSheet();
+        }
+        else if (_grid is not null)
         {
             await _grid.Reload();
             await PendingLoadsAsync();
@@ -251,11 +256,25 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     /// <summary>Reloads from the first page (after the page's own filter changed).</summary>
     public async Task FirstPageAsync()
     {
-        if (_grid is not null && !_spreadsheet)
+        if (_spreadsheet)
+        {
+            ReloadSheet();
+        }
+        else if (_grid is not null)
         {
             await _grid.FirstPage(true);
             await PendingLoadsAsync();
         }
+    }
+
+    /// <summary>
+    /// The spreadsheet view loads its rows again: the data changed, or a filter of the page's own that its query does not
+    /// carry (the open invoices' aging period) did.
+    /// </summary>
+    private void ReloadSheet()
+    {
+        _sheetReloads++;
+        StateHasChanged();
     }
 
     /// <summary>Clears the search, every column filter and (through <see cref="OnFiltersCleared"/>) the page's own filters.</summary>
