@@ -163,6 +163,26 @@ public class ReceiptViewTests : ReceiptTestContext
         Assert.Equal("3/15/2027", Fact(cut, "Scheduled for"));
     }
 
+    // Review: once charged, the receipt of a scheduled payment showed only the day it was set up ("Date"); the day it was
+    // for was on the PDF alone.
+    [Fact]
+    public async Task A_charged_scheduled_payments_receipt_still_says_the_day_it_was_for()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-3102", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var scheduled = await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, TodayDate.AddDays(5), card.Id, Guid.NewGuid().ToString("N")));
+        Clock.Advance(TimeSpan.FromDays(5));
+        Assert.Equal(1, await Services.GetRequiredService<ScheduledPaymentRunner>().RunDueAsync());
+
+        var cut = RenderLoaded(scheduled.PaymentId);
+
+        Assert.Equal("Paid", cut.Find("[data-testid=receipt-status]").TextContent.Trim());
+        Assert.Equal("3/10/2027", Fact(cut, "Date").Split(' ')[0]);
+        Assert.Equal("3/15/2027", Fact(cut, "Scheduled for"));
+    }
+
     [Fact]
     public async Task A_deposits_receipt_has_no_invoice_discount_or_credit_lines()
     {
