@@ -548,6 +548,38 @@ public abstract class OutboxTests(TestDatabase database)
         Assert.Equal(h.Clock.GetUtcNow().UtcDateTime + OutboxProcessor.Backoff(1), failed.NextAttemptAt, TimeSpan.FromSeconds(1));
     }
 
+    // Review: the claim's update checked the lease but not that the message was still due. A node paused between choosing
+    // its candidates and claiming them took a message another node had tried meanwhile and rescheduled (after a timeout,
+    // not before the abandoned call's lease would have run out), and sent it again at once.
+    [Fact]
+    public async Task A_node_paused_before_its_claim_does_not_take_a_message_another_node_tried_and_rescheduled()
+    {
+        var account = PortalHarness.NewAccount();
+        var calls = 0;
+        var pause = new CommandFault(sql => sql.Contains("UPDATE", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_outbox", StringComparison.Ordinal)
+            && sql.Contains("\"LeaseOwner\" =", StringComparison.Ordinal) && !sql.Contains("\"Attempts\" =", StringComparison.Ordinal), pause: true);
+        void Refusing(PortalPaymentsBuilder b) => b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp =>
+            new RefusingErp(sp.GetRequiredService<DemoErpAdapter>(), account, "ERP is down", () => Interlocked.Increment(ref calls))));
+        await using var a = new PortalHarness(database, b => { Refusing(b); b.AddDbInterceptor(pause); });
+        await using var other = new PortalHarness(database, Refusing);
+        var item = (await other.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        await EnqueueAsync(other, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), other.Clock.GetUtcNow().UtcDateTime));
+
+        // Node A chooses the due message, then pauses before its claim; the other node tries it and reschedules it.
+        pause.Arm();
+        var runOnA = Task.Run(() => a.Get<OutboxProcessor>().RunLaneDueAsync(OutboxLane.ErpPostings));
+        await pause.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        await other.Get<OutboxProcessor>().RunLaneDueAsync(OutboxLane.ErpPostings);
+        Assert.Equal(1, calls);
+        pause.Release();
+        await runOnA.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, calls);
+        var message = await MessageAsync(other, account);
+        Assert.Equal((1, (string?)null), (message.Attempts, message.LeaseOwner));
+        Assert.True(message.NextAttemptAt > other.Clock.GetUtcNow().UtcDateTime);
+    }
+
     // Review: the ERP's document number for a posting (ErpPostingResult.ErpReference) was dropped without a trace.
     [Fact]
     public async Task The_erps_document_number_for_a_posting_is_logged_with_the_payment()

@@ -158,8 +158,10 @@ internal sealed class OutboxProcessor(
         {
             return ([], false);
         }
+        // Still due, too: a node paused since it chose them must not take one another node tried and rescheduled meanwhile.
         await lane.RunAsync(() => db.Outbox
-            .Where(m => candidates.Contains(m.Id) && m.CompletedAt == null && m.DeadLetteredAt == null && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
+            .Where(m => candidates.Contains(m.Id) && m.CompletedAt == null && m.DeadLetteredAt == null && m.NextAttemptAt <= now
+                        && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseOwner, node).SetProperty(m => m.LeaseExpiresAt, until), ct), ct);
         var wave = await db.Outbox.AsNoTracking()
             .Where(m => candidates.Contains(m.Id) && m.LeaseOwner == node && m.LeaseExpiresAt == until)
