@@ -22,7 +22,7 @@ public sealed record ErpSyncResult(string AccountId, int Inserted, int Updated, 
 /// Pulls changed open items from the ERP and upserts them into the local read model, idempotently:
 /// the cursor is saved in the same transaction as the page it belongs to, so a crash repeats at
 /// most one page and a repeated page changes nothing. A database lease keeps nodes from syncing
-/// one account at the same time; each page's wait for the ERP is cut off after
+/// one account at the same time, and a page is stored only while its node still holds it; each page's wait for the ERP is cut off after
 /// <see cref="PortalPaymentsOptions.ErpSyncPageTimeout"/>, well within the lease.
 /// </summary>
 public sealed class ErpSyncService(
@@ -227,6 +227,20 @@ public sealed class ErpSyncService(
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);
 
+            // Still this node's account, first: a node paused past its lease (while the ERP answered, say) must not store
+            // an older page over what the node that took the account over stored since, such as an invoice settled and
+            // its hold released, which would be open and payable again. The update holds the row until the commit, so the
+            // lease cannot change hands while this page is stored.
+            var held = await db.ErpSyncStates
+                .Where(s => s.AccountId == accountId && s.LeaseOwner == node)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseExpiresAt, now + LeaseLength), ct);
+            if (held == 0)
+            {
+                logger.LogWarning("ERP sync of {AccountId} on {Node}: another node took the account over after this node's lease ran out; the page this node pulled is not stored",
+                    accountId, node);
+                return new ErpSyncResult(accountId, inserted, updated, closed, Skipped: true);
+            }
+
             // One round trip per page for the existing rows (parameterised IN list).
             var ids = page.Items.Select(i => i.ExternalId).Distinct().ToList();
             var existing = ids.Count == 0
@@ -273,7 +287,6 @@ public sealed class ErpSyncService(
             var state = await db.ErpSyncStates.FirstAsync(s => s.AccountId == accountId, ct);
             state.Cursor = page.NextCursor;
             state.LastError = null;
-            state.LeaseExpiresAt = now + LeaseLength;
             if (!page.HasMore)
             {
                 state.LastSyncedAt = now;
