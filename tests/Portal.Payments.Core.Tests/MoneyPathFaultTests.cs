@@ -151,6 +151,43 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.Equal(done.IdempotencyKey, Assert.Single(await ChargesAsync(h, account)).IdempotencyKey);
     }
 
+    // Review: a payment that keeps getting no answer (the lookup finds nothing, the charge gets no answer again) must reach
+    // the stuck list and the health check, counted from its first start, not look new after every retry.
+    [Fact]
+    public async Task A_payment_that_keeps_getting_no_answer_is_listed_as_stuck_from_its_first_start()
+    {
+        await using var h = Harness(database, out var account, configure: b =>
+            b.Services.Replace(ServiceDescriptor.Scoped<IPaymentGateway>(sp => new NoAnswerGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-F21N", 4_400));
+        var card = await CardAsync(h);
+        var startedAt = h.Clock.GetUtcNow();
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        Assert.True(outcome.MayHaveGoneThrough);
+
+        for (var i = 0; i < 8; i++)
+        {
+            h.Clock.Advance(TimeSpan.FromMinutes(6));
+            await h.Get<PaymentReconciler>().ReconcileAsync();
+        }
+
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Unconfirmed, payment.Status);
+        Assert.True(payment.Attempts > 1, $"retried {payment.Attempts - 1} times");
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        var operations = h.Get<PaymentOperations>();
+        var stuck = Assert.Single(await operations.GetStuckPaymentsAsync(), p => p.PaymentId == payment.Id);
+        Assert.Equal(startedAt, stuck.ChargeStartedAt);
+        // The operator's finding ends it (and leaves nothing for the reconcilers of the class's other tests).
+        Assert.Equal(ResolveResult.Resolved, await operations.ResolvePaymentAsync(payment.Id, OperatorFinding.NotCharged, null, "No charge under its key", "olive"));
+    }
+
+    /// <summary>The sandbox, except that no charge gets an answer and none is made (lookups find nothing).</summary>
+    private sealed class NoAnswerGateway(SandboxGateway inner) : SandboxPassThrough(inner)
+    {
+        public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new ChargeResult { Status = ChargeStatus.Failed, ErrorCode = GatewayErrorCode.Unavailable, Message = "The payment gateway is temporarily unavailable." });
+    }
+
     // Observations 2 and 6: a runner frozen past its lease re-sent charges another node had finished, and logged outcomes it never recorded.
     [Fact]
     public async Task A_node_frozen_past_its_lease_before_charging_sends_nothing_when_it_wakes_and_three_runners_charge_once()

@@ -480,7 +480,9 @@ public sealed class PaymentLifecycle(
         var leaseOwner = to == PaymentStatus.Charging ? NodeName : null;
         DateTime? leaseUntil = to == PaymentStatus.Charging ? now + Charging.LeaseDuration : null;
         DateTime? completed = final ? payment.CompletedAt ?? now : null;
-        var startedAt = to == PaymentStatus.Charging ? now : payment.ChargeStartedAt;
+        // A retry (Unconfirmed → Charging) keeps the first start: the stuck list and the health check count an unknown
+        // outcome from it, so a payment that keeps getting no answer shows there instead of looking new every few minutes.
+        var startedAt = to == PaymentStatus.Charging ? payment.ChargeStartedAt ?? now : payment.ChargeStartedAt;
 
         var query = db.Payments.Where(p => p.Id == id && p.Status == from);
         if (owner is not null)
