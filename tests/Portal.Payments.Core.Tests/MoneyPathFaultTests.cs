@@ -250,6 +250,39 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.Equal(0, await ChargeCountAsync(b, account));
     }
 
+    // Review: the step before sending counted the attempt and moved the invoices to Pending in two separate writes. When the
+    // second failed, nothing was sent but the attempt stayed counted, so the reconciler took the payment for one sent before:
+    // it skipped the runner's re-check and left it for an operator when its invoice was settled meanwhile.
+    [Fact]
+    public async Task A_due_payment_whose_start_fails_halfway_counts_no_attempt_and_is_checked_again_before_it_is_charged()
+    {
+        var stop = new CommandFault(sql => sql.Contains("UPDATE", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_invoices", StringComparison.Ordinal)
+            && sql.Contains("\"ScheduledFor\" =", StringComparison.Ordinal) && sql.Contains("\"Version\" =", StringComparison.Ordinal));
+        await using var a = Node(b => b.AddDbInterceptor(stop));
+        await using var b = Node();
+        var (account, payment) = await ScheduleDueAsync(a, b);
+
+        stop.Arm();
+        await a.Get<ScheduledPaymentRunner>().RunDueAsync();
+        stop.Disarm();
+        Assert.Equal(1, stop.Hits);
+        var claimed = Assert.Single(await PaymentsAsync(b, account));
+        Assert.Equal((PaymentStatus.Charging, 0), (claimed.Status, claimed.Attempts));
+        Assert.Equal(0, await ChargeCountAsync(b, account));
+        await using (var db = await b.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Invoices.Where(i => i.AccountId == account).ExecuteUpdateAsync(u => u.SetProperty(i => i.IsOpen, false).SetProperty(i => i.OpenMinor, 0L));
+        }
+
+        b.Clock.Advance(PastTheLease);
+        await b.Get<PaymentReconciler>().ReconcileAsync();
+
+        var done = Assert.Single(await PaymentsAsync(b, account));
+        Assert.Equal((payment, PaymentStatus.Failed), (done.Id, done.Status));
+        Assert.Contains("INV-F50 was paid or settled meanwhile", done.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(0, await ChargeCountAsync(b, account));
+    }
+
     // Review: the same, when the first lookup got no answer: the payment went Unconfirmed and its takeover skipped the re-check branch.
     [Fact]
     public async Task A_never_sent_due_payment_whose_first_lookup_timed_out_is_checked_again_before_it_is_charged()

@@ -358,21 +358,23 @@ public sealed class PaymentLifecycle(
         var now = Now;
         var node = NodeName;
         var until = now + Charging.LeaseDuration;
+        // The invoices first, then the attempt, each write on its own: an attempt counted means the payment was sent (the
+        // reconciler reads it so), so it is the last thing stored before the gateway is called. A failure in between leaves
+        // invoices Pending for a payment never sent, which every later step treats like Scheduled. (Not one transaction:
+        // on SQLite that would hold the database's write lock for as long as this node stalls before sending.)
+        await db.Invoices
+            .Where(i => i.ActivePaymentId == paymentId && i.Status == InvoiceStatus.Scheduled
+                        && db.Payments.Any(p => p.Id == paymentId && p.Status == PaymentStatus.Charging && p.LeaseOwner == node && p.LeaseExpiresAt > now))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(i => i.Status, InvoiceStatus.Pending)
+                .SetProperty(i => i.ScheduledFor, (DateOnly?)null)
+                .SetProperty(i => i.Version, i => i.Version + 1), ct);
         var ours = await db.Payments
             .Where(p => p.Id == paymentId && p.Status == PaymentStatus.Charging && p.LeaseOwner == node && p.LeaseExpiresAt > now)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(p => p.LeaseExpiresAt, until)
                 .SetProperty(p => p.Attempts, p => p.Attempts + 1), ct);
-        if (ours != 1)
-        {
-            return false;
-        }
-        await db.Invoices.Where(i => i.ActivePaymentId == paymentId && i.Status == InvoiceStatus.Scheduled)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(i => i.Status, InvoiceStatus.Pending)
-                .SetProperty(i => i.ScheduledFor, (DateOnly?)null)
-                .SetProperty(i => i.Version, i => i.Version + 1), ct);
-        return true;
+        return ours == 1;
     }
 
     internal Task<bool> RenewLeaseAsync(PaymentsDbContext db, Guid paymentId, CancellationToken ct) =>
