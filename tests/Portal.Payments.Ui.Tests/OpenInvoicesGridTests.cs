@@ -464,6 +464,8 @@ public class OpenInvoicesGridTests : PortalTestContext
         width.Change("wide");
         Assert.Equal($"Enter the width of {secondTitle} in pixels, from 40 to 1000, or leave it empty for the standard width.",
             cut.Find($"[data-column='{second}'] .pp-field-error").TextContent.Trim());
+        // The dialog's main action looks like one (its class was a name the style sheet does not have).
+        Assert.Equal(["pp-button", "pp-primary"], cut.Find("[data-testid=columns-apply]").ClassList.ToArray());
         cut.Find("[data-testid=columns-apply]").Click();
         Assert.Equal("Correct the widths marked above; nothing was changed yet.", cut.Find("[data-testid=columns-error]").TextContent.Trim());
         Assert.Equal(builtIn, Headers(cut));

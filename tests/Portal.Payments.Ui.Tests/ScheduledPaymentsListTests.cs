@@ -109,8 +109,8 @@ public class ScheduledPaymentsListTests : PayTestContext
         var cut = RenderList();
 
         cut.FindAll("[data-testid=scheduled-item-check]")[1].Change(false);   // keep SCH-5002 scheduled
-        Assert.Equal("Cancel 1 ticked invoices…", ButtonText(cut.Find("[data-testid=scheduled-cancel]")));
-        Assert.Equal($"Cancel 1 ticked invoices… ({scheduled.ReceiptNumber})", cut.Find("[data-testid=scheduled-cancel]").GetAttribute("aria-label"));
+        Assert.Equal("Cancel 1 ticked invoice…", ButtonText(cut.Find("[data-testid=scheduled-cancel]")));
+        Assert.Equal($"Cancel 1 ticked invoice… ({scheduled.ReceiptNumber})", cut.Find("[data-testid=scheduled-cancel]").GetAttribute("aria-label"));
         await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-cancel]").Click());
 
         cut.WaitForAssertion(() => Assert.Contains("The rest stays scheduled: USD 120.00 on 3/15/2027", cut.Find("[data-testid=cancel-partial]").TextContent), Timeout);
