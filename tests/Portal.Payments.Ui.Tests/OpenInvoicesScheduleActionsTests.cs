@@ -5,6 +5,7 @@ using Portal.Payments.Erp;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Sync;
 using Portal.Payments.Ui.Components;
+using Portal.Payments.Ui.Tests.Infrastructure;
 
 namespace Portal.Payments.Ui.Tests;
 
@@ -34,6 +35,7 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
     [Fact]
     public async Task Cancelling_a_scheduled_payment_asks_first_naming_its_amount_date_and_invoices_and_Keep_changes_nothing()
     {
+        var dialogJs = JSInterop.SetupModule(PanelFocusChecks.DialogModule);
         var (cut, ids, scheduled) = await ArrangeAsync();
         Assert.Contains(cut.FindAll("td.pp-inv-status"), s => s.TextContent.Trim() == "Scheduled 3/15/2027");
         Assert.Empty(cut.FindAll("[data-testid=invoice-actions]"));   // no actions before a selection
@@ -58,6 +60,9 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-keep]").Click());
         Assert.Empty(cut.FindAll("[data-testid=cancel-dialog]"));
         Assert.Equal(InvoiceStatus.Scheduled, (await InvoicesAsync([ids[0]])).Single().Status);
+        // The menu item that opened the question is gone: the focus goes to the Actions button (it fell to the page's top).
+        cut.WaitForAssertion(() => Assert.Equal("[data-testid=invoice-actions]",
+            Assert.Single(dialogJs.Invocations, i => i.Identifier == "focusFirst").Arguments[0]), Timeout);
 
         ChooseAction(cut, "cancel-scheduled");
         cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=cancel-confirm]").HasAttribute("disabled")), Timeout);

@@ -106,6 +106,7 @@ public class ScheduledPaymentsListTests : PayTestContext
     public async Task Cancelling_the_ticked_invoices_asks_first_and_leaves_the_rest_scheduled()
     {
         var (ids, scheduled) = await ArrangeAsync();
+        var dialogJs = JSInterop.SetupModule(PanelFocusChecks.DialogModule);
         var cut = RenderList();
 
         cut.FindAll("[data-testid=scheduled-item-check]")[1].Change(false);   // keep SCH-5002 scheduled
@@ -121,6 +122,9 @@ public class ScheduledPaymentsListTests : PayTestContext
             cut.Find("[data-testid=scheduled-notice]").TextContent), Timeout);
         Assert.Equal("USD 120.00", cut.Find("[data-testid=scheduled-amount]").TextContent.Trim());
         Assert.Equal([InvoiceStatus.Open, InvoiceStatus.Scheduled], (await InvoicesAsync(ids)).OrderBy(i => i.Number).Select(i => i.Status));
+        // The dialog is gone: the focus goes to what was done (it fell to the page's top).
+        Assert.Equal(("scheduled-notice", "-1"), (cut.Find("[data-testid=scheduled-notice]").GetAttribute("data-focus"), cut.Find("[data-testid=scheduled-notice]").GetAttribute("tabindex")));
+        cut.WaitForAssertion(() => Assert.Equal("scheduled-notice", Assert.Single(dialogJs.Invocations, i => i.Identifier == "focusMarked").Arguments[0]), Timeout);
     }
 
     [Fact]

@@ -585,6 +585,19 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         await RefreshAfterChangeAsync();
     }
 
+    /// <summary>
+    /// The cancel question closed (Keep it scheduled, Escape): the focus goes to the Actions button, since the menu item that
+    /// opened it is gone; after a cancellation it stays with the grid (<see cref="ScheduledCancelledAsync"/>).
+    /// </summary>
+    private void CancelClosed()
+    {
+        _cancelling = false;
+        if (_selectedScheduled.Count > 0)
+        {
+            (_focusGrid ??= new MarkedFocus(JS)).RequestFirst("[data-testid=invoice-actions]");
+        }
+    }
+
     private async Task ScheduledCancelledAsync(string message)
     {
         _cancelling = false;

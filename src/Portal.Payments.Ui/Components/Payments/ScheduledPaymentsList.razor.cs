@@ -93,6 +93,9 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
         _cancelIds = null;
         _changed = null;
         _notice = message;
+        // The dialog and the button that opened it may be gone (the whole payment was cancelled): the focus goes to what
+        // was done, at the top of the list, instead of falling to the page's top.
+        Focus.Request("scheduled-notice");
         await LoadAsync();
     }
 
