@@ -99,6 +99,24 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.All(buttons, b => Assert.Equal(expected, b.GetAttribute("aria-label")));
     }
 
+    // Review: the rule that one or two characters match only the start was said to screen readers alone, so a sighted clerk
+    // who searched "17" for INV-…17 saw no invoice and no reason.
+    [Fact]
+    public async Task A_search_of_one_or_two_characters_shows_that_it_matches_the_start_only()
+    {
+        var cut = await RenderLoadedAsync();
+        var hint = () => cut.Find("[data-testid=grid-search-hint]");
+        Assert.Equal("pp-visually-hidden", hint().GetAttribute("class"));
+        Assert.Contains(hint().Id, cut.Find("input[type=search]").GetAttribute("aria-describedby")!.Split(' '));
+
+        Search(cut, "17");
+        cut.WaitForAssertion(() => Assert.Equal("pp-grid-search-hint", hint().GetAttribute("class")), Timeout);
+        Assert.Equal("Three characters or more match anywhere in a field; one or two match the start.", hint().TextContent.Trim());
+
+        Search(cut, "INV");
+        cut.WaitForAssertion(() => Assert.Equal("pp-visually-hidden", hint().GetAttribute("class")), Timeout);
+    }
+
     [Fact]
     public async Task Search_box_queries_by_number_and_clear_restores_every_row()
     {
