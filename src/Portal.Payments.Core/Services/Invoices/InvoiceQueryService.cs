@@ -171,23 +171,44 @@ public sealed class InvoiceQueryService(
     IDiscountPolicy discountPolicy,
     TimeProvider clock)
 {
-    /// <summary>The grid's fields: filters, sorts and CSV columns by name. Reused for every query.</summary>
-    internal static readonly GridQueryBuilder<InvoiceRecord> Grid = new GridQueryBuilder<InvoiceRecord>(i => i.Id)
-        .Text(InvoiceFields.Number, "Invoice number", i => i.NumberKey)
-        .Text(InvoiceFields.PoNumber, "PO number", i => i.PoKey)
-        .Text(InvoiceFields.Reference, "Reference", i => i.ReferenceKey)
-        .Date(InvoiceFields.DocumentDate, "Invoice date", i => i.DocumentDate)
-        .Date(InvoiceFields.DueDate, "Due date", i => i.DueDate)
-        .Money(InvoiceFields.Original, "Original amount", i => i.OriginalMinor)
-        .Money(InvoiceFields.OpenBalance, "Open balance", i => i.OpenMinor)
-        .Money(InvoiceFields.Discount, "Discount available", i => i.DiscountMinor)
-        .Date(InvoiceFields.DiscountDate, "Discount date", i => i.DiscountDate)
-        .Enum(InvoiceFields.Type, "Type", i => i.Type)
-        .Enum(InvoiceFields.Status, "Status", i => i.Status)
-        .Int(InvoiceFields.Comments, "Comments", i => i.CommentCount)
-        .SearchOn(i => i.NumberKey)
-        .SearchOn(i => i.PoKey)
-        .SearchOn(i => i.ReferenceKey);
+    // The grid's fields for the day they were built on (see GridOn).
+    private static volatile GridDay? _grid;
+
+    /// <summary>The grid's fields on its day: the builder of <see cref="GridOn"/>.</summary>
+    private sealed record GridDay(DateOnly Day, GridQueryBuilder<InvoiceRecord> Builder);
+
+    /// <summary>
+    /// The grid's fields (filters, sorts and CSV columns by name) on <paramref name="today"/>, built once a day and reused
+    /// for every query of it. The discount's filter and sort take the discount a full payment earns today — the discount
+    /// available until its date has passed, none after (and none on a credit) — as the grid's "Discount today" shows it.
+    /// The CSV export keeps its stable column "Discount available": the ERP's figure, beside "Discount date".
+    /// </summary>
+    internal static GridQueryBuilder<InvoiceRecord> GridOn(DateOnly today)
+    {
+        if (_grid is { } built && built.Day == today)
+        {
+            return built.Builder;
+        }
+        var day = today;   // a captured variable: the database gets it as a parameter
+        var builder = new GridQueryBuilder<InvoiceRecord>(i => i.Id)
+            .Text(InvoiceFields.Number, "Invoice number", i => i.NumberKey)
+            .Text(InvoiceFields.PoNumber, "PO number", i => i.PoKey)
+            .Text(InvoiceFields.Reference, "Reference", i => i.ReferenceKey)
+            .Date(InvoiceFields.DocumentDate, "Invoice date", i => i.DocumentDate)
+            .Date(InvoiceFields.DueDate, "Due date", i => i.DueDate)
+            .Money(InvoiceFields.Original, "Original amount", i => i.OriginalMinor)
+            .Money(InvoiceFields.OpenBalance, "Open balance", i => i.OpenMinor)
+            .Money(InvoiceFields.Discount, "Discount available", i => i.DiscountDate >= day && i.OpenMinor > 0 ? i.DiscountMinor : null)
+            .Date(InvoiceFields.DiscountDate, "Discount date", i => i.DiscountDate)
+            .Enum(InvoiceFields.Type, "Type", i => i.Type)
+            .Enum(InvoiceFields.Status, "Status", i => i.Status)
+            .Int(InvoiceFields.Comments, "Comments", i => i.CommentCount)
+            .SearchOn(i => i.NumberKey)
+            .SearchOn(i => i.PoKey)
+            .SearchOn(i => i.ReferenceKey);
+        _grid = new GridDay(today, builder);
+        return builder;
+    }
 
     /// <summary>Most items one selection (and so one payment) holds.</summary>
     public const int MaxSelection = 500;
@@ -259,7 +280,7 @@ public sealed class InvoiceQueryService(
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var filtered = Filtered(db, scope.AccountId, query, today);
-        var page = GridQueryBuilder<InvoiceRecord>.Page(Grid.Sort(filtered, query), query);
+        var page = GridQueryBuilder<InvoiceRecord>.Page(GridOn(today).Sort(filtered, query), query);
         var total = await filtered.CountAsync(cancellationToken);
         var rows = await Project(page).ToListAsync(cancellationToken);
         // Scheduled rows whose payment autopay made show "Autopay on <date>": one lookup, only for a page that has them.
@@ -288,12 +309,13 @@ public sealed class InvoiceQueryService(
         {
             throw PortalFieldError.Of("columns", "ExportNoColumns", "Choose at least one column to export.").ToException();
         }
-        var fields = InvoiceCsv.Columns(columns, c => Grid.Field(c, "columns"), f => f.Name);
+        var today = Today();
+        var grid = GridOn(today);
+        var fields = InvoiceCsv.Columns(columns, c => grid.Field(c, "columns"), f => f.Name);
         var scope = await access.ForViewAsync(cancellationToken);
         await sync.EnsureSyncedAsync(scope.AccountId, cancellationToken);
-        var today = Today();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var sorted = Grid.Sort(Filtered(db, scope.AccountId, query, today), query);
+        var sorted = grid.Sort(Filtered(db, scope.AccountId, query, today), query);
 
         await InvoiceCsv.WriteHeaderAsync(output, fields.Select(f => f.Title), cancellationToken);
         await foreach (var row in Project(sorted).AsAsyncEnumerable().WithCancellation(cancellationToken))
@@ -333,7 +355,7 @@ public sealed class InvoiceQueryService(
         var effective = query.AgingBucket is { } bucket
             ? query with { Filters = [.. query.Filters, .. BucketFilters(bucket, options.Value.EffectiveAgingBuckets, today)] }
             : query;
-        return Grid.Filter(open, effective, CurrencyInfo.Get(options.Value.Currency), key => TextSearch.Invoices(db, key));
+        return GridOn(today).Filter(open, effective, CurrencyInfo.Get(options.Value.Currency), key => TextSearch.Invoices(db, key));
     }
 
     private DateOnly Today() => options.Value.Today(clock);
