@@ -42,6 +42,7 @@ public abstract class ForeignCurrencyItemTests(TestDatabase database)
 
         Assert.Equal((Usd(500m), 1), (summary.TotalBalance, summary.OpenItemCount));
         Assert.All(summary.Buckets.Skip(1), b => Assert.Equal((Usd(0m), 0), (b.Balance, b.ItemCount)));
+        Assert.Equal(2, summary.OtherCurrencyItemCount);   // listed in the grid, said to be left out of the balances
     }
 
     [Fact]

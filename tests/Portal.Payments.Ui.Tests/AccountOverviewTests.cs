@@ -42,6 +42,41 @@ public class AccountOverviewTests : PortalTestContext
         Assert.Equal(40, itemCounts);
     }
 
+    // Review: items in another currency are listed in the grid but left out of the balances, and nothing said so.
+    [Theory]
+    [InlineData(1, "1 open item in another currency is listed with your invoices but not included in these USD balances.")]
+    [InlineData(2, "2 open items in other currencies are listed with your invoices but not included in these USD balances.")]
+    public async Task Items_in_another_currency_are_said_to_be_left_out_of_the_balances(int count, string expected)
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        await Services.GetRequiredService<Portal.Payments.Sync.ErpSyncService>().SyncAccountAsync(AccountId);
+        await using (var db = await Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Payments.Data.PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            var ids = db.Invoices.Where(i => i.AccountId == AccountId).OrderBy(i => i.Id).Select(i => i.Id).Take(count).ToList();
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(
+                db.Invoices.Where(i => ids.Contains(i.Id)), u => u.SetProperty(i => i.Currency, "EUR"));
+        }
+
+        var cut = Render<AccountOverview>();
+        WaitForTotal(cut);
+
+        Assert.Equal(expected, cut.Find("[data-testid=overview-other-currencies]").TextContent.Trim());
+        Assert.Contains($"{40 - count} open items", cut.Find(".pp-total").TextContent);
+    }
+
+    [Fact]
+    public async Task Without_items_in_another_currency_nothing_is_said_about_them()
+    {
+        await AddPortalAndMigrateAsync();
+        Users.SignIn(PortalPermissions.Pay);
+
+        var cut = Render<AccountOverview>();
+        WaitForTotal(cut);
+
+        Assert.Empty(cut.FindAll("[data-testid=overview-other-currencies]"));
+    }
+
     /// <summary>An ERP that stops answering: its HttpClient gives up with a TaskCanceledException.</summary>
     private sealed class TimingOutErp(Portal.Payments.DemoErp.DemoErpAdapter inner) : Portal.Payments.Erp.IErpAdapter
     {

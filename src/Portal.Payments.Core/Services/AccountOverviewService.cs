@@ -39,6 +39,12 @@ public sealed record AccountSummary(string AccountId, string AccountName, Money 
     /// <summary>What scheduled payments will pay of the open items (not charged yet).</summary>
     public Money Scheduled { get; init; }
 
+    /// <summary>
+    /// Open items in another currency than the portal's: listed in the grid, not counted in these balances (their minor units
+    /// are not the portal currency's).
+    /// </summary>
+    public int OtherCurrencyItemCount { get; init; }
+
     /// <summary>The balance no payment covers yet: total less pending and scheduled.</summary>
     public Money Unpaid => TotalBalance - OrZero(Pending) - OrZero(Scheduled);
 
@@ -111,6 +117,7 @@ public sealed class AccountOverviewService(
         }
         buckets.Add(new($"Over {limits[^1]} days", lower, null, M(sums[^1]), counts[^1]) { Pending = M(pending[^1]), Scheduled = M(scheduled[^1]) });
 
+        var otherCurrencies = await db.Invoices.CountAsync(i => i.AccountId == scope.AccountId && i.IsOpen == isOpen && i.Currency != currency, cancellationToken);
         var state = await db.ErpSyncStates.AsNoTracking().FirstOrDefaultAsync(s => s.AccountId == scope.AccountId, cancellationToken);
         return new AccountSummary(
             scope.AccountId,
@@ -122,6 +129,7 @@ public sealed class AccountOverviewService(
         {
             Pending = M(pending.Sum()),
             Scheduled = M(scheduled.Sum()),
+            OtherCurrencyItemCount = otherCurrencies,
         };
     }
 
