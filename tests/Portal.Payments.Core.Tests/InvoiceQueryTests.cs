@@ -415,13 +415,20 @@ public abstract class InvoiceQueryTests(TestDatabase database)
             new("DSC-1", OpenItemType.Invoice, null, null, new(2026, 3, 20), 500_00, 500_00, InvoiceStatus.Open, Discount: 5_00, DiscountDate: new(2026, 3, 2)),   // ends today
             new("DSC-2", OpenItemType.Invoice, null, null, new(2026, 3, 21), 900_00, 900_00, InvoiceStatus.Open, Discount: 9_00, DiscountDate: new(2026, 3, 1)),   // ended yesterday
             new("DSC-3", OpenItemType.Invoice, null, null, new(2026, 3, 22), 300_00, 300_00, InvoiceStatus.Open),
+            new("DSC-4", OpenItemType.Invoice, null, null, new(2026, 3, 23), 100_00, 10_00, InvoiceStatus.Open, Discount: 20_00, DiscountDate: new(2026, 3, 9)),   // at most the balance
+            new("DSC-5", OpenItemType.Invoice, null, null, new(2026, 3, 24), 100_00, 100_00, InvoiceStatus.Open, Discount: 0, DiscountDate: new(2026, 3, 9)),       // none
         ]);
         h.SignIn(account, PortalPermissions.Pay);
         var s = h.Get<InvoiceQueryService>();
 
-        Assert.Equal(["DSC-1"], await NumbersAsync(h, All(new GridFilter(InvoiceFields.Discount, GridFilterOperator.IsNotEmpty, null))));
-        Assert.Equal(["DSC-1"], await NumbersAsync(h, All(new GridFilter(InvoiceFields.Discount, GridFilterOperator.GreaterThan, "0"))));
-        Assert.Equal(["DSC-2", "DSC-3"], (await NumbersAsync(h, All(new GridFilter(InvoiceFields.Discount, GridFilterOperator.IsEmpty, null)))).Order(StringComparer.Ordinal));
+        Assert.Equal(["DSC-1", "DSC-4"], (await NumbersAsync(h, All(new GridFilter(InvoiceFields.Discount, GridFilterOperator.IsNotEmpty, null)))).Order(StringComparer.Ordinal));
+        Assert.Equal(["DSC-1", "DSC-4"], (await NumbersAsync(h, All(new GridFilter(InvoiceFields.Discount, GridFilterOperator.GreaterThan, "0")))).Order(StringComparer.Ordinal));
+        Assert.Equal(["DSC-4"], await NumbersAsync(h, All(new GridFilter(InvoiceFields.Discount, GridFilterOperator.Equals, "10"))));
+        Assert.Equal(["DSC-2", "DSC-3", "DSC-5"], (await NumbersAsync(h, All(new GridFilter(InvoiceFields.Discount, GridFilterOperator.IsEmpty, null)))).Order(StringComparer.Ordinal));
+        // As the grid's rows show it.
+        var shown = (await s.QueryAsync(All())).Items.ToDictionary(r => r.Number, r => r.OpenBalance - r.FullPaymentToday!.Value);
+        Assert.Equal([Money.Create(5m, "USD"), Money.Create(0m, "USD"), Money.Create(0m, "USD"), Money.Create(10m, "USD"), Money.Create(0m, "USD")],
+            new[] { "DSC-1", "DSC-2", "DSC-3", "DSC-4", "DSC-5" }.Select(n => shown[n]));
         var byDiscount = await NumbersAsync(h, new InvoiceQuery { Sorts = [new GridSort(InvoiceFields.Discount, Descending: true), new GridSort(InvoiceFields.Number)], Take = 10 });
         // The ended discount sorts with the invoice that has none (where empty values go is the database's choice).
         Assert.Equal(Array.IndexOf(byDiscount, "DSC-2") + 1, Array.IndexOf(byDiscount, "DSC-3"));
@@ -429,7 +436,8 @@ public abstract class InvoiceQueryTests(TestDatabase database)
         var csv = new StringWriter();
         await s.WriteCsvAsync(new InvoiceQuery { Sorts = [new GridSort(InvoiceFields.Number)] }, [InvoiceFields.Number, InvoiceFields.Discount, InvoiceFields.DiscountDate], csv);
         // The export's stable column is the ERP's figure, beside its date.
-        Assert.Equal(["\"Invoice number\",\"Discount available\",\"Discount date\"", "\"DSC-1\",5.00,2026-03-02", "\"DSC-2\",9.00,2026-03-01", "\"DSC-3\",,", ""],
+        Assert.Equal(["\"Invoice number\",\"Discount available\",\"Discount date\"", "\"DSC-1\",5.00,2026-03-02", "\"DSC-2\",9.00,2026-03-01", "\"DSC-3\",,",
+                "\"DSC-4\",20.00,2026-03-09", "\"DSC-5\",0.00,2026-03-09", ""],
             csv.ToString().Split("\r\n"));
     }
 

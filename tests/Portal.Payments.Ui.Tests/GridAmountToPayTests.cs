@@ -159,6 +159,7 @@ public class GridAmountToPayTests : PayTestContext
         Assert.True(cut.Find("input[aria-label='Select invoice GAP-7001']").HasAttribute("disabled"));
         Assert.True(cut.Find("[data-testid=select-page]").HasAttribute("disabled"));
         Assert.True(cut.Find("[data-testid=clear-selection]").HasAttribute("disabled"));
+        Assert.True(cut.Find("[data-testid=pay-past-due]").HasAttribute("disabled"));   // it would replace the selection
         Assert.Equal("To change the selection, finish or close the payment above first.", cut.Find("[data-testid=selection-locked]").TextContent.Trim(' ', '·'));
         // A tick that left the browser before the box was drawn disabled is refused with the reason.
         other.Change(true);

@@ -145,7 +145,7 @@ internal sealed class OutboxProcessor(
     {
         var node = options.Value.NodeName;
         var now = clock.GetUtcNow().UtcDateTime;
-        var until = now + LeaseLength;
+        var until = default(DateTime);   // set at the claim
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var candidates = await db.Outbox
             .Where(m => kinds.Contains(m.Kind) && m.CompletedAt == null && m.DeadLetteredAt == null && m.NextAttemptAt <= now
@@ -159,10 +159,16 @@ internal sealed class OutboxProcessor(
             return ([], false);
         }
         // Still due, too: a node paused since it chose them must not take one another node tried and rescheduled meanwhile.
-        await lane.RunAsync(() => db.Outbox
-            .Where(m => candidates.Contains(m.Id) && m.CompletedAt == null && m.DeadLetteredAt == null && m.NextAttemptAt <= now
-                        && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseOwner, node).SetProperty(m => m.LeaseExpiresAt, until), ct), ct);
+        // The lease runs from the clock at the claim, not at the choice: a node paused in between would otherwise write a
+        // lease that had run out already, and another node could take the message while this one delivers it.
+        await lane.RunAsync(() =>
+        {
+            until = clock.GetUtcNow().UtcDateTime + LeaseLength;
+            return db.Outbox
+                .Where(m => candidates.Contains(m.Id) && m.CompletedAt == null && m.DeadLetteredAt == null && m.NextAttemptAt <= now
+                            && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseOwner, node).SetProperty(m => m.LeaseExpiresAt, until), ct);
+        }, ct);
         var wave = await db.Outbox.AsNoTracking()
             .Where(m => candidates.Contains(m.Id) && m.LeaseOwner == node && m.LeaseExpiresAt == until)
             .ToListAsync(ct);

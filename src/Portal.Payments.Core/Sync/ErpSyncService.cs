@@ -214,6 +214,7 @@ public sealed class ErpSyncService(
     private async Task<ErpSyncResult> PullAllAsync(string accountId, string node, CancellationToken ct)
     {
         int inserted = 0, updated = 0, closed = 0;
+        var lost = false;
         string? cursor;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
@@ -238,7 +239,8 @@ public sealed class ErpSyncService(
             {
                 logger.LogWarning("ERP sync of {AccountId} on {Node}: another node took the account over after this node's lease ran out; the page this node pulled is not stored",
                     accountId, node);
-                return new ErpSyncResult(accountId, inserted, updated, closed, Skipped: true);
+                lost = true;
+                break;
             }
 
             // One round trip per page for the existing rows (parameterised IN list).
@@ -310,7 +312,7 @@ public sealed class ErpSyncService(
                 .Where(e => e.AccountId == accountId && e.CancelledAt == null && e.NextExpansionAt > now)
                 .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct), ct);
         }
-        return new ErpSyncResult(accountId, inserted, updated, closed, Skipped: false);
+        return new ErpSyncResult(accountId, inserted, updated, closed, Skipped: lost);
     }
 
     /// <summary>

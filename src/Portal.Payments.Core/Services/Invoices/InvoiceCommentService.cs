@@ -7,7 +7,11 @@ using Portal.Payments.Outbox;
 namespace Portal.Payments.Services.Invoices;
 
 /// <summary>A comment on an invoice, as plain text, and how far it has got on its way to the ERP.</summary>
-public sealed record InvoiceComment(Guid Id, string AuthorName, string Text, DateTimeOffset CreatedAt, CommentDelivery Delivery = CommentDelivery.Delivered);
+public sealed record InvoiceComment(Guid Id, string AuthorName, string Text, DateTimeOffset CreatedAt)
+{
+    /// <summary>How far it has got on its way to the ERP.</summary>
+    public CommentDelivery Delivery { get; init; }
+}
 
 /// <summary>How far a comment has got on its way to the ERP (where the accounts receivable team reads it).</summary>
 public enum CommentDelivery
@@ -141,7 +145,7 @@ public sealed class InvoiceCommentService(
         await db.Invoices.AsNoTracking().FirstOrDefaultAsync(i => i.Id == invoiceId && i.AccountId == scope.AccountId, ct)
         ?? throw new PortalNotFoundException("That invoice was not found on this account.");
 
-    private static InvoiceComment ToComment(InvoiceCommentRecord r, CommentDelivery delivery) => new(r.Id, r.AuthorName, r.Text, Utc(r.CreatedAt), delivery);
+    private static InvoiceComment ToComment(InvoiceCommentRecord r, CommentDelivery delivery) => new(r.Id, r.AuthorName, r.Text, Utc(r.CreatedAt)) { Delivery = delivery };
 
     private static DateTimeOffset Utc(DateTime t) => new(DateTime.SpecifyKind(t, DateTimeKind.Utc));
 }

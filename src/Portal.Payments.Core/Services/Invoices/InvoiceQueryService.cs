@@ -179,8 +179,9 @@ public sealed class InvoiceQueryService(
 
     /// <summary>
     /// The grid's fields (filters, sorts and CSV columns by name) on <paramref name="today"/>, built once a day and reused
-    /// for every query of it. The discount's filter and sort take the discount a full payment earns today — the discount
-    /// available until its date has passed, none after (and none on a credit) — as the grid's "Discount today" shows it.
+    /// for every query of it. The discount's filter and sort take the discount a full payment earns today under the built-in
+    /// rule — the discount available (at most the balance) until its date has passed, none after, none on a credit — as the
+    /// grid's "Discount today" shows it (a discount policy of the host's own may show another figure).
     /// The CSV export keeps its stable column "Discount available": the ERP's figure, beside "Discount date".
     /// </summary>
     internal static GridQueryBuilder<InvoiceRecord> GridOn(DateOnly today)
@@ -198,7 +199,9 @@ public sealed class InvoiceQueryService(
             .Date(InvoiceFields.DueDate, "Due date", i => i.DueDate)
             .Money(InvoiceFields.Original, "Original amount", i => i.OriginalMinor)
             .Money(InvoiceFields.OpenBalance, "Open balance", i => i.OpenMinor)
-            .Money(InvoiceFields.Discount, "Discount available", i => i.DiscountDate >= day && i.OpenMinor > 0 ? i.DiscountMinor : null)
+            .Money(InvoiceFields.Discount, "Discount available", i => i.DiscountDate >= day && i.OpenMinor > 0 && i.DiscountMinor > 0
+                ? (i.DiscountMinor < i.OpenMinor ? i.DiscountMinor : i.OpenMinor)
+                : null)
             .Date(InvoiceFields.DiscountDate, "Discount date", i => i.DiscountDate)
             .Enum(InvoiceFields.Type, "Type", i => i.Type)
             .Enum(InvoiceFields.Status, "Status", i => i.Status)

@@ -361,7 +361,8 @@ public sealed class PaymentLifecycle(
         // The invoices first, then the attempt, each write on its own: an attempt counted means the payment was sent (the
         // reconciler reads it so), so it is the last thing stored before the gateway is called. A failure in between leaves
         // invoices Pending for a payment never sent, which every later step treats like Scheduled. (Not one transaction:
-        // on SQLite that would hold the database's write lock for as long as this node stalls before sending.)
+        // SQLite takes its write lock at the transaction's start, so a node stalled between the two writes would hold
+        // every other writer of the database until it ran again.)
         await db.Invoices
             .Where(i => i.ActivePaymentId == paymentId && i.Status == InvoiceStatus.Scheduled
                         && db.Payments.Any(p => p.Id == paymentId && p.Status == PaymentStatus.Charging && p.LeaseOwner == node && p.LeaseExpiresAt > now))

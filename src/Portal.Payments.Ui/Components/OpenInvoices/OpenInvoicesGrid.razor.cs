@@ -450,7 +450,8 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     /// <summary>Selects every past-due invoice (server-side) and opens the payment preview.</summary>
     private async Task PayAllPastDueAsync()
     {
-        if (_busy)
+        // It replaces the selection (and the open panel, which may be paying the old one right now).
+        if (_busy || RefusedWhileLocked())
         {
             return;
         }
