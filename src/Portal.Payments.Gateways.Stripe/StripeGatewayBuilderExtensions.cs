@@ -29,6 +29,14 @@ public static class StripeGatewayBuilderExtensions
             services.AddLogging();
             services.TryAddSingleton(TimeProvider.System);
             services.AddSingleton<IConfigureOptions<StripeGatewayOptions>, BindStripeSection>();
+            // A secret read from a file (a Kubernetes secret, a Docker secret) often ends with a line break: checked and used
+            // without it, so the key that passes the check is the key sent.
+            services.PostConfigure<StripeGatewayOptions>(o =>
+            {
+                o.SecretKey = o.SecretKey?.Trim();
+                o.PublishableKey = o.PublishableKey?.Trim();
+                o.WebhookSigningSecret = o.WebhookSigningSecret?.Trim();
+            });
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripeGatewayOptions>, StripeGatewayOptionsValidator>());
             services.AddOptions<StripeGatewayOptions>().ValidateOnStart();
             services.TryAddSingleton<StripeGateway>();

@@ -124,12 +124,12 @@ internal sealed partial class StripeGatewayOptionsValidator(IHostEnvironment? en
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    [GeneratedRegex("^(sk|rk)_(?<mode>test|live)_[0-9A-Za-z]{8,}$")]
+    [GeneratedRegex("^(sk|rk)_(?<mode>test|live)_[0-9A-Za-z]{8,}\\z")]
     private static partial Regex SecretKeyPattern();
 
-    [GeneratedRegex("^pk_(?<mode>test|live)_[0-9A-Za-z]{8,}$")]
+    [GeneratedRegex("^pk_(?<mode>test|live)_[0-9A-Za-z]{8,}\\z")]
     private static partial Regex PublishableKeyPattern();
 
-    [GeneratedRegex("^whsec_[0-9A-Za-z+/=]{8,}$")]
+    [GeneratedRegex("^whsec_[0-9A-Za-z+/=]{8,}\\z")]
     private static partial Regex WebhookSecretPattern();
 }

@@ -45,7 +45,7 @@ public class SchedulingOptionsTests
         using var bad = Build(new() { [S + "HorizonDays"] = "0", [S + "RunnerInterval"] = "00:00:00", [S + "RunnerBatchSize"] = "0" });
         var message = Assert.Throws<OptionsValidationException>(() => bad.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value).Message;
         Assert.Contains("Scheduling:HorizonDays must be 1 to 3660 days", message);
-        Assert.Contains("Scheduling:RunnerInterval must be positive", message);
+        Assert.Contains("Scheduling:RunnerInterval is 00:00:00; it must be more than zero", message);
         Assert.Contains("Scheduling:RunnerBatchSize must be 1 to 1000", message);
     }
 

@@ -156,6 +156,29 @@ public sealed class StripeOptionsTests
         Assert.Equal("NORTHWIND SUPPLY", options.StatementDescriptor);
     }
 
+    // Review: "$" in the key patterns also matches before a final line break, so a key read from a secret file passed the
+    // check and every Stripe call (and every webhook signature) then failed with it.
+    [Fact]
+    public void Keys_read_from_secret_files_lose_their_line_breaks_and_a_break_inside_a_key_is_refused()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["CustomerPortalPayments:Stripe:SecretKey"] = "sk_test_51Abcdefghijklmnop\n",
+            ["CustomerPortalPayments:Stripe:PublishableKey"] = " pk_test_51Abcdefghijklmnop",
+            ["CustomerPortalPayments:Stripe:WebhookSigningSecret"] = "whsec_0123456789abcdef\r\n",
+            ["CustomerPortalPayments:Stripe:StatementDescriptor"] = "NORTHWIND",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddPortalPaymentsCore().UseSqlite("Data Source=:memory:").AddStripeGateway();
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<StripeGatewayOptions>>().Value;
+
+        Assert.Equal(("sk_test_51Abcdefghijklmnop", "pk_test_51Abcdefghijklmnop", "whsec_0123456789abcdef"), (options.SecretKey, options.PublishableKey, options.WebhookSigningSecret));
+        AssertRefused(Valid().With(o => o.SecretKey = "sk_test_51Abcdefghijklmnop\n"), "is not a Stripe secret key");
+    }
+
     private sealed class Environment(string name) : IHostEnvironment
     {
         public string EnvironmentName { get; set; } = name;

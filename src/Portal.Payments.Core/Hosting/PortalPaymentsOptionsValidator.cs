@@ -69,10 +69,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             errors.Add($"{S}:AgingBuckets must be positive day limits in increasing order, e.g. [30, 60, 90].");
         }
 
-        if (o.ErpSyncInterval <= TimeSpan.Zero)
-        {
-            errors.Add($"{S}:ErpSyncInterval must be positive (e.g. 00:01:00).");
-        }
+        Interval(errors, $"{S}:ErpSyncInterval", o.ErpSyncInterval, TimeSpan.FromDays(1), "00:01:00");
         if (o.ErpRequestTimeout <= TimeSpan.Zero || o.ErpRequestTimeout > TimeSpan.FromMinutes(2))
         {
             errors.Add($"{S}:ErpRequestTimeout must be more than zero and at most 2 minutes (e.g. 00:00:10).");
@@ -83,10 +80,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             errors.Add($"{S}:ErpSyncPageTimeout is {o.ErpSyncPageTimeout}; it must be more than zero and at most 90 seconds (e.g. 00:01:00), " +
                        "so the sync stops waiting for a page of open items before the account's 2-minute sync lease can run out.");
         }
-        if (o.OutboxPollInterval <= TimeSpan.Zero)
-        {
-            errors.Add($"{S}:OutboxPollInterval must be positive (e.g. 00:00:02).");
-        }
+        Interval(errors, $"{S}:OutboxPollInterval", o.OutboxPollInterval, TimeSpan.FromHours(1), "00:00:02");
         if (o.OutboxMaxAttempts < 1)
         {
             errors.Add($"{S}:OutboxMaxAttempts must be at least 1.");
@@ -108,10 +102,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{S}:Scheduling:HorizonDays must be 1 to 3660 days.");
         }
-        if (scheduling.RunnerInterval <= TimeSpan.Zero)
-        {
-            errors.Add($"{S}:Scheduling:RunnerInterval must be positive (e.g. 00:00:30).");
-        }
+        Interval(errors, $"{S}:Scheduling:RunnerInterval", scheduling.RunnerInterval, TimeSpan.FromHours(1), "00:00:30");
         if (scheduling.RunnerBatchSize is < 1 or > 1000)
         {
             errors.Add($"{S}:Scheduling:RunnerBatchSize must be 1 to 1000.");
@@ -159,6 +150,10 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         }
         else if (string.Equals(transport, "Smtp", StringComparison.OrdinalIgnoreCase))
         {
+            if (o.Notifications.Smtp.Port is < 1 or > 65535)
+            {
+                errors.Add($"{S}:Notifications:Smtp:Port is {o.Notifications.Smtp.Port}; it must be a TCP port from 1 to 65535 (587 for STARTTLS, 465 for TLS, 25 plain).");
+            }
             if (string.IsNullOrWhiteSpace(o.Notifications.Smtp.Host))
             {
                 errors.Add($"Notifications go through SMTP but {S}:Notifications:Smtp:Host is not set.");
@@ -363,6 +358,18 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             && (decimal.Round(d.Minimum, currency.MinorUnits) != d.Minimum || decimal.Round(d.Maximum, currency.MinorUnits) != d.Maximum))
         {
             errors.Add($"{S}:Deposits:Minimum and Maximum must have at most {currency.MinorUnits} decimal places for {currency.Code}.");
+        }
+    }
+
+    /// <summary>
+    /// A background loop's interval: more than zero and at most <paramref name="max"/> (a timer cannot wait 49.7 days, and a
+    /// bare number in configuration is days: "30" meant as seconds would hold the loop for a month).
+    /// </summary>
+    private static void Interval(List<string> errors, string name, TimeSpan value, TimeSpan max, string example)
+    {
+        if (value <= TimeSpan.Zero || value > max)
+        {
+            errors.Add($"{name} is {value}; it must be more than zero and at most {max} (hh:mm:ss, e.g. {example}; a bare number is read as days).");
         }
     }
 }

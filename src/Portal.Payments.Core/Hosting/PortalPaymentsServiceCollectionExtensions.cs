@@ -108,6 +108,20 @@ public static class PortalPaymentsServiceCollectionExtensions
         services.AddSingleton<IPostConfigureOptions<PortalPaymentsOptions>>(sp =>
             new PostConfigureOptions<PortalPaymentsOptions>(Microsoft.Extensions.Options.Options.DefaultName,
                 o => o.Merchant.ContentRoot = sp.GetService<Microsoft.Extensions.Hosting.IHostEnvironment>()?.ContentRootPath));
+        // What a host can write in another form than the code compares: the currency as stored ("usd" and " USD" are USD;
+        // invoices carry the upper-case code), and the ingest key without the line break a secret file ends with (a header
+        // never carries one).
+        services.PostConfigure<PortalPaymentsOptions>(o =>
+        {
+            if (Portal.Payments.CurrencyInfo.IsKnown(o.Currency))
+            {
+                o.Currency = o.Currency.Trim().ToUpperInvariant();
+            }
+            if (o.IngestApiKey?.Trim() is { Length: > 0 } key)
+            {
+                o.IngestApiKey = key;   // all blanks stays as written: refused at start, not taken for unset
+            }
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PortalPaymentsOptions>, PortalPaymentsOptionsValidator>());
         services.AddOptions<PortalPaymentsOptions>().ValidateOnStart();
         // Gateway, ERP adapter and user context: checked when the host starts, in every environment, even by a host that
