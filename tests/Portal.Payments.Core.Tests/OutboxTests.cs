@@ -580,6 +580,36 @@ public abstract class OutboxTests(TestDatabase database)
         Assert.True(message.NextAttemptAt > other.Clock.GetUtcNow().UtcDateTime);
     }
 
+    // Read-through: the claim's lease ran from the clock read before the candidates were chosen, so a node paused in between
+    // wrote a lease that had run out already, and another node could take the message while this one delivered it.
+    [Fact]
+    public async Task A_node_paused_before_its_claim_leases_the_message_from_the_time_it_claims_it()
+    {
+        var account = PortalHarness.NewAccount();
+        var choose = new CommandFault(sql => sql.Contains("SELECT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_outbox", StringComparison.Ordinal)
+            && sql.Contains("ORDER BY", StringComparison.OrdinalIgnoreCase), pause: true);
+        await using var h = new PortalHarness(database, b =>
+        {
+            b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp => new HangingPostErp(sp.GetRequiredService<DemoErpAdapter>(), account, honoursToken: true)));
+            b.AddDbInterceptor(choose);
+        }, o => o.OutboxDeliveryTimeout = DeliveryTimeout);
+        var erp = (HangingPostErp)h.Get<IErpAdapter>();
+        var item = (await erp.PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), h.Clock.GetUtcNow().UtcDateTime));
+
+        choose.Arm();
+        var run = Task.Run(() => h.Get<OutboxProcessor>().RunLaneDueAsync(OutboxLane.ErpPostings));
+        await choose.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        h.Clock.Advance(TimeSpan.FromMinutes(3));   // the node stands still past a lease's length
+        choose.Release();
+        await erp.Called.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var delivering = await MessageAsync(h, account);
+        Assert.True(delivering.LeaseExpiresAt > h.Clock.GetUtcNow().UtcDateTime, $"lease until {delivering.LeaseExpiresAt:o}, now {h.Clock.GetUtcNow():o}");
+        h.Clock.Advance(DeliveryTimeout);
+        await EndsAsync(run, "The outbox run");
+    }
+
     // Review: the ERP's document number for a posting (ErpPostingResult.ErpReference) was dropped without a trace.
     [Fact]
     public async Task The_erps_document_number_for_a_posting_is_logged_with_the_payment()
