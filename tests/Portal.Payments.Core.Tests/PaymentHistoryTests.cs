@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -312,7 +313,36 @@ public abstract class PaymentHistoryTests(TestDatabase database)
         await s.WriteRemittanceCsvAsync(rows.Single(r => Seeded(r.ReceiptNumber) == "R-260209-EEEEEE").Id, csv);
         var lines = csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("\"Receipt number\",\"Payment date\",\"Invoice number\",\"Type\",\"Open balance\",\"Discount taken\",\"Short paid\",\"Short-pay reason\",\"Short-pay comment\",\"Amount applied\"", lines[0]);
-        Assert.Equal($"\"R-260209-EEEEEE-{Tag(account)}\",2026-02-09,\"'=HYPERLINK(1)\",\"Invoice\",60.00,0.00,0.00,\"\",\"\",60.00", Assert.Single(lines[1..]));
+        // A scheduled payment's date is the day it is charged on (set up on 9 February for 15 March).
+        Assert.Equal($"\"R-260209-EEEEEE-{Tag(account)}\",2026-03-15,\"'=HYPERLINK(1)\",\"Invoice\",60.00,0.00,0.00,\"\",\"\",60.00", Assert.Single(lines[1..]));
+    }
+
+    [Fact]
+    public async Task Remittance_payment_date_is_the_business_day_it_was_made_or_is_charged()
+    {
+        await using var h = new PortalHarness(database, options: o => o.BusinessTimeZone = "America/Chicago");
+        var account = PortalHarness.NewAccount();
+        await InsertAsync(h, account, [new("R-260201-LATEEV", 0, 60_00, PaymentStatus.Succeeded, ["INV-7001"]), new("R-260201-SCHEDU", 0, 60_00, PaymentStatus.Scheduled, ["INV-7002"], ScheduledFor: new(2026, 2, 20))]);
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // 03:00 UTC on 1 February is 9 p.m. on 31 January in Chicago: the payer's books have it on the 31st.
+            await db.Payments.Where(p => p.AccountId == account).ExecuteUpdateAsync(u => u.SetProperty(p => p.CreatedAt, new DateTime(2026, 2, 1, 3, 0, 0, DateTimeKind.Utc)));
+        }
+        h.SignIn(account);
+        var s = h.Get<PaymentHistoryService>();
+        var rows = (await s.QueryAsync(new GridQuery())).Items;
+
+        async Task<string> DateCellAsync(string receipt)
+        {
+            var id = rows.Single(r => Seeded(r.ReceiptNumber) == receipt).Id;
+            Assert.Equal(DateOnly.Parse(receipt == "R-260201-LATEEV" ? "2026-01-31" : "2026-02-20", CultureInfo.InvariantCulture), (await s.GetRemittanceAsync(id)).PaymentDate);
+            var csv = new StringWriter();
+            await s.WriteRemittanceCsvAsync(id, csv);
+            return csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries)[1].Split(',')[1];
+        }
+
+        Assert.Equal("2026-01-31", await DateCellAsync("R-260201-LATEEV"));
+        Assert.Equal("2026-02-20", await DateCellAsync("R-260201-SCHEDU"));
     }
 
     [Fact]

@@ -96,6 +96,11 @@ public sealed record PaymentRemittance
     public required string ReceiptNumber { get; init; }
     /// <summary>When the payment was made.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
+    /// <summary>
+    /// The payment's date for the payer's books: the date a scheduled payment is (or was) charged on, else the day it was
+    /// made, both in the portal's <see cref="PortalPaymentsOptions.BusinessTimeZone"/>.
+    /// </summary>
+    public required DateOnly PaymentDate { get; init; }
     /// <summary>One line per invoice or credit.</summary>
     public required IReadOnlyList<ReceiptLine> Lines { get; init; }
     /// <summary>Sum of the applied amounts.</summary>
@@ -181,6 +186,7 @@ public sealed class PaymentHistoryService(
             PaymentId = receipt.PaymentId,
             ReceiptNumber = receipt.ReceiptNumber,
             CreatedAt = receipt.CreatedAt,
+            PaymentDate = receipt.ScheduledFor ?? options.Value.DateAt(receipt.CreatedAt),
             Lines = receipt.Lines,
             TotalApplied = receipt.Lines.Aggregate(Money.Zero(receipt.Amount.Currency), (sum, l) => sum + l.Applied),
             Fee = receipt.Fee,
@@ -195,7 +201,7 @@ public sealed class PaymentHistoryService(
         var remittance = await GetRemittanceAsync(paymentId, cancellationToken);
         string[] header = ["Receipt number", "Payment date", "Invoice number", "Type", "Open balance", "Discount taken", "Short paid", "Short-pay reason", "Short-pay comment", "Amount applied"];
         await InvoiceCsv.WriteHeaderAsync(output, header, cancellationToken);
-        var date = CsvCell.Number(InvoiceCsv.Date(DateOnly.FromDateTime(remittance.CreatedAt.UtcDateTime)));
+        var date = CsvCell.Number(InvoiceCsv.Date(remittance.PaymentDate));
         foreach (var line in remittance.Lines)
         {
             await InvoiceCsv.WriteLineAsync(output,
