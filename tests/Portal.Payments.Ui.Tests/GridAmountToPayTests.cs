@@ -161,9 +161,14 @@ public class GridAmountToPayTests : PayTestContext
         Assert.True(cut.Find("[data-testid=clear-selection]").HasAttribute("disabled"));
         Assert.True(cut.Find("[data-testid=pay-past-due]").HasAttribute("disabled"));   // it would replace the selection
         Assert.Equal("To change the selection, finish or close the payment above first.", cut.Find("[data-testid=selection-locked]").TextContent.Trim(' ', '·'));
-        // A tick that left the browser before the box was drawn disabled is refused with the reason.
+        // A tick that left the browser before the box was drawn disabled is refused with the reason, and the box is put back:
+        // drawn once ticked, as the browser shows it, then unticked (the same value twice would send the browser nothing).
+        var drawn = new List<bool>();
+        cut.OnMarkupUpdated += (_, _) => drawn.Add(cut.Find("input[aria-label='Select invoice GAP-7002']").HasAttribute("checked"));
         other.Change(true);
         cut.WaitForAssertion(() => Assert.Equal("To change the selection, finish or close the payment above first.", cut.Find("[data-testid=grid-notice]").TextContent.Trim()), Timeout);
+        cut.WaitForAssertion(() => Assert.Equal([true, false], drawn.SkipWhile(d => !d).Take(2)), Timeout);
+        Assert.False(cut.Find("input[aria-label='Select invoice GAP-7002']").HasAttribute("checked"));
         Assert.Contains("1 selected", cut.Find("[data-testid=selection-summary]").TextContent);
 
         cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);

@@ -694,6 +694,16 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Equal(3, Boxes().Count(b => b.HasAttribute("checked")));
         Assert.All(Boxes().Where(b => !b.HasAttribute("checked")), b => Assert.True(b.HasAttribute("disabled")));
         Assert.All(Boxes().Where(b => b.HasAttribute("checked")), b => Assert.False(b.HasAttribute("disabled")));
+        // A tick that left the browser before its box was drawn disabled is refused, and the box is drawn ticked once (as the
+        // browser shows it) and then unticked, so the browser's box follows.
+        var late = Boxes().First(b => !b.HasAttribute("checked"));
+        var lateName = late.GetAttribute("aria-label");
+        var drawn = new List<bool>();
+        cut.OnMarkupUpdated += (_, _) => drawn.Add(cut.Find($"input[aria-label='{lateName}']").HasAttribute("checked"));
+        late.Change(true);
+        cut.WaitForAssertion(() => Assert.Equal([true, false], drawn.SkipWhile(d => !d).Take(2)), Timeout);
+        Assert.Equal($"One payment can include at most {Max} invoices: pay or schedule these, then select the rest.", cut.Find("[data-testid=grid-notice]").TextContent.Trim());
+        Assert.Contains($"{Max} selected", Summary());
 
         // What Pay takes is what the server accepts.
         await cut.InvokeAsync(() => cut.Find("[data-testid=pay-selected]").Click());

@@ -63,6 +63,9 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     // rather than the tick the browser made.
     private int _pageBoxRender;
 
+    // A refused tick or untick of a row's box, drawn once as the browser shows it (see Echo).
+    private (long Id, bool Ticked)? _echo;
+
     // Each row object's handlers, made once. Radzen renders the rows again when a page change's event ends (after the
     // load has yielded, as it does on PostgreSQL), and new closures would give every handler a new id: three attributes
     // in every row sent again for nothing. A changed row (UpdateRows) is a new object and gets new handlers.
@@ -307,17 +310,30 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
 
     private bool IsSelected(InvoiceRow row) => _selected.ContainsKey(row.Id) || _selectedScheduled.ContainsKey(row.Id);
 
+    /// <summary>Whether a row's check box is drawn ticked: as selected, except in the one render that echoes a refused change.</summary>
+    private bool BoxTicked(InvoiceRow row) => _echo is { } echo && echo.Id == row.Id ? echo.Ticked : IsSelected(row);
+
     private void ToggleSelected(InvoiceRow row, ChangeEventArgs e)
     {
         if (RefusedWhileLocked())
         {
+            Echo(row, e);
             return;
         }
         if (!Select(row, e.Value is true))
         {
             _notice = L["Invoices.SelectionFull", PortalFormat.Count(InvoiceQueryService.MaxSelection)];
+            Echo(row, e);
         }
     }
+
+    /// <summary>
+    /// A box the browser ticked or unticked in the instant before it was drawn disabled, and whose change was refused: the
+    /// browser still draws it changed, and the render after the refusal holds the same value as the one before, so Blazor
+    /// sends nothing for it. It is drawn once as the browser shows it and then as it is (see OnAfterRenderAsync): the
+    /// second render's change of the value puts the box back.
+    /// </summary>
+    private void Echo(InvoiceRow row, ChangeEventArgs e) => _echo = (row.Id, e.Value is true);
 
     private RowHandlers HandlersOf(InvoiceRow row)
     {
@@ -674,8 +690,16 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private string BucketLabel(AgingBucket bucket) => InvoiceBalances.Label(L, bucket);
 
     /// <inheritdoc />
-    protected override Task OnAfterRenderAsync(bool firstRender) =>
-        _focusGrid is not null && !_cancelling ? _focusGrid.ApplyAsync() : Task.CompletedTask;
+    protected override Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (_echo is not null)
+        {
+            // The refused box was drawn as the browser shows it: now as it is.
+            _echo = null;
+            StateHasChanged();
+        }
+        return _focusGrid is not null && !_cancelling ? _focusGrid.ApplyAsync() : Task.CompletedTask;
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
