@@ -212,7 +212,12 @@ public abstract class ConvenienceFeeTests(TestDatabase database)
         Assert.Equal((Usd(5m), Usd(205m)), (preview.Fee!.Amount, preview.TotalCharged));
 
         var outcome = await deposits.MakeDepositAsync(new DepositRequest(Usd(200m), "Prepayment", card.Id, Key()) { ExpectedTotal = Usd(205m) });
-        Assert.Equal((PaymentStatus.Succeeded, Usd(205m)), (outcome.Status, outcome.Amount));
+        Assert.Equal((PaymentStatus.Succeeded, Usd(205m), Usd(5m)), (outcome.Status, outcome.Amount, outcome.Fee));
+        // The email names the deposit (what went on account), then the fee and the total charged.
+        var email = Assert.Single(await EmailsAsync(h, account), e => e.PaymentId == outcome.PaymentId);
+        Assert.Contains("We received your deposit of USD 200.00", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("Card convenience fee (2.5%): USD 5.00", email.TextBody, StringComparison.Ordinal);
+        Assert.Contains("Total charged: USD 205.00", email.TextBody, StringComparison.Ordinal);
         await h.Get<OutboxProcessor>().RunDueAsync();
         h.Clock.Advance(TimeSpan.FromMinutes(3));
         var page = await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 10_000);

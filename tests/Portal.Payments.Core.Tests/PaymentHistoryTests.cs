@@ -312,9 +312,15 @@ public abstract class PaymentHistoryTests(TestDatabase database)
         var csv = new StringWriter();
         await s.WriteRemittanceCsvAsync(rows.Single(r => Seeded(r.ReceiptNumber) == "R-260209-EEEEEE").Id, csv);
         var lines = csv.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("\"Receipt number\",\"Payment date\",\"Invoice number\",\"Type\",\"Open balance\",\"Discount taken\",\"Short paid\",\"Short-pay reason\",\"Short-pay comment\",\"Amount applied\"", lines[0]);
+        Assert.Equal("\"Receipt number\",\"Payment date\",\"Payment status\",\"Invoice number\",\"Type\",\"Open balance\",\"Discount taken\",\"Short paid\",\"Short-pay reason\",\"Short-pay comment\",\"Amount applied\"", lines[0]);
         // A scheduled payment's date is the day it is charged on (set up on 9 February for 15 March).
-        Assert.Equal($"\"R-260209-EEEEEE-{Tag(account)}\",2026-03-15,\"'=HYPERLINK(1)\",\"Invoice\",60.00,0.00,0.00,\"\",\"\",60.00", Assert.Single(lines[1..]));
+        Assert.Equal($"\"R-260209-EEEEEE-{Tag(account)}\",2026-03-15,\"Scheduled\",\"'=HYPERLINK(1)\",\"Invoice\",60.00,0.00,0.00,\"\",\"\",60.00", Assert.Single(lines[1..]));
+
+        // A payment that did not go through says so on its lines: an AP import must not book them as paid.
+        var failed = new StringWriter();
+        await s.WriteRemittanceCsvAsync(rows.Single(r => Seeded(r.ReceiptNumber) == "R-260203-BBBBBB").Id, failed);
+        Assert.Equal($"\"R-260203-BBBBBB-{Tag(account)}\",2026-02-03,\"Failed\",\"INV-2002\",\"Invoice\",60.00,0.00,0.00,\"\",\"\",60.00",
+            Assert.Single(failed.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries)[1..]));
     }
 
     [Fact]

@@ -135,6 +135,7 @@ public sealed class ReceiptPdfTests
     [InlineData(PaymentStatus.Unconfirmed, "Amount (not confirmed yet) USD 1,180.00")]
     [InlineData(PaymentStatus.RequiresAction, "Amount (not confirmed yet) USD 1,180.00")]
     [InlineData(PaymentStatus.Returned, "Amount (returned, not paid) USD 1,180.00")]
+    [InlineData(PaymentStatus.Refunded, "Amount (refunded, not paid) USD 1,180.00")]
     public void The_total_says_whether_the_amount_was_paid_is_still_to_be_charged_or_never_was(PaymentStatus status, string expected)
     {
         var receipt = Receipt(3) with { Status = status, ScheduledFor = new DateOnly(2026, 3, 20) };

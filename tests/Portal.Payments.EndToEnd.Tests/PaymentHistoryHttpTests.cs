@@ -54,7 +54,7 @@ public sealed class PaymentHistoryHttpTests(HostSiteFixture host)
 
         Assert.Equal(HttpStatusCode.OK, remittance.StatusCode);
         Assert.Equal("text/csv", remittance.Content.Headers.ContentType?.MediaType);
-        Assert.Contains($"\"{receipt}\",2026-03-02,\"INV-HTTP-2\",\"Invoice\",123.45,0.00,0.00,\"\",\"\",123.45", await remittance.Content.ReadAsStringAsync());
+        Assert.Contains($"\"{receipt}\",2026-03-02,\"Succeeded\",\"INV-HTTP-2\",\"Invoice\",123.45,0.00,0.00,\"\",\"\",123.45", await remittance.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.OK, export.StatusCode);
         var lines = (await export.Content.ReadAsStringAsync()).TrimStart('\uFEFF').Split("\r\n");
         Assert.Equal("\"Receipt number\",\"Amount\"", lines[0]);

@@ -128,5 +128,14 @@ public class ConvenienceFeeDisclosureTests : PayTestContext
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-confirmation]")), Timeout);
         var deposit = Assert.Single(await PaymentsAsync());
         Assert.Equal((102_500L, 2_500L, PaymentStatus.Succeeded), (deposit.AmountMinor, deposit.FeeMinor, deposit.Status));
+        // The deposit received is what went on account; the total charged with the fee is said apart.
+        Assert.StartsWith($"Deposit of USD 1,000.00 received. Receipt number {deposit.ReceiptNumber}.", Text(cut, "deposit-confirmation"));
+        Assert.Equal("Charged in all, with the fee: USD 1,025.00.", Text(cut, "deposit-charged"));
+
+        // So does the receipt: the deposit, the fee, the amount paid.
+        var receipt = Render<ReceiptView>(p => p.Add(x => x.PaymentId, deposit.Id));
+        receipt.WaitForAssertion(() => Assert.Equal("USD 1,000.00", Text(receipt, "receipt-deposit-amount")), Timeout);
+        Assert.Equal("USD 25.00", Text(receipt, "receipt-fee"));
+        Assert.Equal("USD 1,025.00", Text(receipt, "receipt-amount"));
     }
 }

@@ -108,7 +108,7 @@ public sealed class GermanReceiptPdfTests
         var payment = PdfText.Words(ReceiptPdfRenderer.Render(returnedPayment, text: texts));
 
         foreach (var expected in new[] { "Art Anzahlung", "Status Fehlgeschlagen (nichts belastet)", "Geplant für 20.03.2026", "Nicht belastet Karte abgelehnt",
-                     "Servicegebühr USD 3,00", "Versuchter Betrag USD 1.003,00", "Anzahlungsnotiz Vorauszahlung" })
+                     "Anzahlung auf das Konto USD 1.000,00", "Servicegebühr USD 3,00", "Versuchter Betrag USD 1.003,00", "Anzahlungsnotiz Vorauszahlung" })
         {
             Assert.Contains(expected, deposit);
         }
@@ -122,6 +122,18 @@ public sealed class GermanReceiptPdfTests
         Assert.Contains("Zu belastender Betrag USD 1.020,00", scheduled);
         Assert.Contains("Betrag (storniert, nicht belastet) USD 1.020,00", cancelled);
         Assert.DoesNotContain("Gezahlter Betrag", scheduled + cancelled);
+        // Refunded after it was charged: neither paid nor "not charged"; the method in the reader's words, as on the page.
+        const string Bank = "Sandbox Bank checking •••• 6789";
+        var refunded = PdfText.Words(ReceiptPdfRenderer.Render(returnedPayment with
+        {
+            Status = PaymentStatus.Refunded, FailureReason = "Die Zahlung wurde erstattet.", MethodDescription = Bank,
+        }, text: texts));
+        Assert.Contains("Betrag (erstattet, nicht bezahlt) USD 1.020,00", refunded);
+        Assert.True(refunded.Contains("Rückbuchung Die Zahlung wurde erstattet.", StringComparison.Ordinal), refunded);
+        Assert.DoesNotContain("Nicht belastet", refunded);
+        var german = PaymentText.Method(L, Bank);
+        Assert.NotEqual(Bank, german);
+        Assert.Contains($"Zahlungsmethode {german}", refunded);
         // A label too long for its place is cut with "...".
         Assert.DoesNotContain("...", deposit + payment + scheduled + cancelled, StringComparison.Ordinal);
     }

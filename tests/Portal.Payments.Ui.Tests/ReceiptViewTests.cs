@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
@@ -210,6 +211,30 @@ public class ReceiptViewTests : ReceiptTestContext
         Assert.Contains("The card was declined by the issuer.", cut.Find("[data-testid=receipt-failure]").TextContent);
         Assert.Equal("Amount attempted", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
         Assert.StartsWith("The invoices this payment was to pay; it did not go through", cut.Find("[data-testid=remittance] p").TextContent.Trim());
+    }
+
+    // Review: a refunded payment's receipt said "Not charged: The payment was refunded.", "Amount paid" and "The invoices this
+    // payment paid".
+    [Fact]
+    public async Task A_refunded_payment_is_not_called_paid_nor_not_charged()
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Payments.Where(p => p.Id == paid.PaymentId).ExecuteUpdateAsync(u => u
+                .SetProperty(p => p.Status, PaymentStatus.Refunded)
+                .SetProperty(p => p.FailureReason, "The payment was refunded.")
+                .SetProperty(p => p.FailureCode, PaymentFailureCodes.Refunded));
+        }
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        Assert.Equal("Reversed: The payment was refunded.", cut.Find("[data-testid=receipt-failure]").TextContent.Trim());
+        Assert.Equal("Amount (refunded, not paid)", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
+        Assert.StartsWith("The invoices this payment paid; it was refunded, so they are open again.", cut.Find("[data-testid=remittance] p").TextContent.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Amount paid", cut.Markup);
+        Assert.DoesNotContain("Not charged", cut.Markup);
     }
 
     // Review: a payment whose outcome is not known yet read "Amount paid" and "The invoices this payment paid".

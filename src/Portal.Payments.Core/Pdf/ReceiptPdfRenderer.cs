@@ -82,7 +82,7 @@ public static class ReceiptPdfRenderer
         w.Fact(t.Date, t.Format(t.DateValue, paidAt.DateTime, ZoneName(paidAt.Offset)));
         w.Fact(t.ReceiptNumber, r.ReceiptNumber);
         w.Fact(t.Kind, t.KindName(r.Kind));
-        w.Fact(t.Method, r.MethodDescription);
+        w.Fact(t.Method, t.MethodName(r.MethodDescription));
         w.Fact(t.Status, t.StatusName(r.Status));
         if (r.ScheduledFor is { } on)
         {
@@ -94,7 +94,8 @@ public static class ReceiptPdfRenderer
         }
         if (r.FailureReason is not null)
         {
-            w.Fact(t.NotCharged, r.FailureReason);
+            // Returned or refunded: it was charged, then the money went back.
+            w.Fact(r.Status is PaymentStatus.Returned or PaymentStatus.Refunded ? t.Reversed : t.NotCharged, r.FailureReason);
         }
         w.Gap(10);
     }
@@ -143,6 +144,11 @@ public static class ReceiptPdfRenderer
         }
         if (!r.Fee.IsZero)
         {
+            if (r.Kind == PaymentKind.Deposit)
+            {
+                // What went on account, apart from the fee charged with it.
+                w.Total(t.DepositAmount, (r.Amount - r.Fee).ToString(t.Culture), bold: false);
+            }
             w.Total(r.FeeLabel ?? t.ConvenienceFee, r.Fee.ToString(t.Culture), bold: false);
         }
         var total = r.Status switch
@@ -152,6 +158,7 @@ public static class ReceiptPdfRenderer
             PaymentStatus.Cancelled => t.AmountCancelled,
             PaymentStatus.Charging or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction => t.AmountUnconfirmed,
             PaymentStatus.Returned => t.AmountReturned,
+            PaymentStatus.Refunded => t.AmountRefunded,
             _ => t.AmountPaid,
         };
         w.Total(total, r.Amount.ToString(t.Culture), bold: true);

@@ -72,6 +72,9 @@ public sealed class ReceiptPdfText
     /// <summary>"Not charged" (the label of the reason a payment failed).</summary>
     public string NotCharged { get; init; } = "Not charged";
 
+    /// <summary>"Reversed" (the label of the reason a payment was returned or refunded after it was charged).</summary>
+    public string Reversed { get; init; } = "Reversed";
+
     /// <summary>"Invoice breakdown (amounts in {0})"; {0} the currency code.</summary>
     public string Breakdown { get; init; } = "Invoice breakdown (amounts in {0})";
 
@@ -132,6 +135,12 @@ public sealed class ReceiptPdfText
     /// <summary>Total "Amount (returned, not paid)" (a bank debit the bank returned).</summary>
     public string AmountReturned { get; init; } = "Amount (returned, not paid)";
 
+    /// <summary>Total "Amount (refunded, not paid)" (a payment refunded after it was charged).</summary>
+    public string AmountRefunded { get; init; } = "Amount (refunded, not paid)";
+
+    /// <summary>"Deposit on account": a deposit's amount without the convenience fee charged with it.</summary>
+    public string DepositAmount { get; init; } = "Deposit on account";
+
     /// <summary>"Deposit note": the label of a deposit's note.</summary>
     public string DepositNote { get; init; } = "Deposit note";
 
@@ -143,6 +152,9 @@ public sealed class ReceiptPdfText
 
     /// <summary>"Invoice payment" or "Deposit".</summary>
     public Func<PaymentKind, string> KindName { get; init; } = PaymentHistoryText.KindName;
+
+    /// <summary>The payment method as stored ("Visa •••• 4242") in the reader's words; as stored by default.</summary>
+    public Func<string, string> MethodName { get; init; } = description => description;
 
     /// <summary>"Invoice", "Credit memo", "Unapplied cash" (shown after the number of a line that is no invoice).</summary>
     public Func<OpenItemType, string> TypeName { get; init; } = InvoiceText.TypeName;

@@ -45,6 +45,7 @@ internal static class ReceiptPdfTexts
             ScheduledDate = l["ReceiptPdf.ScheduledDate"],
             Reference = l["ReceiptPdf.Reference"],
             NotCharged = l["ReceiptPdf.NotCharged"],
+            Reversed = l["ReceiptPdf.Reversed"],
             Breakdown = l["ReceiptPdf.Breakdown"],
             BreakdownContinued = l["ReceiptPdf.BreakdownContinued"],
             ColumnInvoice = l["ReceiptPdf.ColumnInvoice"],
@@ -65,10 +66,13 @@ internal static class ReceiptPdfTexts
             AmountCancelled = l["ReceiptPdf.AmountCancelled"],
             AmountUnconfirmed = l["ReceiptPdf.AmountUnconfirmed"],
             AmountReturned = l["ReceiptPdf.AmountReturned"],
+            AmountRefunded = l["ReceiptPdf.AmountRefunded"],
+            DepositAmount = l["ReceiptPdf.DepositAmount"],
             DepositNote = l["ReceiptPdf.DepositNote"],
             Note = l["ReceiptPdf.Note"],
             StatusName = status => statuses[status],
             KindName = kind => kinds[kind],
+            MethodName = description => PaymentText.Method(l, description),
             TypeName = type => types.TryGetValue(type, out var word) ? word : types[Erp.OpenItemType.Invoice], // an unknown type reads as an invoice, like the grid
         };
     }

@@ -75,6 +75,8 @@ public sealed record PaymentHistoryRow
     public decimal AmountValue => Amount.Amount;
     /// <summary>The convenience fee included in <see cref="Amount"/> (zero when none).</summary>
     public Money Fee { get; init; }
+    /// <summary>Fee as a plain number (grid column and filters).</summary>
+    public decimal FeeValue => Fee.Amount;
     /// <summary>Status.</summary>
     public required PaymentStatus Status { get; init; }
     /// <summary>The user who made it.</summary>
@@ -101,6 +103,11 @@ public sealed record PaymentRemittance
     /// made, both in the portal's <see cref="PortalPaymentsOptions.BusinessTimeZone"/>.
     /// </summary>
     public required DateOnly PaymentDate { get; init; }
+    /// <summary>
+    /// The payment's status: only a payment that went through (or is going through) paid the lines; a failed, cancelled,
+    /// returned or refunded one did not.
+    /// </summary>
+    public required PaymentStatus Status { get; init; }
     /// <summary>One line per invoice or credit.</summary>
     public required IReadOnlyList<ReceiptLine> Lines { get; init; }
     /// <summary>Sum of the applied amounts.</summary>
@@ -187,6 +194,7 @@ public sealed class PaymentHistoryService(
             ReceiptNumber = receipt.ReceiptNumber,
             CreatedAt = receipt.CreatedAt,
             PaymentDate = receipt.ScheduledFor ?? options.Value.DateAt(receipt.CreatedAt),
+            Status = receipt.Status,
             Lines = receipt.Lines,
             TotalApplied = receipt.Lines.Aggregate(Money.Zero(receipt.Amount.Currency), (sum, l) => sum + l.Applied),
             Fee = receipt.Fee,
@@ -199,14 +207,16 @@ public sealed class PaymentHistoryService(
     {
         ArgumentNullException.ThrowIfNull(output);
         var remittance = await GetRemittanceAsync(paymentId, cancellationToken);
-        string[] header = ["Receipt number", "Payment date", "Invoice number", "Type", "Open balance", "Discount taken", "Short paid", "Short-pay reason", "Short-pay comment", "Amount applied"];
+        // The status on every line: an AP import must not book the lines of a payment that did not go through as paid.
+        string[] header = ["Receipt number", "Payment date", "Payment status", "Invoice number", "Type", "Open balance", "Discount taken", "Short paid", "Short-pay reason", "Short-pay comment", "Amount applied"];
         await InvoiceCsv.WriteHeaderAsync(output, header, cancellationToken);
         var date = CsvCell.Number(InvoiceCsv.Date(remittance.PaymentDate));
+        var status = PaymentStatusText.Label(remittance.Status);
         foreach (var line in remittance.Lines)
         {
             await InvoiceCsv.WriteLineAsync(output,
             [
-                remittance.ReceiptNumber, date, line.InvoiceNumber, InvoiceText.TypeName(line.Type),
+                remittance.ReceiptNumber, date, status, line.InvoiceNumber, InvoiceText.TypeName(line.Type),
                 Amount(line.OpenBalance), Amount(line.Discount), Amount(line.ShortAmount), line.ShortReason, line.Comment, Amount(line.Applied),
             ], cancellationToken);
         }
@@ -214,7 +224,7 @@ public sealed class PaymentHistoryService(
         {
             // The fee was charged with the payment but applied to no invoice: its own line, with no invoice number.
             await InvoiceCsv.WriteLineAsync(output,
-                [remittance.ReceiptNumber, date, "", remittance.FeeLabel ?? "Convenience fee", "", "", "", "", "", Amount(remittance.Fee)], cancellationToken);
+                [remittance.ReceiptNumber, date, status, "", remittance.FeeLabel ?? "Convenience fee", "", "", "", "", "", Amount(remittance.Fee)], cancellationToken);
         }
         await output.FlushAsync(cancellationToken);
     }

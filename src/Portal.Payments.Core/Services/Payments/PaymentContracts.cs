@@ -121,6 +121,8 @@ public sealed record PaymentOutcome
     public required PaymentStatus Status { get; init; }
     /// <summary>Amount charged (or attempted).</summary>
     public required Money Amount { get; init; }
+    /// <summary>The convenience fee included in <see cref="Amount"/> (zero when none): a deposit put the rest on account.</summary>
+    public Money Fee { get; init; }
     /// <summary>The gateway's reason when Failed.</summary>
     public string? FailureReason { get; init; }
     /// <summary>

@@ -26,10 +26,15 @@ internal static class PaymentEmails
         var received = status == PaymentStatus.Succeeded;
         var text = Opening(t, payment)
             .AppendLine(t.Format(received ? (deposit ? "Email.Received.Deposit" : "Email.Received.Payment") : (deposit ? "Email.Processing.Deposit" : "Email.Processing.Payment"),
-                Amount(t, payment), Account(payment, accountName)))
+                // A deposit is what went on account: a fee charged with it is a line of its own, then the total charged.
+                deposit ? t.Amount(payment.AmountMinor - payment.FeeMinor, payment.Currency) : Amount(t, payment), Account(payment, accountName)))
             .AppendLine(t.Format("Email.ReceiptNumber", payment.ReceiptNumber))
             .AppendLine();
         AppendLines(t, text, payment);
+        if (deposit && payment.FeeMinor != 0)
+        {
+            text.Append("  ").AppendLine(t.Format("Email.TotalCharged", Amount(t, payment)));
+        }
         if (!string.IsNullOrEmpty(payment.Memo))
         {
             text.AppendLine(t.Format("Email.Note", payment.Memo));

@@ -385,6 +385,7 @@ public sealed class PaymentService(
         ReceiptNumber = p.ReceiptNumber,
         Status = p.Status,
         Amount = Money.FromMinorUnits(p.AmountMinor, p.Currency),
+        Fee = Money.FromMinorUnits(p.FeeMinor, p.Currency),
         FailureReason = p.FailureReason,
         FailureCode = p.FailureCode,
         Replayed = replayed,

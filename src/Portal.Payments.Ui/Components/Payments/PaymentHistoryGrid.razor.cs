@@ -57,6 +57,9 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
             Title = L["History.Method"], Text = r => PaymentText.Method(L, r.MethodDescription), Width = "10rem" },
         new() { Id = nameof(PaymentHistoryRow.AmountValue), Property = nameof(PaymentHistoryRow.AmountValue), Field = PaymentHistoryFields.Amount, Title = L["History.Amount"],
             Text = r => PortalFormat.Amount(r.Amount), CellCssClass = "pp-amount", Align = TextAlign.Right, Width = "8rem" },
+        // Shown from the column arrangement (and then in the export): the part of the amount that paid no invoice.
+        new() { Id = nameof(PaymentHistoryRow.FeeValue), Property = nameof(PaymentHistoryRow.FeeValue), Field = PaymentHistoryFields.Fee, Title = L["History.Fee"],
+            Text = r => r.Fee.IsZero ? "" : PortalFormat.Amount(r.Fee), CellCssClass = "pp-history-fee", Align = TextAlign.Right, Width = "7rem", Visible = false },
         new() { Id = nameof(PaymentHistoryRow.Status), Property = nameof(PaymentHistoryRow.Status), Field = PaymentHistoryFields.Status, Title = L["History.Status"],
             EnumType = typeof(PaymentStatus), Template = StatusCell, Text = r => PaymentText.Status(L, r.Status, r.ScheduledFor), CellCssClass = "pp-status", Width = "7.5rem" },
         new() { Id = nameof(PaymentHistoryRow.PaidBy), Property = nameof(PaymentHistoryRow.PaidBy), Field = PaymentHistoryFields.User, Title = L["History.PaidBy"],
