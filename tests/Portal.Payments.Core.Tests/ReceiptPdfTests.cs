@@ -127,6 +127,38 @@ public sealed class ReceiptPdfTests
         Assert.Equal("Payment receipt for Ünïcode Trading GmbH (C-1001)", pdf.Information.Subject);
     }
 
+    // Review: the breakdown cut an invoice number longer than its column ("INV-2026-000..."), a credit memo's type, and a
+    // host's short-pay reason with "...": an AP clerk could not match the invoices.
+    [Fact]
+    public void Long_invoice_numbers_types_and_reasons_are_printed_whole_on_as_many_lines_as_they_need()
+    {
+        const string Reason = "Goods arrived damaged in transit and the carrier confirmed it on the delivery note";
+        var receipt = Receipt(3) with
+        {
+            Lines =
+            [
+                new ReceiptLine { InvoiceNumber = "INV-2026-000123", Type = OpenItemType.Invoice, OpenBalance = Usd(1_000m), Discount = Usd(0m), ShortAmount = Usd(5m), ShortReason = Reason, Applied = Usd(995m) },
+                new ReceiptLine { InvoiceNumber = "CM-ACM100021", Type = OpenItemType.CreditMemo, OpenBalance = Usd(-50.50m), Discount = Usd(0m), ShortAmount = Usd(0m), Applied = Usd(-50.50m) },
+                new ReceiptLine { InvoiceNumber = "INV-SUPERCALIFRAGILISTIC-0001", Type = OpenItemType.Invoice, OpenBalance = Usd(10m), Discount = Usd(0m), ShortAmount = Usd(0m), Applied = Usd(10m) },
+            ],
+        };
+
+        using var pdf = PdfDocument.Open(ReceiptPdfRenderer.Render(receipt));
+        var words = Assert.Single(pdf.GetPages()).GetWords().Select(w => w.Text).ToList();
+        var text = string.Join(" ", words);
+
+        Assert.Contains("INV-2026-000123", words);
+        Assert.Contains("CM-ACM100021", words);
+        Assert.Contains("(Credit", words);
+        Assert.Contains("memo)", words);
+        Assert.All(Reason.Split(' '), w => Assert.Contains(w, words));
+        // A number wider than its column is broken across lines, every character kept.
+        Assert.Contains("INV-SUPERCALIFRAGILISTIC-0001", string.Concat(words.SkipWhile(w => !w.StartsWith("INV-SUPER", StringComparison.Ordinal)).Where(w => w != "-" && !w.Contains('.', StringComparison.Ordinal))));
+        Assert.DoesNotContain("...", text, StringComparison.Ordinal);
+        // The rows do not overlap: each amount is printed once, on its own row.
+        Assert.Equal(1, words.Count(w => w == "995.00"));
+    }
+
     [Theory]
     [InlineData(PaymentStatus.Scheduled, "Amount to be charged USD 1,180.00")]
     [InlineData(PaymentStatus.Cancelled, "Amount (cancelled, not charged) USD 1,180.00")]
@@ -176,7 +208,7 @@ public sealed class ReceiptPdfTests
         var text = string.Join(" ", Assert.Single(pdf.GetPages()).GetWords().Select(w => w.Text));
         // Paid at 09:15 UTC: 10:15 in Berlin (winter time). The number column cuts the type name to fit, as in English.
         foreach (var expected in new[] { "Zahlungsbeleg R-260302-7KQ9ZX", "Datum 02.03.2026 10:15 UTC+01:00", "Geplant für 20.03.2026", "Status Bezahlt",
-                     "Rechnungsaufstellung (Beträge in USD)", "Offener Saldo", "INV-10 1.000,00 20,00", "CM-12 (Gutsch", "-50,50",
+                     "Rechnungsaufstellung (Beträge in USD)", "Offener Saldo", "INV-10 1.000,00 20,00", "CM-12 (Gutschrift)", "-50,50",
                      "Gezahlter Betrag USD 1.180,00", "Zahlungsbeleg R-260302-7KQ9ZX - Seite 1" })
         {
             Assert.Contains(expected, text);

@@ -22,12 +22,12 @@ public static class ReceiptPdfRenderer
     /// <summary>The breakdown's columns: title, width in points, right-aligned (a number).</summary>
     private static (string Title, double Width, bool Number)[] Columns(ReceiptPdfText t) =>
     [
-        (t.ColumnInvoice, 88, false),
+        (t.ColumnInvoice, 120, false),
         (t.ColumnOpenBalance, 88, true),
         (t.ColumnDiscount, 64, true),
         (t.ColumnShortPaid, 64, true),
-        (t.ColumnShortReason, 124, false),
-        (t.ColumnApplied, 84, true),
+        (t.ColumnShortReason, 104, false),
+        (t.ColumnApplied, 72, true),
     ];
 
     /// <summary>The PDF bytes of <paramref name="receipt"/>, headed by the merchant's logo and name when <paramref name="merchant"/> has them.</summary>
@@ -109,20 +109,19 @@ public static class ReceiptPdfRenderer
         var columns = Columns(t);
         w.Line(t.Format(t.Breakdown, r.Amount.Currency), w.Heading, gapAfter: 4);
         w.TableHeader(columns);
+        void Continued()
+        {
+            w.Line(t.BreakdownContinued, w.Heading, gapAfter: 4);
+            w.TableHeader(columns);
+        }
         foreach (var line in r.Lines)
         {
-            if (w.NeedsPage(RowHeight))
-            {
-                w.NewPage();
-                w.Line(t.BreakdownContinued, w.Heading, gapAfter: 4);
-                w.TableHeader(columns);
-            }
             var number = line.Type == Erp.OpenItemType.Invoice ? line.InvoiceNumber : $"{line.InvoiceNumber} ({t.TypeName(line.Type)})";
             w.TableRow(columns,
             [
                 number, Amount(line.OpenBalance, t), line.Discount.IsZero ? "-" : Amount(line.Discount, t),
                 line.ShortAmount.IsZero ? "-" : Amount(line.ShortAmount, t), line.ShortReason ?? "", Amount(line.Applied, t),
-            ]);
+            ], Continued);
             if (!string.IsNullOrWhiteSpace(line.Comment))
             {
                 // The payer's short-pay comment (the reason "Other" needs one) in full, wrapped under its line.
@@ -240,16 +239,31 @@ public static class ReceiptPdfRenderer
         public void Wrapped(string text, XFont font, double indent)
         {
             var width = Width - indent;
+            foreach (var line in Lines(text, font, width))
+            {
+                var height = font.GetHeight() + 2;
+                EnsureRoom(height);
+                _gfx.DrawString(line, font, XBrushes.Black, new XRect(Margin + indent, _y, width, height), XStringFormats.TopLeft);
+                _y += height;
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="text"/> in lines no wider than <paramref name="width"/>, broken between words; a word wider than
+        /// a line (a long invoice number, link or reference) is broken where the line is full, never cut off.
+        /// </summary>
+        private List<string> Lines(string text, XFont font, double width)
+        {
+            var lines = new List<string>();
             var line = "";
             foreach (var token in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
             {
                 var word = token;
-                // A word wider than the line (a long link or reference) is broken where the line is full, not cut off.
                 while (_gfx.MeasureString(word, font).Width > width)
                 {
                     if (line.Length > 0)
                     {
-                        Draw(line);
+                        lines.Add(line);
                         line = "";
                     }
                     var fits = word.Length - 1;
@@ -257,13 +271,13 @@ public static class ReceiptPdfRenderer
                     {
                         fits--;
                     }
-                    Draw(word[..fits]);
+                    lines.Add(word[..fits]);
                     word = word[fits..];
                 }
                 var candidate = line.Length == 0 ? word : line + " " + word;
                 if (line.Length > 0 && _gfx.MeasureString(candidate, font).Width > width)
                 {
-                    Draw(line);
+                    lines.Add(line);
                     line = word;
                 }
                 else
@@ -271,18 +285,11 @@ public static class ReceiptPdfRenderer
                     line = candidate;
                 }
             }
-            if (line.Length > 0)
+            if (line.Length > 0 || lines.Count == 0)
             {
-                Draw(line);
+                lines.Add(line);
             }
-
-            void Draw(string text)
-            {
-                var height = font.GetHeight() + 2;
-                EnsureRoom(height);
-                _gfx.DrawString(Fit(text, font, width), font, XBrushes.Black, new XRect(Margin + indent, _y, width, height), XStringFormats.TopLeft);
-                _y += height;
-            }
+            return lines;
         }
 
         public void Fact(string label, string value)
@@ -293,18 +300,56 @@ public static class ReceiptPdfRenderer
             _y += RowHeight;
         }
 
+        /// <summary>The table's column titles, each wrapped to its column, with room for a row under them.</summary>
         public void TableHeader((string Title, double Width, bool Number)[] columns)
         {
-            EnsureRoom(RowHeight * 2);
-            Cells(columns, columns.Select(c => c.Title).ToArray(), _bold);
+            var titles = Layout(columns, [.. columns.Select(c => c.Title)], _bold, wrapNumbers: true);
+            EnsureRoom(Height(titles) + RowHeight);
+            Draw(columns, titles, _bold);
             _gfx.DrawLine(XPens.Black, Margin, _y - 2, Margin + Width, _y - 2);
         }
 
-        public void TableRow((string Title, double Width, bool Number)[] columns, string[] cells)
+        /// <summary>
+        /// A row of the table: its text cells wrapped to their columns (an invoice number, a credit memo's type or a host's
+        /// short-pay reason is printed whole, as the page shows it), its amounts on the first line. Starts a page with
+        /// <paramref name="continued"/> first when the row does not fit on this one.
+        /// </summary>
+        public void TableRow((string Title, double Width, bool Number)[] columns, string[] cells, Action continued)
         {
-            Cells(columns, cells, _text);
+            var lines = Layout(columns, cells, _text, wrapNumbers: false);
+            if (NeedsPage(Height(lines)))
+            {
+                NewPage();
+                continued();
+            }
+            Draw(columns, lines, _text);
             _gfx.DrawLine(XPens.LightGray, Margin, _y - 2, Margin + Width, _y - 2);
         }
+
+        // The lines of each cell: text wrapped to its column; an amount on one line unless asked.
+        private List<string>[] Layout((string Title, double Width, bool Number)[] columns, string[] cells, XFont font, bool wrapNumbers) =>
+            [.. columns.Select((c, i) => c.Number && !wrapNumbers ? [cells[i]] : Lines(cells[i], font, c.Width - 4))];
+
+        private double Height(List<string>[] lines) => RowHeight + (lines.Max(l => l.Count) - 1) * LineHeight;
+
+        private void Draw((string Title, double Width, bool Number)[] columns, List<string>[] lines, XFont font)
+        {
+            var x = Margin;
+            for (var i = 0; i < columns.Length; i++)
+            {
+                var (_, width, number) = columns[i];
+                for (var l = 0; l < lines[i].Count; l++)
+                {
+                    var box = new XRect(x + 2, _y + l * LineHeight, width - 4, RowHeight);
+                    _gfx.DrawString(Fit(lines[i][l], font, width - 4), font, XBrushes.Black, box, number ? XStringFormats.TopRight : XStringFormats.TopLeft);
+                }
+                x += width;
+            }
+            _y += Height(lines);
+        }
+
+        // The distance between the lines of a wrapped cell.
+        private double LineHeight => _text.GetHeight() + 1;
 
         public void Total(string label, string amount, bool bold)
         {
@@ -318,19 +363,6 @@ public static class ReceiptPdfRenderer
         }
 
         public void Dispose() => _gfx.Dispose();
-
-        private void Cells((string Title, double Width, bool Number)[] columns, string[] cells, XFont font)
-        {
-            var x = Margin;
-            for (var i = 0; i < columns.Length; i++)
-            {
-                var (_, width, number) = columns[i];
-                var box = new XRect(x + 2, _y, width - 4, RowHeight);
-                _gfx.DrawString(Fit(cells[i], font, width - 4), font, XBrushes.Black, box, number ? XStringFormats.TopRight : XStringFormats.TopLeft);
-                x += width;
-            }
-            _y += RowHeight;
-        }
 
         private void EnsureRoom(double height)
         {
