@@ -277,6 +277,39 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Contains("payment.returned-after-refund", await AuditActionsAsync(h, account, payment.Id));
     }
 
+    // Review: an operator's "Charged" with the processor's charge id (Stripe's ch_…) replaced the stored PaymentIntent id
+    // (pi_…) that every later gateway event names: a dispute or return of the payment then found nothing.
+    [Fact]
+    public async Task An_operator_resolving_a_payment_keeps_its_gateway_reference_so_later_events_still_find_it()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E66", 21_000));
+        var bank = await BankAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, Key()));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Processing, payment.Status);
+        var stored = payment.GatewayReference;
+        Assert.NotNull(stored);
+
+        Assert.Equal(ResolveResult.Resolved, await h.Get<PaymentOperations>().ResolvePaymentAsync(payment.Id, OperatorFinding.Charged, " ch_1 ",
+            "Settled at the processor", "olive"));
+
+        var resolved = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Succeeded, stored), (resolved.Status, resolved.GatewayReference));
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            var subject = payment.Id.ToString();
+            var audit = await db.AuditEvents.SingleAsync(a => a.AccountId == account && a.SubjectId == subject && a.Action == "payment.succeeded");
+            Assert.Contains("ch_1", audit.DetailJson);
+            Assert.Contains("Settled at the processor", audit.DetailJson);
+        }
+
+        // A dispute lost for the whole charge, named by the gateway's reference only (as Stripe's are), still finds it.
+        Assert.Equal(GatewayEventOutcome.Applied, await h.Get<IGatewayEventSink>().ReportAsync(SandboxGateway.GatewayKey, Dispute(resolved, DisputeStage.Lost)));
+        Assert.Equal(PaymentStatus.Returned, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
+    }
+
     /// <summary>A bank account stored while the gateway still verifies it (micro-deposits), and its token.</summary>
     private static async Task<(PaymentMethodView Method, string Token)> PendingBankAsync(PortalHarness h)
     {

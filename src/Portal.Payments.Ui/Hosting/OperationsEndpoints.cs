@@ -86,7 +86,7 @@ public static class OperationsEndpoints
     /// <summary>The body of <c>POST /payments/{id}/resolve</c>.</summary>
     /// <param name="Finding">What the processor has: <c>Charged</c> or <c>NotCharged</c>.</param>
     /// <param name="Note">What the operator found, and where (logged).</param>
-    /// <param name="Reference">The processor's charge id, when charged (optional).</param>
+    /// <param name="Reference">The processor's charge id, when charged (optional): the payment's reference when it has none, else kept in the audit log beside it.</param>
     public sealed record ResolveRequest(OperatorFinding? Finding, string? Note, string? Reference);
 
     private static string Operator(HttpContext http) => http.User.Identity?.Name ?? "operator";

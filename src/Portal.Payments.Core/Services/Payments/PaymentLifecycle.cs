@@ -64,6 +64,13 @@ internal sealed record PaymentChange(string Actor)
     public bool Quiet { get; init; }
     /// <summary>Only when no node holds a live lease on the payment (an operator's word must not overtake a node's work).</summary>
     public bool Unleased { get; init; }
+    /// <summary>
+    /// The charge reference an operator gave (<see cref="PaymentOperations.ResolvePaymentAsync"/>), kept in the audit row
+    /// beside the stored reference it does not replace.
+    /// </summary>
+    public string? OperatorReference { get; init; }
+    /// <summary>The operator's note, kept in the audit row.</summary>
+    public string? Note { get; init; }
 }
 
 /// <summary>
@@ -518,7 +525,9 @@ public sealed class PaymentLifecycle(
         var before = payment.AcceptedAt;
         await ApplyEffectsAsync(db, payment, from, to, change with { Reference = reference }, postingWentOut: before is not null, now, ct);
         AuditLog.Add(db, payment.AccountId, change.Actor, $"payment.{to.ToString().ToLowerInvariant()}", id.ToString(), now,
-            new { payment.ReceiptNumber, From = from.ToString(), GatewayReference = reference, Reason = change.Reason });
+            change.OperatorReference is null && change.Note is null
+                ? new { payment.ReceiptNumber, From = from.ToString(), GatewayReference = reference, Reason = change.Reason }
+                : new { payment.ReceiptNumber, From = from.ToString(), GatewayReference = reference, Reason = change.Reason, change.OperatorReference, change.Note });
 
         payment.Status = to;
         payment.StatusChangedAt = now;

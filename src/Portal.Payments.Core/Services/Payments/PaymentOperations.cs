@@ -220,8 +220,10 @@ public sealed class PaymentOperations(
     /// Records how a payment the portal cannot finish by itself ended, as an operator found it at the payment processor: a
     /// payment of a gateway that cannot look charges up, of a gateway the host no longer runs, or whose lookups never
     /// answer (Unconfirmed, Processing or awaiting the payer, and not being charged or checked by a node right now).
-    /// <see cref="OperatorFinding.Charged"/> makes it Succeeded (with <paramref name="reference"/>, the processor's charge id,
-    /// when given): posted to the ERP, the receipt emailed; <see cref="OperatorFinding.NotCharged"/> makes it Failed: its
+    /// <see cref="OperatorFinding.Charged"/> makes it Succeeded: posted to the ERP, the receipt emailed. <paramref name="reference"/>
+    /// (the processor's reference of the charge, optional) becomes the payment's reference only when it has none; a reference
+    /// stored already (for Stripe the PaymentIntent <c>pi_…</c> that refunds and disputes are matched by) is kept, and the
+    /// operator's is recorded beside it in the audit row with the note; <see cref="OperatorFinding.NotCharged"/> makes it Failed: its
     /// invoices open again and the payer is emailed <see cref="NotChargedMessage"/>. The operator and the note are logged
     /// and the operator is recorded as the change's actor.
     /// </summary>
@@ -249,9 +251,15 @@ public sealed class PaymentOperations(
             return ResolveResult.NotOpen;
         }
         var to = finding == OperatorFinding.Charged ? PaymentStatus.Succeeded : PaymentStatus.Failed;
+        var given = string.IsNullOrWhiteSpace(reference) ? null : reference.Trim();
         var change = new PaymentChange("operator:" + operatorId)
         {
-            Reference = string.IsNullOrWhiteSpace(reference) ? null : reference.Trim(),
+            // The stored reference is the one the gateway's events and lookups name (for Stripe the PaymentIntent pi_…, by
+            // which refunds and disputes find the payment); the operator's (perhaps the charge ch_… or py_…) is kept in the
+            // audit row beside it, and becomes the payment's reference only when it has none.
+            Reference = payment.GatewayReference is null ? given : null,
+            OperatorReference = given,
+            Note = note.Trim(),
             Reason = to == PaymentStatus.Failed ? NotChargedMessage : null,
             FailureCode = to == PaymentStatus.Failed ? PaymentFailureCodes.NotThrough : null,
             EmailFailure = to == PaymentStatus.Failed,
@@ -262,8 +270,8 @@ public sealed class PaymentOperations(
         {
             return ResolveResult.NotOpen;
         }
-        logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}, {Status}) recorded as {Finding} by {Operator}: {Note}",
-            payment.Id, payment.ReceiptNumber, from, finding, operatorId, note.Trim());
+        logger.LogWarning("Payment {PaymentId} ({ReceiptNumber}, {Status}) recorded as {Finding} by {Operator}: {Note} (reference given {OperatorReference}, kept {Reference})",
+            payment.Id, payment.ReceiptNumber, from, finding, operatorId, note.Trim(), given, payment.GatewayReference);
         return ResolveResult.Resolved;
     }
 
