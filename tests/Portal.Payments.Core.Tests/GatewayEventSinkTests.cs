@@ -310,6 +310,38 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
     }
 
+    // Review: a refund that failed after the payment was recorded refunded (final: invoices open again, the ERP reversal
+    // sent) was never heard of: the money stayed with the merchant and nobody was told.
+    [Fact]
+    public async Task A_refund_that_fails_after_the_payment_was_refunded_is_a_conflict_audited_and_reported_by_the_health_check()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E65", 8_800));
+        var card = await CardAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        var sink = h.Get<IGatewayEventSink>();
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Reversed)));
+        Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        async Task<HealthReportEntry> HealthAsync() => (await h.Get<HealthCheckService>().CheckHealthAsync()).Entries[PaymentsHealthCheck.Name];
+        var before = (int)(await HealthAsync()).Data["conflictingGatewayEvents"];
+
+        var failed = new RefundFailedEvent(EventId(), DateTimeOffset.UtcNow)
+        {
+            Reference = payment.GatewayReference!, RefundReference = "re_1", Amount = Money.FromMinorUnits(payment.AmountMinor, payment.Currency), Reason = "expired or canceled card",
+        };
+        Assert.Equal(GatewayEventOutcome.Conflict, await sink.ReportAsync(SandboxGateway.GatewayKey, failed));
+        Assert.Equal(GatewayEventOutcome.Duplicate, await sink.ReportAsync(SandboxGateway.GatewayKey, failed));
+        Assert.Equal(GatewayEventOutcome.Unknown, await sink.ReportAsync(SandboxGateway.GatewayKey, failed with { EventId = EventId(), Reference = "pi_not_ours" }));
+
+        Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Contains("payment.refund-failed", await AuditActionsAsync(h, account, payment.Id));
+        var health = await HealthAsync();
+        Assert.Equal(HealthStatus.Degraded, health.Status);
+        Assert.Equal(before + 1, (int)health.Data["conflictingGatewayEvents"]);
+        Assert.Contains("a refund failed", health.Description);
+    }
+
     /// <summary>A bank account stored while the gateway still verifies it (micro-deposits), and its token.</summary>
     private static async Task<(PaymentMethodView Method, string Token)> PendingBankAsync(PortalHarness h)
     {

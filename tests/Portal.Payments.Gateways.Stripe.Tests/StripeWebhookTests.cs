@@ -236,6 +236,35 @@ public sealed class StripeWebhookTests : IAsyncLifetime
         Assert.Equal(request.IdempotencyKey, e.IdempotencyKey);
     }
 
+    // Review: a refund that failed after charge.refunded had made the payment Refunded (final) went unnoticed: refund.failed
+    // and charge.refund.updated were answered "Ignored".
+    [Fact]
+    public async Task A_refund_that_fails_after_charge_refunded_reports_RefundFailedEvent_once_for_the_payment_intent()
+    {
+        var (_, charge) = await ChargeAsync();
+        await _h.Gateway.RefundAsync(new ReversalRequest(charge.Reference!, "r1"));
+        var stripeCharge = _h.StandIn.ChargeOf(charge.Reference!)!;
+        var refunded = await DeliverAsync(StripeEvents.Event("charge.refunded", stripeCharge, Now).Json);
+        var refund = StripeEvents.Refund(stripeCharge, "failed", "expired_or_canceled_card");
+
+        var failed = await DeliverAsync(StripeEvents.Event("refund.failed", refund, Now.AddHours(1)).Json);
+        var updated = await DeliverAsync(StripeEvents.Event("charge.refund.updated", refund, Now.AddHours(1)).Json);
+        var pending = await DeliverAsync(StripeEvents.Event("refund.updated", StripeEvents.Refund(stripeCharge, "pending"), Now).Json);
+
+        Assert.Equal((200, "Applied"), (refunded.StatusCode, refunded.Message));
+        Assert.Equal((200, "Applied"), (failed.StatusCode, failed.Message));
+        Assert.Equal((200, "Duplicate"), (updated.StatusCode, updated.Message));   // the same failure, reported once
+        Assert.StartsWith("Ignored", pending.Message, StringComparison.Ordinal);
+        var events = _h.Sink.Events.Select(e => e.Event).ToList();
+        Assert.Equal(ChargeStatus.Reversed, Assert.IsType<ChargeStatusEvent>(events[0]).Status);
+        var e = Assert.IsType<RefundFailedEvent>(events[1]);
+        Assert.Equal(charge.Reference, e.Reference);   // the PaymentIntent, as the portal stores it
+        Assert.Equal(refund["id"]!.GetValue<string>(), e.RefundReference);
+        Assert.Equal(Money.Create(125.50m, "USD"), e.Amount);
+        Assert.Equal("expired or canceled card", e.Reason);
+        Assert.Equal(3, events.Count);
+    }
+
     [Fact]
     public async Task A_card_dispute_reports_ChargeDisputedEvent_with_the_amount_and_reason()
     {

@@ -44,6 +44,25 @@ public sealed record ChargeDisputedEvent(string EventId, DateTimeOffset Occurred
     public DisputeStage Stage { get; init; }
 }
 
+/// <summary>
+/// A refund of a charge failed (or was cancelled) at the gateway after it had been issued: the money did not go back to
+/// the payer and is still the merchant's, while the portal may have recorded the payment refunded (its invoices open
+/// again, the ERP told to reverse it). Nothing changes here — a refunded payment cannot be taken back — and the portal
+/// reports it as <see cref="GatewayEventOutcome.Conflict"/>: logged as an error naming the payment, recorded in its audit
+/// log and counted by the health check, for a person to refund again or record the payment in the ERP.
+/// </summary>
+public sealed record RefundFailedEvent(string EventId, DateTimeOffset OccurredAt) : GatewayEvent(EventId, OccurredAt)
+{
+    /// <summary>The gateway's reference of the refunded charge (the one its charge events name).</summary>
+    public required string Reference { get; init; }
+    /// <summary>The gateway's id of the refund.</summary>
+    public string? RefundReference { get; init; }
+    /// <summary>The amount that was not refunded, when known.</summary>
+    public Money? Amount { get; init; }
+    /// <summary>Why the refund failed, in the gateway's words.</summary>
+    public string? Reason { get; init; }
+}
+
 /// <summary>Where a dispute of a charge stands (<see cref="ChargeDisputedEvent.Stage"/>).</summary>
 public enum DisputeStage
 {
@@ -106,8 +125,9 @@ public enum GatewayEventOutcome
     Unknown = 4,
     /// <summary>
     /// The gateway says money was taken (succeeded) for a payment the portal ended without taking any (failed or
-    /// cancelled, its invoices open again): nothing changed; logged as an error naming the payment and counted by the
-    /// health check for 7 days. A person refunds the charge or records it in the ERP.
+    /// cancelled, its invoices open again), or that a refund failed (<see cref="RefundFailedEvent"/>): nothing changed;
+    /// logged as an error naming the payment and counted by the health check for 7 days. A person refunds the charge or
+    /// records it in the ERP.
     /// </summary>
     Conflict = 5,
 }

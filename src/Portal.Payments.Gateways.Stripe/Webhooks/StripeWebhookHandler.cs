@@ -17,6 +17,9 @@ namespace Portal.Payments.Gateways.Stripe.Webhooks;
 /// <item><c>payment_intent.succeeded</c> / <c>processing</c> / <c>payment_failed</c> / <c>canceled</c> → <see cref="ChargeStatusEvent"/>
 /// (a failed US bank debit is <see cref="ChargeStatus.Returned"/> with the return reason, a failed card charge <see cref="ChargeStatus.Declined"/>);</item>
 /// <item><c>charge.refunded</c> refunded in full → <see cref="ChargeStatus.Reversed"/> (a partial refund changes no status);</item>
+/// <item><c>refund.failed</c>, and <c>refund.updated</c> / <c>charge.refund.updated</c> with status <c>failed</c> or
+/// <c>canceled</c> → <see cref="RefundFailedEvent"/> (the money stayed with the merchant: a conflict for a person), once per
+/// refund;</item>
 /// <item><c>charge.dispute.created</c> → <see cref="ChargeDisputedEvent"/> for cards; for a US bank debit, whose disputes are
 /// final unauthorized-debit returns, → <see cref="ChargeStatus.Returned"/>;</item>
 /// <item><c>charge.dispute.closed</c> → <see cref="ChargeDisputedEvent"/> for cards, <see cref="DisputeStage.Lost"/> for
@@ -177,6 +180,7 @@ public sealed class StripeWebhookHandler(
         "payment_intent.canceled" => IntentEvent(id, occurred, o, ChargeStatus.Reversed),
         "payment_intent.payment_failed" => FailedIntentEvent(id, occurred, o),
         "charge.refunded" => RefundedEvent(id, occurred, o),
+        "refund.failed" or "refund.updated" or "charge.refund.updated" => FailedRefundEvent(occurred, o),
         "charge.dispute.created" => DisputeEvent(id, occurred, o),
         "charge.dispute.closed" => ClosedDisputeEvent(id, occurred, o),
         "payment_method.updated" or "payment_method.automatically_updated" => MethodUpdated(id, occurred, o),
@@ -253,6 +257,31 @@ public sealed class StripeWebhookHandler(
                 Message = "The payment was refunded in full.",
             }
             : null;
+    }
+
+    /// <summary>
+    /// A refund that failed (<c>failed</c>; or <c>canceled</c>, never sent): the money is still the merchant's. Stripe may
+    /// send <c>refund.failed</c>, <c>refund.updated</c> and <c>charge.refund.updated</c> for the one failure, so the event
+    /// id given to the sink is the refund's (<c>refund-failed:re_…</c>): reported once however many of them arrive. Any
+    /// other status (pending, succeeded, requires_action) needs nothing.
+    /// </summary>
+    private static RefundFailedEvent? FailedRefundEvent(DateTimeOffset occurred, JsonElement refund)
+    {
+        var status = Str(refund, "status");
+        if (status is not ("failed" or "canceled"))
+        {
+            return null;
+        }
+        var refundId = Str(refund, "id") ?? throw new FormatException("The refund has no id.");
+        var currency = Str(refund, "currency");
+        var reason = Str(refund, "failure_reason")?.Replace('_', ' ');
+        return new RefundFailedEvent("refund-failed:" + refundId, occurred)
+        {
+            Reference = IdOf(refund, "payment_intent") ?? IdOf(refund, "charge") ?? throw new FormatException("The refund names no charge."),
+            RefundReference = refundId,
+            Amount = currency is null || Long(refund, "amount") is not { } amount ? null : StripeAmounts.FromStripe(amount, currency),
+            Reason = status == "canceled" ? "the refund was cancelled" + (reason is null ? "" : $" ({reason})") : reason,
+        };
     }
 
     private static GatewayEvent DisputeEvent(string id, DateTimeOffset occurred, JsonElement dispute)

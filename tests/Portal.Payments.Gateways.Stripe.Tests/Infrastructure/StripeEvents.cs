@@ -43,6 +43,16 @@ public static class StripeEvents
         new(signature is null ? new Dictionary<string, string>() : new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Stripe-Signature"] = signature },
             Encoding.UTF8.GetBytes(body));
 
+    /// <summary>A refund object of the whole <paramref name="charge"/> as Stripe sends it in <c>refund.*</c> and <c>charge.refund.updated</c> events.</summary>
+    public static JsonObject Refund(JsonObject charge, string status, string? failureReason = null, string? id = null) => new()
+    {
+        ["id"] = id ?? "re_" + Guid.NewGuid().ToString("N")[..24], ["object"] = "refund", ["amount"] = charge["amount"]!.GetValue<long>(),
+        ["balance_transaction"] = null, ["charge"] = charge["id"]!.GetValue<string>(), ["created"] = charge["created"]!.GetValue<long>() + 3600,
+        ["currency"] = charge["currency"]!.GetValue<string>(), ["destination_details"] = null, ["failure_balance_transaction"] = null,
+        ["failure_reason"] = failureReason, ["metadata"] = new JsonObject(), ["payment_intent"] = charge["payment_intent"]!.GetValue<string>(),
+        ["reason"] = "requested_by_customer", ["receipt_number"] = null, ["source_transfer_reversal"] = null, ["status"] = status, ["transfer_reversal"] = null,
+    };
+
     /// <summary>A dispute object as Stripe sends it in <c>charge.dispute.created</c> (or, with its final status, <c>charge.dispute.closed</c>).</summary>
     public static JsonObject Dispute(JsonObject charge, string reason, string? status = null) => new()
     {

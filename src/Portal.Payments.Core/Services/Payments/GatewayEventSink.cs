@@ -46,6 +46,7 @@ internal sealed class GatewayEventSink(
                 {
                     ChargeStatusEvent e => await ApplyChargeAsync(db, gatewayKey, e, cancellationToken),
                     ChargeDisputedEvent e => await ApplyDisputeAsync(db, gatewayKey, e, cancellationToken),
+                    RefundFailedEvent e => await ApplyRefundFailedAsync(db, gatewayKey, e, cancellationToken),
                     MethodUpdatedEvent e => await ApplyMethodUpdateAsync(db, gatewayKey, e, cancellationToken),
                     MethodDetachedEvent e => await ApplyDetachAsync(db, gatewayKey, e, cancellationToken),
                     _ => (GatewayEventOutcome.Ignored, (Guid?)null),
@@ -205,6 +206,28 @@ internal sealed class GatewayEventSink(
         logger.LogWarning("The dispute of payment {PaymentId} ({ReceiptNumber}) of account {AccountId} was lost for {Amount}: the payment is returned and its invoices open again",
             payment.Id, payment.ReceiptNumber, payment.AccountId, e.Amount);
         return (GatewayEventOutcome.Applied, payment.Id);
+    }
+
+    /// <summary>
+    /// A refund that failed at the gateway: the money is still the merchant's while the portal may have the payment
+    /// refunded (final: its invoices open again, the ERP told to reverse it). Nothing can change here, so a person must
+    /// refund again or record the payment in the ERP: a conflict, logged as an error and audited.
+    /// </summary>
+    private async Task<(GatewayEventOutcome, Guid?)> ApplyRefundFailedAsync(PaymentsDbContext db, string gatewayKey, RefundFailedEvent e, CancellationToken ct)
+    {
+        var payment = await FindPaymentAsync(db, gatewayKey, null, null, e.Reference, ct);
+        if (payment is null)
+        {
+            return (GatewayEventOutcome.Unknown, null);
+        }
+        var charged = Money.FromMinorUnits(payment.AmountMinor, payment.Currency);
+        logger.LogError("Gateway event {Gateway} {EventId}: refund {Refund} of {Amount} for payment {PaymentId} ({ReceiptNumber}, {Charged}) of account {AccountId} failed ({Reason}): the money did not go back to the payer, while the portal has the payment {Status}{Consequence}. Refund it again at the gateway, or record the payment in the ERP",
+            gatewayKey, e.EventId, e.RefundReference, e.Amount?.ToString() ?? "unknown amount", payment.Id, payment.ReceiptNumber, charged, payment.AccountId,
+            e.Reason ?? "no reason given", payment.Status,
+            payment.Status == PaymentStatus.Refunded ? " (its invoices open again and the ERP told to reverse it)" : "");
+        AuditLog.Add(db, payment.AccountId, SystemUser, "payment.refund-failed", payment.Id.ToString(), clock.GetUtcNow().UtcDateTime,
+            new { payment.ReceiptNumber, e.Reference, Refund = e.RefundReference, Amount = e.Amount?.ToString(), e.Reason, Status = payment.Status.ToString() });
+        return (GatewayEventOutcome.Conflict, payment.Id);
     }
 
     private async Task<(GatewayEventOutcome, Guid?)> ApplyMethodUpdateAsync(PaymentsDbContext db, string gatewayKey, MethodUpdatedEvent e, CancellationToken ct)
