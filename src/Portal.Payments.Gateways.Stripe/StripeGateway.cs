@@ -92,7 +92,6 @@ public sealed class StripeGateway : PaymentGatewayBase
             var customer = await EnsureCustomerAsync(accountId, cancellationToken);
             var create = new SetupIntentCreateOptions
             {
-                Customer = customer,
                 Usage = "off_session",
                 // API 2026-09-30 and later: allowed_payment_method_types (payment_method_types is read-only there).
                 AllowedPaymentMethodTypes = [kind == PaymentMethodType.BankAccount ? "us_bank_account" : "card"],
@@ -109,7 +108,20 @@ public sealed class StripeGateway : PaymentGatewayBase
                     },
                 };
             }
-            var intent = await new SetupIntentService(Client).CreateAsync(create, cancellationToken: cancellationToken);
+            SetupIntent intent;
+            try
+            {
+                create.Customer = customer;
+                intent = await new SetupIntentService(Client).CreateAsync(create, cancellationToken: cancellationToken);
+            }
+            catch (StripeException ex) when (IsMissingCustomer(ex))
+            {
+                // The stored customer is not at this Stripe account or mode (the keys were switched, or it was deleted):
+                // a new one replaces it, else nothing could ever be saved for this account again.
+                customer = await ReplaceCustomerAsync(accountId, customer, cancellationToken);
+                create.Customer = customer;
+                intent = await new SetupIntentService(Client).CreateAsync(create, cancellationToken: cancellationToken);
+            }
             return (new StripeSetupSession(intent.ClientSecret, PublishableKey), null);
         }
         catch (Exception ex) when (IsCallFailure(ex))
@@ -501,8 +513,50 @@ public sealed class StripeGateway : PaymentGatewayBase
         {
             return existing;
         }
-        // Same account → same idempotency key: concurrent first uses (several nodes) get one customer from Stripe.
-        var key = "portal-customer-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(accountId)))[..40];
+        var created = await CreateCustomerAsync(accountId, stale: null, cancellationToken);
+        if (created.Stored)
+        {
+            return created.Id;
+        }
+        var winner = await _customers.GetOrAddAsync(Key, accountId, created.Id, cancellationToken);
+        _logger.LogInformation("Stripe customer {Customer} is account {AccountId}'s", winner, accountId);
+        return winner;
+    }
+
+    /// <summary>
+    /// Stripe has no such customer (<c>resource_missing</c> on the <c>customer</c> parameter, answered 400 or 404): made
+    /// with other keys (test and live, another account) or deleted.
+    /// </summary>
+    internal static bool IsMissingCustomer(StripeException ex) =>
+        ex.StripeError is { Code: "resource_missing", Param: "customer" } && (int)ex.HttpStatusCode is 400 or 404;
+
+    /// <summary>
+    /// Creates a customer for the account in place of <paramref name="stale"/>, which Stripe does not know (under these
+    /// keys), stores it in its place and answers the stored id (another node's, when it replaced the stale one first).
+    /// Methods saved under the stale customer are not at this Stripe account either: they must be added again.
+    /// </summary>
+    internal async Task<string> ReplaceCustomerAsync(string accountId, string stale, CancellationToken cancellationToken)
+    {
+        var created = await CreateCustomerAsync(accountId, stale, cancellationToken);
+        var stored = created.Stored ? created.Id : await _customers.ReplaceAsync(Key, accountId, stale, created.Id, cancellationToken);
+        _logger.LogWarning("Stripe has no customer {Stale} for account {AccountId} under the keys in use (keys of another mode or account than it was created with, or deleted at Stripe): customer {Customer} replaces it",
+            stale, accountId, stored);
+        return stored;
+    }
+
+    /// <summary>
+    /// Creates the account's customer at Stripe (in place of <paramref name="stale"/>, when given); Stored is true when the
+    /// id answered is one another node stored meanwhile.
+    /// </summary>
+    private async Task<(string Id, bool Stored)> CreateCustomerAsync(string accountId, string? stale, CancellationToken cancellationToken)
+    {
+        // Same account → same idempotency key: concurrent first uses (several nodes) get one customer from Stripe. A
+        // replacement has a key of its own (the first one's answer, within Stripe's 24 hours, would be the stale customer).
+        var key = "portal-customer-" + Hash(accountId);
+        if (stale is not null)
+        {
+            key += "-replaces-" + Hash(stale);
+        }
         Customer created;
         for (var attempt = 1; ; attempt++)
         {
@@ -519,15 +573,15 @@ public sealed class StripeGateway : PaymentGatewayBase
             {
                 // Another first use is creating this customer right now (409): wait for it, then take its answer.
                 await Task.Delay(TimeSpan.FromMilliseconds(150 * attempt), cancellationToken);
-                if (await _customers.GetAsync(Key, accountId, cancellationToken) is { } stored)
+                if (await _customers.GetAsync(Key, accountId, cancellationToken) is { } stored && stored != stale)
                 {
-                    return stored;
+                    return (stored, true);
                 }
             }
         }
-        var winner = await _customers.GetOrAddAsync(Key, accountId, created.Id, cancellationToken);
-        _logger.LogInformation("Stripe customer {Customer} is account {AccountId}'s", winner, accountId);
-        return winner;
+        return (created.Id, false);
+
+        static string Hash(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)))[..40];
     }
 
     private async Task<PaymentIntent?> FindByKeyAsync(string idempotencyKey, CancellationToken ct)

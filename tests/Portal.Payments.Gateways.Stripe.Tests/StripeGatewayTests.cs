@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Gateways.Stripe.Tests.Infrastructure;
 
 namespace Portal.Payments.Gateways.Stripe.Tests;
@@ -101,6 +102,33 @@ public sealed class StripeGatewayTests : IAsyncLifetime
         Assert.True(creates.Count >= 1);
         Assert.Single(creates.Select(r => r.IdempotencyKey).Distinct());
         Assert.Equal("NEWCO", creates[0].Form["metadata[portal_account_id]"]);
+    }
+
+    // Review: after a switch from test to live keys (or to another Stripe account) on the same database, the stored cus_ id
+    // is unknown to Stripe; every SetupIntent was refused and the account could never save a card or bank account again.
+    [Fact]
+    public async Task A_stored_customer_Stripe_does_not_know_is_replaced_by_a_new_one_and_saving_a_method_works()
+    {
+        var customers = _h.Services.GetRequiredService<IGatewayCustomerStore>();
+        Assert.Equal("cus_MadeWithTestKeys", await customers.GetOrAddAsync("stripe", "ACME", "cus_MadeWithTestKeys"));
+
+        // The stand-in has no such customer: it answers as Stripe does (resource_missing on the customer parameter).
+        var card = await _h.SaveCardAsync("ACME", "4242424242424242");
+
+        var replaced = await customers.GetAsync("stripe", "ACME");
+        Assert.NotNull(replaced);
+        Assert.NotEqual("cus_MadeWithTestKeys", replaced);
+        Assert.Equal(1, _h.StandIn.CustomerCount);
+        Assert.NotNull(_h.StandIn.Get(replaced!));
+        Assert.Equal(ChargeStatus.Succeeded, (await _h.Gateway.ChargeAsync(StripeGatewayHarness.Charge(card.Token, "ACME"))).Status);
+
+        // Answered 404 resource_missing on the customer: replaced again, once.
+        _h.StandIn.Fail(new StandInFault("POST", "/v1/setup_intents", 404, "invalid_request_error", "resource_missing", Param: "customer"));
+        var (session, error) = await _h.Gateway.BeginSetupAsync("ACME", PaymentMethodType.Card);
+        Assert.True(session is not null, error);
+        var again = await customers.GetAsync("stripe", "ACME");
+        Assert.NotEqual(replaced, again);
+        Assert.Equal(2, _h.StandIn.CustomerCount);
     }
 
     [Fact]

@@ -21,4 +21,18 @@ public interface IGatewayCustomerStore
     /// <param name="customerId">The gateway's customer id to store (at most 200 characters).</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     Task<string> GetOrAddAsync(string gatewayKey, string accountId, string customerId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the stored <paramref name="staleCustomerId"/> with <paramref name="customerId"/> — the gateway no longer has
+    /// the stale customer (the host switched from test to live keys, or to another account) — and answers the stored id:
+    /// when another node replaced it first, its id. The default implementation cannot replace and throws
+    /// <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <param name="gatewayKey">The gateway's <see cref="IPaymentGateway.Key"/>.</param>
+    /// <param name="accountId">The portal's customer account id.</param>
+    /// <param name="staleCustomerId">The id the gateway does not know any more.</param>
+    /// <param name="customerId">The gateway's new customer id to store (at most 200 characters).</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    Task<string> ReplaceAsync(string gatewayKey, string accountId, string staleCustomerId, string customerId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} cannot replace a stored gateway customer id.");
 }

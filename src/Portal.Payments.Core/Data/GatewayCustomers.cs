@@ -78,4 +78,23 @@ internal sealed class GatewayCustomerStore(IDbContextFactory<PaymentsDbContext> 
                 ?? throw new InvalidOperationException($"Could not store the {gatewayKey} customer of account {accountId}.");
         }
     }
+
+    public async Task<string> ReplaceAsync(string gatewayKey, string accountId, string staleCustomerId, string customerId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(staleCustomerId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(customerId);
+        if (customerId.Length > 200)
+        {
+            throw new ArgumentException("A gateway customer id has at most 200 characters.", nameof(customerId));
+        }
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            // Only the stale id is replaced: a node that replaced it first wins, and its id is answered below.
+            var now = clock.GetUtcNow().UtcDateTime;
+            await db.Set<GatewayCustomerRecord>()
+                .Where(c => c.GatewayKey == gatewayKey && c.AccountId == accountId && c.CustomerId == staleCustomerId)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.CustomerId, customerId).SetProperty(c => c.CreatedAt, now), cancellationToken);
+        }
+        return await GetOrAddAsync(gatewayKey, accountId, customerId, cancellationToken);
+    }
 }

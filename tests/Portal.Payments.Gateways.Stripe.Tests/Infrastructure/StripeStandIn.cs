@@ -24,8 +24,9 @@ namespace Portal.Payments.Gateways.Stripe.Tests.Infrastructure;
 /// <param name="DeclineCode">Stripe decline code.</param>
 /// <param name="Delay">Wait before answering (longer than the client's timeout: a lost answer).</param>
 /// <param name="AfterExecuting">Handle the request for real first (money moves), then answer the failure: the answer is lost.</param>
+/// <param name="Param">The error's <c>param</c> (the parameter Stripe blames, e.g. "customer").</param>
 public sealed record StandInFault(string Method, string PathPrefix, int Status, string? ErrorType = null, string? Code = null, string? DeclineCode = null,
-    TimeSpan Delay = default, bool AfterExecuting = false);
+    TimeSpan Delay = default, bool AfterExecuting = false, string? Param = null);
 
 /// <summary>One request the stand-in received (card numbers are never kept: the form is stored with them masked).</summary>
 public sealed record StandInRequest(string Method, string Path, IReadOnlyDictionary<string, string> Form, string? IdempotencyKey, string? StripeVersion, bool Replayed);
@@ -204,7 +205,7 @@ public sealed class StripeStandIn : IDisposable
             {
                 Thread.Sleep(fault.Delay);
             }
-            return Error(fault.Status, fault.ErrorType ?? "api_error", fault.Code, fault.DeclineCode, "Stand-in fault.");
+            return Error(fault.Status, fault.ErrorType ?? "api_error", fault.Code, fault.DeclineCode, "Stand-in fault.", fault.Param);
         }
 
         var (status, body, replayed) = WithIdempotency(request, path, form, key);
@@ -1007,8 +1008,8 @@ public sealed class StripeStandIn : IDisposable
         return error;
     }
 
-    private static ResponseMessage Error(int status, string type, string? code, string? declineCode, string message) =>
-        Respond(status, ErrorBody(type, code, declineCode, message));
+    private static ResponseMessage Error(int status, string type, string? code, string? declineCode, string message, string? param = null) =>
+        Respond(status, ErrorBody(type, code, declineCode, message, param));
 
     private static ResponseMessage Respond(int status, JsonNode? body)
     {
