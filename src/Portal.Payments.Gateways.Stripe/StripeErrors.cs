@@ -32,6 +32,13 @@ internal static class StripeErrors
     internal const string PayNowWhileSignedIn =
         "Your card issuer asks you to confirm this payment, which cannot happen while you are away. Sign in and pay it now with this card, or choose another method.";
 
+    /// <summary>
+    /// Saving a method met an <c>idempotency_error</c> (its confirmation or update was sent before under the same key with
+    /// other details): nothing was saved or charged. The payment wording of that error would talk of a payment.
+    /// </summary>
+    internal const string SaveSentWithOtherDetails =
+        "These card or bank details were already sent to be saved with other details, so they were not saved. Enter them again.";
+
     private const string GenericDecline = "The card was declined. Use another card, or contact your card issuer.";
 
     /// <summary>Plain-language reasons by Stripe decline code (or error code).</summary>

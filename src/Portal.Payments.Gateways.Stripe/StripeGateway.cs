@@ -215,7 +215,9 @@ public sealed class StripeGateway : PaymentGatewayBase
         {
             var failure = StripeErrors.FromException(ex);
             _logger.LogWarning("Saving Stripe payment method {PaymentMethod} for account {AccountId} failed: {Code} ({Detail})", request.CaptureToken, request.AccountId, failure.Code, Describe(ex));
-            return StoreFailure(failure.Code, failure.OutcomeUnknown ? "The payment service did not answer. Try again in a moment." : failure.Message);
+            return StoreFailure(failure.Code, failure.OutcomeUnknown ? "The payment service did not answer. Try again in a moment."
+                : failure.Code == GatewayErrorCode.IdempotencyConflict ? StripeErrors.SaveSentWithOtherDetails
+                : failure.Message);
         }
     }
 

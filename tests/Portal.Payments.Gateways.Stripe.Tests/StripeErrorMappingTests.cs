@@ -249,6 +249,24 @@ public sealed class StripeErrorMappingTests : IAsyncLifetime
         Assert.True(retried.Succeeded);
     }
 
+    // Review: an idempotency error while saving a method told the payer "This payment was already sent with different
+    // details; nothing more was charged." — about a payment nobody made.
+    [Fact]
+    public async Task An_idempotency_error_while_saving_a_method_speaks_of_saving_not_of_a_payment()
+    {
+        var (session, _) = await _h.Gateway.BeginSetupAsync("ACME", PaymentMethodType.Card);
+        var pm = await _h.Browser.ConfirmCardSetupAsync(session!.ClientSecret, "4242424242424242", 1, DateTime.UtcNow.Year + 1, "Pat", null);
+        _h.StandIn.Fail(new StandInFault("POST", "/v1/payment_methods/pm_", 400, "idempotency_error"));
+
+        var result = await _h.Gateway.StoreMethodAsync(new StoreMethodRequest("ACME", pm, "k-" + Guid.NewGuid().ToString("N")));
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(GatewayErrorCode.IdempotencyConflict, result.ErrorCode);
+        Assert.Equal(StripeErrors.SaveSentWithOtherDetails, result.Message);
+        Assert.DoesNotContain("payment", result.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("charged", result.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     private static async Task<ChargeResult> DelayedAsync(Func<Task<ChargeResult>> call, int milliseconds)
     {
         await Task.Delay(milliseconds);
