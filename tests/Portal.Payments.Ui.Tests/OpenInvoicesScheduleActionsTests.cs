@@ -139,6 +139,57 @@ public class OpenInvoicesScheduleActionsTests : PayTestContext
         cut.WaitForAssertion(() => Assert.Single(cut.FindAll("td.pp-inv-status"), s => s.TextContent.Trim().StartsWith("Scheduled", StringComparison.Ordinal)), Timeout);
     }
 
+    // Review: after a failure on the second of two payments, confirming again cancelled the first one again first, which
+    // was refused ("already cancelled … Nothing was changed") before the second was tried.
+    [Fact]
+    public async Task Confirming_again_after_a_failure_part_way_cancels_only_what_is_left()
+    {
+        var lost = new InjectedDbFault("UPDATE", "pp_payments");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        var ids = await SeedAsync(("SCH-4201", 30_000, null, OpenItemType.Invoice), ("SCH-4202", 20_000, null, OpenItemType.Invoice), ("SCH-4203", 10_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var service = Services.GetRequiredService<ScheduledPaymentService>();
+        var payments = new List<ScheduledPaymentOutcome>();
+        foreach (var id in ids)
+        {
+            payments.Add(await service.ScheduleAsync(new SchedulePaymentRequest([id], new DateOnly(2027, 3, 15), card.Id, Guid.NewGuid().ToString("N"))));
+        }
+        string? told = null;
+        IRenderedComponent<CancelScheduledDialog> Dialog(IReadOnlyList<long> selected)
+        {
+            var dialog = Render<CancelScheduledDialog>(p => p.Add(x => x.InvoiceIds, selected).Add(x => x.OnCancelled, message => told = message));
+            dialog.WaitForAssertion(() => Assert.Equal(selected.Count, dialog.FindAll("[data-testid=cancel-plan]").Count), Timeout);
+            return dialog;
+        }
+
+        // How many payment updates one cancellation makes (the first payment, cancelled alone).
+        lost.PassFirst = int.MaxValue / 2;
+        lost.Armed = true;
+        var first = Dialog([ids[0]]);
+        await first.InvokeAsync(() => first.Find("[data-testid=cancel-confirm]").Click());
+        first.WaitForAssertion(() => Assert.NotNull(told), Timeout);
+        var perCancel = lost.Matched;
+        Assert.True(perCancel > 0);
+
+        // The other two: the second one's cancellation passes, the third one's fails.
+        (lost.Matched, lost.PassFirst, told) = (0, perCancel, null);
+        var cut = Dialog([ids[1], ids[2]]);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-confirm]").Click());
+        cut.WaitForAssertion(() => Assert.Contains("Something went wrong on our side", cut.Find("[data-testid=cancel-error]").TextContent), Timeout);
+        var error = cut.Find("[data-testid=cancel-error]").TextContent;
+        var done = Assert.Single(payments[1..], p => error.Contains($"Payment {p.ReceiptNumber} is cancelled", StringComparison.Ordinal));
+        var left = Assert.Single(payments[1..], p => p != done);
+        Assert.Equal(1, lost.Failed);
+
+        // Confirmed again once the database answers: only the third is tried, and it is cancelled.
+        lost.Armed = false;
+        await cut.InvokeAsync(() => cut.Find("[data-testid=cancel-confirm]").Click());
+        cut.WaitForAssertion(() => Assert.NotNull(told), Timeout);
+        Assert.Contains(left.ReceiptNumber, told);
+        Assert.Empty(cut.FindAll("[data-testid=cancel-error]"));
+        Assert.All(await InvoicesAsync(ids), i => Assert.Equal(InvoiceStatus.Open, i.Status));
+    }
+
     // Review: a database failure while the dialog read the scheduled payments escaped and replaced the page.
     [Fact]
     public async Task A_cancel_dialog_opened_while_the_payments_cannot_be_read_says_so_and_Keep_closes_it()
