@@ -594,6 +594,39 @@ public abstract class AutopayTests(TestDatabase database)
         Assert.Equal(InvoiceStatus.Open, Assert.Single(await InvoiceRowsAsync(h, ids)).Status);
     }
 
+    // Review: excluding an invoice did not touch the enrolment, so a node that had read the items before committed a
+    // payment for the invoice the payer had just excluded.
+    [Fact]
+    public async Task An_invoice_excluded_while_another_node_is_expanding_stays_excluded_and_is_not_scheduled()
+    {
+        var pause = new CommandFault(ReadsShortPaid, pause: true);
+        await using var b = Autopay(database, out var account);
+        await using var a = new PortalHarness(database, x => x.AddDbInterceptor(pause));
+        var ids = await InvoicesAsync(b, account, new Item("INV-X9", 25_000, DueInDays: 10));
+        await SetAsync(b, ids[0], i => i.IsDisputed = true);
+        var card = await CardAsync(b);
+        var autopay = b.Get<AutopayService>();
+        var enrolled = await autopay.EnrollAsync(OnDueDate(card));
+        Assert.Equal(AutopayItemState.Skipped, Assert.Single(enrolled.Invoices).State);
+        await SetAsync(b, ids[0], i => i.IsDisputed = false);   // resolved in the ERP: the next pass would pay it
+
+        pause.Arm();
+        var expandOnA = Task.Run(() => a.Get<AutopayRunner>().ExpandNowAsync(enrolled.Enrollment!.Id));
+        await pause.Reached.WaitAsync(TimeSpan.FromSeconds(30));   // A has read the items (INV-X9 skipped)
+        await autopay.ExcludeAsync(ids[0]);                          // node B: the payer excludes it
+        pause.Release();
+        await expandOnA.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(AutopayItemState.Excluded, Assert.Single((await autopay.GetAsync()).Invoices).State);
+        Assert.DoesNotContain(await PaymentsAsync(b, account), p => p.Status == PaymentStatus.Scheduled);
+        Assert.Equal((InvoiceStatus.Open, (Guid?)null), Assert.Single(await InvoiceRowsAsync(b, ids)) is var row ? (row.Status, row.ActivePaymentId) : default);
+    }
+
+    /// <summary>Autopay's read of short-paid invoices: node A is paused there, after it read the enrolment, the invoices and its items.</summary>
+    private static bool ReadsShortPaid(string sql) =>
+        sql.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_payment_allocations", StringComparison.Ordinal)
+        && sql.Contains("ShortMinor", StringComparison.Ordinal);
+
     /// <summary>Autopay's read of its items: node A is paused there, after it read the enrolment and the invoices.</summary>
     private static bool ReadsAutopayItems(string sql) =>
         sql.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_autopay_items", StringComparison.Ordinal);

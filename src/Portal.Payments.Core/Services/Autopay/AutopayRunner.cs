@@ -119,7 +119,7 @@ public sealed class AutopayRunner(
             {
                 return made;
             }
-            if (stored == Stored.InsertClashed && attempt < Attempts)
+            if (stored is (Stored.InsertClashed or Stored.ItemsChanged) && attempt < Attempts)
             {
                 continue;
             }
@@ -139,6 +139,11 @@ public sealed class AutopayRunner(
         LostRace,
         /// <summary>A unique index refused an insert (receipt number, enrolment and invoice, idempotency key).</summary>
         InsertClashed,
+        /// <summary>
+        /// The payer excluded an invoice or put one back after the pass read the items (the enrolment's version moved,
+        /// its lease is still this node's): read again at once.
+        /// </summary>
+        ItemsChanged,
         /// <summary>
         /// A lost race against the payer: the enrolment was cancelled or its terms changed (its version moved) after the
         /// pass read it, or its lease was ended; nothing of the pass is kept.
@@ -260,7 +265,8 @@ public sealed class AutopayRunner(
                 // The enrolment first, and only as this pass read it: still this node's lease, not cancelled, the same
                 // terms (version). Cancelling and changing autopay write the enrolment row first in their transactions
                 // too, so one waits for the other (PostgreSQL's row lock; SQLite has one writer): a cancel or change that
-                // committed before refuses this pass; one that commits after sees its payments and cancels them.
+                // committed before refuses this pass; one that commits after sees its payments and cancels them. Excluding an
+                // invoice or putting one back moves the version too (without ending the lease): the pass is read again.
                 var version = e.Version;
                 if (await db.AutopayEnrollments
                         .Where(x => x.Id == enrollmentId && x.LeaseOwner == o.NodeName && x.CancelledAt == null && x.Version == version)
@@ -270,7 +276,9 @@ public sealed class AutopayRunner(
                             .SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), ct) != 1)
                 {
                     await tx.RollbackAsync(CancellationToken.None);
-                    return Stored.Superseded;
+                    var stillOurs = await db.AutopayEnrollments.AsNoTracking()
+                        .AnyAsync(x => x.Id == enrollmentId && x.LeaseOwner == o.NodeName && x.CancelledAt == null, CancellationToken.None);
+                    return stillOurs ? Stored.ItemsChanged : Stored.Superseded;
                 }
                 foreach (var old in replaced)
                 {

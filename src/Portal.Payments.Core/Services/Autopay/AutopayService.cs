@@ -369,6 +369,7 @@ public sealed class AutopayService(
         await lifecycle.WriteAsync(async () =>
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            await MoveVersionFirstAsync(db, e.Id, null, cancellationToken);
             var item = await db.AutopayItems.FirstOrDefaultAsync(i => i.EnrollmentId == e.Id && i.InvoiceId == invoiceId, cancellationToken);
             if (item?.State == AutopayItemState.Scheduled && item.PaymentId is { } paymentId)
             {
@@ -411,17 +412,38 @@ public sealed class AutopayService(
                 ?? throw NotOn();
         await lifecycle.WriteAsync(async () =>
         {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            await MoveVersionFirstAsync(db, e.Id, now, cancellationToken);
             // Excluded, or left to the payer after its payment failed: back to autopay (its generation keeps the next key new).
             await db.AutopayItems.Where(i => i.EnrollmentId == e.Id && i.InvoiceId == invoiceId && i.State != AutopayItemState.Scheduled)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(i => i.State, AutopayItemState.Skipped)
                     .SetProperty(i => i.PaymentId, (Guid?)null)
                     .SetProperty(i => i.SkipReason, (string?)null), cancellationToken);
-            await db.AutopayEnrollments.Where(x => x.Id == e.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.NextExpansionAt, now), cancellationToken);
+            await tx.CommitAsync(cancellationToken);
             return true;
         }, cancellationToken);
         await runner.ExpandNowAsync(e.Id, cancellationToken);
         return await GetAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Moves the enrolment's version before an invoice is excluded or put back, in the same transaction and first (the row
+    /// order of an expansion, a change and a cancel): a node expanding the enrolment with the items it read before finds
+    /// the version moved at its commit, keeps nothing of that pass and reads the items again. The terms, who changed them
+    /// and the expansion lease stay as they are. <paramref name="expandAt"/>, when given, makes the enrolment due now.
+    /// </summary>
+    private static async Task MoveVersionFirstAsync(PaymentsDbContext db, Guid enrollmentId, DateTime? expandAt, CancellationToken ct)
+    {
+        var moved = expandAt is { } at
+            ? await db.AutopayEnrollments.Where(x => x.Id == enrollmentId && x.CancelledAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Version, x => x.Version + 1).SetProperty(x => x.NextExpansionAt, at), ct)
+            : await db.AutopayEnrollments.Where(x => x.Id == enrollmentId && x.CancelledAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Version, x => x.Version + 1), ct);
+        if (moved != 1)
+        {
+            throw NotOn(); // cancelled meanwhile
+        }
     }
 
     /// <summary>
