@@ -622,6 +622,61 @@ public abstract class AutopayTests(TestDatabase database)
         Assert.Equal((InvoiceStatus.Open, (Guid?)null), Assert.Single(await InvoiceRowsAsync(b, ids)) is var row ? (row.Status, row.ActivePaymentId) : default);
     }
 
+    // Review: autopay checked only that its method was not removed, and kept scheduling (and announcing) payments with an
+    // expired card.
+    [Fact]
+    public async Task Autopay_skips_invoices_its_card_cannot_pay_on_their_debit_date_with_the_reason_and_no_upcoming_email()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-E1", 25_000, DueInDays: 10));
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // Expired in February (the payer did not update it); new invoices come from the ERP.
+            await db.PaymentMethods.Where(m => m.Id == card.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.ExpiryMonth, 2).SetProperty(m => m.ExpiryYear, 2026));
+        }
+        await InvoicesAsync(h, account, new Item("INV-E2", 35_000, DueInDays: 3));   // Thursday 3/5, within the notice days
+
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+        await h.Get<AutopayRunner>().NotifyUpcomingAsync();
+
+        var e2 = (await h.Get<AutopayService>().GetAsync()).Invoices.Single(i => i.Number == "INV-E2");
+        Assert.Equal((AutopayItemState.Skipped, "Visa •••• 4242 has expired; update its expiry date or choose another method in the autopay settings."), (e2.State, e2.SkipReason));
+        Assert.DoesNotContain(await PaymentsAsync(h, account), p => p.Allocations.Any(a => a.InvoiceNumber == "INV-E2"));
+        Assert.DoesNotContain(await EmailsAsync(h, account), e => e.Kind == NotificationKind.AutopayUpcoming);
+    }
+
+    [Fact]
+    public async Task Autopay_skips_an_invoice_whose_debit_date_is_after_the_card_expires_and_one_of_a_method_still_being_verified()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-E3", 25_000, DueInDays: 10), new Item("INV-E4", 35_000, DueInDays: 36));   // 3/12 and Tuesday 4/7
+        var card = await CardAsync(h);
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.PaymentMethods.Where(m => m.Id == card.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.ExpiryMonth, 3).SetProperty(m => m.ExpiryYear, 2026));
+        }
+
+        var view = await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+
+        var byNumber = view.Invoices.ToDictionary(i => i.Number);
+        Assert.Equal(AutopayItemState.Scheduled, byNumber["INV-E3"].State);
+        Assert.Equal((AutopayItemState.Skipped, "Visa •••• 4242 expires before the debit date of 2026-04-07; update its expiry date or choose another method in the autopay settings."),
+            (byNumber["INV-E4"].State, byNumber["INV-E4"].SkipReason));
+
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.PaymentMethods.Where(m => m.Id == card.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.ExpiryYear, 2030).SetProperty(m => m.VerificationPending, true));
+        }
+        await InvoicesAsync(h, account, new Item("INV-E5", 15_000, DueInDays: 15));
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+        Assert.StartsWith("Visa •••• 4242 is still being verified",
+            (await h.Get<AutopayService>().GetAsync()).Invoices.Single(i => i.Number == "INV-E5").SkipReason);
+    }
+
     /// <summary>Autopay's read of short-paid invoices: node A is paused there, after it read the enrolment, the invoices and its items.</summary>
     private static bool ReadsShortPaid(string sql) =>
         sql.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_payment_allocations", StringComparison.Ordinal)

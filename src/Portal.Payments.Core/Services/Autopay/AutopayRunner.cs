@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
@@ -22,6 +23,7 @@ namespace Portal.Payments.Services.Autopay;
 /// </summary>
 public sealed class AutopayRunner(
     IDbContextFactory<PaymentsDbContext> dbFactory,
+    IServiceProvider services,
     PaymentLifecycle lifecycle,
     IDiscountPolicy discounts,
     IConvenienceFeePolicy fees,
@@ -164,6 +166,11 @@ public sealed class AutopayRunner(
             return (Stored.Yes, 0);
         }
         var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == e.PaymentMethodId && m.AccountId == e.AccountId, ct);
+        string gatewayKey;
+        await using (var scoped = services.CreateAsyncScope())
+        {
+            gatewayKey = scoped.ServiceProvider.GetRequiredService<IPaymentGateway>().Key;
+        }
         var invoices = await db.Invoices.AsNoTracking()
             .Where(i => i.AccountId == e.AccountId && i.IsOpen && i.Type == OpenItemType.Invoice && i.OpenMinor > 0)
             .ToListAsync(ct);
@@ -230,7 +237,7 @@ public sealed class AutopayRunner(
             {
                 continue; // not yet (or never): nothing to record
             }
-            var reason = outside ? "Its new debit date is past the end of autopay or the scheduling horizon." : SkipReason(invoice, e.Currency, current?.Id, method, shortPaid);
+            var reason = outside ? "Its new debit date is past the end of autopay or the scheduling horizon." : SkipReason(invoice, e.Currency, current?.Id, method, today, debit, gatewayKey, shortPaid);
             PaymentRecord? payment = null;
             var held = new List<long>();
             item ??= Track(db, items, e, invoice, now);
@@ -336,11 +343,12 @@ public sealed class AutopayRunner(
     }
 
     /// <summary>Why autopay leaves an invoice to the payer, or null when it pays it.</summary>
-    private static string? SkipReason(InvoiceRecord invoice, string currency, Guid? ownPayment, PaymentMethodRecord? method, HashSet<long> shortPaid)
+    private static string? SkipReason(InvoiceRecord invoice, string currency, Guid? ownPayment, PaymentMethodRecord? method, DateOnly today, DateOnly debit,
+        string gatewayKey, HashSet<long> shortPaid)
     {
-        if (method is null || method.DeletedAt is not null)
+        if (MethodProblem(method, today, debit, gatewayKey) is { } methodProblem)
         {
-            return "The autopay payment method was removed; choose another one in the autopay settings.";
+            return methodProblem;
         }
         if (!string.Equals(invoice.Currency, currency, StringComparison.Ordinal))
         {
@@ -366,6 +374,35 @@ public sealed class AutopayRunner(
         if (shortPaid.Contains(invoice.Id))
         {
             return "Short-paid earlier: autopay does not pay the rest; pay it by hand if it is due.";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Why <paramref name="method"/> cannot pay on <paramref name="debit"/> (the checks of enrolling, on the debit date),
+    /// or null when it can: removed, a card expired by then, still being verified, or of another payment gateway.
+    /// </summary>
+    internal static string? MethodProblem(PaymentMethodRecord? method, DateOnly today, DateOnly debit, string gatewayKey)
+    {
+        if (method is null || method.DeletedAt is not null)
+        {
+            return "The autopay payment method was removed; choose another one in the autopay settings.";
+        }
+        var described = PaymentMethodService.Describe(method);
+        if (method.Type == PaymentMethodType.Card && method.ExpiryMonth is { } m && method.ExpiryYear is { } y
+            && new DateOnly(y, m, DateTime.DaysInMonth(y, m)) is var lastValidDay && lastValidDay < debit)
+        {
+            return lastValidDay < today
+                ? $"{described} has expired; update its expiry date or choose another method in the autopay settings."
+                : $"{described} expires before the debit date of {debit:yyyy-MM-dd}; update its expiry date or choose another method in the autopay settings.";
+        }
+        if (method.VerificationPending)
+        {
+            return $"{described} is still being verified; autopay pays with it once the verification is complete, or choose another method in the autopay settings.";
+        }
+        if (!string.Equals(method.GatewayKey, gatewayKey, StringComparison.Ordinal))
+        {
+            return $"{described} cannot be used with the current payment processor; choose another method in the autopay settings.";
         }
         return null;
     }
