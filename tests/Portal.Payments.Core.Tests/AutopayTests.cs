@@ -622,6 +622,59 @@ public abstract class AutopayTests(TestDatabase database)
         Assert.Equal((InvoiceStatus.Open, (Guid?)null), Assert.Single(await InvoiceRowsAsync(b, ids)) is var row ? (row.Status, row.ActivePaymentId) : default);
     }
 
+    // Review: the maximum was compared with the total before the convenience fee.
+    [Fact]
+    public async Task The_autopay_maximum_is_of_the_amount_charged_with_the_convenience_fee()
+    {
+        await using var h = Autopay(database, out var account, o =>
+        {
+            o.ConvenienceFees.Enabled = true;
+            o.ConvenienceFees.Card = new Fees.MethodFeeOptions { Percent = 2m };
+        });
+        await InvoicesAsync(h, account, new Item("INV-M1", 99_000, DueInDays: 20), new Item("INV-M2", 98_000, DueInDays: 21));
+        var card = await CardAsync(h);
+
+        var view = await h.Get<AutopayService>().EnrollAsync(OnDueDate(card) with { MaxPayment = Usd(1_000m) });
+
+        var byNumber = view.Invoices.ToDictionary(i => i.Number);
+        Assert.Equal((AutopayItemState.Skipped, "USD 1,009.80 (with a convenience fee of USD 19.80) is above the autopay maximum of USD 1,000.00."),
+            (byNumber["INV-M1"].State, byNumber["INV-M1"].SkipReason));
+        Assert.Equal((AutopayItemState.Scheduled, (Money?)Usd(999.60m)), (byNumber["INV-M2"].State, byNumber["INV-M2"].Amount));
+        Assert.Equal(99_960L, Assert.Single(await PaymentsAsync(h, account)).AmountMinor);
+    }
+
+    [Fact]
+    public async Task A_fee_repriced_on_the_debit_date_above_the_maximum_is_not_charged_and_the_payer_is_told()
+    {
+        var policy = new AdjustableFeePolicy { CardPercent = 2m };
+        await using var h = Harness(database, out var account, configure: b =>
+        {
+            b.Services.AddSingleton(policy);
+            b.Services.AddSingleton<IConvenienceFeePolicy>(sp => sp.GetRequiredService<AdjustableFeePolicy>());
+        }, options: o => o.ConvenienceFees.Enabled = true);
+        var ids = await InvoicesAsync(h, account, new Item("INV-M3", 98_000, DueInDays: 10));   // Thursday 3/12
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card) with { MaxPayment = Usd(1_000m) });
+        Assert.Equal(99_960L, Assert.Single(await PaymentsAsync(h, account)).AmountMinor);
+
+        policy.CardPercent = 3m;   // the policy in force on 3/12: USD 1,009.40
+        h.Clock.Advance(TimeSpan.FromDays(10));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Failed, PaymentFailureCodes.AboveAutopayMaximum, 99_960L), (payment.Status, payment.FailureCode, payment.AmountMinor));
+        Assert.Equal("USD 1,009.40 (with a convenience fee of USD 29.40) is above the autopay maximum of USD 1,000.00. Nothing was charged.", payment.FailureReason);
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.Equal((InvoiceStatus.Open, (Guid?)null), Assert.Single(await InvoiceRowsAsync(h, ids)) is var row ? (row.Status, row.ActivePaymentId) : default);
+
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+        var item = Assert.Single((await h.Get<AutopayService>().GetAsync()).Invoices);
+        Assert.Equal(AutopayItemState.Skipped, item.State);
+        Assert.StartsWith("Autopay's payment of 2026-03-12 did not go through (USD 1,009.40 (with a convenience fee", item.SkipReason);
+    }
+
     // Review: autopay checked only that its method was not removed, and kept scheduling (and announcing) payments with an
     // expired card.
     [Fact]

@@ -425,16 +425,17 @@ public sealed class AutopayRunner(
             chosen.Add(credits.Dequeue());
             preview = tried;
         }
-        if (e.MaxPaymentMinor is { } max && preview.Total.ToMinorUnits() > max)
+        // The maximum is of what is charged: the convenience fee included.
+        preview = PaymentService.WithFees(preview, fees, scope, method, FeeOccasion.Autopay, debit);
+        if (e.MaxPaymentMinor is { } max && preview.TotalCharged.ToMinorUnits() > max)
         {
             // Put the credits back for another invoice.
             foreach (var credit in chosen.Skip(1).Reverse())
             {
                 credits.Enqueue(credit);
             }
-            return (null, [], $"{preview.Total} is above the autopay maximum of {Money.FromMinorUnits(max, currency)}.");
+            return (null, [], AboveMaximum(preview.TotalCharged, preview.Fee is { Charged: true } fee ? fee.Amount : null, Money.FromMinorUnits(max, currency)));
         }
-        preview = PaymentService.WithFees(preview, fees, scope, method, FeeOccasion.Autopay, debit);
         var payment = PaymentService.NewPayment(scope, $"autopay:{e.Id:N}:{invoice.Id}:{generation}", preview, chosen, method, method.GatewayKey, now, scheduled: true);
         PaymentLifecycle.InitializeScheduled(payment, now);
         payment.AutopayEnrollmentId = e.Id;
@@ -442,6 +443,11 @@ public sealed class AutopayRunner(
         payment.Culture = e.Culture;
         return (payment, chosen.Select(i => i.Id).ToList(), null);
     }
+
+    /// <summary>The reason an autopay payment of <paramref name="charged"/> (<paramref name="fee"/> included) is not made or not charged.</summary>
+    internal static string AboveMaximum(Money charged, Money? fee, Money max) => fee is { } f
+        ? $"{charged} (with a convenience fee of {f}) is above the autopay maximum of {max}."
+        : $"{charged} is above the autopay maximum of {max}.";
 
     private static AutopayItemRecord Track(PaymentsDbContext db, Dictionary<long, AutopayItemRecord> items, AutopayEnrollmentRecord e, InvoiceRecord invoice, DateTime now)
     {

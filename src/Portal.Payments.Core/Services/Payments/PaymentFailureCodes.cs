@@ -39,6 +39,12 @@ public static class PaymentFailureCodes
     /// <summary>A scheduled payment's method belongs to another payment gateway than the one the portal uses now.</summary>
     public const string MethodUnsupported = "MethodUnsupported";
 
+    /// <summary>
+    /// An autopay payment would have been above its enrolment's maximum with the convenience fee re-priced on its date;
+    /// nothing was charged.
+    /// </summary>
+    public const string AboveAutopayMaximum = "AboveAutopayMaximum";
+
     /// <summary>A scheduled payment's invoices were paid, changed or disputed before its date; nothing was charged.</summary>
     public const string InvoicesChanged = "InvoicesChanged";
 

@@ -180,26 +180,47 @@ internal sealed class ScheduledPaymentRunner(
             return await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Charging, PaymentStatus.Failed,
                 new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = reason, FailureCode = code, EmailFailure = true }, ct);
         }
-        await ApplyFeePolicyAsync(payment, method!);
+        if (await ApplyFeePolicyAsync(payment, method!) is { } aboveMaximum)
+        {
+            // Nothing was sent: autopay never charges more than the payer's maximum; the payer is told why.
+            return await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Charging, PaymentStatus.Failed,
+                new PaymentChange(SystemUser) { LeaseOwner = lifecycle.NodeName, Reason = aboveMaximum, FailureCode = PaymentFailureCodes.AboveAutopayMaximum, EmailFailure = true }, ct);
+        }
         var outcome = await charger.ChargeAsync(payment, method!.Token, new ChargeContext(SystemUser) { EmailFailure = true, OffSession = true });
         return outcome.RecordedHere;
     }
 
-    /// <summary>The convenience fee of the policy in force on the charge date replaces the estimate made when it was scheduled.</summary>
-    private async Task ApplyFeePolicyAsync(PaymentRecord payment, PaymentMethodRecord method)
+    /// <summary>
+    /// The convenience fee of the policy in force on the charge date replaces the estimate made when it was scheduled.
+    /// An autopay payment that the new fee would take above its enrolment's maximum is not re-priced: the reason it must
+    /// not be charged is returned instead (null when it may be).
+    /// </summary>
+    private async Task<string?> ApplyFeePolicyAsync(PaymentRecord payment, PaymentMethodRecord method)
     {
         if (payment.Attempts > 0)
         {
-            return; // sent before: a retry sends exactly the same amount under the same key
+            return null; // sent before: a retry sends exactly the same amount under the same key
         }
         var quote = new FeeQuotes(fees, Money.FromMinorUnits(payment.AmountMinor - payment.FeeMinor, payment.Currency), payment.BillingRegion,
             payment.AutopayEnrollmentId is null ? FeeOccasion.Scheduled : FeeOccasion.Autopay, Today).For(method.Type, method.Funding);
         var fee = quote.Charged ? quote.Amount.ToMinorUnits() : 0;
+        if (fee != payment.FeeMinor && payment.AutopayEnrollmentId is { } enrollmentId)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            var max = await db.AutopayEnrollments.AsNoTracking().Where(e => e.Id == enrollmentId).Select(e => e.MaxPaymentMinor).FirstOrDefaultAsync(CancellationToken.None);
+            var charged = payment.AmountMinor - payment.FeeMinor + fee;
+            if (max is { } m && charged > m)
+            {
+                return AutopayRunner.AboveMaximum(Money.FromMinorUnits(charged, payment.Currency), fee == 0 ? null : Money.FromMinorUnits(fee, payment.Currency),
+                    Money.FromMinorUnits(m, payment.Currency)) + " Nothing was charged.";
+            }
+        }
         if (fee != payment.FeeMinor)
         {
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
             await lifecycle.RepriceFeeAsync(db, payment, fee, quote.Charged ? quote.Label : null, CancellationToken.None);
         }
+        return null;
     }
 
     /// <summary>
