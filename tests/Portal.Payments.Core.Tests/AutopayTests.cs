@@ -594,6 +594,55 @@ public abstract class AutopayTests(TestDatabase database)
         Assert.Equal(InvoiceStatus.Open, Assert.Single(await InvoiceRowsAsync(h, ids)).Status);
     }
 
+    // Review: the next expansion compared the payment's date with the rule's, so a date the payer chose on the scheduled
+    // payments page was silently undone (the payment cancelled, a new one made for the rule's date).
+    [Fact]
+    public async Task A_date_the_payer_chose_for_an_autopay_payment_is_kept_by_later_expansions()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-P1", 25_000, DueInDays: 29));   // Tuesday 3/31
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        var scheduled = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(new DateOnly(2026, 3, 31), scheduled.ScheduledFor);
+
+        await h.Get<ScheduledPaymentService>().ChangeAsync(scheduled.Id, new DateOnly(2026, 3, 20), null);
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+
+        var kept = Assert.Single(await PaymentsAsync(h, account));   // no new payment
+        Assert.Equal((scheduled.Id, PaymentStatus.Scheduled, (DateOnly?)new DateOnly(2026, 3, 20)), (kept.Id, kept.Status, kept.ScheduledFor));
+        Assert.Equal(new DateOnly(2026, 3, 20), Assert.Single((await h.Get<AutopayService>().GetAsync()).Invoices).DebitDate);
+
+        // The invoice changes in the ERP: its payment is made again for the new balance, still on the payer's date.
+        await SetAsync(h, ids[0], i => i.OpenMinor = 20_000);
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+        var again = Assert.Single(await PaymentsAsync(h, account), p => p.Status == PaymentStatus.Scheduled);
+        Assert.Equal((20_000L, (DateOnly?)new DateOnly(2026, 3, 20)), (again.AmountMinor, again.ScheduledFor));
+        await ForceExpansionAsync(h, account);
+        Assert.Equal(0, await h.Get<AutopayRunner>().ExpandAsync());
+        Assert.Equal(again.Id, Assert.Single(await PaymentsAsync(h, account), p => p.Status == PaymentStatus.Scheduled).Id);
+    }
+
+    [Fact]
+    public async Task An_autopay_payment_cannot_be_moved_past_the_last_day_of_autopay()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-P2", 25_000, DueInDays: 29));   // Tuesday 3/31, debited 5 days before: Thursday 3/26
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(new AutopayTerms(card.Id, AutopayRule.DaysBeforeDue) { DaysBeforeDue = 5, EndDate = new DateOnly(2026, 3, 27) });
+        var scheduled = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(new DateOnly(2026, 3, 26), scheduled.ScheduledFor);
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            h.Get<ScheduledPaymentService>().ChangeAsync(scheduled.Id, new DateOnly(2026, 3, 30), null));
+
+        Assert.Equal(("date", (string?)"ScheduleAutopayAfterEnd"), (refused.Field, refused.Error?.Code));
+        Assert.Contains("Autopay ends on March 27, 2026", refused.Message);
+        Assert.Equal(new DateOnly(2026, 3, 26), Assert.Single(await PaymentsAsync(h, account)).ScheduledFor);
+    }
+
     // Review: excluding an invoice did not touch the enrolment, so a node that had read the items before committed a
     // payment for the invoice the payer had just excluded.
     [Fact]

@@ -165,7 +165,8 @@ public sealed class AutopayRunner(
             await ReleaseAsync(db, enrollmentId, now + o.Autopay.ExpansionInterval, ct);
             return (Stored.Yes, 0);
         }
-        var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == e.PaymentMethodId && m.AccountId == e.AccountId, ct);
+        var methods = await db.PaymentMethods.AsNoTracking().Where(m => m.AccountId == e.AccountId).ToDictionaryAsync(m => m.Id, ct);
+        var method = methods.GetValueOrDefault(e.PaymentMethodId);
         string gatewayKey;
         await using (var scoped = services.CreateAsyncScope())
         {
@@ -208,7 +209,11 @@ public sealed class AutopayRunner(
             {
                 continue; // the payer's choice, or a payment that did not go through: only the payer brings it back
             }
-            var debit = AutopayRules.DebitDate(e.Rule, e.DaysBeforeDue, invoice.DueDate, invoice.DiscountDate, today);
+            // The rule's day (recorded on the item), and the day and method the payment is made for: the rule's, or what the
+            // payer chose for autopay's payment on the scheduled payments page.
+            var ruleDate = AutopayRules.DebitDate(e.Rule, e.DaysBeforeDue, invoice.DueDate, invoice.DiscountDate, today);
+            var debit = ruleDate;
+            var payWith = method;
             PaymentRecord? current = null;
             if (item is { State: AutopayItemState.Scheduled, PaymentId: { } paymentId })
             {
@@ -223,29 +228,37 @@ public sealed class AutopayRunner(
                     item.UpdatedAt = now;
                     continue;
                 }
+                // A date other than the rule's day autopay gave it (the item's) was chosen by the payer: it stands, as does a
+                // method other than the enrolment's, also when the payment is made again for a changed invoice.
+                var payerDate = current.ScheduledFor is { } on && on != item.DebitDate ? on : (DateOnly?)null;
                 if (current.Status != PaymentStatus.Scheduled || current.ScheduledFor <= today
-                    || (!invoice.IsDisputed && current.ScheduledFor == debit
+                    || (!invoice.IsDisputed && (current.ScheduledFor == ruleDate || payerDate is not null)
                         && current.Allocations.FirstOrDefault(a => a.InvoiceId == invoice.Id)?.OpenBalanceMinor == invoice.OpenMinor))
                 {
-                    continue; // being charged, due now (the runner re-checks it), or nothing changed
+                    continue; // being charged, due now (the runner re-checks it), nothing changed, or the payer's date
                 }
                 // The invoice changed in the ERP (amount, dates, a dispute): its payment is made again below, or skipped.
                 replaced.Add(current);
+                debit = payerDate ?? ruleDate;
+                if (current.PaymentMethodId is { } chosen && chosen != e.PaymentMethodId)
+                {
+                    payWith = methods.GetValueOrDefault(chosen);
+                }
             }
             var outside = debit > horizon || (e.EndDate is { } end && debit > end);
             if (outside && current is null)
             {
                 continue; // not yet (or never): nothing to record
             }
-            var reason = outside ? "Its new debit date is past the end of autopay or the scheduling horizon." : SkipReason(invoice, e.Currency, current?.Id, method, today, debit, gatewayKey, shortPaid);
+            var reason = outside ? "Its new debit date is past the end of autopay or the scheduling horizon." : SkipReason(invoice, e.Currency, current?.Id, payWith, today, debit, gatewayKey, shortPaid);
             PaymentRecord? payment = null;
             var held = new List<long>();
             item ??= Track(db, items, e, invoice, now);
             if (reason is null)
             {
-                (payment, held, reason) = Build(e, scope, method!, invoice, credits, debit, now, item.Generation + 1);
+                (payment, held, reason) = Build(e, scope, payWith!, invoice, credits, debit, now, item.Generation + 1);
             }
-            item.DebitDate = debit;
+            item.DebitDate = ruleDate;
             item.UpdatedAt = now;
             if (payment is null)
             {

@@ -157,7 +157,8 @@ public sealed class AutopayService(
                               where i.EnrollmentId == e.Id && v.IsOpen
                                     && (i.State != AutopayItemState.Scheduled || (p != null && p.Status == PaymentStatus.Scheduled))
                               orderby i.DebitDate, i.InvoiceNumber
-                              select new { i, Amount = p == null ? (long?)null : p.AmountMinor, Fee = p == null ? 0 : p.FeeMinor, Currency = p == null ? null : p.Currency })
+                              select new { i, Amount = p == null ? (long?)null : p.AmountMinor, Fee = p == null ? 0 : p.FeeMinor, Currency = p == null ? null : p.Currency,
+                                           ScheduledFor = p == null ? null : p.ScheduledFor })
             .ToListAsync(cancellationToken);
         return new AutopayView
         {
@@ -180,7 +181,8 @@ public sealed class AutopayService(
                 InvoiceId = x.i.InvoiceId,
                 Number = x.i.InvoiceNumber,
                 State = x.i.State,
-                DebitDate = x.i.DebitDate,
+                // A scheduled one's own date: the rule's, or the one the payer chose on the scheduled payments page.
+                DebitDate = x.i.State == AutopayItemState.Scheduled && x.ScheduledFor is { } on ? on : x.i.DebitDate,
                 SkipReason = x.i.SkipReason,
                 Amount = x.Amount is { } a ? Money.FromMinorUnits(a, x.Currency!) : null,
                 Fee = x.Fee != 0 ? Money.FromMinorUnits(x.Fee, x.Currency!) : null,

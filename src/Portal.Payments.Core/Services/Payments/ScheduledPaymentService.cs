@@ -316,6 +316,14 @@ public sealed class ScheduledPaymentService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
         var newDate = date is null ? payment.ScheduledFor!.Value : CheckDate(date, Window(items));
+        if (payment.AutopayEnrollmentId is { } enrollmentId && newDate != payment.ScheduledFor
+            && await db.AutopayEnrollments.AsNoTracking().Where(e => e.Id == enrollmentId).Select(e => e.EndDate).FirstOrDefaultAsync(cancellationToken) is { } end
+            && newDate > end)
+        {
+            // Autopay keeps the date the payer chooses for its payment, but never past the last day the payer authorized it for.
+            throw PortalFieldError.Of("date", "ScheduleAutopayAfterEnd",
+                "Autopay ends on {0:MMMM d, yyyy}, so its payment cannot move past that day. Choose an earlier date, or exclude the invoice from autopay and schedule it yourself.", end).ToException();
+        }
         var method = await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken);
         var preview = WithFee(payment, Compute(payment, items, newDate), method);
         if (expectedAmount is { } expected && expected != preview.TotalCharged)
