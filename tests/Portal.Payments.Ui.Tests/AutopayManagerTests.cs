@@ -348,4 +348,28 @@ public class AutopayManagerTests : PayTestContext
         Assert.Contains("Autopay is not available in this portal.", cut.Markup);
         Assert.Empty(cut.FindAll("button"));
     }
+
+    // Review: "Last changed … on <date>" was the UTC date: an evening change in Chicago read as the next day.
+    [Fact]
+    public async Task The_day_autopay_was_last_changed_reads_in_the_users_time_zone()
+    {
+        await StartAsync();
+        Users.Current = Users.Current! with { TimeZoneId = "America/Chicago" };
+        await SeedAsync(("INV-3301", 20_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var first = RenderPage();
+        TurnOnWithTheDefaults(first);
+        first.WaitForAssertion(() => Assert.Single(first.FindAll("[data-testid=autopay-item]")), Timeout);
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // 02:00 UTC on 5 March 2026 is 20:00 on 4 March in Chicago.
+            var changedAt = new DateTime(2026, 3, 5, 2, 0, 0, DateTimeKind.Utc);
+            Assert.Equal(1, await db.AutopayEnrollments.Where(e => e.AccountId == AccountId).ExecuteUpdateAsync(s => s.SetProperty(e => e.UpdatedAt, changedAt)));
+        }
+
+        var cut = RenderPage();
+
+        cut.WaitForAssertion(() => Assert.Contains("on March 4, 2026", cut.Find("[data-testid=autopay-summary]").TextContent), Timeout);
+        Assert.DoesNotContain("March 5, 2026", cut.Markup);
+    }
 }
