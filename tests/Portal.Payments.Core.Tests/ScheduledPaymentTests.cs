@@ -41,6 +41,38 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         Assert.Equal((Usd(0m), Usd(1500m)), (late.DiscountTotal, late.Total));
     }
 
+    // Review: a card expiring before the payment date was accepted, the confirmation emailed, and the payment failed on its
+    // day (after the discount or due date it was scheduled for).
+    [Fact]
+    public async Task A_card_that_expires_before_the_payment_date_is_refused_when_scheduling_or_moving_the_payment()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-EXP1", 10_000, DueInDays: 60));
+        var card = await CardAsync(h);
+        var other = await CardAsync(h, "5555555555554444");
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // Valid through March 31 (today is March 2).
+            await db.PaymentMethods.Where(m => m.Id == card.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.ExpiryMonth, 3).SetProperty(m => m.ExpiryYear, 2026));
+        }
+        var service = h.Get<ScheduledPaymentService>();
+        var april = new DateOnly(2026, 4, 10);
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => service.ScheduleAsync(Request(ids, april, card.Id)));
+        Assert.Equal("method", refused.Field);
+        Assert.Equal("Visa •••• 4242 expires on March 31, 2026, before the payment date of April 10, 2026. Choose another method, update its expiry date or choose an earlier date.", refused.Message);
+        Assert.Equal("method", (await Assert.ThrowsAsync<PortalValidationException>(() => service.PreviewAsync(ids, april, card.Id))).Field);
+        Assert.Empty(await PaymentsAsync(h, account));
+        Assert.Empty(await EmailsAsync(h, account));
+
+        // On a date it is still valid: scheduled; moved past its expiry: refused at the date; with another card: moved.
+        var scheduled = await service.ScheduleAsync(Request(ids, new DateOnly(2026, 3, 31), card.Id));
+        Assert.Equal("date", (await Assert.ThrowsAsync<PortalValidationException>(() => service.ChangeAsync(scheduled.PaymentId, april, null))).Field);
+        Assert.Equal(new DateOnly(2026, 3, 31), Assert.Single(await PaymentsAsync(h, account)).ScheduledFor);
+        var moved = await service.ChangeAsync(scheduled.PaymentId, april, other.Id);
+        Assert.Equal(april, moved.ScheduledFor);
+    }
+
     [Fact]
     public async Task Scheduling_holds_the_invoices_with_the_date_stores_the_payment_and_emails_once_per_confirmation()
     {

@@ -48,6 +48,10 @@ public sealed class ScheduledPaymentService(
         var items = await LoadAsync(db, scope, invoiceIds, cancellationToken);
         var date = CheckDate(paymentDate, Window(items));
         var method = paymentMethodId is { } id ? await PaymentService.UsableMethodAsync(db, scope.AccountId, id, Today, charger.GatewayKey, cancellationToken) : null;
+        if (method is not null)
+        {
+            RequireValidOn(method, date, "method");
+        }
         return PaymentService.WithFees(Compute(items, date), fees, scope, method, FeeOccasion.Scheduled, date);
     }
 
@@ -71,6 +75,7 @@ public sealed class ScheduledPaymentService(
             var date = CheckDate(request.PaymentDate, Window(items));
             method = KeptForLater(await PaymentService.UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId,
                 Today, charger.GatewayKey, cancellationToken));
+            RequireValidOn(method, date, "method");
             preview = PaymentService.WithFees(Compute(items, date), fees, scope, method, FeeOccasion.Scheduled, date);
             if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged)
             {
@@ -325,6 +330,11 @@ public sealed class ScheduledPaymentService(
                 "Autopay ends on {0:MMMM d, yyyy}, so its payment cannot move past that day. Choose an earlier date, or exclude the invoice from autopay and schedule it yourself.", end).ToException();
         }
         var method = await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken);
+        if (method is not null && (newDate != payment.ScheduledFor || method.Id != payment.PaymentMethodId))
+        {
+            // What the change leaves must be able to pay on its date: a new method, or the payment's own on a new date.
+            RequireValidOn(method, newDate, method.Id != payment.PaymentMethodId ? "method" : "date");
+        }
         var preview = WithFee(payment, Compute(payment, items, newDate), method);
         if (expectedAmount is { } expected && expected != preview.TotalCharged)
         {
@@ -440,6 +450,21 @@ public sealed class ScheduledPaymentService(
         chosen is { } id && id != payment.PaymentMethodId
             ? KeptForLater(await PaymentService.UsableMethodAsync(db, scope.AccountId, id, Today, charger.GatewayKey, ct))
             : await CurrentMethodAsync(db, payment, ct);
+
+    /// <summary>
+    /// Refuses a card that expires before <paramref name="date"/>: it would be accepted now and fail on the day, after the
+    /// discount or the due date the payer scheduled for (the error goes to <paramref name="field"/>).
+    /// </summary>
+    private static void RequireValidOn(PaymentMethodRecord method, DateOnly date, string field)
+    {
+        if (method.Type == Gateways.PaymentMethodType.Card && method.ExpiryMonth is { } m && method.ExpiryYear is { } y
+            && new DateOnly(y, m, DateTime.DaysInMonth(y, m)) is var lastValidDay && lastValidDay < date)
+        {
+            throw PortalFieldError.Of(field, "MethodExpiresBeforeDate",
+                "{0} expires on {1:MMMM d, yyyy}, before the payment date of {2:MMMM d, yyyy}. Choose another method, update its expiry date or choose an earlier date.",
+                PaymentMethodService.Describe(method), lastValidDay, date).ToException();
+        }
+    }
 
     /// <summary>
     /// A card added for one payment waits for its scheduled date only where the gateway keeps methods: a gateway without
