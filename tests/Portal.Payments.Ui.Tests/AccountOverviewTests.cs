@@ -78,10 +78,12 @@ public class AccountOverviewTests : PortalTestContext
     }
 
     /// <summary>An ERP that stops answering: its HttpClient gives up with a TaskCanceledException.</summary>
-    private sealed class TimingOutErp(Portal.Payments.DemoErp.DemoErpAdapter inner) : Portal.Payments.Erp.IErpAdapter
+    private sealed class TimingOutErp(Portal.Payments.DemoErp.DemoErpAdapter inner, Func<bool>? timesOut = null) : Portal.Payments.Erp.IErpAdapter
     {
         public Task<Portal.Payments.Erp.OpenItemsPage> PullOpenItemsAsync(string accountId, string? cursor, int maxItems, CancellationToken ct = default) =>
-            throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.");
+            timesOut?.Invoke() == false
+                ? inner.PullOpenItemsAsync(accountId, cursor, maxItems, ct)
+                : throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.");
         public Task<Portal.Payments.Erp.ErpDocument?> GetDocumentAsync(string accountId, string id, CancellationToken ct = default) => inner.GetDocumentAsync(accountId, id, ct);
         public Task<Portal.Payments.Erp.ErpPostingResult> PostPaymentAsync(Portal.Payments.Erp.ErpPaymentPosting posting, CancellationToken ct = default) => inner.PostPaymentAsync(posting, ct);
         public Task<Portal.Payments.Erp.ErpPostingResult> PostDepositAsync(Portal.Payments.Erp.ErpDepositPosting posting, CancellationToken ct = default) => inner.PostDepositAsync(posting, ct);
@@ -191,6 +193,34 @@ public class AccountOverviewTests : PortalTestContext
             Assert.False(RefreshButton(cut).HasAttribute("disabled"));
         }, LoadTimeout);
         Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
+    // Review: a Refresh while the ERP was down replaced the balances already shown with "could not be loaded".
+    [Fact]
+    public async Task A_refresh_that_fails_keeps_the_balances_shown_and_says_so()
+    {
+        var down = false;
+        AddPortal();
+        Services.Replace(ServiceDescriptor.Singleton<Portal.Payments.Erp.IErpAdapter>(sp => new TimingOutErp(sp.GetRequiredService<Portal.Payments.DemoErp.DemoErpAdapter>(), () => down)));
+        await Services.MigratePortalPaymentsAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        var cut = Render<AccountOverview>();
+        var before = WaitForTotal(cut);
+        Assert.Equal("", cut.Find("[data-testid=overview-refresh-failed]").TextContent.Trim());
+
+        down = true;
+        RefreshButton(cut).Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("The balances could not be refreshed right now. Those shown are from the last update; try again in a moment.",
+            cut.Find("[data-testid=overview-refresh-failed]").TextContent.Trim()), LoadTimeout);
+        Assert.Equal(before, cut.Find("[data-testid=total-balance]").TextContent.Trim());
+        Assert.Equal(5, cut.FindAll("[data-testid=aging-bucket]").Count);
+        Assert.Empty(cut.FindAll("[role=alert]"));
+
+        // Once the ERP answers again, a refresh clears the notice.
+        down = false;
+        RefreshButton(cut).Click();
+        cut.WaitForAssertion(() => Assert.Equal("", cut.Find("[data-testid=overview-refresh-failed]").TextContent.Trim()), LoadTimeout);
     }
 
     private static string WaitForTotal(IRenderedComponent<AccountOverview> cut)
