@@ -52,6 +52,79 @@ public abstract class DemoErpTests(TestDatabase database)
         Assert.False((await erp.ReversePaymentAsync(reversal with { AccountId = "SOMEONE-ELSE" })).Accepted);
     }
 
+    // Review: a payment that applied a deposit's unapplied cash grew it (-250 became -500, still open) and never listed
+    // the payment in AppliedPaymentIds, so the portal kept its hold for good and the balance was too low.
+    [Theory]
+    [InlineData(250)]
+    [InlineData(100)]
+    public async Task A_payment_that_applies_a_deposits_unapplied_cash_uses_it_up_and_its_reversal_gives_it_back(int used)
+    {
+        await using var h = new PortalHarness(database);
+        var account = PortalHarness.NewAccount();
+        var erp = h.Get<IErpAdapter>();
+        var first = await erp.PullOpenItemsAsync(account, null, 1000);
+        var invoice = first.Items.First(i => i.Type == OpenItemType.Invoice && i.OpenAmount.Amount > 300m);
+        var deposit = new ErpDepositPosting
+        {
+            PaymentId = Guid.NewGuid(), AccountId = account, ReceiptNumber = "R-DEP-1", Amount = Money.Create(250m, "USD"),
+            PaidAt = h.Clock.GetUtcNow(), MethodDescription = "Checking •••• 6789",
+        };
+        Assert.True((await erp.PostDepositAsync(deposit)).Accepted);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        var posted = await erp.PullOpenItemsAsync(account, first.NextCursor, 1000);
+        var cash = Assert.Single(posted.Items);
+
+        // A portal payment nets (some of) the unapplied cash against an invoice, as PaymentCalculator does.
+        var payment = new ErpPaymentPosting
+        {
+            PaymentId = Guid.NewGuid(), AccountId = account, ReceiptNumber = "R-PAY-1", Amount = invoice.OpenAmount - Money.Create(used, "USD"),
+            PaidAt = h.Clock.GetUtcNow(), MethodDescription = "Visa •••• 4242",
+            Allocations =
+            [
+                new ErpAllocation { ItemExternalId = invoice.ExternalId, ItemNumber = invoice.Number, Applied = invoice.OpenAmount },
+                new ErpAllocation { ItemExternalId = cash.ExternalId, ItemNumber = cash.Number, Applied = Money.Create(-used, "USD") },
+            ],
+        };
+        Assert.True((await erp.PostPaymentAsync(payment)).Accepted);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        var paid = await erp.PullOpenItemsAsync(account, posted.NextCursor, 1000);
+        var cashAfter = paid.Items.Single(i => i.ExternalId == cash.ExternalId);
+        Assert.Equal((used - 250m, used < 250), (cashAfter.OpenAmount.Amount, cashAfter.IsOpen));
+        Assert.Equal(-250m, cashAfter.OriginalAmount.Amount);
+        Assert.Equal([payment.PaymentId], cashAfter.AppliedPaymentIds);
+
+        // The bank returns the payment: the cash it used is on account again, and the payment no longer applied.
+        Assert.True((await erp.ReversePaymentAsync(new ErpPaymentReversal
+        {
+            PaymentId = payment.PaymentId, AccountId = account, ReceiptNumber = payment.ReceiptNumber, Amount = payment.Amount,
+            ReturnedAt = h.Clock.GetUtcNow(), Reason = "R01: insufficient funds",
+        })).Accepted);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        var restored = (await erp.PullOpenItemsAsync(account, paid.NextCursor, 1000)).Items.Single(i => i.ExternalId == cash.ExternalId);
+        Assert.Equal((-250m, true), (restored.OpenAmount.Amount, restored.IsOpen));
+        Assert.Empty(restored.AppliedPaymentIds);
+    }
+
+    [Fact]
+    public async Task A_payment_applying_unapplied_cash_the_account_does_not_have_is_refused()
+    {
+        await using var h = new PortalHarness(database);
+        var account = PortalHarness.NewAccount();
+        var erp = h.Get<IErpAdapter>();
+        var invoice = (await erp.PullOpenItemsAsync(account, null, 1000)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var result = await erp.PostPaymentAsync(new ErpPaymentPosting
+        {
+            PaymentId = Guid.NewGuid(), AccountId = account, ReceiptNumber = "R-PAY-2", Amount = invoice.OpenAmount - Money.Create(10m, "USD"),
+            PaidAt = h.Clock.GetUtcNow(), MethodDescription = "Visa •••• 4242",
+            Allocations =
+            [
+                new ErpAllocation { ItemExternalId = invoice.ExternalId, ItemNumber = invoice.Number, Applied = invoice.OpenAmount },
+                new ErpAllocation { ItemExternalId = $"D-{Guid.NewGuid():N}", ItemNumber = "UC-NONE", Applied = Money.Create(-10m, "USD") },
+            ],
+        });
+        Assert.False(result.Accepted);
+    }
+
     [Fact]
     public async Task Large_ledger_is_realistic()
     {

@@ -41,7 +41,9 @@ public sealed class DemoErpOptions
 /// The demo ERP, for demos and tests only (<c>.UseDemoErp()</c>): a deterministic, invented ledger per account (see <see cref="DemoLedger"/>) plus the
 /// postings it received, stored in its own tables. Postings settle after
 /// <see cref="DemoErpOptions.SettlementDelay"/>: paid invoices then come back closed (or with the
-/// short-paid remainder open) in the next pull; deposits come back as unapplied cash.
+/// short-paid remainder open) in the next pull; deposits come back as unapplied cash, which a payment that applies it
+/// (a negative allocation) uses up, closing it at zero, and that payment's reversal gives back; the item lists such
+/// payments in <see cref="ErpOpenItem.AppliedPaymentIds"/>.
 /// The cursor is a change sequence: 1…N for the generated ledger, then one number per settlement.
 /// </summary>
 public sealed class DemoErpAdapter : IErpAdapter
@@ -143,17 +145,20 @@ public sealed class DemoErpAdapter : IErpAdapter
         foreach (var a in posting.Allocations)
         {
             var index = int.TryParse(a.ItemExternalId, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < size ? i : -1;
-            if (index < 0 && !a.ItemExternalId.StartsWith("D-", StringComparison.Ordinal))
+            if (index < 0 && !await IsDepositItemAsync(posting.AccountId, a.ItemExternalId, cancellationToken))
             {
                 return ErpPostingResult.Refused($"Item {a.ItemNumber} ({a.ItemExternalId}) is not on account {posting.AccountId}.");
             }
+            var applied = a.Applied.ToMinorUnits() + (a.DiscountTaken?.ToMinorUnits() ?? 0);
             allocations.Add(new DemoErpAllocationRecord
             {
                 PostingId = posting.PaymentId,
                 AccountId = posting.AccountId,
                 ItemIndex = index,
                 ItemExternalId = a.ItemExternalId,
-                ClearedMinor = a.Applied.ToMinorUnits() + (a.DiscountTaken?.ToMinorUnits() ?? 0),
+                // A deposit's unapplied cash (a D-… item) counts the cash used up, as its reversal books it (see
+                // DepositItemAsync): the payment applies it as a negative amount, which uses up as much.
+                ClearedMinor = index < 0 ? -applied : applied,
             });
         }
         return await StoreAsync(posting.PaymentId, posting.AccountId, "payment", posting, allocations, cancellationToken);
@@ -214,6 +219,17 @@ public sealed class DemoErpAdapter : IErpAdapter
     }
 
     private static string DepositItemId(Guid depositId) => $"D-{depositId:N}";
+
+    /// <summary>True when <paramref name="itemExternalId"/> is the unapplied cash of a deposit posted to the account.</summary>
+    private async Task<bool> IsDepositItemAsync(string accountId, string itemExternalId, CancellationToken ct)
+    {
+        if (!itemExternalId.StartsWith("D-", StringComparison.Ordinal) || !Guid.TryParseExact(itemExternalId[2..], "N", out var depositId))
+        {
+            return false;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.DemoErpPostings.AnyAsync(p => p.Id == depositId && p.AccountId == accountId && p.Kind == "deposit", ct);
+    }
 
     /// <summary>The cash a deposit puts on account: its amount without the convenience fee (fee income, booked apart).</summary>
     private static Money OnAccount(ErpDepositPosting deposit) => deposit.ConvenienceFee is { } fee ? deposit.Amount - fee : deposit.Amount;
@@ -351,7 +367,7 @@ public sealed class DemoErpAdapter : IErpAdapter
         var items = new List<ErpOpenItem>();
         foreach (var depositItem in allocations.Where(a => a.ItemIndex < 0).Select(a => a.ItemExternalId).Distinct())
         {
-            // A reversed deposit: its unapplied cash item changes.
+            // A reversed deposit, or a payment (or its reversal) that used a deposit's unapplied cash: that item changes.
             var depositId = Guid.ParseExact(depositItem[2..], "N");
             var deposit = await db.DemoErpPostings.AsNoTracking().FirstAsync(p => p.Id == depositId, ct);
             items.Add(await DepositItemAsync(db, deposit, ct));
@@ -372,18 +388,34 @@ public sealed class DemoErpAdapter : IErpAdapter
     {
         var deposit = JsonSerializer.Deserialize<ErpDepositPosting>(posting.PayloadJson, Json)!;
         var externalId = DepositItemId(posting.Id);
-        var cleared = await db.DemoErpAllocations.Where(a => a.AccountId == posting.AccountId && a.ItemExternalId == externalId && a.SettledSequence != null)
-            .SumAsync(a => a.ClearedMinor, ct);
+        // Every settled allocation against the item counts the cash it used up (positive): a payment that applied some
+        // of it (stored negated, see PostPaymentAsync) or the deposit's reversal (all of it); a payment's reversal
+        // gives back what the payment used.
+        var rows = await db.DemoErpAllocations.AsNoTracking()
+            .Where(a => a.AccountId == posting.AccountId && a.ItemExternalId == externalId && a.SettledSequence != null)
+            .Select(a => new { a.PostingId, a.ClearedMinor })
+            .ToListAsync(ct);
         var amount = -OnAccount(deposit);
-        var open = amount + Money.FromMinorUnits(cleared, amount.Currency);
+        // Never past zero: unapplied cash cannot become an amount owed by using more of it than there is.
+        var open = Money.FromMinorUnits(Math.Min(0, amount.ToMinorUnits() + rows.Sum(r => r.ClearedMinor)), amount.Currency);
+        var reversals = rows.Count == 0 ? [] : await SettledReversalsAsync(db, posting.AccountId, ct);
+        var applied = rows.Select(r => r.PostingId).Distinct()
+            .Where(id => id != posting.Id && !reversals.Contains(id) && !reversals.Contains(ReversalId(id)))
+            .ToList();
         var day = DateOnly.FromDateTime(posting.PostedAt);
         return new ErpOpenItem
         {
             ExternalId = externalId, Number = $"UC-{deposit.ReceiptNumber}", Type = OpenItemType.UnappliedCash,
             Reference = deposit.Memo, DocumentDate = day, DueDate = day, OriginalAmount = amount, OpenAmount = open,
-            IsOpen = !open.IsZero,
+            IsOpen = !open.IsZero, AppliedPaymentIds = applied,
         };
     }
+
+    /// <summary>The ids of an account's settled reversals.</summary>
+    private static async Task<HashSet<Guid>> SettledReversalsAsync(DemoErpDbContext db, string accountId, CancellationToken ct) =>
+        (await db.DemoErpPostings.AsNoTracking()
+            .Where(p => p.AccountId == accountId && p.Kind == "reversal" && p.SettledSequence != null)
+            .Select(p => p.Id).ToListAsync(ct)).ToHashSet();
 
     /// <summary>
     /// The portal payments applied (settled, not reversed) to each of <paramref name="indices"/>: the item reports them in
@@ -400,9 +432,7 @@ public sealed class DemoErpAdapter : IErpAdapter
         {
             return [];
         }
-        var reversals = (await db.DemoErpPostings.AsNoTracking()
-            .Where(p => p.AccountId == accountId && p.Kind == "reversal" && p.SettledSequence != null)
-            .Select(p => p.Id).ToListAsync(ct)).ToHashSet();
+        var reversals = await SettledReversalsAsync(db, accountId, ct);
         return rows.Where(r => !reversals.Contains(r.PostingId) && !reversals.Contains(ReversalId(r.PostingId)))
             .GroupBy(r => r.ItemIndex)
             .ToDictionary(g => g.Key, g => g.Select(r => r.PostingId).ToList());
