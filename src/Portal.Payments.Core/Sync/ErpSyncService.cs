@@ -373,7 +373,10 @@ public sealed class ErpSyncService(
         return value[..cut] + "…";
     }
 
-    /// <summary>Why the portal cannot store an item's amounts (no known currency, amounts in different currencies), or null.</summary>
+    /// <summary>
+    /// Why the portal cannot store an item's amounts (no known currency, amounts in different currencies, an amount too
+    /// large for its column of minor units), or null.
+    /// </summary>
     internal static string? UnusableAmounts(ErpOpenItem item)
     {
         var currency = item.OpenAmount.Currency;
@@ -381,9 +384,31 @@ public sealed class ErpSyncService(
         {
             return "its open or original amount has no known currency (an amount the adapter did not set).";
         }
-        return item.OriginalAmount.Currency != currency || (item.DiscountAmount is { } d && d.Currency != currency)
-            ? $"its amounts are in different currencies ({currency}, {item.OriginalAmount.Currency}{(item.DiscountAmount is { } dc ? ", " + dc.Currency : "")})."
-            : null;
+        if (item.OriginalAmount.Currency != currency || (item.DiscountAmount is { } d && d.Currency != currency))
+        {
+            return $"its amounts are in different currencies ({currency}, {item.OriginalAmount.Currency}{(item.DiscountAmount is { } dc ? ", " + dc.Currency : "")}).";
+        }
+        foreach (var amount in (Money?[])[item.OpenAmount, item.OriginalAmount, item.DiscountAmount])
+        {
+            if (amount is { } m && !FitsMinorUnits(m))
+            {
+                return $"its amount {m.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture)} {m.Currency} is larger than the portal stores.";
+            }
+        }
+        return null;
+    }
+
+    private static bool FitsMinorUnits(Money amount)
+    {
+        try
+        {
+            amount.ToMinorUnits();
+            return true;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Copies ERP fields onto the row; true when anything changed.</summary>
