@@ -5,6 +5,7 @@ using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.DemoErp;
 using Portal.Payments.Erp;
+using Portal.Payments.Services;
 using Portal.Payments.Sync;
 using Xunit;
 
@@ -386,6 +387,34 @@ public abstract class ErpSyncTests(TestDatabase database)
         var state = await db.ErpSyncStates.AsNoTracking().SingleAsync(s => s.AccountId == account);
         Assert.Null(state.LastError);
         Assert.NotNull(state.LastSyncedAt);
+    }
+
+    // Review: a page that needed an account's first sync while another node ran it waited a minute and then showed
+    // whatever was stored so far (nothing, or some pages) as the whole account, without a word.
+    [Fact]
+    public async Task A_first_sync_still_running_on_another_node_after_the_wait_is_unavailable_not_an_empty_account()
+    {
+        var account = PortalHarness.NewAccount();
+        await using var h = new PortalHarness(database, options: o => o.FirstSyncWait = TimeSpan.FromSeconds(1));
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // Node B is in the middle of the account's first sync: its lease is live, LastSyncedAt not set yet.
+            db.ErpSyncStates.Add(new ErpSyncStateRecord { AccountId = account, LeaseOwner = "node-b", LeaseExpiresAt = h.Clock.GetUtcNow().UtcDateTime.AddMinutes(2), Cursor = "10" });
+            await db.SaveChangesAsync();
+        }
+        h.SignIn(account);
+
+        await Assert.ThrowsAsync<PortalUnavailableException>(() => h.Get<AccountOverviewService>().GetSummaryAsync());
+        await Assert.ThrowsAsync<PortalUnavailableException>(() => h.Get<ErpSyncService>().EnsureSyncedAsync(account));
+
+        // Node B finishes: the next page shows the account.
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.ErpSyncStates.Where(s => s.AccountId == account)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseExpiresAt, (DateTime?)null).SetProperty(x => x.Cursor, (string?)null));
+        }
+        await h.Get<ErpSyncService>().EnsureSyncedAsync(account);
+        Assert.NotEmpty(await InvoicesAsync(h, account));
     }
 
     /// <summary>Short, so the tests take no time; the harness's fake clock drives it.</summary>

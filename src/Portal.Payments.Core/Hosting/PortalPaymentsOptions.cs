@@ -55,6 +55,13 @@ public sealed class PortalPaymentsOptions
     /// </summary>
     public TimeSpan ErpSyncPageTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a page that needs an account's first sync waits while another node runs it; then the page says the
+    /// account's invoices are still loading (503, try again) rather than show a half-loaded account. One minute; tests
+    /// shorten it.
+    /// </summary>
+    internal TimeSpan FirstSyncWait { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often the outbox looks for due work. Default 2 seconds.</summary>
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 

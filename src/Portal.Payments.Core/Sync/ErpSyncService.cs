@@ -56,7 +56,9 @@ public sealed class ErpSyncService(
             _syncedAccounts[accountId] = true;
             return;
         }
-        for (var attempt = 0; attempt < 120; attempt++)
+        var poll = TimeSpan.FromMilliseconds(500);
+        var waited = TimeSpan.Zero;
+        while (true)
         {
             ErpSyncResult result;
             try
@@ -74,8 +76,18 @@ public sealed class ErpSyncService(
                 _syncedAccounts[accountId] = true;
                 return;
             }
-            // Another node is doing the first sync: wait for it.
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            // Another node is doing the first sync: wait for it, a while. An account whose first sync is still running
+            // after that is not shown half-loaded (its grid, balance and export would be short without a word): the
+            // page says to try again, as when the ERP is not available.
+            if (waited >= options.Value.FirstSyncWait)
+            {
+                logger.LogWarning("The first ERP sync of account {AccountId} is still running on another node after {Waited}; the page that needed it is told to try again",
+                    accountId, waited);
+                throw new PortalUnavailableException("This account's invoices are still being loaded from the ERP. Try again in a minute.");
+            }
+            var step = poll < options.Value.FirstSyncWait - waited ? poll : options.Value.FirstSyncWait - waited;
+            await Task.Delay(step, cancellationToken);
+            waited += step;
             if (await WasSyncedAsync(accountId, cancellationToken))
             {
                 _syncedAccounts[accountId] = true;
