@@ -3,7 +3,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
 using Portal.Payments.Hosting;
 using Portal.Payments.Ui.Tests.Infrastructure;
 
@@ -77,5 +79,81 @@ public sealed class IngestEndpointTests : IAsyncLifetime
         Assert.Contains("X-Portal-Ingest-Key", await noKey.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, wrongKey.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, summary.StatusCode);   // signed out: the host's policy still applies there
+    }
+    private async Task WithDatabaseAsync(Func<PaymentsDbContext, Task> action)
+    {
+        await using var db = await _host!.Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        await action(db);
+    }
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    // Review: a blank id passed the length check, failed in the sync and was answered 503 "The ERP pull failed" with
+    // Retry-After, so the ERP retried a bad request for good; "GLOBEX " made a second account beside GLOBEX.
+    [Fact]
+    public async Task A_blank_account_id_is_a_400_naming_it_and_spaces_around_an_id_are_dropped()
+    {
+        using var blank = await SyncAsync("%20", Key);
+        using var padded = await SyncAsync("GLOBEX%20%20", Key);
+
+        Assert.Equal(HttpStatusCode.BadRequest, blank.StatusCode);
+        Assert.Null(blank.Headers.RetryAfter);
+        Assert.True((await ProblemAsync(blank)).GetProperty("errors").TryGetProperty("accountId", out _));
+        Assert.Equal(HttpStatusCode.OK, padded.StatusCode);
+        Assert.Equal(ErpAccount, (await ProblemAsync(padded)).GetProperty("accountId").GetString());
+        await WithDatabaseAsync(async db =>
+            Assert.Equal([ErpAccount], await db.ErpSyncStates.Where(s => s.AccountId.StartsWith("GLOBEX")).Select(s => s.AccountId).ToListAsync()));
+    }
+
+    // Review: every failure was answered "The ERP pull failed", a database outage too.
+    [Fact]
+    public async Task A_failed_erp_pull_and_a_failure_to_store_its_items_are_told_apart()
+    {
+        // The ERP refuses the stored cursor (its open-items call fails).
+        await WithDatabaseAsync(db =>
+        {
+            db.ErpSyncStates.Add(new ErpSyncStateRecord { AccountId = ErpAccount, Cursor = "not-a-cursor" });
+            return db.SaveChangesAsync();
+        });
+        using var erpFailed = await SyncAsync(ErpAccount, Key);
+
+        // The ERP answers, but the portal's database refuses the items.
+        await WithDatabaseAsync(async db =>
+        {
+            await db.ErpSyncStates.Where(s => s.AccountId == ErpAccount).ExecuteUpdateAsync(s => s.SetProperty(x => x.Cursor, (string?)null));
+            await db.Database.ExecuteSqlRawAsync("CREATE TRIGGER fail_invoices BEFORE INSERT ON pp_invoices BEGIN SELECT RAISE(ABORT, 'database is full'); END;");
+        });
+        using var portalFailed = await SyncAsync(ErpAccount, Key);
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(60)), (erpFailed.StatusCode, erpFailed.Headers.RetryAfter?.Delta));
+        Assert.Equal("The ERP pull failed", (await ProblemAsync(erpFailed)).GetProperty("title").GetString());
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(60)), (portalFailed.StatusCode, portalFailed.Headers.RetryAfter?.Delta));
+        var problem = await ProblemAsync(portalFailed);
+        Assert.Equal("The portal could not store the ERP's items", problem.GetProperty("title").GetString());
+        Assert.DoesNotContain("ERP's open-items call failed", problem.GetProperty("detail").GetString());
+    }
+
+    // Review: while another node held the account's lease the push was answered 200 (Skipped) and dropped; when that
+    // node had already pulled its last page the ERP's change waited for the next scheduled sync.
+    [Fact]
+    public async Task A_push_while_another_node_syncs_the_account_is_answered_503_with_retry_after_and_a_push_again_syncs()
+    {
+        await WithDatabaseAsync(db =>
+        {
+            db.ErpSyncStates.Add(new ErpSyncStateRecord { AccountId = ErpAccount, LeaseOwner = "node-b", LeaseExpiresAt = DateTime.UtcNow.AddMinutes(2) });
+            return db.SaveChangesAsync();
+        });
+        using var busy = await SyncAsync(ErpAccount, Key);
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(10)), (busy.StatusCode, busy.Headers.RetryAfter?.Delta));
+        Assert.Contains("another node", (await ProblemAsync(busy)).GetProperty("title").GetString());
+
+        // Node B is done: the ERP's push again is synced.
+        await WithDatabaseAsync(db => db.ErpSyncStates.Where(s => s.AccountId == ErpAccount)
+            .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseExpiresAt, (DateTime?)null)));
+        using var again = await SyncAsync(ErpAccount, Key);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.True((await ProblemAsync(again)).GetProperty("inserted").GetInt32() > 0);
     }
 }

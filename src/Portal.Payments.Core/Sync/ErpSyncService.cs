@@ -135,7 +135,14 @@ public sealed class ErpSyncService(
             // failed like any other: its error is recorded.
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                logger.LogWarning(ex, "ERP sync of account {AccountId} failed", accountId);
+                if (IsErpFailure(ex))
+                {
+                    logger.LogWarning(ex, "ERP sync of account {AccountId} failed: the ERP's open-items pull failed", accountId);
+                }
+                else
+                {
+                    logger.LogError(ex, "ERP sync of account {AccountId} failed in the portal (storing the ERP's items), not in the ERP", accountId);
+                }
                 await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
                 await db.ErpSyncStates.Where(s => s.AccountId == accountId)
                     .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastError, Truncate(ex.Message, 2000)), CancellationToken.None);
@@ -154,6 +161,15 @@ public sealed class ErpSyncService(
             LeaveGate(accountId, gate);
         }
     }
+
+    private const string ErpFailureKey = "Portal.Payments.ErpSync.ErpFailure";
+
+    /// <summary>
+    /// True when <paramref name="exception"/>, thrown by <see cref="SyncAccountAsync"/>, is the ERP's failure (its
+    /// open-items call failed or timed out, or it answered a page the portal cannot use); false when the portal failed
+    /// (its database, say) while it stored what the ERP answered.
+    /// </summary>
+    public static bool IsErpFailure(Exception exception) => exception.Data[ErpFailureKey] is true;
 
     /// <summary>How many account gates this process holds (for tests): one per account being synced now.</summary>
     internal static int LocalLockCount
@@ -235,7 +251,16 @@ public sealed class ErpSyncService(
 
         while (true)
         {
-            var page = Storable(accountId, await PullPageAsync(accountId, cursor, ct));
+            OpenItemsPage page;
+            try
+            {
+                page = Storable(accountId, await PullPageAsync(accountId, cursor, ct));
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                ex.Data[ErpFailureKey] = true;
+                throw;
+            }
             var now = clock.GetUtcNow().UtcDateTime;
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await using var tx = await db.Database.BeginTransactionAsync(ct);

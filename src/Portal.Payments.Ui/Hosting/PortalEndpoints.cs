@@ -85,22 +85,36 @@ public static class PortalEndpoints
             {
                 return Results.Problem("The X-Portal-Ingest-Key header is missing or wrong.", statusCode: StatusCodes.Status401Unauthorized);
             }
+            // Spaces around the id (an ERP's fixed-width field) are dropped: "ACME " is account ACME, not a second
+            // account. A blank id is the caller's error (400), never a failed pull the ERP would retry for good.
+            accountId = accountId.Trim();
             if (accountId.Length is 0 or > 64)
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { ["accountId"] = ["An account id has 1 to 64 characters."] });
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["accountId"] = ["An account id has 1 to 64 characters (spaces around it are dropped)."] });
             }
             ErpSyncResult result;
             try
             {
                 result = await sync.SyncAccountAsync(accountId, ct);
             }
-            catch (Exception) when (!ct.IsCancellationRequested && !request.HttpContext.Response.HasStarted)
+            catch (Exception ex) when (!ct.IsCancellationRequested && !request.HttpContext.Response.HasStarted)
             {
-                // The pull from the ERP failed (logged, and recorded as the account's last sync error for the health
-                // check): the caller is told to try again, not that the portal broke.
+                // Logged by the sync (saying whose failure it was) and recorded as the account's last sync error for the
+                // health check: the caller is told to try again, not that the portal broke for good.
                 request.HttpContext.Response.Headers.RetryAfter = "60";
-                return Results.Problem("The portal could not pull this account's items from the ERP just now; the error is logged and shown as the account's last sync error. Try again later.",
-                    statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP pull failed");
+                return ErpSyncService.IsErpFailure(ex)
+                    ? Results.Problem("The portal could not pull this account's items from the ERP just now: the ERP's open-items call failed or timed out. The error is logged and shown as the account's last sync error. Try again later.",
+                        statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP pull failed")
+                    : Results.Problem("The ERP answered, but the portal could not store this account's items just now (its database failed); the error is logged. Try again later.",
+                        statusCode: StatusCodes.Status503ServiceUnavailable, title: "The portal could not store the ERP's items");
+            }
+            if (result.Skipped)
+            {
+                // Another node is syncing the account (or took it over). Its pull may have passed the change the ERP is
+                // announcing, so the push is not answered done: the ERP pushes again shortly, and is then synced.
+                request.HttpContext.Response.Headers.RetryAfter = "10";
+                return Results.Problem("Another portal node is syncing this account right now; this request's change may not be in its pull. Push again after the Retry-After delay.",
+                    statusCode: StatusCodes.Status503ServiceUnavailable, title: "The account is being synced by another node");
             }
             return Results.Ok(new { result.AccountId, result.Inserted, result.Updated, result.Closed, result.Skipped });
         })
