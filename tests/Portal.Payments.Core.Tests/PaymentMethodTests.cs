@@ -310,6 +310,154 @@ public abstract class PaymentMethodTests(TestDatabase database)
         Assert.False(list.Single(m => m.Id == a.Id).IsDefault);
     }
 
+    private static async Task ChangeAsync(PortalHarness h, Guid id, Func<IQueryable<PaymentMethodRecord>, Task> change)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        await change(db.PaymentMethods.Where(m => m.Id == id));
+    }
+
+    private static Task ToOtherGatewayAsync(PortalHarness h, Guid id) =>
+        ChangeAsync(h, id, q => q.ExecuteUpdateAsync(x => x.SetProperty(m => m.GatewayKey, "retired-gateway")));
+
+    private static async Task<PaymentMethodView> SoleUsableDefaultAsync(PaymentMethodService s)
+    {
+        var list = await s.ListAsync();
+        var only = Assert.Single(list, m => m.IsDefault);
+        Assert.Contains(only.Status, new[] { PaymentMethodStatus.Active, PaymentMethodStatus.ExpiringSoon });
+        return only;
+    }
+
+    [Fact]
+    public async Task Two_tabs_setting_different_defaults_at_once_leave_exactly_one_default()
+    {
+        await using var h = Harness(database, out var account);
+        var s = h.Get<PaymentMethodService>();
+        var ids = new List<Guid>();
+        foreach (var number in new[] { "4242424242424242", "5555555555554444", "4000056655665556" })
+        {
+            ids.Add((await s.AddCardAsync(new AddCardRequest(Card(h, number), null, Key()))).Id);
+        }
+        for (var round = 0; round < 12; round++)
+        {
+            await using var tab1 = new PortalHarness(database);
+            tab1.SignIn(account);
+            await using var tab2 = new PortalHarness(database);
+            tab2.SignIn(account);
+            var (first, second) = round % 2 == 0 ? (ids[1], ids[2]) : (ids[2], ids[1]);
+            await Task.WhenAll(
+                Task.Run(() => tab1.Get<PaymentMethodService>().SetDefaultAsync(first)),
+                Task.Run(() => tab2.Get<PaymentMethodService>().SetDefaultAsync(second)));
+            Assert.Contains((await SoleUsableDefaultAsync(s)).Id, new[] { first, second });
+            await s.SetDefaultAsync(ids[0]);
+        }
+    }
+
+    [Fact]
+    public async Task Deleting_the_default_and_the_next_method_at_once_leaves_one_usable_default()
+    {
+        for (var round = 0; round < 8; round++)
+        {
+            await using var h = Harness(database, out var account);
+            var s = h.Get<PaymentMethodService>();
+            var a = await s.AddCardAsync(new AddCardRequest(Card(h), null, Key()));
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+            var b = await s.AddCardAsync(new AddCardRequest(Card(h, "5555555555554444"), null, Key()));
+            h.Clock.Advance(TimeSpan.FromSeconds(1));
+            var c = await s.AddCardAsync(new AddCardRequest(Card(h, "4000056655665556"), null, Key()));
+            await using var tab1 = new PortalHarness(database);
+            tab1.SignIn(account);
+            await using var tab2 = new PortalHarness(database);
+            tab2.SignIn(account);
+            await Task.WhenAll(
+                Task.Run(() => tab1.Get<PaymentMethodService>().DeleteAsync(a.Id)),
+                Task.Run(() => tab2.Get<PaymentMethodService>().DeleteAsync(b.Id)));
+            Assert.Equal(c.Id, (await SoleUsableDefaultAsync(s)).Id);
+        }
+    }
+
+    [Fact]
+    public async Task Deleting_the_default_skips_expired_verifying_and_other_gateway_methods()
+    {
+        await using var h = Harness(database, out _); // clock: 2026-03-02
+        var s = h.Get<PaymentMethodService>();
+        var a = await s.AddCardAsync(new AddCardRequest(Card(h), null, Key()));
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        var expired = await s.AddCardAsync(new AddCardRequest(Card(h, "5555555555554444", month: 3, year: 2026), null, Key()));
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        var verifying = await s.AddBankAccountAsync(new(Bank(h), null, Key(), Signed(s)));
+        await ChangeAsync(h, verifying.Id, q => q.ExecuteUpdateAsync(x => x.SetProperty(m => m.VerificationPending, true)));
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        var other = await s.AddCardAsync(new AddCardRequest(Card(h, "4000056655665556"), null, Key()));
+        await ToOtherGatewayAsync(h, other.Id);
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        var usable = await s.AddCardAsync(new AddCardRequest(Card(h, "4012888888881881"), null, Key()));
+        h.Clock.Advance(TimeSpan.FromDays(31)); // April: the March card has expired
+
+        await s.DeleteAsync(a.Id);
+
+        Assert.Equal(usable.Id, (await SoleUsableDefaultAsync(s)).Id);
+        await s.DeleteAsync(usable.Id);
+        Assert.DoesNotContain(await s.ListAsync(), m => m.IsDefault); // none left that can pay: no default
+        Assert.Equal(3, (await s.ListAsync()).Count);
+        Assert.Contains(expired.Id, (await s.ListAsync()).Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task A_method_of_a_gateway_no_longer_run_is_listed_as_such_and_the_first_new_method_becomes_default()
+    {
+        await using var h = Harness(database, out _);
+        var s = h.Get<PaymentMethodService>();
+        var old = await s.AddCardAsync(new AddCardRequest(Card(h), null, Key()));
+        await ToOtherGatewayAsync(h, old.Id);
+        Assert.Equal(PaymentMethodStatus.OtherGateway, (await s.GetAsync(old.Id)).Status);
+
+        var fresh = await s.AddCardAsync(new AddCardRequest(Card(h, "5555555555554444"), null, Key()));
+        var second = await s.AddCardAsync(new AddCardRequest(Card(h, "4000056655665556"), null, Key()));
+
+        Assert.True(fresh.IsDefault);
+        Assert.False(second.IsDefault);
+        var list = await s.ListAsync();
+        Assert.Equal(fresh.Id, (await SoleUsableDefaultAsync(s)).Id);
+        Assert.Equal(PaymentMethodStatus.OtherGateway, list.Single(m => m.Id == old.Id).Status);
+        Assert.False(list.Single(m => m.Id == old.Id).IsDefault);
+    }
+
+    [Fact]
+    public async Task A_new_card_takes_over_from_an_expired_default()
+    {
+        await using var h = Harness(database, out _); // clock: 2026-03-02
+        var s = h.Get<PaymentMethodService>();
+        var expiring = await s.AddCardAsync(new AddCardRequest(Card(h, month: 3, year: 2026), null, Key()));
+        Assert.True(expiring.IsDefault);
+        h.Clock.Advance(TimeSpan.FromDays(31));
+        var card = await s.AddCardAsync(new AddCardRequest(Card(h, "5555555555554444"), null, Key()));
+        var another = await s.AddCardAsync(new AddCardRequest(Card(h, "4000056655665556"), null, Key()));
+        Assert.True(card.IsDefault);
+        Assert.False(another.IsDefault);
+        Assert.Equal(card.Id, (await SoleUsableDefaultAsync(s)).Id);
+    }
+
+    [Fact]
+    public async Task Set_default_is_refused_for_an_expired_a_verifying_or_an_other_gateway_method()
+    {
+        await using var h = Harness(database, out _); // clock: 2026-03-02
+        var s = h.Get<PaymentMethodService>();
+        var a = await s.AddCardAsync(new AddCardRequest(Card(h), null, Key()));
+        var expired = await s.AddCardAsync(new AddCardRequest(Card(h, "5555555555554444", month: 3, year: 2026), null, Key()));
+        var verifying = await s.AddBankAccountAsync(new(Bank(h), null, Key(), Signed(s)));
+        await ChangeAsync(h, verifying.Id, q => q.ExecuteUpdateAsync(x => x.SetProperty(m => m.VerificationPending, true)));
+        var other = await s.AddCardAsync(new AddCardRequest(Card(h, "4000056655665556"), null, Key()));
+        await ToOtherGatewayAsync(h, other.Id);
+        h.Clock.Advance(TimeSpan.FromDays(31));
+
+        foreach (var (id, code) in new[] { (expired.Id, "DefaultMethodExpired"), (verifying.Id, "DefaultMethodVerificationPending"), (other.Id, "DefaultMethodOtherGateway") })
+        {
+            var ex = await Assert.ThrowsAsync<PortalValidationException>(() => s.SetDefaultAsync(id));
+            Assert.Equal(("method", code), (ex.Field, ex.Error?.Code));
+        }
+        Assert.Equal(a.Id, (await SoleUsableDefaultAsync(s)).Id);
+    }
+
     [Fact]
     public async Task Editing_a_card_validates_each_field()
     {

@@ -20,6 +20,11 @@ public enum PaymentMethodStatus
     Expired,
     /// <summary>The gateway is still verifying it.</summary>
     VerificationPending,
+    /// <summary>
+    /// Stored with a gateway the portal no longer runs (the host changed gateways): it cannot pay here, is never the
+    /// default, and can only be deleted.
+    /// </summary>
+    OtherGateway,
 }
 
 /// <summary>A stored payment method as the portal shows it (masked: last four digits only).</summary>
@@ -183,7 +188,7 @@ public sealed class PaymentMethodService(
             .OrderByDescending(m => m.IsDefault).ThenBy(m => m.CreatedAt)
             .ToListAsync(cancellationToken);
         var today = Today;
-        return rows.Select(r => ToView(r, today)).ToList();
+        return rows.Select(r => ToView(r, today, gateway.Key)).ToList();
     }
 
     /// <summary>One method of the current account; <see cref="PortalNotFoundException"/> otherwise.</summary>
@@ -191,10 +196,13 @@ public sealed class PaymentMethodService(
     {
         var scope = await access.ForViewAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return ToView(await FindAsync(db, scope, id, cancellationToken), Today);
+        return ToView(await FindAsync(db, scope, id, cancellationToken), Today, gateway.Key);
     }
 
-    /// <summary>Stores a card. The first method of an account becomes its default.</summary>
+    /// <summary>
+    /// Stores a card. It becomes the account's default when the account has no usable default (<see cref="CanBeDefault"/>):
+    /// its first method, or the first one after a change of gateway.
+    /// </summary>
     public async Task<PaymentMethodView> AddCardAsync(AddCardRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -353,19 +361,38 @@ public sealed class PaymentMethodService(
         {
             throw NotSaved(ex, scope, "update");
         }
-        return ToView(row, Today);
+        return ToView(row, Today, gateway.Key);
     }
 
-    /// <summary>Makes a method the account's default.</summary>
+    /// <summary>
+    /// Makes a method the account's default. Refused for a method that cannot pay: expired, still being verified, of a
+    /// gateway no longer in use, being deleted, or kept for one payment only. Default changes of an account run one at a
+    /// time (<see cref="LockAccountMethodsAsync"/>), so two tabs setting different defaults leave one.
+    /// </summary>
     public async Task SetDefaultAsync(Guid id, CancellationToken cancellationToken = default)
     {
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        await LockAccountMethodsAsync(db, scope.AccountId, cancellationToken);
+        // Read under the lock: what another tab changed meanwhile is seen.
         var row = await FindAsync(db, scope, id, cancellationToken);
         if (row.SingleUse)
         {
             throw PortalFieldError.Of("method", "MethodNotSaved", "This card was added for one payment only and is not saved, so it cannot be the default. Add it again and keep it for future payments.").ToException();
+        }
+        switch (StatusOf(row, Today, gateway.Key))
+        {
+            case PaymentMethodStatus.OtherGateway:
+                throw PortalFieldError.Of("method", "DefaultMethodOtherGateway", "{0} was saved with a payment service this portal no longer uses, so it cannot be the default. Add the card or bank account again, then make it the default.", Describe(row)).ToException();
+            case PaymentMethodStatus.Expired:
+                throw PortalFieldError.Of("method", "DefaultMethodExpired", "{0} has expired, so it cannot be the default. Update its expiry date first, or choose another method.", Describe(row)).ToException();
+            case PaymentMethodStatus.VerificationPending:
+                throw PortalFieldError.Of("method", "DefaultMethodVerificationPending", "{0} is still being verified. It can be made the default once the verification is complete.", Describe(row)).ToException();
+        }
+        if (row.RemovingUntil is { } until && until > Now)
+        {
+            throw PortalFieldError.Of("method", "MethodBeingDeleted", "That payment method is being deleted. Choose another one.").ToException();
         }
         await db.PaymentMethods.Where(m => m.AccountId == scope.AccountId && m.IsDefault && m.Id != id)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, false), cancellationToken);
@@ -416,6 +443,8 @@ public sealed class PaymentMethodService(
         var now = Now;
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        // One default change of the account at a time; what follows reads the account's methods as they are now.
+        await LockAccountMethodsAsync(db, scope.AccountId, CancellationToken.None);
         // Removed at the gateway: recorded whatever the payer's page does now (its cancellation would leave a method listed
         // that can no longer pay). Gone already when the gateway said it detached the method, or another deletion that took
         // the hold over finished first; one that holds it now finishes it itself.
@@ -423,7 +452,7 @@ public sealed class PaymentMethodService(
         if (held is not null && (held.RemovingUntil is not { } holder || holder == until || holder <= now))
         {
             held.RemovingUntil = null;
-            await SoftDeleteAsync(db, held, scope.User.UserId, now, CancellationToken.None);
+            await SoftDeleteAsync(db, held, scope.User.UserId, now, gateway.Key, Today, CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
         }
         await tx.CommitAsync(CancellationToken.None);
@@ -558,23 +587,34 @@ public sealed class PaymentMethodService(
     }
 
     /// <summary>
-    /// Marks a tracked method deleted (kept for history), moves the default to the oldest remaining method and revokes its
-    /// ACH authorizations (kept <see cref="AchRetention"/>); the caller saves. Shared with methods detached at the gateway.
+    /// Marks a tracked method deleted (kept for history), moves the default to the oldest remaining method that can be the
+    /// default (<see cref="CanBeDefault"/>: of <paramref name="gatewayKey"/>, the gateway in use, not expired on
+    /// <paramref name="today"/>, verified, not being deleted; none: the account has no default) and revokes its ACH
+    /// authorizations (kept <see cref="AchRetention"/>); the caller saves, inside its transaction. Shared with methods
+    /// detached at the gateway. Locks the account's methods first (<see cref="LockAccountMethodsAsync"/>) and reads whether
+    /// the method is the default under that lock, so a default set or moved meanwhile by another tab is seen.
     /// </summary>
-    internal static async Task SoftDeleteAsync(PaymentsDbContext db, PaymentMethodRecord row, string userId, DateTime now, CancellationToken ct)
+    internal static async Task SoftDeleteAsync(PaymentsDbContext db, PaymentMethodRecord row, string userId, DateTime now, string gatewayKey, DateOnly today, CancellationToken ct)
     {
-        row.DeletedAt = now;
-        row.UpdatedAt = now;
         var id = row.Id;
         var accountId = row.AccountId;
-        if (row.IsDefault)
+        await LockAccountMethodsAsync(db, accountId, ct);
+        var wasDefault = await db.PaymentMethods.AsNoTracking().Where(m => m.Id == id).Select(m => m.IsDefault).FirstOrDefaultAsync(ct);
+        row.DeletedAt = now;
+        row.UpdatedAt = now;
+        row.IsDefault = false;
+        // Written even when the row was read before another tab made it the default.
+        db.Entry(row).Property(m => m.IsDefault).IsModified = true;
+        if (wasDefault)
         {
-            row.IsDefault = false;
-            var next = await db.PaymentMethods.Where(m => m.AccountId == accountId && m.DeletedAt == null && !m.SingleUse && m.Id != id)
+            var next = await CanBeDefault(db.PaymentMethods.Where(m => m.AccountId == accountId && m.Id != id), gatewayKey, today, now)
                 .OrderBy(m => m.CreatedAt).FirstOrDefaultAsync(ct);
             if (next is not null)
             {
                 next.IsDefault = true;
+                var nextId = next.Id;
+                await db.PaymentMethods.Where(m => m.AccountId == accountId && m.IsDefault && m.Id != id && m.Id != nextId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, false), ct);
             }
         }
         var authorizations = await db.AchAuthorizations.AsNoTracking()
@@ -662,14 +702,43 @@ public sealed class PaymentMethodService(
         }
     }
 
+    /// <summary>
+    /// Row-locks every stored method of the account until the transaction ends (PostgreSQL; SQLite has one writer at a
+    /// time anyway): the account's default changes (set default, a deletion moving it, a new method taking it) run one
+    /// after the other, each reading the methods as the one before left them, so the account keeps one default.
+    /// </summary>
+    internal static Task<int> LockAccountMethodsAsync(PaymentsDbContext db, string accountId, CancellationToken ct) =>
+        db.PaymentMethods.Where(m => m.AccountId == accountId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, m => m.IsDefault), ct);
+
+    /// <summary>
+    /// The methods that can be an account's default: saved for future payments, not deleted nor being deleted, of the
+    /// gateway in use (<paramref name="gatewayKey"/>), verified, and not expired on <paramref name="today"/>.
+    /// </summary>
+    internal static IQueryable<PaymentMethodRecord> CanBeDefault(IQueryable<PaymentMethodRecord> methods, string gatewayKey, DateOnly today, DateTime now)
+    {
+        var year = today.Year;
+        var month = today.Month;
+        return methods.Where(m => m.DeletedAt == null && !m.SingleUse && m.GatewayKey == gatewayKey && !m.VerificationPending
+            && (m.RemovingUntil == null || m.RemovingUntil <= now)
+            && (m.Type != PaymentMethodType.Card || m.ExpiryYear == null || m.ExpiryMonth == null
+                || m.ExpiryYear > year || (m.ExpiryYear == year && m.ExpiryMonth >= month)));
+    }
+
     private async Task<PaymentMethodView> SaveAsync(AccountScope scope, StoredMethodDetails d, string? nickname, (string Signer, AchAgreement Agreement)? signature, bool singleUse, DateTime now, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (!singleUse)
+        {
+            // Whether it becomes the default is decided under the lock of the account's default changes.
+            await LockAccountMethodsAsync(db, scope.AccountId, ct);
+        }
         // A double click sends the same idempotency key: the gateway answers the same token, so return what the first click stored.
         var existing = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.AccountId == scope.AccountId && m.GatewayKey == gateway.Key && m.Token == d.Token, ct);
         if (existing is not null)
         {
-            return ToView(existing, Today);
+            return ToView(existing, Today, gateway.Key);
         }
 
         var row = new PaymentMethodRecord
@@ -695,8 +764,14 @@ public sealed class PaymentMethodService(
             UpdatedAt = now,
             CreatedByUserId = scope.User.UserId,
             SingleUse = singleUse,
-            IsDefault = !singleUse && !await db.PaymentMethods.AnyAsync(m => m.AccountId == scope.AccountId && m.DeletedAt == null && !m.SingleUse, ct),
         };
+        row.IsDefault = !singleUse && await TakesDefaultAsync(db, scope.AccountId, row, ct);
+        if (row.IsDefault)
+        {
+            // A default that cannot pay any more (expired, of another gateway) gives way to the new method.
+            await db.PaymentMethods.Where(m => m.AccountId == scope.AccountId && m.IsDefault)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, false), ct);
+        }
         db.PaymentMethods.Add(row);
         if (signature is { } s)
         {
@@ -719,6 +794,7 @@ public sealed class PaymentMethodService(
         try
         {
             await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex)
         {
@@ -729,10 +805,26 @@ public sealed class PaymentMethodService(
             {
                 throw NotSaved(ex, scope, "add");
             }
-            return ToView(winner, Today);
+            return ToView(winner, Today, gateway.Key);
         }
         logger.LogInformation("Payment method {MethodId} ({Type} ending {Last4}) added to {AccountId}", row.Id, row.Type, row.Last4, scope.AccountId);
-        return ToView(row, Today);
+        return ToView(row, Today, gateway.Key);
+    }
+
+    /// <summary>
+    /// A new method becomes the default when the account has no default that can pay (<see cref="CanBeDefault"/>): one that
+    /// can pay itself takes over from an expired or other gateway's default; one still being verified only when the account
+    /// has no default of the gateway in use at all (as the first method always did).
+    /// </summary>
+    private async Task<bool> TakesDefaultAsync(PaymentsDbContext db, string accountId, PaymentMethodRecord row, CancellationToken ct)
+    {
+        var today = Today;
+        if (await CanBeDefault(db.PaymentMethods.Where(m => m.AccountId == accountId && m.IsDefault), gateway.Key, today, Now).AnyAsync(ct))
+        {
+            return false;
+        }
+        return StatusOf(row, today, gateway.Key) is not (PaymentMethodStatus.Expired or PaymentMethodStatus.VerificationPending)
+            || !await db.PaymentMethods.AnyAsync(m => m.AccountId == accountId && m.IsDefault && m.DeletedAt == null && m.GatewayKey == gateway.Key, ct);
     }
 
     /// <summary>A database refusal, logged in full and told to the payer as a field message (the circuit lives on).</summary>
@@ -792,7 +884,7 @@ public sealed class PaymentMethodService(
         _ => "method",
     };
 
-    internal static PaymentMethodView ToView(PaymentMethodRecord r, DateOnly today) => new()
+    internal static PaymentMethodView ToView(PaymentMethodRecord r, DateOnly today, string gatewayKey) => new()
     {
         Id = r.Id,
         Type = r.Type,
@@ -809,7 +901,7 @@ public sealed class PaymentMethodService(
         Nickname = r.Nickname,
         IsDefault = r.IsDefault,
         SavedForFuture = !r.SingleUse,
-        Status = StatusOf(r, today),
+        Status = StatusOf(r, today, gatewayKey),
         CreatedAt = Utc(r.CreatedAt),
     };
 
@@ -818,8 +910,16 @@ public sealed class PaymentMethodService(
         ? $"{r.BrandOrBank ?? "Card"} •••• {r.Last4}"
         : $"{r.BrandOrBank ?? "Bank account"} {(r.BankAccountType == BankAccountType.Savings ? "savings" : "checking")} •••• {r.Last4}";
 
-    internal static PaymentMethodStatus StatusOf(PaymentMethodRecord r, DateOnly today)
+    /// <summary>
+    /// Where a method stands on <paramref name="today"/>; with <paramref name="gatewayKey"/> (the gateway in use), a method
+    /// of another gateway is <see cref="PaymentMethodStatus.OtherGateway"/> whatever else holds for it.
+    /// </summary>
+    internal static PaymentMethodStatus StatusOf(PaymentMethodRecord r, DateOnly today, string? gatewayKey = null)
     {
+        if (gatewayKey is not null && !string.Equals(r.GatewayKey, gatewayKey, StringComparison.Ordinal))
+        {
+            return PaymentMethodStatus.OtherGateway;
+        }
         if (r.VerificationPending)
         {
             return PaymentMethodStatus.VerificationPending;

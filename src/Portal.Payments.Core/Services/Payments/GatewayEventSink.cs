@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Portal.Payments.Data;
 using Portal.Payments.Gateways;
+using Portal.Payments.Hosting;
 
 namespace Portal.Payments.Services.Payments;
 
@@ -16,6 +18,7 @@ internal sealed class GatewayEventSink(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     PaymentLifecycle lifecycle,
     TimeProvider clock,
+    IOptions<PortalPaymentsOptions> options,
     ILogger<GatewayEventSink> logger) : IGatewayEventSink
 {
     /// <summary>The user id recorded for changes a gateway event made.</summary>
@@ -246,7 +249,7 @@ internal sealed class GatewayEventSink(
                 return (GatewayEventOutcome.Ignored, null);
             }
             // It can never pay: removed as a detached method is (authorization revoked), so it is not offered any more.
-            await PaymentMethodService.SoftDeleteAsync(db, method, SystemUser, now, ct);
+            await PaymentMethodService.SoftDeleteAsync(db, method, SystemUser, now, gatewayKey, options.Value.Today(clock), ct);
             AuditLog.Add(db, method.AccountId, SystemUser, "payment-method.verification-failed", method.Id.ToString(), now,
                 new { method.Last4, Reason = e.VerificationFailure });
             logger.LogWarning("Payment method {MethodId} ({Type} ending {Last4}) of account {AccountId} failed the gateway's verification and was removed: {Reason}",
@@ -293,7 +296,7 @@ internal sealed class GatewayEventSink(
         {
             return (GatewayEventOutcome.Unknown, null);
         }
-        await PaymentMethodService.SoftDeleteAsync(db, method, SystemUser, clock.GetUtcNow().UtcDateTime, ct);
+        await PaymentMethodService.SoftDeleteAsync(db, method, SystemUser, clock.GetUtcNow().UtcDateTime, gatewayKey, options.Value.Today(clock), ct);
         return (GatewayEventOutcome.Applied, null);
     }
 
