@@ -101,8 +101,13 @@ public class PaymentMethodPickerTests : PaymentMethodTestContext
     public async Task An_expired_default_is_not_preselected()
     {
         await StartAsync();
+        var visa = await AddCardAsync();
+        // The default card expired after the Visa was added (a new card added now would take the default over).
         await InsertCardRowAsync(month: 2, year: 2027, last4: "4444", isDefault: true);
-        await AddCardAsync();                                                   // not the default: one exists
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.PaymentMethods.Where(m => m.Id == visa.Id).ExecuteUpdateAsync(x => x.SetProperty(m => m.IsDefault, false));
+        }
 
         var cut = RenderPicker();
         WaitForOptions(cut);
@@ -110,6 +115,30 @@ public class PaymentMethodPickerTests : PaymentMethodTestContext
         Assert.DoesNotContain(cut.FindAll("input[type=radio]"), o => o.HasAttribute("checked"));
         Assert.Empty(_values);
         Assert.True(Option(cut, "Mastercard •••• 4444").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public async Task A_method_of_a_gateway_no_longer_run_is_shown_disabled_with_the_reason_and_the_new_gateways_card_is_preselected()
+    {
+        await StartAsync();
+        // The default when the host ran another gateway.
+        var old = await InsertCardRowAsync(month: 12, year: 2030, last4: "4444", isDefault: true);
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.PaymentMethods.Where(m => m.Id == old).ExecuteUpdateAsync(x => x.SetProperty(m => m.GatewayKey, "retired-gateway"));
+        }
+        var visa = await AddCardAsync();                                        // the first of the gateway in use: the default
+
+        var cut = RenderPicker();
+        WaitForOptions(cut);
+
+        var retired = Option(cut, "Mastercard •••• 4444");
+        Assert.True(retired.HasAttribute("disabled"));
+        Assert.False(retired.HasAttribute("checked"));
+        Assert.Contains("no longer usable here: saved with a previous payment service", LabelOf(cut, retired).TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain("default", LabelOf(cut, retired).TextContent, StringComparison.Ordinal);
+        Assert.Equal([visa.Id], _values);
+        Assert.True(Option(cut, "Visa •••• 4242").HasAttribute("checked"));
     }
 
     [Fact]

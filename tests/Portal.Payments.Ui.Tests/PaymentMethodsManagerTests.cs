@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
 using AngleSharp.Dom;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
@@ -155,6 +158,32 @@ public class PaymentMethodsManagerTests : PaymentMethodTestContext
         Assert.Single(Buttons(RowFor(cut, Visa), $"Set default: {Visa}"));
         Assert.Empty(Buttons(RowFor(cut, Mastercard), $"Set default: {Mastercard}"));
         Assert.True((await Methods.ListAsync()).Single(m => m.Last4 == "4444").IsDefault);
+    }
+
+    [Fact]
+    public async Task Set_default_is_not_offered_for_an_expired_a_verifying_or_an_other_gateway_method()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var bank = await AddBankAccountAsync();
+        await InsertCardRowAsync(month: 2, year: 2027, last4: "4444");             // expired since 1 March
+        var retired = await InsertCardRowAsync(month: 12, year: 2030, last4: "0005", brand: "Discover");
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.PaymentMethods.Where(m => m.Id == bank.Id).ExecuteUpdateAsync(x => x.SetProperty(m => m.VerificationPending, true));
+            await db.PaymentMethods.Where(m => m.Id == retired).ExecuteUpdateAsync(x => x.SetProperty(m => m.GatewayKey, "retired-gateway"));
+        }
+
+        var cut = RenderManager();
+
+        const string Discover = "Discover •••• 0005";
+        Assert.Equal("Not usable here any more", Status(RowFor(cut, Discover)));
+        foreach (var display in new[] { Mastercard, Bank, Discover })
+        {
+            Assert.Empty(Buttons(RowFor(cut, display), $"Set default: {display}"));
+            Assert.Single(Buttons(RowFor(cut, display), $"Delete {display}"));
+        }
+        Assert.NotNull(DefaultBadge(RowFor(cut, Visa)));
     }
 
     [Fact]
