@@ -924,15 +924,18 @@ public sealed class PaymentMethodService(
         {
             return PaymentMethodStatus.VerificationPending;
         }
-        if (r.Type != PaymentMethodType.Card || r.ExpiryMonth is not { } m || r.ExpiryYear is not { } y)
+        if (LastValidDay(r) is not { } lastValidDay)
         {
             return PaymentMethodStatus.Active;
         }
-        var lastValidDay = new DateOnly(y, m, DateTime.DaysInMonth(y, m));
         return lastValidDay < today ? PaymentMethodStatus.Expired
             : lastValidDay.DayNumber - today.DayNumber <= ExpiringSoonDays ? PaymentMethodStatus.ExpiringSoon
             : PaymentMethodStatus.Active;
     }
+
+    /// <summary>The last day a card can pay (the end of its expiry month); null for a bank account or a card without expiry.</summary>
+    internal static DateOnly? LastValidDay(PaymentMethodRecord r) =>
+        r.Type == PaymentMethodType.Card && r.ExpiryMonth is { } m && r.ExpiryYear is { } y ? new DateOnly(y, m, DateTime.DaysInMonth(y, m)) : null;
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 

@@ -402,8 +402,7 @@ public sealed class AutopayRunner(
             return "The autopay payment method was removed; choose another one in the autopay settings.";
         }
         var described = PaymentMethodService.Describe(method);
-        if (method.Type == PaymentMethodType.Card && method.ExpiryMonth is { } m && method.ExpiryYear is { } y
-            && new DateOnly(y, m, DateTime.DaysInMonth(y, m)) is var lastValidDay && lastValidDay < debit)
+        if (PaymentMethodService.LastValidDay(method) is { } lastValidDay && lastValidDay < debit)
         {
             return lastValidDay < today
                 ? $"{described} has expired; update its expiry date or choose another method in the autopay settings."

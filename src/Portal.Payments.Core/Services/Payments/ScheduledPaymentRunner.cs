@@ -204,9 +204,13 @@ internal sealed class ScheduledPaymentRunner(
         var quote = new FeeQuotes(fees, Money.FromMinorUnits(payment.AmountMinor - payment.FeeMinor, payment.Currency), payment.BillingRegion,
             payment.AutopayEnrollmentId is null ? FeeOccasion.Scheduled : FeeOccasion.Autopay, Today).For(method.Type, method.Funding);
         var fee = quote.Charged ? quote.Amount.ToMinorUnits() : 0;
-        if (fee != payment.FeeMinor && payment.AutopayEnrollmentId is { } enrollmentId)
+        if (fee == payment.FeeMinor)
         {
-            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            return null;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        if (payment.AutopayEnrollmentId is { } enrollmentId)
+        {
             var max = await db.AutopayEnrollments.AsNoTracking().Where(e => e.Id == enrollmentId).Select(e => e.MaxPaymentMinor).FirstOrDefaultAsync(CancellationToken.None);
             var charged = payment.AmountMinor - payment.FeeMinor + fee;
             if (max is { } m && charged > m)
@@ -215,11 +219,7 @@ internal sealed class ScheduledPaymentRunner(
                     Money.FromMinorUnits(m, payment.Currency)) + " Nothing was charged.";
             }
         }
-        if (fee != payment.FeeMinor)
-        {
-            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            await lifecycle.RepriceFeeAsync(db, payment, fee, quote.Charged ? quote.Label : null, CancellationToken.None);
-        }
+        await lifecycle.RepriceFeeAsync(db, payment, fee, quote.Charged ? quote.Label : null, CancellationToken.None);
         return null;
     }
 

@@ -457,8 +457,7 @@ public sealed class ScheduledPaymentService(
     /// </summary>
     private static void RequireValidOn(PaymentMethodRecord method, DateOnly date, string field)
     {
-        if (method.Type == Gateways.PaymentMethodType.Card && method.ExpiryMonth is { } m && method.ExpiryYear is { } y
-            && new DateOnly(y, m, DateTime.DaysInMonth(y, m)) is var lastValidDay && lastValidDay < date)
+        if (PaymentMethodService.LastValidDay(method) is { } lastValidDay && lastValidDay < date)
         {
             throw PortalFieldError.Of(field, "MethodExpiresBeforeDate",
                 "{0} expires on {1:MMMM d, yyyy}, before the payment date of {2:MMMM d, yyyy}. Choose another method, update its expiry date or choose an earlier date.",
