@@ -296,6 +296,31 @@ public abstract class AutopayTests(TestDatabase database)
             .Select(e => e.TextBody.Contains("INV-U1") ? "INV-U1" : "INV-U2").Order().ToArray());
     }
 
+    // Review: the notice's "sent" mark stayed when the payer moved the payment later, so no notice came before the new date.
+    [Fact]
+    public async Task An_autopay_payment_moved_later_after_its_notice_gets_a_new_notice_before_the_new_date()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-U3", 25_000, DueInDays: 2));   // 3/4
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        var runner = h.Get<AutopayRunner>();
+        await runner.NotifyUpcomingAsync();
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.AutopayUpcoming);
+
+        var scheduled = Assert.Single(await PaymentsAsync(h, account));
+        await h.Get<ScheduledPaymentService>().ChangeAsync(scheduled.Id, new DateOnly(2026, 3, 20), null);
+        await runner.NotifyUpcomingAsync();   // 3/2: the new date is not within 3 days yet
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.AutopayUpcoming);
+
+        h.Clock.Advance(TimeSpan.FromDays(16));   // 3/18: within 3 days of 3/20
+        await runner.NotifyUpcomingAsync();
+        await runner.NotifyUpcomingAsync();
+        var notices = (await EmailsAsync(h, account)).Where(e => e.Kind == NotificationKind.AutopayUpcoming).ToList();
+        Assert.Equal(2, notices.Count);
+        Assert.Single(notices, e => e.Subject.StartsWith("Upcoming autopay on March 20, 2026", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_bank_account_needs_a_signed_recurring_authorization_that_stays_on_file_for_other_changes_and_is_revoked_on_cancel()
     {

@@ -649,6 +649,12 @@ public sealed class PaymentLifecycle(
         {
             await db.Invoices.Where(i => i.AccountId == accountId && i.ActivePaymentId == id && i.Status == InvoiceStatus.Scheduled)
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.ScheduledFor, (DateOnly?)date).SetProperty(i => i.Version, i => i.Version + 1), ct);
+            if (payment.AutopayEnrollmentId is not null && date > oldDate)
+            {
+                // The "upcoming autopay" notice went out for the old date: moved later, the payer is told again before the new one.
+                await db.AutopayItems.Where(i => i.PaymentId == id && i.UpcomingNotifiedAt != null)
+                    .ExecuteUpdateAsync(s => s.SetProperty(i => i.UpcomingNotifiedAt, (DateTime?)null), ct);
+            }
         }
 
         var before = new { Amount = oldAmount, Date = oldDate, Method = payment.MethodDescription, Invoices = payment.Allocations.Select(a => a.InvoiceNumber).ToList() };
