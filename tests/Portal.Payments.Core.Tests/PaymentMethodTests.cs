@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.Gateways;
@@ -420,6 +422,52 @@ public abstract class PaymentMethodTests(TestDatabase database)
         Assert.Equal(fresh.Id, (await SoleUsableDefaultAsync(s)).Id);
         Assert.Equal(PaymentMethodStatus.OtherGateway, list.Single(m => m.Id == old.Id).Status);
         Assert.False(list.Single(m => m.Id == old.Id).IsDefault);
+    }
+
+    /// <summary>The sandbox, except that it does not know the tokens of <see cref="Foreign"/> (another gateway's) and counts the asks.</summary>
+    private sealed class CurrentGateway(SandboxGateway inner) : SandboxPassThrough(inner)
+    {
+        public HashSet<string> Foreign { get; } = [];
+        public int Asked;
+
+        public override Task<GatewayOperationResult> RemoveMethodAsync(string token, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Asked);
+            return Foreign.Contains(token) ? Task.FromResult(GatewayOperationResult.Fail(GatewayErrorCode.InvalidToken, "No such payment method.")) : Inner.RemoveMethodAsync(token, cancellationToken);
+        }
+
+        public override Task<GatewayOperationResult> UpdateMethodAsync(UpdateMethodRequest request, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Asked);
+            return Foreign.Contains(request.Token) ? Task.FromResult(GatewayOperationResult.Fail(GatewayErrorCode.InvalidToken, "No such payment method.")) : Inner.UpdateMethodAsync(request, cancellationToken);
+        }
+    }
+
+    // Review: a method of a gateway no longer run was sent to the current gateway to be removed or changed; a gateway that
+    // does not know the token refused, so the payer could never delete it, and a change showed the gateway's refusal.
+    [Fact]
+    public async Task A_method_of_a_gateway_no_longer_run_is_deleted_without_asking_the_current_gateway_and_its_details_are_not_sent_to_it()
+    {
+        CurrentGateway? current = null;
+        await using var h = PaymentSeed.Harness(database, out _, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => current = new CurrentGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var s = h.Get<PaymentMethodService>();
+        var old = await s.AddCardAsync(new AddCardRequest(Card(h), null, Key()));
+        var kept = await s.AddCardAsync(new AddCardRequest(Card(h, "5555555555554444"), null, Key()));
+        await ToOtherGatewayAsync(h, old.Id);
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            current!.Foreign.Add(await db.PaymentMethods.Where(m => m.Id == old.Id).Select(m => m.Token).SingleAsync());
+        }
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => s.UpdateAsync(old.Id, new() { ExpiryMonth = 1, ExpiryYear = 2031 }));
+        Assert.Equal(("expiry", (string?)"MethodOtherGatewayNotUpdatable"), (refused.Field, refused.Error?.Code));
+        Assert.Equal("Ops card", (await s.UpdateAsync(old.Id, new() { Nickname = "Ops card" })).Nickname);   // the nickname is the portal's own
+
+        await s.DeleteAsync(old.Id);
+
+        Assert.Equal(0, current.Asked);
+        Assert.Equal([kept.Id], (await s.ListAsync()).Select(m => m.Id).ToArray());
     }
 
     [Fact]

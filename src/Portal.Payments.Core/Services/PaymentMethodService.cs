@@ -315,6 +315,13 @@ public sealed class PaymentMethodService(
 
         if (expiryChanged || holderChanged || postalChanged)
         {
+            if (!string.Equals(row.GatewayKey, gateway.Key, StringComparison.Ordinal))
+            {
+                // Its token belongs to a gateway this portal no longer runs: the current one would not know it.
+                throw PortalFieldError.Of(expiryChanged ? "expiry" : holderChanged ? "holderName" : "postalCode", "MethodOtherGatewayNotUpdatable",
+                    "{0} was saved with a payment service this portal no longer uses, so its details cannot be changed. Add the card or bank account again (then delete this one). The nickname can still be changed here.",
+                    Describe(row)).ToException();
+            }
             if (!gateway.Capabilities.HasFlag(GatewayCapabilities.UpdateMethods))
             {
                 // Asking would only bring the gateway's "unsupported": say what the payer can do instead, by the field changed.
@@ -419,7 +426,11 @@ public sealed class PaymentMethodService(
         var (row, until) = await HoldForRemovalAsync(scope, id, cancellationToken);
         // Not cut short by the page going away: a removal the gateway made must be recorded (the ask has its time limit).
         // No answer in time throws (GatewayNotAnswering) with the hold kept: the gateway may have removed it.
-        var removed = await AskGatewayAsync("remove", scope, ct => gateway.RemoveMethodAsync(row.Token, ct), CancellationToken.None);
+        // A method of a gateway this portal no longer runs is not sent to the current one, which does not know its token.
+        var otherGateway = !string.Equals(row.GatewayKey, gateway.Key, StringComparison.Ordinal);
+        var removed = otherGateway
+            ? GatewayOperationResult.Fail(GatewayErrorCode.Unsupported, "The gateway that stored it is no longer run.")
+            : await AskGatewayAsync("remove", scope, ct => gateway.RemoveMethodAsync(row.Token, ct), CancellationToken.None);
         if (!removed.Succeeded && removed.ErrorCode is not (GatewayErrorCode.NotFound or GatewayErrorCode.Unsupported))
         {
             if (Payments.PaymentLifecycle.IsUnknownOutcome(removed.ErrorCode))
@@ -436,8 +447,16 @@ public sealed class PaymentMethodService(
         if (removed.ErrorCode == GatewayErrorCode.Unsupported)
         {
             // The payer asked for it gone: it is, from the portal. The gateway keeps the token; say so to the operator.
-            logger.LogWarning("Payment method {MethodId} of {AccountId} is deleted in the portal, but gateway {Gateway} cannot remove stored methods: its token stays there",
-                row.Id, scope.AccountId, gateway.Key);
+            if (otherGateway)
+            {
+                logger.LogWarning("Payment method {MethodId} of {AccountId} is deleted in the portal; it was stored with gateway {Gateway}, which this portal no longer runs, so its token stays there",
+                    row.Id, scope.AccountId, row.GatewayKey);
+            }
+            else
+            {
+                logger.LogWarning("Payment method {MethodId} of {AccountId} is deleted in the portal, but gateway {Gateway} cannot remove stored methods: its token stays there",
+                    row.Id, scope.AccountId, gateway.Key);
+            }
         }
 
         var now = Now;
