@@ -193,6 +193,59 @@ public class AutopayManagerTests : PayTestContext
         Assert.DoesNotContain(await PaymentsAsync(), p => p.Status == PaymentStatus.Scheduled);
     }
 
+    // Review (accessibility): every step of the page replaced the section holding the button just pressed (Set up, Review,
+    // Turn on, Turn off, Keep) and an invoice's Exclude and Put back replaced each other, with no focus moved: a keyboard
+    // or screen-reader user was dropped to the top of the page after each press.
+    [Fact]
+    public async Task Each_step_and_each_exclude_or_put_back_moves_the_focus_to_what_replaced_the_button_pressed()
+    {
+        await StartAsync();
+        await SeedAsync(("INV-3251", 20_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var dialogJs = JSInterop.SetupModule(PanelFocusChecks.DialogModule);
+        var cut = RenderPage();
+        string[] Moves() => [.. dialogJs.Invocations.Where(i => i.Identifier == "focusMarked").Select(i => (string)i.Arguments[0]!)];
+        string Heading(string section) => cut.Find($"[data-testid={section}] h2").GetAttribute("data-focus")!;
+        void Moved(int count, string to)
+        {
+            cut.WaitForAssertion(() => Assert.Equal(count, Moves().Length), Timeout);
+            Assert.Equal(to, Moves()[^1]);
+            Assert.Equal("-1", cut.Find($"[data-focus='{to}']").GetAttribute("tabindex"));   // a heading that can take the focus
+        }
+
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        Moved(1, Heading("autopay-form"));
+        Button(cut, "Review autopay").Click();
+        Moved(2, Heading("autopay-review"));
+        Button(cut, "Change").Click();
+        Moved(3, Heading("autopay-form"));
+        Button(cut, "Review autopay").Click();
+        Button(cut, "Turn on autopay").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-summary]")), Timeout);
+        Moved(5, Heading("autopay-summary"));
+
+        var exclude = Button(cut, "Exclude INV-3251 from autopay");
+        var item = exclude.GetAttribute("data-focus")!;
+        exclude.Click();
+        cut.WaitForAssertion(() => Assert.NotNull(Button(cut, "Put INV-3251 back in autopay")), Timeout);
+        cut.WaitForAssertion(() => Assert.Equal(item, Moves()[^1]), Timeout);
+        Assert.Equal(item, Button(cut, "Put INV-3251 back in autopay").GetAttribute("data-focus"));
+        Button(cut, "Put INV-3251 back in autopay").Click();
+        cut.WaitForAssertion(() => Assert.StartsWith("INV-3251 is back in autopay", Text(cut, "autopay-status")), Timeout);
+        cut.WaitForAssertion(() => Assert.Equal(7, Moves().Length), Timeout);
+        Assert.Equal(item, Moves()[^1]);
+
+        Button(cut, "Turn off autopay").Click();
+        Moved(8, Heading("autopay-confirm-off"));
+        Button(cut, "Keep autopay").Click();
+        Moved(9, Heading("autopay-summary"));
+        Button(cut, "Turn off autopay").Click();
+        Buttons(cut.Find("[data-testid=autopay-confirm-off]"), "Turn off autopay")[0].Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-off]")), Timeout);
+        Moved(11, Heading("autopay-off"));
+    }
+
     // Review: a database failure during an exclude (or put back, or turning off) escaped and replaced the page.
     [Fact]
     public async Task An_exclude_that_fails_on_our_side_says_so_and_the_list_shows_what_holds()
