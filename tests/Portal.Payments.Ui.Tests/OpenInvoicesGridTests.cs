@@ -131,6 +131,48 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.Equal("", cut.Find("input[type=search]").GetAttribute("value") ?? "");
     }
 
+    // Review (accessibility): "Clear search" removes itself with the text, "Clear filters" goes with the empty result,
+    // "Clear selection" goes with the selection and "Select all … matching" once taken; the focus on each fell to the top
+    // of the page. Now it goes to the search box, the grid, or on to paying what was selected.
+    [Fact]
+    public async Task A_button_that_removes_itself_hands_the_focus_on_instead_of_dropping_it_to_the_page()
+    {
+        var dialogJs = JSInterop.SetupModule(Infrastructure.PanelFocusChecks.DialogModule);
+        var cut = await RenderLoadedAsync();
+        // The search box's reference, as the grid holds it (bUnit's markup leaves the capture id out here).
+        string SearchRef() => typeof(PortalGrid<InvoiceRow>).GetField("_searchInput", BindingFlags.NonPublic | BindingFlags.Instance)
+            ?.GetValue(cut.FindComponent<PortalGrid<InvoiceRow>>().Instance) is ElementReference input ? input.Id ?? "" : "";
+        string[] Focused() => [.. JSInterop.Invocations.Where(i => i.Identifier == "Blazor._internal.domWrapper.focus")
+            .Select(i => ((ElementReference)i.Arguments[0]!).Id)];
+        string[] FocusedFirst() => [.. dialogJs.Invocations.Where(i => i.Identifier == "focusFirst").Select(i => (string)i.Arguments[0]!)];
+
+        Search(cut, "no such invoice");
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=grid-no-results]")), Timeout);
+        await cut.InvokeAsync(() => cut.Find("button[aria-label='Clear search']").Click());
+        cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
+        Assert.Empty(cut.FindAll("button[aria-label='Clear search']"));
+        var search = SearchRef();
+        Assert.NotEqual("", search);
+        Assert.Equal([search], Focused());
+
+        Search(cut, "no such invoice");
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=grid-no-results]")), Timeout);
+        await cut.InvokeAsync(() => Button(cut, "Clear filters").Click());
+        cut.WaitForAssertion(() => Assert.Equal(25, RowNumbers(cut).Count), Timeout);
+        Assert.Equal([search, search], Focused());
+
+        cut.WaitForElement("[data-testid=select-all-matching]", Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=select-all-matching]").Click());
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=select-all-matching]")), Timeout);
+        cut.WaitForAssertion(() => Assert.Equal(["[data-testid=pay-selected]"], FocusedFirst()), Timeout);
+        Assert.Single(cut.FindAll("[data-testid=pay-selected]"));
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=clear-selection]").Click());
+        Assert.Empty(cut.FindAll("[data-testid=clear-selection]"));
+        cut.WaitForAssertion(() => Assert.Equal(["[data-testid=pay-selected]", "[data-testid=grid-grid] [role=grid]"], FocusedFirst()), Timeout);
+        Assert.Single(cut.FindAll("[data-testid=grid-grid] [role=grid]"));
+    }
+
     [Fact]
     public async Task Aging_bucket_toggle_filters_the_grid_and_a_second_click_clears_it()
     {

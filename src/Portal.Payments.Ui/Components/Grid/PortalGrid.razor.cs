@@ -609,8 +609,24 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     {
         _debounce?.Cancel();
         _search = null;
+        // The clear button goes with the text: the search box takes the focus instead of the page's top.
+        _searchFocus.Request();
         await ApplySearchAsync();
     }
+
+    /// <summary>The empty result's "Clear filters": the button goes with the empty result, so the search box takes the focus.</summary>
+    private Task ClearFiltersFromButtonAsync()
+    {
+        _searchFocus.Request();
+        return ClearFiltersAsync();
+    }
+
+    // The search box, and its focus after a button beside it or below it removed itself (Clear search, Clear filters).
+    private ElementReference _searchInput;
+    private readonly StepFocus _searchFocus = new();
+
+    /// <inheritdoc />
+    protected override Task OnAfterRenderAsync(bool firstRender) => _searchFocus.ApplyAsync(_searchInput);
 
     private void ToggleSpreadsheet(ChangeEventArgs e)
     {

@@ -428,7 +428,12 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         _selectedScheduled.Clear();
         _amounts.Clear();
         _notice = L["Invoices.SelectionCleared"];
+        // "Clear selection" goes with the selection (and so do Pay and Actions): the grid takes the focus.
+        (_focusGrid ??= new MarkedFocus(JS)).RequestFirst(GridSelector);
     }
+
+    // This grid's table (not a host's own grid on the same page).
+    private const string GridSelector = "[data-testid=grid-grid] [role=grid]";
 
     /// <summary>Every payable item of the current result (all pages), computed by the server.</summary>
     private async Task SelectAllMatchingAsync()
@@ -445,6 +450,8 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
             var selection = await Invoices.SelectPayableAsync(QueryOf(_grid.CurrentQuery));
             ReplaceSelection(selection);
             _allSelectedKey = key;
+            // The offer goes once taken: the focus goes on to paying what it selected (or to the grid when it selected nothing).
+            (_focusGrid ??= new MarkedFocus(JS)).RequestFirst(_selected.Count > 0 ? "[data-testid=pay-selected]" : GridSelector);
             _notice = selection.Truncated
                 ? L["Invoices.SelectedFirstMatching", PortalFormat.Count(selection.Items.Count), PortalFormat.Count(selection.MatchingCount), PortalFormat.Money(selection.SelectedTotal)]
                 : L["Invoices.SelectedAllMatching", PortalFormat.Count(selection.Items.Count), PortalFormat.Money(selection.SelectedTotal)];
@@ -620,7 +627,7 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
         _cancelling = false;
         _selectedScheduled.Clear();
         _notice = message;
-        (_focusGrid ??= new MarkedFocus(JS)).RequestFirst("[data-testid=grid-grid] [role=grid]");   // this grid, not a host's own
+        (_focusGrid ??= new MarkedFocus(JS)).RequestFirst(GridSelector);
         await RefreshAfterChangeAsync();
     }
 
