@@ -271,6 +271,54 @@ public class SavedViewsBarTests : PaymentMethodTestContext
         Assert.Equal(list, Select(cut).GetAttribute("data-focus"));
     }
 
+    // Review (accessibility): "Set as my default" and "Clear default" replace each other (or the latter just goes) and
+    // the focus on the button pressed fell to the top of the page.
+    [Fact]
+    public async Task Setting_or_clearing_the_default_moves_the_focus_to_the_view_list()
+    {
+        await StartAsync();
+        var view = await Views.SaveAsync(new SaveViewRequest(Grid, "Overdue", Narrow));
+        var js = JSInterop.SetupModule(PanelFocusChecks.DialogModule);
+        var cut = RenderBar();
+        var list = Select(cut).GetAttribute("data-focus")!;
+        string[] Moves() => [.. js.Invocations.Where(i => i.Identifier == "focusMarked").Select(i => (string)i.Arguments[0]!)];
+        Select(cut).Change(view.Id.ToString());
+
+        Button(cut, "Set as my default").Click();
+        cut.WaitForAssertion(() => Assert.Equal("“Overdue” is now your default view.", Status(cut)), Timeout);
+        Assert.Empty(Buttons(cut.Find(".pp-views-bar"), "Set as my default"));
+        cut.WaitForAssertion(() => Assert.Equal([list], Moves()), Timeout);
+
+        Button(cut, "Clear default").Click();
+        cut.WaitForAssertion(() => Assert.Equal("The standard view is your default again.", Status(cut)), Timeout);
+        Assert.Empty(Buttons(cut.Find(".pp-views-bar"), "Clear default"));
+        cut.WaitForAssertion(() => Assert.Equal([list, list], Moves()), Timeout);
+    }
+
+    // Review: a database failure while saving a view escaped the bar, and the page's error boundary replaced the whole grid
+    // page (its selection and everything typed) with "reload the page".
+    [Fact]
+    public async Task A_save_that_fails_on_our_side_says_so_in_the_form_and_keeps_what_was_typed()
+    {
+        var lost = new InjectedDbFault("INSERT", "pp_saved_views");
+        await StartAsync(configure: o => o.Database.Interceptors.Add(lost));
+        var cut = RenderBar();
+        lost.Armed = true;
+
+        Button(cut, "Save view…").Click();
+        Input(cut, "View name").Input("Due this week");
+        Button(cut, "Save").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Something went wrong on our side. What you entered is kept; please try again in a moment.",
+            cut.Find(".pp-views-form [role=alert]").TextContent.Trim()), Timeout);
+        Assert.Equal("Due this week", Input(cut, "View name").GetAttribute("value"));
+        Assert.True(lost.Failed > 0);
+
+        lost.Armed = false;
+        Button(cut, "Save").Click();
+        cut.WaitForAssertion(() => Assert.Equal(["Standard view", "Due this week"], Options(cut)), Timeout);
+    }
+
     [Fact]
     public async Task A_view_only_user_can_save_views()
     {
