@@ -279,8 +279,28 @@ public partial class GermanPaymentFormsTests : PayTestContext
 
         var cut = Render<PayInvoicesPanel>(p => p.Add(x => x.InvoiceIds, ids));
 
-        cut.WaitForAssertion(() => Assert.StartsWith("Keine Zahlungsgebühr: ", Text(cut, "fee-waived"), StringComparison.Ordinal), Timeout);
-        NoEnglish(cut, "No convenience fee");
+        // Review: the reason was the fee policy's English sentence ("Keine Zahlungsgebühr: No fee on debit cards.").
+        cut.WaitForAssertion(() => Assert.Equal("Keine Zahlungsgebühr: Debitkarten sind davon ausgenommen.", Text(cut, "fee-waived")), Timeout);
+        NoEnglish(cut, "No convenience fee", "No fee on");
+    }
+
+    // Review: a payment under the fee policy's minimum showed "No fee on payments under USD 500.00." in German too.
+    [Fact]
+    public async Task A_fee_waived_below_the_minimum_names_the_minimum_in_German()
+    {
+        await StartAsync(configure: o =>
+        {
+            ConvenienceFeeDisclosureTests.CardFee(o);
+            o.ConvenienceFees.MinimumPayment = 500m;
+        });
+        var ids = await SeedAsync(("INV-7502", 40_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        using var _ = TestCulture.Use("de-DE");
+
+        var cut = Render<PayInvoicesPanel>(p => p.Add(x => x.InvoiceIds, ids));
+
+        cut.WaitForAssertion(() => Assert.Equal("Keine Zahlungsgebühr: Zahlungen unter USD 500,00 sind davon ausgenommen.", Text(cut, "fee-waived")), Timeout);
+        NoEnglish(cut, "No fee on", "500.00");
     }
 
     [Fact]

@@ -15,6 +15,19 @@ public enum CardFunding
     Prepaid = 3,
 }
 
+/// <summary>A common reason a convenience fee is waived (<see cref="ConvenienceFee.Waiver"/>), which the portal words itself.</summary>
+public enum FeeWaiver
+{
+    /// <summary>No fee on debit cards.</summary>
+    DebitCard = 1,
+    /// <summary>No fee on prepaid cards.</summary>
+    PrepaidCard = 2,
+    /// <summary>No fee in the account's billing region.</summary>
+    BillingRegion = 3,
+    /// <summary>No fee on payments under <see cref="ConvenienceFee.WaiverMinimum"/>.</summary>
+    BelowMinimum = 4,
+}
+
 /// <summary>What a payment is, for the fee policy.</summary>
 public enum FeeOccasion
 {
@@ -53,6 +66,15 @@ public sealed record ConvenienceFee(Money Amount, string? Label = null, string? 
 {
     /// <summary>No fee.</summary>
     public static ConvenienceFee None(string currency, string? waivedBecause = null) => new(Money.Zero(currency), null, waivedBecause);
+
+    /// <summary>
+    /// Which of the common reasons waived the fee, when it was one of them: the portal then words it in the payer's language
+    /// instead of showing <see cref="WaivedBecause"/> (a policy's own text, shown as it is). Null for none or another reason.
+    /// </summary>
+    public FeeWaiver? Waiver { get; init; }
+
+    /// <summary>With <see cref="FeeWaiver.BelowMinimum"/>: the smallest payment that carries a fee.</summary>
+    public Money? WaiverMinimum { get; init; }
 
     /// <summary>True when a fee is charged.</summary>
     public bool Charged => !Amount.IsZero;

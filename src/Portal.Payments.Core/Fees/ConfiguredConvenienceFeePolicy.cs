@@ -72,19 +72,20 @@ public sealed class ConfiguredConvenienceFeePolicy(IOptionsMonitor<PortalPayment
         }
         if (request.MethodType == PaymentMethodType.Card && request.Funding == CardFunding.Debit && o.ExemptDebitCards)
         {
-            return ConvenienceFee.None(currency, "No fee on debit cards.");
+            return ConvenienceFee.None(currency, "No fee on debit cards.") with { Waiver = FeeWaiver.DebitCard };
         }
         if (request.MethodType == PaymentMethodType.Card && request.Funding == CardFunding.Prepaid && o.ExemptPrepaidCards)
         {
-            return ConvenienceFee.None(currency, "No fee on prepaid cards.");
+            return ConvenienceFee.None(currency, "No fee on prepaid cards.") with { Waiver = FeeWaiver.PrepaidCard };
         }
         if (request.BillingRegion is { Length: > 0 } region && o.DisallowedRegions.Any(r => Covers(r, region)))
         {
-            return ConvenienceFee.None(currency, "No fee in your billing region.");
+            return ConvenienceFee.None(currency, "No fee in your billing region.") with { Waiver = FeeWaiver.BillingRegion };
         }
         if (o.MinimumPayment is { } minimum && request.Amount.Amount < minimum)
         {
-            return ConvenienceFee.None(currency, $"No fee on payments under {Money.Create(minimum, currency)}.");
+            var smallest = Money.Create(minimum, currency);
+            return ConvenienceFee.None(currency, $"No fee on payments under {smallest}.") with { Waiver = FeeWaiver.BelowMinimum, WaiverMinimum = smallest };
         }
         var amount = request.Amount.MultiplyAndRound(fee.Percent / 100m) + Money.Create(fee.Fixed, currency);
         if (fee.Cap is { } cap && amount > Money.Create(cap, currency))
