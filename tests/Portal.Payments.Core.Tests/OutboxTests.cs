@@ -735,8 +735,66 @@ public abstract class OutboxTests(TestDatabase database)
         }
     }
 
+    // Review: the outbox disposed each delivery's scope synchronously. A host's ERP adapter (or mail sender) that releases
+    // its client only asynchronously (IAsyncDisposable alone, as Azure's ServiceBusClient) made that throw after the ERP had
+    // taken the posting: every delivery counted as failed, so the posting was sent again and again and never marked done.
+    [Fact]
+    public async Task An_erp_adapter_that_only_disposes_asynchronously_gets_each_posting_once_and_it_is_marked_done()
+    {
+        var state = new AsyncDisposableErpState();
+        await using var h = new PortalHarness(database, b => { b.Services.AddSingleton(state); b.AddErpAdapter<AsyncDisposableErp>(); });
+        var account = PortalHarness.NewAccount();
+        var item = (await h.Get<DemoErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var posting = Posting(account, item);
+        await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, posting, h.Clock.GetUtcNow().UtcDateTime));
+
+        var delivered = await h.Get<OutboxProcessor>().RunLaneDueAsync(OutboxLane.ErpPostings);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Get<OutboxProcessor>().RunLaneDueAsync(OutboxLane.ErpPostings);
+
+        var message = await MessageAsync(h, account);
+        Assert.Equal((1, (string?)null), (delivered, message.LastError));
+        Assert.NotNull(message.CompletedAt);
+        Assert.Single(state.Posted, id => id == posting.PaymentId);
+        // Released, asynchronously (the container may dispose a forwarded registration twice).
+        Assert.True(state.Created > 0 && state.Disposed >= state.Created, $"{state.Created} adapters made, {state.Disposed} disposals");
+        Assert.Equal(posting.PaymentId, Assert.Single(await h.Get<DemoErpAdapter>().GetPostingsAsync(account)).Id);
+    }
+
 }
 
 public sealed class OutboxTests_Sqlite(SqliteDatabase db) : OutboxTests(db), IClassFixture<SqliteDatabase>;
 
 public sealed class OutboxTests_Postgres(PostgresDatabase db) : OutboxTests(db), IClassFixture<PostgresDatabase>;
+
+/// <summary>What <see cref="AsyncDisposableErp"/> saw.</summary>
+public sealed class AsyncDisposableErpState
+{
+    public int Created;
+    public readonly System.Collections.Concurrent.ConcurrentBag<Guid> Posted = [];
+    public int Disposed;
+}
+
+/// <summary>An ERP adapter that holds a client released only asynchronously (it implements <see cref="IAsyncDisposable"/> alone).</summary>
+public sealed class AsyncDisposableErp : ErpPassThrough, IAsyncDisposable
+{
+    private readonly AsyncDisposableErpState _state;
+
+    public AsyncDisposableErp(DemoErpAdapter inner, AsyncDisposableErpState state) : base(inner)
+    {
+        _state = state;
+        Interlocked.Increment(ref state.Created);
+    }
+
+    public override Task<ErpPostingResult> PostPaymentAsync(ErpPaymentPosting posting, CancellationToken ct = default)
+    {
+        _state.Posted.Add(posting.PaymentId);
+        return Inner.PostPaymentAsync(posting, ct);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Interlocked.Increment(ref _state.Disposed);
+        return ValueTask.CompletedTask;
+    }
+}

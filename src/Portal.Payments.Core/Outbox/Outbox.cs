@@ -386,7 +386,9 @@ internal sealed class OutboxProcessor(
     /// <summary>Delivers one message; null on success, otherwise the error to retry on.</summary>
     private async Task<string?> DispatchAsync(OutboxMessageRecord message, CancellationToken ct)
     {
-        using var scope = services.CreateScope();
+        // Disposed asynchronously: a host's adapter or sender may release its client only so (IAsyncDisposable alone), and a
+        // synchronous dispose would throw after the delivery went through, failing a posting the ERP had taken.
+        await using var scope = services.CreateAsyncScope();
         var sp = scope.ServiceProvider;
         switch (message.Kind)
         {
