@@ -390,6 +390,29 @@ public class StartupCheckTests
         });
     }
 
+    // Review: the key check disposed its scope synchronously, so a vendor's gateway that releases its client only
+    // asynchronously (IAsyncDisposable alone) stopped the host at start with the container's "only implements
+    // IAsyncDisposable", though the keys matched.
+    [Fact]
+    public async Task A_gateway_that_only_disposes_asynchronously_does_not_stop_the_host_through_the_webhook_key_check()
+    {
+        await StartsAsync("Production", b =>
+        {
+            b.AddGateway<AsyncDisposableGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>();
+            b.Services.AddSingleton<IGatewayWebhookHandler>(new KeyedHandler("test"));
+        });
+    }
+
+    private sealed class AsyncDisposableGateway : PaymentGatewayBase, IAsyncDisposable
+    {
+        public override string Key => "test";
+        public override GatewayCapabilities Capabilities => GatewayCapabilities.Cards;
+        public override Type CaptureComponent => typeof(Portal.Payments.Sandbox.SandboxCaptureForm);
+        public override Task<StoreMethodResult> StoreMethodAsync(StoreMethodRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public override Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     private sealed class RequestOnlyGateway : PaymentGatewayBase
     {
         public RequestOnlyGateway() => throw new NullReferenceException("No request outside a request.");

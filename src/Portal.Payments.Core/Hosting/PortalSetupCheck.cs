@@ -116,13 +116,17 @@ internal sealed class WebhookHandlerKeyValidator(PortalRegistrations registratio
         {
             return ValidateOptionsResult.Success;
         }
-        IPaymentGateway gateway;
-        List<IGatewayWebhookHandler> handlers;
-        using var scope = services.CreateScope();
+        string key, gatewayType;
+        List<(string Type, string GatewayKey)> handlers;
+        // Disposed asynchronously: a host's gateway may release its client only so (IAsyncDisposable alone), and a
+        // synchronous dispose of the scope would throw, stopping the host.
+        var scope = services.CreateAsyncScope();
         try
         {
-            gateway = scope.ServiceProvider.GetRequiredService<IPaymentGateway>();
-            handlers = [.. scope.ServiceProvider.GetServices<IGatewayWebhookHandler>()];
+            var gateway = scope.ServiceProvider.GetRequiredService<IPaymentGateway>();
+            key = gateway.Key;
+            handlers = [.. scope.ServiceProvider.GetServices<IGatewayWebhookHandler>().Select(h => (h.GetType().Name, h.GatewayKey))];
+            gatewayType = gateway.GetType().Name;
         }
         catch (Exception)
         {
@@ -130,12 +134,22 @@ internal sealed class WebhookHandlerKeyValidator(PortalRegistrations registratio
             // on the request) is left to its own checks and to its first use: this check never stops a host on its own.
             return ValidateOptionsResult.Success;
         }
-        var key = gateway.Key;
+        finally
+        {
+            try
+            {
+                scope.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            catch (Exception)
+            {
+                // Releasing what the check built is not the check's concern either.
+            }
+        }
         var errors = new List<string>();
         foreach (var handler in handlers.Where(h => !string.Equals(h.GatewayKey, key, StringComparison.Ordinal)))
         {
-            var start = $"The webhook handler {handler.GetType().Name} serves the gateway key '{handler.GatewayKey}', but the gateway in force " +
-                        $"({gateway.GetType().Name}) has the key '{key}'";
+            var start = $"The webhook handler {handler.Type} serves the gateway key '{handler.GatewayKey}', but the gateway in force " +
+                        $"({gatewayType}) has the key '{key}'";
             errors.Add(string.Equals(handler.GatewayKey, key, StringComparison.OrdinalIgnoreCase)
                 ? start + ": the two differ only in case. The webhook URL finds the handler whatever the case, but payments are found by the " +
                   $"exact key, so every event would be answered 200 and recorded as Unknown. Make the handler's GatewayKey return exactly '{key}' " +
