@@ -181,6 +181,38 @@ public abstract class MoneyPathFaultTests(TestDatabase database)
         Assert.Equal(ResolveResult.Resolved, await operations.ResolvePaymentAsync(payment.Id, OperatorFinding.NotCharged, null, "No charge under its key", "olive"));
     }
 
+    // Review: the payer's email is composed in the transaction that records the charge, and a host's email text source
+    // (its own localizer) that threw made that recording fail, on every node and every reconciler pass: the money was
+    // taken, the payer read "may have gone through", the invoices stayed held and the ERP never got the payment.
+    [Fact]
+    public async Task A_host_email_text_source_that_fails_does_not_keep_a_charged_payment_from_being_recorded_and_posted()
+    {
+        var logs = new RecordingLoggerProvider();
+        await using var h = Harness(database, out var account, configure: b =>
+        {
+            b.Services.AddSingleton<IEmailTextSource>(new FailingTextSource());
+            b.Services.AddSingleton<ILoggerProvider>(logs);
+        });
+        var ids = await InvoicesAsync(h, account, new Item("INV-F30", 12_300));
+        var card = await CardAsync(h);
+
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+
+        Assert.Equal(PaymentStatus.Succeeded, outcome.Status);
+        Assert.Equal(PaymentStatus.Succeeded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        var email = Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentProcessed);
+        Assert.StartsWith("Payment received", email.Subject, StringComparison.Ordinal);
+        Assert.Contains(logs.Lines, l => l.Contains("The email text source FailingTextSource failed", StringComparison.Ordinal));
+    }
+
+    /// <summary>A host's email text source whose store cannot be reached.</summary>
+    private sealed class FailingTextSource : IEmailTextSource
+    {
+        public string? Find(string key, System.Globalization.CultureInfo culture) => throw new InvalidOperationException("The texts database cannot be reached.");
+    }
+
     /// <summary>The sandbox, except that no charge gets an answer and none is made (lookups find nothing).</summary>
     private sealed class NoAnswerGateway(SandboxGateway inner) : SandboxPassThrough(inner)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Resources;
+using Microsoft.Extensions.Logging;
 using Portal.Payments.Data;
 using Portal.Payments.Services.Autopay;
 using Portal.Payments.Text;
@@ -50,12 +51,19 @@ public static class ReaderCulture
 /// The emails' words for a reader: the registered <see cref="IEmailTextSource"/>s first, then Core's built-in texts
 /// (<c>Resources/Emails.resx</c>, English, and <c>Emails.de.resx</c>).
 /// </summary>
-public sealed class EmailTexts(IEnumerable<IEmailTextSource> sources)
+public sealed class EmailTexts
 {
     /// <summary>Core's built-in email texts: <c>Resources/Emails.resx</c> (English) and <c>Emails.de.resx</c>.</summary>
     internal static readonly ResourceManager BuiltIn = new("Portal.Payments.Resources.Emails", typeof(EmailTexts).Assembly);
 
-    private readonly IEmailTextSource[] _sources = [.. sources];
+    private readonly IEmailTextSource[] _sources;
+    private readonly ILogger? _logger;
+
+    /// <summary>The texts of <paramref name="sources"/>, then Core's built-in ones.</summary>
+    public EmailTexts(IEnumerable<IEmailTextSource> sources) => _sources = [.. sources];
+
+    /// <summary>As <see cref="EmailTexts(IEnumerable{IEmailTextSource})"/>; a source that fails is logged to <paramref name="logger"/>.</summary>
+    public EmailTexts(IEnumerable<IEmailTextSource> sources, ILogger<EmailTexts> logger) : this(sources) => _logger = logger;
 
     /// <summary>Core's built-in texts only (what a Core test or a host without the Ui package gets).</summary>
     internal static EmailTexts Default { get; } = new([]);
@@ -71,12 +79,34 @@ public sealed class EmailTexts(IEnumerable<IEmailTextSource> sources)
         {
             if (!found.TryGetValue(key, out var text))
             {
-                text = _sources.Select(source => source.Find(key, culture)).FirstOrDefault(t => t is not null) ?? BuiltIn.GetString(key, culture);
+                text = _sources.Select(source => Ask(source, key, culture)).FirstOrDefault(t => t is not null) ?? BuiltIn.GetString(key, culture);
                 found[key] = text;
             }
             return text;
-        });
+        }, key => BuiltIn.GetString(key, culture), this);
     }
+
+    /// <summary>
+    /// A source's text, or null when it fails: an email is composed in the transaction that records a payment's outcome,
+    /// so a host's text source that throws (its store unreachable, a bug for one language) must not keep money that was
+    /// taken from being recorded and posted. The built-in text stands in; the failure is logged.
+    /// </summary>
+    private string? Ask(IEmailTextSource source, string key, CultureInfo culture)
+    {
+        try
+        {
+            return source.Find(key, culture);
+        }
+        catch (Exception ex)
+        {
+            _logger?.LogError(ex, "The email text source {Source} failed for {Key} in {Culture}; the portal's built-in text is used", source.GetType().Name, key, culture.Name);
+            return null;
+        }
+    }
+
+    /// <summary>Logs that <paramref name="key"/>'s text from a source could not be formatted (the built-in text was used).</summary>
+    internal void Malformed(string key, CultureInfo culture, FormatException ex) =>
+        _logger?.LogError(ex, "The email text {Key} in {Culture} does not fit its placeholders; the portal's built-in text is used", key, culture.Name);
 }
 
 /// <summary>
@@ -85,7 +115,7 @@ public sealed class EmailTexts(IEnumerable<IEmailTextSource> sources)
 /// portal's texts have for them (<c>Failure.*</c>, <c>ShortPayReason.*</c>, <c>Method.*</c>, <c>Autopay.Rule*</c>), and
 /// the stored words where there are none.
 /// </summary>
-internal sealed class EmailText(CultureInfo culture, Func<string, string?> find)
+internal sealed class EmailText(CultureInfo culture, Func<string, string?> find, Func<string, string?>? builtIn = null, EmailTexts? owner = null)
 {
     /// <summary>The reader's culture: numbers and dates are formatted in it.</summary>
     public CultureInfo Culture { get; } = culture;
@@ -96,7 +126,20 @@ internal sealed class EmailText(CultureInfo culture, Func<string, string?> find)
     public string this[string key] => find(key) ?? key;
 
     /// <summary>The text of <paramref name="key"/> with its placeholders filled in the reader's culture.</summary>
-    public string Format(string key, params object?[] args) => string.Format(Culture, this[key], args);
+    public string Format(string key, params object?[] args)
+    {
+        var text = this[key];
+        try
+        {
+            return string.Format(Culture, text, args);
+        }
+        catch (FormatException ex) when (builtIn?.Invoke(key) is { } own && own != text)
+        {
+            // A host's text that does not fit the placeholders: the email still goes out (and the payment is recorded).
+            owner?.Malformed(key, Culture, ex);
+            return string.Format(Culture, own, args);
+        }
+    }
 
     /// <summary>"USD 1,234.56" (English) or "USD 1.234,56" (German).</summary>
     public string Amount(Money amount) => amount.ToString(Culture);
