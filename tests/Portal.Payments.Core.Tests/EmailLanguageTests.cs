@@ -52,6 +52,22 @@ public sealed class EmailLanguageTests
         };
     }
 
+    /// <summary>A host's texts with a placeholder its email never fills (a host's own localizer is not checked at start).</summary>
+    private sealed class MisplacedPlaceholder : IEmailTextSource
+    {
+        public string? Find(string key, CultureInfo culture) => key == "Email.Subject.PaymentReceived" ? "Zahlung {3} erhalten" : null;
+    }
+
+    // Review: a text that does not fit its placeholders threw while the email was written, in the transaction that records
+    // the payment's outcome: the charged payment could not be recorded.
+    [Fact]
+    public void A_host_text_that_does_not_fit_its_placeholders_gives_way_to_the_built_in_text()
+    {
+        var received = PaymentEmails.Confirmation(new EmailTexts([new MisplacedPlaceholder()]), Payment("de-DE"), PaymentStatus.Succeeded, null, "https://portal.example.com");
+
+        Assert.Equal("Zahlung erhalten: R-260302-ABCDEF", received.Subject);
+    }
+
     [Fact]
     public void Without_a_stored_culture_the_emails_read_as_they_always_did()
     {
