@@ -183,6 +183,35 @@ public class GridAmountToPayTests : PayTestContext
         Assert.Null((await InvoicesAsync(ids[1..2]))[0].ActivePaymentId);
     }
 
+    // Review: "Pay selected invoices" (and "Schedule payment") stayed clickable while the pay panel was open: a second click
+    // opened the panel afresh, dropping the amounts, reasons and comments typed in it (or a payment's bank confirmation).
+    [Fact]
+    public async Task Pay_selected_again_while_the_panel_is_open_keeps_what_was_typed_in_it()
+    {
+        var (cut, ids) = await ArrangeAsync();
+        Select(cut, "GAP-7001");
+        cut.WaitForElement("[data-testid=pay-selected]", Timeout).Click();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=pay-panel] [data-testid=picker-option]")), Timeout);
+        Input(cut, "Amount to pay for GAP-7001").Change("600");
+        Input(cut, "Short-pay reason for GAP-7001").Change("Damaged");
+        cut.WaitForAssertion(() => Assert.Equal("USD 600.00", cut.Find("[data-testid=pay-panel] [data-testid=total]").TextContent.Trim()), Timeout);
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=pay-selected]").Click());   // sent before the button was drawn disabled
+
+        Assert.Equal("600", Input(cut, "Amount to pay for GAP-7001").GetAttribute("value"));
+        Assert.Equal("Damaged", Input(cut, "Short-pay reason for GAP-7001").GetAttribute("value"));
+        Assert.Equal("To change the selection, finish or close the payment above first.", cut.Find("[data-testid=grid-notice]").TextContent.Trim());
+        Assert.True(cut.Find("[data-testid=pay-selected]").HasAttribute("disabled"));
+        Assert.Equal("To change the selection, finish or close the payment above first.", ActionDisabledReason(cut, "schedule-selected"));
+        Assert.Empty(cut.FindAll("[data-testid=schedule-panel]"));
+
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        var receipt = (await Payments.GetReceiptAsync((await InvoicesAsync(ids[..1])).Single().ActivePaymentId!.Value)).Lines.Single();
+        Assert.Equal((Money.Create(600m, "USD"), "Damaged"), (receipt.Applied, receipt.ShortReason));
+    }
+
     [Fact]
     public async Task Deselecting_drops_the_amount_and_scheduling_says_it_pays_in_full()
     {

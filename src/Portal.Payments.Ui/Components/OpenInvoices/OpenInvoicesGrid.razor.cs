@@ -559,6 +559,11 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
 
     private void StartPaying()
     {
+        // The open panel keeps what was typed in it (and a payment it is making): it is finished or closed first.
+        if (RefusedWhileLocked())
+        {
+            return;
+        }
         var (amounts, error) = SelectedAmounts();
         if (error is not null)
         {
@@ -577,13 +582,18 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
     private IReadOnlyList<ActionsMenuItem> ActionItems() =>
     [
         new(L["Invoices.ScheduleSelected"], "event", "schedule-selected", EventCallback.Factory.Create(this, StartScheduling),
-            _selected.Count > 0 ? null : _selectedScheduled.Count > 0 ? L["Invoices.ScheduleAlreadyScheduled"].Value : L["Invoices.ScheduleNeedsSelection"].Value),
+            SelectionLocked ? L["Invoices.SelectionLocked"].Value
+            : _selected.Count > 0 ? null : _selectedScheduled.Count > 0 ? L["Invoices.ScheduleAlreadyScheduled"].Value : L["Invoices.ScheduleNeedsSelection"].Value),
         new(L["Invoices.CancelScheduled"], "event_busy", "cancel-scheduled", EventCallback.Factory.Create(this, () => _cancelling = true),
             _selectedScheduled.Count > 0 ? null : L["Invoices.CancelNeedsScheduled"].Value),
     ];
 
     private void StartScheduling()
     {
+        if (RefusedWhileLocked())
+        {
+            return;
+        }
         _payAmounts = SelectedAmounts().Amounts;
         _panelKey = new object();
         _payIds = [.. _selected.Keys];
