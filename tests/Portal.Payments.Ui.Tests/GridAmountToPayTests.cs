@@ -212,6 +212,32 @@ public class GridAmountToPayTests : PayTestContext
         Assert.Equal((Money.Create(600m, "USD"), "Damaged"), (receipt.Applied, receipt.ShortReason));
     }
 
+    // Review: while the payer's bank asked to confirm a payment, the panel offered no way out and the selection stayed locked
+    // ("finish or close the payment above first") with nothing to close: the page was stuck until the bank step was done.
+    [Fact]
+    public async Task The_bank_confirmation_step_can_be_closed_and_the_page_says_the_payment_waits_for_it()
+    {
+        var (cut, ids) = await ArrangeAsync();
+        var asksBank = await AddCardAsync(number: "4000002500003155");
+        Select(cut, "GAP-7002");
+        cut.WaitForElement("[data-testid=pay-selected]", Timeout).Click();
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll($"[data-testid=pay-panel] [data-testid=picker-option][value='{asksBank.Id}']")), Timeout);
+        cut.Find($"[data-testid=picker-option][value='{asksBank.Id}']").Change(true);
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=customer-action]")), Timeout);
+
+        cut.Find("[data-testid=pay-action-close]").Click();
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=pay-panel]")), Timeout);
+        Assert.Equal("The payment waits for your bank's confirmation, so its invoices show as Pending. If it is not confirmed, it is cancelled with nothing charged and the invoices are open again.",
+            cut.Find("[data-testid=grid-notice]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=selection-locked]"));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("input[aria-label='Select invoice GAP-7001']").HasAttribute("disabled")), Timeout);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoicesAsync(ids[1..2])).Single().Status);
+        Assert.Equal(0, await Services.GetRequiredService<Portal.Payments.Sandbox.SandboxGateway>().CountChargesAsync());
+    }
+
     [Fact]
     public async Task Deselecting_drops_the_amount_and_scheduling_says_it_pays_in_full()
     {

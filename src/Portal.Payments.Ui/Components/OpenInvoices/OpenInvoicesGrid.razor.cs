@@ -656,7 +656,9 @@ public partial class OpenInvoicesGrid : ComponentBase, IAsyncDisposable
             _selected.Clear();
             _amounts.Clear();
             // Sent, but its outcome not known yet (the pay panel says to check the history before paying again).
-            _notice = outcome?.MayHaveGoneThrough == true ? L["Invoices.PaymentUnconfirmed"] : L["Invoices.PaymentSubmitted"];
+            _notice = outcome?.MayHaveGoneThrough == true ? L["Invoices.PaymentUnconfirmed"]
+                : outcome?.Status == PaymentStatus.RequiresAction ? L["Invoices.PaymentAwaitsBank"]
+                : L["Invoices.PaymentSubmitted"];
         }
         await RefreshAfterChangeAsync();
     }
