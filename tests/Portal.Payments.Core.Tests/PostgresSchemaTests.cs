@@ -78,6 +78,53 @@ public sealed class PostgresSchemaTests : IAsyncLifetime
         Assert.Contains("kept until two years after revocation", refused.MessageText, StringComparison.Ordinal);
     }
 
+    // Review (vendor embedding): several nodes deployed together each run MigratePortalPaymentsAsync() at start, as the host
+    // guide's Program.cs does, against the same new database and schema. They raced to create the same tables ("relation
+    // IX_pp_invoices_NumberKey_trgm already exists", "duplicate key … PK___pp_migrations"), and all but one failed to start.
+    [Fact]
+    public async Task Three_nodes_starting_at_once_migrate_a_new_schema_together_and_each_starts()
+    {
+        var fresh = new PostgresDatabase();
+        await fresh.CreateEmptyAsync();
+        try
+        {
+            var nodes = Enumerable.Range(0, 3).Select(i => Harness(fresh, out _, options: o => o.Database.Schema = Schema)).ToList();
+            try
+            {
+                var failures = new List<Exception>();
+                await Task.WhenAll(nodes.Select(async node =>
+                {
+                    try
+                    {
+                        await Task.Yield();
+                        await node.Services.MigratePortalPaymentsAsync();
+                    }
+                    catch (Exception ex)
+                    {
+                        lock (failures)
+                        {
+                            failures.Add(ex);
+                        }
+                    }
+                }));
+                Assert.True(failures.Count == 0, "A node failed to migrate while the others did:\n" + string.Join("\n---\n", failures));
+                await using var db = await nodes[0].Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+                Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+            }
+            finally
+            {
+                foreach (var node in nodes)
+                {
+                    await node.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            await fresh.DisposeAsync();
+        }
+    }
+
     /// <summary>The database as another role sees it (trust authentication: the role needs no password).</summary>
     private sealed class AsRole(PostgresDatabase database, string role) : TestDatabase
     {

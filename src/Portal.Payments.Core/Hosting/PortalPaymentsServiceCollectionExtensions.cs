@@ -77,6 +77,9 @@ public static class PortalPaymentsServiceCollectionExtensions
             throw refusals.Count == 1 ? refusals[0] : new AggregateException(refusals);
         }
         var factory = services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        // Several nodes deployed together each migrate at start: on PostgreSQL one migrates at a time (the others wait, then
+        // find nothing left to do), instead of racing to create the same tables and failing to start.
+        await using var exclusive = await MigrationLock.TakeAsync(services.GetRequiredService<IOptions<PortalPaymentsOptions>>().Value.Database, factory, cancellationToken);
         await using (var db = await factory.CreateDbContextAsync(cancellationToken))
         {
             if (db.Database.IsSqlite())
