@@ -184,6 +184,40 @@ public class HostMistakeTests
         }
     }
 
+    // Review (vendor embedding): MapRazorComponents<App>().AddAdditionalAssemblies(the portal's) without
+    // .AddInteractiveServerRenderMode() started with nothing logged, and then every portal page failed on its
+    // @rendermode InteractiveServer.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_host_that_maps_the_portals_pages_without_interactive_server_rendering_logs_an_error_naming_the_call(bool interactive)
+    {
+        var log = new ErrorLog();
+        var builder = PortalHost(log, out var db);
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        await using var app = builder.Build();
+        app.UseAntiforgery();
+        var pages = app.MapRazorComponents<HostRoot>().AddAdditionalAssemblies(typeof(PortalRoutes).Assembly);
+        if (interactive)
+        {
+            pages.AddInteractiveServerRenderMode();
+        }
+        app.MapCustomerPortalPayments();
+        await StartAndStopAsync(app, db);
+
+        Assert.Equal(!interactive, app.Services.GetRequiredService<PortalEndpointCheck>().InteractiveServerMissing());
+        var errors = log.Errors.Where(e => e.Contains("AddInteractiveServerRenderMode", StringComparison.Ordinal)).ToList();
+        if (interactive)
+        {
+            Assert.Empty(errors);
+        }
+        else
+        {
+            Assert.StartsWith("The portal's pages are mapped without interactive server rendering", Assert.Single(errors), StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain(log.Errors, e => e.Contains("AddAdditionalAssemblies", StringComparison.Ordinal));
+    }
+
     /// <summary>A host's own root component with a page of its own (the host's home).</summary>
     [Microsoft.AspNetCore.Components.Route("/host-mistake-home")]
     public sealed class HostRoot : Microsoft.AspNetCore.Components.ComponentBase;

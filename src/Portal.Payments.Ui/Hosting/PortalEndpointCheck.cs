@@ -25,7 +25,35 @@ internal sealed class PortalEndpointCheck(IServiceProvider services)
         "every portal page answer 404. Add .AddAdditionalAssemblies(typeof(Portal.Payments.Ui.PortalRoutes).Assembly) to " +
         "app.MapRazorComponents<App>() in Program.cs (see the host guide, step 4).";
 
+    internal const string InteractiveServerNotMapped =
+        "The portal's pages are mapped without interactive server rendering: app.MapRazorComponents<App>() has no " +
+        ".AddInteractiveServerRenderMode(), so every portal page (they declare @rendermode InteractiveServer) fails with an error " +
+        "instead of rendering. Add builder.Services.AddRazorComponents().AddInteractiveServerComponents() and " +
+        ".AddInteractiveServerRenderMode() to app.MapRazorComponents<App>() in Program.cs (see the host guide, step 4).";
+
+    // The hub an interactive server circuit connects through (mapped by AddInteractiveServerRenderMode).
+    private const string ComponentHub = "Microsoft.AspNetCore.Components.Server.ComponentHub";
+
     private bool _mapped;
+
+    /// <summary>
+    /// True when the portal's pages are mapped but no interactive server render mode is (<c>.AddInteractiveServerRenderMode()</c>
+    /// forgotten: every portal page fails); false when it is; null when it cannot tell (no endpoint routing, or the portal's
+    /// pages are not mapped).
+    /// </summary>
+    public bool? InteractiveServerMissing()
+    {
+        if (services.GetService<EndpointDataSource>() is not { } endpoints)
+        {
+            return null;
+        }
+        var all = endpoints.Endpoints;
+        if (!all.Any(e => e.Metadata.GetMetadata<ComponentTypeMetadata>()?.Type.Assembly == typeof(PortalEndpointCheck).Assembly))
+        {
+            return null;
+        }
+        return !all.Any(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.SignalR.HubMetadata>()?.HubType.FullName == ComponentHub);
+    }
 
     /// <summary>
     /// True when the host maps Razor component pages but none of the portal's (<c>AddAdditionalAssemblies</c> forgotten);
@@ -68,8 +96,10 @@ internal sealed class PortalEndpointCheck(IServiceProvider services)
 }
 
 /// <summary>
-/// Logs <see cref="PortalEndpointCheck.NotMapped"/> as an error once the app has started, when the call is missing, and
-/// <see cref="PortalEndpointCheck.PagesNotMapped"/> when the host's pages are mapped without the portal's.
+/// Logs <see cref="PortalEndpointCheck.NotMapped"/> as an error once the app has started, when the call is missing,
+/// <see cref="PortalEndpointCheck.PagesNotMapped"/> when the host's pages are mapped without the portal's, and
+/// <see cref="PortalEndpointCheck.InteractiveServerNotMapped"/> when the portal's pages are mapped without an interactive
+/// server render mode.
 /// </summary>
 internal sealed class PortalEndpointWarning(PortalEndpointCheck check, IServiceProvider services, ILogger<PortalEndpointWarning> logger) : IHostedService
 {
@@ -85,6 +115,10 @@ internal sealed class PortalEndpointWarning(PortalEndpointCheck check, IServiceP
             if (check.PagesMissing() == true)
             {
                 logger.LogError("{Problem}", PortalEndpointCheck.PagesNotMapped);
+            }
+            if (check.InteractiveServerMissing() == true)
+            {
+                logger.LogError("{Problem}", PortalEndpointCheck.InteractiveServerNotMapped);
             }
         });
         return Task.CompletedTask;
