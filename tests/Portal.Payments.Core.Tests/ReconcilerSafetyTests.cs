@@ -285,6 +285,32 @@ public abstract class ReconcilerSafetyTests(TestDatabase database)
         Assert.DoesNotContain((await operations.GetStuckPaymentsAsync()).Select(p => p.PaymentId), id => id == charged.PaymentId || id == notCharged.PaymentId);
     }
 
+    // Review (vendor embedding): an operator signed in through the vendor's OpenID Connect with a long user name (a UPN or an
+    // email of 56 characters or more) could not resolve a payment on PostgreSQL: "operator:" + the name went into the audit
+    // row's 64-character user column, the insert failed, and the payment stayed stuck.
+    [Fact]
+    public async Task An_operator_with_a_long_user_name_resolves_a_payment_and_is_recorded_in_full()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new ChargedThenErrorGateway(sp.GetRequiredService<SandboxGateway>(), GatewayErrorCode.Unavailable, lookup: false))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-G80", 9_000));
+        var card = await CardAsync(h);
+        var charged = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest([ids[0]], card.Id, Key()));
+        h.Clock.Advance(TimeSpan.FromHours(2));
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+        var operatorName = "olivia.oppenheimer-operations@accounts-receivable.northwind-supply.example";
+
+        Assert.Equal(ResolveResult.Resolved, await h.Get<PaymentOperations>().ResolvePaymentAsync(charged.PaymentId, OperatorFinding.Charged, "pi_80", "Seen in the dashboard", operatorName));
+
+        var payment = Assert.Single(await PaymentsAsync(h, account), p => p.Id == charged.PaymentId);
+        Assert.Equal(PaymentStatus.Succeeded, payment.Status);
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var audit = await db.AuditEvents.AsNoTracking().SingleAsync(e => e.SubjectId == charged.PaymentId.ToString() && e.Action == "payment.succeeded");
+        Assert.StartsWith("operator:olivia.oppenheimer", audit.UserId, StringComparison.Ordinal);
+        Assert.True(audit.UserId.Length <= 64, audit.UserId);
+        Assert.Contains(operatorName, audit.DetailJson, StringComparison.Ordinal);
+    }
+
     /// <summary>A gateway of another processor (key "other"), counting what is asked of it; it knows none of the sandbox's charges.</summary>
     private sealed class OtherGateway : PaymentGatewayBase
     {

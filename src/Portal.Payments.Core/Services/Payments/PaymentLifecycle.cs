@@ -71,6 +71,11 @@ internal sealed record PaymentChange(string Actor)
     public string? OperatorReference { get; init; }
     /// <summary>The operator's note, kept in the audit row.</summary>
     public string? Note { get; init; }
+    /// <summary>
+    /// The operator's full name as the host's sign-in gave it, kept in the audit row's details: <see cref="Actor"/> goes into
+    /// a column of <see cref="Data.ColumnLengths.Id"/> characters and is cut to fit.
+    /// </summary>
+    public string? Operator { get; init; }
 }
 
 /// <summary>
@@ -527,7 +532,7 @@ public sealed class PaymentLifecycle(
         AuditLog.Add(db, payment.AccountId, change.Actor, $"payment.{to.ToString().ToLowerInvariant()}", id.ToString(), now,
             change.OperatorReference is null && change.Note is null
                 ? new { payment.ReceiptNumber, From = from.ToString(), GatewayReference = reference, Reason = change.Reason }
-                : new { payment.ReceiptNumber, From = from.ToString(), GatewayReference = reference, Reason = change.Reason, change.OperatorReference, change.Note });
+                : new { payment.ReceiptNumber, From = from.ToString(), GatewayReference = reference, Reason = change.Reason, change.OperatorReference, change.Note, change.Operator });
 
         payment.Status = to;
         payment.StatusChangedAt = now;

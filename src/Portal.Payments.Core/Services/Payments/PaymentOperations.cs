@@ -252,8 +252,12 @@ public sealed class PaymentOperations(
         }
         var to = finding == OperatorFinding.Charged ? PaymentStatus.Succeeded : PaymentStatus.Failed;
         var given = string.IsNullOrWhiteSpace(reference) ? null : reference.Trim();
-        var change = new PaymentChange("operator:" + operatorId)
+        // The audit row's user column holds 64 characters; a sign-in name (a UPN, an email) may be longer: the column gets
+        // its start, the details the whole name (a longer value would make PostgreSQL refuse the row, and the payment stay open).
+        var actor = "operator:" + operatorId.Trim();
+        var change = new PaymentChange(actor.Length > Data.ColumnLengths.Id ? actor[..Data.ColumnLengths.Id] : actor)
         {
+            Operator = operatorId.Trim(),
             // The stored reference is the one the gateway's events and lookups name (for Stripe the PaymentIntent pi_…, by
             // which refunds and disputes find the payment); the operator's (perhaps the charge ch_… or py_…) is kept in the
             // audit row beside it, and becomes the payment's reference only when it has none.
