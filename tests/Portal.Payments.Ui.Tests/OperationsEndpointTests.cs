@@ -199,6 +199,28 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         Assert.DoesNotContain(charged.ToString(), await stuck.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 
+    // Review (vendor embedding): behind a host whose sign-in names users by other claim types (OpenID Connect with the inbound
+    // claim mapping off: "sub", no name claim), every operator was recorded as "operator", so nobody could tell who
+    // declared a payment charged.
+    [Fact]
+    public async Task An_operator_signed_in_without_a_name_claim_is_recorded_by_the_subject_claim()
+    {
+        var paymentId = await InsertUnconfirmedPaymentAsync(startedAgo: TimeSpan.FromHours(3));
+        var request = new HttpRequestMessage(HttpMethod.Post, $"{Ops}/payments/{paymentId}/resolve")
+        {
+            Content = new StringContent("""{"finding":"Charged","note":"In the processor's dashboard"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add(HeaderAuthentication.SubjectHeader, "00u1a2b3c4OKTA");
+        request.Headers.Add(HeaderAuthentication.RoleHeader, "portal-operator");
+
+        using var resolved = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, resolved.StatusCode);
+        await using var db = await Factory.CreateDbContextAsync();
+        var audit = await db.AuditEvents.AsNoTracking().SingleAsync(e => e.SubjectId == paymentId.ToString() && e.Action == "payment.succeeded");
+        Assert.Equal("operator:00u1a2b3c4OKTA", audit.UserId);
+    }
+
     [Fact]
     public async Task A_post_with_the_browsers_credentials_needs_the_antiforgery_token_and_a_bearer_script_does_not()
     {

@@ -89,7 +89,33 @@ public static class OperationsEndpoints
     /// <param name="Reference">The processor's charge id, when charged (optional): the payment's reference when it has none, else kept in the audit log beside it.</param>
     public sealed record ResolveRequest(OperatorFinding? Finding, string? Note, string? Reference);
 
-    private static string Operator(HttpContext http) => http.User.Identity?.Name ?? "operator";
+    /// <summary>
+    /// Who the operator is, for the log and the audit trail: the identity's name, else the first of the claims sign-ins name
+    /// users by (a host's OpenID Connect or JWT sign-in with its own claim types, or the claim mapping off, leaves
+    /// <c>Identity.Name</c> null), else a bearer token's client; never one name for everybody when the sign-in says who it is.
+    /// </summary>
+    internal static string Operator(HttpContext http)
+    {
+        var user = http.User;
+        if (user.Identity?.Name is { } name && !string.IsNullOrWhiteSpace(name))
+        {
+            return name.Trim();
+        }
+        foreach (var type in OperatorClaimTypes)
+        {
+            if (user.FindFirst(type)?.Value is { } value && !string.IsNullOrWhiteSpace(value))
+            {
+                return value.Trim();
+            }
+        }
+        return "operator (the sign-in gave no name)";
+    }
+
+    private static readonly string[] OperatorClaimTypes =
+    [
+        "preferred_username", "name", System.Security.Claims.ClaimTypes.Upn, "upn", System.Security.Claims.ClaimTypes.Email, "email",
+        System.Security.Claims.ClaimTypes.NameIdentifier, "sub", "oid", "client_id", "azp", "appid",
+    ];
 
     // ASP.NET Core's antiforgery middleware checks only endpoints that bind a form, and these bind none: the check is here.
     private static async ValueTask<object?> RefuseForgedAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

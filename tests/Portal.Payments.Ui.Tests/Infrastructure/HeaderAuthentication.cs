@@ -14,13 +14,27 @@ internal sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeO
     public const string UserHeader = "X-Test-User";
     public const string RoleHeader = "X-Test-Role";
 
+    /// <summary>
+    /// The user as an OpenID Connect sign-in with the inbound claim mapping off gives it: only a <c>sub</c> claim, none of the
+    /// identity's name claim type (so <c>Identity.Name</c> is null).
+    /// </summary>
+    public const string SubjectHeader = "X-Test-Sub";
+
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.TryGetValue(UserHeader, out var user))
+        List<Claim> claims;
+        if (Request.Headers.TryGetValue(UserHeader, out var user))
+        {
+            claims = [new(ClaimTypes.Name, user.ToString())];
+        }
+        else if (Request.Headers.TryGetValue(SubjectHeader, out var subject))
+        {
+            claims = [new("sub", subject.ToString())];
+        }
+        else
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
-        var claims = new List<Claim> { new(ClaimTypes.Name, user.ToString()) };
         if (Request.Headers.TryGetValue(RoleHeader, out var role))
         {
             claims.Add(new Claim(ClaimTypes.Role, role.ToString()));
