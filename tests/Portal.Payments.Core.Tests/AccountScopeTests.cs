@@ -34,6 +34,27 @@ public abstract class AccountScopeTests(TestDatabase database)
         Assert.NotNull(summary.LastSyncedAt);
     }
 
+    // Review (vendor embedding): a host's user context giving an id longer than the portal's 64-character columns (an
+    // OpenID Connect name identifier written as a URL) worked on SQLite in development, and on PostgreSQL in production
+    // every payment failed with "value too long for type character varying(64)", naming no setting.
+    [Fact]
+    public async Task A_user_id_longer_than_the_portal_stores_is_refused_at_the_door_naming_the_value_on_every_database()
+    {
+        await using var h = PaymentSeed.Harness(database, out var account);
+        var ids = await PaymentSeed.InvoicesAsync(h, account, new PaymentSeed.Item("INV-LONG-ID", 5_000));
+        var card = await PaymentSeed.CardAsync(h);
+        var longId = "https://login.vendor.example/tenants/4711/users/00u1a2b3c4d5e6f7g8h9";
+        Assert.True(longId.Length > 64);
+        h.Users.User = Testing.FakePortalUserContext.UserOn(account, PortalPermissions.Pay, userId: longId);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            h.Get<Portal.Payments.Services.Payments.PaymentService>().PayInvoicesAsync(new Portal.Payments.Services.Payments.PayInvoicesRequest(ids, card.Id, PaymentSeed.Key())));
+
+        Assert.Contains($"PortalUser.UserId '{longId}' has {longId.Length} characters", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("at most 64", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(await PaymentSeed.PaymentsAsync(h, account));
+    }
+
     [Fact]
     public async Task Nobody_signed_in_is_refused()
     {

@@ -116,8 +116,42 @@ public sealed class PortalAccess(IPortalUserContext users)
                 ? "Your access to this account is view-only; ask an administrator for accounts-payable permission to make changes."
                 : "You do not have access to this customer account.");
         }
+        RefuseTooLong(user, access);
         return new AccountScope(user, access.AccountId, access.AccountName, access.Permissions) { BillingRegion = access.BillingRegion };
     }
+
+    /// <summary>
+    /// The host's values that do not fit the portal's columns (adapter guide, "Lengths the portal stores"), refused here on
+    /// every database with a message naming them: PostgreSQL would refuse the write only ("value too long for type character
+    /// varying(64)", naming no value) and SQLite not at all, so a host found out in production.
+    /// </summary>
+    private static void RefuseTooLong(PortalUser user, PortalAccountAccess access)
+    {
+        List<string>? problems = null;
+        void Check(string what, string? value, int max)
+        {
+            if (value is { } text && text.Length > max)
+            {
+                (problems ??= []).Add($"{what} '{(text.Length > 100 ? text[..100] + "…" : text)}' has {text.Length} characters; the portal stores at most {max}");
+            }
+        }
+        Check("PortalUser.UserId", user.UserId, Data.ColumnLengths.Id);
+        Check("PortalAccountAccess.AccountId", access.AccountId, Data.ColumnLengths.Id);
+        Check("PortalUser.DisplayName", user.DisplayName, Data.ColumnLengths.Name);
+        Check("PortalUser.Email", user.Email, Data.ColumnLengths.Name);
+        Check("PortalAccountAccess.AccountName", access.AccountName, Data.ColumnLengths.Name);
+        Check("PortalAccountAccess.BillingRegion", access.BillingRegion, MaxBillingRegionLength);
+        if (problems is not null)
+        {
+            throw new InvalidOperationException(
+                "The host's IPortalUserContext gave values longer than the portal stores: " + string.Join("; ", problems) +
+                ". Give shorter ones from your user context (an id of your own store instead of a long claim value, for example); " +
+                "see \"Lengths the portal stores\" in the adapter guide.");
+        }
+    }
+
+    /// <summary>Longest <see cref="PortalAccountAccess.BillingRegion"/> the portal stores.</summary>
+    private const int MaxBillingRegionLength = 16;
 
     /// <summary>The scope for reading (view permission).</summary>
     public ValueTask<AccountScope> ForViewAsync(CancellationToken cancellationToken = default) => RequireAsync(PortalPermissions.View, cancellationToken);
