@@ -174,6 +174,21 @@ public class RegistrationTests
                         "before the account's 2-minute sync lease can run out.", message);
     }
 
+    // Review (vendor embedding): NodeName was not checked. Left blank by a deployment template (NodeName= with the value not
+    // filled in) every node took leases as "", so nodes could not tell their leases apart; longer than the lease columns'
+    // 200 characters, every lease the node took failed on PostgreSQL ("value too long"), so it charged nothing.
+    [Theory]
+    [InlineData("", "is blank")]
+    [InlineData("   ", "is blank")]
+    [InlineData("x", null)]
+    public void A_blank_or_too_long_node_name_is_refused_at_start(string value, string? expected)
+    {
+        var written = value == "x" ? new string('n', 201) : value;
+        var message = ValidationMessage(b => b.UseSqlite("Data Source=x.db"), new() { ["CustomerPortalPayments:NodeName"] = written });
+        Assert.Contains("CustomerPortalPayments:NodeName " + (expected ?? "has 201 characters; use at most 200"), message);
+        Assert.Contains("every node its own name", message);
+    }
+
     [Theory]
     [InlineData(null, 60)]
     [InlineData("00:00:30", 30)]

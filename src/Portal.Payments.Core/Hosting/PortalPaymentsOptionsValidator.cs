@@ -97,6 +97,16 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
                        "and another node delivers it again.");
         }
 
+        // Nodes tell their leases apart by this name; the lease columns hold 200 characters.
+        if (string.IsNullOrWhiteSpace(o.NodeName))
+        {
+            errors.Add($"{S}:NodeName is blank; leave it unset (the machine name and process id) or give every node its own name, such as portal-node-1: nodes tell the payments, outbox messages and ERP syncs they are working on apart by it.");
+        }
+        else if (o.NodeName.Length > ColumnLengths.Name)
+        {
+            errors.Add($"{S}:NodeName has {o.NodeName.Length} characters; use at most {ColumnLengths.Name} (the leases it is written into hold no more), and give every node its own name.");
+        }
+
         var scheduling = o.Scheduling;
         if (scheduling.HorizonDays is < 1 or > 3660)
         {
