@@ -351,6 +351,37 @@ public abstract class AutopayTests(TestDatabase database)
         Assert.True(await db.AchRevocations.AnyAsync(r => r.AuthorizationId == authorization.Id));
     }
 
+    // Review: the skip reason was the payment's failure reason inside an English sentence, stored in a 300-character column:
+    // a long failure reason (the portal's own names the invoices and amounts that changed) made PostgreSQL refuse the
+    // expansion's write on every pass, so autopay stopped for the whole enrolment; the reason was English on German pages.
+    [Fact]
+    public async Task A_long_failure_reason_is_shortened_in_the_skip_reason_and_autopay_goes_on_with_the_other_invoices()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-L1", 25_000, DueInDays: 1), new Item("INV-L2", 35_000, DueInDays: 12));
+        var card = await CardAsync(h, "4000000000000002");
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+        h.Clock.Advance(TimeSpan.FromDays(1));
+        await h.Get<ScheduledPaymentRunner>().RunDueAsync();
+        var failed = Assert.Single(await PaymentsAsync(h, account), p => p.Status == PaymentStatus.Failed);
+        var longReason = "The amounts changed since the payment was scheduled: " + string.Join("; ", Enumerable.Range(1, 9).Select(n => $"INV-{n:D4} from USD 1,234.56 to USD 1,200.00")) + ".";
+        Assert.InRange(longReason.Length, 400, 500);
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Payments.Where(p => p.Id == failed.Id).ExecuteUpdateAsync(x => x.SetProperty(p => p.FailureReason, longReason).SetProperty(p => p.FailureCode, (string?)null));
+        }
+
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+
+        var items = (await h.Get<AutopayService>().GetAsync()).Invoices.ToDictionary(i => i.Number);
+        Assert.Equal(AutopayItemState.Skipped, items["INV-L1"].State);
+        Assert.StartsWith("Autopay's payment of 2026-03-03 did not go through (The amounts changed since the payment was scheduled: INV-0001", items["INV-L1"].SkipReason);
+        Assert.EndsWith("…). Pay it by hand, or put it back in autopay to try again.", items["INV-L1"].SkipReason);
+        Assert.Equal("AutopaySkipPaymentFailedWhy", items["INV-L1"].Skip?.Code);
+        Assert.Equal(AutopayItemState.Scheduled, items["INV-L2"].State);
+    }
+
     [Fact]
     public async Task A_declined_autopay_payment_leaves_the_invoice_to_the_payer_with_the_reason_until_it_is_put_back()
     {

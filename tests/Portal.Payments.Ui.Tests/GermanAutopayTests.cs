@@ -95,6 +95,30 @@ public class GermanAutopayTests : PayTestContext
         AssertNoEnglish(cut);
     }
 
+    // Review: why autopay skipped an invoice was Core's English sentence on the German page ("Übersprungen: USD 1,200.00 is
+    // above the autopay maximum of USD 1,000.00.").
+    [Fact]
+    public async Task A_German_user_reads_why_autopay_skipped_an_invoice_in_German_with_German_amounts()
+    {
+        await StartAsync();
+        await SeedAsync(("INV-3001", 120_000, null, OpenItemType.Invoice), ("INV-3002", 45_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        using var german = TestCulture.Use("de-DE");
+        var cut = RenderPage();
+        Button(cut, "Automatische Zahlung einrichten").Click();
+        WaitForForm(cut);
+        Input(cut, "Höchstbetrag je automatischer Zahlung (optional)").Change("1.000");
+        Button(cut, "Automatische Zahlung prüfen").Click();
+        Button(cut, "Automatische Zahlung aktivieren").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-summary]")), Timeout);
+
+        var states = cut.FindAll("[data-testid=autopay-item]").ToDictionary(r => r.Children[0].TextContent.Trim(), r => r.QuerySelector("[data-testid=autopay-item-state]")!.TextContent.Trim());
+        Assert.Equal("Übersprungen: USD 1.200,00 liegt über dem Höchstbetrag der automatischen Zahlung von USD 1.000,00.", states["INV-3001"]);
+        Assert.Equal("Geplant", states["INV-3002"]);
+        AssertNoEnglish(cut);
+        Assert.DoesNotContain("above the autopay maximum", cut.Markup, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_German_user_reads_what_to_correct_in_German()
     {

@@ -8,7 +8,8 @@ namespace Portal.Payments.Ui;
 /// Words a Core refusal in the user's language: <c>Error.{Code}</c> from the resources, else Core's English message. The
 /// arguments are written in the user's culture: amounts as <see cref="PortalFormat.Money"/>, counts and dates as
 /// <see cref="PortalFormat.Count"/> and <see cref="PortalFormat.Date"/> unless the text gives a format
-/// (<c>{0:MMMM d, yyyy}</c>, <c>{0:N0}</c>), a short-pay reason as the form lists it, and a refusal or a list of refusals
+/// (<c>{0:MMMM d, yyyy}</c>, <c>{0:N0}</c>), a short-pay reason as the form lists it, a method's name and a payment's
+/// failure reason as the pages word them, and a refusal or a list of refusals
 /// (the parts of one message) worded one by one.
 /// </summary>
 internal static class FieldErrorText
@@ -69,6 +70,8 @@ internal static class FieldErrorText
         {
             Money m => PortalFormat.Money(m),
             Services.Payments.ShortPayRules.ReasonArgument reason => PaymentText.ShortPayReason(l, reason.Value),
+            Services.Autopay.AutopaySkips.MethodName method => PaymentText.Method(l, method.Description),
+            Services.Autopay.AutopaySkips.Failure failure => PaymentText.FailureReason(l, failure.Code, failure.Reason).Trim().TrimEnd('.'),
             int n when string.IsNullOrEmpty(format) => PortalFormat.Count(n),
             DateOnly d when string.IsNullOrEmpty(format) => PortalFormat.Date(d),
             IEnumerable<PortalFieldError> parts => string.Join("; ", parts.Select(p => Of(l, p))),

@@ -224,7 +224,7 @@ public sealed class AutopayRunner(
                 if (Ended(current) is { } endedWhy)
                 {
                     item.State = AutopayItemState.Skipped;
-                    item.SkipReason = endedWhy;
+                    item.SkipReason = AutopaySkips.Store(endedWhy);
                     item.UpdatedAt = now;
                     continue;
                 }
@@ -250,7 +250,7 @@ public sealed class AutopayRunner(
             {
                 continue; // not yet (or never): nothing to record
             }
-            var reason = outside ? "Its new debit date is past the end of autopay or the scheduling horizon." : SkipReason(invoice, e.Currency, current?.Id, payWith, today, debit, gatewayKey, shortPaid);
+            var reason = outside ? AutopaySkips.Of("AutopaySkipOutside") : SkipReason(invoice, e.Currency, current?.Id, payWith, today, debit, gatewayKey, shortPaid);
             PaymentRecord? payment = null;
             var held = new List<long>();
             item ??= Track(db, items, e, invoice, now);
@@ -263,7 +263,7 @@ public sealed class AutopayRunner(
             if (payment is null)
             {
                 item.State = AutopayItemState.Skipped;
-                item.SkipReason = reason;
+                item.SkipReason = AutopaySkips.Store(reason!);
                 item.PaymentId = null;
                 continue;
             }
@@ -341,22 +341,22 @@ public sealed class AutopayRunner(
     }
 
     /// <summary>Why autopay's payment of an invoice ended without paying it (the invoice stays with the payer), or null.</summary>
-    private static string? Ended(PaymentRecord payment)
+    private static PortalFieldError? Ended(PaymentRecord payment)
     {
-        var on = payment.ScheduledFor is { } date ? $" of {date:yyyy-MM-dd}" : "";
-        var why = string.IsNullOrWhiteSpace(payment.FailureReason) ? "" : $" ({payment.FailureReason.TrimEnd('.')})";
+        var on = payment.ScheduledFor ?? DateOnly.FromDateTime(payment.CreatedAt);
+        var why = string.IsNullOrWhiteSpace(payment.FailureReason) ? null : new AutopaySkips.Failure(payment.FailureCode, payment.FailureReason.Trim().TrimEnd('.'));
         return payment.Status switch
         {
-            PaymentStatus.Failed => $"Autopay's payment{on} did not go through{why}. Pay it by hand, or put it back in autopay to try again.",
-            PaymentStatus.Cancelled => $"Autopay's payment{on} was cancelled. Pay it by hand, or put it back in autopay.",
-            PaymentStatus.Returned => $"Autopay's payment{on} was returned by the bank{why}. Pay it by hand, or put it back in autopay to try again.",
-            PaymentStatus.Refunded => $"Autopay's payment{on} was refunded. Pay it by hand, or put it back in autopay.",
+            PaymentStatus.Failed => why is null ? AutopaySkips.Of("AutopaySkipPaymentFailed", on) : AutopaySkips.Of("AutopaySkipPaymentFailedWhy", on, why),
+            PaymentStatus.Cancelled => AutopaySkips.Of("AutopaySkipPaymentCancelled", on),
+            PaymentStatus.Returned => why is null ? AutopaySkips.Of("AutopaySkipPaymentReturned", on) : AutopaySkips.Of("AutopaySkipPaymentReturnedWhy", on, why),
+            PaymentStatus.Refunded => AutopaySkips.Of("AutopaySkipPaymentRefunded", on),
             _ => null,
         };
     }
 
     /// <summary>Why autopay leaves an invoice to the payer, or null when it pays it.</summary>
-    private static string? SkipReason(InvoiceRecord invoice, string currency, Guid? ownPayment, PaymentMethodRecord? method, DateOnly today, DateOnly debit,
+    private static PortalFieldError? SkipReason(InvoiceRecord invoice, string currency, Guid? ownPayment, PaymentMethodRecord? method, DateOnly today, DateOnly debit,
         string gatewayKey, HashSet<long> shortPaid)
     {
         if (MethodProblem(method, today, debit, gatewayKey) is { } methodProblem)
@@ -366,7 +366,7 @@ public sealed class AutopayRunner(
         if (!string.Equals(invoice.Currency, currency, StringComparison.Ordinal))
         {
             // Its minor units are not the enrolment's: priced as such, the notice and the payment would be wrong.
-            return $"It is in {invoice.Currency}; autopay pays {currency} invoices only.";
+            return AutopaySkips.Of("AutopaySkipCurrency", invoice.Currency, currency);
         }
         if (ownPayment is not null && invoice.ActivePaymentId == ownPayment)
         {
@@ -374,19 +374,19 @@ public sealed class AutopayRunner(
         }
         else if (invoice.Status == InvoiceStatus.Scheduled)
         {
-            return $"Scheduled by hand{(invoice.ScheduledFor is { } d ? $" for {d:yyyy-MM-dd}" : "")}.";
+            return invoice.ScheduledFor is { } d ? AutopaySkips.Of("AutopaySkipScheduledByHandOn", d) : AutopaySkips.Of("AutopaySkipScheduledByHand");
         }
         else if (invoice.Status != InvoiceStatus.Open)
         {
-            return "A payment of it is already in progress.";
+            return AutopaySkips.Of("AutopaySkipInProgress");
         }
         if (invoice.IsDisputed)
         {
-            return "Disputed: autopay leaves disputed invoices to you.";
+            return AutopaySkips.Of("AutopaySkipDisputed");
         }
         if (shortPaid.Contains(invoice.Id))
         {
-            return "Short-paid earlier: autopay does not pay the rest; pay it by hand if it is due.";
+            return AutopaySkips.Of("AutopaySkipShortPaid");
         }
         return null;
     }
@@ -395,32 +395,32 @@ public sealed class AutopayRunner(
     /// Why <paramref name="method"/> cannot pay on <paramref name="debit"/> (the checks of enrolling, on the debit date),
     /// or null when it can: removed, a card expired by then, still being verified, or of another payment gateway.
     /// </summary>
-    internal static string? MethodProblem(PaymentMethodRecord? method, DateOnly today, DateOnly debit, string gatewayKey)
+    internal static PortalFieldError? MethodProblem(PaymentMethodRecord? method, DateOnly today, DateOnly debit, string gatewayKey)
     {
         if (method is null || method.DeletedAt is not null)
         {
-            return "The autopay payment method was removed; choose another one in the autopay settings.";
+            return AutopaySkips.Of("AutopaySkipMethodRemoved");
         }
-        var described = PaymentMethodService.Describe(method);
+        var described = AutopaySkips.Method(method);
         if (PaymentMethodService.LastValidDay(method) is { } lastValidDay && lastValidDay < debit)
         {
             return lastValidDay < today
-                ? $"{described} has expired; update its expiry date or choose another method in the autopay settings."
-                : $"{described} expires before the debit date of {debit:yyyy-MM-dd}; update its expiry date or choose another method in the autopay settings.";
+                ? AutopaySkips.Of("AutopaySkipMethodExpired", described)
+                : AutopaySkips.Of("AutopaySkipMethodExpiresBefore", described, debit);
         }
         if (method.VerificationPending)
         {
-            return $"{described} is still being verified; autopay pays with it once the verification is complete, or choose another method in the autopay settings.";
+            return AutopaySkips.Of("AutopaySkipMethodVerifying", described);
         }
         if (!string.Equals(method.GatewayKey, gatewayKey, StringComparison.Ordinal))
         {
-            return $"{described} cannot be used with the current payment processor; choose another method in the autopay settings.";
+            return AutopaySkips.Of("AutopaySkipMethodOtherGateway", described);
         }
         return null;
     }
 
     /// <summary>The scheduled payment for one invoice (with the credits that fit), or the reason none is made.</summary>
-    private (PaymentRecord? Payment, List<long> Held, string? Reason) Build(AutopayEnrollmentRecord e, AccountScope scope, PaymentMethodRecord method,
+    private (PaymentRecord? Payment, List<long> Held, PortalFieldError? Reason) Build(AutopayEnrollmentRecord e, AccountScope scope, PaymentMethodRecord method,
         InvoiceRecord invoice, Queue<InvoiceRecord> credits, DateOnly debit, DateTime now, int generation)
     {
         var currency = e.Currency;
@@ -446,7 +446,7 @@ public sealed class AutopayRunner(
             {
                 credits.Enqueue(credit);
             }
-            return (null, [], AboveMaximum(preview.TotalCharged, preview.Fee is { Charged: true } fee ? fee.Amount : null, Money.FromMinorUnits(max, currency)));
+            return (null, [], AboveMaximumSkip(preview.TotalCharged, preview.Fee is { Charged: true } fee ? fee.Amount : null, Money.FromMinorUnits(max, currency)));
         }
         var payment = PaymentService.NewPayment(scope, $"autopay:{e.Id:N}:{invoice.Id}:{generation}", preview, chosen, method, method.GatewayKey, now, scheduled: true);
         PaymentLifecycle.InitializeScheduled(payment, now);
@@ -457,9 +457,11 @@ public sealed class AutopayRunner(
     }
 
     /// <summary>The reason an autopay payment of <paramref name="charged"/> (<paramref name="fee"/> included) is not made or not charged.</summary>
-    internal static string AboveMaximum(Money charged, Money? fee, Money max) => fee is { } f
-        ? $"{charged} (with a convenience fee of {f}) is above the autopay maximum of {max}."
-        : $"{charged} is above the autopay maximum of {max}.";
+    internal static string AboveMaximum(Money charged, Money? fee, Money max) => AboveMaximumSkip(charged, fee, max).Message;
+
+    private static PortalFieldError AboveMaximumSkip(Money charged, Money? fee, Money max) => fee is { } f
+        ? AutopaySkips.Of("AutopaySkipAboveMaximumWithFee", charged, f, max)
+        : AutopaySkips.Of("AutopaySkipAboveMaximum", charged, max);
 
     private static AutopayItemRecord Track(PaymentsDbContext db, Dictionary<long, AutopayItemRecord> items, AutopayEnrollmentRecord e, InvoiceRecord invoice, DateTime now)
     {

@@ -46,8 +46,13 @@ public sealed record AutopayInvoice
     public required AutopayItemState State { get; init; }
     /// <summary>The debit date (scheduled) or the date it would have been.</summary>
     public DateOnly? DebitDate { get; init; }
-    /// <summary>Why it is skipped.</summary>
+    /// <summary>Why it is skipped, in English.</summary>
     public string? SkipReason { get; init; }
+    /// <summary>
+    /// Why it is skipped, as a code and its arguments (<see cref="AutopaySkips"/>) for wording in the reader's language;
+    /// null for a reason stored as English text only (before codes were stored).
+    /// </summary>
+    public PortalFieldError? Skip { get; init; }
     /// <summary>The scheduled payment's amount (the convenience fee included).</summary>
     public Money? Amount { get; init; }
     /// <summary>The convenience fee in <see cref="Amount"/>, when there is one (re-priced on the debit date).</summary>
@@ -183,7 +188,8 @@ public sealed class AutopayService(
                 State = x.i.State,
                 // A scheduled one's own date: the rule's, or the one the payer chose on the scheduled payments page.
                 DebitDate = x.i.State == AutopayItemState.Scheduled && x.ScheduledFor is { } on ? on : x.i.DebitDate,
-                SkipReason = x.i.SkipReason,
+                SkipReason = AutopaySkips.EnglishOf(x.i.SkipReason),
+                Skip = AutopaySkips.Read(x.i.SkipReason),
                 Amount = x.Amount is { } a ? Money.FromMinorUnits(a, x.Currency!) : null,
                 Fee = x.Fee != 0 ? Money.FromMinorUnits(x.Fee, x.Currency!) : null,
                 PaymentId = x.i.State == AutopayItemState.Scheduled ? x.i.PaymentId : null,
