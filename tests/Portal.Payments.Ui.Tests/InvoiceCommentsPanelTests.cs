@@ -171,6 +171,29 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
         Assert.Single(await Comments.ListAsync(invoice.Id));
     }
 
+    // Review: only "not found" and "no access" were caught when the comments loaded; a database failure went to the page's
+    // error boundary, which replaced the whole open-invoices page (selection and typed amounts with it) until a reload.
+    [Fact]
+    public async Task Comments_that_cannot_be_loaded_are_said_so_in_the_panel_and_can_be_loaded_again()
+    {
+        var lost = new InjectedDbFault("SELECT", "pp_invoice_comments");
+        await StartAsync(PortalPermissions.Pay, o => o.Database.Interceptors.Add(lost));
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var invoice = await db.Invoices.AsNoTracking().Where(i => i.AccountId == AccountId).OrderBy(i => i.Id).FirstAsync();
+        await Comments.AddAsync(invoice.Id, "Freight damaged on arrival.");
+        lost.Armed = true;
+
+        var cut = RenderPanel(invoice);
+
+        cut.WaitForAssertion(() => Assert.Contains("This could not be loaded right now", cut.Find("[role=alert]").TextContent), Timeout);
+        Assert.True(lost.Failed > 0);
+        lost.Armed = false;
+        cut.Find("[data-testid=comments-retry]").Click();
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=comment]")), Timeout);
+        Assert.Empty(cut.FindAll("[role=alert]"));
+    }
+
     [Fact]
     public async Task A_blank_comment_shows_the_error_at_the_field()
     {
