@@ -201,7 +201,8 @@ public class GridAmountToPayTests : PayTestContext
         Assert.Equal("600", Input(cut, "Amount to pay for GAP-7001").GetAttribute("value"));
         Assert.Equal("Damaged", Input(cut, "Short-pay reason for GAP-7001").GetAttribute("value"));
         Assert.Equal("To change the selection, finish or close the payment above first.", cut.Find("[data-testid=grid-notice]").TextContent.Trim());
-        Assert.True(cut.Find("[data-testid=pay-selected]").HasAttribute("disabled"));
+        // Said disabled, yet focusable: Cancel gives the focus back to it (a disabled button cannot take it).
+        Assert.Equal("true", cut.Find("[data-testid=pay-selected]").GetAttribute("aria-disabled"));
         Assert.Equal("To change the selection, finish or close the payment above first.", ActionDisabledReason(cut, "schedule-selected"));
         Assert.Empty(cut.FindAll("[data-testid=schedule-panel]"));
 
