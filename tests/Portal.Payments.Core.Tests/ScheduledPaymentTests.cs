@@ -68,6 +68,9 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         // On a date it is still valid: scheduled; moved past its expiry: refused at the date; with another card: moved.
         var scheduled = await service.ScheduleAsync(Request(ids, new DateOnly(2026, 3, 31), card.Id));
         Assert.Equal("date", (await Assert.ThrowsAsync<PortalValidationException>(() => service.ChangeAsync(scheduled.PaymentId, april, null))).Field);
+        // The change form's preview says so with the amount, before Save (review: it priced the date and offered Save).
+        var previewed = await Assert.ThrowsAsync<PortalValidationException>(() => service.PreviewChangeAsync(scheduled.PaymentId, april));
+        Assert.Equal(("date", (string?)"MethodExpiresBeforeDate"), (previewed.Field, previewed.Error?.Code));
         Assert.Equal(new DateOnly(2026, 3, 31), Assert.Single(await PaymentsAsync(h, account)).ScheduledFor);
         var moved = await service.ChangeAsync(scheduled.PaymentId, april, other.Id);
         Assert.Equal(april, moved.ScheduledFor);

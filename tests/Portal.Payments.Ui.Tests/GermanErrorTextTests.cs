@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Resources;
 using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Localization;
 using Portal.Payments.Erp;
@@ -163,6 +164,30 @@ public partial class GermanErrorTextTests : PayTestContext
         Assert.Equal($"{scheduled.ReceiptNumber} is already cancelled, so it can no longer be cancelled. Nothing was changed.", FieldErrorText.Of(L, refused));
         using var _ = TestCulture.Use("de-DE");
         Assert.Equal($"{scheduled.ReceiptNumber} ist bereits storniert; eine Stornierung ist daher nicht mehr möglich. Es wurde nichts geändert.",
+            FieldErrorText.Of(L, refused));
+    }
+
+    // Review: changing a payment that had run meanwhile said it "can no longer be cancelled", with the status as Core's enum
+    // name ("Succeeded") on English and German pages alike.
+    [Fact]
+    public async Task A_payment_that_ran_meanwhile_cannot_be_changed_said_with_its_status_as_the_pages_name_it()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("ERR-3", 30_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        var service = Services.GetRequiredService<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 15), card.Id, Guid.NewGuid().ToString("N")));
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<Data.PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.Payments.Where(p => p.Id == scheduled.PaymentId).ExecuteUpdateAsync(x => x.SetProperty(p => p.Status, Data.PaymentStatus.Succeeded));
+        }
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => service.GetChangeWindowAsync(scheduled.PaymentId));
+
+        Assert.Equal($"{scheduled.ReceiptNumber} was already processed (Paid), so it can no longer be changed. Nothing was changed.", FieldErrorText.Of(L, refused));
+        using var _ = TestCulture.Use("de-DE");
+        Assert.Equal($"{scheduled.ReceiptNumber} wurde bereits verarbeitet (Bezahlt); eine Änderung ist daher nicht mehr möglich. Es wurde nichts geändert.",
             FieldErrorText.Of(L, refused));
     }
 }

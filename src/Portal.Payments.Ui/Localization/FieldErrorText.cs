@@ -70,6 +70,7 @@ internal static class FieldErrorText
         {
             Money m => PortalFormat.Money(m),
             Services.Payments.ShortPayRules.ReasonArgument reason => PaymentText.ShortPayReason(l, reason.Value),
+            Data.PaymentStatus status => PaymentText.Status(l, status),
             Services.Autopay.AutopaySkips.MethodName method => PaymentText.Method(l, method.Description),
             Services.Autopay.AutopaySkips.Failure failure => PaymentText.FailureReason(l, failure.Code, failure.Reason).Trim().TrimEnd('.'),
             int n when string.IsNullOrEmpty(format) => PortalFormat.Count(n),

@@ -283,8 +283,8 @@ public sealed class ScheduledPaymentService(
     {
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var (_, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
-        return Window(items);
+        var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken, changing: true);
+        return ChangeWindow(payment, items);
     }
 
     /// <summary>
@@ -302,9 +302,12 @@ public sealed class ScheduledPaymentService(
     {
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
-        var preview = Compute(payment, items, CheckDate(date, Window(items)));
-        return WithFee(payment, preview, await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken));
+        var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken, changing: true);
+        var newDate = date is null ? payment.ScheduledFor!.Value : CheckDate(date, ChangeWindow(payment, items));
+        var method = await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken);
+        // The change's own refusals, said with the amount rather than after Save.
+        await RequireChangeAllowedAsync(db, payment, newDate, method, cancellationToken);
+        return WithFee(payment, Compute(payment, items, newDate), method);
     }
 
     /// <summary>
@@ -319,22 +322,10 @@ public sealed class ScheduledPaymentService(
     {
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken);
-        var newDate = date is null ? payment.ScheduledFor!.Value : CheckDate(date, Window(items));
-        if (payment.AutopayEnrollmentId is { } enrollmentId && newDate != payment.ScheduledFor
-            && await db.AutopayEnrollments.AsNoTracking().Where(e => e.Id == enrollmentId).Select(e => e.EndDate).FirstOrDefaultAsync(cancellationToken) is { } end
-            && newDate > end)
-        {
-            // Autopay keeps the date the payer chooses for its payment, but never past the last day the payer authorized it for.
-            throw PortalFieldError.Of("date", "ScheduleAutopayAfterEnd",
-                "Autopay ends on {0:MMMM d, yyyy}, so its payment cannot move past that day. Choose an earlier date, or exclude the invoice from autopay and schedule it yourself.", end).ToException();
-        }
+        var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken, changing: true);
+        var newDate = date is null ? payment.ScheduledFor!.Value : CheckDate(date, ChangeWindow(payment, items));
         var method = await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken);
-        if (method is not null && (newDate != payment.ScheduledFor || method.Id != payment.PaymentMethodId))
-        {
-            // What the change leaves must be able to pay on its date: a new method, or the payment's own on a new date.
-            RequireValidOn(method, newDate, method.Id != payment.PaymentMethodId ? "method" : "date");
-        }
+        await RequireChangeAllowedAsync(db, payment, newDate, method, cancellationToken);
         var preview = WithFee(payment, Compute(payment, items, newDate), method);
         if (expectedAmount is { } expected && expected != preview.TotalCharged)
         {
@@ -348,11 +339,32 @@ public sealed class ScheduledPaymentService(
         {
             return View(payment);
         }
-        await AmendAsync(scope, payment, new ScheduledAmendment(preview, methodId, description, []), cancellationToken);
+        await AmendAsync(scope, payment, new ScheduledAmendment(preview, methodId, description, []), cancellationToken, changing: true);
         return View(payment);
     }
 
-    private async Task AmendAsync(AccountScope scope, PaymentRecord payment, ScheduledAmendment amendment, CancellationToken ct)
+    /// <summary>
+    /// Refuses a change of <paramref name="payment"/> to <paramref name="newDate"/> with <paramref name="method"/> that could not
+    /// pay: autopay's payment moved past autopay's last day, or a method (new, or its own on a new date) that expires first.
+    /// </summary>
+    private static async Task RequireChangeAllowedAsync(PaymentsDbContext db, PaymentRecord payment, DateOnly newDate, PaymentMethodRecord? method, CancellationToken ct)
+    {
+        if (payment.AutopayEnrollmentId is { } enrollmentId && newDate != payment.ScheduledFor
+            && await db.AutopayEnrollments.AsNoTracking().Where(e => e.Id == enrollmentId).Select(e => e.EndDate).FirstOrDefaultAsync(ct) is { } end
+            && newDate > end)
+        {
+            // Autopay keeps the date the payer chooses for its payment, but never past the last day the payer authorized it for.
+            throw PortalFieldError.Of("date", "ScheduleAutopayAfterEnd",
+                "Autopay ends on {0:MMMM d, yyyy}, so its payment cannot move past that day. Choose an earlier date, or exclude the invoice from autopay and schedule it yourself.", end).ToException();
+        }
+        if (method is not null && (newDate != payment.ScheduledFor || method.Id != payment.PaymentMethodId))
+        {
+            // What the change leaves must be able to pay on its date: a new method, or the payment's own on a new date.
+            RequireValidOn(method, newDate, method.Id != payment.PaymentMethodId ? "method" : "date");
+        }
+    }
+
+    private async Task AmendAsync(AccountScope scope, PaymentRecord payment, ScheduledAmendment amendment, CancellationToken ct, bool changing = false)
     {
         var amended = await lifecycle.WriteAsync(async () =>
         {
@@ -371,18 +383,19 @@ public sealed class ScheduledPaymentService(
         {
             await using var again = await dbFactory.CreateDbContextAsync(CancellationToken.None);
             var id = payment.Id;
-            ThrowIfNotCancellable(await again.Payments.AsNoTracking().Where(p => p.Id == id).ToListAsync(CancellationToken.None));
+            ThrowIfNotCancellable(await again.Payments.AsNoTracking().Where(p => p.Id == id).ToListAsync(CancellationToken.None), changing);
             throw PortalFieldError.Of("payments", "ScheduledChangedMeanwhile", "The scheduled payment changed meanwhile; nothing was changed. Refresh the list.").ToException();
         }
     }
 
     /// <summary>A scheduled payment of the account with its allocations, and the items it holds (still open and held by it).</summary>
-    private async Task<(PaymentRecord Payment, IReadOnlyList<InvoiceRecord> Items)> LoadScheduledAsync(PaymentsDbContext db, string accountId, Guid paymentId, CancellationToken ct)
+    private async Task<(PaymentRecord Payment, IReadOnlyList<InvoiceRecord> Items)> LoadScheduledAsync(PaymentsDbContext db, string accountId, Guid paymentId, CancellationToken ct,
+        bool changing = false)
     {
         var payment = await db.Payments.AsNoTracking().Include(p => p.Allocations)
                           .FirstOrDefaultAsync(p => p.Id == paymentId && p.AccountId == accountId, ct)
                       ?? throw new PortalNotFoundException("That scheduled payment was not found. Refresh the list.");
-        ThrowIfNotCancellable([payment]);
+        ThrowIfNotCancellable([payment], changing);
         return (payment, await HeldItemsAsync(db, payment, payment.Allocations.Select(a => a.InvoiceId).ToList(), ct));
     }
 
@@ -506,7 +519,7 @@ public sealed class ScheduledPaymentService(
     private static PortalValidationException NotScheduled(string invoiceNumber) =>
         PortalFieldError.Of("invoices", "CancelNotScheduled", "{0} has no scheduled payment. Select only Scheduled invoices to cancel their payments.", invoiceNumber).ToException();
 
-    private static void ThrowIfNotCancellable(IEnumerable<PaymentRecord> rows)
+    private static void ThrowIfNotCancellable(IEnumerable<PaymentRecord> rows, bool changing = false)
     {
         var done = rows.Where(p => p.Status != PaymentStatus.Scheduled).OrderBy(p => p.ReceiptNumber, StringComparer.Ordinal).ToList();
         if (done.Count > 0)
@@ -519,7 +532,9 @@ public sealed class ScheduledPaymentService(
                     PortalFieldError.Of("payments", "NotCancellableCharging", "{0} is being charged now", p.ReceiptNumber),
                 _ => PortalFieldError.Of("payments", "NotCancellableProcessed", "{0} was already processed ({1})", p.ReceiptNumber, p.Status),
             })];
-            throw PortalFieldError.Of("payments", "NotCancellable", "{0}, so it can no longer be cancelled. Nothing was changed.", parts).ToException();
+            throw (changing
+                ? PortalFieldError.Of("payments", "NotChangeable", "{0}, so it can no longer be changed. Nothing was changed.", parts)
+                : PortalFieldError.Of("payments", "NotCancellable", "{0}, so it can no longer be cancelled. Nothing was changed.", parts)).ToException();
         }
     }
 
@@ -537,6 +552,22 @@ public sealed class ScheduledPaymentService(
             (_, InvoiceStatus.Scheduled) => $"{i.Number} is already scheduled for {i.ScheduledFor?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}",
             _ => $"{i.Number} is already being paid ({i.Status})",
         })) + ". Nothing was scheduled; refresh the list and select again.";
+
+    /// <summary>
+    /// The dates <paramref name="payment"/> can move to: those of <see cref="Window"/>; autopay's payment of an invoice never past
+    /// its due date (autopay pays on time, whatever <see cref="SchedulingOptions.NoLaterThanEarliestDueDate"/> says), or past
+    /// its own date when that is later already (an invoice autopay took on overdue keeps its date for a change of method).
+    /// </summary>
+    private ScheduleWindow ChangeWindow(PaymentRecord payment, IReadOnlyList<InvoiceRecord> items)
+    {
+        var window = Window(items);
+        if (payment.AutopayEnrollmentId is not null && items.Where(i => i.OpenMinor > 0).Select(i => (DateOnly?)i.DueDate).Min() is { } due)
+        {
+            var latest = payment.ScheduledFor is { } on && on > due ? on : due;
+            return latest < window.Latest ? window with { Latest = latest } : window;
+        }
+        return window;
+    }
 
     private ScheduleWindow Window(IReadOnlyList<InvoiceRecord> items)
     {
