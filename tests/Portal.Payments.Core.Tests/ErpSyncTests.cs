@@ -76,6 +76,27 @@ public abstract class ErpSyncTests(TestDatabase database)
         Assert.Equal(before.Select(i => (i.ExternalId, i.OpenMinor)).Order(), after.Select(i => (i.ExternalId, i.OpenMinor)).Order());
     }
 
+    // Review: after the pages were stored, a failure of the write that has autopay look at the changes at once was taken for
+    // a failed sync: the last error recorded, Refresh said the balances could not be refreshed, a first visit that the
+    // invoices could not be loaded.
+    [Fact]
+    public async Task A_sync_whose_autopay_nudge_fails_is_still_a_sync_that_succeeded()
+    {
+        var fault = new CommandFault(sql => sql.Contains("UPDATE", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_autopay_enrollments", StringComparison.Ordinal));
+        await using var h = new PortalHarness(database, x => x.AddDbInterceptor(fault));
+        var account = PortalHarness.NewAccount();
+        fault.Arm();
+
+        var result = await h.Get<ErpSyncService>().SyncAccountAsync(account);
+
+        Assert.True(fault.Hits > 0);
+        Assert.True(result.Inserted > 0);
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var state = await db.ErpSyncStates.AsNoTracking().SingleAsync(s => s.AccountId == account);
+        Assert.Equal((true, (string?)null), (state.LastSyncedAt is not null, state.LastError));
+        Assert.Equal(result.Inserted, await db.Invoices.CountAsync(i => i.AccountId == account));
+    }
+
     [Fact]
     public async Task Replaying_a_page_changes_nothing()
     {

@@ -343,11 +343,19 @@ public sealed class ErpSyncService(
         {
             logger.LogInformation("ERP sync of {AccountId}: {Inserted} new, {Updated} changed, {Closed} settled", accountId, inserted, updated, closed);
             // New or changed invoices: the account's autopay looks at them on the runner's next pass, not in 15 minutes.
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var now = clock.GetUtcNow().UtcDateTime;
-            await lane.RunAsync(() => db.AutopayEnrollments
-                .Where(e => e.AccountId == accountId && e.CancelledAt == null && e.NextExpansionAt > now)
-                .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct), ct);
+            // Only a hurry: the sync is stored, and autopay's own schedule finds the changes when this write fails.
+            try
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                var now = clock.GetUtcNow().UtcDateTime;
+                await lane.RunAsync(() => db.AutopayEnrollments
+                    .Where(e => e.AccountId == accountId && e.CancelledAt == null && e.NextExpansionAt > now)
+                    .ExecuteUpdateAsync(s => s.SetProperty(e => e.NextExpansionAt, now), ct), ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "ERP sync of {AccountId} is stored, but autopay could not be asked to look at the changes at once; it does at its next scheduled expansion", accountId);
+            }
         }
         return new ErpSyncResult(accountId, inserted, updated, closed, Skipped: lost);
     }
