@@ -25,6 +25,7 @@ public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
     private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"portal-document-tests-{Guid.NewGuid():N}.db");
     private readonly TestUsers _users = new();
     private readonly ErpTrouble _trouble = new();
+    private readonly InjectedDbFault _dbFault = new("SELECT", "pp_invoices");
     private WebApplication? _app;
     private HttpClient _client = new();
     private long _invoiceId;
@@ -41,6 +42,7 @@ public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
                 o.RunBackgroundServices = false;
                 o.ErpRequestTimeout = TimeSpan.FromMilliseconds(500);
                 o.IngestApiKey = IngestKey;
+                o.Database.Interceptors.Add(_dbFault);
             })
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
@@ -161,6 +163,35 @@ public sealed class InvoiceDocumentEndpointTests : IAsyncLifetime
         using var problem = await _client.SendAsync(api);
         Assert.Equal(status, problem.StatusCode);
         Assert.Equal("application/problem+json", problem.Content.Headers.ContentType?.MediaType);
+    }
+
+    // Review: a database failure while the invoice was looked up answered a bare 500: the preview frame showed the browser's
+    // error page (and Print printed it), an API client a 500.
+    [Fact]
+    public async Task A_database_failure_answers_503_with_a_page_saying_so_to_a_frame_and_a_problem_to_an_api_client()
+    {
+        _dbFault.Armed = true;
+        using var frame = new HttpRequestMessage(HttpMethod.Get, Url);
+        frame.Headers.Add("Sec-Fetch-Dest", "iframe");
+        frame.Headers.Accept.ParseAdd("text/html");
+
+        using var page = await _client.SendAsync(frame);
+
+        Assert.True(_dbFault.Failed > 0);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("could not be loaded right now", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.NotNull(page.Headers.RetryAfter);
+
+        using var api = new HttpRequestMessage(HttpMethod.Get, Url);
+        api.Headers.Accept.ParseAdd("application/json");
+        using var problem = await _client.SendAsync(api);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, problem.StatusCode);
+        Assert.Equal("application/problem+json", problem.Content.Headers.ContentType?.MediaType);
+        _dbFault.Armed = false;
+        _trouble.Current = ErpTrouble.Kind.Pdf;
+        using var after = await _client.GetAsync(Url);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
 
     // Review: an ERP that could not be reached made the ERP's own "pull now" call and a first summary answer 500.

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Portal.Payments.Services.Invoices;
 using Portal.Payments.Erp;
@@ -39,6 +40,20 @@ internal static class InvoiceDocumentEndpoints
                 // The preview frame, or "Open in new tab": a page that says why, in the reader's language, instead of
                 // problem JSON printed as text (and printed by the preview's Print). API callers get the problem.
                 return Explained(http, ex);
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or PortalAccessDeniedException or PortalNotFoundException
+                                           or PortalUnavailableException or PortalValidationException))
+            {
+                // The portal's own storage failed (the invoice's lookup): a 503 that says so, as for an ERP that did not
+                // answer, not a bare 500 in the preview frame.
+                http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Payments.InvoiceDocuments")
+                    .LogError(ex, "The document of invoice {InvoiceId} could not be read: the portal's database failed", id);
+                var unavailable = new PortalUnavailableException("The invoice's document could not be loaded right now. Please try again in a moment.", ex);
+                if (IsBrowserPage(http.Request) && !http.Response.HasStarted)
+                {
+                    return Explained(http, unavailable);
+                }
+                throw unavailable;
             }
             var contentType = MediaTypeHeaderValue.TryParse(document.ContentType, out var parsed)
                 ? parsed.ToString()
