@@ -122,7 +122,7 @@ internal sealed class AutopayEnrollmentConfiguration : IEntityTypeConfiguration<
         e.Property(x => x.Culture).HasMaxLength(Notifications.ReaderCulture.MaxLength);
         e.Property(x => x.LeaseOwner).HasMaxLength(200);
         e.Property(x => x.Version).IsConcurrencyToken();
-        e.Property(x => x.BillingRegion).HasMaxLength(16);
+        e.Property(x => x.BillingRegion).HasMaxLength(ColumnLengths.Region);
         // One active enrolment per account: a double click enrols once.
         e.HasIndex(x => x.AccountId).IsUnique().HasFilter("\"CancelledAt\" IS NULL");
         e.HasIndex(x => new { x.CancelledAt, x.NextExpansionAt });

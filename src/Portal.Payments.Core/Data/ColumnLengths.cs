@@ -12,6 +12,9 @@ internal static class ColumnLengths
     /// <summary>A name, token, reference or cursor.</summary>
     public const int Name = 200;
 
+    /// <summary>A billing region (a country or state code the fee policy reads).</summary>
+    public const int Region = 16;
+
     /// <summary>A free text (a comment, a reason, an error).</summary>
     public const int Text = 2000;
 }

@@ -83,7 +83,7 @@ public sealed class EmailTexts
                 found[key] = text;
             }
             return text;
-        }, key => BuiltIn.GetString(key, culture), this);
+        }, this);
     }
 
     /// <summary>
@@ -115,7 +115,7 @@ public sealed class EmailTexts
 /// portal's texts have for them (<c>Failure.*</c>, <c>ShortPayReason.*</c>, <c>Method.*</c>, <c>Autopay.Rule*</c>), and
 /// the stored words where there are none.
 /// </summary>
-internal sealed class EmailText(CultureInfo culture, Func<string, string?> find, Func<string, string?>? builtIn = null, EmailTexts? owner = null)
+internal sealed class EmailText(CultureInfo culture, Func<string, string?> find, EmailTexts? owner = null)
 {
     /// <summary>The reader's culture: numbers and dates are formatted in it.</summary>
     public CultureInfo Culture { get; } = culture;
@@ -133,7 +133,7 @@ internal sealed class EmailText(CultureInfo culture, Func<string, string?> find,
         {
             return string.Format(Culture, text, args);
         }
-        catch (FormatException ex) when (builtIn?.Invoke(key) is { } own && own != text)
+        catch (FormatException ex) when (owner is not null && EmailTexts.BuiltIn.GetString(key, Culture) is { } own && own != text)
         {
             // A host's text that does not fit the placeholders: the email still goes out (and the payment is recorded).
             owner?.Malformed(key, Culture, ex);

@@ -140,7 +140,7 @@ public sealed class PortalAccess(IPortalUserContext users)
         Check("PortalUser.DisplayName", user.DisplayName, Data.ColumnLengths.Name);
         Check("PortalUser.Email", user.Email, Data.ColumnLengths.Name);
         Check("PortalAccountAccess.AccountName", access.AccountName, Data.ColumnLengths.Name);
-        Check("PortalAccountAccess.BillingRegion", access.BillingRegion, MaxBillingRegionLength);
+        Check("PortalAccountAccess.BillingRegion", access.BillingRegion, Data.ColumnLengths.Region);
         if (problems is not null)
         {
             throw new InvalidOperationException(
@@ -149,9 +149,6 @@ public sealed class PortalAccess(IPortalUserContext users)
                 "see \"Lengths the portal stores\" in the adapter guide.");
         }
     }
-
-    /// <summary>Longest <see cref="PortalAccountAccess.BillingRegion"/> the portal stores.</summary>
-    private const int MaxBillingRegionLength = 16;
 
     /// <summary>The scope for reading (view permission).</summary>
     public ValueTask<AccountScope> ForViewAsync(CancellationToken cancellationToken = default) => RequireAsync(PortalPermissions.View, cancellationToken);
