@@ -65,6 +65,27 @@ public class GermanInvoiceToolsTests : BunitContext
         Assert.DoesNotContain("Loading", cut.Markup);
     }
 
+    // Review: a database failure while the spreadsheet view loaded went to the page's error boundary, replacing the page.
+    [Fact]
+    public void A_failed_load_is_said_in_German_with_try_again_which_loads_the_rows()
+    {
+        using var german = TestCulture.Use("de-DE");
+        var fail = true;
+        var cut = RenderSheet((_, _, _) => fail
+            ? Task.FromException<GridPage<string>>(new TimeoutException("the database did not answer"))
+            : Task.FromResult(new GridPage<string>(["INV-1"], 1)));
+
+        cut.WaitForAssertion(() => Assert.Equal("Die Zeilen konnten gerade nicht geladen werden. Bitte versuchen Sie es gleich noch einmal.",
+            cut.Find("[role=alert]").TextContent.Trim()));
+        Assert.Equal("Erneut versuchen", cut.Find("[data-testid=spreadsheet-retry]").TextContent.Trim());
+
+        fail = false;
+        cut.Find("[data-testid=spreadsheet-retry]").Click();
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("td"), c => c.TextContent.Trim() == "INV-1"));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=alert]")));
+        Assert.Empty(cut.FindAll("[data-testid=spreadsheet-retry]"));
+    }
+
     [Fact]
     public void A_refused_query_is_explained_in_German()
     {

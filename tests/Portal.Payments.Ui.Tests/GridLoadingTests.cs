@@ -174,6 +174,45 @@ public class GridLoadingTests : PortalTestContext
         Assert.Empty(cut.FindAll("td.pp-n"));
     }
 
+    // Review: a failed load said "could not be loaded" above an empty result that read as "nothing matches", offering only
+    // Clear filters, which threw away the search. It offers Try again: the same page, search kept.
+    [Fact]
+    public async Task A_failed_load_offers_try_again_which_loads_the_same_page_with_the_search_kept()
+    {
+        var (cut, next) = await FirstPageShownAsync();
+        cut.Find("[data-testid=grid-search]").Input("INV");
+        await cut.InvokeAsync(() => cut.Find("form.pp-grid-search").Submit());
+        Answer(next());
+        cut.WaitForAssertion(() => Assert.Equal("INV", cut.Find("[data-testid=grid-grid]").GetAttribute("data-search")), Timeout);
+        await cut.InvokeAsync(() => cut.Find(".rz-pager-next").Click());
+        var failed = next();
+        Assert.Equal((25, "INV"), (failed.Query.Skip, failed.Query.Search));
+        failed.Answer.SetException(new TimeoutException("the database did not answer"));
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=grid-retry]")), Timeout);
+        Assert.Contains("could not be loaded", cut.Find("[data-testid=grid-error]").TextContent);
+        var empty = cut.Find("[data-testid=grid-no-results]");
+        Assert.Equal(["Try again"], empty.QuerySelectorAll("button").Select(b => b.TextContent.Trim()));
+        Assert.DoesNotContain("match", empty.TextContent, StringComparison.OrdinalIgnoreCase);
+
+        // Fails again: still said, still offered.
+        await cut.InvokeAsync(() => cut.Find("[data-testid=grid-retry]").Click());
+        var again = next();
+        Assert.Equal((25, "INV"), (again.Query.Skip, again.Query.Search));
+        again.Answer.SetException(new TimeoutException("the database did not answer"));
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid=grid-retry]")), Timeout);
+
+        // Answers: the rows of that page, and neither the error nor the button.
+        await cut.InvokeAsync(() => cut.Find("[data-testid=grid-retry]").Click());
+        var retried = next();
+        Assert.Equal((25, "INV"), (retried.Query.Skip, retried.Query.Search));
+        Answer(retried);
+        cut.WaitForAssertion(() => Assert.Equal("INV-026", cut.Find("td.pp-n").TextContent.Trim()), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=grid-error]"));
+        Assert.Empty(cut.FindAll("[data-testid=grid-retry]"));
+        Assert.Equal("INV", cut.Find("[data-testid=grid-search]").GetAttribute("value"));
+    }
+
     [Fact]
     public async Task A_load_refused_after_the_click_reaches_the_error_handling_as_it_did_within_it_and_a_cancelled_one_does_not()
     {

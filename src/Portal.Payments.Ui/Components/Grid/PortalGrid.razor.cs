@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Logging;
 using Portal.Payments.Grid;
 using Portal.Payments.Services;
 using Radzen;
@@ -58,6 +59,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private Task _pendingLoad = Task.CompletedTask;
     private bool _disposed;
     private string? _error;
+    // The last load failed (the database, not the query): the empty result offers Try again, not Clear filters.
+    private bool _loadFailed;
     private IReadOnlyList<GridFilter> _filters = [];
     private IReadOnlyList<GridSort> _sorts = [];
     private string? _search;
@@ -97,6 +100,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             builder.CloseComponent();
         };
     }
+
+    [Inject] private ILogger<PortalGrid<TRow>> Logger { get; set; } = default!;
 
     /// <summary>Saved-views key of the grid ("invoices", "history"). Required.</summary>
     [Parameter, EditorRequired] public string GridKey { get; set; } = "";
@@ -283,6 +288,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         _debounce?.Cancel();
         _search = _appliedSearch = null;
         _error = null;
+        _loadFailed = false;
         if (_grid is not null)
         {
             foreach (var column in _grid.ColumnsCollection)
@@ -388,6 +394,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             SetRows([.. loaded.Items]);
             _count = loaded.TotalCount;
             _error = null;
+            _loadFailed = false;
         }
         catch (PortalValidationException ex) when (number == _loadNumber)
         {
@@ -395,12 +402,16 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             SetRows([]);
             _count = 0;
             _error = FieldErrorText.Of(L, ex);
+            _loadFailed = false;
         }
         catch (Exception ex) when (number == _loadNumber && ex is not OperationCanceledException and not PortalAccessDeniedException and not PortalValidationException)
         {
+            // The database (or the host's data source) failed: say so, offer the same page again, keep search and filters.
+            Logger.LogWarning(ex, "The {Grid} grid's rows could not be loaded", GridKey);
             SetRows([]);
             _count = 0;
             _error = L["Grid.LoadFailed"];
+            _loadFailed = true;
         }
         catch (Exception ex) when (number != _loadNumber && ex is not PortalAccessDeniedException)
         {
@@ -612,6 +623,16 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
         // The clear button goes with the text: the search box takes the focus instead of the page's top.
         _searchFocus.Request();
         await ApplySearchAsync();
+    }
+
+    /// <summary>
+    /// A failed load's "Try again": the same page with the same search, filters and sorts. The button goes while it loads,
+    /// so the search box takes the focus.
+    /// </summary>
+    private Task RetryLoadFromButtonAsync()
+    {
+        _searchFocus.Request();
+        return ReloadAsync();
     }
 
     /// <summary>The empty result's "Clear filters": the button goes with the empty result, so the search box takes the focus.</summary>
