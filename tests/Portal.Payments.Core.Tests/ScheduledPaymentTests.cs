@@ -324,6 +324,39 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
         await Assert.ThrowsAsync<PortalValidationException>(() => service.ChangeAsync(scheduled.PaymentId, Today, null));   // not today or earlier
     }
 
+    // Review: a second tab's change form, opened before the first tab moved the payment, put the old date back on Save (the
+    // old date prices to the old amount, so the amount check passed).
+    [Fact]
+    public async Task A_change_saved_from_a_form_opened_before_another_change_is_refused_and_keeps_the_other_change()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-55", 100_000));
+        var card = await CardAsync(h);
+        var other = await CardAsync(h, "5555555555554444");
+        var service = h.Get<ScheduledPaymentService>();
+        var scheduled = await service.ScheduleAsync(Request(ids, Today.AddDays(2), card.Id));
+        var opened = ScheduledChangeBasis.Of(Assert.Single(await service.ListAsync()));
+
+        // Two tabs open the form on day 2: one moves it to day 6; the other, still showing day 2, saves day 2 with the other card.
+        await service.ChangeAsync(scheduled.PaymentId, Today.AddDays(6), card.Id, Usd(1000m), opened);
+        var stale = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            service.ChangeAsync(scheduled.PaymentId, Today.AddDays(2), other.Id, Usd(1000m), opened));
+
+        Assert.Equal("ScheduledChangedMeanwhile", stale.Error?.Code);
+        var payment = (await PaymentsAsync(h, account)).Single();
+        Assert.Equal(((DateOnly?)Today.AddDays(6), (Guid?)card.Id), (payment.ScheduledFor, payment.PaymentMethodId));
+        Assert.Equal(Today.AddDays(6), (await InvoiceRowsAsync(h, ids)).Single().ScheduledFor);
+
+        // A method change elsewhere is a change too; a form opened on what the payment has now saves.
+        await service.ChangeAsync(scheduled.PaymentId, null, other.Id, Usd(1000m));
+        var onDay6WithCard = new ScheduledChangeBasis(Today.AddDays(6), card.Id);
+        Assert.Equal("ScheduledChangedMeanwhile", (await Assert.ThrowsAsync<PortalValidationException>(() =>
+            service.ChangeAsync(scheduled.PaymentId, Today.AddDays(3), card.Id, Usd(1000m), onDay6WithCard))).Error?.Code);
+        var now = ScheduledChangeBasis.Of(Assert.Single(await service.ListAsync()));
+        var changed = await service.ChangeAsync(scheduled.PaymentId, Today.AddDays(3), card.Id, Usd(1000m), now);
+        Assert.Equal((Today.AddDays(3), (Guid?)card.Id), (changed.ScheduledFor, changed.PaymentMethodId));
+    }
+
     [Fact]
     public async Task A_date_change_confirmed_after_the_erp_lowered_a_balance_charges_the_repriced_amount_on_the_new_date()
     {

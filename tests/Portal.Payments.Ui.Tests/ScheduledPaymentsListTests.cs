@@ -370,6 +370,56 @@ public class ScheduledPaymentsListTests : PayTestContext
         Assert.Equal((103_000L, 3_000L), (row.AmountMinor, row.FeeMinor));
     }
 
+    // Review: a change form opened before another tab moved the payment put the old date back on Save, and a refusal for a
+    // change made meanwhile left the list showing the payment as it was.
+    [Fact]
+    public async Task A_change_saved_after_another_tab_moved_the_payment_is_refused_the_row_shows_the_move_and_the_form_keeps_the_choice()
+    {
+        var (_, scheduled) = await ArrangeAsync();
+        var service = Services.GetRequiredService<ScheduledPaymentService>();
+        var cut = RenderList();
+        await OpenChangeAsync(cut);
+        var picker = cut.FindComponent<Radzen.Blazor.RadzenDatePicker<DateTime?>>();
+        await cut.InvokeAsync(() => picker.Instance.Change.InvokeAsync(new DateTime(2027, 3, 20)));
+        cut.WaitForAssertion(() => Assert.Equal("Amount on that date: USD 420.00", Text(cut, "scheduled-new-amount")), Timeout);
+
+        // Another tab moves it to 18 March.
+        await service.ChangeAsync(scheduled.PaymentId, new DateOnly(2027, 3, 18), null, scheduled.Amount);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.Equal($"Payment {scheduled.ReceiptNumber} was changed meanwhile, in another tab or by someone else: its date, amount and method above are what it has now. Nothing was saved. Check your choice below and save again.",
+            Text(cut, "scheduled-change-error")), Timeout);
+        Assert.Equal("3/18/2027", Text(cut, "scheduled-date"));
+        Assert.Equal(new DateOnly(2027, 3, 18), (await PaymentRowAsync()).ScheduledFor);
+        Assert.Equal(new DateTime(2027, 3, 20), cut.FindComponent<Radzen.Blazor.RadzenDatePicker<DateTime?>>().Instance.Value);
+        Assert.Equal("Amount on that date: USD 420.00", Text(cut, "scheduled-new-amount"));
+
+        // Saved again, having seen the other change: the payer's date.
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]")), Timeout);
+        Assert.Equal("3/20/2027", Text(cut, "scheduled-date"));
+        Assert.Equal(new DateOnly(2027, 3, 20), (await PaymentRowAsync()).ScheduledFor);
+    }
+
+    [Fact]
+    public async Task A_change_saved_after_another_tab_cancelled_the_payment_closes_the_form_and_the_list_drops_it()
+    {
+        var (ids, scheduled) = await ArrangeAsync();
+        var dialogJs = JSInterop.SetupModule(PanelFocusChecks.DialogModule);
+        var cut = RenderList();
+        await OpenChangeAsync(cut);
+
+        await Services.GetRequiredService<ScheduledPaymentService>().CancelInvoicesAsync(scheduled.PaymentId, ids);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.Equal($"{scheduled.ReceiptNumber} is already cancelled, so it can no longer be changed. Nothing was changed.",
+            Text(cut, "scheduled-notice")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=scheduled-change-form]"));
+        Assert.Single(cut.FindAll("[data-testid=scheduled-empty]"));
+        cut.WaitForAssertion(() => Assert.Equal("scheduled-notice",
+            Assert.Single(dialogJs.Invocations, i => i.Identifier == "focusMarked").Arguments[0]), Timeout);
+    }
+
     [Fact]
     public async Task Unticking_every_invoice_disables_cancel()
     {

@@ -59,6 +59,23 @@ public sealed record ScheduledPaymentView
     public required IReadOnlyList<ScheduledPaymentItem> Items { get; init; }
 }
 
+/// <summary>
+/// The date and method a change form of a scheduled payment started from (<see cref="ScheduledPaymentView.ScheduledFor"/> and
+/// <see cref="ScheduledPaymentView.PaymentMethodId"/> as listed): a change saved from the form is refused when the payment no
+/// longer has them.
+/// </summary>
+/// <param name="ScheduledFor">The date the form showed.</param>
+/// <param name="PaymentMethodId">The method the form showed (null when it had been deleted).</param>
+public sealed record ScheduledChangeBasis(DateOnly ScheduledFor, Guid? PaymentMethodId)
+{
+    /// <summary>The basis of a form opened on <paramref name="payment"/> as listed.</summary>
+    public static ScheduledChangeBasis Of(ScheduledPaymentView payment)
+    {
+        ArgumentNullException.ThrowIfNull(payment);
+        return new(payment.ScheduledFor, payment.PaymentMethodId);
+    }
+}
+
 /// <summary>One item of a scheduled payment.</summary>
 /// <param name="InvoiceId">Local invoice id.</param>
 /// <param name="Number">Document number.</param>

@@ -315,14 +315,21 @@ public sealed class ScheduledPaymentService(
     /// recomputed for the date (discounts) with the convenience fee of the (new) method, the invoices show the new date, the payer
     /// is emailed. When <paramref name="expectedAmount"/> (what the payer confirmed: the amount charged, fee included, as
     /// <see cref="ScheduledPaymentView.Amount"/> and <see cref="PaymentPreview.TotalCharged"/> of <see cref="PreviewChangeAsync(Guid, DateOnly?, Guid?, CancellationToken)"/>)
-    /// differs from the server's recomputation, nothing changes.
+    /// differs from the server's recomputation, nothing changes. When <paramref name="openedAs"/> (the date and method the change
+    /// form started from) is not what the payment has now, nothing changes either: another tab or person moved it meanwhile, and
+    /// saving the form's older choice would silently undo that.
     /// </summary>
     public async Task<ScheduledPaymentView> ChangeAsync(Guid paymentId, DateOnly? date, Guid? paymentMethodId, Money? expectedAmount = null,
-        CancellationToken cancellationToken = default)
+        ScheduledChangeBasis? openedAs = null, CancellationToken cancellationToken = default)
     {
         var scope = await access.ForPayAsync(cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (payment, items) = await LoadScheduledAsync(db, scope.AccountId, paymentId, cancellationToken, changing: true);
+        if (openedAs is { } basis && (basis.ScheduledFor != payment.ScheduledFor || basis.PaymentMethodId != payment.PaymentMethodId))
+        {
+            // Safe against a change landing after this read too: the write is conditional on the date and method read here.
+            throw ChangedMeanwhile();
+        }
         var newDate = date is null ? payment.ScheduledFor!.Value : CheckDate(date, ChangeWindow(payment, items));
         var method = await ChangedMethodAsync(db, scope, payment, paymentMethodId, cancellationToken);
         await RequireChangeAllowedAsync(db, payment, newDate, method, cancellationToken);
@@ -384,9 +391,12 @@ public sealed class ScheduledPaymentService(
             await using var again = await dbFactory.CreateDbContextAsync(CancellationToken.None);
             var id = payment.Id;
             ThrowIfNotCancellable(await again.Payments.AsNoTracking().Where(p => p.Id == id).ToListAsync(CancellationToken.None), changing);
-            throw PortalFieldError.Of("payments", "ScheduledChangedMeanwhile", "The scheduled payment changed meanwhile; nothing was changed. Refresh the list.").ToException();
+            throw ChangedMeanwhile();
         }
     }
+
+    private static PortalValidationException ChangedMeanwhile() =>
+        PortalFieldError.Of("payments", "ScheduledChangedMeanwhile", "The scheduled payment changed meanwhile; nothing was changed. Refresh the list.").ToException();
 
     /// <summary>A scheduled payment of the account with its allocations, and the items it holds (still open and held by it).</summary>
     private async Task<(PaymentRecord Payment, IReadOnlyList<InvoiceRecord> Items)> LoadScheduledAsync(PaymentsDbContext db, string accountId, Guid paymentId, CancellationToken ct,

@@ -228,7 +228,7 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
         _changeError = null;
         try
         {
-            var changed = await Scheduled.ChangeAsync(payment.PaymentId, ChosenDate, _methodId, amount);
+            var changed = await Scheduled.ChangeAsync(payment.PaymentId, ChosenDate, _methodId, amount, ScheduledChangeBasis.Of(payment));
             // Said in the payment's row, which takes the focus from the form it replaces (not in the page's live notice too,
             // which would say it twice).
             _notice = null;
@@ -248,6 +248,10 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
             // The window moved meanwhile (midnight): the reason goes beside the date box.
             _dateError = FieldErrorText.Of(L, ex);
         }
+        catch (PortalValidationException ex) when (ex.Error?.Code is "ScheduledChangedMeanwhile" or "NotChangeable")
+        {
+            await ChangedElsewhereAsync(payment, ex);
+        }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
         {
             _changeError = FieldErrorText.Of(L, ex);
@@ -260,6 +264,46 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
         finally
         {
             _busy = false;
+        }
+    }
+
+    /// <summary>
+    /// The payment changed after the form opened (another tab, another person, the runner): the list shows it as it is now.
+    /// A payment still scheduled keeps the form, started again from what it has now with the payer's date and method kept,
+    /// for the payer to check and save again; one no longer scheduled closes the form, with why in the notice.
+    /// </summary>
+    private async Task ChangedElsewhereAsync(ScheduledPaymentView payment, PortalValidationException refusal)
+    {
+        try
+        {
+            await LoadAsync();
+            if (_payments?.FirstOrDefault(p => p.PaymentId == payment.PaymentId) is not { } now)
+            {
+                _changing = null;
+                _notice = FieldErrorText.Of(L, refusal);
+                Focus.Request("scheduled-notice");
+                return;
+            }
+            _changing = now;
+            var window = await Scheduled.GetChangeWindowAsync(now.PaymentId);
+            if (_changing?.PaymentId == now.PaymentId)
+            {
+                _window = window;
+            }
+            await RefreshChangeAmountAsync();
+            if (_changing?.PaymentId == now.PaymentId && _changeError is null)
+            {
+                _changeError = L["Scheduled.ChangedElsewhere", now.ReceiptNumber];
+            }
+        }
+        catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
+        {
+            _changeError = FieldErrorText.Of(L, ex);
+        }
+        catch (Exception)
+        {
+            // The list could not be read again: the refusal stands, with its own advice (refresh the list).
+            _changeError = FieldErrorText.Of(L, refusal);
         }
     }
 
