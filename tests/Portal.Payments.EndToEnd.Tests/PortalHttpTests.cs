@@ -48,6 +48,9 @@ public sealed class PortalHttpTests(HostSiteFixture host)
         Assert.Equal(5, buckets.Count);
         Assert.Equal(Amount(root.GetProperty("totalBalance")), buckets.Sum(b => Amount(b.GetProperty("balance"))));
         Assert.Equal(root.GetProperty("openItemCount").GetInt32(), buckets.Sum(b => b.GetProperty("itemCount").GetInt32()));
+        // Pulled from the demo ERP on the first visit, and that pull went through.
+        Assert.Equal(JsonValueKind.String, root.GetProperty("lastSyncedAt").ValueKind);
+        Assert.False(root.GetProperty("lastSyncFailed").GetBoolean());
     }
 
     [Fact]

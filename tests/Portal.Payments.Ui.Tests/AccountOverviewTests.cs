@@ -223,6 +223,49 @@ public class AccountOverviewTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.Equal("", cut.Find("[data-testid=overview-refresh-failed]").TextContent.Trim()), LoadTimeout);
     }
 
+    // Review: while the background pulls from the ERP failed (an ERP outage), the overview and the open-invoices balances
+    // showed "Updated from the ERP at …" as if all were well, and nothing said the balances had stopped following the ERP.
+    [Fact]
+    public async Task Balances_while_the_latest_erp_pull_failed_say_so_with_the_time_they_are_from_until_a_pull_goes_through()
+    {
+        var down = false;
+        AddPortal();
+        Services.Replace(ServiceDescriptor.Singleton<Portal.Payments.Erp.IErpAdapter>(sp => new TimingOutErp(sp.GetRequiredService<Portal.Payments.DemoErp.DemoErpAdapter>(), () => down)));
+        await Services.MigratePortalPaymentsAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        var sync = Services.GetRequiredService<Portal.Payments.Sync.ErpSyncService>();
+        await sync.SyncAccountAsync(AccountId);
+        var first = Render<AccountOverview>();
+        WaitForTotal(first);
+        var synced = first.Find("[data-testid=overview-synced]").TextContent.Trim();
+        Assert.Matches(@"^Updated from the ERP at .+\.$", synced);
+        var at = synced["Updated from the ERP at ".Length..^1];
+        Assert.Empty(first.FindAll("[data-testid=overview-sync-failed]"));
+
+        // The scheduled pull fails (the ERP is down).
+        down = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => sync.SyncAccountAsync(AccountId));
+
+        var cut = Render<AccountOverview>();
+        WaitForTotal(cut);
+        var expected = $"The latest update from the ERP did not go through, so these balances are from {at}. They are brought up to date once the ERP answers again.";
+        Assert.Equal(expected, cut.Find("[data-testid=overview-sync-failed]").TextContent.Trim());
+        Assert.Empty(cut.FindAll("[data-testid=overview-synced]"));
+        var summary = await Services.GetRequiredService<AccountOverviewService>().GetSummaryAsync();
+        Assert.True(summary.LastSyncFailed);
+        var balances = Render<InvoiceBalances>(p => p.Add(x => x.Summary, summary));
+        Assert.Equal(expected, balances.Find("[data-testid=grid-sync-failed]").TextContent.Trim());
+
+        // The ERP answers again: a Refresh pulls, and the notice goes.
+        down = false;
+        RefreshButton(cut).Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=overview-sync-failed]")), LoadTimeout);
+        Assert.Single(cut.FindAll("[data-testid=overview-synced]"));
+        summary = await Services.GetRequiredService<AccountOverviewService>().GetSummaryAsync();
+        Assert.False(summary.LastSyncFailed);
+        Assert.Empty(Render<InvoiceBalances>(p => p.Add(x => x.Summary, summary)).FindAll("[data-testid=grid-sync-failed]"));
+    }
+
     private static string WaitForTotal(IRenderedComponent<AccountOverview> cut)
     {
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=total-balance]")), LoadTimeout);

@@ -40,6 +40,12 @@ public sealed record AccountSummary(string AccountId, string AccountName, Money 
     public Money Scheduled { get; init; }
 
     /// <summary>
+    /// The latest pull from the ERP failed (an ERP outage, say): the figures are from <see cref="LastSyncedAt"/> and may be out
+    /// of date until a pull goes through. What failed is kept for operators, not shown to payers.
+    /// </summary>
+    public bool LastSyncFailed { get; init; }
+
+    /// <summary>
     /// Open items in another currency than the portal's: listed in the grid, not counted in these balances (their minor units
     /// are not the portal currency's).
     /// </summary>
@@ -130,6 +136,7 @@ public sealed class AccountOverviewService(
             Pending = M(pending.Sum()),
             Scheduled = M(scheduled.Sum()),
             OtherCurrencyItemCount = otherCurrencies,
+            LastSyncFailed = state?.LastError is not null,
         };
     }
 

@@ -70,6 +70,7 @@ public static class PortalEndpoints
                 s.OpenItemCount,
                 Buckets = s.Buckets.Select(b => new { b.Label, b.MinDaysPastDue, b.MaxDaysPastDue, b.Balance, b.ItemCount }),
                 s.LastSyncedAt,
+                s.LastSyncFailed,
             });
         }).WithName("PortalPaymentsSummary");
 
