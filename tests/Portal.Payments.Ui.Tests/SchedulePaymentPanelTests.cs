@@ -107,6 +107,35 @@ public class SchedulePaymentPanelTests : PayTestContext
         Assert.Empty(_scheduled);
     }
 
+    // Review: a date that became today while the panel was open (past midnight in the business time zone) was refused at
+    // Confirm in the panel's general alert, the confirm button still offered and the calendar still starting on that day.
+    [Fact]
+    public async Task A_date_that_became_today_before_confirm_is_refused_beside_the_date_box_with_the_calendar_of_now()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-3251", 15_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        Assert.Equal(new DateTime(2027, 3, 11), cut.FindComponent<RadzenDatePicker<DateTime?>>().Instance.Value);
+
+        Clock.Advance(TimeSpan.FromDays(1));   // midnight passes: 11 March is today
+        Button(cut, "Confirm scheduled payment").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("cannot be scheduled for today", Text(cut, "schedule-date-error")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=schedule-error]"));
+        Assert.Empty(Buttons(cut.Find("[data-testid=schedule-panel]"), "Confirm scheduled payment"));
+        Assert.Equal(new DateTime(2027, 3, 12), cut.FindComponent<RadzenDatePicker<DateTime?>>().Instance.Min);
+        Assert.StartsWith("From Friday, March 12, 2027", Text(cut, "schedule-window"));
+        Assert.Empty(_scheduled);
+
+        // The next day works, with the method kept.
+        await PickDateAsync(cut, new DateTime(2027, 3, 12));
+        cut.WaitForAssertion(() => Assert.Single(Buttons(cut.Find("[data-testid=schedule-panel]"), "Confirm scheduled payment")), Timeout);
+        Button(cut, "Confirm scheduled payment").Click();
+        cut.WaitForAssertion(() => Assert.Equal(new DateOnly(2027, 3, 12), Assert.Single(_scheduled).ScheduledFor), Timeout);
+    }
+
     // Review: the method picker was shown only with a preview, so a refused date removed it with a card half-typed in it.
     [Fact]
     public async Task A_refused_date_keeps_the_card_being_added_inline_and_the_next_date_schedules_with_it()
