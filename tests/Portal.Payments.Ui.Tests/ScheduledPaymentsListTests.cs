@@ -420,6 +420,32 @@ public class ScheduledPaymentsListTests : PayTestContext
             Assert.Single(dialogJs.Invocations, i => i.Identifier == "focusMarked").Arguments[0]), Timeout);
     }
 
+    // Review: a date refused at Save after midnight kept Save enabled on the old amount and the calendar on the old dates.
+    [Fact]
+    public async Task A_date_that_became_today_before_save_is_refused_beside_the_box_with_the_calendar_of_now_and_save_waits_for_a_date()
+    {
+        var (_, scheduled) = await ArrangeAsync();
+        var cut = RenderList();
+        await OpenChangeAsync(cut);
+        var picker = cut.FindComponent<Radzen.Blazor.RadzenDatePicker<DateTime?>>();
+        await cut.InvokeAsync(() => picker.Instance.Change.InvokeAsync(new DateTime(2027, 3, 11)));
+        cut.WaitForAssertion(() => Assert.Equal("Amount on that date: USD 420.00", Text(cut, "scheduled-new-amount")), Timeout);
+
+        Clock.Advance(TimeSpan.FromDays(1));   // midnight passes: 11 March is today
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+
+        cut.WaitForAssertion(() => Assert.Contains("cannot be scheduled for today", Text(cut, "schedule-date-error")), Timeout);
+        Assert.True(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled"));
+        Assert.Equal(new DateTime(2027, 3, 12), cut.FindComponent<Radzen.Blazor.RadzenDatePicker<DateTime?>>().Instance.Min);
+        Assert.Equal(new DateOnly(2027, 3, 15), (await PaymentRowAsync()).ScheduledFor);
+
+        await cut.InvokeAsync(() => cut.FindComponent<Radzen.Blazor.RadzenDatePicker<DateTime?>>().Instance.Change.InvokeAsync(new DateTime(2027, 3, 12)));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("[data-testid=scheduled-save]").HasAttribute("disabled")), Timeout);
+        await cut.InvokeAsync(() => cut.Find("[data-testid=scheduled-save]").Click());
+        cut.WaitForAssertion(() => Assert.Equal("3/12/2027", Text(cut, "scheduled-date")), Timeout);
+        Assert.Equal(scheduled.PaymentId, (await PaymentRowAsync()).Id);
+    }
+
     [Fact]
     public async Task Unticking_every_invoice_disables_cancel()
     {

@@ -245,8 +245,11 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
         }
         catch (PortalValidationException ex) when (ex.Field == "date")
         {
-            // The window moved meanwhile (midnight): the reason goes beside the date box.
+            // The window moved meanwhile (midnight), or the card now expires first: the reason goes beside the date box, the
+            // calendar offers the dates of now, and nothing can be saved until a date is chosen again.
             _dateError = FieldErrorText.Of(L, ex);
+            _changeAmount = null;
+            await ReloadWindowAsync(payment.PaymentId);
         }
         catch (PortalValidationException ex) when (ex.Error?.Code is "ScheduledChangedMeanwhile" or "NotChangeable")
         {
@@ -285,11 +288,7 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
                 return;
             }
             _changing = now;
-            var window = await Scheduled.GetChangeWindowAsync(now.PaymentId);
-            if (_changing?.PaymentId == now.PaymentId)
-            {
-                _window = window;
-            }
+            await ReloadWindowAsync(now.PaymentId);
             await RefreshChangeAmountAsync();
             if (_changing?.PaymentId == now.PaymentId && _changeError is null)
             {
@@ -304,6 +303,23 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
         {
             // The list could not be read again: the refusal stands, with its own advice (refresh the list).
             _changeError = FieldErrorText.Of(L, refusal);
+        }
+    }
+
+    /// <summary>The dates the payment may move to now. Kept as they were when they cannot be read: the server checks the next date anyway.</summary>
+    private async Task ReloadWindowAsync(Guid paymentId)
+    {
+        try
+        {
+            var window = await Scheduled.GetChangeWindowAsync(paymentId);
+            if (_changing?.PaymentId == paymentId)
+            {
+                _window = window;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The window shown stays; the reason for the refused date is already beside the box.
         }
     }
 
