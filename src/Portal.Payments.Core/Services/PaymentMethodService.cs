@@ -341,7 +341,7 @@ public sealed class PaymentMethodService(
             }, ct), cancellationToken);
             if (!result.Succeeded)
             {
-                throw new PortalValidationException(FieldFor(result.ErrorCode), result.Message ?? "The gateway refused the change.");
+                throw Refused(result.ErrorCode, result.Message, "The gateway refused the change.");
             }
         }
         if (expiryChanged)
@@ -442,7 +442,7 @@ public sealed class PaymentMethodService(
             {
                 await LetGoAsync(dbFactory, id, until);
             }
-            throw new PortalValidationException("method", removed.Message ?? "The gateway could not remove the method; try again later.");
+            throw Refused(removed.ErrorCode, removed.Message, "The gateway could not remove the method; try again later.", field: "method");
         }
         if (removed.ErrorCode == GatewayErrorCode.Unsupported)
         {
@@ -689,7 +689,7 @@ public sealed class PaymentMethodService(
         var result = await AskGatewayAsync("store", scope, c => gateway.StoreMethodAsync(new StoreMethodRequest(scope.AccountId, captured.CaptureToken, idempotencyKey) { Mandate = mandate }, c), ct);
         if (!result.Succeeded || result.Method is null)
         {
-            throw new PortalValidationException(FieldFor(result.ErrorCode), result.Message ?? "The payment method was not accepted.");
+            throw Refused(result.ErrorCode, result.Message, "The payment method was not accepted.");
         }
         if (result.Method.Type != captured.Type)
         {
@@ -894,6 +894,27 @@ public sealed class PaymentMethodService(
                 ? PortalFieldError.Of("type", "CardsNotAccepted", "Cards are not accepted here.")
                 : PortalFieldError.Of("type", "BankAccountsNotAccepted", "Bank accounts are not accepted here.")).ToException();
         }
+    }
+
+    /// <summary>
+    /// The gateway's refusal of a request about a stored method (store, update, remove), as the payer hears it. An answer
+    /// that does not say what happened (no answer in time, an outage, still in progress) is told as "not answering", as a
+    /// call that threw is: the add form keeps the captured details and its key, so trying again stores the method once
+    /// (the gateway may hold it already) instead of asking for the details again under a new key. Any other refusal keeps
+    /// the gateway's words, with the code of its reason for a page in another language to word
+    /// (<see cref="PortalValidationException.FailureCode"/>).
+    /// </summary>
+    private static PortalValidationException Refused(GatewayErrorCode code, string? message, string fallback, string? field = null)
+    {
+        if (code is GatewayErrorCode.Timeout or GatewayErrorCode.Unavailable or GatewayErrorCode.InProgress)
+        {
+            return PortalFieldError.Of("method", "GatewayNotAnswering", "The payment service is not answering right now. Nothing was saved; try again in a moment.").ToException();
+        }
+        return new PortalValidationException(field ?? FieldFor(code), message ?? fallback)
+        {
+            // Not the codes that speak of a payment (a bank's return, a confirmation the payer could not give while away).
+            FailureCode = code is GatewayErrorCode.Returned or GatewayErrorCode.AuthenticationRequired ? null : Payments.PaymentFailureCodes.Of(code),
+        };
     }
 
     private static string FieldFor(GatewayErrorCode code) => code switch

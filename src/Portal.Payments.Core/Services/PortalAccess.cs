@@ -75,6 +75,13 @@ public sealed class PortalValidationException : Exception
 
     /// <summary>The refusal as a value with its code, when the rule gave one.</summary>
     public PortalFieldError? Error { get; }
+
+    /// <summary>
+    /// For a refusal in the payment gateway's own (English) words: its reason's code
+    /// (<see cref="Payments.PaymentFailureCodes"/>: declined, invalid card number, expired card…), which a page in another
+    /// language words itself, as it does a failed payment's. Null otherwise.
+    /// </summary>
+    public string? FailureCode { get; init; }
 }
 
 /// <summary>

@@ -25,9 +25,13 @@ internal static class FieldErrorText
         return string.Format(new ArgumentFormat(l), text.Value, [.. error.Arguments]);
     }
 
-    /// <summary>The text of a refusal: worded from its code when it has one, else its message.</summary>
+    /// <summary>
+    /// The text of a refusal: worded from its code when it has one; else its message, which for a refusal in the payment
+    /// gateway's words a page in another language words from the reason's code, as a failed payment's
+    /// (<see cref="PaymentText.FailureReason(IStringLocalizer{PortalStrings}, string?, string?)"/>).
+    /// </summary>
     public static string Of(IStringLocalizer<PortalStrings> l, PortalValidationException refusal) =>
-        refusal.Error is { } error ? Of(l, error) : refusal.Message;
+        refusal.Error is { } error ? Of(l, error) : PaymentText.FailureReason(l, refusal.FailureCode, refusal.Message);
 
     /// <summary>
     /// The text of anything a service threw at the user: a refusal by its code (<see cref="Of(IStringLocalizer{PortalStrings}, PortalValidationException)"/>);
