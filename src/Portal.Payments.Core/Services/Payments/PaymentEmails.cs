@@ -118,19 +118,31 @@ internal static class PaymentEmails
             PaymentStatus.Refunded => "Refunded",
             _ => "Failed",
         };
-        var headline = t.Format($"Email.Failed.{outcome}{(payment.ScheduledFor is null ? "" : "Scheduled")}", Amount(t, payment), Account(payment, accountName), Date(t, payment));
+        // A deposit paid no invoices: it is named a deposit, and no invoices "are open again".
+        var deposit = payment.Kind == PaymentKind.Deposit;
+        var headline = t.Format($"Email.Failed.{outcome}{(deposit ? "Deposit" : payment.ScheduledFor is null ? "" : "Scheduled")}", Amount(t, payment), Account(payment, accountName), Date(t, payment));
         var text = Opening(t, payment)
             .AppendLine(headline)
             .AppendLine(t.Format("Email.Reason", t.FailureReason(payment.FailureCode, reason)))
             .AppendLine(t.Format("Email.Reference", payment.ReceiptNumber))
             .AppendLine();
         AppendLines(t, text, payment);
-        text.AppendLine()
-            .AppendLine(t.Format("Email.Failed.OpenAgain", OpenInvoicesLink(portalBaseUrl)))
-            .AppendLine(t.Format("Email.PaymentDetails", ReceiptLink(portalBaseUrl, payment.Id)));
-        return Branded(Email(payment, NotificationKind.PaymentFailed, t.Format($"Email.Subject.{outcome}", Amount(t, payment), payment.ReceiptNumber), text),
+        text.AppendLine();
+        if (!deposit)
+        {
+            text.AppendLine(t.Format("Email.Failed.OpenAgain", OpenInvoicesLink(portalBaseUrl)));
+        }
+        else if (status != PaymentStatus.Refunded)
+        {
+            text.AppendLine(t.Format("Email.Failed.DepositAgain", DepositLink(portalBaseUrl)));
+        }
+        text.AppendLine(t.Format("Email.PaymentDetails", ReceiptLink(portalBaseUrl, payment.Id)));
+        return Branded(Email(payment, NotificationKind.PaymentFailed, t.Format($"Email.Subject.{(deposit ? "Deposit" : "")}{outcome}", Amount(t, payment), payment.ReceiptNumber), text),
             merchant, portalBaseUrl);
     }
+
+    /// <summary>The deposit page link.</summary>
+    public static string DepositLink(string portalBaseUrl) => $"{portalBaseUrl.TrimEnd('/')}/portal/deposit";
 
     /// <summary>The open invoices page link.</summary>
     public static string OpenInvoicesLink(string portalBaseUrl) => $"{portalBaseUrl.TrimEnd('/')}/portal/invoices";
