@@ -159,6 +159,29 @@ public sealed class ReceiptPdfTests
         Assert.Equal(1, words.Count(w => w == "995.00"));
     }
 
+    // Review: the facts above the breakdown were cut to one line with "...": a deposit's note (up to 500 characters) and
+    // the reason a payment failed or was returned (the portal's own reasons run to 300 characters in German) were lost.
+    [Fact]
+    public void A_long_deposit_note_and_a_long_failure_reason_are_printed_whole()
+    {
+        const string Note = "Advance for the spring order of pallets 1 to 40, to be applied against invoices of the Hamburg warehouse once issued; contact accounts payable before applying it anywhere else";
+        const string Reason = "Invoices of this payment were paid, changed or disputed before its date. Nothing was charged; select the invoices again and pay or schedule them";
+        var deposit = Receipt(3, PaymentKind.Deposit, Note) with { Lines = [] };
+        var failed = Receipt(3) with { Status = PaymentStatus.Failed, FailureReason = Reason };
+
+        using var depositPdf = PdfDocument.Open(ReceiptPdfRenderer.Render(deposit));
+        using var failedPdf = PdfDocument.Open(ReceiptPdfRenderer.Render(failed));
+        var depositText = string.Join(" ", Assert.Single(depositPdf.GetPages()).GetWords().Select(w => w.Text));
+        var failedWords = Assert.Single(failedPdf.GetPages()).GetWords().Select(w => w.Text).ToList();
+
+        Assert.Contains("Deposit note " + Note, depositText);
+        Assert.DoesNotContain("...", depositText, StringComparison.Ordinal);
+        Assert.Contains("Not charged " + Reason, string.Join(" ", failedWords));
+        Assert.DoesNotContain("...", string.Join(" ", failedWords), StringComparison.Ordinal);
+        // The lines after the reason are not printed over it: the breakdown still reads once.
+        Assert.Equal(1, failedWords.Count(w => w == "980.00"));
+    }
+
     [Theory]
     [InlineData(PaymentStatus.Scheduled, "Amount to be charged USD 1,180.00")]
     [InlineData(PaymentStatus.Cancelled, "Amount (cancelled, not charged) USD 1,180.00")]

@@ -292,12 +292,20 @@ public static class ReceiptPdfRenderer
             return lines;
         }
 
+        /// <summary>
+        /// A label and its value; a value wider than the page (why a payment failed, a deposit's note of up to 500
+        /// characters, a long method or payer name) is wrapped over as many lines as it needs, never cut off.
+        /// </summary>
         public void Fact(string label, string value)
         {
-            EnsureRoom(RowHeight);
+            var lines = Lines(value, _text, Width - 115);
+            EnsureRoom(RowHeight + (lines.Count - 1) * LineHeight);
             _gfx.DrawString(Fit(label, _bold, 110), _bold, XBrushes.Black, new XRect(Margin, _y, 110, RowHeight), XStringFormats.TopLeft);
-            _gfx.DrawString(Fit(value, _text, Width - 115), _text, XBrushes.Black, new XRect(Margin + 115, _y, Width - 115, RowHeight), XStringFormats.TopLeft);
-            _y += RowHeight;
+            for (var i = 0; i < lines.Count; i++)
+            {
+                _gfx.DrawString(lines[i], _text, XBrushes.Black, new XRect(Margin + 115, _y + i * LineHeight, Width - 115, RowHeight), XStringFormats.TopLeft);
+            }
+            _y += RowHeight + (lines.Count - 1) * LineHeight;
         }
 
         /// <summary>The table's column titles, each wrapped to its column, with room for a row under them.</summary>
