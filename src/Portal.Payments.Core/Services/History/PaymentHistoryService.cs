@@ -243,8 +243,30 @@ public sealed class PaymentHistoryService(
 
     private static CsvCell Amount(Money money) => CsvCell.Number(InvoiceCsv.Amount(money.ToMinorUnits(), money.Currency));
 
-    private IQueryable<PaymentRecord> Filtered(PaymentsDbContext db, string accountId, GridQuery query) =>
-        Grid.Filter(db.Payments.AsNoTracking().Where(p => p.AccountId == accountId), query, CurrencyInfo.Get(options.Value.Currency), key => TextSearch.Payments(db, key));
+    private IQueryable<PaymentRecord> Filtered(PaymentsDbContext db, string accountId, GridQuery query)
+    {
+        var source = db.Payments.AsNoTracking().Where(p => p.AccountId == accountId);
+        // A payment being charged reads "Processing" in the grid, as a bank debit still settling does: the status filter
+        // "Processing" (either of the two the filter offers) means both, so it finds every row that reads so.
+        List<GridFilter> processing = query.Filters.Count > GridQueryBuilder<PaymentRecord>.MaxConditions ? [] : [.. query.Filters.Where(IsProcessingFilter)];
+        foreach (var filter in processing)
+        {
+            source = filter.Operator == GridFilterOperator.Equals
+                ? source.Where(p => p.Status == PaymentStatus.Processing || p.Status == PaymentStatus.Charging)
+                : source.Where(p => p.Status != PaymentStatus.Processing && p.Status != PaymentStatus.Charging);
+        }
+        if (processing.Count > 0)
+        {
+            query = query with { Filters = [.. query.Filters.Except(processing)] };
+        }
+        return Grid.Filter(source, query, CurrencyInfo.Get(options.Value.Currency), key => TextSearch.Payments(db, key));
+    }
+
+    private static bool IsProcessingFilter(GridFilter filter) =>
+        string.Equals(filter.Field, PaymentHistoryFields.Status, StringComparison.OrdinalIgnoreCase)
+        && filter.Operator is GridFilterOperator.Equals or GridFilterOperator.NotEquals
+        && (string.Equals(filter.Value?.Trim(), nameof(PaymentStatus.Processing), StringComparison.OrdinalIgnoreCase)
+            || string.Equals(filter.Value?.Trim(), nameof(PaymentStatus.Charging), StringComparison.OrdinalIgnoreCase));
 
     private static IOrderedQueryable<PaymentRecord> Sorted(IQueryable<PaymentRecord> source, GridQuery query) =>
         Grid.Sort(source, query.Sorts.Count == 0 ? query with { Sorts = [NewestFirst] } : query);
