@@ -237,8 +237,9 @@ public sealed class PaymentHistoryService(
             return PaymentHistoryFields.DefaultColumns;
         }
         return InvoiceCsv.Columns(columns, c => PaymentHistoryFields.Titles.Keys.FirstOrDefault(k => string.Equals(k, c, StringComparison.OrdinalIgnoreCase))
+            // The names the export takes (not the CSV's titles, which it refuses: "Receipt number" is ReceiptNumber).
             ?? throw PortalFieldError.Of("columns", "HistoryNoColumn", "The history has no column called \"{0}\". Columns: {1}.",
-                c, string.Join(", ", PaymentHistoryFields.Titles.Values)).ToException(), k => k);
+                c.Length > 40 ? c[..40] + "…" : c, string.Join(", ", PaymentHistoryFields.Titles.Keys)).ToException(), k => k);
     }
 
     private static CsvCell Amount(Money money) => CsvCell.Number(InvoiceCsv.Amount(money.ToMinorUnits(), money.Currency));
