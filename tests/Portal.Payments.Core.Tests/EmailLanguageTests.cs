@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
 using Portal.Payments.Notifications;
@@ -191,6 +192,41 @@ public abstract class StoredReaderCultureTests(TestDatabase database)
         await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
         Assert.Equal("en-GB", (await db.Payments.AsNoTracking().SingleAsync(p => p.AccountId == account)).Culture);
         Assert.StartsWith("Payment scheduled for March 7, 2026: USD 100.00", Assert.Single(await EmailsAsync(h, account)).Subject, StringComparison.Ordinal);
+    }
+
+    // Review (webhooks): the email about a payment the bank returned (or a refund, a lost dispute, a background decline)
+    // was composed before the payment took its new failure code, so a German payer read the gateway's English words
+    // ("R01: insufficient funds") where the portal has the reason in German.
+    [Fact]
+    public async Task A_bank_return_reported_by_the_gateway_is_emailed_to_a_german_payer_with_the_reason_in_german()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.AddSingleton<IEmailTextSource>(new GermanReasons()));
+        var ids = await InvoicesAsync(h, account, new Item("INV-1", 30_000));
+        var bank = await BankAsync(h);
+        await InCulture("de-DE", () => h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, Key())));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Processing, "de-DE"), (payment.Status, payment.Culture));
+
+        Assert.Equal(Portal.Payments.Gateways.GatewayEventOutcome.Applied, await h.Get<Portal.Payments.Gateways.IGatewayEventSink>().ReportAsync(
+            Portal.Payments.Sandbox.SandboxGateway.GatewayKey,
+            new Portal.Payments.Gateways.ChargeStatusEvent("evt_return_" + Guid.NewGuid().ToString("N")[..8], DateTimeOffset.UtcNow)
+            {
+                IdempotencyKey = payment.IdempotencyKey, Status = Portal.Payments.Gateways.ChargeStatus.Returned,
+                ErrorCode = Portal.Payments.Gateways.GatewayErrorCode.Returned, Message = "R01: insufficient funds",
+            }));
+
+        var email = Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.Contains(GermanReasons.Returned, email.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("insufficient funds", email.TextBody, StringComparison.Ordinal);
+    }
+
+    /// <summary>The German failure reasons the Ui package gives emails (a host's text source, as far as Core knows).</summary>
+    private sealed class GermanReasons : IEmailTextSource
+    {
+        public const string Returned = "Die Bank hat die Lastschrift zurückgegeben.";
+
+        public string? Find(string key, CultureInfo culture) =>
+            culture.TwoLetterISOLanguageName == "de" && key == "Failure.Returned" ? Returned : null;
     }
 
     private static async Task<T> InCulture<T>(string name, Func<Task<T>> action)

@@ -528,6 +528,9 @@ public sealed class PaymentLifecycle(
 
         PortalPaymentsTelemetry.Payments.Add(1, new KeyValuePair<string, object?>("status", to.ToString()), new KeyValuePair<string, object?>("kind", payment.Kind.ToString()));
         var before = payment.AcceptedAt;
+        // The payer's email words the reason by its code in the payer's language: it must read the new pair, not the old.
+        payment.FailureReason = reason;
+        payment.FailureCode = code;
         await ApplyEffectsAsync(db, payment, from, to, change with { Reference = reference }, postingWentOut: before is not null, now, ct);
         AuditLog.Add(db, payment.AccountId, change.Actor, $"payment.{to.ToString().ToLowerInvariant()}", id.ToString(), now,
             change.OperatorReference is null && change.Note is null
