@@ -131,6 +131,33 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Equal(0, (int)(await HealthAsync()).Data["conflictingGatewayEvents"]);
     }
 
+    // Review (webhooks): a charge whose answer was lost (Unconfirmed) and that the merchant refunded at the processor is
+    // recorded Failed when charge.refunded (or the reconciler's lookup) says so; the payment_intent.succeeded Stripe delivers
+    // after it (events come in any order) was a Conflict: an error telling the operator to refund the charge or record the
+    // payment in the ERP (money already given back), and the health check Degraded for 7 days.
+    [Fact]
+    public async Task A_late_succeeded_event_for_a_payment_the_gateway_said_was_refunded_is_old_news_not_a_conflict()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E36", 7_700));
+        var card = await CardAsync(h, "4000000000000119");   // the answer is lost
+        Assert.Equal(PaymentStatus.Unconfirmed, (await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()))).Status);
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        var sink = h.Get<IGatewayEventSink>();
+        var conflictsBefore = (await h.Get<PaymentOperations>().GetReportAsync()).ConflictingGatewayEvents;
+
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Reversed, "The payment was refunded in full.")));
+        Assert.Equal(PaymentStatus.Failed, Assert.Single(await PaymentsAsync(h, account)).Status);
+
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Succeeded)));
+
+        Assert.Equal(PaymentStatus.Failed, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(conflictsBefore, (await h.Get<PaymentOperations>().GetReportAsync()).ConflictingGatewayEvents);
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
+        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+    }
+
     [Fact]
     public async Task An_event_for_a_charge_of_another_system_is_unknown_and_recorded_once()
     {

@@ -88,6 +88,14 @@ internal sealed class GatewayEventSink(
             return (GatewayEventOutcome.Unknown, null);
         }
         var from = payment.Status;
+        if (from == PaymentStatus.Failed && payment.FailureCode == PaymentFailureCodes.Voided && e.Status == ChargeStatus.Succeeded)
+        {
+            // The gateway itself said the charge was reversed (refunded in full, or cancelled): the charge succeeded before
+            // that, and its "succeeded" arrives late (events come in any order). Nothing was kept: no conflict.
+            logger.LogInformation("Gateway event {Gateway} {EventId}: payment {PaymentId} ({ReceiptNumber}) succeeded at the gateway before it was reversed there; it stays {Status}",
+                gatewayKey, e.EventId, payment.Id, payment.ReceiptNumber, from);
+            return (GatewayEventOutcome.Ignored, payment.Id);
+        }
         if (from is PaymentStatus.Failed or PaymentStatus.Cancelled && e.Status == ChargeStatus.Succeeded)
         {
             // The lifecycle cannot take an ended payment back, and must not: its invoices may be paid again meanwhile. A late
