@@ -199,6 +199,29 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         Assert.DoesNotContain(charged.ToString(), await stuck.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 
+    // Review (webhooks/operators): a resolve whose finding was misspelt ("Paid"), or whose JSON did not parse, was refused by
+    // the framework's binding with an empty 400 (in Production): the operator was not told what to send, as for a missing note.
+    [Theory]
+    [InlineData("""{"finding":"Paid","note":"Found at the processor"}""")]
+    [InlineData("""{"finding":"Charged","note":"Found at the processor",}""")]
+    [InlineData("finding=Charged&note=Found")]
+    public async Task A_resolve_with_a_finding_it_does_not_know_or_unreadable_json_says_what_to_send_and_changes_nothing(string json)
+    {
+        var payment = await InsertUnconfirmedPaymentAsync(startedAgo: TimeSpan.FromHours(3));
+        var request = Request(HttpMethod.Post, $"{Ops}/payments/{payment}/resolve", "olive@ops", "portal-operator");
+        request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.False(string.IsNullOrEmpty(body), "The 400 says nothing.");
+        var detail = JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString();
+        Assert.Contains("\"finding\": \"Charged\" or \"NotCharged\"", detail, StringComparison.Ordinal);
+        await using var db = await Factory.CreateDbContextAsync();
+        Assert.Equal(PaymentStatus.Unconfirmed, (await db.Payments.AsNoTracking().SingleAsync(p => p.Id == payment)).Status);
+    }
+
     // Review (vendor embedding): behind a host whose sign-in names users by other claim types (OpenID Connect with the inbound
     // claim mapping off: "sub", no name claim), every operator was recorded as "operator", so nobody could tell who
     // declared a payment charged.

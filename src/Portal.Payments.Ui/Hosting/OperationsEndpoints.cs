@@ -50,8 +50,11 @@ public static class OperationsEndpoints
                 : Results.Problem("That payment has no status check to bring forward (unknown, final, or being charged right now).", statusCode: StatusCodes.Status404NotFound))
             .AddEndpointFilter(RefuseForgedAsync)
             .WithName("PortalPaymentsOpsRecheck");
-        ops.MapPost("/payments/{id:guid}/resolve", async (Guid id, ResolveRequest? body, HttpContext http, PaymentOperations operations, CancellationToken ct) =>
+        ops.MapPost("/payments/{id:guid}/resolve", async (Guid id, HttpContext http, PaymentOperations operations, CancellationToken ct) =>
             {
+                // Read here, not bound by the framework: a misspelt finding or unreadable JSON would be an empty 400 in
+                // Production, where the operator must be told what to send.
+                var body = await ReadResolveRequestAsync(http, ct);
                 if (body?.Finding is not { } finding || !Enum.IsDefined(finding) || string.IsNullOrWhiteSpace(body.Note)
                     || body.Note.Trim().Length > PaymentOperations.MaxNoteLength || body.Reference?.Trim().Length > PaymentOperations.MaxReferenceLength)
                 {
@@ -67,6 +70,7 @@ public static class OperationsEndpoints
                 };
             })
             .AddEndpointFilter(RefuseForgedAsync)
+            .Accepts<ResolveRequest>("application/json")
             .WithName("PortalPaymentsOpsResolve");
         ops.MapGet("/outbox/undelivered", async (PaymentOperations operations, CancellationToken ct) => Results.Json(await operations.GetUndeliveredAsync(ct), Json))
             .WithName("PortalPaymentsOpsUndelivered");
@@ -81,6 +85,19 @@ public static class OperationsEndpoints
             .AddEndpointFilter(RefuseForgedAsync)
             .WithName("PortalPaymentsOpsReplayAll");
         return ops;
+    }
+
+    /// <summary>The body of <c>POST /payments/{id}/resolve</c>, or null when it is not JSON of that shape (a finding it does not know).</summary>
+    private static async Task<ResolveRequest?> ReadResolveRequestAsync(HttpContext http, CancellationToken ct)
+    {
+        try
+        {
+            return await JsonSerializer.DeserializeAsync<ResolveRequest>(http.Request.Body, Json, ct);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The body of <c>POST /payments/{id}/resolve</c>.</summary>
