@@ -67,6 +67,7 @@ public sealed class StripeWebhookHandler(
 
         GatewayEvent? gatewayEvent;
         string id, type;
+        (string Refunded, string Amount, string? Charge, string? PaymentIntent, string? PaymentId)? part = null;
         try
         {
             using var json = JsonDocument.Parse(request.Body);
@@ -74,7 +75,12 @@ public sealed class StripeWebhookHandler(
             id = root.GetProperty("id").GetString() ?? throw new FormatException("The event has no id.");
             type = root.GetProperty("type").GetString() ?? throw new FormatException("The event has no type.");
             var occurred = DateTimeOffset.FromUnixTimeSeconds(root.GetProperty("created").GetInt64());
-            gatewayEvent = Map(id, type, occurred, root.GetProperty("data").GetProperty("object"));
+            var data = root.GetProperty("data").GetProperty("object");
+            gatewayEvent = Map(id, type, occurred, data);
+            if (gatewayEvent is null && type == "charge.refunded")
+            {
+                part = PartRefunded(data);
+            }
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {
@@ -82,6 +88,14 @@ public sealed class StripeWebhookHandler(
             return new(400, "The event could not be read.");
         }
 
+        if (part is { } refundedInPart)
+        {
+            // A refund of part of a charge changes no payment's status (the payment stays paid, its invoices stay paid in the
+            // ERP): the money returned is for the merchant to record, so an operator hears of it.
+            logger.LogWarning("Stripe event {EventId} (charge.refunded): {Refunded} of {Amount} of charge {Charge} (payment intent {PaymentIntent}, portal payment {PaymentId}) was refunded in part; the portal keeps the payment as paid. Record the refund in the ERP (a credit to the account) if it should reopen an invoice",
+                id, refundedInPart.Refunded, refundedInPart.Amount, refundedInPart.Charge, refundedInPart.PaymentIntent, refundedInPart.PaymentId);
+            return new(200, $"Ignored {type}.");
+        }
         if (gatewayEvent is null)
         {
             logger.LogDebug("Stripe event {EventId} ({Type}) needs nothing from the portal", id, type);
@@ -257,6 +271,28 @@ public sealed class StripeWebhookHandler(
                 Message = "The payment was refunded in full.",
             }
             : null;
+    }
+
+    /// <summary>A charge refunded in part: the amounts ("USD 25.00"), its ids; null when not refunded or refunded in full.</summary>
+    private static (string Refunded, string Amount, string? Charge, string? PaymentIntent, string? PaymentId)? PartRefunded(JsonElement charge)
+    {
+        if (Bool(charge, "refunded") || Long(charge, "amount") is not (> 0 and var amount) || Long(charge, "amount_refunded") is not (> 0 and var refunded) || refunded >= amount)
+        {
+            return null;
+        }
+        var currency = (Str(charge, "currency") ?? "").ToUpperInvariant();
+        string Text(long minor)
+        {
+            try
+            {
+                return Money.FromMinorUnits(minor, currency).ToString();
+            }
+            catch (ArgumentException)
+            {
+                return $"{minor} minor units of {currency}";
+            }
+        }
+        return (Text(refunded), Text(amount), Str(charge, "id"), Str(charge, "payment_intent"), Metadata(charge, StripeGateway.PaymentIdMetadata));
     }
 
     /// <summary>
