@@ -202,6 +202,25 @@ public sealed class AutopayRunner(
 
         var made = new List<(PaymentRecord Payment, List<long> Held)>();
         var replaced = new List<PaymentRecord>();
+
+        // Autopay's payments of invoices the ERP settled (or left with nothing to pay) before their debit date: cancelled
+        // now, quietly, so no "upcoming autopay" email announces a debit for a paid invoice and the scheduled payments page
+        // does not list it. The item waits again, should the ERP reopen the invoice. One due today is the runner's.
+        var settledItems = items.Values.Where(i => i.State == AutopayItemState.Scheduled && i.PaymentId is not null && !openIds.Contains(i.InvoiceId)).ToList();
+        var settledNumbers = settledItems.ToDictionary(i => i.PaymentId!.Value, i => i.InvoiceNumber);
+        var settledPaymentIds = settledNumbers.Keys.ToList();
+        var settled = settledPaymentIds.Count == 0
+            ? []
+            : await db.Payments.AsNoTracking().Include(p => p.Allocations)
+                .Where(p => settledPaymentIds.Contains(p.Id) && p.Status == PaymentStatus.Scheduled && p.ScheduledFor > today).ToListAsync(ct);
+        foreach (var item in settledItems.Where(i => settled.Any(p => p.Id == i.PaymentId)))
+        {
+            item.State = AutopayItemState.Skipped;
+            item.PaymentId = null;
+            item.SkipReason = null;
+            item.UpcomingNotifiedAt = null;
+            item.UpdatedAt = now;
+        }
         foreach (var invoice in invoices.OrderBy(i => AutopayRules.DebitDate(e.Rule, e.DaysBeforeDue, i.DueDate, i.DiscountDate, today)).ThenBy(i => i.Number, StringComparer.Ordinal))
         {
             items.TryGetValue(invoice.Id, out var item);
@@ -299,6 +318,20 @@ public sealed class AutopayRunner(
                     var stillOurs = await db.AutopayEnrollments.AsNoTracking()
                         .AnyAsync(x => x.Id == enrollmentId && x.LeaseOwner == o.NodeName && x.CancelledAt == null, CancellationToken.None);
                     return stillOurs ? Stored.ItemsChanged : Stored.Superseded;
+                }
+                foreach (var old in settled)
+                {
+                    if (!await lifecycle.TryMoveAsync(db, old, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
+                            new PaymentChange(SystemUser)
+                            {
+                                Reason = $"{settledNumbers[old.Id]} was paid or settled before the debit date. Nothing was charged.",
+                                FailureCode = PaymentFailureCodes.InvoicesChanged,
+                                Quiet = true,
+                            }, ct))
+                    {
+                        await tx.RollbackAsync(CancellationToken.None);
+                        return Stored.LostRace; // the runner took it meanwhile
+                    }
                 }
                 foreach (var old in replaced)
                 {
