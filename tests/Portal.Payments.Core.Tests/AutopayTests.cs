@@ -251,6 +251,28 @@ public abstract class AutopayTests(TestDatabase database)
         Assert.Contains("Someone changed autopay", stale.Message);
     }
 
+    // Review: a new enrolment started at the version a turned-off one had been enrolled with, so a tab still showing the
+    // old enrolment saved its change over the terms a colleague had just enrolled with, without "Someone changed autopay".
+    [Fact]
+    public async Task A_change_made_on_an_enrolment_that_was_turned_off_and_set_up_again_meanwhile_is_refused()
+    {
+        await using var h = Autopay(database, out var account);
+        await InvoicesAsync(h, account, new Item("INV-C5", 25_000, DueInDays: 20));
+        var card = await CardAsync(h);
+        var autopay = h.Get<AutopayService>();
+        var staleTab = await autopay.EnrollAsync(OnDueDate(card));
+
+        // Another tab (or a colleague) turns autopay off and sets it up again, 5 days before the due date.
+        await autopay.CancelAsync();
+        await autopay.EnrollAsync(new AutopayTerms(card.Id, AutopayRule.DaysBeforeDue) { DaysBeforeDue = 5 });
+
+        var stale = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            autopay.ChangeAsync(new AutopayTerms(card.Id, AutopayRule.DueDate) { MaxPayment = Usd(100m) }, staleTab.Enrollment!.Version));
+        Assert.Equal("AutopayChangedMeanwhile", stale.Error!.Code);
+        var now = (await autopay.GetAsync()).Enrollment!;
+        Assert.Equal((AutopayRule.DaysBeforeDue, 5, (Money?)null), (now.Terms.Rule, now.Terms.DaysBeforeDue, now.Terms.MaxPayment));
+    }
+
     [Fact]
     public async Task Cancelling_autopay_cancels_its_scheduled_payments_with_one_email()
     {

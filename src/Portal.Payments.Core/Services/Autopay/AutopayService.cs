@@ -243,6 +243,9 @@ public sealed class AutopayService(
             Currency = options.Value.Currency,
             CreatedAt = now,
             NextExpansionAt = now,
+            // Versions go on from the account's earlier enrolments: a page still showing one turned off since is refused
+            // ("Someone changed autopay …"), never taken for this one because both read version 1.
+            Version = await db.AutopayEnrollments.Where(x => x.AccountId == scope.AccountId).MaxAsync(x => (int?)x.Version, cancellationToken) ?? 0,
         };
         Apply(e, terms, scope, now);
         db.AutopayEnrollments.Add(e);
