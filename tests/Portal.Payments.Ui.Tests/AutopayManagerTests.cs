@@ -358,6 +358,45 @@ public class AutopayManagerTests : PayTestContext
 
     // Review: once the portal stopped offering autopay, an enrolled payer with pay permission was told the access was
     // view-only and could not turn autopay off, while the payments it had scheduled were still to be charged.
+    // Review: after the host published a new recurring agreement version, the form still said the authorization on file
+    // stays in effect and showed nothing to sign; Save changes was refused for the missing signature with the error on
+    // no field shown, so Save seemed to do nothing and autopay could not be changed at all.
+    [Fact]
+    public async Task After_a_new_recurring_agreement_version_a_change_of_the_terms_asks_for_the_signature_and_saves_with_it()
+    {
+        await StartAsync();
+        await SeedAsync(("INV-3151", 20_000, null, OpenItemType.Invoice));
+        await AddBankAccountAsync();
+        var cut = RenderPage();
+        Button(cut, "Set up autopay").Click();
+        WaitForForm(cut);
+        cut.Find("[data-testid=picker-option]").Change(true);
+        Input(cut, "Your full name (signature)").Input("Pat Payer");
+        Input(cut, "I authorize recurring debits from this bank account as described above.").Change(true);
+        Button(cut, "Review autopay").Click();
+        Button(cut, "Turn on autopay").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-summary]")), Timeout);
+
+        Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Portal.Payments.Hosting.PortalPaymentsOptions>>().Value.Autopay.RecurringAgreementVersion = "2026-07-recurring";
+        var page = RenderPage();
+        Button(page, "Change autopay").Click();
+        WaitForForm(page);
+        Assert.Empty(page.FindAll("[data-testid=autopay-signature-on-file]"));
+        Assert.Contains("2026-07-recurring", page.Find("[data-testid=autopay-form]").TextContent);
+        Input(page, "Largest payment autopay makes (optional)").Change("1,000");
+        Input(page, "Your full name (signature)").Input("Pat Payer");
+        Input(page, "I authorize recurring debits from this bank account as described above.").Change(true);
+        Button(page, "Review autopay").Click();
+        Button(page, "Save changes").Click();
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=autopay-summary]")), Timeout);
+        Assert.Equal("Autopay is changed. A confirmation email is on its way.", Text(page, "autopay-status"));
+        Assert.Equal(100_000L, Assert.Single(await EnrollmentsAsync(), e => e.CancelledAt == null).MaxPaymentMinor);
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        Assert.Equal(["2026-01-recurring", "2026-07-recurring"],
+            (await db.AchAuthorizations.AsNoTracking().Where(a => a.AccountId == AccountId && a.Recurring).Select(a => a.AgreementVersion).ToListAsync()).Order().ToArray());
+    }
+
     [Fact]
     public async Task After_the_portal_stops_offering_autopay_a_payer_is_told_so_and_can_still_turn_it_off()
     {

@@ -100,6 +100,12 @@ public sealed record AutopayEnrollmentView
     public required DateTimeOffset ChangedAt { get; init; }
     /// <summary>Version, sent back with a change.</summary>
     public required int Version { get; init; }
+    /// <summary>
+    /// The recurring ACH authorization of the enrolment's bank account is on file for the agreement version in force: a
+    /// change that keeps that bank account needs no new signature. False for a card, and after the host published a new
+    /// version of the agreement (the payer signs it with the next change).
+    /// </summary>
+    public bool RecurringSignatureOnFile { get; init; }
 }
 
 /// <summary>
@@ -180,6 +186,7 @@ public sealed class AutopayService(
                 ChangedBy = e.UserName,
                 ChangedAt = new DateTimeOffset(DateTime.SpecifyKind(e.UpdatedAt, DateTimeKind.Utc)),
                 Version = e.Version,
+                RecurringSignatureOnFile = await SignatureOnFileAsync(db, e, cancellationToken),
             },
             Invoices = invoices.Select(x => new AutopayInvoice
             {
@@ -295,10 +302,8 @@ public sealed class AutopayService(
         }
         // The recurring authorization signed for this bank account stays good for other changes of the terms.
         var previous = e.AchAuthorizationId;
-        var agreementVersion = RecurringAgreement.Version;
-        var covered = previous is { } signed && terms.RecurringSignature is null && e.PaymentMethodId == terms.PaymentMethodId
-                      && await db.AchAuthorizations.AnyAsync(a => a.Id == signed && a.Recurring && a.AgreementVersion == agreementVersion, cancellationToken)
-                      && !await db.AchRevocations.AnyAsync(r => r.AuthorizationId == signed, cancellationToken);
+        var covered = terms.RecurringSignature is null && e.PaymentMethodId == terms.PaymentMethodId
+                      && await SignatureOnFileAsync(db, e, cancellationToken);
         var method = await CheckAsync(db, scope, terms, cancellationToken, signatureOnFile: covered);
         Apply(e, terms, scope, now);
         e.NextExpansionAt = now;
@@ -487,6 +492,21 @@ public sealed class AutopayService(
         {
             throw ChangedMeanwhile();
         }
+    }
+
+    /// <summary>
+    /// The enrolment's recurring ACH authorization covers a change of its terms that keeps its bank account: signed for
+    /// the agreement version in force and not revoked. After the host publishes a new agreement version the payer signs again.
+    /// </summary>
+    private async Task<bool> SignatureOnFileAsync(PaymentsDbContext db, AutopayEnrollmentRecord e, CancellationToken ct)
+    {
+        if (e.AchAuthorizationId is not { } signed)
+        {
+            return false;
+        }
+        var agreementVersion = RecurringAgreement.Version;
+        return await db.AchAuthorizations.AnyAsync(a => a.Id == signed && a.Recurring && a.AgreementVersion == agreementVersion, ct)
+               && !await db.AchRevocations.AnyAsync(r => r.AuthorizationId == signed, ct);
     }
 
     /// <summary>Cancels the enrolment's payments still Scheduled (quietly: one autopay email says so); returns how many.</summary>
