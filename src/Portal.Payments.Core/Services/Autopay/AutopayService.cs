@@ -396,7 +396,9 @@ public sealed class AutopayService(
                 {
                     throw BeingPaid(invoice.Number);
                 }
-                if (payment.Status is not (PaymentStatus.Scheduled or PaymentStatus.Cancelled))
+                // Being charged, or through: too late. One that ended without paying (declined, returned, cancelled) and
+                // that autopay has not looked at since is the payer's to exclude.
+                if (payment.Status is PaymentStatus.Charging or PaymentStatus.Processing or PaymentStatus.Unconfirmed or PaymentStatus.Succeeded)
                 {
                     throw BeingPaid(invoice.Number);
                 }
