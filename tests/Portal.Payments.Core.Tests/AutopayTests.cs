@@ -227,6 +227,26 @@ public abstract class AutopayTests(TestDatabase database)
         Assert.Equal(2, (await PaymentsAsync(h, account)).Count(p => p.Status == PaymentStatus.Scheduled));
     }
 
+    // Review: autopay's payments cancelled without a charge kept English reasons only ("The invoice changed; autopay
+    // scheduled it again."), so a German receipt and history showed them in English; they carry a code now.
+    [Fact]
+    public async Task A_payment_autopay_replaces_after_the_erp_changed_its_invoice_is_cancelled_with_a_reason_code()
+    {
+        await using var h = Autopay(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-R1", 25_000, DueInDays: 20));
+        var card = await CardAsync(h);
+        await h.Get<AutopayService>().EnrollAsync(OnDueDate(card));
+
+        await SetAsync(h, ids[0], i => i.OpenMinor = 20_000);   // the ERP lowered it
+        await ForceExpansionAsync(h, account);
+        await h.Get<AutopayRunner>().ExpandAsync();
+
+        var payments = await PaymentsAsync(h, account);
+        var replaced = Assert.Single(payments, p => p.Status == PaymentStatus.Cancelled);
+        Assert.Equal((PaymentFailureCodes.AutopayRescheduled, "The invoice changed; autopay scheduled it again."), (replaced.FailureCode, replaced.FailureReason));
+        Assert.Equal(20_000L, Assert.Single(payments, p => p.Status == PaymentStatus.Scheduled).AmountMinor);
+    }
+
     [Fact]
     public async Task Changing_the_terms_reschedules_what_is_not_charged_and_a_stale_change_is_refused()
     {
@@ -491,6 +511,7 @@ public abstract class AutopayTests(TestDatabase database)
         var payments = await PaymentsAsync(h, account);
         Assert.Equal(PaymentStatus.Cancelled, payments.Single(p => p.Allocations[0].InvoiceId == ids[0]).Status);
         Assert.Equal(PaymentStatus.Scheduled, payments.Single(p => p.Allocations[0].InvoiceId == ids[1]).Status);
+        Assert.Equal(PaymentFailureCodes.AutopayInvoiceSettled, payments.Single(p => p.Allocations[0].InvoiceId == ids[0]).FailureCode);
         var emails = await EmailsAsync(h, account);
         var upcoming = Assert.Single(emails, e => e.Kind == NotificationKind.AutopayUpcoming);
         Assert.Contains("INV-S2", upcoming.TextBody);
@@ -722,6 +743,7 @@ public abstract class AutopayTests(TestDatabase database)
         var payment = Assert.Single(await PaymentsAsync(h, account));
         Assert.Equal(PaymentStatus.Cancelled, payment.Status);
         Assert.Equal("Autopay was cancelled on 2026-03-02; this payment was not charged.", payment.FailureReason);
+        Assert.Equal(PaymentFailureCodes.AutopayEnded, payment.FailureCode);
         Assert.Equal(0, await ChargeCountAsync(h, account));
         Assert.Equal(InvoiceStatus.Open, Assert.Single(await InvoiceRowsAsync(h, ids)).Status);
     }

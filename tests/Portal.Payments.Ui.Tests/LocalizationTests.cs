@@ -160,4 +160,27 @@ public class LocalizationTests : PortalTestContext
             Assert.Equal(expected, PaymentText.Method(l, described));
         }
     }
+
+    // Review: autopay's payments cancelled without a charge had no code, so German receipts and history gave their English
+    // reason. Every reason code Core stores has its text in English and German.
+    [Fact]
+    public void Every_failure_reason_code_core_stores_is_worded_in_German()
+    {
+        var l = new PortalStringLocalizer(Microsoft.Extensions.Options.Options.Create(new PortalTextOptions()));
+        var codes = typeof(Portal.Payments.Services.Payments.PaymentFailureCodes).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string)).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        Assert.Contains("AutopayRescheduled", codes);
+        foreach (var code in codes)
+        {
+            using var _ = TestCulture.Use("de-DE");
+            var german = PaymentText.FailureReason(l, code, "the stored English words");
+            Assert.NotEqual("the stored English words", german);
+            Assert.False(l["Failure." + code].ResourceNotFound, code);
+        }
+        using (TestCulture.Use("de-DE"))
+        {
+            Assert.Equal("Die Rechnung hat sich geändert, daher hat die automatische Zahlung eine neue Zahlung für sie eingeplant. Mit dieser wurde nichts belastet.",
+                PaymentText.FailureReason(l, "AutopayRescheduled", "The invoice changed; autopay scheduled it again."));
+        }
+    }
 }

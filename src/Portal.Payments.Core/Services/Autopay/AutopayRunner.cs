@@ -325,7 +325,7 @@ public sealed class AutopayRunner(
                             new PaymentChange(SystemUser)
                             {
                                 Reason = $"{settledNumbers[old.Id]} was paid or settled before the debit date. Nothing was charged.",
-                                FailureCode = PaymentFailureCodes.InvoicesChanged,
+                                FailureCode = PaymentFailureCodes.AutopayInvoiceSettled,
                                 Quiet = true,
                             }, ct))
                     {
@@ -336,7 +336,7 @@ public sealed class AutopayRunner(
                 foreach (var old in replaced)
                 {
                     if (!await lifecycle.TryMoveAsync(db, old, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
-                            new PaymentChange(SystemUser) { Reason = "The invoice changed; autopay scheduled it again.", Quiet = true }, ct))
+                            new PaymentChange(SystemUser) { Reason = "The invoice changed; autopay scheduled it again.", FailureCode = PaymentFailureCodes.AutopayRescheduled, Quiet = true }, ct))
                     {
                         await tx.RollbackAsync(CancellationToken.None);
                         return Stored.LostRace; // the runner took it meanwhile

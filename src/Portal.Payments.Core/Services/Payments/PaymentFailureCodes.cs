@@ -48,6 +48,15 @@ public static class PaymentFailureCodes
     /// <summary>A scheduled payment's invoices were paid, changed or disputed before its date; nothing was charged.</summary>
     public const string InvoicesChanged = "InvoicesChanged";
 
+    /// <summary>Autopay's payment of an invoice the ERP settled (paid elsewhere, closed) before the debit date; nothing was charged.</summary>
+    public const string AutopayInvoiceSettled = "AutopayInvoiceSettled";
+
+    /// <summary>Autopay's payment of an invoice that changed, replaced by a new payment autopay scheduled for it; nothing was charged.</summary>
+    public const string AutopayRescheduled = "AutopayRescheduled";
+
+    /// <summary>Autopay's payment whose enrolment was turned off before its date; nothing was charged.</summary>
+    public const string AutopayEnded = "AutopayEnded";
+
     /// <summary>
     /// The code of a gateway's error that says why a charge failed, or null for errors that say nothing to the payer (no
     /// error, a timeout, an outage, a malformed request, "other"): their pages show the gateway's words.

@@ -105,7 +105,7 @@ internal sealed class ScheduledPaymentRunner(
             var on = options.Value.DateAt(cancelledAt[payment.AutopayEnrollmentId!.Value]);
             // Quiet: the payer was told when autopay was cancelled (an email for this payment would name no one who cancelled it).
             if (await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.Scheduled, PaymentStatus.Cancelled,
-                    new PaymentChange(SystemUser) { Reason = $"Autopay was cancelled on {on:yyyy-MM-dd}; this payment was not charged.", Quiet = true }, ct))
+                    new PaymentChange(SystemUser) { Reason = $"Autopay was cancelled on {on:yyyy-MM-dd}; this payment was not charged.", FailureCode = PaymentFailureCodes.AutopayEnded, Quiet = true }, ct))
             {
                 logger.LogWarning("Scheduled payment {PaymentId} ({ReceiptNumber}) of autopay {EnrollmentId}, which was cancelled on {CancelledOn}, was cancelled instead of charged",
                     payment.Id, payment.ReceiptNumber, payment.AutopayEnrollmentId, on);
