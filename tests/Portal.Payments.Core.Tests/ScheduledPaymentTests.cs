@@ -811,6 +811,15 @@ public abstract class ScheduledPaymentTests(TestDatabase database)
     public async Task A_returned_bank_payment_is_reversed_in_the_erp_so_the_next_sync_reopens_its_invoice()
     {
         await using var h = Harness(database, out var account);
+        // The demo ledger of a random account may hold no invoice due after tomorrow without a discount (its items are
+        // spread at random over five months): the test takes an account whose ledger has one.
+        var erp = h.Get<DemoErpAdapter>();
+        while (!(await erp.PullOpenItemsAsync(account, null, 500)).Items.Any(i => i.Type == OpenItemType.Invoice && i.OpenAmount.Amount > 0
+                   && i.DiscountAmount is null && i.DueDate > Today.AddDays(1)))
+        {
+            account = PortalHarness.NewAccount();
+            h.Users.User = Testing.FakePortalUserContext.UserOn(account, PortalPermissions.Pay, name: "Pat Payer");
+        }
         var sync = h.Get<ErpSyncService>();
         await sync.SyncAccountAsync(account);
         InvoiceRecord invoice;
