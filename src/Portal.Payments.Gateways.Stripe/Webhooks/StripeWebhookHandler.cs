@@ -260,8 +260,7 @@ public sealed class StripeWebhookHandler(
 
     private static ChargeStatusEvent? RefundedEvent(string id, DateTimeOffset occurred, JsonElement charge)
     {
-        var full = Bool(charge, "refunded") || (Long(charge, "amount") is > 0 and var amount && Long(charge, "amount_refunded") >= amount);
-        return full
+        return RefundedInFull(charge)
             ? new ChargeStatusEvent(id, occurred)
             {
                 Reference = Str(charge, "payment_intent") ?? Str(charge, "id"),
@@ -273,25 +272,19 @@ public sealed class StripeWebhookHandler(
             : null;
     }
 
+    /// <summary>Stripe says the charge is refunded, or its refunds add up to its amount.</summary>
+    private static bool RefundedInFull(JsonElement charge) =>
+        Bool(charge, "refunded") || (Long(charge, "amount") is > 0 and var amount && Long(charge, "amount_refunded") >= amount);
+
     /// <summary>A charge refunded in part: the amounts ("USD 25.00"), its ids; null when not refunded or refunded in full.</summary>
     private static (string Refunded, string Amount, string? Charge, string? PaymentIntent, string? PaymentId)? PartRefunded(JsonElement charge)
     {
-        if (Bool(charge, "refunded") || Long(charge, "amount") is not (> 0 and var amount) || Long(charge, "amount_refunded") is not (> 0 and var refunded) || refunded >= amount)
+        if (RefundedInFull(charge) || Long(charge, "amount") is not (> 0 and var amount) || Long(charge, "amount_refunded") is not (> 0 and var refunded))
         {
             return null;
         }
         var currency = (Str(charge, "currency") ?? "").ToUpperInvariant();
-        string Text(long minor)
-        {
-            try
-            {
-                return Money.FromMinorUnits(minor, currency).ToString();
-            }
-            catch (ArgumentException)
-            {
-                return $"{minor} minor units of {currency}";
-            }
-        }
+        string Text(long minor) => CurrencyInfo.IsKnown(currency) ? Money.FromMinorUnits(minor, currency).ToString() : $"{minor} minor units of {currency}";
         return (Text(refunded), Text(amount), Str(charge, "id"), Str(charge, "payment_intent"), Metadata(charge, StripeGateway.PaymentIdMetadata));
     }
 
