@@ -432,6 +432,65 @@ public class AutopayManagerTests : PayTestContext
         Assert.NotNull(Assert.Single(await EnrollmentsAsync()).CancelledAt);
     }
 
+    // Review: an enrolment past its end date still read "Autopay is on", with the past date beside "Ends", though the
+    // runner schedules nothing after it.
+    [Fact]
+    public async Task An_enrolment_past_its_end_date_says_autopay_ended_and_how_to_go_on()
+    {
+        await OnForTwoInvoicesAsync("INV-3701", "INV-3702");
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            Assert.Equal(1, await db.AutopayEnrollments.Where(e => e.AccountId == AccountId)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.EndDate, TodayDate.AddDays(-1))));
+        }
+
+        var cut = RenderPage();
+        Assert.Equal("Autopay ended on March 9, 2027", cut.Find("[data-testid=autopay-summary] h2").TextContent.Trim());
+        Assert.Equal("Autopay pays nothing after its end date. To go on, change it and set a later end date or none; to stop, turn it off.",
+            Text(cut, "autopay-ended"));
+        Assert.Single(Buttons(cut.Find("[data-testid=autopay-summary]"), "Change autopay"));
+
+        // Ending today still pays today: it has not ended.
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.AutopayEnrollments.Where(e => e.AccountId == AccountId).ExecuteUpdateAsync(s => s.SetProperty(e => e.EndDate, TodayDate));
+        }
+        var today = RenderPage();
+        Assert.Equal("Autopay is on", today.Find("[data-testid=autopay-summary] h2").TextContent.Trim());
+        Assert.Empty(today.FindAll("[data-testid=autopay-ended]"));
+    }
+
+    // Review: a payment autopay was charging dropped out of its list, and turning autopay off then said "Nothing is
+    // scheduled by autopay right now", though that charge still goes through.
+    [Fact]
+    public async Task A_payment_autopay_is_charging_shows_as_processing_and_turning_off_says_it_goes_through()
+    {
+        var cut = await OnForTwoInvoicesAsync("INV-3801", "INV-3802");
+        var charging = (await PaymentsAsync()).Single(p => p.Allocations.Any(a => a.InvoiceNumber == "INV-3801"));
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            Assert.Equal(1, await db.Payments.Where(p => p.Id == charging.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PaymentStatus.Charging)));
+        }
+
+        cut = RenderPage();
+        var rows = cut.FindAll("[data-testid=autopay-item]");
+        Assert.Equal(2, rows.Count);
+        var row = rows.Single(r => r.TextContent.Contains("INV-3801", StringComparison.Ordinal));
+        Assert.Equal("Processing", row.QuerySelector("[data-testid=autopay-item-state]")!.TextContent.Trim());
+        Assert.Empty(row.QuerySelectorAll("button"));
+        Assert.Single(Buttons(cut.Find("[data-testid=autopay-items]"), "Exclude INV-3802 from autopay"));
+
+        Button(cut, "Turn off autopay").Click();
+        Assert.Contains("The payment autopay scheduled is cancelled.", Text(cut, "autopay-confirm-off"));
+        Assert.Equal("Autopay's payment of INV-3801 is already being charged; it cannot be stopped and goes through.", Text(cut, "autopay-off-being-paid"));
+        Buttons(cut.Find("[data-testid=autopay-confirm-off]"), "Turn off autopay")[0].Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=autopay-off]")), Timeout);
+        var payments = await PaymentsAsync();
+        Assert.Equal(PaymentStatus.Charging, payments.Single(p => p.Id == charging.Id).Status);
+        Assert.Equal(PaymentStatus.Cancelled, payments.Single(p => p.Id != charging.Id).Status);
+    }
+
     [Fact]
     public async Task A_portal_without_autopay_says_so()
     {

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Ui.Tests.Infrastructure;
@@ -144,6 +147,36 @@ public class GermanAutopayTests : PayTestContext
         Input(cut, "Höchstbetrag je automatischer Zahlung (optional)").Change("12,345");
         Button(cut, "Automatische Zahlung prüfen").Click();
         Assert.Equal("Beträge in USD haben höchstens 2 Nachkommastellen.", ErrorText(cut, "Höchstbetrag je automatischer Zahlung (optional)"));
+        AssertNoEnglish(cut);
+    }
+
+    [Fact]
+    public async Task A_German_user_reads_that_autopay_ended_and_that_a_payment_being_charged_goes_through_in_German()
+    {
+        await StartAsync();
+        await SeedAsync(("INV-3901", 20_000, null, OpenItemType.Invoice), ("INV-3902", 30_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var setUp = RenderPage();
+        Button(setUp, "Set up autopay").Click();
+        WaitForForm(setUp);
+        Button(setUp, "Review autopay").Click();
+        Button(setUp, "Turn on autopay").Click();
+        setUp.WaitForAssertion(() => Assert.Equal(2, setUp.FindAll("[data-testid=autopay-item]").Count), Timeout);
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            await db.AutopayEnrollments.Where(e => e.AccountId == AccountId).ExecuteUpdateAsync(s => s.SetProperty(e => e.EndDate, TodayDate.AddDays(-1)));
+            var charging = await db.Payments.Where(p => p.Allocations.Any(a => a.InvoiceNumber == "INV-3901")).Select(p => p.Id).SingleAsync();
+            await db.Payments.Where(p => p.Id == charging).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PaymentStatus.Charging));
+        }
+        using var german = TestCulture.Use("de-DE");
+
+        var cut = RenderPage();
+        Assert.Equal("Die automatische Zahlung endete am 9. März 2027", cut.Find("[data-testid=autopay-summary] h2").TextContent.Trim());
+        Assert.StartsWith("Nach ihrem Enddatum bezahlt die automatische Zahlung nichts mehr.", Text(cut, "autopay-ended"));
+        Assert.Contains("In Bearbeitung", cut.FindAll("[data-testid=autopay-item-state]").Select(s => s.TextContent.Trim()));
+        AssertNoEnglish(cut);
+        Button(cut, "Automatische Zahlung deaktivieren").Click();
+        Assert.Equal("Die automatische Zahlung für INV-3901 wird bereits abgebucht; sie lässt sich nicht mehr aufhalten.", Text(cut, "autopay-off-being-paid"));
         AssertNoEnglish(cut);
     }
 

@@ -61,6 +61,11 @@ public sealed record AutopayInvoice
     public Guid? PaymentId { get; init; }
     /// <summary>Skipped because autopay's payment of it did not go through: putting it back tries again.</summary>
     public bool Retryable { get; init; }
+    /// <summary>
+    /// Autopay's payment of it is being charged now (<see cref="AutopayItemState.Scheduled"/>, its payment charging or
+    /// awaiting the gateway's answer): it can no longer be cancelled, excluded or stopped by turning autopay off.
+    /// </summary>
+    public bool BeingPaid { get; init; }
 }
 
 /// <summary>The account's autopay as the payer sees it.</summary>
@@ -106,6 +111,11 @@ public sealed record AutopayEnrollmentView
     /// version of the agreement (the payer signs it with the next change).
     /// </summary>
     public bool RecurringSignatureOnFile { get; init; }
+    /// <summary>
+    /// The end date has passed (in the business time zone): autopay schedules nothing more until the payer changes the
+    /// end date or turns it off and sets it up again.
+    /// </summary>
+    public bool Ended { get; init; }
 }
 
 /// <summary>
@@ -166,10 +176,12 @@ public sealed class AutopayService(
                               from p in paid.DefaultIfEmpty()
                               join v in db.Invoices.AsNoTracking() on i.InvoiceId equals v.Id
                               where i.EnrollmentId == e.Id && v.IsOpen
-                                    && (i.State != AutopayItemState.Scheduled || (p != null && p.Status == PaymentStatus.Scheduled))
+                                    && (i.State != AutopayItemState.Scheduled
+                                        || (p != null && (p.Status == PaymentStatus.Scheduled || p.Status == PaymentStatus.Charging || p.Status == PaymentStatus.Unconfirmed)))
                               orderby i.DebitDate, i.InvoiceNumber
                               select new { i, Amount = p == null ? (long?)null : p.AmountMinor, Fee = p == null ? 0 : p.FeeMinor, Currency = p == null ? null : p.Currency,
-                                           ScheduledFor = p == null ? null : p.ScheduledFor })
+                                           ScheduledFor = p == null ? null : p.ScheduledFor,
+                                           BeingPaid = p != null && (p.Status == PaymentStatus.Charging || p.Status == PaymentStatus.Unconfirmed) })
             .ToListAsync(cancellationToken);
         return new AutopayView
         {
@@ -187,6 +199,7 @@ public sealed class AutopayService(
                 ChangedAt = new DateTimeOffset(DateTime.SpecifyKind(e.UpdatedAt, DateTimeKind.Utc)),
                 Version = e.Version,
                 RecurringSignatureOnFile = await SignatureOnFileAsync(db, e, cancellationToken),
+                Ended = e.EndDate is { } end && end < Today,
             },
             Invoices = invoices.Select(x => new AutopayInvoice
             {
@@ -201,6 +214,7 @@ public sealed class AutopayService(
                 Fee = x.Fee != 0 ? Money.FromMinorUnits(x.Fee, x.Currency!) : null,
                 PaymentId = x.i.State == AutopayItemState.Scheduled ? x.i.PaymentId : null,
                 Retryable = x.i.State == AutopayItemState.Skipped && x.i.PaymentId != null,
+                BeingPaid = x.i.State == AutopayItemState.Scheduled && x.BeingPaid,
             }).ToList(),
         };
     }
