@@ -354,6 +354,29 @@ public abstract class PaymentMethodTests(TestDatabase database)
         }
     }
 
+    // Review: the account's methods were locked by updating their rows, and a new account has none: two first methods
+    // saved at once (two clerks, two tabs) both found no default and both became it (PostgreSQL).
+    [Fact]
+    public async Task Two_first_methods_saved_at_once_leave_exactly_one_default()
+    {
+        for (var round = 0; round < 12; round++)
+        {
+            await using var h = Harness(database, out var account);
+            await using var tab1 = new PortalHarness(database);
+            tab1.SignIn(account);
+            await using var tab2 = new PortalHarness(database);
+            tab2.SignIn(account);
+            var first = Card(tab1);
+            var second = Card(tab2, "5555555555554444");
+            await Task.WhenAll(
+                Task.Run(() => tab1.Get<PaymentMethodService>().AddCardAsync(new AddCardRequest(first, null, Key()))),
+                Task.Run(() => tab2.Get<PaymentMethodService>().AddCardAsync(new AddCardRequest(second, null, Key()))));
+            var methods = await h.Get<PaymentMethodService>().ListAsync();
+            Assert.Equal(2, methods.Count);
+            await SoleUsableDefaultAsync(h.Get<PaymentMethodService>());
+        }
+    }
+
     [Fact]
     public async Task Deleting_the_default_and_the_next_method_at_once_leaves_one_usable_default()
     {

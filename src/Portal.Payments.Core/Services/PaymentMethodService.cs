@@ -724,11 +724,24 @@ public sealed class PaymentMethodService(
     /// <summary>
     /// Row-locks every stored method of the account until the transaction ends (PostgreSQL; SQLite has one writer at a
     /// time anyway): the account's default changes (set default, a deletion moving it, a new method taking it) run one
-    /// after the other, each reading the methods as the one before left them, so the account keeps one default.
+    /// after the other, each reading the methods as the one before left them, so the account keeps one default. On
+    /// PostgreSQL a transaction-scoped advisory lock of the account comes first: an account without methods has no row
+    /// to lock, and two first methods saved at once would both take the default.
     /// </summary>
-    internal static Task<int> LockAccountMethodsAsync(PaymentsDbContext db, string accountId, CancellationToken ct) =>
-        db.PaymentMethods.Where(m => m.AccountId == accountId)
+    internal static async Task LockAccountMethodsAsync(PaymentsDbContext db, string accountId, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql())
+        {
+            // The two-key form (a class of its own), apart from the single-key lock of the migrations.
+            var key = "payment-methods:" + accountId;
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AccountMethodsLockClass}, hashtext({key}))", ct);
+        }
+        await db.PaymentMethods.Where(m => m.AccountId == accountId)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, m => m.IsDefault), ct);
+    }
+
+    /// <summary>The first key of <see cref="LockAccountMethodsAsync"/>'s advisory lock ("PPPM").</summary>
+    private const int AccountMethodsLockClass = 0x5050504D;
 
     /// <summary>
     /// The methods that can be an account's default: saved for future payments, not deleted nor being deleted, of the
