@@ -57,6 +57,37 @@ public class DepositFormTests : PayTestContext
         cut.WaitForAssertion(() => Assert.Equal("USD 300.00", cut.Find("[data-testid=review-amount]").TextContent.Trim()), Timeout);
     }
 
+    // Review (access): a user of two accounts left the deposit form open on one, switched to the other with the host's
+    // account switcher and confirmed: the deposit was charged on the account switched to.
+    [Fact]
+    public async Task A_deposit_confirmed_after_the_user_switched_account_charges_nothing_and_says_why()
+    {
+        await StartAsync();
+        var card = await AddCardAsync();
+        var cut = RenderForm();
+        Input(cut, "Amount").Change("300");
+        Button(cut, "Review deposit").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=deposit-review]")), Timeout);
+        var acme = Users.Current!;
+        Users.Current = acme with
+        {
+            CurrentAccountId = "GLOBEX",
+            Accounts = [.. acme.Accounts, new PortalAccountAccess("GLOBEX", "Globex Corporation", PortalPermissions.Pay)],
+        };
+        await using (var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            // The card is the second account's too (as one added inline after the switch would be): only the form's account stops it.
+            await db.PaymentMethods.Where(m => m.Id == card.Id).ExecuteUpdateAsync(s => s.SetProperty(m => m.AccountId, "GLOBEX"));
+        }
+
+        Button(cut, "Confirm deposit").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("This form was opened for Acme Industrial Supply, but you are now working on Globex Corporation. Nothing was charged or saved.",
+            cut.Find("[data-testid=deposit-error]").TextContent), Timeout);
+        await using var check = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        Assert.Empty(await check.Payments.AsNoTracking().Where(p => p.Kind == PaymentKind.Deposit).ToListAsync());
+    }
+
     [Fact]
     public async Task Amount_note_and_method_are_reviewed_then_confirmed_once_with_a_receipt_link()
     {

@@ -97,6 +97,12 @@ public sealed record AddCardRequest(CapturedPaymentMethod Captured, string? Nick
     /// (a payment now or a scheduled one): not listed, removed once its payments are done. Default true.
     /// </summary>
     public bool SaveForFuture { get; init; } = true;
+    /// <summary>
+    /// The account the form was opened for (<see cref="AccountScope.AccountId"/> when it opened). When the user's
+    /// current account is another one by the time the form is confirmed, nothing is done and the form is refused with
+    /// <c>AccountSwitched</c>. Null: not checked.
+    /// </summary>
+    public string? OpenedForAccountId { get; init; }
 }
 
 /// <summary>Adds a bank account with its ACH authorization.</summary>
@@ -104,7 +110,15 @@ public sealed record AddCardRequest(CapturedPaymentMethod Captured, string? Nick
 /// <param name="Nickname">Optional nickname.</param>
 /// <param name="IdempotencyKey">One key per add form.</param>
 /// <param name="Signature">The ACH signature.</param>
-public sealed record AddBankAccountRequest(CapturedPaymentMethod Captured, string? Nickname, string IdempotencyKey, AchSignature Signature);
+public sealed record AddBankAccountRequest(CapturedPaymentMethod Captured, string? Nickname, string IdempotencyKey, AchSignature Signature)
+{
+    /// <summary>
+    /// The account the form was opened for (<see cref="AccountScope.AccountId"/> when it opened). When the user's
+    /// current account is another one by the time the form is confirmed, nothing is done and the form is refused with
+    /// <c>AccountSwitched</c>. Null: not checked.
+    /// </summary>
+    public string? OpenedForAccountId { get; init; }
+}
 
 /// <summary>Changes to a stored method; null fields stay as they are. Cards: expiry, holder, postal code, nickname. Bank accounts: holder, nickname.</summary>
 public sealed record PaymentMethodChanges
@@ -207,6 +221,7 @@ public sealed class PaymentMethodService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
+        scope.RequireOpenedFor(request.OpenedForAccountId);
         if (request.Captured.Type != PaymentMethodType.Card)
         {
             throw PortalFieldError.Of("type", "MethodIsBankAccount", "These are bank account details; add them as a bank account.").ToException();
@@ -226,6 +241,7 @@ public sealed class PaymentMethodService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
+        scope.RequireOpenedFor(request.OpenedForAccountId);
         if (request.Captured.Type != PaymentMethodType.BankAccount)
         {
             throw PortalFieldError.Of("type", "MethodIsCard", "These are card details; add them as a card.").ToException();

@@ -102,6 +102,25 @@ public sealed record AccountScope(PortalUser User, string AccountId, string Acco
 
     /// <summary>True when the user may pay and change things.</summary>
     public bool CanPay => Permissions.HasFlag(PortalPermissions.Pay);
+
+    /// <summary>
+    /// Refuses a confirmation from a form opened for account <paramref name="openedFor"/> when the user's current account
+    /// is another one by now (the host's account switcher was used while the form stayed open): nothing is charged or saved
+    /// on an account the form was not opened for. Null (a caller that does not say) is not checked.
+    /// </summary>
+    public void RequireOpenedFor(string? openedFor)
+    {
+        if (openedFor is null || string.Equals(openedFor, AccountId, StringComparison.Ordinal))
+        {
+            return;
+        }
+        // Named as the user knows it when it is one of theirs; otherwise as sent (never another account's name).
+        var opened = User.Accounts.FirstOrDefault(a => string.Equals(a.AccountId, openedFor, StringComparison.Ordinal))?.AccountName
+                     ?? (openedFor.Length > 64 ? openedFor[..64] : openedFor);
+        throw PortalFieldError.Of("account", "AccountSwitched",
+            "This form was opened for {0}, but you are now working on {1}. Nothing was charged or saved. Open the form again to continue on {1}.",
+            opened, AccountName).ToException();
+    }
 }
 
 /// <summary>

@@ -37,6 +37,12 @@ public sealed record DepositRequest(Money Amount, string? Note, Guid PaymentMeth
 {
     /// <summary>The total the payer saw (deposit plus fee); when the server's differs, nothing is charged.</summary>
     public Money? ExpectedTotal { get; init; }
+    /// <summary>
+    /// The account the form was opened for (<see cref="AccountScope.AccountId"/> when it opened). When the user's
+    /// current account is another one by the time the form is confirmed, nothing is done and the form is refused with
+    /// <c>AccountSwitched</c>. Null: not checked.
+    /// </summary>
+    public string? OpenedForAccountId { get; init; }
 }
 
 /// <summary>Deposits: validated by the server, one charge per confirmation, charged and posted through <see cref="PaymentCharger"/>.</summary>
@@ -93,6 +99,7 @@ public sealed class DepositService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
+        scope.RequireOpenedFor(request.OpenedForAccountId);
         PaymentStore.RequireKey(request.IdempotencyKey,
             PortalFieldError.Of("deposit", "DepositFormExpired", "This deposit form expired; please review the deposit again."));
         if (await ReplayAsync(scope, request, cancellationToken) is { } earlier)

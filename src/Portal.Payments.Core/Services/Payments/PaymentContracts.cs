@@ -104,6 +104,12 @@ public sealed record PayInvoicesRequest(IReadOnlyList<long> InvoiceIds, Guid Pay
     public Money? ExpectedTotal { get; init; }
     /// <summary>Amounts, reasons and comments for short-paid invoices; ids not in <see cref="InvoiceIds"/> are added to the selection.</summary>
     public IReadOnlyList<PayLine>? Lines { get; init; }
+    /// <summary>
+    /// The account the form was opened for (<see cref="AccountScope.AccountId"/> when it opened). When the user's
+    /// current account is another one by the time the form is confirmed, nothing is done and the form is refused with
+    /// <c>AccountSwitched</c>. Null: not checked.
+    /// </summary>
+    public string? OpenedForAccountId { get; init; }
 }
 
 /// <summary>What happened to a payment attempt.</summary>

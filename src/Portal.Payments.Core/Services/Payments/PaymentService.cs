@@ -117,6 +117,7 @@ public sealed class PaymentService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
+        scope.RequireOpenedFor(request.OpenedForAccountId);
         PaymentStore.RequireKey(request.IdempotencyKey, FormExpired);
         if (await ReplayAsync(scope, request, cancellationToken) is { } earlier)
         {

@@ -14,6 +14,12 @@ public sealed record SchedulePaymentRequest(IReadOnlyList<long> InvoiceIds, Date
 {
     /// <summary>The total the user saw; when the server's recomputation differs, nothing is scheduled.</summary>
     public Money? ExpectedTotal { get; init; }
+    /// <summary>
+    /// The account the form was opened for (<see cref="AccountScope.AccountId"/> when it opened). When the user's
+    /// current account is another one by the time the form is confirmed, nothing is done and the form is refused with
+    /// <c>AccountSwitched</c>. Null: not checked.
+    /// </summary>
+    public string? OpenedForAccountId { get; init; }
 }
 
 /// <summary>A stored scheduled payment.</summary>

@@ -60,6 +60,7 @@ public sealed class ScheduledPaymentService(
     {
         ArgumentNullException.ThrowIfNull(request);
         var scope = await access.ForPayAsync(cancellationToken);
+        scope.RequireOpenedFor(request.OpenedForAccountId);
         PaymentStore.RequireKey(request.IdempotencyKey, PaymentService.FormExpired);
         if (await ReplayAsync(scope, request, cancellationToken) is { } earlier)
         {
