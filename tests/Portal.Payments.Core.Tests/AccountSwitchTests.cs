@@ -1,7 +1,9 @@
 using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
 using Portal.Payments.Gateways;
 using Portal.Payments.Sandbox;
 using Portal.Payments.Services;
+using Portal.Payments.Services.Autopay;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Users;
 using Xunit;
@@ -112,6 +114,35 @@ public abstract class AccountSwitchTests(TestDatabase database)
 
         AssertSwitched(refused);
         Assert.Empty(await PaymentsAsync(h, first));
+    }
+
+    [Fact]
+    public async Task Autopay_turned_off_or_changed_from_a_page_of_the_other_account_is_refused_and_stays_on()
+    {
+        await using var h = new PortalHarness(database);
+        var (first, second) = (PortalHarness.NewAccount(), PortalHarness.NewAccount());
+        var autopay = h.Get<AutopayService>();
+        h.Users.User = TwoAccounts(second, first, second);
+        var secondCard = await CardAsync(h);
+        var secondView = await autopay.EnrollAsync(new AutopayTerms(secondCard.Id, AutopayRule.DueDate));
+        h.Users.User = TwoAccounts(first, first, second);
+        var firstCard = await CardAsync(h);
+        var page = await autopay.EnrollAsync(new AutopayTerms(firstCard.Id, AutopayRule.DueDate));
+        Assert.Equal(first, page.AccountId);
+        h.Users.User = TwoAccounts(second, first, second);   // the page still shows the first account's autopay
+
+        AssertSwitched(await Assert.ThrowsAsync<PortalValidationException>(() => autopay.CancelAsync(page.AccountId)));
+        AssertSwitched(await Assert.ThrowsAsync<PortalValidationException>(() => autopay.ChangeAsync(
+            new AutopayTerms(firstCard.Id, AutopayRule.DaysBeforeDue) { DaysBeforeDue = 3, OpenedForAccountId = page.AccountId }, page.Enrollment!.Version)));
+
+        var now = await autopay.GetAsync();
+        Assert.Equal(second, now.AccountId);
+        Assert.Equal(secondView.Enrollment!.Id, now.Enrollment!.Id);
+        Assert.Equal(secondView.Enrollment.Version, now.Enrollment.Version);
+        Assert.Equal(AutopayRule.DueDate, now.Enrollment.Terms.Rule);
+        // On the account the page shows, it turns off.
+        var off = await autopay.CancelAsync(now.AccountId);
+        Assert.Null(off.Enrollment);
     }
 }
 

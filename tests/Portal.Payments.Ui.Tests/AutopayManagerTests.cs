@@ -491,6 +491,28 @@ public class AutopayManagerTests : PayTestContext
         Assert.Equal(PaymentStatus.Cancelled, payments.Single(p => p.Id != charging.Id).Status);
     }
 
+    // Review: "Turn off autopay" sent no account, so pressed after the host's switcher moved the user to another
+    // account it turned off that account's autopay, one the page never showed.
+    [Fact]
+    public async Task Turning_off_after_the_user_switched_account_turns_nothing_off_and_says_why()
+    {
+        var cut = await OnForTwoInvoicesAsync("INV-3951", "INV-3952");
+        Button(cut, "Turn off autopay").Click();
+        var acme = Users.Current!;
+        Users.Current = acme with
+        {
+            CurrentAccountId = "GLOBEX",
+            Accounts = [.. acme.Accounts, new PortalAccountAccess("GLOBEX", "Globex Corporation", PortalPermissions.Pay)],
+        };
+
+        Buttons(cut.Find("[data-testid=autopay-confirm-off]"), "Turn off autopay")[0].Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("This form was opened for Acme Industrial Supply, but you are now working on Globex Corporation. Nothing was charged or saved.",
+            cut.Find("[role=alert]").TextContent), Timeout);
+        Assert.Null(Assert.Single(await EnrollmentsAsync()).CancelledAt);
+        Assert.Equal(2, (await PaymentsAsync()).Count(p => p.Status == PaymentStatus.Scheduled));
+    }
+
     [Fact]
     public async Task A_portal_without_autopay_says_so()
     {

@@ -33,6 +33,12 @@ public sealed record AutopayTerms(Guid PaymentMethodId, AutopayRule Rule)
     public DateOnly? EndDate { get; init; }
     /// <summary>For a bank account: the payer's signature of the recurring-debit authorization.</summary>
     public AchSignature? RecurringSignature { get; init; }
+    /// <summary>
+    /// The account the page was showing (<see cref="AutopayView.AccountId"/>). When the user's current account is another
+    /// one by the time the terms are confirmed (the host's account switcher), nothing is done and they are refused with
+    /// <c>AccountSwitched</c>. Null: not checked.
+    /// </summary>
+    public string? OpenedForAccountId { get; init; }
 }
 
 /// <summary>An invoice as autopay sees it.</summary>
@@ -71,6 +77,8 @@ public sealed record AutopayInvoice
 /// <summary>The account's autopay as the payer sees it.</summary>
 public sealed record AutopayView
 {
+    /// <summary>The account this is the autopay of (sent back as <see cref="AutopayTerms.OpenedForAccountId"/>).</summary>
+    public string AccountId { get; init; } = "";
     /// <summary>Autopay is offered by this portal.</summary>
     public required bool Offered { get; init; }
     /// <summary>The signed-in user may change it (pay permission, and the portal offers autopay).</summary>
@@ -168,7 +176,7 @@ public sealed class AutopayService(
         var e = await db.AutopayEnrollments.AsNoTracking().FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken);
         if (e is null)
         {
-            return new AutopayView { Offered = o.Autopay.Enabled, CanChange = scope.CanPay && o.Autopay.Enabled, RecurringAgreement = RecurringAgreement };
+            return new AutopayView { AccountId = scope.AccountId, Offered = o.Autopay.Enabled, CanChange = scope.CanPay && o.Autopay.Enabled, RecurringAgreement = RecurringAgreement };
         }
         var method = await db.PaymentMethods.AsNoTracking().FirstOrDefaultAsync(m => m.Id == e.PaymentMethodId, cancellationToken);
         var invoices = await (from i in db.AutopayItems.AsNoTracking()
@@ -185,6 +193,7 @@ public sealed class AutopayService(
             .ToListAsync(cancellationToken);
         return new AutopayView
         {
+            AccountId = scope.AccountId,
             Offered = o.Autopay.Enabled,
             CanChange = scope.CanPay && o.Autopay.Enabled,
             CanTurnOff = scope.CanPay,
@@ -248,6 +257,7 @@ public sealed class AutopayService(
     {
         ArgumentNullException.ThrowIfNull(terms);
         var scope = await RequireChangeAsync(cancellationToken);
+        scope.RequireOpenedFor(terms.OpenedForAccountId);
         var now = Now;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (await db.AutopayEnrollments.AnyAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken))
@@ -306,6 +316,7 @@ public sealed class AutopayService(
     {
         ArgumentNullException.ThrowIfNull(terms);
         var scope = await RequireChangeAsync(cancellationToken);
+        scope.RequireOpenedFor(terms.OpenedForAccountId);
         var now = Now;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var e = await db.AutopayEnrollments.FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
@@ -350,9 +361,17 @@ public sealed class AutopayService(
     }
 
     /// <summary>Cancels autopay: its scheduled payments are cancelled (one email), a recurring ACH authorization is revoked.</summary>
-    public async Task<AutopayView> CancelAsync(CancellationToken cancellationToken = default)
+    public Task<AutopayView> CancelAsync(CancellationToken cancellationToken = default) => CancelAsync(null, cancellationToken);
+
+    /// <summary>
+    /// Cancels autopay as <see cref="CancelAsync(CancellationToken)"/>, from a page that showed the autopay of account
+    /// <paramref name="openedForAccountId"/> (<see cref="AutopayView.AccountId"/>): when the user's current account is
+    /// another one by now (the host's account switcher), nothing is turned off and it is refused with <c>AccountSwitched</c>.
+    /// </summary>
+    public async Task<AutopayView> CancelAsync(string? openedForAccountId, CancellationToken cancellationToken = default)
     {
         var scope = await RequireChangeAsync(cancellationToken, allowWhenOff: true);
+        scope.RequireOpenedFor(openedForAccountId);
         var now = Now;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var e = await db.AutopayEnrollments.FirstOrDefaultAsync(x => x.AccountId == scope.AccountId && x.CancelledAt == null, cancellationToken)
