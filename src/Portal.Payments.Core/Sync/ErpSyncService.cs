@@ -254,7 +254,7 @@ public sealed class ErpSyncService(
             OpenItemsPage page;
             try
             {
-                page = Storable(accountId, await PullPageAsync(accountId, cursor, ct));
+                page = Storable(accountId, WithoutUnidentifiable(accountId, await PullPageAsync(accountId, cursor, ct)));
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
@@ -369,6 +369,54 @@ public sealed class ErpSyncService(
     private Task<OpenItemsPage> PullPageAsync(string accountId, string? cursor, CancellationToken ct) =>
         TimeLimit.RunAsync(c => erp.PullOpenItemsAsync(accountId, cursor, PageSize, c), options.Value.ErpSyncPageTimeout, clock,
             $"The ERP did not answer the open-items pull for account {accountId}", nameof(PortalPaymentsOptions.ErpSyncPageTimeout), ct);
+
+    /// <summary>
+    /// The page without the items an adapter's mistake left unidentifiable: a null entry in the list, an item without an id
+    /// (null or blank: it cannot be told from the account's other items) or without a number (null). Each is left out with
+    /// an error naming it by what it has, as an item with amounts the portal cannot store is, so one bad item neither
+    /// stops the account's sync on every run nor fails it with a NullReferenceException that names nothing. A page
+    /// without its list, or with more to come and no cursor to ask for it, fails the sync with a message saying so.
+    /// </summary>
+    private OpenItemsPage WithoutUnidentifiable(string accountId, OpenItemsPage page)
+    {
+        if (page is null || page.Items is null)
+        {
+            throw new InvalidOperationException($"The ERP adapter answered the open-items pull for account {accountId} without a page or without its item list ({nameof(OpenItemsPage)}.{nameof(OpenItemsPage.Items)} is null).");
+        }
+        if (page.NextCursor is null && page.HasMore)
+        {
+            // Pulled on from null, the sync would ask for the first page again, for ever.
+            throw new InvalidOperationException($"The ERP adapter answered the open-items pull for account {accountId} with more items to come but no next cursor ({nameof(OpenItemsPage)}.{nameof(OpenItemsPage.NextCursor)} is null); it must never be null.");
+        }
+        if (page.Items.All(i => i is not null && !string.IsNullOrWhiteSpace(i.ExternalId) && i.Number is not null))
+        {
+            return page;
+        }
+        var items = new List<ErpOpenItem>(page.Items.Count);
+        for (var n = 0; n < page.Items.Count; n++)
+        {
+            var item = page.Items[n];
+            if (item is null)
+            {
+                logger.LogError("ERP sync of {AccountId}: open item {Position} of the page is left out: the adapter's list has a null entry there", accountId, n + 1);
+            }
+            else if (string.IsNullOrWhiteSpace(item.ExternalId))
+            {
+                logger.LogError("ERP sync of {AccountId}: open item {Number} (due {DueDate:yyyy-MM-dd}, open {OpenAmount}) is left out: it has no id (ExternalId is {Id}), so the portal cannot tell it from the account's other items",
+                    accountId, item.Number ?? "(no number)", item.DueDate, item.OpenAmount, item.ExternalId is null ? "null" : "blank");
+            }
+            else if (item.Number is null)
+            {
+                logger.LogError("ERP sync of {AccountId}: open item {ExternalId} is left out: it has no number (Number is null), the document number shown to the payer",
+                    accountId, item.ExternalId);
+            }
+            else
+            {
+                items.Add(item);
+            }
+        }
+        return page with { Items = items };
+    }
 
     /// <summary>
     /// A page as the portal can store it on every database (PostgreSQL refuses a longer value; SQLite would keep it):
