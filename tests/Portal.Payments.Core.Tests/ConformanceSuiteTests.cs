@@ -1,4 +1,8 @@
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.DemoErp;
+using Portal.Payments.Erp;
 using Portal.Payments.Gateways;
 using Portal.Payments.Testing;
 using Xunit;
@@ -79,3 +83,51 @@ public class ConformanceSuiteTests
         [Parameter] public Func<CapturedPaymentMethod, Task>? OnCaptured { get; set; }
     }
 }
+
+/// <summary>
+/// The ERP conformance suite itself: a correct adapter passes it (whatever its currency), and an adapter that breaks a
+/// documented rule fails it.
+/// </summary>
+public abstract class ErpConformanceSuiteTests(TestDatabase database)
+{
+    // Review: the suite posted its deposit in dollars whatever the account's currency, so an adapter of an ERP keeping
+    // the account in euros that (rightly) refuses another currency failed the suite.
+    [Fact]
+    public async Task An_adapter_of_an_erp_in_euros_that_refuses_other_currencies_passes_the_deposit_check()
+    {
+        var account = PortalHarness.NewAccount();
+        await using var h = new PortalHarness(database, b => b.ConfigureDemoErp(o => o.Currency = "EUR"));
+        var suite = new Suite(new OneCurrencyErp(h.Get<DemoErpAdapter>()), account, h);
+
+        await suite.Duplicate_deposit_posting_is_dropped();
+    }
+
+    private sealed class Suite(IErpAdapter adapter, string account, PortalHarness harness) : ErpAdapterConformanceTests
+    {
+        protected override IErpAdapter Adapter => adapter;
+
+        protected override string AccountId => account;
+
+        protected override Task SettlePostingsAsync()
+        {
+            harness.Clock.Advance(TimeSpan.FromMinutes(5));
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The demo ERP, refusing a deposit in another currency than the account's (as many ERPs do).</summary>
+    private sealed class OneCurrencyErp(DemoErpAdapter inner) : ErpPassThrough(inner)
+    {
+        public override async Task<ErpPostingResult> PostDepositAsync(ErpDepositPosting posting, CancellationToken cancellationToken = default)
+        {
+            var ledger = (await Inner.PullOpenItemsAsync(posting.AccountId, null, 1, cancellationToken)).Items[0].OpenAmount.Currency;
+            return posting.Amount.Currency != ledger
+                ? ErpPostingResult.Refused($"Account {posting.AccountId} is kept in {ledger}, not {posting.Amount.Currency}.")
+                : await Inner.PostDepositAsync(posting, cancellationToken);
+        }
+    }
+}
+
+public sealed class ErpConformanceSuiteTests_Sqlite(SqliteDatabase db) : ErpConformanceSuiteTests(db), IClassFixture<SqliteDatabase>;
+
+public sealed class ErpConformanceSuiteTests_Postgres(PostgresDatabase db) : ErpConformanceSuiteTests(db), IClassFixture<PostgresDatabase>;
