@@ -288,6 +288,57 @@ public abstract class PayInvoicesTests(TestDatabase database)
         Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).First().Status);
     }
 
+    /// <summary>
+    /// Runs <paramref name="sql"/> on the same connection and transaction right before the first command matching
+    /// <paramref name="matches"/>: the ERP sync storing a change at the last moment.
+    /// </summary>
+    private sealed class ChangeBefore(Func<string, bool> matches, Func<string, string> sql) : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        private int _done;
+
+        public bool Done => _done == 1;
+
+        public override async ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<int>> NonQueryExecutingAsync(System.Data.Common.DbCommand command,
+            Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData, Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<int> result,
+            CancellationToken cancellationToken = default)
+        {
+            if (matches(command.CommandText) && Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                await using var change = command.Connection!.CreateCommand();
+                change.Transaction = command.Transaction;
+                change.CommandText = sql(command.CommandText);
+                await change.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return result;
+        }
+    }
+
+    // Review: the last check before a charge (with the selection's invoices held) compared balances and discounts with
+    // the preview, not the currency: an invoice the ERP moved from USD to EUR (same figure) just before the confirm was
+    // charged in dollars.
+    [Fact]
+    public async Task An_invoice_whose_currency_the_erp_changed_just_before_the_confirm_is_refused_and_nothing_is_charged()
+    {
+        var number = "INV-C" + Guid.NewGuid().ToString("N")[..6];
+        var change = new ChangeBefore(
+            sql => sql.Contains("UPDATE", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_invoices", StringComparison.Ordinal) && sql.Contains("\"ActivePaymentId\" =", StringComparison.Ordinal),
+            // The table as the hold names it (with its schema on PostgreSQL).
+            hold => $"UPDATE {hold[(hold.IndexOf("UPDATE ", StringComparison.Ordinal) + 7)..hold.IndexOf(" AS ", StringComparison.Ordinal)]} SET \"Currency\" = 'EUR' WHERE \"Number\" = '{number}'");
+        await using var h = Harness(database, out var account, configure: b => b.AddDbInterceptor(change));
+        var ids = await InvoicesAsync(h, account, new Item(number, 40_000));
+        var visa = await CardAsync(h);
+        var payments = h.Get<PaymentService>();
+        var preview = await payments.PreviewAsync(ids);
+
+        var refused = await Assert.ThrowsAsync<PortalValidationException>(() => payments.PayInvoicesAsync(new PayInvoicesRequest(ids, visa.Id, Key()) { ExpectedTotal = preview.Total }));
+
+        Assert.True(change.Done);
+        Assert.Equal(PaymentService.AmountsChangedMessage, refused.Message);
+        Assert.Empty(await PaymentsAsync(h, account));
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.Equal(InvoiceStatus.Open, (await InvoiceRowsAsync(h, ids)).Single().Status);
+    }
+
     [Fact]
     public async Task A_tampered_total_is_refused_and_nothing_is_charged()
     {

@@ -226,10 +226,11 @@ internal static class PaymentStore
         // The items are now ours (locked until commit): make sure the ERP did not change them since the preview.
         var current = await db.Invoices.AsNoTracking()
             .Where(i => i.AccountId == accountId && i.ActivePaymentId == paymentId)
-            .Select(i => new { i.Id, i.OpenMinor, i.DiscountMinor, i.DiscountDate })
+            .Select(i => new { i.Id, i.Currency, i.OpenMinor, i.DiscountMinor, i.DiscountDate })
             .ToListAsync(ct);
         var seen = items.ToDictionary(i => i.Id);
-        return current.Count != items.Count || current.Any(c =>
+        // The currency too: an item the ERP moved to another currency keeps its figure, and would be charged in the old one.
+        return current.Count != items.Count || current.Any(c => !string.Equals(seen[c.Id].Currency, c.Currency, StringComparison.Ordinal) ||
                 seen[c.Id].OpenMinor != c.OpenMinor || seen[c.Id].DiscountMinor != c.DiscountMinor || seen[c.Id].DiscountDate != c.DiscountDate)
             ? Hold.Changed
             : Hold.Held;
