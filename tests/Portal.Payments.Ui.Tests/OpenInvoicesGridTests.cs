@@ -417,6 +417,38 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task A_refused_column_filter_names_the_column_and_the_example_amount_in_the_users_language()
+    {
+        using var german = TestCulture.Use("de-DE");
+        var cut = await RenderLoadedAsync();
+        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<PortalGridSlot<InvoiceRow>>>().Instance;
+        var amount = grid.ColumnsCollection.Single(c => c.Property == "Row.OpenBalance.Amount");
+        var po = grid.ColumnsCollection.Single(c => c.Property == "Row." + nameof(InvoiceRow.PoNumber));
+
+        // "12,345" typed in German: three decimals for a two-decimal currency. The example is German too: "1234.55" would
+        // read as 123.455 there.
+        await cut.InvokeAsync(async () =>
+        {
+            amount.SetFilterOperator(FilterOperator.GreaterThan);
+            amount.SetFilterValue(12.345m, true);
+            await grid.Reload();
+        });
+        cut.WaitForAssertion(() => Assert.Equal("Offener Saldo: Geben Sie einen Betrag wie 1234,55 ein (höchstens 2 Nachkommastellen).",
+            cut.Find("[data-testid=grid-error]").TextContent.Trim()), Timeout);
+
+        // Only spaces in a text filter.
+        await cut.InvokeAsync(async () =>
+        {
+            amount.ClearFilters();
+            po.SetFilterOperator(FilterOperator.Contains);
+            po.SetFilterValue("   ", true);
+            await grid.Reload();
+        });
+        cut.WaitForAssertion(() => Assert.Equal("Geben Sie einen Text ein, um nach Bestellnummer zu filtern.",
+            cut.Find("[data-testid=grid-error]").TextContent.Trim()), Timeout);
+    }
+
+    [Fact]
     public async Task Saved_view_layout_carries_search_and_period_and_null_restores_the_built_in_layout()
     {
         var cut = await RenderLoadedAsync();

@@ -311,8 +311,10 @@ internal sealed class GridQueryBuilder<TRecord>
                                            && Math.Abs(amount) < 1_000_000_000_000m:
                 return (long)(amount * currency.Factor);
             case GridFieldKind.Money:
+                // The example as a number, so a user interface writes it in the user's culture ("1234,55" in German,
+                // where "1234.55" would read as a thousands separator).
                 throw PortalFieldError.Of(field.Name, "GridFilterAmount", "{0} needs an amount like {1} (at most {2} decimals).",
-                    field.Title, "1234." + new string('5', currency.MinorUnits), currency.MinorUnits).ToException();
+                    field.Title, AmountExample(currency.MinorUnits), currency.MinorUnits).ToException();
             case GridFieldKind.Date when DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date):
                 return date;
             case GridFieldKind.Date:
@@ -329,6 +331,10 @@ internal sealed class GridQueryBuilder<TRecord>
                 return System.Enum.Parse(type, name);
         }
     }
+
+    /// <summary>1234.55 with <paramref name="minorUnits"/> decimals (1234 for none, 1234.555 for three).</summary>
+    private static decimal AmountExample(int minorUnits) =>
+        minorUnits == 0 ? 1234m : decimal.Parse("1234." + new string('5', minorUnits), NumberStyles.Number, CultureInfo.InvariantCulture);
 
     private static PortalValidationException Unsupported(GridField field, GridFilterOperator op) =>
         PortalFieldError.Of(field.Name, "GridFilterOperator", "{0} cannot be filtered with \"{1}\".", field.Title, op).ToException();

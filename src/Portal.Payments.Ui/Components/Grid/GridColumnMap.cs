@@ -60,6 +60,18 @@ internal sealed class GridColumnMap
     /// <summary>The column title of a Core field.</summary>
     public string Title(string field) => Columns.FirstOrDefault(c => c.Field == field)?.Title ?? field;
 
+    /// <summary>
+    /// A column filter's refusal that names its column by the Core field's English title ("Open balance"), named by the
+    /// column's title as the grid shows it ("Offener Saldo" in German); null for any other refusal.
+    /// </summary>
+    public PortalValidationException? Retitled(PortalValidationException refusal) =>
+        refusal.Error is { Arguments: [string title, ..] } error
+        && error.Code.StartsWith("GridFilter", StringComparison.Ordinal)
+        && Columns.FirstOrDefault(c => string.Equals(c.Field, error.Field, StringComparison.OrdinalIgnoreCase)) is { } column
+        && title != column.Title
+            ? (error with { Arguments = [column.Title, .. error.Arguments.Skip(1)] }).ToException()
+            : null;
+
     /// <summary>A saved layout as JSON.</summary>
     public static string Serialize<TLayout>(TLayout layout) => JsonSerializer.Serialize(layout, Json);
 

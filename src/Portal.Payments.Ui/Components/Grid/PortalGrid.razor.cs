@@ -320,7 +320,7 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             };
             _filters = query.Filters;
             _sorts = query.Sorts;
-            loading = LoadPage(query, CancellationToken.None);
+            loading = LoadTitledAsync(query, CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -453,7 +453,21 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     }
 
     private Task<GridPage<TRow>> LoadSheetAsync(int skip, int take, CancellationToken cancellationToken) =>
-        LoadPage(CurrentQuery with { Skip = skip, Take = take }, cancellationToken);
+        LoadTitledAsync(CurrentQuery with { Skip = skip, Take = take }, cancellationToken);
+
+    // LoadPage, with a refused column filter named by the column's title as the grid shows it (the user's language), not
+    // by the service's English field title. Completes synchronously when LoadPage does.
+    private async Task<GridPage<TRow>> LoadTitledAsync(GridQuery query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LoadPage(query, cancellationToken);
+        }
+        catch (PortalValidationException ex) when (_map.Retitled(ex) is { } retitled)
+        {
+            throw retitled;
+        }
+    }
 
     private string CellText(TRow row, string field) => Columns.FirstOrDefault(c => c.Field == field)?.Text(row) ?? "";
 
