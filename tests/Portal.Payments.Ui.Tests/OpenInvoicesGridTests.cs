@@ -449,6 +449,54 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task A_range_whose_start_is_after_its_end_says_so_instead_of_showing_nothing_matches()
+    {
+        using var german = TestCulture.Use("de-DE");
+        var cut = await RenderLoadedAsync();
+        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<PortalGridSlot<InvoiceRow>>>().Instance;
+        var due = grid.ColumnsCollection.Single(c => c.Property == "Row." + nameof(InvoiceRow.DueDate));
+        var amount = grid.ColumnsCollection.Single(c => c.Property == "Row.OpenBalance.Amount");
+
+        // Due from 31 March to 1 March.
+        await cut.InvokeAsync(async () =>
+        {
+            due.SetFilterOperator(FilterOperator.GreaterThanOrEquals);
+            due.SetFilterValue(new DateTime(2026, 3, 31), true);
+            due.SetSecondFilterOperator(FilterOperator.LessThanOrEquals);
+            due.SetFilterValue(new DateTime(2026, 3, 1), false);
+            due.SetLogicalFilterOperator(LogicalFilterOperator.And);
+            await grid.Reload();
+        });
+        cut.WaitForAssertion(() => Assert.Equal(
+            $"Fällig am: Der Bereich beginnt nach seinem Ende ({PortalFormat.Date(new DateOnly(2026, 3, 31))} bis {PortalFormat.Date(new DateOnly(2026, 3, 1))}); tauschen Sie Anfang und Ende.",
+            cut.Find("[data-testid=grid-error]").TextContent.Trim()), Timeout);
+        Assert.Empty(RowNumbers(cut));
+
+        // An amount range written the other way round (at most 100, at least 9000).
+        await cut.InvokeAsync(async () =>
+        {
+            due.ClearFilters();
+            amount.SetFilterOperator(FilterOperator.LessThan);
+            amount.SetFilterValue(100m, true);
+            amount.SetSecondFilterOperator(FilterOperator.GreaterThanOrEquals);
+            amount.SetFilterValue(9000.5m, false);
+            amount.SetLogicalFilterOperator(LogicalFilterOperator.And);
+            await grid.Reload();
+        });
+        cut.WaitForAssertion(() => Assert.Equal("Offener Saldo: Der Bereich beginnt nach seinem Ende (9000,5 bis 100); tauschen Sie Anfang und Ende.",
+            cut.Find("[data-testid=grid-error]").TextContent.Trim()), Timeout);
+
+        // The right way round it filters.
+        await cut.InvokeAsync(async () =>
+        {
+            amount.ClearFilters();
+            await FilterBetweenAsync(cut, grid, amount, LogicalFilterOperator.And);
+        });
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=grid-error]")), Timeout);
+        Assert.NotEmpty(RowNumbers(cut));
+    }
+
+    [Fact]
     public async Task Saved_view_layout_carries_search_and_period_and_null_restores_the_built_in_layout()
     {
         var cut = await RenderLoadedAsync();

@@ -114,8 +114,45 @@ internal sealed class GridColumnMap
             // GridQuery combines filters with AND only; refusing is better than showing a wrong result.
             throw PortalFieldError.Of(column.Field, "GridFilterOr", "{0}: combine the two conditions with \"And\" (\"Or\" is not supported).", column.Title).ToException();
         }
+        if (first is not null && second is not null && Reversed(descriptor) is { } range)
+        {
+            // "From 31.03. to 01.03.": nothing can match, and "Nothing matches" would not say why.
+            throw PortalFieldError.Of(column.Field, "GridFilterRangeReversed", "{0}: the range starts after it ends ({1} to {2}); swap the start and the end.",
+                column.Title, range.Start, range.End).ToException();
+        }
         return new[] { first, second }.OfType<GridFilter>();
     }
+
+    /// <summary>
+    /// The start and end of a range whose start (a "greater than" condition) lies after its end (a "less than" one), as
+    /// dates or amounts; null for anything else.
+    /// </summary>
+    private static (object Start, object End)? Reversed(FilterDescriptor descriptor)
+    {
+        static bool IsStart(FilterOperator op) => op is FilterOperator.GreaterThan or FilterOperator.GreaterThanOrEquals;
+        static bool IsEnd(FilterOperator op) => op is FilterOperator.LessThan or FilterOperator.LessThanOrEquals;
+        var (start, end) = IsStart(descriptor.FilterOperator) && IsEnd(descriptor.SecondFilterOperator)
+            ? (Bound(descriptor.FilterValue), Bound(descriptor.SecondFilterValue))
+            : IsEnd(descriptor.FilterOperator) && IsStart(descriptor.SecondFilterOperator)
+                ? (Bound(descriptor.SecondFilterValue), Bound(descriptor.FilterValue))
+                : (null, null);
+        return start is not null && end is not null && start.GetType() == end.GetType() && start.CompareTo(end) > 0 ? (start, end) : null;
+    }
+
+    /// <summary>A range bound as a date or a decimal (also as restored from a saved view's JSON); null when it is neither.</summary>
+    private static IComparable? Bound(object? value) => value switch
+    {
+        DateOnly d => d,
+        DateTime dt => DateOnly.FromDateTime(dt),
+        DateTimeOffset dto => DateOnly.FromDateTime(dto.DateTime),
+        decimal m => m,
+        int i => (decimal)i,
+        long l => (decimal)l,
+        double d when double.IsFinite(d) && Math.Abs(d) < 1e15 => (decimal)d,
+        JsonElement { ValueKind: JsonValueKind.Number } j when j.TryGetDecimal(out var m) => m,
+        JsonElement { ValueKind: JsonValueKind.String } j when DateOnly.TryParseExact(DateText(j.GetString()!), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) => d,
+        _ => null,
+    };
 
     private static bool IsActive(FilterOperator op, object? value) =>
         op is FilterOperator.IsNull or FilterOperator.IsNotNull or FilterOperator.IsEmpty or FilterOperator.IsNotEmpty
