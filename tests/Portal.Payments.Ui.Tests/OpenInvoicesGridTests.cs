@@ -497,6 +497,36 @@ public class OpenInvoicesGridTests : PortalTestContext
     }
 
     [Fact]
+    public async Task A_filter_on_a_column_then_hidden_is_said_above_the_rows_and_can_be_cleared()
+    {
+        var cut = await RenderLoadedAsync();
+        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<PortalGridSlot<InvoiceRow>>>().Instance;
+        var shell = cut.FindComponent<PortalGrid<InvoiceRow>>().Instance;
+        var all = shell.TotalCount;
+        await FilterBetweenAsync(cut, grid, grid.ColumnsCollection.Single(c => c.Property == "Row.OpenBalance.Amount"), LogicalFilterOperator.And);
+        cut.WaitForAssertion(() => Assert.InRange(shell.TotalCount, 1, all - 1), Timeout);
+        var filtered = RowNumbers(cut);
+        // Shown, the column's own header says it is filtered.
+        Assert.Empty(cut.FindAll("[data-testid=grid-hidden-filters]"));
+
+        cut.Find("[data-testid=grid-arrange-columns]").Click();
+        cut.Find("[data-column='OpenBalance.Amount'] input[type=checkbox]").Change(false);
+        cut.Find("[data-testid=columns-apply]").Click();
+        cut.WaitForAssertion(() => Assert.DoesNotContain("Open balance", Headers(cut)), Timeout);
+
+        // The rows stay filtered (and so does the export), and the page says by what.
+        cut.WaitForAssertion(() => Assert.Equal(filtered, RowNumbers(cut)), Timeout);
+        Assert.Equal(2, shell.CurrentQuery.Filters.Count);
+        var notice = cut.Find("[data-testid=grid-hidden-filters]");
+        Assert.StartsWith("Also filtered by hidden columns: Open balance.", notice.TextContent.Trim());
+
+        await cut.InvokeAsync(() => notice.QuerySelector("button")!.Click());
+        cut.WaitForAssertion(() => Assert.Equal(all, shell.TotalCount), Timeout);
+        Assert.Empty(shell.CurrentQuery.Filters);
+        Assert.Empty(cut.FindAll("[data-testid=grid-hidden-filters]"));
+    }
+
+    [Fact]
     public async Task Saved_view_layout_carries_search_and_period_and_null_restores_the_built_in_layout()
     {
         var cut = await RenderLoadedAsync();

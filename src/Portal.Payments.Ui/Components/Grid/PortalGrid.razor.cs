@@ -177,6 +177,20 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
 
     private IReadOnlyList<string> VisibleFields => _map.VisibleFields(_settings);
 
+    /// <summary>The titles of the hidden columns whose filters narrow the rows shown now.</summary>
+    private List<string> HiddenFilterTitles
+    {
+        get
+        {
+            if (_filters.Count == 0)
+            {
+                return [];
+            }
+            var visible = VisibleFields;
+            return [.. _filters.Select(f => f.Field).Distinct(StringComparer.Ordinal).Where(f => !visible.Contains(f, StringComparer.Ordinal)).Select(_map.Title)];
+        }
+    }
+
     /// <summary>
     /// The phone cards' cell titles: one rule per visible column, in view order, naming the n-th cell of every row. Built
     /// again only when the layout (order, visibility) or the columns change.
