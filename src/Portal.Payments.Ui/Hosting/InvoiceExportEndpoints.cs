@@ -31,11 +31,12 @@ internal static class InvoiceExportEndpoints
     private static async Task ExportAsync(HttpContext http, string? q, string? columns, PortalAccess access, InvoiceQueryService invoices, TimeProvider clock,
         IOptions<PortalPaymentsOptions> options, CancellationToken ct)
     {
+        // Signed in first: a signed-out caller gets 401 whatever the link holds (not 400 for a damaged one).
+        var scope = await access.ForViewAsync(ct);
         var query = InvoiceQueryCodec.Decode(q);
         var fields = string.IsNullOrWhiteSpace(columns)
             ? InvoiceFields.DefaultColumns
             : columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var scope = await access.ForViewAsync(ct);
         var today = options.Value.Today(clock);
         await WriteCsvDownloadAsync(http.Response, $"open-invoices-{SafeName(scope.AccountId)}-{today:yyyy-MM-dd}.csv",
             writer => invoices.WriteCsvAsync(query, fields, writer, ct));

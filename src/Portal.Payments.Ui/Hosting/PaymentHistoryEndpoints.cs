@@ -73,11 +73,12 @@ internal static class PaymentHistoryEndpoints
     private static async Task ExportAsync(HttpContext http, string? q, string? columns, PortalAccess access, PaymentHistoryService history, TimeProvider clock,
         IOptions<PortalPaymentsOptions> options, CancellationToken ct)
     {
+        // Signed in first: a signed-out caller gets 401 whatever the link holds (not 400 for a damaged one).
+        var scope = await access.ForViewAsync(ct);
         var query = GridQueryCodec.Decode<GridQuery>(q, DamagedLink);
         var fields = string.IsNullOrWhiteSpace(columns)
             ? PaymentHistoryFields.DefaultColumns
             : columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var scope = await access.ForViewAsync(ct);
         var today = options.Value.Today(clock);
         await InvoiceExportEndpoints.WriteCsvDownloadAsync(http.Response, $"payment-history-{InvoiceExportEndpoints.SafeName(scope.AccountId)}-{today:yyyy-MM-dd}.csv",
             writer => history.WriteCsvAsync(query, fields, writer, ct));
