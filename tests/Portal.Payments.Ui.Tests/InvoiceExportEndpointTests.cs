@@ -62,6 +62,23 @@ public sealed class InvoiceExportEndpointTests : IAsyncLifetime
 
     private static string Link(InvoiceQuery query, string columns) => $"{Url}?q={InvoiceQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(columns)}";
 
+    // Review (security): the CSV downloads and the summary JSON of the account were sent without nosniff (only the receipt
+    // PDF and the invoice documents had it).
+    [Theory]
+    [InlineData("/invoices/export.csv")]
+    [InlineData("/payments/export.csv")]
+    [InlineData("/summary")]
+    public async Task The_accounts_downloads_and_summary_are_never_sniffed_and_kept_by_no_cache(string path)
+    {
+        _users.SignIn(PortalPermissions.View);
+
+        using var response = await _client.GetAsync(PortalRoutes.ApiPrefix + path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        Assert.True(response.Headers.CacheControl?.NoStore, $"Cache-Control: {response.Headers.CacheControl}");
+    }
+
     [Fact]
     public async Task Streams_every_row_of_the_account_as_a_csv_attachment_in_the_asked_column_order()
     {

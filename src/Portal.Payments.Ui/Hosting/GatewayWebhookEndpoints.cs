@@ -23,6 +23,7 @@ internal static class GatewayWebhookEndpoints
 
     private static async Task<IResult> HandleAsync(string gatewayKey, HttpContext http, CancellationToken ct)
     {
+        http.Response.Headers.XContentTypeOptions = "nosniff";
         var handler = http.RequestServices.GetServices<IGatewayWebhookHandler>()
             .FirstOrDefault(h => string.Equals(h.GatewayKey, gatewayKey, StringComparison.OrdinalIgnoreCase));
         if (handler is null)

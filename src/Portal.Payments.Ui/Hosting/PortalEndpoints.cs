@@ -34,6 +34,8 @@ public static class PortalEndpoints
         api.AddEndpointFilter(async (context, next) =>
         {
             string Text(Exception ex) => FieldErrorText.Of(context.HttpContext.RequestServices.GetRequiredService<IStringLocalizer<PortalStrings>>(), ex);
+            // No answer of the portal's (CSV, JSON, PDF, documents, problems) is sniffed by a browser into another type.
+            context.HttpContext.Response.Headers.XContentTypeOptions = "nosniff";
             try
             {
                 return await next(context);
