@@ -199,6 +199,24 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         Assert.DoesNotContain(charged.ToString(), await stuck.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 
+    // Review (security): the operators' lists name every account's payments, amounts and failed postings, but were sent with
+    // no Cache-Control, so an operator's shared browser (or a proxy) could keep them after sign-out; nor with nosniff.
+    [Theory]
+    [InlineData("/report")]
+    [InlineData("/payments/stuck")]
+    [InlineData("/outbox/undelivered")]
+    public async Task The_operators_lists_are_kept_by_no_cache_and_never_sniffed(string path)
+    {
+        await InsertUnconfirmedPaymentAsync(startedAgo: TimeSpan.FromHours(1));
+
+        using var response = await AsOperatorAsync(HttpMethod.Get, Ops + path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.CacheControl?.NoStore, $"Cache-Control: {response.Headers.CacheControl}");
+        Assert.True(response.Headers.CacheControl?.Private, $"Cache-Control: {response.Headers.CacheControl}");
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+    }
+
     // Review (webhooks/operators): a resolve whose finding was misspelt ("Paid"), or whose JSON did not parse, was refused by
     // the framework's binding with an empty 400 (in Production): the operator was not told what to send, as for a missing note.
     [Theory]

@@ -39,6 +39,15 @@ public static class OperationsEndpoints
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrWhiteSpace(authorizationPolicy);
         var ops = endpoints.MapGroup(Prefix).RequireAuthorization(authorizationPolicy);
+        // Every account's payments and postings: kept by no cache (an operator's shared browser, a proxy), and never
+        // sniffed into another type.
+        ops.AddEndpointFilter((context, next) =>
+        {
+            var headers = context.HttpContext.Response.Headers;
+            headers.CacheControl = "private, no-store";
+            headers.XContentTypeOptions = "nosniff";
+            return next(context);
+        });
 
         ops.MapGet("/report", async (PaymentOperations operations, CancellationToken ct) => Results.Json(await operations.GetReportAsync(ct), Json))
             .WithName("PortalPaymentsOpsReport");
