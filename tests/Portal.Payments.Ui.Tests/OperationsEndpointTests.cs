@@ -217,6 +217,35 @@ public sealed class OperationsEndpointTests : IAsyncLifetime
         Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
     }
 
+    // Review (security): the resolve read any body up to the server's limit (30 MB by default) into memory before looking
+    // at it, and then answered a huge note with the usual "Send JSON …" 400 as if the shape were wrong.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_resolve_body_far_larger_than_a_finding_is_refused_as_too_large_and_changes_nothing(bool withLength)
+    {
+        var payment = await InsertUnconfirmedPaymentAsync(startedAgo: TimeSpan.FromHours(3));
+        var json = System.Text.Encoding.UTF8.GetBytes($$"""{"finding":"Charged","note":"{{new string('x', 200_000)}}"}""");
+        var request = Request(HttpMethod.Post, $"{Ops}/payments/{payment}/resolve", "olive@ops", "portal-operator");
+        // Without a length the body comes chunked, and is counted as it is read.
+        request.Content = withLength ? new ByteArrayContent(json) : new StreamContent(new UnseekableStream(json));
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString();
+        Assert.Contains("64 KB", detail, StringComparison.Ordinal);
+        await using var db = await Factory.CreateDbContextAsync();
+        Assert.Equal(PaymentStatus.Unconfirmed, (await db.Payments.AsNoTracking().SingleAsync(p => p.Id == payment)).Status);
+    }
+
+    /// <summary>A body of unknown length (sent chunked).</summary>
+    private sealed class UnseekableStream(byte[] content) : MemoryStream(content)
+    {
+        public override bool CanSeek => false;
+    }
+
     // Review (webhooks/operators): a resolve whose finding was misspelt ("Paid"), or whose JSON did not parse, was refused by
     // the framework's binding with an empty 400 (in Production): the operator was not told what to send, as for a missing note.
     [Theory]

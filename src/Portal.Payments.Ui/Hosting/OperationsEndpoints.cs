@@ -63,7 +63,12 @@ public static class OperationsEndpoints
             {
                 // Read here, not bound by the framework: a misspelt finding or unreadable JSON would be an empty 400 in
                 // Production, where the operator must be told what to send.
-                var body = await ReadResolveRequestAsync(http, ct);
+                var (body, tooLarge) = await ReadResolveRequestAsync(http, ct);
+                if (tooLarge)
+                {
+                    return Results.Problem($"The body is larger than {MaxResolveBodyBytes / 1024} KB. Send only the JSON {{\"finding\", \"note\", \"reference\"}}; nothing was changed.",
+                        statusCode: StatusCodes.Status413PayloadTooLarge);
+                }
                 if (body?.Finding is not { } finding || !Enum.IsDefined(finding) || string.IsNullOrWhiteSpace(body.Note)
                     || body.Note.Trim().Length > PaymentOperations.MaxNoteLength || body.Reference?.Trim().Length > PaymentOperations.MaxReferenceLength)
                 {
@@ -96,16 +101,38 @@ public static class OperationsEndpoints
         return ops;
     }
 
-    /// <summary>The body of <c>POST /payments/{id}/resolve</c>, or null when it is not JSON of that shape (a finding it does not know).</summary>
-    private static async Task<ResolveRequest?> ReadResolveRequestAsync(HttpContext http, CancellationToken ct)
+    /// <summary>Largest body <c>POST /payments/{id}/resolve</c> reads (its note and reference are a few thousand characters at most).</summary>
+    internal const int MaxResolveBodyBytes = 64 * 1024;
+
+    /// <summary>
+    /// The body of <c>POST /payments/{id}/resolve</c>, or null when it is not JSON of that shape (a finding it does not know);
+    /// too large when it has more than <see cref="MaxResolveBodyBytes"/> (read no further, not the server's 30 MB limit).
+    /// </summary>
+    private static async Task<(ResolveRequest? Body, bool TooLarge)> ReadResolveRequestAsync(HttpContext http, CancellationToken ct)
     {
+        if (http.Request.ContentLength > MaxResolveBodyBytes)
+        {
+            return (null, true);
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8 * 1024];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxResolveBodyBytes)
+            {
+                return (null, true);
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        buffer.Position = 0;
         try
         {
-            return await JsonSerializer.DeserializeAsync<ResolveRequest>(http.Request.Body, Json, ct);
+            return (JsonSerializer.Deserialize<ResolveRequest>(buffer, Json), false);
         }
         catch (JsonException)
         {
-            return null;
+            return (null, false);
         }
     }
 
