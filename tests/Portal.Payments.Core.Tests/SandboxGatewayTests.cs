@@ -189,6 +189,9 @@ public abstract class SandboxGatewayConformance : PaymentGatewayConformanceTests
         return Task.CompletedTask;
     }
 
+    protected override async Task<int?> CountChargesAsync(ChargeRequest request) =>
+        await _harness.Get<SandboxGateway>().CountChargesForPaymentAsync(request.PaymentId);
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync() => _harness.DisposeAsync().AsTask();

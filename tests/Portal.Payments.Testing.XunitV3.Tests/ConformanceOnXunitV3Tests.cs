@@ -81,6 +81,10 @@ public sealed class SandboxGatewayOnXunitV3(BuiltInAdapters adapters) : PaymentG
         adapters.Clock.Advance(by);
         return Task.CompletedTask;
     }
+
+    /// <inheritdoc />
+    protected override async Task<int?> CountChargesAsync(ChargeRequest request) =>
+        await adapters.Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(request.PaymentId);
 }
 
 /// <summary>The suites' [Fact]s are xUnit v3's own attribute, so a v3 runner discovers them.</summary>
