@@ -100,6 +100,36 @@ public abstract class CustomerActionTests(TestDatabase database)
         Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
     }
 
+    // Review (money path): a void answered without an error but not Reversed (a processor that only accepts the cancel and
+    // finishes it later answers Processing) failed the payment and reopened its invoices at once; the payer confirming
+    // meanwhile was charged for a payment recorded as failed, its invoices open to be paid again.
+    [Fact]
+    public async Task An_abandoned_confirmation_whose_cancel_is_only_accepted_keeps_waiting_until_the_gateway_says_how_it_ended()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new CancelLaterGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-A37", 5_100));
+        var card = await CardAsync(h, ThreeDsCard);
+        var outcome = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()));
+
+        h.Clock.Advance(TimeSpan.FromMinutes(61));
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+
+        Assert.Equal(PaymentStatus.RequiresAction, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(InvoiceStatus.Pending, (await InvoiceRowsAsync(h, ids)).Single().Status);
+        Assert.True(await h.Get<SandboxGateway>().CompleteCustomerActionAsync(outcome.CustomerAction!, approved: true));   // the cancel lost the race
+        var done = await h.Get<PaymentService>().CompleteCustomerActionAsync(outcome.PaymentId);
+        Assert.Equal(PaymentStatus.Succeeded, done.Status);
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+    }
+
+    /// <summary>A gateway whose void only accepts the cancel request (finished later): answered Processing, nothing cancelled yet.</summary>
+    private sealed class CancelLaterGateway(SandboxGateway inner) : SandboxPassThrough(inner)
+    {
+        public override Task<ChargeResult> VoidAsync(ReversalRequest request, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new ChargeResult { Status = ChargeStatus.Processing, Reference = request.Reference, Message = "Cancellation received." });
+    }
+
     /// <summary>The sandbox without <see cref="GatewayCapabilities.Void"/>: a vendor's gateway that cannot cancel a charge.</summary>
     private sealed class NoVoidGateway(SandboxGateway inner) : SandboxPassThrough(inner)
     {

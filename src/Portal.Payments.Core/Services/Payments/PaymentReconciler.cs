@@ -304,12 +304,14 @@ internal sealed class PaymentReconciler(
             return await LaterAsync(payment, ct);
         }
         var voided = await VoidAsync(gateway, payment, reference);
-        if (voided is null || (voided.ErrorCode != GatewayErrorCode.None && voided.Status != ChargeStatus.Reversed))
+        if (voided is null || voided.Status != ChargeStatus.Reversed)
         {
-            // If the payer finished just now, the next lookup sees it; never fail a payment that may have succeeded.
+            // Only a cancelled charge (Reversed) fails the payment now. Any other answer — an error, or a cancel the
+            // processor only accepted (Processing) — may still end in the payer's confirmation: the next lookup sees how
+            // it ended; never fail a payment that may have succeeded.
             if (voided is not null)
             {
-                logger.LogWarning("Payment {PaymentId}: cancelling the abandoned authentication failed ({Code}); checked again later", payment.Id, voided.ErrorCode);
+                logger.LogWarning("Payment {PaymentId}: cancelling the abandoned authentication was answered {Status} ({Code}), not cancelled; checked again later", payment.Id, voided.Status, voided.ErrorCode);
             }
             return await LaterAsync(payment, ct);
         }
