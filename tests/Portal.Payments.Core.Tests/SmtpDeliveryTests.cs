@@ -192,6 +192,34 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         Assert.Equal(2, await check.SentEmails.CountAsync(e => e.AccountId == account));
     }
 
+    // Review: the sender added its own Message-ID beside the one MimeKit gives every new message, so each email left with
+    // two Message-ID headers (refused or marked as spam by strict relays) and the first, the one mail programs go by, was
+    // new on every attempt: a copy sent again after a lost acknowledgement was not recognisable as the same email.
+    [Fact]
+    public async Task Each_email_leaves_with_one_message_id_derived_from_its_id()
+    {
+        await using var smtp = LocalSmtpServer.Start();
+        await using var h = new PortalHarness(database, options: Smtp(smtp.Port));
+        var account = PortalHarness.NewAccount();
+        var email = new PortalEmail
+        {
+            Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
+            Subject = "Payment received", TextBody = "USD 10.00",
+        };
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            OutboxWriter.EnqueueEmail(db, email, h.Clock.GetUtcNow().UtcDateTime);
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
+
+        var (_, message) = Assert.Single(smtp.Received);
+        var header = Assert.Single(message.Headers, x => x.Id == HeaderId.MessageId);
+        Assert.Equal($"<{email.Id:N}@portal-payments>", header.Value.Trim());
+        Assert.Equal($"{email.Id:N}@portal-payments", message.MessageId);
+    }
+
     [Fact]
     public async Task By_default_SMTP_requires_STARTTLS_and_sends_nothing_in_plain_text()
     {

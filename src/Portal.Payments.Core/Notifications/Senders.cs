@@ -96,8 +96,9 @@ internal sealed class SmtpNotificationSender(
             return;
         }
         var smtp = options.Value.Notifications.Smtp;
-        var message = new MimeMessage { Subject = email.Subject };
-        message.Headers.Add("Message-ID", $"<{email.Id:N}@portal-payments>");
+        // The Message-ID is the email's id on every attempt: MimeKit gives a new message a random one, which is replaced (a
+        // second header beside it would make two, refused or marked as spam by strict relays, and mail programs go by the first).
+        var message = new MimeMessage { Subject = email.Subject, MessageId = $"{email.Id:N}@portal-payments" };
         message.From.Add(new MailboxAddress(smtp.FromName, smtp.FromAddress));
         message.To.Add(new MailboxAddress(email.ToName ?? email.To, email.To));
         var body = new BodyBuilder { TextBody = email.TextBody, HtmlBody = email.HtmlBody };
