@@ -220,6 +220,38 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         Assert.Equal($"{email.Id:N}@portal-payments", message.MessageId);
     }
 
+    // Review: when the mailbox copy of an email the relay had just taken could not be written (the database failing a write
+    // for a moment), the delivery counted as failed, and the next attempt, finding no mailbox copy, sent the email again.
+    [Fact]
+    public async Task An_email_the_relay_took_is_not_sent_again_when_its_mailbox_copy_cannot_be_written()
+    {
+        await using var smtp = LocalSmtpServer.Start();
+        var fault = new CommandFault(sql => sql.Contains("INSERT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_sent_emails", StringComparison.Ordinal));
+        await using var h = new PortalHarness(database, b => b.AddDbInterceptor(fault), Smtp(smtp.Port));
+        var account = PortalHarness.NewAccount();
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            OutboxWriter.EnqueueEmail(db, new PortalEmail
+            {
+                Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
+                Subject = $"Payment received {account}", TextBody = "USD 10.00",
+            }, h.Clock.GetUtcNow().UtcDateTime);
+            await db.SaveChangesAsync();
+        }
+
+        fault.Arm();
+        await h.Get<OutboxProcessor>().RunDueAsync();
+        fault.Disarm();
+        Assert.True(fault.Hits > 0);   // the mailbox copy was refused
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        // Other tests' emails may fall due too (one database): this email's copies are counted.
+        Assert.Single(smtp.Received, r => r.Message.Subject == $"Payment received {account}");
+        await using var check = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        Assert.NotNull((await check.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account)).CompletedAt);
+    }
+
     [Fact]
     public async Task By_default_SMTP_requires_STARTTLS_and_sends_nothing_in_plain_text()
     {

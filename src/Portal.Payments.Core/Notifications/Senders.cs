@@ -106,7 +106,18 @@ internal sealed class SmtpNotificationSender(
 
         await pool.SendAsync(message, cancellationToken);
 
-        await Mailbox.RecordAsync(dbFactory, email, "smtp", clock.GetUtcNow().UtcDateTime, cancellationToken, checkFirst: false);
+        try
+        {
+            await Mailbox.RecordAsync(dbFactory, email, "smtp", clock.GetUtcNow().UtcDateTime, CancellationToken.None, checkFirst: false);
+        }
+        catch (Exception ex)
+        {
+            // The relay has the email: a failure here is no failed delivery (the next attempt, finding no mailbox copy,
+            // would send it to the payer a second time). The mailbox misses this copy; the log has it.
+            logger.LogError(ex, "Email {Kind} {Id} was sent by SMTP to {To} ({Subject}), but its mailbox copy could not be recorded; it is not sent again",
+                email.Kind, email.Id, email.To, email.Subject);
+            return;
+        }
         logger.LogInformation("Email {Kind} sent by SMTP to {To}: {Subject}", email.Kind, email.To, email.Subject);
     }
 }
