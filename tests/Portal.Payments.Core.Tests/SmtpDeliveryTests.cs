@@ -252,6 +252,38 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         Assert.NotNull((await check.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account)).CompletedAt);
     }
 
+    // Review: a recipient that is no email address (a host's user context giving PortalUser.Email as "" or a user name) failed
+    // at every attempt with the mail library's words ("No recipients have been specified", "Invalid addr-spec token at
+    // offset 0"), naming neither the address nor where it comes from.
+    [Theory]
+    [InlineData("")]
+    [InlineData("pat.payer")]
+    public async Task An_email_to_something_that_is_no_email_address_fails_saying_so_and_where_the_address_comes_from(string to)
+    {
+        await using var smtp = LocalSmtpServer.Start();
+        await using var h = new PortalHarness(database, options: Smtp(smtp.Port));
+        var account = PortalHarness.NewAccount();
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            OutboxWriter.EnqueueEmail(db, new PortalEmail
+            {
+                Id = Guid.NewGuid(), AccountId = account, To = to, ToName = "Pat Payer", Kind = NotificationKind.PaymentProcessed,
+                Subject = "Payment received", TextBody = "USD 10.00",
+            }, h.Clock.GetUtcNow().UtcDateTime);
+            await db.SaveChangesAsync();
+        }
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        Assert.Empty(smtp.Received);
+        await using var check = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var message = await check.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account);
+        Assert.Null(message.CompletedAt);
+        Assert.Contains($"'{to}'", message.LastError);
+        Assert.Contains("PortalUser.Email", message.LastError);
+        Assert.False(await check.SentEmails.AnyAsync(e => e.AccountId == account));
+    }
+
     [Fact]
     public async Task By_default_SMTP_requires_STARTTLS_and_sends_nothing_in_plain_text()
     {

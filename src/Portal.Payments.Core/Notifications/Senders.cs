@@ -95,12 +95,21 @@ internal sealed class SmtpNotificationSender(
             logger.LogInformation("Email {Kind} {Id} to {To} was sent before; not sent again", email.Kind, email.Id, email.To);
             return;
         }
+        var to = email.To?.Trim() ?? "";
+        if (!System.Net.Mail.MailAddress.TryCreate(to, out var parsed) || parsed.Address != to || !string.IsNullOrEmpty(parsed.DisplayName))
+        {
+            // A failed attempt like any other (dead-lettered after OutboxMaxAttempts), with an error that says what to fix.
+            throw new InvalidOperationException(
+                $"The {email.Kind} email {email.Id} is addressed to '{email.To}', which is not an email address: nothing was sent. " +
+                "The address is the PortalUser.Email your IPortalUserContext gave for the user who made the payment or set up autopay; " +
+                "give every portal user an email address there.");
+        }
         var smtp = options.Value.Notifications.Smtp;
         // The Message-ID is the email's id on every attempt: MimeKit gives a new message a random one, which is replaced (a
         // second header beside it would make two, refused or marked as spam by strict relays, and mail programs go by the first).
         var message = new MimeMessage { Subject = email.Subject, MessageId = $"{email.Id:N}@portal-payments" };
         message.From.Add(new MailboxAddress(smtp.FromName, smtp.FromAddress));
-        message.To.Add(new MailboxAddress(email.ToName ?? email.To, email.To));
+        message.To.Add(new MailboxAddress(email.ToName ?? to, to));
         var body = new BodyBuilder { TextBody = email.TextBody, HtmlBody = email.HtmlBody };
         message.Body = body.ToMessageBody();
 
