@@ -284,6 +284,35 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         Assert.False(await check.SentEmails.AnyAsync(e => e.AccountId == account));
     }
 
+    // Review: the start-up check read Smtp:FromAddress and Smtp:Host trimmed and let them pass, but the sender used them as
+    // written: a value with a blank or the line break a secret file or an environment variable ends with started the host,
+    // and then every email failed at the relay (or was sent with a broken From header).
+    [Fact]
+    public async Task A_sender_address_and_host_written_with_surrounding_blanks_are_used_without_them()
+    {
+        await using var smtp = LocalSmtpServer.Start();
+        await using var h = new PortalHarness(database, options: Smtp(smtp.Port, o =>
+        {
+            o.Notifications.Smtp.FromAddress = " ar@vendor.example\n";
+            o.Notifications.Smtp.Host = " 127.0.0.1 ";
+        }));
+        var account = PortalHarness.NewAccount();
+        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        {
+            OutboxWriter.EnqueueEmail(db, new PortalEmail
+            {
+                Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
+                Subject = "Payment received", TextBody = "USD 10.00",
+            }, h.Clock.GetUtcNow().UtcDateTime);
+            await db.SaveChangesAsync();
+        }
+
+        Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
+
+        var (_, message) = Assert.Single(smtp.Received);
+        Assert.Equal("ar@vendor.example", Assert.IsType<MailboxAddress>(Assert.Single(message.From)).Address);
+    }
+
     [Fact]
     public async Task By_default_SMTP_requires_STARTTLS_and_sends_nothing_in_plain_text()
     {

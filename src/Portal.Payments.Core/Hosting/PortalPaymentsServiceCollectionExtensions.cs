@@ -113,9 +113,12 @@ public static class PortalPaymentsServiceCollectionExtensions
                 o => o.Merchant.ContentRoot = sp.GetService<Microsoft.Extensions.Hosting.IHostEnvironment>()?.ContentRootPath));
         // What a host can write in another form than the code compares: the currency as stored ("usd" and " USD" are USD;
         // invoices carry the upper-case code), and the ingest key without the line break a secret file ends with (a header
-        // never carries one).
+        // never carries one), and the SMTP host and sender address without surrounding blanks (checked trimmed at start, so
+        // used trimmed: a relay refuses a sender "<ar@vendor.example\n>").
         services.PostConfigure<PortalPaymentsOptions>(o =>
         {
+            o.Notifications.Smtp.Host = o.Notifications.Smtp.Host?.Trim();
+            o.Notifications.Smtp.FromAddress = o.Notifications.Smtp.FromAddress?.Trim()!;
             if (Portal.Payments.CurrencyInfo.IsKnown(o.Currency))
             {
                 o.Currency = o.Currency.Trim().ToUpperInvariant();
