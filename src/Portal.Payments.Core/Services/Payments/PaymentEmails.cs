@@ -196,7 +196,14 @@ internal static class PaymentEmails
             }
             if (line.ShortMinor != 0)
             {
-                text.Append(t.Format("Email.Line.ShortPaid", t.Amount(line.ShortMinor, payment.Currency), line.ShortReason is null ? "" : t.ShortPayReason(line.ShortReason)));
+                // The reason with the payer's comment, as the receipt shows it ("Other: Pallet 3 arrived crushed"), on the line.
+                var reason = line.ShortReason is null ? "" : t.ShortPayReason(line.ShortReason);
+                if (!string.IsNullOrWhiteSpace(line.Comment))
+                {
+                    var comment = string.Join(' ', line.Comment.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    reason = reason.Length == 0 ? comment : $"{reason}: {comment}";
+                }
+                text.Append(t.Format("Email.Line.ShortPaid", t.Amount(line.ShortMinor, payment.Currency), reason));
             }
             text.AppendLine();
         }
