@@ -84,6 +84,14 @@ public sealed class LocalSmtpServer : IAsyncDisposable
 /// <summary>The SMTP transport delivers outbox emails to a real SMTP server, and records them in the mailbox.</summary>
 public abstract class SmtpDeliveryTests(TestDatabase database)
 {
+    /// <summary>Puts <paramref name="email"/> in the outbox, due now.</summary>
+    private static async Task EnqueueAsync(PortalHarness h, PortalEmail email)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        OutboxWriter.EnqueueEmail(db, email, h.Clock.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync();
+    }
+
     /// <summary>The SMTP transport to the local server on <paramref name="port"/> in plain text (it offers no TLS), from the vendor's AR address.</summary>
     private static Action<PortalPaymentsOptions> Smtp(int port, Action<PortalPaymentsOptions>? more = null) => o =>
     {
@@ -112,11 +120,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
             TextBody = "We received your payment of $1,234.56 for INV-1001 ($1,000.00) and INV-1002 ($234.56).",
             HtmlBody = "<p>We received your payment of <strong>$1,234.56</strong>.</p>",
         };
-        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
-        {
-            OutboxWriter.EnqueueEmail(db, email, h.Clock.GetUtcNow().UtcDateTime);
-            await db.SaveChangesAsync();
-        }
+        await EnqueueAsync(h, email);
 
         Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
 
@@ -206,11 +210,7 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
             Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
             Subject = "Payment received", TextBody = "USD 10.00",
         };
-        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
-        {
-            OutboxWriter.EnqueueEmail(db, email, h.Clock.GetUtcNow().UtcDateTime);
-            await db.SaveChangesAsync();
-        }
+        await EnqueueAsync(h, email);
 
         Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
 
@@ -229,15 +229,11 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         var fault = new CommandFault(sql => sql.Contains("INSERT", StringComparison.OrdinalIgnoreCase) && sql.Contains("pp_sent_emails", StringComparison.Ordinal));
         await using var h = new PortalHarness(database, b => b.AddDbInterceptor(fault), Smtp(smtp.Port));
         var account = PortalHarness.NewAccount();
-        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        await EnqueueAsync(h, new PortalEmail
         {
-            OutboxWriter.EnqueueEmail(db, new PortalEmail
-            {
-                Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
-                Subject = $"Payment received {account}", TextBody = "USD 10.00",
-            }, h.Clock.GetUtcNow().UtcDateTime);
-            await db.SaveChangesAsync();
-        }
+            Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
+            Subject = $"Payment received {account}", TextBody = "USD 10.00",
+        });
 
         fault.Arm();
         await h.Get<OutboxProcessor>().RunDueAsync();
@@ -263,15 +259,11 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         await using var smtp = LocalSmtpServer.Start();
         await using var h = new PortalHarness(database, options: Smtp(smtp.Port));
         var account = PortalHarness.NewAccount();
-        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        await EnqueueAsync(h, new PortalEmail
         {
-            OutboxWriter.EnqueueEmail(db, new PortalEmail
-            {
-                Id = Guid.NewGuid(), AccountId = account, To = to, ToName = "Pat Payer", Kind = NotificationKind.PaymentProcessed,
-                Subject = "Payment received", TextBody = "USD 10.00",
-            }, h.Clock.GetUtcNow().UtcDateTime);
-            await db.SaveChangesAsync();
-        }
+            Id = Guid.NewGuid(), AccountId = account, To = to, ToName = "Pat Payer", Kind = NotificationKind.PaymentProcessed,
+            Subject = "Payment received", TextBody = "USD 10.00",
+        });
 
         await h.Get<OutboxProcessor>().RunDueAsync();
 
@@ -297,15 +289,11 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
             o.Notifications.Smtp.Host = " 127.0.0.1 ";
         }));
         var account = PortalHarness.NewAccount();
-        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        await EnqueueAsync(h, new PortalEmail
         {
-            OutboxWriter.EnqueueEmail(db, new PortalEmail
-            {
-                Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
-                Subject = "Payment received", TextBody = "USD 10.00",
-            }, h.Clock.GetUtcNow().UtcDateTime);
-            await db.SaveChangesAsync();
-        }
+            Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
+            Subject = "Payment received", TextBody = "USD 10.00",
+        });
 
         Assert.Equal(1, await h.Get<OutboxProcessor>().RunDueAsync());
 
@@ -326,15 +314,11 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         });
         Assert.Equal("StartTls", h.Get<Microsoft.Extensions.Options.IOptions<Portal.Payments.Hosting.PortalPaymentsOptions>>().Value.Notifications.Smtp.Security);
         var account = PortalHarness.NewAccount();
-        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        await EnqueueAsync(h, new PortalEmail
         {
-            OutboxWriter.EnqueueEmail(db, new PortalEmail
-            {
-                Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.General,
-                Subject = "Secret remittance", TextBody = "Hello",
-            }, h.Clock.GetUtcNow().UtcDateTime);
-            await db.SaveChangesAsync();
-        }
+            Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.General,
+            Subject = "Secret remittance", TextBody = "Hello",
+        });
 
         await h.Get<OutboxProcessor>().RunDueAsync();
 
@@ -383,15 +367,11 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         }
         await using var h = new PortalHarness(database, options: Smtp(closedPort));
         var account = PortalHarness.NewAccount();
-        await using (var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync())
+        await EnqueueAsync(h, new PortalEmail
         {
-            OutboxWriter.EnqueueEmail(db, new PortalEmail
-            {
-                Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.General,
-                Subject = "Hello", TextBody = "Hello",
-            }, h.Clock.GetUtcNow().UtcDateTime);
-            await db.SaveChangesAsync();
-        }
+            Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.General,
+            Subject = "Hello", TextBody = "Hello",
+        });
 
         await h.Get<OutboxProcessor>().RunDueAsync();
 
