@@ -117,6 +117,16 @@ public sealed class StripeStandIn : IDisposable
         }
     }
 
+    /// <summary>PaymentIntents that moved money (succeeded or processing) for the portal's payment <paramref name="paymentId"/> (its metadata).</summary>
+    public int MoneyMovingIntentsOfPayment(Guid paymentId)
+    {
+        lock (_lock)
+        {
+            return _intents.Values.Count(i => i["status"]!.GetValue<string>() is "succeeded" or "processing"
+                && i["metadata"]?["portal_payment_id"]?.GetValue<string>() == paymentId.ToString());
+        }
+    }
+
     /// <summary>The id of the PaymentIntent made under the portal's idempotency key <paramref name="idempotencyKey"/> (its metadata), or null.</summary>
     public string? IntentIdOf(string idempotencyKey)
     {
