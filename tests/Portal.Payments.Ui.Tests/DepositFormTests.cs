@@ -118,6 +118,32 @@ public class DepositFormTests : PayTestContext
         Assert.Equal($"portal/payments/{deposit.Id}/receipt", link.GetAttribute("href"));
     }
 
+    // Readthrough: the forms sent the account they were opened for, but a card added inline through their picker after
+    // the switch took the current account when the add form opened: it was saved on the account switched to (where the
+    // form then refused to use it), the very "new card landed on the other account" the forms' check was for.
+    [Fact]
+    public async Task A_card_added_inline_after_the_user_switched_account_is_not_saved_on_the_account_switched_to()
+    {
+        await StartAsync();
+        await AddCardAsync();
+        var cut = RenderForm();
+        var acme = Users.Current!;
+        Users.Current = acme with
+        {
+            CurrentAccountId = "GLOBEX",
+            Accounts = [.. acme.Accounts, new PortalAccountAccess("GLOBEX", "Globex Corporation", PortalPermissions.Pay)],
+        };
+
+        Input(cut, "Add a payment method").Change(true);
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, "Card number")), Timeout);
+        EnterCard(cut, number: "5555 5555 5555 4444", month: "6", year: "2029");
+
+        cut.WaitForAssertion(() => Assert.Contains("This form was opened for Acme Industrial Supply, but you are now working on Globex Corporation. Nothing was charged or saved.",
+            cut.Find("section.pp-add-method").TextContent), Timeout);
+        await using var check = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        Assert.Empty(await check.PaymentMethods.AsNoTracking().Where(m => m.AccountId == "GLOBEX").ToListAsync());
+    }
+
     // Review: back from the review, a card added for this deposit only was no longer listed (still chosen, unseen), and
     // "Make another deposit" kept it chosen, unseen, for the next deposit.
     [Fact]
