@@ -496,6 +496,37 @@ public class OpenInvoicesGridTests : PortalTestContext
         Assert.NotEmpty(RowNumbers(cut));
     }
 
+    // Readthrough (performance): the hidden-filter notice's titles were built again on every render of the grid (the
+    // visible fields from the layout, then a distinct, filtered and titled list), a cost on every click; built once per
+    // change of the filters, the layout or the columns, like the phone cards' titles.
+    [Fact]
+    public async Task The_hidden_filter_notice_is_not_built_again_on_every_render_and_follows_the_layout()
+    {
+        var cut = await RenderLoadedAsync();
+        var grid = cut.FindComponent<Radzen.Blazor.RadzenDataGrid<PortalGridSlot<InvoiceRow>>>().Instance;
+        var shell = cut.FindComponent<PortalGrid<InvoiceRow>>();
+        var all = shell.Instance.TotalCount;
+        await FilterBetweenAsync(cut, grid, grid.ColumnsCollection.Single(c => c.Property == "Row.OpenBalance.Amount"), LogicalFilterOperator.And);
+        cut.WaitForAssertion(() => Assert.InRange(shell.Instance.TotalCount, 1, all - 1), Timeout);
+        cut.Find("[data-testid=grid-arrange-columns]").Click();
+        cut.Find("[data-column='OpenBalance.Amount'] input[type=checkbox]").Change(false);
+        cut.Find("[data-testid=columns-apply]").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=grid-hidden-filters]")), Timeout);
+        var titles = typeof(PortalGrid<InvoiceRow>).GetProperty("HiddenFilterTitles", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+
+        var before = titles.GetValue(shell.Instance);
+        shell.Render();
+        var after = titles.GetValue(shell.Instance);
+
+        Assert.Equal(["Open balance"], Assert.IsAssignableFrom<IEnumerable<string>>(after));
+        Assert.Same(before, after);
+        // Shown again, the column's header says it: the notice goes.
+        cut.Find("[data-testid=grid-arrange-columns]").Click();
+        cut.Find("[data-column='OpenBalance.Amount'] input[type=checkbox]").Change(true);
+        cut.Find("[data-testid=columns-apply]").Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=grid-hidden-filters]")), Timeout);
+    }
+
     [Fact]
     public async Task A_filter_on_a_column_then_hidden_is_said_above_the_rows_and_can_be_cleared()
     {

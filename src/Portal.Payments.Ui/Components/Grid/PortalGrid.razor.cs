@@ -177,8 +177,11 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
 
     private IReadOnlyList<string> VisibleFields => _map.VisibleFields(_settings);
 
-    /// <summary>The titles of the hidden columns whose filters narrow the rows shown now.</summary>
-    private List<string> HiddenFilterTitles
+    /// <summary>
+    /// The titles of the hidden columns whose filters narrow the rows shown now. Read on every render: built again only
+    /// when the filters, the layout or the columns change (as <see cref="CardTitles"/>), not on every click.
+    /// </summary>
+    private IReadOnlyList<string> HiddenFilterTitles
     {
         get
         {
@@ -186,10 +189,18 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             {
                 return [];
             }
-            var visible = VisibleFields;
-            return [.. _filters.Select(f => f.Field).Distinct(StringComparer.Ordinal).Where(f => !visible.Contains(f, StringComparer.Ordinal)).Select(_map.Title)];
+            if (_hiddenFilterTitles is not { } cached || !ReferenceEquals(cached.Filters, _filters) || !ReferenceEquals(cached.Settings, _settings)
+                || !ReferenceEquals(cached.Columns, Columns))
+            {
+                var visible = VisibleFields;
+                List<string> titles = [.. _filters.Select(f => f.Field).Distinct(StringComparer.Ordinal).Where(f => !visible.Contains(f, StringComparer.Ordinal)).Select(_map.Title)];
+                _hiddenFilterTitles = cached = (_filters, _settings, Columns, titles);
+            }
+            return cached.Titles;
         }
     }
+
+    private (IReadOnlyList<GridFilter> Filters, DataGridSettings? Settings, IReadOnlyList<PortalGridColumn<TRow>> Columns, IReadOnlyList<string> Titles)? _hiddenFilterTitles;
 
     /// <summary>
     /// The phone cards' cell titles: one rule per visible column, in view order, naming the n-th cell of every row. Built
