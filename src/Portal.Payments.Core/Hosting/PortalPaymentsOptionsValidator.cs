@@ -188,6 +188,13 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
+    /// <summary>
+    /// <paramref name="text"/> is one email address and nothing else (no display name, no angle brackets, no blanks around
+    /// it): what an SMTP envelope takes as it is.
+    /// </summary>
+    internal static bool IsBareAddress(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out System.Net.Mail.MailAddress? parsed) =>
+        System.Net.Mail.MailAddress.TryCreate(text, out parsed) && parsed.Address == text && string.IsNullOrEmpty(parsed.DisplayName);
+
     /// <summary>Why <paramref name="address"/> cannot be the sender of the portal's emails, or null when it can.</summary>
     internal static string? FromAddressProblem(string? address)
     {
@@ -196,7 +203,7 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
             return "is not set.";
         }
         var trimmed = address.Trim();
-        if (!System.Net.Mail.MailAddress.TryCreate(trimmed, out var parsed) || parsed.Address != trimmed || !string.IsNullOrEmpty(parsed.DisplayName))
+        if (!IsBareAddress(trimmed, out var parsed))
         {
             return $"is '{address}', which is not an email address such as payments@yourcompany.com (just the address: no name, no angle brackets).";
         }

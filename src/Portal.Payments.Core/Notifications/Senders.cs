@@ -96,7 +96,7 @@ internal sealed class SmtpNotificationSender(
             return;
         }
         var to = email.To?.Trim() ?? "";
-        if (!System.Net.Mail.MailAddress.TryCreate(to, out var parsed) || parsed.Address != to || !string.IsNullOrEmpty(parsed.DisplayName))
+        if (!Portal.Payments.Hosting.PortalPaymentsOptionsValidator.IsBareAddress(to, out _))
         {
             // A failed attempt like any other (dead-lettered after OutboxMaxAttempts), with an error that says what to fix.
             throw new InvalidOperationException(
