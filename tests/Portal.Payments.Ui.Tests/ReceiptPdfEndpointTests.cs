@@ -74,6 +74,8 @@ public sealed class ReceiptPdfEndpointTests : IAsyncLifetime
         using var response = await _host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/pdf", response.Content.Headers.ContentType?.MediaType);
+        // Set once, by the API group's filter (the handler no longer sets it itself).
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
         return PdfText.Words(await response.Content.ReadAsByteArrayAsync());
     }
 

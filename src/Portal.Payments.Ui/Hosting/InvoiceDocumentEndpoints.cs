@@ -62,7 +62,6 @@ internal static class InvoiceDocumentEndpoints
             var disposition = new ContentDispositionHeaderValue("inline");
             disposition.SetHttpFileName(FileName(document.FileName, id));
             headers.ContentDisposition = disposition.ToString();
-            headers.XContentTypeOptions = "nosniff";
             headers.CacheControl = "private, no-store";
             // PDF viewers are plugins that a script-free or sandboxing policy would block (Chromium shows a blank frame); every
             // other type (HTML, SVG, XML…) gets it. A PDF runs no script of the portal's origin: the viewer is the browser's.
@@ -84,7 +83,6 @@ internal static class InvoiceDocumentEndpoints
         var unavailable = ex is PortalUnavailableException;
         var headers = http.Response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        headers.XContentTypeOptions = "nosniff";
         headers.CacheControl = "private, no-store";
         if (unavailable)
         {

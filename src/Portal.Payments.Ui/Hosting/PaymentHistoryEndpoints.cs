@@ -58,7 +58,6 @@ internal static class PaymentHistoryEndpoints
         disposition.SetHttpFileName($"receipt-{receipt.ReceiptNumber}.pdf");
         http.Response.Headers.ContentDisposition = disposition.ToString();
         http.Response.Headers.CacheControl = "private, no-store";
-        http.Response.Headers.XContentTypeOptions = "nosniff";
         return Results.Bytes(pdf, "application/pdf");
     }
 

@@ -78,7 +78,7 @@ public sealed record AutopayInvoice
 public sealed record AutopayView
 {
     /// <summary>The account this is the autopay of (sent back as <see cref="AutopayTerms.OpenedForAccountId"/>).</summary>
-    public string AccountId { get; init; } = "";
+    public required string AccountId { get; init; }
     /// <summary>Autopay is offered by this portal.</summary>
     public required bool Offered { get; init; }
     /// <summary>The signed-in user may change it (pay permission, and the portal offers autopay).</summary>
