@@ -1,3 +1,5 @@
+using Portal.Payments.Ui.Tests.Infrastructure;
+using Portal.Payments.Data;
 using AngleSharp.Dom;
 using Portal.Payments.Erp;
 using Portal.Payments.Grid;
@@ -176,6 +178,41 @@ public class PaymentHistoryGridTests : PayTestContext
 
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[role=alert]")), Timeout);
         Assert.Empty(cut.FindAll(".rz-data-grid"));
+    }
+
+    // Review (history): the status filter offered "Processing" twice (Radzen lists every member; a payment being charged
+    // reads "Processing" too) and "Confirming" once, so a clerk could not tell the two "Processing" apart. It offers each
+    // wording once; "Processing" finds both kinds of rows (the Core query's rule).
+    [Theory]
+    [InlineData("en-US", "Processing")]
+    [InlineData("de-DE", "In Bearbeitung")]
+    public async Task The_status_filter_offers_each_status_once_in_the_users_language(string culture, string processing)
+    {
+        using var language = TestCulture.Use(culture);
+        await StartAsync();
+        await PayTwiceAsync();
+        var cut = RenderWithRows(2);
+        var grid = cut.FindComponent<RadzenDataGrid<PortalGridSlot<PaymentHistoryRow>>>().Instance;
+        var column = grid.ColumnsCollection.Single(c => c.Property == "Row." + nameof(PaymentHistoryRow.Status));
+        Assert.NotNull(column.FilterValueTemplate);
+        Assert.NotNull(column.SecondFilterValueTemplate);
+
+        foreach (var (template, first) in new[] { (column.FilterValueTemplate!, true), (column.SecondFilterValueTemplate!, false) })
+        {
+            var choice = Render(template(column)).FindComponent<Radzen.Blazor.RadzenDropDown<object>>();
+            var items = Assert.IsAssignableFrom<IEnumerable<Radzen.DropDownItem<object>>>(choice.Instance.Data).ToList();
+            var texts = items.Select(i => i.Text).ToList();
+            Assert.Equal(texts.Distinct().Count(), texts.Count);
+            Assert.Single(texts, t => t == processing);
+            // Every status a row can read is offered (the filter value is the member's number, as Radzen's own list has it).
+            Assert.Equal(Enum.GetValues<PaymentStatus>().Select(s => PaymentTextOf(s)).Distinct().Order(), texts.Order());
+            Assert.Equal(column.Title + (first ? grid.FilterValueAriaLabel : grid.SecondFilterValueAriaLabel), choice.Instance.InputAttributes!["aria-label"]);
+
+            await cut.InvokeAsync(() => choice.Instance.Change.InvokeAsync(items.Single(i => i.Text == processing).Value));
+            Assert.Equal((int)PaymentStatus.Processing, first ? column.GetFilterValue() : column.GetSecondFilterValue());
+        }
+
+        string PaymentTextOf(PaymentStatus status) => PaymentText.Status(Services.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<PortalStrings>>(), status);
     }
 
     [Fact]

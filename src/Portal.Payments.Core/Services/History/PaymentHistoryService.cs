@@ -248,7 +248,8 @@ public sealed class PaymentHistoryService(
     {
         var source = db.Payments.AsNoTracking().Where(p => p.AccountId == accountId);
         // A payment being charged reads "Processing" in the grid, as a bank debit still settling does: the status filter
-        // "Processing" (either of the two the filter offers) means both, so it finds every row that reads so.
+        // "Processing" means both (the grid offers it once; a saved or hand-written filter may name either), so it finds
+        // every row that reads so.
         List<GridFilter> processing = query.Filters.Count > GridQueryBuilder<PaymentRecord>.MaxConditions ? [] : [.. query.Filters.Where(IsProcessingFilter)];
         foreach (var filter in processing)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Components;
@@ -74,6 +75,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
     private Dictionary<string, RenderFragment<PortalGridSlot<TRow>>> _templates = [];
     // Each column's body cells (classes with the alignment's, and a plain column's text), built once per column list.
     private Dictionary<string, PortalGridCell<PortalGridSlot<TRow>>> _cells = [];
+    // The filter's value drop-downs (first and second condition) of each column with its own FilterChoices.
+    private Dictionary<string, (RenderFragment<RadzenDataGridColumn<PortalGridSlot<TRow>>> First, RenderFragment<RadzenDataGridColumn<PortalGridSlot<TRow>>> Second)> _filterValues = [];
     private RenderFragment? _columnDeclarations;
     private readonly RenderFragment _header;
     // The enum filters' choices in the user's language (one delegate for the grid's lifetime).
@@ -250,6 +253,8 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             _map = GridColumnMap.For(Columns);
             _templates = Columns.Where(c => c.Template is not null).ToDictionary(c => c.Id, c => Cell(c.Template!), StringComparer.Ordinal);
             _cells = Columns.ToDictionary(c => c.Id, BodyCell, StringComparer.Ordinal);
+            _filterValues = Columns.Where(c => c.FilterChoices is not null)
+                .ToDictionary(c => c.Id, c => (FilterValue(c.FilterChoices!, first: true), FilterValue(c.FilterChoices!, first: false)), StringComparer.Ordinal);
         }
         if (_shownRevision != Revision)
         {
@@ -549,8 +554,43 @@ public partial class PortalGrid<TRow> : ComponentBase, IDisposable where TRow : 
             {
                 builder.AddComponentParameter(15, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.Template), template);
             }
+            if (_filterValues.TryGetValue(column.Id, out var filterValue))
+            {
+                builder.AddComponentParameter(16, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.FilterValueTemplate), filterValue.First);
+                builder.AddComponentParameter(17, nameof(RadzenDataGridColumn<PortalGridSlot<TRow>>.SecondFilterValueTemplate), filterValue.Second);
+            }
             builder.CloseComponent();
         }
+    }
+
+    /// <summary>
+    /// The value drop-down of an enum column's filter condition offering only <paramref name="choices"/>, as Radzen's own
+    /// offers every member: the same values (the member's number), words, placeholder and accessible name.
+    /// </summary>
+    private RenderFragment<RadzenDataGridColumn<PortalGridSlot<TRow>>> FilterValue(IReadOnlyList<Enum> choices, bool first)
+    {
+        var items = choices.Select(value => new DropDownItem<object>
+        {
+            Value = Convert.ChangeType(value, Enum.GetUnderlyingType(value.GetType()), CultureInfo.InvariantCulture),
+            Text = _enumText(value) ?? value.ToString(),
+        }).ToList();
+        return column => builder =>
+        {
+            var grid = column.Grid;
+            builder.OpenComponent<RadzenDropDown<object>>(0);
+            builder.AddComponentParameter(1, nameof(RadzenDropDown<object>.Data), items);
+            builder.AddComponentParameter(2, nameof(RadzenDropDown<object>.TextProperty), nameof(DropDownItem<object>.Text));
+            builder.AddComponentParameter(3, nameof(RadzenDropDown<object>.ValueProperty), nameof(DropDownItem<object>.Value));
+            builder.AddComponentParameter(4, nameof(RadzenDropDown<object>.Value), first ? column.GetFilterValue() : column.GetSecondFilterValue());
+            builder.AddComponentParameter(5, nameof(RadzenDropDown<object>.Placeholder), grid.EnumFilterSelectText);
+            builder.AddComponentParameter(6, nameof(RadzenDropDown<object>.InputAttributes), new Dictionary<string, object>
+            {
+                ["aria-label"] = column.Title + (first ? grid.FilterValueAriaLabel : grid.SecondFilterValueAriaLabel),
+            });
+            builder.AddComponentParameter(7, nameof(RadzenDropDown<object>.Change),
+                EventCallback.Factory.Create<object>(column, value => column.SetFilterValue(value, first)));
+            builder.CloseComponent();
+        };
     }
 
     private void SetRows(List<TRow>? rows)

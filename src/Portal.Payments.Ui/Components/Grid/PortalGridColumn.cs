@@ -25,6 +25,13 @@ public sealed class PortalGridColumn<TRow>
     /// <summary>The enum of an enum column (saved filter values come back as numbers). Default none.</summary>
     public Type? EnumType { get; init; }
 
+    /// <summary>
+    /// The values of <see cref="EnumType"/> its filter offers, when rows word some members alike and the Core query takes
+    /// one for all of them (a payment being charged reads "Processing", as a processing one does: the filter offers
+    /// "Processing" once). Default: every member, as Radzen lists them.
+    /// </summary>
+    public IReadOnlyList<Enum>? FilterChoices { get; init; }
+
     /// <summary>The cell. Default: <see cref="Text"/> as plain text.</summary>
     public RenderFragment<TRow>? Template { get; init; }
 

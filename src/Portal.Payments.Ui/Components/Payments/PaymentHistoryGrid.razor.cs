@@ -44,6 +44,11 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
     private static readonly FrozenDictionary<PaymentStatus, string> StatusClasses =
         Enum.GetValues<PaymentStatus>().ToFrozenDictionary(s => s, s => $"pp-status-{s.ToString().ToLowerInvariant()}");
 
+    // The status filter's choices: a payment being charged reads "Processing", as a bank debit still settling does, and
+    // the history query takes "Processing" for both, so the filter offers it once (Radzen's list had it twice).
+    internal static readonly IReadOnlyList<Enum> StatusChoices =
+        [.. Enum.GetValues<PaymentStatus>().Where(s => s != PaymentStatus.Charging).Cast<Enum>()];
+
     /// <summary>The column list (titles written once, here).</summary>
     private List<PortalGridColumn<PaymentHistoryRow>> BuildColumns() =>
     [
@@ -61,7 +66,7 @@ public partial class PaymentHistoryGrid : ComponentBase, IDisposable
         new() { Id = nameof(PaymentHistoryRow.FeeValue), Property = nameof(PaymentHistoryRow.FeeValue), Field = PaymentHistoryFields.Fee, Title = L["History.Fee"],
             Text = r => r.Fee.IsZero ? "" : PortalFormat.Amount(r.Fee), CellCssClass = "pp-history-fee", Align = TextAlign.Right, Width = "7rem", Visible = false },
         new() { Id = nameof(PaymentHistoryRow.Status), Property = nameof(PaymentHistoryRow.Status), Field = PaymentHistoryFields.Status, Title = L["History.Status"],
-            EnumType = typeof(PaymentStatus), Template = StatusCell, Text = r => PaymentText.Status(L, r.Status, r.ScheduledFor), CellCssClass = "pp-status", Width = "7.5rem" },
+            EnumType = typeof(PaymentStatus), FilterChoices = StatusChoices, Template = StatusCell, Text = r => PaymentText.Status(L, r.Status, r.ScheduledFor), CellCssClass = "pp-status", Width = "7.5rem" },
         new() { Id = nameof(PaymentHistoryRow.PaidBy), Property = nameof(PaymentHistoryRow.PaidBy), Field = PaymentHistoryFields.User, Title = L["History.PaidBy"],
             Text = r => r.PaidBy, Width = "8rem" },
         new() { Id = nameof(PaymentHistoryRow.InvoiceCount), Property = nameof(PaymentHistoryRow.InvoiceCount), Field = PaymentHistoryFields.Invoices, Title = L["History.Invoices"],
