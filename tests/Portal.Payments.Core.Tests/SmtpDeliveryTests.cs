@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
@@ -26,17 +27,36 @@ public sealed class LocalSmtpServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
 
-    private LocalSmtpServer(int port)
+    private LocalSmtpServer(int port, Func<string, SmtpResponse?>? refuseRecipient, Func<string, string, bool>? login, bool closeOnRefusal,
+        Func<MimeMessage, SmtpResponse?>? refuseMessage)
     {
         Port = port;
         var options = new SmtpServerOptionsBuilder()
             .ServerName("localhost")
-            .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, port)))
+            .Endpoint(e =>
+            {
+                e.Endpoint(new IPEndPoint(IPAddress.Loopback, port));
+                if (login is not null)
+                {
+                    e.AllowUnsecureAuthentication(true).AuthenticationRequired(true);
+                }
+            })
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
-        services.Add(new Store(Received));
+        services.Add(new Store(Received, refuseMessage));
+        if (refuseRecipient is not null)
+        {
+            services.Add(new RecipientFilter(this, refuseRecipient, closeOnRefusal));
+        }
+        if (login is not null)
+        {
+            services.Add(new SmtpServer.Authentication.DelegatingUserAuthenticator(login));
+        }
         _running = new SmtpServer.SmtpServer(options, services).StartAsync(_stop.Token);
     }
+
+    /// <summary>Recipients refused at RCPT TO, in order (one entry per refusal).</summary>
+    public ConcurrentQueue<string> Refused { get; } = new();
 
     /// <summary>The port it listens on.</summary>
     public int Port { get; }
@@ -44,14 +64,20 @@ public sealed class LocalSmtpServer : IAsyncDisposable
     /// <summary>Messages received, in order.</summary>
     public ConcurrentQueue<(IReadOnlyList<string> Recipients, MimeMessage Message)> Received { get; } = new();
 
-    /// <summary>Starts a server on a free port.</summary>
-    public static LocalSmtpServer Start()
+    /// <summary>
+    /// Starts a server on a free port; <paramref name="refuseRecipient"/> answers RCPT TO for an address with its reply
+    /// (null: accepted; <paramref name="closeOnRefusal"/>: then closes the connection, as with 421), <paramref name="login"/>
+    /// makes it require AUTH and checks the user name and password, <paramref name="refuseMessage"/> answers DATA for a
+    /// message with its reply (null: kept).
+    /// </summary>
+    public static LocalSmtpServer Start(Func<string, SmtpResponse?>? refuseRecipient = null, Func<string, string, bool>? login = null, bool closeOnRefusal = false,
+        Func<MimeMessage, SmtpResponse?>? refuseMessage = null)
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
-        return new LocalSmtpServer(port);
+        return new LocalSmtpServer(port, refuseRecipient, login, closeOnRefusal, refuseMessage);
     }
 
     /// <inheritdoc />
@@ -69,12 +95,33 @@ public sealed class LocalSmtpServer : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private sealed class Store(ConcurrentQueue<(IReadOnlyList<string>, MimeMessage)> received) : MessageStore
+    private sealed class RecipientFilter(LocalSmtpServer server, Func<string, SmtpResponse?> refuse, bool close) : IMailboxFilter
+    {
+        public Task<bool> CanAcceptFromAsync(ISessionContext context, SmtpServer.Mail.IMailbox from, int size, CancellationToken cancellationToken) =>
+            Task.FromResult(true);
+
+        public Task<bool> CanDeliverToAsync(ISessionContext context, SmtpServer.Mail.IMailbox to, SmtpServer.Mail.IMailbox from, CancellationToken cancellationToken)
+        {
+            var address = $"{to.User}@{to.Host}";
+            if (refuse(address) is { } response)
+            {
+                server.Refused.Enqueue(address);
+                throw new SmtpResponseException(response, close);
+            }
+            return Task.FromResult(true);
+        }
+    }
+
+    private sealed class Store(ConcurrentQueue<(IReadOnlyList<string>, MimeMessage)> received, Func<MimeMessage, SmtpResponse?>? refuse) : MessageStore
     {
         public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
             using var stream = new MemoryStream(buffer.ToArray());
             var message = await MimeMessage.LoadAsync(stream, cancellationToken);
+            if (refuse?.Invoke(message) is { } refusal)
+            {
+                return refusal;
+            }
             received.Enqueue((transaction.To.Select(m => $"{m.User}@{m.Host}").ToList(), message));
             return SmtpResponse.Ok;
         }
@@ -354,6 +401,207 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         Assert.Equal(40, smtp.Received.Select(r => r.Message.Subject).Distinct().Count());
         var connects = h.Get<SmtpConnectionPool>().Connects;
         Assert.InRange(connects, 1, 4);   // one per lane slot at most, not one per email
+    }
+
+    /// <summary>
+    /// An email to <paramref name="to"/> of a new account, queued due now; its account, which is also its subject (other
+    /// tests' emails in the same database may fall due with it when the clock is moved on).
+    /// </summary>
+    private static async Task<string> EnqueueToAsync(PortalHarness h, string to)
+    {
+        var account = PortalHarness.NewAccount();
+        await EnqueueAsync(h, new PortalEmail
+        {
+            Id = Guid.NewGuid(), AccountId = account, To = to, Kind = NotificationKind.PaymentProcessed,
+            Subject = account, TextBody = "Your payment of USD 10.00 was received. BODY-MARKER",
+        });
+        return account;
+    }
+
+    private static int Arrived(LocalSmtpServer smtp, string account) => smtp.Received.Count(r => r.Message.Subject == account);
+
+    private static async Task<OutboxMessageRecord> MessageAsync(PortalHarness h, string account)
+    {
+        await using var check = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        return await check.Outbox.AsNoTracking().SingleAsync(m => m.AccountId == account);
+    }
+
+    // Review: an email the relay refused for good (550 "mailbox unavailable", 553 "mailbox name not allowed" to RCPT TO) was
+    // retried like a relay outage, OutboxMaxAttempts times over hours, before operators saw it given up; each attempt asked
+    // the relay again for a mailbox it had said does not exist.
+    [Theory]
+    [InlineData(550, "5.1.1 <gone@customer.example>: Recipient address rejected: User unknown")]
+    [InlineData(553, "5.1.3 Mailbox name not allowed")]
+    [InlineData(550, "Mailbox unavailable")]
+    public async Task An_email_the_relay_refuses_permanently_is_dead_lettered_at_its_first_attempt_with_the_relays_reply(int code, string reply)
+    {
+        await using var smtp = LocalSmtpServer.Start(to => to == "gone@customer.example" ? new SmtpResponse((SmtpReplyCode)code, reply) : null);
+        var logs = new LevelLogCapture();
+        await using var h = new PortalHarness(database, b => b.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs), Smtp(smtp.Port));
+        var refused = await EnqueueToAsync(h, "gone@customer.example");
+        var fine = await EnqueueToAsync(h, "pat@customer.example");
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        Assert.Equal(["gone@customer.example"], smtp.Refused);
+        Assert.Equal((0, 1), (Arrived(smtp, refused), Arrived(smtp, fine)));
+        Assert.NotNull((await MessageAsync(h, fine)).CompletedAt);
+        var message = await MessageAsync(h, refused);
+        Assert.Null(message.CompletedAt);
+        Assert.Equal(1, message.Attempts);
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime, message.DeadLetteredAt);
+        Assert.Contains($"{code} {reply}", message.LastError);
+        Assert.Contains("permanently", message.LastError);
+        Assert.Contains("gone@customer.example", message.LastError);
+
+        // Operators see it where given-up messages show: the undelivered list (with the relay's reply) and the health report.
+        var listed = Assert.Single(await h.Get<PaymentOperations>().GetUndeliveredAsync(), m => m.Id == message.Id);
+        Assert.Equal((message.LastError, true), (listed.LastError, listed.DeadLetteredAt is not null));
+        Assert.True((await h.Get<PaymentOperations>().GetReportAsync()).DeadLettered >= 1);
+        var warning = Assert.Single(logs.Lines, l => l.Text.Contains(message.Id.ToString(), StringComparison.Ordinal) && l.Text.Contains("dead-lettered", StringComparison.Ordinal));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains($"{code}", warning.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Lines, l => l.Text.Contains("BODY-MARKER", StringComparison.Ordinal));
+
+        // Not asked again, however long the outbox runs.
+        h.Clock.Advance(TimeSpan.FromHours(3));
+        await h.Get<OutboxProcessor>().RunDueAsync();
+        Assert.Single(smtp.Refused);
+        Assert.Equal(1, (await MessageAsync(h, refused)).Attempts);
+    }
+
+    // Review: a message the relay refused for good at DATA (554 transaction failed) was retried OutboxMaxAttempts times.
+    [Fact]
+    public async Task An_email_the_relay_refuses_permanently_at_DATA_is_dead_lettered_at_its_first_attempt()
+    {
+        var offered = 0;
+        await using var smtp = LocalSmtpServer.Start(refuseMessage: m =>
+        {
+            if (m.Subject?.StartsWith("REFUSE", StringComparison.Ordinal) != true)
+            {
+                return null;
+            }
+            Interlocked.Increment(ref offered);
+            return new SmtpResponse((SmtpReplyCode)554, "5.6.0 Message content rejected");
+        });
+        await using var h = new PortalHarness(database, options: Smtp(smtp.Port));
+        var account = PortalHarness.NewAccount();
+        await EnqueueAsync(h, new PortalEmail
+        {
+            Id = Guid.NewGuid(), AccountId = account, To = "pat@customer.example", Kind = NotificationKind.PaymentProcessed,
+            Subject = $"REFUSE {account}", TextBody = "USD 10.00",
+        });
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+        h.Clock.Advance(TimeSpan.FromHours(3));
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        Assert.Equal(1, offered);
+        var message = await MessageAsync(h, account);
+        Assert.Equal(1, message.Attempts);
+        Assert.NotNull(message.DeadLetteredAt);
+        Assert.Contains("permanently to DATA: 554 5.6.0 Message content rejected", message.LastError);
+    }
+
+    // A refusal of the moment (421 service closing, 451 local error, 450 mailbox busy) is worth another try.
+    [Theory]
+    [InlineData(451, "4.3.0 Local error in processing, try again later", false)]
+    [InlineData(450, "4.2.1 Mailbox busy", false)]
+    [InlineData(421, "4.3.2 Service shutting down, closing transmission channel", true)]
+    public async Task An_email_the_relay_refuses_for_the_moment_is_retried_and_delivered_later(int code, string reply, bool closes)
+    {
+        var refusals = 1;
+        await using var smtp = LocalSmtpServer.Start(to => to == "busy@customer.example" && Interlocked.Decrement(ref refusals) >= 0
+            ? new SmtpResponse((SmtpReplyCode)code, reply) : null, closeOnRefusal: closes);
+        await using var h = new PortalHarness(database, options: Smtp(smtp.Port));
+        var account = await EnqueueToAsync(h, "busy@customer.example");
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        var message = await MessageAsync(h, account);
+        Assert.Equal((1, (DateTime?)null, (DateTime?)null), (message.Attempts, message.DeadLetteredAt, message.CompletedAt));
+        Assert.Contains(reply, message.LastError);
+        Assert.True(message.NextAttemptAt > h.Clock.GetUtcNow().UtcDateTime);
+
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        Assert.Equal(1, Arrived(smtp, account));
+        Assert.NotNull((await MessageAsync(h, account)).CompletedAt);
+    }
+
+    // A 5xx that is the host relay's configuration — a login it refuses (535), none given where it wants one (530), relaying
+    // denied (550 5.7.1) — fails every email alike: it stays a failed attempt, shown with the relay's words and retried, so
+    // the emails go out by themselves once the operator fixes the relay's settings; none is given up at the first refusal.
+    [Theory]
+    [InlineData("wrong-password")]
+    [InlineData("no-login")]
+    [InlineData("relay-denied")]
+    public async Task A_refusal_that_is_the_relays_configuration_is_retried_and_delivered_once_it_is_fixed(string problem)
+    {
+        var fixedUp = false;
+        await using var smtp = problem == "relay-denied"
+            ? LocalSmtpServer.Start(_ => Volatile.Read(ref fixedUp) ? null : new SmtpResponse((SmtpReplyCode)550, "5.7.1 <pat@customer.example>: Relay access denied"))
+            : LocalSmtpServer.Start(login: (user, password) => user == "portal" && password == "secret");
+        await using var h = new PortalHarness(database, options: Smtp(smtp.Port, o =>
+        {
+            if (problem == "wrong-password")
+            {
+                o.Notifications.Smtp.UserName = "portal";
+                o.Notifications.Smtp.Password = "wrong";
+            }
+        }));
+        var account = await EnqueueToAsync(h, "pat@customer.example");
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        var message = await MessageAsync(h, account);
+        Assert.Equal((1, (DateTime?)null, (DateTime?)null), (message.Attempts, message.DeadLetteredAt, message.CompletedAt));
+        Assert.Contains(problem switch
+        {
+            "wrong-password" => "The mail relay refused the email: 535 authentication failed",
+            "no-login" => "authentication required",
+            _ => "The mail relay refused the email to RCPT TO pat@customer.example: 550 5.7.1 <pat@customer.example>: Relay access denied",
+        }, message.LastError);
+        Assert.DoesNotContain("permanently", message.LastError);
+        Assert.True(message.NextAttemptAt > h.Clock.GetUtcNow().UtcDateTime);
+        Assert.Equal(0, Arrived(smtp, account));
+
+        Volatile.Write(ref fixedUp, true);
+        await using var fixedHost = new PortalHarness(database, options: Smtp(smtp.Port, o =>
+        {
+            if (problem != "relay-denied")
+            {
+                o.Notifications.Smtp.UserName = "portal";
+                o.Notifications.Smtp.Password = "secret";
+            }
+        }));
+        fixedHost.Clock.Advance(TimeSpan.FromMinutes(1));
+        await fixedHost.Get<OutboxProcessor>().RunDueAsync();
+
+        Assert.Equal(1, Arrived(smtp, account));
+        Assert.NotNull((await MessageAsync(fixedHost, account)).CompletedAt);
+    }
+
+    /// <summary>Every log line written, with its level.</summary>
+    private sealed class LevelLogCapture : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly ConcurrentQueue<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> _lines = new();
+
+        public IReadOnlyList<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> Lines => [.. _lines];
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => _lines.Enqueue((logLevel, formatter(state, exception)));
+
+        public void Dispose()
+        {
+        }
     }
 
     [Fact]

@@ -47,6 +47,10 @@ public sealed record PortalEmail
 /// <summary>Delivers payment emails. The portal calls it from its notification outbox, with retries.</summary>
 public interface INotificationSender
 {
-    /// <summary>Sends one email; throw to have the outbox retry later.</summary>
+    /// <summary>
+    /// Sends one email; throw to have the outbox retry later. A MailKit <c>SmtpCommandException</c> (also wrapped in another
+    /// exception) that refuses the recipient or the message for good — a 550, 551, 553 or 554 reply to RCPT TO or DATA
+    /// that is not a 5.7.x policy refusal — gives the email up at once (dead-lettered with the relay's reply), not retried.
+    /// </summary>
     Task SendAsync(PortalEmail email, CancellationToken cancellationToken = default);
 }

@@ -132,6 +132,73 @@ internal sealed class SmtpNotificationSender(
 }
 
 /// <summary>
+/// Tells an SMTP relay's refusal of one email that no retry can change (the recipient's mailbox does not exist, its name
+/// is not allowed, the message was refused at DATA) from one worth trying again. Only a 5xx reply to RCPT TO or to DATA
+/// (MailKit's <see cref="SmtpCommandException"/>, also when a host's own sender wraps it) is permanent, and not every one:
+/// a refusal that is really the host relay's configuration stays a failed attempt, retried with backoff and so delivered
+/// by itself once the operator fixes the relay — anything at connect, TLS, AUTH (535) or MAIL FROM (530 authentication
+/// required, the sender address refused), a 552 to RCPT TO (RFC 5321 §4.5.3.1.10: treat as temporary), an enhanced status
+/// 5.7.x (security or policy: relaying denied, authentication required, the sender's domain not authorised), and a reply
+/// that speaks of relaying or authentication. 4xx replies, lost connections and timeouts are always retried.
+/// </summary>
+internal static class SmtpRefusal
+{
+    private static readonly System.Text.RegularExpressions.Regex Enhanced = new(@"^\s*5\.(?<subject>\d{1,3})\.\d{1,3}\b",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// When <paramref name="exception"/> (or one it wraps) is the relay's refusal of a command, true, with
+    /// <paramref name="reason"/> in the relay's words (its code, its text, the command it answered) and whether the
+    /// refusal is <paramref name="permanent"/>; false for anything else (no connection, TLS, a timeout, a login refused).
+    /// </summary>
+    public static bool IsRefusal(Exception exception, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? reason, out bool permanent)
+    {
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is SmtpCommandException refusal)
+            {
+                permanent = IsPermanent(refusal);
+                var stage = refusal.ErrorCode switch
+                {
+                    SmtpErrorCode.RecipientNotAccepted => $" to RCPT TO {refusal.Mailbox?.Address}".TrimEnd(),
+                    SmtpErrorCode.SenderNotAccepted => $" to MAIL FROM {refusal.Mailbox?.Address}".TrimEnd(),
+                    SmtpErrorCode.MessageNotAccepted => " to DATA",
+                    _ => "",
+                };
+                var reply = $"{(int)refusal.StatusCode} {refusal.Message.Trim()}".TrimEnd().TrimEnd('.');
+                reason = permanent
+                    ? $"The mail relay refused the email permanently{stage}: {reply} — not retried" +
+                      (refusal.ErrorCode == SmtpErrorCode.RecipientNotAccepted ? " (the address is the PortalUser.Email your IPortalUserContext gave for the user)." : ".")
+                    : $"The mail relay refused the email{stage}: {reply} — retried later.";
+                return true;
+            }
+        }
+        reason = null;
+        permanent = false;
+        return false;
+    }
+
+    private static bool IsPermanent(SmtpCommandException refusal)
+    {
+        var code = (int)refusal.StatusCode;
+        if (refusal.ErrorCode is not (SmtpErrorCode.RecipientNotAccepted or SmtpErrorCode.MessageNotAccepted) || code is < 550 or > 554)
+        {
+            return false;
+        }
+        if (code == 552 && refusal.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
+        {
+            return false;
+        }
+        var text = refusal.Message ?? "";
+        if (Enhanced.Match(text) is { Success: true } enhanced && enhanced.Groups["subject"].Value == "7")
+        {
+            return false;
+        }
+        return !(text.Contains("relay", StringComparison.OrdinalIgnoreCase) || text.Contains("authenticat", StringComparison.OrdinalIgnoreCase));
+    }
+}
+
+/// <summary>
 /// Open, authenticated SMTP connections kept for reuse (at most <see cref="PortalPaymentsOptions.OutboxConcurrency"/>
 /// idle ones, each for up to a minute idle). A connection that fails while sending is dropped and the message is sent
 /// once more on a fresh one; a second failure goes back to the outbox, which retries it later.

@@ -56,7 +56,8 @@ internal static class OutboxWriter
 /// to <see cref="PortalPaymentsOptions.OutboxConcurrency"/>), and marks the delivered ones done with one update.
 /// Failures are retried with exponential backoff (5 s doubling, capped at one hour). Postings of money are retried
 /// forever — the health check reports their age; emails and comments are dead-lettered after
-/// <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/> (and can be replayed).
+/// <see cref="PortalPaymentsOptions.OutboxMaxAttempts"/> (and can be replayed), an email the mail relay refused
+/// permanently (<see cref="SmtpRefusal"/>: no such mailbox, say) at its first refusal.
 /// Each delivery is cut off after <see cref="PortalPaymentsOptions.OutboxDeliveryTimeout"/> (within the lease): no answer
 /// is a failed attempt, tried again no earlier than its lease would have run out (the abandoned call may still be at
 /// work), and the lane ends its run after that wave, so a hanging ERP or relay holds up neither the next run nor the
@@ -188,6 +189,7 @@ internal sealed class OutboxProcessor(
         string? error;
         var timedOut = false;
         var cancelled = false;
+        var permanent = false;
         try
         {
             error = await TimeLimit.RunAsync(c => DispatchAsync(message, c), options.Value.OutboxDeliveryTimeout, clock,
@@ -207,6 +209,17 @@ internal sealed class OutboxProcessor(
             error = null;
             cancelled = true;
         }
+        catch (Exception ex) when (message.Kind == OutboxKind.Email && SmtpRefusal.IsRefusal(ex, out var refusal, out var forGood))
+        {
+            // The relay answered with a refusal, kept in its words (code, text, command). One for good (no such mailbox, say)
+            // no retry can change: given up at once (logged when recorded, see RescheduleAsync), not retried for hours.
+            if (!forGood)
+            {
+                logger.LogWarning("Outbox {Kind} {Id} failed (attempt {Attempt}): {Error}", message.Kind, message.Id, message.Attempts + 1, refusal);
+            }
+            error = refusal;
+            permanent = forGood;
+        }
         catch (Exception ex)
         {
             logger.LogWarning(ex, "Outbox {Kind} {Id} failed (attempt {Attempt})", message.Kind, message.Id, message.Attempts + 1);
@@ -216,11 +229,14 @@ internal sealed class OutboxProcessor(
         activity?.SetTag("portal.result", result);
         PortalPaymentsTelemetry.DeliveryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             new KeyValuePair<string, object?>("kind", message.Kind.ToString()), new KeyValuePair<string, object?>("result", result));
-        return new Delivery(error, timedOut, cancelled);
+        return new Delivery(error, timedOut, cancelled, permanent);
     }
 
-    /// <summary>How one delivery ended: delivered (no error, not cancelled), failed (the error; whether the time limit ended it), or cut off by the host stopping.</summary>
-    private readonly record struct Delivery(string? Error, bool TimedOut, bool Cancelled)
+    /// <summary>
+    /// How one delivery ended: delivered (no error, not cancelled), failed (the error; whether the time limit ended it, and
+    /// whether it can never succeed, e.g. an email the relay refused permanently), or cut off by the host stopping.
+    /// </summary>
+    private readonly record struct Delivery(string? Error, bool TimedOut, bool Cancelled, bool Permanent = false)
     {
         public bool Delivered => Error is null && !Cancelled;
     }
@@ -269,7 +285,7 @@ internal sealed class OutboxProcessor(
             {
                 try
                 {
-                    await RescheduleAsync(db, wave[i], error, results[i].TimedOut, after);
+                    await RescheduleAsync(db, wave[i], error, results[i].TimedOut, results[i].Permanent, after);
                 }
                 catch (Exception ex)
                 {
@@ -281,13 +297,15 @@ internal sealed class OutboxProcessor(
         return marked;
     }
 
-    private async Task RescheduleAsync(PaymentsDbContext db, OutboxMessageRecord message, string error, bool timedOut, DateTime after)
+    private async Task RescheduleAsync(PaymentsDbContext db, OutboxMessageRecord message, string error, bool timedOut, bool permanent, DateTime after)
     {
         var id = message.Id;
         var (node, until) = (message.LeaseOwner, message.LeaseExpiresAt);
         var attempts = message.Attempts + 1;
-        // Collected money must reach the ERP: its postings are never given up, only retried less often.
-        var dead = !IsMoney(message.Kind) && attempts >= options.Value.OutboxMaxAttempts ? after : (DateTime?)null;
+        // Collected money must reach the ERP: its postings are never given up, only retried less often. A failure that can
+        // never succeed (an email the relay refused permanently) is given up at once.
+        permanent &= !IsMoney(message.Kind);
+        var dead = !IsMoney(message.Kind) && (permanent || attempts >= options.Value.OutboxMaxAttempts) ? after : (DateTime?)null;
         var next = after + Backoff(attempts);
         if (timedOut && until is { } leaseEnd && leaseEnd > next)
         {
@@ -311,7 +329,12 @@ internal sealed class OutboxProcessor(
                 message.Kind, id, node, trimmed);
             return;
         }
-        if (dead is not null)
+        if (permanent)
+        {
+            logger.LogWarning("Outbox {Kind} {Id} for account {AccountId} dead-lettered at once (attempt {Attempts}), not retried: {Error}",
+                message.Kind, id, message.AccountId, attempts, trimmed);
+        }
+        else if (dead is not null)
         {
             logger.LogError("Outbox {Kind} {Id} dead-lettered after {Attempts} attempts: {Error}", message.Kind, id, attempts, trimmed);
         }
