@@ -98,8 +98,9 @@ internal sealed class SmtpNotificationSender(
         var to = email.To?.Trim() ?? "";
         if (!Portal.Payments.Hosting.PortalPaymentsOptionsValidator.IsBareAddress(to, out _))
         {
-            // A failed attempt like any other (dead-lettered after OutboxMaxAttempts), with an error that says what to fix.
-            throw new InvalidOperationException(
+            // The address is the queued email's own: no retry can change it. Given up at once (dead-lettered), with an error
+            // that says what to fix for the emails to come.
+            throw new UndeliverableEmailException(
                 $"The {email.Kind} email {email.Id} is addressed to '{email.To}', which is not an email address: nothing was sent. " +
                 "The address is the PortalUser.Email your IPortalUserContext gave for the user who made the payment or set up autopay; " +
                 "give every portal user an email address there.");
@@ -130,6 +131,9 @@ internal sealed class SmtpNotificationSender(
         logger.LogInformation("Email {Kind} sent by SMTP to {To}: {Subject}", email.Kind, email.To, email.Subject);
     }
 }
+
+/// <summary>An email that can never be sent as queued (its recipient is no email address): the outbox gives it up at once.</summary>
+internal sealed class UndeliverableEmailException(string message) : InvalidOperationException(message);
 
 /// <summary>
 /// Tells an SMTP relay's refusal of one email that no retry can change (the recipient's mailbox does not exist, its name

@@ -209,6 +209,12 @@ internal sealed class OutboxProcessor(
             error = null;
             cancelled = true;
         }
+        catch (UndeliverableEmailException ex) when (message.Kind == OutboxKind.Email)
+        {
+            // Addressed to something that is no email address: it never goes, however often tried.
+            error = ex.Message;
+            permanent = true;
+        }
         catch (Exception ex) when (message.Kind == OutboxKind.Email && SmtpRefusal.IsRefusal(ex, out var refusal, out var forGood))
         {
             // The relay answered with a refusal, kept in its words (code, text, command). One for good (no such mailbox, say)
