@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Services.Payments;
@@ -191,5 +193,88 @@ public class ShortPayEditorTests : PayTestContext
             cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=receipt-line]")), Timeout);
             Assert.Equal("Rabattvereinbarung", cut.Find("[data-testid=receipt-reason]").TextContent.Trim());
         }
+    }
+    // Review: when the ERP changed an invoice between review and confirm so that the amount typed became short (its
+    // discount ended) or no longer short (its balance fell to it), Make payment was refused at a field the stale preview
+    // did not show (no reason box for an amount it still read as full), or with the reason box asking to be emptied while
+    // emptying it asked for a reason: the clerk saw no message, or could not go on. The refused confirmation now shows
+    // the server's new figures with the refusal at its field; nothing is charged.
+    [Fact]
+    public async Task An_amount_the_ERP_made_short_before_confirming_asks_for_its_reason_against_the_new_figures()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-5501", 100_000, 2_000, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        Input(cut, "Amount to pay for INV-5501").Change("990");   // between the full payment (980) and the balance: not short
+        cut.WaitForAssertion(() => Assert.Equal("USD 990.00", Text(cut, "total")), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=short-row]"));
+
+        await ChangeInvoiceAsync(ids[0], endDiscount: true);   // the ERP ended the discount
+        Button(cut, "Make payment").Click();
+
+        var reason = cut.WaitForElement("[data-testid=short-row] select", Timeout);
+        Assert.Equal("Choose why you are paying less than USD 1,000.00 for INV-5501.", ErrorFor(cut, reason).TextContent.Trim());
+        Assert.Contains("The invoices changed since you reviewed them, so nothing was charged.", Text(cut, "pay-error"));
+        Assert.Equal("USD 990.00", Text(cut, "total"));
+        Assert.Equal("USD 10.00", Text(cut, "line-short"));
+        Assert.True(Button(cut, "Make payment").HasAttribute("disabled"));
+        Assert.Empty(await PaymentsOfAccountAsync());
+
+        Input(cut, "Short-pay reason for INV-5501").Change("Damaged");
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        var line = (await Payments.GetReceiptAsync((await InvoicesAsync(ids)).Single().ActivePaymentId!.Value)).Lines.Single();
+        Assert.Equal((Money.Create(990m, "USD"), Money.Create(10m, "USD"), "Damaged"), (line.Applied, line.ShortAmount, line.ShortReason));
+    }
+
+    [Fact]
+    public async Task A_short_amount_the_ERP_made_the_full_balance_before_confirming_is_shown_paid_in_full_without_its_reason()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-5502", 100_000, null, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        Input(cut, "Amount to pay for INV-5502").Change("600");
+        Input(cut, "Short-pay reason for INV-5502").Change("Damaged");
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+
+        await ChangeInvoiceAsync(ids[0], openMinor: 60_000);   // a credit was applied in the ERP
+        Button(cut, "Make payment").Click();
+
+        // The new figures: 600 now pays the invoice in full, so it is no longer short and takes no reason.
+        cut.WaitForAssertion(() => Assert.Equal("USD 600.00", cut.FindAll("[data-testid=pay-line] td.pp-num")[0].TextContent.Trim()), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=short-row]"));
+        Assert.Contains("The invoices changed since you reviewed them, so nothing was charged.", Text(cut, "pay-error"));
+        Assert.Equal("USD 600.00", Text(cut, "total"));
+        Assert.Empty(await PaymentsOfAccountAsync());
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Make payment").HasAttribute("disabled")), Timeout);
+
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        var line = (await Payments.GetReceiptAsync((await InvoicesAsync(ids)).Single().ActivePaymentId!.Value)).Lines.Single();
+        Assert.Equal((Money.Create(600m, "USD"), Money.Zero("USD"), (string?)null), (line.Applied, line.ShortAmount, line.ShortReason));
+    }
+
+    /// <summary>What an ERP sync does to an invoice row: its open balance, or the end of its discount.</summary>
+    private async Task ChangeInvoiceAsync(long id, long? openMinor = null, bool endDiscount = false)
+    {
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        var row = await db.Invoices.SingleAsync(i => i.Id == id);
+        row.OpenMinor = openMinor ?? row.OpenMinor;
+        if (endDiscount)
+        {
+            (row.DiscountMinor, row.DiscountDate) = (null, null);
+        }
+        await db.SaveChangesAsync();
+    }
+
+    private async Task<List<PaymentRecord>> PaymentsOfAccountAsync()
+    {
+        var factory = Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        return await db.Payments.Where(p => p.AccountId == AccountId).ToListAsync();
     }
 }
