@@ -225,6 +225,90 @@ public abstract class ShortPayTests(TestDatabase database)
         Assert.Equal(25_000L, Assert.Single(await PaymentsAsync(h, account)).AmountMinor);   // 150 (short) + 100 (full)
     }
 
+    /// <summary>What an ERP sync does to a stored invoice between the clerk's review and confirm.</summary>
+    private static async Task SyncAsync(PortalHarness h, long id, long? openMinor = null, bool endDiscount = false)
+    {
+        await using var db = await h.Get<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        var row = await db.Invoices.SingleAsync(i => i.Id == id);
+        row.OpenMinor = openMinor ?? row.OpenMinor;
+        if (endDiscount)
+        {
+            (row.DiscountMinor, row.DiscountDate) = (null, null);
+        }
+        await db.SaveChangesAsync();
+    }
+
+    private static async Task<PortalValidationException> ConfirmRefusedAsync(PortalHarness h, long[] ids, Guid method, PaymentPreview reviewed, params PayLine[] lines) =>
+        await Assert.ThrowsAsync<PortalValidationException>(() => h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, method, Key())
+        {
+            Lines = lines,
+            ExpectedTotal = reviewed.TotalCharged,
+            ExpectedDiscountTotal = reviewed.DiscountTotal,
+            ExpectedShortTotal = reviewed.ShortTotal,
+        }));
+
+    /// <summary>
+    /// The ERP syncs an invoice between review and confirm while the payment's total stays what the clerk reviewed: confirm
+    /// prices every line again and refuses — nothing charged, nothing held — an amount now above its invoice's balance, an
+    /// amount that became short, and a short payment whose discount or short-paid amount is no longer the one reviewed.
+    /// </summary>
+    [Fact]
+    public async Task Confirm_refuses_a_line_the_ERP_changed_since_the_review_even_when_the_total_still_matches()
+    {
+        await using var h = Harness(database, out var account);
+        var visa = await CardAsync(h);
+
+        // Typed 600 of 1,000; the ERP lowers that invoice to 500 (a credit applied there): the total would still be 900.
+        var over = await SeedAsync(h, account, ("INV-31", 100_000, null), ("INV-32", 30_000, null));
+        PayLine[] overLines = [Short(over[0], 600m, "Damaged")];
+        var overReview = await h.Get<PaymentService>().PreviewAsync(over, overLines);
+        await SyncAsync(h, over[0], openMinor: 50_000);
+        var refused = await ConfirmRefusedAsync(h, over, visa.Id, overReview, overLines);
+        Assert.Equal(($"amount-{over[0]}", "The amount to pay for INV-31 is more than its open balance of USD 500.00. To pay more than you owe, make a deposit."),
+            (refused.Field, refused.Message));
+
+        // Typed 990 of 1,000 with its $20 discount (not short: 10 of the discount settles it); the ERP ends the discount:
+        // 990 is now short of 1,000 and needs a reason. The total would still be 990.
+        var shortNow = await SeedAsync(h, account, ("INV-33", 100_000, 2_000));
+        PayLine[] shortNowLines = [Short(shortNow[0], 990m)];
+        var shortNowReview = await h.Get<PaymentService>().PreviewAsync(shortNow, shortNowLines);
+        await SyncAsync(h, shortNow[0], endDiscount: true);
+        refused = await ConfirmRefusedAsync(h, shortNow, visa.Id, shortNowReview, shortNowLines);
+        Assert.Equal(($"reason-{shortNow[0]}", "Choose why you are paying less than USD 1,000.00 for INV-33."), (refused.Field, refused.Message));
+
+        // Short-paid 600 with the pro-rated discount of 12.00 (388.00 short); the ERP ends the discount: still 600 charged,
+        // but 0.00 discount and 400.00 short-paid, not what the clerk reviewed and would post to the ERP.
+        var discount = await SeedAsync(h, account, ("INV-34", 100_000, 2_000));
+        PayLine[] discountLines = [Short(discount[0], 600m, "Damaged")];
+        var discountReview = await h.Get<PaymentService>().PreviewAsync(discount, discountLines);
+        Assert.Equal((Usd(600m), Usd(12m), Usd(388m)), (discountReview.Total, discountReview.DiscountTotal, discountReview.ShortTotal));
+        await SyncAsync(h, discount[0], endDiscount: true);
+        refused = await ConfirmRefusedAsync(h, discount, visa.Id, discountReview, discountLines);
+        Assert.Equal(("total", PaymentService.AmountsChangedMessage), (refused.Field, refused.Message));
+
+        // Short-paid 600 of 1,000 (400.00 short, no discount); the ERP lowers it to 900: 300.00 short now.
+        var balance = await SeedAsync(h, account, ("INV-35", 100_000, null));
+        PayLine[] balanceLines = [Short(balance[0], 600m, "Damaged")];
+        var balanceReview = await h.Get<PaymentService>().PreviewAsync(balance, balanceLines);
+        await SyncAsync(h, balance[0], openMinor: 90_000);
+        refused = await ConfirmRefusedAsync(h, balance, visa.Id, balanceReview, balanceLines);
+        Assert.Equal(("total", PaymentService.AmountsChangedMessage), (refused.Field, refused.Message));
+
+        Assert.Equal(0, await ChargeCountAsync(h, account));
+        Assert.Empty(await PaymentsAsync(h, account));
+        Assert.All(await InvoiceRowsAsync(h, [.. over, .. shortNow, .. discount, .. balance]), i => Assert.Equal((InvoiceStatus.Open, (Guid?)null), (i.Status, i.ActivePaymentId)));
+
+        // Reviewed again, the new figures are paid as shown.
+        var again = await h.Get<PaymentService>().PreviewAsync(discount, discountLines);
+        var paid = await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(discount, visa.Id, Key())
+        {
+            Lines = discountLines, ExpectedTotal = again.TotalCharged, ExpectedDiscountTotal = again.DiscountTotal, ExpectedShortTotal = again.ShortTotal,
+        });
+        Assert.Equal((PaymentStatus.Succeeded, Usd(600m)), (paid.Status, paid.Amount));
+        var receipt = await h.Get<PaymentService>().GetReceiptAsync(paid.PaymentId);
+        Assert.Equal((Usd(0m), Usd(400m)), (receipt.DiscountTotal, receipt.ShortTotal));
+    }
+
     [Fact]
     public async Task View_only_users_cannot_short_pay_and_another_accounts_invoice_is_not_found()
     {

@@ -257,6 +257,33 @@ public class ShortPayEditorTests : PayTestContext
         Assert.Equal((Money.Create(600m, "USD"), Money.Zero("USD"), (string?)null), (line.Applied, line.ShortAmount, line.ShortReason));
     }
 
+    // Review: a short payment charges the amount typed, so when the ERP ended the invoice's discount after the review the
+    // total still matched and Make payment charged it with no discount and a larger short-paid amount than the clerk saw.
+    [Fact]
+    public async Task A_short_payment_whose_discount_the_ERP_ended_before_confirming_is_shown_again_not_charged()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-5503", 100_000, 2_000, OpenItemType.Invoice));
+        await AddCardAsync();
+        var cut = RenderPanel(ids);
+        Input(cut, "Amount to pay for INV-5503").Change("600");
+        Input(cut, "Short-pay reason for INV-5503").Change("Damaged");
+        cut.WaitForAssertion(() => Assert.Equal("USD 388.00", Text(cut, "line-short")), Timeout);
+
+        await ChangeInvoiceAsync(ids[0], endDiscount: true);
+        Button(cut, "Make payment").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("USD 400.00", Text(cut, "line-short")), Timeout);
+        Assert.Contains("The amounts changed", Text(cut, "pay-error"));
+        Assert.Equal(("USD 600.00", "USD 0.00"), (Text(cut, "total"), Text(cut, "total-discounts")));
+        Assert.Empty(await PaymentsOfAccountAsync());
+
+        Button(cut, "Make payment").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=pay-confirmation]")), Timeout);
+        var line = (await Payments.GetReceiptAsync((await InvoicesAsync(ids)).Single().ActivePaymentId!.Value)).Lines.Single();
+        Assert.Equal((Money.Create(600m, "USD"), Money.Zero("USD"), Money.Create(400m, "USD")), (line.Applied, line.Discount, line.ShortAmount));
+    }
+
     /// <summary>What an ERP sync does to an invoice row: its open balance, or the end of its discount.</summary>
     private async Task ChangeInvoiceAsync(long id, long? openMinor = null, bool endDiscount = false)
     {

@@ -102,6 +102,18 @@ public sealed record PayInvoicesRequest(IReadOnlyList<long> InvoiceIds, Guid Pay
     /// server's recomputation differs, the payment is refused and nothing is charged.
     /// </summary>
     public Money? ExpectedTotal { get; init; }
+    /// <summary>
+    /// The discounts the user saw taken (<see cref="PaymentPreview.DiscountTotal"/>); when the server's recomputation differs
+    /// (the ERP withdrew or changed a discount since), the payment is refused and nothing is charged, even when the total
+    /// still matches (a short payment sends the amount typed, whatever its discount). Null: not checked.
+    /// </summary>
+    public Money? ExpectedDiscountTotal { get; init; }
+    /// <summary>
+    /// The short-pay adjustments the user saw (<see cref="PaymentPreview.ShortTotal"/>: what stays unpaid, posted to the ERP
+    /// as short-paid); when the server's recomputation differs (the ERP changed a short-paid invoice's balance since), the
+    /// payment is refused and nothing is charged, even when the total still matches. Null: not checked.
+    /// </summary>
+    public Money? ExpectedShortTotal { get; init; }
     /// <summary>Amounts, reasons and comments for short-paid invoices; ids not in <see cref="InvoiceIds"/> are added to the selection.</summary>
     public IReadOnlyList<PayLine>? Lines { get; init; }
     /// <summary>

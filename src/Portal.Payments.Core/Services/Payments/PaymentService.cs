@@ -212,7 +212,12 @@ public sealed class PaymentService(
             (preview, items) = await ComputeAsync(db, scope, request.InvoiceIds, request.Lines, ct);
             method = await UsableMethodAsync(db, scope.AccountId, request.PaymentMethodId, Today, charger.GatewayKey, ct);
             preview = WithFees(preview, fees, scope, method, FeeOccasion.PayNow, Today);
-            if (request.ExpectedTotal is { } expected && expected != preview.TotalCharged)
+            // The total, and what it is made of: a short payment charges the amount typed, so a discount the ERP withdrew
+            // or a short-paid balance it changed leaves the total as reviewed while the discount taken and the amount
+            // posted as short-paid are not what the payer saw.
+            if ((request.ExpectedTotal is { } expected && expected != preview.TotalCharged)
+                || (request.ExpectedDiscountTotal is { } discounts && discounts != preview.DiscountTotal)
+                || (request.ExpectedShortTotal is { } shortPaid && shortPaid != preview.ShortTotal))
             {
                 throw AmountsChanged();
             }
