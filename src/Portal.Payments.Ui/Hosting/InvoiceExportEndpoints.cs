@@ -43,9 +43,10 @@ internal static class InvoiceExportEndpoints
     }
 
     /// <summary>
-    /// Streams a CSV download written by <paramref name="write"/> (shared by the grids' exports). The service validates its
-    /// input before it writes anything; the writer is disposed (flushed) only on success, so after a validation error
-    /// nothing was sent and the endpoint filter can still answer 400.
+    /// Streams a CSV download written by <paramref name="write"/> (shared by the grids' exports and the remittance). The
+    /// writer is buffered and disposed (flushed) only on success, so a refusal or a database failure before the first rows
+    /// went out sends nothing: the API group's filter drops the attachment headers and answers why (PortalRefusals). A
+    /// failure after that aborts the response, so a cut-off file is never saved as complete.
     /// </summary>
     internal static async Task WriteCsvDownloadAsync(HttpResponse response, string fileName, Func<TextWriter, Task> write)
     {
@@ -53,16 +54,7 @@ internal static class InvoiceExportEndpoints
         response.Headers.CacheControl = "no-store";
         response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = fileName }.ToString();
         var writer = new StreamWriter(response.Body, Utf8WithBom, bufferSize: 32 * 1024);
-        try
-        {
-            await write(writer);
-        }
-        catch (Exception ex) when ((ex is PortalValidationException or PortalNotFoundException) && !response.HasStarted)
-        {
-            response.Headers.Remove(HeaderNames.ContentDisposition);
-            response.ContentType = null;
-            throw;
-        }
+        await write(writer);
         await writer.DisposeAsync();
     }
 

@@ -30,32 +30,43 @@ public static class PortalEndpoints
         var api = endpoints.MapGroup(PortalRoutes.ApiPrefix);
         // How the start check and the pages' setup check tell that this call was made (PortalEndpointCheck).
         api.WithMetadata(PortalEndpointCheck.Marker.Instance);
-        // Problems in the request's language (request localization sets the culture), like the components' messages.
+        // Problems in the request's language (request localization sets the culture), like the components' messages; to a
+        // browser showing the answer as a page (a download opened in a new tab, the invoice preview) a page saying why
+        // (PortalRefusals), since it shows neither problem JSON nor why a download failed.
         api.AddEndpointFilter(async (context, next) =>
         {
-            string Text(Exception ex) => FieldErrorText.Of(context.HttpContext.RequestServices.GetRequiredService<IStringLocalizer<PortalStrings>>(), ex);
+            var http = context.HttpContext;
+            string Text(Exception ex) => FieldErrorText.Of(http.RequestServices.GetRequiredService<IStringLocalizer<PortalStrings>>(), ex);
             // No answer of the portal's (CSV, JSON, PDF, documents, problems) is sniffed by a browser into another type.
-            context.HttpContext.Response.Headers.XContentTypeOptions = "nosniff";
+            http.Response.Headers.XContentTypeOptions = "nosniff";
             try
             {
                 return await next(context);
             }
-            catch (PortalAccessDeniedException ex)
+            catch (PortalAccessDeniedException ex) when (!http.Response.HasStarted)
             {
-                return Results.Problem(Text(ex), statusCode: ex.NotSignedIn ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
+                var status = ex.NotSignedIn ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
+                return PortalRefusals.Answer(http, status, Text(ex), () => Results.Problem(Text(ex), statusCode: status));
             }
-            catch (PortalNotFoundException ex)
+            catch (PortalNotFoundException ex) when (!http.Response.HasStarted)
             {
-                return Results.Problem(Text(ex), statusCode: StatusCodes.Status404NotFound);
+                return PortalRefusals.Answer(http, StatusCodes.Status404NotFound, Text(ex), () => Results.Problem(Text(ex), statusCode: StatusCodes.Status404NotFound));
             }
-            catch (PortalValidationException ex)
+            catch (PortalValidationException ex) when (!http.Response.HasStarted)
             {
-                return Results.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [Text(ex)] });
+                return PortalRefusals.Answer(http, StatusCodes.Status400BadRequest, Text(ex),
+                    () => Results.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [Text(ex)] }));
             }
-            catch (PortalUnavailableException ex) when (!context.HttpContext.Response.HasStarted)
+            catch (PortalUnavailableException ex) when (!http.Response.HasStarted)
             {
-                context.HttpContext.Response.Headers.RetryAfter = "60";
-                return Results.Problem(Text(ex), statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP is not available");
+                return PortalRefusals.Answer(http, StatusCodes.Status503ServiceUnavailable, Text(ex),
+                    () => Results.Problem(Text(ex), statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP is not available"));
+            }
+            catch (Exception ex) when (PortalRefusals.IsStorageFailure(http, ex))
+            {
+                // The portal's database failed (an export before its first row, a receipt, a document's lookup): "try
+                // again in a moment", not a bare 500 (a browser's "Failed - Server problem", an API client's error).
+                return PortalRefusals.StorageFailed(http, ex);
             }
         });
 
