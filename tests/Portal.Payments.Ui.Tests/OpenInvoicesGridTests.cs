@@ -312,7 +312,9 @@ public class OpenInvoicesGridTests : PortalTestContext
         cut.WaitForAssertion(() => Assert.All(RowNumbers(cut), n => Assert.StartsWith("INV", n)), Timeout);
 
         var href = cut.Find("[data-testid=grid-export-csv]").GetAttribute("href")!;
-        Assert.True(cut.Find("[data-testid=grid-export-csv]").HasAttribute("download"));
+        // A new tab, not the download attribute: a file (an attachment) is saved and the tab closes, a refusal shows why.
+        Assert.False(cut.Find("[data-testid=grid-export-csv]").HasAttribute("download"));
+        Assert.Equal("_blank", cut.Find("[data-testid=grid-export-csv]").GetAttribute("target"));
         Assert.StartsWith("portal-payments/api/invoices/export.csv?", href); // relative to the page's <base href>
         var parameters = href[(href.IndexOf('?') + 1)..].Split('&').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1]));
         var query = InvoiceQueryCodec.Decode(parameters["q"]);

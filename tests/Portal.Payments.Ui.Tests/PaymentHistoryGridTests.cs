@@ -226,7 +226,8 @@ public class PaymentHistoryGridTests : PayTestContext
 
         var link = cut.Find("[data-testid=history-export-csv]");
         var href = link.GetAttribute("href")!;
-        Assert.True(link.HasAttribute("download"));
+        Assert.False(link.HasAttribute("download"));
+        Assert.Equal("_blank", link.GetAttribute("target"));
         Assert.StartsWith("portal-payments/api/payments/export.csv?", href); // relative to the page's <base href>
         var parameters = href[(href.IndexOf('?') + 1)..].Split('&').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => Uri.UnescapeDataString(p[1]));
         Assert.Equal("INV-4002", GridQueryCodec.Decode<GridQuery>(parameters["q"], "damaged").Search);

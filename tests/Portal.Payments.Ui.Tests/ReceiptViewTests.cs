@@ -117,6 +117,9 @@ public class ReceiptViewTests : ReceiptTestContext
         Assert.Equal("Save as PDF", pdf.TextContent.Trim());
         Assert.Equal($"portal-payments/api/payments/{paid.PaymentId}/receipt.pdf", pdf.GetAttribute("href"));
         Assert.NotNull(pdf.Closest(".pp-no-print"));
+        // A new tab, not the download attribute: the file is saved and the tab closes; a refusal shows a page saying why.
+        Assert.False(pdf.HasAttribute("download"));
+        Assert.Equal("_blank", pdf.GetAttribute("target"));
         var remittance = cut.Find("[data-testid=remittance]");
         Assert.Equal("Remittance detail", remittance.QuerySelector("h2")!.TextContent.Trim());
         Assert.Equal(["INV-3001 USD 980.00", "CM-3002 USD -100.00"],
@@ -124,6 +127,8 @@ public class ReceiptViewTests : ReceiptTestContext
         var csv = cut.Find("[data-testid=remittance-csv]");
         Assert.Equal("Export remittance CSV", csv.TextContent.Trim());
         Assert.Equal($"portal-payments/api/payments/{paid.PaymentId}/remittance.csv", csv.GetAttribute("href"));
+        Assert.False(csv.HasAttribute("download"));
+        Assert.Equal("_blank", csv.GetAttribute("target"));
     }
 
     [Fact]
