@@ -101,6 +101,32 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
         await Expect(page.GetByTestId("history-receipt-link").First).ToBeVisibleAsync();
     });
 
+    // Review (exports): with the links' `download` attribute a refused export was only Chromium's "Failed - Server problem";
+    // opened in a new tab it says why there, and the portal page keeps its search and rows.
+    [Fact]
+    public Task A_refused_export_opens_a_tab_saying_why_and_the_page_keeps_its_state() => RunPageTest(async page =>
+    {
+        var invoice = $"INV-HSTX-{Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()}";
+        var (_, receipt) = await PaymentSeed.InsertPaymentAsync(Host, "ACME", invoice, "HSTX");
+        await SignInAsync(page, Users.Pat);
+        await OpenHistoryFromNavAsync(page);
+        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search payments") });
+        await search.FillAsync(invoice);
+        await search.PressAsync("Enter");
+        var links = page.GetByTestId("history-receipt-link");
+        await Expect(links).ToHaveTextAsync([receipt]);
+
+        // The link as a mail program or a truncated copy may leave it: its query is damaged.
+        var export = page.GetByTestId("history-export-csv");
+        await export.EvaluateAsync("a => a.href = a.href.replace(/q=[^&]*/, 'q=not-base64-json!!')");
+        var tab = await page.Context.RunAndWaitForPageAsync(() => export.ClickAsync());
+        await Expect(tab.GetByRole(AriaRole.Alert)).ToHaveTextAsync(T("The export link is damaged or incomplete. Go back to Payment history and export again."));
+        await tab.CloseAsync();
+
+        await Expect(search).ToHaveValueAsync(invoice);
+        await Expect(links).ToHaveTextAsync([receipt]);
+    });
+
     private async Task OpenHistoryFromNavAsync(IPage page)
     {
         var payments = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
