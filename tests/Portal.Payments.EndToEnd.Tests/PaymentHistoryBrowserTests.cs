@@ -16,18 +16,9 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
     [Fact]
     public Task Find_a_payment_by_invoice_number_open_its_receipt_download_the_PDF_export_CSV_and_save_a_view() => RunPageTest(async page =>
     {
-        var invoice = $"INV-HIST-{Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()}";
-        var (_, receipt) = await PaymentSeed.InsertPaymentAsync(Host, "ACME", invoice, "HIST");
-
-        await SignInAsync(page, Users.Pat);
-        await OpenHistoryFromNavAsync(page);
-
         // Search by the invoice the payment paid: that payment only.
-        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search payments") });
-        await search.FillAsync(invoice);
-        await search.PressAsync("Enter");
+        var (invoice, receipt, _) = await FindNewPaymentAsync(page, "HIST");
         var links = page.GetByTestId("history-receipt-link");
-        await Expect(links).ToHaveTextAsync([receipt]);
         await Expect(InvoiceGridSteps.HistoryStatuses(page)).ToHaveTextAsync([T("Paid")]);
         await AssertAccessibleAsync(page);
 
@@ -68,14 +59,7 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
     [Fact]
     public Task The_status_filter_lists_each_status_once_and_processing_narrows_the_rows() => RunPageTest(async page =>
     {
-        var invoice = $"INV-HSTF-{Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()}";
-        var (_, receipt) = await PaymentSeed.InsertPaymentAsync(Host, "ACME", invoice, "HSTF");
-        await SignInAsync(page, Users.Pat);
-        await OpenHistoryFromNavAsync(page);
-        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search payments") });
-        await search.FillAsync(invoice);
-        await search.PressAsync("Enter");
-        await Expect(page.GetByTestId("history-receipt-link")).ToHaveTextAsync([receipt]);
+        var (_, _, search) = await FindNewPaymentAsync(page, "HSTF");
 
         await page.Locator($"[data-testid='history-grid'] thead th:has(.rz-column-title[title='{T("Status")}']) .rz-grid-filter-icon").ClickAsync();
         var menu = page.Locator(".rz-overlaypanel:visible").Last;
@@ -106,15 +90,8 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
     [Fact]
     public Task A_refused_export_opens_a_tab_saying_why_and_the_page_keeps_its_state() => RunPageTest(async page =>
     {
-        var invoice = $"INV-HSTX-{Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()}";
-        var (_, receipt) = await PaymentSeed.InsertPaymentAsync(Host, "ACME", invoice, "HSTX");
-        await SignInAsync(page, Users.Pat);
-        await OpenHistoryFromNavAsync(page);
-        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search payments") });
-        await search.FillAsync(invoice);
-        await search.PressAsync("Enter");
+        var (invoice, receipt, search) = await FindNewPaymentAsync(page, "HSTX");
         var links = page.GetByTestId("history-receipt-link");
-        await Expect(links).ToHaveTextAsync([receipt]);
 
         // The link as a mail program or a truncated copy may leave it: its query is damaged.
         var export = page.GetByTestId("history-export-csv");
@@ -126,6 +103,23 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
         await Expect(search).ToHaveValueAsync(invoice);
         await Expect(links).ToHaveTextAsync([receipt]);
     });
+
+    /// <summary>
+    /// A paid payment of a new invoice (its number tagged <paramref name="tag"/>), then Pat signed in, the history opened
+    /// from the navigation and searched for that invoice: its row alone.
+    /// </summary>
+    private async Task<(string Invoice, string Receipt, ILocator Search)> FindNewPaymentAsync(IPage page, string tag)
+    {
+        var invoice = $"INV-{tag}-{Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()}";
+        var (_, receipt) = await PaymentSeed.InsertPaymentAsync(Host, "ACME", invoice, tag);
+        await SignInAsync(page, Users.Pat);
+        await OpenHistoryFromNavAsync(page);
+        var search = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search payments") });
+        await search.FillAsync(invoice);
+        await search.PressAsync("Enter");
+        await Expect(page.GetByTestId("history-receipt-link")).ToHaveTextAsync([receipt]);
+        return (invoice, receipt, search);
+    }
 
     private async Task OpenHistoryFromNavAsync(IPage page)
     {

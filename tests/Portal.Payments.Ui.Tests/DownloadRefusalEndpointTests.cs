@@ -1,12 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Portal.Payments.DemoErp;
-using Portal.Payments.Sync;
 using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
 
@@ -26,66 +22,35 @@ public sealed class DownloadRefusalEndpointTests : IAsyncLifetime
     private const string ReceiptPdf = PortalRoutes.ApiPrefix + "/payments/" + UnknownPayment + "/receipt.pdf";
     private const string RemittanceCsv = PortalRoutes.ApiPrefix + "/payments/" + UnknownPayment + "/remittance.csv";
 
-    private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"portal-download-refusal-tests-{Guid.NewGuid():N}.db");
-    private readonly TestUsers _users = new();
     private readonly ErpTrouble _trouble = new();
     private readonly InjectedDbFault _invoicesFail = new("SELECT", "pp_invoices");
     private readonly InjectedDbFault _paymentsFail = new("SELECT", "pp_payments");
-    private WebApplication? _app;
-    private HttpClient _client = new();
+    private PortalHttpHost _host = null!;
+    private TestUsers _users = null!;
+    private HttpClient _client = null!;
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(_users);
-        builder.Services.AddSingleton(_trouble);
         // As a host does it: the browser's languages pick the culture of each request.
         string[] cultures = ["en-US", "de-DE"];
-        builder.Services.AddRequestLocalization(o => o.SetDefaultCulture(cultures[0]).AddSupportedCultures(cultures).AddSupportedUICultures(cultures));
-        builder.Services.AddCustomerPortalPayments(o =>
+        _host = await PortalHttpHost.StartAsync(
+            services: s => s.AddSingleton(_trouble)
+                .AddRequestLocalization(o => o.SetDefaultCulture(cultures[0]).AddSupportedCultures(cultures).AddSupportedUICultures(cultures)),
+            pipeline: app => app.UseRequestLocalization(),
+            options: o =>
             {
-                o.RunBackgroundServices = false;
                 o.ErpRequestTimeout = TimeSpan.FromSeconds(5);
                 o.Database.Interceptors.Add(_invoicesFail);
                 o.Database.Interceptors.Add(_paymentsFail);
-            })
-            .UseSqlite($"Data Source={_dbPath}")
-            .UseUserContext<TestUserContext>()
-            .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
-            .UseDemoErp(o => o.AllowInProduction = true)
-            .ConfigureDemoErp(o =>
-            {
-                o.Accounts.Add(new DemoErpAccountOptions { AccountId = "ACME", InvoiceCount = 5 });
-                o.Accounts.Add(new DemoErpAccountOptions { AccountId = "GLOBEX", InvoiceCount = 5 });
-            })
-            .AddErpAdapter<TroubledErp>();
-        _app = builder.Build();
-        await _app.Services.MigratePortalPaymentsAsync();
-        _app.UseRequestLocalization();
-        _app.MapCustomerPortalPayments();
-        await _app.StartAsync();
-        _client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromSeconds(60) };
-        using var scope = _app.Services.CreateScope();
-        await scope.ServiceProvider.GetRequiredService<ErpSyncService>().SyncAccountAsync("ACME");
+            },
+            portal: p => p
+                .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = "GLOBEX", InvoiceCount = 5 }))
+                .AddErpAdapter<TroubledErp>());
+        (_users, _client) = (_host.Users, _host.Client);
         _users.SignIn(PortalPermissions.View);
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        SqliteConnection.ClearAllPools();
-        foreach (var path in new[] { _dbPath, _dbPath + "-wal", _dbPath + "-shm" })
-        {
-            File.Delete(path);
-        }
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     /// <summary>What Chromium sends for a link opened in a new tab.</summary>
     private static HttpRequestMessage InATab(string url, string language = "en-US")

@@ -1,11 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Portal.Payments.DemoErp;
 using Portal.Payments.Grid;
@@ -20,45 +16,18 @@ namespace Portal.Payments.Ui.Tests;
 public sealed class InvoiceExportEndpointTests : IAsyncLifetime
 {
     private const string Url = PortalRoutes.ApiPrefix + "/invoices/export.csv";
-    private readonly string _dbPath = Path.Combine(Path.GetTempPath(), $"portal-export-tests-{Guid.NewGuid():N}.db");
-    private readonly TestUsers _users = new();
-    private WebApplication? _app;
-    private HttpClient _client = new();
+    private PortalHttpHost _host = null!;
+    private TestUsers _users = null!;
+    private HttpClient _client = null!;
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(_users);
-        builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero)));
-        builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
-            .UseSqlite($"Data Source={_dbPath}")
-            .UseUserContext<TestUserContext>()
-            .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
-            .UseDemoErp(o => o.AllowInProduction = true)
-            .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = "ACME", InvoiceCount = 70 }));
-        _app = builder.Build();
-        await _app.Services.MigratePortalPaymentsAsync();
-        _app.MapCustomerPortalPayments();
-        await _app.StartAsync();
-        _client = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+        _host = await PortalHttpHost.StartAsync(
+            services: s => s.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero))), invoiceCount: 70);
+        (_users, _client) = (_host.Users, _host.Client);
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        SqliteConnection.ClearAllPools();
-        foreach (var path in new[] { _dbPath, _dbPath + "-wal", _dbPath + "-shm" })
-        {
-            File.Delete(path);
-        }
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     private static string Link(InvoiceQuery query, string columns) => $"{Url}?q={InvoiceQueryCodec.Encode(query)}&columns={Uri.EscapeDataString(columns)}";
 

@@ -36,13 +36,15 @@ public sealed class PortalHttpHost : IAsyncDisposable
     /// <param name="pipeline">Adds middleware before the portal's endpoints are mapped, e.g. request localization.</param>
     /// <param name="invoiceCount">Open items of the demo account.</param>
     /// <param name="api">Conventions the host adds to the portal's API group, e.g. <c>RequireAuthorization()</c>.</param>
+    /// <param name="options">Portal options after the test host's own (no background services), e.g. database interceptors.</param>
+    /// <param name="portal">More registration on the portal's builder, e.g. another demo account or an ERP adapter.</param>
     public static async Task<PortalHttpHost> StartAsync(Action<IServiceCollection>? services = null, Action<WebApplication>? pipeline = null, int invoiceCount = 5,
-        Action<IEndpointConventionBuilder>? api = null)
+        Action<IEndpointConventionBuilder>? api = null, Action<PortalPaymentsOptions>? options = null, Action<PortalPaymentsBuilder>? portal = null)
     {
         var host = new PortalHttpHost();
         try
         {
-            await host.StartCoreAsync(services, pipeline, invoiceCount, api);
+            await host.StartCoreAsync(services, pipeline, invoiceCount, api, options, portal);
             return host;
         }
         catch
@@ -52,19 +54,25 @@ public sealed class PortalHttpHost : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(Action<IServiceCollection>? services, Action<WebApplication>? pipeline, int invoiceCount, Action<IEndpointConventionBuilder>? api)
+    private async Task StartCoreAsync(Action<IServiceCollection>? services, Action<WebApplication>? pipeline, int invoiceCount, Action<IEndpointConventionBuilder>? api,
+        Action<PortalPaymentsOptions>? options, Action<PortalPaymentsBuilder>? portal)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(Users);
         services?.Invoke(builder.Services);
-        builder.Services.AddCustomerPortalPayments(o => o.RunBackgroundServices = false)
+        var payments = builder.Services.AddCustomerPortalPayments(o =>
+            {
+                o.RunBackgroundServices = false;
+                options?.Invoke(o);
+            })
             .UseSqlite($"Data Source={_dbPath}")
             .UseUserContext<TestUserContext>()
             .UseSandboxGateway(o => o.AllowInProduction = true) // the test host runs in the Production environment
             .UseDemoErp(o => o.AllowInProduction = true)
             .ConfigureDemoErp(o => o.Accounts.Add(new DemoErpAccountOptions { AccountId = PortalTestContext.AccountId, InvoiceCount = invoiceCount }));
+        portal?.Invoke(payments);
         _app = builder.Build();
         await _app.Services.MigratePortalPaymentsAsync();
         pipeline?.Invoke(_app);
