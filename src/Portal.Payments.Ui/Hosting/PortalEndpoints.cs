@@ -36,37 +36,17 @@ public static class PortalEndpoints
         api.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            string Text(Exception ex) => FieldErrorText.Of(http.RequestServices.GetRequiredService<IStringLocalizer<PortalStrings>>(), ex);
             // No answer of the portal's (CSV, JSON, PDF, documents, problems) is sniffed by a browser into another type.
             http.Response.Headers.XContentTypeOptions = "nosniff";
             try
             {
                 return await next(context);
             }
-            catch (PortalAccessDeniedException ex) when (!http.Response.HasStarted)
+            catch (Exception ex) when (PortalRefusals.Answers(http, ex))
             {
-                var status = ex.NotSignedIn ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
-                return PortalRefusals.Answer(http, status, Text(ex), () => Results.Problem(Text(ex), statusCode: status));
-            }
-            catch (PortalNotFoundException ex) when (!http.Response.HasStarted)
-            {
-                return PortalRefusals.Answer(http, StatusCodes.Status404NotFound, Text(ex), () => Results.Problem(Text(ex), statusCode: StatusCodes.Status404NotFound));
-            }
-            catch (PortalValidationException ex) when (!http.Response.HasStarted)
-            {
-                return PortalRefusals.Answer(http, StatusCodes.Status400BadRequest, Text(ex),
-                    () => Results.ValidationProblem(new Dictionary<string, string[]> { [ex.Field] = [Text(ex)] }));
-            }
-            catch (PortalUnavailableException ex) when (!http.Response.HasStarted)
-            {
-                return PortalRefusals.Answer(http, StatusCodes.Status503ServiceUnavailable, Text(ex),
-                    () => Results.Problem(Text(ex), statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP is not available"));
-            }
-            catch (Exception ex) when (PortalRefusals.IsStorageFailure(http, ex))
-            {
-                // The portal's database failed (an export before its first row, a receipt, a document's lookup): "try
-                // again in a moment", not a bare 500 (a browser's "Failed - Server problem", an API client's error).
-                return PortalRefusals.StorageFailed(http, ex);
+                // The portal's refusals (no access, not found, invalid, ERP down) and a failure of its database (an export
+                // before its first row, a receipt, a document's lookup: "try again in a moment", not a bare 500).
+                return PortalRefusals.Answer(http, ex);
             }
         });
 

@@ -44,27 +44,48 @@ internal static class PortalRefusals
     }
 
     /// <summary>
-    /// The answer to a failure of the portal itself (its database, most likely) before the answer started: logged with
-    /// the exception, then 503 "try again in a moment" in the reader's language (<c>Download.StorageFailed</c>), never a
-    /// bare 500 that a browser shows as a failed download or an error page.
+    /// True when <see cref="Answer(HttpContext, Exception)"/> answers <paramref name="ex"/>: the answer has not started, the
+    /// request was not cancelled, and the exception is one of the portal's own refusals (no access, not found, invalid,
+    /// ERP unavailable) or a failure of the portal itself (its database, most likely).
     /// </summary>
-    internal static IResult StorageFailed(HttpContext http, Exception ex)
-    {
-        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Payments.Endpoints")
-            .LogError(ex, "GET {Path} failed before its answer started (the portal's database, most likely); answered 503", http.Request.Path.Value);
-        var text = http.RequestServices.GetRequiredService<IStringLocalizer<PortalStrings>>()["Download.StorageFailed"].Value;
-        return Answer(http, StatusCodes.Status503ServiceUnavailable, text,
-            () => Results.Problem(text, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The portal's database is not available"));
-    }
+    internal static bool Answers(HttpContext http, Exception ex) =>
+        !http.Response.HasStarted
+        && (ex is PortalAccessDeniedException or PortalNotFoundException or PortalValidationException or PortalUnavailableException
+            || (ex is not OperationCanceledException && !http.RequestAborted.IsCancellationRequested));
 
     /// <summary>
-    /// True for an exception of the portal's storage rather than one of the portal's own answers (no access, not found,
-    /// refused, ERP unavailable) or a cancelled request.
+    /// The answer to <paramref name="ex"/> (see <see cref="Answers"/>), in the reader's language: 401/403 for no access,
+    /// 404, 400 with the field for an invalid request, 503 for the ERP. Any other exception is a failure of the portal
+    /// itself: logged with the exception, then 503 "try again in a moment" (<c>Download.StorageFailed</c>), never a bare
+    /// 500 that a browser shows as a failed download or an error page.
     /// </summary>
-    internal static bool IsStorageFailure(HttpContext http, Exception ex) =>
-        ex is not (OperationCanceledException or PortalAccessDeniedException or PortalNotFoundException or PortalUnavailableException
-            or PortalValidationException)
-        && !http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted;
+    internal static IResult Answer(HttpContext http, Exception ex)
+    {
+        var strings = http.RequestServices.GetRequiredService<IStringLocalizer<PortalStrings>>();
+        var text = ex is PortalAccessDeniedException or PortalNotFoundException or PortalValidationException or PortalUnavailableException
+            ? FieldErrorText.Of(strings, ex)
+            : strings["Download.StorageFailed"].Value;
+        switch (ex)
+        {
+            case PortalAccessDeniedException denied:
+                var status = denied.NotSignedIn ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
+                return Answer(http, status, text, () => Results.Problem(text, statusCode: status));
+            case PortalNotFoundException:
+                return Answer(http, StatusCodes.Status404NotFound, text, () => Results.Problem(text, statusCode: StatusCodes.Status404NotFound));
+            case PortalValidationException invalid:
+                return Answer(http, StatusCodes.Status400BadRequest, text,
+                    () => Results.ValidationProblem(new Dictionary<string, string[]> { [invalid.Field] = [text] }));
+            case PortalUnavailableException:
+                return Answer(http, StatusCodes.Status503ServiceUnavailable, text,
+                    () => Results.Problem(text, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The ERP is not available"));
+            default:
+                http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portal.Payments.Endpoints")
+                    .LogError(ex, "{Method} {Path} failed before its answer started (the portal's database, most likely); answered 503",
+                        http.Request.Method, http.Request.Path.Value);
+                return Answer(http, StatusCodes.Status503ServiceUnavailable, text,
+                    () => Results.Problem(text, statusCode: StatusCodes.Status503ServiceUnavailable, title: "The portal's database is not available"));
+        }
+    }
 
     private static IResult Page(HttpContext http, int status, string text)
     {
