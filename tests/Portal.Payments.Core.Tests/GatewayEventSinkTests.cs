@@ -263,8 +263,10 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Equal(["payment.dispute-lost", "payment.dispute-lost"], (await AuditActionsAsync(h, account, partly.Id)).Where(a => a.StartsWith("payment.dispute", StringComparison.Ordinal)));
     }
 
+    // Review (operations): a lost dispute on a refunded payment (the payer paid back twice) was only a log line, "Ignored":
+    // the health check stayed Healthy and nothing an operator watches said money needed recovering.
     [Fact]
-    public async Task A_dispute_lost_on_a_refunded_payment_changes_nothing_here_and_is_left_to_an_operator()
+    public async Task A_dispute_lost_on_a_refunded_payment_changes_nothing_here_and_is_a_conflict_the_health_check_reports()
     {
         await using var h = Harness(database, out var account);
         var ids = await InvoicesAsync(h, account, new Item("INV-E63", 15_000));
@@ -274,18 +276,29 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         var sink = h.Get<IGatewayEventSink>();
         Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Reversed)));
         Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        var before = await ConflictsInHealthAsync(h);
 
-        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Dispute(payment, DisputeStage.Lost)));
+        Assert.Equal(GatewayEventOutcome.Conflict, await sink.ReportAsync(SandboxGateway.GatewayKey, Dispute(payment, DisputeStage.Lost)));
+        // Lost for part of the charge is the same: on top of a full refund, the payer got more back than was paid.
+        Assert.Equal(GatewayEventOutcome.Conflict, await sink.ReportAsync(SandboxGateway.GatewayKey, Dispute(payment, DisputeStage.Lost, payment.AmountMinor - 100)));
 
         Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
         Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));   // the refund's, no second one
         Assert.Contains("payment.dispute-lost", await AuditActionsAsync(h, account, payment.Id));
+        var health = (await h.Get<HealthCheckService>().CheckHealthAsync()).Entries[PaymentsHealthCheck.Name];
+        Assert.Equal(HealthStatus.Degraded, health.Status);
+        Assert.Equal(before + 2, (int)health.Data["conflictingGatewayEvents"]);
+        Assert.Contains("one it had refunded already: paid back twice", health.Description);
     }
 
+    private static async Task<int> ConflictsInHealthAsync(PortalHarness h) =>
+        (int)(await h.Get<HealthCheckService>().CheckHealthAsync()).Entries[PaymentsHealthCheck.Name].Data["conflictingGatewayEvents"];
+
     // Review: an ACH debit returned by the bank (or a bank dispute) after the portal had refunded it was ignored without a
-    // word, where the same for a card (a lost dispute) is logged for an operator: the money went back twice.
+    // word, where the same for a card (a lost dispute) is logged for an operator: the money went back twice. Then
+    // (operations) it was logged but "Ignored": the health check stayed Healthy.
     [Fact]
-    public async Task A_bank_return_of_a_refunded_payment_changes_nothing_here_and_is_left_to_an_operator()
+    public async Task A_bank_return_of_a_refunded_payment_changes_nothing_here_and_is_a_conflict_the_health_check_reports()
     {
         await using var h = Harness(database, out var account);
         var ids = await InvoicesAsync(h, account, new Item("INV-E64", 15_000));
@@ -296,12 +309,15 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Succeeded)));
         Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Reversed)));
         Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
+        var before = await ConflictsInHealthAsync(h);
 
-        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Returned, "R10: not authorized")));
+        Assert.Equal(GatewayEventOutcome.Conflict, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Returned, "R10: not authorized")));
 
         Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
         Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));   // the refund's, no second one
         Assert.Contains("payment.returned-after-refund", await AuditActionsAsync(h, account, payment.Id));
+        Assert.Equal(before + 1, await ConflictsInHealthAsync(h));
+        Assert.Equal(before + 1, (await h.Get<PaymentOperations>().GetReportAsync()).ConflictingGatewayEvents);
     }
 
     // Review: an operator's "Charged" with the processor's charge id (Stripe's ch_…) replaced the stored PaymentIntent id

@@ -30,7 +30,9 @@ public sealed record ChargeStatusEvent(string EventId, DateTimeOffset OccurredAt
 /// A disputed charge (chargeback) was opened or closed at the gateway. An opened or won dispute is recorded in the audit
 /// log and the status is unchanged; a lost dispute of the whole charge ends the payment <c>Returned</c> (the card issuer
 /// took the money back): its invoices reopen and the ERP is told to reverse the payment. A lost dispute of part of the
-/// charge is recorded and logged as an error for an operator (the portal does not split a payment).
+/// charge is recorded and logged as an error for an operator (the portal does not split a payment). Lost on a payment the
+/// portal refunded already (the payer paid back twice), or in a state that cannot be returned, it is a
+/// <see cref="GatewayEventOutcome.Conflict"/>.
 /// </summary>
 public sealed record ChargeDisputedEvent(string EventId, DateTimeOffset OccurredAt) : GatewayEvent(EventId, OccurredAt)
 {
@@ -125,7 +127,9 @@ public enum GatewayEventOutcome
     Unknown = 4,
     /// <summary>
     /// The gateway says money was taken (succeeded) for a payment the portal ended without taking any (failed or
-    /// cancelled, its invoices open again), or that a refund failed (<see cref="RefundFailedEvent"/>): nothing changed;
+    /// cancelled, its invoices open again), that a refund failed (<see cref="RefundFailedEvent"/>), or that money went back
+    /// on a payment the portal cannot record it for (a bank return or a lost dispute of a payment it refunded already: the
+    /// payer paid back twice; a dispute lost while the payment is not settled or ended without money): nothing changed;
     /// logged as an error naming the payment and counted by the health check for 7 days. A person refunds the charge or
     /// records it in the ERP.
     /// </summary>

@@ -107,12 +107,13 @@ internal sealed class GatewayEventSink(
         if (from == PaymentStatus.Refunded && e.Status == ChargeStatus.Returned)
         {
             // A bank debit returned (or disputed) after the portal refunded it: the money went back twice, which only an
-            // operator can settle (as a card dispute lost on a refunded payment).
+            // operator can settle (as a card dispute lost on a refunded payment). A Conflict, so the health check counts it:
+            // the payment stays Refunded and nothing else here says the payer was paid back a second time.
             logger.LogError("Gateway event {Gateway} {EventId}: the bank returned payment {PaymentId} ({ReceiptNumber}, {Amount} {Currency}) of account {AccountId} ({Reason}), which the portal had refunded already: the money went back twice. Check the charge at the gateway and record the return in the ERP",
                 gatewayKey, e.EventId, payment.Id, payment.ReceiptNumber, Money.FromMinorUnits(payment.AmountMinor, payment.Currency).Amount, payment.Currency, payment.AccountId, e.Message);
             AuditLog.Add(db, payment.AccountId, SystemUser, "payment.returned-after-refund", payment.Id.ToString(), clock.GetUtcNow().UtcDateTime,
                 new { payment.ReceiptNumber, e.Reference, Reason = e.Message });
-            return (GatewayEventOutcome.Ignored, payment.Id);
+            return (GatewayEventOutcome.Conflict, payment.Id);
         }
         var to = Target(from, e);
         if (to is not { } target || target == from || !PaymentLifecycle.Allows(from, target))
@@ -185,6 +186,14 @@ internal sealed class GatewayEventSink(
         }
 
         var from = payment.Status;
+        if (from == PaymentStatus.Refunded)
+        {
+            // Refunded already, and now the card issuer took the money (all or part) back too: the payer was paid back
+            // twice. A Conflict, counted by the health check: only an operator can recover it (or record it in the ERP).
+            logger.LogError("The dispute of payment {PaymentId} ({ReceiptNumber}, {Charged}) of account {AccountId} was lost for {Amount} ({Reason}), which the portal had refunded already: the money went back twice. Check the charge at the gateway and record the chargeback in the ERP",
+                payment.Id, payment.ReceiptNumber, charged, payment.AccountId, e.Amount, e.Reason);
+            return (GatewayEventOutcome.Conflict, payment.Id);
+        }
         if (!whole)
         {
             // The portal does not split a payment: part of it taken back is for an operator to record in the ERP.
@@ -200,11 +209,11 @@ internal sealed class GatewayEventSink(
         }
         if (!PaymentLifecycle.Allows(from, PaymentStatus.Returned))
         {
-            // Refunded (the money went back twice), or not settled here yet (still being charged): the portal cannot
-            // record it, so an operator must.
-            logger.LogError("The dispute of payment {PaymentId} ({ReceiptNumber}, {Charged}) of account {AccountId} was lost for {Amount} ({Reason}) while the portal has it {Status}: the card issuer took the money back. Check the charge at the gateway and record the chargeback in the ERP (a refunded payment was paid back twice)",
+            // Not settled here yet (still being charged), or ended without money (failed, cancelled): the portal cannot
+            // record it, so an operator must, and the health check counts it.
+            logger.LogError("The dispute of payment {PaymentId} ({ReceiptNumber}, {Charged}) of account {AccountId} was lost for {Amount} ({Reason}) while the portal has it {Status}: the card issuer took the money back. Check the charge at the gateway and record the chargeback in the ERP",
                 payment.Id, payment.ReceiptNumber, charged, payment.AccountId, e.Amount, e.Reason, from);
-            return (GatewayEventOutcome.Ignored, payment.Id);
+            return (GatewayEventOutcome.Conflict, payment.Id);
         }
         // Lost for the whole charge: a return, as the gateway reports an ACH debit taken back.
         await MoveAsync(db, payment, from, PaymentStatus.Returned, new ChargeStatusEvent(e.EventId, e.OccurredAt)

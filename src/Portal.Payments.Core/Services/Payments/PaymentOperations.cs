@@ -93,7 +93,8 @@ public sealed record MoneyPathReport
     public TimeSpan? OldestStuckAge { get; init; }
     /// <summary>
     /// Gateway events of the last <see cref="PaymentOperations.ConflictWindow"/> that said money was taken for a payment the
-    /// portal had ended without taking any, or that a refund failed (<see cref="GatewayEventOutcome.Conflict"/>); each needs a person.
+    /// portal had ended without taking any, that a refund failed, or that the bank or card issuer took back a payment the portal
+    /// could not record as returned (one it had refunded already: paid back twice) (<see cref="GatewayEventOutcome.Conflict"/>); each needs a person.
     /// </summary>
     public int ConflictingGatewayEvents { get; init; }
 }
@@ -369,7 +370,7 @@ internal sealed class PaymentsHealthCheck(PaymentOperations operations, IOptions
         }
         if (report.ConflictingGatewayEvents > 0)
         {
-            problems.Add($"{report.ConflictingGatewayEvents} gateway event(s) in the last {ConflictDays} days said money was taken for a payment recorded as failed or cancelled, or that a refund failed (refund it or record it in the ERP; the log names each)");
+            problems.Add($"{report.ConflictingGatewayEvents} gateway event(s) in the last {ConflictDays} days said money was taken for a payment recorded as failed or cancelled, that a refund failed, or that the bank or card issuer took back a payment the portal could not record as returned (one it had refunded already: paid back twice) (refund, recover or record it in the ERP; the log names each)");
         }
         if (report.DeadLettered > 0)
         {
