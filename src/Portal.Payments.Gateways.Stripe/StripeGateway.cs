@@ -390,6 +390,7 @@ public sealed class StripeGateway : PaymentGatewayBase
             return new ChargeResult
             {
                 Status = full ? ChargeStatus.Reversed : ChargeStatus.Succeeded,
+                Refunded = full,
                 Reference = request.Reference,
                 Replayed = IsReplay(refund.StripeResponse),
                 Message = refund.Status == "pending" ? $"A refund of {refunded} is on its way." : $"{refunded} was refunded.",
@@ -634,7 +635,7 @@ public sealed class StripeGateway : PaymentGatewayBase
         switch (intent.Status)
         {
             case "succeeded" when intent.LatestCharge is { } charge && (charge.Refunded || (charge.Amount > 0 && charge.AmountRefunded >= charge.Amount)):
-                return new ChargeResult { Status = ChargeStatus.Reversed, Reference = intent.Id, Message = "The payment was refunded in full." };
+                return new ChargeResult { Status = ChargeStatus.Reversed, Refunded = true, Reference = intent.Id, Message = "The payment was refunded in full." };
             case "succeeded":
                 return new ChargeResult { Status = ChargeStatus.Succeeded, Reference = intent.Id };
             case "processing":

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Data;
@@ -132,11 +134,13 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
     }
 
     // Review (webhooks): a charge whose answer was lost (Unconfirmed) and that the merchant refunded at the processor is
-    // recorded Failed when charge.refunded (or the reconciler's lookup) says so; the payment_intent.succeeded Stripe delivers
+    // recorded when charge.refunded (or the reconciler's lookup) says so; the payment_intent.succeeded Stripe delivers
     // after it (events come in any order) was a Conflict: an error telling the operator to refund the charge or record the
     // payment in the ERP (money already given back), and the health check Degraded for 7 days.
+    // Review (money): it was recorded Failed, "voided at the payment processor; nothing was charged", though the money was
+    // taken and went back: the history, the receipt and the payer's email said nothing was charged.
     [Fact]
-    public async Task A_late_succeeded_event_for_a_payment_the_gateway_said_was_refunded_is_old_news_not_a_conflict()
+    public async Task A_refund_of_a_charge_whose_answer_was_lost_is_recorded_refunded_and_a_late_succeeded_is_old_news()
     {
         await using var h = Harness(database, out var account);
         var ids = await InvoicesAsync(h, account, new Item("INV-E36", 7_700));
@@ -146,16 +150,91 @@ public abstract class GatewayEventSinkTests(TestDatabase database)
         var sink = h.Get<IGatewayEventSink>();
         var conflictsBefore = (await h.Get<PaymentOperations>().GetReportAsync()).ConflictingGatewayEvents;
 
-        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Reversed, "The payment was refunded in full.")));
-        Assert.Equal(PaymentStatus.Failed, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey,
+            Charge(payment, ChargeStatus.Reversed, "The payment was refunded in full.") with { Refunded = true }));
+        var refunded = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Refunded, PaymentFailureCodes.Refunded, "The payment was refunded in full."),
+            (refunded.Status, refunded.FailureCode, refunded.FailureReason));
 
         Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Succeeded)));
 
-        Assert.Equal(PaymentStatus.Failed, Assert.Single(await PaymentsAsync(h, account)).Status);
+        Assert.Equal(PaymentStatus.Refunded, Assert.Single(await PaymentsAsync(h, account)).Status);
         Assert.Equal(conflictsBefore, (await h.Get<PaymentOperations>().GetReportAsync()).ConflictingGatewayEvents);
+        // Never posted (its outcome was not known), so nothing to reverse either.
         Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
         Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
-        Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.Equal((InvoiceStatus.Open, (Guid?)null), (await InvoiceRowsAsync(h, ids)).Select(i => (i.Status, i.ActivePaymentId)).Single());
+        var email = Assert.Single(await EmailsAsync(h, account), e => e.Kind == NotificationKind.PaymentFailed);
+        Assert.Contains("refund", email.Subject, StringComparison.OrdinalIgnoreCase);
+    }
+
+    // A charge the gateway cancelled before anything moved stays what it was: voided, nothing charged.
+    [Fact]
+    public async Task A_cancelled_charge_whose_answer_was_lost_is_recorded_voided_with_nothing_charged()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E37", 7_800));
+        var card = await CardAsync(h, "4000000000000119");   // the answer is lost
+        Assert.Equal(PaymentStatus.Unconfirmed, (await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()))).Status);
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+
+        Assert.Equal(GatewayEventOutcome.Applied, await h.Get<IGatewayEventSink>().ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Reversed)));
+
+        var voided = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Failed, PaymentFailureCodes.Voided), (voided.Status, voided.FailureCode));
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
+    }
+
+    // Review (money): a bank debit refunded at the processor before its "succeeded" reached the portal (events in any
+    // order) was recorded Failed as voided with nothing charged; its ERP posting had gone out when the debit was accepted.
+    [Fact]
+    public async Task A_refund_of_a_debit_still_settling_is_recorded_refunded_and_its_posting_reversed_once()
+    {
+        await using var h = Harness(database, out var account);
+        var ids = await InvoicesAsync(h, account, new Item("INV-E38", 12_500));
+        var bank = await BankAsync(h);
+        await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, bank.Id, Key()));
+        var payment = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal(PaymentStatus.Processing, payment.Status);
+        var sink = h.Get<IGatewayEventSink>();
+
+        Assert.Equal(GatewayEventOutcome.Applied, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Reversed) with { Refunded = true }));
+        Assert.Equal(GatewayEventOutcome.Ignored, await sink.ReportAsync(SandboxGateway.GatewayKey, Charge(payment, ChargeStatus.Succeeded)));
+
+        var refunded = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Refunded, PaymentFailureCodes.Refunded), (refunded.Status, refunded.FailureCode));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpPayment));
+        Assert.Equal(1, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
+    }
+
+    /// <summary>The sandbox, whose status lookups say every charge was refunded in full.</summary>
+    private sealed class RefundedAtTheGateway(SandboxGateway inner) : SandboxPassThrough(inner)
+    {
+        public override async Task<ChargeResult> GetChargeStatusAsync(ChargeLookup lookup, CancellationToken cancellationToken = default)
+        {
+            var found = await Inner.GetChargeStatusAsync(lookup, cancellationToken);
+            return found with { Status = ChargeStatus.Reversed, ErrorCode = GatewayErrorCode.None, Refunded = true, Message = "The payment was refunded in full." };
+        }
+    }
+
+    // Review (money): the reconciler's lookup of a payment whose answer was lost, refunded at the processor meanwhile,
+    // recorded it Failed as voided with nothing charged.
+    [Fact]
+    public async Task The_reconciler_records_a_refund_it_finds_for_a_payment_whose_answer_was_lost_as_refunded()
+    {
+        await using var h = Harness(database, out var account, configure: b => b.Services.Replace(
+            ServiceDescriptor.Scoped<IPaymentGateway>(sp => new RefundedAtTheGateway(sp.GetRequiredService<SandboxGateway>()))));
+        var ids = await InvoicesAsync(h, account, new Item("INV-E39", 5_500));
+        var card = await CardAsync(h, "4000000000000119");   // the answer is lost
+        Assert.Equal(PaymentStatus.Unconfirmed, (await h.Get<PaymentService>().PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Key()))).Status);
+
+        h.Clock.Advance(TimeSpan.FromHours(1));
+        await h.Get<PaymentReconciler>().ReconcileAsync();
+
+        var refunded = Assert.Single(await PaymentsAsync(h, account));
+        Assert.Equal((PaymentStatus.Refunded, PaymentFailureCodes.Refunded), (refunded.Status, refunded.FailureCode));
+        Assert.Equal(1, await ChargeCountAsync(h, account));
+        Assert.Equal(0, await OutboxCountAsync(h, account, OutboxKind.ErpReversal));
     }
 
     [Fact]

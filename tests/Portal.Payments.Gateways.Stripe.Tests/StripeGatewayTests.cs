@@ -241,10 +241,11 @@ public sealed class StripeGatewayTests : IAsyncLifetime
         var again = await _h.Gateway.RefundAsync(new ReversalRequest(charge.Reference!, "refund-" + request.IdempotencyKey));
         var lookup = await _h.Gateway.GetChargeStatusAsync(new ChargeLookup(request.IdempotencyKey));
 
-        Assert.Equal(ChargeStatus.Reversed, refund.Status);
+        Assert.Equal((ChargeStatus.Reversed, true), (refund.Status, refund.Refunded));
         Assert.Equal(ChargeStatus.Reversed, again.Status);
         Assert.True(again.Replayed);
-        Assert.Equal(ChargeStatus.Reversed, lookup.Status);
+        // The lookup tells a refund (money taken, then given back) from a cancel (nothing taken).
+        Assert.Equal((ChargeStatus.Reversed, true), (lookup.Status, lookup.Refunded));
         Assert.Single(_h.StandIn.Requests, r => r.Path == "/v1/refunds" && !r.Replayed);
     }
 
@@ -272,7 +273,8 @@ public sealed class StripeGatewayTests : IAsyncLifetime
         var voided = await _h.Gateway.VoidAsync(new ReversalRequest(debit.Reference!, "v-" + Guid.NewGuid().ToString("N")));
         var refused = await _h.Gateway.VoidAsync(new ReversalRequest(settled.Reference!, "v-" + Guid.NewGuid().ToString("N")));
 
-        Assert.Equal(ChargeStatus.Reversed, voided.Status);
+        Assert.Equal((ChargeStatus.Reversed, false), (voided.Status, voided.Refunded));
+        Assert.False((await _h.Gateway.GetChargeStatusAsync(new ChargeLookup("unused", debit.Reference))).Refunded);
         Assert.Equal("canceled", _h.StandIn.Get(debit.Reference!)!["status"]!.GetValue<string>());
         Assert.Equal(ChargeStatus.Failed, refused.Status);
         Assert.Equal(GatewayErrorCode.InvalidRequest, refused.ErrorCode);

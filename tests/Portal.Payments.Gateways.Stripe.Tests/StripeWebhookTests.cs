@@ -216,9 +216,13 @@ public sealed class StripeWebhookTests : IAsyncLifetime
 
         await DeliverAsync(StripeEvents.Event("payment_intent.canceled", _h.StandIn.Get(charge.Reference!)!, Now).Json);
 
-        Assert.Equal(ChargeStatus.Reversed, Assert.IsType<ChargeStatusEvent>(Assert.Single(_h.Sink.Events).Event).Status);
+        var e = Assert.IsType<ChargeStatusEvent>(Assert.Single(_h.Sink.Events).Event);
+        // Cancelled before anything moved: not a refund (the portal records it voided, nothing charged).
+        Assert.Equal((ChargeStatus.Reversed, false), (e.Status, e.Refunded));
     }
 
+    // Review (money): a full refund and a cancelled intent both reported only "Reversed", so a payment whose answer was
+    // lost, refunded at Stripe, was recorded voided with nothing charged. A refund says it is one.
     [Fact]
     public async Task A_full_refund_reports_Reversed_and_a_partial_one_reports_nothing()
     {
@@ -232,6 +236,7 @@ public sealed class StripeWebhookTests : IAsyncLifetime
         Assert.Equal(200, full.StatusCode);
         var e = Assert.IsType<ChargeStatusEvent>(Assert.Single(_h.Sink.Events).Event);
         Assert.Equal(ChargeStatus.Reversed, e.Status);
+        Assert.True(e.Refunded);
         Assert.Equal(charge.Reference, e.Reference);
         Assert.Equal(request.IdempotencyKey, e.IdempotencyKey);
     }

@@ -276,6 +276,12 @@ public sealed record ChargeResult : GatewayResult
     /// authenticate in the browser (for Stripe, the PaymentIntent's client secret). Never card data.
     /// </summary>
     public string? CustomerAction { get; init; }
+    /// <summary>
+    /// With <see cref="ChargeStatus.Reversed"/>: true when the charge took the money and it was then refunded in full;
+    /// false (the default) when it was voided or cancelled before anything moved. The portal records a payment whose
+    /// outcome it did not know yet (or that was still settling) as Refunded, not as voided with nothing charged, when set.
+    /// </summary>
+    public bool Refunded { get; init; }
 }
 
 /// <summary>Find a charge by its gateway reference or, when the original call timed out, by its idempotency key.</summary>

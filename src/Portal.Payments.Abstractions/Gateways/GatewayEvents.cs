@@ -24,6 +24,13 @@ public sealed record ChargeStatusEvent(string EventId, DateTimeOffset OccurredAt
     public GatewayErrorCode ErrorCode { get; init; }
     /// <summary>A message fit for the payer (decline or return reason).</summary>
     public string? Message { get; init; }
+    /// <summary>
+    /// With <see cref="ChargeStatus.Reversed"/>: true when the charge took the money and it was then refunded in full (a
+    /// refund), false (the default) when it was voided or cancelled before anything moved. A payment the portal had not
+    /// seen succeed yet (its outcome unknown, awaiting the payer, or a debit still settling) is recorded Refunded when set,
+    /// voided with nothing charged when not.
+    /// </summary>
+    public bool Refunded { get; init; }
 }
 
 /// <summary>

@@ -267,6 +267,7 @@ public sealed class StripeWebhookHandler(
                 IdempotencyKey = Metadata(charge, StripeGateway.IdempotencyKeyMetadata),
                 PaymentId = Guid.TryParse(Metadata(charge, StripeGateway.PaymentIdMetadata), out var paymentId) ? paymentId : null,
                 Status = ChargeStatus.Reversed,
+                Refunded = true,
                 Message = "The payment was refunded in full.",
             }
             : null;

@@ -123,6 +123,13 @@ public sealed class PaymentLifecycle(
         new(PaymentStatus.Processing, PaymentStatus.Returned, PaymentTrigger.Return),
         new(PaymentStatus.Succeeded, PaymentStatus.Returned, PaymentTrigger.Return),
         new(PaymentStatus.Succeeded, PaymentStatus.Refunded, PaymentTrigger.Refund),
+        // The gateway refunded a charge the portal had not seen succeed yet (its answer lost, the payer's confirmation or a
+        // debit's settlement not reported yet; events come in any order): money was taken and went back, which the payment
+        // history and the payer's email must say, not "voided, nothing charged". An ERP posting that went out is reversed.
+        new(PaymentStatus.Charging, PaymentStatus.Refunded, PaymentTrigger.Refund),
+        new(PaymentStatus.Unconfirmed, PaymentStatus.Refunded, PaymentTrigger.Refund),
+        new(PaymentStatus.RequiresAction, PaymentStatus.Refunded, PaymentTrigger.Refund),
+        new(PaymentStatus.Processing, PaymentStatus.Refunded, PaymentTrigger.Refund),
     ];
 
     /// <summary>The states a payment can leave no more.</summary>

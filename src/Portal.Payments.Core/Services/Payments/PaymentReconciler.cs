@@ -138,7 +138,8 @@ internal sealed class PaymentReconciler(
                 // payer) the debit failed and nothing was collected.
                 return await EndAsync(payment, from, from is PaymentStatus.Charging or PaymentStatus.RequiresAction ? PaymentStatus.Failed : PaymentStatus.Returned, lookup, change, ct);
             case ChargeStatus.Reversed:
-                return await EndAsync(payment, from, from is PaymentStatus.Succeeded ? PaymentStatus.Refunded : PaymentStatus.Failed, lookup, change, ct);
+                // Refunded after money moved (the gateway says so), else voided with nothing charged.
+                return await EndAsync(payment, from, GatewayEventSink.RefundOrVoid(from, lookup.Refunded), lookup, change, ct);
             case ChargeStatus.Declined:
             case ChargeStatus.Failed:
                 return await EndAsync(payment, from, PaymentStatus.Failed, lookup, change, ct);
