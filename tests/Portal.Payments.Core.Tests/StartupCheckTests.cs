@@ -103,6 +103,23 @@ public class StartupCheckTests
         Assert.Equal(1, new[] { "No payment gateway", "No ERP adapter", "No user context" }.Count(m => message.Contains(m, StringComparison.Ordinal)));
     }
 
+    // Review (vendor embedding): .UseSqlite("Data Source=App_Data/portal.db") with no App_Data folder stopped the host
+    // with only "SQLite Error 14: 'unable to open database file'", naming neither the file nor the setting.
+    [Fact]
+    public async Task A_SQLite_file_in_a_folder_that_does_not_exist_is_refused_naming_the_file_the_folder_and_the_setting()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"pp-no-such-folder-{Guid.NewGuid():N}");
+        var file = Path.Combine(folder, "portal.db");
+        var (host, _) = Build("Production", b => b.UseSqlite($"Data Source={file}").AddGateway<TestGateway>().AddErpAdapter<TestErp>().UseUserContext<FakePortalUserContext>());
+        using (host)
+        {
+            var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.Services.MigratePortalPaymentsAsync());
+            Assert.Contains($"The SQLite database file '{file}' cannot be created: its folder '{folder}' does not exist.", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("CustomerPortalPayments:Database:ConnectionString or .UseSqlite(...)", ex.Message, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(folder));
+        }
+    }
+
     [Fact]
     public async Task A_complete_host_with_real_adapters_starts_in_Production_without_a_sandbox_warning()
     {

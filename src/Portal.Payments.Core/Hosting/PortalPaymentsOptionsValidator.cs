@@ -19,6 +19,13 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"The {o.Database.Provider} database has no connection string. Set {S}:Database:ConnectionString or pass one to .Use{o.Database.Provider}(...).");
         }
+        else if (o.Database.Provider == DatabaseProvider.Sqlite && MissingSqliteFolder(o.Database.ConnectionString) is { } file)
+        {
+            // SQLite creates the file but not its folder, and says only "SQLite Error 14: 'unable to open database file'".
+            errors.Add($"The SQLite database file '{file}' cannot be created: its folder '{Path.GetDirectoryName(file)}' does not exist. " +
+                $"Create the folder before the portal starts, or fix the Data Source in {S}:Database:ConnectionString or .UseSqlite(...) " +
+                $"(a relative path is read from the process's working directory, {Directory.GetCurrentDirectory()}, not from the content root).");
+        }
 
         if (o.Database.Schema is { } schema)
         {
@@ -388,5 +395,30 @@ internal sealed class PortalPaymentsOptionsValidator : IValidateOptions<PortalPa
         {
             errors.Add($"{name} is {value}; it must be more than zero and at most {max} (hh:mm:ss, e.g. {example}; a bare number is read as days).");
         }
+    }
+
+    /// <summary>
+    /// The full path of a SQLite file whose folder does not exist, or null (the folder exists, an in-memory or URI data
+    /// source, a connection string this check cannot read: the provider then says what it says).
+    /// </summary>
+    private static string? MissingSqliteFolder(string connectionString)
+    {
+        Microsoft.Data.Sqlite.SqliteConnectionStringBuilder builder;
+        try
+        {
+            builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException)
+        {
+            return null;
+        }
+        var source = builder.DataSource;
+        if (string.IsNullOrWhiteSpace(source) || source == ":memory:" || builder.Mode == Microsoft.Data.Sqlite.SqliteOpenMode.Memory ||
+            source.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || source.Contains("|DataDirectory|", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var file = Path.GetFullPath(source);
+        return Path.GetDirectoryName(file) is { } folder && !Directory.Exists(folder) ? file : null;
     }
 }
