@@ -464,6 +464,52 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
         Assert.Equal(added[0].Id, Assert.Single(await Methods.ListAsync()).Id);
     }
 
+    // Review: the form's first look at the account caught "access denied" only; the ERP or the database not answering
+    // there (the host's user context throws) broke the whole page into the Blazor error bar. Now the form says why, in the
+    // reader's language, with Try again, and keeps the nickname typed meanwhile.
+    [Theory]
+    [InlineData("erp", "Das ERP-System antwortet gerade nicht. Es wurde nichts geändert; versuchen Sie es gleich noch einmal.")]
+    [InlineData("database", "Ihr Kundenkonto konnte gerade nicht geprüft werden, daher kann noch keine Karte und kein Bankkonto hinzugefügt werden. Es wurde nichts gespeichert; versuchen Sie es gleich noch einmal.")]
+    public async Task A_first_look_at_the_account_that_fails_is_said_in_the_form_in_German_and_Try_again_opens_the_capture_form(string failure, string expected)
+    {
+        using var german = TestCulture.Use("de-DE");
+        var users = new FailingUserContext(new TestUserContext(Users))
+        {
+            Failure = failure == "erp"
+                ? new PortalUnavailableException("The ERP did not answer.")
+                : new InvalidOperationException("A connection to the database could not be opened."),
+        };
+        AddPortal(invoiceCount: 3);
+        Services.AddSingleton<IPortalUserContext>(users);
+        await Services.MigratePortalPaymentsAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        var added = new List<PaymentMethodView>();
+
+        var cut = Render<AddPaymentMethodForm>(p => p.Add(x => x.OnAdded, (PaymentMethodView m) => added.Add(m)));
+
+        cut.WaitForAssertion(() => Assert.EndsWith(expected, Assert.Single(cut.FindAll(".rz-alert")).TextContent.Trim()), Timeout);
+        Assert.DoesNotContain(cut.FindAll("label"), l => l.TextContent.Trim() == SandboxText.Get("SandboxForm.CardNumber"));
+        Input(cut, "Kurzname (optional)").Input("AP-Karte");
+
+        users.Failure = null;
+        Button(cut, "Erneut versuchen").Click();
+
+        cut.WaitForAssertion(() => Assert.NotNull(Input(cut, SandboxText.Get("SandboxForm.CardNumber"))), Timeout);
+        Assert.Empty(cut.FindAll(".rz-alert"));
+        EnterCard(cut);
+        cut.WaitForAssertion(() => Assert.Single(added), Timeout);
+        Assert.Equal("AP-Karte", added[0].Nickname);
+    }
+
+    /// <summary>The host's user context, throwing <see cref="Failure"/> while it is set (the ERP or database behind it is down).</summary>
+    private sealed class FailingUserContext(IPortalUserContext inner) : IPortalUserContext
+    {
+        public Exception? Failure { get; set; }
+
+        public ValueTask<PortalUser?> GetCurrentUserAsync(CancellationToken cancellationToken = default) =>
+            Failure is { } failure ? ValueTask.FromException<PortalUser?>(failure) : inner.GetCurrentUserAsync(cancellationToken);
+    }
+
     private IRenderedComponent<PaymentMethodsManager> OpenAddForm()
     {
         var cut = Render<PaymentMethodsManager>();
