@@ -633,6 +633,56 @@ public abstract class OutboxTests(TestDatabase database)
         Assert.Contains(account, line, StringComparison.Ordinal);
     }
 
+    // Review: the default sender logged every email "to {To}" at Information, so each payer's address went to the host's
+    // logs (personal data). Information names the email by its id, which is its outbox message's; the address is Debug only.
+    [Fact]
+    public async Task A_delivered_emails_recipient_is_not_in_the_Information_log_and_its_outbox_message_id_is()
+    {
+        var account = PortalHarness.NewAccount();
+        var logs = new LevelledLogCapture();
+        await using var h = new PortalHarness(database, b =>
+        {
+            b.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
+            b.Services.Configure<Microsoft.Extensions.Logging.LoggerFilterOptions>(o => o.MinLevel = Microsoft.Extensions.Logging.LogLevel.Debug);
+        });
+        const string address = "pat.payer@acme.example";
+        await EnqueueAsync(h, db => OutboxWriter.EnqueueEmail(db, new PortalEmail
+        {
+            Id = Guid.NewGuid(), To = address, ToName = "Pat Payer", Subject = "Payment received", TextBody = "Thank you", Kind = NotificationKind.PaymentProcessed, AccountId = account,
+        }, h.Clock.GetUtcNow().UtcDateTime));
+
+        await h.Get<OutboxProcessor>().RunDueAsync();
+
+        var message = await MessageAsync(h, account);
+        Assert.NotNull(message.CompletedAt);
+        var information = logs.Lines.Where(l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Information).Select(l => l.Text).ToList();
+        Assert.DoesNotContain(information, l => l.Contains("pat.payer", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(information, l => l.Contains(message.Id.ToString(), StringComparison.Ordinal) && l.Contains("Payment received", StringComparison.Ordinal));
+        // Still there for whoever turns Debug on.
+        Assert.Contains(logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Debug && l.Text.Contains(address, StringComparison.Ordinal));
+    }
+
+    /// <summary>Every log line written, with its level.</summary>
+    private sealed class LevelledLogCapture : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> _lines = new();
+
+        public IReadOnlyList<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> Lines => [.. _lines];
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) => _lines.Enqueue((logLevel, formatter(state, exception)));
+
+        public void Dispose()
+        {
+        }
+    }
+
     /// <summary>The demo ERP, answering payment postings of <paramref name="account"/> with its own document number.</summary>
     private sealed class NumberingErp(DemoErpAdapter inner, string account) : ErpPassThrough(inner)
     {

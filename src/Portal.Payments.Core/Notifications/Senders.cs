@@ -61,6 +61,24 @@ internal static class Mailbox
     }
 }
 
+/// <summary>
+/// How the senders log a recipient. The address is personal data: the Information and Error lines name the email by its id
+/// (the outbox message's id too, <see cref="Outbox.OutboxWriter.EnqueueEmail"/>, and the mailbox row's, which has the
+/// address for whoever may read it) and the address at most masked; the full address goes to Debug only.
+/// </summary>
+internal static class RecipientLog
+{
+    /// <summary>"p•••@acme.example": the first character and the domain (enough to see a relay's or a domain's problem).</summary>
+    public static string Masked(string? address)
+    {
+        var trimmed = address?.Trim() ?? "";
+        var at = trimmed.LastIndexOf('@');
+        return trimmed.Length == 0 ? "(none)"
+            : at <= 0 ? trimmed[..1] + "•••"
+            : trimmed[..1] + "•••" + trimmed[at..];
+    }
+}
+
 /// <summary>The default sender: keeps every email in the mailbox table (shown by the host's Mailbox page) and logs it.</summary>
 internal sealed class StoredEmailSender(IDbContextFactory<PaymentsDbContext> dbFactory, TimeProvider clock, ILogger<StoredEmailSender> logger) : INotificationSender
 {
@@ -69,7 +87,8 @@ internal sealed class StoredEmailSender(IDbContextFactory<PaymentsDbContext> dbF
     {
         ArgumentNullException.ThrowIfNull(email);
         await Mailbox.RecordAsync(dbFactory, email, "stored", clock.GetUtcNow().UtcDateTime, cancellationToken);
-        logger.LogInformation("Email {Kind} to {To}: {Subject}", email.Kind, email.To, email.Subject);
+        logger.LogInformation("Email {Kind} {Id} kept in the mailbox: {Subject}", email.Kind, email.Id, email.Subject);
+        logger.LogDebug("Email {Id} is addressed to {To}", email.Id, email.To);
     }
 }
 
@@ -92,7 +111,7 @@ internal sealed class SmtpNotificationSender(
         ArgumentNullException.ThrowIfNull(email);
         if (await Mailbox.HasAsync(dbFactory, email.Id, cancellationToken))
         {
-            logger.LogInformation("Email {Kind} {Id} to {To} was sent before; not sent again", email.Kind, email.Id, email.To);
+            logger.LogInformation("Email {Kind} {Id} was sent before; not sent again", email.Kind, email.Id);
             return;
         }
         var to = email.To?.Trim() ?? "";
@@ -125,10 +144,12 @@ internal sealed class SmtpNotificationSender(
             // The relay has the email: a failure here is no failed delivery (the next attempt, finding no mailbox copy,
             // would send it to the payer a second time). The mailbox misses this copy; the log has it.
             logger.LogError(ex, "Email {Kind} {Id} was sent by SMTP to {To} ({Subject}), but its mailbox copy could not be recorded; it is not sent again",
-                email.Kind, email.Id, email.To, email.Subject);
+                email.Kind, email.Id, RecipientLog.Masked(email.To), email.Subject);
+            logger.LogDebug("Email {Id} is addressed to {To}", email.Id, email.To);
             return;
         }
-        logger.LogInformation("Email {Kind} sent by SMTP to {To}: {Subject}", email.Kind, email.To, email.Subject);
+        logger.LogInformation("Email {Kind} {Id} sent by SMTP: {Subject}", email.Kind, email.Id, email.Subject);
+        logger.LogDebug("Email {Id} is addressed to {To}", email.Id, email.To);
     }
 }
 

@@ -29,8 +29,12 @@ internal static class OutboxWriter
         Add(db, OutboxKind.ErpComment, posting.AccountId, posting, now, posting.CommentId);
 
     /// <summary>Queues an email.</summary>
+    /// <remarks>
+    /// The message's id is the email's, so the outbox's log lines and the senders' (which name the email by its id, never
+    /// by its recipient's address) trace one email.
+    /// </remarks>
     public static void EnqueueEmail(PaymentsDbContext db, PortalEmail email, DateTime now) =>
-        Add(db, OutboxKind.Email, email.AccountId, email, now);
+        Add(db, OutboxKind.Email, email.AccountId, email, now, email.Id);
 
     /// <summary>Queues the reversal of a returned payment or deposit.</summary>
     public static void EnqueueReversal(PaymentsDbContext db, ErpPaymentReversal reversal, DateTime now) =>
