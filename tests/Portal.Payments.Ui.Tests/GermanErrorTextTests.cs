@@ -133,6 +133,31 @@ public partial class GermanErrorTextTests : PayTestContext
         Assert.Equal("Der 09.03.2027 liegt in der Vergangenheit. Wählen Sie ein Datum ab dem 11.03.2027.", FieldErrorText.Of(L, refused));
     }
 
+    // Review: a grid filter's refusal was partly English on a German page: a choice column's values as the enum's member
+    // names ("Succeeded, Failed…") and the comparison as the operator's name ("Contains").
+    [Fact]
+    public async Task A_refused_grid_filter_names_its_choices_and_its_comparison_in_German()
+    {
+        await StartAsync();
+        var history = Services.GetRequiredService<Portal.Payments.Services.History.PaymentHistoryService>();
+
+        var choice = await Assert.ThrowsAsync<PortalValidationException>(() => history.QueryAsync(new Grid.GridQuery
+        {
+            Filters = [new Grid.GridFilter(Portal.Payments.Services.History.PaymentHistoryFields.Status, Grid.GridFilterOperator.Equals, "Bogus")],
+        }));
+        var comparison = await Assert.ThrowsAsync<PortalValidationException>(() => history.QueryAsync(new Grid.GridQuery
+        {
+            Filters = [new Grid.GridFilter(Portal.Payments.Services.History.PaymentHistoryFields.Kind, Grid.GridFilterOperator.Contains, "Dep")],
+        }));
+
+        Assert.Equal("Status is one of: Scheduled, Processing, Paid, Failed, Returned, Cancelled, Confirming, Refunded, Action required.", FieldErrorText.Of(L, choice));
+        Assert.Equal("Kind cannot be filtered with \"contains\".", FieldErrorText.Of(L, comparison));
+        using var _ = TestCulture.Use("de-DE");
+        Assert.Equal("Zulässige Werte für Status: Geplant, In Bearbeitung, Bezahlt, Fehlgeschlagen, Zurückgebucht, Storniert, Wird bestätigt, Erstattet, Aktion erforderlich.",
+            FieldErrorText.Of(L, choice));
+        Assert.Equal("Kind kann nicht mit „enthält“ gefiltert werden.", FieldErrorText.Of(L, comparison));
+    }
+
     [Fact]
     public async Task A_refused_deposit_reads_in_German_with_German_amounts()
     {

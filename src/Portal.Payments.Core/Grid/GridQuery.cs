@@ -1,5 +1,16 @@
 namespace Portal.Payments.Grid;
 
+/// <summary>
+/// The values a choice column can be filtered by, in a refusal (<c>GridFilterChoice</c>): the English message names the
+/// members, a page in another language words each value as its grid does (a payment's status, an item's type).
+/// </summary>
+/// <param name="Values">The enum's members, in declaration order.</param>
+public sealed record GridChoices(IReadOnlyList<System.Enum> Values)
+{
+    /// <inheritdoc />
+    public override string ToString() => string.Join(", ", Values);
+}
+
 /// <summary>How a <see cref="GridFilter"/> compares a field with its value.</summary>
 public enum GridFilterOperator
 {

@@ -327,7 +327,8 @@ internal sealed class GridQueryBuilder<TRecord>
                 // Enum: by name only (numbers would accept values outside the enum).
                 var names = System.Enum.GetNames(type);
                 var name = names.FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase))
-                    ?? throw PortalFieldError.Of(field.Name, "GridFilterChoice", "{0} is one of: {1}.", field.Title, string.Join(", ", names)).ToException();
+                    ?? throw PortalFieldError.Of(field.Name, "GridFilterChoice", "{0} is one of: {1}.", field.Title,
+                        new GridChoices([.. names.Select(n => (System.Enum)System.Enum.Parse(type, n))])).ToException();
                 return System.Enum.Parse(type, name);
         }
     }

@@ -77,6 +77,9 @@ internal static class FieldErrorText
             Data.PaymentStatus status => PaymentText.Status(l, status),
             Services.Autopay.AutopaySkips.MethodName method => PaymentText.Method(l, method.Description),
             Services.Autopay.AutopaySkips.Failure failure => PaymentText.FailureReason(l, failure.Code, failure.Reason).Trim().TrimEnd('.'),
+            // A grid filter's refusal: its comparison and a choice column's values as the grid's filter menu words them.
+            Grid.GridFilterOperator op => l["Grid.Operator." + op] is { ResourceNotFound: false } text ? text.Value : op.ToString(),
+            Grid.GridChoices choices => string.Join(", ", choices.Values.Select(v => PaymentText.EnumValue(l, v) ?? v.ToString()).Distinct()),
             int n when string.IsNullOrEmpty(format) => PortalFormat.Count(n),
             DateOnly d when string.IsNullOrEmpty(format) => PortalFormat.Date(d),
             IEnumerable<PortalFieldError> parts => string.Join("; ", parts.Select(p => Of(l, p))),
