@@ -158,6 +158,25 @@ public class AddPaymentMethodFormTests : PaymentMethodTestContext
             (refused.FailureCode, FieldErrorText.Of(Services.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<PortalStrings>>(), refused)));
     }
 
+    // Review (German UI): a refusal the portal has no words for (Stripe's "processing_error", a request it refused) showed
+    // the gateway's English sentence bare on a German page, as if it were the page's own. It is quoted as the gateway's.
+    [Fact]
+    public async Task A_card_refusal_the_portal_cannot_word_is_quoted_in_German_as_the_gateways_English_answer()
+    {
+        AddPortal(invoiceCount: 3);
+        Services.AddScoped<IPaymentGateway>(sp => new FirstStoreRefused(sp.GetRequiredService<SandboxGateway>(),
+            answer: new StoreMethodResult { ErrorCode = GatewayErrorCode.Other, Message = "The card could not be processed just now." }));
+        await Services.MigratePortalPaymentsAsync();
+        Users.SignIn(PortalPermissions.Pay);
+        using var german = TestCulture.Use("de-DE");
+        var cut = Render<AddPaymentMethodForm>();
+
+        EnterCard(cut);
+
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll(".rz-alert"), a => a.TextContent.TrimEnd().EndsWith(
+            "Der Zahlungsdienstleister hat abgelehnt, mit dieser Antwort (auf Englisch): „The card could not be processed just now.“", StringComparison.Ordinal)), Timeout);
+    }
+
     /// <summary>
     /// The sandbox, refusing the first store it is asked for — the card declined at verification, or (<c>lostAnswer</c>)
     /// stored there but the answer lost on the way, or (<c>answer</c>) stored there and answered so — and noting every key.

@@ -943,6 +943,7 @@ public sealed class PaymentMethodService(
         {
             // Not the codes that speak of a payment (a bank's return, a confirmation the payer could not give while away).
             FailureCode = code is GatewayErrorCode.Returned or GatewayErrorCode.AuthenticationRequired ? null : Payments.PaymentFailureCodes.Of(code),
+            InGatewayWords = message is not null,
         };
     }
 

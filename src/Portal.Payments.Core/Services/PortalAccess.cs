@@ -82,6 +82,13 @@ public sealed class PortalValidationException : Exception
     /// language words itself, as it does a failed payment's. Null otherwise.
     /// </summary>
     public string? FailureCode { get; init; }
+
+    /// <summary>
+    /// True when the message is the payment gateway's own words (English, as a processor writes them), not the portal's: a
+    /// page in another language that has no words of its own for the reason (no <see cref="FailureCode"/>, or one it does
+    /// not word) says so instead of showing them as if they were its own.
+    /// </summary>
+    public bool InGatewayWords { get; init; }
 }
 
 /// <summary>

@@ -29,9 +29,21 @@ internal static class FieldErrorText
     /// The text of a refusal: worded from its code when it has one; else its message, which for a refusal in the payment
     /// gateway's words a page in another language words from the reason's code, as a failed payment's
     /// (<see cref="PaymentText.FailureReason(IStringLocalizer{PortalStrings}, string?, string?)"/>).
+    /// A reason in the gateway's words that the page cannot word (an error the portal has no code for: "processing error",
+    /// "request refused") is quoted on a page in another language as the gateway's English answer, never shown bare as if
+    /// it were the page's own.
     /// </summary>
-    public static string Of(IStringLocalizer<PortalStrings> l, PortalValidationException refusal) =>
-        refusal.Error is { } error ? Of(l, error) : PaymentText.FailureReason(l, refusal.FailureCode, refusal.Message);
+    public static string Of(IStringLocalizer<PortalStrings> l, PortalValidationException refusal)
+    {
+        if (refusal.Error is { } error)
+        {
+            return Of(l, error);
+        }
+        var worded = PaymentText.FailureReason(l, refusal.FailureCode, refusal.Message);
+        return refusal.InGatewayWords && !PortalFormat.ReadsEnglish && worded == refusal.Message
+            ? l["Failure.InGatewayWords", refusal.Message].Value
+            : worded;
+    }
 
     /// <summary>
     /// The text of anything a service threw at the user: a refusal by its code (<see cref="Of(IStringLocalizer{PortalStrings}, PortalValidationException)"/>);
