@@ -531,6 +531,27 @@ public class PayInvoicesPanelTests : PayTestContext
         Assert.Equal(1, await Services.GetRequiredService<SandboxGateway>().CountChargesForPaymentAsync(paid.PaymentId));
     }
 
+    // Review (German UI): a bank confirmation the payer did not give was recorded without a code, so a German page showed
+    // the gateway's English "The payment was not confirmed with your bank." It has its own code, worded in German.
+    [Fact]
+    public async Task A_refused_bank_confirmation_is_told_in_German_to_a_German_user()
+    {
+        await StartAsync();
+        var ids = await SeedAsync(("INV-1172", 9_000, null, OpenItemType.Invoice));
+        await AddCardAsync(number: "4000002500003155");
+        using var german = TestCulture.Use("de-DE");
+        var cut = RenderPanel(ids);
+        WaitForPreview(cut);
+        Button(cut, "Zahlung ausführen").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=sandbox-bank-confirmation]")), Timeout);
+
+        Button(cut, "Nicht bestätigen").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains("Die Zahlung wurde bei Ihrer Bank nicht bestätigt. Es wurde nichts belastet", Text(cut, "pay-error")), Timeout);
+        Assert.DoesNotContain("confirmed", Text(cut, "pay-error"), StringComparison.Ordinal);
+        Assert.Equal(PaymentFailureCodes.AuthenticationFailed, Assert.Single(_paid).FailureCode);
+    }
+
     [Fact]
     public async Task A_refused_bank_confirmation_says_nothing_was_charged_and_leaves_the_invoices_payable()
     {

@@ -214,15 +214,20 @@ public sealed class PaymentCharger(
     private async Task<PaymentOutcome> RecordCustomerActionAsync(PaymentRecord payment, string actor, ChargeResult? result)
     {
         var ct = CancellationToken.None;
-        // No failure code here: a charge the payer's bank confirmation ended reads as the gateway worded it ("not confirmed
-        // with your bank"), not as a plain decline.
-        var (to, reason, _) = Classify(result, offSession: false);
+        // A plain decline here is the payer's bank confirmation not given: its own code, so a page in another language says
+        // that ("not confirmed with your bank"), not a plain decline; a more specific reason keeps its code.
+        var (to, reason, code) = Classify(result, offSession: false);
         if (to == PaymentStatus.RequiresAction)
         {
             // Still waiting for the payer: the same action again.
             return PaymentService.Outcome(payment, replayed: true) with { CustomerAction = result?.CustomerAction };
         }
-        var change = new PaymentChange(actor) { Reference = result?.Reference, Reason = reason };
+        var change = new PaymentChange(actor)
+        {
+            Reference = result?.Reference,
+            Reason = reason,
+            FailureCode = code == nameof(GatewayErrorCode.Declined) ? PaymentFailureCodes.AuthenticationFailed : code,
+        };
         if (!await lifecycle.MoveAsync(dbFactory, payment, PaymentStatus.RequiresAction, to, change, ct))
         {
             return await CurrentOutcomeAsync(payment, ct);

@@ -18,6 +18,12 @@ public static class PaymentFailureCodes
     /// <summary>The payer did not confirm the payment with their bank in time.</summary>
     public const string AuthenticationAbandoned = "AuthenticationAbandoned";
 
+    /// <summary>
+    /// The payer's bank declined the payment at its confirmation (3-D Secure): not confirmed, or refused there. Nothing
+    /// was charged. A more specific reason the gateway gave (insufficient funds after confirming) keeps its own code.
+    /// </summary>
+    public const string AuthenticationFailed = "AuthenticationFailed";
+
     /// <summary>The bank returned the payment (an ACH return).</summary>
     public const string Returned = nameof(GatewayErrorCode.Returned);
 
