@@ -60,6 +60,16 @@ public sealed partial class PackageInstallTests
         Assert.Contains("Sandbox: no real money moves.", html, StringComparison.Ordinal);
         Assert.Contains("runs with the sandbox gateway, which only simulates", host.Log, StringComparison.Ordinal);
         Assert.Contains("runs with the demo ERP, which only simulates", host.Log, StringComparison.Ordinal);
+
+        // Started from build output (bin/, as `dotnet run` does) outside Development: ASP.NET Core reads the packages' static
+        // files from the build's manifest only in Development, so without the portal's help app.MapStaticAssets() answered
+        // 500 for each and no portal page became interactive. The portal serves them and says in the log to publish.
+        foreach (var file in new[] { "_content/Portal.Payments.Ui/portal-payments.css", "_framework/blazor.web.js", "_content/Radzen.Blazor/Radzen.Blazor.js", "host.css" })
+        {
+            using var served = await client.GetAsync("/" + file);
+            Assert.True(served.StatusCode == HttpStatusCode.OK, $"GET /{file} answered {(int)served.StatusCode} in Production from build output.\n{host.Log}");
+        }
+        Assert.Contains("The site runs from build output in the Production environment", host.Log, StringComparison.Ordinal);
     }
 
     [Fact]

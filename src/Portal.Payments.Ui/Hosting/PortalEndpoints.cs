@@ -27,6 +27,8 @@ public static class PortalEndpoints
     public static RouteGroupBuilder MapCustomerPortalPayments(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        // A site started from build output outside Development: the packages' static files from the build's manifest.
+        PortalStaticFiles.ServeFromBuildOutput(endpoints.ServiceProvider);
         var api = endpoints.MapGroup(PortalRoutes.ApiPrefix);
         // How the start check and the pages' setup check tell that this call was made (PortalEndpointCheck).
         api.WithMetadata(PortalEndpointCheck.Marker.Instance);
