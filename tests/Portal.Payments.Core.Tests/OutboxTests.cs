@@ -639,7 +639,7 @@ public abstract class OutboxTests(TestDatabase database)
     public async Task A_delivered_emails_recipient_is_not_in_the_Information_log_and_its_outbox_message_id_is()
     {
         var account = PortalHarness.NewAccount();
-        var logs = new LevelledLogCapture();
+        var logs = new LevelLogCapture();
         await using var h = new PortalHarness(database, b =>
         {
             b.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
@@ -660,27 +660,6 @@ public abstract class OutboxTests(TestDatabase database)
         Assert.Contains(information, l => l.Contains(message.Id.ToString(), StringComparison.Ordinal) && l.Contains("Payment received", StringComparison.Ordinal));
         // Still there for whoever turns Debug on.
         Assert.Contains(logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Debug && l.Text.Contains(address, StringComparison.Ordinal));
-    }
-
-    /// <summary>Every log line written, with its level.</summary>
-    private sealed class LevelledLogCapture : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
-    {
-        private readonly System.Collections.Concurrent.ConcurrentQueue<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> _lines = new();
-
-        public IReadOnlyList<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> Lines => [.. _lines];
-
-        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
-            Func<TState, Exception?, string> formatter) => _lines.Enqueue((logLevel, formatter(state, exception)));
-
-        public void Dispose()
-        {
-        }
     }
 
     /// <summary>The demo ERP, answering payment postings of <paramref name="account"/> with its own document number.</summary>

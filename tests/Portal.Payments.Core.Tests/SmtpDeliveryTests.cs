@@ -586,27 +586,6 @@ public abstract class SmtpDeliveryTests(TestDatabase database)
         Assert.NotNull((await MessageAsync(fixedHost, account)).CompletedAt);
     }
 
-    /// <summary>Every log line written, with its level.</summary>
-    private sealed class LevelLogCapture : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
-    {
-        private readonly ConcurrentQueue<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> _lines = new();
-
-        public IReadOnlyList<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> Lines => [.. _lines];
-
-        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
-            Func<TState, Exception?, string> formatter) => _lines.Enqueue((logLevel, formatter(state, exception)));
-
-        public void Dispose()
-        {
-        }
-    }
-
     [Fact]
     public async Task Unreachable_SMTP_server_leaves_the_email_queued_for_retry()
     {
