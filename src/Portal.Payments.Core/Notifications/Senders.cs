@@ -73,10 +73,11 @@ internal static class RecipientLog
     {
         var trimmed = address?.Trim() ?? "";
         var at = trimmed.LastIndexOf('@');
-        return trimmed.Length == 0 ? "(none)"
-            : at <= 0 ? trimmed[..1] + "•••"
-            : trimmed[..1] + "•••" + trimmed[at..];
+        return trimmed.Length == 0 ? "(none)" : trimmed[..1] + "•••" + (at > 0 ? trimmed[at..] : "");
     }
+
+    /// <summary>The full address, for whoever turns Debug on, by the email's id (the id the Information lines name).</summary>
+    public static void Debug(ILogger logger, PortalEmail email) => logger.LogDebug("Email {Id} is addressed to {To}", email.Id, email.To);
 }
 
 /// <summary>The default sender: keeps every email in the mailbox table (shown by the host's Mailbox page) and logs it.</summary>
@@ -88,7 +89,7 @@ internal sealed class StoredEmailSender(IDbContextFactory<PaymentsDbContext> dbF
         ArgumentNullException.ThrowIfNull(email);
         await Mailbox.RecordAsync(dbFactory, email, "stored", clock.GetUtcNow().UtcDateTime, cancellationToken);
         logger.LogInformation("Email {Kind} {Id} kept in the mailbox: {Subject}", email.Kind, email.Id, email.Subject);
-        logger.LogDebug("Email {Id} is addressed to {To}", email.Id, email.To);
+        RecipientLog.Debug(logger, email);
     }
 }
 
@@ -145,11 +146,11 @@ internal sealed class SmtpNotificationSender(
             // would send it to the payer a second time). The mailbox misses this copy; the log has it.
             logger.LogError(ex, "Email {Kind} {Id} was sent by SMTP to {To} ({Subject}), but its mailbox copy could not be recorded; it is not sent again",
                 email.Kind, email.Id, RecipientLog.Masked(email.To), email.Subject);
-            logger.LogDebug("Email {Id} is addressed to {To}", email.Id, email.To);
+            RecipientLog.Debug(logger, email);
             return;
         }
         logger.LogInformation("Email {Kind} {Id} sent by SMTP: {Subject}", email.Kind, email.Id, email.Subject);
-        logger.LogDebug("Email {Id} is addressed to {To}", email.Id, email.To);
+        RecipientLog.Debug(logger, email);
     }
 }
 

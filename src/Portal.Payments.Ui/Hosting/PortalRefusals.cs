@@ -50,8 +50,11 @@ internal static class PortalRefusals
     /// </summary>
     internal static bool Answers(HttpContext http, Exception ex) =>
         !http.Response.HasStarted
-        && (ex is PortalAccessDeniedException or PortalNotFoundException or PortalValidationException or PortalUnavailableException
-            || (ex is not OperationCanceledException && !http.RequestAborted.IsCancellationRequested));
+        && (IsRefusal(ex) || (ex is not OperationCanceledException && !http.RequestAborted.IsCancellationRequested));
+
+    /// <summary>One of the portal's own answers (no access, not found, invalid, ERP unavailable), worded by <see cref="FieldErrorText"/>.</summary>
+    private static bool IsRefusal(Exception ex) =>
+        ex is PortalAccessDeniedException or PortalNotFoundException or PortalValidationException or PortalUnavailableException;
 
     /// <summary>
     /// The answer to <paramref name="ex"/> (see <see cref="Answers"/>), in the reader's language: 401/403 for no access,
@@ -62,7 +65,7 @@ internal static class PortalRefusals
     internal static IResult Answer(HttpContext http, Exception ex)
     {
         var strings = http.RequestServices.GetRequiredService<IStringLocalizer<PortalStrings>>();
-        var text = ex is PortalAccessDeniedException or PortalNotFoundException or PortalValidationException or PortalUnavailableException
+        var text = IsRefusal(ex)
             ? FieldErrorText.Of(strings, ex)
             : strings["Download.StorageFailed"].Value;
         switch (ex)

@@ -150,17 +150,9 @@ internal sealed class GatewayEventSink(
         ChargeStatus.RequiresAction => PaymentStatus.RequiresAction,
         ChargeStatus.Declined or ChargeStatus.Failed when !PaymentLifecycle.IsUnknownOutcome(e.ErrorCode) => PaymentStatus.Failed,
         ChargeStatus.Returned => from is PaymentStatus.Processing or PaymentStatus.Succeeded or PaymentStatus.Unconfirmed ? PaymentStatus.Returned : PaymentStatus.Failed,
-        ChargeStatus.Reversed => RefundOrVoid(from, e.Refunded),
+        ChargeStatus.Reversed => PaymentLifecycle.RefundOrVoid(from, e.Refunded),
         _ => null,
     };
-
-    /// <summary>
-    /// Where a charge reversed in full at the gateway takes a payment in <paramref name="from"/>: Refunded when it had
-    /// succeeded, or when the gateway says the money was taken and refunded (<paramref name="refunded"/>) before the portal
-    /// learned of it; otherwise Failed (voided: nothing charged). One rule for gateway events and the reconciler's lookups.
-    /// </summary>
-    internal static PaymentStatus RefundOrVoid(PaymentStatus from, bool refunded) =>
-        from == PaymentStatus.Succeeded || (refunded && PaymentLifecycle.Allows(from, PaymentStatus.Refunded)) ? PaymentStatus.Refunded : PaymentStatus.Failed;
 
     private async Task<(GatewayEventOutcome, Guid?)> ApplyDisputeAsync(PaymentsDbContext db, string gatewayKey, ChargeDisputedEvent e, CancellationToken ct)
     {

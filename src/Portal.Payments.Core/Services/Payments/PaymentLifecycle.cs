@@ -147,6 +147,14 @@ public sealed class PaymentLifecycle(
     /// <summary>True when the table allows moving from <paramref name="from"/> to <paramref name="to"/>.</summary>
     internal static bool Allows(PaymentStatus? from, PaymentStatus to) => Transitions.Any(t => t.From == from && t.To == to);
 
+    /// <summary>
+    /// Where a charge reversed in full at the gateway takes a payment in <paramref name="from"/>: Refunded when it had
+    /// succeeded, or when the gateway says the money was taken and refunded (<paramref name="refunded"/>) before the portal
+    /// learned of it; otherwise Failed (voided: nothing charged). One rule for gateway events and the reconciler's lookups.
+    /// </summary>
+    internal static PaymentStatus RefundOrVoid(PaymentStatus from, bool refunded) =>
+        from == PaymentStatus.Succeeded || (refunded && Allows(from, PaymentStatus.Refunded)) ? PaymentStatus.Refunded : PaymentStatus.Failed;
+
     /// <summary>Gateway error codes that leave the outcome unknown: looked up later by key, never recorded as a failure.</summary>
     internal static bool IsUnknownOutcome(Gateways.GatewayErrorCode code) => code is Gateways.GatewayErrorCode.Timeout
         or Gateways.GatewayErrorCode.Unavailable or Gateways.GatewayErrorCode.InProgress or Gateways.GatewayErrorCode.IdempotencyConflict;

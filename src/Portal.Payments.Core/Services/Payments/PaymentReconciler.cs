@@ -139,7 +139,7 @@ internal sealed class PaymentReconciler(
                 return await EndAsync(payment, from, from is PaymentStatus.Charging or PaymentStatus.RequiresAction ? PaymentStatus.Failed : PaymentStatus.Returned, lookup, change, ct);
             case ChargeStatus.Reversed:
                 // Refunded after money moved (the gateway says so), else voided with nothing charged.
-                return await EndAsync(payment, from, GatewayEventSink.RefundOrVoid(from, lookup.Refunded), lookup, change, ct);
+                return await EndAsync(payment, from, PaymentLifecycle.RefundOrVoid(from, lookup.Refunded), lookup, change, ct);
             case ChargeStatus.Declined:
             case ChargeStatus.Failed:
                 return await EndAsync(payment, from, PaymentStatus.Failed, lookup, change, ct);
