@@ -16,7 +16,8 @@ public static class StripeGatewayBuilderExtensions
     /// Uses Stripe as the payment gateway (replacing any other, such as the sandbox): binds <c>CustomerPortalPayments:Stripe</c>
     /// (<see cref="StripeGatewayOptions"/>), then applies <paramref name="configure"/>; the keys are checked when the host
     /// starts. Registers the Stripe webhook handler that <c>MapCustomerPortalPayments()</c> maps to
-    /// <c>POST /portal-payments/gateways/stripe/webhook</c>. Calling it twice registers nothing twice.
+    /// <c>POST /portal-payments/gateways/stripe/webhook</c>, and the capture form's texts (<see cref="StripeTexts"/>).
+    /// Calling it twice registers nothing twice.
     /// </summary>
     public static PortalPaymentsBuilder AddStripeGateway(this PortalPaymentsBuilder builder, Action<StripeGatewayOptions>? configure = null)
     {
@@ -40,6 +41,8 @@ public static class StripeGatewayBuilderExtensions
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StripeGatewayOptions>, StripeGatewayOptionsValidator>());
             services.AddOptions<StripeGatewayOptions>().ValidateOnStart();
             services.TryAddSingleton<StripeGateway>();
+            // The capture form's texts (English and German built in); a host's own localizer registered first is kept.
+            services.TryAddSingleton<Microsoft.Extensions.Localization.IStringLocalizer<StripeTexts>, StripeTextLocalizer>();
             services.TryAddEnumerable(ServiceDescriptor.Scoped<IGatewayWebhookHandler, StripeWebhookHandler>());
         }
         if (configure is not null)

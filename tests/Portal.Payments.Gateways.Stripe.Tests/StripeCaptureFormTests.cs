@@ -1,9 +1,12 @@
+using System.Globalization;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Localization;
 using Microsoft.JSInterop;
 using Portal.Payments.Gateways.Stripe.Components;
 using Portal.Payments.Gateways.Stripe.Tests.Infrastructure;
 using Portal.Payments.Services;
+using Portal.Payments.TestInfrastructure;
 using Portal.Payments.Testing;
 using Portal.Payments.Users;
 
@@ -19,6 +22,7 @@ public sealed class StripeCaptureFormTests : BunitContext, IAsyncLifetime
     private readonly FakePortalUserContext _users = new() { User = FakePortalUserContext.UserOn("ACME", PortalPermissions.Pay) };
     private StripeGatewayHarness _h = null!;
     private BunitJSModuleInterop _module = null!;
+    private readonly (CultureInfo Culture, CultureInfo UiCulture) _cultures = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
 
     public async Task InitializeAsync()
     {
@@ -27,12 +31,14 @@ public sealed class StripeCaptureFormTests : BunitContext, IAsyncLifetime
         Services.AddSingleton<IPortalUserContext>(_users);
         Services.AddScoped<PortalAccess>();
         Services.AddLogging();
+        Services.AddSingleton<IStringLocalizer<StripeTexts>, StripeTextLocalizer>();
         _module = JSInterop.SetupModule(StripeCaptureForm.ModulePath);
         _module.SetupVoid("unmount", _ => true).SetVoidResult();
     }
 
     async Task IAsyncLifetime.DisposeAsync()
     {
+        (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = _cultures;
         await DisposeAsync();
         await _h.DisposeAsync();
     }
@@ -125,13 +131,134 @@ public sealed class StripeCaptureFormTests : BunitContext, IAsyncLifetime
         cut.WaitForAssertion(() => Assert.NotNull(outcome), TimeSpan.FromSeconds(10));
         Assert.Equal(completed, outcome!.Completed);
         Assert.Equal(error, outcome.Message);
-        Assert.Equal([StripeStandIn.PublishableKey, "pi_123_secret_456"], Assert.Single(next.Invocations).Arguments);
+        Assert.Equal([StripeStandIn.PublishableKey, "pi_123_secret_456", StripeLocale.For(CultureInfo.CurrentUICulture)], Assert.Single(next.Invocations).Arguments);
         Assert.Empty(mount.Invocations);
         Assert.Empty(cut.FindAll("input"));
         if (!completed)
         {
             Assert.Equal(error, cut.Find("[role=alert]").TextContent);
         }
+    }
+
+    // Review (words): the form's own texts were English on a German page, and Stripe.js (its fields, its messages) followed
+    // the browser's language instead of the portal's.
+    [Fact]
+    public void A_German_user_gets_the_form_in_German_and_Stripe_js_in_German()
+    {
+        German();
+        var mount = _module.Setup<StripeCaptureForm.MountResult>("mount", _ => true);
+        mount.SetResult(new StripeCaptureForm.MountResult(true, null));
+        var confirm = _module.Setup<StripeCaptureForm.ConfirmResult>("confirm", _ => true);
+
+        var cut = Render<StripeCaptureForm>(p => p.Add(c => c.OnCancelled, (Func<Task>)(() => Task.CompletedTask)));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("button").HasAttribute("disabled")), TimeSpan.FromSeconds(10));
+
+        Assert.Equal("Name auf der Karte", cut.Find("label").TextContent);
+        Assert.Equal("Kartendaten", cut.Find(".pp-label").TextContent);
+        Assert.Equal(["Weiter", "Abbrechen"], cut.FindAll("button").Select(b => b.TextContent));
+        Assert.Equal("de", Assert.Single(mount.Invocations).Arguments[4]);
+        cut.Find("button").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Geben Sie den Namen auf der Karte ein.", cut.Find("[role=alert]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.Empty(confirm.Invocations);
+        AssertNoEnglish(cut.Markup);
+    }
+
+    [Fact]
+    public void A_German_user_linking_a_bank_account_reads_the_form_and_its_failures_in_German()
+    {
+        German();
+        _module.Setup<StripeCaptureForm.MountResult>("mount", _ => true).SetResult(new StripeCaptureForm.MountResult(true, null));
+        _module.Setup<StripeCaptureForm.ConfirmResult>("confirm", _ => true).SetResult(new StripeCaptureForm.ConfirmResult(null, null, Code: "no-bank-account"));
+
+        var cut = Render<StripeCaptureForm>(p => p.Add(c => c.Kind, PaymentMethodType.BankAccount));
+        cut.WaitForAssertion(() => Assert.False(cut.Find("button").HasAttribute("disabled")), TimeSpan.FromSeconds(10));
+        Assert.Equal("Name des Kontoinhabers", cut.Find("label").TextContent);
+        Assert.StartsWith("„Weiter“ öffnet das sichere Fenster von Stripe", cut.Find(".pp-muted").TextContent);
+        cut.Find("input").Input("Pat Payer");
+        cut.Find("button").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("Es wurde kein Bankkonto verknüpft. Wählen Sie „Weiter“, um es erneut zu versuchen.",
+            cut.Find("[data-testid=stripe-error]").TextContent), TimeSpan.FromSeconds(10));
+        AssertNoEnglish(cut.Markup);
+    }
+
+    // The script's own failures come as codes the form words; Stripe's messages (already in Stripe.js's locale) pass as they are.
+    [Theory]
+    [InlineData("en-US", "stripe-js", null, "Stripe.js could not be loaded. Check the connection and reload the page.")]
+    [InlineData("de-DE", "stripe-js", null, "Stripe.js konnte nicht geladen werden. Prüfen Sie die Verbindung und laden Sie die Seite neu.")]
+    [InlineData("de-DE", "form-gone", null, "Das sichere Formular konnte nicht geladen werden. Laden Sie die Seite neu und versuchen Sie es erneut.")]
+    [InlineData("de-DE", null, null, "Das sichere Formular konnte nicht geladen werden. Laden Sie die Seite neu und versuchen Sie es erneut.")]
+    [InlineData("de-DE", null, "Ungültiger API-Schlüssel.", "Ungültiger API-Schlüssel.")]
+    public void A_form_that_cannot_load_says_why_in_the_user_s_language(string culture, string? code, string? stripeMessage, string expected)
+    {
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo(culture);
+        _module.Setup<StripeCaptureForm.MountResult>("mount", _ => true).SetResult(new StripeCaptureForm.MountResult(false, stripeMessage, code));
+
+        var cut = Render<StripeCaptureForm>();
+
+        cut.WaitForAssertion(() => Assert.Equal(expected, cut.Find("[data-testid=stripe-error]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.True(cut.Find("button").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public void A_German_user_whom_Stripe_cannot_serve_or_who_may_not_pay_is_told_in_German()
+    {
+        German();
+        var mount = _module.Setup<StripeCaptureForm.MountResult>("mount", _ => true);
+        _h.StandIn.Fail(new StandInFault("POST", "/v1/setup_intents", 400, "invalid_request_error", "parameter_invalid_empty"));
+
+        var unavailable = Render<StripeCaptureForm>();
+        unavailable.WaitForAssertion(() => Assert.Equal("Karten- und Bankdaten können gerade nicht erfasst werden. Versuchen Sie es gleich noch einmal.",
+            unavailable.Find("[data-testid=stripe-error]").TextContent), TimeSpan.FromSeconds(10));
+
+        _users.User = FakePortalUserContext.UserOn("ACME", PortalPermissions.View);
+        var denied = Render<StripeCaptureForm>();
+        denied.WaitForAssertion(() => Assert.Equal("Dafür fehlt Ihnen in diesem Kundenkonto die Berechtigung.",
+            denied.Find("[data-testid=stripe-error]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.Empty(mount.Invocations);
+    }
+
+    [Fact]
+    public void A_German_user_whose_bank_confirmation_failed_without_a_word_from_Stripe_reads_why_in_German()
+    {
+        German();
+        _module.Setup<StripeCaptureForm.NextActionResult>("handleNextAction", _ => true).SetResult(new StripeCaptureForm.NextActionResult(false, null));
+        CustomerActionOutcome? outcome = null;
+
+        var cut = Render<StripeCaptureForm>(p => p
+            .Add(c => c.CustomerAction, "pi_123_secret_456")
+            .Add(c => c.OnCustomerActionCompleted, (Func<CustomerActionOutcome, Task>)(o => { outcome = o; return Task.CompletedTask; })));
+
+        cut.WaitForAssertion(() => Assert.NotNull(outcome), TimeSpan.FromSeconds(10));
+        Assert.Equal("Die Zahlung wurde bei Ihrer Kartenbank nicht bestätigt.", outcome!.Message);
+        Assert.Equal(outcome.Message, cut.Find("[role=alert]").TextContent);
+    }
+
+    [Theory]
+    [InlineData("de-DE", "de")]
+    [InlineData("de-AT", "de")]
+    [InlineData("en-US", "en")]
+    [InlineData("en-GB", "en-GB")]
+    [InlineData("pt-BR", "pt-BR")]
+    [InlineData("pt-PT", "pt")]
+    [InlineData("fr-CA", "fr-CA")]
+    [InlineData("sw-KE", "auto")]
+    [InlineData("", "auto")]
+    public void Stripe_js_runs_in_the_portal_s_language_where_Stripe_has_it(string culture, string expected) =>
+        Assert.Equal(expected, StripeLocale.For(CultureInfo.GetCultureInfo(culture)));
+
+    [Fact]
+    public void German_has_every_English_text_of_the_form() =>
+        ResourceTexts.AssertGermanMatchesEnglish([StripeTextLocalizer.Resources], atLeast: 20);
+
+    private static void German() => CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo("de-DE");
+
+    // No English text of the form's own (nor a key shown for a missing text) on a German page.
+    private static void AssertNoEnglish(string markup)
+    {
+        var english = ResourceTexts.Of([StripeTextLocalizer.Resources], CultureInfo.InvariantCulture);
+        Assert.DoesNotContain(english.Values, t => markup.Contains(System.Net.WebUtility.HtmlEncode(t), StringComparison.Ordinal) || markup.Contains(t, StringComparison.Ordinal));
+        Assert.DoesNotMatch(@"(Capture|Action)\.[A-Z]", markup);
     }
 
     [Fact]

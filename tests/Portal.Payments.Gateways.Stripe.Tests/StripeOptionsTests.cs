@@ -156,6 +156,37 @@ public sealed class StripeOptionsTests
         Assert.Equal("NORTHWIND SUPPLY", options.StatementDescriptor);
     }
 
+    [Fact]
+    public void AddStripeGateway_words_the_capture_form_in_English_and_German_and_keeps_a_host_s_own_wording()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddPortalPaymentsCore().UseSqlite("Data Source=:memory:").AddStripeGateway();
+        using var provider = services.BuildServiceProvider();
+        var texts = provider.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<StripeTexts>>();
+        var before = System.Globalization.CultureInfo.CurrentUICulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("de-CH");
+            Assert.Equal("Weiter", texts["Capture.Continue"].Value);
+            System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("fr-FR");
+            Assert.Equal("Continue", texts["Capture.Continue"].Value);
+            Assert.True(texts["Capture.NoSuchText"].ResourceNotFound);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = before;
+        }
+
+        var own = new ServiceCollection();
+        own.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        var hostWords = new HostWords();
+        own.AddSingleton<Microsoft.Extensions.Localization.IStringLocalizer<StripeTexts>>(hostWords);
+        own.AddPortalPaymentsCore().UseSqlite("Data Source=:memory:").AddStripeGateway();
+        using var ownProvider = own.BuildServiceProvider();
+        Assert.Same(hostWords, ownProvider.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<StripeTexts>>());
+    }
+
     // Review: "$" in the key patterns also matches before a final line break, so a key read from a secret file passed the
     // check and every Stripe call (and every webhook signature) then failed with it.
     [Fact]
@@ -177,6 +208,15 @@ public sealed class StripeOptionsTests
 
         Assert.Equal(("sk_test_51Abcdefghijklmnop", "pk_test_51Abcdefghijklmnop", "whsec_0123456789abcdef"), (options.SecretKey, options.PublishableKey, options.WebhookSigningSecret));
         AssertRefused(Valid().With(o => o.SecretKey = "sk_test_51Abcdefghijklmnop\n"), "is not a Stripe secret key");
+    }
+
+    private sealed class HostWords : Microsoft.Extensions.Localization.IStringLocalizer<StripeTexts>
+    {
+        public Microsoft.Extensions.Localization.LocalizedString this[string name] => new(name, "Weiter so");
+
+        public Microsoft.Extensions.Localization.LocalizedString this[string name, params object[] arguments] => this[name];
+
+        public IEnumerable<Microsoft.Extensions.Localization.LocalizedString> GetAllStrings(bool includeParentCultures) => [];
     }
 
     private sealed class Environment(string name) : IHostEnvironment

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Sync;
 using Portal.Payments.Ui.Components;
 using Portal.Payments.Hosting;
+using Portal.Payments.TestInfrastructure;
 using Portal.Payments.Ui.Tests.Infrastructure;
 using Portal.Payments.Users;
 

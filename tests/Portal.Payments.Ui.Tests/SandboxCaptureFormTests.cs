@@ -3,6 +3,7 @@ using System.Text;
 using AngleSharp.Dom;
 using Portal.Payments.Gateways;
 using Portal.Payments.Sandbox;
+using Portal.Payments.TestInfrastructure;
 using Portal.Payments.Ui.Tests.Infrastructure;
 
 namespace Portal.Payments.Ui.Tests;

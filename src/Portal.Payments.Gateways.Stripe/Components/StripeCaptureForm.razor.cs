@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Components;
+using System.Globalization;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Logging;
 using Microsoft.JSInterop;
 using Portal.Payments.Services;
@@ -13,6 +15,7 @@ namespace Portal.Payments.Gateways.Stripe.Components;
 /// the resulting <c>pm_…</c> id comes back over the circuit, in <see cref="OnCaptured"/>.
 /// With <see cref="CustomerAction"/> set it captures nothing: it runs Stripe.js's <c>handleNextAction</c> for that
 /// PaymentIntent client secret (3-D Secure) and reports to <see cref="OnCustomerActionCompleted"/>.
+/// Its texts and Stripe.js's follow the user's UI culture (<see cref="StripeTexts"/>, <see cref="StripeLocale"/>).
 /// </summary>
 public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
 {
@@ -28,6 +31,7 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
     [Inject] private PortalAccess Access { get; set; } = null!;
     [Inject] private IJSRuntime JS { get; set; } = null!;
     [Inject] private ILogger<StripeCaptureForm> Logger { get; set; } = null!;
+    [Inject] private IStringLocalizer<StripeTexts> L { get; set; } = null!;
 
     /// <summary>Which kind of method to capture. Default Card.</summary>
     [Parameter] public PaymentMethodType Kind { get; set; } = PaymentMethodType.Card;
@@ -77,22 +81,23 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
 
             var scope = await Access.ForPayAsync();
             _email = scope.User.Email;
-            var (session, error) = await Gateway.BeginSetupAsync(scope.AccountId, Kind);
+            var (session, _) = await Gateway.BeginSetupAsync(scope.AccountId, Kind);
             if (session is null)
             {
-                _error = error;
+                // The gateway logged why; its answer is English, so the payer gets the form's own words.
+                _error = L["Capture.Unavailable"];
                 StateHasChanged();
                 return;
             }
             _module ??= await JS.InvokeAsync<IJSObjectReference>("import", ModulePath);
-            var mounted = await _module.InvokeAsync<MountResult>("mount", MountId, session.PublishableKey, session.ClientSecret, Kind.ToString());
+            var mounted = await _module.InvokeAsync<MountResult>("mount", MountId, session.PublishableKey, session.ClientSecret, Kind.ToString(), Locale);
             _ready = mounted.Ok;
-            _error = mounted.Ok ? null : mounted.Error ?? "The secure form could not be loaded. Reload the page and try again.";
+            _error = mounted.Ok ? null : Text(mounted.Code, mounted.Error, "Capture.NotLoaded");
             StateHasChanged();
         }
         catch (PortalAccessDeniedException ex)
         {
-            _error = ex.Message;
+            _error = L[ex.NotSignedIn ? "Capture.NotSignedIn" : "Capture.AccessDenied"];
             StateHasChanged();
         }
         catch (JSDisconnectedException)
@@ -102,7 +107,7 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
         catch (JSException ex)
         {
             Logger.LogWarning("Stripe capture form could not load: {Error}", ex.Message);
-            _error = "The secure form could not be loaded. Reload the page and try again.";
+            _error = L["Capture.NotLoaded"];
             StateHasChanged();
         }
     }
@@ -118,19 +123,19 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
         try
         {
             _module ??= await JS.InvokeAsync<IJSObjectReference>("import", ModulePath);
-            var result = await _module.InvokeAsync<NextActionResult>("handleNextAction", Gateway.PublishableKey, customerAction);
+            var result = await _module.InvokeAsync<NextActionResult>("handleNextAction", Gateway.PublishableKey, customerAction, Locale);
             return result.Completed
                 ? new CustomerActionOutcome(true)
-                : new CustomerActionOutcome(false, result.Error ?? "The payment was not confirmed with your card issuer.");
+                : new CustomerActionOutcome(false, Text(result.Code, result.Error, "Action.NotConfirmed"));
         }
         catch (JSDisconnectedException)
         {
-            return new CustomerActionOutcome(false, "The page was closed before the payment was confirmed.");
+            return new CustomerActionOutcome(false, L["Action.PageClosed"]);
         }
         catch (JSException ex)
         {
             Logger.LogWarning("Stripe handleNextAction failed: {Error}", ex.Message);
-            return new CustomerActionOutcome(false, "The confirmation window could not be opened. Try again.");
+            return new CustomerActionOutcome(false, L["Action.WindowFailed"]);
         }
     }
 
@@ -145,7 +150,7 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
         var name = _name?.Trim();
         if (string.IsNullOrEmpty(name))
         {
-            _nameError = IsCard ? "Enter the name on the card." : "Enter the account holder's name.";
+            _nameError = L[IsCard ? "Capture.NameMissingCard" : "Capture.NameMissingBank"];
             return;
         }
         _busy = true;
@@ -154,7 +159,7 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
             var result = await _module.InvokeAsync<ConfirmResult>("confirm", MountId, new { name, email = _email });
             if (result.PaymentMethodId is not { Length: > 0 } paymentMethod)
             {
-                _error = result.Error ?? "The details were not accepted. Check them and try again.";
+                _error = Text(result.Code, result.Error, "Capture.NotAccepted");
                 return;
             }
             if (OnCaptured is not null)
@@ -169,7 +174,7 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
         catch (JSException ex)
         {
             Logger.LogWarning("Stripe confirmation failed in the browser: {Error}", ex.Message);
-            _error = "The details could not be sent to Stripe. Try again.";
+            _error = L["Capture.NotSent"];
         }
         finally
         {
@@ -201,9 +206,26 @@ public partial class StripeCaptureForm : ComponentBase, IAsyncDisposable
         }
     }
 
-    internal sealed record MountResult(bool Ok, string? Error);
+    /// <summary>Stripe.js's locale for the user's UI culture, so Stripe's fields and messages match the form's language.</summary>
+    private static string Locale => StripeLocale.For(CultureInfo.CurrentUICulture);
 
-    internal sealed record ConfirmResult(string? PaymentMethodId, string? Error, string? Last4 = null);
+    /// <summary>
+    /// What to show for a failure from the browser: Stripe's own message (already in <see cref="Locale"/>'s language), or the
+    /// form's words for the script's own failure codes, or <paramref name="fallback"/>.
+    /// </summary>
+    private string Text(string? code, string? stripeMessage, string fallback) => code switch
+    {
+        "stripe-js" => L["Capture.StripeJsUnreachable"],
+        "not-ready" => L["Capture.NotReady"],
+        "no-bank-account" => L["Capture.NoBankLinked"],
+        "form-gone" => L["Capture.NotLoaded"],
+        _ => string.IsNullOrWhiteSpace(stripeMessage) ? L[fallback] : stripeMessage,
+    };
 
-    internal sealed record NextActionResult(bool Completed, string? Error);
+    /// <summary>The script's answer to <c>mount</c>: a Stripe message in <c>Error</c>, or one of its own failure codes in <c>Code</c>.</summary>
+    internal sealed record MountResult(bool Ok, string? Error, string? Code = null);
+
+    internal sealed record ConfirmResult(string? PaymentMethodId, string? Error, string? Last4 = null, string? Code = null);
+
+    internal sealed record NextActionResult(bool Completed, string? Error, string? Code = null);
 }

@@ -1,6 +1,7 @@
 // Portal.Payments Stripe capture: loads Stripe.js from Stripe (never bundled, never from our server), mounts the
 // Payment Element for cards, runs collectBankAccountForSetup for US bank accounts and handleNextAction for 3-D Secure.
-// Only the resulting payment method id (pm_…) goes back to the server.
+// Only the resulting payment method id (pm_…) goes back to the server. Stripe.js runs in the portal's language (locale);
+// Stripe's own messages come back as `error`, this script's own failures as a `code` the form words.
 const STRIPE_JS = "https://js.stripe.com/v3/";
 const clients = new Map();
 const mounted = new Map();
@@ -19,36 +20,41 @@ function loadStripe() {
         script.async = true;
         document.head.appendChild(script);
       }
-      script.addEventListener("load", () => (window.Stripe ? resolve(window.Stripe) : reject(new Error("Stripe.js did not start."))));
+      script.addEventListener("load", () => (window.Stripe ? resolve(window.Stripe) : reject(failure("stripe-js"))));
       script.addEventListener("error", () => {
         loading = undefined;
         script.remove();
-        reject(new Error("Stripe.js could not be loaded. Check the connection and reload the page."));
+        reject(failure("stripe-js"));
       });
     });
   }
   return loading;
 }
 
-async function client(publishableKey) {
+async function client(publishableKey, locale) {
   const Stripe = await loadStripe();
-  if (!clients.has(publishableKey)) {
-    clients.set(publishableKey, Stripe(publishableKey));
+  const key = `${publishableKey} ${locale || "auto"}`;
+  if (!clients.has(key)) {
+    clients.set(key, Stripe(publishableKey, { locale: locale || "auto" }));
   }
-  return clients.get(publishableKey);
+  return clients.get(key);
 }
 
 const idOf = (value) => (typeof value === "string" ? value : value && value.id) || null;
-const messageOf = (error) => (error && error.message) || "Something went wrong. Try again.";
+// A failure of this script itself, by code; the form words it in the portal's language.
+const failure = (code) => Object.assign(new Error(code), { portalCode: code });
+// Stripe's message (in Stripe.js's locale), or this script's code; neither when Stripe said nothing usable.
+const failureOf = (error) =>
+  error && error.portalCode ? { code: error.portalCode } : { error: (error && typeof error.message === "string" && error.message) || null };
 
-export async function mount(id, publishableKey, clientSecret, kind) {
+export async function mount(id, publishableKey, clientSecret, kind, locale) {
   try {
-    const stripe = await client(publishableKey);
+    const stripe = await client(publishableKey, locale);
     const entry = { stripe, clientSecret, kind };
     if (kind === "Card") {
       const container = document.getElementById(id);
       if (!container) {
-        return { ok: false, error: "The card form is not on the page any more." };
+        return { ok: false, code: "form-gone" };
       }
       entry.elements = stripe.elements({ clientSecret });
       // The name is typed in the portal's own field and sent with the confirmation.
@@ -58,7 +64,7 @@ export async function mount(id, publishableKey, clientSecret, kind) {
     mounted.set(id, entry);
     return { ok: true };
   } catch (error) {
-    return { ok: false, error: messageOf(error) };
+    return { ok: false, ...failureOf(error) };
   }
 }
 
@@ -74,7 +80,7 @@ function last4Of(paymentMethod) {
 export async function confirm(id, billing) {
   const entry = mounted.get(id);
   if (!entry) {
-    return { error: "The form is not ready yet." };
+    return { code: "not-ready" };
   }
   const billingDetails = { name: billing.name };
   if (billing.email) {
@@ -88,7 +94,7 @@ export async function confirm(id, billing) {
         confirmParams: { return_url: window.location.href, payment_method_data: { billing_details: billingDetails } },
       });
       if (result.error) {
-        return { error: messageOf(result.error) };
+        return failureOf(result.error);
       }
       return { paymentMethodId: idOf(result.setupIntent.payment_method), last4: last4Of(result.setupIntent.payment_method) };
     }
@@ -97,27 +103,27 @@ export async function confirm(id, billing) {
       params: { payment_method_type: "us_bank_account", payment_method_data: { billing_details: billingDetails } },
     });
     if (result.error) {
-      return { error: messageOf(result.error) };
+      return failureOf(result.error);
     }
     if (!result.setupIntent || result.setupIntent.status === "requires_payment_method") {
-      return { error: "No bank account was linked. Continue to try again." };
+      return { code: "no-bank-account" };
     }
     return { paymentMethodId: idOf(result.setupIntent.payment_method), last4: last4Of(result.setupIntent.payment_method) };
   } catch (error) {
-    return { error: messageOf(error) };
+    return failureOf(error);
   }
 }
 
-export async function handleNextAction(publishableKey, clientSecret) {
+export async function handleNextAction(publishableKey, clientSecret, locale) {
   try {
-    const stripe = await client(publishableKey);
+    const stripe = await client(publishableKey, locale);
     const result = await stripe.handleNextAction({ clientSecret });
     if (result.error) {
-      return { completed: false, error: messageOf(result.error) };
+      return { completed: false, ...failureOf(result.error) };
     }
     return { completed: true };
   } catch (error) {
-    return { completed: false, error: messageOf(error) };
+    return { completed: false, ...failureOf(error) };
   }
 }
 

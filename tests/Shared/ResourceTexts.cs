@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Resources;
 using System.Text.RegularExpressions;
 
-namespace Portal.Payments.Ui.Tests.Infrastructure;
+namespace Portal.Payments.TestInfrastructure;
 
 /// <summary>Built-in texts read straight from resources, and the check that German says everything English says.</summary>
 public static partial class ResourceTexts
