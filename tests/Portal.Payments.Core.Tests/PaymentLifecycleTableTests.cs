@@ -80,6 +80,23 @@ public sealed partial class PaymentLifecycleTableTests
         Assert.Equal(PaymentLifecycle.Transitions.Count, PaymentLifecycle.Transitions.Select(t => (t.From, t.To)).Distinct().Count());
     }
 
+    // The event sink and the reconciler end a returned or reversed charge through these two rules: from every state either
+    // of them can meet, the rule's answer is a move the table allows, and a return is "Returned" only once money had moved.
+    [Fact]
+    public void A_return_or_a_reversal_ends_every_open_payment_in_a_state_the_table_allows()
+    {
+        PaymentStatus[] open = [PaymentStatus.Charging, PaymentStatus.Unconfirmed, PaymentStatus.RequiresAction, PaymentStatus.Processing];
+        foreach (var from in open)
+        {
+            Assert.True(PaymentLifecycle.Allows(from, PaymentLifecycle.ReturnOrFail(from)), $"return from {from}");
+            Assert.True(PaymentLifecycle.Allows(from, PaymentLifecycle.RefundOrVoid(from, refunded: false)), $"void from {from}");
+            Assert.True(PaymentLifecycle.Allows(from, PaymentLifecycle.RefundOrVoid(from, refunded: true)), $"refund from {from}");
+        }
+        Assert.Equal([PaymentStatus.Processing, PaymentStatus.Succeeded, PaymentStatus.Unconfirmed],
+            Enum.GetValues<PaymentStatus>().Where(s => PaymentLifecycle.ReturnOrFail(s) == PaymentStatus.Returned).Order());
+        Assert.True(PaymentLifecycle.Allows(PaymentStatus.Succeeded, PaymentLifecycle.ReturnOrFail(PaymentStatus.Succeeded)));
+    }
+
     [Theory]
     [InlineData(GatewayErrorCode.Timeout)]
     [InlineData(GatewayErrorCode.Unavailable)]

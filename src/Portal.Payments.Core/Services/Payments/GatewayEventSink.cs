@@ -149,7 +149,7 @@ internal sealed class GatewayEventSink(
         ChargeStatus.Processing => from is PaymentStatus.Charging or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction ? PaymentStatus.Processing : null,
         ChargeStatus.RequiresAction => PaymentStatus.RequiresAction,
         ChargeStatus.Declined or ChargeStatus.Failed when !PaymentLifecycle.IsUnknownOutcome(e.ErrorCode) => PaymentStatus.Failed,
-        ChargeStatus.Returned => from is PaymentStatus.Processing or PaymentStatus.Succeeded or PaymentStatus.Unconfirmed ? PaymentStatus.Returned : PaymentStatus.Failed,
+        ChargeStatus.Returned => PaymentLifecycle.ReturnOrFail(from),
         ChargeStatus.Reversed => PaymentLifecycle.RefundOrVoid(from, e.Refunded),
         _ => null,
     };

@@ -155,6 +155,14 @@ public sealed class PaymentLifecycle(
     internal static PaymentStatus RefundOrVoid(PaymentStatus from, bool refunded) =>
         from == PaymentStatus.Succeeded || (refunded && Allows(from, PaymentStatus.Refunded)) ? PaymentStatus.Refunded : PaymentStatus.Failed;
 
+    /// <summary>
+    /// Where a debit the bank returned takes a payment in <paramref name="from"/>: Returned once money had moved (processing,
+    /// unconfirmed, succeeded); before that (being charged, awaiting the payer) the debit failed and nothing was collected.
+    /// One rule for gateway events and the reconciler's lookups.
+    /// </summary>
+    internal static PaymentStatus ReturnOrFail(PaymentStatus from) =>
+        from is PaymentStatus.Processing or PaymentStatus.Succeeded or PaymentStatus.Unconfirmed ? PaymentStatus.Returned : PaymentStatus.Failed;
+
     /// <summary>Gateway error codes that leave the outcome unknown: looked up later by key, never recorded as a failure.</summary>
     internal static bool IsUnknownOutcome(Gateways.GatewayErrorCode code) => code is Gateways.GatewayErrorCode.Timeout
         or Gateways.GatewayErrorCode.Unavailable or Gateways.GatewayErrorCode.InProgress or Gateways.GatewayErrorCode.IdempotencyConflict;

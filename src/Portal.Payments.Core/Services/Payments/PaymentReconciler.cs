@@ -134,9 +134,7 @@ internal sealed class PaymentReconciler(
             case ChargeStatus.RequiresAction:
                 return await AwaitingPayerAsync(gateway, payment, lookup, change, ct);
             case ChargeStatus.Returned:
-                // Returned after money moved (processing, unconfirmed, succeeded); before that (being charged, awaiting the
-                // payer) the debit failed and nothing was collected.
-                return await EndAsync(payment, from, from is PaymentStatus.Charging or PaymentStatus.RequiresAction ? PaymentStatus.Failed : PaymentStatus.Returned, lookup, change, ct);
+                return await EndAsync(payment, from, PaymentLifecycle.ReturnOrFail(from), lookup, change, ct);
             case ChargeStatus.Reversed:
                 // Refunded after money moved (the gateway says so), else voided with nothing charged.
                 return await EndAsync(payment, from, PaymentLifecycle.RefundOrVoid(from, lookup.Refunded), lookup, change, ct);
