@@ -18,7 +18,7 @@ namespace Portal.Payments.Gateways.Stripe.Tests.EndToEnd;
 [Collection(StripeHostCollection.Name)]
 public sealed partial class StripeBrowserTests(StripeHostFixture host, ITestOutputHelper output)
 {
-    private const string Card = "4242424242424242";
+    internal const string Card = "4242424242424242";
     private const string DecliningCard = "4000000000000341";
     private const string BankAccount = "000123456789";
     private const string ThreeDSecureCard = "4000002760003184";
@@ -303,7 +303,7 @@ public sealed partial class StripeBrowserTests(StripeHostFixture host, ITestOutp
         }
     }
 
-    private static async Task SignInAsync(IPage page, string user)
+    internal static async Task SignInAsync(IPage page, string user)
     {
         await page.GotoAsync("/login");
         await page.Locator($"button[data-user='{user}']").ClickAsync();
@@ -334,7 +334,7 @@ public sealed partial class StripeBrowserTests(StripeHostFixture host, ITestOutp
         await Expect(form).ToBeVisibleAsync();
     }
 
-    private static async Task<List<string>> SelectInvoicesAsync(IPage page, int count)
+    internal static async Task<List<string>> SelectInvoicesAsync(IPage page, int count)
     {
         await page.GotoAsync("/portal/invoices");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Open invoices", Level = 1 })).ToBeVisibleAsync();
@@ -369,7 +369,7 @@ public sealed partial class StripeBrowserTests(StripeHostFixture host, ITestOutp
         return numbers;
     }
 
-    private static async Task<ILocator> OpenPayPanelAsync(IPage page)
+    internal static async Task<ILocator> OpenPayPanelAsync(IPage page)
     {
         await page.GetByTestId("pay-selected").ClickAsync();
         var panel = page.GetByTestId("pay-panel");
@@ -377,7 +377,7 @@ public sealed partial class StripeBrowserTests(StripeHostFixture host, ITestOutp
         return panel;
     }
 
-    private static async Task AddCardInlineAsync(ILocator panel, IPage page, string number)
+    internal static async Task AddCardInlineAsync(ILocator panel, IPage page, string number)
     {
         var addNew = panel.GetByRole(AriaRole.Radio, new() { Name = "Add a payment method", Exact = true });
         if (!await addNew.IsCheckedAsync())

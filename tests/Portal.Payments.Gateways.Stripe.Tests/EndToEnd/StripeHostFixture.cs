@@ -21,11 +21,21 @@ public sealed class StripeHostFixture : IAsyncLifetime
 
     private readonly StringBuilder _output = new();
     private readonly SemaphoreSlim _browserLock = new(1, 1);
+    private readonly IReadOnlyDictionary<string, string> _settings;
     private Process? _process;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private string _stripeJs = "";
     private int _stripeJsLoads;
+
+    /// <summary>The shared host: the sample's settings as they are.</summary>
+    public StripeHostFixture()
+        : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <summary>A host of a test's own, with environment <paramref name="settings"/> on top (e.g. a short charge lease).</summary>
+    internal StripeHostFixture(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     /// <summary>Stripe's API stand-in the host and the browser talk to.</summary>
     public StripeStandIn StandIn { get; } = new();
@@ -45,14 +55,23 @@ public sealed class StripeHostFixture : IAsyncLifetime
         get { lock (_output) { return _output.ToString(); } }
     }
 
+    /// <summary>The host's SQLite database.</summary>
+    public string DatabasePath => Path.Combine(DataDirectory, "portal.db");
+
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
         _stripeJs = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "EndToEnd", "stripe-js-standin.js"));
-        var dll = HostSiteDll();
-        Assert.True(File.Exists(dll), $"The sample host is not built: {dll} does not exist.");
         Directory.CreateDirectory(DataDirectory);
         BaseUrl = $"http://127.0.0.1:{LoopbackPort.Next()}";
+        await StartAsync();
+    }
+
+    /// <summary>Starts the host (again, after <see cref="KillAsync"/>: same address, same data) and waits until it answers.</summary>
+    public async Task StartAsync()
+    {
+        var dll = HostSiteDll();
+        Assert.True(File.Exists(dll), $"The sample host is not built: {dll} does not exist.");
         var start = new ProcessStartInfo(DotnetHost(), [dll, "--urls", BaseUrl])
         {
             WorkingDirectory = DataDirectory,
@@ -77,6 +96,10 @@ public sealed class StripeHostFixture : IAsyncLifetime
         start.Environment["CustomerPortalPayments__Notifications__PortalBaseUrl"] = BaseUrl;
         start.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in _settings)
+        {
+            start.Environment[key] = value;
+        }
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -111,6 +134,18 @@ public sealed class StripeHostFixture : IAsyncLifetime
             }
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>Kills the host process at once (no shutdown: a crash), leaving its data as the moment left it.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process?.Dispose();
+        _process = null;
     }
 
     /// <summary>A new page in a new context, with Stripe.js and Stripe's API answered locally.</summary>
@@ -148,12 +183,7 @@ public sealed class StripeHostFixture : IAsyncLifetime
             await _browser.CloseAsync();
         }
         _playwright?.Dispose();
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process?.Dispose();
+        await KillAsync();
         StandIn.Dispose();
         try
         {
