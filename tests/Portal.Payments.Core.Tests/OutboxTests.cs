@@ -175,6 +175,49 @@ public abstract class OutboxTests(TestDatabase database)
         }
     }
 
+    // Review (notifications): a host's own sender (an email API, not SMTP) had no way to say a refusal is for good: an email
+    // to an address its provider refuses was tried OutboxMaxAttempts times over hours before anyone saw it.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_email_the_host_s_own_sender_refuses_for_good_is_dead_lettered_at_its_first_attempt_with_its_words(bool wrapped)
+    {
+        var sender = new RefusingForGoodSender(wrapped);
+        await using var h = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<INotificationSender>(sender)), o => o.OutboxMaxAttempts = 5);
+        var account = PortalHarness.NewAccount();
+        await EnqueueAsync(h, db => OutboxWriter.EnqueueEmail(db, new PortalEmail
+        {
+            Id = Guid.NewGuid(), To = "nobody@example.com", Subject = "Hello", TextBody = "Hi", Kind = NotificationKind.PaymentProcessed, AccountId = account,
+        }, h.Clock.GetUtcNow().UtcDateTime));
+
+        var deadBefore = (await h.Get<PaymentOperations>().GetReportAsync()).DeadLettered;
+        for (var i = 0; i < 3; i++)
+        {
+            await h.Get<OutboxProcessor>().RunDueAsync();
+            h.Clock.Advance(TimeSpan.FromHours(1));
+        }
+
+        var message = await MessageAsync(h, account);
+        Assert.Equal("The email service refused the recipient for good (invalid_recipient).", message.LastError);
+        Assert.Equal(1, sender.Calls);
+        Assert.Equal(1, message.Attempts);
+        Assert.NotNull(message.DeadLetteredAt);
+        Assert.Null(message.CompletedAt);
+        Assert.Equal(deadBefore + 1, (await h.Get<PaymentOperations>().GetReportAsync()).DeadLettered);
+    }
+
+    private sealed class RefusingForGoodSender(bool wrapped) : INotificationSender
+    {
+        public int Calls;
+
+        public Task SendAsync(PortalEmail email, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Calls);
+            var refusal = new EmailUndeliverableException("The email service refused the recipient for good (invalid_recipient).");
+            throw wrapped ? new AggregateException(refusal) : refusal;
+        }
+    }
+
     private sealed class FailingSender : INotificationSender
     {
         public volatile bool Fail = true;

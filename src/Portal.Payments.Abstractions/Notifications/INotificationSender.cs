@@ -51,6 +51,30 @@ public interface INotificationSender
     /// Sends one email; throw to have the outbox retry later. A MailKit <c>SmtpCommandException</c> (also wrapped in another
     /// exception) that refuses the recipient or the message for good — a 550, 551, 553 or 554 reply to RCPT TO or DATA
     /// that is not a 5.7.x policy refusal — gives the email up at once (dead-lettered with the relay's reply), not retried.
+    /// A sender of your own that knows a refusal is for good (an email API answering "invalid recipient", say) throws
+    /// <see cref="EmailUndeliverableException"/> for the same.
     /// </summary>
     Task SendAsync(PortalEmail email, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Thrown by an <see cref="INotificationSender"/> when an email can never be delivered as it was queued (the provider refused
+/// the recipient or the message for good): the outbox gives it up at its first attempt, dead-lettered with
+/// <see cref="Exception.Message"/> as its last error (operators see it and can replay it once the cause is fixed), instead
+/// of retrying it for hours. Also recognised wrapped in another exception. Throw any other exception for a failure worth
+/// trying again (the relay unreachable, a timeout, a rate limit).
+/// </summary>
+public class EmailUndeliverableException : Exception
+{
+    /// <summary>A refusal for good, in words an operator can act on (do not put the recipient's address in it if your logs must not hold it).</summary>
+    public EmailUndeliverableException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>As <see cref="EmailUndeliverableException(string)"/>, keeping the provider's own exception.</summary>
+    public EmailUndeliverableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }

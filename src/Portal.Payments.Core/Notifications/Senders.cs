@@ -155,7 +155,7 @@ internal sealed class SmtpNotificationSender(
 }
 
 /// <summary>An email that can never be sent as queued (its recipient is no email address): the outbox gives it up at once.</summary>
-internal sealed class UndeliverableEmailException(string message) : InvalidOperationException(message);
+internal sealed class UndeliverableEmailException(string message) : EmailUndeliverableException(message);
 
 /// <summary>
 /// Tells an SMTP relay's refusal of one email that no retry can change (the recipient's mailbox does not exist, its name
