@@ -8,7 +8,8 @@ namespace Portal.Payments.EndToEnd.Tests;
 /// <summary>
 /// Layout by element boxes in real Chromium: on a 1440 × 900 desktop the open-invoices grid fits the window with 20 and
 /// more rows above the fold and whole column titles; at 1280 nothing overflows; on a 390 px phone no page scrolls sideways
-/// and every action (pay, schedule, export, row actions, payment-method edit and delete) is inside the window and on top.
+/// and every action (pay, schedule, export, row actions, payment-method edit and delete) is inside the window and on top; the
+/// pay panel's amounts and amount-to-pay boxes are in sight without scrolling its lines sideways, at 1280 and on a phone.
 /// </summary>
 public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
 {
@@ -116,6 +117,35 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
     }, SuiteLanguage.Locale, nameof(At_1280_no_portal_page_overflows_the_window), 1280, 800);
 
     [Fact]
+    public Task At_1280_the_pay_panel_shows_every_amount_to_pay_and_the_selection_bar_every_button() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        await OpenInvoicesAsync(page);
+        foreach (var number in await InvoiceGridSteps.FirstSelectableAsync(page, 3))
+        {
+            await page.GetByRole(AriaRole.Checkbox, new() { Name = T("Select invoice {0}", number), Exact = true }).CheckAsync();
+        }
+        await page.GetByTestId("pay-selected").ClickAsync();
+        var panel = page.GetByTestId("pay-panel");
+        await Expect(panel.GetByTestId("amount-input")).ToHaveCountAsync(3);
+        await Expect(page.GetByTestId("selection-locked")).ToBeVisibleAsync();
+
+        // The amount-to-pay boxes are in the panel, not beyond its lines' sideways scroll (the 20-character boxes were).
+        await AssertPayLinesFitAsync(page);
+        // With a payment open the selection bar says it is locked; its buttons still lie inside the grid, none cut off.
+        var outside = await page.EvaluateAsync<string[]>("""
+            () => {
+                const grid = document.querySelector('[data-testid=grid-grid]').getBoundingClientRect();
+                return [...document.querySelectorAll('[data-testid=selection-bar] button')]
+                    .filter(b => b.getBoundingClientRect().right > grid.right + 0.5 || b.scrollWidth > b.clientWidth + 1)
+                    .map(b => `${b.textContent.trim()} (right ${Math.round(b.getBoundingClientRect().right)} of ${Math.round(grid.right)})`);
+            }
+            """);
+        Assert.True(outside.Length == 0, "Cut off at the grid's edge: " + string.Join(" | ", outside));
+        await AssertAccessibleAsync(page);
+    }, SuiteLanguage.Locale, nameof(At_1280_the_pay_panel_shows_every_amount_to_pay_and_the_selection_bar_every_button), 1280, 800);
+
+    [Fact]
     public Task On_a_390_phone_nothing_scrolls_sideways_and_every_invoice_action_is_reachable() => RunPageTest(async page =>
     {
         await SignInAsync(page, Users.Pat);
@@ -154,6 +184,11 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await page.GetByTestId("pay-selected").ClickAsync();
         await Expect(page.GetByTestId("pay-panel")).ToBeVisibleAsync();
         Assert.Equal(0, await SidewaysOverflowAsync(page));
+        // Its line is a card: the amounts and the amount-to-pay box in the window, each titled by its column.
+        await AssertPayLinesFitAsync(page);
+        var line = page.GetByTestId("pay-line").First;
+        await AssertReachableAsync(line.GetByTestId("amount-input"), "The amount-to-pay box");
+        await Expect(line.Locator($"td[data-label={CssString(T("Amount to pay"))}]")).ToHaveCountAsync(1);
         await AssertAccessibleAsync(page);
     }, SuiteLanguage.Locale, nameof(On_a_390_phone_nothing_scrolls_sideways_and_every_invoice_action_is_reachable), 390, 844);
 
@@ -196,6 +231,27 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
 
         await AssertPagesFitAsync(page, "/portal", "/portal/payments", "/portal/scheduled", "/portal/deposit", "/portal/autopay");
     }, SuiteLanguage.Locale, nameof(On_a_390_phone_payment_methods_can_be_edited_and_deleted_and_no_page_scrolls_sideways), 390, 844);
+
+    /// <summary>
+    /// Fails when the pay panel's lines scroll sideways in their frame (an amount or amount-to-pay box beyond the panel's
+    /// edge, out of sight until scrolled to) or a total sticks out of the panel.
+    /// </summary>
+    private static async Task AssertPayLinesFitAsync(IPage page)
+    {
+        var problems = await page.EvaluateAsync<string[]>("""
+            () => {
+                const panel = document.querySelector('[data-testid=pay-panel]');
+                const frame = panel.querySelector('[data-testid=pay-lines]').parentElement;
+                const edge = panel.getBoundingClientRect().right;
+                const out = [];
+                if (frame.scrollWidth > frame.clientWidth + 1) out.push(`the lines are ${frame.scrollWidth} px wide in a ${frame.clientWidth} px frame`);
+                for (const e of panel.querySelectorAll('[data-testid=amount-input], [data-testid=pay-totals] dd'))
+                    if (e.getBoundingClientRect().right > edge + 0.5) out.push(`${e.value ?? e.textContent.trim()} ends at ${Math.round(e.getBoundingClientRect().right)} px, the panel at ${Math.round(edge)}`);
+                return out;
+            }
+            """);
+        Assert.True(problems.Length == 0, "The pay panel does not fit: " + string.Join("; ", problems));
+    }
 
     /// <summary>Opens each page, fails when it is wider than the window, and scans it.</summary>
     private async Task AssertPagesFitAsync(IPage page, params string[] paths)
