@@ -46,6 +46,18 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
         await Expect(view.GetByRole(AriaRole.Heading, new() { Name = TKey("Receipt.Heading", "Receipt {0}", receipt), Level = 1 })).ToBeVisibleAsync();
         await Expect(view.GetByTestId("receipt-lines")).ToContainTextAsync(invoice);
         await Expect(view.GetByTestId("receipt-amount")).ToHaveTextAsync(new Regex(Regex.Escape(123.45m.ToString("N2", SuiteLanguage.Culture))));
+        // Its links drawn as buttons (Save as PDF, Export remittance CSV) centre their words as the Print button does;
+        // they were set to display: inline-block, their words at the top of the box.
+        var offCentre = await view.Locator("a.pp-button").EvaluateAllAsync<string[]>("""
+            links => links.map(a => {
+                const range = document.createRange();
+                range.selectNodeContents(a);
+                const words = range.getBoundingClientRect(), box = a.getBoundingClientRect();
+                const off = (words.top + words.height / 2) - (box.top + box.height / 2);
+                return Math.abs(off) > 2 ? `${a.textContent.trim()} (${off.toFixed(1)} px)` : '';
+            }).filter(t => t)
+            """);
+        Assert.True(offCentre.Length == 0, "Words off the centre of their button: " + string.Join(", ", offCentre));
         await AssertAccessibleAsync(page);
         var pdf = await page.RunAndWaitForDownloadAsync(() => view.GetByTestId("receipt-pdf").ClickAsync());
         Assert.EndsWith(".pdf", pdf.SuggestedFilename, StringComparison.Ordinal);
