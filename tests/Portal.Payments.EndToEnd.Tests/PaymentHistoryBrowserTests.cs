@@ -67,6 +67,20 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
     });
 
 
+    [Fact]
+    public Task On_a_390_phone_a_receipt_with_a_long_gateway_reference_does_not_scroll_sideways() => RunPageTest(async page =>
+    {
+        // A sandbox charge id is one unbroken word of 36 characters: it widened the page to 494 px.
+        var (_, receipt, _) = await FindNewPaymentAsync(page, "HSTP", "sbx_ch_3238f62e5cc24fd4a3891067a5c1e2d4");
+        await page.GetByTestId("history-receipt-link").First.ClickAsync();
+        var view = page.GetByTestId("receipt");
+        await Expect(view.GetByRole(AriaRole.Heading, new() { Name = TKey("Receipt.Heading", "Receipt {0}", receipt), Level = 1 })).ToBeVisibleAsync();
+        await Expect(view.GetByTestId("receipt-facts")).ToContainTextAsync("sbx_ch_3238f62e5cc24fd4a3891067a5c1e2d4");
+        var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        Assert.True(overflow <= 0, $"The receipt is {overflow} px wider than the 390 px window.");
+        await AssertAccessibleAsync(page);
+    }, SuiteLanguage.Locale, nameof(On_a_390_phone_a_receipt_with_a_long_gateway_reference_does_not_scroll_sideways), 390, 844);
+
     // Review (history): the status column's filter listed "Processing" twice (a payment being charged reads so too).
     [Fact]
     public Task The_status_filter_lists_each_status_once_and_processing_narrows_the_rows() => RunPageTest(async page =>
@@ -120,10 +134,10 @@ public sealed class PaymentHistoryBrowserTests(HostSiteFixture host, ITestOutput
     /// A paid payment of a new invoice (its number tagged <paramref name="tag"/>), then Pat signed in, the history opened
     /// from the navigation and searched for that invoice: its row alone.
     /// </summary>
-    private async Task<(string Invoice, string Receipt, ILocator Search)> FindNewPaymentAsync(IPage page, string tag)
+    private async Task<(string Invoice, string Receipt, ILocator Search)> FindNewPaymentAsync(IPage page, string tag, string? gatewayReference = null)
     {
         var invoice = $"INV-{tag}-{Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()}";
-        var (_, receipt) = await PaymentSeed.InsertPaymentAsync(Host, "ACME", invoice, tag);
+        var (_, receipt) = await PaymentSeed.InsertPaymentAsync(Host, "ACME", invoice, tag, gatewayReference);
         await SignInAsync(page, Users.Pat);
         await OpenHistoryFromNavAsync(page);
         var search = page.GetByRole(AriaRole.Searchbox, new() { Name = T("Search payments") });
