@@ -154,6 +154,23 @@ internal sealed class SmtpNotificationSender(
     }
 }
 
+/// <summary>Looks through an exception and the exceptions it wraps.</summary>
+internal static class ExceptionChain
+{
+    /// <summary>The first exception of type <typeparamref name="T"/> in <paramref name="exception"/>'s chain (itself, then what it wraps), or null.</summary>
+    public static T? Find<T>(Exception? exception) where T : Exception
+    {
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is T found)
+            {
+                return found;
+            }
+        }
+        return null;
+    }
+}
+
 /// <summary>An email that can never be sent as queued (its recipient is no email address): the outbox gives it up at once.</summary>
 internal sealed class UndeliverableEmailException(string message) : EmailUndeliverableException(message);
 
@@ -179,29 +196,26 @@ internal static class SmtpRefusal
     /// </summary>
     public static bool IsRefusal(Exception exception, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? reason, out bool permanent)
     {
-        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        if (ExceptionChain.Find<SmtpCommandException>(exception) is not { } refusal)
         {
-            if (ex is SmtpCommandException refusal)
-            {
-                permanent = IsPermanent(refusal);
-                var stage = refusal.ErrorCode switch
-                {
-                    SmtpErrorCode.RecipientNotAccepted => $" to RCPT TO {refusal.Mailbox?.Address}".TrimEnd(),
-                    SmtpErrorCode.SenderNotAccepted => $" to MAIL FROM {refusal.Mailbox?.Address}".TrimEnd(),
-                    SmtpErrorCode.MessageNotAccepted => " to DATA",
-                    _ => "",
-                };
-                var reply = $"{(int)refusal.StatusCode} {refusal.Message.Trim()}".TrimEnd().TrimEnd('.');
-                reason = permanent
-                    ? $"The mail relay refused the email permanently{stage}: {reply} — not retried" +
-                      (refusal.ErrorCode == SmtpErrorCode.RecipientNotAccepted ? " (the address is the PortalUser.Email your IPortalUserContext gave for the user)." : ".")
-                    : $"The mail relay refused the email{stage}: {reply} — retried later.";
-                return true;
-            }
+            reason = null;
+            permanent = false;
+            return false;
         }
-        reason = null;
-        permanent = false;
-        return false;
+        permanent = IsPermanent(refusal);
+        var stage = refusal.ErrorCode switch
+        {
+            SmtpErrorCode.RecipientNotAccepted => $" to RCPT TO {refusal.Mailbox?.Address}".TrimEnd(),
+            SmtpErrorCode.SenderNotAccepted => $" to MAIL FROM {refusal.Mailbox?.Address}".TrimEnd(),
+            SmtpErrorCode.MessageNotAccepted => " to DATA",
+            _ => "",
+        };
+        var reply = $"{(int)refusal.StatusCode} {refusal.Message.Trim()}".TrimEnd().TrimEnd('.');
+        reason = permanent
+            ? $"The mail relay refused the email permanently{stage}: {reply} — not retried" +
+              (refusal.ErrorCode == SmtpErrorCode.RecipientNotAccepted ? " (the address is the PortalUser.Email your IPortalUserContext gave for the user)." : ".")
+            : $"The mail relay refused the email{stage}: {reply} — retried later.";
+        return true;
     }
 
     private static bool IsPermanent(SmtpCommandException refusal)

@@ -213,7 +213,7 @@ internal sealed class OutboxProcessor(
             error = null;
             cancelled = true;
         }
-        catch (Exception ex) when (message.Kind == OutboxKind.Email && Undeliverable(ex) is { } undeliverable)
+        catch (Exception ex) when (message.Kind == OutboxKind.Email && ExceptionChain.Find<EmailUndeliverableException>(ex) is { } undeliverable)
         {
             // Addressed to something that is no email address, or refused for good by the host's own sender: it never goes,
             // however often tried.
@@ -241,19 +241,6 @@ internal sealed class OutboxProcessor(
         PortalPaymentsTelemetry.DeliveryDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             new KeyValuePair<string, object?>("kind", message.Kind.ToString()), new KeyValuePair<string, object?>("result", result));
         return new Delivery(error, timedOut, cancelled, permanent);
-    }
-
-    /// <summary>The <see cref="EmailUndeliverableException"/> that is <paramref name="exception"/> or that it wraps, if any.</summary>
-    private static EmailUndeliverableException? Undeliverable(Exception exception)
-    {
-        for (var ex = exception; ex is not null; ex = ex.InnerException)
-        {
-            if (ex is EmailUndeliverableException undeliverable)
-            {
-                return undeliverable;
-            }
-        }
-        return null;
     }
 
     /// <summary>
