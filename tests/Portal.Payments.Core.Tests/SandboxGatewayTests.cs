@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
-using System.Text;
 using Portal.Payments.Core.Tests.Infrastructure;
 using Portal.Payments.Gateways;
 using Portal.Payments.Sandbox;
+using Portal.Payments.TestInfrastructure;
 using Portal.Payments.Testing;
 using Xunit;
 
@@ -109,19 +109,18 @@ public abstract class SandboxGatewayTests(TestDatabase database)
         await using var h = new PortalHarness(database);
         var gateway = h.Get<SandboxGateway>();
         var captured = gateway.CaptureCard(new SandboxCardInput("4242 4242 4242 4242", 12, 2030, "987", "Pat", null));
-        var payload = Encoding.UTF8.GetString(Convert.FromBase64String(Pad(captured.Method!.Token["sbx_cap_".Length..])));
-        Assert.DoesNotContain("4242424242424242", payload);
-        Assert.DoesNotContain("987", payload);
+        var token = captured.Method!.Token;
+        Assert.DoesNotContain("4242424242424242", CaptureTokens.Decode(token));
+        Assert.All(CaptureTokens.Values(token), text => Assert.DoesNotContain("987", text));
+        Assert.Matches("^[0-9a-f]{16}$", CaptureTokens.Nonce(token));
         Assert.Equal("4242", captured.Method.Last4);
         Assert.Equal("Visa", captured.Method.BrandOrBank);
         var bank = gateway.CaptureBankAccount(new SandboxBankInput("110000000", "000123456789", "Acme", BankAccountType.Savings, BankAccountHolderType.Business));
-        Assert.DoesNotContain("000123456789", Encoding.UTF8.GetString(Convert.FromBase64String(Pad(bank.Method!.Token["sbx_cap_".Length..]))));
-
-        static string Pad(string b64)
-        {
-            b64 = b64.Replace('-', '+').Replace('_', '/');
-            return b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '=');
-        }
+        Assert.DoesNotContain("000123456789", CaptureTokens.Decode(bank.Method!.Token));
+        var stored = await gateway.StoreMethodAsync(new StoreMethodRequest("ACME", token, Guid.NewGuid().ToString("N")));
+        Assert.True(stored.Succeeded, stored.Message);
+        Assert.DoesNotContain("4242424242424242", stored.Method!.Token);
+        Assert.DoesNotContain("4242424242424242", CaptureTokens.Decode(stored.Method.Token));
     }
 
     [Fact]
