@@ -18,6 +18,19 @@ public class LocalizationTests : PortalTestContext
     public void German_has_every_English_text_with_the_same_placeholders() =>
         ResourceTexts.AssertGermanMatchesEnglish(PortalStringLocalizer.Resources, atLeast: 101);
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("de")]
+    public void Every_refusal_that_is_a_whole_sentence_ends_with_a_full_stop(string culture)
+    {
+        // Texts beginning with a placeholder ("{0} is already cancelled") are parts of a sentence the caller finishes.
+        var sentences = ResourceTexts.Of(PortalStringLocalizer.Resources, CultureInfo.GetCultureInfo(culture))
+            .Where(t => t.Key.StartsWith("Error.", StringComparison.Ordinal) && !t.Value.StartsWith('{'))
+            .ToList();
+        Assert.True(sentences.Count >= 20, $"only {sentences.Count} refusals");
+        Assert.All(sentences, t => Assert.True(t.Value.TrimEnd().EndsWith('.') || t.Value.TrimEnd().EndsWith('?'), $"{t.Key}: \"{t.Value}\""));
+    }
+
     [Fact]
     public async Task A_German_user_sees_the_open_invoices_in_German_with_German_amounts()
     {

@@ -31,7 +31,7 @@ public sealed class PaymentService(
     public const string AmountsChangedMessage = "The amounts changed since you reviewed them; review the new total and confirm again.";
 
     /// <summary>The message when the selected credits cover the selected invoices.</summary>
-    public const string CreditsCoverInvoicesMessage = "The selected credits cover the selected invoices; select fewer credits or more invoices";
+    public const string CreditsCoverInvoicesMessage = "The selected credits cover the selected invoices; select fewer credits or more invoices.";
 
     /// <summary>The refusal of a pay-now or scheduling confirmation without a usable idempotency key (shared with scheduling).</summary>
     internal static readonly PortalFieldError FormExpired =
