@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Payments.Core.Tests.Infrastructure;
+using Portal.Payments.Data;
 using Portal.Payments.Gateways;
 using Portal.Payments.Sandbox;
 using Portal.Payments.TestInfrastructure;
@@ -148,7 +149,31 @@ public abstract class SandboxGatewayTests(TestDatabase database)
     }
 }
 
-public sealed class SandboxGatewayTests_Sqlite(SqliteDatabase db) : SandboxGatewayTests(db), IClassFixture<SqliteDatabase>;
+public sealed class SandboxGatewayTests_Sqlite(SqliteDatabase db) : SandboxGatewayTests(db), IClassFixture<SqliteDatabase>
+{
+    [Fact]
+    public async Task Storing_a_method_on_SQLite_waits_its_turn_in_the_write_lane()
+    {
+        await using var h = new PortalHarness(db);
+        var gateway = h.Get<SandboxGateway>();
+        var lane = h.Get<DatabaseWriteLane>();
+        Assert.True(lane.Serialized);
+        var captured = gateway.CaptureCard(new SandboxCardInput("4242424242424242", 12, 2030, "123", "Pat Payer", "02139"));
+        var release = new TaskCompletionSource();
+        var held = new TaskCompletionSource();
+        var other = lane.RunAsync(async () => { held.SetResult(); await release.Task; });
+        await held.Task;
+
+        var store = gateway.StoreMethodAsync(new StoreMethodRequest("ACME", captured.Method!.Token, Guid.NewGuid().ToString("N")));
+        // Another write holds the lane: the store's own write must wait for it (it would be done in milliseconds).
+        Assert.NotSame(store, await Task.WhenAny(store, Task.Delay(TimeSpan.FromMilliseconds(500))));
+
+        release.SetResult();
+        await other;
+        var stored = await store.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(stored.Succeeded, stored.Message);
+    }
+}
 
 public sealed class SandboxGatewayTests_Postgres(PostgresDatabase db) : SandboxGatewayTests(db), IClassFixture<PostgresDatabase>;
 

@@ -221,7 +221,9 @@ public sealed class SandboxGateway : PaymentGatewayBase
             });
             try
             {
-                await db.SaveChangesAsync(cancellationToken);
+                // In the write lane as the sandbox's charges are: on SQLite a store beside the runner's writes would
+                // otherwise sleep on the database's single writer lock.
+                await lane.RunAsync(() => db.SaveChangesAsync(cancellationToken), cancellationToken);
                 return new StoreMethodResult { Method = p.ToDetails(token) };
             }
             catch (DbUpdateException)
