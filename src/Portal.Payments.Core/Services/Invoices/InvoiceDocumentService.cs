@@ -18,6 +18,7 @@ public sealed class InvoiceDocumentService(
     IDbContextFactory<PaymentsDbContext> dbFactory,
     IErpAdapter erp,
     IOptions<PortalPaymentsOptions> options,
+    TimeProvider clock,
     ILogger<InvoiceDocumentService> logger)
 {
     /// <summary>The document of an invoice of the signed-in account.</summary>
@@ -40,17 +41,17 @@ public sealed class InvoiceDocumentService(
     }
 
     /// <summary>
-    /// Asks the ERP within <see cref="PortalPaymentsOptions.ErpRequestTimeout"/>: the adapter's token is cancelled then,
-    /// and the wait ends even when an adapter ignores it. A timeout or an adapter failure is "unavailable", not a crash.
+    /// Asks the ERP within <see cref="PortalPaymentsOptions.ErpRequestTimeout"/> on the injected clock, as every other
+    /// time limit of the portal (<see cref="TimeLimit"/>): the adapter's token is cancelled then, and the wait ends even
+    /// when an adapter ignores it. A timeout or an adapter failure is "unavailable", not a crash.
     /// </summary>
     private async Task<ErpDocument?> FromErpAsync(string accountId, string externalId, string number, CancellationToken cancellationToken)
     {
         var timeout = options.Value.ErpRequestTimeout;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
         try
         {
-            return await erp.GetDocumentAsync(accountId, externalId, deadline.Token).WaitAsync(timeout, cancellationToken);
+            return await TimeLimit.RunAsync(c => erp.GetDocumentAsync(accountId, externalId, c), timeout, clock,
+                "The request for the invoice's document got no answer from the ERP", nameof(PortalPaymentsOptions.ErpRequestTimeout), cancellationToken);
         }
         catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
