@@ -96,7 +96,7 @@ public sealed class StripeCaptureFormTests : BunitContext, IAsyncLifetime
         cut.Find("input").Input("Pat Payer");
         cut.Find("button").Click();
 
-        cut.WaitForAssertion(() => Assert.Equal("Your card was declined.", cut.Find("[data-testid=stripe-error]").TextContent));
+        cut.WaitForAssertion(() => Assert.Equal("Your card was declined.", cut.Find("[data-testid=stripe-error]").TextContent), TimeSpan.FromSeconds(10));
         Assert.False(captured);
     }
 

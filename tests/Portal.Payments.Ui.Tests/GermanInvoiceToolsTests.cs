@@ -11,6 +11,9 @@ namespace Portal.Payments.Ui.Tests;
 /// <summary>The invoice preview dialog and the spreadsheet view for a German user.</summary>
 public class GermanInvoiceToolsTests : BunitContext
 {
+    /// <summary>How long to wait for a render that follows async work: bUnit's own default (one second) is short on a loaded machine.</summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
     private const string ModulePath = "./_content/Portal.Payments.Ui/js/invoice-preview.js";
 
     public GermanInvoiceToolsTests()
@@ -48,7 +51,7 @@ public class GermanInvoiceToolsTests : BunitContext
         cut.FindAll("button")[0].Click();
 
         cut.WaitForAssertion(() => Assert.Equal("Das Dokument lässt sich hier nicht drucken. Wählen Sie „In neuem Tab öffnen“ und drucken Sie es dort.",
-            cut.Find("[role=alert]").TextContent.Trim()));
+            cut.Find("[role=alert]").TextContent.Trim()), Timeout);
         Assert.DoesNotContain("Invoice", cut.Markup);
         Assert.DoesNotContain("new tab", cut.Markup);
         Assert.DoesNotMatch(@"(>|"")\s*(Preview|Dialog)\.[A-Z]\w*", cut.Markup);
@@ -61,7 +64,7 @@ public class GermanInvoiceToolsTests : BunitContext
         var pending = new TaskCompletionSource<GridPage<string>>();
         var cut = RenderSheet((skip, _, _) => skip == 0 ? Task.FromResult(new GridPage<string>(["INV-1"], 500)) : pending.Task);
 
-        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("td"), c => c.TextContent.Trim() == "Wird geladen …"));
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("td"), c => c.TextContent.Trim() == "Wird geladen …"), Timeout);
         Assert.DoesNotContain("Loading", cut.Markup);
     }
 
@@ -76,13 +79,13 @@ public class GermanInvoiceToolsTests : BunitContext
             : Task.FromResult(new GridPage<string>(["INV-1"], 1)));
 
         cut.WaitForAssertion(() => Assert.Equal("Die Zeilen konnten gerade nicht geladen werden. Bitte versuchen Sie es gleich noch einmal.",
-            cut.Find("[role=alert]").TextContent.Trim()));
+            cut.Find("[role=alert]").TextContent.Trim()), Timeout);
         Assert.Equal("Erneut versuchen", cut.Find("[data-testid=spreadsheet-retry]").TextContent.Trim());
 
         fail = false;
         cut.Find("[data-testid=spreadsheet-retry]").Click();
-        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("td"), c => c.TextContent.Trim() == "INV-1"));
-        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=alert]")));
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("td"), c => c.TextContent.Trim() == "INV-1"), Timeout);
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=alert]")), Timeout);
         Assert.Empty(cut.FindAll("[data-testid=spreadsheet-retry]"));
     }
 
@@ -94,6 +97,6 @@ public class GermanInvoiceToolsTests : BunitContext
 
         var cut = RenderSheet((_, _, _) => Task.FromException<GridPage<string>>(refusal.ToException()));
 
-        cut.WaitForAssertion(() => Assert.Equal("Der Betrag für INV-1 muss größer als null sein.", cut.Find("[role=alert]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal("Der Betrag für INV-1 muss größer als null sein.", cut.Find("[role=alert]").TextContent.Trim()), Timeout);
     }
 }

@@ -100,7 +100,7 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
 
         text.Input("Freight damaged");
 
-        cut.WaitForAssertion(() => Assert.Equal("15 / 2,000", cut.Find("[data-testid=comment-counter]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal("15 / 2,000", cut.Find("[data-testid=comment-counter]").TextContent.Trim()), Timeout);
     }
 
     [Fact]
@@ -215,7 +215,7 @@ public class InvoiceCommentsPanelTests : PaymentMethodTestContext
         var cut = RenderPanel(invoice);
 
         Input(cut, "Add a comment").Input(new string('a', 2001));
-        cut.WaitForAssertion(() => Assert.Equal("2,001 / 2,000", cut.Find("[data-testid=comment-counter]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal("2,001 / 2,000", cut.Find("[data-testid=comment-counter]").TextContent.Trim()), Timeout);
         Assert.Contains("pp-counter-over", cut.Find("[data-testid=comment-counter]").ClassList);
         Button(cut, "Add comment").Click();
 

@@ -11,6 +11,9 @@ namespace Portal.Payments.Ui.Tests;
 /// <summary>The invoice preview dialog: accessible modal, sandboxed document frame, Print, Escape and focus.</summary>
 public class InvoicePreviewDialogTests : BunitContext
 {
+    /// <summary>How long to wait for a render that follows async work: bUnit's own default (one second) is short on a loaded machine.</summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
     private const string ModulePath = "./_content/Portal.Payments.Ui/js/invoice-preview.js";
     private readonly BunitJSModuleInterop _module;
     private int _closed;
@@ -98,7 +101,7 @@ public class InvoicePreviewDialogTests : BunitContext
 
         Button(cut, "Print").Click();
 
-        cut.WaitForAssertion(() => Assert.Contains("Open in new tab", cut.Find("[role=alert]").TextContent));
+        cut.WaitForAssertion(() => Assert.Contains("Open in new tab", cut.Find("[role=alert]").TextContent), Timeout);
         Assert.Equal(0, _closed);
     }
 

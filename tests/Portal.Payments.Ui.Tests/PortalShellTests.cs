@@ -6,6 +6,9 @@ namespace Portal.Payments.Ui.Tests;
 
 public class PortalShellTests : ShellTestContext
 {
+    /// <summary>How long to wait for a render that follows async work: bUnit's own default (one second) is short on a loaded machine.</summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
     private static readonly RenderFragment Content = b =>
     {
         b.OpenElement(0, "p");
@@ -27,7 +30,7 @@ public class PortalShellTests : ShellTestContext
             var error = cut.Find("[data-testid=portal-setup-error]").TextContent;
             Assert.Contains("<script src=\"_content/Radzen.Blazor/Radzen.Blazor.js\"></script>", error);
             Assert.Contains("<RadzenTheme Theme=\"material\" />", error);
-        });
+        }, Timeout);
         // The same words go to the browser console.
         Assert.Contains(JSInterop.Invocations, i => i.Identifier == "report");
     }
@@ -42,7 +45,7 @@ public class PortalShellTests : ShellTestContext
         var cut = Render<PortalShell>(p => p.AddChildContent(Content));
 
         cut.WaitForAssertion(() => Assert.Contains("<link rel=\"stylesheet\" href=\"@Assets[\"YourApp.styles.css\"]\" />",
-            cut.Find("[data-testid=portal-setup-error]").TextContent));
+            cut.Find("[data-testid=portal-setup-error]").TextContent), Timeout);
         Assert.DoesNotContain("component-styles", cut.Find("[data-testid=portal-setup-error]").TextContent);
     }
 
@@ -59,7 +62,7 @@ public class PortalShellTests : ShellTestContext
             var error = cut.Find("[data-testid=portal-setup-error]").TextContent;
             Assert.Contains("_content/Portal.Payments.Ui/ are not served", error);
             Assert.Contains("UseStaticWebAssets()", error);
-        });
+        }, Timeout);
         Assert.Equal("Invoice list", cut.Find("[data-testid=child]").TextContent);
     }
 
