@@ -532,7 +532,7 @@ public abstract class OutboxTests(TestDatabase database)
         using var stopping = new CancellationTokenSource();
         var run = h.Get<OutboxProcessor>().RunDueAsync(stopping.Token);
         await relay.Hanging.WaitAsync(TimeSpan.FromSeconds(30));
-        for (var i = 0; i < 100 && relay.Sent.Count < 3; i++)
+        for (var i = 0; i < 600 && relay.Sent.Count < 3; i++)   // up to 30 s: the three go out at once, but a loaded box is slow
         {
             await Task.Delay(50);
         }
