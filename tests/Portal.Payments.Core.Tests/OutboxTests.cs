@@ -61,7 +61,7 @@ public abstract class OutboxTests(TestDatabase database)
     {
         await using var h = new PortalHarness(database);
         var account = PortalHarness.NewAccount();
-        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         var posting = Posting(account, item);
         await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, posting, h.Clock.GetUtcNow().UtcDateTime));
 
@@ -78,7 +78,7 @@ public abstract class OutboxTests(TestDatabase database)
         var state = new FlakyErpState { FailuresLeft = 2 };
         await using var h = new PortalHarness(database, b => { b.Services.AddSingleton(state); b.AddErpAdapter<FlakyErp>(); });
         var account = PortalHarness.NewAccount();
-        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), h.Clock.GetUtcNow().UtcDateTime));
         var outbox = h.Get<OutboxProcessor>();
 
@@ -313,7 +313,7 @@ public abstract class OutboxTests(TestDatabase database)
             b.Services.AddSingleton(sender).AddScoped<INotificationSender>(sp => sp.GetRequiredService<RecordingNotificationSender>());
         }, o => o.OutboxDeliveryTimeout = DeliveryTimeout);
         var erp = (HangingPostErp)h.Get<IErpAdapter>();
-        var item = (await erp.PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await erp.PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         var posting = Posting(account, item);
         var email = Email(account);
         await EnqueueAsync(h, db =>
@@ -447,7 +447,7 @@ public abstract class OutboxTests(TestDatabase database)
         var relay = new BlockingSender();
         await using var h = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<INotificationSender>(relay)), o => o.RunBackgroundServices = true);
         var account = PortalHarness.NewAccount();
-        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         await EnqueueAsync(h, db => OutboxWriter.EnqueueEmail(db, Email(account), h.Clock.GetUtcNow().UtcDateTime));
         var loops = h.Root.GetServices<IHostedService>().Where(s => s.GetType().Namespace == typeof(OutboxProcessor).Namespace).ToList();
         Assert.NotEmpty(loops);
@@ -579,7 +579,7 @@ public abstract class OutboxTests(TestDatabase database)
         var calls = 0;
         await using var h = new PortalHarness(database, b => b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp =>
             new RefusingErp(sp.GetRequiredService<DemoErpAdapter>(), account, refusal, () => Interlocked.Increment(ref calls)))));
-        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), h.Clock.GetUtcNow().UtcDateTime));
 
         await h.Get<OutboxProcessor>().RunDueAsync();
@@ -605,7 +605,7 @@ public abstract class OutboxTests(TestDatabase database)
             new RefusingErp(sp.GetRequiredService<DemoErpAdapter>(), account, "ERP is down", () => Interlocked.Increment(ref calls))));
         await using var a = new PortalHarness(database, b => { Refusing(b); b.AddDbInterceptor(pause); });
         await using var other = new PortalHarness(database, Refusing);
-        var item = (await other.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await other.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         await EnqueueAsync(other, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), other.Clock.GetUtcNow().UtcDateTime));
 
         // Node A chooses the due message, then pauses before its claim; the other node tries it and reschedules it.
@@ -637,7 +637,7 @@ public abstract class OutboxTests(TestDatabase database)
             b.AddDbInterceptor(choose);
         }, o => o.OutboxDeliveryTimeout = DeliveryTimeout);
         var erp = (HangingPostErp)h.Get<IErpAdapter>();
-        var item = (await erp.PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await erp.PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, Posting(account, item), h.Clock.GetUtcNow().UtcDateTime));
 
         choose.Arm();
@@ -664,7 +664,7 @@ public abstract class OutboxTests(TestDatabase database)
             b.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
             b.Services.Replace(ServiceDescriptor.Singleton<IErpAdapter>(sp => new NumberingErp(sp.GetRequiredService<DemoErpAdapter>(), account)));
         });
-        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         var posting = Posting(account, item);
         await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, posting, h.Clock.GetUtcNow().UtcDateTime));
 
@@ -775,7 +775,7 @@ public abstract class OutboxTests(TestDatabase database)
     {
         await using var h = new PortalHarness(database);
         var account = PortalHarness.NewAccount();
-        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await h.Get<IErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         var now = h.Clock.GetUtcNow().UtcDateTime;
         await EnqueueAsync(h, db =>
         {
@@ -816,7 +816,7 @@ public abstract class OutboxTests(TestDatabase database)
         var state = new AsyncDisposableErpState();
         await using var h = new PortalHarness(database, b => { b.Services.AddSingleton(state); b.AddErpAdapter<AsyncDisposableErp>(); });
         var account = PortalHarness.NewAccount();
-        var item = (await h.Get<DemoErpAdapter>().PullOpenItemsAsync(account, null, 5)).Items.First(i => i.Type == OpenItemType.Invoice);
+        var item = (await h.Get<DemoErpAdapter>().PullOpenItemsAsync(account, null, 40)).Items.First(i => i.Type == OpenItemType.Invoice);
         var posting = Posting(account, item);
         await EnqueueAsync(h, db => OutboxWriter.EnqueuePayment(db, posting, h.Clock.GetUtcNow().UtcDateTime));
 
