@@ -9,7 +9,8 @@ namespace Portal.Payments.EndToEnd.Tests;
 /// Layout by element boxes in real Chromium: on a 1440 × 900 desktop the open-invoices grid fits the window with 20 and
 /// more rows above the fold and whole column titles; at 1280 nothing overflows; on a 390 px phone no page scrolls sideways
 /// and every action (pay, schedule, export, row actions, payment-method edit and delete) is inside the window and on top; the
-/// pay panel's amounts and amount-to-pay boxes are in sight without scrolling its lines sideways, at 1280 and on a phone.
+/// pay panel's amounts and amount-to-pay boxes are in sight without scrolling its lines sideways, at 1280 and on a phone; on a
+/// phone a grid's "nothing matches" message wraps inside the window.
 /// </summary>
 public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper output) : PortalBrowserTest(host, output)
 {
@@ -231,6 +232,53 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
 
         await AssertPagesFitAsync(page, "/portal", "/portal/payments", "/portal/scheduled", "/portal/deposit", "/portal/autopay");
     }, SuiteLanguage.Locale, nameof(On_a_390_phone_payment_methods_can_be_edited_and_deleted_and_no_page_scrolls_sideways), 390, 844);
+
+    [Fact]
+    public Task On_a_390_phone_a_search_that_finds_nothing_says_so_inside_the_window() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        const string nothing = "zqxw-none";
+
+        // Open invoices: the grid's rows are cards, but its "nothing matches" message stayed on one line, cut off at the
+        // grid's edge ("Keine Rechnungen entsprechen Ihrer Suche und den Fil"; a new account's "No payments have been made
+        // through the portal fo…" in English too).
+        await OpenInvoicesAsync(page);
+        await InvoiceGridSteps.SearchAsync(page, nothing);
+        await AssertNoResultsFitAsync(page, "grid-no-results", T("No invoices match your search and filters."));
+        await AssertAccessibleAsync(page);
+
+        // Payment history: the same.
+        await page.GotoAsync("/portal/payments");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Payment history"), Level = 1 })).ToBeVisibleAsync();
+        await WaitUntilLiveAsync(page);
+        var search = page.GetByTestId("history-search");
+        await search.FillAsync(nothing);
+        await search.PressAsync("Enter");
+        await AssertNoResultsFitAsync(page, "history-no-results", T("No payments match your search and filters."));
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
+        await AssertAccessibleAsync(page);
+    }, SuiteLanguage.Locale, nameof(On_a_390_phone_a_search_that_finds_nothing_says_so_inside_the_window), 390, 844);
+
+    /// <summary>
+    /// Fails unless the grid's empty message <paramref name="testId"/> says <paramref name="text"/> inside the window, wrapped
+    /// rather than cut off by the grid's frame, and its Clear filters button can be tapped.
+    /// </summary>
+    private static async Task AssertNoResultsFitAsync(IPage page, string testId, string text)
+    {
+        var empty = page.GetByTestId(testId);
+        await Expect(empty.Locator("p")).ToHaveTextAsync(text);
+        var problem = await empty.Locator("p").EvaluateAsync<string>("""
+            p => {
+                const r = p.getBoundingClientRect(), frame = p.closest('.rz-data-grid-data') ?? document.documentElement;
+                const edge = Math.min(window.innerWidth, frame.getBoundingClientRect().right);
+                if (r.right > edge + 0.5) return `ends at ${Math.round(r.right)} px, past the edge at ${Math.round(edge)} px`;
+                if (p.scrollWidth > p.clientWidth + 1) return `is ${p.scrollWidth} px wide in a ${p.clientWidth} px line`;
+                return '';
+            }
+            """);
+        Assert.True(problem.Length == 0, $"The message '{text}' {problem}.");
+        await AssertReachableAsync(empty.GetByRole(AriaRole.Button, new() { Name = T("Clear filters"), Exact = true }), T("Clear filters"));
+    }
 
     /// <summary>
     /// Fails when the pay panel's lines scroll sideways in their frame (an amount or amount-to-pay box beyond the panel's
