@@ -138,7 +138,7 @@ public class GermanAutopayTests : PayTestContext
 
         Button(cut, "Automatische Zahlung prüfen").Click();
 
-        Assert.Equal("Geben Sie 1 bis 30 Tage vor dem Fälligkeitsdatum ein.", cut.Find("[role=alert].pp-field-error").TextContent.Trim());
+        Assert.Equal("Geben Sie 1 bis 30 Tage vor dem Fälligkeitsdatum ein.", ErrorText(cut, "Tage vor dem Fälligkeitsdatum (1 bis 30)"));
         Assert.Equal("Geben Sie den Höchstbetrag als Zahl ein, z. B. 1.234,50; für unbegrenzt lassen Sie das Feld leer.",
             ErrorText(cut, "Höchstbetrag je automatischer Zahlung (optional)"));
         Assert.Equal("Der letzte Tag muss nach heute liegen; soll sie nicht enden, lassen Sie das Feld leer.",
