@@ -177,6 +177,12 @@ public class GermanPaymentMethodsTests : PaymentMethodTestContext
             Assert.DoesNotContain(english, picker.TextContent, StringComparison.Ordinal);
         }
         TextKeys.AssertNoneShown(cut.Markup, Areas);
+
+        // Adding a method: the form's next button waits for it, and the picker says so in German.
+        cut.Find("fieldset.pp-picker input[type=radio][id$='-new']").Change(true);
+        cut.WaitForAssertion(() => Assert.Equal("Schließen Sie oben das Hinzufügen der Zahlungsmethode ab, um fortzufahren.",
+            cut.Find("fieldset.pp-picker [data-testid=picker-next-step]").TextContent.Trim()), Timeout);
+        TextKeys.AssertNoneShown(cut.Markup, Areas);
     }
 
     private static string Notice(IRenderedComponent<PaymentMethodsManager> cut) => cut.Find(".pp-notice[role=status]").TextContent.Trim();

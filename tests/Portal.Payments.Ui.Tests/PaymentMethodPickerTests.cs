@@ -115,6 +115,13 @@ public class PaymentMethodPickerTests : PaymentMethodTestContext
         Assert.DoesNotContain(cut.FindAll("input[type=radio]"), o => o.HasAttribute("checked"));
         Assert.Empty(_values);
         Assert.True(Option(cut, "Mastercard •••• 4444").HasAttribute("disabled"));
+        // Nothing chosen: the form's greyed-out next button is explained beside it.
+        Assert.Equal("Choose a payment method to go on.", cut.Find("fieldset.pp-picker [data-testid=picker-next-step]").TextContent.Trim());
+
+        Option(cut, "Visa •••• 4242").Change(true);
+
+        cut.WaitForAssertion(() => Assert.Equal(visa.Id, _values[^1]), Timeout);
+        Assert.Empty(cut.FindAll("[data-testid=picker-next-step]"));
     }
 
     [Fact]
@@ -158,6 +165,7 @@ public class PaymentMethodPickerTests : PaymentMethodTestContext
         Assert.Null(_values[^1]);
         // Inline: the form sits inside the picker's group.
         Assert.NotNull(cut.Find("fieldset.pp-picker section.pp-add-method"));
+        Assert.Equal("Finish adding the payment method above to go on.", cut.Find("fieldset.pp-picker [data-testid=picker-next-step]").TextContent.Trim());
 
         EnterCard(cut, number: "5555 5555 5555 4444", month: "6", year: "2029");
 
@@ -169,6 +177,7 @@ public class PaymentMethodPickerTests : PaymentMethodTestContext
         Assert.True(option.HasAttribute("checked"));
         Assert.False(Option(cut, "Visa •••• 4242").HasAttribute("checked"));
         Assert.False(Input(cut, "Add a payment method").HasAttribute("checked"));
+        Assert.Empty(cut.FindAll("[data-testid=picker-next-step]"));
     }
 
     [Fact]
