@@ -195,6 +195,38 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Open")]);
     });
 
+    // Walk (scheduled payments, keyboard): a clerk opened a payment's change form, thought better of it and cancelled the
+    // payment instead. The list kept the gone payment's form as open, which held back every focus move: the focus fell to
+    // the page's top, not to the notice saying what was cancelled.
+    [Fact]
+    public Task Cancelling_a_payment_whose_change_form_is_open_closes_the_form_and_focuses_the_notice() => RunPageTest(async page =>
+    {
+        await SignInAsync(page, Users.Pat);
+        var today = DateOnly.FromDateTime((await HostNowAsync(page)).UtcDateTime);
+        await OpenInvoicesAsync(page);
+        var number = (await FirstSelectableInvoicesAsync(page, 1)).Single();
+        var reference = await ScheduleAsync(page, number, today.AddDays(5), addCard: true);
+
+        var nav = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await nav.GetByRole(AriaRole.Link, new() { Name = T("Scheduled payments"), Exact = true }).ClickAsync();
+        var payment = page.GetByTestId("scheduled-payment").Filter(new() { Has = page.GetByTestId("scheduled-reference").GetByText(reference, new() { Exact = true }) });
+        await Expect(payment).ToHaveCountAsync(1);
+        await payment.GetByTestId("scheduled-change").ClickAsync();
+        await Expect(payment.GetByTestId("scheduled-change-form")).ToBeVisibleAsync();
+        await AssertAccessibleAsync(page);
+
+        await payment.GetByTestId("scheduled-cancel").ClickAsync();
+        var dialog = page.GetByTestId("cancel-dialog");
+        await Expect(dialog.GetByTestId("cancel-whole")).ToContainTextAsync(reference);
+        await dialog.GetByTestId("cancel-confirm").ClickAsync();
+        await Expect(dialog).ToHaveCountAsync(0);
+        await Expect(payment).ToHaveCountAsync(0);
+        var notice = page.GetByTestId("scheduled-notice");
+        await Expect(notice).ToContainTextAsync(reference);
+        await Expect(notice).ToBeFocusedAsync();
+        await AssertAccessibleAsync(page);
+    });
+
     /// <summary>The invoices a listed scheduled payment holds, with the amount each applies ("INV-1 · USD 10.00").</summary>
     private static async Task<Dictionary<string, decimal>> ItemsAsync(ILocator payment)
     {

@@ -97,6 +97,25 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
         // was done, at the top of the list, instead of falling to the page's top.
         Focus.Request("scheduled-notice");
         await LoadAsync();
+        if (_changing is { } changing)
+        {
+            // The change form was open on a payment this cancel may have changed: a payment that is gone takes its form
+            // with it (left open, it held back every focus move, the one above too); one that lost invoices keeps the form,
+            // with the payer's date and method, on what it charges now (its old amount would only be refused on save).
+            if (_payments?.FirstOrDefault(p => p.PaymentId == changing.PaymentId) is not { } now)
+            {
+                _changing = null;
+            }
+            else if (now.Items.Count != changing.Items.Count)
+            {
+                _changing = now;
+                await ReloadWindowAsync(now.PaymentId);
+                if (_dateError is null)
+                {
+                    await RefreshChangeAmountAsync();
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -341,7 +360,11 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
     private MarkedFocus Focus => _focus ??= new MarkedFocus(JS);
 
     /// <inheritdoc />
-    protected override Task OnAfterRenderAsync(bool firstRender) => _changing is null ? Focus.ApplyAsync() : Task.CompletedTask;
+    /// <remarks>
+    /// Also while a change form is open: a move is asked for only when what had the focus went away (a form closed, a payment
+    /// cancelled), and a cancel of another payment while one's form is open left the focus on the page's top.
+    /// </remarks>
+    protected override Task OnAfterRenderAsync(bool firstRender) => Focus.ApplyAsync();
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
