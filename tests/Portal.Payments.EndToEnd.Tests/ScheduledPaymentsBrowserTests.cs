@@ -195,11 +195,11 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await Expect(InvoiceGridSteps.Statuses(page)).ToHaveTextAsync([T("Open")]);
     });
 
-    // Walk (scheduled payments, keyboard): a clerk opened a payment's change form, thought better of it and cancelled the
-    // payment instead. The list kept the gone payment's form as open, which held back every focus move: the focus fell to
+    // Walk (scheduled payments, keyboard): Enter on a payment's Change left the focus on the button, the form opening out
+    // of sight below the invoices. Then the clerk thought better of it and cancelled the payment instead. The list kept the gone payment's form as open, which held back every focus move: the focus fell to
     // the page's top, not to the notice saying what was cancelled.
     [Fact]
-    public Task Cancelling_a_payment_whose_change_form_is_open_closes_the_form_and_focuses_the_notice() => RunPageTest(async page =>
+    public Task The_change_form_takes_the_focus_and_cancelling_its_payment_closes_it_and_focuses_the_notice() => RunPageTest(async page =>
     {
         await SignInAsync(page, Users.Pat);
         var today = DateOnly.FromDateTime((await HostNowAsync(page)).UtcDateTime);
@@ -211,8 +211,11 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await nav.GetByRole(AriaRole.Link, new() { Name = T("Scheduled payments"), Exact = true }).ClickAsync();
         var payment = page.GetByTestId("scheduled-payment").Filter(new() { Has = page.GetByTestId("scheduled-reference").GetByText(reference, new() { Exact = true }) });
         await Expect(payment).ToHaveCountAsync(1);
-        await payment.GetByTestId("scheduled-change").ClickAsync();
-        await Expect(payment.GetByTestId("scheduled-change-form")).ToBeVisibleAsync();
+        // Enter on Change: the form opens below the invoices and its date box has the focus (it stayed on the button).
+        await payment.GetByTestId("scheduled-change").PressAsync("Enter");
+        var form = payment.GetByTestId("scheduled-change-form");
+        await Expect(form).ToBeVisibleAsync();
+        await Expect(form.GetByLabel(T("Payment date"), new() { Exact = true })).ToBeFocusedAsync();
         await AssertAccessibleAsync(page);
 
         await payment.GetByTestId("scheduled-cancel").ClickAsync();

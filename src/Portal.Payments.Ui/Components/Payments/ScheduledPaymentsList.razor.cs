@@ -137,6 +137,9 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
             if (_changing?.PaymentId == payment.PaymentId)
             {
                 _window = window;
+                // The form opens below the payment's invoices: its date box takes the focus, or a keyboard user's Enter on
+                // Change seemed to do nothing (the focus stayed on the button, the form out of sight, nothing announced).
+                Focus.RequestFirst("form[data-testid='scheduled-change-form'] input");
             }
         }
         catch (Exception ex) when (ex is PortalValidationException or PortalNotFoundException or PortalAccessDeniedException)
