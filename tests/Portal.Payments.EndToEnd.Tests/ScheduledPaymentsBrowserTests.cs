@@ -230,6 +230,88 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         await AssertAccessibleAsync(page);
     });
 
+    // Walk (scheduled payments, keyboard, English and German): Escape in the change form did nothing; it has to cancel the
+    // form and put the focus back on Change, but an Escape that closes the open calendar closes only the calendar.
+    [Fact]
+    public Task Escape_closes_the_calendar_first_then_cancels_the_change_form_back_to_its_Change_button() => RunPageTest(async page =>
+    {
+        var (payment, dateShown) = await ScheduledPaymentAsync(page, daysAhead: 6);
+        var change = payment.GetByTestId("scheduled-change");
+        await change.PressAsync("Enter");
+        var form = payment.GetByTestId("scheduled-change-form");
+        var dateBox = form.GetByLabel(T("Payment date"), new() { Exact = true });
+        await Expect(dateBox).ToBeFocusedAsync();
+
+        // Alt+Down opens the calendar; Escape closes it and the form stays, the focus in its date box.
+        var calendar = page.Locator("[id^='popup']:visible");
+        await dateBox.PressAsync("Alt+ArrowDown");
+        await Expect(calendar).ToHaveCountAsync(1);
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(calendar).ToHaveCountAsync(0);
+        await Expect(form).ToBeVisibleAsync();
+        await Expect(dateBox).ToBeFocusedAsync();
+
+        // Escape again: the form is cancelled, nothing changed, and Change has the focus back.
+        await dateBox.PressAsync("Escape");
+        await Expect(form).ToHaveCountAsync(0);
+        await Expect(change).ToBeFocusedAsync();
+        await Expect(payment.GetByTestId("scheduled-date")).ToHaveTextAsync(dateShown);
+        await Expect(payment.GetByTestId("scheduled-changed")).ToHaveCountAsync(0);
+
+        // From another of its fields too (a method's radio button).
+        await change.PressAsync("Enter");
+        await Expect(dateBox).ToBeFocusedAsync();
+        var method = form.Locator("[data-testid='picker-option']:checked");
+        await method.FocusAsync();
+        await method.PressAsync("Escape");
+        await Expect(form).ToHaveCountAsync(0);
+        await Expect(change).ToBeFocusedAsync();
+        await AssertAccessibleAsync(page);
+    });
+
+    // Walk (scheduled payments, keyboard, English and German): Enter in the change form's date box opened the calendar
+    // instead of saving, as Enter does in any other box of a form; Alt+Down is the calendar's key.
+    [Fact]
+    public Task Enter_in_the_change_forms_date_box_saves_the_change_without_opening_the_calendar() => RunPageTest(async page =>
+    {
+        var today = DateOnly.FromDateTime((await HostNowAsync(page)).UtcDateTime);
+        var (payment, _) = await ScheduledPaymentAsync(page, daysAhead: 7);
+        await payment.GetByTestId("scheduled-change").PressAsync("Enter");
+        var form = payment.GetByTestId("scheduled-change-form");
+        var dateBox = form.GetByLabel(T("Payment date"), new() { Exact = true });
+        await Expect(dateBox).ToBeFocusedAsync();
+
+        var later = today.AddDays(10);
+        await dateBox.FillAsync(ShortDate(later));
+        await dateBox.PressAsync("Tab");
+        await Expect(form.GetByTestId("scheduled-new-amount")).ToBeVisibleAsync();
+        await Expect(form.GetByTestId("scheduled-save")).ToBeEnabledAsync();
+        await dateBox.FocusAsync();
+        await dateBox.PressAsync("Enter");
+
+        var changed = payment.GetByTestId("scheduled-changed");
+        await Expect(changed).ToBeFocusedAsync();
+        await Expect(form).ToHaveCountAsync(0);
+        await Expect(page.Locator("[id^='popup']:visible")).ToHaveCountAsync(0);
+        await Expect(payment.GetByTestId("scheduled-date")).ToHaveTextAsync(ShortDate(later));
+        await AssertAccessibleAsync(page);
+    });
+
+    /// <summary>Schedules the first selectable invoice <paramref name="daysAhead"/> days ahead and shows it on the Scheduled payments page.</summary>
+    private async Task<(ILocator Payment, string DateShown)> ScheduledPaymentAsync(IPage page, int daysAhead)
+    {
+        await SignInAsync(page, Users.Pat);
+        var today = DateOnly.FromDateTime((await HostNowAsync(page)).UtcDateTime);
+        await OpenInvoicesAsync(page);
+        var number = (await FirstSelectableInvoicesAsync(page, 1)).Single();
+        var reference = await ScheduleAsync(page, number, today.AddDays(daysAhead), addCard: true);
+        var nav = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
+        await nav.GetByRole(AriaRole.Link, new() { Name = T("Scheduled payments"), Exact = true }).ClickAsync();
+        var payment = page.GetByTestId("scheduled-payment").Filter(new() { Has = page.GetByTestId("scheduled-reference").GetByText(reference, new() { Exact = true }) });
+        await Expect(payment).ToHaveCountAsync(1);
+        return (payment, ShortDate(today.AddDays(daysAhead)));
+    }
+
     /// <summary>The invoices a listed scheduled payment holds, with the amount each applies ("INV-1 · USD 10.00").</summary>
     private static async Task<Dictionary<string, decimal>> ItemsAsync(ILocator payment)
     {

@@ -12,6 +12,9 @@ namespace Portal.Payments.Ui.Components;
 /// is put back in the box and <see cref="Mistyped"/> is raised with the date typed (outside the range: the page asks the
 /// server, which says why that date cannot be used) or null (not a date), so the message can be specific. The calendar
 /// keeps its range. A date picked or typed within the range raises <see cref="Picked"/> (use it instead of <c>Change</c>).
+/// Enter in the box does what it does in any text box (the typed date is taken, and the form the box is in is submitted),
+/// not what Radzen makes of it (open the calendar, keep the form from being submitted): <c>js/form-keys.js</c> keeps the key
+/// from Radzen. Alt+Down opens the calendar.
 /// </summary>
 public sealed class PortalDatePicker : RadzenDatePicker<DateTime?>
 {
@@ -32,6 +35,30 @@ public sealed class PortalDatePicker : RadzenDatePicker<DateTime?>
     /// (with null); the typed text stays in the box and the picker's value is cleared.
     /// </summary>
     [Parameter] public EventCallback<DateTime?> Mistyped { get; set; }
+
+    /// <inheritdoc />
+    /// <remarks>The box is marked for <c>js/form-keys.js</c>, with the attributes the page gives it.</remarks>
+    protected override void OnParametersSet()
+    {
+        if (InputAttributes?.ContainsKey(EnterSubmits) != true)
+        {
+            InputAttributes = new Dictionary<string, object>(InputAttributes ?? new Dictionary<string, object>()) { [EnterSubmits] = "" };
+        }
+        base.OnParametersSet();
+    }
+
+    /// <inheritdoc />
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        await base.OnAfterRenderAsync(firstRender);
+        if (firstRender && JSRuntime is { } js)
+        {
+            await FormKeys.ListenAsync(js);
+        }
+    }
+
+    /// <summary>The attribute <c>js/form-keys.js</c> looks for on a date box.</summary>
+    internal const string EnterSubmits = "data-pp-enter-submits";
 
     private async Task ChangedAsync(DateTime? value)
     {

@@ -365,9 +365,17 @@ public partial class ScheduledPaymentsList : ComponentBase, IAsyncDisposable
     /// <inheritdoc />
     /// <remarks>
     /// Also while a change form is open: a move is asked for only when what had the focus went away (a form closed, a payment
-    /// cancelled), and a cancel of another payment while one's form is open left the focus on the page's top.
+    /// cancelled), and a cancel of another payment while one's form is open left the focus on the page's top. The page
+    /// listens for the form keys (Escape cancels a change form) from the first render.
     /// </remarks>
-    protected override Task OnAfterRenderAsync(bool firstRender) => Focus.ApplyAsync();
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (firstRender)
+        {
+            await FormKeys.ListenAsync(JS);
+        }
+        await Focus.ApplyAsync();
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
