@@ -150,6 +150,32 @@ public class ScheduledPaymentsListTests : PayTestContext
     }
 
     [Fact]
+    public async Task The_change_form_is_marked_for_the_form_keys_Escape_presses_its_Cancel_and_Enter_in_its_date_box_submits_it()
+    {
+        await StartAsync();
+        await Services.GetRequiredService<ErpSyncService>().SyncAccountAsync(AccountId);
+        var ids = await SeedAsync(("SCH-5156", 50_000, null, OpenItemType.Invoice));
+        var card = await AddCardAsync();
+        await Services.GetRequiredService<ScheduledPaymentService>()
+            .ScheduleAsync(new SchedulePaymentRequest(ids, new DateOnly(2027, 3, 12), card.Id, Guid.NewGuid().ToString("N")));
+        JSInterop.SetupModule(FormKeysModule);
+        var cut = RenderList();
+        await OpenChangeAsync(cut);
+
+        // js/form-keys.js acts on the marks: Escape in the form presses its one Cancel; Enter in the date box is left to the
+        // browser (the form is submitted), not to Radzen (the calendar opened). The box keeps the attributes the field gives it.
+        var form = cut.Find("[data-testid=scheduled-change-form]");
+        Assert.True(form.HasAttribute("data-pp-escape-cancels"));
+        Assert.Equal("scheduled-change-cancel", Assert.Single(form.QuerySelectorAll("[data-pp-cancel]")).GetAttribute("data-testid"));
+        var box = cut.Find("[data-testid=scheduled-change-form] input.rz-inputtext");
+        Assert.True(box.HasAttribute("data-pp-enter-submits"));
+        Assert.Equal(cut.Find("[data-testid=scheduled-change-form] [data-testid=schedule-window]").Id, box.GetAttribute("aria-describedby"));
+        Assert.Contains(JSInterop.Invocations, i => i.Identifier == "import" && Equals(i.Arguments[0], FormKeysModule));
+    }
+
+    private const string FormKeysModule = "./_content/Portal.Payments.Ui/js/form-keys.js";
+
+    [Fact]
     public async Task Change_moves_the_payment_to_another_date_showing_the_amount_for_that_date_before_saving()
     {
         await StartAsync();
