@@ -182,6 +182,37 @@ public sealed class ReceiptPdfTests
         Assert.Equal(1, failedWords.Count(w => w == "980.00"));
     }
 
+    // Review: the PDF of a failed or returned payment was titled "Receipt …", with "Paid by" and a "Receipt … - page 1"
+    // footer, though its status said it failed or came back; only a paid payment is a receipt (as on its page).
+    [Theory]
+    [InlineData(PaymentStatus.Succeeded, "Receipt R-260302-7KQ9ZX", "Paid by", "Receipt R-260302-7KQ9ZX - page 1")]
+    [InlineData(PaymentStatus.Failed, "Payment R-260302-7KQ9ZX — failed", "Submitted by", "Payment R-260302-7KQ9ZX - page 1")]
+    [InlineData(PaymentStatus.Returned, "Payment R-260302-7KQ9ZX — returned by the bank", "Submitted by", "Payment R-260302-7KQ9ZX - page 1")]
+    [InlineData(PaymentStatus.Refunded, "Payment R-260302-7KQ9ZX — refunded", "Submitted by", "Payment R-260302-7KQ9ZX - page 1")]
+    [InlineData(PaymentStatus.Processing, "Payment R-260302-7KQ9ZX — processing", "Submitted by", "Payment R-260302-7KQ9ZX - page 1")]
+    [InlineData(PaymentStatus.Unconfirmed, "Payment R-260302-7KQ9ZX — not confirmed yet", "Submitted by", "Payment R-260302-7KQ9ZX - page 1")]
+    [InlineData(PaymentStatus.Scheduled, "Scheduled payment R-260302-7KQ9ZX", "Submitted by", "Payment R-260302-7KQ9ZX - page 1")]
+    [InlineData(PaymentStatus.Cancelled, "Payment R-260302-7KQ9ZX — cancelled", "Submitted by", "Payment R-260302-7KQ9ZX - page 1")]
+    public void Only_a_paid_payment_is_titled_a_receipt_and_paid_by_its_payer(PaymentStatus status, string title, string madeBy, string footer)
+    {
+        var receipt = Receipt(3) with { Status = status };
+
+        using var pdf = PdfDocument.Open(ReceiptPdfRenderer.Render(receipt));
+        var page = Assert.Single(pdf.GetPages());
+        var text = string.Join(" ", page.GetWords().Select(w => w.Text));
+
+        Assert.Equal(title, pdf.Information.Title);
+        Assert.StartsWith(title + " ", text, StringComparison.Ordinal);
+        Assert.Contains($"{madeBy} {receipt.PaidBy}", text);
+        Assert.Contains(footer, text);
+        if (status != PaymentStatus.Succeeded)
+        {
+            Assert.DoesNotContain("Paid by", text);
+            Assert.DoesNotContain("Receipt R-", text);
+            Assert.Equal("Payment details for Ünïcode Trading GmbH (C-1001)", pdf.Information.Subject);
+        }
+    }
+
     [Theory]
     [InlineData(PaymentStatus.Scheduled, "Amount to be charged USD 1,180.00")]
     [InlineData(PaymentStatus.Cancelled, "Amount (cancelled, not charged) USD 1,180.00")]

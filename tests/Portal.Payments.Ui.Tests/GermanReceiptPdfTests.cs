@@ -112,6 +112,13 @@ public sealed class GermanReceiptPdfTests
         {
             Assert.Contains(expected, deposit);
         }
+        // Only a paid payment is a "Zahlungsbeleg"; a failed or returned one says what became of it, not "Bezahlt von".
+        Assert.StartsWith("Zahlung R-260302-7KQ9ZX – fehlgeschlagen Zahler", deposit, StringComparison.Ordinal);
+        Assert.StartsWith("Zahlung R-260302-7KQ9ZX – von der Bank zurückgebucht Zahler", payment, StringComparison.Ordinal);
+        Assert.Contains("Veranlasst von Pat Payer", deposit + payment);
+        Assert.Contains("Zahlung R-260302-7KQ9ZX – Seite 2", payment);
+        Assert.DoesNotContain("Bezahlt von", deposit + payment, StringComparison.Ordinal);
+        Assert.DoesNotContain("Zahlungsbeleg", deposit + payment, StringComparison.Ordinal);
         foreach (var expected in new[] { "Status Von der Bank zurückgebucht", "Kommentar: Zwei Kartons eingedrückt", "Rechnungsaufstellung (Fortsetzung)",
                      "Skonto USD -60,00", "Kürzungen USD -120,00", "Betrag (zurückgebucht, nicht bezahlt) USD 1.020,00", "Notiz Sammelzahlung", "Seite 2" })
         {

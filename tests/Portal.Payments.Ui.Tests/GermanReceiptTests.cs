@@ -58,12 +58,40 @@ public class GermanReceiptTests : ReceiptTestContext
         var cut = RenderLoaded(declined.PaymentId);
 
         Assert.Equal("Fehlgeschlagen (nichts belastet)", Fact(cut, "Status"));
+        Assert.Equal($"Zahlung {declined.ReceiptNumber} – fehlgeschlagen", cut.Find("h1").TextContent.Trim());
+        Assert.Equal("Pat Payer", Fact(cut, "Veranlasst von"));
+        Assert.DoesNotContain("Bezahlt von", cut.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("Beleg R-", cut.Markup, StringComparison.Ordinal);
         // Read back later, the gateway's English words are said in German through the stored code.
         Assert.Equal("Nicht belastet: Die Karte wurde von der ausgebenden Bank abgelehnt.", cut.Find("[data-testid=receipt-failure]").TextContent.Trim());
         Assert.DoesNotContain("declined", cut.Markup, StringComparison.Ordinal);
         Assert.Equal("Versuchter Betrag", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
         Assert.DoesNotContain("nothing charged", cut.Markup);
         Assert.DoesNotContain("Amount attempted", cut.Markup);
+    }
+
+    // Review: a returned bank debit was titled "Beleg …" with "Bezahlt von", its remittance saying it "ist nicht durchgegangen".
+    [Theory]
+    [InlineData("R01: the bank returned the debit for insufficient funds.", "Returned",
+        "Die Rechnungen, die diese Zahlung beglichen hat; die Bank hat sie zurückgebucht, die Rechnungen sind daher wieder offen.")]   // the code's words: no more than "returned"
+    [InlineData("R08: Zahlung vom Kontoinhaber gestoppt.", null,
+        "Die Rechnungen, die diese Zahlung beglichen hat; die Bank hat sie zurückgebucht (R08: Zahlung vom Kontoinhaber gestoppt), die Rechnungen sind daher wieder offen.")]
+    public async Task A_German_user_reads_a_returned_debit_as_returned(string reason, string? code, string remittance)
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+        await ReturnAsync(paid.PaymentId, reason, code);
+        using var german = TestCulture.Use("de-DE");
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        Assert.Equal($"Zahlung {paid.ReceiptNumber} – von der Bank zurückgebucht", cut.Find("h1").TextContent.Trim());
+        Assert.Equal("Pat Payer", Fact(cut, "Veranlasst von"));
+        Assert.Equal("Von der Bank zurückgebucht", Fact(cut, "Status"));
+        Assert.Equal(remittance, cut.Find("[data-testid=remittance-text]").TextContent.Trim());
+        Assert.DoesNotContain("nicht durchgegangen", cut.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("Bezahlt von", cut.Markup, StringComparison.Ordinal);
+        TextKeys.AssertNoneShown(cut.Markup, Areas);
     }
 
     [Theory]

@@ -157,6 +157,7 @@ public class ReceiptViewTests : ReceiptTestContext
         var cut = RenderLoaded(scheduled.PaymentId);
 
         Assert.Equal("3/15/2027", Fact(cut, "Scheduled for"));
+        Assert.Equal($"Scheduled payment {scheduled.ReceiptNumber}", cut.Find("h1").TextContent.Trim());
         Assert.Equal("Amount to be charged", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
         Assert.Equal("USD 500.00", cut.Find("[data-testid=receipt-amount]").TextContent.Trim());
         Assert.StartsWith("The invoices this payment will pay on its date", cut.Find("[data-testid=remittance] p").TextContent.Trim(), StringComparison.Ordinal);
@@ -164,6 +165,7 @@ public class ReceiptViewTests : ReceiptTestContext
         await scheduling.CancelAsync([scheduled.PaymentId]);
         cut = RenderLoaded(scheduled.PaymentId);
 
+        Assert.Equal($"Payment {scheduled.ReceiptNumber} — cancelled", cut.Find("h1").TextContent.Trim());
         Assert.Equal("Amount (cancelled, not charged)", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
         Assert.StartsWith("The invoices this payment was to pay; it was cancelled", cut.Find("[data-testid=remittance] p").TextContent.Trim(), StringComparison.Ordinal);
         Assert.Equal("3/15/2027", Fact(cut, "Scheduled for"));
@@ -213,6 +215,11 @@ public class ReceiptViewTests : ReceiptTestContext
         var cut = RenderLoaded(declined.PaymentId);
 
         Assert.Equal("Failed (nothing charged)", Fact(cut, "Status"));
+        // Review: titled "Receipt …" with a "Paid by" line, though nothing was paid.
+        Assert.Equal($"Payment {declined.ReceiptNumber} — failed", cut.Find("h1").TextContent.Trim());
+        Assert.Equal("Pat Payer", Fact(cut, "Submitted by"));
+        Assert.DoesNotContain("Paid by", cut.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("Receipt R-", cut.Markup, StringComparison.Ordinal);
         Assert.Contains("The card was declined by the issuer.", cut.Find("[data-testid=receipt-failure]").TextContent);
         Assert.Equal("Amount attempted", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
         Assert.StartsWith("The invoices this payment was to pay; it did not go through", cut.Find("[data-testid=remittance] p").TextContent.Trim());
@@ -235,6 +242,8 @@ public class ReceiptViewTests : ReceiptTestContext
 
         var cut = RenderLoaded(paid.PaymentId);
 
+        Assert.Equal($"Payment {paid.ReceiptNumber} — refunded", cut.Find("h1").TextContent.Trim());
+        Assert.Equal("Pat Payer", Fact(cut, "Submitted by"));
         Assert.Equal("Reversed: The payment was refunded.", cut.Find("[data-testid=receipt-failure]").TextContent.Trim());
         Assert.Equal("Amount (refunded, not paid)", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
         Assert.StartsWith("The invoices this payment paid; it was refunded, so they are open again.", cut.Find("[data-testid=remittance] p").TextContent.Trim(), StringComparison.Ordinal);
@@ -251,9 +260,36 @@ public class ReceiptViewTests : ReceiptTestContext
 
         var cut = RenderLoaded(unsure.PaymentId);
 
+        Assert.Equal($"Payment {unsure.ReceiptNumber} — not confirmed yet", cut.Find("h1").TextContent.Trim());
+        Assert.Equal("Pat Payer", Fact(cut, "Submitted by"));
         Assert.Equal("Amount (not confirmed yet)", cut.FindAll("[data-testid=receipt-totals] dt")[^1].TextContent.Trim());
         Assert.StartsWith("The invoices this payment pays once it is confirmed", cut.Find("[data-testid=remittance] p").TextContent.Trim());
         Assert.DoesNotContain("Amount paid", cut.Markup);
+        Assert.DoesNotContain("Paid by", cut.Markup, StringComparison.Ordinal);
+    }
+
+    // Review: a returned bank debit's receipt was titled "Receipt …" with a "Paid by" line, and its remittance said the
+    // payment "did not go through"; it went through, then the bank took the money back.
+    [Theory]
+    [InlineData("R01: the bank returned the debit for insufficient funds.", PaymentFailureCodes.Returned,
+        "The invoices this payment paid; the bank returned it (R01: the bank returned the debit for insufficient funds), so they are open again.")]
+    [InlineData("The bank returned the payment.", PaymentFailureCodes.Returned, "The invoices this payment paid; the bank returned it, so they are open again.")]
+    [InlineData(null, null, "The invoices this payment paid; the bank returned it, so they are open again.")]
+    public async Task A_returned_debit_is_titled_and_worded_as_returned_with_the_banks_reason(string? reason, string? code, string remittance)
+    {
+        await StartAsync();
+        var paid = await PayAsync();
+        await ReturnAsync(paid.PaymentId, reason, code);
+
+        var cut = RenderLoaded(paid.PaymentId);
+
+        Assert.Equal($"Payment {paid.ReceiptNumber} — returned by the bank", cut.Find("h1").TextContent.Trim());
+        Assert.Equal("Pat Payer", Fact(cut, "Submitted by"));
+        Assert.Equal("Returned by the bank", Fact(cut, "Status"));
+        Assert.Equal(remittance, cut.Find("[data-testid=remittance-text]").TextContent.Trim());
+        Assert.DoesNotContain("did not go through", cut.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("Paid by", cut.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain("Receipt R-", cut.Markup, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -40,13 +40,15 @@ public static class ReceiptPdfRenderer
         var t = text ?? ReceiptPdfText.English;
         PortalFontResolver.EnsureInstalled();
         using var document = new PdfDocument();
-        document.Info.Title = t.Format(t.Title, receipt.ReceiptNumber);
-        document.Info.Subject = t.Format(t.Subject, receipt.AccountName, receipt.AccountId);
+        // Only a paid payment is a receipt; a failed or returned one says so from its title on (as its page does).
+        var paid = ReceiptPdfText.IsPaid(receipt.Status);
+        document.Info.Title = t.Format(t.TitleOf(receipt.Status), receipt.ReceiptNumber);
+        document.Info.Subject = t.Format(paid ? t.Subject : t.SubjectNotPaid, receipt.AccountName, receipt.AccountId);
         if (!string.IsNullOrWhiteSpace(merchant?.Name))
         {
             document.Info.Author = merchant.Name;
         }
-        using (var writer = new Writer(document, page => t.Format(t.Footer, receipt.ReceiptNumber, page)))
+        using (var writer = new Writer(document, page => t.Format(paid ? t.Footer : t.FooterNotPaid, receipt.ReceiptNumber, page)))
         {
             Merchant(writer, merchant);
             Header(writer, receipt, t);
@@ -75,9 +77,12 @@ public static class ReceiptPdfRenderer
 
     private static void Header(Writer w, PaymentReceipt r, ReceiptPdfText t)
     {
-        w.Line(t.Format(t.Title, r.ReceiptNumber), w.Title, gapAfter: 8);
+        // Wrapped, not cut: a title that says what became of the payment ("Zahlung … – von der Bank zurückgebucht") can be
+        // wider than the page.
+        w.Wrapped(t.Format(t.TitleOf(r.Status), r.ReceiptNumber), w.Title, indent: 0);
+        w.Gap(6);
         w.Fact(t.Payer, $"{r.AccountName} ({r.AccountId})");
-        w.Fact(t.PaidBy, r.PaidBy);
+        w.Fact(ReceiptPdfText.IsPaid(r.Status) ? t.PaidBy : t.SubmittedBy, r.PaidBy);
         var paidAt = TimeZoneInfo.ConvertTime(r.CreatedAt, t.TimeZone);
         w.Fact(t.Date, t.Format(t.DateValue, paidAt.DateTime, ZoneName(paidAt.Offset)));
         w.Fact(t.ReceiptNumber, r.ReceiptNumber);

@@ -24,20 +24,53 @@ public sealed class ReceiptPdfText
     /// <summary>The zone the payment time is printed in (followed by "UTC" or its offset, "UTC+01:00"). Default: UTC.</summary>
     public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
 
-    /// <summary>"Receipt {0}": the heading and the document's title; {0} the receipt number.</summary>
+    /// <summary>"Receipt {0}": the heading and the document's title of a paid payment; {0} the receipt number.</summary>
     public string Title { get; init; } = "Receipt {0}";
 
-    /// <summary>"Payment receipt for {0} ({1})": the document's subject; {0} the account name, {1} the account id.</summary>
+    /// <summary>"Payment {0} — failed": the heading and title of a payment that failed (nothing charged); {0} the receipt number.</summary>
+    public string TitleFailed { get; init; } = "Payment {0} — failed";
+
+    /// <summary>"Payment {0} — returned by the bank": the heading and title of a bank debit the bank returned; {0} the receipt number.</summary>
+    public string TitleReturned { get; init; } = "Payment {0} — returned by the bank";
+
+    /// <summary>"Payment {0} — refunded": the heading and title of a payment refunded after it was charged; {0} the receipt number.</summary>
+    public string TitleRefunded { get; init; } = "Payment {0} — refunded";
+
+    /// <summary>"Payment {0} — processing": the heading and title of a payment the gateway accepted that has not settled yet; {0} the receipt number.</summary>
+    public string TitleProcessing { get; init; } = "Payment {0} — processing";
+
+    /// <summary>
+    /// "Payment {0} — not confirmed yet": the heading and title of a payment being charged, its outcome unknown, or waiting
+    /// for the payer's bank; {0} the receipt number.
+    /// </summary>
+    public string TitleUnconfirmed { get; init; } = "Payment {0} — not confirmed yet";
+
+    /// <summary>"Scheduled payment {0}": the heading and title of a payment waiting for its date; {0} the receipt number.</summary>
+    public string TitleScheduled { get; init; } = "Scheduled payment {0}";
+
+    /// <summary>"Payment {0} — cancelled": the heading and title of a scheduled payment cancelled before it ran; {0} the receipt number.</summary>
+    public string TitleCancelled { get; init; } = "Payment {0} — cancelled";
+
+    /// <summary>"Payment receipt for {0} ({1})": the document's subject of a paid payment; {0} the account name, {1} the account id.</summary>
     public string Subject { get; init; } = "Payment receipt for {0} ({1})";
 
-    /// <summary>"Receipt {0} - page {1}": the footer of every page; {0} the receipt number, {1} the page number.</summary>
+    /// <summary>"Payment details for {0} ({1})": the document's subject of a payment that is not paid; {0} the account name, {1} the account id.</summary>
+    public string SubjectNotPaid { get; init; } = "Payment details for {0} ({1})";
+
+    /// <summary>"Receipt {0} - page {1}": the footer of every page of a paid payment; {0} the receipt number, {1} the page number.</summary>
     public string Footer { get; init; } = "Receipt {0} - page {1}";
+
+    /// <summary>"Payment {0} - page {1}": the footer of every page of a payment that is not paid; {0} the receipt number, {1} the page number.</summary>
+    public string FooterNotPaid { get; init; } = "Payment {0} - page {1}";
 
     /// <summary>"Payer".</summary>
     public string Payer { get; init; } = "Payer";
 
-    /// <summary>"Paid by".</summary>
+    /// <summary>"Paid by": who paid a paid payment.</summary>
     public string PaidBy { get; init; } = "Paid by";
+
+    /// <summary>"Submitted by": who made a payment that is not paid (failed, returned, refunded, scheduled, not settled yet).</summary>
+    public string SubmittedBy { get; init; } = "Submitted by";
 
     /// <summary>"Date".</summary>
     public string Date { get; init; } = "Date";
@@ -158,6 +191,26 @@ public sealed class ReceiptPdfText
 
     /// <summary>"Invoice", "Credit memo", "Unapplied cash" (shown after the number of a line that is no invoice).</summary>
     public Func<OpenItemType, string> TypeName { get; init; } = InvoiceText.TypeName;
+
+    /// <summary>
+    /// The heading and title of a payment in <paramref name="status"/>: only a paid payment is a "Receipt"; the others say
+    /// what became of it, as the page and the emails do.
+    /// </summary>
+    internal string TitleOf(PaymentStatus status) => status switch
+    {
+        PaymentStatus.Succeeded => Title,
+        PaymentStatus.Failed => TitleFailed,
+        PaymentStatus.Returned => TitleReturned,
+        PaymentStatus.Refunded => TitleRefunded,
+        PaymentStatus.Processing => TitleProcessing,
+        PaymentStatus.Charging or PaymentStatus.Unconfirmed or PaymentStatus.RequiresAction => TitleUnconfirmed,
+        PaymentStatus.Scheduled => TitleScheduled,
+        PaymentStatus.Cancelled => TitleCancelled,
+        _ => Title,
+    };
+
+    /// <summary>Whether a payment in <paramref name="status"/> is paid: its PDF is a receipt, its maker "paid by".</summary>
+    internal static bool IsPaid(PaymentStatus status) => status == PaymentStatus.Succeeded;
 
     /// <summary><paramref name="format"/> (one of the texts) with <paramref name="arguments"/>, in <see cref="Culture"/>.</summary>
     internal string Format(string format, params object?[] arguments) => string.Format(Culture, format, arguments);

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Payments.Data;
 using Portal.Payments.Erp;
 using Portal.Payments.Services.Payments;
 using Portal.Payments.Ui.Components;
@@ -13,6 +16,16 @@ public abstract class ReceiptTestContext : PayTestContext
         var ids = await SeedAsync(("INV-3001", 100_000, 2_000, OpenItemType.Invoice), ("CM-3002", -10_000, null, OpenItemType.CreditMemo));
         var card = await AddCardAsync(number);
         return await Payments.PayInvoicesAsync(new PayInvoicesRequest(ids, card.Id, Guid.NewGuid().ToString("N")));
+    }
+
+    /// <summary>Marks <paramref name="paymentId"/> as a debit the bank returned, for <paramref name="reason"/> (with its code).</summary>
+    protected async Task ReturnAsync(Guid paymentId, string? reason, string? code)
+    {
+        await using var db = await Services.GetRequiredService<IDbContextFactory<PaymentsDbContext>>().CreateDbContextAsync();
+        await db.Payments.Where(p => p.Id == paymentId).ExecuteUpdateAsync(u => u
+            .SetProperty(p => p.Status, PaymentStatus.Returned)
+            .SetProperty(p => p.FailureReason, reason)
+            .SetProperty(p => p.FailureCode, code));
     }
 
     /// <summary>Renders the receipt of <paramref name="paymentId"/> and waits until it has loaded.</summary>
