@@ -100,6 +100,26 @@ public sealed class EmailLanguageTests
         Assert.Contains("(gekürzt um USD 10,00: Damaged)", scheduled.TextBody, StringComparison.Ordinal);
     }
 
+    // Review: the email of a payment still processing linked "View your receipt", where the page it opens says the payment
+    // is processing; only a paid payment's email calls it a receipt (as its page and PDF do).
+    [Theory]
+    [InlineData("en-US", PaymentStatus.Succeeded, "View your receipt: https://portal.example.com/portal/payments/{0}/receipt")]
+    [InlineData("en-US", PaymentStatus.Processing, "Payment details: https://portal.example.com/portal/payments/{0}/receipt")]
+    [InlineData("de-DE", PaymentStatus.Succeeded, "Ihr Beleg: https://portal.example.com/portal/payments/{0}/receipt")]
+    [InlineData("de-DE", PaymentStatus.Processing, "Details der Zahlung: https://portal.example.com/portal/payments/{0}/receipt")]
+    public void Only_a_paid_payments_email_links_its_receipt(string culture, PaymentStatus status, string link)
+    {
+        var payment = Payment(culture);
+
+        var email = PaymentEmails.Confirmation(EmailTexts.Default, payment, status, null, "https://portal.example.com");
+
+        Assert.Contains(string.Format(CultureInfo.InvariantCulture, link, payment.Id), email.TextBody, StringComparison.Ordinal);
+        if (status != PaymentStatus.Succeeded)
+        {
+            Assert.DoesNotContain(culture == "de-DE" ? "Ihr Beleg" : "View your receipt", email.TextBody, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void A_source_words_the_reason_the_short_pay_reason_and_the_method_and_may_reword_any_email_text()
     {

@@ -39,7 +39,8 @@ internal static class PaymentEmails
         {
             text.AppendLine(t.Format("Email.Note", payment.Memo));
         }
-        text.AppendLine().AppendLine(t.Format("Email.ViewReceipt", ReceiptLink(portalBaseUrl, payment.Id)));
+        // Only a paid payment has a receipt: the page of one still processing is titled "Payment … — processing".
+        text.AppendLine().AppendLine(t.Format(received ? "Email.ViewReceipt" : "Email.PaymentDetails", ReceiptLink(portalBaseUrl, payment.Id)));
         var subject = received ? (deposit ? "Email.Subject.DepositReceived" : "Email.Subject.PaymentReceived")
             : deposit ? "Email.Subject.DepositProcessing" : "Email.Subject.PaymentProcessing";
         return Branded(Email(payment, deposit ? NotificationKind.DepositReceived : NotificationKind.PaymentProcessed, t.Format(subject, payment.ReceiptNumber), text),
