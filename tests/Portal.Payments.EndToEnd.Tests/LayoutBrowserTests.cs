@@ -259,6 +259,91 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
         await AssertAccessibleAsync(page);
     }, SuiteLanguage.Locale, nameof(On_a_390_phone_a_search_that_finds_nothing_says_so_inside_the_window), 390, 844);
 
+    [Theory]
+    [InlineData(390, 844)]
+    [InlineData(768, 1024)]
+    [InlineData(1280, 800)]
+    [InlineData(1920, 1080)]
+    public Task Payment_history_fits_the_window_its_search_placeholder_whole_and_on_a_desktop_every_column_in_sight(int width, int height) => RunPageTest(async page =>
+    {
+        // A payment of the account, so the grid has a row whatever ran before.
+        var invoice = $"INV-HLAY-{Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()}";
+        var (_, receipt) = await PaymentSeed.InsertPaymentAsync(Host, "ACME", invoice, "HLAY");
+        await SignInAsync(page, Users.Pat);
+        await page.GotoAsync("/portal/payments");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = T("Payment history"), Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("history-receipt-link").First).ToBeVisibleAsync();
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
+
+        // The placeholder says what can be searched, whole: at 390 px "Receipt number, invoice number paid or note" ended
+        // at the box's edge ("…paid or n"), in German earlier still.
+        await AssertPlaceholderWholeAsync(page.GetByTestId("history-search"));
+
+        if (width > 768)
+        {
+            // That payment alone (other tests' payments may say anything).
+            var search = page.GetByTestId("history-search");
+            await search.FillAsync(invoice);
+            await search.PressAsync("Enter");
+            await Expect(page.GetByTestId("history-receipt-link")).ToHaveTextAsync([receipt]);
+            // A desktop table: at 1280 px its nine default columns were 1,264 px wide in a 1,005 px frame, the grid scrolled
+            // sideways and "Invoices" was cut to "Invoi…" (at 1920 too); the date lost its "UTC" and "Invoice payment" its end.
+            // Every default column is in the frame, its title and its values whole.
+            var problems = await page.EvaluateAsync<string[]>("""
+                () => {
+                    const grid = document.querySelector('[data-testid=history-grid]');
+                    const frame = grid.querySelector('.rz-data-grid-data'), edge = frame.getBoundingClientRect().right;
+                    const out = [];
+                    if (frame.scrollWidth > frame.clientWidth + 1) out.push(`the grid is ${frame.scrollWidth} px wide in a ${frame.clientWidth} px frame`);
+                    const heads = [...grid.querySelectorAll('thead th')];
+                    heads.forEach(th => {
+                        const t = th.querySelector('.rz-column-title-content');
+                        if (!t) return;
+                        const title = t.textContent.trim(), right = th.getBoundingClientRect().right;
+                        if (right > edge + 0.5) out.push(`the column "${title}" ends at ${Math.round(right)} px, the frame at ${Math.round(edge)}`);
+                        if (t.scrollWidth > t.clientWidth + 1) out.push(`the title "${title}" is cut off (${t.scrollWidth} px in ${t.clientWidth})`);
+                    });
+                    for (const row of grid.querySelectorAll('tbody tr.rz-data-row'))
+                        for (const td of row.children)
+                            if (td.scrollWidth > td.clientWidth + 1) out.push(`the cell "${td.textContent.trim()}" is cut off`);
+                    return out;
+                }
+                """);
+            Assert.True(problems.Length == 0, $"At {width} px: " + string.Join("; ", problems.Distinct()));
+            await Expect(page.Locator("[data-testid=history-grid] thead th .rz-column-title-content")).ToHaveTextAsync(
+                [.. new[] { ("Date", "Date"), ("Receipt", "Receipt number"), ("Kind", "Kind"), ("Method", "Method"), ("Amount", "Amount"),
+                    ("Status", "Status"), ("PaidBy", "Paid by"), ("Invoices", "Invoices") }.Select(c => TKey("History." + c.Item1, c.Item2))]);
+        }
+        await AssertAccessibleAsync(page);
+    }, SuiteLanguage.Locale, $"{nameof(Payment_history_fits_the_window_its_search_placeholder_whole_and_on_a_desktop_every_column_in_sight)}_{width}", width, height);
+
+    /// <summary>
+    /// Fails unless the search box's placeholder fits its text area in the box's own font (the browser cuts a placeholder
+    /// off at the box's edge without an ellipsis, so the page's boxes cannot tell).
+    /// </summary>
+    private static async Task AssertPlaceholderWholeAsync(ILocator input)
+    {
+        var box = await input.EvaluateAsync<PlaceholderBox>("""
+            input => {
+                const style = getComputedStyle(input);
+                const context = document.createElement('canvas').getContext('2d');
+                context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+                const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+                return { text: input.placeholder, needed: context.measureText(input.placeholder).width, room };
+            }
+            """);
+        Assert.True(box.Text.Length > 0, "The search box has no placeholder.");
+        Assert.True(box.Needed <= box.Room + 0.5, $"The placeholder \"{box.Text}\" needs {box.Needed:0} px, the box has {box.Room:0} px: it is cut off.");
+    }
+
+    private sealed class PlaceholderBox
+    {
+        public string Text { get; set; } = "";
+        public double Needed { get; set; }
+        public double Room { get; set; }
+    }
+
     /// <summary>
     /// Fails unless the grid's empty message <paramref name="testId"/> says <paramref name="text"/> inside the window, wrapped
     /// rather than cut off by the grid's frame, and its Clear filters button can be tapped.
