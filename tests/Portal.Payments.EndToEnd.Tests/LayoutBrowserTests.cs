@@ -264,7 +264,7 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
     [InlineData(768, 1024)]
     [InlineData(1280, 800)]
     [InlineData(1920, 1080)]
-    public Task Payment_history_fits_the_window_its_search_placeholder_whole_and_on_a_desktop_every_column_in_sight(int width, int height) => RunPageTest(async page =>
+    public Task Payment_history_fits_the_window_its_search_placeholder_and_every_status_whole_and_on_a_desktop_every_column_in_sight(int width, int height) => RunPageTest(async page =>
     {
         // A payment of the account, so the grid has a row whatever ran before.
         var invoice = $"INV-HLAY-{Guid.NewGuid().ToString("N")[..6].ToUpperInvariant()}";
@@ -315,8 +315,53 @@ public sealed class LayoutBrowserTests(HostSiteFixture host, ITestOutputHelper o
                 [.. new[] { ("Date", "Date"), ("Receipt", "Receipt number"), ("Kind", "Kind"), ("Method", "Method"), ("Amount", "Amount"),
                     ("Status", "Status"), ("PaidBy", "Paid by"), ("Invoices", "Invoices") }.Select(c => TKey("History." + c.Item1, c.Item2))]);
         }
+
+        // Every status a row can show, whole in the Status cell: in German at 1280 px the bold "Fehlgeschlagen" and
+        // "Zurückgebucht" were cut to "Fehlgeschl…" in its 7rem, sized for English.
+        await AssertEveryHistoryStatusWholeAsync(page, width);
+        Assert.Equal(0, await SidewaysOverflowAsync(page));
         await AssertAccessibleAsync(page);
-    }, SuiteLanguage.Locale, $"{nameof(Payment_history_fits_the_window_its_search_placeholder_whole_and_on_a_desktop_every_column_in_sight)}_{width}", width, height);
+    }, SuiteLanguage.Locale, $"{nameof(Payment_history_fits_the_window_its_search_placeholder_and_every_status_whole_and_on_a_desktop_every_column_in_sight)}_{width}", width, height);
+
+    /// <summary>
+    /// Fails unless every status a payment history row can show (worded and coloured as the grid shows it, a scheduled one
+    /// with its date) fits a row's Status cell whole, without widening the grid or the page: each is put in turn into the
+    /// first row's own status text, the cell is measured, and the row's own status is put back.
+    /// </summary>
+    private async Task AssertEveryHistoryStatusWholeAsync(IPage page, int width)
+    {
+        var lastDay = new DateOnly(2026, 12, 31).ToString("d", SuiteLanguage.Culture);
+        // The status's class is pp-status-{status} (PaymentHistoryGrid.StatusClasses); a payment being charged reads "Processing".
+        var statuses = new[]
+        {
+            ("scheduled", TKey("Status.ScheduledFor", "Scheduled {0}", lastDay)), ("scheduled", TKey("PaymentStatus.Scheduled", "Scheduled")),
+            ("processing", TKey("PaymentStatus.Processing", "Processing")), ("charging", TKey("PaymentStatus.Processing", "Processing")),
+            ("succeeded", TKey("PaymentStatus.Paid", "Paid")), ("failed", TKey("PaymentStatus.Failed", "Failed")),
+            ("returned", TKey("PaymentStatus.Returned", "Returned")), ("cancelled", TKey("PaymentStatus.Cancelled", "Cancelled")),
+            ("unconfirmed", TKey("PaymentStatus.Confirming", "Confirming")), ("refunded", TKey("PaymentStatus.Refunded", "Refunded")),
+            ("requiresaction", TKey("PaymentStatus.ActionRequired", "Action required")),
+        }.Select(s => new[] { "pp-status-" + s.Item1, s.Item2 }).ToArray();
+        var problems = await page.EvaluateAsync<string[]>("""
+            statuses => {
+                const grid = document.querySelector('[data-testid=history-grid]');
+                const frame = grid.querySelector('.rz-data-grid-data');
+                const cell = grid.querySelector('tbody tr.rz-data-row > td.pp-status');
+                const text = cell.querySelector('span[class^=pp-status-]');
+                const own = [text.className, text.textContent];
+                const out = [];
+                for (const [css, words] of statuses) {
+                    text.className = css;
+                    text.textContent = words;
+                    if (cell.scrollWidth > cell.clientWidth) out.push(`"${words}" needs ${cell.scrollWidth} px, the Status cell has ${cell.clientWidth}: it is cut off`);
+                    if (frame.scrollWidth > frame.clientWidth + 1) out.push(`with "${words}" the grid is ${frame.scrollWidth} px wide in a ${frame.clientWidth} px frame`);
+                    if (document.documentElement.scrollWidth > document.documentElement.clientWidth) out.push(`with "${words}" the page scrolls sideways`);
+                }
+                [text.className, text.textContent] = own;
+                return out;
+            }
+            """, statuses);
+        Assert.True(problems.Length == 0, $"At {width} px: " + string.Join("; ", problems));
+    }
 
     /// <summary>
     /// Fails unless the search box's placeholder fits its text area in the box's own font (the browser cuts a placeholder
