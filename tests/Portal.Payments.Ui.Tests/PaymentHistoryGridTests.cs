@@ -215,6 +215,26 @@ public class PaymentHistoryGridTests : PayTestContext
         string PaymentTextOf(PaymentStatus status) => PaymentText.Status(Services.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<PortalStrings>>(), status);
     }
 
+    // Review (German at 1280 px): the Status column's 7rem held English's words, but the bold "Fehlgeschlagen" and
+    // "Zurückgebucht" need about 8.4rem and were cut to "Fehlgeschl…". The widths follow the page's language; in each the
+    // eight shown columns still take the 62.5rem that fit the grid at 1280 px (the browser test measures the words).
+    [Theory]
+    [InlineData("en-US", 7.0)]
+    [InlineData("de-DE", 8.75)]
+    public async Task The_shown_columns_are_sized_to_the_users_language_and_fill_62_5rem(string culture, double status)
+    {
+        using var language = TestCulture.Use(culture);
+        await StartAsync();
+        await PayTwiceAsync();
+        var cut = RenderWithRows(2);
+        var columns = cut.FindComponent<RadzenDataGrid<PortalGridSlot<PaymentHistoryRow>>>().Instance.ColumnsCollection.Where(c => c.GetVisible()).ToList();
+        var rem = columns.ToDictionary(c => c.Property, c => double.Parse(c.Width!.Replace("rem", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(8, rem.Count);
+        Assert.Equal(62.5, rem.Values.Sum());
+        Assert.Equal(status, rem["Row." + nameof(PaymentHistoryRow.Status)]);
+    }
+
     [Fact]
     public async Task Export_link_carries_the_search_and_the_visible_columns()
     {
