@@ -446,7 +446,7 @@ public class OpenInvoicesGridTests : PortalTestContext
             po.SetFilterValue("   ", true);
             await grid.Reload();
         });
-        cut.WaitForAssertion(() => Assert.Equal("Geben Sie einen Text ein, um nach Bestellnummer zu filtern.",
+        cut.WaitForAssertion(() => Assert.Equal("Geben Sie einen Text ein, um nach Bestellnr. zu filtern.",
             cut.Find("[data-testid=grid-error]").TextContent.Trim()), Timeout);
     }
 
