@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using HostSite.Components;
+using HostSite.Components.Layout;
 using HostSite.Demo;
 using HostSite.Hosting;
 using HostSite.Testing;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Localization;
 using Portal.Payments.Sync;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -70,6 +72,9 @@ builder.Services.AddRequestLocalization(o =>
     string[] cultures = ["en-US", "en-GB", "en-CA", "fr-CA", "fr-FR", "de-DE", "es-ES", "es-MX", "nl-NL", "it-IT"];
     o.SetDefaultCulture(cultures[0]).AddSupportedCultures(cultures).AddSupportedUICultures(cultures);
 });
+// The site's own texts (layout, home, sign-in, mailbox) in the same UI culture: its resx files under Resources/, English
+// and German, read through IStringLocalizer<TComponent>. The portal's texts are the portal's own (its localizer).
+builder.Services.AddLocalization(o => o.ResourcesPath = "Resources");
 
 // TEST ONLY: an adjustable clock for the end-to-end tests (HostSite:TestClock=true); registered before the
 // portal so its TryAdd keeps it. Never registered or mapped otherwise.
@@ -188,11 +193,12 @@ app.MapPost("/account/login", async (HttpContext context, [FromForm] string user
 });
 // A form post with the antiforgery token only: another site cannot sign the user out. (The middleware checks tokens
 // only where a form is bound, and this endpoint binds none: ask it here.)
-app.MapPost("/account/logout", async (HttpContext context, IAntiforgery antiforgery) =>
+app.MapPost("/account/logout", async (HttpContext context, IAntiforgery antiforgery, IStringLocalizer<MainLayout> texts) =>
 {
     if (!await antiforgery.IsRequestValidAsync(context))
     {
-        return Results.Problem("The sign-out form has expired. Reload the page and sign out again.", statusCode: StatusCodes.Status400BadRequest);
+        // A text of the layout, whose Sign out button posted here.
+        return Results.Problem(texts["Layout.SignOutExpired"], statusCode: StatusCodes.Status400BadRequest);
     }
     await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
     return Results.LocalRedirect("~/login");

@@ -61,7 +61,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
         {
             await page.GotoAsync("/login");
             await page.Locator("button[data-user='pat']").ClickAsync();
-            await Expect(page.Locator("header")).ToContainTextAsync("Signed in as Pat Payer");
+            await Expect(page.Locator("header")).ToContainTextAsync(HostT("Layout.SignedInAs", "Signed in as {0}", "Pat Payer"));
             await HostLayout.WaitUntilLiveAsync(page);
 
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = T("Payments") });
@@ -140,7 +140,7 @@ public sealed class AutopayBrowserTests(HostSiteFixture shared, ITestOutputHelpe
             for (var attempt = 0; attempt < 30 && await mailbox.GetByText(received).CountAsync() == 0; attempt++)
             {
                 await page.GotoAsync("/mailbox");
-                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailbox", Level = 1 })).ToBeVisibleAsync();
+                await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostT("Mailbox.Heading", "Mailbox"), Level = 1 })).ToBeVisibleAsync();
                 await page.WaitForTimeoutAsync(1_000);
             }
             await Expect(mailbox.GetByText(received)).ToBeVisibleAsync();

@@ -123,7 +123,7 @@ public sealed class CrashRecoveryTests(HostSiteFixture shared, ITestOutputHelper
         await page.GotoAsync("/login");
         await page.Locator("button[data-user='pat']").ClickAsync();
         await Expect(page).ToHaveURLAsync(host.BaseUrl + "/");
-        await Expect(page.Locator("header")).ToContainTextAsync("Signed in as Pat Payer");
+        await Expect(page.Locator("header")).ToContainTextAsync(HostT("Layout.SignedInAs", "Signed in as {0}", "Pat Payer"));
         await HostLayout.WaitUntilLiveAsync(page);
     }
 

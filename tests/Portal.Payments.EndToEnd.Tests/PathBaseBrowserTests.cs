@@ -149,7 +149,7 @@ public sealed class PathBaseBrowserTests(HostSiteFixture host, PathBaseHost own,
 
         // The host's error bar reloads this page, not the home page; its skip link moves the focus to the content and stays on the page.
         await Expect(page.Locator("#blazor-error-ui a.reload")).ToHaveAttributeAsync("href", "portal/invoices");
-        var skip = page.GetByRole(AriaRole.Link, new() { Name = "Skip to content" });
+        var skip = page.GetByRole(AriaRole.Link, new() { Name = HostT("Layout.SkipToContent", "Skip to content") });
         await skip.FocusAsync();
         await page.Keyboard.PressAsync("Enter");
         await Expect(page).ToHaveURLAsync(new Regex("^" + Regex.Escape(BaseUrl) + "/portal/invoices(#main)?$"));
@@ -159,11 +159,11 @@ public sealed class PathBaseBrowserTests(HostSiteFixture host, PathBaseHost own,
         // The host's brand link goes home below the path base; signing out lands on its login.
         await page.Locator("a.host-brand").ClickAsync();
         await Expect(page).ToHaveURLAsync(BaseUrl + "/");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome to the Northwind Supply customer portal", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostT("Home.Heading", "Welcome to the Northwind Supply customer portal"), Level = 1 })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = HostT("Layout.SignOut", "Sign out") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(BaseUrl + "/login");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostT("Login.Heading", "Sign in"), Level = 1 })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
 
         lock (_outside)

@@ -91,7 +91,7 @@ public sealed class PortalBrowserTests(HostSiteFixture host, ITestOutputHelper o
 
         // The cookie challenge says ReturnUrl, the host's RedirectToLogin says returnUrl: both reach the login page.
         await Expect(page).ToHaveURLAsync(new Regex("/login\\?returnUrl=%2Fportal$", RegexOptions.IgnoreCase));
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostT("Login.Heading", "Sign in"), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("total-balance")).ToHaveCountAsync(0);
         await AssertAccessibleAsync(page);
         Assert.True(problems.Seen.Count == 0, "The sign-in page reported: " + problems);
@@ -102,10 +102,10 @@ public sealed class PortalBrowserTests(HostSiteFixture host, ITestOutputHelper o
     {
         await SignInAsync(page, Users.Pat);
 
-        await page.GetByRole(AriaRole.Navigation, new() { Name = "Site" }).GetByRole(AriaRole.Link, new() { Name = "Mailbox" }).ClickAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = HostT("Layout.SiteNav", "Site") }).GetByRole(AriaRole.Link, new() { Name = HostT("Layout.Mailbox", "Mailbox") }).ClickAsync();
 
         await Expect(page).ToHaveURLAsync(Host.BaseUrl + "/mailbox");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailbox", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostT("Mailbox.Heading", "Mailbox"), Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("mailbox-empty").Or(page.GetByTestId("mailbox"))).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
         await AssertAccessibleAsync(page);

@@ -143,6 +143,23 @@ public sealed class PortalHttpTests(HostSiteFixture host)
         Assert.Equal(returnUrl.StartsWith("/portal", StringComparison.Ordinal) ? returnUrl : "", HostHttp.FindHiddenInput(page, "returnUrl") ?? "");
     }
 
+    [Theory]
+    [InlineData("en-US", "The sign-out form has expired. Reload the page and sign out again.")]
+    [InlineData("de-DE", "Das Abmeldeformular ist abgelaufen. Laden Sie die Seite neu und melden Sie sich noch einmal ab.")]
+    public async Task A_sign_out_refused_for_want_of_its_token_says_why_in_the_users_language(string language, string expected)
+    {
+        var cookies = new CookieContainer();
+        using var client = host.CreateHttpClient(cookies);
+        await HostHttp.SignInAsync(client, "pat");
+        client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
+
+        using var refused = await client.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string>()));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+        Assert.Equal(expected, problem.RootElement.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task Logout_needs_the_antiforgery_token_so_another_site_cannot_sign_the_user_out()
     {

@@ -63,7 +63,7 @@ public sealed class ScheduledPaymentsBrowserTests(HostSiteFixture host, ITestOut
         for (var attempt = 0; attempt < 20 && await mailbox.GetByText(received).CountAsync() == 0; attempt++)
         {
             await page.GotoAsync($"{Host.BaseUrl}/mailbox");
-            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailbox", Level = 1 })).ToBeVisibleAsync();
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostT("Mailbox.Heading", "Mailbox"), Level = 1 })).ToBeVisibleAsync();
             await page.WaitForTimeoutAsync(1_000);
         }
         await Expect(mailbox.GetByText(received)).ToBeVisibleAsync();

@@ -79,7 +79,7 @@ public sealed class ShortPayAndDepositBrowserTests(HostSiteFixture host, ITestOu
         {
             await page.WaitForTimeoutAsync(1_000);
             await page.ReloadAsync();
-            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailbox", Level = 1 })).ToBeVisibleAsync();
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostT("Mailbox.Heading", "Mailbox"), Level = 1 })).ToBeVisibleAsync();
             await Expect(page.GetByTestId("mailbox-empty").Or(page.GetByTestId("mailbox"))).ToBeVisibleAsync();
         }
         await Expect(mail).ToHaveCountAsync(1);

@@ -2,8 +2,11 @@ using Portal.Payments.Users;
 
 namespace HostSite.Demo;
 
-/// <summary>A demo login: the host's own user store (a real host has its identity system here).</summary>
-public sealed record DemoUser(string Id, string Name, string Email, string Role, IReadOnlyList<PortalAccountAccess> Accounts);
+/// <summary>
+/// A demo login: the host's own user store (a real host has its identity system here). What the user does at the
+/// company is a text of the login page (Login.Role.&lt;id&gt;, English and German).
+/// </summary>
+public sealed record DemoUser(string Id, string Name, string Email, IReadOnlyList<PortalAccountAccess> Accounts);
 
 /// <summary>The demo users listed on the login page.</summary>
 public static class DemoUsers
@@ -18,11 +21,11 @@ public static class DemoUsers
     /// <summary>All demo users.</summary>
     public static readonly IReadOnlyList<DemoUser> All =
     [
-        new("pat", "Pat Payer", "pat@acme.test", "Accounts payable clerk at Acme (can pay)",
+        new("pat", "Pat Payer", "pat@acme.test",
             [new("ACME", AccountNames["ACME"], PortalPermissions.Pay)]),
-        new("val", "Val Viewer", "val@acme.test", "Controller at Acme (view only)",
+        new("val", "Val Viewer", "val@acme.test",
             [new("ACME", AccountNames["ACME"], PortalPermissions.View)]),
-        new("gus", "Gus Globex", "gus@globex.test", "AP lead at Globex (can pay, 5,000 invoices)",
+        new("gus", "Gus Globex", "gus@globex.test",
             [new("GLOBEX", AccountNames["GLOBEX"], PortalPermissions.Pay)]),
     ];
 

@@ -52,21 +52,25 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
         };
     }
 
-    /// <summary>Opens /login, scans it, signs in as <paramref name="userId"/> and waits for Home.</summary>
+    /// <summary>
+    /// Opens /login, scans it, signs in as <paramref name="userId"/> and waits for Home: in the language the sign-in page
+    /// is in (a test may open a browser in another language than the suite's).
+    /// </summary>
     protected async Task SignInAsync(IPage page, string userId)
     {
         var name = Users.NameOf(userId);
         await page.GotoAsync("/login");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in", Level = 1 })).ToBeVisibleAsync();
+        var language = await PageLanguageAsync(page);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostTIn(language, "Login.Heading", "Sign in"), Level = 1 })).ToBeVisibleAsync();
         await AssertAccessibleAsync(page);
 
         var button = page.Locator($"button[data-user='{userId}']");
-        await Expect(button).ToContainTextAsync($"Sign in as {name}");
+        await Expect(button).ToContainTextAsync(HostTIn(language, "Login.SignInAs", "Sign in as {0}", name));
         await button.ClickAsync();
 
         await Expect(page).ToHaveURLAsync(BaseUrl + "/");
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome to the Northwind Supply customer portal", Level = 1 })).ToBeVisibleAsync();
-        await Expect(page.Locator("header")).ToContainTextAsync($"Signed in as {name}");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostTIn(language, "Home.Heading", "Welcome to the Northwind Supply customer portal"), Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.Locator("header")).ToContainTextAsync(HostTIn(language, "Layout.SignedInAs", "Signed in as {0}", name));
         await AssertAccessibleAsync(page);
         await WaitUntilLiveAsync(page);
     }
@@ -119,10 +123,11 @@ public abstract class PortalBrowserTest(HostSiteFixture host, Xunit.Abstractions
     /// <summary>Signs out with the header button and waits for the login page.</summary>
     protected async Task SignOutAsync(IPage page)
     {
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        var language = await PageLanguageAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = HostTIn(language, "Layout.SignOut", "Sign out") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/login(\\?.*)?$"));
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in", Level = 1 })).ToBeVisibleAsync();
-        await Expect(page.GetByText("Signed in as")).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = HostTIn(language, "Login.Heading", "Sign in"), Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByText(HostTIn(language, "Layout.SignedInAs", "Signed in as {0}", "").Trim())).ToHaveCountAsync(0);
         await AssertAccessibleAsync(page);
     }
 

@@ -24,7 +24,7 @@ public static class SuiteLanguage
 /// A portal text as the browser shows it in the suite's language, looked up by its English wording in the portal's
 /// resources (<c>src/Portal.Payments.Ui/Resources/*.resx</c>, <c>src/Portal.Payments.Sandbox/Resources/*.resx</c>), so a
 /// test reads in English and runs in any language the portal ships. An English text that is not a portal resource
-/// fails the test in every language (the host's own texts are not wrapped); one English text with two different
+/// fails the test in every language (the sample host's own texts are <see cref="HostText"/>'s); one English text with two different
 /// translations fails as ambiguous.
 /// </summary>
 public static class UiText
